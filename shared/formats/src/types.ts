@@ -1,0 +1,60 @@
+/**
+ * The contract every source format implements: raw record bytes -> events in the model, or a typed
+ * error. Formats are pure and registered by name; the normalizer service and `sequor detect` bind topics
+ * or files to them and use the same modules.
+ */
+import type { SequorEvent } from '@sequor/model';
+import { SequorError } from '@sequor/model';
+
+/** Where a raw record came from: a Kafka record, or a file (topic = file path, partition 0, offset = line index). */
+export interface RecordOrigin {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+export interface DecoderOptions {
+  /** How host.id / user.id are derived when a source lacks them (see @sequor/model identity). */
+  readonly identity?: import('@sequor/model').EntityIdentityOptions;
+}
+
+/**
+ * A stateful decoder for one stream (one topic-partition, or one file): Zeek TSV needs the `#fields`
+ * header seen earlier in the same stream. Returns zero events for header/comment lines, one (or, for
+ * formats that batch, several) otherwise. Throws NormalizeError for anything it cannot normalize:
+ * unknown input is an error, never a guess.
+ */
+export interface RecordDecoder {
+  decode(value: Uint8Array, origin: RecordOrigin): readonly SequorEvent[];
+}
+
+export interface SourceFormat {
+  /** Registry name used in config: `winlogbeat`, `ecs`, `flat-windows`, `zeek-dce-rpc`, ... */
+  readonly name: string;
+  readonly description: string;
+  createDecoder(options?: DecoderOptions): RecordDecoder;
+  /** For auto-detection of files: true when the first line looks like this format. */
+  sniff(firstLine: string): boolean;
+}
+
+/** Why a record could not be normalized; `reason` is a stable code for metrics and dead-letter headers. */
+export type NormalizeReason =
+  | 'malformed'
+  | 'too-large'
+  | 'missing-field'
+  | 'wrong-type'
+  | 'unsupported-event'
+  | 'bad-header'
+  | 'column-count';
+
+export class NormalizeError extends SequorError {
+  constructor(
+    readonly reason: NormalizeReason,
+    message: string,
+    readonly format: string,
+    readonly origin: RecordOrigin,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`${format} ${origin.topic}[${origin.partition}]@${origin.offset}: ${reason}: ${message}`, options);
+  }
+}
