@@ -1,0 +1,46 @@
+/**
+ * Transport-independent event ids. Alert ids are hashes of evidence event ids, so the same raw record
+ * must get the same id whether `sequor detect` reads it from a file or the normalizer reads it from any
+ * Kafka offset: ids never include topic, partition, offset or arrival time.
+ *
+ * Order of preference, applied by each format: the source's own id (ECS `event.id`), else an id built
+ * from the source's identity (`eventIdFromParts('winlog', computer, channel, recordId)`), else a hash of
+ * the raw record (`eventIdFromContent`).
+ */
+import { createHash } from 'node:crypto';
+
+const CR = 0x0d;
+const LF = 0x0a;
+
+/** SHA-256, first 128 bits, lower-case hex (32 chars): collisions are not a concern at any realistic volume. */
+function digest(h: ReturnType<typeof createHash>): string {
+  return h.digest('hex').slice(0, 32);
+}
+
+/**
+ * Id from the raw record bytes. A trailing CR/LF is ignored so a line read from a file (with or without
+ * its line ending, CRLF or LF) and the same record as a Kafka value get one id.
+ */
+export function eventIdFromContent(bytes: Uint8Array): string {
+  let end = bytes.length;
+  while (end > 0 && (bytes[end - 1] === LF || bytes[end - 1] === CR)) end--;
+  const h = createHash('sha256');
+  h.update('content\0');
+  h.update(end === bytes.length ? bytes : bytes.subarray(0, end));
+  return digest(h);
+}
+
+/**
+ * Id from the parts that identify a record at its source, e.g. `('winlog', computerName, channel, recordId)`.
+ * Parts are length-prefixed so `('a|b', 'c')` and `('a', 'b|c')` differ; callers normalize case first
+ * where the source is inconsistent (Windows channel names appear as `Security` and `security`).
+ */
+export function eventIdFromParts(...parts: readonly (string | number | bigint)[]): string {
+  const h = createHash('sha256');
+  h.update('parts\0');
+  for (const p of parts) {
+    const s = String(p);
+    h.update(`${s.length}:${s}\0`);
+  }
+  return digest(h);
+}
