@@ -88,3 +88,15 @@ export function deriveUserId(fields: UserIdentityFields, _options: EntityIdentit
   const name = fields.name.trim().toLowerCase();
   return isAbsent(fields.domain) ? derivedIdPrefix + name : `${derivedIdPrefix}${fields.domain.trim().toLowerCase()}\\${name}`;
 }
+
+/** Prefix that marks a host id derived from an IP address (network sensors such as Zeek see no host name). */
+export const ipHostIdPrefix = 'ip:';
+
+/**
+ * host.id for a host known only by its address (`10.0.0.5` -> `ip:10.0.0.5`, IPv6 lower-cased). A
+ * different prefix from `name:` so an address-derived id is never mistaken for a name-derived one.
+ */
+export function deriveHostIdFromIp(ip: string): string | null {
+  if (isAbsent(ip)) return null;
+  return ipHostIdPrefix + ip.trim().toLowerCase();
+}
