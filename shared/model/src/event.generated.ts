@@ -16,6 +16,7 @@ export interface SequorEvent {
   winlog: EventWinlog | null;
   dce_rpc: EventDceRpc | null;
   origin: EventOrigin;
+  smb: EventSmb | null;
 }
 
 export interface EventMeta {
@@ -32,6 +33,8 @@ export interface EventMeta {
   /** Epoch milliseconds UTC. */
   ingested: number | null;
   sequence: number | null;
+  /** ECS: duration of the event in nanoseconds (Zeek conn.log duration). */
+  duration: number | null;
 }
 
 export interface EventHost {
@@ -51,16 +54,22 @@ export interface EventUser {
 export interface EventSource {
   ip: string | null;
   port: number | null;
+  /** ECS: bytes sent from the source to the destination (Zeek orig_bytes). */
+  bytes: number | null;
 }
 
 export interface EventDestination {
   ip: string | null;
   port: number | null;
+  /** ECS: bytes sent from the destination to the source (Zeek resp_bytes). */
+  bytes: number | null;
 }
 
 export interface EventNetwork {
   transport: string | null;
   protocol: string | null;
+  /** The sensor's id of the connection the event was seen on (Zeek uid), shared by every log line of that connection. */
+  connection_id: string | null;
 }
 
 export interface EventProcess {
@@ -140,6 +149,21 @@ export interface EventOrigin {
   topic: string | null;
   partition: number | null;
   offset: number | null;
+}
+
+/** Zeek smb_mapping.log / smb_files.log fields. */
+export interface EventSmb {
+  /** Tree path as seen on the wire, e.g. \\10.0.0.5\ADMIN$. */
+  path: string | null;
+  /** Share name: the last component of path (ADMIN$, IPC$, C$). */
+  share: string | null;
+  /** Tree service from the tree connect response (A:, IPC, ...). */
+  service: string | null;
+  native_file_system: string | null;
+  /** DISK, PIPE or PRINT. */
+  share_type: string | null;
+  /** smb_files action, as Zeek writes it: SMB::FILE_OPEN, SMB::FILE_DELETE, ... */
+  action: string | null;
 }
 
 /** The Avro schema the types above were generated from (the `sequor.Event` writer/reader schema). */
@@ -251,6 +275,15 @@ export const eventSchema = {
               "long"
             ],
             "default": null
+          },
+          {
+            "name": "duration",
+            "type": [
+              "null",
+              "long"
+            ],
+            "default": null,
+            "doc": "ECS: duration of the event in nanoseconds (Zeek conn.log duration)."
           }
         ]
       }
@@ -357,6 +390,15 @@ export const eventSchema = {
                 "int"
               ],
               "default": null
+            },
+            {
+              "name": "bytes",
+              "type": [
+                "null",
+                "long"
+              ],
+              "default": null,
+              "doc": "ECS: bytes sent from the source to the destination (Zeek orig_bytes)."
             }
           ]
         }
@@ -386,6 +428,15 @@ export const eventSchema = {
                 "int"
               ],
               "default": null
+            },
+            {
+              "name": "bytes",
+              "type": [
+                "null",
+                "long"
+              ],
+              "default": null,
+              "doc": "ECS: bytes sent from the destination to the source (Zeek resp_bytes)."
             }
           ]
         }
@@ -415,6 +466,15 @@ export const eventSchema = {
                 "string"
               ],
               "default": null
+            },
+            {
+              "name": "connection_id",
+              "type": [
+                "null",
+                "string"
+              ],
+              "default": null,
+              "doc": "The sensor's id of the connection the event was seen on (Zeek uid), shared by every log line of that connection."
             }
           ]
         }
@@ -821,6 +881,73 @@ export const eventSchema = {
           }
         ]
       }
+    },
+    {
+      "name": "smb",
+      "type": [
+        "null",
+        {
+          "type": "record",
+          "name": "Smb",
+          "doc": "Zeek smb_mapping.log / smb_files.log fields.",
+          "fields": [
+            {
+              "name": "path",
+              "type": [
+                "null",
+                "string"
+              ],
+              "default": null,
+              "doc": "Tree path as seen on the wire, e.g. \\\\10.0.0.5\\ADMIN$."
+            },
+            {
+              "name": "share",
+              "type": [
+                "null",
+                "string"
+              ],
+              "default": null,
+              "doc": "Share name: the last component of path (ADMIN$, IPC$, C$)."
+            },
+            {
+              "name": "service",
+              "type": [
+                "null",
+                "string"
+              ],
+              "default": null,
+              "doc": "Tree service from the tree connect response (A:, IPC, ...)."
+            },
+            {
+              "name": "native_file_system",
+              "type": [
+                "null",
+                "string"
+              ],
+              "default": null
+            },
+            {
+              "name": "share_type",
+              "type": [
+                "null",
+                "string"
+              ],
+              "default": null,
+              "doc": "DISK, PIPE or PRINT."
+            },
+            {
+              "name": "action",
+              "type": [
+                "null",
+                "string"
+              ],
+              "default": null,
+              "doc": "smb_files action, as Zeek writes it: SMB::FILE_OPEN, SMB::FILE_DELETE, ..."
+            }
+          ]
+        }
+      ],
+      "default": null
     }
   ]
 } as const;
