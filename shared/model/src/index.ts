@@ -3,3 +3,7 @@ export * from './fields.js';
 export * from './event.generated.js';
 export * from './identity.js';
 export * from './event-id.js';
+export * from './catalog.js';
+export * from './rabin.js';
+export * from './codec.js';
+export * from './event-codec.js';
