@@ -1,0 +1,118 @@
+/**
+ * A Zeek log as a SourceFormat. One format name reads both encodings, sniffing each record: a JSON
+ * object starts with `{`, a TSV line never does (it starts with `#` or a timestamp). TSV needs the
+ * `#fields` header seen earlier in the same stream, so each decoder keeps its own header and the
+ * column plan compiled from it.
+ */
+import type { SequorEvent } from '@sequor/model';
+import type { DecoderOptions, RecordDecoder, RecordOrigin, SourceFormat } from '../types.js';
+import { NormalizeError } from '../types.js';
+import type { ZeekColumn } from './columns.js';
+import { ZeekRecordError } from './errors.js';
+import { zeekEventId } from './event.js';
+import type { ZeekLogSpec } from './log-spec.js';
+import type { ZeekTsvPlan } from './rows.js';
+import { compileTsvPlan, parseZeekJson, rowFromJson, rowFromTsv } from './rows.js';
+import type { ZeekTsvHeader } from './tsv.js';
+import { ZeekTsvReader } from './tsv.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const OPEN_BRACE = 0x7b;
+const BYTE_ORDER_MARK = 0xfeff;
+
+/** Decodes one stream (topic-partition or file) of one Zeek log. */
+export class ZeekDecoder<C extends readonly ZeekColumn[]> implements RecordDecoder {
+  private readonly tsv = new ZeekTsvReader();
+  /** The header the plan (or the error) below was compiled for. */
+  private planHeader: ZeekTsvHeader | null = null;
+  private plan: ZeekTsvPlan | null = null;
+  private planError: ZeekRecordError | null = null;
+
+  constructor(private readonly spec: ZeekLogSpec<C>) {}
+
+  decode(value: Uint8Array, origin: RecordOrigin): readonly SequorEvent[] {
+    let text: string;
+    try {
+      text = utf8.decode(value);
+    } catch (err) {
+      throw new NormalizeError('malformed', 'record is not valid UTF-8', this.spec.formatName, origin, { cause: err });
+    }
+    let end = text.length;
+    while (end > 0 && (text.charCodeAt(end - 1) === 0x0a || text.charCodeAt(end - 1) === 0x0d)) end--;
+    const start = text.charCodeAt(0) === BYTE_ORDER_MARK ? 1 : 0;
+    if (start !== 0 || end !== text.length) text = text.slice(start, end);
+    if (text.length === 0) return [];
+    try {
+      return this.decodeText(text, origin);
+    } catch (err) {
+      if (err instanceof ZeekRecordError) {
+        throw new NormalizeError(err.reason, err.message, this.spec.formatName, origin, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  private decodeText(text: string, origin: RecordOrigin): readonly SequorEvent[] {
+    const spec = this.spec;
+    let row;
+    if (text.charCodeAt(0) === OPEN_BRACE) {
+      row = rowFromJson(spec.columns, parseZeekJson(text));
+    } else {
+      const line = this.tsv.read(text);
+      if (line.kind === 'directive') {
+        // Check a new header at once, so a log of the wrong kind fails on its #fields line.
+        if (this.tsv.header.fields.length > 0) this.planFor(this.tsv.header);
+        return [];
+      }
+      row = rowFromTsv(spec.columns, this.planFor(line.header), line.values);
+    }
+    const eventId = zeekEventId(spec.path, spec.columns, row);
+    return [spec.toEvent(row, { format: spec.formatName, origin, eventId })];
+  }
+
+  private planFor(header: ZeekTsvHeader): ZeekTsvPlan {
+    if (header !== this.planHeader) {
+      this.planHeader = header;
+      this.plan = null;
+      this.planError = null;
+      try {
+        this.plan = compileTsvPlan(header, this.spec.columns);
+      } catch (err) {
+        if (!(err instanceof ZeekRecordError)) throw err;
+        this.planError = err;
+      }
+    }
+    if (this.planError !== null) throw this.planError;
+    return this.plan as ZeekTsvPlan;
+  }
+}
+
+/** True when `firstLine` is the start of a Zeek TSV log, or a JSON record of this log. */
+function sniffZeek(spec: ZeekLogSpec, firstLine: string): boolean {
+  const line = firstLine.charCodeAt(0) === BYTE_ORDER_MARK ? firstLine.slice(1) : firstLine;
+  // Every Zeek TSV log starts with `#separator`, whatever its path: the header names the log only later.
+  if (line.startsWith('#separator ')) return true;
+  if (line.startsWith('#path')) return line.slice('#path'.length).trim() === spec.path;
+  if (line.charCodeAt(0) !== OPEN_BRACE) return false;
+  let record: unknown;
+  try {
+    record = JSON.parse(line);
+  } catch {
+    return false;
+  }
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return false;
+  const keys = record as Record<string, unknown>;
+  return typeof keys['uid'] === 'string' && 'ts' in keys && spec.jsonSignature.every((k) => k in keys);
+}
+
+export function zeekSourceFormat<C extends readonly ZeekColumn[]>(spec: ZeekLogSpec<C>): SourceFormat {
+  return {
+    name: spec.formatName,
+    description: spec.description,
+    createDecoder(_options?: DecoderOptions): RecordDecoder {
+      // Identity options do not apply: Zeek hosts are addresses (ip:<addr>), not names or agent ids.
+      return new ZeekDecoder(spec);
+    },
+    sniff: (firstLine) => sniffZeek(spec as unknown as ZeekLogSpec, firstLine),
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Zeek `conn.log`: one line per connection (TCP) or flow (UDP, ICMP), written when it ends.
+ * `proto` is the transport, `service` the application protocols Zeek's analyzers confirmed
+ * (comma-separated when several: `smb,dce_rpc`), `duration` seconds, `orig_bytes`/`resp_bytes`
+ * payload bytes each way. The other columns are read (they take part in the event id) but not mapped.
+ */
+import { column, connIdColumns } from '../columns.js';
+import type { ZeekLogSpec } from '../log-spec.js';
+import { zeekEvent } from '../event.js';
+
+const columns = [
+  ...connIdColumns,
+  column('proto', 'enum', { required: true }),
+  column('service', 'string'),
+  column('duration', 'interval'),
+  column('orig_bytes', 'count'),
+  column('resp_bytes', 'count'),
+  column('conn_state', 'string'),
+  column('local_orig', 'bool'),
+  column('local_resp', 'bool'),
+  column('missed_bytes', 'count'),
+  column('history', 'string'),
+  column('orig_pkts', 'count'),
+  column('orig_ip_bytes', 'count'),
+  column('resp_pkts', 'count'),
+  column('resp_ip_bytes', 'count'),
+  column('tunnel_parents', 'set[string]'),
+  column('ip_proto', 'count'),
+] as const;
+
+export const zeekConn: ZeekLogSpec<typeof columns> = {
+  formatName: 'zeek-conn',
+  path: 'conn',
+  description: 'Zeek conn.log (TSV or JSON): connections and flows with their service, duration and byte counts',
+  columns,
+  jsonSignature: ['proto', 'conn_state'],
+  toEvent(row, ctx) {
+    const event = zeekEvent(
+      row,
+      { path: 'conn', type: 'connection', action: null, transport: row.proto, protocol: row.service },
+      ctx,
+    );
+    event.event.duration = row.duration === null ? null : Math.round(row.duration * 1e9);
+    event.source = { ip: row.orig_h, port: row.orig_p, bytes: row.orig_bytes };
+    event.destination = { ip: row.resp_h, port: row.resp_p, bytes: row.resp_bytes };
+    return event;
+  },
+};
