@@ -1,5 +1,8 @@
 export * from './ast.js';
+export { checkQuery, hasBlockingErrors, isCidr, MAX_RUNS } from './check.js';
 export { EqlSemanticError, EqlSyntaxError, formatAt } from './errors.js';
 export type { ErrorPosition, SemanticErrorCode, Severity } from './errors.js';
-export { DURATION_UNITS, KEYWORDS, parse, tryParse } from './parser.js';
-export { print, printExpr } from './print.js';
+export { FUNCTIONS, lookupFunction, paramAt } from './functions.js';
+export type { FunctionParam, FunctionSpec, ValueType } from './functions.js';
+export { DURATION_UNITS, KEYWORDS, MAX_NESTING, parse, tryParse } from './parser.js';
+export { print, printExpr, printString } from './print.js';

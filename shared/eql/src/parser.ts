@@ -36,7 +36,6 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
   'of',
   'or',
   'regex',
-  'runs',
   'sample',
   'sequence',
   'true',
@@ -49,6 +48,9 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
 export const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 const COMPARE_OPS: ReadonlySet<string> = new Set(['==', '!=', '<', '<=', '>', '>=']);
+
+/** Nesting beyond this is a syntax error rather than a stack overflow (rules are never this deep). */
+export const MAX_NESTING = 200;
 
 /** Parses one EQL query. Throws `EqlSyntaxError` (with line, column, expected and found) on the first error. */
 export function parse(source: string): Query {
@@ -70,6 +72,7 @@ const describe = (t: Token): string => (t.kind === 'eof' ? 'end of input' : JSON
 class Parser {
   private readonly tokens: Token[];
   private pos = 0;
+  private depth = 0;
 
   constructor(private readonly source: string) {
     this.tokens = tokenize(source);
@@ -180,7 +183,13 @@ class Parser {
     } else {
       this.unexpected(first, ['event category', '"any"']);
     }
-    if (!this.isKeyword('where')) this.unexpected(this.peek(), ['"where"']);
+    if (!this.isKeyword('where')) {
+      const lower = String(first.value).toLowerCase();
+      if (first.kind === 'ident' && ['sequence', 'join', 'sample', 'any'].includes(lower)) {
+        this.fail(`keywords are lowercase: write "${lower}" instead of "${String(first.value)}"`, first, [`"${lower}"`]);
+      }
+      this.unexpected(this.peek(), ['"where"']);
+    }
     this.next();
     const where = this.parseExpr();
     return { kind: 'event', category, where, span: this.span(first, where.span) };
@@ -274,6 +283,9 @@ class Parser {
     let runs = 1;
     if (this.isKeyword('with')) {
       this.next();
+      if (this.isKeyword('maxspan')) {
+        this.fail('maxspan belongs in the header: "sequence [by ...] with maxspan=5m [...]"', this.peek(), ['"runs"']);
+      }
       this.expectKeyword('runs');
       this.expectPunct('=');
       const n = this.peek();
@@ -341,10 +353,16 @@ class Parser {
   private parseNot(): Expr {
     if (this.isKeyword('not')) {
       const kw = this.next();
+      this.enter(kw);
       const operand = this.parseNot();
+      this.depth--;
       return { kind: 'not', operand, span: this.span(kw, operand.span) };
     }
     return this.parsePredicate();
+  }
+
+  private enter(token: Token): void {
+    if (++this.depth > MAX_NESTING) this.fail(`expression nested more than ${MAX_NESTING} levels deep`, token);
   }
 
   private spanOf(a: Expr, b: Expr): SourceSpan {
@@ -456,7 +474,9 @@ class Parser {
     }
     if (t.kind === 'punct' && t.text === '(') {
       this.next();
+      this.enter(t);
       const inner = this.parseExpr();
+      this.depth--;
       if (!this.isPunct(')')) this.unexpected(this.peek(), ['")"', '"and"', '"or"']);
       const close = this.next();
       // The node's span covers the parentheses, so enclosing spans and carets include them.
@@ -484,7 +504,7 @@ class Parser {
 
   private parseCall(): Expr {
     const name = this.next();
-    this.next(); // '('
+    this.enter(this.next()); // '('
     const args: Expr[] = [];
     if (!this.isPunct(')')) {
       args.push(this.parseExpr());
@@ -495,6 +515,7 @@ class Parser {
     }
     if (!this.isPunct(')')) this.unexpected(this.peek(), ['","', '")"']);
     const close = this.next();
+    this.depth--;
     return { kind: 'call', name: String(name.value), caseInsensitive: name.tilde, args, span: this.span(name, close) };
   }
 
