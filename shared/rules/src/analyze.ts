@@ -1,0 +1,214 @@
+/**
+ * One rule file's text -> a checked `Rule`, or every problem found in it. Pure (no I/O): the loader reads
+ * files and calls this; `rules lint` adds the checks that span files (duplicate ids) or depend on the
+ * deployment (partition keys).
+ */
+import type { EqlSemanticError, EqlSyntaxError, Query } from '@sequor/eql';
+import { tryParse } from '@sequor/eql';
+import type { FieldCatalog } from '@sequor/model';
+import { eventFieldCatalog } from '@sequor/model';
+import type { Node } from 'yaml';
+import { isMap, LineCounter, parseDocument } from 'yaml';
+import type { RuleFileError } from './errors.js';
+import { closest, MetadataReader, ruleKeys } from './metadata.js';
+import { MessageTemplate } from './message.js';
+import { fieldName, queryFieldRefs } from './query-fields.js';
+import type { DocPath } from './source-map.js';
+import { RuleSourceMap } from './source-map.js';
+import type { Rule } from './types.js';
+
+export interface RuleAnalysisOptions {
+  /** The fields rules may name; default: the event model's catalog. */
+  readonly catalog?: FieldCatalog;
+}
+
+export interface RuleFileResult {
+  readonly file: string;
+  /** The rule when it has no errors (warnings allowed), else null. */
+  readonly rule: Rule | null;
+  readonly errors: readonly RuleFileError[];
+  readonly warnings: readonly RuleFileError[];
+}
+
+function split(file: string, issues: readonly RuleFileError[], rule: Rule | null): RuleFileResult {
+  const errors = issues.filter((i) => i.level === 'error');
+  const warnings = issues.filter((i) => i.level === 'warning');
+  return { file, rule: errors.length === 0 ? rule : null, errors, warnings };
+}
+
+/** Parses and checks one rule file's text; `file` names it in every message. */
+export function analyzeRuleText(text: string, file: string, options: RuleAnalysisOptions = {}): RuleFileResult {
+  const catalog = options.catalog ?? eventFieldCatalog;
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const map = new RuleSourceMap(file, text, lineCounter, (path: DocPath): Node | undefined =>
+    path.length === 0 ? (doc.contents ?? undefined) : (doc.getIn(path, true) as Node | undefined),
+  );
+
+  // A YAML error leaves the document's shape unknown: report it (and any others) and stop.
+  if (doc.errors.length > 0) {
+    const issues = doc.errors.map((e) => {
+      const [start, end] = e.pos;
+      return map.issue(map.position(start), 'yaml-syntax', `YAML: ${e.message}`, { length: end - start, cause: e });
+    });
+    return split(file, issues, null);
+  }
+  const js = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  if (!isMap(doc.contents) || typeof js !== 'object' || js === null || Array.isArray(js)) {
+    return split(file, [map.issueAt([], 'invalid-field', 'a rule file must be a YAML mapping (one rule per file)')], null);
+  }
+  const root = js as Record<string, unknown>;
+
+  const read = new MetadataReader(root, map);
+  read.unknownKeys([], ruleKeys);
+  const id = read.id();
+  const name = read.string(['name']);
+  const description = read.string(['description']);
+  const version = read.integer(['version'], 1, 2 ** 31 - 1, 'a positive integer (bump it when the logic changes: alert ids include it)');
+  const { severity, riskScore } = read.severityAndRisk();
+  const author = read.strings(['author'], { required: true });
+  const license = read.string(['license']);
+  const threat = read.threat();
+  const references = read.strings(['references']);
+  const falsePositives = read.strings(['false_positives']);
+  const tags = read.strings(['tags']);
+  const source = read.source();
+  const message = read.string(['message']);
+  const type = read.type();
+  const queryText = read.string(['query']);
+  const tests = read.tests();
+
+  const spanRule = type === 'span_aggregation';
+  const span = spanRule ? read.span() : null;
+  const groupBy = spanRule ? read.strings(['group_by'], { required: true }) : [];
+
+  const issues: RuleFileError[] = [...read.issues];
+  groupBy.forEach((f, i) => {
+    if (catalog.lookup(f.split('.')) === undefined) issues.push(unknownFieldIssue(map, ['group_by', i], f, catalog));
+  });
+  if (!spanRule) {
+    for (const key of ['span', 'group_by'] as const) {
+      if (key in root) {
+        issues.push(map.issueAt([key], 'invalid-field', `\`${key}\` applies only to rules of type span_aggregation (this rule is type ${type})`));
+      }
+    }
+  }
+
+  // The query: syntax, then semantics against the catalog, then the shape the rule type needs.
+  let ast: Query | null = null;
+  if (queryText !== '') {
+    const parsed = tryParse(queryText);
+    if (!parsed.ok) {
+      issues.push(queryIssue(map, parsed.error, 'eql-syntax'));
+    } else {
+      ast = parsed.query;
+      for (const e of semanticIssues(ast, catalog)) issues.push(queryIssue(map, e, 'eql-semantic'));
+      issues.push(...shapeIssues(map, ast, type));
+    }
+  }
+
+  // Message placeholders must name fields the model has, or alerts would say "unknown" forever.
+  if (message !== '') {
+    for (const p of MessageTemplate.parse(message).placeholders) {
+      if (catalog.lookup(p.field.split('.')) !== undefined) continue;
+      const guess = closest(p.field, fieldNames(catalog));
+      issues.push(
+        map.issue(
+          map.positionInScalar(['message'], p.offset),
+          'unknown-placeholder',
+          `message placeholder $${p.field}$ names no field of the event model${guess ? `: did you mean $${guess}$?` : ''}`,
+          { length: p.length },
+        ),
+      );
+    }
+  }
+
+  if (ast === null) return split(file, issues, null);
+  const rule: Rule = {
+    id,
+    name,
+    description,
+    version,
+    severity,
+    riskScore,
+    author,
+    license,
+    threat,
+    references,
+    falsePositives,
+    tags,
+    source,
+    message,
+    type,
+    query: queryText,
+    ast,
+    span,
+    groupBy,
+    tests,
+    location: map,
+  };
+  return split(file, issues, rule);
+}
+
+function fieldNames(catalog: FieldCatalog): string[] {
+  return [...catalog.fields()].map((f) => f.name);
+}
+
+function unknownFieldIssue(map: RuleSourceMap, path: DocPath, field: string, catalog: FieldCatalog): RuleFileError {
+  const guess = closest(field, fieldNames(catalog));
+  return map.issueAt(path, 'eql-semantic', `unknown field \`${field}\`: the event model has no such field${guess ? `; did you mean \`${guess}\`?` : ''}`);
+}
+
+/** An EQL error at its query offset, re-pointed at the file line and column inside `query`. */
+function queryIssue(
+  map: RuleSourceMap,
+  e: EqlSyntaxError | EqlSemanticError | UnknownFieldFinding,
+  code: 'eql-syntax' | 'eql-semantic'): RuleFileError {
+  const level = 'severity' in e ? e.severity : 'error';
+  return map.issue(map.positionInScalar(['query'], e.offset), code, e.detail, { level, length: e.length, cause: e });
+}
+
+/**
+ * Semantic checks of a parsed query against the catalog. Seam: until `checkQuery` lands in @sequor/eql,
+ * this checks field existence itself (the check every rule needs first).
+ */
+function semanticIssues(query: Query, catalog: FieldCatalog): readonly (EqlSemanticError | UnknownFieldFinding)[] {
+  const out: UnknownFieldFinding[] = [];
+  for (const f of queryFieldRefs(query)) {
+    if (f.optional || catalog.lookup(f.path) !== undefined) continue;
+    const name = fieldName(f);
+    const guess = closest(name, fieldNames(catalog));
+    out.push({
+      offset: f.span.start,
+      length: Math.max(1, f.span.end - f.span.start),
+      detail: `unknown field \`${name}\`: the event model has no such field${guess ? `; did you mean \`${guess}\`?` : ''}`,
+      severity: 'error',
+    });
+  }
+  return out;
+}
+
+interface UnknownFieldFinding {
+  readonly offset: number;
+  readonly length: number;
+  readonly detail: string;
+  readonly severity: 'error' | 'warning';
+}
+
+/** What each rule type can run: streaming rules have no pipes; span aggregations aggregate one event query. */
+function shapeIssues(map: RuleSourceMap, query: Query, type: Rule['type']): RuleFileError[] {
+  const at = (offset: number, detail: string, length = 1): RuleFileError =>
+    map.issue(map.positionInScalar(['query'], offset), 'invalid-field', detail, { length });
+  const out: RuleFileError[] = [];
+  for (const pipe of query.pipes) {
+    out.push(at(pipe.span.start, `\`| ${pipe.kind}\` is for hunting queries: a streaming rule has no end to count from`, pipe.span.end - pipe.span.start));
+  }
+  const body = query.body;
+  if (type === 'span_aggregation' && body.kind !== 'event') {
+    out.push(at(body.span.start, `a span_aggregation rule aggregates one event query (\`registry where ...\`), not a ${body.kind}: group with \`group_by\``));
+  }
+  if (type === 'eql' && body.kind === 'sample') {
+    out.push(at(body.span.start, '`sample` is not supported in streaming rules (it has no maxspan, so state would grow without bound): use `join ... with maxspan=`'));
+  }
+  return out;
+}

@@ -1,0 +1,130 @@
+/**
+ * Checks that span rule files or depend on the deployment: duplicate rule ids across files, and whether a
+ * correlation rule's key is compatible with how the events topic is partitioned. Per-file checks (YAML,
+ * metadata, EQL, placeholders) live in analyze.ts; `lintRuleDir` runs both and collects every finding.
+ */
+import type { RuleFileError } from './errors.js';
+import type { RuleFileResult } from './analyze.js';
+import { fieldName, itemKeyFields } from './query-fields.js';
+import type { Rule } from './types.js';
+
+/** The normalizer keys normalized events by host, so `host.id` is the default co-partitioning field. */
+export const defaultPartitionKeyFields: readonly string[] = Object.freeze(['host.id']);
+
+/** The fields a rule correlates on, for messages: query-level `by` + first item's `by`, or `group_by`. */
+export function ruleKeyFields(rule: Rule): string[] {
+  if (rule.type === 'span_aggregation') return [...rule.groupBy];
+  const keys = itemKeyFields(rule.ast);
+  return (keys[0] ?? []).map(fieldName);
+}
+
+/** True for rules that keep state across events (sequence, join, sample, span_aggregation). */
+export function isCorrelationRule(rule: Rule): boolean {
+  return rule.type === 'span_aggregation' || rule.ast.body.kind !== 'event';
+}
+
+/**
+ * A correlation rule is evaluated per partition, by whichever detector instance owns it. It can only see
+ * all the events of one key if every event with that key lands on the same partition, i.e. if its key
+ * includes every field the topic is partitioned on (at the same position in every item, for sequences and
+ * joins). A rule keyed on anything else would silently miss matches whose events sit on different
+ * partitions, so it is refused. Event queries keep no state and need no key.
+ *
+ * Returns null when compatible, else an error pointing at the rule's `by` clause or `group_by`.
+ */
+export function checkPartitionCompatibility(rule: Rule, partitionKeyFields: readonly string[] = defaultPartitionKeyFields): RuleFileError | null {
+  if (!isCorrelationRule(rule)) return null;
+  const partitioned = partitionKeyFields.join(', ');
+  const why =
+    `the events topic is partitioned by ${partitioned}, and each detector instance sees only its own partitions: ` +
+    `events with the same key but a different ${partitioned} land on other partitions, so matches across them would be silently missed`;
+
+  if (rule.type === 'span_aggregation') {
+    const missing = partitionKeyFields.filter((f) => !rule.groupBy.includes(f));
+    if (missing.length === 0) return null;
+    return rule.location.issueAt(
+      ['group_by'],
+      'incompatible-partition-key',
+      `group_by [${rule.groupBy.join(', ')}] does not include ${missing.join(', ')}: ${why}. Add ${missing.join(', ')} to group_by, or partition the topic by a field the rule groups on.`,
+    );
+  }
+
+  const body = rule.ast.body;
+  if (body.kind === 'event') return null;
+  const perItem = itemKeyFields(rule.ast).map((keys) => keys.map(fieldName));
+  const width = Math.min(...perItem.map((k) => k.length));
+  const missing = partitionKeyFields.filter(
+    (p) => !Array.from({ length: width }, (_, j) => j).some((j) => perItem.every((keys) => keys[j] === p)),
+  );
+  if (missing.length === 0) return null;
+
+  // Point at the query-level `by` fields when there are any, else at the sequence/join keyword.
+  const anchor = body.by[0]?.span ?? body.span;
+  const keyText = perItem.length > 0 && width > 0 ? `by ${(perItem[0] ?? []).join(', ')}` : 'no `by` key';
+  const detail =
+    width === 0
+      ? `this ${body.kind} has no \`by\` key, so it correlates events across the whole stream: ${why}. Add \`by ${partitioned}\` (and any finer keys).`
+      : `this ${body.kind} correlates ${keyText}, which does not include ${missing.join(', ')} in every item: ${why}. Add ${missing.join(', ')} to the \`by\` key, or partition the topic by a field the rule joins on.`;
+  return rule.location.issue(rule.location.positionInScalar(['query'], anchor.start), 'incompatible-partition-key', detail, {
+    length: anchor.end - anchor.start,
+  });
+}
+
+/** The second and later rules with an id seen before, each pointing at its `id` and naming the first file. */
+export function duplicateIdErrors(rules: readonly Rule[]): Map<Rule, RuleFileError> {
+  const first = new Map<string, Rule>();
+  const out = new Map<Rule, RuleFileError>();
+  for (const rule of rules) {
+    const seen = first.get(rule.id.toLowerCase());
+    if (seen === undefined) {
+      first.set(rule.id.toLowerCase(), rule);
+      continue;
+    }
+    const at = seen.location.positionOf(['id']);
+    out.set(
+      rule,
+      rule.location.issueAt(['id'], 'duplicate-id', `rule id ${rule.id} is already used by ${seen.location.file}:${at.line} ("${seen.name}"): alert ids and rule state are keyed by rule id`),
+    );
+  }
+  return out;
+}
+
+export interface RuleSetCheckOptions {
+  /** The fields the events topic is partitioned on (the normalizer's key fields); default `['host.id']`. */
+  readonly partitionKeyFields?: readonly string[];
+}
+
+/**
+ * Applies the cross-file checks to per-file results: a rule with a duplicate id or an incompatible key
+ * moves from `rule` to `errors`. Results keep their order (sorted paths make "first" deterministic).
+ */
+export function checkRuleSet(results: readonly RuleFileResult[], options: RuleSetCheckOptions = {}): RuleFileResult[] {
+  const loaded = results.flatMap((r) => (r.rule === null ? [] : [r.rule]));
+  const duplicates = duplicateIdErrors(loaded);
+  return results.map((r) => {
+    if (r.rule === null) return r;
+    const extra: RuleFileError[] = [];
+    const dup = duplicates.get(r.rule);
+    if (dup) extra.push(dup);
+    const key = checkPartitionCompatibility(r.rule, options.partitionKeyFields);
+    if (key) extra.push(key);
+    return extra.length === 0 ? r : { ...r, rule: null, errors: [...r.errors, ...extra] };
+  });
+}
+
+/** Totals for `sequor rules lint`. */
+export interface LintSummary {
+  readonly files: number;
+  readonly rules: number;
+  readonly errors: number;
+  readonly warnings: number;
+}
+
+export function summarize(results: readonly RuleFileResult[]): LintSummary {
+  return {
+    files: results.length,
+    rules: results.filter((r) => r.rule !== null).length,
+    errors: results.reduce((n, r) => n + r.errors.length, 0),
+    warnings: results.reduce((n, r) => n + r.warnings.length, 0),
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * A detection rule as data: what a rule file says, checked and typed. The engine compiles `ast`; the rest is
+ * metadata carried into alerts (severity, ATT&CK, references) and the embedded tests a rule author runs.
+ * Field names are the YAML keys in camelCase (`risk_score` is `riskScore`).
+ */
+import type { Query } from '@sequor/eql';
+import type { RuleSourceMap } from './source-map.js';
+
+export const ruleSeverities = ['low', 'medium', 'high', 'critical'] as const;
+export type RuleSeverity = (typeof ruleSeverities)[number];
+
+/** `eql`: an event query, sequence or join. `span_aggregation`: Splunk `tstats ... BY _time span=<span> <group_by>`. */
+export const ruleTypes = ['eql', 'span_aggregation'] as const;
+export type RuleType = (typeof ruleTypes)[number];
+
+/** One ATT&CK object as Elastic's detection-rules write it: `{ id, name, reference }`. */
+export interface AttackRef {
+  readonly id: string;
+  readonly name: string;
+  readonly reference: string;
+}
+
+export interface AttackTechnique extends AttackRef {
+  readonly subtechnique: readonly AttackRef[];
+}
+
+/** One `threat` entry: a tactic and the techniques of it the rule detects (Elastic's `rule.threat`). */
+export interface ThreatMapping {
+  readonly framework: string;
+  readonly tactic: AttackRef;
+  readonly technique: readonly AttackTechnique[];
+}
+
+/** Where the analytic is published (the rule we port), so an analyst can read the original. */
+export interface RulePublication {
+  readonly name: string;
+  readonly url: string;
+  /** The publisher's id for the analytic, when it has one (CAR-2014-11-005, a Splunk or Elastic UUID). */
+  readonly id: string | null;
+}
+
+/** A span as written in the rule (`1h`) and in milliseconds. */
+export interface RuleSpan {
+  readonly text: string;
+  readonly ms: number;
+}
+
+/** One expected alert of a rule test: the `event.id`s of its evidence events, in event-time order. */
+export interface ExpectedAlert {
+  readonly evidence: readonly string[];
+}
+
+/** An embedded test: ECS JSON events (through the `ecs` source format) and the alerts they must raise. */
+export interface RuleTestCase {
+  readonly name: string;
+  readonly events: readonly Readonly<Record<string, unknown>>[];
+  /** Empty for a must-not-fire case. */
+  readonly expect: readonly ExpectedAlert[];
+}
+
+export interface Rule {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly version: number;
+  readonly severity: RuleSeverity;
+  readonly riskScore: number;
+  readonly author: readonly string[];
+  readonly license: string;
+  readonly threat: readonly ThreatMapping[];
+  readonly references: readonly string[];
+  readonly falsePositives: readonly string[];
+  readonly tags: readonly string[];
+  readonly source: RulePublication | null;
+  /** Alert message template with `$field$` placeholders. */
+  readonly message: string;
+  readonly type: RuleType;
+  /** The EQL text as written. */
+  readonly query: string;
+  /** The parsed query: parsed once at load time, compiled by the engine. */
+  readonly ast: Query;
+  /** `span_aggregation` only (null otherwise). */
+  readonly span: RuleSpan | null;
+  /** `span_aggregation` only: the BY fields (empty otherwise). */
+  readonly groupBy: readonly string[];
+  readonly tests: readonly RuleTestCase[];
+  /** Where the rule came from, to point later errors (duplicate id, partition key, engine) at file:line:col. */
+  readonly location: RuleSourceMap;
+}
