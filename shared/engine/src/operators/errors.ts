@@ -1,0 +1,23 @@
+import { SequorError } from '@sequor/model';
+
+/**
+ * A spec or operator option the runtime cannot honour (a missing step without maxspan, a negative
+ * lateness, a zero span). Raised when the operator is built, never per event; `setting` names the
+ * offending field so a rule author or operator can find it.
+ */
+export class CorrelationSpecError extends SequorError {
+  constructor(
+    readonly setting: string,
+    readonly value: unknown,
+    readonly expected: string,
+  ) {
+    super(`${setting}=${String(value)}: expected ${expected}`);
+  }
+}
+
+/** Throws unless `value` is a finite number >= min (integer when asked). */
+export function requireNumber(setting: string, value: number, min: number, integer = false): void {
+  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
+    throw new CorrelationSpecError(setting, value, `${integer ? 'an integer' : 'a finite number'} >= ${min}`);
+  }
+}

@@ -1,0 +1,197 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { JoinSpec, Match } from '../types.js';
+import { CorrelationStats } from '../stats.js';
+import { DEFAULT_MAX_OPEN_PARTIALS, PartialStore, type EvictionReason, type StoredPartial } from '../state/partial-store.js';
+import type { Timed, TimedEvent } from '../time/timed.js';
+import { CorrelationSpecError, requireNumber } from './errors.js';
+import type { OperatorOptions } from './options.js';
+
+/**
+ * An Endgame EQL join: order-free. Per key, the first event matching each item is kept; when every item
+ * has one, the join emits (evidence in event-time order, `keyValues` of the earliest) and the key starts
+ * over. As in Python eql, items are tried in order and one event fills every still-empty item it matches.
+ *
+ * Sequor adds a window: all events of one join fall within `windowMs` of the key's first event
+ * (inclusive, like maxspan). An event that would stretch the join beyond it starts a fresh join for the
+ * key, and the watermark evicts joins whose window has passed. `until` with the same key resets the key.
+ * Null keys never join. `windowMs: Infinity` keeps partial joins until the cap evicts them.
+ *
+ * @example
+ * // join by host.id, process.entity_id with maxspan=1h [process where ...] [registry where ...]
+ * events$.pipe(reorderByEventTime(eventTime), matchJoin(spec, { maxOpenPartials: 500_000 }));
+ */
+export function matchJoin<E>(spec: JoinSpec<E>, options: OperatorOptions = {}): OperatorFunction<Timed<E>, Match<E>> {
+  if (spec.items.length === 0) throw new CorrelationSpecError('items', 0, 'at least one item');
+  if (!(spec.windowMs >= 0)) throw new CorrelationSpecError('windowMs', spec.windowMs, 'a number >= 0 (Infinity: no window)');
+  const stats = options.stats ?? new CorrelationStats();
+  const maxOpen = options.maxOpenPartials ?? DEFAULT_MAX_OPEN_PARTIALS;
+  requireNumber('maxOpenPartials', maxOpen, 1, true);
+
+  return (source) =>
+    new Observable<Match<E>>((subscriber) => {
+      const runtime = new JoinRuntime(spec, stats, maxOpen, (match) => subscriber.next(match));
+      const subscription = source.subscribe({
+        next(item) {
+          if (subscriber.closed) return;
+          try {
+            if (item.kind === 'event') runtime.onEvent(item);
+            else runtime.onWatermark(item.watermark);
+          } catch (error) {
+            subscriber.error(error);
+          }
+        },
+        error(error) {
+          runtime.discard();
+          subscriber.error(error);
+        },
+        complete() {
+          runtime.discard();
+          subscriber.complete();
+        },
+      });
+      return () => {
+        subscription.unsubscribe();
+        runtime.discard();
+      };
+    });
+}
+
+interface PartialJoin<E> extends StoredPartial {
+  readonly key: string;
+  readonly first: number;
+  minTime: number;
+  maxTime: number;
+  /** Per item: the event, its time and processing order (for the evidence order). */
+  readonly events: (E | undefined)[];
+  readonly times: number[];
+  readonly order: number[];
+  filled: number;
+}
+
+class JoinRuntime<E> {
+  private readonly partials = new Map<string, PartialJoin<E>>();
+  private readonly store: PartialStore<PartialJoin<E>>;
+  private processed = 0;
+
+  constructor(
+    private readonly spec: JoinSpec<E>,
+    private readonly stats: CorrelationStats,
+    maxOpen: number,
+    private readonly emit: (match: Match<E>) => void,
+  ) {
+    this.store = new PartialStore(maxOpen, 'after', stats, (partial, reason) => this.onEvict(partial, reason));
+  }
+
+  onEvent(item: TimedEvent<E>): void {
+    const { spec, partials } = this;
+    const event = item.event;
+    const time = item.timestamp;
+    const order = this.processed++;
+
+    const until = spec.until;
+    if (until !== null && until.predicate(event)) {
+      const key = until.key(event);
+      const partial = key === null ? undefined : partials.get(key);
+      if (partial !== undefined) this.remove(partial);
+    }
+
+    const items = spec.items;
+    const size = items.length;
+    for (let index = 0; index < size; index++) {
+      const joinItem = items[index]!;
+      if (!joinItem.predicate(event)) continue;
+      const key = joinItem.key(event);
+      if (key === null) continue;
+      let partial = partials.get(key);
+      if (partial !== undefined && partial.events[index] !== undefined) continue; // first event per item wins
+      if (partial !== undefined && Math.max(partial.maxTime, time) - Math.min(partial.minTime, time) > spec.windowMs) {
+        // In order, this event is past the window for good: the old join can never complete.
+        if (time < partial.minTime) continue; // a late event does not displace a newer join
+        this.remove(partial);
+        this.stats.evictedByWindow++;
+        partial = undefined;
+      }
+      if (partial === undefined) {
+        partial = {
+          key,
+          first: time,
+          minTime: time,
+          maxTime: time,
+          events: new Array<E | undefined>(size),
+          times: new Array<number>(size),
+          order: new Array<number>(size),
+          filled: 0,
+          expiresAt: time + spec.windowMs,
+          live: false,
+        };
+        partials.set(key, partial);
+        this.stats.keys++;
+        this.store.add(partial); // may evict the oldest other join (cap), never this newest one
+      }
+      partial.events[index] = event;
+      partial.times[index] = time;
+      partial.order[index] = order;
+      if (time < partial.minTime) partial.minTime = time;
+      if (time > partial.maxTime) partial.maxTime = time;
+      if (++partial.filled === size) {
+        this.remove(partial);
+        this.emitMatch(partial);
+      }
+    }
+  }
+
+  onWatermark(watermark: number): void {
+    this.store.advance(watermark);
+  }
+
+  /** End of input or teardown: partial joins can no longer complete. */
+  discard(): void {
+    this.store.drain();
+    this.stats.keys -= this.partials.size;
+    this.partials.clear();
+  }
+
+  private remove(partial: PartialJoin<E>): void {
+    this.store.release(partial);
+    this.forget(partial);
+  }
+
+  private forget(partial: PartialJoin<E>): void {
+    if (this.partials.get(partial.key) === partial) {
+      this.partials.delete(partial.key);
+      this.stats.keys--;
+    }
+  }
+
+  private onEvict(partial: PartialJoin<E>, reason: EvictionReason): void {
+    this.forget(partial);
+    if (reason === 'window') this.stats.evictedByWindow++;
+    else this.stats.evictedByCap++;
+  }
+
+  private emitMatch(partial: PartialJoin<E>): void {
+    const size = partial.events.length;
+    const indexes: number[] = [];
+    for (let index = 0; index < size; index++) {
+      // Insertion sort by (time, processing order): joins have a handful of items.
+      let at = indexes.length;
+      while (at > 0 && later(partial, indexes[at - 1]!, index)) at--;
+      indexes.splice(at, 0, index);
+    }
+    const events = indexes.map((index) => partial.events[index]!);
+    this.stats.matched++;
+    this.emit({
+      kind: 'join',
+      events,
+      keyValues: this.spec.keyValues(events[0]!),
+      firstTime: partial.minTime,
+      lastTime: partial.maxTime,
+    });
+  }
+}
+
+function later<E>(partial: PartialJoin<E>, a: number, b: number): boolean {
+  const ta = partial.times[a]!;
+  const tb = partial.times[b]!;
+  return ta !== tb ? ta > tb : partial.order[a]! > partial.order[b]!;
+}

@@ -1,0 +1,411 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { KeyExtractor, Match, Predicate, SequenceSpec } from '../types.js';
+import { CorrelationStats } from '../stats.js';
+import { DEFAULT_MAX_OPEN_PARTIALS, PartialStore, type EvictionReason, type StoredPartial } from '../state/partial-store.js';
+import type { Timed, TimedEvent } from '../time/timed.js';
+import { CorrelationSpecError, requireNumber } from './errors.js';
+import type { OperatorOptions } from './options.js';
+
+/**
+ * An EQL sequence with Elasticsearch semantics, over events already in event-time order
+ * (`reorderByEventTime` upstream).
+ *
+ * - Per key, one state machine; each step is a state holding at most one pending sequence, and a newer
+ *   pending sequence reaching a state overwrites the older one there (no all-paths matching). Steps are
+ *   tried last to first for each event, so one event moves a sequence by at most one step.
+ * - `runs=N` repeats a step N times. Each step has its own key extractor; the key strings must be equal
+ *   to advance, and a null key never joins.
+ * - maxspan is counted from the first event and is inclusive: `last - first <= maxspan` matches, as in
+ *   Elasticsearch (`SequenceMatcher`: rejected only when the delta is greater) and Python eql.
+ * - `until` with the same key cancels that key's pending sequences (checked before the steps, as Python
+ *   eql does, so an event that is both the until and a first step starts a fresh sequence).
+ * - Missing steps `![...]` (maxspan required): an event of a missing step with the same key cancels the
+ *   pending sequences it falls inside; a sequence ending in missing steps completes when the watermark
+ *   passes first + maxspan without one; a sequence starting with them is rejected if one occurred within
+ *   maxspan before its last event.
+ * - A completed sequence emits a `Match` (evidence = the positive events, in order; `keyValues` of the
+ *   first) and frees its state. Watermark advances evict partials whose maxspan has passed; the cap
+ *   evicts the oldest partial. On complete, sequences waiting only for a missing step's window complete
+ *   (the input is all there is); other partials are dropped.
+ *
+ * @example
+ * // sequence by host.id, user.id with maxspan=1m [authentication where ...] [file where ...]
+ * events$.pipe(reorderByEventTime(eventTime, { allowedLatenessMs: 5_000 }), matchSequence(spec, { stats }));
+ */
+export function matchSequence<E>(
+  spec: SequenceSpec<E>,
+  options: OperatorOptions = {},
+): OperatorFunction<Timed<E>, Match<E>> {
+  const plan = planSequence(spec);
+  const stats = options.stats ?? new CorrelationStats();
+  const maxOpen = options.maxOpenPartials ?? DEFAULT_MAX_OPEN_PARTIALS;
+  requireNumber('maxOpenPartials', maxOpen, 1, true);
+
+  return (source) =>
+    new Observable<Match<E>>((subscriber) => {
+      const runtime = new SequenceRuntime(plan, spec, stats, maxOpen, (match) => subscriber.next(match));
+      const subscription = source.subscribe({
+        next(item) {
+          if (subscriber.closed) return;
+          try {
+            if (item.kind === 'event') runtime.onEvent(item);
+            else runtime.onWatermark(item.watermark);
+          } catch (error) {
+            subscriber.error(error);
+          }
+        },
+        error(error) {
+          runtime.discard();
+          subscriber.error(error);
+        },
+        complete() {
+          try {
+            runtime.flush();
+            subscriber.complete();
+          } catch (error) {
+            subscriber.error(error);
+          }
+        },
+      });
+      return () => {
+        subscription.unsubscribe();
+        runtime.discard();
+      };
+    });
+}
+
+interface PositiveState<E> {
+  /** Index of the spec step this state was expanded from (runs share one). */
+  readonly step: number;
+  readonly predicate: Predicate<E>;
+  readonly key: KeyExtractor<E>;
+}
+
+interface MissingCheck<E> {
+  readonly predicate: Predicate<E>;
+  readonly key: KeyExtractor<E>;
+  /** The slot whose pending sequences this step cancels (`positives.length` = awaiting the trailing window). */
+  readonly slot: number;
+}
+
+interface SequencePlan<E> {
+  readonly positives: readonly PositiveState<E>[];
+  readonly missing: readonly MissingCheck<E>[];
+  readonly leading: readonly { readonly predicate: Predicate<E>; readonly key: KeyExtractor<E> }[];
+  readonly trailing: boolean;
+  readonly maxspan: number | null;
+}
+
+/** Expands runs and sorts missing steps by where they sit; validates once, at build time. */
+function planSequence<E>(spec: SequenceSpec<E>): SequencePlan<E> {
+  const maxspan = spec.maxspanMs;
+  if (maxspan !== null) requireNumber('maxspanMs', maxspan, 0);
+  const positives: PositiveState<E>[] = [];
+  const missing: MissingCheck<E>[] = [];
+  const leading: { predicate: Predicate<E>; key: KeyExtractor<E> }[] = [];
+  spec.steps.forEach((step, index) => {
+    if (step.missing) {
+      if (maxspan === null) throw new CorrelationSpecError(`steps[${index}].missing`, true, 'a maxspan on the sequence');
+      if (positives.length === 0) leading.push({ predicate: step.predicate, key: step.key });
+      else missing.push({ predicate: step.predicate, key: step.key, slot: positives.length });
+      return;
+    }
+    requireNumber(`steps[${index}].runs`, step.runs, 1, true);
+    for (let run = 0; run < step.runs; run++) positives.push({ step: index, predicate: step.predicate, key: step.key });
+  });
+  if (positives.length === 0) throw new CorrelationSpecError('steps', spec.steps.length, 'at least one step that is not missing');
+  const trailing = missing.some((check) => check.slot === positives.length);
+  return { positives, missing, leading, trailing, maxspan };
+}
+
+interface SequencePartial<E> extends StoredPartial {
+  readonly key: string;
+  readonly first: number;
+  last: number;
+  /** 1..m-1: matched that many positive steps, waiting for the next; m: awaiting the trailing window; -1: detached. */
+  slot: number;
+  readonly events: E[];
+  /** Time of the latest leading missing-step event with this key before the first event (-Infinity: none). */
+  readonly leadingMissingAt: number;
+}
+
+interface KeyState<E> {
+  /** Index s holds the pending sequence waiting for positive step s (index 0 unused). */
+  readonly slots: (SequencePartial<E> | undefined)[];
+  /** Sequences whose positive steps all matched, waiting for the trailing missing window to close. */
+  awaiting: SequencePartial<E>[] | undefined;
+  open: number;
+}
+
+/** One subscription's state: the per-key state machines and their store. */
+class SequenceRuntime<E> {
+  private readonly keys = new Map<string, KeyState<E>>();
+  private readonly store: PartialStore<SequencePartial<E>>;
+  /** Open sequences per slot, so steps with nothing waiting skip predicate and key work. */
+  private readonly slotCounts: number[];
+  /** Leading missing steps: latest event time per key, oldest first (re-inserted on update). */
+  private readonly recentLeading = new Map<string, number>();
+  private readonly m: number;
+
+  constructor(
+    private readonly plan: SequencePlan<E>,
+    private readonly spec: SequenceSpec<E>,
+    private readonly stats: CorrelationStats,
+    maxOpen: number,
+    private readonly emit: (match: Match<E>) => void,
+  ) {
+    this.m = plan.positives.length;
+    this.slotCounts = new Array<number>(this.m + 1).fill(0);
+    this.store = new PartialStore(maxOpen, 'after', stats, (partial, reason) => this.onEvict(partial, reason));
+  }
+
+  onEvent(item: TimedEvent<E>): void {
+    const { plan, m, slotCounts } = this;
+    const event = item.event;
+    const time = item.timestamp;
+
+    const until = this.spec.until;
+    if (until !== null && until.predicate(event)) {
+      const key = until.key(event);
+      if (key !== null) this.cancelPending(key, time);
+    }
+
+    const missing = plan.missing;
+    for (let index = 0; index < missing.length; index++) {
+      const check = missing[index]!;
+      if (slotCounts[check.slot] === 0 || !check.predicate(event)) continue;
+      const key = check.key(event);
+      if (key !== null) this.cancelInside(key, check.slot, time);
+    }
+
+    // Last step first, so an event that satisfies steps s and s+1 cannot carry one sequence across both.
+    const positives = plan.positives;
+    let cachedStep = -1;
+    let cachedKey: string | null = null;
+    for (let slot = m - 1; slot >= 0; slot--) {
+      if (slot > 0 && slotCounts[slot] === 0) continue;
+      const state = positives[slot]!;
+      if (state.step !== cachedStep) {
+        cachedStep = state.step;
+        cachedKey = state.predicate(event) ? state.key(event) : null;
+      }
+      if (cachedKey === null) continue;
+      if (slot === 0) this.start(cachedKey, item);
+      else this.advance(cachedKey, slot, item);
+    }
+
+    if (plan.leading.length > 0) this.recordLeading(event, time);
+  }
+
+  onWatermark(watermark: number): void {
+    this.store.advance(watermark);
+    const maxspan = this.plan.maxspan;
+    if (maxspan !== null && this.recentLeading.size > 0) {
+      for (const [key, time] of this.recentLeading) {
+        if (!(time + maxspan < watermark)) break;
+        this.recentLeading.delete(key);
+      }
+    }
+  }
+
+  /** End of input: sequences waiting only for a missing step's window complete; the rest is dropped. */
+  flush(): void {
+    this.store.drain((partial) => {
+      if (partial.slot === this.m) this.emitMatch(partial);
+    });
+    this.reset();
+  }
+
+  /** Teardown or upstream error: drop everything, keep the gauges honest. */
+  discard(): void {
+    this.store.drain();
+    this.reset();
+  }
+
+  private reset(): void {
+    this.stats.keys -= this.keys.size;
+    this.keys.clear();
+    this.slotCounts.fill(0);
+    this.recentLeading.clear();
+  }
+
+  private start(key: string, item: TimedEvent<E>): void {
+    const time = item.timestamp;
+    let state = this.keys.get(key);
+    const pending = this.m > 1 ? state?.slots[1] : undefined;
+    // Only a late event (latePolicy 'process') can be older than a pending sequence: it never replaces it.
+    if (pending !== undefined && pending.first > time) return;
+    if (state === undefined) {
+      state = { slots: new Array<SequencePartial<E> | undefined>(this.m), awaiting: undefined, open: 0 };
+      this.keys.set(key, state);
+      this.stats.keys++;
+    }
+    const maxspan = this.plan.maxspan;
+    const partial: SequencePartial<E> = {
+      key,
+      first: time,
+      last: time,
+      slot: -1,
+      events: [item.event],
+      expiresAt: maxspan === null ? Number.POSITIVE_INFINITY : time + maxspan,
+      live: false,
+      leadingMissingAt: this.plan.leading.length > 0 ? (this.recentLeading.get(key) ?? Number.NEGATIVE_INFINITY) : Number.NEGATIVE_INFINITY,
+    };
+    // Count it in its key before the store may evict (cap) another partial of the same key.
+    state.open++;
+    this.place(state, partial, 1);
+    if (partial.slot !== -1) this.store.add(partial); // not when it completed at once (one positive step)
+  }
+
+  private advance(key: string, slot: number, item: TimedEvent<E>): void {
+    const state = this.keys.get(key);
+    const partial = state?.slots[slot];
+    if (state === undefined || partial === undefined) return;
+    const time = item.timestamp;
+    if (time < partial.last) return; // a late event never reorders a sequence
+    const maxspan = this.plan.maxspan;
+    if (maxspan !== null && time - partial.first > maxspan) {
+      this.store.release(partial);
+      this.detach(state, partial);
+      this.stats.evictedByWindow++;
+      return;
+    }
+    state.slots[slot] = undefined;
+    this.slotCounts[slot]!--;
+    partial.slot = -1;
+    partial.events.push(item.event);
+    partial.last = time;
+    this.place(state, partial, slot + 1);
+  }
+
+  /** Puts a sequence in `slot` (overwriting the older one there) or completes it. */
+  private place(state: KeyState<E>, partial: SequencePartial<E>, slot: number): void {
+    if (slot < this.m) {
+      const older = state.slots[slot];
+      if (older !== undefined) {
+        this.store.release(older);
+        this.detach(state, older);
+      }
+      state.slots[slot] = partial;
+      partial.slot = slot;
+      this.slotCounts[slot]!++;
+      return;
+    }
+    const maxspan = this.plan.maxspan;
+    if (maxspan !== null && partial.leadingMissingAt >= partial.last - maxspan) {
+      this.dropUnplaced(state, partial);
+      return;
+    }
+    if (this.plan.trailing) {
+      // Completed sequences are candidates of their own: they do not overwrite each other.
+      (state.awaiting ??= []).push(partial);
+      partial.slot = this.m;
+      this.slotCounts[this.m]!++;
+      return;
+    }
+    this.dropUnplaced(state, partial);
+    this.emitMatch(partial);
+  }
+
+  /** Forgets a sequence that holds no slot (completed or rejected on its way in). */
+  private dropUnplaced(state: KeyState<E>, partial: SequencePartial<E>): void {
+    this.store.release(partial);
+    partial.slot = -1;
+    if (--state.open === 0) {
+      this.keys.delete(partial.key);
+      this.stats.keys--;
+    }
+  }
+
+  private detach(state: KeyState<E>, partial: SequencePartial<E>): void {
+    const slot = partial.slot;
+    if (slot === this.m) {
+      const awaiting = state.awaiting!;
+      awaiting.splice(awaiting.indexOf(partial), 1);
+      this.slotCounts[slot]!--;
+    } else if (slot > 0 && state.slots[slot] === partial) {
+      state.slots[slot] = undefined;
+      this.slotCounts[slot]!--;
+    }
+    partial.slot = -1;
+    if (--state.open === 0) {
+      this.keys.delete(partial.key);
+      this.stats.keys--;
+    }
+  }
+
+  /** `until`: cancels the key's pending sequences that began before it (completed ones stand). */
+  private cancelPending(key: string, time: number): void {
+    const state = this.keys.get(key);
+    if (state === undefined) return;
+    for (let slot = 1; slot < this.m; slot++) {
+      const partial = state.slots[slot];
+      if (partial !== undefined && partial.first <= time) {
+        this.store.release(partial);
+        this.detach(state, partial);
+        if (state.open === 0) return;
+      }
+    }
+  }
+
+  /** A missing step's event: cancels the key's sequences in `slot` whose gap it falls in. */
+  private cancelInside(key: string, slot: number, time: number): void {
+    const state = this.keys.get(key);
+    if (state === undefined) return;
+    if (slot < this.m) {
+      const partial = state.slots[slot];
+      if (partial !== undefined && time >= partial.last) {
+        this.store.release(partial);
+        this.detach(state, partial);
+      }
+      return;
+    }
+    const awaiting = state.awaiting;
+    if (awaiting === undefined) return;
+    const maxspan = this.plan.maxspan!;
+    for (let index = awaiting.length - 1; index >= 0; index--) {
+      const partial = awaiting[index]!;
+      if (time >= partial.last && time - partial.first <= maxspan) {
+        this.store.release(partial);
+        this.detach(state, partial);
+      }
+    }
+  }
+
+  private recordLeading(event: E, time: number): void {
+    const leading = this.plan.leading;
+    for (let index = 0; index < leading.length; index++) {
+      const step = leading[index]!;
+      if (!step.predicate(event)) continue;
+      const key = step.key(event);
+      if (key === null) continue;
+      const previous = this.recentLeading.get(key);
+      if (previous !== undefined && previous >= time) continue;
+      this.recentLeading.delete(key);
+      this.recentLeading.set(key, time);
+    }
+  }
+
+  private onEvict(partial: SequencePartial<E>, reason: EvictionReason): void {
+    const awaitingWindow = partial.slot === this.m;
+    this.detach(this.keys.get(partial.key)!, partial);
+    if (reason === 'window' && awaitingWindow) {
+      this.emitMatch(partial); // the trailing missing step did not occur within maxspan
+    } else if (reason === 'window') {
+      this.stats.evictedByWindow++;
+    } else {
+      this.stats.evictedByCap++;
+    }
+  }
+
+  private emitMatch(partial: SequencePartial<E>): void {
+    this.stats.matched++;
+    this.emit({
+      kind: 'sequence',
+      events: partial.events,
+      keyValues: this.spec.keyValues(partial.events[0]!),
+      firstTime: partial.first,
+      lastTime: partial.last,
+    });
+  }
+}

@@ -1,0 +1,143 @@
+import type { CorrelationStats } from '../stats.js';
+import { requireNumber } from '../operators/errors.js';
+
+/** Default cap on open partials per operator instance (per rule, per subscription). */
+export const DEFAULT_MAX_OPEN_PARTIALS = 200_000;
+
+/** The bookkeeping every piece of keyed operator state carries. */
+export interface StoredPartial {
+  /** Watermark bound of this state's window; see `ExpiryMode`. Infinity: only the cap evicts it. */
+  readonly expiresAt: number;
+  /** False once completed, overwritten, cancelled or evicted (its queue slot is then skipped). */
+  live: boolean;
+}
+
+/**
+ * `after`: the state is done once the watermark is strictly greater than `expiresAt` (a sequence with
+ * maxspan: an event at exactly first + maxspan still counts). `at`: done once the watermark reaches
+ * `expiresAt` (a span bucket [start, end): an event at `end` belongs to the next bucket).
+ */
+export type ExpiryMode = 'after' | 'at';
+
+export type EvictionReason = 'window' | 'cap';
+
+/**
+ * Open partials of one operator subscription in creation order, with eviction by watermark and by cap.
+ *
+ * The operator keeps its own lookup (key -> partial); this store only decides *when* state goes and tells
+ * the operator through `onEvict`, which removes it from the lookup and counts it (an expired partial is
+ * not always a loss: a sequence ending in a missing step completes when its window closes). Creation order equals
+ * event-time order for in-order input, so the deadlines are non-decreasing along the queue and expiry
+ * only ever looks at the head: O(1) amortised per partial. Completed or overwritten partials are marked
+ * dead and skipped; the queue is compacted when dead slots outnumber live ones, so memory stays
+ * proportional to live state even when a key overwrites its pending sequence forever.
+ */
+export class PartialStore<P extends StoredPartial> {
+  private queue: (P | undefined)[] = [];
+  private head = 0;
+  private liveCount = 0;
+
+  constructor(
+    private readonly maxOpen: number,
+    private readonly mode: ExpiryMode,
+    private readonly stats: CorrelationStats,
+    private readonly onEvict: (partial: P, reason: EvictionReason) => void,
+  ) {
+    requireNumber('maxOpenPartials', maxOpen, 1, true);
+  }
+
+  /** Live partials held. */
+  get size(): number {
+    return this.liveCount;
+  }
+
+  /** Tracks a new partial; evicts the oldest live one when this goes over the cap. */
+  add(partial: P): void {
+    partial.live = true;
+    this.queue.push(partial);
+    this.liveCount++;
+    this.stats.openPartials++;
+    if (this.liveCount > this.maxOpen) this.evictOldest();
+  }
+
+  /** Forgets a partial that completed, was overwritten or was cancelled (not an eviction). */
+  release(partial: P): void {
+    if (!partial.live) return;
+    partial.live = false;
+    this.liveCount--;
+    this.stats.openPartials--;
+    const dead = this.queue.length - this.head - this.liveCount;
+    if (dead > 1024 && dead > this.liveCount) this.compact();
+  }
+
+  /** Evicts, oldest first, every partial whose window the watermark has passed. */
+  advance(watermark: number): void {
+    const queue = this.queue;
+    const after = this.mode === 'after';
+    while (this.head < queue.length) {
+      const partial = queue[this.head]!;
+      if (partial.live) {
+        if (after ? !(partial.expiresAt < watermark) : !(partial.expiresAt <= watermark)) break;
+        this.evict(partial, 'window');
+      }
+      queue[this.head++] = undefined;
+    }
+    this.trimHead();
+  }
+
+  /** Hands every live partial, oldest first, to `visit` and empties the store (end of stream, teardown). */
+  drain(visit?: (partial: P) => void): void {
+    const queue = this.queue;
+    for (let index = this.head; index < queue.length; index++) {
+      const partial = queue[index]!;
+      if (!partial.live) continue;
+      partial.live = false;
+      this.liveCount--;
+      this.stats.openPartials--;
+      visit?.(partial);
+    }
+    this.queue = [];
+    this.head = 0;
+  }
+
+  private evict(partial: P, reason: EvictionReason): void {
+    partial.live = false;
+    this.liveCount--;
+    this.stats.openPartials--;
+    this.onEvict(partial, reason);
+  }
+
+  private evictOldest(): void {
+    const queue = this.queue;
+    while (this.head < queue.length) {
+      const partial = queue[this.head]!;
+      queue[this.head++] = undefined;
+      if (partial.live) {
+        this.evict(partial, 'cap');
+        break;
+      }
+    }
+    this.trimHead();
+  }
+
+  private trimHead(): void {
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private compact(): void {
+    const live: P[] = [];
+    const queue = this.queue;
+    for (let index = this.head; index < queue.length; index++) {
+      const partial = queue[index]!;
+      if (partial.live) live.push(partial);
+    }
+    this.queue = live;
+    this.head = 0;
+  }
+}
