@@ -2,7 +2,8 @@
  * Zeek `conn.log`: one line per connection (TCP) or flow (UDP, ICMP), written when it ends.
  * `proto` is the transport, `service` the application protocols Zeek's analyzers confirmed
  * (comma-separated when several: `smb,dce_rpc`), `duration` seconds, `orig_bytes`/`resp_bytes`
- * payload bytes each way. The other columns are read (they take part in the event id) but not mapped.
+ * payload bytes each way; `unknown_transport` (Zeek 7.1+, with `ip_proto`) becomes the IANA keyword.
+ * The other columns are read (they take part in the event id) but not mapped.
  */
 import { column, connIdColumns } from '../columns.js';
 import type { ZeekLogSpec } from '../log-spec.js';
@@ -28,6 +29,27 @@ const columns = [
   column('ip_proto', 'count'),
 ] as const;
 
+// IANA keywords (ECS network.transport) for protocols Zeek logs as `unknown_transport` with an `ip_proto`.
+const TRANSPORT_BY_IP_PROTO: ReadonlyMap<number, string> = new Map([
+  [2, 'igmp'],
+  [4, 'ipv4'],
+  [41, 'ipv6'],
+  [47, 'gre'],
+  [50, 'esp'],
+  [51, 'ah'],
+  [58, 'ipv6-icmp'],
+  [89, 'ospf'],
+  [103, 'pim'],
+  [112, 'vrrp'],
+  [132, 'sctp'],
+]);
+
+/** `tcp`, `udp`, `icmp` as Zeek writes them; `unknown_transport` by its IP protocol number when known. */
+function transportOf(proto: string, ipProto: number | null): string | null {
+  if (proto !== 'unknown_transport') return proto;
+  return ipProto === null ? null : (TRANSPORT_BY_IP_PROTO.get(ipProto) ?? null);
+}
+
 export const zeekConn: ZeekLogSpec<typeof columns> = {
   formatName: 'zeek-conn',
   path: 'conn',
@@ -37,7 +59,7 @@ export const zeekConn: ZeekLogSpec<typeof columns> = {
   toEvent(row, ctx) {
     const event = zeekEvent(
       row,
-      { path: 'conn', type: 'connection', action: null, transport: row.proto, protocol: row.service },
+      { path: 'conn', type: 'connection', action: null, transport: transportOf(row.proto, row.ip_proto), protocol: row.service },
       ctx,
     );
     event.event.duration = row.duration === null ? null : Math.round(row.duration * 1e9);
