@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FieldCatalog, FieldInfo, FieldType } from '@sequor/model';
 import { checkQuery, EqlSemanticError, FUNCTIONS, hasBlockingErrors, isCidr, parse } from '@sequor/eql';
-import { SEED_QUERIES } from './print.test.js';
+import { elasticSeedRuleQuery, SEED_QUERIES } from './seeds.js';
 
 /** A small catalog with the fields the seed rules use plus a few typed ones. */
 function catalog(fields: Record<string, FieldType>): FieldCatalog {
@@ -43,6 +43,12 @@ const where = (source: string) => check(source).map((e) => ({ code: e.code, line
 
 describe('checkQuery', () => {
   it.each(SEED_QUERIES)('accepts seed query %#', (source) => {
+    expect(check(source)).toEqual([]);
+  });
+
+  it('accepts the Elastic seed rule query exactly as published', () => {
+    const source = elasticSeedRuleQuery();
+    expect(source).toContain('sequence by host.id, user.id with maxspan=1m');
     expect(check(source)).toEqual([]);
   });
 

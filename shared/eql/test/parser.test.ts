@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { EqlSyntaxError, parse, tryParse } from '@sequor/eql';
-import type { JoinQuery, SampleQuery, SequenceQuery } from '@sequor/eql';
+import type { EventQuery, Expr, JoinQuery, SampleQuery, SequenceQuery, SourceSpan } from '@sequor/eql';
 import { and, cmp, field, lit, match, not, or, path, stripSpans, whereOf } from './helpers.js';
+import { SEED_QUERIES } from './seeds.js';
 
 const where = (expr: string) => whereOf(parse(`process where ${expr}`));
 
@@ -213,5 +214,61 @@ describe('tryParse', () => {
     const bad = tryParse('a where');
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.error).toBeInstanceOf(EqlSyntaxError);
+  });
+});
+
+describe('spans', () => {
+  /** Every object with a `span`, with its parent's span (null at the top). */
+  function spans(value: unknown, parent: SourceSpan | null = null, out: Array<[SourceSpan, SourceSpan | null, string]> = []) {
+    if (Array.isArray(value)) value.forEach((v) => spans(v, parent, out));
+    else if (value !== null && typeof value === 'object') {
+      const span = (value as { span?: SourceSpan }).span;
+      const here = span ?? parent;
+      if (span) out.push([span, parent, String((value as { kind?: string }).kind ?? 'item')]);
+      for (const [k, v] of Object.entries(value)) if (k !== 'span') spans(v, here, out);
+    }
+    return out;
+  }
+
+  const lineColumn = (source: string, offset: number) => {
+    const before = source.slice(0, offset);
+    return { line: before.split('\n').length, column: offset - before.lastIndexOf('\n') };
+  };
+
+  it.each([...SEED_QUERIES, 'sequence by a with maxspan=1m\n  [x where (b or\n c) and not d in~ (1, 2)] by e with runs=2\n  ![y where f(g, -1)]\nuntil [z where ?h : ("a", "b")] | head 3'])(
+    'puts a consistent span on every node: %#',
+    (source) => {
+      const q = parse(source);
+      const all = spans(q);
+      expect(all.length).toBeGreaterThan(5);
+      for (const [span, parent, kind] of all) {
+        expect(span.end, kind).toBeGreaterThan(span.start);
+        expect(lineColumn(source, span.start), kind).toEqual({ line: span.line, column: span.column });
+        expect(source[span.start], kind).not.toMatch(/\s/);
+        expect(source[span.end - 1], kind).not.toMatch(/\s/);
+        if (parent) {
+          expect(span.start, kind).toBeGreaterThanOrEqual(parent.start);
+          expect(span.end, kind).toBeLessThanOrEqual(parent.end);
+        }
+      }
+    },
+  );
+
+  it('points at the field text on a later line', () => {
+    const q = parse(SEED_QUERIES[0]!);
+    const body = q.body as SequenceQuery;
+    const second = body.items[1]!.query.where as Extract<Expr, { kind: 'and' }>;
+    const size = (second.operands[4] as Extract<Expr, { kind: 'compare' }>).left;
+    const line7 = SEED_QUERIES[0]!.split('\n')[6]!;
+    expect(size.span).toMatchObject({ line: 7, column: line7.indexOf('file.size') + 1 });
+    expect(SEED_QUERIES[0]!.slice(size.span.start, size.span.end)).toBe('file.size');
+    expect(body.maxspan?.span).toMatchObject({ line: 1, column: 43 });
+    expect(SEED_QUERIES[0]!.slice(body.maxspan!.span.start, body.maxspan!.span.end)).toBe('1m');
+  });
+
+  it('covers parentheses in the span of a grouped expression', () => {
+    const q = parse('process where (a or b) and c');
+    const where = (q.body as EventQuery).where as Extract<Expr, { kind: 'and' }>;
+    expect(q.source.slice(where.operands[0]!.span.start, where.operands[0]!.span.end)).toBe('(a or b)');
   });
 });

@@ -2,21 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parse, print, printString } from '@sequor/eql';
 import { Arbitrary, prng } from './arbitrary.js';
 import { stripSpans } from './helpers.js';
+import { SEED_QUERIES } from './seeds.js';
 
-export const SEED_QUERIES = [
-  `sequence by host.id, user.id with maxspan=1m
- [authentication where
-   event.outcome == "success" and
-   winlog.logon.type == "Network" and not user.name == "ANONYMOUS LOGON" and
-   not user.domain == "NT AUTHORITY" and source.ip != "127.0.0.1" and source.ip !="::1"]
- [file where event.action == "creation" and process.name : "svchost.exe" and
-  file.Ext.header_bytes : "72656766*" and user.id : "S-1-5-21-*" and file.size >= 30000]`,
-  `join by host.id, process.entity_id with maxspan=1h
-  [process where event.type : "start"]
-  [registry where registry.path : "*\\\\Software\\\\Remcos*" and registry.data.strings != null]`,
-  `network where destination.port == 445 and dce_rpc.endpoint : "winreg" and dce_rpc.operation : ("BaseRegCreateKey*", "BaseRegSetValue*")`,
-  `registry where registry.path : "*\\\\SYSTEM\\\\CurrentControlSet\\\\Services\\\\*" and registry.value : "ImagePath" and registry.data.strings != null`,
-];
 
 const CORPUS = [
   ...SEED_QUERIES,
