@@ -3,7 +3,7 @@
  * error. Formats are pure and registered by name; the normalizer service and `sequor detect` bind topics
  * or files to them and use the same modules.
  */
-import type { SequorEvent } from '@sequor/model';
+import type { EntityIdentityOptions, SequorEvent } from '@sequor/model';
 import { SequorError } from '@sequor/model';
 
 /** Where a raw record came from: a Kafka record, or a file (topic = file path, partition 0, offset = line index). */
@@ -15,7 +15,9 @@ export interface RecordOrigin {
 
 export interface DecoderOptions {
   /** How host.id / user.id are derived when a source lacks them (see @sequor/model identity). */
-  readonly identity?: import('@sequor/model').EntityIdentityOptions;
+  readonly identity?: EntityIdentityOptions;
+  /** Records larger than this many bytes are refused as `too-large` before parsing (default 1 MiB). */
+  readonly maxRecordBytes?: number;
 }
 
 /**

@@ -1,0 +1,127 @@
+/**
+ * Reads the event model's fields from an ECS JSON document (Elastic Endpoint, Winlogbeat after its
+ * ingest pipeline): every leaf of the field catalog, compiled once into a list of readers. Accepts
+ * both nested objects and dotted keys (`{"event":{"code":"4624"}}` and `{"event.code":"4624"}`), checks
+ * each value's type and writes it into the event, creating groups as needed. Values the document
+ * does not carry are left as they are, so a mapper's own values stay where the shipper was silent.
+ */
+import type { FieldInfo, FieldType, SequorEvent } from '@sequor/model';
+import { eventFieldCatalog } from '@sequor/model';
+import { blank } from './blank.js';
+import { RecordProblem } from './problem.js';
+import type { Json } from './values.js';
+import { describe, isObject, readTimestamp } from './values.js';
+
+interface CompiledField {
+  readonly name: string;
+  readonly type: FieldType;
+  /** ECS path segments, and for each depth the dotted key of the rest (`['event','code']` -> `'event.code'`, `'code'`). */
+  readonly segments: readonly string[];
+  readonly dottedRest: readonly string[];
+  readonly storagePath: readonly string[];
+  /** For each intermediate storage group, its blank() path (`process.parent`). */
+  readonly groupPaths: readonly string[];
+}
+
+/** Fields a format sets itself from other sources, never copied from the document. */
+const notCopied = new Set(['@timestamp', 'event.id', 'origin.format', 'origin.topic', 'origin.partition', 'origin.offset']);
+
+function compile(info: FieldInfo): CompiledField {
+  const segments = info.name.split('.');
+  return {
+    name: info.name,
+    type: info.type,
+    segments,
+    dottedRest: segments.map((_, i) => segments.slice(i).join('.')),
+    storagePath: info.storagePath,
+    groupPaths: info.storagePath.slice(0, -1).map((_, i) => info.storagePath.slice(0, i + 1).join('.')),
+  };
+}
+
+const compiled: readonly CompiledField[] = [...eventFieldCatalog.fields()].filter((f) => !notCopied.has(f.name)).map(compile);
+
+function lookup(doc: Json, f: CompiledField): unknown {
+  let node: Json = doc;
+  const last = f.segments.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const seg = f.segments[i] as string;
+    const direct = node[seg];
+    if (i === last) return direct;
+    if (isObject(direct)) {
+      node = direct;
+      continue;
+    }
+    // Dotted key for the rest of the path at this level (`"event.code"`, or `"code"` under `event`).
+    return node[f.dottedRest[i] as string];
+  }
+  return undefined;
+}
+
+const integerText = /^-?\d{1,15}$/;
+
+function coerce(v: unknown, f: CompiledField): unknown {
+  switch (f.type) {
+    case 'string':
+    case 'ip':
+      if (typeof v === 'string') return v;
+      if (typeof v === 'number' && Number.isFinite(v) && f.type === 'string') return String(v);
+      break;
+    case 'int':
+    case 'long':
+      if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+      if (typeof v === 'string' && integerText.test(v)) return Number(v);
+      break;
+    case 'double':
+      if (typeof v === 'number' && Number.isFinite(v)) return v;
+      break;
+    case 'boolean':
+      if (typeof v === 'boolean') return v;
+      break;
+    case 'timestamp':
+      return readTimestamp(v, f.name, true);
+    case 'string[]':
+    case 'ip[]':
+      // ECS keyword fields may hold one value or an array of them.
+      if (typeof v === 'string') return [v];
+      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return [...(v as string[])];
+      break;
+    default: {
+      const never: never = f.type;
+      throw new Error(`unhandled field type ${String(never)}`);
+    }
+  }
+  throw new RecordProblem('wrong-type', `${f.name}: expected ${f.type}, got ${describe(v)}`);
+}
+
+/** Copies every model field the document carries into `ev` (creating groups); returns how many it copied. */
+export function overlayEcsFields(ev: SequorEvent, doc: Json): number {
+  let copied = 0;
+  for (const f of compiled) {
+    const raw = lookup(doc, f);
+    if (raw === undefined || raw === null) continue;
+    const value = coerce(raw, f);
+    let node = ev as unknown as Record<string, unknown>;
+    for (let i = 0; i < f.groupPaths.length; i++) {
+      const key = f.storagePath[i] as string;
+      let next = node[key] as Record<string, unknown> | null | undefined;
+      if (next === null || next === undefined) {
+        next = blank(f.groupPaths[i] as Parameters<typeof blank>[0]) as unknown as Record<string, unknown>;
+        node[key] = next;
+      }
+      node = next;
+    }
+    node[f.storagePath[f.storagePath.length - 1] as string] = value;
+    copied++;
+  }
+  return copied;
+}
+
+/** `event.id` as the document carries it, or null. */
+export function ecsEventId(doc: Json): string | null {
+  const event = doc['event'];
+  const v = isObject(event) ? event['id'] : doc['event.id'];
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'string' && v !== '') return v;
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
+  throw new RecordProblem('wrong-type', `event.id: expected a string, got ${describe(v)}`);
+}

@@ -1,0 +1,16 @@
+export { flatWindowsFormat, FLAT_WINDOWS } from './flat-windows.js';
+export { winlogbeatFormat, WINLOGBEAT } from './winlogbeat.js';
+export { ecsFormat, ECS } from './ecs.js';
+export { DEFAULT_MAX_RECORD_BYTES } from './json-record.js';
+export { knownChannels, logonTypeNames } from './channels.js';
+export type { KnownChannel, ChannelKind } from './channels.js';
+export { splitRegistryPath, registryData } from './registry-path.js';
+export type { RegistryPathParts } from './registry-path.js';
+
+import { ecsFormat } from './ecs.js';
+import { flatWindowsFormat } from './flat-windows.js';
+import { winlogbeatFormat } from './winlogbeat.js';
+import type { SourceFormat } from '../types.js';
+
+/** The Windows formats, in auto-detection order (the most specific shape first). */
+export const windowsFormats: readonly SourceFormat[] = Object.freeze([winlogbeatFormat, flatWindowsFormat, ecsFormat]);
