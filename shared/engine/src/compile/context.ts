@@ -19,7 +19,8 @@ export class CompileContext {
 
   /** Record an error; returns nothing so callers write `return ctx.fail(...) ?? placeholder`. */
   fail(error: CompileError): undefined {
-    this.errors.push(error);
+    // The same reference compiled twice (a sequence's shared `by` key, once per item) is one problem.
+    if (!this.errors.some((e) => e.offset === error.offset && e.detail === error.detail)) this.errors.push(error);
     return undefined;
   }
 

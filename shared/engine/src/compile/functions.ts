@@ -57,6 +57,23 @@ function stringPredicate(test: (value: string, needle: string) => boolean): Func
   };
 }
 
+function arithmetic(op: (a: number, b: number) => number | null): FunctionDef {
+  return {
+    minArgs: 2,
+    maxArgs: 2,
+    caseInsensitive: false,
+    returns: 'number',
+    compile<E>(args: readonly ValueFn<E>[]): ValueFn<E> {
+      const [left, right] = args as [ValueFn<E>, ValueFn<E>];
+      return (event) => {
+        const a = num(left(event));
+        const b = num(right(event));
+        return a === null || b === null ? null : op(a, b);
+      };
+    },
+  };
+}
+
 /** String literal arguments (patterns compiled once); reports any that is not a literal. */
 export function literalStrings(nodes: readonly Expr[], message: string, ctx: CompileContext): string[] {
   const out: string[] = [];
@@ -99,6 +116,12 @@ function sliceIndex(index: number, length: number): number {
 }
 
 export const FUNCTIONS: ReadonlyMap<string, FunctionDef> = new Map<string, FunctionDef>([
+  ['add', arithmetic((a, b) => a + b)],
+  ['subtract', arithmetic((a, b) => a - b)],
+  ['multiply', arithmetic((a, b) => a * b)],
+  // Integer operands divide as Java longs do (truncating); a zero divisor is null, not an exception per event.
+  ['divide', arithmetic((a, b) => (b === 0 ? null : Number.isInteger(a) && Number.isInteger(b) ? Math.trunc(a / b) : a / b))],
+  ['modulo', arithmetic((a, b) => (b === 0 ? null : a % b))],
   ['startsWith', stringPredicate((s, needle) => s.startsWith(needle))],
   ['endsWith', stringPredicate((s, needle) => s.endsWith(needle))],
   ['stringContains', stringPredicate((s, needle) => s.includes(needle))],
