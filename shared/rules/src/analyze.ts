@@ -4,15 +4,14 @@
  * deployment (partition keys).
  */
 import type { EqlSemanticError, EqlSyntaxError, Query } from '@sequor/eql';
-import { tryParse } from '@sequor/eql';
+import { checkQuery, tryParse } from '@sequor/eql';
 import type { FieldCatalog } from '@sequor/model';
 import { eventFieldCatalog } from '@sequor/model';
 import type { Node } from 'yaml';
-import { isMap, LineCounter, parseDocument } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
 import type { RuleFileError } from './errors.js';
 import { closest, MetadataReader, ruleKeys } from './metadata.js';
 import { MessageTemplate } from './message.js';
-import { fieldName, queryFieldRefs } from './query-fields.js';
 import type { DocPath } from './source-map.js';
 import { RuleSourceMap } from './source-map.js';
 import type { Rule } from './types.js';
@@ -41,9 +40,16 @@ export function analyzeRuleText(text: string, file: string, options: RuleAnalysi
   const catalog = options.catalog ?? eventFieldCatalog;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const map = new RuleSourceMap(file, text, lineCounter, (path: DocPath): Node | undefined =>
-    path.length === 0 ? (doc.contents ?? undefined) : (doc.getIn(path, true) as Node | undefined),
-  );
+  const nodeAt = (path: DocPath): Node | undefined =>
+    path.length === 0 ? (doc.contents ?? undefined) : (doc.getIn(path, true) as Node | undefined);
+  const keyNodeAt = (path: DocPath): Node | undefined => {
+    const parent = nodeAt(path.slice(0, -1));
+    const last = path[path.length - 1];
+    if (!isMap(parent)) return undefined;
+    const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === last);
+    return isNode(pair?.key) ? pair.key : undefined;
+  };
+  const map = new RuleSourceMap(file, text, lineCounter, nodeAt, keyNodeAt);
 
   // A YAML error leaves the document's shape unknown: report it (and any others) and stop.
   if (doc.errors.length > 0) {
@@ -102,7 +108,7 @@ export function analyzeRuleText(text: string, file: string, options: RuleAnalysi
       issues.push(queryIssue(map, parsed.error, 'eql-syntax'));
     } else {
       ast = parsed.query;
-      for (const e of semanticIssues(ast, catalog)) issues.push(queryIssue(map, e, 'eql-semantic'));
+      for (const e of checkQuery(ast, catalog)) issues.push(queryIssue(map, e, 'eql-semantic'));
       issues.push(...shapeIssues(map, ast, type));
     }
   }
@@ -162,37 +168,10 @@ function unknownFieldIssue(map: RuleSourceMap, path: DocPath, field: string, cat
 /** An EQL error at its query offset, re-pointed at the file line and column inside `query`. */
 function queryIssue(
   map: RuleSourceMap,
-  e: EqlSyntaxError | EqlSemanticError | UnknownFieldFinding,
+  e: EqlSyntaxError | EqlSemanticError,
   code: 'eql-syntax' | 'eql-semantic'): RuleFileError {
   const level = 'severity' in e ? e.severity : 'error';
   return map.issue(map.positionInScalar(['query'], e.offset), code, e.detail, { level, length: e.length, cause: e });
-}
-
-/**
- * Semantic checks of a parsed query against the catalog. Seam: until `checkQuery` lands in @sequor/eql,
- * this checks field existence itself (the check every rule needs first).
- */
-function semanticIssues(query: Query, catalog: FieldCatalog): readonly (EqlSemanticError | UnknownFieldFinding)[] {
-  const out: UnknownFieldFinding[] = [];
-  for (const f of queryFieldRefs(query)) {
-    if (f.optional || catalog.lookup(f.path) !== undefined) continue;
-    const name = fieldName(f);
-    const guess = closest(name, fieldNames(catalog));
-    out.push({
-      offset: f.span.start,
-      length: Math.max(1, f.span.end - f.span.start),
-      detail: `unknown field \`${name}\`: the event model has no such field${guess ? `; did you mean \`${guess}\`?` : ''}`,
-      severity: 'error',
-    });
-  }
-  return out;
-}
-
-interface UnknownFieldFinding {
-  readonly offset: number;
-  readonly length: number;
-  readonly detail: string;
-  readonly severity: 'error' | 'warning';
 }
 
 /** What each rule type can run: streaming rules have no pipes; span aggregations aggregate one event query. */

@@ -1,1 +1,29 @@
-export {};
+export * from './types.js';
+export * from './errors.js';
+export type { Alert, AlertAttackRef, AlertEntity, AlertEvidence, AlertEvidenceField, AlertKey, AlertRule, AlertThreat } from './alert.js';
+export { analyzeRuleText, type RuleAnalysisOptions, type RuleFileResult } from './analyze.js';
+export { loadRuleDir, loadRuleFile, loadRuleFiles, listRuleFiles, type LoadOptions, type RuleDirLoad } from './loader.js';
+export {
+  checkPartitionCompatibility,
+  checkRuleSet,
+  defaultPartitionKeyFields,
+  duplicateIdErrors,
+  isCorrelationRule,
+  ruleKeyFields,
+  summarize,
+  type LintSummary,
+  type RuleSetCheckOptions,
+} from './lint.js';
+export { severityForRiskScore, parseSpan } from './metadata.js';
+export { MessageTemplate, renderValue, missingValueText, type Placeholder } from './message.js';
+export { RuleSourceMap, type FilePosition } from './source-map.js';
+export {
+  buildAlert,
+  compileRule,
+  type AlertContext,
+  type CompiledRule,
+  type CompileRuleOptions,
+  type RulePipeline,
+} from './compile.js';
+export { runRuleTests, describeFailures, decodeTestEvents, type RuleTestOptions, type RuleTestResult } from './test-runner.js';
+export { builtinRulesDir, loadBuiltinRules, loadBuiltinRuleSet } from './builtin.js';

@@ -232,11 +232,13 @@ export class MetadataReader {
       if (allowed.includes(key)) continue;
       const guess = closest(key, allowed);
       const where = path.length === 0 ? 'a rule' : `\`${path.join('.')}\``;
+      const at = this.map.positionOfKey([...path, key]);
       this.issues.push(
-        this.map.issueAt(
-          [...path, key],
+        this.map.issue(
+          at,
           'unknown-key',
           `unknown key \`${key}\` in ${where}${guess ? `: did you mean \`${guess}\`?` : ''} (allowed: ${allowed.join(', ')})`,
+          { length: at.length },
         ),
       );
     }

@@ -56,11 +56,27 @@ export class ScalarMap {
       if (quoted && i === 0) from += 1;
       if (quoted && i === lines.length - 1 && to > from) to -= 1;
       if (to <= from) continue;
+      // Escapes (`\"`, `\\`, `\x41` in double quotes, `''` in single quotes) change the text; the runs
+      // between them appear verbatim in the value.
       const content = line.slice(from, to);
-      const at = value.indexOf(content, cursor);
-      if (at < 0) continue;
-      segments.push({ valueStart: at, fileStart: start + thisStart + from, length: content.length });
-      cursor = at + content.length;
+      const escape = node.type === Scalar.QUOTE_DOUBLE ? /\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)/g : node.type === Scalar.QUOTE_SINGLE ? /''/g : null;
+      const runs: [number, number][] = [];
+      let runStart = 0;
+      if (escape) {
+        for (const m of content.matchAll(escape)) {
+          runs.push([runStart, m.index]);
+          runStart = m.index + m[0].length;
+        }
+      }
+      runs.push([runStart, content.length]);
+      for (const [a, b] of runs) {
+        if (b <= a) continue;
+        const piece = content.slice(a, b);
+        const at = value.indexOf(piece, cursor);
+        if (at < 0) continue;
+        segments.push({ valueStart: at, fileStart: start + thisStart + from + a, length: piece.length });
+        cursor = at + piece.length;
+      }
     }
     return new ScalarMap(segments, start);
   }
@@ -92,6 +108,7 @@ export class RuleSourceMap {
     readonly text: string,
     private readonly lineCounter: LineCounter,
     private readonly nodeAt: (path: DocPath) => Node | undefined,
+    private readonly keyNodeAt: (path: DocPath) => Node | undefined = () => undefined,
   ) {}
 
   position(offset: number): FilePosition {
@@ -110,6 +127,16 @@ export class RuleSourceMap {
       }
     }
     return { ...this.position(0), length: 1 };
+  }
+
+  /** The position of the key of the mapping entry at `path` (for "unknown key"), else of its value. */
+  positionOfKey(path: DocPath): FilePosition & { readonly length: number } {
+    const key = this.keyNodeAt(path);
+    if (key?.range) {
+      const [start, end] = key.range;
+      return { ...this.position(start), length: Math.max(1, end - start) };
+    }
+    return this.positionOf(path);
   }
 
   /** The position of a value offset inside the string scalar at `path` (e.g. an EQL error in `query`). */

@@ -1,0 +1,271 @@
+/**
+ * A rule compiled for the engine, and alerts built from its matches. Compiling happens once per rule at
+ * start-up; everything per-alert (field accessors, the message template, the ATT&CK rows, the rule
+ * summary) is prepared here too, so building an alert is a few property reads and no parsing.
+ */
+import type { FieldExpr } from '@sequor/eql';
+import type { CompiledQuery, CorrelationOptions, CorrelationPipeline, Match } from '@sequor/engine';
+import {
+  alertId,
+  compileAccessor,
+  compileEventTime,
+  compileQuery,
+  compileSpanAggregate,
+  CompileError,
+  createCorrelationPipeline,
+  QueryCompileError,
+} from '@sequor/engine';
+import type { FieldCatalog, FieldInfo, SequorEvent } from '@sequor/model';
+import { eventFieldCatalog } from '@sequor/model';
+import type { OperatorFunction } from 'rxjs';
+import { map } from 'rxjs';
+import type { Alert, AlertEvidenceField, AlertRule, AlertThreat } from './alert.js';
+import type { RuleFileError } from './errors.js';
+import { RuleSetError } from './errors.js';
+import { ruleKeyFields } from './lint.js';
+import { MessageTemplate, renderValue } from './message.js';
+import { queryFieldNames } from './query-fields.js';
+import type { Rule } from './types.js';
+
+export interface CompileRuleOptions {
+  /** The event model's fields; default `eventFieldCatalog`. */
+  readonly catalog?: FieldCatalog;
+  /** Watermark, lateness and state caps for the rule's correlation. */
+  readonly correlation?: CorrelationOptions<SequorEvent>;
+  /**
+   * Detection time for alerts (the alert's `timestamp`). Injected so tests and replays are reproducible;
+   * the detector passes the wall clock. Default `Date.now`.
+   */
+  readonly clock?: () => number;
+}
+
+export interface AlertContext {
+  /** When the detector raised the alert, epoch ms. */
+  readonly detectedAt: number;
+  /** W3C trace id of the detection span, when tracing is on. */
+  readonly traceId?: string | null;
+}
+
+/** A rule's correlation plus the alert mapping: what a service puts on its event stream. */
+export interface RulePipeline {
+  /** events -> alerts. */
+  readonly operator: OperatorFunction<SequorEvent, Alert>;
+  /** The engine pipeline underneath: stats, late events, span bucket summaries. */
+  readonly correlation: CorrelationPipeline<SequorEvent>;
+}
+
+export interface CompiledRule {
+  readonly rule: Rule;
+  readonly compiled: CompiledQuery<SequorEvent>;
+  /** The fields alerts carry as `keys`, in the order of `Match.keyValues`. */
+  readonly keyFields: readonly string[];
+  /** The fields each evidence entry carries (query, keys, message placeholders). */
+  readonly evidenceFields: readonly string[];
+  /** A fresh pipeline (own state and stats) per call: one per subscription / partition set. */
+  pipeline(): OperatorFunction<SequorEvent, Alert>;
+  createPipeline(): RulePipeline;
+  /** The alert for one match of this rule. */
+  toAlert(match: Match<SequorEvent>, context: AlertContext): Alert;
+}
+
+/** Engine compile errors, re-pointed at the rule file (they are positioned in the query text). */
+function compileErrors(rule: Rule, error: unknown): RuleFileError[] {
+  const errors = error instanceof QueryCompileError ? error.errors : error instanceof CompileError ? [error] : null;
+  if (errors === null) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return [rule.location.issueAt(['query'], 'compile', `the engine cannot compile this rule: ${detail}`, { cause: error })];
+  }
+  return errors.map((e) =>
+    rule.location.issue(rule.location.positionInScalar(['query'], e.offset), 'compile', e.detail, { length: e.length, cause: e }),
+  );
+}
+
+/** `group_by` names as the FieldExprs the engine's span compiler takes. */
+function groupByFields(rule: Rule): FieldExpr[] {
+  const at = rule.ast.body.span;
+  return rule.groupBy.map((name) => ({ kind: 'field', path: name.split('.'), optional: false, span: at }));
+}
+
+/**
+ * Compiles the rule's query (or span aggregation) with the engine. Throws `RuleSetError` carrying
+ * `RuleFileError`s at file:line:col when the engine refuses it.
+ */
+export function compileRule(rule: Rule, options: CompileRuleOptions = {}): CompiledRule {
+  const catalog = options.catalog ?? eventFieldCatalog;
+  let compiled: CompiledQuery<SequorEvent>;
+  try {
+    if (rule.type === 'span_aggregation') {
+      const body = rule.ast.body;
+      if (body.kind !== 'event' || rule.span === null) {
+        throw new RuleSetError([rule.location.issueAt(['query'], 'compile', 'a span_aggregation rule needs an event query and a span')]);
+      }
+      const spec = compileSpanAggregate<SequorEvent>(body, groupByFields(rule), rule.span.ms, catalog, { source: rule.query });
+      compiled = {
+        spec,
+        eventTime: compileEventTime<SequorEvent>(catalog),
+        windowMs: rule.span.ms,
+        keyFields: rule.groupBy,
+        fieldsUsed: [...new Set([...queryFieldNames(rule.ast), ...rule.groupBy])],
+        pipes: [],
+      };
+    } else {
+      compiled = compileQuery<SequorEvent>(rule.ast, catalog);
+    }
+  } catch (error) {
+    if (error instanceof RuleSetError) throw error;
+    throw new RuleSetError(compileErrors(rule, error));
+  }
+
+  const shape = alertShape(rule, catalog);
+  const clock = options.clock ?? Date.now;
+  const createPipeline = (): RulePipeline => {
+    const correlation = createCorrelationPipeline(compiled.spec, compiled.eventTime, options.correlation);
+    return {
+      correlation,
+      operator: (source) => source.pipe(correlation.operator, map((m) => buildAlertWith(shape, m, { detectedAt: clock() }))),
+    };
+  };
+  return {
+    rule,
+    compiled,
+    keyFields: shape.keyFields,
+    evidenceFields: shape.evidenceFields.map((f) => f.name),
+    pipeline: () => createPipeline().operator,
+    createPipeline,
+    toAlert: (match, context) => buildAlertWith(shape, match, context),
+  };
+}
+
+/** Everything about a rule that every alert repeats, computed once. */
+interface AlertShape {
+  readonly rule: Rule;
+  readonly ruleSummary: AlertRule;
+  readonly threat: readonly AlertThreat[];
+  readonly keyFields: readonly string[];
+  readonly keyIndex: ReadonlyMap<string, number>;
+  readonly evidenceFields: readonly EvidenceField[];
+  readonly accessors: ReadonlyMap<string, (e: SequorEvent) => unknown>;
+  readonly message: MessageTemplate;
+}
+
+interface EvidenceField {
+  readonly name: string;
+  readonly info: FieldInfo;
+  readonly get: (e: SequorEvent) => unknown;
+}
+
+const shapes = new WeakMap<Rule, AlertShape>();
+
+function threatRows(rule: Rule): AlertThreat[] {
+  const rows: AlertThreat[] = [];
+  for (const t of rule.threat) {
+    const tactic = { id: t.tactic.id, name: t.tactic.name };
+    if (t.technique.length === 0) rows.push({ framework: t.framework, tactic, technique: null, subtechnique: null });
+    for (const tech of t.technique) {
+      const technique = { id: tech.id, name: tech.name };
+      if (tech.subtechnique.length === 0) rows.push({ framework: t.framework, tactic, technique, subtechnique: null });
+      for (const sub of tech.subtechnique) rows.push({ framework: t.framework, tactic, technique, subtechnique: { id: sub.id, name: sub.name } });
+    }
+  }
+  return rows;
+}
+
+function alertShape(rule: Rule, catalog: FieldCatalog): AlertShape {
+  const cached = shapes.get(rule);
+  if (cached !== undefined) return cached;
+  const keyFields = ruleKeyFields(rule);
+  const message = MessageTemplate.parse(rule.message);
+  const names = [...new Set([...keyFields, ...queryFieldNames(rule.ast), ...message.fields()])];
+  const entityFields = ['host.id', 'host.name', 'user.id', 'user.name'];
+  const accessors = new Map<string, (e: SequorEvent) => unknown>();
+  const evidenceFields: EvidenceField[] = [];
+  for (const name of [...names, ...entityFields]) {
+    if (accessors.has(name)) continue;
+    const info = catalog.lookup(name.split('.'));
+    if (info === undefined) continue; // lint refuses unknown fields; optional `?field`s may be absent
+    const get = compileAccessor<SequorEvent>(info.storagePath);
+    accessors.set(name, get);
+    if (names.includes(name)) evidenceFields.push({ name, info, get });
+  }
+  const shape: AlertShape = {
+    rule,
+    ruleSummary: Object.freeze({
+      id: rule.id,
+      name: rule.name,
+      version: rule.version,
+      type: rule.type,
+      severity: rule.severity,
+      risk_score: rule.riskScore,
+      references: Object.freeze([...rule.references]),
+    }),
+    threat: Object.freeze(threatRows(rule)),
+    keyFields,
+    keyIndex: new Map(keyFields.map((f, i) => [f, i])),
+    evidenceFields,
+    accessors,
+    message,
+  };
+  shapes.set(rule, shape);
+  return shape;
+}
+
+function evidenceValue(field: EvidenceField, event: SequorEvent): AlertEvidenceField['value'] {
+  const v = field.get(event);
+  if (v === null || v === undefined) return null;
+  if (field.info.type === 'timestamp' && typeof v === 'number') return new Date(v).toISOString();
+  if (Array.isArray(v)) return v.map((x) => renderValue(x) ?? '');
+  return renderValue(v);
+}
+
+function buildAlertWith(shape: AlertShape, match: Match<SequorEvent>, context: AlertContext): Alert {
+  const events = match.events;
+  // A placeholder or entity field: the key's value first, then the evidence events in order.
+  const resolve = (field: string): unknown => {
+    const k = shape.keyIndex.get(field);
+    if (k !== undefined) {
+      const v = match.keyValues[k];
+      if (v !== null && v !== undefined) return v;
+    }
+    const get = shape.accessors.get(field);
+    if (get === undefined) return null;
+    for (const e of events) {
+      const v = get(e);
+      if (v !== null && v !== undefined) return v;
+    }
+    return null;
+  };
+  const text = (field: string): string | null => renderValue(resolve(field));
+  const evidenceIds = events.map((e) => e.event.id);
+  return {
+    alert: { id: alertId(shape.rule.id, shape.rule.version, evidenceIds) },
+    timestamp: context.detectedAt,
+    rule: shape.ruleSummary,
+    threat: shape.threat,
+    entity: {
+      host: { id: text('host.id'), name: text('host.name') },
+      user: { id: text('user.id'), name: text('user.name') },
+    },
+    keys: shape.keyFields.map((field, i) => ({ field, value: renderValue(match.keyValues[i]) })),
+    event: { first_time: match.firstTime, last_time: match.lastTime, count: match.count ?? events.length },
+    evidence: events.map((e) => ({
+      event_id: e.event.id,
+      timestamp: e.timestamp,
+      origin: { format: e.origin.format, topic: e.origin.topic, partition: e.origin.partition, offset: e.origin.offset },
+      fields: shape.evidenceFields.flatMap((f) => {
+        const value = evidenceValue(f, e);
+        return value === null ? [] : [{ name: f.name, value }];
+      }),
+    })),
+    message: shape.message.render(resolve),
+    trace_id: context.traceId ?? null,
+  };
+}
+
+/**
+ * The alert for one match of `rule`: deterministic id from the rule id, version and evidence event ids
+ * (`alertId`), entity and message resolved from the key values then the evidence, evidence carrying the
+ * fields the rule used. Pure: the detection time and trace id come from `context`.
+ */
+export function buildAlert(rule: Rule, match: Match<SequorEvent>, context: AlertContext, catalog: FieldCatalog = eventFieldCatalog): Alert {
+  return buildAlertWith(alertShape(rule, catalog), match, context);
+}
