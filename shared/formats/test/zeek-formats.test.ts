@@ -299,6 +299,10 @@ describe('event ids', () => {
     expect(fromKafka[0]?.event.id).toBe(byOperation(fromFile, 'BaseRegCreateKey').event.id);
   });
 
+  it('are pinned: alert ids hash evidence event ids, so a change here must be deliberate', () => {
+    expect(byOperation(decodeFixture('zeek-dce-rpc', 'dce_rpc.log'), 'BaseRegCreateKey').event.id).toBe('f92c3e34f6f0fc0a8268b4679cbd1369');
+  });
+
   it('ignore a trailing CR/LF, as a line read from a file with or without its line ending', () => {
     const decoder = format('zeek-dce-rpc').createDecoder();
     for (const line of dceRpcHeader) decoder.decode(encoder.encode(`${line}\r\n`), { topic: 'f', partition: 0, offset: 0 });

@@ -13,26 +13,36 @@ import { deriveHostIdFromIp, eventIdFromParts } from '@sequor/model';
 import type { RecordOrigin } from '../types.js';
 import type { ZeekColumn, ZeekConnIdRow, ZeekRowOf } from './columns.js';
 
-/** Unset values take part in the event id as a byte no unescaped Zeek value consists of alone in practice. */
-const UNSET_PART = '\u0000';
-const SET_ELEMENT_SEPARATOR = '\u001f';
+function canonicalText(v: string | number | boolean | readonly string[]): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'boolean') return v ? 'T' : 'F';
+  let set = '';
+  for (const e of v) set += `${e.length}:${e},`;
+  return set;
+}
 
 /**
  * The event id of a row: a hash over the log path and every column value in spec order. Zeek has no
  * per-record id, and the row is what the TSV line and the JSON object both decode to, so one record
  * gets one id whether it was logged as TSV or JSON, read from a file or from any Kafka offset.
+ *
+ * The values are length-prefixed into one string (unset as `~`, which no length prefix starts with)
+ * and hashed as one part: one hash update per event instead of one per column.
  */
 export function zeekEventId<C extends readonly ZeekColumn[]>(path: string, columns: C, row: ZeekRowOf<C>): string {
   const values = row as unknown as Readonly<Record<string, unknown>>;
-  const parts: (string | number)[] = ['zeek', path];
+  let canonical = '';
   for (const col of columns) {
     const v = values[col.key];
-    if (v === null || v === undefined) parts.push(UNSET_PART);
-    else if (typeof v === 'string' || typeof v === 'number') parts.push(v);
-    else if (typeof v === 'boolean') parts.push(v ? 'T' : 'F');
-    else parts.push((v as readonly string[]).join(SET_ELEMENT_SEPARATOR));
+    if (v === null || v === undefined) {
+      canonical += '~\0';
+      continue;
+    }
+    const s = canonicalText(v as string | number | boolean | readonly string[]);
+    canonical += `${s.length}:${s}\0`;
   }
-  return eventIdFromParts(...parts);
+  return eventIdFromParts('zeek', path, canonical);
 }
 
 export interface ZeekEventContext {

@@ -133,12 +133,18 @@ function jsonValue(type: ZeekType, field: string, value: unknown): ZeekValue | n
       if (typeof value === 'string') return value;
       break;
     case 'set[string]':
-      if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
+      if (isStringArray(value)) return value;
       break;
     default:
       return unreachable(type);
   }
   throw new ZeekRecordError('wrong-type', `${field}: expected ${type}, got ${JSON.stringify(value)}`);
+}
+
+function isStringArray(value: unknown): value is readonly string[] {
+  if (!Array.isArray(value)) return false;
+  for (const v of value) if (typeof v !== 'string') return false;
+  return true;
 }
 
 function unreachable(type: never): never {
