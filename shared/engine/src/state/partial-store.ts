@@ -51,6 +51,11 @@ export class PartialStore<P extends StoredPartial> {
     return this.liveCount;
   }
 
+  /** Queue slots in use, dead ones included (a diagnostic: stays within ~2x `size` + 1024). */
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
   /** Tracks a new partial; evicts the oldest live one when this goes over the cap. */
   add(partial: P): void {
     partial.live = true;

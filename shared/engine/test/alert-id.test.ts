@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { alertId } from '../src/index.js';
+
+describe('alertId', () => {
+  it('is 32 lowercase hex characters and stable across runs and releases', () => {
+    const id = alertId('elastic-remote-sam', 1, ['evt-logon', 'evt-file']);
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    // Pinned: a change here changes every alert id in production (dedup keys downstream).
+    expect(id).toBe(alertId('elastic-remote-sam', 1, ['evt-logon', 'evt-file']));
+    // Computed independently (Python hashlib) from the documented encoding: each part as a 4-byte
+    // big-endian UTF-8 length then the bytes; parts = domain, rule id, version, evidence count, ids.
+    expect(id).toBe('67c552174fd92af44faaf9551e32e3c3');
+  });
+
+  it('depends on the order of the evidence', () => {
+    expect(alertId('r', 1, ['a', 'b'])).not.toBe(alertId('r', 1, ['b', 'a']));
+  });
+
+  it('length-prefixes every part, so concatenations cannot collide', () => {
+    expect(alertId('r', 1, ['ab', 'c'])).not.toBe(alertId('r', 1, ['a', 'bc']));
+    expect(alertId('r', 1, ['a', ''])).not.toBe(alertId('r', 1, ['a']));
+    expect(alertId('r1', 1, ['x'])).not.toBe(alertId('r', 11, ['x']));
+    expect(alertId('r', 1, [])).not.toBe(alertId('r', 1, ['']));
+  });
+
+  it('depends on the rule id and version', () => {
+    expect(alertId('r', 1, ['a'])).not.toBe(alertId('r', 2, ['a']));
+    expect(alertId('r', 1, ['a'])).not.toBe(alertId('s', 1, ['a']));
+    expect(alertId('r', 1, ['a'])).toBe(alertId('r', '1', ['a']));
+  });
+
+  it('hashes non-ASCII ids by their UTF-8 bytes', () => {
+    expect(alertId('r', 1, ['é'])).not.toBe(alertId('r', 1, ['e\u0301']));
+  });
+});

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { CorrelationSpecError, CorrelationStats, PartialStore, type EvictionReason, type StoredPartial } from '../../src/index.js';
+
+interface Item extends StoredPartial {
+  readonly name: string;
+}
+
+function setup(maxOpen: number, mode: 'after' | 'at' = 'after') {
+  const stats = new CorrelationStats();
+  const evicted: [string, EvictionReason][] = [];
+  const store = new PartialStore<Item>(maxOpen, mode, stats, (item, reason) => evicted.push([item.name, reason]));
+  const item = (name: string, expiresAt: number): Item => ({ name, expiresAt, live: false });
+  return { stats, evicted, store, item };
+}
+
+describe('PartialStore', () => {
+  it("expires strictly after the deadline in 'after' mode and at it in 'at' mode", () => {
+    const after = setup(10, 'after');
+    after.store.add(after.item('a', 100));
+    after.store.advance(100);
+    expect(after.evicted).toEqual([]);
+    after.store.advance(101);
+    expect(after.evicted).toEqual([['a', 'window']]);
+
+    const at = setup(10, 'at');
+    at.store.add(at.item('a', 100));
+    at.store.advance(99);
+    expect(at.evicted).toEqual([]);
+    at.store.advance(100);
+    expect(at.evicted).toEqual([['a', 'window']]);
+  });
+
+  it('evicts oldest first, skipping released partials, and keeps the openPartials gauge', () => {
+    const { store, stats, evicted, item } = setup(2);
+    const a = item('a', 10);
+    const b = item('b', 20);
+    store.add(a);
+    store.add(b);
+    store.release(a);
+    store.add(item('c', 30));
+    expect(evicted).toEqual([]);
+    store.add(item('d', 40));
+    expect(evicted).toEqual([['b', 'cap']]);
+    expect(stats.openPartials).toBe(2);
+    expect(store.size).toBe(2);
+  });
+
+  it('compacts released partials so the queue stays proportional to live state', () => {
+    const { store, item } = setup(1_000_000);
+    const keep = item('keep', Number.POSITIVE_INFINITY);
+    store.add(keep);
+    for (let index = 0; index < 100_000; index++) {
+      const transient = item(`t${index}`, Number.POSITIVE_INFINITY);
+      store.add(transient);
+      store.release(transient);
+    }
+    expect(store.size).toBe(1);
+    expect(store.queued).toBeLessThan(2100);
+  });
+
+  it('drains live partials oldest first and resets', () => {
+    const { store, stats, item } = setup(10);
+    store.add(item('a', 1));
+    const b = item('b', 2);
+    store.add(b);
+    store.add(item('c', 3));
+    store.release(b);
+    const seen: string[] = [];
+    store.drain((partial) => seen.push(partial.name));
+    expect(seen).toEqual(['a', 'c']);
+    expect(stats.openPartials).toBe(0);
+    expect(store.queued).toBe(0);
+  });
+
+  it('rejects a cap below 1', () => {
+    expect(() => setup(0)).toThrow(CorrelationSpecError);
+  });
+});
