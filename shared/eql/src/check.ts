@@ -20,7 +20,7 @@ export function checkQuery(query: Query, catalog: FieldCatalog): readonly EqlSem
   return checker.errors.sort((a, b) => a.offset - b.offset);
 }
 
-/** The errors only (no warnings): what should stop a rule from loading. */
+/** True when any finding is an error (not just warnings): such a rule must not load. */
 export function hasBlockingErrors(errors: readonly EqlSemanticError[]): boolean {
   return errors.some((e) => e.severity === 'error');
 }

@@ -54,10 +54,9 @@ const PLAIN_NAME = /^[A-Za-z_@][A-Za-z0-9_]*$/;
 const isPlainName = (name: string): boolean => PLAIN_NAME.test(name) && !KEYWORDS.has(name);
 
 function printField(f: FieldExpr): string {
-  // Keywords are plain names after a dot (`event.sequence`), so only the first segment needs quoting.
-  const segments = f.path.map((seg, i) =>
-    PLAIN_NAME.test(seg) && (i > 0 || !KEYWORDS.has(seg)) ? seg : '`' + seg.replace(/`/g, '``') + '`',
-  );
+  // Our parser accepts keywords after a dot (`event.sequence`), but Elasticsearch and Python eql do not:
+  // quoting them everywhere keeps printed rules portable (and the differential tests' input valid).
+  const segments = f.path.map((seg) => (isPlainName(seg) ? seg : '`' + seg.replace(/`/g, '``') + '`'));
   return (f.optional ? '?' : '') + segments.join('.');
 }
 

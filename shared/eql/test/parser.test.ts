@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EqlSyntaxError, parse, tryParse } from '@sequor/eql';
-import type { EventQuery, Expr, JoinQuery, SampleQuery, SequenceQuery, SourceSpan } from '@sequor/eql';
+import type { BooleanExpr, EventQuery, Expr, JoinQuery, SampleQuery, SequenceQuery, SourceSpan } from '@sequor/eql';
 import { and, cmp, field, lit, match, not, or, path, stripSpans, whereOf } from './helpers.js';
 import { SEED_QUERIES } from './seeds.js';
 
@@ -257,7 +257,7 @@ describe('spans', () => {
   it('points at the field text on a later line', () => {
     const q = parse(SEED_QUERIES[0]!);
     const body = q.body as SequenceQuery;
-    const second = body.items[1]!.query.where as Extract<Expr, { kind: 'and' }>;
+    const second = body.items[1]!.query.where as BooleanExpr;
     const size = (second.operands[4] as Extract<Expr, { kind: 'compare' }>).left;
     const line7 = SEED_QUERIES[0]!.split('\n')[6]!;
     expect(size.span).toMatchObject({ line: 7, column: line7.indexOf('file.size') + 1 });
@@ -268,7 +268,7 @@ describe('spans', () => {
 
   it('covers parentheses in the span of a grouped expression', () => {
     const q = parse('process where (a or b) and c');
-    const where = (q.body as EventQuery).where as Extract<Expr, { kind: 'and' }>;
+    const where = (q.body as EventQuery).where as BooleanExpr;
     expect(q.source.slice(where.operands[0]!.span.start, where.operands[0]!.span.end)).toBe('(a or b)');
   });
 });

@@ -58,7 +58,9 @@ describe('print', () => {
 
   it('quotes categories and field segments only when needed', () => {
     expect(print(parse('"process" where `process`.`name` == 1'))).toBe('process where process.name == 1');
-    expect(print(parse('"any" where `not`.not == 1'))).toBe('"any" where `not`.not == 1');
+    expect(print(parse('"any" where `not`.not == 1 and event.sequence == 2'))).toBe(
+      '"any" where `not`.`not` == 1 and event.`sequence` == 2',
+    );
     expect(print(parse('"a b" where `x-y` == 1'))).toBe('"a b" where `x-y` == 1');
   });
 
