@@ -43,18 +43,16 @@ const compiled: readonly CompiledField[] = [...eventFieldCatalog.fields()].filte
 function lookup(doc: Json, f: CompiledField): unknown {
   let node: Json = doc;
   const last = f.segments.length - 1;
-  for (let i = 0; i <= last; i++) {
-    const seg = f.segments[i] as string;
-    const direct = node[seg];
-    if (i === last) return direct;
-    if (isObject(direct)) {
-      node = direct;
-      continue;
-    }
-    // Dotted key for the rest of the path at this level (`"event.code"`, or `"code"` under `event`).
-    return node[f.dottedRest[i] as string];
+  for (let i = 0; i < last; i++) {
+    // A dotted key for the rest of the path at this level (`"event.code"`, or `"code"` under `event`) ...
+    const dotted = node[f.dottedRest[i] as string];
+    if (dotted !== undefined) return dotted;
+    // ... else go down one level.
+    const child = node[f.segments[i] as string];
+    if (!isObject(child)) return undefined;
+    node = child;
   }
-  return undefined;
+  return node[f.segments[last] as string];
 }
 
 const integerText = /^-?\d{1,15}$/;
