@@ -1,1 +1,11 @@
-export {};
+// @sequor/kafka: the only package that imports kafkajs. Services see these types and functions only.
+export * from './errors.js';
+export * from './config.js';
+export * from './logger.js';
+export * from './partitioner.js';
+export { createKafkaClient, kafkaJsOptions, withAdmin } from './client.js';
+export type { KafkaAdmin, KafkaClient, KafkaClientOptions } from './client.js';
+export * from './admin.js';
+export * from './producer.js';
+export * from './consumer.js';
+export * from './dead-letter.js';
