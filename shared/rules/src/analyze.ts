@@ -55,7 +55,8 @@ export function analyzeRuleText(text: string, file: string, options: RuleAnalysi
   if (doc.errors.length > 0) {
     const issues = doc.errors.map((e) => {
       const [start, end] = e.pos;
-      return map.issue(map.position(start), 'yaml-syntax', `YAML: ${e.message}`, { length: end - start, cause: e });
+      const at = map.position(start);
+      return map.issue(at, 'yaml-syntax', `YAML: ${e.message}${plainScalarHint(text, at.offset)}`, { length: end - start, cause: e });
     });
     return split(file, issues, null);
   }
@@ -154,6 +155,19 @@ export function analyzeRuleText(text: string, file: string, options: RuleAnalysi
     location: map,
   };
   return split(file, issues, rule);
+}
+
+/**
+ * EQL's `:` operator inside a plain (unquoted) YAML scalar reads as a nested mapping: the most likely YAML
+ * error in a rule file. When the error sits on a `query:` or `message:` line, say how to write it.
+ */
+function plainScalarHint(text: string, offset: number): string {
+  const lineStart = text.lastIndexOf('\n', Math.max(0, offset - 1)) + 1;
+  const lineEnd = text.indexOf('\n', lineStart);
+  const line = text.slice(lineStart, lineEnd < 0 ? undefined : lineEnd);
+  return /^\s*(query|message)\s*:\s*[^|>\s"']/.test(line)
+    ? ' (a `:` inside an unquoted value starts a mapping: write the value as a block scalar, `query: |` followed by the query on indented lines)'
+    : '';
 }
 
 function fieldNames(catalog: FieldCatalog): string[] {

@@ -28,6 +28,13 @@ describe('analyzeRuleText', () => {
     expect(e?.message).toMatch(/^rules\/test\.yaml:8:1: YAML: /);
   });
 
+  it('explains the YAML error an unquoted query with `:` causes', () => {
+    const r = analyze(withQuery(validRule, 'query: registry where registry.value : "ImagePath"\n'));
+    expect(r.errors[0]?.code).toBe('yaml-syntax');
+    expect(r.errors[0]?.line).toBe(18);
+    expect(r.errors[0]?.detail).toMatch(/block scalar, `query: \|`/);
+  });
+
   it('points an EQL syntax error inside a | block at the file line and column', () => {
     // Line 21 of the file is the query's line 3; `and` is at query column 22, file column 24.
     const text = withQuery(validRule, 'query: |\n  sequence by host.id with maxspan=1m\n    [process where true]\n    [registry where and]\n');
