@@ -69,6 +69,14 @@ export function tokenize(source: string): Token[] {
     }
   };
 
+  // Where the current token began; `push` is created once, not per token.
+  let start = 0;
+  let startLine = 1;
+  let startLineStart = 0;
+  const push = (kind: TokenKind, value: string | number, tilde = false): void => {
+    tokens.push({ kind, text: source.slice(start, pos), value, tilde, start, end: pos, line: startLine, column: start - startLineStart + 1 });
+  };
+
   while (pos < source.length) {
     const c = source[pos]!;
     if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
@@ -99,21 +107,9 @@ export function tokenize(source: string): Token[] {
       continue;
     }
 
-    const start = pos;
-    const startLine = line;
-    const startLineStart = lineStart;
-    const push = (kind: TokenKind, value: string | number, tilde = false): void => {
-      tokens.push({
-        kind,
-        text: source.slice(start, pos),
-        value,
-        tilde,
-        start,
-        end: pos,
-        line: startLine,
-        column: start - startLineStart + 1,
-      });
-    };
+    start = pos;
+    startLine = line;
+    startLineStart = lineStart;
 
     if (isIdentStart(c)) {
       while (isIdentPart(source[pos])) pos++;
@@ -250,6 +246,16 @@ export function tokenize(source: string): Token[] {
     fail(`unexpected character "${String.fromCodePoint(cp)}"`, start, startLine, startLineStart, cp > 0xffff ? 2 : 1);
   }
 
-  tokens.push({ kind: 'eof', text: '', value: '', tilde: false, start: pos, end: pos, line, column: pos - lineStart + 1 });
+  // End of input sits right after the last token, not after trailing blank lines or comments, so a caret
+  // for "query ended too early" lands where the writer stopped typing.
+  const last = tokens[tokens.length - 1];
+  const eof = last === undefined ? { at: 0, line: 1, column: 1 } : { at: last.end, line: last.line, column: last.column + (last.end - last.start) };
+  if (last !== undefined && /[\r\n]/.test(last.text)) {
+    // A raw string spanning lines: count from its final line.
+    const breaks = last.text.match(/\r\n|\r|\n/g)?.length ?? 0;
+    eof.line = last.line + breaks;
+    eof.column = last.text.length - Math.max(last.text.lastIndexOf('\n'), last.text.lastIndexOf('\r'));
+  }
+  tokens.push({ kind: 'eof', text: '', value: '', tilde: false, start: eof.at, end: eof.at, line: eof.line, column: eof.column });
   return tokens;
 }

@@ -425,21 +425,22 @@ class Parser {
 
   /** One string pattern or a parenthesised list of them. */
   private parsePatterns(op: MatchOp): string[] {
-    const readOne = (): string => {
-      const s = this.peek();
-      if (s.kind !== 'string') this.unexpected(s, [`a string pattern after "${op}"`]);
-      this.next();
-      return s.value as string;
-    };
-    if (!this.isPunct('(')) return [readOne()];
+    if (!this.isPunct('(')) return [this.parsePattern(op)];
     this.next();
-    const patterns = [readOne()];
+    const patterns = [this.parsePattern(op)];
     while (this.isPunct(',')) {
       this.next();
-      patterns.push(readOne());
+      patterns.push(this.parsePattern(op));
     }
     this.expectPunct(')');
     return patterns;
+  }
+
+  private parsePattern(op: MatchOp): string {
+    const s = this.peek();
+    if (s.kind !== 'string') this.unexpected(s, [`a string pattern after "${op}"`]);
+    this.next();
+    return s.value as string;
   }
 
   private parseValueList(): Expr[] {

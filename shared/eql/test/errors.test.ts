@@ -58,10 +58,10 @@ describe('syntax error positions', () => {
 
   it.each(cases)('%s', (source, marker, message, occurrence = 0) => {
     const error = syntaxError(source);
-    const where = marker === '' ? { line: 1, column: source.length + 1 } : columnOf(source, marker, occurrence);
+    const where = marker === '' ? { line: 1, column: source.trimEnd().length + 1 } : columnOf(source, marker, occurrence);
     expect({ line: error.line, column: error.column }).toEqual(where);
     expect(error.message).toContain(message);
-    expect(error.offset).toBe(marker === '' ? source.length : source.indexOf(marker));
+    expect(error.offset).toBe(marker === '' ? source.trimEnd().length : source.indexOf(marker));
   });
 
   it('points into line 3 of a multi-line sequence, with a caret under the column', () => {
@@ -89,6 +89,14 @@ describe('syntax error positions', () => {
     expect(error.line).toBe(3);
     expect(error.column).toBe(6);
     expect(error.format().split('\n')[2]).toBe('\t    ^');
+  });
+
+  it('puts an end-of-input error right after the last token, not on trailing blank lines', () => {
+    const error = syntaxError('sequence by host.id\n  [process where a ==\n\n  // trailing comment\n');
+    expect({ line: error.line, column: error.column, offset: error.offset }).toEqual({ line: 2, column: 22, offset: 41 });
+    expect(error.format().split('\n').slice(1)).toEqual(['  [process where a ==', ' '.repeat(21) + '^']);
+    const raw = syntaxError('sequence [a where b == ' + '"'.repeat(3) + 'x\ny' + '"'.repeat(3));
+    expect({ line: raw.line, column: raw.column }).toEqual({ line: 2, column: 5 });
   });
 
   it('underlines the whole offending token', () => {
