@@ -219,3 +219,54 @@ describe('the seed rule: Potential Remote Credential Access via Registry', () =>
     expect(run([logon(1_000), hive(30_000, { process: { name: 'SVCHOST.EXE' } })])).toHaveLength(1);
   });
 });
+
+describe('Elasticsearch behaviour where Python eql differs (the oracle does not generate these)', () => {
+  let t = 0;
+  const ev = (category: string, extra: Record<string, unknown> = {}): Ev => ({ timestamp: (t += 1_000), event: { category: [category] }, origin: { offset: t }, ...extra });
+  const run = (source: string, events: Ev[]) => {
+    const compiled = compileQuery<Ev>(parse(source), catalog);
+    return runCorrelation(compiled.spec, compiled.eventTime, { allowedLatenessMs: 0 }, events);
+  };
+
+  it('keys are case-sensitive (Python folds case)', () => {
+    const source = 'sequence by user.id [process where true] [registry where true]';
+    expect(run(source, [ev('process', { user: { id: 'Bob' } }), ev('registry', { user: { id: 'bob' } })])).toHaveLength(0);
+    expect(run(source, [ev('process', { user: { id: 'bob' } }), ev('registry', { user: { id: 'bob' } })])).toHaveLength(1);
+  });
+
+  it('a null key never joins; an ?optional null key does (Python joins every null)', () => {
+    const events = () => [ev('process', { host: { id: 'h' } }), ev('registry', { host: { id: 'h' } })];
+    expect(run('sequence by host.id, user.id [process where true] [registry where true]', events())).toHaveLength(0);
+    expect(run('sequence by host.id, ?user.id [process where true] [registry where true]', events())).toHaveLength(1);
+    expect(run('join by user.id [process where true] [registry where true]', events())).toHaveLength(0);
+  });
+
+  it('== is case-sensitive and : is not (Python is case-insensitive for both)', () => {
+    const events = () => [ev('process', { host: { id: 'h' }, process: { name: 'CMD.EXE' } }), ev('registry', { host: { id: 'h' } })];
+    expect(run('sequence by host.id [process where process.name == "cmd.exe"] [registry where true]', events())).toHaveLength(0);
+    expect(run('sequence by host.id [process where process.name : "cmd.exe"] [registry where true]', events())).toHaveLength(1);
+  });
+
+  it('a missing field satisfies != and not == in a step (Python: null, no match)', () => {
+    const events = () => [ev('process', { host: { id: 'h' } }), ev('registry', { host: { id: 'h' } })];
+    expect(run('sequence by host.id [process where process.name != "cmd.exe"] [registry where true]', events())).toHaveLength(1);
+    expect(run('sequence by host.id [process where not process.name == "cmd.exe"] [registry where true]', events())).toHaveLength(1);
+    expect(run('sequence by host.id [process where not endsWith(process.name, "x")] [registry where true]', events())).toHaveLength(0);
+  });
+
+  it('? is a one-character wildcard (Python takes it literally)', () => {
+    const events = () => [ev('process', { host: { id: 'h' }, process: { name: 'cscript.exe' } }), ev('registry', { host: { id: 'h' } })];
+    expect(run('sequence by host.id [process where process.name : "?script.exe"] [registry where true]', events())).toHaveLength(1);
+  });
+
+  it('a join without maxspan is bounded by the 1h default window (Python joins forever)', () => {
+    const base = t;
+    const far = [
+      { timestamp: base + 1, event: { category: ['process'] }, process: { entity_id: 'g' } },
+      { timestamp: base + 1 + DEFAULT_JOIN_WINDOW_MS + 1, event: { category: ['registry'] }, process: { entity_id: 'g' } },
+    ];
+    expect(run('join by process.entity_id [process where true] [registry where true]', far)).toHaveLength(0);
+    const near = [far[0] as Ev, { ...(far[1] as Ev), timestamp: base + 1 + DEFAULT_JOIN_WINDOW_MS - 1 }];
+    expect(run('join by process.entity_id [process where true] [registry where true]', near)).toHaveLength(1);
+  });
+});
