@@ -1,0 +1,34 @@
+/**
+ * The flat Windows event JSON of the public Security-Datasets (Mordor): system fields and EventData at
+ * top level, `EventID` a number, everything else strings, written by Python's json.dumps (", " and
+ * ": " separators, non-ASCII as \u escapes). No host id: these machines have no Elastic agent.
+ */
+import type { WinEvent } from '../events.js';
+import type { Host } from '../world.js';
+import { SECURITY_PROVIDER, SYSMON_CHANNEL, SYSMON_PROVIDER, renderMessage, taskOf } from './messages.js';
+
+const hasNonAscii = /[\u0080-\uffff]/;
+const nonAscii = /[\u0080-\uffff]/g;
+
+/** A JSON string literal as Python's json.dumps(ensure_ascii=True) writes it. */
+export function pyString(s: string): string {
+  const json = JSON.stringify(s);
+  return hasNonAscii.test(json) ? json.replace(nonAscii, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
+}
+
+export function flatWindowsLine(host: Host, ts: number, e: WinEvent): string {
+  const security = e.channel === 'security';
+  const provider = security ? SECURITY_PROVIDER : SYSMON_PROVIDER;
+  const task = taskOf(e);
+  const iso = new Date(ts).toISOString();
+  if (security) ++host.counters.security;
+  else ++host.counters.sysmon;
+  let out = `{"@timestamp": "${iso}", "TimeCreated": "${iso}", "ProviderGuid": "${provider.guid}"`;
+  for (const key in e.data) out += `, ${pyString(key)}: ${pyString(e.data[key] as string)}`;
+  const channel = security ? host.flatSecurityChannel : SYSMON_CHANNEL;
+  const keywords = security ? (e.eventId === 4625 ? '0x8010000000000000' : '0x8020000000000000') : '0x8000000000000000';
+  out +=
+    `, "Level": "${security ? '0' : '4'}", "Channel": "${channel}", "Task": "${task.number}", "SourceName": "${provider.name}"` +
+    `, "Hostname": ${pyString(host.flatHostname)}, "EventID": ${e.eventId}, "Keywords": "${keywords}", "Message": ${pyString(renderMessage(e, '\r\n'))}}`;
+  return out;
+}
