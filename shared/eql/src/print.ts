@@ -50,7 +50,8 @@ function printEventQuery(q: EventQuery): string {
   return `${category} where ${printExpr(q.where)}`;
 }
 
-const PLAIN_NAME = /^[A-Za-z_@][A-Za-z0-9_]*$/;
+// `@timestamp` parses unquoted (Elasticsearch allows it) but Python eql does not: print it backquoted.
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const isPlainName = (name: string): boolean => PLAIN_NAME.test(name) && !KEYWORDS.has(name);
 
 function printField(f: FieldExpr): string {

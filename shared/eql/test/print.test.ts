@@ -62,6 +62,7 @@ describe('print', () => {
       '"any" where `not`.`not` == 1 and event.`sequence` == 2',
     );
     expect(print(parse('"a b" where `x-y` == 1'))).toBe('"a b" where `x-y` == 1');
+    expect(print(parse('process where @timestamp > 0'))).toBe('process where `@timestamp` > 0');
   });
 
   it('round-trips randomly generated ASTs (seeded)', () => {
