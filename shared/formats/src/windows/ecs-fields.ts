@@ -40,6 +40,23 @@ function compile(info: FieldInfo): CompiledField {
 
 const compiled: readonly CompiledField[] = [...eventFieldCatalog.fields()].filter((f) => !notCopied.has(f.name)).map(compile);
 
+/** The fields by top-level group, so a document without a group skips all of its fields at once. */
+const byGroup: readonly (readonly [string, readonly CompiledField[]])[] = (() => {
+  const m = new Map<string, CompiledField[]>();
+  for (const f of compiled) {
+    const top = f.segments[0] as string;
+    const list = m.get(top) ?? [];
+    list.push(f);
+    m.set(top, list);
+  }
+  return [...m];
+})();
+
+function hasDottedTopLevelKey(doc: Json): boolean {
+  for (const k in doc) if (k.includes('.')) return true;
+  return false;
+}
+
 function lookup(doc: Json, f: CompiledField): unknown {
   let node: Json = doc;
   const last = f.segments.length - 1;
@@ -94,7 +111,18 @@ function coerce(v: unknown, f: CompiledField): unknown {
 /** Copies every model field the document carries into `ev` (creating groups); returns how many it copied. */
 export function overlayEcsFields(ev: SequorEvent, doc: Json): number {
   let copied = 0;
-  for (const f of compiled) {
+  // Most documents are nested (no dotted keys): then a group absent at the top level has nothing to copy.
+  const dotted = hasDottedTopLevelKey(doc);
+  for (const [group, fields] of byGroup) {
+    if (!dotted && doc[group] === undefined) continue;
+    copied += overlayGroup(ev, doc, fields);
+  }
+  return copied;
+}
+
+function overlayGroup(ev: SequorEvent, doc: Json, fields: readonly CompiledField[]): number {
+  let copied = 0;
+  for (const f of fields) {
     const raw = lookup(doc, f);
     if (raw === undefined || raw === null) continue;
     const value = coerce(raw, f);
