@@ -22,7 +22,10 @@ export class CorrelationStats {
   buffered = 0;
   /** Gauge: open partial sequences / partial joins / open (bucket, group) aggregates. */
   openPartials = 0;
-  /** Gauge: distinct keys holding state (sequence/join key; spanAggregate (bucket, group)). */
+  /**
+   * Gauge: entries in the operators' keyed maps: sequence (key, step) pairs, join keys, spanAggregate
+   * (bucket, group) pairs. Equals `openPartials` unless several sequences of a key await a trailing window.
+   */
   keys = 0;
   /** Largest event time seen (epoch ms); -Infinity before the first event. */
   streamTime = Number.NEGATIVE_INFINITY;

@@ -58,14 +58,19 @@ export function matchJoin<E>(spec: JoinSpec<E>, options: OperatorOptions = {}): 
 
 interface PartialJoin<E> extends StoredPartial {
   readonly key: string;
-  readonly first: number;
+  /** Time of the key's first event: the window anchor for eviction. */
+  readonly start: number;
   minTime: number;
   maxTime: number;
-  /** Per item: the event, its time and processing order (for the evidence order). */
-  readonly events: (E | undefined)[];
-  readonly times: number[];
-  readonly order: number[];
+  /** Per item, once filled: the event with its time and processing order (for the evidence order). */
+  readonly slots: (JoinSlot<E> | undefined)[];
   filled: number;
+}
+
+interface JoinSlot<E> {
+  readonly event: E;
+  readonly time: number;
+  readonly order: number;
 }
 
 class JoinRuntime<E> {
@@ -79,7 +84,7 @@ class JoinRuntime<E> {
     maxOpen: number,
     private readonly emit: (match: Match<E>) => void,
   ) {
-    this.store = new PartialStore(maxOpen, 'after', stats, (partial, reason) => this.onEvict(partial, reason));
+    this.store = new PartialStore(maxOpen, spec.windowMs, 'after', stats, (partial, reason) => this.onEvict(partial, reason));
   }
 
   onEvent(item: TimedEvent<E>): void {
@@ -103,7 +108,7 @@ class JoinRuntime<E> {
       const key = joinItem.key(event);
       if (key === null) continue;
       let partial = partials.get(key);
-      if (partial !== undefined && partial.events[index] !== undefined) continue; // first event per item wins
+      if (partial !== undefined && partial.slots[index] !== undefined) continue; // first event per item wins
       if (partial !== undefined && Math.max(partial.maxTime, time) - Math.min(partial.minTime, time) > spec.windowMs) {
         // In order, this event is past the window for good: the old join can never complete.
         if (time < partial.minTime) continue; // a late event does not displace a newer join
@@ -112,25 +117,12 @@ class JoinRuntime<E> {
         partial = undefined;
       }
       if (partial === undefined) {
-        partial = {
-          key,
-          first: time,
-          minTime: time,
-          maxTime: time,
-          events: new Array<E | undefined>(size),
-          times: new Array<number>(size),
-          order: new Array<number>(size),
-          filled: 0,
-          expiresAt: time + spec.windowMs,
-          live: false,
-        };
+        partial = { key, start: time, minTime: time, maxTime: time, slots: new Array<JoinSlot<E> | undefined>(size), filled: 0, live: false };
         partials.set(key, partial);
         this.stats.keys++;
         this.store.add(partial); // may evict the oldest other join (cap), never this newest one
       }
-      partial.events[index] = event;
-      partial.times[index] = time;
-      partial.order[index] = order;
+      partial.slots[index] = { event, time, order };
       if (time < partial.minTime) partial.minTime = time;
       if (time > partial.maxTime) partial.maxTime = time;
       if (++partial.filled === size) {
@@ -170,15 +162,9 @@ class JoinRuntime<E> {
   }
 
   private emitMatch(partial: PartialJoin<E>): void {
-    const size = partial.events.length;
-    const indexes: number[] = [];
-    for (let index = 0; index < size; index++) {
-      // Insertion sort by (time, processing order): joins have a handful of items.
-      let at = indexes.length;
-      while (at > 0 && later(partial, indexes[at - 1]!, index)) at--;
-      indexes.splice(at, 0, index);
-    }
-    const events = indexes.map((index) => partial.events[index]!);
+    // Evidence in event-time order, then processing order (tiebreaker, arrival); joins have few items.
+    const slots = (partial.slots as JoinSlot<E>[]).slice().sort((a, b) => a.time - b.time || a.order - b.order);
+    const events = slots.map((slot) => slot.event);
     this.stats.matched++;
     this.emit({
       kind: 'join',
@@ -188,10 +174,4 @@ class JoinRuntime<E> {
       lastTime: partial.maxTime,
     });
   }
-}
-
-function later<E>(partial: PartialJoin<E>, a: number, b: number): boolean {
-  const ta = partial.times[a]!;
-  const tb = partial.times[b]!;
-  return ta !== tb ? ta > tb : partial.order[a]! > partial.order[b]!;
 }

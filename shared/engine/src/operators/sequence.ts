@@ -120,29 +120,26 @@ function planSequence<E>(spec: SequenceSpec<E>): SequencePlan<E> {
 
 interface SequencePartial<E> extends StoredPartial {
   readonly key: string;
-  readonly first: number;
+  /** Time of the first event (= `start`, the maxspan anchor). */
+  readonly start: number;
   last: number;
-  /** 1..m-1: matched that many positive steps, waiting for the next; m: awaiting the trailing window; -1: detached. */
+  /** 1..m-1: waiting for that positive step; m: awaiting the trailing missing window; -1: detached. */
   slot: number;
-  readonly events: E[];
-  /** Time of the latest leading missing-step event with this key before the first event (-Infinity: none). */
+  readonly firstEvent: E;
+  /** Events after the first; allocated only when the sequence advances (most partials never do). */
+  later: E[] | undefined;
+  /** Latest leading missing-step event with this key before the first event; 0 when the rule has none. */
   readonly leadingMissingAt: number;
 }
 
-interface KeyState<E> {
-  /** Index s holds the pending sequence waiting for positive step s (index 0 unused). */
-  readonly slots: (SequencePartial<E> | undefined)[];
-  /** Sequences whose positive steps all matched, waiting for the trailing missing window to close. */
-  awaiting: SequencePartial<E>[] | undefined;
-  open: number;
-}
-
-/** One subscription's state: the per-key state machines and their store. */
+/** One subscription's state: one map per state of the machine (key -> its pending sequence), as Python eql. */
 class SequenceRuntime<E> {
-  private readonly keys = new Map<string, KeyState<E>>();
+  /** Index s: sequences waiting for positive step s (index 0 stays empty: step 0 starts sequences). */
+  private readonly waiting: Map<string, SequencePartial<E>>[];
+  /** Sequences whose positive steps all matched, waiting for the trailing missing window to close. */
+  private readonly awaiting = new Map<string, SequencePartial<E>[]>();
+  private awaitingCount = 0;
   private readonly store: PartialStore<SequencePartial<E>>;
-  /** Open sequences per slot, so steps with nothing waiting skip predicate and key work. */
-  private readonly slotCounts: number[];
   /** Leading missing steps: latest event time per key, oldest first (re-inserted on update). */
   private readonly recentLeading = new Map<string, number>();
   private readonly m: number;
@@ -155,12 +152,13 @@ class SequenceRuntime<E> {
     private readonly emit: (match: Match<E>) => void,
   ) {
     this.m = plan.positives.length;
-    this.slotCounts = new Array<number>(this.m + 1).fill(0);
-    this.store = new PartialStore(maxOpen, 'after', stats, (partial, reason) => this.onEvict(partial, reason));
+    this.waiting = Array.from({ length: this.m }, () => new Map<string, SequencePartial<E>>());
+    const lifetime = plan.maxspan ?? Number.POSITIVE_INFINITY;
+    this.store = new PartialStore(maxOpen, lifetime, 'after', stats, (partial, reason) => this.onEvict(partial, reason));
   }
 
   onEvent(item: TimedEvent<E>): void {
-    const { plan, m, slotCounts } = this;
+    const { plan, m, waiting } = this;
     const event = item.event;
     const time = item.timestamp;
 
@@ -173,7 +171,8 @@ class SequenceRuntime<E> {
     const missing = plan.missing;
     for (let index = 0; index < missing.length; index++) {
       const check = missing[index]!;
-      if (slotCounts[check.slot] === 0 || !check.predicate(event)) continue;
+      const open = check.slot < m ? waiting[check.slot]!.size : this.awaitingCount;
+      if (open === 0 || !check.predicate(event)) continue;
       const key = check.key(event);
       if (key !== null) this.cancelInside(key, check.slot, time);
     }
@@ -183,7 +182,7 @@ class SequenceRuntime<E> {
     let cachedStep = -1;
     let cachedKey: string | null = null;
     for (let slot = m - 1; slot >= 0; slot--) {
-      if (slot > 0 && slotCounts[slot] === 0) continue;
+      if (slot > 0 && waiting[slot]!.size === 0) continue;
       const state = positives[slot]!;
       if (state.step !== cachedStep) {
         cachedStep = state.step;
@@ -223,151 +222,144 @@ class SequenceRuntime<E> {
   }
 
   private reset(): void {
-    this.stats.keys -= this.keys.size;
-    this.keys.clear();
-    this.slotCounts.fill(0);
+    for (const map of this.waiting) {
+      this.stats.keys -= map.size;
+      map.clear();
+    }
+    this.stats.keys -= this.awaiting.size;
+    this.awaiting.clear();
+    this.awaitingCount = 0;
     this.recentLeading.clear();
   }
 
   private start(key: string, item: TimedEvent<E>): void {
     const time = item.timestamp;
-    let state = this.keys.get(key);
-    const pending = this.m > 1 ? state?.slots[1] : undefined;
+    const pending = this.m > 1 ? this.waiting[1]!.get(key) : undefined;
     // Only a late event (latePolicy 'process') can be older than a pending sequence: it never replaces it.
-    if (pending !== undefined && pending.first > time) return;
-    if (state === undefined) {
-      state = { slots: new Array<SequencePartial<E> | undefined>(this.m), awaiting: undefined, open: 0 };
-      this.keys.set(key, state);
-      this.stats.keys++;
-    }
-    const maxspan = this.plan.maxspan;
+    if (pending !== undefined && pending.start > time) return;
     const partial: SequencePartial<E> = {
       key,
-      first: time,
+      start: time,
       last: time,
       slot: -1,
-      events: [item.event],
-      expiresAt: maxspan === null ? Number.POSITIVE_INFINITY : time + maxspan,
+      firstEvent: item.event,
+      later: undefined,
       live: false,
-      leadingMissingAt: this.plan.leading.length > 0 ? (this.recentLeading.get(key) ?? Number.NEGATIVE_INFINITY) : Number.NEGATIVE_INFINITY,
+      leadingMissingAt: this.plan.leading.length > 0 ? (this.recentLeading.get(key) ?? Number.NEGATIVE_INFINITY) : 0,
     };
-    // Count it in its key before the store may evict (cap) another partial of the same key.
-    state.open++;
-    this.place(state, partial, 1);
+    this.place(partial, 1);
+    // Placed first so a cap eviction triggered by this add can never pick the newest partial's slot.
     if (partial.slot !== -1) this.store.add(partial); // not when it completed at once (one positive step)
   }
 
   private advance(key: string, slot: number, item: TimedEvent<E>): void {
-    const state = this.keys.get(key);
-    const partial = state?.slots[slot];
-    if (state === undefined || partial === undefined) return;
+    const waiting = this.waiting[slot]!;
+    const partial = waiting.get(key);
+    if (partial === undefined) return;
     const time = item.timestamp;
     if (time < partial.last) return; // a late event never reorders a sequence
     const maxspan = this.plan.maxspan;
-    if (maxspan !== null && time - partial.first > maxspan) {
+    if (maxspan !== null && time - partial.start > maxspan) {
       this.store.release(partial);
-      this.detach(state, partial);
+      this.detach(partial);
       this.stats.evictedByWindow++;
       return;
     }
-    state.slots[slot] = undefined;
-    this.slotCounts[slot]!--;
+    waiting.delete(key);
+    this.stats.keys--;
     partial.slot = -1;
-    partial.events.push(item.event);
+    (partial.later ??= []).push(item.event);
     partial.last = time;
-    this.place(state, partial, slot + 1);
+    this.place(partial, slot + 1);
   }
 
   /** Puts a sequence in `slot` (overwriting the older one there) or completes it. */
-  private place(state: KeyState<E>, partial: SequencePartial<E>, slot: number): void {
+  private place(partial: SequencePartial<E>, slot: number): void {
     if (slot < this.m) {
-      const older = state.slots[slot];
+      const waiting = this.waiting[slot]!;
+      const older = waiting.get(partial.key);
       if (older !== undefined) {
         this.store.release(older);
-        this.detach(state, older);
+        older.slot = -1;
+      } else {
+        this.stats.keys++;
       }
-      state.slots[slot] = partial;
+      waiting.set(partial.key, partial);
       partial.slot = slot;
-      this.slotCounts[slot]!++;
       return;
     }
     const maxspan = this.plan.maxspan;
-    if (maxspan !== null && partial.leadingMissingAt >= partial.last - maxspan) {
-      this.dropUnplaced(state, partial);
+    if (this.plan.leading.length > 0 && partial.leadingMissingAt >= partial.last - maxspan!) {
+      this.store.release(partial);
       return;
     }
     if (this.plan.trailing) {
       // Completed sequences are candidates of their own: they do not overwrite each other.
-      (state.awaiting ??= []).push(partial);
+      let list = this.awaiting.get(partial.key);
+      if (list === undefined) {
+        list = [];
+        this.awaiting.set(partial.key, list);
+        this.stats.keys++;
+      }
+      list.push(partial);
+      this.awaitingCount++;
       partial.slot = this.m;
-      this.slotCounts[this.m]!++;
       return;
     }
-    this.dropUnplaced(state, partial);
+    this.store.release(partial);
     this.emitMatch(partial);
   }
 
-  /** Forgets a sequence that holds no slot (completed or rejected on its way in). */
-  private dropUnplaced(state: KeyState<E>, partial: SequencePartial<E>): void {
-    this.store.release(partial);
-    partial.slot = -1;
-    if (--state.open === 0) {
-      this.keys.delete(partial.key);
-      this.stats.keys--;
-    }
-  }
-
-  private detach(state: KeyState<E>, partial: SequencePartial<E>): void {
+  /** Removes a sequence from the machine's maps (the store has already let it go). */
+  private detach(partial: SequencePartial<E>): void {
     const slot = partial.slot;
     if (slot === this.m) {
-      const awaiting = state.awaiting!;
-      awaiting.splice(awaiting.indexOf(partial), 1);
-      this.slotCounts[slot]!--;
-    } else if (slot > 0 && state.slots[slot] === partial) {
-      state.slots[slot] = undefined;
-      this.slotCounts[slot]!--;
+      const list = this.awaiting.get(partial.key)!;
+      list.splice(list.indexOf(partial), 1);
+      this.awaitingCount--;
+      if (list.length === 0) {
+        this.awaiting.delete(partial.key);
+        this.stats.keys--;
+      }
+    } else if (slot > 0) {
+      const waiting = this.waiting[slot]!;
+      if (waiting.get(partial.key) === partial) {
+        waiting.delete(partial.key);
+        this.stats.keys--;
+      }
     }
     partial.slot = -1;
-    if (--state.open === 0) {
-      this.keys.delete(partial.key);
-      this.stats.keys--;
-    }
   }
 
   /** `until`: cancels the key's pending sequences that began before it (completed ones stand). */
   private cancelPending(key: string, time: number): void {
-    const state = this.keys.get(key);
-    if (state === undefined) return;
     for (let slot = 1; slot < this.m; slot++) {
-      const partial = state.slots[slot];
-      if (partial !== undefined && partial.first <= time) {
+      const partial = this.waiting[slot]!.get(key);
+      if (partial !== undefined && partial.start <= time) {
         this.store.release(partial);
-        this.detach(state, partial);
-        if (state.open === 0) return;
+        this.detach(partial);
       }
     }
   }
 
   /** A missing step's event: cancels the key's sequences in `slot` whose gap it falls in. */
   private cancelInside(key: string, slot: number, time: number): void {
-    const state = this.keys.get(key);
-    if (state === undefined) return;
     if (slot < this.m) {
-      const partial = state.slots[slot];
+      const partial = this.waiting[slot]!.get(key);
       if (partial !== undefined && time >= partial.last) {
         this.store.release(partial);
-        this.detach(state, partial);
+        this.detach(partial);
       }
       return;
     }
-    const awaiting = state.awaiting;
-    if (awaiting === undefined) return;
+    const list = this.awaiting.get(key);
+    if (list === undefined) return;
     const maxspan = this.plan.maxspan!;
-    for (let index = awaiting.length - 1; index >= 0; index--) {
-      const partial = awaiting[index]!;
-      if (time >= partial.last && time - partial.first <= maxspan) {
+    for (let index = list.length - 1; index >= 0; index--) {
+      const partial = list[index]!;
+      if (time >= partial.last && time - partial.start <= maxspan) {
         this.store.release(partial);
-        this.detach(state, partial);
+        this.detach(partial);
       }
     }
   }
@@ -388,7 +380,7 @@ class SequenceRuntime<E> {
 
   private onEvict(partial: SequencePartial<E>, reason: EvictionReason): void {
     const awaitingWindow = partial.slot === this.m;
-    this.detach(this.keys.get(partial.key)!, partial);
+    this.detach(partial);
     if (reason === 'window' && awaitingWindow) {
       this.emitMatch(partial); // the trailing missing step did not occur within maxspan
     } else if (reason === 'window') {
@@ -399,12 +391,14 @@ class SequenceRuntime<E> {
   }
 
   private emitMatch(partial: SequencePartial<E>): void {
+    const later = partial.later;
+    const events = later === undefined ? [partial.firstEvent] : [partial.firstEvent, ...later];
     this.stats.matched++;
     this.emit({
       kind: 'sequence',
-      events: partial.events,
-      keyValues: this.spec.keyValues(partial.events[0]!),
-      firstTime: partial.first,
+      events,
+      keyValues: this.spec.keyValues(partial.firstEvent),
+      firstTime: partial.start,
       lastTime: partial.last,
     });
   }

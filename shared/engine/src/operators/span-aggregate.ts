@@ -81,7 +81,8 @@ export function matchSpanAggregate<E>(
 }
 
 interface GroupCount extends StoredPartial {
-  readonly bucketStart: number;
+  /** The bucket start (the store closes the bucket at start + span). */
+  readonly start: number;
   readonly groupKey: string;
   readonly keyValues: readonly unknown[];
   count: number;
@@ -104,7 +105,7 @@ class SpanRuntime<E> {
     private readonly emit: (match: Match<E>) => void,
     private readonly onBucketClose: ((summary: BucketSummary) => void) | undefined,
   ) {
-    this.store = new PartialStore(maxOpen, 'at', stats, (group, reason) => this.onEvict(group, reason));
+    this.store = new PartialStore(maxOpen, spec.spanMs, 'at', stats, (group, reason) => this.onEvict(group, reason));
   }
 
   onEvent(item: TimedEvent<E>): void {
@@ -134,16 +135,7 @@ class SpanRuntime<E> {
       return;
     }
     const keyValues = spec.keyValues(event);
-    const created: GroupCount = {
-      bucketStart,
-      groupKey,
-      keyValues,
-      count: 1,
-      firstTime: time,
-      lastTime: time,
-      expiresAt: bucketStart + span,
-      live: false,
-    };
+    const created: GroupCount = { start: bucketStart, groupKey, keyValues, count: 1, firstTime: time, lastTime: time, live: false };
     bucket.set(groupKey, created);
     this.stats.keys++;
     this.store.add(created);
@@ -180,12 +172,12 @@ class SpanRuntime<E> {
   }
 
   private onEvict(group: GroupCount, reason: EvictionReason): void {
-    const bucket = this.buckets.get(group.bucketStart);
+    const bucket = this.buckets.get(group.start);
     if (bucket !== undefined && bucket.get(group.groupKey) === group) {
       bucket.delete(group.groupKey);
       this.stats.keys--;
       if (bucket.size === 0) {
-        this.buckets.delete(group.bucketStart);
+        this.buckets.delete(group.start);
         if (this.current === bucket) {
           this.current = undefined;
           this.currentStart = Number.NaN;
@@ -199,8 +191,8 @@ class SpanRuntime<E> {
 
   private summarize(group: GroupCount, closedBy: BucketSummary['closedBy']): void {
     this.onBucketClose?.({
-      bucketStart: group.bucketStart,
-      bucketEnd: group.bucketStart + this.spec.spanMs,
+      bucketStart: group.start,
+      bucketEnd: group.start + this.spec.spanMs,
       groupKey: group.groupKey,
       keyValues: group.keyValues,
       count: group.count,

@@ -4,18 +4,19 @@ import { requireNumber } from '../operators/errors.js';
 /** Default cap on open partials per operator instance (per rule, per subscription). */
 export const DEFAULT_MAX_OPEN_PARTIALS = 200_000;
 
-/** The bookkeeping every piece of keyed operator state carries. */
+/** The bookkeeping every piece of keyed operator state carries (kept small: it exists per partial). */
 export interface StoredPartial {
-  /** Watermark bound of this state's window; see `ExpiryMode`. Infinity: only the cap evicts it. */
-  readonly expiresAt: number;
+  /** Where the state's window starts (first event time, bucket start); it ends at start + lifetime. */
+  readonly start: number;
   /** False once completed, overwritten, cancelled or evicted (its queue slot is then skipped). */
   live: boolean;
 }
 
 /**
- * `after`: the state is done once the watermark is strictly greater than `expiresAt` (a sequence with
- * maxspan: an event at exactly first + maxspan still counts). `at`: done once the watermark reaches
- * `expiresAt` (a span bucket [start, end): an event at `end` belongs to the next bucket).
+ * When the watermark closes a window [start, start + lifetime]. `after`: once the watermark is strictly
+ * greater than the end (a sequence's maxspan is inclusive: an event at exactly first + maxspan still
+ * counts). `at`: once the watermark reaches the end (a span bucket [start, end): an event at `end`
+ * belongs to the next bucket).
  */
 export type ExpiryMode = 'after' | 'at';
 
@@ -39,6 +40,8 @@ export class PartialStore<P extends StoredPartial> {
 
   constructor(
     private readonly maxOpen: number,
+    /** Window length shared by every partial of the operator (maxspan, join window, span); Infinity: none. */
+    private readonly lifetime: number,
     private readonly mode: ExpiryMode,
     private readonly stats: CorrelationStats,
     private readonly onEvict: (partial: P, reason: EvictionReason) => void,
@@ -79,10 +82,12 @@ export class PartialStore<P extends StoredPartial> {
   advance(watermark: number): void {
     const queue = this.queue;
     const after = this.mode === 'after';
+    const lifetime = this.lifetime;
     while (this.head < queue.length) {
       const partial = queue[this.head]!;
       if (partial.live) {
-        if (after ? !(partial.expiresAt < watermark) : !(partial.expiresAt <= watermark)) break;
+        const end = partial.start + lifetime;
+        if (after ? !(end < watermark) : !(end <= watermark)) break;
         this.evict(partial, 'window');
       }
       queue[this.head++] = undefined;

@@ -5,25 +5,26 @@ interface Item extends StoredPartial {
   readonly name: string;
 }
 
-function setup(maxOpen: number, mode: 'after' | 'at' = 'after') {
+/** Windows of 10 ms: an item starting at 90 ends at 100. */
+function setup(maxOpen: number, mode: 'after' | 'at' = 'after', lifetime = 10) {
   const stats = new CorrelationStats();
   const evicted: [string, EvictionReason][] = [];
-  const store = new PartialStore<Item>(maxOpen, mode, stats, (item, reason) => evicted.push([item.name, reason]));
-  const item = (name: string, expiresAt: number): Item => ({ name, expiresAt, live: false });
+  const store = new PartialStore<Item>(maxOpen, lifetime, mode, stats, (item, reason) => evicted.push([item.name, reason]));
+  const item = (name: string, start: number): Item => ({ name, start, live: false });
   return { stats, evicted, store, item };
 }
 
 describe('PartialStore', () => {
   it("expires strictly after the deadline in 'after' mode and at it in 'at' mode", () => {
     const after = setup(10, 'after');
-    after.store.add(after.item('a', 100));
+    after.store.add(after.item('a', 90));
     after.store.advance(100);
     expect(after.evicted).toEqual([]);
     after.store.advance(101);
     expect(after.evicted).toEqual([['a', 'window']]);
 
     const at = setup(10, 'at');
-    at.store.add(at.item('a', 100));
+    at.store.add(at.item('a', 90));
     at.store.advance(99);
     expect(at.evicted).toEqual([]);
     at.store.advance(100);
@@ -46,11 +47,11 @@ describe('PartialStore', () => {
   });
 
   it('compacts released partials so the queue stays proportional to live state', () => {
-    const { store, item } = setup(1_000_000);
-    const keep = item('keep', Number.POSITIVE_INFINITY);
-    store.add(keep);
+    const { store, item } = setup(1_000_000, 'after', Number.POSITIVE_INFINITY);
+    store.add(item('keep', 0));
+    store.advance(1e15); // an infinite lifetime never expires
     for (let index = 0; index < 100_000; index++) {
-      const transient = item(`t${index}`, Number.POSITIVE_INFINITY);
+      const transient = item(`t${index}`, index);
       store.add(transient);
       store.release(transient);
     }

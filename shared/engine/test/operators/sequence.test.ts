@@ -35,6 +35,13 @@ describe('matchSequence: maxspan', () => {
     expect(runCorrelation(abc, eventTime, inOrder, events)).toEqual([]);
   });
 
+  it('works at any epoch, including timestamps near and below 0', () => {
+    for (const base of [0, 1000, -10 * MINUTE]) {
+      const events = [{ id: 'a', ts: base, type: 'a', key: 'k1' }, { id: 'b', ts: base + 30 * SECOND, type: 'b', key: 'k1' }];
+      expect(ids(runCorrelation(ab1m, eventTime, inOrder, events))).toEqual([['a', 'b']]);
+    }
+  });
+
   it('without maxspan, a sequence may take any time', () => {
     const events = [ev('a', 0, 'k1', 'a'), ev('b', 30 * 24 * 60 * MINUTE, 'k1', 'b')];
     expect(ids(runCorrelation(sequenceOf([step('a'), step('b')]), eventTime, inOrder, events))).toEqual([['a', 'b']]);
