@@ -311,7 +311,13 @@ function compileMatcher(expr: MatchExpr, ctx: CompileContext): { matches: String
       const only = regexes[0] as RegExp;
       return { matches: (value) => only.test(value), fold: false };
     }
-    return { matches: (value) => regexes.some((r) => r.test(value)), fold: false };
+    return {
+      matches: (value) => {
+        for (let i = 0; i < regexes.length; i++) if ((regexes[i] as RegExp).test(value)) return true;
+        return false;
+      },
+      fold: false,
+    };
   }
   return { matches: compileWildcardList(expr.patterns, fold), fold };
 }
@@ -367,7 +373,11 @@ function compileIn<E>(expr: InExpr, ctx: CompileContext): Condition<E> {
     if (kind === 'ip') {
       const ips = coerced.flatMap((c) => (c.kind === 'ip' ? [c.value] : []));
       const scratch = newIpWords();
-      test = (x) => typeof x === 'string' && parseIpInto(x, scratch) && ips.some((ip) => sameIp(scratch, ip));
+      test = (x) => {
+        if (typeof x !== 'string' || !parseIpInto(x, scratch)) return false;
+        for (let i = 0; i < ips.length; i++) if (sameIp(scratch, ips[i] as IpWords)) return true;
+        return false;
+      };
     } else if (kind === 'number' || kind === 'timestamp') {
       const set = new Set(coerced.map((c) => c.value));
       test = kind === 'timestamp' ? (x) => set.has(toTime(x)) : (x) => set.has(toNumber(x));
