@@ -82,10 +82,12 @@ function coerce(v: unknown, f: CompiledField): unknown {
       if (typeof v === 'number' && Number.isFinite(v) && f.type === 'string') return String(v);
       break;
     case 'int':
-    case 'long':
-      if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
-      if (typeof v === 'string' && integerText.test(v)) return Number(v);
+    case 'long': {
+      const n = typeof v === 'number' ? v : typeof v === 'string' && integerText.test(v) ? Number(v) : NaN;
+      // Avro int is 32-bit: a larger value would not survive the codec.
+      if (Number.isSafeInteger(n) && (f.type === 'long' || (n >= -2147483648 && n <= 2147483647))) return n;
       break;
+    }
     case 'double':
       if (typeof v === 'number' && Number.isFinite(v)) return v;
       break;

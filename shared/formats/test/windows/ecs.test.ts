@@ -49,3 +49,10 @@ describe('ecs', () => {
     expect(decodeError('ecs', JSON.stringify(doc)).reason).toBe(reason);
   });
 });
+
+describe('ecs integer ranges', () => {
+  it('refuses an int field beyond 32 bits and accepts a long one', () => {
+    expect(decodeError('ecs', JSON.stringify({ ...endpointFile, source: { port: 2 ** 33 } })).reason).toBe('wrong-type');
+    expect(decodeOne('ecs', JSON.stringify({ ...endpointFile, file: { size: 2 ** 40 } })).file?.size).toBe(2 ** 40);
+  });
+});
