@@ -22,9 +22,8 @@ import { map } from 'rxjs';
 import type { Alert, AlertEvidenceField, AlertRule, AlertThreat } from './alert.js';
 import type { RuleFileError } from './errors.js';
 import { RuleSetError } from './errors.js';
-import { ruleKeyFields } from './lint.js';
+import { queryFieldNames, ruleKeyFields } from './query-fields.js';
 import { MessageTemplate, renderValue } from './message.js';
-import { queryFieldNames } from './query-fields.js';
 import type { Rule } from './types.js';
 
 export interface CompileRuleOptions {

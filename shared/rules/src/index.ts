@@ -8,13 +8,12 @@ export {
   checkRuleSet,
   defaultPartitionKeyFields,
   duplicateIdErrors,
-  isCorrelationRule,
-  ruleKeyFields,
   summarize,
   type LintSummary,
   type RuleSetCheckOptions,
 } from './lint.js';
 export { severityForRiskScore, parseSpan } from './metadata.js';
+export { isCorrelationRule, itemKeyFields, queryFieldNames, ruleKeyFields } from './query-fields.js';
 export { MessageTemplate, renderValue, missingValueText, type Placeholder } from './message.js';
 export { RuleSourceMap, type FilePosition } from './source-map.js';
 export {

@@ -5,23 +5,14 @@
  */
 import type { RuleFileError } from './errors.js';
 import type { RuleFileResult } from './analyze.js';
-import { fieldName, itemKeyFields } from './query-fields.js';
+import type { CompileRuleOptions } from './compile.js';
+import { compileRule } from './compile.js';
+import { RuleSetError } from './errors.js';
+import { fieldName, isCorrelationRule, itemKeyFields } from './query-fields.js';
 import type { Rule } from './types.js';
 
 /** The normalizer keys normalized events by host, so `host.id` is the default co-partitioning field. */
 export const defaultPartitionKeyFields: readonly string[] = Object.freeze(['host.id']);
-
-/** The fields a rule correlates on, for messages: query-level `by` + first item's `by`, or `group_by`. */
-export function ruleKeyFields(rule: Rule): string[] {
-  if (rule.type === 'span_aggregation') return [...rule.groupBy];
-  const keys = itemKeyFields(rule.ast);
-  return (keys[0] ?? []).map(fieldName);
-}
-
-/** True for rules that keep state across events (sequence, join, sample, span_aggregation). */
-export function isCorrelationRule(rule: Rule): boolean {
-  return rule.type === 'span_aggregation' || rule.ast.body.kind !== 'event';
-}
 
 /**
  * A correlation rule is evaluated per partition, by whichever detector instance owns it. It can only see
@@ -89,14 +80,15 @@ export function duplicateIdErrors(rules: readonly Rule[]): Map<Rule, RuleFileErr
   return out;
 }
 
-export interface RuleSetCheckOptions {
+export interface RuleSetCheckOptions extends Pick<CompileRuleOptions, 'catalog'> {
   /** The fields the events topic is partitioned on (the normalizer's key fields); default `['host.id']`. */
   readonly partitionKeyFields?: readonly string[];
 }
 
 /**
- * Applies the cross-file checks to per-file results: a rule with a duplicate id or an incompatible key
- * moves from `rule` to `errors`. Results keep their order (sorted paths make "first" deterministic).
+ * Applies the cross-file checks to per-file results: a rule with a duplicate id or an incompatible key,
+ * or one the engine's compiler refuses (a bad regex, a type it cannot compare), moves from `rule` to
+ * `errors`. Results keep their order (sorted paths make "first" deterministic).
  */
 export function checkRuleSet(results: readonly RuleFileResult[], options: RuleSetCheckOptions = {}): RuleFileResult[] {
   const loaded = results.flatMap((r) => (r.rule === null ? [] : [r.rule]));
@@ -108,6 +100,12 @@ export function checkRuleSet(results: readonly RuleFileResult[], options: RuleSe
     if (dup) extra.push(dup);
     const key = checkPartitionCompatibility(r.rule, options.partitionKeyFields);
     if (key) extra.push(key);
+    try {
+      compileRule(r.rule, { catalog: options.catalog });
+    } catch (error) {
+      if (!(error instanceof RuleSetError)) throw error;
+      extra.push(...error.errors);
+    }
     return extra.length === 0 ? r : { ...r, rule: null, errors: [...r.errors, ...extra] };
   });
 }

@@ -3,6 +3,7 @@
  * (partition compatibility), for the evidence fields an alert carries, and for the alert's key fields.
  */
 import type { Expr, FieldExpr, Query, QueryItem } from '@sequor/eql';
+import type { Rule } from './types.js';
 
 /** A field's ECS name as written, without the `?` optional marker. */
 export function fieldName(f: FieldExpr): string {
@@ -82,3 +83,16 @@ export function itemKeyFields(query: Query): FieldExpr[][] {
   if (b.kind === 'event') return [];
   return items(query).map((item) => [...b.by, ...item.by]);
 }
+
+/** The fields a rule correlates on, for messages: query-level `by` + first item's `by`, or `group_by`. */
+export function ruleKeyFields(rule: Rule): string[] {
+  if (rule.type === 'span_aggregation') return [...rule.groupBy];
+  const keys = itemKeyFields(rule.ast);
+  return (keys[0] ?? []).map(fieldName);
+}
+
+/** True for rules that keep state across events (sequence, join, sample, span_aggregation). */
+export function isCorrelationRule(rule: Rule): boolean {
+  return rule.type === 'span_aggregation' || rule.ast.body.kind !== 'event';
+}
+

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeRuleText } from '../src/analyze.js';
-import { checkPartitionCompatibility, isCorrelationRule, ruleKeyFields } from '../src/lint.js';
+import { checkPartitionCompatibility, checkRuleSet } from '../src/lint.js';
+import { isCorrelationRule, ruleKeyFields } from '../src/query-fields.js';
 import { loadRuleDir, loadRuleFile } from '../src/loader.js';
 import type { Rule } from '../src/types.js';
 import { validRule, withLine, withQuery } from './fixtures.js';
@@ -63,6 +64,19 @@ describe('checkPartitionCompatibility', () => {
     const rule = ruleFrom(withQuery(validRule, 'query: |\n  sequence by user.id with maxspan=1m\n    [process where true]\n    [file where true]\n'));
     expect(checkPartitionCompatibility(rule, ['user.id'])).toBeNull();
     expect(checkPartitionCompatibility(ruleFrom(validRule), ['host.id', 'user.id'])?.detail).toMatch(/does not include user\.id/);
+  });
+});
+
+describe('checkRuleSet', () => {
+  it('refuses a rule the engine cannot compile, positioned in the file (checkQuery only warned)', () => {
+    const perFile = analyzeRuleText(withQuery(validRule, 'query: |\n  file where\n    file.size == "big"\n'), 'rules/size.yaml');
+    expect(perFile.rule).not.toBeNull();
+    expect(perFile.warnings.map((w) => w.code)).toEqual(['eql-semantic']);
+    const [checked] = checkRuleSet([perFile]);
+    expect(checked?.rule).toBeNull();
+    expect(checked?.errors.map((e) => [e.code, e.line, e.column, e.detail])).toEqual([
+      ['compile', 20, 5, 'file.size is a number; cannot compare it with "big"'],
+    ]);
   });
 });
 
