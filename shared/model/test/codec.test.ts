@@ -184,6 +184,14 @@ describe('schema evolution', () => {
     expect(reader.decode(writer.encodeSingleObject({ timestamp: 5, host: 'h' }))).toEqual({ timestamp: 5, host: 'h', tags: null });
   });
 
+  it('a reader whose sequor.Event gained a nullable field decodes events written with today\'s schema', () => {
+    const current = JSON.parse(JSON.stringify(eventSchema)) as { fields: object[] };
+    const next = { ...current, fields: [...current.fields, { name: 'related', type: ['null', { type: 'array', items: 'string' }], default: null }] } as unknown as Schema;
+    const writer = createEventCodec();
+    const reader = new AvroCodec<SequorEvent & { related: string[] | null }>(next, { writerSchemas: [eventSchema as unknown as Schema] });
+    expect(reader.decode(writer.encodeSingleObject(sampleEvent()))).toEqual({ ...sampleEvent(), related: null });
+  });
+
   it('an old reader decodes new Confluent frames, ignoring the new field', async () => {
     const registry = new InMemorySchemaRegistry();
     const writer = new AvroCodec<object>(v2);
