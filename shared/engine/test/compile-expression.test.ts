@@ -1,6 +1,8 @@
+import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { parse } from '@sequor/eql';
 import { createFieldCatalog, type FieldInfo, type FieldType } from '@sequor/model';
+import { newIpWords, parseCidr, parseIpInto } from '../src/compile/ip.js';
 import {
   compileLuceneRegex,
   compileQuery,
@@ -273,6 +275,29 @@ describe('IP addresses and cidrMatch', () => {
     expect(matches('source.ip != "::1"', { source: { ip: '::1' } })).toBe(false);
     expect(matches('source.ip != "127.0.0.1"', { source: { ip: '::ffff:127.0.0.1' } })).toBe(false);
     expect(matches('source.ip in ("10.0.0.1", "::2")', { source: { ip: '0::2' } })).toBe(true);
+  });
+
+  it('parses exactly what node:net accepts, and equal addresses compare equal (reference: URL canonical form)', () => {
+    const samples = [
+      '1.2.3.4', '255.255.255.255', '0.0.0.0', '256.1.1.1', '1.2.3', '1.2.3.4.5', '01.2.3.4', '1..3.4', '',
+      '::', '::1', '1::', 'fe80::1', 'FE80::0:1', '2001:db8:0:0:0:0:2:1', '2001:db8::2:1', '1:2:3:4:5:6:7:8',
+      '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', ':1:2', '1::2::3', '12345::', 'g::1', '::ffff:1.2.3.4', '::1.2.3.4',
+      '1:2:3:4:5:6:1.2.3.4', '1:2:3:4:5:6:7:1.2.3.4', '::ffff:1.2.3', 'fe80::1%eth0', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8',
+    ];
+    const canonical = (ip: string): string => (ip.includes(':') ? new URL(`http://[${ip.split('%')[0]}]`).hostname : ip);
+    const words = samples.map(() => newIpWords());
+    samples.forEach((ip, i) => {
+      // node:net rejects leading zeros in IPv4 ('01.2.3.4') and so do we.
+      expect([ip, parseIpInto(ip, words[i]!)]).toEqual([ip, isIP(ip.split('%')[0]!) !== 0]);
+    });
+    const valid = samples.map((ip, i) => ({ ip, w: words[i]! })).filter(({ ip }) => isIP(ip.split('%')[0]!) !== 0 && ip.includes(':'));
+    for (const a of valid) for (const b of valid) {
+      const same = a.w.every((x, k) => x === b.w[k]);
+      expect([a.ip, b.ip, same]).toEqual([a.ip, b.ip, canonical(a.ip) === canonical(b.ip)]);
+    }
+    expect(parseCidr('10.0.0.0/8')).not.toBeNull();
+    expect(parseCidr('10.0.0.0/x')).toBeNull();
+    expect(parseCidr('::/129')).toBeNull();
   });
 
   it('an invalid block is a compile error pointing at the literal', () => {

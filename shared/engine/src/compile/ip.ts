@@ -16,6 +16,8 @@ function parseIpv4(text: string, start: number, end: number): number {
   while (i <= end) {
     let octet = 0;
     let digits = 0;
+    // A leading zero ('01') is rejected, as Elasticsearch and node:net do: it reads as octal elsewhere.
+    if (text.charCodeAt(i) === 48 && i + 1 < end && text.charCodeAt(i + 1) !== 46) return -1;
     while (i < end) {
       const code = text.charCodeAt(i);
       if (code < 48 || code > 57) break;
@@ -47,8 +49,10 @@ export function parseIpInto(text: string, out: IpWords): boolean {
     out[3] = v4;
     return true;
   }
-  // IPv6: up to 8 groups of 1..4 hex digits, one '::', optionally an IPv4 tail.
-  const groups: number[] = [];
+  // IPv6: up to 8 groups of 1..4 hex digits, one '::', optionally an IPv4 tail. Groups go into a
+  // module-level scratch array (parsing is synchronous), so a parse allocates nothing.
+  const groups = GROUPS;
+  let count = 0;
   let gap = -1;
   let i = 0;
   if (text.startsWith('::')) {
@@ -56,12 +60,15 @@ export function parseIpInto(text: string, out: IpWords): boolean {
     i = 2;
   }
   while (i < end) {
+    if (count >= 8) return false;
     const colon = text.indexOf(':', i);
     const stop = colon < 0 || colon > end ? end : colon;
     if (stop === end && text.indexOf('.', i) >= 0) {
+      if (count > 6) return false;
       const v4 = parseIpv4(text, i, end);
       if (v4 < 0) return false;
-      groups.push(v4 >>> 16, v4 & 0xffff);
+      groups[count++] = Math.floor(v4 / 65536);
+      groups[count++] = v4 & 0xffff;
       i = end;
       break;
     }
@@ -69,11 +76,11 @@ export function parseIpInto(text: string, out: IpWords): boolean {
     if (length < 1 || length > 4) return false;
     let group = 0;
     for (let j = i; j < stop; j++) {
-      const digit = parseInt(text[j] as string, 16);
-      if (Number.isNaN(digit)) return false;
+      const digit = hexDigit(text.charCodeAt(j));
+      if (digit < 0) return false;
       group = group * 16 + digit;
     }
-    groups.push(group);
+    groups[count++] = group;
     if (stop === end) {
       i = end;
       break;
@@ -81,23 +88,34 @@ export function parseIpInto(text: string, out: IpWords): boolean {
     i = stop + 1;
     if (text.charCodeAt(i) === 58 /* : */) {
       if (gap >= 0) return false;
-      gap = groups.length;
+      gap = count;
       i++;
     } else if (i === end) {
       return false;
     }
   }
-  if (gap < 0 ? groups.length !== 8 : groups.length > 7) return false;
-  const full = new Array<number>(8).fill(0);
-  if (gap < 0) {
-    for (let k = 0; k < 8; k++) full[k] = groups[k] as number;
-  } else {
-    for (let k = 0; k < gap; k++) full[k] = groups[k] as number;
-    const tail = groups.length - gap;
-    for (let k = 0; k < tail; k++) full[8 - tail + k] = groups[gap + k] as number;
+  if (gap < 0 ? count !== 8 : count > 7) return false;
+  const tail = gap < 0 ? 0 : count - gap;
+  for (let w = 0; w < 4; w++) {
+    out[w] = ((groupAt(groups, 2 * w, gap, tail) << 16) | groupAt(groups, 2 * w + 1, gap, tail)) >>> 0;
   }
-  for (let w = 0; w < 4; w++) out[w] = (((full[2 * w] as number) << 16) | (full[2 * w + 1] as number)) >>> 0;
   return true;
+}
+
+const GROUPS = new Uint16Array(8);
+
+/** Group `k` (0..7) of the full address, given the groups before the '::' (gap) and after it (tail). */
+function groupAt(groups: Uint16Array, k: number, gap: number, tail: number): number {
+  if (gap < 0 || k < gap) return groups[k] as number;
+  if (k >= 8 - tail) return groups[gap + k - (8 - tail)] as number;
+  return 0;
+}
+
+function hexDigit(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 97 && code <= 102) return code - 87;
+  if (code >= 65 && code <= 70) return code - 55;
+  return -1;
 }
 
 export function sameIp(a: IpWords, b: IpWords): boolean {
