@@ -321,12 +321,14 @@ export function zeekRow(
   return { kind: 'zeek', uid, origH, origP, respH, respP, rtt, namedPipe, endpoint, operation, micros: rng.int(1000) };
 }
 
-/** Hex header of a registry hive file: "regf", two sequence numbers, a FILETIME (16 bytes). */
+/**
+ * The first 16 bytes of a registry hive file, as hex: "regf", the primary and secondary sequence
+ * numbers, and the low half of the last-written FILETIME (the header goes on, the capture stops at 16).
+ */
 export function hiveHeader(rng: Rng, ms: number): string {
   const seq = rng.range(1, 60_000);
   const le32 = (n: number): string => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff].map((b) => b.toString(16).padStart(2, '0')).join('');
   const ft = (BigInt(ms) + 11_644_473_600_000n) * 10_000n;
   const lo = Number(ft & 0xffffffffn);
-  const hi = Number((ft >> 32n) & 0xffffffffn);
-  return `${REGF}${le32(seq)}${le32(seq)}${le32(lo)}${le32(hi)}`;
+  return `${REGF}${le32(seq)}${le32(seq)}${le32(lo)}`;
 }

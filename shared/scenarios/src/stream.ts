@@ -169,6 +169,7 @@ export class ScenarioStream {
     for (const line of zeekHeader(opts.startMs)) yield this.out('zeek', line, -1, false, false);
     let lastTs = opts.startMs;
     const ready: Pending[] = [];
+    const out: ScenarioRecord[] = [];
     let i = 0;
     for (;;) {
       const planned = scenarioEvents[i];
@@ -186,8 +187,12 @@ export class ScenarioStream {
       const stream = streamOf(item.host, item.ev);
       const shuffler = shufflers[stream];
       shuffler.releaseBefore(item.key, ready);
-      for (const p of ready) yield* this.emit(stream, p);
-      ready.length = 0;
+      if (ready.length > 0) {
+        for (const p of ready) this.emit(stream, p, out);
+        ready.length = 0;
+        for (const r of out) yield r;
+        out.length = 0;
+      }
       const key = shuffler.push(item.key, this.write(item.host, item.key, item.ev, writeRng), zeekJson && item.ev.kind === 'zeek' ? zeekJsonLine(item.key, item.ev) : null, item.tag);
       const f = item.follower;
       if (f !== null) {
@@ -197,8 +202,10 @@ export class ScenarioStream {
     }
     for (const name of STREAM_ORDER) {
       shufflers[name].drain(ready);
-      for (const p of ready) yield* this.emit(name, p);
+      for (const p of ready) this.emit(name, p, out);
       ready.length = 0;
+      for (const r of out) yield r;
+      out.length = 0;
     }
     yield this.out('zeek', zeekFooter(lastTs), -1, false, false);
     this.noiseEvents = noise.emitted;
@@ -206,14 +213,14 @@ export class ScenarioStream {
     this.finished = true;
   }
 
-  private *emit(stream: StreamName, p: Pending): Generator<ScenarioRecord, void, undefined> {
-    yield this.out(stream, p.line, p.tag, p.late, true);
+  private emit(stream: StreamName, p: Pending, out: ScenarioRecord[]): void {
+    out.push(this.out(stream, p.line, p.tag, p.late, true));
     if (p.mirror !== null) {
       const j = this.files.zeekJson;
       j.lines++;
       j.events++;
       if (p.late) j.late++;
-      yield { file: j.path, line: p.mirror };
+      out.push({ file: j.path, line: p.mirror });
     }
   }
 

@@ -5,14 +5,16 @@
  */
 import type { WinEvent } from '../events.js';
 import type { Host } from '../world.js';
-import { SECURITY_PROVIDER, SYSMON_CHANNEL, SYSMON_PROVIDER, renderMessage, taskOf } from './messages.js';
+import { SECURITY_PROVIDER, SYSMON_CHANNEL, SYSMON_PROVIDER, escapeValues, renderMessageJson, sysmonMessageJson, taskOf } from './messages.js';
 
 const hasNonAscii = /[\u0080-\uffff]/;
 const nonAscii = /[\u0080-\uffff]/g;
 
-/** A JSON string literal as Python's json.dumps(ensure_ascii=True) writes it. */
-export function pyString(s: string): string {
-  const json = JSON.stringify(s);
+/**
+ * Python's json.dumps(ensure_ascii=True) escapes what JSON.stringify escapes (quotes, backslash, control
+ * characters, the same short forms) and also every non-ASCII character: applied to a whole line at once.
+ */
+function asciiOnly(json: string): string {
   return hasNonAscii.test(json) ? json.replace(nonAscii, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
 }
 
@@ -24,11 +26,13 @@ export function flatWindowsLine(host: Host, ts: number, e: WinEvent): string {
   if (security) ++host.counters.security;
   else ++host.counters.sysmon;
   let out = `{"@timestamp": "${iso}", "TimeCreated": "${iso}", "ProviderGuid": "${provider.guid}"`;
-  for (const key in e.data) out += `, ${pyString(key)}: ${pyString(e.data[key] as string)}`;
+  const escaped = escapeValues(e.data);
+  for (const key in escaped) out += `, "${key}": ${escaped[key]}`;
+  const message = security ? renderMessageJson(e, '\r\n') : sysmonMessageJson(e, escaped, '\r\n');
   const channel = security ? host.flatSecurityChannel : SYSMON_CHANNEL;
   const keywords = security ? (e.eventId === 4625 ? '0x8010000000000000' : '0x8020000000000000') : '0x8000000000000000';
   out +=
     `, "Level": "${security ? '0' : '4'}", "Channel": "${channel}", "Task": "${task.number}", "SourceName": "${provider.name}"` +
-    `, "Hostname": ${pyString(host.flatHostname)}, "EventID": ${e.eventId}, "Keywords": "${keywords}", "Message": ${pyString(renderMessage(e, '\r\n'))}}`;
-  return out;
+    `, "Hostname": ${JSON.stringify(host.flatHostname)}, "EventID": ${e.eventId}, "Keywords": "${keywords}", "Message": ${message}}`;
+  return asciiOnly(out);
 }

@@ -95,7 +95,6 @@ function securityLines(e: WinEvent): string[] {
         `\tTransited Services:\t${v(d, 'TransmittedServices')}`,
         `\tPackage Name (NTLM only):\t${v(d, 'LmPackageName')}`,
         `\tKey Length:\t\t${v(d, 'KeyLength')}`,
-        ...LOGON_TRAILER,
       ];
     case 4625:
       return [
@@ -140,8 +139,6 @@ function securityLines(e: WinEvent): string[] {
         ...subject(d, 'Target'),
         '',
         `Logon Type:\t\t\t${v(d, 'LogonType')}`,
-        '',
-        'This event is generated when a logon session is destroyed. It may be positively correlated with a logon event using the Logon ID value. Logon IDs are only unique between reboots on the same computer.',
       ];
     case 4672:
       return ['Special privileges assigned to new logon.', '', 'Subject:', ...subject(d, 'Subject'), '', `Privileges:\t\t${v(d, 'PrivilegeList')}`];
@@ -150,13 +147,60 @@ function securityLines(e: WinEvent): string[] {
   }
 }
 
+const LOGOFF_TRAILER = ['', 'This event is generated when a logon session is destroyed. It may be positively correlated with a logon event using the Logon ID value. Logon IDs are only unique between reboots on the same computer.'];
+
+/** The fixed explanatory text after the fields, per Security event id. */
+function trailerLines(eventId: number): readonly string[] {
+  return eventId === 4624 ? LOGON_TRAILER : eventId === 4634 ? LOGOFF_TRAILER : [];
+}
+
+/** JSON-escaped trailers (without quotes), computed once: most of a 4624 message is this constant text. */
+const trailerJson = new Map<string, string>();
+function escapedTrailer(eventId: number, newline: string): string {
+  const key = `${eventId}${newline}`;
+  let t = trailerJson.get(key);
+  if (t === undefined) {
+    const lines = trailerLines(eventId);
+    t = lines.length === 0 ? '' : JSON.stringify(newline + lines.join(newline)).slice(1, -1);
+    trailerJson.set(key, t);
+  }
+  return t;
+}
+
 export function renderMessage(e: WinEvent, newline: '\n' | '\r\n'): string {
-  if (e.channel === 'security') return securityLines(e).join(newline);
+  if (e.channel === 'security') return [...securityLines(e), ...trailerLines(e.eventId)].join(newline);
   const title = SYSMON_TITLES[e.eventId];
   if (title === undefined) throw new RangeError(`no message template for Sysmon event ${e.eventId}`);
   let out = title;
   for (const key in e.data) out += `${newline}${key}: ${e.data[key]}`;
   return out;
+}
+
+/** `JSON.stringify(renderMessage(e, newline))`, without re-escaping the constant trailer every time. */
+export function renderMessageJson(e: WinEvent, newline: '\n' | '\r\n'): string {
+  if (e.channel !== 'security') return JSON.stringify(renderMessage(e, newline));
+  const head = JSON.stringify(securityLines(e).join(newline));
+  return `${head.slice(0, -1)}${escapedTrailer(e.eventId, newline)}"`;
+}
+
+/**
+ * JSON escaping of every event data value, once: the same escaped text goes into the record's data
+ * fields and into the Sysmon message (which is just "Key: value" lines).
+ */
+export function escapeValues(data: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key in data) out[key] = JSON.stringify(data[key]);
+  return out;
+}
+
+/** The JSON string literal of a Sysmon message built from already-escaped values (same text as renderMessage). */
+export function sysmonMessageJson(e: WinEvent, escaped: Readonly<Record<string, string>>, newline: '\n' | '\r\n'): string {
+  const title = SYSMON_TITLES[e.eventId];
+  if (title === undefined) throw new RangeError(`no message template for Sysmon event ${e.eventId}`);
+  const nl = newline === '\n' ? '\\n' : '\\r\\n';
+  let out = `"${title}`;
+  for (const key in e.data) out += `${nl}${key}: ${(escaped[key] as string).slice(1, -1)}`;
+  return `${out}"`;
 }
 
 /** Event log task names (event.action in Winlogbeat) and numbers (Task in the flat format). */

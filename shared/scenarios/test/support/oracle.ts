@@ -68,6 +68,12 @@ interface EndpointJson {
 
 type FlatJson = Record<string, string | number> & { '@timestamp': string; Channel: string; EventID: number; Hostname: string };
 
+/** Zeek's "seconds.micros" as epoch ms with a fraction, computed in integers. */
+function zeekMs(ts: string): number {
+  const [sec, frac] = ts.split('.') as [string, string];
+  return Number(sec) * 1000 + Number(frac.padEnd(6, '0')) / 1000;
+}
+
 function lines(text: string): string[] {
   const out = text.split('\n');
   if (out[out.length - 1] === '') out.pop();
@@ -154,7 +160,7 @@ export function parseScenario(files: ReadonlyMap<string, string>): ParsedScenari
     const r: ZeekRecord = {
       file: 'zeek/dce_rpc.log',
       line: i + 1,
-      ts: Number(get('ts')) * 1000,
+      ts: zeekMs(get('ts')),
       raw: Object.fromEntries(fields.map((f, j) => [f, cols[j]])),
       respP: Number(get('id.resp_p')),
       origH: get('id.orig_h'),
