@@ -7,3 +7,4 @@ export * from './catalog.js';
 export * from './rabin.js';
 export * from './codec.js';
 export * from './event-codec.js';
+export * from './partitioner.js';
