@@ -1,1 +1,4 @@
-export {};
+export * from './config.js';
+export * from './normalizer.js';
+export * from './dead-letters.js';
+export * from './schema-registry.js';

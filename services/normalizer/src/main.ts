@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * `node services/normalizer/dist/main.js [--source format:topic ...]`: config from the environment
+ * (README.md), `--source` flags replacing NORMALIZER_SOURCES. Exits 0 after a clean SIGTERM/SIGINT
+ * shutdown, 1 on a crash, 2 on bad configuration.
+ */
+import { createLogger, installShutdownHandlers, logLevelFromEnv } from '@sequor/kafka';
+import { ConfigError } from '@sequor/model';
+import { formatNames } from '@sequor/formats';
+import { normalizerConfigFromEnv } from './config.js';
+import { createNormalizer } from './normalizer.js';
+
+const usage = `usage: normalizer [--source format:topic]...
+
+Reads raw telemetry topics, writes normalized Avro events keyed by host. Configuration comes from the
+environment (see services/normalizer/README.md); each --source replaces NORMALIZER_SOURCES.
+Formats: ${formatNames().join(', ')}`;
+
+function parseArgs(argv: readonly string[]): string[] {
+  const sources: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--help' || arg === '-h') {
+      process.stdout.write(`${usage}\n`);
+      process.exit(0);
+    } else if (arg === '--source') {
+      const next = argv[++i];
+      if (next === undefined) throw new ConfigError('--source', undefined, 'a format:topic value after --source');
+      sources.push(next);
+    } else if (arg.startsWith('--source=')) {
+      sources.push(arg.slice('--source='.length));
+    } else {
+      throw new ConfigError('argument', arg, `--source format:topic (see --help)`);
+    }
+  }
+  return sources;
+}
+
+async function main(): Promise<number> {
+  let logger = createLogger('normalizer', { level: 'info' });
+  let normalizer;
+  try {
+    logger = createLogger('normalizer', { level: logLevelFromEnv(process.env) });
+    normalizer = createNormalizer(normalizerConfigFromEnv(process.env, parseArgs(process.argv.slice(2))), { logger });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    logger.error('invalid configuration', { error });
+    return 2;
+  }
+  installShutdownHandlers(normalizer, logger);
+  try {
+    await normalizer.start();
+    await normalizer.done;
+    return 0;
+  } catch (error) {
+    logger.error('normalizer failed', { error });
+    await normalizer.stop().catch(() => undefined);
+    return 1;
+  }
+}
+
+main().then(
+  (code) => {
+    // After a signal, installShutdownHandlers exits once the stop completes; otherwise exit here.
+    process.exitCode = code;
+    if (code !== 0) process.exit(code);
+  },
+  (error: unknown) => {
+    process.stderr.write(`normalizer: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,252 @@
+/**
+ * The normalizer service: a consumer group over the raw topics; per batch, each record through the
+ * NormalizeProcessor, normalized records produced keyed to the normalized topic, dead letters to the
+ * dead-letter topic; the batch's offsets are committed only once all of those are acknowledged
+ * (at-least-once: a crash re-reads the uncommitted records; event ids make the copies recognisable).
+ * Wiring and lifecycle only: the per-record work is `@sequor/pipeline`'s processor.
+ *
+ * ```ts
+ * const normalizer = createNormalizer(normalizerConfigFromEnv(process.env));
+ * await normalizer.start();
+ * installShutdownHandlers(normalizer, logger);
+ * await normalizer.done;
+ * ```
+ */
+import type { ConsumerRunner, KafkaClient, KeyedProducer, Logger, PartitionAssignment, RecordBatch, Stoppable } from '@sequor/kafka';
+import { createConsumerRunner, createKafkaClient, createKeyedProducer, createLogger, ensureTopics, PoisonRecordError, withAdmin } from '@sequor/kafka';
+import type { SchemaRegistry } from '@sequor/model';
+import { createEventCodec, SequorError } from '@sequor/model';
+import type { EventEncoder, NormalizeCounters, NormalizeProcessor } from '@sequor/pipeline';
+import { confluentEventEncoder, createNormalizeProcessor, singleObjectEventEncoder } from '@sequor/pipeline';
+import type { NormalizerConfig } from './config.js';
+import { normalizerDeadLetter } from './dead-letters.js';
+import { ConfluentSchemaRegistry } from './schema-registry.js';
+
+export interface NormalizerDeps {
+  /** Default: a client built from `config.kafka`. */
+  readonly client?: KafkaClient;
+  readonly logger?: Logger;
+  /** Default: a Confluent REST client when `config.schemaRegistryUrl` is set. */
+  readonly schemaRegistry?: SchemaRegistry;
+}
+
+export interface Normalizer extends Stoppable {
+  /** Creates missing output topics, connects, joins the group; resolves once consuming. */
+  start(): Promise<void>;
+  /** Finishes the batch in hand, commits it, leaves the group, flushes and disconnects. Idempotent. */
+  stop(): Promise<void>;
+  /** Settles when the normalizer stopped: resolves after `stop()`, rejects if the consumer crashed. */
+  readonly done: Promise<void>;
+  counters(): NormalizeCounters;
+}
+
+/** The raw topics the config names do not exist: the normalizer does not create other services' inputs. */
+export class RawTopicsMissingError extends SequorError {
+  constructor(readonly topics: readonly string[]) {
+    super(`raw topics do not exist: ${topics.join(', ')} (create them, or fix NORMALIZER_SOURCES)`);
+  }
+}
+
+/** Producing normalized records or dead letters failed: fatal, so that no offset past them is committed. */
+export class NormalizerOutputError extends SequorError {
+  constructor(topic: string, partition: number, cause: unknown) {
+    super(`output of ${topic}[${partition}] was not acknowledged: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/**
+ * Producer batches stay well under Kafka's default `max.message.bytes` (1 MiB), which bounds a whole
+ * record batch, not one record: a batch is at most this plus one record.
+ */
+const PRODUCER_BATCH_BYTES = 256 * 1024;
+
+class KafkaNormalizer implements Normalizer {
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+  private rejectDone!: (error: unknown) => void;
+  private readonly client: KafkaClient;
+  private readonly logger: Logger;
+  private processor: NormalizeProcessor | undefined;
+  private producer: KeyedProducer | undefined;
+  private runner: ConsumerRunner | undefined;
+  private owned = new Set<string>();
+  private stopping: Promise<void> | undefined;
+  private statsTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly config: NormalizerConfig,
+    private readonly deps: NormalizerDeps,
+  ) {
+    this.logger = deps.logger ?? createLogger('normalizer', { level: config.logLevel });
+    this.client = deps.client ?? createKafkaClient(config.kafka, { logger: this.logger });
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+    this.done.catch(() => undefined);
+  }
+
+  counters(): NormalizeCounters {
+    return this.requireProcessor().counters();
+  }
+
+  async start(): Promise<void> {
+    if (this.processor !== undefined) throw new SequorError('normalizer started twice');
+    const config = this.config;
+    const encoder = await this.createEncoder();
+    this.processor = createNormalizeProcessor({
+      bindings: config.sources,
+      encoder,
+      identity: config.identity,
+      maxRecordBytes: config.maxRecordBytes,
+      partitionKeyFields: config.partitionKeyFields,
+    });
+    await this.ensureTopics();
+    this.producer = await createKeyedProducer(this.client, { name: 'normalizer', batchBytes: PRODUCER_BATCH_BYTES, lingerMs: 5, logger: this.logger });
+    this.runner = createConsumerRunner(this.client, {
+      groupId: config.groupId,
+      topics: config.sources.map((s) => s.topic),
+      processBatch: this.processBatch,
+      fromBeginning: config.startFrom === 'earliest',
+      partitionsConsumedConcurrently: config.partitionsConcurrently,
+      logger: this.logger,
+      onAssigned: this.onAssigned,
+    });
+    this.runner.done.then(
+      () => this.resolveDone(),
+      (error: unknown) => void this.stop().finally(() => this.rejectDone(error)),
+    );
+    await this.runner.start();
+    this.logger.info('normalizer started', {
+      sources: config.sources.map((s) => `${s.format.name}:${s.topic}`),
+      normalizedTopic: config.normalizedTopic,
+      deadLetterTopic: config.deadLetterTopic,
+      groupId: config.groupId,
+      partitionKeyFields: config.partitionKeyFields.header,
+      framing: encoder.framing,
+      poisonPolicy: config.poisonPolicy,
+      maxRecordBytes: config.maxRecordBytes,
+    });
+    if (this.logger.isEnabled('info')) {
+      this.statsTimer = setInterval(() => this.logger.info('normalizer counters', { ...this.requireProcessor().counters() }), 60_000);
+      this.statsTimer.unref();
+    }
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutDown();
+    return this.stopping;
+  }
+
+  private async shutDown(): Promise<void> {
+    clearInterval(this.statsTimer);
+    try {
+      await this.runner?.stop();
+    } finally {
+      await this.producer?.disconnect().catch((error: unknown) => this.logger.error('producer disconnect failed', { error }));
+      if (this.processor !== undefined) this.logger.info('normalizer stopped', { ...this.processor.counters() });
+      // With a runner, `done` follows the runner's own outcome (a crash rejects it).
+      if (this.runner === undefined) this.resolveDone();
+    }
+  }
+
+  private async createEncoder(): Promise<EventEncoder> {
+    const url = this.config.schemaRegistryUrl;
+    const registry = this.deps.schemaRegistry ?? (url === undefined ? undefined : new ConfluentSchemaRegistry(url));
+    if (registry === undefined) return singleObjectEventEncoder();
+    const codec = createEventCodec({ registry });
+    // TopicNameStrategy: the subject of the topic's values.
+    const id = await codec.register(registry, `${this.config.normalizedTopic}-value`);
+    return confluentEventEncoder(codec, id);
+  }
+
+  private async ensureTopics(): Promise<void> {
+    const config = this.config;
+    // Room for one record of the size limit plus a full producer batch, so no legal record is refused.
+    const maxMessageBytes = String(config.maxRecordBytes + 2 * PRODUCER_BATCH_BYTES + 64 * 1024);
+    await withAdmin(this.client, async (admin) => {
+      const existing = new Set(await admin.listTopics());
+      const missing = config.sources.map((s) => s.topic).filter((t) => !existing.has(t));
+      if (missing.length > 0) throw new RawTopicsMissingError(missing);
+      await ensureTopics(
+        admin,
+        [
+          { topic: config.normalizedTopic, partitions: config.normalizedPartitions, configs: { 'max.message.bytes': maxMessageBytes } },
+          // One partition is enough for dead letters, and any existing dead-letter topic has at least one.
+          { topic: config.deadLetterTopic, partitions: 1, configs: { 'max.message.bytes': maxMessageBytes } },
+        ],
+        { logger: this.logger },
+      );
+    });
+  }
+
+  private readonly onAssigned = (assignment: readonly PartitionAssignment[]): void => {
+    const now = new Set<string>();
+    for (const { topic, partitions } of assignment) for (const p of partitions) now.add(`${topic}\u0000${p}`);
+    // A partition that moved away gets a fresh decoder should it come back (a Zeek header must be re-read).
+    for (const key of this.owned) {
+      if (!now.has(key)) {
+        const [topic, partition] = key.split('\u0000') as [string, string];
+        this.processor?.releasePartition(topic, Number(partition));
+      }
+    }
+    this.owned = now;
+  };
+
+  private readonly processBatch = async (batch: RecordBatch): Promise<void> => {
+    const processor = this.requireProcessor();
+    const producer = this.producer as KeyedProducer;
+    const { topic, partition } = batch;
+    const { normalizedTopic, deadLetterTopic, poisonPolicy } = this.config;
+    const origin = { topic, partition };
+    let last: Promise<void> | undefined;
+    let deadLetters = 0;
+    let reasons: Record<string, number> | undefined;
+    for (const record of batch.records) {
+      const result = processor.process({ topic, partition, offset: record.offset, key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp });
+      const outputs = result.outputs;
+      for (let i = 0; i < outputs.length; i++) {
+        const out = outputs[i]!;
+        last = producer.send({ topic: normalizedTopic, key: out.key, value: out.value, headers: out.headers });
+      }
+      const verdict = result.deadLetter;
+      if (verdict !== undefined) {
+        if (poisonPolicy === 'fail') {
+          // Nothing past this record is committed; what was sent before it is flushed so a restart
+          // re-produces as little as possible.
+          await this.acknowledged(last, topic, partition);
+          this.logger.error('poison record: stopping (POISON_POLICY=fail)', { topic, partition, offset: record.offset, reason: verdict.reason, error: verdict.message });
+          throw new PoisonRecordError(topic, partition, record.offset, verdict.error);
+        }
+        last = producer.send(normalizerDeadLetter(deadLetterTopic, record, origin, verdict));
+        deadLetters++;
+        reasons ??= {};
+        reasons[verdict.reason] = (reasons[verdict.reason] ?? 0) + 1;
+      }
+    }
+    // Batches are acknowledged in order: the last record's promise covers every earlier one.
+    await this.acknowledged(last, topic, partition);
+    if (deadLetters > 0) {
+      this.logger.warn('records dead-lettered', { topic, partition, firstOffset: batch.records[0]?.offset, lastOffset: batch.records.at(-1)?.offset, deadLetters, reasons, deadLetterTopic });
+    }
+  };
+
+  private async acknowledged(last: Promise<void> | undefined, topic: string, partition: number): Promise<void> {
+    if (last === undefined) return;
+    try {
+      await last;
+    } catch (error) {
+      // Not retriable: kafkajs must not restart the consumer onto a producer that refuses records.
+      throw new NormalizerOutputError(topic, partition, error);
+    }
+  }
+
+  private requireProcessor(): NormalizeProcessor {
+    if (this.processor === undefined) throw new SequorError('normalizer not started');
+    return this.processor;
+  }
+}
+
+export function createNormalizer(config: NormalizerConfig, deps: NormalizerDeps = {}): Normalizer {
+  return new KafkaNormalizer(config, deps);
+}
