@@ -45,6 +45,38 @@ export function detectFormat(firstLine: string): SourceFormat | undefined {
   return undefined;
 }
 
+/**
+ * The format of a file from its first lines, up to and including its first data line. One line is not
+ * always enough: every Zeek TSV log starts with `#separator`, which all the Zeek formats accept, and only
+ * the `#path` header line further down names the log. So `#path` decides when present (only the Zeek
+ * format of that path accepts it), other `#` directives and blank lines are skipped, and otherwise the
+ * first data line is sniffed as by `detectFormat`. Undefined when nothing matches (a Zeek log of a path
+ * no format reads, a JSON shape nobody knows).
+ *
+ * ```ts
+ * detectFileFormat(['#separator \\x09', '#set_separator\t,', '#path\tsmb_mapping'])?.name; // 'zeek-smb-mapping'
+ * ```
+ */
+export function detectFileFormat(headLines: readonly string[]): SourceFormat | undefined {
+  for (const raw of headLines) {
+    const line = raw.charCodeAt(0) === BYTE_ORDER_MARK ? raw.slice(1) : raw;
+    if (line.trim() === '') continue;
+    if (line.charCodeAt(0) === HASH) {
+      if (zeekPathLine.test(line)) return detectFormat(line);
+      continue;
+    }
+    return detectFormat(line);
+  }
+  return undefined;
+}
+
+/** How many lines `detectFileFormat` needs at most: a Zeek TSV header is 8 lines before its first row. */
+export const FORMAT_DETECTION_LINES = 32;
+
+const BYTE_ORDER_MARK = 0xfeff;
+const HASH = 0x23;
+const zeekPathLine = /^#path\s/;
+
 export interface SourceBinding {
   readonly topic: string;
   readonly format: SourceFormat;

@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { detectFileFormat, detectFormat, FORMAT_DETECTION_LINES } from '../src/index.js';
+
+const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/zeek');
+const head = (file: string): string[] => readFileSync(path.join(fixtures, file), 'utf8').split('\n').slice(0, FORMAT_DETECTION_LINES);
+
+describe('detectFileFormat', () => {
+  it('names each Zeek TSV log by its #path line, where the first line alone cannot', () => {
+    // Every Zeek TSV log starts with the same #separator line: the first Zeek format claims them all.
+    expect(detectFormat(head('smb_mapping.log')[0] as string)?.name).toBe('zeek-dce-rpc');
+    expect(detectFileFormat(head('dce_rpc.log'))?.name).toBe('zeek-dce-rpc');
+    expect(detectFileFormat(head('smb_mapping.log'))?.name).toBe('zeek-smb-mapping');
+    expect(detectFileFormat(head('smb_files.log'))?.name).toBe('zeek-smb-files');
+    expect(detectFileFormat(head('conn.log'))?.name).toBe('zeek-conn');
+  });
+
+  it('reads Zeek JSON logs and Windows JSON from their first data line', () => {
+    expect(detectFileFormat(head('smb_files.json'))?.name).toBe('zeek-smb-files');
+    expect(detectFileFormat(head('conn.json'))?.name).toBe('zeek-conn');
+    expect(detectFileFormat(['', '{"EventID":4624,"Channel":"Security","@timestamp":"2020-01-01T00:00:00Z"}'])?.name).toBe('flat-windows');
+    expect(detectFileFormat(['\ufeff{"@timestamp":"2020-01-01T00:00:00Z","winlog":{"channel":"Security","event_id":4624}}'])?.name).toBe(
+      'winlogbeat',
+    );
+  });
+
+  it('gives undefined for a Zeek log of a path no format reads, unknown JSON, or no data line', () => {
+    expect(detectFileFormat(['#separator \\x09', '#set_separator\t,', '#path\thttp', '#fields\tts\tuid'])).toBeUndefined();
+    expect(detectFileFormat(['{"hello":"world"}'])).toBeUndefined();
+    expect(detectFileFormat(['#separator \\x09', '#open\t2024-01-01-00-00-00'])).toBeUndefined();
+    expect(detectFileFormat([])).toBeUndefined();
+  });
+});
