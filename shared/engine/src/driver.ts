@@ -1,4 +1,4 @@
-import { Subject, from, type Observable, type OperatorFunction } from 'rxjs';
+import { Observable, Subject, Subscription, from, type OperatorFunction } from 'rxjs';
 import { SequorError } from '@sequor/model';
 import type { CorrelationSpec, EventTime, LatePolicy, Match } from './types.js';
 import { CorrelationStats, type CorrelationStatsSnapshot } from './stats.js';
@@ -6,7 +6,7 @@ import { correlate } from './operators/correlate.js';
 import type { BucketSummary } from './operators/span-aggregate.js';
 import { reorderByEventTime } from './time/reorder-by-event-time.js';
 import { stampEventTime } from './time/stamp-event-time.js';
-import type { LateEvent, LateEventSink } from './time/timed.js';
+import type { LateEvent, LateEventSink, Timed } from './time/timed.js';
 
 export interface CorrelationOptions<E> {
   /** Grace behind stream time (default 5000 ms). */
@@ -78,6 +78,116 @@ export function createCorrelationPipeline<E>(
     late$: late$.asObservable(),
     bucketSummaries$: summaries$.asObservable(),
   };
+}
+
+/** One rule of a rule set: its identity (whatever the caller uses: an id, a loaded rule) and its spec. */
+export interface RuleSetEntry<E, R> {
+  readonly rule: R;
+  readonly spec: CorrelationSpec<E>;
+}
+
+export interface RuleMatch<E, R> {
+  readonly rule: R;
+  readonly match: Match<E>;
+}
+
+export interface RuleBucketSummary<R> {
+  readonly rule: R;
+  readonly summary: BucketSummary;
+}
+
+/** Every rule of a detector on one stream, reordered once. */
+export interface RuleSetPipeline<E, R> {
+  readonly operator: OperatorFunction<E, RuleMatch<E, R>>;
+  /** The shared event-time stage: eventsIn, late, invalidTime, buffered, streamTime, watermark. */
+  readonly streamStats: CorrelationStats;
+  /** Per rule, in the order given: matched, evictions, openPartials, keys. */
+  readonly ruleStats: readonly CorrelationStats[];
+  readonly late$: Observable<LateEvent<E>>;
+  readonly bucketSummaries$: Observable<RuleBucketSummary<R>>;
+}
+
+/**
+ * The detector's shape: all rules over one stream with ONE reorder stage (one stream time, one heap, one
+ * late decision per event, as one Kafka Streams task), fanned out to each rule's operator; filters take
+ * the un-reordered stream. Same semantics per rule as `createCorrelationPipeline`, a fraction of the
+ * cost with many rules. All rules share `eventTime` and the lateness options; `maxOpenPartials` is per
+ * rule. A rule whose operator fails fails the stream (a throwing predicate is an engine bug).
+ *
+ * @example
+ * const rules = loaded.map((rule) => ({ rule, spec: rule.compiled.spec }));
+ * const detection = createRuleSetPipeline(rules, eventTime, { allowedLatenessMs: 5_000 });
+ * events$.pipe(detection.operator).subscribe(({ rule, match }) => publishAlert(rule, match));
+ */
+export function createRuleSetPipeline<E, R>(
+  rules: readonly RuleSetEntry<E, R>[],
+  eventTime: EventTime<E>,
+  options: CorrelationOptions<E> = {},
+): RuleSetPipeline<E, R> {
+  const streamStats = new CorrelationStats();
+  const ruleStats = rules.map(() => new CorrelationStats());
+  const late$ = new Subject<LateEvent<E>>();
+  const summaries$ = new Subject<RuleBucketSummary<R>>();
+  const onLate = options.onLate;
+  const sink: LateEventSink<E> = {
+    late(late) {
+      onLate?.(late);
+      late$.next(late);
+    },
+  };
+  const operators = rules.map((entry, index) =>
+    correlate(entry.spec, {
+      stats: ruleStats[index],
+      maxOpenPartials: options.maxOpenPartials,
+      onBucketClose: (summary) => {
+        options.onBucketClose?.(summary);
+        summaries$.next({ rule: entry.rule, summary });
+      },
+    }),
+  );
+  const anyFilter = rules.some((entry) => entry.spec.kind === 'filter');
+  const anyStateful = rules.some((entry) => entry.spec.kind !== 'filter');
+  // With both kinds, the reorder stage counts events and reports untimeable ones; the stamp stays quiet.
+  const stamp = stampEventTime(eventTime, { stats: anyStateful ? new CorrelationStats() : streamStats }, anyStateful ? undefined : sink);
+  const reorder = reorderByEventTime(
+    eventTime,
+    { allowedLatenessMs: options.allowedLatenessMs, latePolicy: options.latePolicy, stats: streamStats },
+    sink,
+  );
+
+  const operator: OperatorFunction<E, RuleMatch<E, R>> = (source) =>
+    new Observable<RuleMatch<E, R>>((subscriber) => {
+      const subscriptions = new Subscription();
+      const raw = new Subject<E>();
+      const stamped = new Subject<Timed<E>>();
+      const reordered = new Subject<Timed<E>>();
+      const fail = (error: unknown): void => subscriber.error(error);
+      // Rules first, then the stages, then the source: nothing is emitted before everyone listens.
+      rules.forEach((entry, index) => {
+        const input = entry.spec.kind === 'filter' ? stamped : reordered;
+        subscriptions.add(
+          input.pipe(operators[index]!).subscribe({ next: (match) => subscriber.next({ rule: entry.rule, match }), error: fail }),
+        );
+      });
+      if (anyFilter) subscriptions.add(raw.pipe(stamp).subscribe({ next: (item) => stamped.next(item), error: fail, complete: () => stamped.complete() }));
+      if (anyStateful)
+        subscriptions.add(raw.pipe(reorder).subscribe({ next: (item) => reordered.next(item), error: fail, complete: () => reordered.complete() }));
+      subscriptions.add(
+        source.subscribe({
+          next: (event) => {
+            if (!subscriber.closed) raw.next(event);
+          },
+          error: fail,
+          complete: () => {
+            raw.complete(); // flushes the reorder buffer and every rule's state, synchronously
+            subscriber.complete();
+          },
+        }),
+      );
+      return subscriptions;
+    });
+
+  return { operator, streamStats, ruleStats, late$: late$.asObservable(), bucketSummaries$: summaries$.asObservable() };
 }
 
 export interface CorrelationRun<E> {

@@ -1,7 +1,7 @@
-import { Subject, take } from 'rxjs';
+import { Subject, from, take } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { createCorrelationPipeline, runCorrelation, runCorrelationDetailed, type LateEvent, type Match } from '../src/index.js';
-import { MINUTE, SECOND, eventTime, ev, ids, sequenceOf, spanOf, step, type TestEvent } from './operators/fixtures.js';
+import { createCorrelationPipeline, createRuleSetPipeline, runCorrelation, runCorrelationDetailed, type LateEvent, type Match } from '../src/index.js';
+import { MINUTE, SECOND, eventTime, ev, ids, joinOf, sequenceOf, spanOf, step, type TestEvent } from './operators/fixtures.js';
 
 const ab = sequenceOf([step('a'), step('b')], { maxspanMs: MINUTE });
 
@@ -56,5 +56,79 @@ describe('createCorrelationPipeline', () => {
     expect(ids(matches)).toEqual([['e0', 'e1']]);
     expect(pipeline.stats.openPartials).toBe(0);
     expect(input.observed).toBe(false);
+  });
+});
+
+describe('createRuleSetPipeline', () => {
+  const filterSpec = { kind: 'filter' as const, predicate: (e: TestEvent) => e.type === 'reg', keyValues: (e: TestEvent) => [e.key ?? null] };
+  const rules = [
+    { rule: 'filter', spec: filterSpec },
+    { rule: 'sequence', spec: ab },
+    { rule: 'join', spec: joinOf(['a', 'reg'], 10 * MINUTE) },
+    { rule: 'span', spec: spanOf('reg', 10 * MINUTE) },
+  ];
+
+  function randomStream(count: number): TestEvent[] {
+    let seed = 11;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const types = ['a', 'b', 'reg', 'x'];
+    const events: TestEvent[] = [];
+    for (let index = 0; index < count; index++) {
+      // mostly increasing, up to 8 s out of order: some events are late for a 5 s grace
+      const ts = index * 100 + Math.floor(random() * 8_000);
+      events.push(ev(types[Math.floor(random() * types.length)]!, ts, `k${Math.floor(random() * 30)}`, `e${index}`));
+    }
+    return events;
+  }
+
+  function runSet(events: readonly TestEvent[]) {
+    const pipeline = createRuleSetPipeline(rules, eventTime, { allowedLatenessMs: 5 * SECOND });
+    const late: string[] = [];
+    pipeline.late$.subscribe((event) => late.push(event.event.id));
+    const byRule = new Map<string, string[][]>(rules.map((entry) => [entry.rule, []]));
+    from(events)
+      .pipe(pipeline.operator)
+      .subscribe(({ rule, match }) => byRule.get(rule)!.push(match.events.map((event) => event.id)));
+    return { pipeline, late, byRule };
+  }
+
+  it('gives each rule the matches its own pipeline gives, reordering once', () => {
+    const events = randomStream(5_000);
+    const { pipeline, late, byRule } = runSet(events);
+    for (const entry of rules) {
+      const alone = runCorrelationDetailed(entry.spec, eventTime, { allowedLatenessMs: 5 * SECOND }, events);
+      expect(byRule.get(entry.rule), entry.rule).toEqual(ids(alone.matches));
+      expect(byRule.get(entry.rule)!.length, entry.rule).toBeGreaterThan(0);
+    }
+    expect(pipeline.streamStats.eventsIn).toBe(events.length); // counted once, not per rule
+    expect(late.length).toBe(pipeline.streamStats.late);
+    expect(late.length).toBeGreaterThan(0);
+    expect(pipeline.ruleStats.map((stats) => stats.matched)).toEqual(rules.map((entry) => byRule.get(entry.rule)!.length));
+    expect(pipeline.ruleStats.map((stats) => stats.openPartials)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('tags bucket summaries with their rule', () => {
+    const pipeline = createRuleSetPipeline(rules, eventTime, { allowedLatenessMs: 0 });
+    const summaries: string[] = [];
+    pipeline.bucketSummaries$.subscribe(({ rule, summary }) => summaries.push(`${rule}:${summary.groupKey}:${summary.count}`));
+    from([ev('reg', 0, 'h1'), ev('reg', 1, 'h1')]).pipe(pipeline.operator).subscribe();
+    expect(summaries).toEqual(['span:s:h1:2']);
+  });
+
+  it('releases every stage on unsubscribe', () => {
+    const pipeline = createRuleSetPipeline(rules, eventTime, { allowedLatenessMs: 5 * SECOND });
+    const input = new Subject<TestEvent>();
+    const subscription = input.pipe(pipeline.operator).subscribe();
+    for (const event of randomStream(500)) input.next(event);
+    expect(pipeline.streamStats.buffered).toBeGreaterThan(0);
+    subscription.unsubscribe();
+    expect(input.observed).toBe(false);
+    expect(pipeline.streamStats.buffered).toBe(0);
+    expect(pipeline.ruleStats.map((stats) => [stats.openPartials, stats.keys])).toEqual([
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ]);
   });
 });

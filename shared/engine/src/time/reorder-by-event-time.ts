@@ -51,12 +51,9 @@ export function reorderByEventTime<E>(
       let arrival = 0;
 
       const release = (): void => {
-        let head = heap.peek();
-        while (head !== undefined && head.timestamp < watermark) {
-          heap.pop();
+        while (heap.peekTime() < watermark) {
           stats.buffered--;
-          subscriber.next(head);
-          head = heap.peek();
+          subscriber.next(heap.pop()!);
         }
       };
 
