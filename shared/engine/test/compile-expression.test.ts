@@ -362,6 +362,51 @@ describe('functions', () => {
     expect(matches(where, event)).toBe(expected);
   });
 
+  // The examples of Elasticsearch's EQL function reference, evaluated on literals.
+  it.each([
+    ['add(4, 0.5) == 4.5'],
+    ['between("C:\\\\Windows\\\\System32\\\\cmd.exe", "System32\\\\", ".exe") == "cmd"'],
+    ['between("C:\\\\Windows\\\\System32\\\\cmd.exe", "workspace\\\\", ".exe") == ""'],
+    ['between("", "", "") == ""'],
+    ['concat("regsvr32.exe", " ", 42.5) == "regsvr32.exe 42.5"'],
+    ['concat("regsvr32.exe", " ", true) == "regsvr32.exe true"'],
+    ['divide(4, 3) == 1'],
+    ['divide(4, -2) == -2'],
+    ['divide(0.5, 4) == 0.125'],
+    ['endsWith("", "")'],
+    ['indexOf("subdomain.example.com", ".") == 9'],
+    ['indexOf("subdomain.example.com", ".", 10) == 17'],
+    ['indexOf("subdomain.example.com", ".", -6) == 9'],
+    ['indexOf("subdomain.example.com", "", 10) == 10'],
+    ['indexOf("subdomain.example.com", "", -6) == 0'],
+    ['indexOf("subdomain.example.com", "z") == null'],
+    ['indexOf("subdomain.example.com", ".", 30) == null'],
+    ['length("") == 0'],
+    ['modulo(10, -6) == 4'],
+    ['modulo(-10, -6) == -4'],
+    ['number("42.5") == 42.5'],
+    ['number("deadbeef", 16) == 3735928559'],
+    ['number("0xdeadbeef") == 3735928559'],
+    ['number("+1337") == 1337'],
+    ['number("  1337  ") == 1337'],
+    ['number("1337", null) == 1337'],
+    ['number("0xdeadbeef", null) == 3735928559'],
+    ['startsWith("", "")'],
+    ['string(42.5) == "42.5"'],
+    ['string(true) == "true"'],
+    ['not stringContains("", "")'],
+    ['not stringContains("start regsvr32.exe", "")'],
+    ['substring("start regsvr32.exe", 6, 14) == "regsvr32"'],
+    ['substring("start regsvr32.exe", -4, -1) == ".ex"'],
+    ['substring("start regsvr32.exe", 30) == ""'],
+    ['subtract(1, 0.2) == 0.8'],
+    ['wildcard("", "*")'],
+    ['not wildcard("", "*start*")'],
+    ['wildcard("", "")'],
+  ])('ES reference: %s', (where) => {
+    expect(matches(where, {})).toBe(true);
+  });
+
   it('implements exactly the functions of the @sequor/eql registry, with the same arity and ~ forms', async () => {
     const { FUNCTIONS: registry } = await import('@sequor/eql');
     const { FUNCTIONS: implemented } = await import('../src/index.js');

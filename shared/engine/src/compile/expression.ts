@@ -453,7 +453,7 @@ function pushedDownCall<E>(call: CallExpr, ctx: CompileContext): Condition<E> | 
       ? (x) => typeof x === 'string' && x.toLowerCase().startsWith(prefix)
       : (x) => typeof x === 'string' && x.startsWith(prefix);
   } else if (call.name === 'stringContains' && !call.caseInsensitive && call.args.length === 2 && needle !== null) {
-    test = (x) => typeof x === 'string' && x.includes(needle);
+    test = needle === '' ? never : (x) => typeof x === 'string' && x.includes(needle);
   } else if (call.name === 'wildcard' && call.args.slice(1).every((a) => literalString(a) !== null)) {
     // `wildcard(f, "a*")` is `f like "a*"` (`wildcard~` is `like~`): a wildcard query in ES.
     const fold = call.caseInsensitive;

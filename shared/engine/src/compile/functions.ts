@@ -124,7 +124,8 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionDef> = new Map<string, Funct
   ['modulo', arithmetic((a, b) => (b === 0 ? null : a % b))],
   ['startsWith', stringPredicate((s, needle) => s.startsWith(needle))],
   ['endsWith', stringPredicate((s, needle) => s.endsWith(needle))],
-  ['stringContains', stringPredicate((s, needle) => s.includes(needle))],
+  // ES: an empty substring is not contained (`stringContains("", "")` is false).
+  ['stringContains', stringPredicate((s, needle) => needle.length > 0 && s.includes(needle))],
   [
     'wildcard',
     {
@@ -246,14 +247,17 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionDef> = new Map<string, Funct
           if (typeof v === 'number') return v;
           const s = str(v)?.trim();
           if (s === undefined || s === null || s === '') return null;
-          const base = getBase === undefined ? 10 : num(getBase(event));
+          // A `0x` prefix means base 16 whatever the base; an explicit null base is the default (ES).
+          const hex = /^[-+]?0x/i.test(s);
+          const baseRaw = getBase === undefined ? null : getBase(event);
+          const base = hex ? 16 : baseRaw == null ? 10 : num(baseRaw);
           if (base === null) return null;
           if (base === 10) {
             const n = Number(s);
             return Number.isNaN(n) ? null : n;
           }
-          const digits = base === 16 ? s.replace(/^(-?)0x/i, '$1') : s;
-          if (!/^-?[0-9a-z]+$/i.test(digits)) return null;
+          const digits = base === 16 ? s.replace(/^([-+]?)0x/i, '$1') : s;
+          if (!/^[-+]?[0-9a-z]+$/i.test(digits)) return null;
           const n = parseInt(digits, base);
           return Number.isNaN(n) ? null : n;
         };
@@ -304,7 +308,10 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionDef> = new Map<string, Funct
             s = s.toLowerCase();
             needle = needle.toLowerCase();
           }
-          const at = s.indexOf(needle, Math.max(0, Math.trunc(start)));
+          // ES: negative starts count as 0; a start past the end is null (JS would clamp it).
+          const from = Math.max(0, Math.trunc(start));
+          if (from > s.length) return null;
+          const at = s.indexOf(needle, from);
           return at < 0 ? null : at;
         };
       },
