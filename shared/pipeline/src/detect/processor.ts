@@ -1,0 +1,258 @@
+/**
+ * DetectionProcessor: every compiled rule over the events of ONE partition, with one watermark, as one
+ * Kafka Streams task. Events are reordered by event time once (one heap, one stream time, one late
+ * decision per event) and fanned out to each rule's correlation operator (`createRuleSetPipeline` of
+ * `@sequor/engine`); each match becomes an `Alert` (`CompiledRule.toAlert`, detection time from the
+ * injected clock). Pure and synchronous: the detector service runs one per assigned Kafka partition,
+ * `sequor detect` one per partition of the in-memory topic; neither the clock nor I/O is touched except
+ * through the options.
+ *
+ * Lifecycle: `push(event)` for each event in partition order; `flush()` at the end of input (releases
+ * what the reorder stage holds and lets every rule finish, then the processor is done); `close()` to drop
+ * the partition without emitting anything more (revocation). `stats()` at any time.
+ *
+ * ```ts
+ * const processor = createDetectionProcessor({
+ *   rules: rules.map((r) => compileRule(r)),
+ *   allowedLatenessMs: 5_000,
+ *   clock: Date.now,
+ *   onAlert: (alert) => alerts.push(alert),
+ *   onLate: (late) => lateEvents.push(late.event),
+ * });
+ * for (const event of partitionEvents) processor.push(event);
+ * processor.flush();
+ * ```
+ */
+import type { CorrelationStats, LateEvent, LatePolicy, RuleMatch } from '@sequor/engine';
+import { compileEventTime, createRuleSetPipeline } from '@sequor/engine';
+import type { SequorEvent } from '@sequor/model';
+import { eventFieldCatalog, SequorError } from '@sequor/model';
+import type { Alert, CompiledRule } from '@sequor/rules';
+import { Subject } from 'rxjs';
+
+export interface DetectionProcessorOptions {
+  /** The rules, compiled once (`compileRule`): one processor per partition shares them. */
+  readonly rules: readonly CompiledRule[];
+  /** Called synchronously for each alert, in the order the engine emits them. */
+  readonly onAlert: (alert: Alert, rule: CompiledRule) => void;
+  /** Late and untimeable events (the services forward them to a late-events topic). */
+  readonly onLate?: (late: LateEvent<SequorEvent>) => void;
+  /** Detection time of alerts (`Alert.timestamp`), epoch ms. Default `Date.now`; tests inject a constant. */
+  readonly clock?: () => number;
+  /** Grace behind stream time (the engine's default, 5 s, when omitted). */
+  readonly allowedLatenessMs?: number;
+  /** What happens to late events after `onLate` (default `drop`: output depends only on the input). */
+  readonly latePolicy?: LatePolicy;
+  /** Cap on open partials per rule in this partition (the engine's default when omitted). */
+  readonly maxOpenPartials?: number;
+  /** The partition this processor owns, for stats and errors. */
+  readonly partition?: number;
+}
+
+/** Per-rule counters of one processor. */
+export interface RuleDetectionStats {
+  readonly ruleId: string;
+  readonly ruleName: string;
+  readonly alerts: number;
+  /** Gauge: open partial sequences / joins / span groups. */
+  readonly openPartials: number;
+  readonly evictedByWindow: number;
+  readonly evictedByCap: number;
+}
+
+export interface DetectionStats {
+  readonly partition: number | null;
+  /** Events pushed. */
+  readonly eventsIn: number;
+  /** Events older than the watermark on arrival. */
+  readonly late: number;
+  /** Events whose `@timestamp` is not a number. */
+  readonly invalidTime: number;
+  /** Gauge: events waiting in the reorder stage. */
+  readonly buffered: number;
+  /** Largest event time seen, epoch ms (-Infinity before the first event). */
+  readonly streamTime: number;
+  readonly watermark: number;
+  readonly alerts: number;
+  /** Sum over rules. */
+  readonly openPartials: number;
+  /** Sum over rules, by window and by cap. */
+  readonly evictions: number;
+  readonly rules: readonly RuleDetectionStats[];
+}
+
+export type DetectionState = 'open' | 'flushed' | 'closed';
+
+export interface DetectionProcessor {
+  /** One event of this partition, in partition order. Throws DetectionProcessorError once flushed or closed. */
+  push(event: SequorEvent): void;
+  /** End of input: emits everything the buffered events and open state still produce, then stops. */
+  flush(): void;
+  /** Drops the state without emitting anything more (partition revoked). Idempotent. */
+  close(): void;
+  stats(): DetectionStats;
+  readonly state: DetectionState;
+}
+
+/** A processor used after flush/close, or an engine failure (a throwing predicate: a bug, never input). */
+export class DetectionProcessorError extends SequorError {
+  constructor(
+    message: string,
+    readonly partition: number | null,
+    options: { cause?: unknown } = {},
+  ) {
+    super(partition === null ? message : `partition ${partition}: ${message}`, options);
+  }
+}
+
+class DefaultDetectionProcessor implements DetectionProcessor {
+  state: DetectionState = 'open';
+  private readonly input = new Subject<SequorEvent>();
+  private readonly streamStats: CorrelationStats;
+  private readonly ruleStats: readonly CorrelationStats[];
+  private readonly alertsByRule: number[];
+  private readonly partition: number | null;
+  private eventsIn = 0;
+  private failure: { readonly error: unknown; readonly inSink: boolean } | null = null;
+  private readonly subscription;
+
+  constructor(private readonly options: DetectionProcessorOptions) {
+    this.partition = options.partition ?? null;
+    const rules = options.rules;
+    const eventTime = rules[0]?.compiled.eventTime ?? compileEventTime<SequorEvent>(eventFieldCatalog);
+    const pipeline = createRuleSetPipeline<SequorEvent, number>(
+      rules.map((rule, index) => ({ rule: index, spec: rule.compiled.spec })),
+      eventTime,
+      {
+        allowedLatenessMs: options.allowedLatenessMs,
+        latePolicy: options.latePolicy,
+        maxOpenPartials: options.maxOpenPartials,
+        onLate: options.onLate,
+      },
+    );
+    this.streamStats = pipeline.streamStats;
+    this.ruleStats = pipeline.ruleStats;
+    this.alertsByRule = rules.map(() => 0);
+    const clock = options.clock ?? Date.now;
+    const onAlert = options.onAlert;
+    const alertsByRule = this.alertsByRule;
+    this.subscription = this.input.pipe(pipeline.operator).subscribe({
+      next: ({ rule: index, match }: RuleMatch<SequorEvent, number>) => {
+        const rule = rules[index] as CompiledRule;
+        alertsByRule[index]!++;
+        // A throwing sink must surface from push/flush, not as rxjs' asynchronous unhandled error.
+        try {
+          onAlert(rule.toAlert(match, { detectedAt: clock() }), rule);
+        } catch (error) {
+          this.failure ??= { error, inSink: true };
+        }
+      },
+      error: (error: unknown) => {
+        this.failure ??= { error, inSink: false };
+      },
+    });
+  }
+
+  push(event: SequorEvent): void {
+    if (this.state !== 'open') throw new DetectionProcessorError(`push after ${this.state}`, this.partition);
+    this.eventsIn++;
+    this.input.next(event);
+    if (this.failure !== null) this.fail();
+  }
+
+  flush(): void {
+    if (this.state !== 'open') throw new DetectionProcessorError(`flush after ${this.state}`, this.partition);
+    this.state = 'flushed';
+    this.input.complete(); // synchronous: the reorder heap drains, then every rule's state
+    this.subscription.unsubscribe();
+    if (this.failure !== null) this.fail();
+  }
+
+  close(): void {
+    if (this.state === 'open') this.state = 'closed';
+    this.subscription.unsubscribe();
+  }
+
+  stats(): DetectionStats {
+    const s = this.streamStats;
+    let openPartials = 0;
+    let evictions = 0;
+    let alerts = 0;
+    const rules = this.options.rules.map((rule, i): RuleDetectionStats => {
+      const r = this.ruleStats[i] as CorrelationStats;
+      openPartials += r.openPartials;
+      evictions += r.evictedByWindow + r.evictedByCap;
+      alerts += this.alertsByRule[i] as number;
+      return {
+        ruleId: rule.rule.id,
+        ruleName: rule.rule.name,
+        alerts: this.alertsByRule[i] as number,
+        openPartials: r.openPartials,
+        evictedByWindow: r.evictedByWindow,
+        evictedByCap: r.evictedByCap,
+      };
+    });
+    return {
+      partition: this.partition,
+      eventsIn: this.eventsIn,
+      late: s.late,
+      invalidTime: s.invalidTime,
+      buffered: s.buffered,
+      streamTime: s.streamTime,
+      watermark: s.watermark,
+      alerts,
+      openPartials,
+      evictions,
+      rules,
+    };
+  }
+
+  private fail(): never {
+    const { error: cause, inSink } = this.failure as { error: unknown; inSink: boolean };
+    this.state = 'closed';
+    this.subscription.unsubscribe();
+    if (inSink) throw cause; // the caller's own error (a closed output, a full disk), unchanged
+    throw new DetectionProcessorError(`the engine failed: ${cause instanceof Error ? cause.message : String(cause)}`, this.partition, { cause });
+  }
+}
+
+/** Builds a processor for one partition; the rules' specs are shared, the state is its own. */
+export function createDetectionProcessor(options: DetectionProcessorOptions): DetectionProcessor {
+  return new DefaultDetectionProcessor(options);
+}
+
+/** Adds per-partition stats into one view (the CLI's summary, a detector's metrics over its partitions). */
+export function sumDetectionStats(all: readonly DetectionStats[]): DetectionStats {
+  const rules = new Map<string, { ruleId: string; ruleName: string; alerts: number; openPartials: number; evictedByWindow: number; evictedByCap: number }>();
+  let eventsIn = 0;
+  let late = 0;
+  let invalidTime = 0;
+  let buffered = 0;
+  let alerts = 0;
+  let openPartials = 0;
+  let evictions = 0;
+  let streamTime = Number.NEGATIVE_INFINITY;
+  let watermark = Number.POSITIVE_INFINITY;
+  for (const s of all) {
+    eventsIn += s.eventsIn;
+    late += s.late;
+    invalidTime += s.invalidTime;
+    buffered += s.buffered;
+    alerts += s.alerts;
+    openPartials += s.openPartials;
+    evictions += s.evictions;
+    streamTime = Math.max(streamTime, s.streamTime);
+    // The combined watermark is the slowest partition's: below it, every partition has released.
+    watermark = Math.min(watermark, s.watermark);
+    for (const r of s.rules) {
+      const sum = rules.get(r.ruleId) ?? { ruleId: r.ruleId, ruleName: r.ruleName, alerts: 0, openPartials: 0, evictedByWindow: 0, evictedByCap: 0 };
+      sum.alerts += r.alerts;
+      sum.openPartials += r.openPartials;
+      sum.evictedByWindow += r.evictedByWindow;
+      sum.evictedByCap += r.evictedByCap;
+      rules.set(r.ruleId, sum);
+    }
+  }
+  if (all.length === 0) watermark = Number.NEGATIVE_INFINITY;
+  return { partition: null, eventsIn, late, invalidTime, buffered, streamTime, watermark, alerts, openPartials, evictions, rules: [...rules.values()] };
+}
