@@ -4,8 +4,11 @@
 //   node probe.mjs ready <host:port> <timeoutSec> [pid]  wait until a Metadata request succeeds
 //
 // "Ready" means the broker answered a Metadata request (v4: the lowest version Kafka 4.x still accepts,
-// KIP-896, and one every 3.x broker speaks) with at least one live broker. An open port is not enough:
-// a KRaft broker can accept connections before it has caught up with the metadata log and unfenced.
+// KIP-896, and one every 3.x broker speaks) with at least one live broker, and FindCoordinator (v1) finds
+// a group coordinator and a transaction coordinator. An open port is not enough: a KRaft broker can accept
+// connections before it has caught up with the metadata log; and the internal topics behind the
+// coordinators are created on first use, which would otherwise make the first test's consumer group or
+// transaction wait and retry.
 import net from 'node:net';
 
 const [command, ...args] = process.argv.slice(2);
@@ -41,8 +44,14 @@ if (command === 'free-ports') {
     }
     try {
       const brokers = await metadataBrokerCount(host, port, 2000);
-      if (brokers > 0) process.exit(0);
-      lastError = 'metadata response listed no brokers';
+      if (brokers === 0) {
+        lastError = 'metadata response listed no brokers';
+      } else {
+        const groupError = await findCoordinatorError(host, port, 0, 2000);
+        const transactionError = await findCoordinatorError(host, port, 1, 2000);
+        if (groupError === 0 && transactionError === 0) process.exit(0);
+        lastError = `FindCoordinator error codes: group ${groupError}, transaction ${transactionError}`;
+      }
     } catch (error) {
       lastError = error instanceof Error ? error.message : String(error);
     }
@@ -66,25 +75,22 @@ function isAlive(pid) {
   }
 }
 
-/** Sends Metadata v4 for no topics and returns the number of brokers in the answer. */
-function metadataBrokerCount(host, port, timeoutMs) {
+/** Frames a request: size, header v1 (api_key, api_version, correlation_id, client_id), body. */
+function requestFrame(apiKey, apiVersion, correlationId, body) {
   const clientId = Buffer.from('sequor-kafka-probe');
-  const correlationId = 7;
-  // Request header v1: api_key, api_version, correlation_id, client_id; body v4: topics=[] and
-  // allow_auto_topic_creation=false.
-  const body = Buffer.alloc(2 + 2 + 4 + 2 + clientId.length + 4 + 1);
-  let o = 0;
-  o = body.writeInt16BE(3, o); // Metadata
-  o = body.writeInt16BE(4, o);
-  o = body.writeInt32BE(correlationId, o);
-  o = body.writeInt16BE(clientId.length, o);
-  o += clientId.copy(body, o);
-  o = body.writeInt32BE(0, o);
-  body.writeInt8(0, o);
-  const frame = Buffer.alloc(4 + body.length);
-  frame.writeInt32BE(body.length, 0);
-  body.copy(frame, 4);
+  const header = Buffer.alloc(2 + 2 + 4 + 2 + clientId.length);
+  let o = header.writeInt16BE(apiKey, 0);
+  o = header.writeInt16BE(apiVersion, o);
+  o = header.writeInt32BE(correlationId, o);
+  o = header.writeInt16BE(clientId.length, o);
+  clientId.copy(header, o);
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(header.length + body.length, 0);
+  return Buffer.concat([size, header, body]);
+}
 
+/** Sends one request and resolves with the response body (after size and correlation id). */
+function roundTrip(host, port, frame, correlationId, timeoutMs) {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
     let received = Buffer.alloc(0);
@@ -95,13 +101,9 @@ function metadataBrokerCount(host, port, timeoutMs) {
       if (received.length < 4 || received.length < 4 + received.readInt32BE(0)) return;
       clearTimeout(timer);
       socket.destroy();
-      try {
-        // Response header v0: correlation_id; body v4: throttle_time_ms, brokers[...].
-        if (received.readInt32BE(4) !== correlationId) throw new Error('unexpected correlation id');
-        resolve(received.readInt32BE(12));
-      } catch (error) {
-        reject(error);
-      }
+      // Response header v0: correlation_id.
+      if (received.readInt32BE(4) !== correlationId) reject(new Error('unexpected correlation id'));
+      else resolve(received.subarray(8, 4 + received.readInt32BE(0)));
     });
     socket.once('error', (error) => {
       clearTimeout(timer);
@@ -112,4 +114,29 @@ function metadataBrokerCount(host, port, timeoutMs) {
       reject(new Error('connection closed before a full response'));
     });
   });
+}
+
+/** Metadata v4 for no topics: topics=[] and allow_auto_topic_creation=false. Returns the broker count. */
+async function metadataBrokerCount(host, port, timeoutMs) {
+  const body = Buffer.alloc(5);
+  body.writeInt32BE(0, 0);
+  body.writeInt8(0, 4);
+  const response = await roundTrip(host, port, requestFrame(3, 4, 7, body), 7, timeoutMs);
+  // Body v4: throttle_time_ms, then the brokers array length.
+  return response.readInt32BE(4);
+}
+
+/**
+ * FindCoordinator v1 for a probe key (key_type 0 = group, 1 = transaction). Asking creates the internal
+ * topic behind the coordinator if needed; returns the error code (0 once a coordinator is available).
+ */
+async function findCoordinatorError(host, port, keyType, timeoutMs) {
+  const key = Buffer.from('sequor-kafka-probe');
+  const body = Buffer.alloc(2 + key.length + 1);
+  body.writeInt16BE(key.length, 0);
+  key.copy(body, 2);
+  body.writeInt8(keyType, 2 + key.length);
+  const response = await roundTrip(host, port, requestFrame(10, 1, 9, body), 9, timeoutMs);
+  // Body v1: throttle_time_ms, error_code, ...
+  return response.readInt16BE(4);
 }

@@ -113,6 +113,8 @@ export class ConsumerRunner implements Stoppable {
   private stopping: Promise<void> | undefined;
   private started = false;
   private currentAssignment: readonly PartitionAssignment[] = [];
+  /** kafkajs rewraps errors thrown from eachBatch and drops the original; the crash report wants it back. */
+  private lastBatchError: BatchProcessingError | undefined;
 
   constructor(
     client: KafkaClient,
@@ -166,7 +168,10 @@ export class ConsumerRunner implements Stoppable {
         });
         return;
       }
-      const crash = new ConsumerCrashedError(this.groupId, firstSequorError(payload.error) ?? payload.error);
+      const crash = new ConsumerCrashedError(
+        this.groupId,
+        this.lastBatchError ?? firstSequorError(payload.error) ?? payload.error,
+      );
       this.logger?.error('consumer crashed', { groupId: this.groupId, error: crash.cause });
       this.rejectDone(crash);
     });
@@ -233,8 +238,17 @@ export class ConsumerRunner implements Stoppable {
           context,
         );
       } catch (error) {
-        throw new BatchProcessingError(this.groupId, batch.topic, batch.partition, records[0]!.offset, last.offset, error);
+        this.lastBatchError = new BatchProcessingError(
+          this.groupId,
+          batch.topic,
+          batch.partition,
+          records[0]!.offset,
+          last.offset,
+          error,
+        );
+        throw this.lastBatchError;
       }
+      this.lastBatchError = undefined;
       // Resolving the batch's last record also covers a trailing transaction marker (kafkajs handles it).
       resolveOffset(last.offset);
       if (this.commitMode === 'consumer') await commitOffsetsIfNecessary(uncommittedOffsets());

@@ -136,7 +136,8 @@ export function kafkaJsLogLevel(level: LogLevel): KafkaJsLogLevel {
  * kafkajs logs every broker error response at ERROR in its Connection namespace, including ones that are
  * ordinary protocol flow (MEMBER_ID_REQUIRED on the first JoinGroup, CONCURRENT_TRANSACTIONS right after a
  * commit) and that it then retries. Whatever is not recovered surfaces again from the producer, consumer
- * or admin (and as the thrown error), so the Connection-level copies go to debug.
+ * or admin (and as the thrown error), so the Connection-level copies go to debug. Likewise an ERROR
+ * that carries `retryTime` announces a retry, not a failure, and becomes a warning.
  */
 export function kafkaJsLogCreator(logger: Logger): logCreator {
   const children = new Map<string, Logger>();
@@ -156,6 +157,12 @@ export function kafkaJsLogCreator(logger: Logger): logCreator {
       const target = childFor(namespace);
       if (level === KafkaJsLogLevel.ERROR && namespace === 'Connection' && message.startsWith('Response ')) {
         target.debug(message, fields);
+        return;
+      }
+      if (level === KafkaJsLogLevel.ERROR && typeof (fields as { retryTime?: unknown }).retryTime === 'number') {
+        // kafkajs's retrier logs each failed attempt at ERROR with the delay before the next one: a retry
+        // is scheduled, so this is a warning; the final failure is logged (and thrown) without retryTime.
+        target.warn(message, fields);
         return;
       }
       switch (level) {

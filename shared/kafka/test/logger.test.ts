@@ -81,12 +81,17 @@ describe('kafkaJsLogCreator', () => {
     ]);
   });
 
-  it('demotes per-connection error responses (kafkajs retries or re-raises them) to debug', () => {
+  it('demotes per-connection error responses to debug and announced retries to warn', () => {
     const { logger, entries } = capture('info');
     const log = kafkaJsLogCreator(logger)(logLevel.INFO);
     const response = { timestamp: 't', message: 'Response JoinGroup(key: 11, version: 5)', error: 'member id required' };
     log({ namespace: 'Connection', level: logLevel.ERROR, label: 'ERROR', log: response as never });
     log({ namespace: 'Consumer', level: logLevel.ERROR, label: 'ERROR', log: { timestamp: 't', message: 'Crash' } as never });
-    expect(entries().map((e) => [e.level, e.msg])).toEqual([['error', 'Crash']]);
+    const retrying = { timestamp: 't', message: 'Failed to send messages: not the leader', retryCount: 0, retryTime: 51 };
+    log({ namespace: 'Producer', level: logLevel.ERROR, label: 'ERROR', log: retrying as never });
+    expect(entries().map((e) => [e.level, e.msg])).toEqual([
+      ['error', 'Crash'],
+      ['warn', 'Failed to send messages: not the leader'],
+    ]);
   });
 });

@@ -12,6 +12,16 @@ import type { Logger } from '../logger.js';
 import { createLogger, logLevelFromEnv } from '../logger.js';
 import type { KeyedProducer, ProducerRecord, RecordHeaders } from '../producer.js';
 import { createKeyedProducer } from '../producer.js';
+// Type-only: lets the augmentation below find the module; nothing of vitest is loaded at run time.
+import type {} from 'vitest';
+
+declare module 'vitest' {
+  /** Provided by test/setup/kafka-global-setup.ts (declared there too): `inject('kafkaBrokers')`. */
+  export interface ProvidedContext {
+    /** Bootstrap servers, comma-separated host:port. */
+    kafkaBrokers: string;
+  }
+}
 
 /**
  * The bootstrap servers the integration project runs against. The global setup
@@ -83,7 +93,7 @@ export function headerString(headers: RecordHeaders | undefined, name: string): 
 export interface KafkaTestKitOptions {
   /** Default `brokersFromEnv()`. */
   readonly brokers?: readonly string[];
-  /** Default: `LOG_LEVEL` if set, else `warn`, so kafkajs's join/leave chatter stays out of test output. */
+  /** Default: `LOG_LEVEL` if set, else `error`, so kafkajs's join/leave/retry chatter stays out of test output. */
   readonly logger?: Logger;
 }
 
@@ -113,7 +123,7 @@ export class KafkaTestKit {
     const brokers = options.brokers ?? brokersFromEnv();
     const logger =
       options.logger ??
-      createLogger('test', { level: process.env.LOG_LEVEL === undefined ? 'warn' : logLevelFromEnv(process.env) });
+      createLogger('test', { level: process.env.LOG_LEVEL === undefined ? 'error' : logLevelFromEnv(process.env) });
     const config = kafkaConfigFromEnv({ KAFKA_BROKERS: brokers.join(','), KAFKA_CLIENT_ID: 'sequor-test' });
     const client = createKafkaClient(config, { logger });
     const admin = client.admin();
