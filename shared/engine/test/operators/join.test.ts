@@ -1,4 +1,5 @@
 import { Subject } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { CorrelationSpecError, CorrelationStats, matchJoin, reorderByEventTime, runCorrelation, runCorrelationDetailed } from '../../src/index.js';
 import { HOUR, MINUTE, T0, eventTime, ev, ids, joinOf, type TestEvent } from './fixtures.js';
@@ -92,5 +93,19 @@ describe('matchJoin', () => {
   it('accepts an unbounded window (no maxspan): only the cap evicts', () => {
     const spec = joinOf(['process', 'registry'], Number.POSITIVE_INFINITY);
     expect(runCorrelation(spec, eventTime, inOrder, [ev('process', 0), ev('registry', 1000 * HOUR)])).toHaveLength(1);
+  });
+});
+
+describe('matchJoin timing (marbles)', () => {
+  it('emits when the last missing item is released, whatever the arrival order', () => {
+    new TestScheduler((actual, expected) => expect(actual).toEqual(expected)).run(({ cold, expectObservable }) => {
+      const registry = ev('registry', 5 * MINUTE, 'g1', 'r');
+      const process = ev('process', 1 * MINUTE, 'g1', 'p'); // arrives second, happened first
+      const tick = ev('other', 20 * MINUTE, 'g9', 'tick');
+      const source = cold<TestEvent>('r-p-t-|', { r: registry, p: process, t: tick });
+      const matches = source.pipe(reorderByEventTime(eventTime, { allowedLatenessMs: 10 * MINUTE }), matchJoin(procReg));
+      const expected = { kind: 'join', events: [process, registry], keyValues: ['g1'], firstTime: process.ts, lastTime: registry.ts };
+      expectObservable(matches).toBe('----m-|', { m: expected });
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { Subject } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import {
   CorrelationSpecError,
@@ -97,5 +98,29 @@ describe('matchSpanAggregate', () => {
 
   it('rejects a span that is not positive', () => {
     expect(() => matchSpanAggregate({ ...hourly, spanMs: 0 })).toThrow(CorrelationSpecError);
+  });
+});
+
+describe('matchSpanAggregate timing (marbles)', () => {
+  it('alerts when the first event of the group is released, not when the bucket closes', () => {
+    new TestScheduler((actual, expected) => expect(actual).toEqual(expected)).run(({ cold, expectObservable }) => {
+      const first = ev('reg', 10 * MINUTE, 'h1', 'first');
+      const values = {
+        a: first,
+        b: ev('reg', 20 * MINUTE, 'h1', 'second'), // releases 'first' (grace 0) and is suppressed itself
+        c: ev('reg', 2 * HOUR, 'h2', 'other-host'), // closes the first bucket
+      };
+      const matches = cold<TestEvent>('a-b-c-|', values).pipe(reorderByEventTime(eventTime, { allowedLatenessMs: 0 }), matchSpanAggregate(hourly));
+      const alert = (event: TestEvent) => ({
+        kind: 'spanAggregate',
+        events: [event],
+        keyValues: [event.key],
+        firstTime: event.ts,
+        lastTime: event.ts,
+        bucketStart: Math.floor(event.ts / HOUR) * HOUR,
+        count: 1,
+      });
+      expectObservable(matches).toBe('--x---(y|)', { x: alert(first), y: alert(values.c) });
+    });
   });
 });
