@@ -107,6 +107,14 @@ describe('createRuleSetPipeline', () => {
     expect(pipeline.ruleStats.map((stats) => stats.openPartials)).toEqual([0, 0, 0, 0]);
   });
 
+  it('is deterministic: the same stream twice gives identical matches and late events', () => {
+    const events = randomStream(3_000);
+    const first = runSet(events);
+    const second = runSet(events);
+    expect([...second.byRule]).toEqual([...first.byRule]);
+    expect(second.late).toEqual(first.late);
+  });
+
   it('tags bucket summaries with their rule', () => {
     const pipeline = createRuleSetPipeline(rules, eventTime, { allowedLatenessMs: 0 });
     const summaries: string[] = [];
