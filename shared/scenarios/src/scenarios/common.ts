@@ -17,11 +17,34 @@ export function startRemoteRegistry(plan: Plan, host: Host, t: number): Proc {
   return proc;
 }
 
-/** Rows of one DCE-RPC connection as Zeek logs them; returns the tags of the rows, in order. */
-export function rpcRows(plan: Plan, t: number, origIp: string, respIp: string, respPort: number, pipe: string, endpoint: string, ops: readonly string[], gapMs: readonly [number, number] = [5, 60]): number[] {
+/** One TCP connection as Zeek sees it: the uid and the client's port (the 4624's IpPort for SMB). */
+export interface Connection {
+  readonly uid: string;
+  readonly origPort: number;
+}
+
+export function newConnection(plan: Plan): Connection {
+  return { uid: zeekUid(plan.rng), origPort: plan.rng.range(49152, 65535) };
+}
+
+/**
+ * Rows of DCE-RPC calls on one connection as Zeek logs them (several pipes may share one SMB
+ * connection); returns the tags of the rows, in order.
+ */
+export function rpcRows(
+  plan: Plan,
+  t: number,
+  origIp: string,
+  respIp: string,
+  respPort: number,
+  pipe: string,
+  endpoint: string,
+  ops: readonly string[],
+  gapMs: readonly [number, number] = [5, 60],
+  connection: Connection = newConnection(plan),
+): number[] {
   const r = plan.rng;
-  const uid = zeekUid(r);
-  const origPort = r.range(49152, 65535);
+  const { uid, origPort } = connection;
   const tags: number[] = [];
   let at = t;
   for (const op of ops) {

@@ -16,7 +16,8 @@ import { fileEvent, hiveHeader, logoff, logonSuccess, newLogonId, processCreate,
 import { REMOTE_CREDENTIAL_ACCESS, REMOTE_REGISTRY } from '../rules.js';
 import type { Account, Host, Proc } from '../world.js';
 import { newProcess } from '../world.js';
-import { randomLetters, reservePairAt, rpcRows, startRemoteRegistry } from './common.js';
+import type { Connection } from './common.js';
+import { newConnection, randomLetters, reservePairAt, rpcRows, startRemoteRegistry } from './common.js';
 import type { Plan } from './plan.js';
 import { hostEntity } from './plan.js';
 
@@ -117,19 +118,21 @@ function secretsdump(plan: Plan, t0: number, k: number): void {
   const attackerIp = r.pick(w.outsideIps);
   const { t, host, account: admin } = reservePairAt(plan, t0, w.agentHosts, w.admins, BEFORE, (reauth ? 60_000 : 20_000) + 65_000);
   const logonId = newLogonId(host, r);
-  const logon = networkLogon(plan, t, host, admin, attackerIp, logonId);
+  // One SMB connection carries the session (its client port is the logon's IpPort) and both pipes.
+  const smb = newConnection(plan);
+  const logon = networkLogon(plan, t, host, admin, attackerIp, logonId, smb);
 
-  const svcctl = rpcRows(plan, t + 120, attackerIp, host.ip, 445, '\\PIPE\\svcctl', 'svcctl', ['OpenSCManagerW', 'OpenServiceW', 'QueryServiceStatus', 'StartServiceW'], [20, 60]);
+  const svcctl = rpcRows(plan, t + 120, attackerIp, host.ip, 445, '\\PIPE\\svcctl', 'svcctl', ['OpenSCManagerW', 'OpenServiceW', 'QueryServiceStatus', 'StartServiceW'], [20, 60], smb);
   const rr = startRemoteRegistry(plan, host, plan.ts(svcctl[3] as number) + 30);
-  const winreg = rpcRows(plan, plan.ts(svcctl[3] as number) + 300, attackerIp, host.ip, 445, '\\PIPE\\winreg', 'winreg', ['OpenLocalMachine', 'BaseRegOpenKey', 'BaseRegQueryInfoKey', 'BaseRegQueryInfoKey', 'BaseRegQueryInfoKey', 'BaseRegQueryInfoKey', 'BaseRegOpenKey', 'BaseRegSaveKey'], [8, 40]);
+  const winreg = rpcRows(plan, plan.ts(svcctl[3] as number) + 300, attackerIp, host.ip, 445, '\\PIPE\\winreg', 'winreg', ['OpenLocalMachine', 'BaseRegOpenKey', 'BaseRegQueryInfoKey', 'BaseRegQueryInfoKey', 'BaseRegQueryInfoKey', 'BaseRegQueryInfoKey', 'BaseRegOpenKey', 'BaseRegSaveKey'], [8, 40], smb);
   const saves = [winreg[7] as number];
   const sam = hiveWrite(plan, plan.ts(winreg[7] as number) + r.range(40, 400), host, rr, admin, hiveSize(plan, 'SAM'));
   plan.alert(REMOTE_CREDENTIAL_ACCESS, 'remote-sam-dump', false, { host: hostEntity(host), user: { id: admin.sid, name: admin.name, domain: admin.domain } }, [logon, sam]);
 
-  const more = rpcRows(plan, plan.ts(sam) + r.range(100, 300), attackerIp, host.ip, 445, '\\PIPE\\winreg', 'winreg', ['BaseRegOpenKey', 'BaseRegSaveKey'], [10, 30]);
+  const more = rpcRows(plan, plan.ts(sam) + r.range(100, 300), attackerIp, host.ip, 445, '\\PIPE\\winreg', 'winreg', ['BaseRegOpenKey', 'BaseRegSaveKey'], [10, 30], smb);
   saves.push(more[1] as number);
   const security = hiveWrite(plan, plan.ts(more[1] as number) + r.range(40, 400), host, rr, admin, hiveSize(plan, 'SECURITY'));
-  const more2 = rpcRows(plan, plan.ts(security) + r.range(100, 300), attackerIp, host.ip, 445, '\\PIPE\\winreg', 'winreg', ['BaseRegOpenKey', 'BaseRegSaveKey'], [10, 30]);
+  const more2 = rpcRows(plan, plan.ts(security) + r.range(100, 300), attackerIp, host.ip, 445, '\\PIPE\\winreg', 'winreg', ['BaseRegOpenKey', 'BaseRegSaveKey'], [10, 30], smb);
   saves.push(more2[1] as number);
   const system = hiveWrite(plan, plan.ts(more2[1] as number) + r.range(1_500, 3_500), host, rr, admin, hiveSize(plan, 'SYSTEM'));
   plan.nearMiss(REMOTE_CREDENTIAL_ACCESS, 'hive-after-completed-sequence', 'SECURITY and SYSTEM hive saves of the same dump: the sequence already completed at the SAM hive (no new logon)', [logon, security, system]);
@@ -143,8 +146,9 @@ function secretsdump(plan: Plan, t0: number, k: number): void {
   if (reauth) {
     // The attacker reconnects (new session, new logon) and dumps SAM again: a second sequence, a second alert.
     const t2 = end + r.range(10_000, 20_000);
-    const logon2 = networkLogon(plan, t2, host, admin, attackerIp);
-    const again = rpcRows(plan, t2 + 200, attackerIp, host.ip, 445, '\\PIPE\\winreg', 'winreg', ['OpenLocalMachine', 'BaseRegOpenKey', 'BaseRegSaveKey'], [10, 40]);
+    const smb2 = newConnection(plan);
+    const logon2 = networkLogon(plan, t2, host, admin, attackerIp, undefined, smb2);
+    const again = rpcRows(plan, t2 + 200, attackerIp, host.ip, 445, '\\PIPE\\winreg', 'winreg', ['OpenLocalMachine', 'BaseRegOpenKey', 'BaseRegSaveKey'], [10, 40], smb2);
     saves.push(again[2] as number);
     const sam2 = hiveWrite(plan, plan.ts(again[2] as number) + r.range(40, 400), host, rr, admin, hiveSize(plan, 'SAM'));
     plan.alert(REMOTE_CREDENTIAL_ACCESS, 'remote-sam-dump-reauthenticated', false, { host: hostEntity(host), user: { id: admin.sid, name: admin.name, domain: admin.domain } }, [logon2, sam2]);
@@ -154,7 +158,7 @@ function secretsdump(plan: Plan, t0: number, k: number): void {
   plan.nearMiss(REMOTE_REGISTRY, 'winreg-save-key', 'winreg BaseRegSaveKey over SMB 445 (the hive dump): not a create/set operation', saves);
 }
 
-function networkLogon(plan: Plan, t: number, host: Host, account: Account, ip: string, logonId?: string): number {
+function networkLogon(plan: Plan, t: number, host: Host, account: Account, ip: string, logonId?: string, connection?: Connection): number {
   const r = plan.rng;
   const id = logonId ?? newLogonId(host, r);
   const loopback = ip === '127.0.0.1' || ip === '::1';
@@ -163,7 +167,7 @@ function networkLogon(plan: Plan, t: number, host: Host, account: Account, ip: s
     target: account,
     auth: loopback ? 'Kerberos' : 'NTLM',
     ip,
-    port: loopback ? String(r.range(49152, 65535)) : String(r.range(30000, 65535)),
+    port: String(connection?.origPort ?? r.range(49152, 65535)),
     workstation: loopback ? '-' : account.sid === 'S-1-5-7' ? `WIN-${r.upper(11)}` : r.chance(0.5) ? `WIN-${r.upper(11)}` : '-',
     elevated: account.kind === 'admin',
     logonId: id,

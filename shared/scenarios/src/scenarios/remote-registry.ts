@@ -12,7 +12,7 @@ import { logoff, logonSuccess, newLogonId, registryKeyEvent, registryValueSet, s
 import { REMOTE_REGISTRY, SERVICE_CREATION } from '../rules.js';
 import type { Host } from '../world.js';
 import { qualifiedName } from '../world.js';
-import { randomServiceName, reservePairAt, rpcRows, startRemoteRegistry } from './common.js';
+import { newConnection, randomServiceName, reservePairAt, rpcRows, startRemoteRegistry } from './common.js';
 import type { Plan } from './plan.js';
 import { hostEntity } from './plan.js';
 
@@ -25,14 +25,15 @@ export function planRemoteRegistry(plan: Plan, t0: number, k: number): void {
   // Reserve the admin's network logon on the target: nothing else may log that pair on meanwhile.
   const { t, host: target, account: admin } = reservePairAt(plan, t0, w.agentHosts, w.admins, -65_000, 130_000);
   const logonId = newLogonId(target, r);
-  plan.add(t, target, logonSuccess(target, r, { type: 3, target: admin, auth: 'NTLM', ip: attackerIp, port: String(r.range(49152, 65535)), workstation: `WIN-${r.upper(11)}`, elevated: true, logonId }));
+  const smb = newConnection(plan);
+  plan.add(t, target, logonSuccess(target, r, { type: 3, target: admin, auth: 'NTLM', ip: attackerIp, port: String(smb.origPort), workstation: `WIN-${r.upper(11)}`, elevated: true, logonId }));
   plan.add(t + 2, target, specialPrivileges(admin, logonId));
   const remoteRegistry = startRemoteRegistry(plan, target, t + 40);
 
   const pipe = PIPE_SPELLINGS[k % PIPE_SPELLINGS.length] as string;
   const extraSet = k % 2 === 1;
   const ops = ['OpenLocalMachine', 'BaseRegOpenKey', 'BaseRegCreateKey', 'BaseRegSetValue', ...(extraSet ? ['BaseRegSetValue'] : []), 'BaseRegCloseKey'];
-  const rows = rpcRows(plan, t + 80, attackerIp, target.ip, 445, pipe, 'winreg', ops, [10, 40]);
+  const rows = rpcRows(plan, t + 80, attackerIp, target.ip, 445, pipe, 'winreg', ops, [10, 40], smb);
   const entity = { host: { ip: target.ip }, source: { ip: attackerIp } };
   const scenario = k % 2 === 0 ? 'remote-service-install-via-registry' : 'remote-registry-run-key';
   ops.forEach((op, i) => {

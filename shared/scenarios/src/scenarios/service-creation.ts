@@ -15,7 +15,7 @@ import { logonSuccess, newLogonId, processCreate, registryKeyEvent, registryValu
 import { REMOTE_REGISTRY, SERVICE_CREATION } from '../rules.js';
 import type { Host, Proc } from '../world.js';
 import { newProcess, qualifiedName } from '../world.js';
-import { randomServiceName, reservePairAt, rpcRows } from './common.js';
+import { newConnection, randomServiceName, reservePairAt, rpcRows } from './common.js';
 import type { Plan } from './plan.js';
 import { serviceEntity } from './remote-registry.js';
 
@@ -64,9 +64,10 @@ function remoteServiceOverSvcctl(plan: Plan, t0: number): void {
   const attackerIp = r.pick(w.outsideIps);
   const { t, host, account: admin } = reservePairAt(plan, t0, w.agentHosts, w.admins, -65_000, 70_000);
   const logonId = newLogonId(host, r);
-  plan.add(t, host, logonSuccess(host, r, { type: 3, target: admin, auth: 'NTLM', ip: attackerIp, port: String(r.range(49152, 65535)), workstation: `WIN-${r.upper(11)}`, elevated: true, logonId }));
+  const smb = newConnection(plan);
+  plan.add(t, host, logonSuccess(host, r, { type: 3, target: admin, auth: 'NTLM', ip: attackerIp, port: String(smb.origPort), workstation: `WIN-${r.upper(11)}`, elevated: true, logonId }));
   plan.add(t + 1, host, specialPrivileges(admin, logonId));
-  const rows = rpcRows(plan, t + 60, attackerIp, host.ip, 445, '\\PIPE\\svcctl', 'svcctl', ['OpenSCManagerW', 'CreateServiceW', 'StartServiceW', 'DeleteService', 'CloseServiceHandle'], [40, 400]);
+  const rows = rpcRows(plan, t + 60, attackerIp, host.ip, 445, '\\PIPE\\svcctl', 'svcctl', ['OpenSCManagerW', 'CreateServiceW', 'StartServiceW', 'DeleteService', 'CloseServiceHandle'], [40, 400], smb);
   plan.nearMiss(REMOTE_REGISTRY, 'svcctl-create-service', 'svcctl CreateServiceW over SMB 445 (psexec-style): not the winreg interface', [rows[1] as number, rows[2] as number]);
 
   const svc = r.upper(4);
