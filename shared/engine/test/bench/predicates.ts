@@ -56,6 +56,21 @@ const compiled = compileQuery<Ev>(parse(seed), eventFieldCatalog).spec as Sequen
 console.log(`node ${process.version}, ${events.length} events x ${rounds} rounds per line`);
 measure('seed step 1 [authentication where ... 6 conditions]', compiled.steps[0]!.predicate, events, rounds);
 measure('seed step 2 [file where ... 5 conditions]', compiled.steps[1]!.predicate, events, rounds);
+// The floor: the same step written by hand (no arrays, no IP forms, no type coercion).
+const handWritten = (e: Ev): boolean => {
+  const x = e as { event?: { category?: string[]; outcome?: string }; winlog?: { logon?: { type?: string } }; user?: { name?: string; domain?: string }; source?: { ip?: string } | null };
+  const ip = x.source?.ip;
+  return (
+    (x.event?.category?.includes('authentication') ?? false) &&
+    x.event?.outcome === 'success' &&
+    x.winlog?.logon?.type === 'Network' &&
+    x.user?.name !== 'ANONYMOUS LOGON' &&
+    x.user?.domain !== 'NT AUTHORITY' &&
+    ip !== '127.0.0.1' &&
+    ip !== '::1'
+  );
+};
+measure('  baseline: step 1 written by hand', handWritten, events, rounds);
 measure('seed key (host.id, user.id)', (e) => compiled.steps[0]!.key(e) !== null, events, rounds);
 measure('process.name == "svchost.exe"', filter('any where process.name == "svchost.exe"'), events, rounds);
 measure('process.name : ("cmd.exe", "power*", "*.ps1")', filter('any where process.name : ("cmd.exe", "power*", "*.ps1")'), events, rounds);
