@@ -9,7 +9,8 @@
  * - Python has no `?` wildcard: generated patterns use `*` only.
  * - Python's `not`/`!=` over a missing field is null (three-valued); ES's `must_not` is true: a field read
  *   under negation is always present in the generated events (elsewhere it may be missing).
- * - Python joins null keys; ES never does: key fields are always present.
+ * - Python joins null keys; ES never does: key fields are always present, except `?optional` keys, which
+ *   join on null in both.
  * - Python matches in arrival order: streams are sorted by time with distinct timestamps, and no two events
  *   are exactly `maxspan` apart (boundary inclusivity is not compared).
  * - Python's join can use one event for two items: join items have distinct categories.
@@ -346,7 +347,8 @@ function query(g: Gen): GeneratedQuery {
     const c = condition(g, 3);
     return { text: `${g.pick([...CATEGORIES, 'any'])} where ${c.text}`, negated: c.negated, maxspanMs: null };
   }
-  const by = g.pick(['', 'by host.id', 'by host.id, user.id', 'by user.id']);
+  // `?user.name` is an optional key: null values join in both engines (ES optional fields, Python always).
+  const by = g.pick(['', 'by host.id', 'by host.id, user.id', 'by user.id', 'by host.id, ?user.name']);
   const itemBy = g.chance(0.3) ? ' by process.pid' : '';
   if (shape < 8) {
     const maxspanMs = g.chance(0.6) ? (2 + g.int(8)) * 1000 : null;
