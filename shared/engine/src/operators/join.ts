@@ -77,6 +77,8 @@ class JoinRuntime<E> {
   private readonly partials = new Map<string, PartialJoin<E>>();
   private readonly store: PartialStore<PartialJoin<E>>;
   private processed = 0;
+  /** Set by teardown, which can happen inside an emission (a consumer's take(1)). */
+  private closed = false;
 
   constructor(
     private readonly spec: JoinSpec<E>,
@@ -128,6 +130,7 @@ class JoinRuntime<E> {
       if (++partial.filled === size) {
         this.remove(partial);
         this.emitMatch(partial);
+        if (this.closed) return;
       }
     }
   }
@@ -138,6 +141,7 @@ class JoinRuntime<E> {
 
   /** End of input or teardown: partial joins can no longer complete. */
   discard(): void {
+    this.closed = true;
     this.store.drain();
     this.stats.keys -= this.partials.size;
     this.partials.clear();

@@ -143,6 +143,8 @@ class SequenceRuntime<E> {
   /** Leading missing steps: latest event time per key, oldest first (re-inserted on update). */
   private readonly recentLeading = new Map<string, number>();
   private readonly m: number;
+  /** Set by teardown, which can happen inside an emission (a consumer's take(1)). */
+  private closed = false;
 
   constructor(
     private readonly plan: SequencePlan<E>,
@@ -191,6 +193,7 @@ class SequenceRuntime<E> {
       if (cachedKey === null) continue;
       if (slot === 0) this.start(cachedKey, item);
       else this.advance(cachedKey, slot, item);
+      if (this.closed) return;
     }
 
     if (plan.leading.length > 0) this.recordLeading(event, time);
@@ -217,6 +220,7 @@ class SequenceRuntime<E> {
 
   /** Teardown or upstream error: drop everything, keep the gauges honest. */
   discard(): void {
+    this.closed = true;
     this.store.drain();
     this.reset();
   }

@@ -88,7 +88,10 @@ export class PartialStore<P extends StoredPartial> {
       if (partial.live) {
         const end = partial.start + lifetime;
         if (after ? !(end < watermark) : !(end <= watermark)) break;
+        queue[this.head++] = undefined;
         this.evict(partial, 'window');
+        if (this.queue !== queue) return; // drained by the callback (the consumer unsubscribed)
+        continue;
       }
       queue[this.head++] = undefined;
     }

@@ -1,4 +1,4 @@
-import { Subject } from 'rxjs';
+import { Subject, take } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { CorrelationSpecError, CorrelationStats, matchJoin, reorderByEventTime, runCorrelation, runCorrelationDetailed } from '../../src/index.js';
@@ -107,5 +107,20 @@ describe('matchJoin timing (marbles)', () => {
       const expected = { kind: 'join', events: [process, registry], keyValues: ['g1'], firstTime: process.ts, lastTime: registry.ts };
       expectObservable(matches).toBe('----m-|', { m: expected });
     });
+  });
+});
+
+describe('matchJoin teardown', () => {
+  it('holds no state after a consumer unsubscribes inside an emission', () => {
+    // the completing 'a' also matches the third item: without care it would open a new join after teardown
+    const base = joinOf(['a', 'b', 'c'], HOUR);
+    const spec = { ...base, items: [base.items[0]!, base.items[1]!, { ...base.items[2]!, predicate: (e: TestEvent) => e.type === 'c' || e.type === 'a' }] };
+    const stats = new CorrelationStats();
+    const input = new Subject<TestEvent>();
+    const out: unknown[] = [];
+    input.pipe(reorderByEventTime(eventTime, { allowedLatenessMs: 0, stats }), matchJoin(spec, { stats }), take(1)).subscribe((m) => out.push(m));
+    for (const event of [ev('c', 0), ev('b', 1), ev('a', 2), ev('z', 3, 'k9')]) input.next(event);
+    expect(out).toHaveLength(1);
+    expect(stats).toMatchObject({ openPartials: 0, keys: 0 });
   });
 });
