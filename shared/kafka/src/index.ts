@@ -9,3 +9,4 @@ export * from './admin.js';
 export * from './producer.js';
 export * from './consumer.js';
 export * from './dead-letter.js';
+export * from './schema-registry.js';
