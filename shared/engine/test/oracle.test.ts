@@ -353,7 +353,7 @@ function query(g: Gen): GeneratedQuery {
   if (shape < 8) {
     const maxspanMs = g.chance(0.6) ? (2 + g.int(8)) * 1000 : null;
     const items = Array.from({ length: 2 + g.int(2) }, () => {
-      const it = item(g, g.pick(CATEGORIES), itemBy);
+      const it = item(g, g.chance(0.15) ? 'any' : g.pick(CATEGORIES), itemBy);
       return g.chance(0.2) ? { text: `${it.text} with runs=${2 + g.int(2)}`, negated: it.negated } : it;
     });
     const until = g.chance(0.2) ? item(g, g.pick(CATEGORIES), itemBy) : null;
