@@ -46,6 +46,8 @@ export const SCENARIO_FILES = {
 export interface ScenarioRecord {
   readonly file: string;
   readonly line: string;
+  /** 1-based position in `file`: what ground truth's evidence refers to. */
+  readonly lineNumber: number;
 }
 
 /** Misuse of a ScenarioStream (ground truth asked for before the lines were all read, records read twice). */
@@ -220,7 +222,7 @@ export class ScenarioStream {
       j.lines++;
       j.events++;
       if (p.late) j.late++;
-      out.push({ file: j.path, line: p.mirror });
+      out.push({ file: j.path, line: p.mirror, lineNumber: j.lines });
     }
   }
 
@@ -230,7 +232,7 @@ export class ScenarioStream {
     if (isEvent) f.events++;
     if (late) f.late++;
     if (tag >= 0) this.tagRefs[tag] = { file: f.path, line: f.lines };
-    return { file: f.path, line };
+    return { file: f.path, line, lineNumber: f.lines };
   }
 
   private write(host: Host | null, ts: number, ev: RawEvent, rng: Rng): string {

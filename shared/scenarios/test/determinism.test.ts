@@ -49,6 +49,20 @@ describe('determinism', { timeout: 120_000 }, () => {
     }
   });
 
+  it('numbers each record by its line in its file, as ground truth does', () => {
+    const run = new ScenarioStream({ events: 2_000, seed: 4, hosts: 6, users: 8, zeekJson: true });
+    const seen = new Map<string, number>();
+    const byRef = new Map<string, string>();
+    for (const r of run.records()) {
+      expect(r.lineNumber).toBe((seen.get(r.file) ?? 0) + 1);
+      seen.set(r.file, r.lineNumber);
+      byRef.set(`${r.file}:${r.lineNumber}`, r.line);
+    }
+    const gt = run.groundTruth();
+    for (const f of gt.files) expect(seen.get(f.path)).toBe(f.lines);
+    for (const a of gt.alerts) for (const e of a.evidence) expect(byRef.has(`${e.file}:${e.line}`)).toBe(true);
+  });
+
   it('refuses ground truth before the lines are read, and a second read of the lines', () => {
     const run = new ScenarioStream({ events: 500, hosts: 4, users: 4 });
     expect(() => run.groundTruth()).toThrow(ScenarioStreamError);
