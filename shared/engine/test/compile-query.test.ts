@@ -259,6 +259,13 @@ describe('Elasticsearch behaviour where Python eql differs (the oracle does not 
     expect(run('sequence by host.id [process where process.name : "?script.exe"] [registry where true]', events())).toHaveLength(1);
   });
 
+  it('order is event time, not arrival (Python matches in arrival order): a late step within the grace still matches', () => {
+    const compiled = compileQuery<Ev>(parse('sequence by host.id [process where true] [registry where true]'), catalog);
+    const first = { timestamp: 10_000, event: { category: ['process'] }, host: { id: 'h' } };
+    const second = { timestamp: 11_000, event: { category: ['registry'] }, host: { id: 'h' } };
+    expect(runCorrelation(compiled.spec, compiled.eventTime, { allowedLatenessMs: 5_000 }, [second, first])).toHaveLength(1);
+  });
+
   it('a join without maxspan is bounded by the 1h default window (Python joins forever)', () => {
     const base = t;
     const far = [
