@@ -110,8 +110,8 @@ export interface RuleSetPipeline<E, R> {
 /**
  * The detector's shape: all rules over one stream with ONE reorder stage (one stream time, one heap, one
  * late decision per event, as one Kafka Streams task), fanned out to each rule's operator; filters take
- * the un-reordered stream. Same semantics per rule as `createCorrelationPipeline`, a fraction of the
- * cost with many rules. All rules share `eventTime` and the lateness options; `maxOpenPartials` is per
+ * the un-reordered stream. Same semantics per rule as `createCorrelationPipeline`, with one heap
+ * instead of one per rule. All rules share `eventTime` and the lateness options; `maxOpenPartials` is per
  * rule. A rule whose operator fails fails the stream (a throwing predicate is an engine bug).
  *
  * @example
