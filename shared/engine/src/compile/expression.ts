@@ -196,6 +196,11 @@ function scalarTest(op: Ordering, lit: Coerced, timestamp: boolean): (x: unknown
       const scratch = newIpWords();
       const text = lit.text;
       const words = lit.value;
+      // Dotted-quad text is canonical (leading zeros are rejected), so an IPv4 literal meets an IPv4 value by
+      // string equality; only a value in IPv6 notation (e.g. IPv4-mapped) needs parsing.
+      if (!text.includes(':')) {
+        return (x) => typeof x === 'string' && (x === text || (x.includes(':') && parseIpInto(x, scratch) && sameIp(scratch, words)));
+      }
       return (x) => typeof x === 'string' && (x === text || (parseIpInto(x, scratch) && sameIp(scratch, words)));
     }
   }
