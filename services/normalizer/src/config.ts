@@ -7,8 +7,8 @@ import type { EntityIdentityOptions } from '@sequor/model';
 import { ConfigError, entityIdentityFromEnv } from '@sequor/model';
 import type { SourceBinding } from '@sequor/formats';
 import { parseSourceBindings } from '@sequor/formats';
-import type { Env, KafkaConfig, LogLevel } from '@sequor/kafka';
-import { kafkaConfigFromEnv, logLevelFromEnv } from '@sequor/kafka';
+import type { Env, KafkaConfig, LogLevel, SchemaRegistryConfig } from '@sequor/kafka';
+import { kafkaConfigFromEnv, logLevelFromEnv, schemaRegistryConfigFromEnv } from '@sequor/kafka';
 import type { PartitionKeyFields } from '@sequor/pipeline';
 import { DEFAULT_PARTITION_KEY_FIELDS, parsePartitionKeyFields } from '@sequor/pipeline';
 
@@ -29,8 +29,8 @@ export interface NormalizerConfig {
   readonly partitionKeyFields: PartitionKeyFields;
   readonly maxRecordBytes: number;
   readonly identity: EntityIdentityOptions;
-  /** Confluent Schema Registry base URL; undefined means Avro single-object encoding. */
-  readonly schemaRegistryUrl: string | undefined;
+  /** Confluent Schema Registry (`SCHEMA_REGISTRY_*`); undefined means Avro single-object encoding. */
+  readonly schemaRegistry: SchemaRegistryConfig | undefined;
   readonly poisonPolicy: PoisonPolicy;
   readonly startFrom: StartPosition;
   /** Raw partitions processed at the same time (each one always in offset order). */
@@ -80,18 +80,6 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   return found;
 }
 
-function url(env: Env, name: string): string | undefined {
-  const v = value(env, name);
-  if (v === undefined) return undefined;
-  let parsed: URL;
-  try {
-    parsed = new URL(v);
-  } catch {
-    throw new ConfigError(name, env[name], 'an http(s) URL, e.g. http://schema-registry:8081');
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(name, env[name], 'an http(s) URL');
-  return v.replace(/\/+$/, '');
-}
 
 /**
  * Builds the config from `env`; `sourceFlags` (main's `--source format:topic` values), when given,
@@ -126,7 +114,7 @@ export function normalizerConfigFromEnv(env: Env, sourceFlags: readonly string[]
     // Below 1 KiB nothing real fits; above 64 MiB one record would stall a partition's fetches.
     maxRecordBytes: integer(env, 'MAX_RECORD_BYTES', NORMALIZER_DEFAULTS.maxRecordBytes, 1024, 64 << 20),
     identity: entityIdentityFromEnv(env),
-    schemaRegistryUrl: url(env, 'SCHEMA_REGISTRY_URL'),
+    schemaRegistry: schemaRegistryConfigFromEnv(env),
     poisonPolicy: oneOf(env, 'POISON_POLICY', ['dead-letter', 'fail'], NORMALIZER_DEFAULTS.poisonPolicy),
     startFrom: oneOf(env, 'NORMALIZER_START_FROM', ['earliest', 'latest'], NORMALIZER_DEFAULTS.startFrom),
     partitionsConcurrently: integer(env, 'NORMALIZER_PARTITIONS_CONCURRENTLY', NORMALIZER_DEFAULTS.partitionsConcurrently, 1, 64),

@@ -1,4 +1,3 @@
 export * from './config.js';
 export * from './normalizer.js';
 export * from './dead-letters.js';
-export * from './schema-registry.js';

@@ -13,20 +13,29 @@
  * ```
  */
 import type { ConsumerRunner, KafkaClient, KeyedProducer, Logger, PartitionAssignment, RecordBatch, Stoppable } from '@sequor/kafka';
-import { createConsumerRunner, createKafkaClient, createKeyedProducer, createLogger, ensureTopics, PoisonRecordError, withAdmin } from '@sequor/kafka';
+import {
+  ConfluentSchemaRegistry,
+  createConsumerRunner,
+  createKafkaClient,
+  createKeyedProducer,
+  createLogger,
+  ensureTopics,
+  PoisonRecordError,
+  registerValueSchema,
+  withAdmin,
+} from '@sequor/kafka';
 import type { SchemaRegistry } from '@sequor/model';
 import { createEventCodec, SequorError } from '@sequor/model';
 import type { EventEncoder, NormalizeCounters, NormalizeProcessor } from '@sequor/pipeline';
 import { confluentEventEncoder, createNormalizeProcessor, singleObjectEventEncoder } from '@sequor/pipeline';
 import type { NormalizerConfig } from './config.js';
 import { normalizerDeadLetter } from './dead-letters.js';
-import { ConfluentSchemaRegistry } from './schema-registry.js';
 
 export interface NormalizerDeps {
   /** Default: a client built from `config.kafka`. */
   readonly client?: KafkaClient;
   readonly logger?: Logger;
-  /** Default: a Confluent REST client when `config.schemaRegistryUrl` is set. */
+  /** Default: a Confluent REST client when `config.schemaRegistry` is set. */
   readonly schemaRegistry?: SchemaRegistry;
 }
 
@@ -151,12 +160,12 @@ class KafkaNormalizer implements Normalizer {
   }
 
   private async createEncoder(): Promise<EventEncoder> {
-    const url = this.config.schemaRegistryUrl;
-    const registry = this.deps.schemaRegistry ?? (url === undefined ? undefined : new ConfluentSchemaRegistry(url));
+    const settings = this.config.schemaRegistry;
+    const registry = this.deps.schemaRegistry ?? (settings === undefined ? undefined : new ConfluentSchemaRegistry(settings));
     if (registry === undefined) return singleObjectEventEncoder();
     const codec = createEventCodec({ registry });
-    // TopicNameStrategy: the subject of the topic's values.
-    const id = await codec.register(registry, `${this.config.normalizedTopic}-value`);
+    // `<topic>-value` (TopicNameStrategy), registered with its defaults so added fields stay compatible.
+    const id = await registerValueSchema(registry, this.config.normalizedTopic, codec);
     return confluentEventEncoder(codec, id);
   }
 

@@ -25,7 +25,7 @@ describe('normalizerConfigFromEnv', () => {
     expect(c.partitionKeyFields.header).toBe('host.id,host.name,user.id');
     expect(c.maxRecordBytes).toBe(1048576);
     expect(c.identity).toEqual({ hostIdFrom: 'source', hostNameForm: 'short' });
-    expect(c.schemaRegistryUrl).toBeUndefined();
+    expect(c.schemaRegistry).toBeUndefined();
     expect(c.poisonPolicy).toBe('dead-letter');
     expect(c.startFrom).toBe('earliest');
     expect(c.partitionsConcurrently).toBe(2);
@@ -45,6 +45,8 @@ describe('normalizerConfigFromEnv', () => {
       SEQUOR_HOST_ID_FROM: 'name',
       SEQUOR_HOST_NAME_FORM: 'fqdn',
       SCHEMA_REGISTRY_URL: 'http://registry:8081/',
+      SCHEMA_REGISTRY_USERNAME: 'key',
+      SCHEMA_REGISTRY_PASSWORD: 'secret',
       POISON_POLICY: 'fail',
       NORMALIZER_START_FROM: 'latest',
       NORMALIZER_PARTITIONS_CONCURRENTLY: '4',
@@ -57,7 +59,7 @@ describe('normalizerConfigFromEnv', () => {
       groupId: 'norm-2',
       maxRecordBytes: 2097152,
       identity: { hostIdFrom: 'name', hostNameForm: 'fqdn' },
-      schemaRegistryUrl: 'http://registry:8081',
+      schemaRegistry: { url: 'http://registry:8081/', username: 'key', password: 'secret', requestTimeoutMs: 10_000 },
       poisonPolicy: 'fail',
       startFrom: 'latest',
       partitionsConcurrently: 4,
