@@ -1,0 +1,210 @@
+/**
+ * `sequor query '<EQL>' <files|->`: a hunting tool in the manner of Python's `eql query`. One ad-hoc
+ * query (event query, sequence, join; `| head N`, `| tail N`) over event files in any supported format,
+ * each match printed as one NDJSON line: an event query prints the event, a sequence or join
+ * `{"keys": [...], "events": [...]}`. Events are printed in ECS shape (`@timestamp` as ISO-8601, fields
+ * that are null left out), which `--format ecs` reads back.
+ */
+import type { CompiledQuery } from '@sequor/engine';
+import { compileQuery, createCorrelationPipeline, QueryCompileError } from '@sequor/engine';
+import type { Pipe, Query } from '@sequor/eql';
+import { checkQuery, EqlSyntaxError, parse } from '@sequor/eql';
+import type { SequorEvent } from '@sequor/model';
+import { eventFieldCatalog } from '@sequor/model';
+import { createNormalizeProcessor, singleObjectEventEncoder } from '@sequor/pipeline';
+import { Subject } from 'rxjs';
+import type { OptionSpecs } from '../args.js';
+import { durationOption, flag, parseCommandArgs, stringOption } from '../args.js';
+import type { CommandContext } from '../context.js';
+import { deadLetterLine } from '../embedded.js';
+import { EXIT, ReportedError, UsageError } from '../errors.js';
+import { expandInputs, formatOverride, openInputs } from '../io/inputs.js';
+import { EventTimeMerge } from '../io/merge.js';
+import { NdjsonWriter } from '../io/output.js';
+
+export const DEFAULT_QUERY_LATENESS_MS = 60_000;
+
+export const queryUsage = `usage: sequor query [options] '<EQL>' <file|dir|->...
+
+Runs one EQL query over event files (NDJSON, Zeek TSV/JSON, ECS JSON; plain or gzip) and prints each
+match as one NDJSON line: an event query prints the event (ECS shape), a sequence or join prints
+{"keys": [...], "events": [...]}. Pipes: | head N, | tail N. Several files are merged by event time.
+
+  sequor query 'registry where registry.value : "ImagePath"' cmd_service_mod_fax.json
+  sequor query 'sequence by host.id with maxspan=1m [authentication where true] [file where true] | head 5' logs/
+
+options:
+  --format NAME          read every input as this format (default: detect per file)
+  --lateness DURATION    how far out of order events may be and still be matched in order (default 1m)
+  -h, --help             this help
+
+A query error is printed with its line, column and a caret; exit 2.`;
+
+const options: OptionSpecs = {
+  format: { type: 'string' },
+  lateness: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+/** Parses, checks and compiles; every problem printed with a caret, then ReportedError (exit 2). */
+export function compileAdHocQuery(text: string, ctx: CommandContext): { query: Query; compiled: CompiledQuery<SequorEvent> } {
+  let query: Query;
+  try {
+    query = parse(text);
+  } catch (error) {
+    if (!(error instanceof EqlSyntaxError)) throw error;
+    ctx.stderr.write(`${error.format('query')}\n`);
+    throw new ReportedError('query syntax error', EXIT.usage);
+  }
+  const findings = checkQuery(query, eventFieldCatalog);
+  for (const f of findings) ctx.stderr.write(`${f.format('query')}\n`);
+  if (findings.some((f) => f.severity === 'error')) throw new ReportedError('query error', EXIT.usage);
+  try {
+    return { query, compiled: compileQuery<SequorEvent>(query, eventFieldCatalog) };
+  } catch (error) {
+    if (!(error instanceof QueryCompileError)) throw error;
+    for (const e of error.errors) ctx.stderr.write(`${e.format('query')}\n`);
+    throw new ReportedError('query compile error', EXIT.usage);
+  }
+}
+
+/** The event as an ECS document: `@timestamp` ISO-8601, nulls and empty objects left out. */
+export function toEcsDocument(event: SequorEvent): Record<string, unknown> {
+  const { timestamp, ...rest } = event;
+  const doc: Record<string, unknown> = { '@timestamp': new Date(timestamp).toISOString() };
+  for (const [key, value] of Object.entries(rest)) {
+    const pruned = prune(value);
+    if (pruned !== undefined) doc[key] = pruned;
+  }
+  return doc;
+}
+
+function prune(value: unknown): unknown {
+  if (value === null || value === undefined) return undefined;
+  if (Array.isArray(value) || typeof value !== 'object') return value;
+  let out: Record<string, unknown> | undefined;
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    const p = prune(v);
+    if (p !== undefined) (out ??= {})[key] = p;
+  }
+  return out;
+}
+
+/** `| head N` and `| tail N` in order, over a stream of results. */
+export class PipeChain<T> {
+  private readonly counts: number[];
+  private readonly tails: (T[] | null)[];
+
+  constructor(
+    private readonly pipes: readonly Pipe[],
+    private readonly emit: (value: T) => void,
+  ) {
+    this.counts = pipes.map(() => 0);
+    this.tails = pipes.map((p) => (p.kind === 'tail' ? [] : null));
+  }
+
+  /** Passes one result in; false once no later result can come out (a leading head is full). */
+  push(value: T): boolean {
+    this.pushFrom(0, value);
+    return !this.exhausted();
+  }
+
+  /** End of results: the tails release what they hold, in order, through the stages after them. */
+  end(): void {
+    for (let i = 0; i < this.pipes.length; i++) {
+      const held = this.tails[i];
+      if (held === null || held === undefined) continue;
+      this.tails[i] = [];
+      for (const v of held) this.pushFrom(i + 1, v);
+    }
+  }
+
+  private pushFrom(start: number, value: T): void {
+    for (let i = start; i < this.pipes.length; i++) {
+      const pipe = this.pipes[i] as Pipe;
+      if (pipe.kind === 'head') {
+        if ((this.counts[i] as number) >= pipe.count) return;
+        this.counts[i]!++;
+        continue;
+      }
+      const tail = this.tails[i] as T[];
+      tail.push(value);
+      if (tail.length > pipe.count) tail.shift();
+      return;
+    }
+    this.emit(value);
+  }
+
+  /** A full head before any tail: everything after it is decided. */
+  private exhausted(): boolean {
+    for (let i = 0; i < this.pipes.length; i++) {
+      const pipe = this.pipes[i] as Pipe;
+      if (pipe.kind === 'tail') return false;
+      if ((this.counts[i] as number) >= pipe.count) return true;
+    }
+    return false;
+  }
+}
+
+export async function queryCommand(args: readonly string[], ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, options);
+  if (flag(values, 'help')) {
+    ctx.stdout.write(`${queryUsage}\n`);
+    return EXIT.ok;
+  }
+  const [text, ...paths] = positionals;
+  if (text === undefined) throw new UsageError("missing the query: sequor query '<EQL>' <files>");
+  if (paths.length === 0) throw new UsageError('no input: give files, directories or - for stdin after the query');
+  const override = formatOverride(stringOption(values, 'format'));
+  const lateness = durationOption(values, 'lateness', DEFAULT_QUERY_LATENESS_MS) as number;
+  const { query, compiled } = compileAdHocQuery(text, ctx);
+  const files = await expandInputs(paths);
+  const { opened, skipped } = await openInputs(files, override);
+  for (const s of skipped) ctx.stderr.write(`sequor query: skipped ${s.file.name}: ${s.reason}\n`);
+
+  const topics = opened.map((o) => o.file.name);
+  const normalize = createNormalizeProcessor({
+    bindings: opened.map((o, i) => ({ topic: topics[i] as string, format: o.format })),
+    encoder: singleObjectEventEncoder(),
+  });
+  const writer = new NdjsonWriter<unknown>(ctx.stdout);
+  const isEventQuery = compiled.spec.kind === 'filter';
+  let exhausted = false;
+  const chain = new PipeChain<unknown>(query.pipes, (v) => writer.write(v));
+  const pipeline = createCorrelationPipeline(compiled.spec, compiled.eventTime, { allowedLatenessMs: lateness });
+  const events = new Subject<SequorEvent>();
+  let failure: unknown = null;
+  events.pipe(pipeline.operator).subscribe({
+    next: (match) => {
+      if (exhausted) return;
+      const result = isEventQuery ? toEcsDocument(match.events[0] as SequorEvent) : { keys: match.keyValues, events: match.events.map(toEcsDocument) };
+      if (!chain.push(result)) exhausted = true;
+    },
+    error: (error: unknown) => (failure = error),
+  });
+  let deadLetters = 0;
+  let sinceFlush = 0;
+  const merge = new EventTimeMerge(opened, topics, normalize);
+  await merge.run((record) => {
+    const verdict = record.result.deadLetter;
+    if (verdict !== undefined) {
+      if (deadLetters++ < 5) ctx.stderr.write(`sequor query: skipped ${deadLetterLine(topics[record.source] as string, record.offset, verdict.format, verdict.message)}\n`);
+    }
+    for (const out of record.result.outputs) events.next(out.event);
+    if (failure !== null) throw failure;
+    if (exhausted) return false;
+    if (writer.full || ++sinceFlush >= 4096) {
+      sinceFlush = 0;
+      return writer.flush();
+    }
+    return undefined;
+  });
+  if (!exhausted) events.complete();
+  if (failure !== null) throw failure;
+  chain.end();
+  await writer.close();
+  if (deadLetters > 5) ctx.stderr.write(`sequor query: ${deadLetters} records could not be read in all\n`);
+  const late = pipeline.stats.late;
+  if (late > 0) ctx.stderr.write(`sequor query: ${late} event(s) arrived more than ${lateness} ms out of order and were not matched (raise --lateness)\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,177 @@
+/**
+ * Reading inputs as lines of bytes: files, gzip files (recognised by their magic bytes, whatever the
+ * name) and stdin. Lines come out synchronously from a 1 MiB chunk (`next()`, no promise per line) and
+ * only a chunk boundary costs an `await fill()`, so a k-way merge over many files stays cheap. Lines are
+ * `Buffer` views into the chunk: the formats decode the bytes themselves.
+ */
+import { createReadStream } from 'node:fs';
+import { pipeline, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+const HASH = 0x23;
+const EMPTY = Buffer.alloc(0);
+const CHUNK_BYTES = 1 << 20;
+
+/** Bytes of one input, with a running count of the bytes read from disk (compressed, for gzip). */
+export interface ByteStream {
+  readonly chunks: AsyncIterator<Buffer>;
+  /** Bytes read so far from the underlying file or stdin (before decompression). */
+  bytesRead(): number;
+  readonly gzip: boolean;
+  close(): void;
+}
+
+/** Opens `path` (`-` for stdin), decompressing when it starts with the gzip magic bytes. */
+export async function openByteStream(path: string): Promise<ByteStream> {
+  const raw: Readable = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: CHUNK_BYTES });
+  let read = 0;
+  const rawChunks = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  // The first chunk decides; an error here (ENOENT, EISDIR) surfaces to the caller as the open's error.
+  const first = await rawChunks.next();
+  if (first.done === true) return { chunks: emptyIterator(), bytesRead: () => read, gzip: false, close: () => raw.destroy() };
+  const head = toBuffer(first.value);
+  read += head.length;
+  const counted = (async function* (): AsyncGenerator<Buffer> {
+    yield head;
+    for (;;) {
+      const next = await rawChunks.next();
+      if (next.done === true) return;
+      const chunk = toBuffer(next.value);
+      read += chunk.length;
+      yield chunk;
+    }
+  })();
+  const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+  if (!gzip) return { chunks: counted, bytesRead: () => read, gzip, close: () => raw.destroy() };
+  const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
+  // pipeline forwards a read error or a corrupt stream to the gunzip iterator, which throws it.
+  pipeline(Readable.from(counted), gunzip, () => undefined);
+  return { chunks: gunzip[Symbol.asyncIterator]() as AsyncIterator<Buffer>, bytesRead: () => read, gzip, close: () => (raw.destroy(), gunzip.destroy()) };
+}
+
+function toBuffer(chunk: unknown): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+}
+
+function emptyIterator(): AsyncIterator<Buffer> {
+  return { next: () => Promise.resolve({ done: true, value: undefined }) };
+}
+
+/**
+ * Lines of one byte stream. `next()` returns the next line (without `\n` or `\r\n`), or `undefined` when
+ * the buffered bytes are used up: then `await fill()` and ask again, until `done`. `lineIndex` is the
+ * 0-based index of the line last returned (empty lines count), which is what alerts and dead letters
+ * report as the offset: file line = offset + 1.
+ */
+export class LineReader {
+  private chunk: Buffer = EMPTY;
+  private pos = 0;
+  /** The start of a line whose end is in a later chunk. */
+  private carry: Buffer[] = [];
+  private carryBytes = 0;
+  /** Bytes of the current overlong line dropped beyond `maxLineBytes + 1`. */
+  private dropping = false;
+  private eof = false;
+  private readonly pending: Buffer[] = [];
+  lineIndex = -1;
+
+  constructor(
+    private readonly stream: ByteStream,
+    /** Longer lines are cut to `maxLineBytes + 1` bytes (which the normalizer refuses as too-large). */
+    private readonly maxLineBytes: number,
+  ) {}
+
+  /** True once every line has been returned. */
+  get done(): boolean {
+    return this.eof && this.pending.length === 0 && this.pos >= this.chunk.length && this.carry.length === 0;
+  }
+
+  next(): Buffer | undefined {
+    const pending = this.pending.shift();
+    if (pending !== undefined) {
+      this.lineIndex++;
+      return pending;
+    }
+    const line = this.scan();
+    if (line !== undefined) this.lineIndex++;
+    return line;
+  }
+
+  /** Reads the next chunk; at the end of the stream the last unterminated line becomes available. */
+  async fill(): Promise<void> {
+    if (this.eof) return;
+    const next = await this.stream.chunks.next();
+    if (next.done === true) {
+      this.eof = true;
+      return;
+    }
+    this.chunk = next.value;
+    this.pos = 0;
+  }
+
+  /**
+   * The first lines without consuming them, up to and including the first data line (not blank, not a
+   * `#` directive) or `max` lines: what format detection looks at.
+   */
+  async head(max: number): Promise<string[]> {
+    const lines: string[] = [];
+    while (lines.length < max) {
+      const line = this.scan();
+      if (line === undefined) {
+        if (this.eof) break;
+        await this.fill();
+        continue;
+      }
+      this.pending.push(line);
+      const text = line.toString('utf8');
+      lines.push(text);
+      if (text.trim() !== '' && line[0] !== HASH) break;
+    }
+    return lines;
+  }
+
+  /** The next complete line in the buffered bytes, without counting it. */
+  private scan(): Buffer | undefined {
+    const chunk = this.chunk;
+    if (this.pos < chunk.length) {
+      const end = chunk.indexOf(NEWLINE, this.pos);
+      if (end >= 0) {
+        let line = chunk.subarray(this.pos, end);
+        this.pos = end + 1;
+        if (this.carry.length > 0) line = this.takeCarry(line);
+        return stripCarriageReturn(line);
+      }
+      this.keep(chunk.subarray(this.pos));
+      this.pos = chunk.length;
+    }
+    if (this.eof && this.carry.length > 0) return stripCarriageReturn(this.takeCarry(EMPTY));
+    return undefined;
+  }
+
+  private keep(part: Buffer): void {
+    if (this.dropping) return;
+    // Copy: the chunk buffer may be reused by the stream after we move on.
+    this.carry.push(Buffer.from(part));
+    this.carryBytes += part.length;
+    if (this.carryBytes > this.maxLineBytes) {
+      this.carry = [Buffer.concat(this.carry).subarray(0, this.maxLineBytes + 1)];
+      this.carryBytes = this.maxLineBytes + 1;
+      this.dropping = true;
+    }
+  }
+
+  private takeCarry(rest: Buffer): Buffer {
+    const parts = this.dropping ? this.carry : [...this.carry, rest];
+    const line = Buffer.concat(parts);
+    this.carry = [];
+    this.carryBytes = 0;
+    this.dropping = false;
+    return line.length > this.maxLineBytes + 1 ? line.subarray(0, this.maxLineBytes + 1) : line;
+  }
+}
+
+function stripCarriageReturn(line: Buffer): Buffer {
+  return line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN ? line.subarray(0, line.length - 1) : line;
+}

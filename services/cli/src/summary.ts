@@ -1,0 +1,61 @@
+/**
+ * The end-of-run summary `sequor detect` prints on stderr: inputs, formats, dead letters with reasons,
+ * late events, alerts per rule, wall time and peak memory. Plain aligned text: it goes to a terminal or
+ * a CI log; `--summary-json` writes the same numbers for programs.
+ */
+import type { DetectionSummary } from './embedded.js';
+import { formatCount } from './io/progress.js';
+
+/** Left-aligned columns; numbers (cells matching /^[\d,.-]+$/) right-aligned. */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => (i > 0 && /^[\d,.-]+$/.test(cell) ? cell.padStart(widths[i] as number) : cell.padEnd(widths[i] as number)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+const n = (x: number): string => x.toLocaleString('en-US');
+
+export function formatDetectionSummary(s: DetectionSummary): string {
+  const out: string[] = [];
+  const seconds = s.wallMs / 1000;
+  out.push(
+    `sequor detect: ${n(s.events)} events from ${s.inputs.length} input${s.inputs.length === 1 ? '' : 's'} in ${seconds.toFixed(1)} s ` +
+      `(${formatCount(s.eventsPerSecond)} events/s; CPU ${(s.cpuMs / 1000).toFixed(1)} s), peak RSS ${(s.peakRssBytes / 2 ** 20).toFixed(0)} MiB, ` +
+      `${s.partitions} partition${s.partitions === 1 ? '' : 's'}`,
+  );
+  out.push('');
+  out.push(
+    table([
+      ['input', 'format', 'lines', 'events', 'dead letters'],
+      ...s.inputs.map((i) => [i.name, i.format, n(i.lines), n(i.events), n(i.deadLetters)]),
+    ]),
+  );
+  for (const skip of s.skipped) out.push(`skipped ${skip.name}: ${skip.reason}`);
+  const formats = Object.entries(s.byFormat);
+  if (formats.length > 1) out.push(`by format: ${formats.map(([name, c]) => `${name} ${n(c.events)}`).join(', ')}`);
+  out.push('');
+  const reasons = Object.entries(s.deadLettersByReason).map(([reason, count]) => `${reason} ${n(count ?? 0)}`);
+  out.push(`dead letters: ${n(s.deadLetters)}${reasons.length > 0 ? ` (${reasons.join(', ')})` : ''}`);
+  for (const example of s.deadLetterExamples) out.push(`  ${example}`);
+  if (s.deadLetters > s.deadLetterExamples.length && s.deadLetterExamples.length > 0) {
+    out.push(`  ... and ${n(s.deadLetters - s.deadLetterExamples.length)} more`);
+  }
+  const lateness = s.allowedLatenessMs === null ? 'default lateness' : `lateness ${n(s.allowedLatenessMs)} ms`;
+  out.push(`late events: ${n(s.late)} (${lateness})${s.invalidTime > 0 ? `; without a valid time: ${n(s.invalidTime)}` : ''}`);
+  out.push('');
+  out.push(
+    table([
+      ['rule', 'alerts', 'partials expired', 'dropped at cap'],
+      ...s.alertsByRule.map((r) => [r.name, n(r.alerts), n(r.expired), n(r.droppedAtCap)]),
+      ['total', n(s.alerts)],
+    ]),
+  );
+  return `${out.join('\n')}\n`;
+}
