@@ -55,11 +55,14 @@ if (write) {
     peakRss = 0;
     const timer = setInterval(sample, 50);
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const result = await writeScenario(dir, options);
     const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
     clearInterval(timer);
-    const bytes = result.groundTruth.files.reduce((n, f) => n + f.lines, 0);
-    console.log(`write    ${result.groundTruth.counts.events} events to ${dir} in ${(ms / 1000).toFixed(2)} s: ${Math.round((result.groundTruth.counts.events / ms) * 1000)} events/s (${bytes} lines); peak heap ${mb(peakHeap)} MB, peak RSS ${mb(peakRss)} MB`);
+    const n = result.groundTruth.counts.events;
+    console.log(`write    ${n} events to ${dir} in ${(ms / 1000).toFixed(2)} s: ${Math.round((n / ms) * 1000)} events/s, ${Math.round((n / (cpu.user + cpu.system)) * 1e6)} events per CPU-second`);
+    console.log(`         peak heap ${mb(peakHeap)} MB, peak RSS ${mb(peakRss)} MB`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
