@@ -31,9 +31,9 @@ function sequor(args: readonly string[], captureStdout: boolean): Promise<{ code
   });
 }
 
+/** One line per alert: when, severity, the rendered message. */
 function describe(alert: Alert): string {
-  const host = alert.entity.host.name ?? alert.entity.host.id ?? 'unknown host';
-  return `  [${alert.rule.severity.padEnd(8)}] ${alert.rule.name}\n      ${alert.message} (${host}, ${new Date(alert.event.first_time).toISOString()})`;
+  return `  ${new Date(alert.event.first_time).toISOString()}  ${alert.rule.severity.padEnd(8)}  ${alert.message}`;
 }
 
 async function run(): Promise<number> {
@@ -55,7 +55,7 @@ async function run(): Promise<number> {
     const rules = await loadBuiltinRules();
     console.log(`\nalerts (${alerts.length}):`);
     for (const rule of rules) {
-      const mine = alerts.filter((a) => a.rule.id === rule.id);
+      const mine = alerts.filter((a) => a.rule.id === rule.id).sort((a, b) => a.event.first_time - b.event.first_time);
       console.log(`\n${rule.name}: ${mine.length}`);
       for (const a of mine) console.log(describe(a));
     }
