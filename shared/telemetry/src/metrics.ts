@@ -1,0 +1,278 @@
+import type { Attributes, Histogram, Meter } from '@opentelemetry/api';
+
+/**
+ * A monotonic count the hot path increments with one property addition. The OpenTelemetry SDK reads it
+ * when Prometheus scrapes (an observable counter), because a synchronous `counter.add(n, attributes)`
+ * hashes its attributes on every call: about ten times the cost of this, per event.
+ */
+export class Count {
+  value = 0;
+  /** @internal */
+  constructor(readonly attributes: Readonly<Attributes>) {}
+  add(n = 1): void {
+    this.value += n;
+  }
+}
+
+/** Counts that differ by one attribute (topic, reason, rule), each handle made once and reused. */
+class CountFamily {
+  private readonly counts = new Map<string, Count>();
+
+  constructor(
+    meter: Meter,
+    name: string,
+    options: { readonly description: string; readonly unit: string },
+    private readonly attribute: string,
+  ) {
+    meter.createObservableCounter(name, options).addCallback((result) => {
+      for (const count of this.counts.values()) result.observe(count.value, count.attributes);
+    });
+  }
+
+  get(value: string): Count {
+    let count = this.counts.get(value);
+    if (count === undefined) {
+      count = new Count(Object.freeze({ [this.attribute]: value }));
+      this.counts.set(value, count);
+    }
+    return count;
+  }
+}
+
+/**
+ * The engine counters the metrics read at each scrape: `@sequor/engine`'s `CorrelationStats` fits (its
+ * plain mutable numbers cost the engine one increment per event).
+ */
+export interface EngineStatsLike {
+  readonly late: number;
+  readonly invalidTime: number;
+  readonly evictedByWindow: number;
+  readonly evictedByCap: number;
+  readonly buffered: number;
+  readonly openPartials: number;
+  readonly keys: number;
+}
+
+/** One engine pipeline's stats, under the rule it runs. Entries with the same rule are added up. */
+export interface EngineStatsEntry {
+  readonly rule: string;
+  readonly stats: EngineStatsLike;
+}
+
+/** End-to-end latency buckets in seconds: sub-second for single-event rules, up to the 1 h span aggregations. */
+export const ALERT_LATENCY_BUCKETS_SECONDS: readonly number[] = [
+  0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200,
+];
+
+/** Metric names, as the OpenTelemetry SDK knows them; Prometheus shows `.` as `_` and adds `_total` to counters. */
+export const METRIC_NAMES = {
+  recordsIn: 'sequor.records.in',
+  recordsOut: 'sequor.records.out',
+  deadLetters: 'sequor.dead_letters',
+  alerts: 'sequor.alerts',
+  alertLatency: 'sequor.alert.latency',
+  consumerLag: 'sequor.consumer.lag',
+  lateEvents: 'sequor.engine.late_events',
+  evictions: 'sequor.engine.evictions',
+  openPartials: 'sequor.engine.open_partials',
+  stateKeys: 'sequor.engine.keys',
+  buffered: 'sequor.engine.buffered',
+} as const;
+
+function partitionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+interface LagEntry {
+  readonly attributes: Readonly<Attributes>;
+  lag: number;
+}
+
+/**
+ * Sequor's service metrics on an OpenTelemetry meter (exported on `/metrics`). Counters are handles
+ * resolved once per topic/reason/rule and incremented on the hot path; gauges are read at scrape time.
+ *
+ * ```ts
+ * const recordsIn = metrics.recordsIn('normalized');     // once
+ * recordsIn.add(batch.records.length);                   // per batch (or per record)
+ * metrics.setConsumerLag(batch.topic, batch.partition, lagOf(batch));
+ * ```
+ */
+export class SequorMetrics {
+  private readonly recordsInFamily: CountFamily;
+  private readonly recordsOutFamily: CountFamily;
+  private readonly deadLetterFamily: CountFamily;
+  private readonly alertFamily: CountFamily;
+  private readonly latency: Histogram;
+  private readonly latencyAttributes = new Map<string, Readonly<Attributes>>();
+  private readonly lag = new Map<string, LagEntry>();
+  private readonly engineSources = new Set<() => Iterable<EngineStatsEntry>>();
+
+  constructor(meter: Meter) {
+    this.recordsInFamily = new CountFamily(
+      meter,
+      METRIC_NAMES.recordsIn,
+      { description: 'Records consumed, by topic.', unit: '{record}' },
+      'topic',
+    );
+    this.recordsOutFamily = new CountFamily(
+      meter,
+      METRIC_NAMES.recordsOut,
+      { description: 'Records produced (acknowledged), by topic.', unit: '{record}' },
+      'topic',
+    );
+    this.deadLetterFamily = new CountFamily(
+      meter,
+      METRIC_NAMES.deadLetters,
+      { description: 'Records sent to the dead-letter topic, by reason.', unit: '{record}' },
+      'reason',
+    );
+    this.alertFamily = new CountFamily(
+      meter,
+      METRIC_NAMES.alerts,
+      { description: 'Alerts raised, by rule.', unit: '{alert}' },
+      'rule',
+    );
+    this.latency = meter.createHistogram(METRIC_NAMES.alertLatency, {
+      description: 'End-to-end latency: from the event time of the alert\u2019s last evidence event to the alert.',
+      unit: 's',
+      advice: { explicitBucketBoundaries: [...ALERT_LATENCY_BUCKETS_SECONDS] },
+    });
+    meter
+      .createObservableGauge(METRIC_NAMES.consumerLag, {
+        description: 'Records between the last processed offset and the high watermark, by topic and partition.',
+        unit: '{record}',
+      })
+      .addCallback((result) => {
+        for (const entry of this.lag.values()) result.observe(entry.lag, entry.attributes);
+      });
+    this.observeEngine(meter);
+  }
+
+  /** Records consumed from `topic`. */
+  recordsIn(topic: string): Count {
+    return this.recordsInFamily.get(topic);
+  }
+
+  /** Records produced to `topic` (count them when acknowledged). */
+  recordsOut(topic: string): Count {
+    return this.recordsOutFamily.get(topic);
+  }
+
+  /** Records dead-lettered for `reason` (an error class name or policy reason: a small, fixed set). */
+  deadLetters(reason: string): Count {
+    return this.deadLetterFamily.get(reason);
+  }
+
+  /** Alerts raised by `rule` (the rule name). */
+  alerts(rule: string): Count {
+    return this.alertFamily.get(rule);
+  }
+
+  /** One alert's end-to-end latency: `nowMs` minus the event time of its last evidence event. */
+  recordAlertLatency(rule: string, eventTimeMs: number, nowMs: number): void {
+    let attributes = this.latencyAttributes.get(rule);
+    if (attributes === undefined) {
+      attributes = Object.freeze({ rule });
+      this.latencyAttributes.set(rule, attributes);
+    }
+    this.latency.record(Math.max(0, nowMs - eventTimeMs) / 1000, attributes);
+  }
+
+  /** The partition's current lag; see `consumerLag`. */
+  setConsumerLag(topic: string, partition: number, lag: number): void {
+    const key = partitionKey(topic, partition);
+    const entry = this.lag.get(key);
+    if (entry !== undefined) entry.lag = lag;
+    else this.lag.set(key, { attributes: Object.freeze({ topic, partition }), lag });
+  }
+
+  /** Stops reporting a partition's lag (it was revoked); without arguments, every partition's. */
+  clearConsumerLag(topic?: string, partition?: number): void {
+    if (topic === undefined || partition === undefined) this.lag.clear();
+    else this.lag.delete(partitionKey(topic, partition));
+  }
+
+  /**
+   * Reads engine stats at each scrape: late events and evictions as counters, open partials, keys and
+   * buffered events as gauges, all by rule. Returns a function that stops reading this source.
+   */
+  addEngineStatsSource(read: () => Iterable<EngineStatsEntry>): () => void {
+    this.engineSources.add(read);
+    return () => {
+      this.engineSources.delete(read);
+    };
+  }
+
+  private observeEngine(meter: Meter): void {
+    const late = meter.createObservableCounter(METRIC_NAMES.lateEvents, {
+      description: 'Events behind the watermark on arrival (reason=late) or without a usable time (reason=invalid_time), by rule.',
+      unit: '{event}',
+    });
+    const evictions = meter.createObservableCounter(METRIC_NAMES.evictions, {
+      description: 'Partial matches dropped: window passed by the watermark (cause=window) or state cap reached (cause=cap), by rule.',
+      unit: '{partial}',
+    });
+    const openPartials = meter.createObservableGauge(METRIC_NAMES.openPartials, {
+      description: 'Open partial sequences, partial joins and open aggregation buckets, by rule.',
+      unit: '{partial}',
+    });
+    const keys = meter.createObservableGauge(METRIC_NAMES.stateKeys, {
+      description: 'Entries in the engine\u2019s keyed state maps, by rule.',
+      unit: '{key}',
+    });
+    const buffered = meter.createObservableGauge(METRIC_NAMES.buffered, {
+      description: 'Events held by the reorder buffer until the watermark passes them, by rule.',
+      unit: '{event}',
+    });
+    meter.addBatchObservableCallback(
+      (result) => {
+        const totals = new Map<string, { -readonly [K in keyof EngineStatsLike]: number }>();
+        for (const read of this.engineSources) {
+          for (const { rule, stats } of read()) {
+            const total = totals.get(rule);
+            if (total === undefined) {
+              totals.set(rule, {
+                late: stats.late,
+                invalidTime: stats.invalidTime,
+                evictedByWindow: stats.evictedByWindow,
+                evictedByCap: stats.evictedByCap,
+                buffered: stats.buffered,
+                openPartials: stats.openPartials,
+                keys: stats.keys,
+              });
+              continue;
+            }
+            total.late += stats.late;
+            total.invalidTime += stats.invalidTime;
+            total.evictedByWindow += stats.evictedByWindow;
+            total.evictedByCap += stats.evictedByCap;
+            total.buffered += stats.buffered;
+            total.openPartials += stats.openPartials;
+            total.keys += stats.keys;
+          }
+        }
+        for (const [rule, total] of totals) {
+          result.observe(late, total.late, { rule, reason: 'late' });
+          result.observe(late, total.invalidTime, { rule, reason: 'invalid_time' });
+          result.observe(evictions, total.evictedByWindow, { rule, cause: 'window' });
+          result.observe(evictions, total.evictedByCap, { rule, cause: 'cap' });
+          result.observe(openPartials, total.openPartials, { rule });
+          result.observe(keys, total.keys, { rule });
+          result.observe(buffered, total.buffered, { rule });
+        }
+      },
+      [late, evictions, openPartials, keys, buffered],
+    );
+  }
+}
+
+/** A consumed batch's lag after its last record: high watermark minus last offset minus one. */
+export function consumerLagAfter(batch: {
+  readonly highWatermark: string;
+  readonly records: readonly { readonly offset: string }[];
+}): number {
+  const last = batch.records[batch.records.length - 1];
+  if (last === undefined) return 0;
+  return Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1);
+}

@@ -1,0 +1,40 @@
+import type { Span, SpanContext } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT } from './otel.js';
+
+/**
+ * Remembers the span that processed each decoded event, keyed by the event object itself, so that the
+ * detector can link an alert to its evidence events' spans without the pure engine knowing about
+ * tracing: the engine hands back the very event objects it was given as evidence.
+ *
+ * A `WeakMap`: an entry lives exactly as long as the event object (the engine's open partial sequences
+ * keep evidence alive until the alert; everything else is collected with its event).
+ *
+ * ```ts
+ * const span = batchTrace.startProcess(record);
+ * const event = decodeEvent(record.value);
+ * telemetry.spans.remember(event, span);
+ * // ... later, for an alert built from engine evidence:
+ * const alertSpan = telemetry.tracing.startAlertSpan(alert, telemetry.spans.contextsOf(match.events));
+ * ```
+ */
+export class SpanContextRegistry<K extends object = object> {
+  private readonly contexts = new WeakMap<K, SpanContext>();
+
+  /** Records the span (or span context) of `event`; ignored for the no-op span of disabled tracing. */
+  remember(event: K, span: Span | SpanContext): void {
+    const context = 'spanContext' in span ? span.spanContext() : span;
+    if (context === INVALID_SPAN_CONTEXT) return;
+    this.contexts.set(event, context);
+  }
+
+  get(event: K): SpanContext | undefined {
+    return this.contexts.get(event);
+  }
+
+  /** The span contexts of `events`, index for index (undefined where an event has none). */
+  contextsOf(events: readonly K[]): (SpanContext | undefined)[] {
+    const result = new Array<SpanContext | undefined>(events.length);
+    for (let i = 0; i < events.length; i++) result[i] = this.contexts.get(events[i]!);
+    return result;
+  }
+}
