@@ -106,6 +106,12 @@ function winlogbeatRecord(i: number): Buffer {
   return Buffer.from(JSON.stringify(doc));
 }
 
+/** User + system CPU time of this process since `since`, in ms: a rate that a loaded machine distorts less. */
+function cpuMillis(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1000;
+}
+
 function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
@@ -131,14 +137,16 @@ function inProcess(): void {
   };
   run(20_000); // warm-up: JIT, codec buffers
   const heapBefore = process.memoryUsage().heapUsed;
+  const cpuBefore = process.cpuUsage();
   const { ms, outBytes } = run(IN_PROCESS_EVENTS);
+  const cpuMs = cpuMillis(cpuBefore);
   const latencies = new Float64Array(Math.min(IN_PROCESS_EVENTS, 100_000));
   run(latencies.length, latencies);
   latencies.sort();
   const mem = process.memoryUsage();
   console.log(`in-process NormalizeProcessor (winlogbeat -> Avro single-object), ${IN_PROCESS_EVENTS.toLocaleString('en-US')} events`);
   console.log(`  input ${avgBytes.toFixed(0)} B/event avg, output ${(outBytes / IN_PROCESS_EVENTS).toFixed(0)} B/event avg`);
-  console.log(`  throughput ${rate(IN_PROCESS_EVENTS, ms)} (${(ms / 1000).toFixed(2)} s)`);
+  console.log(`  throughput ${rate(IN_PROCESS_EVENTS, ms)} wall (${(ms / 1000).toFixed(2)} s); ${rate(IN_PROCESS_EVENTS, cpuMs)} per CPU-second`);
   console.log(
     `  latency per record: p50 ${(percentile(latencies, 50) * 1000).toFixed(1)} µs, p99 ${(percentile(latencies, 99) * 1000).toFixed(1)} µs, ` +
       `p99.9 ${(percentile(latencies, 99.9) * 1000).toFixed(1)} µs, max ${(latencies[latencies.length - 1]! * 1000).toFixed(0)} µs`,
@@ -184,9 +192,12 @@ async function endToEnd(brokers: string): Promise<void> {
       DEAD_LETTER_TOPIC: deadLetterTopic,
       NORMALIZER_GROUP_ID: uniqueGroup('bench-normalizer'),
       LOG_LEVEL: 'warn',
+      // Tuning knobs pass through, so the script can compare settings.
+      ...(process.env.NORMALIZER_PARTITIONS_CONCURRENTLY === undefined ? {} : { NORMALIZER_PARTITIONS_CONCURRENTLY: process.env.NORMALIZER_PARTITIONS_CONCURRENTLY }),
     });
     const normalizer = createNormalizer(config, { logger: quiet });
     const start = performance.now();
+    const cpuBefore = process.cpuUsage();
     await normalizer.start();
     // Count only (values are not kept) so the consumer's memory does not skew the run.
     let firstAt = 0;
@@ -200,12 +211,20 @@ async function endToEnd(brokers: string): Promise<void> {
     );
     const end = performance.now();
     const ms = end - start;
+    const cpuMs = cpuMillis(cpuBefore);
     const counters = normalizer.counters();
     await normalizer.stop();
-    console.log(`end to end through the broker (${brokers}), ${E2E_EVENTS.toLocaleString('en-US')} raw records on ${RAW_PARTITIONS} partitions -> ${config.normalizedPartitions} partitions`);
+    console.log(
+      `end to end through the broker (${brokers}), ${E2E_EVENTS.toLocaleString('en-US')} raw records on ${RAW_PARTITIONS} partitions -> ` +
+        `${config.normalizedPartitions} partitions, ${config.partitionsConcurrently} partitions processed concurrently`,
+    );
     console.log(`  produce raw (test kit, acks=all): ${rate(E2E_EVENTS, produceMs)}`);
     console.log(`  normalizer start -> last normalized record consumed: ${rate(E2E_EVENTS, ms)} (${(ms / 1000).toFixed(1)} s, first record after ${((firstAt - start) / 1000).toFixed(1)} s)`);
     console.log(`  steady state (first -> last record): ${rate(E2E_EVENTS, end - firstAt)}`);
+    console.log(
+      `  CPU of this process (normalizer + the counting consumer; the broker not included): ${(cpuMs / 1000).toFixed(1)} s, ` +
+        `${rate(E2E_EVENTS, cpuMs)} per CPU-second`,
+    );
     console.log(`  counters: ${JSON.stringify(counters.total)}`);
   } finally {
     await kit.deleteTopics([normalizedTopic, deadLetterTopic]).catch(() => undefined);
