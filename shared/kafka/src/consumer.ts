@@ -182,6 +182,15 @@ export class ConsumerRunner implements Stoppable {
     return this.currentAssignment;
   }
 
+  /**
+   * Moves the position of an assigned partition: the next batch of it starts at `offset`. Takes effect
+   * at the next fetch, and the batch in hand reports `isStale()` (the runner stops it at the next cut).
+   * For a stateful consumer that rewinds to rebuild state on assignment; nothing is committed.
+   */
+  seek(topic: string, partition: number, offset: string): void {
+    this.consumer.seek({ topic, partition, offset });
+  }
+
   /** Connects, subscribes and starts consuming; resolves once the consumer runs (before the first join). */
   async start(): Promise<void> {
     if (this.started) throw new SequorError(`consumer runner for group ${this.groupId} started twice`);

@@ -30,6 +30,11 @@ export interface TopicPartitionOffset {
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
+  /**
+   * Committed with the offset (Kafka's offset metadata, at most `offset.metadata.max.bytes`, 4 KiB by
+   * default) and returned by `admin.fetchOffsets`: e.g. where a stateful consumer's restore starts.
+   */
+  readonly metadata?: string;
 }
 
 /** The producing side every publisher in Sequor needs (the keyed producer, a dead-letter publisher, fakes). */
@@ -351,14 +356,15 @@ export class TransactionalProducer {
   async sendOffsets(consumerGroupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void> {
     const transaction = this.open('sendOffsets');
     if (offsets.length === 0) return;
-    const byTopic = new Map<string, { partition: number; offset: string }[]>();
-    for (const { topic, partition, offset } of offsets) {
+    const byTopic = new Map<string, { partition: number; offset: string; metadata?: string }[]>();
+    for (const { topic, partition, offset, metadata } of offsets) {
       let partitions = byTopic.get(topic);
       if (partitions === undefined) {
         partitions = [];
         byTopic.set(topic, partitions);
       }
-      partitions.push({ partition, offset });
+      // kafkajs encodes each partition's `metadata` into TxnOffsetCommit as is (null when absent).
+      partitions.push(metadata === undefined ? { partition, offset } : { partition, offset, metadata });
     }
     try {
       await transaction.sendOffsets({
