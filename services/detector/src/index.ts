@@ -1,1 +1,7 @@
-export {};
+export * from './config.js';
+export * from './detector.js';
+export * from './outputs.js';
+export * from './partition-task.js';
+export * from './restore.js';
+export * from './rules.js';
+export type * from './telemetry.js';

@@ -1,0 +1,156 @@
+/**
+ * The detector's configuration, read from the environment once at start and validated as a whole:
+ * every problem is a ConfigError naming the variable, its value and what was expected. Pure: takes the
+ * environment as an argument. Defaults and meanings: README.md.
+ */
+import { ConfigError } from '@sequor/model';
+import type { Env, KafkaConfig, LogLevel, SchemaRegistryConfig } from '@sequor/kafka';
+import { kafkaConfigFromEnv, logLevelFromEnv, schemaRegistryConfigFromEnv } from '@sequor/kafka';
+import type { PartitionKeyFields } from '@sequor/pipeline';
+import { DEFAULT_PARTITION_KEY_FIELDS, parsePartitionKeyFields } from '@sequor/pipeline';
+
+/** Where a group without committed offsets starts on the input topics. */
+export type StartPosition = 'earliest' | 'latest';
+
+export interface DetectorConfig {
+  readonly kafka: KafkaConfig;
+  /** Normalized event topics (Avro `sequor.Event`, keyed by host). */
+  readonly inputTopics: readonly string[];
+  readonly alertsTopic: string;
+  readonly lateEventsTopic: string;
+  readonly deadLetterTopic: string;
+  readonly groupId: string;
+  /** User rules added to the built-ins; undefined: built-ins only. */
+  readonly rulesDir: string | undefined;
+  /** A rule that fails to load or is refused stops the start (default: reported and skipped). */
+  readonly strict: boolean;
+  readonly partitionKeyFields: PartitionKeyFields;
+  /** Grace behind stream time, per partition. */
+  readonly allowedLatenessMs: number;
+  /** Open partials per rule and partition; undefined: the engine's default. */
+  readonly stateMaxPartials: number | undefined;
+  /** Confluent Schema Registry; undefined means Avro single-object encoding. */
+  readonly schemaRegistry: SchemaRegistryConfig | undefined;
+  readonly startFrom: StartPosition;
+  /** Input partitions processed at the same time (each always in offset order, with its own transaction). */
+  readonly partitionsConcurrently: number;
+  /** Most records one transaction covers (a fetched batch is cut into calls of at most this many). */
+  readonly maxBatchRecords: number;
+  /** Partitions the alerts topic is created with when missing. */
+  readonly alertsPartitions: number;
+  readonly sessionTimeoutMs: number;
+  readonly transactionTimeoutMs: number;
+  readonly logLevel: LogLevel;
+}
+
+export const DETECTOR_DEFAULTS = {
+  inputTopics: 'sequor.events',
+  alertsTopic: 'sequor.alerts',
+  lateEventsTopic: 'sequor.late-events',
+  deadLetterTopic: 'sequor.dead-letters',
+  groupId: 'sequor-detector',
+  partitionKeyFields: DEFAULT_PARTITION_KEY_FIELDS.join(','),
+  allowedLatenessMs: 5_000,
+  startFrom: 'earliest' as StartPosition,
+  partitionsConcurrently: 2,
+  maxBatchRecords: 2_000,
+  alertsPartitions: 6,
+  sessionTimeoutMs: 30_000,
+  transactionTimeoutMs: 60_000,
+} as const;
+
+const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+/** The group name keeps to the topic alphabet, so `:` in transactional ids (below) is unambiguous. */
+const GROUP = /^[A-Za-z0-9._-]{1,200}$/;
+
+function value(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function topicName(name: string, raw: string | undefined, v: string): string {
+  if (!TOPIC.test(v)) throw new ConfigError(name, raw, 'a Kafka topic name ([A-Za-z0-9._-], at most 249 characters)');
+  return v;
+}
+
+function topic(env: Env, name: string, fallback: string): string {
+  return topicName(name, env[name], value(env, name) ?? fallback);
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const v = value(env, name);
+  if (v === undefined) return fallback;
+  const n = /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!(n >= min && n <= max)) throw new ConfigError(name, env[name], `a whole number from ${min} to ${max}`);
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const v = value(env, name)?.toLowerCase();
+  if (v === undefined) return fallback;
+  if (v === 'true' || v === '1' || v === 'yes') return true;
+  if (v === 'false' || v === '0' || v === 'no') return false;
+  throw new ConfigError(name, env[name], 'true or false');
+}
+
+/** Builds the config from `env` (`process.env` in main.ts). */
+export function detectorConfigFromEnv(env: Env): DetectorConfig {
+  const inputSpec = value(env, 'DETECTOR_INPUT_TOPICS') ?? DETECTOR_DEFAULTS.inputTopics;
+  const inputTopics = inputSpec.split(',').map((t) => topicName('DETECTOR_INPUT_TOPICS', env['DETECTOR_INPUT_TOPICS'], t.trim()));
+  if (new Set(inputTopics).size !== inputTopics.length) {
+    throw new ConfigError('DETECTOR_INPUT_TOPICS', env['DETECTOR_INPUT_TOPICS'], 'each topic once');
+  }
+  const alertsTopic = topic(env, 'ALERTS_TOPIC', DETECTOR_DEFAULTS.alertsTopic);
+  const lateEventsTopic = topic(env, 'LATE_EVENTS_TOPIC', DETECTOR_DEFAULTS.lateEventsTopic);
+  const deadLetterTopic = topic(env, 'DEAD_LETTER_TOPIC', DETECTOR_DEFAULTS.deadLetterTopic);
+  // An output that is also an input would feed the detector its own records.
+  const outputs: readonly [string, string][] = [
+    ['ALERTS_TOPIC', alertsTopic],
+    ['LATE_EVENTS_TOPIC', lateEventsTopic],
+    ['DEAD_LETTER_TOPIC', deadLetterTopic],
+  ];
+  for (const [name, t] of outputs) {
+    if (inputTopics.includes(t)) throw new ConfigError(name, t, 'a topic other than the input topics (DETECTOR_INPUT_TOPICS)');
+  }
+  if (alertsTopic === lateEventsTopic || alertsTopic === deadLetterTopic) {
+    throw new ConfigError('ALERTS_TOPIC', alertsTopic, 'a topic of its own (not the late-events or dead-letter topic)');
+  }
+  const groupId = value(env, 'DETECTOR_GROUP_ID') ?? DETECTOR_DEFAULTS.groupId;
+  if (!GROUP.test(groupId)) throw new ConfigError('DETECTOR_GROUP_ID', env['DETECTOR_GROUP_ID'], 'letters, digits, ".", "_" or "-" (at most 200)');
+  const startFrom = value(env, 'DETECTOR_START_FROM')?.toLowerCase() ?? DETECTOR_DEFAULTS.startFrom;
+  if (startFrom !== 'earliest' && startFrom !== 'latest') throw new ConfigError('DETECTOR_START_FROM', env['DETECTOR_START_FROM'], 'earliest or latest');
+  const sessionTimeoutMs = integer(env, 'DETECTOR_SESSION_TIMEOUT_MS', DETECTOR_DEFAULTS.sessionTimeoutMs, 6_000, 300_000);
+  const stateMax = value(env, 'STATE_MAX_PARTIALS');
+
+  return Object.freeze({
+    kafka: kafkaConfigFromEnv(env),
+    inputTopics: Object.freeze(inputTopics),
+    alertsTopic,
+    lateEventsTopic,
+    deadLetterTopic,
+    groupId,
+    rulesDir: value(env, 'RULES_DIR'),
+    strict: bool(env, 'DETECTOR_STRICT', false),
+    partitionKeyFields: parsePartitionKeyFields(value(env, 'PARTITION_KEY_FIELDS') ?? DETECTOR_DEFAULTS.partitionKeyFields),
+    // More than a day of grace would hold a day of events per partition in memory.
+    allowedLatenessMs: integer(env, 'ALLOWED_LATENESS_MS', DETECTOR_DEFAULTS.allowedLatenessMs, 0, 86_400_000),
+    stateMaxPartials: stateMax === undefined ? undefined : integer(env, 'STATE_MAX_PARTIALS', 0, 1, 100_000_000),
+    schemaRegistry: schemaRegistryConfigFromEnv(env),
+    startFrom,
+    partitionsConcurrently: integer(env, 'DETECTOR_PARTITIONS_CONCURRENTLY', DETECTOR_DEFAULTS.partitionsConcurrently, 1, 256),
+    maxBatchRecords: integer(env, 'DETECTOR_MAX_BATCH_RECORDS', DETECTOR_DEFAULTS.maxBatchRecords, 1, 100_000),
+    alertsPartitions: integer(env, 'ALERTS_PARTITIONS', DETECTOR_DEFAULTS.alertsPartitions, 1, 10_000),
+    sessionTimeoutMs,
+    // The broker aborts a transaction left open longer; it must outlast one batch's work.
+    transactionTimeoutMs: integer(env, 'DETECTOR_TRANSACTION_TIMEOUT_MS', DETECTOR_DEFAULTS.transactionTimeoutMs, 1_000, 900_000),
+    logLevel: logLevelFromEnv(env),
+  });
+}
+
+/**
+ * The transactional id of the producer that owns `topic[partition]` for `groupId` (README: fencing).
+ * `:` appears in neither a group nor a topic name, so two partitions never share an id.
+ */
+export function transactionalIdFor(groupId: string, topic: string, partition: number): string {
+  return `${groupId}:${topic}:${partition}`;
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+/**
+ * `node services/detector/dist/main.js`: config from the environment (README.md). Exits 0 after a clean
+ * SIGTERM/SIGINT shutdown, 1 on a crash, 2 on bad configuration or a rule set it cannot run.
+ */
+import { createLogger, installShutdownHandlers, logLevelFromEnv } from '@sequor/kafka';
+import { ConfigError } from '@sequor/model';
+import { detectorConfigFromEnv } from './config.js';
+import type { Detector } from './detector.js';
+import { createDetector } from './detector.js';
+import { RuleSetRefusedError } from './rules.js';
+
+const usage = `usage: detector
+
+Reads normalized Avro events (DETECTOR_INPUT_TOPICS), runs the built-in rules and RULES_DIR, writes Avro
+alerts keyed by host to ALERTS_TOPIC, exactly once per consumed record (Kafka transactions). Configuration
+comes from the environment: see services/detector/README.md.`;
+
+async function main(): Promise<number> {
+  if (process.argv.slice(2).some((a) => a === '--help' || a === '-h')) {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  let logger = createLogger('detector', { level: 'info' });
+  let detector: Detector;
+  try {
+    logger = createLogger('detector', { level: logLevelFromEnv(process.env) });
+    if (process.argv.length > 2) throw new ConfigError('argument', process.argv[2], 'no arguments (configuration comes from the environment; see --help)');
+    detector = createDetector(detectorConfigFromEnv(process.env), { logger });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    logger.error('invalid configuration', { error });
+    return 2;
+  }
+  installShutdownHandlers(detector, logger);
+  try {
+    await detector.start();
+    await detector.done;
+    return 0;
+  } catch (error) {
+    await detector.stop().catch(() => undefined);
+    if (error instanceof ConfigError || error instanceof RuleSetRefusedError) {
+      logger.error(error instanceof ConfigError ? 'invalid configuration' : 'rule set refused', { error });
+      return 2;
+    }
+    logger.error('detector failed', { error });
+    return 1;
+  }
+}
+
+main().then(
+  (code) => {
+    // After a signal, installShutdownHandlers exits once the stop completes; otherwise exit here.
+    process.exitCode = code;
+    if (code !== 0) process.exit(code);
+  },
+  (error: unknown) => {
+    process.stderr.write(`detector: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

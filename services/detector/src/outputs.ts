@@ -1,0 +1,143 @@
+/**
+ * The records the detector produces, built from what it consumed. Pure (encoding aside, no I/O):
+ * - alerts: Avro `sequor.Alert` (`schemas/alert.avsc`), single-object framed or Confluent framed when a
+ *   schema registry id is known, keyed by the entity (host) the alert is about;
+ * - late events: the normalized record as read, with why and when it was late;
+ * - dead letters: an input record that does not decode, with the reason and where it was.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ConsumedRecord, ProducerRecord, RecordHeaders } from '@sequor/kafka';
+import { deadLetterRecord } from '@sequor/kafka';
+import { AvroCodec, CodecError } from '@sequor/model';
+import type { Alert } from '@sequor/rules';
+
+/** `schemas/alert.avsc`: src/ and dist/ both sit three levels below the repository root. */
+export const alertSchemaPath: string = fileURLToPath(new URL('../../../schemas/alert.avsc', import.meta.url));
+
+/** The alert schema as written (docs and defaults kept: what a registry should be given). */
+export function alertSchemaText(): string {
+  return readFileSync(alertSchemaPath, 'utf8');
+}
+
+export function createAlertCodec(): AvroCodec<Alert> {
+  return new AvroCodec<Alert>(alertSchemaText());
+}
+
+/** Headers on alert records: enough to route and trace without decoding the value. */
+export const ALERT_HEADERS = {
+  alertId: 'sequor.alert-id',
+  ruleId: 'sequor.rule-id',
+  /** The field that supplied the record key (`host.id`, ..., `alert.id`). */
+  keyField: 'sequor.alert-key-field',
+  /** The input record whose processing raised the alert (it released the evidence or completed it). */
+  triggerTopic: 'sequor.trigger.topic',
+  triggerPartition: 'sequor.trigger.partition',
+  triggerOffset: 'sequor.trigger.offset',
+  /** That record's Kafka timestamp: produce-to-alert latency without a lookup. */
+  triggerTimestamp: 'sequor.trigger.timestamp',
+} as const;
+
+/** Headers added to a late event (besides the record's own and `origin.*`). */
+export const LATE_HEADERS = {
+  /** `late` (older than the watermark on arrival) or `invalid-time` (no usable @timestamp). */
+  reason: 'sequor.late.reason',
+  /** The event's time and the partition's watermark when it arrived, epoch ms. */
+  eventTime: 'sequor.late.event-time',
+  watermark: 'sequor.late.watermark',
+  originTopic: 'origin.topic',
+  originPartition: 'origin.partition',
+  originOffset: 'origin.offset',
+} as const;
+
+/** Headers a detector dead letter carries besides `@sequor/kafka`'s (`error.type`, `error.message`, `origin.*`). */
+export const DETECTOR_DEAD_LETTER_HEADERS = {
+  /** The codec's stable reason: `bad-magic`, `unknown-fingerprint`, `unknown-schema-id`, `malformed`, ... */
+  reason: 'error.reason',
+} as const;
+
+export interface AlertEncoder {
+  readonly framing: 'single-object' | 'confluent';
+  encode(alert: Alert): Buffer;
+}
+
+export function singleObjectAlertEncoder(codec: AvroCodec<Alert> = createAlertCodec()): AlertEncoder {
+  return { framing: 'single-object', encode: (alert) => codec.encodeSingleObject(alert) };
+}
+
+export function confluentAlertEncoder(codec: AvroCodec<Alert>, schemaId: number): AlertEncoder {
+  return { framing: 'confluent', encode: (alert) => codec.encodeConfluent(alert, schemaId) };
+}
+
+/** Where an input record was read. */
+export interface RecordPosition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/**
+ * The key of an alert on the alerts topic: the entity it is about (`host.id`, else `host.name`, else
+ * `user.id`), so one host's alerts stay in order on one partition for whoever triages them; the alert id
+ * when it names no entity.
+ */
+export function alertKey(alert: Alert): { readonly value: string; readonly field: string } {
+  const { host, user } = alert.entity;
+  if (host.id !== null && host.id !== '') return { value: host.id, field: 'host.id' };
+  if (host.name !== null && host.name !== '') return { value: host.name, field: 'host.name' };
+  if (user.id !== null && user.id !== '') return { value: user.id, field: 'user.id' };
+  return { value: alert.alert.id, field: 'alert.id' };
+}
+
+export function alertRecord(
+  alertsTopic: string,
+  alert: Alert,
+  encoder: AlertEncoder,
+  trigger: ConsumedRecord,
+  position: RecordPosition,
+  extraHeaders?: RecordHeaders,
+): ProducerRecord {
+  const key = alertKey(alert);
+  return {
+    topic: alertsTopic,
+    key: key.value,
+    value: encoder.encode(alert),
+    headers: {
+      ...extraHeaders,
+      [ALERT_HEADERS.alertId]: alert.alert.id,
+      [ALERT_HEADERS.ruleId]: alert.rule.id,
+      [ALERT_HEADERS.keyField]: key.field,
+      [ALERT_HEADERS.triggerTopic]: position.topic,
+      [ALERT_HEADERS.triggerPartition]: String(position.partition),
+      [ALERT_HEADERS.triggerOffset]: trigger.offset,
+      [ALERT_HEADERS.triggerTimestamp]: trigger.timestamp,
+    },
+  };
+}
+
+export function lateEventRecord(
+  lateEventsTopic: string,
+  record: ConsumedRecord,
+  position: RecordPosition,
+  late: { readonly reason: string; readonly timestamp: number; readonly watermark: number },
+): ProducerRecord {
+  return {
+    topic: lateEventsTopic,
+    key: record.key,
+    value: record.value,
+    headers: {
+      ...record.headers,
+      [LATE_HEADERS.reason]: late.reason,
+      [LATE_HEADERS.eventTime]: String(late.timestamp),
+      [LATE_HEADERS.watermark]: String(late.watermark),
+      [LATE_HEADERS.originTopic]: position.topic,
+      [LATE_HEADERS.originPartition]: String(position.partition),
+      [LATE_HEADERS.originOffset]: record.offset,
+    },
+  };
+}
+
+export function detectorDeadLetter(deadLetterTopic: string, record: ConsumedRecord, position: RecordPosition, error: unknown): ProducerRecord {
+  const base = deadLetterRecord(deadLetterTopic, record, position, error);
+  const reason = error instanceof CodecError ? error.reason : 'unexpected-error';
+  return { ...base, headers: { ...base.headers, [DETECTOR_DEAD_LETTER_HEADERS.reason]: reason } };
+}

@@ -1,0 +1,311 @@
+/**
+ * One input partition's detection, as one Kafka Streams task: decode each record, push its event into
+ * the partition's `DetectionProcessor` (all rules, one watermark), and turn what comes out into records
+ * to produce. Pure and synchronous; the detector service runs one per assigned partition and commits
+ * each call's output together with the offsets in one transaction.
+ *
+ * A task starts at a restore point below the committed offset (`liveFrom`): records below `liveFrom` are
+ * replayed to rebuild the rule state, and what they raise (alerts, late events, dead letters) is
+ * suppressed, because the first run committed it. The engine raises everything synchronously inside
+ * `push`, so each output is attributed to the record being pushed.
+ *
+ * ```ts
+ * const task = new PartitionTask({ topic, partition, rules, decode, ..., startOffset: 900, liveFrom: 1000 });
+ * const out = task.process(batch.records);     // 900..999 replayed silently, 1000.. live
+ * await tx.send(out.records); await tx.sendOffsets(group, [{ topic, partition, offset: String(out.commitOffset), metadata }]);
+ * ```
+ */
+import type { ConsumedRecord, ProducerRecord, RecordHeaders } from '@sequor/kafka';
+import type { LateEvent } from '@sequor/engine';
+import type { SequorEvent } from '@sequor/model';
+import { CodecError, SequorError } from '@sequor/model';
+import type { DetectionProcessor, DetectionStats } from '@sequor/pipeline';
+import { createDetectionProcessor, NORMALIZED_HEADERS } from '@sequor/pipeline';
+import type { Alert, CompiledRule } from '@sequor/rules';
+import type { AlertEncoder, RecordPosition } from './outputs.js';
+import { alertRecord, detectorDeadLetter, lateEventRecord } from './outputs.js';
+import type { RestorePoint } from './restore.js';
+import { RestorePointTracker } from './restore.js';
+
+export interface PartitionTaskOptions {
+  readonly topic: string;
+  readonly partition: number;
+  /** Compiled once, shared by every task. */
+  readonly rules: readonly CompiledRule[];
+  /** Value bytes to event; throws CodecError for a record that does not decode. Synchronous. */
+  readonly decode: (value: Buffer) => SequorEvent;
+  readonly alertEncoder: AlertEncoder;
+  readonly alertsTopic: string;
+  readonly lateEventsTopic: string;
+  readonly deadLetterTopic: string;
+  readonly allowedLatenessMs: number;
+  readonly maxOpenPartials?: number | undefined;
+  /** Alert detection time. */
+  readonly clock: () => number;
+  /** `restoreHorizonMs(...)` of the rule set. */
+  readonly horizonMs: number;
+  /** The first offset this task processes (the restore point, or `liveFrom` without one). */
+  readonly startOffset: number;
+  /** The committed offset: output of records below it is suppressed. */
+  readonly liveFrom: number;
+  /** The `sequor.partition-key-fields` value records must carry (when they carry the header at all). */
+  readonly partitionKeyFields: string;
+  /** Extra headers for an alert raised while processing `trigger` (trace context). */
+  readonly alertHeaders?: ((trigger: ConsumedRecord, alert: Alert) => RecordHeaders | undefined) | undefined;
+}
+
+export interface TaskOutput {
+  /** Alerts, late events and dead letters raised by live records, in the order they were raised. */
+  readonly records: ProducerRecord[];
+  readonly alerts: number;
+  readonly late: number;
+  readonly deadLetters: number;
+  /** Records of this call below `liveFrom` (replayed), and their alerts not produced again. */
+  readonly replayed: number;
+  readonly suppressedAlerts: number;
+  /** Records at or past `liveFrom` processed in this call. */
+  readonly live: number;
+  /** Records skipped because this task had processed them already (a redelivery). */
+  readonly skipped: number;
+  /** The offset to commit (last processed + 1) when live records were processed, else null. */
+  readonly commitOffset: number | null;
+  /** Set when this call finished the replay. */
+  readonly restored: RestoreSummary | null;
+}
+
+export interface RestoreSummary {
+  readonly topic: string;
+  readonly partition: number;
+  readonly fromOffset: number;
+  readonly toOffset: number;
+  readonly replayedRecords: number;
+  readonly suppressedAlerts: number;
+  /** Event-time range of the replayed events, epoch ms (null when none). */
+  readonly fromEventTime: number | null;
+  readonly toEventTime: number | null;
+  /** Open partial matches and buffered events after the replay: the rebuilt state. */
+  readonly openPartials: number;
+  readonly bufferedEvents: number;
+}
+
+/** Records of the events topic were keyed by other fields than this detector was told: its rules' co-partitioning checks do not hold. */
+export class PartitionKeyMismatchError extends SequorError {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(
+      `${topic}[${partition}]@${offset}: the record says the topic is keyed by ${JSON.stringify(actual)} (header ${NORMALIZED_HEADERS.partitionKeyFields}), ` +
+        `but PARTITION_KEY_FIELDS is ${JSON.stringify(expected)}: the rules were checked for co-partitioning against the wrong key. ` +
+        `Set PARTITION_KEY_FIELDS to the normalizer's value, or re-key the topic.`,
+    );
+  }
+}
+
+function headerText(headers: RecordHeaders | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  const first = Array.isArray(v) ? v[0] : v;
+  return first === undefined ? undefined : Buffer.isBuffer(first) ? first.toString('utf8') : first;
+}
+
+export class PartitionTask {
+  readonly topic: string;
+  readonly partition: number;
+  readonly liveFrom: number;
+  readonly startOffset: number;
+  private readonly processor: DetectionProcessor;
+  private readonly tracker: RestorePointTracker;
+  private readonly position: RecordPosition;
+  private readonly expectedKeyFields: Buffer;
+  private next: number;
+  /** The record being pushed: the engine raises alerts and late events synchronously inside push. */
+  private current: ConsumedRecord | null = null;
+  private currentLive = false;
+  private out: ProducerRecord[] = [];
+  private alerts = 0;
+  private late = 0;
+  private suppressed = 0;
+  private totalReplayed = 0;
+  private totalSuppressed = 0;
+  private firstReplayTime: number | null = null;
+  private lastReplayTime: number | null = null;
+  private restoreDone: boolean;
+  /** Records that carried no key-fields header (written by something other than the normalizer). */
+  withoutKeyHeader = 0;
+
+  constructor(private readonly options: PartitionTaskOptions) {
+    this.topic = options.topic;
+    this.partition = options.partition;
+    this.liveFrom = options.liveFrom;
+    this.startOffset = Math.min(options.startOffset, options.liveFrom);
+    this.next = this.startOffset;
+    this.restoreDone = this.startOffset >= this.liveFrom;
+    this.position = { topic: options.topic, partition: options.partition };
+    this.expectedKeyFields = Buffer.from(options.partitionKeyFields, 'utf8');
+    this.tracker = new RestorePointTracker(options.horizonMs);
+    this.processor = createDetectionProcessor({
+      rules: options.rules,
+      partition: options.partition,
+      allowedLatenessMs: options.allowedLatenessMs,
+      maxOpenPartials: options.maxOpenPartials,
+      clock: options.clock,
+      onAlert: this.onAlert,
+      onLate: this.onLate,
+    });
+  }
+
+  /** The next offset this task expects. */
+  get nextOffset(): number {
+    return this.next;
+  }
+
+  /** True once the replay is done: every record from here on is live. */
+  get isLive(): boolean {
+    return this.restoreDone;
+  }
+
+  /** Where a restore would start if the partition moved now (the metadata of the next commit). */
+  restorePoint(): RestorePoint | null {
+    return this.tracker.restorePoint();
+  }
+
+  stats(): DetectionStats {
+    return this.processor.stats();
+  }
+
+  /** Drops the state without emitting anything (revocation, shutdown). */
+  close(): void {
+    this.processor.close();
+  }
+
+  /** Processes consecutive records of the partition (offset order). Throws PartitionKeyMismatchError. */
+  process(records: readonly ConsumedRecord[]): TaskOutput {
+    this.out = [];
+    this.alerts = 0;
+    this.late = 0;
+    this.suppressed = 0;
+    let deadLetters = 0;
+    let replayed = 0;
+    let live = 0;
+    let skipped = 0;
+    let commitOffset: number | null = null;
+    let restored: RestoreSummary | null = null;
+    const { decode, liveFrom } = this.options;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as ConsumedRecord;
+      const offset = Number(record.offset);
+      if (offset < this.next) {
+        skipped++;
+        continue;
+      }
+      this.next = offset + 1;
+      const isLive = offset >= liveFrom;
+      if (isLive) {
+        live++;
+        commitOffset = offset + 1;
+      } else {
+        replayed++;
+        this.totalReplayed++;
+      }
+      this.checkKeyFields(record);
+      let event: SequorEvent;
+      try {
+        if (record.value === null) throw new CodecError('truncated', 'a tombstone (null value) carries no event');
+        event = decode(record.value);
+      } catch (error) {
+        if (!(error instanceof CodecError)) throw error;
+        if (isLive) {
+          this.out.push(detectorDeadLetter(this.options.deadLetterTopic, record, this.position, error));
+          deadLetters++;
+        }
+        continue;
+      }
+      const time = event.timestamp;
+      this.tracker.observe(offset, time);
+      if (!isLive && Number.isFinite(time)) {
+        if (this.firstReplayTime === null || time < this.firstReplayTime) this.firstReplayTime = time;
+        if (this.lastReplayTime === null || time > this.lastReplayTime) this.lastReplayTime = time;
+      }
+      this.current = record;
+      this.currentLive = isLive;
+      this.processor.push(event);
+      this.current = null;
+      if (!this.restoreDone && this.next >= liveFrom) restored = this.finishRestore();
+    }
+    return {
+      records: this.out,
+      alerts: this.alerts,
+      late: this.late,
+      deadLetters,
+      replayed,
+      suppressedAlerts: this.suppressed,
+      live,
+      skipped,
+      commitOffset,
+      restored,
+    };
+  }
+
+  /**
+   * Ends a replay that cannot complete because the records it needs are gone (the range is empty):
+   * from now on everything is live. Returns the summary to log.
+   */
+  abandonRestore(): RestoreSummary | null {
+    if (this.restoreDone) return null;
+    this.next = Math.max(this.next, this.liveFrom);
+    return this.finishRestore();
+  }
+
+  private finishRestore(): RestoreSummary {
+    this.restoreDone = true;
+    const stats = this.processor.stats();
+    return {
+      topic: this.topic,
+      partition: this.partition,
+      fromOffset: this.startOffset,
+      toOffset: this.liveFrom,
+      replayedRecords: this.totalReplayed,
+      suppressedAlerts: this.totalSuppressed,
+      fromEventTime: this.firstReplayTime,
+      toEventTime: this.lastReplayTime,
+      openPartials: stats.openPartials,
+      bufferedEvents: stats.buffered,
+    };
+  }
+
+  private checkKeyFields(record: ConsumedRecord): void {
+    const raw = record.headers?.[NORMALIZED_HEADERS.partitionKeyFields];
+    if (raw === undefined) {
+      this.withoutKeyHeader++;
+      return;
+    }
+    const value = Array.isArray(raw) ? raw[0] : raw;
+    const same = Buffer.isBuffer(value) ? value.equals(this.expectedKeyFields) : value === this.options.partitionKeyFields;
+    if (!same) {
+      throw new PartitionKeyMismatchError(this.topic, this.partition, record.offset, this.options.partitionKeyFields, headerText(record.headers, NORMALIZED_HEADERS.partitionKeyFields) ?? '');
+    }
+  }
+
+  private readonly onAlert = (alert: Alert): void => {
+    const trigger = this.current;
+    if (trigger === null) throw new SequorError(`${this.topic}[${this.partition}]: an alert outside push`);
+    if (!this.currentLive) {
+      this.suppressed++;
+      this.totalSuppressed++;
+      return;
+    }
+    this.alerts++;
+    const extra = this.options.alertHeaders?.(trigger, alert);
+    this.out.push(alertRecord(this.options.alertsTopic, alert, this.options.alertEncoder, trigger, this.position, extra));
+  };
+
+  private readonly onLate = (late: LateEvent<SequorEvent>): void => {
+    const record = this.current;
+    if (record === null || !this.currentLive) return;
+    this.late++;
+    this.out.push(lateEventRecord(this.options.lateEventsTopic, record, this.position, late));
+  };
+}

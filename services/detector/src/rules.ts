@@ -1,0 +1,104 @@
+/**
+ * The rule set a detector runs: the built-in rules plus the user's (`RULES_DIR`), loaded and checked
+ * together (duplicate ids, co-partitioning with the events topic, the engine's compiler), compiled once
+ * and shared by every partition. A rule the detector cannot run correctly is refused with its file
+ * position: a correlation key that is not co-partitioned, or state no window bounds (the restore on
+ * assignment replays a bounded stretch of the topic, README "State rebuild").
+ */
+import { stat } from 'node:fs/promises';
+import { ConfigError, SequorError } from '@sequor/model';
+import type { CompiledRule, Rule, RuleFileError } from '@sequor/rules';
+import { builtinRulesDir, compileRule, listRuleFiles, loadRuleFiles } from '@sequor/rules';
+
+export interface RuleSetOptions {
+  readonly rulesDir?: string | undefined;
+  /**
+   * The fields the events topic is keyed by, in order. A correlation rule must correlate on the first
+   * (the key of every event that has it): `host.id` by default.
+   */
+  readonly partitionKeyFields: readonly string[];
+  /** Refuse to start on any rule error (default: report and skip the rule). */
+  readonly strict?: boolean;
+}
+
+export interface DetectorRuleSet {
+  readonly rules: readonly CompiledRule[];
+  /** Rules left out, with every reason at its file position. */
+  readonly errors: readonly RuleFileError[];
+  readonly warnings: readonly RuleFileError[];
+  /** How long a rule's state can depend on an event: max of sequence maxspans, join windows and spans. */
+  readonly longestWindowMs: number;
+  /** The longest join window (0 without joins): joins pair greedily, see README "State rebuild". */
+  readonly longestJoinWindowMs: number;
+}
+
+/** The rule set cannot be used: no rule loads, or (strict) one does not. Carries every error. */
+export class RuleSetRefusedError extends SequorError {
+  constructor(
+    readonly errors: readonly RuleFileError[],
+    reason: string,
+  ) {
+    super(`${reason}:\n${errors.map((e) => e.format()).join('\n')}`);
+  }
+}
+
+/**
+ * How long the state of `rule` can depend on one event, or null when nothing but the state cap bounds
+ * it (a sequence without maxspan): such a rule cannot be restored from a bounded replay.
+ */
+export function ruleWindowMs(rule: CompiledRule): number | null {
+  const spec = rule.compiled.spec;
+  switch (spec.kind) {
+    case 'filter':
+      return 0;
+    case 'sequence':
+      return spec.maxspanMs;
+    case 'join':
+      return Number.isFinite(spec.windowMs) ? spec.windowMs : null;
+    case 'spanAggregate':
+      return spec.spanMs;
+    default: {
+      const unknown: never = spec;
+      throw new SequorError(`unknown correlation kind ${(unknown as { kind: string }).kind}`);
+    }
+  }
+}
+
+function unboundedError(rule: Rule): RuleFileError {
+  return rule.location.issueAt(
+    ['query'],
+    'compile',
+    'the detector cannot run a correlation whose state no window bounds: it rebuilds rule state after a rebalance by replaying a bounded stretch of the topic. Add `with maxspan=...` to the sequence.',
+  );
+}
+
+/** Loads the built-ins and `rulesDir`, applies every check, compiles what passes. */
+export async function loadDetectorRules(options: RuleSetOptions): Promise<DetectorRuleSet> {
+  const files = await listRuleFiles(builtinRulesDir);
+  if (options.rulesDir !== undefined) {
+    const dir = options.rulesDir;
+    const info = await stat(dir).catch(() => null);
+    if (info === null || !info.isDirectory()) throw new ConfigError('RULES_DIR', dir, 'a readable directory of rule files (*.yaml)');
+    files.push(...(await listRuleFiles(dir)));
+  }
+  const first = options.partitionKeyFields[0];
+  const loaded = await loadRuleFiles(files, { partitionKeyFields: first === undefined ? [] : [first] });
+  const errors: RuleFileError[] = [...loaded.errors];
+  const rules: CompiledRule[] = [];
+  let longestWindowMs = 0;
+  let longestJoinWindowMs = 0;
+  for (const rule of loaded.rules) {
+    const compiled = compileRule(rule);
+    const window = ruleWindowMs(compiled);
+    if (window === null) {
+      errors.push(unboundedError(rule));
+      continue;
+    }
+    longestWindowMs = Math.max(longestWindowMs, window);
+    if (compiled.compiled.spec.kind === 'join') longestJoinWindowMs = Math.max(longestJoinWindowMs, window);
+    rules.push(compiled);
+  }
+  if (options.strict === true && errors.length > 0) throw new RuleSetRefusedError(errors, `${errors.length} rule error(s) and DETECTOR_STRICT is set`);
+  if (rules.length === 0) throw new RuleSetRefusedError(errors, 'no rule loads');
+  return { rules, errors, warnings: loaded.warnings, longestWindowMs, longestJoinWindowMs };
+}
