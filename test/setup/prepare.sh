@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs before `npm test` (the root `pretest` script) so the README's test command works on a fresh clone
+# by itself: the Python venv for the EQL oracle and the Kafka jars are made when missing and reused
+# otherwise. The broker itself is started by the integration project's global setup.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+if [[ -z "${SEQUOR_PYTHON:-}" ]]; then
+  if ! .venv/bin/python -c 'import eql' >/dev/null 2>&1; then
+    echo "[prepare] creating .venv for the Python eql oracle (test/oracle/requirements.txt)"
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet --disable-pip-version-check -r test/oracle/requirements.txt
+  fi
+fi
+
+if [[ -z "${KAFKA_BROKERS:-}" ]]; then
+  bash deploy/kafka/kafka.sh fetch
+fi
