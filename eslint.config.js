@@ -20,8 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['shared/{model,formats,eql,engine,rules}/**/*.ts', '{model,formats,eql,engine,rules}/**/*.ts', 'src/**/*.ts', 'test/**/*.ts'],
-    ignores: ['shared/kafka/**', 'shared/telemetry/**'],
+    files: ['shared/{model,formats,eql,engine,rules,pipeline,scenarios}/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: ioRuntimes }] },
   },
 );
