@@ -145,7 +145,7 @@ export async function runEmbeddedDetection(options: EmbeddedDetectionOptions): P
   for (const processor of processors) processor.flush();
   await options.afterBatch?.();
   options.progress?.tick(snapshot);
-  options.progress?.done();
+  options.progress?.clear();
 
   inputs.forEach((input, i) => ((perInput[i] as { lines: number }).lines = input.reader.lineIndex + 1));
   const counters = normalize.counters();

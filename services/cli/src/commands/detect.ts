@@ -102,7 +102,11 @@ export async function detectCommand(args: readonly string[], ctx: CommandContext
     allowedLatenessMs: lateness,
     maxOpenPartials,
     onAlert: (alert) => writer.write(alert),
-    afterBatch: () => writer.flush(),
+    afterBatch: () => {
+      // Alerts and the progress line on one terminal: erase the line before the alerts go out.
+      if (ctx.stdout.isTTY === true && writer.buffered > 0) progress.clear();
+      return writer.flush();
+    },
     progress,
     clock: ctx.clock,
   });

@@ -180,6 +180,6 @@ async function replay(inputs: readonly OpenInput[], topics: readonly string[], p
     for (const line of lines) send(source, line, time);
   });
   await producer.flush();
-  progress.done();
+  progress.clear();
   return { records, events, ms: Date.now() - started };
 }

@@ -20,6 +20,8 @@ export interface RecordWriter<T> {
   /** Flushes and ends (a file) or leaves open (stdout). */
   close(): Promise<void>;
   readonly written: number;
+  /** Values written but not yet handed to the stream. */
+  readonly buffered: number;
 }
 
 const FLUSH_CHARS = 1 << 16;
@@ -41,6 +43,10 @@ export class NdjsonWriter<T> implements RecordWriter<T> {
     this.buffer.push(line);
     this.chars += line.length + 1;
     this.written++;
+  }
+
+  get buffered(): number {
+    return this.buffer.length;
   }
 
   async flush(): Promise<void> {
@@ -93,6 +99,8 @@ export class AvroAlertFileWriter implements RecordWriter<Alert> {
     });
     this.finished.catch(() => undefined);
   }
+
+  readonly buffered = 0;
 
   write(alert: Alert): void {
     if (this.failure !== null) throw this.failure;

@@ -48,8 +48,11 @@ export class ProgressBar {
     this.draw(snapshot(), t);
   }
 
-  /** Erases the line so the summary starts on a clean one. */
-  done(): void {
+  /**
+   * Erases the line: before the summary, and before results are written to the same terminal (the next
+   * tick draws it again).
+   */
+  clear(): void {
     if (this.enabled && this.drawn) this.stream.write('\r\x1b[2K');
     this.drawn = false;
   }
@@ -65,7 +68,8 @@ export class ProgressBar {
       const eta = fraction > 0 ? (seconds * (1 - fraction)) / fraction : Number.NaN;
       text = `[${'#'.repeat(full)}${'.'.repeat(width - full)}] ${(fraction * 100).toFixed(0).padStart(3)}%  ${text}  ETA ${formatDuration(eta)}`;
     }
-    const columns = this.stream.columns ?? 100;
+    // A pseudo-terminal without a window size (script(1), CI) reports 0 columns: do not cut to nothing.
+    const columns = this.stream.columns !== undefined && this.stream.columns >= 40 ? this.stream.columns : 160;
     this.stream.write(`\r\x1b[2K${text.slice(0, Math.max(10, columns - 1))}`);
     this.drawn = true;
   }
