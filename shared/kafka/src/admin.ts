@@ -136,17 +136,11 @@ async function waitForLeaders(
           waitingFor.push(spec.topic);
           continue;
         }
-        const rf = spec.replicationFactor;
-        const actualRf = partitions[0]?.replicas.length ?? 0;
-        if (rf !== undefined && rf !== -1 && actualRf !== rf) {
-          logger?.warn('existing topic has a different replication factor than requested', {
-            topic: spec.topic,
-            replicationFactor: actualRf,
-            requested: rf,
-          });
-        }
       }
-      if (waitingFor.length === 0) return;
+      if (waitingFor.length === 0) {
+        warnAboutReplication(specs, byTopic, logger);
+        return;
+      }
     } catch (error) {
       if (error instanceof TopicPartitionCountError) throw error;
       // Metadata for a topic created a moment ago may still be UNKNOWN_TOPIC_OR_PARTITION (retriable).
@@ -156,5 +150,23 @@ async function waitForLeaders(
     if (Date.now() >= deadline) throw new TopicNotReadyError(waitingFor, timeoutMs, lastError);
     await new Promise((resolve) => setTimeout(resolve, delayMs));
     delayMs = Math.min(delayMs * 2, 1_000);
+  }
+}
+
+function warnAboutReplication(
+  specs: readonly TopicSpec[],
+  byTopic: ReadonlyMap<string, readonly PartitionInfo[]>,
+  logger: Logger | undefined,
+): void {
+  for (const spec of specs) {
+    const requested = spec.replicationFactor;
+    const actual = byTopic.get(spec.topic)?.[0]?.replicas.length ?? 0;
+    if (requested !== undefined && requested !== -1 && actual !== requested) {
+      logger?.warn('topic has a different replication factor than requested', {
+        topic: spec.topic,
+        replicationFactor: actual,
+        requested,
+      });
+    }
   }
 }
