@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { AvroCodec, CodecError, InMemorySchemaRegistry } from '@sequor/model';
+import type { Alert } from '@sequor/rules';
+import type { ConsumedRecord } from '@sequor/kafka';
+import {
+  ALERT_HEADERS,
+  alertKey,
+  alertRecord,
+  alertSchemaText,
+  confluentAlertEncoder,
+  createAlertCodec,
+  detectorDeadLetter,
+  singleObjectAlertEncoder,
+} from '../src/outputs.js';
+
+const alert: Alert = {
+  alert: { id: '0123456789abcdef0123456789abcdef' },
+  timestamp: 1_700_000_000_000,
+  rule: { id: 'r-1', name: 'Rule', version: 2, type: 'eql', severity: 'high', risk_score: 73, references: [] },
+  threat: [{ framework: 'MITRE ATT&CK', tactic: { id: 'TA0006', name: 'Credential Access' }, technique: { id: 'T1003', name: 'OS Credential Dumping' }, subtechnique: null }],
+  entity: { host: { id: 'name:ws1', name: 'WS1' }, user: { id: 'S-1-5-21-1', name: 'alice' } },
+  keys: [{ field: 'host.id', value: 'name:ws1' }],
+  event: { first_time: 1_699_999_990_000, last_time: 1_699_999_999_000, count: 2 },
+  evidence: [
+    {
+      event_id: 'e1',
+      timestamp: 1_699_999_990_000,
+      origin: { format: 'winlogbeat', topic: 'raw', partition: 0, offset: 42 },
+      fields: [
+        { name: 'registry.data.strings', value: ['a', 'b'] },
+        { name: 'user.name', value: null },
+        { name: 'host.name', value: 'WS1' },
+      ],
+    },
+  ],
+  message: 'hello',
+  trace_id: null,
+};
+
+const trigger: ConsumedRecord = { key: Buffer.from('name:ws1'), value: Buffer.from('x'), offset: '77', timestamp: '1700000000500', headers: {} };
+
+describe('alert records', () => {
+  it('encode as single-object Avro that decodes back to the same alert against schemas/alert.avsc', () => {
+    const record = alertRecord('alerts', alert, singleObjectAlertEncoder(), trigger, { topic: 'events', partition: 3 });
+    expect(record.value!.subarray(0, 2)).toEqual(Buffer.from([0xc3, 0x01]));
+    expect(new AvroCodec<Alert>(alertSchemaText()).decode(record.value!)).toEqual(alert);
+    expect(record.headers).toMatchObject({
+      [ALERT_HEADERS.alertId]: alert.alert.id,
+      [ALERT_HEADERS.ruleId]: 'r-1',
+      [ALERT_HEADERS.keyField]: 'host.id',
+      [ALERT_HEADERS.triggerTopic]: 'events',
+      [ALERT_HEADERS.triggerPartition]: '3',
+      [ALERT_HEADERS.triggerOffset]: '77',
+      [ALERT_HEADERS.triggerTimestamp]: '1700000000500',
+    });
+  });
+
+  it('encode in the Confluent wire format with the registered id when a registry is configured', async () => {
+    const registry = new InMemorySchemaRegistry();
+    const codec = createAlertCodec();
+    const id = await codec.register(registry, 'alerts-value');
+    const value = confluentAlertEncoder(codec, id).encode(alert);
+    expect(value[0]).toBe(0);
+    expect(value.readUInt32BE(1)).toBe(id);
+    const reader = new AvroCodec<Alert>(alertSchemaText(), { registry });
+    expect(await reader.decodeAsync(value)).toEqual(alert);
+  });
+
+  it('are keyed by the entity: host id, else host name, else user id, else the alert id', () => {
+    const entity = (hostId: string | null, hostName: string | null, userId: string | null): Alert => ({ ...alert, entity: { host: { id: hostId, name: hostName }, user: { id: userId, name: null } } });
+    expect(alertKey(entity('name:ws1', 'WS1', 'u'))).toEqual({ value: 'name:ws1', field: 'host.id' });
+    expect(alertKey(entity(null, 'WS1', 'u'))).toEqual({ value: 'WS1', field: 'host.name' });
+    expect(alertKey(entity('', null, 'u'))).toEqual({ value: 'u', field: 'user.id' });
+    expect(alertKey(entity(null, null, null))).toEqual({ value: alert.alert.id, field: 'alert.id' });
+  });
+
+  it('carry headers from the telemetry hook (trace context) alongside their own', () => {
+    const record = alertRecord('alerts', alert, singleObjectAlertEncoder(), trigger, { topic: 'events', partition: 0 }, { traceparent: '00-1-2-01' });
+    expect(record.headers?.traceparent).toBe('00-1-2-01');
+  });
+});
+
+describe('detector dead letters', () => {
+  it('keep the record and say why (codec reason) and where it was', () => {
+    const record: ConsumedRecord = { key: Buffer.from('k'), value: Buffer.from([1, 2, 3]), offset: '9', timestamp: '5', headers: { traceparent: Buffer.from('t') } };
+    const dead = detectorDeadLetter('dead', record, { topic: 'events', partition: 2 }, new CodecError('bad-magic', 'first byte'));
+    expect(dead).toMatchObject({ topic: 'dead', key: record.key, value: record.value });
+    expect(dead.headers).toMatchObject({ 'error.reason': 'bad-magic', 'error.type': 'CodecError', 'origin.topic': 'events', 'origin.partition': '2', 'origin.offset': '9', traceparent: Buffer.from('t') });
+  });
+});

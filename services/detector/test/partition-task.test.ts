@@ -1,0 +1,195 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createEventCodec } from '@sequor/model';
+import type { SequorEvent } from '@sequor/model';
+import { NORMALIZED_HEADERS } from '@sequor/pipeline';
+import type { CompiledRule } from '@sequor/rules';
+import { compileRule, loadBuiltinRules } from '@sequor/rules';
+import { ALERT_HEADERS, LATE_HEADERS, singleObjectAlertEncoder } from '../src/outputs.js';
+import type { PartitionTaskOptions } from '../src/partition-task.js';
+import { PartitionKeyMismatchError, PartitionTask } from '../src/partition-task.js';
+import { decodeRestoreMetadata, encodeRestoreMetadata, restoreHorizonMs } from '../src/restore.js';
+import type { FakeConsumedRecord } from './support/scenario.js';
+import { asConsumed, normalizedScenario } from './support/scenario.js';
+
+const LATENESS = 5_000;
+const HOUR = 3_600_000;
+let rules: CompiledRule[];
+const codec = createEventCodec();
+const alertEncoder = singleObjectAlertEncoder();
+
+function task(startOffset: number, liveFrom: number, overrides: Partial<PartitionTaskOptions> = {}): PartitionTask {
+  return new PartitionTask({
+    topic: 'events',
+    partition: 0,
+    rules,
+    decode: (value) => codec.decode(value),
+    alertEncoder,
+    alertsTopic: 'alerts',
+    lateEventsTopic: 'late',
+    deadLetterTopic: 'dead',
+    allowedLatenessMs: LATENESS,
+    clock: () => 0,
+    // The built-ins: 1 h span, 1 h join (counted twice), 1 min sequence.
+    horizonMs: restoreHorizonMs(LATENESS, HOUR, HOUR),
+    startOffset,
+    liveFrom,
+    partitionKeyFields: 'host.id,host.name,user.id',
+    ...overrides,
+  });
+}
+
+const alertIds = (records: readonly { topic: string; headers?: Record<string, unknown> }[]): string[] =>
+  records.filter((r) => r.topic === 'alerts').map((r) => String(r.headers?.[ALERT_HEADERS.alertId]));
+
+/** Runs `records` through a task in batches of `batch`, as the service would: the output and the commit of each batch. */
+function runContinuously(records: readonly FakeConsumedRecord[], batch: number) {
+  const t = task(0, 0);
+  const commits: { offset: number; metadata: string; alertsBefore: number }[] = [];
+  const alerts: { id: string; trigger: number }[] = [];
+  for (let i = 0; i < records.length; i += batch) {
+    const out = t.process(records.slice(i, i + batch));
+    for (const r of out.records) {
+      if (r.topic === 'alerts') alerts.push({ id: String(r.headers?.[ALERT_HEADERS.alertId]), trigger: Number(r.headers?.[ALERT_HEADERS.triggerOffset]) });
+    }
+    commits.push({ offset: out.commitOffset!, metadata: encodeRestoreMetadata(t.restorePoint()!), alertsBefore: alerts.length });
+  }
+  return { commits, alerts };
+}
+
+describe('PartitionTask: restore by bounded replay', () => {
+  let partitions: FakeConsumedRecord[][];
+
+  beforeAll(async () => {
+    rules = (await loadBuiltinRules()).map((r) => compileRule(r));
+    // 6.7 hours of event time (one event every 2 s) with attacks spread over it, on 2 partitions: the replay
+    // horizon (2 h + 5 s) is a fraction of the stream, so restores really start mid-stream.
+    const scenario = normalizedScenario({ seed: 11, events: 12_000, rate: 0.5, hosts: 12, users: 30, scenarios: 8 }, 2);
+    partitions = [0, 1].map((p) => asConsumed(scenario.records.filter((r) => r.partition === p)));
+  }, 60_000);
+
+  it('a new owner restored at any commit raises exactly the alerts the first owner would have raised after it', () => {
+    let restoresMidStream = 0;
+    let alertsChecked = 0;
+    for (const records of partitions) {
+      const continuous = runContinuously(records, 499);
+      expect(continuous.alerts.length).toBeGreaterThan(4);
+      // Every 3rd commit is a failover point.
+      for (let c = 0; c < continuous.commits.length - 1; c += 3) {
+        const commit = continuous.commits[c]!;
+        const point = decodeRestoreMetadata(commit.metadata)!;
+        if (point.offset > 0) restoresMidStream++;
+        const restored = task(point.offset, commit.offset);
+        const replay = restored.process(records.slice(point.offset, commit.offset));
+        expect(replay.records).toEqual([]);
+        expect(replay.commitOffset).toBeNull();
+        expect(replay.restored).toMatchObject({ fromOffset: point.offset, toOffset: commit.offset, replayedRecords: commit.offset - point.offset });
+        const after: string[] = [];
+        for (let i = commit.offset; i < records.length; i += 1500) after.push(...alertIds(restored.process(records.slice(i, i + 1500)).records));
+        const expected = continuous.alerts.slice(commit.alertsBefore).map((a) => a.id);
+        expect(after).toEqual(expected);
+        alertsChecked += expected.length;
+      }
+    }
+    expect(restoresMidStream).toBeGreaterThan(3);
+    expect(alertsChecked).toBeGreaterThan(20);
+  }, 60_000);
+
+  it('a new owner that does not replay misses alerts: the check above has teeth', () => {
+    let differs = 0;
+    for (const records of partitions) {
+      const continuous = runContinuously(records, 499);
+      for (let c = 0; c < continuous.commits.length - 1; c += 3) {
+        const commit = continuous.commits[c]!;
+        const cold = task(commit.offset, commit.offset);
+        const after = alertIds(cold.process(records.slice(commit.offset)).records);
+        if (after.join() !== continuous.alerts.slice(commit.alertsBefore).map((a) => a.id).join()) differs++;
+      }
+    }
+    expect(differs).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('attributes each alert to the record whose processing raised it, so a commit splits them cleanly', () => {
+    const { commits, alerts } = runContinuously(partitions[0]!, 499);
+    let previous = 0;
+    for (const commit of commits) {
+      for (const a of alerts.slice(previous, commit.alertsBefore)) expect(a.trigger).toBeLessThan(commit.offset);
+      previous = commit.alertsBefore;
+    }
+    expect(new Set(alerts.map((a) => a.id)).size).toBe(alerts.length);
+  });
+
+  it('skips records it already processed (a redelivery after a stale committed offset)', () => {
+    const records = partitions[0]!.slice(0, 3000);
+    const once = task(0, 0);
+    const first = once.process(records.slice(0, 2000));
+    const again = once.process(records.slice(1000, 3000));
+    expect(again.skipped).toBe(1000);
+    expect(again.live).toBe(1000);
+    expect(again.commitOffset).toBe(3000);
+    const straight = task(0, 0);
+    const ids = alertIds(straight.process(records).records);
+    expect([...alertIds(first.records), ...alertIds(again.records)]).toEqual(ids);
+  });
+});
+
+describe('PartitionTask: records it cannot use', () => {
+  beforeAll(async () => {
+    rules ??= (await loadBuiltinRules()).map((r) => compileRule(r));
+  });
+
+  const event = (id: string, timestamp: number, hostId = 'name:ws1'): SequorEvent =>
+    ({
+      ...(codec.type.random() as unknown as SequorEvent),
+      timestamp,
+      event: { ...(codec.type.random() as unknown as SequorEvent).event, id, category: ['process'], type: ['start'] },
+      host: { id: hostId, name: 'WS1', ip: null, hostname: null, domain: null },
+    }) as SequorEvent;
+
+  const record = (offset: number, value: Buffer | null, keyFields: string | null = 'host.id,host.name,user.id'): FakeConsumedRecord => ({
+    key: Buffer.from('name:ws1'),
+    value,
+    headers: keyFields === null ? {} : { [NORMALIZED_HEADERS.partitionKeyFields]: Buffer.from(keyFields), traceparent: Buffer.from('00-abc-def-01') },
+    offset: String(offset),
+    timestamp: String(1_700_000_000_000 + offset),
+  });
+
+  it('dead-letters an undecodable live record with the codec reason, and says nothing about one in the replay', () => {
+    const bad = Buffer.from('not avro');
+    const t = task(0, 1);
+    const out = t.process([record(0, bad), record(1, bad), record(2, null)]);
+    const dead = out.records.filter((r) => r.topic === 'dead');
+    expect(dead.map((d) => d.headers?.['error.reason'])).toEqual(['bad-magic', 'truncated']);
+    expect(dead[0]!.headers?.['origin.offset']).toBe('1');
+    expect(out).toMatchObject({ deadLetters: 2, replayed: 1, live: 2, commitOffset: 3 });
+  });
+
+  it('publishes a late live event with its watermark, and suppresses one in the replay', () => {
+    const t = task(0, 3);
+    const on = (o: number, ts: number) => record(o, codec.encodeSingleObject(event(`e${o}`, ts)));
+    // Offset 1 sets stream time to 60 s; offsets 2 and 3 are 10 s older than the watermark (55 s).
+    const records = [on(0, 1_000), on(1, 60_000), on(2, 45_000), on(3, 45_000)];
+    const out = t.process(records);
+    const late = out.records.filter((r) => r.topic === 'late');
+    expect(late).toHaveLength(1);
+    expect(late[0]!.headers).toMatchObject({ [LATE_HEADERS.reason]: 'late', [LATE_HEADERS.watermark]: '55000', [LATE_HEADERS.eventTime]: '45000', [LATE_HEADERS.originOffset]: '3', traceparent: Buffer.from('00-abc-def-01') });
+    expect(late[0]!.value).toBe(records[3]!.value);
+    expect(late[0]!.key).toBe(records[3]!.key);
+  });
+
+  it('refuses records keyed by other fields than it was told, and counts records that do not say', () => {
+    const t = task(0, 0);
+    const value = codec.encodeSingleObject(event('e0', 1_000));
+    t.process([record(0, value, null)]);
+    expect(t.withoutKeyHeader).toBe(1);
+    expect(() => t.process([record(1, value, 'user.id')])).toThrow(PartitionKeyMismatchError);
+    expect(() => task(0, 0).process([record(0, value, 'user.id')])).toThrow(/PARTITION_KEY_FIELDS is "host.id,host.name,user.id"/);
+  });
+
+  it('has no restore point before a timed record, then starts at the first record it saw', () => {
+    const t = task(40, 40);
+    expect(t.restorePoint()).toBeNull();
+    expect(t.isLive).toBe(true);
+    t.process([record(40, codec.encodeSingleObject(event('e0', 5_000))), record(41, codec.encodeSingleObject(event('e1', 6_000)))]);
+    expect(t.restorePoint()).toEqual({ offset: 40, eventTime: 5_000, streamTime: 6_000 });
+  });
+});
