@@ -45,7 +45,7 @@ export type CompatibilityLevel =
 
 export interface CompatibilityResult {
   readonly compatible: boolean;
-  /** The registry's reasons when incompatible (Confluent 6.1+ with `verbose=true`; empty otherwise). */
+  /** The registry's reasons when incompatible (Confluent 6.1+ with `verbose=true`, Apicurio; else empty). */
   readonly messages: readonly string[];
 }
 
@@ -213,12 +213,12 @@ export class ConfluentSchemaRegistry implements SchemaRegistry {
       }
       throw error;
     }
-    const { is_compatible: compatible, messages } = body as { is_compatible?: unknown; messages?: unknown };
+    const { is_compatible: compatible, messages, reason } = body as { is_compatible?: unknown; messages?: unknown; reason?: unknown };
     if (typeof compatible !== 'boolean') throw this.badAnswer('POST', path, 'an object with boolean is_compatible');
-    return {
-      compatible,
-      messages: Array.isArray(messages) ? messages.filter((m): m is string => typeof m === 'string') : [],
-    };
+    // Confluent lists reasons in `messages`; Apicurio's compatible API gives one `reason`.
+    const reasons = Array.isArray(messages) ? messages.filter((m): m is string => typeof m === 'string') : [];
+    if (typeof reason === 'string' && reason !== '') reasons.push(reason);
+    return { compatible, messages: reasons };
   }
 
   /** Sets the compatibility level of one subject; returns the level the registry reports. */

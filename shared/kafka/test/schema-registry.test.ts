@@ -404,6 +404,14 @@ describe('ConfluentSchemaRegistry', () => {
     expect((await registry.checkCompatibility(subject, pointV2NoDefault)).compatible).toBe(true);
   });
 
+  it("reads Apicurio's single `reason` as well as Confluent's `messages`", async () => {
+    stand.faults.push({ status: 200, body: '{"is_compatible":false,"reason":"Incompatible artifact: label at /fields/1"}' });
+    expect(await client().checkCompatibility(freshSubject(), pointV2NoDefault)).toEqual({
+      compatible: false,
+      messages: ['Incompatible artifact: label at /fields/1'],
+    });
+  });
+
   it('looks a schema up without registering it', async () => {
     const registry = client();
     const subject = freshSubject();
