@@ -2,11 +2,23 @@
 export * from './config.js';
 export * from './semconv.js';
 export { AlertAlwaysSampledSampler, createSampler } from './sampler.js';
-export { extractContext, injectContext, kafkaHeaderGetter, kafkaHeaderSetter, spanContextFromHeaders } from './headers.js';
+export {
+  extractContext,
+  injectContext,
+  kafkaHeaderGetter,
+  kafkaHeaderSetter,
+  spanContextFromHeaders,
+} from './headers.js';
 export { BatchTrace, KafkaTracing, NOOP_SPAN, isSampled, recordFailure } from './kafka-tracing.js';
 export type { AlertSpanSubject, TracedBatch, TracedRecord } from './kafka-tracing.js';
 export { SpanContextRegistry } from './span-registry.js';
-export { ALERT_LATENCY_BUCKETS_SECONDS, Count, METRIC_NAMES, SequorMetrics, consumerLagAfter } from './metrics.js';
+export {
+  ALERT_LATENCY_BUCKETS_SECONDS,
+  Count,
+  METRIC_NAMES,
+  SequorMetrics,
+  consumerLagAfter,
+} from './metrics.js';
 export type { EngineStatsEntry, EngineStatsLike } from './metrics.js';
 export { Readiness, TelemetryServer, TelemetryServerError } from './server.js';
 export type { MetricsHandler } from './server.js';

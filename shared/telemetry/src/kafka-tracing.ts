@@ -1,12 +1,5 @@
 import type { Attributes, Link, Span, SpanContext, Tracer } from '@opentelemetry/api';
-import {
-  INVALID_SPAN_CONTEXT,
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  TraceFlags,
-  trace,
-} from './otel.js';
+import { INVALID_SPAN_CONTEXT, ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from './otel.js';
 import type { RecordHeaders } from '@sequor/kafka';
 import { extractContext, injectContext } from './headers.js';
 import {
@@ -52,7 +45,12 @@ export interface TracedRecord {
  */
 export interface AlertSpanSubject {
   readonly alert: { readonly id: string };
-  readonly rule: { readonly id: string; readonly name: string; readonly version?: number; readonly severity?: string };
+  readonly rule: {
+    readonly id: string;
+    readonly name: string;
+    readonly version?: number;
+    readonly severity?: string;
+  };
   readonly entity?: { readonly host?: { readonly name?: string | null } };
   /** Aligned with the evidence contexts: their event ids become link attributes. */
   readonly evidence?: readonly { readonly event_id: string }[];
@@ -87,7 +85,11 @@ export class BatchTrace {
       this.linkToBatch = undefined;
       return;
     }
-    this.span = tracer.startSpan(`receive ${batch.topic}`, { kind: SpanKind.CLIENT, root: true }, ROOT_CONTEXT);
+    this.span = tracer.startSpan(
+      `receive ${batch.topic}`,
+      { kind: SpanKind.CLIENT, root: true },
+      ROOT_CONTEXT,
+    );
     this.batchContext = trace.setSpan(ROOT_CONTEXT, this.span);
     const recording = this.span.isRecording();
     this.linkToBatch = recording ? { context: this.span.spanContext() } : undefined;
@@ -190,7 +192,9 @@ export class KafkaTracing {
     const alert = parent !== undefined && this.alertSpans.has(parent);
     const span = this.tracer.startSpan(
       `send ${topic}`,
-      alert ? { kind: SpanKind.PRODUCER, attributes: { [ATTR_SEQUOR_ALERT]: true } } : { kind: SpanKind.PRODUCER },
+      alert
+        ? { kind: SpanKind.PRODUCER, attributes: { [ATTR_SEQUOR_ALERT]: true } }
+        : { kind: SpanKind.PRODUCER },
       parent === undefined ? ROOT_CONTEXT : trace.setSpan(ROOT_CONTEXT, parent),
     );
     if (span.isRecording()) {

@@ -134,13 +134,15 @@ export class SequorMetrics {
       'rule',
     );
     this.latency = meter.createHistogram(METRIC_NAMES.alertLatency, {
-      description: 'End-to-end latency: from the event time of the alert\u2019s last evidence event to the alert.',
+      description:
+        'End-to-end latency: from the event time of the alert\u2019s last evidence event to the alert.',
       unit: 's',
       advice: { explicitBucketBoundaries: [...ALERT_LATENCY_BUCKETS_SECONDS] },
     });
     meter
       .createObservableGauge(METRIC_NAMES.consumerLag, {
-        description: 'Records between the last processed offset and the high watermark, by topic and partition.',
+        description:
+          'Records between the last processed offset and the high watermark, by topic and partition.',
         unit: '{record}',
       })
       .addCallback((result) => {
@@ -206,11 +208,13 @@ export class SequorMetrics {
 
   private observeEngine(meter: Meter): void {
     const late = meter.createObservableCounter(METRIC_NAMES.lateEvents, {
-      description: 'Events behind the watermark on arrival (reason=late) or without a usable time (reason=invalid_time), by rule.',
+      description:
+        'Events behind the watermark on arrival (reason=late) or without a usable time (reason=invalid_time), by rule.',
       unit: '{event}',
     });
     const evictions = meter.createObservableCounter(METRIC_NAMES.evictions, {
-      description: 'Partial matches dropped: window passed by the watermark (cause=window) or state cap reached (cause=cap), by rule.',
+      description:
+        'Partial matches dropped: window passed by the watermark (cause=window) or state cap reached (cause=cap), by rule.',
       unit: '{partial}',
     });
     const openPartials = meter.createObservableGauge(METRIC_NAMES.openPartials, {

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import type * as OtelApi from '@opentelemetry/api';
 import type * as PrometheusModule from '@opentelemetry/exporter-prometheus';
 import type * as ResourcesModule from '@opentelemetry/resources';
+import type * as SdkMetricsModule from '@opentelemetry/sdk-metrics';
 import type * as SdkNodeModule from '@opentelemetry/sdk-node';
 import type * as SdkTraceModule from '@opentelemetry/sdk-trace';
 
@@ -41,8 +42,12 @@ export const {
   TraceIdRatioBasedSampler,
 } = sdkTrace;
 
+const sdkMetrics = require('@opentelemetry/sdk-metrics') as typeof SdkMetricsModule;
+export const { AggregationTemporality, InstrumentType } = sdkMetrics;
+
 const resources = require('@opentelemetry/resources') as typeof ResourcesModule;
 export const { defaultResource, resourceFromAttributes } = resources;
 
 export const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof SdkNodeModule;
-export const { PrometheusExporter } = require('@opentelemetry/exporter-prometheus') as typeof PrometheusModule;
+export const { PrometheusExporter } =
+  require('@opentelemetry/exporter-prometheus') as typeof PrometheusModule;

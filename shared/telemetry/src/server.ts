@@ -35,7 +35,9 @@ export class TelemetryServerError extends SequorError {
     readonly port: number,
     cause: unknown,
   ) {
-    super(`telemetry server cannot listen on ${host ?? '*'}:${port} (METRICS_PORT / METRICS_HOST)`, { cause });
+    super(`telemetry server cannot listen on ${host ?? '*'}:${port} (METRICS_PORT / METRICS_HOST)`, {
+      cause,
+    });
   }
 }
 
@@ -70,7 +72,9 @@ export class TelemetryServer {
         case '/metrics':
           if (metrics === undefined) {
             // OTEL_SDK_DISABLED: an empty exposition is a valid scrape, not an error to page on.
-            response.writeHead(200, { 'content-type': TEXT }).end('# OpenTelemetry SDK disabled (OTEL_SDK_DISABLED)\n');
+            response
+              .writeHead(200, { 'content-type': TEXT })
+              .end('# OpenTelemetry SDK disabled (OTEL_SDK_DISABLED)\n');
           } else {
             metrics(request, response);
           }
@@ -79,11 +83,14 @@ export class TelemetryServer {
           response.writeHead(200, { 'content-type': TEXT }).end('ok\n');
           return;
         case '/readyz':
-          if (readiness.ready) response.writeHead(200, { 'content-type': TEXT }).end(`ready: ${readiness.reason}\n`);
+          if (readiness.ready)
+            response.writeHead(200, { 'content-type': TEXT }).end(`ready: ${readiness.reason}\n`);
           else response.writeHead(503, { 'content-type': TEXT }).end(`not ready: ${readiness.reason}\n`);
           return;
         default:
-          response.writeHead(404, { 'content-type': TEXT }).end('not found: try /metrics, /healthz, /readyz\n');
+          response
+            .writeHead(404, { 'content-type': TEXT })
+            .end('not found: try /metrics, /healthz, /readyz\n');
       }
     });
     // Scrapes and probes are short: do not let an idle keep-alive connection hold shutdown.

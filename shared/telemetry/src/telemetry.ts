@@ -9,7 +9,6 @@ import { telemetryConfigFromEnv } from './config.js';
 import { KafkaTracing } from './kafka-tracing.js';
 import {
   NodeSDK,
-  PrometheusExporter,
   SimpleSpanProcessor,
   context,
   defaultResource,
@@ -19,6 +18,7 @@ import {
   trace,
 } from './otel.js';
 import { SequorMetrics } from './metrics.js';
+import { createPrometheusReader } from './prometheus.js';
 import { createSampler } from './sampler.js';
 import { Readiness, TelemetryServer } from './server.js';
 import { SpanContextRegistry } from './span-registry.js';
@@ -82,7 +82,9 @@ export class Telemetry implements Stoppable {
 
   /** Exports the spans ended so far now (tests; the batch processor otherwise exports on its schedule). */
   async flush(): Promise<void> {
-    const provider = trace.getTracerProvider() as { getDelegate?: () => { forceFlush?: () => Promise<void> } };
+    const provider = trace.getTracerProvider() as {
+      getDelegate?: () => { forceFlush?: () => Promise<void> };
+    };
     await provider.getDelegate?.().forceFlush?.();
   }
 
@@ -175,7 +177,7 @@ export async function start(options: StartOptions): Promise<Telemetry> {
   let sdk: NodeSdkType | undefined;
   let prometheus: PrometheusExporterType | undefined;
   if (!config.sdkDisabled) {
-    prometheus = new PrometheusExporter({ preventServerStart: true });
+    prometheus = createPrometheusReader();
     sdk = new NodeSDK({
       // The service's defaults; the env detector (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES) merges over them.
       resource: defaultResource().merge(
@@ -209,14 +211,25 @@ export async function start(options: StartOptions): Promise<Telemetry> {
       port: config.metricsPort,
       host: config.metricsHost,
       readiness,
-      metrics: prometheus === undefined ? undefined : (request, response) => prometheus.getMetricsRequestHandler(request, response),
+      metrics:
+        prometheus === undefined
+          ? undefined
+          : (request, response) => prometheus.getMetricsRequestHandler(request, response),
     });
   } catch (error) {
     await sdk?.shutdown();
     unregisterGlobals();
     throw error;
   }
-  const telemetry = new Telemetry(config, tracing, sequorMetrics, new SpanContextRegistry(), readiness, server, sdk);
+  const telemetry = new Telemetry(
+    config,
+    tracing,
+    sequorMetrics,
+    new SpanContextRegistry(),
+    readiness,
+    server,
+    sdk,
+  );
   running = telemetry;
   return telemetry;
 }

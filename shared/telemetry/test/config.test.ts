@@ -18,7 +18,8 @@ describe('telemetryConfigFromEnv', () => {
 
   it('reads the sampler and its ratio, case-insensitively', () => {
     expect(
-      telemetryConfigFromEnv({ OTEL_TRACES_SAMPLER: 'TraceIdRatio', OTEL_TRACES_SAMPLER_ARG: '0.25' }).sampler,
+      telemetryConfigFromEnv({ OTEL_TRACES_SAMPLER: 'TraceIdRatio', OTEL_TRACES_SAMPLER_ARG: '0.25' })
+        .sampler,
     ).toEqual({ name: 'traceidratio', ratio: 0.25 });
     expect(telemetryConfigFromEnv({ OTEL_TRACES_SAMPLER: 'parentbased_always_on' }).sampler.name).toBe(
       'parentbased_always_on',
@@ -26,7 +27,9 @@ describe('telemetryConfigFromEnv', () => {
   });
 
   it('ignores the ratio argument for samplers that take none', () => {
-    expect(telemetryConfigFromEnv({ OTEL_TRACES_SAMPLER: 'always_on', OTEL_TRACES_SAMPLER_ARG: 'x' }).sampler).toEqual({
+    expect(
+      telemetryConfigFromEnv({ OTEL_TRACES_SAMPLER: 'always_on', OTEL_TRACES_SAMPLER_ARG: 'x' }).sampler,
+    ).toEqual({
       name: 'always_on',
       ratio: 0.01,
     });
@@ -34,9 +37,13 @@ describe('telemetryConfigFromEnv', () => {
 
   it('refuses an unknown sampler and a ratio outside [0, 1], naming the variable', () => {
     expect(() => telemetryConfigFromEnv({ OTEL_TRACES_SAMPLER: 'sometimes' })).toThrow(ConfigError);
-    expect(() => telemetryConfigFromEnv({ OTEL_TRACES_SAMPLER: 'sometimes' })).toThrow(/OTEL_TRACES_SAMPLER=/);
+    expect(() => telemetryConfigFromEnv({ OTEL_TRACES_SAMPLER: 'sometimes' })).toThrow(
+      /OTEL_TRACES_SAMPLER=/,
+    );
     for (const arg of ['1.5', '-0.1', 'half', 'NaN']) {
-      expect(() => telemetryConfigFromEnv({ OTEL_TRACES_SAMPLER_ARG: arg })).toThrow(/OTEL_TRACES_SAMPLER_ARG=/);
+      expect(() => telemetryConfigFromEnv({ OTEL_TRACES_SAMPLER_ARG: arg })).toThrow(
+        /OTEL_TRACES_SAMPLER_ARG=/,
+      );
     }
   });
 

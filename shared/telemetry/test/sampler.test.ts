@@ -18,7 +18,8 @@ function decide(config: SamplerConfig, attributes: Attributes = {}, parentFlags?
           traceFlags: parentFlags,
           isRemote: true,
         });
-  return createSampler(config).shouldSample(context, TRACE_ID, 'process t', SpanKind.CONSUMER, attributes, []).decision;
+  return createSampler(config).shouldSample(context, TRACE_ID, 'process t', SpanKind.CONSUMER, attributes, [])
+    .decision;
 }
 
 describe('createSampler', () => {
@@ -27,7 +28,9 @@ describe('createSampler', () => {
     for (const name of ['always_off', 'parentbased_always_off'] as const) {
       expect(decide({ name, ratio: 0 }, alert)).toBe(SamplingDecision.RECORD_AND_SAMPLED);
     }
-    expect(decide({ name: 'parentbased_traceidratio', ratio: 0 }, alert)).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    expect(decide({ name: 'parentbased_traceidratio', ratio: 0 }, alert)).toBe(
+      SamplingDecision.RECORD_AND_SAMPLED,
+    );
     // An alert under an unsampled parent is still kept.
     expect(decide({ name: 'parentbased_traceidratio', ratio: 0 }, alert, TraceFlags.NONE)).toBe(
       SamplingDecision.RECORD_AND_SAMPLED,
@@ -35,7 +38,9 @@ describe('createSampler', () => {
   });
 
   it('does not treat a truthy non-boolean sequor.alert as an alert', () => {
-    expect(decide({ name: 'always_off', ratio: 0 }, { [ATTR_SEQUOR_ALERT]: 'true' })).toBe(SamplingDecision.NOT_RECORD);
+    expect(decide({ name: 'always_off', ratio: 0 }, { [ATTR_SEQUOR_ALERT]: 'true' })).toBe(
+      SamplingDecision.NOT_RECORD,
+    );
   });
 
   it('samples root spans by trace id ratio: 0 drops, 1 keeps', () => {
@@ -47,11 +52,15 @@ describe('createSampler', () => {
     expect(decide({ name: 'parentbased_traceidratio', ratio: 0 }, {}, TraceFlags.SAMPLED)).toBe(
       SamplingDecision.RECORD_AND_SAMPLED,
     );
-    expect(decide({ name: 'parentbased_traceidratio', ratio: 1 }, {}, TraceFlags.NONE)).toBe(SamplingDecision.NOT_RECORD);
+    expect(decide({ name: 'parentbased_traceidratio', ratio: 1 }, {}, TraceFlags.NONE)).toBe(
+      SamplingDecision.NOT_RECORD,
+    );
   });
 
   it('lets a non-parent-based ratio sampler decide by itself', () => {
-    expect(decide({ name: 'traceidratio', ratio: 0 }, {}, TraceFlags.SAMPLED)).toBe(SamplingDecision.NOT_RECORD);
+    expect(decide({ name: 'traceidratio', ratio: 0 }, {}, TraceFlags.SAMPLED)).toBe(
+      SamplingDecision.NOT_RECORD,
+    );
   });
 
   it('decides by trace id, so every hop of one trace agrees at a fractional ratio', () => {

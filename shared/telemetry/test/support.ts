@@ -18,14 +18,19 @@ export function parsePrometheus(text: string): PromSample[] {
     const match = SAMPLE.exec(line);
     if (match === null) throw new Error(`not a Prometheus sample line: ${line}`);
     const labels: Record<string, string> = {};
-    for (const label of (match[2] ?? '').matchAll(LABEL)) labels[label[1]!] = label[2]!.replace(/\\(.)/g, '$1');
+    for (const label of (match[2] ?? '').matchAll(LABEL))
+      labels[label[1]!] = label[2]!.replace(/\\(.)/g, '$1');
     samples.push({ name: match[1]!, labels, value: Number(match[3]) });
   }
   return samples;
 }
 
 /** The value of the one sample with this name whose labels include `labels`; throws unless exactly one. */
-export function sampleValue(samples: readonly PromSample[], name: string, labels: Record<string, string> = {}): number {
+export function sampleValue(
+  samples: readonly PromSample[],
+  name: string,
+  labels: Record<string, string> = {},
+): number {
   const found = samples.filter(
     (s) => s.name === name && Object.entries(labels).every(([key, value]) => s.labels[key] === value),
   );

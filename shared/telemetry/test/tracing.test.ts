@@ -23,7 +23,6 @@ import {
 import type { ReadableSpan } from '../src/testing.js';
 import { InMemorySpanExporter, ROOT_CONTEXT, SpanKind, trace } from '../src/testing.js';
 
-
 const exporter = new InMemorySpanExporter();
 let telemetry: Telemetry;
 
@@ -89,7 +88,10 @@ describe('trace context in record headers', () => {
   it('carries tracestate along, and takes the first of a repeated traceparent header', async () => {
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     const headers: RecordHeaders = {
-      traceparent: [Buffer.from(traceparent), Buffer.from('00-11111111111111111111111111111111-2222222222222222-01')],
+      traceparent: [
+        Buffer.from(traceparent),
+        Buffer.from('00-11111111111111111111111111111111-2222222222222222-01'),
+      ],
       tracestate: Buffer.from('vendor=abc'),
     };
     const extracted = spanContextFromHeaders(headers);
@@ -105,16 +107,21 @@ describe('trace context in record headers', () => {
     expect(extractContext(undefined)).toBe(ROOT_CONTEXT);
     expect(spanContextFromHeaders({})).toBeUndefined();
     expect(spanContextFromHeaders({ traceparent: Buffer.from('00-not-a-trace-01') })).toBeUndefined();
-    expect(spanContextFromHeaders({ traceparent: '00-00000000000000000000000000000000-b7ad6b7169203331-01' })).toBeUndefined();
+    expect(
+      spanContextFromHeaders({ traceparent: '00-00000000000000000000000000000000-b7ad6b7169203331-01' }),
+    ).toBeUndefined();
   });
 
   it('keeps other headers untouched on inject', async () => {
     const headers: RecordHeaders = { 'content-type': Buffer.from('avro') };
-    injectContext(headers, trace.setSpanContext(ROOT_CONTEXT, {
-      traceId: '0af7651916cd43dd8448eb211c80319c',
-      spanId: 'b7ad6b7169203331',
-      traceFlags: 0,
-    }));
+    injectContext(
+      headers,
+      trace.setSpanContext(ROOT_CONTEXT, {
+        traceId: '0af7651916cd43dd8448eb211c80319c',
+        spanId: 'b7ad6b7169203331',
+        traceFlags: 0,
+      }),
+    );
     expect(Object.keys(headers).sort()).toEqual(['content-type', 'traceparent']);
     expect(headers.traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00');
   });
@@ -125,7 +132,11 @@ describe('KafkaTracing', () => {
     const headers: RecordHeaders = {};
     const send = telemetry.tracing.startSend('raw', 'host-1', headers);
     send.end();
-    const batch = { topic: 'raw', partition: 3, records: [{ key: Buffer.from('host-1'), offset: '41', headers: asConsumed(headers) }] };
+    const batch = {
+      topic: 'raw',
+      partition: 3,
+      records: [{ key: Buffer.from('host-1'), offset: '41', headers: asConsumed(headers) }],
+    };
 
     const batchTrace = telemetry.tracing.startReceive(batch, 'normalizer');
     const process = batchTrace.startProcess(batch.records[0]!);
@@ -155,7 +166,10 @@ describe('KafkaTracing', () => {
       'messaging.batch.message_count': 1,
     });
     expect(sendSpan.kind).toBe(SpanKind.PRODUCER);
-    expect(sendSpan.attributes).toMatchObject({ [ATTR_MESSAGING_OPERATION_TYPE]: 'send', [ATTR_MESSAGING_DESTINATION_NAME]: 'raw' });
+    expect(sendSpan.attributes).toMatchObject({
+      [ATTR_MESSAGING_OPERATION_TYPE]: 'send',
+      [ATTR_MESSAGING_DESTINATION_NAME]: 'raw',
+    });
   });
 
   it('parents a record without trace context on the batch span', async () => {
@@ -206,7 +220,9 @@ describe('KafkaTracing', () => {
 
     const span = await only('alert lsass access then dump');
     expect(span.parentSpanContext).toBeUndefined();
-    expect(span.links.map((link) => link.context.spanId)).toEqual(evidenceSpans.map((s) => s.spanContext().spanId));
+    expect(span.links.map((link) => link.context.spanId)).toEqual(
+      evidenceSpans.map((s) => s.spanContext().spanId),
+    );
     expect(span.links.map((link) => link.attributes?.[ATTR_SEQUOR_EVIDENCE_EVENT_ID])).toEqual(['e1', 'e2']);
     expect(span.attributes).toMatchObject({
       [ATTR_SEQUOR_ALERT]: true,
