@@ -16,3 +16,8 @@ fi
 if [[ -z "${KAFKA_BROKERS:-}" ]]; then
   bash deploy/kafka/kafka.sh fetch
 fi
+
+# The registry tests start Apicurio (Confluent-compatible API) unless SCHEMA_REGISTRY_URL is set.
+if [[ -z "${SCHEMA_REGISTRY_URL:-}" ]]; then
+  bash deploy/schema-registry/registry.sh fetch
+fi
