@@ -110,7 +110,7 @@ export async function runEmbeddedDetection(options: EmbeddedDetectionOptions): P
     for (const batch of group.poll(Number.MAX_SAFE_INTEGER)) {
       const processor = processors[batch.partition] as DetectionProcessor;
       const records = batch.records;
-      for (let i = 0; i < records.length; i++) processor.push((records[i] as { value: SequorEvent }).value);
+      for (let i = 0; i < records.length; i++) processor.push(records[i]!.value);
       eventsPerPartition[batch.partition]! += records.length;
     }
     group.commit();
