@@ -10,7 +10,8 @@ export {
   spanContextFromHeaders,
 } from './headers.js';
 export { BatchTrace, KafkaTracing, NOOP_SPAN, isSampled, recordFailure } from './kafka-tracing.js';
-export type { AlertSpanSubject, TracedBatch, TracedRecord } from './kafka-tracing.js';
+export type { AlertSpanSubject, KafkaTracingOptions, TracedBatch, TracedRecord } from './kafka-tracing.js';
+export { UnsampledRemoteSpan, hasUnsampledTraceparent } from './unsampled-span.js';
 export { SpanContextRegistry } from './span-registry.js';
 export {
   ALERT_LATENCY_BUCKETS_SECONDS,

@@ -35,6 +35,7 @@ const sdkTrace = require('@opentelemetry/sdk-trace') as typeof SdkTraceModule;
 export const {
   AlwaysOffSampler,
   AlwaysOnSampler,
+  BatchSpanProcessor,
   InMemorySpanExporter,
   ParentBasedSampler,
   SamplingDecision,

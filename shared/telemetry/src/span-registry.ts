@@ -1,5 +1,6 @@
 import type { Span, SpanContext } from '@opentelemetry/api';
 import { INVALID_SPAN_CONTEXT } from './otel.js';
+import { UnsampledRemoteSpan } from './unsampled-span.js';
 
 /**
  * Remembers the span that processed each decoded event, keyed by the event object itself, so that the
@@ -18,23 +19,33 @@ import { INVALID_SPAN_CONTEXT } from './otel.js';
  * ```
  */
 export class SpanContextRegistry<K extends object = object> {
-  private readonly contexts = new WeakMap<K, SpanContext>();
+  // An unsampled record's span is kept as is: its headers are parsed only if an alert asks for them.
+  private readonly contexts = new WeakMap<K, SpanContext | UnsampledRemoteSpan>();
 
   /** Records the span (or span context) of `event`; ignored for the no-op span of disabled tracing. */
   remember(event: K, span: Span | SpanContext): void {
+    if (span instanceof UnsampledRemoteSpan) {
+      this.contexts.set(event, span);
+      return;
+    }
     const context = 'spanContext' in span ? span.spanContext() : span;
     if (context === INVALID_SPAN_CONTEXT) return;
     this.contexts.set(event, context);
   }
 
   get(event: K): SpanContext | undefined {
-    return this.contexts.get(event);
+    const entry = this.contexts.get(event);
+    if (entry instanceof UnsampledRemoteSpan) {
+      const context = entry.spanContext();
+      return context === INVALID_SPAN_CONTEXT ? undefined : context;
+    }
+    return entry;
   }
 
   /** The span contexts of `events`, index for index (undefined where an event has none). */
   contextsOf(events: readonly K[]): (SpanContext | undefined)[] {
     const result = new Array<SpanContext | undefined>(events.length);
-    for (let i = 0; i < events.length; i++) result[i] = this.contexts.get(events[i]!);
+    for (let i = 0; i < events.length; i++) result[i] = this.get(events[i]!);
     return result;
   }
 }

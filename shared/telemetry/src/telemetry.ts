@@ -8,6 +8,7 @@ import { telemetryConfigFromEnv } from './config.js';
 
 import { KafkaTracing } from './kafka-tracing.js';
 import {
+  BatchSpanProcessor,
   NodeSDK,
   SimpleSpanProcessor,
   context,
@@ -22,6 +23,7 @@ import { createPrometheusReader } from './prometheus.js';
 import { createSampler } from './sampler.js';
 import { Readiness, TelemetryServer } from './server.js';
 import { SpanContextRegistry } from './span-registry.js';
+import { W3C_FIELDS } from './unsampled-span.js';
 
 // Stable resource attribute names (semantic conventions), spelled out rather than importing the package for two strings.
 const ATTR_SERVICE_NAME = 'service.name';
@@ -39,6 +41,8 @@ export interface StartOptions {
    * `OTEL_TRACES_EXPORTER` names. `@sequor/telemetry/testing` has an in-memory exporter.
    */
   readonly spanExporter?: SpanExporter;
+  /** How `spanExporter` gets the spans: `simple` (default; each span as it ends) or `batch` (as in production). */
+  readonly spanExportMode?: 'simple' | 'batch';
   /** Tests: overrides `OTEL_TRACES_SAMPLER`/`_ARG`. */
   readonly sampler?: SamplerConfig;
   /** Overrides `METRICS_PORT` (0 = a free port, read it back from `telemetry.port`). */
@@ -189,7 +193,13 @@ export async function start(options: StartOptions): Promise<Telemetry> {
       sampler: createSampler(config.sampler),
       ...(options.spanExporter === undefined
         ? {}
-        : { spanProcessors: [new SimpleSpanProcessor({ exporter: options.spanExporter })] }),
+        : {
+            spanProcessors: [
+              options.spanExportMode === 'batch'
+                ? new BatchSpanProcessor({ exporter: options.spanExporter })
+                : new SimpleSpanProcessor({ exporter: options.spanExporter }),
+            ],
+          }),
       metricReaders: [prometheus],
       // Sequor logs through its own logger; no OTel log pipeline (the SDK would default to OTLP logs).
       logRecordProcessors: [],
@@ -200,7 +210,12 @@ export async function start(options: StartOptions): Promise<Telemetry> {
 
   const tracingOn = !config.sdkDisabled && (options.spanExporter !== undefined || !config.tracesDisabled);
   const tracing = tracingOn
-    ? new KafkaTracing(trace.getTracer('@sequor/telemetry'), true)
+    ? new KafkaTracing(trace.getTracer('@sequor/telemetry'), {
+        enabled: true,
+        followsParent: config.sampler.name.startsWith('parentbased_'),
+        // Only W3C propagators configured (OTEL_PROPAGATORS unset, or tracecontext/baggage).
+        w3cPropagation: propagation.fields().every((field) => W3C_FIELDS.includes(field)),
+      })
     : KafkaTracing.disabled();
   const meter = metrics.getMeter('@sequor/telemetry');
   const sequorMetrics = new SequorMetrics(meter);
