@@ -40,24 +40,39 @@ class CountFamily {
 }
 
 /**
- * The engine counters the metrics read at each scrape: `@sequor/engine`'s `CorrelationStats` fits (its
- * plain mutable numbers cost the engine one increment per event).
+ * Engine counters read at each scrape (`@sequor/engine`'s `CorrelationStats` fits, and so do the
+ * pipeline's per-partition and per-rule stats). Every field is optional: a source reports what it has
+ * (a partition's late/buffered counts, a rule's open partials), and only reported fields are exported.
  */
 export interface EngineStatsLike {
-  readonly late: number;
-  readonly invalidTime: number;
-  readonly evictedByWindow: number;
-  readonly evictedByCap: number;
-  readonly buffered: number;
-  readonly openPartials: number;
-  readonly keys: number;
+  readonly late?: number;
+  readonly invalidTime?: number;
+  readonly evictedByWindow?: number;
+  readonly evictedByCap?: number;
+  readonly buffered?: number;
+  readonly openPartials?: number;
+  readonly keys?: number;
 }
 
-/** One engine pipeline's stats, under the rule it runs. Entries with the same rule are added up. */
+/**
+ * One engine pipeline's stats, under the rule it runs (the `rule` label), or without a rule for
+ * stats kept per partition. Entries with the same rule (or none) are added up.
+ */
 export interface EngineStatsEntry {
-  readonly rule: string;
+  readonly rule?: string;
   readonly stats: EngineStatsLike;
 }
+
+const ENGINE_FIELDS = [
+  'late',
+  'invalidTime',
+  'evictedByWindow',
+  'evictedByCap',
+  'buffered',
+  'openPartials',
+  'keys',
+] as const;
+type EngineTotals = { [K in (typeof ENGINE_FIELDS)[number]]?: number };
 
 /** End-to-end latency buckets in seconds: sub-second for single-event rules, up to the 1 h span aggregations. */
 export const ALERT_LATENCY_BUCKETS_SECONDS: readonly number[] = [
@@ -197,7 +212,8 @@ export class SequorMetrics {
 
   /**
    * Reads engine stats at each scrape: late events and evictions as counters, open partials, keys and
-   * buffered events as gauges, all by rule. Returns a function that stops reading this source.
+   * buffered events as gauges, by rule where the entry names one. Returns a function that stops reading
+   * this source. A service that gets stats pushed on an interval keeps the last ones and returns them.
    */
   addEngineStatsSource(read: () => Iterable<EngineStatsEntry>): () => void {
     this.engineSources.add(read);
@@ -231,39 +247,34 @@ export class SequorMetrics {
     });
     meter.addBatchObservableCallback(
       (result) => {
-        const totals = new Map<string, { -readonly [K in keyof EngineStatsLike]: number }>();
+        // Keyed by rule; undefined = stats not kept per rule.
+        const totals = new Map<string | undefined, EngineTotals>();
         for (const read of this.engineSources) {
           for (const { rule, stats } of read()) {
-            const total = totals.get(rule);
+            let total = totals.get(rule);
             if (total === undefined) {
-              totals.set(rule, {
-                late: stats.late,
-                invalidTime: stats.invalidTime,
-                evictedByWindow: stats.evictedByWindow,
-                evictedByCap: stats.evictedByCap,
-                buffered: stats.buffered,
-                openPartials: stats.openPartials,
-                keys: stats.keys,
-              });
-              continue;
+              total = {};
+              totals.set(rule, total);
             }
-            total.late += stats.late;
-            total.invalidTime += stats.invalidTime;
-            total.evictedByWindow += stats.evictedByWindow;
-            total.evictedByCap += stats.evictedByCap;
-            total.buffered += stats.buffered;
-            total.openPartials += stats.openPartials;
-            total.keys += stats.keys;
+            for (const field of ENGINE_FIELDS) {
+              const value = stats[field];
+              if (value !== undefined) total[field] = (total[field] ?? 0) + value;
+            }
           }
         }
         for (const [rule, total] of totals) {
-          result.observe(late, total.late, { rule, reason: 'late' });
-          result.observe(late, total.invalidTime, { rule, reason: 'invalid_time' });
-          result.observe(evictions, total.evictedByWindow, { rule, cause: 'window' });
-          result.observe(evictions, total.evictedByCap, { rule, cause: 'cap' });
-          result.observe(openPartials, total.openPartials, { rule });
-          result.observe(keys, total.keys, { rule });
-          result.observe(buffered, total.buffered, { rule });
+          const by = (extra: Attributes): Attributes => (rule === undefined ? extra : { rule, ...extra });
+          if (total.late !== undefined) result.observe(late, total.late, by({ reason: 'late' }));
+          if (total.invalidTime !== undefined)
+            result.observe(late, total.invalidTime, by({ reason: 'invalid_time' }));
+          if (total.evictedByWindow !== undefined) {
+            result.observe(evictions, total.evictedByWindow, by({ cause: 'window' }));
+          }
+          if (total.evictedByCap !== undefined)
+            result.observe(evictions, total.evictedByCap, by({ cause: 'cap' }));
+          if (total.openPartials !== undefined) result.observe(openPartials, total.openPartials, by({}));
+          if (total.keys !== undefined) result.observe(keys, total.keys, by({}));
+          if (total.buffered !== undefined) result.observe(buffered, total.buffered, by({}));
         }
       },
       [late, evictions, openPartials, keys, buffered],

@@ -89,7 +89,13 @@ describe('/metrics', () => {
       { rule: 'lsass-dump', stats: ruleStats(3, 10) },
       { rule: 'lsass-dump', stats: ruleStats(4, 20) },
     ]);
-    metrics.addEngineStatsSource(() => [{ rule: 'encoded-powershell', stats: ruleStats(0, 7) }]);
+    // A pipeline that keeps late/buffered per partition and partials per rule reports each where it has it.
+    metrics.addEngineStatsSource(() => [
+      { rule: 'encoded-powershell', stats: ruleStats(0, 7) },
+      { stats: { late: 4, buffered: 9 } },
+      { stats: { late: 1 } },
+      { rule: 'rare-parent', stats: { openPartials: 3 } },
+    ]);
 
     const response = await get('/metrics');
     expect(response.status).toBe(200);
@@ -126,6 +132,17 @@ describe('/metrics', () => {
     expect(sampleValue(samples, 'sequor_engine_open_partials', { rule: 'lsass-dump' })).toBe(30);
     expect(sampleValue(samples, 'sequor_engine_keys', { rule: 'lsass-dump' })).toBe(32);
     expect(sampleValue(samples, 'sequor_engine_buffered', { rule: 'encoded-powershell' })).toBe(2);
+    const withoutRule = (name: string): number[] =>
+      samples
+        .filter((sample) => sample.name === name && sample.labels.rule === undefined)
+        .map((sample) => sample.value);
+    expect(withoutRule('sequor_engine_late_events_total')).toEqual([5]);
+    expect(withoutRule('sequor_engine_buffered')).toEqual([9]);
+    expect(withoutRule('sequor_engine_open_partials')).toEqual([]);
+    expect(sampleValue(samples, 'sequor_engine_open_partials', { rule: 'rare-parent' })).toBe(3);
+    expect(
+      samples.filter((sample) => sample.labels.rule === 'rare-parent').map((sample) => sample.name),
+    ).toEqual(['sequor_engine_open_partials']);
 
     expect(
       sampleValue(samples, 'target_info', {
