@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { KafkaAdmin } from '@sequor/kafka';
+import type { KafkaAdmin, KafkaClient, RecordHeaders } from '@sequor/kafka';
 import { partitionFor } from '@sequor/kafka';
 import { parseSourceBindings } from '@sequor/formats';
 import { createNormalizeProcessor, singleObjectEventEncoder } from '@sequor/pipeline';
@@ -68,8 +68,13 @@ export function mergeByEventTime(files: readonly (readonly string[])[]): SourceL
  * Kafka Streams tests send a later record to advance stream time.
  */
 export function laterEventOnEveryPartition(partitions: number, at: Date): string[] {
+  return laterNormalizedEventOnEveryPartition(partitions, at).map((c) => c.line);
+}
+
+/** As `laterEventOnEveryPartition`, normalized: for tests that produce straight to the normalized topic. */
+export function laterNormalizedEventOnEveryPartition(partitions: number, at: Date): { line: string; key: string; value: Buffer; headers: RecordHeaders }[] {
   const normalize = createNormalizeProcessor({ bindings: parseSourceBindings('flat-windows:tail'), encoder: singleObjectEventEncoder() });
-  const lines: string[] = [];
+  const lines: { line: string; key: string; value: Buffer; headers: RecordHeaders }[] = [];
   const covered = new Set<number>();
   for (let k = 0; covered.size < partitions; k++) {
     if (k > 10_000) throw new Error('no host names cover every partition');
@@ -89,7 +94,7 @@ export function laterEventOnEveryPartition(partitions: number, at: Date): string
     const p = partitionFor(out.key, partitions);
     if (covered.has(p)) continue;
     covered.add(p);
-    lines.push(line);
+    lines.push({ line, key: out.key, value: out.value, headers: out.headers });
   }
   return lines;
 }
@@ -124,4 +129,51 @@ const alertCodec = createAlertCodec();
 export function decodeAlert(value: Buffer | null): Alert {
   if (value === null) throw new Error('alert record without a value');
   return alertCodec.decode(value);
+}
+
+export interface CommittedRecord {
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: RecordHeaders;
+  readonly timestamp: string;
+}
+
+/**
+ * Every committed record of `topic` (read_committed, no dedup), read to the end offsets the topic has
+ * when called: call it once the writers are done. Done when each partition's consumed position (control
+ * records and aborted transactions included, which a read_committed consumer skips) reaches its end.
+ */
+export async function consumeAllCommitted(client: KafkaClient, admin: KafkaAdmin, topic: string, timeoutMs: number): Promise<CommittedRecord[]> {
+  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
+  const position = new Map<number, number>();
+  const records: CommittedRecord[] = [];
+  const done = () => [...ends].every(([p, high]) => high === 0 || (position.get(p) ?? 0) >= high);
+  if (done()) return records;
+  const consumer = client.consumer({ groupId: `read-all-${topic}-${Date.now()}`, readUncommitted: false, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`reading ${topic}: not at its end after ${timeoutMs} ms (${records.length} records; positions ${JSON.stringify([...position])}, ends ${JSON.stringify([...ends])})`)), timeoutMs);
+      // Emitted for every batch, also one that held only control records or aborted ones.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        position.set(payload.partition, Math.max(position.get(payload.partition) ?? 0, Number(payload.lastOffset) + 1));
+        if (done()) resolve();
+      });
+      consumer
+        .run({
+          eachBatch: async ({ batch }) => {
+            for (const m of batch.messages) records.push({ partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: (m.headers ?? {}) as RecordHeaders, timestamp: m.timestamp });
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
+  return records;
 }

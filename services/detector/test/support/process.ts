@@ -1,0 +1,122 @@
+/**
+ * The built detector (`services/detector/dist/main.js`) as a child process: its JSON log lines parsed as
+ * they arrive, waits on what they say (never on time alone), and kill/stop.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from './e2e.js';
+
+export const detectorMainJs = path.join(repoRoot, 'services/detector/dist/main.js');
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Throws unless dist/main.js is newer than the detector's (and the kafka and pipeline packages') sources. */
+export function requireFreshBuild(): void {
+  let built = 0;
+  try {
+    built = statSync(detectorMainJs).mtimeMs;
+  } catch {
+    built = 0;
+  }
+  const sources = Math.max(...['services/detector/src', 'shared/kafka/src', 'shared/pipeline/src'].map((d) => newestSource(path.join(repoRoot, d))));
+  if (built < sources) throw new Error(`${detectorMainJs} is missing or older than its sources: run \`npm run build\` first (\`npm run test:integration\` does)`);
+}
+
+export interface LogLine {
+  readonly ts: string;
+  readonly level: string;
+  readonly msg: string;
+  readonly [field: string]: unknown;
+}
+
+export class DetectorProcess {
+  readonly child: ChildProcess;
+  readonly logs: LogLine[] = [];
+  /** Raw stderr that was not a JSON log line (a crash trace). */
+  other = '';
+  readonly exited: Promise<number | null>;
+  private waiters: (() => void)[] = [];
+  private partial = '';
+
+  constructor(
+    readonly name: string,
+    env: Readonly<Record<string, string>>,
+  ) {
+    this.child = spawn(process.execPath, [detectorMainJs], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (this.partial + chunk).split('\n');
+      this.partial = lines.pop() ?? '';
+      for (const line of lines) {
+        try {
+          this.logs.push(JSON.parse(line) as LogLine);
+        } catch {
+          this.other += `${line}\n`;
+        }
+      }
+      for (const w of this.waiters) w();
+    });
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    void this.exited.then(() => {
+      for (const w of this.waiters) w();
+    });
+  }
+
+  /** The partitions of its last assignment (the consumer runner logs one line per join). */
+  get assignment(): number[] {
+    const last = [...this.logs].reverse().find((l) => l.msg === 'partitions assigned');
+    const topics = (last?.['assignment'] as { partitions: number[] }[] | undefined) ?? [];
+    return topics.flatMap((t) => t.partitions);
+  }
+
+  /** Resolves with the first log line (from `from` on) that `predicate` accepts; rejects on exit or timeout. */
+  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs: number, from = 0): Promise<LogLine> {
+    return new Promise((resolve, reject) => {
+      const state: { timer?: NodeJS.Timeout } = {};
+      const check = (): boolean => {
+        const found = this.logs.slice(from).find(predicate);
+        if (found !== undefined) {
+          resolve(found);
+          return true;
+        }
+        if (this.child.exitCode !== null || this.child.signalCode !== null) {
+          reject(new Error(`${this.name} exited (${this.child.exitCode ?? this.child.signalCode}) before the expected log line:\n${this.tail()}`));
+          return true;
+        }
+        return false;
+      };
+      if (check()) return;
+      const waiter = () => {
+        if (check()) {
+          clearTimeout(state.timer);
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+        }
+      };
+      this.waiters.push(waiter);
+      state.timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`${this.name}: no such log line in ${timeoutMs} ms:\n${this.tail()}`));
+      }, timeoutMs);
+    });
+  }
+
+  /** The last log lines, for failure messages. */
+  tail(n = 15): string {
+    return [...this.logs.slice(-n).map((l) => JSON.stringify(l)), this.other.slice(-2000)].join('\n');
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.alive) this.child.kill(signal);
+  }
+}
