@@ -318,6 +318,7 @@ export interface TransactionalProducerOptions {
  */
 export class TransactionalProducer {
   private transaction: Transaction | undefined;
+  private initialized = false;
   private readonly compression: CompressionTypes;
 
   constructor(
@@ -332,6 +333,27 @@ export class TransactionalProducer {
     return this.transaction !== undefined;
   }
 
+  /**
+   * Registers the transactional id with its coordinator now, as Java's `initTransactions()`: the producer
+   * epoch is bumped, which fences every older producer with this id, and the call returns only once that
+   * producer's open transaction is aborted or its commit completed. kafkajs does this lazily, at the
+   * first `beginTransaction` (connect only registers an idempotent producer id, which fences nothing);
+   * a new owner must do it before it reads the committed offsets. Idempotent.
+   */
+  async initTransactions(): Promise<void> {
+    if (this.transaction !== undefined) throw new TransactionStateError(this.transactionalId, 'initTransactions with a transaction open');
+    if (this.initialized) return;
+    try {
+      // The first transaction() sends InitProducerId (retrying CONCURRENT_TRANSACTIONS while the older
+      // producer's transaction completes); aborting it empty sends nothing.
+      const transaction = await this.producer.transaction();
+      await transaction.abort();
+    } catch (error) {
+      throw wrapClientError(error, `initializing transactions (${this.transactionalId})`);
+    }
+    this.initialized = true;
+  }
+
   async beginTransaction(): Promise<void> {
     if (this.transaction !== undefined) throw new TransactionStateError(this.transactionalId, 'a transaction is already open');
     try {
@@ -339,6 +361,7 @@ export class TransactionalProducer {
     } catch (error) {
       throw wrapClientError(error, `beginning a transaction (${this.transactionalId})`);
     }
+    this.initialized = true;
   }
 
   /** Sends records inside the open transaction; resolves when the broker has them (not yet visible). */
