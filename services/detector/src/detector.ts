@@ -368,9 +368,9 @@ class KafkaDetector implements Detector {
   };
 
   /**
-   * Takes a partition over: the transactional producer's `initTransactions` (inside connect) fences the
-   * previous owner and completes or aborts its open transaction, so the committed offset read next is
-   * final; the restore point comes with it, as its metadata.
+   * Takes a partition over: `initTransactions` on the partition's transactional id fences the previous
+   * owner and waits until its open transaction is aborted or its commit completed, so the committed
+   * offset read next is final; the restore point comes with it, as its metadata.
    */
   private async openSlot(topic: string, partition: number, firstOffset: number): Promise<PartitionSlot> {
     const config = this.config;
@@ -379,6 +379,7 @@ class KafkaDetector implements Detector {
     const producer = await createTransactionalProducer(this.client, { transactionalId, transactionTimeoutMs: config.transactionTimeoutMs });
     let task: PartitionTask;
     try {
+      await producer.initTransactions();
       const committed = await this.committedOffset(topic, partition);
       const liveFrom = committed.offset >= 0 ? committed.offset : firstOffset;
       const point = decodeRestoreMetadata(committed.metadata);
