@@ -10,6 +10,7 @@
  *   baseline           the same loop without any tracing call (the floor)
  *   disabled           OTEL_SDK_DISABLED=true: every helper returns the shared no-op span
  *   ratio 0.01         the default sampler, parentbased_traceidratio 0.01
+ *   ... remember all   the same, with the span registry keeping unsampled events too (a WeakMap entry each)
  *   ratio 0.01 raw     the same, records without trace context (raw topic)
  *   ratio 1            everything sampled and exported (to a discarding exporter, batch processor)
  *   link, ratio 0.01   the alternative design: process span parented on the batch span with a link to the
@@ -21,7 +22,7 @@ import type { Link, SpanContext } from '@opentelemetry/api';
 import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import type { RecordHeaders } from '@sequor/kafka';
 import type { SamplerConfig, Telemetry } from '@sequor/telemetry';
-import { extractContext, start } from '@sequor/telemetry';
+import { SpanContextRegistry, extractContext, start } from '@sequor/telemetry';
 
 const EVENTS = Number(process.argv[2] ?? 1_000_000);
 const ROUNDS = Number(process.argv[3] ?? 3);
@@ -34,42 +35,59 @@ interface BenchRecord {
   readonly value: { readonly id: number; readonly host: string };
 }
 
-/** Records as a consumer gets them: Buffer headers, a traceparent sampled at `ratio` (none when raw). */
-function makeRecords(count: number, ratio: number | 'raw'): BenchRecord[][] {
-  const batches: BenchRecord[][] = [];
-  let state = 0x9e3779b9;
-  const random = (): number => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 0x1_0000_0000;
-  };
-  const hex = (digits: number): string => {
-    let s = '';
-    while (s.length < digits)
-      s += Math.floor(random() * 0x1_0000_0000)
-        .toString(16)
-        .padStart(8, '0');
-    return s.slice(0, digits);
-  };
-  for (let start = 0; start < count; start += BATCH) {
-    const batch: BenchRecord[] = [];
-    for (let i = start; i < Math.min(count, start + BATCH); i++) {
-      const host = `host-${i % 10_000}`;
-      const headers: RecordHeaders =
+/**
+ * Input as a consumer gets it: Buffer headers carrying a traceparent sampled at `ratio` (none when raw).
+ * Records and their decoded events are made per batch and dropped after it, as in a service (the span
+ * registry's entries then die young, as they do there); the headers come from a pool.
+ */
+class RecordSource {
+  private readonly pool: (RecordHeaders | undefined)[] = [];
+  private readonly keys: Buffer[] = [];
+
+  constructor(ratio: number | 'raw') {
+    let state = 0x9e3779b9;
+    const random = (): number => {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return (state >>> 0) / 0x1_0000_0000;
+    };
+    const hex = (digits: number): string => {
+      let s = '';
+      while (s.length < digits)
+        s += Math.floor(random() * 0x1_0000_0000)
+          .toString(16)
+          .padStart(8, '0');
+      return s.slice(0, digits);
+    };
+    for (let i = 0; i < 8192; i++) {
+      this.pool.push(
         ratio === 'raw'
-          ? {}
+          ? undefined
           : {
               traceparent: Buffer.from(
                 `00-${hex(32)}-${hex(16)}-${random() < ratio ? '01' : '00'}`,
                 'latin1',
               ),
-            };
-      batch.push({ key: Buffer.from(host), offset: String(i), headers, value: { id: i, host } });
+            },
+      );
     }
-    batches.push(batch);
+    for (let i = 0; i < 1000; i++) this.keys.push(Buffer.from(`host-${i}`));
   }
-  return batches;
+
+  batch(first: number, count: number): BenchRecord[] {
+    const records = new Array<BenchRecord>(count);
+    for (let i = 0; i < count; i++) {
+      const n = first + i;
+      records[i] = {
+        key: this.keys[n % 1000]!,
+        offset: String(n),
+        headers: this.pool[n % 8192] ?? {},
+        value: { id: n, host: 'host' },
+      };
+    }
+    return records;
+  }
 }
 
 let sink = 0;
@@ -77,9 +95,10 @@ let sink = 0;
 /** Between batches the event loop runs, as it does while a service awaits the broker: the batch span processor exports then. */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-async function runBaseline(batches: readonly BenchRecord[][]): Promise<void> {
-  for (const batch of batches) {
+async function runBaseline(source: RecordSource): Promise<void> {
+  for (let first = 0; first < EVENTS; first += BATCH) {
     await nextTurn();
+    const batch = source.batch(first, BATCH);
     for (const record of batch) {
       const headers: RecordHeaders = {};
       sink += record.value.id + Object.keys(headers).length;
@@ -87,11 +106,16 @@ async function runBaseline(batches: readonly BenchRecord[][]): Promise<void> {
   }
 }
 
-async function runHelpers(telemetry: Telemetry, batches: readonly BenchRecord[][]): Promise<void> {
-  const { tracing, spans } = telemetry;
+async function runHelpers(
+  telemetry: Telemetry,
+  source: RecordSource,
+  spans: SpanContextRegistry,
+): Promise<void> {
+  const { tracing } = telemetry;
   let partition = 0;
-  for (const records of batches) {
+  for (let first = 0; first < EVENTS; first += BATCH) {
     await nextTurn();
+    const records = source.batch(first, BATCH);
     const batchTrace = tracing.startReceive(
       { topic: 'normalized', partition: partition++ % 12, records },
       'detector',
@@ -109,11 +133,12 @@ async function runHelpers(telemetry: Telemetry, batches: readonly BenchRecord[][
 }
 
 /** The link design: parent = batch span, link = producer context (what the conventions allow instead). */
-async function runLinks(telemetry: Telemetry, batches: readonly BenchRecord[][]): Promise<void> {
+async function runLinks(telemetry: Telemetry, source: RecordSource): Promise<void> {
   const { tracing, spans } = telemetry;
   const tracer = trace.getTracer('@sequor/bench-links');
-  for (const records of batches) {
+  for (let first = 0; first < EVENTS; first += BATCH) {
     await nextTurn();
+    const records = source.batch(first, BATCH);
     const batchTrace = tracing.startReceive({ topic: 'normalized', partition: 0, records }, 'detector');
     const batchContext = trace.setSpan(ROOT_CONTEXT, batchTrace.span);
     for (const record of records) {
@@ -135,6 +160,8 @@ interface Scenario {
   readonly records: number | 'raw';
   readonly telemetry?: { readonly disabled?: boolean; readonly sampler?: SamplerConfig };
   readonly run: 'baseline' | 'helpers' | 'links';
+  /** The span registry remembers unsampled events too (`linkUnsampledEvidence`). */
+  readonly rememberAll?: boolean;
 }
 
 const scenarios: readonly Scenario[] = [
@@ -145,6 +172,13 @@ const scenarios: readonly Scenario[] = [
     records: 0.01,
     telemetry: { sampler: { name: 'parentbased_traceidratio', ratio: 0.01 } },
     run: 'helpers',
+  },
+  {
+    name: 'ratio 0.01, remember all',
+    records: 0.01,
+    telemetry: { sampler: { name: 'parentbased_traceidratio', ratio: 0.01 } },
+    run: 'helpers',
+    rememberAll: true,
   },
   {
     name: 'ratio 0.01, raw records',
@@ -191,7 +225,7 @@ interface Result {
 }
 
 async function measure(scenario: Scenario): Promise<Result> {
-  const batches = makeRecords(EVENTS, scenario.records);
+  const batches = new RecordSource(scenario.records);
   let telemetry: Telemetry | undefined;
   const exporter = new DiscardingExporter();
   if (scenario.telemetry !== undefined) {
@@ -213,7 +247,11 @@ async function measure(scenario: Scenario): Promise<Result> {
     scenario.run === 'baseline'
       ? runBaseline(batches)
       : scenario.run === 'helpers'
-        ? runHelpers(telemetry!, batches)
+        ? runHelpers(
+            telemetry!,
+            batches,
+            scenario.rememberAll ? new SpanContextRegistry({ includeUnsampled: true }) : telemetry!.spans,
+          )
         : runLinks(telemetry!, batches);
   await run(); // warm-up round (JIT), not measured
   let bestWall = Infinity;

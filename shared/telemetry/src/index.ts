@@ -13,6 +13,7 @@ export { BatchTrace, KafkaTracing, NOOP_SPAN, isSampled, recordFailure } from '.
 export type { AlertSpanSubject, KafkaTracingOptions, TracedBatch, TracedRecord } from './kafka-tracing.js';
 export { UnsampledRemoteSpan, hasUnsampledTraceparent } from './unsampled-span.js';
 export { SpanContextRegistry } from './span-registry.js';
+export type { SpanContextRegistryOptions } from './span-registry.js';
 export {
   ALERT_LATENCY_BUCKETS_SECONDS,
   Count,

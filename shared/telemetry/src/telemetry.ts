@@ -45,6 +45,8 @@ export interface StartOptions {
   readonly spanExportMode?: 'simple' | 'batch';
   /** Tests: overrides `OTEL_TRACES_SAMPLER`/`_ARG`. */
   readonly sampler?: SamplerConfig;
+  /** `telemetry.spans` also remembers unsampled spans, so alerts link to them too (see `SpanContextRegistryOptions`). */
+  readonly linkUnsampledEvidence?: boolean;
   /** Overrides `METRICS_PORT` (0 = a free port, read it back from `telemetry.port`). */
   readonly metricsPort?: number;
   /** Overrides `METRICS_HOST`. */
@@ -240,7 +242,7 @@ export async function start(options: StartOptions): Promise<Telemetry> {
     config,
     tracing,
     sequorMetrics,
-    new SpanContextRegistry(),
+    new SpanContextRegistry({ includeUnsampled: options.linkUnsampledEvidence ?? false }),
     readiness,
     server,
     sdk,

@@ -119,8 +119,12 @@ describe('unsampled records under a parent-based sampler', () => {
     expect(out.traceparent).toBe(traceparent);
     expect(out.tracestate).toEqual(Buffer.from('v=1'));
 
-    const registry = new SpanContextRegistry();
+    // By default unsampled evidence is not remembered (no span to link to, and it costs a WeakMap entry).
     const event = {};
+    const sampledOnly = new SpanContextRegistry();
+    sampledOnly.remember(event, span);
+    expect(sampledOnly.get(event)).toBeUndefined();
+    const registry = new SpanContextRegistry({ includeUnsampled: true });
     registry.remember(event, span);
     expect(registry.get(event)).toMatchObject({
       traceId: TRACE,
