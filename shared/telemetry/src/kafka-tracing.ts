@@ -189,7 +189,8 @@ export class BatchTrace {
   }
 }
 
-const NOOP_BATCH_TRACER: Tracer = trace.getTracer('@sequor/telemetry/noop');
+// Never called: a disabled KafkaTracing returns before it would start a span.
+const UNUSED_TRACER: Tracer = trace.getTracer('@sequor/telemetry/disabled');
 
 /**
  * Span helpers for the Kafka hops, following the OpenTelemetry messaging semantic conventions
@@ -199,8 +200,14 @@ const NOOP_BATCH_TRACER: Tracer = trace.getTracer('@sequor/telemetry/noop');
  * ```ts
  * const batchTrace = tracing.startReceive(batch, groupId);
  * for (const record of batch.records) {
- *   const span = tracing.startProcess ... // see BatchTrace.startProcess
+ *   const span = batchTrace.startProcess(record);
+ *   const headers = {};
+ *   tracing.startSend(outputTopic, record.key, headers, span).end();
+ *   out.push({ topic: outputTopic, key: record.key, value: transform(record.value), headers });
+ *   span.end();
  * }
+ * await producer.sendAll(out);
+ * batchTrace.end();
  * ```
  */
 export class KafkaTracing {
@@ -222,7 +229,7 @@ export class KafkaTracing {
 
   /** Tracing that records nothing: for tests and tools that run the pipeline without telemetry. */
   static disabled(): KafkaTracing {
-    return new KafkaTracing(NOOP_BATCH_TRACER, { enabled: false, followsParent: true, w3cPropagation: true });
+    return new KafkaTracing(UNUSED_TRACER, { enabled: false, followsParent: true, w3cPropagation: true });
   }
 
   /** Starts the batch span and returns the batch's trace, which starts its records' process spans. */
