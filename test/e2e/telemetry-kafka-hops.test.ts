@@ -88,7 +88,9 @@ describe('trace context through Kafka record headers', () => {
     });
 
     // Hop 2 (a detector): remember each decoded event's span; alert once both events are in.
-    const evidence: DerivedEvent[] = [];
+    // By event id: a redelivery after a rebalance must not make a third piece of evidence.
+    const evidence = new Map<string, DerivedEvent>();
+    let raised = false;
     let alertRaised!: (alertSpan: SpanContext) => void;
     const alerted = new Promise<SpanContext>((resolve) => (alertRaised = resolve));
     const hop2Group = uniqueGroup('telemetry-hop2');
@@ -104,12 +106,13 @@ describe('trace context through Kafka record headers', () => {
           const span = batchTrace.startProcess(record);
           const event = JSON.parse(record.value!.toString('utf8')) as DerivedEvent;
           telemetry.spans.remember(event, span);
-          evidence.push(event);
+          evidence.set(event.id, event);
           span.end();
         }
         batchTrace.end();
-        if (evidence.length === 2) {
-          const ordered = [...evidence].sort((a, b) => a.id.localeCompare(b.id));
+        if (evidence.size === 2 && !raised) {
+          raised = true;
+          const ordered = [...evidence.values()].sort((a, b) => a.id.localeCompare(b.id));
           const alert = {
             alert: { id: 'alert-e2e' },
             rule: { id: 'rule-e2e', name: 'two hosts', version: 1, severity: 'low' },
