@@ -21,3 +21,6 @@ fi
 if [[ -z "${SCHEMA_REGISTRY_URL:-}" ]]; then
   bash deploy/schema-registry/registry.sh fetch
 fi
+
+# The OTLP export test sends to a real OpenTelemetry Collector built from the Go module proxy.
+bash deploy/otel/install-collector.sh >/dev/null
