@@ -197,6 +197,8 @@ describe('detector group: 3 processes, one SIGKILLed mid-stream, a 4th joining',
     const singleAlerts = await consumeAllCommitted(kit.client, kit.admin, alertsSingle, 60_000);
     const found = new Set(singleAlerts.map((r) => decodeAlert(r.value).evidence.map((e) => e.event_id).join(' ')));
     expect(truth.filter((k) => !found.has(k))).toEqual([]);
+    const rebuilt = processes.flatMap((p) => p.logs).filter((l) => l.msg === 'partition restored: live' && (l['replayedRecords'] as number) > 0);
+    console.log(`[scaling] restores with a replay: ${rebuilt.map((l) => `${l['replayedRecords']} records/${l['durationMs']} ms (${l['openPartials']} partials)`).join(', ')}`);
     console.log(`[scaling] ground truth ${truth.length} alerts, all found; ${found.size - truth.length} more raised by the engine`);
 
     // The survivors stop cleanly on SIGTERM: batch committed, group left, exit 0.
