@@ -109,7 +109,10 @@ describe('detector on the Security-Datasets files, through Kafka', () => {
   it('raises exactly the three service-creation alerts PROVENANCE.md lists, each decoding against alert.avsc', () => {
     expect(alerts).toHaveLength(3);
     expect(detector!.counters().alerts).toBe(3);
-    for (const alert of alerts) expect(alert.rule.id).toBe(SERVICE_CREATION_RULE);
+    for (const alert of alerts) {
+      expect(alert.rule.id).toBe(SERVICE_CREATION_RULE);
+      expect(alert.evidence).toHaveLength(1);
+    }
     const seen = alerts
       .map((a) => {
         const fields = new Map(a.evidence[0]!.fields.map((f) => [f.name, f.value]));
