@@ -59,7 +59,9 @@ work="$(mktemp -d "$DEST/.build.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 cp "$MANIFEST" "$work/builder-config.yaml"
 log "building the collector from $MANIFEST (this downloads and compiles its modules)"
-if ! (cd "$work" && GOFLAGS=-buildvcs=false PATH="$(dirname "$GO"):$PATH" \
+# TMPDIR inside the scratch dir: the builder leaves an otelcol-distribution* dir in it.
+mkdir -p "$work/tmp"
+if ! (cd "$work" && TMPDIR="$work/tmp" GOFLAGS=-buildvcs=false PATH="$(dirname "$GO"):$PATH" \
     "$DEST/tools/builder" --config builder-config.yaml --ldflags="-s -w" >"$work/builder.log" 2>&1); then
   cat "$work/builder.log" >&2
   die "the collector build failed"
