@@ -3,7 +3,7 @@
  * `node services/detector/dist/main.js`: config from the environment (README.md). Exits 0 after a clean
  * SIGTERM/SIGINT shutdown, 1 on a crash, 2 on bad configuration or a rule set it cannot run.
  */
-import { createLogger, installShutdownHandlers, logLevelFromEnv } from '@sequor/kafka';
+import { createLogger, installShutdownHandlers, logLevelFromEnv, runServiceMain } from '@sequor/kafka';
 import { ConfigError } from '@sequor/model';
 import { detectorConfigFromEnv } from './config.js';
 import type { Detector } from './detector.js';
@@ -48,14 +48,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    // After a signal, installShutdownHandlers exits once the stop completes; otherwise exit here.
-    process.exitCode = code;
-    if (code !== 0) process.exit(code);
-  },
-  (error: unknown) => {
-    process.stderr.write(`detector: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runServiceMain('detector', main);

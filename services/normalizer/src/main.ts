@@ -4,7 +4,7 @@
  * (README.md), `--source` flags replacing NORMALIZER_SOURCES. Exits 0 after a clean SIGTERM/SIGINT
  * shutdown, 1 on a crash, 2 on bad configuration.
  */
-import { createLogger, installShutdownHandlers, logLevelFromEnv } from '@sequor/kafka';
+import { createLogger, installShutdownHandlers, logLevelFromEnv, runServiceMain } from '@sequor/kafka';
 import { ConfigError } from '@sequor/model';
 import { formatNames } from '@sequor/formats';
 import { normalizerConfigFromEnv } from './config.js';
@@ -59,14 +59,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    // After a signal, installShutdownHandlers exits once the stop completes; otherwise exit here.
-    process.exitCode = code;
-    if (code !== 0) process.exit(code);
-  },
-  (error: unknown) => {
-    process.stderr.write(`normalizer: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runServiceMain('normalizer', main);

@@ -330,3 +330,21 @@ export function installShutdownHandlers(target: Stoppable, logger: Logger, optio
     for (const signal of signals) source.off(signal, handler);
   };
 }
+
+/**
+ * Runs a service's `main` and turns its result into the process exit code: 0 leaves the process to end
+ * (after a signal, installShutdownHandlers exits once the stop completes), anything else exits now; an
+ * unexpected rejection prints its stack under the service's name and exits 1.
+ */
+export function runServiceMain(name: string, main: () => Promise<number>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+      if (code !== 0) process.exit(code);
+    },
+    (error: unknown) => {
+      process.stderr.write(`${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
