@@ -85,6 +85,18 @@ describe('DetectionProcessor', () => {
     expect(processor.stats().rules.find((r) => r.ruleId === ruleId.elastic)?.alerts).toBe(1);
   });
 
+  it('hands the sink the pushed event objects themselves, in the order of alert.evidence', () => {
+    const { events } = positiveCase(ruleId.elastic);
+    const seen: (readonly SequorEvent[])[] = [];
+    const { processor } = run({ onAlert: (_alert, _rule, evidence) => seen.push(evidence) });
+    for (const e of events) processor.push(e);
+    processor.flush();
+    expect(seen).toHaveLength(1);
+    // Identity, not equality: callers key side tables (the span registry) on these objects.
+    expect(seen[0]!.length).toBe(events.length);
+    seen[0]!.forEach((event, i) => expect(event).toBe(events[i]));
+  });
+
   it('reorders within the allowed lateness: the second step arriving first still completes the sequence', () => {
     const { events, expected } = positiveCase(ruleId.elastic);
     const { processor, alerts } = run({ allowedLatenessMs: 60_000 });

@@ -33,8 +33,12 @@ import { Subject } from 'rxjs';
 export interface DetectionProcessorOptions {
   /** The rules, compiled once (`compileRule`): one processor per partition shares them. */
   readonly rules: readonly CompiledRule[];
-  /** Called synchronously for each alert, in the order the engine emits them. */
-  readonly onAlert: (alert: Alert, rule: CompiledRule) => void;
+  /**
+   * Called synchronously for each alert, in the order the engine emits them. `evidence` holds the
+   * matched event objects themselves (`alert.evidence[i]` summarises `evidence[i]`), so a caller can
+   * find what it attached to them, e.g. the span that processed each one.
+   */
+  readonly onAlert: (alert: Alert, rule: CompiledRule, evidence: readonly SequorEvent[]) => void;
   /** Late and untimeable events (the services forward them to a late-events topic). */
   readonly onLate?: (late: LateEvent<SequorEvent>) => void;
   /** Detection time of alerts (`Alert.timestamp`), epoch ms. Default `Date.now`; tests inject a constant. */
@@ -56,6 +60,8 @@ export interface RuleDetectionStats {
   readonly alerts: number;
   /** Gauge: open partial sequences / joins / span groups. */
   readonly openPartials: number;
+  /** Gauge: entries in the rule's keyed state maps (`CorrelationStats.keys`). */
+  readonly keys: number;
   readonly evictedByWindow: number;
   readonly evictedByCap: number;
 }
@@ -142,7 +148,7 @@ class DefaultDetectionProcessor implements DetectionProcessor {
         alertsByRule[index]!++;
         // A throwing sink must surface from push/flush, not as rxjs' asynchronous unhandled error.
         try {
-          onAlert(rule.toAlert(match, { detectedAt: clock() }), rule);
+          onAlert(rule.toAlert(match, { detectedAt: clock() }), rule, match.events);
         } catch (error) {
           this.failure ??= { error, inSink: true };
         }
@@ -188,6 +194,7 @@ class DefaultDetectionProcessor implements DetectionProcessor {
         ruleName: rule.rule.name,
         alerts: this.alertsByRule[i] as number,
         openPartials: r.openPartials,
+        keys: r.keys,
         evictedByWindow: r.evictedByWindow,
         evictedByCap: r.evictedByCap,
       };
@@ -223,7 +230,7 @@ export function createDetectionProcessor(options: DetectionProcessorOptions): De
 
 /** Adds per-partition stats into one view (the CLI's summary, a detector's metrics over its partitions). */
 export function sumDetectionStats(all: readonly DetectionStats[]): DetectionStats {
-  const rules = new Map<string, { ruleId: string; ruleName: string; alerts: number; openPartials: number; evictedByWindow: number; evictedByCap: number }>();
+  const rules = new Map<string, { -readonly [K in keyof RuleDetectionStats]: RuleDetectionStats[K] }>();
   let eventsIn = 0;
   let late = 0;
   let invalidTime = 0;
@@ -245,9 +252,10 @@ export function sumDetectionStats(all: readonly DetectionStats[]): DetectionStat
     // The combined watermark is the slowest partition's: below it, every partition has released.
     watermark = Math.min(watermark, s.watermark);
     for (const r of s.rules) {
-      const sum = rules.get(r.ruleId) ?? { ruleId: r.ruleId, ruleName: r.ruleName, alerts: 0, openPartials: 0, evictedByWindow: 0, evictedByCap: 0 };
+      const sum = rules.get(r.ruleId) ?? { ruleId: r.ruleId, ruleName: r.ruleName, alerts: 0, openPartials: 0, keys: 0, evictedByWindow: 0, evictedByCap: 0 };
       sum.alerts += r.alerts;
       sum.openPartials += r.openPartials;
+      sum.keys += r.keys;
       sum.evictedByWindow += r.evictedByWindow;
       sum.evictedByCap += r.evictedByCap;
       rules.set(r.ruleId, sum);
