@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // Tests import workspace packages from source (the `sequor-source` export condition),
 // so `vitest` needs no build; services run as subprocesses use the built dist/.
-const conditions = ['sequor-source', 'node', 'import', 'module', 'default'];
+const conditions = ['sequor-source', 'node', 'import', 'default'];
 
 export default defineConfig({
   resolve: { conditions },

@@ -1,4 +1,3 @@
-import './otel-resolution.js';
 import { ConfigError } from '@sequor/model';
 import { describe, expect, it } from 'vitest';
 import { TELEMETRY_DEFAULTS, telemetryConfigFromEnv } from '../src/index.js';

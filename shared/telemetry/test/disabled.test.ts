@@ -1,4 +1,3 @@
-import './otel-resolution.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RecordHeaders } from '@sequor/kafka';

@@ -1,4 +1,3 @@
-import './otel-resolution.js';
 import type { Attributes } from '@opentelemetry/api';
 import { ROOT_CONTEXT, SamplingDecision, SpanKind, TraceFlags, trace } from '../src/testing.js';
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,3 @@
-import './otel-resolution.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineStatsEntry, Telemetry } from '../src/index.js';
 import { consumerLagAfter, start } from '../src/index.js';

@@ -1,4 +1,3 @@
-import './otel-resolution.js';
 import type { RecordHeaders } from '@sequor/kafka';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Telemetry } from '../src/index.js';

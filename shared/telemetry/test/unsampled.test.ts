@@ -1,4 +1,3 @@
-import './otel-resolution.js';
 import type { RecordHeaders } from '@sequor/kafka';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SamplerConfig, Telemetry } from '../src/index.js';
