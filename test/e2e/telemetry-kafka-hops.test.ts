@@ -3,7 +3,6 @@
 // produces a derived record carrying its own send span; hop 2 consumes the derived records, remembers
 // each decoded event's span, and raises an alert whose span links to both evidence spans. Each link
 // must lead back, through the headers and the broker, to the trace of its raw record.
-import '../../shared/telemetry/test/otel-resolution.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumerRunner, KeyedProducer, ProducerRecord, RecordBatch } from '@sequor/kafka';
 import { createConsumerRunner, createKeyedProducer } from '@sequor/kafka';

@@ -2,7 +2,6 @@
 // OpenTelemetry Collector (deploy/otel: OTLP receiver -> file exporter). At the default-style ratio of 0
 // the sampler drops root spans, follows a sampled upstream producer, and still exports the alert span
 // with its links: what arrives is read back from the collector's file.
-import '../../shared/telemetry/test/otel-resolution.js';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
