@@ -46,6 +46,7 @@ import type { AlertEncoder } from './outputs.js';
 import { alertSchemaText, confluentAlertEncoder, createAlertCodec, singleObjectAlertEncoder } from './outputs.js';
 import type { RestoreSummary } from './partition-task.js';
 import { PartitionTask } from './partition-task.js';
+import { RestoreReadiness } from './readiness.js';
 import { decodeRestoreMetadata, encodeRestoreMetadata, restoreHorizonMs } from './restore.js';
 import type { DetectorRuleSet } from './rules.js';
 import { loadDetectorRules } from './rules.js';
@@ -60,7 +61,7 @@ export interface DetectorDeps {
   readonly telemetry?: DetectorTelemetry;
   /** Alert detection time; default `Date.now`. */
   readonly clock?: () => number;
-  /** How often counters are logged and `telemetry.engineStats` is called. Default 60 s. */
+  /** How often counters are logged. Default 60 s. */
   readonly statsIntervalMs?: number;
 }
 
@@ -165,6 +166,10 @@ class KafkaDetector implements Detector {
   private runner: ConsumerRunner | undefined;
   private readonly slots = new Map<string, PartitionSlot>();
   private readonly keyFieldsWarned = new Set<string>();
+  private readonly readiness = new RestoreReadiness();
+  private lastReadiness: string | undefined;
+  /** Bumped on every assignment: restore preparation of an older one stops acting. */
+  private generation = 0;
   private stopping: Promise<void> | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
   private readonly totals = {
@@ -230,6 +235,7 @@ class KafkaDetector implements Detector {
       heartbeatIntervalMs: Math.max(1_000, Math.floor(config.sessionTimeoutMs / 10)),
       logger: this.logger,
       onAssigned: this.onAssigned,
+      onRebalancing: this.onRebalancing,
     });
     this.runner.done.then(
       () => this.resolveDone(),
@@ -251,6 +257,7 @@ class KafkaDetector implements Detector {
       partitionsConcurrently: config.partitionsConcurrently,
       maxBatchRecords: config.maxBatchRecords,
     });
+    this.telemetry.watchEngine?.(() => this.partitionStats());
     const interval = this.deps.statsIntervalMs ?? 60_000;
     this.statsTimer = setInterval(this.reportStats, interval);
     this.statsTimer.unref();
@@ -307,7 +314,6 @@ class KafkaDetector implements Detector {
 
   private readonly reportStats = (): void => {
     const stats = this.partitionStats();
-    this.telemetry.engineStats?.(stats);
     if (this.logger.isEnabled('info')) {
       this.logger.info('detector counters', {
         ...this.totals,
@@ -332,9 +338,74 @@ class KafkaDetector implements Detector {
     }
     if (revoked.length > 0) this.logger.info('partitions revoked: state dropped', { groupId: this.config.groupId, revoked });
     this.telemetry.partitionsAssigned?.(assignment);
+    this.readiness.assign(owned, (key) => this.slots.get(key)?.task.isLive === true);
+    this.reportReadiness();
+    const generation = ++this.generation;
+    const waiting = assignment.flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition }))).filter((p) => this.readiness.isPending(slotKey(p.topic, p.partition)));
+    void this.prepareRestores(generation, waiting);
   };
 
+  private readonly onRebalancing = (): void => {
+    this.readiness.rebalance();
+    this.reportReadiness();
+  };
+
+  private reportReadiness(): void {
+    const state = this.readiness.state();
+    if (state.reason === this.lastReadiness) return;
+    this.lastReadiness = state.reason;
+    this.telemetry.readinessChanged?.(state);
+  }
+
+  /**
+   * Right after an assignment, for the partitions not restored yet: those with nothing to replay (no
+   * committed restore point below the committed offset) are ready as they are; the others get a seek to
+   * their restore point, so the consumer fetches the replay now rather than at the partition's next
+   * record, as Kafka Streams restores on assignment: a quiet partition does not keep the member unready
+   * and its state is warm when traffic resumes. `openSlot` decides the same way from the same committed
+   * offset, so whichever runs first, the replay starts at the same offset. Failing here only delays:
+   * the partition then restores with its first batch.
+   */
+  private async prepareRestores(generation: number, partitions: readonly { topic: string; partition: number }[]): Promise<void> {
+    if (partitions.length === 0) return;
+    const admin = this.admin as KafkaAdmin;
+    try {
+      const topics = [...new Set(partitions.map((p) => p.topic))];
+      const committed = await admin.fetchOffsets({ groupId: this.config.groupId, topics });
+      const logStarts = new Map<string, Map<number, number>>();
+      for (const { topic, partition } of partitions) {
+        if (generation !== this.generation) return;
+        const key = slotKey(topic, partition);
+        if (this.slots.has(key) || !this.readiness.isPending(key)) continue;
+        const found = committed.find((t) => t.topic === topic)?.partitions.find((p) => p.partition === partition);
+        const offset = found === undefined ? -1 : Number(found.offset);
+        const point = decodeRestoreMetadata(found?.metadata ?? null);
+        let start = offset;
+        if (offset >= 0 && point !== null && point.offset < offset) {
+          let lows = logStarts.get(topic);
+          if (lows === undefined) {
+            lows = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.low)]));
+            logStarts.set(topic, lows);
+          }
+          start = Math.max(point.offset, lows.get(partition) ?? 0);
+        }
+        if (generation !== this.generation || this.slots.has(key)) continue;
+        if (start >= offset) {
+          this.readiness.restored(key);
+        } else {
+          this.logger.info('partition assigned: replay to restore its state starts now', { topic, partition, restoreFromOffset: start, committedOffset: offset });
+          this.runner?.seek(topic, partition, String(start));
+        }
+      }
+    } catch (error) {
+      this.logger.warn('could not look up restore points on assignment: partitions restore with their first batch', { error });
+    } finally {
+      if (generation === this.generation) this.reportReadiness();
+    }
+  }
+
   private async closeSlot(slot: PartitionSlot, why: string): Promise<void> {
+    this.telemetry.partitionClosed?.(slot.task.stats());
     slot.task.close();
     await slot.producer.disconnect().catch((error: unknown) => this.logger.warn('transactional producer disconnect failed', { why, transactionalId: slot.transactionalId, error }));
   }
@@ -435,7 +506,6 @@ class KafkaDetector implements Detector {
       startOffset,
       liveFrom,
       partitionKeyFields: config.partitionKeyFields.header,
-      alertHeaders: this.telemetry.alertHeaders?.bind(this.telemetry),
     });
   }
 
@@ -449,6 +519,8 @@ class KafkaDetector implements Detector {
       durationMs,
     });
     this.telemetry.restored?.(summary, durationMs);
+    this.readiness.restored(slotKey(slot.topic, slot.partition));
+    this.reportReadiness();
   }
 
   private async runBatch(slot: PartitionSlot, batch: RecordBatch): Promise<void> {
@@ -457,10 +529,12 @@ class KafkaDetector implements Detector {
     if (this.eventCodec !== undefined && this.config.schemaRegistry !== undefined) await this.loadSchemaIds(batch.records);
     const task = slot.task;
     const before = task.withoutKeyHeader;
+    const observer = this.telemetry.batchStarted?.(batch);
     let out;
     try {
-      out = task.process(batch.records);
+      out = task.process(batch.records, observer);
     } catch (error) {
+      observer?.end(error);
       // The task's state is ahead of what is committed: it cannot be used again.
       this.slots.delete(slotKey(topic, partition));
       await this.closeSlot(slot, 'failed');
@@ -479,7 +553,10 @@ class KafkaDetector implements Detector {
     this.totals.suppressedAlerts += out.suppressedAlerts;
     if (out.restored !== null) this.restored(slot, out.restored);
     // Only replayed (or redelivered) records: their output and offsets were committed by the first run.
-    if (out.commitOffset === null) return;
+    if (out.commitOffset === null) {
+      observer?.end();
+      return;
+    }
     const point = task.restorePoint();
     const producer = slot.producer;
     try {
@@ -490,6 +567,7 @@ class KafkaDetector implements Detector {
       ]);
       await producer.commit();
     } catch (error) {
+      observer?.end(error);
       this.slots.delete(slotKey(topic, partition));
       if (producer.inTransaction) await producer.abort().catch(() => undefined);
       await this.closeSlot(slot, 'transaction failed');
@@ -506,13 +584,15 @@ class KafkaDetector implements Detector {
     t.deadLetters += out.deadLetters;
     t.transactions++;
     if (out.deadLetters > 0) this.logger.warn('records dead-lettered', { topic, partition, deadLetters: out.deadLetters, deadLetterTopic: this.config.deadLetterTopic });
+    observer?.end();
     this.telemetry.batchCommitted?.({
       topic,
       partition,
       records: out.live,
-      alerts: out.alerts,
+      alerts: out.raisedAlerts,
       lateEvents: out.late,
       deadLetters: out.deadLetters,
+      deadLetterReasons: out.deadLetterReasons,
       committedOffset: out.commitOffset,
       highWatermark: Number(batch.highWatermark),
       durationMs: performance.now() - started,

@@ -3,18 +3,25 @@
  * `node services/detector/dist/main.js`: config from the environment (README.md). Exits 0 after a clean
  * SIGTERM/SIGINT shutdown, 1 on a crash, 2 on bad configuration or a rule set it cannot run.
  */
+import { readFileSync } from 'node:fs';
 import { createLogger, installShutdownHandlers, logLevelFromEnv, runServiceMain } from '@sequor/kafka';
 import { ConfigError } from '@sequor/model';
+import type { Telemetry } from '@sequor/telemetry';
+import { start as startTelemetry } from '@sequor/telemetry';
 import { detectorConfigFromEnv } from './config.js';
 import type { Detector } from './detector.js';
 import { createDetector } from './detector.js';
 import { RuleSetRefusedError } from './rules.js';
+import { detectorTelemetry } from './telemetry.js';
 
 const usage = `usage: detector
 
 Reads normalized Avro events (DETECTOR_INPUT_TOPICS), runs the built-in rules and RULES_DIR, writes Avro
 alerts keyed by host to ALERTS_TOPIC, exactly once per consumed record (Kafka transactions). Configuration
-comes from the environment: see services/detector/README.md.`;
+comes from the environment: see services/detector/README.md; OpenTelemetry from the OTEL_* variables,
+/metrics, /healthz and /readyz on METRICS_PORT (shared/telemetry/README.md).`;
+
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 async function main(): Promise<number> {
   if (process.argv.slice(2).some((a) => a === '--help' || a === '-h')) {
@@ -23,16 +30,20 @@ async function main(): Promise<number> {
   }
   let logger = createLogger('detector', { level: 'info' });
   let detector: Detector;
+  let telemetry: Telemetry;
   try {
     logger = createLogger('detector', { level: logLevelFromEnv(process.env) });
     if (process.argv.length > 2) throw new ConfigError('argument', process.argv[2], 'no arguments (configuration comes from the environment; see --help)');
-    detector = createDetector(detectorConfigFromEnv(process.env), { logger });
+    const config = detectorConfigFromEnv(process.env);
+    telemetry = await startTelemetry({ serviceName: 'sequor-detector', serviceVersion: version });
+    detector = createDetector(config, { logger, telemetry: detectorTelemetry(telemetry, config) });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     logger.error('invalid configuration', { error });
     return 2;
   }
-  installShutdownHandlers(detector, logger);
+  // On SIGTERM the detector's last transaction commits first, then the spans of that batch are flushed.
+  installShutdownHandlers(telemetry.shutdownAfter(detector), logger);
   try {
     await detector.start();
     await detector.done;
@@ -45,6 +56,8 @@ async function main(): Promise<number> {
     }
     logger.error('detector failed', { error });
     return 1;
+  } finally {
+    await telemetry.shutdown().catch((error: unknown) => logger.warn('telemetry shutdown failed', { error }));
   }
 }
 

@@ -50,16 +50,39 @@ export interface PartitionTaskOptions {
   readonly liveFrom: number;
   /** The `sequor.partition-key-fields` value records must carry (when they carry the header at all). */
   readonly partitionKeyFields: string;
-  /** Extra headers for an alert raised while processing `trigger` (trace context). */
-  readonly alertHeaders?: ((trigger: ConsumedRecord, alert: Alert) => RecordHeaders | undefined) | undefined;
+}
+
+/** The detection span of an alert: its trace id goes into `Alert.trace_id`, its context into the record's headers. */
+export interface AlertTrace {
+  readonly traceId: string;
+  readonly headers: RecordHeaders;
+}
+
+/**
+ * Follows one `process` call record by record; where tracing hooks in. For each record, in order:
+ * `recordStarted`, `eventDecoded` (unless it does not decode), `alertRaised` for each live alert its event
+ * completes, `recordFinished`. Called synchronously on the hot path: cheap, and never throwing.
+ */
+export interface RecordObserver {
+  /** `live`: false while replaying records below `liveFrom` to rebuild state (their output is suppressed). */
+  recordStarted(record: ConsumedRecord, live: boolean): void;
+  eventDecoded(event: SequorEvent): void;
+  /** `evidence`: the decoded event objects, in `alert.evidence` order. Returns the alert's trace, if any. */
+  alertRaised(alert: Alert, evidence: readonly SequorEvent[]): AlertTrace | undefined;
+  /** `error`: the record was dead-lettered because of it. */
+  recordFinished(error?: unknown): void;
 }
 
 export interface TaskOutput {
   /** Alerts, late events and dead letters raised by live records, in the order they were raised. */
   readonly records: ProducerRecord[];
   readonly alerts: number;
+  /** The live alerts, as produced (metrics: alerts by rule, detection latency). */
+  readonly raisedAlerts: readonly Alert[];
   readonly late: number;
   readonly deadLetters: number;
+  /** Dead letters by reason (`CodecError.reason`), null when there are none. */
+  readonly deadLetterReasons: Readonly<Record<string, number>> | null;
   /** Records of this call below `liveFrom` (replayed), and their alerts not produced again. */
   readonly replayed: number;
   readonly suppressedAlerts: number;
@@ -125,7 +148,8 @@ export class PartitionTask {
   private current: ConsumedRecord | null = null;
   private currentLive = false;
   private out: ProducerRecord[] = [];
-  private alerts = 0;
+  private raised: Alert[] = [];
+  private observer: RecordObserver | undefined;
   private late = 0;
   private suppressed = 0;
   private totalReplayed = 0;
@@ -181,13 +205,18 @@ export class PartitionTask {
     this.processor.close();
   }
 
-  /** Processes consecutive records of the partition (offset order). Throws PartitionKeyMismatchError. */
-  process(records: readonly ConsumedRecord[]): TaskOutput {
+  /**
+   * Processes consecutive records of the partition (offset order), telling `observer` about each.
+   * Throws PartitionKeyMismatchError.
+   */
+  process(records: readonly ConsumedRecord[], observer?: RecordObserver): TaskOutput {
     this.out = [];
-    this.alerts = 0;
+    this.raised = [];
+    this.observer = observer;
     this.late = 0;
     this.suppressed = 0;
     let deadLetters = 0;
+    let deadLetterReasons: Record<string, number> | null = null;
     let replayed = 0;
     let live = 0;
     let skipped = 0;
@@ -211,6 +240,7 @@ export class PartitionTask {
         this.totalReplayed++;
       }
       this.checkKeyFields(record);
+      observer?.recordStarted(record, isLive);
       let event: SequorEvent;
       try {
         if (record.value === null) throw new CodecError('truncated', 'a tombstone (null value) carries no event');
@@ -220,9 +250,13 @@ export class PartitionTask {
         if (isLive) {
           this.out.push(detectorDeadLetter(this.options.deadLetterTopic, record, this.position, error));
           deadLetters++;
+          deadLetterReasons ??= {};
+          deadLetterReasons[error.reason] = (deadLetterReasons[error.reason] ?? 0) + 1;
         }
+        observer?.recordFinished(error);
         continue;
       }
+      observer?.eventDecoded(event);
       const time = event.timestamp;
       this.tracker.observe(offset, time);
       if (!isLive && Number.isFinite(time)) {
@@ -233,13 +267,17 @@ export class PartitionTask {
       this.currentLive = isLive;
       this.processor.push(event);
       this.current = null;
+      observer?.recordFinished();
       if (!this.restoreDone && this.next >= liveFrom) restored = this.finishRestore();
     }
+    this.observer = undefined;
     return {
       records: this.out,
-      alerts: this.alerts,
+      alerts: this.raised.length,
+      raisedAlerts: this.raised,
       late: this.late,
       deadLetters,
+      deadLetterReasons,
       replayed,
       suppressedAlerts: this.suppressed,
       live,
@@ -289,7 +327,7 @@ export class PartitionTask {
     }
   }
 
-  private readonly onAlert = (alert: Alert): void => {
+  private readonly onAlert = (alert: Alert, _rule: CompiledRule, evidence: readonly SequorEvent[]): void => {
     const trigger = this.current;
     if (trigger === null) throw new SequorError(`${this.topic}[${this.partition}]: an alert outside push`);
     if (!this.currentLive) {
@@ -297,9 +335,10 @@ export class PartitionTask {
       this.totalSuppressed++;
       return;
     }
-    this.alerts++;
-    const extra = this.options.alertHeaders?.(trigger, alert);
-    this.out.push(alertRecord(this.options.alertsTopic, alert, this.options.alertEncoder, trigger, this.position, extra));
+    const trace = this.observer?.alertRaised(alert, evidence);
+    const raised = trace === undefined ? alert : { ...alert, trace_id: trace.traceId };
+    this.raised.push(raised);
+    this.out.push(alertRecord(this.options.alertsTopic, raised, this.options.alertEncoder, trigger, this.position, trace?.headers));
   };
 
   private readonly onLate = (late: LateEvent<SequorEvent>): void => {

@@ -4,8 +4,9 @@ import type { SequorEvent } from '@sequor/model';
 import { NORMALIZED_HEADERS } from '@sequor/pipeline';
 import type { CompiledRule } from '@sequor/rules';
 import { compileRule, loadBuiltinRules } from '@sequor/rules';
-import { ALERT_HEADERS, LATE_HEADERS, singleObjectAlertEncoder } from '../src/outputs.js';
-import type { PartitionTaskOptions } from '../src/partition-task.js';
+import type { Alert } from '@sequor/rules';
+import { ALERT_HEADERS, createAlertCodec, LATE_HEADERS, singleObjectAlertEncoder } from '../src/outputs.js';
+import type { PartitionTaskOptions, RecordObserver } from '../src/partition-task.js';
 import { PartitionKeyMismatchError, PartitionTask } from '../src/partition-task.js';
 import { decodeRestoreMetadata, encodeRestoreMetadata, restoreHorizonMs } from '../src/restore.js';
 import type { FakeConsumedRecord } from './support/scenario.js';
@@ -191,5 +192,67 @@ describe('PartitionTask: records it cannot use', () => {
     expect(t.isLive).toBe(true);
     t.process([record(40, codec.encodeSingleObject(event('e0', 5_000))), record(41, codec.encodeSingleObject(event('e1', 6_000)))]);
     expect(t.restorePoint()).toEqual({ offset: 40, eventTime: 5_000, streamTime: 6_000 });
+  });
+});
+
+describe('PartitionTask: the record observer (where tracing hooks in)', () => {
+  beforeAll(async () => {
+    rules ??= (await loadBuiltinRules()).map((r) => compileRule(r));
+  });
+
+  it('follows every record in order, and hands each live alert its evidence objects; the alert record carries the trace', () => {
+    const records = asConsumed(normalizedScenario({ seed: 5, events: 4_000, rate: 0.5, hosts: 6, users: 10, scenarios: 6 }, 1).records);
+    const liveFrom = Math.floor(records.length / 3);
+    const steps: string[] = [];
+    const decodedAt = new Map<SequorEvent, string>();
+    const raised: { alert: Alert; evidence: readonly SequorEvent[] }[] = [];
+    let open: string | null = null;
+    const observer: RecordObserver = {
+      recordStarted(record, live) {
+        if (open !== null) throw new Error(`record ${record.offset} started while ${open} was open`);
+        open = record.offset;
+        steps.push(`${live ? 'live' : 'replay'} ${record.offset}`);
+      },
+      eventDecoded(event) {
+        decodedAt.set(event, open!);
+      },
+      alertRaised(alert, evidence) {
+        raised.push({ alert, evidence });
+        return { traceId: `trace-${raised.length}`, headers: { traceparent: `00-span-of-alert-${raised.length}` } };
+      },
+      recordFinished() {
+        open = null;
+      },
+    };
+    const out = task(0, liveFrom).process(records, observer);
+
+    expect(open).toBeNull();
+    expect(steps).toEqual(records.map((r, i) => `${i < liveFrom ? 'replay' : 'live'} ${r.offset}`));
+    // Only live alerts reach the observer: the replay's were committed by the previous owner.
+    expect(raised.length).toBe(out.alerts);
+    expect(raised.length).toBeGreaterThan(1);
+    raised.forEach(({ alert, evidence }, i) => {
+      expect(evidence.map((e) => e.event.id)).toEqual(alert.evidence.map((e) => e.event_id));
+      // The very objects eventDecoded saw, so a WeakMap filled there finds them.
+      for (const e of evidence) expect(decodedAt.has(e)).toBe(true);
+      expect(out.raisedAlerts[i]!.trace_id).toBe(`trace-${i + 1}`);
+    });
+    const alertRecords = out.records.filter((r) => r.topic === 'alerts');
+    expect(alertRecords.map((r) => r.headers?.traceparent)).toEqual(raised.map((_, i) => `00-span-of-alert-${i + 1}`));
+    const alertCodec = createAlertCodec();
+    expect(alertRecords.map((r) => alertCodec.decode(r.value!).trace_id)).toEqual(raised.map((_, i) => `trace-${i + 1}`));
+  });
+
+  it('finishes an undecodable record with its error, without a decode', () => {
+    const calls: string[] = [];
+    const observer: RecordObserver = {
+      recordStarted: (record) => calls.push(`start ${record.offset}`),
+      eventDecoded: () => calls.push('decoded'),
+      alertRaised: () => undefined,
+      recordFinished: (error) => calls.push(`finish ${error instanceof Error ? error.constructor.name : 'ok'}`),
+    };
+    const out = task(0, 0).process([{ key: null, value: Buffer.from('not avro'), headers: {}, offset: '0', timestamp: '0' }], observer);
+    expect(out.deadLetterReasons).toEqual({ 'bad-magic': 1 });
+    expect(calls).toEqual(['start 0', 'finish CodecError']);
   });
 });
