@@ -4,9 +4,12 @@
  * (README.md), `--source` flags replacing NORMALIZER_SOURCES. Exits 0 after a clean SIGTERM/SIGINT
  * shutdown, 1 on a crash, 2 on bad configuration.
  */
+import { readFileSync } from 'node:fs';
 import { createLogger, installShutdownHandlers, logLevelFromEnv, runServiceMain } from '@sequor/kafka';
 import { ConfigError } from '@sequor/model';
 import { formatNames } from '@sequor/formats';
+import type { Telemetry } from '@sequor/telemetry';
+import { start as startTelemetry } from '@sequor/telemetry';
 import { normalizerConfigFromEnv } from './config.js';
 import { createNormalizer } from './normalizer.js';
 
@@ -14,7 +17,11 @@ const usage = `usage: normalizer [--source format:topic]...
 
 Reads raw telemetry topics, writes normalized Avro events keyed by host. Configuration comes from the
 environment (see services/normalizer/README.md); each --source replaces NORMALIZER_SOURCES.
+OpenTelemetry from the OTEL_* variables, /metrics, /healthz and /readyz on METRICS_PORT
+(shared/telemetry/README.md).
 Formats: ${formatNames().join(', ')}`;
+
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 function parseArgs(argv: readonly string[]): string[] {
   const sources: string[] = [];
@@ -39,15 +46,19 @@ function parseArgs(argv: readonly string[]): string[] {
 async function main(): Promise<number> {
   let logger = createLogger('normalizer', { level: 'info' });
   let normalizer;
+  let telemetry: Telemetry;
   try {
     logger = createLogger('normalizer', { level: logLevelFromEnv(process.env) });
-    normalizer = createNormalizer(normalizerConfigFromEnv(process.env, parseArgs(process.argv.slice(2))), { logger });
+    const config = normalizerConfigFromEnv(process.env, parseArgs(process.argv.slice(2)));
+    telemetry = await startTelemetry({ serviceName: 'sequor-normalizer', serviceVersion: version });
+    normalizer = createNormalizer(config, { logger, telemetry });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     logger.error('invalid configuration', { error });
     return 2;
   }
-  installShutdownHandlers(normalizer, logger);
+  // On SIGTERM the last batch is acknowledged and committed first, then its spans are flushed.
+  installShutdownHandlers(telemetry.shutdownAfter(normalizer), logger);
   try {
     await normalizer.start();
     await normalizer.done;
@@ -56,6 +67,8 @@ async function main(): Promise<number> {
     logger.error('normalizer failed', { error });
     await normalizer.stop().catch(() => undefined);
     return 1;
+  } finally {
+    await telemetry.shutdown().catch((error: unknown) => logger.warn('telemetry shutdown failed', { error }));
   }
 }
 

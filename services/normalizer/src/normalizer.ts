@@ -12,7 +12,7 @@
  * await normalizer.done;
  * ```
  */
-import type { ConsumerRunner, KafkaClient, KeyedProducer, Logger, PartitionAssignment, RecordBatch, Stoppable } from '@sequor/kafka';
+import type { ConsumerRunner, KafkaClient, KeyedProducer, Logger, PartitionAssignment, RecordBatch, RecordHeaders, Stoppable } from '@sequor/kafka';
 import {
   ConfluentSchemaRegistry,
   createConsumerRunner,
@@ -28,6 +28,8 @@ import type { SchemaRegistry } from '@sequor/model';
 import { createEventCodec, SequorError } from '@sequor/model';
 import type { EventEncoder, NormalizeCounters, NormalizeProcessor } from '@sequor/pipeline';
 import { confluentEventEncoder, createNormalizeProcessor, singleObjectEventEncoder } from '@sequor/pipeline';
+import type { SequorMetrics, Telemetry } from '@sequor/telemetry';
+import { consumerLagAfter, KafkaTracing, recordFailure } from '@sequor/telemetry';
 import type { NormalizerConfig } from './config.js';
 import { normalizerDeadLetter } from './dead-letters.js';
 
@@ -37,6 +39,11 @@ export interface NormalizerDeps {
   readonly logger?: Logger;
   /** Default: a Confluent REST client when `config.schemaRegistry` is set. */
   readonly schemaRegistry?: SchemaRegistry;
+  /**
+   * Traces (a process span per raw record, a send span per produced record, its context in the record's
+   * headers), metrics and readiness. Default: none (no spans, no metrics).
+   */
+  readonly telemetry?: Telemetry;
 }
 
 export interface Normalizer extends Stoppable {
@@ -75,6 +82,8 @@ class KafkaNormalizer implements Normalizer {
   private rejectDone!: (error: unknown) => void;
   private readonly client: KafkaClient;
   private readonly logger: Logger;
+  private readonly tracing: KafkaTracing;
+  private readonly metrics: SequorMetrics | undefined;
   private processor: NormalizeProcessor | undefined;
   private producer: KeyedProducer | undefined;
   private runner: ConsumerRunner | undefined;
@@ -88,6 +97,8 @@ class KafkaNormalizer implements Normalizer {
   ) {
     this.logger = deps.logger ?? createLogger('normalizer', { level: config.logLevel });
     this.client = deps.client ?? createKafkaClient(config.kafka, { logger: this.logger });
+    this.tracing = deps.telemetry?.tracing ?? KafkaTracing.disabled();
+    this.metrics = deps.telemetry?.metrics;
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;
       this.rejectDone = reject;
@@ -120,6 +131,7 @@ class KafkaNormalizer implements Normalizer {
       partitionsConsumedConcurrently: config.partitionsConcurrently,
       logger: this.logger,
       onAssigned: this.onAssigned,
+      onRebalancing: this.onRebalancing,
     });
     this.runner.done.then(
       () => this.resolveDone(),
@@ -200,41 +212,76 @@ class KafkaNormalizer implements Normalizer {
       }
     }
     this.owned = now;
+    // The normalizer keeps no state worth restoring: joined with its partitions is ready. A member with
+    // none (more members than partitions) is healthy and ready too, a standby for the next rebalance.
+    this.metrics?.clearConsumerLag();
+    this.deps.telemetry?.setReady(true, now.size === 0 ? 'joined the group, no partitions assigned' : `${now.size} partitions assigned`);
+  };
+
+  private readonly onRebalancing = (): void => {
+    this.deps.telemetry?.setReady(false, 'rebalancing');
   };
 
   private readonly processBatch = async (batch: RecordBatch): Promise<void> => {
     const processor = this.requireProcessor();
     const producer = this.producer as KeyedProducer;
+    const tracing = this.tracing;
     const { topic, partition } = batch;
-    const { normalizedTopic, deadLetterTopic, poisonPolicy } = this.config;
+    const { normalizedTopic, deadLetterTopic, poisonPolicy, groupId } = this.config;
     const origin = { topic, partition };
+    const batchTrace = tracing.startReceive(batch, groupId);
     let last: Promise<void> | undefined;
+    let produced = 0;
     let deadLetters = 0;
     let reasons: Record<string, number> | undefined;
-    for (const record of batch.records) {
-      const result = processor.process({ topic, partition, offset: record.offset, key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp });
-      const outputs = result.outputs;
-      for (let i = 0; i < outputs.length; i++) {
-        const out = outputs[i]!;
-        last = producer.send({ topic: normalizedTopic, key: out.key, value: out.value, headers: out.headers });
-      }
-      const verdict = result.deadLetter;
-      if (verdict !== undefined) {
-        if (poisonPolicy === 'fail') {
-          // Nothing past this record is committed; what was sent before it is flushed so a restart
-          // re-produces as little as possible.
-          await this.acknowledged(last, topic, partition);
-          this.logger.error('poison record: stopping (POISON_POLICY=fail)', { topic, partition, offset: record.offset, reason: verdict.reason, error: verdict.message });
-          throw new PoisonRecordError(topic, partition, record.offset, verdict.error);
+    try {
+      for (const record of batch.records) {
+        const span = batchTrace.startProcess(record);
+        const result = processor.process({ topic, partition, offset: record.offset, key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp });
+        const outputs = result.outputs;
+        for (let i = 0; i < outputs.length; i++) {
+          const out = outputs[i]!;
+          // Outputs of one raw record may share a headers object; each record gets its own send span.
+          const headers = tracing.enabled && outputs.length > 1 ? { ...out.headers } : out.headers;
+          tracing.startSend(normalizedTopic, out.key, headers, span).end();
+          last = producer.send({ topic: normalizedTopic, key: out.key, value: out.value, headers });
         }
-        last = producer.send(normalizerDeadLetter(deadLetterTopic, record, origin, verdict));
-        deadLetters++;
-        reasons ??= {};
-        reasons[verdict.reason] = (reasons[verdict.reason] ?? 0) + 1;
+        produced += outputs.length;
+        const verdict = result.deadLetter;
+        if (verdict !== undefined) {
+          recordFailure(span, verdict.error);
+          if (poisonPolicy === 'fail') {
+            span.end();
+            // Nothing past this record is committed; what was sent before it is flushed so a restart
+            // re-produces as little as possible.
+            await this.acknowledged(last, topic, partition);
+            this.logger.error('poison record: stopping (POISON_POLICY=fail)', { topic, partition, offset: record.offset, reason: verdict.reason, error: verdict.message });
+            throw new PoisonRecordError(topic, partition, record.offset, verdict.error);
+          }
+          const deadLetter = normalizerDeadLetter(deadLetterTopic, record, origin, verdict);
+          tracing.startSend(deadLetterTopic, deadLetter.key ?? null, deadLetter.headers as RecordHeaders, span).end();
+          last = producer.send(deadLetter);
+          deadLetters++;
+          reasons ??= {};
+          reasons[verdict.reason] = (reasons[verdict.reason] ?? 0) + 1;
+        }
+        span.end();
       }
+      // Batches are acknowledged in order: the last record's promise covers every earlier one.
+      await this.acknowledged(last, topic, partition);
+    } catch (error) {
+      batchTrace.end(error);
+      throw error;
     }
-    // Batches are acknowledged in order: the last record's promise covers every earlier one.
-    await this.acknowledged(last, topic, partition);
+    batchTrace.end();
+    const metrics = this.metrics;
+    if (metrics !== undefined) {
+      metrics.recordsIn(topic).add(batch.records.length);
+      if (produced > 0) metrics.recordsOut(normalizedTopic).add(produced);
+      if (deadLetters > 0) metrics.recordsOut(deadLetterTopic).add(deadLetters);
+      if (reasons !== undefined) for (const reason in reasons) metrics.deadLetters(reason).add(reasons[reason]);
+      metrics.setConsumerLag(topic, partition, consumerLagAfter(batch));
+    }
     if (deadLetters > 0) {
       this.logger.warn('records dead-lettered', { topic, partition, firstOffset: batch.records[0]?.offset, lastOffset: batch.records.at(-1)?.offset, deadLetters, reasons, deadLetterTopic });
     }
