@@ -150,6 +150,7 @@ start() {
   data_dir="$(mktemp -d "${TMPDIR:-/tmp}/sequor-kafka-data.XXXXXX")"
   echo "$data_dir" >"$data_dir_file"
   # A random 16-byte UUID in Kafka's URL-safe base64 form, as `kafka-storage random-uuid` prints it.
+  # It starts with '-' one time in 64: passed as --cluster-id=ID so argparse cannot take it for an option.
   cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
 
   cat >"$properties_file" <<EOF
@@ -186,7 +187,7 @@ EOF
   : >"$log_file"
   # shellcheck disable=SC2086 # JVM_OPTS, HEAP_OPTS and logging are lists of JVM options
   if ! java $JVM_OPTS $logging -cp "$LIBS/*" kafka.tools.StorageTool format --config "$properties_file" \
-      --cluster-id "$cluster_id" >>"$log_file" 2>&1 9>&-; then
+      "--cluster-id=$cluster_id" >>"$log_file" 2>&1 9>&-; then
     tail -n 30 "$log_file" >&2
     remove_storage
     die "formatting KRaft storage failed (log: $log_file)"
