@@ -23,6 +23,7 @@ import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import type { RecordHeaders } from '@sequor/kafka';
 import type { SamplerConfig, Telemetry } from '@sequor/telemetry';
 import { SpanContextRegistry, extractContext, start } from '@sequor/telemetry';
+import { DiscardingSpanExporter } from '@sequor/telemetry/testing';
 
 const EVENTS = Number(process.argv[2] ?? 1_000_000);
 const ROUNDS = Number(process.argv[3] ?? 3);
@@ -200,21 +201,6 @@ const scenarios: readonly Scenario[] = [
   },
 ];
 
-/** Counts and drops what the batch processor hands over: export cost without I/O. */
-class DiscardingExporter {
-  exported = 0;
-  export(spans: readonly unknown[], done: (result: { code: number }) => void): void {
-    this.exported += spans.length;
-    done({ code: 0 });
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
 interface Result {
   readonly name: string;
   readonly wallRate: number;
@@ -227,7 +213,7 @@ interface Result {
 async function measure(scenario: Scenario): Promise<Result> {
   const batches = new RecordSource(scenario.records);
   let telemetry: Telemetry | undefined;
-  const exporter = new DiscardingExporter();
+  const exporter = new DiscardingSpanExporter();
   if (scenario.telemetry !== undefined) {
     telemetry = await start({
       serviceName: 'bench',

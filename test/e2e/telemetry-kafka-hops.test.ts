@@ -8,30 +8,22 @@ import type { ConsumerRunner, KeyedProducer, ProducerRecord, RecordBatch } from 
 import { createConsumerRunner, createKeyedProducer } from '@sequor/kafka';
 import { KafkaTestKit, uniqueGroup } from '@sequor/kafka/testing';
 import type { SpanContext, Telemetry } from '@sequor/telemetry';
-import { start } from '@sequor/telemetry';
-import type { ReadableSpan } from '@sequor/telemetry/testing';
-import { InMemorySpanExporter } from '@sequor/telemetry/testing';
+import type { InMemorySpanExporter, ReadableSpan } from '@sequor/telemetry/testing';
+import { startTestTelemetry } from '@sequor/telemetry/testing';
 
 interface DerivedEvent {
   readonly id: string;
   readonly host: string;
 }
 
-const exporter = new InMemorySpanExporter();
+let exporter: InMemorySpanExporter;
 let telemetry: Telemetry;
 let kit: KafkaTestKit;
 let producer: KeyedProducer;
 const runners: ConsumerRunner[] = [];
 
 beforeAll(async () => {
-  telemetry = await start({
-    serviceName: 'telemetry-e2e-hops',
-    spanExporter: exporter,
-    sampler: { name: 'parentbased_always_on', ratio: 1 },
-    metricsPort: 0,
-    metricsHost: '127.0.0.1',
-    env: {},
-  });
+  ({ telemetry, exporter } = await startTestTelemetry('telemetry-e2e-hops'));
   kit = await KafkaTestKit.connect();
   producer = await createKeyedProducer(kit.client, {
     name: 'telemetry-e2e',

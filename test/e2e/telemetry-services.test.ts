@@ -20,9 +20,8 @@ import type { Alert } from '@sequor/rules';
 import type { GroundTruth, RuleSlug } from '@sequor/scenarios';
 import { DEFAULT_START, SCENARIO_FILES, writeScenario } from '@sequor/scenarios';
 import type { SpanContext, Telemetry } from '@sequor/telemetry';
-import { start } from '@sequor/telemetry';
 import type { ReadableSpan } from '@sequor/telemetry/testing';
-import { InMemorySpanExporter, parsePrometheus, sampleValue } from '@sequor/telemetry/testing';
+import { parsePrometheus, sampleValue, startTestTelemetry } from '@sequor/telemetry/testing';
 import { consumeAllCommitted, decodeAlert, laterEventOnEveryPartition, waitForGroupAtEnd } from '../../services/detector/test/support/e2e.js';
 
 const PARTITIONS = 3;
@@ -81,15 +80,9 @@ async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, t
 
 describe('telemetry through the normalizer and the detector', () => {
   it('links each alert to its evidence events through every hop, and /metrics counts what was processed', async () => {
-    const exporter = new InMemorySpanExporter();
-    telemetry = await start({
-      serviceName: 'sequor-e2e',
-      spanExporter: exporter,
-      sampler: { name: 'parentbased_always_on', ratio: 1 },
-      metricsPort: 0,
-      metricsHost: '127.0.0.1',
-      env: {},
-    });
+    const started = await startTestTelemetry('sequor-e2e');
+    telemetry = started.telemetry;
+    const exporter = started.exporter;
     const port = telemetry.port;
     expect((await get(port, '/readyz')).status).toBe(503);
 
@@ -223,7 +216,7 @@ describe('telemetry through the normalizer and the detector', () => {
   it('/readyz: a new member is not ready until the state of its (quiet) partitions is restored', async () => {
     expect(detectorConfig).toBeDefined();
     await telemetry?.shutdown();
-    telemetry = await start({ serviceName: 'sequor-e2e-readiness', metricsPort: 0, metricsHost: '127.0.0.1', env: { OTEL_TRACES_EXPORTER: 'none' } });
+    telemetry = (await startTestTelemetry('sequor-e2e-readiness')).telemetry;
     const port = telemetry.port;
     const hooks = detectorTelemetry(telemetry, detectorConfig);
     const states: ReadinessState[] = [];

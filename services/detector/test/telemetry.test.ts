@@ -6,9 +6,8 @@ import type { SequorEvent } from '@sequor/model';
 import type { CompiledRule } from '@sequor/rules';
 import { compileRule, loadBuiltinRules } from '@sequor/rules';
 import type { SpanContext, Telemetry } from '@sequor/telemetry';
-import { start } from '@sequor/telemetry';
-import type { ReadableSpan } from '@sequor/telemetry/testing';
-import { InMemorySpanExporter, parsePrometheus, sampleValue } from '@sequor/telemetry/testing';
+import type { InMemorySpanExporter, ReadableSpan } from '@sequor/telemetry/testing';
+import { parsePrometheus, sampleValue, startTestTelemetry } from '@sequor/telemetry/testing';
 import { singleObjectAlertEncoder } from '../src/outputs.js';
 import { PartitionTask } from '../src/partition-task.js';
 import type { DetectionStats } from '@sequor/pipeline';
@@ -19,7 +18,7 @@ import type { FakeConsumedRecord } from './support/scenario.js';
 import { asConsumed, normalizedScenario } from './support/scenario.js';
 
 const TOPICS = { groupId: 'detector-test', alertsTopic: 'alerts', lateEventsTopic: 'late', deadLetterTopic: 'dead' };
-const exporter = new InMemorySpanExporter();
+let exporter: InMemorySpanExporter;
 const codec = createEventCodec();
 let telemetry: Telemetry;
 let hooks: DetectorTelemetry;
@@ -53,14 +52,7 @@ async function scrape(): Promise<ReturnType<typeof parsePrometheus>> {
 }
 
 beforeAll(async () => {
-  telemetry = await start({
-    serviceName: 'detector-telemetry-test',
-    spanExporter: exporter,
-    sampler: { name: 'parentbased_always_on', ratio: 1 },
-    metricsPort: 0,
-    metricsHost: '127.0.0.1',
-    env: {},
-  });
+  ({ telemetry, exporter } = await startTestTelemetry('detector-telemetry-test'));
   hooks = detectorTelemetry(telemetry, TOPICS);
   rules = (await loadBuiltinRules()).map((r) => compileRule(r));
   const scenario = normalizedScenario({ seed: 5, events: 4_000, rate: 0.5, hosts: 6, users: 10, scenarios: 6 }, 1);

@@ -1,6 +1,8 @@
 // @sequor/telemetry/testing: what tests need to look at spans, without importing the OpenTelemetry SDK
 // themselves (only this package does).
 import { InMemorySpanExporter as InMemorySpanExporterClass } from './otel.js';
+import type { StartOptions, Telemetry } from './telemetry.js';
+import { start } from './telemetry.js';
 
 /** Keeps finished spans in memory: pass it as `start({ spanExporter })`, read `getFinishedSpans()`. */
 export const InMemorySpanExporter = InMemorySpanExporterClass;
@@ -48,4 +50,41 @@ export function sampleValue(
     throw new Error(`${found.length} samples of ${name} ${JSON.stringify(labels)}: ${JSON.stringify(found)}`);
   }
   return found[0]!.value;
+}
+
+/**
+ * A telemetry for tests: every span sampled (parent-based, so upstream decisions still count) into an
+ * in-memory exporter, `/metrics` on a free 127.0.0.1 port, nothing read from `process.env`. Shut it
+ * down at the end: one telemetry runs per process.
+ */
+export async function startTestTelemetry(
+  serviceName: string,
+  options: Partial<StartOptions> = {},
+): Promise<{ readonly telemetry: Telemetry; readonly exporter: InMemorySpanExporter }> {
+  const exporter = new InMemorySpanExporterClass();
+  const telemetry = await start({
+    serviceName,
+    spanExporter: exporter,
+    sampler: { name: 'parentbased_always_on', ratio: 1 },
+    metricsPort: 0,
+    metricsHost: '127.0.0.1',
+    env: {},
+    ...options,
+  });
+  return { telemetry, exporter };
+}
+
+/** Counts and drops what a span processor hands over: the cost of exporting without the I/O (benchmarks). */
+export class DiscardingSpanExporter {
+  exported = 0;
+  export(spans: readonly unknown[], done: (result: { code: number }) => void): void {
+    this.exported += spans.length;
+    done({ code: 0 });
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
 }
