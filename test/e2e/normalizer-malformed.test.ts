@@ -11,6 +11,9 @@ import { ConsumerCrashedError, createLogger } from '@sequor/kafka';
 import { createEventCodec } from '@sequor/model';
 import type { Normalizer } from '@sequor/normalizer';
 import { createNormalizer, normalizerConfigFromEnv, TOO_LARGE_PREFIX_BYTES } from '@sequor/normalizer';
+import type { Telemetry } from '@sequor/telemetry';
+import { spanContextFromHeaders } from '@sequor/telemetry';
+import { parsePrometheus, sampleValue, startTestTelemetry } from '@sequor/telemetry/testing';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const datasetLine = readFileSync(path.resolve(repoRoot, '../shared/datasets/security-datasets/cmd_service_mod_fax.json'), 'utf8').split('\n')[0]!;
@@ -53,6 +56,7 @@ const zeekInput: readonly { readonly value: string; readonly reason?: string }[]
 ];
 
 let kit: KafkaTestKit;
+let telemetry: Telemetry | undefined;
 const normalizers: Normalizer[] = [];
 const extraTopics: string[] = [];
 
@@ -61,6 +65,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const n of normalizers) await n.stop().catch(() => undefined);
+  await telemetry?.shutdown();
   await kit?.deleteTopics(extraTopics).catch(() => undefined);
   await kit?.close();
 });
@@ -91,7 +96,10 @@ describe('normalizer: malformed input goes to the dead-letter topic', () => {
     await kit.produceAll(zeekTopic, zeekInput.map((r) => ({ key: null, value: Buffer.from(r.value) })));
 
     const { config, normalizedTopic, deadLetterTopic, groupId } = env(`flat-windows:${windowsTopic},zeek-dce-rpc:${zeekTopic}`);
-    const normalizer = createNormalizer(config, { client: kit.client, logger: kit.logger });
+    const started = await startTestTelemetry('normalizer-malformed');
+    telemetry = started.telemetry;
+    const exporter = started.exporter;
+    const normalizer = createNormalizer(config, { client: kit.client, logger: kit.logger, telemetry });
     normalizers.push(normalizer);
     await normalizer.start();
 
@@ -161,6 +169,28 @@ describe('normalizer: malformed input goes to the dead-letter topic', () => {
       deadLetters: windowsBad + zeekBad,
     });
     expect(counters.deadLettersByReason).toEqual({ malformed: 3, 'too-large': 1, 'missing-field': 1, 'wrong-type': 2, 'unsupported-event': 1, 'column-count': 1 });
+
+    // /metrics says the same, and each dead letter's trace context leads to the failed span of its raw record.
+    const samples = parsePrometheus(await (await fetch(`http://127.0.0.1:${telemetry.port}/metrics`)).text());
+    for (const [reason, n] of Object.entries(counters.deadLettersByReason)) expect(sampleValue(samples, 'sequor_dead_letters_total', { reason })).toBe(n);
+    expect(sampleValue(samples, 'sequor_records_in_total', { topic: windowsTopic })).toBe(windowsInput.length);
+    expect(sampleValue(samples, 'sequor_records_in_total', { topic: zeekTopic })).toBe(zeekInput.length);
+    expect(sampleValue(samples, 'sequor_records_out_total', { topic: normalizedTopic })).toBe(windowsGood + zeekGood);
+    expect(sampleValue(samples, 'sequor_records_out_total', { topic: deadLetterTopic })).toBe(windowsBad + zeekBad);
+    await telemetry.flush();
+    const spans = new Map(exporter.getFinishedSpans().map((span) => [span.spanContext().spanId, span]));
+    for (const letter of dead) {
+      const send = spans.get(spanContextFromHeaders(letter.headers)?.spanId ?? '')!;
+      expect(send.name).toBe(`send ${deadLetterTopic}`);
+      const process = spans.get(send.parentSpanContext?.spanId ?? '')!;
+      expect(process.name).toBe(`process ${headerString(letter.headers, 'origin.topic')}`);
+      expect(process.attributes['messaging.kafka.offset']).toBe(Number(headerString(letter.headers, 'origin.offset')));
+      expect(process.status.code).toBe(2); // ERROR
+      expect(process.events.map((e) => e.name)).toContain('exception');
+    }
+    // After the lookups: shutting down unregisters the propagator spanContextFromHeaders uses.
+    await telemetry.shutdown();
+    telemetry = undefined;
   });
 
   it('POISON_POLICY=fail: stops at the bad record, commits nothing past it, writes no dead letter', async () => {
