@@ -12,7 +12,11 @@
  *    timestamp (its produce time inside the transaction) and to when a read_committed consumer saw it
  *    (after the commit): p50 / p99 / max.
  *
- *   npx tsx --conditions=sequor-source test/bench/detector.ts [--events 200000] [--latency-events 60000] [--rate 2000]
+ *   npx tsx --conditions=sequor-source test/bench/detector.ts [--events 200000] [--latency-events 60000] [--rate 2000] [--tracing 0.01]
+ *
+ * `--tracing R` runs the detector with its telemetry on (as `main.js` does): metrics, and traces sampled
+ * parent-based, each input record carrying a traceparent its upstream sampled at ratio R (every 1/R-th),
+ * spans handed to a discarding exporter through the batch processor. Without it, no telemetry.
  *
  * Uses KAFKA_BROKERS when set; otherwise starts a private broker with deploy/kafka/kafka.sh and stops it.
  */
@@ -29,6 +33,10 @@ import { headerString, KafkaTestKit, uniqueGroup } from '@sequor/kafka/testing';
 import type { ScenarioRecord } from '../../services/detector/test/support/scenario.js';
 import { normalizedScenario } from '../../services/detector/test/support/scenario.js';
 import { decodeAlert, waitForGroupAtEnd } from '../../services/detector/test/support/e2e.js';
+import { detectorTelemetry } from '@sequor/detector';
+import type { Telemetry } from '@sequor/telemetry';
+import { start as startTelemetry } from '@sequor/telemetry';
+import { DiscardingSpanExporter } from '@sequor/telemetry/testing';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -39,6 +47,10 @@ function arg(name: string, fallback: number): number {
 const EVENTS = arg('events', 200_000);
 const LATENCY_EVENTS = arg('latency-events', 60_000);
 const RATE = arg('rate', 2_000);
+/** Sampling ratio of the upstream traces; NaN: telemetry off. */
+const TRACING = arg('tracing', Number.NaN);
+const spanSink = new DiscardingSpanExporter();
+let telemetry: Telemetry | undefined;
 const PARTITIONS = 6;
 
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
@@ -77,8 +89,7 @@ async function topics(kit: KafkaTestKit, name: string): Promise<Topics> {
 }
 
 function detectorFor(brokers: string, t: Topics, groupId: string, logger: Logger): Detector {
-  return createDetector(
-    detectorConfigFromEnv({
+  const config = detectorConfigFromEnv({
       KAFKA_BROKERS: brokers,
       DETECTOR_INPUT_TOPICS: t.events,
       ALERTS_TOPIC: t.alerts,
@@ -87,12 +98,19 @@ function detectorFor(brokers: string, t: Topics, groupId: string, logger: Logger
       DETECTOR_GROUP_ID: groupId,
       // Tuning knobs pass through, so the script can compare settings.
       ...Object.fromEntries(['DETECTOR_PARTITIONS_CONCURRENTLY', 'DETECTOR_MAX_BATCH_RECORDS', 'ALLOWED_LATENESS_MS'].flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]]]))),
-    }),
-    { logger },
-  );
+  });
+  return createDetector(config, { logger, ...(telemetry === undefined ? {} : { telemetry: detectorTelemetry(telemetry, config) }) });
 }
 
-const toProducer = (records: readonly ScenarioRecord[]) => records.map((r) => ({ key: r.key, value: r.value, headers: r.headers }));
+/** The traceparent the normalizer's send span would have put on record `i`: one trace per event, every 1/ratio-th sampled. */
+function upstreamTraceparent(i: number, ratio: number): string {
+  const id = (i + 1).toString(16).padStart(32, '0');
+  const sampled = ratio > 0 && i % Math.max(1, Math.round(1 / ratio)) === 0;
+  return `00-${id}-${id.slice(16)}-${sampled ? '01' : '00'}`;
+}
+
+const toProducer = (records: readonly ScenarioRecord[]) =>
+  records.map((r, i) => ({ key: r.key, value: r.value, headers: Number.isNaN(TRACING) ? r.headers : { ...r.headers, traceparent: upstreamTraceparent(i, TRACING) } }));
 
 async function throughput(kit: KafkaTestKit, brokers: string, logger: Logger): Promise<void> {
   const generated = performance.now();
@@ -151,7 +169,7 @@ async function latency(kit: KafkaTestKit, brokers: string, logger: Logger): Prom
     const now = Date.now();
     const slice = scenario.records.slice(i, i + chunk);
     for (const r of slice) producedAt.set(r.eventId, now);
-    await kit.produceAll(t.events, slice.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: now })));
+    await kit.produceAll(t.events, toProducer(slice).map((r) => ({ ...r, timestamp: now })));
   }
   const feedMs = performance.now() - start;
   await waitForGroupAtEnd(kit.admin, groupId, t.events, 10 * 60_000);
@@ -181,6 +199,18 @@ async function main(): Promise<void> {
   const external = process.env.KAFKA_BROKERS?.trim();
   const broker = external ? { brokers: external, stop: () => undefined } : startBroker();
   console.log(`detector benchmark: ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}, broker ${broker.brokers}${external ? ' (KAFKA_BROKERS)' : ' (private)'}`);
+  if (!Number.isNaN(TRACING)) {
+    telemetry = await startTelemetry({
+      serviceName: 'bench-detector',
+      spanExporter: spanSink as never,
+      spanExportMode: 'batch',
+      sampler: { name: 'parentbased_traceidratio', ratio: TRACING },
+      metricsPort: 0,
+      metricsHost: '127.0.0.1',
+      env: {},
+    });
+    console.log(`telemetry on: upstream traces sampled at ${TRACING}, parent-based; metrics on :${telemetry.port}`);
+  } else console.log('telemetry off');
   const logger = createLogger('bench', { level: 'warn' });
   const kit = await KafkaTestKit.connect({ brokers: broker.brokers.split(','), logger });
   try {
@@ -189,6 +219,10 @@ async function main(): Promise<void> {
   } finally {
     await kit.close();
     broker.stop();
+    if (telemetry !== undefined) {
+      await telemetry.shutdown();
+      console.log(`spans exported: ${spanSink.exported.toLocaleString('en-US')}`);
+    }
   }
   console.log(`load average at the end ${loadavg()[0]!.toFixed(1)}`);
 }
