@@ -36,6 +36,7 @@ async function main(): Promise<number> {
     if (process.argv.length > 2) throw new ConfigError('argument', process.argv[2], 'no arguments (configuration comes from the environment; see --help)');
     const config = detectorConfigFromEnv(process.env);
     telemetry = await startTelemetry({ serviceName: 'sequor-detector', serviceVersion: version });
+    logger.info('telemetry started', telemetry.describe());
     detector = createDetector(config, { logger, telemetry: detectorTelemetry(telemetry, config) });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

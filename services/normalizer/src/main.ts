@@ -51,6 +51,7 @@ async function main(): Promise<number> {
     logger = createLogger('normalizer', { level: logLevelFromEnv(process.env) });
     const config = normalizerConfigFromEnv(process.env, parseArgs(process.argv.slice(2)));
     telemetry = await startTelemetry({ serviceName: 'sequor-normalizer', serviceVersion: version });
+    logger.info('telemetry started', telemetry.describe());
     normalizer = createNormalizer(config, { logger, telemetry });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

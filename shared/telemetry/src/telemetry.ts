@@ -78,6 +78,17 @@ export class Telemetry implements Stoppable {
     return this.server.port;
   }
 
+  /** What a service logs at start: where its endpoints are and what it traces. */
+  describe(): Record<string, unknown> {
+    const c = this.config;
+    return {
+      metricsPort: this.port,
+      metricsHost: c.metricsHost ?? 'all interfaces',
+      tracing: c.sdkDisabled ? 'off (OTEL_SDK_DISABLED)' : c.tracesDisabled ? 'off (OTEL_TRACES_EXPORTER=none)' : 'on',
+      sampler: c.sampler.name.endsWith('traceidratio') ? `${c.sampler.name} ${c.sampler.ratio}` : c.sampler.name,
+    };
+  }
+
   /**
    * Reports readiness for /readyz: ready once the consumer joined its group, got partitions and restored
    * its state; not ready (with what is missing) on a rebalance or while stopping.
