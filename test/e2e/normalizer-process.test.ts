@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaTestKit, uniqueGroup, uniqueTopic } from '@sequor/kafka/testing';
 import { createEventCodec, partitionFor } from '@sequor/model';
+import { parsePrometheus, sampleValue } from '@sequor/telemetry/testing';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const mainJs = path.join(repoRoot, 'services/normalizer/dist/main.js');
@@ -64,6 +65,9 @@ describe('normalizer as a process (dist/main.js)', () => {
         DEAD_LETTER_TOPIC: deadLetterTopic,
         NORMALIZER_GROUP_ID: groupId,
         LOG_LEVEL: 'info',
+        METRICS_PORT: '0',
+        METRICS_HOST: '127.0.0.1',
+        OTEL_TRACES_EXPORTER: 'none',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -85,6 +89,20 @@ describe('normalizer as a process (dist/main.js)', () => {
       });
       const out = await kit.consumeUntil(normalizedTopic, lines.length, { timeoutMs: 90_000 });
       expect(out).toHaveLength(lines.length);
+      // Its /metrics and /readyz, on the port it logged.
+      const started = stderr.split('\n').find((l) => l.includes('"msg":"telemetry started"'));
+      const port = (JSON.parse(started!) as { metricsPort: number }).metricsPort;
+      expect(port).toBeGreaterThan(0);
+      const readyz = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect([readyz.status, (await readyz.text()).trim()]).toEqual([200, 'ready: 2 partitions assigned']);
+      let samples = parsePrometheus(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+      for (let i = 0; i < 50 && samples.find((x) => x.name === 'sequor_records_in_total')?.value !== lines.length; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        samples = parsePrometheus(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+      }
+      expect(sampleValue(samples, 'sequor_records_in_total', { topic: rawTopic })).toBe(lines.length);
+      expect(sampleValue(samples, 'sequor_records_out_total', { topic: normalizedTopic })).toBe(lines.length);
+      expect(sampleValue(samples, 'target_info', { service_name: 'sequor-normalizer' })).toBe(1);
       const codec = createEventCodec();
       for (const record of out) {
         const event = codec.decode(record.value as Buffer);

@@ -99,6 +99,12 @@ describe('detector group: 3 processes, one SIGKILLed mid-stream, a 4th joining',
     // The group is formed when the three own all six partitions between them.
     const formed = () => [a, b, c].map((p) => p.assignment).flat().sort().join() === '0,1,2,3,4,5' && [a, b, c].every((p) => p.assignment.length > 0);
     await waitUntil(formed, 90_000, () => `the group did not form: ${[a, b, c].map((p) => `${p.name} ${p.assignment.join(',')}\n${p.tail(5)}`).join('\n')}`);
+    // Each member's /readyz: ready once its partitions' state is restored (empty here: a fresh group).
+    for (const p of [a, b, c]) {
+      let r = await p.readyz();
+      for (let i = 0; i < 100 && r.status !== 200; i++) r = await new Promise((resolve) => setTimeout(resolve, 100)).then(() => p.readyz());
+      expect([p.name, r.status, r.text]).toEqual([p.name, 200, `ready: ${p.assignment.length} partitions assigned, state restored`]);
+    }
 
     // Feed the stream at a controlled rate; kill one member at 40 %, start a fourth at 70 %.
     const records = scenario.records;
@@ -203,6 +209,8 @@ describe('detector group: 3 processes, one SIGKILLed mid-stream, a 4th joining',
 
     // The survivors stop cleanly on SIGTERM: batch committed, group left, exit 0.
     const survivors = processes.filter((p) => p.alive);
+    // Before that, each is ready with its final assignment, all restored.
+    for (const p of survivors) expect([p.name, await p.readyz()]).toEqual([p.name, { status: 200, text: `ready: ${p.assignment.length} partitions assigned, state restored` }]);
     for (const p of survivors) p.kill('SIGTERM');
     expect(await Promise.all(survivors.map((p) => p.exited))).toEqual(survivors.map(() => 0));
   }, 600_000);

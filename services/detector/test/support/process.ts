@@ -26,7 +26,7 @@ export function requireFreshBuild(): void {
   } catch {
     built = 0;
   }
-  const sources = Math.max(...['services/detector/src', 'shared/kafka/src', 'shared/pipeline/src'].map((d) => newestSource(path.join(repoRoot, d))));
+  const sources = Math.max(...['services/detector/src', 'shared/kafka/src', 'shared/pipeline/src', 'shared/telemetry/src'].map((d) => newestSource(path.join(repoRoot, d))));
   if (built < sources) throw new Error(`${detectorMainJs} is missing or older than its sources: run \`npm run build\` first (\`npm run test:integration\` does)`);
 }
 
@@ -50,7 +50,9 @@ export class DetectorProcess {
     readonly name: string,
     env: Readonly<Record<string, string>>,
   ) {
-    this.child = spawn(process.execPath, [detectorMainJs], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    // Each process its own free metrics port (logged at start); no trace export unless the test asks.
+    const telemetryEnv = { METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', OTEL_TRACES_EXPORTER: 'none' };
+    this.child = spawn(process.execPath, [detectorMainJs], { env: { PATH: process.env.PATH ?? '', ...telemetryEnv, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       const lines = (this.partial + chunk).split('\n');
       this.partial = lines.pop() ?? '';
@@ -105,6 +107,19 @@ export class DetectorProcess {
         reject(new Error(`${this.name}: no such log line in ${timeoutMs} ms:\n${this.tail()}`));
       }, timeoutMs);
     });
+  }
+
+  /** The port of its /metrics, /healthz and /readyz (from its 'telemetry started' log line). */
+  get metricsPort(): number {
+    const line = this.logs.find((l) => l.msg === 'telemetry started');
+    if (line === undefined) throw new Error(`${this.name} has not logged its metrics port yet:\n${this.tail()}`);
+    return line['metricsPort'] as number;
+  }
+
+  /** GET /readyz: status and text. */
+  async readyz(): Promise<{ readonly status: number; readonly text: string }> {
+    const response = await fetch(`http://127.0.0.1:${this.metricsPort}/readyz`);
+    return { status: response.status, text: (await response.text()).trim() };
   }
 
   /** The last log lines, for failure messages. */
