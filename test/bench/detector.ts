@@ -14,9 +14,10 @@
  *
  *   npx tsx --conditions=sequor-source test/bench/detector.ts [--events 200000] [--latency-events 60000] [--rate 2000] [--tracing 0.01]
  *
- * `--tracing R` runs the detector with its telemetry on (as `main.js` does): metrics, and traces sampled
- * parent-based, each input record carrying a traceparent its upstream sampled at ratio R (every 1/R-th),
- * spans handed to a discarding exporter through the batch processor. Without it, no telemetry.
+ * Input records carry the traceparent the normalizer's send span sets (its upstream sampled at ratio R,
+ * every 1/R-th; `--upstream-ratio R`, default 0.01), as they do in production. `--tracing on` runs the
+ * detector with its telemetry on, as `main.js` does: metrics, and traces sampled parent-based (following
+ * the records), spans handed to a discarding exporter through the batch processor. Default off.
  *
  * Uses KAFKA_BROKERS when set; otherwise starts a private broker with deploy/kafka/kafka.sh and stops it.
  */
@@ -47,8 +48,9 @@ function arg(name: string, fallback: number): number {
 const EVENTS = arg('events', 200_000);
 const LATENCY_EVENTS = arg('latency-events', 60_000);
 const RATE = arg('rate', 2_000);
-/** Sampling ratio of the upstream traces; NaN: telemetry off. */
-const TRACING = arg('tracing', Number.NaN);
+/** Sampling ratio of the upstream traces in the input records' traceparent. */
+const UPSTREAM_RATIO = arg('upstream-ratio', 0.01);
+const TRACING = process.argv.includes('--tracing') && process.argv[process.argv.indexOf('--tracing') + 1] === 'on';
 const spanSink = new DiscardingSpanExporter();
 let telemetry: Telemetry | undefined;
 const PARTITIONS = 6;
@@ -110,7 +112,7 @@ function upstreamTraceparent(i: number, ratio: number): string {
 }
 
 const toProducer = (records: readonly ScenarioRecord[]) =>
-  records.map((r, i) => ({ key: r.key, value: r.value, headers: Number.isNaN(TRACING) ? r.headers : { ...r.headers, traceparent: upstreamTraceparent(i, TRACING) } }));
+  records.map((r, i) => ({ key: r.key, value: r.value, headers: { ...r.headers, traceparent: upstreamTraceparent(i, UPSTREAM_RATIO) } }));
 
 async function throughput(kit: KafkaTestKit, brokers: string, logger: Logger): Promise<void> {
   const generated = performance.now();
@@ -199,18 +201,18 @@ async function main(): Promise<void> {
   const external = process.env.KAFKA_BROKERS?.trim();
   const broker = external ? { brokers: external, stop: () => undefined } : startBroker();
   console.log(`detector benchmark: ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}, broker ${broker.brokers}${external ? ' (KAFKA_BROKERS)' : ' (private)'}`);
-  if (!Number.isNaN(TRACING)) {
+  if (TRACING) {
     telemetry = await startTelemetry({
       serviceName: 'bench-detector',
       spanExporter: spanSink as never,
       spanExportMode: 'batch',
-      sampler: { name: 'parentbased_traceidratio', ratio: TRACING },
+      sampler: { name: 'parentbased_traceidratio', ratio: UPSTREAM_RATIO },
       metricsPort: 0,
       metricsHost: '127.0.0.1',
       env: {},
     });
-    console.log(`telemetry on: upstream traces sampled at ${TRACING}, parent-based; metrics on :${telemetry.port}`);
-  } else console.log('telemetry off');
+    console.log(`telemetry on (parent-based), input traces sampled upstream at ${UPSTREAM_RATIO}; metrics on :${telemetry.port}`);
+  } else console.log(`telemetry off; input traces sampled upstream at ${UPSTREAM_RATIO}`);
   const logger = createLogger('bench', { level: 'warn' });
   const kit = await KafkaTestKit.connect({ brokers: broker.brokers.split(','), logger });
   try {
