@@ -37,6 +37,8 @@ export interface TelemetryConfig {
   readonly metricsPort: number;
   /** `METRICS_HOST`: the interface it listens on; undefined = all interfaces. */
   readonly metricsHost: string | undefined;
+  /** `SEQUOR_TRACE_UNSAMPLED_EVIDENCE`: alert spans also link to evidence whose trace was not sampled. */
+  readonly linkUnsampledEvidence: boolean;
 }
 
 export const TELEMETRY_DEFAULTS = {
@@ -76,6 +78,15 @@ function parseSampler(env: Env): SamplerConfig {
   return { name, ratio };
 }
 
+/** Sequor's own switches: `true` or `false`, anything else is a typo worth stopping for. */
+function strictBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = envString(env, name);
+  if (raw === undefined) return fallback;
+  const value = raw.toLowerCase();
+  if (value !== 'true' && value !== 'false') throw new ConfigError(name, raw, 'true or false');
+  return value === 'true';
+}
+
 function parsePort(env: Env): number {
   const raw = envString(env, 'METRICS_PORT');
   if (raw === undefined) return TELEMETRY_DEFAULTS.metricsPort;
@@ -102,5 +113,6 @@ export function telemetryConfigFromEnv(env: Env): TelemetryConfig {
     sampler: parseSampler(env),
     metricsPort: parsePort(env),
     metricsHost: envString(env, 'METRICS_HOST'),
+    linkUnsampledEvidence: strictBoolean(env, 'SEQUOR_TRACE_UNSAMPLED_EVIDENCE', false),
   };
 }

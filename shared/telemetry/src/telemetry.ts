@@ -45,7 +45,7 @@ export interface StartOptions {
   readonly spanExportMode?: 'simple' | 'batch';
   /** Tests: overrides `OTEL_TRACES_SAMPLER`/`_ARG`. */
   readonly sampler?: SamplerConfig;
-  /** `telemetry.spans` also remembers unsampled spans, so alerts link to them too (see `SpanContextRegistryOptions`). */
+  /** Overrides `SEQUOR_TRACE_UNSAMPLED_EVIDENCE`: `telemetry.spans` also remembers unsampled spans, so alerts link to them too (see `SpanContextRegistryOptions`). */
   readonly linkUnsampledEvidence?: boolean;
   /** Overrides `METRICS_PORT` (0 = a free port, read it back from `telemetry.port`). */
   readonly metricsPort?: number;
@@ -253,7 +253,7 @@ export async function start(options: StartOptions): Promise<Telemetry> {
     config,
     tracing,
     sequorMetrics,
-    new SpanContextRegistry({ includeUnsampled: options.linkUnsampledEvidence ?? false }),
+    new SpanContextRegistry({ includeUnsampled: options.linkUnsampledEvidence ?? config.linkUnsampledEvidence }),
     readiness,
     server,
     sdk,

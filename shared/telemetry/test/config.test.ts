@@ -11,8 +11,15 @@ describe('telemetryConfigFromEnv', () => {
       sampler: { name: 'parentbased_traceidratio', ratio: 0.01 },
       metricsPort: 9464,
       metricsHost: undefined,
+      linkUnsampledEvidence: false,
     });
     expect(TELEMETRY_DEFAULTS.samplerRatio).toBe(0.01);
+  });
+
+  it('reads SEQUOR_TRACE_UNSAMPLED_EVIDENCE as true or false only', () => {
+    expect(telemetryConfigFromEnv({ SEQUOR_TRACE_UNSAMPLED_EVIDENCE: 'TRUE' }).linkUnsampledEvidence).toBe(true);
+    expect(telemetryConfigFromEnv({ SEQUOR_TRACE_UNSAMPLED_EVIDENCE: 'false' }).linkUnsampledEvidence).toBe(false);
+    expect(() => telemetryConfigFromEnv({ SEQUOR_TRACE_UNSAMPLED_EVIDENCE: 'yes' })).toThrow(/SEQUOR_TRACE_UNSAMPLED_EVIDENCE=/);
   });
 
   it('reads the sampler and its ratio, case-insensitively', () => {
