@@ -28,6 +28,17 @@ export interface DecoderOptions {
  */
 export interface RecordDecoder {
   decode(value: Uint8Array, origin: RecordOrigin): readonly SequorEvent[];
+  /**
+   * Formats with stream state only (Zeek TSV): that state as text, to store beside the committed offset,
+   * or undefined when the records that follow depend on nothing seen so far. Cheap: called per commit.
+   */
+  checkpoint?(): string | undefined;
+  /**
+   * Seeds a decoder that has decoded nothing yet with a `checkpoint()` of the same stream, so it reads the
+   * records after that commit as the first decoder would have. False (and nothing changes) when the text
+   * is not a checkpoint this format wrote.
+   */
+  resume?(checkpoint: string): boolean;
 }
 
 export interface SourceFormat {

@@ -438,3 +438,47 @@ describe('sniff', () => {
     }
   });
 });
+
+describe('Zeek TSV checkpoint: resuming a stream mid-log (after a restart or a rebalance)', () => {
+  const dceRpc = () => format('zeek-dce-rpc').createDecoder();
+  const lines = fixtureLines('dce_rpc.log');
+  const firstData = lines.findIndex((l) => !l.startsWith('#'));
+
+  it('a decoder resumed from the checkpoint reads the rest of the log as the first decoder does', () => {
+    const first = dceRpc();
+    const cut = firstData + 1;
+    lines.slice(0, cut).forEach((line, offset) => first.decode(encoder.encode(line), { topic: 'z', partition: 0, offset }));
+    const checkpoint = first.checkpoint!();
+    expect(checkpoint).toMatch(/^zeek-tsv-header:1:\{/);
+    const rest = (d: RecordDecoder) => lines.slice(cut).flatMap((line, i) => d.decode(encoder.encode(line), { topic: 'z', partition: 0, offset: cut + i }));
+    const resumed = dceRpc();
+    expect(resumed.resume!(checkpoint!)).toBe(true);
+    const expected = rest(first);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(rest(resumed)).toEqual(expected);
+  });
+
+  it('without it, the same rows are refused for want of a header', () => {
+    const fresh = dceRpc();
+    expect(decodeError(fresh, lines[firstData + 1]!).reason).toBe('bad-header');
+  });
+
+  it('has no checkpoint before #fields or after #close, and the same text while the header holds', () => {
+    const d = dceRpc();
+    expect(d.checkpoint!()).toBeUndefined();
+    d.decode(encoder.encode(lines[0]!), { topic: 'z', partition: 0, offset: 0 });
+    expect(d.checkpoint!()).toBeUndefined();
+    lines.slice(1, firstData + 2).forEach((line, i) => d.decode(encoder.encode(line), { topic: 'z', partition: 0, offset: i + 1 }));
+    expect(d.checkpoint!()).toBe(d.checkpoint!());
+    d.decode(encoder.encode(`#close${T}2024-03-01-11-00-00`), { topic: 'z', partition: 0, offset: 99 });
+    expect(d.checkpoint!()).toBeUndefined();
+  });
+
+  it('refuses text it did not write, and stays without a header', () => {
+    const d = dceRpc();
+    for (const bad of ['', 'zeek-tsv-header:1:{', 'zeek-tsv-header:1:{"separator":"\\t","fields":[]}', 'other:1:{}', 'zeek-tsv-header:1:[]']) {
+      expect(d.resume!(bad), bad).toBe(false);
+    }
+    expect(decodeError(d, createKeyLine).reason).toBe('bad-header');
+  });
+});

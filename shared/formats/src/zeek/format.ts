@@ -28,7 +28,41 @@ export class ZeekDecoder<C extends readonly ZeekColumn[]> implements RecordDecod
   private plan: ZeekTsvPlan | null = null;
   private planError: ZeekRecordError | null = null;
 
+  /** The last checkpoint and the header it was written for: most commits see the same header. */
+  private checkpointHeader: ZeekTsvHeader | null = null;
+  private checkpointText: string | undefined;
+
   constructor(private readonly spec: ZeekLogSpec<C>) {}
+
+  /** The TSV header in force, as `zeek-tsv-header:1:<json>`; undefined outside a header's scope. */
+  checkpoint(): string | undefined {
+    const header = this.tsv.activeHeader;
+    if (header === null) return undefined;
+    if (header !== this.checkpointHeader) {
+      this.checkpointHeader = header;
+      this.checkpointText = `${CHECKPOINT_PREFIX}${JSON.stringify(header)}`;
+    }
+    return this.checkpointText;
+  }
+
+  resume(checkpoint: string): boolean {
+    if (!checkpoint.startsWith(CHECKPOINT_PREFIX)) return false;
+    let header: unknown;
+    try {
+      header = JSON.parse(checkpoint.slice(CHECKPOINT_PREFIX.length));
+    } catch {
+      return false;
+    }
+    if (!isTsvHeader(header)) return false;
+    this.tsv.restore(header);
+    // A header of the wrong log fails here, as its #fields line would have.
+    try {
+      this.planFor(this.tsv.header);
+    } catch (err) {
+      if (!(err instanceof ZeekRecordError)) throw err;
+    }
+    return true;
+  }
 
   decode(value: Uint8Array, origin: RecordOrigin): readonly SequorEvent[] {
     let text: string;
@@ -85,6 +119,27 @@ export class ZeekDecoder<C extends readonly ZeekColumn[]> implements RecordDecod
     if (this.planError !== null) throw this.planError;
     return this.plan as ZeekTsvPlan;
   }
+}
+
+const CHECKPOINT_PREFIX = 'zeek-tsv-header:1:';
+
+const isStrings = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
+
+/** The shape `checkpoint()` writes; anything else is not resumed from. */
+function isTsvHeader(value: unknown): value is ZeekTsvHeader {
+  if (typeof value !== 'object' || value === null) return false;
+  const h = value as Record<string, unknown>;
+  return (
+    typeof h['separator'] === 'string' &&
+    h['separator'] !== '' &&
+    typeof h['setSeparator'] === 'string' &&
+    typeof h['emptyField'] === 'string' &&
+    typeof h['unsetField'] === 'string' &&
+    (h['path'] === null || typeof h['path'] === 'string') &&
+    isStrings(h['fields']) &&
+    h['fields'].length > 0 &&
+    (h['types'] === null || (isStrings(h['types']) && h['types'].length === h['fields'].length))
+  );
 }
 
 /** True when `firstLine` is the start of a Zeek TSV log, or a JSON record of this log. */

@@ -118,6 +118,17 @@ export class ZeekTsvReader {
     return this.current;
   }
 
+  /** The header data lines depend on now: null before `#fields` and after `#close`. */
+  get activeHeader(): ZeekTsvHeader | null {
+    return this.current.fields.length === 0 ? null : this.current;
+  }
+
+  /** Continues a stream whose header was read by another reader (`activeHeader` of it). */
+  restore(header: ZeekTsvHeader): void {
+    this.current = header;
+    this.closed = false;
+  }
+
   read(line: string): ZeekTsvLine {
     if (line.charCodeAt(0) === 0x23 /* # */) return this.directive(line);
     const header = this.current;
