@@ -175,6 +175,29 @@ describe('NormalizeProcessor: Zeek streams', () => {
     p.releasePartition('zeek.dce_rpc', 0);
     expect(p.process(raw('zeek.dce_rpc', 101, data)).deadLetter?.reason).toBe('bad-header');
   });
+
+  it('checkpoints a partition (its Zeek header) so a fresh decoder of it resumes where it stood', () => {
+    const p = processor('zeek-dce-rpc:zeek.dce_rpc,flat-windows:windows');
+    const log = zeekLines('dce_rpc.log');
+    const header = log.filter((l) => l.startsWith('#') && !l.startsWith('#close'));
+    const data = log.find((l) => !l.startsWith('#'))!;
+    expect(p.isFresh('zeek.dce_rpc', 0)).toBe(true);
+    header.forEach((line, offset) => p.process(raw('zeek.dce_rpc', offset, line)));
+    expect(p.isFresh('zeek.dce_rpc', 0)).toBe(false);
+    const checkpoint = p.checkpoint('zeek.dce_rpc', 0)!;
+    expect(checkpoint).toMatch(/^zeek-tsv-header:1:/);
+    expect(p.checkpoint('zeek.dce_rpc', 1)).toBeUndefined();
+
+    p.releasePartition('zeek.dce_rpc', 0);
+    expect(p.isFresh('zeek.dce_rpc', 0)).toBe(true);
+    expect(p.resumePartition('zeek.dce_rpc', 0, checkpoint)).toBe(true);
+    expect(p.process(raw('zeek.dce_rpc', 100, data)).outputs).toHaveLength(1);
+    // Only a fresh decoder is seeded, and a JSON format keeps no stream state.
+    expect(p.resumePartition('zeek.dce_rpc', 0, checkpoint)).toBe(false);
+    expect(p.resumePartition('windows', 0, checkpoint)).toBe(false);
+    expect(p.checkpoint('windows', 0)).toBeUndefined();
+    expect(p.resumePartition('unbound', 0, checkpoint)).toBe(false);
+  });
 });
 
 describe('NormalizeProcessor: malformed input becomes a dead-letter verdict, and the stream goes on', () => {

@@ -103,8 +103,20 @@ export interface NormalizeProcessor {
   readonly partitionKeyFields: PartitionKeyFields;
   /** Live counters (the same object each call): read them, do not write. */
   counters(): NormalizeCounters;
-  /** Forgets the decoder of a partition (after revocation: a new owner re-reads Zeek headers itself). */
+  /** Forgets the decoder of a partition (after revocation: its next owner resumes it from the checkpoint). */
   releasePartition(topic: string, partition: number): void;
+  /**
+   * The partition's stream state (a Zeek TSV header) to commit beside its offset, or undefined when the
+   * records after it depend on nothing read so far (every JSON format; Zeek outside a header's scope).
+   */
+  checkpoint(topic: string, partition: number): string | undefined;
+  /**
+   * True while the partition has no decoder yet: nothing read since the start or `releasePartition`, so a
+   * committed checkpoint can still be applied.
+   */
+  isFresh(topic: string, partition: number): boolean;
+  /** Seeds the partition's fresh decoder from a committed checkpoint. False when it does not apply. */
+  resumePartition(topic: string, partition: number, checkpoint: string): boolean;
 }
 
 /** A record from a topic no binding names: a wiring bug, not bad input. */
@@ -167,6 +179,22 @@ class DefaultNormalizeProcessor implements NormalizeProcessor {
   releasePartition(topic: string, partition: number): void {
     const state = this.byTopic.get(topic);
     if (state !== undefined) state.decoders[partition] = undefined;
+  }
+
+  checkpoint(topic: string, partition: number): string | undefined {
+    return this.byTopic.get(topic)?.decoders[partition]?.checkpoint?.();
+  }
+
+  isFresh(topic: string, partition: number): boolean {
+    const state = this.byTopic.get(topic);
+    return state !== undefined && state.decoders[partition] === undefined;
+  }
+
+  resumePartition(topic: string, partition: number, checkpoint: string): boolean {
+    const state = this.byTopic.get(topic);
+    if (state === undefined || state.decoders[partition] !== undefined) return false;
+    const decoder = this.decoderFor(state, partition);
+    return decoder.resume?.(checkpoint) ?? false;
   }
 
   process(record: RawRecord): ProcessResult {
