@@ -77,7 +77,16 @@ export interface ConsumerRunnerOptions {
   readonly onAssigned?: (assignment: readonly PartitionAssignment[]) => void;
   /** When a rebalance starts: the current partitions are about to be revoked. */
   readonly onRebalancing?: () => void;
+  /**
+   * `commit: 'consumer'` only: metadata to commit with a partition's offset after each `processBatch`
+   * (state the next owner needs, read back with the committed offset). At most 4,096 bytes by the
+   * broker's default `offset.metadata.max.bytes`; longer text is not committed (null instead).
+   */
+  readonly commitMetadata?: (topic: string, partition: number) => string | undefined;
 }
+
+/** The broker's default `offset.metadata.max.bytes`. */
+export const MAX_OFFSET_METADATA_BYTES = 4096;
 
 /** Something that stops gracefully: what `installShutdownHandlers` needs. */
 export interface Stoppable {
@@ -231,6 +240,27 @@ export class ConsumerRunner implements Stoppable {
     return this.stopping;
   }
 
+  /**
+   * Consumer-mode commits: kafkajs commits every resolved offset it holds, of any partition. With
+   * `commitMetadata`, only the batch's own partition is committed, with its metadata: another
+   * partition's state may already be ahead of its resolved offset (its next batch is in hand), so its
+   * metadata is written by its own batch.
+   */
+  private withMetadata(offsets: Offsets, topic: string, partition: number): Offsets {
+    const read = this.options.commitMetadata;
+    if (read === undefined) return offsets;
+    // kafkajs lists resolved partitions by object key: their numbers arrive as strings.
+    const own = offsets.topics.find((t) => t.topic === topic)?.partitions.find((p) => Number(p.partition) === partition);
+    if (own === undefined) return { topics: [] };
+    let metadata = read(topic, partition) ?? null;
+    if (metadata !== null && Buffer.byteLength(metadata) > MAX_OFFSET_METADATA_BYTES) {
+      this.logger?.warn('offset metadata over the broker default limit: committed without it', { topic, partition, bytes: Buffer.byteLength(metadata), limit: MAX_OFFSET_METADATA_BYTES });
+      metadata = null;
+    }
+    const committed = { partition, offset: own.offset, metadata };
+    return { topics: [{ topic, partitions: [committed] }] };
+  }
+
   private readonly eachBatch = async (payload: EachBatchPayload): Promise<void> => {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale } =
       payload;
@@ -260,11 +290,13 @@ export class ConsumerRunner implements Stoppable {
       this.lastBatchError = undefined;
       // Resolving the batch's last record also covers a trailing transaction marker (kafkajs handles it).
       resolveOffset(last.offset);
-      if (this.commitMode === 'consumer') await commitOffsetsIfNecessary(uncommittedOffsets());
+      if (this.commitMode === 'consumer') await commitOffsetsIfNecessary(this.withMetadata(uncommittedOffsets(), batch.topic, batch.partition));
       await heartbeat();
     }
   };
 }
+
+type Offsets = ReturnType<EachBatchPayload['uncommittedOffsets']>;
 
 function firstSequorError(error: unknown): SequorError | undefined {
   let current: unknown = error;
