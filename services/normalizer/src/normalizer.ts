@@ -12,7 +12,7 @@
  * await normalizer.done;
  * ```
  */
-import type { ConsumerRunner, KafkaClient, KeyedProducer, Logger, PartitionAssignment, RecordBatch, RecordHeaders, Stoppable } from '@sequor/kafka';
+import type { ConsumerRunner, KafkaAdmin, KafkaClient, KeyedProducer, Logger, PartitionAssignment, RecordBatch, RecordHeaders, Stoppable } from '@sequor/kafka';
 import {
   ConfluentSchemaRegistry,
   createConsumerRunner,
@@ -86,6 +86,7 @@ class KafkaNormalizer implements Normalizer {
   private readonly metrics: SequorMetrics | undefined;
   private processor: NormalizeProcessor | undefined;
   private producer: KeyedProducer | undefined;
+  private admin: KafkaAdmin | undefined;
   private runner: ConsumerRunner | undefined;
   private owned = new Set<string>();
   private stopping: Promise<void> | undefined;
@@ -122,6 +123,8 @@ class KafkaNormalizer implements Normalizer {
       partitionKeyFields: config.partitionKeyFields,
     });
     await this.ensureTopics();
+    this.admin = this.client.admin();
+    await this.admin.connect();
     this.producer = await createKeyedProducer(this.client, { name: 'normalizer', batchBytes: PRODUCER_BATCH_BYTES, lingerMs: 5, logger: this.logger });
     this.runner = createConsumerRunner(this.client, {
       groupId: config.groupId,
@@ -132,6 +135,8 @@ class KafkaNormalizer implements Normalizer {
       logger: this.logger,
       onAssigned: this.onAssigned,
       onRebalancing: this.onRebalancing,
+      // A Zeek TSV partition's header rides with its committed offset, so whoever resumes it can read on.
+      commitMetadata: (topic, partition) => this.processor?.checkpoint(topic, partition),
     });
     this.runner.done.then(
       () => this.resolveDone(),
@@ -165,6 +170,7 @@ class KafkaNormalizer implements Normalizer {
       await this.runner?.stop();
     } finally {
       await this.producer?.disconnect().catch((error: unknown) => this.logger.error('producer disconnect failed', { error }));
+      await this.admin?.disconnect().catch((error: unknown) => this.logger.warn('admin disconnect failed', { error }));
       if (this.processor !== undefined) this.logger.info('normalizer stopped', { ...this.processor.counters() });
       // With a runner, `done` follows the runner's own outcome (a crash rejects it).
       if (this.runner === undefined) this.resolveDone();
@@ -229,6 +235,7 @@ class KafkaNormalizer implements Normalizer {
     const { topic, partition } = batch;
     const { normalizedTopic, deadLetterTopic, poisonPolicy, groupId } = this.config;
     const origin = { topic, partition };
+    if (processor.isFresh(topic, partition)) await this.resumeFromCommit(processor, batch);
     const batchTrace = tracing.startReceive(batch, groupId);
     let last: Promise<void> | undefined;
     let produced = 0;
@@ -286,6 +293,30 @@ class KafkaNormalizer implements Normalizer {
       this.logger.warn('records dead-lettered', { topic, partition, firstOffset: batch.records[0]?.offset, lastOffset: batch.records.at(-1)?.offset, deadLetters, reasons, deadLetterTopic });
     }
   };
+
+  /**
+   * A partition read from its committed offset by a decoder that has seen nothing (a restart, or a
+   * partition that moved here): the checkpoint committed beside the offset (a Zeek TSV header) seeds the
+   * decoder, so the rows after it are read as they would have been without the move. Without one, rows
+   * of a log whose header was read before the commit are dead-lettered as `bad-header` until the next
+   * header (Zeek writes one per log file, at rotation).
+   */
+  private async resumeFromCommit(processor: NormalizeProcessor, batch: RecordBatch): Promise<void> {
+    const { topic, partition } = batch;
+    const first = batch.records[0];
+    if (first === undefined) return;
+    const response = await (this.admin as KafkaAdmin).fetchOffsets({ groupId: this.config.groupId, topics: [topic] });
+    const committed = response.find((t) => t.topic === topic)?.partitions.find((p) => p.partition === partition);
+    const checkpoint = committed?.metadata;
+    if (committed === undefined || checkpoint === null || checkpoint === undefined || checkpoint === '') return;
+    if (committed.offset !== first.offset) {
+      this.logger.warn('checkpoint not used: the batch does not start at the committed offset', { topic, partition, committedOffset: committed.offset, firstOffset: first.offset });
+      return;
+    }
+    const resumed = processor.resumePartition(topic, partition, checkpoint);
+    if (resumed) this.logger.info('partition resumed from its committed checkpoint', { topic, partition, offset: first.offset });
+    else this.logger.warn('committed checkpoint not understood by the format: reading on without it', { topic, partition, offset: first.offset, checkpoint: checkpoint.slice(0, 200) });
+  }
 
   private async acknowledged(last: Promise<void> | undefined, topic: string, partition: number): Promise<void> {
     if (last === undefined) return;
