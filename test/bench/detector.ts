@@ -21,11 +21,7 @@
  *
  * Uses KAFKA_BROKERS when set; otherwise starts a private broker with deploy/kafka/kafka.sh and stops it.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cpus, loadavg } from 'node:os';
 import type { Detector } from '@sequor/detector';
 import { ALERT_HEADERS, createDetector, detectorConfigFromEnv } from '@sequor/detector';
 import type { Logger } from '@sequor/kafka';
@@ -38,8 +34,8 @@ import { detectorTelemetry } from '@sequor/detector';
 import type { Telemetry } from '@sequor/telemetry';
 import { start as startTelemetry } from '@sequor/telemetry';
 import { DiscardingSpanExporter } from '@sequor/telemetry/testing';
+import { benchBroker } from '../setup/deploy-script.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -57,22 +53,6 @@ const PARTITIONS = 6;
 
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 const perSecond = (n: number, ms: number): string => `${Math.round((n / ms) * 1000).toLocaleString('en-US')} events/s`;
-
-function startBroker(): { brokers: string; stop: () => void } {
-  const state = mkdtempSync(path.join(tmpdir(), 'sequor-bench-kafka-'));
-  const env = { ...process.env, SEQUOR_KAFKA_STATE: state, SEQUOR_KAFKA_OWNER_PID: String(process.pid) };
-  const script = path.join(repoRoot, 'deploy/kafka/kafka.sh');
-  const started = spawnSync('bash', [script, 'start'], { env, encoding: 'utf8' });
-  const brokers = started.stdout.trim().split('\n').pop()?.trim() ?? '';
-  if (started.status !== 0 || !/^[\w.-]+:\d+$/.test(brokers)) throw new Error(`kafka.sh start failed:\n${started.stderr}`);
-  return {
-    brokers,
-    stop: () => {
-      spawnSync('bash', [script, 'stop'], { env, stdio: 'inherit' });
-      rmSync(state, { recursive: true, force: true });
-    },
-  };
-}
 
 interface Topics {
   readonly events: string;
@@ -198,9 +178,8 @@ async function latency(kit: KafkaTestKit, brokers: string, logger: Logger): Prom
 }
 
 async function main(): Promise<void> {
-  const external = process.env.KAFKA_BROKERS?.trim();
-  const broker = external ? { brokers: external, stop: () => undefined } : startBroker();
-  console.log(`detector benchmark: ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}, broker ${broker.brokers}${external ? ' (KAFKA_BROKERS)' : ' (private)'}`);
+  const broker = await benchBroker();
+  console.log(`detector benchmark: ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}, broker ${broker.brokers}${broker.external ? ' (KAFKA_BROKERS)' : ' (private)'}`);
   if (TRACING) {
     telemetry = await startTelemetry({
       serviceName: 'bench-detector',
@@ -220,7 +199,7 @@ async function main(): Promise<void> {
     await latency(kit, broker.brokers, logger);
   } finally {
     await kit.close();
-    broker.stop();
+    await broker.stop();
     if (telemetry !== undefined) {
       await telemetry.shutdown();
       console.log(`spans exported: ${spanSink.exported.toLocaleString('en-US')}`);

@@ -9,18 +9,14 @@
  *
  * Uses KAFKA_BROKERS when set; otherwise starts a private broker with deploy/kafka/kafka.sh and stops it.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cpus, loadavg } from 'node:os';
 import { parseSourceBindings } from '@sequor/formats';
 import { createLogger } from '@sequor/kafka';
 import { KafkaTestKit, uniqueGroup, uniqueTopic } from '@sequor/kafka/testing';
 import { createNormalizer, normalizerConfigFromEnv } from '@sequor/normalizer';
 import { createNormalizeProcessor, singleObjectEventEncoder } from '@sequor/pipeline';
+import { benchBroker } from '../setup/deploy-script.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -154,22 +150,6 @@ function inProcess(): void {
   console.log(`  memory: heap ${mib(mem.heapUsed)} (was ${mib(heapBefore)} before the run), rss ${mib(mem.rss)}`);
 }
 
-function startBroker(): { brokers: string; stop: () => void } {
-  const state = mkdtempSync(path.join(tmpdir(), 'sequor-bench-kafka-'));
-  const env = { ...process.env, SEQUOR_KAFKA_STATE: state, SEQUOR_KAFKA_OWNER_PID: String(process.pid) };
-  const script = path.join(repoRoot, 'deploy/kafka/kafka.sh');
-  const started = spawnSync('bash', [script, 'start'], { env, encoding: 'utf8' });
-  const brokers = started.stdout.trim().split('\n').pop()?.trim() ?? '';
-  if (started.status !== 0 || !/^[\w.-]+:\d+$/.test(brokers)) throw new Error(`kafka.sh start failed:\n${started.stderr}`);
-  return {
-    brokers,
-    stop: () => {
-      spawnSync('bash', [script, 'stop'], { env, stdio: 'inherit' });
-      rmSync(state, { recursive: true, force: true });
-    },
-  };
-}
-
 async function endToEnd(brokers: string): Promise<void> {
   const quiet = createLogger('bench', { level: 'warn' });
   const kit = await KafkaTestKit.connect({ brokers: brokers.split(','), logger: quiet });
@@ -236,12 +216,11 @@ async function main(): Promise<void> {
   console.log(`node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   inProcess();
   if (E2E_EVENTS <= 0) return;
-  const existing = process.env.KAFKA_BROKERS?.trim();
-  const broker = existing ? { brokers: existing, stop: () => undefined } : startBroker();
+  const broker = await benchBroker();
   try {
     await endToEnd(broker.brokers);
   } finally {
-    broker.stop();
+    await broker.stop();
   }
 }
 

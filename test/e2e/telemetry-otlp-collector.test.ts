@@ -2,18 +2,16 @@
 // OpenTelemetry Collector (deploy/otel: OTLP receiver -> file exporter). At the default-style ratio of 0
 // the sampler drops root spans, follows a sampled upstream producer, and still exports the alert span
 // with its links: what arrives is read back from the collector's file.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Telemetry } from '@sequor/telemetry';
 import { start } from '@sequor/telemetry';
+import { runDeployScript } from '../setup/deploy-script.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const collectorScript = path.join(repoRoot, 'deploy/otel/collector.sh');
+const COLLECTOR_SCRIPT = 'deploy/otel/collector.sh';
 const collectorBinary = path.join(
   process.env.SEQUOR_CACHE ?? path.join(homedir(), '.cache/sequor'),
   'otelcol/sequor-otelcol',
@@ -52,21 +50,6 @@ function attribute(
   key: string,
 ): OtlpAttribute['value'] | undefined {
   return attributes?.find((a) => a.key === key)?.value;
-}
-
-function runCollectorScript(
-  command: 'start' | 'stop',
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [collectorScript, command], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 async function readReceived(tracesFile: string): Promise<ReceivedSpan[]> {
@@ -129,7 +112,7 @@ beforeAll(async () => {
     SEQUOR_OTELCOL_STATE: stateDir,
     SEQUOR_OTELCOL_OWNER_PID: String(process.pid),
   };
-  const started = await runCollectorScript('start', collectorEnv);
+  const started = await runDeployScript(COLLECTOR_SCRIPT, 'start', collectorEnv);
   endpoint = started.stdout.trim().split('\n').pop() ?? '';
   if (started.code !== 0 || !/^http:\/\/127\.0\.0\.1:\d+$/.test(endpoint)) {
     throw new Error(
@@ -143,7 +126,7 @@ afterAll(async () => {
     if (savedEnv[name] === undefined) delete process.env[name];
     else process.env[name] = savedEnv[name];
   }
-  if (collectorEnv !== undefined) await runCollectorScript('stop', collectorEnv);
+  if (collectorEnv !== undefined) await runDeployScript(COLLECTOR_SCRIPT, 'stop', collectorEnv);
   if (stateDir !== undefined) await rm(stateDir, { recursive: true, force: true });
 });
 

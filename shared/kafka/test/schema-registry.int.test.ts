@@ -2,12 +2,10 @@
 // (/apis/ccompat/v7), started by deploy/schema-registry/registry.sh for this file unless
 // SCHEMA_REGISTRY_URL points at one (a Confluent registry works the same way). Records travel through
 // the integration project's Kafka broker in Confluent framing and are decoded by id through the registry.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AvroCodec, CodecError, createEventCodec } from '@sequor/model';
 import type { SequorEvent } from '@sequor/model';
@@ -21,9 +19,9 @@ import {
   valueSubject,
 } from '../src/index.js';
 import { KafkaTestKit } from '../src/testing/index.js';
+import { repoRoot, runDeployScript } from '../../../test/setup/deploy-script.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const registryScript = path.join(repoRoot, 'deploy/schema-registry/registry.sh');
+const REGISTRY_SCRIPT = 'deploy/schema-registry/registry.sh';
 const eventSchemaText = readFileSync(path.join(repoRoot, 'schemas/event.avsc'), 'utf8');
 
 interface AvroRecordSchema {
@@ -35,18 +33,6 @@ function eventSchemaWith(field: Record<string, unknown>): string {
   const schema = JSON.parse(eventSchemaText) as AvroRecordSchema;
   schema.fields.push(field);
   return JSON.stringify(schema);
-}
-
-function runScript(command: 'start' | 'stop', env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [registryScript, command], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 function event(n: number): SequorEvent {
@@ -91,10 +77,10 @@ beforeAll(async () => {
   const stateDir = await mkdtemp(path.join(tmpdir(), 'sequor-registry-vitest-'));
   const env = { ...process.env, SEQUOR_REGISTRY_STATE: stateDir, SEQUOR_REGISTRY_OWNER_PID: String(process.pid) };
   stopRegistry = async () => {
-    await runScript('stop', env);
+    await runDeployScript(REGISTRY_SCRIPT, 'stop', env);
     await rm(stateDir, { recursive: true, force: true });
   };
-  const started = await runScript('start', env);
+  const started = await runDeployScript(REGISTRY_SCRIPT, 'start', env);
   registryUrl = started.stdout.trim().split('\n').pop()?.trim() ?? '';
   if (started.code !== 0 || !registryUrl.startsWith('http://')) {
     throw new Error(`deploy/schema-registry/registry.sh start failed (exit ${started.code}):\n${started.stderr}${started.stdout}`);
