@@ -4,7 +4,7 @@ import type { RecordHeaders } from '@sequor/kafka';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Telemetry } from '../src/index.js';
 import { NOOP_SPAN, SpanContextRegistry, TelemetryServerError, start } from '../src/index.js';
-import { InMemorySpanExporter } from '../src/testing.js';
+import { InMemorySpanExporter, startTestTelemetry } from '../src/testing.js';
 
 let telemetry: Telemetry | undefined;
 afterEach(async () => {
@@ -123,15 +123,9 @@ describe('start', () => {
       await new Promise((resolve) => blocker.close(resolve));
     }
     // The failed start unregistered its SDK: a new one starts and records.
-    const exporter = new InMemorySpanExporter();
-    telemetry = await start({
-      serviceName: 'b',
-      spanExporter: exporter,
-      sampler: { name: 'always_on', ratio: 1 },
-      metricsPort: 0,
-      metricsHost: '127.0.0.1',
-      env: {},
-    });
+    const started = await startTestTelemetry('b', { sampler: { name: 'always_on', ratio: 1 } });
+    telemetry = started.telemetry;
+    const exporter = started.exporter;
     telemetry.tracing.startSend('t', null, {}).end();
     await telemetry.flush();
     expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(['send t']);

@@ -17,23 +17,15 @@ import {
   extractContext,
   injectContext,
   spanContextFromHeaders,
-  start,
 } from '../src/index.js';
-import type { ReadableSpan } from '../src/testing.js';
-import { InMemorySpanExporter, ROOT_CONTEXT, SpanKind, trace } from '../src/testing.js';
+import type { InMemorySpanExporter, ReadableSpan } from '../src/testing.js';
+import { ROOT_CONTEXT, SpanKind, startTestTelemetry, trace } from '../src/testing.js';
 
-const exporter = new InMemorySpanExporter();
+let exporter: InMemorySpanExporter;
 let telemetry: Telemetry;
 
 beforeAll(async () => {
-  telemetry = await start({
-    serviceName: 'telemetry-unit',
-    spanExporter: exporter,
-    sampler: { name: 'parentbased_always_on', ratio: 1 },
-    metricsPort: 0,
-    metricsHost: '127.0.0.1',
-    env: {},
-  });
+  ({ telemetry, exporter } = await startTestTelemetry('telemetry-unit'));
 });
 afterAll(async () => {
   await telemetry.shutdown();
