@@ -89,6 +89,8 @@ class KafkaNormalizer implements Normalizer {
   private admin: KafkaAdmin | undefined;
   private runner: ConsumerRunner | undefined;
   private owned = new Set<string>();
+  /** The group's committed offsets (with checkpoints) as of the last assignment: read once per join. */
+  private committedAtJoin: Promise<Awaited<ReturnType<KafkaAdmin['fetchOffsets']>>> | undefined;
   private stopping: Promise<void> | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
 
@@ -218,6 +220,9 @@ class KafkaNormalizer implements Normalizer {
       }
     }
     this.owned = now;
+    // Partitions that start fresh read their checkpoint from here: one request per join, not per partition.
+    this.committedAtJoin = (this.admin as KafkaAdmin).fetchOffsets({ groupId: this.config.groupId, topics: this.config.sources.map((s) => s.topic) });
+    this.committedAtJoin.catch(() => undefined);
     // The normalizer keeps no state worth restoring: joined with its partitions is ready. A member with
     // none (more members than partitions) is healthy and ready too, a standby for the next rebalance.
     this.metrics?.clearConsumerLag();
@@ -305,7 +310,7 @@ class KafkaNormalizer implements Normalizer {
     const { topic, partition } = batch;
     const first = batch.records[0];
     if (first === undefined) return;
-    const response = await (this.admin as KafkaAdmin).fetchOffsets({ groupId: this.config.groupId, topics: [topic] });
+    const response = await (this.committedAtJoin ?? (this.admin as KafkaAdmin).fetchOffsets({ groupId: this.config.groupId, topics: [topic] }));
     const committed = response.find((t) => t.topic === topic)?.partitions.find((p) => p.partition === partition);
     const checkpoint = committed?.metadata;
     if (committed === undefined || checkpoint === null || checkpoint === undefined || checkpoint === '') return;
