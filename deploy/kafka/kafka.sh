@@ -43,6 +43,8 @@ HEAP_OPTS="${SEQUOR_KAFKA_HEAP:--Xms256m -Xmx1g}"
 JVM_OPTS="${SEQUOR_KAFKA_JVM_OPTS:--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}"
 
 log() { echo "kafka.sh: $*" >&2; }
+# shellcheck source=../lib/server-process.sh
+. "$SCRIPT_DIR/../lib/server-process.sh"
 die() { log "$*"; exit 1; }
 
 case "$KAFKA_VERSION" in
@@ -97,22 +99,8 @@ watchdog_pid_file="$STATE_DIR/watchdog.pid"
 properties_file="$STATE_DIR/server.properties"
 log_file="$STATE_DIR/kafka.log"
 
-# The PID in the state dir is ours only if that process is a broker started with our properties file:
-# a stale PID file must never make us signal an unrelated process that reused the number.
-broker_pid() {
-  [[ -f "$pid_file" ]] || return 1
-  local pid
-  pid="$(cat "$pid_file")"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  ps -p "$pid" -o args= 2>/dev/null | grep -q "kafka.Kafka $properties_file" || return 1
-  echo "$pid"
-}
-
-lock_state() {
-  mkdir -p "$STATE_DIR"
-  exec 9>"$STATE_DIR/lock"
-  flock 9
-}
+# Ours only if that process is a broker started with our properties file.
+broker_pid() { verified_pid "$pid_file" "kafka.Kafka $properties_file"; }
 
 remove_storage() {
   if [[ -f "$data_dir_file" ]]; then
@@ -208,27 +196,13 @@ EOF
   echo "127.0.0.1:$port" >"$bootstrap_file"
 
   if [[ -n "${SEQUOR_KAFKA_OWNER_PID:-}" ]]; then
-    start_watchdog "$SEQUOR_KAFKA_OWNER_PID" "$pid"
+    watch_owner "$SEQUOR_KAFKA_OWNER_PID" "$pid" "$watchdog_pid_file" "$log_file" \
+      env SEQUOR_KAFKA_FROM_WATCHDOG=1 "$SCRIPT_DIR/kafka.sh" stop
   fi
 
   local elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
   log "Kafka $KAFKA_VERSION (KRaft) ready at 127.0.0.1:$port in $((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 1000))) s (pid $pid, log $log_file)"
   echo "127.0.0.1:$port"
-}
-
-# Stops the broker once the owner process is gone (a test runner killed before its teardown ran).
-start_watchdog() {
-  local owner="$1" broker="$2"
-  # The subshell must not inherit the state lock (fd 9), or the next start/stop would wait for it.
-  (
-    exec 9>&-
-    trap '' INT
-    while kill -0 "$owner" 2>/dev/null && kill -0 "$broker" 2>/dev/null; do sleep 1; done
-    if kill -0 "$broker" 2>/dev/null; then
-      SEQUOR_KAFKA_FROM_WATCHDOG=1 "$SCRIPT_DIR/kafka.sh" stop
-    fi
-  ) </dev/null >>"$log_file" 2>&1 &
-  echo $! >"$watchdog_pid_file"
 }
 
 # --- stop --------------------------------------------------------------------------------------------
@@ -238,18 +212,7 @@ stop_locked() {
     kill "$(cat "$watchdog_pid_file")" 2>/dev/null || true
   fi
   if pid="$(broker_pid)"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    local waited=0
-    while kill -0 "$pid" 2>/dev/null && (( waited < STOP_TIMEOUT * 10 )); do
-      sleep 0.1
-      waited=$((waited + 1))
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "broker $pid still running ${STOP_TIMEOUT}s after SIGTERM: sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    fi
-    log "stopped broker $pid"
+    terminate_pid broker "$pid" "$STOP_TIMEOUT"
   else
     log "not running"
   fi

@@ -15,6 +15,7 @@
 #   SEQUOR_OTELCOL_READY_TIMEOUT [30] seconds
 set -euo pipefail
 
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE_ROOT="${SEQUOR_CACHE:-$HOME/.cache/sequor}"
 BIN="$CACHE_ROOT/otelcol/sequor-otelcol"
 STATE_DIR="${SEQUOR_OTELCOL_STATE:-/tmp/sequor-otelcol}"
@@ -29,23 +30,12 @@ traces_file="$STATE_DIR/traces.jsonl"
 log_file="$STATE_DIR/collector.log"
 
 log() { echo "collector.sh: $*" >&2; }
+# shellcheck source=../lib/server-process.sh
+. "$SCRIPT_DIR/../lib/server-process.sh"
 die() { log "$*"; exit 1; }
 
-# The PID is ours only if that process is our binary running our config: never signal a reused PID.
-collector_pid() {
-  [[ -f "$pid_file" ]] || return 1
-  local pid
-  pid="$(cat "$pid_file")"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  ps -p "$pid" -o args= 2>/dev/null | grep -qF -- "--config $config_file" || return 1
-  echo "$pid"
-}
-
-lock_state() {
-  mkdir -p "$STATE_DIR"
-  exec 9>"$STATE_DIR/lock"
-  flock 9
-}
+# Ours only if that process is our binary running our config.
+collector_pid() { verified_pid "$pid_file" "--config $config_file"; }
 
 # Two distinct free ports on 127.0.0.1 (the kernel picks; a tiny race with other processes is accepted).
 free_ports() {
@@ -123,10 +113,7 @@ YAML
   echo "127.0.0.1:$grpc_port" >"$grpc_file"
   echo "http://127.0.0.1:$http_port" >"$endpoint_file"
   if [[ -n "${SEQUOR_OTELCOL_OWNER_PID:-}" ]]; then
-    local owner="$SEQUOR_OTELCOL_OWNER_PID"
-    ( trap '' HUP; while kill -0 "$owner" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do sleep 2; done
-      kill "$pid" 2>/dev/null || true ) >/dev/null 2>&1 </dev/null 9>&- &
-    disown
+    watch_owner "$SEQUOR_OTELCOL_OWNER_PID" "$pid" "" /dev/null kill "$pid"
   fi
   log "collector pid $pid ready in $(( ($(date +%s%N) - started) / 1000000 )) ms: OTLP/HTTP 127.0.0.1:$http_port," \
     "OTLP/gRPC 127.0.0.1:$grpc_port, traces to $traces_file, log $log_file"
@@ -141,18 +128,8 @@ stop() {
     rm -f "$pid_file" "$endpoint_file" "$grpc_file"
     return 0
   fi
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$(( $(date +%s) + STOP_TIMEOUT ))
-  while kill -0 "$pid" 2>/dev/null; do
-    if (( $(date +%s) > deadline )); then
-      log "no exit after SIGTERM within $STOP_TIMEOUT s: SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.1
-  done
+  terminate_pid collector "$pid" "$STOP_TIMEOUT"
   rm -f "$pid_file" "$endpoint_file" "$grpc_file"
-  log "stopped pid $pid"
 }
 
 status() {

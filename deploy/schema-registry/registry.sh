@@ -40,6 +40,8 @@ JVM_OPTS="${SEQUOR_REGISTRY_JVM_OPTS:--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}"
 API_PATH=/apis/ccompat/v7
 
 log() { echo "registry.sh: $*" >&2; }
+# shellcheck source=../lib/server-process.sh
+. "$SCRIPT_DIR/../lib/server-process.sh"
 die() { log "$*"; exit 1; }
 require() { command -v "$1" >/dev/null 2>&1 || die "$1 not found on PATH: $2"; }
 
@@ -95,20 +97,7 @@ log_file="$STATE_DIR/registry.log"
 # Marks our JVM on its command line, so a stale PID file never makes us signal an unrelated process.
 marker="-Dsequor.registry.state=$STATE_DIR"
 
-registry_pid() {
-  [[ -f "$pid_file" ]] || return 1
-  local pid
-  pid="$(cat "$pid_file")"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  ps -p "$pid" -o args= 2>/dev/null | grep -qF -- "$marker" || return 1
-  echo "$pid"
-}
-
-lock_state() {
-  mkdir -p "$STATE_DIR"
-  exec 9>"$STATE_DIR/lock"
-  flock 9
-}
+registry_pid() { verified_pid "$pid_file" "$marker"; }
 
 free_port() {
   node -e "const s=require('node:net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close();});"
@@ -165,25 +154,12 @@ start() {
   fi
   echo "$url" >"$url_file"
   if [[ -n "${SEQUOR_REGISTRY_OWNER_PID:-}" ]]; then
-    start_watchdog "$SEQUOR_REGISTRY_OWNER_PID" "$pid"
+    watch_owner "$SEQUOR_REGISTRY_OWNER_PID" "$pid" "$watchdog_pid_file" "$log_file" \
+      env SEQUOR_REGISTRY_FROM_WATCHDOG=1 "$SCRIPT_DIR/registry.sh" stop
   fi
   local elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
   log "Apicurio Registry $APICURIO_VERSION ready at $url in $((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 1000))) s (pid $pid, log $log_file)"
   echo "$url"
-}
-
-# Stops the registry once the owner process is gone (a test runner killed before its teardown ran).
-start_watchdog() {
-  local owner="$1" registry="$2"
-  (
-    exec 9>&-
-    trap '' INT
-    while kill -0 "$owner" 2>/dev/null && kill -0 "$registry" 2>/dev/null; do sleep 1; done
-    if kill -0 "$registry" 2>/dev/null; then
-      SEQUOR_REGISTRY_FROM_WATCHDOG=1 "$SCRIPT_DIR/registry.sh" stop
-    fi
-  ) </dev/null >>"$log_file" 2>&1 &
-  echo $! >"$watchdog_pid_file"
 }
 
 # --- stop --------------------------------------------------------------------------------------------
@@ -193,18 +169,7 @@ stop_locked() {
     kill "$(cat "$watchdog_pid_file")" 2>/dev/null || true
   fi
   if pid="$(registry_pid)"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    local waited=0
-    while kill -0 "$pid" 2>/dev/null && (( waited < STOP_TIMEOUT * 10 )); do
-      sleep 0.1
-      waited=$((waited + 1))
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "registry $pid still running ${STOP_TIMEOUT}s after SIGTERM: sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    fi
-    log "stopped registry $pid"
+    terminate_pid registry "$pid" "$STOP_TIMEOUT"
   else
     log "not running"
   fi
