@@ -3,9 +3,9 @@
  * every problem is a ConfigError naming the variable, its value and what was expected. Pure: takes the
  * environment as an argument. Defaults and meanings: README.md.
  */
-import { ConfigError } from '@sequor/model';
+import { ConfigError, envBoolean, envInteger, envValue } from '@sequor/model';
 import type { Env, KafkaConfig, LogLevel, SchemaRegistryConfig } from '@sequor/kafka';
-import { kafkaConfigFromEnv, logLevelFromEnv, schemaRegistryConfigFromEnv } from '@sequor/kafka';
+import { checkTopicName, kafkaConfigFromEnv, logLevelFromEnv, schemaRegistryConfigFromEnv, topicFromEnv } from '@sequor/kafka';
 import type { PartitionKeyFields } from '@sequor/pipeline';
 import { DEFAULT_PARTITION_KEY_FIELDS, parsePartitionKeyFields } from '@sequor/pipeline';
 
@@ -59,50 +59,19 @@ export const DETECTOR_DEFAULTS = {
   transactionTimeoutMs: 60_000,
 } as const;
 
-const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 /** The group name keeps to the topic alphabet, so `:` in transactional ids (below) is unambiguous. */
 const GROUP = /^[A-Za-z0-9._-]{1,200}$/;
 
-function value(env: Env, name: string): string | undefined {
-  const v = env[name];
-  return v === undefined || v.trim() === '' ? undefined : v.trim();
-}
-
-function topicName(name: string, raw: string | undefined, v: string): string {
-  if (!TOPIC.test(v)) throw new ConfigError(name, raw, 'a Kafka topic name ([A-Za-z0-9._-], at most 249 characters)');
-  return v;
-}
-
-function topic(env: Env, name: string, fallback: string): string {
-  return topicName(name, env[name], value(env, name) ?? fallback);
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const v = value(env, name);
-  if (v === undefined) return fallback;
-  const n = /^\d+$/.test(v) ? Number(v) : NaN;
-  if (!(n >= min && n <= max)) throw new ConfigError(name, env[name], `a whole number from ${min} to ${max}`);
-  return n;
-}
-
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const v = value(env, name)?.toLowerCase();
-  if (v === undefined) return fallback;
-  if (v === 'true' || v === '1' || v === 'yes') return true;
-  if (v === 'false' || v === '0' || v === 'no') return false;
-  throw new ConfigError(name, env[name], 'true or false');
-}
-
 /** Builds the config from `env` (`process.env` in main.ts). */
 export function detectorConfigFromEnv(env: Env): DetectorConfig {
-  const inputSpec = value(env, 'DETECTOR_INPUT_TOPICS') ?? DETECTOR_DEFAULTS.inputTopics;
-  const inputTopics = inputSpec.split(',').map((t) => topicName('DETECTOR_INPUT_TOPICS', env['DETECTOR_INPUT_TOPICS'], t.trim()));
+  const inputSpec = envValue(env, 'DETECTOR_INPUT_TOPICS') ?? DETECTOR_DEFAULTS.inputTopics;
+  const inputTopics = inputSpec.split(',').map((t) => checkTopicName('DETECTOR_INPUT_TOPICS', env['DETECTOR_INPUT_TOPICS'], t.trim()));
   if (new Set(inputTopics).size !== inputTopics.length) {
     throw new ConfigError('DETECTOR_INPUT_TOPICS', env['DETECTOR_INPUT_TOPICS'], 'each topic once');
   }
-  const alertsTopic = topic(env, 'ALERTS_TOPIC', DETECTOR_DEFAULTS.alertsTopic);
-  const lateEventsTopic = topic(env, 'LATE_EVENTS_TOPIC', DETECTOR_DEFAULTS.lateEventsTopic);
-  const deadLetterTopic = topic(env, 'DEAD_LETTER_TOPIC', DETECTOR_DEFAULTS.deadLetterTopic);
+  const alertsTopic = topicFromEnv(env, 'ALERTS_TOPIC', DETECTOR_DEFAULTS.alertsTopic);
+  const lateEventsTopic = topicFromEnv(env, 'LATE_EVENTS_TOPIC', DETECTOR_DEFAULTS.lateEventsTopic);
+  const deadLetterTopic = topicFromEnv(env, 'DEAD_LETTER_TOPIC', DETECTOR_DEFAULTS.deadLetterTopic);
   // An output that is also an input would feed the detector its own records.
   const outputs: readonly [string, string][] = [
     ['ALERTS_TOPIC', alertsTopic],
@@ -115,12 +84,12 @@ export function detectorConfigFromEnv(env: Env): DetectorConfig {
   if (alertsTopic === lateEventsTopic || alertsTopic === deadLetterTopic) {
     throw new ConfigError('ALERTS_TOPIC', alertsTopic, 'a topic of its own (not the late-events or dead-letter topic)');
   }
-  const groupId = value(env, 'DETECTOR_GROUP_ID') ?? DETECTOR_DEFAULTS.groupId;
+  const groupId = envValue(env, 'DETECTOR_GROUP_ID') ?? DETECTOR_DEFAULTS.groupId;
   if (!GROUP.test(groupId)) throw new ConfigError('DETECTOR_GROUP_ID', env['DETECTOR_GROUP_ID'], 'letters, digits, ".", "_" or "-" (at most 200)');
-  const startFrom = value(env, 'DETECTOR_START_FROM')?.toLowerCase() ?? DETECTOR_DEFAULTS.startFrom;
+  const startFrom = envValue(env, 'DETECTOR_START_FROM')?.toLowerCase() ?? DETECTOR_DEFAULTS.startFrom;
   if (startFrom !== 'earliest' && startFrom !== 'latest') throw new ConfigError('DETECTOR_START_FROM', env['DETECTOR_START_FROM'], 'earliest or latest');
-  const sessionTimeoutMs = integer(env, 'DETECTOR_SESSION_TIMEOUT_MS', DETECTOR_DEFAULTS.sessionTimeoutMs, 6_000, 300_000);
-  const stateMax = value(env, 'STATE_MAX_PARTIALS');
+  const sessionTimeoutMs = envInteger(env, 'DETECTOR_SESSION_TIMEOUT_MS', DETECTOR_DEFAULTS.sessionTimeoutMs, 6_000, 300_000);
+  const stateMax = envValue(env, 'STATE_MAX_PARTIALS');
 
   return Object.freeze({
     kafka: kafkaConfigFromEnv(env),
@@ -129,20 +98,20 @@ export function detectorConfigFromEnv(env: Env): DetectorConfig {
     lateEventsTopic,
     deadLetterTopic,
     groupId,
-    rulesDir: value(env, 'RULES_DIR'),
-    strict: bool(env, 'DETECTOR_STRICT', false),
-    partitionKeyFields: parsePartitionKeyFields(value(env, 'PARTITION_KEY_FIELDS') ?? DETECTOR_DEFAULTS.partitionKeyFields),
+    rulesDir: envValue(env, 'RULES_DIR'),
+    strict: envBoolean(env, 'DETECTOR_STRICT', false),
+    partitionKeyFields: parsePartitionKeyFields(envValue(env, 'PARTITION_KEY_FIELDS') ?? DETECTOR_DEFAULTS.partitionKeyFields),
     // More than a day of grace would hold a day of events per partition in memory.
-    allowedLatenessMs: integer(env, 'ALLOWED_LATENESS_MS', DETECTOR_DEFAULTS.allowedLatenessMs, 0, 86_400_000),
-    stateMaxPartials: stateMax === undefined ? undefined : integer(env, 'STATE_MAX_PARTIALS', 0, 1, 100_000_000),
+    allowedLatenessMs: envInteger(env, 'ALLOWED_LATENESS_MS', DETECTOR_DEFAULTS.allowedLatenessMs, 0, 86_400_000),
+    stateMaxPartials: stateMax === undefined ? undefined : envInteger(env, 'STATE_MAX_PARTIALS', 0, 1, 100_000_000),
     schemaRegistry: schemaRegistryConfigFromEnv(env),
     startFrom,
-    partitionsConcurrently: integer(env, 'DETECTOR_PARTITIONS_CONCURRENTLY', DETECTOR_DEFAULTS.partitionsConcurrently, 1, 256),
-    maxBatchRecords: integer(env, 'DETECTOR_MAX_BATCH_RECORDS', DETECTOR_DEFAULTS.maxBatchRecords, 1, 100_000),
-    alertsPartitions: integer(env, 'ALERTS_PARTITIONS', DETECTOR_DEFAULTS.alertsPartitions, 1, 10_000),
+    partitionsConcurrently: envInteger(env, 'DETECTOR_PARTITIONS_CONCURRENTLY', DETECTOR_DEFAULTS.partitionsConcurrently, 1, 256),
+    maxBatchRecords: envInteger(env, 'DETECTOR_MAX_BATCH_RECORDS', DETECTOR_DEFAULTS.maxBatchRecords, 1, 100_000),
+    alertsPartitions: envInteger(env, 'ALERTS_PARTITIONS', DETECTOR_DEFAULTS.alertsPartitions, 1, 10_000),
     sessionTimeoutMs,
     // The broker aborts a transaction left open longer; it must outlast one batch's work.
-    transactionTimeoutMs: integer(env, 'DETECTOR_TRANSACTION_TIMEOUT_MS', DETECTOR_DEFAULTS.transactionTimeoutMs, 1_000, 900_000),
+    transactionTimeoutMs: envInteger(env, 'DETECTOR_TRANSACTION_TIMEOUT_MS', DETECTOR_DEFAULTS.transactionTimeoutMs, 1_000, 900_000),
     logLevel: logLevelFromEnv(env),
   });
 }

@@ -4,11 +4,11 @@
  * expected. Pure: takes the environment as an argument. Defaults and meanings: README.md.
  */
 import type { EntityIdentityOptions } from '@sequor/model';
-import { ConfigError, entityIdentityFromEnv } from '@sequor/model';
+import { ConfigError, entityIdentityFromEnv, envInteger, envOneOf, envValue } from '@sequor/model';
 import type { SourceBinding } from '@sequor/formats';
 import { parseSourceBindings } from '@sequor/formats';
 import type { Env, KafkaConfig, LogLevel, SchemaRegistryConfig } from '@sequor/kafka';
-import { kafkaConfigFromEnv, logLevelFromEnv, schemaRegistryConfigFromEnv } from '@sequor/kafka';
+import { kafkaConfigFromEnv, logLevelFromEnv, schemaRegistryConfigFromEnv, topicFromEnv } from '@sequor/kafka';
 import type { PartitionKeyFields } from '@sequor/pipeline';
 import { DEFAULT_PARTITION_KEY_FIELDS, parsePartitionKeyFields } from '@sequor/pipeline';
 
@@ -50,74 +50,45 @@ export const NORMALIZER_DEFAULTS = {
   partitionsConcurrently: 2,
 } as const;
 
-const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const GROUP = /^[A-Za-z0-9._-]{1,249}$/;
-
-function value(env: Env, name: string): string | undefined {
-  const v = env[name];
-  return v === undefined || v.trim() === '' ? undefined : v.trim();
-}
-
-function topic(env: Env, name: string, fallback: string): string {
-  const v = value(env, name) ?? fallback;
-  if (!TOPIC.test(v)) throw new ConfigError(name, env[name], 'a Kafka topic name ([A-Za-z0-9._-], at most 249 characters)');
-  return v;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const v = value(env, name);
-  if (v === undefined) return fallback;
-  const n = /^\d+$/.test(v) ? Number(v) : NaN;
-  if (!(n >= min && n <= max)) throw new ConfigError(name, env[name], `a whole number from ${min} to ${max}`);
-  return n;
-}
-
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const v = value(env, name);
-  if (v === undefined) return fallback;
-  const found = allowed.find((a) => a === v.toLowerCase());
-  if (found === undefined) throw new ConfigError(name, env[name], `one of ${allowed.join(', ')}`);
-  return found;
-}
-
 
 /**
  * Builds the config from `env`; `sourceFlags` (main's `--source format:topic` values), when given,
  * replace `NORMALIZER_SOURCES`.
  */
 export function normalizerConfigFromEnv(env: Env, sourceFlags: readonly string[] = []): NormalizerConfig {
-  const sourceSpec = sourceFlags.length > 0 ? sourceFlags.join(',') : value(env, 'NORMALIZER_SOURCES');
+  const sourceSpec = sourceFlags.length > 0 ? sourceFlags.join(',') : envValue(env, 'NORMALIZER_SOURCES');
   const sourceVariable = sourceFlags.length > 0 ? '--source' : 'NORMALIZER_SOURCES';
   if (sourceSpec === undefined) {
     throw new ConfigError('NORMALIZER_SOURCES', env['NORMALIZER_SOURCES'], 'format:topic bindings, e.g. flat-windows:windows.raw,zeek-dce-rpc:zeek.dce_rpc (or --source flags)');
   }
   const sources = parseSourceBindings(sourceSpec, sourceVariable);
-  const normalizedTopic = topic(env, 'NORMALIZED_TOPIC', NORMALIZER_DEFAULTS.normalizedTopic);
-  const deadLetterTopic = topic(env, 'DEAD_LETTER_TOPIC', NORMALIZER_DEFAULTS.deadLetterTopic);
+  const normalizedTopic = topicFromEnv(env, 'NORMALIZED_TOPIC', NORMALIZER_DEFAULTS.normalizedTopic);
+  const deadLetterTopic = topicFromEnv(env, 'DEAD_LETTER_TOPIC', NORMALIZER_DEFAULTS.deadLetterTopic);
   // Reading from the topic one writes to would loop forever; a raw topic as dead-letter topic mixes inputs.
   for (const binding of sources) {
     if (binding.topic === normalizedTopic) throw new ConfigError('NORMALIZED_TOPIC', normalizedTopic, `a topic other than the raw topic bound to ${binding.format.name}`);
     if (binding.topic === deadLetterTopic) throw new ConfigError('DEAD_LETTER_TOPIC', deadLetterTopic, `a topic other than the raw topic bound to ${binding.format.name}`);
   }
   if (normalizedTopic === deadLetterTopic) throw new ConfigError('DEAD_LETTER_TOPIC', deadLetterTopic, 'a topic other than NORMALIZED_TOPIC');
-  const groupId = value(env, 'NORMALIZER_GROUP_ID') ?? NORMALIZER_DEFAULTS.groupId;
+  const groupId = envValue(env, 'NORMALIZER_GROUP_ID') ?? NORMALIZER_DEFAULTS.groupId;
   if (!GROUP.test(groupId)) throw new ConfigError('NORMALIZER_GROUP_ID', env['NORMALIZER_GROUP_ID'], 'letters, digits, ".", "_" or "-" (at most 249)');
 
   return Object.freeze({
     kafka: kafkaConfigFromEnv(env),
     sources,
     normalizedTopic,
-    normalizedPartitions: integer(env, 'NORMALIZED_PARTITIONS', NORMALIZER_DEFAULTS.normalizedPartitions, 1, 10_000),
+    normalizedPartitions: envInteger(env, 'NORMALIZED_PARTITIONS', NORMALIZER_DEFAULTS.normalizedPartitions, 1, 10_000),
     deadLetterTopic,
     groupId,
-    partitionKeyFields: parsePartitionKeyFields(value(env, 'PARTITION_KEY_FIELDS') ?? NORMALIZER_DEFAULTS.partitionKeyFields),
+    partitionKeyFields: parsePartitionKeyFields(envValue(env, 'PARTITION_KEY_FIELDS') ?? NORMALIZER_DEFAULTS.partitionKeyFields),
     // Below 1 KiB nothing real fits; above 64 MiB one record would stall a partition's fetches.
-    maxRecordBytes: integer(env, 'MAX_RECORD_BYTES', NORMALIZER_DEFAULTS.maxRecordBytes, 1024, 64 << 20),
+    maxRecordBytes: envInteger(env, 'MAX_RECORD_BYTES', NORMALIZER_DEFAULTS.maxRecordBytes, 1024, 64 << 20),
     identity: entityIdentityFromEnv(env),
     schemaRegistry: schemaRegistryConfigFromEnv(env),
-    poisonPolicy: oneOf(env, 'POISON_POLICY', ['dead-letter', 'fail'], NORMALIZER_DEFAULTS.poisonPolicy),
-    startFrom: oneOf(env, 'NORMALIZER_START_FROM', ['earliest', 'latest'], NORMALIZER_DEFAULTS.startFrom),
-    partitionsConcurrently: integer(env, 'NORMALIZER_PARTITIONS_CONCURRENTLY', NORMALIZER_DEFAULTS.partitionsConcurrently, 1, 64),
+    poisonPolicy: envOneOf(env, 'POISON_POLICY', ['dead-letter', 'fail'], NORMALIZER_DEFAULTS.poisonPolicy),
+    startFrom: envOneOf(env, 'NORMALIZER_START_FROM', ['earliest', 'latest'], NORMALIZER_DEFAULTS.startFrom),
+    partitionsConcurrently: envInteger(env, 'NORMALIZER_PARTITIONS_CONCURRENTLY', NORMALIZER_DEFAULTS.partitionsConcurrently, 1, 64),
     logLevel: logLevelFromEnv(env),
   });
 }

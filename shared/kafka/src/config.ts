@@ -1,4 +1,5 @@
-import { ConfigError } from '@sequor/model';
+import type { Env } from '@sequor/model';
+import { ConfigError, envBoolean, envInteger, envValue } from '@sequor/model';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
@@ -28,7 +29,7 @@ export interface KafkaConfig {
   readonly requestTimeoutMs: number;
 }
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env } from '@sequor/model';
 
 export const KAFKA_CONFIG_DEFAULTS = {
   clientId: 'sequor',
@@ -57,19 +58,27 @@ export function kafkaConfigFromEnv(env: Env): KafkaConfig {
   };
 }
 
+const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+
+/** A Kafka topic name ([A-Za-z0-9._-], at most 249 characters), or ConfigError naming `variable`. */
+export function checkTopicName(variable: string, raw: string | undefined, topic: string): string {
+  if (!TOPIC.test(topic)) throw new ConfigError(variable, raw, 'a Kafka topic name ([A-Za-z0-9._-], at most 249 characters)');
+  return topic;
+}
+
+/** The topic named by `name`, `fallback` when unset. */
+export function topicFromEnv(env: Env, name: string, fallback: string): string {
+  return checkTopicName(name, env[name], envValue(env, name) ?? fallback);
+}
+
 /** `kafkaConfigFromEnv(process.env)`. */
 export function loadKafkaConfig(): KafkaConfig {
   return kafkaConfigFromEnv(process.env);
 }
 
-function nonEmpty(env: Env, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
-}
-
 function parseBrokers(env: Env): string[] {
   const raw = env.KAFKA_BROKERS;
-  const value = nonEmpty(env, 'KAFKA_BROKERS');
+  const value = envValue(env, 'KAFKA_BROKERS');
   if (value === undefined) {
     throw new ConfigError('KAFKA_BROKERS', raw, 'a comma-separated list of host:port (e.g. 127.0.0.1:9092)');
   }
@@ -89,7 +98,7 @@ function parseBrokers(env: Env): string[] {
 }
 
 function parseClientId(env: Env): string {
-  const value = nonEmpty(env, 'KAFKA_CLIENT_ID');
+  const value = envValue(env, 'KAFKA_CLIENT_ID');
   if (value === undefined) return KAFKA_CONFIG_DEFAULTS.clientId;
   if (!CLIENT_ID.test(value)) {
     throw new ConfigError('KAFKA_CLIENT_ID', env.KAFKA_CLIENT_ID, 'letters, digits, ".", "_" or "-" (at most 249)');
@@ -97,34 +106,20 @@ function parseClientId(env: Env): string {
   return value;
 }
 
-function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
-  const value = nonEmpty(env, name)?.toLowerCase();
-  if (value === undefined) return fallback;
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  throw new ConfigError(name, env[name], 'true or false');
-}
-
 function parseMillis(env: Env, name: string, fallback: number): number {
-  const value = nonEmpty(env, name);
-  if (value === undefined) return fallback;
-  const millis = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!(millis >= 1 && millis <= 3_600_000)) {
-    throw new ConfigError(name, env[name], 'a whole number of milliseconds between 1 and 3600000');
-  }
-  return millis;
+  return envInteger(env, name, fallback, 1, 3_600_000, 'a whole number of milliseconds between 1 and 3600000');
 }
 
 function parseTls(env: Env): KafkaTlsConfig | undefined {
-  const enabled = parseBoolean(env, 'KAFKA_SSL', false);
-  const caFile = nonEmpty(env, 'KAFKA_SSL_CA_FILE');
-  const certFile = nonEmpty(env, 'KAFKA_SSL_CERT_FILE');
-  const keyFile = nonEmpty(env, 'KAFKA_SSL_KEY_FILE');
-  const rejectUnauthorized = parseBoolean(env, 'KAFKA_SSL_REJECT_UNAUTHORIZED', true);
+  const enabled = envBoolean(env, 'KAFKA_SSL', false);
+  const caFile = envValue(env, 'KAFKA_SSL_CA_FILE');
+  const certFile = envValue(env, 'KAFKA_SSL_CERT_FILE');
+  const keyFile = envValue(env, 'KAFKA_SSL_KEY_FILE');
+  const rejectUnauthorized = envBoolean(env, 'KAFKA_SSL_REJECT_UNAUTHORIZED', true);
   if (!enabled) {
     // A TLS file without KAFKA_SSL=true is a half-done setup; connecting in plaintext would hide it.
     for (const name of ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE'] as const) {
-      if (nonEmpty(env, name) !== undefined) {
+      if (envValue(env, name) !== undefined) {
         throw new ConfigError('KAFKA_SSL', env.KAFKA_SSL, `true when ${name} is set`);
       }
     }
@@ -138,11 +133,11 @@ function parseTls(env: Env): KafkaTlsConfig | undefined {
 }
 
 function parseSasl(env: Env): KafkaSaslConfig | undefined {
-  const raw = nonEmpty(env, 'KAFKA_SASL_MECHANISM');
+  const raw = envValue(env, 'KAFKA_SASL_MECHANISM');
   const username = env.KAFKA_SASL_USERNAME;
   const password = env.KAFKA_SASL_PASSWORD;
   if (raw === undefined) {
-    if (nonEmpty(env, 'KAFKA_SASL_USERNAME') !== undefined || nonEmpty(env, 'KAFKA_SASL_PASSWORD') !== undefined) {
+    if (envValue(env, 'KAFKA_SASL_USERNAME') !== undefined || envValue(env, 'KAFKA_SASL_PASSWORD') !== undefined) {
       throw new ConfigError(
         'KAFKA_SASL_MECHANISM',
         env.KAFKA_SASL_MECHANISM,

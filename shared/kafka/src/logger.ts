@@ -1,8 +1,10 @@
-import { ConfigError } from '@sequor/model';
+import type { Env } from '@sequor/model';
+import { envOneOf } from '@sequor/model';
 import type { logCreator, LogEntry } from 'kafkajs';
 import { logLevel as KafkaJsLogLevel } from 'kafkajs';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
 export type LogFields = Readonly<Record<string, unknown>>;
 
 /**
@@ -35,12 +37,8 @@ const SEVERITY: Readonly<Record<LogLevel, number>> = { error: 0, warn: 1, info: 
 const RESERVED = new Set(['ts', 'level', 'logger', 'msg']);
 
 /** Parses `LOG_LEVEL`; unset means `info`, anything else unknown is a `ConfigError`. */
-export function logLevelFromEnv(env: Readonly<Record<string, string | undefined>>): LogLevel {
-  const raw = env.LOG_LEVEL;
-  if (raw === undefined || raw.trim() === '') return 'info';
-  const level = raw.trim().toLowerCase();
-  if (level === 'error' || level === 'warn' || level === 'info' || level === 'debug') return level;
-  throw new ConfigError('LOG_LEVEL', raw, 'one of error, warn, info, debug');
+export function logLevelFromEnv(env: Env): LogLevel {
+  return envOneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info');
 }
 
 /** Creates the logger for one component; `name` is what the `logger` field will say. */

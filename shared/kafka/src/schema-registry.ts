@@ -10,7 +10,7 @@
  * There are no retries inside: errors say `retriable`, and the caller's retry policy decides.
  */
 import type { AvroCodec, SchemaRegistry } from '@sequor/model';
-import { CodecError, ConfigError } from '@sequor/model';
+import { CodecError, ConfigError, envInteger, envValue } from '@sequor/model';
 import type { Env } from './config.js';
 import type { SchemaRegistryRequest } from './schema-registry-errors.js';
 import { SchemaNotFoundError, SchemaRegistryError, schemaRegistryErrorFor } from './schema-registry-errors.js';
@@ -63,10 +63,11 @@ export interface RegisteredSchema {
  */
 export function schemaRegistryConfigFromEnv(env: Env): SchemaRegistryConfig | undefined {
   const rawUrl = env.SCHEMA_REGISTRY_URL;
-  if (rawUrl === undefined || rawUrl.trim() === '') return undefined;
+  const url = envValue(env, 'SCHEMA_REGISTRY_URL');
+  if (url === undefined) return undefined;
   let parsed: URL;
   try {
-    parsed = new URL(rawUrl.trim());
+    parsed = new URL(url);
   } catch {
     throw new ConfigError('SCHEMA_REGISTRY_URL', rawUrl, 'an http(s) URL, e.g. http://127.0.0.1:8081');
   }
@@ -85,15 +86,8 @@ export function schemaRegistryConfigFromEnv(env: Env): SchemaRegistryConfig | un
   if (password !== undefined && username === undefined) {
     throw new ConfigError('SCHEMA_REGISTRY_USERNAME', undefined, 'a user name (or API key), since SCHEMA_REGISTRY_PASSWORD is set');
   }
-  let requestTimeoutMs: number = SCHEMA_REGISTRY_DEFAULTS.requestTimeoutMs;
-  const rawTimeout = env.SCHEMA_REGISTRY_TIMEOUT_MS;
-  if (rawTimeout !== undefined && rawTimeout.trim() !== '') {
-    requestTimeoutMs = Number(rawTimeout.trim());
-    if (!/^\d+$/.test(rawTimeout.trim()) || requestTimeoutMs < 1) {
-      throw new ConfigError('SCHEMA_REGISTRY_TIMEOUT_MS', rawTimeout, 'a whole number of milliseconds >= 1');
-    }
-  }
-  return { url: rawUrl.trim(), username, password, requestTimeoutMs };
+  const requestTimeoutMs = envInteger(env, 'SCHEMA_REGISTRY_TIMEOUT_MS', SCHEMA_REGISTRY_DEFAULTS.requestTimeoutMs, 1, Number.MAX_SAFE_INTEGER, 'a whole number of milliseconds >= 1');
+  return { url, username, password, requestTimeoutMs };
 }
 
 function blankToUndefined(value: string | undefined): string | undefined {

@@ -10,6 +10,7 @@
  * - user.id = the SID (or the source's user id) when present, else `name:<domain>\<name>` lower-cased
  *   (`name:<name>` without a domain), else null.
  */
+import type { Env } from './env.js';
 import { ConfigError } from './errors.js';
 
 export interface EntityIdentityOptions {
@@ -28,7 +29,7 @@ export const derivedIdPrefix = 'name:';
  * Reads `SEQUOR_HOST_ID_FROM` (source|name) and `SEQUOR_HOST_NAME_FORM` (short|fqdn); unset means the
  * default. Takes the environment as an argument so the model stays free of process state.
  */
-export function entityIdentityFromEnv(env: Readonly<Record<string, string | undefined>>): EntityIdentityOptions {
+export function entityIdentityFromEnv(env: Env): EntityIdentityOptions {
   const from = env['SEQUOR_HOST_ID_FROM'];
   const form = env['SEQUOR_HOST_NAME_FORM'];
   if (from !== undefined && from !== '' && from !== 'source' && from !== 'name') {

@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './env.js';
 export * from './fields.js';
 export * from './event.generated.js';
 export * from './identity.js';

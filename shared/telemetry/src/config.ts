@@ -1,6 +1,7 @@
-import { ConfigError } from '@sequor/model';
+import type { Env } from '@sequor/model';
+import { ConfigError, envBoolean, envInteger, envValue } from '@sequor/model';
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env } from '@sequor/model';
 
 /** The `OTEL_TRACES_SAMPLER` values of the OpenTelemetry specification (Jaeger/X-Ray remote samplers excluded). */
 export type SamplerName =
@@ -51,23 +52,18 @@ export const TELEMETRY_DEFAULTS = {
   metricsPort: 9464,
 } as const;
 
-/** The OpenTelemetry spec's boolean parsing: only a case-insensitive `true` is true. */
-function envBoolean(env: Env, name: string): boolean {
-  return env[name]?.trim().toLowerCase() === 'true';
-}
-
-function envString(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === '' ? undefined : value;
+/** The OpenTelemetry spec's boolean parsing, for its own variables: only a case-insensitive `true` is true. */
+function otelBoolean(env: Env, name: string): boolean {
+  return envValue(env, name)?.toLowerCase() === 'true';
 }
 
 function parseSampler(env: Env): SamplerConfig {
-  const rawName = envString(env, 'OTEL_TRACES_SAMPLER');
+  const rawName = envValue(env, 'OTEL_TRACES_SAMPLER');
   const name = (rawName ?? TELEMETRY_DEFAULTS.sampler).toLowerCase() as SamplerName;
   if (!SAMPLER_NAMES.includes(name)) {
     throw new ConfigError('OTEL_TRACES_SAMPLER', rawName, `one of ${SAMPLER_NAMES.join(', ')}`);
   }
-  const rawArg = envString(env, 'OTEL_TRACES_SAMPLER_ARG');
+  const rawArg = envValue(env, 'OTEL_TRACES_SAMPLER_ARG');
   let ratio: number = TELEMETRY_DEFAULTS.samplerRatio;
   if (rawArg !== undefined && name.endsWith('traceidratio')) {
     ratio = Number(rawArg);
@@ -78,41 +74,22 @@ function parseSampler(env: Env): SamplerConfig {
   return { name, ratio };
 }
 
-/** Sequor's own switches: `true` or `false`, anything else is a typo worth stopping for. */
-function strictBoolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = envString(env, name);
-  if (raw === undefined) return fallback;
-  const value = raw.toLowerCase();
-  if (value !== 'true' && value !== 'false') throw new ConfigError(name, raw, 'true or false');
-  return value === 'true';
-}
-
-function parsePort(env: Env): number {
-  const raw = envString(env, 'METRICS_PORT');
-  if (raw === undefined) return TELEMETRY_DEFAULTS.metricsPort;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError('METRICS_PORT', raw, 'a TCP port 0-65535 (0 = any free port)');
-  }
-  return port;
-}
-
 /**
  * Reads the telemetry settings Sequor interprets itself. Throws `ConfigError` naming the variable for a
  * value that cannot be used (the SDK would only log a warning and fall back, hiding a typo).
  */
 export function telemetryConfigFromEnv(env: Env): TelemetryConfig {
-  const exporters = (envString(env, 'OTEL_TRACES_EXPORTER') ?? 'otlp')
+  const exporters = (envValue(env, 'OTEL_TRACES_EXPORTER') ?? 'otlp')
     .split(',')
     .map((s) => s.trim().toLowerCase())
     .filter((s) => s !== '');
   return {
-    sdkDisabled: envBoolean(env, 'OTEL_SDK_DISABLED'),
+    sdkDisabled: otelBoolean(env, 'OTEL_SDK_DISABLED'),
     // The SDK's rule: `none` alone disables; `none` beside other exporters is ignored.
     tracesDisabled: exporters.length === 1 && exporters[0] === 'none',
     sampler: parseSampler(env),
-    metricsPort: parsePort(env),
-    metricsHost: envString(env, 'METRICS_HOST'),
-    linkUnsampledEvidence: strictBoolean(env, 'SEQUOR_TRACE_UNSAMPLED_EVIDENCE', false),
+    metricsPort: envInteger(env, 'METRICS_PORT', TELEMETRY_DEFAULTS.metricsPort, 0, 65535, 'a TCP port 0-65535 (0 = any free port)'),
+    metricsHost: envValue(env, 'METRICS_HOST'),
+    linkUnsampledEvidence: envBoolean(env, 'SEQUOR_TRACE_UNSAMPLED_EVIDENCE', false),
   };
 }
