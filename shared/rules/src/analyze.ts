@@ -8,7 +8,7 @@ import { checkQuery, tryParse } from '@sequor/eql';
 import type { FieldCatalog } from '@sequor/model';
 import { eventFieldCatalog } from '@sequor/model';
 import type { Node } from 'yaml';
-import { isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import type { RuleFileError } from './errors.js';
 import { closest, MetadataReader, ruleKeys } from './metadata.js';
 import { MessageTemplate } from './message.js';
@@ -35,8 +35,27 @@ function split(file: string, issues: readonly RuleFileError[], rule: Rule | null
   return { file, rule: errors.length === 0 ? rule : null, errors, warnings };
 }
 
+/** How many nodes may be reached through aliases when a rule file is expanded (yaml's guard against alias bombs). */
+const MAX_ALIAS_COUNT = 100;
+
+/** The range of the document's first alias (`*name`), where an alias-bomb error points. */
+function firstAliasRange(doc: ReturnType<typeof parseDocument>): readonly [number, number] {
+  let range: readonly [number, number] = [0, 1];
+  visit(doc, {
+    Alias(_key, node) {
+      if (node.range) range = [node.range[0], node.range[1]];
+      return visit.BREAK;
+    },
+  });
+  return range;
+}
+
 /** Parses and checks one rule file's text; `file` names it in every message. */
-export function analyzeRuleText(text: string, file: string, options: RuleAnalysisOptions = {}): RuleFileResult {
+export function analyzeRuleText(
+  text: string,
+  file: string,
+  options: RuleAnalysisOptions = {},
+): RuleFileResult {
   const catalog = options.catalog ?? eventFieldCatalog;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
@@ -56,13 +75,33 @@ export function analyzeRuleText(text: string, file: string, options: RuleAnalysi
     const issues = doc.errors.map((e) => {
       const [start, end] = e.pos;
       const at = map.position(start);
-      return map.issue(at, 'yaml-syntax', `YAML: ${e.message}${plainScalarHint(text, at.offset)}`, { length: end - start, cause: e });
+      return map.issue(at, 'yaml-syntax', `YAML: ${e.message}${plainScalarHint(text, at.offset)}`, {
+        length: end - start,
+        cause: e,
+      });
     });
     return split(file, issues, null);
   }
-  const js = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  let js: unknown;
+  try {
+    js = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+  } catch (error) {
+    // yaml refuses an alias bomb ("billion laughs") while expanding it: a problem of this file, at its first alias.
+    if (!(error instanceof ReferenceError)) throw error;
+    const [start, end] = firstAliasRange(doc);
+    const detail = `YAML: aliases expand to too many nodes (more than ${MAX_ALIAS_COUNT} through aliases: an alias bomb?)`;
+    return split(
+      file,
+      [map.issue(map.position(start), 'yaml-syntax', detail, { length: end - start, cause: error })],
+      null,
+    );
+  }
   if (!isMap(doc.contents) || typeof js !== 'object' || js === null || Array.isArray(js)) {
-    return split(file, [map.issueAt([], 'invalid-field', 'a rule file must be a YAML mapping (one rule per file)')], null);
+    return split(
+      file,
+      [map.issueAt([], 'invalid-field', 'a rule file must be a YAML mapping (one rule per file)')],
+      null,
+    );
   }
   const root = js as Record<string, unknown>;
 
@@ -71,7 +110,12 @@ export function analyzeRuleText(text: string, file: string, options: RuleAnalysi
   const id = read.id();
   const name = read.string(['name']);
   const description = read.string(['description']);
-  const version = read.integer(['version'], 1, 2 ** 31 - 1, 'a positive integer (bump it when the logic changes: alert ids include it)');
+  const version = read.integer(
+    ['version'],
+    1,
+    2 ** 31 - 1,
+    'a positive integer (bump it when the logic changes: alert ids include it)',
+  );
   const { severity, riskScore } = read.severityAndRisk();
   const author = read.strings(['author'], { required: true });
   const license = read.string(['license']);
@@ -91,12 +135,19 @@ export function analyzeRuleText(text: string, file: string, options: RuleAnalysi
 
   const issues: RuleFileError[] = [...read.issues];
   groupBy.forEach((f, i) => {
-    if (catalog.lookup(f.split('.')) === undefined) issues.push(unknownFieldIssue(map, ['group_by', i], f, catalog));
+    if (catalog.lookup(f.split('.')) === undefined)
+      issues.push(unknownFieldIssue(map, ['group_by', i], f, catalog));
   });
   if (!spanRule) {
     for (const key of ['span', 'group_by'] as const) {
       if (key in root) {
-        issues.push(map.issueAt([key], 'invalid-field', `\`${key}\` applies only to rules of type span_aggregation (this rule is type ${type})`));
+        issues.push(
+          map.issueAt(
+            [key],
+            'invalid-field',
+            `\`${key}\` applies only to rules of type span_aggregation (this rule is type ${type})`,
+          ),
+        );
       }
     }
   }
@@ -174,18 +225,32 @@ function fieldNames(catalog: FieldCatalog): string[] {
   return [...catalog.fields()].map((f) => f.name);
 }
 
-function unknownFieldIssue(map: RuleSourceMap, path: DocPath, field: string, catalog: FieldCatalog): RuleFileError {
+function unknownFieldIssue(
+  map: RuleSourceMap,
+  path: DocPath,
+  field: string,
+  catalog: FieldCatalog,
+): RuleFileError {
   const guess = closest(field, fieldNames(catalog));
-  return map.issueAt(path, 'eql-semantic', `unknown field \`${field}\`: the event model has no such field${guess ? `; did you mean \`${guess}\`?` : ''}`);
+  return map.issueAt(
+    path,
+    'eql-semantic',
+    `unknown field \`${field}\`: the event model has no such field${guess ? `; did you mean \`${guess}\`?` : ''}`,
+  );
 }
 
 /** An EQL error at its query offset, re-pointed at the file line and column inside `query`. */
 function queryIssue(
   map: RuleSourceMap,
   e: EqlSyntaxError | EqlSemanticError,
-  code: 'eql-syntax' | 'eql-semantic'): RuleFileError {
+  code: 'eql-syntax' | 'eql-semantic',
+): RuleFileError {
   const level = 'severity' in e ? e.severity : 'error';
-  return map.issue(map.positionInScalar(['query'], e.offset), code, e.detail, { level, length: e.length, cause: e });
+  return map.issue(map.positionInScalar(['query'], e.offset), code, e.detail, {
+    level,
+    length: e.length,
+    cause: e,
+  });
 }
 
 /** What each rule type can run: streaming rules have no pipes; span aggregations aggregate one event query. */
@@ -194,14 +259,30 @@ function shapeIssues(map: RuleSourceMap, query: Query, type: Rule['type']): Rule
     map.issue(map.positionInScalar(['query'], offset), 'invalid-field', detail, { length });
   const out: RuleFileError[] = [];
   for (const pipe of query.pipes) {
-    out.push(at(pipe.span.start, `\`| ${pipe.kind}\` is for hunting queries: a streaming rule has no end to count from`, pipe.span.end - pipe.span.start));
+    out.push(
+      at(
+        pipe.span.start,
+        `\`| ${pipe.kind}\` is for hunting queries: a streaming rule has no end to count from`,
+        pipe.span.end - pipe.span.start,
+      ),
+    );
   }
   const body = query.body;
   if (type === 'span_aggregation' && body.kind !== 'event') {
-    out.push(at(body.span.start, `a span_aggregation rule aggregates one event query (\`registry where ...\`), not a ${body.kind}: group with \`group_by\``));
+    out.push(
+      at(
+        body.span.start,
+        `a span_aggregation rule aggregates one event query (\`registry where ...\`), not a ${body.kind}: group with \`group_by\``,
+      ),
+    );
   }
   if (type === 'eql' && body.kind === 'sample') {
-    out.push(at(body.span.start, '`sample` is not supported in streaming rules (it has no maxspan, so state would grow without bound): use `join ... with maxspan=`'));
+    out.push(
+      at(
+        body.span.start,
+        '`sample` is not supported in streaming rules (it has no maxspan, so state would grow without bound): use `join ... with maxspan=`',
+      ),
+    );
   }
   return out;
 }

@@ -16,7 +16,17 @@ export type LoadOptions = RuleAnalysisOptions & RuleSetCheckOptions;
 /** A file read error as a rule error at 1:1, so one bad path is reported like any other bad file. */
 function ioError(file: string, cause: unknown): RuleFileError {
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return new RuleFileError({ file, line: 1, column: 1, offset: 0, length: 1, code: 'io', detail: `cannot read rule file: ${reason}`, snippet: `${file}:1:1: cannot read rule file: ${reason}`, cause });
+  return new RuleFileError({
+    file,
+    line: 1,
+    column: 1,
+    offset: 0,
+    length: 1,
+    code: 'io',
+    detail: `cannot read rule file: ${reason}`,
+    snippet: `${file}:1:1: cannot read rule file: ${reason}`,
+    cause,
+  });
 }
 
 /** Reads and checks one rule file (per-file checks only: no duplicate-id or partition-key check). */
@@ -27,7 +37,24 @@ export async function loadRuleFile(file: string, options: RuleAnalysisOptions = 
   } catch (cause) {
     return { file, rule: null, errors: [ioError(file, cause)], warnings: [] };
   }
-  return analyzeRuleText(text, file, options);
+  try {
+    return analyzeRuleText(text, file, options);
+  } catch (cause) {
+    // A bug or a resource guard tripping on one hostile file must not hide every other file's findings.
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const error = new RuleFileError({
+      file,
+      line: 1,
+      column: 1,
+      offset: 0,
+      length: 1,
+      code: 'invalid-field',
+      detail: `cannot check rule file: ${reason}`,
+      snippet: `${file}:1:1: cannot check rule file: ${reason}`,
+      cause,
+    });
+    return { file, rule: null, errors: [error], warnings: [] };
+  }
 }
 
 /** `*.yaml` / `*.yml` files under `dir`, recursively, sorted (so "the first file with an id" is stable). */
@@ -63,7 +90,10 @@ export async function loadRuleDir(dir: string, options: LoadOptions = {}): Promi
 }
 
 /** Like loadRuleDir for an explicit list of files (`sequor rules lint a.yaml b.yaml`). */
-export async function loadRuleFiles(files: readonly string[], options: LoadOptions = {}): Promise<RuleDirLoad> {
+export async function loadRuleFiles(
+  files: readonly string[],
+  options: LoadOptions = {},
+): Promise<RuleDirLoad> {
   const perFile = await Promise.all(files.map((f) => loadRuleFile(f, options)));
   const checked = checkRuleSet(perFile, options);
   return {
