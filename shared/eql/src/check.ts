@@ -4,15 +4,16 @@ import type { SemanticErrorCode, Severity } from './errors.js';
 import { EqlSemanticError } from './errors.js';
 import type { ValueType } from './functions.js';
 import { FUNCTIONS, lookupFunction, paramAt } from './functions.js';
+import { checkLuceneRegex } from './lucene-regex.js';
 
 /** `with runs=N` bounds: at least one, and few enough that per-key state stays small. */
 export const MAX_RUNS = 100;
 
 /**
  * Every semantic problem in a parsed query, in source order: unknown fields and functions, arities,
- * `~` where it is not allowed, sequence/join/sample shape (items, join keys, runs, missing events) and
- * likely type mismatches (as `severity: 'warning'`). Never throws for a bad query; an empty result means
- * the engine can compile it.
+ * `~` where it is not allowed, sequence/join/sample shape (items, join keys, runs, missing events), Lucene
+ * regex syntax and type mismatches (a numeric string against a number is only a `severity: 'warning'`). Never throws for a bad query;
+ * an empty result means the engine can compile it.
  */
 export function checkQuery(query: Query, catalog: FieldCatalog): readonly EqlSemanticError[] {
   const checker = new Checker(query.source, catalog);
@@ -51,6 +52,16 @@ function compatible(expected: ValueType, actual: ValueType | 'null'): boolean {
 
 const fieldName = (f: FieldExpr): string => f.path.join('.');
 
+/** The engine's test for a string it converts to a number field's type. */
+const NUMERIC_TEXT = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+/** A string literal holding a number, set against a number: the engine (as ES) converts it, so it is no bug. */
+function numericText(expected: ValueType | 'null', e: Expr): boolean {
+  return (
+    expected === 'number' && e.kind === 'literal' && typeof e.value === 'string' && NUMERIC_TEXT.test(e.value)
+  );
+}
+
 class Checker {
   readonly errors: EqlSemanticError[] = [];
 
@@ -59,7 +70,12 @@ class Checker {
     private readonly catalog: FieldCatalog,
   ) {}
 
-  private report(span: SourceSpan, code: SemanticErrorCode, message: string, severity: Severity = 'error'): void {
+  private report(
+    span: SourceSpan,
+    code: SemanticErrorCode,
+    message: string,
+    severity: Severity = 'error',
+  ): void {
     this.errors.push(
       new EqlSemanticError(message, {
         line: span.line,
@@ -98,7 +114,8 @@ class Checker {
       }
     }
     for (const pipe of query.pipes) {
-      if (pipe.count < 1) this.report(pipe.span, 'invalid-pipe', `| ${pipe.kind} needs a count of at least 1`);
+      if (pipe.count < 1)
+        this.report(pipe.span, 'invalid-pipe', `| ${pipe.kind} needs a count of at least 1`);
     }
   }
 
@@ -111,7 +128,11 @@ class Checker {
     span: SourceSpan,
   ): void {
     if (items.length < 2) {
-      this.report(span, 'too-few-items', `a ${kind} needs at least two bracketed items, found ${items.length}`);
+      this.report(
+        span,
+        'too-few-items',
+        `a ${kind} needs at least two bracketed items, found ${items.length}`,
+      );
     }
     const all = until === null ? items : [...items, until];
     for (const item of all) {
@@ -119,21 +140,41 @@ class Checker {
       this.expr(item.query.where);
       if (item.missing) {
         if (kind !== 'sequence') {
-          this.report(item.span, 'missing-event-placement', `missing-event items ![...] exist only in sequences, not in a ${kind}`);
+          this.report(
+            item.span,
+            'missing-event-placement',
+            `missing-event items ![...] exist only in sequences, not in a ${kind}`,
+          );
         } else if (!hasMaxspan) {
-          this.report(item.span, 'missing-event-without-maxspan', 'a missing-event item ![...] needs the sequence to have "with maxspan=..."');
+          this.report(
+            item.span,
+            'missing-event-without-maxspan',
+            'a missing-event item ![...] needs the sequence to have "with maxspan=..."',
+          );
         }
       }
       if (item.runs !== 1) {
         if (kind !== 'sequence') {
-          this.report(item.span, 'runs-out-of-range', `"with runs" applies only to sequence items, not to a ${kind}`);
+          this.report(
+            item.span,
+            'runs-out-of-range',
+            `"with runs" applies only to sequence items, not to a ${kind}`,
+          );
         } else if (item.runs < 1 || item.runs > MAX_RUNS) {
-          this.report(item.span, 'runs-out-of-range', `runs must be between 1 and ${MAX_RUNS}, found ${item.runs}`);
+          this.report(
+            item.span,
+            'runs-out-of-range',
+            `runs must be between 1 and ${MAX_RUNS}, found ${item.runs}`,
+          );
         }
       }
     }
     if (kind === 'sequence' && items.length > 0 && items.every((i) => i.missing)) {
-      this.report(span, 'missing-event-placement', 'a sequence needs at least one item that is not a missing event');
+      this.report(
+        span,
+        'missing-event-placement',
+        'a sequence needs at least one item that is not a missing event',
+      );
     }
     // Join keys pair up by position across items: every item needs the same count (query-level keys count for all).
     const first = items[0];
@@ -157,7 +198,11 @@ class Checker {
     if (info === undefined && !f.optional) {
       const suggestion = this.closestField(fieldName(f));
       const hint = suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`;
-      this.report(f.span, 'unknown-field', `unknown field ${fieldName(f)}${hint}; write ?${fieldName(f)} if it may be absent from the model`);
+      this.report(
+        f.span,
+        'unknown-field',
+        `unknown field ${fieldName(f)}${hint}; write ?${fieldName(f)} if it may be absent from the model`,
+      );
     }
     return info;
   }
@@ -200,14 +245,22 @@ class Checker {
       case 'match': {
         const left = this.expr(e.left);
         if (left === 'number' || left === 'boolean') {
-          this.report(e.left.span, 'type-mismatch', `"${e.op}" matches strings but ${this.describe(e.left)} is ${left}`, 'warning');
+          // The engine refuses these too: a pattern never matches a number or a boolean.
+          this.report(
+            e.left.span,
+            'type-mismatch',
+            `"${e.op}" matches strings but ${this.describe(e.left)} is ${left}`,
+          );
         }
         if (e.op === 'regex' || e.op === 'regex~') {
           for (const pattern of e.patterns) {
-            try {
-              new RegExp(pattern);
-            } catch (err) {
-              this.report(e.span, 'invalid-regex', `invalid regular expression ${JSON.stringify(pattern)}: ${(err as Error).message}`);
+            const error = checkLuceneRegex(pattern);
+            if (error !== null) {
+              this.report(
+                e.span,
+                'invalid-regex',
+                `invalid Lucene regular expression ${JSON.stringify(pattern)} at offset ${error.index}: ${error.message}`,
+              );
             }
           }
         }
@@ -218,7 +271,13 @@ class Checker {
         for (const value of e.values) {
           const t = this.expr(value);
           if (value.kind === 'literal' && left !== 'null' && !compatible(left, t)) {
-            this.report(value.span, 'type-mismatch', `${this.describe(e.left)} is ${left} but this value is ${t}`, 'warning');
+            const severity = numericText(left, value) ? 'warning' : 'error';
+            this.report(
+              value.span,
+              'type-mismatch',
+              `${this.describe(e.left)} is ${left} but this value is ${t}`,
+              severity,
+            );
           }
         }
         return 'boolean';
@@ -236,24 +295,52 @@ class Checker {
     return e.kind === 'field' ? fieldName(e) : e.kind === 'call' ? `${e.name}(...)` : 'the left side';
   }
 
-  /** Ordering a string field against a number (or equating across types) is almost always a rule bug. */
-  private compareTypes(op: string, le: Expr, left: ValueType | 'null', re: Expr, right: ValueType | 'null', span: SourceSpan): void {
+  /**
+   * Operands of different types are an error: the engine would compare them as something the author did not
+   * write (`process.name > 5` orders text, so "10" < "5"; `process.elevated == "yes"` is never true). The one
+   * exception is a numeric string against a number (`file.size >= "30000"`): ES parses it against the
+   * mapping and so does the engine, so it compares as a number; that stays a warning.
+   */
+  private compareTypes(
+    op: string,
+    le: Expr,
+    left: ValueType | 'null',
+    re: Expr,
+    right: ValueType | 'null',
+    span: SourceSpan,
+  ): void {
     if (left === 'null' || right === 'null' || left === 'any' || right === 'any') {
       if ((left === 'null' || right === 'null') && op !== '==' && op !== '!=') {
-        this.report(span, 'type-mismatch', `"${op}" with null is never true: null checks use == null or != null`, 'warning');
+        this.report(
+          span,
+          'type-mismatch',
+          `"${op}" with null is never true: null checks use == null or != null`,
+        );
       }
       return;
     }
     const ordering = op !== '==' && op !== '!=';
     if (ordering && (left === 'boolean' || right === 'boolean')) {
-      this.report(span, 'type-mismatch', `"${op}" does not order booleans`, 'warning');
+      this.report(span, 'type-mismatch', `"${op}" does not order booleans`);
       return;
     }
     if (!compatible(left, right)) {
       const [field, other, otherExpr] = le.kind === 'literal' ? [re, left, le] : [le, right, re];
       const fieldType = field === le ? left : right;
-      const what = otherExpr.kind === 'literal' ? `a ${other} literal` : `${this.describe(otherExpr)} (${other})`;
-      this.report(span, 'type-mismatch', `${this.describe(field)} is ${fieldType} but is compared with ${what} using "${op}"`, 'warning');
+      const what =
+        otherExpr.kind === 'literal' ? `a ${other} literal` : `${this.describe(otherExpr)} (${other})`;
+      const numeric = numericText(fieldType, otherExpr);
+      const hint = numeric
+        ? ' (it compares as a number)'
+        : fieldType === 'string' && other === 'number'
+          ? ` (it would compare as text: quote the value)`
+          : '';
+      this.report(
+        span,
+        'type-mismatch',
+        `${this.describe(field)} is ${fieldType} but is compared with ${what} using "${op}"${hint}`,
+        numeric ? 'warning' : 'error',
+      );
     }
   }
 
@@ -262,12 +349,19 @@ class Checker {
     const spec = lookupFunction(e.name);
     if (spec === undefined) {
       const sameName = [...FUNCTIONS.keys()].find((n) => n.toLowerCase() === e.name.toLowerCase());
-      const hint = sameName === undefined ? `; known: ${[...FUNCTIONS.keys()].join(', ')}` : ` (function names are case-sensitive: ${sameName})`;
+      const hint =
+        sameName === undefined
+          ? `; known: ${[...FUNCTIONS.keys()].join(', ')}`
+          : ` (function names are case-sensitive: ${sameName})`;
       this.report(e.span, 'unknown-function', `unknown function ${e.name}${hint}`);
       return 'any';
     }
     if (e.caseInsensitive && !spec.tilde) {
-      this.report(e.span, 'function-case-insensitive', `${e.name} has no case-insensitive form: remove the "~"`);
+      this.report(
+        e.span,
+        'function-case-insensitive',
+        `${e.name} has no case-insensitive form: remove the "~"`,
+      );
     }
     if (e.args.length < spec.minArgs || e.args.length > spec.maxArgs) {
       const range =
@@ -276,23 +370,46 @@ class Checker {
           : spec.minArgs === spec.maxArgs
             ? `${spec.minArgs}`
             : `${spec.minArgs} to ${spec.maxArgs}`;
-      this.report(e.span, 'function-arity', `${e.name} takes ${range} argument${range === '1' ? '' : 's'}, found ${e.args.length}`);
+      this.report(
+        e.span,
+        'function-arity',
+        `${e.name} takes ${range} argument${range === '1' ? '' : 's'}, found ${e.args.length}`,
+      );
     }
     e.args.forEach((arg, i) => {
       const param = paramAt(spec, i);
       if (param === undefined) return;
       if (param.literal && arg.kind !== 'literal') {
-        this.report(arg.span, 'function-argument', `${e.name}: ${param.name} must be a literal (it is compiled once, not per event)`);
+        this.report(
+          arg.span,
+          'function-argument',
+          `${e.name}: ${param.name} must be a literal (it is compiled once, not per event)`,
+        );
         return;
       }
       const actual = argTypes[i]!;
       if (!compatible(param.type, actual)) {
         const severity: Severity = arg.kind === 'literal' ? 'error' : 'warning';
-        this.report(arg.span, 'function-argument', `${e.name}: ${param.name} must be ${param.type}, found ${actual}`, severity);
+        this.report(
+          arg.span,
+          'function-argument',
+          `${e.name}: ${param.name} must be ${param.type}, found ${actual}`,
+          severity,
+        );
         return;
       }
-      if (e.name === 'cidrMatch' && i > 0 && arg.kind === 'literal' && typeof arg.value === 'string' && !isCidr(arg.value)) {
-        this.report(arg.span, 'function-argument', `cidrMatch: ${JSON.stringify(arg.value)} is not a CIDR range such as 10.0.0.0/8 or fe80::/10`);
+      if (
+        e.name === 'cidrMatch' &&
+        i > 0 &&
+        arg.kind === 'literal' &&
+        typeof arg.value === 'string' &&
+        !isCidr(arg.value)
+      ) {
+        this.report(
+          arg.span,
+          'function-argument',
+          `cidrMatch: ${JSON.stringify(arg.value)} is not a CIDR range such as 10.0.0.0/8 or fe80::/10`,
+        );
       }
     });
     return spec.returns;

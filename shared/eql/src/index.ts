@@ -6,3 +6,13 @@ export { FUNCTIONS, lookupFunction, paramAt } from './functions.js';
 export type { FunctionParam, FunctionSpec, ValueType } from './functions.js';
 export { DURATION_UNITS, KEYWORDS, MAX_NESTING, parse, tryParse } from './parser.js';
 export { print, printExpr, printString } from './print.js';
+export {
+  checkLuceneRegex,
+  complementRanges,
+  LuceneRegexError,
+  MAX_REGEX_NESTING,
+  normalizeRanges,
+  parseLuceneRegex,
+  type CodePointRanges,
+  type LuceneRegexNode,
+} from './lucene-regex.js';

@@ -16,23 +16,35 @@ function ruleFrom(text: string, file = 'rules/r.yaml'): Rule {
 }
 
 const spanRule = (groupBy: string): string =>
-  withQuery(withLine(validRule, 17, 'type: span_aggregation'), `query: |\n  registry where registry.value : "ImagePath"\nspan: 1h\ngroup_by: ${groupBy}\n`);
+  withQuery(
+    withLine(validRule, 17, 'type: span_aggregation'),
+    `query: |\n  registry where registry.value : "ImagePath"\nspan: 1h\ngroup_by: ${groupBy}\n`,
+  );
 
 describe('checkPartitionCompatibility', () => {
   it('accepts a sequence keyed by host.id (and finer keys)', () => {
     expect(checkPartitionCompatibility(ruleFrom(validRule))).toBeNull();
-    const finer = withQuery(validRule, 'query: |\n  sequence by host.id, user.id with maxspan=1m\n    [process where true]\n    [file where true]\n');
+    const finer = withQuery(
+      validRule,
+      'query: |\n  sequence by host.id, user.id with maxspan=1m\n    [process where true]\n    [file where true]\n',
+    );
     expect(checkPartitionCompatibility(ruleFrom(finer))).toBeNull();
     expect(ruleKeyFields(ruleFrom(finer))).toEqual(['host.id', 'user.id']);
   });
 
   it('accepts host.id given per item at the same key position', () => {
-    const perItem = withQuery(validRule, 'query: |\n  sequence with maxspan=1m\n    [process where true] by host.id\n    [file where true] by host.id\n');
+    const perItem = withQuery(
+      validRule,
+      'query: |\n  sequence with maxspan=1m\n    [process where true] by host.id\n    [file where true] by host.id\n',
+    );
     expect(checkPartitionCompatibility(ruleFrom(perItem))).toBeNull();
   });
 
   it('refuses a sequence keyed by user.id only, pointing at the by field and saying why', () => {
-    const text = withQuery(validRule, 'query: |\n  sequence by user.id with maxspan=1m\n    [process where true]\n    [file where true]\n');
+    const text = withQuery(
+      validRule,
+      'query: |\n  sequence by user.id with maxspan=1m\n    [process where true]\n    [file where true]\n',
+    );
     const e = checkPartitionCompatibility(ruleFrom(text));
     expect(e?.code).toBe('incompatible-partition-key');
     expect([e?.line, e?.column, e?.length]).toEqual([19, 15, 7]);
@@ -42,9 +54,15 @@ describe('checkPartitionCompatibility', () => {
   });
 
   it('refuses items keyed on host.id at different positions, and a join with no key', () => {
-    const crossed = withQuery(validRule, 'query: |\n  sequence with maxspan=1m\n    [process where true] by host.id, user.id\n    [file where true] by user.id, host.id\n');
+    const crossed = withQuery(
+      validRule,
+      'query: |\n  sequence with maxspan=1m\n    [process where true] by host.id, user.id\n    [file where true] by user.id, host.id\n',
+    );
     expect(checkPartitionCompatibility(ruleFrom(crossed))?.code).toBe('incompatible-partition-key');
-    const unkeyed = withQuery(validRule, 'query: |\n  join with maxspan=1h\n    [process where true]\n    [file where true]\n');
+    const unkeyed = withQuery(
+      validRule,
+      'query: |\n  join with maxspan=1h\n    [process where true]\n    [file where true]\n',
+    );
     const e = checkPartitionCompatibility(ruleFrom(unkeyed));
     expect(e?.detail).toMatch(/has no `by` key/);
     expect([e?.line, e?.column]).toEqual([19, 3]);
@@ -61,22 +79,44 @@ describe('checkPartitionCompatibility', () => {
   });
 
   it('uses the partition key fields the normalizer publishes', () => {
-    const rule = ruleFrom(withQuery(validRule, 'query: |\n  sequence by user.id with maxspan=1m\n    [process where true]\n    [file where true]\n'));
+    const rule = ruleFrom(
+      withQuery(
+        validRule,
+        'query: |\n  sequence by user.id with maxspan=1m\n    [process where true]\n    [file where true]\n',
+      ),
+    );
     expect(checkPartitionCompatibility(rule, ['user.id'])).toBeNull();
-    expect(checkPartitionCompatibility(ruleFrom(validRule), ['host.id', 'user.id'])?.detail).toMatch(/does not include user\.id/);
+    expect(checkPartitionCompatibility(ruleFrom(validRule), ['host.id', 'user.id'])?.detail).toMatch(
+      /does not include user\.id/,
+    );
   });
 });
 
 describe('checkRuleSet', () => {
-  it('refuses a rule the engine cannot compile, positioned in the file (checkQuery only warned)', () => {
-    const perFile = analyzeRuleText(withQuery(validRule, 'query: |\n  file where\n    file.size == "big"\n'), 'rules/size.yaml');
+  it('refuses a rule the engine cannot compile, positioned in the file (checkQuery passed it)', () => {
+    const perFile = analyzeRuleText(
+      withQuery(validRule, 'query: |\n  network where\n    source.ip == "300.1.1.1"\n'),
+      'rules/ip.yaml',
+    );
     expect(perFile.rule).not.toBeNull();
-    expect(perFile.warnings.map((w) => w.code)).toEqual(['eql-semantic']);
+    expect(perFile.errors).toEqual([]);
     const [checked] = checkRuleSet([perFile]);
     expect(checked?.rule).toBeNull();
     expect(checked?.errors.map((e) => [e.code, e.line, e.column, e.detail])).toEqual([
-      ['compile', 20, 5, 'file.size is a number; cannot compare it with "big"'],
+      ['compile', 20, 5, 'source.ip is an IP address; cannot compare it with "300.1.1.1"'],
     ]);
+  });
+
+  it('refuses a comparison across types in the file itself (it used to warn, then compare as text)', () => {
+    const perFile = analyzeRuleText(
+      withQuery(validRule, 'query: |\n  process where\n    process.name > 5\n'),
+      'rules/gt.yaml',
+    );
+    expect(perFile.rule).toBeNull();
+    expect(perFile.errors.map((e) => [e.code, e.line, e.column])).toEqual([['eql-semantic', 20, 5]]);
+    expect(perFile.errors[0]?.detail).toMatch(
+      /process\.name is string but is compared with a number literal/,
+    );
   });
 });
 
@@ -90,7 +130,14 @@ describe('loadRuleDir', () => {
     await writeFile(path.join(dir, 'c-duplicate-id.yaml'), withLine(validRule, 2, 'name: Same id as a-good'));
     await writeFile(
       path.join(dir, 'nested', 'd-user-keyed.yml'),
-      withLine(withQuery(validRule, 'query: |\n  sequence by user.id with maxspan=1m\n    [process where true]\n    [file where true]\n'), 1, 'id: 0b9e3c1a-7d2f-4e5a-8c6b-1f2e3d4c5b6a'),
+      withLine(
+        withQuery(
+          validRule,
+          'query: |\n  sequence by user.id with maxspan=1m\n    [process where true]\n    [file where true]\n',
+        ),
+        1,
+        'id: 0b9e3c1a-7d2f-4e5a-8c6b-1f2e3d4c5b6a',
+      ),
     );
     await writeFile(
       path.join(dir, 'e-other-good.yaml'),
@@ -104,14 +151,19 @@ describe('loadRuleDir', () => {
 
   it('loads the good rules and reports each bad file with its position; one bad file never stops the others', async () => {
     const loaded = await loadRuleDir(dir);
-    expect(loaded.rules.map((r) => path.basename(r.location.file))).toEqual(['a-good.yaml', 'e-other-good.yaml']);
+    expect(loaded.rules.map((r) => path.basename(r.location.file))).toEqual([
+      'a-good.yaml',
+      'e-other-good.yaml',
+    ]);
     expect(loaded.errors.map((e) => [path.relative(dir, e.file), e.code, e.line, e.column])).toEqual([
       ['b-broken-yaml.yaml', 'yaml-syntax', 8, 1],
       ['c-duplicate-id.yaml', 'duplicate-id', 1, 5],
       [path.join('nested', 'd-user-keyed.yml'), 'incompatible-partition-key', 19, 15],
     ]);
     expect(loaded.errors[1]?.detail).toMatch(/already used by .*a-good\.yaml:1/);
-    expect(loaded.warnings.map((w) => [path.basename(w.file), w.code])).toEqual([['e-other-good.yaml', 'risk-severity-mismatch']]);
+    expect(loaded.warnings.map((w) => [path.basename(w.file), w.code])).toEqual([
+      ['e-other-good.yaml', 'risk-severity-mismatch'],
+    ]);
     expect(loaded.files).toHaveLength(5);
   });
 
