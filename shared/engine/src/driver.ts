@@ -4,9 +4,9 @@ import type { CorrelationSpec, EventTime, LatePolicy, Match } from './types.js';
 import { CorrelationStats, type CorrelationStatsSnapshot } from './stats.js';
 import { correlate } from './operators/correlate.js';
 import type { BucketSummary } from './operators/span-aggregate.js';
-import { reorderByEventTime } from './time/reorder-by-event-time.js';
+import { reorderByEventTime, type ReorderOptions } from './time/reorder-by-event-time.js';
 import { stampEventTime } from './time/stamp-event-time.js';
-import type { LateEvent, LateEventSink, Timed } from './time/timed.js';
+import type { LateEvent, LateEventSink, RecordContext, Timed } from './time/timed.js';
 
 export interface CorrelationOptions<E> {
   /** Grace behind stream time (default 5000 ms). */
@@ -15,6 +15,17 @@ export interface CorrelationOptions<E> {
   readonly latePolicy?: LatePolicy;
   /** Cap on open partials for the rule (default 200,000); the oldest is evicted beyond it. */
   readonly maxOpenPartials?: number;
+  /** Bound on the rule's partial state in estimated bytes (default 64 MiB); the oldest is evicted beyond it. */
+  readonly maxStateBytes?: number;
+  /** Bound on the reorder buffer in estimated bytes (default 128 MiB); the oldest is released early beyond it. */
+  readonly maxBufferedBytes?: number;
+  /**
+   * How far ahead of its record's clock (else of stream time) an event may be (default: unguarded);
+   * beyond it the event goes to the side channel as `future-timestamp` and cannot move the watermark.
+   */
+  readonly maxFutureSkewMs?: number;
+  /** The record being pushed (reference time, size), set by the caller before each event. */
+  readonly record?: RecordContext;
   /** Late side channel, called synchronously for each late or untimeable event. */
   readonly onLate?: (late: LateEvent<E>) => void;
   /** spanAggregate only: the final count of each (bucket, group) when its bucket closes. */
@@ -63,10 +74,11 @@ export function createCorrelationPipeline<E>(
   const timed =
     spec.kind === 'filter'
       ? stampEventTime(eventTime, { stats }, sink)
-      : reorderByEventTime(eventTime, { allowedLatenessMs: options.allowedLatenessMs, latePolicy: options.latePolicy, stats }, sink);
+      : reorderByEventTime(eventTime, reorderOptions(options, stats), sink);
   const match = correlate(spec, {
     stats,
     maxOpenPartials: options.maxOpenPartials,
+    maxStateBytes: options.maxStateBytes,
     onBucketClose: (summary) => {
       onBucketClose?.(summary);
       summaries$.next(summary);
@@ -77,6 +89,17 @@ export function createCorrelationPipeline<E>(
     stats,
     late$: late$.asObservable(),
     bucketSummaries$: summaries$.asObservable(),
+  };
+}
+
+function reorderOptions<E>(options: CorrelationOptions<E>, stats: CorrelationStats): ReorderOptions {
+  return {
+    allowedLatenessMs: options.allowedLatenessMs,
+    latePolicy: options.latePolicy,
+    maxFutureSkewMs: options.maxFutureSkewMs,
+    maxBufferedBytes: options.maxBufferedBytes,
+    record: options.record,
+    stats,
   };
 }
 
@@ -110,7 +133,8 @@ export interface RuleSetPipeline<E, R> {
 /**
  * The detector's shape: all rules over one stream with ONE reorder stage (one stream time, one heap, one
  * late decision per event, as one Kafka Streams task), fanned out to each rule's operator; filters take
- * the un-reordered stream. Same semantics per rule as `createCorrelationPipeline`, with one heap
+ * the un-reordered stream (they have no watermark to blind, so a `future-timestamp` event still
+ * reaches them). Same semantics per rule as `createCorrelationPipeline`, with one heap
  * instead of one per rule. All rules share `eventTime` and the lateness options; `maxOpenPartials` is per
  * rule. A rule whose operator fails fails the stream (a throwing predicate is an engine bug).
  *
@@ -139,6 +163,7 @@ export function createRuleSetPipeline<E, R>(
     correlate(entry.spec, {
       stats: ruleStats[index],
       maxOpenPartials: options.maxOpenPartials,
+      maxStateBytes: options.maxStateBytes,
       onBucketClose: (summary) => {
         options.onBucketClose?.(summary);
         summaries$.next({ rule: entry.rule, summary });
@@ -148,12 +173,12 @@ export function createRuleSetPipeline<E, R>(
   const anyFilter = rules.some((entry) => entry.spec.kind === 'filter');
   const anyStateful = rules.some((entry) => entry.spec.kind !== 'filter');
   // With both kinds, the reorder stage counts events and reports untimeable ones; the stamp stays quiet.
-  const stamp = stampEventTime(eventTime, { stats: anyStateful ? new CorrelationStats() : streamStats }, anyStateful ? undefined : sink);
-  const reorder = reorderByEventTime(
+  const stamp = stampEventTime(
     eventTime,
-    { allowedLatenessMs: options.allowedLatenessMs, latePolicy: options.latePolicy, stats: streamStats },
-    sink,
+    { stats: anyStateful ? new CorrelationStats() : streamStats },
+    anyStateful ? undefined : sink,
   );
+  const reorder = reorderByEventTime(eventTime, reorderOptions(options, streamStats), sink);
 
   const operator: OperatorFunction<E, RuleMatch<E, R>> = (source) =>
     new Observable<RuleMatch<E, R>>((subscriber) => {
@@ -166,12 +191,31 @@ export function createRuleSetPipeline<E, R>(
       rules.forEach((entry, index) => {
         const input = entry.spec.kind === 'filter' ? stamped : reordered;
         subscriptions.add(
-          input.pipe(operators[index]!).subscribe({ next: (match) => subscriber.next({ rule: entry.rule, match }), error: fail }),
+          input
+            .pipe(operators[index]!)
+            .subscribe({ next: (match) => subscriber.next({ rule: entry.rule, match }), error: fail }),
         );
       });
-      if (anyFilter) subscriptions.add(raw.pipe(stamp).subscribe({ next: (item) => stamped.next(item), error: fail, complete: () => stamped.complete() }));
+      if (anyFilter)
+        subscriptions.add(
+          raw
+            .pipe(stamp)
+            .subscribe({
+              next: (item) => stamped.next(item),
+              error: fail,
+              complete: () => stamped.complete(),
+            }),
+        );
       if (anyStateful)
-        subscriptions.add(raw.pipe(reorder).subscribe({ next: (item) => reordered.next(item), error: fail, complete: () => reordered.complete() }));
+        subscriptions.add(
+          raw
+            .pipe(reorder)
+            .subscribe({
+              next: (item) => reordered.next(item),
+              error: fail,
+              complete: () => reordered.complete(),
+            }),
+        );
       subscriptions.add(
         source.subscribe({
           next: (event) => {
@@ -187,7 +231,13 @@ export function createRuleSetPipeline<E, R>(
       return subscriptions;
     });
 
-  return { operator, streamStats, ruleStats, late$: late$.asObservable(), bucketSummaries$: summaries$.asObservable() };
+  return {
+    operator,
+    streamStats,
+    ruleStats,
+    late$: late$.asObservable(),
+    bucketSummaries$: summaries$.asObservable(),
+  };
 }
 
 export interface CorrelationRun<E> {

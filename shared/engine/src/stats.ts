@@ -12,14 +12,27 @@ export class CorrelationStats {
   late = 0;
   /** Events whose timestamp is not a finite number (handed to the late side channel, never matched). */
   invalidTime = 0;
+  /** Events too far ahead of their record's clock or of stream time (side channel `future-timestamp`). */
+  futureTime = 0;
   /** Matches emitted. */
   matched = 0;
   /** State dropped because the watermark passed its window (maxspan, join window, span bucket end). */
   evictedByWindow = 0;
   /** State dropped because the operator's cap on open partials was reached (oldest first). */
   evictedByCap = 0;
+  /** State dropped because the operator's byte bound on partial state was reached (oldest first). */
+  evictedByBytes = 0;
+  /**
+   * Events the reorder stage released before the watermark passed them because its byte bound was
+   * reached; the watermark moved up to each one, so events older than it that arrive later are late.
+   */
+  forcedReleases = 0;
   /** Gauge: events held by the reorder buffer, waiting for the watermark to pass them. */
   buffered = 0;
+  /** Gauge: estimated bytes of the events in the reorder buffer. */
+  bufferedBytes = 0;
+  /** Gauge: estimated bytes of the operators' partial state (events they retain included). */
+  stateBytes = 0;
   /** Gauge: open partial sequences / partial joins / open (bucket, group) aggregates. */
   openPartials = 0;
   /**
@@ -37,10 +50,15 @@ export class CorrelationStats {
       eventsIn: this.eventsIn,
       late: this.late,
       invalidTime: this.invalidTime,
+      futureTime: this.futureTime,
       matched: this.matched,
       evictedByWindow: this.evictedByWindow,
       evictedByCap: this.evictedByCap,
+      evictedByBytes: this.evictedByBytes,
+      forcedReleases: this.forcedReleases,
       buffered: this.buffered,
+      bufferedBytes: this.bufferedBytes,
+      stateBytes: this.stateBytes,
       openPartials: this.openPartials,
       keys: this.keys,
       streamTime: this.streamTime,
@@ -55,10 +73,15 @@ export type CorrelationStatsSnapshot = Readonly<
     | 'eventsIn'
     | 'late'
     | 'invalidTime'
+    | 'futureTime'
     | 'matched'
     | 'evictedByWindow'
     | 'evictedByCap'
+    | 'evictedByBytes'
+    | 'forcedReleases'
     | 'buffered'
+    | 'bufferedBytes'
+    | 'stateBytes'
     | 'openPartials'
     | 'keys'
     | 'streamTime'

@@ -1,7 +1,14 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { JoinSpec, Match } from '../types.js';
 import { CorrelationStats } from '../stats.js';
-import { DEFAULT_MAX_OPEN_PARTIALS, PartialStore, type EvictionReason, type StoredPartial } from '../state/partial-store.js';
+import {
+  DEFAULT_MAX_OPEN_PARTIALS,
+  DEFAULT_MAX_STATE_BYTES,
+  PARTIAL_OVERHEAD_BYTES,
+  PartialStore,
+  type EvictionReason,
+  type StoredPartial,
+} from '../state/partial-store.js';
 import type { Timed, TimedEvent } from '../time/timed.js';
 import { CorrelationSpecError, requireNumber } from './errors.js';
 import type { OperatorOptions } from './options.js';
@@ -20,16 +27,21 @@ import type { OperatorOptions } from './options.js';
  * // join by host.id, process.entity_id with maxspan=1h [process where ...] [registry where ...]
  * events$.pipe(reorderByEventTime(eventTime), matchJoin(spec, { maxOpenPartials: 500_000 }));
  */
-export function matchJoin<E>(spec: JoinSpec<E>, options: OperatorOptions = {}): OperatorFunction<Timed<E>, Match<E>> {
+export function matchJoin<E>(
+  spec: JoinSpec<E>,
+  options: OperatorOptions = {},
+): OperatorFunction<Timed<E>, Match<E>> {
   if (spec.items.length === 0) throw new CorrelationSpecError('items', 0, 'at least one item');
-  if (!(spec.windowMs >= 0)) throw new CorrelationSpecError('windowMs', spec.windowMs, 'a number >= 0 (Infinity: no window)');
+  if (!(spec.windowMs >= 0))
+    throw new CorrelationSpecError('windowMs', spec.windowMs, 'a number >= 0 (Infinity: no window)');
   const stats = options.stats ?? new CorrelationStats();
   const maxOpen = options.maxOpenPartials ?? DEFAULT_MAX_OPEN_PARTIALS;
   requireNumber('maxOpenPartials', maxOpen, 1, true);
+  const maxBytes = options.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES;
 
   return (source) =>
     new Observable<Match<E>>((subscriber) => {
-      const runtime = new JoinRuntime(spec, stats, maxOpen, (match) => subscriber.next(match));
+      const runtime = new JoinRuntime(spec, stats, { maxOpen, maxBytes }, (match) => subscriber.next(match));
       const subscription = source.subscribe({
         next(item) {
           if (subscriber.closed) return;
@@ -55,6 +67,9 @@ export function matchJoin<E>(spec: JoinSpec<E>, options: OperatorOptions = {}): 
       };
     });
 }
+
+/** Estimated bytes of one filled join slot besides its event (the slot object). */
+const JOIN_SLOT_BYTES = 48;
 
 interface PartialJoin<E> extends StoredPartial {
   readonly key: string;
@@ -83,10 +98,17 @@ class JoinRuntime<E> {
   constructor(
     private readonly spec: JoinSpec<E>,
     private readonly stats: CorrelationStats,
-    maxOpen: number,
+    limits: { readonly maxOpen: number; readonly maxBytes: number },
     private readonly emit: (match: Match<E>) => void,
   ) {
-    this.store = new PartialStore(maxOpen, spec.windowMs, 'after', stats, (partial, reason) => this.onEvict(partial, reason));
+    this.store = new PartialStore(
+      limits.maxOpen,
+      spec.windowMs,
+      'after',
+      stats,
+      (partial, reason) => this.onEvict(partial, reason),
+      limits.maxBytes,
+    );
   }
 
   onEvent(item: TimedEvent<E>): void {
@@ -111,7 +133,10 @@ class JoinRuntime<E> {
       if (key === null) continue;
       let partial = partials.get(key);
       if (partial !== undefined && partial.slots[index] !== undefined) continue; // first event per item wins
-      if (partial !== undefined && Math.max(partial.maxTime, time) - Math.min(partial.minTime, time) > spec.windowMs) {
+      if (
+        partial !== undefined &&
+        Math.max(partial.maxTime, time) - Math.min(partial.minTime, time) > spec.windowMs
+      ) {
         // In order, this event is past the window for good: the old join can never complete.
         if (time < partial.minTime) continue; // a late event does not displace a newer join
         this.remove(partial);
@@ -119,12 +144,24 @@ class JoinRuntime<E> {
         partial = undefined;
       }
       if (partial === undefined) {
-        partial = { key, start: time, minTime: time, maxTime: time, slots: new Array<JoinSlot<E> | undefined>(size), filled: 0, live: false };
+        partial = {
+          key,
+          start: time,
+          minTime: time,
+          maxTime: time,
+          slots: new Array<JoinSlot<E> | undefined>(size),
+          filled: 0,
+          live: false,
+          bytes: PARTIAL_OVERHEAD_BYTES + key.length + 8 * size,
+        };
         partials.set(key, partial);
         this.stats.keys++;
         this.store.add(partial); // may evict the oldest other join (cap), never this newest one
       }
       partial.slots[index] = { event, time, order };
+      // Before a possible completion: a byte eviction may take an older join, never one already done.
+      this.store.grow(partial, JOIN_SLOT_BYTES + item.size);
+      if (!partial.live) continue; // evicted by that growth (it was the oldest)
       if (time < partial.minTime) partial.minTime = time;
       if (time > partial.maxTime) partial.maxTime = time;
       if (++partial.filled === size) {
@@ -162,12 +199,15 @@ class JoinRuntime<E> {
   private onEvict(partial: PartialJoin<E>, reason: EvictionReason): void {
     this.forget(partial);
     if (reason === 'window') this.stats.evictedByWindow++;
-    else this.stats.evictedByCap++;
+    else if (reason === 'cap') this.stats.evictedByCap++;
+    else this.stats.evictedByBytes++;
   }
 
   private emitMatch(partial: PartialJoin<E>): void {
     // Evidence in event-time order, then processing order (tiebreaker, arrival); joins have few items.
-    const slots = (partial.slots as JoinSlot<E>[]).slice().sort((a, b) => a.time - b.time || a.order - b.order);
+    const slots = (partial.slots as JoinSlot<E>[])
+      .slice()
+      .sort((a, b) => a.time - b.time || a.order - b.order);
     const events = slots.map((slot) => slot.event);
     this.stats.matched++;
     this.emit({

@@ -1,7 +1,14 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { KeyExtractor, Match, Predicate, SequenceSpec } from '../types.js';
 import { CorrelationStats } from '../stats.js';
-import { DEFAULT_MAX_OPEN_PARTIALS, PartialStore, type EvictionReason, type StoredPartial } from '../state/partial-store.js';
+import {
+  DEFAULT_MAX_OPEN_PARTIALS,
+  DEFAULT_MAX_STATE_BYTES,
+  PARTIAL_OVERHEAD_BYTES,
+  PartialStore,
+  type EvictionReason,
+  type StoredPartial,
+} from '../state/partial-store.js';
 import type { Timed, TimedEvent } from '../time/timed.js';
 import { CorrelationSpecError, requireNumber } from './errors.js';
 import type { OperatorOptions } from './options.js';
@@ -40,10 +47,13 @@ export function matchSequence<E>(
   const stats = options.stats ?? new CorrelationStats();
   const maxOpen = options.maxOpenPartials ?? DEFAULT_MAX_OPEN_PARTIALS;
   requireNumber('maxOpenPartials', maxOpen, 1, true);
+  const maxBytes = options.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES;
 
   return (source) =>
     new Observable<Match<E>>((subscriber) => {
-      const runtime = new SequenceRuntime(plan, spec, stats, maxOpen, (match) => subscriber.next(match));
+      const runtime = new SequenceRuntime(plan, spec, stats, { maxOpen, maxBytes }, (match) =>
+        subscriber.next(match),
+      );
       const subscription = source.subscribe({
         next(item) {
           if (subscriber.closed) return;
@@ -105,15 +115,18 @@ function planSequence<E>(spec: SequenceSpec<E>): SequencePlan<E> {
   const leading: { predicate: Predicate<E>; key: KeyExtractor<E> }[] = [];
   spec.steps.forEach((step, index) => {
     if (step.missing) {
-      if (maxspan === null) throw new CorrelationSpecError(`steps[${index}].missing`, true, 'a maxspan on the sequence');
+      if (maxspan === null)
+        throw new CorrelationSpecError(`steps[${index}].missing`, true, 'a maxspan on the sequence');
       if (positives.length === 0) leading.push({ predicate: step.predicate, key: step.key });
       else missing.push({ predicate: step.predicate, key: step.key, slot: positives.length });
       return;
     }
     requireNumber(`steps[${index}].runs`, step.runs, 1, true);
-    for (let run = 0; run < step.runs; run++) positives.push({ step: index, predicate: step.predicate, key: step.key });
+    for (let run = 0; run < step.runs; run++)
+      positives.push({ step: index, predicate: step.predicate, key: step.key });
   });
-  if (positives.length === 0) throw new CorrelationSpecError('steps', spec.steps.length, 'at least one step that is not missing');
+  if (positives.length === 0)
+    throw new CorrelationSpecError('steps', spec.steps.length, 'at least one step that is not missing');
   const trailing = missing.some((check) => check.slot === positives.length);
   return { positives, missing, leading, trailing, maxspan };
 }
@@ -150,13 +163,20 @@ class SequenceRuntime<E> {
     private readonly plan: SequencePlan<E>,
     private readonly spec: SequenceSpec<E>,
     private readonly stats: CorrelationStats,
-    maxOpen: number,
+    limits: { readonly maxOpen: number; readonly maxBytes: number },
     private readonly emit: (match: Match<E>) => void,
   ) {
     this.m = plan.positives.length;
     this.waiting = Array.from({ length: this.m }, () => new Map<string, SequencePartial<E>>());
     const lifetime = plan.maxspan ?? Number.POSITIVE_INFINITY;
-    this.store = new PartialStore(maxOpen, lifetime, 'after', stats, (partial, reason) => this.onEvict(partial, reason));
+    this.store = new PartialStore(
+      limits.maxOpen,
+      lifetime,
+      'after',
+      stats,
+      (partial, reason) => this.onEvict(partial, reason),
+      limits.maxBytes,
+    );
   }
 
   onEvent(item: TimedEvent<E>): void {
@@ -249,7 +269,9 @@ class SequenceRuntime<E> {
       firstEvent: item.event,
       later: undefined,
       live: false,
-      leadingMissingAt: this.plan.leading.length > 0 ? (this.recentLeading.get(key) ?? Number.NEGATIVE_INFINITY) : 0,
+      leadingMissingAt:
+        this.plan.leading.length > 0 ? (this.recentLeading.get(key) ?? Number.NEGATIVE_INFINITY) : 0,
+      bytes: PARTIAL_OVERHEAD_BYTES + key.length + item.size,
     };
     this.place(partial, 1);
     // Placed first so a cap eviction triggered by this add can never pick the newest partial's slot.
@@ -275,6 +297,8 @@ class SequenceRuntime<E> {
     (partial.later ??= []).push(item.event);
     partial.last = time;
     this.place(partial, slot + 1);
+    // After placing: a byte eviction may then pick this partial like any other (it is in a map again).
+    if (!this.closed) this.store.grow(partial, 8 + item.size);
   }
 
   /** Puts a sequence in `slot` (overwriting the older one there) or completes it. */
@@ -389,8 +413,10 @@ class SequenceRuntime<E> {
       this.emitMatch(partial); // the trailing missing step did not occur within maxspan
     } else if (reason === 'window') {
       this.stats.evictedByWindow++;
-    } else {
+    } else if (reason === 'cap') {
       this.stats.evictedByCap++;
+    } else {
+      this.stats.evictedByBytes++;
     }
   }
 

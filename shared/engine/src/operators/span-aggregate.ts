@@ -1,7 +1,14 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Match, SpanAggregateSpec } from '../types.js';
 import { CorrelationStats } from '../stats.js';
-import { DEFAULT_MAX_OPEN_PARTIALS, PartialStore, type EvictionReason, type StoredPartial } from '../state/partial-store.js';
+import {
+  DEFAULT_MAX_OPEN_PARTIALS,
+  DEFAULT_MAX_STATE_BYTES,
+  PARTIAL_OVERHEAD_BYTES,
+  PartialStore,
+  type EvictionReason,
+  type StoredPartial,
+} from '../state/partial-store.js';
 import type { Timed, TimedEvent } from '../time/timed.js';
 import { requireNumber } from './errors.js';
 import type { OperatorOptions } from './options.js';
@@ -16,7 +23,7 @@ export interface BucketSummary {
   readonly count: number;
   readonly firstTime: number;
   readonly lastTime: number;
-  /** `watermark`: the bucket closed normally; `cap`: evicted early (count is a lower bound); `end`: end of input. */
+  /** `watermark`: the bucket closed normally; `cap`: evicted early by the count or byte bound (count is a lower bound); `end`: end of input. */
   readonly closedBy: 'watermark' | 'cap' | 'end';
 }
 
@@ -45,11 +52,18 @@ export function matchSpanAggregate<E>(
   const stats = options.stats ?? new CorrelationStats();
   const maxOpen = options.maxOpenPartials ?? DEFAULT_MAX_OPEN_PARTIALS;
   requireNumber('maxOpenPartials', maxOpen, 1, true);
+  const maxBytes = options.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES;
   const onBucketClose = options.onBucketClose;
 
   return (source) =>
     new Observable<Match<E>>((subscriber) => {
-      const runtime = new SpanRuntime(spec, stats, maxOpen, (match) => subscriber.next(match), onBucketClose);
+      const runtime = new SpanRuntime(
+        spec,
+        stats,
+        { maxOpen, maxBytes },
+        (match) => subscriber.next(match),
+        onBucketClose,
+      );
       const subscription = source.subscribe({
         next(item) {
           if (subscriber.closed) return;
@@ -101,11 +115,18 @@ class SpanRuntime<E> {
   constructor(
     private readonly spec: SpanAggregateSpec<E>,
     private readonly stats: CorrelationStats,
-    maxOpen: number,
+    limits: { readonly maxOpen: number; readonly maxBytes: number },
     private readonly emit: (match: Match<E>) => void,
     private readonly onBucketClose: ((summary: BucketSummary) => void) | undefined,
   ) {
-    this.store = new PartialStore(maxOpen, spec.spanMs, 'at', stats, (group, reason) => this.onEvict(group, reason));
+    this.store = new PartialStore(
+      limits.maxOpen,
+      spec.spanMs,
+      'at',
+      stats,
+      (group, reason) => this.onEvict(group, reason),
+      limits.maxBytes,
+    );
   }
 
   onEvent(item: TimedEvent<E>): void {
@@ -135,7 +156,18 @@ class SpanRuntime<E> {
       return;
     }
     const keyValues = spec.keyValues(event);
-    const created: GroupCount = { start: bucketStart, groupKey, keyValues, count: 1, firstTime: time, lastTime: time, live: false };
+    // No event is retained: the group key twice (key and values) is most of a group's size.
+    const bytes = PARTIAL_OVERHEAD_BYTES + 2 * groupKey.length;
+    const created: GroupCount = {
+      start: bucketStart,
+      groupKey,
+      keyValues,
+      count: 1,
+      firstTime: time,
+      lastTime: time,
+      live: false,
+      bytes,
+    };
     bucket.set(groupKey, created);
     this.stats.keys++;
     this.store.add(created);
@@ -185,7 +217,8 @@ class SpanRuntime<E> {
       }
     }
     if (reason === 'window') this.stats.evictedByWindow++;
-    else this.stats.evictedByCap++;
+    else if (reason === 'cap') this.stats.evictedByCap++;
+    else this.stats.evictedByBytes++;
     this.summarize(group, reason === 'window' ? 'watermark' : 'cap');
   }
 

@@ -3,6 +3,16 @@ import { requireNumber } from '../operators/errors.js';
 
 /** Default cap on open partials per operator instance (per rule, per subscription). */
 export const DEFAULT_MAX_OPEN_PARTIALS = 200_000;
+/**
+ * Default byte bound on one operator instance's partial state (per rule and partition): ~55k sequence
+ * partials holding a 1 KiB event each. The count cap alone allowed ~0.9 GB per rule and partition.
+ */
+export const DEFAULT_MAX_STATE_BYTES = 64 * 2 ** 20;
+/**
+ * Estimated bytes of a partial's own bookkeeping (the object, its queue slot and map entry), besides
+ * its key string and the events it retains: what V8 spends on a small object plus a Map entry.
+ */
+export const PARTIAL_OVERHEAD_BYTES = 160;
 
 /** The bookkeeping every piece of keyed operator state carries (kept small: it exists per partial). */
 export interface StoredPartial {
@@ -10,6 +20,8 @@ export interface StoredPartial {
   readonly start: number;
   /** False once completed, overwritten, cancelled or evicted (its queue slot is then skipped). */
   live: boolean;
+  /** Estimated retained bytes (overhead, key, the events it holds); kept up to date through `grow`. */
+  bytes: number;
 }
 
 /**
@@ -20,7 +32,7 @@ export interface StoredPartial {
  */
 export type ExpiryMode = 'after' | 'at';
 
-export type EvictionReason = 'window' | 'cap';
+export type EvictionReason = 'window' | 'cap' | 'bytes';
 
 /**
  * Open partials of one operator subscription in creation order, with eviction by watermark and by cap.
@@ -32,11 +44,16 @@ export type EvictionReason = 'window' | 'cap';
  * only ever looks at the head: O(1) amortised per partial. Completed or overwritten partials are marked
  * dead and skipped; the queue is compacted when dead slots outnumber live ones, so memory stays
  * proportional to live state even when a key overwrites its pending sequence forever.
+ *
+ * Two bounds, both evicting the oldest live partial first: `maxOpen` partials (reason `cap`) and
+ * `maxBytes` of their estimated size (reason `bytes`). The newest partial is never evicted by its own
+ * add, so a single partial larger than the bound still lives until its window closes.
  */
 export class PartialStore<P extends StoredPartial> {
   private queue: (P | undefined)[] = [];
   private head = 0;
   private liveCount = 0;
+  private liveBytes = 0;
 
   constructor(
     private readonly maxOpen: number,
@@ -45,13 +62,20 @@ export class PartialStore<P extends StoredPartial> {
     private readonly mode: ExpiryMode,
     private readonly stats: CorrelationStats,
     private readonly onEvict: (partial: P, reason: EvictionReason) => void,
+    private readonly maxBytes: number = DEFAULT_MAX_STATE_BYTES,
   ) {
     requireNumber('maxOpenPartials', maxOpen, 1, true);
+    if (maxBytes !== Number.POSITIVE_INFINITY) requireNumber('maxStateBytes', maxBytes, 0);
   }
 
   /** Live partials held. */
   get size(): number {
     return this.liveCount;
+  }
+
+  /** Estimated bytes of the live partials. */
+  get bytes(): number {
+    return this.liveBytes;
   }
 
   /** Queue slots in use, dead ones included (a diagnostic: stays within ~2x `size` + 1024). */
@@ -65,7 +89,19 @@ export class PartialStore<P extends StoredPartial> {
     this.queue.push(partial);
     this.liveCount++;
     this.stats.openPartials++;
-    if (this.liveCount > this.maxOpen) this.evictOldest();
+    this.liveBytes += partial.bytes;
+    this.stats.stateBytes += partial.bytes;
+    if (this.liveCount > this.maxOpen) this.evictOldest('cap');
+    this.checkBytes();
+  }
+
+  /** A live partial took in more (an event for a later step): its size grows by `delta` bytes. */
+  grow(partial: P, delta: number): void {
+    partial.bytes += delta;
+    if (!partial.live) return;
+    this.liveBytes += delta;
+    this.stats.stateBytes += delta;
+    this.checkBytes();
   }
 
   /** Forgets a partial that completed, was overwritten or was cancelled (not an eviction). */
@@ -74,6 +110,8 @@ export class PartialStore<P extends StoredPartial> {
     partial.live = false;
     this.liveCount--;
     this.stats.openPartials--;
+    this.liveBytes -= partial.bytes;
+    this.stats.stateBytes -= partial.bytes;
     const dead = this.queue.length - this.head - this.liveCount;
     if (dead > 1024 && dead > this.liveCount) this.compact();
   }
@@ -107,6 +145,8 @@ export class PartialStore<P extends StoredPartial> {
       partial.live = false;
       this.liveCount--;
       this.stats.openPartials--;
+      this.liveBytes -= partial.bytes;
+      this.stats.stateBytes -= partial.bytes;
       visit?.(partial);
     }
     this.queue = [];
@@ -117,16 +157,27 @@ export class PartialStore<P extends StoredPartial> {
     partial.live = false;
     this.liveCount--;
     this.stats.openPartials--;
+    this.liveBytes -= partial.bytes;
+    this.stats.stateBytes -= partial.bytes;
     this.onEvict(partial, reason);
   }
 
-  private evictOldest(): void {
+  /** Oldest first down to the bound; the newest partial (the one just added or grown, usually) stays. */
+  private checkBytes(): void {
+    while (this.liveBytes > this.maxBytes && this.liveCount > 1) {
+      const queue = this.queue;
+      this.evictOldest('bytes');
+      if (this.queue !== queue && this.liveCount === 0) return; // drained by the callback
+    }
+  }
+
+  private evictOldest(reason: EvictionReason): void {
     const queue = this.queue;
     while (this.head < queue.length) {
       const partial = queue[this.head]!;
       queue[this.head++] = undefined;
       if (partial.live) {
-        this.evict(partial, 'cap');
+        this.evict(partial, reason);
         break;
       }
     }

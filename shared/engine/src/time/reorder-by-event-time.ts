@@ -3,15 +3,32 @@ import type { EventTime, LatePolicy, WatermarkOptions } from '../types.js';
 import { CorrelationStats } from '../stats.js';
 import { requireNumber } from '../operators/errors.js';
 import { EventTimeHeap } from './event-heap.js';
-import type { LateEventSink, Timed, TimedEvent, WatermarkAdvance } from './timed.js';
+import type { LateEventSink, RecordContext, Timed, TimedEvent, WatermarkAdvance } from './timed.js';
 
 /** Default grace: how far behind stream time an event may arrive and still be matched in order. */
 export const DEFAULT_ALLOWED_LATENESS_MS = 5_000;
 export const DEFAULT_LATE_POLICY: LatePolicy = 'drop';
+/**
+ * Default byte bound of one reorder buffer (one partition's stream). At ~1 KiB per decoded event this
+ * is ~130k events: minutes of a busy host inside the grace, far more than in-order input ever holds.
+ */
+export const DEFAULT_MAX_BUFFERED_BYTES = 128 * 2 ** 20;
+/** Retained size assumed for an event whose record gave none (`RecordContext.sizeBytes` NaN). */
+export const DEFAULT_EVENT_BYTES = 1_024;
 
 export interface ReorderOptions extends Partial<WatermarkOptions> {
   /** Where counters go; a private instance when omitted. */
   readonly stats?: CorrelationStats;
+  /**
+   * How far ahead an event may be and still count (default Infinity: no guard). Ahead of what: the
+   * record's own clock when `record.referenceTime` is finite, else stream time once there is one. An
+   * event beyond it goes to the side channel as `future-timestamp` and never moves stream time.
+   */
+  readonly maxFutureSkewMs?: number;
+  /** Estimated bytes the buffer may hold before it releases its oldest events early (default 128 MiB). */
+  readonly maxBufferedBytes?: number;
+  /** The record being pushed (reference time, size): read once per event. */
+  readonly record?: RecordContext;
 }
 
 /**
@@ -24,6 +41,16 @@ export interface ReorderOptions extends Partial<WatermarkOptions> {
  * dropped (`latePolicy: 'drop'`, the default: output depends only on the input, not on arrival jitter) or
  * passed on at once, out of order and flagged `late` (`'process'`: best effort). On complete, everything
  * still buffered is released in order before completing.
+ *
+ * Two guards keep one bad input from blinding or exhausting the stage, both decided from the records
+ * alone so a replay decides the same:
+ * - skew: an event more than `maxFutureSkewMs` ahead of its record's clock (`record.referenceTime`), or,
+ *   without one, ahead of stream time, is refused as `future-timestamp` (a year-9999 date would otherwise
+ *   put the watermark past every honest event). With a record clock, stream time is not consulted: the
+ *   clock moves on through quiet gaps, and a forged event cannot ratchet the bound forward.
+ * - bytes: when the buffered events' estimated size passes `maxBufferedBytes`, the oldest are released
+ *   at once and the watermark moves up to the last one released (counted in `forcedReleases`): ordering
+ *   degrades to "as much as fits", memory does not grow (1M events with one timestamp would otherwise all wait).
  *
  * @example
  * // grace 5 s: b arrives 3 s behind a and is still matched before it
@@ -41,6 +68,12 @@ export function reorderByEventTime<E>(
   requireNumber('allowedLatenessMs', lateness, 0);
   const processLate = (options.latePolicy ?? DEFAULT_LATE_POLICY) === 'process';
   const stats = options.stats ?? new CorrelationStats();
+  const maxSkew = options.maxFutureSkewMs ?? Number.POSITIVE_INFINITY;
+  if (maxSkew !== Number.POSITIVE_INFINITY) requireNumber('maxFutureSkewMs', maxSkew, 0);
+  const guardSkew = maxSkew !== Number.POSITIVE_INFINITY;
+  const maxBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+  if (maxBytes !== Number.POSITIVE_INFINITY) requireNumber('maxBufferedBytes', maxBytes, 0);
+  const context = options.record;
   const { timestamp: timestampOf, tiebreaker: tiebreakerOf } = eventTime;
 
   return (source) =>
@@ -49,11 +82,34 @@ export function reorderByEventTime<E>(
       let streamTime = Number.NEGATIVE_INFINITY;
       let watermark = Number.NEGATIVE_INFINITY;
       let arrival = 0;
+      let bytes = 0;
 
       const release = (): void => {
         while (heap.peekTime() < watermark) {
+          const item = heap.pop()!;
           stats.buffered--;
-          subscriber.next(heap.pop()!);
+          bytes -= item.size;
+          stats.bufferedBytes -= item.size;
+          subscriber.next(item);
+        }
+      };
+
+      // Over the byte bound: the oldest go now, and the watermark follows them so order stays a promise.
+      const releaseOverBytes = (): void => {
+        const before = watermark;
+        while (bytes > maxBytes && heap.size > 0) {
+          const item = heap.pop()!;
+          stats.buffered--;
+          stats.forcedReleases++;
+          bytes -= item.size;
+          stats.bufferedBytes -= item.size;
+          if (item.timestamp > watermark) watermark = item.timestamp;
+          subscriber.next(item);
+        }
+        if (watermark > before) {
+          stats.watermark = Math.max(stats.watermark, watermark);
+          const advance: WatermarkAdvance = { kind: 'watermark', watermark };
+          subscriber.next(advance);
         }
       };
 
@@ -68,7 +124,17 @@ export function reorderByEventTime<E>(
               sink?.late({ event, reason: 'invalid-time', timestamp, watermark });
               return;
             }
+            if (guardSkew) {
+              const reference = context === undefined ? Number.NaN : context.referenceTime;
+              const base = Number.isFinite(reference) ? reference : streamTime;
+              if (base !== Number.NEGATIVE_INFINITY && timestamp - base > maxSkew) {
+                stats.futureTime++;
+                sink?.late({ event, reason: 'future-timestamp', timestamp, watermark });
+                return;
+              }
+            }
             const rawTiebreaker = tiebreakerOf(event);
+            const rawSize = context === undefined ? Number.NaN : context.sizeBytes;
             const item: TimedEvent<E> = {
               kind: 'event',
               event,
@@ -77,6 +143,7 @@ export function reorderByEventTime<E>(
               tiebreaker: Number.isFinite(rawTiebreaker) ? rawTiebreaker : 0,
               arrival: arrival++,
               late: timestamp < watermark,
+              size: rawSize >= 0 ? rawSize : DEFAULT_EVENT_BYTES,
             };
             if (item.late) {
               stats.late++;
@@ -86,6 +153,8 @@ export function reorderByEventTime<E>(
             }
             heap.push(item);
             stats.buffered++;
+            bytes += item.size;
+            stats.bufferedBytes += item.size;
             if (timestamp > streamTime) {
               streamTime = timestamp;
               stats.streamTime = Math.max(stats.streamTime, timestamp);
@@ -98,6 +167,7 @@ export function reorderByEventTime<E>(
                 subscriber.next(advance);
               }
             }
+            if (bytes > maxBytes) releaseOverBytes();
           } catch (error) {
             subscriber.error(error);
           }
@@ -119,6 +189,8 @@ export function reorderByEventTime<E>(
       return () => {
         subscription.unsubscribe();
         stats.buffered -= heap.size;
+        stats.bufferedBytes -= bytes;
+        bytes = 0;
         heap.clear();
       };
     });

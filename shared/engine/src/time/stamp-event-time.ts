@@ -41,6 +41,7 @@ export function stampEventTime<E>(
               tiebreaker: Number.isFinite(tiebreaker) ? tiebreaker : 0,
               arrival: arrival++,
               late: false,
+              size: 0, // never buffered here
             });
           } catch (error) {
             subscriber.error(error);

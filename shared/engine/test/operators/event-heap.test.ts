@@ -3,13 +3,13 @@ import { EventTimeHeap } from '../../src/time/event-heap.js';
 import type { TimedEvent } from '../../src/index.js';
 
 function item(timestamp: number, tiebreaker: number, arrival: number): TimedEvent<number> {
-  return { kind: 'event', event: arrival, timestamp, tiebreaker, arrival, late: false };
+  return { kind: 'event', event: arrival, timestamp, tiebreaker, arrival, late: false, size: 0 };
 }
 
 describe('EventTimeHeap', () => {
   it('pops in (timestamp, tiebreaker, arrival) order, across growth and interleaved pushes', () => {
     let seed = 3;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const heap = new EventTimeHeap<number>();
     const pushed: TimedEvent<number>[] = [];
     const popped: TimedEvent<number>[] = [];
@@ -24,9 +24,12 @@ describe('EventTimeHeap', () => {
     // everything popped so far came out in order relative to what was in the heap; drain the rest
     const rest: TimedEvent<number>[] = [];
     for (let next = heap.pop(); next !== undefined; next = heap.pop()) rest.push(next);
-    const order = (a: TimedEvent<number>, b: TimedEvent<number>) => a.timestamp - b.timestamp || a.tiebreaker - b.tiebreaker || a.arrival - b.arrival;
+    const order = (a: TimedEvent<number>, b: TimedEvent<number>) =>
+      a.timestamp - b.timestamp || a.tiebreaker - b.tiebreaker || a.arrival - b.arrival;
     expect(rest).toEqual([...rest].sort(order));
-    expect([...popped, ...rest].map((entry) => entry.arrival).sort((a, b) => a - b)).toEqual(pushed.map((entry) => entry.arrival));
+    expect([...popped, ...rest].map((entry) => entry.arrival).sort((a, b) => a - b)).toEqual(
+      pushed.map((entry) => entry.arrival),
+    );
     expect(heap.peek()).toBeUndefined();
     expect(heap.peekTime()).toBe(Number.POSITIVE_INFINITY);
   });

@@ -1,16 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { CorrelationSpecError, CorrelationStats, PartialStore, type EvictionReason, type StoredPartial } from '../../src/index.js';
+import {
+  CorrelationSpecError,
+  CorrelationStats,
+  PartialStore,
+  type EvictionReason,
+  type StoredPartial,
+} from '../../src/index.js';
 
 interface Item extends StoredPartial {
   readonly name: string;
 }
 
 /** Windows of 10 ms: an item starting at 90 ends at 100. */
-function setup(maxOpen: number, mode: 'after' | 'at' = 'after', lifetime = 10) {
+function setup(maxOpen: number, mode: 'after' | 'at' = 'after', lifetime = 10, maxBytes?: number) {
   const stats = new CorrelationStats();
   const evicted: [string, EvictionReason][] = [];
-  const store = new PartialStore<Item>(maxOpen, lifetime, mode, stats, (item, reason) => evicted.push([item.name, reason]));
-  const item = (name: string, start: number): Item => ({ name, start, live: false });
+  const store = new PartialStore<Item>(
+    maxOpen,
+    lifetime,
+    mode,
+    stats,
+    (item, reason) => evicted.push([item.name, reason]),
+    maxBytes,
+  );
+  const item = (name: string, start: number, bytes = 0): Item => ({ name, start, live: false, bytes });
   return { stats, evicted, store, item };
 }
 
@@ -75,5 +88,43 @@ describe('PartialStore', () => {
 
   it('rejects a cap below 1', () => {
     expect(() => setup(0)).toThrow(CorrelationSpecError);
+  });
+
+  it('stays under its byte bound, evicting the oldest with reason bytes, and keeps the stateBytes gauge', () => {
+    const { store, stats, evicted, item } = setup(1_000_000, 'after', 1_000_000, 10_000);
+    for (let i = 0; i < 100; i++) {
+      store.add(item(`p${i}`, i, 1_000));
+      expect(store.bytes).toBeLessThanOrEqual(10_000);
+      expect(stats.stateBytes).toBe(store.bytes);
+    }
+    expect(store.size).toBe(10);
+    expect(evicted).toHaveLength(90);
+    expect(evicted[0]).toEqual(['p0', 'bytes']);
+    expect(evicted.every(([, reason]) => reason === 'bytes')).toBe(true);
+  });
+
+  it('counts growth against the bound and gives bytes back on release and drain', () => {
+    const { store, stats, evicted, item } = setup(100, 'after', 1_000, 3_000);
+    const a = item('a', 1, 1_000);
+    const b = item('b', 2, 1_000);
+    store.add(a);
+    store.add(b);
+    store.grow(b, 500);
+    expect(stats.stateBytes).toBe(2_500);
+    store.grow(b, 1_000); // 3,500 > 3,000: the oldest (a) goes
+    expect(evicted).toEqual([['a', 'bytes']]);
+    expect(stats.stateBytes).toBe(2_500);
+    store.release(b);
+    expect(stats.stateBytes).toBe(0);
+    store.add(item('c', 3, 100));
+    store.drain();
+    expect(stats.stateBytes).toBe(0);
+  });
+
+  it('never evicts the only partial, even one larger than the bound', () => {
+    const { store, evicted, item } = setup(100, 'after', 1_000, 10);
+    store.add(item('big', 1, 1_000));
+    expect(store.size).toBe(1);
+    expect(evicted).toEqual([]);
   });
 });

@@ -11,16 +11,36 @@ import {
   type Match,
   type SequenceSpec,
 } from '../../src/index.js';
-import { MINUTE, SECOND, T0, byKey, eventTime, ev, ids, isType, sequenceOf, step, type TestEvent } from './fixtures.js';
+import {
+  MINUTE,
+  SECOND,
+  T0,
+  byKey,
+  eventTime,
+  ev,
+  ids,
+  isType,
+  sequenceOf,
+  step,
+  type TestEvent,
+} from './fixtures.js';
 
 const inOrder = { allowedLatenessMs: 0 };
 const ab1m = sequenceOf([step('a'), step('b')], { maxspanMs: MINUTE });
 
 describe('matchSequence: maxspan', () => {
   it('matches when the last event is exactly maxspan after the first (inclusive, as Elasticsearch)', () => {
-    const matches = runCorrelation(ab1m, eventTime, inOrder, [ev('a', 0, 'k1', 'a'), ev('b', MINUTE, 'k1', 'b')]);
+    const matches = runCorrelation(ab1m, eventTime, inOrder, [
+      ev('a', 0, 'k1', 'a'),
+      ev('b', MINUTE, 'k1', 'b'),
+    ]);
     expect(ids(matches)).toEqual([['a', 'b']]);
-    expect(matches[0]).toMatchObject({ kind: 'sequence', keyValues: ['k1'], firstTime: T0, lastTime: T0 + MINUTE });
+    expect(matches[0]).toMatchObject({
+      kind: 'sequence',
+      keyValues: ['k1'],
+      firstTime: T0,
+      lastTime: T0 + MINUTE,
+    });
   });
 
   it('does not match at maxspan + 1 ms, and counts the partial as evicted by window', () => {
@@ -37,14 +57,19 @@ describe('matchSequence: maxspan', () => {
 
   it('works at any epoch, including timestamps near and below 0', () => {
     for (const base of [0, 1000, -10 * MINUTE]) {
-      const events = [{ id: 'a', ts: base, type: 'a', key: 'k1' }, { id: 'b', ts: base + 30 * SECOND, type: 'b', key: 'k1' }];
+      const events = [
+        { id: 'a', ts: base, type: 'a', key: 'k1' },
+        { id: 'b', ts: base + 30 * SECOND, type: 'b', key: 'k1' },
+      ];
       expect(ids(runCorrelation(ab1m, eventTime, inOrder, events))).toEqual([['a', 'b']]);
     }
   });
 
   it('without maxspan, a sequence may take any time', () => {
     const events = [ev('a', 0, 'k1', 'a'), ev('b', 30 * 24 * 60 * MINUTE, 'k1', 'b')];
-    expect(ids(runCorrelation(sequenceOf([step('a'), step('b')]), eventTime, inOrder, events))).toEqual([['a', 'b']]);
+    expect(ids(runCorrelation(sequenceOf([step('a'), step('b')]), eventTime, inOrder, events))).toEqual([
+      ['a', 'b'],
+    ]);
   });
 });
 
@@ -75,7 +100,12 @@ describe('matchSequence: Elasticsearch state machine', () => {
   });
 
   it('keeps one pending sequence per state: a newer one overwrites the older', () => {
-    const events = [ev('a', 0, 'k1', 'a1'), ev('a', 1000, 'k1', 'a2'), ev('b', 2000, 'k1', 'b1'), ev('b', 3000, 'k1', 'b2')];
+    const events = [
+      ev('a', 0, 'k1', 'a1'),
+      ev('a', 1000, 'k1', 'a2'),
+      ev('b', 2000, 'k1', 'b1'),
+      ev('b', 3000, 'k1', 'b2'),
+    ];
     const run = runCorrelationDetailed(sequenceOf([step('a'), step('b')]), eventTime, inOrder, events);
     expect(ids(run.matches)).toEqual([['a2', 'b1']]);
     expect(run.stats.openPartials).toBe(0);
@@ -83,7 +113,11 @@ describe('matchSequence: Elasticsearch state machine', () => {
 
   it('moves a sequence by at most one step per event, even when the event satisfies several steps', () => {
     const either = (event: TestEvent) => event.type === 'x';
-    const spec = sequenceOf([{ ...step('x'), predicate: either }, { ...step('x'), predicate: either }, step('c')]);
+    const spec = sequenceOf([
+      { ...step('x'), predicate: either },
+      { ...step('x'), predicate: either },
+      step('c'),
+    ]);
     const events = [ev('x', 0, 'k1', 'x1'), ev('x', 1000, 'k1', 'x2'), ev('c', 2000, 'k1', 'c')];
     expect(ids(runCorrelation(spec, eventTime, inOrder, events))).toEqual([['x1', 'x2', 'c']]);
   });
@@ -145,12 +179,21 @@ describe('matchSequence: until', () => {
   });
 
   it('drops only the pending sequences of its own key', () => {
-    const events = [ev('a', 0, 'k1', 'a1'), ev('a', 1, 'k2', 'a2'), ev('c', 2, 'k1'), ev('b', 3, 'k1'), ev('b', 4, 'k2', 'b2')];
+    const events = [
+      ev('a', 0, 'k1', 'a1'),
+      ev('a', 1, 'k2', 'a2'),
+      ev('c', 2, 'k1'),
+      ev('b', 3, 'k1'),
+      ev('b', 4, 'k2', 'b2'),
+    ];
     expect(ids(runCorrelation(spec, eventTime, inOrder, events))).toEqual([['a2', 'b2']]);
   });
 
   it('cancels before the steps run, so an event that is both until and a first step starts afresh', () => {
-    const aOrC = sequenceOf([{ ...step('a'), predicate: (e) => e.type === 'a' || e.type === 'c' }, step('b')], { until: 'c' });
+    const aOrC = sequenceOf(
+      [{ ...step('a'), predicate: (e) => e.type === 'a' || e.type === 'c' }, step('b')],
+      { until: 'c' },
+    );
     const events = [ev('a', 0, 'k1', 'a1'), ev('c', 1, 'k1', 'c1'), ev('b', 2, 'k1', 'b1')];
     expect(ids(runCorrelation(aOrC, eventTime, inOrder, events))).toEqual([['c1', 'b1']]);
   });
@@ -161,12 +204,19 @@ describe('matchSequence: runs', () => {
     const spec = sequenceOf([step('a', { runs: 3 }), step('b')]);
     const short = [ev('a', 0), ev('a', 1), ev('b', 2)];
     expect(runCorrelation(spec, eventTime, inOrder, short)).toEqual([]);
-    const full = [ev('a', 0, 'k1', 'a1'), ev('a', 1, 'k1', 'a2'), ev('a', 2, 'k1', 'a3'), ev('b', 3, 'k1', 'b')];
+    const full = [
+      ev('a', 0, 'k1', 'a1'),
+      ev('a', 1, 'k1', 'a2'),
+      ev('a', 2, 'k1', 'a3'),
+      ev('b', 3, 'k1', 'b'),
+    ];
     expect(ids(runCorrelation(spec, eventTime, inOrder, full))).toEqual([['a1', 'a2', 'a3', 'b']]);
   });
 
   it('rejects runs below 1 when built', () => {
-    expect(() => matchSequence(sequenceOf([step('a', { runs: 0 }), step('b')]))).toThrow(CorrelationSpecError);
+    expect(() => matchSequence(sequenceOf([step('a', { runs: 0 }), step('b')]))).toThrow(
+      CorrelationSpecError,
+    );
   });
 });
 
@@ -175,7 +225,9 @@ describe('matchSequence: event time', () => {
     // b is written first but happened after a
     const events = [ev('b', 20 * SECOND, 'k1', 'b'), ev('a', 10 * SECOND, 'k1', 'a')];
     expect(runCorrelation(ab1m, eventTime, { allowedLatenessMs: 0 }, events)).toEqual([]);
-    expect(ids(runCorrelation(ab1m, eventTime, { allowedLatenessMs: 15 * SECOND }, events))).toEqual([['a', 'b']]);
+    expect(ids(runCorrelation(ab1m, eventTime, { allowedLatenessMs: 15 * SECOND }, events))).toEqual([
+      ['a', 'b'],
+    ]);
   });
 
   it('drops an event beyond the lateness by default: counted and on the side channel', () => {
@@ -188,22 +240,45 @@ describe('matchSequence: event time', () => {
 
   it("under 'process', a late event still joins a sequence best-effort, never against event-time order", () => {
     // a at 0 s, b at 30 s; then a late b at 10 s arrives when the watermark is at 25 s
-    const events = [ev('a', 0, 'k1', 'a'), ev('b', 30 * SECOND, 'k2', 'other'), ev('b', 10 * SECOND, 'k1', 'late-b')];
-    const run = runCorrelationDetailed(ab1m, eventTime, { allowedLatenessMs: 5 * SECOND, latePolicy: 'process' }, events);
+    const events = [
+      ev('a', 0, 'k1', 'a'),
+      ev('b', 30 * SECOND, 'k2', 'other'),
+      ev('b', 10 * SECOND, 'k1', 'late-b'),
+    ];
+    const run = runCorrelationDetailed(
+      ab1m,
+      eventTime,
+      { allowedLatenessMs: 5 * SECOND, latePolicy: 'process' },
+      events,
+    );
     expect(ids(run.matches)).toEqual([['a', 'late-b']]);
     expect(run.stats.late).toBe(1);
 
     // a late 'a' older than a pending sequence does not overwrite it
-    const older = [ev('a', 20 * SECOND, 'k1', 'a-new'), ev('b', 40 * SECOND, 'k2'), ev('a', 10 * SECOND, 'k1', 'a-old'), ev('b', 41 * SECOND, 'k1', 'b')];
-    expect(ids(runCorrelation(ab1m, eventTime, { allowedLatenessMs: 5 * SECOND, latePolicy: 'process' }, older))).toEqual([['a-new', 'b']]);
+    const older = [
+      ev('a', 20 * SECOND, 'k1', 'a-new'),
+      ev('b', 40 * SECOND, 'k2'),
+      ev('a', 10 * SECOND, 'k1', 'a-old'),
+      ev('b', 41 * SECOND, 'k1', 'b'),
+    ];
+    expect(
+      ids(runCorrelation(ab1m, eventTime, { allowedLatenessMs: 5 * SECOND, latePolicy: 'process' }, older)),
+    ).toEqual([['a-new', 'b']]);
   });
 
   it('is deterministic: the same input twice gives identical matches', () => {
     const events: TestEvent[] = [];
     let seed = 7;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     for (let index = 0; index < 2000; index++) {
-      events.push(ev(random() < 0.5 ? 'a' : 'b', Math.floor(random() * 600_000), `k${Math.floor(random() * 20)}`, `e${index}`));
+      events.push(
+        ev(
+          random() < 0.5 ? 'a' : 'b',
+          Math.floor(random() * 600_000),
+          `k${Math.floor(random() * 20)}`,
+          `e${index}`,
+        ),
+      );
     }
     const options = { allowedLatenessMs: 30 * SECOND };
     const first = runCorrelation(ab1m, eventTime, options, events);
@@ -213,15 +288,26 @@ describe('matchSequence: event time', () => {
   });
 
   it('emits a match when the completing event is released, not before (marbles)', () => {
-    new TestScheduler((actual, expected) => expect(actual).toEqual(expected)).run(({ cold, expectObservable }) => {
-      const a = ev('a', 0, 'k1', 'a');
-      const b = ev('b', 10 * SECOND, 'k1', 'b');
-      const tick = ev('z', 16 * SECOND, 'k9', 'tick'); // moves the watermark past b (lateness 5 s)
-      const source = cold<TestEvent>('a-b--t--|', { a, b, t: tick });
-      const matches = source.pipe(reorderByEventTime(eventTime, { allowedLatenessMs: 5 * SECOND }), matchSequence(ab1m));
-      const expected: Match<TestEvent> = { kind: 'sequence', events: [a, b], keyValues: ['k1'], firstTime: a.ts, lastTime: b.ts };
-      expectObservable(matches).toBe('-----m--|', { m: expected });
-    });
+    new TestScheduler((actual, expected) => expect(actual).toEqual(expected)).run(
+      ({ cold, expectObservable }) => {
+        const a = ev('a', 0, 'k1', 'a');
+        const b = ev('b', 10 * SECOND, 'k1', 'b');
+        const tick = ev('z', 16 * SECOND, 'k9', 'tick'); // moves the watermark past b (lateness 5 s)
+        const source = cold<TestEvent>('a-b--t--|', { a, b, t: tick });
+        const matches = source.pipe(
+          reorderByEventTime(eventTime, { allowedLatenessMs: 5 * SECOND }),
+          matchSequence(ab1m),
+        );
+        const expected: Match<TestEvent> = {
+          kind: 'sequence',
+          events: [a, b],
+          keyValues: ['k1'],
+          firstTime: a.ts,
+          lastTime: b.ts,
+        };
+        expectObservable(matches).toBe('-----m--|', { m: expected });
+      },
+    );
   });
 });
 
@@ -229,7 +315,9 @@ describe('matchSequence: state eviction', () => {
   it('evicts partials when the watermark passes first + maxspan', () => {
     const stats = new CorrelationStats();
     const input = new Subject<TestEvent>();
-    input.pipe(reorderByEventTime(eventTime, { allowedLatenessMs: 0, stats }), matchSequence(ab1m, { stats })).subscribe();
+    input
+      .pipe(reorderByEventTime(eventTime, { allowedLatenessMs: 0, stats }), matchSequence(ab1m, { stats }))
+      .subscribe();
     input.next(ev('a', 0, 'k1'));
     input.next(ev('a', 1000, 'k2'));
     input.next(ev('z', MINUTE, 'k3')); // watermark = 60 s: k1 (expires after 60 s) stays
@@ -241,16 +329,43 @@ describe('matchSequence: state eviction', () => {
   });
 
   it('evicts the oldest partial beyond the cap and counts it', () => {
-    const events = [ev('a', 0, 'k1', 'a1'), ev('a', 1, 'k2', 'a2'), ev('a', 2, 'k3', 'a3'), ev('b', 3, 'k1'), ev('b', 4, 'k3', 'b3')];
+    const events = [
+      ev('a', 0, 'k1', 'a1'),
+      ev('a', 1, 'k2', 'a2'),
+      ev('a', 2, 'k3', 'a3'),
+      ev('b', 3, 'k1'),
+      ev('b', 4, 'k3', 'b3'),
+    ];
     const run = runCorrelationDetailed(ab1m, eventTime, { allowedLatenessMs: 0, maxOpenPartials: 2 }, events);
     expect(ids(run.matches)).toEqual([['a3', 'b3']]);
     expect(run.stats.evictedByCap).toBe(1);
   });
 
+  it('keeps its partial state under the byte bound, oldest evicted first and counted', () => {
+    const record = { referenceTime: Number.NaN, sizeBytes: 1_000 };
+    const events = Array.from({ length: 1_000 }, (_, i) => ev('a', i, `k${i}`, `a${i}`));
+    events.push(ev('b', 1_000, 'k999', 'b999'), ev('b', 1_001, 'k0', 'b0'));
+    const run = runCorrelationDetailed(
+      ab1m,
+      eventTime,
+      { allowedLatenessMs: 0, maxStateBytes: 50_000, record },
+      events,
+    );
+    // 1,000 partials of ~1.2 kB each against 50 kB: only the newest ~40 survive, so k0's is gone.
+    expect(ids(run.matches)).toEqual([['a999', 'b999']]);
+    expect(run.stats.evictedByBytes).toBeGreaterThan(900);
+    expect(run.stats.evictedByCap).toBe(0);
+  });
+
   it('does not let a key that keeps overwriting its pending sequence grow memory', () => {
     const stats = new CorrelationStats();
     const input = new Subject<TestEvent>();
-    input.pipe(reorderByEventTime(eventTime, { allowedLatenessMs: 0, stats }), matchSequence(sequenceOf([step('a'), step('b')]), { stats })).subscribe();
+    input
+      .pipe(
+        reorderByEventTime(eventTime, { allowedLatenessMs: 0, stats }),
+        matchSequence(sequenceOf([step('a'), step('b')]), { stats }),
+      )
+      .subscribe();
     for (let index = 0; index < 50_000; index++) input.next(ev('a', index, 'k1'));
     expect(stats.openPartials).toBe(1);
     expect(stats.keys).toBe(1);
@@ -259,7 +374,9 @@ describe('matchSequence: state eviction', () => {
   it('drops its state on unsubscribe and gives the gauges back', () => {
     const stats = new CorrelationStats();
     const input = new Subject<TestEvent>();
-    const subscription = input.pipe(reorderByEventTime(eventTime, { allowedLatenessMs: 0, stats }), matchSequence(ab1m, { stats })).subscribe();
+    const subscription = input
+      .pipe(reorderByEventTime(eventTime, { allowedLatenessMs: 0, stats }), matchSequence(ab1m, { stats }))
+      .subscribe();
     input.next(ev('a', 0, 'k1'));
     input.next(ev('a', 1, 'k2'));
     input.next(ev('z', 2, 'k2'));
@@ -272,26 +389,48 @@ describe('matchSequence: state eviction', () => {
   it('reports a predicate that throws to the subscriber and stops', () => {
     const spec: SequenceSpec<TestEvent> = {
       ...ab1m,
-      steps: [{ ...step('a'), predicate: () => { throw new Error('bad predicate'); } }, step('b')],
+      steps: [
+        {
+          ...step('a'),
+          predicate: () => {
+            throw new Error('bad predicate');
+          },
+        },
+        step('b'),
+      ],
     };
     expect(() => runCorrelation(spec, eventTime, inOrder, [ev('a', 0), ev('b', 1)])).toThrow('bad predicate');
   });
 });
 
 describe('matchSequence: missing steps', () => {
-  const logonNoLogoff = sequenceOf([step('logon'), step('logoff', { missing: true })], { maxspanMs: 5 * SECOND });
+  const logonNoLogoff = sequenceOf([step('logon'), step('logoff', { missing: true })], {
+    maxspanMs: 5 * SECOND,
+  });
 
   it('requires maxspan', () => {
-    expect(() => matchSequence(sequenceOf([step('a'), step('b', { missing: true })]))).toThrow(CorrelationSpecError);
+    expect(() => matchSequence(sequenceOf([step('a'), step('b', { missing: true })]))).toThrow(
+      CorrelationSpecError,
+    );
   });
 
   it('completes a trailing missing step when the watermark passes first + maxspan without it', () => {
-    const events = [ev('logon', 0, 'u1', 'on1'), ev('logon', 1000, 'u2', 'on2'), ev('logoff', 4000, 'u2'), ev('z', 5000, 'u9')];
+    const events = [
+      ev('logon', 0, 'u1', 'on1'),
+      ev('logon', 1000, 'u2', 'on2'),
+      ev('logoff', 4000, 'u2'),
+      ev('z', 5000, 'u9'),
+    ];
     // watermark 5 s is not past 0 + 5 s (inclusive window): nothing yet
     const stats = new CorrelationStats();
     const input = new Subject<TestEvent>();
     const out: Match<TestEvent>[] = [];
-    input.pipe(reorderByEventTime(eventTime, { allowedLatenessMs: 0, stats }), matchSequence(logonNoLogoff, { stats })).subscribe((m) => out.push(m));
+    input
+      .pipe(
+        reorderByEventTime(eventTime, { allowedLatenessMs: 0, stats }),
+        matchSequence(logonNoLogoff, { stats }),
+      )
+      .subscribe((m) => out.push(m));
     for (const event of events) input.next(event);
     expect(out).toEqual([]);
     input.next(ev('z', 5001, 'u9'));
@@ -317,9 +456,21 @@ describe('matchSequence: missing steps', () => {
   it('cancels a sequence when a missing middle step occurs between its neighbours', () => {
     const spec = sequenceOf([step('a'), step('x', { missing: true }), step('b')], { maxspanMs: MINUTE });
     expect(runCorrelation(spec, eventTime, inOrder, [ev('a', 0), ev('x', 1), ev('b', 2)])).toEqual([]);
-    expect(ids(runCorrelation(spec, eventTime, inOrder, [ev('a', 0, 'k1', 'a'), ev('x', 1, 'k2'), ev('b', 2, 'k1', 'b')]))).toEqual([['a', 'b']]);
+    expect(
+      ids(
+        runCorrelation(spec, eventTime, inOrder, [
+          ev('a', 0, 'k1', 'a'),
+          ev('x', 1, 'k2'),
+          ev('b', 2, 'k1', 'b'),
+        ]),
+      ),
+    ).toEqual([['a', 'b']]);
     // an x before the a does not matter
-    expect(ids(runCorrelation(spec, eventTime, inOrder, [ev('x', 0), ev('a', 1, 'k1', 'a'), ev('b', 2, 'k1', 'b')]))).toEqual([['a', 'b']]);
+    expect(
+      ids(
+        runCorrelation(spec, eventTime, inOrder, [ev('x', 0), ev('a', 1, 'k1', 'a'), ev('b', 2, 'k1', 'b')]),
+      ),
+    ).toEqual([['a', 'b']]);
   });
 
   it('rejects a sequence with a leading missing step that occurred within maxspan before its last event', () => {
@@ -333,7 +484,9 @@ describe('matchSequence: missing steps', () => {
 
 describe('matchSequence: spec checks', () => {
   it('needs at least one positive step', () => {
-    expect(() => matchSequence(sequenceOf([step('a', { missing: true })], { maxspanMs: 1 }))).toThrow(CorrelationSpecError);
+    expect(() => matchSequence(sequenceOf([step('a', { missing: true })], { maxspanMs: 1 }))).toThrow(
+      CorrelationSpecError,
+    );
   });
 
   it('keys steps with the extractor they are given', () => {
