@@ -4,6 +4,7 @@
  * values with the same parsers, so one record gives the same row whichever way it was written.
  */
 import type { ZeekColumn, ZeekRowOf } from './columns.js';
+import { parseWellFormedJson } from '../well-formed.js';
 import { ZeekRecordError } from './errors.js';
 import type { ZeekTsvHeader } from './tsv.js';
 import { unescapeZeek } from './tsv.js';
@@ -138,7 +139,18 @@ function jsonValue(type: ZeekType, field: string, value: unknown): ZeekValue | n
     default:
       return unreachable(type);
   }
-  throw new ZeekRecordError('wrong-type', `${field}: expected ${type}, got ${JSON.stringify(value)}`);
+  throw new ZeekRecordError('wrong-type', `${field}: expected ${type}, got ${describeJson(value)}`);
+}
+
+/**
+ * A wrong value for an error message: short, and never JSON.stringify of a container (whose recursion
+ * overflows the stack on deeply nested input, and whose text could be as large as the record).
+ */
+function describeJson(value: unknown): string {
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'object' && value !== null) return 'an object';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return String(value);
 }
 
 function isStringArray(value: unknown): value is readonly string[] {
@@ -194,11 +206,11 @@ export function rowFromJson<C extends readonly ZeekColumn[]>(columns: C, record:
   return row as ZeekRowOf<C>;
 }
 
-/** Parses one JSON record; anything but a JSON object is `malformed`. */
+/** Parses one JSON record (lone surrogates become U+FFFD); anything but a JSON object is `malformed`. */
 export function parseZeekJson(text: string): Readonly<Record<string, unknown>> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseWellFormedJson(text);
   } catch (err) {
     throw new ZeekRecordError('malformed', `invalid JSON: ${(err as Error).message}`);
   }

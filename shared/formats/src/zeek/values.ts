@@ -22,6 +22,11 @@ export type ZeekValueOf<T extends ZeekType> = T extends 'time' | 'port' | 'count
 
 export type ZeekValue = number | boolean | string | readonly string[];
 
+/** A wrong value in a message: JSON-quoted, at most 40 characters of it (a record can be a MiB). */
+function quote(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+}
+
 /** A value that is not of its column's type. */
 function wrongType(field: string, message: string): ZeekRecordError {
   return new ZeekRecordError('wrong-type', `${field}: ${message}`);
@@ -54,7 +59,7 @@ export function parseTimeText(field: string, text: string): number {
     const month = Number(mo);
     const day = Number(d);
     if (month < 1 || month > 12 || day < 1 || day > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) {
-      throw wrongType(field, `not a valid time: ${JSON.stringify(text)}`);
+      throw wrongType(field, `not a valid time: ${quote(text)}`);
     }
     let ms = Date.UTC(Number(y), month - 1, day, Number(h), Number(mi), Number(s));
     if (zone !== 'Z') {
@@ -63,7 +68,7 @@ export function parseTimeText(field: string, text: string): number {
     }
     return ms * 1000 + fractionMicros(fraction);
   }
-  throw wrongType(field, `not a time (epoch seconds or ISO-8601): ${JSON.stringify(text)}`);
+  throw wrongType(field, `not a time (epoch seconds or ISO-8601): ${quote(text)}`);
 }
 
 /** Epoch seconds as a JSON number -> integer epoch microseconds (rounded: the double is the nearest to Zeek's 6 decimals). */
@@ -73,7 +78,7 @@ export function parseTimeNumber(field: string, seconds: number): number {
 }
 
 export function parsePortText(field: string, text: string): number {
-  if (!UNSIGNED.test(text)) throw wrongType(field, `not a port number: ${JSON.stringify(text)}`);
+  if (!UNSIGNED.test(text)) throw wrongType(field, `not a port number: ${quote(text)}`);
   return checkPort(field, Number(text));
 }
 
@@ -85,7 +90,7 @@ export function checkPort(field: string, port: number): number {
 }
 
 export function parseCountText(field: string, text: string): number {
-  if (!UNSIGNED.test(text)) throw wrongType(field, `not a count: ${JSON.stringify(text)}`);
+  if (!UNSIGNED.test(text)) throw wrongType(field, `not a count: ${quote(text)}`);
   return Number(text);
 }
 
@@ -96,7 +101,7 @@ export function checkCount(field: string, count: number): number {
 
 /** Interval in seconds (Zeek writes `0.005544`). */
 export function parseIntervalText(field: string, text: string): number {
-  if (!DECIMAL.test(text)) throw wrongType(field, `not an interval: ${JSON.stringify(text)}`);
+  if (!DECIMAL.test(text)) throw wrongType(field, `not an interval: ${quote(text)}`);
   return Number(text);
 }
 
@@ -107,11 +112,11 @@ export function checkInterval(field: string, seconds: number): number {
 
 export function checkAddr(field: string, text: string): string {
   if (IPV4.test(text) || (text.includes(':') && IPV6.test(text))) return text;
-  throw wrongType(field, `not an IP address: ${JSON.stringify(text)}`);
+  throw wrongType(field, `not an IP address: ${quote(text)}`);
 }
 
 export function parseBoolText(field: string, text: string): boolean {
   if (text === 'T') return true;
   if (text === 'F') return false;
-  throw wrongType(field, `not a bool (T or F): ${JSON.stringify(text)}`);
+  throw wrongType(field, `not a bool (T or F): ${quote(text)}`);
 }
