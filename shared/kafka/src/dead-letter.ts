@@ -1,7 +1,10 @@
+import { SequorError } from '@sequor/model';
 import { PoisonRecordError } from './errors.js';
 import type { ConsumedRecord } from './consumer.js';
 import type { Logger } from './logger.js';
 import type { ProducerRecord, RecordHeaders, RecordSink } from './producer.js';
+import type { TopicSizeLimits } from './record-size.js';
+import { recordSizeUpperBound, RecordTooLargeError } from './record-size.js';
 
 /** Headers a dead letter carries besides the original record's own. */
 export const DEAD_LETTER_HEADERS = {
@@ -11,7 +14,18 @@ export const DEAD_LETTER_HEADERS = {
   originPartition: 'origin.partition',
   originOffset: 'origin.offset',
   originTimestamp: 'origin.timestamp',
+  /** The stable reason code (`malformed`, `record-too-large`, ...). */
+  reason: 'error.reason',
+  /** `true` when the dead letter holds only the first bytes of the value (it would not fit whole). */
+  valueTruncated: 'error.value-truncated',
+  /** The original value's length in bytes, when truncated. */
+  valueBytes: 'error.value-bytes',
+  /** Where an output record that could not be produced was going. */
+  outputTopic: 'error.output-topic',
 } as const;
+
+/** The reason of a dead letter that holds an output record too large for its topic. */
+export const RECORD_TOO_LARGE = 'record-too-large';
 
 export interface RecordOrigin {
   readonly topic: string;
@@ -44,6 +58,89 @@ export function deadLetterRecord(
     [DEAD_LETTER_HEADERS.originTimestamp]: record.timestamp,
   };
   return { topic: deadLetterTopic, key: record.key, value: record.value, headers };
+}
+
+/**
+ * `deadLetter` cut to fit its topic's `max.message.bytes`: the value shortened to its first bytes (marked
+ * `error.value-truncated`, with the original length) when the whole would not fit, so a dead letter can
+ * never be refused by the broker for its size. `maxValueBytes` caps the value even when it would fit.
+ * Throws `RecordTooLargeError` only when the headers alone do not fit (a dead-letter topic configured
+ * below a few KiB: `checkDeadLetterLimit` refuses that at start).
+ */
+export function fitDeadLetter(
+  deadLetter: ProducerRecord,
+  limits: TopicSizeLimits,
+  maxValueBytes = Number.POSITIVE_INFINITY,
+): ProducerRecord {
+  const value = deadLetter.value;
+  const valueBytes = value?.length ?? 0;
+  if (valueBytes <= maxValueBytes && limits.fits(deadLetter)) return deadLetter;
+  const headers: RecordHeaders = {
+    ...deadLetter.headers,
+    [DEAD_LETTER_HEADERS.valueTruncated]: 'true',
+    [DEAD_LETTER_HEADERS.valueBytes]: String(valueBytes),
+  };
+  const room =
+    limits.budgetOf(deadLetter.topic) - recordSizeUpperBound({ ...deadLetter, value: null, headers });
+  const keep = Math.max(0, Math.min(valueBytes, maxValueBytes, room));
+  const fitted = { ...deadLetter, value: value === null ? null : value.subarray(0, keep), headers };
+  if (!limits.fits(fitted))
+    throw new RecordTooLargeError(
+      deadLetter.topic,
+      recordSizeUpperBound(fitted),
+      limits.limitOf(deadLetter.topic),
+    );
+  return fitted;
+}
+
+/**
+ * The dead letter of an output record its topic refuses for its size (an alert with megabytes of
+ * evidence, a late event above a small topic's limit): its key, its value as far as it fits, its headers
+ * (which say where it came from), the reason `record-too-large` and the topic it was meant for. Pure.
+ */
+export function oversizeDeadLetter(
+  deadLetterTopic: string,
+  record: ProducerRecord,
+  limits: TopicSizeLimits,
+): ProducerRecord {
+  const bytes = recordSizeUpperBound(record);
+  const limit = limits.limitOf(record.topic);
+  return fitDeadLetter(
+    {
+      topic: deadLetterTopic,
+      key: record.key,
+      value: record.value,
+      headers: {
+        ...record.headers,
+        [DEAD_LETTER_HEADERS.errorType]: 'RecordTooLargeError',
+        [DEAD_LETTER_HEADERS.errorMessage]: `a record of ${bytes} bytes does not fit ${record.topic}'s max.message.bytes (${limit})`,
+        [DEAD_LETTER_HEADERS.reason]: RECORD_TOO_LARGE,
+        [DEAD_LETTER_HEADERS.outputTopic]: record.topic,
+      },
+      ...(record.timestamp === undefined ? {} : { timestamp: record.timestamp }),
+    },
+    limits,
+  );
+}
+
+/** Room a dead-letter topic must have for our headers and a useful part of the value. */
+export const MIN_DEAD_LETTER_TOPIC_BYTES = 16 * 1024;
+
+/** A dead-letter topic too small to hold a dead letter's headers would make every dead letter a failure: refuse it at start. */
+export class DeadLetterTopicTooSmallError extends SequorError {
+  constructor(
+    readonly topic: string,
+    readonly limit: number,
+  ) {
+    super(
+      `dead-letter topic ${topic} has max.message.bytes ${limit}: at least ${MIN_DEAD_LETTER_TOPIC_BYTES} is needed (raise it with kafka-configs --alter)`,
+    );
+  }
+}
+
+export function checkDeadLetterLimit(topic: string, limits: TopicSizeLimits): void {
+  const limit = limits.limitOf(topic);
+  if (limit < MIN_DEAD_LETTER_TOPIC_BYTES) throw new DeadLetterTopicTooSmallError(topic, limit);
 }
 
 /** Publishes records that could not be processed to a dead-letter topic, keyed as the original. */

@@ -1,9 +1,15 @@
 import type { ICustomPartitioner, Message, Producer, TopicMessages, Transaction } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
 import type { KafkaClient } from './client.js';
-import { DeliveryTimeoutError, ProducerFailedError, TransactionStateError, wrapClientError } from './errors.js';
+import {
+  DeliveryTimeoutError,
+  ProducerFailedError,
+  TransactionStateError,
+  wrapClientError,
+} from './errors.js';
 import type { Logger } from './logger.js';
 import { partitionFor } from './partitioner.js';
+import { planSends, recordSizeUpperBound, RecordTooLargeError, TopicSizeLimits } from './record-size.js';
 
 /**
  * Record headers, as kafkajs carries them: a value is bytes or a string (sent as UTF-8); a repeated
@@ -48,7 +54,7 @@ export type Compression = 'none' | 'gzip';
 export interface KeyedProducerOptions {
   /** Send a batch once this many records wait. Default 1000. */
   readonly batchSize?: number;
-  /** ... or once their keys and values add up to this many bytes. Default 1 MiB. */
+  /** ... or once they add up to this many bytes (`recordSizeUpperBound`). Default 1 MiB. */
   readonly batchBytes?: number;
   /** ... or this long after the first of them arrived. Default 5 ms. */
   readonly lingerMs?: number;
@@ -56,6 +62,11 @@ export interface KeyedProducerOptions {
   readonly deliveryTimeoutMs?: number;
   /** kafkajs ships gzip; snappy, lz4 and zstd need codecs registered from outside. Default none. */
   readonly compression?: Compression;
+  /**
+   * The `max.message.bytes` of the topics written (`TopicSizeLimits.read`); a batch is sent in as many
+   * requests as keep each under them. Default: Kafka's default limit for every topic.
+   */
+  readonly limits?: TopicSizeLimits;
   /** Names this producer in errors and logs. Default `keyed-producer`. */
   readonly name?: string;
   readonly logger?: Logger;
@@ -87,10 +98,6 @@ function toMessage(record: ProducerRecord): Message {
     ...(record.headers === undefined ? {} : { headers: record.headers }),
     ...(record.timestamp === undefined ? {} : { timestamp: String(record.timestamp) }),
   };
-}
-
-function approximateBytes(record: ProducerRecord): number {
-  return (record.value?.length ?? 0) + (record.key?.length ?? 0) + 64;
 }
 
 function groupByTopic(records: readonly ProducerRecord[]): TopicMessages[] {
@@ -150,6 +157,7 @@ export class KeyedProducer implements RecordSink {
   private readonly compression: CompressionTypes;
   private readonly name: string;
   private readonly logger: Logger | undefined;
+  private readonly limits: TopicSizeLimits;
   /** The batch records are added to. */
   private open: Batch | undefined;
   /** Batches closed for additions, waiting for the one in flight. */
@@ -171,11 +179,30 @@ export class KeyedProducer implements RecordSink {
     this.lingerMs = options.lingerMs ?? DEFAULTS.lingerMs;
     this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? DEFAULTS.deliveryTimeoutMs;
     this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+    this.limits = options.limits ?? new TopicSizeLimits();
   }
 
+  /** True when `record` can be sent to its topic at all; one that cannot must be dead-lettered instead. */
+  fits(record: ProducerRecord): boolean {
+    return this.limits.fits(record);
+  }
+
+  /**
+   * Queues `record`. A record that does not `fit` its topic fails the producer (check first): the broker
+   * would refuse its whole batch, and nothing may be lost silently.
+   */
   send(record: ProducerRecord): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (this.closed) return Promise.reject(new ProducerFailedError(this.name, new Error('producer disconnected')));
+    if (this.closed)
+      return Promise.reject(new ProducerFailedError(this.name, new Error('producer disconnected')));
+    const bytes = recordSizeUpperBound(record);
+    if (bytes > this.limits.budgetOf(record.topic)) {
+      const batch = new Batch();
+      this.fail(new RecordTooLargeError(record.topic, bytes, this.limits.limitOf(record.topic)), batch);
+      return batch.promise;
+    }
+    // Sealed before it would grow past batchBytes, so a batch stays within it (one record may exceed it alone).
+    if (this.open !== undefined && this.open.bytes + bytes > this.batchBytes) this.sealOpen();
     let batch = this.open;
     if (batch === undefined) {
       batch = this.open = new Batch();
@@ -183,7 +210,7 @@ export class KeyedProducer implements RecordSink {
       this.lingerTimer = setTimeout(this.onLinger, this.lingerMs);
     }
     batch.records.push(record);
-    batch.bytes += approximateBytes(record);
+    batch.bytes += bytes;
     if (batch.records.length >= this.batchSize || batch.bytes >= this.batchBytes) {
       this.sealOpen();
       this.pump();
@@ -250,14 +277,17 @@ export class KeyedProducer implements RecordSink {
           this.deliveryTimeoutMs,
         );
       });
-      await Promise.race([
-        this.producer.sendBatch({
-          topicMessages: groupByTopic(batch.records),
-          acks: -1,
-          compression: this.compression,
-        }),
-        timeout,
-      ]);
+      // In order, one request at a time: each partition's records stay in send order.
+      for (const records of planSends(batch.records, this.limits)) {
+        await Promise.race([
+          this.producer.sendBatch({
+            topicMessages: groupByTopic(records),
+            acks: -1,
+            compression: this.compression,
+          }),
+          timeout,
+        ]);
+      }
       batch.resolve();
     } catch (error) {
       this.fail(error, batch);
@@ -271,7 +301,10 @@ export class KeyedProducer implements RecordSink {
   private fail(error: unknown, batch: Batch): void {
     const failure = new ProducerFailedError(this.name, wrapClientError(error, 'producing a batch'));
     this.failure = failure;
-    this.logger?.error('producer failed; refusing further records', { producer: this.name, error: failure.cause });
+    this.logger?.error('producer failed; refusing further records', {
+      producer: this.name,
+      error: failure.cause,
+    });
     this.sealOpen();
     batch.reject(failure);
     for (const waiting of this.sealed.splice(0)) waiting.reject(failure);
@@ -303,6 +336,8 @@ export interface TransactionalProducerOptions {
   /** Broker aborts a transaction left open this long. Default 60 s. */
   readonly transactionTimeoutMs?: number;
   readonly compression?: Compression;
+  /** As `KeyedProducerOptions.limits`: `send` splits its records into requests that each fit. */
+  readonly limits?: TopicSizeLimits;
 }
 
 /**
@@ -320,17 +355,24 @@ export class TransactionalProducer {
   private transaction: Transaction | undefined;
   private initialized = false;
   private readonly compression: CompressionTypes;
+  private readonly limits: TopicSizeLimits;
 
   constructor(
     private readonly producer: Producer,
     readonly transactionalId: string,
-    options: { readonly compression?: Compression } = {},
+    options: { readonly compression?: Compression; readonly limits?: TopicSizeLimits } = {},
   ) {
     this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+    this.limits = options.limits ?? new TopicSizeLimits();
   }
 
   get inTransaction(): boolean {
     return this.transaction !== undefined;
+  }
+
+  /** True when `record` can be sent to its topic at all. */
+  fits(record: ProducerRecord): boolean {
+    return this.limits.fits(record);
   }
 
   /**
@@ -341,7 +383,8 @@ export class TransactionalProducer {
    * a new owner must do it before it reads the committed offsets. Idempotent.
    */
   async initTransactions(): Promise<void> {
-    if (this.transaction !== undefined) throw new TransactionStateError(this.transactionalId, 'initTransactions with a transaction open');
+    if (this.transaction !== undefined)
+      throw new TransactionStateError(this.transactionalId, 'initTransactions with a transaction open');
     if (this.initialized) return;
     try {
       // The first transaction() sends InitProducerId (retrying CONCURRENT_TRANSACTIONS while the older
@@ -355,7 +398,8 @@ export class TransactionalProducer {
   }
 
   async beginTransaction(): Promise<void> {
-    if (this.transaction !== undefined) throw new TransactionStateError(this.transactionalId, 'a transaction is already open');
+    if (this.transaction !== undefined)
+      throw new TransactionStateError(this.transactionalId, 'a transaction is already open');
     try {
       this.transaction = await this.producer.transaction();
     } catch (error) {
@@ -364,12 +408,22 @@ export class TransactionalProducer {
     this.initialized = true;
   }
 
-  /** Sends records inside the open transaction; resolves when the broker has them (not yet visible). */
+  /**
+   * Sends records inside the open transaction, in as many requests as keep each topic's batch under its
+   * `max.message.bytes`; resolves when the broker has them (not yet visible). Throws `RecordTooLargeError`
+   * (sending nothing) for a record that does not fit alone: dead-letter such records first (`fits`).
+   */
   async send(records: readonly ProducerRecord[]): Promise<void> {
     const transaction = this.open('send');
     if (records.length === 0) return;
+    const sends = planSends(records, this.limits);
     try {
-      await transaction.sendBatch({ topicMessages: groupByTopic(records), acks: -1, compression: this.compression });
+      for (const part of sends)
+        await transaction.sendBatch({
+          topicMessages: groupByTopic(part),
+          acks: -1,
+          compression: this.compression,
+        });
     } catch (error) {
       throw wrapClientError(error, `sending in transaction ${this.transactionalId}`);
     }
@@ -430,7 +484,10 @@ export class TransactionalProducer {
 
   private open(operation: string): Transaction {
     if (this.transaction === undefined) {
-      throw new TransactionStateError(this.transactionalId, `${operation} needs an open transaction (call beginTransaction)`);
+      throw new TransactionStateError(
+        this.transactionalId,
+        `${operation} needs an open transaction (call beginTransaction)`,
+      );
     }
     return this.transaction;
   }

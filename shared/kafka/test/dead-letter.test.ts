@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { ConsumedRecord } from '../src/consumer.js';
-import { DEAD_LETTER_HEADERS, DeadLetterPublisher, deadLetterRecord, PoisonRecordHandler } from '../src/dead-letter.js';
+import {
+  checkDeadLetterLimit,
+  DEAD_LETTER_HEADERS,
+  DeadLetterPublisher,
+  deadLetterRecord,
+  DeadLetterTopicTooSmallError,
+  fitDeadLetter,
+  oversizeDeadLetter,
+  PoisonRecordHandler,
+} from '../src/dead-letter.js';
+import { TopicSizeLimits } from '../src/record-size.js';
 import { PoisonRecordError } from '../src/errors.js';
 import type { ProducerRecord, RecordSink } from '../src/producer.js';
 
@@ -50,22 +60,87 @@ describe('deadLetterRecord', () => {
   });
 });
 
+describe('dead letters that always fit their topic', () => {
+  const limits = new TopicSizeLimits(
+    new Map([
+      ['late', 64 * 1024],
+      ['dlq', 32 * 1024],
+    ]),
+  );
+  const lateEvent: ProducerRecord = {
+    topic: 'late',
+    key: 'host-1',
+    value: Buffer.alloc(100_000, 0x41),
+    headers: { 'sequor.late.reason': 'late', 'origin.topic': 'sequor.events', 'origin.offset': '77' },
+    timestamp: 1_600_000_000_000,
+  };
+
+  it('dead-letters an output record too large for its topic with reason, intended topic and its own headers, cut to fit', () => {
+    expect(limits.fits(lateEvent)).toBe(false);
+    const dead = oversizeDeadLetter('dlq', lateEvent, limits);
+    expect(dead.topic).toBe('dlq');
+    expect(dead.key).toBe('host-1');
+    expect(limits.fits(dead)).toBe(true);
+    expect(dead.value!.length).toBeGreaterThan(30_000);
+    expect(dead.value!.equals(lateEvent.value!.subarray(0, dead.value!.length))).toBe(true);
+    expect(dead.headers).toMatchObject({
+      [DEAD_LETTER_HEADERS.reason]: 'record-too-large',
+      [DEAD_LETTER_HEADERS.outputTopic]: 'late',
+      [DEAD_LETTER_HEADERS.errorType]: 'RecordTooLargeError',
+      [DEAD_LETTER_HEADERS.valueTruncated]: 'true',
+      [DEAD_LETTER_HEADERS.valueBytes]: '100000',
+      'origin.offset': '77',
+      'sequor.late.reason': 'late',
+    });
+    expect(dead.timestamp).toBe(1_600_000_000_000);
+  });
+
+  it('leaves a dead letter that fits as it is, and caps the value when asked', () => {
+    const small = { ...lateEvent, topic: 'dlq', value: Buffer.from('x'.repeat(100)) };
+    expect(fitDeadLetter(small, limits)).toBe(small);
+    const capped = fitDeadLetter(small, limits, 10);
+    expect(capped.value!.toString()).toBe('x'.repeat(10));
+    expect(capped.headers![DEAD_LETTER_HEADERS.valueBytes]).toBe('100');
+  });
+
+  it('refuses at start a dead-letter topic too small to hold a dead letter', () => {
+    expect(() => checkDeadLetterLimit('dlq', new TopicSizeLimits(new Map([['dlq', 4096]])))).toThrow(
+      DeadLetterTopicTooSmallError,
+    );
+    expect(() => checkDeadLetterLimit('dlq', limits)).not.toThrow();
+  });
+});
+
 describe('PoisonRecordHandler', () => {
   it('continue: dead-letters the record and counts it', async () => {
     const sink = new CapturingSink();
-    const handler = new PoisonRecordHandler({ policy: 'continue', deadLetters: new DeadLetterPublisher(sink, 'dlq') });
+    const handler = new PoisonRecordHandler({
+      policy: 'continue',
+      deadLetters: new DeadLetterPublisher(sink, 'dlq'),
+    });
     await handler.handle(record, origin, new NormalizeFailure('bad'));
-    expect(sink.sent.map((r) => [r.topic, r.headers?.[DEAD_LETTER_HEADERS.originOffset]])).toEqual([['dlq', '42']]);
+    expect(sink.sent.map((r) => [r.topic, r.headers?.[DEAD_LETTER_HEADERS.originOffset]])).toEqual([
+      ['dlq', '42'],
+    ]);
     expect(handler.skipped).toBe(1);
   });
 
   it('fail: rejects with a non-retriable PoisonRecordError carrying the position and cause', async () => {
     const sink = new CapturingSink();
-    const handler = new PoisonRecordHandler({ policy: 'fail', deadLetters: new DeadLetterPublisher(sink, 'dlq') });
+    const handler = new PoisonRecordHandler({
+      policy: 'fail',
+      deadLetters: new DeadLetterPublisher(sink, 'dlq'),
+    });
     const cause = new NormalizeFailure('bad');
     const error = await handler.handle(record, origin, cause).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PoisonRecordError);
-    expect(error).toMatchObject({ topic: 'raw.winlogbeat', partition: 3, offset: '42', retriable: false, cause });
+    expect(error).toMatchObject({
+      topic: 'raw.winlogbeat',
+      partition: 3,
+      offset: '42',
+      retriable: false,
+      cause,
+    });
     expect(sink.sent).toEqual([]);
   });
 });

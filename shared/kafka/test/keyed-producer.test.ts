@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DeliveryTimeoutError, ProducerFailedError } from '../src/errors.js';
 import type { ProducerRecord } from '../src/producer.js';
 import { KeyedProducer } from '../src/producer.js';
+import { recordSizeUpperBound, RecordTooLargeError, TopicSizeLimits } from '../src/record-size.js';
 
 /** A kafkajs producer stand-in: records each sendBatch and lets the test decide when it completes. */
 class FakeProducer {
@@ -29,7 +30,11 @@ class FakeProducer {
   }
 }
 
-const rec = (value: string, topic = 'alerts'): ProducerRecord => ({ topic, key: `k-${value}`, value: Buffer.from(value) });
+const rec = (value: string, topic = 'alerts'): ProducerRecord => ({
+  topic,
+  key: `k-${value}`,
+  value: Buffer.from(value),
+});
 const settled = async (promise: Promise<unknown>) => {
   let state = 'pending';
   promise.then(
@@ -56,7 +61,10 @@ describe('KeyedProducer batching', () => {
     fake.ack();
     expect(await settled(promises[0]!)).toBe('resolved');
     // 4-6 filled a batch meanwhile and go next; 7 waits in an open batch for lingerMs or a flush.
-    expect(fake.sentValues).toEqual([['1', '2', '3'], ['4', '5', '6']]);
+    expect(fake.sentValues).toEqual([
+      ['1', '2', '3'],
+      ['4', '5', '6'],
+    ]);
     expect(promises[3]).not.toBe(promises[6]);
     fake.ack();
     expect(await settled(promises[3]!)).toBe('resolved');
@@ -96,7 +104,13 @@ describe('KeyedProducer batching', () => {
     const fake = new FakeProducer();
     fake.autoAck = true;
     const producer = producerWith(fake);
-    void producer.send({ topic: 't', key: null, value: null, headers: { traceparent: '00-1-2-01' }, timestamp: 1700000000123 });
+    void producer.send({
+      topic: 't',
+      key: null,
+      value: null,
+      headers: { traceparent: '00-1-2-01' },
+      timestamp: 1700000000123,
+    });
     await producer.flush();
     expect(fake.batches[0]!.topicMessages![0]!.messages[0]).toEqual({
       key: null,
@@ -107,6 +121,50 @@ describe('KeyedProducer batching', () => {
   });
 });
 
+describe('KeyedProducer and max.message.bytes', () => {
+  const big = (value: string, topic = 'raw'): ProducerRecord => ({
+    topic,
+    key: 'file.json',
+    value: Buffer.alloc(3000, value),
+  });
+
+  it('never lets a batch grow past batchBytes (it was sealed only after crossing it)', async () => {
+    const fake = new FakeProducer();
+    fake.autoAck = true;
+    const batchBytes = 10 * recordSizeUpperBound(big('x')) + 100;
+    const producer = producerWith(fake, { batchBytes });
+    void producer.sendAll(Array.from({ length: 25 }, (_, i) => big(String(i % 10))));
+    await producer.flush();
+    expect(fake.batches.map((b) => b.topicMessages![0]!.messages.length)).toEqual([10, 10, 5]);
+  });
+
+  it('sends one batch in as many requests as keep each topic under its limit, in order', async () => {
+    const fake = new FakeProducer();
+    fake.autoAck = true;
+    const limits = new TopicSizeLimits(new Map([['raw', 16 * 1024]]));
+    const producer = producerWith(fake, { limits });
+    const records = Array.from({ length: 12 }, (_, i) => big(String.fromCharCode(97 + i)));
+    void producer.sendAll(records);
+    await producer.flush();
+    // ~3,045 bytes a record under a 16 KiB limit (less batch header and margin): five a request.
+    expect(fake.batches.map((b) => b.topicMessages![0]!.messages.length)).toEqual([5, 5, 2]);
+    expect(
+      fake.batches.flatMap((b) => b.topicMessages![0]!.messages.map((m) => (m.value as Buffer)[0])),
+    ).toEqual(records.map((r) => r.value![0]));
+  });
+
+  it('refuses a record that cannot fit its topic alone, with the topic and limit, and says fits() first', async () => {
+    const fake = new FakeProducer();
+    const limits = new TopicSizeLimits(new Map([['raw', 2048]]));
+    const producer = producerWith(fake, { limits });
+    expect(producer.fits(big('a'))).toBe(false);
+    expect(producer.fits({ topic: 'raw', key: null, value: Buffer.alloc(100) })).toBe(true);
+    const error = await producer.send(big('a')).catch((e: unknown) => e);
+    expect((error as Error).cause).toBeInstanceOf(RecordTooLargeError);
+    expect(fake.batches).toHaveLength(0);
+  });
+});
+
 describe('KeyedProducer failures', () => {
   it('fails the batch, the records waiting behind it and every later send, keeping retriable', async () => {
     const fake = new FakeProducer();
@@ -114,7 +172,12 @@ describe('KeyedProducer failures', () => {
     const first = producer.send(rec('1'));
     producer.send(rec('2'));
     const waiting = producer.send(rec('3'));
-    fake.fail(Object.assign(new Error('Not enough in-sync replicas'), { name: 'KafkaJSProtocolError', retriable: true }));
+    fake.fail(
+      Object.assign(new Error('Not enough in-sync replicas'), {
+        name: 'KafkaJSProtocolError',
+        retriable: true,
+      }),
+    );
     const error = await first.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProducerFailedError);
     expect((error as ProducerFailedError).retriable).toBe(true);

@@ -1,0 +1,167 @@
+/**
+ * How big a record batch may be, and how to keep every produced batch under it.
+ *
+ * A broker refuses a whole produce request (`MESSAGE_TOO_LARGE`) when one partition's record batch in it
+ * exceeds the topic's `max.message.bytes` (1 MiB + 12 by default, set per topic). kafkajs puts every
+ * record of one `sendBatch` call for a partition into one record batch and splits nothing, so a
+ * producer that hands it more than the limit fails, and a consumer-transform-produce loop that meets the
+ * same input again fails again: detection stops. Here the limits are read from the broker, each record's
+ * encoded size is bounded from above, and a list of records is cut into consecutive sends that each stay
+ * under every topic's limit. A record that cannot fit even alone is the caller's to dead-letter
+ * (`fits` says which); handing one to `planSends` is an error.
+ */
+import type { Admin } from 'kafkajs';
+import { ConfigResourceTypes } from 'kafkajs';
+import { SequorError } from '@sequor/model';
+import { wrapClientError } from './errors.js';
+import type { ProducerRecord, RecordHeaders } from './producer.js';
+
+/** Kafka's default `max.message.bytes` (1 MiB + 12): assumed for a topic whose config was not read. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
+/** A v2 record batch's header: base offset to records count (Kafka's `RECORD_BATCH_OVERHEAD`). */
+const RECORD_BATCH_OVERHEAD = 61;
+/**
+ * Kept free below the limit: gzip may grow incompressible data by a few bytes per 16 KiB block, and the
+ * varint bounds below are already upper bounds, so this is margin, not a correction.
+ */
+const SAFETY_MARGIN = 1024;
+/** Per record, the most its framing takes: length (varint), attributes, timestamp delta (varlong), offset delta, key and value lengths, header count. */
+const RECORD_FRAMING = 5 + 1 + 10 + 5 + 5 + 5 + 5;
+/** Per header: key and value lengths (varints). */
+const HEADER_FRAMING = 5 + 5;
+
+/** A record over its topic's limit even alone. Not retriable: the same record is refused every time. */
+export class RecordTooLargeError extends SequorError {
+  constructor(
+    readonly topic: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(
+      `a record of ${bytes} bytes does not fit ${topic}'s max.message.bytes (${limit}): dead-letter it before sending`,
+    );
+  }
+}
+
+function byteLength(value: Buffer | string): number {
+  return typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
+}
+
+function headersBytes(headers: RecordHeaders | undefined): number {
+  if (headers === undefined) return 0;
+  let bytes = 0;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    const nameBytes = Buffer.byteLength(name, 'utf8') + HEADER_FRAMING;
+    if (Array.isArray(value)) {
+      for (const item of value) bytes += nameBytes + byteLength(item);
+    } else {
+      bytes += nameBytes + byteLength(value);
+    }
+  }
+  return bytes;
+}
+
+/** The most bytes `record` takes inside a record batch (uncompressed). */
+export function recordSizeUpperBound(record: ProducerRecord): number {
+  return (
+    RECORD_FRAMING +
+    (record.key === null ? 0 : byteLength(record.key)) +
+    (record.value?.length ?? 0) +
+    headersBytes(record.headers)
+  );
+}
+
+/**
+ * `max.message.bytes` of the topics a producer writes. Topics it was not told about get the broker
+ * default, so an unread limit errs small only for topics configured above the default.
+ */
+export class TopicSizeLimits {
+  constructor(
+    private readonly limits: ReadonlyMap<string, number> = new Map(),
+    private readonly fallback: number = DEFAULT_MAX_MESSAGE_BYTES,
+  ) {}
+
+  /** Reads the effective `max.message.bytes` of `topics` (topic override, else the broker's default). */
+  static async read(
+    admin: Pick<Admin, 'describeConfigs'>,
+    topics: readonly string[],
+  ): Promise<TopicSizeLimits> {
+    if (topics.length === 0) return new TopicSizeLimits();
+    let response;
+    try {
+      response = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [...new Set(topics)].map((name) => ({
+          type: ConfigResourceTypes.TOPIC,
+          name,
+          configNames: ['max.message.bytes'],
+        })),
+      });
+    } catch (error) {
+      throw wrapClientError(error, `reading max.message.bytes of ${topics.join(', ')}`);
+    }
+    const limits = new Map<string, number>();
+    for (const resource of response.resources) {
+      const entry = resource.configEntries.find((e) => e.configName === 'max.message.bytes');
+      const value = entry === undefined ? Number.NaN : Number(entry.configValue);
+      if (Number.isSafeInteger(value) && value > 0) limits.set(resource.resourceName, value);
+    }
+    return new TopicSizeLimits(limits);
+  }
+
+  /** The topic's `max.message.bytes`. */
+  limitOf(topic: string): number {
+    return this.limits.get(topic) ?? this.fallback;
+  }
+
+  /** What records of one partition may add up to (`recordSizeUpperBound`) in one send. */
+  budgetOf(topic: string): number {
+    return this.limitOf(topic) - RECORD_BATCH_OVERHEAD - SAFETY_MARGIN;
+  }
+
+  /** True when `record` can be produced to its topic at all (alone in its batch). */
+  fits(record: ProducerRecord): boolean {
+    return recordSizeUpperBound(record) <= this.budgetOf(record.topic);
+  }
+
+  /** The limits as a plain object, for a log line. */
+  toJSON(): Record<string, number> {
+    return Object.fromEntries(this.limits);
+  }
+}
+
+/**
+ * Cuts `records` into consecutive sends, in order, such that in each send the records of one topic add
+ * up to at most that topic's budget (which bounds every partition's batch of it). Sending them one after
+ * the other keeps each partition's order. Returns `[records]` when one send holds everything. Throws
+ * `RecordTooLargeError` for a record that does not fit alone.
+ */
+export function planSends(
+  records: readonly ProducerRecord[],
+  limits: TopicSizeLimits,
+): (readonly ProducerRecord[])[] {
+  const sends: ProducerRecord[][] = [];
+  let current: ProducerRecord[] = [];
+  let bytesByTopic = new Map<string, number>();
+  for (const record of records) {
+    const size = recordSizeUpperBound(record);
+    const budget = limits.budgetOf(record.topic);
+    if (size > budget) throw new RecordTooLargeError(record.topic, size, limits.limitOf(record.topic));
+    const used = bytesByTopic.get(record.topic) ?? 0;
+    if (used + size > budget) {
+      sends.push(current);
+      current = [];
+      bytesByTopic = new Map();
+      bytesByTopic.set(record.topic, size);
+    } else {
+      bytesByTopic.set(record.topic, used + size);
+    }
+    current.push(record);
+  }
+  if (sends.length === 0) return [records];
+  sends.push(current);
+  return sends;
+}

@@ -1,0 +1,102 @@
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import type { ProducerRecord } from '../src/producer.js';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  planSends,
+  recordSizeUpperBound,
+  RecordTooLargeError,
+  TopicSizeLimits,
+} from '../src/record-size.js';
+
+// kafkajs's own record encoder (v2 record format), to check the bound against the bytes it writes.
+const require = createRequire(import.meta.url);
+const encodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (record: {
+  offsetDelta?: number;
+  timestampDelta?: number;
+  key: Buffer | string | null;
+  value: Buffer | null;
+  headers?: Record<string, unknown>;
+}) => { buffer: Buffer };
+
+const record = (topic: string, bytes: number, extra: Partial<ProducerRecord> = {}): ProducerRecord => ({
+  topic,
+  key: 'host-1',
+  value: Buffer.alloc(bytes, 0x61),
+  ...extra,
+});
+
+describe('recordSizeUpperBound', () => {
+  it('is never below what kafkajs encodes, for keys, values and (repeated) headers', () => {
+    const cases: ProducerRecord[] = [
+      { topic: 't', key: null, value: null },
+      { topic: 't', key: 'ключ', value: Buffer.alloc(300) },
+      record('t', 70_000, {
+        headers: {
+          traceparent: '00-abc-01',
+          'origin.offset': Buffer.from('12345'),
+          multi: ['a', Buffer.from('bé')],
+        },
+      }),
+    ];
+    for (const r of cases) {
+      // The largest deltas a batch can carry: out-of-order event times, a full batch of offsets.
+      const encoded = encodeRecord({
+        offsetDelta: 2 ** 31 - 1,
+        timestampDelta: -(2 ** 52),
+        key: r.key,
+        value: r.value,
+        headers: r.headers ?? {},
+      });
+      expect(recordSizeUpperBound(r)).toBeGreaterThanOrEqual(encoded.buffer.length);
+      // ... and not wildly above it: the bound decides how many records share a request.
+      expect(recordSizeUpperBound(r) - encoded.buffer.length).toBeLessThan(64);
+    }
+  });
+});
+
+describe('planSends', () => {
+  const limits = new TopicSizeLimits(new Map([['late', 64 * 1024]]));
+
+  it('keeps everything in one send while every topic stays under its limit', () => {
+    const records = [record('late', 1000), record('alerts', 1000), record('late', 1000)];
+    const sends = planSends(records, limits);
+    expect(sends).toEqual([records]);
+  });
+
+  it('cuts a late-event flood into sends that each fit the topic, in order, losing nothing', () => {
+    // 1,300 late events of ~2 KB: 2.6 MB for one partition of a topic limited to 64 KiB.
+    const records = Array.from({ length: 1300 }, (_, i) => record('late', 2000, { key: `k${i}` }));
+    const sends = planSends(records, limits);
+    expect(sends.length).toBeGreaterThan(40);
+    expect(sends.flat()).toEqual(records);
+    for (const send of sends) {
+      const bytes = send.reduce((sum, r) => sum + recordSizeUpperBound(r), 0);
+      expect(bytes + 61).toBeLessThanOrEqual(64 * 1024);
+    }
+  });
+
+  it('bounds each topic separately: a small topic does not cut a large one', () => {
+    const records = [
+      ...Array.from({ length: 40 }, () => record('late', 2000)),
+      ...Array.from({ length: 40 }, () => record('alerts', 2000)),
+    ];
+    const sends = planSends(records, limits);
+    // 40 x 2 KB of `late` needs two sends; `alerts` (1 MiB) rides in the second one.
+    expect(sends).toHaveLength(2);
+    expect(sends[1]!.filter((r) => r.topic === 'alerts')).toHaveLength(40);
+  });
+
+  it('refuses a record that does not fit alone, naming the topic and its limit', () => {
+    expect(() => planSends([record('late', 70_000)], limits)).toThrow(RecordTooLargeError);
+    expect(() => planSends([record('late', 70_000)], limits)).toThrow(/late's max.message.bytes \(65536\)/);
+    expect(limits.fits(record('late', 60_000))).toBe(true);
+    expect(limits.fits(record('late', 70_000))).toBe(false);
+  });
+
+  it('uses Kafka’s default limit for a topic it was not told about', () => {
+    expect(limits.limitOf('other')).toBe(DEFAULT_MAX_MESSAGE_BYTES);
+    expect(limits.fits(record('other', 1_000_000))).toBe(true);
+    expect(limits.fits(record('other', DEFAULT_MAX_MESSAGE_BYTES))).toBe(false);
+  });
+});
