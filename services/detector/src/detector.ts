@@ -21,11 +21,13 @@ import type {
   KafkaClient,
   Logger,
   PartitionAssignment,
+  ProducerRecord,
   RecordBatch,
   Stoppable,
   TransactionalProducer,
 } from '@sequor/kafka';
 import {
+  checkDeadLetterLimit,
   clientErrorType,
   ConfluentSchemaRegistry,
   createConsumerRunner,
@@ -34,7 +36,10 @@ import {
   createTransactionalProducer,
   ensureTopics,
   isRetriable,
+  oversizeDeadLetter,
+  RECORD_TOO_LARGE,
   registerValueSchema,
+  TopicSizeLimits,
 } from '@sequor/kafka';
 import type { AvroCodec, SchemaRegistry, SequorEvent } from '@sequor/model';
 import { CodecError, createEventCodec, SequorError } from '@sequor/model';
@@ -119,13 +124,16 @@ export class PartitionFencedError extends SequorError {
 
 /** A transaction failed for another reason: its output is not committed and the task's state is ahead of it. */
 export class DetectorTransactionError extends SequorError {
-  constructor(topic: string, partition: number, cause: unknown) {
+  constructor(topic: string, partition: number, cause: unknown, retriable = isRetriable(cause)) {
     super(`${topic}[${partition}]: the transaction of a batch failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      retriable: isRetriable(cause),
+      retriable,
       cause,
     });
   }
 }
+
+/** The broker refused a batch for its size: a topic's `max.message.bytes` changed under us (we split by the one we read). */
+const SIZE_ERRORS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 
 const FENCED_ERRORS = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
 
@@ -161,6 +169,8 @@ class KafkaDetector implements Detector {
   private horizonMs = 0;
   private eventCodec: AvroCodec<SequorEvent> | undefined;
   private alertEncoder: AlertEncoder | undefined;
+  /** `max.message.bytes` of the output topics: each transaction's sends are cut to fit them. */
+  private limits = new TopicSizeLimits();
   private readonly loadedSchemaIds = new Set<number>();
   private admin: KafkaAdmin | undefined;
   private runner: ConsumerRunner | undefined;
@@ -223,6 +233,7 @@ class KafkaDetector implements Detector {
     this.admin = this.client.admin();
     await this.admin.connect();
     await this.ensureTopics(this.admin);
+    this.limits = await this.readLimits();
     this.runner = createConsumerRunner(this.client, {
       groupId: config.groupId,
       topics: config.inputTopics,
@@ -310,6 +321,14 @@ class KafkaDetector implements Detector {
       ],
       { logger: this.logger },
     );
+  }
+
+  private async readLimits(): Promise<TopicSizeLimits> {
+    const { alertsTopic, lateEventsTopic, deadLetterTopic } = this.config;
+    const limits = await TopicSizeLimits.read(this.admin as KafkaAdmin, [alertsTopic, lateEventsTopic, deadLetterTopic]);
+    checkDeadLetterLimit(deadLetterTopic, limits);
+    this.logger.info('output topics max.message.bytes', limits.toJSON());
+    return limits;
   }
 
   private readonly reportStats = (): void => {
@@ -447,7 +466,7 @@ class KafkaDetector implements Detector {
     const config = this.config;
     const openedAt = performance.now();
     const transactionalId = transactionalIdFor(config.groupId, topic, partition);
-    const producer = await createTransactionalProducer(this.client, { transactionalId, transactionTimeoutMs: config.transactionTimeoutMs });
+    const producer = await createTransactionalProducer(this.client, { transactionalId, transactionTimeoutMs: config.transactionTimeoutMs, limits: this.limits });
     let task: PartitionTask;
     try {
       await producer.initTransactions();
@@ -559,9 +578,10 @@ class KafkaDetector implements Detector {
     }
     const point = task.restorePoint();
     const producer = slot.producer;
+    const output = this.fitOutput(out.records);
     try {
       await producer.beginTransaction();
-      await producer.send(out.records);
+      await producer.send(output.records);
       await producer.sendOffsets(this.config.groupId, [
         { topic, partition, offset: String(out.commitOffset), ...(point === null ? {} : { metadata: encodeRestoreMetadata(point) }) },
       ]);
@@ -575,28 +595,63 @@ class KafkaDetector implements Detector {
         this.logger.warn('fenced: another member owns this partition now', { topic, partition, transactionalId: slot.transactionalId });
         throw new PartitionFencedError(topic, partition, slot.transactionalId, error);
       }
+      const type = clientErrorType(error);
+      if (type !== undefined && SIZE_ERRORS.has(type)) {
+        // A topic's limit was lowered since we read it: read it again; the batch is replayed and cut anew.
+        this.limits = await this.readLimits().catch(() => this.limits);
+        throw new DetectorTransactionError(topic, partition, error, true);
+      }
       throw new DetectorTransactionError(topic, partition, error);
     }
     const t = this.totals;
+    const deadLetters = out.deadLetters + output.tooLarge;
+    const reasons = output.tooLarge === 0 ? out.deadLetterReasons : { ...out.deadLetterReasons, [RECORD_TOO_LARGE]: (out.deadLetterReasons?.[RECORD_TOO_LARGE] ?? 0) + output.tooLarge };
     t.records += out.live;
-    t.alerts += out.alerts;
-    t.lateEvents += out.late;
-    t.deadLetters += out.deadLetters;
+    t.alerts += out.alerts - output.alertsTooLarge;
+    t.lateEvents += out.late - output.lateTooLarge;
+    t.deadLetters += deadLetters;
     t.transactions++;
-    if (out.deadLetters > 0) this.logger.warn('records dead-lettered', { topic, partition, deadLetters: out.deadLetters, deadLetterTopic: this.config.deadLetterTopic });
+    if (deadLetters > 0) this.logger.warn('records dead-lettered', { topic, partition, deadLetters, reasons, deadLetterTopic: this.config.deadLetterTopic });
     observer?.end();
     this.telemetry.batchCommitted?.({
       topic,
       partition,
       records: out.live,
       alerts: out.raisedAlerts,
-      lateEvents: out.late,
-      deadLetters: out.deadLetters,
-      deadLetterReasons: out.deadLetterReasons,
+      lateEvents: out.late - output.lateTooLarge,
+      deadLetters,
+      deadLetterReasons: reasons,
       committedOffset: out.commitOffset,
       highWatermark: Number(batch.highWatermark),
       durationMs: performance.now() - started,
     });
+  }
+
+  /**
+   * The batch's output with each record too large for its topic replaced by its dead letter (reason
+   * `record-too-large`, value cut to fit the dead-letter topic): one oversized alert or late event must
+   * not fail the transaction, which would fail the same way on every retry and stop the partition.
+   */
+  private fitOutput(records: ProducerRecord[]): { records: ProducerRecord[]; tooLarge: number; alertsTooLarge: number; lateTooLarge: number } {
+    const limits = this.limits;
+    let tooLarge = 0;
+    let alertsTooLarge = 0;
+    let lateTooLarge = 0;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as ProducerRecord;
+      if (limits.fits(record)) continue;
+      tooLarge++;
+      if (record.topic === this.config.alertsTopic) alertsTooLarge++;
+      else if (record.topic === this.config.lateEventsTopic) lateTooLarge++;
+      records[i] = oversizeDeadLetter(this.config.deadLetterTopic, record, limits);
+      this.logger.error('output record too large for its topic: dead-lettered', {
+        topic: record.topic,
+        bytes: record.value?.length ?? 0,
+        maxMessageBytes: limits.limitOf(record.topic),
+        deadLetterTopic: this.config.deadLetterTopic,
+      });
+    }
+    return { records, tooLarge, alertsTooLarge, lateTooLarge };
   }
 
   /** Confluent-framed values name a schema id: fetch unknown ones before the synchronous decode. */

@@ -4,22 +4,22 @@
  * timestamp`) with the normalizer's reason code and format. Pure.
  */
 import type { ConsumedRecord, ProducerRecord, RecordHeaders } from '@sequor/kafka';
-import { deadLetterRecord } from '@sequor/kafka';
+import { DEAD_LETTER_HEADERS, deadLetterRecord, fitDeadLetter, TopicSizeLimits } from '@sequor/kafka';
 import type { DeadLetterVerdict } from '@sequor/pipeline';
 import { NORMALIZE_DEAD_LETTER_HEADERS } from '@sequor/pipeline';
 
 /**
- * How much of a `too-large` record its dead letter keeps. The whole record could exceed the dead-letter
- * topic's `max.message.bytes` and fail the producer (stopping the normalizer); its first 64 KiB are
- * enough to tell what it was. Every other dead letter keeps its value whole (it passed the size limit).
+ * How much of a `too-large` record its dead letter keeps: its first 64 KiB are enough to tell what it
+ * was. Every other dead letter keeps its value whole as far as the dead-letter topic's
+ * `max.message.bytes` allows (`fitDeadLetter`), so no dead letter can fail the producer.
  */
 export const TOO_LARGE_PREFIX_BYTES = 64 * 1024;
 
 export const TRUNCATION_HEADERS = {
-  /** `true` when the dead letter holds only the first TOO_LARGE_PREFIX_BYTES of the record. */
-  truncated: 'error.value-truncated',
+  /** `true` when the dead letter holds only the first bytes of the record. */
+  truncated: DEAD_LETTER_HEADERS.valueTruncated,
   /** The original value's length in bytes. */
-  valueBytes: 'error.value-bytes',
+  valueBytes: DEAD_LETTER_HEADERS.valueBytes,
 } as const;
 
 export function normalizerDeadLetter(
@@ -27,6 +27,8 @@ export function normalizerDeadLetter(
   record: ConsumedRecord,
   origin: { readonly topic: string; readonly partition: number },
   verdict: DeadLetterVerdict,
+  /** The dead-letter topic's `max.message.bytes` (default: Kafka's default). */
+  limits: TopicSizeLimits = DEFAULT_LIMITS,
 ): ProducerRecord {
   const base = deadLetterRecord(deadLetterTopic, record, origin, verdict.error);
   const headers: RecordHeaders = {
@@ -34,11 +36,8 @@ export function normalizerDeadLetter(
     [NORMALIZE_DEAD_LETTER_HEADERS.reason]: verdict.reason,
     [NORMALIZE_DEAD_LETTER_HEADERS.format]: verdict.format,
   };
-  const value = record.value;
-  if (verdict.reason === 'too-large' && value !== null && value.length > TOO_LARGE_PREFIX_BYTES) {
-    headers[TRUNCATION_HEADERS.truncated] = 'true';
-    headers[TRUNCATION_HEADERS.valueBytes] = String(value.length);
-    return { ...base, value: value.subarray(0, TOO_LARGE_PREFIX_BYTES), headers };
-  }
-  return { ...base, headers };
+  const maxValueBytes = verdict.reason === 'too-large' ? TOO_LARGE_PREFIX_BYTES : Number.POSITIVE_INFINITY;
+  return fitDeadLetter({ ...base, headers }, limits, maxValueBytes);
 }
+
+const DEFAULT_LIMITS = new TopicSizeLimits();

@@ -14,6 +14,7 @@
  */
 import type { ConsumerRunner, KafkaAdmin, KafkaClient, KeyedProducer, Logger, PartitionAssignment, RecordBatch, RecordHeaders, Stoppable } from '@sequor/kafka';
 import {
+  checkDeadLetterLimit,
   ConfluentSchemaRegistry,
   createConsumerRunner,
   createKafkaClient,
@@ -21,7 +22,10 @@ import {
   createLogger,
   ensureTopics,
   PoisonRecordError,
+  RecordTooLargeError,
+  recordSizeUpperBound,
   registerValueSchema,
+  TopicSizeLimits,
   withAdmin,
 } from '@sequor/kafka';
 import type { SchemaRegistry } from '@sequor/model';
@@ -86,6 +90,7 @@ class KafkaNormalizer implements Normalizer {
   private readonly metrics: SequorMetrics | undefined;
   private processor: NormalizeProcessor | undefined;
   private producer: KeyedProducer | undefined;
+  private limits = new TopicSizeLimits();
   private admin: KafkaAdmin | undefined;
   private runner: ConsumerRunner | undefined;
   private owned = new Set<string>();
@@ -127,7 +132,10 @@ class KafkaNormalizer implements Normalizer {
     await this.ensureTopics();
     this.admin = this.client.admin();
     await this.admin.connect();
-    this.producer = await createKeyedProducer(this.client, { name: 'normalizer', batchBytes: PRODUCER_BATCH_BYTES, lingerMs: 5, logger: this.logger });
+    // Topics created elsewhere keep their own max.message.bytes: read what they take, never assume.
+    this.limits = await TopicSizeLimits.read(this.admin, [config.normalizedTopic, config.deadLetterTopic]);
+    checkDeadLetterLimit(config.deadLetterTopic, this.limits);
+    this.producer = await createKeyedProducer(this.client, { name: 'normalizer', batchBytes: PRODUCER_BATCH_BYTES, lingerMs: 5, logger: this.logger, limits: this.limits });
     this.runner = createConsumerRunner(this.client, {
       groupId: config.groupId,
       topics: config.sources.map((s) => s.topic),
@@ -240,6 +248,7 @@ class KafkaNormalizer implements Normalizer {
     const { topic, partition } = batch;
     const { normalizedTopic, deadLetterTopic, poisonPolicy, groupId } = this.config;
     const origin = { topic, partition };
+    const format = this.config.sources.find((s) => s.topic === topic)?.format.name ?? 'unknown';
     if (processor.isFresh(topic, partition)) await this.resumeFromCommit(processor, batch);
     const batchTrace = tracing.startReceive(batch, groupId);
     let last: Promise<void> | undefined;
@@ -251,15 +260,22 @@ class KafkaNormalizer implements Normalizer {
         const span = batchTrace.startProcess(record);
         const result = processor.process({ topic, partition, offset: record.offset, key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp });
         const outputs = result.outputs;
+        let verdict = result.deadLetter;
         for (let i = 0; i < outputs.length; i++) {
           const out = outputs[i]!;
+          const normalized = { topic: normalizedTopic, key: out.key, value: out.value, headers: out.headers };
+          if (!producer.fits(normalized)) {
+            // The broker would refuse it and the batch around it: the raw record goes to dead letters instead.
+            const error = new RecordTooLargeError(normalizedTopic, recordSizeUpperBound(normalized), this.limits.limitOf(normalizedTopic));
+            verdict = { reason: 'record-too-large', errorType: error.name, message: error.message, format, error };
+            continue;
+          }
           // Outputs of one raw record may share a headers object; each record gets its own send span.
           const headers = tracing.enabled && outputs.length > 1 ? { ...out.headers } : out.headers;
           tracing.startSend(normalizedTopic, out.key, headers, span).end();
           last = producer.send({ topic: normalizedTopic, key: out.key, value: out.value, headers });
+          produced++;
         }
-        produced += outputs.length;
-        const verdict = result.deadLetter;
         if (verdict !== undefined) {
           recordFailure(span, verdict.error);
           if (poisonPolicy === 'fail') {
@@ -270,7 +286,7 @@ class KafkaNormalizer implements Normalizer {
             this.logger.error('poison record: stopping (POISON_POLICY=fail)', { topic, partition, offset: record.offset, reason: verdict.reason, error: verdict.message });
             throw new PoisonRecordError(topic, partition, record.offset, verdict.error);
           }
-          const deadLetter = normalizerDeadLetter(deadLetterTopic, record, origin, verdict);
+          const deadLetter = normalizerDeadLetter(deadLetterTopic, record, origin, verdict, this.limits);
           tracing.startSend(deadLetterTopic, deadLetter.key ?? null, deadLetter.headers as RecordHeaders, span).end();
           last = producer.send(deadLetter);
           deadLetters++;

@@ -48,7 +48,8 @@ export interface NormalizedRecord {
 }
 
 /** Why a record is dead-lettered: the formats' reasons, an event the schema refuses, or a bug. */
-export type DeadLetterReason = NormalizeReason | 'invalid-value' | 'unexpected-error';
+/** `record-too-large`: the normalized event does not fit the output topic's `max.message.bytes` (decided by the service). */
+export type DeadLetterReason = NormalizeReason | 'invalid-value' | 'unexpected-error' | 'record-too-large';
 
 export interface DeadLetterVerdict {
   readonly reason: DeadLetterReason;
