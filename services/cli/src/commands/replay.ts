@@ -13,7 +13,16 @@
  */
 import path from 'node:path';
 import type { KafkaClient, KeyedProducer } from '@sequor/kafka';
-import { createKafkaClient, createKeyedProducer, createLogger, ensureTopics, kafkaConfigFromEnv, withAdmin } from '@sequor/kafka';
+import {
+  createKafkaClient,
+  createKeyedProducer,
+  createLogger,
+  ensureTopics,
+  kafkaConfigFromEnv,
+  recordSizeUpperBound,
+  TopicSizeLimits,
+  withAdmin,
+} from '@sequor/kafka';
 import { ConfigError } from '@sequor/model';
 import { createNormalizeProcessor, singleObjectEventEncoder } from '@sequor/pipeline';
 import type { OptionSpecs } from '../args.js';
@@ -53,13 +62,19 @@ const options: OptionSpecs = {
 };
 
 /** Which topic each input goes to. */
-export function topicsFor(inputs: readonly { readonly path: string; readonly name: string }[], topic: string | undefined, map: readonly string[]): string[] {
-  if ((topic === undefined) === (map.length === 0)) throw new UsageError('give either --topic T or --topic-map FILE=TOPIC,...');
+export function topicsFor(
+  inputs: readonly { readonly path: string; readonly name: string }[],
+  topic: string | undefined,
+  map: readonly string[],
+): string[] {
+  if ((topic === undefined) === (map.length === 0))
+    throw new UsageError('give either --topic T or --topic-map FILE=TOPIC,...');
   if (topic !== undefined) return inputs.map(() => topic);
   const byFile = new Map<string, string>();
   for (const entry of map.flatMap((m) => m.split(','))) {
     const eq = entry.lastIndexOf('=');
-    if (eq <= 0 || eq === entry.length - 1) throw new UsageError(`--topic-map wants FILE=TOPIC, got ${JSON.stringify(entry)}`);
+    if (eq <= 0 || eq === entry.length - 1)
+      throw new UsageError(`--topic-map wants FILE=TOPIC, got ${JSON.stringify(entry)}`);
     byFile.set(entry.slice(0, eq).trim(), entry.slice(eq + 1).trim());
   }
   return inputs.map((input) => {
@@ -96,10 +111,11 @@ export async function replayCommand(args: readonly string[], ctx: CommandContext
 
   const logger = createLogger('replay', { level: 'error', write: (line) => void ctx.stderr.write(line) });
   const client = createKafkaClient(config, { logger });
-  await createMissingTopics(client, topics, partitions);
-  const producer = await createKeyedProducer(client, { name: 'replay', logger });
+  const limits = await prepareTopics(client, topics, partitions);
+  const producer = await createKeyedProducer(client, { name: 'replay', logger, limits });
+  let result: ReplayResult;
   try {
-    const result = await replay(opened, topics, producer, rate, ctx);
+    result = await replay(opened, topics, producer, rate, ctx);
     ctx.stderr.write(
       `sequor replay: ${result.records.toLocaleString('en-US')} records (${result.events.toLocaleString('en-US')} with events) ` +
         `from ${opened.length} file${opened.length === 1 ? '' : 's'} to ${[...new Set(topics)].join(', ')} in ${(result.ms / 1000).toFixed(1)} s ` +
@@ -108,15 +124,33 @@ export async function replayCommand(args: readonly string[], ctx: CommandContext
   } finally {
     await producer.disconnect();
   }
+  if (result.tooLarge > 0) {
+    ctx.stderr.write(
+      `sequor replay: ${result.tooLarge} line${result.tooLarge === 1 ? '' : 's'} not sent: larger than the topic's max.message.bytes\n`,
+    );
+    return EXIT.failed;
+  }
   return EXIT.ok;
 }
 
-/** Creates the topics that do not exist (with `partitions`); existing ones are used as they are. */
-async function createMissingTopics(client: KafkaClient, topics: readonly string[], partitions: number): Promise<void> {
-  await withAdmin(client, async (admin) => {
+/**
+ * Creates the topics that do not exist (with `partitions`; existing ones are used as they are) and reads
+ * their `max.message.bytes`, so no batch the producer sends is refused whole.
+ */
+async function prepareTopics(
+  client: KafkaClient,
+  topics: readonly string[],
+  partitions: number,
+): Promise<TopicSizeLimits> {
+  return withAdmin(client, async (admin) => {
     const existing = new Set(await admin.listTopics());
     const missing = [...new Set(topics)].filter((t) => !existing.has(t));
-    if (missing.length > 0) await ensureTopics(admin, missing.map((topic) => ({ topic, partitions })));
+    if (missing.length > 0)
+      await ensureTopics(
+        admin,
+        missing.map((topic) => ({ topic, partitions })),
+      );
+    return TopicSizeLimits.read(admin, topics);
   });
 }
 
@@ -124,26 +158,49 @@ interface ReplayResult {
   readonly records: number;
   readonly events: number;
   readonly ms: number;
+  /** Lines not sent because they exceed their topic's `max.message.bytes` (each named on stderr). */
+  readonly tooLarge: number;
 }
 
 const AWAIT_EVERY = 5_000;
 
-async function replay(inputs: readonly OpenInput[], topics: readonly string[], producer: KeyedProducer, rate: number | undefined, ctx: CommandContext): Promise<ReplayResult> {
+async function replay(
+  inputs: readonly OpenInput[],
+  topics: readonly string[],
+  producer: KeyedProducer,
+  rate: number | undefined,
+  ctx: CommandContext,
+): Promise<ReplayResult> {
   const started = Date.now();
   const names = inputs.map((o) => o.file.name);
   const keys = inputs.map((o) => (o.file.path === '-' ? 'stdin' : path.basename(o.file.path)));
   // The normalizer reads each line only for its event time; the raw bytes are what is sent.
-  const normalize = createNormalizeProcessor({ bindings: inputs.map((o, i) => ({ topic: names[i] as string, format: o.format })), encoder: singleObjectEventEncoder() });
+  const normalize = createNormalizeProcessor({
+    bindings: inputs.map((o, i) => ({ topic: names[i] as string, format: o.format })),
+    encoder: singleObjectEventEncoder(),
+  });
   const pending: Buffer[][] = inputs.map(() => []);
   const lastTime: number[] = inputs.map(() => Number.NaN);
   let records = 0;
   let events = 0;
+  let tooLarge = 0;
   let last: Promise<void> = Promise.resolve();
   const progress = new ProgressBar(ctx.stderr, 'replay');
   const merge = new EventTimeMerge(inputs, names, normalize);
-  const totalBytes = inputs.every((i) => i.file.size !== null) ? inputs.reduce((n, i) => n + (i.file.size as number), 0) : null;
+  const totalBytes = inputs.every((i) => i.file.size !== null)
+    ? inputs.reduce((n, i) => n + (i.file.size as number), 0)
+    : null;
   const send = (source: number, line: Buffer, timestamp: number): void => {
-    last = producer.send({ topic: topics[source] as string, key: keys[source] as string, value: line, timestamp });
+    const record = { topic: topics[source] as string, key: keys[source] as string, value: line, timestamp };
+    if (!producer.fits(record)) {
+      // The broker would refuse it (and the batch around it); a shipper would have dropped it too.
+      tooLarge++;
+      ctx.stderr.write(
+        `sequor replay: ${names[source]}: a line of ${recordSizeUpperBound(record)} bytes does not fit ${record.topic}'s max.message.bytes: not sent\n`,
+      );
+      return;
+    }
+    last = producer.send(record);
     records++;
   };
   const pace = async (): Promise<void> => {
@@ -181,5 +238,5 @@ async function replay(inputs: readonly OpenInput[], topics: readonly string[], p
   });
   await producer.flush();
   progress.clear();
-  return { records, events, ms: Date.now() - started };
+  return { records, events, ms: Date.now() - started, tooLarge };
 }
