@@ -87,3 +87,62 @@ describe('lone surrogates in JSON escapes', () => {
     expect(ev?.dce_rpc?.operation).toBe('\\ud800');
   });
 });
+
+describe('integers beyond what the Avro event codec carries exactly (±2^52)', () => {
+  // Fuzz counterexample: an ECS record with "@timestamp": -8.64e15 (and "event.sequence" likewise) decoded,
+  // and the event read back from Avro with the sign lost: 8640000000000000.
+  it.each([
+    ['ecs', '{"@timestamp":-8640000000000000,"event":{"action":"x"}}', '@timestamp'],
+    [
+      'ecs',
+      '{"@timestamp":1709539200000,"event":{"action":"x","sequence":-4503599627370497}}',
+      'event.sequence',
+    ],
+    [
+      'ecs',
+      '{"@timestamp":1709539200000,"event":{"action":"x"},"file":{"size":9007199254740991}}',
+      'file.size',
+    ],
+    [
+      'flat-windows',
+      '{"@timestamp":"2024-03-04T08:00:00.000Z","EventID":4688,"Channel":"Security","Hostname":"h","NewProcessId":"-4503599627370497"}',
+      'NewProcessId',
+    ],
+    ['zeek-dce-rpc', dceRpc({ ts: '1e300', operation: '"x"' }), 'ts'],
+    [
+      'zeek-conn',
+      '{"ts":1709539201.5,"uid":"C1","id.orig_h":"10.0.0.1","id.orig_p":1,"id.resp_h":"10.0.0.2","id.resp_p":445,"proto":"tcp","conn_state":"SF","duration":1e300}',
+      'duration',
+    ],
+    [
+      'zeek-conn',
+      '{"ts":1709539201.5,"uid":"C1","id.orig_h":"10.0.0.1","id.orig_p":1,"id.resp_h":"10.0.0.2","id.resp_p":445,"proto":"tcp","conn_state":"SF","orig_bytes":9007199254740990}',
+      'orig_bytes',
+    ],
+  ])('%s: %s is a wrong-type NormalizeError naming the field', (format, line, field) => {
+    const err = decodeError(format, line);
+    expect(err.reason).toBe('wrong-type');
+    expect(err.message).toContain(field);
+  });
+
+  it('a 16-digit Zeek TSV count beyond 2^53 is wrong-type, not a rounded number', () => {
+    const decoder = getFormat('zeek-conn').createDecoder();
+    const lines = [
+      '#separator \\x09',
+      '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tconn_state\torig_bytes',
+      '1709539201.5\tC1\t10.0.0.1\t1\t10.0.0.2\t445\ttcp\tSF\t9999999999999999',
+    ];
+    for (const l of lines.slice(0, 2)) expect(decoder.decode(enc.encode(l), origin)).toEqual([]);
+    expect(() => decoder.decode(enc.encode(lines[2]!), origin)).toThrow(/orig_bytes: not a count/);
+  });
+
+  it('2^52 itself and -2^52 are kept and read back from Avro unchanged', () => {
+    for (const ts of [2 ** 52, -(2 ** 52)]) {
+      const [ev] = getFormat('ecs')
+        .createDecoder()
+        .decode(enc.encode(`{"@timestamp":${ts},"event":{"action":"x","sequence":${-ts}}}`), origin);
+      expect(ev?.timestamp).toBe(ts);
+      expect(codec.decode(codec.encodeSingleObject(ev!))).toEqual(ev);
+    }
+  });
+});

@@ -7,6 +7,7 @@
  */
 import type { FieldInfo, FieldType, SequorEvent } from '@sequor/model';
 import { eventFieldCatalog } from '@sequor/model';
+import { isExactLong } from '../avro-long.js';
 import { blank } from './blank.js';
 import { RecordProblem } from './problem.js';
 import type { Json } from './values.js';
@@ -84,8 +85,8 @@ function coerce(v: unknown, f: CompiledField): unknown {
     case 'int':
     case 'long': {
       const n = typeof v === 'number' ? v : typeof v === 'string' && integerText.test(v) ? Number(v) : NaN;
-      // Avro int is 32-bit: a larger value would not survive the codec.
-      if (Number.isSafeInteger(n) && (f.type === 'long' || (n >= -2147483648 && n <= 2147483647))) return n;
+      // Avro int is 32-bit, and the codec writes a long exactly within ±2^52: a larger value would not survive it.
+      if (isExactLong(n) && (f.type === 'long' || (n >= -2147483648 && n <= 2147483647))) return n;
       break;
     }
     case 'double':

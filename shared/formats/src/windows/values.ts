@@ -3,6 +3,7 @@
  * as numbers, Winlogbeat writes event data as strings), so each reader accepts the representations
  * real shippers use and rejects everything else with a RecordProblem naming the field.
  */
+import { isExactLong } from '../avro-long.js';
 import { RecordProblem } from './problem.js';
 
 export type Json = Readonly<Record<string, unknown>>;
@@ -27,16 +28,19 @@ export function readString(v: unknown, field: string): string | null {
 const decimal = /^-?\d+$/;
 const hexadecimal = /^0x[0-9a-f]+$/i;
 
-/** An integer: a JSON integer, decimal text, or 0x-hex text (Security log pids); null when missing or "-". */
+/**
+ * An integer: a JSON integer, decimal text, or 0x-hex text (Security log pids); null when missing or "-".
+ * Within ±2^52, the range the event codec carries exactly (avro-long.ts).
+ */
 export function readInteger(v: unknown, field: string): number | null {
   if (v === undefined || v === null) return null;
   if (typeof v === 'number') {
-    if (Number.isSafeInteger(v)) return v;
+    if (isExactLong(v)) return v;
   } else if (typeof v === 'string') {
     if (isEmptyMarker(v)) return null;
     if (decimal.test(v) || hexadecimal.test(v)) {
       const n = Number(v);
-      if (Number.isSafeInteger(n)) return n;
+      if (isExactLong(n)) return n;
     }
   }
   throw new RecordProblem('wrong-type', `${field}: expected an integer, got ${describe(v)}`);
@@ -62,7 +66,7 @@ export function readTimestamp(v: unknown, field: string, allowEpochMillis: boole
     }
     throw new RecordProblem('wrong-type', `${field}: ${JSON.stringify(v.slice(0, 40))} is not an ISO 8601 time with a zone`);
   }
-  if (allowEpochMillis && typeof v === 'number' && Number.isSafeInteger(v)) return v;
+  if (allowEpochMillis && typeof v === 'number' && isExactLong(v)) return v;
   throw new RecordProblem('wrong-type', `${field}: expected a time, got ${describe(v)}`);
 }
 

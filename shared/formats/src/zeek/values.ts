@@ -6,6 +6,7 @@
  * that exactly for dates before 2255, and integer micros compare equal across encodings where
  * `seconds * 1000` in floating point would not (`1347446180.331 * 1000` is `...330.9999`).
  */
+import { isExactLong, MAX_EXACT_LONG } from '../avro-long.js';
 import { ZeekRecordError } from './errors.js';
 
 /** The Zeek column types the Sequor Zeek formats read (`#types` names). */
@@ -73,7 +74,8 @@ export function parseTimeText(field: string, text: string): number {
 
 /** Epoch seconds as a JSON number -> integer epoch microseconds (rounded: the double is the nearest to Zeek's 6 decimals). */
 export function parseTimeNumber(field: string, seconds: number): number {
-  if (!Number.isFinite(seconds)) throw wrongType(field, `not a time: ${seconds}`);
+  // Event time is epoch ms in an Avro long, exact within ±2^52 (avro-long.ts).
+  if (!Number.isFinite(seconds) || Math.abs(seconds) > MAX_EXACT_LONG / 1000) throw wrongType(field, `not a time: ${seconds}`);
   return Math.round(seconds * 1_000_000);
 }
 
@@ -91,11 +93,12 @@ export function checkPort(field: string, port: number): number {
 
 export function parseCountText(field: string, text: string): number {
   if (!UNSIGNED.test(text)) throw wrongType(field, `not a count: ${quote(text)}`);
-  return Number(text);
+  return checkCount(field, Number(text));
 }
 
 export function checkCount(field: string, count: number): number {
-  if (!Number.isSafeInteger(count) || count < 0) throw wrongType(field, `not a count: ${count}`);
+  // Counts go into Avro longs, exact up to 2^52 (avro-long.ts); 16 digits of text can exceed even 2^53.
+  if (!isExactLong(count) || count < 0) throw wrongType(field, `not a count: ${count}`);
   return count;
 }
 

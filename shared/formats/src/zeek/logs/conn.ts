@@ -7,6 +7,8 @@
  */
 import { column, connIdColumns } from '../columns.js';
 import type { ZeekLogSpec } from '../log-spec.js';
+import { isExactLong } from '../../avro-long.js';
+import { ZeekRecordError } from '../errors.js';
 import { zeekEvent } from '../event.js';
 
 const columns = [
@@ -62,7 +64,10 @@ export const zeekConn: ZeekLogSpec<typeof columns> = {
       { path: 'conn', type: 'connection', action: null, transport: transportOf(row.proto, row.ip_proto), protocol: row.service },
       ctx,
     );
-    event.event.duration = row.duration === null ? null : Math.round(row.duration * 1e9);
+    const nanos = row.duration === null ? null : Math.round(row.duration * 1e9);
+    // event.duration is nanoseconds in an Avro long, exact within ±2^52 ns (52 days; avro-long.ts).
+    if (nanos !== null && !isExactLong(nanos)) throw new ZeekRecordError('wrong-type', `duration: ${row.duration} s is out of range`);
+    event.event.duration = nanos;
     event.source = { ip: row.orig_h, port: row.orig_p, bytes: row.orig_bytes };
     event.destination = { ip: row.resp_h, port: row.resp_p, bytes: row.resp_bytes };
     return event;
