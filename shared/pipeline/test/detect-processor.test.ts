@@ -64,7 +64,9 @@ describe('DetectionProcessor', () => {
         const { processor, alerts } = run({ allowedLatenessMs: 0 });
         for (const e of events) processor.push(e);
         processor.flush();
-        expect(evidenceOf(alerts, rule.id), `${rule.name}: ${testCase.name}`).toEqual(testCase.expect.map((x) => [...x.evidence]));
+        expect(evidenceOf(alerts, rule.id), `${rule.name}: ${testCase.name}`).toEqual(
+          testCase.expect.map((x) => [...x.evidence]),
+        );
       }
     }
   });
@@ -107,6 +109,44 @@ describe('DetectionProcessor', () => {
     expect(evidenceOf(alerts)).toEqual(expected);
   });
 
+  it('refuses a year-9999 event as future-timestamp against the record timestamp, first event included', () => {
+    const { events, expected } = positiveCase(ruleId.elastic);
+    const [logon, hive] = events as [SequorEvent, SequorEvent];
+    const bogus: SequorEvent = {
+      ...logon,
+      timestamp: Date.UTC(9999, 0, 1),
+      event: { ...logon.event, id: 'bogus' },
+    };
+    const recordTime = hive.timestamp + 1_000;
+    const guarded = run({ allowedLatenessMs: 5_000, maxFutureSkewMs: 3_600_000 });
+    for (const e of [bogus, logon, hive]) guarded.processor.push(e, recordTime, 500);
+    guarded.processor.flush();
+    expect(evidenceOf(guarded.alerts)).toEqual(expected);
+    expect(guarded.late.map((l) => [l.event.event.id, l.reason])).toEqual([['bogus', 'future-timestamp']]);
+    expect(guarded.processor.stats()).toMatchObject({ futureTime: 1, late: 0 });
+    // Without the guard the bogus event owns stream time and both real events are late: no alert.
+    const blind = run({ allowedLatenessMs: 5_000 });
+    for (const e of [bogus, logon, hive]) blind.processor.push(e, recordTime, 500);
+    blind.processor.flush();
+    expect(blind.alerts).toEqual([]);
+    expect(blind.processor.stats().late).toBe(2);
+  });
+
+  it('keeps the reorder buffer under its byte bound and counts the early releases', () => {
+    const { events } = positiveCase(ruleId.elastic);
+    const logon = events[0]!;
+    const { processor } = run({ allowedLatenessMs: 3_600_000, maxBufferedBytes: 100_000 });
+    for (let i = 0; i < 1_000; i++) {
+      processor.push({ ...logon, event: { ...logon.event, id: `same-${i}` } }, Number.NaN, 600);
+      expect(processor.stats().bufferedBytes).toBeLessThanOrEqual(100_000);
+    }
+    const stats = processor.stats();
+    expect(stats.forcedReleases).toBeGreaterThan(900);
+    expect(stats.buffered).toBeLessThan(100);
+    processor.flush();
+    expect(processor.stats().bufferedBytes).toBe(0);
+  });
+
   it('decides lateness once per event for all rules (one watermark), reports it, and drops the event', () => {
     const { events } = positiveCase(ruleId.elastic);
     const [logon, hive] = events as [SequorEvent, SequorEvent];
@@ -133,7 +173,11 @@ describe('DetectionProcessor', () => {
 
     const open = run({ allowedLatenessMs: 0 });
     open.processor.push(events[0]!);
-    open.processor.push({ ...events[0]!, timestamp: events[0]!.timestamp + 1, event: { ...events[0]!.event, id: 'tick' } });
+    open.processor.push({
+      ...events[0]!,
+      timestamp: events[0]!.timestamp + 1,
+      event: { ...events[0]!.event, id: 'tick' },
+    });
     expect(open.processor.stats().openPartials).toBeGreaterThan(0);
     open.processor.close();
     expect(open.processor.state).toBe('closed');
@@ -178,7 +222,9 @@ describe('DetectionProcessor over the in-memory transport', () => {
 
   /** Raw lines -> NormalizeProcessor -> events topic keyed by host -> one processor per partition. */
   function detect(partitions: number, viaAvro: boolean): Alert[] {
-    const bindings = parseSourceBindings(files.map((f) => `${f.format}:${f.path.replace(/[^A-Za-z0-9._-]/g, '_')}`).join(','));
+    const bindings = parseSourceBindings(
+      files.map((f) => `${f.format}:${f.path.replace(/[^A-Za-z0-9._-]/g, '_')}`).join(','),
+    );
     const normalize = createNormalizeProcessor({ bindings, encoder: singleObjectEventEncoder() });
     const topic = new InMemoryTransport().createTopic<SequorEvent>('events', partitions);
     // Files one after the other, each in event time order (no jitter): fine with a lateness of a day.
@@ -186,8 +232,14 @@ describe('DetectionProcessor over the in-memory transport', () => {
       const lines = (scenario.files.get(file.path) as string).split('\n');
       lines.forEach((line, offset) => {
         if (line === '') return;
-        const result = normalize.process({ topic: bindings[i]!.topic, partition: 0, offset, value: Buffer.from(line) });
-        for (const out of result.outputs) topic.send({ key: out.key, value: out.event, timestamp: out.event.timestamp });
+        const result = normalize.process({
+          topic: bindings[i]!.topic,
+          partition: 0,
+          offset,
+          value: Buffer.from(line),
+        });
+        for (const out of result.outputs)
+          topic.send({ key: out.key, value: out.event, timestamp: out.event.timestamp });
       });
     });
     const codec = createEventCodec();
@@ -201,7 +253,8 @@ describe('DetectionProcessor over the in-memory transport', () => {
         clock: () => 0,
         onAlert: (a) => alerts.push(a),
       });
-      for (const r of batch.records) processor.push(viaAvro ? codec.decode(codec.encodeSingleObject(r.value)) : r.value);
+      for (const r of batch.records)
+        processor.push(viaAvro ? codec.decode(codec.encodeSingleObject(r.value)) : r.value);
       processor.flush();
     }
     return alerts;
