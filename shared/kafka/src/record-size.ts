@@ -11,10 +11,13 @@
  * (`fits` says which); handing one to `planSends` is an error.
  */
 import type { Admin } from 'kafkajs';
-import { ConfigResourceTypes } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import { SequorError } from '@sequor/model';
 import { wrapClientError } from './errors.js';
 import type { ProducerRecord, RecordHeaders } from './producer.js';
+
+// kafkajs is CommonJS and Node's ESM loader does not see this export by name (vitest would).
+const { ConfigResourceTypes } = kafkajs;
 
 /** Kafka's default `max.message.bytes` (1 MiB + 12): assumed for a topic whose config was not read. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
