@@ -192,4 +192,38 @@ describe('sequor replay and max.message.bytes', () => {
     const records = await kit.consumeUntil(topic, 2);
     expect(records.map((r) => JSON.parse(r.value!.toString()).CommandLine)).toEqual(['small', 'small']);
   });
+
+  it('sends a year-9999 event stamped with the send time: the broker refuses CreateTime over 1 h ahead', async () => {
+    const topic = uniqueTopic('raw-future');
+    topics.push(topic);
+    const file = path.join(dir, 'future.ndjson');
+    const event = (time: string) =>
+      JSON.stringify({
+        EventID: 4688,
+        Channel: 'Security',
+        Hostname: 'HOST1',
+        '@timestamp': time,
+        CommandLine: 'x',
+      });
+    writeFileSync(
+      file,
+      [
+        event('2024-01-01T00:00:01.000Z'),
+        event('9999-12-31T23:59:59.000Z'),
+        event('2024-01-01T00:00:02.000Z'),
+      ].join('\n') + '\n',
+    );
+    const before = Date.now();
+    const result = await sequor(['replay', file, '--topic', topic, '--format', 'flat-windows']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('1 record stamped with the send time');
+    const records = await kit.consumeUntil(topic, 3);
+    const future = records.find((r) => r.value!.toString().includes('9999'))!;
+    expect(Number(future.timestamp)).toBeGreaterThanOrEqual(before);
+    expect(Number(future.timestamp)).toBeLessThanOrEqual(Date.now());
+    expect(records.filter((r) => r !== future).map((r) => Number(r.timestamp))).toEqual([
+      Date.parse('2024-01-01T00:00:01.000Z'),
+      Date.parse('2024-01-01T00:00:02.000Z'),
+    ]);
+  });
 });

@@ -39,7 +39,7 @@ import {
   oversizeDeadLetter,
   RECORD_TOO_LARGE,
   registerValueSchema,
-  TopicSizeLimits,
+  TopicLimits,
 } from '@sequor/kafka';
 import type { AvroCodec, SchemaRegistry, SequorEvent } from '@sequor/model';
 import { CodecError, createEventCodec, SequorError } from '@sequor/model';
@@ -170,7 +170,7 @@ class KafkaDetector implements Detector {
   private eventCodec: AvroCodec<SequorEvent> | undefined;
   private alertEncoder: AlertEncoder | undefined;
   /** `max.message.bytes` of the output topics: each transaction's sends are cut to fit them. */
-  private limits = new TopicSizeLimits();
+  private limits = new TopicLimits();
   private readonly loadedSchemaIds = new Set<number>();
   private admin: KafkaAdmin | undefined;
   private runner: ConsumerRunner | undefined;
@@ -323,9 +323,9 @@ class KafkaDetector implements Detector {
     );
   }
 
-  private async readLimits(): Promise<TopicSizeLimits> {
+  private async readLimits(): Promise<TopicLimits> {
     const { alertsTopic, lateEventsTopic, deadLetterTopic } = this.config;
-    const limits = await TopicSizeLimits.read(this.admin as KafkaAdmin, [alertsTopic, lateEventsTopic, deadLetterTopic]);
+    const limits = await TopicLimits.read(this.admin as KafkaAdmin, [alertsTopic, lateEventsTopic, deadLetterTopic]);
     checkDeadLetterLimit(deadLetterTopic, limits);
     this.logger.info('output topics max.message.bytes', limits.toJSON());
     return limits;

@@ -4,7 +4,7 @@
  * timestamp`) with the normalizer's reason code and format. Pure.
  */
 import type { ConsumedRecord, ProducerRecord, RecordHeaders } from '@sequor/kafka';
-import { DEAD_LETTER_HEADERS, deadLetterRecord, fitDeadLetter, TopicSizeLimits } from '@sequor/kafka';
+import { DEAD_LETTER_HEADERS, deadLetterRecord, fitDeadLetter, TopicLimits } from '@sequor/kafka';
 import type { DeadLetterVerdict } from '@sequor/pipeline';
 import { NORMALIZE_DEAD_LETTER_HEADERS } from '@sequor/pipeline';
 
@@ -28,7 +28,7 @@ export function normalizerDeadLetter(
   origin: { readonly topic: string; readonly partition: number },
   verdict: DeadLetterVerdict,
   /** The dead-letter topic's `max.message.bytes` (default: Kafka's default). */
-  limits: TopicSizeLimits = DEFAULT_LIMITS,
+  limits: TopicLimits = DEFAULT_LIMITS,
 ): ProducerRecord {
   const base = deadLetterRecord(deadLetterTopic, record, origin, verdict.error);
   const headers: RecordHeaders = {
@@ -40,4 +40,4 @@ export function normalizerDeadLetter(
   return fitDeadLetter({ ...base, headers }, limits, maxValueBytes);
 }
 
-const DEFAULT_LIMITS = new TopicSizeLimits();
+const DEFAULT_LIMITS = new TopicLimits();

@@ -25,7 +25,7 @@ import {
   RecordTooLargeError,
   recordSizeUpperBound,
   registerValueSchema,
-  TopicSizeLimits,
+  TopicLimits,
   withAdmin,
 } from '@sequor/kafka';
 import type { SchemaRegistry } from '@sequor/model';
@@ -90,7 +90,7 @@ class KafkaNormalizer implements Normalizer {
   private readonly metrics: SequorMetrics | undefined;
   private processor: NormalizeProcessor | undefined;
   private producer: KeyedProducer | undefined;
-  private limits = new TopicSizeLimits();
+  private limits = new TopicLimits();
   private admin: KafkaAdmin | undefined;
   private runner: ConsumerRunner | undefined;
   private owned = new Set<string>();
@@ -133,7 +133,7 @@ class KafkaNormalizer implements Normalizer {
     this.admin = this.client.admin();
     await this.admin.connect();
     // Topics created elsewhere keep their own max.message.bytes: read what they take, never assume.
-    this.limits = await TopicSizeLimits.read(this.admin, [config.normalizedTopic, config.deadLetterTopic]);
+    this.limits = await TopicLimits.read(this.admin, [config.normalizedTopic, config.deadLetterTopic]);
     checkDeadLetterLimit(config.deadLetterTopic, this.limits);
     this.producer = await createKeyedProducer(this.client, { name: 'normalizer', batchBytes: PRODUCER_BATCH_BYTES, lingerMs: 5, logger: this.logger, limits: this.limits });
     this.runner = createConsumerRunner(this.client, {

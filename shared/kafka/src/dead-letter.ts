@@ -3,8 +3,8 @@ import { PoisonRecordError } from './errors.js';
 import type { ConsumedRecord } from './consumer.js';
 import type { Logger } from './logger.js';
 import type { ProducerRecord, RecordHeaders, RecordSink } from './producer.js';
-import type { TopicSizeLimits } from './record-size.js';
-import { recordSizeUpperBound, RecordTooLargeError } from './record-size.js';
+import type { TopicLimits } from './topic-limits.js';
+import { recordSizeUpperBound, RecordTooLargeError } from './topic-limits.js';
 
 /** Headers a dead letter carries besides the original record's own. */
 export const DEAD_LETTER_HEADERS = {
@@ -69,7 +69,7 @@ export function deadLetterRecord(
  */
 export function fitDeadLetter(
   deadLetter: ProducerRecord,
-  limits: TopicSizeLimits,
+  limits: TopicLimits,
   maxValueBytes = Number.POSITIVE_INFINITY,
 ): ProducerRecord {
   const value = deadLetter.value;
@@ -101,7 +101,7 @@ export function fitDeadLetter(
 export function oversizeDeadLetter(
   deadLetterTopic: string,
   record: ProducerRecord,
-  limits: TopicSizeLimits,
+  limits: TopicLimits,
 ): ProducerRecord {
   const bytes = recordSizeUpperBound(record);
   const limit = limits.limitOf(record.topic);
@@ -138,7 +138,7 @@ export class DeadLetterTopicTooSmallError extends SequorError {
   }
 }
 
-export function checkDeadLetterLimit(topic: string, limits: TopicSizeLimits): void {
+export function checkDeadLetterLimit(topic: string, limits: TopicLimits): void {
   const limit = limits.limitOf(topic);
   if (limit < MIN_DEAD_LETTER_TOPIC_BYTES) throw new DeadLetterTopicTooSmallError(topic, limit);
 }

@@ -7,7 +7,7 @@ export { createKafkaClient, kafkaJsOptions, withAdmin } from './client.js';
 export type { KafkaAdmin, KafkaClient, KafkaClientOptions } from './client.js';
 export * from './admin.js';
 export * from './producer.js';
-export * from './record-size.js';
+export * from './topic-limits.js';
 export * from './consumer.js';
 export * from './dead-letter.js';
 export * from './schema-registry.js';

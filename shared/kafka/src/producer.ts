@@ -9,7 +9,7 @@ import {
 } from './errors.js';
 import type { Logger } from './logger.js';
 import { partitionFor } from './partitioner.js';
-import { planSends, recordSizeUpperBound, RecordTooLargeError, TopicSizeLimits } from './record-size.js';
+import { planSends, recordSizeUpperBound, RecordTooLargeError, TopicLimits } from './topic-limits.js';
 
 /**
  * Record headers, as kafkajs carries them: a value is bytes or a string (sent as UTF-8); a repeated
@@ -63,10 +63,10 @@ export interface KeyedProducerOptions {
   /** kafkajs ships gzip; snappy, lz4 and zstd need codecs registered from outside. Default none. */
   readonly compression?: Compression;
   /**
-   * The `max.message.bytes` of the topics written (`TopicSizeLimits.read`); a batch is sent in as many
+   * The `max.message.bytes` of the topics written (`TopicLimits.read`); a batch is sent in as many
    * requests as keep each under them. Default: Kafka's default limit for every topic.
    */
-  readonly limits?: TopicSizeLimits;
+  readonly limits?: TopicLimits;
   /** Names this producer in errors and logs. Default `keyed-producer`. */
   readonly name?: string;
   readonly logger?: Logger;
@@ -157,7 +157,7 @@ export class KeyedProducer implements RecordSink {
   private readonly compression: CompressionTypes;
   private readonly name: string;
   private readonly logger: Logger | undefined;
-  private readonly limits: TopicSizeLimits;
+  private readonly limits: TopicLimits;
   /** The batch records are added to. */
   private open: Batch | undefined;
   /** Batches closed for additions, waiting for the one in flight. */
@@ -179,7 +179,7 @@ export class KeyedProducer implements RecordSink {
     this.lingerMs = options.lingerMs ?? DEFAULTS.lingerMs;
     this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? DEFAULTS.deliveryTimeoutMs;
     this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
-    this.limits = options.limits ?? new TopicSizeLimits();
+    this.limits = options.limits ?? new TopicLimits();
   }
 
   /** True when `record` can be sent to its topic at all; one that cannot must be dead-lettered instead. */
@@ -337,7 +337,7 @@ export interface TransactionalProducerOptions {
   readonly transactionTimeoutMs?: number;
   readonly compression?: Compression;
   /** As `KeyedProducerOptions.limits`: `send` splits its records into requests that each fit. */
-  readonly limits?: TopicSizeLimits;
+  readonly limits?: TopicLimits;
 }
 
 /**
@@ -355,15 +355,15 @@ export class TransactionalProducer {
   private transaction: Transaction | undefined;
   private initialized = false;
   private readonly compression: CompressionTypes;
-  private readonly limits: TopicSizeLimits;
+  private readonly limits: TopicLimits;
 
   constructor(
     private readonly producer: Producer,
     readonly transactionalId: string,
-    options: { readonly compression?: Compression; readonly limits?: TopicSizeLimits } = {},
+    options: { readonly compression?: Compression; readonly limits?: TopicLimits } = {},
   ) {
     this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
-    this.limits = options.limits ?? new TopicSizeLimits();
+    this.limits = options.limits ?? new TopicLimits();
   }
 
   get inTransaction(): boolean {

@@ -10,7 +10,7 @@ import {
   oversizeDeadLetter,
   PoisonRecordHandler,
 } from '../src/dead-letter.js';
-import { TopicSizeLimits } from '../src/record-size.js';
+import { TopicLimits } from '../src/topic-limits.js';
 import { PoisonRecordError } from '../src/errors.js';
 import type { ProducerRecord, RecordSink } from '../src/producer.js';
 
@@ -61,7 +61,7 @@ describe('deadLetterRecord', () => {
 });
 
 describe('dead letters that always fit their topic', () => {
-  const limits = new TopicSizeLimits(
+  const limits = new TopicLimits(
     new Map([
       ['late', 64 * 1024],
       ['dlq', 32 * 1024],
@@ -104,7 +104,7 @@ describe('dead letters that always fit their topic', () => {
   });
 
   it('refuses at start a dead-letter topic too small to hold a dead letter', () => {
-    expect(() => checkDeadLetterLimit('dlq', new TopicSizeLimits(new Map([['dlq', 4096]])))).toThrow(
+    expect(() => checkDeadLetterLimit('dlq', new TopicLimits(new Map([['dlq', 4096]])))).toThrow(
       DeadLetterTopicTooSmallError,
     );
     expect(() => checkDeadLetterLimit('dlq', limits)).not.toThrow();

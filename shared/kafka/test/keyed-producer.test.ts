@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DeliveryTimeoutError, ProducerFailedError } from '../src/errors.js';
 import type { ProducerRecord } from '../src/producer.js';
 import { KeyedProducer } from '../src/producer.js';
-import { recordSizeUpperBound, RecordTooLargeError, TopicSizeLimits } from '../src/record-size.js';
+import { recordSizeUpperBound, RecordTooLargeError, TopicLimits } from '../src/topic-limits.js';
 
 /** A kafkajs producer stand-in: records each sendBatch and lets the test decide when it completes. */
 class FakeProducer {
@@ -141,7 +141,7 @@ describe('KeyedProducer and max.message.bytes', () => {
   it('sends one batch in as many requests as keep each topic under its limit, in order', async () => {
     const fake = new FakeProducer();
     fake.autoAck = true;
-    const limits = new TopicSizeLimits(new Map([['raw', 16 * 1024]]));
+    const limits = new TopicLimits(new Map([['raw', 16 * 1024]]));
     const producer = producerWith(fake, { limits });
     const records = Array.from({ length: 12 }, (_, i) => big(String.fromCharCode(97 + i)));
     void producer.sendAll(records);
@@ -155,7 +155,7 @@ describe('KeyedProducer and max.message.bytes', () => {
 
   it('refuses a record that cannot fit its topic alone, with the topic and limit, and says fits() first', async () => {
     const fake = new FakeProducer();
-    const limits = new TopicSizeLimits(new Map([['raw', 2048]]));
+    const limits = new TopicLimits(new Map([['raw', 2048]]));
     const producer = producerWith(fake, { limits });
     expect(producer.fits(big('a'))).toBe(false);
     expect(producer.fits({ topic: 'raw', key: null, value: Buffer.alloc(100) })).toBe(true);

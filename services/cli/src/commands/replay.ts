@@ -20,7 +20,7 @@ import {
   ensureTopics,
   kafkaConfigFromEnv,
   recordSizeUpperBound,
-  TopicSizeLimits,
+  TopicLimits,
   withAdmin,
 } from '@sequor/kafka';
 import { ConfigError } from '@sequor/model';
@@ -115,7 +115,7 @@ export async function replayCommand(args: readonly string[], ctx: CommandContext
   const producer = await createKeyedProducer(client, { name: 'replay', logger, limits });
   let result: ReplayResult;
   try {
-    result = await replay(opened, topics, producer, rate, ctx);
+    result = await replay(opened, topics, producer, limits, rate, ctx);
     ctx.stderr.write(
       `sequor replay: ${result.records.toLocaleString('en-US')} records (${result.events.toLocaleString('en-US')} with events) ` +
         `from ${opened.length} file${opened.length === 1 ? '' : 's'} to ${[...new Set(topics)].join(', ')} in ${(result.ms / 1000).toFixed(1)} s ` +
@@ -123,6 +123,12 @@ export async function replayCommand(args: readonly string[], ctx: CommandContext
     );
   } finally {
     await producer.disconnect();
+  }
+  if (result.restamped > 0) {
+    ctx.stderr.write(
+      `sequor replay: ${result.restamped} record${result.restamped === 1 ? '' : 's'} stamped with the send time: ` +
+        `event time outside the topic's message.timestamp.after.max.ms / before.max.ms (the broker would refuse them)\n`,
+    );
   }
   if (result.tooLarge > 0) {
     ctx.stderr.write(
@@ -141,7 +147,7 @@ async function prepareTopics(
   client: KafkaClient,
   topics: readonly string[],
   partitions: number,
-): Promise<TopicSizeLimits> {
+): Promise<TopicLimits> {
   return withAdmin(client, async (admin) => {
     const existing = new Set(await admin.listTopics());
     const missing = [...new Set(topics)].filter((t) => !existing.has(t));
@@ -150,7 +156,7 @@ async function prepareTopics(
         admin,
         missing.map((topic) => ({ topic, partitions })),
       );
-    return TopicSizeLimits.read(admin, topics);
+    return TopicLimits.read(admin, topics);
   });
 }
 
@@ -160,6 +166,8 @@ interface ReplayResult {
   readonly ms: number;
   /** Lines not sent because they exceed their topic's `max.message.bytes` (each named on stderr). */
   readonly tooLarge: number;
+  /** Records whose event time the topic would refuse as CreateTime (a year-9999 event): sent stamped with the clock. */
+  readonly restamped: number;
 }
 
 const AWAIT_EVERY = 5_000;
@@ -168,6 +176,7 @@ async function replay(
   inputs: readonly OpenInput[],
   topics: readonly string[],
   producer: KeyedProducer,
+  limits: TopicLimits,
   rate: number | undefined,
   ctx: CommandContext,
 ): Promise<ReplayResult> {
@@ -184,14 +193,21 @@ async function replay(
   let records = 0;
   let events = 0;
   let tooLarge = 0;
+  let restamped = 0;
   let last: Promise<void> = Promise.resolve();
   const progress = new ProgressBar(ctx.stderr, 'replay');
   const merge = new EventTimeMerge(inputs, names, normalize);
   const totalBytes = inputs.every((i) => i.file.size !== null)
     ? inputs.reduce((n, i) => n + (i.file.size as number), 0)
     : null;
-  const send = (source: number, line: Buffer, timestamp: number): void => {
-    const record = { topic: topics[source] as string, key: keys[source] as string, value: line, timestamp };
+  const send = (source: number, line: Buffer, eventTime: number): void => {
+    const topic = topics[source] as string;
+    const now = ctx.clock();
+    // A shipper stamps records when it sends them; an event time the broker would refuse (Kafka 4 takes
+    // CreateTime at most 1 h ahead by default) would fail the whole batch around it.
+    const timestamp = limits.acceptsTimestamp(topic, eventTime, now) ? eventTime : now;
+    if (timestamp !== eventTime) restamped++;
+    const record = { topic, key: keys[source] as string, value: line, timestamp };
     if (!producer.fits(record)) {
       // The broker would refuse it (and the batch around it); a shipper would have dropped it too.
       tooLarge++;
@@ -238,5 +254,5 @@ async function replay(
   });
   await producer.flush();
   progress.clear();
-  return { records, events, ms: Date.now() - started, tooLarge };
+  return { records, events, ms: Date.now() - started, tooLarge, restamped };
 }

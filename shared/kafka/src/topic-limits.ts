@@ -1,5 +1,6 @@
 /**
- * How big a record batch may be, and how to keep every produced batch under it.
+ * What a topic accepts: how big a record batch may be (and how to keep every produced batch under it),
+ * and how far a record's CreateTime may stray from the broker's clock.
  *
  * A broker refuses a whole produce request (`MESSAGE_TOO_LARGE`) when one partition's record batch in it
  * exceeds the topic's `max.message.bytes` (1 MiB + 12 by default, set per topic). kafkajs puts every
@@ -21,6 +22,25 @@ const { ConfigResourceTypes } = kafkajs;
 
 /** Kafka's default `max.message.bytes` (1 MiB + 12): assumed for a topic whose config was not read. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+/**
+ * Kafka 4's default `message.timestamp.after.max.ms` (1 h): a CreateTime further ahead of the broker's
+ * clock is refused with INVALID_TIMESTAMP, the whole batch with it.
+ */
+export const DEFAULT_TIMESTAMP_AFTER_MAX_MS = 3_600_000;
+
+const CONFIGS = [
+  'max.message.bytes',
+  'message.timestamp.after.max.ms',
+  'message.timestamp.before.max.ms',
+  'message.timestamp.type',
+];
+
+interface TopicConfig {
+  readonly maxMessageBytes: number;
+  /** Infinity for LogAppendTime topics (the broker stamps records itself) and for Long.MAX_VALUE. */
+  readonly afterMaxMs: number;
+  readonly beforeMaxMs: number;
+}
 
 /** A v2 record batch's header: base offset to records count (Kafka's `RECORD_BATCH_OVERHEAD`). */
 const RECORD_BATCH_OVERHEAD = 61;
@@ -77,22 +97,46 @@ export function recordSizeUpperBound(record: ProducerRecord): number {
   );
 }
 
-/**
- * `max.message.bytes` of the topics a producer writes. Topics it was not told about get the broker
- * default, so an unread limit errs small only for topics configured above the default.
- */
-export class TopicSizeLimits {
-  constructor(
-    private readonly limits: ReadonlyMap<string, number> = new Map(),
-    private readonly fallback: number = DEFAULT_MAX_MESSAGE_BYTES,
-  ) {}
+/** A config value in ms or bytes; Long.MAX_VALUE (no bound) as Infinity. */
+function configNumber(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) return fallback;
+  return n >= Number.MAX_SAFE_INTEGER ? Number.POSITIVE_INFINITY : n;
+}
 
-  /** Reads the effective `max.message.bytes` of `topics` (topic override, else the broker's default). */
-  static async read(
-    admin: Pick<Admin, 'describeConfigs'>,
-    topics: readonly string[],
-  ): Promise<TopicSizeLimits> {
-    if (topics.length === 0) return new TopicSizeLimits();
+/**
+ * What the topics a producer writes accept: `max.message.bytes` and the CreateTime window. Topics it
+ * was not told about get the broker defaults, so an unread limit errs small only for topics configured
+ * above them.
+ */
+export class TopicLimits {
+  private readonly configs: ReadonlyMap<string, TopicConfig>;
+
+  /** `limits`: by topic, its `max.message.bytes` alone (tests) or every config read. */
+  constructor(
+    limits: ReadonlyMap<string, number | TopicConfig> = new Map(),
+    private readonly fallback: number = DEFAULT_MAX_MESSAGE_BYTES,
+  ) {
+    const configs = new Map<string, TopicConfig>();
+    for (const [topic, limit] of limits) {
+      configs.set(
+        topic,
+        typeof limit === 'number'
+          ? {
+              maxMessageBytes: limit,
+              afterMaxMs: DEFAULT_TIMESTAMP_AFTER_MAX_MS,
+              beforeMaxMs: Number.POSITIVE_INFINITY,
+            }
+          : limit,
+      );
+    }
+    this.configs = configs;
+  }
+
+  /** Reads the effective configs of `topics` (topic override, else the broker's default). */
+  static async read(admin: Pick<Admin, 'describeConfigs'>, topics: readonly string[]): Promise<TopicLimits> {
+    if (topics.length === 0) return new TopicLimits();
     let response;
     try {
       response = await admin.describeConfigs({
@@ -100,24 +144,45 @@ export class TopicSizeLimits {
         resources: [...new Set(topics)].map((name) => ({
           type: ConfigResourceTypes.TOPIC,
           name,
-          configNames: ['max.message.bytes'],
+          configNames: CONFIGS,
         })),
       });
     } catch (error) {
-      throw wrapClientError(error, `reading max.message.bytes of ${topics.join(', ')}`);
+      throw wrapClientError(error, `reading the configs of ${topics.join(', ')}`);
     }
-    const limits = new Map<string, number>();
+    const configs = new Map<string, TopicConfig>();
     for (const resource of response.resources) {
-      const entry = resource.configEntries.find((e) => e.configName === 'max.message.bytes');
-      const value = entry === undefined ? Number.NaN : Number(entry.configValue);
-      if (Number.isSafeInteger(value) && value > 0) limits.set(resource.resourceName, value);
+      const value = (name: string): string | undefined =>
+        resource.configEntries.find((e) => e.configName === name)?.configValue;
+      // LogAppendTime topics stamp records on arrival: no CreateTime is refused.
+      const appendTime = value('message.timestamp.type') === 'LogAppendTime';
+      configs.set(resource.resourceName, {
+        maxMessageBytes: configNumber(value('max.message.bytes'), DEFAULT_MAX_MESSAGE_BYTES),
+        afterMaxMs: appendTime
+          ? Number.POSITIVE_INFINITY
+          : configNumber(value('message.timestamp.after.max.ms'), DEFAULT_TIMESTAMP_AFTER_MAX_MS),
+        beforeMaxMs: appendTime
+          ? Number.POSITIVE_INFINITY
+          : configNumber(value('message.timestamp.before.max.ms'), Number.POSITIVE_INFINITY),
+      });
     }
-    return new TopicSizeLimits(limits);
+    return new TopicLimits(configs);
   }
 
   /** The topic's `max.message.bytes`. */
   limitOf(topic: string): number {
-    return this.limits.get(topic) ?? this.fallback;
+    return this.configs.get(topic)?.maxMessageBytes ?? this.fallback;
+  }
+
+  /**
+   * True when the broker takes a record of `topic` with CreateTime `timestamp` at `now`
+   * (`message.timestamp.after.max.ms` / `before.max.ms`); one outside fails its whole batch (INVALID_TIMESTAMP).
+   */
+  acceptsTimestamp(topic: string, timestamp: number, now: number): boolean {
+    const config = this.configs.get(topic);
+    const after = config?.afterMaxMs ?? DEFAULT_TIMESTAMP_AFTER_MAX_MS;
+    const before = config?.beforeMaxMs ?? Number.POSITIVE_INFINITY;
+    return timestamp - now <= after && now - timestamp <= before;
   }
 
   /** What records of one partition may add up to (`recordSizeUpperBound`) in one send. */
@@ -130,9 +195,9 @@ export class TopicSizeLimits {
     return recordSizeUpperBound(record) <= this.budgetOf(record.topic);
   }
 
-  /** The limits as a plain object, for a log line. */
+  /** The `max.message.bytes` by topic, for a log line. */
   toJSON(): Record<string, number> {
-    return Object.fromEntries(this.limits);
+    return Object.fromEntries([...this.configs].map(([topic, config]) => [topic, config.maxMessageBytes]));
   }
 }
 
@@ -144,7 +209,7 @@ export class TopicSizeLimits {
  */
 export function planSends(
   records: readonly ProducerRecord[],
-  limits: TopicSizeLimits,
+  limits: TopicLimits,
 ): (readonly ProducerRecord[])[] {
   const sends: ProducerRecord[][] = [];
   let current: ProducerRecord[] = [];

@@ -6,8 +6,8 @@ import {
   planSends,
   recordSizeUpperBound,
   RecordTooLargeError,
-  TopicSizeLimits,
-} from '../src/record-size.js';
+  TopicLimits,
+} from '../src/topic-limits.js';
 
 // kafkajs's own record encoder (v2 record format), to check the bound against the bytes it writes.
 const require = createRequire(import.meta.url);
@@ -56,7 +56,7 @@ describe('recordSizeUpperBound', () => {
 });
 
 describe('planSends', () => {
-  const limits = new TopicSizeLimits(new Map([['late', 64 * 1024]]));
+  const limits = new TopicLimits(new Map([['late', 64 * 1024]]));
 
   it('keeps everything in one send while every topic stays under its limit', () => {
     const records = [record('late', 1000), record('alerts', 1000), record('late', 1000)];
@@ -98,5 +98,27 @@ describe('planSends', () => {
     expect(limits.limitOf('other')).toBe(DEFAULT_MAX_MESSAGE_BYTES);
     expect(limits.fits(record('other', 1_000_000))).toBe(true);
     expect(limits.fits(record('other', DEFAULT_MAX_MESSAGE_BYTES))).toBe(false);
+  });
+});
+
+describe('TopicLimits.acceptsTimestamp', () => {
+  const now = Date.parse('2026-12-04T12:00:00Z');
+
+  it('takes CreateTime up to message.timestamp.after.max.ms ahead (1 h by default in Kafka 4), and any past time', () => {
+    const limits = new TopicLimits();
+    expect(limits.acceptsTimestamp('raw', now + 3_600_000, now)).toBe(true);
+    expect(limits.acceptsTimestamp('raw', now + 3_600_001, now)).toBe(false);
+    expect(limits.acceptsTimestamp('raw', Date.parse('9999-12-31T00:00:00Z'), now)).toBe(false);
+    expect(limits.acceptsTimestamp('raw', Date.parse('2001-01-01T00:00:00Z'), now)).toBe(true);
+  });
+
+  it('follows a topic’s own window', () => {
+    const limits = new TopicLimits(
+      new Map([
+        ['raw', { maxMessageBytes: 1 << 20, afterMaxMs: Number.POSITIVE_INFINITY, beforeMaxMs: 86_400_000 }],
+      ]),
+    );
+    expect(limits.acceptsTimestamp('raw', Date.parse('9999-12-31T00:00:00Z'), now)).toBe(true);
+    expect(limits.acceptsTimestamp('raw', now - 86_400_001, now)).toBe(false);
   });
 });
