@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { detectFileFormat, detectFormat, FORMAT_DETECTION_LINES } from '../src/index.js';
+import { decideFileFormat, detectFileFormat, detectFormat, FORMAT_DETECTION_LINES } from '../src/index.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/zeek');
-const head = (file: string): string[] => readFileSync(path.join(fixtures, file), 'utf8').split('\n').slice(0, FORMAT_DETECTION_LINES);
+const head = (file: string): string[] =>
+  readFileSync(path.join(fixtures, file), 'utf8').split('\n').slice(0, FORMAT_DETECTION_LINES);
 
 describe('detectFileFormat', () => {
   it('names each Zeek TSV log by its #path line, where the first line alone cannot', () => {
@@ -20,16 +21,64 @@ describe('detectFileFormat', () => {
   it('reads Zeek JSON logs and Windows JSON from their first data line', () => {
     expect(detectFileFormat(head('smb_files.json'))?.name).toBe('zeek-smb-files');
     expect(detectFileFormat(head('conn.json'))?.name).toBe('zeek-conn');
-    expect(detectFileFormat(['', '{"EventID":4624,"Channel":"Security","@timestamp":"2020-01-01T00:00:00Z"}'])?.name).toBe('flat-windows');
-    expect(detectFileFormat(['\ufeff{"@timestamp":"2020-01-01T00:00:00Z","winlog":{"channel":"Security","event_id":4624}}'])?.name).toBe(
-      'winlogbeat',
-    );
+    expect(
+      detectFileFormat(['', '{"EventID":4624,"Channel":"Security","@timestamp":"2020-01-01T00:00:00Z"}'])
+        ?.name,
+    ).toBe('flat-windows');
+    expect(
+      detectFileFormat([
+        '\ufeff{"@timestamp":"2020-01-01T00:00:00Z","winlog":{"channel":"Security","event_id":4624}}',
+      ])?.name,
+    ).toBe('winlogbeat');
   });
 
   it('gives undefined for a Zeek log of a path no format reads, unknown JSON, or no data line', () => {
-    expect(detectFileFormat(['#separator \\x09', '#set_separator\t,', '#path\thttp', '#fields\tts\tuid'])).toBeUndefined();
+    expect(
+      detectFileFormat(['#separator \\x09', '#set_separator\t,', '#path\thttp', '#fields\tts\tuid']),
+    ).toBeUndefined();
     expect(detectFileFormat(['{"hello":"world"}'])).toBeUndefined();
     expect(detectFileFormat(['#separator \\x09', '#open\t2024-01-01-00-00-00'])).toBeUndefined();
     expect(detectFileFormat([])).toBeUndefined();
+  });
+});
+
+describe('decideFileFormat on hostile heads', () => {
+  const flat = '{"EventID":4624,"Channel":"Security","@timestamp":"2020-01-01T00:00:00Z"}';
+
+  it('skips any number of blank lines before the data', () => {
+    expect(detectFileFormat([...Array<string>(100).fill(''), '  ', '\r', flat])?.name).toBe('flat-windows');
+  });
+
+  it('is not decided by one bad first line: the data lines vote, the bad line is left to be dead-lettered', () => {
+    const decision = decideFileFormat(['not json at all', flat, flat, '{"broken":']);
+    expect(decision.format?.name).toBe('flat-windows');
+    expect(decision).toMatchObject({ dataLines: 4, votes: 2 });
+  });
+
+  it('goes with the majority, ties to the first seen', () => {
+    const ecs = '{"@timestamp":"2020-01-01T00:00:00Z","event":{"kind":"event"},"file":{"path":"x"}}';
+    expect(detectFileFormat([ecs, flat, flat])?.name).toBe('flat-windows');
+    expect(detectFileFormat([ecs, flat])?.name).toBe('ecs');
+  });
+
+  it('says why when nothing reads the file', () => {
+    expect(decideFileFormat(['dear diary', 'day two']).reason).toBe(
+      'no format reads any of its first 2 data lines (first: "dear diary")',
+    );
+    expect(decideFileFormat(['', '# just a comment']).reason).toBe(
+      'no data line (only blank lines or # comments)',
+    );
+    expect(decideFileFormat(['#separator \\x09', '#path\thttp']).reason).toBe(
+      'a Zeek log of "http", which no format reads',
+    );
+  });
+
+  it('reads an ECS document with a winlog object but no winlog.channel as ECS, not Winlogbeat', () => {
+    const ecs =
+      '{"@timestamp":"2020-01-01T00:00:00Z","event":{"category":["process"]},"process":{"name":"a.exe"},"winlog":{"event_id":"1"}}';
+    expect(detectFormat(ecs)?.name).toBe('ecs');
+    const winlogbeat =
+      '{"@timestamp":"2020-01-01T00:00:00Z","event":{"code":"4624"},"winlog":{"channel":"Security","event_id":4624}}';
+    expect(detectFormat(winlogbeat)?.name).toBe('winlogbeat');
   });
 });

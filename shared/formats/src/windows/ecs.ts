@@ -14,6 +14,7 @@ import { JsonLinesDecoder, sniffJson } from './decoder.js';
 import { ecsEventId, overlayEcsFields } from './ecs-fields.js';
 import { applyIdentity } from './identity-step.js';
 import { RecordProblem } from './problem.js';
+import { hasWinlogChannel } from './winlogbeat.js';
 import type { Json } from './values.js';
 import { isObject, readString, readTimestamp } from './values.js';
 
@@ -24,7 +25,11 @@ export function mapEcs(doc: Json, ctx: JsonMapContext): SequorEvent {
   ev.timestamp = readTimestamp(doc['@timestamp'], '@timestamp', true);
   ev.event = blank('event');
   const copied = overlayEcsFields(ev, doc);
-  if (copied === 0) throw new RecordProblem('unsupported-event', 'the document has no field of the event model besides @timestamp');
+  if (copied === 0)
+    throw new RecordProblem(
+      'unsupported-event',
+      'the document has no field of the event model besides @timestamp',
+    );
   ev.event.id = ecsEventId(doc) ?? eventIdFromContent(ctx.bytes);
   const host = doc['host'];
   const hostId = isObject(host) ? readString(host['id'], 'host.id') : readString(doc['host.id'], 'host.id');
@@ -39,6 +44,6 @@ export const ecsFormat: SourceFormat = {
   createDecoder: (options) => new JsonLinesDecoder(ECS, mapEcs, options),
   sniff(firstLine) {
     const doc = sniffJson(firstLine);
-    return doc !== undefined && isObject(doc['event']) && '@timestamp' in doc && !('winlog' in doc);
+    return doc !== undefined && isObject(doc['event']) && '@timestamp' in doc && !hasWinlogChannel(doc);
   },
 };

@@ -37,7 +37,8 @@ export function mapWinlogbeat(doc: Json, ctx: JsonMapContext): SequorEvent {
   const code = readEventCode(winlog['event_id'] ?? event?.['code'], 'winlog.event_id');
   const channel = readChannel(winlog['channel'], 'winlog.channel');
   const timestamp = readTimestamp(doc['@timestamp'], '@timestamp', false);
-  const computerName = readString(winlog['computer_name'], 'winlog.computer_name') ?? readString(host?.['name'], 'host.name');
+  const computerName =
+    readString(winlog['computer_name'], 'winlog.computer_name') ?? readString(host?.['name'], 'host.name');
   const recordId = readInteger(winlog['record_id'], 'winlog.record_id');
   const logUser = objectField(winlog, 'user', 'winlog.user');
   const data = objectField(winlog, 'event_data', 'winlog.event_data') ?? noEventData;
@@ -54,7 +55,11 @@ export function mapWinlogbeat(doc: Json, ctx: JsonMapContext): SequorEvent {
       logUser:
         logUser === null
           ? null
-          : { id: readString(logUser['identifier'], 'winlog.user.identifier'), name: readString(logUser['name'], 'winlog.user.name'), domain: readString(logUser['domain'], 'winlog.user.domain') },
+          : {
+              id: readString(logUser['identifier'], 'winlog.user.identifier'),
+              name: readString(logUser['name'], 'winlog.user.name'),
+              domain: readString(logUser['domain'], 'winlog.user.domain'),
+            },
       format: ctx.format,
     },
     data,
@@ -70,10 +75,20 @@ export function mapWinlogbeat(doc: Json, ctx: JsonMapContext): SequorEvent {
 
 export const winlogbeatFormat: SourceFormat = {
   name: WINLOGBEAT,
-  description: 'Winlogbeat / Elastic Agent Windows event JSON (winlog.*, optionally with ECS fields from the shipper)',
+  description:
+    'Winlogbeat / Elastic Agent Windows event JSON (winlog.*, optionally with ECS fields from the shipper)',
   createDecoder: (options) => new JsonLinesDecoder(WINLOGBEAT, mapWinlogbeat, options),
   sniff(firstLine) {
     const doc = sniffJson(firstLine);
-    return doc !== undefined && isObject(doc['winlog']);
+    return doc !== undefined && hasWinlogChannel(doc);
   },
 };
+
+/**
+ * Winlogbeat always writes `winlog.channel` (the decoder requires it); an ECS document may carry a
+ * `winlog` object without one (Elastic Agent integrations copy a few winlog fields) and is read as ECS.
+ */
+export function hasWinlogChannel(doc: Json): boolean {
+  const winlog = doc['winlog'];
+  return isObject(winlog) && 'channel' in winlog;
+}
