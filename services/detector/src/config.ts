@@ -5,7 +5,13 @@
  */
 import { ConfigError, envBoolean, envInteger, envValue } from '@sequor/model';
 import type { Env, KafkaConfig, LogLevel, SchemaRegistryConfig } from '@sequor/kafka';
-import { checkTopicName, kafkaConfigFromEnv, logLevelFromEnv, schemaRegistryConfigFromEnv, topicFromEnv } from '@sequor/kafka';
+import {
+  checkTopicName,
+  kafkaConfigFromEnv,
+  logLevelFromEnv,
+  schemaRegistryConfigFromEnv,
+  topicFromEnv,
+} from '@sequor/kafka';
 import type { PartitionKeyFields } from '@sequor/pipeline';
 import { DEFAULT_PARTITION_KEY_FIELDS, parsePartitionKeyFields } from '@sequor/pipeline';
 
@@ -29,6 +35,8 @@ export interface DetectorConfig {
   readonly allowedLatenessMs: number;
   /** Open partials per rule and partition; undefined: the engine's default. */
   readonly stateMaxPartials: number | undefined;
+  /** The engine's bounds, passed to every partition task as they are. */
+  readonly engineLimits: EngineLimits;
   /** Confluent Schema Registry; undefined means Avro single-object encoding. */
   readonly schemaRegistry: SchemaRegistryConfig | undefined;
   readonly startFrom: StartPosition;
@@ -43,7 +51,29 @@ export interface DetectorConfig {
   readonly logLevel: LogLevel;
 }
 
+/** What bounds one partition's engine: skew (time) and memory (bytes). README: "Hostile input", "Memory". */
+export interface EngineLimits {
+  /** An event more than this ahead of its record's Kafka timestamp is dead-lettered as `future-timestamp`. */
+  readonly maxFutureSkewMs: number;
+  /** Estimated bytes the partition's reorder buffer may hold before releasing its oldest events early. */
+  readonly maxBufferedBytes: number;
+  /** Estimated bytes of partial state per rule and partition before the oldest partials are evicted. */
+  readonly maxStateBytes: number;
+}
+
+const MIB = 2 ** 20;
+
 export const DETECTOR_DEFAULTS = {
+  /**
+   * An hour: far beyond NTP drift between a host and the normalizer (its produce time is the record
+   * timestamp), so honest events are never refused; small enough that a wrong time zone of 2 h or more,
+   * a year-9999 date or epoch microseconds read as milliseconds cannot blind a partition.
+   */
+  maxFutureSkewMs: 3_600_000,
+  /** Per partition: ~65k events at the ~1.9 kB estimated for a typical decoded event (545 B of Avro). */
+  reorderMaxBytes: 128 * MIB,
+  /** Per rule and partition: ~30k open sequences holding one typical event. */
+  stateMaxBytes: 64 * MIB,
   inputTopics: 'sequor.events',
   alertsTopic: 'sequor.alerts',
   lateEventsTopic: 'sequor.late-events',
@@ -65,7 +95,9 @@ const GROUP = /^[A-Za-z0-9._-]{1,200}$/;
 /** Builds the config from `env` (`process.env` in main.ts). */
 export function detectorConfigFromEnv(env: Env): DetectorConfig {
   const inputSpec = envValue(env, 'DETECTOR_INPUT_TOPICS') ?? DETECTOR_DEFAULTS.inputTopics;
-  const inputTopics = inputSpec.split(',').map((t) => checkTopicName('DETECTOR_INPUT_TOPICS', env['DETECTOR_INPUT_TOPICS'], t.trim()));
+  const inputTopics = inputSpec
+    .split(',')
+    .map((t) => checkTopicName('DETECTOR_INPUT_TOPICS', env['DETECTOR_INPUT_TOPICS'], t.trim()));
   if (new Set(inputTopics).size !== inputTopics.length) {
     throw new ConfigError('DETECTOR_INPUT_TOPICS', env['DETECTOR_INPUT_TOPICS'], 'each topic once');
   }
@@ -79,16 +111,33 @@ export function detectorConfigFromEnv(env: Env): DetectorConfig {
     ['DEAD_LETTER_TOPIC', deadLetterTopic],
   ];
   for (const [name, t] of outputs) {
-    if (inputTopics.includes(t)) throw new ConfigError(name, t, 'a topic other than the input topics (DETECTOR_INPUT_TOPICS)');
+    if (inputTopics.includes(t))
+      throw new ConfigError(name, t, 'a topic other than the input topics (DETECTOR_INPUT_TOPICS)');
   }
   if (alertsTopic === lateEventsTopic || alertsTopic === deadLetterTopic) {
-    throw new ConfigError('ALERTS_TOPIC', alertsTopic, 'a topic of its own (not the late-events or dead-letter topic)');
+    throw new ConfigError(
+      'ALERTS_TOPIC',
+      alertsTopic,
+      'a topic of its own (not the late-events or dead-letter topic)',
+    );
   }
   const groupId = envValue(env, 'DETECTOR_GROUP_ID') ?? DETECTOR_DEFAULTS.groupId;
-  if (!GROUP.test(groupId)) throw new ConfigError('DETECTOR_GROUP_ID', env['DETECTOR_GROUP_ID'], 'letters, digits, ".", "_" or "-" (at most 200)');
+  if (!GROUP.test(groupId))
+    throw new ConfigError(
+      'DETECTOR_GROUP_ID',
+      env['DETECTOR_GROUP_ID'],
+      'letters, digits, ".", "_" or "-" (at most 200)',
+    );
   const startFrom = envValue(env, 'DETECTOR_START_FROM')?.toLowerCase() ?? DETECTOR_DEFAULTS.startFrom;
-  if (startFrom !== 'earliest' && startFrom !== 'latest') throw new ConfigError('DETECTOR_START_FROM', env['DETECTOR_START_FROM'], 'earliest or latest');
-  const sessionTimeoutMs = envInteger(env, 'DETECTOR_SESSION_TIMEOUT_MS', DETECTOR_DEFAULTS.sessionTimeoutMs, 6_000, 300_000);
+  if (startFrom !== 'earliest' && startFrom !== 'latest')
+    throw new ConfigError('DETECTOR_START_FROM', env['DETECTOR_START_FROM'], 'earliest or latest');
+  const sessionTimeoutMs = envInteger(
+    env,
+    'DETECTOR_SESSION_TIMEOUT_MS',
+    DETECTOR_DEFAULTS.sessionTimeoutMs,
+    6_000,
+    300_000,
+  );
   const stateMax = envValue(env, 'STATE_MAX_PARTIALS');
 
   return Object.freeze({
@@ -100,18 +149,57 @@ export function detectorConfigFromEnv(env: Env): DetectorConfig {
     groupId,
     rulesDir: envValue(env, 'RULES_DIR'),
     strict: envBoolean(env, 'DETECTOR_STRICT', false),
-    partitionKeyFields: parsePartitionKeyFields(envValue(env, 'PARTITION_KEY_FIELDS') ?? DETECTOR_DEFAULTS.partitionKeyFields),
+    partitionKeyFields: parsePartitionKeyFields(
+      envValue(env, 'PARTITION_KEY_FIELDS') ?? DETECTOR_DEFAULTS.partitionKeyFields,
+    ),
     // More than a day of grace would hold a day of events per partition in memory.
-    allowedLatenessMs: envInteger(env, 'ALLOWED_LATENESS_MS', DETECTOR_DEFAULTS.allowedLatenessMs, 0, 86_400_000),
-    stateMaxPartials: stateMax === undefined ? undefined : envInteger(env, 'STATE_MAX_PARTIALS', 0, 1, 100_000_000),
+    allowedLatenessMs: envInteger(
+      env,
+      'ALLOWED_LATENESS_MS',
+      DETECTOR_DEFAULTS.allowedLatenessMs,
+      0,
+      86_400_000,
+    ),
+    stateMaxPartials:
+      stateMax === undefined ? undefined : envInteger(env, 'STATE_MAX_PARTIALS', 0, 1, 100_000_000),
+    engineLimits: Object.freeze({
+      // A second at least (clock drift); a year at most (anything beyond is not a guard).
+      maxFutureSkewMs: envInteger(
+        env,
+        'MAX_FUTURE_SKEW_MS',
+        DETECTOR_DEFAULTS.maxFutureSkewMs,
+        1_000,
+        31_536_000_000,
+      ),
+      maxBufferedBytes: envInteger(env, 'REORDER_MAX_BYTES', DETECTOR_DEFAULTS.reorderMaxBytes, MIB, 2 ** 40),
+      maxStateBytes: envInteger(env, 'STATE_MAX_BYTES', DETECTOR_DEFAULTS.stateMaxBytes, MIB, 2 ** 40),
+    }),
     schemaRegistry: schemaRegistryConfigFromEnv(env),
     startFrom,
-    partitionsConcurrently: envInteger(env, 'DETECTOR_PARTITIONS_CONCURRENTLY', DETECTOR_DEFAULTS.partitionsConcurrently, 1, 256),
-    maxBatchRecords: envInteger(env, 'DETECTOR_MAX_BATCH_RECORDS', DETECTOR_DEFAULTS.maxBatchRecords, 1, 100_000),
+    partitionsConcurrently: envInteger(
+      env,
+      'DETECTOR_PARTITIONS_CONCURRENTLY',
+      DETECTOR_DEFAULTS.partitionsConcurrently,
+      1,
+      256,
+    ),
+    maxBatchRecords: envInteger(
+      env,
+      'DETECTOR_MAX_BATCH_RECORDS',
+      DETECTOR_DEFAULTS.maxBatchRecords,
+      1,
+      100_000,
+    ),
     alertsPartitions: envInteger(env, 'ALERTS_PARTITIONS', DETECTOR_DEFAULTS.alertsPartitions, 1, 10_000),
     sessionTimeoutMs,
     // The broker aborts a transaction left open longer; it must outlast one batch's work.
-    transactionTimeoutMs: envInteger(env, 'DETECTOR_TRANSACTION_TIMEOUT_MS', DETECTOR_DEFAULTS.transactionTimeoutMs, 1_000, 900_000),
+    transactionTimeoutMs: envInteger(
+      env,
+      'DETECTOR_TRANSACTION_TIMEOUT_MS',
+      DETECTOR_DEFAULTS.transactionTimeoutMs,
+      1_000,
+      900_000,
+    ),
     logLevel: logLevelFromEnv(env),
   });
 }

@@ -520,6 +520,7 @@ class KafkaDetector implements Detector {
       deadLetterTopic: config.deadLetterTopic,
       allowedLatenessMs: config.allowedLatenessMs,
       maxOpenPartials: config.stateMaxPartials,
+      ...config.engineLimits,
       clock: this.clock,
       horizonMs: this.horizonMs,
       startOffset,

@@ -3,13 +3,14 @@
  * - alerts: Avro `sequor.Alert` (`schemas/alert.avsc`), single-object framed or Confluent framed when a
  *   schema registry id is known, keyed by the entity (host) the alert is about;
  * - late events: the normalized record as read, with why and when it was late;
- * - dead letters: an input record that does not decode, with the reason and where it was.
+ * - dead letters: an input record that does not decode, or whose event is dated too far ahead of the
+ *   record's own timestamp (`future-timestamp`), with the reason and where it was.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ConsumedRecord, ProducerRecord, RecordHeaders } from '@sequor/kafka';
 import { deadLetterRecord } from '@sequor/kafka';
-import { AvroCodec, CodecError } from '@sequor/model';
+import { AvroCodec, CodecError, SequorError } from '@sequor/model';
 import type { Alert } from '@sequor/rules';
 
 /** `schemas/alert.avsc`: src/ and dist/ both sit three levels below the repository root. */
@@ -52,7 +53,7 @@ export const LATE_HEADERS = {
 
 /** Headers a detector dead letter carries besides `@sequor/kafka`'s (`error.type`, `error.message`, `origin.*`). */
 export const DETECTOR_DEAD_LETTER_HEADERS = {
-  /** The codec's stable reason: `bad-magic`, `unknown-fingerprint`, `unknown-schema-id`, `malformed`, ... */
+  /** The codec's stable reason (`bad-magic`, `unknown-fingerprint`, `malformed`, ...) or `future-timestamp`. */
   reason: 'error.reason',
 } as const;
 
@@ -136,8 +137,42 @@ export function lateEventRecord(
   };
 }
 
-export function detectorDeadLetter(deadLetterTopic: string, record: ConsumedRecord, position: RecordPosition, error: unknown): ProducerRecord {
+/**
+ * An event dated more than the allowed skew ahead of its record's Kafka timestamp (else of stream time):
+ * accepted, it would move the partition's watermark past every honest event. Not retriable: the same
+ * record is refused the same way on every replay.
+ */
+export class FutureTimestampError extends SequorError {
+  readonly reason = 'future-timestamp';
+
+  constructor(
+    readonly eventTime: number,
+    readonly recordTimestamp: number,
+    readonly maxFutureSkewMs: number,
+  ) {
+    super(
+      `event time ${isoOrNumber(eventTime)} is more than ${maxFutureSkewMs} ms ahead of ` +
+        (Number.isFinite(recordTimestamp)
+          ? `the record timestamp ${isoOrNumber(recordTimestamp)}`
+          : 'stream time') +
+        ' (MAX_FUTURE_SKEW_MS)',
+    );
+  }
+}
+
+function isoOrNumber(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
+}
+
+export function detectorDeadLetter(
+  deadLetterTopic: string,
+  record: ConsumedRecord,
+  position: RecordPosition,
+  error: unknown,
+): ProducerRecord {
   const base = deadLetterRecord(deadLetterTopic, record, position, error);
-  const reason = error instanceof CodecError ? error.reason : 'unexpected-error';
+  const reason =
+    error instanceof CodecError || error instanceof FutureTimestampError ? error.reason : 'unexpected-error';
   return { ...base, headers: { ...base.headers, [DETECTOR_DEAD_LETTER_HEADERS.reason]: reason } };
 }

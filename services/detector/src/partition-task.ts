@@ -9,6 +9,10 @@
  * suppressed, because the first run committed it. The engine raises everything synchronously inside
  * `push`, so each output is attributed to the record being pushed.
  *
+ * Each event is pushed with its record's Kafka timestamp: an event more than `maxFutureSkewMs` ahead of
+ * it is dead-lettered as `future-timestamp` and moves neither the watermark nor the restore tracker.
+ * The record timestamp is stored with the record, so a replay refuses exactly the same events.
+ *
  * ```ts
  * const task = new PartitionTask({ topic, partition, rules, decode, ..., startOffset: 900, liveFrom: 1000 });
  * const out = task.process(batch.records);     // 900..999 replayed silently, 1000.. live
@@ -23,7 +27,7 @@ import type { DetectionProcessor, DetectionStats } from '@sequor/pipeline';
 import { createDetectionProcessor, NORMALIZED_HEADERS } from '@sequor/pipeline';
 import type { Alert, CompiledRule } from '@sequor/rules';
 import type { AlertEncoder, RecordPosition } from './outputs.js';
-import { alertRecord, detectorDeadLetter, lateEventRecord } from './outputs.js';
+import { alertRecord, detectorDeadLetter, FutureTimestampError, lateEventRecord } from './outputs.js';
 import type { RestorePoint } from './restore.js';
 import { RestorePointTracker } from './restore.js';
 
@@ -40,6 +44,10 @@ export interface PartitionTaskOptions {
   readonly deadLetterTopic: string;
   readonly allowedLatenessMs: number;
   readonly maxOpenPartials?: number | undefined;
+  /** Engine bounds (config: MAX_FUTURE_SKEW_MS, REORDER_MAX_BYTES, STATE_MAX_BYTES); engine defaults when absent. */
+  readonly maxFutureSkewMs?: number | undefined;
+  readonly maxBufferedBytes?: number | undefined;
+  readonly maxStateBytes?: number | undefined;
   /** Alert detection time. */
   readonly clock: () => number;
   /** `restoreHorizonMs(...)` of the rule set. */
@@ -134,6 +142,12 @@ function headerText(headers: RecordHeaders | undefined, name: string): string | 
   return first === undefined ? undefined : Buffer.isBuffer(first) ? first.toString('utf8') : first;
 }
 
+/** The record's Kafka timestamp, epoch ms; NaN when it has none (-1 from old message formats, or unset). */
+function recordTimestamp(record: ConsumedRecord): number {
+  const ms = Number(record.timestamp);
+  return ms > 0 ? ms : Number.NaN;
+}
+
 export class PartitionTask {
   readonly topic: string;
   readonly partition: number;
@@ -151,6 +165,10 @@ export class PartitionTask {
   private raised: Alert[] = [];
   private observer: RecordObserver | undefined;
   private late = 0;
+  private deadLetters = 0;
+  private deadLetterReasons: Record<string, number> | null = null;
+  /** Set by onLate when the engine refused the event being pushed as `future-timestamp`. */
+  private refusedAsFuture = false;
   private suppressed = 0;
   private totalReplayed = 0;
   private totalSuppressed = 0;
@@ -175,6 +193,9 @@ export class PartitionTask {
       partition: options.partition,
       allowedLatenessMs: options.allowedLatenessMs,
       maxOpenPartials: options.maxOpenPartials,
+      maxFutureSkewMs: options.maxFutureSkewMs,
+      maxBufferedBytes: options.maxBufferedBytes,
+      maxStateBytes: options.maxStateBytes,
       clock: options.clock,
       onAlert: this.onAlert,
       onLate: this.onLate,
@@ -215,8 +236,8 @@ export class PartitionTask {
     this.observer = observer;
     this.late = 0;
     this.suppressed = 0;
-    let deadLetters = 0;
-    let deadLetterReasons: Record<string, number> | null = null;
+    this.deadLetters = 0;
+    this.deadLetterReasons = null;
     let replayed = 0;
     let live = 0;
     let skipped = 0;
@@ -243,30 +264,30 @@ export class PartitionTask {
       observer?.recordStarted(record, isLive);
       let event: SequorEvent;
       try {
-        if (record.value === null) throw new CodecError('truncated', 'a tombstone (null value) carries no event');
+        if (record.value === null)
+          throw new CodecError('truncated', 'a tombstone (null value) carries no event');
         event = decode(record.value);
       } catch (error) {
         if (!(error instanceof CodecError)) throw error;
-        if (isLive) {
-          this.out.push(detectorDeadLetter(this.options.deadLetterTopic, record, this.position, error));
-          deadLetters++;
-          deadLetterReasons ??= {};
-          deadLetterReasons[error.reason] = (deadLetterReasons[error.reason] ?? 0) + 1;
-        }
+        if (isLive) this.deadLetter(record, error, error.reason);
         observer?.recordFinished(error);
         continue;
       }
       observer?.eventDecoded(event);
       const time = event.timestamp;
-      this.tracker.observe(offset, time);
-      if (!isLive && Number.isFinite(time)) {
-        if (this.firstReplayTime === null || time < this.firstReplayTime) this.firstReplayTime = time;
-        if (this.lastReplayTime === null || time > this.lastReplayTime) this.lastReplayTime = time;
-      }
       this.current = record;
       this.currentLive = isLive;
-      this.processor.push(event);
+      this.refusedAsFuture = false;
+      this.processor.push(event, recordTimestamp(record), record.value.length);
       this.current = null;
+      // A refused event never moved the engine's stream time: the restore tracker must not see it either.
+      if (!this.refusedAsFuture) {
+        this.tracker.observe(offset, time);
+        if (!isLive && Number.isFinite(time)) {
+          if (this.firstReplayTime === null || time < this.firstReplayTime) this.firstReplayTime = time;
+          if (this.lastReplayTime === null || time > this.lastReplayTime) this.lastReplayTime = time;
+        }
+      }
       observer?.recordFinished();
       if (!this.restoreDone && this.next >= liveFrom) restored = this.finishRestore();
     }
@@ -276,8 +297,8 @@ export class PartitionTask {
       alerts: this.raised.length,
       raisedAlerts: this.raised,
       late: this.late,
-      deadLetters,
-      deadLetterReasons,
+      deadLetters: this.deadLetters,
+      deadLetterReasons: this.deadLetterReasons,
       replayed,
       suppressedAlerts: this.suppressed,
       live,
@@ -321,9 +342,17 @@ export class PartitionTask {
       return;
     }
     const value = Array.isArray(raw) ? raw[0] : raw;
-    const same = Buffer.isBuffer(value) ? value.equals(this.expectedKeyFields) : value === this.options.partitionKeyFields;
+    const same = Buffer.isBuffer(value)
+      ? value.equals(this.expectedKeyFields)
+      : value === this.options.partitionKeyFields;
     if (!same) {
-      throw new PartitionKeyMismatchError(this.topic, this.partition, record.offset, this.options.partitionKeyFields, headerText(record.headers, NORMALIZED_HEADERS.partitionKeyFields) ?? '');
+      throw new PartitionKeyMismatchError(
+        this.topic,
+        this.partition,
+        record.offset,
+        this.options.partitionKeyFields,
+        headerText(record.headers, NORMALIZED_HEADERS.partitionKeyFields) ?? '',
+      );
     }
   }
 
@@ -338,12 +367,38 @@ export class PartitionTask {
     const trace = this.observer?.alertRaised(alert, evidence);
     const raised = trace === undefined ? alert : { ...alert, trace_id: trace.traceId };
     this.raised.push(raised);
-    this.out.push(alertRecord(this.options.alertsTopic, raised, this.options.alertEncoder, trigger, this.position, trace?.headers));
+    this.out.push(
+      alertRecord(
+        this.options.alertsTopic,
+        raised,
+        this.options.alertEncoder,
+        trigger,
+        this.position,
+        trace?.headers,
+      ),
+    );
   };
+
+  private deadLetter(record: ConsumedRecord, error: unknown, reason: string): void {
+    this.out.push(detectorDeadLetter(this.options.deadLetterTopic, record, this.position, error));
+    this.deadLetters++;
+    this.deadLetterReasons ??= {};
+    this.deadLetterReasons[reason] = (this.deadLetterReasons[reason] ?? 0) + 1;
+  }
 
   private readonly onLate = (late: LateEvent<SequorEvent>): void => {
     const record = this.current;
+    if (late.reason === 'future-timestamp') this.refusedAsFuture = true;
     if (record === null || !this.currentLive) return;
+    if (late.reason === 'future-timestamp') {
+      const skew = this.options.maxFutureSkewMs ?? Number.POSITIVE_INFINITY;
+      this.deadLetter(
+        record,
+        new FutureTimestampError(late.timestamp, recordTimestamp(record), skew),
+        'future-timestamp',
+      );
+      return;
+    }
     this.late++;
     this.out.push(lateEventRecord(this.options.lateEventsTopic, record, this.position, late));
   };

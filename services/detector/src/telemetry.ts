@@ -8,7 +8,14 @@ import type { ConsumedRecord, PartitionAssignment, RecordBatch, RecordHeaders } 
 import type { SequorEvent } from '@sequor/model';
 import type { DetectionStats } from '@sequor/pipeline';
 import type { Alert } from '@sequor/rules';
-import type { BatchTrace, EngineStatsEntry, KafkaTracing, Span, SpanContextRegistry, Telemetry } from '@sequor/telemetry';
+import type {
+  BatchTrace,
+  EngineStatsEntry,
+  KafkaTracing,
+  Span,
+  SpanContextRegistry,
+  Telemetry,
+} from '@sequor/telemetry';
 import { hasUnsampledTraceparent, recordFailure, spanContextFromHeaders } from '@sequor/telemetry';
 import { alertKey } from './outputs.js';
 import type { AlertTrace, RecordObserver, RestoreSummary } from './partition-task.js';
@@ -102,9 +109,14 @@ export function detectorTelemetry(telemetry: Telemetry, topics: DetectorTelemetr
       if (batch.lateEvents > 0) lateOut.add(batch.lateEvents);
       if (batch.deadLetters > 0) deadOut.add(batch.deadLetters);
       if (batch.deadLetterReasons !== null) {
-        for (const reason in batch.deadLetterReasons) metrics.deadLetters(reason).add(batch.deadLetterReasons[reason]);
+        for (const reason in batch.deadLetterReasons)
+          metrics.deadLetters(reason).add(batch.deadLetterReasons[reason]);
       }
-      metrics.setConsumerLag(batch.topic, batch.partition, Math.max(0, batch.highWatermark - batch.committedOffset));
+      metrics.setConsumerLag(
+        batch.topic,
+        batch.partition,
+        Math.max(0, batch.highWatermark - batch.committedOffset),
+      );
     },
     partitionClosed(last) {
       retired.add(last);
@@ -171,15 +183,25 @@ class TracedBatch implements BatchObserver {
 export class RetiredEngineCounters {
   late = 0;
   invalidTime = 0;
-  readonly byRule = new Map<string, { evictedByWindow: number; evictedByCap: number }>();
+  forcedReleases = 0;
+  readonly byRule = new Map<
+    string,
+    { evictedByWindow: number; evictedByCap: number; evictedByBytes: number }
+  >();
 
   add(last: DetectionStats): void {
     this.late += last.late;
     this.invalidTime += last.invalidTime;
+    this.forcedReleases += last.forcedReleases;
     for (const rule of last.rules) {
-      const sum = this.byRule.get(rule.ruleName) ?? { evictedByWindow: 0, evictedByCap: 0 };
+      const sum = this.byRule.get(rule.ruleName) ?? {
+        evictedByWindow: 0,
+        evictedByCap: 0,
+        evictedByBytes: 0,
+      };
       sum.evictedByWindow += rule.evictedByWindow;
       sum.evictedByCap += rule.evictedByCap;
+      sum.evictedByBytes += rule.evictedByBytes;
       this.byRule.set(rule.ruleName, sum);
     }
   }
@@ -190,16 +212,40 @@ export class RetiredEngineCounters {
  * (the reorder stage is shared by all rules, so without a rule label), partial matches, keys and
  * evictions per rule; counters include what revoked partitions had counted.
  */
-export function engineStatsEntries(live: readonly DetectionStats[], retired?: RetiredEngineCounters): EngineStatsEntry[] {
+export function engineStatsEntries(
+  live: readonly DetectionStats[],
+  retired?: RetiredEngineCounters,
+): EngineStatsEntry[] {
   const entries: EngineStatsEntry[] = [];
   if (retired !== undefined) {
-    entries.push({ stats: { late: retired.late, invalidTime: retired.invalidTime } });
-    for (const [rule, sum] of retired.byRule) entries.push({ rule, stats: { ...sum, openPartials: 0, keys: 0 } });
+    entries.push({
+      stats: { late: retired.late, invalidTime: retired.invalidTime, forcedReleases: retired.forcedReleases },
+    });
+    for (const [rule, sum] of retired.byRule)
+      entries.push({ rule, stats: { ...sum, openPartials: 0, keys: 0, stateBytes: 0 } });
   }
   for (const partition of live) {
-    entries.push({ stats: { late: partition.late, invalidTime: partition.invalidTime, buffered: partition.buffered } });
+    entries.push({
+      stats: {
+        late: partition.late,
+        invalidTime: partition.invalidTime,
+        buffered: partition.buffered,
+        bufferedBytes: partition.bufferedBytes,
+        forcedReleases: partition.forcedReleases,
+      },
+    });
     for (const r of partition.rules) {
-      entries.push({ rule: r.ruleName, stats: { openPartials: r.openPartials, keys: r.keys, evictedByWindow: r.evictedByWindow, evictedByCap: r.evictedByCap } });
+      entries.push({
+        rule: r.ruleName,
+        stats: {
+          openPartials: r.openPartials,
+          keys: r.keys,
+          evictedByWindow: r.evictedByWindow,
+          evictedByCap: r.evictedByCap,
+          evictedByBytes: r.evictedByBytes,
+          stateBytes: r.stateBytes,
+        },
+      });
     }
   }
   return entries;

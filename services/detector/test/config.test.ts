@@ -80,6 +80,10 @@ describe('detectorConfigFromEnv', () => {
     [{ ALLOWED_LATENESS_MS: '-1' }, 'ALLOWED_LATENESS_MS'],
     [{ ALLOWED_LATENESS_MS: '5s' }, 'ALLOWED_LATENESS_MS'],
     [{ STATE_MAX_PARTIALS: '0' }, 'STATE_MAX_PARTIALS'],
+    [{ MAX_FUTURE_SKEW_MS: '10' }, 'MAX_FUTURE_SKEW_MS'],
+    [{ MAX_FUTURE_SKEW_MS: '1h' }, 'MAX_FUTURE_SKEW_MS'],
+    [{ REORDER_MAX_BYTES: '1000' }, 'REORDER_MAX_BYTES'],
+    [{ STATE_MAX_BYTES: '-1' }, 'STATE_MAX_BYTES'],
     [{ DETECTOR_START_FROM: 'middle' }, 'DETECTOR_START_FROM'],
     [{ DETECTOR_PARTITIONS_CONCURRENTLY: '0' }, 'DETECTOR_PARTITIONS_CONCURRENTLY'],
     [{ DETECTOR_SESSION_TIMEOUT_MS: '1000' }, 'DETECTOR_SESSION_TIMEOUT_MS'],
@@ -95,6 +99,25 @@ describe('detectorConfigFromEnv', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).variable).toBe(variable);
+  });
+
+  it('reads the engine bounds, with an hour of skew and 128/64 MiB by default', () => {
+    expect(detectorConfigFromEnv(base).engineLimits).toEqual({
+      maxFutureSkewMs: 3_600_000,
+      maxBufferedBytes: 128 * 2 ** 20,
+      maxStateBytes: 64 * 2 ** 20,
+    });
+    const set = detectorConfigFromEnv({
+      ...base,
+      MAX_FUTURE_SKEW_MS: '60000',
+      REORDER_MAX_BYTES: '16777216',
+      STATE_MAX_BYTES: '8388608',
+    });
+    expect(set.engineLimits).toEqual({
+      maxFutureSkewMs: 60_000,
+      maxBufferedBytes: 16_777_216,
+      maxStateBytes: 8_388_608,
+    });
   });
 
   it('gives each input partition of a group its own transactional id', () => {

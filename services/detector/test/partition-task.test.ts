@@ -18,7 +18,11 @@ let rules: CompiledRule[];
 const codec = createEventCodec();
 const alertEncoder = singleObjectAlertEncoder();
 
-function task(startOffset: number, liveFrom: number, overrides: Partial<PartitionTaskOptions> = {}): PartitionTask {
+function task(
+  startOffset: number,
+  liveFrom: number,
+  overrides: Partial<PartitionTaskOptions> = {},
+): PartitionTask {
   return new PartitionTask({
     topic: 'events',
     partition: 0,
@@ -43,16 +47,28 @@ const alertIds = (records: readonly { topic: string; headers?: Record<string, un
   records.filter((r) => r.topic === 'alerts').map((r) => String(r.headers?.[ALERT_HEADERS.alertId]));
 
 /** Runs `records` through a task in batches of `batch`, as the service would: the output and the commit of each batch. */
-function runContinuously(records: readonly FakeConsumedRecord[], batch: number) {
-  const t = task(0, 0);
+function runContinuously(
+  records: readonly FakeConsumedRecord[],
+  batch: number,
+  overrides: Partial<PartitionTaskOptions> = {},
+) {
+  const t = task(0, 0, overrides);
   const commits: { offset: number; metadata: string; alertsBefore: number }[] = [];
   const alerts: { id: string; trigger: number }[] = [];
   for (let i = 0; i < records.length; i += batch) {
     const out = t.process(records.slice(i, i + batch));
     for (const r of out.records) {
-      if (r.topic === 'alerts') alerts.push({ id: String(r.headers?.[ALERT_HEADERS.alertId]), trigger: Number(r.headers?.[ALERT_HEADERS.triggerOffset]) });
+      if (r.topic === 'alerts')
+        alerts.push({
+          id: String(r.headers?.[ALERT_HEADERS.alertId]),
+          trigger: Number(r.headers?.[ALERT_HEADERS.triggerOffset]),
+        });
     }
-    commits.push({ offset: out.commitOffset!, metadata: encodeRestoreMetadata(t.restorePoint()!), alertsBefore: alerts.length });
+    commits.push({
+      offset: out.commitOffset!,
+      metadata: encodeRestoreMetadata(t.restorePoint()!),
+      alertsBefore: alerts.length,
+    });
   }
   return { commits, alerts };
 }
@@ -64,7 +80,10 @@ describe('PartitionTask: restore by bounded replay', () => {
     rules = (await loadBuiltinRules()).map((r) => compileRule(r));
     // 6.7 hours of event time (one event every 2 s) with attacks spread over it, on 2 partitions: the replay
     // horizon (2 h + 5 s) is a fraction of the stream, so restores really start mid-stream.
-    const scenario = normalizedScenario({ seed: 11, events: 12_000, rate: 0.5, hosts: 12, users: 30, scenarios: 8 }, 2);
+    const scenario = normalizedScenario(
+      { seed: 11, events: 12_000, rate: 0.5, hosts: 12, users: 30, scenarios: 8 },
+      2,
+    );
     partitions = [0, 1].map((p) => asConsumed(scenario.records.filter((r) => r.partition === p)));
   }, 60_000);
 
@@ -83,9 +102,14 @@ describe('PartitionTask: restore by bounded replay', () => {
         const replay = restored.process(records.slice(point.offset, commit.offset));
         expect(replay.records).toEqual([]);
         expect(replay.commitOffset).toBeNull();
-        expect(replay.restored).toMatchObject({ fromOffset: point.offset, toOffset: commit.offset, replayedRecords: commit.offset - point.offset });
+        expect(replay.restored).toMatchObject({
+          fromOffset: point.offset,
+          toOffset: commit.offset,
+          replayedRecords: commit.offset - point.offset,
+        });
         const after: string[] = [];
-        for (let i = commit.offset; i < records.length; i += 1500) after.push(...alertIds(restored.process(records.slice(i, i + 1500)).records));
+        for (let i = commit.offset; i < records.length; i += 1500)
+          after.push(...alertIds(restored.process(records.slice(i, i + 1500)).records));
         const expected = continuous.alerts.slice(commit.alertsBefore).map((a) => a.id);
         expect(after).toEqual(expected);
         alertsChecked += expected.length;
@@ -103,7 +127,14 @@ describe('PartitionTask: restore by bounded replay', () => {
         const commit = continuous.commits[c]!;
         const cold = task(commit.offset, commit.offset);
         const after = alertIds(cold.process(records.slice(commit.offset)).records);
-        if (after.join() !== continuous.alerts.slice(commit.alertsBefore).map((a) => a.id).join()) differs++;
+        if (
+          after.join() !==
+          continuous.alerts
+            .slice(commit.alertsBefore)
+            .map((a) => a.id)
+            .join()
+        )
+          differs++;
       }
     }
     expect(differs).toBeGreaterThan(0);
@@ -113,11 +144,60 @@ describe('PartitionTask: restore by bounded replay', () => {
     const { commits, alerts } = runContinuously(partitions[0]!, 499);
     let previous = 0;
     for (const commit of commits) {
-      for (const a of alerts.slice(previous, commit.alertsBefore)) expect(a.trigger).toBeLessThan(commit.offset);
+      for (const a of alerts.slice(previous, commit.alertsBefore))
+        expect(a.trigger).toBeLessThan(commit.offset);
       previous = commit.alertsBefore;
     }
     expect(new Set(alerts.map((a) => a.id)).size).toBe(alerts.length);
   });
+
+  it('dead-letters a year-9999 event against its record timestamp: every alert still raised, restores still exact', () => {
+    // As the normalizer produces them: each record stamped (produce time) a little after its event time.
+    const clean = partitions[0]!.map((r) => ({
+      ...r,
+      timestamp: String(codec.decode(r.value).timestamp + 2_000),
+    }));
+    const victim = codec.decode(clean[5]!.value);
+    const bogus = {
+      ...clean[5]!,
+      value: codec.encodeSingleObject({
+        ...victim,
+        timestamp: Date.UTC(9999, 0, 1),
+        event: { ...victim.event, id: 'bogus' },
+      }),
+    };
+    const hostile = [...clean.slice(0, 5), bogus, ...clean.slice(5)].map((r, i) => ({
+      ...r,
+      offset: String(i),
+    }));
+    const guard = { maxFutureSkewMs: HOUR };
+    const expected = alertIds(task(0, 0, guard).process(clean).records);
+    expect(expected.length).toBeGreaterThan(4);
+
+    const out = task(0, 0, guard).process(hostile);
+    expect(alertIds(out.records)).toEqual(expected);
+    const dead = out.records.filter((r) => r.topic === 'dead');
+    expect(dead.map((d) => [d.headers?.['error.reason'], d.headers?.['origin.offset']])).toEqual([
+      ['future-timestamp', '5'],
+    ]);
+    expect(out).toMatchObject({ deadLetters: 1, deadLetterReasons: { 'future-timestamp': 1 }, late: 0 });
+    // Without the guard the bogus event owns stream time: the rest of the partition is late.
+    const blind = task(0, 0).process(hostile);
+    expect(alertIds(blind.records).length).toBeLessThan(expected.length);
+    expect(blind.late).toBeGreaterThan(1000);
+
+    // The decision rests on the record timestamp only: a restore from any commit decides the same.
+    const continuous = runContinuously(hostile, 499, guard);
+    for (let c = 0; c < continuous.commits.length - 1; c += 2) {
+      const commit = continuous.commits[c]!;
+      const point = decodeRestoreMetadata(commit.metadata)!;
+      expect(point.eventTime).toBeLessThan(Date.UTC(9000, 0, 1));
+      const restored = task(point.offset, commit.offset, guard);
+      expect(restored.process(hostile.slice(point.offset, commit.offset)).records).toEqual([]);
+      const after = alertIds(restored.process(hostile.slice(commit.offset)).records);
+      expect(after).toEqual(continuous.alerts.slice(commit.alertsBefore).map((a) => a.id));
+    }
+  }, 60_000);
 
   it('skips records it already processed (a redelivery after a stale committed offset)', () => {
     const records = partitions[0]!.slice(0, 3000);
@@ -142,14 +222,29 @@ describe('PartitionTask: records it cannot use', () => {
     ({
       ...(codec.type.random() as unknown as SequorEvent),
       timestamp,
-      event: { ...(codec.type.random() as unknown as SequorEvent).event, id, category: ['process'], type: ['start'] },
+      event: {
+        ...(codec.type.random() as unknown as SequorEvent).event,
+        id,
+        category: ['process'],
+        type: ['start'],
+      },
       host: { id: hostId, name: 'WS1', ip: null, hostname: null, domain: null },
     }) as SequorEvent;
 
-  const record = (offset: number, value: Buffer | null, keyFields: string | null = 'host.id,host.name,user.id'): FakeConsumedRecord => ({
+  const record = (
+    offset: number,
+    value: Buffer | null,
+    keyFields: string | null = 'host.id,host.name,user.id',
+  ): FakeConsumedRecord => ({
     key: Buffer.from('name:ws1'),
     value,
-    headers: keyFields === null ? {} : { [NORMALIZED_HEADERS.partitionKeyFields]: Buffer.from(keyFields), traceparent: Buffer.from('00-abc-def-01') },
+    headers:
+      keyFields === null
+        ? {}
+        : {
+            [NORMALIZED_HEADERS.partitionKeyFields]: Buffer.from(keyFields),
+            traceparent: Buffer.from('00-abc-def-01'),
+          },
     offset: String(offset),
     timestamp: String(1_700_000_000_000 + offset),
   });
@@ -172,7 +267,13 @@ describe('PartitionTask: records it cannot use', () => {
     const out = t.process(records);
     const late = out.records.filter((r) => r.topic === 'late');
     expect(late).toHaveLength(1);
-    expect(late[0]!.headers).toMatchObject({ [LATE_HEADERS.reason]: 'late', [LATE_HEADERS.watermark]: '55000', [LATE_HEADERS.eventTime]: '45000', [LATE_HEADERS.originOffset]: '3', traceparent: Buffer.from('00-abc-def-01') });
+    expect(late[0]!.headers).toMatchObject({
+      [LATE_HEADERS.reason]: 'late',
+      [LATE_HEADERS.watermark]: '55000',
+      [LATE_HEADERS.eventTime]: '45000',
+      [LATE_HEADERS.originOffset]: '3',
+      traceparent: Buffer.from('00-abc-def-01'),
+    });
     expect(late[0]!.value).toBe(records[3]!.value);
     expect(late[0]!.key).toBe(records[3]!.key);
   });
@@ -183,14 +284,19 @@ describe('PartitionTask: records it cannot use', () => {
     t.process([record(0, value, null)]);
     expect(t.withoutKeyHeader).toBe(1);
     expect(() => t.process([record(1, value, 'user.id')])).toThrow(PartitionKeyMismatchError);
-    expect(() => task(0, 0).process([record(0, value, 'user.id')])).toThrow(/PARTITION_KEY_FIELDS is "host.id,host.name,user.id"/);
+    expect(() => task(0, 0).process([record(0, value, 'user.id')])).toThrow(
+      /PARTITION_KEY_FIELDS is "host.id,host.name,user.id"/,
+    );
   });
 
   it('has no restore point before a timed record, then starts at the first record it saw', () => {
     const t = task(40, 40);
     expect(t.restorePoint()).toBeNull();
     expect(t.isLive).toBe(true);
-    t.process([record(40, codec.encodeSingleObject(event('e0', 5_000))), record(41, codec.encodeSingleObject(event('e1', 6_000)))]);
+    t.process([
+      record(40, codec.encodeSingleObject(event('e0', 5_000))),
+      record(41, codec.encodeSingleObject(event('e1', 6_000))),
+    ]);
     expect(t.restorePoint()).toEqual({ offset: 40, eventTime: 5_000, streamTime: 6_000 });
   });
 });
@@ -201,7 +307,9 @@ describe('PartitionTask: the record observer (where tracing hooks in)', () => {
   });
 
   it('follows every record in order, and hands each live alert its evidence objects; the alert record carries the trace', () => {
-    const records = asConsumed(normalizedScenario({ seed: 5, events: 4_000, rate: 0.5, hosts: 6, users: 10, scenarios: 6 }, 1).records);
+    const records = asConsumed(
+      normalizedScenario({ seed: 5, events: 4_000, rate: 0.5, hosts: 6, users: 10, scenarios: 6 }, 1).records,
+    );
     const liveFrom = Math.floor(records.length / 3);
     const steps: string[] = [];
     const decodedAt = new Map<SequorEvent, string>();
@@ -218,7 +326,10 @@ describe('PartitionTask: the record observer (where tracing hooks in)', () => {
       },
       alertRaised(alert, evidence) {
         raised.push({ alert, evidence });
-        return { traceId: `trace-${raised.length}`, headers: { traceparent: `00-span-of-alert-${raised.length}` } };
+        return {
+          traceId: `trace-${raised.length}`,
+          headers: { traceparent: `00-span-of-alert-${raised.length}` },
+        };
       },
       recordFinished() {
         open = null;
@@ -238,9 +349,13 @@ describe('PartitionTask: the record observer (where tracing hooks in)', () => {
       expect(out.raisedAlerts[i]!.trace_id).toBe(`trace-${i + 1}`);
     });
     const alertRecords = out.records.filter((r) => r.topic === 'alerts');
-    expect(alertRecords.map((r) => r.headers?.traceparent)).toEqual(raised.map((_, i) => `00-span-of-alert-${i + 1}`));
+    expect(alertRecords.map((r) => r.headers?.traceparent)).toEqual(
+      raised.map((_, i) => `00-span-of-alert-${i + 1}`),
+    );
     const alertCodec = createAlertCodec();
-    expect(alertRecords.map((r) => alertCodec.decode(r.value!).trace_id)).toEqual(raised.map((_, i) => `trace-${i + 1}`));
+    expect(alertRecords.map((r) => alertCodec.decode(r.value!).trace_id)).toEqual(
+      raised.map((_, i) => `trace-${i + 1}`),
+    );
   });
 
   it('finishes an undecodable record with its error, without a decode', () => {
@@ -249,9 +364,13 @@ describe('PartitionTask: the record observer (where tracing hooks in)', () => {
       recordStarted: (record) => calls.push(`start ${record.offset}`),
       eventDecoded: () => calls.push('decoded'),
       alertRaised: () => undefined,
-      recordFinished: (error) => calls.push(`finish ${error instanceof Error ? error.constructor.name : 'ok'}`),
+      recordFinished: (error) =>
+        calls.push(`finish ${error instanceof Error ? error.constructor.name : 'ok'}`),
     };
-    const out = task(0, 0).process([{ key: null, value: Buffer.from('not avro'), headers: {}, offset: '0', timestamp: '0' }], observer);
+    const out = task(0, 0).process(
+      [{ key: null, value: Buffer.from('not avro'), headers: {}, offset: '0', timestamp: '0' }],
+      observer,
+    );
     expect(out.deadLetterReasons).toEqual({ 'bad-magic': 1 });
     expect(calls).toEqual(['start 0', 'finish CodecError']);
   });

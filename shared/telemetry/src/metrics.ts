@@ -49,7 +49,11 @@ export interface EngineStatsLike {
   readonly invalidTime?: number;
   readonly evictedByWindow?: number;
   readonly evictedByCap?: number;
+  readonly evictedByBytes?: number;
+  readonly forcedReleases?: number;
   readonly buffered?: number;
+  readonly bufferedBytes?: number;
+  readonly stateBytes?: number;
   readonly openPartials?: number;
   readonly keys?: number;
 }
@@ -68,7 +72,11 @@ const ENGINE_FIELDS = [
   'invalidTime',
   'evictedByWindow',
   'evictedByCap',
+  'evictedByBytes',
+  'forcedReleases',
   'buffered',
+  'bufferedBytes',
+  'stateBytes',
   'openPartials',
   'keys',
 ] as const;
@@ -92,6 +100,9 @@ export const METRIC_NAMES = {
   openPartials: 'sequor.engine.open_partials',
   stateKeys: 'sequor.engine.keys',
   buffered: 'sequor.engine.buffered',
+  forcedReleases: 'sequor.engine.forced_releases',
+  bufferedBytes: 'sequor.engine.buffered_bytes',
+  stateBytes: 'sequor.engine.state_bytes',
 } as const;
 
 function partitionKey(topic: string, partition: number): string {
@@ -230,7 +241,7 @@ export class SequorMetrics {
     });
     const evictions = meter.createObservableCounter(METRIC_NAMES.evictions, {
       description:
-        'Partial matches dropped: window passed by the watermark (cause=window) or state cap reached (cause=cap), by rule.',
+        'Partial matches dropped: window passed by the watermark (cause=window), state cap reached (cause=cap) or state byte bound reached (cause=bytes), by rule.',
       unit: '{partial}',
     });
     const openPartials = meter.createObservableGauge(METRIC_NAMES.openPartials, {
@@ -244,6 +255,19 @@ export class SequorMetrics {
     const buffered = meter.createObservableGauge(METRIC_NAMES.buffered, {
       description: 'Events held by the reorder buffer until the watermark passes them, by rule.',
       unit: '{event}',
+    });
+    const forced = meter.createObservableCounter(METRIC_NAMES.forcedReleases, {
+      description:
+        'Events the reorder buffer released before the watermark passed them because it reached its byte bound.',
+      unit: '{event}',
+    });
+    const bufferedBytes = meter.createObservableGauge(METRIC_NAMES.bufferedBytes, {
+      description: 'Estimated bytes of the events held by the reorder buffer.',
+      unit: 'By',
+    });
+    const stateBytes = meter.createObservableGauge(METRIC_NAMES.stateBytes, {
+      description: 'Estimated bytes of partial-match state (retained events included), by rule.',
+      unit: 'By',
     });
     meter.addBatchObservableCallback(
       (result) => {
@@ -272,12 +296,17 @@ export class SequorMetrics {
           }
           if (total.evictedByCap !== undefined)
             result.observe(evictions, total.evictedByCap, by({ cause: 'cap' }));
+          if (total.evictedByBytes !== undefined)
+            result.observe(evictions, total.evictedByBytes, by({ cause: 'bytes' }));
+          if (total.forcedReleases !== undefined) result.observe(forced, total.forcedReleases, by({}));
+          if (total.bufferedBytes !== undefined) result.observe(bufferedBytes, total.bufferedBytes, by({}));
+          if (total.stateBytes !== undefined) result.observe(stateBytes, total.stateBytes, by({}));
           if (total.openPartials !== undefined) result.observe(openPartials, total.openPartials, by({}));
           if (total.keys !== undefined) result.observe(keys, total.keys, by({}));
           if (total.buffered !== undefined) result.observe(buffered, total.buffered, by({}));
         }
       },
-      [late, evictions, openPartials, keys, buffered],
+      [late, evictions, openPartials, keys, buffered, forced, bufferedBytes, stateBytes],
     );
   }
 }
