@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import { createLogger, logLevelFromEnv } from '../logger.js';
 import type { KeyedProducer, ProducerRecord, RecordHeaders } from '../producer.js';
 import { createKeyedProducer } from '../producer.js';
+import { TopicLimits } from '../topic-limits.js';
 // Type-only: lets the augmentation below find the module; nothing of vitest is loaded at run time.
 import type {} from 'vitest';
 
@@ -79,7 +80,9 @@ export class ConsumeTimeoutError extends SequorError {
     readonly timeoutMs: number,
     readonly received: readonly TestRecord[],
   ) {
-    super(`consuming ${topic}: condition not met after ${timeoutMs} ms (${received.length} records received)`);
+    super(
+      `consuming ${topic}: condition not met after ${timeoutMs} ms (${received.length} records received)`,
+    );
   }
 }
 
@@ -110,7 +113,8 @@ export interface KafkaTestKitOptions {
  */
 export class KafkaTestKit {
   private readonly createdTopics = new Set<string>();
-  private producer: KeyedProducer | undefined;
+  /** One producer per topic produced to, each knowing that topic's limits (tests make topics with their own). */
+  private readonly producers = new Map<string, KeyedProducer>();
 
   private constructor(
     readonly config: KafkaConfig,
@@ -123,7 +127,9 @@ export class KafkaTestKit {
     const brokers = options.brokers ?? brokersFromEnv();
     const logger =
       options.logger ??
-      createLogger('test', { level: process.env.LOG_LEVEL === undefined ? 'error' : logLevelFromEnv(process.env) });
+      createLogger('test', {
+        level: process.env.LOG_LEVEL === undefined ? 'error' : logLevelFromEnv(process.env),
+      });
     const config = kafkaConfigFromEnv({ KAFKA_BROKERS: brokers.join(','), KAFKA_CLIENT_ID: 'sequor-test' });
     const client = createKafkaClient(config, { logger });
     const admin = client.admin();
@@ -139,15 +145,24 @@ export class KafkaTestKit {
     const topic = uniqueTopic(prefix);
     this.createdTopics.add(topic);
     await ensureTopics(this.admin, [
-      { topic, partitions: options.partitions ?? 1, ...(options.configs ? { configs: options.configs } : {}) },
+      {
+        topic,
+        partitions: options.partitions ?? 1,
+        ...(options.configs ? { configs: options.configs } : {}),
+      },
     ]);
     return topic;
   }
 
   /** Produces the records (Java-compatible partitioning, acks=all) and resolves when all are acknowledged. */
   async produceAll(topic: string, records: readonly TestProducerRecord[]): Promise<void> {
-    this.producer ??= await createKeyedProducer(this.client, { name: 'test-kit', logger: this.logger });
-    await this.producer.sendAll(records.map((record) => ({ ...record, topic })));
+    let producer = this.producers.get(topic);
+    if (producer === undefined) {
+      const limits = await TopicLimits.read(this.admin, [topic]);
+      producer = await createKeyedProducer(this.client, { name: 'test-kit', logger: this.logger, limits });
+      this.producers.set(topic, producer);
+    }
+    await producer.sendAll(records.map((record) => ({ ...record, topic })));
   }
 
   /**
@@ -160,7 +175,8 @@ export class KafkaTestKit {
     options: ConsumeUntilOptions = {},
   ): Promise<TestRecord[]> {
     const timeoutMs = options.timeoutMs ?? 30_000;
-    const done = typeof until === 'number' ? (records: readonly TestRecord[]) => records.length >= until : until;
+    const done =
+      typeof until === 'number' ? (records: readonly TestRecord[]) => records.length >= until : until;
     const received: TestRecord[] = [];
     const consumer = this.client.consumer({
       groupId: options.groupId ?? uniqueGroup('consume-until'),
@@ -207,7 +223,7 @@ export class KafkaTestKit {
   /** Deletes the kit's topics and disconnects. */
   async close(): Promise<void> {
     try {
-      await this.producer?.disconnect();
+      await Promise.all([...this.producers.values()].map((p) => p.disconnect()));
       await this.deleteTopics();
     } finally {
       await this.admin.disconnect();
