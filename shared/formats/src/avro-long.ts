@@ -7,7 +7,7 @@
  */
 export const MAX_EXACT_LONG = 2 ** 52;
 
-/** An integer the event codec carries exactly. */
+/** An integer the event codec carries exactly. A long has no -0 either: callers write `n + 0`, which makes -0 into 0. */
 export function isExactLong(n: number): boolean {
   return Number.isInteger(n) && n >= -MAX_EXACT_LONG && n <= MAX_EXACT_LONG;
 }

@@ -86,7 +86,7 @@ function coerce(v: unknown, f: CompiledField): unknown {
     case 'long': {
       const n = typeof v === 'number' ? v : typeof v === 'string' && integerText.test(v) ? Number(v) : NaN;
       // Avro int is 32-bit, and the codec writes a long exactly within ±2^52: a larger value would not survive it.
-      if (isExactLong(n) && (f.type === 'long' || (n >= -2147483648 && n <= 2147483647))) return n;
+      if (isExactLong(n) && (f.type === 'long' || (n >= -2147483648 && n <= 2147483647))) return n + 0; // -0 is 0
       break;
     }
     case 'double':

@@ -35,12 +35,12 @@ const hexadecimal = /^0x[0-9a-f]+$/i;
 export function readInteger(v: unknown, field: string): number | null {
   if (v === undefined || v === null) return null;
   if (typeof v === 'number') {
-    if (isExactLong(v)) return v;
+    if (isExactLong(v)) return v + 0; // + 0: -0 is 0 (an Avro long has no -0)
   } else if (typeof v === 'string') {
     if (isEmptyMarker(v)) return null;
     if (decimal.test(v) || hexadecimal.test(v)) {
       const n = Number(v);
-      if (isExactLong(n)) return n;
+      if (isExactLong(n)) return n + 0;
     }
   }
   throw new RecordProblem('wrong-type', `${field}: expected an integer, got ${describe(v)}`);
@@ -66,7 +66,7 @@ export function readTimestamp(v: unknown, field: string, allowEpochMillis: boole
     }
     throw new RecordProblem('wrong-type', `${field}: ${JSON.stringify(v.slice(0, 40))} is not an ISO 8601 time with a zone`);
   }
-  if (allowEpochMillis && typeof v === 'number' && isExactLong(v)) return v;
+  if (allowEpochMillis && typeof v === 'number' && isExactLong(v)) return v + 0;
   throw new RecordProblem('wrong-type', `${field}: expected a time, got ${describe(v)}`);
 }
 

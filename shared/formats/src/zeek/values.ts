@@ -52,7 +52,7 @@ export function parseTimeText(field: string, text: string): number {
   const epoch = EPOCH_SECONDS.exec(text);
   if (epoch !== null) {
     const micros = Number(epoch[2]) * 1_000_000 + fractionMicros(epoch[3]);
-    return epoch[1] === '-' ? -micros : micros;
+    return epoch[1] === '-' ? 0 - micros : micros; // 0 - x: "-0.0" is 0, not -0 (an Avro long has no -0)
   }
   const iso = ISO_8601.exec(text);
   if (iso !== null) {
@@ -76,7 +76,7 @@ export function parseTimeText(field: string, text: string): number {
 export function parseTimeNumber(field: string, seconds: number): number {
   // Event time is epoch ms in an Avro long, exact within ±2^52 (avro-long.ts).
   if (!Number.isFinite(seconds) || Math.abs(seconds) > MAX_EXACT_LONG / 1000) throw wrongType(field, `not a time: ${seconds}`);
-  return Math.round(seconds * 1_000_000);
+  return Math.round(seconds * 1_000_000) + 0; // + 0: -0 is 0
 }
 
 export function parsePortText(field: string, text: string): number {
@@ -88,7 +88,7 @@ export function checkPort(field: string, port: number): number {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw wrongType(field, `not a port number: ${JSON.stringify(port)}`);
   }
-  return port;
+  return port + 0;
 }
 
 export function parseCountText(field: string, text: string): number {
@@ -99,7 +99,7 @@ export function parseCountText(field: string, text: string): number {
 export function checkCount(field: string, count: number): number {
   // Counts go into Avro longs, exact up to 2^52 (avro-long.ts); 16 digits of text can exceed even 2^53.
   if (!isExactLong(count) || count < 0) throw wrongType(field, `not a count: ${count}`);
-  return count;
+  return count + 0;
 }
 
 /** Interval in seconds (Zeek writes `0.005544`). */

@@ -64,7 +64,7 @@ export const zeekConn: ZeekLogSpec<typeof columns> = {
       { path: 'conn', type: 'connection', action: null, transport: transportOf(row.proto, row.ip_proto), protocol: row.service },
       ctx,
     );
-    const nanos = row.duration === null ? null : Math.round(row.duration * 1e9);
+    const nanos = row.duration === null ? null : Math.round(row.duration * 1e9) + 0; // + 0: -0 is 0
     // event.duration is nanoseconds in an Avro long, exact within ±2^52 ns (52 days; avro-long.ts).
     if (nanos !== null && !isExactLong(nanos)) throw new ZeekRecordError('wrong-type', `duration: ${row.duration} s is out of range`);
     event.event.duration = nanos;
