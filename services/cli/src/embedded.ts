@@ -8,11 +8,27 @@
  * The normalizer and detector services run the same NormalizeProcessor and DetectionProcessor over
  * Kafka: one engine, two transports. Records go through the topic in batches (a poll per
  * `BATCH_RECORDS` produced), as a consumer would read them.
+ *
+ * Files have no record timestamps, so the skew guard judges each event against the wall clock read once
+ * when the run starts (`now`): a year-9999 date or epoch microseconds read as milliseconds is refused
+ * even as the first event of a file, and a run decides the same however fast it goes. Stream time is
+ * not the reference here: merged files from different days jump legitimately by more than any skew.
  */
 import type { LateEvent } from '@sequor/engine';
 import type { SequorEvent } from '@sequor/model';
-import type { DeadLetterReason, DetectionProcessor, FormatCounters } from '@sequor/pipeline';
-import { createDetectionProcessor, createNormalizeProcessor, InMemoryTransport, singleObjectEventEncoder, sumDetectionStats } from '@sequor/pipeline';
+import type {
+  DeadLetterReason,
+  DetectionProcessor,
+  FormatCounters,
+  NormalizedRecord,
+} from '@sequor/pipeline';
+import {
+  createDetectionProcessor,
+  createNormalizeProcessor,
+  InMemoryTransport,
+  singleObjectEventEncoder,
+  sumDetectionStats,
+} from '@sequor/pipeline';
 import type { Alert, CompiledRule } from '@sequor/rules';
 import type { OpenInput, SkippedInput } from './io/inputs.js';
 import { EventTimeMerge } from './io/merge.js';
@@ -20,6 +36,10 @@ import type { ProgressBar } from './io/progress.js';
 
 /** The in-memory topic normalized events go through, named as the services' default. */
 export const EVENTS_TOPIC = 'events.normalized';
+/** Dead-letter reason of an event dated too far ahead (the detector's reason too). */
+export const FUTURE_TIMESTAMP = 'future-timestamp';
+/** Default of `--max-future-skew`: the detector's default, MAX_FUTURE_SKEW_MS. */
+export const DEFAULT_MAX_FUTURE_SKEW_MS = 3_600_000;
 const BATCH_RECORDS = 4096;
 const DEAD_LETTER_EXAMPLES = 5;
 
@@ -30,6 +50,13 @@ export interface EmbeddedDetectionOptions {
   readonly partitions: number;
   readonly allowedLatenessMs?: number;
   readonly maxOpenPartials?: number;
+  /** Engine bounds per partition (reorder buffer) and per rule and partition (state); engine defaults when absent. */
+  readonly maxBufferedBytes?: number;
+  readonly maxStateBytes?: number;
+  /** How far ahead of `now` an event may be (default 1 h). */
+  readonly maxFutureSkewMs?: number;
+  /** The skew guard's reference, epoch ms: the wall clock at the start of the run (default `Date.now()`). */
+  readonly now?: number;
   readonly onAlert: (alert: Alert) => void;
   /** Awaited between batches: where the caller writes buffered alerts out (backpressure). */
   readonly afterBatch?: () => Promise<void>;
@@ -55,14 +82,29 @@ export interface DetectionSummary {
   readonly events: number;
   readonly byFormat: Readonly<Record<string, FormatCounters>>;
   readonly deadLetters: number;
-  readonly deadLettersByReason: Readonly<Partial<Record<DeadLetterReason, number>>>;
+  /** The normalizer's reasons, and `future-timestamp` from the detection stage. */
+  readonly deadLettersByReason: Readonly<Partial<Record<DeadLetterReason | typeof FUTURE_TIMESTAMP, number>>>;
   /** The first few dead letters as `file:line: reason: message`. */
   readonly deadLetterExamples: readonly string[];
   readonly late: number;
   readonly invalidTime: number;
+  /** Events dead-lettered as `future-timestamp` (also in `deadLetters`). */
+  readonly futureTime: number;
+  /** Events the reorder buffers released early because they reached their byte bound. */
+  readonly forcedReleases: number;
   readonly alerts: number;
-  /** Per rule: alerts, partial matches expired by their window (normal), and dropped at the state cap (lost matches). */
-  readonly alertsByRule: readonly { readonly id: string; readonly name: string; readonly alerts: number; readonly expired: number; readonly droppedAtCap: number }[];
+  /**
+   * Per rule: alerts, partial matches expired by their window (normal), and dropped at the state cap or
+   * the state byte bound (lost matches).
+   */
+  readonly alertsByRule: readonly {
+    readonly id: string;
+    readonly name: string;
+    readonly alerts: number;
+    readonly expired: number;
+    readonly droppedAtCap: number;
+    readonly droppedAtBytes: number;
+  }[];
   readonly partitions: number;
   readonly eventsPerPartition: readonly number[];
   readonly allowedLatenessMs: number | null;
@@ -83,12 +125,41 @@ export async function runEmbeddedDetection(options: EmbeddedDetectionOptions): P
     encoder: singleObjectEventEncoder(),
   });
   const transport = new InMemoryTransport();
-  const events = transport.createTopic<SequorEvent>(EVENTS_TOPIC, partitions);
+  // The normalized record itself (not just its event): its encoded size feeds the byte bounds' estimate.
+  const events = transport.createTopic<NormalizedRecord>(EVENTS_TOPIC, partitions);
   const group = events.consumer();
   let alerts = 0;
   const onAlert = (alert: Alert): void => {
     alerts++;
     options.onAlert(alert);
+  };
+  const now = options.now ?? Date.now();
+  const maxFutureSkewMs = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+  const perInput = inputs.map((input, i) => ({
+    name: topics[i] as string,
+    format: input.format.name,
+    lines: 0,
+    events: 0,
+    deadLetters: 0,
+  }));
+  const inputIndex = new Map(topics.map((topic, i) => [topic, i]));
+  const examples: string[] = [];
+  let futureDeadLetters = 0;
+  const onLate = (late: LateEvent<SequorEvent>): void => {
+    if (late.reason === FUTURE_TIMESTAMP) {
+      // A dead letter like a bad line: counted against its file, one of the examples with file:line.
+      futureDeadLetters++;
+      const origin = late.event.origin;
+      const index = origin.topic === null ? undefined : inputIndex.get(origin.topic);
+      if (index !== undefined) (perInput[index] as { deadLetters: number }).deadLetters++;
+      if (examples.length < DEAD_LETTER_EXAMPLES) {
+        const where = origin.topic === null ? 'event' : `${origin.topic}:${(origin.offset ?? -1) + 1}`;
+        examples.push(
+          `${where}: ${FUTURE_TIMESTAMP}: ${futureMessage(late.timestamp, now, maxFutureSkewMs)}`,
+        );
+      }
+    }
+    options.onLate?.(late);
   };
   const processors: DetectionProcessor[] = Array.from({ length: partitions }, (_, partition) =>
     createDetectionProcessor({
@@ -96,28 +167,34 @@ export async function runEmbeddedDetection(options: EmbeddedDetectionOptions): P
       partition,
       allowedLatenessMs: options.allowedLatenessMs,
       maxOpenPartials: options.maxOpenPartials,
+      maxBufferedBytes: options.maxBufferedBytes,
+      maxStateBytes: options.maxStateBytes,
+      maxFutureSkewMs,
       clock: options.clock,
       onAlert,
-      onLate: options.onLate,
+      onLate,
     }),
   );
   const eventsPerPartition = new Array<number>(partitions).fill(0);
-  const perInput = inputs.map((input, i) => ({ name: topics[i] as string, format: input.format.name, lines: 0, events: 0, deadLetters: 0 }));
-  const examples: string[] = [];
   let totalEvents = 0;
 
   const consume = (): void => {
     for (const batch of group.poll(Number.MAX_SAFE_INTEGER)) {
       const processor = processors[batch.partition] as DetectionProcessor;
       const records = batch.records;
-      for (let i = 0; i < records.length; i++) processor.push(records[i]!.value);
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i]!.value;
+        processor.push(record.event, now, record.value.length);
+      }
       eventsPerPartition[batch.partition]! += records.length;
     }
     group.commit();
   };
 
   const merge = new EventTimeMerge(inputs, topics, normalize);
-  const totalBytes = inputs.every((i) => i.file.size !== null) ? inputs.reduce((n, i) => n + (i.file.size as number), 0) : null;
+  const totalBytes = inputs.every((i) => i.file.size !== null)
+    ? inputs.reduce((n, i) => n + (i.file.size as number), 0)
+    : null;
   const snapshot = () => ({ events: totalEvents, alerts, bytes: merge.progress().bytes, totalBytes });
   let sinceBatch = 0;
   await merge.run((record) => {
@@ -126,12 +203,15 @@ export async function runEmbeddedDetection(options: EmbeddedDetectionOptions): P
     const verdict = result.deadLetter;
     if (verdict !== undefined) {
       input.deadLetters++;
-      if (examples.length < DEAD_LETTER_EXAMPLES) examples.push(deadLetterLine(topics[record.source] as string, record.offset, verdict.format, verdict.message));
+      if (examples.length < DEAD_LETTER_EXAMPLES)
+        examples.push(
+          deadLetterLine(topics[record.source] as string, record.offset, verdict.format, verdict.message),
+        );
     }
     const outputs = result.outputs;
     for (let i = 0; i < outputs.length; i++) {
       const out = outputs[i]!;
-      events.send({ key: out.key, value: out.event, timestamp: out.event.timestamp, headers: out.headers });
+      events.send({ key: out.key, value: out, timestamp: out.event.timestamp, headers: out.headers });
     }
     input.events += outputs.length;
     totalEvents += outputs.length;
@@ -158,15 +238,27 @@ export async function runEmbeddedDetection(options: EmbeddedDetectionOptions): P
     lines: merge.progress().lines,
     events: totalEvents,
     byFormat: counters.byFormat,
-    deadLetters: counters.total.deadLetters,
-    deadLettersByReason: counters.deadLettersByReason,
+    deadLetters: counters.total.deadLetters + futureDeadLetters,
+    deadLettersByReason:
+      futureDeadLetters === 0
+        ? counters.deadLettersByReason
+        : { ...counters.deadLettersByReason, [FUTURE_TIMESTAMP]: futureDeadLetters },
     deadLetterExamples: examples,
     late: stats.late,
     invalidTime: stats.invalidTime,
+    futureTime: stats.futureTime,
+    forcedReleases: stats.forcedReleases,
     alerts,
     alertsByRule: rules.map((rule) => {
       const r = stats.rules.find((x) => x.ruleId === rule.rule.id);
-      return { id: rule.rule.id, name: rule.rule.name, alerts: r?.alerts ?? 0, expired: r?.evictedByWindow ?? 0, droppedAtCap: r?.evictedByCap ?? 0 };
+      return {
+        id: rule.rule.id,
+        name: rule.rule.name,
+        alerts: r?.alerts ?? 0,
+        expired: r?.evictedByWindow ?? 0,
+        droppedAtCap: r?.evictedByCap ?? 0,
+        droppedAtBytes: r?.evictedByBytes ?? 0,
+      };
     }),
     partitions,
     eventsPerPartition,
@@ -176,6 +268,12 @@ export async function runEmbeddedDetection(options: EmbeddedDetectionOptions): P
     eventsPerSecond: totalEvents / Math.max(wallMs / 1000, 1e-3),
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
   };
+}
+
+function futureMessage(eventTime: number, now: number, skewMs: number): string {
+  const time = new Date(eventTime);
+  const shown = Number.isNaN(time.getTime()) ? String(eventTime) : time.toISOString();
+  return `event time ${shown} is more than ${skewMs} ms ahead of the run's start (${new Date(now).toISOString()}; --max-future-skew)`;
 }
 
 /**

@@ -13,7 +13,11 @@ export function table(rows: readonly (readonly string[])[]): string {
   return rows
     .map((row) =>
       row
-        .map((cell, i) => (i > 0 && /^[\d,.-]+$/.test(cell) ? cell.padStart(widths[i] as number) : cell.padEnd(widths[i] as number)))
+        .map((cell, i) =>
+          i > 0 && /^[\d,.-]+$/.test(cell)
+            ? cell.padStart(widths[i] as number)
+            : cell.padEnd(widths[i] as number),
+        )
         .join('  ')
         .trimEnd(),
     )
@@ -39,21 +43,38 @@ export function formatDetectionSummary(s: DetectionSummary): string {
   );
   for (const skip of s.skipped) out.push(`skipped ${skip.name}: ${skip.reason}`);
   const formats = Object.entries(s.byFormat);
-  if (formats.length > 1) out.push(`by format: ${formats.map(([name, c]) => `${name} ${n(c.events)}`).join(', ')}`);
+  if (formats.length > 1)
+    out.push(`by format: ${formats.map(([name, c]) => `${name} ${n(c.events)}`).join(', ')}`);
   out.push('');
-  const reasons = Object.entries(s.deadLettersByReason).map(([reason, count]) => `${reason} ${n(count ?? 0)}`);
+  const reasons = Object.entries(s.deadLettersByReason).map(
+    ([reason, count]) => `${reason} ${n(count ?? 0)}`,
+  );
   out.push(`dead letters: ${n(s.deadLetters)}${reasons.length > 0 ? ` (${reasons.join(', ')})` : ''}`);
   for (const example of s.deadLetterExamples) out.push(`  ${example}`);
   if (s.deadLetters > s.deadLetterExamples.length && s.deadLetterExamples.length > 0) {
     out.push(`  ... and ${n(s.deadLetters - s.deadLetterExamples.length)} more`);
   }
-  const lateness = s.allowedLatenessMs === null ? 'default lateness' : `lateness ${n(s.allowedLatenessMs)} ms`;
-  out.push(`late events: ${n(s.late)} (${lateness})${s.invalidTime > 0 ? `; without a valid time: ${n(s.invalidTime)}` : ''}`);
+  const lateness =
+    s.allowedLatenessMs === null ? 'default lateness' : `lateness ${n(s.allowedLatenessMs)} ms`;
+  out.push(
+    `late events: ${n(s.late)} (${lateness})${s.invalidTime > 0 ? `; without a valid time: ${n(s.invalidTime)}` : ''}`,
+  );
+  if (s.forcedReleases > 0) {
+    out.push(
+      `reorder buffer full: ${n(s.forcedReleases)} events released before their lateness ran out (raise --reorder-max-mib)`,
+    );
+  }
   out.push('');
   out.push(
     table([
-      ['rule', 'alerts', 'partials expired', 'dropped at cap'],
-      ...s.alertsByRule.map((r) => [r.name, n(r.alerts), n(r.expired), n(r.droppedAtCap)]),
+      ['rule', 'alerts', 'partials expired', 'dropped at cap', 'dropped at bytes'],
+      ...s.alertsByRule.map((r) => [
+        r.name,
+        n(r.alerts),
+        n(r.expired),
+        n(r.droppedAtCap),
+        n(r.droppedAtBytes),
+      ]),
       ['total', n(s.alerts)],
     ]),
   );

@@ -8,7 +8,7 @@ import { compileRule, RuleSetError } from '@sequor/rules';
 import type { OptionSpecs } from '../args.js';
 import { durationOption, flag, integerOption, parseCommandArgs, stringOption } from '../args.js';
 import type { CommandContext } from '../context.js';
-import { runEmbeddedDetection } from '../embedded.js';
+import { DEFAULT_MAX_FUTURE_SKEW_MS, runEmbeddedDetection } from '../embedded.js';
 import { EXIT, ReportedError } from '../errors.js';
 import { expandInputs, formatOverride, openInputs } from '../io/inputs.js';
 import type { RecordWriter } from '../io/output.js';
@@ -39,6 +39,10 @@ options:
   --lateness DURATION     allowed lateness behind stream time (default 1m; e.g. 500ms, 30s, 2m)
   --partitions N          partitions of the in-memory events topic (default 4)
   --max-open-partials N   cap on open partial matches per rule and partition (default: the engine's)
+  --max-future-skew DURATION  events dated more than this after the run's start are dead-lettered as
+                          future-timestamp instead of blinding the rest of the stream (default 1h)
+  --reorder-max-mib N     memory bound of each partition's reorder buffer, MiB (default 128)
+  --state-max-mib N       memory bound of each rule's partial matches per partition, MiB (default 64)
   --out FILE              write alerts to FILE: an Avro container file (schemas/alert.avsc) if it ends
                           in .avro, NDJSON otherwise (default: NDJSON on stdout)
   --summary-json FILE     also write the summary's numbers as JSON
@@ -54,6 +58,9 @@ const options: OptionSpecs = {
   lateness: { type: 'string' },
   partitions: { type: 'string' },
   'max-open-partials': { type: 'string' },
+  'max-future-skew': { type: 'string' },
+  'reorder-max-mib': { type: 'string' },
+  'state-max-mib': { type: 'string' },
   out: { type: 'string' },
   'summary-json': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -85,6 +92,9 @@ export async function detectCommand(args: readonly string[], ctx: CommandContext
   const lateness = durationOption(values, 'lateness', DEFAULT_LATENESS_MS) as number;
   const partitions = integerOption(values, 'partitions', DEFAULT_PARTITIONS, 1, 1024);
   const maxOpenPartials = values['max-open-partials'] === undefined ? undefined : integerOption(values, 'max-open-partials', 0, 1, 1e9);
+  const maxFutureSkewMs = durationOption(values, 'max-future-skew', DEFAULT_MAX_FUTURE_SKEW_MS) as number;
+  const maxBufferedBytes = integerOption(values, 'reorder-max-mib', 128, 1, 1 << 20) * 2 ** 20;
+  const maxStateBytes = integerOption(values, 'state-max-mib', 64, 1, 1 << 20) * 2 ** 20;
   const out = stringOption(values, 'out');
   const summaryJson = stringOption(values, 'summary-json');
   const files = await expandInputs(positionals);
@@ -101,6 +111,9 @@ export async function detectCommand(args: readonly string[], ctx: CommandContext
     partitions,
     allowedLatenessMs: lateness,
     maxOpenPartials,
+    maxFutureSkewMs,
+    maxBufferedBytes,
+    maxStateBytes,
     onAlert: (alert) => writer.write(alert),
     afterBatch: () => {
       // Alerts and the progress line on one terminal: erase the line before the alerts go out.
