@@ -8,7 +8,7 @@ import { generateCommand } from './commands/generate.js';
 import { queryCommand } from './commands/query.js';
 import { replayCommand } from './commands/replay.js';
 import { rulesCommand } from './commands/rules.js';
-import { EXIT, InputError, ReportedError, UsageError } from './errors.js';
+import { EXIT, InputError, ReportedError, systemReason, UsageError } from './errors.js';
 
 export const usage = `usage: sequor <command> [options]
 
@@ -32,6 +32,13 @@ const commands: Readonly<Record<string, Command>> = {
   rules: rulesCommand,
 };
 
+/** `sequor detect`, `sequor rules lint`: what a one-line error starts with. */
+export function commandLabel(argv: readonly string[]): string {
+  const [name, sub] = argv;
+  if (name === undefined) return 'sequor';
+  return name === 'rules' && (sub === 'test' || sub === 'lint') ? `sequor rules ${sub}` : `sequor ${name}`;
+}
+
 /** Runs one invocation; returns the exit code. Never throws for anything the user can fix. */
 export async function runCli(argv: readonly string[], ctx: CommandContext): Promise<number> {
   const [name, ...args] = argv;
@@ -45,10 +52,12 @@ export async function runCli(argv: readonly string[], ctx: CommandContext): Prom
   }
   const command = commands[name];
   if (command === undefined) {
-    ctx.stderr.write(`sequor: unknown command ${JSON.stringify(name)} (commands: ${Object.keys(commands).join(', ')}; see sequor --help)\n`);
+    ctx.stderr.write(
+      `sequor: unknown command ${JSON.stringify(name)} (commands: ${Object.keys(commands).join(', ')}; see sequor --help)\n`,
+    );
     return EXIT.usage;
   }
-  const label = name === 'rules' && (args[0] === 'test' || args[0] === 'lint') ? `sequor rules ${args[0]}` : `sequor ${name}`;
+  const label = commandLabel(argv);
   try {
     return await command(args, ctx);
   } catch (error) {
@@ -65,10 +74,23 @@ export async function runCli(argv: readonly string[], ctx: CommandContext): Prom
       ctx.stderr.write(`${label}: ${error.message}\n`);
       return EXIT.failed;
     }
+    const system = systemErrorPath(error);
+    if (system !== undefined) {
+      // A file error no command anticipated still names its path in one line.
+      ctx.stderr.write(`${label}: ${system}: ${systemReason(error)}\n`);
+      return EXIT.failed;
+    }
     const err = error instanceof Error ? error : new Error(String(error));
     ctx.stderr.write(`${label}: unexpected error: ${err.message}\n`);
     if (ctx.env.SEQUOR_DEBUG) ctx.stderr.write(`${err.stack ?? ''}\n`);
     else ctx.stderr.write(`(set SEQUOR_DEBUG=1 for the stack trace)\n`);
     return EXIT.failed;
   }
+}
+
+/** The path of a Node.js file-system error (`ENOENT ... open 'x'`), undefined for anything else. */
+function systemErrorPath(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { code, path } = error as NodeJS.ErrnoException;
+  return typeof code === 'string' && typeof path === 'string' ? path : undefined;
 }

@@ -4,6 +4,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { closedAtStart } from './io/output.js';
 
 export interface OutputStream extends Writable {
   readonly isTTY?: boolean;
@@ -17,6 +18,8 @@ export interface CommandContext {
   readonly clock: () => number;
   /** A new file to write (`--out`). */
   openOutput(path: string): Writable;
+  /** stdout was closed when the process started (`>&-`): results written there would be lost. */
+  readonly stdoutClosed?: boolean;
 }
 
 export function processContext(): CommandContext {
@@ -26,5 +29,6 @@ export function processContext(): CommandContext {
     env: process.env,
     clock: Date.now,
     openOutput: (path) => createWriteStream(path),
+    stdoutClosed: closedAtStart(1),
   };
 }

@@ -5,7 +5,10 @@
  */
 import { SequorError } from '@sequor/model';
 
-/** Exit codes: 0 done; 1 the run failed (unreadable input, failing rule tests, lint errors); 2 bad usage. */
+/**
+ * Exit codes: 0 done; 1 the run failed (an input could not be read, even in part; output could not be
+ * written; failing rule tests, lint errors); 2 bad usage.
+ */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 /** Bad arguments: unknown option, missing value, a number out of range. Exit 2, with a pointer to --help. */
@@ -15,6 +18,19 @@ export class UsageError extends SequorError {
 
 /** Input that cannot be used: a file that cannot be read, a format that cannot be detected. Exit 1. */
 export class InputError extends SequorError {
+  readonly exitCode = EXIT.failed;
+
+  constructor(
+    readonly path: string,
+    reason: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`${path}: ${reason}`, options);
+  }
+}
+
+/** Output that cannot be written: `--out` in a missing directory, a full disk, stdout closed. Exit 1. */
+export class OutputError extends SequorError {
   readonly exitCode = EXIT.failed;
 
   constructor(
@@ -53,6 +69,14 @@ export function systemReason(error: unknown): string {
         return 'is a directory';
       case 'ENOTDIR':
         return 'not a directory';
+      case 'ELOOP':
+        return 'too many levels of symbolic links (a link loop)';
+      case 'ENOSPC':
+        return 'no space left on device';
+      case 'EPIPE':
+        return 'the reader closed it (EPIPE)';
+      case 'EBADF':
+        return 'not open (EBADF)';
       case 'Z_DATA_ERROR':
       case 'Z_BUF_ERROR':
         return `not valid gzip (${error.message})`;

@@ -1,12 +1,23 @@
 #!/usr/bin/env node
 // The `sequor` executable: wires the process to runCli and exits with its code.
-import { runCli } from './cli.js';
+import { commandLabel, runCli } from './cli.js';
 import { processContext } from './context.js';
+import { EXIT, systemReason } from './errors.js';
 
-// `sequor detect ... | head` closes stdout early: that is the reader's choice, not an error.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(0);
-  throw error;
-});
+// A failed stdout write (the reader closed the pipe: EPIPE) must not kill the process with a stack: the
+// commands' writers report it, and anything written directly is checked below.
+let stdoutError: unknown = null;
+process.stdout.on('error', (error: unknown) => (stdoutError ??= error));
 
-process.exitCode = await runCli(process.argv.slice(2), processContext());
+const argv = process.argv.slice(2);
+let code = await runCli(argv, processContext());
+if (code === EXIT.ok) {
+  // Everything written has been handed to the OS (or failed) once this empty write's callback runs.
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  if (stdoutError !== null) {
+    // Output was lost: that is not a success, whoever closed the pipe.
+    process.stderr.write(`${commandLabel(argv)}: stdout: cannot write: ${systemReason(stdoutError)}\n`);
+    code = EXIT.failed;
+  }
+}
+process.exitCode = code;

@@ -18,7 +18,12 @@ export async function ruleFiles(paths: readonly string[], withBuiltins = true): 
       throw new InputError(p, `cannot read rules: ${systemReason(error)}`, { cause: error });
     }
     if (info.isDirectory()) {
-      const found = await listRuleFiles(p);
+      let found: string[];
+      try {
+        found = await listRuleFiles(p);
+      } catch (error) {
+        throw new InputError(p, `cannot read rules: ${systemReason(error)}`, { cause: error });
+      }
       if (found.length === 0) throw new InputError(p, 'no rule files (*.yaml, *.yml) in this directory');
       files.push(...found);
     } else files.push(p);

@@ -60,7 +60,7 @@ describe('sequor: unusable input (exit 1, one line)', () => {
     writeFileSync(badGzip, Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02, 0x03]));
     await Promise.all([
       failsWith(['detect', path.join(tmp, 'missing.json')], 1, /missing\.json: cannot read: no such file or directory$/),
-      failsWith(['detect', notLogs], 1, /notes\.txt: cannot tell the source format \(first line "dear diary"\); pass --format \(winlogbeat, /),
+      failsWith(['detect', notLogs], 1, /notes\.txt: cannot tell the source format: no format reads any of its first 1 data line \(first: "dear diary"\); pass --format \(winlogbeat, /),
       failsWith(['detect', badGzip], 1, /broken\.json\.gz: cannot read: /),
       failsWith(['rules', 'test', path.join(tmp, 'no-rules-here')], 1, /no-rules-here: cannot read rules: no such file or directory/),
     ]);

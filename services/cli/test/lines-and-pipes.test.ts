@@ -12,7 +12,14 @@ function stream(chunks: readonly string[]): ByteStream {
   const buffers = chunks.map((c) => Buffer.from(c));
   let i = 0;
   return {
-    chunks: { next: () => Promise.resolve(i < buffers.length ? { done: false, value: buffers[i++] as Buffer } : { done: true, value: undefined }) },
+    chunks: {
+      next: () =>
+        Promise.resolve(
+          i < buffers.length
+            ? { done: false, value: buffers[i++] as Buffer }
+            : { done: true, value: undefined },
+        ),
+    },
     bytesRead: () => 0,
     gzip: false,
     close: () => undefined,
@@ -54,10 +61,53 @@ describe('LineReader', () => {
     expect(lines[1]?.[1]).toBe('ok');
   });
 
-  it('looks ahead to the first data line for format detection without consuming anything', async () => {
-    const reader = new LineReader(stream(['#separator \\x09\n#path\tconn\n', '#fields\tts\n1.0\tx\n2.0\ty\n']), 100);
-    expect(await reader.head(32)).toEqual(['#separator \\x09', '#path\tconn', '#fields\tts', '1.0\tx']);
-    expect((await readAll(reader)).map(([, l]) => l)).toEqual(['#separator \\x09', '#path\tconn', '#fields\tts', '1.0\tx', '2.0\ty']);
+  it('looks ahead up to N data lines for format detection without consuming anything', async () => {
+    const reader = new LineReader(
+      stream(['#separator \\x09\n#path\tconn\n', '#fields\tts\n1.0\tx\n2.0\ty\n3.0\tz\n']),
+      100,
+    );
+    expect(await reader.head(2)).toEqual([
+      '#separator \\x09',
+      '#path\tconn',
+      '#fields\tts',
+      '1.0\tx',
+      '2.0\ty',
+    ]);
+    expect((await readAll(reader)).map(([, l]) => l)).toEqual([
+      '#separator \\x09',
+      '#path\tconn',
+      '#fields\tts',
+      '1.0\tx',
+      '2.0\ty',
+      '3.0\tz',
+    ]);
+  });
+
+  it('looks past any number of blank lines, and gives them back in the numbering', async () => {
+    const reader = new LineReader(stream(['\n'.repeat(100_000), '\r\n  \n{"a":1}\n']), 100);
+    expect(await reader.head(16)).toEqual(['  ', '{"a":1}']);
+    const lines = await readAll(reader);
+    expect(lines).toHaveLength(100_003);
+    expect(lines.at(-1)).toEqual([100_002, '{"a":1}']);
+  });
+
+  it('ends an input at a read error and keeps the lines before it, the failure saying after which line', async () => {
+    const chunks = [Buffer.from('one\ntwo\nthr')];
+    let i = 0;
+    const failing: ByteStream = {
+      chunks: {
+        next: () =>
+          i < chunks.length
+            ? Promise.resolve({ done: false, value: chunks[i++] as Buffer })
+            : Promise.reject(new Error('unexpected end of file')),
+      },
+      bytesRead: () => 0,
+      gzip: true,
+      close: () => undefined,
+    };
+    const reader = new LineReader(failing, 100);
+    expect((await readAll(reader)).map(([, l]) => l)).toEqual(['one', 'two', 'thr']);
+    expect(reader.failure?.afterLine).toBe(2);
   });
 });
 
@@ -65,7 +115,10 @@ const span = { start: 0, end: 0, line: 1, column: 1 };
 const head = (count: number): Pipe => ({ kind: 'head', count, span });
 const tail = (count: number): Pipe => ({ kind: 'tail', count, span });
 
-function through(pipes: readonly Pipe[], values: readonly number[]): { out: number[]; stoppedAfter: number | null } {
+function through(
+  pipes: readonly Pipe[],
+  values: readonly number[],
+): { out: number[]; stoppedAfter: number | null } {
   const out: number[] = [];
   const chain = new PipeChain<number>(pipes, (v) => out.push(v));
   let stoppedAfter: number | null = null;

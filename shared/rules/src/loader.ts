@@ -57,11 +57,15 @@ export async function loadRuleFile(file: string, options: RuleAnalysisOptions = 
   }
 }
 
-/** `*.yaml` / `*.yml` files under `dir`, recursively, sorted (so "the first file with an id" is stable). */
+/**
+ * `*.yaml` / `*.yml` files under `dir`, recursively, sorted (so "the first file with an id" is stable).
+ * Symbolic links named so are listed too (a ConfigMap mounts its files as links): reading one that leads
+ * nowhere is then an `io` error naming it, not a rule silently missing.
+ */
 export async function listRuleFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
   return entries
-    .filter((e) => e.isFile() && /\.ya?ml$/i.test(e.name))
+    .filter((e) => (e.isFile() || e.isSymbolicLink()) && /\.ya?ml$/i.test(e.name))
     .map((e) => path.join(e.parentPath, e.name))
     .sort();
 }

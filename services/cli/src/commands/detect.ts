@@ -9,10 +9,10 @@ import type { OptionSpecs } from '../args.js';
 import { durationOption, flag, integerOption, parseCommandArgs, stringOption } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { DEFAULT_MAX_FUTURE_SKEW_MS, runEmbeddedDetection } from '../embedded.js';
-import { EXIT, ReportedError } from '../errors.js';
-import { expandInputs, formatOverride, openInputs } from '../io/inputs.js';
+import { EXIT, OutputError, ReportedError, systemReason } from '../errors.js';
+import { expandInputs, formatOverride, openInputs, readFailures } from '../io/inputs.js';
 import type { RecordWriter } from '../io/output.js';
-import { AvroAlertFileWriter, NdjsonWriter } from '../io/output.js';
+import { AvroAlertFileWriter, NdjsonWriter, openOutputFile, requireStdout } from '../io/output.js';
 import { ProgressBar } from '../io/progress.js';
 import { loadRuleSet } from '../rule-set.js';
 import { formatDetectionSummary } from '../summary.js';
@@ -49,8 +49,12 @@ options:
   -h, --help              this help
 
 Alerts go to stdout (or --out), the summary to stderr, a progress line too when stderr is a terminal.
-Exit 0 when the run completes (bad records are counted, not fatal), 1 on unreadable input or bad rules,
-2 on bad arguments.`;
+Exit 0 when the run completes (bad records are dead-lettered and counted, not fatal; files in a
+directory that are empty or of no known format are listed as skipped). Exit 1 on bad rules, a file given
+by name whose format cannot be told, output that cannot be written (--out, a closed stdout), or any
+input that cannot be read in full (a truncated gzip, a dangling link, permission denied): the other
+inputs are still read and their alerts written, and each failure is one line naming the file. Exit 2 on
+bad arguments.`;
 
 const options: OptionSpecs = {
   format: { type: 'string' },
@@ -91,7 +95,10 @@ export async function detectCommand(args: readonly string[], ctx: CommandContext
   const override = formatOverride(stringOption(values, 'format'));
   const lateness = durationOption(values, 'lateness', DEFAULT_LATENESS_MS) as number;
   const partitions = integerOption(values, 'partitions', DEFAULT_PARTITIONS, 1, 1024);
-  const maxOpenPartials = values['max-open-partials'] === undefined ? undefined : integerOption(values, 'max-open-partials', 0, 1, 1e9);
+  const maxOpenPartials =
+    values['max-open-partials'] === undefined
+      ? undefined
+      : integerOption(values, 'max-open-partials', 0, 1, 1e9);
   const maxFutureSkewMs = durationOption(values, 'max-future-skew', DEFAULT_MAX_FUTURE_SKEW_MS) as number;
   const maxBufferedBytes = integerOption(values, 'reorder-max-mib', 128, 1, 1 << 20) * 2 ** 20;
   const maxStateBytes = integerOption(values, 'state-max-mib', 64, 1, 1 << 20) * 2 ** 20;
@@ -99,33 +106,58 @@ export async function detectCommand(args: readonly string[], ctx: CommandContext
   const summaryJson = stringOption(values, 'summary-json');
   const files = await expandInputs(positionals);
   const rules = await compiledRuleSet(ctx, (values['rules'] as string[] | undefined) ?? []);
-  const { opened, skipped } = await openInputs(files, override);
+  if (out === undefined) requireStdout(ctx, 'alerts', true);
+  const { opened, skipped, failed } = await openInputs(files, override);
+  // Unreadable inputs are said at once (a long run should not hide them) and fail the run at the end.
+  for (const f of failed) ctx.stderr.write(`sequor detect: ${f.message}\n`);
+  if (opened.length === 0 && failed.length > 0) throw new ReportedError('no readable input', EXIT.failed);
 
-  const writer: RecordWriter<Alert> =
-    out === undefined ? new NdjsonWriter<Alert>(ctx.stdout) : out.endsWith('.avro') ? new AvroAlertFileWriter(out) : new NdjsonWriter<Alert>(ctx.openOutput(out), (a) => a, true);
   const progress = new ProgressBar(ctx.stderr, 'detect');
-  const summary = await runEmbeddedDetection({
-    inputs: opened,
-    skipped,
-    rules,
-    partitions,
-    allowedLatenessMs: lateness,
-    maxOpenPartials,
-    maxFutureSkewMs,
-    maxBufferedBytes,
-    maxStateBytes,
-    onAlert: (alert) => writer.write(alert),
-    afterBatch: () => {
-      // Alerts and the progress line on one terminal: erase the line before the alerts go out.
-      if (ctx.stdout.isTTY === true && writer.buffered > 0) progress.clear();
-      return writer.flush();
-    },
-    progress,
-    clock: ctx.clock,
-  });
-  await writer.close();
+  let summary;
+  try {
+    const writer: RecordWriter<Alert> =
+      out === undefined
+        ? new NdjsonWriter<Alert>(ctx.stdout)
+        : out.endsWith('.avro')
+          ? await AvroAlertFileWriter.create(out)
+          : new NdjsonWriter<Alert>(await openOutputFile(out, (p) => ctx.openOutput(p)), (a) => a, true, out);
+    summary = await runEmbeddedDetection({
+      inputs: opened,
+      skipped,
+      rules,
+      partitions,
+      allowedLatenessMs: lateness,
+      maxOpenPartials,
+      maxFutureSkewMs,
+      maxBufferedBytes,
+      maxStateBytes,
+      onAlert: (alert) => writer.write(alert),
+      afterBatch: () => {
+        // Alerts and the progress line on one terminal: erase the line before the alerts go out.
+        if (ctx.stdout.isTTY === true && writer.buffered > 0) progress.clear();
+        return writer.flush();
+      },
+      progress,
+      clock: ctx.clock,
+    });
+    await writer.close();
+  } finally {
+    for (const o of opened) o.stream.close();
+  }
   ctx.stderr.write(formatDetectionSummary(summary));
+  const truncated = readFailures(opened);
+  for (const f of truncated) ctx.stderr.write(`sequor detect: ${f.message}\n`);
   if (out !== undefined) ctx.stderr.write(`alerts written to ${out} (${summary.alerts})\n`);
-  if (summaryJson !== undefined) await writeFile(summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
-  return EXIT.ok;
+  if (summaryJson !== undefined) {
+    const unreadable = [...failed, ...truncated].map((f) => ({
+      name: f.path,
+      reason: f.message.slice(f.path.length + 2),
+    }));
+    try {
+      await writeFile(summaryJson, `${JSON.stringify({ ...summary, unreadable }, null, 2)}\n`);
+    } catch (error) {
+      throw new OutputError(summaryJson, `cannot write: ${systemReason(error)}`, { cause: error });
+    }
+  }
+  return failed.length > 0 || truncated.length > 0 ? EXIT.failed : EXIT.ok;
 }

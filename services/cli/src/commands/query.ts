@@ -18,9 +18,10 @@ import { durationOption, flag, parseCommandArgs, stringOption } from '../args.js
 import type { CommandContext } from '../context.js';
 import { deadLetterLine } from '../embedded.js';
 import { EXIT, ReportedError, UsageError } from '../errors.js';
-import { expandInputs, formatOverride, openInputs } from '../io/inputs.js';
+import type { OpenInput } from '../io/inputs.js';
+import { expandInputs, formatOverride, openInputs, readFailures } from '../io/inputs.js';
 import { EventTimeMerge } from '../io/merge.js';
-import { NdjsonWriter } from '../io/output.js';
+import { NdjsonWriter, requireStdout } from '../io/output.js';
 
 export const DEFAULT_QUERY_LATENESS_MS = 60_000;
 
@@ -38,7 +39,9 @@ options:
   --lateness DURATION    how far out of order events may be and still be matched in order (default 1m)
   -h, --help             this help
 
-A query error is printed with its line, column and a caret; exit 2.`;
+A query error is printed with its line, column and a caret; exit 2. Exit 1 when an input cannot be
+read in full or stdout cannot be written (each said in one line naming the file; the other inputs are
+still queried).`;
 
 const options: OptionSpecs = {
   format: { type: 'string' },
@@ -47,7 +50,10 @@ const options: OptionSpecs = {
 };
 
 /** Parses, checks and compiles; every problem printed with a caret, then ReportedError (exit 2). */
-export function compileAdHocQuery(text: string, ctx: CommandContext): { query: Query; compiled: CompiledQuery<SequorEvent> } {
+export function compileAdHocQuery(
+  text: string,
+  ctx: CommandContext,
+): { query: Query; compiled: CompiledQuery<SequorEvent> } {
   let query: Query;
   try {
     query = parse(text);
@@ -154,14 +160,33 @@ export async function queryCommand(args: readonly string[], ctx: CommandContext)
   }
   const [text, ...paths] = positionals;
   if (text === undefined) throw new UsageError("missing the query: sequor query '<EQL>' <files>");
-  if (paths.length === 0) throw new UsageError('no input: give files, directories or - for stdin after the query');
+  if (paths.length === 0)
+    throw new UsageError('no input: give files, directories or - for stdin after the query');
   const override = formatOverride(stringOption(values, 'format'));
   const lateness = durationOption(values, 'lateness', DEFAULT_QUERY_LATENESS_MS) as number;
   const { query, compiled } = compileAdHocQuery(text, ctx);
   const files = await expandInputs(paths);
-  const { opened, skipped } = await openInputs(files, override);
+  requireStdout(ctx, 'matches');
+  const { opened, skipped, failed } = await openInputs(files, override);
   for (const s of skipped) ctx.stderr.write(`sequor query: skipped ${s.file.name}: ${s.reason}\n`);
+  for (const f of failed) ctx.stderr.write(`sequor query: ${f.message}\n`);
+  if (opened.length === 0 && failed.length > 0) throw new ReportedError('no readable input', EXIT.failed);
+  try {
+    const truncated = await runQuery(query, compiled, opened, lateness, ctx);
+    return failed.length > 0 || truncated > 0 ? EXIT.failed : EXIT.ok;
+  } finally {
+    for (const o of opened) o.stream.close();
+  }
+}
 
+/** Runs the query over the opened inputs; the number of inputs a read error cut short (each reported). */
+async function runQuery(
+  query: Query,
+  compiled: CompiledQuery<SequorEvent>,
+  opened: readonly OpenInput[],
+  lateness: number,
+  ctx: CommandContext,
+): Promise<number> {
   const topics = opened.map((o) => o.file.name);
   const normalize = createNormalizeProcessor({
     bindings: opened.map((o, i) => ({ topic: topics[i] as string, format: o.format })),
@@ -171,13 +196,17 @@ export async function queryCommand(args: readonly string[], ctx: CommandContext)
   const isEventQuery = compiled.spec.kind === 'filter';
   let exhausted = false;
   const chain = new PipeChain<unknown>(query.pipes, (v) => writer.write(v));
-  const pipeline = createCorrelationPipeline(compiled.spec, compiled.eventTime, { allowedLatenessMs: lateness });
+  const pipeline = createCorrelationPipeline(compiled.spec, compiled.eventTime, {
+    allowedLatenessMs: lateness,
+  });
   const events = new Subject<SequorEvent>();
   let failure: unknown = null;
   events.pipe(pipeline.operator).subscribe({
     next: (match) => {
       if (exhausted) return;
-      const result = isEventQuery ? toEcsDocument(match.events[0] as SequorEvent) : { keys: match.keyValues, events: match.events.map(toEcsDocument) };
+      const result = isEventQuery
+        ? toEcsDocument(match.events[0] as SequorEvent)
+        : { keys: match.keyValues, events: match.events.map(toEcsDocument) };
       if (!chain.push(result)) exhausted = true;
     },
     error: (error: unknown) => (failure = error),
@@ -188,7 +217,10 @@ export async function queryCommand(args: readonly string[], ctx: CommandContext)
   await merge.run((record) => {
     const verdict = record.result.deadLetter;
     if (verdict !== undefined) {
-      if (deadLetters++ < 5) ctx.stderr.write(`sequor query: skipped ${deadLetterLine(topics[record.source] as string, record.offset, verdict.format, verdict.message)}\n`);
+      if (deadLetters++ < 5)
+        ctx.stderr.write(
+          `sequor query: skipped ${deadLetterLine(topics[record.source] as string, record.offset, verdict.format, verdict.message)}\n`,
+        );
     }
     for (const out of record.result.outputs) events.next(out.event);
     if (failure !== null) throw failure;
@@ -205,6 +237,11 @@ export async function queryCommand(args: readonly string[], ctx: CommandContext)
   await writer.close();
   if (deadLetters > 5) ctx.stderr.write(`sequor query: ${deadLetters} records could not be read in all\n`);
   const late = pipeline.stats.late;
-  if (late > 0) ctx.stderr.write(`sequor query: ${late} event(s) arrived more than ${lateness} ms out of order and were not matched (raise --lateness)\n`);
-  return EXIT.ok;
+  if (late > 0)
+    ctx.stderr.write(
+      `sequor query: ${late} event(s) arrived more than ${lateness} ms out of order and were not matched (raise --lateness)\n`,
+    );
+  const truncated = readFailures(opened);
+  for (const f of truncated) ctx.stderr.write(`sequor query: ${f.message}\n`);
+  return truncated.length;
 }

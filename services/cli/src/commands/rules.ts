@@ -7,6 +7,7 @@ import type { OptionSpecs } from '../args.js';
 import { flag, parseCommandArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
+import { requireStdout } from '../io/output.js';
 import { loadRuleSet } from '../rule-set.js';
 import { table } from '../summary.js';
 
@@ -35,6 +36,7 @@ export async function rulesCommand(args: readonly string[], ctx: CommandContext)
     ctx.stdout.write(`${rulesUsage}\n`);
     return EXIT.ok;
   }
+  if (sub === 'test' || sub === 'lint') requireStdout(ctx, `${sub === 'test' ? 'test' : 'lint'} results`);
   switch (sub) {
     case 'test':
       return rulesTest(positionals, ctx);
@@ -54,19 +56,26 @@ async function rulesTest(paths: readonly string[], ctx: CommandContext): Promise
   const failures = describeFailures(results);
   if (failures.length > 0) ctx.stdout.write(`\n${failures.join('\n')}\n`);
   const failed = results.filter((r) => !r.passed).length;
-  const ruleErrors = loaded.errors.length > 0 ? `; ${loaded.errors.length} rule error(s), those rules not tested` : '';
-  ctx.stdout.write(`\n${results.length - failed} passed, ${failed} failed (${loaded.rules.length} rules)${ruleErrors}\n`);
+  const ruleErrors =
+    loaded.errors.length > 0 ? `; ${loaded.errors.length} rule error(s), those rules not tested` : '';
+  ctx.stdout.write(
+    `\n${results.length - failed} passed, ${failed} failed (${loaded.rules.length} rules)${ruleErrors}\n`,
+  );
   return failed > 0 || loaded.errors.length > 0 ? EXIT.failed : EXIT.ok;
 }
 
 async function rulesLint(paths: readonly string[], ctx: CommandContext): Promise<number> {
   const loaded = await loadRuleSet(paths);
-  for (const e of [...loaded.errors, ...loaded.warnings].sort((a, b) => (a.file === b.file ? a.offset - b.offset : a.file < b.file ? -1 : 1))) {
+  for (const e of [...loaded.errors, ...loaded.warnings].sort((a, b) =>
+    a.file === b.file ? a.offset - b.offset : a.file < b.file ? -1 : 1,
+  )) {
     ctx.stdout.write(`${e.format()}\n`);
   }
   const errors = loaded.errors.length;
   const warnings = loaded.warnings.length;
   const plural = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
-  ctx.stdout.write(`${plural(loaded.files.length, 'file')} checked: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`);
+  ctx.stdout.write(
+    `${plural(loaded.files.length, 'file')} checked: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`,
+  );
   return errors > 0 ? EXIT.failed : EXIT.ok;
 }

@@ -13,6 +13,8 @@ const CARRIAGE_RETURN = 0x0d;
 const HASH = 0x23;
 const EMPTY = Buffer.alloc(0);
 const CHUNK_BYTES = 1 << 20;
+/** How many bytes of non-blank lines format detection may look ahead. */
+const HEAD_BYTES = 4 << 20;
 
 /** Bytes of one input, with a running count of the bytes read from disk (compressed, for gzip). */
 export interface ByteStream {
@@ -30,7 +32,8 @@ export async function openByteStream(path: string): Promise<ByteStream> {
   const rawChunks = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   // The first chunk decides; an error here (ENOENT, EISDIR) surfaces to the caller as the open's error.
   const first = await rawChunks.next();
-  if (first.done === true) return { chunks: emptyIterator(), bytesRead: () => read, gzip: false, close: () => raw.destroy() };
+  if (first.done === true)
+    return { chunks: emptyIterator(), bytesRead: () => read, gzip: false, close: () => raw.destroy() };
   const head = toBuffer(first.value);
   read += head.length;
   const counted = (async function* (): AsyncGenerator<Buffer> {
@@ -48,7 +51,12 @@ export async function openByteStream(path: string): Promise<ByteStream> {
   const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
   // pipeline forwards a read error or a corrupt stream to the gunzip iterator, which throws it.
   pipeline(Readable.from(counted), gunzip, () => undefined);
-  return { chunks: gunzip[Symbol.asyncIterator]() as AsyncIterator<Buffer>, bytesRead: () => read, gzip, close: () => (raw.destroy(), gunzip.destroy()) };
+  return {
+    chunks: gunzip[Symbol.asyncIterator]() as AsyncIterator<Buffer>,
+    bytesRead: () => read,
+    gzip,
+    close: () => (raw.destroy(), gunzip.destroy()),
+  };
 }
 
 function toBuffer(chunk: unknown): Buffer {
@@ -74,7 +82,8 @@ export class LineReader {
   /** Bytes of the current overlong line dropped beyond `maxLineBytes + 1`. */
   private dropping = false;
   private eof = false;
-  private readonly pending: Buffer[] = [];
+  /** Lines head() looked at, to be returned again; a number is a run of that many blank lines. */
+  private readonly pending: (Buffer | number)[] = [];
   lineIndex = -1;
 
   constructor(
@@ -83,16 +92,23 @@ export class LineReader {
     private readonly maxLineBytes: number,
   ) {}
 
+  /** Why reading stopped early (the stream failed after `afterLine` complete lines); null when it did not. */
+  failure: ReadFailure | null = null;
+
   /** True once every line has been returned. */
   get done(): boolean {
     return this.eof && this.pending.length === 0 && this.pos >= this.chunk.length && this.carry.length === 0;
   }
 
   next(): Buffer | undefined {
-    const pending = this.pending.shift();
+    const pending = this.pending[0];
     if (pending !== undefined) {
       this.lineIndex++;
-      return pending;
+      if (typeof pending !== 'number') return this.pending.shift() as Buffer;
+      // A run of blank lines held by head(): they come back as empty lines, keeping the numbering.
+      if (pending > 1) this.pending[0] = pending - 1;
+      else this.pending.shift();
+      return EMPTY;
     }
     const line = this.scan();
     if (line !== undefined) this.lineIndex++;
@@ -102,7 +118,16 @@ export class LineReader {
   /** Reads the next chunk; at the end of the stream the last unterminated line becomes available. */
   async fill(): Promise<void> {
     if (this.eof) return;
-    const next = await this.stream.chunks.next();
+    let next: IteratorResult<Buffer>;
+    try {
+      next = await this.stream.chunks.next();
+    } catch (error) {
+      // A read error (a truncated or corrupt gzip, EIO) ends this input, not the run: the lines before it
+      // stand, the last partial one included (the normalizer judges it), and the caller reports `failure`.
+      this.failure = { error, afterLine: this.lineIndex + this.pendingLines() + 1 };
+      this.eof = true;
+      return;
+    }
     if (next.done === true) {
       this.eof = true;
       return;
@@ -112,24 +137,40 @@ export class LineReader {
   }
 
   /**
-   * The first lines without consuming them, up to and including the first data line (not blank, not a
-   * `#` directive) or `max` lines: what format detection looks at.
+   * The first lines without consuming them, for format detection: up to `maxDataLines` data lines (not
+   * blank, not a `#` directive) or `maxBytes` of lines, whichever comes first. Blank lines never count
+   * (empty ones are held as a count, so a file that starts with a million of them costs no memory).
    */
-  async head(max: number): Promise<string[]> {
+  async head(maxDataLines: number, maxBytes = HEAD_BYTES): Promise<string[]> {
     const lines: string[] = [];
-    while (lines.length < max) {
+    let dataLines = 0;
+    let bytes = 0;
+    while (dataLines < maxDataLines && bytes < maxBytes) {
       const line = this.scan();
       if (line === undefined) {
         if (this.eof) break;
         await this.fill();
         continue;
       }
+      if (line.length === 0) {
+        const last = this.pending[this.pending.length - 1];
+        if (typeof last === 'number') this.pending[this.pending.length - 1] = last + 1;
+        else this.pending.push(1);
+        continue;
+      }
       this.pending.push(line);
-      const text = line.toString('utf8');
-      lines.push(text);
-      if (text.trim() !== '' && line[0] !== HASH) break;
+      // A held line costs its bytes and a Buffer view (about 64 bytes): whitespace-only lines count too.
+      bytes += line.length + 64;
+      lines.push(line.toString('utf8'));
+      if (line[0] !== HASH && !isBlank(line)) dataLines++;
     }
     return lines;
+  }
+
+  private pendingLines(): number {
+    let n = 0;
+    for (const p of this.pending) n += typeof p === 'number' ? p : 1;
+    return n;
   }
 
   /** The next complete line in the buffered bytes, without counting it. */
@@ -172,6 +213,26 @@ export class LineReader {
   }
 }
 
+/** A read error that ended an input early. */
+export interface ReadFailure {
+  readonly error: unknown;
+  /** Lines complete before the failure (the last, partial line not counted). */
+  readonly afterLine: number;
+}
+
+const SPACE = 0x20;
+const TAB = 0x09;
+
+function isBlank(line: Buffer): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c !== SPACE && c !== TAB && c !== CARRIAGE_RETURN) return false;
+  }
+  return true;
+}
+
 function stripCarriageReturn(line: Buffer): Buffer {
-  return line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN ? line.subarray(0, line.length - 1) : line;
+  return line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN
+    ? line.subarray(0, line.length - 1)
+    : line;
 }

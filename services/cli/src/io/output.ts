@@ -5,13 +5,15 @@
  * slows the run instead of growing memory.
  */
 import { once } from 'node:events';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, readlinkSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
 import { avroType } from '@sequor/model';
 import type { Alert } from '@sequor/rules';
+import { OutputError, systemReason } from '../errors.js';
 
 export interface RecordWriter<T> {
   write(value: T): void;
@@ -26,17 +28,27 @@ export interface RecordWriter<T> {
 
 const FLUSH_CHARS = 1 << 16;
 
-/** One JSON document per line. `toJson` shapes the value (default: as is). */
+/**
+ * One JSON document per line. `toJson` shapes the value (default: as is). Every write waits for its
+ * callback, so a failed write (the reader closed stdout, a full disk) is an OutputError naming `name`
+ * at the next flush or close, never a lost alert with exit 0.
+ */
 export class NdjsonWriter<T> implements RecordWriter<T> {
   private buffer: string[] = [];
   private chars = 0;
+  private failure: unknown = null;
   written = 0;
 
   constructor(
     private readonly stream: Writable,
     private readonly toJson: (value: T) => unknown = (v) => v,
     private readonly endStream = false,
-  ) {}
+    /** What errors name: `stdout` or the `--out` path. */
+    private readonly name = 'stdout',
+  ) {
+    // Without a listener a stream error is an uncaught exception that kills the process with a stack.
+    stream.on('error', (error: unknown) => (this.failure ??= error));
+  }
 
   write(value: T): void {
     const line = JSON.stringify(this.toJson(value));
@@ -50,11 +62,15 @@ export class NdjsonWriter<T> implements RecordWriter<T> {
   }
 
   async flush(): Promise<void> {
+    this.check();
     if (this.buffer.length === 0) return;
     const text = `${this.buffer.join('\n')}\n`;
     this.buffer = [];
     this.chars = 0;
-    if (!this.stream.write(text)) await once(this.stream, 'drain');
+    // The callback comes once the text is handed to the OS (or failed): backpressure and errors in one.
+    await new Promise<void>((resolve, reject) =>
+      this.stream.write(text, (error) => (error ? reject(this.outputError(error)) : resolve())),
+    );
   }
 
   /** True when enough is buffered to be worth a write now. */
@@ -64,15 +80,84 @@ export class NdjsonWriter<T> implements RecordWriter<T> {
 
   async close(): Promise<void> {
     await this.flush();
-    if (this.endStream) {
-      this.stream.end();
-      await once(this.stream, 'finish');
+    if (!this.endStream) return;
+    this.stream.end();
+    try {
+      await finished(this.stream);
+    } catch (error) {
+      throw this.outputError(error);
     }
+  }
+
+  private check(): void {
+    if (this.failure !== null) throw this.outputError(this.failure);
+  }
+
+  private outputError(error: unknown): OutputError {
+    // The stream's own error says why (EPIPE); a later write only says the stream is gone.
+    const cause = this.failure ?? error;
+    return new OutputError(this.name, `cannot write: ${systemReason(cause)}`, { cause });
+  }
+}
+
+/**
+ * A new output file, open before any work is done: `--out` in a missing directory or without permission
+ * is one line naming the path at the start, not a crash or a lost run at the end.
+ */
+export async function openOutputFile(
+  path: string,
+  open: (path: string) => Writable = createWriteStream,
+): Promise<Writable> {
+  const stream = open(path);
+  // A test's stream may not be a file: only an fs.WriteStream has an 'open' to wait for.
+  if (!('pending' in stream) || (stream as { pending?: boolean }).pending !== true) return stream;
+  try {
+    await once(stream, 'ready');
+  } catch (error) {
+    throw new OutputError(path, `cannot write: ${systemReason(error)}`, { cause: error });
+  }
+  return stream;
+}
+
+/**
+ * Refuses to run when stdout was closed at start (`>&-`): the results would go nowhere and the exit code
+ * would say all is well. `>/dev/null` is a choice and is not refused.
+ */
+export function requireStdout(
+  ctx: { readonly stdoutClosed?: boolean },
+  what: string,
+  outOption = false,
+): void {
+  if (ctx.stdoutClosed !== true) return;
+  const instead = outOption
+    ? 'write them with --out FILE or redirect stdout to a file'
+    : 'redirect stdout to a file';
+  throw new OutputError(
+    'stdout',
+    `closed, so the ${what} would be lost; ${instead}, or to /dev/null to discard them`,
+  );
+}
+
+/**
+ * True when this process started with `fd` closed (`sequor detect x >&-`). Node then opens /dev/null
+ * read-write in its place, so writes succeed and the output is silently gone; a shell's `>/dev/null` opens
+ * it write-only and is left alone (discarding output on purpose is fine). Linux only (/proc); false elsewhere.
+ */
+export function closedAtStart(fd: number): boolean {
+  try {
+    if (readlinkSync(`/proc/self/fd/${fd}`) !== '/dev/null') return false;
+    const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+    // O_ACCMODE = 3, O_RDWR = 2.
+    return flags !== undefined && (Number.parseInt(flags, 8) & 3) === 2;
+  } catch {
+    return false;
   }
 }
 
 /** `schemas/alert.avsc`, read beside the package (src/ and dist/ are both three levels below the root). */
-export const alertSchemaPath: string = fileURLToPath(new URL('../../../../schemas/alert.avsc', import.meta.url));
+export const alertSchemaPath: string = fileURLToPath(
+  new URL('../../../../schemas/alert.avsc', import.meta.url),
+);
 
 /**
  * Alerts as an Avro object container file: what avsc's `createFileEncoder` does (a `BlockEncoder` piped
@@ -82,18 +167,25 @@ export const alertSchemaPath: string = fileURLToPath(new URL('../../../../schema
 export class AvroAlertFileWriter implements RecordWriter<Alert> {
   private readonly encoder: InstanceType<typeof avro.streams.BlockEncoder>;
   private readonly finished: Promise<void>;
-  private failure: Error | null = null;
+  private failure: OutputError | null = null;
   written = 0;
 
-  constructor(path: string) {
+  /** Opens `path` first (an OutputError naming it if that fails), then writes into it. */
+  static async create(path: string): Promise<AvroAlertFileWriter> {
+    return new AvroAlertFileWriter(path, await openOutputFile(path));
+  }
+
+  private constructor(
+    private readonly path: string,
+    file: Writable,
+  ) {
     const type = avroType(readFileSync(alertSchemaPath, 'utf8'));
     this.encoder = new avro.streams.BlockEncoder(type);
-    const file = createWriteStream(path);
     this.finished = new Promise((resolve, reject) => {
       pipeline(this.encoder, file, (error) => {
         if (error) {
-          this.failure = error;
-          reject(error);
+          this.failure = new OutputError(this.path, `cannot write: ${systemReason(error)}`, { cause: error });
+          reject(this.failure);
         } else resolve();
       });
     });
