@@ -28,9 +28,9 @@ import { createNormalizeProcessor, singleObjectEventEncoder } from '@sequor/pipe
 import type { OptionSpecs } from '../args.js';
 import { flag, integerOption, numberOption, parseCommandArgs, stringOption } from '../args.js';
 import type { CommandContext } from '../context.js';
-import { EXIT, UsageError } from '../errors.js';
+import { EXIT, ReportedError, UsageError } from '../errors.js';
 import type { OpenInput } from '../io/inputs.js';
-import { expandInputs, formatOverride, openInputs } from '../io/inputs.js';
+import { expandInputs, formatOverride, openInputs, readFailures } from '../io/inputs.js';
 import { EventTimeMerge } from '../io/merge.js';
 import { formatCount, ProgressBar } from '../io/progress.js';
 
@@ -101,8 +101,10 @@ export async function replayCommand(args: readonly string[], ctx: CommandContext
     throw error;
   }
   const files = await expandInputs(positionals);
-  const { opened, skipped } = await openInputs(files, override);
+  const { opened, skipped, failed } = await openInputs(files, override);
   for (const s of skipped) ctx.stderr.write(`sequor replay: skipped ${s.file.name}: ${s.reason}\n`);
+  for (const f of failed) ctx.stderr.write(`sequor replay: ${f.message}\n`);
+  if (opened.length === 0 && failed.length > 0) throw new ReportedError('no readable input', EXIT.failed);
   const topics = topicsFor(
     opened.map((o) => o.file),
     stringOption(values, 'topic'),
@@ -122,8 +124,13 @@ export async function replayCommand(args: readonly string[], ctx: CommandContext
         `(${formatCount((result.records * 1000) / Math.max(result.ms, 1))} records/s)\n`,
     );
   } finally {
+    for (const o of opened) o.stream.close();
     await producer.disconnect();
   }
+  // Unreadable inputs and inputs a read error cut short fail the run; what could be read was sent.
+  const truncated = readFailures(opened);
+  for (const f of truncated) ctx.stderr.write(`sequor replay: ${f.message}\n`);
+  if (failed.length > 0 || truncated.length > 0) return EXIT.failed;
   if (result.restamped > 0) {
     ctx.stderr.write(
       `sequor replay: ${result.restamped} record${result.restamped === 1 ? '' : 's'} stamped with the send time: ` +
