@@ -181,8 +181,10 @@ class Parser {
   private repeat(): LuceneRegexNode {
     const start = this.pos;
     let node = this.atom();
+    let stacked = 0;
     for (let c = this.peek(); c !== undefined && QUANTIFIERS.includes(c); c = this.peek()) {
       const at = this.pos;
+      if (++stacked > MAX_REGEX_NESTING) this.fail(`more than ${MAX_REGEX_NESTING} quantifiers on one item`);
       this.pos += 1;
       if (c === '?') node = { kind: 'repeat', item: node, min: 0, max: 1, start };
       else if (c === '*') node = { kind: 'repeat', item: node, min: 0, max: null, start };

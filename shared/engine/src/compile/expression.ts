@@ -6,7 +6,7 @@ import { CompileContext } from './context.js';
 import { InvalidPatternError, TypeMismatchError, UnknownFunctionError } from './errors.js';
 import { cidrMatcher, FUNCTIONS, literalCidrs, type FunctionDef, type ValueFn } from './functions.js';
 import { newIpWords, parseIpInto, sameIp, type IpWords } from './ip.js';
-import { compileLuceneRegex, LuceneRegexError } from './lucene-regex.js';
+import { compileLuceneRegex, LuceneRegexError, type LuceneMatcher } from './lucene-regex.js';
 import { compileWildcardList, type StringMatcher } from './wildcard.js';
 
 /**
@@ -302,7 +302,7 @@ function compileCompare<E>(expr: CompareExpr, ctx: CompileContext): Condition<E>
 function compileMatcher(expr: MatchExpr, ctx: CompileContext): { matches: StringMatcher; fold: boolean } {
   const fold = expr.op === ':' || expr.op === 'like~' || expr.op === 'regex~';
   if (expr.op === 'regex' || expr.op === 'regex~') {
-    const regexes: RegExp[] = [];
+    const regexes: LuceneMatcher[] = [];
     for (const pattern of expr.patterns) {
       try {
         regexes.push(compileLuceneRegex(pattern, fold));
@@ -311,14 +311,14 @@ function compileMatcher(expr: MatchExpr, ctx: CompileContext): { matches: String
         ctx.error(InvalidPatternError, `regex "${pattern}" at ${error.index}: ${error.message}`, expr.span);
       }
     }
-    // The RegExp carries the `i` flag, so the value need not be lower-cased.
+    // The automaton folds case itself (`regex~`), so the value need not be lower-cased.
     if (regexes.length === 1) {
-      const only = regexes[0] as RegExp;
+      const only = regexes[0] as LuceneMatcher;
       return { matches: (value) => only.test(value), fold: false };
     }
     return {
       matches: (value) => {
-        for (let i = 0; i < regexes.length; i++) if ((regexes[i] as RegExp).test(value)) return true;
+        for (let i = 0; i < regexes.length; i++) if ((regexes[i] as LuceneMatcher).test(value)) return true;
         return false;
       },
       fold: false,

@@ -13,7 +13,14 @@ export {
 export { compileCondition, compilePredicate, compileValue, toPredicate, type Condition, type Tri } from './expression.js';
 export { FUNCTIONS, type FunctionDef, type ValueFn } from './functions.js';
 export { compileKey, type CompiledKey } from './keys.js';
-export { compileLuceneRegex, LuceneRegexError, luceneToJsSource } from './lucene-regex.js';
+export {
+  automatonWork,
+  compileLuceneRegex,
+  LuceneRegexError,
+  MAX_AUTOMATON_STATES,
+  MAX_DFA_STATES,
+  type LuceneMatcher,
+} from './lucene-regex.js';
 export {
   compileEventTime,
   compileQuery,
@@ -23,4 +30,4 @@ export {
   type CompileOptions,
   type SpanAggregateOptions,
 } from './query.js';
-export { compileWildcard, compileWildcardList, wildcardToRegExp, type StringMatcher } from './wildcard.js';
+export { compileWildcard, compileWildcardList, wildcardCost, type StringMatcher } from './wildcard.js';
