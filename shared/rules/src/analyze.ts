@@ -12,6 +12,7 @@ import { isMap, isNode, isScalar, LineCounter, parseDocument, visit } from 'yaml
 import type { RuleFileError } from './errors.js';
 import { closest, MetadataReader, ruleKeys } from './metadata.js';
 import { MessageTemplate } from './message.js';
+import { slowPatterns } from './pattern-cost.js';
 import type { DocPath } from './source-map.js';
 import { RuleSourceMap } from './source-map.js';
 import type { Rule } from './types.js';
@@ -162,6 +163,14 @@ export function analyzeRuleText(
       ast = parsed.query;
       for (const e of checkQuery(ast, catalog)) issues.push(queryIssue(map, e, 'eql-semantic'));
       issues.push(...shapeIssues(map, ast, type));
+      for (const p of slowPatterns(ast)) {
+        issues.push(
+          map.issue(map.positionInScalar(['query'], p.offset), 'slow-pattern', p.detail, {
+            level: 'warning',
+            length: p.length,
+          }),
+        );
+      }
     }
   }
 

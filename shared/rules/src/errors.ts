@@ -14,7 +14,8 @@ export type RuleIssueCode =
   | 'unknown-placeholder'
   | 'incompatible-partition-key'
   | 'invalid-test'
-  | 'compile';
+  | 'compile'
+  | 'slow-pattern';
 
 /** `error`: the rule is refused. `warning`: the rule loads, the author should look (e.g. risk vs severity). */
 export type RuleIssueLevel = 'error' | 'warning';

@@ -175,3 +175,40 @@ describe('loadRuleDir', () => {
     expect(noDir.errors[0]?.code).toBe('io');
   });
 });
+
+describe('slow patterns (issue 17: matching is linear, lint says what is still costly)', () => {
+  const lint = (condition: string) =>
+    analyzeRuleText(withQuery(validRule, `query: |\n  process where\n    ${condition}\n`), 'rules/slow.yaml');
+
+  it('warns about many-segment wildcards and huge automata, at the pattern, and still loads the rule', () => {
+    const r = lint('process.command_line : "*a*b*c*d*e*" or process.name regex "(abc|def){300}"');
+    expect(r.rule).not.toBeNull();
+    expect(r.warnings.map((w) => [w.code, w.line, w.column])).toEqual([
+      ['slow-pattern', 20, 5],
+      ['slow-pattern', 20, 45],
+    ]);
+    expect(r.warnings[0]?.detail).toMatch(/5 inner segments between stars/);
+    expect(r.warnings[1]?.detail).toMatch(/automaton of \d+ states/);
+    expect(r.warnings[0]?.snippet).toContain('^');
+  });
+
+  it('does not warn about ordinary patterns, and leaves invalid ones to the checker', () => {
+    for (const condition of [
+      'process.command_line : "*powershell*-enc*"',
+      'process.command_line like~ ("*a?c*", "x*y*z")',
+      'process.name regex~ "(cmd|powershell)\\\\.exe"',
+      'process.name regex ".*(a+)+b"',
+      'wildcard(process.name, "*a*b*c*d*")',
+    ]) {
+      const r = lint(condition);
+      expect(r.warnings, condition).toEqual([]);
+      expect(r.errors, condition).toEqual([]);
+    }
+    expect(lint('wildcard(process.name, "*a*b*c*d*e*f*")').warnings.map((w) => w.code)).toEqual([
+      'slow-pattern',
+    ]);
+    const invalid = lint('process.name regex "(a"');
+    expect(invalid.errors.map((e) => e.code)).toEqual(['eql-semantic']);
+    expect(invalid.warnings).toEqual([]);
+  });
+});
