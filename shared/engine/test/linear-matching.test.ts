@@ -107,6 +107,19 @@ describe('Lucene regex: an automaton, linear in the value', () => {
     }
   });
 
+  it('stops once the answer is known, and skips the automaton when a required literal is missing', () => {
+    const matcher = compileLuceneRegex('.*powershell.*-enc.*', false);
+    automatonWork.steps = 0;
+    expect(matcher.test(`powershell -enc ${'x'.repeat(100_000)}`)).toBe(true);
+    expect(automatonWork.steps).toBeLessThan(100); // `.*` before the end accepts every suffix
+    automatonWork.steps = 0;
+    expect(matcher.test(`powershell ${'x'.repeat(100_000)}`)).toBe(false);
+    expect(automatonWork.steps).toBe(0); // no "-enc": `includes` answers
+    expect(compileLuceneRegex('"a.b"', false).test('a.b')).toBe(true);
+    expect(compileLuceneRegex('ab(c|d)"ef"g.', false).test('abdefgh')).toBe(true);
+    expect(compileLuceneRegex('ab(c|d)"ef"g.', false).test('abdegh')).toBe(false);
+  });
+
   it('still answers correctly past the DFA cache (a pattern whose DFA has 2^13 states)', () => {
     const pattern = '(a|b)*a(a|b){12}';
     const matcher = compileLuceneRegex(pattern, false);

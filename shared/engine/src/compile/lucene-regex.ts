@@ -275,26 +275,30 @@ class NfaBuilder {
 // ---------------------------------------------------------------------------------------------------
 // Literal pre-checks: cheap rejections before the automaton runs.
 
-/** The longest run of literal characters every match must contain, and the one it must start with. */
-function requiredLiterals(node: LuceneRegexNode): { prefix: string; inner: string; exact: boolean } {
+/**
+ * What every match must contain, read off the top-level concatenation: the literal it starts with, and
+ * each run of two or more literal characters (in order, but checked independently: a cheap superset test).
+ * `exact` when the whole pattern is one literal.
+ */
+function requiredLiterals(node: LuceneRegexNode): { prefix: string; inner: string[]; exact: boolean } {
   const flat = (n: LuceneRegexNode): readonly LuceneRegexNode[] =>
     n.kind === 'concat' ? n.items.flatMap(flat) : [n];
-  const items = flat(node);
   let run = '';
-  let longest = '';
+  const runs: string[] = [];
   let prefix: string | null = null;
-  for (const item of items) {
+  for (const item of flat(node)) {
     if (item.kind === 'char') {
       run += String.fromCodePoint(item.codePoint);
       continue;
     }
     if (item.kind === 'empty') continue;
     prefix ??= run;
-    if (run.length > longest.length) longest = run;
+    runs.push(run);
     run = '';
   }
-  if (run.length > longest.length) longest = run;
-  return { prefix: prefix ?? run, inner: longest, exact: prefix === null };
+  runs.push(run);
+  const inner = runs.filter((r) => r.length >= 2 && r !== prefix).sort((a, b) => b.length - a.length);
+  return { prefix: prefix ?? run, inner, exact: prefix === null };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -318,8 +322,11 @@ class Automaton implements LuceneMatcher {
   private readonly dfaIds = new Map<string, number>();
   private trans: Int32Array;
   private accept: Uint8Array;
+  /** Per DFA state: 1 when the answer is already known (dead, or a state that accepts every suffix). */
+  private stop: Uint8Array;
+  /** NFA states from which every suffix is accepted (`@` or `.*` before the end). */
+  private readonly universal: Uint8Array;
   private readonly startState: number;
-  private readonly dead: number;
   private readonly dfaCap: number;
 
   /** Scratch for the NFA simulation and for building DFA states: allocated once. */
@@ -374,14 +381,22 @@ class Automaton implements LuceneMatcher {
     this.dfaCap = Math.max(2, Math.min(MAX_DFA_STATES, Math.floor(MAX_TABLE_ENTRIES / this.classes)));
     this.trans = new Int32Array(16 * this.classes).fill(-1);
     this.accept = new Uint8Array(16);
+    this.stop = new Uint8Array(16);
+    this.universal = new Uint8Array(n);
+    const everything = nfa.sets.findIndex((r) => r.length === 2 && r[0] === 0 && r[1] === MAX_CODE_POINT);
+    for (let s = 0; s < n; s++) {
+      if (this.kind[s] !== SET || this.setOf[s] !== everything) continue;
+      this.nextLen = 0;
+      this.newGeneration();
+      this.addState(this.out[s] as number);
+      const reached = this.next.subarray(0, this.nextLen);
+      if (reached.includes(s) && reached.some((x) => this.kind[x] === MATCH)) this.universal[s] = 1;
+    }
 
     this.nextLen = 0;
     this.newGeneration();
     this.addState(start);
     this.startState = this.intern() as number;
-    this.nextLen = 0;
-    this.newGeneration();
-    this.dead = this.intern() as number;
   }
 
   get dfaStates(): number {
@@ -455,19 +470,31 @@ class Automaton implements LuceneMatcher {
       const grown = new Int32Array(Math.min(this.dfaCap, (id + 1) * 2) * this.classes).fill(-1);
       grown.set(this.trans);
       this.trans = grown;
-      const accept = new Uint8Array(Math.min(this.dfaCap, (id + 1) * 2));
+      const size = Math.min(this.dfaCap, (id + 1) * 2);
+      const accept = new Uint8Array(size);
       accept.set(this.accept);
       this.accept = accept;
+      const stop = new Uint8Array(size);
+      stop.set(this.stop);
+      this.stop = stop;
     }
     let accepting = 0;
-    for (const s of list) if (this.kind[s] === MATCH) accepting = 1;
-    this.accept[id] = accepting;
+    let universal = 0;
+    for (const s of list) {
+      if (this.kind[s] === MATCH) accepting = 1;
+      if (this.universal[s] === 1) universal = 1;
+    }
+    this.accept[id] = accepting | universal;
+    this.stop[id] = universal | (list.length === 0 ? 1 : 0);
     return id;
   }
 
   test(value: string): boolean {
     const n = value.length;
-    const { lowClass, classes, dead } = this;
+    const { lowClass, classes } = this;
+    // Local copies of the tables, refreshed when a new DFA state grows them.
+    let trans = this.trans;
+    let stop = this.stop;
     let state = this.startState;
     let i = 0;
     while (i < n) {
@@ -480,7 +507,7 @@ class Automaton implements LuceneMatcher {
         }
       }
       const k = c < 256 ? (lowClass[c] as number) : this.classOf(c);
-      let t = this.trans[state * classes + k] as number;
+      let t = trans[state * classes + k] as number;
       if (t < 0) {
         const list = this.dfaLists[state] as Int32Array;
         this.step(list, list.length, k);
@@ -489,11 +516,14 @@ class Automaton implements LuceneMatcher {
           automatonWork.steps += i;
           return this.simulate(value, i);
         }
-        this.trans[state * classes + k] = id;
+        trans = this.trans;
+        stop = this.stop;
+        trans[state * classes + k] = id;
         t = id;
       }
       state = t;
-      if (state === dead) break;
+      // Dead (nothing can match) or universal (everything from here matches): the rest cannot change the answer.
+      if (stop[state] !== 0) break;
     }
     automatonWork.steps += i;
     return this.accept[state] === 1;
@@ -526,10 +556,13 @@ export function compileLuceneRegex(pattern: string, caseInsensitive: boolean): L
     return { test: (value) => value === prefix, states: automaton.states, dfaStates: 0 };
   }
   // A value without the pattern's literal parts cannot match: `includes` is much faster than the automaton.
-  if (prefix.length === 0 && inner.length < 2) return automaton;
+  if (prefix.length === 0 && inner.length === 0) return automaton;
   return {
-    test: (value) =>
-      value.startsWith(prefix) && (inner.length < 2 || value.includes(inner)) && automaton.test(value),
+    test: (value) => {
+      if (!value.startsWith(prefix)) return false;
+      for (let i = 0; i < inner.length; i++) if (!value.includes(inner[i] as string)) return false;
+      return automaton.test(value);
+    },
     states: automaton.states,
     get dfaStates() {
       return automaton.dfaStates;
