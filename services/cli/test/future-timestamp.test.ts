@@ -100,3 +100,35 @@ describe('sequor detect: a year-9999 event early in a file', () => {
     expect(ndjson<Alert>(result.stdout)).toEqual([]);
   });
 });
+
+describe('sequor query: a year-9999 event early in a file', () => {
+  const sequence =
+    'sequence by host.id with maxspan=1m [authentication where event.outcome == "success"] [file where file.name : "wn5q*"]';
+
+  it('is not matched and does not end the query: both sequences are found, the event counted on stderr', async () => {
+    const result = await sequor(['query', '--format', 'ecs', sequence, file]);
+    expect(result.code, result.stderr).toBe(0);
+    const matches = ndjson<{ events: { event: { id: string } }[] }>(result.stdout);
+    expect(matches.map((m) => m.events.map((e) => e.event.id))).toEqual([
+      ['logon-1', 'hive-1'],
+      ['logon-2', 'hive-2'],
+    ]);
+    expect(result.stderr).toContain(
+      "1 event(s) dated more than 3600000 ms after the run's start were not matched",
+    );
+  });
+
+  it('with the guard widened past the year 9999, the event blinds the query (the test has teeth)', async () => {
+    const result = await sequor([
+      'query',
+      '--format',
+      'ecs',
+      '--max-future-skew',
+      `${24 * 365 * 10_000}h`,
+      sequence,
+      file,
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('');
+  });
+});

@@ -14,9 +14,9 @@ import { eventFieldCatalog } from '@sequor/model';
 import { createNormalizeProcessor, singleObjectEventEncoder } from '@sequor/pipeline';
 import { Subject } from 'rxjs';
 import type { OptionSpecs } from '../args.js';
-import { durationOption, flag, parseCommandArgs, stringOption } from '../args.js';
+import { durationOption, flag, integerOption, parseCommandArgs, stringOption } from '../args.js';
 import type { CommandContext } from '../context.js';
-import { deadLetterLine } from '../embedded.js';
+import { deadLetterLine, DEFAULT_MAX_FUTURE_SKEW_MS } from '../embedded.js';
 import { EXIT, ReportedError, UsageError } from '../errors.js';
 import type { OpenInput } from '../io/inputs.js';
 import { expandInputs, formatOverride, openInputs, readFailures } from '../io/inputs.js';
@@ -37,6 +37,10 @@ match as one NDJSON line: an event query prints the event (ECS shape), a sequenc
 options:
   --format NAME          read every input as this format (default: detect per file)
   --lateness DURATION    how far out of order events may be and still be matched in order (default 1m)
+  --max-future-skew DURATION  a sequence or join ignores events dated more than this after the run's
+                         start (counted on stderr) instead of letting one year-9999 date end the query (default 1h)
+  --reorder-max-mib N    memory bound of the reorder buffer, MiB (default 128)
+  --state-max-mib N      memory bound of the open partial matches, MiB (default 64)
   -h, --help             this help
 
 A query error is printed with its line, column and a caret; exit 2. Exit 1 when an input cannot be
@@ -46,8 +50,19 @@ still queried).`;
 const options: OptionSpecs = {
   format: { type: 'string' },
   lateness: { type: 'string' },
+  'max-future-skew': { type: 'string' },
+  'reorder-max-mib': { type: 'string' },
+  'state-max-mib': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
+
+/** The engine's skew guard and memory bounds, as `sequor detect` sets them. */
+interface QueryBounds {
+  readonly lateness: number;
+  readonly maxFutureSkewMs: number;
+  readonly maxBufferedBytes: number;
+  readonly maxStateBytes: number;
+}
 
 /** Parses, checks and compiles; every problem printed with a caret, then ReportedError (exit 2). */
 export function compileAdHocQuery(
@@ -163,7 +178,12 @@ export async function queryCommand(args: readonly string[], ctx: CommandContext)
   if (paths.length === 0)
     throw new UsageError('no input: give files, directories or - for stdin after the query');
   const override = formatOverride(stringOption(values, 'format'));
-  const lateness = durationOption(values, 'lateness', DEFAULT_QUERY_LATENESS_MS) as number;
+  const bounds: QueryBounds = {
+    lateness: durationOption(values, 'lateness', DEFAULT_QUERY_LATENESS_MS) as number,
+    maxFutureSkewMs: durationOption(values, 'max-future-skew', DEFAULT_MAX_FUTURE_SKEW_MS) as number,
+    maxBufferedBytes: integerOption(values, 'reorder-max-mib', 128, 1, 1 << 20) * 2 ** 20,
+    maxStateBytes: integerOption(values, 'state-max-mib', 64, 1, 1 << 20) * 2 ** 20,
+  };
   const { query, compiled } = compileAdHocQuery(text, ctx);
   const files = await expandInputs(paths);
   requireStdout(ctx, 'matches');
@@ -172,7 +192,7 @@ export async function queryCommand(args: readonly string[], ctx: CommandContext)
   for (const f of failed) ctx.stderr.write(`sequor query: ${f.message}\n`);
   if (opened.length === 0 && failed.length > 0) throw new ReportedError('no readable input', EXIT.failed);
   try {
-    const truncated = await runQuery(query, compiled, opened, lateness, ctx);
+    const truncated = await runQuery(query, compiled, opened, bounds, ctx);
     return failed.length > 0 || truncated > 0 ? EXIT.failed : EXIT.ok;
   } finally {
     for (const o of opened) o.stream.close();
@@ -184,9 +204,10 @@ async function runQuery(
   query: Query,
   compiled: CompiledQuery<SequorEvent>,
   opened: readonly OpenInput[],
-  lateness: number,
+  bounds: QueryBounds,
   ctx: CommandContext,
 ): Promise<number> {
+  const lateness = bounds.lateness;
   const topics = opened.map((o) => o.file.name);
   const normalize = createNormalizeProcessor({
     bindings: opened.map((o, i) => ({ topic: topics[i] as string, format: o.format })),
@@ -198,6 +219,11 @@ async function runQuery(
   const chain = new PipeChain<unknown>(query.pipes, (v) => writer.write(v));
   const pipeline = createCorrelationPipeline(compiled.spec, compiled.eventTime, {
     allowedLatenessMs: lateness,
+    maxFutureSkewMs: bounds.maxFutureSkewMs,
+    maxBufferedBytes: bounds.maxBufferedBytes,
+    maxStateBytes: bounds.maxStateBytes,
+    // Files carry no record clock: the run's start is the reference, as in `sequor detect`.
+    record: { referenceTime: ctx.clock(), sizeBytes: Number.NaN },
   });
   const events = new Subject<SequorEvent>();
   let failure: unknown = null;
@@ -236,6 +262,11 @@ async function runQuery(
   chain.end();
   await writer.close();
   if (deadLetters > 5) ctx.stderr.write(`sequor query: ${deadLetters} records could not be read in all\n`);
+  const future = pipeline.stats.futureTime;
+  if (future > 0)
+    ctx.stderr.write(
+      `sequor query: ${future} event(s) dated more than ${bounds.maxFutureSkewMs} ms after the run's start were not matched (--max-future-skew)\n`,
+    );
   const late = pipeline.stats.late;
   if (late > 0)
     ctx.stderr.write(
