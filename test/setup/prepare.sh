@@ -25,6 +25,9 @@ fi
 # The OTLP export test sends to a real OpenTelemetry Collector built from the Go module proxy.
 bash deploy/otel/install-collector.sh >/dev/null
 
+# The deploy checks (test/unit/deploy) render and lint deploy/ with tools from the Go module proxy and PyPI.
+bash deploy/check/install-tools.sh >/dev/null
+
 # Services and the CLI run from dist/ in the subprocess tests: build the workspace (turbo caches it, so
 # this is quick when `turbo run test` has just built it).
 npx turbo run build --output-logs=errors-only
