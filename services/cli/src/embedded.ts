@@ -15,6 +15,7 @@
  * not the reference here: merged files from different days jump legitimately by more than any skew.
  */
 import type { LateEvent } from '@sequor/engine';
+import { DEFAULT_ALLOWED_LATENESS_MS } from '@sequor/engine';
 import type { SequorEvent } from '@sequor/model';
 import type {
   DeadLetterReason,
@@ -25,6 +26,7 @@ import type {
 import {
   createDetectionProcessor,
   createNormalizeProcessor,
+  defaultMaxFutureSkewMs,
   InMemoryTransport,
   singleObjectEventEncoder,
   sumDetectionStats,
@@ -38,8 +40,6 @@ import type { ProgressBar } from './io/progress.js';
 export const EVENTS_TOPIC = 'events.normalized';
 /** Dead-letter reason of an event dated too far ahead (the detector's reason too). */
 export const FUTURE_TIMESTAMP = 'future-timestamp';
-/** Default of `--max-future-skew`: the detector's default, MAX_FUTURE_SKEW_MS. */
-export const DEFAULT_MAX_FUTURE_SKEW_MS = 3_600_000;
 const BATCH_RECORDS = 4096;
 const DEAD_LETTER_EXAMPLES = 5;
 
@@ -134,7 +134,9 @@ export async function runEmbeddedDetection(options: EmbeddedDetectionOptions): P
     options.onAlert(alert);
   };
   const now = options.now ?? Date.now();
-  const maxFutureSkewMs = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+  const maxFutureSkewMs =
+    options.maxFutureSkewMs ??
+    defaultMaxFutureSkewMs(options.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS);
   const perInput = inputs.map((input, i) => ({
     name: topics[i] as string,
     format: input.format.name,

@@ -13,7 +13,11 @@ import {
   topicFromEnv,
 } from '@sequor/kafka';
 import type { PartitionKeyFields } from '@sequor/pipeline';
-import { DEFAULT_PARTITION_KEY_FIELDS, parsePartitionKeyFields } from '@sequor/pipeline';
+import {
+  DEFAULT_PARTITION_KEY_FIELDS,
+  defaultMaxFutureSkewMs,
+  parsePartitionKeyFields,
+} from '@sequor/pipeline';
 
 /** Where a group without committed offsets starts on the input topics. */
 export type StartPosition = 'earliest' | 'latest';
@@ -64,12 +68,6 @@ export interface EngineLimits {
 const MIB = 2 ** 20;
 
 export const DETECTOR_DEFAULTS = {
-  /**
-   * An hour: far beyond NTP drift between a host and the normalizer (its produce time is the record
-   * timestamp), so honest events are never refused; small enough that a wrong time zone of 2 h or more,
-   * a year-9999 date or epoch microseconds read as milliseconds cannot blind a partition.
-   */
-  maxFutureSkewMs: 3_600_000,
   /** Per partition: ~65k events at the ~1.9 kB estimated for a typical decoded event (545 B of Avro). */
   reorderMaxBytes: 128 * MIB,
   /** Per rule and partition: ~30k open sequences holding one typical event. */
@@ -139,6 +137,14 @@ export function detectorConfigFromEnv(env: Env): DetectorConfig {
     300_000,
   );
   const stateMax = envValue(env, 'STATE_MAX_PARTIALS');
+  // More than a day of grace would hold a day of events per partition in memory.
+  const allowedLatenessMs = envInteger(
+    env,
+    'ALLOWED_LATENESS_MS',
+    DETECTOR_DEFAULTS.allowedLatenessMs,
+    0,
+    86_400_000,
+  );
 
   return Object.freeze({
     kafka: kafkaConfigFromEnv(env),
@@ -152,22 +158,16 @@ export function detectorConfigFromEnv(env: Env): DetectorConfig {
     partitionKeyFields: parsePartitionKeyFields(
       envValue(env, 'PARTITION_KEY_FIELDS') ?? DETECTOR_DEFAULTS.partitionKeyFields,
     ),
-    // More than a day of grace would hold a day of events per partition in memory.
-    allowedLatenessMs: envInteger(
-      env,
-      'ALLOWED_LATENESS_MS',
-      DETECTOR_DEFAULTS.allowedLatenessMs,
-      0,
-      86_400_000,
-    ),
+    allowedLatenessMs,
     stateMaxPartials:
       stateMax === undefined ? undefined : envInteger(env, 'STATE_MAX_PARTIALS', 0, 1, 100_000_000),
     engineLimits: Object.freeze({
-      // A second at least (clock drift); a year at most (anything beyond is not a guard).
+      // Default: the allowed lateness (see defaultMaxFutureSkewMs). A second at least (clock drift); a
+      // year at most (anything beyond is not a guard).
       maxFutureSkewMs: envInteger(
         env,
         'MAX_FUTURE_SKEW_MS',
-        DETECTOR_DEFAULTS.maxFutureSkewMs,
+        defaultMaxFutureSkewMs(allowedLatenessMs),
         1_000,
         31_536_000_000,
       ),

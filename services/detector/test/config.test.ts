@@ -101,9 +101,15 @@ describe('detectorConfigFromEnv', () => {
     expect((error as ConfigError).variable).toBe(variable);
   });
 
-  it('reads the engine bounds, with an hour of skew and 128/64 MiB by default', () => {
+  it('reads the engine bounds: skew = the allowed lateness (at least 1 s) and 128/64 MiB by default', () => {
+    expect(
+      detectorConfigFromEnv({ ...base, ALLOWED_LATENESS_MS: '30000' }).engineLimits.maxFutureSkewMs,
+    ).toBe(30_000);
+    expect(detectorConfigFromEnv({ ...base, ALLOWED_LATENESS_MS: '0' }).engineLimits.maxFutureSkewMs).toBe(
+      1_000,
+    );
     expect(detectorConfigFromEnv(base).engineLimits).toEqual({
-      maxFutureSkewMs: 3_600_000,
+      maxFutureSkewMs: 5_000,
       maxBufferedBytes: 128 * 2 ** 20,
       maxStateBytes: 64 * 2 ** 20,
     });

@@ -3,12 +3,13 @@
  * on stdout or into `--out` (Avro container file for `*.avro`, NDJSON otherwise), the summary on stderr.
  */
 import { writeFile } from 'node:fs/promises';
+import { defaultMaxFutureSkewMs } from '@sequor/pipeline';
 import type { Alert, CompiledRule } from '@sequor/rules';
 import { compileRule, RuleSetError } from '@sequor/rules';
 import type { OptionSpecs } from '../args.js';
 import { durationOption, flag, integerOption, parseCommandArgs, stringOption } from '../args.js';
 import type { CommandContext } from '../context.js';
-import { DEFAULT_MAX_FUTURE_SKEW_MS, runEmbeddedDetection } from '../embedded.js';
+import { runEmbeddedDetection } from '../embedded.js';
 import { EXIT, OutputError, ReportedError, systemReason } from '../errors.js';
 import { expandInputs, formatOverride, openInputs, readFailures } from '../io/inputs.js';
 import type { RecordWriter } from '../io/output.js';
@@ -40,7 +41,8 @@ options:
   --partitions N          partitions of the in-memory events topic (default 4)
   --max-open-partials N   cap on open partial matches per rule and partition (default: the engine's)
   --max-future-skew DURATION  events dated more than this after the run's start are dead-lettered as
-                          future-timestamp instead of blinding the rest of the stream (default 1h)
+                          future-timestamp instead of blinding the rest of the stream (default: the
+                          lateness)
   --reorder-max-mib N     memory bound of each partition's reorder buffer, MiB (default 128)
   --state-max-mib N       memory bound of each rule's partial matches per partition, MiB (default 64)
   --out FILE              write alerts to FILE: an Avro container file (schemas/alert.avsc) if it ends
@@ -99,7 +101,11 @@ export async function detectCommand(args: readonly string[], ctx: CommandContext
     values['max-open-partials'] === undefined
       ? undefined
       : integerOption(values, 'max-open-partials', 0, 1, 1e9);
-  const maxFutureSkewMs = durationOption(values, 'max-future-skew', DEFAULT_MAX_FUTURE_SKEW_MS) as number;
+  const maxFutureSkewMs = durationOption(
+    values,
+    'max-future-skew',
+    defaultMaxFutureSkewMs(lateness),
+  ) as number;
   const maxBufferedBytes = integerOption(values, 'reorder-max-mib', 128, 1, 1 << 20) * 2 ** 20;
   const maxStateBytes = integerOption(values, 'state-max-mib', 64, 1, 1 << 20) * 2 ** 20;
   const out = stringOption(values, 'out');

@@ -11,12 +11,12 @@ import type { Pipe, Query } from '@sequor/eql';
 import { checkQuery, EqlSyntaxError, parse } from '@sequor/eql';
 import type { SequorEvent } from '@sequor/model';
 import { eventFieldCatalog } from '@sequor/model';
-import { createNormalizeProcessor, singleObjectEventEncoder } from '@sequor/pipeline';
+import { createNormalizeProcessor, defaultMaxFutureSkewMs, singleObjectEventEncoder } from '@sequor/pipeline';
 import { Subject } from 'rxjs';
 import type { OptionSpecs } from '../args.js';
 import { durationOption, flag, integerOption, parseCommandArgs, stringOption } from '../args.js';
 import type { CommandContext } from '../context.js';
-import { deadLetterLine, DEFAULT_MAX_FUTURE_SKEW_MS } from '../embedded.js';
+import { deadLetterLine } from '../embedded.js';
 import { EXIT, ReportedError, UsageError } from '../errors.js';
 import type { OpenInput } from '../io/inputs.js';
 import { expandInputs, formatOverride, openInputs, readFailures } from '../io/inputs.js';
@@ -38,7 +38,7 @@ options:
   --format NAME          read every input as this format (default: detect per file)
   --lateness DURATION    how far out of order events may be and still be matched in order (default 1m)
   --max-future-skew DURATION  a sequence or join ignores events dated more than this after the run's
-                         start (counted on stderr) instead of letting one year-9999 date end the query (default 1h)
+                         start (counted on stderr) instead of letting one year-9999 date end the query (default: the lateness)
   --reorder-max-mib N    memory bound of the reorder buffer, MiB (default 128)
   --state-max-mib N      memory bound of the open partial matches, MiB (default 64)
   -h, --help             this help
@@ -178,9 +178,10 @@ export async function queryCommand(args: readonly string[], ctx: CommandContext)
   if (paths.length === 0)
     throw new UsageError('no input: give files, directories or - for stdin after the query');
   const override = formatOverride(stringOption(values, 'format'));
+  const lateness = durationOption(values, 'lateness', DEFAULT_QUERY_LATENESS_MS) as number;
   const bounds: QueryBounds = {
-    lateness: durationOption(values, 'lateness', DEFAULT_QUERY_LATENESS_MS) as number,
-    maxFutureSkewMs: durationOption(values, 'max-future-skew', DEFAULT_MAX_FUTURE_SKEW_MS) as number,
+    lateness,
+    maxFutureSkewMs: durationOption(values, 'max-future-skew', defaultMaxFutureSkewMs(lateness)) as number,
     maxBufferedBytes: integerOption(values, 'reorder-max-mib', 128, 1, 1 << 20) * 2 ** 20,
     maxStateBytes: integerOption(values, 'state-max-mib', 64, 1, 1 << 20) * 2 ** 20,
   };

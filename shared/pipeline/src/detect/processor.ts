@@ -135,6 +135,17 @@ export interface DetectionProcessor {
  * its encoding on the V8 heap plus the fixed objects (measured on the scenario generator's events:
  * 545 B encoded, ~1.8 kB retained). Cheap: two numbers, computed once per event.
  */
+/**
+ * The default skew bound for a given allowed lateness: the lateness itself, at least a second. An event
+ * at most that far ahead of its record's clock moves the watermark at most to the record's clock, so
+ * forged future events can never make honest on-time events late (a larger bound lets one event hold
+ * stream time up to `skew - lateness` ahead of everyone else's on that partition). Hosts whose clocks run
+ * further ahead than the bound are dead-lettered as `future-timestamp`: visible, never silently blinding.
+ */
+export function defaultMaxFutureSkewMs(allowedLatenessMs: number): number {
+  return Math.max(allowedLatenessMs, 1_000);
+}
+
 export function estimateEventBytes(encodedBytes: number): number {
   return encodedBytes >= 0 ? 256 + 3 * encodedBytes : UNKNOWN_EVENT_BYTES;
 }
