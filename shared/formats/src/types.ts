@@ -3,15 +3,11 @@
  * error. Formats are pure and registered by name; the normalizer service and `sequor detect` bind topics
  * or files to them and use the same modules.
  */
-import type { EntityIdentityOptions, SequorEvent } from '@sequor/model';
+import type { EntityIdentityOptions, RecordOrigin, SequorEvent } from '@sequor/model';
 import { SequorError } from '@sequor/model';
 
-/** Where a raw record came from: a Kafka record, or a file (topic = file path, partition 0, offset = line index). */
-export interface RecordOrigin {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-}
+// Where a raw record came from: one home in `@sequor/model`, re-exported for the formats' users.
+export type { RecordOrigin } from '@sequor/model';
 
 export interface DecoderOptions {
   /** How host.id / user.id are derived when a source lacks them (see @sequor/model identity). */

@@ -1,3 +1,4 @@
+import type { TopicPartition } from '@sequor/model';
 import { SequorError } from '@sequor/model';
 import { PoisonRecordError } from './errors.js';
 import type { ConsumedRecord } from './consumer.js';
@@ -27,11 +28,6 @@ export const DEAD_LETTER_HEADERS = {
 /** The reason of a dead letter that holds an output record too large for its topic. */
 export const RECORD_TOO_LARGE = 'record-too-large';
 
-export interface RecordOrigin {
-  readonly topic: string;
-  readonly partition: number;
-}
-
 /** Longest `error.message` kept: headers travel with every copy of the record. */
 const MAX_ERROR_MESSAGE = 1_000;
 
@@ -42,7 +38,7 @@ const MAX_ERROR_MESSAGE = 1_000;
 export function deadLetterRecord(
   deadLetterTopic: string,
   record: ConsumedRecord,
-  origin: RecordOrigin,
+  origin: TopicPartition,
   error: unknown,
 ): ProducerRecord {
   const type = error instanceof Error ? error.name : typeof error;
@@ -151,7 +147,7 @@ export class DeadLetterPublisher {
   ) {}
 
   /** Resolves when the dead letter is acknowledged. */
-  publish(record: ConsumedRecord, origin: RecordOrigin, error: unknown): Promise<void> {
+  publish(record: ConsumedRecord, origin: TopicPartition, error: unknown): Promise<void> {
     return this.sink.send(deadLetterRecord(this.topic, record, origin, error));
   }
 }
@@ -184,7 +180,7 @@ export class PoisonRecordHandler {
    * Applies the policy. Under `continue` the promise resolves once the dead letter is acknowledged
    * (include it in the batch's acknowledgement); under `fail` it rejects with `PoisonRecordError`.
    */
-  handle(record: ConsumedRecord, origin: RecordOrigin, error: unknown): Promise<void> {
+  handle(record: ConsumedRecord, origin: TopicPartition, error: unknown): Promise<void> {
     if (this.options.policy === 'fail') {
       return Promise.reject(new PoisonRecordError(origin.topic, origin.partition, record.offset, error));
     }

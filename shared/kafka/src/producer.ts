@@ -1,3 +1,4 @@
+import type { RecordHeaders } from '@sequor/model';
 import type { ICustomPartitioner, Message, Producer, TopicMessages, Transaction } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
 import type { KafkaClient } from './client.js';
@@ -11,13 +12,8 @@ import type { Logger } from './logger.js';
 import { partitionFor } from './partitioner.js';
 import { planSends, recordSizeUpperBound, RecordTooLargeError, TopicLimits } from './topic-limits.js';
 
-/**
- * Record headers, as kafkajs carries them: a value is bytes or a string (sent as UTF-8); a repeated
- * header is an array. Consumed headers come back as Buffers.
- */
-export interface RecordHeaders {
-  [name: string]: Buffer | string | (Buffer | string)[] | undefined;
-}
+// One home for the record shape (`@sequor/model`), re-exported: kafka's users name headers from here.
+export type { RecordHeaders } from '@sequor/model';
 
 /** One record to produce. The partition is `partitionFor(key, partitionCount)`, as the Java client picks it. */
 export interface ProducerRecord {

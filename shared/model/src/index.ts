@@ -9,3 +9,4 @@ export * from './rabin.js';
 export * from './codec.js';
 export * from './event-codec.js';
 export * from './partitioner.js';
+export * from './record.js';

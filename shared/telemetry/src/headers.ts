@@ -1,6 +1,6 @@
 import type { Context, SpanContext, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
 import { ROOT_CONTEXT, propagation, trace } from './otel.js';
-import type { RecordHeaders } from '@sequor/kafka';
+import type { RecordHeaders } from '@sequor/model';
 
 /**
  * Reads propagation fields from kafkajs headers. Consumed values are Buffers (W3C fields are ASCII, so

@@ -1,6 +1,6 @@
 import type { Attributes, Context, Link, Span, SpanContext, Tracer } from '@opentelemetry/api';
 import { INVALID_SPAN_CONTEXT, ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from './otel.js';
-import type { RecordHeaders } from '@sequor/kafka';
+import type { RecordHeaders } from '@sequor/model';
 import { extractContext, injectContext } from './headers.js';
 import { UnsampledRemoteSpan, hasUnsampledTraceparent } from './unsampled-span.js';
 import {

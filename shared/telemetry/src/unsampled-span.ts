@@ -8,7 +8,7 @@ import type {
   SpanStatus,
   TimeInput,
 } from '@opentelemetry/api';
-import type { RecordHeaders } from '@sequor/kafka';
+import type { RecordHeaders } from '@sequor/model';
 import { spanContextFromHeaders } from './headers.js';
 import { INVALID_SPAN_CONTEXT } from './otel.js';
 

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RecordHeaders } from '@sequor/kafka';
+import type { RecordHeaders } from '@sequor/model';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Telemetry } from '../src/index.js';
 import { NOOP_SPAN, SpanContextRegistry, TelemetryServerError, start } from '../src/index.js';
@@ -55,13 +55,26 @@ describe('OTEL_SDK_DISABLED=true', () => {
 
 describe('SEQUOR_TRACE_UNSAMPLED_EVIDENCE', () => {
   it('makes telemetry.spans remember unsampled spans too, so alerts can link them', async () => {
-    const unsampled: RecordHeaders = { traceparent: Buffer.from('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00') };
-    const process = (t: Telemetry) => t.tracing.startReceive({ topic: 't', partition: 0, records: { length: 1 } }, 'g').startProcess({ key: null, offset: '0', headers: unsampled });
-    for (const [value, linked] of [['false', false], ['true', true]] as const) {
-      telemetry = await start({ serviceName: 'evidence', env: { SEQUOR_TRACE_UNSAMPLED_EVIDENCE: value, METRICS_PORT: '0', METRICS_HOST: '127.0.0.1' } });
+    const unsampled: RecordHeaders = {
+      traceparent: Buffer.from('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00'),
+    };
+    const process = (t: Telemetry) =>
+      t.tracing
+        .startReceive({ topic: 't', partition: 0, records: { length: 1 } }, 'g')
+        .startProcess({ key: null, offset: '0', headers: unsampled });
+    for (const [value, linked] of [
+      ['false', false],
+      ['true', true],
+    ] as const) {
+      telemetry = await start({
+        serviceName: 'evidence',
+        env: { SEQUOR_TRACE_UNSAMPLED_EVIDENCE: value, METRICS_PORT: '0', METRICS_HOST: '127.0.0.1' },
+      });
       const event = {};
       telemetry.spans.remember(event, process(telemetry));
-      expect(telemetry.spans.get(event)?.traceId).toBe(linked ? '0af7651916cd43dd8448eb211c80319c' : undefined);
+      expect(telemetry.spans.get(event)?.traceId).toBe(
+        linked ? '0af7651916cd43dd8448eb211c80319c' : undefined,
+      );
       await telemetry.shutdown();
       telemetry = undefined;
     }

@@ -1,4 +1,4 @@
-import type { RecordHeaders } from '@sequor/kafka';
+import type { RecordHeaders } from '@sequor/model';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Telemetry } from '../src/index.js';
 import {

@@ -1,4 +1,4 @@
-import type { RecordHeaders } from '@sequor/kafka';
+import type { RecordHeaders } from '@sequor/model';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SamplerConfig, Telemetry } from '../src/index.js';
 import {

@@ -1,10 +1,5 @@
-/**
- * Record headers as the pipeline sees them: the shape kafkajs uses (a value is bytes or a string sent
- * as UTF-8; a repeated header is an array), declared here so the pure pipeline needs no Kafka import.
- */
-export interface RecordHeaders {
-  [name: string]: Buffer | string | (Buffer | string)[] | undefined;
-}
+// The record shape lives in `@sequor/model` (no Kafka import); re-exported for the pipeline's users.
+export type { RecordHeaders } from '@sequor/model';
 
 /** Headers the normalizer adds to every normalized record. */
 export const NORMALIZED_HEADERS = {
