@@ -10,6 +10,7 @@ export * from './time/stamp-event-time.js';
 export * from './state/partial-store.js';
 export { CorrelationSpecError } from './operators/errors.js';
 export * from './operators/options.js';
+export * from './operators/runtime.js';
 export * from './operators/filter.js';
 export * from './operators/sequence.js';
 export * from './operators/join.js';

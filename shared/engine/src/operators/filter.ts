@@ -1,8 +1,9 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import type { FilterSpec, Match } from '../types.js';
 import { CorrelationStats } from '../stats.js';
 import type { Timed } from '../time/timed.js';
 import type { OperatorOptions } from './options.js';
+import { runOperator } from './runtime.js';
 
 /**
  * An event query: one match per event that satisfies the predicate. Stateless, so watermarks are
@@ -12,31 +13,25 @@ import type { OperatorOptions } from './options.js';
  * // registry where registry.path : "*\\Software\\Remcos\\license"
  * events$.pipe(stampEventTime(eventTime), matchFilter({ kind: 'filter', predicate, keyValues }));
  */
-export function matchFilter<E>(spec: FilterSpec<E>, options: OperatorOptions = {}): OperatorFunction<Timed<E>, Match<E>> {
-  const stats = options.stats ?? new CorrelationStats();
+export function matchFilter<E>(
+  spec: FilterSpec<E>,
+  options: OperatorOptions = {},
+): OperatorFunction<Timed<E>, Match<E>> {
   const { predicate, keyValues } = spec;
-  return (source) =>
-    new Observable<Match<E>>((subscriber) =>
-      source.subscribe({
-        next(item) {
-          if (item.kind !== 'event' || subscriber.closed) return;
-          try {
-            const event = item.event;
-            if (!predicate(event)) return;
-            stats.matched++;
-            subscriber.next({
-              kind: 'filter',
-              events: [event],
-              keyValues: keyValues(event),
-              firstTime: item.timestamp,
-              lastTime: item.timestamp,
-            });
-          } catch (error) {
-            subscriber.error(error);
-          }
-        },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => subscriber.complete(),
-      }),
-    );
+  return runOperator<E, Match<E>>(options.stats ?? new CorrelationStats(), (emit) => ({
+    onEvent(item) {
+      const event = item.event;
+      if (!predicate(event)) return;
+      emit({
+        kind: 'filter',
+        events: [event],
+        keyValues: keyValues(event),
+        firstTime: item.timestamp,
+        lastTime: item.timestamp,
+      });
+    },
+    onWatermark() {}, // stateless: nothing to close
+    complete() {},
+    dispose() {},
+  }));
 }

@@ -1,17 +1,15 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import type { JoinSpec, Match } from '../types.js';
-import { CorrelationStats } from '../stats.js';
 import {
-  DEFAULT_MAX_OPEN_PARTIALS,
-  DEFAULT_MAX_STATE_BYTES,
   PARTIAL_OVERHEAD_BYTES,
   PartialStore,
-  type EvictionReason,
+  type KeyedState,
   type StoredPartial,
 } from '../state/partial-store.js';
 import type { Timed, TimedEvent } from '../time/timed.js';
-import { CorrelationSpecError, requireNumber } from './errors.js';
-import type { OperatorOptions } from './options.js';
+import { CorrelationSpecError } from './errors.js';
+import { stateLimits, type OperatorOptions, type StateLimits } from './options.js';
+import { runOperator, type OperatorRuntime } from './runtime.js';
 
 /**
  * An Endgame EQL join: order-free. Per key, the first event matching each item is kept; when every item
@@ -34,38 +32,8 @@ export function matchJoin<E>(
   if (spec.items.length === 0) throw new CorrelationSpecError('items', 0, 'at least one item');
   if (!(spec.windowMs >= 0))
     throw new CorrelationSpecError('windowMs', spec.windowMs, 'a number >= 0 (Infinity: no window)');
-  const stats = options.stats ?? new CorrelationStats();
-  const maxOpen = options.maxOpenPartials ?? DEFAULT_MAX_OPEN_PARTIALS;
-  requireNumber('maxOpenPartials', maxOpen, 1, true);
-  const maxBytes = options.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES;
-
-  return (source) =>
-    new Observable<Match<E>>((subscriber) => {
-      const runtime = new JoinRuntime(spec, stats, { maxOpen, maxBytes }, (match) => subscriber.next(match));
-      const subscription = source.subscribe({
-        next(item) {
-          if (subscriber.closed) return;
-          try {
-            if (item.kind === 'event') runtime.onEvent(item);
-            else runtime.onWatermark(item.watermark);
-          } catch (error) {
-            subscriber.error(error);
-          }
-        },
-        error(error) {
-          runtime.discard();
-          subscriber.error(error);
-        },
-        complete() {
-          runtime.discard();
-          subscriber.complete();
-        },
-      });
-      return () => {
-        subscription.unsubscribe();
-        runtime.discard();
-      };
-    });
+  const limits = stateLimits(options);
+  return runOperator<E, Match<E>>(limits.stats, (emit) => new JoinRuntime(spec, limits, emit));
 }
 
 /** Estimated bytes of one filled join slot besides its event (the slot object). */
@@ -88,8 +56,8 @@ interface JoinSlot<E> {
   readonly order: number;
 }
 
-class JoinRuntime<E> {
-  private readonly partials = new Map<string, PartialJoin<E>>();
+class JoinRuntime<E> implements OperatorRuntime<E> {
+  private readonly partials: KeyedState<string, PartialJoin<E>>;
   private readonly store: PartialStore<PartialJoin<E>>;
   private processed = 0;
   /** Set by teardown, which can happen inside an emission (a consumer's take(1)). */
@@ -97,18 +65,18 @@ class JoinRuntime<E> {
 
   constructor(
     private readonly spec: JoinSpec<E>,
-    private readonly stats: CorrelationStats,
-    limits: { readonly maxOpen: number; readonly maxBytes: number },
+    limits: StateLimits,
     private readonly emit: (match: Match<E>) => void,
   ) {
     this.store = new PartialStore(
       limits.maxOpen,
       spec.windowMs,
       'after',
-      stats,
-      (partial, reason) => this.onEvict(partial, reason),
+      limits.stats,
+      (partial) => this.forget(partial),
       limits.maxBytes,
     );
+    this.partials = this.store.keyed();
   }
 
   onEvent(item: TimedEvent<E>): void {
@@ -139,8 +107,7 @@ class JoinRuntime<E> {
       ) {
         // In order, this event is past the window for good: the old join can never complete.
         if (time < partial.minTime) continue; // a late event does not displace a newer join
-        this.remove(partial);
-        this.stats.evictedByWindow++;
+        this.store.expire(partial);
         partial = undefined;
       }
       if (partial === undefined) {
@@ -155,7 +122,6 @@ class JoinRuntime<E> {
           bytes: PARTIAL_OVERHEAD_BYTES + key.length + 8 * size,
         };
         partials.set(key, partial);
-        this.stats.keys++;
         this.store.add(partial); // may evict the oldest other join (cap), never this newest one
       }
       partial.slots[index] = { event, time, order };
@@ -176,11 +142,14 @@ class JoinRuntime<E> {
     this.store.advance(watermark);
   }
 
-  /** End of input or teardown: partial joins can no longer complete. */
-  discard(): void {
+  /** End of input: partial joins can no longer complete. */
+  complete(): void {
+    this.dispose();
+  }
+
+  dispose(): void {
     this.closed = true;
     this.store.drain();
-    this.stats.keys -= this.partials.size;
     this.partials.clear();
   }
 
@@ -190,17 +159,7 @@ class JoinRuntime<E> {
   }
 
   private forget(partial: PartialJoin<E>): void {
-    if (this.partials.get(partial.key) === partial) {
-      this.partials.delete(partial.key);
-      this.stats.keys--;
-    }
-  }
-
-  private onEvict(partial: PartialJoin<E>, reason: EvictionReason): void {
-    this.forget(partial);
-    if (reason === 'window') this.stats.evictedByWindow++;
-    else if (reason === 'cap') this.stats.evictedByCap++;
-    else this.stats.evictedByBytes++;
+    if (this.partials.get(partial.key) === partial) this.partials.delete(partial.key);
   }
 
   private emitMatch(partial: PartialJoin<E>): void {
@@ -209,7 +168,6 @@ class JoinRuntime<E> {
       .slice()
       .sort((a, b) => a.time - b.time || a.order - b.order);
     const events = slots.map((slot) => slot.event);
-    this.stats.matched++;
     this.emit({
       kind: 'join',
       events,

@@ -1,17 +1,17 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import type { KeyExtractor, Match, Predicate, SequenceSpec } from '../types.js';
-import { CorrelationStats } from '../stats.js';
 import {
-  DEFAULT_MAX_OPEN_PARTIALS,
-  DEFAULT_MAX_STATE_BYTES,
   PARTIAL_OVERHEAD_BYTES,
   PartialStore,
+  type EvictionOutcome,
   type EvictionReason,
+  type KeyedState,
   type StoredPartial,
 } from '../state/partial-store.js';
 import type { Timed, TimedEvent } from '../time/timed.js';
 import { CorrelationSpecError, requireNumber } from './errors.js';
-import type { OperatorOptions } from './options.js';
+import { stateLimits, type OperatorOptions, type StateLimits } from './options.js';
+import { runOperator, type OperatorRuntime } from './runtime.js';
 
 /**
  * An EQL sequence with Elasticsearch semantics, over events already in event-time order
@@ -44,44 +44,8 @@ export function matchSequence<E>(
   options: OperatorOptions = {},
 ): OperatorFunction<Timed<E>, Match<E>> {
   const plan = planSequence(spec);
-  const stats = options.stats ?? new CorrelationStats();
-  const maxOpen = options.maxOpenPartials ?? DEFAULT_MAX_OPEN_PARTIALS;
-  requireNumber('maxOpenPartials', maxOpen, 1, true);
-  const maxBytes = options.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES;
-
-  return (source) =>
-    new Observable<Match<E>>((subscriber) => {
-      const runtime = new SequenceRuntime(plan, spec, stats, { maxOpen, maxBytes }, (match) =>
-        subscriber.next(match),
-      );
-      const subscription = source.subscribe({
-        next(item) {
-          if (subscriber.closed) return;
-          try {
-            if (item.kind === 'event') runtime.onEvent(item);
-            else runtime.onWatermark(item.watermark);
-          } catch (error) {
-            subscriber.error(error);
-          }
-        },
-        error(error) {
-          runtime.discard();
-          subscriber.error(error);
-        },
-        complete() {
-          try {
-            runtime.flush();
-            subscriber.complete();
-          } catch (error) {
-            subscriber.error(error);
-          }
-        },
-      });
-      return () => {
-        subscription.unsubscribe();
-        runtime.discard();
-      };
-    });
+  const limits = stateLimits(options);
+  return runOperator<E, Match<E>>(limits.stats, (emit) => new SequenceRuntime(plan, spec, limits, emit));
 }
 
 interface PositiveState<E> {
@@ -146,11 +110,11 @@ interface SequencePartial<E> extends StoredPartial {
 }
 
 /** One subscription's state: one map per state of the machine (key -> its pending sequence), as Python eql. */
-class SequenceRuntime<E> {
+class SequenceRuntime<E> implements OperatorRuntime<E> {
   /** Index s: sequences waiting for positive step s (index 0 stays empty: step 0 starts sequences). */
-  private readonly waiting: Map<string, SequencePartial<E>>[];
+  private readonly waiting: KeyedState<string, SequencePartial<E>>[];
   /** Sequences whose positive steps all matched, waiting for the trailing missing window to close. */
-  private readonly awaiting = new Map<string, SequencePartial<E>[]>();
+  private readonly awaiting: KeyedState<string, SequencePartial<E>[]>;
   private awaitingCount = 0;
   private readonly store: PartialStore<SequencePartial<E>>;
   /** Leading missing steps: latest event time per key, oldest first (re-inserted on update). */
@@ -162,21 +126,21 @@ class SequenceRuntime<E> {
   constructor(
     private readonly plan: SequencePlan<E>,
     private readonly spec: SequenceSpec<E>,
-    private readonly stats: CorrelationStats,
-    limits: { readonly maxOpen: number; readonly maxBytes: number },
+    limits: StateLimits,
     private readonly emit: (match: Match<E>) => void,
   ) {
     this.m = plan.positives.length;
-    this.waiting = Array.from({ length: this.m }, () => new Map<string, SequencePartial<E>>());
     const lifetime = plan.maxspan ?? Number.POSITIVE_INFINITY;
     this.store = new PartialStore(
       limits.maxOpen,
       lifetime,
       'after',
-      stats,
+      limits.stats,
       (partial, reason) => this.onEvict(partial, reason),
       limits.maxBytes,
     );
+    this.waiting = Array.from({ length: this.m }, () => this.store.keyed<string, SequencePartial<E>>());
+    this.awaiting = this.store.keyed();
   }
 
   onEvent(item: TimedEvent<E>): void {
@@ -231,26 +195,22 @@ class SequenceRuntime<E> {
   }
 
   /** End of input: sequences waiting only for a missing step's window complete; the rest is dropped. */
-  flush(): void {
+  complete(): void {
     this.store.drain((partial) => {
       if (partial.slot === this.m) this.emitMatch(partial);
     });
     this.reset();
   }
 
-  /** Teardown or upstream error: drop everything, keep the gauges honest. */
-  discard(): void {
+  /** Teardown or upstream error: drop everything. */
+  dispose(): void {
     this.closed = true;
     this.store.drain();
     this.reset();
   }
 
   private reset(): void {
-    for (const map of this.waiting) {
-      this.stats.keys -= map.size;
-      map.clear();
-    }
-    this.stats.keys -= this.awaiting.size;
+    for (const map of this.waiting) map.clear();
     this.awaiting.clear();
     this.awaitingCount = 0;
     this.recentLeading.clear();
@@ -286,13 +246,10 @@ class SequenceRuntime<E> {
     if (time < partial.last) return; // a late event never reorders a sequence
     const maxspan = this.plan.maxspan;
     if (maxspan !== null && time - partial.start > maxspan) {
-      this.store.release(partial);
-      this.detach(partial);
-      this.stats.evictedByWindow++;
+      this.store.expire(partial); // in order, this event shows the window is over
       return;
     }
     waiting.delete(key);
-    this.stats.keys--;
     partial.slot = -1;
     (partial.later ??= []).push(item.event);
     partial.last = time;
@@ -309,8 +266,6 @@ class SequenceRuntime<E> {
       if (older !== undefined) {
         this.store.release(older);
         older.slot = -1;
-      } else {
-        this.stats.keys++;
       }
       waiting.set(partial.key, partial);
       partial.slot = slot;
@@ -327,7 +282,6 @@ class SequenceRuntime<E> {
       if (list === undefined) {
         list = [];
         this.awaiting.set(partial.key, list);
-        this.stats.keys++;
       }
       list.push(partial);
       this.awaitingCount++;
@@ -345,16 +299,10 @@ class SequenceRuntime<E> {
       const list = this.awaiting.get(partial.key)!;
       list.splice(list.indexOf(partial), 1);
       this.awaitingCount--;
-      if (list.length === 0) {
-        this.awaiting.delete(partial.key);
-        this.stats.keys--;
-      }
+      if (list.length === 0) this.awaiting.delete(partial.key);
     } else if (slot > 0) {
       const waiting = this.waiting[slot]!;
-      if (waiting.get(partial.key) === partial) {
-        waiting.delete(partial.key);
-        this.stats.keys--;
-      }
+      if (waiting.get(partial.key) === partial) waiting.delete(partial.key);
     }
     partial.slot = -1;
   }
@@ -406,24 +354,17 @@ class SequenceRuntime<E> {
     }
   }
 
-  private onEvict(partial: SequencePartial<E>, reason: EvictionReason): void {
+  private onEvict(partial: SequencePartial<E>, reason: EvictionReason): EvictionOutcome {
     const awaitingWindow = partial.slot === this.m;
     this.detach(partial);
-    if (reason === 'window' && awaitingWindow) {
-      this.emitMatch(partial); // the trailing missing step did not occur within maxspan
-    } else if (reason === 'window') {
-      this.stats.evictedByWindow++;
-    } else if (reason === 'cap') {
-      this.stats.evictedByCap++;
-    } else {
-      this.stats.evictedByBytes++;
-    }
+    if (reason !== 'window' || !awaitingWindow) return;
+    this.emitMatch(partial); // the trailing missing step did not occur within maxspan
+    return 'completed';
   }
 
   private emitMatch(partial: SequencePartial<E>): void {
     const later = partial.later;
     const events = later === undefined ? [partial.firstEvent] : [partial.firstEvent, ...later];
-    this.stats.matched++;
     this.emit({
       kind: 'sequence',
       events,

@@ -1,17 +1,16 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import type { Match, SpanAggregateSpec } from '../types.js';
-import { CorrelationStats } from '../stats.js';
 import {
-  DEFAULT_MAX_OPEN_PARTIALS,
-  DEFAULT_MAX_STATE_BYTES,
   PARTIAL_OVERHEAD_BYTES,
   PartialStore,
   type EvictionReason,
+  type KeyedState,
   type StoredPartial,
 } from '../state/partial-store.js';
 import type { Timed, TimedEvent } from '../time/timed.js';
 import { requireNumber } from './errors.js';
-import type { OperatorOptions } from './options.js';
+import { stateLimits, type OperatorOptions, type StateLimits } from './options.js';
+import { runOperator, type OperatorRuntime } from './runtime.js';
 
 /** The final tally of one (bucket, group), reported when its bucket closes. */
 export interface BucketSummary {
@@ -49,49 +48,9 @@ export function matchSpanAggregate<E>(
   options: MatchSpanAggregateOptions = {},
 ): OperatorFunction<Timed<E>, Match<E>> {
   requireNumber('spanMs', spec.spanMs, 1);
-  const stats = options.stats ?? new CorrelationStats();
-  const maxOpen = options.maxOpenPartials ?? DEFAULT_MAX_OPEN_PARTIALS;
-  requireNumber('maxOpenPartials', maxOpen, 1, true);
-  const maxBytes = options.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES;
+  const limits = stateLimits(options);
   const onBucketClose = options.onBucketClose;
-
-  return (source) =>
-    new Observable<Match<E>>((subscriber) => {
-      const runtime = new SpanRuntime(
-        spec,
-        stats,
-        { maxOpen, maxBytes },
-        (match) => subscriber.next(match),
-        onBucketClose,
-      );
-      const subscription = source.subscribe({
-        next(item) {
-          if (subscriber.closed) return;
-          try {
-            if (item.kind === 'event') runtime.onEvent(item);
-            else runtime.onWatermark(item.watermark);
-          } catch (error) {
-            subscriber.error(error);
-          }
-        },
-        error(error) {
-          runtime.close(false);
-          subscriber.error(error);
-        },
-        complete() {
-          try {
-            runtime.close(true);
-            subscriber.complete();
-          } catch (error) {
-            subscriber.error(error);
-          }
-        },
-      });
-      return () => {
-        subscription.unsubscribe();
-        runtime.close(false);
-      };
-    });
+  return runOperator<E, Match<E>>(limits.stats, (emit) => new SpanRuntime(spec, limits, emit, onBucketClose));
 }
 
 interface GroupCount extends StoredPartial {
@@ -104,18 +63,18 @@ interface GroupCount extends StoredPartial {
   lastTime: number;
 }
 
-class SpanRuntime<E> {
-  private readonly buckets = new Map<number, Map<string, GroupCount>>();
+class SpanRuntime<E> implements OperatorRuntime<E> {
+  /** Bucket start -> its groups (each group's entry counts in the `keys` gauge). */
+  private readonly buckets = new Map<number, KeyedState<string, GroupCount>>();
   private readonly store: PartialStore<GroupCount>;
   private watermark = Number.NEGATIVE_INFINITY;
   // The bucket of the previous event: nearly every event lands in the same one.
   private currentStart = Number.NaN;
-  private current: Map<string, GroupCount> | undefined;
+  private current: KeyedState<string, GroupCount> | undefined;
 
   constructor(
     private readonly spec: SpanAggregateSpec<E>,
-    private readonly stats: CorrelationStats,
-    limits: { readonly maxOpen: number; readonly maxBytes: number },
+    limits: StateLimits,
     private readonly emit: (match: Match<E>) => void,
     private readonly onBucketClose: ((summary: BucketSummary) => void) | undefined,
   ) {
@@ -123,7 +82,7 @@ class SpanRuntime<E> {
       limits.maxOpen,
       spec.spanMs,
       'at',
-      stats,
+      limits.stats,
       (group, reason) => this.onEvict(group, reason),
       limits.maxBytes,
     );
@@ -141,7 +100,7 @@ class SpanRuntime<E> {
 
     let bucket = bucketStart === this.currentStart ? this.current : this.buckets.get(bucketStart);
     if (bucket === undefined) {
-      bucket = new Map();
+      bucket = this.store.keyed();
       this.buckets.set(bucketStart, bucket);
     }
     this.currentStart = bucketStart;
@@ -169,9 +128,7 @@ class SpanRuntime<E> {
       bytes,
     };
     bucket.set(groupKey, created);
-    this.stats.keys++;
     this.store.add(created);
-    this.stats.matched++;
     this.emit({
       kind: 'spanAggregate',
       events: [event],
@@ -188,26 +145,27 @@ class SpanRuntime<E> {
     this.store.advance(watermark);
   }
 
-  /** End of input (summaries for what is open) or teardown (just drop). */
-  close(summarize: boolean): void {
-    this.store.drain(summarize ? (group) => this.summarize(group, 'end') : undefined);
-    this.stats.keys -= this.countGroups();
+  /** End of input: a summary for each open group, then nothing is kept. */
+  complete(): void {
+    this.close((group) => this.summarize(group, 'end'));
+  }
+
+  dispose(): void {
+    this.close(undefined);
+  }
+
+  private close(visit: ((group: GroupCount) => void) | undefined): void {
+    this.store.drain(visit);
+    for (const bucket of this.buckets.values()) bucket.clear();
     this.buckets.clear();
     this.current = undefined;
     this.currentStart = Number.NaN;
-  }
-
-  private countGroups(): number {
-    let groups = 0;
-    for (const bucket of this.buckets.values()) groups += bucket.size;
-    return groups;
   }
 
   private onEvict(group: GroupCount, reason: EvictionReason): void {
     const bucket = this.buckets.get(group.start);
     if (bucket !== undefined && bucket.get(group.groupKey) === group) {
       bucket.delete(group.groupKey);
-      this.stats.keys--;
       if (bucket.size === 0) {
         this.buckets.delete(group.start);
         if (this.current === bucket) {
@@ -216,9 +174,6 @@ class SpanRuntime<E> {
         }
       }
     }
-    if (reason === 'window') this.stats.evictedByWindow++;
-    else if (reason === 'cap') this.stats.evictedByCap++;
-    else this.stats.evictedByBytes++;
     this.summarize(group, reason === 'window' ? 'watermark' : 'cap');
   }
 

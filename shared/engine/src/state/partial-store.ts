@@ -35,11 +35,46 @@ export type ExpiryMode = 'after' | 'at';
 export type EvictionReason = 'window' | 'cap' | 'bytes';
 
 /**
+ * What an operator's `onEvict` may answer: `completed` when the partial's end was an outcome rather than
+ * a loss (a sequence ending in a missing step completes when its window closes), so the store does not
+ * count it as an eviction. Anything else counts under its reason.
+ */
+export type EvictionOutcome = 'completed' | void;
+
+/**
+ * An operator's lookup (key -> its state) whose entries count in the `keys` gauge by themselves: `set` of
+ * a new key adds one, `delete` and `clear` take them off, so no operator keeps the gauge by hand.
+ */
+export class KeyedState<K, V> extends Map<K, V> {
+  constructor(private readonly stats: CorrelationStats) {
+    super();
+  }
+
+  override set(key: K, value: V): this {
+    if (!super.has(key)) this.stats.keys++;
+    return super.set(key, value);
+  }
+
+  override delete(key: K): boolean {
+    if (!super.delete(key)) return false;
+    this.stats.keys--;
+    return true;
+  }
+
+  override clear(): void {
+    this.stats.keys -= this.size;
+    super.clear();
+  }
+}
+
+/**
  * Open partials of one operator subscription in creation order, with eviction by watermark and by cap.
  *
- * The operator keeps its own lookup (key -> partial); this store only decides *when* state goes and tells
- * the operator through `onEvict`, which removes it from the lookup and counts it (an expired partial is
- * not always a loss: a sequence ending in a missing step completes when its window closes). Creation order equals
+ * The operator keeps its own lookup (key -> partial, a `KeyedState` from `keyed()`, which keeps the `keys`
+ * gauge); this store decides *when* state goes, tells the operator through `onEvict` (which removes it
+ * from the lookup) and counts the eviction by reason, unless the operator answers `completed` (an expired
+ * partial is not always a loss: a sequence ending in a missing step completes when its window closes).
+ * The gauges (`openPartials`, `stateBytes`) and counters (`evictedBy*`) are kept here, nowhere else. Creation order equals
  * event-time order for in-order input, so the deadlines are non-decreasing along the queue and expiry
  * only ever looks at the head: O(1) amortised per partial. Completed or overwritten partials are marked
  * dead and skipped; the queue is compacted when dead slots outnumber live ones, so memory stays
@@ -61,7 +96,7 @@ export class PartialStore<P extends StoredPartial> {
     private readonly lifetime: number,
     private readonly mode: ExpiryMode,
     private readonly stats: CorrelationStats,
-    private readonly onEvict: (partial: P, reason: EvictionReason) => void,
+    private readonly onEvict: (partial: P, reason: EvictionReason) => EvictionOutcome,
     private readonly maxBytes: number = DEFAULT_MAX_STATE_BYTES,
   ) {
     requireNumber('maxOpenPartials', maxOpen, 1, true);
@@ -104,16 +139,27 @@ export class PartialStore<P extends StoredPartial> {
     this.checkBytes();
   }
 
+  /** A lookup for this operator's partials whose entries count in the `keys` gauge. */
+  keyed<K, V>(): KeyedState<K, V> {
+    return new KeyedState<K, V>(this.stats);
+  }
+
   /** Forgets a partial that completed, was overwritten or was cancelled (not an eviction). */
   release(partial: P): void {
     if (!partial.live) return;
-    partial.live = false;
-    this.liveCount--;
-    this.stats.openPartials--;
-    this.liveBytes -= partial.bytes;
-    this.stats.stateBytes -= partial.bytes;
+    this.unlink(partial);
     const dead = this.queue.length - this.head - this.liveCount;
     if (dead > 1024 && dead > this.liveCount) this.compact();
+  }
+
+  /**
+   * Evicts a live partial whose window an in-order event has shown to be over before the watermark got
+   * there (the event is past first + window): `onEvict` with reason `window`, counted like the others.
+   */
+  expire(partial: P): void {
+    if (!partial.live) return;
+    this.release(partial);
+    this.count(this.onEvict(partial, 'window'), 'window');
   }
 
   /** Evicts, oldest first, every partial whose window the watermark has passed. */
@@ -142,11 +188,7 @@ export class PartialStore<P extends StoredPartial> {
     for (let index = this.head; index < queue.length; index++) {
       const partial = queue[index]!;
       if (!partial.live) continue;
-      partial.live = false;
-      this.liveCount--;
-      this.stats.openPartials--;
-      this.liveBytes -= partial.bytes;
-      this.stats.stateBytes -= partial.bytes;
+      this.unlink(partial);
       visit?.(partial);
     }
     this.queue = [];
@@ -154,12 +196,25 @@ export class PartialStore<P extends StoredPartial> {
   }
 
   private evict(partial: P, reason: EvictionReason): void {
+    this.unlink(partial);
+    this.count(this.onEvict(partial, reason), reason);
+  }
+
+  private count(outcome: EvictionOutcome, reason: EvictionReason): void {
+    if (outcome === 'completed') return;
+    const stats = this.stats;
+    if (reason === 'window') stats.evictedByWindow++;
+    else if (reason === 'cap') stats.evictedByCap++;
+    else stats.evictedByBytes++;
+  }
+
+  /** Takes a partial out of the live set and the gauges (its queue slot is skipped later). */
+  private unlink(partial: P): void {
     partial.live = false;
     this.liveCount--;
     this.stats.openPartials--;
     this.liveBytes -= partial.bytes;
     this.stats.stateBytes -= partial.bytes;
-    this.onEvict(partial, reason);
   }
 
   /** Oldest first down to the bound; the newest partial (the one just added or grown, usually) stays. */

@@ -20,7 +20,9 @@ function setup(maxOpen: number, mode: 'after' | 'at' = 'after', lifetime = 10, m
     lifetime,
     mode,
     stats,
-    (item, reason) => evicted.push([item.name, reason]),
+    (item, reason) => {
+      evicted.push([item.name, reason]);
+    },
     maxBytes,
   );
   const item = (name: string, start: number, bytes = 0): Item => ({ name, start, live: false, bytes });
