@@ -1,4 +1,4 @@
-import { Observable, Subject, Subscription, from, type OperatorFunction } from 'rxjs';
+import { Observable, Subject, Subscription, from, map, type OperatorFunction } from 'rxjs';
 import { SequorError } from '@sequor/model';
 import type { CorrelationSpec, EventTime, LatePolicy, Match } from './types.js';
 import { CorrelationStats, type CorrelationStatsSnapshot } from './stats.js';
@@ -45,10 +45,9 @@ export interface CorrelationPipeline<E> {
 }
 
 /**
- * Builds the per-rule pipeline that the detector and the CLI put on their event streams, like a Kafka
- * Streams topology: `events$.pipe(pipeline.operator)`. Filters skip the reorder stage (order cannot
- * change their result, so waiting out the grace would only add latency); everything else is reordered by
- * event time, with the watermark driving window eviction.
+ * One rule's pipeline: `createRuleSetPipeline` with one rule (the code the detector runs), its stream and
+ * rule counters in one `stats` (they are disjoint fields) and the matches without the rule tag. For
+ * `sequor query` and in-memory runs; a service with several rules uses `createRuleSetPipeline`.
  *
  * @example
  * const pipeline = createCorrelationPipeline(rule.spec, eventTime, { allowedLatenessMs: 5_000 });
@@ -61,34 +60,12 @@ export function createCorrelationPipeline<E>(
   options: CorrelationOptions<E> = {},
 ): CorrelationPipeline<E> {
   const stats = new CorrelationStats();
-  const late$ = new Subject<LateEvent<E>>();
-  const summaries$ = new Subject<BucketSummary>();
-  const onLate = options.onLate;
-  const onBucketClose = options.onBucketClose;
-  const sink: LateEventSink<E> = {
-    late(late) {
-      onLate?.(late);
-      late$.next(late);
-    },
-  };
-  const timed =
-    spec.kind === 'filter'
-      ? stampEventTime(eventTime, { stats }, sink)
-      : reorderByEventTime(eventTime, reorderOptions(options, stats), sink);
-  const match = correlate(spec, {
-    stats,
-    maxOpenPartials: options.maxOpenPartials,
-    maxStateBytes: options.maxStateBytes,
-    onBucketClose: (summary) => {
-      onBucketClose?.(summary);
-      summaries$.next(summary);
-    },
-  });
+  const set = buildRuleSet([{ rule: null, spec }], eventTime, options, stats, [stats]);
   return {
-    operator: (source) => match(timed(source)),
+    operator: (source) => set.operator(source).pipe(map((tagged) => tagged.match)),
     stats,
-    late$: late$.asObservable(),
-    bucketSummaries$: summaries$.asObservable(),
+    late$: set.late$,
+    bucketSummaries$: set.bucketSummaries$.pipe(map((tagged) => tagged.summary)),
   };
 }
 
@@ -134,8 +111,8 @@ export interface RuleSetPipeline<E, R> {
  * The detector's shape: all rules over one stream with ONE reorder stage (one stream time, one heap, one
  * late decision per event, as one Kafka Streams task), fanned out to each rule's operator; filters take
  * the un-reordered stream (they have no watermark to blind, so a `future-timestamp` event still
- * reaches them). Same semantics per rule as `createCorrelationPipeline`, with one heap
- * instead of one per rule. All rules share `eventTime` and the lateness options; `maxOpenPartials` is per
+ * reaches them). Every in-memory run goes through here too (`createCorrelationPipeline`,
+ * `runCorrelation`, rule tests): tests run what production runs. All rules share `eventTime` and the lateness options; `maxOpenPartials` is per
  * rule. A rule whose operator fails fails the stream (a throwing predicate is an engine bug).
  *
  * @example
@@ -149,7 +126,23 @@ export function createRuleSetPipeline<E, R>(
   options: CorrelationOptions<E> = {},
 ): RuleSetPipeline<E, R> {
   const streamStats = new CorrelationStats();
-  const ruleStats = rules.map(() => new CorrelationStats());
+  return buildRuleSet(
+    rules,
+    eventTime,
+    options,
+    streamStats,
+    rules.map(() => new CorrelationStats()),
+  );
+}
+
+/** `createRuleSetPipeline` with the counters given: one rule may share one object for both kinds. */
+function buildRuleSet<E, R>(
+  rules: readonly RuleSetEntry<E, R>[],
+  eventTime: EventTime<E>,
+  options: CorrelationOptions<E>,
+  streamStats: CorrelationStats,
+  ruleStats: readonly CorrelationStats[],
+): RuleSetPipeline<E, R> {
   const late$ = new Subject<LateEvent<E>>();
   const summaries$ = new Subject<RuleBucketSummary<R>>();
   const onLate = options.onLate;
@@ -198,23 +191,19 @@ export function createRuleSetPipeline<E, R>(
       });
       if (anyFilter)
         subscriptions.add(
-          raw
-            .pipe(stamp)
-            .subscribe({
-              next: (item) => stamped.next(item),
-              error: fail,
-              complete: () => stamped.complete(),
-            }),
+          raw.pipe(stamp).subscribe({
+            next: (item) => stamped.next(item),
+            error: fail,
+            complete: () => stamped.complete(),
+          }),
         );
       if (anyStateful)
         subscriptions.add(
-          raw
-            .pipe(reorder)
-            .subscribe({
-              next: (item) => reordered.next(item),
-              error: fail,
-              complete: () => reordered.complete(),
-            }),
+          raw.pipe(reorder).subscribe({
+            next: (item) => reordered.next(item),
+            error: fail,
+            complete: () => reordered.complete(),
+          }),
         );
       subscriptions.add(
         source.subscribe({
@@ -249,8 +238,8 @@ export interface CorrelationRun<E> {
 
 /**
  * Runs one spec over an array, synchronously, as Kafka Streams' TopologyTestDriver does for a topology:
- * the events go through the same pipeline as in the services (`from(events)`), then the end of input
- * flushes the reorder buffer and open state. Same input, same output.
+ * the events go through the pipeline the detector runs (`createRuleSetPipeline`, here with one rule) from
+ * `from(events)`, then the end of input flushes the reorder buffer and open state. Same input, same output.
  *
  * @example
  * const run = runCorrelationDetailed(spec, eventTime, { allowedLatenessMs: 0 }, events);

@@ -1,7 +1,7 @@
 /**
  * The alert as published on the alerts topic: the TypeScript shape of `schemas/alert.avsc` (record
- * `sequor.Alert`). Hand-written; test/alert-schema.test.ts encodes and decodes sample alerts with avsc
- * against the schema file so the two cannot drift.
+ * `sequor.Alert`). Hand-written; test/alert.test.ts (`schemas/alert.avsc`) encodes and decodes sample
+ * alerts with avsc against the schema file so the two cannot drift.
  */
 
 export interface AlertAttackRef {

@@ -4,7 +4,7 @@
  * summary) is prepared here too, so building an alert is a few property reads and no parsing.
  */
 import type { FieldExpr } from '@sequor/eql';
-import type { CompiledQuery, CorrelationOptions, CorrelationPipeline, Match } from '@sequor/engine';
+import type { CompiledQuery, Match } from '@sequor/engine';
 import {
   alertId,
   compileAccessor,
@@ -12,13 +12,10 @@ import {
   compileQuery,
   compileSpanAggregate,
   CompileError,
-  createCorrelationPipeline,
   QueryCompileError,
 } from '@sequor/engine';
 import type { FieldCatalog, FieldInfo, SequorEvent } from '@sequor/model';
 import { eventFieldCatalog } from '@sequor/model';
-import type { OperatorFunction } from 'rxjs';
-import { map } from 'rxjs';
 import type { Alert, AlertEvidenceField, AlertRule, AlertThreat } from './alert.js';
 import type { RuleFileError } from './errors.js';
 import { RuleSetError } from './errors.js';
@@ -29,13 +26,6 @@ import type { Rule } from './types.js';
 export interface CompileRuleOptions {
   /** The event model's fields; default `eventFieldCatalog`. */
   readonly catalog?: FieldCatalog;
-  /** Watermark, lateness and state caps for the rule's correlation. */
-  readonly correlation?: CorrelationOptions<SequorEvent>;
-  /**
-   * Detection time for alerts (the alert's `timestamp`). Injected so tests and replays are reproducible;
-   * the detector passes the wall clock. Default `Date.now`.
-   */
-  readonly clock?: () => number;
 }
 
 export interface AlertContext {
@@ -45,14 +35,6 @@ export interface AlertContext {
   readonly traceId?: string | null;
 }
 
-/** A rule's correlation plus the alert mapping: what a service puts on its event stream. */
-export interface RulePipeline {
-  /** events -> alerts. */
-  readonly operator: OperatorFunction<SequorEvent, Alert>;
-  /** The engine pipeline underneath: stats, late events, span bucket summaries. */
-  readonly correlation: CorrelationPipeline<SequorEvent>;
-}
-
 export interface CompiledRule {
   readonly rule: Rule;
   readonly compiled: CompiledQuery<SequorEvent>;
@@ -60,22 +42,31 @@ export interface CompiledRule {
   readonly keyFields: readonly string[];
   /** The fields each evidence entry carries (query, keys, message placeholders). */
   readonly evidenceFields: readonly string[];
-  /** A fresh pipeline (own state and stats) per call: one per subscription / partition set. */
-  pipeline(): OperatorFunction<SequorEvent, Alert>;
-  createPipeline(): RulePipeline;
-  /** The alert for one match of this rule. */
+  /**
+   * The alert for one match of this rule. The rule itself runs in a rule set (`createRuleSetPipeline`
+   * with `compiled.spec`, as the detector, `sequor detect` and `sequor rules test` do); the detection
+   * time and trace id come from the caller's clock and span.
+   */
   toAlert(match: Match<SequorEvent>, context: AlertContext): Alert;
 }
 
 /** Engine compile errors, re-pointed at the rule file (they are positioned in the query text). */
 function compileErrors(rule: Rule, error: unknown): RuleFileError[] {
-  const errors = error instanceof QueryCompileError ? error.errors : error instanceof CompileError ? [error] : null;
+  const errors =
+    error instanceof QueryCompileError ? error.errors : error instanceof CompileError ? [error] : null;
   if (errors === null) {
     const detail = error instanceof Error ? error.message : String(error);
-    return [rule.location.issueAt(['query'], 'compile', `the engine cannot compile this rule: ${detail}`, { cause: error })];
+    return [
+      rule.location.issueAt(['query'], 'compile', `the engine cannot compile this rule: ${detail}`, {
+        cause: error,
+      }),
+    ];
   }
   return errors.map((e) =>
-    rule.location.issue(rule.location.positionInScalar(['query'], e.offset), 'compile', e.detail, { length: e.length, cause: e }),
+    rule.location.issue(rule.location.positionInScalar(['query'], e.offset), 'compile', e.detail, {
+      length: e.length,
+      cause: e,
+    }),
   );
 }
 
@@ -96,9 +87,17 @@ export function compileRule(rule: Rule, options: CompileRuleOptions = {}): Compi
     if (rule.type === 'span_aggregation') {
       const body = rule.ast.body;
       if (body.kind !== 'event' || rule.span === null) {
-        throw new RuleSetError([rule.location.issueAt(['query'], 'compile', 'a span_aggregation rule needs an event query and a span')]);
+        throw new RuleSetError([
+          rule.location.issueAt(
+            ['query'],
+            'compile',
+            'a span_aggregation rule needs an event query and a span',
+          ),
+        ]);
       }
-      const spec = compileSpanAggregate<SequorEvent>(body, groupByFields(rule), rule.span.ms, catalog, { source: rule.query });
+      const spec = compileSpanAggregate<SequorEvent>(body, groupByFields(rule), rule.span.ms, catalog, {
+        source: rule.query,
+      });
       compiled = {
         spec,
         eventTime: compileEventTime<SequorEvent>(catalog),
@@ -116,21 +115,11 @@ export function compileRule(rule: Rule, options: CompileRuleOptions = {}): Compi
   }
 
   const shape = alertShape(rule, catalog);
-  const clock = options.clock ?? Date.now;
-  const createPipeline = (): RulePipeline => {
-    const correlation = createCorrelationPipeline(compiled.spec, compiled.eventTime, options.correlation);
-    return {
-      correlation,
-      operator: (source) => source.pipe(correlation.operator, map((m) => buildAlertWith(shape, m, { detectedAt: clock() }))),
-    };
-  };
   return {
     rule,
     compiled,
     keyFields: shape.keyFields,
     evidenceFields: shape.evidenceFields.map((f) => f.name),
-    pipeline: () => createPipeline().operator,
-    createPipeline,
     toAlert: (match, context) => buildAlertWith(shape, match, context),
   };
 }
@@ -159,11 +148,19 @@ function threatRows(rule: Rule): AlertThreat[] {
   const rows: AlertThreat[] = [];
   for (const t of rule.threat) {
     const tactic = { id: t.tactic.id, name: t.tactic.name };
-    if (t.technique.length === 0) rows.push({ framework: t.framework, tactic, technique: null, subtechnique: null });
+    if (t.technique.length === 0)
+      rows.push({ framework: t.framework, tactic, technique: null, subtechnique: null });
     for (const tech of t.technique) {
       const technique = { id: tech.id, name: tech.name };
-      if (tech.subtechnique.length === 0) rows.push({ framework: t.framework, tactic, technique, subtechnique: null });
-      for (const sub of tech.subtechnique) rows.push({ framework: t.framework, tactic, technique, subtechnique: { id: sub.id, name: sub.name } });
+      if (tech.subtechnique.length === 0)
+        rows.push({ framework: t.framework, tactic, technique, subtechnique: null });
+      for (const sub of tech.subtechnique)
+        rows.push({
+          framework: t.framework,
+          tactic,
+          technique,
+          subtechnique: { id: sub.id, name: sub.name },
+        });
     }
   }
   return rows;
@@ -249,7 +246,12 @@ function buildAlertWith(shape: AlertShape, match: Match<SequorEvent>, context: A
     evidence: events.map((e) => ({
       event_id: e.event.id,
       timestamp: e.timestamp,
-      origin: { format: e.origin.format, topic: e.origin.topic, partition: e.origin.partition, offset: e.origin.offset },
+      origin: {
+        format: e.origin.format,
+        topic: e.origin.topic,
+        partition: e.origin.partition,
+        offset: e.origin.offset,
+      },
       fields: shape.evidenceFields.flatMap((f) => {
         const value = evidenceValue(f, e);
         return value === null ? [] : [{ name: f.name, value }];
@@ -265,6 +267,11 @@ function buildAlertWith(shape: AlertShape, match: Match<SequorEvent>, context: A
  * (`alertId`), entity and message resolved from the key values then the evidence, evidence carrying the
  * fields the rule used. Pure: the detection time and trace id come from `context`.
  */
-export function buildAlert(rule: Rule, match: Match<SequorEvent>, context: AlertContext, catalog: FieldCatalog = eventFieldCatalog): Alert {
+export function buildAlert(
+  rule: Rule,
+  match: Match<SequorEvent>,
+  context: AlertContext,
+  catalog: FieldCatalog = eventFieldCatalog,
+): Alert {
   return buildAlertWith(alertShape(rule, catalog), match, context);
 }

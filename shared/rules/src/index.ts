@@ -1,8 +1,24 @@
 export * from './types.js';
 export * from './errors.js';
-export type { Alert, AlertAttackRef, AlertEntity, AlertEvidence, AlertEvidenceField, AlertKey, AlertRule, AlertThreat } from './alert.js';
+export type {
+  Alert,
+  AlertAttackRef,
+  AlertEntity,
+  AlertEvidence,
+  AlertEvidenceField,
+  AlertKey,
+  AlertRule,
+  AlertThreat,
+} from './alert.js';
 export { analyzeRuleText, type RuleAnalysisOptions, type RuleFileResult } from './analyze.js';
-export { loadRuleDir, loadRuleFile, loadRuleFiles, listRuleFiles, type LoadOptions, type RuleDirLoad } from './loader.js';
+export {
+  loadRuleDir,
+  loadRuleFile,
+  loadRuleFiles,
+  listRuleFiles,
+  type LoadOptions,
+  type RuleDirLoad,
+} from './loader.js';
 export {
   checkPartitionCompatibility,
   checkRuleSet,
@@ -22,7 +38,12 @@ export {
   type AlertContext,
   type CompiledRule,
   type CompileRuleOptions,
-  type RulePipeline,
 } from './compile.js';
-export { runRuleTests, describeFailures, decodeTestEvents, type RuleTestOptions, type RuleTestResult } from './test-runner.js';
+export {
+  runRuleTests,
+  describeFailures,
+  decodeTestEvents,
+  type RuleTestOptions,
+  type RuleTestResult,
+} from './test-runner.js';
 export { builtinRulesDir, loadBuiltinRules, loadBuiltinRuleSet } from './builtin.js';

@@ -1,6 +1,7 @@
 /**
  * Runs the tests embedded in rule files: each case's ECS JSON events go through the `ecs` source format
- * (as real ECS data would), the rule runs over them with the engine's in-memory driver, and the evidence
+ * (as real ECS data would), the rule runs over them through the pipeline the detector runs (`runCorrelation`:
+ * `createRuleSetPipeline` with this one rule, over an array), and the evidence
  * of each alert (its events' `event.id`s, in order) is compared with the case's `expect`. `sequor rules
  * test` prints the results as a table.
  */
@@ -42,7 +43,10 @@ export interface RuleTestOptions extends Pick<CompileRuleOptions, 'catalog'> {
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 
 /** Evidence lists present in `a` but not in `b`, counting repeats. */
-function multisetMinus(a: readonly (readonly string[])[], b: readonly (readonly string[])[]): (readonly string[])[] {
+function multisetMinus(
+  a: readonly (readonly string[])[],
+  b: readonly (readonly string[])[],
+): (readonly string[])[] {
   const left = new Map<string, number>();
   for (const x of b) left.set(JSON.stringify(x), (left.get(JSON.stringify(x)) ?? 0) + 1);
   const out: (readonly string[])[] = [];
@@ -60,7 +64,9 @@ export function decodeTestEvents(rule: Rule, testCase: RuleTestCase): SequorEven
   const decoder = getFormat('ecs').createDecoder();
   const topic = `${rule.location.file}#${testCase.name}`;
   const encoder = new TextEncoder();
-  return testCase.events.flatMap((doc, offset) => decoder.decode(encoder.encode(JSON.stringify(doc)), { topic, partition: 0, offset }));
+  return testCase.events.flatMap((doc, offset) =>
+    decoder.decode(encoder.encode(JSON.stringify(doc)), { topic, partition: 0, offset }),
+  );
 }
 
 function describeError(error: unknown): string {
@@ -70,25 +76,38 @@ function describeError(error: unknown): string {
 
 /** Runs every embedded test case of every rule; one result per (rule, case). Never throws for a bad rule. */
 export function runRuleTests(rules: readonly Rule[], options: RuleTestOptions = {}): RuleTestResult[] {
-  const correlation: CorrelationOptions<SequorEvent> = { allowedLatenessMs: options.allowedLatenessMs ?? WEEK_MS };
+  const correlation: CorrelationOptions<SequorEvent> = {
+    allowedLatenessMs: options.allowedLatenessMs ?? WEEK_MS,
+  };
   const results: RuleTestResult[] = [];
   for (const rule of rules) {
     let compiled: ReturnType<typeof compileRule> | null = null;
     let compileError: string | null = null;
     try {
-      compiled = compileRule(rule, { catalog: options.catalog, correlation });
+      compiled = compileRule(rule, { catalog: options.catalog });
     } catch (error) {
       compileError = describeError(error);
     }
     for (const testCase of rule.tests) {
       const expected = testCase.expect.map((x) => x.evidence);
-      const base = { ruleId: rule.id, ruleName: rule.name, file: rule.location.file, testName: testCase.name, expected };
+      const base = {
+        ruleId: rule.id,
+        ruleName: rule.name,
+        file: rule.location.file,
+        testName: testCase.name,
+        expected,
+      };
       let actual: (readonly string[])[] = [];
       let error = compileError;
       if (compiled !== null) {
         try {
           const events = decodeTestEvents(rule, testCase);
-          const matches = runCorrelation(compiled.compiled.spec, compiled.compiled.eventTime, correlation, events);
+          const matches = runCorrelation(
+            compiled.compiled.spec,
+            compiled.compiled.eventTime,
+            correlation,
+            events,
+          );
           actual = matches.map((m) => m.events.map((e) => e.event.id));
         } catch (e) {
           error = describeError(e);
@@ -96,7 +115,14 @@ export function runRuleTests(rules: readonly Rule[], options: RuleTestOptions = 
       }
       const missing = multisetMinus(expected, actual);
       const unexpected = multisetMinus(actual, expected);
-      results.push({ ...base, actual, missing, unexpected, error, passed: error === null && missing.length === 0 && unexpected.length === 0 });
+      results.push({
+        ...base,
+        actual,
+        missing,
+        unexpected,
+        error,
+        passed: error === null && missing.length === 0 && unexpected.length === 0,
+      });
     }
   }
   return results;
@@ -107,7 +133,8 @@ export function describeFailures(results: readonly RuleTestResult[]): string[] {
   return results
     .filter((r) => !r.passed)
     .map((r) => {
-      const fmt = (xs: readonly (readonly string[])[]): string => xs.map((x) => `[${x.join(', ')}]`).join(' ') || 'none';
+      const fmt = (xs: readonly (readonly string[])[]): string =>
+        xs.map((x) => `[${x.join(', ')}]`).join(' ') || 'none';
       if (r.error !== null) return `${r.file}: ${r.testName}: error: ${r.error}`;
       return `${r.file}: ${r.testName}: missing ${fmt(r.missing)}; unexpected ${fmt(r.unexpected)}`;
     });

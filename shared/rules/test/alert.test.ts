@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
-import { from, lastValueFrom, toArray } from 'rxjs';
-import { alertId } from '@sequor/engine';
+import { from, lastValueFrom, map, toArray } from 'rxjs';
+import { alertId, createRuleSetPipeline } from '@sequor/engine';
 import type { Match } from '@sequor/engine';
 import type { SequorEvent } from '@sequor/model';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,9 @@ import { buildAlert } from '../src/compile.js';
 import { builtinRule, caseEvents, compile, matchesOf, ruleIds } from './helpers.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const alertSchema = JSON.parse(readFileSync(path.join(repoRoot, 'schemas/alert.avsc'), 'utf8')) as avro.Schema;
+const alertSchema = JSON.parse(
+  readFileSync(path.join(repoRoot, 'schemas/alert.avsc'), 'utf8'),
+) as avro.Schema;
 const alertType = avro.Type.forSchema(alertSchema);
 
 const detectedAt = Date.UTC(2024, 4, 6, 12, 0, 31);
@@ -22,7 +24,10 @@ async function elasticAlert(): Promise<{ alert: Alert; match: Match<SequorEvent>
   const compiled = compile(rule);
   const [match] = matchesOf(compiled, caseEvents(rule, 0));
   if (match === undefined) throw new Error('the positive case did not match');
-  return { alert: compiled.toAlert(match, { detectedAt, traceId: '4bf92f3577b34da6a3ce929d0e0e4736' }), match };
+  return {
+    alert: compiled.toAlert(match, { detectedAt, traceId: '4bf92f3577b34da6a3ce929d0e0e4736' }),
+    match,
+  };
 }
 
 describe('buildAlert', () => {
@@ -40,8 +45,18 @@ describe('buildAlert', () => {
       references: ['https://github.com/SecureAuthCorp/impacket/blob/master/examples/secretsdump.py'],
     });
     expect(alert.threat).toEqual([
-      { framework: 'MITRE ATT&CK', tactic: { id: 'TA0006', name: 'Credential Access' }, technique: { id: 'T1003', name: 'OS Credential Dumping' }, subtechnique: { id: 'T1003.002', name: 'Security Account Manager' } },
-      { framework: 'MITRE ATT&CK', tactic: { id: 'TA0008', name: 'Lateral Movement' }, technique: { id: 'T1021', name: 'Remote Services' }, subtechnique: null },
+      {
+        framework: 'MITRE ATT&CK',
+        tactic: { id: 'TA0006', name: 'Credential Access' },
+        technique: { id: 'T1003', name: 'OS Credential Dumping' },
+        subtechnique: { id: 'T1003.002', name: 'Security Account Manager' },
+      },
+      {
+        framework: 'MITRE ATT&CK',
+        tactic: { id: 'TA0008', name: 'Lateral Movement' },
+        technique: { id: 'T1021', name: 'Remote Services' },
+        subtechnique: null,
+      },
     ]);
     expect(alert.keys).toEqual([
       { field: 'host.id', value: 'name:dc01' },
@@ -51,13 +66,21 @@ describe('buildAlert', () => {
       host: { id: 'name:dc01', name: 'DC01' },
       user: { id: 'S-1-5-21-1111111111-2222222222-3333333333-1104', name: 'pgustavo' },
     });
-    expect(alert.event).toEqual({ first_time: Date.parse('2024-05-06T12:00:00Z'), last_time: Date.parse('2024-05-06T12:00:30Z'), count: 2 });
+    expect(alert.event).toEqual({
+      first_time: Date.parse('2024-05-06T12:00:00Z'),
+      last_time: Date.parse('2024-05-06T12:00:30Z'),
+      count: 2,
+    });
     expect(alert.evidence.map((e) => [e.event_id, e.timestamp, e.origin.format, e.origin.offset])).toEqual([
       ['sam-logon', Date.parse('2024-05-06T12:00:00Z'), 'ecs', 0],
       ['sam-hive', Date.parse('2024-05-06T12:00:30Z'), 'ecs', 1],
     ]);
     const hiveFields = Object.fromEntries(alert.evidence[1]?.fields.map((f) => [f.name, f.value]) ?? []);
-    expect(hiveFields).toMatchObject({ 'file.Ext.header_bytes': '72656766e1000000e1000000', 'file.size': '65536', 'process.name': 'svchost.exe' });
+    expect(hiveFields).toMatchObject({
+      'file.Ext.header_bytes': '72656766e1000000e1000000',
+      'file.size': '65536',
+      'process.name': 'svchost.exe',
+    });
     expect(hiveFields).not.toHaveProperty('source.ip'); // null on the file event: left out
     expect(alert.message).toBe(
       'Registry hive C:\\Windows\\System32\\wn5qgAbc.tmp written by svchost.exe on DC01 after a network logon by pgustavo from 172.18.39.5',
@@ -88,17 +111,33 @@ describe('buildAlert', () => {
     );
     expect(alert.entity.user).toEqual({ id: 'name:alice', name: 'alice' });
     // The evidence ids, in order, make the id: another order is another alert.
-    expect(buildAlert(rule, { ...match, events: [reg, proc] }, { detectedAt }).alert.id).not.toBe(alert.alert.id);
+    expect(buildAlert(rule, { ...match, events: [reg, proc] }, { detectedAt }).alert.id).not.toBe(
+      alert.alert.id,
+    );
   });
 
-  it('runs as an RxJS pipeline with the injected clock', async () => {
+  it('runs in the rule-set pipeline the detector uses, with the caller clock', async () => {
     const rule = await builtinRule(ruleIds.car);
-    const alerts = await lastValueFrom(from(caseEvents(rule, 0)).pipe(compile(rule).pipeline(), toArray()));
+    const compiled = compile(rule);
+    const detection = createRuleSetPipeline(
+      [{ rule: compiled, spec: compiled.compiled.spec }],
+      compiled.compiled.eventTime,
+    );
+    const clock = (): number => Date.UTC(2024, 0, 1);
+    const alerts = await lastValueFrom(
+      from(caseEvents(rule, 0)).pipe(
+        detection.operator,
+        map(({ rule: matched, match }) => matched.toAlert(match, { detectedAt: clock() })),
+        toArray(),
+      ),
+    );
     expect(alerts.map((a) => [a.evidence[0]?.event_id, a.timestamp, a.keys])).toEqual([
       ['car-set', Date.UTC(2024, 0, 1), []],
       ['car-create', Date.UTC(2024, 0, 1), []],
     ]);
-    expect(alerts[0]?.message).toBe('Remote registry BaseRegSetValue on 10.0.0.20 from 10.0.0.5 over SMB (WINREG)');
+    expect(alerts[0]?.message).toBe(
+      'Remote registry BaseRegSetValue on 10.0.0.20 from 10.0.0.5 over SMB (WINREG)',
+    );
     expect(alerts[0]?.evidence[0]?.fields).toContainEqual({ name: 'destination.port', value: '445' });
   });
 });
@@ -129,10 +168,14 @@ describe('schemas/alert.avsc', () => {
     expect(svc?.rule.type).toBe('span_aggregation');
     expect(svc?.evidence[0]?.fields).toContainEqual({
       name: 'registry.data.strings',
-      value: ['C:\\windows\\system32\\WindowsPowerShell\\v1.0\\powershell.exe -noexit -c "write-host \'T1543.003 Test\'"'],
+      value: [
+        'C:\\windows\\system32\\WindowsPowerShell\\v1.0\\powershell.exe -noexit -c "write-host \'T1543.003 Test\'"',
+      ],
     });
     expect(svc?.event.count).toBe(1);
-    expect(svc?.message).toBe('A Windows Service was created on a endpoint from WORKSTATION5 using a registry entry');
+    expect(svc?.message).toBe(
+      'A Windows Service was created on a endpoint from WORKSTATION5 using a registry entry',
+    );
   });
 
   it('rejects an alert that drifts from the schema', async () => {
@@ -140,6 +183,11 @@ describe('schemas/alert.avsc', () => {
     expect(alertType.isValid({ ...alert, rule: { ...alert.rule, risk_score: '73' } })).toBe(false);
     const { message: _dropped, ...withoutMessage } = alert;
     expect(alertType.isValid(withoutMessage)).toBe(false);
-    expect(alertType.isValid({ ...alert, evidence: [{ ...alert.evidence[0], fields: [{ name: 'file.size', value: 65536 }] }] })).toBe(false);
+    expect(
+      alertType.isValid({
+        ...alert,
+        evidence: [{ ...alert.evidence[0], fields: [{ name: 'file.size', value: 65536 }] }],
+      }),
+    ).toBe(false);
   });
 });
