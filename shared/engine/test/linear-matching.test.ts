@@ -193,6 +193,20 @@ describe('Lucene regex: an automaton, linear in the value', () => {
     expect(t('[^a]', 'A', true)).toBe(false);
     expect(t('straße', 'STRASSE', true)).toBe(false); // simple case mapping only, as JavaScript's `iu`
     expect(t('σ', 'Σ', true)).toBe(true);
+    // Case folding outside ASCII, in every script with case (the table is built once, per block).
+    for (const [lower, upper] of [
+      ['é', 'É'],
+      ['ж', 'Ж'],
+      ['ա', 'Ա'],
+      ['ａ', 'Ａ'],
+      ['𐐨', '𐐀'],
+      ['𞤢', '𞤀'],
+      ['k', '\u212a'],
+    ] as const) {
+      expect(t(`x${lower}+`, `X${upper}${lower}`, true), lower).toBe(true);
+      expect(t(`[${upper}]`, lower, true), upper).toBe(true);
+      expect(t(lower, upper), lower).toBe(false);
+    }
   });
 
   const atom: fc.Arbitrary<string> = fc.constantFrom(

@@ -59,19 +59,30 @@ function singleCodePoint(s: string): number | null {
   return c !== undefined && s.length === (c > 0xffff ? 2 : 1) ? c : null;
 }
 
+/**
+ * Where Unicode has letters with case (Latin … Armenian, Georgian, Cherokee, Greek extended, letterlike
+ * symbols, Glagolitic, Coptic, Cyrillic/Latin extensions, fullwidth; Deseret, Osage, Vithkuqi, Old
+ * Hungarian, Garay, Warang Citi, Medefaidrin, Adlam), checked against Node 20's full table. Scanning only
+ * these keeps the one-time table build short: CJK, Hangul, surrogates and private use have no case.
+ */
+const CASED_BLOCKS = [
+  0x0000, 0x33ff, 0xa000, 0xabff, 0xf900, 0xffff, 0x10400, 0x104ff, 0x10570, 0x105bf, 0x10c80, 0x10cff,
+  0x10d40, 0x10d8f, 0x118a0, 0x118ff, 0x16e40, 0x16eff, 0x1e900, 0x1e94f,
+];
+
 /** Code point → every code point with the same case key; only for those with more than one. Built once. */
 function caseGroups(): { groups: Map<number, readonly number[]>; members: Int32Array } {
   if (foldGroups !== null && foldMembers !== null) return { groups: foldGroups, members: foldMembers };
   const byKey = new Map<number, number[]>();
-  // Cased letters all sit below U+20000 (Latin … Adlam).
-  for (let c = 0; c < 0x20000; c++) {
-    if (c >= 0xd800 && c <= 0xdfff) continue;
-    const s = String.fromCodePoint(c);
-    const upper = singleCodePoint(s.toUpperCase()) ?? c;
-    const key = singleCodePoint(String.fromCodePoint(upper).toLowerCase()) ?? upper;
-    const group = byKey.get(key);
-    if (group === undefined) byKey.set(key, [c]);
-    else group.push(c);
+  for (let b = 0; b < CASED_BLOCKS.length; b += 2) {
+    for (let c = CASED_BLOCKS[b] as number; c <= (CASED_BLOCKS[b + 1] as number); c++) {
+      const s = String.fromCodePoint(c);
+      const upper = singleCodePoint(s.toUpperCase()) ?? c;
+      const key = singleCodePoint(String.fromCodePoint(upper).toLowerCase()) ?? upper;
+      const group = byKey.get(key);
+      if (group === undefined) byKey.set(key, [c]);
+      else group.push(c);
+    }
   }
   const groups = new Map<number, readonly number[]>();
   for (const group of byKey.values()) if (group.length > 1) for (const c of group) groups.set(c, group);
