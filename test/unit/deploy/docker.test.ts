@@ -97,39 +97,49 @@ describe('Dockerfile', () => {
     // Even majors are the LTS lines; 20 left support in April 2026.
     expect(major % 2).toBe(0);
     expect(major).toBeGreaterThanOrEqual(22);
-    const build = stage('manifests').from;
+    const build = stage('build').from;
     expect(build).toMatch(new RegExp(`^node:${major}[-.]`));
     const user = last(runtime, 'USER') as string;
     expect(user).toMatch(/^[1-9]\d*(:\d+)?$/);
   });
 
-  it('ships production dependencies only, and the dist of every package the services load', () => {
-    expect(stage('prod-deps').instructions.find((i) => i.op === 'RUN')?.args).toMatch(/npm ci --omit=dev/);
+  it('ships production dependencies only, with every workspace package and the runtime data', () => {
+    expect(chain(stage('prod-deps')).filter((i) => i.op === 'RUN').map((i) => i.args)).toEqual([expect.stringMatching(/^npm ci --omit=dev /)]);
     const copies = stage('runtime').instructions.filter((i) => i.op === 'COPY').map((i) => i.args);
-    expect(copies.filter((c) => c.includes('node_modules') || c.startsWith('--from=prod-deps'))).toEqual(['--from=prod-deps /app/ /app/']);
-    const needed = new Set<string>();
-    const visit = (dir: string): void => {
-      needed.add(dir);
-      const pkg = JSON.parse(readFileSync(path.join(repoRoot, dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-      for (const dep of Object.keys(pkg.dependencies ?? {}).filter((d) => d.startsWith('@sequor/'))) visit(`shared/${dep.slice(8)}`);
-    };
-    for (const service of ['normalizer', 'detector', 'cli']) visit(`services/${service}`);
-    for (const dir of needed) expect(copies, dir).toContain(`--from=build /app/${dir}/dist/ ${dir}/dist/`);
-    expect(copies).toContain('--from=build /app/shared/rules/builtin/ shared/rules/builtin/');
-    expect(copies).toContain('--from=build /app/schemas/ schemas/');
+    expect(copies).toEqual(['--from=prod-deps /app/ /app/', 'deploy/docker/healthcheck.mjs deploy/docker/healthcheck.mjs']);
+    expect(stage('prod-deps').instructions.filter((i) => i.op === 'COPY').map((i) => i.args)).toEqual(['--from=build /out/app/ ./']);
+    // The build stage's runtime tree: package.json and dist/ of every package under the workspace folders,
+    // the data read at run time (built-in rules, schemas), and the lockfile.
+    const tree = stage('build').instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join(' ');
+    expect(tree).toContain('for pkg in shared/* services/*;');
+    expect(tree).toContain('cp "$pkg/package.json" "/out/app/$pkg/"');
+    expect(tree).toContain('cp -r "$pkg/dist" "/out/app/$pkg/"');
+    expect(tree).toContain('cp -r shared/rules/builtin /out/app/shared/rules/');
+    expect(tree).toContain('cp -r schemas package.json package-lock.json /out/app/');
+    expect(tree).toContain('cp test/package.json /out/app/test/');
+    expect(tree).toMatch(/turbo run build --filter=@sequor\/normalizer\.\.\. --filter=@sequor\/detector\.\.\. --filter=@sequor\/cli\.\.\./);
   });
 
-  it('copies every workspace package.json, so `npm ci` sees the whole lockfile', () => {
+  it('the workspaces are the folders the build copies, so `npm ci` sees the whole lockfile', () => {
     const workspaces = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { workspaces: string[] }).workspaces;
-    const copies = stage('manifests').instructions.filter((i) => i.op === 'COPY').map((i) => i.args.split(/\s+/)[0]);
-    const manifests = workspaces.flatMap((w) =>
-      w.endsWith('/*')
-        ? readdirSync(path.join(repoRoot, w.slice(0, -2)), { withFileTypes: true })
-            .filter((e) => e.isDirectory() && existsSync(path.join(repoRoot, w.slice(0, -2), e.name, 'package.json')))
-            .map((e) => `${w.slice(0, -2)}/${e.name}/package.json`)
-        : [`${w}/package.json`],
-    );
-    expect(copies.filter((c) => c?.endsWith('package.json') && c !== 'package.json').sort()).toEqual(manifests.sort());
+    expect([...workspaces].sort()).toEqual(['services/*', 'shared/*', 'test']);
+    const copies = stage('build').instructions.filter((i) => i.op === 'COPY').map((i) => i.args);
+    expect(copies).toEqual(expect.arrayContaining(['shared/ shared/', 'services/ services/', 'test/package.json test/']));
+    // Runtime data read through import.meta.url by a shipped package (besides dist/) must be in the tree.
+    for (const dir of ['shared', 'services']) {
+      for (const pkg of readdirSync(path.join(repoRoot, dir), { withFileTypes: true }).filter((e) => e.isDirectory())) {
+        const src = path.join(repoRoot, dir, pkg.name, 'src');
+        if (!existsSync(src)) continue;
+        for (const file of readdirSync(src, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.ts'))) {
+          for (const m of readFileSync(path.join(file.parentPath, file.name), 'utf8').matchAll(/new URL\('(\.\.\/[^']+)', import\.meta\.url\)/g)) {
+            // Resolved from dist/ (the same depth as src/): the target relative to the repository.
+            const target = path.relative(repoRoot, path.resolve(file.parentPath.replace(`${path.sep}src`, `${path.sep}dist`), m[1] as string));
+            const shipped = target.startsWith('schemas') || target.startsWith('shared/rules/builtin') || /\/(dist|package\.json)/.test(target) || target.startsWith('services/cli/dist');
+            expect(shipped, `${path.relative(repoRoot, file.parentPath)}/${file.name} reads ${target}`).toBe(true);
+          }
+        }
+      }
+    }
   });
 
   it('its .dockerignore keeps every file the Dockerfile copies from the context', () => {
@@ -175,7 +185,7 @@ describe('Dockerfile', () => {
       await new Promise((resolve) => server.close(resolve));
     }
     expect(await probe()).toBe(1); // nothing listening
-  });
+  }, 60_000);
 });
 
 /** A .dockerignore pattern as a RegExp (`*` within one path segment, `**` across them). */

@@ -1,7 +1,7 @@
 // Shared by the deploy checks (test/unit/deploy/*.test.ts): the tools deploy/check/install-tools.sh
 // installs, and the environment variables the services read, found from their own code.
 import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -103,16 +103,30 @@ function variablesRead(configure: (env: Env) => unknown): Set<string> {
 const PROCESS_ENV_READ = /\bprocess\.env(?:\.([A-Z][A-Z0-9_]+)\b|\[\s*'([A-Z][A-Z0-9_]+)'\s*\])/g;
 const ENV_READ = /\benv(?:\.([A-Z][A-Z0-9_]+)\b|\[\s*'([A-Z][A-Z0-9_]+)'\s*\]|\s*,\s*'([A-Z][A-Z0-9_]+)')/g;
 
-/** Source folders a service's process loads: its own, then the shared packages it depends on. */
+/** Workspace package directories by package name (shared/*, services/*). */
+function workspacePackages(): Map<string, string> {
+  const byName = new Map<string, string>();
+  for (const group of ['shared', 'services']) {
+    for (const entry of readdirSync(path.join(repoRoot, group), { withFileTypes: true })) {
+      const file = path.join(repoRoot, group, entry.name, 'package.json');
+      if (!entry.isDirectory() || !existsSync(file)) continue;
+      byName.set((JSON.parse(readFileSync(file, 'utf8')) as { name: string }).name, path.join(repoRoot, group, entry.name));
+    }
+  }
+  return byName;
+}
+
+/** Source folders a service's process loads: its own, then the workspace packages it depends on. */
 function sourceDirs(service: ServiceName): string[] {
+  const packages = workspacePackages();
   const dirs = [path.join(repoRoot, 'services', service, 'src')];
   const seen = new Set<string>();
   const visit = (pkgDir: string): void => {
     const pkg = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
     for (const dep of Object.keys(pkg.dependencies ?? {})) {
-      if (!dep.startsWith('@sequor/') || seen.has(dep)) continue;
+      const dir = packages.get(dep);
+      if (dir === undefined || seen.has(dep)) continue;
       seen.add(dep);
-      const dir = path.join(repoRoot, 'shared', dep.slice('@sequor/'.length));
       dirs.push(path.join(dir, 'src'));
       visit(dir);
     }
