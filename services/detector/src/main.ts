@@ -4,12 +4,10 @@
  * SIGTERM/SIGINT shutdown, 1 on a crash, 2 on bad configuration or a rule set it cannot run.
  */
 import { readFileSync } from 'node:fs';
-import { createLogger, installShutdownHandlers, logLevelFromEnv, runServiceMain } from '@sequor/kafka';
 import { ConfigError } from '@sequor/model';
-import type { Telemetry } from '@sequor/telemetry';
+import { runService, runServiceMain } from '@sequor/service';
 import { start as startTelemetry } from '@sequor/telemetry';
 import { detectorConfigFromEnv } from './config.js';
-import type { Detector } from './detector.js';
 import { createDetector } from './detector.js';
 import { RuleSetRefusedError } from './rules.js';
 import { detectorTelemetry } from './telemetry.js';
@@ -21,45 +19,37 @@ alerts keyed by host to ALERTS_TOPIC, exactly once per consumed record (Kafka tr
 comes from the environment: see services/detector/README.md; OpenTelemetry from the OTEL_* variables,
 /metrics, /healthz and /readyz on METRICS_PORT (shared/telemetry/README.md).`;
 
-const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 async function main(): Promise<number> {
   if (process.argv.slice(2).some((a) => a === '--help' || a === '-h')) {
     process.stdout.write(`${usage}\n`);
     return 0;
   }
-  let logger = createLogger('detector', { level: 'info' });
-  let detector: Detector;
-  let telemetry: Telemetry;
-  try {
-    logger = createLogger('detector', { level: logLevelFromEnv(process.env) });
-    if (process.argv.length > 2) throw new ConfigError('argument', process.argv[2], 'no arguments (configuration comes from the environment; see --help)');
-    const config = detectorConfigFromEnv(process.env);
-    telemetry = await startTelemetry({ serviceName: 'sequor-detector', serviceVersion: version });
-    logger.info('telemetry started', telemetry.describe());
-    detector = createDetector(config, { logger, telemetry: detectorTelemetry(telemetry, config) });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    logger.error('invalid configuration', { error });
-    return 2;
-  }
-  // On SIGTERM the detector's last transaction commits first, then the spans of that batch are flushed.
-  installShutdownHandlers(telemetry.shutdownAfter(detector), logger);
-  try {
-    await detector.start();
-    await detector.done;
-    return 0;
-  } catch (error) {
-    await detector.stop().catch(() => undefined);
-    if (error instanceof ConfigError || error instanceof RuleSetRefusedError) {
-      logger.error(error instanceof ConfigError ? 'invalid configuration' : 'rule set refused', { error });
-      return 2;
-    }
-    logger.error('detector failed', { error });
-    return 1;
-  } finally {
-    await telemetry.shutdown().catch((error: unknown) => logger.warn('telemetry shutdown failed', { error }));
-  }
+  return runService('detector', {
+    setup: async (logger) => {
+      if (process.argv.length > 2)
+        throw new ConfigError(
+          'argument',
+          process.argv[2],
+          'no arguments (configuration comes from the environment; see --help)',
+        );
+      const config = detectorConfigFromEnv(process.env);
+      const telemetry = await startTelemetry({ serviceName: 'sequor-detector', serviceVersion: version });
+      logger.info('telemetry started', telemetry.describe());
+      const detector = createDetector(config, { logger, telemetry: detectorTelemetry(telemetry, config) });
+      return {
+        service: detector,
+        // On SIGTERM the detector's last transaction commits first, then the spans of that batch are flushed.
+        onSignal: telemetry.shutdownAfter(detector),
+        afterStop: () =>
+          telemetry.shutdown().catch((error: unknown) => logger.warn('telemetry shutdown failed', { error })),
+      };
+    },
+    refusal: (error) => (error instanceof RuleSetRefusedError ? 'rule set refused' : undefined),
+  });
 }
 
 runServiceMain('detector', main);

@@ -5,10 +5,9 @@
  * shutdown, 1 on a crash, 2 on bad configuration.
  */
 import { readFileSync } from 'node:fs';
-import { createLogger, installShutdownHandlers, logLevelFromEnv, runServiceMain } from '@sequor/kafka';
 import { ConfigError } from '@sequor/model';
 import { formatNames } from '@sequor/formats';
-import type { Telemetry } from '@sequor/telemetry';
+import { runService, runServiceMain } from '@sequor/service';
 import { start as startTelemetry } from '@sequor/telemetry';
 import { normalizerConfigFromEnv } from './config.js';
 import { createNormalizer } from './normalizer.js';
@@ -21,7 +20,9 @@ OpenTelemetry from the OTEL_* variables, /metrics, /healthz and /readyz on METRI
 (shared/telemetry/README.md).
 Formats: ${formatNames().join(', ')}`;
 
-const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 function parseArgs(argv: readonly string[]): string[] {
   const sources: string[] = [];
@@ -32,7 +33,8 @@ function parseArgs(argv: readonly string[]): string[] {
       process.exit(0);
     } else if (arg === '--source') {
       const next = argv[++i];
-      if (next === undefined) throw new ConfigError('--source', undefined, 'a format:topic value after --source');
+      if (next === undefined)
+        throw new ConfigError('--source', undefined, 'a format:topic value after --source');
       sources.push(next);
     } else if (arg.startsWith('--source=')) {
       sources.push(arg.slice('--source='.length));
@@ -43,34 +45,22 @@ function parseArgs(argv: readonly string[]): string[] {
   return sources;
 }
 
-async function main(): Promise<number> {
-  let logger = createLogger('normalizer', { level: 'info' });
-  let normalizer;
-  let telemetry: Telemetry;
-  try {
-    logger = createLogger('normalizer', { level: logLevelFromEnv(process.env) });
-    const config = normalizerConfigFromEnv(process.env, parseArgs(process.argv.slice(2)));
-    telemetry = await startTelemetry({ serviceName: 'sequor-normalizer', serviceVersion: version });
-    logger.info('telemetry started', telemetry.describe());
-    normalizer = createNormalizer(config, { logger, telemetry });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    logger.error('invalid configuration', { error });
-    return 2;
-  }
-  // On SIGTERM the last batch is acknowledged and committed first, then its spans are flushed.
-  installShutdownHandlers(telemetry.shutdownAfter(normalizer), logger);
-  try {
-    await normalizer.start();
-    await normalizer.done;
-    return 0;
-  } catch (error) {
-    logger.error('normalizer failed', { error });
-    await normalizer.stop().catch(() => undefined);
-    return 1;
-  } finally {
-    await telemetry.shutdown().catch((error: unknown) => logger.warn('telemetry shutdown failed', { error }));
-  }
+function main(): Promise<number> {
+  return runService('normalizer', {
+    setup: async (logger) => {
+      const config = normalizerConfigFromEnv(process.env, parseArgs(process.argv.slice(2)));
+      const telemetry = await startTelemetry({ serviceName: 'sequor-normalizer', serviceVersion: version });
+      logger.info('telemetry started', telemetry.describe());
+      const normalizer = createNormalizer(config, { logger, telemetry });
+      return {
+        service: normalizer,
+        // On SIGTERM the last batch is acknowledged and committed first, then its spans are flushed.
+        onSignal: telemetry.shutdownAfter(normalizer),
+        afterStop: () =>
+          telemetry.shutdown().catch((error: unknown) => logger.warn('telemetry shutdown failed', { error })),
+      };
+    },
+  });
 }
 
 runServiceMain('normalizer', main);

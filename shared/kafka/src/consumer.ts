@@ -2,7 +2,7 @@ import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { SequorError } from '@sequor/model';
 import type { KafkaClient } from './client.js';
 import { BatchProcessingError, ConsumerCrashedError, wrapClientError } from './errors.js';
-import type { Logger } from './logger.js';
+import type { Logger, Stoppable } from '@sequor/service';
 import type { RecordHeaders } from './producer.js';
 
 /** A consumed record. kafkajs's messages have this shape, so batches are handed over without copying. */
@@ -87,11 +87,6 @@ export interface ConsumerRunnerOptions {
 
 /** The broker's default `offset.metadata.max.bytes`. */
 export const MAX_OFFSET_METADATA_BYTES = 4096;
-
-/** Something that stops gracefully: what `installShutdownHandlers` needs. */
-export interface Stoppable {
-  stop(): Promise<void>;
-}
 
 /**
  * A consumer group member built on kafkajs `eachBatch` with explicit offset handling: offsets are
@@ -309,74 +304,4 @@ function firstSequorError(error: unknown): SequorError | undefined {
 
 export function createConsumerRunner(client: KafkaClient, options: ConsumerRunnerOptions): ConsumerRunner {
   return new ConsumerRunner(client, options);
-}
-
-export interface ShutdownOptions {
-  readonly signals?: readonly NodeJS.Signals[];
-  /** Exit anyway (code 1) if stopping takes longer. Default 30 s. */
-  readonly timeoutMs?: number;
-  /** Called with the exit code once stopped; default `process.exit`. */
-  readonly exit?: (code: number) => void;
-  /** Where signals come from; default `process`. */
-  readonly signalSource?: Pick<NodeJS.Process, 'on' | 'off'>;
-}
-
-/**
- * On SIGTERM or SIGINT, stops `target` gracefully and exits 0 (1 if stopping failed or timed out); a
- * second signal exits at once with 1. Returns a function that removes the handlers.
- */
-export function installShutdownHandlers(target: Stoppable, logger: Logger, options: ShutdownOptions = {}): () => void {
-  const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const exit = options.exit ?? ((code: number) => process.exit(code));
-  const source = options.signalSource ?? process;
-  let shuttingDown = false;
-  const handler = (signal: NodeJS.Signals): void => {
-    if (shuttingDown) {
-      logger.warn('second signal during shutdown: exiting now', { signal });
-      exit(1);
-      return;
-    }
-    shuttingDown = true;
-    logger.info('shutting down', { signal, timeoutMs });
-    const timer = setTimeout(() => {
-      logger.error('graceful shutdown timed out: exiting', { timeoutMs });
-      exit(1);
-    }, timeoutMs);
-    timer.unref();
-    target.stop().then(
-      () => {
-        clearTimeout(timer);
-        logger.info('shut down cleanly');
-        exit(0);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        logger.error('shutdown failed', { error });
-        exit(1);
-      },
-    );
-  };
-  for (const signal of signals) source.on(signal, handler);
-  return () => {
-    for (const signal of signals) source.off(signal, handler);
-  };
-}
-
-/**
- * Runs a service's `main` and turns its result into the process exit code: 0 leaves the process to end
- * (after a signal, installShutdownHandlers exits once the stop completes), anything else exits now; an
- * unexpected rejection prints its stack under the service's name and exits 1.
- */
-export function runServiceMain(name: string, main: () => Promise<number>): void {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-      if (code !== 0) process.exit(code);
-    },
-    (error: unknown) => {
-      process.stderr.write(`${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exit(1);
-    },
-  );
 }

@@ -2,6 +2,8 @@
 export * from './errors.js';
 export * from './config.js';
 export * from './logger.js';
+// Lifecycle lives in @sequor/service; the consumer runner is one of its Stoppables, so kafka's users may name it here.
+export type { Stoppable } from '@sequor/service';
 export * from './partitioner.js';
 export { createKafkaClient, kafkaJsOptions, withAdmin } from './client.js';
 export type { KafkaAdmin, KafkaClient, KafkaClientOptions } from './client.js';

@@ -1,114 +1,13 @@
-import type { Env } from '@sequor/model';
-import { envOneOf } from '@sequor/model';
+/**
+ * kafkajs's logs routed into the Sequor logger (`@sequor/service`), at the level kafkajs should build
+ * entries for. The logger API is re-exported: every kafka user makes one to pass in.
+ */
+import type { Logger, LogLevel } from '@sequor/service';
 import type { logCreator, LogEntry } from 'kafkajs';
 import { logLevel as KafkaJsLogLevel } from 'kafkajs';
 
-export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
-const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
-export type LogFields = Readonly<Record<string, unknown>>;
-
-/**
- * One structured logger for every Sequor process: JSON lines on stderr,
- * `{"ts":"2025-01-01T00:00:00.000Z","level":"info","logger":"detector","msg":"...", ...fields}`.
- */
-export interface Logger {
-  readonly name: string;
-  readonly level: LogLevel;
-  error(msg: string, fields?: LogFields): void;
-  warn(msg: string, fields?: LogFields): void;
-  info(msg: string, fields?: LogFields): void;
-  debug(msg: string, fields?: LogFields): void;
-  /** False when `level` would be dropped: skip building expensive fields. */
-  isEnabled(level: LogLevel): boolean;
-  /** A logger named `<name>.<suffix>` writing to the same place at the same level. */
-  child(suffix: string): Logger;
-}
-
-export interface LoggerOptions {
-  /** Defaults to `LOG_LEVEL` from the environment, else `info`. */
-  readonly level?: LogLevel;
-  /** Where each JSON line (with its newline) goes; defaults to `process.stderr`. */
-  readonly write?: (line: string) => void;
-  /** Clock for `ts`; tests pin it. */
-  readonly now?: () => Date;
-}
-
-const SEVERITY: Readonly<Record<LogLevel, number>> = { error: 0, warn: 1, info: 2, debug: 3 };
-const RESERVED = new Set(['ts', 'level', 'logger', 'msg']);
-
-/** Parses `LOG_LEVEL`; unset means `info`, anything else unknown is a `ConfigError`. */
-export function logLevelFromEnv(env: Env): LogLevel {
-  return envOneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info');
-}
-
-/** Creates the logger for one component; `name` is what the `logger` field will say. */
-export function createLogger(name: string, options: LoggerOptions = {}): Logger {
-  const level = options.level ?? logLevelFromEnv(process.env);
-  const write = options.write ?? ((line: string) => void process.stderr.write(line));
-  const now = options.now ?? (() => new Date());
-  return new JsonLogger(name, level, write, now);
-}
-
-class JsonLogger implements Logger {
-  private readonly threshold: number;
-
-  constructor(
-    readonly name: string,
-    readonly level: LogLevel,
-    private readonly write: (line: string) => void,
-    private readonly now: () => Date,
-  ) {
-    this.threshold = SEVERITY[level];
-  }
-
-  isEnabled(level: LogLevel): boolean {
-    return SEVERITY[level] <= this.threshold;
-  }
-
-  error(msg: string, fields?: LogFields): void {
-    this.log('error', msg, fields);
-  }
-  warn(msg: string, fields?: LogFields): void {
-    this.log('warn', msg, fields);
-  }
-  info(msg: string, fields?: LogFields): void {
-    this.log('info', msg, fields);
-  }
-  debug(msg: string, fields?: LogFields): void {
-    this.log('debug', msg, fields);
-  }
-
-  child(suffix: string): Logger {
-    return new JsonLogger(`${this.name}.${suffix}`, this.level, this.write, this.now);
-  }
-
-  private log(level: LogLevel, msg: string, fields: LogFields | undefined): void {
-    if (SEVERITY[level] > this.threshold) return;
-    const entry: Record<string, unknown> = { ts: this.now().toISOString(), level, logger: this.name, msg };
-    if (fields !== undefined) {
-      for (const key of Object.keys(fields)) {
-        // A field may not overwrite the envelope; it keeps its value under a prefixed name.
-        entry[RESERVED.has(key) ? `field.${key}` : key] = fields[key];
-      }
-    }
-    this.write(`${JSON.stringify(entry, jsonSafe)}\n`);
-  }
-}
-
-/** Errors become `{name, message, ...}` (JSON.stringify drops their own properties); Buffers, bigints, a summary. */
-function jsonSafe(_key: string, value: unknown): unknown {
-  if (value instanceof Error) {
-    const plain: Record<string, unknown> = { name: value.name, message: value.message };
-    for (const key of Object.keys(value)) plain[key] = (value as unknown as Record<string, unknown>)[key];
-    if (value.cause !== undefined) plain.cause = value.cause;
-    return plain;
-  }
-  if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'Buffer') {
-    return `<${((value as { data?: unknown[] }).data ?? []).length} bytes>`;
-  }
-  return value;
-}
+export { createLogger, logLevelFromEnv } from '@sequor/service';
+export type { LogFields, Logger, LoggerOptions, LogLevel } from '@sequor/service';
 
 /** kafkajs's log level for a Sequor level: kafkajs then skips building entries we would drop. */
 export function kafkaJsLogLevel(level: LogLevel): KafkaJsLogLevel {
@@ -149,7 +48,13 @@ export function kafkaJsLogCreator(logger: Logger): logCreator {
   };
   return () =>
     ({ namespace, level, log }: LogEntry) => {
-      const { message, timestamp: _timestamp, logger: _logger, level: _level, ...fields } = log as LogEntry['log'] & {
+      const {
+        message,
+        timestamp: _timestamp,
+        logger: _logger,
+        level: _level,
+        ...fields
+      } = log as LogEntry['log'] & {
         level?: unknown;
       };
       const target = childFor(namespace);
@@ -157,7 +62,10 @@ export function kafkaJsLogCreator(logger: Logger): logCreator {
         target.debug(message, fields);
         return;
       }
-      if (level === KafkaJsLogLevel.ERROR && typeof (fields as { retryTime?: unknown }).retryTime === 'number') {
+      if (
+        level === KafkaJsLogLevel.ERROR &&
+        typeof (fields as { retryTime?: unknown }).retryTime === 'number'
+      ) {
         // kafkajs's retrier logs each failed attempt at ERROR with the delay before the next one: a retry
         // is scheduled, so this is a warning; the final failure is logged (and thrown) without retryTime.
         target.warn(message, fields);

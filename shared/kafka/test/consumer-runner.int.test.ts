@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsumerRunner, installShutdownHandlers } from '../src/consumer.js';
+import { installShutdownHandlers } from '@sequor/service';
+import { createConsumerRunner } from '../src/consumer.js';
 import type { ConsumerRunner } from '../src/consumer.js';
 import { BatchProcessingError, ConsumerCrashedError } from '../src/errors.js';
 import { createKafkaClient } from '../src/client.js';
@@ -33,7 +34,14 @@ describe('ConsumerRunner', () => {
     const PARTITIONS = 3;
     const topic = await topicWith(TOTAL, PARTITIONS);
     const groupId = uniqueGroup('restart');
-    const options = { groupId, topics: [topic], fromBeginning: true, partitionsConsumedConcurrently: 3, maxRecordsPerCall: 50, logger };
+    const options = {
+      groupId,
+      topics: [topic],
+      fromBeginning: true,
+      partitionsConsumedConcurrently: 3,
+      maxRecordsPerCall: 50,
+      logger,
+    };
 
     // First member: a SIGTERM arrives once 1000 records were processed.
     const signals = new EventEmitter();
@@ -115,7 +123,8 @@ describe('ConsumerRunner', () => {
       maxRecordsPerCall: 10,
       logger: silent,
       processBatch: async (batch) => {
-        if (batch.records.some((record) => record.offset === '25')) throw new TypeError('cannot decode record 25');
+        if (batch.records.some((record) => record.offset === '25'))
+          throw new TypeError('cannot decode record 25');
       },
     });
     await runner.start();

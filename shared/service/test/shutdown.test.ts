@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { installShutdownHandlers } from '../src/consumer.js';
+import { installShutdownHandlers } from '../src/lifecycle.js';
 import { createLogger } from '../src/logger.js';
 
 const logger = createLogger('test', { level: 'error', write: () => undefined });

@@ -1,7 +1,7 @@
 import type { PrometheusExporter as PrometheusExporterType } from '@opentelemetry/exporter-prometheus';
 import type { NodeSDK as NodeSdkType } from '@opentelemetry/sdk-node';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
-import type { Stoppable } from '@sequor/kafka';
+import type { Stoppable } from '@sequor/service';
 import { SequorError } from '@sequor/model';
 import type { Env, SamplerConfig, TelemetryConfig } from './config.js';
 import { telemetryConfigFromEnv } from './config.js';
@@ -84,8 +84,14 @@ export class Telemetry implements Stoppable {
     return {
       metricsPort: this.port,
       metricsHost: c.metricsHost ?? 'all interfaces',
-      tracing: c.sdkDisabled ? 'off (OTEL_SDK_DISABLED)' : c.tracesDisabled ? 'off (OTEL_TRACES_EXPORTER=none)' : 'on',
-      sampler: c.sampler.name.endsWith('traceidratio') ? `${c.sampler.name} ${c.sampler.ratio}` : c.sampler.name,
+      tracing: c.sdkDisabled
+        ? 'off (OTEL_SDK_DISABLED)'
+        : c.tracesDisabled
+          ? 'off (OTEL_TRACES_EXPORTER=none)'
+          : 'on',
+      sampler: c.sampler.name.endsWith('traceidratio')
+        ? `${c.sampler.name} ${c.sampler.ratio}`
+        : c.sampler.name,
     };
   }
 
@@ -253,7 +259,9 @@ export async function start(options: StartOptions): Promise<Telemetry> {
     config,
     tracing,
     sequorMetrics,
-    new SpanContextRegistry({ includeUnsampled: options.linkUnsampledEvidence ?? config.linkUnsampledEvidence }),
+    new SpanContextRegistry({
+      includeUnsampled: options.linkUnsampledEvidence ?? config.linkUnsampledEvidence,
+    }),
     readiness,
     server,
     sdk,

@@ -16,7 +16,6 @@ import type { KafkaClient, KeyedProducer } from '@sequor/kafka';
 import {
   createKafkaClient,
   createKeyedProducer,
-  createLogger,
   ensureTopics,
   kafkaConfigFromEnv,
   recordSizeUpperBound,
@@ -25,6 +24,7 @@ import {
 } from '@sequor/kafka';
 import { ConfigError } from '@sequor/model';
 import { createNormalizeProcessor, singleObjectEventEncoder } from '@sequor/pipeline';
+import { createLogger } from '@sequor/service';
 import type { OptionSpecs } from '../args.js';
 import { flag, integerOption, numberOption, parseCommandArgs, stringOption } from '../args.js';
 import type { CommandContext } from '../context.js';

@@ -1,0 +1,3 @@
+// @sequor/service: what every Sequor process needs around its work, the logger and the lifecycle.
+export * from './logger.js';
+export * from './lifecycle.js';
