@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Pipe } from '@sequor/eql';
-import { PipeChain } from '../src/commands/query.js';
+import { Subject } from 'rxjs';
+import { queryPipes } from '../src/commands/query.js';
 import type { ByteStream } from '../src/io/lines.js';
 import { LineReader } from '../src/io/lines.js';
 
@@ -120,19 +121,21 @@ function through(
   values: readonly number[],
 ): { out: number[]; stoppedAfter: number | null } {
   const out: number[] = [];
-  const chain = new PipeChain<number>(pipes, (v) => out.push(v));
+  const input = new Subject<number>();
+  input.pipe(queryPipes<number>(pipes)).subscribe((v) => out.push(v));
   let stoppedAfter: number | null = null;
   for (const v of values) {
-    if (!chain.push(v)) {
+    input.next(v);
+    if (!input.observed) {
       stoppedAfter = v;
       break;
     }
   }
-  chain.end();
+  input.complete();
   return { out, stoppedAfter };
 }
 
-describe('PipeChain (| head, | tail)', () => {
+describe('queryPipes (| head, | tail as take, takeLast)', () => {
   const ten = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 
   it('head N passes the first N and stops the input right after the Nth', () => {

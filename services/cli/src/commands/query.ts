@@ -12,7 +12,7 @@ import { checkQuery, EqlSyntaxError, parse } from '@sequor/eql';
 import type { SequorEvent } from '@sequor/model';
 import { eventFieldCatalog } from '@sequor/model';
 import { createNormalizeProcessor, defaultMaxFutureSkewMs, singleObjectEventEncoder } from '@sequor/pipeline';
-import { Subject } from 'rxjs';
+import { map, Subject, take, takeLast, type MonoTypeOperatorFunction } from 'rxjs';
 import type { OptionSpecs } from '../args.js';
 import { durationOption, flag, integerOption, parseCommandArgs, stringOption } from '../args.js';
 import type { CommandContext } from '../context.js';
@@ -111,60 +111,13 @@ function prune(value: unknown): unknown {
   return out;
 }
 
-/** `| head N` and `| tail N` in order, over a stream of results. */
-export class PipeChain<T> {
-  private readonly counts: number[];
-  private readonly tails: (T[] | null)[];
-
-  constructor(
-    private readonly pipes: readonly Pipe[],
-    private readonly emit: (value: T) => void,
-  ) {
-    this.counts = pipes.map(() => 0);
-    this.tails = pipes.map((p) => (p.kind === 'tail' ? [] : null));
-  }
-
-  /** Passes one result in; false once no later result can come out (a leading head is full). */
-  push(value: T): boolean {
-    this.pushFrom(0, value);
-    return !this.exhausted();
-  }
-
-  /** End of results: the tails release what they hold, in order, through the stages after them. */
-  end(): void {
-    for (let i = 0; i < this.pipes.length; i++) {
-      const held = this.tails[i];
-      if (held === null || held === undefined) continue;
-      this.tails[i] = [];
-      for (const v of held) this.pushFrom(i + 1, v);
-    }
-  }
-
-  private pushFrom(start: number, value: T): void {
-    for (let i = start; i < this.pipes.length; i++) {
-      const pipe = this.pipes[i] as Pipe;
-      if (pipe.kind === 'head') {
-        if ((this.counts[i] as number) >= pipe.count) return;
-        this.counts[i]!++;
-        continue;
-      }
-      const tail = this.tails[i] as T[];
-      tail.push(value);
-      if (tail.length > pipe.count) tail.shift();
-      return;
-    }
-    this.emit(value);
-  }
-
-  /** A full head before any tail: everything after it is decided. */
-  private exhausted(): boolean {
-    for (let i = 0; i < this.pipes.length; i++) {
-      const pipe = this.pipes[i] as Pipe;
-      if (pipe.kind === 'tail') return false;
-      if ((this.counts[i] as number) >= pipe.count) return true;
-    }
-    return false;
-  }
+/**
+ * `| head N` and `| tail N`, in order, as rxjs `take` and `takeLast`: a full `head` completes and
+ * unsubscribes upstream, which is how the reader learns to stop; a `tail` holds its last N until the end.
+ */
+export function queryPipes<T>(pipes: readonly Pipe[]): MonoTypeOperatorFunction<T> {
+  const stages = pipes.map((p) => (p.kind === 'head' ? take<T>(p.count) : takeLast<T>(p.count)));
+  return (source) => stages.reduce((stream, stage) => stream.pipe(stage), source);
 }
 
 export async function queryCommand(args: readonly string[], ctx: CommandContext): Promise<number> {
@@ -216,8 +169,6 @@ async function runQuery(
   });
   const writer = new NdjsonWriter<unknown>(ctx.stdout);
   const isEventQuery = compiled.spec.kind === 'filter';
-  let exhausted = false;
-  const chain = new PipeChain<unknown>(query.pipes, (v) => writer.write(v));
   const pipeline = createCorrelationPipeline(compiled.spec, compiled.eventTime, {
     allowedLatenessMs: lateness,
     maxFutureSkewMs: bounds.maxFutureSkewMs,
@@ -228,16 +179,19 @@ async function runQuery(
   });
   const events = new Subject<SequorEvent>();
   let failure: unknown = null;
-  events.pipe(pipeline.operator).subscribe({
-    next: (match) => {
-      if (exhausted) return;
-      const result = isEventQuery
-        ? toEcsDocument(match.events[0] as SequorEvent)
-        : { keys: match.keyValues, events: match.events.map(toEcsDocument) };
-      if (!chain.push(result)) exhausted = true;
-    },
-    error: (error: unknown) => (failure = error),
-  });
+  events
+    .pipe(
+      pipeline.operator,
+      map((match): unknown =>
+        isEventQuery
+          ? toEcsDocument(match.events[0] as SequorEvent)
+          : { keys: match.keyValues, events: match.events.map(toEcsDocument) },
+      ),
+      queryPipes(query.pipes),
+    )
+    .subscribe({ next: (result) => writer.write(result), error: (error: unknown) => (failure = error) });
+  // A full head unsubscribes from `events`: no later result can come out, so reading stops.
+  const exhausted = (): boolean => !events.observed;
   let deadLetters = 0;
   let sinceFlush = 0;
   const merge = new EventTimeMerge(opened, topics, normalize);
@@ -251,16 +205,15 @@ async function runQuery(
     }
     for (const out of record.result.outputs) events.next(out.event);
     if (failure !== null) throw failure;
-    if (exhausted) return false;
+    if (exhausted()) return false;
     if (writer.full || ++sinceFlush >= 4096) {
       sinceFlush = 0;
       return writer.flush();
     }
     return undefined;
   });
-  if (!exhausted) events.complete();
+  events.complete(); // the tails release what they hold
   if (failure !== null) throw failure;
-  chain.end();
   await writer.close();
   if (deadLetters > 5) ctx.stderr.write(`sequor query: ${deadLetters} records could not be read in all\n`);
   const future = pipeline.stats.futureTime;
