@@ -77,9 +77,9 @@ describe('wildcards never backtrack', () => {
           expect(compileWildcard(pattern)(value)).toBe(wildcardToRegExp(pattern).test(value));
         },
       ),
-      { numRuns: 5_000, seed: 17 },
+      { numRuns: 3_000, seed: 17 },
     );
-  });
+  }, 60_000);
 });
 
 describe('Lucene regex: an automaton, linear in the value', () => {
@@ -300,7 +300,7 @@ describe('Lucene regex: an automaton, linear in the value', () => {
             expect(linear.test(v), `${source} ${JSON.stringify(v)} ${fold}`).toBe(reference.test(v));
         },
       ),
-      { numRuns: 3_000, seed: 17 },
+      { numRuns: 1_500, seed: 17 },
     );
-  });
+  }, 60_000);
 });
