@@ -5,8 +5,8 @@
  * - `FUZZ_SEED=<int>`: the seed of every property (default fixed, so CI is deterministic). fast-check
  *   prints the seed and the shrunk counterexample of a failure; rerun with that seed to reproduce it.
  * - `FUZZ_RUNS=<int>`: runs per property instead of each property's default.
- * - `FUZZ_HANG_MS=<int>`: the per-input time bound (default 250 ms). It is a hang guard, not a benchmark:
- *   every input is at most tens of KiB, which takes well under a millisecond to decode or parse.
+ * - `FUZZ_HANG_MS=<int>`: the per-input bound on CPU time (default 250 ms). It is a hang guard, not a
+ *   benchmark: inputs are at most a few hundred KiB, which take a few milliseconds to decode or parse.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -42,21 +42,24 @@ export function fuzzTimeout(defaultRuns: number, baseMs = 60_000): number {
 }
 
 /**
- * Runs `f`, failing when it takes longer than the hang bound three times in a row. Slow inputs are
- * slow every time; a GC pause or a busy shared machine is not, hence the retries (every `f` here is
- * pure, or idempotent for the same input, so running it again changes nothing).
+ * Runs `f`, failing when it takes more CPU time than the hang bound three times in a row. CPU time, not
+ * wall time, so a busy shared machine (CI, or several test runs at once) does not fail it, while a hang
+ * or a super-linear input, which burns CPU, does. Slow inputs are slow every time; a GC pause is not,
+ * hence the retries (every `f` here is pure, or idempotent for the same input, so running it again
+ * changes nothing).
  */
 export function withinBound<T>(what: string, f: () => T): T {
   const times: number[] = [];
   for (;;) {
-    const start = performance.now();
+    const start = process.cpuUsage();
     let result: { ok: true; value: T } | { ok: false; error: unknown };
     try {
       result = { ok: true, value: f() };
     } catch (error) {
       result = { ok: false, error };
     }
-    const elapsed = performance.now() - start;
+    const used = process.cpuUsage(start);
+    const elapsed = (used.user + used.system) / 1000;
     if (elapsed <= hangMs) {
       if (!result.ok) throw result.error;
       return result.value;
@@ -64,7 +67,7 @@ export function withinBound<T>(what: string, f: () => T): T {
     times.push(elapsed);
     if (times.length === 3) {
       throw new Error(
-        `${what} took ${times.map((t) => t.toFixed(0)).join(', ')} ms (bound ${hangMs} ms): a hang or super-linear input`,
+        `${what} took ${times.map((t) => t.toFixed(0)).join(', ')} ms of CPU (bound ${hangMs} ms): a hang or super-linear input`,
       );
     }
   }
