@@ -30,12 +30,11 @@ export interface SlowPattern {
 }
 
 function wildcardFinding(pattern: string): string | null {
-  const parts = pattern.split(/\*+/u);
   const { innerSegments } = wildcardCost(pattern);
-  if (innerSegments > MAX_INNER_SEGMENTS) {
-    return `wildcard ${JSON.stringify(pattern)} has ${innerSegments} inner segments between stars (more than ${MAX_INNER_SEGMENTS}): each is another search through every value; match fewer parts, or use a regex with literal anchors`;
+  if (innerSegments.length > MAX_INNER_SEGMENTS) {
+    return `wildcard ${JSON.stringify(pattern)} has ${innerSegments.length} inner segments between stars (more than ${MAX_INNER_SEGMENTS}): each is another search through every value; match fewer parts, or use a regex with literal anchors`;
   }
-  const long = parts.slice(1, -1).find((s) => s.includes('?') && Array.from(s).length > MAX_QUESTION_SEGMENT);
+  const long = innerSegments.find((s) => s.includes('?') && Array.from(s).length > MAX_QUESTION_SEGMENT);
   if (long !== undefined) {
     return `wildcard ${JSON.stringify(pattern)} has an inner segment with "?" longer than ${MAX_QUESTION_SEGMENT} characters: it is compared character by character at every position of the value`;
   }

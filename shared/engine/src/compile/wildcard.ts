@@ -163,14 +163,14 @@ export function compileWildcardList(patterns: readonly string[], caseInsensitive
 }
 
 /**
- * How much work a pattern can cost per value, for `rules lint`: the number of middle segments (each one
- * more scan of the value) and whether a `?` segment needs the character-by-character search.
+ * How much work a pattern can cost per value, for `rules lint`: its middle segments, each one more search
+ * through the value; those with `?` are compared code point by code point at every position.
  */
-export function wildcardCost(pattern: string): {
-  readonly innerSegments: number;
-  readonly questionSearch: boolean;
-} {
-  const parts = pattern.split(/\*+/u);
-  const middle = parts.slice(1, -1).filter((s) => s.length > 0);
-  return { innerSegments: middle.length, questionSearch: middle.some((s) => s.includes('?')) };
+export function wildcardCost(pattern: string): { readonly innerSegments: readonly string[] } {
+  return {
+    innerSegments: pattern
+      .split(/\*+/u)
+      .slice(1, -1)
+      .filter((s) => s.length > 0),
+  };
 }
