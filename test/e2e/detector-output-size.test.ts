@@ -9,18 +9,14 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Detector } from '@sequor/detector';
-import { createDetector, detectorConfigFromEnv } from '@sequor/detector';
-import { createLogger } from '@sequor/kafka';
 import type { TestRecord } from '@sequor/kafka/testing';
-import { headerString, KafkaTestKit, uniqueGroup } from '@sequor/kafka/testing';
-import type { Normalizer } from '@sequor/normalizer';
-import { createNormalizer, normalizerConfigFromEnv } from '@sequor/normalizer';
+import { headerString, KafkaTestKit } from '@sequor/kafka/testing';
 import {
   laterEventOnEveryPartition,
   readLines,
   securityDatasetsDir,
-  waitForGroupAtEnd,
 } from '../../services/detector/test/support/e2e.js';
+import { runRawLinesThroughServices } from './support/services.js';
 
 const PARTITIONS = 6;
 const LATE_TOPIC_LIMIT = 64 * 1024;
@@ -55,70 +51,22 @@ async function runOrder(kit: KafkaTestKit, files: readonly string[]): Promise<Ru
   const lines = files.flatMap((f) => readLines(path.join(securityDatasetsDir, f)));
   const clock = laterEventOnEveryPartition(PARTITIONS, new Date('2021-01-01T00:00:00Z'));
   // After every file, WORKSTATION5's stream time (cmd_service_mod_fax.json) is past the huge event.
-  const raw = [...lines, hugeOldEvent(), ...clock];
-
-  const rawTopic = await kit.createTopic('raw-concat', { partitions: 1 });
-  const normalizedTopic = await kit.createTopic('events', { partitions: PARTITIONS });
-  const alertsTopic = await kit.createTopic('alerts', { partitions: 1 });
-  const lateTopic = await kit.createTopic('late', {
-    partitions: 1,
-    configs: { 'max.message.bytes': String(LATE_TOPIC_LIMIT) },
+  const run = await runRawLinesThroughServices(kit, [...lines, hugeOldEvent(), ...clock], {
+    partitions: PARTITIONS,
+    lateTopicConfigs: { 'max.message.bytes': String(LATE_TOPIC_LIMIT) },
   });
-  const deadTopic = await kit.createTopic('dead', { partitions: 1 });
-  await kit.produceAll(
-    rawTopic,
-    raw.map((line) => ({ key: null, value: Buffer.from(line) })),
-  );
-
-  const brokers = kit.config.brokers.join(',');
-  const logger = createLogger('e2e', { level: 'error' });
-  const normalizerGroup = uniqueGroup('normalizer');
-  const detectorGroup = uniqueGroup('detector');
-  const normalizer: Normalizer = createNormalizer(
-    normalizerConfigFromEnv({
-      KAFKA_BROKERS: brokers,
-      NORMALIZER_SOURCES: `flat-windows:${rawTopic}`,
-      NORMALIZED_TOPIC: normalizedTopic,
-      DEAD_LETTER_TOPIC: deadTopic,
-      NORMALIZER_GROUP_ID: normalizerGroup,
-    }),
-    { logger },
-  );
-  const detector = createDetector(
-    detectorConfigFromEnv({
-      KAFKA_BROKERS: brokers,
-      DETECTOR_INPUT_TOPICS: normalizedTopic,
-      ALERTS_TOPIC: alertsTopic,
-      LATE_EVENTS_TOPIC: lateTopic,
-      DEAD_LETTER_TOPIC: deadTopic,
-      DETECTOR_GROUP_ID: detectorGroup,
-    }),
-    { logger },
-  );
-  let crashed: unknown;
-  detector.done.catch((error: unknown) => (crashed = error));
-  try {
-    await normalizer.start();
-    await detector.start();
-    await waitForGroupAtEnd(kit.admin, normalizerGroup, rawTopic, 90_000);
-    await waitForGroupAtEnd(kit.admin, detectorGroup, normalizedTopic, 90_000);
-  } finally {
-    await detector.stop();
-    await normalizer.stop();
-  }
+  await run.stop();
+  const { detector, topics } = run;
   const counters = detector.counters();
-  const late = counters.lateEvents > 0 ? await kit.consumeUntil(lateTopic, counters.lateEvents) : [];
+  const late = counters.lateEvents > 0 ? await kit.consumeUntil(topics.late, counters.lateEvents) : [];
   const dead = await kit.consumeUntil(
-    deadTopic,
+    topics.dead,
     (records) =>
-      records.filter(
-        (r) =>
-          headerString(r.headers, 'origin.topic') === normalizedTopic ||
-          headerString(r.headers, 'error.output-topic') !== undefined,
-      ).length >= counters.deadLetters,
+      records.filter((r) => headerString(r.headers, 'origin.topic') === topics.normalized).length >=
+      counters.deadLetters,
   );
-  const alerts = counters.alerts > 0 ? await kit.consumeUntil(alertsTopic, counters.alerts) : [];
-  return { detector, late, dead, alerts, crashed };
+  const alerts = counters.alerts > 0 ? await kit.consumeUntil(topics.alerts, counters.alerts) : [];
+  return { detector, late, dead, alerts, crashed: run.crashed() };
 }
 
 describe.each([

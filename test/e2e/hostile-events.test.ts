@@ -9,21 +9,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Detector } from '@sequor/detector';
-import { createDetector, detectorConfigFromEnv } from '@sequor/detector';
-import { createLogger } from '@sequor/kafka';
 import type { TestRecord } from '@sequor/kafka/testing';
-import { headerString, KafkaTestKit, uniqueGroup } from '@sequor/kafka/testing';
-import type { Normalizer } from '@sequor/normalizer';
-import { createNormalizer, normalizerConfigFromEnv } from '@sequor/normalizer';
+import { headerString, KafkaTestKit } from '@sequor/kafka/testing';
 import type { Alert } from '@sequor/rules';
 import {
   decodeAlert,
   laterEventOnEveryPartition,
   readLines,
   securityDatasetsDir,
-  waitForGroupAtEnd,
 } from '../../services/detector/test/support/e2e.js';
+import type { ServicesRun } from './support/services.js';
+import { runRawLinesThroughServices } from './support/services.js';
 
 const PARTITIONS = 6;
 const SERVICE_CREATION_RULE = '25212358-948e-11ec-ad47-acde48001122';
@@ -59,9 +55,7 @@ const sysmon = (time: string, fields: Record<string, unknown>): string =>
 describe('crafted events through the normalizer and detector', () => {
   let kit: KafkaTestKit;
   let tmp: string;
-  let detector: Detector | undefined;
-  let normalizer: Normalizer | undefined;
-  let crashed: unknown;
+  let run: ServicesRun | undefined;
   let alerts: Alert[];
   let dead: TestRecord[];
 
@@ -111,68 +105,30 @@ describe('crafted events through the normalizer and detector', () => {
       ...clock,
     ];
 
-    const rawTopic = await kit.createTopic('raw-hostile', { partitions: 1 });
-    const normalizedTopic = await kit.createTopic('events', { partitions: PARTITIONS });
-    const alertsTopic = await kit.createTopic('alerts', { partitions: 1 });
-    const lateTopic = await kit.createTopic('late', { partitions: 1 });
-    const deadTopic = await kit.createTopic('dead', { partitions: 1 });
-    await kit.produceAll(
-      rawTopic,
-      lines.map((line) => ({ key: null, value: Buffer.from(line) })),
-    );
-
-    const brokers = kit.config.brokers.join(',');
-    const logger = createLogger('e2e', { level: 'error' });
-    const normalizerGroup = uniqueGroup('normalizer');
-    const detectorGroup = uniqueGroup('detector');
-    normalizer = createNormalizer(
-      normalizerConfigFromEnv({
-        KAFKA_BROKERS: brokers,
-        NORMALIZER_SOURCES: `flat-windows:${rawTopic}`,
-        NORMALIZED_TOPIC: normalizedTopic,
-        DEAD_LETTER_TOPIC: deadTopic,
-        NORMALIZER_GROUP_ID: normalizerGroup,
-      }),
-      { logger },
-    );
-    detector = createDetector(
-      detectorConfigFromEnv({
-        KAFKA_BROKERS: brokers,
-        DETECTOR_INPUT_TOPICS: normalizedTopic,
-        ALERTS_TOPIC: alertsTopic,
-        LATE_EVENTS_TOPIC: lateTopic,
-        DEAD_LETTER_TOPIC: deadTopic,
-        DETECTOR_GROUP_ID: detectorGroup,
-        RULES_DIR: tmp,
-        ALLOWED_LATENESS_MS: '60000',
-      }),
-      { logger },
-    );
-    detector.done.catch((error: unknown) => (crashed = error));
-    normalizer.done.catch((error: unknown) => (crashed = error));
-    await normalizer.start();
-    await detector.start();
-    // A backtracking matcher spends minutes on the 200 KB line: the group would not reach the end in time.
-    await waitForGroupAtEnd(kit.admin, normalizerGroup, rawTopic, 60_000);
-    await waitForGroupAtEnd(kit.admin, detectorGroup, normalizedTopic, 60_000);
+    // A backtracking matcher spends minutes on the 200 KB lines: the groups would not reach the end in time.
+    run = await runRawLinesThroughServices(kit, lines, {
+      partitions: PARTITIONS,
+      detectorEnv: { RULES_DIR: tmp, ALLOWED_LATENESS_MS: '60000' },
+      timeoutMs: 60_000,
+    });
+    const { detector, normalizer, topics } = run;
     const counters = detector.counters();
     alerts =
       counters.alerts > 0
-        ? (await kit.consumeUntil(alertsTopic, counters.alerts)).map((r) => decodeAlert(r.value))
+        ? (await kit.consumeUntil(topics.alerts, counters.alerts)).map((r) => decodeAlert(r.value))
         : [];
     const normalizerDead = normalizer.counters().total.deadLetters;
-    dead = await kit.consumeUntil(deadTopic, normalizerDead + counters.deadLetters);
+    dead = await kit.consumeUntil(topics.dead, normalizerDead + counters.deadLetters);
   }, 240_000);
 
   afterAll(async () => {
-    await detector?.stop();
-    await normalizer?.stop();
+    await run?.stop();
     await kit?.close();
     if (tmp !== undefined) await rm(tmp, { recursive: true, force: true });
   });
 
   it('keeps both services running', () => {
-    expect(crashed).toBeUndefined();
+    expect(run!.crashed()).toBeUndefined();
   });
 
   it('still raises the two service creations the year-9999 event would have hidden', () => {
