@@ -6,6 +6,9 @@
  * a decoder kept across many hostile records does not grow the heap.
  */
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { SequorEvent } from '@sequor/model';
 import { createEventCodec, eventFieldCatalog } from '@sequor/model';
@@ -23,21 +26,49 @@ import {
   withinBound,
 } from './support.js';
 
-// ---- seeds: valid records from the project's own generator ----
+// ---- seeds: valid records from the project's own generator, and the hand-written Zeek fixtures ----
 
 const scenario = generateScenario({ events: 300, seed: 17, hosts: 4, users: 8, zeekJson: true });
 const linesOf = (file: string): string[] =>
   (scenario.files.get(file) ?? '').split('\n').filter((l) => l.length > 0);
+
+/** The Zeek logs the generator does not write, from shared/formats' hand-written fixtures (README there). */
+const zeekFixtures = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../shared/formats/test/fixtures/zeek',
+);
+const fixtureLines = (file: string): string[] =>
+  readFileSync(path.join(zeekFixtures, file), 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
+const ZEEK_LOGS: readonly (readonly [format: string, file: string])[] = [
+  ['zeek-conn', 'conn'],
+  ['zeek-smb-files', 'smb_files'],
+  ['zeek-smb-mapping', 'smb_mapping'],
+];
 
 const JSON_SEEDS: readonly (readonly [format: string, lines: readonly string[]])[] = [
   ['winlogbeat', linesOf(SCENARIO_FILES.winlogbeat)],
   ['ecs', linesOf(SCENARIO_FILES.endpoint)],
   ['flat-windows', linesOf(SCENARIO_FILES.flatWindows)],
   ['zeek-dce-rpc', linesOf(SCENARIO_FILES.zeekJson)],
+  ...ZEEK_LOGS.map(([format, file]) => [format, fixtureLines(`${file}.json`)] as const),
 ];
-const zeekTsv = linesOf(SCENARIO_FILES.zeek);
-const zeekTsvHeader = zeekTsv.filter((l) => l.startsWith('#') && !l.startsWith('#close'));
-const zeekTsvData = zeekTsv.filter((l) => !l.startsWith('#'));
+
+/** Zeek TSV logs: header directives (without #close) and data lines. */
+const tsvSeed = (format: string, lines: readonly string[]) =>
+  ({
+    format,
+    all: lines,
+    header: lines.filter((l) => l.startsWith('#') && !l.startsWith('#close')),
+    data: lines.filter((l) => !l.startsWith('#')),
+  }) as const;
+const TSV_SEEDS = [
+  tsvSeed('zeek-dce-rpc', linesOf(SCENARIO_FILES.zeek)),
+  ...ZEEK_LOGS.map(([format, file]) => tsvSeed(format, fixtureLines(`${file}.log`))),
+];
+const zeekTsv = (TSV_SEEDS[0] as (typeof TSV_SEEDS)[number]).all;
+const zeekTsvData = (TSV_SEEDS[0] as (typeof TSV_SEEDS)[number]).data;
 
 // ---- the property every decoder must satisfy ----
 
@@ -383,15 +414,18 @@ function mutateJson(line: string, mutations: readonly JsonMutation[]): Uint8Arra
 const ALL_FORMATS = formatNames();
 
 describe('format decoders under fuzzing', () => {
-  it('seeds decode: the generator writes what the decoders read', () => {
+  it('seeds decode: the generator and the fixtures write what the decoders read', () => {
     for (const [format, lines] of JSON_SEEDS) {
-      expect(lines.length).toBeGreaterThan(10);
+      expect(lines.length).toBeGreaterThan(2);
       const decoder = getFormat(format).createDecoder();
       lines.forEach((l, i) => expect(decodeChecked(format, decoder, utf8.encode(l), i)).toBe('events'));
     }
-    const tsv = getFormat('zeek-dce-rpc').createDecoder();
-    expect(zeekTsvData.length).toBeGreaterThan(10);
-    zeekTsv.forEach((l, i) => decodeChecked('zeek-dce-rpc', tsv, utf8.encode(l), i));
+    for (const seed of TSV_SEEDS) {
+      expect(seed.data.length).toBeGreaterThan(2);
+      const tsv = getFormat(seed.format).createDecoder();
+      const outcomes = seed.all.map((l, i) => decodeChecked(seed.format, tsv, utf8.encode(l), i));
+      expect(outcomes.filter((o) => o === 'events')).toHaveLength(seed.data.length);
+    }
   });
 
   const randomRuns = 300;
@@ -432,9 +466,9 @@ describe('format decoders under fuzzing', () => {
     fuzzTimeout(randomRuns),
   );
 
-  const mutationRuns = 600;
+  const mutationRuns = 500;
   it.each(JSON_SEEDS.map(([format, lines]) => [format, lines] as const))(
-    '%s: mutated generated records decode or fail with NormalizeError',
+    '%s: mutated seed records decode or fail with NormalizeError',
     (format, lines) => {
       const outcomes = { events: 0, empty: 0, error: 0 };
       fc.assert(
@@ -568,26 +602,23 @@ describe('format decoders under fuzzing', () => {
     return out;
   }
 
-  it(
-    'zeek-dce-rpc TSV: mutated generated logs (header and data lines) decode or fail with NormalizeError',
-    () => {
+  it.each(TSV_SEEDS.map((seed) => [seed.format, seed] as const))(
+    '%s TSV: mutated logs (header and data lines) decode or fail with NormalizeError',
+    (format, seed) => {
       const outcomes = { events: 0, empty: 0, error: 0 };
-      const sample = fc.tuple(fc.nat({ max: zeekTsvData.length - 1 }), fc.integer({ min: 1, max: 4 }));
+      const sample = fc.tuple(fc.nat({ max: seed.data.length - 1 }), fc.integer({ min: 1, max: 4 }));
       fc.assert(
         fc.property(
           sample,
           fc.array(lineMutation, { minLength: 1, maxLength: 4 }),
           ([from, count], mutations) => {
-            const lines = mutateLines(
-              [...zeekTsvHeader, ...zeekTsvData.slice(from, from + count)],
-              mutations,
-            );
-            const decoder = getFormat('zeek-dce-rpc').createDecoder();
-            lines.forEach((bytes, i) => outcomes[decodeChecked('zeek-dce-rpc', decoder, bytes, i)]++);
+            const lines = mutateLines([...seed.header, ...seed.data.slice(from, from + count)], mutations);
+            const decoder = getFormat(format).createDecoder();
+            lines.forEach((bytes, i) => outcomes[decodeChecked(format, decoder, bytes, i)]++);
             // The header state a Kafka commit would store resumes a fresh decoder, or is refused; never throws.
             const checkpoint = decoder.checkpoint?.();
             if (checkpoint !== undefined) {
-              const fresh = getFormat('zeek-dce-rpc').createDecoder();
+              const fresh = getFormat(format).createDecoder();
               expect(fresh.resume?.(checkpoint)).toBe(true);
               expect(fresh.checkpoint?.()).toBe(checkpoint);
             }
