@@ -6,7 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaTestKit, uniqueGroup, uniqueTopic } from '@sequor/kafka/testing';
-import { createEventCodec, InMemorySchemaRegistry } from '@sequor/model';
+import { createEventCodec } from '@sequor/model';
+import { InMemorySchemaRegistry } from '@sequor/model/testing';
 import { createNormalizer, normalizerConfigFromEnv } from '@sequor/normalizer';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AvroCodec, CodecError, InMemorySchemaRegistry } from '@sequor/model';
+import { AvroCodec, CodecError } from '@sequor/model';
+import { InMemorySchemaRegistry } from '@sequor/model/testing';
 import type { Alert } from '@sequor/rules';
 import type { ConsumedRecord } from '@sequor/kafka';
 import {

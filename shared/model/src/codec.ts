@@ -72,33 +72,6 @@ function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
-/** In-memory SchemaRegistry: for `sequor detect`, tests and replays. Ids start at 1, one id per canonical form. */
-export class InMemorySchemaRegistry implements SchemaRegistry {
-  private readonly byId = new Map<number, string>();
-  private readonly idByCanonical = new Map<string, number>();
-  private readonly subjects = new Map<string, number[]>();
-
-  async getSchema(id: number): Promise<string> {
-    const s = this.byId.get(id);
-    if (s === undefined) throw new CodecError('unknown-schema-id', `schema id ${id} is not registered`, { schemaId: id });
-    return s;
-  }
-
-  async register(subject: string, schema: string): Promise<number> {
-    const canonical = canonicalForm(avroType(schema));
-    let id = this.idByCanonical.get(canonical);
-    if (id === undefined) {
-      id = this.byId.size + 1;
-      this.byId.set(id, schema);
-      this.idByCanonical.set(canonical, id);
-    }
-    const versions = this.subjects.get(subject) ?? [];
-    if (!versions.includes(id)) versions.push(id);
-    this.subjects.set(subject, versions);
-    return id;
-  }
-}
-
 interface WriterEntry {
   readonly type: Type;
   /** null when the writer schema is the reader's own: decode directly. */

@@ -3,7 +3,6 @@ import type { Schema } from 'avsc';
 import {
   AvroCodec,
   CodecError,
-  InMemorySchemaRegistry,
   avroType,
   canonicalForm,
   createEventCodec,
@@ -12,6 +11,7 @@ import {
   rabinFingerprintBytes,
   schemaFingerprint,
 } from '../src/index.js';
+import { InMemorySchemaRegistry } from '../src/testing/index.js';
 import type { SequorEvent } from '../src/index.js';
 import { sampleEvent } from './sample-event.js';
 
