@@ -2,7 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// The pure core must stay free of I/O runtimes: only @sequor/kafka imports kafkajs,
+// The pure core and the stream-task runtime stay free of I/O runtimes: only @sequor/kafka imports kafkajs,
 // only @sequor/telemetry imports the OpenTelemetry SDK (DESIGN.md, habit 1).
 const ioRuntimes = [
   { name: 'kafkajs', message: 'Only @sequor/kafka imports kafkajs.' },
@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['shared/{model,formats,eql,engine,rules,pipeline,scenarios}/**/*.ts'],
+    files: ['shared/{model,formats,eql,engine,rules,pipeline,scenarios,streams}/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: ioRuntimes }] },
   },
 );

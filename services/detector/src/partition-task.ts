@@ -22,14 +22,15 @@
 import type { ConsumedRecord, ProducerRecord, RecordHeaders } from '@sequor/kafka';
 import type { LateEvent } from '@sequor/engine';
 import type { SequorEvent } from '@sequor/model';
+import { PoisonRecordHandler } from '@sequor/kafka';
 import { CodecError, SequorError } from '@sequor/model';
 import type { DetectionProcessor, DetectionStats } from '@sequor/pipeline';
 import { createDetectionProcessor, NORMALIZED_HEADERS } from '@sequor/pipeline';
 import type { Alert, CompiledRule } from '@sequor/rules';
 import type { AlertEncoder, RecordPosition } from './outputs.js';
 import { alertRecord, detectorDeadLetter, FutureTimestampError, lateEventRecord } from './outputs.js';
-import type { RestorePoint } from './restore.js';
-import { RestorePointTracker } from './restore.js';
+import type { RestorePoint, StreamTask } from '@sequor/streams';
+import { RestorePointTracker } from '@sequor/streams';
 
 export interface PartitionTaskOptions {
   readonly topic: string;
@@ -58,6 +59,11 @@ export interface PartitionTaskOptions {
   readonly liveFrom: number;
   /** The `sequor.partition-key-fields` value records must carry (when they carry the header at all). */
   readonly partitionKeyFields: string;
+  /**
+   * What becomes of a live record that does not decode. Default: `continue`, dead-lettered with the
+   * codec's reason (`detectorDeadLetter`) in the batch's transaction.
+   */
+  readonly poison?: PoisonRecordHandler;
 }
 
 /** The detection span of an alert: its trace id goes into `Alert.trace_id`, its context into the record's headers. */
@@ -148,7 +154,7 @@ function recordTimestamp(record: ConsumedRecord): number {
   return ms > 0 ? ms : Number.NaN;
 }
 
-export class PartitionTask {
+export class PartitionTask implements StreamTask {
   readonly topic: string;
   readonly partition: number;
   readonly liveFrom: number;
@@ -157,6 +163,7 @@ export class PartitionTask {
   private readonly tracker: RestorePointTracker;
   private readonly position: RecordPosition;
   private readonly expectedKeyFields: Buffer;
+  private readonly poison: PoisonRecordHandler;
   private next: number;
   /** The record being pushed: the engine raises alerts and late events synchronously inside push. */
   private current: ConsumedRecord | null = null;
@@ -188,6 +195,13 @@ export class PartitionTask {
     this.position = { topic: options.topic, partition: options.partition };
     this.expectedKeyFields = Buffer.from(options.partitionKeyFields, 'utf8');
     this.tracker = new RestorePointTracker(options.horizonMs);
+    this.poison =
+      options.poison ??
+      new PoisonRecordHandler({
+        policy: 'continue',
+        deadLetter: ({ record, origin, error }) =>
+          detectorDeadLetter(options.deadLetterTopic, record, origin, error),
+      });
     this.processor = createDetectionProcessor({
       rules: options.rules,
       partition: options.partition,
@@ -269,7 +283,12 @@ export class PartitionTask {
         event = decode(record.value);
       } catch (error) {
         if (!(error instanceof CodecError)) throw error;
-        if (isLive) this.deadLetter(record, error, error.reason);
+        // Replayed records were dead-lettered by the first run: the policy is applied to live ones only.
+        if (isLive)
+          this.countDeadLetter(
+            this.poison.respond({ record, origin: this.position, error, reason: error.reason }),
+            error.reason,
+          );
         observer?.recordFinished(error);
         continue;
       }
@@ -316,6 +335,22 @@ export class PartitionTask {
     if (this.restoreDone) return null;
     this.next = Math.max(this.next, this.liveFrom);
     return this.finishRestore();
+  }
+
+  /** The summary of a task that had nothing to replay (it started live). */
+  emptyRestore(): RestoreSummary {
+    return {
+      topic: this.topic,
+      partition: this.partition,
+      fromOffset: this.startOffset,
+      toOffset: this.liveFrom,
+      replayedRecords: 0,
+      suppressedAlerts: 0,
+      fromEventTime: null,
+      toEventTime: null,
+      openPartials: 0,
+      bufferedEvents: 0,
+    };
   }
 
   private finishRestore(): RestoreSummary {
@@ -379,8 +414,8 @@ export class PartitionTask {
     );
   };
 
-  private deadLetter(record: ConsumedRecord, error: unknown, reason: string): void {
-    this.out.push(detectorDeadLetter(this.options.deadLetterTopic, record, this.position, error));
+  private countDeadLetter(deadLetter: ProducerRecord, reason: string): void {
+    this.out.push(deadLetter);
     this.deadLetters++;
     this.deadLetterReasons ??= {};
     this.deadLetterReasons[reason] = (this.deadLetterReasons[reason] ?? 0) + 1;
@@ -392,10 +427,10 @@ export class PartitionTask {
     if (record === null || !this.currentLive) return;
     if (late.reason === 'future-timestamp') {
       const skew = this.options.maxFutureSkewMs ?? Number.POSITIVE_INFINITY;
-      this.deadLetter(
-        record,
-        new FutureTimestampError(late.timestamp, recordTimestamp(record), skew),
-        'future-timestamp',
+      const error = new FutureTimestampError(late.timestamp, recordTimestamp(record), skew);
+      this.countDeadLetter(
+        detectorDeadLetter(this.options.deadLetterTopic, record, this.position, error),
+        error.reason,
       );
       return;
     }

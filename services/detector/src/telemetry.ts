@@ -8,6 +8,7 @@ import type { ConsumedRecord, PartitionAssignment, RecordBatch, RecordHeaders } 
 import type { SequorEvent } from '@sequor/model';
 import type { DetectionStats } from '@sequor/pipeline';
 import type { Alert } from '@sequor/rules';
+import type { ReadinessState } from '@sequor/streams';
 import type {
   BatchTrace,
   EngineStatsEntry,
@@ -19,7 +20,6 @@ import type {
 import { hasUnsampledTraceparent, recordFailure, spanContextFromHeaders } from '@sequor/telemetry';
 import { alertKey } from './outputs.js';
 import type { AlertTrace, RecordObserver, RestoreSummary } from './partition-task.js';
-import type { ReadinessState } from './readiness.js';
 
 export interface CommittedBatch {
   readonly topic: string;

@@ -12,7 +12,7 @@ import { createDetector } from '../src/detector.js';
 import { detectorConfigFromEnv, transactionalIdFor } from '../src/config.js';
 import { ALERT_HEADERS, singleObjectAlertEncoder } from '../src/outputs.js';
 import { PartitionKeyMismatchError, PartitionTask } from '../src/partition-task.js';
-import { decodeRestoreMetadata, restoreHorizonMs } from '../src/restore.js';
+import { decodeRestoreMetadata, restoreHorizonMs } from '@sequor/streams';
 import { createEventCodec } from '@sequor/model';
 import { consumeAllCommitted, waitForGroupAtEnd } from './support/e2e.js';
 import type { ScenarioRecord } from './support/scenario.js';

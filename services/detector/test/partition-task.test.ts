@@ -8,7 +8,7 @@ import type { Alert } from '@sequor/rules';
 import { ALERT_HEADERS, createAlertCodec, LATE_HEADERS, singleObjectAlertEncoder } from '../src/outputs.js';
 import type { PartitionTaskOptions, RecordObserver } from '../src/partition-task.js';
 import { PartitionKeyMismatchError, PartitionTask } from '../src/partition-task.js';
-import { decodeRestoreMetadata, encodeRestoreMetadata, restoreHorizonMs } from '../src/restore.js';
+import { decodeRestoreMetadata, encodeRestoreMetadata, restoreHorizonMs } from '@sequor/streams';
 import type { FakeConsumedRecord } from './support/scenario.js';
 import { asConsumed, normalizedScenario } from './support/scenario.js';
 
@@ -155,9 +155,9 @@ describe('PartitionTask: restore by bounded replay', () => {
     // As the normalizer produces them: each record stamped (produce time) a little after its event time.
     const clean = partitions[0]!.map((r) => ({
       ...r,
-      timestamp: String(codec.decode(r.value).timestamp + 2_000),
+      timestamp: String(codec.decode(r.value!).timestamp + 2_000),
     }));
-    const victim = codec.decode(clean[5]!.value);
+    const victim = codec.decode(clean[5]!.value!);
     const bogus = {
       ...clean[5]!,
       value: codec.encodeSingleObject({

@@ -11,7 +11,7 @@ import { parsePrometheus, sampleValue, startTestTelemetry } from '@sequor/teleme
 import { singleObjectAlertEncoder } from '../src/outputs.js';
 import { PartitionTask } from '../src/partition-task.js';
 import type { DetectionStats } from '@sequor/pipeline';
-import { restoreHorizonMs } from '../src/restore.js';
+import { restoreHorizonMs } from '@sequor/streams';
 import type { DetectorTelemetry } from '../src/telemetry.js';
 import { detectorTelemetry } from '../src/telemetry.js';
 import type { FakeConsumedRecord } from './support/scenario.js';

@@ -12,7 +12,17 @@
  * await normalizer.done;
  * ```
  */
-import type { ConsumerRunner, KafkaAdmin, KafkaClient, KeyedProducer, Logger, PartitionAssignment, RecordBatch, RecordHeaders, Stoppable } from '@sequor/kafka';
+import type {
+  ConsumerRunner,
+  KafkaAdmin,
+  KafkaClient,
+  KeyedProducer,
+  Logger,
+  PartitionAssignment,
+  RecordBatch,
+  RecordHeaders,
+  Stoppable,
+} from '@sequor/kafka';
 import {
   checkDeadLetterLimit,
   ConfluentSchemaRegistry,
@@ -22,6 +32,7 @@ import {
   createLogger,
   ensureTopics,
   PoisonRecordError,
+  PoisonRecordHandler,
   RecordTooLargeError,
   recordSizeUpperBound,
   registerValueSchema,
@@ -34,6 +45,7 @@ import type { EventEncoder, NormalizeCounters, NormalizeProcessor } from '@sequo
 import { confluentEventEncoder, createNormalizeProcessor, singleObjectEventEncoder } from '@sequor/pipeline';
 import type { SequorMetrics, Telemetry } from '@sequor/telemetry';
 import { consumerLagAfter, KafkaTracing, recordFailure } from '@sequor/telemetry';
+import { checkpointAt, CommittedOffsets } from '@sequor/streams';
 import type { NormalizerConfig } from './config.js';
 import { normalizerDeadLetter } from './dead-letters.js';
 
@@ -70,7 +82,10 @@ export class RawTopicsMissingError extends SequorError {
 /** Producing normalized records or dead letters failed: fatal, so that no offset past them is committed. */
 export class NormalizerOutputError extends SequorError {
   constructor(topic: string, partition: number, cause: unknown) {
-    super(`output of ${topic}[${partition}] was not acknowledged: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(
+      `output of ${topic}[${partition}] was not acknowledged: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
   }
 }
 
@@ -95,7 +110,9 @@ class KafkaNormalizer implements Normalizer {
   private runner: ConsumerRunner | undefined;
   private owned = new Set<string>();
   /** The group's committed offsets (with checkpoints) as of the last assignment: read once per join. */
-  private committedAtJoin: Promise<Awaited<ReturnType<KafkaAdmin['fetchOffsets']>>> | undefined;
+  private committedAtJoin: Promise<CommittedOffsets> | undefined;
+  /** POISON_POLICY: a record that cannot be normalized is dead-lettered (`continue`) or stops the consumer. */
+  private poison: PoisonRecordHandler | undefined;
   private stopping: Promise<void> | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
 
@@ -129,13 +146,23 @@ class KafkaNormalizer implements Normalizer {
       maxRecordBytes: config.maxRecordBytes,
       partitionKeyFields: config.partitionKeyFields,
     });
+    this.poison = new PoisonRecordHandler({
+      policy: config.poisonPolicy === 'fail' ? 'fail' : 'continue',
+      deadLetterTopic: config.deadLetterTopic,
+    });
     await this.ensureTopics();
     this.admin = this.client.admin();
     await this.admin.connect();
     // Topics created elsewhere keep their own max.message.bytes: read what they take, never assume.
     this.limits = await TopicLimits.read(this.admin, [config.normalizedTopic, config.deadLetterTopic]);
     checkDeadLetterLimit(config.deadLetterTopic, this.limits);
-    this.producer = await createKeyedProducer(this.client, { name: 'normalizer', batchBytes: PRODUCER_BATCH_BYTES, lingerMs: 5, logger: this.logger, limits: this.limits });
+    this.producer = await createKeyedProducer(this.client, {
+      name: 'normalizer',
+      batchBytes: PRODUCER_BATCH_BYTES,
+      lingerMs: 5,
+      logger: this.logger,
+      limits: this.limits,
+    });
     this.runner = createConsumerRunner(this.client, {
       groupId: config.groupId,
       topics: config.sources.map((s) => s.topic),
@@ -164,7 +191,10 @@ class KafkaNormalizer implements Normalizer {
       maxRecordBytes: config.maxRecordBytes,
     });
     if (this.logger.isEnabled('info')) {
-      this.statsTimer = setInterval(() => this.logger.info('normalizer counters', { ...this.requireProcessor().counters() }), 60_000);
+      this.statsTimer = setInterval(
+        () => this.logger.info('normalizer counters', { ...this.requireProcessor().counters() }),
+        60_000,
+      );
       this.statsTimer.unref();
     }
   }
@@ -179,9 +209,14 @@ class KafkaNormalizer implements Normalizer {
     try {
       await this.runner?.stop();
     } finally {
-      await this.producer?.disconnect().catch((error: unknown) => this.logger.error('producer disconnect failed', { error }));
-      await this.admin?.disconnect().catch((error: unknown) => this.logger.warn('admin disconnect failed', { error }));
-      if (this.processor !== undefined) this.logger.info('normalizer stopped', { ...this.processor.counters() });
+      await this.producer
+        ?.disconnect()
+        .catch((error: unknown) => this.logger.error('producer disconnect failed', { error }));
+      await this.admin
+        ?.disconnect()
+        .catch((error: unknown) => this.logger.warn('admin disconnect failed', { error }));
+      if (this.processor !== undefined)
+        this.logger.info('normalizer stopped', { ...this.processor.counters() });
       // With a runner, `done` follows the runner's own outcome (a crash rejects it).
       if (this.runner === undefined) this.resolveDone();
     }
@@ -189,7 +224,9 @@ class KafkaNormalizer implements Normalizer {
 
   private async createEncoder(): Promise<EventEncoder> {
     const settings = this.config.schemaRegistry;
-    const registry = this.deps.schemaRegistry ?? (settings === undefined ? undefined : new ConfluentSchemaRegistry(settings));
+    const registry =
+      this.deps.schemaRegistry ??
+      (settings === undefined ? undefined : new ConfluentSchemaRegistry(settings));
     if (registry === undefined) return singleObjectEventEncoder();
     const codec = createEventCodec({ registry });
     // `<topic>-value` (TopicNameStrategy), registered with its defaults so added fields stay compatible.
@@ -208,7 +245,11 @@ class KafkaNormalizer implements Normalizer {
       await ensureTopics(
         admin,
         [
-          { topic: config.normalizedTopic, partitions: config.normalizedPartitions, configs: { 'max.message.bytes': maxMessageBytes } },
+          {
+            topic: config.normalizedTopic,
+            partitions: config.normalizedPartitions,
+            configs: { 'max.message.bytes': maxMessageBytes },
+          },
           // One partition is enough for dead letters, and any existing dead-letter topic has at least one.
           { topic: config.deadLetterTopic, partitions: 1, configs: { 'max.message.bytes': maxMessageBytes } },
         ],
@@ -229,12 +270,19 @@ class KafkaNormalizer implements Normalizer {
     }
     this.owned = now;
     // Partitions that start fresh read their checkpoint from here: one request per join, not per partition.
-    this.committedAtJoin = (this.admin as KafkaAdmin).fetchOffsets({ groupId: this.config.groupId, topics: this.config.sources.map((s) => s.topic) });
+    this.committedAtJoin = CommittedOffsets.read(
+      this.admin as KafkaAdmin,
+      this.config.groupId,
+      this.config.sources.map((s) => s.topic),
+    );
     this.committedAtJoin.catch(() => undefined);
     // The normalizer keeps no state worth restoring: joined with its partitions is ready. A member with
     // none (more members than partitions) is healthy and ready too, a standby for the next rebalance.
     this.metrics?.clearConsumerLag();
-    this.deps.telemetry?.setReady(true, now.size === 0 ? 'joined the group, no partitions assigned' : `${now.size} partitions assigned`);
+    this.deps.telemetry?.setReady(
+      true,
+      now.size === 0 ? 'joined the group, no partitions assigned' : `${now.size} partitions assigned`,
+    );
   };
 
   private readonly onRebalancing = (): void => {
@@ -246,7 +294,8 @@ class KafkaNormalizer implements Normalizer {
     const producer = this.producer as KeyedProducer;
     const tracing = this.tracing;
     const { topic, partition } = batch;
-    const { normalizedTopic, deadLetterTopic, poisonPolicy, groupId } = this.config;
+    const poison = this.poison as PoisonRecordHandler;
+    const { normalizedTopic, deadLetterTopic, groupId } = this.config;
     const origin = { topic, partition };
     const format = this.config.sources.find((s) => s.topic === topic)?.format.name ?? 'unknown';
     if (processor.isFresh(topic, partition)) await this.resumeFromCommit(processor, batch);
@@ -258,7 +307,15 @@ class KafkaNormalizer implements Normalizer {
     try {
       for (const record of batch.records) {
         const span = batchTrace.startProcess(record);
-        const result = processor.process({ topic, partition, offset: record.offset, key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp });
+        const result = processor.process({
+          topic,
+          partition,
+          offset: record.offset,
+          key: record.key,
+          value: record.value,
+          headers: record.headers,
+          timestamp: record.timestamp,
+        });
         const outputs = result.outputs;
         let verdict = result.deadLetter;
         for (let i = 0; i < outputs.length; i++) {
@@ -266,8 +323,18 @@ class KafkaNormalizer implements Normalizer {
           const normalized = { topic: normalizedTopic, key: out.key, value: out.value, headers: out.headers };
           if (!producer.fits(normalized)) {
             // The broker would refuse it and the batch around it: the raw record goes to dead letters instead.
-            const error = new RecordTooLargeError(normalizedTopic, recordSizeUpperBound(normalized), this.limits.limitOf(normalizedTopic));
-            verdict = { reason: 'record-too-large', errorType: error.name, message: error.message, format, error };
+            const error = new RecordTooLargeError(
+              normalizedTopic,
+              recordSizeUpperBound(normalized),
+              this.limits.limitOf(normalizedTopic),
+            );
+            verdict = {
+              reason: 'record-too-large',
+              errorType: error.name,
+              message: error.message,
+              format,
+              error,
+            };
             continue;
           }
           // Outputs of one raw record may share a headers object; each record gets its own send span.
@@ -278,16 +345,30 @@ class KafkaNormalizer implements Normalizer {
         }
         if (verdict !== undefined) {
           recordFailure(span, verdict.error);
-          if (poisonPolicy === 'fail') {
+          let deadLetter;
+          try {
+            const failed = verdict;
+            deadLetter = poison.respond({ record, origin, error: failed.error, reason: failed.reason }, () =>
+              normalizerDeadLetter(deadLetterTopic, record, origin, failed, this.limits),
+            );
+          } catch (error) {
+            if (!(error instanceof PoisonRecordError)) throw error;
             span.end();
             // Nothing past this record is committed; what was sent before it is flushed so a restart
             // re-produces as little as possible.
             await this.acknowledged(last, topic, partition);
-            this.logger.error('poison record: stopping (POISON_POLICY=fail)', { topic, partition, offset: record.offset, reason: verdict.reason, error: verdict.message });
-            throw new PoisonRecordError(topic, partition, record.offset, verdict.error);
+            this.logger.error('poison record: stopping (POISON_POLICY=fail)', {
+              topic,
+              partition,
+              offset: record.offset,
+              reason: verdict.reason,
+              error: verdict.message,
+            });
+            throw error;
           }
-          const deadLetter = normalizerDeadLetter(deadLetterTopic, record, origin, verdict, this.limits);
-          tracing.startSend(deadLetterTopic, deadLetter.key ?? null, deadLetter.headers as RecordHeaders, span).end();
+          tracing
+            .startSend(deadLetterTopic, deadLetter.key ?? null, deadLetter.headers as RecordHeaders, span)
+            .end();
           last = producer.send(deadLetter);
           deadLetters++;
           reasons ??= {};
@@ -307,11 +388,20 @@ class KafkaNormalizer implements Normalizer {
       metrics.recordsIn(topic).add(batch.records.length);
       if (produced > 0) metrics.recordsOut(normalizedTopic).add(produced);
       if (deadLetters > 0) metrics.recordsOut(deadLetterTopic).add(deadLetters);
-      if (reasons !== undefined) for (const reason in reasons) metrics.deadLetters(reason).add(reasons[reason]);
+      if (reasons !== undefined)
+        for (const reason in reasons) metrics.deadLetters(reason).add(reasons[reason]);
       metrics.setConsumerLag(topic, partition, consumerLagAfter(batch));
     }
     if (deadLetters > 0) {
-      this.logger.warn('records dead-lettered', { topic, partition, firstOffset: batch.records[0]?.offset, lastOffset: batch.records.at(-1)?.offset, deadLetters, reasons, deadLetterTopic });
+      this.logger.warn('records dead-lettered', {
+        topic,
+        partition,
+        firstOffset: batch.records[0]?.offset,
+        lastOffset: batch.records.at(-1)?.offset,
+        deadLetters,
+        reasons,
+        deadLetterTopic,
+      });
     }
   };
 
@@ -326,20 +416,41 @@ class KafkaNormalizer implements Normalizer {
     const { topic, partition } = batch;
     const first = batch.records[0];
     if (first === undefined) return;
-    const response = await (this.committedAtJoin ?? (this.admin as KafkaAdmin).fetchOffsets({ groupId: this.config.groupId, topics: [topic] }));
-    const committed = response.find((t) => t.topic === topic)?.partitions.find((p) => p.partition === partition);
-    const checkpoint = committed?.metadata;
-    if (committed === undefined || checkpoint === null || checkpoint === undefined || checkpoint === '') return;
-    if (committed.offset !== first.offset) {
-      this.logger.warn('checkpoint not used: the batch does not start at the committed offset', { topic, partition, committedOffset: committed.offset, firstOffset: first.offset });
+    const committed = await (this.committedAtJoin ??
+      CommittedOffsets.read(this.admin as KafkaAdmin, this.config.groupId, [topic]));
+    const offset = committed.of(topic, partition);
+    const { checkpoint, mismatch } = checkpointAt(offset, Number(first.offset));
+    if (mismatch) {
+      this.logger.warn('checkpoint not used: the batch does not start at the committed offset', {
+        topic,
+        partition,
+        committedOffset: String(offset.offset),
+        firstOffset: first.offset,
+      });
       return;
     }
+    if (checkpoint === null) return;
     const resumed = processor.resumePartition(topic, partition, checkpoint);
-    if (resumed) this.logger.info('partition resumed from its committed checkpoint', { topic, partition, offset: first.offset });
-    else this.logger.warn('committed checkpoint not understood by the format: reading on without it', { topic, partition, offset: first.offset, checkpoint: checkpoint.slice(0, 200) });
+    if (resumed)
+      this.logger.info('partition resumed from its committed checkpoint', {
+        topic,
+        partition,
+        offset: first.offset,
+      });
+    else
+      this.logger.warn('committed checkpoint not understood by the format: reading on without it', {
+        topic,
+        partition,
+        offset: first.offset,
+        checkpoint: checkpoint.slice(0, 200),
+      });
   }
 
-  private async acknowledged(last: Promise<void> | undefined, topic: string, partition: number): Promise<void> {
+  private async acknowledged(
+    last: Promise<void> | undefined,
+    topic: string,
+    partition: number,
+  ): Promise<void> {
     if (last === undefined) return;
     try {
       await last;

@@ -148,24 +148,54 @@ export class DeadLetterPublisher {
 
   /** Resolves when the dead letter is acknowledged. */
   publish(record: ConsumedRecord, origin: TopicPartition, error: unknown): Promise<void> {
-    return this.sink.send(deadLetterRecord(this.topic, record, origin, error));
+    return this.send(deadLetterRecord(this.topic, record, origin, error));
+  }
+
+  /** Sends a dead letter built elsewhere (a service's own headers); resolves when acknowledged. */
+  send(deadLetter: ProducerRecord): Promise<void> {
+    return this.sink.send(deadLetter);
   }
 }
 
 /**
- * What to do with a record that cannot be deserialized or normalized, as Kafka Streams'
- * `DeserializationExceptionHandler`: `continue` (dead-letter it, log, go on) or `fail` (stop processing:
+ * What to do with a record that cannot be deserialized or normalized (a poison record), as Kafka Streams'
+ * `DeserializationExceptionHandler`: `continue` (dead-letter it and go on) or `fail` (stop processing:
  * the consumer crashes and the record's offset stays uncommitted).
  */
 export type PoisonRecordPolicy = 'continue' | 'fail';
 
+/** A record that could not be used, and why. */
+export interface PoisonRecord {
+  readonly record: ConsumedRecord;
+  readonly origin: TopicPartition;
+  /** The cause of `PoisonRecordError` under `fail`; the dead letter's `error.*` headers under `continue`. */
+  readonly error: unknown;
+  /** A stable reason code for logs (`bad-magic`, `malformed`, ...). */
+  readonly reason?: string;
+}
+
 export interface PoisonRecordHandlerOptions {
   readonly policy: PoisonRecordPolicy;
-  /** Where `continue` sends the record; without one it is only logged. */
+  /** How a poison record's dead letter is built. Default: `deadLetterRecord` to `deadLetterTopic` (or `deadLetters.topic`). */
+  readonly deadLetter?: (poison: PoisonRecord) => ProducerRecord;
+  readonly deadLetterTopic?: string;
+  /** Where `handle` publishes under `continue` (its topic is the default dead-letter topic). */
   readonly deadLetters?: DeadLetterPublisher;
+  /** Logs each record handled (warn under `continue`, error under `fail`); services that log per batch leave it out. */
   readonly logger?: Logger;
 }
 
+/**
+ * The one poison-record policy of the services. `respond` is Kafka Streams' `handle`, pure but for a
+ * counter: `fail` throws, `continue` hands back the dead letter for the caller to produce with the
+ * batch's output (inside its transaction, or acknowledged before its offsets commit). `handle` also
+ * publishes it, for consumers that produce outside a batch.
+ *
+ * ```ts
+ * const poison = new PoisonRecordHandler({ policy: 'continue', deadLetterTopic: 'sequor.dead-letters' });
+ * try { decode(record.value) } catch (error) { out.push(poison.respond({ record, origin, error })) }
+ * ```
+ */
 export class PoisonRecordHandler {
   /** Records handled under `continue` since creation (for metrics). */
   skipped = 0;
@@ -177,21 +207,56 @@ export class PoisonRecordHandler {
   }
 
   /**
-   * Applies the policy. Under `continue` the promise resolves once the dead letter is acknowledged
-   * (include it in the batch's acknowledgement); under `fail` it rejects with `PoisonRecordError`.
+   * Applies the policy: under `fail` throws `PoisonRecordError` (not retriable: it is the data); under
+   * `continue` returns the record's dead letter (`deadLetter` overrides the configured builder for this
+   * record, e.g. to add what only the caller knows).
    */
-  handle(record: ConsumedRecord, origin: TopicPartition, error: unknown): Promise<void> {
-    if (this.options.policy === 'fail') {
-      return Promise.reject(new PoisonRecordError(origin.topic, origin.partition, record.offset, error));
+  respond(poison: PoisonRecord, deadLetter?: () => ProducerRecord): ProducerRecord {
+    const { record, origin, error } = poison;
+    const { policy, logger } = this.options;
+    if (policy === 'fail') {
+      logger?.error('poison record: stopping', {
+        topic: origin.topic,
+        partition: origin.partition,
+        offset: record.offset,
+        reason: poison.reason,
+        error,
+      });
+      throw new PoisonRecordError(origin.topic, origin.partition, record.offset, error);
     }
     this.skipped++;
-    this.options.logger?.warn('poison record skipped', {
+    const built = deadLetter?.() ?? this.build(poison);
+    logger?.warn('poison record skipped', {
       topic: origin.topic,
       partition: origin.partition,
       offset: record.offset,
-      deadLetterTopic: this.options.deadLetters?.topic,
+      reason: poison.reason,
+      deadLetterTopic: built.topic,
       error,
     });
-    return this.options.deadLetters?.publish(record, origin, error) ?? Promise.resolve();
+    return built;
+  }
+
+  /**
+   * `respond`, publishing the dead letter through `deadLetters`. Under `continue` the promise resolves
+   * once the dead letter is acknowledged (include it in the batch's acknowledgement); under `fail` it
+   * rejects with `PoisonRecordError`.
+   */
+  handle(record: ConsumedRecord, origin: TopicPartition, error: unknown): Promise<void> {
+    try {
+      const deadLetter = this.respond({ record, origin, error });
+      return this.options.deadLetters?.send(deadLetter) ?? Promise.resolve();
+    } catch (failure) {
+      return Promise.reject(failure);
+    }
+  }
+
+  private build(poison: PoisonRecord): ProducerRecord {
+    const { deadLetter, deadLetterTopic, deadLetters } = this.options;
+    if (deadLetter !== undefined) return deadLetter(poison);
+    const topic = deadLetterTopic ?? deadLetters?.topic;
+    if (topic === undefined)
+      throw new SequorError('PoisonRecordHandler: no dead-letter topic configured for policy continue');
+    return deadLetterRecord(topic, poison.record, poison.origin, poison.error);
   }
 }

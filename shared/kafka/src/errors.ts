@@ -170,6 +170,34 @@ export class DeliveryTimeoutError extends SequorError {
     readonly timeoutMs: number,
     readonly records: number,
   ) {
-    super(`producer ${producerName}: ${records} records not acknowledged within ${timeoutMs} ms`, { retriable: true });
+    super(`producer ${producerName}: ${records} records not acknowledged within ${timeoutMs} ms`, {
+      retriable: true,
+    });
   }
+}
+
+/**
+ * Broker error codes answering a transactional request because a newer producer initialised the same
+ * transactional id (or the id is no longer ours): the writer was fenced. The one list of them.
+ */
+const PRODUCER_FENCED_ERROR_TYPES: ReadonlySet<string> = new Set([
+  'INVALID_PRODUCER_EPOCH',
+  'PRODUCER_FENCED',
+  'INVALID_PRODUCER_ID_MAPPING',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+]);
+
+/** Broker error codes refusing a produce request for its size (a topic's `max.message.bytes` lowered under us). */
+const RECORD_SIZE_ERROR_TYPES: ReadonlySet<string> = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
+/** True when the broker refused a transactional request because a newer producer took over the id. */
+export function isProducerFenced(error: unknown): boolean {
+  const type = clientErrorType(error);
+  return type !== undefined && PRODUCER_FENCED_ERROR_TYPES.has(type);
+}
+
+/** True when the broker refused records for their size. */
+export function isRefusedForSize(error: unknown): boolean {
+  const type = clientErrorType(error);
+  return type !== undefined && RECORD_SIZE_ERROR_TYPES.has(type);
 }

@@ -1,11 +1,13 @@
 /**
- * When a detector member is ready (`/readyz`): it joined the group, got its partitions, and every one of
- * them has its rule state rebuilt. A rebalance makes it not ready until the next assignment's restores
- * finish. Pure: the detector reports assignments and restores, and reads `state()`.
+ * When a member running stateful tasks is ready (`/readyz`): it joined the group, got its partitions,
+ * and every one of them has its state rebuilt. A rebalance makes it not ready until the next
+ * assignment's restores finish. Pure: the task runner reports assignments and restores, and reads `state()`.
  *
- * A partition counts as restored when its task went live, or when the detector found on assignment that
+ * A partition counts as restored when its task went live, or when the runner found on assignment that
  * it has nothing to replay (no committed restore point below the committed offset).
  */
+import { describePartitionKey } from './committed-offsets.js';
+
 export interface ReadinessState {
   readonly ready: boolean;
   /** Why, for `/readyz` and logs: `restoring 2 of 6 partitions: events[3], events[5]`. */
@@ -52,16 +54,14 @@ export class RestoreReadiness {
     if (!this.joined) return { ready: false, reason: 'joining the consumer group' };
     if (this.rebalancing) return { ready: false, reason: 'rebalancing' };
     if (this.pending.size > 0) {
-      const named = [...this.pending].slice(0, NAMED_IN_REASON).map(describe).join(', ');
-      const more = this.pending.size > NAMED_IN_REASON ? ` and ${this.pending.size - NAMED_IN_REASON} more` : '';
-      return { ready: false, reason: `restoring ${this.pending.size} of ${this.assigned} partitions: ${named}${more}` };
+      const named = [...this.pending].slice(0, NAMED_IN_REASON).map(describePartitionKey).join(', ');
+      const more =
+        this.pending.size > NAMED_IN_REASON ? ` and ${this.pending.size - NAMED_IN_REASON} more` : '';
+      return {
+        ready: false,
+        reason: `restoring ${this.pending.size} of ${this.assigned} partitions: ${named}${more}`,
+      };
     }
     return { ready: true, reason: `${this.assigned} partitions assigned, state restored` };
   }
-}
-
-/** Slot keys are `topic\0partition`; reasons show `topic[partition]`. */
-function describe(key: string): string {
-  const cut = key.lastIndexOf('\u0000');
-  return cut < 0 ? key : `${key.slice(0, cut)}[${key.slice(cut + 1)}]`;
 }

@@ -1,6 +1,7 @@
 /**
- * Where a partition's new owner starts replaying to rebuild rule state, and how that point travels with
- * the committed offset. Pure. The reasoning is in README.md ("State rebuild on assignment"); in short:
+ * Where a partition's new owner starts replaying to rebuild its state, and how that point travels with
+ * the committed offset. Pure. The reasoning is in services/detector/README.md ("State rebuild on
+ * assignment"); in short:
  *
  * - Stream time S is the largest event time seen; the watermark is W = S − allowed lateness. At a commit,
  *   no rule state depends on an event older than θ = W − longest window − longest join window.
@@ -14,6 +15,8 @@
  */
 
 /** What the committed offset's metadata says about restoring the partition. */
+import type { CommittedOffset } from './committed-offsets.js';
+
 export interface RestorePoint {
   /** First offset to replay (at most the committed offset). */
   readonly offset: number;
@@ -27,7 +30,12 @@ const METADATA_VERSION = 1;
 
 /** The offset metadata text for `point`: small JSON (Kafka keeps up to 4 KiB by default). */
 export function encodeRestoreMetadata(point: RestorePoint): string {
-  return JSON.stringify({ v: METADATA_VERSION, restore: point.offset, restoreTime: point.eventTime, streamTime: point.streamTime });
+  return JSON.stringify({
+    v: METADATA_VERSION,
+    restore: point.offset,
+    restoreTime: point.eventTime,
+    streamTime: point.streamTime,
+  });
 }
 
 /**
@@ -56,7 +64,11 @@ export function decodeRestoreMetadata(metadata: string | null | undefined): Rest
  * more the longest join window (a join pairs greedily, so whether an event is free to start a new join
  * depends on the join before it: README "State rebuild", edge cases).
  */
-export function restoreHorizonMs(allowedLatenessMs: number, longestWindowMs: number, longestJoinWindowMs: number): number {
+export function restoreHorizonMs(
+  allowedLatenessMs: number,
+  longestWindowMs: number,
+  longestJoinWindowMs: number,
+): number {
   return allowedLatenessMs + longestWindowMs + longestJoinWindowMs;
 }
 
@@ -127,6 +139,45 @@ export class RestorePointTracker {
       this.head = 0;
       head = 0;
     }
-    return { offset: this.offsets[head] as number, eventTime: this.times[head] as number, streamTime: this.streamTimeMs };
+    return {
+      offset: this.offsets[head] as number,
+      eventTime: this.times[head] as number,
+      streamTime: this.streamTimeMs,
+    };
   }
+}
+
+/** Where a new owner of a partition starts, and why: decided once from the committed offset and its metadata. */
+export interface RestorePlan {
+  /** The first offset to process: the restore point, or `liveFrom` when there is nothing to replay. */
+  readonly startOffset: number;
+  /** The committed offset (output of records below it is suppressed); -1 when unknown (no commit, no records in hand). */
+  readonly liveFrom: number;
+  readonly point: RestorePoint | null;
+  /** Set when retention deleted records at or after the restore point: the log start the replay begins at. */
+  readonly truncatedAt: number | null;
+}
+
+/**
+ * The restore plan for a partition: replay from the restore point in the committed metadata up to the
+ * committed offset; records below the log start are gone (retention), so the replay starts at the log
+ * start then, rather than trip the consumer's out-of-range reset, which would commit the reset position.
+ * `firstOffset`: where the records in hand start, used as `liveFrom` when the group never committed.
+ */
+export async function planRestore(
+  committed: CommittedOffset,
+  logStart: () => Promise<number>,
+  firstOffset = -1,
+): Promise<RestorePlan> {
+  const liveFrom = committed.offset >= 0 ? committed.offset : firstOffset;
+  const point = decodeRestoreMetadata(committed.metadata);
+  if (point === null || liveFrom < 0 || point.offset >= liveFrom)
+    return { startOffset: liveFrom, liveFrom, point, truncatedAt: null };
+  const low = await logStart();
+  return {
+    startOffset: Math.max(point.offset, low),
+    liveFrom,
+    point,
+    truncatedAt: low > point.offset ? low : null,
+  };
 }

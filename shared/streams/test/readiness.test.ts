@@ -11,7 +11,10 @@ describe('RestoreReadiness', () => {
   it('becomes ready once every assigned partition is restored, naming those still restoring', () => {
     const readiness = new RestoreReadiness();
     readiness.assign([key(0), key(1), key(2)], () => false);
-    expect(readiness.state()).toEqual({ ready: false, reason: 'restoring 3 of 3 partitions: events[0], events[1], events[2]' });
+    expect(readiness.state()).toEqual({
+      ready: false,
+      reason: 'restoring 3 of 3 partitions: events[0], events[1], events[2]',
+    });
     readiness.restored(key(1));
     readiness.restored(key(0));
     expect(readiness.state()).toEqual({ ready: false, reason: 'restoring 1 of 3 partitions: events[2]' });
@@ -49,6 +52,8 @@ describe('RestoreReadiness', () => {
   it('names at most four partitions', () => {
     const readiness = new RestoreReadiness();
     readiness.assign([0, 1, 2, 3, 4, 5].map(key), () => false);
-    expect(readiness.state().reason).toBe('restoring 6 of 6 partitions: events[0], events[1], events[2], events[3] and 2 more');
+    expect(readiness.state().reason).toBe(
+      'restoring 6 of 6 partitions: events[0], events[1], events[2], events[3] and 2 more',
+    );
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRestoreMetadata, encodeRestoreMetadata, restoreHorizonMs, RestorePointTracker } from '../src/restore.js';
+import {
+  decodeRestoreMetadata,
+  encodeRestoreMetadata,
+  restoreHorizonMs,
+  RestorePointTracker,
+} from '../src/restore-point.js';
 
 describe('restore metadata', () => {
   it('round-trips a restore point through the offset metadata text', () => {
@@ -9,12 +14,19 @@ describe('restore metadata', () => {
     expect(decodeRestoreMetadata(text)).toEqual(point);
   });
 
-  it.each([null, undefined, '', 'checkpoint-7', '[]', '{"v":2,"restore":1,"restoreTime":1,"streamTime":1}', '{"v":1,"restore":-1,"restoreTime":1,"streamTime":1}', '{"v":1,"restore":1.5,"restoreTime":1,"streamTime":1}', '{"v":1,"restore":1,"restoreTime":"x","streamTime":1}'])(
-    'reads %j as no restore point (offsets committed by something else)',
-    (text) => {
-      expect(decodeRestoreMetadata(text)).toBeNull();
-    },
-  );
+  it.each([
+    null,
+    undefined,
+    '',
+    'checkpoint-7',
+    '[]',
+    '{"v":2,"restore":1,"restoreTime":1,"streamTime":1}',
+    '{"v":1,"restore":-1,"restoreTime":1,"streamTime":1}',
+    '{"v":1,"restore":1.5,"restoreTime":1,"streamTime":1}',
+    '{"v":1,"restore":1,"restoreTime":"x","streamTime":1}',
+  ])('reads %j as no restore point (offsets committed by something else)', (text) => {
+    expect(decodeRestoreMetadata(text)).toBeNull();
+  });
 
   it('reaches back by the lateness, the longest window and once more the longest join window', () => {
     expect(restoreHorizonMs(5_000, 3_600_000, 3_600_000)).toBe(7_205_000);
@@ -47,7 +59,7 @@ describe('RestorePointTracker', () => {
 
   it('never points past a record the state may still need, whatever the disorder (property)', () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff) / 0x7fffffff);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff) / 0x7fffffff;
     const horizon = 60_000;
     const t = new RestorePointTracker(horizon);
     const times: number[] = [];

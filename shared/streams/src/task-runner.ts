@@ -1,0 +1,541 @@
+/**
+ * The stream-task runtime, as Kafka Streams keeps it in its processor internals (StreamThread, StreamTask,
+ * ProcessorStateManager): a consumer group member that owns one task and one transactional producer per
+ * assigned input partition ("slot"), and runs every batch of a partition as one transaction.
+ *
+ * - Fencing: on taking a partition over, `initTransactions` on the partition's transactional id bumps its
+ *   epoch, which aborts the previous owner's open transaction and refuses its later requests; only then
+ *   is the committed offset read, so it is final. A fenced write surfaces as `PartitionFencedError`.
+ * - Restore: the committed offset's metadata holds a restore point; the task replays from there with
+ *   its output suppressed up to the committed offset (the first run committed it). On assignment the
+ *   runner seeks each partition to its restore point at once, so quiet partitions restore too.
+ * - One transaction per batch: the output records (oversized ones dead-lettered, `fitOutput`), the next
+ *   offset and the restore point as its metadata commit together or not at all.
+ *
+ * What a task computes is the service's (`createTask`, `process`): the runner only sees offsets, output
+ * records and restore points. Only `@sequor/kafka` talks to the broker; the producer, consumer and admin
+ * are seams (`deps`) so the protocol is tested without one.
+ */
+import type {
+  ConsumerRunner,
+  ConsumerRunnerOptions,
+  KafkaAdmin,
+  KafkaClient,
+  Logger,
+  PartitionAssignment,
+  ProducerRecord,
+  RecordBatch,
+  TransactionalProducer,
+  TransactionalProducerOptions,
+} from '@sequor/kafka';
+import {
+  checkDeadLetterLimit,
+  createConsumerRunner,
+  createTransactionalProducer,
+  isProducerFenced,
+  isRefusedForSize,
+  TopicLimits,
+} from '@sequor/kafka';
+import { SequorError } from '@sequor/model';
+import type { OffsetAdmin } from './committed-offsets.js';
+import { CommittedOffsets, LogStartOffsets, partitionKey } from './committed-offsets.js';
+import { PartitionFencedError, TaskTransactionError } from './errors.js';
+import type { FittedOutput } from './output.js';
+import { fitOutput } from './output.js';
+import type { ReadinessState } from './readiness.js';
+import { RestoreReadiness } from './readiness.js';
+import type { RestorePlan, RestorePoint } from './restore-point.js';
+import { encodeRestoreMetadata, planRestore } from './restore-point.js';
+
+/** What the runner needs of a partition's task. The service implements it (Kafka Streams' Task). */
+export interface StreamTask {
+  readonly topic: string;
+  readonly partition: number;
+  /** The first offset the task processes: the restore point, or `liveFrom` with nothing to replay. */
+  readonly startOffset: number;
+  /** The committed offset the task was created with: output of records below it is suppressed. */
+  readonly liveFrom: number;
+  /** The next offset the task expects. */
+  readonly nextOffset: number;
+  /** True once the replay is done: everything from here on is live. */
+  readonly isLive: boolean;
+  /** Where a restore would start if the partition moved now: committed as the offset metadata. */
+  restorePoint(): RestorePoint | null;
+  /** Drops the state without emitting anything (revocation, failure, shutdown). */
+  close(): void;
+}
+
+/** How a batch ended, for the service's counters and telemetry. */
+export interface BatchOutcome {
+  /** True when the batch's transaction committed. False: nothing to commit (replay only), or `error`. */
+  readonly committed: boolean;
+  readonly error?: unknown;
+  /** Output records replaced by `record-too-large` dead letters, by the topic they were meant for. */
+  readonly tooLarge: ReadonlyMap<string, number>;
+  readonly tooLargeTotal: number;
+  /** From the batch in hand to the end of its transaction, ms. */
+  readonly durationMs: number;
+}
+
+/** What a task made of a batch. */
+export interface TaskBatch<S> {
+  /** Output of live records, in order: produced in the batch's transaction. */
+  readonly records: ProducerRecord[];
+  /** The offset to commit (last live record + 1); null when the batch held only replayed or skipped records. */
+  readonly commitOffset: number | null;
+  /** Set when this batch finished the task's restore. */
+  readonly restored: S | null;
+  /** Called once, when the batch ended. */
+  settled?(outcome: BatchOutcome): void;
+}
+
+/** The transactional producer calls the runner makes (a fake in tests). */
+export type TaskProducer = Pick<
+  TransactionalProducer,
+  | 'initTransactions'
+  | 'beginTransaction'
+  | 'send'
+  | 'sendOffsets'
+  | 'commit'
+  | 'abort'
+  | 'disconnect'
+  | 'inTransaction'
+>;
+
+/** The consumer group member calls the runner makes (a fake in tests). */
+export type TaskConsumer = Pick<ConsumerRunner, 'start' | 'stop' | 'seek' | 'done'>;
+
+export interface StreamTaskRunnerOptions<T extends StreamTask, S> {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  /** Connected; the runner reads committed offsets, log starts and topic configs with it, and never closes it. */
+  readonly admin: OffsetAdmin & Pick<KafkaAdmin, 'describeConfigs'>;
+  /** Stable per input partition, so whoever owns a partition fences whoever owned it before. */
+  transactionalId(topic: string, partition: number): string;
+  readonly transactionTimeoutMs?: number;
+  /** Topics the tasks write to: their `max.message.bytes` cut each transaction's sends. */
+  readonly outputTopics: readonly string[];
+  /** Where output records too large for their topic go (`record-too-large`). */
+  readonly deadLetterTopic: string;
+  /** Consumer settings (group, fetch, batch size); the runner sets topics, commit mode and callbacks. */
+  readonly consumer?: Pick<
+    ConsumerRunnerOptions,
+    | 'fromBeginning'
+    | 'partitionsConsumedConcurrently'
+    | 'maxRecordsPerCall'
+    | 'sessionTimeoutMs'
+    | 'heartbeatIntervalMs'
+  >;
+  readonly logger: Logger;
+  /** A task for a partition taken over, starting at `plan.startOffset` and live from `plan.liveFrom`. */
+  createTask(topic: string, partition: number, plan: RestorePlan): T;
+  /** Runs `task` over consecutive records of its partition (offset order). Throwing drops the task. */
+  process(task: T, batch: RecordBatch): TaskBatch<S>;
+  /** Before `process`, asynchronously (e.g. fetching schema ids). */
+  beforeBatch?(batch: RecordBatch): Promise<void>;
+  /** A task's state is rebuilt (`summary` null: it had nothing to replay); `durationMs` from taking the partition over. */
+  onRestored?(task: T, summary: S | null, durationMs: number): void;
+  /** After every join: the partitions owned now. */
+  onAssigned?(assignment: readonly PartitionAssignment[]): void;
+  onReadinessChanged?(state: ReadinessState): void;
+  /** A task closed (revoked, stale, failed, shutdown). */
+  onClosed?(task: T, why: string): void;
+}
+
+export interface StreamTaskRunnerDeps {
+  /** Default: `createTransactionalProducer(client, options)`. */
+  createProducer?(options: TransactionalProducerOptions): Promise<TaskProducer>;
+  /** Default: `createConsumerRunner(client, options)`. */
+  createConsumer?(options: ConsumerRunnerOptions): TaskConsumer;
+}
+
+/** One owned partition: its task and the producer whose transactions carry its output and offsets. */
+interface Slot<T> {
+  readonly transactionalId: string;
+  readonly producer: TaskProducer;
+  readonly task: T;
+  readonly openedAt: number;
+  /** The partition stayed with this member across a rebalance: check nobody committed past us meanwhile. */
+  verify: boolean;
+}
+
+export class StreamTaskRunner<T extends StreamTask, S> {
+  /** Settles when the runner stopped: resolves after `stop()`, rejects if the consumer crashed. */
+  readonly done: Promise<void>;
+  private readonly consumer: TaskConsumer;
+  private readonly createProducer: (options: TransactionalProducerOptions) => Promise<TaskProducer>;
+  private readonly logger: Logger;
+  private readonly slots = new Map<string, Slot<T>>();
+  private readonly readiness = new RestoreReadiness();
+  private lastReadiness: string | undefined;
+  /** `max.message.bytes` of the output topics: each transaction's sends are cut to fit them. */
+  private limits = new TopicLimits();
+  /** Bumped on every assignment: restore preparation of an older one stops acting. */
+  private generation = 0;
+  private started = false;
+  private stopping: Promise<void> | undefined;
+  transactions = 0;
+
+  constructor(
+    client: KafkaClient | undefined,
+    private readonly options: StreamTaskRunnerOptions<T, S>,
+    deps: StreamTaskRunnerDeps = {},
+  ) {
+    this.logger = options.logger;
+    const needClient = (): KafkaClient => {
+      if (client === undefined)
+        throw new SequorError('StreamTaskRunner: no client and no producer/consumer factories');
+      return client;
+    };
+    this.createProducer = deps.createProducer ?? ((o) => createTransactionalProducer(needClient(), o));
+    const heartbeatMs = Math.max(1_000, Math.floor((options.consumer?.sessionTimeoutMs ?? 30_000) / 10));
+    const consumerOptions: ConsumerRunnerOptions = {
+      heartbeatIntervalMs: heartbeatMs,
+      ...options.consumer,
+      groupId: options.groupId,
+      topics: options.topics,
+      processBatch: this.processBatch,
+      commit: 'transaction',
+      logger: options.logger,
+      onAssigned: this.onAssigned,
+      onRebalancing: this.onRebalancing,
+    };
+    this.consumer =
+      deps.createConsumer?.(consumerOptions) ?? createConsumerRunner(needClient(), consumerOptions);
+    this.done = this.consumer.done;
+  }
+
+  /** The tasks of the partitions owned now. */
+  tasks(): T[] {
+    return [...this.slots.values()].map((s) => s.task);
+  }
+
+  readinessState(): ReadinessState {
+    return this.readiness.state();
+  }
+
+  /** Reads the output topics' limits, then joins the group. */
+  async start(): Promise<void> {
+    if (this.started)
+      throw new SequorError(`stream task runner of group ${this.options.groupId} started twice`);
+    this.started = true;
+    this.limits = await this.readLimits();
+    await this.consumer.start();
+  }
+
+  /** The batch in hand finishes (its transaction commits), the member leaves the group, every task closes. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      try {
+        await this.consumer.stop();
+      } finally {
+        await Promise.all([...this.slots.values()].map((slot) => this.closeSlot(slot, 'shutdown')));
+        this.slots.clear();
+      }
+    })();
+    return this.stopping;
+  }
+
+  private async readLimits(): Promise<TopicLimits> {
+    const { outputTopics, deadLetterTopic, admin } = this.options;
+    const limits = await TopicLimits.read(admin, [...outputTopics, deadLetterTopic]);
+    checkDeadLetterLimit(deadLetterTopic, limits);
+    this.logger.info('output topics max.message.bytes', limits.toJSON());
+    return limits;
+  }
+
+  /** After every join: partitions no longer ours are closed (their state dropped, producers closed). */
+  private readonly onAssigned = (assignment: readonly PartitionAssignment[]): void => {
+    const owned = new Set<string>();
+    for (const { topic, partitions } of assignment)
+      for (const p of partitions) owned.add(partitionKey(topic, p));
+    const revoked: { topic: string; partition: number; offset: number }[] = [];
+    for (const [key, slot] of this.slots) {
+      if (owned.has(key)) {
+        slot.verify = true;
+        continue;
+      }
+      this.slots.delete(key);
+      revoked.push({ topic: slot.task.topic, partition: slot.task.partition, offset: slot.task.nextOffset });
+      void this.closeSlot(slot, 'revoked');
+    }
+    if (revoked.length > 0)
+      this.logger.info('partitions revoked: state dropped', { groupId: this.options.groupId, revoked });
+    this.options.onAssigned?.(assignment);
+    this.readiness.assign(owned, (key) => this.slots.get(key)?.task.isLive === true);
+    this.reportReadiness();
+    const generation = ++this.generation;
+    const waiting = assignment
+      .flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition })))
+      .filter((p) => this.readiness.isPending(partitionKey(p.topic, p.partition)));
+    void this.prepareRestores(generation, waiting);
+  };
+
+  private readonly onRebalancing = (): void => {
+    this.readiness.rebalance();
+    this.reportReadiness();
+  };
+
+  private reportReadiness(): void {
+    const state = this.readiness.state();
+    if (state.reason === this.lastReadiness) return;
+    this.lastReadiness = state.reason;
+    this.options.onReadinessChanged?.(state);
+  }
+
+  /**
+   * Right after an assignment, for the partitions not restored yet: those with nothing to replay are
+   * ready as they are; the others get a seek to their restore point, so the consumer fetches the replay
+   * now rather than at the partition's next record, as Kafka Streams restores on assignment: a quiet
+   * partition does not keep the member unready. `openSlot` plans from the same committed offset, so
+   * whichever runs first, the replay starts at the same offset. Failing here only delays: the partition
+   * then restores with its first batch.
+   */
+  private async prepareRestores(
+    generation: number,
+    partitions: readonly { topic: string; partition: number }[],
+  ): Promise<void> {
+    if (partitions.length === 0) return;
+    const { admin, groupId } = this.options;
+    try {
+      const committed = await CommittedOffsets.read(
+        admin,
+        groupId,
+        partitions.map((p) => p.topic),
+      );
+      const logStarts = new LogStartOffsets(admin);
+      for (const { topic, partition } of partitions) {
+        if (generation !== this.generation) return;
+        const key = partitionKey(topic, partition);
+        if (this.slots.has(key) || !this.readiness.isPending(key)) continue;
+        const plan = await planRestore(committed.of(topic, partition), () => logStarts.of(topic, partition));
+        if (generation !== this.generation || this.slots.has(key)) continue;
+        if (plan.startOffset >= plan.liveFrom) {
+          this.readiness.restored(key);
+        } else {
+          this.logger.info('partition assigned: replay to restore its state starts now', {
+            topic,
+            partition,
+            restoreFromOffset: plan.startOffset,
+            committedOffset: plan.liveFrom,
+          });
+          this.consumer.seek(topic, partition, String(plan.startOffset));
+        }
+      }
+    } catch (error) {
+      this.logger.warn(
+        'could not look up restore points on assignment: partitions restore with their first batch',
+        { error },
+      );
+    } finally {
+      if (generation === this.generation) this.reportReadiness();
+    }
+  }
+
+  private async closeSlot(slot: Slot<T>, why: string): Promise<void> {
+    this.options.onClosed?.(slot.task, why);
+    slot.task.close();
+    await slot.producer.disconnect().catch((error: unknown) =>
+      this.logger.warn('transactional producer disconnect failed', {
+        why,
+        transactionalId: slot.transactionalId,
+        error,
+      }),
+    );
+  }
+
+  private readonly processBatch = async (batch: RecordBatch): Promise<void> => {
+    const { topic, partition, records } = batch;
+    const first = records[0];
+    if (first === undefined) return;
+    const key = partitionKey(topic, partition);
+    let slot = this.slots.get(key);
+    if (slot !== undefined && slot.verify) {
+      slot.verify = false;
+      const committed = await CommittedOffsets.readOne(
+        this.options.admin,
+        this.options.groupId,
+        topic,
+        partition,
+      );
+      if (committed.offset > slot.task.nextOffset) {
+        // Someone committed past us while we were not looking: our state is stale.
+        this.logger.warn('partition was processed elsewhere since we last owned it: rebuilding its state', {
+          topic,
+          partition,
+          committedOffset: committed.offset,
+          ourOffset: slot.task.nextOffset,
+        });
+        this.slots.delete(key);
+        await this.closeSlot(slot, 'stale');
+        slot = undefined;
+      }
+    }
+    if (slot === undefined) {
+      slot = await this.openSlot(topic, partition, Number(first.offset));
+      this.slots.set(key, slot);
+      // The batch in hand starts elsewhere: the consumer skips the rest of it and the next one starts there.
+      if (slot.task.startOffset !== Number(first.offset)) {
+        this.consumer.seek(topic, partition, String(slot.task.startOffset));
+        return;
+      }
+    }
+    await this.runBatch(slot, batch);
+  };
+
+  /**
+   * Takes a partition over: `initTransactions` on the partition's transactional id fences the previous
+   * owner and waits until its open transaction is aborted or its commit completed, so the committed
+   * offset read next is final; the restore point comes with it, as its metadata.
+   */
+  private async openSlot(topic: string, partition: number, firstOffset: number): Promise<Slot<T>> {
+    const openedAt = performance.now();
+    const transactionalId = this.options.transactionalId(topic, partition);
+    const producer = await this.createProducer({
+      transactionalId,
+      transactionTimeoutMs: this.options.transactionTimeoutMs ?? 60_000,
+      limits: this.limits,
+    });
+    let task: T;
+    try {
+      await producer.initTransactions();
+      const { admin, groupId } = this.options;
+      const committed = await CommittedOffsets.readOne(admin, groupId, topic, partition);
+      const plan = await planRestore(
+        committed,
+        () => new LogStartOffsets(admin).of(topic, partition),
+        firstOffset,
+      );
+      const point = plan.point;
+      if (plan.truncatedAt !== null)
+        this.logger.warn('restore range truncated by retention: state may miss events', {
+          topic,
+          partition,
+          restorePoint: point?.offset,
+          logStart: plan.truncatedAt,
+        });
+      task = this.options.createTask(topic, partition, plan);
+      this.logger.info('partition assigned: restoring state', {
+        topic,
+        partition,
+        transactionalId,
+        committedOffset: committed.offset >= 0 ? committed.offset : null,
+        restoreFromOffset: plan.startOffset,
+        restoreRecords: plan.liveFrom - plan.startOffset,
+        restoreFromEventTime: point === null ? null : new Date(point.eventTime).toISOString(),
+        committedStreamTime:
+          point === null || !Number.isFinite(point.streamTime)
+            ? null
+            : new Date(point.streamTime).toISOString(),
+        restorePoint:
+          point === null
+            ? committed.offset >= 0
+              ? 'none in offset metadata: state starts empty'
+              : 'no committed offset: new partition for this group'
+            : 'offset metadata',
+      });
+    } catch (error) {
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
+    const slot: Slot<T> = { transactionalId, producer, task, openedAt, verify: false };
+    if (task.isLive) this.restored(slot, null);
+    return slot;
+  }
+
+  private restored(slot: Slot<T>, summary: S | null): void {
+    this.options.onRestored?.(slot.task, summary, Math.round(performance.now() - slot.openedAt));
+    this.readiness.restored(partitionKey(slot.task.topic, slot.task.partition));
+    this.reportReadiness();
+  }
+
+  /** Drops a slot whose task's state is ahead of what is committed: it cannot be used again. */
+  private async dropSlot(slot: Slot<T>, why: string): Promise<void> {
+    this.slots.delete(partitionKey(slot.task.topic, slot.task.partition));
+    await this.closeSlot(slot, why);
+  }
+
+  private async runBatch(slot: Slot<T>, batch: RecordBatch): Promise<void> {
+    const started = performance.now();
+    const { task, producer } = slot;
+    const { topic, partition } = task;
+    await this.options.beforeBatch?.(batch);
+    let out: TaskBatch<S>;
+    try {
+      out = this.options.process(task, batch);
+    } catch (error) {
+      await this.dropSlot(slot, 'failed');
+      throw error;
+    }
+    if (out.restored !== null) this.restored(slot, out.restored);
+    // Only replayed (or redelivered) records: their output and offsets were committed by the first run.
+    if (out.commitOffset === null) {
+      out.settled?.({
+        committed: false,
+        tooLarge: new Map(),
+        tooLargeTotal: 0,
+        durationMs: performance.now() - started,
+      });
+      return;
+    }
+    const point = task.restorePoint();
+    const output = this.fit(out.records);
+    try {
+      await producer.beginTransaction();
+      await producer.send(output.records);
+      await producer.sendOffsets(this.options.groupId, [
+        {
+          topic,
+          partition,
+          offset: String(out.commitOffset),
+          ...(point === null ? {} : { metadata: encodeRestoreMetadata(point) }),
+        },
+      ]);
+      await producer.commit();
+    } catch (error) {
+      out.settled?.({
+        committed: false,
+        error,
+        tooLarge: output.tooLarge,
+        tooLargeTotal: output.tooLargeTotal,
+        durationMs: performance.now() - started,
+      });
+      if (producer.inTransaction) await producer.abort().catch(() => undefined);
+      await this.dropSlot(slot, 'transaction failed');
+      if (isProducerFenced(error)) {
+        this.logger.warn('fenced: another member owns this partition now', {
+          topic,
+          partition,
+          transactionalId: slot.transactionalId,
+        });
+        throw new PartitionFencedError(topic, partition, slot.transactionalId, error);
+      }
+      if (isRefusedForSize(error)) {
+        // A topic's limit was lowered since we read it: read it again; the batch is replayed and cut anew.
+        this.limits = await this.readLimits().catch(() => this.limits);
+        throw new TaskTransactionError(topic, partition, error, true);
+      }
+      throw new TaskTransactionError(topic, partition, error);
+    }
+    this.transactions++;
+    out.settled?.({
+      committed: true,
+      tooLarge: output.tooLarge,
+      tooLargeTotal: output.tooLargeTotal,
+      durationMs: performance.now() - started,
+    });
+  }
+
+  private fit(records: ProducerRecord[]): FittedOutput {
+    const limits = this.limits;
+    const deadLetterTopic = this.options.deadLetterTopic;
+    return fitOutput(records, limits, deadLetterTopic, (record) =>
+      this.logger.error('output record too large for its topic: dead-lettered', {
+        topic: record.topic,
+        bytes: record.value?.length ?? 0,
+        maxMessageBytes: limits.limitOf(record.topic),
+        deadLetterTopic,
+      }),
+    );
+  }
+}
