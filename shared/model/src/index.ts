@@ -10,3 +10,4 @@ export * from './codec.js';
 export * from './event-codec.js';
 export * from './partitioner.js';
 export * from './record.js';
+export * from './heap.js';

@@ -8,6 +8,7 @@
  * network logon for a (host, user) pair a scenario reserved. It does contain the look-alikes a real
  * network has (read-only winreg, Services\...\Start writes, svchost writing non-hive files as a user).
  */
+import { BinaryHeap } from '@sequor/model';
 import { IMAGES, LEGIT_SERVICES, RPC_NOISE, SERVICE_NAMES } from './catalog.js';
 import type { RawEvent, ZeekRow } from './events.js';
 import {
@@ -25,7 +26,7 @@ import {
   zeekRow,
   zeekUid,
 } from './events.js';
-import { MinHeap } from './heap.js';
+import { keyThenSeq } from './heap.js';
 import type { ResolvedScenarioOptions } from './options.js';
 import type { Rng } from './random.js';
 import type { LogonReservations, TimedEvent } from './timeline.js';
@@ -52,7 +53,7 @@ const HEADERS = {
 } as const;
 
 export class NoiseGenerator {
-  readonly heap = new MinHeap<TimedEvent>();
+  readonly heap = new BinaryHeap<TimedEvent>(keyThenSeq);
   private clock: number;
   private seq = 0;
   private budget: number;

@@ -9,7 +9,7 @@
  * Memory stays bounded by the jitter window and the noise stories in flight, whatever the size. Line
  * numbers are counted as lines leave, which is where ground truth learns where its evidence landed.
  */
-import { SequorError } from '@sequor/model';
+import { BinaryHeap, SequorError } from '@sequor/model';
 import type { RawEvent } from './events.js';
 import { endpointLine } from './formats/endpoint.js';
 import { flatWindowsLine } from './formats/flat-windows.js';
@@ -18,7 +18,7 @@ import { zeekFooter, zeekHeader, zeekJsonLine, zeekTsvLine } from './formats/zee
 import type { EvidenceRef, FileFormat, GroundTruth, GroundTruthAlert, GroundTruthFile, GroundTruthNearMiss } from './ground-truth.js';
 import { GENERATOR_NAME, GENERATOR_VERSION } from './ground-truth.js';
 import type { HeapItem } from './heap.js';
-import { MinHeap } from './heap.js';
+import { keyThenSeq } from './heap.js';
 import { NoiseGenerator } from './noise.js';
 import type { ResolvedScenarioOptions, ScenarioOptions } from './options.js';
 import { resolveOptions } from './options.js';
@@ -74,7 +74,7 @@ interface Pending extends HeapItem {
  * event takes its anchor's key and leaves right after it.
  */
 class ArrivalShuffler {
-  private readonly heap = new MinHeap<Pending>();
+  private readonly heap = new BinaryHeap<Pending>(keyThenSeq);
   private seq = 0;
 
   constructor(

@@ -9,6 +9,7 @@
  * Lines without events (Zeek header and comment lines) and dead letters are reported when they are read,
  * so they precede the next event of their own file.
  */
+import { BinaryHeap } from '@sequor/model';
 import type { NormalizeProcessor, ProcessResult } from '@sequor/pipeline';
 import type { OpenInput } from './inputs.js';
 import type { LineReader } from './lines.js';
@@ -68,14 +69,14 @@ export class EventTimeMerge {
 
   /** Feeds every record to `onRecord` in merge order; resolves at the end of every input (or a stop). */
   async run(onRecord: MergedRecordHandler): Promise<void> {
-    const heap: Cursor[] = [];
+    const heap = new BinaryHeap<Cursor>(before);
     for (const cursor of this.cursors) {
       await this.advance(cursor, onRecord);
       if (this.stopped) return;
-      if (cursor.head !== null) heapPush(heap, cursor);
+      if (cursor.head !== null) heap.push(cursor);
     }
-    while (heap.length > 0) {
-      const cursor = heap[0] as Cursor;
+    while (heap.size > 0) {
+      const cursor = heap.peek() as Cursor;
       const head = cursor.head as MergedRecord;
       cursor.head = null;
       const verdict = onRecord(head);
@@ -83,8 +84,8 @@ export class EventTimeMerge {
       if (verdict instanceof Promise) await verdict;
       await this.advance(cursor, onRecord);
       if (this.stopped) return;
-      if (cursor.head === null) heapPop(heap);
-      else siftDown(heap, 0);
+      if (cursor.head === null) heap.pop();
+      else heap.updateTop(); // its head time moved on
     }
   }
 
@@ -122,45 +123,7 @@ export class EventTimeMerge {
   }
 }
 
-// A binary min-heap of cursors by (head time, input index): ties go to the input listed first.
+// The merge order of cursors: (head time, input index), so ties go to the input listed first.
 function before(a: Cursor, b: Cursor): boolean {
   return a.headTime < b.headTime || (a.headTime === b.headTime && a.source < b.source);
-}
-
-function heapPush(heap: Cursor[], cursor: Cursor): void {
-  heap.push(cursor);
-  let i = heap.length - 1;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    if (!before(heap[i] as Cursor, heap[parent] as Cursor)) break;
-    swap(heap, i, parent);
-    i = parent;
-  }
-}
-
-function heapPop(heap: Cursor[]): void {
-  const last = heap.pop() as Cursor;
-  if (heap.length === 0) return;
-  heap[0] = last;
-  siftDown(heap, 0);
-}
-
-function siftDown(heap: Cursor[], start: number): void {
-  let i = start;
-  for (;;) {
-    const left = 2 * i + 1;
-    if (left >= heap.length) return;
-    const right = left + 1;
-    let child = left;
-    if (right < heap.length && before(heap[right] as Cursor, heap[left] as Cursor)) child = right;
-    if (!before(heap[child] as Cursor, heap[i] as Cursor)) return;
-    swap(heap, i, child);
-    i = child;
-  }
-}
-
-function swap(heap: Cursor[], i: number, j: number): void {
-  const t = heap[i] as Cursor;
-  heap[i] = heap[j] as Cursor;
-  heap[j] = t;
 }
