@@ -36,7 +36,7 @@ import type { OpenInput, SkippedInput } from './io/inputs.js';
 import { EventTimeMerge } from './io/merge.js';
 import type { ProgressBar } from './io/progress.js';
 
-/** The in-memory topic normalized events go through, named as the services' default. */
+/** The in-memory topic normalized events go through. Only this process sees it (the services' topic is `sequor.events`). */
 export const EVENTS_TOPIC = 'events.normalized';
 /** Dead-letter reason of an event dated too far ahead (the detector's reason too). */
 export const FUTURE_TIMESTAMP = 'future-timestamp';

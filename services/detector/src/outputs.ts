@@ -6,24 +6,14 @@
  * - dead letters: an input record that does not decode, or whose event is dated too far ahead of the
  *   record's own timestamp (`future-timestamp`), with the reason and where it was.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import type { ConsumedRecord, ProducerRecord, RecordHeaders } from '@sequor/kafka';
+import type { ConsumedRecord, ProducerRecord } from '@sequor/kafka';
 import { deadLetterRecord } from '@sequor/kafka';
-import { AvroCodec, CodecError, SequorError } from '@sequor/model';
-import type { Alert } from '@sequor/rules';
+import type { Alert, AvroCodec, RecordHeaders, TopicPartition } from '@sequor/model';
+import { CodecError, createAlertCodec, SequorError } from '@sequor/model';
 
-/** `schemas/alert.avsc`: src/ and dist/ both sit three levels below the repository root. */
-export const alertSchemaPath: string = fileURLToPath(new URL('../../../schemas/alert.avsc', import.meta.url));
-
-/** The alert schema as written (docs and defaults kept: what a registry should be given). */
-export function alertSchemaText(): string {
-  return readFileSync(alertSchemaPath, 'utf8');
-}
-
-export function createAlertCodec(): AvroCodec<Alert> {
-  return new AvroCodec<Alert>(alertSchemaText());
-}
+// The one alert codec and schema text live in @sequor/model (the CLI's too); the detector's modules take
+// them from here.
+export { alertSchemaText, createAlertCodec } from '@sequor/model';
 
 /** Headers on alert records: enough to route and trace without decoding the value. */
 export const ALERT_HEADERS = {
@@ -71,10 +61,7 @@ export function confluentAlertEncoder(codec: AvroCodec<Alert>, schemaId: number)
 }
 
 /** Where an input record was read. */
-export interface RecordPosition {
-  readonly topic: string;
-  readonly partition: number;
-}
+export type RecordPosition = TopicPartition;
 
 /**
  * The key of an alert on the alerts topic: the entity it is about (`host.id`, else `host.name`, else

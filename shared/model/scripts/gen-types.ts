@@ -1,8 +1,9 @@
 /**
- * Generates `src/event.generated.ts` from `schemas/event.avsc`: the `SequorEvent` interface (and one
- * interface per nested record) plus the schema itself as a constant, so the package needs no file I/O
- * at run time and the TypeScript view cannot drift from the Avro contract (a unit test regenerates in
- * memory and compares). Run: `npm run gen -w @sequor/model` (after editing the schema).
+ * Generates `src/event.generated.ts` from `schemas/event.avsc` and `src/alert.generated.ts` from
+ * `schemas/alert.avsc`: the root interface (`SequorEvent`, `Alert`) and one interface per nested record,
+ * plus the schema itself as a constant, so the package needs no file I/O at run time and the TypeScript
+ * view cannot drift from the Avro contract (a unit test regenerates in memory and compares).
+ * Run: `npm run gen -w @sequor/model` (after editing a schema).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -38,11 +39,50 @@ const primitives: Record<string, string> = {
   bytes: 'Uint8Array',
 };
 
-/** `sequor.Event` is `SequorEvent`; nested records get an `Event` prefix (`Host` -> `EventHost`) to avoid DOM/Node globals such as `File`. */
-export function interfaceName(record: { name: string }, isRoot: boolean): string {
+/** One schema and what is generated from it. */
+export interface GenTarget {
+  /** Repository-relative paths. */
+  readonly schemaPath: string;
+  readonly generatedPath: string;
+  /** The root record's interface name. */
+  readonly rootName: string;
+  /** Nested records' prefix, unless their name has it: `Host` -> `EventHost`, keeping clear of DOM/Node globals such as `File`. */
+  readonly nestedPrefix: string;
+  /** The exported constant holding the schema. */
+  readonly schemaConst: string;
+  /** `readonly` fields and arrays: a value that is built once and only read (an alert). */
+  readonly readonly: boolean;
+}
+
+export const eventTarget: GenTarget = {
+  schemaPath: 'schemas/event.avsc',
+  generatedPath: 'shared/model/src/event.generated.ts',
+  rootName: 'SequorEvent',
+  nestedPrefix: 'Event',
+  schemaConst: 'eventSchema',
+  readonly: false,
+};
+
+export const alertTarget: GenTarget = {
+  schemaPath: 'schemas/alert.avsc',
+  generatedPath: 'shared/model/src/alert.generated.ts',
+  rootName: 'Alert',
+  nestedPrefix: 'Alert',
+  schemaConst: 'alertSchema',
+  readonly: true,
+};
+
+export const targets: readonly GenTarget[] = [eventTarget, alertTarget];
+
+/** `sequor.Event` is `SequorEvent`; nested records get the target's prefix (`Host` -> `EventHost`). */
+export function interfaceName(
+  record: { name: string },
+  isRoot: boolean,
+  target: GenTarget = eventTarget,
+): string {
   const short = record.name.split('.').pop() ?? record.name;
-  if (isRoot) return `Sequor${short}`;
-  return short.startsWith('Event') ? short : `Event${short}`;
+  if (isRoot) return target.rootName;
+  return short.startsWith(target.nestedPrefix) ? short : `${target.nestedPrefix}${short}`;
 }
 
 function isRecord(s: AvroSchema): s is AvroRecord {
@@ -57,19 +97,28 @@ function docComment(doc: string | undefined, indent: string): string {
 }
 
 /** Renders the generated module's full text for a parsed schema. Pure: same input, same output. */
-export function renderEventTypes(schema: AvroRecord, schemaPath = 'schemas/event.avsc'): string {
+export function renderTypes(schema: AvroRecord, target: GenTarget): string {
   const blocks: string[] = [];
+  // Record names seen so far (full and short): a later field may name one instead of repeating it.
+  const named = new Map<string, string>();
+  // Avro: a nested record without a namespace takes its enclosing record's.
+  let namespace = schema.namespace;
+  const ro = target.readonly ? 'readonly ' : '';
   const tsType = (s: AvroSchema): string => {
     if (typeof s === 'string') {
-      const p = primitives[s];
-      if (p === undefined) throw new Error(`gen-types: named type references are not supported: ${s}`);
+      const p = primitives[s] ?? named.get(s);
+      if (p === undefined) throw new Error(`gen-types: unknown type name: ${s}`);
       return p;
     }
     // `T | null`, null last, whatever the union's branch order (which Avro fixes for the default).
-    if (Array.isArray(s)) return [...s.filter((b) => b !== 'null').map(tsType), ...(s.includes('null') ? ['null'] : [])].join(' | ');
+    if (Array.isArray(s))
+      return [...s.filter((b) => b !== 'null').map(tsType), ...(s.includes('null') ? ['null'] : [])].join(
+        ' | ',
+      );
     if (isArray(s)) {
       const item = tsType(s.items);
-      return item.includes('|') ? `Array<${item}>` : `${item}[]`;
+      if (item.includes('|')) return target.readonly ? `ReadonlyArray<${item}>` : `Array<${item}>`;
+      return `${ro}${item}[]`;
     }
     if (isRecord(s)) return renderRecord(s, false);
     const p = primitives[s.type];
@@ -77,33 +126,48 @@ export function renderEventTypes(schema: AvroRecord, schemaPath = 'schemas/event
     return p;
   };
   const renderRecord = (r: AvroRecord, isRoot: boolean): string => {
-    const name = interfaceName(r, isRoot);
+    const name = interfaceName(r, isRoot, target);
+    const enclosing = namespace;
+    namespace = r.namespace ?? enclosing;
+    named.set(r.name, name);
+    if (namespace !== undefined) named.set(`${namespace}.${r.name}`, name);
     // Reserve the slot first so a record precedes the records nested in it (reading order).
     const slot = blocks.push('') - 1;
-    const lines = r.fields.map((f) => `${docComment(f.doc, '  ')}  ${f.name}: ${tsType(f.type)};`);
+    const lines = r.fields.map((f) => `${docComment(f.doc, '  ')}  ${ro}${f.name}: ${tsType(f.type)};`);
+    namespace = enclosing;
     blocks[slot] = `${docComment(r.doc, '')}export interface ${name} {\n${lines.join('\n')}\n}\n`;
     return name;
   };
   renderRecord(schema, true);
+  const fullName = schema.namespace === undefined ? schema.name : `${schema.namespace}.${schema.name}`;
   return [
-    `// Generated by shared/model/scripts/gen-types.ts from ${schemaPath}. Do not edit: run \`npm run gen -w @sequor/model\`.`,
+    `// Generated by shared/model/scripts/gen-types.ts from ${target.schemaPath}. Do not edit: run \`npm run gen -w @sequor/model\`.`,
     '',
     ...blocks,
-    '/** The Avro schema the types above were generated from (the `sequor.Event` writer/reader schema). */',
-    `export const eventSchema = ${JSON.stringify(schema, null, 2)} as const;`,
+    `/** The Avro schema the types above were generated from (the \`${fullName}\` writer/reader schema). */`,
+    `export const ${target.schemaConst} = ${JSON.stringify(schema, null, 2)} as const;`,
     '',
   ].join('\n');
 }
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const schemaFile = path.join(repoRoot, 'schemas/event.avsc');
-export const generatedFile = path.join(repoRoot, 'shared/model/src/event.generated.ts');
+/** `renderTypes` for `schemas/event.avsc`. */
+export function renderEventTypes(schema: AvroRecord): string {
+  return renderTypes(schema, eventTarget);
+}
 
-export function generateFromDisk(): string {
-  return renderEventTypes(JSON.parse(readFileSync(schemaFile, 'utf8')) as AvroRecord);
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** The module text `target` should have, from its schema file as it is now. */
+export function generateFromDisk(target: GenTarget = eventTarget): string {
+  return renderTypes(
+    JSON.parse(readFileSync(path.join(repoRoot, target.schemaPath), 'utf8')) as AvroRecord,
+    target,
+  );
 }
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  writeFileSync(generatedFile, generateFromDisk());
-  console.log(`wrote ${path.relative(repoRoot, generatedFile)}`);
+  for (const target of targets) {
+    writeFileSync(path.join(repoRoot, target.generatedPath), generateFromDisk(target));
+    console.log(`wrote ${target.generatedPath}`);
+  }
 }

@@ -16,7 +16,7 @@ import {
 } from '@sequor/engine';
 import type { FieldCatalog, FieldInfo, SequorEvent } from '@sequor/model';
 import { eventFieldCatalog } from '@sequor/model';
-import type { Alert, AlertEvidenceField, AlertRule, AlertThreat } from './alert.js';
+import type { Alert, AlertEvidenceField, AlertRule, AlertThreat } from '@sequor/model';
 import type { RuleFileError } from './errors.js';
 import { RuleSetError } from './errors.js';
 import { queryFieldNames, ruleKeyFields } from './query-fields.js';

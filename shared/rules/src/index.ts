@@ -1,5 +1,6 @@
 export * from './types.js';
 export * from './errors.js';
+// The alert's one home is @sequor/model (generated from schemas/alert.avsc); re-exported for rule users.
 export type {
   Alert,
   AlertAttackRef,
@@ -9,7 +10,7 @@ export type {
   AlertKey,
   AlertRule,
   AlertThreat,
-} from './alert.js';
+} from '@sequor/model';
 export { analyzeRuleText, type RuleAnalysisOptions, type RuleFileResult } from './analyze.js';
 export {
   loadRuleDir,

@@ -7,7 +7,7 @@ import { alertId, createRuleSetPipeline } from '@sequor/engine';
 import type { Match } from '@sequor/engine';
 import type { SequorEvent } from '@sequor/model';
 import { describe, expect, it } from 'vitest';
-import type { Alert } from '../src/alert.js';
+import type { Alert } from '@sequor/model';
 import { buildAlert } from '../src/compile.js';
 import { builtinRule, caseEvents, compile, matchesOf, ruleIds } from './helpers.js';
 

@@ -1,6 +1,6 @@
 /**
  * Where results go: NDJSON on a stream (stdout), or alerts as an Avro object container file with
- * `schemas/alert.avsc` (schema embedded: readable by any Avro tool). Writes are
+ * `schemas/alert.avsc` (`@sequor/model`'s alert codec; schema embedded: readable by any Avro tool). Writes are
  * buffered by the caller's loop and `flush()` waits for the stream to drain, so a slow consumer on stdout
  * slows the run instead of growing memory.
  */
@@ -9,10 +9,9 @@ import { createWriteStream, readFileSync, readlinkSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
-import { avroType } from '@sequor/model';
-import type { Alert } from '@sequor/rules';
+import type { Alert } from '@sequor/model';
+import { createAlertCodec } from '@sequor/model';
 import { OutputError, systemReason } from '../errors.js';
 
 export interface RecordWriter<T> {
@@ -154,11 +153,6 @@ export function closedAtStart(fd: number): boolean {
   }
 }
 
-/** `schemas/alert.avsc`, read beside the package (src/ and dist/ are both three levels below the root). */
-export const alertSchemaPath: string = fileURLToPath(
-  new URL('../../../../schemas/alert.avsc', import.meta.url),
-);
-
 /**
  * Alerts as an Avro object container file: what avsc's `createFileEncoder` does (a `BlockEncoder` piped
  * into a file), with the file stream's errors (a missing directory, a full disk) reported instead of
@@ -179,8 +173,7 @@ export class AvroAlertFileWriter implements RecordWriter<Alert> {
     private readonly path: string,
     file: Writable,
   ) {
-    const type = avroType(readFileSync(alertSchemaPath, 'utf8'));
-    this.encoder = new avro.streams.BlockEncoder(type);
+    this.encoder = new avro.streams.BlockEncoder(createAlertCodec().type);
     this.finished = new Promise((resolve, reject) => {
       pipeline(this.encoder, file, (error) => {
         if (error) {
