@@ -143,4 +143,39 @@ describe('PoisonRecordHandler', () => {
     });
     expect(sink.sent).toEqual([]);
   });
+
+  it('respond (continue): hands back the dead letter for the caller to produce with its batch, built as configured', () => {
+    const handler = new PoisonRecordHandler({
+      policy: 'continue',
+      deadLetter: ({ record: r, origin: o, error, reason }) => {
+        const base = deadLetterRecord('dlq', r, o, error);
+        return { ...base, headers: { ...base.headers, [DEAD_LETTER_HEADERS.reason]: reason ?? 'unknown' } };
+      },
+    });
+    const dead = handler.respond({ record, origin, error: new NormalizeFailure('bad'), reason: 'malformed' });
+    expect(dead.topic).toBe('dlq');
+    expect(dead.headers?.[DEAD_LETTER_HEADERS.reason]).toBe('malformed');
+    expect(dead.headers?.[DEAD_LETTER_HEADERS.errorType]).toBe('NormalizeFailure');
+    expect(handler.skipped).toBe(1);
+    // A caller that knows more (the normalizer's format) builds this record's dead letter itself.
+    const own = handler.respond({ record, origin, error: new NormalizeFailure('bad') }, () => ({
+      topic: 'own',
+      key: null,
+      value: null,
+    }));
+    expect(own.topic).toBe('own');
+  });
+
+  it('respond (fail): throws PoisonRecordError synchronously and builds nothing', () => {
+    const handler = new PoisonRecordHandler({ policy: 'fail', deadLetterTopic: 'dlq' });
+    let built = false;
+    expect(() =>
+      handler.respond({ record, origin, error: new NormalizeFailure('bad') }, () => {
+        built = true;
+        return { topic: 'dlq', key: null, value: null };
+      }),
+    ).toThrow(PoisonRecordError);
+    expect(built).toBe(false);
+    expect(handler.skipped).toBe(0);
+  });
 });
