@@ -12,14 +12,29 @@ export interface ErrorPosition {
 /**
  * `name:line:col: message`, then the offending source line and a caret under the column. Tabs before the
  * column are kept in the caret line so the caret lines up in a terminal whatever the tab width.
+ * The one caret renderer: EQL, engine compile and rule-file errors (in file coordinates) all print with it.
  */
 export function formatAt(source: string, position: ErrorPosition, message: string, sourceName = 'query'): string {
-  const lines = source.split(/\r\n|\r|\n/);
-  const text = lines[position.line - 1] ?? '';
+  const text = lineOf(source, position.line);
   const before = text.slice(0, Math.max(0, position.column - 1)).replace(/[^\t]/g, ' ');
   const width = Math.max(1, Math.min(position.length, text.length - (position.column - 1)));
   const marker = '^' + (width > 1 ? '~'.repeat(width - 1) : '');
   return `${sourceName}:${position.line}:${position.column}: ${message}\n${text}\n${before}${marker}`;
+}
+
+/**
+ * The lines of the last source formatted: a rule file with thousands of findings formats each against
+ * the same text, and splitting it once per finding made reporting quadratic in the file's size.
+ */
+let cachedSource: string | undefined;
+let cachedLines: readonly string[] = [];
+
+function lineOf(source: string, line: number): string {
+  if (source !== cachedSource) {
+    cachedLines = source.split(/\r\n|\r|\n/);
+    cachedSource = source;
+  }
+  return cachedLines[line - 1] ?? '';
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { SourceSpan } from '@sequor/eql';
+import { formatAt, type SourceSpan } from '@sequor/eql';
 import { SequorError } from '@sequor/model';
 
 /**
@@ -27,12 +27,9 @@ export class CompileError extends SequorError {
     this.source = source;
   }
 
-  /** `name:line:col: detail`, the offending line and a caret under the column. */
+  /** `name:line:col: detail`, the offending line and a caret under the column (`@sequor/eql`'s `formatAt`). */
   format(sourceName = 'query'): string {
-    const text = this.source.split(/\r\n|\r|\n/)[this.line - 1] ?? '';
-    const before = text.slice(0, Math.max(0, this.column - 1)).replace(/[^\t]/g, ' ');
-    const width = Math.max(1, Math.min(this.length, text.length - (this.column - 1)));
-    return `${sourceName}:${this.line}:${this.column}: ${this.detail}\n${text}\n${before}^${'~'.repeat(width - 1)}`;
+    return formatAt(this.source, this, this.detail, sourceName);
   }
 }
 
