@@ -24,7 +24,7 @@ import {
   registerValueSchema,
 } from '@sequor/kafka';
 import type { AvroCodec, SchemaRegistry, SequorEvent } from '@sequor/model';
-import { createEventCodec, SequorError } from '@sequor/model';
+import { alertSchemaText, createAlertCodec, createEventCodec, SequorError } from '@sequor/model';
 import type { DetectionStats } from '@sequor/pipeline';
 import type { CompiledRule } from '@sequor/rules';
 import type { BatchOutcome, RestorePlan, TaskBatch } from '@sequor/streams';
@@ -32,12 +32,7 @@ import { restoreHorizonMs, SchemaIdPreloader, StreamTaskRunner } from '@sequor/s
 import type { DetectorConfig } from './config.js';
 import { transactionalIdFor } from './config.js';
 import type { AlertEncoder } from './outputs.js';
-import {
-  alertSchemaText,
-  confluentAlertEncoder,
-  createAlertCodec,
-  singleObjectAlertEncoder,
-} from './outputs.js';
+import { confluentAlertEncoder, singleObjectAlertEncoder } from './outputs.js';
 import type { RestoreSummary } from './partition-task.js';
 import { PartitionTask } from './partition-task.js';
 import type { DetectorRuleSet } from './rules.js';

@@ -11,10 +11,6 @@ import { deadLetterRecord } from '@sequor/kafka';
 import type { Alert, AvroCodec, RecordHeaders, TopicPartition } from '@sequor/model';
 import { CodecError, createAlertCodec, SequorError } from '@sequor/model';
 
-// The one alert codec and schema text live in @sequor/model (the CLI's too); the detector's modules take
-// them from here.
-export { alertSchemaText, createAlertCodec } from '@sequor/model';
-
 /** Headers on alert records: enough to route and trace without decoding the value. */
 export const ALERT_HEADERS = {
   alertId: 'sequor.alert-id',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AvroCodec, CodecError } from '@sequor/model';
+import { alertSchemaText, AvroCodec, CodecError, createAlertCodec } from '@sequor/model';
 import { InMemorySchemaRegistry } from '@sequor/model/testing';
 import type { Alert } from '@sequor/rules';
 import type { ConsumedRecord } from '@sequor/kafka';
@@ -7,9 +7,7 @@ import {
   ALERT_HEADERS,
   alertKey,
   alertRecord,
-  alertSchemaText,
   confluentAlertEncoder,
-  createAlertCodec,
   detectorDeadLetter,
   singleObjectAlertEncoder,
 } from '../src/outputs.js';
@@ -17,8 +15,23 @@ import {
 const alert: Alert = {
   alert: { id: '0123456789abcdef0123456789abcdef' },
   timestamp: 1_700_000_000_000,
-  rule: { id: 'r-1', name: 'Rule', version: 2, type: 'eql', severity: 'high', risk_score: 73, references: [] },
-  threat: [{ framework: 'MITRE ATT&CK', tactic: { id: 'TA0006', name: 'Credential Access' }, technique: { id: 'T1003', name: 'OS Credential Dumping' }, subtechnique: null }],
+  rule: {
+    id: 'r-1',
+    name: 'Rule',
+    version: 2,
+    type: 'eql',
+    severity: 'high',
+    risk_score: 73,
+    references: [],
+  },
+  threat: [
+    {
+      framework: 'MITRE ATT&CK',
+      tactic: { id: 'TA0006', name: 'Credential Access' },
+      technique: { id: 'T1003', name: 'OS Credential Dumping' },
+      subtechnique: null,
+    },
+  ],
   entity: { host: { id: 'name:ws1', name: 'WS1' }, user: { id: 'S-1-5-21-1', name: 'alice' } },
   keys: [{ field: 'host.id', value: 'name:ws1' }],
   event: { first_time: 1_699_999_990_000, last_time: 1_699_999_999_000, count: 2 },
@@ -38,11 +51,20 @@ const alert: Alert = {
   trace_id: null,
 };
 
-const trigger: ConsumedRecord = { key: Buffer.from('name:ws1'), value: Buffer.from('x'), offset: '77', timestamp: '1700000000500', headers: {} };
+const trigger: ConsumedRecord = {
+  key: Buffer.from('name:ws1'),
+  value: Buffer.from('x'),
+  offset: '77',
+  timestamp: '1700000000500',
+  headers: {},
+};
 
 describe('alert records', () => {
   it('encode as single-object Avro that decodes back to the same alert against schemas/alert.avsc', () => {
-    const record = alertRecord('alerts', alert, singleObjectAlertEncoder(), trigger, { topic: 'events', partition: 3 });
+    const record = alertRecord('alerts', alert, singleObjectAlertEncoder(), trigger, {
+      topic: 'events',
+      partition: 3,
+    });
     expect(record.value!.subarray(0, 2)).toEqual(Buffer.from([0xc3, 0x01]));
     expect(new AvroCodec<Alert>(alertSchemaText()).decode(record.value!)).toEqual(alert);
     expect(record.headers).toMatchObject({
@@ -68,7 +90,10 @@ describe('alert records', () => {
   });
 
   it('are keyed by the entity: host id, else host name, else user id, else the alert id', () => {
-    const entity = (hostId: string | null, hostName: string | null, userId: string | null): Alert => ({ ...alert, entity: { host: { id: hostId, name: hostName }, user: { id: userId, name: null } } });
+    const entity = (hostId: string | null, hostName: string | null, userId: string | null): Alert => ({
+      ...alert,
+      entity: { host: { id: hostId, name: hostName }, user: { id: userId, name: null } },
+    });
     expect(alertKey(entity('name:ws1', 'WS1', 'u'))).toEqual({ value: 'name:ws1', field: 'host.id' });
     expect(alertKey(entity(null, 'WS1', 'u'))).toEqual({ value: 'WS1', field: 'host.name' });
     expect(alertKey(entity('', null, 'u'))).toEqual({ value: 'u', field: 'user.id' });
@@ -76,16 +101,41 @@ describe('alert records', () => {
   });
 
   it('carry headers from the telemetry hook (trace context) alongside their own', () => {
-    const record = alertRecord('alerts', alert, singleObjectAlertEncoder(), trigger, { topic: 'events', partition: 0 }, { traceparent: '00-1-2-01' });
+    const record = alertRecord(
+      'alerts',
+      alert,
+      singleObjectAlertEncoder(),
+      trigger,
+      { topic: 'events', partition: 0 },
+      { traceparent: '00-1-2-01' },
+    );
     expect(record.headers?.traceparent).toBe('00-1-2-01');
   });
 });
 
 describe('detector dead letters', () => {
   it('keep the record and say why (codec reason) and where it was', () => {
-    const record: ConsumedRecord = { key: Buffer.from('k'), value: Buffer.from([1, 2, 3]), offset: '9', timestamp: '5', headers: { traceparent: Buffer.from('t') } };
-    const dead = detectorDeadLetter('dead', record, { topic: 'events', partition: 2 }, new CodecError('bad-magic', 'first byte'));
+    const record: ConsumedRecord = {
+      key: Buffer.from('k'),
+      value: Buffer.from([1, 2, 3]),
+      offset: '9',
+      timestamp: '5',
+      headers: { traceparent: Buffer.from('t') },
+    };
+    const dead = detectorDeadLetter(
+      'dead',
+      record,
+      { topic: 'events', partition: 2 },
+      new CodecError('bad-magic', 'first byte'),
+    );
     expect(dead).toMatchObject({ topic: 'dead', key: record.key, value: record.value });
-    expect(dead.headers).toMatchObject({ 'error.reason': 'bad-magic', 'error.type': 'CodecError', 'origin.topic': 'events', 'origin.partition': '2', 'origin.offset': '9', traceparent: Buffer.from('t') });
+    expect(dead.headers).toMatchObject({
+      'error.reason': 'bad-magic',
+      'error.type': 'CodecError',
+      'origin.topic': 'events',
+      'origin.partition': '2',
+      'origin.offset': '9',
+      traceparent: Buffer.from('t'),
+    });
   });
 });

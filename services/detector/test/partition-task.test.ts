@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createEventCodec } from '@sequor/model';
+import { createAlertCodec, createEventCodec } from '@sequor/model';
 import type { SequorEvent } from '@sequor/model';
 import { NORMALIZED_HEADERS } from '@sequor/pipeline';
 import type { CompiledRule } from '@sequor/rules';
 import { compileRule, loadBuiltinRules } from '@sequor/rules';
 import type { Alert } from '@sequor/rules';
-import { ALERT_HEADERS, createAlertCodec, LATE_HEADERS, singleObjectAlertEncoder } from '../src/outputs.js';
+import { ALERT_HEADERS, LATE_HEADERS, singleObjectAlertEncoder } from '../src/outputs.js';
 import type { PartitionTaskOptions, RecordObserver } from '../src/partition-task.js';
 import { PartitionKeyMismatchError, PartitionTask } from '../src/partition-task.js';
 import { decodeRestoreMetadata, encodeRestoreMetadata, restoreHorizonMs } from '@sequor/streams';

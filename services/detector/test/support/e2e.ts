@@ -10,8 +10,8 @@ import type { KafkaAdmin, KafkaClient, RecordHeaders } from '@sequor/kafka';
 import { partitionFor } from '@sequor/kafka';
 import { parseSourceBindings } from '@sequor/formats';
 import { createNormalizeProcessor, singleObjectEventEncoder } from '@sequor/pipeline';
-import type { Alert } from '@sequor/rules';
-import { createAlertCodec } from '../../src/outputs.js';
+import type { Alert } from '@sequor/model';
+import { createAlertCodec } from '@sequor/model';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const securityDatasetsDir = path.resolve(repoRoot, '../shared/datasets/security-datasets');
@@ -44,7 +44,9 @@ export function readLines(file: string): string[] {
  */
 export function mergeByEventTime(files: readonly (readonly string[])[]): SourceLine[] {
   const next = files.map(() => 0);
-  const times = files.map((lines) => lines.map((l) => Date.parse((JSON.parse(l) as { '@timestamp': string })['@timestamp'])));
+  const times = files.map((lines) =>
+    lines.map((l) => Date.parse((JSON.parse(l) as { '@timestamp': string })['@timestamp'])),
+  );
   const out: SourceLine[] = [];
   for (;;) {
     let best = -1;
@@ -72,8 +74,14 @@ export function laterEventOnEveryPartition(partitions: number, at: Date): string
 }
 
 /** As `laterEventOnEveryPartition`, normalized: for tests that produce straight to the normalized topic. */
-export function laterNormalizedEventOnEveryPartition(partitions: number, at: Date): { line: string; key: string; value: Buffer; headers: RecordHeaders }[] {
-  const normalize = createNormalizeProcessor({ bindings: parseSourceBindings('flat-windows:tail'), encoder: singleObjectEventEncoder() });
+export function laterNormalizedEventOnEveryPartition(
+  partitions: number,
+  at: Date,
+): { line: string; key: string; value: Buffer; headers: RecordHeaders }[] {
+  const normalize = createNormalizeProcessor({
+    bindings: parseSourceBindings('flat-windows:tail'),
+    encoder: singleObjectEventEncoder(),
+  });
   const lines: { line: string; key: string; value: Buffer; headers: RecordHeaders }[] = [];
   const covered = new Set<number>();
   for (let k = 0; covered.size < partitions; k++) {
@@ -90,7 +98,8 @@ export function laterNormalizedEventOnEveryPartition(partitions: number, at: Dat
     });
     const result = normalize.process({ topic: 'tail', partition: 0, offset: k, value: Buffer.from(line) });
     const out = result.outputs[0];
-    if (out === undefined) throw new Error(`the clock event was not normalized: ${result.deadLetter?.message ?? 'no output'}`);
+    if (out === undefined)
+      throw new Error(`the clock event was not normalized: ${result.deadLetter?.message ?? 'no output'}`);
     const p = partitionFor(out.key, partitions);
     if (covered.has(p)) continue;
     covered.add(p);
@@ -104,11 +113,19 @@ export function laterNormalizedEventOnEveryPartition(partitions: number, at: Dat
  * group has processed everything written so far). Polls the committed offsets: right after a
  * transactional commit they can read as the previous value until the markers are written.
  */
-export async function waitForGroupAtEnd(admin: KafkaAdmin, groupId: string, topic: string, timeoutMs: number): Promise<void> {
+export async function waitForGroupAtEnd(
+  admin: KafkaAdmin,
+  groupId: string,
+  topic: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastLag: Record<number, number> = {};
   for (;;) {
-    const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+    const [ends, committed] = await Promise.all([
+      admin.fetchTopicOffsets(topic),
+      admin.fetchOffsets({ groupId, topics: [topic] }),
+    ]);
     const byPartition = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
     lastLag = {};
     for (const end of ends) {
@@ -118,7 +135,10 @@ export async function waitForGroupAtEnd(admin: KafkaAdmin, groupId: string, topi
       if (high > 0 && at < high) lastLag[end.partition] = high - Math.max(at, 0);
     }
     if (Object.keys(lastLag).length === 0) return;
-    if (Date.now() > deadline) throw new Error(`group ${groupId} did not reach the end of ${topic} in ${timeoutMs} ms; lag by partition ${JSON.stringify(lastLag)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `group ${groupId} did not reach the end of ${topic} in ${timeoutMs} ms; lag by partition ${JSON.stringify(lastLag)}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
@@ -145,28 +165,57 @@ export interface CommittedRecord {
  * when called: call it once the writers are done. Done when each partition's consumed position (control
  * records and aborted transactions included, which a read_committed consumer skips) reaches its end.
  */
-export async function consumeAllCommitted(client: KafkaClient, admin: KafkaAdmin, topic: string, timeoutMs: number): Promise<CommittedRecord[]> {
+export async function consumeAllCommitted(
+  client: KafkaClient,
+  admin: KafkaAdmin,
+  topic: string,
+  timeoutMs: number,
+): Promise<CommittedRecord[]> {
   const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
   const position = new Map<number, number>();
   const records: CommittedRecord[] = [];
   const done = () => [...ends].every(([p, high]) => high === 0 || (position.get(p) ?? 0) >= high);
   if (done()) return records;
-  const consumer = client.consumer({ groupId: `read-all-${topic}-${Date.now()}`, readUncommitted: false, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
+  const consumer = client.consumer({
+    groupId: `read-all-${topic}-${Date.now()}`,
+    readUncommitted: false,
+    allowAutoTopicCreation: false,
+    maxWaitTimeInMs: 250,
+  });
   let timer: NodeJS.Timeout | undefined;
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`reading ${topic}: not at its end after ${timeoutMs} ms (${records.length} records; positions ${JSON.stringify([...position])}, ends ${JSON.stringify([...ends])})`)), timeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `reading ${topic}: not at its end after ${timeoutMs} ms (${records.length} records; positions ${JSON.stringify([...position])}, ends ${JSON.stringify([...ends])})`,
+            ),
+          ),
+        timeoutMs,
+      );
       // Emitted for every batch, also one that held only control records or aborted ones.
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-        position.set(payload.partition, Math.max(position.get(payload.partition) ?? 0, Number(payload.lastOffset) + 1));
+        position.set(
+          payload.partition,
+          Math.max(position.get(payload.partition) ?? 0, Number(payload.lastOffset) + 1),
+        );
         if (done()) resolve();
       });
       consumer
         .run({
           eachBatch: async ({ batch }) => {
-            for (const m of batch.messages) records.push({ partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: (m.headers ?? {}) as RecordHeaders, timestamp: m.timestamp });
+            for (const m of batch.messages)
+              records.push({
+                partition: batch.partition,
+                offset: m.offset,
+                key: m.key,
+                value: m.value,
+                headers: (m.headers ?? {}) as RecordHeaders,
+                timestamp: m.timestamp,
+              });
           },
         })
         .catch(reject);
