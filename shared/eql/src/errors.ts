@@ -12,15 +12,26 @@ export interface ErrorPosition {
 /**
  * `name:line:col: message`, then the offending source line and a caret under the column. Tabs before the
  * column are kept in the caret line so the caret lines up in a terminal whatever the tab width.
- * The one caret renderer: EQL, engine compile and rule-file errors (in file coordinates) all print with it.
  */
 export function formatAt(source: string, position: ErrorPosition, message: string, sourceName = 'query'): string {
-  const text = lineOf(source, position.line);
-  const before = text.slice(0, Math.max(0, position.column - 1)).replace(/[^\t]/g, ' ');
-  const width = Math.max(1, Math.min(position.length, text.length - (position.column - 1)));
+  const line = lineOf(source, position.line);
+  // A long line is shown as a window around the column: printed whole under each of its findings, a
+  // 10 KB line with thousands of them made the report quadratic (and unreadable).
+  const column = Math.max(0, position.column - 1);
+  const from = line.length > MAX_SHOWN ? Math.max(0, Math.min(column - CONTEXT, line.length - MAX_SHOWN)) : 0;
+  const to = Math.min(line.length, from + MAX_SHOWN);
+  const lead = from > 0 ? ELLIPSIS : '';
+  const text = `${lead}${line.slice(from, to)}${to < line.length ? ELLIPSIS : ''}`;
+  const before = (lead + line.slice(from, column)).replace(/[^\t]/g, ' ');
+  const width = Math.max(1, Math.min(position.length, to - column));
   const marker = '^' + (width > 1 ? '~'.repeat(width - 1) : '');
   return `${sourceName}:${position.line}:${position.column}: ${message}\n${text}\n${before}${marker}`;
 }
+
+/** Longest run of a source line shown under a finding, and how much of it comes before the column. */
+const MAX_SHOWN = 160;
+const CONTEXT = 60;
+const ELLIPSIS = '…';
 
 /**
  * The lines of the last source formatted: a rule file with thousands of findings formats each against
