@@ -5,7 +5,7 @@
  * - `FUZZ_SEED=<int>`: the seed of every property (default fixed, so CI is deterministic). fast-check
  *   prints the seed and the shrunk counterexample of a failure; rerun with that seed to reproduce it.
  * - `FUZZ_RUNS=<int>`: runs per property instead of each property's default.
- * - `FUZZ_HANG_MS=<int>`: the per-input bound on CPU time (default 250 ms). It is a hang guard, not a
+ * - `FUZZ_HANG_MS=<int>`: the per-input bound on CPU time (default 1 s). It is a hang guard, not a
  *   benchmark: inputs are at most a few hundred KiB, which take a few milliseconds to decode or parse.
  */
 import { setFlagsFromString } from 'node:v8';
@@ -24,7 +24,7 @@ function envInt(name: string): number | undefined {
 
 export const fuzzSeed: number = envInt('FUZZ_SEED') ?? DEFAULT_SEED;
 const runsOverride = envInt('FUZZ_RUNS');
-export const hangMs: number = envInt('FUZZ_HANG_MS') ?? 250;
+export const hangMs: number = envInt('FUZZ_HANG_MS') ?? 1_000;
 
 /** `fc.assert` parameters: the fixed (or FUZZ_SEED) seed and `defaultRuns` (or FUZZ_RUNS) runs. */
 export function fuzzParams<T>(defaultRuns: number): fc.Parameters<T> {
