@@ -1,11 +1,11 @@
 /**
- * The detector service: a consumer group over the normalized event topics; for each assigned partition a
- * `PartitionTask` (one `DetectionProcessor`: every rule, one watermark) and a transactional producer of
- * its own. Per processed batch, one transaction: the alerts, late events and dead letters it raised plus
- * the consumed offsets (with the restore point as offset metadata) commit together or not at all. On
- * assignment the producer's `initTransactions` fences the previous owner, then the task replays from
- * the committed restore point with its output suppressed up to the committed offset. Wiring and
- * lifecycle only; the reasoning is in README.md.
+ * The detector service: config, wiring and lifecycle. It loads and checks the rules, builds the codecs,
+ * creates the output topics, and runs `@sequor/streams`' `StreamTaskRunner` over the normalized event
+ * topics with one `PartitionTask` per assigned partition (one `DetectionProcessor`: every rule, one
+ * watermark). The runtime owns the rest: a transactional producer per partition, fencing the previous
+ * owner, the replay from the committed restore point with output suppressed up to the committed offset,
+ * and one transaction per batch (alerts, late events, dead letters, offsets and restore point). The
+ * reasoning is in README.md.
  *
  * ```ts
  * const detector = createDetector(detectorConfigFromEnv(process.env), { logger });
