@@ -24,8 +24,8 @@ export interface FunctionParam {
   readonly literal: boolean;
 }
 
-export interface FunctionSpec {
-  readonly name: string;
+/** A function's signature: what `checkQuery` checks a call against. */
+export interface FunctionSignature {
   readonly minArgs: number;
   /** `Infinity` for variadic functions; the last entry of `params` then describes every extra argument. */
   readonly maxArgs: number;
@@ -37,11 +37,19 @@ export interface FunctionSpec {
   readonly summary: string;
 }
 
+export interface FunctionSpec extends FunctionSignature {
+  readonly name: FunctionName;
+}
+
 const p = (name: string, type: ValueType, literal = false): FunctionParam => ({ name, type, literal });
 
-const SPECS: readonly FunctionSpec[] = [
-  {
-    name: 'startsWith',
+function arithmetic(summary: string): FunctionSignature {
+  return { minArgs: 2, maxArgs: 2, tilde: false, params: [p('left', 'number'), p('right', 'number')], returns: 'number', summary };
+}
+
+/** Keyed by name, so each name has exactly one signature. */
+const SPECS = {
+  startsWith: {
     minArgs: 2,
     maxArgs: 2,
     tilde: true,
@@ -49,8 +57,7 @@ const SPECS: readonly FunctionSpec[] = [
     returns: 'boolean',
     summary: 'true when source begins with prefix',
   },
-  {
-    name: 'endsWith',
+  endsWith: {
     minArgs: 2,
     maxArgs: 2,
     tilde: true,
@@ -58,8 +65,7 @@ const SPECS: readonly FunctionSpec[] = [
     returns: 'boolean',
     summary: 'true when source ends with suffix',
   },
-  {
-    name: 'stringContains',
+  stringContains: {
     minArgs: 2,
     maxArgs: 2,
     tilde: true,
@@ -67,8 +73,7 @@ const SPECS: readonly FunctionSpec[] = [
     returns: 'boolean',
     summary: 'true when substring occurs in source',
   },
-  {
-    name: 'cidrMatch',
+  cidrMatch: {
     minArgs: 2,
     maxArgs: Infinity,
     tilde: false,
@@ -76,8 +81,7 @@ const SPECS: readonly FunctionSpec[] = [
     returns: 'boolean',
     summary: 'true when ip lies in any of the CIDR ranges (IPv4 or IPv6 literals)',
   },
-  {
-    name: 'length',
+  length: {
     minArgs: 1,
     maxArgs: 1,
     tilde: false,
@@ -85,8 +89,7 @@ const SPECS: readonly FunctionSpec[] = [
     returns: 'number',
     summary: 'number of characters in source (array fields: number of elements)',
   },
-  {
-    name: 'between',
+  between: {
     minArgs: 3,
     maxArgs: 4,
     tilde: true,
@@ -94,8 +97,7 @@ const SPECS: readonly FunctionSpec[] = [
     returns: 'string',
     summary: 'the text of source between left and right (greedy: up to the last right)',
   },
-  {
-    name: 'substring',
+  substring: {
     minArgs: 2,
     maxArgs: 3,
     tilde: false,
@@ -103,8 +105,7 @@ const SPECS: readonly FunctionSpec[] = [
     returns: 'string',
     summary: 'source from start (inclusive) to end (exclusive); negative positions count from the end',
   },
-  {
-    name: 'concat',
+  concat: {
     minArgs: 1,
     maxArgs: Infinity,
     tilde: false,
@@ -112,8 +113,7 @@ const SPECS: readonly FunctionSpec[] = [
     returns: 'string',
     summary: 'the values converted to strings and joined',
   },
-  {
-    name: 'indexOf',
+  indexOf: {
     minArgs: 2,
     maxArgs: 3,
     tilde: true,
@@ -121,8 +121,7 @@ const SPECS: readonly FunctionSpec[] = [
     returns: 'number',
     summary: 'first position of substring in source at or after start (default 0); null when absent',
   },
-  {
-    name: 'wildcard',
+  wildcard: {
     minArgs: 2,
     maxArgs: Infinity,
     tilde: true,
@@ -130,8 +129,7 @@ const SPECS: readonly FunctionSpec[] = [
     returns: 'boolean',
     summary: 'true when source matches any pattern (`*`, `?`), as the `like` operator (Python eql compatibility)',
   },
-  {
-    name: 'number',
+  number: {
     minArgs: 1,
     maxArgs: 2,
     tilde: false,
@@ -139,8 +137,7 @@ const SPECS: readonly FunctionSpec[] = [
     returns: 'number',
     summary: 'source parsed as a number in base (default 10; base 16 accepts a 0x prefix); null when unparsable',
   },
-  {
-    name: 'string',
+  string: {
     minArgs: 1,
     maxArgs: 1,
     tilde: false,
@@ -148,26 +145,23 @@ const SPECS: readonly FunctionSpec[] = [
     returns: 'string',
     summary: 'value converted to a string',
   },
-  ...(['add', 'subtract', 'multiply', 'divide', 'modulo'] as const).map(
-    (name): FunctionSpec => ({
-      name,
-      minArgs: 2,
-      maxArgs: 2,
-      tilde: false,
-      params: [p('left', 'number'), p('right', 'number')],
-      returns: 'number',
-      summary:
-        name === 'divide'
-          ? 'left / right; integer division when both are integers (Elasticsearch); null when right is 0'
-          : name === 'modulo'
-            ? 'left % right; null when right is 0'
-            : `${name} left and right`,
-    }),
-  ),
-];
+  add: arithmetic('add left and right'),
+  subtract: arithmetic('subtract left and right'),
+  multiply: arithmetic('multiply left and right'),
+  divide: arithmetic('left / right; integer division when both are integers (Elasticsearch); null when right is 0'),
+  modulo: arithmetic('left % right; null when right is 0'),
+} satisfies Record<string, FunctionSignature>;
+
+/**
+ * Every function name. The engine keys its implementations by this type, so a function cannot be added
+ * to or dropped from one side alone: the engine's table then fails to compile.
+ */
+export type FunctionName = keyof typeof SPECS;
 
 /** Every function, keyed by its exact (case-sensitive) name. */
-export const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map(SPECS.map((s) => [s.name, s]));
+export const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map(
+  (Object.keys(SPECS) as FunctionName[]).map((name): [string, FunctionSpec] => [name, { name, ...SPECS[name] }]),
+);
 
 export function lookupFunction(name: string): FunctionSpec | undefined {
   return FUNCTIONS.get(name);
