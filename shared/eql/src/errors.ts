@@ -12,6 +12,7 @@ export interface ErrorPosition {
 /**
  * `name:line:col: message`, then the offending source line and a caret under the column. Tabs before the
  * column are kept in the caret line so the caret lines up in a terminal whatever the tab width.
+ * The one caret renderer: EQL, engine compile and rule-file errors (in file coordinates) all print with it.
  */
 export function formatAt(source: string, position: ErrorPosition, message: string, sourceName = 'query'): string {
   const line = lineOf(source, position.line);
