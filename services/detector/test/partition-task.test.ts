@@ -9,6 +9,7 @@ import { ALERT_HEADERS, LATE_HEADERS, singleObjectAlertEncoder } from '../src/ou
 import type { PartitionTaskOptions, RecordObserver } from '../src/partition-task.js';
 import { PartitionKeyMismatchError, PartitionTask } from '../src/partition-task.js';
 import { decodeRestoreMetadata, encodeRestoreMetadata, restoreHorizonMs } from '@sequor/streams';
+import { PoisonRecordError, PoisonRecordHandler } from '@sequor/kafka';
 import type { FakeConsumedRecord } from './support/scenario.js';
 import { asConsumed, normalizedScenario } from './support/scenario.js';
 
@@ -257,6 +258,22 @@ describe('PartitionTask: records it cannot use', () => {
     expect(dead.map((d) => d.headers?.['error.reason'])).toEqual(['bad-magic', 'truncated']);
     expect(dead[0]!.headers?.['origin.offset']).toBe('1');
     expect(out).toMatchObject({ deadLetters: 2, replayed: 1, live: 2, commitOffset: 3 });
+  });
+
+  it('applies the poison-record policy it is given: fail stops at the live record that does not decode', () => {
+    const bad = Buffer.from('not avro');
+    const t = task(0, 1, { poison: new PoisonRecordHandler({ policy: 'fail', deadLetterTopic: 'dead' }) });
+    // The replayed record was handled by the first run: the policy is not applied to it again.
+    const error = (() => {
+      try {
+        t.process([record(0, bad), record(1, bad)]);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(PoisonRecordError);
+    expect(error).toMatchObject({ topic: 'events', partition: 0, offset: '1' });
   });
 
   it('publishes a late live event with its watermark, and suppresses one in the replay', () => {
