@@ -129,4 +129,35 @@ describe('PartialStore', () => {
     expect(store.size).toBe(1);
     expect(evicted).toEqual([]);
   });
+
+  it('counts its evictions by reason, except those the operator reports completed', () => {
+    const stats = new CorrelationStats();
+    const store = new PartialStore<Item>(1, 10, 'after', stats, (item) =>
+      item.name === 'done' ? 'completed' : undefined,
+    );
+    const item = (name: string, start: number): Item => ({ name, start, live: false, bytes: 0 });
+    store.add(item('a', 0));
+    store.add(item('b', 1)); // over the cap of 1: a goes
+    const b = item('b2', 2);
+    store.add(b); // b goes
+    store.expire(b); // an in-order event showed b2's window is over
+    store.add(item('done', 3));
+    store.advance(100); // its window closes: the operator completed it, not a loss
+    expect(stats).toMatchObject({ evictedByCap: 2, evictedByWindow: 1, openPartials: 0 });
+  });
+
+  it('gives lookups that keep the keys gauge themselves', () => {
+    const stats = new CorrelationStats();
+    const store = new PartialStore<Item>(10, 10, 'after', stats, () => undefined);
+    const byKey = store.keyed<string, number>();
+    byKey.set('a', 1);
+    byKey.set('a', 2); // same key: still one entry
+    byKey.set('b', 3);
+    expect(stats.keys).toBe(2);
+    expect(byKey.delete('a')).toBe(true);
+    expect(byKey.delete('a')).toBe(false);
+    expect(stats.keys).toBe(1);
+    byKey.clear();
+    expect(stats.keys).toBe(0);
+  });
 });
