@@ -8,7 +8,7 @@ import { checkQuery, tryParse } from '@sequor/eql';
 import type { FieldCatalog } from '@sequor/model';
 import { eventFieldCatalog } from '@sequor/model';
 import type { Node } from 'yaml';
-import { isMap, isNode, isScalar, LineCounter, parseDocument, visit } from 'yaml';
+import { isMap, isNode, isScalar, parseDocument, visit } from 'yaml';
 import type { RuleFileError } from './errors.js';
 import { closest, MetadataReader, ruleKeys } from './metadata.js';
 import { MessageTemplate } from './message.js';
@@ -58,8 +58,7 @@ export function analyzeRuleText(
   options: RuleAnalysisOptions = {},
 ): RuleFileResult {
   const catalog = options.catalog ?? eventFieldCatalog;
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const doc = parseDocument(text, { prettyErrors: false });
   const nodeAt = (path: DocPath): Node | undefined =>
     path.length === 0 ? (doc.contents ?? undefined) : (doc.getIn(path, true) as Node | undefined);
   const keyNodeAt = (path: DocPath): Node | undefined => {
@@ -69,7 +68,7 @@ export function analyzeRuleText(
     const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === last);
     return isNode(pair?.key) ? pair.key : undefined;
   };
-  const map = new RuleSourceMap(file, text, lineCounter, nodeAt, keyNodeAt);
+  const map = new RuleSourceMap(file, text, nodeAt, keyNodeAt);
 
   // A YAML error leaves the document's shape unknown: report it (and any others) and stop.
   if (doc.errors.length > 0) {

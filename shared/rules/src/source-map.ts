@@ -4,7 +4,7 @@
  * the scalar's segment map, so the caret lands on the file line the author edits, including inside `|`
  * and `>` block scalars and multi-line plain scalars.
  */
-import type { LineCounter, Node } from 'yaml';
+import type { Node } from 'yaml';
 import { formatAt } from '@sequor/eql';
 import { isScalar, Scalar } from 'yaml';
 import type { RuleIssueCode, RuleIssueLevel } from './errors.js';
@@ -102,19 +102,38 @@ export type DocPath = readonly (string | number)[];
  */
 export class RuleSourceMap {
   private readonly scalarMaps = new Map<string, ScalarMap>();
+  /**
+   * Offsets where lines start, breaking at `\r\n`, `\r` and `\n` as the caret renderer does. Ours, not
+   * yaml's LineCounter: that one records only the breaks its lexer passes through, so an error after a
+   * flow collection could be placed lines away from where it is.
+   */
+  private readonly lineStarts: readonly number[];
 
   constructor(
     readonly file: string,
     readonly text: string,
-    private readonly lineCounter: LineCounter,
     private readonly nodeAt: (path: DocPath) => Node | undefined,
     private readonly keyNodeAt: (path: DocPath) => Node | undefined = () => undefined,
-  ) {}
+  ) {
+    const starts = [0];
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) starts.push(i + 1);
+    }
+    this.lineStarts = starts;
+  }
 
   position(offset: number): FilePosition {
     const clamped = Math.max(0, Math.min(offset, this.text.length));
-    const { line, col } = this.lineCounter.linePos(clamped);
-    return { line: Math.max(1, line), column: Math.max(1, col), offset: clamped };
+    const starts = this.lineStarts;
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if ((starts[mid] as number) <= clamped) low = mid;
+      else high = mid - 1;
+    }
+    return { line: low + 1, column: clamped - (starts[low] as number) + 1, offset: clamped };
   }
 
   /** The position of the node at `path` (its value), or of the nearest ancestor that exists. */

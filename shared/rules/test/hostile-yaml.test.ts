@@ -49,3 +49,14 @@ describe('alias bomb in a rule file', () => {
     );
   });
 });
+
+describe('positions of YAML syntax errors', () => {
+  it('name the line the offset is on, after flow collections and lone carriage returns alike', () => {
+    // yaml's own LineCounter placed this at 2:32 (it missed the break after the flow maps).
+    const duplicate = analyzeRuleText('a:.x\n  b: { c: 1 }, d: { e: 2 },\n  b: 3', 'x.yaml');
+    const unique = duplicate.errors.find((e) => e.message.includes('Map keys must be unique'));
+    expect(unique).toMatchObject({ line: 3, column: 4, offset: 36 });
+    const cr = analyzeRuleText('\r#comment\rid: x', 'y.yaml');
+    expect(cr.errors[0]).toMatchObject({ line: 2, column: 1, offset: 1 });
+  });
+});

@@ -31,20 +31,11 @@ const SEEDS: readonly string[] = await Promise.all(builtinFiles.map((f) => readF
 // ---- the property ----
 
 /** Line and column of `offset` as YAML's LineCounter counts them (lines end at `\n`). */
+/** Line and column of `offset`, breaking lines at `\r\n`, `\r` and `\n` as YAML (and the caret renderer) do. */
 function lineColumn(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset);
-  const lineStart = before.lastIndexOf('\n') + 1;
-  return { line: before.split('\n').length, column: offset - lineStart + 1 };
+  const lines = text.slice(0, offset).split(/\r\n|\r|\n/);
+  return { line: lines.length, column: (lines.at(-1) as string).length + 1 };
 }
-
-/**
- * KNOWN BUG (reported, shared/rules source-map.ts): positions of `yaml-syntax` errors come from yaml's
- * LineCounter, which misses line breaks after some syntax errors, so line:column can name the line before
- * the offset: in `"a:.x\n  b: { c: 1 }, d: { e: 2 },\n  b: 3"`, "Map keys must be unique" at offset 36 (3:4) is
- * reported at 2:32. Until that is fixed, those errors are only checked to point inside the file. Set this
- * to false to widen the check once the fix lands.
- */
-const YAML_SYNTAX_POSITIONS_APPROXIMATE = true;
 
 function expectFileError(text: string, file: string, e: RuleFileError): void {
   expect(e).toBeInstanceOf(RuleFileError);
@@ -52,16 +43,9 @@ function expectFileError(text: string, file: string, e: RuleFileError): void {
   expect(e.offset, e.message).toBeGreaterThanOrEqual(0);
   expect(e.offset, e.message).toBeLessThanOrEqual(text.length);
   expect(e.length).toBeGreaterThanOrEqual(1);
-  if (YAML_SYNTAX_POSITIONS_APPROXIMATE && e.code === 'yaml-syntax') {
-    expect(e.line).toBeGreaterThanOrEqual(1);
-    expect(e.line).toBeLessThanOrEqual(text.split('\n').length);
-    expect(e.column).toBeGreaterThanOrEqual(1);
-  } else {
-    expect(
-      { line: e.line, column: e.column },
-      `position of ${JSON.stringify(e.message.slice(0, 200))}`,
-    ).toEqual(lineColumn(text, e.offset));
-  }
+  expect({ line: e.line, column: e.column }, `position of ${JSON.stringify(e.message.slice(0, 200))}`).toEqual(
+    lineColumn(text, e.offset),
+  );
   expect(e.message.startsWith(`${file}:${e.line}:${e.column}: `)).toBe(true);
   expect(e.snippet.startsWith(`${file}:${e.line}:${e.column}: `)).toBe(true);
 }
