@@ -1,37 +1,22 @@
 /**
- * The rule set a command runs: the built-in rules plus, with `--rules DIR` (or `rules test|lint DIR`),
- * the user's rule files, loaded and checked together so a user rule reusing a built-in id is refused.
+ * The rule set a command runs: `@sequor/rules`' `loadRuleSet` (the built-ins plus, with `--rules DIR` or
+ * `rules test|lint DIR`, the user's rule files, checked together), with an unusable path reported as an
+ * InputError naming it.
  */
 import type { RuleDirLoad } from '@sequor/rules';
-import { builtinRulesDir, listRuleFiles, loadRuleFiles } from '@sequor/rules';
-import { stat } from 'node:fs/promises';
+import { loadRuleSet as loadRules, RulePathError } from '@sequor/rules';
 import { InputError, systemReason } from './errors.js';
 
-/** Rule files: the built-ins, then every `*.yaml`/`*.yml` under each of `paths` (a file is taken as is). */
-export async function ruleFiles(paths: readonly string[], withBuiltins = true): Promise<string[]> {
-  const files = withBuiltins ? await listRuleFiles(builtinRulesDir) : [];
-  for (const p of paths) {
-    let info;
-    try {
-      info = await stat(p);
-    } catch (error) {
-      throw new InputError(p, `cannot read rules: ${systemReason(error)}`, { cause: error });
-    }
-    if (info.isDirectory()) {
-      let found: string[];
-      try {
-        found = await listRuleFiles(p);
-      } catch (error) {
-        throw new InputError(p, `cannot read rules: ${systemReason(error)}`, { cause: error });
-      }
-      if (found.length === 0) throw new InputError(p, 'no rule files (*.yaml, *.yml) in this directory');
-      files.push(...found);
-    } else files.push(p);
-  }
-  return files;
-}
-
-/** Loads and checks built-ins + `paths`; errors are returned, not thrown (lint prints them all). */
+/** Loads and checks built-ins + `paths`; rule errors are returned, not thrown (lint prints them all). */
 export async function loadRuleSet(paths: readonly string[], withBuiltins = true): Promise<RuleDirLoad> {
-  return loadRuleFiles(await ruleFiles(paths, withBuiltins));
+  try {
+    return await loadRules({ paths, builtins: withBuiltins });
+  } catch (error) {
+    if (!(error instanceof RulePathError)) throw error;
+    if (error.problem === 'no-rule-files')
+      throw new InputError(error.path, 'no rule files (*.yaml, *.yml) in this directory');
+    throw new InputError(error.path, `cannot read rules: ${systemReason(error.cause)}`, {
+      cause: error.cause,
+    });
+  }
 }

@@ -5,10 +5,9 @@
  * position: a correlation key that is not co-partitioned, or state no window bounds (the restore on
  * assignment replays a bounded stretch of the topic, README "State rebuild").
  */
-import { stat } from 'node:fs/promises';
 import { ConfigError, SequorError } from '@sequor/model';
-import type { CompiledRule, Rule, RuleFileError } from '@sequor/rules';
-import { builtinRulesDir, compileRule, listRuleFiles, loadRuleFiles } from '@sequor/rules';
+import type { CompiledRule, Rule, RuleDirLoad, RuleFileError } from '@sequor/rules';
+import { compileRule, loadRuleSet, RulePathError } from '@sequor/rules';
 
 export interface RuleSetOptions {
   readonly rulesDir?: string | undefined;
@@ -72,17 +71,25 @@ function unboundedError(rule: Rule): RuleFileError {
   );
 }
 
+/** The built-ins and `rulesDir` (which may be empty: a mounted folder with no rules yet), checked together. */
+async function loadRules(options: RuleSetOptions): Promise<RuleDirLoad> {
+  const dir = options.rulesDir;
+  const first = options.partitionKeyFields[0];
+  try {
+    return await loadRuleSet(
+      { paths: dir === undefined ? [] : [dir], directoriesOnly: true, refuseEmptyDirectories: false },
+      { partitionKeyFields: first === undefined ? [] : [first] },
+    );
+  } catch (error) {
+    if (error instanceof RulePathError)
+      throw new ConfigError('RULES_DIR', dir, 'a readable directory of rule files (*.yaml)');
+    throw error;
+  }
+}
+
 /** Loads the built-ins and `rulesDir`, applies every check, compiles what passes. */
 export async function loadDetectorRules(options: RuleSetOptions): Promise<DetectorRuleSet> {
-  const files = await listRuleFiles(builtinRulesDir);
-  if (options.rulesDir !== undefined) {
-    const dir = options.rulesDir;
-    const info = await stat(dir).catch(() => null);
-    if (info === null || !info.isDirectory()) throw new ConfigError('RULES_DIR', dir, 'a readable directory of rule files (*.yaml)');
-    files.push(...(await listRuleFiles(dir)));
-  }
-  const first = options.partitionKeyFields[0];
-  const loaded = await loadRuleFiles(files, { partitionKeyFields: first === undefined ? [] : [first] });
+  const loaded = await loadRules(options);
   const errors: RuleFileError[] = [...loaded.errors];
   const rules: CompiledRule[] = [];
   let longestWindowMs = 0;
@@ -98,7 +105,8 @@ export async function loadDetectorRules(options: RuleSetOptions): Promise<Detect
     if (compiled.compiled.spec.kind === 'join') longestJoinWindowMs = Math.max(longestJoinWindowMs, window);
     rules.push(compiled);
   }
-  if (options.strict === true && errors.length > 0) throw new RuleSetRefusedError(errors, `${errors.length} rule error(s) and DETECTOR_STRICT is set`);
+  if (options.strict === true && errors.length > 0)
+    throw new RuleSetRefusedError(errors, `${errors.length} rule error(s) and DETECTOR_STRICT is set`);
   if (rules.length === 0) throw new RuleSetRefusedError(errors, 'no rule loads');
   return { rules, errors, warnings: loaded.warnings, longestWindowMs, longestJoinWindowMs };
 }

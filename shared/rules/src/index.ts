@@ -48,3 +48,10 @@ export {
   type RuleTestResult,
 } from './test-runner.js';
 export { builtinRulesDir, loadBuiltinRules, loadBuiltinRuleSet } from './builtin.js';
+export {
+  loadRuleSet,
+  ruleSetFiles,
+  RulePathError,
+  type RulePathProblem,
+  type RuleSetSources,
+} from './rule-set.js';
