@@ -27,6 +27,7 @@ import type { AvroCodec, SchemaRegistry, SequorEvent } from '@sequor/model';
 import { alertSchemaText, createAlertCodec, createEventCodec, SequorError } from '@sequor/model';
 import type { DetectionStats } from '@sequor/pipeline';
 import type { CompiledRule } from '@sequor/rules';
+import { ServiceLifecycle } from '@sequor/service';
 import type { BatchOutcome, RestorePlan, TaskBatch } from '@sequor/streams';
 import { restoreHorizonMs, SchemaIdPreloader, StreamTaskRunner } from '@sequor/streams';
 import type { DetectorConfig } from './config.js';
@@ -92,8 +93,8 @@ export class InputTopicsMissingError extends SequorError {
 
 class KafkaDetector implements Detector {
   readonly done: Promise<void>;
-  private resolveDone!: () => void;
-  private rejectDone!: (error: unknown) => void;
+  /** `done` and an idempotent `stop()` (@sequor/service): `done` follows the consumer once it runs. */
+  private readonly lifecycle = new ServiceLifecycle(() => this.shutDown());
   private readonly client: KafkaClient;
   private readonly logger: Logger;
   private readonly telemetry: DetectorTelemetry;
@@ -105,7 +106,6 @@ class KafkaDetector implements Detector {
   private admin: KafkaAdmin | undefined;
   private runner: StreamTaskRunner<PartitionTask, RestoreSummary> | undefined;
   private readonly keyFieldsWarned = new Set<string>();
-  private stopping: Promise<void> | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
   private readonly totals = {
     records: 0,
@@ -126,11 +126,7 @@ class KafkaDetector implements Detector {
     this.client = deps.client ?? createKafkaClient(config.kafka, { logger: this.logger });
     this.telemetry = deps.telemetry ?? {};
     this.clock = deps.clock ?? Date.now;
-    this.done = new Promise<void>((resolve, reject) => {
-      this.resolveDone = resolve;
-      this.rejectDone = reject;
-    });
-    this.done.catch(() => undefined);
+    this.done = this.lifecycle.done;
   }
 
   get rules(): readonly CompiledRule[] {
@@ -209,10 +205,7 @@ class KafkaDetector implements Detector {
       onReadinessChanged: (state) => this.telemetry.readinessChanged?.(state),
       onClosed: (task) => this.telemetry.partitionClosed?.(task.stats()),
     });
-    this.runner.done.then(
-      () => this.resolveDone(),
-      (error: unknown) => void this.stop().finally(() => this.rejectDone(error)),
-    );
+    this.lifecycle.follow(this.runner.done);
     await this.runner.start();
     this.logger.info('detector started', {
       inputTopics: config.inputTopics,
@@ -236,8 +229,7 @@ class KafkaDetector implements Detector {
   }
 
   stop(): Promise<void> {
-    this.stopping ??= this.shutDown();
-    return this.stopping;
+    return this.lifecycle.stop();
   }
 
   private async shutDown(): Promise<void> {
@@ -250,7 +242,6 @@ class KafkaDetector implements Detector {
         ?.disconnect()
         .catch((error: unknown) => this.logger.warn('admin disconnect failed', { error }));
       if (this.ruleSet !== undefined) this.logger.info('detector stopped', { ...this.counters() });
-      if (this.runner === undefined) this.resolveDone();
     }
   }
 

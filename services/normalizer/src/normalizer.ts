@@ -39,6 +39,7 @@ import {
   TopicLimits,
   withAdmin,
 } from '@sequor/kafka';
+import { ServiceLifecycle } from '@sequor/service';
 import type { SchemaRegistry } from '@sequor/model';
 import { createEventCodec, SequorError } from '@sequor/model';
 import type { EventEncoder, NormalizeCounters, NormalizeProcessor } from '@sequor/pipeline';
@@ -97,8 +98,8 @@ const PRODUCER_BATCH_BYTES = 256 * 1024;
 
 class KafkaNormalizer implements Normalizer {
   readonly done: Promise<void>;
-  private resolveDone!: () => void;
-  private rejectDone!: (error: unknown) => void;
+  /** `done` and an idempotent `stop()` (@sequor/service): `done` follows the consumer once it runs. */
+  private readonly lifecycle = new ServiceLifecycle(() => this.shutDown());
   private readonly client: KafkaClient;
   private readonly logger: Logger;
   private readonly tracing: KafkaTracing;
@@ -113,7 +114,6 @@ class KafkaNormalizer implements Normalizer {
   private committedAtJoin: Promise<CommittedOffsets> | undefined;
   /** POISON_POLICY: a record that cannot be normalized is dead-lettered (`continue`) or stops the consumer. */
   private poison: PoisonRecordHandler | undefined;
-  private stopping: Promise<void> | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -124,11 +124,7 @@ class KafkaNormalizer implements Normalizer {
     this.client = deps.client ?? createKafkaClient(config.kafka, { logger: this.logger });
     this.tracing = deps.telemetry?.tracing ?? KafkaTracing.disabled();
     this.metrics = deps.telemetry?.metrics;
-    this.done = new Promise<void>((resolve, reject) => {
-      this.resolveDone = resolve;
-      this.rejectDone = reject;
-    });
-    this.done.catch(() => undefined);
+    this.done = this.lifecycle.done;
   }
 
   counters(): NormalizeCounters {
@@ -175,10 +171,7 @@ class KafkaNormalizer implements Normalizer {
       // A Zeek TSV partition's header rides with its committed offset, so whoever resumes it can read on.
       commitMetadata: (topic, partition) => this.processor?.checkpoint(topic, partition),
     });
-    this.runner.done.then(
-      () => this.resolveDone(),
-      (error: unknown) => void this.stop().finally(() => this.rejectDone(error)),
-    );
+    this.lifecycle.follow(this.runner.done);
     await this.runner.start();
     this.logger.info('normalizer started', {
       sources: config.sources.map((s) => `${s.format.name}:${s.topic}`),
@@ -200,8 +193,7 @@ class KafkaNormalizer implements Normalizer {
   }
 
   stop(): Promise<void> {
-    this.stopping ??= this.shutDown();
-    return this.stopping;
+    return this.lifecycle.stop();
   }
 
   private async shutDown(): Promise<void> {
@@ -217,8 +209,6 @@ class KafkaNormalizer implements Normalizer {
         .catch((error: unknown) => this.logger.warn('admin disconnect failed', { error }));
       if (this.processor !== undefined)
         this.logger.info('normalizer stopped', { ...this.processor.counters() });
-      // With a runner, `done` follows the runner's own outcome (a crash rejects it).
-      if (this.runner === undefined) this.resolveDone();
     }
   }
 
