@@ -174,7 +174,7 @@ export class StreamTaskRunner<T extends StreamTask, S> {
   private generation = 0;
   private started = false;
   private stopping: Promise<void> | undefined;
-  transactions = 0;
+  private committedTransactions = 0;
 
   constructor(
     client: KafkaClient | undefined,
@@ -203,6 +203,11 @@ export class StreamTaskRunner<T extends StreamTask, S> {
     this.consumer =
       deps.createConsumer?.(consumerOptions) ?? createConsumerRunner(needClient(), consumerOptions);
     this.done = this.consumer.done;
+  }
+
+  /** Transactions committed since start (one per batch with live records). */
+  get transactions(): number {
+    return this.committedTransactions;
   }
 
   /** The tasks of the partitions owned now. */
@@ -517,7 +522,7 @@ export class StreamTaskRunner<T extends StreamTask, S> {
       }
       throw new TaskTransactionError(topic, partition, error);
     }
-    this.transactions++;
+    this.committedTransactions++;
     out.settled?.({
       committed: true,
       tooLarge: output.tooLarge,
