@@ -44,7 +44,14 @@ export interface FunctionSpec extends FunctionSignature {
 const p = (name: string, type: ValueType, literal = false): FunctionParam => ({ name, type, literal });
 
 function arithmetic(summary: string): FunctionSignature {
-  return { minArgs: 2, maxArgs: 2, tilde: false, params: [p('left', 'number'), p('right', 'number')], returns: 'number', summary };
+  return {
+    minArgs: 2,
+    maxArgs: 2,
+    tilde: false,
+    params: [p('left', 'number'), p('right', 'number')],
+    returns: 'number',
+    summary,
+  };
 }
 
 /** Keyed by name, so each name has exactly one signature. */
@@ -127,7 +134,8 @@ const SPECS = {
     tilde: true,
     params: [p('source', 'string'), p('pattern', 'string', true)],
     returns: 'boolean',
-    summary: 'true when source matches any pattern (`*`, `?`), as the `like` operator (Python eql compatibility)',
+    summary:
+      'true when source matches any pattern (`*`, `?`), as the `like` operator (Python eql compatibility)',
   },
   number: {
     minArgs: 1,
@@ -135,7 +143,8 @@ const SPECS = {
     tilde: false,
     params: [p('source', 'string'), p('base', 'number', true)],
     returns: 'number',
-    summary: 'source parsed as a number in base (default 10; base 16 accepts a 0x prefix); null when unparsable',
+    summary:
+      'source parsed as a number in base (default 10; base 16 accepts a 0x prefix); null when unparsable',
   },
   string: {
     minArgs: 1,
@@ -148,7 +157,9 @@ const SPECS = {
   add: arithmetic('add left and right'),
   subtract: arithmetic('subtract left and right'),
   multiply: arithmetic('multiply left and right'),
-  divide: arithmetic('left / right; integer division when both are integers (Elasticsearch); null when right is 0'),
+  divide: arithmetic(
+    'left / right; integer division when both are integers (Elasticsearch); null when right is 0',
+  ),
   modulo: arithmetic('left % right; null when right is 0'),
 } satisfies Record<string, FunctionSignature>;
 
@@ -160,7 +171,10 @@ export type FunctionName = keyof typeof SPECS;
 
 /** Every function, keyed by its exact (case-sensitive) name. */
 export const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map(
-  (Object.keys(SPECS) as FunctionName[]).map((name): [string, FunctionSpec] => [name, { name, ...SPECS[name] }]),
+  (Object.keys(SPECS) as FunctionName[]).map((name): [string, FunctionSpec] => [
+    name,
+    { name, ...SPECS[name] },
+  ]),
 );
 
 export function lookupFunction(name: string): FunctionSpec | undefined {

@@ -58,7 +58,13 @@ export class EventTimeMerge {
     topics: readonly string[],
     private readonly normalize: NormalizeProcessor,
   ) {
-    this.cursors = inputs.map((input, source) => ({ source, topic: topics[source] as string, reader: input.reader, head: null, headTime: 0 }));
+    this.cursors = inputs.map((input, source) => ({
+      source,
+      topic: topics[source] as string,
+      reader: input.reader,
+      head: null,
+      headTime: 0,
+    }));
   }
 
   progress(): MergeProgress {
