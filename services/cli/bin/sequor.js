@@ -2,6 +2,8 @@
 // The installed `sequor` command (`npx sequor`). It is committed, not built: npm links a workspace's bins
 // when it installs, before dist/ exists, and a bin that is missing then is neither linked nor made
 // executable. It runs the build's output, and says how to build it when there is none.
+import process from 'node:process';
+
 try {
   await import('../dist/main.js');
 } catch (error) {
