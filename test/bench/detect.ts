@@ -33,7 +33,9 @@ const { values } = parseArgs({
   },
 });
 
-function sequor(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+function sequor(
+  args: readonly string[],
+): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [mainJs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -58,10 +60,16 @@ const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const count = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 async function main(): Promise<void> {
-  if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run \`npx turbo run build --filter=@sequor/cli...\` first`);
+  if (!existsSync(mainJs))
+    throw new Error(`${mainJs} is missing: run \`npx turbo run build --filter=@sequor/cli...\` first`);
   const dir = values.dir ?? mkdtempSync(path.join(os.tmpdir(), 'sequor-bench-detect-'));
   const generate = values.dir === undefined || !existsSync(path.join(dir, 'ground-truth.json'));
-  console.log(`sequor detect benchmark: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `sequor detect benchmark: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   try {
     if (generate) {
       const g = await sequor(['generate', '--out', dir, '--seed', '1', '--events', values.events as string]);
@@ -71,7 +79,16 @@ async function main(): Promise<void> {
     const truth = JSON.parse(readFileSync(path.join(dir, 'ground-truth.json'), 'utf8')) as GroundTruth;
     const summaryFile = path.join(os.tmpdir(), `sequor-bench-summary-${process.pid}.json`);
     const outFile = path.join(os.tmpdir(), `sequor-bench-alerts-${process.pid}.ndjson`);
-    const d = await sequor(['detect', dir, '--partitions', values.partitions as string, '--summary-json', summaryFile, '--out', outFile]);
+    const d = await sequor([
+      'detect',
+      dir,
+      '--partitions',
+      values.partitions as string,
+      '--summary-json',
+      summaryFile,
+      '--out',
+      outFile,
+    ]);
     if (d.code !== 0) throw new Error(`sequor detect failed: ${d.stderr}`);
     const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as DetectionSummary;
     const alerts = readFileSync(outFile, 'utf8')
@@ -82,11 +99,21 @@ async function main(): Promise<void> {
     rmSync(outFile, { force: true });
     const comparison = compareWithGroundTruth(truth, dir, alerts, ruleSlugs(await loadBuiltinRules()));
     const input = bytesUnder(dir);
-    console.log(`input: ${count(summary.events)} events, ${count(summary.lines)} lines, ${mib(input)} in ${summary.inputs.length} files (${summary.inputs.map((i) => i.format).join(', ')})`);
-    console.log(`detect: ${(summary.wallMs / 1000).toFixed(1)} s wall (process ${(d.ms / 1000).toFixed(1)} s with start-up), CPU ${(summary.cpuMs / 1000).toFixed(1)} s`);
-    console.log(`  ${count(summary.eventsPerSecond)} events/s wall clock, ${count(summary.events / (summary.cpuMs / 1000))} events per CPU-second, ${mib(input / (summary.wallMs / 1000))}/s of input`);
-    console.log(`  peak RSS ${mib(summary.peakRssBytes)}; ${summary.partitions} partitions (${summary.eventsPerPartition.map(count).join(' / ')} events)`);
-    console.log(`  ${summary.alerts} alerts, ${summary.late} late events (ground truth ${truth.counts.late}), ${summary.deadLetters} dead letters`);
+    console.log(
+      `input: ${count(summary.events)} events, ${count(summary.lines)} lines, ${mib(input)} in ${summary.inputs.length} files (${summary.inputs.map((i) => i.format).join(', ')})`,
+    );
+    console.log(
+      `detect: ${(summary.wallMs / 1000).toFixed(1)} s wall (process ${(d.ms / 1000).toFixed(1)} s with start-up), CPU ${(summary.cpuMs / 1000).toFixed(1)} s`,
+    );
+    console.log(
+      `  ${count(summary.eventsPerSecond)} events/s wall clock, ${count(summary.events / (summary.cpuMs / 1000))} events per CPU-second, ${mib(input / (summary.wallMs / 1000))}/s of input`,
+    );
+    console.log(
+      `  peak RSS ${mib(summary.peakRssBytes)}; ${summary.partitions} partitions (${summary.eventsPerPartition.map(count).join(' / ')} events)`,
+    );
+    console.log(
+      `  ${summary.alerts} alerts, ${summary.late} late events (ground truth ${truth.counts.late}), ${summary.deadLetters} dead letters`,
+    );
     console.log(formatComparison(comparison));
     if (!comparison.exact) process.exitCode = 1;
   } finally {

@@ -36,7 +36,6 @@ import { start as startTelemetry } from '@sequor/telemetry';
 import { DiscardingSpanExporter } from '@sequor/telemetry/testing';
 import { benchBroker } from '../setup/deploy-script.js';
 
-
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
@@ -46,13 +45,15 @@ const LATENCY_EVENTS = arg('latency-events', 60_000);
 const RATE = arg('rate', 2_000);
 /** Sampling ratio of the upstream traces in the input records' traceparent. */
 const UPSTREAM_RATIO = arg('upstream-ratio', 0.01);
-const TRACING = process.argv.includes('--tracing') && process.argv[process.argv.indexOf('--tracing') + 1] === 'on';
+const TRACING =
+  process.argv.includes('--tracing') && process.argv[process.argv.indexOf('--tracing') + 1] === 'on';
 const spanSink = new DiscardingSpanExporter();
 let telemetry: Telemetry | undefined;
 const PARTITIONS = 6;
 
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
-const perSecond = (n: number, ms: number): string => `${Math.round((n / ms) * 1000).toLocaleString('en-US')} events/s`;
+const perSecond = (n: number, ms: number): string =>
+  `${Math.round((n / ms) * 1000).toLocaleString('en-US')} events/s`;
 
 interface Topics {
   readonly events: string;
@@ -72,16 +73,23 @@ async function topics(kit: KafkaTestKit, name: string): Promise<Topics> {
 
 function detectorFor(brokers: string, t: Topics, groupId: string, logger: Logger): Detector {
   const config = detectorConfigFromEnv({
-      KAFKA_BROKERS: brokers,
-      DETECTOR_INPUT_TOPICS: t.events,
-      ALERTS_TOPIC: t.alerts,
-      LATE_EVENTS_TOPIC: t.late,
-      DEAD_LETTER_TOPIC: t.dead,
-      DETECTOR_GROUP_ID: groupId,
-      // Tuning knobs pass through, so the script can compare settings.
-      ...Object.fromEntries(['DETECTOR_PARTITIONS_CONCURRENTLY', 'DETECTOR_MAX_BATCH_RECORDS', 'ALLOWED_LATENESS_MS'].flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]]]))),
+    KAFKA_BROKERS: brokers,
+    DETECTOR_INPUT_TOPICS: t.events,
+    ALERTS_TOPIC: t.alerts,
+    LATE_EVENTS_TOPIC: t.late,
+    DEAD_LETTER_TOPIC: t.dead,
+    DETECTOR_GROUP_ID: groupId,
+    // Tuning knobs pass through, so the script can compare settings.
+    ...Object.fromEntries(
+      ['DETECTOR_PARTITIONS_CONCURRENTLY', 'DETECTOR_MAX_BATCH_RECORDS', 'ALLOWED_LATENESS_MS'].flatMap(
+        (k) => (process.env[k] === undefined ? [] : [[k, process.env[k]]]),
+      ),
+    ),
   });
-  return createDetector(config, { logger, ...(telemetry === undefined ? {} : { telemetry: detectorTelemetry(telemetry, config) }) });
+  return createDetector(config, {
+    logger,
+    ...(telemetry === undefined ? {} : { telemetry: detectorTelemetry(telemetry, config) }),
+  });
 }
 
 /** The traceparent the normalizer's send span would have put on record `i`: one trace per event, every 1/ratio-th sampled. */
@@ -92,12 +100,18 @@ function upstreamTraceparent(i: number, ratio: number): string {
 }
 
 const toProducer = (records: readonly ScenarioRecord[]) =>
-  records.map((r, i) => ({ key: r.key, value: r.value, headers: { ...r.headers, traceparent: upstreamTraceparent(i, UPSTREAM_RATIO) } }));
+  records.map((r, i) => ({
+    key: r.key,
+    value: r.value,
+    headers: { ...r.headers, traceparent: upstreamTraceparent(i, UPSTREAM_RATIO) },
+  }));
 
 async function throughput(kit: KafkaTestKit, brokers: string, logger: Logger): Promise<void> {
   const generated = performance.now();
   const scenario = normalizedScenario({ seed: 3, events: EVENTS, scenarios: 25 }, PARTITIONS);
-  console.log(`scenario: ${scenario.records.length.toLocaleString('en-US')} normalized events, ${scenario.groundTruth.alerts.length} ground-truth alerts (generated and normalized in ${((performance.now() - generated) / 1000).toFixed(1)} s)`);
+  console.log(
+    `scenario: ${scenario.records.length.toLocaleString('en-US')} normalized events, ${scenario.groundTruth.alerts.length} ground-truth alerts (generated and normalized in ${((performance.now() - generated) / 1000).toFixed(1)} s)`,
+  );
   const t = await topics(kit, 'throughput');
   await kit.produceAll(t.events, toProducer(scenario.records));
   const groupId = uniqueGroup('bench-detector');
@@ -111,10 +125,18 @@ async function throughput(kit: KafkaTestKit, brokers: string, logger: Logger): P
   const counters = detector.counters();
   const mem = process.memoryUsage();
   await detector.stop();
-  console.log(`1. sustained throughput, backlog of ${counters.records.toLocaleString('en-US')} events, ${PARTITIONS} partitions, one detector`);
-  console.log(`   ${perSecond(counters.records, ms)} wall (${(ms / 1000).toFixed(1)} s from start to committed end, group join included)`);
-  console.log(`   ${perSecond(counters.records, cpuMs)} per CPU-second of this process (detector + the bench's own polling)`);
-  console.log(`   ${counters.alerts} alerts, ${counters.lateEvents} late, ${counters.deadLetters} dead letters, ${counters.transactions} transactions (${Math.round(counters.records / Math.max(1, counters.transactions))} events each)`);
+  console.log(
+    `1. sustained throughput, backlog of ${counters.records.toLocaleString('en-US')} events, ${PARTITIONS} partitions, one detector`,
+  );
+  console.log(
+    `   ${perSecond(counters.records, ms)} wall (${(ms / 1000).toFixed(1)} s from start to committed end, group join included)`,
+  );
+  console.log(
+    `   ${perSecond(counters.records, cpuMs)} per CPU-second of this process (detector + the bench's own polling)`,
+  );
+  console.log(
+    `   ${counters.alerts} alerts, ${counters.lateEvents} late, ${counters.deadLetters} dead letters, ${counters.transactions} transactions (${Math.round(counters.records / Math.max(1, counters.transactions))} events each)`,
+  );
   console.log(`   memory after: heap ${mib(mem.heapUsed)}, rss ${mib(mem.rss)}`);
 }
 
@@ -151,7 +173,10 @@ async function latency(kit: KafkaTestKit, brokers: string, logger: Logger): Prom
     const now = Date.now();
     const slice = scenario.records.slice(i, i + chunk);
     for (const r of slice) producedAt.set(r.eventId, now);
-    await kit.produceAll(t.events, toProducer(slice).map((r) => ({ ...r, timestamp: now })));
+    await kit.produceAll(
+      t.events,
+      toProducer(slice).map((r) => ({ ...r, timestamp: now })),
+    );
   }
   const feedMs = performance.now() - start;
   await waitForGroupAtEnd(kit.admin, groupId, t.events, 10 * 60_000);
@@ -168,18 +193,25 @@ async function latency(kit: KafkaTestKit, brokers: string, logger: Logger): Prom
     const closing = producedAt.get(alert.evidence[alert.evidence.length - 1]!.event_id);
     if (closing !== undefined) fromClosing.push(alertTime - closing);
     const at = seen.get(alert.alert.id);
-    if (at !== undefined) visible.push(at - Number(headerString(record.headers, ALERT_HEADERS.triggerTimestamp)));
+    if (at !== undefined)
+      visible.push(at - Number(headerString(record.headers, ALERT_HEADERS.triggerTimestamp)));
   }
-  console.log(`2. latency at ${RATE.toLocaleString('en-US')} events/s offered (${perSecond(scenario.records.length, feedMs)} achieved), ${alerts.length} alerts`);
+  console.log(
+    `2. latency at ${RATE.toLocaleString('en-US')} events/s offered (${perSecond(scenario.records.length, feedMs)} achieved), ${alerts.length} alerts`,
+  );
   console.log(`   trigger record produced -> alert produced:           ${percentiles(fromTrigger)}`);
   console.log(`   trigger record produced -> alert visible (committed): ${percentiles(visible)}`);
   console.log(`   closing evidence produced -> alert produced:        ${percentiles(fromClosing)}`);
-  console.log('   (the closing evidence of a sequence, join or span waits for the grace: 5 s of event time, which the feed compresses)');
+  console.log(
+    '   (the closing evidence of a sequence, join or span waits for the grace: 5 s of event time, which the feed compresses)',
+  );
 }
 
 async function main(): Promise<void> {
   const broker = await benchBroker();
-  console.log(`detector benchmark: ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}, broker ${broker.brokers}${broker.external ? ' (KAFKA_BROKERS)' : ' (private)'}`);
+  console.log(
+    `detector benchmark: ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}, broker ${broker.brokers}${broker.external ? ' (KAFKA_BROKERS)' : ' (private)'}`,
+  );
   if (TRACING) {
     telemetry = await startTelemetry({
       serviceName: 'bench-detector',
@@ -190,7 +222,9 @@ async function main(): Promise<void> {
       metricsHost: '127.0.0.1',
       env: {},
     });
-    console.log(`telemetry on (parent-based), input traces sampled upstream at ${UPSTREAM_RATIO}; metrics on :${telemetry.port}`);
+    console.log(
+      `telemetry on (parent-based), input traces sampled upstream at ${UPSTREAM_RATIO}; metrics on :${telemetry.port}`,
+    );
   } else console.log(`telemetry off; input traces sampled upstream at ${UPSTREAM_RATIO}`);
   const logger = createLogger('bench', { level: 'warn' });
   const kit = await KafkaTestKit.connect({ brokers: broker.brokers.split(','), logger });

@@ -82,7 +82,15 @@ function eventSource(seed: number): (index: number) => BenchEvent {
     const host = Math.floor(random() * HOSTS);
     const roll = random();
     const category: BenchEvent['category'] =
-      roll < 0.25 ? 'authentication' : roll < 0.45 ? 'file' : roll < 0.65 ? 'process' : roll < 0.85 ? 'registry' : 'network';
+      roll < 0.25
+        ? 'authentication'
+        : roll < 0.45
+          ? 'file'
+          : roll < 0.65
+            ? 'process'
+            : roll < 0.85
+              ? 'registry'
+              : 'network';
     return {
       id: `evt-${index}`,
       ts: T0 + index + Math.floor(random() * 2_000),
@@ -117,13 +125,18 @@ const remoteSam: SequenceSpec<BenchEvent> = {
   maxspanMs: MINUTE,
   steps: [
     {
-      predicate: (e) => e.category === 'authentication' && e.outcome === 'success' && e.logonType === 'Network',
+      predicate: (e) =>
+        e.category === 'authentication' && e.outcome === 'success' && e.logonType === 'Network',
       key: hostUser,
       runs: 1,
       missing: false,
     },
     {
-      predicate: (e) => e.category === 'file' && e.action === 'creation' && e.processName === 'svchost.exe' && e.fileSize >= 30_000,
+      predicate: (e) =>
+        e.category === 'file' &&
+        e.action === 'creation' &&
+        e.processName === 'svchost.exe' &&
+        e.fileSize >= 30_000,
       key: hostUser,
       runs: 1,
       missing: false,
@@ -188,8 +201,12 @@ function ruleSetFeed(): Feed {
     complete: () => input.complete(),
     report: () => {
       const stream = pipeline.streamStats;
-      console.log(`  stream: late ${format(stream.late)}, buffered ${format(stream.buffered)} (one reorder stage for all rules)`);
-      rules.forEach(([name], index) => printRule(name, matched.get(name)!, pipeline.ruleStats[index]!.snapshot()));
+      console.log(
+        `  stream: late ${format(stream.late)}, buffered ${format(stream.buffered)} (one reorder stage for all rules)`,
+      );
+      rules.forEach(([name], index) =>
+        printRule(name, matched.get(name)!, pipeline.ruleStats[index]!.snapshot()),
+      );
     },
   };
 }
@@ -199,7 +216,10 @@ function perRuleFeed(): Feed {
   const input = new Subject<BenchEvent>();
   const pipelines: CorrelationPipeline<BenchEvent>[] = [];
   for (const [, spec] of rules) {
-    const pipeline = createCorrelationPipeline(spec, eventTime, { allowedLatenessMs: 5_000, maxOpenPartials: 1_000_000 });
+    const pipeline = createCorrelationPipeline(spec, eventTime, {
+      allowedLatenessMs: 5_000,
+      maxOpenPartials: 1_000_000,
+    });
     input.pipe(pipeline.operator).subscribe();
     pipelines.push(pipeline);
   }
@@ -244,30 +264,49 @@ function throughputRun(label: string, feed: Feed): void {
     `  per-event time in batches of ${BATCH}: p50 ${(percentile(perEventNs, 50) / 1000).toFixed(2)} us, ` +
       `p99 ${(percentile(perEventNs, 99) / 1000).toFixed(2)} us, max ${(perEventNs[perEventNs.length - 1]! / 1000).toFixed(2)} us`,
   );
-  console.log(`  heap used: ${format(heapOpen / 2 ** 20)} MiB with state open (${format((heapOpen - heapBefore) / 2 ** 20)} MiB more than before the run)`);
+  console.log(
+    `  heap used: ${format(heapOpen / 2 ** 20)} MiB with state open (${format((heapOpen - heapBefore) / 2 ** 20)} MiB more than before the run)`,
+  );
   feed.report();
   feed.complete();
 }
 
 /** Heap per open partial: 100k first-step events with distinct keys, no completion, no eviction. */
-function bytesPerPartial(name: string, spec: CorrelationSpec<BenchEvent>, first: (index: number) => BenchEvent): void {
+function bytesPerPartial(
+  name: string,
+  spec: CorrelationSpec<BenchEvent>,
+  first: (index: number) => BenchEvent,
+): void {
   const count = 100_000;
   const events: BenchEvent[] = [];
   for (let index = 0; index < count; index++) events.push(first(index));
   // A later event that matches nothing moves the watermark past the last partial's event (grace 0).
-  events.push({ ...first(count), id: 'tick', ts: events[count - 1]!.ts + 1, category: 'network', hostId: 'tick' });
-  const pipeline = createCorrelationPipeline(spec, eventTime, { allowedLatenessMs: 0, maxOpenPartials: 1_000_000 });
+  events.push({
+    ...first(count),
+    id: 'tick',
+    ts: events[count - 1]!.ts + 1,
+    category: 'network',
+    hostId: 'tick',
+  });
+  const pipeline = createCorrelationPipeline(spec, eventTime, {
+    allowedLatenessMs: 0,
+    maxOpenPartials: 1_000_000,
+  });
   const input = new Subject<BenchEvent>();
   const subscription = input.pipe(pipeline.operator).subscribe();
   const before = heapAfterGc();
   for (const event of events) input.next(event);
   const after = heapAfterGc();
   const open = pipeline.stats.openPartials;
-  console.log(`${name}: ${format(open)} open partials, ${format((after - before) / open)} bytes each (state only; the events are held by the caller)`);
+  console.log(
+    `${name}: ${format(open)} open partials, ${format((after - before) / open)} bytes each (state only; the events are held by the caller)`,
+  );
   subscription.unsubscribe();
 }
 
-console.log(`${format(TOTAL)} events over ${format(HOSTS)} hosts/users, 4 rules, grace 5 s, load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} CPUs`);
+console.log(
+  `${format(TOTAL)} events over ${format(HOSTS)} hosts/users, 4 rules, grace 5 s, load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} CPUs`,
+);
 throughputRun('rule set (createRuleSetPipeline)', ruleSetFeed());
 throughputRun('one pipeline per rule (createCorrelationPipeline x4)', perRuleFeed());
 const template = eventSource(7);

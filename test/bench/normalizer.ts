@@ -17,7 +17,6 @@ import { createNormalizer, normalizerConfigFromEnv } from '@sequor/normalizer';
 import { createNormalizeProcessor, singleObjectEventEncoder } from '@sequor/pipeline';
 import { benchBroker } from '../setup/deploy-script.js';
 
-
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
@@ -36,7 +35,11 @@ function winlogbeatRecord(i: number): Buffer {
     host: { name: host },
     ecs: { version: '8.0.0' },
   };
-  const winlog = { computer_name: `${host.toUpperCase()}.corp.example.com`, record_id: 1_000_000 + i, api: 'wineventlog' };
+  const winlog = {
+    computer_name: `${host.toUpperCase()}.corp.example.com`,
+    record_id: 1_000_000 + i,
+    api: 'wineventlog',
+  };
   let doc: unknown;
   switch (i % 3) {
     case 0:
@@ -49,12 +52,24 @@ function winlogbeatRecord(i: number): Buffer {
           event_id: '4624',
           provider_name: 'Microsoft-Windows-Security-Auditing',
           event_data: {
-            SubjectUserSid: 'S-1-0-0', SubjectUserName: '-', SubjectDomainName: '-', SubjectLogonId: '0x0',
-            TargetUserSid: `S-1-5-21-4228717743-1032521047-1810997296-${1100 + (i % 40)}`, TargetUserName: `user${i % 40}`,
-            TargetDomainName: 'CORP', TargetLogonId: `0x${(0x6d40a99 + i).toString(16)}`, LogonType: '3',
-            LogonProcessName: 'Kerberos', AuthenticationPackageName: 'Kerberos', WorkstationName: '-',
-            LogonGuid: '{c07e3fac-5cc2-3cc2-396f-28d4b6531d46}', IpAddress: `10.0.${i % 7}.${i % 250}`,
-            IpPort: String(50_000 + (i % 10_000)), ProcessId: '0x0', ProcessName: '-', ImpersonationLevel: '%%1833',
+            SubjectUserSid: 'S-1-0-0',
+            SubjectUserName: '-',
+            SubjectDomainName: '-',
+            SubjectLogonId: '0x0',
+            TargetUserSid: `S-1-5-21-4228717743-1032521047-1810997296-${1100 + (i % 40)}`,
+            TargetUserName: `user${i % 40}`,
+            TargetDomainName: 'CORP',
+            TargetLogonId: `0x${(0x6d40a99 + i).toString(16)}`,
+            LogonType: '3',
+            LogonProcessName: 'Kerberos',
+            AuthenticationPackageName: 'Kerberos',
+            WorkstationName: '-',
+            LogonGuid: '{c07e3fac-5cc2-3cc2-396f-28d4b6531d46}',
+            IpAddress: `10.0.${i % 7}.${i % 250}`,
+            IpPort: String(50_000 + (i % 10_000)),
+            ProcessId: '0x0',
+            ProcessName: '-',
+            ImpersonationLevel: '%%1833',
           },
         },
       };
@@ -70,12 +85,21 @@ function winlogbeatRecord(i: number): Buffer {
           provider_name: 'Microsoft-Windows-Sysmon',
           user: { identifier: 'S-1-5-18', name: 'SYSTEM', domain: 'NT AUTHORITY' },
           event_data: {
-            RuleName: '-', UtcTime: '2024-01-01 00:00:00.000', ProcessGuid: `{39e4a257-d62d-5f90-${(i % 65_536).toString(16).padStart(4, '0')}-000000000700}`,
-            ProcessId: String(1000 + (i % 60_000)), Image: 'C:\\Windows\\System32\\sc.exe', CommandLine: `sc.exe config Svc${i % 100} binPath= C:\\Windows\\Temp\\s${i}.exe`,
-            CurrentDirectory: 'C:\\Windows\\system32\\', User: 'CORP\\admin', LogonId: '0xc61d9', IntegrityLevel: 'High',
+            RuleName: '-',
+            UtcTime: '2024-01-01 00:00:00.000',
+            ProcessGuid: `{39e4a257-d62d-5f90-${(i % 65_536).toString(16).padStart(4, '0')}-000000000700}`,
+            ProcessId: String(1000 + (i % 60_000)),
+            Image: 'C:\\Windows\\System32\\sc.exe',
+            CommandLine: `sc.exe config Svc${i % 100} binPath= C:\\Windows\\Temp\\s${i}.exe`,
+            CurrentDirectory: 'C:\\Windows\\system32\\',
+            User: 'CORP\\admin',
+            LogonId: '0xc61d9',
+            IntegrityLevel: 'High',
             Hashes: 'SHA256=39C59C362649090B4D34E5C8221C6E86552C07FE2DF3478D591A68B70917BC0A',
-            ParentProcessGuid: '{39e4a257-d603-5f90-8010-000000000700}', ParentProcessId: '8692',
-            ParentImage: 'C:\\Windows\\System32\\cmd.exe', ParentCommandLine: '"C:\\Windows\\system32\\cmd.exe"',
+            ParentProcessGuid: '{39e4a257-d603-5f90-8010-000000000700}',
+            ParentProcessId: '8692',
+            ParentImage: 'C:\\Windows\\System32\\cmd.exe',
+            ParentCommandLine: '"C:\\Windows\\system32\\cmd.exe"',
           },
         },
       };
@@ -91,10 +115,15 @@ function winlogbeatRecord(i: number): Buffer {
           provider_name: 'Microsoft-Windows-Sysmon',
           user: { identifier: 'S-1-5-18', name: 'SYSTEM', domain: 'NT AUTHORITY' },
           event_data: {
-            RuleName: '-', EventType: 'SetValue', UtcTime: '2024-01-01 00:00:00.000',
-            ProcessGuid: '{39e4a257-f131-5f8b-0b00-000000000700}', ProcessId: '716', Image: 'C:\\Windows\\system32\\services.exe',
+            RuleName: '-',
+            EventType: 'SetValue',
+            UtcTime: '2024-01-01 00:00:00.000',
+            ProcessGuid: '{39e4a257-f131-5f8b-0b00-000000000700}',
+            ProcessId: '716',
+            Image: 'C:\\Windows\\system32\\services.exe',
             TargetObject: `HKLM\\System\\CurrentControlSet\\Services\\Svc${i % 100}\\ImagePath`,
-            Details: `C:\\Windows\\Temp\\s${i}.exe -k netsvcs -p`, User: 'NT AUTHORITY\\SYSTEM',
+            Details: `C:\\Windows\\Temp\\s${i}.exe -k netsvcs -p`,
+            User: 'NT AUTHORITY\\SYSTEM',
           },
         },
       };
@@ -113,19 +142,29 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
-const rate = (n: number, ms: number): string => `${Math.round((n / ms) * 1000).toLocaleString('en-US')} events/s`;
+const rate = (n: number, ms: number): string =>
+  `${Math.round((n / ms) * 1000).toLocaleString('en-US')} events/s`;
 
 function inProcess(): void {
   const records = Array.from({ length: 10_000 }, (_, i) => winlogbeatRecord(i));
   const avgBytes = records.reduce((s, r) => s + r.length, 0) / records.length;
-  const processor = createNormalizeProcessor({ bindings: parseSourceBindings('winlogbeat:winlogbeat'), encoder: singleObjectEventEncoder() });
+  const processor = createNormalizeProcessor({
+    bindings: parseSourceBindings('winlogbeat:winlogbeat'),
+    encoder: singleObjectEventEncoder(),
+  });
   const run = (n: number, latencies?: Float64Array): { ms: number; outBytes: number } => {
     let outBytes = 0;
     const start = performance.now();
     for (let i = 0; i < n; i++) {
       const t0 = latencies === undefined ? 0 : performance.now();
-      const result = processor.process({ topic: 'winlogbeat', partition: 0, offset: i, value: records[i % records.length]! });
-      if (result.deadLetter !== undefined) throw new Error(`benchmark record ${i} was dead-lettered: ${result.deadLetter.message}`);
+      const result = processor.process({
+        topic: 'winlogbeat',
+        partition: 0,
+        offset: i,
+        value: records[i % records.length]!,
+      });
+      if (result.deadLetter !== undefined)
+        throw new Error(`benchmark record ${i} was dead-lettered: ${result.deadLetter.message}`);
       outBytes += result.outputs[0]!.value.length;
       if (latencies !== undefined) latencies[i] = performance.now() - t0;
     }
@@ -140,14 +179,22 @@ function inProcess(): void {
   run(latencies.length, latencies);
   latencies.sort();
   const mem = process.memoryUsage();
-  console.log(`in-process NormalizeProcessor (winlogbeat -> Avro single-object), ${IN_PROCESS_EVENTS.toLocaleString('en-US')} events`);
-  console.log(`  input ${avgBytes.toFixed(0)} B/event avg, output ${(outBytes / IN_PROCESS_EVENTS).toFixed(0)} B/event avg`);
-  console.log(`  throughput ${rate(IN_PROCESS_EVENTS, ms)} wall (${(ms / 1000).toFixed(2)} s); ${rate(IN_PROCESS_EVENTS, cpuMs)} per CPU-second`);
+  console.log(
+    `in-process NormalizeProcessor (winlogbeat -> Avro single-object), ${IN_PROCESS_EVENTS.toLocaleString('en-US')} events`,
+  );
+  console.log(
+    `  input ${avgBytes.toFixed(0)} B/event avg, output ${(outBytes / IN_PROCESS_EVENTS).toFixed(0)} B/event avg`,
+  );
+  console.log(
+    `  throughput ${rate(IN_PROCESS_EVENTS, ms)} wall (${(ms / 1000).toFixed(2)} s); ${rate(IN_PROCESS_EVENTS, cpuMs)} per CPU-second`,
+  );
   console.log(
     `  latency per record: p50 ${(percentile(latencies, 50) * 1000).toFixed(1)} µs, p99 ${(percentile(latencies, 99) * 1000).toFixed(1)} µs, ` +
       `p99.9 ${(percentile(latencies, 99.9) * 1000).toFixed(1)} µs, max ${(latencies[latencies.length - 1]! * 1000).toFixed(0)} µs`,
   );
-  console.log(`  memory: heap ${mib(mem.heapUsed)} (was ${mib(heapBefore)} before the run), rss ${mib(mem.rss)}`);
+  console.log(
+    `  memory: heap ${mib(mem.heapUsed)} (was ${mib(heapBefore)} before the run), rss ${mib(mem.rss)}`,
+  );
 }
 
 async function endToEnd(brokers: string): Promise<void> {
@@ -160,7 +207,10 @@ async function endToEnd(brokers: string): Promise<void> {
     const produceStart = performance.now();
     const CHUNK = 20_000;
     for (let from = 0; from < E2E_EVENTS; from += CHUNK) {
-      const chunk = Array.from({ length: Math.min(CHUNK, E2E_EVENTS - from) }, (_, j) => ({ key: null, value: winlogbeatRecord(from + j) }));
+      const chunk = Array.from({ length: Math.min(CHUNK, E2E_EVENTS - from) }, (_, j) => ({
+        key: null,
+        value: winlogbeatRecord(from + j),
+      }));
       await kit.produceAll(rawTopic, chunk);
     }
     const produceMs = performance.now() - produceStart;
@@ -173,7 +223,9 @@ async function endToEnd(brokers: string): Promise<void> {
       NORMALIZER_GROUP_ID: uniqueGroup('bench-normalizer'),
       LOG_LEVEL: 'warn',
       // Tuning knobs pass through, so the script can compare settings.
-      ...(process.env.NORMALIZER_PARTITIONS_CONCURRENTLY === undefined ? {} : { NORMALIZER_PARTITIONS_CONCURRENTLY: process.env.NORMALIZER_PARTITIONS_CONCURRENTLY }),
+      ...(process.env.NORMALIZER_PARTITIONS_CONCURRENTLY === undefined
+        ? {}
+        : { NORMALIZER_PARTITIONS_CONCURRENTLY: process.env.NORMALIZER_PARTITIONS_CONCURRENTLY }),
     });
     const normalizer = createNormalizer(config, { logger: quiet });
     const start = performance.now();
@@ -199,7 +251,9 @@ async function endToEnd(brokers: string): Promise<void> {
         `${config.normalizedPartitions} partitions, ${config.partitionsConcurrently} partitions processed concurrently`,
     );
     console.log(`  produce raw (test kit, acks=all): ${rate(E2E_EVENTS, produceMs)}`);
-    console.log(`  normalizer start -> last normalized record consumed: ${rate(E2E_EVENTS, ms)} (${(ms / 1000).toFixed(1)} s, first record after ${((firstAt - start) / 1000).toFixed(1)} s)`);
+    console.log(
+      `  normalizer start -> last normalized record consumed: ${rate(E2E_EVENTS, ms)} (${(ms / 1000).toFixed(1)} s, first record after ${((firstAt - start) / 1000).toFixed(1)} s)`,
+    );
     console.log(`  steady state (first -> last record): ${rate(E2E_EVENTS, end - firstAt)}`);
     console.log(
       `  CPU of this process (normalizer + the counting consumer; the broker not included): ${(cpuMs / 1000).toFixed(1)} s, ` +
@@ -213,7 +267,11 @@ async function endToEnd(brokers: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  console.log(`node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   inProcess();
   if (E2E_EVENTS <= 0) return;
   const broker = await benchBroker();

@@ -53,7 +53,9 @@ describe('detector on the Security-Datasets files, through Kafka', () => {
     tmp = await mkdtemp(path.join(tmpdir(), 'sequor-detector-e2e-'));
     const files = SECURITY_DATASET_FILES.map((f) => path.join(securityDatasetsDir, f));
     const merged = mergeByEventTime(files.map(readLines));
-    const last = Math.max(...merged.map((m) => Date.parse((JSON.parse(m.line) as { '@timestamp': string })['@timestamp'])));
+    const last = Math.max(
+      ...merged.map((m) => Date.parse((JSON.parse(m.line) as { '@timestamp': string })['@timestamp'])),
+    );
     // One hour after the last event, on every partition: stream time passes every alert's grace.
     const clock = laterEventOnEveryPartition(PARTITIONS, new Date(last + 3_600_000));
     const clockFile = path.join(tmp, 'clock.json');
@@ -65,13 +67,22 @@ describe('detector on the Security-Datasets files, through Kafka', () => {
     const alertsTopic = await kit.createTopic('alerts', { partitions: 3 });
     const lateTopic = await kit.createTopic('late', { partitions: 1 });
     const deadTopic = await kit.createTopic('dead', { partitions: 1 });
-    await kit.produceAll(rawTopic, [...merged.map((m) => m.line), ...clock].map((line) => ({ key: null, value: Buffer.from(line) })));
+    await kit.produceAll(
+      rawTopic,
+      [...merged.map((m) => m.line), ...clock].map((line) => ({ key: null, value: Buffer.from(line) })),
+    );
 
     const brokers = kit.config.brokers.join(',');
     const logger = createLogger('e2e', { level: 'error' });
     const normalizerGroup = uniqueGroup('normalizer');
     normalizer = createNormalizer(
-      normalizerConfigFromEnv({ KAFKA_BROKERS: brokers, NORMALIZER_SOURCES: `flat-windows:${rawTopic}`, NORMALIZED_TOPIC: normalizedTopic, DEAD_LETTER_TOPIC: deadTopic, NORMALIZER_GROUP_ID: normalizerGroup }),
+      normalizerConfigFromEnv({
+        KAFKA_BROKERS: brokers,
+        NORMALIZER_SOURCES: `flat-windows:${rawTopic}`,
+        NORMALIZED_TOPIC: normalizedTopic,
+        DEAD_LETTER_TOPIC: deadTopic,
+        NORMALIZER_GROUP_ID: normalizerGroup,
+      }),
       { logger },
     );
     const detectorGroup = uniqueGroup('detector');
@@ -160,7 +171,10 @@ describe('detector on the Security-Datasets files, through Kafka', () => {
 
   it("points each evidence entry at the raw record it came from, and that record's event is on the normalized topic under the alert's key", async () => {
     const byOffset = new Map(rawRecords.map((r) => [Number(r.offset), r]));
-    const normalize = createNormalizeProcessor({ bindings: parseSourceBindings(`flat-windows:${rawTopic}`), encoder: singleObjectEventEncoder() });
+    const normalize = createNormalizeProcessor({
+      bindings: parseSourceBindings(`flat-windows:${rawTopic}`),
+      encoder: singleObjectEventEncoder(),
+    });
     const normalized = await kit.consumeUntil(normalizedTopic, detector!.counters().records);
     const codec = createEventCodec();
     const normalizedById = new Map(normalized.map((r) => [codec.decode(r.value!).event.id, r]));
@@ -169,7 +183,12 @@ describe('detector on the Security-Datasets files, through Kafka', () => {
         expect(evidence.origin).toMatchObject({ format: 'flat-windows', topic: rawTopic, partition: 0 });
         const raw = byOffset.get(evidence.origin.offset!);
         expect(raw).toBeDefined();
-        const event = normalize.process({ topic: rawTopic, partition: 0, offset: raw!.offset, value: raw!.value }).outputs[0]!.event;
+        const event = normalize.process({
+          topic: rawTopic,
+          partition: 0,
+          offset: raw!.offset,
+          value: raw!.value,
+        }).outputs[0]!.event;
         expect(event.event.id).toBe(evidence.event_id);
         expect(event.timestamp).toBe(evidence.timestamp);
         const record = normalizedById.get(evidence.event_id);
@@ -184,12 +203,20 @@ describe('detector on the Security-Datasets files, through Kafka', () => {
     expect(skipped).toEqual([]);
     const embedded: Alert[] = [];
     const rules = (await loadBuiltinRules()).map((r) => compileRule(r));
-    const summary = await runEmbeddedDetection({ inputs: opened, rules, partitions: PARTITIONS, allowedLatenessMs: LATENESS_MS, onAlert: (a) => embedded.push(a), clock: () => 0 });
+    const summary = await runEmbeddedDetection({
+      inputs: opened,
+      rules,
+      partitions: PARTITIONS,
+      allowedLatenessMs: LATENESS_MS,
+      onAlert: (a) => embedded.push(a),
+      clock: () => 0,
+    });
     expect(new Set(alerts.map((a) => a.alert.id))).toEqual(new Set(embedded.map((a) => a.alert.id)));
     expect(embedded).toHaveLength(alerts.length);
     expect(summary.late).toBe(lateEventCount);
     // The evidence is the same events, only their origin differs (a file line there, a raw record here).
-    const evidence = (list: Alert[]) => new Map(list.map((a) => [a.alert.id, a.evidence.map((e) => e.event_id)]));
+    const evidence = (list: Alert[]) =>
+      new Map(list.map((a) => [a.alert.id, a.evidence.map((e) => e.event_id)]));
     expect(evidence(alerts)).toEqual(evidence(embedded));
   });
 });

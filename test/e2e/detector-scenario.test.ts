@@ -15,7 +15,12 @@ import { createNormalizer, normalizerConfigFromEnv } from '@sequor/normalizer';
 import { loadBuiltinRules } from '@sequor/rules';
 import type { GroundTruth } from '@sequor/scenarios';
 import { writeScenario } from '@sequor/scenarios';
-import { consumeAllCommitted, decodeAlert, laterEventOnEveryPartition, waitForGroupAtEnd } from '../../services/detector/test/support/e2e.js';
+import {
+  consumeAllCommitted,
+  decodeAlert,
+  laterEventOnEveryPartition,
+  waitForGroupAtEnd,
+} from '../../services/detector/test/support/e2e.js';
 import { SCENARIO_FORMATS } from '../../services/detector/test/support/scenario.js';
 
 const PARTITIONS = 6;
@@ -50,8 +55,12 @@ describe('detector on a generated scenario, raw topics to alerts', () => {
     await writeScenario(dir, { seed: 17, events: 20_000, scenarios: 6 });
     const truth = JSON.parse(await readFile(path.join(dir, 'ground-truth.json'), 'utf8')) as GroundTruth;
     const files = Object.keys(SCENARIO_FORMATS);
-    const lines = await Promise.all(files.map(async (f) => (await readFile(path.join(dir, f), 'utf8')).split('\n').slice(0, -1)));
-    const topics = await Promise.all(files.map((f) => kit.createTopic(`raw-${SCENARIO_FORMATS[f]}`, { partitions: 1 })));
+    const lines = await Promise.all(
+      files.map(async (f) => (await readFile(path.join(dir, f), 'utf8')).split('\n').slice(0, -1)),
+    );
+    const topics = await Promise.all(
+      files.map((f) => kit.createTopic(`raw-${SCENARIO_FORMATS[f]}`, { partitions: 1 })),
+    );
     const fileOfTopic = new Map(topics.map((t, i) => [t, files[i]!]));
     const normalized = await kit.createTopic('scenario-events', { partitions: PARTITIONS });
     const alertsTopic = await kit.createTopic('scenario-alerts', { partitions: 3 });
@@ -91,7 +100,9 @@ describe('detector on a generated scenario, raw topics to alerts', () => {
     const timeOf = (file: number, line: string): number => {
       if (line.startsWith('#')) return Number.NEGATIVE_INFINITY;
       const doc = JSON.parse(files[file]!.endsWith('.log') ? '{}' : line) as { '@timestamp'?: string };
-      return doc['@timestamp'] !== undefined ? Date.parse(doc['@timestamp']) : Number(line.split('\t')[0]) * 1000;
+      return doc['@timestamp'] !== undefined
+        ? Date.parse(doc['@timestamp'])
+        : Number(line.split('\t')[0]) * 1000;
     };
     const next = files.map(() => 0);
     const order: { file: number; time: number }[] = [];
@@ -112,7 +123,7 @@ describe('detector on a generated scenario, raw topics to alerts', () => {
       next[best]!++;
     }
     const sent = files.map(() => 0);
-    for (let i = 0; i < order.length; ) {
+    for (let i = 0; i < order.length;) {
       const batch = files.map((): Buffer[] => []);
       let first = 0;
       for (let j = i; j < order.length; j++) {
@@ -121,26 +132,56 @@ describe('detector on a generated scenario, raw topics to alerts', () => {
           break;
         }
       }
-      for (const end = Math.min(order.length, i + CHUNK); i < end && !(order[i]!.time > first + CHUNK_SPAN_MS); i++) {
+      for (
+        const end = Math.min(order.length, i + CHUNK);
+        i < end && !(order[i]!.time > first + CHUNK_SPAN_MS);
+        i++
+      ) {
         const f = order[i]!.file;
         batch[f]!.push(Buffer.from(lines[f]![sent[f]!++]!));
       }
-      await Promise.all(batch.map((values, f) => (values.length === 0 ? undefined : kit.produceAll(topics[f]!, values.map((value) => ({ key: null, value }))))));
+      await Promise.all(
+        batch.map((values, f) =>
+          values.length === 0
+            ? undefined
+            : kit.produceAll(
+                topics[f]!,
+                values.map((value) => ({ key: null, value })),
+              ),
+        ),
+      );
       for (const t of topics) await waitForGroupAtEnd(kit.admin, normalizerGroup, t, 60_000);
     }
     // Stream time moves on on every partition (a live host keeps logging).
     const flat = files.indexOf('flat-windows.ndjson');
     const lastTime = order.reduce((max, o) => (Number.isFinite(o.time) ? Math.max(max, o.time) : max), 0);
-    await kit.produceAll(topics[flat]!, laterEventOnEveryPartition(PARTITIONS, new Date(lastTime + 3_600_000)).map((l) => ({ key: null, value: Buffer.from(l) })));
+    await kit.produceAll(
+      topics[flat]!,
+      laterEventOnEveryPartition(PARTITIONS, new Date(lastTime + 3_600_000)).map((l) => ({
+        key: null,
+        value: Buffer.from(l),
+      })),
+    );
     await waitForGroupAtEnd(kit.admin, normalizerGroup, topics[flat]!, 60_000);
     await waitForGroupAtEnd(kit.admin, detectorGroup, normalized, 120_000);
 
-    const slugs = new Map((await loadBuiltinRules()).map((r) => [r.id, path.basename(r.location.file).replace(/\.ya?ml$/, '')]));
+    const slugs = new Map(
+      (await loadBuiltinRules()).map((r) => [r.id, path.basename(r.location.file).replace(/\.ya?ml$/, '')]),
+    );
     const raised = (await consumeAllCommitted(kit.client, kit.admin, alertsTopic, 30_000)).map((r) => {
       const alert = decodeAlert(r.value);
-      return `${slugs.get(alert.rule.id)} ${alert.evidence.map((e) => `${fileOfTopic.get(e.origin.topic ?? '')}:${(e.origin.offset ?? -1) + 1}`).sort().join(' ')}`;
+      return `${slugs.get(alert.rule.id)} ${alert.evidence
+        .map((e) => `${fileOfTopic.get(e.origin.topic ?? '')}:${(e.origin.offset ?? -1) + 1}`)
+        .sort()
+        .join(' ')}`;
     });
-    const expected = truth.alerts.map((a) => `${a.rule} ${a.evidence.map((e) => `${e.file}:${e.line}`).sort().join(' ')}`);
+    const expected = truth.alerts.map(
+      (a) =>
+        `${a.rule} ${a.evidence
+          .map((e) => `${e.file}:${e.line}`)
+          .sort()
+          .join(' ')}`,
+    );
     expect(expected.length).toBeGreaterThan(20);
     expect(raised.sort()).toEqual(expected.sort());
     expect(detector.counters()).toMatchObject({ lateEvents: 0, deadLetters: 0 });

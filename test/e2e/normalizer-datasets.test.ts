@@ -31,8 +31,13 @@ const expected: Readonly<Record<string, { lines: number; deadLetters: Readonly<R
   'reg_disable_eventlog_service_startuptype_modification_via_registry.json': { lines: 3872, deadLetters: {} },
 };
 
-const datasetFiles = readdirSync(securityDatasets).filter((f) => f.endsWith('.json')).sort();
-const lines = (file: string): string[] => readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+const datasetFiles = readdirSync(securityDatasets)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+const lines = (file: string): string[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
 const codec = createEventCodec();
 
 interface Decoded {
@@ -60,25 +65,41 @@ beforeAll(async () => {
   const produced: Promise<void>[] = [];
   for (const file of datasetFiles) {
     // Raw lines reach ~40 KB; a produce batch of them must fit the topic's limit.
-    const topic = await kit.createTopic('raw-windows', { partitions: 1, configs: { 'max.message.bytes': String(8 * MiB) } });
+    const topic = await kit.createTopic('raw-windows', {
+      partitions: 1,
+      configs: { 'max.message.bytes': String(8 * MiB) },
+    });
     rawTopicOf.set(file, topic);
     const want = expected[file]!;
     const dead = Object.values(want.deadLetters).reduce((a, b) => a + b, 0);
     expectedOutputs += want.lines - dead;
     expectedDeadLetters += dead;
-    produced.push(kit.produceAll(topic, lines(path.join(securityDatasets, file)).map((l) => ({ key: null, value: Buffer.from(l) }))));
+    produced.push(
+      kit.produceAll(
+        topic,
+        lines(path.join(securityDatasets, file)).map((l) => ({ key: null, value: Buffer.from(l) })),
+      ),
+    );
   }
   zeekTopic = await kit.createTopic('raw-zeek-dce-rpc', { partitions: 1 });
   zeekLines = lines(zeekFixture);
   const zeekData = zeekLines.filter((l) => !l.startsWith('#')).length;
   expectedOutputs += zeekData;
-  produced.push(kit.produceAll(zeekTopic, zeekLines.map((l) => ({ key: null, value: Buffer.from(l) }))));
+  produced.push(
+    kit.produceAll(
+      zeekTopic,
+      zeekLines.map((l) => ({ key: null, value: Buffer.from(l) })),
+    ),
+  );
   await Promise.all(produced);
 
   normalizedTopic = uniqueTopic('normalized');
   deadLetterTopic = uniqueTopic('dead-letters');
   groupId = uniqueGroup('normalizer');
-  const sources = [...[...rawTopicOf.values()].map((t) => `flat-windows:${t}`), `zeek-dce-rpc:${zeekTopic}`].join(',');
+  const sources = [
+    ...[...rawTopicOf.values()].map((t) => `flat-windows:${t}`),
+    `zeek-dce-rpc:${zeekTopic}`,
+  ].join(',');
   const config = normalizerConfigFromEnv({
     KAFKA_BROKERS: kit.config.brokers.join(','),
     NORMALIZER_SOURCES: sources,
@@ -95,13 +116,19 @@ beforeAll(async () => {
   ]);
   await normalizer.stop();
   await normalizer.done;
-  normalized = out.map((record) => ({ record, key: record.key?.toString('utf8') ?? '', event: codec.decode(record.value as Buffer) }));
+  normalized = out.map((record) => ({
+    record,
+    key: record.key?.toString('utf8') ?? '',
+    event: codec.decode(record.value as Buffer),
+  }));
   deadLetters = dead;
 }, 300_000);
 
 afterAll(async () => {
   await normalizer?.stop();
-  await kit?.deleteTopics([normalizedTopic, deadLetterTopic].filter((t) => t !== undefined)).catch(() => undefined);
+  await kit
+    ?.deleteTopics([normalizedTopic, deadLetterTopic].filter((t) => t !== undefined))
+    .catch(() => undefined);
   await kit?.close();
 });
 
@@ -130,7 +157,10 @@ describe('normalizer over every Security-Datasets file and a Zeek log, through t
     expect(outputs.length + dead.length).toBe(want.lines);
     expect(reasons).toEqual(want.deadLetters);
     // Every raw offset accounted for once: either its event or its dead letter.
-    const offsets = [...outputs.map((d) => d.event.origin.offset), ...dead.map((r) => Number(headerString(r.headers, 'origin.offset')))].sort((a, b) => (a as number) - (b as number));
+    const offsets = [
+      ...outputs.map((d) => d.event.origin.offset),
+      ...dead.map((r) => Number(headerString(r.headers, 'origin.offset'))),
+    ].sort((a, b) => (a as number) - (b as number));
     expect(offsets).toEqual(Array.from({ length: want.lines }, (_, i) => i));
     // Dead letters carry the raw line itself, and what went wrong.
     const raw = lines(path.join(securityDatasets, file));
@@ -149,7 +179,9 @@ describe('normalizer over every Security-Datasets file and a Zeek log, through t
     expect(deadLetters).toHaveLength(expectedDeadLetters);
     expect(await endOffsets(normalizedTopic)).toBe(expectedOutputs);
     expect(await endOffsets(deadLetterTopic)).toBe(expectedDeadLetters);
-    expect(new Set(normalized.map((d) => `${d.event.origin.topic}@${d.event.origin.offset}`)).size).toBe(expectedOutputs);
+    expect(new Set(normalized.map((d) => `${d.event.origin.topic}@${d.event.origin.offset}`)).size).toBe(
+      expectedOutputs,
+    );
   });
 
   it('offsets were committed up to the end of every raw topic', async () => {
@@ -174,7 +206,9 @@ describe('normalizer over every Security-Datasets file and a Zeek log, through t
     expect(mismatches).toBe(0);
     for (const [host, partitions] of partitionsByHost) expect([host, partitions.size]).toEqual([host, 1]);
     // Several hosts, so the check means something: Windows hosts by name, the Zeek responders by address.
-    expect([...partitionsByHost.keys()].filter((h) => h.startsWith('name:')).length).toBeGreaterThanOrEqual(4);
+    expect([...partitionsByHost.keys()].filter((h) => h.startsWith('name:')).length).toBeGreaterThanOrEqual(
+      4,
+    );
     expect(partitionsByHost.has('ip:10.0.0.5')).toBe(true);
     const sample = normalized[0]!.record;
     expect(headerString(sample.headers, 'sequor.partition-key-fields')).toBe('host.id,host.name,user.id');
@@ -184,8 +218,16 @@ describe('normalizer over every Security-Datasets file and a Zeek log, through t
   it('a 4624 network logon of THESHIRE\\pgustavo from 172.18.39.5 onto WORKSTATION6', () => {
     const file = 'empire_shell_dcerpc_smb_service_dll_hijack.json';
     const raw = lines(path.join(securityDatasets, file));
-    const offset = raw.findIndex((l) => l.includes('"EventID":4624') && l.includes('"LogonType":"3"') && l.includes('"TargetUserName":"pgustavo"') && l.includes('WORKSTATION6'));
-    const { event, key, record } = find((e) => e.origin.topic === rawTopicOf.get(file) && e.origin.offset === offset);
+    const offset = raw.findIndex(
+      (l) =>
+        l.includes('"EventID":4624') &&
+        l.includes('"LogonType":"3"') &&
+        l.includes('"TargetUserName":"pgustavo"') &&
+        l.includes('WORKSTATION6'),
+    );
+    const { event, key, record } = find(
+      (e) => e.origin.topic === rawTopicOf.get(file) && e.origin.offset === offset,
+    );
     expect(key).toBe('name:workstation6');
     expect(headerString(record.headers, 'sequor.format')).toBe('flat-windows');
     expect(event.event.code).toBe('4624');
@@ -198,17 +240,29 @@ describe('normalizer over every Security-Datasets file and a Zeek log, through t
     expect(event.user?.name).toBe('pgustavo');
     expect(event.source?.ip).toBe('172.18.39.5');
     expect(event.host?.name?.toLowerCase()).toMatch(/^workstation6/);
-    expect(event.origin).toEqual({ format: 'flat-windows', topic: rawTopicOf.get(file), partition: 0, offset });
+    expect(event.origin).toEqual({
+      format: 'flat-windows',
+      topic: rawTopicOf.get(file),
+      partition: 0,
+      offset,
+    });
   });
 
   it('the Sysmon 13 ImagePath write of the Updater service (remote service creation over svcctl)', () => {
     const file = 'empire_psexec_dcerpc_tcp_svcctl.json';
-    const { event, key } = find((e) => e.origin.topic === rawTopicOf.get(file) && e.event.code === '13' && e.registry?.path === 'HKLM\\System\\CurrentControlSet\\Services\\Updater\\ImagePath');
+    const { event, key } = find(
+      (e) =>
+        e.origin.topic === rawTopicOf.get(file) &&
+        e.event.code === '13' &&
+        e.registry?.path === 'HKLM\\System\\CurrentControlSet\\Services\\Updater\\ImagePath',
+    );
     expect(key).toBe('name:workstation6');
     expect(event.timestamp).toBe(Date.parse('2020-09-20T16:16:57.112Z'));
     expect(event.registry?.value).toBe('ImagePath');
     expect(event.registry?.key).toBe('System\\CurrentControlSet\\Services\\Updater');
-    expect(event.registry?.data?.strings?.[0]).toMatch(/^%%COMSPEC%% \/C start \/b C:\\Windows\\System32\\WindowsPowershell\\v1\.0\\pow/);
+    expect(event.registry?.data?.strings?.[0]).toMatch(
+      /^%%COMSPEC%% \/C start \/b C:\\Windows\\System32\\WindowsPowershell\\v1\.0\\pow/,
+    );
     expect(event.process?.entity_id).toBe('{d273d0f0-e865-5f64-0b00-000000000800}');
     expect(event.process?.name).toBe('services.exe');
     expect(event.host?.name).toBe('WORKSTATION6.theshire.local');
@@ -216,7 +270,12 @@ describe('normalizer over every Security-Datasets file and a Zeek log, through t
 
   it('a Sysmon 1 process create with its GUID (sc config Fax binPath=)', () => {
     const file = 'cmd_service_mod_fax.json';
-    const { event, key } = find((e) => e.origin.topic === rawTopicOf.get(file) && e.process?.entity_id === '{39e4a257-d62d-5f90-8710-000000000700}' && e.event.code === '1');
+    const { event, key } = find(
+      (e) =>
+        e.origin.topic === rawTopicOf.get(file) &&
+        e.process?.entity_id === '{39e4a257-d62d-5f90-8710-000000000700}' &&
+        e.event.code === '1',
+    );
     expect(key).toBe('name:workstation5');
     expect(event.timestamp).toBe(Date.parse('2020-10-21T08:45:33.686Z'));
     expect(event.event.category).toEqual(['process']);
@@ -236,7 +295,11 @@ describe('normalizer over every Security-Datasets file and a Zeek log, through t
     const { event, key, record } = find((e) => e.origin.topic === zeekTopic && e.origin.offset === offset);
     expect(key).toBe('ip:10.0.0.5');
     expect(headerString(record.headers, 'sequor.format')).toBe('zeek-dce-rpc');
-    expect(event.dce_rpc).toEqual({ named_pipe: '\\PIPE\\winreg', endpoint: 'winreg', operation: 'BaseRegSetValue' });
+    expect(event.dce_rpc).toEqual({
+      named_pipe: '\\PIPE\\winreg',
+      endpoint: 'winreg',
+      operation: 'BaseRegSetValue',
+    });
     expect(event.event.action).toBe('BaseRegSetValue');
     expect(event.source).toEqual({ ip: '10.0.0.23', port: 49710, bytes: null });
     expect(event.destination?.ip).toBe('10.0.0.5');

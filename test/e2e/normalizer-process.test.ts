@@ -18,7 +18,8 @@ const datasetFile = path.resolve(repoRoot, '../shared/datasets/security-datasets
 function newestSource(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+    if (entry.isFile() && entry.name.endsWith('.ts'))
+      newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
   }
   return newest;
 }
@@ -35,9 +36,13 @@ beforeAll(async () => {
       return 0;
     }
   })();
-  const sources = Math.max(...['services/normalizer/src', 'shared/pipeline/src'].map((d) => newestSource(path.join(repoRoot, d))));
+  const sources = Math.max(
+    ...['services/normalizer/src', 'shared/pipeline/src'].map((d) => newestSource(path.join(repoRoot, d))),
+  );
   if (built < sources) {
-    throw new Error(`${mainJs} is missing or older than its sources: run \`npm run build\` first (\`npm run test:integration\` does)`);
+    throw new Error(
+      `${mainJs} is missing or older than its sources: run \`npm run build\` first (\`npm run test:integration\` does)`,
+    );
   }
   kit = await KafkaTestKit.connect();
 });
@@ -48,9 +53,14 @@ afterAll(async () => {
 
 describe('normalizer as a process (dist/main.js)', () => {
   it('normalizes a dataset, then on SIGTERM commits, leaves the group and exits 0', async () => {
-    const lines = readFileSync(datasetFile, 'utf8').split('\n').filter((l) => l.length > 0);
+    const lines = readFileSync(datasetFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0);
     const rawTopic = await kit.createTopic('raw-process', { partitions: 2 });
-    await kit.produceAll(rawTopic, lines.map((l) => ({ key: null, value: Buffer.from(l) })));
+    await kit.produceAll(
+      rawTopic,
+      lines.map((l) => ({ key: null, value: Buffer.from(l) })),
+    );
     const normalizedTopic = uniqueTopic('normalized');
     const deadLetterTopic = uniqueTopic('dead-letters');
     const groupId = uniqueGroup('normalizer-process');
@@ -85,7 +95,9 @@ describe('normalizer as a process (dist/main.js)', () => {
           if (stderr.includes('"msg":"normalizer started"')) resolve();
         };
         onLog();
-        void exited.then((code) => reject(new Error(`normalizer exited with ${code} before starting:\n${stderr}`)));
+        void exited.then((code) =>
+          reject(new Error(`normalizer exited with ${code} before starting:\n${stderr}`)),
+        );
       });
       const out = await kit.consumeUntil(normalizedTopic, lines.length, { timeoutMs: 90_000 });
       expect(out).toHaveLength(lines.length);
@@ -96,7 +108,11 @@ describe('normalizer as a process (dist/main.js)', () => {
       const readyz = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect([readyz.status, (await readyz.text()).trim()]).toEqual([200, 'ready: 2 partitions assigned']);
       let samples = parsePrometheus(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
-      for (let i = 0; i < 50 && samples.find((x) => x.name === 'sequor_records_in_total')?.value !== lines.length; i++) {
+      for (
+        let i = 0;
+        i < 50 && samples.find((x) => x.name === 'sequor_records_in_total')?.value !== lines.length;
+        i++
+      ) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         samples = parsePrometheus(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
       }
@@ -115,7 +131,10 @@ describe('normalizer as a process (dist/main.js)', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
 
-    const logs = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; level: string; signal?: string });
+    const logs = stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg: string; level: string; signal?: string });
     const messages = logs.map((l) => l.msg);
     expect(messages).toContain('normalizer started');
     expect(messages.filter((m) => m === 'partitions assigned').length).toBeGreaterThanOrEqual(1);

@@ -11,7 +11,10 @@ import { InMemorySchemaRegistry } from '@sequor/model/testing';
 import { createNormalizer, normalizerConfigFromEnv } from '@sequor/normalizer';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const lines = readFileSync(path.resolve(repoRoot, '../shared/datasets/security-datasets/empire_shell_reg_dump_sam.json'), 'utf8')
+const lines = readFileSync(
+  path.resolve(repoRoot, '../shared/datasets/security-datasets/empire_shell_reg_dump_sam.json'),
+  'utf8',
+)
   .split('\n')
   .filter((l) => l.length > 0)
   .slice(0, 50);
@@ -29,7 +32,10 @@ afterAll(async () => {
 describe('normalizer with a schema registry', () => {
   it('registers <topic>-value once and frames every record as Confluent 00 + id', async () => {
     const rawTopic = await kit.createTopic('raw-registry', { partitions: 1 });
-    await kit.produceAll(rawTopic, lines.map((l) => ({ key: null, value: Buffer.from(l) })));
+    await kit.produceAll(
+      rawTopic,
+      lines.map((l) => ({ key: null, value: Buffer.from(l) })),
+    );
     const normalizedTopic = uniqueTopic('normalized');
     const deadLetterTopic = uniqueTopic('dead-letters');
     topics.push(normalizedTopic, deadLetterTopic);
@@ -43,7 +49,11 @@ describe('normalizer with a schema registry', () => {
       SCHEMA_REGISTRY_URL: 'http://registry.invalid:8081',
     });
     expect(config.schemaRegistry?.url).toBe('http://registry.invalid:8081');
-    const normalizer = createNormalizer(config, { client: kit.client, logger: kit.logger, schemaRegistry: registry });
+    const normalizer = createNormalizer(config, {
+      client: kit.client,
+      logger: kit.logger,
+      schemaRegistry: registry,
+    });
     try {
       await normalizer.start();
       const out = await kit.consumeUntil(normalizedTopic, lines.length, { timeoutMs: 60_000 });

@@ -46,7 +46,11 @@ describe('normalizer: a Zeek TSV log resumed by another member', () => {
       DEAD_LETTER_TOPIC: dead,
       NORMALIZER_GROUP_ID: groupId,
     });
-    const produce = (lines: readonly string[]) => kit.produceAll(raw, lines.map((l) => ({ key: null, value: Buffer.from(l) })));
+    const produce = (lines: readonly string[]) =>
+      kit.produceAll(
+        raw,
+        lines.map((l) => ({ key: null, value: Buffer.from(l) })),
+      );
 
     // The first member: header and the first rows, committed, then it stops.
     const firstRows = rows.slice(0, 3);
@@ -68,9 +72,18 @@ describe('normalizer: a Zeek TSV log resumed by another member', () => {
     await waitForGroupAtEnd(kit.admin, groupId, raw, 60_000);
     await second.stop();
 
-    expect(second.counters().total).toEqual({ records: laterRows.length, events: laterRows.length, empty: 0, deadLetters: 0 });
-    const events = (await kit.consumeUntil(normalized, rows.length, { timeoutMs: 30_000 })).map((r) => createEventCodec().decode(r.value as Buffer));
-    expect(events.map((e) => e.origin.offset).sort((a, b) => (a as number) - (b as number))).toEqual(rows.map((_, i) => header.length + i));
+    expect(second.counters().total).toEqual({
+      records: laterRows.length,
+      events: laterRows.length,
+      empty: 0,
+      deadLetters: 0,
+    });
+    const events = (await kit.consumeUntil(normalized, rows.length, { timeoutMs: 30_000 })).map((r) =>
+      createEventCodec().decode(r.value as Buffer),
+    );
+    expect(events.map((e) => e.origin.offset).sort((a, b) => (a as number) - (b as number))).toEqual(
+      rows.map((_, i) => header.length + i),
+    );
     expect((await kit.admin.fetchTopicOffsets(dead)).reduce((n, p) => n + Number(p.high), 0)).toBe(0);
   });
 });

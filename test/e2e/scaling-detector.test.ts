@@ -10,7 +10,12 @@ import { ALERT_HEADERS, createDetector, detectorConfigFromEnv } from '@sequor/de
 import { createLogger } from '@sequor/kafka';
 import { headerString, KafkaTestKit, uniqueGroup } from '@sequor/kafka/testing';
 import type { CommittedRecord } from '../../services/detector/test/support/e2e.js';
-import { consumeAllCommitted, decodeAlert, laterNormalizedEventOnEveryPartition, waitForGroupAtEnd } from '../../services/detector/test/support/e2e.js';
+import {
+  consumeAllCommitted,
+  decodeAlert,
+  laterNormalizedEventOnEveryPartition,
+  waitForGroupAtEnd,
+} from '../../services/detector/test/support/e2e.js';
 import { DetectorProcess, requireFreshBuild } from '../../services/detector/test/support/process.js';
 import type { NormalizedScenario } from '../../services/detector/test/support/scenario.js';
 import { normalizedScenario } from '../../services/detector/test/support/scenario.js';
@@ -94,16 +99,39 @@ describe('detector group: 3 processes, one SIGKILLed mid-stream, a 4th joining',
     const [a, b, c] = [spawnDetector('detector-1'), spawnDetector('detector-2'), spawnDetector('detector-3')];
     // The reference: one detector, in this process, its own group and alerts topic, never disturbed.
     const singleGroup = uniqueGroup('single-detector');
-    single = createDetector(detectorConfigFromEnv({ ...env, ALERTS_TOPIC: alertsSingle, DETECTOR_GROUP_ID: singleGroup, LOG_LEVEL: 'error' }), { logger: createLogger('single', { level: 'error' }) });
+    single = createDetector(
+      detectorConfigFromEnv({
+        ...env,
+        ALERTS_TOPIC: alertsSingle,
+        DETECTOR_GROUP_ID: singleGroup,
+        LOG_LEVEL: 'error',
+      }),
+      { logger: createLogger('single', { level: 'error' }) },
+    );
     await single.start();
     // The group is formed when the three own all six partitions between them.
-    const formed = () => [a, b, c].map((p) => p.assignment).flat().sort().join() === '0,1,2,3,4,5' && [a, b, c].every((p) => p.assignment.length > 0);
-    await waitUntil(formed, 90_000, () => `the group did not form: ${[a, b, c].map((p) => `${p.name} ${p.assignment.join(',')}\n${p.tail(5)}`).join('\n')}`);
+    const formed = () =>
+      [a, b, c]
+        .map((p) => p.assignment)
+        .flat()
+        .sort()
+        .join() === '0,1,2,3,4,5' && [a, b, c].every((p) => p.assignment.length > 0);
+    await waitUntil(
+      formed,
+      90_000,
+      () =>
+        `the group did not form: ${[a, b, c].map((p) => `${p.name} ${p.assignment.join(',')}\n${p.tail(5)}`).join('\n')}`,
+    );
     // Each member's /readyz: ready once its partitions' state is restored (empty here: a fresh group).
     for (const p of [a, b, c]) {
       let r = await p.readyz();
-      for (let i = 0; i < 100 && r.status !== 200; i++) r = await new Promise((resolve) => setTimeout(resolve, 100)).then(() => p.readyz());
-      expect([p.name, r.status, r.text]).toEqual([p.name, 200, `ready: ${p.assignment.length} partitions assigned, state restored`]);
+      for (let i = 0; i < 100 && r.status !== 200; i++)
+        r = await new Promise((resolve) => setTimeout(resolve, 100)).then(() => p.readyz());
+      expect([p.name, r.status, r.text]).toEqual([
+        p.name,
+        200,
+        `ready: ${p.assignment.length} partitions assigned, state restored`,
+      ]);
     }
 
     // Feed the stream at a controlled rate; kill one member at 40 %, start a fourth at 70 %.
@@ -120,7 +148,10 @@ describe('detector group: 3 processes, one SIGKILLed mid-stream, a 4th joining',
       const due = started + (i / FEED_PER_SECOND) * 1000;
       const wait = due - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      await kit.produceAll(events, records.slice(i, i + chunk).map((r) => ({ key: r.key, value: r.value, headers: r.headers })));
+      await kit.produceAll(
+        events,
+        records.slice(i, i + chunk).map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+      );
       if (victim === undefined && i >= records.length * KILL_AT) {
         victim = [a, b, c].sort((x, y) => y.assignment.length - x.assignment.length)[0]!;
         victimPartitions = victim.assignment;
@@ -129,7 +160,10 @@ describe('detector group: 3 processes, one SIGKILLed mid-stream, a 4th joining',
       }
       if (joiner === undefined && i >= records.length * JOIN_AT) joiner = spawnDetector('detector-4');
     }
-    await kit.produceAll(events, clock.map((r) => ({ key: r.key, value: r.value, headers: r.headers })));
+    await kit.produceAll(
+      events,
+      clock.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+    );
     const feedSeconds = (performance.now() - started) / 1000;
 
     await waitForGroupAtEnd(kit.admin, group, events, 240_000);
@@ -151,7 +185,14 @@ describe('detector group: 3 processes, one SIGKILLed mid-stream, a 4th joining',
     });
     expect(takeovers.length).toBeGreaterThan(0);
     const perPartition = records.length / PARTITIONS;
-    expect(takeovers.some((t) => (t['committedOffset'] as number) > perPartition * 0.1 && (t['committedOffset'] as number) < perPartition * 0.9 && (t['restoreRecords'] as number) > 0)).toBe(true);
+    expect(
+      takeovers.some(
+        (t) =>
+          (t['committedOffset'] as number) > perPartition * 0.1 &&
+          (t['committedOffset'] as number) < perPartition * 0.9 &&
+          (t['restoreRecords'] as number) > 0,
+      ),
+    ).toBe(true);
     // The fourth member got work.
     await joiner!.waitForLog((l) => l.msg === 'partition restored: live', 10_000);
 
@@ -163,20 +204,30 @@ describe('detector group: 3 processes, one SIGKILLed mid-stream, a 4th joining',
     const restores = processes
       .filter((p) => p !== victim)
       .flatMap((p) => p.logs.slice(killLogIndex.get(p) ?? 0))
-      .filter((l) => l.msg === 'partition assigned: restoring state' && (l['committedOffset'] as number | null) !== null);
+      .filter(
+        (l) =>
+          l.msg === 'partition assigned: restoring state' && (l['committedOffset'] as number | null) !== null,
+      );
     const straddlingAt = (points: readonly { partition: number; at: number }[]) => {
       let n = 0;
       for (const record of scaledRecords) {
         const partition = Number(headerString(record.headers, ALERT_HEADERS.triggerPartition));
         const trigger = Number(headerString(record.headers, ALERT_HEADERS.triggerOffset));
         const evidence = decodeAlert(record.value).evidence.map((e) => offsetOf.get(e.event_id) ?? Infinity);
-        if (points.some((p) => p.partition === partition && trigger >= p.at && evidence.some((o) => o < p.at))) n++;
+        if (
+          points.some((p) => p.partition === partition && trigger >= p.at && evidence.some((o) => o < p.at))
+        )
+          n++;
       }
       return n;
     };
     const scaledRecords = await consumeAllCommitted(kit.client, kit.admin, alertsScaled, 60_000);
-    const atFailure = straddlingAt(takeovers.map((t) => ({ partition: t['partition'] as number, at: t['committedOffset'] as number })));
-    const atAnyMove = straddlingAt(restores.map((t) => ({ partition: t['partition'] as number, at: t['committedOffset'] as number })));
+    const atFailure = straddlingAt(
+      takeovers.map((t) => ({ partition: t['partition'] as number, at: t['committedOffset'] as number })),
+    );
+    const atAnyMove = straddlingAt(
+      restores.map((t) => ({ partition: t['partition'] as number, at: t['committedOffset'] as number })),
+    );
     const boundedRestores = restores.filter((t) => (t['restoreFromOffset'] as number) > 0).length;
 
     const duplicates = [...scaled].filter(([, n]) => n > 1);
@@ -199,18 +250,36 @@ describe('detector group: 3 processes, one SIGKILLed mid-stream, a 4th joining',
     // And the reference holds every alert the generator planted (by evidence event ids). It may hold
     // more: at this density a noise logon can complete a planted near-miss (see the report).
     const byLine = new Map(records.map((r) => [`${r.file}:${r.line}`, r.eventId]));
-    const truth = scenario.groundTruth.alerts.map((t) => t.evidence.map((e) => byLine.get(`${e.file}:${e.line}`)).join(' '));
+    const truth = scenario.groundTruth.alerts.map((t) =>
+      t.evidence.map((e) => byLine.get(`${e.file}:${e.line}`)).join(' '),
+    );
     const singleAlerts = await consumeAllCommitted(kit.client, kit.admin, alertsSingle, 60_000);
-    const found = new Set(singleAlerts.map((r) => decodeAlert(r.value).evidence.map((e) => e.event_id).join(' ')));
+    const found = new Set(
+      singleAlerts.map((r) =>
+        decodeAlert(r.value)
+          .evidence.map((e) => e.event_id)
+          .join(' '),
+      ),
+    );
     expect(truth.filter((k) => !found.has(k))).toEqual([]);
-    const rebuilt = processes.flatMap((p) => p.logs).filter((l) => l.msg === 'partition restored: live' && (l['replayedRecords'] as number) > 0);
-    console.log(`[scaling] restores with a replay: ${rebuilt.map((l) => `${l['replayedRecords']} records/${l['durationMs']} ms (${l['openPartials']} partials)`).join(', ')}`);
-    console.log(`[scaling] ground truth ${truth.length} alerts, all found; ${found.size - truth.length} more raised by the engine`);
+    const rebuilt = processes
+      .flatMap((p) => p.logs)
+      .filter((l) => l.msg === 'partition restored: live' && (l['replayedRecords'] as number) > 0);
+    console.log(
+      `[scaling] restores with a replay: ${rebuilt.map((l) => `${l['replayedRecords']} records/${l['durationMs']} ms (${l['openPartials']} partials)`).join(', ')}`,
+    );
+    console.log(
+      `[scaling] ground truth ${truth.length} alerts, all found; ${found.size - truth.length} more raised by the engine`,
+    );
 
     // The survivors stop cleanly on SIGTERM: batch committed, group left, exit 0.
     const survivors = processes.filter((p) => p.alive);
     // Before that, each is ready with its final assignment, all restored.
-    for (const p of survivors) expect([p.name, await p.readyz()]).toEqual([p.name, { status: 200, text: `ready: ${p.assignment.length} partitions assigned, state restored` }]);
+    for (const p of survivors)
+      expect([p.name, await p.readyz()]).toEqual([
+        p.name,
+        { status: 200, text: `ready: ${p.assignment.length} partitions assigned, state restored` },
+      ]);
     for (const p of survivors) p.kill('SIGTERM');
     expect(await Promise.all(survivors.map((p) => p.exited))).toEqual(survivors.map(() => 0));
   }, 600_000);

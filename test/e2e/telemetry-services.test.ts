@@ -22,7 +22,12 @@ import { DEFAULT_START, SCENARIO_FILES, writeScenario } from '@sequor/scenarios'
 import type { SpanContext, Telemetry } from '@sequor/telemetry';
 import type { ReadableSpan } from '@sequor/telemetry/testing';
 import { parsePrometheus, sampleValue, startTestTelemetry } from '@sequor/telemetry/testing';
-import { consumeAllCommitted, decodeAlert, laterEventOnEveryPartition, waitForGroupAtEnd } from '../../services/detector/test/support/e2e.js';
+import {
+  consumeAllCommitted,
+  decodeAlert,
+  laterEventOnEveryPartition,
+  waitForGroupAtEnd,
+} from '../../services/detector/test/support/e2e.js';
 
 const PARTITIONS = 3;
 const RULE: RuleSlug = 'elastic-potential-remote-credential-access-via-registry';
@@ -71,7 +76,11 @@ async function get(port: number, route: string): Promise<{ status: number; text:
   return { status: response.status, text: await response.text() };
 }
 
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -89,8 +98,21 @@ describe('telemetry through the normalizer and the detector', () => {
     const port = telemetry.port;
     expect((await get(port, '/readyz')).status).toBe(503);
 
-    await writeScenario(dir, { seed: 29, events: 1_500, hosts: 6, users: 12, scenarios: { [RULE]: 2, 'car-2014-11-005-remote-registry': 0, 'splunk-windows-service-creation-using-registry-entry': 0, 'splunk-remcos-client-registry-install-entry': 0 } });
-    const truth = JSON.parse(await readFile(path.join(dir, SCENARIO_FILES.groundTruth), 'utf8')) as GroundTruth;
+    await writeScenario(dir, {
+      seed: 29,
+      events: 1_500,
+      hosts: 6,
+      users: 12,
+      scenarios: {
+        [RULE]: 2,
+        'car-2014-11-005-remote-registry': 0,
+        'splunk-windows-service-creation-using-registry-entry': 0,
+        'splunk-remcos-client-registry-install-entry': 0,
+      },
+    });
+    const truth = JSON.parse(
+      await readFile(path.join(dir, SCENARIO_FILES.groundTruth), 'utf8'),
+    ) as GroundTruth;
     const expected = truth.alerts.filter((a) => a.rule === RULE);
     expect(expected.length).toBeGreaterThanOrEqual(2);
 
@@ -129,7 +151,10 @@ describe('telemetry through the normalizer and the detector', () => {
       DETECTOR_GROUP_ID: uniqueGroup('tel-detector'),
       ALLOWED_LATENESS_MS: String(LATENESS_MS),
     });
-    detector = createDetector(detectorConfig, { logger, telemetry: detectorTelemetry(telemetry, detectorConfig) });
+    detector = createDetector(detectorConfig, {
+      logger,
+      telemetry: detectorTelemetry(telemetry, detectorConfig),
+    });
     await detector.start();
 
     // The shipper: a send span per raw record, its context in the record's headers.
@@ -144,16 +169,26 @@ describe('telemetry through the normalizer and the detector', () => {
         return { key: null, value: Buffer.from(line), headers };
       });
       // In slices: one producer batch must stay under the broker's max message size.
-      for (let from = 0; from < records.length; from += 200) await kit.produceAll(rawTopics[i]!, records.slice(from, from + 200));
+      for (let from = 0; from < records.length; from += 200)
+        await kit.produceAll(rawTopics[i]!, records.slice(from, from + 200));
     };
-    for (const [i, file] of FILES.entries()) await ship(i, (await readFile(path.join(dir, file), 'utf8')).split('\n').filter((l) => l !== ''));
+    for (const [i, file] of FILES.entries())
+      await ship(
+        i,
+        (await readFile(path.join(dir, file), 'utf8')).split('\n').filter((l) => l !== ''),
+      );
     for (const t of rawTopics) await waitForGroupAtEnd(kit.admin, normalizerGroup, t, 60_000);
     // Then stream time moves on on every partition (a live host keeps logging), releasing what waits.
-    await ship(FILES.indexOf(SCENARIO_FILES.flatWindows), laterEventOnEveryPartition(PARTITIONS, new Date(CLOCK_AT)));
+    await ship(
+      FILES.indexOf(SCENARIO_FILES.flatWindows),
+      laterEventOnEveryPartition(PARTITIONS, new Date(CLOCK_AT)),
+    );
     for (const t of rawTopics) await waitForGroupAtEnd(kit.admin, normalizerGroup, t, 60_000);
     await waitForGroupAtEnd(kit.admin, detectorConfig.groupId, normalized, 120_000);
 
-    const alerts: Alert[] = (await consumeAllCommitted(kit.client, kit.admin, alertsTopic, 30_000)).map((r) => decodeAlert(r.value));
+    const alerts: Alert[] = (await consumeAllCommitted(kit.client, kit.admin, alertsTopic, 30_000)).map((r) =>
+      decodeAlert(r.value),
+    );
     const raised = alerts.filter((a) => a.rule.name === RULE_NAME);
     expect(detector.counters().lateEvents).toBe(0);
     expect(raised.length).toBe(expected.length);
@@ -169,7 +204,9 @@ describe('telemetry through the normalizer and the detector', () => {
     };
     for (const alert of raised) {
       expect(alert.trace_id).toMatch(/^[0-9a-f]{32}$/);
-      const alertSpan = spans.find((s) => s.name.startsWith('alert ') && s.spanContext().traceId === alert.trace_id)!;
+      const alertSpan = spans.find(
+        (s) => s.name.startsWith('alert ') && s.spanContext().traceId === alert.trace_id,
+      )!;
       expect(alertSpan.attributes['sequor.alert.id']).toBe(alert.alert.id);
       expect(alertSpan.links).toHaveLength(2);
       for (const [i, link] of alertSpan.links.entries()) {
@@ -198,17 +235,31 @@ describe('telemetry through the normalizer and the detector', () => {
     // /metrics: what each service processed, as the broker and the services count it.
     const samples = parsePrometheus((await get(port, '/metrics')).text);
     const counters = normalizer.counters();
-    FILES.forEach((_, i) => expect(sampleValue(samples, 'sequor_records_in_total', { topic: rawTopics[i]! })).toBe(produced[i]));
-    const normalizedEnd = (await kit.admin.fetchTopicOffsets(normalized)).reduce((n, o) => n + Number(o.high), 0);
+    FILES.forEach((_, i) =>
+      expect(sampleValue(samples, 'sequor_records_in_total', { topic: rawTopics[i]! })).toBe(produced[i]),
+    );
+    const normalizedEnd = (await kit.admin.fetchTopicOffsets(normalized)).reduce(
+      (n, o) => n + Number(o.high),
+      0,
+    );
     expect(sampleValue(samples, 'sequor_records_out_total', { topic: normalized })).toBe(normalizedEnd);
-    expect(sampleValue(samples, 'sequor_records_in_total', { topic: normalized })).toBe(detector.counters().records);
+    expect(sampleValue(samples, 'sequor_records_in_total', { topic: normalized })).toBe(
+      detector.counters().records,
+    );
     expect(detector.counters().records).toBe(normalizedEnd);
     expect(sampleValue(samples, 'sequor_records_out_total', { topic: alertsTopic })).toBe(alerts.length);
     expect(sampleValue(samples, 'sequor_alerts_total', { rule: RULE_NAME })).toBe(raised.length);
     expect(sampleValue(samples, 'sequor_alert_latency_count', { rule: RULE_NAME })).toBe(raised.length);
-    const deadLettered = samples.filter((s) => s.name === 'sequor_dead_letters_total').reduce((n, s) => n + s.value, 0);
-    expect(deadLettered).toBe(Object.values(counters.deadLettersByReason).reduce((n: number, v) => n + (v ?? 0), 0));
-    for (let p = 0; p < PARTITIONS; p++) expect(sampleValue(samples, 'sequor_consumer_lag', { topic: normalized, partition: String(p) })).toBe(0);
+    const deadLettered = samples
+      .filter((s) => s.name === 'sequor_dead_letters_total')
+      .reduce((n, s) => n + s.value, 0);
+    expect(deadLettered).toBe(
+      Object.values(counters.deadLettersByReason).reduce((n: number, v) => n + (v ?? 0), 0),
+    );
+    for (let p = 0; p < PARTITIONS; p++)
+      expect(sampleValue(samples, 'sequor_consumer_lag', { topic: normalized, partition: String(p) })).toBe(
+        0,
+      );
 
     await detector.stop();
     await normalizer.stop();
@@ -245,7 +296,10 @@ describe('telemetry through the normalizer and the detector', () => {
     // No record arrived after the takeover: the replay started on assignment, not with new traffic.
     expect(states[0]).toMatchObject({ ready: false });
     expect(states.some((s) => s.reason.startsWith('restoring '))).toBe(true);
-    expect(states.at(-1)).toEqual({ ready: true, reason: `${PARTITIONS} partitions assigned, state restored` });
+    expect(states.at(-1)).toEqual({
+      ready: true,
+      reason: `${PARTITIONS} partitions assigned, state restored`,
+    });
     expect(restores.length).toBeGreaterThan(0);
     expect(restores.reduce((n, r) => n + r.replayedRecords, 0)).toBeGreaterThan(0);
     expect(detector.counters()).toMatchObject({ records: 0, alerts: 0 });

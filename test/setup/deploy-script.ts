@@ -15,9 +15,16 @@ export interface ScriptResult {
 }
 
 /** `bash <repo>/<script> <command>` with `env`; resolves with its exit code and output once it ends. */
-export function runDeployScript(script: string, command: string, env: NodeJS.ProcessEnv): Promise<ScriptResult> {
+export function runDeployScript(
+  script: string,
+  command: string,
+  env: NodeJS.ProcessEnv,
+): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [path.join(repoRoot, script), command], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [path.join(repoRoot, script), command], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -32,14 +39,19 @@ export function runDeployScript(script: string, command: string, env: NodeJS.Pro
  * directory, stopped by `stop()` or, through the owner pid, when this process dies); KAFKA_BROKERS, when
  * set, is used instead and left alone.
  */
-export async function benchBroker(): Promise<{ readonly brokers: string; readonly external: boolean; stop(): Promise<void> }> {
+export async function benchBroker(): Promise<{
+  readonly brokers: string;
+  readonly external: boolean;
+  stop(): Promise<void>;
+}> {
   const external = process.env.KAFKA_BROKERS?.trim();
   if (external) return { brokers: external, external: true, stop: () => Promise.resolve() };
   const state = await mkdtemp(path.join(tmpdir(), 'sequor-bench-kafka-'));
   const env = { ...process.env, SEQUOR_KAFKA_STATE: state, SEQUOR_KAFKA_OWNER_PID: String(process.pid) };
   const started = await runDeployScript('deploy/kafka/kafka.sh', 'start', env);
   const brokers = started.stdout.trim().split('\n').pop()?.trim() ?? '';
-  if (started.code !== 0 || !/^[\w.-]+:\d+$/.test(brokers)) throw new Error(`kafka.sh start failed:\n${started.stderr}`);
+  if (started.code !== 0 || !/^[\w.-]+:\d+$/.test(brokers))
+    throw new Error(`kafka.sh start failed:\n${started.stderr}`);
   return {
     brokers,
     external: false,

@@ -34,7 +34,9 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   if (started.code !== 0 || !/^[\w.-]+:\d+$/.test(bootstrap)) {
     await runDeployScript('deploy/kafka/kafka.sh', 'stop', env);
     await rm(stateDir, { recursive: true, force: true });
-    throw new Error(`deploy/kafka/kafka.sh start failed (exit ${started.code}):\n${started.stderr}${started.stdout}`);
+    throw new Error(
+      `deploy/kafka/kafka.sh start failed (exit ${started.code}):\n${started.stderr}${started.stdout}`,
+    );
   }
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   const version = /Kafka (\S+) \(KRaft\)/.exec(started.stderr)?.[1] ?? 'unknown version';
@@ -48,7 +50,9 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   return async () => {
     const stopped = await runDeployScript('deploy/kafka/kafka.sh', 'stop', env);
     if (stopped.code !== 0) {
-      console.error(`[integration] deploy/kafka/kafka.sh stop failed (exit ${stopped.code}):\n${stopped.stderr}`);
+      console.error(
+        `[integration] deploy/kafka/kafka.sh stop failed (exit ${stopped.code}):\n${stopped.stderr}`,
+      );
     }
     delete process.env.KAFKA_BROKERS;
     await rm(stateDir, { recursive: true, force: true });

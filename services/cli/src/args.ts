@@ -39,7 +39,13 @@ export function flag(values: ParsedArgs['values'], name: string): boolean {
 }
 
 /** An integer option within [min, max]; `fallback` when absent. */
-export function integerOption(values: ParsedArgs['values'], name: string, fallback: number, min: number, max: number): number {
+export function integerOption(
+  values: ParsedArgs['values'],
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const text = stringOption(values, name);
   if (text === undefined) return fallback;
   const n = Number(text.replace(/_/g, ''));
@@ -50,7 +56,13 @@ export function integerOption(values: ParsedArgs['values'], name: string, fallba
 }
 
 /** A finite number within [min, max]. */
-export function numberOption(values: ParsedArgs['values'], name: string, fallback: number | undefined, min: number, max: number): number | undefined {
+export function numberOption(
+  values: ParsedArgs['values'],
+  name: string,
+  fallback: number | undefined,
+  min: number,
+  max: number,
+): number | undefined {
   const text = stringOption(values, name);
   if (text === undefined) return fallback;
   const n = Number(text);
@@ -64,14 +76,22 @@ const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** A duration as milliseconds: `5000`, `5000ms`, `30s`, `2m`, `1h` (a bare number is milliseconds). */
-export function durationOption(values: ParsedArgs['values'], name: string, fallback: number | undefined): number | undefined {
+export function durationOption(
+  values: ParsedArgs['values'],
+  name: string,
+  fallback: number | undefined,
+): number | undefined {
   const text = stringOption(values, name);
   if (text === undefined) return fallback;
   const m = DURATION.exec(text.trim());
-  if (m === null) throw new UsageError(`--${name} must be a duration such as 5000, 30s, 2m or 1h, got ${JSON.stringify(text)}`);
+  if (m === null)
+    throw new UsageError(
+      `--${name} must be a duration such as 5000, 30s, 2m or 1h, got ${JSON.stringify(text)}`,
+    );
   return Math.round(Number(m[1]) * (UNIT_MS[m[2] ?? 'ms'] as number));
 }
 
 export function noPositionals(command: string, positionals: readonly string[]): void {
-  if (positionals.length > 0) throw new UsageError(`${command} takes no arguments, got ${JSON.stringify(positionals[0])}`);
+  if (positionals.length > 0)
+    throw new UsageError(`${command} takes no arguments, got ${JSON.stringify(positionals[0])}`);
 }

@@ -21,9 +21,14 @@ const main = fileURLToPath(new URL('./main.js', import.meta.url));
 /** The scenario: ~40k events, three attack instances per rule with their near-misses, 0.2% late noise. */
 const GENERATE = ['--seed', '7', '--events', '40000', '--scenarios', '3', '--late', '0.002'];
 
-function sequor(args: readonly string[], captureStdout: boolean): Promise<{ code: number | null; stdout: string }> {
+function sequor(
+  args: readonly string[],
+  captureStdout: boolean,
+): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', captureStdout ? 'pipe' : 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [main, ...args], {
+      stdio: ['ignore', captureStdout ? 'pipe' : 'inherit', 'inherit'],
+    });
     let stdout = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.once('error', reject);
@@ -55,7 +60,9 @@ async function run(): Promise<number> {
     const rules = await loadBuiltinRules();
     console.log(`\nalerts (${alerts.length}):`);
     for (const rule of rules) {
-      const mine = alerts.filter((a) => a.rule.id === rule.id).sort((a, b) => a.event.first_time - b.event.first_time);
+      const mine = alerts
+        .filter((a) => a.rule.id === rule.id)
+        .sort((a, b) => a.event.first_time - b.event.first_time);
       console.log(`\n${rule.name}: ${mine.length}`);
       for (const a of mine) console.log(describe(a));
     }

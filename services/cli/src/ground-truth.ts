@@ -38,9 +38,16 @@ const keyOf = (ref: AlertRef): string => `${ref.rule} ${ref.evidence.join(' ')}`
  * the detect run named it (relative or absolute: paths are resolved). Evidence in a Zeek JSON mirror
  * file is mapped back to the TSV log it mirrors, where the ground truth names it.
  */
-export function compareWithGroundTruth(truth: GroundTruth, scenarioDir: string, alerts: readonly Alert[], slugs: ReadonlyMap<string, string>): GroundTruthComparison {
+export function compareWithGroundTruth(
+  truth: GroundTruth,
+  scenarioDir: string,
+  alerts: readonly Alert[],
+  slugs: ReadonlyMap<string, string>,
+): GroundTruthComparison {
   const base = path.resolve(scenarioDir);
-  const mirrors = new Map(truth.files.flatMap((f) => (f.mirrors === undefined ? [] : [[f.path, f.mirrors] as const])));
+  const mirrors = new Map(
+    truth.files.flatMap((f) => (f.mirrors === undefined ? [] : [[f.path, f.mirrors] as const])),
+  );
   const evidenceOf = (e: Alert['evidence'][number]): string => {
     const topic = e.origin.topic ?? '?';
     let file = path.relative(base, path.resolve(topic)).split(path.sep).join('/');
@@ -52,8 +59,14 @@ export function compareWithGroundTruth(truth: GroundTruth, scenarioDir: string, 
     }
     return `${file}:${line}`;
   };
-  const actual: AlertRef[] = alerts.map((a) => ({ rule: slugs.get(a.rule.id) ?? a.rule.id, evidence: a.evidence.map(evidenceOf).sort() }));
-  const expected: AlertRef[] = truth.alerts.map((a) => ({ rule: a.rule, evidence: a.evidence.map((e) => `${e.file}:${e.line}`).sort() }));
+  const actual: AlertRef[] = alerts.map((a) => ({
+    rule: slugs.get(a.rule.id) ?? a.rule.id,
+    evidence: a.evidence.map(evidenceOf).sort(),
+  }));
+  const expected: AlertRef[] = truth.alerts.map((a) => ({
+    rule: a.rule,
+    evidence: a.evidence.map((e) => `${e.file}:${e.line}`).sort(),
+  }));
 
   const waiting = new Map<string, AlertRef[]>();
   for (const ref of expected) waiting.set(keyOf(ref), [...(waiting.get(keyOf(ref)) ?? []), ref]);
@@ -69,7 +82,9 @@ export function compareWithGroundTruth(truth: GroundTruth, scenarioDir: string, 
   const missing = [...waiting.values()].flat();
   const nearMissesFired = truth.near_misses
     .map((m) => ({ rule: m.rule, evidence: m.evidence.map((e) => `${e.file}:${e.line}`).sort() }))
-    .filter((m) => unexpected.some((u) => u.rule === m.rule && u.evidence.some((e) => m.evidence.includes(e))));
+    .filter((m) =>
+      unexpected.some((u) => u.rule === m.rule && u.evidence.some((e) => m.evidence.includes(e))),
+    );
   return {
     expected: expected.length,
     matched,
@@ -84,7 +99,9 @@ export function compareWithGroundTruth(truth: GroundTruth, scenarioDir: string, 
 /** `ground truth: 27/27 alerts match, 0 missing, 0 unexpected; 25 near-misses, none fired`. */
 export function formatComparison(c: GroundTruthComparison): string {
   const fired = c.nearMissesFired.length === 0 ? 'none fired' : `${c.nearMissesFired.length} fired`;
-  const lines = [`ground truth: ${c.matched}/${c.expected} alerts match, ${c.missing.length} missing, ${c.unexpected.length} unexpected; ${c.nearMisses} near-misses, ${fired}`];
+  const lines = [
+    `ground truth: ${c.matched}/${c.expected} alerts match, ${c.missing.length} missing, ${c.unexpected.length} unexpected; ${c.nearMisses} near-misses, ${fired}`,
+  ];
   for (const m of c.missing) lines.push(`  missing:    ${keyOf(m)}`);
   for (const u of c.unexpected) lines.push(`  unexpected: ${keyOf(u)}`);
   return lines.join('\n');

@@ -28,7 +28,9 @@ describe('the progress line', () => {
     expect(result.stdout).toContain(ERASE_LINE);
     const drawn = result.stdout.split(ERASE_LINE).filter((part) => part.startsWith('['));
     expect(drawn.length).toBeGreaterThan(0);
-    expect(drawn[0]).toMatch(/^\[[#.]{20}\] +\d+% +detect [\d,.]+M? events +[\d,.]+M?\/s +\d+ alerts? +ETA \d+:\d\d/);
+    expect(drawn[0]).toMatch(
+      /^\[[#.]{20}\] +\d+% +detect [\d,.]+M? events +[\d,.]+M?\/s +\d+ alerts? +ETA \d+:\d\d/,
+    );
     expect(result.stdout).toContain('sequor detect: 4,344 events');
   }, 300_000);
 
@@ -86,7 +88,10 @@ describe('sequor rules', () => {
   it('test: a user rule whose case fails is a FAIL row with what was missing and unexpected (exit 1)', async () => {
     const dir = path.join(tmp, 'failing-rules');
     mkdirSync(dir);
-    writeFileSync(path.join(dir, 'run-key.yaml'), userRule('6f1c2a54-3b7d-4c1e-9a0f-2d8e5b7c9a11', '[r1, p1]'));
+    writeFileSync(
+      path.join(dir, 'run-key.yaml'),
+      userRule('6f1c2a54-3b7d-4c1e-9a0f-2d8e5b7c9a11', '[r1, p1]'),
+    );
     const result = await sequor(['rules', 'test', dir]);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^FAIL +Run key written by reg\.exe +reg\.exe then a Run key fires$/m);
@@ -102,7 +107,10 @@ describe('sequor rules', () => {
     const dir = path.join(tmp, 'broken-rules');
     mkdirSync(dir);
     const file = path.join(dir, 'run-key.yaml');
-    const text = userRule('7f1c2a54-3b7d-4c1e-9a0f-2d8e5b7c9a12', '[p1, r1]').replace('[registry where registry.path', '[registry where registry.pth');
+    const text = userRule('7f1c2a54-3b7d-4c1e-9a0f-2d8e5b7c9a12', '[p1, r1]').replace(
+      '[registry where registry.path',
+      '[registry where registry.pth',
+    );
     writeFileSync(file, text);
     const lines = text.split('\n');
     const line = lines.findIndex((l) => l.includes('registry.pth')) + 1;
@@ -144,7 +152,9 @@ describe('sequor query', () => {
     const events = ndjson<EcsEvent>(all.stdout);
     expect(rawImagePathWrites).toHaveLength(2);
     expect(events.map((e) => e['@timestamp'])).toEqual(rawImagePathWrites);
-    expect(events.every((e) => e.registry?.path === 'HKLM\\System\\CurrentControlSet\\Services\\Fax\\ImagePath')).toBe(true);
+    expect(
+      events.every((e) => e.registry?.path === 'HKLM\\System\\CurrentControlSet\\Services\\Fax\\ImagePath'),
+    ).toBe(true);
     expect(JSON.stringify(events)).not.toContain('null');
     expect(ndjson<EcsEvent>(head.stdout).map((e) => e['@timestamp'])).toEqual(rawImagePathWrites.slice(0, 1));
     expect(ndjson<EcsEvent>(tail.stdout).map((e) => e['@timestamp'])).toEqual(rawImagePathWrites.slice(-1));
@@ -152,13 +162,22 @@ describe('sequor query', () => {
 
   it('its output reads back as ECS JSON (--format ecs from stdin) and matches again', async () => {
     const first = await sequor(['query', 'registry where registry.value : "imagepath"', fax]);
-    const again = await sequor(['query', '--format', 'ecs', 'registry where registry.path : "*\\\\Fax\\\\*"', '-'], { input: first.stdout });
+    const again = await sequor(
+      ['query', '--format', 'ecs', 'registry where registry.path : "*\\\\Fax\\\\*"', '-'],
+      { input: first.stdout },
+    );
     expect(again.code, again.stderr).toBe(0);
-    expect(ndjson<EcsEvent>(again.stdout).map((e) => e.event.id)).toEqual(ndjson<EcsEvent>(first.stdout).map((e) => e.event.id));
+    expect(ndjson<EcsEvent>(again.stdout).map((e) => e.event.id)).toEqual(
+      ndjson<EcsEvent>(first.stdout).map((e) => e.event.id),
+    );
   }, 120_000);
 
   it('a sequence prints {keys, events}, the events in order within the maxspan', async () => {
-    const result = await sequor(['query', 'sequence by host.id with maxspan=1m [process where process.name : "sc.exe"] [registry where registry.value : "ImagePath"]', fax]);
+    const result = await sequor([
+      'query',
+      'sequence by host.id with maxspan=1m [process where process.name : "sc.exe"] [registry where registry.value : "ImagePath"]',
+      fax,
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const matches = ndjson<{ keys: unknown[]; events: EcsEvent[] }>(result.stdout);
     expect(matches.length).toBeGreaterThan(0);
@@ -185,7 +204,9 @@ describe('sequor query', () => {
       `${' '.repeat(29)}^`,
     ]);
     expect(field.code).toBe(2);
-    expect(field.stderr.split('\n')[0]).toMatch(/^query:1:15: unknown field proces\.name \(did you mean process\.name\?\)/);
+    expect(field.stderr.split('\n')[0]).toMatch(
+      /^query:1:15: unknown field proces\.name \(did you mean process\.name\?\)/,
+    );
     expect(field.stderr.split('\n')[2]).toBe(`${' '.repeat(14)}^${'~'.repeat('proces.name'.length - 1)}`);
   }, 120_000);
 });
@@ -195,10 +216,23 @@ describe('sequor generate', () => {
     const a = path.join(tmp, 'gen-a');
     const b = path.join(tmp, 'gen-b');
     const options = ['--seed', 'demo', '--events', '3000', '--zeek-json'];
-    const results = await Promise.all([sequor(['generate', '--out', a, ...options]), sequor(['generate', '--out', b, ...options])]);
+    const results = await Promise.all([
+      sequor(['generate', '--out', a, ...options]),
+      sequor(['generate', '--out', b, ...options]),
+    ]);
     for (const r of results) expect(r.code, r.stderr).toBe(0);
-    const files = readdirSync(a, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.relative(a, path.join(e.parentPath, e.name)));
-    expect(files.sort()).toEqual(['endpoint.ndjson', 'flat-windows.ndjson', 'ground-truth.json', 'winlogbeat.ndjson', 'zeek/dce_rpc.json', 'zeek/dce_rpc.log']);
-    for (const f of files) expect(readFileSync(path.join(b, f)).equals(readFileSync(path.join(a, f))), f).toBe(true);
+    const files = readdirSync(a, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.relative(a, path.join(e.parentPath, e.name)));
+    expect(files.sort()).toEqual([
+      'endpoint.ndjson',
+      'flat-windows.ndjson',
+      'ground-truth.json',
+      'winlogbeat.ndjson',
+      'zeek/dce_rpc.json',
+      'zeek/dce_rpc.log',
+    ]);
+    for (const f of files)
+      expect(readFileSync(path.join(b, f)).equals(readFileSync(path.join(a, f))), f).toBe(true);
   }, 120_000);
 });

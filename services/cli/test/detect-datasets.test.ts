@@ -19,18 +19,37 @@ const UPDATER_PATH = 'HKLM\\System\\CurrentControlSet\\Services\\Updater\\ImageP
 /** What each file must raise: [evidence time, host name, registry.path, data (or its start), process GUID]. */
 const expected: Record<string, readonly (readonly [string, string, string, string, string])[]> = {
   'cmd_service_mod_fax.json': [
-    ['2020-10-21T08:45:33.693Z', 'WORKSTATION5', FAX_PATH, `C:\\windows\\system32\\WindowsPowerShell\\v1.0\\powershell.exe -noexit -c "write-host 'T1543.003 Test'"`, '{39e4a257-f131-5f8b-0b00-000000000700}'],
-    ['2020-10-21T08:45:41.343Z', 'WORKSTATION5', FAX_PATH, 'C:\\WINDOWS\\system32\\fxssvc.exe', '{39e4a257-f131-5f8b-0b00-000000000700}'],
+    [
+      '2020-10-21T08:45:33.693Z',
+      'WORKSTATION5',
+      FAX_PATH,
+      `C:\\windows\\system32\\WindowsPowerShell\\v1.0\\powershell.exe -noexit -c "write-host 'T1543.003 Test'"`,
+      '{39e4a257-f131-5f8b-0b00-000000000700}',
+    ],
+    [
+      '2020-10-21T08:45:41.343Z',
+      'WORKSTATION5',
+      FAX_PATH,
+      'C:\\WINDOWS\\system32\\fxssvc.exe',
+      '{39e4a257-f131-5f8b-0b00-000000000700}',
+    ],
   ],
   'empire_psexec_dcerpc_tcp_svcctl.json': [
-    ['2020-09-20T16:16:57.112Z', 'WORKSTATION6.theshire.local', UPDATER_PATH, '%%COMSPEC%% /C start /b C:\\Windows\\System32\\WindowsPowershell\\v1.0\\pow', '{d273d0f0-e865-5f64-0b00-000000000800}'],
+    [
+      '2020-09-20T16:16:57.112Z',
+      'WORKSTATION6.theshire.local',
+      UPDATER_PATH,
+      '%%COMSPEC%% /C start /b C:\\Windows\\System32\\WindowsPowershell\\v1.0\\pow',
+      '{d273d0f0-e865-5f64-0b00-000000000800}',
+    ],
   ],
   'empire_shell_dcerpc_smb_service_dll_hijack.json': [],
   'empire_shell_reg_dump_sam.json': [],
   'reg_disable_eventlog_service_startuptype_modification_via_registry.json': [],
 };
 
-const field = (alert: Alert, name: string): unknown => alert.evidence[0]?.fields.find((f) => f.name === name)?.value;
+const field = (alert: Alert, name: string): unknown =>
+  alert.evidence[0]?.fields.find((f) => f.name === name)?.value;
 
 /** The alert in the shape `expected` lists it. */
 function summarize(alert: Alert): [string, string, string, string, string] {
@@ -110,7 +129,11 @@ describe('sequor detect on the Security-Datasets files', () => {
     ]);
     const reference = (runs.get('cmd_service_mod_fax.json')?.alerts ?? []).map((a) => a.alert.id).sort();
     expect(reference).toHaveLength(2);
-    expect(ndjson<Alert>(fromGzip.stdout).map((a) => a.alert.id).sort()).toEqual(reference);
+    expect(
+      ndjson<Alert>(fromGzip.stdout)
+        .map((a) => a.alert.id)
+        .sort(),
+    ).toEqual(reference);
     const stdinAlerts = ndjson<Alert>(fromStdin.stdout);
     expect(stdinAlerts.map((a) => a.alert.id).sort()).toEqual(reference);
     expect(stdinAlerts[0]?.evidence[0]?.origin.topic).toBe('stdin');
@@ -118,22 +141,39 @@ describe('sequor detect on the Security-Datasets files', () => {
     expect(toAvro.stdout).toBe('');
     const decoded: Alert[] = [];
     await new Promise<void>((resolve, reject) => {
-      avro.createFileDecoder(avroFile).on('data', (a: Alert) => decoded.push(a)).on('end', resolve).on('error', reject);
+      avro
+        .createFileDecoder(avroFile)
+        .on('data', (a: Alert) => decoded.push(a))
+        .on('end', resolve)
+        .on('error', reject);
     });
     expect(decoded.map((a) => a.alert.id).sort()).toEqual(reference);
     expect(decoded[0]?.rule.id).toBe(SERVICE_CREATION);
     // The file is a standard Avro container: its header carries the alert schema.
     const header = avro.extractFileHeader(avroFile, { decode: false });
-    expect((JSON.parse(String(header?.meta['avro.schema'])) as { name: string }).name).toMatch(/(^|\.)Alert$/);
+    expect((JSON.parse(String(header?.meta['avro.schema'])) as { name: string }).name).toMatch(
+      /(^|\.)Alert$/,
+    );
     expect(execFileSync('head', ['-c', '4', avroFile]).toString('latin1')).toBe('Obj\u0001');
   }, 300_000);
 
   it('finds the same alerts over all five files at once, merged by event time, with any partition count', async () => {
     const all = Object.keys(expected).map((f) => path.join(datasetsDir, f));
-    const [four, one] = await Promise.all([sequor(['detect', ...all]), sequor(['detect', '--partitions', '1', ...all])]);
+    const [four, one] = await Promise.all([
+      sequor(['detect', ...all]),
+      sequor(['detect', '--partitions', '1', ...all]),
+    ]);
     const reference = [...runs.values()].flatMap((r) => r.alerts.map((a) => a.alert.id)).sort();
     expect(reference).toHaveLength(3);
-    expect(ndjson<Alert>(four.stdout).map((a) => a.alert.id).sort()).toEqual(reference);
-    expect(ndjson<Alert>(one.stdout).map((a) => a.alert.id).sort()).toEqual(reference);
+    expect(
+      ndjson<Alert>(four.stdout)
+        .map((a) => a.alert.id)
+        .sort(),
+    ).toEqual(reference);
+    expect(
+      ndjson<Alert>(one.stdout)
+        .map((a) => a.alert.id)
+        .sort(),
+    ).toEqual(reference);
   }, 600_000);
 });

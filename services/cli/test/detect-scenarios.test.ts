@@ -26,7 +26,11 @@ interface Outcome {
 let tmp = '';
 const outcomes = new Map<string, Outcome>();
 
-async function scenario(name: string, generate: readonly string[], detect: (dir: string) => readonly string[]): Promise<void> {
+async function scenario(
+  name: string,
+  generate: readonly string[],
+  detect: (dir: string) => readonly string[],
+): Promise<void> {
   const dir = path.join(tmp, name);
   const generated = await sequor(['generate', '--out', dir, ...generate]);
   if (generated.code !== 0) throw new Error(`generate failed: ${generated.stderr}`);
@@ -51,11 +55,29 @@ beforeAll(async () => {
   await Promise.all([
     scenario('sorted', ['--seed', '3', '--events', '20000', '--scenarios', '2'], (dir) => [dir]),
     // Lines up to 20 s out of order and 1% late noise; the Zeek rows read from the JSON mirror.
-    scenario('jittered', ['--seed', '4', '--events', '20000', '--scenarios', '2', '--out-of-order', '20s', '--late', '0.01', '--zeek-json'], (dir) => [
-      '--lateness',
-      '20s',
-      ...['winlogbeat.ndjson', 'endpoint.ndjson', 'flat-windows.ndjson', 'zeek/dce_rpc.json'].map((f) => path.join(dir, f)),
-    ]),
+    scenario(
+      'jittered',
+      [
+        '--seed',
+        '4',
+        '--events',
+        '20000',
+        '--scenarios',
+        '2',
+        '--out-of-order',
+        '20s',
+        '--late',
+        '0.01',
+        '--zeek-json',
+      ],
+      (dir) => [
+        '--lateness',
+        '20s',
+        ...['winlogbeat.ndjson', 'endpoint.ndjson', 'flat-windows.ndjson', 'zeek/dce_rpc.json'].map((f) =>
+          path.join(dir, f),
+        ),
+      ],
+    ),
   ]);
 }, 900_000);
 
@@ -84,11 +106,18 @@ describe('sequor detect on generated scenarios', () => {
 
   it('read the Zeek JSON mirror in place of the TSV log, and skipped ground-truth.json in a directory', () => {
     const jittered = outcomes.get('jittered') as Outcome;
-    expect(jittered.summary.inputs.map((i) => i.format)).toEqual(['winlogbeat', 'ecs', 'flat-windows', 'zeek-dce-rpc']);
+    expect(jittered.summary.inputs.map((i) => i.format)).toEqual([
+      'winlogbeat',
+      'ecs',
+      'flat-windows',
+      'zeek-dce-rpc',
+    ]);
     const car = jittered.alerts.filter((a) => a.rule.name.includes('CAR-2014-11-005'));
     expect(car.length).toBeGreaterThan(0);
     expect(car.every((a) => a.evidence[0]?.origin.topic?.endsWith('zeek/dce_rpc.json'))).toBe(true);
-    expect((outcomes.get('sorted') as Outcome).summary.skipped.map((s) => path.basename(s.name))).toEqual(['ground-truth.json']);
+    expect((outcomes.get('sorted') as Outcome).summary.skipped.map((s) => path.basename(s.name))).toEqual([
+      'ground-truth.json',
+    ]);
   });
 
   it('generate prints what it wrote: the files with their line counts and the expected alerts', () => {

@@ -27,10 +27,14 @@ export function assertBuilt(): void {
   try {
     built = statSync(cliMain).mtimeMs;
   } catch {
-    throw new Error(`${cliMain} is missing: run \`npx turbo run build --filter=@sequor/cli...\` (npm test does) first`);
+    throw new Error(
+      `${cliMain} is missing: run \`npx turbo run build --filter=@sequor/cli...\` (npm test does) first`,
+    );
   }
   if (newestMtime(path.join(cliDir, 'src')) > built) {
-    throw new Error(`${cliMain} is older than services/cli/src: run \`npx turbo run build --filter=@sequor/cli...\` first`);
+    throw new Error(
+      `${cliMain} is older than services/cli/src: run \`npx turbo run build --filter=@sequor/cli...\` first`,
+    );
   }
 }
 

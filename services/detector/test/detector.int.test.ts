@@ -33,8 +33,20 @@ beforeAll(async () => {
   const rules = (await loadBuiltinRules()).map((r) => compileRule(r));
   const codec = createEventCodec();
   const task = new PartitionTask({
-    topic: 't', partition: 0, rules, decode: (v) => codec.decode(v), alertEncoder: singleObjectAlertEncoder(), alertsTopic: 'alerts', lateEventsTopic: 'late', deadLetterTopic: 'dead',
-    allowedLatenessMs: 5_000, clock: () => 0, horizonMs: restoreHorizonMs(5_000, 3_600_000, 3_600_000), startOffset: 0, liveFrom: 0, partitionKeyFields: 'host.id,host.name,user.id',
+    topic: 't',
+    partition: 0,
+    rules,
+    decode: (v) => codec.decode(v),
+    alertEncoder: singleObjectAlertEncoder(),
+    alertsTopic: 'alerts',
+    lateEventsTopic: 'late',
+    deadLetterTopic: 'dead',
+    allowedLatenessMs: 5_000,
+    clock: () => 0,
+    horizonMs: restoreHorizonMs(5_000, 3_600_000, 3_600_000),
+    startOffset: 0,
+    liveFrom: 0,
+    partitionKeyFields: 'host.id,host.name,user.id',
   });
   expectedIds = task
     .process(asConsumed(records))
@@ -71,9 +83,16 @@ async function setUp(name: string, env: Record<string, string> = {}) {
     detectors.push(d);
     return d;
   };
-  const produce = (from: number, to: number) => kit.produceAll(events, records.slice(from, to).map((r) => ({ key: r.key, value: r.value, headers: r.headers })));
+  const produce = (from: number, to: number) =>
+    kit.produceAll(
+      events,
+      records.slice(from, to).map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+    );
   // Sorted: the alerts topic has two partitions, read interleaved. Duplicates would still show.
-  const alertIds = async () => (await consumeAllCommitted(kit.client, kit.admin, alerts, 30_000)).map((r) => headerString(r.headers, ALERT_HEADERS.alertId)).sort();
+  const alertIds = async () =>
+    (await consumeAllCommitted(kit.client, kit.admin, alerts, 30_000))
+      .map((r) => headerString(r.headers, ALERT_HEADERS.alertId))
+      .sort();
   return { events, alerts, dead, groupId, start, produce, alertIds };
 }
 
@@ -102,7 +121,9 @@ describe('detector (in-process, real broker)', () => {
     await s.produce(0, 4_000);
     await waitForGroupAtEnd(kit.admin, s.groupId, s.events, 60_000);
     // A new owner of partition 0 (as after a rebalance this member missed) initialises the same id.
-    const usurper = await createTransactionalProducer(kit.client, { transactionalId: transactionalIdFor(s.groupId, s.events, 0) });
+    const usurper = await createTransactionalProducer(kit.client, {
+      transactionalId: transactionalIdFor(s.groupId, s.events, 0),
+    });
     await usurper.initTransactions();
     await usurper.disconnect();
     await s.produce(4_000, records.length);
@@ -142,7 +163,13 @@ describe('detector (in-process, real broker)', () => {
 
   it('dead-letters a record that is not an Avro event and keeps the partition going', async () => {
     const s = await setUp('poison');
-    await kit.produceAll(s.events, [{ key: 'name:x', value: Buffer.from('{"not":"avro"}'), headers: { [NORMALIZED_HEADERS.partitionKeyFields]: 'host.id,host.name,user.id' } }]);
+    await kit.produceAll(s.events, [
+      {
+        key: 'name:x',
+        value: Buffer.from('{"not":"avro"}'),
+        headers: { [NORMALIZED_HEADERS.partitionKeyFields]: 'host.id,host.name,user.id' },
+      },
+    ]);
     await s.produce(0, 500);
     const d = s.start();
     await d.start();
@@ -168,6 +195,8 @@ describe('detector (in-process, real broker)', () => {
     expect(error).toBeInstanceOf(ConsumerCrashedError);
     const cause = (error as ConsumerCrashedError).cause as { cause?: unknown };
     expect(cause.cause).toBeInstanceOf(PartitionKeyMismatchError);
-    expect(String((cause.cause as Error).message)).toMatch(/keyed by "host\.id,host\.name,user\.id".*PARTITION_KEY_FIELDS is "host\.id"/);
+    expect(String((cause.cause as Error).message)).toMatch(
+      /keyed by "host\.id,host\.name,user\.id".*PARTITION_KEY_FIELDS is "host\.id"/,
+    );
   });
 });

@@ -47,11 +47,45 @@ describe('loadDetectorRules', () => {
   });
 
   it('adds user rules, and refuses (reports, skips) one whose key is not co-partitioned or whose state is unbounded', async () => {
-    await writeFile(path.join(dir, 'good.yaml'), ruleFile('6f1c2a54-3b7d-4c1e-9a0f-2d8e5b7c9a11', 'Good', 'sequence by host.id with maxspan=1m\n  [process where process.name : "reg.exe"]\n  [registry where registry.path : "*\\\\Run\\\\*"]'));
-    await writeFile(path.join(dir, 'by-user.yaml'), ruleFile('6f1c2a54-3b7d-4c1e-9a0f-2d8e5b7c9a12', 'By user', 'sequence by user.id with maxspan=1m\n  [process where true]\n  [registry where true]'));
-    await writeFile(path.join(dir, 'forever.yaml'), ruleFile('6f1c2a54-3b7d-4c1e-9a0f-2d8e5b7c9a13', 'Forever', 'sequence by host.id\n  [process where true]\n  [registry where true]'));
-    const set = await loadDetectorRules({ rulesDir: dir, partitionKeyFields: ['host.id', 'host.name', 'user.id'] });
-    expect(set.rules.map((r) => r.rule.name).sort()).toEqual(['Good', ...['Potential Remote Credential Access via Registry', 'Remcos client registry install entry', 'Remote Registry Modification over SMB (CAR-2014-11-005)', 'Windows Service Creation Using Registry Entry']].sort());
+    await writeFile(
+      path.join(dir, 'good.yaml'),
+      ruleFile(
+        '6f1c2a54-3b7d-4c1e-9a0f-2d8e5b7c9a11',
+        'Good',
+        'sequence by host.id with maxspan=1m\n  [process where process.name : "reg.exe"]\n  [registry where registry.path : "*\\\\Run\\\\*"]',
+      ),
+    );
+    await writeFile(
+      path.join(dir, 'by-user.yaml'),
+      ruleFile(
+        '6f1c2a54-3b7d-4c1e-9a0f-2d8e5b7c9a12',
+        'By user',
+        'sequence by user.id with maxspan=1m\n  [process where true]\n  [registry where true]',
+      ),
+    );
+    await writeFile(
+      path.join(dir, 'forever.yaml'),
+      ruleFile(
+        '6f1c2a54-3b7d-4c1e-9a0f-2d8e5b7c9a13',
+        'Forever',
+        'sequence by host.id\n  [process where true]\n  [registry where true]',
+      ),
+    );
+    const set = await loadDetectorRules({
+      rulesDir: dir,
+      partitionKeyFields: ['host.id', 'host.name', 'user.id'],
+    });
+    expect(set.rules.map((r) => r.rule.name).sort()).toEqual(
+      [
+        'Good',
+        ...[
+          'Potential Remote Credential Access via Registry',
+          'Remcos client registry install entry',
+          'Remote Registry Modification over SMB (CAR-2014-11-005)',
+          'Windows Service Creation Using Registry Entry',
+        ],
+      ].sort(),
+    );
     const byFile = Object.fromEntries(set.errors.map((e) => [path.basename(e.file), e]));
     expect(byFile['by-user.yaml']?.code).toBe('incompatible-partition-key');
     expect(byFile['by-user.yaml']?.format()).toMatch(/partitioned by host\.id/);
@@ -59,11 +93,22 @@ describe('loadDetectorRules', () => {
   });
 
   it('fails the start on any refused rule when strict', async () => {
-    await writeFile(path.join(dir, 'by-user.yaml'), ruleFile('6f1c2a54-3b7d-4c1e-9a0f-2d8e5b7c9a12', 'By user', 'sequence by user.id with maxspan=1m\n  [process where true]\n  [registry where true]'));
-    await expect(loadDetectorRules({ rulesDir: dir, partitionKeyFields: ['host.id'], strict: true })).rejects.toBeInstanceOf(RuleSetRefusedError);
+    await writeFile(
+      path.join(dir, 'by-user.yaml'),
+      ruleFile(
+        '6f1c2a54-3b7d-4c1e-9a0f-2d8e5b7c9a12',
+        'By user',
+        'sequence by user.id with maxspan=1m\n  [process where true]\n  [registry where true]',
+      ),
+    );
+    await expect(
+      loadDetectorRules({ rulesDir: dir, partitionKeyFields: ['host.id'], strict: true }),
+    ).rejects.toBeInstanceOf(RuleSetRefusedError);
   });
 
   it('fails the start on a RULES_DIR that is not a directory', async () => {
-    await expect(loadDetectorRules({ rulesDir: path.join(dir, 'missing'), partitionKeyFields: ['host.id'] })).rejects.toBeInstanceOf(ConfigError);
+    await expect(
+      loadDetectorRules({ rulesDir: path.join(dir, 'missing'), partitionKeyFields: ['host.id'] }),
+    ).rejects.toBeInstanceOf(ConfigError);
   });
 });

@@ -17,7 +17,12 @@ import { detectorTelemetry } from '../src/telemetry.js';
 import type { FakeConsumedRecord } from './support/scenario.js';
 import { asConsumed, normalizedScenario } from './support/scenario.js';
 
-const TOPICS = { groupId: 'detector-test', alertsTopic: 'alerts', lateEventsTopic: 'late', deadLetterTopic: 'dead' };
+const TOPICS = {
+  groupId: 'detector-test',
+  alertsTopic: 'alerts',
+  lateEventsTopic: 'late',
+  deadLetterTopic: 'dead',
+};
 let exporter: InMemorySpanExporter;
 const codec = createEventCodec();
 let telemetry: Telemetry;
@@ -55,7 +60,10 @@ beforeAll(async () => {
   ({ telemetry, exporter } = await startTestTelemetry('detector-telemetry-test'));
   hooks = detectorTelemetry(telemetry, TOPICS);
   rules = (await loadBuiltinRules()).map((r) => compileRule(r));
-  const scenario = normalizedScenario({ seed: 5, events: 4_000, rate: 0.5, hosts: 6, users: 10, scenarios: 6 }, 1);
+  const scenario = normalizedScenario(
+    { seed: 5, events: 4_000, rate: 0.5, hosts: 6, users: 10, scenarios: 6 },
+    1,
+  );
   // exporter.reset() in the tests must not drop these while they are still being exported.
   records = asConsumed(scenario.records).map((record) => {
     const headers = { ...record.headers };
@@ -98,7 +106,9 @@ describe('detector telemetry: spans', () => {
     for (const [i, alert] of out.raisedAlerts.entries()) {
       const span = alertSpans.find((s) => s.attributes['sequor.alert.id'] === alert.alert.id)!;
       expect(alert.trace_id).toBe(span.spanContext().traceId);
-      expect(span.links.map((l) => l.attributes?.['sequor.evidence.event_id'])).toEqual(alert.evidence.map((e) => e.event_id));
+      expect(span.links.map((l) => l.attributes?.['sequor.evidence.event_id'])).toEqual(
+        alert.evidence.map((e) => e.event_id),
+      );
       for (const link of span.links) {
         const offset = eventOffsets.get(link.attributes?.['sequor.evidence.event_id'] as string)!;
         const process = byId.get(link.context.spanId) as ReadableSpan;
@@ -118,7 +128,12 @@ describe('detector telemetry: spans', () => {
     const liveFrom = Math.floor(records.length / 2);
     const t = task(liveFrom);
     const first = records.slice(0, liveFrom + 400);
-    const observer = hooks.batchStarted!({ topic: 'events', partition: 0, records: first, highWatermark: String(records.length) })!;
+    const observer = hooks.batchStarted!({
+      topic: 'events',
+      partition: 0,
+      records: first,
+      highWatermark: String(records.length),
+    })!;
     const out = t.process(first, observer);
     observer.end();
     await telemetry.flush();
@@ -186,14 +201,21 @@ describe('detector telemetry: metrics and readiness', () => {
     const rule = stats.rules.find((r) => r.openPartials > 0)!;
     expect(rule).toBeDefined();
     const before = await scrape();
-    expect(sampleValue(before, 'sequor_engine_open_partials', { rule: rule.ruleName })).toBe(rule.openPartials);
-    const evictedBefore = sampleValue(before, 'sequor_engine_evictions_total', { rule: rule.ruleName, cause: 'window' });
+    expect(sampleValue(before, 'sequor_engine_open_partials', { rule: rule.ruleName })).toBe(
+      rule.openPartials,
+    );
+    const evictedBefore = sampleValue(before, 'sequor_engine_evictions_total', {
+      rule: rule.ruleName,
+      cause: 'window',
+    });
     expect(evictedBefore).toBe(rule.evictedByWindow);
 
     hooks.partitionClosed!(stats);
     owned.length = 0;
     const after = await scrape();
-    expect(sampleValue(after, 'sequor_engine_evictions_total', { rule: rule.ruleName, cause: 'window' })).toBe(evictedBefore);
+    expect(
+      sampleValue(after, 'sequor_engine_evictions_total', { rule: rule.ruleName, cause: 'window' }),
+    ).toBe(evictedBefore);
     expect(sampleValue(after, 'sequor_engine_open_partials', { rule: rule.ruleName })).toBe(0);
   });
 

@@ -8,7 +8,12 @@ import { ConfigError, entityIdentityFromEnv, envInteger, envOneOf, envValue } fr
 import type { SourceBinding } from '@sequor/formats';
 import { parseSourceBindings } from '@sequor/formats';
 import type { Env, KafkaConfig, LogLevel, SchemaRegistryConfig } from '@sequor/kafka';
-import { kafkaConfigFromEnv, logLevelFromEnv, schemaRegistryConfigFromEnv, topicFromEnv } from '@sequor/kafka';
+import {
+  kafkaConfigFromEnv,
+  logLevelFromEnv,
+  schemaRegistryConfigFromEnv,
+  topicFromEnv,
+} from '@sequor/kafka';
 import type { PartitionKeyFields } from '@sequor/pipeline';
 import { DEFAULT_PARTITION_KEY_FIELDS, parsePartitionKeyFields } from '@sequor/pipeline';
 
@@ -60,35 +65,69 @@ export function normalizerConfigFromEnv(env: Env, sourceFlags: readonly string[]
   const sourceSpec = sourceFlags.length > 0 ? sourceFlags.join(',') : envValue(env, 'NORMALIZER_SOURCES');
   const sourceVariable = sourceFlags.length > 0 ? '--source' : 'NORMALIZER_SOURCES';
   if (sourceSpec === undefined) {
-    throw new ConfigError('NORMALIZER_SOURCES', env['NORMALIZER_SOURCES'], 'format:topic bindings, e.g. flat-windows:windows.raw,zeek-dce-rpc:zeek.dce_rpc (or --source flags)');
+    throw new ConfigError(
+      'NORMALIZER_SOURCES',
+      env['NORMALIZER_SOURCES'],
+      'format:topic bindings, e.g. flat-windows:windows.raw,zeek-dce-rpc:zeek.dce_rpc (or --source flags)',
+    );
   }
   const sources = parseSourceBindings(sourceSpec, sourceVariable);
   const normalizedTopic = topicFromEnv(env, 'NORMALIZED_TOPIC', NORMALIZER_DEFAULTS.normalizedTopic);
   const deadLetterTopic = topicFromEnv(env, 'DEAD_LETTER_TOPIC', NORMALIZER_DEFAULTS.deadLetterTopic);
   // Reading from the topic one writes to would loop forever; a raw topic as dead-letter topic mixes inputs.
   for (const binding of sources) {
-    if (binding.topic === normalizedTopic) throw new ConfigError('NORMALIZED_TOPIC', normalizedTopic, `a topic other than the raw topic bound to ${binding.format.name}`);
-    if (binding.topic === deadLetterTopic) throw new ConfigError('DEAD_LETTER_TOPIC', deadLetterTopic, `a topic other than the raw topic bound to ${binding.format.name}`);
+    if (binding.topic === normalizedTopic)
+      throw new ConfigError(
+        'NORMALIZED_TOPIC',
+        normalizedTopic,
+        `a topic other than the raw topic bound to ${binding.format.name}`,
+      );
+    if (binding.topic === deadLetterTopic)
+      throw new ConfigError(
+        'DEAD_LETTER_TOPIC',
+        deadLetterTopic,
+        `a topic other than the raw topic bound to ${binding.format.name}`,
+      );
   }
-  if (normalizedTopic === deadLetterTopic) throw new ConfigError('DEAD_LETTER_TOPIC', deadLetterTopic, 'a topic other than NORMALIZED_TOPIC');
+  if (normalizedTopic === deadLetterTopic)
+    throw new ConfigError('DEAD_LETTER_TOPIC', deadLetterTopic, 'a topic other than NORMALIZED_TOPIC');
   const groupId = envValue(env, 'NORMALIZER_GROUP_ID') ?? NORMALIZER_DEFAULTS.groupId;
-  if (!GROUP.test(groupId)) throw new ConfigError('NORMALIZER_GROUP_ID', env['NORMALIZER_GROUP_ID'], 'letters, digits, ".", "_" or "-" (at most 249)');
+  if (!GROUP.test(groupId))
+    throw new ConfigError(
+      'NORMALIZER_GROUP_ID',
+      env['NORMALIZER_GROUP_ID'],
+      'letters, digits, ".", "_" or "-" (at most 249)',
+    );
 
   return Object.freeze({
     kafka: kafkaConfigFromEnv(env),
     sources,
     normalizedTopic,
-    normalizedPartitions: envInteger(env, 'NORMALIZED_PARTITIONS', NORMALIZER_DEFAULTS.normalizedPartitions, 1, 10_000),
+    normalizedPartitions: envInteger(
+      env,
+      'NORMALIZED_PARTITIONS',
+      NORMALIZER_DEFAULTS.normalizedPartitions,
+      1,
+      10_000,
+    ),
     deadLetterTopic,
     groupId,
-    partitionKeyFields: parsePartitionKeyFields(envValue(env, 'PARTITION_KEY_FIELDS') ?? NORMALIZER_DEFAULTS.partitionKeyFields),
+    partitionKeyFields: parsePartitionKeyFields(
+      envValue(env, 'PARTITION_KEY_FIELDS') ?? NORMALIZER_DEFAULTS.partitionKeyFields,
+    ),
     // Below 1 KiB nothing real fits; above 64 MiB one record would stall a partition's fetches.
     maxRecordBytes: envInteger(env, 'MAX_RECORD_BYTES', NORMALIZER_DEFAULTS.maxRecordBytes, 1024, 64 << 20),
     identity: entityIdentityFromEnv(env),
     schemaRegistry: schemaRegistryConfigFromEnv(env),
     poisonPolicy: envOneOf(env, 'POISON_POLICY', ['dead-letter', 'fail'], NORMALIZER_DEFAULTS.poisonPolicy),
     startFrom: envOneOf(env, 'NORMALIZER_START_FROM', ['earliest', 'latest'], NORMALIZER_DEFAULTS.startFrom),
-    partitionsConcurrently: envInteger(env, 'NORMALIZER_PARTITIONS_CONCURRENTLY', NORMALIZER_DEFAULTS.partitionsConcurrently, 1, 64),
+    partitionsConcurrently: envInteger(
+      env,
+      'NORMALIZER_PARTITIONS_CONCURRENTLY',
+      NORMALIZER_DEFAULTS.partitionsConcurrently,
+      1,
+      64,
+    ),
     logLevel: logLevelFromEnv(env),
   });
 }

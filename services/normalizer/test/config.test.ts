@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@sequor/model';
 import { normalizerConfigFromEnv } from '../src/index.js';
 
-const base = { KAFKA_BROKERS: '127.0.0.1:9092', NORMALIZER_SOURCES: 'zeek-dce-rpc:zeek.dce_rpc,winlogbeat:winlogbeat' };
+const base = {
+  KAFKA_BROKERS: '127.0.0.1:9092',
+  NORMALIZER_SOURCES: 'zeek-dce-rpc:zeek.dce_rpc,winlogbeat:winlogbeat',
+};
 
 function configError(env: Record<string, string>, flags: string[] = []): ConfigError {
   try {
@@ -17,7 +20,10 @@ function configError(env: Record<string, string>, flags: string[] = []): ConfigE
 describe('normalizerConfigFromEnv', () => {
   it('applies the documented defaults', () => {
     const c = normalizerConfigFromEnv(base);
-    expect(c.sources.map((s) => [s.format.name, s.topic])).toEqual([['zeek-dce-rpc', 'zeek.dce_rpc'], ['winlogbeat', 'winlogbeat']]);
+    expect(c.sources.map((s) => [s.format.name, s.topic])).toEqual([
+      ['zeek-dce-rpc', 'zeek.dce_rpc'],
+      ['winlogbeat', 'winlogbeat'],
+    ]);
     expect(c.normalizedTopic).toBe('sequor.events');
     expect(c.normalizedPartitions).toBe(6);
     expect(c.deadLetterTopic).toBe('sequor.dead-letters');
@@ -59,7 +65,12 @@ describe('normalizerConfigFromEnv', () => {
       groupId: 'norm-2',
       maxRecordBytes: 2097152,
       identity: { hostIdFrom: 'name', hostNameForm: 'fqdn' },
-      schemaRegistry: { url: 'http://registry:8081/', username: 'key', password: 'secret', requestTimeoutMs: 10_000 },
+      schemaRegistry: {
+        url: 'http://registry:8081/',
+        username: 'key',
+        password: 'secret',
+        requestTimeoutMs: 10_000,
+      },
       poisonPolicy: 'fail',
       startFrom: 'latest',
       partitionsConcurrently: 4,

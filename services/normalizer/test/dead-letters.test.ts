@@ -7,12 +7,22 @@ import { normalizerDeadLetter, TOO_LARGE_PREFIX_BYTES } from '../src/index.js';
 const origin = { topic: 'windows.raw', partition: 3 };
 
 function verdict(reason: NormalizeError['reason'], message = 'bad'): DeadLetterVerdict {
-  const error = new NormalizeError(reason, message, 'flat-windows', { topic: 'windows.raw', partition: 3, offset: 41 });
+  const error = new NormalizeError(reason, message, 'flat-windows', {
+    topic: 'windows.raw',
+    partition: 3,
+    offset: 41,
+  });
   return { reason, errorType: error.name, message: error.message, format: 'flat-windows', error };
 }
 
 function record(value: Buffer | null): ConsumedRecord {
-  return { key: Buffer.from('k1'), value, offset: '41', timestamp: '1700000000000', headers: { traceparent: Buffer.from('00-abc-def-01') } };
+  return {
+    key: Buffer.from('k1'),
+    value,
+    offset: '41',
+    timestamp: '1700000000000',
+    headers: { traceparent: Buffer.from('00-abc-def-01') },
+  };
 }
 
 describe('normalizerDeadLetter', () => {
@@ -52,7 +62,12 @@ describe('normalizerDeadLetter', () => {
   });
 
   it('dead-letters a tombstone as a tombstone', () => {
-    const dl = normalizerDeadLetter('dlq', record(null), origin, verdict('malformed', 'record has no value (tombstone)'));
+    const dl = normalizerDeadLetter(
+      'dlq',
+      record(null),
+      origin,
+      verdict('malformed', 'record has no value (tombstone)'),
+    );
     expect(dl.value).toBeNull();
     expect(dl.headers?.['error.reason']).toBe('malformed');
   });

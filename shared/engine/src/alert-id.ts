@@ -13,7 +13,11 @@ const ALERT_ID_DOMAIN = 'sequor.alert.v1';
  * @example
  * alertId('elastic-remote-sam', 1, ['evt-logon', 'evt-file']); // '3f0c…' (32 hex chars)
  */
-export function alertId(ruleId: string, ruleVersion: number | string, evidenceEventIds: readonly string[]): string {
+export function alertId(
+  ruleId: string,
+  ruleVersion: number | string,
+  evidenceEventIds: readonly string[],
+): string {
   const hash = createHash('sha256');
   writePart(hash, ALERT_ID_DOMAIN);
   writePart(hash, ruleId);

@@ -15,7 +15,11 @@ import {
   type FilterSpec,
 } from '../src/index.js';
 
-const field = (name: string, type: FieldType, storagePath = name === '@timestamp' ? ['timestamp'] : name.split('.')): FieldInfo => ({ name, storagePath, type });
+const field = (
+  name: string,
+  type: FieldType,
+  storagePath = name === '@timestamp' ? ['timestamp'] : name.split('.'),
+): FieldInfo => ({ name, storagePath, type });
 
 const catalog = createFieldCatalog([
   field('@timestamp', 'timestamp'),
@@ -100,13 +104,17 @@ describe('wildcards', () => {
 
   it('a list matches when any pattern does', () => {
     const where = 'process.name : ("cmd.exe", "power*", "*.ps1", "?script.exe")';
-    for (const name of ['CMD.EXE', 'PowerShell.exe', 'x.PS1', 'wscript.exe', 'cscript.exe']) expect(matches(where, proc(name))).toBe(true);
-    for (const name of ['cmd.exe2', 'xpowershell', 'script.exe']) expect(matches(where, proc(name))).toBe(false);
+    for (const name of ['CMD.EXE', 'PowerShell.exe', 'x.PS1', 'wscript.exe', 'cscript.exe'])
+      expect(matches(where, proc(name))).toBe(true);
+    for (const name of ['cmd.exe2', 'xpowershell', 'script.exe'])
+      expect(matches(where, proc(name))).toBe(false);
   });
 
   it('backslashes are literal: "*\\\\Software\\\\Remcos*" matches the registry key, not look-alikes', () => {
     const where = String.raw`registry.path : "*\\Software\\Remcos*"`;
-    expect(matches(where, { registry: { path: String.raw`HKU\S-1-5-21\Software\Remcos-ABC\exepath` } })).toBe(true);
+    expect(matches(where, { registry: { path: String.raw`HKU\S-1-5-21\Software\Remcos-ABC\exepath` } })).toBe(
+      true,
+    );
     expect(matches(where, { registry: { path: String.raw`HKU\S-1-5-21\SOFTWARE\remcos` } })).toBe(true);
     expect(matches(where, { registry: { path: 'HKU/Software/Remcos' } })).toBe(false);
     expect(matches(where, { registry: { path: String.raw`HKU\SoftwareRemcos` } })).toBe(false);
@@ -120,10 +128,13 @@ describe('wildcards', () => {
   it('each pattern shape compiles to a test with the same answers as the general RegExp', () => {
     const values = ['', 'a', 'abc', 'xabcx', 'abcabc', 'ab', 'cab', 'a\nc', 'ABC'];
     for (const pattern of ['abc', 'abc*', '*abc', '*abc*', '*', '**', 'a*c', 'a?c', '?', '*b*c', 'a**']) {
-      const body = Array.from(pattern).map((c) => (c === '*' ? '[^]*' : c === '?' ? '.' : c)).join('');
+      const body = Array.from(pattern)
+        .map((c) => (c === '*' ? '[^]*' : c === '?' ? '.' : c))
+        .join('');
       const reference = new RegExp(`^(?:${body})$`, 'su');
       const compiled = compileWildcard(pattern);
-      for (const value of values) expect([pattern, value, compiled(value)]).toEqual([pattern, value, reference.test(value)]);
+      for (const value of values)
+        expect([pattern, value, compiled(value)]).toEqual([pattern, value, reference.test(value)]);
     }
   });
 });
@@ -168,7 +179,10 @@ describe('null and missing fields (ES: field queries are two-valued, scripts thr
 });
 
 describe('multi-valued fields: any value matches', () => {
-  const event: Ev = { event: { category: ['network', 'process'] }, registry: { data: { strings: ['C:\\x.exe', 'Evil Payload'] } } };
+  const event: Ev = {
+    event: { category: ['network', 'process'] },
+    registry: { data: { strings: ['C:\\x.exe', 'Evil Payload'] } },
+  };
   it.each([
     ['event.category == "process"', true],
     ['event.category != "process"', false], // must_not term: no value may equal it
@@ -231,8 +245,12 @@ describe('numbers, numeric strings and typed literals', () => {
     expect(matches('process.elevated == true', { process: { elevated: true } })).toBe(true);
     expect(matches('process.elevated', { process: { elevated: true } })).toBe(true);
     expect(matches('not process.elevated', { process: { elevated: false } })).toBe(true);
-    expect(matches('@timestamp >= "2024-01-01T00:00:00Z"', { timestamp: Date.parse('2024-01-02T00:00:00Z') })).toBe(true);
-    expect(matches('@timestamp >= "2024-01-01T00:00:00Z"', { timestamp: Date.parse('2023-12-31T00:00:00Z') })).toBe(false);
+    expect(
+      matches('@timestamp >= "2024-01-01T00:00:00Z"', { timestamp: Date.parse('2024-01-02T00:00:00Z') }),
+    ).toBe(true);
+    expect(
+      matches('@timestamp >= "2024-01-01T00:00:00Z"', { timestamp: Date.parse('2023-12-31T00:00:00Z') }),
+    ).toBe(false);
   });
 
   it('a literal on the left is swapped to the right (ES LiteralsOnTheRight)', () => {
@@ -254,7 +272,9 @@ describe('IP addresses and cidrMatch', () => {
     ['2001:db8::1', false],
     ['not an ip', false],
   ])('cidrMatch(source.ip, "10.0.0.0/8", "192.168.0.0/16", "fe80::/10") on %s → %s', (ip, expected) => {
-    expect(matches('cidrMatch(source.ip, "10.0.0.0/8", "192.168.0.0/16", "fe80::/10")', { source: { ip } })).toBe(expected);
+    expect(
+      matches('cidrMatch(source.ip, "10.0.0.0/8", "192.168.0.0/16", "fe80::/10")', { source: { ip } }),
+    ).toBe(expected);
   });
 
   it('an IPv4 block never matches a native IPv6 address, and /0 blocks split by family', () => {
@@ -264,7 +284,9 @@ describe('IP addresses and cidrMatch', () => {
   });
 
   it('multi-valued ip fields match when any address is in a block; missing is false, and not-missing true', () => {
-    expect(matches('cidrMatch(host.ip, "172.16.0.0/12")', { host: { ip: ['8.8.8.8', '172.20.1.1'] } })).toBe(true);
+    expect(matches('cidrMatch(host.ip, "172.16.0.0/12")', { host: { ip: ['8.8.8.8', '172.20.1.1'] } })).toBe(
+      true,
+    );
     expect(matches('cidrMatch(host.ip, "172.16.0.0/12")', { host: { ip: ['8.8.8.8'] } })).toBe(false);
     expect(matches('cidrMatch(source.ip, "10.0.0.0/8")', {})).toBe(false);
     expect(matches('not cidrMatch(source.ip, "10.0.0.0/8")', {})).toBe(true);
@@ -279,22 +301,53 @@ describe('IP addresses and cidrMatch', () => {
 
   it('parses exactly what node:net accepts, and equal addresses compare equal (reference: URL canonical form)', () => {
     const samples = [
-      '1.2.3.4', '255.255.255.255', '0.0.0.0', '256.1.1.1', '1.2.3', '1.2.3.4.5', '01.2.3.4', '1..3.4', '',
-      '::', '::1', '1::', 'fe80::1', 'FE80::0:1', '2001:db8:0:0:0:0:2:1', '2001:db8::2:1', '1:2:3:4:5:6:7:8',
-      '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', ':1:2', '1::2::3', '12345::', 'g::1', '::ffff:1.2.3.4', '::1.2.3.4',
-      '1:2:3:4:5:6:1.2.3.4', '1:2:3:4:5:6:7:1.2.3.4', '::ffff:1.2.3', 'fe80::1%eth0', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8',
+      '1.2.3.4',
+      '255.255.255.255',
+      '0.0.0.0',
+      '256.1.1.1',
+      '1.2.3',
+      '1.2.3.4.5',
+      '01.2.3.4',
+      '1..3.4',
+      '',
+      '::',
+      '::1',
+      '1::',
+      'fe80::1',
+      'FE80::0:1',
+      '2001:db8:0:0:0:0:2:1',
+      '2001:db8::2:1',
+      '1:2:3:4:5:6:7:8',
+      '1:2:3:4:5:6:7:8:9',
+      '1:2:3:4:5:6:7',
+      ':1:2',
+      '1::2::3',
+      '12345::',
+      'g::1',
+      '::ffff:1.2.3.4',
+      '::1.2.3.4',
+      '1:2:3:4:5:6:1.2.3.4',
+      '1:2:3:4:5:6:7:1.2.3.4',
+      '::ffff:1.2.3',
+      'fe80::1%eth0',
+      '1:2:3:4:5:6:7::',
+      '::2:3:4:5:6:7:8',
     ];
-    const canonical = (ip: string): string => (ip.includes(':') ? new URL(`http://[${ip.split('%')[0]}]`).hostname : ip);
+    const canonical = (ip: string): string =>
+      ip.includes(':') ? new URL(`http://[${ip.split('%')[0]}]`).hostname : ip;
     const words = samples.map(() => newIpWords());
     samples.forEach((ip, i) => {
       // node:net rejects leading zeros in IPv4 ('01.2.3.4') and so do we.
       expect([ip, parseIpInto(ip, words[i]!)]).toEqual([ip, isIP(ip.split('%')[0]!) !== 0]);
     });
-    const valid = samples.map((ip, i) => ({ ip, w: words[i]! })).filter(({ ip }) => isIP(ip.split('%')[0]!) !== 0 && ip.includes(':'));
-    for (const a of valid) for (const b of valid) {
-      const same = a.w.every((x, k) => x === b.w[k]);
-      expect([a.ip, b.ip, same]).toEqual([a.ip, b.ip, canonical(a.ip) === canonical(b.ip)]);
-    }
+    const valid = samples
+      .map((ip, i) => ({ ip, w: words[i]! }))
+      .filter(({ ip }) => isIP(ip.split('%')[0]!) !== 0 && ip.includes(':'));
+    for (const a of valid)
+      for (const b of valid) {
+        const same = a.w.every((x, k) => x === b.w[k]);
+        expect([a.ip, b.ip, same]).toEqual([a.ip, b.ip, canonical(a.ip) === canonical(b.ip)]);
+      }
     expect(parseCidr('10.0.0.0/8')).not.toBeNull();
     expect(parseCidr('10.0.0.0/x')).toBeNull();
     expect(parseCidr('::/129')).toBeNull();
@@ -327,14 +380,19 @@ describe('regex: Lucene syntax, anchored', () => {
   });
 
   it('complement and intersection have no RegExp equivalent: a compile error, not an approximation', () => {
-    expect(compileErrors('any where process.name regex "~(a)"').errors[0]).toBeInstanceOf(InvalidPatternError);
+    expect(compileErrors('any where process.name regex "~(a)"').errors[0]).toBeInstanceOf(
+      InvalidPatternError,
+    );
     expect(compileErrors('any where process.name regex "a&b"').errors[0]).toBeInstanceOf(InvalidPatternError);
     expect(() => compileLuceneRegex('(a', false)).toThrow(/unbalanced/);
   });
 });
 
 describe('functions', () => {
-  const event: Ev = { process: { name: 'powershell.exe', pid: 42 }, file: { path: 'C:\\Windows\\System32\\evil.dll' } };
+  const event: Ev = {
+    process: { name: 'powershell.exe', pid: 42 },
+    file: { path: 'C:\\Windows\\System32\\evil.dll' },
+  };
   it.each([
     ['length(process.name) == 14', true],
     ['between(file.path, "\\\\", "\\\\") == "Windows"', true],
@@ -413,14 +471,23 @@ describe('functions', () => {
     expect([...implemented.keys()].sort()).toEqual([...registry.keys()].sort());
     for (const [name, spec] of registry) {
       const def = implemented.get(name);
-      expect({ name, min: def?.minArgs, max: def?.maxArgs, tilde: def?.caseInsensitive }).toEqual({ name, min: spec.minArgs, max: spec.maxArgs, tilde: spec.tilde });
+      expect({ name, min: def?.minArgs, max: def?.maxArgs, tilde: def?.caseInsensitive }).toEqual({
+        name,
+        min: spec.minArgs,
+        max: spec.maxArgs,
+        tilde: spec.tilde,
+      });
     }
   });
 
   it('unknown functions, bad arity and ~ where none exists are errors', () => {
     expect(compileErrors('any where nosuch(process.name)').errors[0]).toBeInstanceOf(UnknownFunctionError);
-    expect(compileErrors('any where length(process.name, 2) == 1').errors[0]).toBeInstanceOf(UnknownFunctionError);
-    expect(compileErrors('any where length~(process.name) == 1').errors[0]).toBeInstanceOf(UnknownFunctionError);
+    expect(compileErrors('any where length(process.name, 2) == 1').errors[0]).toBeInstanceOf(
+      UnknownFunctionError,
+    );
+    expect(compileErrors('any where length~(process.name) == 1').errors[0]).toBeInstanceOf(
+      UnknownFunctionError,
+    );
     expect(compileErrors('any where length(process.name)').errors[0]).toBeInstanceOf(TypeMismatchError);
   });
 });
@@ -435,7 +502,9 @@ describe('compile errors', () => {
   });
 
   it('collects every error of the query, in source order', () => {
-    const error = compileErrors('sequence by host.nope [process where a.b == 1] [file where file.size : "x" and regex_bad regex "a&b"]');
+    const error = compileErrors(
+      'sequence by host.nope [process where a.b == 1] [file where file.size : "x" and regex_bad regex "a&b"]',
+    );
     expect(error.errors.map((e) => `${e.column} ${e.constructor.name}`)).toEqual([
       '13 UnknownFieldError', // reported once although every item's key reads it
       '38 UnknownFieldError',
@@ -452,7 +521,10 @@ describe('compile errors', () => {
 
   it('throws on an AST node kind it does not know (never silently matches)', () => {
     const query = parse('any where true');
-    const bogus = { ...query, body: { ...query.body, where: { kind: 'xor', span: query.body.span } } } as unknown as typeof query;
+    const bogus = {
+      ...query,
+      body: { ...query.body, where: { kind: 'xor', span: query.body.span } },
+    } as unknown as typeof query;
     expect(() => compileQuery(bogus, catalog)).toThrow(/unhandled expression kind xor/);
   });
 });

@@ -14,7 +14,11 @@ import {
   type SequenceSpec,
 } from '../src/index.js';
 
-const field = (name: string, type: FieldType): FieldInfo => ({ name, storagePath: name === '@timestamp' ? ['timestamp'] : name.split('.'), type });
+const field = (name: string, type: FieldType): FieldInfo => ({
+  name,
+  storagePath: name === '@timestamp' ? ['timestamp'] : name.split('.'),
+  type,
+});
 const catalog = createFieldCatalog([
   field('@timestamp', 'timestamp'),
   field('event.category', 'string[]'),
@@ -30,7 +34,12 @@ const catalog = createFieldCatalog([
 
 type Ev = Record<string, unknown>;
 const span = { start: 0, end: 1, line: 1, column: 1 };
-const f = (name: string, optional = false): FieldExpr => ({ kind: 'field', path: name.split('.'), optional, span });
+const f = (name: string, optional = false): FieldExpr => ({
+  kind: 'field',
+  path: name.split('.'),
+  optional,
+  span,
+});
 
 function key(fields: FieldExpr[]) {
   const ctx = new CompileContext(catalog);
@@ -52,7 +61,9 @@ describe('keys', () => {
     const b = k.key({ host: { id: 'a' }, user: { id: 'b:1:sc' } });
     expect(a).not.toBeNull();
     expect(a).not.toEqual(b);
-    expect(k.key({ host: { id: 'x\u0000y' }, user: { id: 'z' } })).not.toEqual(k.key({ host: { id: 'x' }, user: { id: 'y\u0000z' } }));
+    expect(k.key({ host: { id: 'x\u0000y' }, user: { id: 'z' } })).not.toEqual(
+      k.key({ host: { id: 'x' }, user: { id: 'y\u0000z' } }),
+    );
   });
 
   it('is case-sensitive (Elasticsearch)', () => {
@@ -75,7 +86,10 @@ describe('keys', () => {
   });
 
   it('gives the values as a tuple', () => {
-    expect(key([f('host.id'), f('process.pid')]).values({ host: { id: 'h' }, process: { pid: 4 } })).toEqual(['h', 4]);
+    expect(key([f('host.id'), f('process.pid')]).values({ host: { id: 'h' }, process: { pid: 4 } })).toEqual([
+      'h',
+      4,
+    ]);
     expect(key([f('host.id'), f('user.id', true)]).values({ host: { id: 'h' } })).toEqual(['h', null]);
   });
 });
@@ -91,7 +105,9 @@ describe('compileQuery', () => {
 
   it('a sequence: query-level keys then item keys, runs kept for the operator, maxspan', () => {
     const q = compileQuery<Ev>(
-      parse('sequence by host.id with maxspan=2m [process where true] by process.pid [process where process.name == "x"] by process.pid with runs=3 until [process where false] by process.pid'),
+      parse(
+        'sequence by host.id with maxspan=2m [process where true] by process.pid [process where process.name == "x"] by process.pid with runs=3 until [process where false] by process.pid',
+      ),
       catalog,
     );
     const spec = q.spec as SequenceSpec<Ev>;
@@ -111,10 +127,17 @@ describe('compileQuery', () => {
 
   it('a join window is its maxspan, else the default (1h), else the option', () => {
     const source = 'join by process.entity_id [process where true] [registry where true]';
-    expect((compileQuery<Ev>(parse(source), catalog).spec as JoinSpec<Ev>).windowMs).toBe(DEFAULT_JOIN_WINDOW_MS);
+    expect((compileQuery<Ev>(parse(source), catalog).spec as JoinSpec<Ev>).windowMs).toBe(
+      DEFAULT_JOIN_WINDOW_MS,
+    );
     expect(DEFAULT_JOIN_WINDOW_MS).toBe(3_600_000);
     expect(compileQuery<Ev>(parse(source), catalog, { defaultJoinWindowMs: 5000 }).windowMs).toBe(5000);
-    expect(compileQuery<Ev>(parse('join by process.entity_id with maxspan=30s [process where true] [registry where true]'), catalog).windowMs).toBe(30_000);
+    expect(
+      compileQuery<Ev>(
+        parse('join by process.entity_id with maxspan=30s [process where true] [registry where true]'),
+        catalog,
+      ).windowMs,
+    ).toBe(30_000);
   });
 
   it('sample is rejected with a position (no streaming operator for it)', () => {
@@ -138,7 +161,9 @@ describe('compileQuery', () => {
   });
 
   it('pipes are handed back, not dropped', () => {
-    expect(compileQuery(parse('process where true | head 5'), catalog).pipes).toMatchObject([{ kind: 'head', count: 5 }]);
+    expect(compileQuery(parse('process where true | head 5'), catalog).pipes).toMatchObject([
+      { kind: 'head', count: 5 },
+    ]);
   });
 });
 
@@ -148,7 +173,11 @@ describe('compileSpanAggregate (Splunk tstats span=1h)', () => {
     if (where.kind !== 'event') throw new Error('expected an event query');
     const spec = compileSpanAggregate<Ev>(where, [f('host.id'), f('process.entity_id')], 3_600_000, catalog);
     expect(spec.spanMs).toBe(3_600_000);
-    const hit = { event: { category: ['registry'] }, registry: { path: 'HKU\\S\\Software\\Remcos\\x' }, host: { id: 'h' } };
+    const hit = {
+      event: { category: ['registry'] },
+      registry: { path: 'HKU\\S\\Software\\Remcos\\x' },
+      host: { id: 'h' },
+    };
     expect(spec.predicate(hit)).toBe(true);
     expect(spec.predicate({ ...hit, registry: { path: 'HKU\\S\\Software\\Other' } })).toBe(false);
     expect(spec.groupKey(hit)).toEqual(spec.groupKey({ ...hit, process: { entity_id: null } }));
@@ -190,12 +219,15 @@ describe('the seed rule: Potential Remote Credential Access via Registry', () =>
   });
 
   const compiled = compileQuery<Record<string, unknown>>(parse(seed), eventFieldCatalog);
-  const run = (events: Record<string, unknown>[]) => runCorrelation(compiled.spec, compiled.eventTime, { allowedLatenessMs: 0 }, events);
+  const run = (events: Record<string, unknown>[]) =>
+    runCorrelation(compiled.spec, compiled.eventTime, { allowedLatenessMs: 0 }, events);
 
   it('compiles against the real event model', () => {
     expect(compiled.keyFields).toEqual(['host.id', 'user.id']);
     expect(compiled.windowMs).toBe(60_000);
-    expect(compiled.fieldsUsed).toEqual(expect.arrayContaining(['file.Ext.header_bytes', 'winlog.logon.type', 'source.ip', 'file.size']));
+    expect(compiled.fieldsUsed).toEqual(
+      expect.arrayContaining(['file.Ext.header_bytes', 'winlog.logon.type', 'source.ip', 'file.size']),
+    );
   });
 
   it('raises on a network logon followed by a hive dump by the same user on the same host within a minute', () => {
@@ -206,23 +238,39 @@ describe('the seed rule: Potential Remote Credential Access via Registry', () =>
 
   it('does not raise past maxspan, for another user, a loopback source, an anonymous logon or a small file', () => {
     expect(run([logon(1_000), hive(62_000)])).toHaveLength(0);
-    expect(run([logon(1_000), hive(30_000, { user: { id: 'S-1-5-21-9-9-9-501', name: 'other' } })])).toHaveLength(0);
+    expect(
+      run([logon(1_000), hive(30_000, { user: { id: 'S-1-5-21-9-9-9-501', name: 'other' } })]),
+    ).toHaveLength(0);
     expect(run([logon(1_000, { source: { ip: '::1', port: 1 } }), hive(30_000)])).toHaveLength(0);
     expect(run([logon(1_000, { source: { ip: '0:0:0:0:0:0:0:1', port: 1 } }), hive(30_000)])).toHaveLength(0);
-    expect(run([logon(1_000, { user: { id: sid, name: 'ANONYMOUS LOGON', domain: 'NT AUTHORITY' } }), hive(30_000)])).toHaveLength(0);
-    expect(run([logon(1_000), hive(30_000, { file: { size: 29_999, Ext: { header_bytes: '72656766' } } })])).toHaveLength(0);
+    expect(
+      run([
+        logon(1_000, { user: { id: sid, name: 'ANONYMOUS LOGON', domain: 'NT AUTHORITY' } }),
+        hive(30_000),
+      ]),
+    ).toHaveLength(0);
+    expect(
+      run([logon(1_000), hive(30_000, { file: { size: 29_999, Ext: { header_bytes: '72656766' } } })]),
+    ).toHaveLength(0);
   });
 
   it('a logon without source.ip still qualifies (must_not semantics of !=), case matters for == but not for :', () => {
     expect(run([logon(1_000, { source: null }), hive(30_000)])).toHaveLength(1);
-    expect(run([logon(1_000, { winlog: { event_id: '4624', logon: { type: 'network' } } }), hive(30_000)])).toHaveLength(0);
+    expect(
+      run([logon(1_000, { winlog: { event_id: '4624', logon: { type: 'network' } } }), hive(30_000)]),
+    ).toHaveLength(0);
     expect(run([logon(1_000), hive(30_000, { process: { name: 'SVCHOST.EXE' } })])).toHaveLength(1);
   });
 });
 
 describe('Elasticsearch behaviour where Python eql differs (the oracle does not generate these)', () => {
   let t = 0;
-  const ev = (category: string, extra: Record<string, unknown> = {}): Ev => ({ timestamp: (t += 1_000), event: { category: [category] }, origin: { offset: t }, ...extra });
+  const ev = (category: string, extra: Record<string, unknown> = {}): Ev => ({
+    timestamp: (t += 1_000),
+    event: { category: [category] },
+    origin: { offset: t },
+    ...extra,
+  });
   const run = (source: string, events: Ev[]) => {
     const compiled = compileQuery<Ev>(parse(source), catalog);
     return runCorrelation(compiled.spec, compiled.eventTime, { allowedLatenessMs: 0 }, events);
@@ -230,47 +278,88 @@ describe('Elasticsearch behaviour where Python eql differs (the oracle does not 
 
   it('keys are case-sensitive (Python folds case)', () => {
     const source = 'sequence by user.id [process where true] [registry where true]';
-    expect(run(source, [ev('process', { user: { id: 'Bob' } }), ev('registry', { user: { id: 'bob' } })])).toHaveLength(0);
-    expect(run(source, [ev('process', { user: { id: 'bob' } }), ev('registry', { user: { id: 'bob' } })])).toHaveLength(1);
+    expect(
+      run(source, [ev('process', { user: { id: 'Bob' } }), ev('registry', { user: { id: 'bob' } })]),
+    ).toHaveLength(0);
+    expect(
+      run(source, [ev('process', { user: { id: 'bob' } }), ev('registry', { user: { id: 'bob' } })]),
+    ).toHaveLength(1);
   });
 
   it('a null key never joins; an ?optional null key does (Python joins every null)', () => {
     const events = () => [ev('process', { host: { id: 'h' } }), ev('registry', { host: { id: 'h' } })];
-    expect(run('sequence by host.id, user.id [process where true] [registry where true]', events())).toHaveLength(0);
-    expect(run('sequence by host.id, ?user.id [process where true] [registry where true]', events())).toHaveLength(1);
+    expect(
+      run('sequence by host.id, user.id [process where true] [registry where true]', events()),
+    ).toHaveLength(0);
+    expect(
+      run('sequence by host.id, ?user.id [process where true] [registry where true]', events()),
+    ).toHaveLength(1);
     expect(run('join by user.id [process where true] [registry where true]', events())).toHaveLength(0);
   });
 
   it('== is case-sensitive and : is not (Python is case-insensitive for both)', () => {
-    const events = () => [ev('process', { host: { id: 'h' }, process: { name: 'CMD.EXE' } }), ev('registry', { host: { id: 'h' } })];
-    expect(run('sequence by host.id [process where process.name == "cmd.exe"] [registry where true]', events())).toHaveLength(0);
-    expect(run('sequence by host.id [process where process.name : "cmd.exe"] [registry where true]', events())).toHaveLength(1);
+    const events = () => [
+      ev('process', { host: { id: 'h' }, process: { name: 'CMD.EXE' } }),
+      ev('registry', { host: { id: 'h' } }),
+    ];
+    expect(
+      run('sequence by host.id [process where process.name == "cmd.exe"] [registry where true]', events()),
+    ).toHaveLength(0);
+    expect(
+      run('sequence by host.id [process where process.name : "cmd.exe"] [registry where true]', events()),
+    ).toHaveLength(1);
   });
 
   it('a missing field satisfies != and not == in a step (Python: null, no match)', () => {
     const events = () => [ev('process', { host: { id: 'h' } }), ev('registry', { host: { id: 'h' } })];
-    expect(run('sequence by host.id [process where process.name != "cmd.exe"] [registry where true]', events())).toHaveLength(1);
-    expect(run('sequence by host.id [process where not process.name == "cmd.exe"] [registry where true]', events())).toHaveLength(1);
-    expect(run('sequence by host.id [process where not endsWith(process.name, "x")] [registry where true]', events())).toHaveLength(0);
+    expect(
+      run('sequence by host.id [process where process.name != "cmd.exe"] [registry where true]', events()),
+    ).toHaveLength(1);
+    expect(
+      run(
+        'sequence by host.id [process where not process.name == "cmd.exe"] [registry where true]',
+        events(),
+      ),
+    ).toHaveLength(1);
+    expect(
+      run(
+        'sequence by host.id [process where not endsWith(process.name, "x")] [registry where true]',
+        events(),
+      ),
+    ).toHaveLength(0);
   });
 
   it('? is a one-character wildcard (Python takes it literally)', () => {
-    const events = () => [ev('process', { host: { id: 'h' }, process: { name: 'cscript.exe' } }), ev('registry', { host: { id: 'h' } })];
-    expect(run('sequence by host.id [process where process.name : "?script.exe"] [registry where true]', events())).toHaveLength(1);
+    const events = () => [
+      ev('process', { host: { id: 'h' }, process: { name: 'cscript.exe' } }),
+      ev('registry', { host: { id: 'h' } }),
+    ];
+    expect(
+      run('sequence by host.id [process where process.name : "?script.exe"] [registry where true]', events()),
+    ).toHaveLength(1);
   });
 
   it('order is event time, not arrival (Python matches in arrival order): a late step within the grace still matches', () => {
-    const compiled = compileQuery<Ev>(parse('sequence by host.id [process where true] [registry where true]'), catalog);
+    const compiled = compileQuery<Ev>(
+      parse('sequence by host.id [process where true] [registry where true]'),
+      catalog,
+    );
     const first = { timestamp: 10_000, event: { category: ['process'] }, host: { id: 'h' } };
     const second = { timestamp: 11_000, event: { category: ['registry'] }, host: { id: 'h' } };
-    expect(runCorrelation(compiled.spec, compiled.eventTime, { allowedLatenessMs: 5_000 }, [second, first])).toHaveLength(1);
+    expect(
+      runCorrelation(compiled.spec, compiled.eventTime, { allowedLatenessMs: 5_000 }, [second, first]),
+    ).toHaveLength(1);
   });
 
   it('a join without maxspan is bounded by the 1h default window (Python joins forever)', () => {
     const base = t;
     const far = [
       { timestamp: base + 1, event: { category: ['process'] }, process: { entity_id: 'g' } },
-      { timestamp: base + 1 + DEFAULT_JOIN_WINDOW_MS + 1, event: { category: ['registry'] }, process: { entity_id: 'g' } },
+      {
+        timestamp: base + 1 + DEFAULT_JOIN_WINDOW_MS + 1,
+        event: { category: ['registry'] },
+        process: { entity_id: 'g' },
+      },
     ];
     expect(run('join by process.entity_id [process where true] [registry where true]', far)).toHaveLength(0);
     const near = [far[0] as Ev, { ...(far[1] as Ev), timestamp: base + 1 + DEFAULT_JOIN_WINDOW_MS - 1 }];

@@ -1,7 +1,25 @@
 import { Subject, from, take } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { createCorrelationPipeline, createRuleSetPipeline, runCorrelation, runCorrelationDetailed, type LateEvent, type Match } from '../src/index.js';
-import { MINUTE, SECOND, eventTime, ev, ids, joinOf, sequenceOf, spanOf, step, type TestEvent } from './operators/fixtures.js';
+import {
+  createCorrelationPipeline,
+  createRuleSetPipeline,
+  runCorrelation,
+  runCorrelationDetailed,
+  type LateEvent,
+  type Match,
+} from '../src/index.js';
+import {
+  MINUTE,
+  SECOND,
+  eventTime,
+  ev,
+  ids,
+  joinOf,
+  sequenceOf,
+  spanOf,
+  step,
+  type TestEvent,
+} from './operators/fixtures.js';
 
 const ab = sequenceOf([step('a'), step('b')], { maxspanMs: MINUTE });
 
@@ -9,18 +27,29 @@ describe('runCorrelation', () => {
   it('runs synchronously over an array and flushes the reorder buffer at the end', () => {
     // with a 1 h grace nothing is released before the end of input
     const events = [ev('a', 0, 'k1', 'a'), ev('b', SECOND, 'k1', 'b')];
-    expect(ids(runCorrelation(ab, eventTime, { allowedLatenessMs: 3_600_000 }, events))).toEqual([['a', 'b']]);
+    expect(ids(runCorrelation(ab, eventTime, { allowedLatenessMs: 3_600_000 }, events))).toEqual([
+      ['a', 'b'],
+    ]);
   });
 
   it('uses a 5 s grace by default', () => {
-    const events = [ev('b', 10 * SECOND, 'k1', 'b'), ev('a', 6 * SECOND, 'k1', 'a'), ev('a', 4 * SECOND, 'k2', 'too-late')];
+    const events = [
+      ev('b', 10 * SECOND, 'k1', 'b'),
+      ev('a', 6 * SECOND, 'k1', 'a'),
+      ev('a', 4 * SECOND, 'k2', 'too-late'),
+    ];
     const run = runCorrelationDetailed(ab, eventTime, {}, events);
     expect(ids(run.matches)).toEqual([['a', 'b']]);
     expect(run.late.map((late) => late.event.id)).toEqual(['too-late']);
   });
 
   it('rethrows an operator error', () => {
-    const broken = { ...ab, keyValues: (): readonly unknown[] => { throw new Error('keyValues failed'); } };
+    const broken = {
+      ...ab,
+      keyValues: (): readonly unknown[] => {
+        throw new Error('keyValues failed');
+      },
+    };
     expect(() => runCorrelation(broken, eventTime, {}, [ev('a', 0), ev('b', 1)])).toThrow('keyValues failed');
   });
 });
@@ -42,13 +71,21 @@ describe('createCorrelationPipeline', () => {
     expect(matches).toHaveLength(1);
     expect(late.map((event) => event.event.id)).toEqual(['late']);
     expect(summaries).toEqual([2]);
-    expect(pipeline.stats.snapshot()).toMatchObject({ eventsIn: 3, late: 1, matched: 1, openPartials: 0, keys: 0, buffered: 0 });
+    expect(pipeline.stats.snapshot()).toMatchObject({
+      eventsIn: 3,
+      late: 1,
+      matched: 1,
+      openPartials: 0,
+      keys: 0,
+      buffered: 0,
+    });
   });
 
   it('stops consuming a synchronous source when the consumer unsubscribes early', () => {
     const pipeline = createCorrelationPipeline(ab, eventTime, { allowedLatenessMs: 0 });
     const events: TestEvent[] = [];
-    for (let index = 0; index < 100; index++) events.push(ev(index % 2 === 0 ? 'a' : 'b', index * 10, 'k1', `e${index}`));
+    for (let index = 0; index < 100; index++)
+      events.push(ev(index % 2 === 0 ? 'a' : 'b', index * 10, 'k1', `e${index}`));
     const input = new Subject<TestEvent>();
     const matches: Match<TestEvent>[] = [];
     input.pipe(pipeline.operator, take(1)).subscribe((match) => matches.push(match));
@@ -60,7 +97,11 @@ describe('createCorrelationPipeline', () => {
 });
 
 describe('createRuleSetPipeline', () => {
-  const filterSpec = { kind: 'filter' as const, predicate: (e: TestEvent) => e.type === 'reg', keyValues: (e: TestEvent) => [e.key ?? null] };
+  const filterSpec = {
+    kind: 'filter' as const,
+    predicate: (e: TestEvent) => e.type === 'reg',
+    keyValues: (e: TestEvent) => [e.key ?? null],
+  };
   const rules = [
     { rule: 'filter', spec: filterSpec },
     { rule: 'sequence', spec: ab },
@@ -70,13 +111,15 @@ describe('createRuleSetPipeline', () => {
 
   function randomStream(count: number): TestEvent[] {
     let seed = 11;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const types = ['a', 'b', 'reg', 'x'];
     const events: TestEvent[] = [];
     for (let index = 0; index < count; index++) {
       // mostly increasing, up to 8 s out of order: some events are late for a 5 s grace
       const ts = index * 100 + Math.floor(random() * 8_000);
-      events.push(ev(types[Math.floor(random() * types.length)]!, ts, `k${Math.floor(random() * 30)}`, `e${index}`));
+      events.push(
+        ev(types[Math.floor(random() * types.length)]!, ts, `k${Math.floor(random() * 30)}`, `e${index}`),
+      );
     }
     return events;
   }
@@ -103,7 +146,9 @@ describe('createRuleSetPipeline', () => {
     expect(pipeline.streamStats.eventsIn).toBe(events.length); // counted once, not per rule
     expect(late.length).toBe(pipeline.streamStats.late);
     expect(late.length).toBeGreaterThan(0);
-    expect(pipeline.ruleStats.map((stats) => stats.matched)).toEqual(rules.map((entry) => byRule.get(entry.rule)!.length));
+    expect(pipeline.ruleStats.map((stats) => stats.matched)).toEqual(
+      rules.map((entry) => byRule.get(entry.rule)!.length),
+    );
     expect(pipeline.ruleStats.map((stats) => stats.openPartials)).toEqual([0, 0, 0, 0]);
   });
 
@@ -118,8 +163,12 @@ describe('createRuleSetPipeline', () => {
   it('tags bucket summaries with their rule', () => {
     const pipeline = createRuleSetPipeline(rules, eventTime, { allowedLatenessMs: 0 });
     const summaries: string[] = [];
-    pipeline.bucketSummaries$.subscribe(({ rule, summary }) => summaries.push(`${rule}:${summary.groupKey}:${summary.count}`));
-    from([ev('reg', 0, 'h1'), ev('reg', 1, 'h1')]).pipe(pipeline.operator).subscribe();
+    pipeline.bucketSummaries$.subscribe(({ rule, summary }) =>
+      summaries.push(`${rule}:${summary.groupKey}:${summary.count}`),
+    );
+    from([ev('reg', 0, 'h1'), ev('reg', 1, 'h1')])
+      .pipe(pipeline.operator)
+      .subscribe();
     expect(summaries).toEqual(['span:s:h1:2']);
   });
 

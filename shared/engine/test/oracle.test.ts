@@ -52,23 +52,41 @@ interface Case {
 
 /** Python's view of an event: the same fields, the category as `event_type`. */
 function toPython(event: Doc): Doc {
-  const { event: meta, origin: _origin, ...rest } = event as { event: { category: string[] } & Doc; origin: unknown };
+  const {
+    event: meta,
+    origin: _origin,
+    ...rest
+  } = event as { event: { category: string[] } & Doc; origin: unknown };
   const { category, ...otherMeta } = meta;
-  return { ...rest, ...(Object.keys(otherMeta).length > 0 ? { event: otherMeta } : {}), event_type: category[0] };
+  return {
+    ...rest,
+    ...(Object.keys(otherMeta).length > 0 ? { event: otherMeta } : {}),
+    event_type: category[0],
+  };
 }
 
 function runOracle(cases: readonly Case[]): (number[][] | { error: string })[] {
-  const input = JSON.stringify({ cases: cases.map((c) => ({ query: c.query, events: c.events.map(toPython) })) });
-  const result = spawnSync(pythonPath(), [oracleScript], { input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const input = JSON.stringify({
+    cases: cases.map((c) => ({ query: c.query, events: c.events.map(toPython) })),
+  });
+  const result = spawnSync(pythonPath(), [oracleScript], {
+    input,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   if (result.status !== 0) throw new Error(`eql_oracle.py failed (${result.status}): ${result.stderr}`);
   const parsed = JSON.parse(result.stdout) as { results: ({ matches: number[][] } | { error: string })[] };
   return parsed.results.map((r) => ('matches' in r ? r.matches : r));
 }
 
 function runOurs(c: Case): number[][] {
-  const compiled = compileQuery<Doc>(parse(c.query), eventFieldCatalog, { defaultJoinWindowMs: 365 * 24 * 3600 * 1000 });
+  const compiled = compileQuery<Doc>(parse(c.query), eventFieldCatalog, {
+    defaultJoinWindowMs: 365 * 24 * 3600 * 1000,
+  });
   const index = new Map(c.events.map((e, i) => [e, i]));
-  return runCorrelation(compiled.spec, compiled.eventTime, { allowedLatenessMs: 0 }, c.events).map((m) => m.events.map((e) => index.get(e) as number));
+  return runCorrelation(compiled.spec, compiled.eventTime, { allowedLatenessMs: 0 }, c.events).map((m) =>
+    m.events.map((e) => index.get(e) as number),
+  );
 }
 
 /** Matches as a canonical set: each match's indexes sorted (join order is by item in Python), then all sorted. */
@@ -82,7 +100,8 @@ function compare(cases: readonly Case[], label: string, seed?: number): number {
   let matchCount = 0;
   cases.forEach((c, i) => {
     const expected = oracle[i];
-    if (expected === undefined || !Array.isArray(expected)) throw new Error(`oracle could not run case ${i} (${c.query}): ${JSON.stringify(expected)}`);
+    if (expected === undefined || !Array.isArray(expected))
+      throw new Error(`oracle could not run case ${i} (${c.query}): ${JSON.stringify(expected)}`);
     const ours = runOurs(c);
     if (expected.length > 0) nonEmpty++;
     matchCount += expected.length;
@@ -90,8 +109,18 @@ function compare(cases: readonly Case[], label: string, seed?: number): number {
     expect(canonical(ours), context).toEqual(canonical(expected));
   });
   const kinds = new Map<string, number>();
-  for (const c of cases) kinds.set(c.query.split(/\s/)[0] === 'sequence' || c.query.startsWith('join') ? c.query.split(/\s/)[0]! : 'event', (kinds.get(c.query.split(/\s/)[0] === 'sequence' || c.query.startsWith('join') ? c.query.split(/\s/)[0]! : 'event') ?? 0) + 1);
-  console.log(`oracle ${label}: ${cases.length} cases (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}), ${nonEmpty} with matches, ${matchCount} matches, all agree`);
+  for (const c of cases)
+    kinds.set(
+      c.query.split(/\s/)[0] === 'sequence' || c.query.startsWith('join') ? c.query.split(/\s/)[0]! : 'event',
+      (kinds.get(
+        c.query.split(/\s/)[0] === 'sequence' || c.query.startsWith('join')
+          ? c.query.split(/\s/)[0]!
+          : 'event',
+      ) ?? 0) + 1,
+    );
+  console.log(
+    `oracle ${label}: ${cases.length} cases (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}), ${nonEmpty} with matches, ${matchCount} matches, all agree`,
+  );
   return nonEmpty;
 }
 
@@ -139,19 +168,40 @@ describe('oracle: seed analytics on hand-made streams', () => {
       [logon('dc1', sid), hive('dc1', sid)],
       [logon('dc1', sid), ...idle(70_000), hive('dc1', sid)],
       [logon('dc1', sid), hive('dc1', other), hive('dc2', sid)],
-      [logon('dc1', sid, { user: { id: sid, name: 'anonymous logon', domain: 'nt authority' } }), hive('dc1', sid)],
+      [
+        logon('dc1', sid, { user: { id: sid, name: 'anonymous logon', domain: 'nt authority' } }),
+        hive('dc1', sid),
+      ],
       [logon('dc1', sid, { source: { ip: '127.0.0.1' } }), hive('dc1', sid)],
-      [logon('dc1', sid), hive('dc1', sid, { file: { size: 100, Ext: { header_bytes: '72656766' } } }), hive('dc1', sid, { process: { name: 'notsvchost.exe' } })],
-      [logon('dc1', sid), logon('dc1', other), hive('dc1', other), hive('dc1', sid), logon('dc2', sid), hive('dc2', sid)],
+      [
+        logon('dc1', sid),
+        hive('dc1', sid, { file: { size: 100, Ext: { header_bytes: '72656766' } } }),
+        hive('dc1', sid, { process: { name: 'notsvchost.exe' } }),
+      ],
+      [
+        logon('dc1', sid),
+        logon('dc1', other),
+        hive('dc1', other),
+        hive('dc1', sid),
+        logon('dc2', sid),
+        hive('dc2', sid),
+      ],
       [logon('dc1', sid), logon('dc1', sid), hive('dc1', sid), hive('dc1', sid)],
     ];
-    const nonEmpty = compare(streams.map((events) => ({ query: seedRule, events })), 'seed rule');
+    const nonEmpty = compare(
+      streams.map((events) => ({ query: seedRule, events })),
+      'seed rule',
+    );
     expect(nonEmpty).toBe(3);
   }, 60_000);
 
   it('agrees on a process GUID join (Remcos: process plus registry by process.entity_id)', () => {
     const query = String.raw`join by process.entity_id [process where process.name : "*.exe"] [registry where registry.path : "*\\software\\remcos*"]`;
-    const proc = (guid: string, name: string): Doc => ({ timestamp: (clock += 1_003), event: { category: ['process'] }, process: { entity_id: guid, name } });
+    const proc = (guid: string, name: string): Doc => ({
+      timestamp: (clock += 1_003),
+      event: { category: ['process'] },
+      process: { entity_id: guid, name },
+    });
     const reg = (guid: string, keyPath: string): Doc => ({
       timestamp: (clock += 1_009),
       event: { category: ['registry'] },
@@ -166,7 +216,10 @@ describe('oracle: seed analytics on hand-made streams', () => {
       [proc('g1', 'a.exe'), proc('g1', 'b.exe'), reg('g1', remcos), reg('g1', remcos), proc('g1', 'c.exe')],
       [proc('g1', 'a.exe'), reg('g1', String.raw`hku\software\other`)],
     ];
-    const nonEmpty = compare(streams.map((events) => ({ query, events })), 'guid join');
+    const nonEmpty = compare(
+      streams.map((events) => ({ query, events })),
+      'guid join',
+    );
     expect(nonEmpty).toBe(4);
   }, 60_000);
 });
@@ -229,13 +282,18 @@ function leaf(g: Gen, negative: boolean): Condition {
     }
     case 2:
       fieldName = 'process.name';
-      text = g.chance(0.7) ? `process.name : ${q(g.pick(PATTERNS))}` : `process.name : (${q(g.pick(PATTERNS))}, ${q(g.pick(PATTERNS))})`;
+      text = g.chance(0.7)
+        ? `process.name : ${q(g.pick(PATTERNS))}`
+        : `process.name : (${q(g.pick(PATTERNS))}, ${q(g.pick(PATTERNS))})`;
       break;
     case 3: {
       const negated = g.chance(0.3);
       inverts = negated;
       fieldName = 'process.name';
-      const items = [g.pick(NAMES), g.pick(NAMES), g.pick(NAMES)].slice(0, 1 + g.int(3)).map(q).join(', ');
+      const items = [g.pick(NAMES), g.pick(NAMES), g.pick(NAMES)]
+        .slice(0, 1 + g.int(3))
+        .map(q)
+        .join(', ');
       text = `process.name ${negated ? 'not in' : 'in'} (${items})`;
       break;
     }
@@ -287,7 +345,10 @@ function leaf(g: Gen, negative: boolean): Condition {
       break;
     case 13: {
       fieldName = 'source.ip';
-      const blocks = [g.pick(CIDRS), g.pick(CIDRS)].slice(0, 1 + g.int(2)).map(q).join(', ');
+      const blocks = [g.pick(CIDRS), g.pick(CIDRS)]
+        .slice(0, 1 + g.int(2))
+        .map(q)
+        .join(', ');
       text = `cidrMatch(source.ip, ${blocks})`;
       break;
     }
@@ -327,7 +388,10 @@ function condition(g: Gen, depth: number, negative = false): Condition {
     return { text: `not (${inner.text})`, negated: inner.negated };
   }
   const parts = Array.from({ length: 2 + g.int(2) }, () => condition(g, depth - 1, negative));
-  return { text: parts.map((p) => `(${p.text})`).join(kind === 1 ? ' and ' : ' or '), negated: new Set(parts.flatMap((p) => [...p.negated])) };
+  return {
+    text: parts.map((p) => `(${p.text})`).join(kind === 1 ? ' and ' : ' or '),
+    negated: new Set(parts.flatMap((p) => [...p.negated])),
+  };
 }
 
 interface GeneratedQuery {
@@ -368,7 +432,11 @@ function query(g: Gen): GeneratedQuery {
   // Join: distinct categories per item (Python would let one event fill two items).
   const categories = [...CATEGORIES].sort(() => (g.chance(0.5) ? 1 : -1)).slice(0, 2 + g.int(2));
   const items = categories.map((c) => item(g, c, itemBy));
-  return { text: `join${by ? ` ${by}` : ''}\n  ${items.map((i) => i.text).join('\n  ')}`, negated: new Set(items.flatMap((i) => [...i.negated])), maxspanMs: null };
+  return {
+    text: `join${by ? ` ${by}` : ''}\n  ${items.map((i) => i.text).join('\n  ')}`,
+    negated: new Set(items.flatMap((i) => [...i.negated])),
+    maxspanMs: null,
+  };
 }
 
 const STEPS_MS = [333, 777, 1_111, 1_999, 2_503];
@@ -381,7 +449,12 @@ function stream(g: Gen, negated: ReadonlySet<string>, maxspanMs: number | null):
     for (let i = 0; i < count; i++) {
       t += g.pick(STEPS_MS);
       const present = (name: string): boolean => negated.has(name) || g.chance(0.85);
-      const event: Doc = { timestamp: t, event: { category: [g.pick(CATEGORIES)] }, origin: { offset: i }, host: { id: g.pick(HOSTS) } };
+      const event: Doc = {
+        timestamp: t,
+        event: { category: [g.pick(CATEGORIES)] },
+        origin: { offset: i },
+        host: { id: g.pick(HOSTS) },
+      };
       const user: Doc = { id: g.pick(USERS) };
       if (present('user.name')) user.name = g.pick(['alice', 'bob', 'carol']);
       event.user = user;

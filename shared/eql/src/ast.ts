@@ -94,7 +94,8 @@ export interface CallExpr {
   readonly span: SourceSpan;
 }
 
-export type Expr = LiteralExpr | FieldExpr | NotExpr | BooleanExpr | CompareExpr | MatchExpr | InExpr | CallExpr;
+export type Expr =
+  LiteralExpr | FieldExpr | NotExpr | BooleanExpr | CompareExpr | MatchExpr | InExpr | CallExpr;
 
 /** `process where ...`; `category` null means `any where ...`. */
 export interface EventQuery {

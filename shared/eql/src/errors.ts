@@ -14,7 +14,12 @@ export interface ErrorPosition {
  * column are kept in the caret line so the caret lines up in a terminal whatever the tab width.
  * The one caret renderer: EQL, engine compile and rule-file errors (in file coordinates) all print with it.
  */
-export function formatAt(source: string, position: ErrorPosition, message: string, sourceName = 'query'): string {
+export function formatAt(
+  source: string,
+  position: ErrorPosition,
+  message: string,
+  sourceName = 'query',
+): string {
   const line = lineOf(source, position.line);
   // A long line is shown as a window around the column: printed whole under each of its findings, a
   // 10 KB line with thousands of them made the report quadratic (and unreadable).
@@ -68,7 +73,11 @@ export class EqlSyntaxError extends SequorError implements ErrorPosition {
 
   constructor(
     detail: string,
-    init: ErrorPosition & { readonly expected?: readonly string[]; readonly found: string; readonly source: string },
+    init: ErrorPosition & {
+      readonly expected?: readonly string[];
+      readonly found: string;
+      readonly source: string;
+    },
   ) {
     super(`${init.line}:${init.column}: ${detail}`);
     this.detail = detail;
@@ -122,7 +131,11 @@ export class EqlSemanticError extends SequorError implements ErrorPosition {
 
   constructor(
     detail: string,
-    init: ErrorPosition & { readonly code: SemanticErrorCode; readonly severity?: Severity; readonly source: string },
+    init: ErrorPosition & {
+      readonly code: SemanticErrorCode;
+      readonly severity?: Severity;
+      readonly source: string;
+    },
   ) {
     super(`${init.line}:${init.column}: ${detail}`);
     this.detail = detail;

@@ -48,7 +48,14 @@ export function tokenize(source: string): Token[] {
   let line = 1;
   let lineStart = 0;
 
-  const fail = (message: string, at: number, atLine: number, atLineStart: number, length = 1, found?: string): never => {
+  const fail = (
+    message: string,
+    at: number,
+    atLine: number,
+    atLineStart: number,
+    length = 1,
+    found?: string,
+  ): never => {
     throw new EqlSyntaxError(message, {
       line: atLine,
       column: at - atLineStart + 1,
@@ -74,7 +81,16 @@ export function tokenize(source: string): Token[] {
   let startLine = 1;
   let startLineStart = 0;
   const push = (kind: TokenKind, value: string | number, tilde = false): void => {
-    tokens.push({ kind, text: source.slice(start, pos), value, tilde, start, end: pos, line: startLine, column: start - startLineStart + 1 });
+    tokens.push({
+      kind,
+      text: source.slice(start, pos),
+      value,
+      tilde,
+      start,
+      end: pos,
+      line: startLine,
+      column: start - startLineStart + 1,
+    });
   };
 
   while (pos < source.length) {
@@ -103,7 +119,8 @@ export function tokenize(source: string): Token[] {
           if (depth === 0) break;
         } else advance();
       }
-      if (depth !== 0) fail('unterminated comment: "/*" has no matching "*/"', open.pos, open.line, open.lineStart, 2);
+      if (depth !== 0)
+        fail('unterminated comment: "/*" has no matching "*/"', open.pos, open.line, open.lineStart, 2);
       continue;
     }
 
@@ -168,7 +185,8 @@ export function tokenize(source: string): Token[] {
     if (c === '"' && source.startsWith('"""', pos)) {
       // Raw string: no escapes, may span lines, ends at the next `"""`.
       const close = source.indexOf('"""', pos + 3);
-      if (close < 0) fail('unterminated raw string: """ has no closing """', start, startLine, startLineStart, 3);
+      if (close < 0)
+        fail('unterminated raw string: """ has no closing """', start, startLine, startLineStart, 3);
       const value = source.slice(pos + 3, close);
       while (pos < close + 3) advance();
       push('string', value);
@@ -181,7 +199,14 @@ export function tokenize(source: string): Token[] {
       for (;;) {
         const ch = source[pos];
         if (ch === undefined || ch === '\n' || ch === '\r') {
-          fail('unterminated string (use """...""" for text spanning lines)', start, startLine, startLineStart, pos - start, source.slice(start, pos));
+          fail(
+            'unterminated string (use """...""" for text spanning lines)',
+            start,
+            startLine,
+            startLineStart,
+            pos - start,
+            source.slice(start, pos),
+          );
         }
         if (ch === '"') {
           pos++;
@@ -201,7 +226,13 @@ export function tokenize(source: string): Token[] {
             const digits = end - (pos + 3);
             const code = parseInt(source.slice(pos + 3, end), 16);
             if (source[end] !== '}' || digits < 2 || digits > 8 || code > 0x10ffff) {
-              fail('bad unicode escape: expected \\u{XX} with 2 to 8 hex digits, at most 10FFFF', pos, startLine, startLineStart, end + 1 - pos);
+              fail(
+                'bad unicode escape: expected \\u{XX} with 2 to 8 hex digits, at most 10FFFF',
+                pos,
+                startLine,
+                startLineStart,
+                end + 1 - pos,
+              );
             }
             value += String.fromCodePoint(code);
             pos = end + 1;
@@ -223,7 +254,12 @@ export function tokenize(source: string): Token[] {
     }
 
     if (c === "'") {
-      fail('single-quoted strings are not EQL in Elasticsearch: use double quotes', start, startLine, startLineStart);
+      fail(
+        'single-quoted strings are not EQL in Elasticsearch: use double quotes',
+        start,
+        startLine,
+        startLineStart,
+      );
     }
 
     const two = source.slice(pos, pos + 2);
@@ -237,25 +273,50 @@ export function tokenize(source: string): Token[] {
       push('punct', c);
       continue;
     }
-    if (c === '!') fail('unexpected "!": write "not" for negation, "!=" for inequality, "![" for a missing event', start, startLine, startLineStart);
+    if (c === '!')
+      fail(
+        'unexpected "!": write "not" for negation, "!=" for inequality, "![" for a missing event',
+        start,
+        startLine,
+        startLineStart,
+      );
     if (c === '&' || c === '~') {
-      const hint = c === '&' ? ' (write "and")' : ' ("~" must directly follow like, in, regex or a function name)';
+      const hint =
+        c === '&' ? ' (write "and")' : ' ("~" must directly follow like, in, regex or a function name)';
       fail(`unexpected character "${c}"${hint}`, start, startLine, startLineStart);
     }
     const cp = source.codePointAt(pos)!;
-    fail(`unexpected character "${String.fromCodePoint(cp)}"`, start, startLine, startLineStart, cp > 0xffff ? 2 : 1);
+    fail(
+      `unexpected character "${String.fromCodePoint(cp)}"`,
+      start,
+      startLine,
+      startLineStart,
+      cp > 0xffff ? 2 : 1,
+    );
   }
 
   // End of input sits right after the last token, not after trailing blank lines or comments, so a caret
   // for "query ended too early" lands where the writer stopped typing.
   const last = tokens[tokens.length - 1];
-  const eof = last === undefined ? { at: 0, line: 1, column: 1 } : { at: last.end, line: last.line, column: last.column + (last.end - last.start) };
+  const eof =
+    last === undefined
+      ? { at: 0, line: 1, column: 1 }
+      : { at: last.end, line: last.line, column: last.column + (last.end - last.start) };
   if (last !== undefined && /[\r\n]/.test(last.text)) {
     // A raw string spanning lines: count from its final line.
     const breaks = last.text.match(/\r\n|\r|\n/g)?.length ?? 0;
     eof.line = last.line + breaks;
     eof.column = last.text.length - Math.max(last.text.lastIndexOf('\n'), last.text.lastIndexOf('\r'));
   }
-  tokens.push({ kind: 'eof', text: '', value: '', tilde: false, start: eof.at, end: eof.at, line: eof.line, column: eof.column });
+  tokens.push({
+    kind: 'eof',
+    text: '',
+    value: '',
+    tilde: false,
+    start: eof.at,
+    end: eof.at,
+    line: eof.line,
+    column: eof.column,
+  });
   return tokens;
 }

@@ -45,7 +45,13 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
 ]);
 
 /** Duration units and their length in milliseconds. */
-export const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+export const DURATION_UNITS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 
 const COMPARE_OPS: ReadonlySet<string> = new Set(['==', '!=', '<', '<=', '>', '>=']);
 
@@ -117,7 +123,11 @@ class Parser {
   private unexpected(token: Token, expected: readonly string[]): never {
     const want = expected.length === 1 ? expected[0]! : `one of ${expected.join(', ')}`;
     let hint = '';
-    if (token.kind === 'ident' && KEYWORDS.has(String(token.value).toLowerCase()) && !KEYWORDS.has(String(token.value))) {
+    if (
+      token.kind === 'ident' &&
+      KEYWORDS.has(String(token.value).toLowerCase()) &&
+      !KEYWORDS.has(String(token.value))
+    ) {
       hint = ` (keywords are lowercase: "${String(token.value).toLowerCase()}")`;
     } else if (token.kind === 'punct' && token.text === '=') {
       hint = ' (equality is "==")';
@@ -155,7 +165,8 @@ class Parser {
     while (this.isPunct('|')) pipes.push(this.parsePipe());
     const t = this.peek();
     if (t.kind !== 'eof') {
-      const expected = pipes.length > 0 || body.kind === 'event' ? ['"|"', 'end of input'] : ['"["', '"|"', 'end of input'];
+      const expected =
+        pipes.length > 0 || body.kind === 'event' ? ['"|"', 'end of input'] : ['"["', '"|"', 'end of input'];
       if (body.kind === 'event') expected.unshift('"and"', '"or"');
       this.unexpected(t, expected);
     }
@@ -167,7 +178,14 @@ class Parser {
     if (this.isKeyword('join')) return this.parseJoin();
     if (this.isKeyword('sample')) return this.parseSample();
     const t = this.peek();
-    if (t.kind === 'eof') this.fail('empty query: expected an event query, sequence, join or sample', t, ['event category', '"any"', '"sequence"', '"join"', '"sample"']);
+    if (t.kind === 'eof')
+      this.fail('empty query: expected an event query, sequence, join or sample', t, [
+        'event category',
+        '"any"',
+        '"sequence"',
+        '"join"',
+        '"sample"',
+      ]);
     return this.parseEventQuery();
   }
 
@@ -177,7 +195,11 @@ class Parser {
     if (this.isKeyword('any')) {
       this.next();
       category = null;
-    } else if ((first.kind === 'ident' && !first.tilde && !KEYWORDS.has(String(first.value))) || first.kind === 'string' || first.kind === 'quoted') {
+    } else if (
+      (first.kind === 'ident' && !first.tilde && !KEYWORDS.has(String(first.value))) ||
+      first.kind === 'string' ||
+      first.kind === 'quoted'
+    ) {
       this.next();
       category = String(first.value);
     } else {
@@ -186,7 +208,9 @@ class Parser {
     if (!this.isKeyword('where')) {
       const lower = String(first.value).toLowerCase();
       if (first.kind === 'ident' && ['sequence', 'join', 'sample', 'any'].includes(lower)) {
-        this.fail(`keywords are lowercase: write "${lower}" instead of "${String(first.value)}"`, first, [`"${lower}"`]);
+        this.fail(`keywords are lowercase: write "${lower}" instead of "${String(first.value)}"`, first, [
+          `"${lower}"`,
+        ]);
       }
       this.unexpected(this.peek(), ['"where"']);
     }
@@ -226,7 +250,8 @@ class Parser {
         by = this.parseFieldList();
       } else if (maxspan === null && this.isKeyword('with')) {
         const withToken = this.next();
-        if (!allowMaxspan) this.fail('sample takes no maxspan (samples are unordered and unbounded in time)', withToken);
+        if (!allowMaxspan)
+          this.fail('sample takes no maxspan (samples are unordered and unbounded in time)', withToken);
         this.expectKeyword('maxspan');
         this.expectPunct('=');
         maxspan = this.parseDuration();
@@ -244,15 +269,27 @@ class Parser {
       this.fail('a duration is a whole number followed by a unit (ms, s, m, h, d)', num);
     }
     const unit = this.peek();
-    if (unit.kind !== 'ident' || unit.start !== num.end || DURATION_UNITS[String(unit.value)] === undefined || unit.tilde) {
-      this.fail(`duration ${num.text} needs a unit directly after the number: ms, s, m, h or d`, unit.kind === 'eof' || unit.start !== num.end ? num : unit, ['ms', 's', 'm', 'h', 'd']);
+    if (
+      unit.kind !== 'ident' ||
+      unit.start !== num.end ||
+      DURATION_UNITS[String(unit.value)] === undefined ||
+      unit.tilde
+    ) {
+      this.fail(
+        `duration ${num.text} needs a unit directly after the number: ms, s, m, h or d`,
+        unit.kind === 'eof' || unit.start !== num.end ? num : unit,
+        ['ms', 's', 'm', 'h', 'd'],
+      );
     }
     this.next();
     const text = `${value}${String(unit.value)}`;
     return { ms: value * DURATION_UNITS[String(unit.value)]!, text, span: this.span(num, unit) };
   }
 
-  private parseItems(kind: 'sequence' | 'join' | 'sample', allowUntil: boolean): { items: QueryItem[]; until: QueryItem | null } {
+  private parseItems(
+    kind: 'sequence' | 'join' | 'sample',
+    allowUntil: boolean,
+  ): { items: QueryItem[]; until: QueryItem | null } {
     const items: QueryItem[] = [];
     while (this.isPunct('[') || this.isPunct('![')) items.push(this.parseItem(kind));
     if (items.length === 0) this.unexpected(this.peek(), kind === 'sequence' ? ['"["', '"!["'] : ['"["']);
@@ -261,7 +298,8 @@ class Parser {
       const kw = this.next();
       if (!allowUntil) this.fail('sample takes no until (it has no order for "until" to cut)', kw);
       const open = this.peek();
-      if (open.kind === 'punct' && open.text === '![') this.fail('the until item cannot be a missing event', open, ['"["']);
+      if (open.kind === 'punct' && open.text === '![')
+        this.fail('the until item cannot be a missing event', open, ['"["']);
       if (!(open.kind === 'punct' && open.text === '[')) this.unexpected(open, ['"["']);
       until = this.parseItem(kind);
     }
@@ -284,12 +322,19 @@ class Parser {
     if (this.isKeyword('with')) {
       this.next();
       if (this.isKeyword('maxspan')) {
-        this.fail('maxspan belongs in the header: "sequence [by ...] with maxspan=5m [...]"', this.peek(), ['"runs"']);
+        this.fail('maxspan belongs in the header: "sequence [by ...] with maxspan=5m [...]"', this.peek(), [
+          '"runs"',
+        ]);
       }
       this.expectKeyword('runs');
       this.expectPunct('=');
       const n = this.peek();
-      if (n.kind !== 'number' || !Number.isSafeInteger(n.value) || n.text.includes('.') || /e/i.test(n.text)) {
+      if (
+        n.kind !== 'number' ||
+        !Number.isSafeInteger(n.value) ||
+        n.text.includes('.') ||
+        /e/i.test(n.text)
+      ) {
         this.unexpected(n, ['a whole number of runs']);
       }
       this.next();
@@ -362,7 +407,8 @@ class Parser {
   }
 
   private enter(token: Token): void {
-    if (++this.depth > MAX_NESTING) this.fail(`expression nested more than ${MAX_NESTING} levels deep`, token);
+    if (++this.depth > MAX_NESTING)
+      this.fail(`expression nested more than ${MAX_NESTING} levels deep`, token);
   }
 
   private spanOf(a: Expr, b: Expr): SourceSpan {
@@ -376,17 +422,30 @@ class Parser {
     if (t.kind === 'punct' && COMPARE_OPS.has(t.text)) {
       this.next();
       const right = this.parseOperand();
-      const result: Expr = { kind: 'compare', op: t.text as CompareOp, left, right, span: this.spanOf(left, right) };
+      const result: Expr = {
+        kind: 'compare',
+        op: t.text as CompareOp,
+        left,
+        right,
+        span: this.spanOf(left, right),
+      };
       this.rejectChainedOperator();
       return result;
     }
     let matchOp: MatchOp | null = null;
     if (t.kind === 'punct' && t.text === ':') matchOp = ':';
-    else if (t.kind === 'ident' && (t.value === 'like' || t.value === 'regex')) matchOp = (t.tilde ? `${t.value}~` : t.value) as MatchOp;
+    else if (t.kind === 'ident' && (t.value === 'like' || t.value === 'regex'))
+      matchOp = (t.tilde ? `${t.value}~` : t.value) as MatchOp;
     if (matchOp !== null) {
       this.next();
       const patterns = this.parsePatterns(matchOp);
-      const result: Expr = { kind: 'match', op: matchOp, left, patterns, span: this.spanFrom(left.span, this.lastEnd) };
+      const result: Expr = {
+        kind: 'match',
+        op: matchOp,
+        left,
+        patterns,
+        span: this.spanFrom(left.span, this.lastEnd),
+      };
       this.rejectChainedOperator();
       return result;
     }
@@ -406,7 +465,8 @@ class Parser {
       this.rejectChainedOperator();
       return result;
     }
-    if (t.kind === 'punct' && t.text === '=') this.fail('expected an operator but found "=" (equality is "==")', t, ['"=="']);
+    if (t.kind === 'punct' && t.text === '=')
+      this.fail('expected an operator but found "=" (equality is "==")', t, ['"=="']);
     return left;
   }
 
@@ -420,7 +480,11 @@ class Parser {
     const isOp =
       (t.kind === 'punct' && (COMPARE_OPS.has(t.text) || t.text === ':')) ||
       (t.kind === 'ident' && (t.value === 'like' || t.value === 'regex' || t.value === 'in'));
-    if (isOp) this.fail(`comparisons do not chain: parenthesise or join with "and" before ${describe(t)}`, t, ['"and"', '"or"']);
+    if (isOp)
+      this.fail(`comparisons do not chain: parenthesise or join with "and" before ${describe(t)}`, t, [
+        '"and"',
+        '"or"',
+      ]);
   }
 
   /** One string pattern or a parenthesised list of them. */
@@ -496,7 +560,8 @@ class Parser {
         return { kind: 'literal', value: null, span: this.span(t, t) };
       }
       if (this.isPunct('(', 1) && !KEYWORDS.has(word)) return this.parseCall();
-      if (t.tilde) this.fail(`"~" after "${word}" is only valid on like, in, regex or a function call`, t, ['"("']);
+      if (t.tilde)
+        this.fail(`"~" after "${word}" is only valid on like, in, regex or a function call`, t, ['"("']);
       if (KEYWORDS.has(word)) this.unexpected(t, ['a field, literal or function call']);
       return this.parseField();
     }
@@ -517,7 +582,13 @@ class Parser {
     if (!this.isPunct(')')) this.unexpected(this.peek(), ['","', '")"']);
     const close = this.next();
     this.depth--;
-    return { kind: 'call', name: String(name.value), caseInsensitive: name.tilde, args, span: this.span(name, close) };
+    return {
+      kind: 'call',
+      name: String(name.value),
+      caseInsensitive: name.tilde,
+      args,
+      span: this.span(name, close),
+    };
   }
 
   /** `a.b.c`, `` `@timestamp` ``, `` a.`b c` ``, `?a.b`. Keywords are allowed after a dot. */
@@ -530,7 +601,10 @@ class Parser {
     }
     const path: string[] = [];
     const head = this.peek();
-    if (head.kind === 'quoted' || (head.kind === 'ident' && !head.tilde && !KEYWORDS.has(String(head.value)))) {
+    if (
+      head.kind === 'quoted' ||
+      (head.kind === 'ident' && !head.tilde && !KEYWORDS.has(String(head.value)))
+    ) {
       this.next();
       path.push(String(head.value));
     } else {

@@ -18,7 +18,9 @@ function printBody(body: QueryBody): string {
       return printEventQuery(body);
     case 'sequence':
     case 'join': {
-      const header = [body.kind, printBy(body.by), body.maxspan ? `with maxspan=${body.maxspan.text}` : ''].filter(Boolean).join(' ');
+      const header = [body.kind, printBy(body.by), body.maxspan ? `with maxspan=${body.maxspan.text}` : '']
+        .filter(Boolean)
+        .join(' ');
       const lines = [header, ...body.items.map((i) => `  ${printItem(i)}`)];
       if (body.until) lines.push(`until ${printItem(body.until)}`);
       return lines.join('\n');
@@ -46,7 +48,8 @@ function printItem(item: QueryItem): string {
 }
 
 function printEventQuery(q: EventQuery): string {
-  const category = q.category === null ? 'any' : isPlainName(q.category) ? q.category : printString(q.category);
+  const category =
+    q.category === null ? 'any' : isPlainName(q.category) ? q.category : printString(q.category);
   return `${category} where ${printExpr(q.where)}`;
 }
 

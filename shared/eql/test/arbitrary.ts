@@ -26,11 +26,50 @@ export function prng(seed: number): () => number {
 const SPAN: SourceSpan = { start: 0, end: 0, line: 1, column: 1 };
 
 // Pools chosen to hit the printer's quoting rules: keywords, spaces, backquotes, @, capitals, digits.
-const SEGMENTS = ['process', 'name', 'Ext', 'header_bytes', '@timestamp', 'sequence', 'in', 'not', 'by', 'with space', 'a`b', 'x-y', '9lives', '_u', 'head'];
-const STRINGS = ['', 'cmd.exe', '*\\Software\\Remcos*', 'say "hi"', 'tab\there', 'line\nbreak', 'cr\r', '\u0001ctl', 'é😀', 'a*b?c', '"""', '\\', "it's"];
+const SEGMENTS = [
+  'process',
+  'name',
+  'Ext',
+  'header_bytes',
+  '@timestamp',
+  'sequence',
+  'in',
+  'not',
+  'by',
+  'with space',
+  'a`b',
+  'x-y',
+  '9lives',
+  '_u',
+  'head',
+];
+const STRINGS = [
+  '',
+  'cmd.exe',
+  '*\\Software\\Remcos*',
+  'say "hi"',
+  'tab\there',
+  'line\nbreak',
+  'cr\r',
+  '\u0001ctl',
+  'é😀',
+  'a*b?c',
+  '"""',
+  '\\',
+  "it's",
+];
 const NUMBERS = [0, 1, 445, -7, 1.5, -0.25, 30000, 1e21, 1e-7, 0.30000000000000004, 2147483647];
 const FUNCTIONS = ['startsWith', 'endsWith', 'cidrMatch', 'length', 'concat', 'wildcard', 'f_2'];
-const CATEGORIES: (string | null)[] = [null, 'process', 'file', 'registry', 'my-category', 'sequence', '6events', 'with space'];
+const CATEGORIES: (string | null)[] = [
+  null,
+  'process',
+  'file',
+  'registry',
+  'my-category',
+  'sequence',
+  '6events',
+  'with space',
+];
 const UNITS: [string, number][] = [
   ['ms', 1],
   ['s', 1000],
@@ -55,7 +94,12 @@ export class Arbitrary {
   }
 
   field(): FieldExpr {
-    return { kind: 'field', path: this.times(1, 3, () => this.pick(SEGMENTS)), optional: this.random() < 0.2, span: SPAN };
+    return {
+      kind: 'field',
+      path: this.times(1, 3, () => this.pick(SEGMENTS)),
+      optional: this.random() < 0.2,
+      span: SPAN,
+    };
   }
 
   literal(): Expr {
@@ -77,7 +121,13 @@ export class Arbitrary {
       case 2:
         return { kind: 'not', operand: this.expr(d), span: SPAN };
       case 3:
-        return { kind: 'compare', op: this.pick(['==', '!=', '<', '<=', '>', '>='] as const), left: this.expr(d), right: this.expr(d), span: SPAN };
+        return {
+          kind: 'compare',
+          op: this.pick(['==', '!=', '<', '<=', '>', '>='] as const),
+          left: this.expr(d),
+          right: this.expr(d),
+          span: SPAN,
+        };
       case 4:
         return {
           kind: 'match',
@@ -96,7 +146,13 @@ export class Arbitrary {
           span: SPAN,
         };
       case 6:
-        return { kind: 'call', name: this.pick(FUNCTIONS), caseInsensitive: this.random() < 0.3, args: this.times(0, 3, () => this.expr(d)), span: SPAN };
+        return {
+          kind: 'call',
+          name: this.pick(FUNCTIONS),
+          caseInsensitive: this.random() < 0.3,
+          args: this.times(0, 3, () => this.expr(d)),
+          span: SPAN,
+        };
       default:
         return this.field();
     }
@@ -139,12 +195,21 @@ export class Arbitrary {
         };
       }
       default:
-        return { kind: 'sample', by: this.times(0, 2, () => this.field()), items: this.times(1, 3, () => this.item()), span: SPAN };
+        return {
+          kind: 'sample',
+          by: this.times(0, 2, () => this.field()),
+          items: this.times(1, 3, () => this.item()),
+          span: SPAN,
+        };
     }
   }
 
   query(): Query {
-    const pipes: Pipe[] = this.times(0, 2, () => ({ kind: this.random() < 0.5 ? 'head' : 'tail', count: this.int(1000), span: SPAN }));
+    const pipes: Pipe[] = this.times(0, 2, () => ({
+      kind: this.random() < 0.5 ? 'head' : 'tail',
+      count: this.int(1000),
+      span: SPAN,
+    }));
     return { body: this.body(), pipes, source: '' };
   }
 }

@@ -58,7 +58,8 @@ describe('syntax error positions', () => {
 
   it.each(cases)('%s', (source, marker, message, occurrence = 0) => {
     const error = syntaxError(source);
-    const where = marker === '' ? { line: 1, column: source.trimEnd().length + 1 } : columnOf(source, marker, occurrence);
+    const where =
+      marker === '' ? { line: 1, column: source.trimEnd().length + 1 } : columnOf(source, marker, occurrence);
     expect({ line: error.line, column: error.column }).toEqual(where);
     expect(error.message).toContain(message);
     expect(error.offset).toBe(marker === '' ? source.trimEnd().length : source.indexOf(marker));
@@ -77,7 +78,9 @@ describe('syntax error positions', () => {
     expect(error.expected).toEqual(['a string pattern after ":"']);
     const formatted = error.format('rules/remote-registry.yaml');
     const lines = formatted.split('\n');
-    expect(lines[0]).toBe('rules/remote-registry.yaml:3:53: expected a string pattern after ":" but found "]"');
+    expect(lines[0]).toBe(
+      'rules/remote-registry.yaml:3:53: expected a string pattern after ":" but found "]"',
+    );
     expect(lines[1]).toBe('  [file where file.size >= 30000 and process.name : ]');
     expect(lines[2]!.indexOf('^')).toBe(52);
     expect(lines[2]!.trim()).toBe('^');
@@ -93,7 +96,11 @@ describe('syntax error positions', () => {
 
   it('puts an end-of-input error right after the last token, not on trailing blank lines', () => {
     const error = syntaxError('sequence by host.id\n  [process where a ==\n\n  // trailing comment\n');
-    expect({ line: error.line, column: error.column, offset: error.offset }).toEqual({ line: 2, column: 22, offset: 41 });
+    expect({ line: error.line, column: error.column, offset: error.offset }).toEqual({
+      line: 2,
+      column: 22,
+      offset: 41,
+    });
     expect(error.format().split('\n').slice(1)).toEqual(['  [process where a ==', ' '.repeat(21) + '^']);
     const raw = syntaxError('sequence [a where b == ' + '"'.repeat(3) + 'x\ny' + '"'.repeat(3));
     expect({ line: raw.line, column: raw.column }).toEqual({ line: 2, column: 5 });

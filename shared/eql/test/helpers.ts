@@ -22,13 +22,27 @@ export const field = (dotted: string, optional = false): Bare<FieldExpr> => ({
   path: dotted.split('.'),
   optional,
 });
-export const path = (segments: string[], optional = false): Bare<FieldExpr> => ({ kind: 'field', path: segments, optional });
+export const path = (segments: string[], optional = false): Bare<FieldExpr> => ({
+  kind: 'field',
+  path: segments,
+  optional,
+});
 export const lit = (value: string | number | boolean | null) => ({ kind: 'literal' as const, value });
-export const cmp = (op: string, left: unknown, right: unknown) => ({ kind: 'compare' as const, op, left, right });
+export const cmp = (op: string, left: unknown, right: unknown) => ({
+  kind: 'compare' as const,
+  op,
+  left,
+  right,
+});
 export const and = (...operands: unknown[]) => ({ kind: 'and' as const, operands });
 export const or = (...operands: unknown[]) => ({ kind: 'or' as const, operands });
 export const not = (operand: unknown) => ({ kind: 'not' as const, operand });
-export const match = (op: string, left: unknown, ...patterns: string[]) => ({ kind: 'match' as const, op, left, patterns });
+export const match = (op: string, left: unknown, ...patterns: string[]) => ({
+  kind: 'match' as const,
+  op,
+  left,
+  patterns,
+});
 
 /** The `where` expression of an event query, spans stripped. */
 export function whereOf(query: Query): Bare<Expr> {

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { EqlSyntaxError, parse, tryParse } from '@sequor/eql';
-import type { BooleanExpr, EventQuery, Expr, JoinQuery, SampleQuery, SequenceQuery, SourceSpan } from '@sequor/eql';
+import type {
+  BooleanExpr,
+  EventQuery,
+  Expr,
+  JoinQuery,
+  SampleQuery,
+  SequenceQuery,
+  SourceSpan,
+} from '@sequor/eql';
 import { and, cmp, field, lit, match, not, or, path, stripSpans, whereOf } from './helpers.js';
 import { SEED_QUERIES } from './seeds.js';
 
@@ -84,7 +92,11 @@ describe('expressions', () => {
       caseInsensitive: false,
       args: [field('process.name'), lit('cmd')],
     });
-    expect(where('endsWith~(f, "X")')).toMatchObject({ kind: 'call', name: 'endsWith', caseInsensitive: true });
+    expect(where('endsWith~(f, "X")')).toMatchObject({
+      kind: 'call',
+      name: 'endsWith',
+      caseInsensitive: true,
+    });
     expect(where('length(f) > 3')).toEqual(
       cmp('>', { kind: 'call', name: 'length', caseInsensitive: false, args: [field('f')] }, lit(3)),
     );
@@ -94,9 +106,13 @@ describe('expressions', () => {
   it('parses backquoted, keyword and optional field paths', () => {
     expect(where('`@timestamp` > 0')).toEqual(cmp('>', path(['@timestamp']), lit(0)));
     expect(where('@timestamp > 0')).toEqual(cmp('>', path(['@timestamp']), lit(0)));
-    expect(where('process.`name with space` == "x"')).toEqual(cmp('==', path(['process', 'name with space']), lit('x')));
+    expect(where('process.`name with space` == "x"')).toEqual(
+      cmp('==', path(['process', 'name with space']), lit('x')),
+    );
     expect(where('`a``b`.c == 1')).toEqual(cmp('==', path(['a`b', 'c']), lit(1)));
-    expect(where('file.Ext.header_bytes : "7265*"')).toEqual(match(':', field('file.Ext.header_bytes'), '7265*'));
+    expect(where('file.Ext.header_bytes : "7265*"')).toEqual(
+      match(':', field('file.Ext.header_bytes'), '7265*'),
+    );
     expect(where('event.sequence == 1')).toEqual(cmp('==', field('event.sequence'), lit(1)));
     expect(where('?user.id == "x"')).toEqual(cmp('==', field('user.id', true), lit('x')));
     expect(where('a_1.b2 == 1')).toEqual(cmp('==', field('a_1.b2'), lit(1)));
@@ -106,7 +122,10 @@ describe('expressions', () => {
 describe('precedence', () => {
   it('binds not tighter than and, and tighter than or', () => {
     expect(where('not a == 1 and b == 2 or c == 3')).toEqual(
-      or(and(not(cmp('==', field('a'), lit(1))), cmp('==', field('b'), lit(2))), cmp('==', field('c'), lit(3))),
+      or(
+        and(not(cmp('==', field('a'), lit(1))), cmp('==', field('b'), lit(2))),
+        cmp('==', field('c'), lit(3)),
+      ),
     );
     expect(where('a or b and c')).toEqual(or(field('a'), and(field('b'), field('c'))));
   });
@@ -163,7 +182,11 @@ describe('sequence, join, sample', () => {
       missing: false,
     });
     expect(body.items[1]).toMatchObject({ missing: true, runs: 1, by: [field('file.pid')] });
-    expect(body.until).toMatchObject({ query: { category: 'process' }, by: [field('process.entity_id')], missing: false });
+    expect(body.until).toMatchObject({
+      query: { category: 'process' },
+      by: [field('process.entity_id')],
+      missing: false,
+    });
   });
 
   it('accepts with maxspan before by', () => {
@@ -192,7 +215,9 @@ describe('sequence, join, sample', () => {
 
   it('parses join with maxspan and until', () => {
     const body = stripSpans(
-      parse('join by host.id with maxspan=1h [process where true] by p [registry where true] by q until [x where true]').body,
+      parse(
+        'join by host.id with maxspan=1h [process where true] by p [registry where true] by q until [x where true]',
+      ).body,
     ) as JoinQuery;
     expect(body.kind).toBe('join');
     expect(body.maxspan).toEqual({ ms: 3_600_000, text: '1h' });
@@ -201,7 +226,9 @@ describe('sequence, join, sample', () => {
   });
 
   it('parses sample', () => {
-    const body = stripSpans(parse('sample by host.id [a where true] [b where true] [c where true]').body) as SampleQuery;
+    const body = stripSpans(
+      parse('sample by host.id [a where true] [b where true] [c where true]').body,
+    ) as SampleQuery;
     expect(body).toMatchObject({ kind: 'sample', by: [field('host.id')] });
     expect(body.items).toHaveLength(3);
   });
@@ -219,7 +246,11 @@ describe('tryParse', () => {
 
 describe('spans', () => {
   /** Every object with a `span`, with its parent's span (null at the top). */
-  function spans(value: unknown, parent: SourceSpan | null = null, out: Array<[SourceSpan, SourceSpan | null, string]> = []) {
+  function spans(
+    value: unknown,
+    parent: SourceSpan | null = null,
+    out: Array<[SourceSpan, SourceSpan | null, string]> = [],
+  ) {
     if (Array.isArray(value)) value.forEach((v) => spans(v, parent, out));
     else if (value !== null && typeof value === 'object') {
       const span = (value as { span?: SourceSpan }).span;
@@ -235,24 +266,24 @@ describe('spans', () => {
     return { line: before.split('\n').length, column: offset - before.lastIndexOf('\n') };
   };
 
-  it.each([...SEED_QUERIES, 'sequence by a with maxspan=1m\n  [x where (b or\n c) and not d in~ (1, 2)] by e with runs=2\n  ![y where f(g, -1)]\nuntil [z where ?h : ("a", "b")] | head 3'])(
-    'puts a consistent span on every node: %#',
-    (source) => {
-      const q = parse(source);
-      const all = spans(q);
-      expect(all.length).toBeGreaterThan(5);
-      for (const [span, parent, kind] of all) {
-        expect(span.end, kind).toBeGreaterThan(span.start);
-        expect(lineColumn(source, span.start), kind).toEqual({ line: span.line, column: span.column });
-        expect(source[span.start], kind).not.toMatch(/\s/);
-        expect(source[span.end - 1], kind).not.toMatch(/\s/);
-        if (parent) {
-          expect(span.start, kind).toBeGreaterThanOrEqual(parent.start);
-          expect(span.end, kind).toBeLessThanOrEqual(parent.end);
-        }
+  it.each([
+    ...SEED_QUERIES,
+    'sequence by a with maxspan=1m\n  [x where (b or\n c) and not d in~ (1, 2)] by e with runs=2\n  ![y where f(g, -1)]\nuntil [z where ?h : ("a", "b")] | head 3',
+  ])('puts a consistent span on every node: %#', (source) => {
+    const q = parse(source);
+    const all = spans(q);
+    expect(all.length).toBeGreaterThan(5);
+    for (const [span, parent, kind] of all) {
+      expect(span.end, kind).toBeGreaterThan(span.start);
+      expect(lineColumn(source, span.start), kind).toEqual({ line: span.line, column: span.column });
+      expect(source[span.start], kind).not.toMatch(/\s/);
+      expect(source[span.end - 1], kind).not.toMatch(/\s/);
+      if (parent) {
+        expect(span.start, kind).toBeGreaterThanOrEqual(parent.start);
+        expect(span.end, kind).toBeLessThanOrEqual(parent.end);
       }
-    },
-  );
+    }
+  });
 
   it('points at the field text on a later line', () => {
     const q = parse(SEED_QUERIES[0]!);

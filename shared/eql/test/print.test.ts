@@ -4,7 +4,6 @@ import { Arbitrary, prng } from './arbitrary.js';
 import { stripSpans } from './helpers.js';
 import { SEED_QUERIES } from './seeds.js';
 
-
 const CORPUS = [
   ...SEED_QUERIES,
   'any where true',
@@ -36,8 +35,19 @@ describe('print', () => {
   });
 
   it('prints the canonical layout of a sequence', () => {
-    expect(print(parse('sequence by h with maxspan=30s [a where x==1][b where not y] by z with runs=2 until [c where true]'))).toBe(
-      ['sequence by h with maxspan=30s', '  [a where x == 1]', '  [b where not y] by z with runs=2', 'until [c where true]'].join('\n'),
+    expect(
+      print(
+        parse(
+          'sequence by h with maxspan=30s [a where x==1][b where not y] by z with runs=2 until [c where true]',
+        ),
+      ),
+    ).toBe(
+      [
+        'sequence by h with maxspan=30s',
+        '  [a where x == 1]',
+        '  [b where not y] by z with runs=2',
+        'until [c where true]',
+      ].join('\n'),
     );
   });
 

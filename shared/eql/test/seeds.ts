@@ -22,7 +22,10 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 
 /** The rule query exactly as published in the Elastic seed analytic (read-only material beside the repo). */
 export function elasticSeedRuleQuery(): string {
-  const text = readFileSync(path.resolve(repoRoot, '../shared/seeds/elastic-potential-remote-credential-access-via-registry.md'), 'utf8');
+  const text = readFileSync(
+    path.resolve(repoRoot, '../shared/seeds/elastic-potential-remote-credential-access-via-registry.md'),
+    'utf8',
+  );
   const block = /## Rule query[^\n]*\n+```js\n([\s\S]*?)```/.exec(text);
   if (block?.[1] === undefined) throw new Error('no rule query block in the Elastic seed analytic');
   return block[1];

@@ -22,13 +22,23 @@ function fixtureLines(file: string): string[] {
 }
 
 /** Decodes a fixture as one stream (topic = file name, offset = line index), as `sequor detect` does. */
-function decodeFixture(formatName: string, file: string, decoder: RecordDecoder = format(formatName).createDecoder()): SequorEvent[] {
-  return fixtureLines(file).flatMap((line, offset) => decoder.decode(encoder.encode(line), { topic: file, partition: 0, offset }));
+function decodeFixture(
+  formatName: string,
+  file: string,
+  decoder: RecordDecoder = format(formatName).createDecoder(),
+): SequorEvent[] {
+  return fixtureLines(file).flatMap((line, offset) =>
+    decoder.decode(encoder.encode(line), { topic: file, partition: 0, offset }),
+  );
 }
 
 function decodeError(decoder: RecordDecoder, line: string | Uint8Array, offset = 7): NormalizeError {
   try {
-    decoder.decode(typeof line === 'string' ? encoder.encode(line) : line, { topic: 'zeek-raw', partition: 3, offset });
+    decoder.decode(typeof line === 'string' ? encoder.encode(line) : line, {
+      topic: 'zeek-raw',
+      partition: 3,
+      offset,
+    });
   } catch (err) {
     if (err instanceof NormalizeError) return err;
     throw err;
@@ -57,11 +67,27 @@ const dceRpcHeader = [
   `#fields${T}ts${T}uid${T}id.orig_h${T}id.orig_p${T}id.resp_h${T}id.resp_p${T}rtt${T}named_pipe${T}endpoint${T}operation`,
   `#types${T}time${T}string${T}addr${T}port${T}addr${T}port${T}interval${T}string${T}string${T}string`,
 ];
-const createKeyLine = ['1709287200.120000', 'CjhGID4nQcgTWjvg4c', '10.0.0.23', '49710', '10.0.0.5', '445', '0.000412', '\\\\PIPE\\\\winreg', 'winreg', 'BaseRegCreateKey'].join(T);
+const createKeyLine = [
+  '1709287200.120000',
+  'CjhGID4nQcgTWjvg4c',
+  '10.0.0.23',
+  '49710',
+  '10.0.0.5',
+  '445',
+  '0.000412',
+  '\\\\PIPE\\\\winreg',
+  'winreg',
+  'BaseRegCreateKey',
+].join(T);
 
 describe('zeekFormats', () => {
   it('registers the four Zeek logs by name', () => {
-    expect(zeekFormats.map((f) => f.name)).toEqual(['zeek-dce-rpc', 'zeek-smb-mapping', 'zeek-smb-files', 'zeek-conn']);
+    expect(zeekFormats.map((f) => f.name)).toEqual([
+      'zeek-dce-rpc',
+      'zeek-smb-mapping',
+      'zeek-smb-files',
+      'zeek-conn',
+    ]);
     for (const f of zeekFormats) expect(f.description).toMatch(/^Zeek \w+\.log/);
   });
 });
@@ -150,19 +176,27 @@ describe('zeek-dce-rpc', () => {
     const json = decodeFixture('zeek-dce-rpc', 'dce_rpc.json');
     expect(withoutOrigin(json)).toEqual(withoutOrigin(events));
     expect(json.map((e) => e.event.id)).toEqual(events.map((e) => e.event.id));
-    expect(json[0]?.origin).toEqual({ format: 'zeek-dce-rpc', topic: 'dce_rpc.json', partition: 0, offset: 0 });
+    expect(json[0]?.origin).toEqual({
+      format: 'zeek-dce-rpc',
+      topic: 'dce_rpc.json',
+      partition: 0,
+      offset: 0,
+    });
   });
 
   it('reads ISO-8601 JSON timestamps to the same events', () => {
     const iso = decodeFixture('zeek-dce-rpc', 'dce_rpc-iso8601.json');
-    expect(withoutOrigin(iso)).toEqual(withoutOrigin([byOperation(events, 'BaseRegCreateKey'), events[3] as SequorEvent]));
+    expect(withoutOrigin(iso)).toEqual(
+      withoutOrigin([byOperation(events, 'BaseRegCreateKey'), events[3] as SequorEvent]),
+    );
   });
 
   it('supports the CAR-2014-11-005 selection: winreg create/set to port 445 only', () => {
     const winregWrites = events.filter(
       (e) =>
         e.destination?.port === 445 &&
-        (e.dce_rpc?.endpoint === 'winreg' || (e.dce_rpc?.named_pipe ?? '').toLowerCase().endsWith('winreg')) &&
+        (e.dce_rpc?.endpoint === 'winreg' ||
+          (e.dce_rpc?.named_pipe ?? '').toLowerCase().endsWith('winreg')) &&
         /^BaseReg(CreateKey|SetValue)/.test(e.dce_rpc?.operation ?? ''),
     );
     expect(winregWrites.map((e) => [e.host?.id, e.dce_rpc?.operation])).toEqual([
@@ -197,13 +231,25 @@ describe('zeek-smb-mapping', () => {
   });
 
   it('keeps SMB1 service and file system, (empty) as an empty string and <unknown> without a share', () => {
-    expect(events[2]?.smb).toMatchObject({ path: '\\\\FILESRV\\C$', share: 'C$', service: 'A:', native_file_system: 'NTFS' });
+    expect(events[2]?.smb).toMatchObject({
+      path: '\\\\FILESRV\\C$',
+      share: 'C$',
+      service: 'A:',
+      native_file_system: 'NTFS',
+    });
     expect(events[2]?.destination?.port).toBe(139);
-    expect(events[3]?.smb).toMatchObject({ path: '<unknown>', share: null, service: null, native_file_system: '' });
+    expect(events[3]?.smb).toMatchObject({
+      path: '<unknown>',
+      share: null,
+      service: null,
+      native_file_system: '',
+    });
   });
 
   it('gives the same events for the JSON log, except origin', () => {
-    expect(withoutOrigin(decodeFixture('zeek-smb-mapping', 'smb_mapping.json'))).toEqual(withoutOrigin(events));
+    expect(withoutOrigin(decodeFixture('zeek-smb-mapping', 'smb_mapping.json'))).toEqual(
+      withoutOrigin(events),
+    );
   });
 });
 
@@ -228,17 +274,33 @@ describe('zeek-smb-files', () => {
       share_type: null,
       action: 'SMB::FILE_OPEN',
     });
-    expect(open.event).toMatchObject({ action: 'SMB::FILE_OPEN', dataset: 'zeek.smb_files', category: ['network'], type: ['access'] });
+    expect(open.event).toMatchObject({
+      action: 'SMB::FILE_OPEN',
+      dataset: 'zeek.smb_files',
+      category: ['network'],
+      type: ['access'],
+    });
     expect(open.network?.protocol).toBe('smb');
   });
 
   it('maps rename, delete (size 0, no times) and the share root', () => {
     expect(events[2]?.file?.name).toBe('svc.exe');
     expect(events[2]?.smb?.action).toBe('SMB::FILE_RENAME');
-    expect(events[3]?.file).toEqual({ path: '\\\\10.0.0.5\\ADMIN$\\Temp\\svc.exe', name: 'svc.exe', extension: 'exe', size: 0, Ext: null });
+    expect(events[3]?.file).toEqual({
+      path: '\\\\10.0.0.5\\ADMIN$\\Temp\\svc.exe',
+      name: 'svc.exe',
+      extension: 'exe',
+      size: 0,
+      Ext: null,
+    });
     expect(events[3]?.event.action).toBe('SMB::FILE_DELETE');
     expect(events[3]?.timestamp).toBe(1709287290330);
-    expect(events[4]?.file).toMatchObject({ path: '\\\\FILESRV\\C$\\<share_root>', name: '<share_root>', extension: null, size: 0 });
+    expect(events[4]?.file).toMatchObject({
+      path: '\\\\FILESRV\\C$\\<share_root>',
+      name: '<share_root>',
+      extension: null,
+      size: 0,
+    });
   });
 
   it('gives two opens of one file (with and without fuid) different event ids', () => {
@@ -257,8 +319,17 @@ describe('zeek-conn', () => {
   it('maps transport, service, duration (ns) and bytes each way', () => {
     expect(events).toHaveLength(4);
     const smb = events[0] as SequorEvent;
-    expect(smb.network).toEqual({ transport: 'tcp', protocol: 'smb,dce_rpc,ntlm', connection_id: 'CjhGID4nQcgTWjvg4c' });
-    expect(smb.event).toMatchObject({ duration: 1_204_511_000, type: ['connection'], dataset: 'zeek.conn', action: null });
+    expect(smb.network).toEqual({
+      transport: 'tcp',
+      protocol: 'smb,dce_rpc,ntlm',
+      connection_id: 'CjhGID4nQcgTWjvg4c',
+    });
+    expect(smb.event).toMatchObject({
+      duration: 1_204_511_000,
+      type: ['connection'],
+      dataset: 'zeek.conn',
+      action: null,
+    });
     expect(smb.source).toEqual({ ip: '10.0.0.23', port: 49710, bytes: 4862 });
     expect(smb.destination).toEqual({ ip: '10.0.0.5', port: 445, bytes: 3718 });
     expect(events[1]?.network).toMatchObject({ transport: 'udp', protocol: 'dns' });
@@ -293,19 +364,27 @@ describe('event ids', () => {
     expect(new Set(all.map((e) => e.event.id)).size).toBe(all.length);
 
     const decoder = format('zeek-dce-rpc').createDecoder();
-    for (const line of dceRpcHeader) decoder.decode(encoder.encode(line), { topic: 'zeek.dce_rpc', partition: 5, offset: 1000 });
-    const fromKafka = decoder.decode(encoder.encode(createKeyLine), { topic: 'zeek.dce_rpc', partition: 5, offset: 123456 });
+    for (const line of dceRpcHeader)
+      decoder.decode(encoder.encode(line), { topic: 'zeek.dce_rpc', partition: 5, offset: 1000 });
+    const fromKafka = decoder.decode(encoder.encode(createKeyLine), {
+      topic: 'zeek.dce_rpc',
+      partition: 5,
+      offset: 123456,
+    });
     const fromFile = decodeFixture('zeek-dce-rpc', 'dce_rpc.log');
     expect(fromKafka[0]?.event.id).toBe(byOperation(fromFile, 'BaseRegCreateKey').event.id);
   });
 
   it('are pinned: alert ids hash evidence event ids, so a change here must be deliberate', () => {
-    expect(byOperation(decodeFixture('zeek-dce-rpc', 'dce_rpc.log'), 'BaseRegCreateKey').event.id).toBe('f92c3e34f6f0fc0a8268b4679cbd1369');
+    expect(byOperation(decodeFixture('zeek-dce-rpc', 'dce_rpc.log'), 'BaseRegCreateKey').event.id).toBe(
+      'f92c3e34f6f0fc0a8268b4679cbd1369',
+    );
   });
 
   it('ignore a trailing CR/LF, as a line read from a file with or without its line ending', () => {
     const decoder = format('zeek-dce-rpc').createDecoder();
-    for (const line of dceRpcHeader) decoder.decode(encoder.encode(`${line}\r\n`), { topic: 'f', partition: 0, offset: 0 });
+    for (const line of dceRpcHeader)
+      decoder.decode(encoder.encode(`${line}\r\n`), { topic: 'f', partition: 0, offset: 0 });
     const a = decoder.decode(encoder.encode(`${createKeyLine}\r\n`), { topic: 'f', partition: 0, offset: 1 });
     const b = decoder.decode(encoder.encode(createKeyLine), { topic: 'f', partition: 0, offset: 2 });
     expect(a[0]?.dce_rpc?.operation).toBe('BaseRegCreateKey');
@@ -318,11 +397,14 @@ describe('decoder state', () => {
   it("keeps its stream's header; a new decoder for another stream does not see it", () => {
     const dce = format('zeek-dce-rpc');
     const first = dce.createDecoder();
-    for (const line of dceRpcHeader) expect(first.decode(encoder.encode(line), { topic: 'a', partition: 0, offset: 0 })).toEqual([]);
+    for (const line of dceRpcHeader)
+      expect(first.decode(encoder.encode(line), { topic: 'a', partition: 0, offset: 0 })).toEqual([]);
     const second = dce.createDecoder();
     const err = decodeError(second, createKeyLine);
     expect(err.reason).toBe('bad-header');
-    expect(first.decode(encoder.encode(createKeyLine), { topic: 'a', partition: 0, offset: 9 })).toHaveLength(1);
+    expect(first.decode(encoder.encode(createKeyLine), { topic: 'a', partition: 0, offset: 9 })).toHaveLength(
+      1,
+    );
   });
 
   it('keeps interleaved streams with different headers apart', () => {
@@ -333,17 +415,24 @@ describe('decoder state', () => {
     const linesB = fixtureLines('dce_rpc-sec_addr.log');
     const out: SequorEvent[] = [];
     for (let i = 0; i < Math.max(linesA.length, linesB.length); i++) {
-      if (i < linesA.length) out.push(...a.decode(encoder.encode(linesA[i] as string), { topic: 'a', partition: 0, offset: i }));
-      if (i < linesB.length) out.push(...b.decode(encoder.encode(linesB[i] as string), { topic: 'b', partition: 0, offset: i }));
+      if (i < linesA.length)
+        out.push(...a.decode(encoder.encode(linesA[i] as string), { topic: 'a', partition: 0, offset: i }));
+      if (i < linesB.length)
+        out.push(...b.decode(encoder.encode(linesB[i] as string), { topic: 'b', partition: 0, offset: i }));
     }
     expect(out.filter((e) => e.origin.topic === 'a')).toHaveLength(8);
-    expect(out.filter((e) => e.origin.topic === 'b').map((e) => e.dce_rpc?.named_pipe)).toEqual(['\\PIPE\\winreg', '\\PIPE\\winreg']);
+    expect(out.filter((e) => e.origin.topic === 'b').map((e) => e.dce_rpc?.named_pipe)).toEqual([
+      '\\PIPE\\winreg',
+      '\\PIPE\\winreg',
+    ]);
   });
 
   it('reads a stream where several logs follow one another (rotation): each header replaces the last', () => {
     const decoder = format('zeek-dce-rpc').createDecoder();
     const lines = [...fixtureLines('dce_rpc.log'), ...fixtureLines('dce_rpc-sec_addr.log')];
-    const events = lines.flatMap((l, offset) => decoder.decode(encoder.encode(l), { topic: 't', partition: 0, offset }));
+    const events = lines.flatMap((l, offset) =>
+      decoder.decode(encoder.encode(l), { topic: 't', partition: 0, offset }),
+    );
     expect(events).toHaveLength(10);
   });
 });
@@ -351,7 +440,8 @@ describe('decoder state', () => {
 describe('errors', () => {
   function withHeader(): RecordDecoder {
     const decoder = format('zeek-dce-rpc').createDecoder();
-    for (const line of dceRpcHeader) decoder.decode(encoder.encode(line), { topic: 'zeek-raw', partition: 3, offset: 0 });
+    for (const line of dceRpcHeader)
+      decoder.decode(encoder.encode(line), { topic: 'zeek-raw', partition: 3, offset: 0 });
     return decoder;
   }
 
@@ -362,7 +452,9 @@ describe('errors', () => {
     expect(err.format).toBe('zeek-dce-rpc');
     expect(err.origin).toEqual({ topic: 'zeek-raw', partition: 3, offset: 42 });
     expect(err.retriable).toBe(false);
-    expect(err.message).toBe('zeek-dce-rpc zeek-raw[3]@42: column-count: 3 values for 10 #fields columns (#path dce_rpc)');
+    expect(err.message).toBe(
+      'zeek-dce-rpc zeek-raw[3]@42: column-count: 3 values for 10 #fields columns (#path dce_rpc)',
+    );
   });
 
   it('reject a data line before any #fields header', () => {
@@ -376,13 +468,18 @@ describe('errors', () => {
     const badPort = decodeError(withHeader(), createKeyLine.replace(`${T}445${T}`, `${T}microsoft-ds${T}`));
     expect(badPort.reason).toBe('wrong-type');
     expect(badPort.message).toContain('id.resp_p: not a port number');
-    expect(decodeError(withHeader(), createKeyLine.replace(`${T}445${T}`, `${T}-${T}`)).reason).toBe('missing-field');
+    expect(decodeError(withHeader(), createKeyLine.replace(`${T}445${T}`, `${T}-${T}`)).reason).toBe(
+      'missing-field',
+    );
   });
 
   it('reject invalid JSON, a JSON record without ts, and invalid UTF-8', () => {
     const decoder = format('zeek-dce-rpc').createDecoder();
     expect(decodeError(decoder, '{"ts":1709287200.12,"uid":').reason).toBe('malformed');
-    const noTs = decodeError(decoder, '{"uid":"C1","id.orig_h":"10.0.0.1","id.orig_p":1,"id.resp_h":"10.0.0.2","id.resp_p":445,"endpoint":"winreg","operation":"BaseRegSetValue"}');
+    const noTs = decodeError(
+      decoder,
+      '{"uid":"C1","id.orig_h":"10.0.0.1","id.orig_p":1,"id.resp_h":"10.0.0.2","id.resp_p":445,"endpoint":"winreg","operation":"BaseRegSetValue"}',
+    );
     expect(noTs.reason).toBe('missing-field');
     expect(noTs.message).toContain('ts is missing');
     expect(decodeError(decoder, new Uint8Array([0x7b, 0xff, 0x7d])).reason).toBe('malformed');
@@ -392,7 +489,11 @@ describe('errors', () => {
     const decoder = format('zeek-dce-rpc').createDecoder();
     const conn = fixtureLines('conn.log');
     const fieldsAt = conn.findIndex((l) => l.startsWith('#fields'));
-    conn.slice(0, fieldsAt).forEach((l, i) => expect(decoder.decode(encoder.encode(l), { topic: 'c', partition: 0, offset: i })).toEqual([]));
+    conn
+      .slice(0, fieldsAt)
+      .forEach((l, i) =>
+        expect(decoder.decode(encoder.encode(l), { topic: 'c', partition: 0, offset: i })).toEqual([]),
+      );
     const atFields = decodeError(decoder, conn[fieldsAt] as string);
     expect(atFields.reason).toBe('bad-header');
     expect(atFields.message).toContain('#fields lacks endpoint');
@@ -401,8 +502,16 @@ describe('errors', () => {
 
   it('return no events for header and comment lines', () => {
     const decoder = format('zeek-conn').createDecoder();
-    expect(decoder.decode(encoder.encode('#separator \\x09'), { topic: 't', partition: 0, offset: 0 })).toEqual([]);
-    expect(decoder.decode(encoder.encode(`#close${T}2024-03-01-11-00-00`), { topic: 't', partition: 0, offset: 1 })).toEqual([]);
+    expect(
+      decoder.decode(encoder.encode('#separator \\x09'), { topic: 't', partition: 0, offset: 0 }),
+    ).toEqual([]);
+    expect(
+      decoder.decode(encoder.encode(`#close${T}2024-03-01-11-00-00`), {
+        topic: 't',
+        partition: 0,
+        offset: 1,
+      }),
+    ).toEqual([]);
   });
 });
 
@@ -421,10 +530,14 @@ describe('sniff', () => {
     expect(format('zeek-smb-files').sniff(`#path${T}smb_files`)).toBe(true);
   });
 
-  it("recognises a JSON record of its own log only", () => {
+  it('recognises a JSON record of its own log only', () => {
     for (const f of zeekFormats) {
       for (const [owner, file] of Object.entries(jsonFixtures)) {
-        expect([f.name, owner, f.sniff(fixtureLines(file)[0] as string)]).toEqual([f.name, owner, f.name === owner]);
+        expect([f.name, owner, f.sniff(fixtureLines(file)[0] as string)]).toEqual([
+          f.name,
+          owner,
+          f.name === owner,
+        ]);
       }
     }
   });
@@ -447,10 +560,15 @@ describe('Zeek TSV checkpoint: resuming a stream mid-log (after a restart or a r
   it('a decoder resumed from the checkpoint reads the rest of the log as the first decoder does', () => {
     const first = dceRpc();
     const cut = firstData + 1;
-    lines.slice(0, cut).forEach((line, offset) => first.decode(encoder.encode(line), { topic: 'z', partition: 0, offset }));
+    lines
+      .slice(0, cut)
+      .forEach((line, offset) => first.decode(encoder.encode(line), { topic: 'z', partition: 0, offset }));
     const checkpoint = first.checkpoint!();
     expect(checkpoint).toMatch(/^zeek-tsv-header:1:\{/);
-    const rest = (d: RecordDecoder) => lines.slice(cut).flatMap((line, i) => d.decode(encoder.encode(line), { topic: 'z', partition: 0, offset: cut + i }));
+    const rest = (d: RecordDecoder) =>
+      lines
+        .slice(cut)
+        .flatMap((line, i) => d.decode(encoder.encode(line), { topic: 'z', partition: 0, offset: cut + i }));
     const resumed = dceRpc();
     expect(resumed.resume!(checkpoint!)).toBe(true);
     const expected = rest(first);
@@ -468,7 +586,9 @@ describe('Zeek TSV checkpoint: resuming a stream mid-log (after a restart or a r
     expect(d.checkpoint!()).toBeUndefined();
     d.decode(encoder.encode(lines[0]!), { topic: 'z', partition: 0, offset: 0 });
     expect(d.checkpoint!()).toBeUndefined();
-    lines.slice(1, firstData + 2).forEach((line, i) => d.decode(encoder.encode(line), { topic: 'z', partition: 0, offset: i + 1 }));
+    lines
+      .slice(1, firstData + 2)
+      .forEach((line, i) => d.decode(encoder.encode(line), { topic: 'z', partition: 0, offset: i + 1 }));
     expect(d.checkpoint!()).toBe(d.checkpoint!());
     d.decode(encoder.encode(`#close${T}2024-03-01-11-00-00`), { topic: 'z', partition: 0, offset: 99 });
     expect(d.checkpoint!()).toBeUndefined();
@@ -476,7 +596,13 @@ describe('Zeek TSV checkpoint: resuming a stream mid-log (after a restart or a r
 
   it('refuses text it did not write, and stays without a header', () => {
     const d = dceRpc();
-    for (const bad of ['', 'zeek-tsv-header:1:{', 'zeek-tsv-header:1:{"separator":"\\t","fields":[]}', 'other:1:{}', 'zeek-tsv-header:1:[]']) {
+    for (const bad of [
+      '',
+      'zeek-tsv-header:1:{',
+      'zeek-tsv-header:1:{"separator":"\\t","fields":[]}',
+      'other:1:{}',
+      'zeek-tsv-header:1:[]',
+    ]) {
       expect(d.resume!(bad), bad).toBe(false);
     }
     expect(decodeError(d, createKeyLine).reason).toBe('bad-header');

@@ -94,7 +94,13 @@ describe('ZeekTsvReader', () => {
 
   it('follows a non-tab separator and custom markers', () => {
     const reader = new ZeekTsvReader();
-    readAll(reader, ['#separator \\x7c', '#set_separator|;', '#empty_field|EMPTY', '#unset_field|NONE', '#fields|ts|tags']);
+    readAll(reader, [
+      '#separator \\x7c',
+      '#set_separator|;',
+      '#empty_field|EMPTY',
+      '#unset_field|NONE',
+      '#fields|ts|tags',
+    ]);
     expect(reader.header.separator).toBe('|');
     expect(reader.header.setSeparator).toBe(';');
     expect(reader.header.emptyField).toBe('EMPTY');
@@ -121,7 +127,12 @@ describe('ZeekTsvReader', () => {
 
   it('forgets #fields at #close and takes a new header after it', () => {
     const reader = new ZeekTsvReader();
-    readAll(reader, [...standardHeader, `#fields${T}ts${T}uid`, `1.0${T}C1`, `#close${T}2024-03-01-11-00-00`]);
+    readAll(reader, [
+      ...standardHeader,
+      `#fields${T}ts${T}uid`,
+      `1.0${T}C1`,
+      `#close${T}2024-03-01-11-00-00`,
+    ]);
     const err = thrown(() => reader.read(`2.0${T}C2`));
     expect(err.reason).toBe('bad-header');
     expect(err.message).toContain('#close');
@@ -162,9 +173,16 @@ describe('typed rows', () => {
     column('tags', 'set[string]'),
   ] as const;
 
-  function plannedReader(fields: string, types?: string): { reader: ZeekTsvReader; read: (line: string) => unknown } {
+  function plannedReader(
+    fields: string,
+    types?: string,
+  ): { reader: ZeekTsvReader; read: (line: string) => unknown } {
     const reader = new ZeekTsvReader();
-    readAll(reader, [...standardHeader, `#fields${T}${fields}`, ...(types === undefined ? [] : [`#types${T}${types}`])]);
+    readAll(reader, [
+      ...standardHeader,
+      `#fields${T}${fields}`,
+      ...(types === undefined ? [] : [`#types${T}${types}`]),
+    ]);
     const plan = compileTsvPlan(reader.header, columns);
     return {
       reader,
@@ -206,7 +224,15 @@ describe('typed rows', () => {
 
   it('leaves a column the header lacks unset, and finds a column under its alternative name', () => {
     const { read } = plannedReader(`ts${T}alias`);
-    expect(read(`1.0${T}pipe`)).toEqual({ ts: 1000000, port: null, name: 'pipe', size: null, rtt: null, ok: null, tags: null });
+    expect(read(`1.0${T}pipe`)).toEqual({
+      ts: 1000000,
+      port: null,
+      name: 'pipe',
+      size: null,
+      rtt: null,
+      ok: null,
+      tags: null,
+    });
   });
 
   it('rejects a header without a required column, or with an incompatible #types entry', () => {
@@ -235,14 +261,34 @@ describe('typed rows', () => {
   });
 
   it('reads JSON values by Zeek field name, with the same types', () => {
-    const row = rowFromJson(columns, parseZeekJson('{"ts":1709287200.12,"id.resp_p":445,"alias":"p","size":16,"rtt":0.000412,"ok":true,"tags":["x","y,z"]}'));
-    expect(row).toEqual({ ts: 1709287200120000, port: 445, name: 'p', size: 16, rtt: 0.000412, ok: true, tags: ['x', 'y,z'] });
-    expect(rowFromJson(columns, parseZeekJson('{"ts":1.0,"name":null}'))).toMatchObject({ name: null, port: null });
+    const row = rowFromJson(
+      columns,
+      parseZeekJson(
+        '{"ts":1709287200.12,"id.resp_p":445,"alias":"p","size":16,"rtt":0.000412,"ok":true,"tags":["x","y,z"]}',
+      ),
+    );
+    expect(row).toEqual({
+      ts: 1709287200120000,
+      port: 445,
+      name: 'p',
+      size: 16,
+      rtt: 0.000412,
+      ok: true,
+      tags: ['x', 'y,z'],
+    });
+    expect(rowFromJson(columns, parseZeekJson('{"ts":1.0,"name":null}'))).toMatchObject({
+      name: null,
+      port: null,
+    });
   });
 
   it('rejects JSON values of the wrong JSON type, a missing required key, and non-objects', () => {
-    expect(thrown(() => rowFromJson(columns, parseZeekJson('{"ts":1.0,"id.resp_p":"445"}'))).reason).toBe('wrong-type');
-    expect(thrown(() => rowFromJson(columns, parseZeekJson('{"ts":1.0,"tags":[1]}'))).reason).toBe('wrong-type');
+    expect(thrown(() => rowFromJson(columns, parseZeekJson('{"ts":1.0,"id.resp_p":"445"}'))).reason).toBe(
+      'wrong-type',
+    );
+    expect(thrown(() => rowFromJson(columns, parseZeekJson('{"ts":1.0,"tags":[1]}'))).reason).toBe(
+      'wrong-type',
+    );
     const missing = thrown(() => rowFromJson(columns, parseZeekJson('{"uid":"C1"}')));
     expect(missing.reason).toBe('missing-field');
     expect(missing.message).toBe('ts is missing');

@@ -98,7 +98,10 @@ function validateSpecs(specs: readonly TopicSpec[]): void {
     if (seen.has(spec.topic)) throw new InvalidTopicSpecError(spec.topic, 'listed twice');
     seen.add(spec.topic);
     if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
-      throw new InvalidTopicSpecError(spec.topic, `partitions must be a positive integer, got ${spec.partitions}`);
+      throw new InvalidTopicSpecError(
+        spec.topic,
+        `partitions must be a positive integer, got ${spec.partitions}`,
+      );
     }
     const rf = spec.replicationFactor;
     if (rf !== undefined && rf !== -1 && !(Number.isInteger(rf) && rf >= 1)) {

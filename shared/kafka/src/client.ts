@@ -31,9 +31,15 @@ export function kafkaJsOptions(config: KafkaConfig, logger: Logger): KafkaJsConf
         ? false
         : {
             rejectUnauthorized: config.tls.rejectUnauthorized,
-            ...(config.tls.caFile === undefined ? {} : { ca: [readPem('KAFKA_SSL_CA_FILE', config.tls.caFile)] }),
-            ...(config.tls.certFile === undefined ? {} : { cert: readPem('KAFKA_SSL_CERT_FILE', config.tls.certFile) }),
-            ...(config.tls.keyFile === undefined ? {} : { key: readPem('KAFKA_SSL_KEY_FILE', config.tls.keyFile) }),
+            ...(config.tls.caFile === undefined
+              ? {}
+              : { ca: [readPem('KAFKA_SSL_CA_FILE', config.tls.caFile)] }),
+            ...(config.tls.certFile === undefined
+              ? {}
+              : { cert: readPem('KAFKA_SSL_CERT_FILE', config.tls.certFile) }),
+            ...(config.tls.keyFile === undefined
+              ? {}
+              : { key: readPem('KAFKA_SSL_KEY_FILE', config.tls.keyFile) }),
           },
     ...(config.sasl === undefined ? {} : { sasl: config.sasl as SASLOptions }),
     logLevel: kafkaJsLogLevel(logger.level),
@@ -45,7 +51,11 @@ function readPem(variable: string, file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(variable, file, `a readable PEM file (${error instanceof Error ? error.message : String(error)})`);
+    throw new ConfigError(
+      variable,
+      file,
+      `a readable PEM file (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
 }
 

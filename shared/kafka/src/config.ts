@@ -53,7 +53,11 @@ export function kafkaConfigFromEnv(env: Env): KafkaConfig {
     clientId: parseClientId(env),
     tls: parseTls(env),
     sasl: parseSasl(env),
-    connectionTimeoutMs: parseMillis(env, 'KAFKA_CONNECTION_TIMEOUT_MS', KAFKA_CONFIG_DEFAULTS.connectionTimeoutMs),
+    connectionTimeoutMs: parseMillis(
+      env,
+      'KAFKA_CONNECTION_TIMEOUT_MS',
+      KAFKA_CONFIG_DEFAULTS.connectionTimeoutMs,
+    ),
     requestTimeoutMs: parseMillis(env, 'KAFKA_REQUEST_TIMEOUT_MS', KAFKA_CONFIG_DEFAULTS.requestTimeoutMs),
   };
 }
@@ -62,7 +66,8 @@ const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 
 /** A Kafka topic name ([A-Za-z0-9._-], at most 249 characters), or ConfigError naming `variable`. */
 export function checkTopicName(variable: string, raw: string | undefined, topic: string): string {
-  if (!TOPIC.test(topic)) throw new ConfigError(variable, raw, 'a Kafka topic name ([A-Za-z0-9._-], at most 249 characters)');
+  if (!TOPIC.test(topic))
+    throw new ConfigError(variable, raw, 'a Kafka topic name ([A-Za-z0-9._-], at most 249 characters)');
   return topic;
 }
 
@@ -101,13 +106,24 @@ function parseClientId(env: Env): string {
   const value = envValue(env, 'KAFKA_CLIENT_ID');
   if (value === undefined) return KAFKA_CONFIG_DEFAULTS.clientId;
   if (!CLIENT_ID.test(value)) {
-    throw new ConfigError('KAFKA_CLIENT_ID', env.KAFKA_CLIENT_ID, 'letters, digits, ".", "_" or "-" (at most 249)');
+    throw new ConfigError(
+      'KAFKA_CLIENT_ID',
+      env.KAFKA_CLIENT_ID,
+      'letters, digits, ".", "_" or "-" (at most 249)',
+    );
   }
   return value;
 }
 
 function parseMillis(env: Env, name: string, fallback: number): number {
-  return envInteger(env, name, fallback, 1, 3_600_000, 'a whole number of milliseconds between 1 and 3600000');
+  return envInteger(
+    env,
+    name,
+    fallback,
+    1,
+    3_600_000,
+    'a whole number of milliseconds between 1 and 3600000',
+  );
 }
 
 function parseTls(env: Env): KafkaTlsConfig | undefined {
@@ -127,7 +143,11 @@ function parseTls(env: Env): KafkaTlsConfig | undefined {
   }
   if ((certFile === undefined) !== (keyFile === undefined)) {
     const missing = certFile === undefined ? 'KAFKA_SSL_CERT_FILE' : 'KAFKA_SSL_KEY_FILE';
-    throw new ConfigError(missing, env[missing], 'a PEM file path: client certificate and key are set together');
+    throw new ConfigError(
+      missing,
+      env[missing],
+      'a PEM file path: client certificate and key are set together',
+    );
   }
   return { caFile, certFile, keyFile, rejectUnauthorized };
 }
@@ -137,7 +157,10 @@ function parseSasl(env: Env): KafkaSaslConfig | undefined {
   const username = env.KAFKA_SASL_USERNAME;
   const password = env.KAFKA_SASL_PASSWORD;
   if (raw === undefined) {
-    if (envValue(env, 'KAFKA_SASL_USERNAME') !== undefined || envValue(env, 'KAFKA_SASL_PASSWORD') !== undefined) {
+    if (
+      envValue(env, 'KAFKA_SASL_USERNAME') !== undefined ||
+      envValue(env, 'KAFKA_SASL_PASSWORD') !== undefined
+    ) {
       throw new ConfigError(
         'KAFKA_SASL_MECHANISM',
         env.KAFKA_SASL_MECHANISM,
@@ -148,7 +171,11 @@ function parseSasl(env: Env): KafkaSaslConfig | undefined {
   }
   const mechanism = SASL_MECHANISMS.find((m) => m === raw.toLowerCase());
   if (mechanism === undefined) {
-    throw new ConfigError('KAFKA_SASL_MECHANISM', env.KAFKA_SASL_MECHANISM, `one of ${SASL_MECHANISMS.join(', ')}`);
+    throw new ConfigError(
+      'KAFKA_SASL_MECHANISM',
+      env.KAFKA_SASL_MECHANISM,
+      `one of ${SASL_MECHANISMS.join(', ')}`,
+    );
   }
   if (username === undefined || username === '') {
     throw new ConfigError('KAFKA_SASL_USERNAME', username, `a user name (KAFKA_SASL_MECHANISM=${mechanism})`);

@@ -142,7 +142,9 @@ export class ConsumerRunner implements Stoppable {
       rebalanceTimeout: options.rebalanceTimeoutMs ?? 60_000,
       heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 1_000,
-      ...(options.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: options.maxBytesPerPartition }),
+      ...(options.maxBytesPerPartition === undefined
+        ? {}
+        : { maxBytesPerPartition: options.maxBytesPerPartition }),
     });
     const events = this.consumer.events;
     this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
@@ -201,7 +203,10 @@ export class ConsumerRunner implements Stoppable {
     this.started = true;
     try {
       await this.consumer.connect();
-      await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning ?? false });
+      await this.consumer.subscribe({
+        topics: [...this.options.topics],
+        fromBeginning: this.options.fromBeginning ?? false,
+      });
       await this.consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -245,11 +250,18 @@ export class ConsumerRunner implements Stoppable {
     const read = this.options.commitMetadata;
     if (read === undefined) return offsets;
     // kafkajs lists resolved partitions by object key: their numbers arrive as strings.
-    const own = offsets.topics.find((t) => t.topic === topic)?.partitions.find((p) => Number(p.partition) === partition);
+    const own = offsets.topics
+      .find((t) => t.topic === topic)
+      ?.partitions.find((p) => Number(p.partition) === partition);
     if (own === undefined) return { topics: [] };
     let metadata = read(topic, partition) ?? null;
     if (metadata !== null && Buffer.byteLength(metadata) > MAX_OFFSET_METADATA_BYTES) {
-      this.logger?.warn('offset metadata over the broker default limit: committed without it', { topic, partition, bytes: Buffer.byteLength(metadata), limit: MAX_OFFSET_METADATA_BYTES });
+      this.logger?.warn('offset metadata over the broker default limit: committed without it', {
+        topic,
+        partition,
+        bytes: Buffer.byteLength(metadata),
+        limit: MAX_OFFSET_METADATA_BYTES,
+      });
       metadata = null;
     }
     const committed = { partition, offset: own.offset, metadata };
@@ -257,8 +269,15 @@ export class ConsumerRunner implements Stoppable {
   }
 
   private readonly eachBatch = async (payload: EachBatchPayload): Promise<void> => {
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale } =
-      payload;
+    const {
+      batch,
+      resolveOffset,
+      heartbeat,
+      commitOffsetsIfNecessary,
+      uncommittedOffsets,
+      isRunning,
+      isStale,
+    } = payload;
     const messages = batch.messages;
     const context: BatchContext = { groupId: this.groupId, heartbeat, isRunning, isStale };
     const size = this.maxRecordsPerCall;
@@ -285,7 +304,8 @@ export class ConsumerRunner implements Stoppable {
       this.lastBatchError = undefined;
       // Resolving the batch's last record also covers a trailing transaction marker (kafkajs handles it).
       resolveOffset(last.offset);
-      if (this.commitMode === 'consumer') await commitOffsetsIfNecessary(this.withMetadata(uncommittedOffsets(), batch.topic, batch.partition));
+      if (this.commitMode === 'consumer')
+        await commitOffsetsIfNecessary(this.withMetadata(uncommittedOffsets(), batch.topic, batch.partition));
       await heartbeat();
     }
   };

@@ -13,7 +13,11 @@ import type { AvroCodec, SchemaRegistry } from '@sequor/model';
 import { CodecError, ConfigError, envInteger, envValue } from '@sequor/model';
 import type { Env } from './config.js';
 import type { SchemaRegistryRequest } from './schema-registry-errors.js';
-import { SchemaNotFoundError, SchemaRegistryError, schemaRegistryErrorFor } from './schema-registry-errors.js';
+import {
+  SchemaNotFoundError,
+  SchemaRegistryError,
+  schemaRegistryErrorFor,
+} from './schema-registry-errors.js';
 
 export * from './schema-registry-errors.js';
 
@@ -35,13 +39,7 @@ export const SCHEMA_REGISTRY_DEFAULTS = { requestTimeoutMs: 10_000 } as const;
 
 /** Confluent's compatibility levels (`PUT /config/{subject}`). */
 export type CompatibilityLevel =
-  | 'NONE'
-  | 'BACKWARD'
-  | 'BACKWARD_TRANSITIVE'
-  | 'FORWARD'
-  | 'FORWARD_TRANSITIVE'
-  | 'FULL'
-  | 'FULL_TRANSITIVE';
+  'NONE' | 'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FORWARD' | 'FORWARD_TRANSITIVE' | 'FULL' | 'FULL_TRANSITIVE';
 
 export interface CompatibilityResult {
   readonly compatible: boolean;
@@ -76,17 +74,36 @@ export function schemaRegistryConfigFromEnv(env: Env): SchemaRegistryConfig | un
   }
   if (parsed.username !== '' || parsed.password !== '') {
     // Credentials in the URL would end up in logs and error messages.
-    throw new ConfigError('SCHEMA_REGISTRY_URL', '(a URL with credentials)', 'a URL without user:password@; set SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD');
+    throw new ConfigError(
+      'SCHEMA_REGISTRY_URL',
+      '(a URL with credentials)',
+      'a URL without user:password@; set SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD',
+    );
   }
   const username = blankToUndefined(env.SCHEMA_REGISTRY_USERNAME);
   const password = blankToUndefined(env.SCHEMA_REGISTRY_PASSWORD);
   if (username !== undefined && password === undefined) {
-    throw new ConfigError('SCHEMA_REGISTRY_PASSWORD', undefined, 'a password (or API secret), since SCHEMA_REGISTRY_USERNAME is set');
+    throw new ConfigError(
+      'SCHEMA_REGISTRY_PASSWORD',
+      undefined,
+      'a password (or API secret), since SCHEMA_REGISTRY_USERNAME is set',
+    );
   }
   if (password !== undefined && username === undefined) {
-    throw new ConfigError('SCHEMA_REGISTRY_USERNAME', undefined, 'a user name (or API key), since SCHEMA_REGISTRY_PASSWORD is set');
+    throw new ConfigError(
+      'SCHEMA_REGISTRY_USERNAME',
+      undefined,
+      'a user name (or API key), since SCHEMA_REGISTRY_PASSWORD is set',
+    );
   }
-  const requestTimeoutMs = envInteger(env, 'SCHEMA_REGISTRY_TIMEOUT_MS', SCHEMA_REGISTRY_DEFAULTS.requestTimeoutMs, 1, Number.MAX_SAFE_INTEGER, 'a whole number of milliseconds >= 1');
+  const requestTimeoutMs = envInteger(
+    env,
+    'SCHEMA_REGISTRY_TIMEOUT_MS',
+    SCHEMA_REGISTRY_DEFAULTS.requestTimeoutMs,
+    1,
+    Number.MAX_SAFE_INTEGER,
+    'a whole number of milliseconds >= 1',
+  );
   return { url, username, password, requestTimeoutMs };
 }
 
@@ -207,8 +224,13 @@ export class ConfluentSchemaRegistry implements SchemaRegistry {
       }
       throw error;
     }
-    const { is_compatible: compatible, messages, reason } = body as { is_compatible?: unknown; messages?: unknown; reason?: unknown };
-    if (typeof compatible !== 'boolean') throw this.badAnswer('POST', path, 'an object with boolean is_compatible');
+    const {
+      is_compatible: compatible,
+      messages,
+      reason,
+    } = body as { is_compatible?: unknown; messages?: unknown; reason?: unknown };
+    if (typeof compatible !== 'boolean')
+      throw this.badAnswer('POST', path, 'an object with boolean is_compatible');
     // Confluent lists reasons in `messages`; Apicurio's compatible API gives one `reason`.
     const reasons = Array.isArray(messages) ? messages.filter((m): m is string => typeof m === 'string') : [];
     if (typeof reason === 'string' && reason !== '') reasons.push(reason);
@@ -228,24 +250,46 @@ export class ConfluentSchemaRegistry implements SchemaRegistry {
     const path = `/schemas/ids/${id}`;
     let body: unknown;
     try {
-      if (!isSchemaId(id)) throw new SchemaNotFoundError(this.describe('GET', path), undefined, undefined, `${id} is not a schema id`);
+      if (!isSchemaId(id))
+        throw new SchemaNotFoundError(
+          this.describe('GET', path),
+          undefined,
+          undefined,
+          `${id} is not a schema id`,
+        );
       body = await this.request('GET', path);
     } catch (cause) {
       if (cause instanceof SchemaNotFoundError) {
-        throw new CodecError('unknown-schema-id', `schema id ${id} is not in the registry at ${this.url}`, { schemaId: id }, { cause });
+        throw new CodecError(
+          'unknown-schema-id',
+          `schema id ${id} is not in the registry at ${this.url}`,
+          { schemaId: id },
+          { cause },
+        );
       }
-      throw new CodecError('registry-failed', `fetching schema id ${id} failed: ${(cause as Error).message}`, { schemaId: id }, {
-        retriable: (cause as SchemaRegistryError).retriable === true,
-        cause,
-      });
+      throw new CodecError(
+        'registry-failed',
+        `fetching schema id ${id} failed: ${(cause as Error).message}`,
+        { schemaId: id },
+        {
+          retriable: (cause as SchemaRegistryError).retriable === true,
+          cause,
+        },
+      );
     }
     const { schema, schemaType } = body as { schema?: unknown; schemaType?: unknown };
     if (typeof schema !== 'string') {
-      throw new CodecError('registry-failed', `schema id ${id}: the registry answered without a schema`, { schemaId: id });
+      throw new CodecError('registry-failed', `schema id ${id}: the registry answered without a schema`, {
+        schemaId: id,
+      });
     }
     if (schemaType !== undefined && schemaType !== 'AVRO') {
       // A Protobuf or JSON Schema id in an Avro topic: the record is not ours to decode.
-      throw new CodecError('incompatible-schema', `schema id ${id} is a ${String(schemaType)} schema, not Avro`, { schemaId: id });
+      throw new CodecError(
+        'incompatible-schema',
+        `schema id ${id} is a ${String(schemaType)} schema, not Avro`,
+        { schemaId: id },
+      );
     }
     this.schemaById.set(id, schema);
     return schema;
@@ -271,7 +315,12 @@ export class ConfluentSchemaRegistry implements SchemaRegistry {
 
   private badAnswer(method: string, path: string, expected: string): SchemaRegistryError {
     // 200 with a body we cannot use: a proxy's page or another API at this URL. Not going away by retrying.
-    return new SchemaRegistryError(this.describe(method, path), 200, undefined, `expected ${expected} in the answer`);
+    return new SchemaRegistryError(
+      this.describe(method, path),
+      200,
+      undefined,
+      `expected ${expected} in the answer`,
+    );
   }
 
   private async request(method: string, path: string, payload?: unknown): Promise<unknown> {
@@ -300,15 +349,29 @@ export class ConfluentSchemaRegistry implements SchemaRegistry {
       body = text === '' ? undefined : JSON.parse(text);
     } catch (cause) {
       if (status >= 200 && status < 300) {
-        throw new SchemaRegistryError(described, status, undefined, `answered ${status} with a body that is not JSON: ${text.slice(0, 200)}`, cause);
+        throw new SchemaRegistryError(
+          described,
+          status,
+          undefined,
+          `answered ${status} with a body that is not JSON: ${text.slice(0, 200)}`,
+          cause,
+        );
       }
       body = undefined;
     }
     if (status >= 200 && status < 300) return body;
-    const { error_code: code, message } = (typeof body === 'object' && body !== null ? body : {}) as { error_code?: unknown; message?: unknown };
+    const { error_code: code, message } = (typeof body === 'object' && body !== null ? body : {}) as {
+      error_code?: unknown;
+      message?: unknown;
+    };
     const errorCode = typeof code === 'number' ? code : undefined;
     const reason = typeof message === 'string' ? message : text.slice(0, 200);
-    throw schemaRegistryErrorFor(described, status, errorCode, `answered ${status}${errorCode === undefined ? '' : ` (error code ${errorCode})`}: ${reason}`);
+    throw schemaRegistryErrorFor(
+      described,
+      status,
+      errorCode,
+      `answered ${status}${errorCode === undefined ? '' : ` (error code ${errorCode})`}: ${reason}`,
+    );
   }
 }
 

@@ -55,16 +55,29 @@ describe('ensureTopics', () => {
   });
 
   it('accepts more partitions than required and refuses fewer', async () => {
-    const { admin } = fakeAdmin({ wide: { partitions: 12, leaderlessFor: 0 }, narrow: { partitions: 2, leaderlessFor: 0 } });
-    await expect(ensureTopics(admin, [{ topic: 'wide', partitions: 6 }])).resolves.toEqual({ created: [], existing: ['wide'] });
+    const { admin } = fakeAdmin({
+      wide: { partitions: 12, leaderlessFor: 0 },
+      narrow: { partitions: 2, leaderlessFor: 0 },
+    });
+    await expect(ensureTopics(admin, [{ topic: 'wide', partitions: 6 }])).resolves.toEqual({
+      created: [],
+      existing: ['wide'],
+    });
     const error = await ensureTopics(admin, [{ topic: 'narrow', partitions: 6 }]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TopicPartitionCountError);
-    expect(error).toMatchObject({ topic: 'narrow', actualPartitions: 2, requiredPartitions: 6, retriable: false });
+    expect(error).toMatchObject({
+      topic: 'narrow',
+      actualPartitions: 2,
+      requiredPartitions: 6,
+      retriable: false,
+    });
   });
 
   it('gives up with a retriable TopicNotReadyError when leaders do not appear in time', async () => {
     const { admin } = fakeAdmin({ stuck: { partitions: 1, leaderlessFor: Number.MAX_SAFE_INTEGER } });
-    const error = await ensureTopics(admin, [{ topic: 'stuck', partitions: 1 }], { timeoutMs: 60 }).catch((e: unknown) => e);
+    const error = await ensureTopics(admin, [{ topic: 'stuck', partitions: 1 }], { timeoutMs: 60 }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(TopicNotReadyError);
     expect(error).toMatchObject({ topics: ['stuck'], retriable: true });
   });
@@ -84,6 +97,11 @@ describe('ensureTopics', () => {
 
   it('rejects a topic listed twice', async () => {
     const { admin } = fakeAdmin({});
-    await expect(ensureTopics(admin, [{ topic: 'a', partitions: 1 }, { topic: 'a', partitions: 2 }])).rejects.toThrow(/listed twice/);
+    await expect(
+      ensureTopics(admin, [
+        { topic: 'a', partitions: 1 },
+        { topic: 'a', partitions: 2 },
+      ]),
+    ).rejects.toThrow(/listed twice/);
   });
 });

@@ -51,8 +51,14 @@ describe('kafkaConfigFromEnv', () => {
       KAFKA_CONNECTION_TIMEOUT_MS: '10000',
       KAFKA_REQUEST_TIMEOUT_MS: '45000',
     });
-    expect([config.clientId, config.connectionTimeoutMs, config.requestTimeoutMs]).toEqual(['detector-7', 10000, 45000]);
-    expect(configError({ KAFKA_BROKERS: 'k:9092', KAFKA_CLIENT_ID: 'has space' }).variable).toBe('KAFKA_CLIENT_ID');
+    expect([config.clientId, config.connectionTimeoutMs, config.requestTimeoutMs]).toEqual([
+      'detector-7',
+      10000,
+      45000,
+    ]);
+    expect(configError({ KAFKA_BROKERS: 'k:9092', KAFKA_CLIENT_ID: 'has space' }).variable).toBe(
+      'KAFKA_CLIENT_ID',
+    );
     expect(configError({ KAFKA_BROKERS: 'k:9092', KAFKA_REQUEST_TIMEOUT_MS: '30s' }).variable).toBe(
       'KAFKA_REQUEST_TIMEOUT_MS',
     );
@@ -76,8 +82,14 @@ describe('kafkaConfigFromEnv', () => {
       keyFile: '/etc/client.key',
       rejectUnauthorized: false,
     });
-    expect(kafkaConfigFromEnv({ KAFKA_BROKERS: 'k:9093', KAFKA_SSL: '1' }).tls?.rejectUnauthorized).toBe(true);
-    const half = configError({ KAFKA_BROKERS: 'k:9093', KAFKA_SSL: 'true', KAFKA_SSL_CERT_FILE: '/etc/client.pem' });
+    expect(kafkaConfigFromEnv({ KAFKA_BROKERS: 'k:9093', KAFKA_SSL: '1' }).tls?.rejectUnauthorized).toBe(
+      true,
+    );
+    const half = configError({
+      KAFKA_BROKERS: 'k:9093',
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CERT_FILE: '/etc/client.pem',
+    });
     expect(half.variable).toBe('KAFKA_SSL_KEY_FILE');
   });
 
@@ -96,7 +108,11 @@ describe('kafkaConfigFromEnv', () => {
         KAFKA_SASL_USERNAME: 'sequor',
         KAFKA_SASL_PASSWORD: 's3cret',
       });
-      expect(config.sasl).toEqual({ mechanism: mechanism.toLowerCase(), username: 'sequor', password: 's3cret' });
+      expect(config.sasl).toEqual({
+        mechanism: mechanism.toLowerCase(),
+        username: 'sequor',
+        password: 's3cret',
+      });
     }
   });
 
@@ -105,11 +121,20 @@ describe('kafkaConfigFromEnv', () => {
       'KAFKA_SASL_MECHANISM',
     );
     expect(
-      configError({ KAFKA_BROKERS: 'k:9092', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_PASSWORD: 'x' }).variable,
+      configError({ KAFKA_BROKERS: 'k:9092', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_PASSWORD: 'x' })
+        .variable,
     ).toBe('KAFKA_SASL_USERNAME');
-    const noPassword = configError({ KAFKA_BROKERS: 'k:9092', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' });
+    const noPassword = configError({
+      KAFKA_BROKERS: 'k:9092',
+      KAFKA_SASL_MECHANISM: 'plain',
+      KAFKA_SASL_USERNAME: 'u',
+    });
     expect(noPassword.variable).toBe('KAFKA_SASL_PASSWORD');
-    const orphan = configError({ KAFKA_BROKERS: 'k:9092', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'hunter2' });
+    const orphan = configError({
+      KAFKA_BROKERS: 'k:9092',
+      KAFKA_SASL_USERNAME: 'u',
+      KAFKA_SASL_PASSWORD: 'hunter2',
+    });
     expect(orphan.variable).toBe('KAFKA_SASL_MECHANISM');
     expect(orphan.message).not.toContain('hunter2');
   });

@@ -27,7 +27,13 @@ describe('record headers', () => {
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     const producer = await createKeyedProducer(kit.client, { logger });
     await producer.sendAll([
-      { topic, key: 'host-1', value: Buffer.from('a'), headers: { traceparent, binary, repeated: ['x', 'y'] }, timestamp: 1_700_000_000_123 },
+      {
+        topic,
+        key: 'host-1',
+        value: Buffer.from('a'),
+        headers: { traceparent, binary, repeated: ['x', 'y'] },
+        timestamp: 1_700_000_000_123,
+      },
       { topic, key: 'host-2', value: Buffer.from('b') },
     ]);
     await producer.disconnect();
@@ -67,7 +73,11 @@ describe('dead letters', () => {
       { key: 'WIN-DC01', value: Buffer.from('{"broken'), headers: { traceparent: 't-1' } },
     ]);
     const producer = await createKeyedProducer(kit.client, { logger });
-    const poison = new PoisonRecordHandler({ policy: 'continue', deadLetters: new DeadLetterPublisher(producer, dlq), logger: quiet });
+    const poison = new PoisonRecordHandler({
+      policy: 'continue',
+      deadLetters: new DeadLetterPublisher(producer, dlq),
+      logger: quiet,
+    });
     const parsed: unknown[] = [];
     const done = deferred();
     const runner = createConsumerRunner(kit.client, {
@@ -111,7 +121,10 @@ describe('transactions (exactly-once consume-transform-produce)', () => {
   it('commits output records and consumed offsets together', async () => {
     const input = await kit.createTopic('tx-in', { partitions: 1 });
     const output = await kit.createTopic('tx-out', { partitions: 2 });
-    await kit.produceAll(input, Array.from({ length: 20 }, (_, i) => ({ key: `host-${i % 4}`, value: Buffer.from(String(i)) })));
+    await kit.produceAll(
+      input,
+      Array.from({ length: 20 }, (_, i) => ({ key: `host-${i % 4}`, value: Buffer.from(String(i)) })),
+    );
 
     const groupId = uniqueGroup('tx');
     const tx = await createTransactionalProducer(kit.client, { transactionalId: uniqueTopic('tx-id') });
@@ -126,8 +139,12 @@ describe('transactions (exactly-once consume-transform-produce)', () => {
       processBatch: async (batch) => {
         const last = batch.records[batch.records.length - 1]!;
         await tx.beginTransaction();
-        await tx.send(batch.records.map((r) => ({ topic: output, key: r.key, value: Buffer.from(`out-${r.value}`) })));
-        await tx.sendOffsets(groupId, [{ topic: batch.topic, partition: batch.partition, offset: String(Number(last.offset) + 1) }]);
+        await tx.send(
+          batch.records.map((r) => ({ topic: output, key: r.key, value: Buffer.from(`out-${r.value}`) })),
+        );
+        await tx.sendOffsets(groupId, [
+          { topic: batch.topic, partition: batch.partition, offset: String(Number(last.offset) + 1) },
+        ]);
         await tx.commit();
         processed += batch.records.length;
         if (processed >= 20) all.resolve();
@@ -140,12 +157,15 @@ describe('transactions (exactly-once consume-transform-produce)', () => {
 
     // kafkajs's OffsetFetch (v4) has no require_stable: right after EndTxn the offsets may still be pending.
     const committed = await eventually(
-      async () => offsetsByPartition(await kit.admin.fetchOffsets({ groupId, topics: [input] }), input).get(0),
+      async () =>
+        offsetsByPartition(await kit.admin.fetchOffsets({ groupId, topics: [input] }), input).get(0),
       (offset) => offset === 20,
     );
     expect(committed).toBe(20);
     const out = await kit.consumeUntil(output, 20);
-    expect(out.map((r) => r.value!.toString()).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `out-${i}`).sort());
+    expect(out.map((r) => r.value!.toString()).sort()).toEqual(
+      Array.from({ length: 20 }, (_, i) => `out-${i}`).sort(),
+    );
   });
 
   it('hides an aborted transaction from read_committed consumers and does not commit its offsets', async () => {
@@ -164,14 +184,23 @@ describe('transactions (exactly-once consume-transform-produce)', () => {
     await tx.commit();
     await tx.disconnect();
 
-    const committedView = await kit.consumeUntil(output, (records) => records.some((r) => r.value?.toString() === 'committed'));
+    const committedView = await kit.consumeUntil(output, (records) =>
+      records.some((r) => r.value?.toString() === 'committed'),
+    );
     expect(committedView.map((r) => r.value!.toString())).toEqual(['committed']);
 
     // The aborted records were written (a read_uncommitted consumer sees them); only visibility differs.
     const everything = await kit.consumeUntil(output, 4, { readUncommitted: true });
-    expect(everything.map((r) => r.value!.toString())).toEqual(['aborted-1', 'aborted-2', 'aborted-3', 'committed']);
+    expect(everything.map((r) => r.value!.toString())).toEqual([
+      'aborted-1',
+      'aborted-2',
+      'aborted-3',
+      'committed',
+    ]);
 
-    expect(offsetsByPartition(await kit.admin.fetchOffsets({ groupId, topics: [input] }), input).get(0)).toBe(-1);
+    expect(offsetsByPartition(await kit.admin.fetchOffsets({ groupId, topics: [input] }), input).get(0)).toBe(
+      -1,
+    );
   });
 });
 
@@ -196,7 +225,10 @@ describe('ensureTopics', () => {
         includeSynonyms: false,
         resources: [{ type: 2 /* TOPIC */, name: compacted, configNames: ['cleanup.policy'] }],
       });
-      expect(configs.resources[0]!.configEntries[0]).toMatchObject({ configName: 'cleanup.policy', configValue: 'compact' });
+      expect(configs.resources[0]!.configEntries[0]).toMatchObject({
+        configName: 'cleanup.policy',
+        configValue: 'compact',
+      });
 
       const again = await ensureTopics(kit.admin, [{ topic: compacted, partitions: 2 }]);
       expect(again).toEqual({ created: [], existing: [compacted] });

@@ -1,6 +1,12 @@
 // The Java client's answers, not ours: printed by java/Murmur2Values.java (Kafka 4.4.0's kafka-clients,
 // Utils.murmur2(key.getBytes(UTF_8)) and Utils.toPositive(h) % n, the default partitioner for keyed records).
-export const JAVA_MURMUR2: readonly { key: string | Buffer; murmur2: number; p6: number; p12: number; p1000: number }[] = [
+export const JAVA_MURMUR2: readonly {
+  key: string | Buffer;
+  murmur2: number;
+  p6: number;
+  p12: number;
+  p1000: number;
+}[] = [
   { key: '', murmur2: 275646681, p6: 3, p12: 9, p1000: 681 },
   { key: 'a', murmur2: -1563381124, p6: 4, p12: 4, p1000: 524 },
   { key: 'ab', murmur2: 316155434, p6: 2, p12: 2, p1000: 434 },

@@ -28,8 +28,13 @@ describe('keyed produce and consume through @sequor/kafka', () => {
 
   it(`produces ${RECORDS} keyed records to ${PARTITIONS} partitions and consumes each exactly once, in order, on Java's partition`, async () => {
     const topic = await kit.createTopic('roundtrip', { partitions: PARTITIONS });
-    const fixedKeys = JAVA_MURMUR2.flatMap((row) => (typeof row.key === 'string' && row.key !== '' ? [row] : []));
-    const keys = [...fixedKeys.map((row) => row.key as string), ...Array.from({ length: 100 }, (_, i) => `host-${i}`)];
+    const fixedKeys = JAVA_MURMUR2.flatMap((row) =>
+      typeof row.key === 'string' && row.key !== '' ? [row] : [],
+    );
+    const keys = [
+      ...fixedKeys.map((row) => row.key as string),
+      ...Array.from({ length: 100 }, (_, i) => `host-${i}`),
+    ];
 
     // Value = "<key>|<n>": the n-th record of that key, so per-key order can be checked after the fact.
     const producer = await createKeyedProducer(kit.client, { lingerMs: 5, batchSize: 1000, logger });
@@ -59,7 +64,12 @@ describe('keyed produce and consume through @sequor/kafka', () => {
         for (const record of batch.records) {
           const [key, n] = record.value!.toString('utf8').split('|');
           expect(record.key!.toString('utf8')).toBe(key);
-          received.push({ partition: batch.partition, offset: Number(record.offset), key: key!, n: Number(n) });
+          received.push({
+            partition: batch.partition,
+            offset: Number(record.offset),
+            key: key!,
+            n: Number(n),
+          });
         }
         if (received.length >= RECORDS) all.resolve();
       },

@@ -4,7 +4,8 @@ import { murmur2, partitionFor } from '../src/partitioner.js';
 import { javaCompatiblePartitioner } from '../src/producer.js';
 import { JAVA_MURMUR2 } from './java-murmur2.js';
 
-const label = (key: string | Buffer): string => (typeof key === 'string' ? JSON.stringify(key) : key.toString('hex'));
+const label = (key: string | Buffer): string =>
+  typeof key === 'string' ? JSON.stringify(key) : key.toString('hex');
 
 describe('murmur2 / partitionFor against the Java client', () => {
   it.each(JAVA_MURMUR2.map((row) => [label(row.key), row]))('%s', (_label, row) => {
@@ -29,13 +30,23 @@ describe('murmur2 / partitionFor against the Java client', () => {
 
 describe('kafkajs partitioners', () => {
   const metadata = (n: number) =>
-    Array.from({ length: n }, (_, partitionId) => ({ partitionId, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1] }));
+    Array.from({ length: n }, (_, partitionId) => ({
+      partitionId,
+      leader: 1,
+      partitionErrorCode: 0,
+      replicas: [1],
+      isr: [1],
+    }));
 
   it("kafkajs 2.x's DefaultPartitioner agrees with partitionFor (so a plain kafkajs producer would too)", () => {
     const kafkajsDefault = Partitioners.DefaultPartitioner();
     for (let i = 0; i < 2000; i++) {
       const key = `host-${i}`;
-      const partition = kafkajsDefault({ topic: 't', partitionMetadata: metadata(6), message: { key, value: null } });
+      const partition = kafkajsDefault({
+        topic: 't',
+        partitionMetadata: metadata(6),
+        message: { key, value: null },
+      });
       expect(partition).toBe(partitionFor(key, 6));
     }
   });
@@ -43,12 +54,16 @@ describe('kafkajs partitioners', () => {
   it('javaCompatiblePartitioner uses partitionFor for keys and round-robins key-less records over leaders', () => {
     const partitioner = javaCompatiblePartitioner();
     for (const row of JAVA_MURMUR2) {
-      expect(partitioner({ topic: 't', partitionMetadata: metadata(6), message: { key: row.key, value: null } })).toBe(row.p6);
+      expect(
+        partitioner({ topic: 't', partitionMetadata: metadata(6), message: { key: row.key, value: null } }),
+      ).toBe(row.p6);
     }
     const withoutLeader = metadata(4).map((p) => (p.partitionId === 2 ? { ...p, leader: -1 } : p));
     const chosen = new Set<number>();
     for (let i = 0; i < 30; i++) {
-      chosen.add(partitioner({ topic: 't', partitionMetadata: withoutLeader, message: { key: null, value: null } }));
+      chosen.add(
+        partitioner({ topic: 't', partitionMetadata: withoutLeader, message: { key: null, value: null } }),
+      );
     }
     expect([...chosen].sort()).toEqual([0, 1, 3]);
   });

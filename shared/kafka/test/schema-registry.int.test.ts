@@ -38,13 +38,33 @@ function eventSchemaWith(field: Record<string, unknown>): string {
 function event(n: number): SequorEvent {
   return {
     timestamp: Date.UTC(2020, 9, 21, 8, 45, 0) + n * 1000,
-    event: { id: `evt-${n}`, kind: 'event', category: ['process'], type: ['start'], action: null, outcome: null, code: '1', provider: 'Microsoft-Windows-Sysmon', dataset: null, ingested: null, sequence: n, duration: null },
+    event: {
+      id: `evt-${n}`,
+      kind: 'event',
+      category: ['process'],
+      type: ['start'],
+      action: null,
+      outcome: null,
+      code: '1',
+      provider: 'Microsoft-Windows-Sysmon',
+      dataset: null,
+      ingested: null,
+      sequence: n,
+      duration: null,
+    },
     host: { id: `name:workstation${n % 3}`, name: `WORKSTATION${n % 3}`, ip: ['172.18.39.6'] },
     user: null,
     source: null,
     destination: null,
     network: null,
-    process: { entity_id: `{39e4a257-f131-5f8b-0b00-00000000070${n % 10}}`, pid: 600 + n, name: 'cmd.exe', executable: 'C:\\Windows\\System32\\cmd.exe', command_line: `cmd.exe /c echo ${n}`, parent: null },
+    process: {
+      entity_id: `{39e4a257-f131-5f8b-0b00-00000000070${n % 10}}`,
+      pid: 600 + n,
+      name: 'cmd.exe',
+      executable: 'C:\\Windows\\System32\\cmd.exe',
+      command_line: `cmd.exe /c echo ${n}`,
+      parent: null,
+    },
     registry: null,
     file: null,
     winlog: null,
@@ -75,7 +95,11 @@ beforeAll(async () => {
     return;
   }
   const stateDir = await mkdtemp(path.join(tmpdir(), 'sequor-registry-vitest-'));
-  const env = { ...process.env, SEQUOR_REGISTRY_STATE: stateDir, SEQUOR_REGISTRY_OWNER_PID: String(process.pid) };
+  const env = {
+    ...process.env,
+    SEQUOR_REGISTRY_STATE: stateDir,
+    SEQUOR_REGISTRY_OWNER_PID: String(process.pid),
+  };
   stopRegistry = async () => {
     await runDeployScript(REGISTRY_SCRIPT, 'stop', env);
     await rm(stateDir, { recursive: true, force: true });
@@ -83,7 +107,9 @@ beforeAll(async () => {
   const started = await runDeployScript(REGISTRY_SCRIPT, 'start', env);
   registryUrl = started.stdout.trim().split('\n').pop()?.trim() ?? '';
   if (started.code !== 0 || !registryUrl.startsWith('http://')) {
-    throw new Error(`deploy/schema-registry/registry.sh start failed (exit ${started.code}):\n${started.stderr}${started.stdout}`);
+    throw new Error(
+      `deploy/schema-registry/registry.sh start failed (exit ${started.code}):\n${started.stderr}${started.stdout}`,
+    );
   }
 }, 600_000);
 
@@ -100,7 +126,10 @@ function countingClient(): { registry: ConfluentSchemaRegistry; requests: string
     return fetch(input, init);
   };
   const config = schemaRegistryConfigFromEnv({ ...process.env, SCHEMA_REGISTRY_URL: registryUrl });
-  return { registry: new ConfluentSchemaRegistry(config ?? { url: registryUrl }, { fetch: counting }), requests };
+  return {
+    registry: new ConfluentSchemaRegistry(config ?? { url: registryUrl }, { fetch: counting }),
+    requests,
+  };
 }
 
 describe('ConfluentSchemaRegistry with a real registry and broker', () => {
@@ -158,7 +187,9 @@ describe('ConfluentSchemaRegistry with a real registry and broker', () => {
 
     // A v2 producer writes through Kafka; a consumer still on v1 resolves v2 by id and drops the field.
     const v2Event = { ...event(7), risk_score: 90 };
-    await kit.produceAll(topic, [{ key: v2Event.host?.id ?? null, value: v2Codec.encodeConfluent(v2Event, v2Id) }]);
+    await kit.produceAll(topic, [
+      { key: v2Event.host?.id ?? null, value: v2Codec.encodeConfluent(v2Event, v2Id) },
+    ]);
     const [record] = await kit.consumeUntil(topic, 1);
     const v1Reader = createEventCodec({ registry: countingClient().registry });
     expect(await v1Reader.decodeAsync(record?.value as Buffer)).toEqual(event(7));
@@ -180,13 +211,17 @@ describe('ConfluentSchemaRegistry with a real registry and broker', () => {
 
   it('answers an unknown id with CodecError unknown-schema-id and an unparsable schema with a 422', async () => {
     const { registry } = countingClient();
-    const unknown = await rejection(createEventCodec({ registry }).decodeAsync(Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 2])));
+    const unknown = await rejection(
+      createEventCodec({ registry }).decodeAsync(Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 2])),
+    );
     expect(unknown).toBeInstanceOf(CodecError);
     expect((unknown as CodecError).reason).toBe('unknown-schema-id');
     expect(isRetriable(unknown)).toBe(false);
 
     const topic = await kit.createTopic('sr-invalid');
-    const invalid = await rejection(registry.register(valueSubject(topic), '{"type":"record","name":"Broken"}'));
+    const invalid = await rejection(
+      registry.register(valueSubject(topic), '{"type":"record","name":"Broken"}'),
+    );
     expect(invalid).toBeInstanceOf(InvalidSchemaError);
     expect(isRetriable(invalid)).toBe(false);
     expect(await registry.lookup(valueSubject(topic), eventSchemaText)).toBeUndefined();

@@ -70,14 +70,19 @@ class StandInRegistry {
     this.requests.push(`${req.method} ${req.url}`);
     if (this.hold !== undefined) await this.hold;
     const reply = (status: number, value: unknown): void => {
-      res.writeHead(status, { 'Content-Type': 'application/vnd.schemaregistry.v1+json' }).end(JSON.stringify(value));
+      res
+        .writeHead(status, { 'Content-Type': 'application/vnd.schemaregistry.v1+json' })
+        .end(JSON.stringify(value));
     };
     const fault = this.faults.shift();
     if (fault !== undefined) {
       res.writeHead(fault.status, { 'Content-Type': 'text/plain' }).end(fault.body);
       return;
     }
-    if (this.requiredAuthorization !== undefined && req.headers.authorization !== this.requiredAuthorization) {
+    if (
+      this.requiredAuthorization !== undefined &&
+      req.headers.authorization !== this.requiredAuthorization
+    ) {
       reply(401, { error_code: 401, message: 'Unauthorized' });
       return;
     }
@@ -96,7 +101,10 @@ class StandInRegistry {
       const existing = versions.find((id) => this.schemas[id - 1] === parsed.text);
       if (existing !== undefined) return reply(200, { id: existing });
       if (!this.compatible(subject, parsed.type)) {
-        return reply(409, { error_code: 409, message: 'Schema being registered is incompatible with an earlier schema' });
+        return reply(409, {
+          error_code: 409,
+          message: 'Schema being registered is incompatible with an earlier schema',
+        });
       }
       let id = this.schemas.indexOf(parsed.text) + 1;
       if (id === 0) {
@@ -113,13 +121,21 @@ class StandInRegistry {
       const index = versions.findIndex((id) => this.schemas[id - 1] === parsed?.text);
       if (index < 0) return reply(404, { error_code: 40403, message: 'Schema not found' });
       reply(200, { subject: m[1], version: index + 1, id: versions[index], schema: parsed?.text });
-    } else if (req.method === 'POST' && (m = /^\/compatibility\/subjects\/([^/]+)\/versions\/latest$/.exec(route))) {
+    } else if (
+      req.method === 'POST' &&
+      (m = /^\/compatibility\/subjects\/([^/]+)\/versions\/latest$/.exec(route))
+    ) {
       const subject = decodeURIComponent(m[1] as string);
       if (!this.subjects.has(subject)) return reply(404, { error_code: 40401, message: 'Subject not found' });
       const parsed = this.parse(body);
       if (parsed === undefined) return reply(422, { error_code: 42201, message: 'Invalid schema' });
       const ok = this.compatible(subject, parsed.type);
-      reply(200, url.searchParams.get('verbose') === 'true' ? { is_compatible: ok, messages: ok ? [] : ['reader cannot read the latest version'] } : { is_compatible: ok });
+      reply(
+        200,
+        url.searchParams.get('verbose') === 'true'
+          ? { is_compatible: ok, messages: ok ? [] : ['reader cannot read the latest version'] }
+          : { is_compatible: ok },
+      );
     } else if (req.method === 'PUT' && (m = /^\/config\/([^/]+)$/.exec(route))) {
       const level = (JSON.parse(body) as { compatibility: string }).compatibility;
       this.levels.set(decodeURIComponent(m[1] as string), level);
@@ -153,13 +169,22 @@ class StandInRegistry {
     };
     const backward = canRead(candidate, latest);
     const forward = canRead(latest, candidate);
-    return level.startsWith('BACKWARD') ? backward : level.startsWith('FORWARD') ? forward : backward && forward;
+    return level.startsWith('BACKWARD')
+      ? backward
+      : level.startsWith('FORWARD')
+        ? forward
+        : backward && forward;
   }
 }
 
 // --- fixtures -------------------------------------------------------------------------------------
 
-const pointV1 = JSON.stringify({ type: 'record', name: 'Point', namespace: 'test', fields: [{ name: 'x', type: 'int' }] });
+const pointV1 = JSON.stringify({
+  type: 'record',
+  name: 'Point',
+  namespace: 'test',
+  fields: [{ name: 'x', type: 'int' }],
+});
 const pointV2 = JSON.stringify({
   type: 'record',
   name: 'Point',
@@ -182,13 +207,33 @@ const pointV2NoDefault = JSON.stringify({
 function minimalEvent(id: string): SequorEvent {
   return {
     timestamp: Date.UTC(2020, 9, 21, 8, 45, 33, 693),
-    event: { id, kind: 'event', category: ['process'], type: ['start'], action: null, outcome: null, code: '1', provider: 'Microsoft-Windows-Sysmon', dataset: null, ingested: null, sequence: null, duration: null },
+    event: {
+      id,
+      kind: 'event',
+      category: ['process'],
+      type: ['start'],
+      action: null,
+      outcome: null,
+      code: '1',
+      provider: 'Microsoft-Windows-Sysmon',
+      dataset: null,
+      ingested: null,
+      sequence: null,
+      duration: null,
+    },
     host: { id: 'name:workstation5', name: 'WORKSTATION5', ip: null },
     user: null,
     source: null,
     destination: null,
     network: null,
-    process: { entity_id: '{39e4a257-f131-5f8b-0b00-000000000700}', pid: 628, name: 'services.exe', executable: null, command_line: null, parent: null },
+    process: {
+      entity_id: '{39e4a257-f131-5f8b-0b00-000000000700}',
+      pid: 628,
+      name: 'services.exe',
+      executable: null,
+      command_line: null,
+      parent: null,
+    },
     registry: null,
     file: null,
     winlog: null,
@@ -226,7 +271,9 @@ function freshSubject(): string {
   return `unit-${++subjectSequence}-value`;
 }
 
-function client(overrides: { username?: string; password?: string; requestTimeoutMs?: number; url?: string } = {}): ConfluentSchemaRegistry {
+function client(
+  overrides: { username?: string; password?: string; requestTimeoutMs?: number; url?: string } = {},
+): ConfluentSchemaRegistry {
   return new ConfluentSchemaRegistry({ url: stand.baseUrl, ...overrides });
 }
 
@@ -246,7 +293,12 @@ describe('schemaRegistryConfigFromEnv', () => {
         SCHEMA_REGISTRY_PASSWORD: 's3cret',
         SCHEMA_REGISTRY_TIMEOUT_MS: '2500',
       }),
-    ).toEqual({ url: 'https://sr.example:8081/apis/ccompat/v7', username: 'KEY', password: 's3cret', requestTimeoutMs: 2500 });
+    ).toEqual({
+      url: 'https://sr.example:8081/apis/ccompat/v7',
+      username: 'KEY',
+      password: 's3cret',
+      requestTimeoutMs: 2500,
+    });
   });
 
   it.each([
@@ -255,8 +307,14 @@ describe('schemaRegistryConfigFromEnv', () => {
     [{ SCHEMA_REGISTRY_URL: 'http://u:p@sr:8081' }, 'SCHEMA_REGISTRY_URL'],
     [{ SCHEMA_REGISTRY_URL: 'http://sr:8081', SCHEMA_REGISTRY_USERNAME: 'u' }, 'SCHEMA_REGISTRY_PASSWORD'],
     [{ SCHEMA_REGISTRY_URL: 'http://sr:8081', SCHEMA_REGISTRY_PASSWORD: 'p' }, 'SCHEMA_REGISTRY_USERNAME'],
-    [{ SCHEMA_REGISTRY_URL: 'http://sr:8081', SCHEMA_REGISTRY_TIMEOUT_MS: '1.5' }, 'SCHEMA_REGISTRY_TIMEOUT_MS'],
-    [{ SCHEMA_REGISTRY_URL: 'http://sr:8081', SCHEMA_REGISTRY_TIMEOUT_MS: '0' }, 'SCHEMA_REGISTRY_TIMEOUT_MS'],
+    [
+      { SCHEMA_REGISTRY_URL: 'http://sr:8081', SCHEMA_REGISTRY_TIMEOUT_MS: '1.5' },
+      'SCHEMA_REGISTRY_TIMEOUT_MS',
+    ],
+    [
+      { SCHEMA_REGISTRY_URL: 'http://sr:8081', SCHEMA_REGISTRY_TIMEOUT_MS: '0' },
+      'SCHEMA_REGISTRY_TIMEOUT_MS',
+    ],
   ])('rejects %j naming %s', (env, variable) => {
     let thrown: unknown;
     try {
@@ -349,7 +407,10 @@ describe('ConfluentSchemaRegistry', () => {
   });
 
   it('makes a 5xx on register a retriable SchemaRegistryError with the request in it', async () => {
-    stand.faults.push({ status: 500, body: '{"error_code":50001,"message":"Error in the backend data store"}' });
+    stand.faults.push({
+      status: 500,
+      body: '{"error_code":50001,"message":"Error in the backend data store"}',
+    });
     const subject = freshSubject();
     const error = (await rejection(client().register(subject, pointV1))) as SchemaRegistryError;
     expect(error).toBeInstanceOf(SchemaRegistryError);
@@ -363,7 +424,9 @@ describe('ConfluentSchemaRegistry', () => {
 
   it('treats 429 as retriable and other 4xx as final', async () => {
     stand.faults.push({ status: 429, body: '{"error_code":429,"message":"Too many requests"}' });
-    expect(((await rejection(client().register(freshSubject(), pointV1))) as SchemaRegistryError).retriable).toBe(true);
+    expect(
+      ((await rejection(client().register(freshSubject(), pointV1))) as SchemaRegistryError).retriable,
+    ).toBe(true);
     stand.faults.push({ status: 400, body: 'bad request' });
     const error = (await rejection(client().register(freshSubject(), pointV1))) as SchemaRegistryError;
     expect(error.retriable).toBe(false);
@@ -393,7 +456,10 @@ describe('ConfluentSchemaRegistry', () => {
   it('checks compatibility without registering', async () => {
     const registry = client();
     const subject = freshSubject();
-    expect(await registry.checkCompatibility(subject, pointV2NoDefault)).toEqual({ compatible: true, messages: [] });
+    expect(await registry.checkCompatibility(subject, pointV2NoDefault)).toEqual({
+      compatible: true,
+      messages: [],
+    });
     await registry.register(subject, pointV1);
     expect((await registry.checkCompatibility(subject, pointV2)).compatible).toBe(true);
     const refused = await registry.checkCompatibility(subject, pointV2NoDefault);
@@ -405,7 +471,10 @@ describe('ConfluentSchemaRegistry', () => {
   });
 
   it("reads Apicurio's single `reason` as well as Confluent's `messages`", async () => {
-    stand.faults.push({ status: 200, body: '{"is_compatible":false,"reason":"Incompatible artifact: label at /fields/1"}' });
+    stand.faults.push({
+      status: 200,
+      body: '{"is_compatible":false,"reason":"Incompatible artifact: label at /fields/1"}',
+    });
     expect(await client().checkCompatibility(freshSubject(), pointV2NoDefault)).toEqual({
       compatible: false,
       messages: ['Incompatible artifact: label at /fields/1'],
@@ -424,11 +493,15 @@ describe('ConfluentSchemaRegistry', () => {
 
   it('sends HTTP Basic credentials and reports 401 as a final SchemaRegistryAuthError without the password', async () => {
     stand.requiredAuthorization = `Basic ${Buffer.from('api-key:s3cret:with:colons').toString('base64')}`;
-    const error = await rejection(client({ username: 'api-key', password: 'wrong' }).register(freshSubject(), pointV1));
+    const error = await rejection(
+      client({ username: 'api-key', password: 'wrong' }).register(freshSubject(), pointV1),
+    );
     expect(error).toBeInstanceOf(SchemaRegistryAuthError);
     expect(isRetriable(error)).toBe(false);
     expect((error as Error).message).not.toContain('wrong');
-    expect(await client({ username: 'api-key', password: 's3cret:with:colons' }).register(freshSubject(), pointV1)).toBeGreaterThan(0);
+    expect(
+      await client({ username: 'api-key', password: 's3cret:with:colons' }).register(freshSubject(), pointV1),
+    ).toBeGreaterThan(0);
   });
 
   it('makes a refused connection retriable, naming the cause', async () => {
@@ -436,7 +509,9 @@ describe('ConfluentSchemaRegistry', () => {
     await closed.start();
     const url = closed.baseUrl;
     await closed.stop();
-    const error = (await rejection(new ConfluentSchemaRegistry({ url }).register('s-value', pointV1))) as SchemaRegistryError;
+    const error = (await rejection(
+      new ConfluentSchemaRegistry({ url }).register('s-value', pointV1),
+    )) as SchemaRegistryError;
     expect(error).toBeInstanceOf(SchemaRegistryError);
     expect(error.status).toBeUndefined();
     expect(error.retriable).toBe(true);
@@ -446,7 +521,9 @@ describe('ConfluentSchemaRegistry', () => {
   it('gives up after requestTimeoutMs with a retriable error', async () => {
     let release!: () => void;
     stand.hold = new Promise<void>((resolve) => (release = resolve));
-    const error = (await rejection(client({ requestTimeoutMs: 50 }).register(freshSubject(), pointV1))) as SchemaRegistryError;
+    const error = (await rejection(
+      client({ requestTimeoutMs: 50 }).register(freshSubject(), pointV1),
+    )) as SchemaRegistryError;
     release();
     expect(error).toBeInstanceOf(SchemaRegistryError);
     expect(error.retriable).toBe(true);

@@ -1,7 +1,11 @@
 // Helpers shared by the integration tests of this package (not a test file itself).
 
 /** A promise with its resolve function outside: tests resolve it when a real condition holds. */
-export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (e: unknown) => void } {
+export function deferred<T = void>(): {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (e: unknown) => void;
+} {
   let resolve!: (value: T) => void;
   let reject!: (e: unknown) => void;
   const promise = new Promise<T>((res, rej) => {
@@ -27,7 +31,11 @@ export function offsetsByPartition(
  * Polls until `read()` returns something `accept` takes. For broker state that settles asynchronously,
  * e.g. offsets committed in a transaction become visible only once the commit markers are written.
  */
-export async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
     const value = await read();

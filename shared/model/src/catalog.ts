@@ -46,7 +46,9 @@ interface RecordNode {
 }
 
 function isRecordNode(s: SchemaNode): s is RecordNode {
-  return typeof s === 'object' && s !== null && !Array.isArray(s) && (s as { type?: unknown }).type === 'record';
+  return (
+    typeof s === 'object' && s !== null && !Array.isArray(s) && (s as { type?: unknown }).type === 'record'
+  );
 }
 
 /** Walks a record schema and lists its leaf fields. Exported for catalogs over other record schemas (alerts). */
@@ -57,13 +59,16 @@ export function buildFieldInfos(schema: SchemaNode): FieldInfo[] {
       const storagePath = [...storage, f.name];
       const ecsPath = [...ecs, storage.length === 0 ? (ecsNameOf[f.name] ?? f.name) : f.name];
       const branches = Array.isArray(f.type) ? f.type.filter((b) => b !== 'null') : [f.type];
-      if (branches.length !== 1) throw new Error(`event catalog: unions of several types are not supported (${ecsPath.join('.')})`);
+      if (branches.length !== 1)
+        throw new Error(`event catalog: unions of several types are not supported (${ecsPath.join('.')})`);
       const t = branches[0];
       if (isRecordNode(t)) {
         walk(t, storagePath, ecsPath);
       } else {
         const name = ecsPath.join('.');
-        out.push(Object.freeze({ name, storagePath: Object.freeze(storagePath), type: fieldType(name, f.name, t) }));
+        out.push(
+          Object.freeze({ name, storagePath: Object.freeze(storagePath), type: fieldType(name, f.name, t) }),
+        );
       }
     }
   };

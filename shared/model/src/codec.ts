@@ -49,7 +49,6 @@ export interface SchemaRegistry {
   register(subject: string, schema: string): Promise<number>;
 }
 
-
 export function avroType(schema: Schema | string | Type): Type {
   if (avro.Type.isType(schema)) return schema as Type;
   const parsed: Schema = typeof schema === 'string' ? (JSON.parse(schema) as Schema) : schema;
@@ -133,7 +132,12 @@ export class AvroCodec<T> {
     try {
       id = await registry.register(subject, this.canonicalForm);
     } catch (cause) {
-      throw new CodecError('registry-failed', `registering ${subject} failed`, {}, { retriable: true, cause });
+      throw new CodecError(
+        'registry-failed',
+        `registering ${subject} failed`,
+        {},
+        { retriable: true, cause },
+      );
     }
     this.byId.set(id, { type: this.type, resolver: null });
     return id;
@@ -159,48 +163,78 @@ export class AvroCodec<T> {
    * (`register`, `addSchemaId`, `loadSchemaId` or an earlier `decodeAsync`), else `unknown-schema-id`.
    */
   decode(bytes: Uint8Array): T {
-    const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const buf = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (buf.length === 0) throw new CodecError('truncated', 'empty value');
     let entry: WriterEntry;
     let start: number;
     if (buf[0] === 0xc3) {
-      if (buf.length < SINGLE_OBJECT_HEADER) throw new CodecError('truncated', `single-object header needs ${SINGLE_OBJECT_HEADER} bytes, got ${buf.length}`);
-      if (buf[1] !== 0x01) throw new CodecError('bad-magic', `single-object marker C3 ${buf[1]?.toString(16).padStart(2, '0')}`);
+      if (buf.length < SINGLE_OBJECT_HEADER)
+        throw new CodecError(
+          'truncated',
+          `single-object header needs ${SINGLE_OBJECT_HEADER} bytes, got ${buf.length}`,
+        );
+      if (buf[1] !== 0x01)
+        throw new CodecError('bad-magic', `single-object marker C3 ${buf[1]?.toString(16).padStart(2, '0')}`);
       // The reader's own fingerprint is by far the most common: compare without allocating a key.
       if (buf.compare(this.fingerprint, 0, 8, 2, SINGLE_OBJECT_HEADER) === 0) {
         entry = this.byFingerprint.get(this.fingerprintHex) as WriterEntry;
       } else {
         const fp = buf.toString('hex', 2, SINGLE_OBJECT_HEADER);
         const found = this.byFingerprint.get(fp);
-        if (found === undefined) throw new CodecError('unknown-fingerprint', `no known writer schema has fingerprint ${fp}`, { fingerprint: fp });
+        if (found === undefined)
+          throw new CodecError('unknown-fingerprint', `no known writer schema has fingerprint ${fp}`, {
+            fingerprint: fp,
+          });
         entry = found;
       }
       start = SINGLE_OBJECT_HEADER;
     } else if (buf[0] === CONFLUENT_MAGIC) {
-      if (buf.length < CONFLUENT_HEADER) throw new CodecError('truncated', `Confluent header needs ${CONFLUENT_HEADER} bytes, got ${buf.length}`);
+      if (buf.length < CONFLUENT_HEADER)
+        throw new CodecError(
+          'truncated',
+          `Confluent header needs ${CONFLUENT_HEADER} bytes, got ${buf.length}`,
+        );
       const id = buf.readUInt32BE(1);
       const found = this.byId.get(id);
-      if (found === undefined) throw new CodecError('unknown-schema-id', `schema id ${id} is not loaded`, { schemaId: id });
+      if (found === undefined)
+        throw new CodecError('unknown-schema-id', `schema id ${id} is not loaded`, { schemaId: id });
       entry = found;
       start = CONFLUENT_HEADER;
     } else {
-      throw new CodecError('bad-magic', `first byte 0x${buf[0]?.toString(16).padStart(2, '0')} is neither single-object (C3 01) nor Confluent (00)`);
+      throw new CodecError(
+        'bad-magic',
+        `first byte 0x${buf[0]?.toString(16).padStart(2, '0')} is neither single-object (C3 01) nor Confluent (00)`,
+      );
     }
     let decoded: { value: unknown; offset: number };
     try {
-      decoded = entry.resolver === null ? this.type.decode(buf, start) : this.type.decode(buf, start, entry.resolver);
+      decoded =
+        entry.resolver === null ? this.type.decode(buf, start) : this.type.decode(buf, start, entry.resolver);
     } catch (cause) {
-      throw new CodecError('malformed', `body does not decode as ${entry.type.name ?? 'the writer schema'}`, {}, { cause });
+      throw new CodecError(
+        'malformed',
+        `body does not decode as ${entry.type.name ?? 'the writer schema'}`,
+        {},
+        { cause },
+      );
     }
-    if (decoded.offset < 0) throw new CodecError('truncated', `body ends before the ${entry.type.name ?? 'value'} does`);
-    if (decoded.offset !== buf.length) throw new CodecError('trailing-bytes', `${buf.length - decoded.offset} bytes after the value`);
+    if (decoded.offset < 0)
+      throw new CodecError('truncated', `body ends before the ${entry.type.name ?? 'value'} does`);
+    if (decoded.offset !== buf.length)
+      throw new CodecError('trailing-bytes', `${buf.length - decoded.offset} bytes after the value`);
     return decoded.value as T;
   }
 
   /** As `decode`, fetching an unknown Confluent schema id from the registry first. */
   async decodeAsync(bytes: Uint8Array): Promise<T> {
     if (bytes.length >= CONFLUENT_HEADER && bytes[0] === CONFLUENT_MAGIC) {
-      const id = ((bytes[1] as number) << 24) + ((bytes[2] as number) << 16) + ((bytes[3] as number) << 8) + (bytes[4] as number);
+      const id =
+        ((bytes[1] as number) << 24) +
+        ((bytes[2] as number) << 16) +
+        ((bytes[3] as number) << 8) +
+        (bytes[4] as number);
       if (!this.byId.has(id)) await this.loadSchemaId(id);
     }
     return this.decode(bytes);
@@ -211,7 +245,11 @@ export class AvroCodec<T> {
     if (this.byId.has(id)) return Promise.resolve();
     const registry = this.registry;
     if (registry === undefined) {
-      return Promise.reject(new CodecError('unknown-schema-id', `schema id ${id} is not loaded and no registry is configured`, { schemaId: id }));
+      return Promise.reject(
+        new CodecError('unknown-schema-id', `schema id ${id} is not loaded and no registry is configured`, {
+          schemaId: id,
+        }),
+      );
     }
     let pending = this.pendingIds.get(id);
     if (pending === undefined) {
@@ -221,7 +259,12 @@ export class AvroCodec<T> {
           text = await registry.getSchema(id);
         } catch (cause) {
           if (cause instanceof CodecError) throw cause;
-          throw new CodecError('registry-failed', `fetching schema id ${id} failed`, { schemaId: id }, { retriable: true, cause });
+          throw new CodecError(
+            'registry-failed',
+            `fetching schema id ${id} failed`,
+            { schemaId: id },
+            { retriable: true, cause },
+          );
         }
         this.byId.set(id, this.writerEntry(avroType(text)));
       })().finally(() => this.pendingIds.delete(id));
@@ -235,7 +278,12 @@ export class AvroCodec<T> {
     try {
       return { type: writer, resolver: this.type.createResolver(writer) };
     } catch (cause) {
-      throw new CodecError('incompatible-schema', `writer schema ${writer.name ?? ''} cannot be read as ${this.type.name ?? ''}`, { fingerprint: hex(schemaFingerprint(writer)) }, { cause });
+      throw new CodecError(
+        'incompatible-schema',
+        `writer schema ${writer.name ?? ''} cannot be read as ${this.type.name ?? ''}`,
+        { fingerprint: hex(schemaFingerprint(writer)) },
+        { cause },
+      );
     }
   }
 
@@ -245,7 +293,12 @@ export class AvroCodec<T> {
       try {
         end = this.type.encode(value, this.scratch, header);
       } catch (cause) {
-        throw new CodecError('invalid-value', `value does not match ${this.type.name ?? 'the schema'}: ${(cause as Error).message}`, {}, { cause });
+        throw new CodecError(
+          'invalid-value',
+          `value does not match ${this.type.name ?? 'the schema'}: ${(cause as Error).message}`,
+          {},
+          { cause },
+        );
       }
       if (end >= 0) {
         const out = Buffer.allocUnsafe(end);
@@ -253,7 +306,9 @@ export class AvroCodec<T> {
         return out;
       }
       // avsc returns minus the bytes missing: grow once to fit, with headroom.
-      this.scratch = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, this.scratch.length - end + header));
+      this.scratch = Buffer.allocUnsafe(
+        Math.max(this.scratch.length * 2, this.scratch.length - end + header),
+      );
     }
   }
 }

@@ -24,7 +24,14 @@ export function envBoolean(env: Env, name: string, fallback: boolean): boolean {
 }
 
 /** A whole number from `min` to `max`; `fallback` when unset. `expected` words the error. */
-export function envInteger(env: Env, name: string, fallback: number, min: number, max: number, expected = `a whole number from ${min} to ${max}`): number {
+export function envInteger(
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  expected = `a whole number from ${min} to ${max}`,
+): number {
   const value = envValue(env, name);
   if (value === undefined) return fallback;
   const n = /^\d+$/.test(value) ? Number(value) : NaN;

@@ -3,7 +3,8 @@
  * record and what type they hold. The EQL compiler resolves every field reference through it once,
  * at compile time, so a rule naming a field the model lacks is an error with a position, not a silent miss.
  */
-export type FieldType = 'string' | 'int' | 'long' | 'double' | 'boolean' | 'string[]' | 'ip' | 'ip[]' | 'timestamp';
+export type FieldType =
+  'string' | 'int' | 'long' | 'double' | 'boolean' | 'string[]' | 'ip' | 'ip[]' | 'timestamp';
 
 export interface FieldInfo {
   /** The ECS name as written in rules: `@timestamp`, `host.id`, `file.Ext.header_bytes`. */

@@ -20,7 +20,10 @@ export interface EntityIdentityOptions {
   readonly hostNameForm: 'short' | 'fqdn';
 }
 
-export const defaultEntityIdentity: EntityIdentityOptions = Object.freeze({ hostIdFrom: 'source', hostNameForm: 'short' });
+export const defaultEntityIdentity: EntityIdentityOptions = Object.freeze({
+  hostIdFrom: 'source',
+  hostNameForm: 'short',
+});
 
 /** Prefix that marks an id derived from a name rather than given by the source. */
 export const derivedIdPrefix = 'name:';
@@ -54,7 +57,10 @@ export function isAbsent(value: string | null | undefined): value is null | unde
 const ipv4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
 /** The host name as it takes part in identity: lower-cased, trailing dot dropped, short or FQDN. */
-export function canonicalHostName(name: string, options: EntityIdentityOptions = defaultEntityIdentity): string {
+export function canonicalHostName(
+  name: string,
+  options: EntityIdentityOptions = defaultEntityIdentity,
+): string {
   let n = name.trim().toLowerCase();
   if (n.endsWith('.')) n = n.slice(0, -1);
   if (options.hostNameForm === 'fqdn' || ipv4.test(n) || n.includes(':')) return n;
@@ -69,7 +75,10 @@ export interface HostIdentityFields {
 }
 
 /** host.id per the rules above; null only when the source has neither an id nor a name. */
-export function deriveHostId(fields: HostIdentityFields, options: EntityIdentityOptions = defaultEntityIdentity): string | null {
+export function deriveHostId(
+  fields: HostIdentityFields,
+  options: EntityIdentityOptions = defaultEntityIdentity,
+): string | null {
   if (options.hostIdFrom === 'source' && !isAbsent(fields.id)) return fields.id.trim();
   if (!isAbsent(fields.name)) return derivedIdPrefix + canonicalHostName(fields.name, options);
   return null;
@@ -83,11 +92,16 @@ export interface UserIdentityFields {
 }
 
 /** user.id per the rules above. */
-export function deriveUserId(fields: UserIdentityFields, _options: EntityIdentityOptions = defaultEntityIdentity): string | null {
+export function deriveUserId(
+  fields: UserIdentityFields,
+  _options: EntityIdentityOptions = defaultEntityIdentity,
+): string | null {
   if (!isAbsent(fields.id)) return fields.id.trim();
   if (isAbsent(fields.name)) return null;
   const name = fields.name.trim().toLowerCase();
-  return isAbsent(fields.domain) ? derivedIdPrefix + name : `${derivedIdPrefix}${fields.domain.trim().toLowerCase()}\\${name}`;
+  return isAbsent(fields.domain)
+    ? derivedIdPrefix + name
+    : `${derivedIdPrefix}${fields.domain.trim().toLowerCase()}\\${name}`;
 }
 
 /** Prefix that marks a host id derived from an IP address (network sensors such as Zeek see no host name). */

@@ -96,7 +96,16 @@ describe('AvroCodec framings', () => {
 
   it('grows its encode buffer for large values', () => {
     const small = new AvroCodec<SequorEvent>(eventSchema as unknown as Schema, { initialBufferSize: 16 });
-    const big = sampleEvent({ process: { entity_id: null, pid: 1, name: 'x.exe', executable: null, command_line: 'a'.repeat(100_000), parent: null } });
+    const big = sampleEvent({
+      process: {
+        entity_id: null,
+        pid: 1,
+        name: 'x.exe',
+        executable: null,
+        command_line: 'a'.repeat(100_000),
+        parent: null,
+      },
+    });
     expect(small.decode(small.encodeSingleObject(big))).toEqual(big);
     expect(small.decode(small.encodeSingleObject(event))).toEqual(event);
   });
@@ -127,15 +136,25 @@ describe('AvroCodec errors', () => {
     const id = await writer.register(registry, 's');
     const bytes = writer.encodeConfluent(sampleEvent(), id);
     const reader = createEventCodec({ registry });
-    expect(codecError(() => reader.decode(bytes))).toMatchObject({ reason: 'unknown-schema-id', detail: { schemaId: id } });
+    expect(codecError(() => reader.decode(bytes))).toMatchObject({
+      reason: 'unknown-schema-id',
+      detail: { schemaId: id },
+    });
     expect(await reader.decodeAsync(bytes)).toEqual(sampleEvent());
     expect(reader.decode(bytes)).toEqual(sampleEvent());
-    await expect(reader.decodeAsync(writer.encodeConfluent(sampleEvent(), 99))).rejects.toMatchObject({ reason: 'unknown-schema-id' });
-    await expect(createEventCodec().decodeAsync(bytes)).rejects.toMatchObject({ reason: 'unknown-schema-id' });
+    await expect(reader.decodeAsync(writer.encodeConfluent(sampleEvent(), 99))).rejects.toMatchObject({
+      reason: 'unknown-schema-id',
+    });
+    await expect(createEventCodec().decodeAsync(bytes)).rejects.toMatchObject({
+      reason: 'unknown-schema-id',
+    });
   });
 
   it('registry failures are retriable', async () => {
-    const failing = { getSchema: () => Promise.reject(new Error('503')), register: () => Promise.reject(new Error('503')) };
+    const failing = {
+      getSchema: () => Promise.reject(new Error('503')),
+      register: () => Promise.reject(new Error('503')),
+    };
     const reader = createEventCodec({ registry: failing });
     const bytes = codec.encodeConfluent(sampleEvent(), 7);
     const err = await reader.decodeAsync(bytes).catch((e: unknown) => e);
@@ -152,7 +171,9 @@ describe('AvroCodec errors', () => {
 
   it('bad magic and trailing bytes', () => {
     expect(codecError(() => codec.decode(utf8('{"EventID":4624}'))).reason).toBe('bad-magic');
-    expect(codecError(() => codec.decode(Uint8Array.of(0xc3, 0x02, ...good.subarray(2)))).reason).toBe('bad-magic');
+    expect(codecError(() => codec.decode(Uint8Array.of(0xc3, 0x02, ...good.subarray(2)))).reason).toBe(
+      'bad-magic',
+    );
     expect(codecError(() => codec.decode(Buffer.concat([good, Buffer.of(0)]))).reason).toBe('trailing-bytes');
   });
 
@@ -174,22 +195,42 @@ describe('schema evolution', () => {
   } as Schema;
   const v2 = {
     ...(v1 as object),
-    fields: [...(v1 as { fields: object[] }).fields, { name: 'tags', type: ['null', { type: 'array', items: 'string' }], default: null }],
+    fields: [
+      ...(v1 as { fields: object[] }).fields,
+      { name: 'tags', type: ['null', { type: 'array', items: 'string' }], default: null },
+    ],
   } as Schema;
 
   it('a reader that added a field decodes old single-object frames, filling the default', () => {
     const writer = new AvroCodec<{ timestamp: number; host: string | null }>(v1);
-    const reader = new AvroCodec<{ timestamp: number; host: string | null; tags: string[] | null }>(v2, { writerSchemas: [v1] });
+    const reader = new AvroCodec<{ timestamp: number; host: string | null; tags: string[] | null }>(v2, {
+      writerSchemas: [v1],
+    });
     expect(reader.fingerprintHex).not.toBe(writer.fingerprintHex);
-    expect(reader.decode(writer.encodeSingleObject({ timestamp: 5, host: 'h' }))).toEqual({ timestamp: 5, host: 'h', tags: null });
+    expect(reader.decode(writer.encodeSingleObject({ timestamp: 5, host: 'h' }))).toEqual({
+      timestamp: 5,
+      host: 'h',
+      tags: null,
+    });
   });
 
-  it('a reader whose sequor.Event gained a nullable field decodes events written with today\'s schema', () => {
+  it("a reader whose sequor.Event gained a nullable field decodes events written with today's schema", () => {
     const current = JSON.parse(JSON.stringify(eventSchema)) as { fields: object[] };
-    const next = { ...current, fields: [...current.fields, { name: 'related', type: ['null', { type: 'array', items: 'string' }], default: null }] } as unknown as Schema;
+    const next = {
+      ...current,
+      fields: [
+        ...current.fields,
+        { name: 'related', type: ['null', { type: 'array', items: 'string' }], default: null },
+      ],
+    } as unknown as Schema;
     const writer = createEventCodec();
-    const reader = new AvroCodec<SequorEvent & { related: string[] | null }>(next, { writerSchemas: [eventSchema as unknown as Schema] });
-    expect(reader.decode(writer.encodeSingleObject(sampleEvent()))).toEqual({ ...sampleEvent(), related: null });
+    const reader = new AvroCodec<SequorEvent & { related: string[] | null }>(next, {
+      writerSchemas: [eventSchema as unknown as Schema],
+    });
+    expect(reader.decode(writer.encodeSingleObject(sampleEvent()))).toEqual({
+      ...sampleEvent(),
+      related: null,
+    });
   });
 
   it('an old reader decodes new Confluent frames, ignoring the new field', async () => {
@@ -197,12 +238,20 @@ describe('schema evolution', () => {
     const writer = new AvroCodec<object>(v2);
     const id = await writer.register(registry, 'ev');
     const reader = new AvroCodec<object>(v1, { registry });
-    expect(await reader.decodeAsync(writer.encodeConfluent({ timestamp: 5, host: null, tags: ['a'] }, id))).toEqual({ timestamp: 5, host: null });
+    expect(
+      await reader.decodeAsync(writer.encodeConfluent({ timestamp: 5, host: null, tags: ['a'] }, id)),
+    ).toEqual({ timestamp: 5, host: null });
   });
 
   it('incompatible writer schemas are refused when added', () => {
     const reader = new AvroCodec<object>(v2);
-    const e = codecError(() => reader.addWriterSchema({ type: 'record', name: 't.Ev', fields: [{ name: 'timestamp', type: 'string' }] } as Schema));
+    const e = codecError(() =>
+      reader.addWriterSchema({
+        type: 'record',
+        name: 't.Ev',
+        fields: [{ name: 'timestamp', type: 'string' }],
+      } as Schema),
+    );
     expect(e.reason).toBe('incompatible-schema');
   });
 

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, canonicalHostName, deriveHostIdFromIp, defaultEntityIdentity, deriveHostId, deriveUserId, entityIdentityFromEnv } from '../src/index.js';
+import {
+  ConfigError,
+  canonicalHostName,
+  deriveHostIdFromIp,
+  defaultEntityIdentity,
+  deriveHostId,
+  deriveUserId,
+  entityIdentityFromEnv,
+} from '../src/index.js';
 
 describe('deriveHostId', () => {
   it('gives one id to a short and a fully qualified name of the same machine', () => {
@@ -11,14 +19,18 @@ describe('deriveHostId', () => {
 
   it('keeps the FQDN when configured', () => {
     const fqdn = { hostIdFrom: 'source', hostNameForm: 'fqdn' } as const;
-    expect(deriveHostId({ name: 'WORKSTATION5.theshire.local.' }, fqdn)).toBe('name:workstation5.theshire.local');
+    expect(deriveHostId({ name: 'WORKSTATION5.theshire.local.' }, fqdn)).toBe(
+      'name:workstation5.theshire.local',
+    );
     expect(deriveHostId({ name: 'WORKSTATION5' }, fqdn)).toBe('name:workstation5');
   });
 
   it("uses the source's id when present, the name when forced", () => {
     const agent = '8f2b1c3a-5b6d-4e7f-8a9b-0c1d2e3f4a5b';
     expect(deriveHostId({ id: agent, name: 'DC1.contoso.com' })).toBe(agent);
-    expect(deriveHostId({ id: agent, name: 'DC1.contoso.com' }, { hostIdFrom: 'name', hostNameForm: 'short' })).toBe('name:dc1');
+    expect(
+      deriveHostId({ id: agent, name: 'DC1.contoso.com' }, { hostIdFrom: 'name', hostNameForm: 'short' }),
+    ).toBe('name:dc1');
   });
 
   it('treats "-", empty and whitespace as absent', () => {
@@ -40,9 +52,13 @@ describe('deriveHostId', () => {
 
 describe('deriveUserId', () => {
   it('prefers the SID', () => {
-    expect(deriveUserId({ id: 'S-1-5-21-4228717743-1032521047-1810997296-1104', name: 'pgustavo', domain: 'THESHIRE' })).toBe(
-      'S-1-5-21-4228717743-1032521047-1810997296-1104',
-    );
+    expect(
+      deriveUserId({
+        id: 'S-1-5-21-4228717743-1032521047-1810997296-1104',
+        name: 'pgustavo',
+        domain: 'THESHIRE',
+      }),
+    ).toBe('S-1-5-21-4228717743-1032521047-1810997296-1104');
   });
   it('falls back to domain\\name, lower-cased, then to the name alone, then null', () => {
     expect(deriveUserId({ id: null, name: 'PGustavo', domain: 'THESHIRE' })).toBe('name:theshire\\pgustavo');
@@ -54,10 +70,15 @@ describe('deriveUserId', () => {
 describe('entityIdentityFromEnv', () => {
   it('reads both variables, defaults when unset', () => {
     expect(entityIdentityFromEnv({})).toEqual({ hostIdFrom: 'source', hostNameForm: 'short' });
-    expect(entityIdentityFromEnv({ SEQUOR_HOST_ID_FROM: 'name', SEQUOR_HOST_NAME_FORM: 'fqdn' })).toEqual({ hostIdFrom: 'name', hostNameForm: 'fqdn' });
+    expect(entityIdentityFromEnv({ SEQUOR_HOST_ID_FROM: 'name', SEQUOR_HOST_NAME_FORM: 'fqdn' })).toEqual({
+      hostIdFrom: 'name',
+      hostNameForm: 'fqdn',
+    });
   });
   it('rejects unknown values with the variable named', () => {
     expect(() => entityIdentityFromEnv({ SEQUOR_HOST_ID_FROM: 'agent' })).toThrow(ConfigError);
-    expect(() => entityIdentityFromEnv({ SEQUOR_HOST_NAME_FORM: 'long' })).toThrow(/SEQUOR_HOST_NAME_FORM="long"/);
+    expect(() => entityIdentityFromEnv({ SEQUOR_HOST_NAME_FORM: 'long' })).toThrow(
+      /SEQUOR_HOST_NAME_FORM="long"/,
+    );
   });
 });

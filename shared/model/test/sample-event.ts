@@ -36,10 +36,21 @@ export function sampleEvent(overrides: Partial<SequorEvent> = {}): SequorEvent {
       key: 'System\\CurrentControlSet\\Services\\Fax',
       path: 'HKLM\\System\\CurrentControlSet\\Services\\Fax\\ImagePath',
       value: 'ImagePath',
-      data: { strings: ['C:\\windows\\system32\\WindowsPowerShell\\v1.0\\powershell.exe -noexit -c "write-host \'T1543.003 Test\'"'], type: null },
+      data: {
+        strings: [
+          'C:\\windows\\system32\\WindowsPowerShell\\v1.0\\powershell.exe -noexit -c "write-host \'T1543.003 Test\'"',
+        ],
+        type: null,
+      },
     },
     file: null,
-    winlog: { event_id: '13', channel: 'Microsoft-Windows-Sysmon/Operational', logon: null, computer_name: 'WORKSTATION5', record_id: 123456 },
+    winlog: {
+      event_id: '13',
+      channel: 'Microsoft-Windows-Sysmon/Operational',
+      logon: null,
+      computer_name: 'WORKSTATION5',
+      record_id: 123456,
+    },
     dce_rpc: null,
     smb: null,
     origin: { format: 'flat-windows', topic: 'cmd_service_mod_fax.json', partition: 0, offset: 42 },

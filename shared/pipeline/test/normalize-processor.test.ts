@@ -21,23 +21,47 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 const securityDatasets = path.resolve(repoRoot, '../shared/datasets/security-datasets');
 const zeekFixtures = path.join(repoRoot, 'shared/formats/test/fixtures/zeek');
 
-const lines = (file: string): string[] => readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+const lines = (file: string): string[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
 const datasetLines = (file: string): string[] => lines(path.join(securityDatasets, file));
 const zeekLines = (file: string): string[] => lines(path.join(zeekFixtures, file));
 
 const codec = createEventCodec();
 const MiB = 1 << 20;
 
-function processor(bindings = 'flat-windows:windows.raw', options: { maxRecordBytes?: number } = {}): NormalizeProcessor {
-  return createNormalizeProcessor({ bindings: parseSourceBindings(bindings), encoder: singleObjectEventEncoder(), ...options });
+function processor(
+  bindings = 'flat-windows:windows.raw',
+  options: { maxRecordBytes?: number } = {},
+): NormalizeProcessor {
+  return createNormalizeProcessor({
+    bindings: parseSourceBindings(bindings),
+    encoder: singleObjectEventEncoder(),
+    ...options,
+  });
 }
 
-function raw(topic: string, offset: number, value: string | Uint8Array | null, extra: Partial<RawRecord> = {}): RawRecord {
-  return { topic, partition: 0, offset, value: typeof value === 'string' ? Buffer.from(value) : value, ...extra };
+function raw(
+  topic: string,
+  offset: number,
+  value: string | Uint8Array | null,
+  extra: Partial<RawRecord> = {},
+): RawRecord {
+  return {
+    topic,
+    partition: 0,
+    offset,
+    value: typeof value === 'string' ? Buffer.from(value) : value,
+    ...extra,
+  };
 }
 
 /** The single output of a record, decoded back from its Avro value. */
-function only(p: NormalizeProcessor, record: RawRecord): { key: string; event: SequorEvent; headers: Record<string, unknown> } {
+function only(
+  p: NormalizeProcessor,
+  record: RawRecord,
+): { key: string; event: SequorEvent; headers: Record<string, unknown> } {
   const result = p.process(record);
   expect(result.deadLetter).toBeUndefined();
   expect(result.outputs).toHaveLength(1);
@@ -50,52 +74,89 @@ function only(p: NormalizeProcessor, record: RawRecord): { key: string; event: S
 
 // Expected per file: lines, events and dead letters by reason (channels the Windows formats do not map:
 // TaskScheduler, WMI-Activity, Directory Service; see shared/formats/test/windows/datasets.test.ts).
-const datasets: Readonly<Record<string, { lines: number; events: number; deadLetters: Record<string, number> }>> = {
+const datasets: Readonly<
+  Record<string, { lines: number; events: number; deadLetters: Record<string, number> }>
+> = {
   'cmd_service_mod_fax.json': { lines: 437, events: 437, deadLetters: {} },
-  'empire_psexec_dcerpc_tcp_svcctl.json': { lines: 4348, events: 4344, deadLetters: { 'unsupported-event': 4 } },
-  'empire_shell_dcerpc_smb_service_dll_hijack.json': { lines: 6349, events: 6342, deadLetters: { 'unsupported-event': 7 } },
+  'empire_psexec_dcerpc_tcp_svcctl.json': {
+    lines: 4348,
+    events: 4344,
+    deadLetters: { 'unsupported-event': 4 },
+  },
+  'empire_shell_dcerpc_smb_service_dll_hijack.json': {
+    lines: 6349,
+    events: 6342,
+    deadLetters: { 'unsupported-event': 7 },
+  },
   'empire_shell_reg_dump_sam.json': { lines: 738, events: 738, deadLetters: {} },
-  'reg_disable_eventlog_service_startuptype_modification_via_registry.json': { lines: 3872, events: 3872, deadLetters: {} },
+  'reg_disable_eventlog_service_startuptype_modification_via_registry.json': {
+    lines: 3872,
+    events: 3872,
+    deadLetters: {},
+  },
 };
 
 describe('NormalizeProcessor over every Security-Datasets file', () => {
   // Plain loops and one assertion per property at the end: 6,000 `expect` calls per file would be slower
   // than the normalization under test.
-  it.each(Object.entries(datasets))('%s: records = outputs + dead letters, every output keyed by host.id', { timeout: 30_000 }, (file, want) => {
-    const p = processor();
-    const all = datasetLines(file);
-    let outputs = 0;
-    const reasons: Record<string, number> = {};
-    const problems: string[] = [];
-    all.forEach((line, offset) => {
-      const result = p.process(raw('windows.raw', offset, line));
-      if (result.deadLetter !== undefined) {
-        const d = result.deadLetter;
-        if (result.outputs.length !== 0 || d.errorType !== 'NormalizeError' || d.format !== 'flat-windows') problems.push(`dead letter at ${offset}: ${d.message}`);
-        reasons[d.reason] = (reasons[d.reason] ?? 0) + 1;
-      }
-      for (const out of result.outputs) {
-        outputs++;
-        const o = out.event.origin;
-        if (out.key !== out.event.host?.id || !out.key.startsWith('name:')) problems.push(`key ${out.key} at ${offset}`);
-        if (o.format !== 'flat-windows' || o.topic !== 'windows.raw' || o.partition !== 0 || o.offset !== offset) problems.push(`origin at ${offset}`);
-        if (out.value[0] !== 0xc3 || out.value[1] !== 0x01) problems.push(`framing at ${offset}`);
-      }
-    });
-    expect(problems).toEqual([]);
-    expect(all.length).toBe(want.lines);
-    expect(outputs).toBe(want.events);
-    expect(reasons).toEqual(want.deadLetters);
-    const c = p.counters();
-    expect(c.total).toEqual({ records: want.lines, events: want.events, empty: 0, deadLetters: want.lines - want.events });
-    expect(c.byFormat['flat-windows']).toEqual(c.total);
-    expect(c.deadLettersByReason).toEqual(want.deadLetters);
-    expect(c.keyedBy).toEqual({ 'host.id': want.events, 'host.name': 0, 'user.id': 0, 'event.id': 0 });
-  });
+  it.each(Object.entries(datasets))(
+    '%s: records = outputs + dead letters, every output keyed by host.id',
+    { timeout: 30_000 },
+    (file, want) => {
+      const p = processor();
+      const all = datasetLines(file);
+      let outputs = 0;
+      const reasons: Record<string, number> = {};
+      const problems: string[] = [];
+      all.forEach((line, offset) => {
+        const result = p.process(raw('windows.raw', offset, line));
+        if (result.deadLetter !== undefined) {
+          const d = result.deadLetter;
+          if (result.outputs.length !== 0 || d.errorType !== 'NormalizeError' || d.format !== 'flat-windows')
+            problems.push(`dead letter at ${offset}: ${d.message}`);
+          reasons[d.reason] = (reasons[d.reason] ?? 0) + 1;
+        }
+        for (const out of result.outputs) {
+          outputs++;
+          const o = out.event.origin;
+          if (out.key !== out.event.host?.id || !out.key.startsWith('name:'))
+            problems.push(`key ${out.key} at ${offset}`);
+          if (
+            o.format !== 'flat-windows' ||
+            o.topic !== 'windows.raw' ||
+            o.partition !== 0 ||
+            o.offset !== offset
+          )
+            problems.push(`origin at ${offset}`);
+          if (out.value[0] !== 0xc3 || out.value[1] !== 0x01) problems.push(`framing at ${offset}`);
+        }
+      });
+      expect(problems).toEqual([]);
+      expect(all.length).toBe(want.lines);
+      expect(outputs).toBe(want.events);
+      expect(reasons).toEqual(want.deadLetters);
+      const c = p.counters();
+      expect(c.total).toEqual({
+        records: want.lines,
+        events: want.events,
+        empty: 0,
+        deadLetters: want.lines - want.events,
+      });
+      expect(c.byFormat['flat-windows']).toEqual(c.total);
+      expect(c.deadLettersByReason).toEqual(want.deadLetters);
+      expect(c.keyedBy).toEqual({ 'host.id': want.events, 'host.name': 0, 'user.id': 0, 'event.id': 0 });
+    },
+  );
 
   it('a 4624 network logon onto WORKSTATION6, decoded from Avro', () => {
     const all = datasetLines('empire_shell_dcerpc_smb_service_dll_hijack.json');
-    const offset = all.findIndex((l) => l.includes('"EventID":4624') && l.includes('"LogonType":"3"') && l.includes('"TargetUserName":"pgustavo"') && l.includes('WORKSTATION6'));
+    const offset = all.findIndex(
+      (l) =>
+        l.includes('"EventID":4624') &&
+        l.includes('"LogonType":"3"') &&
+        l.includes('"TargetUserName":"pgustavo"') &&
+        l.includes('WORKSTATION6'),
+    );
     expect(offset).toBeGreaterThanOrEqual(0);
     const { key, event, headers } = only(processor(), raw('windows.raw', offset, all[offset]!));
     expect(key).toBe('name:workstation6');
@@ -104,7 +165,11 @@ describe('NormalizeProcessor over every Security-Datasets file', () => {
     expect(event.event.outcome).toBe('success');
     expect(event.winlog?.logon?.type).toBe('Network');
     expect(event.winlog?.channel).toBe('Security');
-    expect(event.user).toEqual({ id: 'S-1-5-21-4228717743-1032521047-1810997296-1104', name: 'pgustavo', domain: expect.stringMatching(/^THESHIRE/) });
+    expect(event.user).toEqual({
+      id: 'S-1-5-21-4228717743-1032521047-1810997296-1104',
+      name: 'pgustavo',
+      domain: expect.stringMatching(/^THESHIRE/),
+    });
     expect(event.source?.ip).toBe('172.18.39.5');
     expect(event.host?.id).toBe('name:workstation6');
     expect(headers[NORMALIZED_HEADERS.format]).toBe('flat-windows');
@@ -112,7 +177,9 @@ describe('NormalizeProcessor over every Security-Datasets file', () => {
 
   it('the Sysmon 13 write of the Fax service ImagePath, decoded from Avro', () => {
     const all = datasetLines('cmd_service_mod_fax.json');
-    const offset = all.findIndex((l) => l.includes('"EventID":13,') && l.includes('Fax\\\\ImagePath') && l.includes('T1543.003'));
+    const offset = all.findIndex(
+      (l) => l.includes('"EventID":13,') && l.includes('Fax\\\\ImagePath') && l.includes('T1543.003'),
+    );
     const { key, event } = only(processor(), raw('windows.raw', offset, all[offset]!));
     expect(key).toBe('name:workstation5');
     expect(event.timestamp).toBe(Date.parse('2020-10-21T08:45:33.693Z'));
@@ -122,7 +189,12 @@ describe('NormalizeProcessor over every Security-Datasets file', () => {
       key: 'System\\CurrentControlSet\\Services\\Fax',
       path: 'HKLM\\System\\CurrentControlSet\\Services\\Fax\\ImagePath',
       value: 'ImagePath',
-      data: { strings: ['C:\\windows\\system32\\WindowsPowerShell\\v1.0\\powershell.exe -noexit -c "write-host \'T1543.003 Test\'"'], type: null },
+      data: {
+        strings: [
+          'C:\\windows\\system32\\WindowsPowerShell\\v1.0\\powershell.exe -noexit -c "write-host \'T1543.003 Test\'"',
+        ],
+        type: null,
+      },
     });
     expect(event.process?.entity_id).toBe('{39e4a257-f131-5f8b-0b00-000000000700}');
     expect(event.process?.name).toBe('services.exe');
@@ -131,7 +203,9 @@ describe('NormalizeProcessor over every Security-Datasets file', () => {
 
   it('a Sysmon 1 process create with its GUID and parent, decoded from Avro', () => {
     const all = datasetLines('cmd_service_mod_fax.json');
-    const offset = all.findIndex((l) => l.includes('"EventID":1,') && l.includes('{39e4a257-d62d-5f90-8710-000000000700}'));
+    const offset = all.findIndex(
+      (l) => l.includes('"EventID":1,') && l.includes('{39e4a257-d62d-5f90-8710-000000000700}'),
+    );
     const { event } = only(processor(), raw('windows.raw', offset, all[offset]!));
     expect(event.event.code).toBe('1');
     expect(event.event.category).toEqual(['process']);
@@ -153,15 +227,31 @@ describe('NormalizeProcessor: Zeek streams', () => {
     const outputs = results.flatMap((r) => r.outputs);
     const dataLines = log.filter((l) => !l.startsWith('#'));
     expect(outputs).toHaveLength(dataLines.length);
-    expect(p.counters().total).toEqual({ records: log.length, events: dataLines.length, empty: log.length - dataLines.length, deadLetters: 0 });
-    const setValue = outputs.find((o) => o.event.dce_rpc?.operation === 'BaseRegSetValue' && o.event.host?.ip?.[0] === '10.0.0.5')!;
+    expect(p.counters().total).toEqual({
+      records: log.length,
+      events: dataLines.length,
+      empty: log.length - dataLines.length,
+      deadLetters: 0,
+    });
+    const setValue = outputs.find(
+      (o) => o.event.dce_rpc?.operation === 'BaseRegSetValue' && o.event.host?.ip?.[0] === '10.0.0.5',
+    )!;
     const event = codec.decode(setValue.value);
     expect(setValue.key).toBe('ip:10.0.0.5');
-    expect(event.dce_rpc).toEqual({ named_pipe: '\\PIPE\\winreg', endpoint: 'winreg', operation: 'BaseRegSetValue' });
+    expect(event.dce_rpc).toEqual({
+      named_pipe: '\\PIPE\\winreg',
+      endpoint: 'winreg',
+      operation: 'BaseRegSetValue',
+    });
     expect(event.source).toEqual({ ip: '10.0.0.23', port: 49710, bytes: null });
     expect(event.network?.connection_id).toBe('CjhGID4nQcgTWjvg4c');
     expect(event.timestamp).toBe(1709287200121);
-    expect(event.origin).toEqual({ format: 'zeek-dce-rpc', topic: 'zeek.dce_rpc', partition: 0, offset: log.indexOf(log.find((l) => l.includes('BaseRegSetValue'))!) });
+    expect(event.origin).toEqual({
+      format: 'zeek-dce-rpc',
+      topic: 'zeek.dce_rpc',
+      partition: 0,
+      offset: log.indexOf(log.find((l) => l.includes('BaseRegSetValue'))!),
+    });
   });
 
   it('keeps one decoder per partition: a header on partition 0 does not make partition 1 readable', () => {
@@ -211,10 +301,26 @@ describe('NormalizeProcessor: malformed input becomes a dead-letter verdict, and
     ['a tombstone', null, 'malformed'],
     ['a JSON array', '[1,2,3]', 'malformed'],
     ['a missing timestamp', '{"EventID":4624,"Channel":"Security","Hostname":"WS1"}', 'missing-field'],
-    ['a number for a time', '{"EventID":4624,"Channel":"Security","Hostname":"WS1","@timestamp":12345}', 'wrong-type'],
-    ['an array for a host name', `{"EventID":4624,"Channel":"Security","Hostname":["WS1"],${ts}}`, 'wrong-type'],
-    ['an event code out of range', `{"EventID":99999,"Channel":"Security","Hostname":"WS1",${ts}}`, 'wrong-type'],
-    ['an unmapped channel', `{"EventID":4624,"Channel":"Microsoft-Windows-Foo/Operational","Hostname":"WS1",${ts}}`, 'unsupported-event'],
+    [
+      'a number for a time',
+      '{"EventID":4624,"Channel":"Security","Hostname":"WS1","@timestamp":12345}',
+      'wrong-type',
+    ],
+    [
+      'an array for a host name',
+      `{"EventID":4624,"Channel":"Security","Hostname":["WS1"],${ts}}`,
+      'wrong-type',
+    ],
+    [
+      'an event code out of range',
+      `{"EventID":99999,"Channel":"Security","Hostname":"WS1",${ts}}`,
+      'wrong-type',
+    ],
+    [
+      'an unmapped channel',
+      `{"EventID":4624,"Channel":"Microsoft-Windows-Foo/Operational","Hostname":"WS1",${ts}}`,
+      'unsupported-event',
+    ],
   ];
 
   it.each(cases)('%s', (_name, value, reason) => {
@@ -235,10 +341,16 @@ describe('NormalizeProcessor: malformed input becomes a dead-letter verdict, and
       ...getFormat('flat-windows'),
       createDecoder: (options) => {
         const inner = getFormat('flat-windows').createDecoder(options);
-        return { decode: (value, origin) => (decoded++, inner.decode(value, origin)) } satisfies RecordDecoder;
+        return {
+          decode: (value, origin) => (decoded++, inner.decode(value, origin)),
+        } satisfies RecordDecoder;
       },
     };
-    const p = createNormalizeProcessor({ bindings: [{ topic: 't', format: spy }], encoder: singleObjectEventEncoder(), maxRecordBytes: MiB });
+    const p = createNormalizeProcessor({
+      bindings: [{ topic: 't', format: spy }],
+      encoder: singleObjectEventEncoder(),
+      maxRecordBytes: MiB,
+    });
     const huge = Buffer.alloc(10 * MiB, 0x7b);
     const result = p.process(raw('t', 0, huge));
     expect(result.deadLetter?.reason).toBe('too-large');
@@ -251,7 +363,9 @@ describe('NormalizeProcessor: malformed input becomes a dead-letter verdict, and
   it('a Zeek TSV line with the wrong column count, then good lines', () => {
     const p = processor('zeek-dce-rpc:zeek.dce_rpc');
     const log = zeekLines('dce_rpc.log');
-    const header = log.filter((l) => l.startsWith('#fields') || l.startsWith('#types') || l.startsWith('#separator'));
+    const header = log.filter(
+      (l) => l.startsWith('#fields') || l.startsWith('#types') || l.startsWith('#separator'),
+    );
     const data = log.filter((l) => !l.startsWith('#'));
     let offset = 0;
     for (const line of header) p.process(raw('zeek.dce_rpc', offset++, line));
@@ -278,13 +392,20 @@ describe('NormalizeProcessor: malformed input becomes a dead-letter verdict, and
         };
       },
     };
-    const p = createNormalizeProcessor({ bindings: [{ topic: 't', format: bad }], encoder: singleObjectEventEncoder() });
+    const p = createNormalizeProcessor({
+      bindings: [{ topic: 't', format: bad }],
+      encoder: singleObjectEventEncoder(),
+    });
     const invalid = p.process(raw('t', 0, 'x'));
     expect(invalid.outputs).toHaveLength(0);
     expect(invalid.deadLetter).toMatchObject({ reason: 'invalid-value', errorType: 'CodecError' });
     expect(invalid.deadLetter?.error).toBeInstanceOf(CodecError);
     const bug = p.process(raw('t', 1, 'bug'));
-    expect(bug.deadLetter).toMatchObject({ reason: 'unexpected-error', errorType: 'TypeError', message: 'cannot read properties of undefined' });
+    expect(bug.deadLetter).toMatchObject({
+      reason: 'unexpected-error',
+      errorType: 'TypeError',
+      message: 'cannot read properties of undefined',
+    });
     expect(p.counters().deadLettersByReason).toEqual({ 'invalid-value': 1, 'unexpected-error': 1 });
   });
 
@@ -299,7 +420,11 @@ describe('NormalizeProcessor: headers, keys and framing', () => {
   it('passes the raw headers through and adds format and key-field headers', () => {
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const p = processor();
-    const result = p.process(raw('windows.raw', 0, good, { headers: { traceparent: Buffer.from(traceparent), 'x-repeat': ['a', 'b'] } }));
+    const result = p.process(
+      raw('windows.raw', 0, good, {
+        headers: { traceparent: Buffer.from(traceparent), 'x-repeat': ['a', 'b'] },
+      }),
+    );
     const headers = result.outputs[0]!.headers;
     expect(Buffer.from(headers['traceparent'] as Buffer).toString()).toBe(traceparent);
     expect(headers['x-repeat']).toEqual(['a', 'b']);
@@ -326,7 +451,10 @@ describe('NormalizeProcessor: headers, keys and framing', () => {
     const registry = new InMemorySchemaRegistry();
     const writer = createEventCodec();
     const id = await writer.register(registry, 'sequor.events-value');
-    const p = createNormalizeProcessor({ bindings: parseSourceBindings('flat-windows:windows.raw'), encoder: confluentEventEncoder(writer, id) });
+    const p = createNormalizeProcessor({
+      bindings: parseSourceBindings('flat-windows:windows.raw'),
+      encoder: confluentEventEncoder(writer, id),
+    });
     const out = p.process(raw('windows.raw', 3, good)).outputs[0]!;
     expect(out.value[0]).toBe(0);
     expect(out.value.readUInt32BE(1)).toBe(id);

@@ -55,9 +55,12 @@ export class RuleFileError extends SequorError {
 
   constructor(init: RuleFileErrorInit) {
     const level = init.level ?? 'error';
-    super(`${init.file}:${init.line}:${init.column}: ${level === 'warning' ? 'warning: ' : ''}${init.detail}`, {
-      cause: init.cause,
-    });
+    super(
+      `${init.file}:${init.line}:${init.column}: ${level === 'warning' ? 'warning: ' : ''}${init.detail}`,
+      {
+        cause: init.cause,
+      },
+    );
     this.file = init.file;
     this.line = init.line;
     this.column = init.column;

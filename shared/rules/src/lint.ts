@@ -23,7 +23,10 @@ export const defaultPartitionKeyFields: readonly string[] = Object.freeze(['host
  *
  * Returns null when compatible, else an error pointing at the rule's `by` clause or `group_by`.
  */
-export function checkPartitionCompatibility(rule: Rule, partitionKeyFields: readonly string[] = defaultPartitionKeyFields): RuleFileError | null {
+export function checkPartitionCompatibility(
+  rule: Rule,
+  partitionKeyFields: readonly string[] = defaultPartitionKeyFields,
+): RuleFileError | null {
   if (!isCorrelationRule(rule)) return null;
   const partitioned = partitionKeyFields.join(', ');
   const why =
@@ -56,9 +59,14 @@ export function checkPartitionCompatibility(rule: Rule, partitionKeyFields: read
     width === 0
       ? `this ${body.kind} has no \`by\` key, so it correlates events across the whole stream: ${why}. Add \`by ${partitioned}\` (and any finer keys).`
       : `this ${body.kind} correlates ${keyText}, which does not include ${missing.join(', ')} in every item: ${why}. Add ${missing.join(', ')} to the \`by\` key, or partition the topic by a field the rule joins on.`;
-  return rule.location.issue(rule.location.positionInScalar(['query'], anchor.start), 'incompatible-partition-key', detail, {
-    length: anchor.end - anchor.start,
-  });
+  return rule.location.issue(
+    rule.location.positionInScalar(['query'], anchor.start),
+    'incompatible-partition-key',
+    detail,
+    {
+      length: anchor.end - anchor.start,
+    },
+  );
 }
 
 /** The second and later rules with an id seen before, each pointing at its `id` and naming the first file. */
@@ -74,7 +82,11 @@ export function duplicateIdErrors(rules: readonly Rule[]): Map<Rule, RuleFileErr
     const at = seen.location.positionOf(['id']);
     out.set(
       rule,
-      rule.location.issueAt(['id'], 'duplicate-id', `rule id ${rule.id} is already used by ${seen.location.file}:${at.line} ("${seen.name}"): alert ids and rule state are keyed by rule id`),
+      rule.location.issueAt(
+        ['id'],
+        'duplicate-id',
+        `rule id ${rule.id} is already used by ${seen.location.file}:${at.line} ("${seen.name}"): alert ids and rule state are keyed by rule id`,
+      ),
     );
   }
   return out;
@@ -90,7 +102,10 @@ export interface RuleSetCheckOptions extends Pick<CompileRuleOptions, 'catalog'>
  * or one the engine's compiler refuses (a bad regex, a type it cannot compare), moves from `rule` to
  * `errors`. Results keep their order (sorted paths make "first" deterministic).
  */
-export function checkRuleSet(results: readonly RuleFileResult[], options: RuleSetCheckOptions = {}): RuleFileResult[] {
+export function checkRuleSet(
+  results: readonly RuleFileResult[],
+  options: RuleSetCheckOptions = {},
+): RuleFileResult[] {
   const loaded = results.flatMap((r) => (r.rule === null ? [] : [r.rule]));
   const duplicates = duplicateIdErrors(loaded);
   return results.map((r) => {

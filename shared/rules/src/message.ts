@@ -64,6 +64,7 @@ export function renderValue(value: unknown): string | null {
     return parts.length === 0 ? null : parts.join(', ');
   }
   if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
   return JSON.stringify(value);
 }

@@ -44,7 +44,13 @@ const tacticPattern = /^TA\d{4}$/;
 const techniquePattern = /^T\d{4}$/;
 const subtechniquePattern = /^T\d{4}\.\d{3}$/;
 const spanPattern = /^(\d+)(ms|s|m|h|d)$/;
-const spanUnitMs: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const spanUnitMs: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 
 /**
  * Elastic's mapping from risk score to severity (detection-rules: 0-21 low, 22-47 medium, 48-73 high,
@@ -133,7 +139,10 @@ export class MetadataReader {
     this.fail(parent, 'missing-field', `${where} has no \`${String(path[path.length - 1])}\`: ${what}`);
   }
 
-  string(path: DocPath, options: { readonly optional?: boolean; readonly pattern?: RegExp; readonly what?: string } = {}): string {
+  string(
+    path: DocPath,
+    options: { readonly optional?: boolean; readonly pattern?: RegExp; readonly what?: string } = {},
+  ): string {
     const v = this.valueAt(path);
     const what = options.what ?? 'a non-empty string';
     if (v === undefined || v === null) {
@@ -185,7 +194,11 @@ export class MetadataReader {
       return [];
     }
     if (!Array.isArray(v)) {
-      this.fail(path, 'invalid-field', `\`${path.join('.')}\` must be a list of strings, found ${describe(v)}`);
+      this.fail(
+        path,
+        'invalid-field',
+        `\`${path.join('.')}\` must be a list of strings, found ${describe(v)}`,
+      );
       return [];
     }
     if (options.required && v.length === 0) {
@@ -194,7 +207,12 @@ export class MetadataReader {
     const out: string[] = [];
     v.forEach((item, i) => {
       if (typeof item === 'string' && item.trim() !== '') out.push(item);
-      else this.fail([...path, i], 'invalid-field', `\`${path.join('.')}[${i}]\` must be a non-empty string, found ${describe(item)}`);
+      else
+        this.fail(
+          [...path, i],
+          'invalid-field',
+          `\`${path.join('.')}[${i}]\` must be a non-empty string, found ${describe(item)}`,
+        );
     });
     return out;
   }
@@ -278,7 +296,12 @@ export class MetadataReader {
     const text = this.string(['span'], { what: 'a duration such as "1h", "30m"' });
     if (text === '') return null;
     const span = parseSpan(text);
-    if (span === null) this.fail(['span'], 'invalid-field', `\`span\` must be a positive duration such as "1h", "30m", "90s", found ${JSON.stringify(text)}`);
+    if (span === null)
+      this.fail(
+        ['span'],
+        'invalid-field',
+        `\`span\` must be a positive duration such as "1h", "30m", "90s", found ${JSON.stringify(text)}`,
+      );
     return span;
   }
 
@@ -287,7 +310,11 @@ export class MetadataReader {
     if (s === null) return null;
     this.unknownKeys(['source'], ['name', 'url', 'id']);
     const id = this.string(['source', 'id'], { optional: true });
-    return { name: this.string(['source', 'name']), url: this.string(['source', 'url']), id: id === '' ? null : id };
+    return {
+      name: this.string(['source', 'name']),
+      url: this.string(['source', 'url']),
+      id: id === '' ? null : id,
+    };
   }
 
   private attackRef(path: DocPath, pattern: RegExp, what: string, extra: readonly string[] = []): AttackRef {
@@ -302,21 +329,39 @@ export class MetadataReader {
   threat(): ThreatMapping[] {
     return this.list(['threat'], { required: true }).map((_, i): ThreatMapping => {
       const path: DocPath = ['threat', i];
-      if (this.mapping(path) === null) return { framework: '', tactic: { id: '', name: '', reference: '' }, technique: [] };
+      if (this.mapping(path) === null)
+        return { framework: '', tactic: { id: '', name: '', reference: '' }, technique: [] };
       this.unknownKeys(path, ['framework', 'tactic', 'technique']);
       const framework = this.string([...path, 'framework']);
       this.mapping([...path, 'tactic']);
-      const tactic = this.attackRef([...path, 'tactic'], tacticPattern, 'an ATT&CK tactic id (TA followed by 4 digits)');
+      const tactic = this.attackRef(
+        [...path, 'tactic'],
+        tacticPattern,
+        'an ATT&CK tactic id (TA followed by 4 digits)',
+      );
       const technique = this.list([...path, 'technique']).map((__, j): AttackTechnique => {
         const tp: DocPath = [...path, 'technique', j];
         if (this.mapping(tp) === null) return { id: '', name: '', reference: '', subtechnique: [] };
-        const parent = this.attackRef(tp, techniquePattern, 'an ATT&CK technique id (T followed by 4 digits)', ['subtechnique']);
+        const parent = this.attackRef(
+          tp,
+          techniquePattern,
+          'an ATT&CK technique id (T followed by 4 digits)',
+          ['subtechnique'],
+        );
         const subtechnique = this.list([...tp, 'subtechnique']).map((___, k): AttackRef => {
           const sp: DocPath = [...tp, 'subtechnique', k];
           if (this.mapping(sp) === null) return { id: '', name: '', reference: '' };
           const sub = this.attackRef(sp, subtechniquePattern, 'an ATT&CK sub-technique id (T1234.001)');
-          if (subtechniquePattern.test(sub.id) && techniquePattern.test(parent.id) && !sub.id.startsWith(`${parent.id}.`)) {
-            this.fail([...sp, 'id'], 'invalid-field', `sub-technique ${sub.id} does not belong to technique ${parent.id}`);
+          if (
+            subtechniquePattern.test(sub.id) &&
+            techniquePattern.test(parent.id) &&
+            !sub.id.startsWith(`${parent.id}.`)
+          ) {
+            this.fail(
+              [...sp, 'id'],
+              'invalid-field',
+              `sub-technique ${sub.id} does not belong to technique ${parent.id}`,
+            );
           }
           return sub;
         });
@@ -336,19 +381,35 @@ export class MetadataReader {
       const events = this.list([...path, 'events'], { required: true }).flatMap((ev, j) => {
         const ep: DocPath = [...path, 'events', j];
         if (!isRecord(ev)) {
-          this.issues.push(this.map.issueAt(ep, 'invalid-test', `test event must be an ECS JSON object, found ${describe(ev)}`));
+          this.issues.push(
+            this.map.issueAt(
+              ep,
+              'invalid-test',
+              `test event must be an ECS JSON object, found ${describe(ev)}`,
+            ),
+          );
           return [];
         }
         const id = ecsValue(ev, ['event', 'id']);
         if (typeof id !== 'string' || id === '') {
-          this.issues.push(this.map.issueAt(ep, 'invalid-test', 'test event has no `event.id`: expectations name evidence by event.id'));
+          this.issues.push(
+            this.map.issueAt(
+              ep,
+              'invalid-test',
+              'test event has no `event.id`: expectations name evidence by event.id',
+            ),
+          );
         } else if (ids.has(id)) {
-          this.issues.push(this.map.issueAt(ep, 'invalid-test', `test event id "${id}" is used twice in this case`));
+          this.issues.push(
+            this.map.issueAt(ep, 'invalid-test', `test event id "${id}" is used twice in this case`),
+          );
         } else {
           ids.add(id);
         }
         if (typeof ecsValue(ev, ['@timestamp']) !== 'string') {
-          this.issues.push(this.map.issueAt(ep, 'invalid-test', 'test event has no `@timestamp` (an ISO-8601 string)'));
+          this.issues.push(
+            this.map.issueAt(ep, 'invalid-test', 'test event has no `@timestamp` (an ISO-8601 string)'),
+          );
         }
         return [ev];
       });
@@ -359,7 +420,13 @@ export class MetadataReader {
         const evidence = this.strings([...xp, 'evidence'], { required: true });
         evidence.forEach((id, k) => {
           if (!ids.has(id)) {
-            this.issues.push(this.map.issueAt([...xp, 'evidence', k], 'invalid-test', `evidence "${id}" is not the event.id of any event in this test`));
+            this.issues.push(
+              this.map.issueAt(
+                [...xp, 'evidence', k],
+                'invalid-test',
+                `evidence "${id}" is not the event.id of any event in this test`,
+              ),
+            );
           }
         });
         return { evidence };

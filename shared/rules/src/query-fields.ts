@@ -95,4 +95,3 @@ export function ruleKeyFields(rule: Rule): string[] {
 export function isCorrelationRule(rule: Rule): boolean {
   return rule.type === 'span_aggregation' || rule.ast.body.kind !== 'event';
 }
-

@@ -59,7 +59,12 @@ export class ScalarMap {
       // Escapes (`\"`, `\\`, `\x41` in double quotes, `''` in single quotes) change the text; the runs
       // between them appear verbatim in the value.
       const content = line.slice(from, to);
-      const escape = node.type === Scalar.QUOTE_DOUBLE ? /\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)/g : node.type === Scalar.QUOTE_SINGLE ? /''/g : null;
+      const escape =
+        node.type === Scalar.QUOTE_DOUBLE
+          ? /\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)/g
+          : node.type === Scalar.QUOTE_SINGLE
+            ? /''/g
+            : null;
       const runs: [number, number][] = [];
       let runStart = 0;
       if (escape) {
@@ -142,7 +147,10 @@ export class RuleSourceMap {
       const node = this.nodeAt(path.slice(0, n));
       if (node?.range) {
         const [start, end] = node.range;
-        return { ...this.position(start), length: Math.max(1, Math.min(end, lineEnd(this.text, start)) - start) };
+        return {
+          ...this.position(start),
+          length: Math.max(1, Math.min(end, lineEnd(this.text, start)) - start),
+        };
       }
     }
     return { ...this.position(0), length: 1 };
@@ -190,7 +198,12 @@ export class RuleSourceMap {
       level,
       detail,
       // The same caret format as EQL errors, in file coordinates.
-      snippet: formatAt(this.text, { ...at, length }, level === 'warning' ? `warning: ${detail}` : detail, this.file),
+      snippet: formatAt(
+        this.text,
+        { ...at, length },
+        level === 'warning' ? `warning: ${detail}` : detail,
+        this.file,
+      ),
       cause: options.cause,
     });
   }

@@ -37,7 +37,10 @@ describe('analyzeRuleText', () => {
 
   it('points an EQL syntax error inside a | block at the file line and column', () => {
     // Line 21 of the file is the query's line 3; `and` is at query column 22, file column 24.
-    const text = withQuery(validRule, 'query: |\n  sequence by host.id with maxspan=1m\n    [process where true]\n    [registry where and]\n');
+    const text = withQuery(
+      validRule,
+      'query: |\n  sequence by host.id with maxspan=1m\n    [process where true]\n    [registry where and]\n',
+    );
     const r = analyze(text);
     expect(r.rule).toBeNull();
     expect(r.errors).toHaveLength(1);
@@ -79,7 +82,11 @@ describe('analyzeRuleText', () => {
   });
 
   it('checks ATT&CK id formats and sub-technique parents', () => {
-    let text = withLine(validRule, 11, '    tactic: { id: T0005, name: Defense Evasion, reference: "https://attack.mitre.org/tactics/TA0005/" }');
+    let text = withLine(
+      validRule,
+      11,
+      '    tactic: { id: T0005, name: Defense Evasion, reference: "https://attack.mitre.org/tactics/TA0005/" }',
+    );
     text = withLine(text, 13, '      - id: T1112.001');
     const r = analyze(text);
     expect(r.errors.map((e) => [e.line, e.column, e.detail])).toEqual([
@@ -113,19 +120,29 @@ describe('analyzeRuleText', () => {
 
   it('reports an unknown $field$ placeholder at its column in message', () => {
     const r = analyze(withLine(validRule, 16, 'message: Registry write on $host.nam$ to $registry.path$'));
-    expect(r.errors.map((e) => [e.code, e.line, e.column, e.length])).toEqual([['unknown-placeholder', 16, 28, 10]]);
+    expect(r.errors.map((e) => [e.code, e.line, e.column, e.length])).toEqual([
+      ['unknown-placeholder', 16, 28, 10],
+    ]);
     expect(r.errors[0]?.detail).toMatch(/did you mean \$host\.name\$/);
   });
 
   it('refuses pipes and sample in streaming rules, and span/group_by on eql rules', () => {
     const piped = analyze(withQuery(validRule, 'query: process where true | head 5\n'));
     expect(piped.errors.map((e) => e.detail)).toEqual([expect.stringMatching(/hunting/)]);
-    const sample = analyze(withQuery(validRule, 'span: 1h\nquery: |\n  sample by host.id [process where true] [file where true]\n'));
+    const sample = analyze(
+      withQuery(
+        validRule,
+        'span: 1h\nquery: |\n  sample by host.id [process where true] [file where true]\n',
+      ),
+    );
     expect(sample.errors.map((e) => e.line)).toEqual([18, 20]);
   });
 
   it('requires span and group_by on span_aggregation rules and checks the group fields', () => {
-    const text = withQuery(withLine(validRule, 17, 'type: span_aggregation'), 'query: registry where true\nspan: 1x\ngroup_by: [host.id, registry.pth]\n');
+    const text = withQuery(
+      withLine(validRule, 17, 'type: span_aggregation'),
+      'query: registry where true\nspan: 1x\ngroup_by: [host.id, registry.pth]\n',
+    );
     const r = analyze(text);
     expect(r.errors.map((e) => [e.code, e.line, e.column])).toEqual([
       ['invalid-field', 19, 7],

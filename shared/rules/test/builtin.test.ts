@@ -31,33 +31,79 @@ describe('built-in rules', () => {
           severity: r.severity,
           risk: r.riskScore,
           source: r.source?.id,
-          attack: r.threat.flatMap((t) => t.technique.flatMap((tech) => [t.tactic.id, tech.id, ...tech.subtechnique.map((s) => s.id)])),
+          attack: r.threat.flatMap((t) =>
+            t.technique.flatMap((tech) => [t.tactic.id, tech.id, ...tech.subtechnique.map((s) => s.id)]),
+          ),
         },
       ]),
     );
     expect(meta).toEqual({
-      [ruleIds.car]: { type: 'eql', version: 1, severity: 'medium', risk: 47, source: 'CAR-2014-11-005', attack: ['TA0005', 'T1112'] },
+      [ruleIds.car]: {
+        type: 'eql',
+        version: 1,
+        severity: 'medium',
+        risk: 47,
+        source: 'CAR-2014-11-005',
+        attack: ['TA0005', 'T1112'],
+      },
       [ruleIds.serviceCreation]: {
         type: 'span_aggregation',
         version: 3,
         severity: 'high',
         risk: 64,
         source: ruleIds.serviceCreation,
-        attack: ['TA0003', 'T1574', 'T1574.011', 'TA0004', 'T1574', 'T1574.011', 'TA0005', 'T1574', 'T1574.011'],
+        attack: [
+          'TA0003',
+          'T1574',
+          'T1574.011',
+          'TA0004',
+          'T1574',
+          'T1574.011',
+          'TA0005',
+          'T1574',
+          'T1574.011',
+        ],
       },
-      [ruleIds.elastic]: { type: 'eql', version: 1, severity: 'high', risk: 73, source: ruleIds.elastic, attack: ['TA0006', 'T1003', 'T1003.002', 'TA0008', 'T1021'] },
-      [ruleIds.remcos]: { type: 'eql', version: 3, severity: 'critical', risk: 90, source: ruleIds.remcos, attack: ['TA0005', 'T1112'] },
+      [ruleIds.elastic]: {
+        type: 'eql',
+        version: 1,
+        severity: 'high',
+        risk: 73,
+        source: ruleIds.elastic,
+        attack: ['TA0006', 'T1003', 'T1003.002', 'TA0008', 'T1021'],
+      },
+      [ruleIds.remcos]: {
+        type: 'eql',
+        version: 3,
+        severity: 'critical',
+        risk: 90,
+        source: ruleIds.remcos,
+        attack: ['TA0005', 'T1112'],
+      },
     });
   });
 
   it('keep the published queries and messages', async () => {
     const elastic = await builtinRule(ruleIds.elastic);
     expect(elastic.query).toContain('sequence by host.id, user.id with maxspan=1m');
-    expect(elastic.query).toContain('file.Ext.header_bytes : "72656766*" and user.id : "S-1-5-21-*" and file.size >= 30000]');
+    expect(elastic.query).toContain(
+      'file.Ext.header_bytes : "72656766*" and user.id : "S-1-5-21-*" and file.size >= 30000]',
+    );
     const svc = await builtinRule(ruleIds.serviceCreation);
     expect(svc.span?.ms).toBe(3_600_000);
-    expect(svc.groupBy).toEqual(['host.id', 'host.name', 'user.name', 'registry.path', 'registry.key', 'registry.value', 'registry.data.strings', 'process.entity_id']);
-    expect(svc.message).toBe('A Windows Service was created on a endpoint from $host.name$ using a registry entry');
+    expect(svc.groupBy).toEqual([
+      'host.id',
+      'host.name',
+      'user.name',
+      'registry.path',
+      'registry.key',
+      'registry.value',
+      'registry.data.strings',
+      'process.entity_id',
+    ]);
+    expect(svc.message).toBe(
+      'A Windows Service was created on a endpoint from $host.name$ using a registry entry',
+    );
     expect((await builtinRule(ruleIds.remcos)).message).toBe(
       'A registry entry $registry.path$ with registry keyname $registry.key$ related to Remcos RAT in host $host.name$',
     );
@@ -77,10 +123,13 @@ describe('built-in rules', () => {
     }
   });
 
-  it.each(results.map((r) => [`${r.ruleName}: ${r.testName}`, r] as const))('embedded test passes: %s', (_name, result) => {
-    expect(describeFailures([result])).toEqual([]);
-    expect(result.passed).toBe(true);
-  });
+  it.each(results.map((r) => [`${r.ruleName}: ${r.testName}`, r] as const))(
+    'embedded test passes: %s',
+    (_name, result) => {
+      expect(describeFailures([result])).toEqual([]);
+      expect(result.passed).toBe(true);
+    },
+  );
 });
 
 const winreg = (id: string, operation: string, extra: Record<string, unknown> = {}) => ({
@@ -96,19 +145,51 @@ describe('CAR-2014-11-005 Remote Registry', () => {
   it('refuses every read-only MS-RRP operation and fires on creates and sets only', async () => {
     const rule = await builtinRule(ruleIds.car);
     const compiled = compile(rule);
-    const readOnly = ['OpenLocalMachine', 'OpenClassesRoot', 'BaseRegOpenKey', 'BaseRegQueryValue', 'BaseRegQueryInfoKey', 'BaseRegEnumKey', 'BaseRegEnumValue', 'BaseRegGetVersion', 'BaseRegCloseKey', 'BaseRegGetKeySecurity', 'BaseRegSaveKey'];
-    expect(matchesOf(compiled, decode(rule, readOnly.map((op, i) => winreg(`ro-${i}`, op))))).toEqual([]);
+    const readOnly = [
+      'OpenLocalMachine',
+      'OpenClassesRoot',
+      'BaseRegOpenKey',
+      'BaseRegQueryValue',
+      'BaseRegQueryInfoKey',
+      'BaseRegEnumKey',
+      'BaseRegEnumValue',
+      'BaseRegGetVersion',
+      'BaseRegCloseKey',
+      'BaseRegGetKeySecurity',
+      'BaseRegSaveKey',
+    ];
+    expect(
+      matchesOf(
+        compiled,
+        decode(
+          rule,
+          readOnly.map((op, i) => winreg(`ro-${i}`, op)),
+        ),
+      ),
+    ).toEqual([]);
     const writes = ['BaseRegCreateKey', 'BaseRegSetValue', 'baseregsetvalue', 'BASEREGCREATEKEY'];
-    expect(matchesOf(compiled, decode(rule, writes.map((op, i) => winreg(`w-${i}`, op)))).map((m) => m.events[0]?.event.id)).toEqual(['w-0', 'w-1', 'w-2', 'w-3']);
+    expect(
+      matchesOf(
+        compiled,
+        decode(
+          rule,
+          writes.map((op, i) => winreg(`w-${i}`, op)),
+        ),
+      ).map((m) => m.events[0]?.event.id),
+    ).toEqual(['w-0', 'w-1', 'w-2', 'w-3']);
   });
 
   it('needs SMB port 445 and the winreg interface or pipe', async () => {
     const rule = await builtinRule(ruleIds.car);
     const compiled = compile(rule);
     const events = decode(rule, [
-      winreg('pipe-only', 'BaseRegSetValue', { dce_rpc: { named_pipe: '\\pipe\\WINREG', endpoint: null, operation: 'BaseRegSetValue' } }),
+      winreg('pipe-only', 'BaseRegSetValue', {
+        dce_rpc: { named_pipe: '\\pipe\\WINREG', endpoint: null, operation: 'BaseRegSetValue' },
+      }),
       winreg('port-139', 'BaseRegSetValue', { destination: { ip: '10.0.0.20', port: 139 } }),
-      winreg('svcctl', 'BaseRegSetValue', { dce_rpc: { named_pipe: '\\PIPE\\svcctl', endpoint: 'svcctl', operation: 'BaseRegSetValue' } }),
+      winreg('svcctl', 'BaseRegSetValue', {
+        dce_rpc: { named_pipe: '\\PIPE\\svcctl', endpoint: 'svcctl', operation: 'BaseRegSetValue' },
+      }),
     ]);
     expect(matchesOf(compiled, events).map((m) => m.events[0]?.event.id)).toEqual(['pipe-only']);
   });
@@ -128,10 +209,29 @@ describe('near-miss boundaries of the correlation rules', () => {
     const rule = await builtinRule(ruleIds.remcos);
     const compiled = compile(rule);
     const [proc, reg] = rule.tests[0]?.events ?? [];
-    const regBy = (guid: string, host: string) => ({ ...reg, process: { entity_id: guid }, host: { id: host, name: host } });
-    expect(matchesOf(compiled, decode(rule, [proc ?? {}, regBy('{11111111-aaaa-0000-0000-000000000001}', 'name:ws7')]))).toHaveLength(1);
-    expect(matchesOf(compiled, decode(rule, [proc ?? {}, regBy('{99999999-aaaa-0000-0000-000000000009}', 'name:ws7')]))).toHaveLength(0);
-    expect(matchesOf(compiled, decode(rule, [proc ?? {}, regBy('{11111111-aaaa-0000-0000-000000000001}', 'name:ws8')]))).toHaveLength(0);
+    const regBy = (guid: string, host: string) => ({
+      ...reg,
+      process: { entity_id: guid },
+      host: { id: host, name: host },
+    });
+    expect(
+      matchesOf(
+        compiled,
+        decode(rule, [proc ?? {}, regBy('{11111111-aaaa-0000-0000-000000000001}', 'name:ws7')]),
+      ),
+    ).toHaveLength(1);
+    expect(
+      matchesOf(
+        compiled,
+        decode(rule, [proc ?? {}, regBy('{99999999-aaaa-0000-0000-000000000009}', 'name:ws7')]),
+      ),
+    ).toHaveLength(0);
+    expect(
+      matchesOf(
+        compiled,
+        decode(rule, [proc ?? {}, regBy('{11111111-aaaa-0000-0000-000000000001}', 'name:ws8')]),
+      ),
+    ).toHaveLength(0);
   });
 
   it('Splunk service creation: a write with no user still raises an alert (null group value, documented divergence)', async () => {
@@ -142,6 +242,8 @@ describe('near-miss boundaries of the correlation rules', () => {
     const matches = matchesOf(compiled, events);
     expect(matches).toHaveLength(1);
     expect(matches[0]?.keyValues[2]).toBeNull();
-    expect(matches.map((m) => compiled.toAlert(m, { detectedAt: 0 }).keys[2])).toEqual([{ field: 'user.name', value: null }]);
+    expect(matches.map((m) => compiled.toAlert(m, { detectedAt: 0 }).keys[2])).toEqual([
+      { field: 'user.name', value: null },
+    ]);
   });
 });

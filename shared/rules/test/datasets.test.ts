@@ -39,10 +39,21 @@ const compiled = (await loadBuiltinRules()).map((r) => compileRule(r));
 function detect(events: readonly SequorEvent[]): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const c of compiled) {
-    const matches = runCorrelation(c.compiled.spec, c.compiled.eventTime, { allowedLatenessMs: 60_000 }, events);
+    const matches = runCorrelation(
+      c.compiled.spec,
+      c.compiled.eventTime,
+      { allowedLatenessMs: 60_000 },
+      events,
+    );
     if (matches.length === 0) continue;
     out[c.rule.id] = matches.map((m) =>
-      m.events.map((e) => [new Date(e.timestamp).toISOString(), e.host?.name, e.registry?.path, e.registry?.data?.strings?.[0], e.process?.entity_id]),
+      m.events.map((e) => [
+        new Date(e.timestamp).toISOString(),
+        e.host?.name,
+        e.registry?.path,
+        e.registry?.data?.strings?.[0],
+        e.process?.entity_id,
+      ]),
     );
   }
   return out;
@@ -51,13 +62,39 @@ function detect(events: readonly SequorEvent[]): Record<string, unknown[]> {
 const expected: Record<string, Record<string, unknown[]>> = {
   'cmd_service_mod_fax.json': {
     [ruleIds.serviceCreation]: [
-      [['2020-10-21T08:45:33.693Z', 'WORKSTATION5', 'HKLM\\System\\CurrentControlSet\\Services\\Fax\\ImagePath', 'C:\\windows\\system32\\WindowsPowerShell\\v1.0\\powershell.exe -noexit -c "write-host \'T1543.003 Test\'"', '{39e4a257-f131-5f8b-0b00-000000000700}']],
-      [['2020-10-21T08:45:41.343Z', 'WORKSTATION5', 'HKLM\\System\\CurrentControlSet\\Services\\Fax\\ImagePath', 'C:\\WINDOWS\\system32\\fxssvc.exe', '{39e4a257-f131-5f8b-0b00-000000000700}']],
+      [
+        [
+          '2020-10-21T08:45:33.693Z',
+          'WORKSTATION5',
+          'HKLM\\System\\CurrentControlSet\\Services\\Fax\\ImagePath',
+          'C:\\windows\\system32\\WindowsPowerShell\\v1.0\\powershell.exe -noexit -c "write-host \'T1543.003 Test\'"',
+          '{39e4a257-f131-5f8b-0b00-000000000700}',
+        ],
+      ],
+      [
+        [
+          '2020-10-21T08:45:41.343Z',
+          'WORKSTATION5',
+          'HKLM\\System\\CurrentControlSet\\Services\\Fax\\ImagePath',
+          'C:\\WINDOWS\\system32\\fxssvc.exe',
+          '{39e4a257-f131-5f8b-0b00-000000000700}',
+        ],
+      ],
     ],
   },
   'empire_psexec_dcerpc_tcp_svcctl.json': {
     [ruleIds.serviceCreation]: [
-      [['2020-09-20T16:16:57.112Z', 'WORKSTATION6.theshire.local', 'HKLM\\System\\CurrentControlSet\\Services\\Updater\\ImagePath', expect.stringMatching(/^%%COMSPEC%% \/C start \/b C:\\Windows\\System32\\WindowsPowershell\\v1\.0\\pow/), '{d273d0f0-e865-5f64-0b00-000000000800}']],
+      [
+        [
+          '2020-09-20T16:16:57.112Z',
+          'WORKSTATION6.theshire.local',
+          'HKLM\\System\\CurrentControlSet\\Services\\Updater\\ImagePath',
+          expect.stringMatching(
+            /^%%COMSPEC%% \/C start \/b C:\\Windows\\System32\\WindowsPowershell\\v1\.0\\pow/,
+          ),
+          '{d273d0f0-e865-5f64-0b00-000000000800}',
+        ],
+      ],
     ],
   },
   'empire_shell_dcerpc_smb_service_dll_hijack.json': {},
@@ -66,9 +103,13 @@ const expected: Record<string, Record<string, unknown[]>> = {
 };
 
 describe('built-in rules on Security-Datasets (PROVENANCE.md expected results)', () => {
-  it.each(Object.keys(expected))('%s', (name) => {
-    const events = decodeFile(name);
-    expect(events.length).toBeGreaterThan(400);
-    expect(detect(events)).toEqual(expected[name]);
-  }, 60_000);
+  it.each(Object.keys(expected))(
+    '%s',
+    (name) => {
+      const events = decodeFile(name);
+      expect(events.length).toBeGreaterThan(400);
+      expect(detect(events)).toEqual(expected[name]);
+    },
+    60_000,
+  );
 });

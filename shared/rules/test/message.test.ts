@@ -12,9 +12,15 @@ describe('MessageTemplate', () => {
   });
 
   it('renders Splunk RBA messages with ECS names', () => {
-    const t = MessageTemplate.parse('A registry entry $registry.path$ with registry keyname $registry.key$ related to Remcos RAT in host $host.name$');
+    const t = MessageTemplate.parse(
+      'A registry entry $registry.path$ with registry keyname $registry.key$ related to Remcos RAT in host $host.name$',
+    );
     expect(t.fields()).toEqual(['registry.path', 'registry.key', 'host.name']);
-    const values: Record<string, unknown> = { 'registry.path': 'HKU\\S\\Software\\Remcos-1\\licence', 'registry.key': 'S\\Software\\Remcos-1', 'host.name': 'WS7' };
+    const values: Record<string, unknown> = {
+      'registry.path': 'HKU\\S\\Software\\Remcos-1\\licence',
+      'registry.key': 'S\\Software\\Remcos-1',
+      'host.name': 'WS7',
+    };
     expect(t.render((f) => values[f])).toBe(
       'A registry entry HKU\\S\\Software\\Remcos-1\\licence with registry keyname S\\Software\\Remcos-1 related to Remcos RAT in host WS7',
     );

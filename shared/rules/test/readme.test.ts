@@ -14,11 +14,16 @@ describe('README worked example', () => {
     const r = analyzeRuleText(example, 'rules/run-key.yaml');
     expect(r.errors.map((e) => e.format())).toEqual([]);
     expect(r.warnings).toEqual([]);
-    expect(runRuleTests(r.rule === null ? [] : [r.rule]).map((t) => [t.testName, t.passed])).toEqual([['fires', true]]);
+    expect(runRuleTests(r.rule === null ? [] : [r.rule]).map((t) => [t.testName, t.passed])).toEqual([
+      ['fires', true],
+    ]);
   });
 
   it('shows the error its typo really produces', () => {
-    const r = analyzeRuleText(example.replace('registry where registry.path', 'registry where registry.pth'), 'rules/run-key.yaml');
+    const r = analyzeRuleText(
+      example.replace('registry where registry.path', 'registry where registry.pth'),
+      'rules/run-key.yaml',
+    );
     expect(r.errors.map((e) => e.format())).toEqual([typoOutput]);
   });
 });

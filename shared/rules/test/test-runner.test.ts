@@ -17,13 +17,23 @@ function ruleWithTests(tests: string): Rule {
 
 describe('runRuleTests', () => {
   it('passes when the evidence matches, with events listed out of time order', () => {
-    const [result] = runRuleTests([ruleWithTests(`  - name: fires\n${events}    expect:\n      - evidence: [p, w]\n`)]);
-    expect(result).toMatchObject({ testName: 'fires', passed: true, actual: [['p', 'w']], missing: [], unexpected: [], error: null });
+    const [result] = runRuleTests([
+      ruleWithTests(`  - name: fires\n${events}    expect:\n      - evidence: [p, w]\n`),
+    ]);
+    expect(result).toMatchObject({
+      testName: 'fires',
+      passed: true,
+      actual: [['p', 'w']],
+      missing: [],
+      unexpected: [],
+      error: null,
+    });
   });
 
   it('fails with a diff of missing and unexpected evidence', () => {
     const rule = ruleWithTests(
-      `  - name: wrong order expected\n${events}    expect:\n      - evidence: [w, p]\n` + `  - name: must not fire\n${events}    expect: []\n`,
+      `  - name: wrong order expected\n${events}    expect:\n      - evidence: [w, p]\n` +
+        `  - name: must not fire\n${events}    expect: []\n`,
     );
     const [wrong, silent] = runRuleTests([rule]);
     expect(wrong).toMatchObject({ passed: false, missing: [['w', 'p']], unexpected: [['p', 'w']] });

@@ -108,8 +108,14 @@ export function logonSuccess(host: Host, rng: Rng, s: LogonSpec): WinEvent {
     TransmittedServices: '-',
     LmPackageName: ntlm ? (anonymous ? 'NTLM V1' : 'NTLM V2') : '-',
     KeyLength: ntlm && !anonymous ? '128' : '0',
-    ProcessId: network ? '0x0' : `0x${(service ? host.procs.services.pid : host.procs.lsass.pid + 88).toString(16)}`,
-    ProcessName: network ? '-' : service ? 'C:\\Windows\\System32\\services.exe' : 'C:\\Windows\\System32\\winlogon.exe',
+    ProcessId: network
+      ? '0x0'
+      : `0x${(service ? host.procs.services.pid : host.procs.lsass.pid + 88).toString(16)}`,
+    ProcessName: network
+      ? '-'
+      : service
+        ? 'C:\\Windows\\System32\\services.exe'
+        : 'C:\\Windows\\System32\\winlogon.exe',
     IpAddress: s.ip ?? (local ? '127.0.0.1' : '-'),
     IpPort: s.port ?? (local ? '0' : '-'),
     ImpersonationLevel: '%%1833',
@@ -118,13 +124,20 @@ export function logonSuccess(host: Host, rng: Rng, s: LogonSpec): WinEvent {
     TargetOutboundDomainName: '-',
     VirtualAccount: '%%1843',
     TargetLinkedLogonId: '0x0',
-    ElevatedToken: s.elevated === true || s.target.kind === 'builtin' || s.target.kind === 'machine' ? '%%1842' : '%%1843',
+    ElevatedToken:
+      s.elevated === true || s.target.kind === 'builtin' || s.target.kind === 'machine' ? '%%1842' : '%%1843',
   };
   return { kind: 'win', channel: 'security', eventId: 4624, data };
 }
 
 /** Security 4625 "An account failed to log on" (bad password over the network). */
-export function logonFailure(host: Host, target: Account, ip: string, port: string, workstation: string): WinEvent {
+export function logonFailure(
+  host: Host,
+  target: Account,
+  ip: string,
+  port: string,
+  workstation: string,
+): WinEvent {
   return {
     kind: 'win',
     channel: 'security',
@@ -161,15 +174,32 @@ export function logoff(target: Account, logonId: string, type: LogonType): WinEv
     kind: 'win',
     channel: 'security',
     eventId: 4634,
-    data: { TargetUserSid: target.sid, TargetUserName: target.name, TargetDomainName: target.domain, TargetLogonId: logonId, LogonType: String(type) },
+    data: {
+      TargetUserSid: target.sid,
+      TargetUserName: target.name,
+      TargetDomainName: target.domain,
+      TargetLogonId: logonId,
+      LogonType: String(type),
+    },
   };
 }
 
 const ADMIN_PRIVILEGES = [
-  'SeSecurityPrivilege', 'SeBackupPrivilege', 'SeRestorePrivilege', 'SeTakeOwnershipPrivilege', 'SeDebugPrivilege',
-  'SeSystemEnvironmentPrivilege', 'SeLoadDriverPrivilege', 'SeImpersonatePrivilege', 'SeDelegateSessionUserImpersonatePrivilege',
+  'SeSecurityPrivilege',
+  'SeBackupPrivilege',
+  'SeRestorePrivilege',
+  'SeTakeOwnershipPrivilege',
+  'SeDebugPrivilege',
+  'SeSystemEnvironmentPrivilege',
+  'SeLoadDriverPrivilege',
+  'SeImpersonatePrivilege',
+  'SeDelegateSessionUserImpersonatePrivilege',
 ].join('\r\n\t\t\t');
-const SERVICE_PRIVILEGES = ['SeAssignPrimaryTokenPrivilege', 'SeAuditPrivilege', 'SeImpersonatePrivilege'].join('\r\n\t\t\t');
+const SERVICE_PRIVILEGES = [
+  'SeAssignPrimaryTokenPrivilege',
+  'SeAuditPrivilege',
+  'SeImpersonatePrivilege',
+].join('\r\n\t\t\t');
 
 /** Security 4672 "Special privileges assigned to new logon" (admins and service accounts). */
 export function specialPrivileges(target: Account, logonId: string): WinEvent {
@@ -223,7 +253,13 @@ export function processCreate(proc: Proc, hashes: ReadonlyMap<string, string>): 
 }
 
 /** Sysmon 13 Registry value set. `details` is Sysmon's rendering: a string, "DWORD (0x00000002)", "Binary Data". */
-export function registryValueSet(host: Host, ts: number, proc: Proc, targetObject: string, details: string): WinEvent {
+export function registryValueSet(
+  host: Host,
+  ts: number,
+  proc: Proc,
+  targetObject: string,
+  details: string,
+): WinEvent {
   const data: EventData = {
     RuleName: '-',
     EventType: 'SetValue',
@@ -239,7 +275,13 @@ export function registryValueSet(host: Host, ts: number, proc: Proc, targetObjec
 }
 
 /** Sysmon 12 Registry object added or deleted. */
-export function registryKeyEvent(host: Host, ts: number, proc: Proc, targetObject: string, eventType: 'CreateKey' | 'DeleteKey' | 'DeleteValue'): WinEvent {
+export function registryKeyEvent(
+  host: Host,
+  ts: number,
+  proc: Proc,
+  targetObject: string,
+  eventType: 'CreateKey' | 'DeleteKey' | 'DeleteValue',
+): WinEvent {
   const data: EventData = {
     RuleName: '-',
     EventType: eventType,
@@ -269,7 +311,16 @@ export function fileCreated(host: Host, ts: number, proc: Proc, targetFilename: 
 }
 
 /** Sysmon 3 Network connection detected (outbound TCP). */
-export function networkConnect(ts: number, proc: Proc, srcIp: string, srcPort: number, dstIp: string, dstHost: string, dstPort: number, dstPortName: string): WinEvent {
+export function networkConnect(
+  ts: number,
+  proc: Proc,
+  srcIp: string,
+  srcPort: number,
+  dstIp: string,
+  dstHost: string,
+  dstPort: number,
+  dstPortName: string,
+): WinEvent {
   return {
     kind: 'win',
     channel: 'sysmon',
@@ -297,7 +348,14 @@ export function networkConnect(ts: number, proc: Proc, srcIp: string, srcPort: n
   };
 }
 
-export function fileEvent(action: FileEvent['action'], path: string, size: number | null, headerBytes: string | null, proc: Proc, account: Account): FileEvent {
+export function fileEvent(
+  action: FileEvent['action'],
+  path: string,
+  size: number | null,
+  headerBytes: string | null,
+  proc: Proc,
+  account: Account,
+): FileEvent {
   return { kind: 'file', action, path, size, headerBytes, proc, account };
 }
 
@@ -318,7 +376,19 @@ export function zeekRow(
   operation: string,
 ): ZeekRow {
   const rtt = rng.chance(0.03) ? null : (0.00012 + rng.next() * rng.next() * 0.004).toFixed(6);
-  return { kind: 'zeek', uid, origH, origP, respH, respP, rtt, namedPipe, endpoint, operation, micros: rng.int(1000) };
+  return {
+    kind: 'zeek',
+    uid,
+    origH,
+    origP,
+    respH,
+    respP,
+    rtt,
+    namedPipe,
+    endpoint,
+    operation,
+    micros: rng.int(1000),
+  };
 }
 
 /**
@@ -327,7 +397,10 @@ export function zeekRow(
  */
 export function hiveHeader(rng: Rng, ms: number): string {
   const seq = rng.range(1, 60_000);
-  const le32 = (n: number): string => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff].map((b) => b.toString(16).padStart(2, '0')).join('');
+  const le32 = (n: number): string =>
+    [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff]
+      .map((b) => b.toString(16).padStart(2, '0'))
+      .join('');
   const ft = (BigInt(ms) + 11_644_473_600_000n) * 10_000n;
   const lo = Number(ft & 0xffffffffn);
   return `${REGF}${le32(seq)}${le32(seq)}${le32(lo)}`;

@@ -12,7 +12,14 @@ export type { ScenarioRecord } from './stream.js';
 export { resolveOptions, DEFAULT_START, MAX_OUT_OF_ORDER_MS, MIN_HOSTS, MIN_USERS } from './options.js';
 export type { ResolvedScenarioOptions, ScenarioOptions } from './options.js';
 export { formatGroundTruth, GENERATOR_NAME, GENERATOR_VERSION } from './ground-truth.js';
-export type { EvidenceRef, FileFormat, GroundTruth, GroundTruthAlert, GroundTruthFile, GroundTruthNearMiss } from './ground-truth.js';
+export type {
+  EvidenceRef,
+  FileFormat,
+  GroundTruth,
+  GroundTruthAlert,
+  GroundTruthFile,
+  GroundTruthNearMiss,
+} from './ground-truth.js';
 export type { AlertEntity } from './scenarios/plan.js';
 export { RULE_SLUGS } from './rules.js';
 export type { RuleSlug } from './rules.js';

@@ -35,8 +35,24 @@ import { newProcess } from './world.js';
 
 type Story = (g: NoiseGenerator, t: number) => void;
 
-const INTERNET = ['142.250.74.110', '13.107.42.14', '52.96.165.34', '20.190.151.7', '151.101.1.69', '104.18.32.7', '23.215.0.136', '40.126.32.133'];
-const INTERNET_NAMES = ['www.google.com', 'outlook.office365.com', 'login.microsoftonline.com', 'www.bbc.co.uk', 'www.cloudflare.com', 'update.microsoft.com'];
+const INTERNET = [
+  '142.250.74.110',
+  '13.107.42.14',
+  '52.96.165.34',
+  '20.190.151.7',
+  '151.101.1.69',
+  '104.18.32.7',
+  '23.215.0.136',
+  '40.126.32.133',
+];
+const INTERNET_NAMES = [
+  'www.google.com',
+  'outlook.office365.com',
+  'login.microsoftonline.com',
+  'www.bbc.co.uk',
+  'www.cloudflare.com',
+  'update.microsoft.com',
+];
 
 /** Headers (first 16 bytes, hex) of the ordinary files the endpoint sees: none of them "regf". */
 const HEADERS = {
@@ -122,7 +138,15 @@ export class NoiseGenerator {
           this.budget--;
           this.emitted++;
           this.lateEmitted++;
-          item.follower = { key: lateTs, seq: this.seq++, host: item.host, ev, tag: -1, late: true, follower: null };
+          item.follower = {
+            key: lateTs,
+            seq: this.seq++,
+            host: item.host,
+            ev,
+            tag: -1,
+            late: true,
+            follower: null,
+          };
         }
       }
     }
@@ -151,7 +175,8 @@ export class NoiseGenerator {
   private pickStory(): Story {
     const total = this.cumulative[this.cumulative.length - 1] as number;
     const x = this.rng.next() * total;
-    for (let i = 0; i < this.cumulative.length; i++) if (x < (this.cumulative[i] as number)) return this.stories[i] as Story;
+    for (let i = 0; i < this.cumulative.length; i++)
+      if (x < (this.cumulative[i] as number)) return this.stories[i] as Story;
     return this.stories[this.stories.length - 1] as Story;
   }
 
@@ -164,7 +189,17 @@ export class NoiseGenerator {
     const ev = anchor.ev;
     if (ev.kind === 'zeek') {
       const ops = OPS_BY_ENDPOINT.get(ev.endpoint) ?? [ev.operation];
-      return zeekRow(r, ev.uid, ev.origH, ev.origP, ev.respH, ev.respP, ev.namedPipe, ev.endpoint, r.pick(ops));
+      return zeekRow(
+        r,
+        ev.uid,
+        ev.origH,
+        ev.origP,
+        ev.respH,
+        ev.respP,
+        ev.namedPipe,
+        ev.endpoint,
+        r.pick(ops),
+      );
     }
     const host = anchor.host;
     if (host === null) return null;
@@ -210,9 +245,24 @@ function singleWindowsEvent(g: NoiseGenerator, host: Host, ts: number, r: Rng): 
   if (x === 0) return registryNoiseEvent(host, ts, r);
   if (x === 1) {
     const proc = r.pick([host.procs.msmpeng, host.procs.svchost.Dnscache, host.procs.svchost.wuauserv]);
-    return networkConnect(ts, proc, host.ip, r.range(49152, 65535), r.pick(INTERNET), r.pick(INTERNET_NAMES), 443, 'https');
+    return networkConnect(
+      ts,
+      proc,
+      host.ip,
+      r.range(49152, 65535),
+      r.pick(INTERNET),
+      r.pick(INTERNET_NAMES),
+      443,
+      'https',
+    );
   }
-  if (x === 2) return fileCreated(host, ts, host.procs.svchost.SysMain, `C:\\Windows\\Prefetch\\${r.pick(['CHROME.EXE', 'SVCHOST.EXE', 'CONHOST.EXE', 'TASKHOSTW.EXE', 'MSEDGE.EXE'])}-${r.hex(8).toUpperCase()}.pf`);
+  if (x === 2)
+    return fileCreated(
+      host,
+      ts,
+      host.procs.svchost.SysMain,
+      `C:\\Windows\\Prefetch\\${r.pick(['CHROME.EXE', 'SVCHOST.EXE', 'CONHOST.EXE', 'TASKHOSTW.EXE', 'MSEDGE.EXE'])}-${r.hex(8).toUpperCase()}.pf`,
+    );
   return logonSuccess(host, r, { type: 5, target: g.world.builtin.system, auth: 'Negotiate' });
 }
 
@@ -223,28 +273,82 @@ function registryNoiseEvent(host: Host, ts: number, r: Rng): RawEvent {
   if (u !== null && choice <= 2) {
     const explorer = host.procs.explorer.get(u.sid) as Proc;
     if (choice === 0) {
-      return registryValueSet(host, ts, explorer, `HKU\\${u.sid}\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\UserAssist\\{CEBFF5CD-ACE2-4F4F-9178-9926F41749EA}\\Count\\${r.pick(['HRZR_PGYFRFFVBA', '{1NP14R77-02R7-4R5Q-O744-2RO1NR5198O7}\\pzq.rkr', 'Zvpebfbsg.Jvaqbjf.Rkcybere', '{6Q809377-6NS0-444O-8957-N3773S02200R}\\Tbbtyr\\Puebzr\\Nccyvpngvba\\puebzr.rkr'])}`, 'Binary Data');
+      return registryValueSet(
+        host,
+        ts,
+        explorer,
+        `HKU\\${u.sid}\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\UserAssist\\{CEBFF5CD-ACE2-4F4F-9178-9926F41749EA}\\Count\\${r.pick(['HRZR_PGYFRFFVBA', '{1NP14R77-02R7-4R5Q-O744-2RO1NR5198O7}\\pzq.rkr', 'Zvpebfbsg.Jvaqbjf.Rkcybere', '{6Q809377-6NS0-444O-8957-N3773S02200R}\\Tbbtyr\\Puebzr\\Nccyvpngvba\\puebzr.rkr'])}`,
+        'Binary Data',
+      );
     }
     if (choice === 1) {
-      return registryValueSet(host, ts, explorer, `HKU\\${u.sid}\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\OneDrive`, `"C:\\Users\\${u.name}\\AppData\\Local\\Microsoft\\OneDrive\\OneDrive.exe" /background`);
+      return registryValueSet(
+        host,
+        ts,
+        explorer,
+        `HKU\\${u.sid}\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\OneDrive`,
+        `"C:\\Users\\${u.name}\\AppData\\Local\\Microsoft\\OneDrive\\OneDrive.exe" /background`,
+      );
     }
-    return registryValueSet(host, ts, host.procs.svchost.Schedule, `HKLM\\System\\CurrentControlSet\\Services\\bam\\State\\UserSettings\\${u.sid}\\\\Device\\HarddiskVolume3\\Windows\\System32\\${r.pick(['notepad.exe', 'cmd.exe', 'mmc.exe', 'taskmgr.exe'])}`, 'Binary Data');
+    return registryValueSet(
+      host,
+      ts,
+      host.procs.svchost.Schedule,
+      `HKLM\\System\\CurrentControlSet\\Services\\bam\\State\\UserSettings\\${u.sid}\\\\Device\\HarddiskVolume3\\Windows\\System32\\${r.pick(['notepad.exe', 'cmd.exe', 'mmc.exe', 'taskmgr.exe'])}`,
+      'Binary Data',
+    );
   }
   switch (choice) {
     case 3:
-      return registryValueSet(host, ts, host.procs.services, `HKLM\\System\\CurrentControlSet\\Services\\${r.pick(SERVICE_NAMES)}\\Start`, r.pick(['DWORD (0x00000002)', 'DWORD (0x00000003)', 'DWORD (0x00000004)']));
+      return registryValueSet(
+        host,
+        ts,
+        host.procs.services,
+        `HKLM\\System\\CurrentControlSet\\Services\\${r.pick(SERVICE_NAMES)}\\Start`,
+        r.pick(['DWORD (0x00000002)', 'DWORD (0x00000003)', 'DWORD (0x00000004)']),
+      );
     case 4:
-      return registryValueSet(host, ts, host.procs.svchost.W32Time, 'HKLM\\System\\CurrentControlSet\\Services\\W32Time\\Config\\LastKnownGoodTime', `QWORD (0x${r.hex(8)}-0x${r.hex(8)})`);
+      return registryValueSet(
+        host,
+        ts,
+        host.procs.svchost.W32Time,
+        'HKLM\\System\\CurrentControlSet\\Services\\W32Time\\Config\\LastKnownGoodTime',
+        `QWORD (0x${r.hex(8)}-0x${r.hex(8)})`,
+      );
     case 5:
-      return registryValueSet(host, ts, host.procs.svchost.Dhcp, `HKLM\\System\\CurrentControlSet\\Services\\Tcpip\\Parameters\\Interfaces\\{${r.hex(8)}-${r.hex(4)}-${r.hex(4)}-${r.hex(4)}-${r.hex(12)}}\\${r.pick(['DhcpIPAddress', 'LeaseObtainedTime', 'T1', 'T2'])}`, r.pick([host.ip, `DWORD (0x${r.hex(8)})`]));
+      return registryValueSet(
+        host,
+        ts,
+        host.procs.svchost.Dhcp,
+        `HKLM\\System\\CurrentControlSet\\Services\\Tcpip\\Parameters\\Interfaces\\{${r.hex(8)}-${r.hex(4)}-${r.hex(4)}-${r.hex(4)}-${r.hex(12)}}\\${r.pick(['DhcpIPAddress', 'LeaseObtainedTime', 'T1', 'T2'])}`,
+        r.pick([host.ip, `DWORD (0x${r.hex(8)})`]),
+      );
     case 6:
-      return registryValueSet(host, ts, host.procs.msmpeng, `HKLM\\SOFTWARE\\Microsoft\\Windows Defender\\Signature Updates\\${r.pick(['SignaturesLastUpdated', 'AVSignatureVersion', 'LastFallbackTime'])}`, r.pick(['Binary Data', `1.407.${r.range(100, 999)}.0`, `QWORD (0x${r.hex(8)}-0x${r.hex(8)})`]));
+      return registryValueSet(
+        host,
+        ts,
+        host.procs.msmpeng,
+        `HKLM\\SOFTWARE\\Microsoft\\Windows Defender\\Signature Updates\\${r.pick(['SignaturesLastUpdated', 'AVSignatureVersion', 'LastFallbackTime'])}`,
+        r.pick(['Binary Data', `1.407.${r.range(100, 999)}.0`, `QWORD (0x${r.hex(8)}-0x${r.hex(8)})`]),
+      );
     case 7: {
       const svc = r.pick(LEGIT_SERVICES);
-      return registryValueSet(host, ts, host.procs.services, `HKLM\\System\\CurrentControlSet\\Services\\${svc.name}\\Description`, `@${svc.display}`);
+      return registryValueSet(
+        host,
+        ts,
+        host.procs.services,
+        `HKLM\\System\\CurrentControlSet\\Services\\${svc.name}\\Description`,
+        `@${svc.display}`,
+      );
     }
     default:
-      return registryValueSet(host, ts, host.procs.svchost.wuauserv, `HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\${r.pick(['LastOnlineScanTimeForAppCategory', 'DetectionStartTime', 'ScheduledInstallDate'])}`, `QWORD (0x${r.hex(8)}-0x${r.hex(8)})`);
+      return registryValueSet(
+        host,
+        ts,
+        host.procs.svchost.wuauserv,
+        `HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\${r.pick(['LastOnlineScanTimeForAppCategory', 'DetectionStartTime', 'ScheduledInstallDate'])}`,
+        `QWORD (0x${r.hex(8)}-0x${r.hex(8)})`,
+      );
   }
 }
 
@@ -254,31 +358,92 @@ function endpointFileEvent(g: NoiseGenerator, host: Host, ts: number, r: Rng): R
   const choice = r.int(u === null ? 4 : 8);
   switch (choice) {
     case 0:
-      return fileEvent('creation', `C:\\Windows\\Prefetch\\${r.pick(['CHROME.EXE', 'SVCHOST.EXE', 'CONHOST.EXE', 'RUNTIMEBROKER.EXE'])}-${r.hex(8).toUpperCase()}.pf`, r.range(4_000, 60_000), HEADERS.prefetch, host.procs.svchost.SysMain, g.world.builtin.system);
+      return fileEvent(
+        'creation',
+        `C:\\Windows\\Prefetch\\${r.pick(['CHROME.EXE', 'SVCHOST.EXE', 'CONHOST.EXE', 'RUNTIMEBROKER.EXE'])}-${r.hex(8).toUpperCase()}.pf`,
+        r.range(4_000, 60_000),
+        HEADERS.prefetch,
+        host.procs.svchost.SysMain,
+        g.world.builtin.system,
+      );
     case 1:
-      return fileEvent('modification', `C:\\Windows\\ServiceState\\EventLog\\Data\\lastalive${r.int(2)}.dat`, 2048, HEADERS.lastalive, host.procs.svchost.EventLog, g.world.builtin.localService);
+      return fileEvent(
+        'modification',
+        `C:\\Windows\\ServiceState\\EventLog\\Data\\lastalive${r.int(2)}.dat`,
+        2048,
+        HEADERS.lastalive,
+        host.procs.svchost.EventLog,
+        g.world.builtin.localService,
+      );
     case 2:
-      return fileEvent('creation', `C:\\Windows\\Temp\\${r.hex(8).toUpperCase()}-${r.hex(4).toUpperCase()}.tmp`, r.range(512, 400_000), HEADERS.tmp, host.procs.svchost.wuauserv, g.world.builtin.system);
+      return fileEvent(
+        'creation',
+        `C:\\Windows\\Temp\\${r.hex(8).toUpperCase()}-${r.hex(4).toUpperCase()}.tmp`,
+        r.range(512, 400_000),
+        HEADERS.tmp,
+        host.procs.svchost.wuauserv,
+        g.world.builtin.system,
+      );
     case 3:
-      return fileEvent('creation', `C:\\ProgramData\\Microsoft\\Windows Defender\\Scans\\History\\Service\\DetectionHistory\\${r.hex(2)}\\${r.hex(32).toUpperCase()}`, r.range(800, 9000), HEADERS.etl, host.procs.msmpeng, g.world.builtin.system);
+      return fileEvent(
+        'creation',
+        `C:\\ProgramData\\Microsoft\\Windows Defender\\Scans\\History\\Service\\DetectionHistory\\${r.hex(2)}\\${r.hex(32).toUpperCase()}`,
+        r.range(800, 9000),
+        HEADERS.etl,
+        host.procs.msmpeng,
+        g.world.builtin.system,
+      );
     case 4: {
       const user = u as DomainUser;
-      const [ext, header] = r.pick([['pdf', HEADERS.pdf], ['zip', HEADERS.zip], ['png', HEADERS.png], ['docx', HEADERS.zip]] as const);
-      return fileEvent('creation', `C:\\Users\\${user.name}\\Downloads\\${r.pick(['invoice', 'report', 'slides', 'Q1-figures', 'screenshot', 'agenda'])}_${r.range(1, 999)}.${ext}`, r.range(20_000, 5_000_000), header, host.procs.chrome.get(user.sid) as Proc, user);
+      const [ext, header] = r.pick([
+        ['pdf', HEADERS.pdf],
+        ['zip', HEADERS.zip],
+        ['png', HEADERS.png],
+        ['docx', HEADERS.zip],
+      ] as const);
+      return fileEvent(
+        'creation',
+        `C:\\Users\\${user.name}\\Downloads\\${r.pick(['invoice', 'report', 'slides', 'Q1-figures', 'screenshot', 'agenda'])}_${r.range(1, 999)}.${ext}`,
+        r.range(20_000, 5_000_000),
+        header,
+        host.procs.chrome.get(user.sid) as Proc,
+        user,
+      );
     }
     case 5: {
       const user = u as DomainUser;
-      return fileEvent('creation', `C:\\Users\\${user.name}\\AppData\\Local\\Google\\Chrome\\User Data\\Default\\Cache\\Cache_Data\\f_${r.hex(6)}`, r.range(300, 200_000), r.pick([HEADERS.png, HEADERS.zip, HEADERS.tmp]), host.procs.chrome.get(user.sid) as Proc, user);
+      return fileEvent(
+        'creation',
+        `C:\\Users\\${user.name}\\AppData\\Local\\Google\\Chrome\\User Data\\Default\\Cache\\Cache_Data\\f_${r.hex(6)}`,
+        r.range(300, 200_000),
+        r.pick([HEADERS.png, HEADERS.zip, HEADERS.tmp]),
+        host.procs.chrome.get(user.sid) as Proc,
+        user,
+      );
     }
     case 6: {
       const user = u as DomainUser;
-      return fileEvent('creation', `C:\\Users\\${user.name}\\AppData\\Local\\Microsoft\\Outlook\\RoamCache\\Stream_${r.pick(['Autocomplete', 'Calendar', 'TableViewPreviewPrefs'])}_${r.hex(32).toUpperCase()}.dat`, r.range(500, 90_000), HEADERS.tmp, host.procs.outlook.get(user.sid) as Proc, user);
+      return fileEvent(
+        'creation',
+        `C:\\Users\\${user.name}\\AppData\\Local\\Microsoft\\Outlook\\RoamCache\\Stream_${r.pick(['Autocomplete', 'Calendar', 'TableViewPreviewPrefs'])}_${r.hex(32).toUpperCase()}.dat`,
+        r.range(500, 90_000),
+        HEADERS.tmp,
+        host.procs.outlook.get(user.sid) as Proc,
+        user,
+      );
     }
     default: {
       // svchost running a per-user service writes as that user: a file event with process svchost.exe and
       // a user SID S-1-5-21-..., sometimes large, but never a hive (the credential-access look-alike).
       const user = u as DomainUser;
-      return fileEvent('modification', `C:\\Users\\${user.name}\\AppData\\Local\\ConnectedDevicesPlatform\\L.${user.name}\\ActivitiesCache.db-wal`, r.range(30_000, 4_000_000), HEADERS.sqliteWal, host.procs.svchost.CDPUserSvc, user);
+      return fileEvent(
+        'modification',
+        `C:\\Users\\${user.name}\\AppData\\Local\\ConnectedDevicesPlatform\\L.${user.name}\\ActivitiesCache.db-wal`,
+        r.range(30_000, 4_000_000),
+        HEADERS.sqliteWal,
+        host.procs.svchost.CDPUserSvc,
+        user,
+      );
     }
   }
 }
@@ -291,7 +456,15 @@ const userAppLaunch: Story = (g, t) => {
   if (user === null) return registryNoise(g, t);
   const r = g.rng;
   const explorer = host.procs.explorer.get(user.sid) as Proc;
-  const app = r.pick([IMAGES.chrome, IMAGES.msedge, IMAGES.winword, IMAGES.excel, IMAGES.notepad, IMAGES.cmd, IMAGES.powershell]);
+  const app = r.pick([
+    IMAGES.chrome,
+    IMAGES.msedge,
+    IMAGES.winword,
+    IMAGES.excel,
+    IMAGES.notepad,
+    IMAGES.cmd,
+    IMAGES.powershell,
+  ]);
   const doc = `C:\\Users\\${user.name}\\Documents\\${r.pick(['budget', 'minutes', 'plan', 'notes', 'contract'])}-${r.range(1, 99)}`;
   const cmd =
     app === IMAGES.winword
@@ -306,18 +479,45 @@ const userAppLaunch: Story = (g, t) => {
   const proc = newProcess(r, host, app, cmd, user, t, explorer, 'Medium', g.world.hashes);
   g.emit(t, host, processCreate(proc, g.world.hashes));
   if (app === IMAGES.cmd || app === IMAGES.powershell) {
-    const conhost = newProcess(r, host, IMAGES.conhost, '\\??\\C:\\Windows\\system32\\conhost.exe 0xffffffff -ForceV1', user, t + r.range(5, 40), proc, 'Medium', g.world.hashes);
+    const conhost = newProcess(
+      r,
+      host,
+      IMAGES.conhost,
+      '\\??\\C:\\Windows\\system32\\conhost.exe 0xffffffff -ForceV1',
+      user,
+      t + r.range(5, 40),
+      proc,
+      'Medium',
+      g.world.hashes,
+    );
     g.emit(conhost.startMs, host, processCreate(conhost, g.world.hashes));
   }
   if (r.chance(0.5)) {
     const at = t + r.range(300, 8_000);
-    const file = app === IMAGES.winword ? `C:\\Users\\${user.name}\\AppData\\Roaming\\Microsoft\\Word\\~WRL${r.range(1000, 9999)}.tmp` : `C:\\Users\\${user.name}\\AppData\\Local\\Temp\\${r.hex(8)}.tmp`;
+    const file =
+      app === IMAGES.winword
+        ? `C:\\Users\\${user.name}\\AppData\\Roaming\\Microsoft\\Word\\~WRL${r.range(1000, 9999)}.tmp`
+        : `C:\\Users\\${user.name}\\AppData\\Local\\Temp\\${r.hex(8)}.tmp`;
     g.emit(at, host, fileCreated(host, at, proc, file));
-    if (!host.flat) g.emit(at + 1, host, fileEvent('creation', file, r.range(0, 80_000), HEADERS.tmp, proc, user));
+    if (!host.flat)
+      g.emit(at + 1, host, fileEvent('creation', file, r.range(0, 80_000), HEADERS.tmp, proc, user));
   }
   if (r.chance(0.4)) {
     const at = t + r.range(200, 3_000);
-    g.emit(at, host, networkConnect(at, proc, host.ip, g.ephemeralPort(), r.pick(INTERNET), r.pick(INTERNET_NAMES), 443, 'https'));
+    g.emit(
+      at,
+      host,
+      networkConnect(
+        at,
+        proc,
+        host.ip,
+        g.ephemeralPort(),
+        r.pick(INTERNET),
+        r.pick(INTERNET_NAMES),
+        443,
+        'https',
+      ),
+    );
   }
 };
 
@@ -331,9 +531,29 @@ const registryKeyNoise: Story = (g, t) => {
   const r = g.rng;
   const u = g.residentOf(host);
   if (u !== null && r.chance(0.6)) {
-    g.emit(t, host, registryKeyEvent(host, t, host.procs.explorer.get(u.sid) as Proc, `HKU\\${u.sid}\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\FeatureUsage\\${r.pick(['AppSwitched', 'ShowJumpView', 'AppBadgeUpdated'])}`, 'CreateKey'));
+    g.emit(
+      t,
+      host,
+      registryKeyEvent(
+        host,
+        t,
+        host.procs.explorer.get(u.sid) as Proc,
+        `HKU\\${u.sid}\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\FeatureUsage\\${r.pick(['AppSwitched', 'ShowJumpView', 'AppBadgeUpdated'])}`,
+        'CreateKey',
+      ),
+    );
   } else {
-    g.emit(t, host, registryKeyEvent(host, t, host.procs.svchost.wuauserv, `HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Orchestrator\\UScheduler\\${r.range(10000, 99999)}`, r.pick(['CreateKey', 'DeleteKey'] as const)));
+    g.emit(
+      t,
+      host,
+      registryKeyEvent(
+        host,
+        t,
+        host.procs.svchost.wuauserv,
+        `HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Orchestrator\\UScheduler\\${r.range(10000, 99999)}`,
+        r.pick(['CreateKey', 'DeleteKey'] as const),
+      ),
+    );
   }
 };
 
@@ -347,7 +567,12 @@ const sysmonFileNoise: Story = (g, t) => {
       : x === 1
         ? `C:\\Windows\\ServiceProfiles\\NetworkService\\AppData\\Local\\Temp\\__PSScriptPolicyTest_${r.letters(8).toLowerCase()}.${r.letters(3).toLowerCase()}.ps1`
         : `C:\\Windows\\System32\\Tasks\\Microsoft\\Windows\\UpdateOrchestrator\\${r.pick(['Schedule Scan', 'Report policies', 'USO_UxBroker'])}`;
-  const proc = x === 0 ? host.procs.svchost.SysMain : x === 1 ? host.procs.svchost.Dnscache : host.procs.svchost.Schedule;
+  const proc =
+    x === 0
+      ? host.procs.svchost.SysMain
+      : x === 1
+        ? host.procs.svchost.Dnscache
+        : host.procs.svchost.Schedule;
   g.emit(t, host, fileCreated(host, t, proc, path));
 };
 
@@ -363,9 +588,31 @@ const svchostUserFileNoise: Story = (g, t) => {
   const r = g.rng;
   const u = g.residentOf(host);
   if (u !== null) {
-    g.emit(t, host, fileEvent('creation', `C:\\Users\\${u.name}\\AppData\\Local\\Microsoft\\Windows\\Notifications\\wpndatabase.db-wal`, r.range(4_000, 600_000), HEADERS.sqliteWal, host.procs.svchost.WpnUserService, u));
+    g.emit(
+      t,
+      host,
+      fileEvent(
+        'creation',
+        `C:\\Users\\${u.name}\\AppData\\Local\\Microsoft\\Windows\\Notifications\\wpndatabase.db-wal`,
+        r.range(4_000, 600_000),
+        HEADERS.sqliteWal,
+        host.procs.svchost.WpnUserService,
+        u,
+      ),
+    );
   } else {
-    g.emit(t, host, fileEvent('creation', `C:\\Windows\\System32\\${r.letters(8)}.tmp`, r.range(1_000, 90_000), r.pick([HEADERS.tmp, HEADERS.xmlUtf16]), host.procs.svchost.Winmgmt, g.world.builtin.system));
+    g.emit(
+      t,
+      host,
+      fileEvent(
+        'creation',
+        `C:\\Windows\\System32\\${r.letters(8)}.tmp`,
+        r.range(1_000, 90_000),
+        r.pick([HEADERS.tmp, HEADERS.xmlUtf16]),
+        host.procs.svchost.Winmgmt,
+        g.world.builtin.system,
+      ),
+    );
   }
 };
 
@@ -374,19 +621,48 @@ const networkConnectNoise: Story = (g, t) => {
   const r = g.rng;
   const u = g.residentOf(host);
   if (u !== null && r.chance(0.6)) {
-    const proc = r.chance(0.6) ? (host.procs.chrome.get(u.sid) as Proc) : (host.procs.outlook.get(u.sid) as Proc);
-    g.emit(t, host, networkConnect(t, proc, host.ip, g.ephemeralPort(), r.pick(INTERNET), r.pick(INTERNET_NAMES), 443, 'https'));
+    const proc = r.chance(0.6)
+      ? (host.procs.chrome.get(u.sid) as Proc)
+      : (host.procs.outlook.get(u.sid) as Proc);
+    g.emit(
+      t,
+      host,
+      networkConnect(
+        t,
+        proc,
+        host.ip,
+        g.ephemeralPort(),
+        r.pick(INTERNET),
+        r.pick(INTERNET_NAMES),
+        443,
+        'https',
+      ),
+    );
   } else {
     const dc = r.pick(g.world.dcs);
-    const [port, name] = r.pick([[389, 'ldap'], [88, 'kerberos'], [135, 'epmap'], [53, 'domain']] as const);
-    g.emit(t, host, networkConnect(t, host.procs.lsass, host.ip, g.ephemeralPort(), dc.ip, dc.fqdn, port, name));
+    const [port, name] = r.pick([
+      [389, 'ldap'],
+      [88, 'kerberos'],
+      [135, 'epmap'],
+      [53, 'domain'],
+    ] as const);
+    g.emit(
+      t,
+      host,
+      networkConnect(t, host.procs.lsass, host.ip, g.ephemeralPort(), dc.ip, dc.fqdn, port, name),
+    );
   }
 };
 
 const serviceLogon: Story = (g, t) => {
   const host = g.pickHost();
   const r = g.rng;
-  const target = r.pick([g.world.builtin.system, g.world.builtin.system, g.world.builtin.localService, g.world.builtin.networkService]);
+  const target = r.pick([
+    g.world.builtin.system,
+    g.world.builtin.system,
+    g.world.builtin.localService,
+    g.world.builtin.networkService,
+  ]);
   const logonId = target.sid === 'S-1-5-18' ? '0x3e7' : target.sid === 'S-1-5-19' ? '0x3e5' : '0x3e4';
   g.emit(t, host, logonSuccess(host, r, { type: 5, target, auth: 'Negotiate', logonId }));
   g.emit(t + r.range(0, 3), host, specialPrivileges(target, logonId));
@@ -412,7 +688,19 @@ const userNetworkLogon: Story = (g, t) => {
   if (g.reservations.isReserved(server, target.sid, t)) target = from.machineAccount;
   const ntlm = r.chance(0.2);
   const logonId = newLogonId(server, r);
-  g.emit(t, server, logonSuccess(server, r, { type: 3, target, auth: ntlm ? 'NTLM' : 'Kerberos', ip: from.ip, port: String(g.ephemeralPort()), workstation: ntlm ? from.name : '-', logonId }));
+  g.emit(
+    t,
+    server,
+    logonSuccess(server, r, {
+      type: 3,
+      target,
+      auth: ntlm ? 'NTLM' : 'Kerberos',
+      ip: from.ip,
+      port: String(g.ephemeralPort()),
+      workstation: ntlm ? from.name : '-',
+      logonId,
+    }),
+  );
   if (target.kind === 'admin') g.emit(t + r.range(0, 3), server, specialPrivileges(target, logonId));
   g.emit(t + r.range(200, 45_000), server, logoff(target, logonId, 3));
 };
@@ -422,7 +710,18 @@ const machineNetworkLogon: Story = (g, t) => {
   const dc = r.pick(g.world.dcs);
   const from = g.pickHost();
   const logonId = newLogonId(dc, r);
-  g.emit(t, dc, logonSuccess(dc, r, { type: 3, target: from.machineAccount, auth: 'Kerberos', ip: from.ip, port: String(g.ephemeralPort()), logonId }));
+  g.emit(
+    t,
+    dc,
+    logonSuccess(dc, r, {
+      type: 3,
+      target: from.machineAccount,
+      auth: 'Kerberos',
+      ip: from.ip,
+      port: String(g.ephemeralPort()),
+      logonId,
+    }),
+  );
   g.emit(t + r.range(0, 3), dc, specialPrivileges(from.machineAccount, logonId));
   g.emit(t + r.range(50, 5_000), dc, logoff(from.machineAccount, logonId, 3));
 };
@@ -434,7 +733,19 @@ const anonymousNetworkLogon: Story = (g, t) => {
   const from = g.pickHost();
   if (g.reservations.isReserved(server, g.world.builtin.anonymous.sid, t)) return machineNetworkLogon(g, t);
   const logonId = newLogonId(server, r);
-  g.emit(t, server, logonSuccess(server, r, { type: 3, target: g.world.builtin.anonymous, auth: 'NTLM', ip: from.ip, port: String(g.ephemeralPort()), workstation: from.name, logonId }));
+  g.emit(
+    t,
+    server,
+    logonSuccess(server, r, {
+      type: 3,
+      target: g.world.builtin.anonymous,
+      auth: 'NTLM',
+      ip: from.ip,
+      port: String(g.ephemeralPort()),
+      workstation: from.name,
+      logonId,
+    }),
+  );
   g.emit(t + r.range(20, 3_000), server, logoff(g.world.builtin.anonymous, logonId, 3));
 };
 
@@ -443,14 +754,28 @@ const failedLogon: Story = (g, t) => {
   const server = g.pickServer();
   const user = r.pick(g.world.users);
   const name = r.chance(0.3) ? `${user.name.slice(0, -1)}` : user.name;
-  g.emit(t, server, logonFailure(server, { ...user, name }, user.home.ip, String(g.ephemeralPort()), user.home.name));
+  g.emit(
+    t,
+    server,
+    logonFailure(server, { ...user, name }, user.home.ip, String(g.ephemeralPort()), user.home.name),
+  );
 };
 
 const serviceStart: Story = (g, t) => {
   const host = g.pickHost();
   const r = g.rng;
   const svc = r.pick(['BITS', 'TrustedInstaller', 'wuauserv', 'DsSvc', 'lfsvc', 'WpnService']);
-  const proc = newProcess(r, host, IMAGES.svchost, `C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s ${svc}`, g.world.builtin.system, t, host.procs.services, 'System', g.world.hashes);
+  const proc = newProcess(
+    r,
+    host,
+    IMAGES.svchost,
+    `C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s ${svc}`,
+    g.world.builtin.system,
+    t,
+    host.procs.services,
+    'System',
+    g.world.hashes,
+  );
   g.emit(t, host, processCreate(proc, g.world.hashes));
 };
 
@@ -463,14 +788,32 @@ const scheduledTask: Story = (g, t) => {
     x === 0 && u !== null
       ? [IMAGES.taskhostw, 'taskhostw.exe -RegisterDevice -ProtectionStateChanged -FreeNetworkOnly', u]
       : x === 1
-        ? [IMAGES.mpCmdRun, `"${IMAGES.mpCmdRun.image}" -IdleTask -TaskName WdCacheMaintenance`, g.world.builtin.system]
+        ? [
+            IMAGES.mpCmdRun,
+            `"${IMAGES.mpCmdRun.image}" -IdleTask -TaskName WdCacheMaintenance`,
+            g.world.builtin.system,
+          ]
         : [IMAGES.gpupdate, 'gpupdate.exe /target:computer', g.world.builtin.system];
-  const proc = newProcess(r, host, info, cmd, account, t, host.procs.svchost.Schedule, account.kind === 'builtin' ? 'System' : 'Medium', g.world.hashes);
+  const proc = newProcess(
+    r,
+    host,
+    info,
+    cmd,
+    account,
+    t,
+    host.procs.svchost.Schedule,
+    account.kind === 'builtin' ? 'System' : 'Medium',
+    g.world.hashes,
+  );
   g.emit(t, host, processCreate(proc, g.world.hashes));
   if (info === IMAGES.gpupdate) {
     const at = t + r.range(100, 2_000);
     const dc = r.pick(g.world.dcs);
-    g.emit(at, host, networkConnect(at, proc, host.ip, g.ephemeralPort(), dc.ip, dc.fqdn, 445, 'microsoft-ds'));
+    g.emit(
+      at,
+      host,
+      networkConnect(at, proc, host.ip, g.ephemeralPort(), dc.ip, dc.fqdn, 445, 'microsoft-ds'),
+    );
   }
 };
 

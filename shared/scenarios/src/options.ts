@@ -80,7 +80,11 @@ export function resolveOptions(options: ScenarioOptions = {}): ResolvedScenarioO
   const late = number('late', options.late ?? 0, 0, 0.5);
   const lateByMs = integer('lateByMs', options.lateByMs ?? 300_000, 1_000, 86_400_000);
   if (late > 0 && lateByMs <= outOfOrder) {
-    throw new ConfigError('lateByMs', String(lateByMs), `more than outOfOrder (${outOfOrder} ms), or late events are not late`);
+    throw new ConfigError(
+      'lateByMs',
+      String(lateByMs),
+      `more than outOfOrder (${outOfOrder} ms), or late events are not late`,
+    );
   }
   const defaultPerRule = Math.max(1, Math.round(events / 50_000));
   const scenarios = {} as Record<RuleSlug, number>;
@@ -92,7 +96,11 @@ export function resolveOptions(options: ScenarioOptions = {}): ResolvedScenarioO
   if (given !== undefined && typeof given !== 'number') {
     for (const key of Object.keys(given)) {
       if (!(RULE_SLUGS as readonly string[]).includes(key)) {
-        throw new ConfigError(`scenarios.${key}`, String(given[key as RuleSlug]), `a rule slug: ${RULE_SLUGS.join(', ')}`);
+        throw new ConfigError(
+          `scenarios.${key}`,
+          String(given[key as RuleSlug]),
+          `a rule slug: ${RULE_SLUGS.join(', ')}`,
+        );
       }
     }
   }

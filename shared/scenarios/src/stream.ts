@@ -15,7 +15,14 @@ import { endpointLine } from './formats/endpoint.js';
 import { flatWindowsLine } from './formats/flat-windows.js';
 import { winlogbeatLine } from './formats/winlogbeat.js';
 import { zeekFooter, zeekHeader, zeekJsonLine, zeekTsvLine } from './formats/zeek.js';
-import type { EvidenceRef, FileFormat, GroundTruth, GroundTruthAlert, GroundTruthFile, GroundTruthNearMiss } from './ground-truth.js';
+import type {
+  EvidenceRef,
+  FileFormat,
+  GroundTruth,
+  GroundTruthAlert,
+  GroundTruthFile,
+  GroundTruthNearMiss,
+} from './ground-truth.js';
 import { GENERATOR_NAME, GENERATOR_VERSION } from './ground-truth.js';
 import type { HeapItem } from './heap.js';
 import { keyThenSeq } from './heap.js';
@@ -93,7 +100,8 @@ class ArrivalShuffler {
   }
 
   releaseBefore(ts: number, out: Pending[]): void {
-    for (let top = this.heap.peek(); top !== undefined && top.key < ts; top = this.heap.peek()) out.push(this.heap.pop() as Pending);
+    for (let top = this.heap.peek(); top !== undefined && top.key < ts; top = this.heap.peek())
+      out.push(this.heap.pop() as Pending);
   }
 
   drain(out: Pending[]): void {
@@ -131,10 +139,22 @@ export class ScenarioStream {
   constructor(options: ScenarioOptions = {}) {
     this.options = resolveOptions(options);
     this.rootRng = new Rng(seedToUint32(this.options.seed));
-    this.world = buildWorld(this.rootRng.fork('world'), this.options.hosts, this.options.users, this.options.startMs);
+    this.world = buildWorld(
+      this.rootRng.fork('world'),
+      this.options.hosts,
+      this.options.users,
+      this.options.startMs,
+    );
     this.plan = planScenarios(this.world, this.options, this.rootRng.fork('scenarios'), this.reservations);
     this.tagRefs = new Array<EvidenceRef | undefined>(this.plan.events.length);
-    const file = (path: string, format: FileFormat, encoding: GroundTruthFile['encoding']): FileState => ({ path, format, encoding, lines: 0, events: 0, late: 0 });
+    const file = (path: string, format: FileFormat, encoding: GroundTruthFile['encoding']): FileState => ({
+      path,
+      format,
+      encoding,
+      lines: 0,
+      events: 0,
+      late: 0,
+    });
     this.files = {
       winlogbeat: file(SCENARIO_FILES.winlogbeat, 'winlogbeat', 'ndjson'),
       endpoint: file(SCENARIO_FILES.endpoint, 'ecs', 'ndjson'),
@@ -146,7 +166,12 @@ export class ScenarioStream {
 
   /** Paths of the data files this run writes (ground-truth.json not included). */
   get paths(): readonly string[] {
-    const out: string[] = [SCENARIO_FILES.winlogbeat, SCENARIO_FILES.endpoint, SCENARIO_FILES.flatWindows, SCENARIO_FILES.zeek];
+    const out: string[] = [
+      SCENARIO_FILES.winlogbeat,
+      SCENARIO_FILES.endpoint,
+      SCENARIO_FILES.flatWindows,
+      SCENARIO_FILES.zeek,
+    ];
     if (this.options.zeekJson) out.push(SCENARIO_FILES.zeekJson);
     return out;
   }
@@ -157,7 +182,14 @@ export class ScenarioStream {
     this.started = true;
     const opts = this.options;
     const scenarioEvents = this.plan.inTimeOrder();
-    const noise = new NoiseGenerator(this.world, opts, this.rootRng.fork('noise'), this.rootRng.fork('late'), this.reservations, Math.max(0, opts.events - scenarioEvents.length));
+    const noise = new NoiseGenerator(
+      this.world,
+      opts,
+      this.rootRng.fork('noise'),
+      this.rootRng.fork('late'),
+      this.reservations,
+      Math.max(0, opts.events - scenarioEvents.length),
+    );
     const writeRng = this.rootRng.fork('write');
     const arrivalRng = this.rootRng.fork('arrival');
     const shufflers: Record<StreamName, ArrivalShuffler> = {
@@ -195,11 +227,22 @@ export class ScenarioStream {
         for (const r of out) yield r;
         out.length = 0;
       }
-      const key = shuffler.push(item.key, this.write(item.host, item.key, item.ev, writeRng), zeekJson && item.ev.kind === 'zeek' ? zeekJsonLine(item.key, item.ev) : null, item.tag);
+      const key = shuffler.push(
+        item.key,
+        this.write(item.host, item.key, item.ev, writeRng),
+        zeekJson && item.ev.kind === 'zeek' ? zeekJsonLine(item.key, item.ev) : null,
+        item.tag,
+      );
       const f = item.follower;
       if (f !== null) {
-        if (streamOf(f.host, f.ev) !== stream) throw new ScenarioStreamError('a late event must go to the same file as its anchor');
-        shuffler.pushAfter(key, f.key, this.write(f.host, f.key, f.ev, writeRng), zeekJson && f.ev.kind === 'zeek' ? zeekJsonLine(f.key, f.ev) : null);
+        if (streamOf(f.host, f.ev) !== stream)
+          throw new ScenarioStreamError('a late event must go to the same file as its anchor');
+        shuffler.pushAfter(
+          key,
+          f.key,
+          this.write(f.host, f.key, f.ev, writeRng),
+          zeekJson && f.ev.kind === 'zeek' ? zeekJsonLine(f.key, f.ev) : null,
+        );
       }
     }
     for (const name of STREAM_ORDER) {
@@ -226,7 +269,13 @@ export class ScenarioStream {
     }
   }
 
-  private out(stream: StreamName, line: string, tag: number, late: boolean, isEvent: boolean): ScenarioRecord {
+  private out(
+    stream: StreamName,
+    line: string,
+    tag: number,
+    late: boolean,
+    isEvent: boolean,
+  ): ScenarioRecord {
     const f = this.files[stream];
     f.lines++;
     if (isEvent) f.events++;
@@ -242,7 +291,9 @@ export class ScenarioStream {
       case 'file':
         return endpointLine(host as Host, ts, ev, rng);
       case 'win':
-        return (host as Host).flat ? flatWindowsLine(host as Host, ts, ev) : winlogbeatLine(host as Host, ts, ev, rng);
+        return (host as Host).flat
+          ? flatWindowsLine(host as Host, ts, ev)
+          : winlogbeatLine(host as Host, ts, ev, rng);
       default: {
         const never: never = ev;
         throw new ScenarioStreamError(`unknown event kind ${JSON.stringify(never)}`);
@@ -252,7 +303,8 @@ export class ScenarioStream {
 
   /** Ground truth for the lines read; available once `records()` has been read to the end. */
   groundTruth(): GroundTruth {
-    if (!this.finished) throw new ScenarioStreamError('groundTruth() is known only after records() has been read to the end');
+    if (!this.finished)
+      throw new ScenarioStreamError('groundTruth() is known only after records() has been read to the end');
     const ref = (tag: number): EvidenceRef => {
       const r = this.tagRefs[tag];
       if (r === undefined) throw new ScenarioStreamError(`planned event ${tag} was never written`);
@@ -271,9 +323,19 @@ export class ScenarioStream {
         last_time: iso(Math.max(...times)),
       };
     });
-    alerts.sort((x, y) => cmp(x.rule, y.rule) || cmp(x.first_time, y.first_time) || cmpRef(x.evidence[0], y.evidence[0]));
-    const nearMisses: GroundTruthNearMiss[] = this.plan.nearMisses.map((n) => ({ rule: n.rule, kind: n.kind, description: n.description, evidence: n.tags.map(ref) }));
-    nearMisses.sort((x, y) => cmp(x.rule, y.rule) || cmpRef(x.evidence[0], y.evidence[0]) || cmp(x.kind, y.kind));
+    alerts.sort(
+      (x, y) =>
+        cmp(x.rule, y.rule) || cmp(x.first_time, y.first_time) || cmpRef(x.evidence[0], y.evidence[0]),
+    );
+    const nearMisses: GroundTruthNearMiss[] = this.plan.nearMisses.map((n) => ({
+      rule: n.rule,
+      kind: n.kind,
+      description: n.description,
+      evidence: n.tags.map(ref),
+    }));
+    nearMisses.sort(
+      (x, y) => cmp(x.rule, y.rule) || cmpRef(x.evidence[0], y.evidence[0]) || cmp(x.kind, y.kind),
+    );
 
     const byRule = (items: readonly { rule: RuleSlug }[]): Record<RuleSlug, number> => {
       const out = {} as Record<RuleSlug, number>;
@@ -291,7 +353,9 @@ export class ScenarioStream {
         lines: f.lines,
         events: f.events,
         late: f.late,
-        ...(name === 'zeekJson' ? { mirrors: { path: SCENARIO_FILES.zeek, lineOffset: -zeekHeader(0).length } } : {}),
+        ...(name === 'zeekJson'
+          ? { mirrors: { path: SCENARIO_FILES.zeek, lineOffset: -zeekHeader(0).length } }
+          : {}),
       });
     }
     const { startMs: _startMs, ...options } = this.options;
@@ -313,7 +377,11 @@ export class ScenarioStream {
         alerts_by_rule: byRule(alerts),
         near_misses: nearMisses.length,
         near_misses_by_rule: byRule(nearMisses),
-        hosts: { total: this.world.hosts.length, agent: this.world.agentHosts.length, flat: this.world.flatHosts.length },
+        hosts: {
+          total: this.world.hosts.length,
+          agent: this.world.agentHosts.length,
+          flat: this.world.flatHosts.length,
+        },
         users: this.world.users.length,
       },
     };
@@ -323,7 +391,8 @@ export class ScenarioStream {
 function streamOf(host: Host | null, ev: RawEvent): StreamName {
   if (ev.kind === 'zeek') return 'zeek';
   if (ev.kind === 'file') {
-    if (host === null || host.flat) throw new ScenarioStreamError('an Endpoint file event needs a host with an Elastic agent');
+    if (host === null || host.flat)
+      throw new ScenarioStreamError('an Endpoint file event needs a host with an Elastic agent');
     return 'endpoint';
   }
   if (host === null) throw new ScenarioStreamError('a Windows event needs a host');

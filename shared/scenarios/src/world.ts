@@ -72,11 +72,24 @@ export interface Host {
   readonly sysmonHasUser: boolean;
   readonly sysmonGuidPrefix: string;
   /** Pre-serialized JSON of the per-host parts of every record (built once). */
-  readonly json: { readonly winlogbeatAgent: string; readonly winlogbeatHost: string; readonly endpointAgent: string; readonly endpointHost: string; readonly endpointAgentId: string };
+  readonly json: {
+    readonly winlogbeatAgent: string;
+    readonly winlogbeatHost: string;
+    readonly endpointAgent: string;
+    readonly endpointHost: string;
+    readonly endpointAgentId: string;
+  };
   readonly procs: HostProcs;
   /** Users whose home this is (workstations). */
   readonly residents: DomainUser[];
-  counters: { security: number; sysmon: number; endpoint: number; process: number; pid: number; logon: number };
+  counters: {
+    security: number;
+    sysmon: number;
+    endpoint: number;
+    process: number;
+    pid: number;
+    logon: number;
+  };
 }
 
 export interface HostProcs {
@@ -105,7 +118,12 @@ export interface World {
   readonly fileServer: Host;
   readonly users: readonly DomainUser[];
   readonly admins: readonly DomainUser[];
-  readonly builtin: { readonly system: Account; readonly localService: Account; readonly networkService: Account; readonly anonymous: Account };
+  readonly builtin: {
+    readonly system: Account;
+    readonly localService: Account;
+    readonly networkService: Account;
+    readonly anonymous: Account;
+  };
   /** Addresses outside the managed fleet (VPN pool, an unmanaged laptop): where attacks come from. */
   readonly outsideIps: readonly string[];
   readonly hashes: Map<string, string>;
@@ -117,9 +135,24 @@ export function buildWorld(rng: Rng, hostCount: number, userCount: number, start
   const domainSid = `S-1-5-21-${rng.range(1_000_000_000, 4_200_000_000)}-${rng.range(1_000_000_000, 4_200_000_000)}-${rng.range(1_000_000_000, 4_200_000_000)}`;
   const builtin = {
     system: { sid: 'S-1-5-18', name: 'SYSTEM', domain: 'NT AUTHORITY', kind: 'builtin' } as Account,
-    localService: { sid: 'S-1-5-19', name: 'LOCAL SERVICE', domain: 'NT AUTHORITY', kind: 'builtin' } as Account,
-    networkService: { sid: 'S-1-5-20', name: 'NETWORK SERVICE', domain: 'NT AUTHORITY', kind: 'builtin' } as Account,
-    anonymous: { sid: 'S-1-5-7', name: 'ANONYMOUS LOGON', domain: 'NT AUTHORITY', kind: 'builtin' } as Account,
+    localService: {
+      sid: 'S-1-5-19',
+      name: 'LOCAL SERVICE',
+      domain: 'NT AUTHORITY',
+      kind: 'builtin',
+    } as Account,
+    networkService: {
+      sid: 'S-1-5-20',
+      name: 'NETWORK SERVICE',
+      domain: 'NT AUTHORITY',
+      kind: 'builtin',
+    } as Account,
+    anonymous: {
+      sid: 'S-1-5-7',
+      name: 'ANONYMOUS LOGON',
+      domain: 'NT AUTHORITY',
+      kind: 'builtin',
+    } as Account,
   };
 
   const dcCount = hostCount >= 20 ? 2 : 1;
@@ -151,7 +184,18 @@ export function buildWorld(rng: Rng, hostCount: number, userCount: number, start
   if (!hosts.some((h) => h.flat)) {
     // Make sure the flat format is present: the last workstation becomes a flat-only host.
     const last = hosts[hosts.length - 1] as Host;
-    hosts[hosts.length - 1] = makeHost(rng, last.index, last.name, last.role, true, domainSid, startMs, builtin, usedPrefixes, hashes);
+    hosts[hosts.length - 1] = makeHost(
+      rng,
+      last.index,
+      last.name,
+      last.role,
+      true,
+      domainSid,
+      startMs,
+      builtin,
+      usedPrefixes,
+      hashes,
+    );
   }
 
   const workstations = hosts.filter((h) => h.role === 'workstation');
@@ -167,7 +211,14 @@ export function buildWorld(rng: Rng, hostCount: number, userCount: number, start
     if (usedNames.has(name)) name = `${name}${i}`;
     usedNames.add(name);
     const home = homes[i % homes.length] as Host;
-    const user: DomainUser = { sid: `${domainSid}-${1104 + i}`, name, domain: DOMAIN.netbios, kind: admin ? 'admin' : 'user', index: i, home };
+    const user: DomainUser = {
+      sid: `${domainSid}-${1104 + i}`,
+      name,
+      domain: DOMAIN.netbios,
+      kind: admin ? 'admin' : 'user',
+      index: i,
+      home,
+    };
     users.push(user);
     home.residents.push(user);
   }
@@ -176,10 +227,46 @@ export function buildWorld(rng: Rng, hostCount: number, userCount: number, start
     for (const u of h.residents) {
       const boot = h.procs.services.startMs;
       const logonMs = boot + rng.range(60_000, 3_600_000);
-      const explorer = newProcess(rng, h, IMAGES.explorer, 'C:\\Windows\\Explorer.EXE', u, logonMs, null, 'Medium', hashes);
+      const explorer = newProcess(
+        rng,
+        h,
+        IMAGES.explorer,
+        'C:\\Windows\\Explorer.EXE',
+        u,
+        logonMs,
+        null,
+        'Medium',
+        hashes,
+      );
       h.procs.explorer.set(u.sid, explorer);
-      h.procs.chrome.set(u.sid, newProcess(rng, h, IMAGES.chrome, '"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe"', u, logonMs + rng.range(5_000, 900_000), explorer, 'Medium', hashes));
-      h.procs.outlook.set(u.sid, newProcess(rng, h, IMAGES.outlook, '"C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE"', u, logonMs + rng.range(5_000, 900_000), explorer, 'Medium', hashes));
+      h.procs.chrome.set(
+        u.sid,
+        newProcess(
+          rng,
+          h,
+          IMAGES.chrome,
+          '"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe"',
+          u,
+          logonMs + rng.range(5_000, 900_000),
+          explorer,
+          'Medium',
+          hashes,
+        ),
+      );
+      h.procs.outlook.set(
+        u.sid,
+        newProcess(
+          rng,
+          h,
+          IMAGES.outlook,
+          '"C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE"',
+          u,
+          logonMs + rng.range(5_000, 900_000),
+          explorer,
+          'Medium',
+          hashes,
+        ),
+      );
     }
   }
 
@@ -218,25 +305,66 @@ function makeHost(
 ): Host {
   const agentName = name.toLowerCase();
   const fqdn = `${name}.${DOMAIN.dns}`;
-  const ip = role === 'dc' ? `10.10.0.${10 + index}` : role === 'server' ? `10.10.${1 + Math.floor(index / 240)}.${10 + (index % 240)}` : `10.10.${16 + Math.floor(index / 240)}.${10 + (index % 240)}`;
+  const ip =
+    role === 'dc'
+      ? `10.10.0.${10 + index}`
+      : role === 'server'
+        ? `10.10.${1 + Math.floor(index / 240)}.${10 + (index % 240)}`
+        : `10.10.${16 + Math.floor(index / 240)}.${10 + (index % 240)}`;
   const mac = `00-15-5D-${rng.hex(2)}-${rng.hex(2)}-${rng.hex(2)}`.toUpperCase();
   const os: OsInfo =
     role === 'workstation'
       ? rng.chance(0.7)
-        ? { name: 'Windows 10 Enterprise', build: '19045.4046', kernel: '10.0.19041.4046 (WinBuild.160101.0800)', version: '10.0' }
-        : { name: 'Windows 11 Enterprise', build: '22631.3155', kernel: '10.0.22621.3155 (WinBuild.160101.0800)', version: '10.0' }
+        ? {
+            name: 'Windows 10 Enterprise',
+            build: '19045.4046',
+            kernel: '10.0.19041.4046 (WinBuild.160101.0800)',
+            version: '10.0',
+          }
+        : {
+            name: 'Windows 11 Enterprise',
+            build: '22631.3155',
+            kernel: '10.0.22621.3155 (WinBuild.160101.0800)',
+            version: '10.0',
+          }
       : rng.chance(0.5)
-        ? { name: 'Windows Server 2019 Datacenter', build: '17763.5458', kernel: '10.0.17763.5458 (WinBuild.160101.0800)', version: '10.0' }
-        : { name: 'Windows Server 2022 Datacenter', build: '20348.2322', kernel: '10.0.20348.2322 (WinBuild.160101.0800)', version: '10.0' };
+        ? {
+            name: 'Windows Server 2019 Datacenter',
+            build: '17763.5458',
+            kernel: '10.0.17763.5458 (WinBuild.160101.0800)',
+            version: '10.0',
+          }
+        : {
+            name: 'Windows Server 2022 Datacenter',
+            build: '20348.2322',
+            kernel: '10.0.20348.2322 (WinBuild.160101.0800)',
+            version: '10.0',
+          };
   const id = flat ? null : rng.uuid();
   let prefix = rng.hex(8);
   while (usedPrefixes.has(prefix)) prefix = rng.hex(8);
   usedPrefixes.add(prefix);
   const agentId = rng.uuid();
   const endpointAgentId = rng.uuid();
-  const osJson = { Ext: { variant: os.name }, build: os.build, family: 'windows', full: `${os.name} ${os.build.split('.')[0]}`, kernel: os.kernel, name: 'Windows', platform: 'windows', type: 'windows', version: os.version };
+  const osJson = {
+    Ext: { variant: os.name },
+    build: os.build,
+    family: 'windows',
+    full: `${os.name} ${os.build.split('.')[0]}`,
+    kernel: os.kernel,
+    name: 'Windows',
+    platform: 'windows',
+    type: 'windows',
+    version: os.version,
+  };
   const json = {
-    winlogbeatAgent: JSON.stringify({ ephemeral_id: rng.uuid(), id: agentId, name: agentName, type: 'winlogbeat', version: '8.12.2' }),
+    winlogbeatAgent: JSON.stringify({
+      ephemeral_id: rng.uuid(),
+      id: agentId,
+      name: agentName,
+      type: 'winlogbeat',
+      version: '8.12.2',
+    }),
     winlogbeatHost: JSON.stringify({
       architecture: 'x86_64',
       hostname: agentName,
@@ -244,10 +372,26 @@ function makeHost(
       ip: [ip, `fe80::${rng.hex(4)}:${rng.hex(4)}:${rng.hex(4)}:${rng.hex(4)}`],
       mac: [mac],
       name: agentName,
-      os: { build: os.build, family: 'windows', kernel: os.kernel, name: os.name, platform: 'windows', type: 'windows', version: os.version },
+      os: {
+        build: os.build,
+        family: 'windows',
+        kernel: os.kernel,
+        name: os.name,
+        platform: 'windows',
+        type: 'windows',
+        version: os.version,
+      },
     }),
     endpointAgent: JSON.stringify({ id: endpointAgentId, type: 'endpoint', version: '8.12.2' }),
-    endpointHost: JSON.stringify({ architecture: 'x86_64', hostname: agentName, id, ip: [ip], mac: [mac.toLowerCase()], name: agentName, os: osJson }),
+    endpointHost: JSON.stringify({
+      architecture: 'x86_64',
+      hostname: agentName,
+      id,
+      ip: [ip],
+      mac: [mac.toLowerCase()],
+      name: agentName,
+      os: osJson,
+    }),
     endpointAgentId,
   };
   const host: Host = {
@@ -261,7 +405,12 @@ function makeHost(
     mac,
     id,
     os,
-    machineAccount: { sid: `${domainSid}-${5000 + index}`, name: `${name}$`, domain: DOMAIN.netbios, kind: 'machine' },
+    machineAccount: {
+      sid: `${domainSid}-${5000 + index}`,
+      name: `${name}$`,
+      domain: DOMAIN.netbios,
+      kind: 'machine',
+    },
     flatHostname: rng.chance(0.5) ? name : fqdn,
     flatSecurityChannel: rng.chance(0.3) ? 'security' : 'Security',
     sysmonHasUser: !flat,
@@ -279,22 +428,116 @@ function makeHost(
     },
   };
   const boot = startMs - rng.range(3_600_000, 12 * 86_400_000);
-  const system = newProcess(rng, host, systemImage, 'System', builtin.system, boot, null, 'System', hashes, 4);
-  const services = newProcess(rng, host, IMAGES.services, 'C:\\Windows\\system32\\services.exe', builtin.system, boot + 4_000, null, 'System', hashes);
-  const lsass = newProcess(rng, host, IMAGES.lsass, 'C:\\Windows\\system32\\lsass.exe', builtin.system, boot + 4_100, null, 'System', hashes);
+  const system = newProcess(
+    rng,
+    host,
+    systemImage,
+    'System',
+    builtin.system,
+    boot,
+    null,
+    'System',
+    hashes,
+    4,
+  );
+  const services = newProcess(
+    rng,
+    host,
+    IMAGES.services,
+    'C:\\Windows\\system32\\services.exe',
+    builtin.system,
+    boot + 4_000,
+    null,
+    'System',
+    hashes,
+  );
+  const lsass = newProcess(
+    rng,
+    host,
+    IMAGES.lsass,
+    'C:\\Windows\\system32\\lsass.exe',
+    builtin.system,
+    boot + 4_100,
+    null,
+    'System',
+    hashes,
+  );
   const svchost = {} as Record<SvchostName, Proc>;
   for (const s of SVCHOST_SERVICES) {
-    const account = s.account === 'localService' ? builtin.localService : s.account === 'networkService' ? builtin.networkService : builtin.system;
-    svchost[s.name] = newProcess(rng, host, IMAGES.svchost, s.cmd, account, boot + rng.range(5_000, 60_000), services, 'System', hashes);
+    const account =
+      s.account === 'localService'
+        ? builtin.localService
+        : s.account === 'networkService'
+          ? builtin.networkService
+          : builtin.system;
+    svchost[s.name] = newProcess(
+      rng,
+      host,
+      IMAGES.svchost,
+      s.cmd,
+      account,
+      boot + rng.range(5_000, 60_000),
+      services,
+      'System',
+      hashes,
+    );
   }
-  const msmpeng = newProcess(rng, host, IMAGES.msmpeng, `"${IMAGES.msmpeng.image}"`, builtin.system, boot + 9_000, services, 'System', hashes);
-  const sysmon = newProcess(rng, host, IMAGES.sysmon, 'C:\\Windows\\Sysmon64.exe', builtin.system, boot + 7_000, services, 'System', hashes);
-  const winlogbeat = newProcess(rng, host, IMAGES.winlogbeat, '"C:\\Program Files\\Winlogbeat\\winlogbeat.exe" --path.home "C:\\Program Files\\Winlogbeat" -c winlogbeat.yml', builtin.system, boot + 20_000, services, 'System', hashes);
-  (host as { procs: HostProcs }).procs = { system, services, lsass, svchost, msmpeng, sysmon, winlogbeat, explorer: new Map(), chrome: new Map(), outlook: new Map() };
+  const msmpeng = newProcess(
+    rng,
+    host,
+    IMAGES.msmpeng,
+    `"${IMAGES.msmpeng.image}"`,
+    builtin.system,
+    boot + 9_000,
+    services,
+    'System',
+    hashes,
+  );
+  const sysmon = newProcess(
+    rng,
+    host,
+    IMAGES.sysmon,
+    'C:\\Windows\\Sysmon64.exe',
+    builtin.system,
+    boot + 7_000,
+    services,
+    'System',
+    hashes,
+  );
+  const winlogbeat = newProcess(
+    rng,
+    host,
+    IMAGES.winlogbeat,
+    '"C:\\Program Files\\Winlogbeat\\winlogbeat.exe" --path.home "C:\\Program Files\\Winlogbeat" -c winlogbeat.yml',
+    builtin.system,
+    boot + 20_000,
+    services,
+    'System',
+    hashes,
+  );
+  (host as { procs: HostProcs }).procs = {
+    system,
+    services,
+    lsass,
+    svchost,
+    msmpeng,
+    sysmon,
+    winlogbeat,
+    explorer: new Map(),
+    chrome: new Map(),
+    outlook: new Map(),
+  };
   return host;
 }
 
-const systemImage: ImageInfo = { image: 'System', description: '-', product: '-', company: '-', originalFileName: '-', fileVersion: '-' };
+const systemImage: ImageInfo = {
+  image: 'System',
+  description: '-',
+  product: '-',
+  company: '-',
+  originalFileName: '-',
+  fileVersion: '-',
+};
 
 /**
  * A new process on `host`: the Sysmon ProcessGuid carries the machine prefix, the start time (seconds,
@@ -316,7 +559,7 @@ export function newProcess(
   const sec = Math.floor(startMs / 1000) >>> 0;
   const lo = (sec & 0xffff).toString(16).padStart(4, '0');
   const hi = ((sec >>> 16) & 0xffff).toString(16).padStart(4, '0');
-  const le = ((c & 0xff).toString(16).padStart(2, '0') + ((c >>> 8) & 0xff).toString(16).padStart(2, '0'));
+  const le = (c & 0xff).toString(16).padStart(2, '0') + ((c >>> 8) & 0xff).toString(16).padStart(2, '0');
   const guid = `{${host.sysmonGuidPrefix}-${lo}-${hi}-${le}-${(c >>> 16).toString(16).padStart(8, '0')}0700}`;
   host.counters.pid += 4 * rng.range(1, 40);
   if (host.counters.pid > 65_000) host.counters.pid = 600 + rng.int(400);
@@ -337,7 +580,13 @@ export function newProcess(
     startMs,
     entityId,
     integrity,
-    logonId: isUser ? `0x${(host.counters.logon += rng.range(16, 4096)).toString(16)}` : account.sid === 'S-1-5-18' ? '0x3e7' : account.sid === 'S-1-5-19' ? '0x3e5' : '0x3e4',
+    logonId: isUser
+      ? `0x${(host.counters.logon += rng.range(16, 4096)).toString(16)}`
+      : account.sid === 'S-1-5-18'
+        ? '0x3e7'
+        : account.sid === 'S-1-5-19'
+          ? '0x3e5'
+          : '0x3e4',
     logonGuid: `{${host.sysmonGuidPrefix}-${lo}-${hi}-${rng.hex(4)}-${rng.hex(12)}}`,
     currentDirectory: isUser ? `C:\\Users\\${account.name}\\` : 'C:\\Windows\\system32\\',
     sessionId: isUser ? '1' : '0',

@@ -6,7 +6,12 @@ import { describe, expect, it } from 'vitest';
 import type { GeneratedScenario, ScenarioOptions } from '@sequor/scenarios';
 import { generateScenario } from '@sequor/scenarios';
 
-const DATA_FILES = ['winlogbeat.ndjson', 'endpoint.ndjson', 'flat-windows.ndjson', 'zeek/dce_rpc.log'] as const;
+const DATA_FILES = [
+  'winlogbeat.ndjson',
+  'endpoint.ndjson',
+  'flat-windows.ndjson',
+  'zeek/dce_rpc.log',
+] as const;
 
 interface Line {
   readonly text: string;
@@ -46,7 +51,9 @@ function events(gen: GeneratedScenario, file: string): Line[] {
 /** Alerts as the text of their evidence lines: independent of where the lines ended up. */
 function alertContents(gen: GeneratedScenario): string[] {
   const byFile = new Map([...gen.files].map(([p, t]) => [p, lines(t)]));
-  return gen.groundTruth.alerts.map((a) => `${a.rule}|${a.evidence.map((e) => byFile.get(e.file)?.[e.line - 1]).join('|')}`).sort();
+  return gen.groundTruth.alerts
+    .map((a) => `${a.rule}|${a.evidence.map((e) => byFile.get(e.file)?.[e.line - 1]).join('|')}`)
+    .sort();
 }
 
 const BASE: ScenarioOptions = { events: 12_000, seed: 31, hosts: 20, users: 60, scenarios: 2 };
@@ -59,14 +66,19 @@ describe('arrival order', { timeout: 120_000 }, () => {
     for (const file of DATA_FILES) {
       const ts = events(ordered, file).map((l) => l.ts);
       expect(ts.length).toBeGreaterThan(0);
-      expect(ts.findIndex((t, i) => i > 0 && t < (ts[i - 1] as number)), file).toBe(-1);
+      expect(
+        ts.findIndex((t, i) => i > 0 && t < (ts[i - 1] as number)),
+        file,
+      ).toBe(-1);
     }
   });
 
   it('out-of-order keeps the multiset of lines in every file', () => {
     for (const file of [...DATA_FILES, 'ground-truth.json']) {
       if (file === 'ground-truth.json') continue;
-      expect(lines(jittered.files.get(file) ?? '').sort()).toEqual(lines(ordered.files.get(file) ?? '').sort());
+      expect(lines(jittered.files.get(file) ?? '').sort()).toEqual(
+        lines(ordered.files.get(file) ?? '').sort(),
+      );
     }
   });
 

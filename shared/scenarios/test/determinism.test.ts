@@ -6,7 +6,16 @@ import { describe, expect, it } from 'vitest';
 import type { ScenarioOptions } from '@sequor/scenarios';
 import { generateScenario, ScenarioStream, ScenarioStreamError, writeScenario } from '@sequor/scenarios';
 
-const OPTIONS: ScenarioOptions = { events: 6_000, seed: 2024, outOfOrder: 3_000, late: 0.01, lateByMs: 60_000, zeekJson: true, hosts: 12, users: 30 };
+const OPTIONS: ScenarioOptions = {
+  events: 6_000,
+  seed: 2024,
+  outOfOrder: 3_000,
+  late: 0.01,
+  lateByMs: 60_000,
+  zeekJson: true,
+  hosts: 12,
+  users: 30,
+};
 
 function digest(files: ReadonlyMap<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -18,7 +27,14 @@ describe('determinism', { timeout: 120_000 }, () => {
   it('gives byte-identical files and ground truth for the same options', () => {
     const a = generateScenario(OPTIONS);
     const b = generateScenario({ ...OPTIONS });
-    expect([...a.files.keys()]).toEqual(['winlogbeat.ndjson', 'endpoint.ndjson', 'flat-windows.ndjson', 'zeek/dce_rpc.log', 'zeek/dce_rpc.json', 'ground-truth.json']);
+    expect([...a.files.keys()]).toEqual([
+      'winlogbeat.ndjson',
+      'endpoint.ndjson',
+      'flat-windows.ndjson',
+      'zeek/dce_rpc.log',
+      'zeek/dce_rpc.json',
+      'ground-truth.json',
+    ]);
     expect(digest(a.files)).toEqual(digest(b.files));
   });
 
@@ -43,7 +59,13 @@ describe('determinism', { timeout: 120_000 }, () => {
       for (const path of result.files) onDisk.set(path, await readFile(join(dir, path), 'utf8'));
       expect(digest(onDisk)).toEqual(digest(memory.files));
       expect(result.groundTruth).toEqual(memory.groundTruth);
-      expect((await readdir(dir)).sort()).toEqual(['endpoint.ndjson', 'flat-windows.ndjson', 'ground-truth.json', 'winlogbeat.ndjson', 'zeek']);
+      expect((await readdir(dir)).sort()).toEqual([
+        'endpoint.ndjson',
+        'flat-windows.ndjson',
+        'ground-truth.json',
+        'winlogbeat.ndjson',
+        'zeek',
+      ]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -60,7 +82,8 @@ describe('determinism', { timeout: 120_000 }, () => {
     }
     const gt = run.groundTruth();
     for (const f of gt.files) expect(seen.get(f.path)).toBe(f.lines);
-    for (const a of gt.alerts) for (const e of a.evidence) expect(byRef.has(`${e.file}:${e.line}`)).toBe(true);
+    for (const a of gt.alerts)
+      for (const e of a.evidence) expect(byRef.has(`${e.file}:${e.line}`)).toBe(true);
   });
 
   it('refuses ground truth before the lines are read, and a second read of the lines', () => {

@@ -2,7 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { generateScenario } from '@sequor/scenarios';
 import type { WinEvent } from '../src/events.js';
-import { escapeValues, renderMessage, renderMessageJson, sysmonMessageJson } from '../src/formats/messages.js';
+import {
+  escapeValues,
+  renderMessage,
+  renderMessageJson,
+  sysmonMessageJson,
+} from '../src/formats/messages.js';
 
 // Checked line by line with expect(): slow-ish on a loaded machine, hence the timeouts below.
 const gen = generateScenario({ events: 8_000, seed: 77, hosts: 15, users: 40, zeekJson: true });
@@ -21,7 +26,14 @@ interface Winlogbeat {
   event: { code: string; provider: string; kind: string; created: string; action: string; outcome?: string };
   host: { id: string; name: string; hostname: string; os: { family: string } };
   message: string;
-  winlog: { channel: string; event_id: string; computer_name: string; record_id: number; provider_name: string; event_data: Record<string, unknown> };
+  winlog: {
+    channel: string;
+    event_id: string;
+    computer_name: string;
+    record_id: number;
+    provider_name: string;
+    event_data: Record<string, unknown>;
+  };
 }
 
 describe('Winlogbeat ECS JSON', { timeout: 60_000 }, () => {
@@ -32,7 +44,12 @@ describe('Winlogbeat ECS JSON', { timeout: 60_000 }, () => {
     for (const e of events) {
       expect(e['@timestamp']).toMatch(isoMs);
       expect(Date.parse(e.event.created)).toBeGreaterThan(Date.parse(e['@timestamp']));
-      expect([e.agent.type, e.ecs.version, e.event.kind, e.host.os.family]).toEqual(['winlogbeat', '8.0.0', 'event', 'windows']);
+      expect([e.agent.type, e.ecs.version, e.event.kind, e.host.os.family]).toEqual([
+        'winlogbeat',
+        '8.0.0',
+        'event',
+        'windows',
+      ]);
       expect(e.host.id).toMatch(uuid);
       expect(e.host.hostname).toBe(e.host.name);
       expect(e.winlog.computer_name.toLowerCase()).toBe(`${e.host.name}.acme.corp`);
@@ -81,7 +98,17 @@ describe('Winlogbeat ECS JSON', { timeout: 60_000 }, () => {
     }
     for (const e of events.filter((x) => x.winlog.event_id === '1')) {
       const d = e.winlog.event_data as Record<string, string>;
-      for (const f of ['ProcessGuid', 'ProcessId', 'Image', 'CommandLine', 'ParentProcessGuid', 'ParentImage', 'ParentCommandLine', 'User']) expect(d[f], f).toBeTypeOf('string');
+      for (const f of [
+        'ProcessGuid',
+        'ProcessId',
+        'Image',
+        'CommandLine',
+        'ParentProcessGuid',
+        'ParentImage',
+        'ParentCommandLine',
+        'User',
+      ])
+        expect(d[f], f).toBeTypeOf('string');
     }
   });
 });
@@ -99,11 +126,19 @@ describe('Elastic Endpoint file events', { timeout: 60_000 }, () => {
         host: { id: string; name: string };
       },
   );
-  const winlogbeatHosts = new Map(lines('winlogbeat.ndjson').map((l) => JSON.parse(l) as Winlogbeat).map((e) => [e.host.id, e.host.name]));
+  const winlogbeatHosts = new Map(
+    lines('winlogbeat.ndjson')
+      .map((l) => JSON.parse(l) as Winlogbeat)
+      .map((e) => [e.host.id, e.host.name]),
+  );
 
   it('is ECS from the endpoint.events.file data stream, with the header bytes as hex', () => {
     expect(events.length).toBeGreaterThan(500);
-    const typeOf: Record<string, string> = { creation: 'creation', modification: 'change', deletion: 'deletion' };
+    const typeOf: Record<string, string> = {
+      creation: 'creation',
+      modification: 'change',
+      deletion: 'deletion',
+    };
     for (const e of events) {
       expect(e.data_stream.dataset).toBe('endpoint.events.file');
       expect(e.event.category).toEqual(['file']);
@@ -186,7 +221,12 @@ describe('Zeek dce_rpc.log', { timeout: 60_000 }, () => {
     json.forEach((l, i) => {
       const o = JSON.parse(l) as Record<string, unknown>;
       const c = (tsv[i + 8] as string).split('\t');
-      expect([o['uid'], o['id.orig_h'], o['id.resp_p'], o['operation']]).toEqual([c[1], c[2], Number(c[5]), c[9]]);
+      expect([o['uid'], o['id.orig_h'], o['id.resp_p'], o['operation']]).toEqual([
+        c[1],
+        c[2],
+        Number(c[5]),
+        c[9],
+      ]);
       expect(o['ts']).toBe(Number(c[0]));
       expect(o['named_pipe']).toBe((c[7] as string).replace(/\\\\/g, '\\'));
       expect('rtt' in o).toBe(c[6] !== '-');
@@ -195,15 +235,33 @@ describe('Zeek dce_rpc.log', { timeout: 60_000 }, () => {
 });
 
 describe('message rendering', () => {
-  const data = { SubjectUserSid: 'S-1-0-0', SubjectUserName: '-', SubjectDomainName: '-', SubjectLogonId: '0x0', TargetUserSid: 'S-1-5-21-1-2-3-1104', TargetUserName: 'zo\u00eb "q"', TargetDomainName: 'ACME', TargetLogonId: '0x3e7', LogonType: '3', PrivilegeList: 'SeDebugPrivilege\r\n\t\t\tSeBackupPrivilege' };
+  const data = {
+    SubjectUserSid: 'S-1-0-0',
+    SubjectUserName: '-',
+    SubjectDomainName: '-',
+    SubjectLogonId: '0x0',
+    TargetUserSid: 'S-1-5-21-1-2-3-1104',
+    TargetUserName: 'zo\u00eb "q"',
+    TargetDomainName: 'ACME',
+    TargetLogonId: '0x3e7',
+    LogonType: '3',
+    PrivilegeList: 'SeDebugPrivilege\r\n\t\t\tSeBackupPrivilege',
+  };
   it('the cached-trailer JSON of every Security message equals JSON.stringify of the rendered text', () => {
     for (const eventId of [4624, 4625, 4634, 4672]) {
       const e: WinEvent = { kind: 'win', channel: 'security', eventId, data };
-      for (const nl of ['\n', '\r\n'] as const) expect(renderMessageJson(e, nl)).toBe(JSON.stringify(renderMessage(e, nl)));
+      for (const nl of ['\n', '\r\n'] as const)
+        expect(renderMessageJson(e, nl)).toBe(JSON.stringify(renderMessage(e, nl)));
     }
   });
   it('the Sysmon message built from escaped values equals JSON.stringify of the rendered text', () => {
-    const e: WinEvent = { kind: 'win', channel: 'sysmon', eventId: 13, data: { RuleName: '-', TargetObject: 'HKU\\S-1\\Software\\x "y"', Details: 'caf\u00e9\ttab' } };
-    for (const nl of ['\n', '\r\n'] as const) expect(sysmonMessageJson(e, escapeValues(e.data), nl)).toBe(JSON.stringify(renderMessage(e, nl)));
+    const e: WinEvent = {
+      kind: 'win',
+      channel: 'sysmon',
+      eventId: 13,
+      data: { RuleName: '-', TargetObject: 'HKU\\S-1\\Software\\x "y"', Details: 'caf\u00e9\ttab' },
+    };
+    for (const nl of ['\n', '\r\n'] as const)
+      expect(sysmonMessageJson(e, escapeValues(e.data), nl)).toBe(JSON.stringify(renderMessage(e, nl)));
   });
 });

@@ -33,9 +33,18 @@ function run(options: ScenarioOptions): { gen: GeneratedScenario; gt: GroundTrut
 
 const CONFIGS: readonly [string, ScenarioOptions][] = [
   ['defaults, 20k events', { events: 20_000, seed: 1 }],
-  ['three instances per rule, jitter and late events', { events: 40_000, seed: 99, scenarios: 3, outOfOrder: 4_000, late: 0.02, lateByMs: 120_000 }],
-  ['tiny world, crowded scenarios', { events: 8_000, seed: 'tiny', hosts: 4, users: 4, scenarios: 4, rate: 5 }],
-  ['fast event rate, many hosts', { events: 20_000, seed: 5, hosts: 300, users: 1_000, rate: 400, scenarios: 2 }],
+  [
+    'three instances per rule, jitter and late events',
+    { events: 40_000, seed: 99, scenarios: 3, outOfOrder: 4_000, late: 0.02, lateByMs: 120_000 },
+  ],
+  [
+    'tiny world, crowded scenarios',
+    { events: 8_000, seed: 'tiny', hosts: 4, users: 4, scenarios: 4, rate: 5 },
+  ],
+  [
+    'fast event rate, many hosts',
+    { events: 20_000, seed: 5, hosts: 300, users: 1_000, rate: 400, scenarios: 2 },
+  ],
 ];
 
 function at(p: ParsedScenario, ref: { file: string; line: number }): Parsed {
@@ -122,40 +131,94 @@ describe.each(CONFIGS)('ground truth (%s)', { timeout: 120_000 }, (_name, option
 
   it('sorts alerts and near-misses deterministically', () => {
     const { gt } = run(options);
-    const alertOrder = gt.alerts.map((a) => `${a.rule}\u0000${a.first_time}\u0000${a.evidence[0]?.file}\u0000${String(a.evidence[0]?.line).padStart(9, '0')}`);
+    const alertOrder = gt.alerts.map(
+      (a) =>
+        `${a.rule}\u0000${a.first_time}\u0000${a.evidence[0]?.file}\u0000${String(a.evidence[0]?.line).padStart(9, '0')}`,
+    );
     expect(alertOrder).toEqual([...alertOrder].sort());
-    const nmOrder = gt.near_misses.map((n) => `${n.rule}\u0000${n.evidence[0]?.file}\u0000${String(n.evidence[0]?.line).padStart(9, '0')}`);
+    const nmOrder = gt.near_misses.map(
+      (n) => `${n.rule}\u0000${n.evidence[0]?.file}\u0000${String(n.evidence[0]?.line).padStart(9, '0')}`,
+    );
     expect(nmOrder).toEqual([...nmOrder].sort());
   });
 });
 
 describe('near-misses', { timeout: 120_000 }, () => {
   const { gt, parsed } = run(CONFIGS[1]?.[1] as ScenarioOptions);
-  const kinds = (rule: string): Set<string> => new Set(gt.near_misses.filter((n) => n.rule === rule).map((n) => n.kind));
-  const of = (kind: string): Parsed[][] => gt.near_misses.filter((n) => n.kind === kind).map((n) => n.evidence.map((e) => at(parsed, e)));
+  const kinds = (rule: string): Set<string> =>
+    new Set(gt.near_misses.filter((n) => n.rule === rule).map((n) => n.kind));
+  const of = (kind: string): Parsed[][] =>
+    gt.near_misses.filter((n) => n.kind === kind).map((n) => n.evidence.map((e) => at(parsed, e)));
 
   it('cover every look-alike the task names, for every rule', () => {
     expect(kinds('car-2014-11-005-remote-registry')).toEqual(
-      new Set(['winreg-read-only', 'winreg-over-tcp', 'svcctl-interface', 'svcctl-create-service', 'drsuapi-interface', 'winreg-delete-value', 'winreg-save-key']),
+      new Set([
+        'winreg-read-only',
+        'winreg-over-tcp',
+        'svcctl-interface',
+        'svcctl-create-service',
+        'drsuapi-interface',
+        'winreg-delete-value',
+        'winreg-save-key',
+      ]),
     );
     expect(kinds('splunk-windows-service-creation-using-registry-entry')).toEqual(
-      new Set(['registry-create-key', 'services-start-value', 'services-other-value', 'services-description-value', 'repeat-same-bucket', 'imagepath-outside-services']),
+      new Set([
+        'registry-create-key',
+        'services-start-value',
+        'services-other-value',
+        'services-description-value',
+        'repeat-same-bucket',
+        'imagepath-outside-services',
+      ]),
     );
     expect(kinds('elastic-potential-remote-credential-access-via-registry')).toEqual(
-      new Set(['hive-write-after-maxspan', 'hive-write-other-user', 'non-hive-file', 'hive-too-small', 'anonymous-logon', 'interactive-logon', 'loopback-source', 'hive-by-reg-exe', 'hive-after-completed-sequence']),
+      new Set([
+        'hive-write-after-maxspan',
+        'hive-write-other-user',
+        'non-hive-file',
+        'hive-too-small',
+        'anonymous-logon',
+        'interactive-logon',
+        'loopback-source',
+        'hive-by-reg-exe',
+        'hive-after-completed-sequence',
+      ]),
     );
-    expect(kinds('splunk-remcos-client-registry-install-entry')).toEqual(new Set(['remcos-write-without-process-create', 'same-guid-unrelated-registry-write', 'second-remcos-value-same-guid']));
+    expect(kinds('splunk-remcos-client-registry-install-entry')).toEqual(
+      new Set([
+        'remcos-write-without-process-create',
+        'same-guid-unrelated-registry-write',
+        'second-remcos-value-same-guid',
+      ]),
+    );
   });
 
   it('remote registry look-alikes fail exactly one condition each', () => {
-    for (const rows of of('winreg-read-only')) for (const z of rows as ZeekRecord[]) expect([z.respP, z.endpoint, /^BaseReg(Create|Set)/.test(z.operation)]).toEqual([445, 'winreg', false]);
-    for (const rows of of('winreg-over-tcp')) for (const z of rows as ZeekRecord[]) expect([z.respP === 445, z.endpoint, /^BaseReg(CreateKey|SetValue)$/.test(z.operation)]).toEqual([false, 'winreg', true]);
-    for (const rows of [...of('svcctl-interface'), ...of('drsuapi-interface')]) for (const z of rows as ZeekRecord[]) expect(z.endpoint).not.toBe('winreg');
-    for (const rows of of('winreg-save-key')) for (const z of rows as ZeekRecord[]) expect([z.respP, z.endpoint, z.operation]).toEqual([445, 'winreg', 'BaseRegSaveKey']);
+    for (const rows of of('winreg-read-only'))
+      for (const z of rows as ZeekRecord[])
+        expect([z.respP, z.endpoint, /^BaseReg(Create|Set)/.test(z.operation)]).toEqual([
+          445,
+          'winreg',
+          false,
+        ]);
+    for (const rows of of('winreg-over-tcp'))
+      for (const z of rows as ZeekRecord[])
+        expect([z.respP === 445, z.endpoint, /^BaseReg(CreateKey|SetValue)$/.test(z.operation)]).toEqual([
+          false,
+          'winreg',
+          true,
+        ]);
+    for (const rows of [...of('svcctl-interface'), ...of('drsuapi-interface')])
+      for (const z of rows as ZeekRecord[]) expect(z.endpoint).not.toBe('winreg');
+    for (const rows of of('winreg-save-key'))
+      for (const z of rows as ZeekRecord[])
+        expect([z.respP, z.endpoint, z.operation]).toEqual([445, 'winreg', 'BaseRegSaveKey']);
   });
 
   it('credential-access look-alikes fail exactly the condition they are named for', () => {
-    const pair = (kind: string): [WinRecord, FileRecord][] => of(kind).map((e) => [e[0] as WinRecord, e[e.length - 1] as FileRecord]);
+    const pair = (kind: string): [WinRecord, FileRecord][] =>
+      of(kind).map((e) => [e[0] as WinRecord, e[e.length - 1] as FileRecord]);
     for (const [logon, hive] of pair('hive-write-after-maxspan')) {
       expect(isQualifyingLogon(logon) && isQualifyingHiveWrite(hive)).toBe(true);
       expect(hive.ts - logon.ts).toBeGreaterThan(60_000);
@@ -169,14 +232,19 @@ describe('near-misses', { timeout: 120_000 }, () => {
     for (const [logon, file] of pair('non-hive-file')) {
       expect(isQualifyingLogon(logon)).toBe(true);
       expect(file.header).not.toMatch(/^72656766/);
-      expect([file.processName, file.action, (file.size ?? 0) >= 30_000]).toEqual(['svchost.exe', 'creation', true]);
+      expect([file.processName, file.action, (file.size ?? 0) >= 30_000]).toEqual([
+        'svchost.exe',
+        'creation',
+        true,
+      ]);
     }
     for (const [logon, hive] of pair('hive-too-small')) {
       expect(isQualifyingLogon(logon)).toBe(true);
       expect(hive.header).toMatch(/^72656766/);
       expect(hive.size).toBeLessThan(30_000);
     }
-    for (const [logon] of pair('anonymous-logon')) expect([logon.data['TargetUserName'], logon.data['LogonType']]).toEqual(['ANONYMOUS LOGON', '3']);
+    for (const [logon] of pair('anonymous-logon'))
+      expect([logon.data['TargetUserName'], logon.data['LogonType']]).toEqual(['ANONYMOUS LOGON', '3']);
     for (const [logon, hive] of pair('interactive-logon')) {
       expect(logon.data['LogonType']).toBe('2');
       expect(isQualifyingHiveWrite(hive)).toBe(true);
@@ -197,13 +265,16 @@ describe('near-misses', { timeout: 120_000 }, () => {
   });
 
   it('service-creation look-alikes are Services writes of other values, or ImagePath elsewhere', () => {
-    for (const [w] of of('services-start-value') as WinRecord[][]) expect(w?.data['TargetObject']).toMatch(/\\Services\\[^\\]+\\Start$/);
-    for (const [w] of of('registry-create-key') as WinRecord[][]) expect([w?.eventId, w?.data['EventType']]).toEqual([12, 'CreateKey']);
+    for (const [w] of of('services-start-value') as WinRecord[][])
+      expect(w?.data['TargetObject']).toMatch(/\\Services\\[^\\]+\\Start$/);
+    for (const [w] of of('registry-create-key') as WinRecord[][])
+      expect([w?.eventId, w?.data['EventType']]).toEqual([12, 'CreateKey']);
     for (const [w] of of('imagepath-outside-services') as WinRecord[][]) {
       expect(w?.data['TargetObject']).toMatch(/\\ImagePath$/);
       expect(w?.data['TargetObject']).not.toMatch(/\\CurrentControlSet\\Services/i);
     }
-    for (const [w] of of('repeat-same-bucket') as WinRecord[][]) expect(isServiceImagePath(w as WinRecord)).toBe(true);
+    for (const [w] of of('repeat-same-bucket') as WinRecord[][])
+      expect(isServiceImagePath(w as WinRecord)).toBe(true);
   });
 
   it('the repeated ImagePath write is one alert per hour bucket', () => {

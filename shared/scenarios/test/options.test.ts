@@ -12,7 +12,18 @@ function lines(text: string | undefined): string[] {
 describe('options', () => {
   it('fills the defaults', () => {
     const o = resolveOptions();
-    expect(o).toMatchObject({ seed: 1, events: 100_000, hosts: 50, users: 200, start: DEFAULT_START, rate: 20, outOfOrder: 0, late: 0, lateByMs: 300_000, zeekJson: false });
+    expect(o).toMatchObject({
+      seed: 1,
+      events: 100_000,
+      hosts: 50,
+      users: 200,
+      start: DEFAULT_START,
+      rate: 20,
+      outOfOrder: 0,
+      late: 0,
+      lateByMs: 300_000,
+      zeekJson: false,
+    });
     expect(Object.values(o.scenarios)).toEqual([2, 2, 2, 2]);
     expect(Object.values(resolveOptions({ events: 1_000_000 }).scenarios)).toEqual([20, 20, 20, 20]);
     expect(Object.values(resolveOptions({ events: 1_000 }).scenarios)).toEqual([1, 1, 1, 1]);
@@ -31,7 +42,10 @@ describe('options', () => {
     ['lateByMs', { late: 0.01, outOfOrder: 5_000, lateByMs: 4_000 }],
     ['seed', { seed: -1 }],
     ['scenarios.car-2014-11-005-remote-registry', { scenarios: { 'car-2014-11-005-remote-registry': -1 } }],
-    ['scenarios.no-such-rule', { scenarios: { 'no-such-rule': 1 } as unknown as ScenarioOptions['scenarios'] }],
+    [
+      'scenarios.no-such-rule',
+      { scenarios: { 'no-such-rule': 1 } as unknown as ScenarioOptions['scenarios'] },
+    ],
   ])('rejects a bad %s with a ConfigError naming it', (variable, options) => {
     try {
       resolveOptions(options);
@@ -45,14 +59,33 @@ describe('options', () => {
 });
 
 describe('counts follow the options', { timeout: 120_000 }, () => {
-  const options = { events: 10_000, seed: 8, hosts: 24, users: 70, rate: 50, start: '2025-01-06T22:30:00Z', scenarios: { 'car-2014-11-005-remote-registry': 2, 'splunk-windows-service-creation-using-registry-entry': 1, 'elastic-potential-remote-credential-access-via-registry': 2, 'splunk-remcos-client-registry-install-entry': 3 } } as const;
+  const options = {
+    events: 10_000,
+    seed: 8,
+    hosts: 24,
+    users: 70,
+    rate: 50,
+    start: '2025-01-06T22:30:00Z',
+    scenarios: {
+      'car-2014-11-005-remote-registry': 2,
+      'splunk-windows-service-creation-using-registry-entry': 1,
+      'elastic-potential-remote-credential-access-via-registry': 2,
+      'splunk-remcos-client-registry-install-entry': 3,
+    },
+  } as const;
   const gen = generateScenario(options);
   const gt = gen.groundTruth;
 
   it('writes exactly the requested number of events', () => {
     expect(gt.counts.events).toBe(10_000);
     expect(gt.counts.noise_events + gt.counts.scenario_events).toBe(10_000);
-    const data = ['winlogbeat.ndjson', 'endpoint.ndjson', 'flat-windows.ndjson'].reduce((n, p) => n + lines(gen.files.get(p)).length, 0) + lines(gen.files.get('zeek/dce_rpc.log')).length - 9;
+    const data =
+      ['winlogbeat.ndjson', 'endpoint.ndjson', 'flat-windows.ndjson'].reduce(
+        (n, p) => n + lines(gen.files.get(p)).length,
+        0,
+      ) +
+      lines(gen.files.get('zeek/dce_rpc.log')).length -
+      9;
     expect(data).toBe(10_000);
     for (const f of gt.files) expect(lines(gen.files.get(f.path)).length, f.path).toBe(f.lines);
   });
@@ -66,15 +99,22 @@ describe('counts follow the options', { timeout: 120_000 }, () => {
       const sid = e.winlog.event_data['TargetUserSid'];
       if (sid?.startsWith('S-1-5-21-') && !/-5\d{3}$/.test(sid)) sids.add(sid);
     }
-    for (const l of lines(gen.files.get('flat-windows.ndjson'))) hosts.add((JSON.parse(l) as { Hostname: string }).Hostname);
+    for (const l of lines(gen.files.get('flat-windows.ndjson')))
+      hosts.add((JSON.parse(l) as { Hostname: string }).Hostname);
     expect(hosts.size).toBe(24);
-    expect(gt.counts.hosts).toEqual({ total: 24, agent: hosts.size - gt.counts.hosts.flat, flat: gt.counts.hosts.flat });
+    expect(gt.counts.hosts).toEqual({
+      total: 24,
+      agent: hosts.size - gt.counts.hosts.flat,
+      flat: gt.counts.hosts.flat,
+    });
     expect(sids.size).toBeGreaterThan(20);
     expect(sids.size).toBeLessThanOrEqual(70);
   });
 
   it('spaces events by the rate from the start time', () => {
-    const ts = lines(gen.files.get('winlogbeat.ndjson')).map((l) => Date.parse((JSON.parse(l) as { '@timestamp': string })['@timestamp']));
+    const ts = lines(gen.files.get('winlogbeat.ndjson')).map((l) =>
+      Date.parse((JSON.parse(l) as { '@timestamp': string })['@timestamp']),
+    );
     const first = Math.min(...ts);
     expect(first).toBeGreaterThanOrEqual(Date.parse(options.start));
     expect(first - Date.parse(options.start)).toBeLessThan(5_000);
@@ -101,7 +141,13 @@ describe('counts follow the options', { timeout: 120_000 }, () => {
   });
 
   it('leaves a rule out when asked for zero instances', () => {
-    const none = generateScenario({ events: 3_000, seed: 8, hosts: 8, users: 10, scenarios: { 'splunk-remcos-client-registry-install-entry': 0 } }).groundTruth;
+    const none = generateScenario({
+      events: 3_000,
+      seed: 8,
+      hosts: 8,
+      users: 10,
+      scenarios: { 'splunk-remcos-client-registry-install-entry': 0 },
+    }).groundTruth;
     expect(none.counts.alerts_by_rule['splunk-remcos-client-registry-install-entry']).toBe(0);
     expect(none.counts.near_misses_by_rule['splunk-remcos-client-registry-install-entry']).toBe(0);
     expect(none.counts.alerts_by_rule['car-2014-11-005-remote-registry']).toBeGreaterThan(0);

@@ -88,7 +88,14 @@ export function telemetryConfigFromEnv(env: Env): TelemetryConfig {
     // The SDK's rule: `none` alone disables; `none` beside other exporters is ignored.
     tracesDisabled: exporters.length === 1 && exporters[0] === 'none',
     sampler: parseSampler(env),
-    metricsPort: envInteger(env, 'METRICS_PORT', TELEMETRY_DEFAULTS.metricsPort, 0, 65535, 'a TCP port 0-65535 (0 = any free port)'),
+    metricsPort: envInteger(
+      env,
+      'METRICS_PORT',
+      TELEMETRY_DEFAULTS.metricsPort,
+      0,
+      65535,
+      'a TCP port 0-65535 (0 = any free port)',
+    ),
     metricsHost: envValue(env, 'METRICS_HOST'),
     linkUnsampledEvidence: envBoolean(env, 'SEQUOR_TRACE_UNSAMPLED_EVIDENCE', false),
   };

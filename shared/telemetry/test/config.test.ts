@@ -17,9 +17,15 @@ describe('telemetryConfigFromEnv', () => {
   });
 
   it('reads SEQUOR_TRACE_UNSAMPLED_EVIDENCE as true or false only', () => {
-    expect(telemetryConfigFromEnv({ SEQUOR_TRACE_UNSAMPLED_EVIDENCE: 'TRUE' }).linkUnsampledEvidence).toBe(true);
-    expect(telemetryConfigFromEnv({ SEQUOR_TRACE_UNSAMPLED_EVIDENCE: 'false' }).linkUnsampledEvidence).toBe(false);
-    expect(() => telemetryConfigFromEnv({ SEQUOR_TRACE_UNSAMPLED_EVIDENCE: 'yes' })).toThrow(/SEQUOR_TRACE_UNSAMPLED_EVIDENCE=/);
+    expect(telemetryConfigFromEnv({ SEQUOR_TRACE_UNSAMPLED_EVIDENCE: 'TRUE' }).linkUnsampledEvidence).toBe(
+      true,
+    );
+    expect(telemetryConfigFromEnv({ SEQUOR_TRACE_UNSAMPLED_EVIDENCE: 'false' }).linkUnsampledEvidence).toBe(
+      false,
+    );
+    expect(() => telemetryConfigFromEnv({ SEQUOR_TRACE_UNSAMPLED_EVIDENCE: 'yes' })).toThrow(
+      /SEQUOR_TRACE_UNSAMPLED_EVIDENCE=/,
+    );
   });
 
   it('reads the sampler and its ratio, case-insensitively', () => {

@@ -11,7 +11,16 @@ import type { Env } from '@sequor/model';
 import { normalizerConfigFromEnv } from '@sequor/normalizer';
 import { detectorConfigFromEnv } from '@sequor/detector';
 import type { ServiceName } from './support.js';
-import { deployDir, installTools, parseEnvFile, runTool, runtimeVariables, serviceConfig, serviceVariables, tools } from './support.js';
+import {
+  deployDir,
+  installTools,
+  parseEnvFile,
+  runTool,
+  runtimeVariables,
+  serviceConfig,
+  serviceVariables,
+  tools,
+} from './support.js';
 
 const composeDir = path.join(deployDir, 'compose');
 const composeFile = path.join(composeDir, 'compose.yaml');
@@ -36,7 +45,11 @@ async function render(envFile: string): Promise<ComposeProject> {
 }
 
 /** The Sequor services of the stack and which program each runs. */
-const sequorServices: Record<string, ServiceName> = { normalizer: 'normalizer', 'detector-1': 'detector', 'detector-2': 'detector' };
+const sequorServices: Record<string, ServiceName> = {
+  normalizer: 'normalizer',
+  'detector-1': 'detector',
+  'detector-2': 'detector',
+};
 
 function envOf(project: ComposeProject, service: string): Env {
   const environment = project.services[service]?.environment ?? {};
@@ -59,19 +72,35 @@ beforeAll(async () => {
 describe('compose file', () => {
   it('is valid Compose: a broken copy is refused, so the validator really checks', async () => {
     const broken = path.join(scratch, 'compose.yaml');
-    writeFileSync(broken, readFileSync(composeFile, 'utf8').replace('condition: service_healthy', 'condition: service_happy'));
+    writeFileSync(
+      broken,
+      readFileSync(composeFile, 'utf8').replace('condition: service_healthy', 'condition: service_happy'),
+    );
     const result = await runTool(tools.deployCheck, ['compose', broken, envExample]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/condition/);
     const unknownKey = path.join(scratch, 'unknown.yaml');
-    writeFileSync(unknownKey, readFileSync(composeFile, 'utf8').replace('    stop_grace_period: 30s', '    stop_grace_periods: 30s'));
+    writeFileSync(
+      unknownKey,
+      readFileSync(composeFile, 'utf8').replace('    stop_grace_period: 30s', '    stop_grace_periods: 30s'),
+    );
     expect((await runTool(tools.deployCheck, ['compose', unknownKey, envExample])).code).toBe(1);
   });
 
   it('has the whole stack', () => {
-    expect(Object.keys(withExample.services).sort()).toEqual(
-      ['detector-1', 'detector-2', 'jaeger', 'kafka', 'normalizer', 'otel-collector', 'prometheus', 'replay', 'scenario', 'schema-registry', 'topics'],
-    );
+    expect(Object.keys(withExample.services).sort()).toEqual([
+      'detector-1',
+      'detector-2',
+      'jaeger',
+      'kafka',
+      'normalizer',
+      'otel-collector',
+      'prometheus',
+      'replay',
+      'scenario',
+      'schema-registry',
+      'topics',
+    ]);
   });
 
   it('runs the official Kafka image, KRaft, single node, with the transaction settings one broker needs', () => {
@@ -87,13 +116,22 @@ describe('compose file', () => {
   });
 
   it('builds the Sequor images from deploy/docker/Dockerfile and keeps their start command', () => {
-    for (const [service, target] of [['normalizer', 'normalizer'], ['detector-1', 'detector'], ['detector-2', 'detector'], ['scenario', 'cli'], ['replay', 'cli']]) {
+    for (const [service, target] of [
+      ['normalizer', 'normalizer'],
+      ['detector-1', 'detector'],
+      ['detector-2', 'detector'],
+      ['scenario', 'cli'],
+      ['replay', 'cli'],
+    ]) {
       const s = withExample.services[service as string] as ComposeService;
       expect(s.build?.dockerfile, service).toBe('deploy/docker/Dockerfile');
       expect(s.build?.target, service).toBe(target);
     }
     for (const service of Object.keys(sequorServices)) {
-      expect(withExample.services[service]?.command ?? null, `${service} must run the image's CMD`).toBeNull();
+      expect(
+        withExample.services[service]?.command ?? null,
+        `${service} must run the image's CMD`,
+      ).toBeNull();
       expect(withExample.services[service]?.entrypoint ?? null).toBeNull();
     }
   });
@@ -108,11 +146,16 @@ describe('environment', () => {
     .join('\n');
   const runtime = runtimeVariables();
 
-  it.each(Object.entries(sequorServices))('%s is passed every variable its program reads', (service, program) => {
-    const passed = new Set(Object.keys(withExample.services[service]?.environment ?? {}));
-    const missing = [...serviceVariables(program)].filter((v) => !passed.has(v)).sort();
-    expect(missing, `add them to deploy/compose/compose.yaml (x-${program}-env) and .env.example`).toEqual([]);
-  });
+  it.each(Object.entries(sequorServices))(
+    '%s is passed every variable its program reads',
+    (service, program) => {
+      const passed = new Set(Object.keys(withExample.services[service]?.environment ?? {}));
+      const missing = [...serviceVariables(program)].filter((v) => !passed.has(v)).sort();
+      expect(missing, `add them to deploy/compose/compose.yaml (x-${program}-env) and .env.example`).toEqual(
+        [],
+      );
+    },
+  );
 
   it('.env.example lists every variable the services read', () => {
     const all = new Set([...serviceVariables('normalizer'), ...serviceVariables('detector')]);
@@ -130,16 +173,21 @@ describe('environment', () => {
     expect([...used].filter((v) => !example.has(v)).sort()).toEqual([]);
   });
 
-  it.each(Object.entries(sequorServices))('%s: .env.example holds the values the stack runs with when .env is absent', (service, program) => {
-    const documented = envOf(withExample, service);
-    const unset = envOf(withNothing, service);
-    // The same configuration either way (a blank value and the default it stands for compare equal) ...
-    expect(serviceConfig[program](documented)).toEqual(serviceConfig[program](unset));
-    // ... and the SDK's variables, which Sequor does not parse, the same strings.
-    for (const name of Object.keys(documented).filter((n) => runtime.has(n) && !serviceVariables(program).has(n))) {
-      expect(documented[name], name).toBe(unset[name]);
-    }
-  });
+  it.each(Object.entries(sequorServices))(
+    '%s: .env.example holds the values the stack runs with when .env is absent',
+    (service, program) => {
+      const documented = envOf(withExample, service);
+      const unset = envOf(withNothing, service);
+      // The same configuration either way (a blank value and the default it stands for compare equal) ...
+      expect(serviceConfig[program](documented)).toEqual(serviceConfig[program](unset));
+      // ... and the SDK's variables, which Sequor does not parse, the same strings.
+      for (const name of Object.keys(documented).filter(
+        (n) => runtime.has(n) && !serviceVariables(program).has(n),
+      )) {
+        expect(documented[name], name).toBe(unset[name]);
+      }
+    },
+  );
 });
 
 describe('topics', () => {
@@ -147,7 +195,12 @@ describe('topics', () => {
   const created = new Map(
     [...script.matchAll(/^\s*"([A-Za-z0-9._-]+) (\d+) ([^"]*)"$/gm)].map((m) => [
       m[1] as string,
-      { partitions: Number(m[2]), configs: Object.fromEntries((m[3] as string).split(',').map((kv) => kv.split('=') as [string, string])) },
+      {
+        partitions: Number(m[2]),
+        configs: Object.fromEntries(
+          (m[3] as string).split(',').map((kv) => kv.split('=') as [string, string]),
+        ),
+      },
     ]),
   );
 
@@ -170,9 +223,14 @@ describe('topics', () => {
   });
 
   it('match the KafkaTopics of deploy/k8s/base in partitions, max.message.bytes and cleanup policy', () => {
-    const docs = parseAllDocuments(readFileSync(path.join(deployDir, 'k8s', 'base', 'kafka', 'topics.yaml'), 'utf8')).map((d) => d.toJS());
+    const docs = parseAllDocuments(
+      readFileSync(path.join(deployDir, 'k8s', 'base', 'kafka', 'topics.yaml'), 'utf8'),
+    ).map((d) => d.toJS());
     const k8s = new Map<string, { partitions: number; config: Record<string, string> }>(
-      docs.map((d: { spec: { topicName: string; partitions: number; config: Record<string, string> } }) => [d.spec.topicName, d.spec]),
+      docs.map((d: { spec: { topicName: string; partitions: number; config: Record<string, string> } }) => [
+        d.spec.topicName,
+        d.spec,
+      ]),
     );
     expect([...created.keys()].sort()).toEqual([...k8s.keys()].sort());
     for (const [topic, { partitions, configs }] of created) {
@@ -186,24 +244,36 @@ describe('topics', () => {
 
 describe('telemetry', () => {
   it('Prometheus scrapes /metrics of the normalizer and both detectors on METRICS_PORT', () => {
-    const prometheus = parseAllDocuments(readFileSync(path.join(composeDir, 'prometheus.yml'), 'utf8'))[0]?.toJS() as {
+    const prometheus = parseAllDocuments(
+      readFileSync(path.join(composeDir, 'prometheus.yml'), 'utf8'),
+    )[0]?.toJS() as {
       scrape_configs: { static_configs: { targets: string[] }[] }[];
     };
-    const targets = prometheus.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets)).sort();
+    const targets = prometheus.scrape_configs
+      .flatMap((c) => c.static_configs.flatMap((s) => s.targets))
+      .sort();
     const expected = Object.keys(sequorServices).map((s) => {
-      const port = (serviceConfig[sequorServices[s] as ServiceName](envOf(withExample, s)) as { telemetry: { metricsPort: number } }).telemetry.metricsPort;
+      const port = (
+        serviceConfig[sequorServices[s] as ServiceName](envOf(withExample, s)) as {
+          telemetry: { metricsPort: number };
+        }
+      ).telemetry.metricsPort;
       return `${s}:${port}`;
     });
     expect(targets).toEqual(expected.sort());
   });
 
   it('the services export OTLP to the collector, which sends traces to Jaeger', () => {
-    const collector = parseAllDocuments(readFileSync(path.join(composeDir, 'otel-collector.yaml'), 'utf8'))[0]?.toJS() as {
+    const collector = parseAllDocuments(
+      readFileSync(path.join(composeDir, 'otel-collector.yaml'), 'utf8'),
+    )[0]?.toJS() as {
       exporters: Record<string, { endpoint?: string }>;
       service: { pipelines: { traces: { exporters: string[] } } };
     };
     for (const service of Object.keys(sequorServices)) {
-      expect(withExample.services[service]?.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://otel-collector:4318');
+      expect(withExample.services[service]?.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(
+        'http://otel-collector:4318',
+      );
     }
     const jaeger = collector.service.pipelines.traces.exporters.map((e) => collector.exporters[e]?.endpoint);
     expect(jaeger).toContain('jaeger:4317');

@@ -29,7 +29,11 @@ interface Stage {
 function stages(): Stage[] {
   const args = new Map<string, string>();
   const result: Stage[] = [];
-  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const lines = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
   for (const line of lines) {
     const [, op = '', rest = ''] = /^(\S+)\s*(.*)$/.exec(line) ?? [];
     if (op === 'ARG' && result.length === 0) {
@@ -57,7 +61,10 @@ const chain = (s: Stage): Instruction[] => {
   const parent = all.find((p) => p.name === s.from);
   return [...(parent ? chain(parent) : []), ...s.instructions];
 };
-const last = (s: Stage, op: string): string | undefined => chain(s).filter((i) => i.op === op).at(-1)?.args;
+const last = (s: Stage, op: string): string | undefined =>
+  chain(s)
+    .filter((i) => i.op === op)
+    .at(-1)?.args;
 
 beforeAll(() => installTools(), 600_000);
 
@@ -104,38 +111,77 @@ describe('Dockerfile', () => {
   });
 
   it('ships production dependencies only, with every workspace package and the runtime data', () => {
-    expect(chain(stage('prod-deps')).filter((i) => i.op === 'RUN').map((i) => i.args)).toEqual([expect.stringMatching(/^npm ci --omit=dev /)]);
-    const copies = stage('runtime').instructions.filter((i) => i.op === 'COPY').map((i) => i.args);
-    expect(copies).toEqual(['--from=prod-deps /app/ /app/', 'deploy/docker/healthcheck.mjs deploy/docker/healthcheck.mjs']);
-    expect(stage('prod-deps').instructions.filter((i) => i.op === 'COPY').map((i) => i.args)).toEqual(['--from=build /out/app/ ./']);
+    expect(
+      chain(stage('prod-deps'))
+        .filter((i) => i.op === 'RUN')
+        .map((i) => i.args),
+    ).toEqual([expect.stringMatching(/^npm ci --omit=dev /)]);
+    const copies = stage('runtime')
+      .instructions.filter((i) => i.op === 'COPY')
+      .map((i) => i.args);
+    expect(copies).toEqual([
+      '--from=prod-deps /app/ /app/',
+      'deploy/docker/healthcheck.mjs deploy/docker/healthcheck.mjs',
+    ]);
+    expect(
+      stage('prod-deps')
+        .instructions.filter((i) => i.op === 'COPY')
+        .map((i) => i.args),
+    ).toEqual(['--from=build /out/app/ ./']);
     // The build stage's runtime tree: package.json and dist/ of every package under the workspace folders,
     // the data read at run time (built-in rules, schemas), and the lockfile.
-    const tree = stage('build').instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join(' ');
+    const tree = stage('build')
+      .instructions.filter((i) => i.op === 'RUN')
+      .map((i) => i.args)
+      .join(' ');
     expect(tree).toContain('for pkg in shared/* services/*;');
     expect(tree).toContain('cp "$pkg/package.json" "/out/app/$pkg/"');
     expect(tree).toContain('cp -r "$pkg/dist" "/out/app/$pkg/"');
     expect(tree).toContain('cp -r shared/rules/builtin /out/app/shared/rules/');
     expect(tree).toContain('cp -r schemas package.json package-lock.json /out/app/');
     expect(tree).toContain('cp test/package.json /out/app/test/');
-    expect(tree).toMatch(/turbo run build --filter=@sequor\/normalizer\.\.\. --filter=@sequor\/detector\.\.\. --filter=@sequor\/cli\.\.\./);
+    expect(tree).toMatch(
+      /turbo run build --filter=@sequor\/normalizer\.\.\. --filter=@sequor\/detector\.\.\. --filter=@sequor\/cli\.\.\./,
+    );
   });
 
   it('the workspaces are the folders the build copies, so `npm ci` sees the whole lockfile', () => {
-    const workspaces = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { workspaces: string[] }).workspaces;
+    const workspaces = (
+      JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { workspaces: string[] }
+    ).workspaces;
     expect([...workspaces].sort()).toEqual(['services/*', 'shared/*', 'test']);
-    const copies = stage('build').instructions.filter((i) => i.op === 'COPY').map((i) => i.args);
-    expect(copies).toEqual(expect.arrayContaining(['shared/ shared/', 'services/ services/', 'test/package.json test/']));
+    const copies = stage('build')
+      .instructions.filter((i) => i.op === 'COPY')
+      .map((i) => i.args);
+    expect(copies).toEqual(
+      expect.arrayContaining(['shared/ shared/', 'services/ services/', 'test/package.json test/']),
+    );
     // Runtime data read through import.meta.url by a shipped package (besides dist/) must be in the tree.
     for (const dir of ['shared', 'services']) {
-      for (const pkg of readdirSync(path.join(repoRoot, dir), { withFileTypes: true }).filter((e) => e.isDirectory())) {
+      for (const pkg of readdirSync(path.join(repoRoot, dir), { withFileTypes: true }).filter((e) =>
+        e.isDirectory(),
+      )) {
         const src = path.join(repoRoot, dir, pkg.name, 'src');
         if (!existsSync(src)) continue;
-        for (const file of readdirSync(src, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.ts'))) {
-          for (const m of readFileSync(path.join(file.parentPath, file.name), 'utf8').matchAll(/new URL\('(\.\.\/[^']+)', import\.meta\.url\)/g)) {
+        for (const file of readdirSync(src, { recursive: true, withFileTypes: true }).filter(
+          (e) => e.isFile() && e.name.endsWith('.ts'),
+        )) {
+          for (const m of readFileSync(path.join(file.parentPath, file.name), 'utf8').matchAll(
+            /new URL\('(\.\.\/[^']+)', import\.meta\.url\)/g,
+          )) {
             // Resolved from dist/ (the same depth as src/): the target relative to the repository.
-            const target = path.relative(repoRoot, path.resolve(file.parentPath.replace(`${path.sep}src`, `${path.sep}dist`), m[1] as string));
-            const shipped = target.startsWith('schemas') || target.startsWith('shared/rules/builtin') || /\/(dist|package\.json)/.test(target) || target.startsWith('services/cli/dist');
-            expect(shipped, `${path.relative(repoRoot, file.parentPath)}/${file.name} reads ${target}`).toBe(true);
+            const target = path.relative(
+              repoRoot,
+              path.resolve(file.parentPath.replace(`${path.sep}src`, `${path.sep}dist`), m[1] as string),
+            );
+            const shipped =
+              target.startsWith('schemas') ||
+              target.startsWith('shared/rules/builtin') ||
+              /\/(dist|package\.json)/.test(target) ||
+              target.startsWith('services/cli/dist');
+            expect(shipped, `${path.relative(repoRoot, file.parentPath)}/${file.name} reads ${target}`).toBe(
+              true,
+            );
           }
         }
       }
@@ -192,7 +238,12 @@ describe('Dockerfile', () => {
 function glob(pattern: string): RegExp {
   const body = pattern
     .split('**')
-    .map((part) => part.split('*').map((t) => t.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*'))
+    .map((part) =>
+      part
+        .split('*')
+        .map((t) => t.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^/]*'),
+    )
     .join('.*');
   return new RegExp(`^${body}$`);
 }

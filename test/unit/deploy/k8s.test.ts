@@ -22,7 +22,16 @@ import type { DetectorConfig } from '@sequor/detector';
 import { detectorConfigFromEnv, transactionalIdFor } from '@sequor/detector';
 import { METRIC_NAMES } from '@sequor/telemetry';
 import type { ServiceName } from './support.js';
-import { deployDir, installTools, repoRoot, runTool, runtimeVariables, serviceConfig, serviceVariables, tools } from './support.js';
+import {
+  deployDir,
+  installTools,
+  repoRoot,
+  runTool,
+  runtimeVariables,
+  serviceConfig,
+  serviceVariables,
+  tools,
+} from './support.js';
 
 const k8sDir = path.join(deployDir, 'k8s');
 const overlays = readdirSync(path.join(k8sDir, 'overlays'));
@@ -46,12 +55,16 @@ beforeAll(async () => {
     const result = await kustomize(path.join(k8sDir, target));
     expect(result.stderr, `kustomize build ${target}`).toBe('');
     expect(result.code).toBe(0);
-    rendered.set(target, parseAllDocuments(result.stdout).map((d) => d.toJS()));
+    rendered.set(
+      target,
+      parseAllDocuments(result.stdout).map((d) => d.toJS()),
+    );
     writeFileSync(path.join(scratch, `${target.replace('/', '-')}.yaml`), result.stdout);
   }
 }, 600_000);
 
-const of = (target: string, kind: string): Resource[] => (rendered.get(target) ?? []).filter((r) => r.kind === kind);
+const of = (target: string, kind: string): Resource[] =>
+  (rendered.get(target) ?? []).filter((r) => r.kind === kind);
 const named = (target: string, kind: string, name: string): Resource => {
   const found = of(target, kind).find((r) => r.metadata.name === name);
   if (found === undefined) throw new Error(`${target}: no ${kind} ${name}`);
@@ -76,9 +89,17 @@ function strictSchema(schema: Resource): AnySchema {
     const out: Resource = {};
     for (const [key, value] of Object.entries(node)) {
       if (key.startsWith('x-kubernetes-')) continue;
-      out[key] = key === 'properties' ? Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, walk(v)])) : walk(value);
+      out[key] =
+        key === 'properties'
+          ? Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, walk(v)]))
+          : walk(value);
     }
-    if (out.type === 'object' && out.properties !== undefined && out.additionalProperties === undefined && !node['x-kubernetes-preserve-unknown-fields']) {
+    if (
+      out.type === 'object' &&
+      out.properties !== undefined &&
+      out.additionalProperties === undefined &&
+      !node['x-kubernetes-preserve-unknown-fields']
+    ) {
       out.additionalProperties = false;
     }
     return out;
@@ -97,14 +118,21 @@ const strimziValidators = new Map(
     .map((f) => {
       const crd = parse(readFileSync(path.join(strimziDir, f), 'utf8'));
       const version = crd.spec.versions.find((v: Resource) => v.storage);
-      return [`${crd.spec.group}/${version.name} ${crd.spec.names.kind}`, ajv.compile(strictSchema(version.schema.openAPIV3Schema))];
+      return [
+        `${crd.spec.group}/${version.name} ${crd.spec.names.kind}`,
+        ajv.compile(strictSchema(version.schema.openAPIV3Schema)),
+      ];
     }),
 );
 
 function validateStrimzi(r: Resource): string[] {
   const validate = strimziValidators.get(`${r.apiVersion} ${r.kind}`);
   if (validate === undefined) return [`no schema for ${r.apiVersion} ${r.kind}`];
-  return validate(r) ? [] : (validate.errors ?? []).map((e) => `${r.kind}/${r.metadata.name}${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+  return validate(r)
+    ? []
+    : (validate.errors ?? []).map(
+        (e) => `${r.kind}/${r.metadata.name}${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`,
+      );
 }
 
 describe.each(targets)('kustomize build %s', (target) => {
@@ -130,7 +158,9 @@ describe.each(targets)('kustomize build %s', (target) => {
   });
 
   it('Strimzi kinds pass the Strimzi 1.2.0 CRD schemas, strict', () => {
-    const errors = (rendered.get(target) ?? []).filter((r) => r.apiVersion.startsWith('kafka.strimzi.io/')).flatMap(validateStrimzi);
+    const errors = (rendered.get(target) ?? [])
+      .filter((r) => r.apiVersion.startsWith('kafka.strimzi.io/'))
+      .flatMap(validateStrimzi);
     expect(errors).toEqual([]);
   });
 });
@@ -138,7 +168,8 @@ describe.each(targets)('kustomize build %s', (target) => {
 describe('the validators really check', () => {
   it('kubernetes-validate refuses an unknown field in a Deployment', async () => {
     const deployment = structuredClone(named('base', 'Deployment', 'sequor-detector'));
-    deployment.spec.template.spec.containers[0].readinesProbe = deployment.spec.template.spec.containers[0].readinessProbe;
+    deployment.spec.template.spec.containers[0].readinesProbe =
+      deployment.spec.template.spec.containers[0].readinessProbe;
     const file = path.join(scratch, 'broken.yaml');
     writeFileSync(file, JSON.stringify(deployment));
     const result = await runTool(tools.kubernetesValidate, ['--strict', '-k', '1.30.0', file]);
@@ -195,31 +226,41 @@ describe.each(targets)('%s: services', (target) => {
   it.each(services)('sequor-%s is given every variable it reads, and nothing unknown', (service) => {
     const { env } = containerEnv(target, named(target, 'Deployment', `sequor-${service}`));
     const reads = serviceVariables(service);
-    expect([...reads].filter((v) => !(v in env)).sort(), 'set them in deploy/k8s/base/config/*.env or the Deployment').toEqual([]);
+    expect(
+      [...reads].filter((v) => !(v in env)).sort(),
+      'set them in deploy/k8s/base/config/*.env or the Deployment',
+    ).toEqual([]);
     const runtime = runtimeVariables();
-    expect(Object.keys(env).filter((v) => !reads.has(v) && !runtime.has(v)).sort()).toEqual([]);
+    expect(
+      Object.keys(env)
+        .filter((v) => !reads.has(v) && !runtime.has(v))
+        .sort(),
+    ).toEqual([]);
     expect(() => serviceConfig[service](env)).not.toThrow();
   });
 
-  it.each(services)('sequor-%s: image command, probes on the metrics port, graceful stop, non-root', (service) => {
-    const deployment = named(target, 'Deployment', `sequor-${service}`);
-    const pod = deployment.spec.template.spec;
-    const container = pod.containers[0];
-    expect(container.command, 'the image entrypoint and CMD run as built').toBeUndefined();
-    expect(container.args).toBeUndefined();
-    const { env } = containerEnv(target, deployment);
-    const { telemetry } = serviceConfig[service](env) as { telemetry: { metricsPort: number } };
-    const metricsPort = container.ports.find((p: Resource) => p.name === 'metrics');
-    expect(metricsPort.containerPort).toBe(telemetry.metricsPort);
-    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
-    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
-    expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(60);
-    expect(pod.securityContext.runAsNonRoot).toBe(true);
-    expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
-    expect(deployment.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
-    const pdb = of(target, 'PodDisruptionBudget').find((p) => p.metadata.name === `sequor-${service}`);
-    expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
-  });
+  it.each(services)(
+    'sequor-%s: image command, probes on the metrics port, graceful stop, non-root',
+    (service) => {
+      const deployment = named(target, 'Deployment', `sequor-${service}`);
+      const pod = deployment.spec.template.spec;
+      const container = pod.containers[0];
+      expect(container.command, 'the image entrypoint and CMD run as built').toBeUndefined();
+      expect(container.args).toBeUndefined();
+      const { env } = containerEnv(target, deployment);
+      const { telemetry } = serviceConfig[service](env) as { telemetry: { metricsPort: number } };
+      const metricsPort = container.ports.find((p: Resource) => p.name === 'metrics');
+      expect(metricsPort.containerPort).toBe(telemetry.metricsPort);
+      expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+      expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+      expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(60);
+      expect(pod.securityContext.runAsNonRoot).toBe(true);
+      expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
+      expect(deployment.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+      const pdb = of(target, 'PodDisruptionBudget').find((p) => p.metadata.name === `sequor-${service}`);
+      expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    },
+  );
 
   it.each(services)('sequor-%s: SASL password and TLS CA from Secrets', (service) => {
     const deployment = named(target, 'Deployment', `sequor-${service}`);
@@ -229,15 +270,22 @@ describe.each(targets)('%s: services', (target) => {
     // Strimzi's User Operator writes the password to a Secret named after the user.
     expect(fromSecret.get('KAFKA_SASL_PASSWORD')).toEqual({ name: user.metadata.name, key: 'password' });
     const ca = env.KAFKA_SSL_CA_FILE as string;
-    const mount = deployment.spec.template.spec.containers[0].volumeMounts.find((m: Resource) => ca.startsWith(`${m.mountPath}/`));
+    const mount = deployment.spec.template.spec.containers[0].volumeMounts.find((m: Resource) =>
+      ca.startsWith(`${m.mountPath}/`),
+    );
     const volume = deployment.spec.template.spec.volumes.find((v: Resource) => v.name === mount?.name);
     expect(volume?.secret?.items).toContainEqual({ key: 'ca.crt', path: path.basename(ca) });
   });
 });
 
-function configs(target: string): { normalizer: ReturnType<typeof normalizerConfigFromEnv>; detector: DetectorConfig } {
+function configs(target: string): {
+  normalizer: ReturnType<typeof normalizerConfigFromEnv>;
+  detector: DetectorConfig;
+} {
   return {
-    normalizer: normalizerConfigFromEnv(containerEnv(target, named(target, 'Deployment', 'sequor-normalizer')).env),
+    normalizer: normalizerConfigFromEnv(
+      containerEnv(target, named(target, 'Deployment', 'sequor-normalizer')).env,
+    ),
     detector: detectorConfigFromEnv(containerEnv(target, named(target, 'Deployment', 'sequor-detector')).env),
   };
 }
@@ -251,19 +299,33 @@ function topicSpec(target: string, topic: string): Resource {
 describe.each(targets)('%s: topics and ACLs', (target) => {
   it('every topic the services use is a KafkaTopic with the partitions and sizes they expect', () => {
     const { normalizer, detector } = configs(target);
-    for (const t of [...normalizer.sources.map((s) => s.topic), normalizer.normalizedTopic, normalizer.deadLetterTopic, ...detector.inputTopics, detector.alertsTopic, detector.lateEventsTopic, detector.deadLetterTopic]) {
+    for (const t of [
+      ...normalizer.sources.map((s) => s.topic),
+      normalizer.normalizedTopic,
+      normalizer.deadLetterTopic,
+      ...detector.inputTopics,
+      detector.alertsTopic,
+      detector.lateEventsTopic,
+      detector.deadLetterTopic,
+    ]) {
       const spec = topicSpec(target, t);
       expect(spec.config['cleanup.policy'] ?? 'delete', t).toBe('delete');
     }
     expect(topicSpec(target, normalizer.normalizedTopic).partitions).toBe(normalizer.normalizedPartitions);
     expect(topicSpec(target, detector.alertsTopic).partitions).toBe(detector.alertsPartitions);
     // One raw record of MAX_RECORD_BYTES must fit the events topic (the normalizer sizes it so when it creates it).
-    expect(Number(topicSpec(target, normalizer.normalizedTopic).config['max.message.bytes'])).toBeGreaterThan(normalizer.maxRecordBytes);
+    expect(Number(topicSpec(target, normalizer.normalizedTopic).config['max.message.bytes'])).toBeGreaterThan(
+      normalizer.maxRecordBytes,
+    );
     for (const dlq of new Set([normalizer.deadLetterTopic, detector.deadLetterTopic])) {
-      expect(Number(topicSpec(target, dlq).config['max.message.bytes'])).toBeGreaterThanOrEqual(MIN_DEAD_LETTER_TOPIC_BYTES);
+      expect(Number(topicSpec(target, dlq).config['max.message.bytes'])).toBeGreaterThanOrEqual(
+        MIN_DEAD_LETTER_TOPIC_BYTES,
+      );
     }
     // A late event is a normalized record as read: it must fit the late-events topic.
-    expect(Number(topicSpec(target, detector.lateEventsTopic).config['max.message.bytes'])).toBeGreaterThanOrEqual(
+    expect(
+      Number(topicSpec(target, detector.lateEventsTopic).config['max.message.bytes']),
+    ).toBeGreaterThanOrEqual(
       Number(topicSpec(target, normalizer.normalizedTopic).config['max.message.bytes']),
     );
   });
@@ -274,7 +336,8 @@ describe.each(targets)('%s: topics and ACLs', (target) => {
     for (const acl of user.spec.authorization.acls) {
       const r = acl.resource;
       if (r.type !== type || (acl.type ?? 'allow') !== 'allow') continue;
-      const matches = type === 'cluster' || (r.patternType === 'prefix' ? name.startsWith(r.name) : r.name === name);
+      const matches =
+        type === 'cluster' || (r.patternType === 'prefix' ? name.startsWith(r.name) : r.name === name);
       if (matches) for (const op of acl.operations) ops.add(op);
     }
     return ops;
@@ -283,9 +346,12 @@ describe.each(targets)('%s: topics and ACLs', (target) => {
   it('the normalizer user may read its raw topics and group, and write its outputs', () => {
     const { normalizer } = configs(target);
     const user = named(target, 'KafkaUser', normalizer.kafka.sasl?.username as string);
-    for (const s of normalizer.sources) expect([...allowed(user, 'topic', s.topic)]).toEqual(expect.arrayContaining(['Read', 'Describe']));
+    for (const s of normalizer.sources)
+      expect([...allowed(user, 'topic', s.topic)]).toEqual(expect.arrayContaining(['Read', 'Describe']));
     for (const t of [normalizer.normalizedTopic, normalizer.deadLetterTopic]) {
-      expect([...allowed(user, 'topic', t)], t).toEqual(expect.arrayContaining(['Write', 'Describe', 'DescribeConfigs']));
+      expect([...allowed(user, 'topic', t)], t).toEqual(
+        expect.arrayContaining(['Write', 'Describe', 'DescribeConfigs']),
+      );
     }
     expect([...allowed(user, 'group', normalizer.groupId)]).toContain('Read');
   });
@@ -293,20 +359,27 @@ describe.each(targets)('%s: topics and ACLs', (target) => {
   it("the detector user may read its input and group, write its outputs and use every partition's transactional id", () => {
     const { normalizer, detector } = configs(target);
     const user = named(target, 'KafkaUser', detector.kafka.sasl?.username as string);
-    for (const t of detector.inputTopics) expect([...allowed(user, 'topic', t)]).toEqual(expect.arrayContaining(['Read', 'Describe']));
+    for (const t of detector.inputTopics)
+      expect([...allowed(user, 'topic', t)]).toEqual(expect.arrayContaining(['Read', 'Describe']));
     for (const t of [detector.alertsTopic, detector.lateEventsTopic, detector.deadLetterTopic]) {
-      expect([...allowed(user, 'topic', t)], t).toEqual(expect.arrayContaining(['Write', 'Describe', 'DescribeConfigs']));
+      expect([...allowed(user, 'topic', t)], t).toEqual(
+        expect.arrayContaining(['Write', 'Describe', 'DescribeConfigs']),
+      );
     }
     expect([...allowed(user, 'group', detector.groupId)]).toContain('Read');
     for (const t of detector.inputTopics) {
       const partitions = topicSpec(target, t).partitions as number;
       expect(t).toBe(normalizer.normalizedTopic);
       for (let p = 0; p < partitions; p++) {
-        expect([...allowed(user, 'transactionalId', transactionalIdFor(detector.groupId, t, p))]).toEqual(expect.arrayContaining(['Write', 'Describe']));
+        expect([...allowed(user, 'transactionalId', transactionalIdFor(detector.groupId, t, p))]).toEqual(
+          expect.arrayContaining(['Write', 'Describe']),
+        );
       }
     }
     // Not a prefix that would also grant another group's ids (e.g. sequor-detector-canary:...).
-    expect(allowed(user, 'transactionalId', `${detector.groupId}-other:${detector.inputTopics[0]}:0`).size).toBe(0);
+    expect(
+      allowed(user, 'transactionalId', `${detector.groupId}-other:${detector.inputTopics[0]}:0`).size,
+    ).toBe(0);
   });
 });
 
@@ -344,9 +417,13 @@ describe.each(targets)('%s: KEDA', (target) => {
     const scaled = named(target, 'ScaledObject', 'sequor-detector');
     const partitions = topicSpec(target, detector.inputTopics[0] as string).partitions as number;
     const perPod = Math.ceil(partitions / scaled.spec.minReplicaCount);
-    const builtin = readdirSync(path.join(repoRoot, 'shared', 'rules', 'builtin')).filter((f) => f.endsWith('.yaml')).length;
+    const builtin = readdirSync(path.join(repoRoot, 'shared', 'rules', 'builtin')).filter((f) =>
+      f.endsWith('.yaml'),
+    ).length;
     const rules = builtin + Object.keys(named(target, 'ConfigMap', volumeConfigMap(target)).data).length;
-    const { engineLimits } = detector as unknown as { engineLimits: { maxBufferedBytes: number; maxStateBytes: number } };
+    const { engineLimits } = detector as unknown as {
+      engineLimits: { maxBufferedBytes: number; maxStateBytes: number };
+    };
     const stateMiB = (perPod * (engineLimits.maxBufferedBytes + rules * engineLimits.maxStateBytes)) / MIB;
     const container = named(target, 'Deployment', 'sequor-detector').spec.template.spec.containers[0];
     const nodeOptions = container.env.find((e: Resource) => e.name === 'NODE_OPTIONS').value as string;
@@ -359,7 +436,9 @@ describe.each(targets)('%s: KEDA', (target) => {
 });
 
 function volumeConfigMap(target: string): string {
-  const volume = named(target, 'Deployment', 'sequor-detector').spec.template.spec.volumes.find((v: Resource) => v.name === 'rules');
+  const volume = named(target, 'Deployment', 'sequor-detector').spec.template.spec.volumes.find(
+    (v: Resource) => v.name === 'rules',
+  );
   return volume.configMap.name;
 }
 
@@ -374,13 +453,24 @@ describe('rules', () => {
     const rulesDir = path.join(k8sDir, 'base', 'rules');
     const files = readdirSync(rulesDir).filter((f) => f.endsWith('.yaml'));
     for (const target of targets) {
-      expect(Object.keys(named(target, 'ConfigMap', volumeConfigMap(target)).data).sort()).toEqual(files.sort());
+      expect(Object.keys(named(target, 'ConfigMap', volumeConfigMap(target)).data).sort()).toEqual(
+        files.sort(),
+      );
       const { detector } = configs(target);
-      const mount = named(target, 'Deployment', 'sequor-detector').spec.template.spec.containers[0].volumeMounts.find((m: Resource) => m.name === 'rules');
+      const mount = named(
+        target,
+        'Deployment',
+        'sequor-detector',
+      ).spec.template.spec.containers[0].volumeMounts.find((m: Resource) => m.name === 'rules');
       expect(mount.mountPath).toBe(detector.rulesDir);
       expect(detector.strict, 'a broken rule must stop a new pod, not be skipped').toBe(true);
     }
-    const lint = await runTool(process.execPath, [path.join(repoRoot, 'services', 'cli', 'dist', 'main.js'), 'rules', 'lint', rulesDir]);
+    const lint = await runTool(process.execPath, [
+      path.join(repoRoot, 'services', 'cli', 'dist', 'main.js'),
+      'rules',
+      'lint',
+      rulesDir,
+    ]);
     expect(lint.stdout + lint.stderr).toMatch(/0 errors/);
     expect(lint.code).toBe(0);
   });
@@ -396,14 +486,20 @@ describe('monitoring', () => {
   it('every alert expression parses as PromQL and uses only series the services export', () => {
     const rules = named('base', 'PrometheusRule', 'sequor').spec.groups.flatMap((g: Resource) => g.rules);
     expect(rules.map((r: Resource) => r.alert)).toEqual(
-      expect.arrayContaining(['SequorConsumerLagGrowing', 'SequorDeadLetters', 'SequorDetectorNotReady', 'SequorAlertLatencyHigh']),
+      expect.arrayContaining([
+        'SequorConsumerLagGrowing',
+        'SequorDeadLetters',
+        'SequorDetectorNotReady',
+        'SequorAlertLatencyHigh',
+      ]),
     );
     for (const rule of rules) {
       const tree = promqlParser.parse(rule.expr);
       const errors: number[] = [];
       tree.iterate({ enter: (node) => void (node.type.isError && errors.push(node.from)) });
       expect(errors, `${rule.alert}: ${rule.expr}`).toEqual([]);
-      for (const m of (rule.expr as string).matchAll(/\bsequor_[a-z_]+\b/g)) expect(exported.has(m[0]), `${rule.alert}: ${m[0]}`).toBe(true);
+      for (const m of (rule.expr as string).matchAll(/\bsequor_[a-z_]+\b/g))
+        expect(exported.has(m[0]), `${rule.alert}: ${m[0]}`).toBe(true);
     }
   });
 
@@ -418,9 +514,12 @@ describe('monitoring', () => {
     const monitor = named('base', 'ServiceMonitor', 'sequor');
     for (const service of services) {
       const svc = named('base', 'Service', `sequor-${service}`);
-      for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels)) expect(svc.metadata.labels[k]).toBe(v);
+      for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels))
+        expect(svc.metadata.labels[k]).toBe(v);
       expect(svc.spec.ports.map((p: Resource) => p.name)).toContain(monitor.spec.endpoints[0].port);
-      expect(svc.spec.selector).toEqual(named('base', 'Deployment', `sequor-${service}`).spec.selector.matchLabels);
+      expect(svc.spec.selector).toEqual(
+        named('base', 'Deployment', `sequor-${service}`).spec.selector.matchLabels,
+      );
     }
   });
 });

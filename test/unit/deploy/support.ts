@@ -24,7 +24,9 @@ export const tools = {
 
 /** Runs deploy/check/install-tools.sh (a no-op when the cached tools match their inputs; minutes when cold). */
 export function installTools(): void {
-  execFileSync('bash', [path.join(deployDir, 'check', 'install-tools.sh')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('bash', [path.join(deployDir, 'check', 'install-tools.sh')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
 }
 
 const run = promisify(execFile);
@@ -61,8 +63,16 @@ export type ServiceName = 'normalizer' | 'detector';
 
 /** What each service's main.ts builds its configuration with, as one function of the environment. */
 export const serviceConfig: Record<ServiceName, (env: Env) => unknown> = {
-  normalizer: (env) => ({ service: normalizerConfigFromEnv(env), telemetry: telemetryConfigFromEnv(env), log: logLevelFromEnv(env) }),
-  detector: (env) => ({ service: detectorConfigFromEnv(env), telemetry: telemetryConfigFromEnv(env), log: logLevelFromEnv(env) }),
+  normalizer: (env) => ({
+    service: normalizerConfigFromEnv(env),
+    telemetry: telemetryConfigFromEnv(env),
+    log: logLevelFromEnv(env),
+  }),
+  detector: (env) => ({
+    service: detectorConfigFromEnv(env),
+    telemetry: telemetryConfigFromEnv(env),
+    log: logLevelFromEnv(env),
+  }),
 };
 
 // Environments that walk every branch of the config code: required values, then TLS, SASL, a registry and
@@ -70,8 +80,22 @@ export const serviceConfig: Record<ServiceName, (env: Env) => unknown> = {
 const probeEnvs: readonly Env[] = [
   {},
   { KAFKA_BROKERS: 'k:9092', NORMALIZER_SOURCES: 'ecs:raw' },
-  { KAFKA_BROKERS: 'k:9092', NORMALIZER_SOURCES: 'ecs:raw', KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' },
-  { KAFKA_BROKERS: 'k:9092', NORMALIZER_SOURCES: 'ecs:raw', SCHEMA_REGISTRY_URL: 'http://r:8081', SCHEMA_REGISTRY_USERNAME: 'u', SCHEMA_REGISTRY_PASSWORD: 'p', STATE_MAX_PARTIALS: '5' },
+  {
+    KAFKA_BROKERS: 'k:9092',
+    NORMALIZER_SOURCES: 'ecs:raw',
+    KAFKA_SSL: 'true',
+    KAFKA_SASL_MECHANISM: 'plain',
+    KAFKA_SASL_USERNAME: 'u',
+    KAFKA_SASL_PASSWORD: 'p',
+  },
+  {
+    KAFKA_BROKERS: 'k:9092',
+    NORMALIZER_SOURCES: 'ecs:raw',
+    SCHEMA_REGISTRY_URL: 'http://r:8081',
+    SCHEMA_REGISTRY_USERNAME: 'u',
+    SCHEMA_REGISTRY_PASSWORD: 'p',
+    STATE_MAX_PARTIALS: '5',
+  },
 ];
 
 /** Variables `configure` reads, recorded by a Proxy over each probe environment (a throw still counts). */
@@ -110,7 +134,10 @@ function workspacePackages(): Map<string, string> {
     for (const entry of readdirSync(path.join(repoRoot, group), { withFileTypes: true })) {
       const file = path.join(repoRoot, group, entry.name, 'package.json');
       if (!entry.isDirectory() || !existsSync(file)) continue;
-      byName.set((JSON.parse(readFileSync(file, 'utf8')) as { name: string }).name, path.join(repoRoot, group, entry.name));
+      byName.set(
+        (JSON.parse(readFileSync(file, 'utf8')) as { name: string }).name,
+        path.join(repoRoot, group, entry.name),
+      );
     }
   }
   return byName;
@@ -122,7 +149,9 @@ function sourceDirs(service: ServiceName): string[] {
   const dirs = [path.join(repoRoot, 'services', service, 'src')];
   const seen = new Set<string>();
   const visit = (pkgDir: string): void => {
-    const pkg = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
     for (const dep of Object.keys(pkg.dependencies ?? {})) {
       const dir = packages.get(dep);
       if (dir === undefined || seen.has(dep)) continue;
@@ -145,10 +174,14 @@ function tsFiles(dir: string): string[] {
 export function variablesInSource(service: ServiceName): Set<string> {
   const names = new Set<string>();
   const [own, ...shared] = sourceDirs(service);
-  for (const [dirs, pattern] of [[[own as string], ENV_READ], [[own as string, ...shared], PROCESS_ENV_READ]] as const) {
+  for (const [dirs, pattern] of [
+    [[own as string], ENV_READ],
+    [[own as string, ...shared], PROCESS_ENV_READ],
+  ] as const) {
     for (const dir of dirs) {
       for (const file of tsFiles(dir)) {
-        for (const m of readFileSync(file, 'utf8').matchAll(pattern)) names.add((m[1] ?? m[2] ?? m[3]) as string);
+        for (const m of readFileSync(file, 'utf8').matchAll(pattern))
+          names.add((m[1] ?? m[2] ?? m[3]) as string);
       }
     }
   }

@@ -43,9 +43,10 @@ function expectFileError(text: string, file: string, e: RuleFileError): void {
   expect(e.offset, e.message).toBeGreaterThanOrEqual(0);
   expect(e.offset, e.message).toBeLessThanOrEqual(text.length);
   expect(e.length).toBeGreaterThanOrEqual(1);
-  expect({ line: e.line, column: e.column }, `position of ${JSON.stringify(e.message.slice(0, 200))}`).toEqual(
-    lineColumn(text, e.offset),
-  );
+  expect(
+    { line: e.line, column: e.column },
+    `position of ${JSON.stringify(e.message.slice(0, 200))}`,
+  ).toEqual(lineColumn(text, e.offset));
   expect(e.message.startsWith(`${file}:${e.line}:${e.column}: `)).toBe(true);
   expect(e.snippet.startsWith(`${file}:${e.line}:${e.column}: `)).toBe(true);
 }

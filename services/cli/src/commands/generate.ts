@@ -6,7 +6,15 @@ import type { ScenarioOptions } from '@sequor/scenarios';
 import { writeScenario } from '@sequor/scenarios';
 import { ConfigError } from '@sequor/model';
 import type { OptionSpecs } from '../args.js';
-import { durationOption, flag, integerOption, noPositionals, numberOption, parseCommandArgs, stringOption } from '../args.js';
+import {
+  durationOption,
+  flag,
+  integerOption,
+  noPositionals,
+  numberOption,
+  parseCommandArgs,
+  stringOption,
+} from '../args.js';
 import type { CommandContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { table } from '../summary.js';
@@ -51,7 +59,11 @@ const options: OptionSpecs = {
 };
 
 // Option names as the scenario library reports them in ConfigErrors -> the flags the user typed.
-const FLAG_OF: Readonly<Record<string, string>> = { outOfOrder: '--out-of-order', lateByMs: '--late-by', zeekJson: '--zeek-json' };
+const FLAG_OF: Readonly<Record<string, string>> = {
+  outOfOrder: '--out-of-order',
+  lateByMs: '--late-by',
+  zeekJson: '--zeek-json',
+};
 
 export async function generateCommand(args: readonly string[], ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, options);
@@ -73,7 +85,8 @@ export async function generateCommand(args: readonly string[], ctx: CommandConte
     outOfOrder: durationOption(values, 'out-of-order', undefined),
     late: numberOption(values, 'late', undefined, 0, 1),
     lateByMs: durationOption(values, 'late-by', undefined),
-    scenarios: values['scenarios'] === undefined ? undefined : integerOption(values, 'scenarios', 0, 0, 100_000),
+    scenarios:
+      values['scenarios'] === undefined ? undefined : integerOption(values, 'scenarios', 0, 0, 100_000),
     zeekJson: flag(values, 'zeek-json'),
   };
   let result;
@@ -95,7 +108,9 @@ export async function generateCommand(args: readonly string[], ctx: CommandConte
       `${table([['file', 'format', 'lines', 'events', 'late'], ...gt.files.map((f) => [f.path, f.format, n(f.lines), n(f.events), n(f.late)])])}\n\n` +
       `ground-truth.json: ${n(c.alerts)} alerts (${c.benign_alerts} benign), ${n(c.near_misses)} near-misses, ${n(c.late)} late events\n` +
       `${table([['rule', 'alerts', 'near-misses'], ...Object.entries(c.alerts_by_rule).map(([rule, count]) => [rule, n(count), n(c.near_misses_by_rule[rule as keyof typeof c.near_misses_by_rule])])])}\n` +
-      (c.out_of_order_ms > 0 ? `\nlines arrive up to ${n(c.out_of_order_ms)} ms out of order: detect with --lateness ${c.out_of_order_ms}ms or more\n` : ''),
+      (c.out_of_order_ms > 0
+        ? `\nlines arrive up to ${n(c.out_of_order_ms)} ms out of order: detect with --lateness ${c.out_of_order_ms}ms or more\n`
+        : ''),
   );
   return EXIT.ok;
 }

@@ -69,7 +69,8 @@ export class ProgressBar {
       text = `[${'#'.repeat(full)}${'.'.repeat(width - full)}] ${(fraction * 100).toFixed(0).padStart(3)}%  ${text}  ETA ${formatDuration(eta)}`;
     }
     // A pseudo-terminal without a window size (script(1), CI) reports 0 columns: do not cut to nothing.
-    const columns = this.stream.columns !== undefined && this.stream.columns >= 40 ? this.stream.columns : 160;
+    const columns =
+      this.stream.columns !== undefined && this.stream.columns >= 40 ? this.stream.columns : 160;
     this.stream.write(`\r\x1b[2K${text.slice(0, Math.max(10, columns - 1))}`);
     this.drawn = true;
   }

@@ -13,7 +13,8 @@ export const detectorMainJs = path.join(repoRoot, 'services/detector/dist/main.j
 function newestSource(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+    if (entry.isFile() && entry.name.endsWith('.ts'))
+      newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
   }
   return newest;
 }
@@ -26,8 +27,15 @@ export function requireFreshBuild(): void {
   } catch {
     built = 0;
   }
-  const sources = Math.max(...['services/detector/src', 'shared/kafka/src', 'shared/pipeline/src', 'shared/telemetry/src'].map((d) => newestSource(path.join(repoRoot, d))));
-  if (built < sources) throw new Error(`${detectorMainJs} is missing or older than its sources: run \`npm run build\` first (\`npm run test:integration\` does)`);
+  const sources = Math.max(
+    ...['services/detector/src', 'shared/kafka/src', 'shared/pipeline/src', 'shared/telemetry/src'].map((d) =>
+      newestSource(path.join(repoRoot, d)),
+    ),
+  );
+  if (built < sources)
+    throw new Error(
+      `${detectorMainJs} is missing or older than its sources: run \`npm run build\` first (\`npm run test:integration\` does)`,
+    );
 }
 
 export interface LogLine {
@@ -52,7 +60,10 @@ export class DetectorProcess {
   ) {
     // Each process its own free metrics port (logged at start); no trace export unless the test asks.
     const telemetryEnv = { METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', OTEL_TRACES_EXPORTER: 'none' };
-    this.child = spawn(process.execPath, [detectorMainJs], { env: { PATH: process.env.PATH ?? '', ...telemetryEnv, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = spawn(process.execPath, [detectorMainJs], {
+      env: { PATH: process.env.PATH ?? '', ...telemetryEnv, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       const lines = (this.partial + chunk).split('\n');
       this.partial = lines.pop() ?? '';
@@ -89,7 +100,11 @@ export class DetectorProcess {
           return true;
         }
         if (this.child.exitCode !== null || this.child.signalCode !== null) {
-          reject(new Error(`${this.name} exited (${this.child.exitCode ?? this.child.signalCode}) before the expected log line:\n${this.tail()}`));
+          reject(
+            new Error(
+              `${this.name} exited (${this.child.exitCode ?? this.child.signalCode}) before the expected log line:\n${this.tail()}`,
+            ),
+          );
           return true;
         }
         return false;
@@ -112,7 +127,8 @@ export class DetectorProcess {
   /** The port of its /metrics, /healthz and /readyz (from its 'telemetry started' log line). */
   get metricsPort(): number {
     const line = this.logs.find((l) => l.msg === 'telemetry started');
-    if (line === undefined) throw new Error(`${this.name} has not logged its metrics port yet:\n${this.tail()}`);
+    if (line === undefined)
+      throw new Error(`${this.name} has not logged its metrics port yet:\n${this.tail()}`);
     return line['metricsPort'] as number;
   }
 

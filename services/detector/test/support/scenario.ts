@@ -57,17 +57,33 @@ export function normalizedScenario(options: ScenarioOptions, partitions: number)
   // As `sequor detect <dir>` reads a scenario: files in path order, each normalized with its own
   // decoder, then a k-way merge on each file's next event time (ties to the earlier file).
   const files = [...byFile.keys()].sort();
-  const bindings = parseSourceBindings(files.map((f) => `${SCENARIO_FORMATS[f] ?? 'unknown'}:${scenarioTopic(f)}`).join(','));
+  const bindings = parseSourceBindings(
+    files.map((f) => `${SCENARIO_FORMATS[f] ?? 'unknown'}:${scenarioTopic(f)}`).join(','),
+  );
   const normalize = createNormalizeProcessor({ bindings, encoder: singleObjectEventEncoder() });
   let deadLetters = 0;
   const perFile = files.map((file) => {
     const out: ScenarioRecord[][] = [];
     for (const { line, lineNumber } of byFile.get(file) ?? []) {
-      const result = normalize.process({ topic: scenarioTopic(file), partition: 0, offset: lineNumber - 1, value: Buffer.from(line) });
+      const result = normalize.process({
+        topic: scenarioTopic(file),
+        partition: 0,
+        offset: lineNumber - 1,
+        value: Buffer.from(line),
+      });
       if (result.deadLetter !== undefined) deadLetters++;
       if (result.outputs.length === 0) continue;
       out.push(
-        result.outputs.map((o) => ({ key: o.key, value: o.value, headers: o.headers, partition: partitionFor(o.key, partitions), eventId: o.event.event.id, eventTime: o.event.timestamp, file, line: lineNumber })),
+        result.outputs.map((o) => ({
+          key: o.key,
+          value: o.value,
+          headers: o.headers,
+          partition: partitionFor(o.key, partitions),
+          eventId: o.event.event.id,
+          eventTime: o.event.timestamp,
+          file,
+          line: lineNumber,
+        })),
       );
     }
     return out;
@@ -100,11 +116,16 @@ export interface FakeConsumedRecord {
 }
 
 /** The records of one partition as a consumer would read them, offsets from 0. */
-export function asConsumed(records: readonly Pick<NormalizedRecord, 'key' | 'value' | 'headers'>[], timestamp = 1_700_000_000_000): FakeConsumedRecord[] {
+export function asConsumed(
+  records: readonly Pick<NormalizedRecord, 'key' | 'value' | 'headers'>[],
+  timestamp = 1_700_000_000_000,
+): FakeConsumedRecord[] {
   return records.map((r, i) => ({
     key: Buffer.from(r.key),
     value: r.value,
-    headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, typeof v === 'string' ? Buffer.from(v) : v])) as RecordHeaders,
+    headers: Object.fromEntries(
+      Object.entries(r.headers).map(([k, v]) => [k, typeof v === 'string' ? Buffer.from(v) : v]),
+    ) as RecordHeaders,
     offset: String(i),
     timestamp: String(timestamp + i),
   }));

@@ -9,7 +9,11 @@ export const CATEGORY_FIELD = ['event', 'category'] as const;
  * `<category> where …` matches when `event.category` holds the category (ES: a term query on the
  * category field, so any value of the array, case-sensitive). `any where …` returns null: no filter.
  */
-export function compileCategory<E>(category: string | null, ctx: CompileContext, span: FieldExpr['span']): Predicate<E> | null {
+export function compileCategory<E>(
+  category: string | null,
+  ctx: CompileContext,
+  span: FieldExpr['span'],
+): Predicate<E> | null {
   if (category === null) return null;
   const resolved = ctx.field<E>({ kind: 'field', path: CATEGORY_FIELD, optional: false, span });
   if (resolved === null) return null;

@@ -20,12 +20,17 @@ export class CompileContext {
   /** Record an error; returns nothing so callers write `return ctx.fail(...) ?? placeholder`. */
   fail(error: CompileError): undefined {
     // The same reference compiled twice (a sequence's shared `by` key, once per item) is one problem.
-    if (!this.errors.some((e) => e.offset === error.offset && e.detail === error.detail)) this.errors.push(error);
+    if (!this.errors.some((e) => e.offset === error.offset && e.detail === error.detail))
+      this.errors.push(error);
     return undefined;
   }
 
   /** Build and record an error of class `kind` at `span`. */
-  error(kind: new (detail: string, span: SourceSpan, source: string) => CompileError, detail: string, span: SourceSpan): undefined {
+  error(
+    kind: new (detail: string, span: SourceSpan, source: string) => CompileError,
+    detail: string,
+    span: SourceSpan,
+  ): undefined {
     return this.fail(new kind(detail, span, this.source));
   }
 

@@ -43,7 +43,8 @@ export class UnknownFieldError extends CompileError {
     span: SourceSpan,
     source: string,
   ) {
-    const hint = suggestions.length > 0 ? `; did you mean ${suggestions.map((s) => `'${s}'`).join(' or ')}?` : '';
+    const hint =
+      suggestions.length > 0 ? `; did you mean ${suggestions.map((s) => `'${s}'`).join(' or ')}?` : '';
     super(`unknown field '${field}'${hint}`, span, source);
   }
 }

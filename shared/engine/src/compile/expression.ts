@@ -1,4 +1,13 @@
-import type { CallExpr, CompareExpr, CompareOp, Expr, FieldExpr, InExpr, Literal, MatchExpr } from '@sequor/eql';
+import type {
+  CallExpr,
+  CompareExpr,
+  CompareOp,
+  Expr,
+  FieldExpr,
+  InExpr,
+  Literal,
+  MatchExpr,
+} from '@sequor/eql';
 import type { FieldCatalog, FieldInfo } from '@sequor/model';
 import type { Predicate } from '../types.js';
 import type { Accessor } from './accessor.js';
@@ -107,17 +116,37 @@ function toText(x: unknown): string | null {
   return null;
 }
 
-type Coerced = { kind: 'string'; value: string } | { kind: 'number'; value: number } | { kind: 'boolean'; value: boolean } | { kind: 'ip'; value: IpWords; text: string };
+type Coerced =
+  | { kind: 'string'; value: string }
+  | { kind: 'number'; value: number }
+  | { kind: 'boolean'; value: boolean }
+  | { kind: 'ip'; value: IpWords; text: string };
 
 /** A literal in the type of the field it meets; undefined (error recorded) when it cannot be. */
-function coerceLiteral(value: Exclude<Literal, null>, field: string, kind: ValueKind, span: Expr['span'], ctx: CompileContext): Coerced | undefined {
-  const mismatch = (what: string): undefined => ctx.error(TypeMismatchError, `${field} is ${what}; cannot compare it with ${JSON.stringify(value)}`, span);
+function coerceLiteral(
+  value: Exclude<Literal, null>,
+  field: string,
+  kind: ValueKind,
+  span: Expr['span'],
+  ctx: CompileContext,
+): Coerced | undefined {
+  const mismatch = (what: string): undefined =>
+    ctx.error(
+      TypeMismatchError,
+      `${field} is ${what}; cannot compare it with ${JSON.stringify(value)}`,
+      span,
+    );
   switch (kind) {
     case 'string':
       if (typeof value === 'boolean') return mismatch('a string');
       return { kind: 'string', value: String(value) };
     case 'number': {
-      const n = typeof value === 'number' ? value : typeof value === 'string' && NUMERIC.test(value) ? Number(value) : NaN;
+      const n =
+        typeof value === 'number'
+          ? value
+          : typeof value === 'string' && NUMERIC.test(value)
+            ? Number(value)
+            : NaN;
       return Number.isNaN(n) ? mismatch('a number') : { kind: 'number', value: n };
     }
     case 'timestamp': {
@@ -199,25 +228,43 @@ function scalarTest(op: Ordering, lit: Coerced, timestamp: boolean): (x: unknown
       // Dotted-quad text is canonical (leading zeros are rejected), so an IPv4 literal meets an IPv4 value by
       // string equality; only a value in IPv6 notation (e.g. IPv4-mapped) needs parsing.
       if (!text.includes(':')) {
-        return (x) => typeof x === 'string' && (x === text || (x.includes(':') && parseIpInto(x, scratch) && sameIp(scratch, words)));
+        return (x) =>
+          typeof x === 'string' &&
+          (x === text || (x.includes(':') && parseIpInto(x, scratch) && sameIp(scratch, words)));
       }
-      return (x) => typeof x === 'string' && (x === text || (parseIpInto(x, scratch) && sameIp(scratch, words)));
+      return (x) =>
+        typeof x === 'string' && (x === text || (parseIpInto(x, scratch) && sameIp(scratch, words)));
     }
   }
 }
 
-function compileFieldCompare<E>(field: FieldExpr, op: CompareOp, right: Literal, span: Expr['span'], ctx: CompileContext): Condition<E> {
+function compileFieldCompare<E>(
+  field: FieldExpr,
+  op: CompareOp,
+  right: Literal,
+  span: Expr['span'],
+  ctx: CompileContext,
+): Condition<E> {
   const resolved = ctx.field<E>(field);
   if (resolved === null) return query(never);
   const get = resolved.get;
   if (right === null) {
     if (op === '==') return query((event) => isMissing(get(event)));
     if (op === '!=') return query((event) => !isMissing(get(event)));
-    return ctx.error(TypeMismatchError, `'${op}' with null never matches; use == null or != null`, span) ?? query(never);
+    return (
+      ctx.error(TypeMismatchError, `'${op}' with null never matches; use == null or != null`, span) ??
+      query(never)
+    );
   }
   const kind = kindOf(resolved.info);
   if (op !== '==' && op !== '!=' && (kind === 'boolean' || kind === 'ip')) {
-    return ctx.error(TypeMismatchError, `'${op}' does not order ${kind === 'ip' ? 'IP addresses' : 'booleans'} (${resolved.name})`, span) ?? query(never);
+    return (
+      ctx.error(
+        TypeMismatchError,
+        `'${op}' does not order ${kind === 'ip' ? 'IP addresses' : 'booleans'} (${resolved.name})`,
+        span,
+      ) ?? query(never)
+    );
   }
   const lit = coerceLiteral(right, resolved.name, kind, span, ctx);
   if (lit === undefined) return query(never);
@@ -256,7 +303,8 @@ function compareValues(op: CompareOp, a: unknown, b: unknown): Tri {
     }
     return result;
   }
-  if (typeof a !== typeof b || (typeof a !== 'string' && typeof a !== 'number' && typeof a !== 'boolean')) return null;
+  if (typeof a !== typeof b || (typeof a !== 'string' && typeof a !== 'number' && typeof a !== 'boolean'))
+    return null;
   const x = a as string | number;
   const y = b as string | number;
   switch (op) {
@@ -275,7 +323,14 @@ function compareValues(op: CompareOp, a: unknown, b: unknown): Tri {
   }
 }
 
-const MIRROR: Record<CompareOp, CompareOp> = { '==': '==', '!=': '!=', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
+const MIRROR: Record<CompareOp, CompareOp> = {
+  '==': '==',
+  '!=': '!=',
+  '<': '>',
+  '<=': '>=',
+  '>': '<',
+  '>=': '<=',
+};
 
 function compileCompare<E>(expr: CompareExpr, ctx: CompileContext): Condition<E> {
   let { left, right, op } = expr;
@@ -284,12 +339,16 @@ function compileCompare<E>(expr: CompareExpr, ctx: CompileContext): Condition<E>
     [left, right] = [right, left];
     op = MIRROR[op];
   }
-  if (left.kind === 'field' && right.kind === 'literal') return compileFieldCompare(left, op, right.value, expr.span, ctx);
+  if (left.kind === 'field' && right.kind === 'literal')
+    return compileFieldCompare(left, op, right.value, expr.span, ctx);
   const getLeft = compileValue<E>(left, ctx);
   if (right.kind === 'literal' && right.value === null) {
     if (op === '==') return query((event) => isMissing(getLeft(event)));
     if (op === '!=') return query((event) => !isMissing(getLeft(event)));
-    return ctx.error(TypeMismatchError, `'${op}' with null never matches; use == null or != null`, expr.span) ?? query(never);
+    return (
+      ctx.error(TypeMismatchError, `'${op}' with null never matches; use == null or != null`, expr.span) ??
+      query(never)
+    );
   }
   const getRight = compileValue<E>(right, ctx);
   const comparison = op;
@@ -337,7 +396,13 @@ function compileMatch<E>(expr: MatchExpr, ctx: CompileContext): Condition<E> {
     if (resolved === null) return query(never);
     const kind = kindOf(resolved.info);
     if (kind !== 'string' && kind !== 'ip' && kind !== 'absent') {
-      return ctx.error(TypeMismatchError, `'${expr.op}' compares strings; ${resolved.name} is ${resolved.info?.type ?? 'absent'}`, expr.span) ?? query(never);
+      return (
+        ctx.error(
+          TypeMismatchError,
+          `'${expr.op}' compares strings; ${resolved.name} is ${resolved.info?.type ?? 'absent'}`,
+          expr.span,
+        ) ?? query(never)
+      );
     }
     return query(anyValue(resolved.get, test));
   }
@@ -372,8 +437,12 @@ function compileIn<E>(expr: InExpr, ctx: CompileContext): Condition<E> {
     if (resolved === null) return query(never);
     const kind = kindOf(resolved.info);
     // ES drops null literals from the list (a terms query cannot hold null).
-    const values = expr.values.flatMap((v) => (v.kind === 'literal' && v.value !== null ? [{ value: v.value, span: v.span }] : []));
-    const coerced = values.map((v) => coerceLiteral(v.value, resolved.name, kind, v.span, ctx)).filter((c): c is Coerced => c !== undefined);
+    const values = expr.values.flatMap((v) =>
+      v.kind === 'literal' && v.value !== null ? [{ value: v.value, span: v.span }] : [],
+    );
+    const coerced = values
+      .map((v) => coerceLiteral(v.value, resolved.name, kind, v.span, ctx))
+      .filter((c): c is Coerced => c !== undefined);
     let test: (x: unknown) => boolean;
     if (kind === 'ip') {
       const ips = coerced.flatMap((c) => (c.kind === 'ip' ? [c.value] : []));
@@ -423,14 +492,33 @@ function checkCall(call: CallExpr, ctx: CompileContext): FunctionDef | null {
   const def = FUNCTIONS.get(call.name);
   if (def === undefined) {
     const known = [...FUNCTIONS.keys()].find((k) => k.toLowerCase() === call.name.toLowerCase());
-    return ctx.error(UnknownFunctionError, `unknown function '${call.name}'${known ? `; did you mean '${known}'?` : ''}`, call.span) ?? null;
+    return (
+      ctx.error(
+        UnknownFunctionError,
+        `unknown function '${call.name}'${known ? `; did you mean '${known}'?` : ''}`,
+        call.span,
+      ) ?? null
+    );
   }
   if (call.args.length < def.minArgs || call.args.length > def.maxArgs) {
-    const expected = def.maxArgs === Infinity ? `at least ${def.minArgs}` : def.minArgs === def.maxArgs ? `${def.minArgs}` : `${def.minArgs} to ${def.maxArgs}`;
-    return ctx.error(UnknownFunctionError, `${call.name} takes ${expected} argument(s), got ${call.args.length}`, call.span) ?? null;
+    const expected =
+      def.maxArgs === Infinity
+        ? `at least ${def.minArgs}`
+        : def.minArgs === def.maxArgs
+          ? `${def.minArgs}`
+          : `${def.minArgs} to ${def.maxArgs}`;
+    return (
+      ctx.error(
+        UnknownFunctionError,
+        `${call.name} takes ${expected} argument(s), got ${call.args.length}`,
+        call.span,
+      ) ?? null
+    );
   }
   if (call.caseInsensitive && !def.caseInsensitive) {
-    return ctx.error(UnknownFunctionError, `${call.name} has no case-insensitive '~' form`, call.span) ?? null;
+    return (
+      ctx.error(UnknownFunctionError, `${call.name} has no case-insensitive '~' form`, call.span) ?? null
+    );
   }
   return def;
 }
@@ -457,14 +545,29 @@ function pushedDownCall<E>(call: CallExpr, ctx: CompileContext): Condition<E> | 
     test = call.caseInsensitive
       ? (x) => typeof x === 'string' && x.toLowerCase().startsWith(prefix)
       : (x) => typeof x === 'string' && x.startsWith(prefix);
-  } else if (call.name === 'stringContains' && !call.caseInsensitive && call.args.length === 2 && needle !== null) {
+  } else if (
+    call.name === 'stringContains' &&
+    !call.caseInsensitive &&
+    call.args.length === 2 &&
+    needle !== null
+  ) {
     test = needle === '' ? never : (x) => typeof x === 'string' && x.includes(needle);
   } else if (call.name === 'wildcard' && call.args.slice(1).every((a) => literalString(a) !== null)) {
     // `wildcard(f, "a*")` is `f like "a*"` (`wildcard~` is `like~`): a wildcard query in ES.
     const fold = call.caseInsensitive;
-    const matches = compileWildcardList(call.args.slice(1).map((a) => literalString(a) as string), fold);
-    test = fold ? (x) => typeof x === 'string' && matches(x.toLowerCase()) : (x) => typeof x === 'string' && matches(x);
-  } else if (call.name === 'cidrMatch' && !call.caseInsensitive && call.args.length >= 2 && call.args.slice(1).every((a) => literalString(a) !== null)) {
+    const matches = compileWildcardList(
+      call.args.slice(1).map((a) => literalString(a) as string),
+      fold,
+    );
+    test = fold
+      ? (x) => typeof x === 'string' && matches(x.toLowerCase())
+      : (x) => typeof x === 'string' && matches(x);
+  } else if (
+    call.name === 'cidrMatch' &&
+    !call.caseInsensitive &&
+    call.args.length >= 2 &&
+    call.args.slice(1).every((a) => literalString(a) !== null)
+  ) {
     const blocks = literalCidrs(call.args.slice(1), ctx);
     if (blocks === null) return query(never);
     const matches = cidrMatcher(blocks);
@@ -480,11 +583,18 @@ function compileCallCondition<E>(call: CallExpr, ctx: CompileContext): Condition
   const def = checkCall(call, ctx);
   if (def === null) return query(never);
   if (def.returns !== 'boolean') {
-    return ctx.error(TypeMismatchError, `${call.name} returns a ${def.returns}, not a condition`, call.span) ?? query(never);
+    return (
+      ctx.error(TypeMismatchError, `${call.name} returns a ${def.returns}, not a condition`, call.span) ??
+      query(never)
+    );
   }
   const pushed = pushedDownCall<E>(call, ctx);
   if (pushed !== null) return pushed;
-  const get = def.compile(call.args.map((a) => compileValue<E>(a, ctx)), call, ctx);
+  const get = def.compile(
+    call.args.map((a) => compileValue<E>(a, ctx)),
+    call,
+    ctx,
+  );
   return script((event) => {
     const v = get(event);
     return v === true ? true : v === false ? false : null;
@@ -502,13 +612,22 @@ export function compileCondition<E>(expr: Expr, ctx: CompileContext): Condition<
         const value = expr.value;
         return query(() => value);
       }
-      return ctx.error(TypeMismatchError, `${JSON.stringify(expr.value)} is not a condition`, expr.span) ?? query(never);
+      return (
+        ctx.error(TypeMismatchError, `${JSON.stringify(expr.value)} is not a condition`, expr.span) ??
+        query(never)
+      );
     case 'field': {
       const resolved = ctx.field<E>(expr);
       if (resolved === null) return query(never);
       const kind = kindOf(resolved.info);
       if (kind !== 'boolean' && kind !== 'absent') {
-        return ctx.error(TypeMismatchError, `${resolved.name} is ${resolved.info?.type ?? 'absent'}, not a condition`, expr.span) ?? query(never);
+        return (
+          ctx.error(
+            TypeMismatchError,
+            `${resolved.name} is ${resolved.info?.type ?? 'absent'}, not a condition`,
+            expr.span,
+          ) ?? query(never)
+        );
       }
       return query(anyValue(resolved.get, (x) => x === true));
     }
@@ -585,4 +704,3 @@ export function compileValue<E>(expr: Expr, ctx: CompileContext): ValueFn<E> {
     }
   }
 }
-

@@ -1,4 +1,10 @@
-import { FUNCTIONS as SIGNATURES, type CallExpr, type Expr, type FunctionName, type ValueType } from '@sequor/eql';
+import {
+  FUNCTIONS as SIGNATURES,
+  type CallExpr,
+  type Expr,
+  type FunctionName,
+  type ValueType,
+} from '@sequor/eql';
 import type { CompileContext } from './context.js';
 import { InvalidPatternError, TypeMismatchError } from './errors.js';
 import { compileWildcardList } from './wildcard.js';
@@ -85,10 +91,13 @@ export function literalCidrs(nodes: readonly Expr[], ctx: CompileContext): CidrB
   const blocks: CidrBlock[] = [];
   for (const node of nodes) {
     if (node.kind !== 'literal' || typeof node.value !== 'string') {
-      return ctx.error(TypeMismatchError, 'cidrMatch takes CIDR blocks as string literals', node.span) ?? null;
+      return (
+        ctx.error(TypeMismatchError, 'cidrMatch takes CIDR blocks as string literals', node.span) ?? null
+      );
     }
     const block = parseCidr(node.value);
-    if (block === null) return ctx.error(InvalidPatternError, `not a CIDR block: "${node.value}"`, node.span) ?? null;
+    if (block === null)
+      return ctx.error(InvalidPatternError, `not a CIDR block: "${node.value}"`, node.span) ?? null;
     blocks.push(block);
   }
   return blocks;
@@ -117,7 +126,9 @@ const IMPLEMENTATIONS: { readonly [N in FunctionName]: Implementation } = {
   subtract: arithmetic((a, b) => a - b),
   multiply: arithmetic((a, b) => a * b),
   // Integer operands divide as Java longs do (truncating); a zero divisor is null, not an exception per event.
-  divide: arithmetic((a, b) => (b === 0 ? null : Number.isInteger(a) && Number.isInteger(b) ? Math.trunc(a / b) : a / b)),
+  divide: arithmetic((a, b) =>
+    b === 0 ? null : Number.isInteger(a) && Number.isInteger(b) ? Math.trunc(a / b) : a / b,
+  ),
   modulo: arithmetic((a, b) => (b === 0 ? null : a % b)),
   startsWith: stringPredicate((s, needle) => s.startsWith(needle)),
   endsWith: stringPredicate((s, needle) => s.endsWith(needle)),
@@ -126,11 +137,16 @@ const IMPLEMENTATIONS: { readonly [N in FunctionName]: Implementation } = {
   wildcard: {
     // Endgame/Python eql's function, here with `like` semantics: case-sensitive unless `wildcard~`.
     compile<E>(args: readonly ValueFn<E>[], call: CallExpr, ctx: CompileContext): ValueFn<E> {
-      const patterns = literalStrings(call.args.slice(1), 'wildcard takes its patterns as string literals', ctx);
+      const patterns = literalStrings(
+        call.args.slice(1),
+        'wildcard takes its patterns as string literals',
+        ctx,
+      );
       const fold = call.caseInsensitive;
       const matches = compileWildcardList(patterns, fold);
       const get = args[0] as ValueFn<E>;
-      const one = (v: unknown): boolean | null => (typeof v === 'string' ? matches(fold ? v.toLowerCase() : v) : null);
+      const one = (v: unknown): boolean | null =>
+        typeof v === 'string' ? matches(fold ? v.toLowerCase() : v) : null;
       return (event) => {
         const value = get(event);
         if (!Array.isArray(value)) return one(value);
@@ -265,7 +281,11 @@ const IMPLEMENTATIONS: { readonly [N in FunctionName]: Implementation } = {
       let greedy = false;
       if (greedyNode !== undefined) {
         if (greedyNode.kind !== 'literal' || typeof greedyNode.value !== 'boolean') {
-          ctx.error(TypeMismatchError, "between's fourth argument (greedy) must be true or false", greedyNode.span);
+          ctx.error(
+            TypeMismatchError,
+            "between's fourth argument (greedy) must be true or false",
+            greedyNode.span,
+          );
         } else {
           greedy = greedyNode.value;
         }

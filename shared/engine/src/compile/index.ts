@@ -1,4 +1,10 @@
-export { compileAccessor, resolveField, suggestFields, type Accessor, type ResolvedField } from './accessor.js';
+export {
+  compileAccessor,
+  resolveField,
+  suggestFields,
+  type Accessor,
+  type ResolvedField,
+} from './accessor.js';
 export { CATEGORY_FIELD, compileCategory } from './category.js';
 export { CompileContext } from './context.js';
 export {
@@ -10,7 +16,14 @@ export {
   UnknownFunctionError,
   UnsupportedQueryError,
 } from './errors.js';
-export { compileCondition, compilePredicate, compileValue, toPredicate, type Condition, type Tri } from './expression.js';
+export {
+  compileCondition,
+  compilePredicate,
+  compileValue,
+  toPredicate,
+  type Condition,
+  type Tri,
+} from './expression.js';
 export { FUNCTIONS, type FunctionDef, type ValueFn } from './functions.js';
 export { compileKey, type CompiledKey } from './keys.js';
 export {

@@ -154,7 +154,7 @@ export function parseCidr(text: string): CidrBlock | null {
 
 export function inCidr(address: IpWords, block: CidrBlock): boolean {
   for (let w = 0; w < 4; w++) {
-    if ((((address[w] as number) & (block.mask[w] as number)) >>> 0) !== block.network[w]) return false;
+    if (((address[w] as number) & (block.mask[w] as number)) >>> 0 !== block.network[w]) return false;
   }
   return true;
 }

@@ -62,7 +62,11 @@ function compileEventQuery<E>(event: EventQuery, ctx: CompileContext): Predicate
 export function compileEventTime<E>(catalog: FieldCatalog): EventTime<E> {
   const timestampInfo = catalog.lookup(['@timestamp']);
   if (timestampInfo === undefined) {
-    throw new CompileError("the event model has no '@timestamp' field", { start: 0, end: 0, line: 1, column: 1 }, '');
+    throw new CompileError(
+      "the event model has no '@timestamp' field",
+      { start: 0, end: 0, line: 1, column: 1 },
+      '',
+    );
   }
   const getTime = compileAccessor<E>(timestampInfo.storagePath);
   const sequenceInfo = catalog.lookup(['event', 'sequence']);
@@ -84,15 +88,25 @@ export function compileEventTime<E>(catalog: FieldCatalog): EventTime<E> {
 }
 
 function checkItem(item: QueryItem, where: 'sequence' | 'join', ctx: CompileContext): void {
-  if (where === 'join' && item.missing) ctx.error(UnsupportedQueryError, 'missing events ![...] are a sequence feature, not a join one', item.span);
-  if (where === 'join' && item.runs > 1) ctx.error(UnsupportedQueryError, 'with runs=N is a sequence feature, not a join one', item.span);
+  if (where === 'join' && item.missing)
+    ctx.error(
+      UnsupportedQueryError,
+      'missing events ![...] are a sequence feature, not a join one',
+      item.span,
+    );
+  if (where === 'join' && item.runs > 1)
+    ctx.error(UnsupportedQueryError, 'with runs=N is a sequence feature, not a join one', item.span);
 }
 
 /**
  * Compile a parsed query against the event model. Throws `QueryCompileError` listing every problem
  * (unknown fields, type mismatches, bad patterns, unsupported constructs) with its position.
  */
-export function compileQuery<E>(query: Query, catalog: FieldCatalog, options: CompileOptions = {}): CompiledQuery<E> {
+export function compileQuery<E>(
+  query: Query,
+  catalog: FieldCatalog,
+  options: CompileOptions = {},
+): CompiledQuery<E> {
   const ctx = new CompileContext(catalog, query.source);
   let eventTime: EventTime<E>;
   try {
@@ -149,7 +163,11 @@ export function compileQuery<E>(query: Query, catalog: FieldCatalog, options: Co
       break;
     }
     case 'sample': {
-      ctx.error(UnsupportedQueryError, 'sample is not supported by the streaming engine; use join with maxspan', body.span);
+      ctx.error(
+        UnsupportedQueryError,
+        'sample is not supported by the streaming engine; use join with maxspan',
+        body.span,
+      );
       spec = { kind: 'filter', predicate: () => false, keyValues: () => [] };
       break;
     }
@@ -163,8 +181,12 @@ export function compileQuery<E>(query: Query, catalog: FieldCatalog, options: Co
 }
 
 function compileUntil<E>(item: QueryItem, by: readonly FieldExpr[], ctx: CompileContext): JoinItemSpec<E> {
-  if (item.missing || item.runs > 1) ctx.error(UnsupportedQueryError, 'until takes a plain [query]', item.span);
-  return { predicate: compileEventQuery<E>(item.query, ctx), key: compileKey<E>([...by, ...item.by], ctx).key };
+  if (item.missing || item.runs > 1)
+    ctx.error(UnsupportedQueryError, 'until takes a plain [query]', item.span);
+  return {
+    predicate: compileEventQuery<E>(item.query, ctx),
+    key: compileKey<E>([...by, ...item.by], ctx).key,
+  };
 }
 
 export interface SpanAggregateOptions {
@@ -186,7 +208,11 @@ export function compileSpanAggregate<E>(
 ): SpanAggregateSpec<E> {
   const ctx = new CompileContext(catalog, options.source ?? '');
   if (!(spanMs > 0) || !Number.isFinite(spanMs)) {
-    ctx.error(UnsupportedQueryError, `span must be a positive number of milliseconds, got ${spanMs}`, where.span);
+    ctx.error(
+      UnsupportedQueryError,
+      `span must be a positive number of milliseconds, got ${spanMs}`,
+      where.span,
+    );
   }
   const predicate = compileEventQuery<E>(where, ctx);
   const key = compileKey<E>(

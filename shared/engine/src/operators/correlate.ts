@@ -14,7 +14,10 @@ import { matchSpanAggregate, type MatchSpanAggregateOptions } from './span-aggre
  * @example
  * timed$.pipe(correlate(compiled.spec, { stats }));
  */
-export function correlate<E>(spec: CorrelationSpec<E>, options: MatchSpanAggregateOptions = {}): OperatorFunction<Timed<E>, Match<E>> {
+export function correlate<E>(
+  spec: CorrelationSpec<E>,
+  options: MatchSpanAggregateOptions = {},
+): OperatorFunction<Timed<E>, Match<E>> {
   switch (spec.kind) {
     case 'filter':
       return matchFilter(spec, options);
@@ -26,7 +29,11 @@ export function correlate<E>(spec: CorrelationSpec<E>, options: MatchSpanAggrega
       return matchSpanAggregate(spec, options);
     default: {
       const unknown: never = spec;
-      throw new CorrelationSpecError('kind', (unknown as { kind: unknown }).kind, 'filter, sequence, join or spanAggregate');
+      throw new CorrelationSpecError(
+        'kind',
+        (unknown as { kind: unknown }).kind,
+        'filter, sequence, join or spanAggregate',
+      );
     }
   }
 }

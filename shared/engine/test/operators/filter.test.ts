@@ -1,15 +1,34 @@
 import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { createCorrelationPipeline, runCorrelationDetailed, type FilterSpec, type Match } from '../../src/index.js';
+import {
+  createCorrelationPipeline,
+  runCorrelationDetailed,
+  type FilterSpec,
+  type Match,
+} from '../../src/index.js';
 import { T0, eventTime, ev, ids, isType, type TestEvent } from './fixtures.js';
 
-const remcos: FilterSpec<TestEvent> = { kind: 'filter', predicate: isType('reg'), keyValues: (event) => [event.key ?? null] };
+const remcos: FilterSpec<TestEvent> = {
+  kind: 'filter',
+  predicate: isType('reg'),
+  keyValues: (event) => [event.key ?? null],
+};
 
 describe('matchFilter', () => {
   it('emits one match per matching event', () => {
-    const run = runCorrelationDetailed(remcos, eventTime, {}, [ev('reg', 0, 'h1', 'r1'), ev('x', 1), ev('reg', 2, 'h2', 'r2')]);
+    const run = runCorrelationDetailed(remcos, eventTime, {}, [
+      ev('reg', 0, 'h1', 'r1'),
+      ev('x', 1),
+      ev('reg', 2, 'h2', 'r2'),
+    ]);
     expect(ids(run.matches)).toEqual([['r1'], ['r2']]);
-    expect(run.matches[0]).toEqual({ kind: 'filter', events: [expect.objectContaining({ id: 'r1' })], keyValues: ['h1'], firstTime: T0, lastTime: T0 });
+    expect(run.matches[0]).toEqual({
+      kind: 'filter',
+      events: [expect.objectContaining({ id: 'r1' })],
+      keyValues: ['h1'],
+      firstTime: T0,
+      lastTime: T0,
+    });
     expect(run.stats).toMatchObject({ eventsIn: 3, matched: 2, late: 0 });
   });
 

@@ -1,4 +1,12 @@
-import type { EventTime, JoinSpec, KeyExtractor, Predicate, SequenceSpec, SequenceStepSpec, SpanAggregateSpec } from '../../src/index.js';
+import type {
+  EventTime,
+  JoinSpec,
+  KeyExtractor,
+  Predicate,
+  SequenceSpec,
+  SequenceStepSpec,
+  SpanAggregateSpec,
+} from '../../src/index.js';
 
 /** A test event: just what the specs below read. */
 export interface TestEvent {
@@ -31,9 +39,13 @@ export const isType =
   (event) =>
     event.type === type;
 
-export const byKey: KeyExtractor<TestEvent> = (event) => (event.key === undefined || event.key === null ? null : `s:${event.key}`);
+export const byKey: KeyExtractor<TestEvent> = (event) =>
+  event.key === undefined || event.key === null ? null : `s:${event.key}`;
 
-export function step(type: string, extra: Partial<SequenceStepSpec<TestEvent>> = {}): SequenceStepSpec<TestEvent> {
+export function step(
+  type: string,
+  extra: Partial<SequenceStepSpec<TestEvent>> = {},
+): SequenceStepSpec<TestEvent> {
   return { predicate: isType(type), key: byKey, runs: 1, missing: false, ...extra };
 }
 

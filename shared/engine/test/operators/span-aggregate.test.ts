@@ -18,7 +18,10 @@ const hourly = spanOf('reg');
 
 describe('matchSpanAggregate', () => {
   it('emits at the first matching event of a (bucket, group) with count 1 and lastTime = firstTime', () => {
-    const matches = runCorrelation(hourly, eventTime, inOrder, [ev('reg', 5 * MINUTE, 'h1', 'first'), ev('reg', 6 * MINUTE, 'h1')]);
+    const matches = runCorrelation(hourly, eventTime, inOrder, [
+      ev('reg', 5 * MINUTE, 'h1', 'first'),
+      ev('reg', 6 * MINUTE, 'h1'),
+    ]);
     expect(matches).toEqual([
       {
         kind: 'spanAggregate',
@@ -46,7 +49,11 @@ describe('matchSpanAggregate', () => {
       ['s:h2', 0, 1, 'watermark'],
       ['s:h1', HOUR, 1, 'end'],
     ]);
-    expect(run.bucketSummaries[0]).toMatchObject({ firstTime: T0, lastTime: T0 + 59 * MINUTE, bucketEnd: T0 + HOUR });
+    expect(run.bucketSummaries[0]).toMatchObject({
+      firstTime: T0,
+      lastTime: T0 + 59 * MINUTE,
+      bucketEnd: T0 + HOUR,
+    });
   });
 
   it('puts an event at exactly hh:00:00.000 in the next bucket', () => {
@@ -61,7 +68,10 @@ describe('matchSpanAggregate', () => {
     const summaries: BucketSummary[] = [];
     const input = new Subject<TestEvent>();
     input
-      .pipe(reorderByEventTime(eventTime, { allowedLatenessMs: 0, stats }), matchSpanAggregate(hourly, { stats, onBucketClose: (s) => summaries.push(s) }))
+      .pipe(
+        reorderByEventTime(eventTime, { allowedLatenessMs: 0, stats }),
+        matchSpanAggregate(hourly, { stats, onBucketClose: (s) => summaries.push(s) }),
+      )
       .subscribe();
     input.next(ev('reg', 0, 'h1'));
     input.next(ev('other', HOUR - 1, 'h9'));
@@ -72,22 +82,48 @@ describe('matchSpanAggregate', () => {
   });
 
   it("ignores a late event for a bucket already closed (no second alert), under 'process'", () => {
-    const events = [ev('reg', 0, 'h1', 'a'), ev('reg', 2 * HOUR, 'h2', 'b'), ev('reg', 10 * MINUTE, 'h3', 'late')];
-    const run = runCorrelationDetailed(hourly, eventTime, { allowedLatenessMs: 0, latePolicy: 'process' }, events);
+    const events = [
+      ev('reg', 0, 'h1', 'a'),
+      ev('reg', 2 * HOUR, 'h2', 'b'),
+      ev('reg', 10 * MINUTE, 'h3', 'late'),
+    ];
+    const run = runCorrelationDetailed(
+      hourly,
+      eventTime,
+      { allowedLatenessMs: 0, latePolicy: 'process' },
+      events,
+    );
     expect(ids(run.matches)).toEqual([['a'], ['b']]);
     expect(run.stats.late).toBe(1);
   });
 
   it("counts a late event into a bucket still open, under 'process'", () => {
-    const events = [ev('reg', 10 * MINUTE, 'h1', 'a'), ev('reg', 20 * MINUTE, 'h2', 'b'), ev('reg', 5 * MINUTE, 'h1', 'late')];
-    const run = runCorrelationDetailed(hourly, eventTime, { allowedLatenessMs: 0, latePolicy: 'process' }, events);
+    const events = [
+      ev('reg', 10 * MINUTE, 'h1', 'a'),
+      ev('reg', 20 * MINUTE, 'h2', 'b'),
+      ev('reg', 5 * MINUTE, 'h1', 'late'),
+    ];
+    const run = runCorrelationDetailed(
+      hourly,
+      eventTime,
+      { allowedLatenessMs: 0, latePolicy: 'process' },
+      events,
+    );
     expect(ids(run.matches)).toEqual([['a'], ['b']]);
-    expect(run.bucketSummaries.find((s) => s.groupKey === 's:h1')).toMatchObject({ count: 2, firstTime: T0 + 5 * MINUTE });
+    expect(run.bucketSummaries.find((s) => s.groupKey === 's:h1')).toMatchObject({
+      count: 2,
+      firstTime: T0 + 5 * MINUTE,
+    });
   });
 
   it('caps open groups, oldest first', () => {
     const events = [ev('reg', 0, 'h1'), ev('reg', 1, 'h2'), ev('reg', 2, 'h3')];
-    const run = runCorrelationDetailed(hourly, eventTime, { allowedLatenessMs: 0, maxOpenPartials: 2 }, events);
+    const run = runCorrelationDetailed(
+      hourly,
+      eventTime,
+      { allowedLatenessMs: 0, maxOpenPartials: 2 },
+      events,
+    );
     expect(run.stats.evictedByCap).toBe(1);
     expect(run.bucketSummaries.map((s) => [s.groupKey, s.closedBy])).toEqual([
       ['s:h1', 'cap'],
@@ -103,24 +139,29 @@ describe('matchSpanAggregate', () => {
 
 describe('matchSpanAggregate timing (marbles)', () => {
   it('alerts when the first event of the group is released, not when the bucket closes', () => {
-    new TestScheduler((actual, expected) => expect(actual).toEqual(expected)).run(({ cold, expectObservable }) => {
-      const first = ev('reg', 10 * MINUTE, 'h1', 'first');
-      const values = {
-        a: first,
-        b: ev('reg', 20 * MINUTE, 'h1', 'second'), // releases 'first' (grace 0) and is suppressed itself
-        c: ev('reg', 2 * HOUR, 'h2', 'other-host'), // closes the first bucket
-      };
-      const matches = cold<TestEvent>('a-b-c-|', values).pipe(reorderByEventTime(eventTime, { allowedLatenessMs: 0 }), matchSpanAggregate(hourly));
-      const alert = (event: TestEvent) => ({
-        kind: 'spanAggregate',
-        events: [event],
-        keyValues: [event.key],
-        firstTime: event.ts,
-        lastTime: event.ts,
-        bucketStart: Math.floor(event.ts / HOUR) * HOUR,
-        count: 1,
-      });
-      expectObservable(matches).toBe('--x---(y|)', { x: alert(first), y: alert(values.c) });
-    });
+    new TestScheduler((actual, expected) => expect(actual).toEqual(expected)).run(
+      ({ cold, expectObservable }) => {
+        const first = ev('reg', 10 * MINUTE, 'h1', 'first');
+        const values = {
+          a: first,
+          b: ev('reg', 20 * MINUTE, 'h1', 'second'), // releases 'first' (grace 0) and is suppressed itself
+          c: ev('reg', 2 * HOUR, 'h2', 'other-host'), // closes the first bucket
+        };
+        const matches = cold<TestEvent>('a-b-c-|', values).pipe(
+          reorderByEventTime(eventTime, { allowedLatenessMs: 0 }),
+          matchSpanAggregate(hourly),
+        );
+        const alert = (event: TestEvent) => ({
+          kind: 'spanAggregate',
+          events: [event],
+          keyValues: [event.key],
+          firstTime: event.ts,
+          lastTime: event.ts,
+          bucketStart: Math.floor(event.ts / HOUR) * HOUR,
+          count: 1,
+        });
+        expectObservable(matches).toBe('--x---(y|)', { x: alert(first), y: alert(values.c) });
+      },
+    );
   });
 });

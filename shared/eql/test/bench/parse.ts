@@ -10,7 +10,9 @@ import { SEED_QUERIES } from '../seeds.js';
 
 const generated = Array.from({ length: 200 }, (_, i) => print(new Arbitrary(prng(i + 1)).query()));
 const catalog: FieldCatalog = (() => {
-  const infos: FieldInfo[] = ['host.id', 'user.id', 'process.name', 'registry.path', 'file.size'].map((name) => ({ name, storagePath: name.split('.'), type: 'string' }));
+  const infos: FieldInfo[] = ['host.id', 'user.id', 'process.name', 'registry.path', 'file.size'].map(
+    (name) => ({ name, storagePath: name.split('.'), type: 'string' }),
+  );
   return { lookup: (p) => infos.find((f) => f.name === p.join('.')), fields: () => infos };
 })();
 
@@ -30,15 +32,20 @@ function measure(label: string, inputs: readonly string[], run: (s: string) => u
   }
   const elapsed = performance.now() - start;
   perCall.sort((a, b) => a - b);
-  const pct = (q: number) => (perCall[Math.min(perCall.length - 1, Math.floor(q * perCall.length))]! * 1000).toFixed(1);
+  const pct = (q: number) =>
+    (perCall[Math.min(perCall.length - 1, Math.floor(q * perCall.length))]! * 1000).toFixed(1);
   const mbps = ((chars * (calls / inputs.length)) / 1e6 / (elapsed / 1000)).toFixed(1);
-  console.log(`${label.padEnd(28)} ${Math.round(calls / (elapsed / 1000)).toLocaleString('en')} queries/s  ${mbps} MB/s  p50 ${pct(0.5)} µs  p99 ${pct(0.99)} µs`);
+  console.log(
+    `${label.padEnd(28)} ${Math.round(calls / (elapsed / 1000)).toLocaleString('en')} queries/s  ${mbps} MB/s  p50 ${pct(0.5)} µs  p99 ${pct(0.99)} µs`,
+  );
 }
 
 measure('parse (4 seed queries)', SEED_QUERIES, parse);
 measure('parse (200 generated)', generated, parse);
 measure('parse+print (generated)', generated, (s) => print(parse(s)));
 const parsedSeeds = SEED_QUERIES.map(parse);
-measure('checkQuery (seeds)', SEED_QUERIES, (s) => checkQuery(parsedSeeds[SEED_QUERIES.indexOf(s)]!, catalog));
+measure('checkQuery (seeds)', SEED_QUERIES, (s) =>
+  checkQuery(parsedSeeds[SEED_QUERIES.indexOf(s)]!, catalog),
+);
 const mem = process.memoryUsage();
 console.log(`heapUsed ${(mem.heapUsed / 1e6).toFixed(1)} MB, rss ${(mem.rss / 1e6).toFixed(1)} MB`);

@@ -46,7 +46,9 @@ interface SchemaRecord {
 
 function recordOf(t: unknown): SchemaRecord | undefined {
   const branch = Array.isArray(t) ? t.find((b) => b !== 'null') : t;
-  return typeof branch === 'object' && branch !== null && (branch as { type?: unknown }).type === 'record' ? (branch as SchemaRecord) : undefined;
+  return typeof branch === 'object' && branch !== null && (branch as { type?: unknown }).type === 'record'
+    ? (branch as SchemaRecord)
+    : undefined;
 }
 
 const templates = new Map<string, Record<string, null>>();

@@ -50,7 +50,12 @@ export interface EventClass {
   readonly outcome: string | null;
 }
 
-const c = (category: string, type: readonly string[], action: string, outcome: string | null = null): EventClass =>
+const c = (
+  category: string,
+  type: readonly string[],
+  action: string,
+  outcome: string | null = null,
+): EventClass =>
   Object.freeze({ category: Object.freeze([category]), type: Object.freeze([...type]), action, outcome });
 
 /** Security log: actions as Winlogbeat's security module names them. */

@@ -25,7 +25,14 @@ interface CompiledField {
 }
 
 /** Fields a format sets itself from other sources, never copied from the document. */
-const notCopied = new Set(['@timestamp', 'event.id', 'origin.format', 'origin.topic', 'origin.partition', 'origin.offset']);
+const notCopied = new Set([
+  '@timestamp',
+  'event.id',
+  'origin.format',
+  'origin.topic',
+  'origin.partition',
+  'origin.offset',
+]);
 
 function compile(info: FieldInfo): CompiledField {
   const segments = info.name.split('.');
@@ -39,7 +46,9 @@ function compile(info: FieldInfo): CompiledField {
   };
 }
 
-const compiled: readonly CompiledField[] = [...eventFieldCatalog.fields()].filter((f) => !notCopied.has(f.name)).map(compile);
+const compiled: readonly CompiledField[] = [...eventFieldCatalog.fields()]
+  .filter((f) => !notCopied.has(f.name))
+  .map(compile);
 
 /** The fields by top-level group, so a document without a group skips all of its fields at once. */
 const byGroup: readonly (readonly [string, readonly CompiledField[]])[] = (() => {

@@ -5,8 +5,15 @@ import { eventIdFromContent, eventIdFromParts } from '@sequor/model';
  * else computer + channel + record number (lower-cased: collectors disagree on case), which is unique
  * per machine and log; else a hash of the raw record.
  */
-export function windowsEventId(ecsId: string | null, computerName: string | null, channel: string, recordId: number | null, bytes: Uint8Array): string {
+export function windowsEventId(
+  ecsId: string | null,
+  computerName: string | null,
+  channel: string,
+  recordId: number | null,
+  bytes: Uint8Array,
+): string {
   if (ecsId !== null) return ecsId;
-  if (computerName !== null && recordId !== null) return eventIdFromParts('winlog', computerName.toLowerCase(), channel.toLowerCase(), recordId);
+  if (computerName !== null && recordId !== null)
+    return eventIdFromParts('winlog', computerName.toLowerCase(), channel.toLowerCase(), recordId);
   return eventIdFromContent(bytes);
 }

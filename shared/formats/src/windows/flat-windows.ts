@@ -22,15 +22,21 @@ export const FLAT_WINDOWS = 'flat-windows';
 export function readEventCode(v: unknown, field: string): number {
   if (v === undefined || v === null) throw new RecordProblem('missing-field', `${field} is missing`);
   const n = readInteger(v, field);
-  if (n === null || n < 0 || n > 65535) throw new RecordProblem('wrong-type', `${field}: expected an event id 0..65535, got ${describe(v)}`);
+  if (n === null || n < 0 || n > 65535)
+    throw new RecordProblem('wrong-type', `${field}: expected an event id 0..65535, got ${describe(v)}`);
   return n;
 }
 
 export function readChannel(v: unknown, field: string): KnownChannel {
   if (v === undefined || v === null) throw new RecordProblem('missing-field', `${field} is missing`);
-  if (typeof v !== 'string') throw new RecordProblem('wrong-type', `${field}: expected a string, got ${describe(v)}`);
+  if (typeof v !== 'string')
+    throw new RecordProblem('wrong-type', `${field}: expected a string, got ${describe(v)}`);
   const channel = lookupChannel(v);
-  if (channel === undefined) throw new RecordProblem('unsupported-event', `channel ${JSON.stringify(v)} is not one the Windows formats map`);
+  if (channel === undefined)
+    throw new RecordProblem(
+      'unsupported-event',
+      `channel ${JSON.stringify(v)} is not one the Windows formats map`,
+    );
   return channel;
 }
 
@@ -51,7 +57,10 @@ export function mapFlatWindows(doc: Json, ctx: JsonMapContext): SequorEvent {
       computerName,
       recordId,
       provider: readString(doc['SourceName'], 'SourceName'),
-      logUser: userId === null && userName === null ? null : { id: userId, name: userName, domain: readString(doc['Domain'], 'Domain') },
+      logUser:
+        userId === null && userName === null
+          ? null
+          : { id: userId, name: userName, domain: readString(doc['Domain'], 'Domain') },
       format: ctx.format,
     },
     doc,
@@ -63,7 +72,8 @@ export function mapFlatWindows(doc: Json, ctx: JsonMapContext): SequorEvent {
 
 export const flatWindowsFormat: SourceFormat = {
   name: FLAT_WINDOWS,
-  description: 'Flat Windows event JSON (EventID, Channel, Hostname, @timestamp and EventData at the top level), as in Security-Datasets',
+  description:
+    'Flat Windows event JSON (EventID, Channel, Hostname, @timestamp and EventData at the top level), as in Security-Datasets',
   createDecoder: (options) => new JsonLinesDecoder(FLAT_WINDOWS, mapFlatWindows, options),
   sniff(firstLine) {
     const doc = sniffJson(firstLine);

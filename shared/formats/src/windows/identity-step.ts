@@ -7,7 +7,12 @@ import { blank } from './blank.js';
  * `host.id`, e.g. an agent GUID) or the host name per the identity options; user.id from the document
  * or derived from user name and domain.
  */
-export function applyIdentity(ev: SequorEvent, sourceHostId: string | null, hostName: string | null, identity: EntityIdentityOptions): void {
+export function applyIdentity(
+  ev: SequorEvent,
+  sourceHostId: string | null,
+  hostName: string | null,
+  identity: EntityIdentityOptions,
+): void {
   const name = hostName ?? ev.host?.name ?? null;
   const id = deriveHostId({ id: sourceHostId, name }, identity);
   if (id !== null) {

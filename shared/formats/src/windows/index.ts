@@ -13,4 +13,8 @@ import { winlogbeatFormat } from './winlogbeat.js';
 import type { SourceFormat } from '../types.js';
 
 /** The Windows formats, in auto-detection order (the most specific shape first). */
-export const windowsFormats: readonly SourceFormat[] = Object.freeze([winlogbeatFormat, flatWindowsFormat, ecsFormat]);
+export const windowsFormats: readonly SourceFormat[] = Object.freeze([
+  winlogbeatFormat,
+  flatWindowsFormat,
+  ecsFormat,
+]);

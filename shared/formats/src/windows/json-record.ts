@@ -13,7 +13,8 @@ export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
  * `utf8` must be a fatal TextDecoder (one per decoder, reused).
  */
 export function parseJsonRecord(bytes: Uint8Array, utf8: TextDecoder, maxBytes: number): Json {
-  if (bytes.length > maxBytes) throw new RecordProblem('too-large', `${bytes.length} bytes exceeds the limit of ${maxBytes}`);
+  if (bytes.length > maxBytes)
+    throw new RecordProblem('too-large', `${bytes.length} bytes exceeds the limit of ${maxBytes}`);
   let text: string;
   try {
     text = utf8.decode(bytes);

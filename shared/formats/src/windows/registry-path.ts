@@ -46,7 +46,9 @@ export function splitRegistryPath(path: string, isValue: boolean): RegistryPathP
   }
   if (!isValue) return { hive, key: rest === '' ? null : rest, value: null };
   const last = rest.lastIndexOf('\\');
-  return last < 0 ? { hive, key: null, value: rest === '' ? null : rest } : { hive, key: rest.slice(0, last), value: rest.slice(last + 1) };
+  return last < 0
+    ? { hive, key: null, value: rest === '' ? null : rest }
+    : { hive, key: rest.slice(0, last), value: rest.slice(last + 1) };
 }
 
 const dword = /^DWORD \((0x[0-9a-f]{1,8})\)$/i;
@@ -61,6 +63,10 @@ export function registryData(details: string): { strings: string[]; type: string
   const d = dword.exec(details);
   if (d !== null) return { strings: [String(Number(d[1]))], type: 'SZ_DWORD' };
   const q = qword.exec(details);
-  if (q !== null) return { strings: [((BigInt(q[1] as string) << 32n) + BigInt(q[2] as string)).toString()], type: 'SZ_QWORD' };
+  if (q !== null)
+    return {
+      strings: [((BigInt(q[1] as string) << 32n) + BigInt(q[2] as string)).toString()],
+      type: 'SZ_QWORD',
+    };
   return { strings: [details], type: null };
 }

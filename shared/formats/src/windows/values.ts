@@ -49,7 +49,8 @@ export function readInteger(v: unknown, field: string): number | null {
 /** A port: integer in 0..65535. */
 export function readPort(v: unknown, field: string): number | null {
   const n = readInteger(v, field);
-  if (n !== null && (n < 0 || n > 65535)) throw new RecordProblem('wrong-type', `${field}: port ${n} out of range`);
+  if (n !== null && (n < 0 || n > 65535))
+    throw new RecordProblem('wrong-type', `${field}: port ${n} out of range`);
   return n;
 }
 
@@ -64,7 +65,10 @@ export function readTimestamp(v: unknown, field: string, allowEpochMillis: boole
       const ms = Date.parse(v);
       if (Number.isFinite(ms)) return ms;
     }
-    throw new RecordProblem('wrong-type', `${field}: ${JSON.stringify(v.slice(0, 40))} is not an ISO 8601 time with a zone`);
+    throw new RecordProblem(
+      'wrong-type',
+      `${field}: ${JSON.stringify(v.slice(0, 40))} is not an ISO 8601 time with a zone`,
+    );
   }
   if (allowEpochMillis && typeof v === 'number' && isExactLong(v)) return v + 0;
   throw new RecordProblem('wrong-type', `${field}: expected a time, got ${describe(v)}`);

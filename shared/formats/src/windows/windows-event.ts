@@ -21,7 +21,11 @@ export interface WindowsHeader {
   readonly recordId: number | null;
   readonly provider: string | null;
   /** The account the event was logged under (System/UserID, winlog.user): used only where the event data names no user. */
-  readonly logUser: { readonly id: string | null; readonly name: string | null; readonly domain: string | null } | null;
+  readonly logUser: {
+    readonly id: string | null;
+    readonly name: string | null;
+    readonly domain: string | null;
+  } | null;
   readonly format: string;
 }
 
@@ -32,7 +36,12 @@ const NULL_SID = 'S-1-0-0';
 const targetUserEvents = new Set([4624, 4625, 4634, 4647]);
 
 /** IANA protocol numbers in Windows Filtering Platform events (5156, 5158). */
-const ipProtocols: Readonly<Record<string, string>> = Object.freeze({ '1': 'icmp', '6': 'tcp', '17': 'udp', '58': 'ipv6-icmp' });
+const ipProtocols: Readonly<Record<string, string>> = Object.freeze({
+  '1': 'icmp',
+  '6': 'tcp',
+  '17': 'udp',
+  '58': 'ipv6-icmp',
+});
 
 export function mapWindowsEvent(h: WindowsHeader, data: Json, identity: EntityIdentityOptions): SequorEvent {
   const ev = blankEvent();
@@ -97,7 +106,12 @@ export function mapWindowsEvent(h: WindowsHeader, data: Json, identity: EntityId
   return ev;
 }
 
-function user(sid: string | null, name: string | null, domain: string | null, identity: EntityIdentityOptions): SequorEvent['user'] {
+function user(
+  sid: string | null,
+  name: string | null,
+  domain: string | null,
+  identity: EntityIdentityOptions,
+): SequorEvent['user'] {
   const id = sid === NULL_SID ? null : sid;
   if (id === null && name === null) return null;
   const u = blank('user');
@@ -109,8 +123,18 @@ function user(sid: string | null, name: string | null, domain: string | null, id
 
 function mapSecurity(ev: SequorEvent, code: number, d: Json, identity: EntityIdentityOptions): void {
   ev.user = targetUserEvents.has(code)
-    ? user(readString(d['TargetUserSid'], 'TargetUserSid'), readString(d['TargetUserName'], 'TargetUserName'), readString(d['TargetDomainName'], 'TargetDomainName'), identity)
-    : user(readString(d['SubjectUserSid'], 'SubjectUserSid'), readString(d['SubjectUserName'], 'SubjectUserName'), readString(d['SubjectDomainName'], 'SubjectDomainName'), identity);
+    ? user(
+        readString(d['TargetUserSid'], 'TargetUserSid'),
+        readString(d['TargetUserName'], 'TargetUserName'),
+        readString(d['TargetDomainName'], 'TargetDomainName'),
+        identity,
+      )
+    : user(
+        readString(d['SubjectUserSid'], 'SubjectUserSid'),
+        readString(d['SubjectUserName'], 'SubjectUserName'),
+        readString(d['SubjectDomainName'], 'SubjectDomainName'),
+        identity,
+      );
 
   const ip = readString(d['IpAddress'], 'IpAddress');
   const port = readPort(d['IpPort'], 'IpPort');
@@ -178,7 +202,10 @@ function mapSysmon(ev: SequorEvent, code: number, d: Json, identity: EntityIdent
   const account = readString(d['User'], 'User');
   if (account !== null) {
     const sep = account.indexOf('\\');
-    ev.user = sep < 0 ? user(null, account, null, identity) : user(null, account.slice(sep + 1), account.slice(0, sep), identity);
+    ev.user =
+      sep < 0
+        ? user(null, account, null, identity)
+        : user(null, account.slice(sep + 1), account.slice(0, sep), identity);
   }
 
   const image = readString(d['Image'], 'Image');
@@ -237,7 +264,8 @@ function mapSysmon(ev: SequorEvent, code: number, d: Json, identity: EntityIdent
       const target = readString(d['TargetObject'], 'TargetObject');
       if (target === null) break;
       const eventType = readString(d['EventType'], 'EventType');
-      const isValue = code === 13 || eventType === 'SetValue' || eventType === 'DeleteValue' || eventType === 'CreateValue';
+      const isValue =
+        code === 13 || eventType === 'SetValue' || eventType === 'DeleteValue' || eventType === 'CreateValue';
       const parts = splitRegistryPath(target, isValue);
       const r = blank('registry');
       r.path = target;

@@ -5,7 +5,11 @@
  */
 import type { ZeekType, ZeekValueOf } from './values.js';
 
-export interface ZeekColumn<K extends string = string, T extends ZeekType = ZeekType, R extends boolean = boolean> {
+export interface ZeekColumn<
+  K extends string = string,
+  T extends ZeekType = ZeekType,
+  R extends boolean = boolean,
+> {
   /** Property name in the typed row. */
   readonly key: K;
   /** Zeek field names, first match wins (`named_pipe`, then its successor `sec_addr`). */

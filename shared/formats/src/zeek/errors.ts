@@ -6,7 +6,10 @@ import type { NormalizeReason } from '../types.js';
  */
 export class ZeekRecordError extends Error {
   constructor(
-    readonly reason: Extract<NormalizeReason, 'wrong-type' | 'missing-field' | 'bad-header' | 'column-count' | 'malformed'>,
+    readonly reason: Extract<
+      NormalizeReason,
+      'wrong-type' | 'missing-field' | 'bad-header' | 'column-count' | 'malformed'
+    >,
     message: string,
   ) {
     super(message);

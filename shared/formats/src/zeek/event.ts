@@ -30,7 +30,11 @@ function canonicalText(v: string | number | boolean | readonly string[]): string
  * The values are length-prefixed into one string (unset as `~`, which no length prefix starts with)
  * and hashed as one part: one hash update per event instead of one per column.
  */
-export function zeekEventId<C extends readonly ZeekColumn[]>(path: string, columns: C, row: ZeekRowOf<C>): string {
+export function zeekEventId<C extends readonly ZeekColumn[]>(
+  path: string,
+  columns: C,
+  row: ZeekRowOf<C>,
+): string {
   const values = row as unknown as Readonly<Record<string, unknown>>;
   let canonical = '';
   for (const col of columns) {
@@ -89,7 +93,12 @@ export function zeekEvent(row: ZeekConnIdRow, meta: ZeekEventMeta, ctx: ZeekEven
     file: null,
     winlog: null,
     dce_rpc: null,
-    origin: { format: ctx.format, topic: ctx.origin.topic, partition: ctx.origin.partition, offset: ctx.origin.offset },
+    origin: {
+      format: ctx.format,
+      topic: ctx.origin.topic,
+      partition: ctx.origin.partition,
+      offset: ctx.origin.offset,
+    },
     smb: null,
   };
 }

@@ -69,7 +69,9 @@ export class ZeekDecoder<C extends readonly ZeekColumn[]> implements RecordDecod
     try {
       text = utf8.decode(value);
     } catch (err) {
-      throw new NormalizeError('malformed', 'record is not valid UTF-8', this.spec.formatName, origin, { cause: err });
+      throw new NormalizeError('malformed', 'record is not valid UTF-8', this.spec.formatName, origin, {
+        cause: err,
+      });
     }
     let end = text.length;
     while (end > 0 && (text.charCodeAt(end - 1) === 0x0a || text.charCodeAt(end - 1) === 0x0d)) end--;
@@ -123,7 +125,8 @@ export class ZeekDecoder<C extends readonly ZeekColumn[]> implements RecordDecod
 
 const CHECKPOINT_PREFIX = 'zeek-tsv-header:1:';
 
-const isStrings = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
+const isStrings = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((v) => typeof v === 'string');
 
 /** The shape `checkpoint()` writes; anything else is not resumed from. */
 function isTsvHeader(value: unknown): value is ZeekTsvHeader {

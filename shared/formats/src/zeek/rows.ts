@@ -186,7 +186,10 @@ export function rowFromTsv<C extends readonly ZeekColumn[]>(
 }
 
 /** The typed row of one parsed Zeek JSON object (keys are Zeek's field names: `id.orig_h`, ...). */
-export function rowFromJson<C extends readonly ZeekColumn[]>(columns: C, record: Readonly<Record<string, unknown>>): ZeekRowOf<C> {
+export function rowFromJson<C extends readonly ZeekColumn[]>(
+  columns: C,
+  record: Readonly<Record<string, unknown>>,
+): ZeekRowOf<C> {
   const row: Record<string, ZeekValue | null> = {};
   for (let i = 0; i < columns.length; i++) {
     const col = columns[i] as ZeekColumn;

@@ -135,7 +135,9 @@ export class ZeekTsvReader {
     if (header.fields.length === 0) {
       throw new ZeekRecordError(
         'bad-header',
-        this.closed ? 'data line after #close and before a new #fields header' : 'data line before any #fields header',
+        this.closed
+          ? 'data line after #close and before a new #fields header'
+          : 'data line before any #fields header',
       );
     }
     const values = line.split(header.separator);
@@ -167,7 +169,14 @@ export class ZeekTsvReader {
       case 'path': {
         if (first === undefined) throw new ZeekRecordError('bad-header', `#${name} without a value`);
         const value = unescapeZeek(first);
-        const key = name === 'set_separator' ? 'setSeparator' : name === 'empty_field' ? 'emptyField' : name === 'unset_field' ? 'unsetField' : 'path';
+        const key =
+          name === 'set_separator'
+            ? 'setSeparator'
+            : name === 'empty_field'
+              ? 'emptyField'
+              : name === 'unset_field'
+                ? 'unsetField'
+                : 'path';
         this.current = { ...this.current, [key]: value };
         break;
       }
@@ -176,7 +185,8 @@ export class ZeekTsvReader {
         if (fields.length === 0 || fields.some((f) => f.length === 0)) {
           throw new ZeekRecordError('bad-header', '#fields without column names');
         }
-        if (new Set(fields).size !== fields.length) throw new ZeekRecordError('bad-header', '#fields names a column twice');
+        if (new Set(fields).size !== fields.length)
+          throw new ZeekRecordError('bad-header', '#fields names a column twice');
         this.current = { ...this.current, fields, types: null };
         this.closed = false;
         break;
@@ -184,7 +194,10 @@ export class ZeekTsvReader {
       case 'types': {
         const types = parts.slice(1);
         if (types.length !== this.current.fields.length) {
-          throw new ZeekRecordError('bad-header', `#types has ${types.length} entries for ${this.current.fields.length} #fields columns`);
+          throw new ZeekRecordError(
+            'bad-header',
+            `#types has ${types.length} entries for ${this.current.fields.length} #fields columns`,
+          );
         }
         this.current = { ...this.current, types };
         break;

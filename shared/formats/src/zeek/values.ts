@@ -10,7 +10,8 @@ import { isExactLong, MAX_EXACT_LONG } from '../avro-long.js';
 import { ZeekRecordError } from './errors.js';
 
 /** The Zeek column types the Sequor Zeek formats read (`#types` names). */
-export type ZeekType = 'time' | 'string' | 'addr' | 'port' | 'count' | 'interval' | 'enum' | 'bool' | 'set[string]';
+export type ZeekType =
+  'time' | 'string' | 'addr' | 'port' | 'count' | 'interval' | 'enum' | 'bool' | 'set[string]';
 
 /** The JS value a Zeek type is read into. */
 export type ZeekValueOf<T extends ZeekType> = T extends 'time' | 'port' | 'count' | 'interval'
@@ -56,10 +57,28 @@ export function parseTimeText(field: string, text: string): number {
   }
   const iso = ISO_8601.exec(text);
   if (iso !== null) {
-    const [, y, mo, d, h, mi, s, fraction, zone] = iso as unknown as [string, string, string, string, string, string, string, string | undefined, string];
+    const [, y, mo, d, h, mi, s, fraction, zone] = iso as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string | undefined,
+      string,
+    ];
     const month = Number(mo);
     const day = Number(d);
-    if (month < 1 || month > 12 || day < 1 || day > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) {
+    if (
+      month < 1 ||
+      month > 12 ||
+      day < 1 ||
+      day > 31 ||
+      Number(h) > 23 ||
+      Number(mi) > 59 ||
+      Number(s) > 60
+    ) {
       throw wrongType(field, `not a valid time: ${quote(text)}`);
     }
     let ms = Date.UTC(Number(y), month - 1, day, Number(h), Number(mi), Number(s));
@@ -75,7 +94,8 @@ export function parseTimeText(field: string, text: string): number {
 /** Epoch seconds as a JSON number -> integer epoch microseconds (rounded: the double is the nearest to Zeek's 6 decimals). */
 export function parseTimeNumber(field: string, seconds: number): number {
   // Event time is epoch ms in an Avro long, exact within ±2^52 (avro-long.ts).
-  if (!Number.isFinite(seconds) || Math.abs(seconds) > MAX_EXACT_LONG / 1000) throw wrongType(field, `not a time: ${seconds}`);
+  if (!Number.isFinite(seconds) || Math.abs(seconds) > MAX_EXACT_LONG / 1000)
+    throw wrongType(field, `not a time: ${seconds}`);
   return Math.round(seconds * 1_000_000) + 0; // + 0: -0 is 0
 }
 

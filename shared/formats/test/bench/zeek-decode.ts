@@ -12,27 +12,154 @@ const T = '\t';
 const ops = ['BaseRegCreateKey', 'BaseRegSetValue', 'BaseRegQueryValue', 'OpenLocalMachine'];
 
 function header(path: string, fields: string[], types: string[]): string[] {
-  return ['#separator \\x09', `#set_separator${T},`, `#empty_field${T}(empty)`, `#unset_field${T}-`, `#path${T}${path}`,
-    `#open${T}2024-03-01-10-00-00`, `#fields${T}${fields.join(T)}`, `#types${T}${types.join(T)}`];
+  return [
+    '#separator \\x09',
+    `#set_separator${T},`,
+    `#empty_field${T}(empty)`,
+    `#unset_field${T}-`,
+    `#path${T}${path}`,
+    `#open${T}2024-03-01-10-00-00`,
+    `#fields${T}${fields.join(T)}`,
+    `#types${T}${types.join(T)}`,
+  ];
 }
 
 const id = ['ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p'];
 const idT = ['time', 'string', 'addr', 'port', 'addr', 'port'];
 
-interface Case { format: string; header: string[]; tsv: (i: number) => string; json: (i: number) => string }
+interface Case {
+  format: string;
+  header: string[];
+  tsv: (i: number) => string;
+  json: (i: number) => string;
+}
 const cases: Case[] = [
   {
     format: 'zeek-dce-rpc',
-    header: header('dce_rpc', [...id, 'rtt', 'named_pipe', 'endpoint', 'operation'], [...idT, 'interval', 'string', 'string', 'string']),
-    tsv: (i) => [`${1709287200 + i / 1000}`, `C${i.toString(36).padStart(17, 'x')}`, `10.0.${i % 250}.23`, `${49152 + (i % 16000)}`, `10.0.0.${i % 200}`, '445', '0.000412', '\\\\PIPE\\\\winreg', 'winreg', ops[i % 4]].join(T),
-    json: (i) => JSON.stringify({ ts: 1709287200 + i / 1000, uid: `C${i.toString(36).padStart(17, 'x')}`, 'id.orig_h': `10.0.${i % 250}.23`, 'id.orig_p': 49152 + (i % 16000), 'id.resp_h': `10.0.0.${i % 200}`, 'id.resp_p': 445, rtt: 0.000412, named_pipe: '\\PIPE\\winreg', endpoint: 'winreg', operation: ops[i % 4] }),
+    header: header(
+      'dce_rpc',
+      [...id, 'rtt', 'named_pipe', 'endpoint', 'operation'],
+      [...idT, 'interval', 'string', 'string', 'string'],
+    ),
+    tsv: (i) =>
+      [
+        `${1709287200 + i / 1000}`,
+        `C${i.toString(36).padStart(17, 'x')}`,
+        `10.0.${i % 250}.23`,
+        `${49152 + (i % 16000)}`,
+        `10.0.0.${i % 200}`,
+        '445',
+        '0.000412',
+        '\\\\PIPE\\\\winreg',
+        'winreg',
+        ops[i % 4],
+      ].join(T),
+    json: (i) =>
+      JSON.stringify({
+        ts: 1709287200 + i / 1000,
+        uid: `C${i.toString(36).padStart(17, 'x')}`,
+        'id.orig_h': `10.0.${i % 250}.23`,
+        'id.orig_p': 49152 + (i % 16000),
+        'id.resp_h': `10.0.0.${i % 200}`,
+        'id.resp_p': 445,
+        rtt: 0.000412,
+        named_pipe: '\\PIPE\\winreg',
+        endpoint: 'winreg',
+        operation: ops[i % 4],
+      }),
   },
   {
     format: 'zeek-conn',
-    header: header('conn', [...id, 'proto', 'service', 'duration', 'orig_bytes', 'resp_bytes', 'conn_state', 'local_orig', 'local_resp', 'missed_bytes', 'history', 'orig_pkts', 'orig_ip_bytes', 'resp_pkts', 'resp_ip_bytes', 'tunnel_parents', 'ip_proto'],
-      [...idT, 'enum', 'string', 'interval', 'count', 'count', 'string', 'bool', 'bool', 'count', 'string', 'count', 'count', 'count', 'count', 'set[string]', 'count']),
-    tsv: (i) => [`${1709287200 + i / 1000}`, `C${i.toString(36).padStart(17, 'x')}`, `10.0.${i % 250}.23`, `${49152 + (i % 16000)}`, `10.0.0.${i % 200}`, '445', 'tcp', 'smb,dce_rpc', '1.204511', `${i % 9000}`, '3718', 'SF', 'T', 'T', '0', 'ShADadFf', '24', '5834', '20', '4526', '-', '6'].join(T),
-    json: (i) => JSON.stringify({ ts: 1709287200 + i / 1000, uid: `C${i.toString(36).padStart(17, 'x')}`, 'id.orig_h': `10.0.${i % 250}.23`, 'id.orig_p': 49152 + (i % 16000), 'id.resp_h': `10.0.0.${i % 200}`, 'id.resp_p': 445, proto: 'tcp', service: 'smb,dce_rpc', duration: 1.204511, orig_bytes: i % 9000, resp_bytes: 3718, conn_state: 'SF', local_orig: true, local_resp: true, missed_bytes: 0, history: 'ShADadFf', orig_pkts: 24, orig_ip_bytes: 5834, resp_pkts: 20, resp_ip_bytes: 4526, ip_proto: 6 }),
+    header: header(
+      'conn',
+      [
+        ...id,
+        'proto',
+        'service',
+        'duration',
+        'orig_bytes',
+        'resp_bytes',
+        'conn_state',
+        'local_orig',
+        'local_resp',
+        'missed_bytes',
+        'history',
+        'orig_pkts',
+        'orig_ip_bytes',
+        'resp_pkts',
+        'resp_ip_bytes',
+        'tunnel_parents',
+        'ip_proto',
+      ],
+      [
+        ...idT,
+        'enum',
+        'string',
+        'interval',
+        'count',
+        'count',
+        'string',
+        'bool',
+        'bool',
+        'count',
+        'string',
+        'count',
+        'count',
+        'count',
+        'count',
+        'set[string]',
+        'count',
+      ],
+    ),
+    tsv: (i) =>
+      [
+        `${1709287200 + i / 1000}`,
+        `C${i.toString(36).padStart(17, 'x')}`,
+        `10.0.${i % 250}.23`,
+        `${49152 + (i % 16000)}`,
+        `10.0.0.${i % 200}`,
+        '445',
+        'tcp',
+        'smb,dce_rpc',
+        '1.204511',
+        `${i % 9000}`,
+        '3718',
+        'SF',
+        'T',
+        'T',
+        '0',
+        'ShADadFf',
+        '24',
+        '5834',
+        '20',
+        '4526',
+        '-',
+        '6',
+      ].join(T),
+    json: (i) =>
+      JSON.stringify({
+        ts: 1709287200 + i / 1000,
+        uid: `C${i.toString(36).padStart(17, 'x')}`,
+        'id.orig_h': `10.0.${i % 250}.23`,
+        'id.orig_p': 49152 + (i % 16000),
+        'id.resp_h': `10.0.0.${i % 200}`,
+        'id.resp_p': 445,
+        proto: 'tcp',
+        service: 'smb,dce_rpc',
+        duration: 1.204511,
+        orig_bytes: i % 9000,
+        resp_bytes: 3718,
+        conn_state: 'SF',
+        local_orig: true,
+        local_resp: true,
+        missed_bytes: 0,
+        history: 'ShADadFf',
+        orig_pkts: 24,
+        orig_ip_bytes: 5834,
+        resp_pkts: 20,
+        resp_ip_bytes: 4526,
+        ip_proto: 6,
+      }),
   },
 ];
 
@@ -43,11 +170,15 @@ function percentile(sorted: readonly number[], p: number): number {
 function run(c: Case, encoding: 'tsv' | 'json'): void {
   const format = zeekFormats.find((f) => f.name === c.format);
   if (format === undefined) throw new Error(c.format);
-  const values = Array.from({ length: records }, (_, i) => encoder.encode(encoding === 'tsv' ? c.tsv(i) : c.json(i)));
+  const values = Array.from({ length: records }, (_, i) =>
+    encoder.encode(encoding === 'tsv' ? c.tsv(i) : c.json(i)),
+  );
   const decoder = format.createDecoder();
-  if (encoding === 'tsv') for (const h of c.header) decoder.decode(encoder.encode(h), { topic: 'bench', partition: 0, offset: 0 });
+  if (encoding === 'tsv')
+    for (const h of c.header) decoder.decode(encoder.encode(h), { topic: 'bench', partition: 0, offset: 0 });
   // Warm up, then measure.
-  for (let i = 0; i < Math.min(20_000, records); i++) decoder.decode(values[i] as Uint8Array, { topic: 'bench', partition: 0, offset: i });
+  for (let i = 0; i < Math.min(20_000, records); i++)
+    decoder.decode(values[i] as Uint8Array, { topic: 'bench', partition: 0, offset: i });
   global.gc?.();
   const heapBefore = process.memoryUsage().heapUsed;
   const batchMicros: number[] = [];
@@ -57,7 +188,8 @@ function run(c: Case, encoding: 'tsv' | 'json'): void {
   for (let b = 0; b < records; b += 1000) {
     const t0 = process.hrtime.bigint();
     const end = Math.min(records, b + 1000);
-    for (let i = b; i < end; i++) events += decoder.decode(values[i] as Uint8Array, { topic: 'bench', partition: 0, offset: i }).length;
+    for (let i = b; i < end; i++)
+      events += decoder.decode(values[i] as Uint8Array, { topic: 'bench', partition: 0, offset: i }).length;
     batchMicros.push(Number(process.hrtime.bigint() - t0) / 1000 / (end - b));
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;

@@ -16,7 +16,13 @@ interface Expected {
 }
 
 const expected: Readonly<Record<string, Expected>> = {
-  'cmd_service_mod_fax.json': { lines: 437, events: 437, distinctIds: 372, errors: {}, serviceImagePathWrites: 2 },
+  'cmd_service_mod_fax.json': {
+    lines: 437,
+    events: 437,
+    distinctIds: 372,
+    errors: {},
+    serviceImagePathWrites: 2,
+  },
   'empire_psexec_dcerpc_tcp_svcctl.json': {
     lines: 4348,
     events: 4344,
@@ -33,8 +39,20 @@ const expected: Readonly<Record<string, Expected>> = {
     errors: { 'unsupported-event': 7 },
     serviceImagePathWrites: 0,
   },
-  'empire_shell_reg_dump_sam.json': { lines: 738, events: 738, distinctIds: 738, errors: {}, serviceImagePathWrites: 0 },
-  'reg_disable_eventlog_service_startuptype_modification_via_registry.json': { lines: 3872, events: 3872, distinctIds: 3562, errors: {}, serviceImagePathWrites: 0 },
+  'empire_shell_reg_dump_sam.json': {
+    lines: 738,
+    events: 738,
+    distinctIds: 738,
+    errors: {},
+    serviceImagePathWrites: 0,
+  },
+  'reg_disable_eventlog_service_startuptype_modification_via_registry.json': {
+    lines: 3872,
+    events: 3872,
+    distinctIds: 3562,
+    errors: {},
+    serviceImagePathWrites: 0,
+  },
 };
 
 const servicesKey = /\\system\\currentcontrolset\\services\\/i;
@@ -65,7 +83,10 @@ describe('flat-windows over every Security-Datasets file', () => {
       expect(Number.isFinite(ev.timestamp)).toBe(true);
       expect(ev.host?.id).toMatch(/^name:[a-z0-9-]+$/);
     }
-    const imagePathWrites = events.filter((e) => e.event.code === '13' && e.registry?.value === 'ImagePath' && servicesKey.test(e.registry.path ?? ''));
+    const imagePathWrites = events.filter(
+      (e) =>
+        e.event.code === '13' && e.registry?.value === 'ImagePath' && servicesKey.test(e.registry.path ?? ''),
+    );
     expect(imagePathWrites.length).toBe(want.serviceImagePathWrites);
   });
 });

@@ -18,10 +18,20 @@ describe('flat-windows on real Security-Datasets records', () => {
       provider: 'Microsoft-Windows-Security-Auditing',
     });
     // Channel "security" (lower case in this file) is stored canonically; the id uses computer + channel + RecordNumber.
-    expect(ev.winlog).toEqual({ event_id: '4624', channel: 'Security', logon: { type: 'Network' }, computer_name: 'WORKSTATION6.theshire.local', record_id: 869786 });
+    expect(ev.winlog).toEqual({
+      event_id: '4624',
+      channel: 'Security',
+      logon: { type: 'Network' },
+      computer_name: 'WORKSTATION6.theshire.local',
+      record_id: 869786,
+    });
     expect(ev.event.id).toBe(eventIdFromParts('winlog', 'workstation6.theshire.local', 'security', 869786));
     expect(ev.host).toEqual({ id: 'name:workstation6', name: 'WORKSTATION6.theshire.local', ip: null });
-    expect(ev.user).toEqual({ id: 'S-1-5-21-4228717743-1032521047-1810997296-1104', name: 'pgustavo', domain: 'THESHIRE.LOCAL' });
+    expect(ev.user).toEqual({
+      id: 'S-1-5-21-4228717743-1032521047-1810997296-1104',
+      name: 'pgustavo',
+      domain: 'THESHIRE.LOCAL',
+    });
     expect(ev.source).toMatchObject({ ip: '172.18.39.5', port: 53143 });
     // ProcessName "-" and ProcessId 0x0: no process.
     expect(ev.process).toBeNull();
@@ -32,13 +42,23 @@ describe('flat-windows on real Security-Datasets records', () => {
     const line = datasetLines('cmd_service_mod_fax.json')[126] as string;
     const ev = decodeOne('flat-windows', line);
     expect(new Date(ev.timestamp).toISOString()).toBe('2020-10-21T08:45:33.693Z');
-    expect(ev.event).toMatchObject({ category: ['registry'], type: ['change'], action: 'Registry value set (rule: RegistryEvent)', code: '13' });
+    expect(ev.event).toMatchObject({
+      category: ['registry'],
+      type: ['change'],
+      action: 'Registry value set (rule: RegistryEvent)',
+      code: '13',
+    });
     expect(ev.registry).toEqual({
       hive: 'HKLM',
       key: 'System\\CurrentControlSet\\Services\\Fax',
       path: 'HKLM\\System\\CurrentControlSet\\Services\\Fax\\ImagePath',
       value: 'ImagePath',
-      data: { strings: ['C:\\windows\\system32\\WindowsPowerShell\\v1.0\\powershell.exe -noexit -c "write-host \'T1543.003 Test\'"'], type: null },
+      data: {
+        strings: [
+          'C:\\windows\\system32\\WindowsPowerShell\\v1.0\\powershell.exe -noexit -c "write-host \'T1543.003 Test\'"',
+        ],
+        type: null,
+      },
     });
     expect(ev.process).toMatchObject({
       entity_id: '{39e4a257-f131-5f8b-0b00-000000000700}',
@@ -56,13 +76,18 @@ describe('flat-windows on real Security-Datasets records', () => {
 
   it('maps a Sysmon 1 process create with its GUIDs (cmd_service_mod_fax.json line 116)', () => {
     const ev = decodeOne('flat-windows', datasetLines('cmd_service_mod_fax.json')[115] as string);
-    expect(ev.event).toMatchObject({ category: ['process'], type: ['start'], action: 'Process Create (rule: ProcessCreate)' });
+    expect(ev.event).toMatchObject({
+      category: ['process'],
+      type: ['start'],
+      action: 'Process Create (rule: ProcessCreate)',
+    });
     expect(ev.process).toEqual({
       entity_id: '{39e4a257-d62d-5f90-8710-000000000700}',
       pid: 3112,
       name: 'sc.exe',
       executable: 'C:\\Windows\\System32\\sc.exe',
-      command_line: 'sc  config Fax binPath= "C:\\windows\\system32\\WindowsPowerShell\\v1.0\\powershell.exe -noexit -c \\"write-host \'T1543.003 Test\'\\""',
+      command_line:
+        'sc  config Fax binPath= "C:\\windows\\system32\\WindowsPowerShell\\v1.0\\powershell.exe -noexit -c \\"write-host \'T1543.003 Test\'\\""',
       parent: {
         entity_id: '{39e4a257-d603-5f90-8010-000000000700}',
         pid: 8692,
@@ -77,8 +102,17 @@ describe('flat-windows on real Security-Datasets records', () => {
   it('maps a Security 4688 with hex pids (cmd_service_mod_fax.json line 2)', () => {
     const ev = decodeOne('flat-windows', datasetLines('cmd_service_mod_fax.json')[1] as string);
     expect(ev.event).toMatchObject({ category: ['process'], type: ['start'], action: 'created-process' });
-    expect(ev.process).toMatchObject({ pid: 0xc28, executable: 'C:\\Windows\\System32\\sc.exe', name: 'sc.exe', parent: { pid: 0x21f4, executable: 'C:\\Windows\\System32\\cmd.exe', name: 'cmd.exe' } });
-    expect(ev.user).toEqual({ id: 'S-1-5-21-3940915590-64593676-1414006259-500', name: 'wardog', domain: 'WORKSTATION5' });
+    expect(ev.process).toMatchObject({
+      pid: 0xc28,
+      executable: 'C:\\Windows\\System32\\sc.exe',
+      name: 'sc.exe',
+      parent: { pid: 0x21f4, executable: 'C:\\Windows\\System32\\cmd.exe', name: 'cmd.exe' },
+    });
+    expect(ev.user).toEqual({
+      id: 'S-1-5-21-3940915590-64593676-1414006259-500',
+      name: 'wardog',
+      domain: 'WORKSTATION5',
+    });
   });
 
   it('maps a Sysmon 11 file creation by svchost (empire_shell_dcerpc_smb_service_dll_hijack.json)', () => {
@@ -86,7 +120,11 @@ describe('flat-windows on real Security-Datasets records', () => {
       (l) => l.includes('"EventID":11,') && l.includes('Microsoft-Windows-Sysmon') && l.includes('lastalive'),
     ) as string;
     const ev = decodeOne('flat-windows', line);
-    expect(ev.event).toMatchObject({ category: ['file'], type: ['creation'], action: 'File created (rule: FileCreate)' });
+    expect(ev.event).toMatchObject({
+      category: ['file'],
+      type: ['creation'],
+      action: 'File created (rule: FileCreate)',
+    });
     expect(ev.file?.path).toMatch(/^C:\\Windows\\ServiceState\\EventLog\\Data\\lastalive\d\.dat$/);
     expect(ev.file).toMatchObject({ extension: 'dat', size: null, Ext: null });
     expect(ev.file?.name).toMatch(/^lastalive\d\.dat$/);
@@ -94,17 +132,28 @@ describe('flat-windows on real Security-Datasets records', () => {
   });
 
   it('gives WORKSTATION5 and WORKSTATION5.theshire.local one host.id, and keeps FQDNs when configured', () => {
-    const short = JSON.parse(datasetLines('cmd_service_mod_fax.json')[126] as string) as Record<string, unknown>;
+    const short = JSON.parse(datasetLines('cmd_service_mod_fax.json')[126] as string) as Record<
+      string,
+      unknown
+    >;
     const fqdn = { ...short, Hostname: 'WORKSTATION5.theshire.local' };
-    expect(decodeOne('flat-windows', JSON.stringify(fqdn)).host?.id).toBe(decodeOne('flat-windows', JSON.stringify(short)).host?.id);
+    expect(decodeOne('flat-windows', JSON.stringify(fqdn)).host?.id).toBe(
+      decodeOne('flat-windows', JSON.stringify(short)).host?.id,
+    );
     const keepFqdn = { identity: { hostIdFrom: 'source', hostNameForm: 'fqdn' } } as const;
-    expect(decodeOne('flat-windows', JSON.stringify(fqdn), keepFqdn).host?.id).toBe('name:workstation5.theshire.local');
+    expect(decodeOne('flat-windows', JSON.stringify(fqdn), keepFqdn).host?.id).toBe(
+      'name:workstation5.theshire.local',
+    );
   });
 
   it('gives a record the same id at any offset, and a round trip through the Avro codec keeps every field', () => {
     const line = datasetLines('cmd_service_mod_fax.json')[126] as string;
     const a = decodeOne('flat-windows', line, undefined, { topic: 'file.json', partition: 0, offset: 126 });
-    const b = decodeOne('flat-windows', line + '\r\n', undefined, { topic: 'raw', partition: 7, offset: 123456 });
+    const b = decodeOne('flat-windows', line + '\r\n', undefined, {
+      topic: 'raw',
+      partition: 7,
+      offset: 123456,
+    });
     expect(b.event.id).toBe(a.event.id);
     const codec = createEventCodec();
     expect(codec.decode(codec.encodeSingleObject(a))).toEqual(a);
@@ -112,32 +161,96 @@ describe('flat-windows on real Security-Datasets records', () => {
 });
 
 describe('flat-windows mapping details', () => {
-  const base = { '@timestamp': '2020-10-21T08:45:33.693Z', Hostname: 'WS1', Channel: 'Microsoft-Windows-Sysmon/Operational' };
+  const base = {
+    '@timestamp': '2020-10-21T08:45:33.693Z',
+    Hostname: 'WS1',
+    Channel: 'Microsoft-Windows-Sysmon/Operational',
+  };
 
   it('types Sysmon 12 by its EventType and keeps key events without a value name', () => {
-    const ev = decodeOne('flat-windows', JSON.stringify({ ...base, EventID: 12, EventType: 'CreateKey', TargetObject: 'HKLM\\SOFTWARE\\Remcos' }));
+    const ev = decodeOne(
+      'flat-windows',
+      JSON.stringify({
+        ...base,
+        EventID: 12,
+        EventType: 'CreateKey',
+        TargetObject: 'HKLM\\SOFTWARE\\Remcos',
+      }),
+    );
     expect(ev.event.type).toEqual(['creation']);
-    expect(ev.registry).toMatchObject({ hive: 'HKLM', key: 'SOFTWARE\\Remcos', value: null, path: 'HKLM\\SOFTWARE\\Remcos' });
-    const del = decodeOne('flat-windows', JSON.stringify({ ...base, EventID: 12, EventType: 'DeleteValue', TargetObject: 'HKU\\S-1-5-18\\Run\\x' }));
+    expect(ev.registry).toMatchObject({
+      hive: 'HKLM',
+      key: 'SOFTWARE\\Remcos',
+      value: null,
+      path: 'HKLM\\SOFTWARE\\Remcos',
+    });
+    const del = decodeOne(
+      'flat-windows',
+      JSON.stringify({
+        ...base,
+        EventID: 12,
+        EventType: 'DeleteValue',
+        TargetObject: 'HKU\\S-1-5-18\\Run\\x',
+      }),
+    );
     expect(del.event.type).toEqual(['deletion']);
     expect(del.registry).toMatchObject({ hive: 'HKU', key: 'S-1-5-18\\Run', value: 'x' });
   });
 
   it('turns DWORD details into decimal with a type, as Winlogbeat does', () => {
-    const ev = decodeOne('flat-windows', JSON.stringify({ ...base, EventID: 13, EventType: 'SetValue', TargetObject: 'HKLM\\System\\CurrentControlSet\\Services\\EventLog\\Start', Details: 'DWORD (0x00000004)' }));
+    const ev = decodeOne(
+      'flat-windows',
+      JSON.stringify({
+        ...base,
+        EventID: 13,
+        EventType: 'SetValue',
+        TargetObject: 'HKLM\\System\\CurrentControlSet\\Services\\EventLog\\Start',
+        Details: 'DWORD (0x00000004)',
+      }),
+    );
     expect(ev.registry?.data).toEqual({ strings: ['4'], type: 'SZ_DWORD' });
   });
 
   it('maps Sysmon 3 network connections', () => {
-    const ev = decodeOne('flat-windows', JSON.stringify({ ...base, EventID: 3, Protocol: 'tcp', SourceIp: '172.18.39.5', SourcePort: '56607', DestinationIp: '172.18.39.6', DestinationPort: '135', DestinationPortName: '-', User: 'NT AUTHORITY\\NETWORK SERVICE' }));
+    const ev = decodeOne(
+      'flat-windows',
+      JSON.stringify({
+        ...base,
+        EventID: 3,
+        Protocol: 'tcp',
+        SourceIp: '172.18.39.5',
+        SourcePort: '56607',
+        DestinationIp: '172.18.39.6',
+        DestinationPort: '135',
+        DestinationPortName: '-',
+        User: 'NT AUTHORITY\\NETWORK SERVICE',
+      }),
+    );
     expect(ev.source).toMatchObject({ ip: '172.18.39.5', port: 56607 });
     expect(ev.destination).toMatchObject({ ip: '172.18.39.6', port: 135 });
     expect(ev.network).toMatchObject({ transport: 'tcp', protocol: null });
-    expect(ev.user).toEqual({ id: 'name:nt authority\\network service', name: 'NETWORK SERVICE', domain: 'NT AUTHORITY' });
+    expect(ev.user).toEqual({
+      id: 'name:nt authority\\network service',
+      name: 'NETWORK SERVICE',
+      domain: 'NT AUTHORITY',
+    });
   });
 
   it('maps the logon type number to its name and "-" addresses to null; a NULL SID is no user id', () => {
-    const ev = decodeOne('flat-windows', JSON.stringify({ ...base, Channel: 'Security', EventID: 4625, LogonType: '11', IpAddress: '-', IpPort: '-', TargetUserSid: 'S-1-0-0', TargetUserName: 'pedro', TargetDomainName: 'PEDRO01' }));
+    const ev = decodeOne(
+      'flat-windows',
+      JSON.stringify({
+        ...base,
+        Channel: 'Security',
+        EventID: 4625,
+        LogonType: '11',
+        IpAddress: '-',
+        IpPort: '-',
+        TargetUserSid: 'S-1-0-0',
+        TargetUserName: 'pedro',
+        TargetDomainName: 'PEDRO01',
+      }),
+    );
     expect(ev.winlog?.logon?.type).toBe('CachedInteractive');
     expect(ev.source).toBeNull();
     expect(ev.event.outcome).toBe('failure');
@@ -145,7 +258,19 @@ describe('flat-windows mapping details', () => {
   });
 
   it('passes unmapped event ids of known channels with the common fields', () => {
-    const ev = decodeOne('flat-windows', JSON.stringify({ ...base, Channel: 'System', EventID: 7045, RecordNumber: 1075, ServiceName: 'Updater', UserID: 'S-1-5-21-1', AccountName: 'pgustavo', Domain: 'THESHIRE' }));
+    const ev = decodeOne(
+      'flat-windows',
+      JSON.stringify({
+        ...base,
+        Channel: 'System',
+        EventID: 7045,
+        RecordNumber: 1075,
+        ServiceName: 'Updater',
+        UserID: 'S-1-5-21-1',
+        AccountName: 'pgustavo',
+        Domain: 'THESHIRE',
+      }),
+    );
     expect(ev.event).toMatchObject({ code: '7045', category: null, type: null, action: null });
     expect(ev.winlog).toMatchObject({ channel: 'System', event_id: '7045', record_id: 1075 });
     expect(ev.user).toEqual({ id: 'S-1-5-21-1', name: 'pgustavo', domain: 'THESHIRE' });
@@ -153,7 +278,12 @@ describe('flat-windows mapping details', () => {
 });
 
 describe('flat-windows refuses what it cannot read', () => {
-  const good = { '@timestamp': '2020-10-21T08:45:33.693Z', Hostname: 'WS1', Channel: 'Security', EventID: 4624 };
+  const good = {
+    '@timestamp': '2020-10-21T08:45:33.693Z',
+    Hostname: 'WS1',
+    Channel: 'Security',
+    EventID: 4624,
+  };
   const cases: [string, string | Uint8Array, string][] = [
     ['truncated JSON', JSON.stringify(good).slice(0, 30), 'malformed'],
     ['binary garbage', Uint8Array.of(0xff, 0xfe, 0x00, 0x81, 0x7b), 'malformed'],
@@ -161,14 +291,26 @@ describe('flat-windows refuses what it cannot read', () => {
     ['an empty record', '', 'malformed'],
     ['no timestamp', JSON.stringify({ ...good, '@timestamp': undefined }), 'missing-field'],
     ['an unparseable timestamp', JSON.stringify({ ...good, '@timestamp': '21/10/2020 08:45' }), 'wrong-type'],
-    ['a timestamp without a zone', JSON.stringify({ ...good, '@timestamp': '2020-10-21T08:45:33.693' }), 'wrong-type'],
+    [
+      'a timestamp without a zone',
+      JSON.stringify({ ...good, '@timestamp': '2020-10-21T08:45:33.693' }),
+      'wrong-type',
+    ],
     ['EventID {}', JSON.stringify({ ...good, EventID: {} }), 'wrong-type'],
     ['EventID out of range', JSON.stringify({ ...good, EventID: 70000 }), 'wrong-type'],
     ['no EventID', JSON.stringify({ ...good, EventID: undefined }), 'missing-field'],
     ['no Channel', JSON.stringify({ ...good, Channel: undefined }), 'missing-field'],
-    ['a channel nobody maps', JSON.stringify({ ...good, Channel: 'Microsoft-Windows-WMI-Activity/Operational' }), 'unsupported-event'],
+    [
+      'a channel nobody maps',
+      JSON.stringify({ ...good, Channel: 'Microsoft-Windows-WMI-Activity/Operational' }),
+      'unsupported-event',
+    ],
     ['LogonType as an object', JSON.stringify({ ...good, LogonType: { n: 3 } }), 'wrong-type'],
-    ['a port out of range', JSON.stringify({ ...good, IpAddress: '10.0.0.1', IpPort: '70000' }), 'wrong-type'],
+    [
+      'a port out of range',
+      JSON.stringify({ ...good, IpAddress: '10.0.0.1', IpPort: '70000' }),
+      'wrong-type',
+    ],
   ];
   it.each(cases)('%s', (_name, input, reason) => {
     const e = decodeError('flat-windows', input);

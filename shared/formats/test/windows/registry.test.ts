@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@sequor/model';
-import { UnknownFormatError, detectFormat, formatNames, getFormat, parseSourceBindings, zeekFormats } from '../../src/index.js';
+import {
+  UnknownFormatError,
+  detectFormat,
+  formatNames,
+  getFormat,
+  parseSourceBindings,
+  zeekFormats,
+} from '../../src/index.js';
 
 describe('format registry', () => {
   it('knows the Windows formats and the Zeek ones', () => {
@@ -14,9 +21,18 @@ describe('format registry', () => {
   });
 
   it('detects Windows shapes from a first line', () => {
-    expect(detectFormat('{"EventID":4624,"Channel":"Security","@timestamp":"2020-01-01T00:00:00Z"}')?.name).toBe('flat-windows');
-    expect(detectFormat('{"@timestamp":"2020-01-01T00:00:00Z","winlog":{"channel":"Security"},"event":{"code":"4624"}}')?.name).toBe('winlogbeat');
-    expect(detectFormat('{"@timestamp":"2020-01-01T00:00:00Z","event":{"kind":"event"},"file":{"path":"x"}}')?.name).toBe('ecs');
+    expect(
+      detectFormat('{"EventID":4624,"Channel":"Security","@timestamp":"2020-01-01T00:00:00Z"}')?.name,
+    ).toBe('flat-windows');
+    expect(
+      detectFormat(
+        '{"@timestamp":"2020-01-01T00:00:00Z","winlog":{"channel":"Security"},"event":{"code":"4624"}}',
+      )?.name,
+    ).toBe('winlogbeat');
+    expect(
+      detectFormat('{"@timestamp":"2020-01-01T00:00:00Z","event":{"kind":"event"},"file":{"path":"x"}}')
+        ?.name,
+    ).toBe('ecs');
     expect(detectFormat('{"hello":"world"}')).toBeUndefined();
     expect(detectFormat('not json')).toBeUndefined();
   });

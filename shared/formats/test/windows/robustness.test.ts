@@ -14,7 +14,21 @@ function rng(seed: number): () => number {
   };
 }
 
-const oddValues: unknown[] = [{}, [], ['x'], true, false, null, -1, 1e300, 0.5, '', '-', 'x'.repeat(300), { nested: { deeper: 1 } }];
+const oddValues: unknown[] = [
+  {},
+  [],
+  ['x'],
+  true,
+  false,
+  null,
+  -1,
+  1e300,
+  0.5,
+  '',
+  '-',
+  'x'.repeat(300),
+  { nested: { deeper: 1 } },
+];
 
 /** Mutations of real records: truncation, byte flips, and every key given an odd value in turn. */
 function mutants(lines: readonly string[], random: () => number): (string | Uint8Array)[] {
@@ -34,7 +48,18 @@ function mutants(lines: readonly string[], random: () => number): (string | Uint
 
 function winlogbeatOf(flat: Record<string, unknown>): Record<string, unknown> {
   const { EventID, Channel, Hostname, RecordNumber, '@timestamp': ts, ...data } = flat;
-  return { '@timestamp': ts, host: { name: Hostname }, event: { code: String(EventID) }, winlog: { event_id: EventID, channel: Channel, computer_name: Hostname, record_id: RecordNumber, event_data: data } };
+  return {
+    '@timestamp': ts,
+    host: { name: Hostname },
+    event: { code: String(EventID) },
+    winlog: {
+      event_id: EventID,
+      channel: Channel,
+      computer_name: Hostname,
+      record_id: RecordNumber,
+      event_data: data,
+    },
+  };
 }
 
 describe('Windows formats never throw anything but NormalizeError, and what they return fits the schema', () => {
@@ -43,8 +68,27 @@ describe('Windows formats never throw anything but NormalizeError, and what they
   const sample = datasetLines('cmd_service_mod_fax.json').filter((_, i) => i % 7 === 0);
   const cases: [string, (string | Uint8Array)[]][] = [
     ['flat-windows', mutants(sample, random)],
-    ['winlogbeat', mutants(sample.map((l) => JSON.stringify(winlogbeatOf(JSON.parse(l) as Record<string, unknown>))), random)],
-    ['ecs', mutants(sample.map((l) => JSON.stringify({ ...winlogbeatOf(JSON.parse(l) as Record<string, unknown>), winlog: undefined, user: { name: 'u', domain: 'd' }, file: { path: 'C:\\x.txt', size: 5 } })), random)],
+    [
+      'winlogbeat',
+      mutants(
+        sample.map((l) => JSON.stringify(winlogbeatOf(JSON.parse(l) as Record<string, unknown>))),
+        random,
+      ),
+    ],
+    [
+      'ecs',
+      mutants(
+        sample.map((l) =>
+          JSON.stringify({
+            ...winlogbeatOf(JSON.parse(l) as Record<string, unknown>),
+            winlog: undefined,
+            user: { name: 'u', domain: 'd' },
+            file: { path: 'C:\\x.txt', size: 5 },
+          }),
+        ),
+        random,
+      ),
+    ],
   ];
   it.each(cases)('%s over mutated real records', (format, inputs) => {
     const decoder = getFormat(format).createDecoder();
@@ -52,7 +96,11 @@ describe('Windows formats never throw anything but NormalizeError, and what they
     let failed = 0;
     inputs.forEach((input, offset) => {
       try {
-        const events = decoder.decode(typeof input === 'string' ? new TextEncoder().encode(input) : input, { topic: 'fuzz', partition: 0, offset });
+        const events = decoder.decode(typeof input === 'string' ? new TextEncoder().encode(input) : input, {
+          topic: 'fuzz',
+          partition: 0,
+          offset,
+        });
         for (const ev of events) {
           expect(typeof ev.event.id).toBe('string');
           expect(Number.isFinite(ev.timestamp)).toBe(true);
@@ -60,7 +108,8 @@ describe('Windows formats never throw anything but NormalizeError, and what they
         }
         ok++;
       } catch (e) {
-        if (!(e instanceof NormalizeError)) throw new Error(`${format} input #${offset} threw ${String(e)}: ${String(input).slice(0, 200)}`);
+        if (!(e instanceof NormalizeError))
+          throw new Error(`${format} input #${offset} threw ${String(e)}: ${String(input).slice(0, 200)}`);
         failed++;
       }
     });

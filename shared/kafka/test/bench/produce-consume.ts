@@ -77,7 +77,9 @@ try {
 
   const mb = (records * valueBytes) / 1e6;
   ackLatencies.sort((a, b) => a - b);
-  console.log(`records ${records}, value ${valueBytes} B, ${partitions} partitions, broker ${process.env.KAFKA_BROKERS}`);
+  console.log(
+    `records ${records}, value ${valueBytes} B, ${partitions} partitions, broker ${process.env.KAFKA_BROKERS}`,
+  );
   console.log(
     `produce  ${(records / (produceMs / 1000)).toFixed(0)} records/s, ${(mb / (produceMs / 1000)).toFixed(1)} MB/s (${produceMs.toFixed(0)} ms)`,
   );
@@ -87,7 +89,9 @@ try {
   console.log(
     `consume  ${(records / (consumeMs / 1000)).toFixed(0)} records/s incl. group join (${consumeMs.toFixed(0)} ms), consumed ${consumed}`,
   );
-  console.log(`heap used ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
+  console.log(
+    `heap used ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`,
+  );
 } finally {
   if (stateDir !== undefined) {
     execFileSync('bash', [path.join(repoRoot, 'deploy/kafka/kafka.sh'), 'stop'], {

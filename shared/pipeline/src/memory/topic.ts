@@ -112,7 +112,9 @@ export class MemoryTopic<V> {
     readonly partitions: number,
   ) {
     if (!Number.isInteger(partitions) || partitions < 1) {
-      throw new MemoryTransportError(`topic ${name}: partitions must be a positive integer, got ${partitions}`);
+      throw new MemoryTransportError(
+        `topic ${name}: partitions must be a positive integer, got ${partitions}`,
+      );
     }
     this.logs = Array.from({ length: partitions }, () => new PartitionLog<V>());
   }
@@ -129,7 +131,9 @@ export class MemoryTopic<V> {
     if (record.partition !== undefined) {
       partition = record.partition;
       if (!Number.isInteger(partition) || partition < 0 || partition >= this.partitions) {
-        throw new MemoryTransportError(`topic ${this.name} has partitions 0..${this.partitions - 1}, not ${partition}`);
+        throw new MemoryTransportError(
+          `topic ${this.name} has partitions 0..${this.partitions - 1}, not ${partition}`,
+        );
       }
     } else if (key !== null) {
       partition = partitionFor(key, this.partitions);
@@ -139,7 +143,15 @@ export class MemoryTopic<V> {
     }
     const log = this.logs[partition] as PartitionLog<V>;
     const offset = log.endOffset;
-    log.append({ topic: this.name, partition, offset, key, value: record.value, timestamp: record.timestamp ?? 0, headers: record.headers });
+    log.append({
+      topic: this.name,
+      partition,
+      offset,
+      key,
+      value: record.value,
+      timestamp: record.timestamp ?? 0,
+      headers: record.headers,
+    });
     return { partition, offset };
   }
 
@@ -182,7 +194,10 @@ export class MemoryTopic<V> {
 
   private log(partition: number): PartitionLog<V> {
     const log = this.logs[partition];
-    if (log === undefined) throw new MemoryTransportError(`topic ${this.name} has partitions 0..${this.partitions - 1}, not ${partition}`);
+    if (log === undefined)
+      throw new MemoryTransportError(
+        `topic ${this.name} has partitions 0..${this.partitions - 1}, not ${partition}`,
+      );
     return log;
   }
 }
@@ -219,13 +234,15 @@ export class MemoryConsumer<V> {
   /** Records written but not yet polled, over all partitions (the group's lag). */
   lag(): number {
     let lag = 0;
-    for (let p = 0; p < this.topic.partitions; p++) lag += this.topic.offsets(p).end - (this.positions[p] as number);
+    for (let p = 0; p < this.topic.partitions; p++)
+      lag += this.topic.offsets(p).end - (this.positions[p] as number);
     return lag;
   }
 
   /** Commits the positions polled so far (all partitions, or one). */
   commit(partition?: number): void {
-    if (partition === undefined) for (let p = 0; p < this.positions.length; p++) this.commits[p] = this.positions[p] as number;
+    if (partition === undefined)
+      for (let p = 0; p < this.positions.length; p++) this.commits[p] = this.positions[p] as number;
     else this.commits[partition] = this.positions[partition] as number;
     this.topic.retain();
   }
@@ -233,7 +250,8 @@ export class MemoryConsumer<V> {
   /** The committed offset of a partition: the next record the group would read after a restart. */
   committed(partition: number): number {
     const offset = this.commits[partition];
-    if (offset === undefined) throw new MemoryTransportError(`topic ${this.topic.name} has no partition ${partition}`);
+    if (offset === undefined)
+      throw new MemoryTransportError(`topic ${this.topic.name} has no partition ${partition}`);
     return offset;
   }
 }
@@ -252,7 +270,10 @@ export class InMemoryTransport {
   /** An existing topic; throws MemoryTransportError naming the topics that exist. */
   topic<V>(name: string): MemoryTopic<V> {
     const topic = this.topics.get(name);
-    if (topic === undefined) throw new MemoryTransportError(`no topic ${name} (topics: ${[...this.topics.keys()].join(', ') || 'none'})`);
+    if (topic === undefined)
+      throw new MemoryTransportError(
+        `no topic ${name} (topics: ${[...this.topics.keys()].join(', ') || 'none'})`,
+      );
     return topic as MemoryTopic<V>;
   }
 

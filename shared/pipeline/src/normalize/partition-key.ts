@@ -10,7 +10,11 @@ import type { SequorEvent } from '@sequor/model';
 import { ConfigError, eventFieldCatalog, isAbsent } from '@sequor/model';
 
 /** The default key fields, in order of preference. */
-export const DEFAULT_PARTITION_KEY_FIELDS: readonly string[] = Object.freeze(['host.id', 'host.name', 'user.id']);
+export const DEFAULT_PARTITION_KEY_FIELDS: readonly string[] = Object.freeze([
+  'host.id',
+  'host.name',
+  'user.id',
+]);
 
 /**
  * Key fields resolved once against the event model: `names` as configured, `paths` the storage paths
@@ -34,16 +38,21 @@ export interface PartitionKey {
  * Resolves key field names through the event field catalog. Only string fields can key: a key must be
  * the same bytes for the same entity in every process. Throws ConfigError naming `variable`.
  */
-export function compilePartitionKeyFields(names: readonly string[], variable = 'PARTITION_KEY_FIELDS'): PartitionKeyFields {
+export function compilePartitionKeyFields(
+  names: readonly string[],
+  variable = 'PARTITION_KEY_FIELDS',
+): PartitionKeyFields {
   const spec = names.join(',');
-  if (names.length === 0) throw new ConfigError(variable, spec, 'at least one field name, e.g. host.id,host.name,user.id');
+  if (names.length === 0)
+    throw new ConfigError(variable, spec, 'at least one field name, e.g. host.id,host.name,user.id');
   const seen = new Set<string>();
   const paths: string[][] = [];
   for (const name of names) {
     if (seen.has(name)) throw new ConfigError(variable, spec, `each field once (${name} is listed twice)`);
     seen.add(name);
     const info = eventFieldCatalog.lookup(name.split('.'));
-    if (info === undefined) throw new ConfigError(variable, spec, `fields of the event model (${JSON.stringify(name)} is not one)`);
+    if (info === undefined)
+      throw new ConfigError(variable, spec, `fields of the event model (${JSON.stringify(name)} is not one)`);
     if (info.type !== 'string' && info.type !== 'ip') {
       throw new ConfigError(variable, spec, `string fields (${name} is ${info.type})`);
     }
@@ -55,18 +64,24 @@ export function compilePartitionKeyFields(names: readonly string[], variable = '
 /** Parses `host.id,host.name,user.id` (spaces around names are ignored). */
 export function parsePartitionKeyFields(spec: string, variable = 'PARTITION_KEY_FIELDS'): PartitionKeyFields {
   const names = spec.split(',').map((n) => n.trim());
-  if (names.some((n) => n === '')) throw new ConfigError(variable, spec, 'comma-separated field names without empty entries');
+  if (names.some((n) => n === ''))
+    throw new ConfigError(variable, spec, 'comma-separated field names without empty entries');
   return compilePartitionKeyFields(names, variable);
 }
 
-export const defaultPartitionKeyFields: PartitionKeyFields = compilePartitionKeyFields(DEFAULT_PARTITION_KEY_FIELDS);
+export const defaultPartitionKeyFields: PartitionKeyFields = compilePartitionKeyFields(
+  DEFAULT_PARTITION_KEY_FIELDS,
+);
 
 /**
  * The partition key of `event`: the first key field holding a value (absent values, `-` and blanks do
  * not count); `event.id` when none does, so such an event still goes to one deterministic partition
  * (a retried produce lands where the first attempt did).
  */
-export function partitionKeyOf(event: SequorEvent, fields: PartitionKeyFields = defaultPartitionKeyFields): PartitionKey {
+export function partitionKeyOf(
+  event: SequorEvent,
+  fields: PartitionKeyFields = defaultPartitionKeyFields,
+): PartitionKey {
   const paths = fields.paths;
   for (let i = 0; i < paths.length; i++) {
     const value = readPath(event, paths[i] as readonly string[]);

@@ -170,7 +170,12 @@ class DefaultNormalizeProcessor implements NormalizeProcessor {
     }
     for (const name of [...this.partitionKeyFields.names, 'event.id']) this.keyedBy[name] = 0;
     this.topics = Object.freeze([...this.byTopic.keys()]);
-    this.stats = { total: newCounters(), byFormat, deadLettersByReason: this.byReason, keyedBy: this.keyedBy };
+    this.stats = {
+      total: newCounters(),
+      byFormat,
+      deadLettersByReason: this.byReason,
+      keyedBy: this.keyedBy,
+    };
   }
 
   counters(): NormalizeCounters {
@@ -211,12 +216,20 @@ class DefaultNormalizeProcessor implements NormalizeProcessor {
 
     // The size check comes first: a 10 MB record is refused without being parsed or even UTF-8 decoded.
     if (value === null) {
-      return this.deadLetter(state, new NormalizeError('malformed', 'record has no value (tombstone)', formatName, origin));
+      return this.deadLetter(
+        state,
+        new NormalizeError('malformed', 'record has no value (tombstone)', formatName, origin),
+      );
     }
     if (value.byteLength > this.maxRecordBytes) {
       return this.deadLetter(
         state,
-        new NormalizeError('too-large', `${value.byteLength} bytes exceed the limit of ${this.maxRecordBytes}`, formatName, origin),
+        new NormalizeError(
+          'too-large',
+          `${value.byteLength} bytes exceed the limit of ${this.maxRecordBytes}`,
+          formatName,
+          origin,
+        ),
       );
     }
 

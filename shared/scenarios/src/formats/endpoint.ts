@@ -7,7 +7,11 @@ import type { FileEvent } from '../events.js';
 import type { Rng } from '../random.js';
 import type { Host } from '../world.js';
 
-const ACTION_TYPE: Readonly<Record<FileEvent['action'], string>> = { creation: 'creation', modification: 'change', deletion: 'deletion' };
+const ACTION_TYPE: Readonly<Record<FileEvent['action'], string>> = {
+  creation: 'creation',
+  modification: 'change',
+  deletion: 'deletion',
+};
 
 export function endpointLine(host: Host, ts: number, e: FileEvent, rng: Rng): string {
   const iso = new Date(ts).toISOString();
@@ -21,7 +25,16 @@ export function endpointLine(host: Host, ts: number, e: FileEvent, rng: Rng): st
   file['path'] = e.path;
   if (e.size !== null) file['size'] = e.size;
   const p = e.proc;
-  const process = p.parent === null ? { entity_id: p.entityId, executable: p.image, name: p.name, pid: p.pid } : { entity_id: p.entityId, executable: p.image, name: p.name, parent: { entity_id: p.parent.entityId, pid: p.parent.pid }, pid: p.pid };
+  const process =
+    p.parent === null
+      ? { entity_id: p.entityId, executable: p.image, name: p.name, pid: p.pid }
+      : {
+          entity_id: p.entityId,
+          executable: p.image,
+          name: p.name,
+          parent: { entity_id: p.parent.entityId, pid: p.parent.pid },
+          pid: p.pid,
+        };
   return (
     `{"@timestamp":"${iso}","agent":${host.json.endpointAgent},"data_stream":{"dataset":"endpoint.events.file","namespace":"default","type":"logs"}` +
     `,"ecs":{"version":"8.10.0"},"elastic":{"agent":{"id":"${host.json.endpointAgentId}"}}` +

@@ -5,7 +5,15 @@
  */
 import type { WinEvent } from '../events.js';
 import type { Host } from '../world.js';
-import { SECURITY_PROVIDER, SYSMON_CHANNEL, SYSMON_PROVIDER, escapeValues, renderMessageJson, sysmonMessageJson, taskOf } from './messages.js';
+import {
+  SECURITY_PROVIDER,
+  SYSMON_CHANNEL,
+  SYSMON_PROVIDER,
+  escapeValues,
+  renderMessageJson,
+  sysmonMessageJson,
+  taskOf,
+} from './messages.js';
 
 const hasNonAscii = /[\u0080-\uffff]/;
 const nonAscii = /[\u0080-\uffff]/g;
@@ -15,7 +23,9 @@ const nonAscii = /[\u0080-\uffff]/g;
  * characters, the same short forms) and also every non-ASCII character: applied to a whole line at once.
  */
 function asciiOnly(json: string): string {
-  return hasNonAscii.test(json) ? json.replace(nonAscii, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
+  return hasNonAscii.test(json)
+    ? json.replace(nonAscii, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    : json;
 }
 
 export function flatWindowsLine(host: Host, ts: number, e: WinEvent): string {
@@ -30,7 +40,11 @@ export function flatWindowsLine(host: Host, ts: number, e: WinEvent): string {
   for (const key in escaped) out += `, "${key}": ${escaped[key]}`;
   const message = security ? renderMessageJson(e, '\r\n') : sysmonMessageJson(e, escaped, '\r\n');
   const channel = security ? host.flatSecurityChannel : SYSMON_CHANNEL;
-  const keywords = security ? (e.eventId === 4625 ? '0x8010000000000000' : '0x8020000000000000') : '0x8000000000000000';
+  const keywords = security
+    ? e.eventId === 4625
+      ? '0x8010000000000000'
+      : '0x8020000000000000'
+    : '0x8000000000000000';
   out +=
     `, "Level": "${security ? '0' : '4'}", "Channel": "${channel}", "Task": "${task.number}", "SourceName": "${provider.name}"` +
     `, "Hostname": ${JSON.stringify(host.flatHostname)}, "EventID": ${e.eventId}, "Keywords": "${keywords}", "Message": ${message}}`;

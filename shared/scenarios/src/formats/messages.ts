@@ -141,13 +141,23 @@ function securityLines(e: WinEvent): string[] {
         `Logon Type:\t\t\t${v(d, 'LogonType')}`,
       ];
     case 4672:
-      return ['Special privileges assigned to new logon.', '', 'Subject:', ...subject(d, 'Subject'), '', `Privileges:\t\t${v(d, 'PrivilegeList')}`];
+      return [
+        'Special privileges assigned to new logon.',
+        '',
+        'Subject:',
+        ...subject(d, 'Subject'),
+        '',
+        `Privileges:\t\t${v(d, 'PrivilegeList')}`,
+      ];
     default:
       throw new RangeError(`no message template for Security event ${e.eventId}`);
   }
 }
 
-const LOGOFF_TRAILER = ['', 'This event is generated when a logon session is destroyed. It may be positively correlated with a logon event using the Logon ID value. Logon IDs are only unique between reboots on the same computer.'];
+const LOGOFF_TRAILER = [
+  '',
+  'This event is generated when a logon session is destroyed. It may be positively correlated with a logon event using the Logon ID value. Logon IDs are only unique between reboots on the same computer.',
+];
 
 /** The fixed explanatory text after the fields, per Security event id. */
 function trailerLines(eventId: number): readonly string[] {
@@ -194,7 +204,11 @@ export function escapeValues(data: Readonly<Record<string, string>>): Record<str
 }
 
 /** The JSON string literal of a Sysmon message built from already-escaped values (same text as renderMessage). */
-export function sysmonMessageJson(e: WinEvent, escaped: Readonly<Record<string, string>>, newline: '\n' | '\r\n'): string {
+export function sysmonMessageJson(
+  e: WinEvent,
+  escaped: Readonly<Record<string, string>>,
+  newline: '\n' | '\r\n',
+): string {
   const title = SYSMON_TITLES[e.eventId];
   if (title === undefined) throw new RangeError(`no message template for Sysmon event ${e.eventId}`);
   const nl = newline === '\n' ? '\\n' : '\\r\\n';
@@ -204,7 +218,11 @@ export function sysmonMessageJson(e: WinEvent, escaped: Readonly<Record<string, 
 }
 
 /** Event log task names (event.action in Winlogbeat) and numbers (Task in the flat format). */
-export function taskOf(e: WinEvent): { readonly name: string; readonly number: string; readonly version: number } {
+export function taskOf(e: WinEvent): {
+  readonly name: string;
+  readonly number: string;
+  readonly version: number;
+} {
   if (e.channel === 'security') {
     switch (e.eventId) {
       case 4624:
@@ -235,6 +253,12 @@ export function taskOf(e: WinEvent): { readonly name: string; readonly number: s
   }
 }
 
-export const SECURITY_PROVIDER = { name: 'Microsoft-Windows-Security-Auditing', guid: '{54849625-5478-4994-a5ba-3e3b0328c30d}' } as const;
-export const SYSMON_PROVIDER = { name: 'Microsoft-Windows-Sysmon', guid: '{5770385f-c22a-43e0-bf4c-06f5698ffbd9}' } as const;
+export const SECURITY_PROVIDER = {
+  name: 'Microsoft-Windows-Security-Auditing',
+  guid: '{54849625-5478-4994-a5ba-3e3b0328c30d}',
+} as const;
+export const SYSMON_PROVIDER = {
+  name: 'Microsoft-Windows-Sysmon',
+  guid: '{5770385f-c22a-43e0-bf4c-06f5698ffbd9}',
+} as const;
 export const SYSMON_CHANNEL = 'Microsoft-Windows-Sysmon/Operational';

@@ -8,7 +8,15 @@
 import type { WinEvent } from '../events.js';
 import type { Rng } from '../random.js';
 import type { Host } from '../world.js';
-import { SECURITY_PROVIDER, SYSMON_CHANNEL, SYSMON_PROVIDER, escapeValues, renderMessageJson, sysmonMessageJson, taskOf } from './messages.js';
+import {
+  SECURITY_PROVIDER,
+  SYSMON_CHANNEL,
+  SYSMON_PROVIDER,
+  escapeValues,
+  renderMessageJson,
+  sysmonMessageJson,
+  taskOf,
+} from './messages.js';
 
 const SYSMON_USER = '{"domain":"NT AUTHORITY","identifier":"S-1-5-18","name":"SYSTEM","type":"User"}';
 
@@ -39,14 +47,19 @@ export function winlogbeatLine(host: Host, ts: number, e: WinEvent, rng: Rng): s
 
   const escaped = escapeValues(e.data);
   let eventData = '{';
-  for (const key of sortedKeys(e.eventId, e.data)) eventData += `${eventData.length === 1 ? '' : ','}"${key}":${escaped[key]}`;
+  for (const key of sortedKeys(e.eventId, e.data))
+    eventData += `${eventData.length === 1 ? '' : ','}"${key}":${escaped[key]}`;
   eventData += '}';
   const message = security ? renderMessageJson(e, '\n') : sysmonMessageJson(e, escaped, '\n');
 
   const event = security
     ? `{"action":${JSON.stringify(task.name)},"code":"${code}","created":"${created}","kind":"event","outcome":"${failure ? 'failure' : 'success'}","provider":"${provider.name}"}`
     : `{"action":${JSON.stringify(task.name)},"code":"${code}","created":"${created}","kind":"event","provider":"${provider.name}"}`;
-  const keywords = security ? (failure ? ',"keywords":["Audit Failure"]' : ',"keywords":["Audit Success"]') : '';
+  const keywords = security
+    ? failure
+      ? ',"keywords":["Audit Failure"]'
+      : ',"keywords":["Audit Success"]'
+    : '';
   const user = security ? '' : `,"user":${SYSMON_USER}`;
   const winlog =
     `{"api":"wineventlog","channel":"${security ? 'Security' : SYSMON_CHANNEL}","computer_name":${JSON.stringify(host.fqdn)}` +

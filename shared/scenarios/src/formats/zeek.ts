@@ -5,7 +5,18 @@
  */
 import type { ZeekRow } from '../events.js';
 
-export const ZEEK_FIELDS = ['ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p', 'rtt', 'named_pipe', 'endpoint', 'operation'] as const;
+export const ZEEK_FIELDS = [
+  'ts',
+  'uid',
+  'id.orig_h',
+  'id.orig_p',
+  'id.resp_h',
+  'id.resp_p',
+  'rtt',
+  'named_pipe',
+  'endpoint',
+  'operation',
+] as const;
 
 /** Zeek's #open/#close stamp: 2024-03-04-08-00-00 (UTC). */
 function zeekDate(ms: number): string {

@@ -12,7 +12,17 @@ import type { Plan } from './plan.js';
  */
 export function startRemoteRegistry(plan: Plan, host: Host, t: number): Proc {
   const w = plan.world;
-  const proc = newProcess(plan.rng, host, IMAGES.svchost, 'C:\\Windows\\system32\\svchost.exe -k localService -p -s RemoteRegistry', w.builtin.localService, t, host.procs.services, 'System', w.hashes);
+  const proc = newProcess(
+    plan.rng,
+    host,
+    IMAGES.svchost,
+    'C:\\Windows\\system32\\svchost.exe -k localService -p -s RemoteRegistry',
+    w.builtin.localService,
+    t,
+    host.procs.services,
+    'System',
+    w.hashes,
+  );
   plan.add(t, host, processCreate(proc, w.hashes));
   return proc;
 }
@@ -58,7 +68,14 @@ export function rpcRows(
  * Reserve a free (host, account) pair for the window [t + before, t + after], moving t later in steps
  * when every pair is taken at that time (possible only in tiny worlds with many instances).
  */
-export function reservePairAt(plan: Plan, t: number, hosts: readonly Host[], accounts: readonly Account[], before: number, after: number): { t: number; host: Host; account: Account } {
+export function reservePairAt(
+  plan: Plan,
+  t: number,
+  hosts: readonly Host[],
+  accounts: readonly Account[],
+  before: number,
+  after: number,
+): { t: number; host: Host; account: Account } {
   for (let step = 0; step < 10_000; step++) {
     const at = t + step * 150_000;
     const pair = plan.reserveFreePair(hosts, accounts, at + before, at + after);

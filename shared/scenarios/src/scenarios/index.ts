@@ -20,7 +20,12 @@ const PLANNERS: readonly (readonly [RuleSlug, Planner])[] = [
   [REMCOS, planRemcos],
 ];
 
-export function planScenarios(world: World, opts: ResolvedScenarioOptions, rng: Rng, reservations: LogonReservations): Plan {
+export function planScenarios(
+  world: World,
+  opts: ResolvedScenarioOptions,
+  rng: Rng,
+  reservations: LogonReservations,
+): Plan {
   const plan = new Plan(world, rng, reservations);
   const spanMs = (opts.events * 1000) / opts.rate;
   PLANNERS.forEach(([slug, planner], r) => {

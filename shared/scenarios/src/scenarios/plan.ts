@@ -63,7 +63,13 @@ export class Plan {
     return (this.events[tag] as TimedEvent).key;
   }
 
-  alert(rule: RuleSlug, scenario: string, benign: boolean, entity: AlertEntity, tags: readonly number[]): void {
+  alert(
+    rule: RuleSlug,
+    scenario: string,
+    benign: boolean,
+    entity: AlertEntity,
+    tags: readonly number[],
+  ): void {
     this.alerts.push({ rule, scenario, benign, entity, tags });
   }
 
@@ -75,7 +81,13 @@ export class Plan {
    * A (host, account) pair with no reservation overlapping [from, to], reserved for that window. Tries
    * random pairs; returns null when every pair tried is taken (the caller moves in time).
    */
-  reserveFreePair(hosts: readonly Host[], accounts: readonly Account[], from: number, to: number, exclude: ReadonlySet<string> = new Set()): { host: Host; account: Account } | null {
+  reserveFreePair(
+    hosts: readonly Host[],
+    accounts: readonly Account[],
+    from: number,
+    to: number,
+    exclude: ReadonlySet<string> = new Set(),
+  ): { host: Host; account: Account } | null {
     for (let i = 0; i < 64; i++) {
       const host = this.rng.pick(hosts);
       const account = this.rng.pick(accounts);
@@ -89,7 +101,13 @@ export class Plan {
   }
 
   /** Reserve [from, to] for `host` and an account from `accounts` that is free then; null if none is. */
-  reserveFreeAccount(host: Host, accounts: readonly Account[], from: number, to: number, exclude: ReadonlySet<string> = new Set()): Account | null {
+  reserveFreeAccount(
+    host: Host,
+    accounts: readonly Account[],
+    from: number,
+    to: number,
+    exclude: ReadonlySet<string> = new Set(),
+  ): Account | null {
     const start = this.rng.int(accounts.length);
     for (let i = 0; i < accounts.length; i++) {
       const account = accounts[(start + i) % accounts.length] as Account;

@@ -18,7 +18,13 @@ import { newProcess, qualifiedName } from '../world.js';
 import type { Plan } from './plan.js';
 import { hostEntity } from './plan.js';
 
-const UNSIGNED: Omit<ImageInfo, 'image'> = { description: '-', product: '-', company: '-', originalFileName: '-', fileVersion: '-' };
+const UNSIGNED: Omit<ImageInfo, 'image'> = {
+  description: '-',
+  product: '-',
+  company: '-',
+  originalFileName: '-',
+  fileVersion: '-',
+};
 
 function pickResident(plan: Plan, exclude: ReadonlySet<Host> = new Set()): { host: Host; user: DomainUser } {
   const w = plan.world;
@@ -39,25 +45,81 @@ export function planRemcos(plan: Plan, t: number, k: number): void {
   const { host, user } = pickResident(plan);
   const explorer = host.procs.explorer.get(user.sid) ?? host.procs.services;
   const doc = `C:\\Users\\${user.name}\\Downloads\\${r.pick(['Invoice', 'Payment_Advice', 'PO', 'Shipping_Docs'])}_${r.range(1000, 9999)}.doc`;
-  const word = newProcess(r, host, IMAGES.winword, `"${IMAGES.winword.image}" /n "${doc}" /o ""`, user, t - r.range(20_000, 60_000), explorer, 'Medium', w.hashes);
+  const word = newProcess(
+    r,
+    host,
+    IMAGES.winword,
+    `"${IMAGES.winword.image}" /n "${doc}" /o ""`,
+    user,
+    t - r.range(20_000, 60_000),
+    explorer,
+    'Medium',
+    w.hashes,
+  );
   plan.add(word.startMs, host, processCreate(word, w.hashes));
   const dir = r.pick(['remcos', r.letters(6).toLowerCase(), 'Microsoft\\Windows\\Templates']);
   const exe = `C:\\Users\\${user.name}\\AppData\\Roaming\\${dir}\\${r.pick(['remcos', 'svchost32', 'winupdate', r.letters(7).toLowerCase()])}.exe`;
-  plan.add(t - r.range(500, 3_000), host, fileEvent('creation', exe, r.range(420_000, 520_000), '4d5a90000300000004000000ffff0000', word, user));
+  plan.add(
+    t - r.range(500, 3_000),
+    host,
+    fileEvent('creation', exe, r.range(420_000, 520_000), '4d5a90000300000004000000ffff0000', word, user),
+  );
   const rat = newProcess(r, host, { image: exe, ...UNSIGNED }, `"${exe}"`, user, t, word, 'Medium', w.hashes);
   const create = plan.add(t, host, processCreate(rat, w.hashes));
 
   const key = `HKU\\${user.sid}\\Software\\Remcos-${r.upper(2)}${r.range(1000, 9999)}`;
   const licenceAt = t + (k % 2 === 1 ? 25 * 60_000 + r.int(60_000) : r.range(600, 1_600));
-  const licence = plan.add(licenceAt, host, registryValueSet(host, licenceAt, rat, `${key}\\licence`, r.hex(32).toUpperCase()));
-  plan.alert(REMCOS, k % 2 === 1 ? 'remcos-install-delayed' : 'remcos-install', false, { host: hostEntity(host), user: splitUser(qualifiedName(user)), process: { guid: rat.guid } }, [create, licence]);
+  const licence = plan.add(
+    licenceAt,
+    host,
+    registryValueSet(host, licenceAt, rat, `${key}\\licence`, r.hex(32).toUpperCase()),
+  );
+  plan.alert(
+    REMCOS,
+    k % 2 === 1 ? 'remcos-install-delayed' : 'remcos-install',
+    false,
+    { host: hostEntity(host), user: splitUser(qualifiedName(user)), process: { guid: rat.guid } },
+    [create, licence],
+  );
   const exepathAt = licenceAt + r.range(20, 200);
-  const exepath = plan.add(exepathAt, host, registryValueSet(host, exepathAt, rat, `${key}\\exepath`, 'Binary Data'));
-  plan.nearMiss(REMCOS, 'second-remcos-value-same-guid', 'a second Software\\Remcos value by the same process GUID: the join already fired for it', [exepath]);
+  const exepath = plan.add(
+    exepathAt,
+    host,
+    registryValueSet(host, exepathAt, rat, `${key}\\exepath`, 'Binary Data'),
+  );
+  plan.nearMiss(
+    REMCOS,
+    'second-remcos-value-same-guid',
+    'a second Software\\Remcos value by the same process GUID: the join already fired for it',
+    [exepath],
+  );
   const runAt = licenceAt + r.range(300, 900);
-  plan.add(runAt, host, registryValueSet(host, runAt, rat, `HKU\\${user.sid}\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\${r.pick(['Remcos', 'WinUpdate', 'svchost32'])}`, `"${exe}"`));
+  plan.add(
+    runAt,
+    host,
+    registryValueSet(
+      host,
+      runAt,
+      rat,
+      `HKU\\${user.sid}\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\${r.pick(['Remcos', 'WinUpdate', 'svchost32'])}`,
+      `"${exe}"`,
+    ),
+  );
   const c2At = runAt + r.range(500, 3_000);
-  plan.add(c2At, host, networkConnect(c2At, rat, host.ip, r.range(49152, 65535), r.pick(w.outsideIps).replace('10.200.', '185.220.'), '-', 2404, '-'));
+  plan.add(
+    c2At,
+    host,
+    networkConnect(
+      c2At,
+      rat,
+      host.ip,
+      r.range(49152, 65535),
+      r.pick(w.outsideIps).replace('10.200.', '185.220.'),
+      '-',
+      2404,
+      '-',
+    ),
+  );
 
   lookAlikes(plan, t + 120_000, host);
 }
@@ -69,21 +131,61 @@ function lookAlikes(plan: Plan, t: number, used: Host): void {
   {
     const { host, user } = pickResident(plan, new Set([used]));
     const exe = `C:\\Users\\${user.name}\\AppData\\Roaming\\remcos\\remcos.exe`;
-    const old = newProcess(r, host, { image: exe, ...UNSIGNED }, `"${exe}"`, user, t - 3 * 86_400_000, host.procs.explorer.get(user.sid) ?? null, 'Medium', w.hashes);
+    const old = newProcess(
+      r,
+      host,
+      { image: exe, ...UNSIGNED },
+      `"${exe}"`,
+      user,
+      t - 3 * 86_400_000,
+      host.procs.explorer.get(user.sid) ?? null,
+      'Medium',
+      w.hashes,
+    );
     const key = `HKU\\${user.sid}\\Software\\Remcos-${r.upper(2)}${r.range(1000, 9999)}\\licence`;
     const tag = plan.add(t, host, registryValueSet(host, t, old, key, r.hex(32).toUpperCase()));
-    plan.nearMiss(REMCOS, 'remcos-write-without-process-create', 'a Software\\Remcos write by a GUID whose process creation is not in the data (started before the capture)', [tag]);
+    plan.nearMiss(
+      REMCOS,
+      'remcos-write-without-process-create',
+      'a Software\\Remcos write by a GUID whose process creation is not in the data (started before the capture)',
+      [tag],
+    );
   }
   // Teams' updater: a process creation and a Run-key write with the same GUID, nothing Remcos.
   {
     const { host, user } = pickResident(plan);
     const info = IMAGES.teamsUpdate;
     const image = info.image.replace('%USER%', user.name);
-    const updater = newProcess(r, host, info, `"${image}" --processStart "Teams.exe" --process-start-args "--system-initiated"`, user, t + 60_000, host.procs.explorer.get(user.sid) ?? null, 'Medium', w.hashes);
+    const updater = newProcess(
+      r,
+      host,
+      info,
+      `"${image}" --processStart "Teams.exe" --process-start-args "--system-initiated"`,
+      user,
+      t + 60_000,
+      host.procs.explorer.get(user.sid) ?? null,
+      'Medium',
+      w.hashes,
+    );
     const create = plan.add(updater.startMs, host, processCreate(updater, w.hashes));
     const at = updater.startMs + r.range(200, 2_000);
-    const write = plan.add(at, host, registryValueSet(host, at, updater, `HKU\\${user.sid}\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\com.squirrel.Teams.Teams`, `${image} --processStart "Teams.exe" --process-start-args "--system-initiated"`));
-    plan.nearMiss(REMCOS, 'same-guid-unrelated-registry-write', 'a process creation and a registry write with the same GUID, the key not under Software\\Remcos', [create, write]);
+    const write = plan.add(
+      at,
+      host,
+      registryValueSet(
+        host,
+        at,
+        updater,
+        `HKU\\${user.sid}\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\com.squirrel.Teams.Teams`,
+        `${image} --processStart "Teams.exe" --process-start-args "--system-initiated"`,
+      ),
+    );
+    plan.nearMiss(
+      REMCOS,
+      'same-guid-unrelated-registry-write',
+      'a process creation and a registry write with the same GUID, the key not under Software\\Remcos',
+      [create, write],
+    );
   }
 }
 

@@ -41,11 +41,19 @@ const sample = (): void => {
   const cpu = process.cpuUsage(cpu0);
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const gt = run.groundTruth();
-  console.log(`stream   ${gt.counts.events} events (${lines} lines, ${mb(bytes)} MB) in ${(ms / 1000).toFixed(2)} s (setup ${setupMs.toFixed(0)} ms)`);
-  console.log(`         ${Math.round((gt.counts.events / ms) * 1000)} events/s, ${mb((bytes / ms) * 1000)} MB/s; peak heap ${mb(peakHeap)} MB, peak RSS ${mb(peakRss)} MB`);
+  console.log(
+    `stream   ${gt.counts.events} events (${lines} lines, ${mb(bytes)} MB) in ${(ms / 1000).toFixed(2)} s (setup ${setupMs.toFixed(0)} ms)`,
+  );
+  console.log(
+    `         ${Math.round((gt.counts.events / ms) * 1000)} events/s, ${mb((bytes / ms) * 1000)} MB/s; peak heap ${mb(peakHeap)} MB, peak RSS ${mb(peakRss)} MB`,
+  );
   // On a shared machine wall time depends on the load; events per CPU-second does much less.
-  console.log(`         CPU ${(cpuMs / 1000).toFixed(2)} s: ${Math.round((gt.counts.events / cpuMs) * 1000)} events per CPU-second`);
-  console.log(`         ${gt.counts.alerts} alerts, ${gt.counts.near_misses} near-misses, ${gt.counts.late} late events`);
+  console.log(
+    `         CPU ${(cpuMs / 1000).toFixed(2)} s: ${Math.round((gt.counts.events / cpuMs) * 1000)} events per CPU-second`,
+  );
+  console.log(
+    `         ${gt.counts.alerts} alerts, ${gt.counts.near_misses} near-misses, ${gt.counts.late} late events`,
+  );
 }
 
 if (write) {
@@ -61,7 +69,9 @@ if (write) {
     const cpu = process.cpuUsage(cpu0);
     clearInterval(timer);
     const n = result.groundTruth.counts.events;
-    console.log(`write    ${n} events to ${dir} in ${(ms / 1000).toFixed(2)} s: ${Math.round((n / ms) * 1000)} events/s, ${Math.round((n / (cpu.user + cpu.system)) * 1e6)} events per CPU-second`);
+    console.log(
+      `write    ${n} events to ${dir} in ${(ms / 1000).toFixed(2)} s: ${Math.round((n / ms) * 1000)} events/s, ${Math.round((n / (cpu.user + cpu.system)) * 1e6)} events per CPU-second`,
+    );
     console.log(`         peak heap ${mb(peakHeap)} MB, peak RSS ${mb(peakRss)} MB`);
   } finally {
     await rm(dir, { recursive: true, force: true });

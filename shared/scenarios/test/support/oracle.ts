@@ -66,7 +66,12 @@ interface EndpointJson {
   host: { id: string };
 }
 
-type FlatJson = Record<string, string | number> & { '@timestamp': string; Channel: string; EventID: number; Hostname: string };
+type FlatJson = Record<string, string | number> & {
+  '@timestamp': string;
+  Channel: string;
+  EventID: number;
+  Hostname: string;
+};
 
 /** Zeek's "seconds.micros" as epoch ms with a fraction, computed in integers. */
 function zeekMs(ts: string): number {
@@ -185,14 +190,22 @@ const loopback = new Set(['127.0.0.1', '::1']);
 
 export function isRemoteRegistryWrite(z: ZeekRecord): boolean {
   const winreg = z.endpoint.toLowerCase() === 'winreg' || z.namedPipe.toLowerCase().endsWith('winreg');
-  return z.respP === 445 && winreg && (z.operation.startsWith('BaseRegCreateKey') || z.operation.startsWith('BaseRegSetValue'));
+  return (
+    z.respP === 445 &&
+    winreg &&
+    (z.operation.startsWith('BaseRegCreateKey') || z.operation.startsWith('BaseRegSetValue'))
+  );
 }
 
 export function isServiceImagePath(w: WinRecord): boolean {
   if (w.channel !== 'sysmon' || w.eventId !== 13) return false;
   const target = w.data['TargetObject'] ?? '';
   const valueName = target.slice(target.lastIndexOf('\\') + 1);
-  return target.toLowerCase().includes('\\system\\currentcontrolset\\services') && valueName === 'ImagePath' && w.data['Details'] !== undefined;
+  return (
+    target.toLowerCase().includes('\\system\\currentcontrolset\\services') &&
+    valueName === 'ImagePath' &&
+    w.data['Details'] !== undefined
+  );
 }
 
 export function isQualifyingLogon(w: WinRecord): boolean {
@@ -209,30 +222,53 @@ export function isQualifyingLogon(w: WinRecord): boolean {
 }
 
 export function isQualifyingHiveWrite(f: FileRecord): boolean {
-  return f.action === 'creation' && f.processName.toLowerCase() === 'svchost.exe' && (f.header ?? '').toLowerCase().startsWith('72656766') && f.userId.startsWith('S-1-5-21-') && (f.size ?? 0) >= 30_000;
+  return (
+    f.action === 'creation' &&
+    f.processName.toLowerCase() === 'svchost.exe' &&
+    (f.header ?? '').toLowerCase().startsWith('72656766') &&
+    f.userId.startsWith('S-1-5-21-') &&
+    (f.size ?? 0) >= 30_000
+  );
 }
 
 export function isRemcosWrite(w: WinRecord): boolean {
-  return w.channel === 'sysmon' && w.eventId === 13 && (w.data['TargetObject'] ?? '').toLowerCase().includes('\\software\\remcos') && w.data['Details'] !== undefined;
+  return (
+    w.channel === 'sysmon' &&
+    w.eventId === 13 &&
+    (w.data['TargetObject'] ?? '').toLowerCase().includes('\\software\\remcos') &&
+    w.data['Details'] !== undefined
+  );
 }
 
 export function evaluate(p: ParsedScenario): OracleAlert[] {
   const alerts: OracleAlert[] = [];
-  const byTime = <T extends Parsed>(xs: T[]): T[] => [...xs].sort((a, b) => a.ts - b.ts || cmp(a.file, b.file) || a.line - b.line);
+  const byTime = <T extends Parsed>(xs: T[]): T[] =>
+    [...xs].sort((a, b) => a.ts - b.ts || cmp(a.file, b.file) || a.line - b.line);
 
-  for (const z of p.zeek) if (isRemoteRegistryWrite(z)) alerts.push({ rule: 'car-2014-11-005-remote-registry', evidence: [z] });
+  for (const z of p.zeek)
+    if (isRemoteRegistryWrite(z)) alerts.push({ rule: 'car-2014-11-005-remote-registry', evidence: [z] });
 
   const seenGroups = new Set<string>();
   for (const w of byTime(p.win.filter(isServiceImagePath))) {
     const d = w.data;
-    const group = JSON.stringify([w.hostKey, d['User'] ?? null, d['TargetObject'], d['Details'], d['ProcessGuid'], Math.floor(w.ts / HOUR)]);
+    const group = JSON.stringify([
+      w.hostKey,
+      d['User'] ?? null,
+      d['TargetObject'],
+      d['Details'],
+      d['ProcessGuid'],
+      Math.floor(w.ts / HOUR),
+    ]);
     if (seenGroups.has(group)) continue;
     seenGroups.add(group);
     alerts.push({ rule: 'splunk-windows-service-creation-using-registry-entry', evidence: [w] });
   }
 
   const pending = new Map<string, WinRecord>();
-  const merged: (WinRecord | FileRecord)[] = byTime<WinRecord | FileRecord>([...p.win.filter(isQualifyingLogon), ...p.files.filter(isQualifyingHiveWrite)]);
+  const merged: (WinRecord | FileRecord)[] = byTime<WinRecord | FileRecord>([
+    ...p.win.filter(isQualifyingLogon),
+    ...p.files.filter(isQualifyingHiveWrite),
+  ]);
   for (const e of merged) {
     if ('eventId' in e) {
       pending.set(`${e.hostId}|${e.data['TargetUserSid']}`, e);
@@ -241,19 +277,32 @@ export function evaluate(p: ParsedScenario): OracleAlert[] {
       const logon = pending.get(key);
       if (logon === undefined) continue;
       pending.delete(key);
-      if (e.ts - logon.ts <= 60_000) alerts.push({ rule: 'elastic-potential-remote-credential-access-via-registry', evidence: [logon, e] });
+      if (e.ts - logon.ts <= 60_000)
+        alerts.push({
+          rule: 'elastic-potential-remote-credential-access-via-registry',
+          evidence: [logon, e],
+        });
     }
   }
 
   const creates = new Map<string, WinRecord[]>();
-  for (const w of p.win) if (w.channel === 'sysmon' && w.eventId === 1) pushTo(creates, `${w.hostKey}|${w.data['ProcessGuid']}`, w);
+  for (const w of p.win)
+    if (w.channel === 'sysmon' && w.eventId === 1)
+      pushTo(creates, `${w.hostKey}|${w.data['ProcessGuid']}`, w);
   const writes = new Map<string, WinRecord[]>();
-  for (const w of byTime(p.win.filter(isRemcosWrite))) pushTo(writes, `${w.hostKey}|${w.data['ProcessGuid']}`, w);
+  for (const w of byTime(p.win.filter(isRemcosWrite)))
+    pushTo(writes, `${w.hostKey}|${w.data['ProcessGuid']}`, w);
   for (const [key, ws] of writes) {
     const cs = creates.get(key);
     if (cs === undefined) continue;
-    const pair = ws.flatMap((w) => cs.filter((c) => Math.abs(c.ts - w.ts) <= HOUR).map((c) => [c, w] as const))[0];
-    if (pair !== undefined) alerts.push({ rule: 'splunk-remcos-client-registry-install-entry', evidence: byTime([pair[0], pair[1]]) });
+    const pair = ws.flatMap((w) =>
+      cs.filter((c) => Math.abs(c.ts - w.ts) <= HOUR).map((c) => [c, w] as const),
+    )[0];
+    if (pair !== undefined)
+      alerts.push({
+        rule: 'splunk-remcos-client-registry-install-entry',
+        evidence: byTime([pair[0], pair[1]]),
+      });
   }
   return alerts;
 }

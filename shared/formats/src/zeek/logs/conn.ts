@@ -55,18 +55,26 @@ function transportOf(proto: string, ipProto: number | null): string | null {
 export const zeekConn: ZeekLogSpec<typeof columns> = {
   formatName: 'zeek-conn',
   path: 'conn',
-  description: 'Zeek conn.log (TSV or JSON): connections and flows with their service, duration and byte counts',
+  description:
+    'Zeek conn.log (TSV or JSON): connections and flows with their service, duration and byte counts',
   columns,
   jsonSignature: ['proto', 'conn_state'],
   toEvent(row, ctx) {
     const event = zeekEvent(
       row,
-      { path: 'conn', type: 'connection', action: null, transport: transportOf(row.proto, row.ip_proto), protocol: row.service },
+      {
+        path: 'conn',
+        type: 'connection',
+        action: null,
+        transport: transportOf(row.proto, row.ip_proto),
+        protocol: row.service,
+      },
       ctx,
     );
     const nanos = row.duration === null ? null : Math.round(row.duration * 1e9) + 0; // + 0: -0 is 0
     // event.duration is nanoseconds in an Avro long, exact within ±2^52 ns (52 days; avro-long.ts).
-    if (nanos !== null && !isExactLong(nanos)) throw new ZeekRecordError('wrong-type', `duration: ${row.duration} s is out of range`);
+    if (nanos !== null && !isExactLong(nanos))
+      throw new ZeekRecordError('wrong-type', `duration: ${row.duration} s is out of range`);
     event.event.duration = nanos;
     event.source = { ip: row.orig_h, port: row.orig_p, bytes: row.orig_bytes };
     event.destination = { ip: row.resp_h, port: row.resp_p, bytes: row.resp_bytes };

@@ -52,7 +52,11 @@ export const zeekSmbFiles: ZeekLogSpec<typeof columns> = {
   columns,
   jsonSignature: ['name', 'size'],
   toEvent(row, ctx) {
-    const event = zeekEvent(row, { path: 'smb_files', type: 'access', action: row.action, transport: 'tcp', protocol: 'smb' }, ctx);
+    const event = zeekEvent(
+      row,
+      { path: 'smb_files', type: 'access', action: row.action, transport: 'tcp', protocol: 'smb' },
+      ctx,
+    );
     if (row.name !== null) {
       const fileName = baseName(row.name);
       event.file = {

@@ -22,7 +22,11 @@ export const zeekSmbMapping: ZeekLogSpec<typeof columns> = {
   columns,
   jsonSignature: ['share_type'],
   toEvent(row, ctx) {
-    const event = zeekEvent(row, { path: 'smb_mapping', type: 'protocol', action: null, transport: 'tcp', protocol: 'smb' }, ctx);
+    const event = zeekEvent(
+      row,
+      { path: 'smb_mapping', type: 'protocol', action: null, transport: 'tcp', protocol: 'smb' },
+      ctx,
+    );
     event.smb = {
       path: row.path,
       share: shareOfTreePath(row.path),
