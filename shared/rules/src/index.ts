@@ -29,7 +29,7 @@ export {
   type LintSummary,
   type RuleSetCheckOptions,
 } from './lint.js';
-export { severityForRiskScore, parseSpan } from './metadata.js';
+export { severityForRiskScore, parseSpan, ruleKeys } from './metadata.js';
 export { isCorrelationRule, itemKeyFields, queryFieldNames, ruleKeyFields } from './query-fields.js';
 export { MessageTemplate, renderValue, missingValueText, type Placeholder } from './message.js';
 export { RuleSourceMap, type FilePosition } from './source-map.js';

@@ -11,7 +11,14 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RuleFileResult } from '@sequor/rules';
-import { analyzeRuleText, builtinRulesDir, listRuleFiles, loadRuleDir, RuleFileError } from '@sequor/rules';
+import {
+  analyzeRuleText,
+  builtinRulesDir,
+  listRuleFiles,
+  loadRuleDir,
+  RuleFileError,
+  ruleKeys,
+} from '@sequor/rules';
 import {
   fuzzParams,
   fuzzSeed,
@@ -222,27 +229,8 @@ function mutateText(text: string, mutations: readonly TextMutation[]): string {
   return s;
 }
 
-const RULE_KEYS = [
-  'id',
-  'name',
-  'description',
-  'version',
-  'severity',
-  'risk_score',
-  'author',
-  'license',
-  'threat',
-  'references',
-  'false_positives',
-  'tags',
-  'source',
-  'message',
-  'type',
-  'query',
-  'tests',
-  'span',
-  'group_by',
-];
+/** Every top-level key a rule file may have (the loader's own list). */
+const RULE_KEYS = ruleKeys;
 
 /** Random documents: JSON (which is YAML) of random values, and of random values under the rule keys. */
 const randomYaml: fc.Arbitrary<string> = fc.oneof(
