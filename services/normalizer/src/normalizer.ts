@@ -310,8 +310,13 @@ class KafkaNormalizer implements Normalizer {
         let verdict = result.deadLetter;
         for (let i = 0; i < outputs.length; i++) {
           const out = outputs[i]!;
-          const normalized = { topic: normalizedTopic, key: out.key, value: out.value, headers: out.headers };
-          if (!producer.fits(normalized)) {
+          // Outputs of one raw record may share a headers object; each record gets its own send span.
+          const headers = tracing.enabled && outputs.length > 1 ? { ...out.headers } : out.headers;
+          tracing.startSend(normalizedTopic, out.key, headers, span).end();
+          // Sized with its final headers (the send span's traceparent included), once.
+          const normalized = { topic: normalizedTopic, key: out.key, value: out.value, headers };
+          const queued = producer.trySend(normalized);
+          if (queued === null) {
             // The broker would refuse it and the batch around it: the raw record goes to dead letters instead.
             const error = new RecordTooLargeError(
               normalizedTopic,
@@ -327,10 +332,7 @@ class KafkaNormalizer implements Normalizer {
             };
             continue;
           }
-          // Outputs of one raw record may share a headers object; each record gets its own send span.
-          const headers = tracing.enabled && outputs.length > 1 ? { ...out.headers } : out.headers;
-          tracing.startSend(normalizedTopic, out.key, headers, span).end();
-          last = producer.send({ topic: normalizedTopic, key: out.key, value: out.value, headers });
+          last = queued;
           produced++;
         }
         if (verdict !== undefined) {

@@ -184,19 +184,28 @@ export class KeyedProducer implements RecordSink {
   }
 
   /**
-   * Queues `record`. A record that does not `fit` its topic fails the producer (check first): the broker
-   * would refuse its whole batch, and nothing may be lost silently.
+   * Queues `record`. A record that does not `fit` its topic fails the producer (check first, or use
+   * `trySend`): the broker would refuse its whole batch, and nothing may be lost silently.
    */
   send(record: ProducerRecord): Promise<void> {
+    const queued = this.trySend(record);
+    if (queued !== null) return queued;
+    const batch = new Batch();
+    const bytes = recordSizeUpperBound(record);
+    this.fail(new RecordTooLargeError(record.topic, bytes, this.limits.limitOf(record.topic)), batch);
+    return batch.promise;
+  }
+
+  /**
+   * Queues `record` as `send` does, or returns null, queuing nothing and staying healthy, when it does
+   * not fit its topic: the caller dead-letters it. Its size is computed once, here.
+   */
+  trySend(record: ProducerRecord): Promise<void> | null {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.closed)
       return Promise.reject(new ProducerFailedError(this.name, new Error('producer disconnected')));
     const bytes = recordSizeUpperBound(record);
-    if (bytes > this.limits.budgetOf(record.topic)) {
-      const batch = new Batch();
-      this.fail(new RecordTooLargeError(record.topic, bytes, this.limits.limitOf(record.topic)), batch);
-      return batch.promise;
-    }
+    if (bytes > this.limits.budgetOf(record.topic)) return null;
     // Sealed before it would grow past batchBytes, so a batch stays within it (one record may exceed it alone).
     if (this.open !== undefined && this.open.bytes + bytes > this.batchBytes) this.sealOpen();
     let batch = this.open;
@@ -274,7 +283,7 @@ export class KeyedProducer implements RecordSink {
         );
       });
       // In order, one request at a time: each partition's records stay in send order.
-      for (const records of planSends(batch.records, this.limits)) {
+      for (const records of planSends(batch.records, this.limits, batch.bytes)) {
         await Promise.race([
           this.producer.sendBatch({
             topicMessages: groupByTopic(records),

@@ -112,6 +112,8 @@ function configNumber(value: string | undefined, fallback: number): number {
  */
 export class TopicLimits {
   private readonly configs: ReadonlyMap<string, TopicConfig>;
+  /** The smallest budget of any topic, known or not: a send within it fits wherever its records go. */
+  readonly smallestBudget: number;
 
   /** `limits`: by topic, its `max.message.bytes` alone (tests) or every config read. */
   constructor(
@@ -132,6 +134,9 @@ export class TopicLimits {
       );
     }
     this.configs = configs;
+    let smallest = fallback;
+    for (const config of configs.values()) smallest = Math.min(smallest, config.maxMessageBytes);
+    this.smallestBudget = smallest - RECORD_BATCH_OVERHEAD - SAFETY_MARGIN;
   }
 
   /** Reads the effective configs of `topics` (topic override, else the broker's default). */
@@ -210,7 +215,10 @@ export class TopicLimits {
 export function planSends(
   records: readonly ProducerRecord[],
   limits: TopicLimits,
+  /** The records' summed `recordSizeUpperBound`, when the caller kept it: within every budget, no per-record work. */
+  totalBytes?: number,
 ): (readonly ProducerRecord[])[] {
+  if (totalBytes !== undefined && totalBytes <= limits.smallestBudget) return [records];
   const sends: ProducerRecord[][] = [];
   let current: ProducerRecord[] = [];
   let bytesByTopic = new Map<string, number>();

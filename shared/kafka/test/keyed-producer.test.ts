@@ -153,6 +153,21 @@ describe('KeyedProducer and max.message.bytes', () => {
     ).toEqual(records.map((r) => r.value![0]));
   });
 
+  it('trySend queues nothing and stays healthy for a record that cannot fit: the caller dead-letters it', async () => {
+    const fake = new FakeProducer();
+    fake.autoAck = true;
+    const producer = producerWith(fake, { limits: new TopicLimits(new Map([['raw', 2048]])) });
+    expect(producer.trySend(big('a'))).toBeNull();
+    const small = { topic: 'raw', key: null, value: Buffer.from('ok') };
+    const queued = producer.trySend(small);
+    expect(queued).not.toBeNull();
+    await producer.flush();
+    await expect(queued).resolves.toBeUndefined();
+    expect(fake.batches.flatMap((b) => b.topicMessages![0]!.messages.map((m) => String(m.value)))).toEqual([
+      'ok',
+    ]);
+  });
+
   it('refuses a record that cannot fit its topic alone, with the topic and limit, and says fits() first', async () => {
     const fake = new FakeProducer();
     const limits = new TopicLimits(new Map([['raw', 2048]]));

@@ -76,6 +76,15 @@ describe('planSends', () => {
     }
   });
 
+  it('takes a caller-kept total within every budget as one send, without looking at the records', () => {
+    const records = [record('late', 1000), record('alerts', 1000)];
+    expect(planSends(records, limits, 2_000)).toEqual([records]);
+    // The smallest budget of any topic (64 KiB less framing): a total above it is planned record by record.
+    expect(limits.smallestBudget).toBe(64 * 1024 - 61 - 1024);
+    const flood = Array.from({ length: 40 }, () => record('late', 2000));
+    expect(planSends(flood, limits, 40 * recordSizeUpperBound(flood[0]!)).length).toBe(2);
+  });
+
   it('bounds each topic separately: a small topic does not cut a large one', () => {
     const records = [
       ...Array.from({ length: 40 }, () => record('late', 2000)),

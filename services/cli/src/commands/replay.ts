@@ -215,7 +215,8 @@ async function replay(
     const timestamp = limits.acceptsTimestamp(topic, eventTime, now) ? eventTime : now;
     if (timestamp !== eventTime) restamped++;
     const record = { topic, key: keys[source] as string, value: line, timestamp };
-    if (!producer.fits(record)) {
+    const queued = producer.trySend(record);
+    if (queued === null) {
       // The broker would refuse it (and the batch around it); a shipper would have dropped it too.
       tooLarge++;
       ctx.stderr.write(
@@ -223,7 +224,7 @@ async function replay(
       );
       return;
     }
-    last = producer.send(record);
+    last = queued;
     records++;
   };
   const pace = async (): Promise<void> => {
