@@ -7,7 +7,7 @@
  * from the source's identity (`eventIdFromParts('winlog', computer, channel, recordId)`), else a hash of
  * the raw record (`eventIdFromContent`).
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -41,6 +41,6 @@ export function eventIdFromParts(...parts: readonly (string | number | bigint)[]
     const s = String(p);
     text += `${s.length}:${s}\0`;
   }
-  // One update call: each call crosses into native code.
-  return digest(createHash('sha256').update(text));
+  // One-shot hash (Node >= 20.12): no Hash object per event, about 2-3x cheaper than createHash().update().
+  return hash('sha256', text, 'hex').slice(0, 32);
 }

@@ -11,6 +11,13 @@ describe('event ids', () => {
     expect(eventIdFromParts('winlog', 'workstation5', 'security', 1235)).not.toBe(id);
   });
 
+  it('are SHA-256 of the length-prefixed UTF-8 parts, first 128 bits (pinned: alert ids depend on them)', () => {
+    expect(eventIdFromParts('winlog', 'workstation5', 'security', 1234)).toBe(
+      '9eb4704166b1f110d7520846dd3e57a6',
+    );
+    expect(eventIdFromParts('cmd', '\u00e9t\u00e9')).toBe('f8661190ef57a536bf8227b0672780c1');
+  });
+
   it('do not confuse part boundaries', () => {
     expect(eventIdFromParts('a|b', 'c')).not.toBe(eventIdFromParts('a', 'b|c'));
     expect(eventIdFromParts('ab', 'c')).not.toBe(eventIdFromParts('a', 'bc'));
