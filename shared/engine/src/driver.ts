@@ -6,7 +6,7 @@ import { correlate } from './operators/correlate.js';
 import type { BucketSummary } from './operators/span-aggregate.js';
 import { reorderByEventTime, type ReorderOptions } from './time/reorder-by-event-time.js';
 import { stampEventTime } from './time/stamp-event-time.js';
-import type { LateEvent, LateEventSink, RecordContext, Timed } from './time/timed.js';
+import type { LateEvent, LateEventSink, RecordContext, StreamTimeControl, Timed } from './time/timed.js';
 
 export interface CorrelationOptions<E> {
   /** Grace behind stream time (default 5000 ms). */
@@ -26,6 +26,8 @@ export interface CorrelationOptions<E> {
   readonly maxFutureSkewMs?: number;
   /** The record being pushed (reference time, size), set by the caller before each event. */
   readonly record?: RecordContext;
+  /** Advances the reorder stage's stream time without an event (the detector's idle-partition rule). */
+  readonly control?: StreamTimeControl;
   /** Late side channel, called synchronously for each late or untimeable event. */
   readonly onLate?: (late: LateEvent<E>) => void;
   /** spanAggregate only: the final count of each (bucket, group) when its bucket closes. */
@@ -76,6 +78,7 @@ function reorderOptions<E>(options: CorrelationOptions<E>, stats: CorrelationSta
     maxFutureSkewMs: options.maxFutureSkewMs,
     maxBufferedBytes: options.maxBufferedBytes,
     record: options.record,
+    control: options.control,
     stats,
   };
 }

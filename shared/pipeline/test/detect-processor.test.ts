@@ -109,6 +109,26 @@ describe('DetectionProcessor', () => {
     expect(evidenceOf(alerts)).toEqual(expected);
   });
 
+  it('raises a completed sequence when stream time is advanced without an event, and not before', () => {
+    const { events, expected } = positiveCase(ruleId.elastic);
+    const { processor, alerts } = run({ allowedLatenessMs: 5_000 });
+    for (const e of events) processor.push(e);
+    const last = Math.max(...events.map((e) => e.timestamp));
+    expect(processor.streamTime).toBe(last);
+    expect(processor.earliestBuffered).toBe(last); // the closing step waits for the watermark
+    expect(alerts).toEqual([]);
+    // A watermark exactly at the last event does not pass it (release is strictly below the watermark).
+    expect(processor.advanceStreamTime(last + 5_000)).toBe(true);
+    expect(alerts).toEqual([]);
+    expect(processor.advanceStreamTime(last + 5_001)).toBe(true);
+    expect(evidenceOf(alerts)).toEqual(expected);
+    expect(processor.earliestBuffered).toBe(Number.POSITIVE_INFINITY);
+    expect(processor.stats()).toMatchObject({ streamTime: last + 5_001, watermark: last + 1, buffered: 0 });
+    expect(processor.advanceStreamTime(last)).toBe(false); // never back
+    processor.close();
+    expect(processor.advanceStreamTime(last + 60_000)).toBe(false);
+  });
+
   it('refuses a year-9999 event as future-timestamp against the record timestamp, first event included', () => {
     const { events, expected } = positiveCase(ruleId.elastic);
     const [logon, hive] = events as [SequorEvent, SequorEvent];

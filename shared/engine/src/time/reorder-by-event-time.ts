@@ -3,7 +3,15 @@ import type { EventTime, LatePolicy, WatermarkOptions } from '../types.js';
 import { CorrelationStats } from '../stats.js';
 import { requireNumber } from '../operators/errors.js';
 import { EventTimeHeap } from './event-heap.js';
-import type { LateEventSink, RecordContext, Timed, TimedEvent, WatermarkAdvance } from './timed.js';
+import type {
+  LateEventSink,
+  RecordContext,
+  StreamTimeControl,
+  StreamTimeHandle,
+  Timed,
+  TimedEvent,
+  WatermarkAdvance,
+} from './timed.js';
 
 /** Default grace: how far behind stream time an event may arrive and still be matched in order. */
 export const DEFAULT_ALLOWED_LATENESS_MS = 5_000;
@@ -29,6 +37,8 @@ export interface ReorderOptions extends Partial<WatermarkOptions> {
   readonly maxBufferedBytes?: number;
   /** The record being pushed (reference time, size): read once per event. */
   readonly record?: RecordContext;
+  /** Lets the caller advance stream time without an event (an idle partition); see `StreamTimeControl`. */
+  readonly control?: StreamTimeControl;
 }
 
 /**
@@ -51,6 +61,10 @@ export interface ReorderOptions extends Partial<WatermarkOptions> {
  * - bytes: when the buffered events' estimated size passes `maxBufferedBytes`, the oldest are released
  *   at once and the watermark moves up to the last one released (counted in `forcedReleases`): ordering
  *   degrades to "as much as fits", memory does not grow (1M events with one timestamp would otherwise all wait).
+ *
+ * `options.control` (`StreamTimeControl`) moves stream time without an event, as an event with that
+ * timestamp would (minus the event): the watermark follows and what it passes is released. Only the
+ * caller's record of when it did so makes a replay decide the same.
  *
  * @example
  * // grace 5 s: b arrives 3 s behind a and is still matched before it
@@ -113,6 +127,37 @@ export function reorderByEventTime<E>(
         }
       };
 
+      // Stream time moves to `timestamp` (> streamTime): the watermark follows, releasing what it passes.
+      const moveStreamTime = (timestamp: number): void => {
+        streamTime = timestamp;
+        stats.streamTime = Math.max(stats.streamTime, timestamp);
+        const next = timestamp - lateness;
+        if (next > watermark) {
+          watermark = next;
+          stats.watermark = Math.max(stats.watermark, next);
+          release();
+          const advance: WatermarkAdvance = { kind: 'watermark', watermark };
+          subscriber.next(advance);
+        }
+      };
+
+      const handle: StreamTimeHandle | undefined =
+        options.control === undefined
+          ? undefined
+          : {
+              advance(target) {
+                if (subscriber.closed || !(target > streamTime) || !Number.isFinite(target)) return false;
+                try {
+                  moveStreamTime(target);
+                } catch (error) {
+                  subscriber.error(error);
+                }
+                return true;
+              },
+              earliestBuffered: () => heap.peekTime(),
+            };
+      if (handle !== undefined) options.control?.attach(handle);
+
       const subscription = source.subscribe({
         next(event) {
           if (subscriber.closed) return;
@@ -155,18 +200,7 @@ export function reorderByEventTime<E>(
             stats.buffered++;
             bytes += item.size;
             stats.bufferedBytes += item.size;
-            if (timestamp > streamTime) {
-              streamTime = timestamp;
-              stats.streamTime = Math.max(stats.streamTime, timestamp);
-              const next = timestamp - lateness;
-              if (next > watermark) {
-                watermark = next;
-                stats.watermark = Math.max(stats.watermark, next);
-                release();
-                const advance: WatermarkAdvance = { kind: 'watermark', watermark };
-                subscriber.next(advance);
-              }
-            }
+            if (timestamp > streamTime) moveStreamTime(timestamp);
             if (bytes > maxBytes) releaseOverBytes();
           } catch (error) {
             subscriber.error(error);
@@ -187,6 +221,7 @@ export function reorderByEventTime<E>(
       });
 
       return () => {
+        if (handle !== undefined) options.control?.detach(handle);
         subscription.unsubscribe();
         stats.buffered -= heap.size;
         stats.bufferedBytes -= bytes;

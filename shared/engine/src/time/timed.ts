@@ -58,3 +58,48 @@ export interface RecordContext {
 export interface LateEventSink<E> {
   late(late: LateEvent<E>): void;
 }
+
+/** What a subscribed reorder stage offers a `StreamTimeControl`. */
+export interface StreamTimeHandle {
+  advance(streamTime: number): boolean;
+  earliestBuffered(): number;
+}
+
+/**
+ * Moves a reorder stage's stream time without an event: the transport's idle-partition rule (Flink's
+ * idleness, Kafka Streams' wall-clock punctuation). The engine never reads a clock: the caller decides
+ * when and how far, from its own (injected) clock, and must record each advance so a replay can apply
+ * it at the same point of the input (`@sequor/streams`' restore metadata does). Passed as
+ * `ReorderOptions.control`; the stage attaches itself when subscribed and detaches on unsubscribe.
+ *
+ * @example
+ * const control = new StreamTimeControl();
+ * events$.pipe(reorderByEventTime(eventTime, { allowedLatenessMs: 5_000, control }), matchSequence(spec));
+ * if (control.earliestBuffered < idleTarget - 5_000) control.advanceTo(idleTarget); // releases, fires
+ */
+export class StreamTimeControl {
+  private handle: StreamTimeHandle | null = null;
+
+  /** Called by the reorder stage on subscribe; one stage per control. */
+  attach(handle: StreamTimeHandle): void {
+    this.handle = handle;
+  }
+
+  detach(handle: StreamTimeHandle): void {
+    if (this.handle === handle) this.handle = null;
+  }
+
+  /**
+   * Sets stream time to `streamTime` if that is later than it is (the watermark follows, buffered
+   * events the new watermark passes are released in order, operators see the advance). Synchronous;
+   * returns false when nothing moved (not later, not finite, or no stage attached).
+   */
+  advanceTo(streamTime: number): boolean {
+    return this.handle !== null && this.handle.advance(streamTime);
+  }
+
+  /** Event time of the oldest buffered event, epoch ms; +Infinity when the buffer is empty or no stage is attached. */
+  get earliestBuffered(): number {
+    return this.handle === null ? Number.POSITIVE_INFINITY : this.handle.earliestBuffered();
+  }
+}

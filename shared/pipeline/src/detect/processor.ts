@@ -10,6 +10,8 @@
  * Lifecycle: `push(event)` for each event in partition order; `flush()` at the end of input (releases
  * what the reorder stage holds and lets every rule finish, then the processor is done); `close()` to drop
  * the partition without emitting anything more (revocation). `stats()` at any time.
+ * `advanceStreamTime(t)` moves stream time without an event (the detector's idle-partition rule; the
+ * caller owns the clock and the record of each advance that makes a replay exact).
  *
  * ```ts
  * const processor = createDetectionProcessor({
@@ -25,7 +27,7 @@
  * ```
  */
 import type { CorrelationStats, LateEvent, LatePolicy, RecordContext, RuleMatch } from '@sequor/engine';
-import { compileEventTime, createRuleSetPipeline } from '@sequor/engine';
+import { compileEventTime, createRuleSetPipeline, StreamTimeControl } from '@sequor/engine';
 import type { SequorEvent } from '@sequor/model';
 import { eventFieldCatalog, SequorError } from '@sequor/model';
 import type { Alert, CompiledRule } from '@sequor/rules';
@@ -126,6 +128,18 @@ export interface DetectionProcessor {
   flush(): void;
   /** Drops the state without emitting anything more (partition revoked). Idempotent. */
   close(): void;
+  /**
+   * Moves stream time to `streamTime` without an event, when that is later than it is: the watermark
+   * follows, the buffered events it passes are released in order and whatever they complete is raised
+   * through `onAlert`, synchronously. Returns false when nothing moved (not later, not open, or a rule
+   * set of filters only, which buffers nothing). Deterministic only if the caller applies the same
+   * advances at the same points of the input on a replay.
+   */
+  advanceStreamTime(streamTime: number): boolean;
+  /** Largest event time seen or advanced to, epoch ms (-Infinity before any). Cheap: no stats object. */
+  readonly streamTime: number;
+  /** Event time of the oldest event waiting in the reorder stage, epoch ms; +Infinity when none. */
+  readonly earliestBuffered: number;
   stats(): DetectionStats;
   readonly state: DetectionState;
 }
@@ -173,6 +187,7 @@ class DefaultDetectionProcessor implements DetectionProcessor {
   private eventsIn = 0;
   /** Read by the reorder stage during `push`: one object, rewritten per event. */
   private readonly record: RecordContext = { referenceTime: Number.NaN, sizeBytes: Number.NaN };
+  private readonly control = new StreamTimeControl();
   private failure: { readonly error: unknown; readonly inSink: boolean } | null = null;
   private readonly subscription;
 
@@ -191,6 +206,7 @@ class DefaultDetectionProcessor implements DetectionProcessor {
         maxBufferedBytes: options.maxBufferedBytes,
         maxFutureSkewMs: options.maxFutureSkewMs,
         record: this.record,
+        control: this.control,
         onLate: options.onLate,
       },
     );
@@ -232,6 +248,21 @@ class DefaultDetectionProcessor implements DetectionProcessor {
     this.input.complete(); // synchronous: the reorder heap drains, then every rule's state
     this.subscription.unsubscribe();
     if (this.failure !== null) this.fail();
+  }
+
+  advanceStreamTime(streamTime: number): boolean {
+    if (this.state !== 'open') return false;
+    const moved = this.control.advanceTo(streamTime);
+    if (this.failure !== null) this.fail();
+    return moved;
+  }
+
+  get streamTime(): number {
+    return this.streamStats.streamTime;
+  }
+
+  get earliestBuffered(): number {
+    return this.control.earliestBuffered;
   }
 
   close(): void {
