@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs before `npm test` (the root `pretest` script) so the README's test command works on a fresh clone
-# by itself: the Python venv for the EQL oracle and the Kafka jars are made when missing and reused
+# by itself: the Python venv for the EQL and Sigma oracles and the Kafka jars are made when missing and reused
 # otherwise. The broker itself is started by the integration project's global setup.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -10,6 +10,11 @@ if [[ -z "${SEQUOR_PYTHON:-}" ]]; then
     echo "[prepare] creating .venv for the Python eql oracle (test/oracle/requirements.txt)"
     python3 -m venv .venv
     .venv/bin/pip install --quiet --disable-pip-version-check -r test/oracle/requirements.txt
+  fi
+  # The Sigma oracle shares the venv; its requirements pin their whole closure (see the file for why --no-deps).
+  if ! .venv/bin/python -c 'import sigma.backends.sqlite, sigma.pipelines.sysmon, sigma.pipelines.windows' >/dev/null 2>&1; then
+    echo "[prepare] installing pySigma into .venv for the Sigma oracle (test/oracle/requirements-sigma.txt)"
+    .venv/bin/pip install --quiet --disable-pip-version-check --no-deps -r test/oracle/requirements-sigma.txt
   fi
 fi
 
