@@ -49,6 +49,8 @@ async function loadPaths(only: ReadonlySet<string> | undefined): Promise<BenchPa
       throw new Error(`test/bench/paths/${file}: a path module exports id (string) and run(ctx)`);
     if (only === undefined || only.has(mod.id)) modules.push(mod as BenchPathModule);
   }
+  // By id, so `normalizer` (in process) comes before `normalizer-broker`.
+  modules.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (only !== undefined) {
     const unknown = [...only].filter((id) => !modules.some((m) => m.id === id));
     if (unknown.length > 0)
