@@ -64,6 +64,9 @@ const walk = (rec: SchemaRecord, path: string): void => {
 };
 walk(eventSchema as unknown as SchemaRecord, '');
 
+/** The path of a group of the event model, as blank() takes it: `process.parent`. */
+export type GroupPath = keyof Groups;
+
 /** A fresh group with every field null (required ones too: the mapper sets them). */
 export function blank<K extends keyof Groups>(path: K): Groups[K] {
   const t = templates.get(path);

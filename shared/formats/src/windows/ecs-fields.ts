@@ -1,27 +1,46 @@
 /**
  * Reads the event model's fields from an ECS JSON document (Elastic Endpoint, Winlogbeat after its
- * ingest pipeline): every leaf of the field catalog, compiled once into a list of readers. Accepts
- * both nested objects and dotted keys (`{"event":{"code":"4624"}}` and `{"event.code":"4624"}`), checks
- * each value's type and writes it into the event, creating groups as needed. Values the document
- * does not carry are left as they are, so a mapper's own values stay where the shipper was silent.
+ * ingest pipeline). The field catalog is compiled once into a tree of the model's groups in schema
+ * order; a document is read by walking that tree beside the document's own objects, so a group the
+ * document lacks costs one property read and a present group reads each of its fields once, from the
+ * object already in hand. Accepts nested objects and dotted keys (`{"event":{"code":"4624"}}`,
+ * `{"event.code":"4624"}`, `{"process":{"parent.pid":4}}`): where both are written, the key written
+ * higher up wins (`event.code` at the top over `event: {code}`), and a dotted key is only looked for in
+ * objects that have one, which most documents never do. Each value's type is checked and written into
+ * the event, creating groups as needed; values the document does not carry are left as they are, so a
+ * mapper's own values stay where the shipper was silent.
  */
 import type { FieldInfo, FieldType, SequorEvent } from '@sequor/model';
 import { eventFieldCatalog } from '@sequor/model';
 import { isExactLong } from '../avro-long.js';
+import type { GroupPath } from './blank.js';
 import { blank } from './blank.js';
 import { RecordProblem } from './problem.js';
 import type { Json } from './values.js';
 import { describe, isObject, readTimestamp } from './values.js';
 
-interface CompiledField {
+/** One leaf field of the model, as the walk reads it. */
+interface LeafReader {
+  readonly kind: 'leaf';
   readonly name: string;
   readonly type: FieldType;
-  /** ECS path segments, and for each depth the dotted key of the rest (`['event','code']` -> `'event.code'`, `'code'`). */
-  readonly segments: readonly string[];
+  /** The last segment: the key in the object of its group (`code` for `event.code`). */
+  readonly key: string;
+  /** For each depth d above the leaf's group, the dotted rest of its name from there (`event.code`, ...). */
   readonly dottedRest: readonly string[];
+  /** The group that holds it, to create on the first write. */
+  readonly group: GroupReader;
+}
+
+/** One group of the model (`process`, `process.parent`), its leaves and groups in schema order. */
+interface GroupReader {
+  readonly kind: 'group';
+  readonly key: string;
+  /** The blank() path of the group: `process.parent`. */
+  readonly path: GroupPath;
+  /** Storage keys from the event down to this group: `['process', 'parent']`. */
   readonly storagePath: readonly string[];
-  /** For each intermediate storage group, its blank() path (`process.parent`). */
-  readonly groupPaths: readonly string[];
+  readonly members: (LeafReader | GroupReader)[];
 }
 
 /** Fields a format sets itself from other sources, never copied from the document. */
@@ -34,57 +53,129 @@ const notCopied = new Set([
   'origin.offset',
 ]);
 
-function compile(info: FieldInfo): CompiledField {
-  const segments = info.name.split('.');
-  return {
-    name: info.name,
-    type: info.type,
-    segments,
-    dottedRest: segments.map((_, i) => segments.slice(i).join('.')),
-    storagePath: info.storagePath,
-    groupPaths: info.storagePath.slice(0, -1).map((_, i) => info.storagePath.slice(0, i + 1).join('.')),
+/** The copied fields as a tree, in catalog (schema) order: the order fields are checked and written. */
+const root: GroupReader = (() => {
+  const top: GroupReader = { kind: 'group', key: '', path: '' as GroupPath, storagePath: [], members: [] };
+  const groups = new Map<string, GroupReader>([['', top]]);
+  const groupOf = (segments: readonly string[]): GroupReader => {
+    const path = segments.join('.');
+    let g = groups.get(path);
+    if (g === undefined) {
+      const parent = groupOf(segments.slice(0, -1));
+      g = {
+        kind: 'group',
+        key: segments[segments.length - 1] as string,
+        path: path as GroupPath,
+        storagePath: segments,
+        members: [],
+      };
+      parent.members.push(g);
+      groups.set(path, g);
+    }
+    return g;
   };
-}
-
-const compiled: readonly CompiledField[] = [...eventFieldCatalog.fields()]
-  .filter((f) => !notCopied.has(f.name))
-  .map(compile);
-
-/** The fields by top-level group, so a document without a group skips all of its fields at once. */
-const byGroup: readonly (readonly [string, readonly CompiledField[]])[] = (() => {
-  const m = new Map<string, CompiledField[]>();
-  for (const f of compiled) {
-    const top = f.segments[0] as string;
-    const list = m.get(top) ?? [];
-    list.push(f);
-    m.set(top, list);
+  for (const info of eventFieldCatalog.fields() as Iterable<FieldInfo>) {
+    if (notCopied.has(info.name)) continue;
+    // Copied fields are stored under their ECS names (only `@timestamp` differs, and it is not copied).
+    const segments = info.name.split('.');
+    if (segments.join('.') !== info.storagePath.join('.'))
+      throw new Error(`ecs-fields: ${info.name} is stored as ${info.storagePath.join('.')}`);
+    const group = groupOf(segments.slice(0, -1));
+    group.members.push({
+      kind: 'leaf',
+      name: info.name,
+      type: info.type,
+      key: segments[segments.length - 1] as string,
+      dottedRest: segments.slice(0, -1).map((_, d) => segments.slice(d).join('.')),
+      group,
+    });
   }
-  return [...m];
+  return top;
 })();
 
-function hasDottedTopLevelKey(doc: Json): boolean {
-  for (const k in doc) if (k.includes('.')) return true;
+/** An object above the group being read that has dotted keys, and its depth (0 = the document). */
+interface DottedAncestor {
+  readonly node: Json;
+  readonly depth: number;
+}
+
+function hasDottedKey(node: Json): boolean {
+  for (const k in node) if (k.includes('.')) return true;
   return false;
 }
 
-function lookup(doc: Json, f: CompiledField): unknown {
-  let node: Json = doc;
-  const last = f.segments.length - 1;
-  for (let i = 0; i < last; i++) {
-    // A dotted key for the rest of the path at this level (`"event.code"`, or `"code"` under `event`) ...
-    const dotted = node[f.dottedRest[i] as string];
-    if (dotted !== undefined) return dotted;
-    // ... else go down one level.
-    const child = node[f.segments[i] as string];
-    if (!isObject(child)) return undefined;
-    node = child;
+const noAncestors: readonly DottedAncestor[] = Object.freeze([]);
+
+/** Copies every model field the document carries into `ev` (creating groups); returns how many it copied. */
+export function overlayEcsFields(ev: SequorEvent, doc: Json): number {
+  return readGroup(ev, root, doc, 0, noAncestors);
+}
+
+/**
+ * Reads the members of `group`. `node` is the document's object at the group's place (undefined when
+ * the nested path breaks there); `ancestors` are the objects above it with dotted keys, shallowest
+ * first: a leaf's value is the first of those carrying its dotted rest, else `node[key]`.
+ */
+function readGroup(
+  ev: SequorEvent,
+  group: GroupReader,
+  node: Json | undefined,
+  depth: number,
+  ancestors: readonly DottedAncestor[],
+): number {
+  let copied = 0;
+  // The ancestors of this group's own groups: ours, plus `node` if it has dotted keys (found once, when needed).
+  let below: readonly DottedAncestor[] | undefined;
+  const members = group.members;
+  for (let i = 0; i < members.length; i++) {
+    const m = members[i] as LeafReader | GroupReader;
+    if (m.kind === 'group') {
+      const child: unknown = node?.[m.key];
+      const childNode = isObject(child) ? child : undefined;
+      below ??= node !== undefined && hasDottedKey(node) ? [...ancestors, { node, depth }] : ancestors;
+      // Nothing below can be read: no object there, and no dotted key above that could name it.
+      if (childNode === undefined && below.length === 0) continue;
+      copied += readGroup(ev, m, childNode, depth + 1, below);
+      continue;
+    }
+    let raw: unknown;
+    let found = false;
+    for (let a = 0; a < ancestors.length; a++) {
+      const anc = ancestors[a] as DottedAncestor;
+      const v = anc.node[m.dottedRest[anc.depth] as string];
+      if (v !== undefined) {
+        raw = v;
+        found = true;
+        break;
+      }
+    }
+    if (!found) raw = node?.[m.key];
+    if (raw === undefined || raw === null) continue;
+    groupIn(ev, m.group)[m.key] = coerce(raw, m);
+    copied++;
   }
-  return node[f.segments[last] as string];
+  return copied;
+}
+
+/** The event's group for `group`, created (and its parents) if null. */
+function groupIn(ev: SequorEvent, group: GroupReader): Record<string, unknown> {
+  let node = ev as unknown as Record<string, unknown>;
+  const path = group.storagePath;
+  for (let i = 0; i < path.length; i++) {
+    const key = path[i] as string;
+    let next = node[key] as Record<string, unknown> | null | undefined;
+    if (next === null || next === undefined) {
+      next = blank(path.slice(0, i + 1).join('.') as GroupPath) as unknown as Record<string, unknown>;
+      node[key] = next;
+    }
+    node = next;
+  }
+  return node;
 }
 
 const integerText = /^-?\d{1,15}$/;
 
-function coerce(v: unknown, f: CompiledField): unknown {
+function coerce(v: unknown, f: LeafReader): unknown {
   switch (f.type) {
     case 'string':
     case 'ip':
@@ -118,40 +209,6 @@ function coerce(v: unknown, f: CompiledField): unknown {
     }
   }
   throw new RecordProblem('wrong-type', `${f.name}: expected ${f.type}, got ${describe(v)}`);
-}
-
-/** Copies every model field the document carries into `ev` (creating groups); returns how many it copied. */
-export function overlayEcsFields(ev: SequorEvent, doc: Json): number {
-  let copied = 0;
-  // Most documents are nested (no dotted keys): then a group absent at the top level has nothing to copy.
-  const dotted = hasDottedTopLevelKey(doc);
-  for (const [group, fields] of byGroup) {
-    if (!dotted && doc[group] === undefined) continue;
-    copied += overlayGroup(ev, doc, fields);
-  }
-  return copied;
-}
-
-function overlayGroup(ev: SequorEvent, doc: Json, fields: readonly CompiledField[]): number {
-  let copied = 0;
-  for (const f of fields) {
-    const raw = lookup(doc, f);
-    if (raw === undefined || raw === null) continue;
-    const value = coerce(raw, f);
-    let node = ev as unknown as Record<string, unknown>;
-    for (let i = 0; i < f.groupPaths.length; i++) {
-      const key = f.storagePath[i] as string;
-      let next = node[key] as Record<string, unknown> | null | undefined;
-      if (next === null || next === undefined) {
-        next = blank(f.groupPaths[i] as Parameters<typeof blank>[0]) as unknown as Record<string, unknown>;
-        node[key] = next;
-      }
-      node = next;
-    }
-    node[f.storagePath[f.storagePath.length - 1] as string] = value;
-    copied++;
-  }
-  return copied;
 }
 
 /** `event.id` as the document carries it, or null. */
