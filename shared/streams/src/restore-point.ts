@@ -12,6 +12,14 @@
  *   can be recognised and suppressed.
  * - R goes into the committed offset's metadata (kafkajs passes `metadata` through TxnOffsetCommit and
  *   `admin.fetchOffsets` returns it), so it commits atomically with the offset and the alerts.
+ * - Stream time can also move without a record (the detector's idle-partition rule, on the wall clock).
+ *   Each such advance is recorded as (offset, new stream time): it happened after every record below
+ *   `offset` and before the record at `offset`. The advances at or after R travel in the same metadata,
+ *   so a replay applies them at the same offsets and walks the same watermarks. An advance is also a
+ *   restore candidate (a replay may start at it, on empty state), so R moves past advances as it moves
+ *   past records. The metadata stays under Kafka's `offset.metadata.max.bytes` (4096 by default):
+ *   an advance that would not fit is refused (`RestorePointTracker.advance` returns false) and the
+ *   partition waits for its next record, as it would without the rule. Exactness is never traded.
  */
 
 /** What the committed offset's metadata says about restoring the partition. */
@@ -24,18 +32,75 @@ export interface RestorePoint {
   readonly eventTime: number;
   /** Stream time when the offset was committed, epoch ms (for the restore log line). */
   readonly streamTime: number;
+  /**
+   * Stream-time advances without a record at or after `offset` (idle partition), in the order they
+   * happened; absent when there are none. A replay applies each before the record at its offset.
+   */
+  readonly advances?: readonly StreamTimeAdvance[];
+}
+
+/** Stream time moved to `streamTime` after the records below `offset` and before the one at `offset`. */
+export interface StreamTimeAdvance {
+  readonly offset: number;
+  /** Epoch ms, an integer (so the delta encoding round-trips exactly). */
+  readonly streamTime: number;
 }
 
 const METADATA_VERSION = 1;
+/**
+ * Longest restore metadata we write: Kafka refuses more than `offset.metadata.max.bytes` (4096 by
+ * default) with OFFSET_METADATA_TOO_LARGE, which would fail the transaction. The margin covers the
+ * restore offset and times growing a few digits between the bound check and a later commit.
+ */
+export const MAX_RESTORE_METADATA_CHARS = 3_800;
 
-/** The offset metadata text for `point`: small JSON (Kafka keeps up to 4 KiB by default). */
+/**
+ * The offset metadata text for `point`: small JSON (Kafka keeps up to 4 KiB by default). Advances go
+ * as one flat array of deltas, `[offset − restore, time, Δoffset, Δtime, ...]` (~12 characters each).
+ */
 export function encodeRestoreMetadata(point: RestorePoint): string {
+  const advances = point.advances;
+  if (advances === undefined || advances.length === 0)
+    return JSON.stringify({
+      v: METADATA_VERSION,
+      restore: point.offset,
+      restoreTime: point.eventTime,
+      streamTime: point.streamTime,
+    });
+  const adv: number[] = [];
+  let offset = point.offset;
+  let time = 0;
+  for (const a of advances) {
+    adv.push(a.offset - offset, a.streamTime - time);
+    offset = a.offset;
+    time = a.streamTime;
+  }
   return JSON.stringify({
     v: METADATA_VERSION,
     restore: point.offset,
     restoreTime: point.eventTime,
     streamTime: point.streamTime,
+    adv,
   });
+}
+
+/** The advances of an `adv` array, or null when it is not one we wrote. */
+function decodeAdvances(adv: unknown, restore: number): StreamTimeAdvance[] | null {
+  if (!Array.isArray(adv) || adv.length % 2 !== 0) return null;
+  const out: StreamTimeAdvance[] = [];
+  let offset = restore;
+  let time = 0;
+  for (let i = 0; i < adv.length; i += 2) {
+    const dOffset: unknown = adv[i];
+    const dTime: unknown = adv[i + 1];
+    if (typeof dOffset !== 'number' || !Number.isSafeInteger(dOffset) || dOffset < 0) return null;
+    if (typeof dTime !== 'number' || !Number.isSafeInteger(dTime)) return null;
+    offset += dOffset;
+    time += dTime;
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(time)) return null;
+    out.push({ offset, streamTime: time });
+  }
+  return out;
 }
 
 /**
@@ -51,12 +116,18 @@ export function decodeRestoreMetadata(metadata: string | null | undefined): Rest
     return null;
   }
   if (typeof parsed !== 'object' || parsed === null) return null;
-  const { v, restore, restoreTime, streamTime } = parsed as Record<string, unknown>;
+  const { v, restore, restoreTime, streamTime, adv } = parsed as Record<string, unknown>;
   if (v !== METADATA_VERSION) return null;
   if (typeof restore !== 'number' || !Number.isSafeInteger(restore) || restore < 0) return null;
   if (typeof restoreTime !== 'number' || !Number.isFinite(restoreTime)) return null;
   if (typeof streamTime !== 'number' || !Number.isFinite(streamTime)) return null;
-  return { offset: restore, eventTime: restoreTime, streamTime };
+  if (adv === undefined) return { offset: restore, eventTime: restoreTime, streamTime };
+  // Advances we cannot read would make the replay walk other watermarks: no restore point at all then.
+  const advances = decodeAdvances(adv, restore);
+  if (advances === null) return null;
+  return advances.length === 0
+    ? { offset: restore, eventTime: restoreTime, streamTime }
+    : { offset: restore, eventTime: restoreTime, streamTime, advances };
 }
 
 /**
@@ -94,6 +165,8 @@ export class RestorePointTracker {
   /** Index of the first live candidate (the arrays are compacted lazily). */
   private head = 0;
   private streamTimeMs = Number.NEGATIVE_INFINITY;
+  /** Stream-time advances without a record at or after the last restore point, in order. */
+  private advances: StreamTimeAdvance[] = [];
   readonly spacingMs: number;
 
   constructor(readonly horizonMs: number) {
@@ -109,16 +182,61 @@ export class RestorePointTracker {
     return this.offsets.length - this.head;
   }
 
+  /** The recorded advances a commit now would carry (those at or after the restore point). */
+  get advanceCount(): number {
+    return this.advances.length;
+  }
+
   /** One record of the partition, in offset order; `eventTime` as the engine reads it (epoch ms). */
   observe(offset: number, eventTime: number): void {
     // Only records that move stream time can be restore points: from them on, the replay's stream time
     // is the first run's. A non-finite time never reaches the engine's clock.
     if (!(eventTime > this.streamTimeMs) || !Number.isFinite(eventTime)) return;
-    this.streamTimeMs = eventTime;
+    this.moveTo(offset, eventTime);
+  }
+
+  /**
+   * Stream time moved to `streamTime` (an integer, epoch ms) without a record, after the records below
+   * `offset`: recorded so the next commits carry it. Returns false, recording nothing, when it is not
+   * later than stream time or when `bounded` and the commit's metadata would no longer fit
+   * (`MAX_RESTORE_METADATA_CHARS`): the caller must then not apply it. A replay re-records the advances
+   * it applies with `bounded` false: they fitted when first committed, and the replay's candidates from
+   * the restore point on are the first run's (same records, same advances, same thinning), so they
+   * still do.
+   */
+  advance(offset: number, streamTime: number, bounded = true): boolean {
+    if (!(streamTime > this.streamTimeMs) || !Number.isSafeInteger(streamTime)) return false;
+    if (bounded && !this.fits(offset, streamTime)) return false;
+    this.moveTo(offset, streamTime);
+    this.advances.push({ offset, streamTime });
+    return true;
+  }
+
+  private moveTo(offset: number, time: number): void {
+    this.streamTimeMs = time;
     const n = this.offsets.length;
-    if (n > this.head && eventTime < (this.times[n - 1] as number) + this.spacingMs) return;
+    if (n > this.head && time < (this.times[n - 1] as number) + this.spacingMs) return;
     this.offsets.push(offset);
-    this.times.push(eventTime);
+    this.times.push(time);
+  }
+
+  /** Whether the metadata of a commit right after this advance would fit. Reads, never moves, the candidates. */
+  private fits(offset: number, streamTime: number): boolean {
+    const threshold = streamTime - this.horizonMs;
+    let head = this.head;
+    const times = this.times;
+    while (head + 1 < times.length && (times[head + 1] as number) < threshold) head++;
+    // No candidate yet: this advance would be the first (and the restore point) itself.
+    const from = head < times.length ? (this.offsets[head] as number) : offset;
+    const kept = this.advances.filter((a) => a.offset >= from);
+    kept.push({ offset, streamTime });
+    const text = encodeRestoreMetadata({
+      offset: from,
+      eventTime: head < times.length ? (times[head] as number) : streamTime,
+      streamTime,
+      advances: kept,
+    });
+    return text.length <= MAX_RESTORE_METADATA_CHARS;
   }
 
   /**
@@ -139,11 +257,12 @@ export class RestorePointTracker {
       this.head = 0;
       head = 0;
     }
-    return {
-      offset: this.offsets[head] as number,
-      eventTime: this.times[head] as number,
-      streamTime: this.streamTimeMs,
-    };
+    const offset = this.offsets[head] as number;
+    // Advances before the restore point are never replayed (the replay starts at it, on empty state).
+    if (this.advances.length > 0 && (this.advances[0] as StreamTimeAdvance).offset < offset)
+      this.advances = this.advances.filter((a) => a.offset >= offset);
+    const point = { offset, eventTime: this.times[head] as number, streamTime: this.streamTimeMs };
+    return this.advances.length === 0 ? point : { ...point, advances: this.advances.slice() };
   }
 }
 

@@ -11,6 +11,12 @@
  *   runner seeks each partition to its restore point at once, so quiet partitions restore too.
  * - One transaction per batch: the output records (oversized ones dead-lettered, `fitOutput`), the next
  *   offset and the restore point as its metadata commit together or not at all.
+ * - Idle partitions (`options.idle`, Kafka Streams' wall-clock punctuation): a live partition without
+ *   records for `afterMs` of the injected clock is offered to the task every `checkEveryMs`; what the
+ *   task makes of the quiet (an advance of its stream time, and the alerts that releases) commits in a
+ *   transaction of its own with the partition's unchanged offset and the restore point, whose metadata
+ *   records the advance so a replay applies it at the same offset. Never concurrent with a batch of the
+ *   same partition.
  *
  * What a task computes is the service's (`createTask`, `process`): the runner only sees offsets, output
  * records and restore points. Only `@sequor/kafka` talks to the broker; the producer, consumer and admin
@@ -140,6 +146,8 @@ export interface StreamTaskRunnerOptions<T extends StreamTask, S> {
   onReadinessChanged?(state: ReadinessState): void;
   /** A task closed (revoked, stale, failed, shutdown). */
   onClosed?(task: T, why: string): void;
+  /** Off when absent. */
+  readonly idle?: IdlePartitionRule<T, S>;
 }
 
 export interface StreamTaskRunnerDeps {
@@ -147,6 +155,43 @@ export interface StreamTaskRunnerDeps {
   createProducer?(options: TransactionalProducerOptions): Promise<TaskProducer>;
   /** Default: `createConsumerRunner(client, options)`. */
   createConsumer?(options: ConsumerRunnerOptions): TaskConsumer;
+  /** The wall clock of the idle-partition rule. Default: `performance.now` and an unref'd `setInterval`. */
+  idleClock?: IdleClock;
+}
+
+/** A monotonic clock and a periodic timer: the only wall-clock time the runtime reads (virtual in tests). */
+export interface IdleClock {
+  /** Milliseconds, monotonic. */
+  now(): number;
+  /** Calls `tick` every `periodMs` until the returned function is called. */
+  every(periodMs: number, tick: () => void): () => void;
+}
+
+export const systemIdleClock: IdleClock = {
+  now: () => performance.now(),
+  every(periodMs, tick) {
+    const timer = setInterval(tick, periodMs);
+    timer.unref(); // never what keeps a process alive
+    return () => clearInterval(timer);
+  },
+};
+
+/**
+ * The idle-partition rule: what the runner does for a live partition that has had no records for a while.
+ * The task decides (from `idleForMs`, never reading a clock itself) and records what it did in its
+ * restore point, so a replay repeats it; the runner commits the output with the unchanged offset.
+ */
+export interface IdlePartitionRule<T extends StreamTask, S> {
+  /** Quiet time before the task is asked, ms (> 0). */
+  readonly afterMs: number;
+  /** How often quiet partitions are checked, ms. Default `min(100, afterMs)`. */
+  readonly checkEveryMs?: number;
+  /**
+   * `idleForMs`: wall-clock time since the partition's last batch arrived. Returns a batch to commit
+   * (`commitOffset` the task's next offset; `records` may be empty) or null when there is nothing to do.
+   * Throwing drops the task (its state is rebuilt by replay at the partition's next records).
+   */
+  advance(task: T, idleForMs: number): TaskBatch<S> | null;
 }
 
 /** One owned partition: its task and the producer whose transactions carry its output and offsets. */
@@ -157,6 +202,12 @@ interface Slot<T> {
   readonly openedAt: number;
   /** The partition stayed with this member across a rebalance: check nobody committed past us meanwhile. */
   verify: boolean;
+  /** Idle clock time the partition's last batch arrived. */
+  lastBatchAt: number;
+  /** The idle transaction in flight: a batch of the partition waits for it. */
+  idleRun: Promise<void> | undefined;
+  /** Restore point offset of the last commit: where to re-read from if an idle transaction fails. */
+  committedRestore: number | undefined;
 }
 
 export class StreamTaskRunner<T extends StreamTask, S> {
@@ -175,6 +226,10 @@ export class StreamTaskRunner<T extends StreamTask, S> {
   private started = false;
   private stopping: Promise<void> | undefined;
   private committedTransactions = 0;
+  private readonly idleClock: IdleClock;
+  private stopIdleTimer: (() => void) | undefined;
+  /** Partitions whose batch is being processed now (an idle check leaves them alone). */
+  private readonly busy = new Set<string>();
 
   constructor(
     client: KafkaClient | undefined,
@@ -203,6 +258,10 @@ export class StreamTaskRunner<T extends StreamTask, S> {
     this.consumer =
       deps.createConsumer?.(consumerOptions) ?? createConsumerRunner(needClient(), consumerOptions);
     this.done = this.consumer.done;
+    this.idleClock = deps.idleClock ?? systemIdleClock;
+    const idle = options.idle;
+    if (idle !== undefined && !(idle.afterMs > 0))
+      throw new SequorError(`idle partition rule: afterMs must be > 0, got ${idle.afterMs}`);
   }
 
   /** Transactions committed since start (one per batch with live records). */
@@ -226,14 +285,21 @@ export class StreamTaskRunner<T extends StreamTask, S> {
     this.started = true;
     this.limits = await this.readLimits();
     await this.consumer.start();
+    const idle = this.options.idle;
+    if (idle !== undefined)
+      this.stopIdleTimer = this.idleClock.every(idle.checkEveryMs ?? Math.min(100, idle.afterMs), () =>
+        this.checkIdle(idle),
+      );
   }
 
   /** The batch in hand finishes (its transaction commits), the member leaves the group, every task closes. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.stopIdleTimer?.();
       try {
         await this.consumer.stop();
       } finally {
+        await Promise.all([...this.slots.values()].map((slot) => slot.idleRun));
         await Promise.all([...this.slots.values()].map((slot) => this.closeSlot(slot, 'shutdown')));
         this.slots.clear();
       }
@@ -354,6 +420,17 @@ export class StreamTaskRunner<T extends StreamTask, S> {
     const first = records[0];
     if (first === undefined) return;
     const key = partitionKey(topic, partition);
+    this.busy.add(key);
+    try {
+      await this.slots.get(key)?.idleRun; // its failure is handled there: the slot is gone then
+      await this.processOwnBatch(key, batch, Number(first.offset));
+    } finally {
+      this.busy.delete(key);
+    }
+  };
+
+  private async processOwnBatch(key: string, batch: RecordBatch, firstOffset: number): Promise<void> {
+    const { topic, partition } = batch;
     let slot = this.slots.get(key);
     if (slot !== undefined && slot.verify) {
       slot.verify = false;
@@ -377,16 +454,75 @@ export class StreamTaskRunner<T extends StreamTask, S> {
       }
     }
     if (slot === undefined) {
-      slot = await this.openSlot(topic, partition, Number(first.offset));
+      slot = await this.openSlot(topic, partition, firstOffset);
       this.slots.set(key, slot);
       // The batch in hand starts elsewhere: the consumer skips the rest of it and the next one starts there.
-      if (slot.task.startOffset !== Number(first.offset)) {
+      if (slot.task.startOffset !== firstOffset) {
         this.consumer.seek(topic, partition, String(slot.task.startOffset));
         return;
       }
     }
     await this.runBatch(slot, batch);
-  };
+  }
+
+  /**
+   * The idle rule's check: each live partition quiet for `afterMs`, with no batch or idle transaction in
+   * flight, is offered to the task; a batch it returns commits in its own transaction.
+   */
+  private checkIdle(rule: IdlePartitionRule<T, S>): void {
+    if (this.stopping !== undefined) return;
+    const now = this.idleClock.now();
+    for (const [key, slot] of this.slots) {
+      if (slot.idleRun !== undefined || this.busy.has(key) || !slot.task.isLive) continue;
+      const idleForMs = now - slot.lastBatchAt;
+      if (idleForMs < rule.afterMs) continue;
+      let out: TaskBatch<S> | null;
+      try {
+        out = rule.advance(slot.task, idleForMs);
+      } catch (error) {
+        this.logger.error('idle partition: the task failed; its state is rebuilt at its next records', {
+          topic: slot.task.topic,
+          partition: slot.task.partition,
+          error,
+        });
+        void this.dropSlot(slot, 'failed');
+        continue;
+      }
+      if (out === null || out.commitOffset === null) continue;
+      const run = this.commitIdle(slot, out);
+      slot.idleRun = run;
+      void run.finally(() => {
+        if (slot.idleRun === run) slot.idleRun = undefined;
+      });
+    }
+  }
+
+  private async commitIdle(slot: Slot<T>, out: TaskBatch<S>): Promise<void> {
+    const { topic, partition } = slot.task;
+    try {
+      await this.commitBatch(slot, out, performance.now());
+    } catch (error) {
+      if (error instanceof PartitionFencedError) return; // logged; the rebalance moves the partition
+      // The slot is dropped: re-read from the last committed restore point, so the state is rebuilt
+      // now (with the advances committed so far) rather than at the partition's next record.
+      const from = slot.committedRestore ?? slot.task.startOffset;
+      this.logger.warn('idle partition: transaction failed; state dropped and rebuilt by replay', {
+        topic,
+        partition,
+        replayFrom: from,
+        error,
+      });
+      try {
+        this.consumer.seek(topic, partition, String(from));
+      } catch (seekError) {
+        this.logger.warn('idle partition: could not seek; the state is rebuilt at the next records', {
+          topic,
+          partition,
+          error: seekError,
+        });
+      }
+    }
+  }
 
   /**
    * Takes a partition over: `initTransactions` on the partition's transactional id fences the previous
@@ -443,7 +579,16 @@ export class StreamTaskRunner<T extends StreamTask, S> {
       await producer.disconnect().catch(() => undefined);
       throw error;
     }
-    const slot: Slot<T> = { transactionalId, producer, task, openedAt, verify: false };
+    const slot: Slot<T> = {
+      transactionalId,
+      producer,
+      task,
+      openedAt,
+      verify: false,
+      lastBatchAt: this.idleClock.now(),
+      idleRun: undefined,
+      committedRestore: undefined,
+    };
     if (task.isLive) this.restored(slot, null);
     return slot;
   }
@@ -462,8 +607,8 @@ export class StreamTaskRunner<T extends StreamTask, S> {
 
   private async runBatch(slot: Slot<T>, batch: RecordBatch): Promise<void> {
     const started = performance.now();
-    const { task, producer } = slot;
-    const { topic, partition } = task;
+    slot.lastBatchAt = this.idleClock.now();
+    const { task } = slot;
     await this.options.beforeBatch?.(batch);
     let out: TaskBatch<S>;
     try {
@@ -473,6 +618,13 @@ export class StreamTaskRunner<T extends StreamTask, S> {
       throw error;
     }
     if (out.restored !== null) this.restored(slot, out.restored);
+    await this.commitBatch(slot, out, started);
+  }
+
+  /** One transaction: the output, the offset and the restore point; on failure the slot is dropped and a typed error thrown. */
+  private async commitBatch(slot: Slot<T>, out: TaskBatch<S>, started: number): Promise<void> {
+    const { task, producer } = slot;
+    const { topic, partition } = task;
     // Only replayed (or redelivered) records: their output and offsets were committed by the first run.
     if (out.commitOffset === null) {
       out.settled?.({
@@ -523,6 +675,7 @@ export class StreamTaskRunner<T extends StreamTask, S> {
       throw new TaskTransactionError(topic, partition, error);
     }
     this.committedTransactions++;
+    if (point !== null) slot.committedRestore = point.offset;
     out.settled?.({
       committed: true,
       tooLarge: output.tooLarge,

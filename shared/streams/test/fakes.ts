@@ -15,6 +15,7 @@ import type {
 } from '@sequor/kafka';
 import { createLogger } from '@sequor/kafka';
 import type {
+  IdleClock,
   RestorePlan,
   RestorePoint,
   StreamTask,
@@ -105,7 +106,10 @@ export class FakeProducer implements TaskProducer {
     await this.call({ op: 'beginTransaction' });
     this.open = true;
   }
-  send(records: readonly ProducerRecord[]): Promise<void> {
+  /** While set, `send` waits for it (a slow broker). */
+  hold: Promise<void> | undefined;
+  async send(records: readonly ProducerRecord[]): Promise<void> {
+    await this.hold;
     return this.call({ op: 'send', records: [...records] });
   }
   sendOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void> {
@@ -240,6 +244,22 @@ export class SumTask implements StreamTask {
     this.closed = true;
   }
 
+  /**
+   * The idle rule of this fake: stream time moves to the last record's time + the quiet time (whole
+   * seconds), recorded at the next offset, with one output record `idle:<time>`; nothing when the
+   * stream time would not move.
+   */
+  advanceIdle(idleForMs: number): TaskBatch<SumRestored> | null {
+    const target = this.lastTime + Math.floor(idleForMs / 1_000) * 1_000;
+    if (!Number.isFinite(target) || !this.tracker.advance(this.next, target)) return null;
+    return {
+      records: [{ topic: 'sums', key: null, value: Buffer.from(`idle:${target}`) }],
+      commitOffset: this.next,
+      restored: null,
+    };
+  }
+  private lastTime = Number.NEGATIVE_INFINITY;
+
   process(records: readonly ConsumedRecord[]): TaskBatch<SumRestored> {
     const out: ProducerRecord[] = [];
     let commitOffset: number | null = null;
@@ -253,6 +273,7 @@ export class SumTask implements StreamTask {
       this.window = this.window.filter((e) => e.time > time - this.windowMs);
       this.window.push({ time, value: Number(n) });
       this.tracker.observe(offset, time);
+      this.lastTime = time;
       if (offset >= this.liveFrom) {
         const sum = this.window.reduce((a, e) => a + e.value, 0);
         out.push({ topic: 'sums', key: record.key, value: Buffer.from(`${sum}${padding}`) });
@@ -285,4 +306,37 @@ export function records(from: number, to: number, value = (o: number) => String(
 
 export function batch(topic: string, partition: number, recs: readonly ConsumedRecord[]): RecordBatch {
   return { topic, partition, records: recs, highWatermark: String(Number(recs.at(-1)?.offset ?? -1) + 1) };
+}
+
+/** Virtual wall-clock time for the idle rule: `advance(ms)` fires the timers that fall due, in order. */
+export class VirtualIdleClock implements IdleClock {
+  time = 0;
+  private readonly timers = new Set<{ periodMs: number; next: number; tick: () => void }>();
+
+  now(): number {
+    return this.time;
+  }
+  every(periodMs: number, tick: () => void): () => void {
+    const timer = { periodMs, next: this.time + periodMs, tick };
+    this.timers.add(timer);
+    return () => this.timers.delete(timer);
+  }
+  get active(): number {
+    return this.timers.size;
+  }
+  /** Moves time on by `ms`, firing each due tick, then lets the promises they started settle. */
+  async advance(ms: number): Promise<void> {
+    const end = this.time + ms;
+    for (;;) {
+      let due: { periodMs: number; next: number; tick: () => void } | undefined;
+      for (const t of this.timers) if (t.next <= end && (due === undefined || t.next < due.next)) due = t;
+      if (due === undefined) break;
+      this.time = due.next;
+      due.next += due.periodMs;
+      due.tick();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    this.time = end;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }

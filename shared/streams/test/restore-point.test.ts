@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeRestoreMetadata,
   encodeRestoreMetadata,
+  MAX_RESTORE_METADATA_CHARS,
   restoreHorizonMs,
   RestorePointTracker,
 } from '../src/restore-point.js';
@@ -25,6 +26,32 @@ describe('restore metadata', () => {
     '{"v":1,"restore":1.5,"restoreTime":1,"streamTime":1}',
     '{"v":1,"restore":1,"restoreTime":"x","streamTime":1}',
   ])('reads %j as no restore point (offsets committed by something else)', (text) => {
+    expect(decodeRestoreMetadata(text)).toBeNull();
+  });
+
+  it('round-trips the stream-time advances after the restore point, as deltas', () => {
+    const point = {
+      offset: 1_000,
+      eventTime: 1_700_000_000_123.5,
+      streamTime: 1_700_000_400_000,
+      advances: [
+        { offset: 1_000, streamTime: 1_700_000_000_100 },
+        { offset: 1_200, streamTime: 1_700_000_300_000 },
+        { offset: 1_200, streamTime: 1_700_000_301_000 },
+        { offset: 1_450, streamTime: 1_700_000_400_000 },
+      ],
+    };
+    const text = encodeRestoreMetadata(point);
+    expect(text).toContain('"adv":[0,1700000000100,200,299900,0,1000,250,99000]');
+    expect(decodeRestoreMetadata(text)).toEqual(point);
+  });
+
+  it.each([
+    '{"v":1,"restore":1,"restoreTime":1,"streamTime":1,"adv":[0]}',
+    '{"v":1,"restore":1,"restoreTime":1,"streamTime":1,"adv":[-1,5]}',
+    '{"v":1,"restore":1,"restoreTime":1,"streamTime":1,"adv":[0,1.5]}',
+    '{"v":1,"restore":1,"restoreTime":1,"streamTime":1,"adv":{"a":1}}',
+  ])('reads %j, advances it cannot apply exactly, as no restore point', (text) => {
     expect(decodeRestoreMetadata(text)).toBeNull();
   });
 
@@ -92,5 +119,87 @@ describe('RestorePointTracker', () => {
     t.restorePoint();
     expect(t.size).toBeLessThanOrEqual(515);
     expect(t.spacingMs).toBe(Math.ceil(7_205_000 / 512));
+  });
+});
+
+describe('RestorePointTracker: stream-time advances without a record (idle partition)', () => {
+  it('moves stream time, keeps the advances at or after the restore point, and drops them once it passes', () => {
+    const t = new RestorePointTracker(10_000);
+    t.observe(0, 1_000);
+    expect(t.advance(1, 1_000)).toBe(false); // not later
+    expect(t.advance(1, 8_000)).toBe(true);
+    t.observe(1, 7_000); // behind the advanced stream time: not a candidate
+    expect(t.streamTime).toBe(8_000);
+    expect(t.restorePoint()).toEqual({
+      offset: 0,
+      eventTime: 1_000,
+      streamTime: 8_000,
+      advances: [{ offset: 1, streamTime: 8_000 }],
+    });
+    // 20 s: threshold 10 s; the advance at offset 1 (8 s) is the last candidate older: the replay starts there.
+    t.observe(2, 20_000);
+    expect(t.restorePoint()).toEqual({
+      offset: 1,
+      eventTime: 8_000,
+      streamTime: 20_000,
+      advances: [{ offset: 1, streamTime: 8_000 }],
+    });
+    t.observe(3, 30_001); // threshold just past 20 s: offset 2 is older; the advance before it is never replayed
+    expect(t.restorePoint()).toEqual({ offset: 2, eventTime: 20_000, streamTime: 30_001 });
+    expect(t.advanceCount).toBe(0);
+  });
+
+  it('refuses an advance whose metadata would not fit, unless replaying one already committed', () => {
+    const t = new RestorePointTracker(1e12); // nothing passes out of the horizon: every advance is kept
+    t.observe(0, 1_700_000_000_000);
+    let time = 1_700_000_000_000;
+    let accepted = 0;
+    for (let offset = 1; offset < 1_000; offset++) {
+      time += 1_000_003;
+      if (!t.advance(offset * 100_000, time)) break;
+      accepted++;
+    }
+    expect(accepted).toBeGreaterThan(100);
+    expect(accepted).toBeLessThan(999);
+    const text = encodeRestoreMetadata(t.restorePoint()!);
+    expect(text.length).toBeLessThanOrEqual(MAX_RESTORE_METADATA_CHARS);
+    expect(decodeRestoreMetadata(text)?.advances).toHaveLength(t.advanceCount);
+    expect(t.advance(999_999_999, time + 1_000_000, false)).toBe(true);
+  });
+
+  it('rebuilds the same candidates and advances from the restore point on (a replay commits what the first run did)', () => {
+    const horizon = 30_000;
+    const first = new RestorePointTracker(horizon);
+    const steps: { offset: number; time: number; advance: boolean }[] = [];
+    let time = 0;
+    for (let offset = 0; offset < 400; offset++) {
+      time += 700;
+      if (offset % 7 === 3) steps.push({ offset, time: time + 4_000, advance: true });
+      steps.push({ offset, time: offset % 5 === 0 ? time - 3_000 : time, advance: false });
+    }
+    const apply = (
+      t: RestorePointTracker,
+      s: { offset: number; time: number; advance: boolean },
+      bounded: boolean,
+    ) => (s.advance ? t.advance(s.offset, s.time, bounded) : t.observe(s.offset, s.time));
+    let point = null as ReturnType<RestorePointTracker['restorePoint']>;
+    for (const s of steps.filter((x) => x.offset < 200)) apply(first, s, true);
+    point = first.restorePoint()!;
+    // A new owner replays from the point: each advance of the metadata before the record at its offset.
+    const replay = new RestorePointTracker(horizon);
+    for (const s of steps.filter((x) => x.offset >= point!.offset)) {
+      if (s.advance) {
+        if (s.offset >= 200) continue;
+        expect(point.advances?.some((a) => a.offset === s.offset && a.streamTime === s.time)).toBe(true);
+      }
+      if (s.offset >= 200 && !s.advance) break;
+      apply(replay, s, false);
+    }
+    expect(replay.restorePoint()).toEqual(point);
+    for (const s of steps.filter((x) => x.offset >= 200)) {
+      apply(first, s, true);
+      apply(replay, s, true);
+    }
+    expect(replay.restorePoint()).toEqual(first.restorePoint());
   });
 });

@@ -19,14 +19,21 @@ import {
   quietLogger,
   records,
   SumTask,
+  VirtualIdleClock,
 } from './fakes.js';
 
 const T = 'events';
 const HORIZON_MS = 3_000;
 
 function setUp(
-  options: { maxMessageBytes?: Record<string, number>; failFirstProducer?: FakeProducer['failNext'] } = {},
+  options: {
+    maxMessageBytes?: Record<string, number>;
+    failFirstProducer?: FakeProducer['failNext'];
+    /** The idle rule on the fake task, after this much quiet (virtual time). */
+    idleAfterMs?: number;
+  } = {},
 ) {
+  const idleClock = new VirtualIdleClock();
   const log: string[] = [];
   const admin = new FakeAdmin(log);
   for (const [topic, bytes] of Object.entries(options.maxMessageBytes ?? {}))
@@ -58,8 +65,21 @@ function setUp(
       },
       onRestored: (task, summary) => restored.push({ partition: task.partition, summary }),
       onReadinessChanged: (state) => readiness.push(state),
+      ...(options.idleAfterMs === undefined
+        ? {}
+        : {
+            idle: {
+              afterMs: options.idleAfterMs,
+              checkEveryMs: 100,
+              advance: (task: SumTask, idleForMs: number) => {
+                const out = task.advanceIdle(idleForMs);
+                return out === null ? null : { ...out, settled: (outcome) => outcomes.push(outcome) };
+              },
+            },
+          }),
     },
     {
+      idleClock,
       createConsumer: (o) => {
         consumer.options = o;
         return consumer;
@@ -72,7 +92,7 @@ function setUp(
       },
     },
   );
-  return { runner, admin, consumer, producers, tasks, restored, outcomes, readiness, log };
+  return { runner, admin, consumer, producers, tasks, restored, outcomes, readiness, log, idleClock };
 }
 
 const values = (rs: readonly ProducerRecord[]) => rs.map((r) => r.value?.toString());
@@ -269,5 +289,113 @@ describe('StreamTaskRunner: lifecycle', () => {
     expect(tasks).toHaveLength(2);
     expect(tasks[0]!.closed).toBe(true);
     expect(tasks[1]!.liveFrom).toBe(9);
+  });
+});
+
+describe('StreamTaskRunner: idle partitions (virtual wall clock)', () => {
+  it('after the quiet time, commits what the task makes of it in its own transaction, the offset unchanged, the advance in the metadata', async () => {
+    const { runner, consumer, producers, idleClock, outcomes } = setUp({ idleAfterMs: 1_000 });
+    await runner.start();
+    await consumer.deliver(batch(T, 0, records(0, 3)));
+    const producer = producers[0]!;
+    expect(producer.offsets()).toHaveLength(1);
+    await idleClock.advance(900);
+    expect(producer.offsets()).toHaveLength(1); // not quiet long enough
+    await idleClock.advance(100);
+    expect(producer.calls.slice(-4).map((c) => c.op)).toEqual([
+      'beginTransaction',
+      'send',
+      'sendOffsets',
+      'commit',
+    ]);
+    const idleAt = 1_700_000_002_000 + 1_000;
+    expect(values(producer.sent()).at(-1)).toBe(`idle:${idleAt}`);
+    const committed = producer.offsets().at(-1)!;
+    expect(committed.offset).toBe('3');
+    expect(decodeRestoreMetadata(committed.metadata)?.advances).toEqual([{ offset: 3, streamTime: idleAt }]);
+    expect(outcomes.at(-1)).toMatchObject({ committed: true });
+    expect(runner.transactions).toBe(2);
+    // The fake advances by whole seconds: the next tick that moves its stream time is one second on.
+    await idleClock.advance(500);
+    expect(producer.offsets()).toHaveLength(2);
+    await idleClock.advance(500);
+    expect(producer.offsets()).toHaveLength(3);
+    expect(decodeRestoreMetadata(producer.offsets().at(-1)!.metadata)?.advances).toEqual([
+      { offset: 3, streamTime: idleAt },
+      { offset: 3, streamTime: idleAt + 1_000 },
+    ]);
+    // A record resets the quiet time.
+    await consumer.deliver(batch(T, 0, records(3, 4)));
+    await idleClock.advance(900);
+    expect(producer.offsets()).toHaveLength(4);
+    await runner.stop();
+    expect(idleClock.active).toBe(0);
+  });
+
+  it('leaves a partition alone while it replays, and while a batch of it is in hand', async () => {
+    const { runner, admin, consumer, producers, idleClock } = setUp({ idleAfterMs: 1_000 });
+    admin.commit(T, 0, 10, encodeRestoreMetadata({ offset: 5, eventTime: 1, streamTime: 2 }));
+    await runner.start();
+    await consumer.deliver(batch(T, 0, records(5, 8))); // replay, not done: 8 and 9 still to come
+    await idleClock.advance(5_000);
+    expect(producers[0]!.calls.map((c) => c.op)).toEqual(['initTransactions']);
+    await consumer.deliver(batch(T, 0, records(8, 12)));
+    const producer = producers[0]!;
+    expect(producer.offsets()).toHaveLength(1);
+    // A batch held up by a slow broker: the ticks while it is in hand start no transaction of their own.
+    await idleClock.advance(1_000);
+    expect(producer.offsets()).toHaveLength(2);
+    let release = (): void => undefined;
+    producer.hold = new Promise((resolve) => (release = resolve));
+    const inHand = consumer.deliver(batch(T, 0, records(12, 13)));
+    await idleClock.advance(3_000);
+    expect(producer.calls.filter((c) => c.op === 'beginTransaction')).toHaveLength(3);
+    expect(producer.offsets()).toHaveLength(2); // the idle one (at 12) only; the batch is still sending
+    release();
+    producer.hold = undefined;
+    await inHand;
+    expect(producer.offsets().map((o) => o.offset)).toEqual(['12', '12', '13']);
+    await runner.stop();
+  });
+
+  it('a batch that arrives during an idle transaction waits for its commit', async () => {
+    const { runner, consumer, producers, idleClock } = setUp({ idleAfterMs: 1_000 });
+    await runner.start();
+    await consumer.deliver(batch(T, 0, records(0, 3)));
+    const producer = producers[0]!;
+    let release = (): void => undefined;
+    producer.hold = new Promise((resolve) => (release = resolve));
+    await idleClock.advance(1_000); // the idle transaction is in flight, held at send
+    const next = consumer.deliver(batch(T, 0, records(3, 5)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(producer.calls.filter((c) => c.op === 'beginTransaction')).toHaveLength(2);
+    producer.hold = undefined;
+    release();
+    await next;
+    expect(producer.calls.slice(5).map((c) => c.op)).toEqual([
+      ...['beginTransaction', 'send', 'sendOffsets', 'commit'],
+      ...['beginTransaction', 'send', 'sendOffsets', 'commit'],
+    ]);
+    expect(producer.offsets().map((o) => o.offset)).toEqual(['3', '3', '5']);
+    await runner.stop();
+  });
+
+  it('a failed idle transaction drops the task and re-reads the partition from the last committed restore point', async () => {
+    const { runner, consumer, producers, idleClock, tasks } = setUp({ idleAfterMs: 1_000 });
+    await runner.start();
+    await consumer.deliver(batch(T, 0, records(0, 3)));
+    producers[0]!.failNext = { op: 'commit', error: brokerError('UNKNOWN_SERVER_ERROR', true) };
+    await idleClock.advance(1_000);
+    expect(producers[0]!.calls.slice(-2).map((c) => c.op)).toEqual(['commit', 'disconnect']);
+    expect(tasks[0]!.closed).toBe(true);
+    expect(consumer.seeks.at(-1)).toEqual({ topic: T, partition: 0, offset: '0' });
+    expect(runner.tasks()).toEqual([]);
+    await idleClock.advance(5_000); // nothing owned: nothing to do
+    expect(producers).toHaveLength(1);
+    await runner.stop();
+  });
+
+  it('refuses an idle rule without a quiet time', () => {
+    expect(() => setUp({ idleAfterMs: 0 })).toThrow(/afterMs must be > 0/);
   });
 });
