@@ -7,7 +7,8 @@
  *
  * The normalizer and detector services run the same NormalizeProcessor and DetectionProcessor over
  * Kafka: one engine, two transports. Records go through the topic in batches (a poll per
- * `BATCH_RECORDS` produced), as a consumer would read them.
+ * `BATCH_RECORDS` produced), as a consumer would read them. The topic carries the event objects
+ * themselves, not encoded (`inMemoryEvents`; the byte bounds take `estimateEncodedBytes`).
  *
  * Files have no record timestamps, so the skew guard judges each event against the wall clock read once
  * when the run starts (`now`): a year-9999 date or epoch microseconds read as milliseconds is refused
@@ -27,8 +28,9 @@ import {
   createDetectionProcessor,
   createNormalizeProcessor,
   defaultMaxFutureSkewMs,
+  estimateEncodedBytes,
   InMemoryTransport,
-  singleObjectEventEncoder,
+  inMemoryEvents,
   sumDetectionStats,
 } from '@sequor/pipeline';
 import type { Alert, CompiledRule } from '@sequor/rules';
@@ -122,10 +124,9 @@ export async function runEmbeddedDetection(options: EmbeddedDetectionOptions): P
   const topics = inputs.map((input) => input.file.name);
   const normalize = createNormalizeProcessor({
     bindings: inputs.map((input, i) => ({ topic: topics[i] as string, format: input.format })),
-    encoder: singleObjectEventEncoder(),
+    encoder: inMemoryEvents,
   });
   const transport = new InMemoryTransport();
-  // The normalized record itself (not just its event): its encoded size feeds the byte bounds' estimate.
   const events = transport.createTopic<NormalizedRecord>(EVENTS_TOPIC, partitions);
   const group = events.consumer();
   let alerts = 0;
@@ -185,8 +186,8 @@ export async function runEmbeddedDetection(options: EmbeddedDetectionOptions): P
       const processor = processors[batch.partition] as DetectionProcessor;
       const records = batch.records;
       for (let i = 0; i < records.length; i++) {
-        const record = records[i]!.value;
-        processor.push(record.event, now, record.value.length);
+        const event = records[i]!.value.event;
+        processor.push(event, now, estimateEncodedBytes(event));
       }
       eventsPerPartition[batch.partition]! += records.length;
     }

@@ -11,7 +11,7 @@ import type { Pipe, Query } from '@sequor/eql';
 import { checkQuery, EqlSyntaxError, parse } from '@sequor/eql';
 import type { SequorEvent } from '@sequor/model';
 import { eventFieldCatalog } from '@sequor/model';
-import { createNormalizeProcessor, defaultMaxFutureSkewMs, singleObjectEventEncoder } from '@sequor/pipeline';
+import { createNormalizeProcessor, defaultMaxFutureSkewMs, inMemoryEvents } from '@sequor/pipeline';
 import { map, Subject, take, takeLast, type MonoTypeOperatorFunction } from 'rxjs';
 import type { OptionSpecs } from '../args.js';
 import { durationOption, flag, integerOption, parseCommandArgs, stringOption } from '../args.js';
@@ -91,21 +91,24 @@ export function compileAdHocQuery(
 
 /** The event as an ECS document: `@timestamp` ISO-8601, nulls and empty objects left out. */
 export function toEcsDocument(event: SequorEvent): Record<string, unknown> {
-  const { timestamp, ...rest } = event;
-  const doc: Record<string, unknown> = { '@timestamp': new Date(timestamp).toISOString() };
-  for (const [key, value] of Object.entries(rest)) {
-    const pruned = prune(value);
+  const doc: Record<string, unknown> = { '@timestamp': new Date(event.timestamp).toISOString() };
+  const fields = event as unknown as Record<string, unknown>;
+  for (const key in fields) {
+    if (key === 'timestamp') continue;
+    const pruned = prune(fields[key]);
     if (pruned !== undefined) doc[key] = pruned;
   }
   return doc;
 }
 
+// Runs once per printed event and field: a for-in walk, no entry arrays, an object only when needed.
 function prune(value: unknown): unknown {
-  if (value === null || value === undefined) return undefined;
-  if (Array.isArray(value) || typeof value !== 'object') return value;
+  if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value))
+    return value ?? undefined;
   let out: Record<string, unknown> | undefined;
-  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-    const p = prune(v);
+  const fields = value as Record<string, unknown>;
+  for (const key in fields) {
+    const p = prune(fields[key]);
     if (p !== undefined) (out ??= {})[key] = p;
   }
   return out;
@@ -165,7 +168,7 @@ async function runQuery(
   const topics = opened.map((o) => o.file.name);
   const normalize = createNormalizeProcessor({
     bindings: opened.map((o, i) => ({ topic: topics[i] as string, format: o.format })),
-    encoder: singleObjectEventEncoder(),
+    encoder: inMemoryEvents,
   });
   const writer = new NdjsonWriter<unknown>(ctx.stdout);
   const isEventQuery = compiled.spec.kind === 'filter';

@@ -23,7 +23,7 @@ import {
   withAdmin,
 } from '@sequor/kafka';
 import { ConfigError } from '@sequor/model';
-import { createNormalizeProcessor, singleObjectEventEncoder } from '@sequor/pipeline';
+import { createNormalizeProcessor, inMemoryEvents } from '@sequor/pipeline';
 import { createLogger } from '@sequor/service';
 import type { OptionSpecs } from '../args.js';
 import { flag, integerOption, numberOption, parseCommandArgs, stringOption } from '../args.js';
@@ -193,7 +193,7 @@ async function replay(
   // The normalizer reads each line only for its event time; the raw bytes are what is sent.
   const normalize = createNormalizeProcessor({
     bindings: inputs.map((o, i) => ({ topic: names[i] as string, format: o.format })),
-    encoder: singleObjectEventEncoder(),
+    encoder: inMemoryEvents,
   });
   const pending: Buffer[][] = inputs.map(() => []);
   const lastTime: number[] = inputs.map(() => Number.NaN);

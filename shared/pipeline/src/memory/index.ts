@@ -1,1 +1,2 @@
 export * from './topic.js';
+export * from './events.js';
