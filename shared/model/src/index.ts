@@ -13,3 +13,4 @@ export * from './alert-codec.js';
 export * from './partitioner.js';
 export * from './record.js';
 export * from './heap.js';
+export * from './projection.js';
