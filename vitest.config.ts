@@ -13,7 +13,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{shared,services}/*/test/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          include: [
+            '{shared,services}/*/test/**/*.test.ts',
+            'test/unit/**/*.test.ts',
+            'test/oracle/**/*.test.ts',
+          ],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           environment: 'node',
         },
