@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['shared/{model,formats,eql,engine,rules,pipeline,scenarios,streams,service}/**/*.ts'],
+    files: ['shared/{model,formats,eql,engine,rules,sigma,pipeline,scenarios,streams,service}/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: ioRuntimes }] },
   },
 );

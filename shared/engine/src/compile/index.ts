@@ -24,11 +24,13 @@ export {
   type Condition,
   type Tri,
 } from './expression.js';
-export { FUNCTIONS, type FunctionDef, type ValueFn } from './functions.js';
+export { cidrMatcher, FUNCTIONS, type FunctionDef, type ValueFn } from './functions.js';
+export { parseCidr, type CidrBlock } from './ip.js';
 export { compileKey, type CompiledKey } from './keys.js';
 export {
   automatonWork,
   compileLuceneRegex,
+  compileRegexTree,
   LuceneRegexError,
   MAX_AUTOMATON_STATES,
   MAX_DFA_STATES,

@@ -557,7 +557,15 @@ class Automaton implements LuceneMatcher {
 
 /** Parses and compiles one pattern. Throws `LuceneRegexError` (with the offset) for invalid or oversized ones. */
 export function compileLuceneRegex(pattern: string, caseInsensitive: boolean): LuceneMatcher {
-  const ast = parseLuceneRegex(pattern);
+  return compileRegexTree(parseLuceneRegex(pattern), caseInsensitive);
+}
+
+/**
+ * Compiles a tree another dialect's parser built (Sigma's PCRE subset, Sigma wildcards with escapes) onto
+ * the same automaton, always a whole-value match: a search is the caller's `anyString` on either side.
+ * Throws `LuceneRegexError` for trees past the size bounds (offsets are the tree's `start`s).
+ */
+export function compileRegexTree(ast: LuceneRegexNode, caseInsensitive: boolean): LuceneMatcher {
   const nfa = new NfaBuilder(caseInsensitive);
   const start = nfa.build(ast, nfa.match());
   const automaton = new Automaton(nfa, start, 0);

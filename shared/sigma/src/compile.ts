@@ -1,0 +1,358 @@
+/**
+ * The backend: a loaded `SigmaRule` and a processing pipeline → predicates over `EventView`, compiled
+ * once. String values run on the engine's forward-only wildcard matcher (`compileWildcardList`, one Set
+ * lookup for literals), values with literal `*`/`?` and every `re` on its Thompson NFA + lazy DFA
+ * (`compileRegexTree`): linear in the value. Identical matchers are shared across rules through
+ * `MatcherCache`.
+ */
+import type { LuceneRegexNode } from '@sequor/eql';
+import type { StringMatcher } from '@sequor/engine';
+import { cidrMatcher, compileRegexTree, compileWildcardList, LuceneRegexError } from '@sequor/engine';
+import type { ConditionNode } from './condition.js';
+import { SigmaRuleError } from './errors.js';
+import type { EventView } from './field-source.js';
+import { textOf } from './field-source.js';
+import { parsePcre } from './pcre.js';
+import type { LogsourceVariant, ProcessingPipeline } from './pipeline.js';
+import type { DetectionItem, SearchNode, SigmaRule } from './rule.js';
+import type { SigmaString, SigmaValue, StringPart } from './values.js';
+import { ANY_ONE, ANY_RUN, printSigmaString } from './values.js';
+
+export type EventPredicate = (view: EventView) => boolean;
+
+export interface CompiledVariant {
+  readonly variant: LogsourceVariant;
+  /** The variant's logsource conditions (channel, EventID, …). */
+  readonly selects: EventPredicate;
+  /** The detection with this variant's field names. */
+  readonly detects: EventPredicate;
+}
+
+export interface CompiledSigmaRule {
+  readonly rule: SigmaRule;
+  readonly variants: readonly CompiledVariant[];
+  /** Whether the event is of the rule's logsource and matches its detection. */
+  matches(view: EventView): boolean;
+}
+
+/** Matchers shared across the rules compiled with it: one automaton per distinct pattern. */
+export class MatcherCache {
+  private readonly strings = new Map<string, StringMatcher>();
+  hits = 0;
+
+  get(key: string, build: () => StringMatcher): StringMatcher {
+    let m = this.strings.get(key);
+    if (m === undefined) {
+      m = build();
+      this.strings.set(key, m);
+    } else this.hits += 1;
+    return m;
+  }
+
+  get size(): number {
+    return this.strings.size;
+  }
+}
+
+/** A Sigma string as a whole-value tree: for values whose literal text holds `*` or `?`. */
+function stringTree(s: SigmaString): LuceneRegexNode {
+  const items: LuceneRegexNode[] = [];
+  for (const p of s.parts) {
+    if (p === ANY_RUN) items.push({ kind: 'anyString', start: 0 });
+    else if (p === ANY_ONE) items.push({ kind: 'anyChar', start: 0 });
+    else for (const ch of p) items.push({ kind: 'char', codePoint: ch.codePointAt(0) as number, start: 0 });
+  }
+  return { kind: 'concat', items, start: 0 };
+}
+
+function fold(s: SigmaString, cased: boolean): SigmaString {
+  return cased
+    ? s
+    : { parts: s.parts.map((p) => (typeof p === 'string' ? p.toLowerCase() : p)), bytes: s.bytes };
+}
+
+/** Alternatives → one matcher: the engine's wildcard list where it can express them, automata otherwise. */
+function stringMatcher(
+  alternatives: readonly SigmaString[],
+  cased: boolean,
+  cache: MatcherCache,
+): StringMatcher {
+  const folded = alternatives.map((a) => fold(a, cased));
+  const key = `s:${folded.map(printSigmaString).join('\u0000')}`;
+  return cache.get(key, () => {
+    const plain: string[] = [];
+    const trees: StringMatcher[] = [];
+    for (const s of folded) {
+      if (s.parts.some((p) => typeof p === 'string' && (p.includes('*') || p.includes('?')))) {
+        const automaton = compileRegexTree(stringTree(s), false);
+        trees.push((v) => automaton.test(v));
+      } else plain.push(s.parts.map((p) => (p === ANY_RUN ? '*' : p === ANY_ONE ? '?' : p)).join(''));
+    }
+    const list = plain.length > 0 ? compileWildcardList(plain, false) : null;
+    if (trees.length === 0 && list !== null) return list;
+    return (v) => {
+      if (list !== null && list(v)) return true;
+      for (let i = 0; i < trees.length; i++) if ((trees[i] as StringMatcher)(v)) return true;
+      return false;
+    };
+  });
+}
+
+/** A test of one field value: receives the view and the event-side field name. */
+type ValueTest = (view: EventView, field: string) => boolean;
+
+function numberOf(value: unknown): number | null {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) return Number(value);
+  return null;
+}
+
+class RuleCompiler {
+  constructor(
+    private readonly rule: SigmaRule,
+    private readonly cache: MatcherCache,
+  ) {}
+
+  private refuse(item: DetectionItem, detail: string, cause?: unknown): never {
+    throw new SigmaRuleError(this.rule.file, item.position, 'unsupported', detail, '', cause);
+  }
+
+  valueTest(value: SigmaValue, item: DetectionItem, fieldMap: Readonly<Record<string, string>>): ValueTest {
+    switch (value.kind) {
+      case 'string': {
+        const m = stringMatcher(value.alternatives, value.cased, this.cache);
+        if (value.cased)
+          return (view, f) => {
+            const t = view.text(f);
+            return t !== null && m(t);
+          };
+        return (view, f) => {
+          const t = view.lower(f);
+          return t !== null && m(t);
+        };
+      }
+      case 'number': {
+        const n = value.value;
+        const text = String(n);
+        return (view, f) => {
+          const raw = view.raw(f);
+          return typeof raw === 'number' ? raw === n : textOf(raw) === text;
+        };
+      }
+      case 'boolean': {
+        const text = String(value.value);
+        return (view, f) => {
+          const raw = view.raw(f);
+          return typeof raw === 'boolean' ? raw === value.value : view.lower(f) === text;
+        };
+      }
+      case 'null':
+        return (view, f) => {
+          const raw = view.raw(f);
+          return raw === undefined || raw === null;
+        };
+      case 're': {
+        const m = this.cache.get(
+          `re:${value.flags.ignoreCase ? 'i' : ''}${value.flags.multiline ? 'm' : ''}${value.flags.dotAll ? 's' : ''}:${value.pattern}`,
+          () => {
+            try {
+              const parsed = parsePcre(value.pattern, value.flags);
+              const automaton = compileRegexTree(parsed.tree, parsed.flags.ignoreCase);
+              return (v) => automaton.test(v);
+            } catch (error) {
+              if (error instanceof LuceneRegexError)
+                this.refuse(item, `regular expression: ${error.message}`, error);
+              throw error;
+            }
+          },
+        );
+        return (view, f) => {
+          const t = view.text(f);
+          return t !== null && m(t);
+        };
+      }
+      case 'cidr': {
+        const m = cidrMatcher([value.block]);
+        return (view, f) => {
+          const t = view.text(f);
+          return t !== null && m(t);
+        };
+      }
+      case 'compare': {
+        const { op, value: bound } = value;
+        return (view, f) => {
+          const n = numberOf(view.raw(f));
+          if (n === null) return false;
+          return op === 'gt' ? n > bound : op === 'gte' ? n >= bound : op === 'lt' ? n < bound : n <= bound;
+        };
+      }
+      case 'exists': {
+        const want = value.value;
+        return (view, f) => {
+          const raw = view.raw(f);
+          return (raw !== undefined && raw !== null) === want;
+        };
+      }
+      case 'fieldref': {
+        const other = fieldMap[value.field] ?? value.field;
+        const { position, cased } = value;
+        return (view, f) => {
+          const a = cased ? view.text(f) : view.lower(f);
+          const b = cased ? view.text(other) : view.lower(other);
+          if (a === null || b === null) return false;
+          return position === 'equals'
+            ? a === b
+            : position === 'contains'
+              ? a.includes(b)
+              : position === 'startswith'
+                ? a.startsWith(b)
+                : a.endsWith(b);
+        };
+      }
+    }
+  }
+
+  item(item: DetectionItem, fieldMap: Readonly<Record<string, string>>): EventPredicate {
+    if (item.field === null) return this.keywords(item);
+    const field = fieldMap[item.field] ?? item.field;
+    // Case-insensitive strings under `any` share one matcher (one Set lookup for all literals).
+    let values = item.values;
+    const tests: ValueTest[] = [];
+    if (item.link === 'any') {
+      const strings = values.filter(
+        (v): v is Extract<SigmaValue, { kind: 'string' }> => v.kind === 'string' && !v.cased,
+      );
+      if (strings.length > 1) {
+        const merged: SigmaValue = {
+          kind: 'string',
+          cased: false,
+          alternatives: strings.flatMap((s) => s.alternatives),
+        };
+        tests.push(this.valueTest(merged, item, fieldMap));
+        values = values.filter((v) => !(v.kind === 'string' && !v.cased));
+      }
+    }
+    for (const v of values) tests.push(this.valueTest(v, item, fieldMap));
+    if (tests.length === 1) {
+      const only = tests[0] as ValueTest;
+      return (view) => only(view, field);
+    }
+    if (item.link === 'all') return (view) => tests.every((t) => t(view, field));
+    return (view) => tests.some((t) => t(view, field));
+  }
+
+  /** Keywords: a string value anywhere in the event, as a substring (Sigma's full-text search). */
+  private keywords(item: DetectionItem): EventPredicate {
+    const tests = item.values.map((v) => {
+      if (v.kind !== 'string') this.refuse(item, `a keyword must be a string (this one is a ${v.kind})`);
+      const alternatives = v.alternatives.map((a): SigmaString => ({
+        parts: [
+          ...(a.parts[0] === ANY_RUN ? [] : [ANY_RUN as StringPart]),
+          ...a.parts,
+          ...(a.parts[a.parts.length - 1] === ANY_RUN ? [] : [ANY_RUN as StringPart]),
+        ],
+        bytes: a.bytes,
+      }));
+      const m = stringMatcher(alternatives, v.cased, this.cache);
+      const cased = v.cased;
+      return (view: EventView): boolean => {
+        for (const raw of view.source.values()) {
+          const t = textOf(raw);
+          if (t !== null && m(cased ? t : t.toLowerCase())) return true;
+        }
+        return false;
+      };
+    });
+    if (item.link === 'all') return (view) => tests.every((t) => t(view));
+    return (view) => tests.some((t) => t(view));
+  }
+
+  search(node: SearchNode, fieldMap: Readonly<Record<string, string>>): EventPredicate {
+    if (node.kind === 'anyOf') {
+      const maps = node.maps.map((m) => this.search(m, fieldMap));
+      return (view) => maps.some((m) => m(view));
+    }
+    const items = node.items.map((i) => this.item(i, fieldMap));
+    if (items.length === 1) return items[0] as EventPredicate;
+    return (view) => {
+      for (let i = 0; i < items.length; i++) if (!(items[i] as EventPredicate)(view)) return false;
+      return true;
+    };
+  }
+
+  condition(node: ConditionNode, searches: ReadonlyMap<string, EventPredicate>): EventPredicate {
+    switch (node.kind) {
+      case 'ref':
+        return searches.get(node.name) as EventPredicate;
+      case 'not': {
+        const inner = this.condition(node.item, searches);
+        return (view) => !inner(view);
+      }
+      case 'and':
+      case 'or': {
+        const items = node.items.map((i) => this.condition(i, searches));
+        return node.kind === 'and'
+          ? (view) => items.every((p) => p(view))
+          : (view) => items.some((p) => p(view));
+      }
+      case 'of': {
+        const items = node.names.map((n) => searches.get(n) as EventPredicate);
+        return node.quantifier === 'all'
+          ? (view) => items.every((p) => p(view))
+          : (view) => items.some((p) => p(view));
+      }
+    }
+  }
+
+  detection(fieldMap: Readonly<Record<string, string>>): EventPredicate {
+    const searches = new Map<string, EventPredicate>();
+    for (const [name, node] of this.rule.searches) searches.set(name, this.search(node, fieldMap));
+    return this.condition(this.rule.condition, searches);
+  }
+}
+
+/** The variant's conditions as one predicate: strings case-insensitively, numbers also as decimal text. */
+export function selectsVariant(variant: LogsourceVariant): EventPredicate {
+  const checks = Object.entries(variant.conditions).map(([field, allowed]) => {
+    const texts = new Set(allowed.map((a) => String(a).toLowerCase()));
+    return (view: EventView) => {
+      const t = view.lower(field);
+      return t !== null && texts.has(t);
+    };
+  });
+  return (view) => checks.every((c) => c(view));
+}
+
+/**
+ * Compiles a rule for a pipeline. Throws `SigmaRuleError`: `unknown-logsource` when the pipeline maps
+ * no events to the rule's logsource, `unsupported` for a pattern past the automaton's bounds.
+ */
+export function compileSigmaRule(
+  rule: SigmaRule,
+  pipeline: ProcessingPipeline,
+  cache = new MatcherCache(),
+): CompiledSigmaRule {
+  const resolved = pipeline.resolve(rule.logsource);
+  if (typeof resolved === 'string') {
+    throw new SigmaRuleError(rule.file, rule.position, 'unknown-logsource', `logsource: ${resolved}`, '');
+  }
+  const compiler = new RuleCompiler(rule, cache);
+  const byMap = new Map<string, EventPredicate>();
+  const variants: CompiledVariant[] = resolved.map((variant) => {
+    const key = JSON.stringify(variant.fieldMap);
+    let detects = byMap.get(key);
+    if (detects === undefined) {
+      detects = compiler.detection(variant.fieldMap);
+      byMap.set(key, detects);
+    }
+    return { variant, selects: selectsVariant(variant), detects };
+  });
+  return {
+    rule,
+    variants,
+    matches(view) {
+      for (const v of variants) if (v.selects(view) && v.detects(view)) return true;
+      return false;
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * Where a compiled rule reads fields: any event that can answer `get(field)`. The backend is independent
+ * of the event's shape; adapters (`evtx-json.ts` today, `SequorEvent` later) give the fields by the names
+ * the processing pipeline maps Sigma's names to.
+ */
+export type FieldValue = string | number | boolean | null | undefined;
+
+export interface FieldSource {
+  /** The field's value; undefined when the event has no such field. */
+  get(field: string): FieldValue;
+  /** Every field's value, for keywords (a Sigma search that names no field). */
+  values(): Iterable<FieldValue>;
+}
+
+/** A plain object of fields as a source (tests, flat events). */
+export function objectFieldSource(fields: Readonly<Record<string, FieldValue>>): FieldSource {
+  return {
+    get: (field) => (Object.hasOwn(fields, field) ? fields[field] : undefined),
+    values: () => Object.values(fields),
+  };
+}
+
+/** A value as text, the form string matchers read: null when absent or null. */
+export function textOf(value: FieldValue): string | null {
+  if (value === undefined || value === null) return null;
+  return typeof value === 'string' ? value : String(value);
+}
+
+/**
+ * One event as the compiled rules see it: each field's text and lower-cased text computed at most once,
+ * however many rules and items read it (case-insensitive matching lower-cases the value, never the
+ * pattern per event).
+ */
+export class EventView {
+  private readonly lowered = new Map<string, string | null>();
+
+  constructor(readonly source: FieldSource) {}
+
+  raw(field: string): FieldValue {
+    return this.source.get(field);
+  }
+
+  text(field: string): string | null {
+    return textOf(this.source.get(field));
+  }
+
+  lower(field: string): string | null {
+    let v = this.lowered.get(field);
+    if (v === undefined) {
+      const t = this.text(field);
+      v = t === null ? null : t.toLowerCase();
+      this.lowered.set(field, v);
+    }
+    return v;
+  }
+}

@@ -1,0 +1,32 @@
+export { SigmaRuleError, type SigmaIssueCode, type SigmaPosition } from './errors.js';
+export { loadSigmaText, MAX_ALIAS_COUNT, MAX_RULE_BYTES, type SigmaFileResult } from './load.js';
+export { listSigmaFiles, loadSigmaFile, loadSigmaPath, type SigmaLoad } from './io.js';
+export type {
+  DetectionItem,
+  SearchNode,
+  SigmaLevel,
+  SigmaLogsource,
+  SigmaRelated,
+  SigmaRule,
+  SigmaStatus,
+} from './rule.js';
+export { SIGMA_LEVELS, SIGMA_STATUSES } from './rule.js';
+export type { ConditionNode } from './condition.js';
+export { SUPPORTED_MODIFIERS } from './modifiers.js';
+export type { SigmaString, SigmaValue } from './values.js';
+export { parsePcre, PcreError, type PcreFlags } from './pcre.js';
+export type { LogsourceVariant, ProcessingPipeline } from './pipeline.js';
+export { pipelineByProduct } from './pipeline.js';
+export { windowsPipeline, WINDOWS_CATEGORIES, WINDOWS_SERVICE_CHANNELS } from './windows.js';
+export { zeekPipeline } from './zeek.js';
+export { EventView, objectFieldSource, type FieldSource, type FieldValue } from './field-source.js';
+export {
+  compileSigmaRule,
+  MatcherCache,
+  type CompiledSigmaRule,
+  type CompiledVariant,
+  type EventPredicate,
+} from './compile.js';
+export { SigmaRuleSet, type SigmaRuleSetStats } from './rule-set.js';
+export { evtxFieldSource, EvtxJsonError, readEvtxJson, splitJsonDocuments } from './evtx-json.js';
+export { defaultPipeline, match } from './api.js';

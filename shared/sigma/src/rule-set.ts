@@ -1,0 +1,121 @@
+/**
+ * Many rules over one stream: each rule compiled once, identical matchers shared (`MatcherCache`), and
+ * each event offered only to the rule variants whose logsource can match it. The index is on the
+ * variants' conditions: first the source field (`Channel` for Windows, `_path` for Zeek), then `EventID`;
+ * a variant without them is tried on every event.
+ */
+import type { CompiledSigmaRule, CompiledVariant } from './compile.js';
+import { compileSigmaRule, MatcherCache } from './compile.js';
+import type { SigmaRuleError } from './errors.js';
+import { EventView } from './field-source.js';
+import type { FieldSource } from './field-source.js';
+import type { ProcessingPipeline } from './pipeline.js';
+import type { SigmaRule } from './rule.js';
+
+/** Fields the index is keyed on, in order: the first a variant names is its first key. */
+const SOURCE_FIELDS = ['Channel', '_path'] as const;
+const ID_FIELD = 'EventID';
+
+interface Entry {
+  readonly rule: CompiledSigmaRule;
+  readonly variant: CompiledVariant;
+}
+
+class Bucket {
+  /** Entries that need this source and any EventID. */
+  readonly anyId: Entry[] = [];
+  readonly byId = new Map<string, Entry[]>();
+}
+
+export interface SigmaRuleSetStats {
+  readonly rules: number;
+  readonly variants: number;
+  readonly sharedMatchers: number;
+  readonly matchers: number;
+}
+
+export class SigmaRuleSet {
+  readonly rules: readonly CompiledSigmaRule[];
+  /** Rules the pipeline cannot run (unknown logsource, a pattern past the bounds), with the reason. */
+  readonly refused: readonly SigmaRuleError[];
+  private readonly everywhere: Entry[] = [];
+  private readonly bySource = new Map<string, Map<string, Bucket>>();
+  private readonly cache: MatcherCache;
+
+  constructor(rules: readonly SigmaRule[], pipeline: ProcessingPipeline) {
+    this.cache = new MatcherCache();
+    const compiled: CompiledSigmaRule[] = [];
+    const refused: SigmaRuleError[] = [];
+    for (const rule of rules) {
+      try {
+        compiled.push(compileSigmaRule(rule, pipeline, this.cache));
+      } catch (error) {
+        if (!(error instanceof Error) || !('code' in error)) throw error;
+        refused.push(error as SigmaRuleError);
+      }
+    }
+    this.rules = compiled;
+    this.refused = refused;
+    for (const rule of compiled) for (const variant of rule.variants) this.index({ rule, variant });
+  }
+
+  private index(entry: Entry): void {
+    const conditions = entry.variant.variant.conditions;
+    const field = SOURCE_FIELDS.find((f) => conditions[f] !== undefined);
+    if (field === undefined) {
+      this.everywhere.push(entry);
+      return;
+    }
+    let byValue = this.bySource.get(field);
+    if (byValue === undefined) this.bySource.set(field, (byValue = new Map()));
+    for (const source of conditions[field] ?? []) {
+      const key = String(source).toLowerCase();
+      let bucket = byValue.get(key);
+      if (bucket === undefined) byValue.set(key, (bucket = new Bucket()));
+      const ids = conditions[ID_FIELD];
+      if (ids === undefined) bucket.anyId.push(entry);
+      else {
+        for (const id of ids) {
+          const k = String(id);
+          const list = bucket.byId.get(k);
+          if (list === undefined) bucket.byId.set(k, [entry]);
+          else list.push(entry);
+        }
+      }
+    }
+  }
+
+  /** The rules that match the event, each once, in load order of their first matching variant. */
+  match(source: FieldSource): CompiledSigmaRule[] {
+    const view = new EventView(source);
+    const out: CompiledSigmaRule[] = [];
+    const test = (entries: readonly Entry[] | undefined): void => {
+      if (entries === undefined) return;
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i] as Entry;
+        if (out.includes(e.rule)) continue;
+        if (e.variant.selects(view) && e.variant.detects(view)) out.push(e.rule);
+      }
+    };
+    for (const [field, byValue] of this.bySource) {
+      const value = view.lower(field);
+      if (value === null) continue;
+      const bucket = byValue.get(value);
+      if (bucket === undefined) continue;
+      test(bucket.anyId);
+      const id = view.text(ID_FIELD);
+      if (id !== null) test(bucket.byId.get(id));
+    }
+    test(this.everywhere);
+    return out;
+  }
+
+  stats(): SigmaRuleSetStats {
+    return {
+      rules: this.rules.length,
+      variants: this.rules.reduce((n, r) => n + r.variants.length, 0),
+      matchers: this.cache.size,
+      sharedMatchers: this.cache.hits,
+    };
+  }
+}

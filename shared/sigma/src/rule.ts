@@ -1,0 +1,66 @@
+/** A loaded Sigma rule: metadata, logsource, and the detection with every value's modifiers applied. */
+import type { ConditionNode } from './condition.js';
+import type { SigmaPosition } from './errors.js';
+import type { SigmaValue } from './values.js';
+
+export const SIGMA_LEVELS = ['informational', 'low', 'medium', 'high', 'critical'] as const;
+export type SigmaLevel = (typeof SIGMA_LEVELS)[number];
+export const SIGMA_STATUSES = ['stable', 'test', 'experimental', 'deprecated', 'unsupported'] as const;
+export type SigmaStatus = (typeof SIGMA_STATUSES)[number];
+
+export interface SigmaLogsource {
+  readonly product?: string;
+  readonly category?: string;
+  readonly service?: string;
+  readonly definition?: string;
+}
+
+/**
+ * One `field|modifiers: values` entry (or, with `field` null, keywords searched in every field). Values
+ * are alternatives (`link` any) or all required (`link` all, the `all` modifier).
+ */
+export interface DetectionItem {
+  readonly field: string | null;
+  readonly modifiers: readonly string[];
+  readonly link: 'any' | 'all';
+  readonly values: readonly SigmaValue[];
+  /** Where the item's key (or, for keywords, its list) is in the file. */
+  readonly position: SigmaPosition;
+}
+
+/** A search identifier's body: a map (every item), a list of maps (any map), or keywords (one item). */
+export type SearchNode =
+  | { readonly kind: 'map'; readonly items: readonly DetectionItem[] }
+  | { readonly kind: 'anyOf'; readonly maps: readonly SearchNode[] };
+
+export interface SigmaRelated {
+  readonly id: string;
+  readonly type: string;
+}
+
+export interface SigmaRule {
+  /** The file it came from (as given to the loader). */
+  readonly file: string;
+  readonly id: string | null;
+  readonly title: string;
+  readonly status: SigmaStatus | null;
+  readonly level: SigmaLevel | null;
+  readonly description: string | null;
+  /** `author` as written (DRL 1.1: keep it wherever the rule is shown or shipped). */
+  readonly author: string | null;
+  /** `author` split at commas. */
+  readonly authors: readonly string[];
+  readonly tags: readonly string[];
+  readonly related: readonly SigmaRelated[];
+  readonly references: readonly string[];
+  readonly falsepositives: readonly string[];
+  readonly date: string | null;
+  readonly modified: string | null;
+  readonly logsource: SigmaLogsource;
+  /** Search identifiers in file order. */
+  readonly searches: ReadonlyMap<string, SearchNode>;
+  /** The condition (a list of conditions is their `or`). */
+  readonly condition: ConditionNode;
+  /** Where `detection` is, for errors found when the rule is compiled. */
+  readonly position: SigmaPosition;
+}
