@@ -24,7 +24,7 @@ import {
   registerValueSchema,
 } from '@sequor/kafka';
 import type { AvroCodec, SchemaRegistry, SequorEvent } from '@sequor/model';
-import { alertSchemaText, createAlertCodec, createEventCodec, SequorError } from '@sequor/model';
+import { alertSchemaText, createAlertCodec, createProjectedEventCodec, SequorError } from '@sequor/model';
 import type { DetectionStats } from '@sequor/pipeline';
 import type { CompiledRule } from '@sequor/rules';
 import { ServiceLifecycle } from '@sequor/service';
@@ -250,7 +250,9 @@ class KafkaDetector implements Detector {
     const registry =
       this.deps.schemaRegistry ??
       (settings === undefined ? undefined : new ConfluentSchemaRegistry(settings));
-    this.eventCodec = createEventCodec(registry === undefined ? {} : { registry });
+    // Only what the rules read is decoded; late events and dead letters forward the record's own bytes.
+    const fields = eventFieldsRead((this.ruleSet as DetectorRuleSet).rules);
+    this.eventCodec = createProjectedEventCodec(fields, registry === undefined ? {} : { registry });
     const alertCodec = createAlertCodec();
     if (registry === undefined) {
       this.alertEncoder = singleObjectAlertEncoder(alertCodec);
@@ -405,6 +407,22 @@ class KafkaDetector implements Detector {
     };
     return { records: out.records, commitOffset: out.commitOffset, restored: out.restored, settled };
   };
+}
+
+/** The fields an alert takes its entity from (`host`, `user`), in any evidence event, whatever the rule. */
+const ALERT_ENTITY_FIELDS = ['host.id', 'host.name', 'user.id', 'user.name'] as const;
+
+/**
+ * Every event field the rules read (ECS names): their conditions and keys as compiled (`event.category`
+ * of `process where` included), what their alerts carry (evidence fields, message placeholders, entity).
+ * The detector decodes these and `EVENT_CORE_FIELDS` (time, id, origin), nothing else.
+ */
+export function eventFieldsRead(rules: readonly CompiledRule[]): string[] {
+  const fields = new Set<string>(ALERT_ENTITY_FIELDS);
+  for (const rule of rules)
+    for (const name of [...rule.compiled.fieldsUsed, ...rule.keyFields, ...rule.evidenceFields])
+      fields.add(name);
+  return [...fields];
 }
 
 export function createDetector(config: DetectorConfig, deps: DetectorDeps = {}): Detector {
