@@ -1,12 +1,12 @@
-import { Observable, Subject, Subscription, from, map, type OperatorFunction } from 'rxjs';
+import { Observable, Subject, Subscription, from, map, type OperatorFunction, type Subscriber } from 'rxjs';
 import { SequorError } from '@sequor/model';
 import type { CorrelationSpec, EventTime, LatePolicy, Match } from './types.js';
 import { CorrelationStats, type CorrelationStatsSnapshot } from './stats.js';
-import { correlate } from './operators/correlate.js';
+import { correlationRuntime } from './operators/correlate.js';
 import type { BucketSummary } from './operators/span-aggregate.js';
 import { reorderByEventTime, type ReorderOptions } from './time/reorder-by-event-time.js';
-import { stampEventTime } from './time/stamp-event-time.js';
-import type { LateEvent, LateEventSink, RecordContext, StreamTimeControl, Timed } from './time/timed.js';
+import { EventTimeStamp } from './time/stamp-event-time.js';
+import type { LateEvent, LateEventSink, RecordContext, StreamTimeControl } from './time/timed.js';
 
 export interface CorrelationOptions<E> {
   /** Grace behind stream time (default 5000 ms). */
@@ -155,8 +155,8 @@ function buildRuleSet<E, R>(
       late$.next(late);
     },
   };
-  const operators = rules.map((entry, index) =>
-    correlate(entry.spec, {
+  const factories = rules.map((entry, index) =>
+    correlationRuntime(entry.spec, {
       stats: ruleStats[index],
       maxOpenPartials: options.maxOpenPartials,
       maxStateBytes: options.maxStateBytes,
@@ -166,56 +166,92 @@ function buildRuleSet<E, R>(
       },
     }),
   );
-  const anyFilter = rules.some((entry) => entry.spec.kind === 'filter');
-  const anyStateful = rules.some((entry) => entry.spec.kind !== 'filter');
+  const filterIndexes = indexesWhere(rules, (entry) => entry.spec.kind === 'filter');
+  const statefulIndexes = indexesWhere(rules, (entry) => entry.spec.kind !== 'filter');
+  const anyStateful = statefulIndexes.length > 0;
   // With both kinds, the reorder stage counts events and reports untimeable ones; the stamp stays quiet.
-  const stamp = stampEventTime(
-    eventTime,
-    { stats: anyStateful ? new CorrelationStats() : streamStats },
-    anyStateful ? undefined : sink,
-  );
+  const stampStats = anyStateful ? new CorrelationStats() : streamStats;
+  const stampSink = anyStateful ? undefined : sink;
   const reorder = reorderByEventTime(eventTime, reorderOptions(options, streamStats), sink);
 
+  // One subscription drives every rule: the runtimes are called directly, in rule order, with no
+  // Subject or operator between them (each hop was a few calls and checks per event and per rule).
   const operator: OperatorFunction<E, RuleMatch<E, R>> = (source) =>
     new Observable<RuleMatch<E, R>>((subscriber) => {
-      const subscriptions = new Subscription();
-      const raw = new Subject<E>();
-      const stamped = new Subject<Timed<E>>();
-      const reordered = new Subject<Timed<E>>();
-      const fail = (error: unknown): void => subscriber.error(error);
-      // Rules first, then the stages, then the source: nothing is emitted before everyone listens.
-      rules.forEach((entry, index) => {
-        const input = entry.spec.kind === 'filter' ? stamped : reordered;
-        subscriptions.add(
-          input
-            .pipe(operators[index]!)
-            .subscribe({ next: (match) => subscriber.next({ rule: entry.rule, match }), error: fail }),
-        );
+      const runtimes = rules.map((entry, index) => {
+        const stats = factories[index]!.stats;
+        const rule = entry.rule;
+        return factories[index]!((match) => {
+          stats.matched++;
+          subscriber.next({ rule, match });
+        });
       });
-      if (anyFilter)
+      const filters = filterIndexes.map((index) => runtimes[index]!);
+      const stateful = statefulIndexes.map((index) => runtimes[index]!);
+      const stamp = filters.length > 0 ? new EventTimeStamp(eventTime, stampStats, stampSink) : null;
+      const subscriptions = new Subscription(() => {
+        for (const runtime of runtimes) runtime.dispose();
+      });
+      const fail = (error: unknown): void => subscriber.error(error);
+
+      // The reorder stage's input: the source's events, pushed by hand.
+      let toReorder: Subscriber<E> | null = null;
+      if (anyStateful) {
+        const reorderInput = new Observable<E>((inner) => {
+          toReorder = inner;
+        });
         subscriptions.add(
-          raw.pipe(stamp).subscribe({
-            next: (item) => stamped.next(item),
+          reorderInput.pipe(reorder).subscribe({
+            next: (item) => {
+              try {
+                if (item.kind === 'event') {
+                  for (let i = 0; i < stateful.length && !subscriber.closed; i++) stateful[i]!.onEvent(item);
+                } else {
+                  const watermark = item.watermark;
+                  for (let i = 0; i < stateful.length && !subscriber.closed; i++)
+                    stateful[i]!.onWatermark(watermark);
+                }
+              } catch (error) {
+                fail(error);
+              }
+            },
             error: fail,
-            complete: () => stamped.complete(),
+            complete: () => {
+              try {
+                for (let i = 0; i < stateful.length && !subscriber.closed; i++) stateful[i]!.complete();
+              } catch (error) {
+                fail(error);
+              }
+            },
           }),
         );
-      if (anyStateful)
-        subscriptions.add(
-          raw.pipe(reorder).subscribe({
-            next: (item) => reordered.next(item),
-            error: fail,
-            complete: () => reordered.complete(),
-          }),
-        );
+      }
       subscriptions.add(
         source.subscribe({
           next: (event) => {
-            if (!subscriber.closed) raw.next(event);
+            if (subscriber.closed) return;
+            if (stamp !== null) {
+              try {
+                const item = stamp.stamp(event);
+                if (item !== undefined)
+                  for (let i = 0; i < filters.length && !subscriber.closed; i++) filters[i]!.onEvent(item);
+              } catch (error) {
+                fail(error);
+                return;
+              }
+            }
+            if (toReorder !== null && !subscriber.closed) toReorder.next(event);
           },
           error: fail,
           complete: () => {
-            raw.complete(); // flushes the reorder buffer and every rule's state, synchronously
+            try {
+              for (let i = 0; i < filters.length && !subscriber.closed; i++) filters[i]!.complete();
+            } catch (error) {
+              fail(error);
+              return;
+            }
+            // Flushes the reorder buffer and every stateful rule's state, synchronously.
+            if (toReorder !== null) (toReorder as Subscriber<E>).complete();
             subscriber.complete();
           },
         }),
@@ -230,6 +266,14 @@ function buildRuleSet<E, R>(
     late$: late$.asObservable(),
     bucketSummaries$: summaries$.asObservable(),
   };
+}
+
+function indexesWhere<T>(items: readonly T[], test: (item: T) => boolean): number[] {
+  const indexes: number[] = [];
+  items.forEach((item, index) => {
+    if (test(item)) indexes.push(index);
+  });
+  return indexes;
 }
 
 export interface CorrelationRun<E> {

@@ -2,10 +2,11 @@ import type { OperatorFunction } from 'rxjs';
 import type { CorrelationSpec, Match } from '../types.js';
 import type { Timed } from '../time/timed.js';
 import { CorrelationSpecError } from './errors.js';
-import { matchFilter } from './filter.js';
-import { matchJoin } from './join.js';
-import { matchSequence } from './sequence.js';
-import { matchSpanAggregate, type MatchSpanAggregateOptions } from './span-aggregate.js';
+import { filterRuntime } from './filter.js';
+import { joinRuntime } from './join.js';
+import { runOperator, type RuntimeFactory } from './runtime.js';
+import { sequenceRuntime } from './sequence.js';
+import { spanAggregateRuntime, type MatchSpanAggregateOptions } from './span-aggregate.js';
 
 /**
  * The operator for a compiled spec, by kind. Input must already be in event-time order with watermarks
@@ -18,15 +19,27 @@ export function correlate<E>(
   spec: CorrelationSpec<E>,
   options: MatchSpanAggregateOptions = {},
 ): OperatorFunction<Timed<E>, Match<E>> {
+  const create = correlationRuntime(spec, options);
+  return runOperator<E, Match<E>>(create.stats, create);
+}
+
+/**
+ * The runtime factory for a compiled spec, by kind: what `correlate` wraps in RxJS, for a caller that
+ * calls the runtimes directly (the rule set drives every rule of a stream from one subscription).
+ */
+export function correlationRuntime<E>(
+  spec: CorrelationSpec<E>,
+  options: MatchSpanAggregateOptions = {},
+): RuntimeFactory<E> {
   switch (spec.kind) {
     case 'filter':
-      return matchFilter(spec, options);
+      return filterRuntime(spec, options);
     case 'sequence':
-      return matchSequence(spec, options);
+      return sequenceRuntime(spec, options);
     case 'join':
-      return matchJoin(spec, options);
+      return joinRuntime(spec, options);
     case 'spanAggregate':
-      return matchSpanAggregate(spec, options);
+      return spanAggregateRuntime(spec, options);
     default: {
       const unknown: never = spec;
       throw new CorrelationSpecError(

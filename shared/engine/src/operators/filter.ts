@@ -3,7 +3,7 @@ import type { FilterSpec, Match } from '../types.js';
 import { CorrelationStats } from '../stats.js';
 import type { Timed } from '../time/timed.js';
 import type { OperatorOptions } from './options.js';
-import { runOperator } from './runtime.js';
+import { runOperator, type OperatorRuntime, type RuntimeFactory } from './runtime.js';
 
 /**
  * An event query: one match per event that satisfies the predicate. Stateless, so watermarks are
@@ -17,8 +17,14 @@ export function matchFilter<E>(
   spec: FilterSpec<E>,
   options: OperatorOptions = {},
 ): OperatorFunction<Timed<E>, Match<E>> {
+  const create = filterRuntime(spec, options);
+  return runOperator<E, Match<E>>(create.stats, create);
+}
+
+/** The logic behind `matchFilter`, for a caller that drives runtimes itself (a rule set). */
+export function filterRuntime<E>(spec: FilterSpec<E>, options: OperatorOptions = {}): RuntimeFactory<E> {
   const { predicate, keyValues } = spec;
-  return runOperator<E, Match<E>>(options.stats ?? new CorrelationStats(), (emit) => ({
+  const create = (emit: (match: Match<E>) => void): OperatorRuntime<E> => ({
     onEvent(item) {
       const event = item.event;
       if (!predicate(event)) return;
@@ -33,5 +39,6 @@ export function matchFilter<E>(
     onWatermark() {}, // stateless: nothing to close
     complete() {},
     dispose() {},
-  }));
+  });
+  return Object.assign(create, { stats: options.stats ?? new CorrelationStats() });
 }

@@ -9,7 +9,7 @@ import {
 import type { Timed, TimedEvent } from '../time/timed.js';
 import { CorrelationSpecError } from './errors.js';
 import { stateLimits, type OperatorOptions, type StateLimits } from './options.js';
-import { runOperator, type OperatorRuntime } from './runtime.js';
+import { runOperator, type OperatorRuntime, type RuntimeFactory } from './runtime.js';
 
 /**
  * An Endgame EQL join: order-free. Per key, the first event matching each item is kept; when every item
@@ -29,11 +29,19 @@ export function matchJoin<E>(
   spec: JoinSpec<E>,
   options: OperatorOptions = {},
 ): OperatorFunction<Timed<E>, Match<E>> {
+  const create = joinRuntime(spec, options);
+  return runOperator<E, Match<E>>(create.stats, create);
+}
+
+/** The state behind `matchJoin`, for a caller that drives runtimes itself (a rule set). */
+export function joinRuntime<E>(spec: JoinSpec<E>, options: OperatorOptions = {}): RuntimeFactory<E> {
   if (spec.items.length === 0) throw new CorrelationSpecError('items', 0, 'at least one item');
   if (!(spec.windowMs >= 0))
     throw new CorrelationSpecError('windowMs', spec.windowMs, 'a number >= 0 (Infinity: no window)');
   const limits = stateLimits(options);
-  return runOperator<E, Match<E>>(limits.stats, (emit) => new JoinRuntime(spec, limits, emit));
+  return Object.assign((emit: (match: Match<E>) => void) => new JoinRuntime(spec, limits, emit), {
+    stats: limits.stats,
+  });
 }
 
 /** Estimated bytes of one filled join slot besides its event (the slot object). */

@@ -1,5 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { CorrelationStats } from '../stats.js';
+import type { Match } from '../types.js';
 import type { Timed, TimedEvent } from '../time/timed.js';
 
 /**
@@ -21,6 +22,16 @@ export interface OperatorRuntime<E> {
   complete(): void;
   /** Upstream error or unsubscribe: drop the state, emit nothing. */
   dispose(): void;
+}
+
+/**
+ * Builds one subscription's runtime of an operator from the match sink; `stats` is where its counters
+ * go (the sink's caller counts `matched` there). Made once per operator from its spec and options (which
+ * are checked then); each subscription, or each rule of a rule set, calls it for fresh state.
+ */
+export interface RuntimeFactory<E, M = Match<E>> {
+  (emit: (match: M) => void): OperatorRuntime<E>;
+  readonly stats: CorrelationStats;
 }
 
 /**

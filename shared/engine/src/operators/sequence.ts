@@ -11,7 +11,7 @@ import {
 import type { Timed, TimedEvent } from '../time/timed.js';
 import { CorrelationSpecError, requireNumber } from './errors.js';
 import { stateLimits, type OperatorOptions, type StateLimits } from './options.js';
-import { runOperator, type OperatorRuntime } from './runtime.js';
+import { runOperator, type OperatorRuntime, type RuntimeFactory } from './runtime.js';
 
 /**
  * An EQL sequence with Elasticsearch semantics, over events already in event-time order
@@ -43,9 +43,17 @@ export function matchSequence<E>(
   spec: SequenceSpec<E>,
   options: OperatorOptions = {},
 ): OperatorFunction<Timed<E>, Match<E>> {
+  const create = sequenceRuntime(spec, options);
+  return runOperator<E, Match<E>>(create.stats, create);
+}
+
+/** The state machine behind `matchSequence`, for a caller that drives runtimes itself (a rule set). */
+export function sequenceRuntime<E>(spec: SequenceSpec<E>, options: OperatorOptions = {}): RuntimeFactory<E> {
   const plan = planSequence(spec);
   const limits = stateLimits(options);
-  return runOperator<E, Match<E>>(limits.stats, (emit) => new SequenceRuntime(plan, spec, limits, emit));
+  return Object.assign((emit: (match: Match<E>) => void) => new SequenceRuntime(plan, spec, limits, emit), {
+    stats: limits.stats,
+  });
 }
 
 interface PositiveState<E> {

@@ -10,7 +10,7 @@ import {
 import type { Timed, TimedEvent } from '../time/timed.js';
 import { requireNumber } from './errors.js';
 import { stateLimits, type OperatorOptions, type StateLimits } from './options.js';
-import { runOperator, type OperatorRuntime } from './runtime.js';
+import { runOperator, type OperatorRuntime, type RuntimeFactory } from './runtime.js';
 
 /** The final tally of one (bucket, group), reported when its bucket closes. */
 export interface BucketSummary {
@@ -47,10 +47,22 @@ export function matchSpanAggregate<E>(
   spec: SpanAggregateSpec<E>,
   options: MatchSpanAggregateOptions = {},
 ): OperatorFunction<Timed<E>, Match<E>> {
+  const create = spanAggregateRuntime(spec, options);
+  return runOperator<E, Match<E>>(create.stats, create);
+}
+
+/** The state behind `matchSpanAggregate`, for a caller that drives runtimes itself (a rule set). */
+export function spanAggregateRuntime<E>(
+  spec: SpanAggregateSpec<E>,
+  options: MatchSpanAggregateOptions = {},
+): RuntimeFactory<E> {
   requireNumber('spanMs', spec.spanMs, 1);
   const limits = stateLimits(options);
   const onBucketClose = options.onBucketClose;
-  return runOperator<E, Match<E>>(limits.stats, (emit) => new SpanRuntime(spec, limits, emit, onBucketClose));
+  return Object.assign(
+    (emit: (match: Match<E>) => void) => new SpanRuntime(spec, limits, emit, onBucketClose),
+    { stats: limits.stats },
+  );
 }
 
 interface GroupCount extends StoredPartial {

@@ -1,7 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { EventTime } from '../types.js';
 import { CorrelationStats } from '../stats.js';
-import type { LateEventSink, Timed } from './timed.js';
+import type { LateEventSink, Timed, TimedEvent } from './timed.js';
 
 /**
  * Tags events with their event time without buffering: for stateless rules (event queries), where order
@@ -17,32 +17,15 @@ export function stampEventTime<E>(
   sink?: LateEventSink<E>,
 ): OperatorFunction<E, Timed<E>> {
   const stats = options.stats ?? new CorrelationStats();
-  const { timestamp: timestampOf, tiebreaker: tiebreakerOf } = eventTime;
   return (source) =>
     new Observable<Timed<E>>((subscriber) => {
-      let arrival = 0;
+      const stamp = new EventTimeStamp(eventTime, stats, sink);
       return source.subscribe({
         next(event) {
           if (subscriber.closed) return;
           try {
-            stats.eventsIn++;
-            const timestamp = timestampOf(event);
-            if (!Number.isFinite(timestamp)) {
-              stats.invalidTime++;
-              sink?.late({ event, reason: 'invalid-time', timestamp, watermark: stats.watermark });
-              return;
-            }
-            if (timestamp > stats.streamTime) stats.streamTime = timestamp;
-            const tiebreaker = tiebreakerOf(event);
-            subscriber.next({
-              kind: 'event',
-              event,
-              timestamp,
-              tiebreaker: Number.isFinite(tiebreaker) ? tiebreaker : 0,
-              arrival: arrival++,
-              late: false,
-              size: 0, // never buffered here
-            });
+            const item = stamp.stamp(event);
+            if (item !== undefined) subscriber.next(item);
           } catch (error) {
             subscriber.error(error);
           }
@@ -51,4 +34,46 @@ export function stampEventTime<E>(
         complete: () => subscriber.complete(),
       });
     });
+}
+
+/**
+ * One subscription's stamping, without RxJS: what `stampEventTime` runs per event, for a caller that
+ * drives stateless rules itself (the rule set). Counts `eventsIn`, `invalidTime` and stream time.
+ */
+export class EventTimeStamp<E> {
+  private arrival = 0;
+  private readonly timestampOf: (event: E) => number;
+  private readonly tiebreakerOf: (event: E) => number;
+
+  constructor(
+    eventTime: EventTime<E>,
+    private readonly stats: CorrelationStats,
+    private readonly sink: LateEventSink<E> | undefined,
+  ) {
+    this.timestampOf = eventTime.timestamp;
+    this.tiebreakerOf = eventTime.tiebreaker;
+  }
+
+  /** The event with its time; undefined (counted, handed to the sink) when it has no finite timestamp. */
+  stamp(event: E): TimedEvent<E> | undefined {
+    const stats = this.stats;
+    stats.eventsIn++;
+    const timestamp = this.timestampOf(event);
+    if (!Number.isFinite(timestamp)) {
+      stats.invalidTime++;
+      this.sink?.late({ event, reason: 'invalid-time', timestamp, watermark: stats.watermark });
+      return undefined;
+    }
+    if (timestamp > stats.streamTime) stats.streamTime = timestamp;
+    const tiebreaker = this.tiebreakerOf(event);
+    return {
+      kind: 'event',
+      event,
+      timestamp,
+      tiebreaker: Number.isFinite(tiebreaker) ? tiebreaker : 0,
+      arrival: this.arrival++,
+      late: false,
+      size: 0, // never buffered here
+    };
+  }
 }
