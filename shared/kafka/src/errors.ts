@@ -201,3 +201,12 @@ export function isRefusedForSize(error: unknown): boolean {
   const type = clientErrorType(error);
   return type !== undefined && RECORD_SIZE_ERROR_TYPES.has(type);
 }
+
+/**
+ * The transaction coordinator refused to add partitions or offsets to a transaction because the previous
+ * transaction of the same id is still completing (its markers are written after EndTxn returned).
+ * Nothing was added: the request is repeated as it was, as the Java client does.
+ */
+export function isConcurrentTransaction(error: unknown): boolean {
+  return clientErrorType(error) === 'CONCURRENT_TRANSACTIONS';
+}

@@ -4,6 +4,7 @@ import { CompressionTypes } from 'kafkajs';
 import type { KafkaClient } from './client.js';
 import {
   DeliveryTimeoutError,
+  isConcurrentTransaction,
   ProducerFailedError,
   TransactionStateError,
   wrapClientError,
@@ -345,6 +346,31 @@ export interface TransactionalProducerOptions {
   readonly limits?: TopicLimits;
 }
 
+/** Backoff before asking again while the previous transaction completes: short, it takes milliseconds. */
+const CONCURRENT_TRANSACTION_BACKOFF_MS = [5, 10, 20, 50, 100] as const;
+/** Then every 100 ms, for at most this long (the broker's markers are long written by then, or it is down). */
+const CONCURRENT_TRANSACTION_GIVE_UP_MS = 30_000;
+
+/**
+ * Runs `request` (AddPartitionsToTxn then Produce, or AddOffsetsToTxn then TxnOffsetCommit) again while
+ * the coordinator answers CONCURRENT_TRANSACTIONS: the previous transaction of this id is committed but
+ * its markers are still being written, which is routine when transactions follow each other closely.
+ * kafkajs retries it only in InitProducerId; failing the batch instead would restart the consumer.
+ */
+async function whilePreviousCompletes<R>(request: () => Promise<R>): Promise<R> {
+  const started = performance.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await request();
+    } catch (error) {
+      if (!isConcurrentTransaction(error) || performance.now() - started > CONCURRENT_TRANSACTION_GIVE_UP_MS)
+        throw error;
+    }
+    const backoff = CONCURRENT_TRANSACTION_BACKOFF_MS[attempt] ?? 100;
+    await new Promise((resolve) => setTimeout(resolve, backoff));
+  }
+}
+
 /**
  * A transactional producer for consume-transform-produce: records and consumed offsets commit together
  * or not at all; read_committed consumers never see an aborted transaction's records.
@@ -424,11 +450,13 @@ export class TransactionalProducer {
     const sends = planSends(records, this.limits);
     try {
       for (const part of sends)
-        await transaction.sendBatch({
-          topicMessages: groupByTopic(part),
-          acks: -1,
-          compression: this.compression,
-        });
+        await whilePreviousCompletes(() =>
+          transaction.sendBatch({
+            topicMessages: groupByTopic(part),
+            acks: -1,
+            compression: this.compression,
+          }),
+        );
     } catch (error) {
       throw wrapClientError(error, `sending in transaction ${this.transactionalId}`);
     }
@@ -449,10 +477,8 @@ export class TransactionalProducer {
       partitions.push(metadata === undefined ? { partition, offset } : { partition, offset, metadata });
     }
     try {
-      await transaction.sendOffsets({
-        consumerGroupId,
-        topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-      });
+      const topics = [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+      await whilePreviousCompletes(() => transaction.sendOffsets({ consumerGroupId, topics }));
     } catch (error) {
       throw wrapClientError(error, `adding offsets to transaction ${this.transactionalId}`);
     }
