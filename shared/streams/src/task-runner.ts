@@ -208,6 +208,8 @@ interface Slot<T> {
   idleRun: Promise<void> | undefined;
   /** Restore point offset of the last commit: where to re-read from if an idle transaction fails. */
   committedRestore: number | undefined;
+  /** The last batch reached the partition's high watermark: quiet from then on means no records, not lag. */
+  caughtUp: boolean;
 }
 
 export class StreamTaskRunner<T extends StreamTask, S> {
@@ -230,6 +232,8 @@ export class StreamTaskRunner<T extends StreamTask, S> {
   private stopIdleTimer: (() => void) | undefined;
   /** Partitions whose batch is being processed now (an idle check leaves them alone). */
   private readonly busy = new Set<string>();
+  /** Between a rebalance's start and its assignment: no fetches, so no quiet to judge. */
+  private rebalancing = false;
 
   constructor(
     client: KafkaClient | undefined,
@@ -317,6 +321,7 @@ export class StreamTaskRunner<T extends StreamTask, S> {
 
   /** After every join: partitions no longer ours are closed (their state dropped, producers closed). */
   private readonly onAssigned = (assignment: readonly PartitionAssignment[]): void => {
+    this.rebalancing = false;
     const owned = new Set<string>();
     for (const { topic, partitions } of assignment)
       for (const p of partitions) owned.add(partitionKey(topic, p));
@@ -343,6 +348,7 @@ export class StreamTaskRunner<T extends StreamTask, S> {
   };
 
   private readonly onRebalancing = (): void => {
+    this.rebalancing = true;
     this.readiness.rebalance();
     this.reportReadiness();
   };
@@ -470,10 +476,12 @@ export class StreamTaskRunner<T extends StreamTask, S> {
    * flight, is offered to the task; a batch it returns commits in its own transaction.
    */
   private checkIdle(rule: IdlePartitionRule<T, S>): void {
-    if (this.stopping !== undefined) return;
+    // A partition is quiet only when its last batch reached the high watermark (not merely lagging or
+    // in a rebalance, when the consumer does not fetch): records waiting unread are not idleness.
+    if (this.stopping !== undefined || this.rebalancing) return;
     const now = this.idleClock.now();
     for (const [key, slot] of this.slots) {
-      if (slot.idleRun !== undefined || this.busy.has(key) || !slot.task.isLive) continue;
+      if (slot.idleRun !== undefined || this.busy.has(key) || !slot.task.isLive || !slot.caughtUp) continue;
       const idleForMs = now - slot.lastBatchAt;
       if (idleForMs < rule.afterMs) continue;
       let out: TaskBatch<S> | null;
@@ -588,6 +596,7 @@ export class StreamTaskRunner<T extends StreamTask, S> {
       lastBatchAt: this.idleClock.now(),
       idleRun: undefined,
       committedRestore: undefined,
+      caughtUp: false,
     };
     if (task.isLive) this.restored(slot, null);
     return slot;
@@ -618,6 +627,7 @@ export class StreamTaskRunner<T extends StreamTask, S> {
       throw error;
     }
     if (out.restored !== null) this.restored(slot, out.restored);
+    slot.caughtUp = task.nextOffset >= Number(batch.highWatermark);
     await this.commitBatch(slot, out, started);
   }
 

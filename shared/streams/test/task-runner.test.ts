@@ -395,6 +395,23 @@ describe('StreamTaskRunner: idle partitions (virtual wall clock)', () => {
     await runner.stop();
   });
 
+  it('does not take lag for quiet: a partition whose last batch ended short of the high watermark, or a rebalance, is left alone', async () => {
+    const { runner, consumer, producers, idleClock } = setUp({ idleAfterMs: 1_000 });
+    await runner.start();
+    // The fetch said 100 records exist; the consumer handed over the first 3 only (then a long pause).
+    await consumer.deliver({ ...batch(T, 0, records(0, 3)), highWatermark: '100' });
+    await idleClock.advance(5_000);
+    expect(producers[0]!.offsets()).toHaveLength(1);
+    await consumer.deliver(batch(T, 0, records(3, 100)));
+    consumer.options.onRebalancing?.();
+    await idleClock.advance(5_000);
+    expect(producers[0]!.offsets()).toHaveLength(2);
+    consumer.assign([{ topic: T, partitions: [0] }]);
+    await idleClock.advance(100);
+    expect(producers[0]!.offsets()).toHaveLength(3);
+    await runner.stop();
+  });
+
   it('refuses an idle rule without a quiet time', () => {
     expect(() => setUp({ idleAfterMs: 0 })).toThrow(/afterMs must be > 0/);
   });
