@@ -310,8 +310,9 @@ class KafkaNormalizer implements Normalizer {
         let verdict = result.deadLetter;
         for (let i = 0; i < outputs.length; i++) {
           const out = outputs[i]!;
-          // Outputs of one raw record may share a headers object; each record gets its own send span.
-          const headers = tracing.enabled && outputs.length > 1 ? { ...out.headers } : out.headers;
+          // Outputs share headers objects (of one raw record, or of every header-less record of a topic):
+          // the send span's context goes into a copy. Without tracing nothing is written to them.
+          const headers = tracing.enabled ? { ...out.headers } : out.headers;
           tracing.startSend(normalizedTopic, out.key, headers, span).end();
           // Sized with its final headers (the send span's traceparent included), once.
           const normalized = { topic: normalizedTopic, key: out.key, value: out.value, headers };

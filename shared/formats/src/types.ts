@@ -23,6 +23,7 @@ export interface DecoderOptions {
  * unknown input is an error, never a guess.
  */
 export interface RecordDecoder {
+  /** Each event's `origin` is this format's name and `origin`, set by the decoder (no one else writes it). */
   decode(value: Uint8Array, origin: RecordOrigin): readonly SequorEvent[];
   /**
    * Formats with stream state only (Zeek TSV): that state as text, to store beside the committed offset,

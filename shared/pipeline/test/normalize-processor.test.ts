@@ -433,6 +433,23 @@ describe('NormalizeProcessor: headers, keys and framing', () => {
     expect(headers[NORMALIZED_HEADERS.partitionKeyField]).toBe('host.id');
   });
 
+  it("gives header-less records one headers object per key field, never another record's headers", () => {
+    const p = processor();
+    const plain = (offset: number, extra: Partial<RawRecord> = {}) =>
+      p.process(raw('windows.raw', offset, good, extra)).outputs[0]!.headers;
+    const first = plain(0);
+    const traced = plain(1, { headers: { traceparent: 'x' } });
+    const again = plain(2, { headers: {} });
+    // Built once for the topic and key field, not per record.
+    expect(again).toBe(first);
+    expect(traced).not.toBe(first);
+    expect(again).toEqual({
+      [NORMALIZED_HEADERS.format]: 'flat-windows',
+      [NORMALIZED_HEADERS.partitionKeyFields]: 'host.id,host.name,user.id',
+      [NORMALIZED_HEADERS.partitionKeyField]: 'host.id',
+    });
+  });
+
   it('keys by the configured fields and says so in the headers', () => {
     const p = createNormalizeProcessor({
       bindings: parseSourceBindings('flat-windows:windows.raw'),

@@ -19,6 +19,16 @@ export interface JsonMapContext {
   readonly origin: RecordOrigin;
 }
 
+/** The event's `origin`: the format and where the record was read. A mapper sets it once, from this. */
+export function originOf(ctx: JsonMapContext): SequorEvent['origin'] {
+  return {
+    format: ctx.format,
+    topic: ctx.origin.topic,
+    partition: ctx.origin.partition,
+    offset: ctx.origin.offset,
+  };
+}
+
 /** A format's pure mapping from one parsed record to one event. Throws RecordProblem. */
 export type JsonEventMapper = (doc: Json, ctx: JsonMapContext) => SequorEvent;
 
@@ -39,12 +49,7 @@ export class JsonLinesDecoder implements RecordDecoder {
   decode(value: Uint8Array, origin: RecordOrigin): readonly SequorEvent[] {
     try {
       const doc = parseJsonRecord(value, this.utf8, this.maxBytes);
-      const ev = this.map(doc, { format: this.format, identity: this.identity, bytes: value, origin });
-      const o = ev.origin;
-      o.topic = origin.topic;
-      o.partition = origin.partition;
-      o.offset = origin.offset;
-      return [ev];
+      return [this.map(doc, { format: this.format, identity: this.identity, bytes: value, origin })];
     } catch (e) {
       if (e instanceof RecordProblem) throw new NormalizeError(e.reason, e.message, this.format, origin);
       throw e;

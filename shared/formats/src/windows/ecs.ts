@@ -10,7 +10,7 @@ import type { SequorEvent } from '@sequor/model';
 import type { SourceFormat } from '../types.js';
 import { blank, blankEvent } from './blank.js';
 import type { JsonMapContext } from './decoder.js';
-import { JsonLinesDecoder, sniffJson } from './decoder.js';
+import { JsonLinesDecoder, originOf, sniffJson } from './decoder.js';
 import { ecsEventId, overlayEcsFields } from './ecs-fields.js';
 import { applyIdentity } from './identity-step.js';
 import { RecordProblem } from './problem.js';
@@ -34,7 +34,7 @@ export function mapEcs(doc: Json, ctx: JsonMapContext): SequorEvent {
   const host = doc['host'];
   const hostId = isObject(host) ? readString(host['id'], 'host.id') : readString(doc['host.id'], 'host.id');
   applyIdentity(ev, hostId, ev.host?.name ?? null, ctx.identity);
-  ev.origin = { format: ctx.format, topic: null, partition: null, offset: null };
+  ev.origin = originOf(ctx);
   return ev;
 }
 

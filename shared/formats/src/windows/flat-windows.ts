@@ -8,7 +8,7 @@ import type { SourceFormat } from '../types.js';
 import type { KnownChannel } from './channels.js';
 import { lookupChannel } from './channels.js';
 import type { JsonMapContext } from './decoder.js';
-import { JsonLinesDecoder, sniffJson } from './decoder.js';
+import { JsonLinesDecoder, originOf, sniffJson } from './decoder.js';
 import { windowsEventId } from './event-id.js';
 import { RecordProblem } from './problem.js';
 import type { Json } from './values.js';
@@ -66,7 +66,7 @@ export function mapFlatWindows(doc: Json, ctx: JsonMapContext): SequorEvent {
     doc,
     ctx.identity,
   );
-  ev.origin = { format: ctx.format, topic: null, partition: null, offset: null };
+  ev.origin = originOf(ctx);
   return ev;
 }
 

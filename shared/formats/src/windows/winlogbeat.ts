@@ -8,7 +8,7 @@
 import type { SequorEvent } from '@sequor/model';
 import type { SourceFormat } from '../types.js';
 import type { JsonMapContext } from './decoder.js';
-import { JsonLinesDecoder, sniffJson } from './decoder.js';
+import { JsonLinesDecoder, originOf, sniffJson } from './decoder.js';
 import { ecsEventId, overlayEcsFields } from './ecs-fields.js';
 import { windowsEventId } from './event-id.js';
 import { readChannel, readEventCode } from './flat-windows.js';
@@ -69,7 +69,7 @@ export function mapWinlogbeat(doc: Json, ctx: JsonMapContext): SequorEvent {
   // The channel keeps its canonical spelling whatever the shipper wrote.
   (ev.winlog as NonNullable<SequorEvent['winlog']>).channel = channel.name;
   applyIdentity(ev, readString(host?.['id'], 'host.id'), computerName, ctx.identity);
-  ev.origin = { format: ctx.format, topic: null, partition: null, offset: null };
+  ev.origin = originOf(ctx);
   return ev;
 }
 

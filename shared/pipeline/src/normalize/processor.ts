@@ -41,7 +41,8 @@ export interface NormalizedRecord {
   /**
    * The raw record's headers (trace context rides on them) plus `sequor.format`,
    * `sequor.partition-key-fields` and `sequor.partition-key-field`. Shared by the outputs of one raw
-   * record: do not mutate.
+   * record, and by every output of a topic and key field whose raw record had no headers (built once,
+   * not per record): do not mutate, copy first (as a tracer that injects its context must).
    */
   readonly headers: RecordHeaders;
   readonly event: SequorEvent;
@@ -135,6 +136,14 @@ interface TopicState {
   readonly counters: FormatCounters;
   /** One decoder per partition, by partition number: Zeek TSV headers belong to one stream. */
   readonly decoders: (RecordDecoder | undefined)[];
+  /** Output headers by key field, for raw records without headers of their own (one per key field). */
+  readonly sharedHeaders: Map<string, RecordHeaders>;
+}
+
+function hasAny(headers: RecordHeaders | undefined): headers is RecordHeaders {
+  if (headers === undefined) return false;
+  for (const _ in headers) return true;
+  return false;
 }
 
 const noOutputs: readonly NormalizedRecord[] = Object.freeze([]);
@@ -166,7 +175,12 @@ class DefaultNormalizeProcessor implements NormalizeProcessor {
     for (const binding of options.bindings) {
       if (this.byTopic.has(binding.topic)) throw new SequorError(`topic ${binding.topic} is bound twice`);
       const counters = (byFormat[binding.format.name] ??= newCounters());
-      this.byTopic.set(binding.topic, { format: binding.format, counters, decoders: [] });
+      this.byTopic.set(binding.topic, {
+        format: binding.format,
+        counters,
+        decoders: [],
+        sharedHeaders: new Map(),
+      });
     }
     for (const name of [...this.partitionKeyFields.names, 'event.id']) this.keyedBy[name] = 0;
     this.topics = Object.freeze([...this.byTopic.keys()]);
@@ -247,14 +261,12 @@ class DefaultNormalizeProcessor implements NormalizeProcessor {
 
     const fields = this.partitionKeyFields;
     const outputs: NormalizedRecord[] = [];
+    // A raw record without headers (most of them) gets the topic's shared headers for its key field.
+    const ownHeaders = hasAny(record.headers) ? record.headers : undefined;
     let headers: RecordHeaders | undefined;
     for (let i = 0; i < events.length; i++) {
+      // The decoder set the event's origin (format, topic, partition, offset) when it built it.
       const event = events[i] as SequorEvent;
-      const o = event.origin;
-      o.format = formatName;
-      o.topic = record.topic;
-      o.partition = record.partition;
-      o.offset = offset;
       let encoded: Buffer;
       try {
         encoded = this.encoder.encode(event);
@@ -265,12 +277,10 @@ class DefaultNormalizeProcessor implements NormalizeProcessor {
       const key = partitionKeyOf(event, fields);
       // Events of one raw record share one headers object unless their key fields differ.
       if (headers === undefined || headers[NORMALIZED_HEADERS.partitionKeyField] !== key.field) {
-        headers = {
-          ...record.headers,
-          [NORMALIZED_HEADERS.format]: formatName,
-          [NORMALIZED_HEADERS.partitionKeyFields]: fields.header,
-          [NORMALIZED_HEADERS.partitionKeyField]: key.field,
-        };
+        headers =
+          ownHeaders === undefined
+            ? this.sharedHeaders(state, key.field)
+            : this.normalizedHeaders(ownHeaders, formatName, key.field);
       }
       outputs.push({ key: key.value, value: encoded, headers, event });
     }
@@ -281,6 +291,29 @@ class DefaultNormalizeProcessor implements NormalizeProcessor {
     counters.events += outputs.length;
     this.stats.total.events += outputs.length;
     return { outputs };
+  }
+
+  private normalizedHeaders(
+    raw: RecordHeaders | undefined,
+    formatName: string,
+    keyField: string,
+  ): RecordHeaders {
+    return {
+      ...raw,
+      [NORMALIZED_HEADERS.format]: formatName,
+      [NORMALIZED_HEADERS.partitionKeyFields]: this.partitionKeyFields.header,
+      [NORMALIZED_HEADERS.partitionKeyField]: keyField,
+    };
+  }
+
+  /** The headers of every output of `state`'s topic keyed by `keyField` whose raw record had none: built once. */
+  private sharedHeaders(state: TopicState, keyField: string): RecordHeaders {
+    let headers = state.sharedHeaders.get(keyField);
+    if (headers === undefined) {
+      headers = this.normalizedHeaders(undefined, state.format.name, keyField);
+      state.sharedHeaders.set(keyField, headers);
+    }
+    return headers;
   }
 
   private decoderFor(state: TopicState, partition: number): RecordDecoder {
