@@ -11,6 +11,9 @@
  *   runner seeks each partition to its restore point at once, so quiet partitions restore too.
  * - One transaction per batch: the output records (oversized ones dead-lettered, `fitOutput`), the next
  *   offset and the restore point as its metadata commit together or not at all.
+ * - Pipelined commits (`options.pipelined`): a batch's transaction runs while the consumer fetches and
+ *   processes the next batches; the partition's next batch waits for it, so each partition still has one
+ *   transaction at a time, in offset order. A failed one drops the task and fails the next batch.
  * - Idle partitions (`options.idle`, Kafka Streams' wall-clock punctuation): a live partition without
  *   records for `afterMs` of the injected clock is offered to the task every `checkEveryMs`; what the
  *   task makes of the quiet (an advance of its stream time, and the alerts that releases) commits in a
@@ -148,6 +151,15 @@ export interface StreamTaskRunnerOptions<T extends StreamTask, S> {
   onClosed?(task: T, why: string): void;
   /** Off when absent. */
   readonly idle?: IdlePartitionRule<T, S>;
+  /**
+   * Default false: `processBatch` resolves once the batch's transaction committed. True: once it started;
+   * it commits while the consumer fetches and processes the next batches (kafkajs fetches again only when
+   * every batch of the last fetch was handled, so waiting for the commit there leaves the broker
+   * connection and the CPU idle in turn). The partition's next batch, an idle check and closing the task
+   * wait for it. A failed pipelined transaction drops the task (as a failed one always does) and its typed
+   * error fails the next batch handed to the runner, so the consumer restarts from the committed offsets.
+   */
+  readonly pipelined?: boolean;
 }
 
 export interface StreamTaskRunnerDeps {
@@ -210,6 +222,12 @@ interface Slot<T> {
   committedRestore: number | undefined;
   /** The last batch reached the partition's high watermark: quiet from then on means no records, not lag. */
   caughtUp: boolean;
+  /** The pipelined transaction of the last batch, in flight (`options.pipelined`); it never rejects. */
+  committing: Promise<void> | undefined;
+  /** Taken from us by a rebalance: its pipelined transaction may fail (fenced) without failing the runner. */
+  revoked: boolean;
+  /** Closed once (a revoked slot whose pipelined transaction failed is dropped by the failure first). */
+  closed: boolean;
 }
 
 export class StreamTaskRunner<T extends StreamTask, S> {
@@ -234,6 +252,8 @@ export class StreamTaskRunner<T extends StreamTask, S> {
   private readonly busy = new Set<string>();
   /** Between a rebalance's start and its assignment: no fetches, so no quiet to judge. */
   private rebalancing = false;
+  /** A pipelined transaction failed: the next batch throws this (typed) error. */
+  private pipelineFailure: unknown;
 
   constructor(
     client: KafkaClient | undefined,
@@ -304,6 +324,11 @@ export class StreamTaskRunner<T extends StreamTask, S> {
         await this.consumer.stop();
       } finally {
         await Promise.all([...this.slots.values()].map((slot) => slot.idleRun));
+        await Promise.all([...this.slots.values()].map((slot) => slot.committing));
+        if (this.pipelineFailure !== undefined)
+          this.logger.warn('the last transaction failed: its records are processed again by the next owner', {
+            error: this.pipelineFailure,
+          });
         await Promise.all([...this.slots.values()].map((slot) => this.closeSlot(slot, 'shutdown')));
         this.slots.clear();
       }
@@ -332,8 +357,11 @@ export class StreamTaskRunner<T extends StreamTask, S> {
         continue;
       }
       this.slots.delete(key);
+      slot.revoked = true;
       revoked.push({ topic: slot.task.topic, partition: slot.task.partition, offset: slot.task.nextOffset });
-      void this.closeSlot(slot, 'revoked');
+      // A pipelined transaction in flight completes (or fails, fenced by the new owner) before the close.
+      if (slot.committing === undefined) void this.closeSlot(slot, 'revoked');
+      else void slot.committing.then(() => this.closeSlot(slot, 'revoked'));
     }
     if (revoked.length > 0)
       this.logger.info('partitions revoked: state dropped', { groupId: this.options.groupId, revoked });
@@ -410,6 +438,8 @@ export class StreamTaskRunner<T extends StreamTask, S> {
   }
 
   private async closeSlot(slot: Slot<T>, why: string): Promise<void> {
+    if (slot.closed) return;
+    slot.closed = true;
     this.options.onClosed?.(slot.task, why);
     slot.task.close();
     await slot.producer.disconnect().catch((error: unknown) =>
@@ -428,12 +458,22 @@ export class StreamTaskRunner<T extends StreamTask, S> {
     const key = partitionKey(topic, partition);
     this.busy.add(key);
     try {
+      this.throwPipelineFailure();
       await this.slots.get(key)?.idleRun; // its failure is handled there: the slot is gone then
+      await this.slots.get(key)?.committing;
+      this.throwPipelineFailure();
       await this.processOwnBatch(key, batch, Number(first.offset));
     } finally {
       this.busy.delete(key);
     }
   };
+
+  private throwPipelineFailure(): void {
+    const failure = this.pipelineFailure;
+    if (failure === undefined) return;
+    this.pipelineFailure = undefined;
+    throw failure;
+  }
 
   private async processOwnBatch(key: string, batch: RecordBatch, firstOffset: number): Promise<void> {
     const { topic, partition } = batch;
@@ -481,7 +521,14 @@ export class StreamTaskRunner<T extends StreamTask, S> {
     if (this.stopping !== undefined || this.rebalancing) return;
     const now = this.idleClock.now();
     for (const [key, slot] of this.slots) {
-      if (slot.idleRun !== undefined || this.busy.has(key) || !slot.task.isLive || !slot.caughtUp) continue;
+      if (
+        slot.idleRun !== undefined ||
+        slot.committing !== undefined ||
+        this.busy.has(key) ||
+        !slot.task.isLive ||
+        !slot.caughtUp
+      )
+        continue;
       const idleForMs = now - slot.lastBatchAt;
       if (idleForMs < rule.afterMs) continue;
       let out: TaskBatch<S> | null;
@@ -597,6 +644,9 @@ export class StreamTaskRunner<T extends StreamTask, S> {
       idleRun: undefined,
       committedRestore: undefined,
       caughtUp: false,
+      committing: undefined,
+      revoked: false,
+      closed: false,
     };
     if (task.isLive) this.restored(slot, null);
     return slot;
@@ -610,7 +660,9 @@ export class StreamTaskRunner<T extends StreamTask, S> {
 
   /** Drops a slot whose task's state is ahead of what is committed: it cannot be used again. */
   private async dropSlot(slot: Slot<T>, why: string): Promise<void> {
-    this.slots.delete(partitionKey(slot.task.topic, slot.task.partition));
+    const key = partitionKey(slot.task.topic, slot.task.partition);
+    // A revoked slot's late failure must not drop the slot of the partition's next assignment.
+    if (this.slots.get(key) === slot) this.slots.delete(key);
     await this.closeSlot(slot, why);
   }
 
@@ -628,7 +680,18 @@ export class StreamTaskRunner<T extends StreamTask, S> {
     }
     if (out.restored !== null) this.restored(slot, out.restored);
     slot.caughtUp = task.nextOffset >= Number(batch.highWatermark);
-    await this.commitBatch(slot, out, started);
+    if (this.options.pipelined !== true) {
+      await this.commitBatch(slot, out, started);
+      return;
+    }
+    // The transaction's content (records, offset, restore point) is taken now, before the first await.
+    const run = this.commitBatch(slot, out, started).catch((error: unknown) => {
+      if (!slot.revoked) this.pipelineFailure ??= error;
+    });
+    slot.committing = run;
+    void run.then(() => {
+      if (slot.committing === run) slot.committing = undefined;
+    });
   }
 
   /** One transaction: the output, the offset and the restore point; on failure the slot is dropped and a typed error thrown. */

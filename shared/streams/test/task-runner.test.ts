@@ -31,6 +31,7 @@ function setUp(
     failFirstProducer?: FakeProducer['failNext'];
     /** The idle rule on the fake task, after this much quiet (virtual time). */
     idleAfterMs?: number;
+    pipelined?: boolean;
   } = {},
 ) {
   const idleClock = new VirtualIdleClock();
@@ -65,6 +66,7 @@ function setUp(
       },
       onRestored: (task, summary) => restored.push({ partition: task.partition, summary }),
       onReadinessChanged: (state) => readiness.push(state),
+      ...(options.pipelined === true ? { pipelined: true } : {}),
       ...(options.idleAfterMs === undefined
         ? {}
         : {
@@ -414,5 +416,103 @@ describe('StreamTaskRunner: idle partitions (virtual wall clock)', () => {
 
   it('refuses an idle rule without a quiet time', () => {
     expect(() => setUp({ idleAfterMs: 0 })).toThrow(/afterMs must be > 0/);
+  });
+});
+
+describe('StreamTaskRunner: pipelined commits', () => {
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+  /** Holds the producer's sends until the returned function is called. */
+  function hold(producer: FakeProducer): () => void {
+    let release = (): void => undefined;
+    producer.hold = new Promise((resolve) => (release = resolve));
+    return () => {
+      producer.hold = undefined;
+      release();
+    };
+  }
+  const ops = (producer: FakeProducer) => producer.calls.map((c) => c.op);
+
+  it("a batch is handled once its transaction started; the partition's next batch waits for the commit, other partitions do not", async () => {
+    const { runner, consumer, producers, outcomes } = setUp({ pipelined: true });
+    await runner.start();
+    await consumer.deliver(batch(T, 0, records(0, 3)));
+    await tick();
+    const release = hold(producers[0]!);
+    await consumer.deliver(batch(T, 0, records(3, 5))); // resolves with its send held
+    expect(ops(producers[0]!).slice(-1)).toEqual(['beginTransaction']);
+    expect(outcomes).toHaveLength(1);
+    const next = consumer.deliver(batch(T, 0, records(5, 6)));
+    await consumer.deliver(batch(T, 1, records(0, 2))); // another partition is not held up
+    await tick();
+    expect(ops(producers[0]!).filter((op) => op === 'beginTransaction')).toHaveLength(2);
+    release();
+    await next;
+    await runner.stop();
+    expect(ops(producers[0]!)).toEqual([
+      'initTransactions',
+      ...['beginTransaction', 'send', 'sendOffsets', 'commit'],
+      ...['beginTransaction', 'send', 'sendOffsets', 'commit'],
+      ...['beginTransaction', 'send', 'sendOffsets', 'commit'],
+      'disconnect',
+    ]);
+    expect(producers[0]!.offsets().map((o) => o.offset)).toEqual(['3', '5', '6']);
+    expect(outcomes.map((o) => o.committed)).toEqual([true, true, true, true]);
+    expect(runner.transactions).toBe(4);
+  });
+
+  it('a failed transaction drops the task, and its typed error fails the next batch; the one after starts afresh', async () => {
+    const { runner, consumer, producers, tasks } = setUp({ pipelined: true });
+    await runner.start();
+    producers.length = 0;
+    await consumer.deliver(batch(T, 0, records(0, 3)));
+    await tick();
+    producers[0]!.failNext = { op: 'commit', error: brokerError('PRODUCER_FENCED') };
+    await consumer.deliver(batch(T, 0, records(3, 6)));
+    await tick();
+    expect(ops(producers[0]!).slice(-2)).toEqual(['commit', 'disconnect']);
+    expect(tasks[0]!.closed).toBe(true);
+    expect(runner.tasks()).toEqual([]);
+    const error = await consumer.deliver(batch(T, 1, records(0, 2))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PartitionFencedError);
+    expect(error).toMatchObject({ topic: T, partition: 0, retriable: true });
+    await consumer.deliver(batch(T, 1, records(0, 2)));
+    await runner.stop();
+    expect(producers.map((p) => p.transactionalId)).toEqual([`g:${T}:0`, `g:${T}:1`]);
+  });
+
+  it('stop waits for the transaction in flight, then closes', async () => {
+    const { runner, consumer, producers } = setUp({ pipelined: true });
+    await runner.start();
+    await consumer.deliver(batch(T, 0, records(0, 1)));
+    await tick();
+    const release = hold(producers[0]!);
+    await consumer.deliver(batch(T, 0, records(1, 3)));
+    const stopped = runner.stop();
+    await tick();
+    expect(ops(producers[0]!)).not.toContain('disconnect');
+    release();
+    await stopped;
+    expect(ops(producers[0]!).slice(-3)).toEqual(['sendOffsets', 'commit', 'disconnect']);
+  });
+
+  it("a revoked partition's transaction ends before its producer closes; fenced by the new owner, it fails nothing", async () => {
+    const { runner, consumer, producers, tasks } = setUp({ pipelined: true });
+    await runner.start();
+    consumer.assign([{ topic: T, partitions: [0, 1] }]);
+    await consumer.deliver(batch(T, 0, records(0, 1)));
+    await tick();
+    const release = hold(producers[0]!);
+    producers[0]!.failNext = { op: 'commit', error: brokerError('PRODUCER_FENCED') };
+    await consumer.deliver(batch(T, 0, records(1, 3)));
+    consumer.assign([{ topic: T, partitions: [1] }]);
+    await tick();
+    expect(ops(producers[0]!)).not.toContain('disconnect');
+    release();
+    await tick();
+    await tick();
+    expect(ops(producers[0]!).slice(-2)).toEqual(['commit', 'disconnect']);
+    expect(tasks[0]!.closed).toBe(true);
+    await consumer.deliver(batch(T, 1, records(0, 2)));
+    await runner.stop();
   });
 });
