@@ -58,7 +58,7 @@ async function runTimed(command: string, args: readonly string[], captureStdout:
       let out = '';
       let err = '';
       child.stdout?.setEncoding('utf8').on('data', (c: string) => (out += c));
-      child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+      child.stderr?.setEncoding('utf8').on('data', (c: string) => (err += c));
       child.once('error', reject);
       child.once('close', (exit) => resolve({ code: exit, stdout: out, stderr: err }));
     },
