@@ -37,6 +37,12 @@ export interface DetectorConfig {
   readonly partitionKeyFields: PartitionKeyFields;
   /** Grace behind stream time, per partition. */
   readonly allowedLatenessMs: number;
+  /**
+   * The idle-partition rule: a live partition without records for this long (wall clock) has its stream
+   * time advanced by the wall-clock time since its last record, when that releases buffered events.
+   * 0: off (an alert then waits for the partition's next record).
+   */
+  readonly idlePartitionMs: number;
   /** Open partials per rule and partition; undefined: the engine's default. */
   readonly stateMaxPartials: number | undefined;
   /** The engine's bounds, passed to every partition task as they are. */
@@ -79,6 +85,8 @@ export const DETECTOR_DEFAULTS = {
   groupId: 'sequor-detector',
   partitionKeyFields: DEFAULT_PARTITION_KEY_FIELDS.join(','),
   allowedLatenessMs: 5_000,
+  /** Short against the default lateness: a quiet partition's alert is out ~lateness + 0.1 s after its last event. */
+  idlePartitionMs: 500,
   startFrom: 'earliest' as StartPosition,
   partitionsConcurrently: 2,
   maxBatchRecords: 2_000,
@@ -159,6 +167,8 @@ export function detectorConfigFromEnv(env: Env): DetectorConfig {
       envValue(env, 'PARTITION_KEY_FIELDS') ?? DETECTOR_DEFAULTS.partitionKeyFields,
     ),
     allowedLatenessMs,
+    // 0 is off; at most a day (beyond, a partition that quiet has no alert waiting worth the rule).
+    idlePartitionMs: envInteger(env, 'IDLE_PARTITION_MS', DETECTOR_DEFAULTS.idlePartitionMs, 0, 86_400_000),
     stateMaxPartials:
       stateMax === undefined ? undefined : envInteger(env, 'STATE_MAX_PARTIALS', 0, 1, 100_000_000),
     engineLimits: Object.freeze({

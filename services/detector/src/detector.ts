@@ -64,6 +64,9 @@ export interface DetectorCounters {
   readonly deadLetters: number;
   readonly transactions: number;
   readonly restores: number;
+  /** Idle-partition advances committed, and refused because the restore metadata was full (README: Idle partitions). */
+  readonly idleAdvances: number;
+  readonly idleAdvancesRefused: number;
   /** Records without the `sequor.partition-key-fields` header (not written by the normalizer). */
   readonly withoutKeyHeader: number;
 }
@@ -115,6 +118,7 @@ class KafkaDetector implements Detector {
     lateEvents: 0,
     deadLetters: 0,
     restores: 0,
+    idleAdvances: 0,
     withoutKeyHeader: 0,
   };
 
@@ -134,7 +138,9 @@ class KafkaDetector implements Detector {
   }
 
   counters(): DetectorCounters {
-    return { ...this.totals, transactions: this.runner?.transactions ?? 0 };
+    let refused = 0;
+    for (const task of this.runner?.tasks() ?? []) refused += task.idleAdvancesRefused;
+    return { ...this.totals, idleAdvancesRefused: refused, transactions: this.runner?.transactions ?? 0 };
   }
 
   partitionStats(): DetectionStats[] {
@@ -204,6 +210,9 @@ class KafkaDetector implements Detector {
       onAssigned: (assignment) => this.telemetry.partitionsAssigned?.(assignment),
       onReadinessChanged: (state) => this.telemetry.readinessChanged?.(state),
       onClosed: (task) => this.telemetry.partitionClosed?.(task.stats()),
+      ...(config.idlePartitionMs > 0
+        ? { idle: { afterMs: config.idlePartitionMs, advance: this.advanceIdle } }
+        : {}),
     });
     this.lifecycle.follow(this.runner.done);
     await this.runner.start();
@@ -217,6 +226,7 @@ class KafkaDetector implements Detector {
       refusedRules: ruleSet.errors.length,
       partitionKeyFields: config.partitionKeyFields.header,
       allowedLatenessMs: config.allowedLatenessMs,
+      idlePartitionMs: config.idlePartitionMs,
       restoreHorizonMs: this.horizonMs,
       framing: this.alertEncoder?.framing,
       partitionsConcurrently: config.partitionsConcurrently,
@@ -317,6 +327,7 @@ class KafkaDetector implements Detector {
       horizonMs: this.horizonMs,
       startOffset: plan.startOffset,
       liveFrom: plan.liveFrom,
+      advances: plan.point?.advances,
       partitionKeyFields: config.partitionKeyFields.header,
     });
   };
@@ -406,6 +417,43 @@ class KafkaDetector implements Detector {
       });
     };
     return { records: out.records, commitOffset: out.commitOffset, restored: out.restored, settled };
+  };
+
+  /** The idle-partition rule: the task advances its stream time; its alerts commit with the unchanged offset. */
+  private readonly advanceIdle = (
+    task: PartitionTask,
+    idleForMs: number,
+  ): TaskBatch<RestoreSummary> | null => {
+    const out = task.advanceIdle(idleForMs);
+    if (out === null) return null;
+    const { topic, partition } = task;
+    const settled = (outcome: BatchOutcome): void => {
+      if (!outcome.committed || out.commitOffset === null) return;
+      const alerts = out.alerts - (outcome.tooLarge.get(this.config.alertsTopic) ?? 0);
+      this.totals.idleAdvances++;
+      this.totals.alerts += alerts;
+      this.totals.deadLetters += outcome.tooLargeTotal;
+      this.logger.debug('idle partition: stream time advanced', {
+        topic,
+        partition,
+        idleForMs: Math.round(idleForMs),
+        streamTime: new Date(task.stats().streamTime).toISOString(),
+        alerts,
+      });
+      this.telemetry.batchCommitted?.({
+        topic,
+        partition,
+        records: 0,
+        alerts: out.raisedAlerts,
+        lateEvents: 0,
+        deadLetters: outcome.tooLargeTotal,
+        deadLetterReasons: outcome.tooLargeTotal === 0 ? null : { [RECORD_TOO_LARGE]: outcome.tooLargeTotal },
+        committedOffset: out.commitOffset,
+        highWatermark: out.commitOffset, // quiet: nothing behind
+        durationMs: outcome.durationMs,
+      });
+    };
+    return { records: out.records, commitOffset: out.commitOffset, restored: null, settled };
   };
 }
 

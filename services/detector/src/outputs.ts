@@ -23,6 +23,8 @@ export const ALERT_HEADERS = {
   triggerOffset: 'sequor.trigger.offset',
   /** That record's Kafka timestamp: produce-to-alert latency without a lookup. */
   triggerTimestamp: 'sequor.trigger.timestamp',
+  /** Set on an alert raised by an idle-partition advance: the stream time advanced to (epoch ms); the trigger is then the last record before it. */
+  idleStreamTime: 'sequor.trigger.idle-stream-time',
 } as const;
 
 /** Headers added to a late event (besides the record's own and `origin.*`). */

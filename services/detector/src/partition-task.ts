@@ -13,6 +13,18 @@
  * it is dead-lettered as `future-timestamp` and moves neither the watermark nor the restore tracker.
  * The record timestamp is stored with the record, so a replay refuses exactly the same events.
  *
+ * Idle partitions (`advanceIdle`, called by the runner's idle rule on the wall clock): once the
+ * partition has had no records for a while, stream time advances to the stream time it had when the
+ * quiet began plus the wall-clock time elapsed since its last record arrived, and only when that
+ * releases buffered events (otherwise nothing changes and nothing is committed). It never passes what a
+ * record arriving now could carry under the skew rule: stream time is at most the largest record
+ * timestamp + `maxFutureSkewMs` (the guard refuses anything further), and the record clock and the
+ * advance both move on by the elapsed time. The alerts the release completes, the advance in the
+ * restore point's metadata and the unchanged offset commit in one transaction. A replay applies each
+ * recorded advance (`advances`, from the committed metadata) before the record at its offset, with its
+ * output suppressed like a replayed record's: the same watermarks, so the same events are late and the
+ * same alerts recognised.
+ *
  * ```ts
  * const task = new PartitionTask({ topic, partition, rules, decode, ..., startOffset: 900, liveFrom: 1000 });
  * const out = task.process(batch.records);     // 900..999 replayed silently, 1000.. live
@@ -28,8 +40,14 @@ import type { DetectionProcessor, DetectionStats } from '@sequor/pipeline';
 import { createDetectionProcessor, NORMALIZED_HEADERS } from '@sequor/pipeline';
 import type { Alert, CompiledRule } from '@sequor/rules';
 import type { AlertEncoder, RecordPosition } from './outputs.js';
-import { alertRecord, detectorDeadLetter, FutureTimestampError, lateEventRecord } from './outputs.js';
-import type { RestorePoint, StreamTask } from '@sequor/streams';
+import {
+  ALERT_HEADERS,
+  alertRecord,
+  detectorDeadLetter,
+  FutureTimestampError,
+  lateEventRecord,
+} from './outputs.js';
+import type { RestorePoint, StreamTask, StreamTimeAdvance } from '@sequor/streams';
 import { RestorePointTracker } from '@sequor/streams';
 
 export interface PartitionTaskOptions {
@@ -57,6 +75,11 @@ export interface PartitionTaskOptions {
   readonly startOffset: number;
   /** The committed offset: output of records below it is suppressed. */
   readonly liveFrom: number;
+  /**
+   * Stream-time advances the previous owner committed (`RestorePoint.advances` of the committed
+   * metadata), in order: each is applied before the record at its offset, its output suppressed.
+   */
+  readonly advances?: readonly StreamTimeAdvance[] | undefined;
   /** The `sequor.partition-key-fields` value records must carry (when they carry the header at all). */
   readonly partitionKeyFields: string;
   /**
@@ -184,6 +207,16 @@ export class PartitionTask implements StreamTask {
   private restoreDone: boolean;
   /** Records that carried no key-fields header (written by something other than the normalizer). */
   withoutKeyHeader = 0;
+  /** Recorded advances still to apply (replay), from `replayAdvanceIndex` on. */
+  private readonly replayAdvances: readonly StreamTimeAdvance[];
+  private replayAdvanceIndex = 0;
+  /** The last record processed: the trigger an idle advance's alerts name. */
+  private lastRecord: ConsumedRecord | null = null;
+  /** Stream time when the current quiet began (set by the first idle call after records); null while records come. */
+  private idleBase: number | null = null;
+  /** Idle advances applied live, and refused because the restore metadata was full. */
+  idleAdvances = 0;
+  idleAdvancesRefused = 0;
 
   constructor(private readonly options: PartitionTaskOptions) {
     this.topic = options.topic;
@@ -214,6 +247,9 @@ export class PartitionTask implements StreamTask {
       onAlert: this.onAlert,
       onLate: this.onLate,
     });
+    this.replayAdvances = options.advances ?? [];
+    // Advances at or before the first offset (at it, or below a log start that retention moved) come first.
+    this.applyRecordedAdvances(this.startOffset);
   }
 
   /** The next offset this task expects. */
@@ -258,6 +294,8 @@ export class PartitionTask implements StreamTask {
     let commitOffset: number | null = null;
     let restored: RestoreSummary | null = null;
     const { decode, liveFrom } = this.options;
+    const replayAdvances = this.replayAdvances;
+    if (records.length > 0) this.idleBase = null;
     for (let i = 0; i < records.length; i++) {
       const record = records[i] as ConsumedRecord;
       const offset = Number(record.offset);
@@ -265,7 +303,9 @@ export class PartitionTask implements StreamTask {
         skipped++;
         continue;
       }
+      if (this.replayAdvanceIndex < replayAdvances.length) this.applyRecordedAdvances(offset);
       this.next = offset + 1;
+      this.lastRecord = record;
       const isLive = offset >= liveFrom;
       if (isLive) {
         live++;
@@ -308,8 +348,13 @@ export class PartitionTask implements StreamTask {
         }
       }
       observer?.recordFinished();
-      if (!this.restoreDone && this.next >= liveFrom) restored = this.finishRestore();
+      if (!this.restoreDone && this.next >= liveFrom) {
+        // An advance committed at the committed offset itself belongs to the replay too.
+        this.applyRecordedAdvances(this.next);
+        restored = this.finishRestore();
+      }
     }
+    if (this.replayAdvanceIndex < replayAdvances.length) this.applyRecordedAdvances(this.next);
     this.observer = undefined;
     return {
       records: this.out,
@@ -334,7 +379,78 @@ export class PartitionTask implements StreamTask {
   abandonRestore(): RestoreSummary | null {
     if (this.restoreDone) return null;
     this.next = Math.max(this.next, this.liveFrom);
+    this.applyRecordedAdvances(this.next);
     return this.finishRestore();
+  }
+
+  /**
+   * The idle-partition rule (README "Idle partitions"): `idleForMs` of wall-clock time since the
+   * partition's last record arrived. Advances stream time when that releases buffered events and
+   * returns what the release raised, to commit with the unchanged offset (`commitOffset` = next
+   * offset) and the restore point, which now records the advance. Null when there is nothing to do:
+   * replaying, no record yet, nothing the advance would release, or the restore metadata is full
+   * (`idleAdvancesRefused`: the partition then waits for its next record).
+   */
+  advanceIdle(idleForMs: number): TaskOutput | null {
+    if (!this.restoreDone || this.lastRecord === null || !(idleForMs >= 0)) return null;
+    const processor = this.processor;
+    this.idleBase ??= processor.streamTime;
+    const base = this.idleBase;
+    if (!Number.isFinite(base)) return null;
+    // An integer, so the restore metadata's deltas round-trip exactly.
+    const target = Math.floor(base + idleForMs);
+    const watermark = target - this.options.allowedLatenessMs;
+    // Released once the watermark is past it: only then does the advance change any output.
+    if (!(watermark > processor.earliestBuffered) || !(target > processor.streamTime)) return null;
+    if (!this.tracker.advance(this.next, target)) {
+      this.idleAdvancesRefused++;
+      return null;
+    }
+    this.idleAdvances++;
+    this.out = [];
+    this.raised = [];
+    this.suppressed = 0;
+    this.current = this.lastRecord;
+    this.currentLive = true;
+    this.idleAdvanceTo = target;
+    try {
+      processor.advanceStreamTime(target);
+    } finally {
+      this.current = null;
+      this.idleAdvanceTo = null;
+    }
+    return {
+      records: this.out,
+      alerts: this.raised.length,
+      raisedAlerts: this.raised,
+      late: 0,
+      deadLetters: 0,
+      deadLetterReasons: null,
+      replayed: 0,
+      suppressedAlerts: 0,
+      live: 0,
+      skipped: 0,
+      commitOffset: this.next,
+      restored: null,
+    };
+  }
+
+  /** Set while an idle advance releases: its alerts say so in a header. */
+  private idleAdvanceTo: number | null = null;
+
+  /** Applies the previous owner's recorded advances at or before `offset`, output suppressed. */
+  private applyRecordedAdvances(offset: number): void {
+    const advances = this.replayAdvances;
+    while (this.replayAdvanceIndex < advances.length) {
+      const advance = advances[this.replayAdvanceIndex] as StreamTimeAdvance;
+      if (advance.offset > offset) return;
+      this.replayAdvanceIndex++;
+      // Committed once, so it fits the metadata again (see RestorePointTracker.advance).
+      this.tracker.advance(advance.offset, advance.streamTime, false);
+      this.current = null;
+      this.currentLive = false;
+      this.processor.advanceStreamTime(advance.streamTime);
+    }
   }
 
   /** The summary of a task that had nothing to replay (it started live). */
@@ -392,16 +508,18 @@ export class PartitionTask implements StreamTask {
   }
 
   private readonly onAlert = (alert: Alert, _rule: CompiledRule, evidence: readonly SequorEvent[]): void => {
-    const trigger = this.current;
-    if (trigger === null) throw new SequorError(`${this.topic}[${this.partition}]: an alert outside push`);
+    // Replayed records and replayed advances (current null) raise what the first run committed.
     if (!this.currentLive) {
       this.suppressed++;
       this.totalSuppressed++;
       return;
     }
+    const trigger = this.current;
+    if (trigger === null) throw new SequorError(`${this.topic}[${this.partition}]: an alert outside push`);
     const trace = this.observer?.alertRaised(alert, evidence);
     const raised = trace === undefined ? alert : { ...alert, trace_id: trace.traceId };
     this.raised.push(raised);
+    const idleAt = this.idleAdvanceTo;
     this.out.push(
       alertRecord(
         this.options.alertsTopic,
@@ -409,7 +527,9 @@ export class PartitionTask implements StreamTask {
         this.options.alertEncoder,
         trigger,
         this.position,
-        trace?.headers,
+        idleAt === null
+          ? trace?.headers
+          : { ...trace?.headers, [ALERT_HEADERS.idleStreamTime]: String(idleAt) },
       ),
     );
   };

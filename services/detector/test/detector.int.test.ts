@@ -76,6 +76,9 @@ async function setUp(name: string, env: Record<string, string> = {}) {
     DETECTOR_GROUP_ID: groupId,
     DETECTOR_SESSION_TIMEOUT_MS: '6000',
     DETECTOR_MAX_BATCH_RECORDS: '500',
+    // These tests compare with continuous processing of historical events fed in stages: a pause between
+    // stages must not move stream time on the wall clock (test/e2e/detector-idle.test.ts covers that rule).
+    IDLE_PARTITION_MS: '0',
     ...env,
   });
   const start = () => {

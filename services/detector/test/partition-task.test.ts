@@ -392,3 +392,173 @@ describe('PartitionTask: the record observer (where tracing hooks in)', () => {
     expect(calls).toEqual(['start 0', 'finish CodecError']);
   });
 });
+
+describe('PartitionTask: idle partitions (stream time advanced on the wall clock, exact on replay)', () => {
+  let records: FakeConsumedRecord[];
+
+  beforeAll(async () => {
+    rules ??= (await loadBuiltinRules()).map((r) => compileRule(r));
+    // 3.3 hours of event time with attacks, out-of-order arrivals (within the lateness) and late events.
+    const scenario = normalizedScenario(
+      { seed: 23, events: 6_000, rate: 0.5, hosts: 8, users: 20, scenarios: 8, outOfOrder: 4_000 },
+      1,
+    );
+    records = asConsumed(scenario.records);
+  }, 60_000);
+
+  /** What a transaction published, in order: alerts by id, late events by the offset they came from. */
+  const published = (out: readonly { topic: string; headers?: Record<string, unknown> }[]): string[] =>
+    out.flatMap((r) =>
+      r.topic === 'alerts'
+        ? [`alert ${String(r.headers?.[ALERT_HEADERS.alertId])}`]
+        : r.topic === 'late'
+          ? [`late @${String(r.headers?.[LATE_HEADERS.originOffset])}`]
+          : [],
+    );
+
+  const BATCH = 150;
+  const IDLE_MS = 30_000; // far more than the lateness: the events that follow an advance are partly late
+  /** After which batches the partition goes quiet (the runner calls `advanceIdle`), as the first run saw it. */
+  const quietAfter = (batchIndex: number): boolean => batchIndex % 4 === 2;
+
+  /** The partition as the first owner saw it: batches, and quiet spells after some (the runner's idle calls). */
+  type Step = { readonly batch: number } | { readonly idle: true };
+  const steps = (): Step[] => {
+    const out: Step[] = [];
+    for (let i = 0, k = 0; i < records.length; i += BATCH, k++) {
+      out.push({ batch: i });
+      if (quietAfter(k)) out.push({ idle: true });
+    }
+    return out;
+  };
+
+  /**
+   * Runs steps `from..` on `t`, each one transaction (a quiet spell that releases nothing commits
+   * nothing, and is kept as a step so indexes line up): the commit after each step and what was
+   * published up to it.
+   */
+  function firstRun(t: PartitionTask, from = 0) {
+    const commits: { offset: number; metadata: string; publishedBefore: number; step: number }[] = [];
+    const out: string[] = [];
+    let idleAdvances = 0;
+    const all = steps();
+    for (let s = from; s < all.length; s++) {
+      const step = all[s]!;
+      if ('batch' in step) {
+        out.push(...published(t.process(records.slice(step.batch, step.batch + BATCH)).records));
+      } else {
+        const idle = t.advanceIdle(IDLE_MS);
+        if (idle !== null) {
+          idleAdvances++;
+          expect(idle.commitOffset).toBe(t.nextOffset);
+          out.push(...published(idle.records));
+        }
+      }
+      commits.push({
+        offset: t.nextOffset,
+        metadata: encodeRestoreMetadata(t.restorePoint()!),
+        publishedBefore: out.length,
+        step: s + 1,
+      });
+    }
+    return { commits, out, idleAdvances };
+  }
+
+  it('advances only after the lateness has run out for a buffered event, and publishes what that releases', () => {
+    const t = task(0, 0);
+    const first = t.process(records.slice(0, 300));
+    const streamTime = t.stats().streamTime;
+    expect(t.stats().buffered).toBeGreaterThan(0);
+    expect(t.advanceIdle(0)).toBeNull(); // no time passed: stream time would not move
+    const out = t.advanceIdle(LATENESS + 1_000)!;
+    expect(out).toMatchObject({ commitOffset: 300, live: 0, replayed: 0 });
+    expect(t.stats()).toMatchObject({ streamTime: streamTime + LATENESS + 1_000, buffered: 0 });
+    expect(t.restorePoint()?.advances).toEqual([{ offset: 300, streamTime: streamTime + LATENESS + 1_000 }]);
+    // Nothing left to release: no second advance, however long the quiet.
+    expect(t.advanceIdle(3_600_000)).toBeNull();
+    expect(t.idleAdvances).toBe(1);
+    expect(first.commitOffset).toBe(300);
+    // Records reset the quiet: the next advance starts from the stream time they leave.
+    t.process(records.slice(300, 400));
+    expect(t.advanceIdle(LATENESS + 1_000)).not.toBeNull();
+  });
+
+  it('publishes a quiet partition’s pending sequence alert from the advance, naming the last record as its trigger', () => {
+    // The first record that completes a sequence, with lateness: its alert is raised by the next records.
+    const t = task(0, 0);
+    let completedAt = -1;
+    for (let i = 0; i < records.length && completedAt < 0; i++) {
+      const probe = task(0, 0);
+      probe.process(records.slice(0, i + 1));
+      const out = probe.advanceIdle(LATENESS + 1);
+      if (out !== null && out.alerts > 0) completedAt = i;
+      if (i > 2_000) break;
+    }
+    expect(completedAt).toBeGreaterThan(0);
+    const before = t.process(records.slice(0, completedAt + 1));
+    expect(before.alerts).toBe(0);
+    const out = t.advanceIdle(LATENESS + 1)!;
+    const alert = out.records.find((r) => r.topic === 'alerts')!;
+    expect(alert.headers).toMatchObject({
+      [ALERT_HEADERS.triggerOffset]: String(completedAt),
+      [ALERT_HEADERS.idleStreamTime]: String(t.stats().streamTime),
+    });
+    expect(out.raisedAlerts).toHaveLength(out.alerts);
+  });
+
+  it('a new owner replays the recorded advances at their offsets: the same late events and alerts, none twice, none missing', () => {
+    const t = task(0, 0);
+    const run = firstRun(t);
+    expect(run.idleAdvances).toBeGreaterThan(5);
+    expect(run.out.filter((o) => o.startsWith('alert')).length).toBeGreaterThan(4);
+    // The advances made events late that continuous processing would have matched.
+    const plain = task(0, 0);
+    const plainLate = published(plain.process(records).records).filter((o) => o.startsWith('late')).length;
+    const idleLate = run.out.filter((o) => o.startsWith('late')).length;
+    expect(idleLate).toBeGreaterThan(plainLate);
+
+    let restoredAcrossAnAdvance = 0;
+    let teeth = 0;
+    for (let c = 0; c < run.commits.length - 1; c += 2) {
+      const commit = run.commits[c]!;
+      const point = decodeRestoreMetadata(commit.metadata)!;
+      // The hard case: advances between the restore point and the commit (the crash came before the
+      // restore point passed them).
+      if ((point.advances?.length ?? 0) > 0) restoredAcrossAnAdvance++;
+      const restored = task(point.offset, commit.offset, { advances: point.advances });
+      const replay = restored.process(records.slice(point.offset, commit.offset));
+      expect(replay.records).toEqual([]);
+      expect(restored.isLive).toBe(true);
+      // Same state: the next commit's metadata is the first run's.
+      expect(restored.restorePoint()).toEqual(point);
+      const after = firstRun(restored, commit.step);
+      expect(after.out).toEqual(run.out.slice(commit.publishedBefore));
+
+      // Without the recorded advances the replay walks other watermarks and publishes something else.
+      if ((point.advances?.length ?? 0) > 0) {
+        const blind = task(point.offset, commit.offset);
+        blind.process(records.slice(point.offset, commit.offset));
+        const blindAfter = firstRun(blind, commit.step);
+        if (blindAfter.out.join() !== after.out.join()) teeth++;
+      }
+    }
+    expect(restoredAcrossAnAdvance).toBeGreaterThan(3);
+    expect(teeth).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('a restore point at an advance at the committed offset itself: applied on creation, nothing replayed, nothing published', () => {
+    const t = task(0, 0);
+    t.process(records.slice(0, 300));
+    t.advanceIdle(LATENESS + 1_000);
+    const point = t.restorePoint()!;
+    const continued = published(t.process(records.slice(300, 600)).records);
+    // A point with only that advance after it, as it would be much later in the partition's life.
+    const atAdvance = { ...point, offset: 300, advances: point.advances };
+    const restored = task(300, 300, { advances: atAdvance.advances });
+    expect(restored.isLive).toBe(true);
+    expect(restored.stats().streamTime).toBe(point.advances![0]!.streamTime);
+    const out = published(restored.process(records.slice(300, 600)).records);
+    // The same late decisions as the first owner made after its advance (state before 300 aside).
+    expect(out.filter((o) => o.startsWith('late'))).toEqual(continued.filter((o) => o.startsWith('late')));
+  });
+});
