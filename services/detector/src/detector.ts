@@ -203,6 +203,9 @@ class KafkaDetector implements Detector {
       logger: this.logger,
       createTask: this.createTask,
       process: this.process,
+      // A batch's transaction commits while the next fetch and batches run (each partition still one
+      // transaction at a time): kafkajs fetches only once every batch in hand is handled.
+      pipelined: true,
       ...(schemaIds === undefined
         ? {}
         : { beforeBatch: (batch: RecordBatch) => schemaIds.load(batch.records) }),
