@@ -1,0 +1,36 @@
+import type { FieldValue, ProcessingPipeline, SigmaFileResult } from '../src/index.js';
+import { compileSigmaRule, loadSigmaText, match, objectFieldSource } from '../src/index.js';
+
+/** Every event, no renames: tests of the detection alone. */
+export const anyEvent: ProcessingPipeline = {
+  name: 'test',
+  resolve: () => [{ name: 'all', conditions: {}, fieldMap: {} }],
+};
+
+/** A rule file around a `detection` block (YAML, indented by the caller as under `detection:`). */
+export function ruleText(
+  detection: string,
+  logsource = 'product: windows\n  category: process_creation',
+): string {
+  return `title: test rule\nid: 5f1d6c1e-0000-4000-8000-000000000001\nstatus: test\nlevel: high\nlogsource:\n  ${logsource}\ndetection:\n${detection}\n`;
+}
+
+export function load(detection: string): SigmaFileResult {
+  return loadSigmaText(ruleText(detection), 'test.yml');
+}
+
+/** A predicate over flat events for the rule with this detection; throws when it does not load. */
+export function matcher(detection: string): (event: Record<string, FieldValue>) => boolean {
+  const result = load(detection);
+  if (result.rule === null) throw new Error(result.errors.map((e) => e.format()).join('\n'));
+  const compiled = compileSigmaRule(result.rule, anyEvent);
+  return (event) => match(compiled, objectFieldSource(event));
+}
+
+/** The first error of a detection that must not load. */
+export function refusal(detection: string): { code: string; line: number; column: number; detail: string } {
+  const result = load(detection);
+  const e = result.errors[0];
+  if (e === undefined) throw new Error('the rule loaded');
+  return { code: e.code, line: e.line, column: e.column, detail: e.detail };
+}

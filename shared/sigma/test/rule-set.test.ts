@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { defaultPipeline, loadSigmaText, objectFieldSource, SigmaRuleSet } from '../src/index.js';
+import type { SigmaRule } from '../src/index.js';
+import { ruleText } from './helpers.js';
+
+function rule(id: string, logsource: string, detection: string): SigmaRule {
+  const { rule, errors } = loadSigmaText(
+    ruleText(detection, logsource).replace('5f1d6c1e-0000-4000-8000-000000000001', id),
+    `${id}.yml`,
+  );
+  if (rule === null) throw new Error(errors.map((e) => e.format()).join('\n'));
+  return rule;
+}
+
+const SYSMON = 'Microsoft-Windows-Sysmon/Operational';
+
+describe('SigmaRuleSet', () => {
+  const rules = [
+    rule(
+      'proc',
+      'product: windows\n  category: process_creation',
+      "  sel:\n    Image|endswith: '\\\\whoami.exe'\n  condition: sel",
+    ),
+    rule(
+      'reg',
+      'product: windows\n  category: registry_set',
+      "  sel:\n    TargetObject|contains: '\\\\Run\\\\'\n  condition: sel",
+    ),
+    rule('sec', 'product: windows\n  service: security', '  sel:\n    EventID: 4624\n  condition: sel'),
+    rule(
+      'add',
+      'product: windows\n  category: registry_add',
+      "  sel:\n    TargetObject|contains: 'Run'\n  condition: sel",
+    ),
+    rule('file', 'product: windows\n  category: file_access', "  sel:\n    A: 'x'\n  condition: sel"),
+  ];
+  const set = new SigmaRuleSet(rules, defaultPipeline);
+  const ids = (event: Record<string, string | number>): (string | null)[] =>
+    set.match(objectFieldSource(event)).map((r) => r.rule.id);
+
+  it('maps process_creation to Sysmon 1 and to Security 4688 with its field names', () => {
+    expect(ids({ Channel: SYSMON, EventID: 1, Image: 'C:\\Windows\\System32\\whoami.exe' })).toEqual([
+      'proc',
+    ]);
+    expect(
+      ids({ Channel: 'Security', EventID: 4688, NewProcessName: 'C:\\Windows\\System32\\whoami.exe' }),
+    ).toEqual(['proc']);
+    // The Sysmon field name on a 4688 event is not what the rule reads there.
+    expect(ids({ Channel: 'Security', EventID: 4688, Image: 'C:\\Windows\\System32\\whoami.exe' })).toEqual(
+      [],
+    );
+    // The right fields on the wrong EventID or channel never reach the rule.
+    expect(ids({ Channel: SYSMON, EventID: 11, Image: 'C:\\x\\whoami.exe' })).toEqual([]);
+    expect(ids({ Channel: 'System', EventID: 1, Image: 'C:\\x\\whoami.exe' })).toEqual([]);
+  });
+
+  it('a service selects its channel, any EventID; channels compare case-insensitively', () => {
+    expect(ids({ Channel: 'security', EventID: 4624 })).toEqual(['sec']);
+  });
+
+  it('registry_add also needs EventType CreateKey', () => {
+    const base = {
+      Channel: SYSMON,
+      TargetObject: 'HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\x',
+    };
+    expect(ids({ ...base, EventID: 12, EventType: 'CreateKey' })).toEqual(['add']);
+    expect(ids({ ...base, EventID: 12, EventType: 'DeleteKey' })).toEqual([]);
+    expect(ids({ ...base, EventID: 13, EventType: 'SetValue' })).toEqual(['reg']);
+  });
+
+  it('refuses a logsource no Windows source logs, with the reason', () => {
+    expect(set.rules.map((r) => r.rule.id)).toEqual(['proc', 'reg', 'sec', 'add']);
+    expect(set.refused).toHaveLength(1);
+    expect(set.refused[0]?.code).toBe('unknown-logsource');
+    expect(set.refused[0]?.detail).toMatch(/file_access/);
+  });
+
+  it('shares identical matchers across rules', () => {
+    const twice = new SigmaRuleSet(
+      [
+        rule(
+          'a',
+          'product: windows\n  category: process_creation',
+          "  sel:\n    CommandLine|re: 'x\\d+y'\n  condition: sel",
+        ),
+        rule(
+          'b',
+          'product: windows\n  category: process_creation',
+          "  sel:\n    CommandLine|re: 'x\\d+y'\n  condition: sel",
+        ),
+      ],
+      defaultPipeline,
+    );
+    expect(twice.stats().sharedMatchers).toBeGreaterThan(0);
+  });
+});
