@@ -189,7 +189,7 @@ export function regressionEvents(root = path.join(sigmaMaterial, 'regression_dat
 }
 
 /** mulberry32: a small seeded generator, so the variants are the same on every run. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -317,7 +317,7 @@ export function oracleEvents(options: OracleEventOptions = {}): OracleEvent[] {
   return [
     ...regression,
     ...variantEvents(regression, seed),
-    ...scenarioEvents(seed, options.scenarioEvents ?? 4000),
+    ...scenarioEvents(seed, options.scenarioEvents ?? 2000),
   ];
 }
 

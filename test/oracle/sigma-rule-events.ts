@@ -1,0 +1,138 @@
+/**
+ * Events written from the rules themselves, so that the differential test exercises every rule's values
+ * and modifiers, not only the ~200 rules the real events touch. Per rule, seeded: one event that
+ * satisfies one of its search identifiers (picked at random, filters included), and one that satisfies
+ * all of them at once. Each is an evtx document of the rule's logsource (its first variant in Sequor's
+ * Windows pipeline: Channel, EventID, ...), with the searched fields in EventData.
+ *
+ * An event only has to be plausible input: which rules match it is what the two engines decide, each on its
+ * own. Values are rendered from the rule's parsed values (after modifiers): a wildcard becomes seeded
+ * filler text (empty, a letter, or text with a space and a backslash), a regular expression its own
+ * source text (it may or may not match itself), a CIDR its network address, a `null` or `exists: false`
+ * no field at all.
+ */
+import { defaultPipeline, type SigmaRule, type SigmaString, type SigmaValue } from '@sequor/sigma';
+import { flattenEvtx, seededRandom, type EvtxDocument, type OracleEvent } from './sigma-events.ts';
+
+type DetectionItem =
+  SigmaRule['searches'] extends ReadonlyMap<string, infer S>
+    ? S extends { kind: 'map'; items: readonly (infer I)[] }
+      ? I
+      : never
+    : never;
+type SearchNode = SigmaRule['searches'] extends ReadonlyMap<string, infer S> ? S : never;
+
+const FILLERS = ['', 'a', 'x y\\'];
+
+class RuleEventWriter {
+  constructor(private readonly random: () => number) {}
+
+  private pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.random() * items.length)] as T;
+  }
+
+  private string(s: SigmaString): string {
+    return s.parts
+      .map((p) =>
+        typeof p === 'string' ? p : p.description === '?' ? this.pick(['a', '\\', '-']) : this.pick(FILLERS),
+      )
+      .join('');
+  }
+
+  /** A text the value matches (or, for a regex, a plausible one); undefined for "no field". */
+  value(v: SigmaValue, fields: Record<string, string>): string | undefined {
+    switch (v.kind) {
+      case 'string':
+        return this.string(this.pick(v.alternatives));
+      case 'number':
+      case 'boolean':
+        return String(v.value);
+      case 'null':
+        return undefined;
+      case 're':
+        return v.pattern;
+      case 'cidr':
+        return v.text.split('/')[0];
+      case 'compare':
+        return String(v.op === 'gt' ? v.value + 1 : v.op === 'lt' ? v.value - 1 : v.value);
+      case 'exists':
+        return v.value ? 'present' : undefined;
+      case 'fieldref':
+        return fields[v.field] ?? 'same';
+    }
+  }
+
+  /** The fields of one map of a search: every item, each with one of its values (all of them for `all`). */
+  map(items: readonly DetectionItem[], fields: Record<string, string>): void {
+    for (const item of items) {
+      const field = item.field ?? 'Data';
+      const texts = (item.link === 'all' ? item.values : [this.pick(item.values)])
+        .map((v) => this.value(v, fields))
+        .filter((t): t is string => t !== undefined);
+      if (texts.length === 0) continue;
+      const text = texts.join(' ');
+      const before = fields[field];
+      fields[field] = before === undefined ? text : `${before} ${text}`;
+    }
+  }
+
+  search(node: SearchNode, fields: Record<string, string>): void {
+    if (node.kind === 'map') this.map(node.items, fields);
+    else this.search(this.pick(node.maps), fields);
+  }
+}
+
+function logsourceSystem(rule: SigmaRule): { system: Record<string, unknown>; data: Record<string, string> } {
+  const resolved = defaultPipeline.resolve(rule.logsource);
+  const conditions = typeof resolved === 'string' || resolved[0] === undefined ? {} : resolved[0].conditions;
+  const system: Record<string, unknown> = {
+    Provider: { '#attributes': { Name: 'Sequor-Oracle-Generator' } },
+    EventID: 0,
+    Channel: 'Unknown',
+    Computer: 'oracle-host',
+  };
+  const data: Record<string, string> = {};
+  for (const [field, values] of Object.entries(conditions)) {
+    const value = values[0];
+    if (value === undefined) continue;
+    if (field === 'EventID') system['EventID'] = Number(value);
+    else if (field === 'Channel') system['Channel'] = String(value);
+    else if (field === 'Provider_Name') system['Provider'] = { '#attributes': { Name: String(value) } };
+    else data[field] = String(value);
+  }
+  return { system, data };
+}
+
+/** Per rule: an event for one seeded search identifier, and one for all of them. */
+export function ruleEvents(rules: readonly SigmaRule[], seed: number): OracleEvent[] {
+  const writer = new RuleEventWriter(seededRandom(seed));
+  const out: OracleEvent[] = [];
+  const random = seededRandom(seed + 1);
+  for (const rule of rules) {
+    const names = [...rule.searches.keys()];
+    if (names.length === 0) continue;
+    const one = names[Math.floor(random() * names.length)] as string;
+    for (const [kind, chosen] of [
+      ['one', [one]],
+      ['all', names],
+    ] as const) {
+      const { system, data } = logsourceSystem(rule);
+      const fields: Record<string, string> = { ...data };
+      for (const name of chosen) writer.search(rule.searches.get(name) as SearchNode, fields);
+      // A field that names a System child (EventID, Channel, Provider_Name, ...) is set there, not twice.
+      for (const key of Object.keys(fields))
+        if (/^provider_(name|guid)$/i.test(key)) {
+          const attributes = (system['Provider'] as { '#attributes': Record<string, string> })['#attributes'];
+          attributes[key.slice('Provider_'.length)] = fields[key] as string;
+          delete fields[key];
+        } else if (Object.keys(system).some((k) => k.toLowerCase() === key.toLowerCase())) {
+          system[key] = fields[key];
+          delete fields[key];
+        }
+      const document = { Event: { System: system, EventData: fields } } as unknown as EvtxDocument;
+      const origin = `rule-${kind}:${rule.id ?? rule.file}${kind === 'one' ? `:${one}` : ''}`;
+      out.push({ origin, document, fields: flattenEvtx(document, origin) });
+    }
+  }
+  return out;
+}
