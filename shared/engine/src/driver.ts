@@ -188,7 +188,8 @@ function buildRuleSet<E, R>(
       });
       const filters = filterIndexes.map((index) => runtimes[index]!);
       const stateful = statefulIndexes.map((index) => runtimes[index]!);
-      const stamp = filters.length > 0 ? new EventTimeStamp(eventTime, stampStats, stampSink) : null;
+      // Filter runtimes keep nothing of the item they are given: one item, rewritten per event.
+      const stamp = filters.length > 0 ? new EventTimeStamp(eventTime, stampStats, stampSink, true) : null;
       const subscriptions = new Subscription(() => {
         for (const runtime of runtimes) runtime.dispose();
       });

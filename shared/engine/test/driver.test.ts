@@ -11,6 +11,7 @@ import {
 import {
   MINUTE,
   SECOND,
+  T0,
   eventTime,
   ev,
   ids,
@@ -158,6 +159,20 @@ describe('createRuleSetPipeline', () => {
     const second = runSet(events);
     expect([...second.byRule]).toEqual([...first.byRule]);
     expect(second.late).toEqual(first.late);
+  });
+
+  it("gives each filter match its own event's time (the stamp behind filters is rewritten per event)", () => {
+    const events = [ev('reg', 3 * SECOND, 'h1', 'r1'), ev('x', 4 * SECOND), ev('reg', SECOND, 'h2', 'r2')];
+    const matches: Match<TestEvent>[] = [];
+    from(events)
+      .pipe(createRuleSetPipeline(rules, eventTime, { allowedLatenessMs: 0 }).operator)
+      .subscribe(({ rule, match }) => {
+        if (rule === 'filter') matches.push(match);
+      });
+    expect(matches.map((match) => [match.events[0]!.id, match.firstTime, match.lastTime])).toEqual([
+      ['r1', T0 + 3 * SECOND, T0 + 3 * SECOND],
+      ['r2', T0 + SECOND, T0 + SECOND],
+    ]);
   });
 
   it('tags bucket summaries with their rule', () => {

@@ -39,9 +39,13 @@ export function stampEventTime<E>(
 /**
  * One subscription's stamping, without RxJS: what `stampEventTime` runs per event, for a caller that
  * drives stateless rules itself (the rule set). Counts `eventsIn`, `invalidTime` and stream time.
+ *
+ * `reuse`: every call returns the same item, rewritten (nothing allocated per event), for a caller that
+ * hands it only to code that reads it synchronously and keeps nothing of it (the filter runtimes).
  */
 export class EventTimeStamp<E> {
   private arrival = 0;
+  private readonly scratch: Mutable<TimedEvent<E>> | null;
   private readonly timestampOf: (event: E) => number;
   private readonly tiebreakerOf: (event: E) => number;
 
@@ -49,9 +53,21 @@ export class EventTimeStamp<E> {
     eventTime: EventTime<E>,
     private readonly stats: CorrelationStats,
     private readonly sink: LateEventSink<E> | undefined,
+    reuse = false,
   ) {
     this.timestampOf = eventTime.timestamp;
     this.tiebreakerOf = eventTime.tiebreaker;
+    this.scratch = reuse
+      ? {
+          kind: 'event',
+          event: undefined as E,
+          timestamp: 0,
+          tiebreaker: 0,
+          arrival: 0,
+          late: false,
+          size: 0,
+        }
+      : null;
   }
 
   /** The event with its time; undefined (counted, handed to the sink) when it has no finite timestamp. */
@@ -65,15 +81,17 @@ export class EventTimeStamp<E> {
       return undefined;
     }
     if (timestamp > stats.streamTime) stats.streamTime = timestamp;
-    const tiebreaker = this.tiebreakerOf(event);
-    return {
-      kind: 'event',
-      event,
-      timestamp,
-      tiebreaker: Number.isFinite(tiebreaker) ? tiebreaker : 0,
-      arrival: this.arrival++,
-      late: false,
-      size: 0, // never buffered here
-    };
+    const rawTiebreaker = this.tiebreakerOf(event);
+    const tiebreaker = Number.isFinite(rawTiebreaker) ? rawTiebreaker : 0;
+    const scratch = this.scratch;
+    if (scratch === null)
+      return { kind: 'event', event, timestamp, tiebreaker, arrival: this.arrival++, late: false, size: 0 }; // never buffered
+    scratch.event = event;
+    scratch.timestamp = timestamp;
+    scratch.tiebreaker = tiebreaker;
+    scratch.arrival = this.arrival++;
+    return scratch;
   }
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
