@@ -506,6 +506,22 @@ describe('PartitionTask: idle partitions (stream time advanced on the wall clock
     expect(out.raisedAlerts).toHaveLength(out.alerts);
   });
 
+  it('sends an event the advance made late to the late-events topic, with the advanced watermark', () => {
+    const t = task(0, 0);
+    t.process(records.slice(0, 300));
+    const streamTime = t.stats().streamTime;
+    t.advanceIdle(LATENESS + 10_000);
+    const watermark = streamTime + 10_000;
+    // The next record, dated at the old stream time: on time before the advance, late after it.
+    const value = codec.encodeSingleObject({ ...codec.decode(records[300]!.value!), timestamp: streamTime });
+    const out = t.process([{ ...records[300]!, value }]);
+    const late = out.records.filter((r) => r.topic === 'late');
+    expect(late.map((r) => [r.headers?.[LATE_HEADERS.reason], r.headers?.[LATE_HEADERS.watermark]])).toEqual([
+      ['late', String(watermark)],
+    ]);
+    expect(out.late).toBe(1);
+  });
+
   it('a new owner replays the recorded advances at their offsets: the same late events and alerts, none twice, none missing', () => {
     const t = task(0, 0);
     const run = firstRun(t);
