@@ -20,6 +20,9 @@ export const needsBroker = true;
 const TARGET_SHARE = 0.5;
 export const EVENT_PARTITIONS = 6;
 
+/** The detector's throughput this run measured (events/s, best pass), for the latency path's offered rate. */
+export let measuredDetectorRate: number | undefined;
+
 export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const brokers = ctx.brokers;
   if (brokers === undefined) return [];
@@ -90,6 +93,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     const floorRate = perSecond(records.length, floor!.wallMs);
     const figureRate = perSecond(records.length, figure!.wallMs);
     const ratio = figureRate / floorRate;
+    measuredDetectorRate = figureRate;
     return [
       {
         id: 'detector.broker',
