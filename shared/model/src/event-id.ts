@@ -36,11 +36,23 @@ export function eventIdFromContent(bytes: Uint8Array): string {
  * where the source is inconsistent (Windows channel names appear as `Security` and `security`).
  */
 export function eventIdFromParts(...parts: readonly (string | number | bigint)[]): string {
-  let text = 'parts\0';
-  for (const p of parts) {
-    const s = String(p);
-    text += `${s.length}:${s}\0`;
-  }
+  let text = '';
+  for (const p of parts) text += eventIdPart(p);
+  return eventIdFromPartText(text);
+}
+
+/** One part as `eventIdFromParts` writes it into the text it hashes: `<length>:<part>\0`. */
+export function eventIdPart(part: string | number | bigint): string {
+  const s = String(part);
+  return `${s.length}:${s}\0`;
+}
+
+/**
+ * `eventIdFromParts` of parts already written with `eventIdPart` and joined, so a caller with constant
+ * parts (a format name, a channel) writes them once, not per event:
+ * `eventIdFromPartText(eventIdPart('winlog') + host + ...) === eventIdFromParts('winlog', host, ...)`.
+ */
+export function eventIdFromPartText(partText: string): string {
   // One-shot hash (Node >= 20.12): no Hash object per event, about 2-3x cheaper than createHash().update().
-  return hash('sha256', text, 'hex').slice(0, 32);
+  return hash('sha256', `parts\0${partText}`, 'hex').slice(0, 32);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventIdFromContent, eventIdFromParts } from '../src/index.js';
+import { eventIdFromContent, eventIdFromPartText, eventIdFromParts, eventIdPart } from '../src/index.js';
 
 const enc = new TextEncoder();
 
@@ -16,6 +16,14 @@ describe('event ids', () => {
       '9eb4704166b1f110d7520846dd3e57a6',
     );
     expect(eventIdFromParts('cmd', '\u00e9t\u00e9')).toBe('f8661190ef57a536bf8227b0672780c1');
+  });
+
+  it('from part text written once equal those from the parts', () => {
+    const constant = eventIdPart('winlog') + eventIdPart('security');
+    expect(eventIdFromPartText(constant + eventIdPart(1234))).toBe(
+      eventIdFromParts('winlog', 'security', 1234),
+    );
+    expect(eventIdFromPartText('')).toBe(eventIdFromParts());
   });
 
   it('do not confuse part boundaries', () => {
