@@ -241,7 +241,7 @@ class SequenceRuntime<E> implements OperatorRuntime<E> {
         this.plan.leading.length > 0 ? (this.recentLeading.get(key) ?? Number.NEGATIVE_INFINITY) : 0,
       bytes: PARTIAL_OVERHEAD_BYTES + key.length + item.size,
     };
-    this.place(partial, 1);
+    this.place(partial, 1, pending);
     // Placed first so a cap eviction triggered by this add can never pick the newest partial's slot.
     if (partial.slot !== -1) this.store.add(partial); // not when it completed at once (one positive step)
   }
@@ -266,11 +266,18 @@ class SequenceRuntime<E> implements OperatorRuntime<E> {
     if (!this.closed) this.store.grow(partial, 8 + item.size);
   }
 
-  /** Puts a sequence in `slot` (overwriting the older one there) or completes it. */
-  private place(partial: SequencePartial<E>, slot: number): void {
+  /**
+   * Puts a sequence in `slot` (overwriting the older one there) or completes it. `older`: what the caller
+   * already found in `slot` for this key (saves a second lookup); `null` when it did not look.
+   */
+  private place(
+    partial: SequencePartial<E>,
+    slot: number,
+    older: SequencePartial<E> | undefined | null = null,
+  ): void {
     if (slot < this.m) {
       const waiting = this.waiting[slot]!;
-      const older = waiting.get(partial.key);
+      if (older === null) older = waiting.get(partial.key);
       if (older !== undefined) {
         this.store.release(older);
         older.slot = -1;
