@@ -20,7 +20,8 @@ import { deadLetterLine } from '../embedded.js';
 import { EXIT, ReportedError, UsageError } from '../errors.js';
 import type { OpenInput } from '../io/inputs.js';
 import { expandInputs, formatOverride, openInputs, readFailures } from '../io/inputs.js';
-import { EventTimeMerge } from '../io/merge.js';
+import { EventTimeMerge, inlineNormalizedLines } from '../io/merge.js';
+import { defaultThreads, MAX_THREADS, NormalizeWorkers } from '../io/normalize-workers.js';
 import { NdjsonWriter, requireStdout } from '../io/output.js';
 
 export const DEFAULT_QUERY_LATENESS_MS = 60_000;
@@ -41,6 +42,9 @@ options:
                          start (counted on stderr) instead of letting one year-9999 date end the query (default: the lateness)
   --reorder-max-mib N    memory bound of the reorder buffer, MiB (default 128)
   --state-max-mib N      memory bound of the open partial matches, MiB (default 64)
+  --threads N            worker threads that parse and normalize the lines while this thread merges
+                         and queries (default: the cores available, here ${defaultThreads()}); 1 does
+                         all on one thread. The matches and their order are the same for every N
   -h, --help             this help
 
 A query error is printed with its line, column and a caret; exit 2. Exit 1 when an input cannot be
@@ -53,11 +57,13 @@ const options: OptionSpecs = {
   'max-future-skew': { type: 'string' },
   'reorder-max-mib': { type: 'string' },
   'state-max-mib': { type: 'string' },
+  threads: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
 /** The engine's skew guard and memory bounds, as `sequor detect` sets them. */
 interface QueryBounds {
+  readonly threads: number;
   readonly lateness: number;
   readonly maxFutureSkewMs: number;
   readonly maxBufferedBytes: number;
@@ -136,6 +142,7 @@ export async function queryCommand(args: readonly string[], ctx: CommandContext)
   const override = formatOverride(stringOption(values, 'format'));
   const lateness = durationOption(values, 'lateness', DEFAULT_QUERY_LATENESS_MS) as number;
   const bounds: QueryBounds = {
+    threads: integerOption(values, 'threads', defaultThreads(), 1, MAX_THREADS),
     lateness,
     maxFutureSkewMs: durationOption(values, 'max-future-skew', defaultMaxFutureSkewMs(lateness)) as number,
     maxBufferedBytes: integerOption(values, 'reorder-max-mib', 128, 1, 1 << 20) * 2 ** 20,
@@ -164,12 +171,36 @@ async function runQuery(
   bounds: QueryBounds,
   ctx: CommandContext,
 ): Promise<number> {
-  const lateness = bounds.lateness;
   const topics = opened.map((o) => o.file.name);
-  const normalize = createNormalizeProcessor({
-    bindings: opened.map((o, i) => ({ topic: topics[i] as string, format: o.format })),
-    encoder: inMemoryEvents,
-  });
+  const workers = bounds.threads > 1 ? new NormalizeWorkers(bounds.threads, opened, topics) : null;
+  try {
+    return await queryLines(query, compiled, opened, topics, workers, bounds, ctx);
+  } finally {
+    await workers?.close();
+  }
+}
+
+async function queryLines(
+  query: Query,
+  compiled: CompiledQuery<SequorEvent>,
+  opened: readonly OpenInput[],
+  topics: readonly string[],
+  workers: NormalizeWorkers | null,
+  bounds: QueryBounds,
+  ctx: CommandContext,
+): Promise<number> {
+  const lateness = bounds.lateness;
+  const sources =
+    workers === null
+      ? inlineNormalizedLines(
+          opened,
+          topics,
+          createNormalizeProcessor({
+            bindings: opened.map((o, i) => ({ topic: topics[i] as string, format: o.format })),
+            encoder: inMemoryEvents,
+          }),
+        )
+      : workers.sources();
   const writer = new NdjsonWriter<unknown>(ctx.stdout);
   const isEventQuery = compiled.spec.kind === 'filter';
   const pipeline = createCorrelationPipeline(compiled.spec, compiled.eventTime, {
@@ -197,7 +228,7 @@ async function runQuery(
   const exhausted = (): boolean => !events.observed;
   let deadLetters = 0;
   let sinceFlush = 0;
-  const merge = new EventTimeMerge(opened, topics, normalize);
+  const merge = new EventTimeMerge(opened, sources);
   await merge.run((record) => {
     const verdict = record.result.deadLetter;
     if (verdict !== undefined) {

@@ -31,7 +31,7 @@ import type { CommandContext } from '../context.js';
 import { EXIT, ReportedError, UsageError } from '../errors.js';
 import type { OpenInput } from '../io/inputs.js';
 import { expandInputs, formatOverride, openInputs, readFailures } from '../io/inputs.js';
-import { EventTimeMerge } from '../io/merge.js';
+import { EventTimeMerge, inlineNormalizedLines } from '../io/merge.js';
 import { formatCount, ProgressBar } from '../io/progress.js';
 
 export const replayUsage = `usage: sequor replay [options] (--topic T | --topic-map FILE=TOPIC,...) <file|dir|->...
@@ -203,7 +203,7 @@ async function replay(
   let restamped = 0;
   let last: Promise<void> = Promise.resolve();
   const progress = new ProgressBar(ctx.stderr, 'replay');
-  const merge = new EventTimeMerge(inputs, names, normalize);
+  const merge = new EventTimeMerge(inputs, inlineNormalizedLines(inputs, names, normalize));
   const totalBytes = inputs.every((i) => i.file.size !== null)
     ? inputs.reduce((n, i) => n + (i.file.size as number), 0)
     : null;

@@ -8,17 +8,75 @@
  *
  * Lines without events (Zeek header and comment lines) and dead letters are reported when they are read,
  * so they precede the next event of their own file.
+ *
+ * Where the normalizing happens is the sources' business (`NormalizedLines`): on this thread as each
+ * line is read (`inlineNormalizedLines`), or ahead of the merge in worker threads (`--threads`,
+ * `normalize-workers.ts`). The merge order is the same either way: it depends only on each file's
+ * lines and their event times.
  */
 import { BinaryHeap } from '@sequor/model';
 import type { NormalizeProcessor, ProcessResult } from '@sequor/pipeline';
 import type { OpenInput } from './inputs.js';
 import type { LineReader } from './lines.js';
 
+/**
+ * The normalized lines of one input in file order: `next()` while some are ready (synchronously, no
+ * promise per line), then `await fill()` and ask again, until `done`.
+ */
+export interface NormalizedLines {
+  next(): MergedRecord | undefined;
+  fill(): Promise<void>;
+  readonly done: boolean;
+  /** Lines read so far, blank ones included. */
+  readonly linesRead: number;
+}
+
+/** Each input normalized on this thread as its lines are read (`topics[i]`: input i's binding in `normalize`). */
+export function inlineNormalizedLines(
+  inputs: readonly OpenInput[],
+  topics: readonly string[],
+  normalize: NormalizeProcessor,
+): NormalizedLines[] {
+  return inputs.map((input, i) => new InlineNormalizedLines(i, input.reader, topics[i] as string, normalize));
+}
+
+class InlineNormalizedLines implements NormalizedLines {
+  linesRead = 0;
+
+  constructor(
+    private readonly source: number,
+    private readonly reader: LineReader,
+    private readonly topic: string,
+    private readonly normalize: NormalizeProcessor,
+  ) {}
+
+  get done(): boolean {
+    return this.reader.done;
+  }
+
+  next(): MergedRecord | undefined {
+    for (;;) {
+      const line = this.reader.next();
+      if (line === undefined) return undefined;
+      this.linesRead++;
+      if (line.length === 0) continue;
+      const offset = this.reader.lineIndex;
+      const result = this.normalize.process({ topic: this.topic, partition: 0, offset, value: line });
+      return { source: this.source, offset, line, result };
+    }
+  }
+
+  fill(): Promise<void> {
+    return this.reader.fill();
+  }
+}
+
 export interface MergedRecord {
   /** Index of the input in the list given to the merge. */
   readonly source: number;
   /** 0-based line index in its file (file line = offset + 1). */
   readonly offset: number;
+  /** The raw line (`replay` sends it); empty when worker threads normalized it (they took the bytes). */
   readonly line: Buffer;
   /** The normalizer's verdict: events (possibly none) or a dead letter. */
   readonly result: ProcessResult;
@@ -32,8 +90,7 @@ export type MergedRecordHandler = (record: MergedRecord) => boolean | void | Pro
 
 interface Cursor {
   readonly source: number;
-  readonly topic: string;
-  readonly reader: LineReader;
+  readonly lines: NormalizedLines;
   head: MergedRecord | null;
   headTime: number;
 }
@@ -47,30 +104,22 @@ export interface MergeProgress {
 
 export class EventTimeMerge {
   private readonly cursors: Cursor[];
-  private lines = 0;
   private stopped = false;
 
-  /**
-   * `topics[i]` is the name input i is bound to in `normalize` (its origin topic in events and alerts).
-   */
+  /** `sources[i]`: the normalized lines of `inputs[i]` (`inlineNormalizedLines`, or from workers). */
   constructor(
     private readonly inputs: readonly OpenInput[],
-    topics: readonly string[],
-    private readonly normalize: NormalizeProcessor,
+    sources: readonly NormalizedLines[],
   ) {
-    this.cursors = inputs.map((input, source) => ({
-      source,
-      topic: topics[source] as string,
-      reader: input.reader,
-      head: null,
-      headTime: 0,
-    }));
+    this.cursors = sources.map((lines, source) => ({ source, lines, head: null, headTime: 0 }));
   }
 
   progress(): MergeProgress {
     let bytes = 0;
+    let lines = 0;
     for (const input of this.inputs) bytes += input.stream.bytesRead();
-    return { lines: this.lines, bytes };
+    for (const cursor of this.cursors) lines += cursor.lines.linesRead;
+    return { lines, bytes };
   }
 
   /** Feeds every record to `onRecord` in merge order; resolves at the end of every input (or a stop). */
@@ -102,20 +151,15 @@ export class EventTimeMerge {
 
   /** Reads `cursor`'s file up to its next line with events (its new head), reporting the lines before it. */
   private async advance(cursor: Cursor, onRecord: MergedRecordHandler): Promise<void> {
-    const reader = cursor.reader;
+    const lines = cursor.lines;
     for (;;) {
-      const line = reader.next();
-      if (line === undefined) {
-        if (reader.done) return;
-        await reader.fill();
+      const record = lines.next();
+      if (record === undefined) {
+        if (lines.done) return;
+        await lines.fill();
         continue;
       }
-      this.lines++;
-      if (line.length === 0) continue;
-      const offset = reader.lineIndex;
-      const result = this.normalize.process({ topic: cursor.topic, partition: 0, offset, value: line });
-      const record: MergedRecord = { source: cursor.source, offset, line, result };
-      const first = result.outputs[0];
+      const first = record.result.outputs[0];
       if (first === undefined) {
         const verdict = onRecord(record);
         if (verdict === false) return this.stop();
