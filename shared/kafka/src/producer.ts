@@ -2,6 +2,7 @@ import type { RecordHeaders } from '@sequor/model';
 import type { ICustomPartitioner, Message, Producer, TopicMessages, Transaction } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
 import type { KafkaClient } from './client.js';
+import { CoordinatorCache, producerWithCoordinatorCache } from './coordinator-cache.js';
 import {
   DeliveryTimeoutError,
   isConcurrentTransaction,
@@ -387,14 +388,21 @@ export class TransactionalProducer {
   private initialized = false;
   private readonly compression: CompressionTypes;
   private readonly limits: TopicLimits;
+  private readonly coordinators: CoordinatorCache | undefined;
 
   constructor(
     private readonly producer: Producer,
     readonly transactionalId: string,
-    options: { readonly compression?: Compression; readonly limits?: TopicLimits } = {},
+    options: {
+      readonly compression?: Compression;
+      readonly limits?: TopicLimits;
+      /** The cache answering the producer's coordinator lookups: forgotten when a request fails. */
+      readonly coordinators?: CoordinatorCache;
+    } = {},
   ) {
     this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
     this.limits = options.limits ?? new TopicLimits();
+    this.coordinators = options.coordinators;
   }
 
   get inTransaction(): boolean {
@@ -423,6 +431,7 @@ export class TransactionalProducer {
       const transaction = await this.producer.transaction();
       await transaction.abort();
     } catch (error) {
+      this.coordinators?.forget();
       throw wrapClientError(error, `initializing transactions (${this.transactionalId})`);
     }
     this.initialized = true;
@@ -434,6 +443,7 @@ export class TransactionalProducer {
     try {
       this.transaction = await this.producer.transaction();
     } catch (error) {
+      this.coordinators?.forget();
       throw wrapClientError(error, `beginning a transaction (${this.transactionalId})`);
     }
     this.initialized = true;
@@ -458,6 +468,7 @@ export class TransactionalProducer {
           }),
         );
     } catch (error) {
+      this.coordinators?.forget();
       throw wrapClientError(error, `sending in transaction ${this.transactionalId}`);
     }
   }
@@ -480,6 +491,7 @@ export class TransactionalProducer {
       const topics = [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
       await whilePreviousCompletes(() => transaction.sendOffsets({ consumerGroupId, topics }));
     } catch (error) {
+      this.coordinators?.forget();
       throw wrapClientError(error, `adding offsets to transaction ${this.transactionalId}`);
     }
   }
@@ -490,6 +502,7 @@ export class TransactionalProducer {
     try {
       await transaction.commit();
     } catch (error) {
+      this.coordinators?.forget();
       throw wrapClientError(error, `committing transaction ${this.transactionalId}`);
     }
   }
@@ -500,6 +513,7 @@ export class TransactionalProducer {
     try {
       await transaction.abort();
     } catch (error) {
+      this.coordinators?.forget();
       throw wrapClientError(error, `aborting transaction ${this.transactionalId}`);
     }
   }
@@ -529,18 +543,24 @@ export async function createTransactionalProducer(
   client: KafkaClient,
   options: TransactionalProducerOptions,
 ): Promise<TransactionalProducer> {
-  const producer = client.producer({
-    transactionalId: options.transactionalId,
-    transactionTimeout: options.transactionTimeoutMs ?? 60_000,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    createPartitioner: javaCompatiblePartitioner,
-  });
+  // Coordinators looked up once, not before every transactional request (coordinator-cache.ts).
+  const coordinators = new CoordinatorCache();
+  const { producer } = producerWithCoordinatorCache(
+    client,
+    {
+      transactionalId: options.transactionalId,
+      transactionTimeout: options.transactionTimeoutMs ?? 60_000,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: javaCompatiblePartitioner,
+    },
+    coordinators,
+  );
   try {
     await producer.connect();
   } catch (error) {
     throw wrapClientError(error, `connecting transactional producer ${options.transactionalId}`);
   }
-  return new TransactionalProducer(producer, options.transactionalId, options);
+  return new TransactionalProducer(producer, options.transactionalId, { ...options, coordinators });
 }
