@@ -18,6 +18,17 @@ describe('InMemoryTransport', () => {
     }
   });
 
+  it('places every key by murmur2 past the remembered keys, when a flood of keys restarts the memory', () => {
+    const topic = new InMemoryTransport().createTopic<number>('events', 7);
+    for (let round = 0; round < 2; round++)
+      for (let i = 0; i < 70_000; i += 1) {
+        const key = `name:host-${i}`;
+        const placed = topic.send({ key, value: i }).partition;
+        if (placed !== partitionFor(key, 7)) expect(placed).toBe(partitionFor(key, 7));
+      }
+    expect(topic.offsets(0).end + topic.offsets(6).end).toBeGreaterThan(0);
+  });
+
   it('spreads key-less records round-robin and honours an explicit partition', () => {
     const topic = new InMemoryTransport().createTopic<number>('raw', 3);
     const placed = [0, 1, 2, 3, 4].map((value) => topic.send({ value }).partition);

@@ -101,9 +101,17 @@ class PartitionLog<V> {
   }
 }
 
+/**
+ * Keys whose partition is remembered: a run's keys are its hosts, a few thousand at most, and a key's
+ * partition costs a UTF-8 encode and a murmur2 per record otherwise. Past this many distinct keys (a flood
+ * of made-up host names) the memory starts over, so it stays bounded.
+ */
+const REMEMBERED_KEYS = 1 << 16;
+
 /** A topic of the in-memory transport. Create with `InMemoryTransport.createTopic`. */
 export class MemoryTopic<V> {
   private readonly logs: PartitionLog<V>[];
+  private readonly partitionOfKey = new Map<string, number>();
   private roundRobin = 0;
   private readonly consumers: MemoryConsumer<V>[] = [];
 
@@ -136,7 +144,7 @@ export class MemoryTopic<V> {
         );
       }
     } else if (key !== null) {
-      partition = partitionFor(key, this.partitions);
+      partition = this.partitionOfKey.get(key) ?? this.place(key);
     } else {
       partition = this.roundRobin;
       this.roundRobin = (this.roundRobin + 1) % this.partitions;
@@ -153,6 +161,13 @@ export class MemoryTopic<V> {
       headers: record.headers,
     });
     return { partition, offset };
+  }
+
+  private place(key: string): number {
+    const partition = partitionFor(key, this.partitions);
+    if (this.partitionOfKey.size >= REMEMBERED_KEYS) this.partitionOfKey.clear();
+    this.partitionOfKey.set(key, partition);
+    return partition;
   }
 
   /** Offsets of a partition: `start` (oldest kept) and `end` (next to be written). */
