@@ -65,17 +65,42 @@ interface Divergence {
   applies(rule: SigmaRule, event: OracleEvent, matchedBy: Side): boolean;
 }
 
-/** The fields a rule reads with `|cidr`. */
-function cidrFields(rule: SigmaRule): string[] {
-  const fields: string[] = [];
+type Item = Extract<SearchNode, { kind: 'map' }>['items'][number];
+
+function itemsOf(rule: SigmaRule): Item[] {
+  const items: Item[] = [];
   const visit = (node: SearchNode): void => {
     if (node.kind === 'anyOf') node.maps.forEach(visit);
-    else
-      for (const item of node.items)
-        if (item.field !== null && item.values.some((v) => v.kind === 'cidr')) fields.push(item.field);
+    else items.push(...node.items);
   };
   rule.searches.forEach(visit);
-  return fields;
+  return items;
+}
+
+/** The fields a rule reads with `|cidr`. */
+function cidrFields(rule: SigmaRule): string[] {
+  return itemsOf(rule)
+    .filter((item) => item.values.some((v) => v.kind === 'cidr'))
+    .flatMap((item) => (item.field === null ? [] : [item.field]));
+}
+
+/** An IPv6 address not written as its canonical text (lower case, compressed, no dotted IPv4 tail). */
+function notCanonicalIpv6(value: string): boolean {
+  return isIP(value) === 6 && new URL(`http://[${value}]/`).hostname !== `[${value.toLowerCase()}]`;
+}
+
+/** A letter beyond ASCII that has another case (é/É, Cyrillic а/А). */
+const nonAsciiCased = (text: string): boolean =>
+  [...text].some((c) => c > '\x7f' && c.toLowerCase() !== c.toUpperCase());
+
+function ruleHasNonAsciiCased(rule: SigmaRule): boolean {
+  return itemsOf(rule).some((item) =>
+    item.values.some(
+      (v) =>
+        v.kind === 'string' &&
+        v.alternatives.some((a) => a.parts.some((p) => typeof p === 'string' && nonAsciiCased(p))),
+    ),
+  );
 }
 
 const DETECTION_DIVERGENCES: readonly Divergence[] = [
@@ -88,6 +113,34 @@ const DETECTION_DIVERGENCES: readonly Divergence[] = [
       'not one never matches. The rule-written events join two values of one field ("fc00:: -").',
     applies: (rule, event) =>
       cidrFields(rule).some((f) => event.fields[f] !== undefined && isIP(event.fields[f]) === 0),
+  },
+  {
+    name: 'cidr on an IPv6 address in another spelling',
+    why:
+      'The same LIKE prefixes see only the spelling pySigma expands a network to (its README says so): an ' +
+      'IPv4-mapped address (`::ffff:10.1.2.3`, what Security 4624 logs for IPv4 clients of a dual-stack host) ' +
+      'is not in 10.0.0.0/8 for it, and `0:0:0:0:0:0:0:1` is not `::1/128`. Sequor compares addresses as ' +
+      'numbers and reads an IPv4-mapped address as its IPv4 address.',
+    applies: (rule, event) =>
+      cidrFields(rule).some((f) => event.fields[f] !== undefined && notCanonicalIpv6(event.fields[f])),
+  },
+  {
+    name: 'case of letters beyond ASCII',
+    why:
+      'SQLite’s NOCASE and LIKE fold ASCII letters only (pySigma-backend-sqlite README: case folding is ASCII ' +
+      'only); Sigma matches ignore case and Sequor folds every letter (JavaScript toLowerCase), so ' +
+      '`MÉDIA PROTÉGÉ` matches the rule text `Média protégé`, and upper-case Cyrillic homoglyphs the lower-case ones.',
+    applies: (rule, event) => ruleHasNonAsciiCased(rule) && Object.values(event.fields).some(nonAsciiCased),
+  },
+  {
+    name: 'BUG in @sequor/sigma: an unquoted number with leading zeros read as an integer',
+    why:
+      'registry_set_susp_keyboard_layout_load.yml writes `Details|contains: 00000429` (a keyboard layout id) ' +
+      'unquoted. YAML 1.2 reads it as the integer 429, so Sequor matches any Details containing "429"; ' +
+      'pySigma’s YAML 1.1 reader keeps the text "00000429" (not octal: it has a 9), as the author meant. ' +
+      'Sequor should keep such a scalar’s source text. Remove this entry when fixed (the test then says so).',
+    applies: (rule, _event, matchedBy) =>
+      matchedBy === 'sequor' && rule.file.endsWith('registry_set_susp_keyboard_layout_load.yml'),
   },
 ];
 

@@ -4,13 +4,15 @@
  * SQLite table holds (what test/oracle/sigma_oracle.py reads, one per line). The flattening is defined
  * here and only here.
  *
- * Three sources, in this order:
+ * Four sources, in this order:
  * 1. SigmaHQ's regression events (`../shared/sigma/regression_data/**\/*.json`: pretty-printed documents
  *    one after another), in file path order.
  * 2. Seeded variants of each regression event, made to exercise what a differential test is for: the
  *    same event with every ASCII letter of its data's values case-swapped (Sigma matches ignore case), and
  *    the same event with one character of each value dropped (near misses of rules written for it).
- * 3. The Windows events of a seeded `@sequor/scenarios` run (its Winlogbeat file: Security logons and
+ * 3. Security logons and Sysmon connections from addresses in the spellings Windows writes (IPv4-mapped
+ *    IPv6, upper case, uncompressed), for the rules' `|cidr` filters.
+ * 4. The Windows events of a seeded `@sequor/scenarios` run (its Winlogbeat file: Security logons and
  *    Sysmon process, network, file and registry events of many hosts; benign noise plus the seed
  *    analytics' attacks), rewritten as evtx documents.
  *
@@ -304,19 +306,89 @@ export function scenarioEvents(seed: number, events: number): OracleEvent[] {
     });
 }
 
+/**
+ * How Windows writes addresses that a `|cidr` match has to read: IPv4-mapped IPv6 (Security 4624's
+ * IpAddress on a dual-stack host), upper case and uncompressed IPv6, loopback in its long form.
+ */
+const ADDRESS_SPELLINGS = [
+  '::ffff:10.1.2.3',
+  '::ffff:93.184.216.34',
+  'FE80::1',
+  'fe80:0:0:0:0:0:0:1',
+  'FC00::5',
+  '0:0:0:0:0:0:0:1',
+  '::1',
+  '127.0.0.1',
+  '93.184.216.34',
+  '2001:db8::1',
+];
+
+/** Security 4624 (remote interactive and network logons) and Sysmon 3 (script hosts) from each address. */
+export function addressEvents(): OracleEvent[] {
+  const system = (channel: string, provider: string, eventId: number): JsonObject => ({
+    Provider: { '#attributes': { Name: provider } },
+    EventID: eventId,
+    Channel: channel,
+    Computer: 'edge-host.acme.corp',
+  });
+  const out: OracleEvent[] = [];
+  ADDRESS_SPELLINGS.forEach((address) => {
+    const documents: [string, EvtxDocument][] = [
+      ...['10', '3'].map((logonType): [string, EvtxDocument] => [
+        `logon-${logonType}`,
+        {
+          Event: {
+            System: system('Security', 'Microsoft-Windows-Security-Auditing', 4624),
+            EventData: {
+              LogonType: logonType,
+              IpAddress: address,
+              TargetUserName: 'admin',
+              AuthenticationPackageName: 'NTLM',
+            },
+          },
+        },
+      ]),
+      ...[
+        'C:\\Windows\\System32\\cscript.exe',
+        'C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE',
+      ].map((image): [string, EvtxDocument] => [
+        `connect-${path.win32.basename(image)}`,
+        {
+          Event: {
+            System: system('Microsoft-Windows-Sysmon/Operational', 'Microsoft-Windows-Sysmon', 3),
+            EventData: {
+              Image: image,
+              Initiated: 'true',
+              DestinationIp: address,
+              DestinationPort: '443',
+              Protocol: 'tcp',
+            },
+          },
+        },
+      ]),
+    ];
+    for (const [kind, document] of documents) {
+      const origin = `address:${kind}:${address}`;
+      out.push({ origin, document, fields: flattenEvtx(document, origin) });
+    }
+  });
+  return out;
+}
+
 export interface OracleEventOptions {
   readonly seed?: number;
   /** Events of the scenario run (its Winlogbeat file holds about 60 % of them). */
   readonly scenarioEvents?: number;
 }
 
-/** All three sources, in order: an event's index here is its index in both engines' results. */
+/** All four sources, in order: an event's index here is its index in both engines' results. */
 export function oracleEvents(options: OracleEventOptions = {}): OracleEvent[] {
   const seed = options.seed ?? 13;
   const regression = regressionEvents();
   return [
     ...regression,
     ...variantEvents(regression, seed),
+    ...addressEvents(),
     ...scenarioEvents(seed, options.scenarioEvents ?? 2000),
   ];
 }

@@ -103,6 +103,16 @@ function logsourceSystem(rule: SigmaRule): { system: Record<string, unknown>; da
   return { system, data };
 }
 
+/** Each character in the other case, where it has one (`ß` becomes `SS`). */
+function swapCase(s: string): string {
+  let out = '';
+  for (const c of s) {
+    const lower = c.toLowerCase();
+    out += c === lower ? c.toUpperCase() : lower;
+  }
+  return out;
+}
+
 /** Per rule: an event for one seeded search identifier, and one for all of them. */
 export function ruleEvents(rules: readonly SigmaRule[], seed: number): OracleEvent[] {
   const writer = new RuleEventWriter(seededRandom(seed));
@@ -129,8 +139,11 @@ export function ruleEvents(rules: readonly SigmaRule[], seed: number): OracleEve
           system[key] = fields[key];
           delete fields[key];
         }
+      // Half the one-search events in the other case (Unicode, not only ASCII): Sigma ignores case.
+      const swapped = kind === 'one' && random() < 0.5;
+      if (swapped) for (const key of Object.keys(fields)) fields[key] = swapCase(fields[key] as string);
       const document = { Event: { System: system, EventData: fields } } as unknown as EvtxDocument;
-      const origin = `rule-${kind}:${rule.id ?? rule.file}${kind === 'one' ? `:${one}` : ''}`;
+      const origin = `rule-${kind}${swapped ? '-swapped' : ''}:${rule.id ?? rule.file}${kind === 'one' ? `:${one}` : ''}`;
       out.push({ origin, document, fields: flattenEvtx(document, origin) });
     }
   }
