@@ -6,7 +6,7 @@
  *   npm run bench [-- --quick] [--only=normalizer,detector-broker] [--out=DIR]
  *
  * --quick   small sizes, figures not judged; written as <date>-quick.* and latest.svg is left alone
- * --only    run only these path ids
+ * --only    run only these path ids; written as <date>-<ids>.* and latest.svg is left alone
  * --out     results folder (default bench/results)
  *
  * Files in paths/ whose names start with `_` are helpers shared by path modules, not paths.
@@ -148,12 +148,14 @@ async function main(): Promise<number> {
     paths: outcomes,
     rows,
   };
-  const stem = `${report.date}${quick ? '-quick' : ''}`;
+  // A partial (--only) or quick run never takes the name of, or replaces the chart of, a full run.
+  const partial = only === undefined ? '' : `-${[...only].sort().join('+')}`;
+  const stem = `${report.date}${quick ? '-quick' : ''}${partial}`;
   await mkdir(values.out, { recursive: true });
   const svg = renderSvg(report);
   await writeFile(path.join(values.out, `${stem}.json`), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(values.out, `${stem}.svg`), svg);
-  if (!quick) await writeFile(path.join(values.out, 'latest.svg'), svg);
+  if (!quick && only === undefined) await writeFile(path.join(values.out, 'latest.svg'), svg);
 
   process.stdout.write(`\n${formatTable(rows)}\n\n`);
   for (const o of outcomes.filter((o) => o.error !== undefined || o.skipped !== undefined))
