@@ -7,11 +7,11 @@
  *
  * An event only has to be plausible input: which rules match it is what the two engines decide, each on its
  * own. Values are rendered from the rule's parsed values (after modifiers): a wildcard becomes seeded
- * filler text (empty, a letter, or text with a space and a backslash), a regular expression its own
- * source text (it may or may not match itself), a CIDR its network address, a `null` or `exists: false`
- * no field at all.
+ * filler text (empty, a letter, or text with a space and a backslash), a regular expression a random text
+ * its parse tree in Sequor accepts (Python's `re` then judges it in pySigma), a CIDR its network address,
+ * a `null` or `exists: false` no field at all.
  */
-import { defaultPipeline, type SigmaRule, type SigmaString, type SigmaValue } from '@sequor/sigma';
+import { defaultPipeline, parsePcre, type SigmaRule, type SigmaString, type SigmaValue } from '@sequor/sigma';
 import { flattenEvtx, seededRandom, type EvtxDocument, type OracleEvent } from './sigma-events.ts';
 
 type DetectionItem =
@@ -23,6 +23,10 @@ type DetectionItem =
 type SearchNode = SigmaRule['searches'] extends ReadonlyMap<string, infer S> ? S : never;
 
 const FILLERS = ['', 'a', 'x y\\'];
+/** Characters tried for `.` and negated classes: letters, digits, separators, a non-ASCII letter. */
+const PROBES = ['a', 'Z', '0', ' ', '-', '/', '\\', '_', '.', ':', '\n', 'é'];
+
+type RegexNode = ReturnType<typeof parsePcre>['tree'];
 
 class RuleEventWriter {
   constructor(private readonly random: () => number) {}
@@ -39,7 +43,54 @@ class RuleEventWriter {
       .join('');
   }
 
-  /** A text the value matches (or, for a regex, a plausible one); undefined for "no field". */
+  private inRanges(ranges: readonly number[], codePoint: number): boolean {
+    for (let i = 0; i < ranges.length; i += 2)
+      if (codePoint >= (ranges[i] as number) && codePoint <= (ranges[i + 1] as number)) return true;
+    return false;
+  }
+
+  /** A random text the regex tree (Sequor's reading of the pattern) accepts. */
+  private sample(node: RegexNode): string {
+    switch (node.kind) {
+      case 'empty':
+      case 'nothing':
+        return '';
+      case 'anyString':
+        return this.pick(FILLERS);
+      case 'anyChar':
+        return this.pick(PROBES);
+      case 'char':
+        return String.fromCodePoint(node.codePoint);
+      case 'class': {
+        if (node.negated) {
+          const outside = PROBES.filter((p) => !this.inRanges(node.ranges, p.codePointAt(0) as number));
+          return outside.length > 0 ? this.pick(outside) : '';
+        }
+        const pair = Math.floor(this.random() * (node.ranges.length / 2)) * 2;
+        const lo = node.ranges[pair] as number;
+        const hi = Math.min(node.ranges[pair + 1] as number, lo + 25);
+        return String.fromCodePoint(lo + Math.floor(this.random() * (hi - lo + 1)));
+      }
+      case 'interval': {
+        const n = node.min + Math.floor(this.random() * (Math.min(node.max, node.min + 100) - node.min + 1));
+        return String(n).padStart(node.width, '0');
+      }
+      case 'concat':
+        return node.items.map((item) => this.sample(item)).join('');
+      case 'union':
+        return this.sample(this.pick(node.items));
+      case 'repeat': {
+        const count =
+          node.min +
+          Math.floor(this.random() * (Math.min(node.max ?? node.min + 3, node.min + 3) - node.min + 1));
+        let out = '';
+        for (let i = 0; i < count; i++) out += this.sample(node.item);
+        return out;
+      }
+    }
+  }
+
+  /** A text the value matches (or, for a regex, one Sequor's reading of it accepts); undefined for "no field". */
   value(v: SigmaValue, fields: Record<string, string>): string | undefined {
     switch (v.kind) {
       case 'string':
@@ -50,7 +101,11 @@ class RuleEventWriter {
       case 'null':
         return undefined;
       case 're':
-        return v.pattern;
+        try {
+          return this.sample(parsePcre(v.pattern, v.flags).tree);
+        } catch {
+          return v.pattern; // a pattern Sequor refuses: its own text is still plausible input
+        }
       case 'cidr':
         return v.text.split('/')[0];
       case 'compare':
