@@ -85,6 +85,14 @@ describe('keys', () => {
     expect(k.key({ host: { id: 'h' } })).not.toEqual(k.key({ host: { id: 'h' }, user: { id: 'null' } }));
   });
 
+  it('lays a tuple out as length-prefixed, type-tagged parts; each call gives its own string', () => {
+    const k = key([f('host.id'), f('process.pid'), f('user.id', true)]);
+    const first = k.key({ host: { id: 'h1' }, process: { pid: 42 }, user: { id: 'bob' } });
+    const second = k.key({ host: { id: 'host-2' }, process: { pid: 7 } });
+    expect(first).toBe('3:sh13:n42sbob');
+    expect(second).toBe('7:shost-22:n7z');
+  });
+
   it('gives the values as a tuple', () => {
     expect(key([f('host.id'), f('process.pid')]).values({ host: { id: 'h' }, process: { pid: 4 } })).toEqual([
       'h',

