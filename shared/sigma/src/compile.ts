@@ -38,7 +38,35 @@ export interface CompiledSigmaRule {
 /** Matchers shared across the rules compiled with it: one automaton per distinct pattern. */
 export class MatcherCache {
   private readonly strings = new Map<string, StringMatcher>();
+  private readonly items = new Map<string, EventPredicate>();
   hits = 0;
+  /** Distinct detection items: each has a slot in the per-event `ItemMemo`. */
+  slots = 0;
+
+  /**
+   * The predicate of a detection item, shared by every rule with an identical one (same event field,
+   * values and modifiers): evaluated at most once per event when the view carries a memo.
+   */
+  item(key: string, build: () => EventPredicate): EventPredicate {
+    const known = this.items.get(key);
+    if (known !== undefined) {
+      this.hits += 1;
+      return known;
+    }
+    const inner = build();
+    const slot = this.slots++;
+    const shared: EventPredicate = (view) => {
+      const memo = view.memo;
+      if (memo === null) return inner(view);
+      const known = memo.get(slot);
+      if (known !== 0) return known === 2;
+      const result = inner(view);
+      memo.set(slot, result);
+      return result;
+    };
+    this.items.set(key, shared);
+    return shared;
+  }
 
   get(key: string, build: () => StringMatcher): StringMatcher {
     let m = this.strings.get(key);
@@ -96,6 +124,22 @@ function stringMatcher(
       return false;
     };
   });
+}
+
+/** A value as a key: identical keys compile to identical tests (the field map resolves field references). */
+function valueKey(v: SigmaValue, fieldMap: Readonly<Record<string, string>>): string {
+  switch (v.kind) {
+    case 'string':
+      return `s${v.cased ? 'c' : ''}:${v.alternatives.map(printSigmaString).join('\u0003')}`;
+    case 'fieldref':
+      return `f:${v.position}:${v.cased ? 'c' : ''}:${fieldMap[v.field] ?? v.field}`;
+    case 'cidr':
+      return `cidr:${v.text}`;
+    case 're':
+      return `re:${JSON.stringify(v.flags)}:${v.pattern}`;
+    default:
+      return JSON.stringify(v);
+  }
 }
 
 /** A test of one field value: receives the view and the event-side field name. */
@@ -213,6 +257,12 @@ class RuleCompiler {
   }
 
   item(item: DetectionItem, fieldMap: Readonly<Record<string, string>>): EventPredicate {
+    const field = item.field === null ? '\u0000keywords' : (fieldMap[item.field] ?? item.field);
+    const key = `${field}\u0001${item.link}\u0001${item.values.map((v) => valueKey(v, fieldMap)).join('\u0002')}`;
+    return this.cache.item(key, () => this.uncachedItem(item, fieldMap));
+  }
+
+  private uncachedItem(item: DetectionItem, fieldMap: Readonly<Record<string, string>>): EventPredicate {
     if (item.field === null) return this.keywords(item);
     const field = fieldMap[item.field] ?? item.field;
     // Case-insensitive strings under `any` share one matcher (one Set lookup for all literals).

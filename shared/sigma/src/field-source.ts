@@ -34,7 +34,11 @@ export function textOf(value: FieldValue): string | null {
 export class EventView {
   private readonly lowered = new Map<string, string | null>();
 
-  constructor(readonly source: FieldSource) {}
+  constructor(
+    readonly source: FieldSource,
+    /** Results of shared detection items for this event (a rule set passes one, reset per event). */
+    readonly memo: ItemMemo | null = null,
+  ) {}
 
   raw(field: string): FieldValue {
     return this.source.get(field);
@@ -52,5 +56,39 @@ export class EventView {
       this.lowered.set(field, v);
     }
     return v;
+  }
+}
+
+/**
+ * Per-event results of shared detection items, by slot: 0 not computed, 1 false, 2 true. One table per
+ * rule set, reused for every event: `begin()` starts an event by moving to a new generation, so nothing is
+ * cleared or allocated per event.
+ */
+export class ItemMemo {
+  private readonly generation: Uint32Array;
+  private readonly results: Uint8Array;
+  private current = 0;
+
+  constructor(slots: number) {
+    this.generation = new Uint32Array(slots);
+    this.results = new Uint8Array(slots);
+  }
+
+  begin(): this {
+    this.current += 1;
+    if (this.current === 0xffffffff) {
+      this.generation.fill(0);
+      this.current = 1;
+    }
+    return this;
+  }
+
+  get(slot: number): number {
+    return this.generation[slot] === this.current ? (this.results[slot] as number) : 0;
+  }
+
+  set(slot: number, value: boolean): void {
+    this.generation[slot] = this.current;
+    this.results[slot] = value ? 2 : 1;
   }
 }

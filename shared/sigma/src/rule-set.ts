@@ -4,10 +4,10 @@
  * variants' conditions: first the source field (`Channel` for Windows, `_path` for Zeek), then `EventID`;
  * a variant without them is tried on every event.
  */
-import type { CompiledSigmaRule, CompiledVariant } from './compile.js';
-import { compileSigmaRule, MatcherCache } from './compile.js';
+import type { CompiledSigmaRule, CompiledVariant, EventPredicate } from './compile.js';
+import { compileSigmaRule, MatcherCache, selectsVariant } from './compile.js';
 import type { SigmaRuleError } from './errors.js';
-import { EventView } from './field-source.js';
+import { EventView, ItemMemo } from './field-source.js';
 import type { FieldSource } from './field-source.js';
 import type { ProcessingPipeline } from './pipeline.js';
 import type { SigmaRule } from './rule.js';
@@ -19,6 +19,8 @@ const ID_FIELD = 'EventID';
 interface Entry {
   readonly rule: CompiledSigmaRule;
   readonly variant: CompiledVariant;
+  /** The variant's conditions the index has not already checked (registry_add's EventType, …). */
+  readonly residual: EventPredicate | null;
 }
 
 class Bucket {
@@ -30,8 +32,11 @@ class Bucket {
 export interface SigmaRuleSetStats {
   readonly rules: number;
   readonly variants: number;
+  /** Matchers and detection items reused from another rule instead of compiled again. */
   readonly sharedMatchers: number;
   readonly matchers: number;
+  /** Distinct detection items (each evaluated at most once per event). */
+  readonly items: number;
 }
 
 export class SigmaRuleSet {
@@ -41,6 +46,7 @@ export class SigmaRuleSet {
   private readonly everywhere: Entry[] = [];
   private readonly bySource = new Map<string, Map<string, Bucket>>();
   private readonly cache: MatcherCache;
+  private readonly memo: ItemMemo;
 
   constructor(rules: readonly SigmaRule[], pipeline: ProcessingPipeline) {
     this.cache = new MatcherCache();
@@ -56,16 +62,26 @@ export class SigmaRuleSet {
     }
     this.rules = compiled;
     this.refused = refused;
-    for (const rule of compiled) for (const variant of rule.variants) this.index({ rule, variant });
+    for (const rule of compiled) for (const variant of rule.variants) this.index(rule, variant);
+    this.memo = new ItemMemo(this.cache.slots);
   }
 
-  private index(entry: Entry): void {
-    const conditions = entry.variant.variant.conditions;
+  private index(rule: CompiledSigmaRule, variant: CompiledVariant): void {
+    const conditions = variant.variant.conditions;
     const field = SOURCE_FIELDS.find((f) => conditions[f] !== undefined);
     if (field === undefined) {
-      this.everywhere.push(entry);
+      this.everywhere.push({ rule, variant, residual: variant.selects });
       return;
     }
+    const rest = Object.entries(conditions).filter(([f]) => f !== field && f !== ID_FIELD);
+    const entry: Entry = {
+      rule,
+      variant,
+      residual:
+        rest.length === 0
+          ? null
+          : selectsVariant({ ...variant.variant, conditions: Object.fromEntries(rest) }),
+    };
     let byValue = this.bySource.get(field);
     if (byValue === undefined) this.bySource.set(field, (byValue = new Map()));
     for (const source of conditions[field] ?? []) {
@@ -87,14 +103,14 @@ export class SigmaRuleSet {
 
   /** The rules that match the event, each once, in load order of their first matching variant. */
   match(source: FieldSource): CompiledSigmaRule[] {
-    const view = new EventView(source);
+    const view = new EventView(source, this.memo.begin());
     const out: CompiledSigmaRule[] = [];
     const test = (entries: readonly Entry[] | undefined): void => {
       if (entries === undefined) return;
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i] as Entry;
         if (out.includes(e.rule)) continue;
-        if (e.variant.selects(view) && e.variant.detects(view)) out.push(e.rule);
+        if ((e.residual === null || e.residual(view)) && e.variant.detects(view)) out.push(e.rule);
       }
     };
     for (const [field, byValue] of this.bySource) {
@@ -115,6 +131,7 @@ export class SigmaRuleSet {
       rules: this.rules.length,
       variants: this.rules.reduce((n, r) => n + r.variants.length, 0),
       matchers: this.cache.size,
+      items: this.cache.slots,
       sharedMatchers: this.cache.hits,
     };
   }
