@@ -437,17 +437,24 @@ describe('PartitionTask: idle partitions (stream time advanced on the wall clock
    * nothing, and is kept as a step so indexes line up): the commit after each step and what was
    * published up to it.
    */
-  function firstRun(t: PartitionTask, from = 0) {
-    const commits: { offset: number; metadata: string; publishedBefore: number; step: number }[] = [];
+  function firstRun(t: PartitionTask, from = 0, idleMs = IDLE_MS) {
+    const commits: {
+      offset: number;
+      metadata: string;
+      publishedBefore: number;
+      step: number;
+      advanced: boolean;
+    }[] = [];
     const out: string[] = [];
     let idleAdvances = 0;
     const all = steps();
     for (let s = from; s < all.length; s++) {
       const step = all[s]!;
+      const advancesBefore = t.idleAdvances;
       if ('batch' in step) {
         out.push(...published(t.process(records.slice(step.batch, step.batch + BATCH)).records));
       } else {
-        const idle = t.advanceIdle(IDLE_MS);
+        const idle = t.advanceIdle(idleMs);
         if (idle !== null) {
           idleAdvances++;
           expect(idle.commitOffset).toBe(t.nextOffset);
@@ -459,6 +466,7 @@ describe('PartitionTask: idle partitions (stream time advanced on the wall clock
         metadata: encodeRestoreMetadata(t.restorePoint()!),
         publishedBefore: out.length,
         step: s + 1,
+        advanced: 'idle' in step && t.idleAdvances > advancesBefore,
       });
     }
     return { commits, out, idleAdvances };
@@ -560,6 +568,28 @@ describe('PartitionTask: idle partitions (stream time advanced on the wall clock
     }
     expect(restoredAcrossAnAdvance).toBeGreaterThan(3);
     expect(teeth).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('forgets an advance the next record moves past (short quiet spells), and restores stay exact', () => {
+    const QUIET = 1_000; // the next event (2 s apart here) is mostly newer than the advance
+    const run = firstRun(task(0, 0), 0, QUIET);
+    expect(run.idleAdvances).toBeGreaterThan(1);
+    let forgotten = 0;
+    run.commits.forEach((commit, k) => {
+      if (!commit.advanced) return;
+      const advance = decodeRestoreMetadata(commit.metadata)!.advances!.at(-1)!;
+      const next = decodeRestoreMetadata(run.commits[k + 1]?.metadata)?.advances ?? [];
+      if (!next.some((a) => a.offset === advance.offset && a.streamTime === advance.streamTime)) forgotten++;
+    });
+    expect(forgotten).toBeGreaterThan(0);
+    for (let c = 0; c < run.commits.length - 1; c++) {
+      const commit = run.commits[c]!;
+      const point = decodeRestoreMetadata(commit.metadata)!;
+      const restored = task(point.offset, commit.offset, { advances: point.advances });
+      expect(restored.process(records.slice(point.offset, commit.offset)).records).toEqual([]);
+      expect(restored.restorePoint()).toEqual(point);
+      expect(firstRun(restored, commit.step, QUIET).out).toEqual(run.out.slice(commit.publishedBefore));
+    }
   }, 120_000);
 
   it('a restore point at an advance at the committed offset itself: applied on creation, nothing replayed, nothing published', () => {

@@ -14,12 +14,17 @@
  *   `admin.fetchOffsets` returns it), so it commits atomically with the offset and the alerts.
  * - Stream time can also move without a record (the detector's idle-partition rule, on the wall clock).
  *   Each such advance is recorded as (offset, new stream time): it happened after every record below
- *   `offset` and before the record at `offset`. The advances at or after R travel in the same metadata,
- *   so a replay applies them at the same offsets and walks the same watermarks. An advance is also a
- *   restore candidate (a replay may start at it, on empty state), so R moves past advances as it moves
- *   past records. The metadata stays under Kafka's `offset.metadata.max.bytes` (4096 by default):
- *   an advance that would not fit is refused (`RestorePointTracker.advance` returns false) and the
- *   partition waits for its next record, as it would without the rule. Exactness is never traded.
+ *   `offset` and before the record at `offset`. A replay applies the recorded advances at or after R at
+ *   the same offsets and so walks the same watermarks. An advance is forgotten as soon as the first
+ *   timed record after it is newer than it: that record moves stream time past it anyway, releasing the
+ *   same events in the same order, and no record was judged against the advanced watermark in between,
+ *   so a replay without it reaches the same state (its alerts were committed with it, below that
+ *   record's offset, and are suppressed either way). Only an advance followed by an older record (one
+ *   it made late, or on time only against its watermark) stays, until R passes it. On a live feed that
+ *   is rare, so the record stays small; it is also bounded: the metadata must stay under Kafka's
+ *   `offset.metadata.max.bytes` (4096 by default), and an advance that would not fit is refused
+ *   (`RestorePointTracker.advance` returns false); the partition then waits for its next record, as it
+ *   would without the rule. Exactness is never traded.
  */
 
 /** What the committed offset's metadata says about restoring the partition. */
@@ -165,8 +170,12 @@ export class RestorePointTracker {
   /** Index of the first live candidate (the arrays are compacted lazily). */
   private head = 0;
   private streamTimeMs = Number.NEGATIVE_INFINITY;
-  /** Stream-time advances without a record at or after the last restore point, in order. */
+  /**
+   * Stream-time advances a replay must apply, at or after the last restore point, in order; those from
+   * `undecided` on have no timed record after them yet.
+   */
   private advances: StreamTimeAdvance[] = [];
+  private undecided = 0;
   readonly spacingMs: number;
 
   constructor(readonly horizonMs: number) {
@@ -187,12 +196,29 @@ export class RestorePointTracker {
     return this.advances.length;
   }
 
-  /** One record of the partition, in offset order; `eventTime` as the engine reads it (epoch ms). */
+  /**
+   * One record of the partition, in offset order, late ones included; `eventTime` as the engine reads it
+   * (epoch ms). Not for records the engine refused (future-timestamp): they never met the watermark.
+   */
   observe(offset: number, eventTime: number): void {
+    // A non-finite time never reaches the engine's clock (nor its late decision).
+    if (!Number.isFinite(eventTime)) return;
+    if (this.undecided < this.advances.length) this.decideAdvances(eventTime);
     // Only records that move stream time can be restore points: from them on, the replay's stream time
-    // is the first run's. A non-finite time never reaches the engine's clock.
-    if (!(eventTime > this.streamTimeMs) || !Number.isFinite(eventTime)) return;
+    // is the first run's.
+    if (!(eventTime > this.streamTimeMs)) return;
     this.moveTo(offset, eventTime);
+  }
+
+  /**
+   * The first timed record after the undecided advances: newer than all of them, it moves stream time
+   * past them itself (same releases, same order, nobody judged against their watermark): forgotten.
+   * Otherwise it was judged against their watermark: kept for the replay.
+   */
+  private decideAdvances(eventTime: number): void {
+    const last = this.advances[this.advances.length - 1] as StreamTimeAdvance;
+    if (eventTime > last.streamTime) this.advances.length = this.undecided;
+    this.undecided = this.advances.length;
   }
 
   /**
@@ -200,14 +226,15 @@ export class RestorePointTracker {
    * `offset`: recorded so the next commits carry it. Returns false, recording nothing, when it is not
    * later than stream time or when `bounded` and the commit's metadata would no longer fit
    * (`MAX_RESTORE_METADATA_CHARS`): the caller must then not apply it. A replay re-records the advances
-   * it applies with `bounded` false: they fitted when first committed, and the replay's candidates from
-   * the restore point on are the first run's (same records, same advances, same thinning), so they
-   * still do.
+   * it applies with `bounded` false: they fitted when first committed, and the replay's candidates and
+   * decisions from the restore point on are the first run's (same records, same advances, same
+   * thinning; advances are never candidates), so they still do.
    */
   advance(offset: number, streamTime: number, bounded = true): boolean {
     if (!(streamTime > this.streamTimeMs) || !Number.isSafeInteger(streamTime)) return false;
     if (bounded && !this.fits(offset, streamTime)) return false;
-    this.moveTo(offset, streamTime);
+    // Not a restore candidate: a replay that starts at a record reaches it with the same stream time.
+    this.streamTimeMs = streamTime;
     this.advances.push({ offset, streamTime });
     return true;
   }
@@ -226,7 +253,7 @@ export class RestorePointTracker {
     let head = this.head;
     const times = this.times;
     while (head + 1 < times.length && (times[head + 1] as number) < threshold) head++;
-    // No candidate yet: this advance would be the first (and the restore point) itself.
+    // No candidate yet (no timed record): the replay would start at this advance.
     const from = head < times.length ? (this.offsets[head] as number) : offset;
     const kept = this.advances.filter((a) => a.offset >= from);
     kept.push({ offset, streamTime });
@@ -259,8 +286,11 @@ export class RestorePointTracker {
     }
     const offset = this.offsets[head] as number;
     // Advances before the restore point are never replayed (the replay starts at it, on empty state).
-    if (this.advances.length > 0 && (this.advances[0] as StreamTimeAdvance).offset < offset)
-      this.advances = this.advances.filter((a) => a.offset >= offset);
+    if (this.advances.length > 0 && (this.advances[0] as StreamTimeAdvance).offset < offset) {
+      const kept = this.advances.filter((a) => a.offset >= offset);
+      this.undecided -= this.advances.length - kept.length;
+      this.advances = kept;
+    }
     const point = { offset, eventTime: this.times[head] as number, streamTime: this.streamTimeMs };
     return this.advances.length === 0 ? point : { ...point, advances: this.advances.slice() };
   }

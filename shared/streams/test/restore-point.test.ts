@@ -123,12 +123,12 @@ describe('RestorePointTracker', () => {
 });
 
 describe('RestorePointTracker: stream-time advances without a record (idle partition)', () => {
-  it('moves stream time, keeps the advances at or after the restore point, and drops them once it passes', () => {
+  it('keeps an advance followed by an older record until the restore point passes it; advances are no candidates', () => {
     const t = new RestorePointTracker(10_000);
     t.observe(0, 1_000);
     expect(t.advance(1, 1_000)).toBe(false); // not later
     expect(t.advance(1, 8_000)).toBe(true);
-    t.observe(1, 7_000); // behind the advanced stream time: not a candidate
+    t.observe(1, 7_000); // judged against the advanced watermark: the replay needs the advance
     expect(t.streamTime).toBe(8_000);
     expect(t.restorePoint()).toEqual({
       offset: 0,
@@ -136,17 +136,31 @@ describe('RestorePointTracker: stream-time advances without a record (idle parti
       streamTime: 8_000,
       advances: [{ offset: 1, streamTime: 8_000 }],
     });
-    // 20 s: threshold 10 s; the advance at offset 1 (8 s) is the last candidate older: the replay starts there.
-    t.observe(2, 20_000);
-    expect(t.restorePoint()).toEqual({
-      offset: 1,
-      eventTime: 8_000,
-      streamTime: 20_000,
-      advances: [{ offset: 1, streamTime: 8_000 }],
-    });
+    t.observe(2, 20_000); // threshold 10 s: offset 0 is still the last candidate older
+    expect(t.restorePoint()).toMatchObject({ offset: 0, advances: [{ offset: 1, streamTime: 8_000 }] });
     t.observe(3, 30_001); // threshold just past 20 s: offset 2 is older; the advance before it is never replayed
     expect(t.restorePoint()).toEqual({ offset: 2, eventTime: 20_000, streamTime: 30_001 });
     expect(t.advanceCount).toBe(0);
+  });
+
+  it('forgets an advance once the first timed record after it is newer: it moves stream time past it anyway', () => {
+    const t = new RestorePointTracker(10_000);
+    t.observe(0, 1_000);
+    t.advance(1, 8_000);
+    t.advance(1, 9_000);
+    expect(t.restorePoint()?.advances).toHaveLength(2); // undecided: the commit at offset 1 carries them
+    t.observe(1, Number.NaN); // untimed: decides nothing
+    expect(t.advanceCount).toBe(2);
+    t.observe(2, 9_500);
+    expect(t.advanceCount).toBe(0);
+    expect(t.restorePoint()).toEqual({ offset: 0, eventTime: 1_000, streamTime: 9_500 });
+    // A record exactly at the advanced stream time does not move it: it was judged against that watermark.
+    t.advance(3, 12_000);
+    t.observe(3, 12_000);
+    t.observe(4, 50_000);
+    expect(t.restorePoint()?.advances).toEqual([{ offset: 3, streamTime: 12_000 }]);
+    t.observe(5, 70_000); // threshold 60 s: the restore point (offset 4) passes it
+    expect(t.restorePoint()).toEqual({ offset: 4, eventTime: 50_000, streamTime: 70_000 });
   });
 
   it('refuses an advance whose metadata would not fit, unless replaying one already committed', () => {
