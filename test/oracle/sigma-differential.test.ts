@@ -12,7 +12,8 @@
  *   no processing pipeline; Sequor with a pipeline that selects every event and renames nothing). This is
  *   the reference for Sigma's matching semantics: modifiers, wildcards, case, conditions, keywords.
  * - logsource: the whole rule. pySigma with its sysmon + windows-logsource pipelines (category -> Sysmon
- *   EventID, service -> Channel), Sequor with its own Windows pipeline (SigmaHQ's mapping, tests/thor.yml).
+ *   EventID, service -> Channel), Sequor with its own Windows pipeline (SigmaHQ's mapping, tests/thor.yml)
+ *   through SigmaRuleSet, the detector's path (dispatch by Channel/EventID, matchers shared across rules).
  *   Only rules pySigma's pipelines give a Channel to are compared; the two mappings differ by design where
  *   SigmaHQ's maps a category to more than Sysmon (process_creation also from Security 4688), which no
  *   event here exercises. SigmaHQ's regression tests pin Sequor's mapping itself.
@@ -30,6 +31,7 @@ import {
   evtxFieldSource,
   loadSigmaPath,
   MatcherCache,
+  SigmaRuleSet,
   type CompiledSigmaRule,
   type ProcessingPipeline,
   type SearchNode,
@@ -299,19 +301,16 @@ describe('Sigma differential oracle: @sequor/sigma against pySigma (SQLite backe
   }, 300_000);
 
   it('logsource: the whole rule with each engine’s Windows pipeline, where pySigma maps a Channel', () => {
-    const cache = new MatcherCache();
-    const ours = new Map<string, number[]>();
-    let unknownLogsource = 0;
-    for (const rule of rules) {
-      try {
-        ours.set(
-          path.relative(windowsRules, rule.file),
-          matchesOf(compileSigmaRule(rule, defaultPipeline, cache), views),
-        );
-      } catch {
-        unknownLogsource++;
-      }
-    }
+    // Through SigmaRuleSet, as the detector runs them: dispatch by Channel/EventID, shared matchers.
+    const ruleSet = new SigmaRuleSet(rules, defaultPipeline);
+    const ours = new Map<string, number[]>(
+      ruleSet.rules.map((r) => [path.relative(windowsRules, r.rule.file), []]),
+    );
+    events.forEach((event, i) => {
+      for (const r of ruleSet.match(evtxFieldSource(event.document)))
+        (ours.get(path.relative(windowsRules, r.rule.file)) as number[]).push(i);
+    });
+    const unknownLogsource = ruleSet.refused.length;
     const theirs = new Map<string, readonly number[]>();
     let unmapped = 0;
     for (const r of oracle.rules) {
