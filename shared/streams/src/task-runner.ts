@@ -11,9 +11,10 @@
  *   runner seeks each partition to its restore point at once, so quiet partitions restore too.
  * - One transaction per batch: the output records (oversized ones dead-lettered, `fitOutput`), the next
  *   offset and the restore point as its metadata commit together or not at all.
- * - Pipelined commits (`options.pipelined`): a batch's transaction runs while the consumer fetches and
- *   processes the next batches; the partition's next batch waits for it, so each partition still has one
- *   transaction at a time, in offset order. A failed one drops the task and fails the next batch.
+ * - Pipelined commits (`options.pipelined`), a group commit: a batch's transaction runs while the consumer
+ *   fetches and processes the next batches. Each partition has one transaction in flight; the batches
+ *   processed meanwhile queue and go out together in its next one, as soon as it is done, so a slow broker
+ *   makes transactions larger, not processing slower. A failed one drops the task and fails the next batch.
  * - Idle partitions (`options.idle`, Kafka Streams' wall-clock punctuation): a live partition without
  *   records for `afterMs` of the injected clock is offered to the task every `checkEveryMs`; what the
  *   task makes of the quiet (an advance of its stream time, and the alerts that releases) commits in a
@@ -152,12 +153,15 @@ export interface StreamTaskRunnerOptions<T extends StreamTask, S> {
   /** Off when absent. */
   readonly idle?: IdlePartitionRule<T, S>;
   /**
-   * Default false: `processBatch` resolves once the batch's transaction committed. True: once it started;
-   * it commits while the consumer fetches and processes the next batches (kafkajs fetches again only when
-   * every batch of the last fetch was handled, so waiting for the commit there leaves the broker
-   * connection and the CPU idle in turn). The partition's next batch, an idle check and closing the task
-   * wait for it. A failed pipelined transaction drops the task (as a failed one always does) and its typed
-   * error fails the next batch handed to the runner, so the consumer restarts from the committed offsets.
+   * Default false: `processBatch` resolves once the batch's transaction committed. True: once the batch is
+   * processed; its output commits while the consumer fetches and processes the next batches (kafkajs
+   * fetches again only when every batch of the last fetch was handled, so waiting for the commit there
+   * leaves the broker connection and the CPU idle in turn). Per partition one transaction is in flight;
+   * batches processed meanwhile (at most `MAX_QUEUED_BATCHES`, then the partition waits) commit together
+   * in the next, their output in order, the offset and restore point of the last. An idle check and
+   * closing the task wait for them. A failed transaction drops the task (as a failed one always does),
+   * with it the batches queued behind, and its typed error fails the next batch handed to the runner, so
+   * the consumer restarts from the committed offsets.
    */
   readonly pipelined?: boolean;
 }
@@ -206,6 +210,33 @@ export interface IdlePartitionRule<T extends StreamTask, S> {
   advance(task: T, idleForMs: number): TaskBatch<S> | null;
 }
 
+/** A processed batch's share of a transaction, taken when it was processed. */
+interface PreparedBatch {
+  readonly output: FittedOutput;
+  readonly commitOffset: number;
+  /** The task's restore point right after this batch: the metadata of a commit at `commitOffset`. */
+  readonly point: RestorePoint | null;
+  readonly settled: ((outcome: BatchOutcome) => void) | undefined;
+  /** When the batch was in hand. */
+  readonly started: number;
+}
+
+function outcomeOf(batch: PreparedBatch, committed: boolean, error?: unknown): BatchOutcome {
+  return {
+    committed,
+    ...(error === undefined ? {} : { error }),
+    tooLarge: batch.output.tooLarge,
+    tooLargeTotal: batch.output.tooLargeTotal,
+    durationMs: performance.now() - batch.started,
+  };
+}
+
+/**
+ * How many processed batches of a partition may wait for its transaction in flight before the partition
+ * waits too: bounds what a failed transaction throws away (it is processed again after the restart).
+ */
+const MAX_QUEUED_BATCHES = 8;
+
 /** One owned partition: its task and the producer whose transactions carry its output and offsets. */
 interface Slot<T> {
   readonly transactionalId: string;
@@ -222,8 +253,10 @@ interface Slot<T> {
   committedRestore: number | undefined;
   /** The last batch reached the partition's high watermark: quiet from then on means no records, not lag. */
   caughtUp: boolean;
-  /** The pipelined transaction of the last batch, in flight (`options.pipelined`); it never rejects. */
+  /** The pipelined transactions in flight, until `queued` is empty (`options.pipelined`); never rejects. */
   committing: Promise<void> | undefined;
+  /** Processed batches waiting for the transaction in flight: they commit together in the next one. */
+  readonly queued: PreparedBatch[];
   /** Taken from us by a rebalance: its pipelined transaction may fail (fenced) without failing the runner. */
   revoked: boolean;
   /** Closed once (a revoked slot whose pipelined transaction failed is dropped by the failure first). */
@@ -460,8 +493,6 @@ export class StreamTaskRunner<T extends StreamTask, S> {
     try {
       this.throwPipelineFailure();
       await this.slots.get(key)?.idleRun; // its failure is handled there: the slot is gone then
-      await this.slots.get(key)?.committing;
-      this.throwPipelineFailure();
       await this.processOwnBatch(key, batch, Number(first.offset));
     } finally {
       this.busy.delete(key);
@@ -480,6 +511,8 @@ export class StreamTaskRunner<T extends StreamTask, S> {
     let slot = this.slots.get(key);
     if (slot !== undefined && slot.verify) {
       slot.verify = false;
+      await slot.committing; // our own commits first
+      this.throwPipelineFailure();
       const committed = await CommittedOffsets.readOne(
         this.options.admin,
         this.options.groupId,
@@ -645,6 +678,7 @@ export class StreamTaskRunner<T extends StreamTask, S> {
       committedRestore: undefined,
       caughtUp: false,
       committing: undefined,
+      queued: [],
       revoked: false,
       closed: false,
     };
@@ -684,20 +718,31 @@ export class StreamTaskRunner<T extends StreamTask, S> {
       await this.commitBatch(slot, out, started);
       return;
     }
-    // The transaction's content (records, offset, restore point) is taken now, before the first await.
-    const run = this.commitBatch(slot, out, started).catch((error: unknown) => {
-      if (!slot.revoked) this.pipelineFailure ??= error;
-    });
-    slot.committing = run;
-    void run.then(() => {
-      if (slot.committing === run) slot.committing = undefined;
-    });
+    const prepared = this.prepare(slot, out, started);
+    if (prepared === null) return;
+    slot.queued.push(prepared);
+    if (slot.committing === undefined) this.commitQueued(slot);
+    else if (slot.queued.length >= MAX_QUEUED_BATCHES) await slot.committing;
   }
 
-  /** One transaction: the output, the offset and the restore point; on failure the slot is dropped and a typed error thrown. */
-  private async commitBatch(slot: Slot<T>, out: TaskBatch<S>, started: number): Promise<void> {
-    const { task, producer } = slot;
-    const { topic, partition } = task;
+  /** Commits the slot's queued batches, one transaction at a time, until none is left (pipelined). */
+  private commitQueued(slot: Slot<T>): void {
+    slot.committing = (async () => {
+      await Promise.resolve(); // `committing` is set before the loop can end
+      try {
+        while (slot.queued.length > 0) await this.commitPrepared(slot, slot.queued.splice(0));
+      } catch (error) {
+        // The slot is dropped: what was queued behind the failed transaction is not committed either.
+        for (const b of slot.queued.splice(0)) b.settled?.(outcomeOf(b, false, error));
+        if (!slot.revoked) this.pipelineFailure ??= error;
+      } finally {
+        slot.committing = undefined;
+      }
+    })();
+  }
+
+  /** A processed batch's share of a transaction, or null when it has nothing to commit (then it is settled). */
+  private prepare(slot: Slot<T>, out: TaskBatch<S>, started: number): PreparedBatch | null {
     // Only replayed (or redelivered) records: their output and offsets were committed by the first run.
     if (out.commitOffset === null) {
       out.settled?.({
@@ -706,30 +751,48 @@ export class StreamTaskRunner<T extends StreamTask, S> {
         tooLargeTotal: 0,
         durationMs: performance.now() - started,
       });
-      return;
+      return null;
     }
-    const point = task.restorePoint();
-    const output = this.fit(out.records);
+    return {
+      output: this.fit(out.records),
+      commitOffset: out.commitOffset,
+      point: slot.task.restorePoint(),
+      settled: out.settled,
+      started,
+    };
+  }
+
+  /** One transaction for one batch (not pipelined, and the idle rule's). */
+  private async commitBatch(slot: Slot<T>, out: TaskBatch<S>, started: number): Promise<void> {
+    const prepared = this.prepare(slot, out, started);
+    if (prepared !== null) await this.commitPrepared(slot, [prepared]);
+  }
+
+  /**
+   * One transaction: the batches' output in order, the offset and restore point of the last; on failure
+   * the slot is dropped and a typed error thrown.
+   */
+  private async commitPrepared(slot: Slot<T>, batches: readonly PreparedBatch[]): Promise<void> {
+    const { task, producer } = slot;
+    const { topic, partition } = task;
+    const last = batches[batches.length - 1]!;
+    const point = last.point;
     try {
       await producer.beginTransaction();
-      await producer.send(output.records);
+      await producer.send(
+        batches.length === 1 ? last.output.records : batches.flatMap((b) => b.output.records),
+      );
       await producer.sendOffsets(this.options.groupId, [
         {
           topic,
           partition,
-          offset: String(out.commitOffset),
+          offset: String(last.commitOffset),
           ...(point === null ? {} : { metadata: encodeRestoreMetadata(point) }),
         },
       ]);
       await producer.commit();
     } catch (error) {
-      out.settled?.({
-        committed: false,
-        error,
-        tooLarge: output.tooLarge,
-        tooLargeTotal: output.tooLargeTotal,
-        durationMs: performance.now() - started,
-      });
+      for (const b of batches) b.settled?.(outcomeOf(b, false, error));
       if (producer.inTransaction) await producer.abort().catch(() => undefined);
       await this.dropSlot(slot, 'transaction failed');
       if (isProducerFenced(error)) {
@@ -749,12 +812,7 @@ export class StreamTaskRunner<T extends StreamTask, S> {
     }
     this.committedTransactions++;
     if (point !== null) slot.committedRestore = point.offset;
-    out.settled?.({
-      committed: true,
-      tooLarge: output.tooLarge,
-      tooLargeTotal: output.tooLargeTotal,
-      durationMs: performance.now() - started,
-    });
+    for (const b of batches) b.settled?.(outcomeOf(b, true));
   }
 
   private fit(records: ProducerRecord[]): FittedOutput {

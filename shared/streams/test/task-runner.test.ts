@@ -432,7 +432,7 @@ describe('StreamTaskRunner: pipelined commits', () => {
   }
   const ops = (producer: FakeProducer) => producer.calls.map((c) => c.op);
 
-  it("a batch is handled once its transaction started; the partition's next batch waits for the commit, other partitions do not", async () => {
+  it("batches processed while the partition's transaction is in flight go out together in its next one; other partitions are not held up", async () => {
     const { runner, consumer, producers, outcomes } = setUp({ pipelined: true });
     await runner.start();
     await consumer.deliver(batch(T, 0, records(0, 3)));
@@ -440,13 +440,12 @@ describe('StreamTaskRunner: pipelined commits', () => {
     const release = hold(producers[0]!);
     await consumer.deliver(batch(T, 0, records(3, 5))); // resolves with its send held
     expect(ops(producers[0]!).slice(-1)).toEqual(['beginTransaction']);
+    await consumer.deliver(batch(T, 0, records(5, 6))); // processed and queued, not waiting
+    await consumer.deliver(batch(T, 0, records(6, 8)));
+    await consumer.deliver(batch(T, 1, records(0, 2)));
     expect(outcomes).toHaveLength(1);
-    const next = consumer.deliver(batch(T, 0, records(5, 6)));
-    await consumer.deliver(batch(T, 1, records(0, 2))); // another partition is not held up
-    await tick();
-    expect(ops(producers[0]!).filter((op) => op === 'beginTransaction')).toHaveLength(2);
+    const before = producers[0]!.calls.length;
     release();
-    await next;
     await runner.stop();
     expect(ops(producers[0]!)).toEqual([
       'initTransactions',
@@ -455,9 +454,32 @@ describe('StreamTaskRunner: pipelined commits', () => {
       ...['beginTransaction', 'send', 'sendOffsets', 'commit'],
       'disconnect',
     ]);
-    expect(producers[0]!.offsets().map((o) => o.offset)).toEqual(['3', '5', '6']);
-    expect(outcomes.map((o) => o.committed)).toEqual([true, true, true, true]);
+    // The last transaction: both queued batches' output in order, the offset and restore point of the last.
+    const sends = producers[0]!.calls.slice(before).filter((c) => c.op === 'send');
+    const last = sends.at(-1);
+    expect(last?.op === 'send' ? last.records.length : -1).toBe(3);
+    expect(producers[0]!.offsets().map((o) => o.offset)).toEqual(['3', '5', '8']);
+    expect(decodeRestoreMetadata(producers[0]!.offsets()[2]!.metadata ?? '')).not.toBeNull();
+    expect(outcomes.map((o) => o.committed)).toEqual([true, true, true, true, true]);
     expect(runner.transactions).toBe(4);
+  });
+
+  it('a partition with as many batches queued as allowed waits for its transaction', async () => {
+    const { runner, consumer, producers } = setUp({ pipelined: true });
+    await runner.start();
+    await consumer.deliver(batch(T, 0, records(0, 1)));
+    await tick();
+    const release = hold(producers[0]!);
+    await consumer.deliver(batch(T, 0, records(1, 2))); // in flight
+    for (let o = 2; o < 9; o++) await consumer.deliver(batch(T, 0, records(o, o + 1))); // 7 queued
+    let handled = false;
+    const eighth = consumer.deliver(batch(T, 0, records(9, 10))).then(() => (handled = true));
+    await tick();
+    expect(handled).toBe(false);
+    release();
+    await eighth;
+    await runner.stop();
+    expect(producers[0]!.offsets().map((o) => o.offset)).toEqual(['1', '2', '10']);
   });
 
   it('a failed transaction drops the task, and its typed error fails the next batch; the one after starts afresh', async () => {
