@@ -554,6 +554,11 @@ export async function createTransactionalProducer(
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: javaCompatiblePartitioner,
+      // kafkajs retries a send refused with CONCURRENT_TRANSACTIONS (the previous transaction's markers
+      // still being written: routine when transactions follow each other closely) after 300 ms by
+      // default; they take milliseconds. Starting at 20 ms (Java's backoff for it) with more retries
+      // gives up no sooner than the default: ~40 s in all.
+      retry: { initialRetryTime: 20, retries: 10 },
     },
     coordinators,
   );
