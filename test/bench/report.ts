@@ -189,4 +189,57 @@ export function renderSvg(report: BenchReport): string {
   return out.join('\n');
 }
 
+const markdownCell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/**
+ * The README's Performance table: when and where it was measured, then one line per row (the path,
+ * figure, floor and what it is, ratio, target, met).
+ */
+export function markdownSummary(report: BenchReport, resultsPath: string): string {
+  const m = report.machine;
+  const lines = [
+    `Measured ${report.date} on ${m.cpus} × ${m.model}, Node ${m.node}, load average ${m.loadAverageStart
+      .map((l) => l.toFixed(1))
+      .join(' ')} at the start (\`${resultsPath}\`).`,
+    '',
+    '| row | path | figure | floor | ratio | target | met |',
+    '|---|---|--:|---|--:|---|---|',
+  ];
+  for (const r of report.rows) {
+    const floor = r.floor === undefined ? '' : `${formatNumber(r.floor)} (${r.floorName ?? 'floor'})`;
+    lines.push(
+      `| ${[
+        `\`${r.id}\``,
+        r.path,
+        `${formatNumber(r.figure)} ${r.unit}`,
+        floor,
+        formatRatio(rowRatio(r)),
+        r.target,
+        metLabel(r.met),
+      ]
+        .map(markdownCell)
+        .join(' | ')} |`,
+    );
+  }
+  const failed = report.paths.filter((p) => p.error !== undefined || p.skipped !== undefined);
+  if (failed.length > 0)
+    lines.push(
+      '',
+      ...failed.map(
+        (p) => `Path \`${p.id}\`: ${p.error === undefined ? `skipped (${p.skipped})` : 'failed'}.`,
+      ),
+    );
+  return lines.join('\n');
+}
+
+/** `text` with the part between `<!-- bench:begin -->` and `<!-- bench:end -->` replaced; undefined without the markers. */
+export function spliceBetweenMarkers(text: string, replacement: string): string | undefined {
+  const begin = '<!-- bench:begin -->';
+  const end = '<!-- bench:end -->';
+  const from = text.indexOf(begin);
+  const to = text.indexOf(end, from);
+  if (from < 0 || to < 0) return undefined;
+  return `${text.slice(0, from + begin.length)}\n${replacement}\n${text.slice(to)}`;
+}
+
 const truncate = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);

@@ -9,13 +9,16 @@
  * --only    run only these path ids; written as <date>-<ids>.* and latest.svg is left alone
  * --out     results folder (default bench/results)
  *
+ * A full run (neither --quick nor --only) into a folder of this repo also rewrites the README's
+ * Performance table, between its `<!-- bench:begin -->` and `<!-- bench:end -->` markers.
+ *
  * Files in paths/ whose names start with `_` are helpers shared by path modules, not paths.
  *
  * A broker is started (deploy/kafka/kafka.sh, private state dir, stopped at the end) the first time a
  * path that needs one runs, unless KAFKA_BROKERS is set. Exit code 1 when a path failed, not when a
  * target is missed: the table says that.
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -23,7 +26,7 @@ import { parseArgs } from 'node:util';
 import { benchBroker } from '../setup/deploy-script.js';
 import type { BenchContext, BenchPathModule, BenchRow } from './harness.js';
 import type { BenchReport, PathOutcome } from './report.js';
-import { formatTable, renderSvg } from './report.js';
+import { formatTable, markdownSummary, renderSvg, spliceBetweenMarkers } from './report.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
@@ -155,7 +158,17 @@ async function main(): Promise<number> {
   const svg = renderSvg(report);
   await writeFile(path.join(values.out, `${stem}.json`), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(values.out, `${stem}.svg`), svg);
-  if (!quick && only === undefined) await writeFile(path.join(values.out, 'latest.svg'), svg);
+  if (!quick && only === undefined) {
+    await writeFile(path.join(values.out, 'latest.svg'), svg);
+    // The README's Performance table follows the latest full run into the default results folder.
+    const readmePath = path.join(repoRoot, 'README.md');
+    const resultsDir = path.relative(repoRoot, values.out);
+    if (!resultsDir.startsWith('..')) {
+      const readme = await readFile(readmePath, 'utf8');
+      const updated = spliceBetweenMarkers(readme, markdownSummary(report, `${resultsDir}/${stem}.json`));
+      if (updated !== undefined && updated !== readme) await writeFile(readmePath, updated);
+    }
+  }
 
   process.stdout.write(`\n${formatTable(rows)}\n\n`);
   for (const o of outcomes.filter((o) => o.error !== undefined || o.skipped !== undefined))

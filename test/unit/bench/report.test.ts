@@ -3,7 +3,15 @@
 import { describe, expect, it } from 'vitest';
 import type { BenchRow } from '../../bench/harness.js';
 import type { BenchReport } from '../../bench/report.js';
-import { chartPoint, formatRatio, formatTable, renderSvg, rowRatio } from '../../bench/report.js';
+import {
+  chartPoint,
+  formatRatio,
+  formatTable,
+  markdownSummary,
+  renderSvg,
+  rowRatio,
+  spliceBetweenMarkers,
+} from '../../bench/report.js';
 
 const row = (r: Partial<BenchRow>): BenchRow => ({
   id: 'x.y',
@@ -94,5 +102,40 @@ describe('renderSvg', () => {
     expect(svg).not.toMatch(/<path>|<fast>/);
     expect(svg.match(/fill="#2e7d32"/g)).toHaveLength(1);
     expect(svg.match(/stroke-width="2"/g)).toHaveLength(1);
+  });
+});
+
+describe('the README table', () => {
+  const report: BenchReport = {
+    date: '2026-01-02',
+    startedAt: '2026-01-02T03:04:05.000Z',
+    quick: false,
+    machine: {
+      cpus: 2,
+      model: 'CPU',
+      node: 'v20.0.0',
+      platform: 'linux',
+      loadAverageStart: [1, 2, 3],
+      loadAverageEnd: [1, 1, 1],
+    },
+    paths: [{ id: 'gone', rows: 0, wallMs: 1, cpuMs: 1, error: 'boom' }],
+    rows: [row({ id: 'a.b', path: 'x | y', floor: 200, floorName: 'the floor', met: false })],
+  };
+
+  it('says when and where, one line per row with pipes escaped, and which paths failed', () => {
+    const md = markdownSummary(report, 'bench/results/2026-01-02.json');
+    expect(md).toContain('Measured 2026-01-02 on 2 × CPU, Node v20.0.0, load average 1.0 2.0 3.0');
+    expect(md).toContain(
+      '| `a.b` | x \\| y | 100 events/s | 200 (the floor) | 50 % | >= 50 % of floor | NO |',
+    );
+    expect(md).toContain('Path `gone`: failed.');
+  });
+
+  it('replaces only what lies between the markers, and nothing without them', () => {
+    const text = 'before\n<!-- bench:begin -->\nold\n<!-- bench:end -->\nafter';
+    expect(spliceBetweenMarkers(text, 'new')).toBe(
+      'before\n<!-- bench:begin -->\nnew\n<!-- bench:end -->\nafter',
+    );
+    expect(spliceBetweenMarkers('no markers', 'new')).toBeUndefined();
   });
 });
