@@ -127,7 +127,7 @@ export function renderSvg(report: BenchReport): string {
   const maxDecade = Math.max(1, Math.ceil(Math.log10(Math.max(...values, 1))));
   const labelWidth = 420;
   const barWidth = 420;
-  const textWidth = 270;
+  const textWidth = 330;
   const rowHeight = 30;
   const top = 64;
   const width = labelWidth + barWidth + textWidth + 20;
@@ -181,7 +181,9 @@ export function renderSvg(report: BenchReport): string {
         `${formatNumber(row.figure)} ${row.unit}`,
       )}</text>`,
       `<text x="${labelWidth + barWidth + 10}" y="${y + 25}" fill="#555" font-size="10">${escapeXml(
-        `${formatRatio(rowRatio(row))} (${row.target}) ${metLabel(row.met)}`,
+        `${rowRatio(row) === undefined ? '' : `${formatRatio(rowRatio(row))} of floor · `}target ${row.target} · ${
+          row.met === undefined ? 'not judged' : row.met ? 'met' : 'missed'
+        }`,
       )}</text>`,
     );
   });
