@@ -20,6 +20,8 @@ export interface LineBatch {
 /** A LineBatch normalized. */
 export interface NormalizedBatch {
   readonly id: number;
+  /** The LineBatch's bytes, handed back for the next batch (a fresh 1 MiB per batch kept the collector busy). */
+  readonly lineBuffer: ArrayBuffer;
   /** Per line: the number of events it gave, or -1 for a dead letter (the next of `deadLetters`). */
   readonly counts: Int32Array;
   /** Per event: its partition key, and its Avro single-object encoding, back to back, ending at `ends[k]`. */

@@ -79,7 +79,8 @@ function normalizeBatch(batch: LineBatch): NormalizedBatch {
     at += values[k]!.length;
     ends[k] = at;
   }
-  return { id: batch.id, counts, keys, values: packed, ends, deadLetters };
+  const lineBuffer = batch.bytes.buffer as ArrayBuffer;
+  return { id: batch.id, lineBuffer, counts, keys, values: packed, ends, deadLetters };
 }
 
 port.on('message', (message: LineBatch | { readonly kind: 'counters' }) => {
@@ -91,5 +92,10 @@ port.on('message', (message: LineBatch | { readonly kind: 'counters' }) => {
   }
   const batch = normalizeBatch(message);
   reply = { kind: 'batch', batch };
-  port.postMessage(reply, [batch.values.buffer, batch.counts.buffer, batch.ends.buffer] as ArrayBuffer[]);
+  port.postMessage(reply, [
+    batch.lineBuffer,
+    batch.values.buffer,
+    batch.counts.buffer,
+    batch.ends.buffer,
+  ] as ArrayBuffer[]);
 });

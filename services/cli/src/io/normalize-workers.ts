@@ -67,6 +67,8 @@ export class NormalizeWorkers {
   private readonly workers: Worker[];
   private readonly pending = new Map<number, Pending>();
   private readonly counterWaiters: ((counters: NormalizeCounters) => void)[][];
+  /** Line buffers the workers handed back, for the next batches. */
+  private readonly spareBuffers: ArrayBuffer[] = [];
   private nextId = 0;
   private roundRobin = 0;
   private failure: WorkerError | null = null;
@@ -144,7 +146,15 @@ export class NormalizeWorkers {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
+  /** A BATCH_BYTES buffer for a batch's lines: one a worker handed back, else a new one. */
+  lineBuffer(): Buffer {
+    const spare = this.spareBuffers.pop();
+    // Its own ArrayBuffer (not the pool's): it is handed to the worker, not copied.
+    return spare === undefined ? Buffer.allocUnsafeSlow(BATCH_BYTES) : Buffer.from(spare);
+  }
+
   private settle(batch: NormalizedBatch): void {
+    if (batch.lineBuffer.byteLength === BATCH_BYTES) this.spareBuffers.push(batch.lineBuffer);
     const pending = this.pending.get(batch.id);
     this.pending.delete(batch.id);
     pending?.resolve(batch);
@@ -163,8 +173,13 @@ export class NormalizeWorkers {
 /** One input's lines: read here, normalized by the workers, back in line order. */
 class WorkerNormalizedLines implements NormalizedLines {
   linesRead = 0;
-  private ready: MergedRecord[] = [];
-  private at = 0;
+  /** The batch the merge is reading: its lines become records one by one, as the merge asks. */
+  private lines: LineBatch | null = null;
+  private batch: NormalizedBatch | null = null;
+  private values: Buffer = NO_LINE;
+  private line = 0;
+  private event = 0;
+  private deadLetter = 0;
   private readonly inFlight: { readonly lines: LineBatch; readonly reply: Promise<NormalizedBatch> }[] = [];
   private exhausted = false;
   private readonly codec = createEventCodec();
@@ -180,26 +195,59 @@ class WorkerNormalizedLines implements NormalizedLines {
   }
 
   get done(): boolean {
-    return this.exhausted && this.inFlight.length === 0 && this.at >= this.ready.length;
+    return this.exhausted && this.inFlight.length === 0 && this.batch === null;
   }
 
+  /**
+   * The next line's record, its events decoded now: decoding a whole batch ahead would keep a thousand
+   * events alive across young-generation collections (promoted, then collected the expensive way).
+   */
   next(): MergedRecord | undefined {
-    return this.at < this.ready.length ? this.ready[this.at++] : undefined;
+    const batch = this.batch;
+    if (batch === null) return undefined;
+    const lines = this.lines as LineBatch;
+    const i = this.line++;
+    if (this.line >= batch.counts.length) this.batch = null;
+    const count = batch.counts[i]!;
+    let result: ProcessResult;
+    if (count < 0) {
+      const d = batch.deadLetters[this.deadLetter++]!;
+      const error = new Error(d.message);
+      error.name = d.errorType;
+      const verdict: DeadLetterVerdict = { ...d, error };
+      result = { outputs: NO_OUTPUTS, deadLetter: verdict };
+    } else if (count === 0) {
+      result = { outputs: NO_OUTPUTS };
+    } else {
+      const outputs: NormalizedRecord[] = [];
+      for (let k = 0; k < count; k++) {
+        const event = this.event++;
+        const value = this.values.subarray(event === 0 ? 0 : batch.ends[event - 1]!, batch.ends[event]!);
+        const decoded: SequorEvent = this.codec.decode(value);
+        outputs.push({ key: batch.keys[event]!, value, headers: NO_HEADERS, event: decoded });
+      }
+      result = { outputs };
+    }
+    return { source: this.source, offset: lines.offsets[i]!, line: NO_LINE, result };
   }
 
   async fill(): Promise<void> {
     while (!this.exhausted && this.inFlight.length < this.maxInFlight) await this.dispatch();
     const oldest = this.inFlight.shift();
     if (oldest === undefined) return;
-    this.ready = this.records(oldest.lines, await oldest.reply);
-    this.at = 0;
+    const batch = await oldest.reply;
+    this.lines = oldest.lines;
+    this.values = Buffer.from(batch.values.buffer, batch.values.byteOffset, batch.values.byteLength);
+    this.line = 0;
+    this.event = 0;
+    this.deadLetter = 0;
+    this.batch = batch.counts.length > 0 ? batch : null;
   }
 
   /** Reads the next batch of lines and sends it to a worker. */
   private async dispatch(): Promise<void> {
     const reader = this.reader;
-    // Its own ArrayBuffer (not the pool's): it is handed to the worker, not copied.
-    let bytes = Buffer.allocUnsafeSlow(BATCH_BYTES);
+    let bytes = this.workers.lineBuffer();
     const ends: number[] = [];
     const offsets: number[] = [];
     let used = 0;
@@ -236,45 +284,6 @@ class WorkerNormalizedLines implements NormalizedLines {
     const reply = this.workers.normalize(lines, this.worker);
     reply.catch(() => undefined); // awaited in order by fill(); a failure must not be unhandled before then
     this.inFlight.push({ lines, reply });
-  }
-
-  /** The batch as the merge's records: events decoded from their Avro bytes. */
-  private records(lines: LineBatch, batch: NormalizedBatch): MergedRecord[] {
-    const records: MergedRecord[] = new Array<MergedRecord>(batch.counts.length);
-    const values = Buffer.from(batch.values.buffer, batch.values.byteOffset, batch.values.byteLength);
-    let event = 0;
-    let eventStart = 0;
-    let deadLetter = 0;
-    for (let i = 0; i < records.length; i++) {
-      const count = batch.counts[i]!;
-      let result: ProcessResult;
-      if (count < 0) {
-        const d = batch.deadLetters[deadLetter++]!;
-        const error = new Error(d.message);
-        error.name = d.errorType;
-        const verdict: DeadLetterVerdict = { ...d, error };
-        result = { outputs: NO_OUTPUTS, deadLetter: verdict };
-      } else if (count === 0) {
-        result = { outputs: NO_OUTPUTS };
-      } else {
-        const outputs: NormalizedRecord[] = [];
-        for (let k = 0; k < count; k++, event++) {
-          const end = batch.ends[event]!;
-          const value = values.subarray(eventStart, end);
-          eventStart = end;
-          const decoded: SequorEvent = this.codec.decode(value);
-          outputs.push({ key: batch.keys[event]!, value, headers: NO_HEADERS, event: decoded });
-        }
-        result = { outputs };
-      }
-      records[i] = {
-        source: this.source,
-        offset: lines.offsets[i]!,
-        line: NO_LINE,
-        result,
-      };
-    }
-    return records;
   }
 }
 
