@@ -1,9 +1,9 @@
 /**
  * Reads the event model's fields from an ECS JSON document (Elastic Endpoint, Winlogbeat after its
  * ingest pipeline). The field catalog is compiled once into a tree of the model's groups in schema
- * order; a document is read by walking that tree beside the document's own objects, so a group the
- * document lacks costs one property read and a present group reads each of its fields once, from the
- * object already in hand. Accepts nested objects and dotted keys (`{"event":{"code":"4624"}}`,
+ * order, and that tree into straight-line code for nested documents (`compileNestedReader`): a group
+ * the document lacks costs one property read, a present group reads each of its fields once, by a
+ * constant key, from the object already in hand. Accepts nested objects and dotted keys (`{"event":{"code":"4624"}}`,
  * `{"event.code":"4624"}`, `{"process":{"parent.pid":4}}`): where both are written, the key written
  * higher up wins (`event.code` at the top over `event: {code}`), and a dotted key is only looked for in
  * objects that have one, which most documents never do. Each value's type is checked and written into
@@ -108,8 +108,73 @@ const noAncestors: readonly DottedAncestor[] = Object.freeze([]);
 
 /** Copies every model field the document carries into `ev` (creating groups); returns how many it copied. */
 export function overlayEcsFields(ev: SequorEvent, doc: Json): number {
-  return readGroup(ev, root, doc, 0, noAncestors);
+  return readNested(ev, doc);
 }
+
+type FieldsReader = (ev: SequorEvent, doc: Json) => number;
+
+/**
+ * `readGroup(ev, root, doc, 0, [])` as straight-line code generated once from the tree: one block per
+ * field with its key as a constant (`doc["event"]["kind"]`), so each read is a property load the engine
+ * caches per document shape, instead of a lookup by a key that changes every call. It walks nested
+ * objects only; wherever an object on the way has a dotted key, the groups below it go to `readGroup`,
+ * which handles dotted keys (so both read every document alike, and the differential test checks it).
+ * Keys are written with JSON.stringify: no text from a document ever becomes code.
+ */
+function compileNestedReader(top: GroupReader): FieldsReader {
+  const leaves: LeafReader[] = [];
+  const groups: GroupReader[] = [];
+  const lines: string[] = ['let copied = 0;'];
+  let n = 0;
+  const emit = (group: GroupReader, node: string, depth: number): void => {
+    // Set at the first group member: the dotted-key ancestors the groups below this one are read with.
+    const below = `below${n++}`;
+    lines.push(`let ${below};`);
+    for (const m of group.members) {
+      const key = JSON.stringify(m.key);
+      if (m.kind === 'leaf') {
+        const leaf = leaves.push(m) - 1;
+        const v = `v${n++}`;
+        const value =
+          m.type === 'string' || m.type === 'ip'
+            ? `typeof ${v} === 'string' ? ${v} : coerce(${v}, L[${leaf}])`
+            : `coerce(${v}, L[${leaf}])`;
+        lines.push(
+          `{ const ${v} = ${node}[${key}];`,
+          `if (${v} !== undefined && ${v} !== null) { groupIn(ev, L[${leaf}].group)[${key}] = ${value}; copied++; } }`,
+        );
+        continue;
+      }
+      const g = groups.push(m) - 1;
+      const child = `c${n++}`;
+      lines.push(
+        `{ const ${child} = ${node}[${key}];`,
+        `if (${below} === undefined) ${below} = hasDottedKey(${node}) ? [{ node: ${node}, depth: ${depth} }] : NONE;`,
+        `if (${below}.length !== 0) copied += readGroup(ev, G[${g}], isObject(${child}) ? ${child} : undefined, ${depth + 1}, ${below});`,
+        `else if (isObject(${child})) {`,
+      );
+      emit(m, child, depth + 1);
+      lines.push('} }');
+    }
+  };
+  emit(top, 'doc', 0);
+  lines.push('return copied;');
+  // Generated once at load, from the schema only.
+  const factory = new Function(
+    'L',
+    'G',
+    'NONE',
+    'isObject',
+    'hasDottedKey',
+    'readGroup',
+    'coerce',
+    'groupIn',
+    `return function readEcsFields(ev, doc) {\n${lines.join('\n')}\n};`,
+  ) as (...helpers: unknown[]) => FieldsReader;
+  return factory(leaves, groups, noAncestors, isObject, hasDottedKey, readGroup, coerce, groupIn);
+}
+
+const readNested: FieldsReader = compileNestedReader(root);
 
 /**
  * Reads the members of `group`. `node` is the document's object at the group's place (undefined when
