@@ -6,6 +6,7 @@ export type {
   SearchNode,
   SigmaLevel,
   SigmaLogsource,
+  SigmaFilter,
   SigmaRelated,
   SigmaRule,
   SigmaStatus,
@@ -30,3 +31,4 @@ export {
 export { SigmaRuleSet, type SigmaRuleSetStats } from './rule-set.js';
 export { evtxFieldSource, EvtxJsonError, readEvtxJson, splitJsonDocuments } from './evtx-json.js';
 export { defaultPipeline, match } from './api.js';
+export { applySigmaFilters, filterApplies } from './filters.js';

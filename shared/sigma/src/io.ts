@@ -7,7 +7,7 @@ import path from 'node:path';
 import { SigmaRuleError } from './errors.js';
 import type { SigmaFileResult } from './load.js';
 import { loadSigmaText } from './load.js';
-import type { SigmaRule } from './rule.js';
+import type { SigmaFilter, SigmaRule } from './rule.js';
 
 const START = { line: 1, column: 1, offset: 0, length: 1 };
 
@@ -37,6 +37,8 @@ export async function listSigmaFiles(dir: string): Promise<string[]> {
 
 export interface SigmaLoad {
   readonly rules: readonly SigmaRule[];
+  /** Meta filters found beside the rules (apply them with `applySigmaFilters` or `SigmaRuleSet`). */
+  readonly filters: readonly SigmaFilter[];
   /** Every file's errors and refusals (`code` says which), each at `file:line:column`. */
   readonly errors: readonly SigmaRuleError[];
   readonly files: readonly SigmaFileResult[];
@@ -51,6 +53,7 @@ export async function loadSigmaPath(target: string): Promise<SigmaLoad> {
     const reason = cause instanceof Error ? cause.message : String(cause);
     return {
       rules: [],
+      filters: [],
       errors: [new SigmaRuleError(target, START, 'io', `cannot read: ${reason}`, '', cause)],
       files: [],
     };
@@ -62,6 +65,7 @@ export async function loadSigmaPath(target: string): Promise<SigmaLoad> {
   }
   return {
     rules: results.flatMap((r) => (r.rule === null ? [] : [r.rule])),
+    filters: results.flatMap((r) => (r.filter === undefined || r.filter === null ? [] : [r.filter])),
     errors: results.flatMap((r) => r.errors),
     files: results,
   };

@@ -15,6 +15,7 @@ import { LineIndex, SigmaRuleError } from './errors.js';
 import { applyModifiers, checkModifiers, ModifierError } from './modifiers.js';
 import { PcreError, parsePcre } from './pcre.js';
 import type {
+  SigmaFilter,
   DetectionItem,
   SearchNode,
   SigmaLevel,
@@ -33,8 +34,10 @@ export const MAX_ALIAS_COUNT = 100;
 
 export interface SigmaFileResult {
   readonly file: string;
-  /** Null when the file has errors or uses a feature that is refused. */
+  /** Null when the file has errors, uses a feature that is refused, or is a filter. */
   readonly rule: SigmaRule | null;
+  /** The meta filter the file holds (a `filter:` document), if it is one without errors. */
+  readonly filter?: SigmaFilter | null;
   readonly errors: readonly SigmaRuleError[];
 }
 
@@ -187,7 +190,7 @@ class Reader {
       return null;
     }
     for (const { key, keyNode } of this.pairs(root)) {
-      if (key === 'correlation' || key === 'filter') {
+      if (key === 'correlation') {
         this.errors.push(
           this.error(
             'unsupported',
@@ -223,6 +226,42 @@ class Reader {
     return { file: this.file, ...meta, authors, ...detection };
   }
 
+  /** A meta filter document (`filter:` with `rules`, search identifiers and a `condition`). */
+  filter(): SigmaFilter | null {
+    const root = this.doc.contents as Node;
+    const read = this.collect(() => {
+      const section = this.get(root, 'filter')?.value;
+      if (section === null || section === undefined || !isMap(section)) {
+        this.stop('invalid-rule', 'a Sigma filter needs a `filter` map', root);
+      }
+      const rulesNode = this.get(section, 'rules');
+      if (rulesNode === undefined) {
+        this.stop(
+          'invalid-rule',
+          'a Sigma filter needs `rules`: rule ids, or `any` for every rule of its logsource',
+          section,
+        );
+      }
+      let rules: 'any' | string[];
+      const v = rulesNode.value;
+      if (isScalar(v) && typeof v.value === 'string' && ['any', 'all'].includes(v.value.toLowerCase()))
+        rules = 'any';
+      else {
+        const list = this.strings(section, 'rules');
+        rules = list.length === 0 ? 'any' : list;
+      }
+      return {
+        file: this.file,
+        id: this.string(root, 'id', false),
+        title: this.string(root, 'title', true) as string,
+        logsource: this.logsource(root),
+        rules,
+        ...this.detection(root, 'filter'),
+      };
+    });
+    return this.errors.length === 0 ? read : null;
+  }
+
   private collect<T>(read: () => T): T | null {
     try {
       return read();
@@ -233,10 +272,17 @@ class Reader {
     }
   }
 
-  private detection(root: Node): Pick<SigmaRule, 'searches' | 'condition' | 'position'> {
-    const found = this.get(root, 'detection');
+  private detection(
+    root: Node,
+    section = 'detection',
+  ): Pick<SigmaRule, 'searches' | 'condition' | 'position'> {
+    const found = this.get(root, section);
     if (found === undefined || found.value === null || !isMap(found.value)) {
-      this.stop('invalid-rule', 'a Sigma rule needs a `detection` map', found?.value ?? root);
+      this.stop(
+        'invalid-rule',
+        `a Sigma ${section === 'filter' ? 'filter' : 'rule'} needs a \`${section}\` map`,
+        found?.value ?? root,
+      );
     }
     const det = found.value;
     const searches = new Map<string, SearchNode>();
@@ -247,6 +293,7 @@ class Reader {
         conditionNode = { keyNode, value };
         continue;
       }
+      if (section === 'filter' && key === 'rules') continue;
       if (key === 'timeframe') {
         this.errors.push(
           this.error(
@@ -452,6 +499,11 @@ export function loadSigmaText(text: string, file: string): SigmaFileResult {
     );
   }
   const reader = new Reader(text, file, list[0] as Document.Parsed);
+  const contents = (list[0] as Document.Parsed).contents;
+  if (isMap(contents) && contents.has('filter') && !contents.has('detection')) {
+    const filter = reader.filter();
+    return { file, rule: null, filter, errors: reader.errors };
+  }
   const rule = reader.rule();
   return { file, rule: reader.errors.length === 0 ? rule : null, errors: reader.errors };
 }

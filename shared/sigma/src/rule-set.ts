@@ -10,7 +10,8 @@ import type { SigmaRuleError } from './errors.js';
 import { EventView, ItemMemo } from './field-source.js';
 import type { FieldSource } from './field-source.js';
 import type { ProcessingPipeline } from './pipeline.js';
-import type { SigmaRule } from './rule.js';
+import { applySigmaFilters } from './filters.js';
+import type { SigmaFilter, SigmaRule } from './rule.js';
 
 /** Fields the index is keyed on, in order: the first a variant names is its first key. */
 const SOURCE_FIELDS = ['Channel', '_path'] as const;
@@ -48,13 +49,18 @@ export class SigmaRuleSet {
   private readonly cache: MatcherCache;
   private readonly memo: ItemMemo;
 
-  constructor(rules: readonly SigmaRule[], pipeline: ProcessingPipeline) {
+  /** `filters`: meta filters, joined to the rules they apply to before anything is compiled. */
+  constructor(
+    rules: readonly SigmaRule[],
+    pipeline: ProcessingPipeline,
+    filters: readonly SigmaFilter[] = [],
+  ) {
     this.cache = new MatcherCache();
     const compiled: CompiledSigmaRule[] = [];
     const refused: SigmaRuleError[] = [];
     for (const rule of rules) {
       try {
-        compiled.push(compileSigmaRule(rule, pipeline, this.cache));
+        compiled.push(compileSigmaRule(applySigmaFilters(rule, filters), pipeline, this.cache));
       } catch (error) {
         if (!(error instanceof Error) || !('code' in error)) throw error;
         refused.push(error as SigmaRuleError);

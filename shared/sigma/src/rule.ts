@@ -63,4 +63,23 @@ export interface SigmaRule {
   readonly condition: ConditionNode;
   /** Where `detection` is, for errors found when the rule is compiled. */
   readonly position: SigmaPosition;
+  /** Meta filters joined to this rule (`applySigmaFilters`), for reports. */
+  readonly filters?: readonly SigmaFilter[];
+}
+
+/**
+ * A Sigma meta filter (filters specification 2.0): an exception for other rules. Its `condition` is
+ * joined to each target rule's with `and` (pySigma's reading), so filters say `condition: not selection`.
+ */
+export interface SigmaFilter {
+  readonly file: string;
+  readonly id: string | null;
+  readonly title: string;
+  /** Applies to rules whose logsource has every field this one gives, with the same value. */
+  readonly logsource: SigmaLogsource;
+  /** Rule ids it applies to, or `any` (also written `all`, or an empty list) for every rule of its logsource. */
+  readonly rules: 'any' | readonly string[];
+  readonly searches: ReadonlyMap<string, SearchNode>;
+  readonly condition: ConditionNode;
+  readonly position: SigmaPosition;
 }
