@@ -51,16 +51,23 @@ function recordOf(t: unknown): SchemaRecord | undefined {
     : undefined;
 }
 
-const templates = new Map<string, Record<string, null>>();
+/**
+ * One factory per group, generated once from the schema: an object literal with every field null, which
+ * V8 clones from a boilerplate (about 3x cheaper than spreading a template, and one hidden class per
+ * group). Field names are written with JSON.stringify: only the schema's names become code.
+ */
+const factories = new Map<string, () => Record<string, null>>();
 const walk = (rec: SchemaRecord, path: string): void => {
-  const t: Record<string, null> = {};
+  const fields: string[] = [];
   for (const f of rec.fields) {
-    t[f.name] = null;
+    fields.push(`${JSON.stringify(f.name)}: null`);
     const child = recordOf(f.type);
     if (child !== undefined) walk(child, path === '' ? f.name : `${path}.${f.name}`);
   }
-  // Not frozen: spreading a frozen object takes a slow path in V8 (about 5x).
-  templates.set(path, t);
+  factories.set(
+    path,
+    new Function(`return () => ({ ${fields.join(', ')} });`)() as () => Record<string, null>,
+  );
 };
 walk(eventSchema as unknown as SchemaRecord, '');
 
@@ -69,12 +76,14 @@ export type GroupPath = keyof Groups;
 
 /** A fresh group with every field null (required ones too: the mapper sets them). */
 export function blank<K extends keyof Groups>(path: K): Groups[K] {
-  const t = templates.get(path);
-  if (t === undefined) throw new Error(`no group ${path} in the event schema`);
-  return { ...t } as unknown as Groups[K];
+  const make = factories.get(path);
+  if (make === undefined) throw new Error(`no group ${path} in the event schema`);
+  return make() as unknown as Groups[K];
 }
+
+const newEvent = factories.get('') as () => Record<string, null>;
 
 /** A fresh event with every group null; `timestamp`, `event` and `origin` are set by the caller. */
 export function blankEvent(): SequorEvent {
-  return { ...(templates.get('') as object) } as SequorEvent;
+  return newEvent() as unknown as SequorEvent;
 }
