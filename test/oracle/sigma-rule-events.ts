@@ -9,7 +9,7 @@
  * own. Values are rendered from the rule's parsed values (after modifiers): a wildcard becomes seeded
  * filler text (empty, a letter, or text with a space and a backslash), a regular expression a random text
  * its parse tree in Sequor accepts (Python's `re` then judges it in pySigma), a CIDR its network address,
- * a `null` or `exists: false` no field at all.
+ * a `null` no field or an empty one, an `exists: false` no field.
  */
 import { defaultPipeline, parsePcre, type SigmaRule, type SigmaString, type SigmaValue } from '@sequor/sigma';
 import { flattenEvtx, seededRandom, type EvtxDocument, type OracleEvent } from './sigma-events.ts';
@@ -99,7 +99,8 @@ class RuleEventWriter {
       case 'boolean':
         return String(v.value);
       case 'null':
-        return undefined;
+        // Absent, or present and empty: which of the two `null` matches is for the engines to agree on.
+        return this.pick([undefined, '']);
       case 're':
         try {
           return this.sample(parsePcre(v.pattern, v.flags).tree);
