@@ -4,6 +4,13 @@ import type { CorrelationSpec, EventTime, LatePolicy, Match } from './types.js';
 import { CorrelationStats, type CorrelationStatsSnapshot } from './stats.js';
 import { correlationRuntime } from './operators/correlate.js';
 import type { BucketSummary } from './operators/span-aggregate.js';
+import {
+  suppressRuntime,
+  SuppressionStats,
+  type SuppressOptions,
+  type SuppressSpec,
+  type SuppressionUpdate,
+} from './operators/suppress.js';
 import { reorderByEventTime, type ReorderOptions } from './time/reorder-by-event-time.js';
 import { EventTimeStamp } from './time/stamp-event-time.js';
 import type { LateEvent, LateEventSink, RecordContext, StreamTimeControl } from './time/timed.js';
@@ -32,6 +39,10 @@ export interface CorrelationOptions<E> {
   readonly onLate?: (late: LateEvent<E>) => void;
   /** spanAggregate only: the final count of each (bucket, group) when its bucket closes. */
   readonly onBucketClose?: (summary: BucketSummary) => void;
+  /** Rules with `suppress`: each closed window that suppressed alerts, with the rule it belongs to. */
+  readonly onSuppressionUpdate?: (update: SuppressionUpdate<E>, ruleIndex: number) => void;
+  /** Bounds of each suppressing rule's window state (per rule, like `maxOpenPartials`). */
+  readonly suppression?: Omit<SuppressOptions, 'stats'>;
 }
 
 /** One rule's correlation on a stream: the operator plus what services export beside the alerts. */
@@ -87,6 +98,8 @@ function reorderOptions<E>(options: CorrelationOptions<E>, stats: CorrelationSta
 export interface RuleSetEntry<E, R> {
   readonly rule: R;
   readonly spec: CorrelationSpec<E>;
+  /** The rule's alert suppression (`suppress` in the rule file); a suppressed filter is reordered. */
+  readonly suppress?: SuppressSpec<E> | null;
 }
 
 export interface RuleMatch<E, R> {
@@ -106,6 +119,8 @@ export interface RuleSetPipeline<E, R> {
   readonly streamStats: CorrelationStats;
   /** Per rule, in the order given: matched, evictions, openPartials, keys. */
   readonly ruleStats: readonly CorrelationStats[];
+  /** Per rule, in the order given: its suppression counters, null for a rule without `suppress`. */
+  readonly suppressionStats: readonly (SuppressionStats | null)[];
   readonly late$: Observable<LateEvent<E>>;
   readonly bucketSummaries$: Observable<RuleBucketSummary<R>>;
 }
@@ -155,8 +170,9 @@ function buildRuleSet<E, R>(
       late$.next(late);
     },
   };
-  const factories = rules.map((entry, index) =>
-    correlationRuntime(entry.spec, {
+  const suppressionStats = rules.map((entry) => (entry.suppress ? new SuppressionStats() : null));
+  const factories = rules.map((entry, index) => {
+    const factory = correlationRuntime(entry.spec, {
       stats: ruleStats[index],
       maxOpenPartials: options.maxOpenPartials,
       maxStateBytes: options.maxStateBytes,
@@ -164,10 +180,19 @@ function buildRuleSet<E, R>(
         options.onBucketClose?.(summary);
         summaries$.next({ rule: entry.rule, summary });
       },
-    }),
-  );
-  const filterIndexes = indexesWhere(rules, (entry) => entry.spec.kind === 'filter');
-  const statefulIndexes = indexesWhere(rules, (entry) => entry.spec.kind !== 'filter');
+    });
+    if (!entry.suppress) return factory;
+    const onUpdate = options.onSuppressionUpdate;
+    return suppressRuntime(factory, entry.suppress, (update) => onUpdate?.(update, index), {
+      ...options.suppression,
+      stats: suppressionStats[index]!,
+    });
+  });
+  // A suppressing filter needs the watermark to close its windows: it takes the reordered stream.
+  const isPlainFilter = (entry: RuleSetEntry<E, R>): boolean =>
+    entry.spec.kind === 'filter' && !entry.suppress;
+  const filterIndexes = indexesWhere(rules, isPlainFilter);
+  const statefulIndexes = indexesWhere(rules, (entry) => !isPlainFilter(entry));
   const anyStateful = statefulIndexes.length > 0;
   // With both kinds, the reorder stage counts events and reports untimeable ones; the stamp stays quiet.
   const stampStats = anyStateful ? new CorrelationStats() : streamStats;
@@ -264,6 +289,7 @@ function buildRuleSet<E, R>(
     operator,
     streamStats,
     ruleStats,
+    suppressionStats,
     late$: late$.asObservable(),
     bucketSummaries$: summaries$.asObservable(),
   };

@@ -16,3 +16,4 @@ export * from './operators/sequence.js';
 export * from './operators/join.js';
 export * from './operators/span-aggregate.js';
 export * from './operators/correlate.js';
+export * from './operators/suppress.js';

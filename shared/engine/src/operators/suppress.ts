@@ -1,0 +1,244 @@
+import type { Match } from '../types.js';
+import { CorrelationStats } from '../stats.js';
+import {
+  DEFAULT_MAX_OPEN_PARTIALS,
+  DEFAULT_MAX_STATE_BYTES,
+  PARTIAL_OVERHEAD_BYTES,
+  PartialStore,
+  type EvictionReason,
+  type KeyedState,
+  type StoredPartial,
+} from '../state/partial-store.js';
+import { CorrelationSpecError, requireNumber } from './errors.js';
+import type { OperatorRuntime, RuntimeFactory } from './runtime.js';
+
+/** What a rule's `suppress` compiles to. */
+export interface SuppressSpec<E> {
+  /** Window length in event time, from the alert that opens it: `[opener's time, + windowMs)`. */
+  readonly windowMs: number;
+  /**
+   * The alert's group (its `by` values, type-tagged and joined), or null when the alert is never
+   * suppressed (a `by` field is missing and the rule says `missing: alert`).
+   */
+  readonly groupKey: (match: Match<E>) => string | null;
+}
+
+/** Bounds of one rule's suppression state per partition; beyond them the oldest window closes early. */
+export interface SuppressOptions {
+  /** Open windows (groups) at most (default 200,000). */
+  readonly maxOpenWindows?: number;
+  /** Estimated bytes at most (default 64 MiB). */
+  readonly maxStateBytes?: number;
+  /** Estimated retained bytes per evidence event a window holds (default 1 KiB). */
+  readonly eventBytes?: number;
+  /** Where the counters go; a private instance when omitted. */
+  readonly stats?: SuppressionStats;
+}
+
+/**
+ * Counters of one rule's suppression. `windows` is the store's CorrelationStats: `openPartials` (open
+ * windows), `stateBytes`, `evictedByWindow` (closed by the watermark), `evictedByCap`/`evictedByBytes`
+ * (closed early at the bound: their update is published then, with `closedBy: 'bound'`).
+ */
+export class SuppressionStats {
+  /** Alerts counted into an open window instead of published. */
+  suppressed = 0;
+  /** Update records emitted. */
+  updates = 0;
+  readonly windows = new CorrelationStats();
+}
+
+/** Why a window closed. `bound`: the state reached its count or byte bound and this was the oldest. */
+export type SuppressionClose = 'watermark' | 'next' | 'bound' | 'end';
+
+/** One closed window that suppressed at least one alert: published as an update of the opening alert. */
+export interface SuppressionUpdate<E> {
+  /** The published alert's match (its id and key are the update's). */
+  readonly opening: Match<E>;
+  readonly groupKey: string;
+  /** Alerts of the group counted into the window instead of published (>= 1). */
+  readonly suppressed: number;
+  /** The last suppressed alert's match (its evidence is the update's "last evidence"). */
+  readonly last: Match<E>;
+  /** Earliest and latest alert time of the window, the opening alert included. */
+  readonly firstTime: number;
+  readonly lastTime: number;
+  readonly windowStart: number;
+  readonly windowEnd: number;
+  readonly closedBy: SuppressionClose;
+}
+
+/** The alert time suppression uses: the match's `lastTime` (its closing evidence's event time). */
+export function suppressionTime<E>(match: Match<E>): number {
+  return match.lastTime;
+}
+
+interface Window<E> extends StoredPartial {
+  readonly start: number;
+  readonly groupKey: string;
+  readonly opening: Match<E>;
+  last: Match<E> | null;
+  suppressed: number;
+  firstTime: number;
+  lastTime: number;
+}
+
+/**
+ * Alert suppression per group in event time, around a rule's runtime: the first alert of a group (by
+ * `groupKey`) is emitted and opens a window `[t, t + windowMs)` at its time `t` (`match.lastTime`);
+ * later alerts of the group with a time before the window's end are counted into it, not emitted (an
+ * out-of-order alert older than the opener counts too). An alert at or after the end closes the window
+ * and opens the next. When the watermark reaches the end (every alert older than it has been raised),
+ * the window closes and, if it suppressed anything, `onUpdate` gets one record: the count, the last
+ * suppressed alert, first and last times. Windows close oldest-opened first, so one opened out of order
+ * may close a little after its end; the update is the same. The state is bounded like the operators'
+ * (count and bytes): at the bound the oldest window closes early, its update says `closedBy: 'bound'`,
+ * and `windows.evictedByCap`/`evictedByBytes` count it. End of input closes every window (`end`).
+ *
+ * Deterministic in its input (matches and watermarks in order), so a replay rebuilds it exactly.
+ *
+ * @example
+ * // suppress: { by: [host.name], window: 1h }
+ * const factory = suppressRuntime(sequenceRuntime(spec), { windowMs: 3_600_000, groupKey }, (u) => updates.push(u));
+ * const runtime = factory((match) => alerts.push(match)); // then onEvent / onWatermark as for any runtime
+ */
+export function suppressRuntime<E>(
+  inner: RuntimeFactory<E>,
+  spec: SuppressSpec<E>,
+  onUpdate: (update: SuppressionUpdate<E>) => void,
+  options: SuppressOptions = {},
+): RuntimeFactory<E> & { readonly suppression: SuppressionStats } {
+  requireNumber('suppress.windowMs', spec.windowMs, 1);
+  const maxOpen = options.maxOpenWindows ?? DEFAULT_MAX_OPEN_PARTIALS;
+  requireNumber('suppress.maxOpenWindows', maxOpen, 1, true);
+  const maxBytes = options.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES;
+  const eventBytes = options.eventBytes ?? 1_024;
+  if (!(eventBytes >= 0)) throw new CorrelationSpecError('suppress.eventBytes', eventBytes, 'a number >= 0');
+  const stats = options.stats ?? new SuppressionStats();
+  const create = (emit: (match: Match<E>) => void): OperatorRuntime<E> => {
+    const suppressor = new Suppressor(spec, emit, onUpdate, stats, maxOpen, maxBytes, eventBytes);
+    const runtime = inner((match) => suppressor.offer(match));
+    return {
+      onEvent: (item) => runtime.onEvent(item),
+      onWatermark(watermark) {
+        runtime.onWatermark(watermark);
+        suppressor.advance(watermark);
+      },
+      complete() {
+        runtime.complete();
+        suppressor.complete();
+      },
+      dispose() {
+        runtime.dispose();
+        suppressor.dispose();
+      },
+    };
+  };
+  return Object.assign(create, { stats: inner.stats, suppression: stats });
+}
+
+class Suppressor<E> {
+  private readonly open: KeyedState<string, Window<E>>;
+  private readonly store: PartialStore<Window<E>>;
+
+  constructor(
+    private readonly spec: SuppressSpec<E>,
+    private readonly emit: (match: Match<E>) => void,
+    private readonly onUpdate: (update: SuppressionUpdate<E>) => void,
+    private readonly stats: SuppressionStats,
+    maxOpen: number,
+    maxBytes: number,
+    private readonly eventBytes: number,
+  ) {
+    this.store = new PartialStore<Window<E>>(
+      maxOpen,
+      spec.windowMs,
+      'at',
+      stats.windows,
+      (window, reason) => this.onEvict(window, reason),
+      maxBytes,
+    );
+    this.open = this.store.keyed();
+  }
+
+  offer(match: Match<E>): void {
+    const groupKey = this.spec.groupKey(match);
+    if (groupKey === null) {
+      this.emit(match);
+      return;
+    }
+    const time = suppressionTime(match);
+    const window = this.open.get(groupKey);
+    if (window !== undefined) {
+      if (time < window.start + this.spec.windowMs) {
+        const previous = window.last;
+        window.last = match;
+        window.suppressed++;
+        this.stats.suppressed++;
+        if (time < window.firstTime) window.firstTime = time;
+        if (time > window.lastTime) window.lastTime = time;
+        this.store.grow(window, this.eventBytes * (match.events.length - (previous?.events.length ?? 0)));
+        return;
+      }
+      // The window is over by this alert's time though the watermark has not closed it yet.
+      this.close(window, 'next');
+      this.store.release(window);
+    }
+    const opened: Window<E> = {
+      start: time,
+      groupKey,
+      opening: match,
+      last: null,
+      suppressed: 0,
+      firstTime: time,
+      lastTime: time,
+      live: false,
+      bytes: PARTIAL_OVERHEAD_BYTES + 2 * groupKey.length + this.eventBytes * match.events.length,
+    };
+    this.open.set(groupKey, opened);
+    this.store.add(opened);
+    this.emit(match);
+  }
+
+  advance(watermark: number): void {
+    this.store.advance(watermark);
+  }
+
+  complete(): void {
+    this.store.drain((window) => {
+      this.open.delete(window.groupKey);
+      this.publish(window, 'end');
+    });
+    this.open.clear();
+  }
+
+  dispose(): void {
+    this.store.drain();
+    this.open.clear();
+  }
+
+  private onEvict(window: Window<E>, reason: EvictionReason): void {
+    this.close(window, reason === 'window' ? 'watermark' : 'bound');
+  }
+
+  private close(window: Window<E>, closedBy: SuppressionClose): void {
+    if (this.open.get(window.groupKey) === window) this.open.delete(window.groupKey);
+    this.publish(window, closedBy);
+  }
+
+  private publish(window: Window<E>, closedBy: SuppressionClose): void {
+    if (window.last === null) return; // nothing suppressed: the alert itself said everything
+    this.stats.updates++;
+    this.onUpdate({
+      opening: window.opening,
+      groupKey: window.groupKey,
+      suppressed: window.suppressed,
+      last: window.last,
+      firstTime: window.firstTime,
+      lastTime: window.lastTime,
+      windowStart: window.start,
+      windowEnd: window.start + this.spec.windowMs,
+      closedBy,
+    });
+  }
+}
