@@ -151,6 +151,32 @@ function numberOf(value: unknown): number | null {
   return null;
 }
 
+/** `or` of predicates as one loop (no closure allocated per call); one and two items specialised. */
+function someOf(preds: readonly EventPredicate[]): EventPredicate {
+  if (preds.length === 1) return preds[0] as EventPredicate;
+  if (preds.length === 2) {
+    const [a, b] = preds as [EventPredicate, EventPredicate];
+    return (view) => a(view) || b(view);
+  }
+  return (view) => {
+    for (let i = 0; i < preds.length; i++) if ((preds[i] as EventPredicate)(view)) return true;
+    return false;
+  };
+}
+
+/** `and` of predicates as one loop; one and two items specialised. */
+function everyOf(preds: readonly EventPredicate[]): EventPredicate {
+  if (preds.length === 1) return preds[0] as EventPredicate;
+  if (preds.length === 2) {
+    const [a, b] = preds as [EventPredicate, EventPredicate];
+    return (view) => a(view) && b(view);
+  }
+  return (view) => {
+    for (let i = 0; i < preds.length; i++) if (!(preds[i] as EventPredicate)(view)) return false;
+    return true;
+  };
+}
+
 class RuleCompiler {
   constructor(
     private readonly rule: SigmaRule,
@@ -283,12 +309,12 @@ class RuleCompiler {
       }
     }
     for (const v of values) tests.push(this.valueTest(v, item, fieldMap));
-    if (tests.length === 1) {
-      const only = tests[0] as ValueTest;
-      return (view) => only(view, field);
-    }
-    if (item.link === 'all') return (view) => tests.every((t) => t(view, field));
-    return (view) => tests.some((t) => t(view, field));
+    const bound = tests.map(
+      (t): EventPredicate =>
+        (view) =>
+          t(view, field),
+    );
+    return item.link === 'all' ? everyOf(bound) : someOf(bound);
   }
 
   /** Keywords: a string value anywhere in the event, as a substring (Sigma's full-text search). */
@@ -313,21 +339,14 @@ class RuleCompiler {
         return false;
       };
     });
-    if (item.link === 'all') return (view) => tests.every((t) => t(view));
-    return (view) => tests.some((t) => t(view));
+    return item.link === 'all' ? everyOf(tests) : someOf(tests);
   }
 
   search(node: SearchNode, fieldMap: Readonly<Record<string, string>>): EventPredicate {
     if (node.kind === 'anyOf') {
-      const maps = node.maps.map((m) => this.search(m, fieldMap));
-      return (view) => maps.some((m) => m(view));
+      return someOf(node.maps.map((m) => this.search(m, fieldMap)));
     }
-    const items = node.items.map((i) => this.item(i, fieldMap));
-    if (items.length === 1) return items[0] as EventPredicate;
-    return (view) => {
-      for (let i = 0; i < items.length; i++) if (!(items[i] as EventPredicate)(view)) return false;
-      return true;
-    };
+    return everyOf(node.items.map((i) => this.item(i, fieldMap)));
   }
 
   condition(node: ConditionNode, searches: ReadonlyMap<string, EventPredicate>): EventPredicate {
@@ -341,15 +360,11 @@ class RuleCompiler {
       case 'and':
       case 'or': {
         const items = node.items.map((i) => this.condition(i, searches));
-        return node.kind === 'and'
-          ? (view) => items.every((p) => p(view))
-          : (view) => items.some((p) => p(view));
+        return node.kind === 'and' ? everyOf(items) : someOf(items);
       }
       case 'of': {
         const items = node.names.map((n) => searches.get(n) as EventPredicate);
-        return node.quantifier === 'all'
-          ? (view) => items.every((p) => p(view))
-          : (view) => items.some((p) => p(view));
+        return node.quantifier === 'all' ? everyOf(items) : someOf(items);
       }
     }
   }
@@ -370,7 +385,7 @@ export function selectsVariant(variant: LogsourceVariant): EventPredicate {
       return t !== null && texts.has(t);
     };
   });
-  return (view) => checks.every((c) => c(view));
+  return checks.length === 0 ? () => true : everyOf(checks);
 }
 
 /**
