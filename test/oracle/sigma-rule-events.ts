@@ -114,7 +114,8 @@ class RuleEventWriter {
       case 'exists':
         return v.value ? 'present' : undefined;
       case 'fieldref':
-        return fields[v.field] ?? 'same';
+        // The referenced field gets a value too when it has none yet, so that the two can be equal.
+        return (fields[v.field] ??= this.pick(['C:\\Users\\a\\x.exe', 'ACME\\admin']));
     }
   }
 
