@@ -132,11 +132,16 @@ export function analyzeRuleText(
   const spanRule = type === 'span_aggregation';
   const span = spanRule ? read.span() : null;
   const groupBy = spanRule ? read.strings(['group_by'], { required: true }) : [];
+  const suppress = read.suppress();
 
   const issues: RuleFileError[] = [...read.issues];
   groupBy.forEach((f, i) => {
     if (catalog.lookup(f.split('.')) === undefined)
       issues.push(unknownFieldIssue(map, ['group_by', i], f, catalog));
+  });
+  suppress?.by.forEach((f, i) => {
+    if (catalog.lookup(f.split('.')) === undefined)
+      issues.push(unknownFieldIssue(map, ['suppress', 'by', i], f, catalog));
   });
   if (!spanRule) {
     for (const key of ['span', 'group_by'] as const) {
@@ -210,6 +215,7 @@ export function analyzeRuleText(
     ast,
     span,
     groupBy,
+    suppress,
     tests,
     location: map,
   };

@@ -4,7 +4,7 @@
  * summary) is prepared here too, so building an alert is a few property reads and no parsing.
  */
 import type { FieldExpr } from '@sequor/eql';
-import type { CompiledQuery, Match } from '@sequor/engine';
+import type { CompiledQuery, Match, SuppressSpec } from '@sequor/engine';
 import {
   alertId,
   compileAccessor,
@@ -21,6 +21,7 @@ import type { RuleFileError } from './errors.js';
 import { RuleSetError } from './errors.js';
 import { queryFieldNames, ruleKeyFields } from './query-fields.js';
 import { MessageTemplate, renderValue } from './message.js';
+import { compileSuppression } from './suppress.js';
 import type { Rule } from './types.js';
 
 export interface CompileRuleOptions {
@@ -42,6 +43,8 @@ export interface CompiledRule {
   readonly keyFields: readonly string[];
   /** The fields each evidence entry carries (query, keys, message placeholders). */
   readonly evidenceFields: readonly string[];
+  /** The rule's `suppress`, compiled (`createRuleSetPipeline` takes it per rule); null without one. */
+  readonly suppress: SuppressSpec<SequorEvent> | null;
   /**
    * The alert for one match of this rule. The rule itself runs in a rule set (`createRuleSetPipeline`
    * with `compiled.spec`, as the detector, `sequor detect` and `sequor rules test` do); the detection
@@ -118,6 +121,7 @@ export function compileRule(rule: Rule, options: CompileRuleOptions = {}): Compi
   return {
     rule,
     compiled,
+    suppress: compileSuppression(rule, catalog),
     keyFields: shape.keyFields,
     evidenceFields: shape.evidenceFields.map((f) => f.name),
     toAlert: (match, context) => buildAlertWith(shape, match, context),

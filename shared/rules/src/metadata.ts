@@ -11,10 +11,11 @@ import type {
   RulePublication,
   RuleSeverity,
   RuleSpan,
+  RuleSuppression,
   RuleTestCase,
   ThreatMapping,
 } from './types.js';
-import { ruleSeverities, ruleTypes } from './types.js';
+import { ruleSeverities, ruleTypes, suppressMissingModes } from './types.js';
 
 /** Every top-level key a rule file may have; anything else is a typo until proven otherwise. */
 export const ruleKeys = [
@@ -36,6 +37,7 @@ export const ruleKeys = [
   'query',
   'span',
   'group_by',
+  'suppress',
   'tests',
 ] as const;
 
@@ -303,6 +305,33 @@ export class MetadataReader {
         `\`span\` must be a positive duration such as "1h", "30m", "90s", found ${JSON.stringify(text)}`,
       );
     return span;
+  }
+
+  /** `suppress` (optional): `by` (1-3 fields, checked against the model by the caller), `window`, `missing`. */
+  suppress(): RuleSuppression | null {
+    const s = this.mapping(['suppress'], { optional: true });
+    if (s === null) return null;
+    this.unknownKeys(['suppress'], ['by', 'window', 'missing']);
+    const by = this.strings(['suppress', 'by'], { required: true });
+    if (by.length > 3)
+      this.fail(
+        ['suppress', 'by'],
+        'invalid-field',
+        `\`suppress.by\` takes at most 3 fields, found ${by.length}`,
+      );
+    const text = this.string(['suppress', 'window'], { what: 'a duration such as "1h", "30m"' });
+    const window = text === '' ? null : parseSpan(text);
+    if (text !== '' && window === null)
+      this.fail(
+        ['suppress', 'window'],
+        'invalid-field',
+        `\`suppress.window\` must be a positive duration such as "1h", "30m", "90s", found ${JSON.stringify(text)}`,
+      );
+    const missing =
+      this.valueAt(['suppress', 'missing']) === undefined
+        ? 'suppress'
+        : this.oneOf(['suppress', 'missing'], suppressMissingModes);
+    return { by, window: window ?? { text: '', ms: 0 }, missing };
   }
 
   source(): RulePublication | null {

@@ -45,6 +45,22 @@ export interface RuleSpan {
   readonly ms: number;
 }
 
+/** What an alert whose `suppress.by` field is missing does: join the group of missing values, or always alert. */
+export const suppressMissingModes = ['suppress', 'alert'] as const;
+export type SuppressMissing = (typeof suppressMissingModes)[number];
+
+/**
+ * `suppress: { by: [fields], window: 1h, missing: suppress }`: per group of `by` values, the first alert
+ * opens a window in event time; later alerts of the group within it are counted, not published, and one
+ * update record reports them when the window closes.
+ */
+export interface RuleSuppression {
+  /** Fields read from the alert's evidence events, in order: the first non-null value of each. */
+  readonly by: readonly string[];
+  readonly window: RuleSpan;
+  readonly missing: SuppressMissing;
+}
+
 /** One expected alert of a rule test: the `event.id`s of its evidence events, in event-time order. */
 export interface ExpectedAlert {
   readonly evidence: readonly string[];
@@ -83,6 +99,8 @@ export interface Rule {
   readonly span: RuleSpan | null;
   /** `span_aggregation` only: the BY fields (empty otherwise). */
   readonly groupBy: readonly string[];
+  /** Alert suppression (`suppress`); absent or null: every alert is published. */
+  readonly suppress?: RuleSuppression | null;
   readonly tests: readonly RuleTestCase[];
   /** Where the rule came from, to point later errors (duplicate id, partition key, engine) at file:line:col. */
   readonly location: RuleSourceMap;
