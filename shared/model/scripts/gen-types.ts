@@ -1,6 +1,6 @@
 /**
- * Generates `src/event.generated.ts` from `schemas/event.avsc` and `src/alert.generated.ts` from
- * `schemas/alert.avsc`: the root interface (`SequorEvent`, `Alert`) and one interface per nested record,
+ * Generates `src/event.generated.ts` from `schemas/event.avsc`, `src/alert.generated.ts` from
+ * `schemas/alert.avsc` and `src/alert-update.generated.ts` from `schemas/alert-update.avsc`: the root interface (`SequorEvent`, `Alert`) and one interface per nested record,
  * plus the schema itself as a constant, so the package needs no file I/O at run time and the TypeScript
  * view cannot drift from the Avro contract (a unit test regenerates in memory and compares).
  * Run: `npm run gen -w @sequor/model` (after editing a schema).
@@ -72,7 +72,16 @@ export const alertTarget: GenTarget = {
   readonly: true,
 };
 
-export const targets: readonly GenTarget[] = [eventTarget, alertTarget];
+export const alertUpdateTarget: GenTarget = {
+  schemaPath: 'schemas/alert-update.avsc',
+  generatedPath: 'shared/model/src/alert-update.generated.ts',
+  rootName: 'AlertUpdate',
+  nestedPrefix: 'AlertUpdate',
+  schemaConst: 'alertUpdateSchema',
+  readonly: true,
+};
+
+export const targets: readonly GenTarget[] = [eventTarget, alertTarget, alertUpdateTarget];
 
 /** `sequor.Event` is `SequorEvent`; nested records get the target's prefix (`Host` -> `EventHost`). */
 export function interfaceName(

@@ -3,6 +3,7 @@ export * from './env.js';
 export * from './fields.js';
 export * from './event.generated.js';
 export * from './alert.generated.js';
+export * from './alert-update.generated.js';
 export * from './identity.js';
 export * from './event-id.js';
 export * from './catalog.js';

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { GenTarget } from '../scripts/gen-types.js';
 import {
   alertTarget,
+  alertUpdateTarget,
   eventTarget,
   generateFromDisk,
   interfaceName,
@@ -17,6 +18,7 @@ const onDisk = (file: string): string => readFileSync(path.join(repoRoot, file),
 describe.each([
   ['SequorEvent', eventTarget],
   ['Alert', alertTarget],
+  ['AlertUpdate', alertUpdateTarget],
 ])('generated %s type', (_name: string, target: GenTarget) => {
   it(`is what the generator makes from ${target.schemaPath} today (run \`npm run gen -w @sequor/model\` if not)`, () => {
     expect(onDisk(target.generatedPath)).toBe(generateFromDisk(target));
