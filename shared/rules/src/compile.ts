@@ -4,7 +4,7 @@
  * summary) is prepared here too, so building an alert is a few property reads and no parsing.
  */
 import type { FieldExpr } from '@sequor/eql';
-import type { CompiledQuery, Match, SuppressSpec } from '@sequor/engine';
+import type { CompiledQuery, Match } from '@sequor/engine';
 import {
   alertId,
   compileAccessor,
@@ -21,7 +21,7 @@ import type { RuleFileError } from './errors.js';
 import { RuleSetError } from './errors.js';
 import { queryFieldNames, ruleKeyFields } from './query-fields.js';
 import { MessageTemplate, renderValue } from './message.js';
-import { compileSuppression } from './suppress.js';
+import { compileSuppression, type CompiledSuppression } from './suppress.js';
 import type { Rule } from './types.js';
 
 export interface CompileRuleOptions {
@@ -44,7 +44,7 @@ export interface CompiledRule {
   /** The fields each evidence entry carries (query, keys, message placeholders). */
   readonly evidenceFields: readonly string[];
   /** The rule's `suppress`, compiled (`createRuleSetPipeline` takes it per rule); null without one. */
-  readonly suppress: SuppressSpec<SequorEvent> | null;
+  readonly suppress: CompiledSuppression | null;
   /**
    * The alert for one match of this rule. The rule itself runs in a rule set (`createRuleSetPipeline`
    * with `compiled.spec`, as the detector, `sequor detect` and `sequor rules test` do); the detection

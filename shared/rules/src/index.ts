@@ -30,7 +30,7 @@ export {
   type RuleSetCheckOptions,
 } from './lint.js';
 export { severityForRiskScore, parseSpan, ruleKeys } from './metadata.js';
-export { compileSuppression } from './suppress.js';
+export { buildAlertUpdate, compileSuppression, type CompiledSuppression } from './suppress.js';
 export { isCorrelationRule, itemKeyFields, queryFieldNames, ruleKeyFields } from './query-fields.js';
 export { MessageTemplate, renderValue, missingValueText, type Placeholder } from './message.js';
 export { RuleSourceMap, type FilePosition } from './source-map.js';

@@ -3,6 +3,7 @@ import type { SequorEvent } from '@sequor/model';
 import { describe, expect, it } from 'vitest';
 import { analyzeRuleText } from '../src/analyze.js';
 import { compileRule } from '../src/compile.js';
+import { buildAlertUpdate } from '../src/suppress.js';
 import type { Rule } from '../src/types.js';
 import { validRule } from './fixtures.js';
 import { decode } from './helpers.js';
@@ -101,6 +102,47 @@ describe('compileSuppression', () => {
     expect(spec.groupKey(match([b]))).not.toBe(spec.groupKey(match([c])));
     const alerting = loaded('suppress: { by: [host.name, user.name], window: 1h, missing: alert }\n');
     expect(compileRule(alerting).suppress!.groupKey(match([b]))).toBeNull();
+  });
+
+  it('builds the update record of a closed window: the opening alert id, group values, count, window, last evidence', () => {
+    const rule = loaded('suppress: { by: [host.name, user.name], window: 1h }\n');
+    const compiled = compileRule(rule);
+    const [a, b, c] = events(rule) as [SequorEvent, SequorEvent, SequorEvent];
+    const opening = compiled.toAlert(match([a]), { detectedAt: 5 });
+    const update = buildAlertUpdate(
+      compiled.suppress!,
+      opening,
+      {
+        opening: match([a]),
+        groupKey: 'g',
+        suppressed: 2,
+        last: match([b, c]),
+        firstTime: 10,
+        lastTime: 20,
+        windowStart: 10,
+        windowEnd: 3_600_010,
+        closedBy: 'watermark',
+      },
+      99,
+    );
+    expect(update).toEqual({
+      alert: { id: opening.alert.id },
+      timestamp: 99,
+      rule: { id: rule.id, name: rule.name, version: 1 },
+      suppression: {
+        by: [
+          { field: 'host.name', value: 'h1' },
+          { field: 'user.name', value: 'u1' },
+        ],
+        count: 2,
+        window_start: 10,
+        window_end: 3_600_010,
+        first_time: 10,
+        last_time: 20,
+        closed_by: 'watermark',
+      },
+      last_evidence: ['b', 'c'],
+    });
   });
 
   it('a rule without suppress compiles to null', () => {
