@@ -321,7 +321,7 @@ function prng(seed: number): () => number {
  * starting 16 s after T0: logons (re-open a key's sequence), file events (a hive dump now and then
  * completes one), process starts, registry writes. The same seed gives the same mix at every key count.
  */
-function keyedEvents(count: number, keys: number, firstIndex: number): SequorEvent[] {
+export function keyedEvents(count: number, keys: number, firstIndex: number): SequorEvent[] {
   const random = prng(7);
   const events: SequorEvent[] = [];
   for (let i = 0; i < count; i++) {
@@ -343,7 +343,7 @@ function keyedEvents(count: number, keys: number, firstIndex: number): SequorEve
  * the watermark past them all (untimed: the reorder stage releases them here, not in the timed part),
  * then `measured` events on those keys, timed. Nothing is evicted: the rule's maxspan is 1 min.
  */
-function keyedCost(
+export function keyedCost(
   rules: readonly CompiledRule[],
   keys: number,
   measured: readonly SequorEvent[],
