@@ -36,6 +36,10 @@ export function kafkaJsLogLevel(level: LogLevel): KafkaJsLogLevel {
  * or admin (and as the thrown error), so the Connection-level copies go to debug. Likewise an ERROR
  * that carries `retryTime` announces a retry, not a failure, and becomes a warning.
  */
+/** kafkajs's text for the broker's CONCURRENT_TRANSACTIONS (code 51), which ends its retry log lines. */
+const CONCURRENT_TRANSACTIONS_MESSAGE =
+  'The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing';
+
 export function kafkaJsLogCreator(logger: Logger): logCreator {
   const children = new Map<string, Logger>();
   const childFor = (namespace: string): Logger => {
@@ -59,6 +63,16 @@ export function kafkaJsLogCreator(logger: Logger): logCreator {
       };
       const target = childFor(namespace);
       if (level === KafkaJsLogLevel.ERROR && namespace === 'Connection' && message.startsWith('Response ')) {
+        target.debug(message, fields);
+        return;
+      }
+      if (
+        level === KafkaJsLogLevel.ERROR &&
+        typeof (fields as { retryTime?: unknown }).retryTime === 'number' &&
+        message.endsWith(CONCURRENT_TRANSACTIONS_MESSAGE)
+      ) {
+        // A transaction started while the previous one's markers are still being written: routine
+        // between back-to-back transactions (group commit), retried after ~20 ms; only worth a debug line.
         target.debug(message, fields);
         return;
       }

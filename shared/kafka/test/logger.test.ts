@@ -64,6 +64,13 @@ describe('kafkaJsLogCreator', () => {
       retryTime: 51,
     };
     log({ namespace: 'Producer', level: logLevel.ERROR, label: 'ERROR', log: retrying as never });
+    // Back-to-back transactions: the previous one's markers still being written, retried in ~20 ms.
+    const concurrent = {
+      ...retrying,
+      message:
+        'Failed to send messages: The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing',
+    };
+    log({ namespace: 'Producer', level: logLevel.ERROR, label: 'ERROR', log: concurrent as never });
     expect(entries().map((e) => [e.level, e.msg])).toEqual([
       ['error', 'Crash'],
       ['warn', 'Failed to send messages: not the leader'],
