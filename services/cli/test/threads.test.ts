@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultThreads } from '../src/io/normalize-workers.js';
 import { assertBuilt, datasetsDir, sequor } from './support.js';
 
 const REPRODUCIBLE = { SOURCE_DATE_EPOCH: '1700000000' };
@@ -52,6 +53,12 @@ async function detect(threads: number, inputs: readonly string[], extra: readonl
     .join('\n');
   return { alerts: readFileSync(out, 'utf8'), summary };
 }
+
+describe('the default --threads', () => {
+  it('is 1 on one or two cores (workers there cost more than they save), else one per core but the main one', () => {
+    expect([1, 2, 3, 4, 16].map((cores) => defaultThreads(cores))).toEqual([1, 1, 2, 3, 15]);
+  });
+});
 
 describe('sequor detect --threads', () => {
   it('writes the same alerts, in the same order, byte for byte, on the real datasets', async () => {

@@ -41,8 +41,9 @@ options:
   --lateness DURATION     allowed lateness behind stream time (default 1m; e.g. 500ms, 30s, 2m)
   --partitions N          partitions of the in-memory events topic (default 4)
   --threads N             worker threads that parse and normalize the lines while this thread merges
-                          and detects (default: the cores available, here ${defaultThreads()}); 1 does
-                          all on one thread. The alerts and their order are the same for every N
+                          and detects; 1 does all on this thread (default: one per core but this
+                          thread's from 3 cores up, else 1; here ${defaultThreads()}). The alerts and
+                          their order are the same for every N
   --max-open-partials N   cap on open partial matches per rule and partition (default: the engine's)
   --max-future-skew DURATION  events dated more than this after the run's start are dead-lettered as
                           future-timestamp instead of blinding the rest of the stream (default: the

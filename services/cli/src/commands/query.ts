@@ -43,8 +43,9 @@ options:
   --reorder-max-mib N    memory bound of the reorder buffer, MiB (default 128)
   --state-max-mib N      memory bound of the open partial matches, MiB (default 64)
   --threads N            worker threads that parse and normalize the lines while this thread merges
-                         and queries (default: the cores available, here ${defaultThreads()}); 1 does
-                         all on one thread. The matches and their order are the same for every N
+                         and queries; 1 does all on this thread (default: one per core but this
+                         thread's from 3 cores up, else 1; here ${defaultThreads()}). The matches and
+                         their order are the same for every N
   -h, --help             this help
 
 A query error is printed with its line, column and a caret; exit 2. Exit 1 when an input cannot be
