@@ -26,11 +26,20 @@
  * processor.flush();
  * ```
  */
-import type { CorrelationStats, LateEvent, LatePolicy, RecordContext, RuleMatch } from '@sequor/engine';
+import type {
+  CorrelationStats,
+  LateEvent,
+  LatePolicy,
+  RecordContext,
+  RuleMatch,
+  SuppressionStats,
+  SuppressionUpdate,
+} from '@sequor/engine';
 import { compileEventTime, createRuleSetPipeline, StreamTimeControl } from '@sequor/engine';
-import type { SequorEvent } from '@sequor/model';
+import type { AlertUpdate, SequorEvent } from '@sequor/model';
 import { eventFieldCatalog, SequorError } from '@sequor/model';
 import type { Alert, CompiledRule } from '@sequor/rules';
+import { buildAlertUpdate } from '@sequor/rules';
 import { Subject } from 'rxjs';
 
 export interface DetectionProcessorOptions {
@@ -42,6 +51,12 @@ export interface DetectionProcessorOptions {
    * find what it attached to them, e.g. the span that processed each one.
    */
   readonly onAlert: (alert: Alert, rule: CompiledRule, evidence: readonly SequorEvent[]) => void;
+  /**
+   * Called synchronously for each closed suppression window of a rule with `suppress` that counted
+   * alerts (`schemas/alert-update.avsc`), in order with the alerts; `opening` is the alert it updates
+   * (published earlier, by this run or, on a replay, by the one before). Without it updates are dropped.
+   */
+  readonly onAlertUpdate?: (update: AlertUpdate, rule: CompiledRule, opening: Alert) => void;
   /** Late and untimeable events (the services forward them to a late-events topic). */
   readonly onLate?: (late: LateEvent<SequorEvent>) => void;
   /** Detection time of alerts (`Alert.timestamp`), epoch ms. Default `Date.now`; tests inject a constant. */
@@ -80,6 +95,14 @@ export interface RuleDetectionStats {
   readonly evictedByBytes: number;
   /** Gauge: estimated bytes of the rule's partial state. */
   readonly stateBytes: number;
+  /** `suppress` rules: alerts counted into an open window instead of published. */
+  readonly suppressed: number;
+  /** `suppress` rules: update records raised (closed windows that counted alerts). */
+  readonly alertUpdates: number;
+  /** Gauge: open suppression windows (groups). */
+  readonly suppressionWindows: number;
+  /** Suppression windows closed early because the rule's suppression state reached its bound. */
+  readonly suppressionClosedAtBound: number;
 }
 
 export interface DetectionStats {
@@ -111,6 +134,9 @@ export interface DetectionStats {
   /** Sum over rules: partials dropped at the count cap and at the byte bound (lost matches). */
   readonly evictedByCap: number;
   readonly evictedByBytes: number;
+  /** Sums over rules of the suppression counters. */
+  readonly suppressed: number;
+  readonly alertUpdates: number;
   readonly rules: readonly RuleDetectionStats[];
 }
 
@@ -182,6 +208,7 @@ class DefaultDetectionProcessor implements DetectionProcessor {
   private readonly input = new Subject<SequorEvent>();
   private readonly streamStats: CorrelationStats;
   private readonly ruleStats: readonly CorrelationStats[];
+  private readonly suppressionStats: readonly (SuppressionStats | null)[];
   private readonly alertsByRule: number[];
   private readonly partition: number | null;
   private eventsIn = 0;
@@ -195,8 +222,22 @@ class DefaultDetectionProcessor implements DetectionProcessor {
     this.partition = options.partition ?? null;
     const rules = options.rules;
     const eventTime = rules[0]?.compiled.eventTime ?? compileEventTime<SequorEvent>(eventFieldCatalog);
+    const clock = options.clock ?? Date.now;
+    const onAlertUpdate = options.onAlertUpdate;
+    const raiseUpdate = (update: SuppressionUpdate<SequorEvent>, index: number): void => {
+      if (onAlertUpdate === undefined) return;
+      const rule = rules[index] as CompiledRule;
+      // Same try as alerts: a throwing sink surfaces from push/flush.
+      try {
+        const detectedAt = clock();
+        const opening = rule.toAlert(update.opening, { detectedAt });
+        onAlertUpdate(buildAlertUpdate(rule.suppress!, opening, update, detectedAt), rule, opening);
+      } catch (error) {
+        this.failure ??= { error, inSink: true };
+      }
+    };
     const pipeline = createRuleSetPipeline<SequorEvent, number>(
-      rules.map((rule, index) => ({ rule: index, spec: rule.compiled.spec })),
+      rules.map((rule, index) => ({ rule: index, spec: rule.compiled.spec, suppress: rule.suppress })),
       eventTime,
       {
         allowedLatenessMs: options.allowedLatenessMs,
@@ -208,12 +249,15 @@ class DefaultDetectionProcessor implements DetectionProcessor {
         record: this.record,
         control: this.control,
         onLate: options.onLate,
+        onSuppressionUpdate: raiseUpdate,
+        // Each rule's suppression windows are bounded like its partial state.
+        suppression: { maxOpenWindows: options.maxOpenPartials, maxStateBytes: options.maxStateBytes },
       },
     );
     this.streamStats = pipeline.streamStats;
     this.ruleStats = pipeline.ruleStats;
+    this.suppressionStats = pipeline.suppressionStats;
     this.alertsByRule = rules.map(() => 0);
-    const clock = options.clock ?? Date.now;
     const onAlert = options.onAlert;
     const alertsByRule = this.alertsByRule;
     this.subscription = this.input.pipe(pipeline.operator).subscribe({
@@ -278,8 +322,13 @@ class DefaultDetectionProcessor implements DetectionProcessor {
     let evictedByBytes = 0;
     let stateBytes = 0;
     let alerts = 0;
+    let suppressed = 0;
+    let alertUpdates = 0;
     const rules = this.options.rules.map((rule, i): RuleDetectionStats => {
       const r = this.ruleStats[i] as CorrelationStats;
+      const q = this.suppressionStats[i] ?? null;
+      suppressed += q?.suppressed ?? 0;
+      alertUpdates += q?.updates ?? 0;
       openPartials += r.openPartials;
       evictions += r.evictedByWindow + r.evictedByCap + r.evictedByBytes;
       evictedByCap += r.evictedByCap;
@@ -296,6 +345,10 @@ class DefaultDetectionProcessor implements DetectionProcessor {
         evictedByCap: r.evictedByCap,
         evictedByBytes: r.evictedByBytes,
         stateBytes: r.stateBytes,
+        suppressed: q?.suppressed ?? 0,
+        alertUpdates: q?.updates ?? 0,
+        suppressionWindows: q?.windows.openPartials ?? 0,
+        suppressionClosedAtBound: (q?.windows.evictedByCap ?? 0) + (q?.windows.evictedByBytes ?? 0),
       };
     });
     return {
@@ -315,6 +368,8 @@ class DefaultDetectionProcessor implements DetectionProcessor {
       evictions,
       evictedByCap,
       evictedByBytes,
+      suppressed,
+      alertUpdates,
       rules,
     };
   }
@@ -353,6 +408,8 @@ export function sumDetectionStats(all: readonly DetectionStats[]): DetectionStat
   let evictions = 0;
   let evictedByCap = 0;
   let evictedByBytes = 0;
+  let suppressed = 0;
+  let alertUpdates = 0;
   let streamTime = Number.NEGATIVE_INFINITY;
   let watermark = Number.POSITIVE_INFINITY;
   for (const s of all) {
@@ -369,6 +426,8 @@ export function sumDetectionStats(all: readonly DetectionStats[]): DetectionStat
     evictions += s.evictions;
     evictedByCap += s.evictedByCap;
     evictedByBytes += s.evictedByBytes;
+    suppressed += s.suppressed;
+    alertUpdates += s.alertUpdates;
     streamTime = Math.max(streamTime, s.streamTime);
     // The combined watermark is the slowest partition's: below it, every partition has released.
     watermark = Math.min(watermark, s.watermark);
@@ -383,6 +442,10 @@ export function sumDetectionStats(all: readonly DetectionStats[]): DetectionStat
         evictedByCap: 0,
         evictedByBytes: 0,
         stateBytes: 0,
+        suppressed: 0,
+        alertUpdates: 0,
+        suppressionWindows: 0,
+        suppressionClosedAtBound: 0,
       };
       sum.alerts += r.alerts;
       sum.openPartials += r.openPartials;
@@ -391,6 +454,10 @@ export function sumDetectionStats(all: readonly DetectionStats[]): DetectionStat
       sum.evictedByCap += r.evictedByCap;
       sum.evictedByBytes += r.evictedByBytes;
       sum.stateBytes += r.stateBytes;
+      sum.suppressed += r.suppressed;
+      sum.alertUpdates += r.alertUpdates;
+      sum.suppressionWindows += r.suppressionWindows;
+      sum.suppressionClosedAtBound += r.suppressionClosedAtBound;
       rules.set(r.ruleId, sum);
     }
   }
@@ -412,6 +479,8 @@ export function sumDetectionStats(all: readonly DetectionStats[]): DetectionStat
     evictions,
     evictedByCap,
     evictedByBytes,
+    suppressed,
+    alertUpdates,
     rules: [...rules.values()],
   };
 }
