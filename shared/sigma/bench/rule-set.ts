@@ -74,7 +74,7 @@ const stats = all.stats();
 console.log(
   [
     `sigma rule set over ${events.length} regression events × ${repeat}, ${rounds} interleaved rounds (median)`,
-    `  rules: ${loaded.files.length} files, ${stats.rules} compiled (${stats.variants} variants, ${stats.items} distinct detection items, ${stats.matchers} matchers, ${stats.sharedMatchers} reused); load ${loadMs.toFixed(0)} ms, compile ${compileMs.toFixed(0)} ms`,
+    `  rules: ${loaded.files.length} files, ${stats.rules} compiled (${stats.variants} variants, ${stats.gatedVariants} gated, ${stats.items} distinct detection items, ${stats.matchers} matchers, ${stats.sharedMatchers} reused); load ${loadMs.toFixed(0)} ms, compile ${compileMs.toFixed(0)} ms`,
     `  all rules, dispatched   ${m.all.toFixed(0).padStart(9)} events/cpu-s`,
     `  all rules, no index     ${m.naive.toFixed(0).padStart(9)} events/cpu-s   dispatch gain ${(m.all / m.naive).toFixed(2)}×`,
     `  floor (one rule)        ${m.floor.toFixed(0).padStart(9)} events/cpu-s   all/floor ${(m.all / m.floor).toFixed(3)}`,

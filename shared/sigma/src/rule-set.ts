@@ -11,6 +11,7 @@ import { EventView, ItemMemo } from './field-source.js';
 import type { FieldSource } from './field-source.js';
 import type { ProcessingPipeline } from './pipeline.js';
 import { applySigmaFilters } from './filters.js';
+import { gateOf } from './gate.js';
 import type { SigmaFilter, SigmaRule } from './rule.js';
 
 /** Fields the index is keyed on, in order: the first a variant names is its first key. */
@@ -18,16 +19,46 @@ const SOURCE_FIELDS = ['Channel', '_path'] as const;
 const ID_FIELD = 'EventID';
 
 interface Entry {
+  /** The event generation that last tried this entry (an entry can sit under several gate keys). */
+  tried: number;
   readonly rule: CompiledSigmaRule;
   readonly variant: CompiledVariant;
   /** The variant's conditions the index has not already checked (registry_add's EventType, …). */
   readonly residual: EventPredicate | null;
 }
 
+/**
+ * Entries behind one index key, split by their gates (`gate.ts`): gated ones are found by a lookup per
+ * gate field, the others are always tried.
+ */
+class GateIndex {
+  readonly ungated: Entry[] = [];
+  readonly exact = new Map<string, Map<string, Entry[]>>();
+  readonly basename = new Map<string, Map<string, Entry[]>>();
+
+  /** Returns whether the entry has a gate. */
+  add(entry: Entry): boolean {
+    const gate = gateOf(entry.rule.rule, entry.variant.variant.fieldMap);
+    if (gate === null) {
+      this.ungated.push(entry);
+      return false;
+    }
+    for (const { field, kind, key } of gate) {
+      const byField = kind === 'exact' ? this.exact : this.basename;
+      let byKey = byField.get(field);
+      if (byKey === undefined) byField.set(field, (byKey = new Map()));
+      const list = byKey.get(key);
+      if (list === undefined) byKey.set(key, [entry]);
+      else if (list[list.length - 1] !== entry) list.push(entry);
+    }
+    return true;
+  }
+}
+
 class Bucket {
   /** Entries that need this source and any EventID. */
-  readonly anyId: Entry[] = [];
-  readonly byId = new Map<string, Entry[]>();
+  readonly anyId = new GateIndex();
+  readonly byId = new Map<string, GateIndex>();
 }
 
 export interface SigmaRuleSetStats {
@@ -38,13 +69,17 @@ export interface SigmaRuleSetStats {
   readonly matchers: number;
   /** Distinct detection items (each evaluated at most once per event). */
   readonly items: number;
+  /** Variants behind a gate (`gate.ts`): tried only when one of their gate keys is in the event. */
+  readonly gatedVariants: number;
 }
 
 export class SigmaRuleSet {
   readonly rules: readonly CompiledSigmaRule[];
   /** Rules the pipeline cannot run (unknown logsource, a pattern past the bounds), with the reason. */
   readonly refused: readonly SigmaRuleError[];
-  private readonly everywhere: Entry[] = [];
+  private readonly everywhere = new GateIndex();
+  private generation = 0;
+  private gatedVariants = 0;
   private readonly bySource = new Map<string, Map<string, Bucket>>();
   private readonly cache: MatcherCache;
   private readonly memo: ItemMemo;
@@ -76,11 +111,13 @@ export class SigmaRuleSet {
     const conditions = variant.variant.conditions;
     const field = SOURCE_FIELDS.find((f) => conditions[f] !== undefined);
     if (field === undefined) {
-      this.everywhere.push({ rule, variant, residual: variant.selects });
+      if (this.everywhere.add({ tried: 0, rule, variant, residual: variant.selects }))
+        this.gatedVariants += 1;
       return;
     }
     const rest = Object.entries(conditions).filter(([f]) => f !== field && f !== ID_FIELD);
     const entry: Entry = {
+      tried: 0,
       rule,
       variant,
       residual:
@@ -90,33 +127,52 @@ export class SigmaRuleSet {
     };
     let byValue = this.bySource.get(field);
     if (byValue === undefined) this.bySource.set(field, (byValue = new Map()));
+    let gated = false;
     for (const source of conditions[field] ?? []) {
       const key = String(source).toLowerCase();
       let bucket = byValue.get(key);
       if (bucket === undefined) byValue.set(key, (bucket = new Bucket()));
       const ids = conditions[ID_FIELD];
-      if (ids === undefined) bucket.anyId.push(entry);
+      if (ids === undefined) gated = bucket.anyId.add(entry);
       else {
         for (const id of ids) {
           const k = String(id);
-          const list = bucket.byId.get(k);
-          if (list === undefined) bucket.byId.set(k, [entry]);
-          else list.push(entry);
+          let index = bucket.byId.get(k);
+          if (index === undefined) bucket.byId.set(k, (index = new GateIndex()));
+          gated = index.add(entry);
         }
       }
     }
+    if (gated) this.gatedVariants += 1;
   }
 
   /** The rules that match the event, each once, in load order of their first matching variant. */
   match(source: FieldSource): CompiledSigmaRule[] {
     const view = new EventView(source, this.memo.begin());
     const out: CompiledSigmaRule[] = [];
+    const generation = ++this.generation;
     const test = (entries: readonly Entry[] | undefined): void => {
       if (entries === undefined) return;
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i] as Entry;
+        if (e.tried === generation) continue;
+        e.tried = generation;
         if (out.includes(e.rule)) continue;
         if ((e.residual === null || e.residual(view)) && e.variant.detects(view)) out.push(e.rule);
+      }
+    };
+    const gated = (index: GateIndex | undefined): void => {
+      if (index === undefined) return;
+      test(index.ungated);
+      for (const [field, byKey] of index.exact) {
+        const value = view.lower(field);
+        if (value !== null) test(byKey.get(value));
+      }
+      for (const [field, byKey] of index.basename) {
+        const value = view.lower(field);
+        if (value === null) continue;
+        const slash = value.lastIndexOf('\\');
+        if (slash >= 0) test(byKey.get(value.slice(slash)));
       }
     };
     for (const [field, byValue] of this.bySource) {
@@ -124,11 +180,11 @@ export class SigmaRuleSet {
       if (value === null) continue;
       const bucket = byValue.get(value);
       if (bucket === undefined) continue;
-      test(bucket.anyId);
+      gated(bucket.anyId);
       const id = view.text(ID_FIELD);
-      if (id !== null) test(bucket.byId.get(id));
+      if (id !== null) gated(bucket.byId.get(id));
     }
-    test(this.everywhere);
+    gated(this.everywhere);
     return out;
   }
 
@@ -138,6 +194,7 @@ export class SigmaRuleSet {
       variants: this.rules.reduce((n, r) => n + r.variants.length, 0),
       matchers: this.cache.size,
       items: this.cache.slots,
+      gatedVariants: this.gatedVariants,
       sharedMatchers: this.cache.hits,
     };
   }

@@ -93,4 +93,52 @@ describe('SigmaRuleSet', () => {
     );
     expect(twice.stats().sharedMatchers).toBeGreaterThan(0);
   });
+
+  it('gates: a rule behind Image|endswith or OriginalFileName is found through either, others always tried', () => {
+    const gatedSet = new SigmaRuleSet(
+      [
+        rule(
+          'img',
+          'product: windows\n  category: process_creation',
+          "  selection_img:\n    - Image|endswith: '\\\\whoami.exe'\n    - OriginalFileName: 'whoami.exe'\n  selection_cli:\n    CommandLine|contains: '/all'\n  condition: all of selection_*",
+        ),
+        rule(
+          'neg',
+          'product: windows\n  category: process_creation',
+          "  filter:\n    Image|endswith: '\\\\explorer.exe'\n  condition: not filter",
+        ),
+        rule(
+          'either',
+          'product: windows\n  category: process_creation',
+          "  a:\n    Image|endswith: '\\\\a.exe'\n  b:\n    CommandLine|contains: 'bee'\n  condition: a or b",
+        ),
+      ],
+      defaultPipeline,
+    );
+    expect(gatedSet.stats().gatedVariants).toBe(2); // img's Sysmon and 4688 variants
+    const run = (e: Record<string, string | number>): (string | null)[] =>
+      gatedSet
+        .match(objectFieldSource({ Channel: SYSMON, EventID: 1, ...e }))
+        .map((r) => r.rule.id)
+        .sort();
+    expect(run({ Image: 'C:\\X\\WHOAMI.EXE', CommandLine: 'whoami /all' })).toEqual(['img', 'neg']);
+    expect(run({ Image: 'C:\\X\\renamed.exe', OriginalFileName: 'whoami.exe', CommandLine: '/all' })).toEqual(
+      ['img', 'neg'],
+    );
+    expect(run({ Image: 'C:\\X\\explorer.exe', CommandLine: 'bee' })).toEqual(['either']);
+    expect(run({ Image: 'C:\\a.exe' })).toEqual(['either', 'neg']);
+    expect(
+      gatedSet
+        .match(
+          objectFieldSource({
+            Channel: 'Security',
+            EventID: 4688,
+            NewProcessName: 'C:\\whoami.exe',
+            CommandLine: '/all',
+          }),
+        )
+        .map((r) => r.rule.id)
+        .sort(),
+    ).toEqual(['img', 'neg']);
+  });
 });
