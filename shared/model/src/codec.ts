@@ -10,6 +10,8 @@
 import avro from 'avsc';
 import type { Schema, Type } from 'avsc';
 import { SequorError } from './errors.js';
+import type { CompiledAvroWriter } from './avro-writer.js';
+import { compileAvroWriter } from './avro-writer.js';
 import { rabinFingerprintBytes } from './rabin.js';
 
 export const SINGLE_OBJECT_MAGIC = Object.freeze([0xc3, 0x01] as const);
@@ -101,9 +103,12 @@ export class AvroCodec<T> {
   private readonly pendingIds = new Map<number, Promise<void>>();
   private readonly registry: SchemaRegistry | undefined;
   private scratch: Buffer;
+  /** Straight-line writer for values it can prove valid (avro-writer.ts); avsc writes the rest. */
+  private readonly writer: CompiledAvroWriter | undefined;
 
   constructor(schema: Schema | string | Type, options: AvroCodecOptions = {}) {
     this.type = avroType(schema);
+    this.writer = compileAvroWriter(this.type.schema());
     this.canonicalForm = canonicalForm(this.type);
     this.fingerprint = schemaFingerprint(this.type);
     this.fingerprintHex = hex(this.fingerprint);
@@ -288,6 +293,19 @@ export class AvroCodec<T> {
   }
 
   private encodeWithHeader(value: T, header: number): Buffer {
+    if (this.writer !== undefined) {
+      let end = -1;
+      try {
+        end = this.writer(value, this.scratch, header);
+      } catch {
+        // FALLBACK (a value it does not write, or a full buffer) or anything odd: avsc decides below.
+      }
+      if (end >= 0) {
+        const out = Buffer.allocUnsafe(end);
+        this.scratch.copy(out, 0, 0, end);
+        return out;
+      }
+    }
     for (;;) {
       let end: number;
       try {

@@ -9,6 +9,8 @@ export * from './event-id.js';
 export * from './catalog.js';
 export * from './rabin.js';
 export * from './codec.js';
+export { compileAvroWriter } from './avro-writer.js';
+export type { CompiledAvroWriter } from './avro-writer.js';
 export * from './event-codec.js';
 export * from './alert-codec.js';
 export * from './partitioner.js';
