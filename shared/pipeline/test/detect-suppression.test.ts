@@ -144,9 +144,9 @@ describe('DetectionProcessor with suppress', () => {
       'A h1-a',
       'A h2-a',
       'A none-a',
-      'U h1-a +2 last h1-c',
-      'A h1-d',
+      'U h1-a +2 last h1-c', // the watermark reaches 10:10, the end of both windows
       'U none-a +1 last none-b',
+      'A h1-d',
       'A h2-b', // past h2's window: published (released at the end of input, grace 0)
     ]);
     expect(processor.stats().rules[0]).toMatchObject({ alerts: 5, suppressed: 3, alertUpdates: 2 });

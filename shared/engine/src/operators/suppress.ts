@@ -14,7 +14,7 @@ import type { OperatorRuntime, RuntimeFactory } from './runtime.js';
 
 /** What a rule's `suppress` compiles to. */
 export interface SuppressSpec<E> {
-  /** Window length in event time, from the alert that opens it: `[opener's time, + windowMs)`. */
+  /** Window length in event time; windows are aligned to it: `[floor(t / windowMs) * windowMs, + windowMs)`. */
   readonly windowMs: number;
   /**
    * The alert's group (its `by` values, type-tagged and joined), or null when the alert is never
@@ -60,7 +60,7 @@ export interface SuppressionUpdate<E> {
   readonly suppressed: number;
   /** The last suppressed alert's match (its evidence is the update's "last evidence"). */
   readonly last: Match<E>;
-  /** Earliest and latest alert time of the window, the opening alert included. */
+  /** Earliest and latest alert time counted in the window, the opening alert included. */
   readonly firstTime: number;
   readonly lastTime: number;
   readonly windowStart: number;
@@ -84,18 +84,23 @@ interface Window<E> extends StoredPartial {
 }
 
 /**
- * Alert suppression per group in event time, around a rule's runtime: the first alert of a group (by
- * `groupKey`) is emitted and opens a window `[t, t + windowMs)` at its time `t` (`match.lastTime`);
- * later alerts of the group with a time before the window's end are counted into it, not emitted (an
- * out-of-order alert older than the opener counts too). An alert at or after the end closes the window
- * and opens the next. When the watermark reaches the end (every alert older than it has been raised),
- * the window closes and, if it suppressed anything, `onUpdate` gets one record: the count, the last
- * suppressed alert, first and last times. Windows close oldest-opened first, so one opened out of order
- * may close a little after its end; the update is the same. The state is bounded like the operators'
- * (count and bytes): at the bound the oldest window closes early, its update says `closedBy: 'bound'`,
- * and `windows.evictedByCap`/`evictedByBytes` count it. End of input closes every window (`end`).
+ * Alert suppression per group in event time, around a rule's runtime. An alert's time `t` is its match's
+ * `lastTime` (the closing evidence's event time). The first alert of a group (by `groupKey`) is emitted
+ * and opens the group's window, the one of event time's `windowMs`-long windows that holds `t`:
+ * `[floor(t / windowMs) * windowMs, + windowMs)`, aligned like span buckets. Later alerts of the group in
+ * that window (or older: an alert raised late counts into the open window) are counted, not emitted; an
+ * alert in a later window closes the open one and opens its own. When the watermark reaches the window
+ * end (every alert older than it has been raised), the window closes and, if it counted anything,
+ * `onUpdate` gets one record: the count, the last counted alert, first and last times. At the state
+ * bound (count and bytes, like the operators') the oldest window closes early with its update
+ * (`closedBy: 'bound'`, counted in `windows.evictedByCap`/`evictedByBytes`); end of input closes all.
  *
- * Deterministic in its input (matches and watermarks in order), so a replay rebuilds it exactly.
+ * Why aligned windows and not windows from each group's first alert: the detector rebuilds state by
+ * replaying a bounded stretch of the partition. With windows anchored on the first alert, which alert
+ * opens a window depends on the window before it, a chain as long as the group's alerts are dense, so a
+ * replay that starts inside the chain would publish and count differently from then on. An aligned
+ * window depends only on the alerts in it: a replay from `window` (plus the rule's own horizon) before
+ * the watermark rebuilds it exactly. Deterministic in its input (matches and watermarks in order).
  *
  * @example
  * // suppress: { by: [host.name], window: 1h }
@@ -168,9 +173,11 @@ class Suppressor<E> {
       return;
     }
     const time = suppressionTime(match);
+    const windowMs = this.spec.windowMs;
+    const start = Math.floor(time / windowMs) * windowMs;
     const window = this.open.get(groupKey);
     if (window !== undefined) {
-      if (time < window.start + this.spec.windowMs) {
+      if (start <= window.start) {
         const previous = window.last;
         window.last = match;
         window.suppressed++;
@@ -180,12 +187,12 @@ class Suppressor<E> {
         this.store.grow(window, this.eventBytes * (match.events.length - (previous?.events.length ?? 0)));
         return;
       }
-      // The window is over by this alert's time though the watermark has not closed it yet.
+      // A later window's alert: the watermark has not closed this one yet, the alert does.
       this.close(window, 'next');
       this.store.release(window);
     }
     const opened: Window<E> = {
-      start: time,
+      start,
       groupKey,
       opening: match,
       last: null,

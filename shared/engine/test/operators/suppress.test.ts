@@ -122,6 +122,20 @@ describe('suppressRuntime', () => {
     ]);
   });
 
+  it('windows are aligned to the window length, not anchored on the first alert', () => {
+    const { log, updates } = run(hourly, [
+      ev('a', 30 * MINUTE, 'h1', 'open'),
+      ev('a', 59 * MINUTE, 'h1', 'same-hour'),
+      ev('a', 61 * MINUTE, 'h1', 'next-hour'), // within an hour of 'open', but in the next window
+      ev('x', 200 * MINUTE, 'h1', 'tick'),
+    ]);
+    expect(log).toEqual(['1 A:open', '2 U:open+1:same-hour:watermark', '3 A:next-hour']);
+    expect(updates[0]).toMatchObject({
+      windowStart: updates[0]!.firstTime - 30 * MINUTE,
+      windowEnd: updates[0]!.firstTime + 30 * MINUTE,
+    });
+  });
+
   it('an alert one ms past the end closes the window before the watermark does (grace: the window is still open)', () => {
     const { log } = run(
       hourly,
