@@ -27,12 +27,20 @@ function jsonFiles(dir: string): string[] {
     .sort();
 }
 
+const cpuMs = (since: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
+};
 const t0 = performance.now();
+const c0 = process.cpuUsage();
 const loaded = await loadSigmaPath(path.join(SIGMA, 'rules'));
 const loadMs = performance.now() - t0;
+const loadCpuMs = cpuMs(c0);
 const t1 = performance.now();
+const c1 = process.cpuUsage();
 const all = new SigmaRuleSet(loaded.rules, defaultPipeline);
 const compileMs = performance.now() - t1;
+const compileCpuMs = cpuMs(c1);
 const one = new SigmaRuleSet(
   loaded.rules.filter((r) => r.logsource.category === 'process_creation').slice(0, 1),
   defaultPipeline,
@@ -74,7 +82,7 @@ const stats = all.stats();
 console.log(
   [
     `sigma rule set over ${events.length} regression events × ${repeat}, ${rounds} interleaved rounds (median)`,
-    `  rules: ${loaded.files.length} files, ${stats.rules} compiled (${stats.variants} variants, ${stats.gatedVariants} gated, ${stats.items} distinct detection items, ${stats.matchers} matchers, ${stats.sharedMatchers} reused); load ${loadMs.toFixed(0)} ms, compile ${compileMs.toFixed(0)} ms`,
+    `  rules: ${loaded.files.length} files, ${stats.rules} compiled (${stats.variants} variants, ${stats.gatedVariants} gated, ${stats.items} distinct detection items, ${stats.matchers} matchers, ${stats.sharedMatchers} reused); load ${loadMs.toFixed(0)} ms (${loadCpuMs.toFixed(0)} ms CPU), compile ${compileMs.toFixed(0)} ms (${compileCpuMs.toFixed(0)} ms CPU)`,
     `  all rules, dispatched   ${m.all.toFixed(0).padStart(9)} events/cpu-s`,
     `  all rules, no index     ${m.naive.toFixed(0).padStart(9)} events/cpu-s   dispatch gain ${(m.all / m.naive).toFixed(2)}×`,
     `  floor (one rule)        ${m.floor.toFixed(0).padStart(9)} events/cpu-s   all/floor ${(m.all / m.floor).toFixed(3)}`,
