@@ -32,8 +32,13 @@ import type { LineBatch, NormalizedBatch, NormalizeWorkerData, WorkerReply } fro
 /** Lines per batch, and bytes: a batch is a few milliseconds of a worker's time. */
 const BATCH_LINES = 1024;
 const BATCH_BYTES = 1 << 20;
-/** Batches of one input in flight: enough to keep every worker busy while the merge reads one. */
+/** Batches in flight per worker: enough to keep every worker busy while the merge reads one. */
 const IN_FLIGHT_PER_WORKER = 2;
+/**
+ * A batch's buffer starts this small and doubles as lines come (a directory of a thousand small logs must
+ * not hold a thousand 1 MiB buffers); buffers the workers hand back are reused.
+ */
+const FIRST_BUFFER_BYTES = 64 << 10;
 const NO_OUTPUTS: readonly NormalizedRecord[] = Object.freeze([]);
 const NO_HEADERS: RecordHeaders = Object.freeze({});
 const NO_LINE = Buffer.alloc(0);
@@ -75,6 +80,13 @@ export class NormalizeWorkers {
   private readonly counterWaiters: ((counters: NormalizeCounters) => void)[][];
   /** Line buffers the workers handed back, for the next batches. */
   private readonly spareBuffers: ArrayBuffer[] = [];
+  /** Batches sent and not yet answered, over all inputs. */
+  inFlight = 0;
+  /**
+   * Past this many batches in flight an input sends its next one only when it has none out: every input
+   * needs one (the merge waits on each file's next event) and only the one being read needs more.
+   */
+  readonly maxInFlight: number;
   private nextId = 0;
   private roundRobin = 0;
   private failure: WorkerError | null = null;
@@ -94,6 +106,7 @@ export class NormalizeWorkers {
       import.meta.url,
     );
     this.counterWaiters = Array.from({ length: threads }, () => []);
+    this.maxInFlight = IN_FLIGHT_PER_WORKER * threads;
     this.workers = Array.from({ length: threads }, (_, index) => {
       const worker = new Worker(url, { workerData: data });
       worker.on('message', (reply: WorkerReply) => {
@@ -121,6 +134,7 @@ export class NormalizeWorkers {
   normalize(batch: LineBatch, worker: number | null): Promise<NormalizedBatch> {
     if (this.failure !== null) return Promise.reject(this.failure);
     const index = worker ?? this.roundRobin++ % this.threads;
+    this.inFlight++;
     return new Promise((resolve, reject) => {
       this.pending.set(batch.id, { resolve, reject });
       // The lines' bytes move to the worker (the merge keeps no raw line: `MergedRecord.line` is empty).
@@ -152,15 +166,18 @@ export class NormalizeWorkers {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
-  /** A BATCH_BYTES buffer for a batch's lines: one a worker handed back, else a new one. */
+  /** A buffer for a batch's lines: one a worker handed back, else a new small one. */
   lineBuffer(): Buffer {
     const spare = this.spareBuffers.pop();
     // Its own ArrayBuffer (not the pool's): it is handed to the worker, not copied.
-    return spare === undefined ? Buffer.allocUnsafeSlow(BATCH_BYTES) : Buffer.from(spare);
+    return spare === undefined ? Buffer.allocUnsafeSlow(FIRST_BUFFER_BYTES) : Buffer.from(spare);
   }
 
   private settle(batch: NormalizedBatch): void {
-    if (batch.lineBuffer.byteLength === BATCH_BYTES) this.spareBuffers.push(batch.lineBuffer);
+    this.inFlight--;
+    const buffer = batch.lineBuffer;
+    if (buffer.byteLength <= 2 * BATCH_BYTES && this.spareBuffers.length < this.maxInFlight)
+      this.spareBuffers.push(buffer);
     const pending = this.pending.get(batch.id);
     this.pending.delete(batch.id);
     pending?.resolve(batch);
@@ -238,7 +255,13 @@ class WorkerNormalizedLines implements NormalizedLines {
   }
 
   async fill(): Promise<void> {
-    while (!this.exhausted && this.inFlight.length < this.maxInFlight) await this.dispatch();
+    const workers = this.workers;
+    while (
+      !this.exhausted &&
+      (this.inFlight.length === 0 ||
+        (this.inFlight.length < this.maxInFlight && workers.inFlight < workers.maxInFlight))
+    )
+      await this.dispatch();
     const oldest = this.inFlight.shift();
     if (oldest === undefined) return;
     const batch = await oldest.reply;
