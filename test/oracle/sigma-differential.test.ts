@@ -134,16 +134,6 @@ const DETECTION_DIVERGENCES: readonly Divergence[] = [
       '`MÉDIA PROTÉGÉ` matches the rule text `Média protégé`, and upper-case Cyrillic homoglyphs the lower-case ones.',
     applies: (rule, event) => ruleHasNonAsciiCased(rule) && Object.values(event.fields).some(nonAsciiCased),
   },
-  {
-    name: 'BUG in @sequor/sigma: an unquoted number with leading zeros read as an integer',
-    why:
-      'registry_set_susp_keyboard_layout_load.yml writes `Details|contains: 00000429` (a keyboard layout id) ' +
-      'unquoted. YAML 1.2 reads it as the integer 429, so Sequor matches any Details containing "429"; ' +
-      'pySigma’s YAML 1.1 reader keeps the text "00000429" (not octal: it has a 9), as the author meant. ' +
-      'Sequor should keep such a scalar’s source text. Remove this entry when fixed (the test then says so).',
-    applies: (rule, _event, matchedBy) =>
-      matchedBy === 'sequor' && rule.file.endsWith('registry_set_susp_keyboard_layout_load.yml'),
-  },
 ];
 
 const LOGSOURCE_DIVERGENCES: readonly Divergence[] = [

@@ -377,7 +377,7 @@ class Reader {
     const values: SigmaValue[] = nodes.map((n) => {
       if (n !== null && !isScalar(n))
         this.stop('invalid-value', 'a value must be a string, number, boolean or null', n);
-      const raw = n === null ? null : (n.value as unknown);
+      const raw = n === null ? null : this.scalarValue(n as Scalar);
       if (raw !== null && typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
         this.stop('invalid-value', 'a value must be a string, number, boolean or null', n);
       }
@@ -393,6 +393,21 @@ class Reader {
       return value;
     });
     return { field, modifiers, link: all ? 'all' : 'any', values, position };
+  }
+
+  /**
+   * A value as SigmaHQ's tooling (PyYAML, YAML 1.1) reads it where YAML 1.2 differs: a plain number with
+   * leading zeros is text (`00000429`, a keyboard layout id, not 429) unless it is all octal digits, which
+   * YAML 1.1 reads as an octal integer (`0755` is 493).
+   */
+  private scalarValue(n: Scalar): unknown {
+    if (typeof n.value !== 'number' || n.type !== Scalar.PLAIN || n.range === null || n.range === undefined) {
+      return n.value;
+    }
+    const written = this.text.slice(n.range[0], n.range[1]).trim();
+    if (/^[-+]?0[0-7]+$/.test(written)) return Number.parseInt(written, 8);
+    if (/^[-+]?0\d+$/.test(written)) return written;
+    return n.value;
   }
 
   /** Parses the pattern now so an unsupported one refuses the rule at load, with the pattern's column. */

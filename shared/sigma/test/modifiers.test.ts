@@ -36,6 +36,15 @@ describe('plain values and wildcards', () => {
     expect(empty({})).toBe(false);
   });
 
+  it('plain numbers with leading zeros are read as PyYAML (YAML 1.1) reads them', () => {
+    const text = matcher('  sel:\n    Details|contains:\n      - 00000429\n  condition: sel');
+    expect(text({ Details: 'DWORD (0x00000429) 00000429' })).toBe(true);
+    expect(text({ Details: '429' })).toBe(false);
+    const octal = matcher('  sel:\n    N: 0755\n  condition: sel');
+    expect(octal({ N: 493 })).toBe(true);
+    expect(octal({ N: 755 })).toBe(false);
+  });
+
   it('keywords match as substrings of any field', () => {
     const m = matcher("  keywords:\n    - 'mimikatz'\n    - 'sekurlsa'\n  condition: keywords");
     expect(m({ A: 'x', CommandLine: 'run MimiKatz.exe' })).toBe(true);
