@@ -18,6 +18,8 @@ TOPICS=(
   "sequor.events 6 cleanup.policy=delete,retention.ms=604800000,max.message.bytes=1638400"
   # ALERTS_TOPIC: Avro alerts keyed by entity, written in transactions.
   "sequor.alerts 6 cleanup.policy=delete,retention.ms=2592000000,max.message.bytes=2097152"
+  # ALERT_UPDATES_TOPIC: suppression counts (rule `suppress`), keyed like the alerts, same partitions.
+  "sequor.alert-updates 6 cleanup.policy=delete,retention.ms=2592000000,max.message.bytes=1048576"
   # LATE_EVENTS_TOPIC: normalized records that arrived behind the watermark.
   "sequor.late-events 1 cleanup.policy=delete,retention.ms=604800000,max.message.bytes=1638400"
   # DEAD_LETTER_TOPIC: records neither service could use, with the reason in headers.

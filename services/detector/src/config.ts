@@ -27,6 +27,8 @@ export interface DetectorConfig {
   /** Normalized event topics (Avro `sequor.Event`, keyed by host). */
   readonly inputTopics: readonly string[];
   readonly alertsTopic: string;
+  /** Suppression update records (`schemas/alert-update.avsc`), keyed like the alerts they update. */
+  readonly alertUpdatesTopic: string;
   readonly lateEventsTopic: string;
   readonly deadLetterTopic: string;
   readonly groupId: string;
@@ -80,6 +82,7 @@ export const DETECTOR_DEFAULTS = {
   stateMaxBytes: 64 * MIB,
   inputTopics: 'sequor.events',
   alertsTopic: 'sequor.alerts',
+  alertUpdatesTopic: 'sequor.alert-updates',
   lateEventsTopic: 'sequor.late-events',
   deadLetterTopic: 'sequor.dead-letters',
   groupId: 'sequor-detector',
@@ -108,11 +111,13 @@ export function detectorConfigFromEnv(env: Env): DetectorConfig {
     throw new ConfigError('DETECTOR_INPUT_TOPICS', env['DETECTOR_INPUT_TOPICS'], 'each topic once');
   }
   const alertsTopic = topicFromEnv(env, 'ALERTS_TOPIC', DETECTOR_DEFAULTS.alertsTopic);
+  const alertUpdatesTopic = topicFromEnv(env, 'ALERT_UPDATES_TOPIC', DETECTOR_DEFAULTS.alertUpdatesTopic);
   const lateEventsTopic = topicFromEnv(env, 'LATE_EVENTS_TOPIC', DETECTOR_DEFAULTS.lateEventsTopic);
   const deadLetterTopic = topicFromEnv(env, 'DEAD_LETTER_TOPIC', DETECTOR_DEFAULTS.deadLetterTopic);
   // An output that is also an input would feed the detector its own records.
   const outputs: readonly [string, string][] = [
     ['ALERTS_TOPIC', alertsTopic],
+    ['ALERT_UPDATES_TOPIC', alertUpdatesTopic],
     ['LATE_EVENTS_TOPIC', lateEventsTopic],
     ['DEAD_LETTER_TOPIC', deadLetterTopic],
   ];
@@ -125,6 +130,13 @@ export function detectorConfigFromEnv(env: Env): DetectorConfig {
       'ALERTS_TOPIC',
       alertsTopic,
       'a topic of its own (not the late-events or dead-letter topic)',
+    );
+  }
+  if ([alertsTopic, lateEventsTopic, deadLetterTopic].includes(alertUpdatesTopic)) {
+    throw new ConfigError(
+      'ALERT_UPDATES_TOPIC',
+      alertUpdatesTopic,
+      'a topic of its own (not the alerts, late-events or dead-letter topic)',
     );
   }
   const groupId = envValue(env, 'DETECTOR_GROUP_ID') ?? DETECTOR_DEFAULTS.groupId;
@@ -158,6 +170,7 @@ export function detectorConfigFromEnv(env: Env): DetectorConfig {
     kafka: kafkaConfigFromEnv(env),
     inputTopics: Object.freeze(inputTopics),
     alertsTopic,
+    alertUpdatesTopic,
     lateEventsTopic,
     deadLetterTopic,
     groupId,

@@ -24,20 +24,31 @@ import {
   registerValueSchema,
 } from '@sequor/kafka';
 import type { AvroCodec, SchemaRegistry, SequorEvent } from '@sequor/model';
-import { alertSchemaText, createAlertCodec, createProjectedEventCodec, SequorError } from '@sequor/model';
+import {
+  alertSchemaText,
+  createAlertCodec,
+  createAlertUpdateCodec,
+  createProjectedEventCodec,
+  SequorError,
+} from '@sequor/model';
 import type { DetectionStats } from '@sequor/pipeline';
 import type { CompiledRule } from '@sequor/rules';
 import { ServiceLifecycle } from '@sequor/service';
 import type { BatchOutcome, RestorePlan, TaskBatch } from '@sequor/streams';
-import { restoreHorizonMs, SchemaIdPreloader, StreamTaskRunner } from '@sequor/streams';
+import { SchemaIdPreloader, StreamTaskRunner } from '@sequor/streams';
 import type { DetectorConfig } from './config.js';
 import { transactionalIdFor } from './config.js';
-import type { AlertEncoder } from './outputs.js';
-import { confluentAlertEncoder, singleObjectAlertEncoder } from './outputs.js';
+import type { AlertEncoder, AlertUpdateEncoder } from './outputs.js';
+import {
+  confluentAlertEncoder,
+  confluentAlertUpdateEncoder,
+  singleObjectAlertEncoder,
+  singleObjectAlertUpdateEncoder,
+} from './outputs.js';
 import type { RestoreSummary } from './partition-task.js';
 import { PartitionTask } from './partition-task.js';
 import type { DetectorRuleSet } from './rules.js';
-import { loadDetectorRules } from './rules.js';
+import { loadDetectorRules, ruleSetHorizonMs } from './rules.js';
 import type { DetectorTelemetry } from './telemetry.js';
 
 export interface DetectorDeps {
@@ -106,6 +117,7 @@ class KafkaDetector implements Detector {
   private horizonMs = 0;
   private eventCodec: AvroCodec<SequorEvent> | undefined;
   private alertEncoder: AlertEncoder | undefined;
+  private alertUpdateEncoder: AlertUpdateEncoder | undefined;
   private admin: KafkaAdmin | undefined;
   private runner: StreamTaskRunner<PartitionTask, RestoreSummary> | undefined;
   private readonly keyFieldsWarned = new Set<string>();
@@ -114,6 +126,8 @@ class KafkaDetector implements Detector {
     records: 0,
     replayedRecords: 0,
     alerts: 0,
+    /** Suppression update records committed. */
+    alertUpdates: 0,
     suppressedAlerts: 0,
     lateEvents: 0,
     deadLetters: 0,
@@ -172,11 +186,7 @@ class KafkaDetector implements Detector {
         code: w.code,
         warning: w.format(),
       });
-    this.horizonMs = restoreHorizonMs(
-      config.allowedLatenessMs,
-      ruleSet.longestWindowMs,
-      ruleSet.longestJoinWindowMs,
-    );
+    this.horizonMs = ruleSetHorizonMs(config.allowedLatenessMs, ruleSet);
     await this.createCodecs();
     this.admin = this.client.admin();
     await this.admin.connect();
@@ -192,7 +202,7 @@ class KafkaDetector implements Detector {
       admin: this.admin,
       transactionalId: (topic, partition) => transactionalIdFor(config.groupId, topic, partition),
       transactionTimeoutMs: config.transactionTimeoutMs,
-      outputTopics: [config.alertsTopic, config.lateEventsTopic],
+      outputTopics: [config.alertsTopic, config.alertUpdatesTopic, config.lateEventsTopic],
       deadLetterTopic: config.deadLetterTopic,
       consumer: {
         fromBeginning: config.startFrom === 'earliest',
@@ -267,13 +277,17 @@ class KafkaDetector implements Detector {
     const fields = eventFieldsRead((this.ruleSet as DetectorRuleSet).rules);
     this.eventCodec = createProjectedEventCodec(fields, registry === undefined ? {} : { registry });
     const alertCodec = createAlertCodec();
+    const updateCodec = createAlertUpdateCodec();
     if (registry === undefined) {
       this.alertEncoder = singleObjectAlertEncoder(alertCodec);
+      this.alertUpdateEncoder = singleObjectAlertUpdateEncoder(updateCodec);
       return;
     }
     // `<alerts topic>-value` (TopicNameStrategy), registered as written so its defaults keep it evolvable.
     const id = await registerValueSchema(registry, this.config.alertsTopic, alertCodec, alertSchemaText());
     this.alertEncoder = confluentAlertEncoder(alertCodec, id);
+    const updateId = await registerValueSchema(registry, this.config.alertUpdatesTopic, updateCodec);
+    this.alertUpdateEncoder = confluentAlertUpdateEncoder(updateCodec, updateId);
   }
 
   private async ensureTopics(admin: KafkaAdmin): Promise<void> {
@@ -288,6 +302,11 @@ class KafkaDetector implements Detector {
         {
           topic: config.alertsTopic,
           partitions: existing.has(config.alertsTopic) ? 1 : config.alertsPartitions,
+        },
+        // Keyed like the alerts: created with their partition count, so an update lands beside its alert.
+        {
+          topic: config.alertUpdatesTopic,
+          partitions: existing.has(config.alertUpdatesTopic) ? 1 : config.alertsPartitions,
         },
         { topic: config.lateEventsTopic, partitions: 1 },
         { topic: config.deadLetterTopic, partitions: 1 },
@@ -321,6 +340,10 @@ class KafkaDetector implements Detector {
       decode: (value) => codec.decode(value),
       alertEncoder: this.alertEncoder as AlertEncoder,
       alertsTopic: config.alertsTopic,
+      alertUpdates: {
+        topic: config.alertUpdatesTopic,
+        encoder: this.alertUpdateEncoder as AlertUpdateEncoder,
+      },
       lateEventsTopic: config.lateEventsTopic,
       deadLetterTopic: config.deadLetterTopic,
       allowedLatenessMs: config.allowedLatenessMs,
@@ -395,6 +418,15 @@ class KafkaDetector implements Detector {
       const t = this.totals;
       t.records += out.live;
       t.alerts += out.alerts - (outcome.tooLarge.get(alertsTopic) ?? 0);
+      t.alertUpdates += out.alertUpdates;
+      // The bound's policy: the oldest window closes early with the count it had; said, never silent.
+      if (out.alertUpdatesAtBound > 0)
+        this.logger.warn('suppression windows closed early: a rule reached its state bound', {
+          topic,
+          partition,
+          windows: out.alertUpdatesAtBound,
+          bounds: 'STATE_MAX_PARTIALS, STATE_MAX_BYTES',
+        });
       t.lateEvents += out.late - lateTooLarge;
       t.deadLetters += deadLetters;
       if (deadLetters > 0)

@@ -2,14 +2,16 @@
  * The records the detector produces, built from what it consumed. Pure (encoding aside, no I/O):
  * - alerts: Avro `sequor.Alert` (`schemas/alert.avsc`), single-object framed or Confluent framed when a
  *   schema registry id is known, keyed by the entity (host) the alert is about;
+ * - alert updates: Avro `sequor.AlertUpdate` (`schemas/alert-update.avsc`), a suppression window's count,
+ *   keyed like the alert it updates (so with the same partition count they land beside it);
  * - late events: the normalized record as read, with why and when it was late;
  * - dead letters: an input record that does not decode, or whose event is dated too far ahead of the
  *   record's own timestamp (`future-timestamp`), with the reason and where it was.
  */
 import type { ConsumedRecord, ProducerRecord } from '@sequor/kafka';
 import { deadLetterRecord } from '@sequor/kafka';
-import type { Alert, AvroCodec, RecordHeaders, TopicPartition } from '@sequor/model';
-import { CodecError, createAlertCodec, SequorError } from '@sequor/model';
+import type { Alert, AlertUpdate, AvroCodec, RecordHeaders, TopicPartition } from '@sequor/model';
+import { CodecError, createAlertCodec, createAlertUpdateCodec, SequorError } from '@sequor/model';
 
 /** Headers on alert records: enough to route and trace without decoding the value. */
 export const ALERT_HEADERS = {
@@ -58,6 +60,24 @@ export function confluentAlertEncoder(codec: AvroCodec<Alert>, schemaId: number)
   return { framing: 'confluent', encode: (alert) => codec.encodeConfluent(alert, schemaId) };
 }
 
+export interface AlertUpdateEncoder {
+  readonly framing: 'single-object' | 'confluent';
+  encode(update: AlertUpdate): Buffer;
+}
+
+export function singleObjectAlertUpdateEncoder(
+  codec: AvroCodec<AlertUpdate> = createAlertUpdateCodec(),
+): AlertUpdateEncoder {
+  return { framing: 'single-object', encode: (update) => codec.encodeSingleObject(update) };
+}
+
+export function confluentAlertUpdateEncoder(
+  codec: AvroCodec<AlertUpdate>,
+  schemaId: number,
+): AlertUpdateEncoder {
+  return { framing: 'confluent', encode: (update) => codec.encodeConfluent(update, schemaId) };
+}
+
 /** Where an input record was read. */
 export type RecordPosition = TopicPartition;
 
@@ -91,6 +111,35 @@ export function alertRecord(
       ...extraHeaders,
       [ALERT_HEADERS.alertId]: alert.alert.id,
       [ALERT_HEADERS.ruleId]: alert.rule.id,
+      [ALERT_HEADERS.keyField]: key.field,
+      [ALERT_HEADERS.triggerTopic]: position.topic,
+      [ALERT_HEADERS.triggerPartition]: String(position.partition),
+      [ALERT_HEADERS.triggerOffset]: trigger.offset,
+      [ALERT_HEADERS.triggerTimestamp]: trigger.timestamp,
+    },
+  };
+}
+
+/**
+ * The record of a closed suppression window: keyed like `opening`, the alert it updates (`alertKey`), with
+ * the alert-id and rule-id headers an alert carries and the record whose processing closed the window.
+ */
+export function alertUpdateRecord(
+  alertUpdatesTopic: string,
+  update: AlertUpdate,
+  opening: Alert,
+  encoder: AlertUpdateEncoder,
+  trigger: ConsumedRecord,
+  position: RecordPosition,
+): ProducerRecord {
+  const key = alertKey(opening);
+  return {
+    topic: alertUpdatesTopic,
+    key: key.value,
+    value: encoder.encode(update),
+    headers: {
+      [ALERT_HEADERS.alertId]: update.alert.id,
+      [ALERT_HEADERS.ruleId]: update.rule.id,
       [ALERT_HEADERS.keyField]: key.field,
       [ALERT_HEADERS.triggerTopic]: position.topic,
       [ALERT_HEADERS.triggerPartition]: String(position.partition),

@@ -33,16 +33,17 @@
  */
 import type { ConsumedRecord, ProducerRecord, RecordHeaders } from '@sequor/kafka';
 import type { LateEvent } from '@sequor/engine';
-import type { SequorEvent } from '@sequor/model';
+import type { AlertUpdate, SequorEvent } from '@sequor/model';
 import { PoisonRecordHandler } from '@sequor/kafka';
 import { CodecError, SequorError } from '@sequor/model';
 import type { DetectionProcessor, DetectionStats } from '@sequor/pipeline';
 import { createDetectionProcessor, NORMALIZED_HEADERS } from '@sequor/pipeline';
 import type { Alert, CompiledRule } from '@sequor/rules';
-import type { AlertEncoder, RecordPosition } from './outputs.js';
+import type { AlertEncoder, AlertUpdateEncoder, RecordPosition } from './outputs.js';
 import {
   ALERT_HEADERS,
   alertRecord,
+  alertUpdateRecord,
   detectorDeadLetter,
   FutureTimestampError,
   lateEventRecord,
@@ -59,6 +60,11 @@ export interface PartitionTaskOptions {
   readonly decode: (value: Buffer) => SequorEvent;
   readonly alertEncoder: AlertEncoder;
   readonly alertsTopic: string;
+  /**
+   * Where the update records of rules with `suppress` go, and how they are encoded; both or neither.
+   * Without them updates are dropped (a task whose rules have no `suppress` raises none).
+   */
+  readonly alertUpdates?: { readonly topic: string; readonly encoder: AlertUpdateEncoder } | undefined;
   readonly lateEventsTopic: string;
   readonly deadLetterTopic: string;
   readonly allowedLatenessMs: number;
@@ -116,6 +122,10 @@ export interface TaskOutput {
   readonly alerts: number;
   /** The live alerts, as produced (metrics: alerts by rule, detection latency). */
   readonly raisedAlerts: readonly Alert[];
+  /** Suppression update records produced (live). */
+  readonly alertUpdates: number;
+  /** Of those, windows closed early because a rule's suppression state was at its bound (logged). */
+  readonly alertUpdatesAtBound: number;
   readonly late: number;
   readonly deadLetters: number;
   /** Dead letters by reason (`CodecError.reason`), null when there are none. */
@@ -193,6 +203,8 @@ export class PartitionTask implements StreamTask {
   private currentLive = false;
   private out: ProducerRecord[] = [];
   private raised: Alert[] = [];
+  private updates = 0;
+  private updatesAtBound = 0;
   private observer: RecordObserver | undefined;
   private late = 0;
   private deadLetters = 0;
@@ -245,6 +257,7 @@ export class PartitionTask implements StreamTask {
       maxStateBytes: options.maxStateBytes,
       clock: options.clock,
       onAlert: this.onAlert,
+      onAlertUpdate: this.onAlertUpdate,
       onLate: this.onLate,
     });
     this.replayAdvances = options.advances ?? [];
@@ -283,6 +296,8 @@ export class PartitionTask implements StreamTask {
   process(records: readonly ConsumedRecord[], observer?: RecordObserver): TaskOutput {
     this.out = [];
     this.raised = [];
+    this.updates = 0;
+    this.updatesAtBound = 0;
     this.observer = observer;
     this.late = 0;
     this.suppressed = 0;
@@ -360,6 +375,8 @@ export class PartitionTask implements StreamTask {
       records: this.out,
       alerts: this.raised.length,
       raisedAlerts: this.raised,
+      alertUpdates: this.updates,
+      alertUpdatesAtBound: this.updatesAtBound,
       late: this.late,
       deadLetters: this.deadLetters,
       deadLetterReasons: this.deadLetterReasons,
@@ -409,6 +426,8 @@ export class PartitionTask implements StreamTask {
     this.idleAdvances++;
     this.out = [];
     this.raised = [];
+    this.updates = 0;
+    this.updatesAtBound = 0;
     this.suppressed = 0;
     this.current = this.lastRecord;
     this.currentLive = true;
@@ -423,6 +442,8 @@ export class PartitionTask implements StreamTask {
       records: this.out,
       alerts: this.raised.length,
       raisedAlerts: this.raised,
+      alertUpdates: this.updates,
+      alertUpdatesAtBound: this.updatesAtBound,
       late: 0,
       deadLetters: 0,
       deadLetterReasons: null,
@@ -532,6 +553,22 @@ export class PartitionTask implements StreamTask {
           : { ...trace?.headers, [ALERT_HEADERS.idleStreamTime]: String(idleAt) },
       ),
     );
+  };
+
+  /**
+   * A closed suppression window. Like an alert, one raised by a replayed record (or a replayed advance)
+   * was committed by the first run: dropped. The replay rebuilt the window's count from the same alerts,
+   * so an update raised live carries the full count, once.
+   */
+  private readonly onAlertUpdate = (update: AlertUpdate, _rule: CompiledRule, opening: Alert): void => {
+    const target = this.options.alertUpdates;
+    if (!this.currentLive || target === undefined) return;
+    const trigger = this.current;
+    if (trigger === null)
+      throw new SequorError(`${this.topic}[${this.partition}]: an alert update outside push`);
+    this.updates++;
+    if (update.suppression.closed_by === 'bound') this.updatesAtBound++;
+    this.out.push(alertUpdateRecord(target.topic, update, opening, target.encoder, trigger, this.position));
   };
 
   private countDeadLetter(deadLetter: ProducerRecord, reason: string): void {

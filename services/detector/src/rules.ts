@@ -8,6 +8,7 @@
 import { ConfigError, SequorError } from '@sequor/model';
 import type { CompiledRule, Rule, RuleDirLoad, RuleFileError } from '@sequor/rules';
 import { compileRule, loadRuleSet, RulePathError } from '@sequor/rules';
+import { restoreHorizonMs } from '@sequor/streams';
 
 export interface RuleSetOptions {
   readonly rulesDir?: string | undefined;
@@ -29,6 +30,21 @@ export interface DetectorRuleSet {
   readonly longestWindowMs: number;
   /** The longest join window (0 without joins): joins pair greedily, see README "State rebuild". */
   readonly longestJoinWindowMs: number;
+  /** The longest `suppress.window` (0 without): a replay must rebuild the open suppression windows too. */
+  readonly longestSuppressionWindowMs: number;
+}
+
+/**
+ * The restore horizon of a rule set (`restoreHorizonMs`): an open suppression window holds alerts up to
+ * its length older than the watermark, and each of them needs its rule's own window of events before
+ * it, so the two lengths add (README "Suppression").
+ */
+export function ruleSetHorizonMs(allowedLatenessMs: number, ruleSet: DetectorRuleSet): number {
+  return restoreHorizonMs(
+    allowedLatenessMs,
+    ruleSet.longestWindowMs + ruleSet.longestSuppressionWindowMs,
+    ruleSet.longestJoinWindowMs,
+  );
 }
 
 /** The rule set cannot be used: no rule loads, or (strict) one does not. Carries every error. */
@@ -94,6 +110,7 @@ export async function loadDetectorRules(options: RuleSetOptions): Promise<Detect
   const rules: CompiledRule[] = [];
   let longestWindowMs = 0;
   let longestJoinWindowMs = 0;
+  let longestSuppressionWindowMs = 0;
   for (const rule of loaded.rules) {
     const compiled = compileRule(rule);
     const window = ruleWindowMs(compiled);
@@ -103,10 +120,19 @@ export async function loadDetectorRules(options: RuleSetOptions): Promise<Detect
     }
     longestWindowMs = Math.max(longestWindowMs, window);
     if (compiled.compiled.spec.kind === 'join') longestJoinWindowMs = Math.max(longestJoinWindowMs, window);
+    if (compiled.suppress !== null)
+      longestSuppressionWindowMs = Math.max(longestSuppressionWindowMs, compiled.suppress.windowMs);
     rules.push(compiled);
   }
   if (options.strict === true && errors.length > 0)
     throw new RuleSetRefusedError(errors, `${errors.length} rule error(s) and DETECTOR_STRICT is set`);
   if (rules.length === 0) throw new RuleSetRefusedError(errors, 'no rule loads');
-  return { rules, errors, warnings: loaded.warnings, longestWindowMs, longestJoinWindowMs };
+  return {
+    rules,
+    errors,
+    warnings: loaded.warnings,
+    longestWindowMs,
+    longestJoinWindowMs,
+    longestSuppressionWindowMs,
+  };
 }
