@@ -2,7 +2,7 @@
  * Gates: for each rule, a few (field, key) pairs one of which must hold for the rule to match, so the rule
  * set can skip most rules with a hash lookup per field instead of running them. A gate comes from an item
  * the condition requires (under `and`, never under `not`), whose values are case-insensitive strings that
- * are either a literal (`OriginalFileName: 'whoami.exe'`, key: the value) or a path's last component
+ * are either a literal (`OriginalFileName: 'whoami.exe'`, `EventID: 4624`, key: the value) or a path's last component
  * (`Image|endswith: '\whoami.exe'`, key: the value from its last backslash). Across `or`, `1 of` and a
  * list of maps, a gate is the union of one gate per branch. A rule without one is always tried.
  */
@@ -26,6 +26,11 @@ function itemKeys(item: DetectionItem, fieldMap: Readonly<Record<string, string>
   const field = fieldMap[item.field] ?? item.field;
   const keys: GateKey[] = [];
   for (const v of item.values) {
+    if (v.kind === 'number') {
+      // A number matches the field's number or its decimal text: either way the text is String(n).
+      keys.push({ field, kind: 'exact', key: String(v.value).toLowerCase() });
+      continue;
+    }
     if (v.kind !== 'string' || v.cased) return null;
     for (const alt of v.alternatives) {
       const [first, second, third] = alt.parts;

@@ -141,4 +141,23 @@ describe('SigmaRuleSet', () => {
         .sort(),
     ).toEqual(['img', 'neg']);
   });
+
+  it('gates on a number: a Security rule runs only on its EventID, whatever the type of the value', () => {
+    const set = new SigmaRuleSet(
+      [
+        rule(
+          'logon',
+          'product: windows\n  service: security',
+          '  sel:\n    EventID: 4624\n    LogonType: 3\n  condition: sel',
+        ),
+      ],
+      defaultPipeline,
+    );
+    expect(set.stats().gatedVariants).toBe(1);
+    const ids = (e: Record<string, string | number>): (string | null)[] =>
+      set.match(objectFieldSource({ Channel: 'Security', ...e })).map((r) => r.rule.id);
+    expect(ids({ EventID: 4624, LogonType: 3 })).toEqual(['logon']);
+    expect(ids({ EventID: '4624', LogonType: '3' })).toEqual(['logon']);
+    expect(ids({ EventID: 4625, LogonType: 3 })).toEqual([]);
+  });
 });
