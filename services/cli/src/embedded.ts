@@ -17,7 +17,7 @@
  */
 import type { LateEvent } from '@sequor/engine';
 import { DEFAULT_ALLOWED_LATENESS_MS } from '@sequor/engine';
-import type { SequorEvent } from '@sequor/model';
+import type { AlertUpdate, SequorEvent } from '@sequor/model';
 import type {
   DeadLetterReason,
   DetectionProcessor,
@@ -61,6 +61,8 @@ export interface EmbeddedDetectionOptions {
   /** The skew guard's reference, epoch ms: the wall clock at the start of the run (default `Date.now()`). */
   readonly now?: number;
   readonly onAlert: (alert: Alert) => void;
+  /** Suppression update records (rules with `suppress`), in order with the alerts; dropped when absent. */
+  readonly onAlertUpdate?: (update: AlertUpdate) => void;
   /** Awaited between batches: where the caller writes buffered alerts out (backpressure). */
   readonly afterBatch?: () => Promise<void>;
   readonly onLate?: (late: LateEvent<SequorEvent>) => void;
@@ -101,6 +103,9 @@ export interface DetectionSummary {
   /** Events the reorder buffers released early because they reached their byte bound. */
   readonly forcedReleases: number;
   readonly alerts: number;
+  /** Rules with `suppress`: alerts counted into a window instead of written, and the update records. */
+  readonly suppressedAlerts: number;
+  readonly alertUpdates: number;
   /**
    * Per rule: alerts, partial matches expired by their window (normal), and dropped at the state cap or
    * the state byte bound (lost matches).
@@ -201,6 +206,7 @@ async function detect(
       maxFutureSkewMs,
       clock: options.clock,
       onAlert,
+      ...(options.onAlertUpdate === undefined ? {} : { onAlertUpdate: options.onAlertUpdate }),
       onLate,
     }),
   );
@@ -283,6 +289,8 @@ async function detect(
     futureTime: stats.futureTime,
     forcedReleases: stats.forcedReleases,
     alerts,
+    suppressedAlerts: stats.suppressed,
+    alertUpdates: stats.alertUpdates,
     alertsByRule: rules.map((rule) => {
       const r = stats.rules.find((x) => x.ruleId === rule.rule.id);
       return {

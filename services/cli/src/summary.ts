@@ -64,6 +64,11 @@ export function formatDetectionSummary(s: DetectionSummary): string {
       `reorder buffer full: ${n(s.forcedReleases)} events released before their lateness ran out (raise --reorder-max-mib)`,
     );
   }
+  if (s.suppressedAlerts > 0) {
+    out.push(
+      `suppressed: ${n(s.suppressedAlerts)} alerts counted into ${n(s.alertUpdates)} update records (rules with suppress; --updates FILE writes them)`,
+    );
+  }
   out.push('');
   out.push(
     table([

@@ -4,6 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { defaultMaxFutureSkewMs } from '@sequor/pipeline';
+import type { AlertUpdate } from '@sequor/model';
 import type { Alert, CompiledRule } from '@sequor/rules';
 import { compileRule, RuleSetError } from '@sequor/rules';
 import type { OptionSpecs } from '../args.js';
@@ -52,6 +53,9 @@ options:
   --state-max-mib N       memory bound of each rule's partial matches per partition, MiB (default 64)
   --out FILE              write alerts to FILE: an Avro container file (schemas/alert.avsc) if it ends
                           in .avro, NDJSON otherwise (default: NDJSON on stdout)
+  --updates FILE          write the update records of rules with \`suppress\` (schemas/alert-update.avsc:
+                          one per closed window that counted alerts) to FILE as NDJSON (default: not
+                          written; the summary counts them)
   --summary-json FILE     also write the summary's numbers as JSON
   -h, --help              this help
 
@@ -76,6 +80,7 @@ const options: OptionSpecs = {
   'reorder-max-mib': { type: 'string' },
   'state-max-mib': { type: 'string' },
   out: { type: 'string' },
+  updates: { type: 'string' },
   'summary-json': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -118,6 +123,7 @@ export async function detectCommand(args: readonly string[], ctx: CommandContext
   const maxBufferedBytes = integerOption(values, 'reorder-max-mib', 128, 1, 1 << 20) * 2 ** 20;
   const maxStateBytes = integerOption(values, 'state-max-mib', 64, 1, 1 << 20) * 2 ** 20;
   const out = stringOption(values, 'out');
+  const updatesOut = stringOption(values, 'updates');
   const summaryJson = stringOption(values, 'summary-json');
   const files = await expandInputs(positionals);
   const rules = await compiledRuleSet(ctx, (values['rules'] as string[] | undefined) ?? []);
@@ -136,6 +142,16 @@ export async function detectCommand(args: readonly string[], ctx: CommandContext
         : out.endsWith('.avro')
           ? await AvroAlertFileWriter.create(out)
           : new NdjsonWriter<Alert>(await openOutputFile(out, (p) => ctx.openOutput(p)), (a) => a, true, out);
+    // Updates are another record type than alerts: a file of their own, so an alert reader reads one schema.
+    const updates =
+      updatesOut === undefined
+        ? undefined
+        : new NdjsonWriter<AlertUpdate>(
+            await openOutputFile(updatesOut, (p) => ctx.openOutput(p)),
+            (u) => u,
+            true,
+            updatesOut,
+          );
     summary = await runEmbeddedDetection({
       inputs: opened,
       skipped,
@@ -147,9 +163,11 @@ export async function detectCommand(args: readonly string[], ctx: CommandContext
       maxBufferedBytes,
       maxStateBytes,
       onAlert: (alert) => writer.write(alert),
-      afterBatch: () => {
+      ...(updates === undefined ? {} : { onAlertUpdate: (update: AlertUpdate) => updates.write(update) }),
+      afterBatch: async () => {
         // Alerts and the progress line on one terminal: erase the line before the alerts go out.
         if (ctx.stdout.isTTY === true && writer.buffered > 0) progress.clear();
+        await updates?.flush();
         return writer.flush();
       },
       progress,
@@ -157,6 +175,7 @@ export async function detectCommand(args: readonly string[], ctx: CommandContext
       threads,
     });
     await writer.close();
+    await updates?.close();
   } finally {
     for (const o of opened) o.stream.close();
   }
@@ -164,6 +183,8 @@ export async function detectCommand(args: readonly string[], ctx: CommandContext
   const truncated = readFailures(opened);
   for (const f of truncated) ctx.stderr.write(`sequor detect: ${f.message}\n`);
   if (out !== undefined) ctx.stderr.write(`alerts written to ${out} (${summary.alerts})\n`);
+  if (updatesOut !== undefined)
+    ctx.stderr.write(`alert updates written to ${updatesOut} (${summary.alertUpdates})\n`);
   if (summaryJson !== undefined) {
     const unreadable = [...failed, ...truncated].map((f) => ({
       name: f.path,
