@@ -12,6 +12,7 @@ import type { FieldSource } from './field-source.js';
 import type { ProcessingPipeline } from './pipeline.js';
 import { applySigmaFilters } from './filters.js';
 import { gateOf } from './gate.js';
+import { LiteralScanner } from './literals.js';
 import type { SigmaFilter, SigmaRule } from './rule.js';
 
 /** Fields the index is keyed on, in order: the first a variant names is its first key. */
@@ -35,6 +36,10 @@ class GateIndex {
   readonly ungated: Entry[] = [];
   readonly exact = new Map<string, Map<string, Entry[]>>();
   readonly basename = new Map<string, Map<string, Entry[]>>();
+  /** By field, then the id of the literal in that field's scanner. */
+  readonly substring = new Map<string, Map<number, Entry[]>>();
+
+  constructor(private readonly scanners: FieldScanners) {}
 
   /** Returns whether the entry has a gate. */
   add(entry: Entry): boolean {
@@ -44,21 +49,75 @@ class GateIndex {
       return false;
     }
     for (const { field, kind, key } of gate) {
-      const byField = kind === 'exact' ? this.exact : this.basename;
-      let byKey = byField.get(field);
-      if (byKey === undefined) byField.set(field, (byKey = new Map()));
-      const list = byKey.get(key);
-      if (list === undefined) byKey.set(key, [entry]);
-      else if (list[list.length - 1] !== entry) list.push(entry);
+      if (kind === 'substring') {
+        push(this.substring, field, this.scanners.literal(field, key), entry);
+      } else push(kind === 'exact' ? this.exact : this.basename, field, key, entry);
     }
     return true;
   }
 }
 
+function push<K>(byField: Map<string, Map<K, Entry[]>>, field: string, key: K, entry: Entry): void {
+  let byKey = byField.get(field);
+  if (byKey === undefined) byField.set(field, (byKey = new Map()));
+  const list = byKey.get(key);
+  if (list === undefined) byKey.set(key, [entry]);
+  else if (list[list.length - 1] !== entry) list.push(entry);
+}
+
+/**
+ * One `LiteralScanner` per field over every substring gate key of every index, and the literals an event's
+ * value holds: scanned at most once per event and field, on the first index that asks.
+ */
+interface FieldScan {
+  readonly scanner: LiteralScanner;
+  /** The event generation `hits` belong to. */
+  generation: number;
+  /** Per literal id, the generation that last found it. */
+  seen: Int32Array;
+  readonly hits: number[];
+}
+
+class FieldScanners {
+  private readonly byField = new Map<string, FieldScan>();
+
+  literal(field: string, key: string): number {
+    let f = this.byField.get(field);
+    if (f === undefined) {
+      f = { scanner: new LiteralScanner(), generation: 0, seen: new Int32Array(0), hits: [] };
+      this.byField.set(field, f);
+    }
+    return f.scanner.add(key);
+  }
+
+  build(): void {
+    for (const f of this.byField.values()) {
+      f.scanner.build();
+      f.seen = new Int32Array(f.scanner.size);
+    }
+  }
+
+  /** Ids of the field's literals in the event's lower-cased value (valid until the next event). */
+  hits(field: string, view: EventView, generation: number): readonly number[] {
+    const f = this.byField.get(field) as FieldScan;
+    if (f.generation === generation) return f.hits;
+    f.generation = generation;
+    const hits = f.hits;
+    hits.length = 0;
+    const value = view.lower(field);
+    if (value !== null) f.scanner.scan(value, f.seen, generation, hits);
+    return hits;
+  }
+}
+
 class Bucket {
   /** Entries that need this source and any EventID. */
-  readonly anyId = new GateIndex();
+  readonly anyId: GateIndex;
   readonly byId = new Map<string, GateIndex>();
+
+  constructor(scanners: FieldScanners) {
+    this.anyId = new GateIndex(scanners);
+  }
 }
 
 export interface SigmaRuleSetStats {
@@ -77,7 +136,8 @@ export class SigmaRuleSet {
   readonly rules: readonly CompiledSigmaRule[];
   /** Rules the pipeline cannot run (unknown logsource, a pattern past the bounds), with the reason. */
   readonly refused: readonly SigmaRuleError[];
-  private readonly everywhere = new GateIndex();
+  private readonly scanners = new FieldScanners();
+  private readonly everywhere = new GateIndex(this.scanners);
   private generation = 0;
   private gatedVariants = 0;
   private readonly bySource = new Map<string, Map<string, Bucket>>();
@@ -104,6 +164,7 @@ export class SigmaRuleSet {
     this.rules = compiled;
     this.refused = refused;
     for (const rule of compiled) for (const variant of rule.variants) this.index(rule, variant);
+    this.scanners.build();
     this.memo = new ItemMemo(this.cache.slots);
   }
 
@@ -131,14 +192,14 @@ export class SigmaRuleSet {
     for (const source of conditions[field] ?? []) {
       const key = String(source).toLowerCase();
       let bucket = byValue.get(key);
-      if (bucket === undefined) byValue.set(key, (bucket = new Bucket()));
+      if (bucket === undefined) byValue.set(key, (bucket = new Bucket(this.scanners)));
       const ids = conditions[ID_FIELD];
       if (ids === undefined) gated = bucket.anyId.add(entry);
       else {
         for (const id of ids) {
           const k = String(id);
           let index = bucket.byId.get(k);
-          if (index === undefined) bucket.byId.set(k, (index = new GateIndex()));
+          if (index === undefined) bucket.byId.set(k, (index = new GateIndex(this.scanners)));
           gated = index.add(entry);
         }
       }
@@ -173,6 +234,10 @@ export class SigmaRuleSet {
         if (value === null) continue;
         const slash = value.lastIndexOf('\\');
         if (slash >= 0) test(byKey.get(value.slice(slash)));
+      }
+      for (const [field, byKey] of index.substring) {
+        const hits = this.scanners.hits(field, view, generation);
+        for (let i = 0; i < hits.length; i++) test(byKey.get(hits[i] as number));
       }
     };
     for (const [field, byValue] of this.bySource) {

@@ -115,7 +115,8 @@ describe('SigmaRuleSet', () => {
       ],
       defaultPipeline,
     );
-    expect(gatedSet.stats().gatedVariants).toBe(2); // img's Sysmon and 4688 variants
+    // img's and either's Sysmon and 4688 variants (either: `\a.exe` or the substring `bee`).
+    expect(gatedSet.stats().gatedVariants).toBe(4);
     const run = (e: Record<string, string | number>): (string | null)[] =>
       gatedSet
         .match(objectFieldSource({ Channel: SYSMON, EventID: 1, ...e }))
@@ -159,5 +160,40 @@ describe('SigmaRuleSet', () => {
     expect(ids({ EventID: 4624, LogonType: 3 })).toEqual(['logon']);
     expect(ids({ EventID: '4624', LogonType: '3' })).toEqual(['logon']);
     expect(ids({ EventID: 4625, LogonType: 3 })).toEqual([]);
+  });
+
+  it('gates on the longest literal run of a wildcard pattern: found by the shared scan of its field', () => {
+    const set = new SigmaRuleSet(
+      [
+        rule(
+          'enc',
+          'product: windows\n  category: process_creation',
+          "  sel:\n    CommandLine|contains|all:\n      - ' -enc'\n      - 'hidden'\n  condition: sel",
+        ),
+        rule(
+          'mid',
+          'product: windows\n  category: process_creation',
+          "  sel:\n    CommandLine: '*download*string(*'\n  condition: sel",
+        ),
+        rule(
+          'cased',
+          'product: windows\n  category: process_creation',
+          "  sel:\n    CommandLine|cased|contains: 'Bypass'\n  condition: sel",
+        ),
+      ],
+      defaultPipeline,
+    );
+    // enc and mid are gated (both variants each); a cased value gives no key (lower-casing is not
+    // substring-preserving for every character).
+    expect(set.stats().gatedVariants).toBe(4);
+    const ids = (CommandLine: string): (string | null)[] =>
+      set
+        .match(objectFieldSource({ Channel: SYSMON, EventID: 1, CommandLine }))
+        .map((r) => r.rule.id)
+        .sort();
+    expect(ids('powershell -w HIDDEN -ENC aGk=')).toEqual(['enc']);
+    expect(ids('powershell -enc aGk=')).toEqual([]);
+    expect(ids('IEX (New-Object Net.WebClient).DownloadString(x) -Bypass')).toEqual(['cased', 'mid']);
+    expect(ids('downloadstring')).toEqual([]);
   });
 });
