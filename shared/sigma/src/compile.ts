@@ -332,10 +332,8 @@ class RuleCompiler {
       const m = stringMatcher(alternatives, v.cased, this.cache);
       const cased = v.cased;
       return (view: EventView): boolean => {
-        for (const raw of view.source.values()) {
-          const t = textOf(raw);
-          if (t !== null && m(cased ? t : t.toLowerCase())) return true;
-        }
+        const texts = cased ? view.texts() : view.lowerTexts();
+        for (let i = 0; i < texts.length; i++) if (m(texts[i] as string)) return true;
         return false;
       };
     });

@@ -57,6 +57,28 @@ export class EventView {
     }
     return v;
   }
+
+  private allTexts: readonly string[] | null = null;
+  private allLowered: readonly string[] | null = null;
+
+  /** Every field's text (absent and null left out), for keywords: read once per event. */
+  texts(): readonly string[] {
+    if (this.allTexts === null) {
+      const out: string[] = [];
+      for (const raw of this.source.values()) {
+        const t = textOf(raw);
+        if (t !== null) out.push(t);
+      }
+      this.allTexts = out;
+    }
+    return this.allTexts;
+  }
+
+  /** `texts()` lower-cased, once per event however many keyword items read it. */
+  lowerTexts(): readonly string[] {
+    if (this.allLowered === null) this.allLowered = this.texts().map((t) => t.toLowerCase());
+    return this.allLowered;
+  }
 }
 
 /**

@@ -82,16 +82,14 @@ export class LiteralScanner {
       const inherited = outputs[f];
       outputs[s] =
         mine.length === 0 ? (inherited ?? null) : inherited === null ? mine : [...mine, ...(inherited ?? [])];
+      // The failure state's row, then this state's own edges over it.
       const row = s * classes;
       const failRow = f * classes;
-      for (let k = 1; k < classes; k++) {
-        const next = (edges[s] as Map<number, number>).get(k);
-        if (next === undefined) delta[row + k] = delta[failRow + k] as number;
-        else {
-          fail[next] = delta[failRow + k] as number;
-          delta[row + k] = next;
-          queue.push(next);
-        }
+      delta.copyWithin(row, failRow, failRow + classes);
+      for (const [k, next] of edges[s] as Map<number, number>) {
+        fail[next] = delta[failRow + k] as number;
+        delta[row + k] = next;
+        queue.push(next);
       }
     }
     this.classOf = classOf;
