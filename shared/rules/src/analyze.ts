@@ -15,11 +15,15 @@ import { MessageTemplate } from './message.js';
 import { slowPatterns } from './pattern-cost.js';
 import type { DocPath } from './source-map.js';
 import { RuleSourceMap } from './source-map.js';
+import { readExceptions } from './exceptions.js';
 import type { Rule } from './types.js';
+import type { ValueListSet } from './value-lists.js';
 
 export interface RuleAnalysisOptions {
   /** The fields rules may name; default: the event model's catalog. */
   readonly catalog?: FieldCatalog;
+  /** The value lists `in_list` exceptions name (`--lists DIR`, `VALUE_LISTS_DIR`); default none. */
+  readonly valueLists?: ValueListSet;
 }
 
 export interface RuleFileResult {
@@ -143,6 +147,10 @@ export function analyzeRuleText(
     if (catalog.lookup(f.split('.')) === undefined)
       issues.push(unknownFieldIssue(map, ['suppress', 'by', i], f, catalog));
   });
+  const exceptions = readExceptions(root, map, catalog, options.valueLists, (path, field) =>
+    unknownFieldIssue(map, path, field, catalog),
+  );
+  issues.push(...exceptions.issues);
   if (!spanRule) {
     for (const key of ['span', 'group_by'] as const) {
       if (key in root) {
@@ -216,6 +224,7 @@ export function analyzeRuleText(
     span,
     groupBy,
     suppress,
+    ...(exceptions.items.length > 0 ? { exceptions: exceptions.items } : {}),
     tests,
     location: map,
   };

@@ -21,6 +21,7 @@ import type { RuleFileError } from './errors.js';
 import { RuleSetError } from './errors.js';
 import { queryFieldNames, ruleKeyFields } from './query-fields.js';
 import { MessageTemplate, renderValue } from './message.js';
+import { compileExceptions, withExceptions } from './exceptions.js';
 import { compileSuppression, type CompiledSuppression } from './suppress.js';
 import type { Rule } from './types.js';
 
@@ -116,6 +117,10 @@ export function compileRule(rule: Rule, options: CompileRuleOptions = {}): Compi
     if (error instanceof RuleSetError) throw error;
     throw new RuleSetError(compileErrors(rule, error));
   }
+
+  // Exceptions guard every predicate of the spec: an excepted event never reaches the rule's state.
+  const excepted = compileExceptions(rule.exceptions ?? [], catalog);
+  if (excepted !== null) compiled = { ...compiled, spec: withExceptions(compiled.spec, excepted) };
 
   const shape = alertShape(rule, catalog);
   return {

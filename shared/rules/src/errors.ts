@@ -15,7 +15,8 @@ export type RuleIssueCode =
   | 'incompatible-partition-key'
   | 'invalid-test'
   | 'compile'
-  | 'slow-pattern';
+  | 'slow-pattern'
+  | 'value-list';
 
 /** `error`: the rule is refused. `warning`: the rule loads, the author should look (e.g. risk vs severity). */
 export type RuleIssueLevel = 'error' | 'warning';

@@ -30,6 +30,26 @@ export {
   type RuleSetCheckOptions,
 } from './lint.js';
 export { severityForRiskScore, parseSpan, ruleKeys } from './metadata.js';
+export {
+  compileExceptions,
+  exceptionOperators,
+  withExceptions,
+  type ExceptionEntry,
+  type ExceptionItem,
+  type ExceptionOperator,
+} from './exceptions.js';
+export {
+  loadValueLists,
+  parseValueList,
+  noValueLists,
+  MAX_VALUE_LIST_BYTES,
+  MAX_VALUE_LIST_ENTRIES,
+  valueListTypes,
+  type ValueList,
+  type ValueListRefusal,
+  type ValueListSet,
+  type ValueListType,
+} from './value-lists.js';
 export { buildAlertUpdate, compileSuppression, type CompiledSuppression } from './suppress.js';
 export { isCorrelationRule, itemKeyFields, queryFieldNames, ruleKeyFields } from './query-fields.js';
 export { MessageTemplate, renderValue, missingValueText, type Placeholder } from './message.js';

@@ -38,6 +38,7 @@ export const ruleKeys = [
   'span',
   'group_by',
   'suppress',
+  'exceptions',
   'tests',
 ] as const;
 

@@ -4,6 +4,7 @@
  * Field names are the YAML keys in camelCase (`risk_score` is `riskScore`).
  */
 import type { Query } from '@sequor/eql';
+import type { ExceptionItem } from './exceptions.js';
 import type { RuleSourceMap } from './source-map.js';
 
 export const ruleSeverities = ['low', 'medium', 'high', 'critical'] as const;
@@ -101,6 +102,8 @@ export interface Rule {
   readonly groupBy: readonly string[];
   /** Alert suppression (`suppress`); absent or null: every alert is published. */
   readonly suppress?: RuleSuppression | null;
+  /** Exception items (`exceptions`), OR-ed; an excepted event is never seen by the rule. Absent: none. */
+  readonly exceptions?: readonly ExceptionItem[];
   readonly tests: readonly RuleTestCase[];
   /** Where the rule came from, to point later errors (duplicate id, partition key, engine) at file:line:col. */
   readonly location: RuleSourceMap;

@@ -25,7 +25,7 @@ export {
   type Tri,
 } from './expression.js';
 export { cidrMatcher, FUNCTIONS, type FunctionDef, type ValueFn } from './functions.js';
-export { parseCidr, type CidrBlock } from './ip.js';
+export { newIpWords, parseCidr, parseIpInto, type CidrBlock, type IpWords } from './ip.js';
 export { compileKey, type CompiledKey } from './keys.js';
 export {
   automatonWork,
