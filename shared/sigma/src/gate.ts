@@ -27,6 +27,9 @@ export interface GateKey {
 /** A disjunction of keys: at least one holds whenever the rule matches. */
 type Clause = readonly GateKey[];
 
+/** Longer literal runs are cut to their first this many characters as gate keys. */
+const MAX_SUBSTRING_KEY = 20;
+
 /** Keys of one value: one of them holds whenever the value matches; null when there are none. */
 function valueKeys(v: SigmaValue, field: string): GateKey[] | null {
   // A number matches the field's number or its decimal text: either way the text is String(n).
@@ -54,7 +57,9 @@ function valueKeys(v: SigmaValue, field: string): GateKey[] | null {
       let longest = '';
       for (const p of alt.parts) if (typeof p === 'string' && p.length > longest.length) longest = p;
       if (longest.length === 0) return null;
-      keys.push({ field, kind: 'substring', key: longest.toLowerCase() });
+      // Its first characters are as required and about as rare, and keep the field's scanner small
+      // (5,604 hashes of the Hashes field would be 234k states in full).
+      keys.push({ field, kind: 'substring', key: longest.toLowerCase().slice(0, MAX_SUBSTRING_KEY) });
     }
   }
   return keys.length > 0 ? keys : null;

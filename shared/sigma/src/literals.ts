@@ -4,15 +4,22 @@
  * lookup per code unit whatever the number of literals. The rule set keeps one per field for the
  * substring gates (`gate.ts`): a value is scanned once per event, not once per rule.
  */
+/** Code units below this get a dense row per state; the rare others follow sparse edges and failure links. */
+const DENSE = 128;
+
 export class LiteralScanner {
   private readonly ids = new Map<string, number>();
   private readonly literals: string[] = [];
-  /** Code unit → character class (0: in no literal). */
+  /** Code unit → character class (0: in no literal); ASCII classes first, numbered below `dense`. */
   private classOf = new Uint16Array(0);
-  private classes = 1;
-  /** `delta[state * classes + class]`: the next state. */
+  /** Classes with a dense row (ASCII ones, and 0). */
+  private dense = 1;
+  /** `delta[state * dense + class]`: the next state, for dense classes. */
   private delta = new Int32Array(0);
-  /** Literal ids that end at each state (its own and its suffixes'), empty for most states. */
+  /** The trie's own edges by class, for the sparse (non-ASCII) classes. */
+  private edges: Map<number, number>[] = [];
+  private fail = new Int32Array(0);
+  /** Literal ids that end at each state (its own and its suffixes'), null for most states. */
   private outputs: (readonly number[] | null)[] = [];
   private built = false;
 
@@ -37,13 +44,17 @@ export class LiteralScanner {
     this.built = true;
     const classOf = new Uint16Array(65536);
     let classes = 1;
-    for (const literal of this.literals) {
-      for (let i = 0; i < literal.length; i++) {
-        const c = literal.charCodeAt(i);
-        if (classOf[c] === 0) classOf[c] = classes++;
+    for (const pass of [true, false]) {
+      for (const literal of this.literals) {
+        for (let i = 0; i < literal.length; i++) {
+          const c = literal.charCodeAt(i);
+          if (c < DENSE === pass && classOf[c] === 0) classOf[c] = classes++;
+        }
       }
+      if (pass) this.dense = classes;
     }
-    // The trie, with sparse edges while it grows.
+    const dense = this.dense;
+    // The trie.
     const edges: Map<number, number>[] = [new Map()];
     const own: number[][] = [[]];
     this.literals.forEach((literal, id) => {
@@ -62,40 +73,48 @@ export class LiteralScanner {
       (own[s] as number[]).push(id);
     });
     const states = edges.length;
-    const delta = new Int32Array(states * classes);
+    const delta = new Int32Array(states * dense);
     const fail = new Int32Array(states);
     const outputs: (readonly number[] | null)[] = new Array<readonly number[] | null>(states).fill(null);
-    // Breadth first: a state's failure state is shallower, so its row and outputs are complete already.
+    this.classOf = classOf;
+    this.edges = edges;
+    this.fail = fail;
+    this.delta = delta; // `step` reads the rows already built
+    // Breadth first: a state's failure state is shallower, so its row, failure and outputs are complete.
     const queue: number[] = [];
-    for (let k = 1; k < classes; k++) {
-      const next = (edges[0] as Map<number, number>).get(k);
-      if (next !== undefined) {
-        delta[k] = next;
-        queue.push(next);
-      }
+    for (const [k, next] of edges[0] as Map<number, number>) {
+      if (k < dense) delta[k] = next;
+      queue.push(next);
     }
-    outputs[0] = null;
     for (let head = 0; head < queue.length; head++) {
       const s = queue[head] as number;
       const f = fail[s] as number;
       const mine = own[s] as number[];
-      const inherited = outputs[f];
-      outputs[s] =
-        mine.length === 0 ? (inherited ?? null) : inherited === null ? mine : [...mine, ...(inherited ?? [])];
+      const inherited = outputs[f] ?? null;
+      outputs[s] = mine.length === 0 ? inherited : inherited === null ? mine : [...mine, ...inherited];
       // The failure state's row, then this state's own edges over it.
-      const row = s * classes;
-      const failRow = f * classes;
-      delta.copyWithin(row, failRow, failRow + classes);
+      const row = s * dense;
+      delta.copyWithin(row, f * dense, f * dense + dense);
       for (const [k, next] of edges[s] as Map<number, number>) {
-        fail[next] = delta[failRow + k] as number;
-        delta[row + k] = next;
+        fail[next] = this.step(f, k);
+        if (k < dense) delta[row + k] = next;
         queue.push(next);
       }
     }
-    this.classOf = classOf;
-    this.classes = classes;
-    this.delta = delta;
     this.outputs = outputs;
+  }
+
+  /** The state after `state` reads a code unit of class `k`. */
+  private step(state: number, k: number): number {
+    const dense = this.dense;
+    if (k < dense) return this.delta[state * dense + k] as number;
+    let s = state;
+    for (;;) {
+      const next = (this.edges[s] as Map<number, number>).get(k);
+      if (next !== undefined) return next;
+      if (s === 0) return 0;
+      s = this.fail[s] as number;
+    }
   }
 
   /**
@@ -104,10 +123,11 @@ export class LiteralScanner {
    */
   scan(value: string, seen: Int32Array, stamp: number, out: number[]): void {
     if (!this.built) throw new Error('LiteralScanner.scan before build');
-    const { classOf, classes, delta, outputs } = this;
+    const { classOf, dense, delta, outputs } = this;
     let s = 0;
     for (let i = 0; i < value.length; i++) {
-      s = delta[s * classes + (classOf[value.charCodeAt(i)] as number)] as number;
+      const k = classOf[value.charCodeAt(i)] as number;
+      s = k < dense ? (delta[s * dense + k] as number) : this.step(s, k);
       const ends = outputs[s];
       if (ends === null || ends === undefined) continue;
       for (let j = 0; j < ends.length; j++) {
