@@ -3,14 +3,35 @@
  * `rules test|lint DIR`, the user's rule files, checked together), with an unusable path reported as an
  * InputError naming it.
  */
-import type { RuleDirLoad } from '@sequor/rules';
-import { loadRuleSet as loadRules, RulePathError } from '@sequor/rules';
+import type { RuleDirLoad, ValueListSet } from '@sequor/rules';
+import { loadRuleSet as loadRules, loadValueLists, RulePathError } from '@sequor/rules';
 import { InputError, systemReason } from './errors.js';
 
-/** Loads and checks built-ins + `paths`; rule errors are returned, not thrown (lint prints them all). */
-export async function loadRuleSet(paths: readonly string[], withBuiltins = true): Promise<RuleDirLoad> {
+/** The value lists of `--lists DIR` (none without it); an unreadable folder is an InputError naming it. */
+async function valueLists(dir: string | undefined): Promise<ValueListSet | undefined> {
+  if (dir === undefined) return undefined;
   try {
-    return await loadRules({ paths, builtins: withBuiltins });
+    return await loadValueLists(dir);
+  } catch (cause) {
+    throw new InputError(dir, `cannot read value lists: ${systemReason(cause)}`, { cause });
+  }
+}
+
+/**
+ * Loads and checks built-ins + `paths`, with the value lists of `listsDir` for `in_list` exceptions;
+ * rule errors are returned, not thrown (lint prints them all).
+ */
+export async function loadRuleSet(
+  paths: readonly string[],
+  withBuiltins = true,
+  listsDir?: string,
+): Promise<RuleDirLoad> {
+  const lists = await valueLists(listsDir);
+  try {
+    return await loadRules(
+      { paths, builtins: withBuiltins },
+      lists === undefined ? {} : { valueLists: lists },
+    );
   } catch (error) {
     if (!(error instanceof RulePathError)) throw error;
     if (error.problem === 'no-rule-files')

@@ -39,6 +39,7 @@ kept, out-of-order lines included.
 options:
   --format NAME           read every input as this format (default: detect per file)
   --rules DIR             add the rules in DIR (*.yaml) to the built-in rules (repeatable)
+  --lists DIR             the value lists rules' in_list exceptions name (<name>.keyword|ip|cidr|wildcard)
   --lateness DURATION     allowed lateness behind stream time (default 1m; e.g. 500ms, 30s, 2m)
   --partitions N          partitions of the in-memory events topic (default 4)
   --threads N             worker threads that parse and normalize the lines while this thread merges
@@ -72,6 +73,7 @@ bad arguments.`;
 const options: OptionSpecs = {
   format: { type: 'string' },
   rules: { type: 'string', multiple: true },
+  lists: { type: 'string' },
   lateness: { type: 'string' },
   partitions: { type: 'string' },
   threads: { type: 'string' },
@@ -86,8 +88,12 @@ const options: OptionSpecs = {
 };
 
 /** Loads built-ins + `--rules`, prints every error (file:line:col with a caret) and fails on any. */
-export async function compiledRuleSet(ctx: CommandContext, dirs: readonly string[]): Promise<CompiledRule[]> {
-  const loaded = await loadRuleSet(dirs);
+export async function compiledRuleSet(
+  ctx: CommandContext,
+  dirs: readonly string[],
+  listsDir?: string,
+): Promise<CompiledRule[]> {
+  const loaded = await loadRuleSet(dirs, true, listsDir);
   if (loaded.errors.length > 0) {
     for (const e of loaded.errors) ctx.stderr.write(`${e.format()}\n`);
     throw new ReportedError(`${loaded.errors.length} rule error(s)`, EXIT.failed);
@@ -126,7 +132,11 @@ export async function detectCommand(args: readonly string[], ctx: CommandContext
   const updatesOut = stringOption(values, 'updates');
   const summaryJson = stringOption(values, 'summary-json');
   const files = await expandInputs(positionals);
-  const rules = await compiledRuleSet(ctx, (values['rules'] as string[] | undefined) ?? []);
+  const rules = await compiledRuleSet(
+    ctx,
+    (values['rules'] as string[] | undefined) ?? [],
+    stringOption(values, 'lists'),
+  );
   if (out === undefined) requireStdout(ctx, 'alerts', true);
   const { opened, skipped, failed } = await openInputs(files, override);
   // Unreadable inputs are said at once (a long run should not hide them) and fail the run at the end.

@@ -4,7 +4,7 @@
  */
 import { describeFailures, runRuleTests } from '@sequor/rules';
 import type { OptionSpecs } from '../args.js';
-import { flag, parseCommandArgs } from '../args.js';
+import { flag, parseCommandArgs, stringOption } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { requireStdout } from '../io/output.js';
@@ -21,9 +21,10 @@ lint   checks rule files (YAML, metadata, EQL against the event model, placehold
        caret; exit 1 on any error (warnings do not fail).
 
 options:
+  --lists DIR  the value lists that rules' in_list exceptions name (<name>.keyword|ip|cidr|wildcard)
   -h, --help   this help`;
 
-const options: OptionSpecs = { help: { type: 'boolean', short: 'h' } };
+const options: OptionSpecs = { lists: { type: 'string' }, help: { type: 'boolean', short: 'h' } };
 
 export async function rulesCommand(args: readonly string[], ctx: CommandContext): Promise<number> {
   const [sub, ...rest] = args;
@@ -37,18 +38,23 @@ export async function rulesCommand(args: readonly string[], ctx: CommandContext)
     return EXIT.ok;
   }
   if (sub === 'test' || sub === 'lint') requireStdout(ctx, `${sub === 'test' ? 'test' : 'lint'} results`);
+  const lists = stringOption(values, 'lists');
   switch (sub) {
     case 'test':
-      return rulesTest(positionals, ctx);
+      return rulesTest(positionals, ctx, lists);
     case 'lint':
-      return rulesLint(positionals, ctx);
+      return rulesLint(positionals, ctx, lists);
     default:
       throw new UsageError(`unknown rules command ${JSON.stringify(sub)}: use test or lint`);
   }
 }
 
-async function rulesTest(paths: readonly string[], ctx: CommandContext): Promise<number> {
-  const loaded = await loadRuleSet(paths);
+async function rulesTest(
+  paths: readonly string[],
+  ctx: CommandContext,
+  lists: string | undefined,
+): Promise<number> {
+  const loaded = await loadRuleSet(paths, true, lists);
   for (const e of loaded.errors) ctx.stderr.write(`${e.format()}\n`);
   const results = runRuleTests(loaded.rules);
   const rows = results.map((r) => [r.passed ? 'PASS' : 'FAIL', r.ruleName, r.testName]);
@@ -64,8 +70,12 @@ async function rulesTest(paths: readonly string[], ctx: CommandContext): Promise
   return failed > 0 || loaded.errors.length > 0 ? EXIT.failed : EXIT.ok;
 }
 
-async function rulesLint(paths: readonly string[], ctx: CommandContext): Promise<number> {
-  const loaded = await loadRuleSet(paths);
+async function rulesLint(
+  paths: readonly string[],
+  ctx: CommandContext,
+  lists: string | undefined,
+): Promise<number> {
+  const loaded = await loadRuleSet(paths, true, lists);
   for (const e of [...loaded.errors, ...loaded.warnings].sort((a, b) =>
     a.file === b.file ? a.offset - b.offset : a.file < b.file ? -1 : 1,
   )) {
