@@ -85,27 +85,29 @@ export function formatTable(rows: readonly BenchRow[]): string {
 /**
  * Where a row's bar ends and where its target mark sits, on one scale where larger is better:
  * rows with a floor plot their ratio to it and mark the target ratio ('>= 50 % of floor' → 0.5,
- * '>= 100x …' → 100, 'faster than …floor' → 1); rows with an absolute target ('>= 1,000,000 events/s',
- * '<= 512 B', 'p99 < 250 ms') plot figure / target (or target / figure when smaller is better), marked at 1.
+ * '>= 100x …' → 100, 'faster than …floor' → 1; '<= 1.5x floor' turned over: 1/ratio against 1/1.5);
+ * rows with an absolute target ('>= 1,000,000 events/s', '<= 512 B', 'p99 < 250 ms') plot figure / target
+ * (target / figure when smaller is better), marked at 1.
  */
 export function chartPoint(row: BenchRow): { value?: number; mark?: number } {
   const ratio = rowRatio(row);
   const t = row.target;
-  if (ratio !== undefined) {
+  // '<= 1.5x floor', '<= 512 B', 'p99 < 250 ms': smaller is better, so the scale is turned over.
+  const smallerIsBetter = /(^|\s)(<=|<|≤)\s*\d/.test(t);
+  const oriented = (v: number): number => (smallerIsBetter ? 1 / v : v);
+  if (ratio !== undefined && ratio > 0) {
     const percent = /(\d[\d,.]*)\s*%/.exec(t);
-    if (percent) return { value: ratio, mark: parseNumber(percent[1]!) / 100 };
+    if (percent) return { value: oriented(ratio), mark: oriented(parseNumber(percent[1]!) / 100) };
     const times = /(\d[\d,.]*)\s*[x×]/.exec(t);
-    if (times) return { value: ratio, mark: parseNumber(times[1]!) };
+    if (times) return { value: oriented(ratio), mark: oriented(parseNumber(times[1]!)) };
     if (/faster|above|beat/i.test(t)) return { value: ratio, mark: 1 };
-    return { value: ratio };
   }
   const absolute = /(<=|>=|<|>|≤|≥)\s*(\d[\d,.]*)/.exec(t);
   if (absolute && row.figure > 0) {
     const bound = parseNumber(absolute[2]!);
-    const smallerIsBetter = absolute[1]!.startsWith('<') || absolute[1] === '≤';
     return { value: smallerIsBetter ? bound / row.figure : row.figure / bound, mark: 1 };
   }
-  return {};
+  return ratio === undefined ? {} : { value: ratio };
 }
 
 const parseNumber = (s: string): number => Number(s.replace(/,/g, ''));

@@ -48,6 +48,18 @@ describe('chartPoint', () => {
     expect(chartPoint(row({ figure: 256, unit: 'B', target: '<= 512 B' }))).toEqual({ value: 2, mark: 1 });
   });
 
+  it('turns a smaller-is-better ratio target over, and prefers an absolute bound to the floor', () => {
+    expect(chartPoint(row({ floor: 1, ratio: 2, target: '<= 1.5x floor' }))).toEqual({
+      value: 0.5,
+      mark: 1 / 1.5,
+    });
+    expect(chartPoint(row({ figure: 1_024, unit: 'B', floor: 900, target: '<= 512 B' }))).toEqual({
+      value: 0.5,
+      mark: 1,
+    });
+    expect(chartPoint(row({ floor: 100, target: 'reported; flat once evicted' }))).toEqual({ value: 1 });
+  });
+
   it('has nothing to plot without a floor or a number in the target', () => {
     expect(chartPoint(row({ target: 'flat once the watermark evicts' }))).toEqual({});
   });
