@@ -34,6 +34,8 @@ export interface DetectorConfig {
   readonly groupId: string;
   /** User rules added to the built-ins; undefined: built-ins only. */
   readonly rulesDir: string | undefined;
+  /** Value lists (`<name>.keyword|ip|cidr|wildcard`) that rules' `in_list` exceptions name; undefined: none. */
+  readonly valueListsDir: string | undefined;
   /** A rule that fails to load or is refused stops the start (default: reported and skipped). */
   readonly strict: boolean;
   readonly partitionKeyFields: PartitionKeyFields;
@@ -175,6 +177,7 @@ export function detectorConfigFromEnv(env: Env): DetectorConfig {
     deadLetterTopic,
     groupId,
     rulesDir: envValue(env, 'RULES_DIR'),
+    valueListsDir: envValue(env, 'VALUE_LISTS_DIR'),
     strict: envBoolean(env, 'DETECTOR_STRICT', false),
     partitionKeyFields: parsePartitionKeyFields(
       envValue(env, 'PARTITION_KEY_FIELDS') ?? DETECTOR_DEFAULTS.partitionKeyFields,

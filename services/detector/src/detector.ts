@@ -166,6 +166,7 @@ class KafkaDetector implements Detector {
     const config = this.config;
     const ruleSet = await loadDetectorRules({
       rulesDir: config.rulesDir,
+      valueListsDir: config.valueListsDir,
       partitionKeyFields: config.partitionKeyFields.names,
       strict: config.strict,
     });

@@ -6,12 +6,14 @@
  * assignment replays a bounded stretch of the topic, README "State rebuild").
  */
 import { ConfigError, SequorError } from '@sequor/model';
-import type { CompiledRule, Rule, RuleDirLoad, RuleFileError } from '@sequor/rules';
-import { compileRule, loadRuleSet, RulePathError } from '@sequor/rules';
+import type { CompiledRule, Rule, RuleDirLoad, RuleFileError, ValueListSet } from '@sequor/rules';
+import { compileRule, loadRuleSet, loadValueLists, RulePathError } from '@sequor/rules';
 import { restoreHorizonMs } from '@sequor/streams';
 
 export interface RuleSetOptions {
   readonly rulesDir?: string | undefined;
+  /** `VALUE_LISTS_DIR`: the value lists `in_list` exceptions name (a rule naming a missing one is refused). */
+  readonly valueListsDir?: string | undefined;
   /**
    * The fields the events topic is keyed by, in order. A correlation rule must correlate on the first
    * (the key of every event that has it): `host.id` by default.
@@ -91,10 +93,20 @@ function unboundedError(rule: Rule): RuleFileError {
 async function loadRules(options: RuleSetOptions): Promise<RuleDirLoad> {
   const dir = options.rulesDir;
   const first = options.partitionKeyFields[0];
+  const listsDir = options.valueListsDir;
+  let valueLists: ValueListSet | undefined;
+  try {
+    valueLists = listsDir === undefined ? undefined : await loadValueLists(listsDir);
+  } catch {
+    throw new ConfigError('VALUE_LISTS_DIR', listsDir, 'a readable directory of value lists');
+  }
   try {
     return await loadRuleSet(
       { paths: dir === undefined ? [] : [dir], directoriesOnly: true, refuseEmptyDirectories: false },
-      { partitionKeyFields: first === undefined ? [] : [first] },
+      {
+        partitionKeyFields: first === undefined ? [] : [first],
+        ...(valueLists === undefined ? {} : { valueLists }),
+      },
     );
   } catch (error) {
     if (error instanceof RulePathError)

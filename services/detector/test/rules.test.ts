@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -104,6 +104,43 @@ describe('loadDetectorRules', () => {
     await expect(
       loadDetectorRules({ rulesDir: dir, partitionKeyFields: ['host.id'], strict: true }),
     ).rejects.toBeInstanceOf(RuleSetRefusedError);
+  });
+
+  it('VALUE_LISTS_DIR: a rule naming a missing list is refused with the reason, the others run', async () => {
+    const lists = path.join(dir, 'lists');
+    const rules = path.join(dir, 'rules');
+    await mkdir(lists);
+    await mkdir(rules);
+    await writeFile(path.join(lists, 'admins.keyword'), 'root\n');
+    const query = 'process where process.name : "reg.exe"';
+    const exception = (list: string): string =>
+      `exceptions:\n  - { field: user.name, operator: in_list, list: ${list} }\n`;
+    await writeFile(
+      path.join(rules, 'a.yaml'),
+      ruleFile('6f1c2a54-3b7d-4c1e-9a0f-2d8e5b7c9a11', 'Listed', query) + exception('admins'),
+    );
+    await writeFile(
+      path.join(rules, 'b.yaml'),
+      ruleFile('6f1c2a54-3b7d-4c1e-9a0f-2d8e5b7c9a12', 'Missing', query) + exception('operators'),
+    );
+    const set = await loadDetectorRules({
+      rulesDir: rules,
+      valueListsDir: lists,
+      partitionKeyFields: ['host.id'],
+    });
+    expect(set.rules.map((r) => r.rule.name)).toContain('Listed');
+    expect(set.rules.map((r) => r.rule.name)).not.toContain('Missing');
+    expect(set.rules).toHaveLength(5);
+    expect(set.errors.map((e) => `${path.basename(e.file)}: ${e.detail}`)).toEqual([
+      `b.yaml: value list "operators" is missing: no operators.keyword|ip|cidr|wildcard in ${lists}`,
+    ]);
+    await expect(
+      loadDetectorRules({
+        rulesDir: rules,
+        valueListsDir: path.join(dir, 'nope'),
+        partitionKeyFields: ['host.id'],
+      }),
+    ).rejects.toThrow(/VALUE_LISTS_DIR=.*nope.*a readable directory of value lists/);
   });
 
   it('fails the start on a RULES_DIR that is not a directory', async () => {
