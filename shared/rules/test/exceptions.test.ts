@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { eventFieldCatalog } from '@sequor/model';
@@ -333,5 +333,46 @@ describe('value list files', () => {
     expect(load.errors.map((e) => e.format().split('\n')[0])).toEqual([
       `${bad}:23:50: value list "service-accounts" is missing: no service-accounts.keyword|ip|cidr|wildcard in ${dir}`,
     ]);
+  });
+});
+
+describe('span aggregations and the README example', () => {
+  it('an excepted event is not counted: the next one opens the bucket and the count leaves it out', () => {
+    const builtin = readFileSync(
+      path.join(import.meta.dirname, '../builtin/splunk-windows-service-creation-using-registry-entry.yaml'),
+      'utf8',
+    ).replace(/^tests:[\s\S]*$/m, '');
+    const event = (id: string, second: number): Record<string, unknown> => ({
+      '@timestamp': `2024-01-01T00:00:${String(second).padStart(2, '0')}Z`,
+      event: { id, category: ['registry'] },
+      host: { id: 'h1', name: 'h1' },
+      user: { name: 'u1' },
+      registry: {
+        path: 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\evil\\ImagePath',
+        value: 'ImagePath',
+        data: { strings: ['C:\\evil.exe'] },
+      },
+    });
+    const run = (text: string): [string[], number | undefined][] => {
+      const r = analyzeRuleText(text, 'rules/span.yaml');
+      expect(r.errors.map((e) => e.format())).toEqual([]);
+      const rule = r.rule!;
+      return matchesOf(compileRule(rule), decode(rule, [event('x1', 1), event('x2', 2), event('x3', 3)])).map(
+        (m) => [m.events.map((e) => e.event.id), m.count],
+      );
+    };
+    const plain = run(builtin);
+    expect(plain[0]?.[0]).toEqual(['x1']);
+    const excepted = run(`${builtin}exceptions:\n  - { field: event.id, operator: is, values: [x1, x3] }\n`);
+    expect(excepted.map(([ids]) => ids)).toEqual([['x2']]);
+    expect(excepted.every(([, count]) => count === undefined || count === 1)).toBe(true);
+  });
+
+  it("the root README's example loads, with its list", () => {
+    const readme = readFileSync(path.join(import.meta.dirname, '../../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Exceptions and value lists'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const rule = loaded(example);
+    expect(rule.exceptions?.map((i) => i.entries.length)).toEqual([1, 1, 1, 2]);
   });
 });
