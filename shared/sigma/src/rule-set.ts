@@ -32,12 +32,18 @@ interface Entry {
  * Entries behind one index key, split by their gates (`gate.ts`): gated ones are found by a lookup per
  * gate field, the others are always tried.
  */
+/** One gate field's entries by key; an array of these per index, walked per event without iterators. */
+interface FieldKeys<K> {
+  readonly field: string;
+  readonly byKey: Map<K, Entry[]>;
+}
+
 class GateIndex {
   readonly ungated: Entry[] = [];
-  readonly exact = new Map<string, Map<string, Entry[]>>();
-  readonly basename = new Map<string, Map<string, Entry[]>>();
+  readonly exact: FieldKeys<string>[] = [];
+  readonly basename: FieldKeys<string>[] = [];
   /** By field, then the id of the literal in that field's scanner. */
-  readonly substring = new Map<string, Map<number, Entry[]>>();
+  readonly substring: FieldKeys<number>[] = [];
 
   constructor(private readonly scanners: FieldScanners) {}
 
@@ -57,11 +63,11 @@ class GateIndex {
   }
 }
 
-function push<K>(byField: Map<string, Map<K, Entry[]>>, field: string, key: K, entry: Entry): void {
-  let byKey = byField.get(field);
-  if (byKey === undefined) byField.set(field, (byKey = new Map()));
-  const list = byKey.get(key);
-  if (list === undefined) byKey.set(key, [entry]);
+function push<K>(fields: FieldKeys<K>[], field: string, key: K, entry: Entry): void {
+  let keys = fields.find((f) => f.field === field);
+  if (keys === undefined) fields.push((keys = { field, byKey: new Map() }));
+  const list = keys.byKey.get(key);
+  if (list === undefined) keys.byKey.set(key, [entry]);
   else if (list[list.length - 1] !== entry) list.push(entry);
 }
 
@@ -225,17 +231,21 @@ export class SigmaRuleSet {
     const gated = (index: GateIndex | undefined): void => {
       if (index === undefined) return;
       test(index.ungated);
-      for (const [field, byKey] of index.exact) {
+      const { exact, basename, substring } = index;
+      for (let f = 0; f < exact.length; f++) {
+        const { field, byKey } = exact[f] as FieldKeys<string>;
         const value = view.lower(field);
         if (value !== null) test(byKey.get(value));
       }
-      for (const [field, byKey] of index.basename) {
+      for (let f = 0; f < basename.length; f++) {
+        const { field, byKey } = basename[f] as FieldKeys<string>;
         const value = view.lower(field);
         if (value === null) continue;
         const slash = value.lastIndexOf('\\');
         if (slash >= 0) test(byKey.get(value.slice(slash)));
       }
-      for (const [field, byKey] of index.substring) {
+      for (let f = 0; f < substring.length; f++) {
+        const { field, byKey } = substring[f] as FieldKeys<number>;
         const hits = this.scanners.hits(field, view, generation);
         for (let i = 0; i < hits.length; i++) test(byKey.get(hits[i] as number));
       }
