@@ -123,25 +123,50 @@ function maskedKey(words: Uint32Array, mask: Uint32Array): string {
   return `${((words[0] as number) & (mask[0] as number)) >>> 0}.${((words[1] as number) & (mask[1] as number)) >>> 0}.${((words[2] as number) & (mask[2] as number)) >>> 0}.${((words[3] as number) & (mask[3] as number)) >>> 0}`;
 }
 
-/** A CIDR list: per prefix length, the set of its networks. A lookup masks the address once per length. */
+interface PrefixGroup {
+  readonly mask: Uint32Array;
+  /** IPv4 blocks (IPv4-mapped, prefix >= 96): the masked last word, a number key (no string per lookup). */
+  readonly v4: Set<number>;
+  /** Every other block: the masked words as text. */
+  readonly v6: Set<string>;
+}
+
+/** `::ffff:a.b.c.d`: the words of an IPv4 address as stored. */
+function isMappedV4(words: Uint32Array): boolean {
+  return words[0] === 0 && words[1] === 0 && words[2] === 0xffff;
+}
+
+/**
+ * A CIDR list: per prefix length, the set of its networks. A lookup parses the address once and probes one
+ * set per distinct prefix length (at most 129), whatever the number of blocks.
+ */
 export function cidrSet(blocks: readonly CidrBlock[]): (value: unknown) => boolean {
-  const byLength = new Map<number, { mask: Uint32Array; networks: Set<string> }>();
+  const byLength = new Map<number, PrefixGroup>();
   for (const block of blocks) {
     const length = prefixLength(block);
     let group = byLength.get(length);
     if (group === undefined) {
-      group = { mask: Uint32Array.from(block.mask), networks: new Set() };
+      group = { mask: Uint32Array.from(block.mask), v4: new Set(), v6: new Set() };
       byLength.set(length, group);
     }
-    group.networks.add(maskedKey(block.network, block.mask));
+    if (length >= 96 && isMappedV4(block.network)) group.v4.add(block.network[3] as number);
+    else group.v6.add(maskedKey(block.network, block.mask));
   }
-  const groups = [...byLength.values()];
+  const v4Groups = [...byLength.values()].filter((g) => g.v4.size > 0);
+  const v6Groups = [...byLength.values()].filter((g) => g.v6.size > 0);
   const address = newIpWords();
   return (value) => {
     if (typeof value !== 'string' || !parseIpInto(value, address)) return false;
-    for (let i = 0; i < groups.length; i++) {
-      const group = groups[i] as { mask: Uint32Array; networks: Set<string> };
-      if (group.networks.has(maskedKey(address, group.mask))) return true;
+    if (isMappedV4(address)) {
+      const last = address[3] as number;
+      for (let i = 0; i < v4Groups.length; i++) {
+        const group = v4Groups[i] as PrefixGroup;
+        if (group.v4.has((last & (group.mask[3] as number)) >>> 0)) return true;
+      }
+    }
+    for (let i = 0; i < v6Groups.length; i++) {
+      const group = v6Groups[i] as PrefixGroup;
+      if (group.v6.has(maskedKey(address, group.mask))) return true;
     }
     return false;
   };
