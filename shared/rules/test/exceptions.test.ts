@@ -5,7 +5,7 @@ import { eventFieldCatalog } from '@sequor/model';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeRuleText } from '../src/analyze.js';
 import { compileRule } from '../src/compile.js';
-import { compileExceptions } from '../src/exceptions.js';
+import { compileExceptions, withExceptions } from '../src/exceptions.js';
 import { loadRuleFiles } from '../src/loader.js';
 import type { Rule } from '../src/types.js';
 import type { ValueListSet } from '../src/value-lists.js';
@@ -374,5 +374,51 @@ describe('span aggregations and the README example', () => {
     const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
     const rule = loaded(example);
     expect(rule.exceptions?.map((i) => i.entries.length)).toEqual([1, 1, 1, 2]);
+  });
+});
+
+describe('withExceptions', () => {
+  const yes = (): boolean => true;
+  const key = (): string => 'k';
+  const excepted = (e: string): boolean => e === 'x';
+  it('guards every predicate of a join (items and until) and a sequence (steps, missing steps, until)', () => {
+    const join = withExceptions<string>(
+      {
+        kind: 'join',
+        windowMs: 1,
+        items: [
+          { predicate: yes, key },
+          { predicate: yes, key },
+        ],
+        until: { predicate: yes, key },
+        keyValues: () => [],
+      },
+      excepted,
+    );
+    if (join.kind !== 'join') throw new Error('kind');
+    expect([...join.items, join.until!].map((i) => [i.predicate('x'), i.predicate('y')])).toEqual([
+      [false, true],
+      [false, true],
+      [false, true],
+    ]);
+    const sequence = withExceptions<string>(
+      {
+        kind: 'sequence',
+        maxspanMs: 1,
+        steps: [
+          { predicate: yes, key, runs: 1, missing: false },
+          { predicate: yes, key, runs: 1, missing: true },
+        ],
+        until: { predicate: yes, key },
+        keyValues: () => [],
+      },
+      excepted,
+    );
+    if (sequence.kind !== 'sequence') throw new Error('kind');
+    expect([...sequence.steps, sequence.until!].map((i) => [i.predicate('x'), i.predicate('y')])).toEqual([
+      [false, true],
+      [false, true],
+      [false, true],
+    ]);
   });
 });
