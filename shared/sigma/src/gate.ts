@@ -24,6 +24,12 @@ export interface GateKey {
   readonly key: string;
 }
 
+/**
+ * The gate field of keywords: a `substring` key under it holds when some field's lower-cased value holds
+ * the key (no event field has this name).
+ */
+export const KEYWORDS = '\u0000keywords';
+
 /** A disjunction of keys: at least one holds whenever the rule matches. */
 type Clause = readonly GateKey[];
 
@@ -32,17 +38,20 @@ const MAX_SUBSTRING_KEY = 20;
 
 /** Keys of one value: one of them holds whenever the value matches; null when there are none. */
 function valueKeys(v: SigmaValue, field: string): GateKey[] | null {
+  const keyword = field === KEYWORDS;
   // A number matches the field's number or its decimal text: either way the text is String(n).
-  if (v.kind === 'number') return [{ field, kind: 'exact', key: String(v.value).toLowerCase() }];
+  if (v.kind === 'number' && !keyword) return [{ field, kind: 'exact', key: String(v.value).toLowerCase() }];
   // Cased strings match the text as written; lower-casing a substring is not always a substring of the
   // lower-cased text (final sigma), so they give no key.
   if (v.kind !== 'string' || v.cased) return null;
   const keys: GateKey[] = [];
   for (const alt of v.alternatives) {
     const [first, second, third] = alt.parts;
-    if (alt.parts.length === 1 && typeof first === 'string') {
+    // Keywords are substrings of any field's value (compile.ts wraps them in `*`): literal runs only.
+    if (!keyword && alt.parts.length === 1 && typeof first === 'string') {
       keys.push({ field, kind: 'exact', key: first.toLowerCase() });
     } else if (
+      !keyword &&
       alt.parts.length === 2 &&
       first === ANY_RUN &&
       typeof second === 'string' &&
@@ -67,8 +76,7 @@ function valueKeys(v: SigmaValue, field: string): GateKey[] | null {
 
 /** Clauses of one item: `any` of its values is one clause, `all` of them one clause per value. */
 function itemClauses(item: DetectionItem, fieldMap: Readonly<Record<string, string>>): Clause[] {
-  if (item.field === null) return [];
-  const field = fieldMap[item.field] ?? item.field;
+  const field = item.field === null ? KEYWORDS : (fieldMap[item.field] ?? item.field);
   if (item.link === 'all' && item.values.length > 1) {
     return item.values.flatMap((v) => {
       const keys = valueKeys(v, field);

@@ -11,7 +11,7 @@ import { EventView, ItemMemo } from './field-source.js';
 import type { FieldSource } from './field-source.js';
 import type { ProcessingPipeline } from './pipeline.js';
 import { applySigmaFilters } from './filters.js';
-import { gateOf } from './gate.js';
+import { gateOf, KEYWORDS } from './gate.js';
 import { LiteralScanner } from './literals.js';
 import type { SigmaFilter, SigmaRule } from './rule.js';
 
@@ -110,6 +110,12 @@ class FieldScanners {
     f.generation = generation;
     const hits = f.hits;
     hits.length = 0;
+    if (field === KEYWORDS) {
+      // Each value scanned on its own: no literal found across two fields.
+      const values = view.lowerTexts();
+      for (let i = 0; i < values.length; i++) f.scanner.scan(values[i] as string, f.seen, generation, hits);
+      return hits;
+    }
     const value = view.lower(field);
     if (value !== null) f.scanner.scan(value, f.seen, generation, hits);
     return hits;

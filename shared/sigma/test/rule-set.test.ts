@@ -196,4 +196,25 @@ describe('SigmaRuleSet', () => {
     expect(ids('IEX (New-Object Net.WebClient).DownloadString(x) -Bypass')).toEqual(['cased', 'mid']);
     expect(ids('downloadstring')).toEqual([]);
   });
+
+  it('gates keywords on their literal runs in any field, each field scanned on its own', () => {
+    const set = new SigmaRuleSet(
+      [
+        rule(
+          'kw',
+          'product: windows\n  service: security',
+          "  keywords:\n    - 'sekurlsa::'\n    - 'kerberos::*ticket'\n  condition: keywords",
+        ),
+      ],
+      defaultPipeline,
+    );
+    expect(set.stats().gatedVariants).toBe(1);
+    const ids = (e: Record<string, string | number>): (string | null)[] =>
+      set.match(objectFieldSource({ Channel: 'Security', EventID: 4688, ...e })).map((r) => r.rule.id);
+    expect(ids({ CommandLine: 'mimikatz SEKURLSA::logonpasswords' })).toEqual(['kw']);
+    expect(ids({ A: 'x', B: 'Kerberos::golden /ticket:t.kirbi' })).toEqual(['kw']);
+    // The literal only across two fields' values is no keyword match.
+    expect(ids({ A: 'sekurl', B: 'sa::' })).toEqual([]);
+    expect(ids({ A: 'kerberos::', B: 'ticket' })).toEqual([]);
+  });
 });
