@@ -20,28 +20,50 @@ export async function timed(body: () => unknown): Promise<Pass> {
 }
 
 /**
- * Runs the figure and its floor `rounds` times each, interleaved (floor, figure, floor, figure, …), so
- * a burst of load elsewhere hits both alike, and keeps the fastest pass of each by `by`: 'cpu' (this
- * process's CPU time, GC threads included: what in-process, single-threaded work costs, least distorted
- * by other processes on a shared machine) or 'wall'.
+ * Runs the floor and the figure `rounds` times each, interleaved (floor, figure, floor, figure, …), so a
+ * burst of load elsewhere hits both alike, and keeps the cheapest pass of each by `cost`. Each pass
+ * measures itself (a child process, a service until its committed end), so it can carry more than a Pass.
  */
-export async function interleaved(
+export async function bestInterleaved<F extends Pass, G extends Pass>(
+  rounds: number,
+  floor: () => Promise<F>,
+  figure: () => Promise<G>,
+  cost: (p: Pass) => number,
+  onRound?: (round: number, floor: F, figure: G) => void,
+): Promise<{ floor: F; figure: G }> {
+  let bestFloor: F | undefined;
+  let bestFigure: G | undefined;
+  for (let i = 0; i < rounds; i++) {
+    const f = await floor();
+    if (bestFloor === undefined || cost(f) < cost(bestFloor)) bestFloor = f;
+    const g = await figure();
+    if (bestFigure === undefined || cost(g) < cost(bestFigure)) bestFigure = g;
+    onRound?.(i + 1, f, g);
+  }
+  if (bestFloor === undefined || bestFigure === undefined) throw new RangeError('rounds must be at least 1');
+  return { floor: bestFloor, figure: bestFigure };
+}
+
+/** A pass's cost as wall time (broker paths: the work is spread over processes). */
+export const byWall = (p: Pass): number => p.wallMs;
+
+/**
+ * `bestInterleaved` over two bodies timed here, by 'cpu' (this process's CPU time, GC threads included:
+ * what in-process, single-threaded work costs, least distorted by other processes on a shared machine)
+ * or 'wall'.
+ */
+export function interleaved(
   rounds: number,
   floor: () => unknown,
   figure: () => unknown,
   by: 'cpu' | 'wall' = 'cpu',
 ): Promise<{ floor: Pass; figure: Pass }> {
-  const cost = (p: Pass): number => (by === 'cpu' ? p.cpuMs : p.wallMs);
-  let bestFloor: Pass | undefined;
-  let bestFigure: Pass | undefined;
-  for (let i = 0; i < rounds; i++) {
-    const f = await timed(floor);
-    if (bestFloor === undefined || cost(f) < cost(bestFloor)) bestFloor = f;
-    const g = await timed(figure);
-    if (bestFigure === undefined || cost(g) < cost(bestFigure)) bestFigure = g;
-  }
-  if (bestFloor === undefined || bestFigure === undefined) throw new RangeError('rounds must be at least 1');
-  return { floor: bestFloor, figure: bestFigure };
+  return bestInterleaved(
+    rounds,
+    () => timed(floor),
+    () => timed(figure),
+    by === 'cpu' ? (p) => p.cpuMs : byWall,
+  );
 }
 
 /** Items per second of a duration in ms. */

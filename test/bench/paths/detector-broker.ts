@@ -11,7 +11,7 @@ import { KafkaTestKit, uniqueGroup, uniqueTopic } from '@sequor/kafka/testing';
 import { normalizedScenario } from '../../../services/detector/test/support/scenario.js';
 import type { BenchContext, BenchRow } from '../harness.js';
 import type { Pass } from './_measure.js';
-import { judge, perSecond, round } from './_measure.js';
+import { bestInterleaved, byWall, judge, perSecond, round } from './_measure.js';
 import { quietLogger, rawConsumeFloor, timeServiceToCommittedEnd } from './_kafka.js';
 
 export const id = 'detector-broker';
@@ -81,17 +81,15 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       }
     };
 
-    let floor: Pass | undefined;
-    let figure: (Pass & { startToEndMs: number }) | undefined;
-    for (let i = 0; i < rounds; i++) {
-      const f = await rawConsumeFloor(kit, eventsTopic, records.length);
-      if (floor === undefined || f.wallMs < floor.wallMs) floor = f;
-      const g = await detectorPass();
-      if (figure === undefined || g.wallMs < figure.wallMs) figure = g;
-      ctx.log(`round ${i + 1}: floor ${round(f.wallMs)} ms, detector ${round(g.wallMs)} ms`);
-    }
-    const floorRate = perSecond(records.length, floor!.wallMs);
-    const figureRate = perSecond(records.length, figure!.wallMs);
+    const { floor, figure } = await bestInterleaved(
+      rounds,
+      () => rawConsumeFloor(kit, eventsTopic, records.length),
+      detectorPass,
+      byWall,
+      (i, f, g) => ctx.log(`round ${i}: floor ${round(f.wallMs)} ms, detector ${round(g.wallMs)} ms`),
+    );
+    const floorRate = perSecond(records.length, floor.wallMs);
+    const figureRate = perSecond(records.length, figure.wallMs);
     const ratio = figureRate / floorRate;
     measuredDetectorRate = figureRate;
     return [
@@ -110,9 +108,9 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
           avroBytesAvg: round(bytes / records.length),
           partitions: EVENT_PARTITIONS,
           rounds,
-          figurePerCpuSecond: round(perSecond(records.length, figure!.cpuMs)),
-          floorPerCpuSecond: round(perSecond(records.length, floor!.cpuMs)),
-          startToCommittedEndMs: round(figure!.startToEndMs),
+          figurePerCpuSecond: round(perSecond(records.length, figure.cpuMs)),
+          floorPerCpuSecond: round(perSecond(records.length, floor.cpuMs)),
+          startToCommittedEndMs: round(figure.startToEndMs),
           alerts,
           groundTruthAlerts: scenario.groundTruth.alerts.length,
           transactions,

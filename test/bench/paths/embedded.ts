@@ -26,7 +26,7 @@ import { loadBuiltinRules } from '@sequor/rules';
 import { SCENARIO_FILES, writeScenario } from '@sequor/scenarios';
 import type { BenchContext, BenchRow } from '../harness.js';
 import type { Pass } from './_measure.js';
-import { judge, perSecond, round, timed } from './_measure.js';
+import { bestInterleaved, judge, perSecond, round, timed } from './_measure.js';
 import { seedSequenceLines } from './_records.js';
 
 export const id = 'embedded';
@@ -143,10 +143,11 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     // One thread for the single-thread rows (the option's default is every core).
     const oneThread = (option: string | undefined): string[] => (option === undefined ? [] : [option, '1']);
     const detectArgs = ['detect', ...detectFiles, '--out', '/dev/null'];
-    const detect = await bestOf(
+    const detect = await bestInterleaved(
       rounds,
-      async () => (detectLines = await readAndParse(detectFiles)),
+      () => timed(async () => (detectLines = await readAndParse(detectFiles))),
       () => sequor([...detectArgs, ...oneThread(threads.detect)]),
+      byCpuElseWall,
     );
     ctx.log(`detect: ${detectLines} lines, ${round(detectBytes / 2 ** 20)} MiB`);
     rows.push(
@@ -173,9 +174,9 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
     const queryArgs = ['query', '--format', 'ecs', query, queryFile];
     let queryLines = 0;
     let sequorMatches = 0;
-    const q = await bestOf(
+    const q = await bestInterleaved(
       rounds,
-      async () => (queryLines = await readAndParse([queryFile])),
+      () => timed(async () => (queryLines = await readAndParse([queryFile]))),
       async () => {
         const r = await sequor(
           [...queryArgs.slice(0, 1), ...oneThread(threads.query), ...queryArgs.slice(1)],
@@ -184,6 +185,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
         sequorMatches = r.stdout.split('\n').filter((l) => l !== '').length;
         return r;
       },
+      byCpuElseWall,
     );
     rows.push(
       singleThreadRow(ctx, {
@@ -210,10 +212,11 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       }
       const cores = os.cpus().length;
       const withWorkers = [...args.slice(0, 1), option, String(cores), ...args.slice(1)];
-      const w = await bestOf(
+      const w = await bestInterleaved(
         rounds,
-        () => readAndParse(files),
+        () => timed(() => readAndParse(files)),
         () => sequor(withWorkers, command === 'query'),
+        byCpuElseWall,
       );
       const figure = perSecond(lines, w.figure.wallMs);
       const floor = perSecond(lines, w.floor.wallMs);
@@ -321,23 +324,8 @@ export async function runWithCpuBudget(
   return { code, stdout, stderr, wallMs: performance.now() - started, cpuMs, cutOff };
 }
 
-/** Floor and child run interleaved `rounds` times; the best of each by CPU time (wall when CPU is unknown). */
-async function bestOf(
-  rounds: number,
-  floor: () => Promise<unknown>,
-  figure: () => Promise<ChildRun>,
-): Promise<{ floor: Pass; figure: ChildRun }> {
-  let bestFloor: Pass | undefined;
-  let bestFigure: ChildRun | undefined;
-  const cost = (p: Pass) => (Number.isNaN(p.cpuMs) ? p.wallMs : p.cpuMs);
-  for (let i = 0; i < rounds; i++) {
-    const f = await timed(floor);
-    if (bestFloor === undefined || cost(f) < cost(bestFloor)) bestFloor = f;
-    const g = await figure();
-    if (bestFigure === undefined || cost(g) < cost(bestFigure)) bestFigure = g;
-  }
-  return { floor: bestFloor!, figure: bestFigure! };
-}
+/** A pass's cost as CPU time, wall time when CPU is unknown (a child run without `/usr/bin/time`). */
+const byCpuElseWall = (p: Pass): number => (Number.isNaN(p.cpuMs) ? p.wallMs : p.cpuMs);
 
 function singleThreadRow(
   ctx: BenchContext,

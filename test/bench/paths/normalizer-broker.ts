@@ -10,7 +10,7 @@ import { createNormalizer, normalizerConfigFromEnv } from '@sequor/normalizer';
 import { KafkaTestKit, uniqueGroup, uniqueTopic } from '@sequor/kafka/testing';
 import type { BenchContext, BenchRow } from '../harness.js';
 import type { Pass } from './_measure.js';
-import { judge, perSecond, round } from './_measure.js';
+import { bestInterleaved, byWall, judge, perSecond, round } from './_measure.js';
 import { quietLogger, rawConsumeFloor, timeServiceToCommittedEnd } from './_kafka.js';
 import { averageBytes, winlogbeatRecords } from './_records.js';
 
@@ -70,17 +70,15 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       }
     };
 
-    let floor: Pass | undefined;
-    let figure: (Pass & { startToEndMs: number }) | undefined;
-    for (let i = 0; i < rounds; i++) {
-      const f = await rawConsumeFloor(kit, rawTopic, raw.length);
-      if (floor === undefined || f.wallMs < floor.wallMs) floor = f;
-      const g = await normalizerPass();
-      if (figure === undefined || g.wallMs < figure.wallMs) figure = g;
-      ctx.log(`round ${i + 1}: floor ${round(f.wallMs)} ms, normalizer ${round(g.wallMs)} ms`);
-    }
-    const floorRate = perSecond(raw.length, floor!.wallMs);
-    const figureRate = perSecond(raw.length, figure!.wallMs);
+    const { floor, figure } = await bestInterleaved(
+      rounds,
+      () => rawConsumeFloor(kit, rawTopic, raw.length),
+      normalizerPass,
+      byWall,
+      (i, f, g) => ctx.log(`round ${i}: floor ${round(f.wallMs)} ms, normalizer ${round(g.wallMs)} ms`),
+    );
+    const floorRate = perSecond(raw.length, floor.wallMs);
+    const figureRate = perSecond(raw.length, figure.wallMs);
     const ratio = figureRate / floorRate;
     return [
       {
@@ -98,9 +96,9 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
           rawBytesAvg: round(averageBytes(raw)),
           rawPartitions: RAW_PARTITIONS,
           rounds,
-          figurePerCpuSecond: round(perSecond(raw.length, figure!.cpuMs)),
-          floorPerCpuSecond: round(perSecond(raw.length, floor!.cpuMs)),
-          startToCommittedEndMs: round(figure!.startToEndMs),
+          figurePerCpuSecond: round(perSecond(raw.length, figure.cpuMs)),
+          floorPerCpuSecond: round(perSecond(raw.length, floor.cpuMs)),
+          startToCommittedEndMs: round(figure.startToEndMs),
         },
       },
     ];
