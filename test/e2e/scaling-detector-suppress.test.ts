@@ -19,7 +19,12 @@ import {
   laterNormalizedEventOnEveryPartition,
   waitForGroupAtEnd,
 } from '../../services/detector/test/support/e2e.js';
-import { DetectorProcess, requireFreshBuild } from '../../services/detector/test/support/process.js';
+import {
+  DetectorProcess,
+  groupOwnsAll,
+  requireFreshBuild,
+  waitUntil,
+} from '../../services/detector/test/support/process.js';
 import type { NormalizedScenario } from '../../services/detector/test/support/scenario.js';
 import { normalizedScenario } from '../../services/detector/test/support/scenario.js';
 
@@ -58,14 +63,6 @@ afterAll(async () => {
   await single?.stop();
   await kit?.close();
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs: number, describe: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(describe());
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** `alert id` -> committed records carrying it (alerts topic). */
 function alertCounts(records: readonly CommittedRecord[]): Map<string, number> {
@@ -132,12 +129,7 @@ describe('detector group with suppress: SIGKILL and a joining member', () => {
       { logger: createLogger('single', { level: 'error' }) },
     );
     await single.start();
-    const formed = () =>
-      [a, b, c]
-        .map((p) => p.assignment)
-        .flat()
-        .sort()
-        .join() === '0,1,2,3,4,5' && [a, b, c].every((p) => p.assignment.length > 0);
+    const formed = () => groupOwnsAll([a, b, c], PARTITIONS);
     await waitUntil(
       formed,
       90_000,

@@ -16,7 +16,12 @@ import {
   laterNormalizedEventOnEveryPartition,
   waitForGroupAtEnd,
 } from '../../services/detector/test/support/e2e.js';
-import { DetectorProcess, requireFreshBuild } from '../../services/detector/test/support/process.js';
+import {
+  DetectorProcess,
+  groupOwnsAll,
+  requireFreshBuild,
+  waitUntil,
+} from '../../services/detector/test/support/process.js';
 import type { NormalizedScenario } from '../../services/detector/test/support/scenario.js';
 import { normalizedScenario } from '../../services/detector/test/support/scenario.js';
 
@@ -46,15 +51,6 @@ afterAll(async () => {
   await single?.stop();
   await kit?.close();
 });
-
-/** Polls `condition` (cheap, in-memory: the processes' logs) until it holds. */
-async function waitUntil(condition: () => boolean, timeoutMs: number, describe: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(describe());
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** alert id -> how many committed records carry it. */
 function countById(records: readonly CommittedRecord[]): Map<string, number> {
@@ -110,12 +106,7 @@ describe('detector group: 3 processes, one SIGKILLed mid-stream, a 4th joining',
     );
     await single.start();
     // The group is formed when the three own all six partitions between them.
-    const formed = () =>
-      [a, b, c]
-        .map((p) => p.assignment)
-        .flat()
-        .sort()
-        .join() === '0,1,2,3,4,5' && [a, b, c].every((p) => p.assignment.length > 0);
+    const formed = () => groupOwnsAll([a, b, c], PARTITIONS);
     await waitUntil(
       formed,
       90_000,

@@ -151,3 +151,27 @@ export class DetectorProcess {
     if (this.alive) this.child.kill(signal);
   }
 }
+
+/** Polls `condition` (cheap, in-memory: the processes' logs) until it holds, or throws `describe()`. */
+export async function waitUntil(
+  condition: () => boolean,
+  timeoutMs: number,
+  describe: () => string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(describe());
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Whether `members` own partitions 0 … `partitions` − 1 between them, each at least one. */
+export function groupOwnsAll(members: readonly DetectorProcess[], partitions: number): boolean {
+  const owned = members
+    .map((p) => p.assignment)
+    .flat()
+    .sort((x, y) => x - y)
+    .join();
+  const all = Array.from({ length: partitions }, (_, i) => i).join();
+  return owned === all && members.every((p) => p.assignment.length > 0);
+}
