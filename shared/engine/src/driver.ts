@@ -3,6 +3,8 @@ import { SequorError } from '@sequor/model';
 import type { CorrelationSpec, EventTime, LatePolicy, Match } from './types.js';
 import { CorrelationStats, type CorrelationStatsSnapshot } from './stats.js';
 import { correlationRuntime } from './operators/correlate.js';
+import { CorrelationSpecError } from './operators/errors.js';
+import type { OperatorRuntime, RuntimeFactory } from './operators/runtime.js';
 import type { BucketSummary } from './operators/span-aggregate.js';
 import {
   suppressRuntime,
@@ -13,7 +15,8 @@ import {
 } from './operators/suppress.js';
 import { reorderByEventTime, type ReorderOptions } from './time/reorder-by-event-time.js';
 import { EventTimeStamp } from './time/stamp-event-time.js';
-import type { LateEvent, LateEventSink, RecordContext, StreamTimeControl } from './time/timed.js';
+import type { LateEvent, LateEventSink, RecordContext, StreamTimeControl, TimedEvent } from './time/timed.js';
+import type { OperatorRuntime } from './operators/runtime.js';
 
 export interface CorrelationOptions<E> {
   /** Grace behind stream time (default 5000 ms). */
@@ -40,9 +43,25 @@ export interface CorrelationOptions<E> {
   /** spanAggregate only: the final count of each (bucket, group) when its bucket closes. */
   readonly onBucketClose?: (summary: BucketSummary) => void;
   /** Rules with `suppress`: each closed window that suppressed alerts, with the rule it belongs to. */
-  readonly onSuppressionUpdate?: (update: SuppressionUpdate<E>, ruleIndex: number) => void;
+  readonly onSuppressionUpdate?: (update: SuppressionUpdate<E>, ruleIndex: number, rule?: unknown) => void;
   /** Bounds of each suppressing rule's window state (per rule, like `maxOpenPartials`). */
   readonly suppression?: Omit<SuppressOptions, 'stats'>;
+  /** Rule sets only: which filter rules an event can match, asked once per event (see `FilterDispatch`). */
+  readonly filterDispatch?: FilterDispatch<E>;
+}
+
+/**
+ * An index over many filter rules (a Sigma rule set indexed by channel, EventID and literal gates): with
+ * thousands of filters, calling every filter's predicate per event caps throughput. A covered filter's
+ * runtime is called only for the events whose `matching` names its entry index; its own predicate
+ * still runs, so `matching` may over-approximate (never under) and exceptions stay exact. Indexes that
+ * are not plain filters (a suppressed filter, a sequence) run on every event as before.
+ */
+export interface FilterDispatch<E> {
+  /** Entry indexes (into the rules given to `createRuleSetPipeline`) the dispatch answers for. */
+  readonly covers: readonly number[];
+  /** The covered entries that may match `event`, in any order; valid until the next call. */
+  matching(event: E): readonly number[];
 }
 
 /** One rule's correlation on a stream: the operator plus what services export beside the alerts. */
@@ -141,7 +160,7 @@ export interface RuleSetPipeline<E, R> {
 export function createRuleSetPipeline<E, R>(
   rules: readonly RuleSetEntry<E, R>[],
   eventTime: EventTime<E>,
-  options: CorrelationOptions<E> = {},
+  options: CorrelationOptions<E> & { readonly ruleSetControl?: RuleSetControl<E, R> } = {},
 ): RuleSetPipeline<E, R> {
   const streamStats = new CorrelationStats();
   return buildRuleSet(
@@ -150,7 +169,57 @@ export function createRuleSetPipeline<E, R>(
     options,
     streamStats,
     rules.map(() => new CorrelationStats()),
+    options.ruleSetControl,
   );
+}
+
+/** The per-rule counters of a rule set after `RuleSetControl.replace`, in the order of its entries. */
+export interface RuleSetReplaced {
+  readonly ruleStats: readonly CorrelationStats[];
+  readonly suppressionStats: readonly (SuppressionStats | null)[];
+  /** Entries that kept their runtime (and open state), that started empty, and running rules dropped. */
+  readonly kept: number;
+  readonly started: number;
+  readonly dropped: number;
+}
+
+interface RuleSetHandle<E, R> {
+  replace(entries: readonly RuleSetEntry<E, R>[]): RuleSetReplaced;
+}
+
+/**
+ * Changes the rules of a running rule set between two events (the detector's rule hot reload). An
+ * entry whose `rule` is (===) the `rule` of a running entry keeps that rule's runtime, so its open
+ * partials and suppression windows carry on; any other entry starts with empty state and sees the events
+ * the reorder stage releases from then on (those buffered before included); a running rule not among
+ * the entries is dropped with its state, silently (nothing it held is emitted). A pipeline built with a
+ * control always has its reorder stage, whatever kinds of rule it starts with, so a stateful rule can
+ * join later. Deterministic: the same replacements at the same points of the input give the same output.
+ *
+ * @example
+ * const control = new RuleSetControl<SequorEvent, CompiledRule>();
+ * const set = createRuleSetPipeline(entries, eventTime, { ruleSetControl: control });
+ * events$.pipe(set.operator).subscribe(publish);
+ * control.replace([...unchanged, changed]); // between two pushes
+ */
+export class RuleSetControl<E, R> {
+  private handle: RuleSetHandle<E, R> | null = null;
+
+  /** Called by the rule set on subscribe; one subscription per control. */
+  attach(handle: RuleSetHandle<E, R>): void {
+    this.handle = handle;
+  }
+
+  detach(handle: RuleSetHandle<E, R>): void {
+    if (this.handle === handle) this.handle = null;
+  }
+
+  /** Throws CorrelationSpecError when no subscription is running (nothing to change). */
+  replace(entries: readonly RuleSetEntry<E, R>[]): RuleSetReplaced {
+    if (this.handle === null)
+      throw new CorrelationSpecError('ruleSetControl', 'detached', 'a subscribed rule set');
+    return this.handle.replace(entries);
+  }
 }
 
 /** `createRuleSetPipeline` with the counters given: one rule may share one object for both kinds. */
@@ -160,6 +229,7 @@ function buildRuleSet<E, R>(
   options: CorrelationOptions<E>,
   streamStats: CorrelationStats,
   ruleStats: readonly CorrelationStats[],
+  control?: RuleSetControl<E, R>,
 ): RuleSetPipeline<E, R> {
   const late$ = new Subject<LateEvent<E>>();
   const summaries$ = new Subject<RuleBucketSummary<R>>();
@@ -170,10 +240,14 @@ function buildRuleSet<E, R>(
       late$.next(late);
     },
   };
-  const suppressionStats = rules.map((entry) => (entry.suppress ? new SuppressionStats() : null));
-  const factories = rules.map((entry, index) => {
+  const makeFactory = (
+    entry: RuleSetEntry<E, R>,
+    index: () => number,
+    stats: CorrelationStats,
+    suppression: SuppressionStats | null,
+  ): RuntimeFactory<E> => {
     const factory = correlationRuntime(entry.spec, {
-      stats: ruleStats[index],
+      stats,
       maxOpenPartials: options.maxOpenPartials,
       maxStateBytes: options.maxStateBytes,
       onBucketClose: (summary) => {
@@ -181,19 +255,24 @@ function buildRuleSet<E, R>(
         summaries$.next({ rule: entry.rule, summary });
       },
     });
-    if (!entry.suppress) return factory;
+    if (!entry.suppress || suppression === null) return factory;
     const onUpdate = options.onSuppressionUpdate;
-    return suppressRuntime(factory, entry.suppress, (update) => onUpdate?.(update, index), {
+    return suppressRuntime(factory, entry.suppress, (update) => onUpdate?.(update, index(), entry.rule), {
       ...options.suppression,
-      stats: suppressionStats[index]!,
+      stats: suppression,
     });
-  });
+  };
+  const suppressionStats = rules.map((entry) => (entry.suppress ? new SuppressionStats() : null));
+  const factories = rules.map((entry, index) =>
+    makeFactory(entry, () => index, ruleStats[index]!, suppressionStats[index]!),
+  );
   // A suppressing filter needs the watermark to close its windows: it takes the reordered stream.
   const isPlainFilter = (entry: RuleSetEntry<E, R>): boolean =>
     entry.spec.kind === 'filter' && !entry.suppress;
   const filterIndexes = indexesWhere(rules, isPlainFilter);
   const statefulIndexes = indexesWhere(rules, (entry) => !isPlainFilter(entry));
-  const anyStateful = statefulIndexes.length > 0;
+  // A rule set that may change keeps its reorder stage (a stateful rule may join) and its stamp.
+  const anyStateful = statefulIndexes.length > 0 || control !== undefined;
   // With both kinds, the reorder stage counts events and reports untimeable ones; the stamp stays quiet.
   const stampStats = anyStateful ? new CorrelationStats() : streamStats;
   const stampSink = anyStateful ? undefined : sink;
@@ -203,22 +282,73 @@ function buildRuleSet<E, R>(
   // Subject or operator between them (each hop was a few calls and checks per event and per rule).
   const operator: OperatorFunction<E, RuleMatch<E, R>> = (source) =>
     new Observable<RuleMatch<E, R>>((subscriber) => {
-      const runtimes = rules.map((entry, index) => {
-        const stats = factories[index]!.stats;
-        const rule = entry.rule;
-        return factories[index]!((match) => {
+      const start = (factory: RuntimeFactory<E>, rule: R): OperatorRuntime<E> => {
+        const stats = factory.stats;
+        return factory((match) => {
           stats.matched++;
           subscriber.next({ rule, match });
         });
-      });
-      const filters = filterIndexes.map((index) => runtimes[index]!);
-      const stateful = statefulIndexes.map((index) => runtimes[index]!);
+      };
+      let entries = rules;
+      let runtimes = rules.map((entry, index) => start(factories[index]!, entry.rule));
+      let filters = filterIndexes.map((index) => runtimes[index]!);
+      let stateful = statefulIndexes.map((index) => runtimes[index]!);
       // Filter runtimes keep nothing of the item they are given: one item, rewritten per event.
-      const stamp = filters.length > 0 ? new EventTimeStamp(eventTime, stampStats, stampSink, true) : null;
+      const stamp =
+        filters.length > 0 || control !== undefined
+          ? new EventTimeStamp(eventTime, stampStats, stampSink, true)
+          : null;
       const subscriptions = new Subscription(() => {
         for (const runtime of runtimes) runtime.dispose();
       });
       const fail = (error: unknown): void => subscriber.error(error);
+      if (control !== undefined) {
+        const handle: RuleSetHandle<E, R> = {
+          replace(next) {
+            const running = new Map<R, number>();
+            entries.forEach((entry, i) => running.set(entry.rule, i));
+            const nextRuntimes: OperatorRuntime<E>[] = [];
+            const nextStats: CorrelationStats[] = [];
+            const nextSuppression: (SuppressionStats | null)[] = [];
+            let kept = 0;
+            next.forEach((entry, index) => {
+              const at = running.get(entry.rule);
+              if (at !== undefined) {
+                running.delete(entry.rule);
+                kept++;
+                nextRuntimes.push(runtimes[at]!);
+                nextStats.push(currentStats[at]!);
+                nextSuppression.push(currentSuppression[at]!);
+                return;
+              }
+              const stats = new CorrelationStats();
+              const suppression = entry.suppress ? new SuppressionStats() : null;
+              const position = index;
+              nextRuntimes.push(start(makeFactory(entry, () => position, stats, suppression), entry.rule));
+              nextStats.push(stats);
+              nextSuppression.push(suppression);
+            });
+            for (const at of running.values()) runtimes[at]!.dispose();
+            entries = next;
+            runtimes = nextRuntimes;
+            currentStats = nextStats;
+            currentSuppression = nextSuppression;
+            filters = indexesWhere(next, isPlainFilter).map((i) => runtimes[i]!);
+            stateful = indexesWhere(next, (entry) => !isPlainFilter(entry)).map((i) => runtimes[i]!);
+            return {
+              ruleStats: nextStats,
+              suppressionStats: nextSuppression,
+              kept,
+              started: next.length - kept,
+              dropped: running.size,
+            };
+          },
+        };
+        let currentStats: readonly CorrelationStats[] = ruleStats;
+        let currentSuppression: readonly (SuppressionStats | null)[] = suppressionStats;
+        control.attach(handle);
+        subscriptions.add(() => control.detach(handle));
+      }
 
       // The reorder stage's input: the source's events, pushed by hand.
       let toReorder: Subscriber<E> | null = null;
