@@ -16,7 +16,6 @@ import {
 import { reorderByEventTime, type ReorderOptions } from './time/reorder-by-event-time.js';
 import { EventTimeStamp } from './time/stamp-event-time.js';
 import type { LateEvent, LateEventSink, RecordContext, StreamTimeControl, TimedEvent } from './time/timed.js';
-import type { OperatorRuntime } from './operators/runtime.js';
 
 export interface CorrelationOptions<E> {
   /** Grace behind stream time (default 5000 ms). */
