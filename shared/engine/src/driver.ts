@@ -15,7 +15,7 @@ import {
 } from './operators/suppress.js';
 import { reorderByEventTime, type ReorderOptions } from './time/reorder-by-event-time.js';
 import { EventTimeStamp } from './time/stamp-event-time.js';
-import type { LateEvent, LateEventSink, RecordContext, StreamTimeControl, TimedEvent } from './time/timed.js';
+import type { LateEvent, LateEventSink, RecordContext, StreamTimeControl } from './time/timed.js';
 
 export interface CorrelationOptions<E> {
   /** Grace behind stream time (default 5000 ms). */
@@ -183,7 +183,7 @@ export interface RuleSetReplaced {
 }
 
 interface RuleSetHandle<E, R> {
-  replace(entries: readonly RuleSetEntry<E, R>[]): RuleSetReplaced;
+  replace(entries: readonly RuleSetEntry<E, R>[], dispatch?: FilterDispatch<E>): RuleSetReplaced;
 }
 
 /**
@@ -213,11 +213,14 @@ export class RuleSetControl<E, R> {
     if (this.handle === handle) this.handle = null;
   }
 
-  /** Throws CorrelationSpecError when no subscription is running (nothing to change). */
-  replace(entries: readonly RuleSetEntry<E, R>[]): RuleSetReplaced {
+  /**
+   * `dispatch`: the filter dispatch of the new entries (its indexes name them); without it every filter
+   * runs on every event. Throws CorrelationSpecError when no subscription is running (nothing to change).
+   */
+  replace(entries: readonly RuleSetEntry<E, R>[], dispatch?: FilterDispatch<E>): RuleSetReplaced {
     if (this.handle === null)
       throw new CorrelationSpecError('ruleSetControl', 'detached', 'a subscribed rule set');
-    return this.handle.replace(entries);
+    return this.handle.replace(entries, dispatch);
   }
 }
 
@@ -292,6 +295,7 @@ function buildRuleSet<E, R>(
       let runtimes = rules.map((entry, index) => start(factories[index]!, entry.rule));
       let filters = filterIndexes.map((index) => runtimes[index]!);
       let stateful = statefulIndexes.map((index) => runtimes[index]!);
+      let dispatch = filterDispatchPlan(rules, filterIndexes, options.filterDispatch);
       // Filter runtimes keep nothing of the item they are given: one item, rewritten per event.
       const stamp =
         filters.length > 0 || control !== undefined
@@ -303,7 +307,7 @@ function buildRuleSet<E, R>(
       const fail = (error: unknown): void => subscriber.error(error);
       if (control !== undefined) {
         const handle: RuleSetHandle<E, R> = {
-          replace(next) {
+          replace(next, nextDispatch) {
             const running = new Map<R, number>();
             entries.forEach((entry, i) => running.set(entry.rule, i));
             const nextRuntimes: OperatorRuntime<E>[] = [];
@@ -323,7 +327,12 @@ function buildRuleSet<E, R>(
               const stats = new CorrelationStats();
               const suppression = entry.suppress ? new SuppressionStats() : null;
               const position = index;
-              nextRuntimes.push(start(makeFactory(entry, () => position, stats, suppression), entry.rule));
+              nextRuntimes.push(
+                start(
+                  makeFactory(entry, () => position, stats, suppression),
+                  entry.rule,
+                ),
+              );
               nextStats.push(stats);
               nextSuppression.push(suppression);
             });
@@ -332,8 +341,10 @@ function buildRuleSet<E, R>(
             runtimes = nextRuntimes;
             currentStats = nextStats;
             currentSuppression = nextSuppression;
-            filters = indexesWhere(next, isPlainFilter).map((i) => runtimes[i]!);
+            const nextFilterIndexes = indexesWhere(next, isPlainFilter);
+            filters = nextFilterIndexes.map((i) => runtimes[i]!);
             stateful = indexesWhere(next, (entry) => !isPlainFilter(entry)).map((i) => runtimes[i]!);
+            dispatch = filterDispatchPlan(next, nextFilterIndexes, nextDispatch);
             return {
               ruleStats: nextStats,
               suppressionStats: nextSuppression,
@@ -388,8 +399,15 @@ function buildRuleSet<E, R>(
             if (stamp !== null) {
               try {
                 const item = stamp.stamp(event);
-                if (item !== undefined)
-                  for (let i = 0; i < filters.length && !subscriber.closed; i++) filters[i]!.onEvent(item);
+                if (item !== undefined) {
+                  if (dispatch === null) {
+                    for (let i = 0; i < filters.length && !subscriber.closed; i++) filters[i]!.onEvent(item);
+                  } else {
+                    const positions = dispatch.positions(event);
+                    for (let i = 0; i < positions.length && !subscriber.closed; i++)
+                      filters[positions[i]!]!.onEvent(item);
+                  }
+                }
               } catch (error) {
                 fail(error);
                 return;
@@ -421,6 +439,51 @@ function buildRuleSet<E, R>(
     suppressionStats,
     late$: late$.asObservable(),
     bucketSummaries$: summaries$.asObservable(),
+  };
+}
+
+/**
+ * A `FilterDispatch` turned into positions in the rule set's `filters` array: per event, the covered
+ * filters it names plus every uncovered filter, each once, in entry order (so matches come out in the
+ * order they would without the dispatch). Null without a dispatch, or when it covers no plain filter.
+ */
+function filterDispatchPlan<E, R>(
+  rules: readonly RuleSetEntry<E, R>[],
+  filterIndexes: readonly number[],
+  dispatch: FilterDispatch<E> | undefined,
+): { positions(event: E): readonly number[] } | null {
+  if (dispatch === undefined) return null;
+  // Entry index -> position in `filters`, for the plain filters the dispatch covers; -1 otherwise.
+  const coveredPosition = new Int32Array(rules.length).fill(-1);
+  const covered = new Set(dispatch.covers);
+  const uncovered: number[] = [];
+  filterIndexes.forEach((index, position) => {
+    if (covered.has(index)) coveredPosition[index] = position;
+    else uncovered.push(position);
+  });
+  if (uncovered.length === filterIndexes.length) return null;
+  // Dedupe per event with a generation stamp instead of a Set per event.
+  const seen = new Uint32Array(filterIndexes.length);
+  let generation = 0;
+  const out: number[] = [];
+  return {
+    positions(event: E): readonly number[] {
+      generation = (generation + 1) >>> 0;
+      if (generation === 0) {
+        seen.fill(0);
+        generation = 1;
+      }
+      out.length = 0;
+      for (const index of dispatch.matching(event)) {
+        const position = index >= 0 && index < coveredPosition.length ? coveredPosition[index]! : -1;
+        if (position < 0 || seen[position] === generation) continue;
+        seen[position] = generation;
+        out.push(position);
+      }
+      for (const position of uncovered) out.push(position);
+      if (out.length > 1) out.sort((a, b) => a - b);
+      return out;
+    },
   };
 }
 
