@@ -23,6 +23,7 @@ const alert: Alert = {
     severity: 'high',
     risk_score: 73,
     references: [],
+    revision: null,
   },
   threat: [
     {

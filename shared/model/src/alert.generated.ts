@@ -22,7 +22,7 @@ export interface Alert {
 }
 
 export interface AlertIdentity {
-  /** Deterministic: hash of rule id, rule version and the evidence event ids in order (kibana.alert.uuid). */
+  /** Deterministic: hash of rule id, rule version (with rule.revision when set) and the evidence event ids in order (kibana.alert.uuid). */
   readonly id: string;
 }
 
@@ -38,6 +38,8 @@ export interface AlertRule {
   /** 0-100 (kibana.alert.risk_score). */
   readonly risk_score: number;
   readonly references: readonly string[];
+  /** Content hash of the rule's text and the value lists it uses, for rules taken from the rules topic (RULES_TOPIC): it changes with any edit, a version bump or not, and is part of alert.id then. Null for built-in and RULES_DIR rules. */
+  readonly revision: string | null;
 }
 
 export interface AlertThreat {
@@ -122,7 +124,7 @@ export const alertSchema = {
           {
             "name": "id",
             "type": "string",
-            "doc": "Deterministic: hash of rule id, rule version and the evidence event ids in order (kibana.alert.uuid)."
+            "doc": "Deterministic: hash of rule id, rule version (with rule.revision when set) and the evidence event ids in order (kibana.alert.uuid)."
           }
         ]
       }
@@ -176,6 +178,15 @@ export const alertSchema = {
               "items": "string"
             },
             "default": []
+          },
+          {
+            "name": "revision",
+            "type": [
+              "null",
+              "string"
+            ],
+            "default": null,
+            "doc": "Content hash of the rule's text and the value lists it uses, for rules taken from the rules topic (RULES_TOPIC): it changes with any edit, a version bump or not, and is part of alert.id then. Null for built-in and RULES_DIR rules."
           }
         ]
       }

@@ -28,6 +28,12 @@ import type { Rule } from './types.js';
 export interface CompileRuleOptions {
   /** The event model's fields; default `eventFieldCatalog`. */
   readonly catalog?: FieldCatalog;
+  /**
+   * The rule's content revision (the detector's rules topic: a hash of its text and the value lists it
+   * uses), carried by its alerts as `rule.revision` and part of their ids, so an edit without a version
+   * bump still makes different alerts. Default none: ids from the rule id and version alone.
+   */
+  readonly revision?: string;
 }
 
 export interface AlertContext {
@@ -122,7 +128,16 @@ export function compileRule(rule: Rule, options: CompileRuleOptions = {}): Compi
   const excepted = compileExceptions(rule.exceptions ?? [], catalog);
   if (excepted !== null) compiled = { ...compiled, spec: withExceptions(compiled.spec, excepted) };
 
-  const shape = alertShape(rule, catalog);
+  const plain = alertShape(rule, catalog);
+  const revision = options.revision;
+  const shape: AlertShape =
+    revision === undefined
+      ? plain
+      : {
+          ...plain,
+          ruleSummary: Object.freeze({ ...plain.ruleSummary, revision }),
+          idVersion: `${rule.version}:${revision}`,
+        };
   return {
     rule,
     compiled,
@@ -137,6 +152,8 @@ export function compileRule(rule: Rule, options: CompileRuleOptions = {}): Compi
 interface AlertShape {
   readonly rule: Rule;
   readonly ruleSummary: AlertRule;
+  /** What `alertId` takes as the version: the rule's, with its revision when it has one. */
+  readonly idVersion: number | string;
   readonly threat: readonly AlertThreat[];
   readonly keyFields: readonly string[];
   readonly keyIndex: ReadonlyMap<string, number>;
@@ -202,7 +219,9 @@ function alertShape(rule: Rule, catalog: FieldCatalog): AlertShape {
       severity: rule.severity,
       risk_score: rule.riskScore,
       references: Object.freeze([...rule.references]),
+      revision: null,
     }),
+    idVersion: rule.version,
     threat: Object.freeze(threatRows(rule)),
     keyFields,
     keyIndex: new Map(keyFields.map((f, i) => [f, i])),
@@ -242,7 +261,7 @@ function buildAlertWith(shape: AlertShape, match: Match<SequorEvent>, context: A
   const text = (field: string): string | null => renderValue(resolve(field));
   const evidenceIds = events.map((e) => e.event.id);
   return {
-    alert: { id: alertId(shape.rule.id, shape.rule.version, evidenceIds) },
+    alert: { id: alertId(shape.rule.id, shape.idVersion, evidenceIds) },
     timestamp: context.detectedAt,
     rule: shape.ruleSummary,
     threat: shape.threat,

@@ -8,7 +8,7 @@ import type { Match } from '@sequor/engine';
 import type { SequorEvent } from '@sequor/model';
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '@sequor/model';
-import { buildAlert } from '../src/compile.js';
+import { buildAlert, compileRule } from '../src/compile.js';
 import { builtinRule, caseEvents, compile, matchesOf, ruleIds } from './helpers.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -31,6 +31,23 @@ async function elasticAlert(): Promise<{ alert: Alert; match: Match<SequorEvent>
 }
 
 describe('buildAlert', () => {
+  it('a rule compiled with a revision carries it and makes other ids than the same version without', async () => {
+    const rule = await builtinRule(ruleIds.elastic);
+    const [match] = matchesOf(compile(rule), caseEvents(rule, 0));
+    if (match === undefined) throw new Error('the positive case did not match');
+    const plain = compileRule(rule).toAlert(match, { detectedAt });
+    const revised = compileRule(rule, { revision: 'abc123' }).toAlert(match, { detectedAt });
+    const other = compileRule(rule, { revision: 'def456' }).toAlert(match, { detectedAt });
+    expect(plain.rule.revision).toBeNull();
+    expect(revised.rule.revision).toBe('abc123');
+    expect(revised.rule.version).toBe(plain.rule.version);
+    expect(new Set([plain.alert.id, revised.alert.id, other.alert.id]).size).toBe(3);
+    expect(revised.alert.id).toBe(
+      alertId(ruleIds.elastic, `${rule.version}:abc123`, ['sam-logon', 'sam-hive']),
+    );
+    expect(alertType.isValid(revised)).toBe(true);
+  });
+
   it('builds the alert of a sequence: deterministic id, rule, ATT&CK rows, keys, entity, evidence, message', async () => {
     const { alert, match } = await elasticAlert();
     expect(alert.alert.id).toBe(alertId(ruleIds.elastic, 1, ['sam-logon', 'sam-hive']));
@@ -43,6 +60,7 @@ describe('buildAlert', () => {
       severity: 'high',
       risk_score: 73,
       references: ['https://github.com/SecureAuthCorp/impacket/blob/master/examples/secretsdump.py'],
+      revision: null,
     });
     expect(alert.threat).toEqual([
       {
