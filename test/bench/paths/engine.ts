@@ -104,7 +104,7 @@ function floorPass(events: readonly SequorEvent[]): PassResult {
 }
 
 /** The engine: the rule set over one stream (one reorder stage), matches counted. */
-function ruleSetPass(
+export function ruleSetPass(
   rules: readonly CompiledRule[],
   eventTime: EventTime<SequorEvent>,
   events: readonly SequorEvent[],
