@@ -70,6 +70,9 @@ export interface FileFormatDecision {
  * ```
  */
 export function decideFileFormat(headLines: readonly string[]): FileFormatDecision {
+  // Records that span lines (pretty-printed evtx JSON) are told by their first lines together.
+  const multiLine = allFormats.find((f) => f.sniffHead?.(headLines) === true);
+  if (multiLine !== undefined) return { format: multiLine, dataLines: 1, votes: 1, reason: undefined };
   const votes = new Map<SourceFormat, number>();
   let dataLines = 0;
   let firstData: string | undefined;

@@ -45,6 +45,17 @@ export interface SourceFormat {
   createDecoder(options?: DecoderOptions): RecordDecoder;
   /** For auto-detection of files: true when the first line looks like this format. */
   sniff(firstLine: string): boolean;
+  /**
+   * How a file's bytes are cut into records: one per line (the default), or JSON documents one after
+   * another, each spanning lines (`evtx-json`'s pretty-printed layout; see windows/evtx-documents.ts).
+   * On a Kafka topic each record is one document either way.
+   */
+  readonly framing?: 'lines' | 'json-documents';
+  /**
+   * For formats whose records span lines: true when a file's first lines begin such a record. Asked
+   * before the line vote (`decideFileFormat`), since no single line of such a record is one on its own.
+   */
+  sniffHead?(headLines: readonly string[]): boolean;
 }
 
 /** Why a record could not be normalized; `reason` is a stable code for metrics and dead-letter headers. */

@@ -3,8 +3,9 @@
  * arrive in several cases (`Security`, `security`): matching is case-insensitive and the event keeps
  * the canonical name, so rules can compare it exactly. Events of other channels are refused as
  * `unsupported-event` (dead-lettered and counted): a channel nobody has looked at is not guessed at.
+ * `other`: a channel outside this list that a format still reads as header and data only (evtx-json).
  */
-export type ChannelKind = 'security' | 'sysmon' | 'system' | 'application' | 'powershell';
+export type ChannelKind = 'security' | 'sysmon' | 'system' | 'application' | 'powershell' | 'other';
 
 export interface KnownChannel {
   readonly name: string;
