@@ -25,6 +25,12 @@
  *   `offset.metadata.max.bytes` (4096 by default), and an advance that would not fit is refused
  *   (`RestorePointTracker.advance` returns false); the partition then waits for its next record, as it
  *   would without the rule. Exactness is never traded.
+ * - The rule set can change while a partition runs (the detector's rules topic). Each change is
+ *   recorded as (offset, revision): from the record at `offset` on, the rule set of `revision` (the
+ *   rules topic's position: every rule record below it applied) ran. The metadata keeps the switch in
+ *   effect at the restore point (its offset clamped to R) and every switch after it, so a replay runs
+ *   each record with the rules that first ran it. Bounded with the advances: a switch that would not
+ *   fit is refused (`switchRuleSet` returns false) and the partition keeps its rules until it fits.
  */
 
 /** What the committed offset's metadata says about restoring the partition. */
@@ -42,6 +48,18 @@ export interface RestorePoint {
    * happened; absent when there are none. A replay applies each before the record at its offset.
    */
   readonly advances?: readonly StreamTimeAdvance[];
+  /**
+   * The rule-set revisions in effect (the detector's rules topic), in offset order; absent when the
+   * detector does not record them. The first is in effect at `offset` (its offset is `offset`).
+   */
+  readonly ruleSets?: readonly RuleSetSwitch[];
+}
+
+/** From the record at `offset` on, the rule set of `revision` ran (until the next switch). */
+export interface RuleSetSwitch {
+  readonly offset: number;
+  /** The rules topic's position: the rule set with every rules-topic record below it applied. */
+  readonly revision: number;
 }
 
 /** Stream time moved to `streamTime` after the records below `offset` and before the one at `offset`. */
@@ -65,12 +83,14 @@ export const MAX_RESTORE_METADATA_CHARS = 3_800;
  */
 export function encodeRestoreMetadata(point: RestorePoint): string {
   const advances = point.advances;
+  const rs = encodeRuleSets(point);
   if (advances === undefined || advances.length === 0)
     return JSON.stringify({
       v: METADATA_VERSION,
       restore: point.offset,
       restoreTime: point.eventTime,
       streamTime: point.streamTime,
+      ...(rs === null ? {} : { rs }),
     });
   const adv: number[] = [];
   let offset = point.offset;
@@ -86,7 +106,42 @@ export function encodeRestoreMetadata(point: RestorePoint): string {
     restoreTime: point.eventTime,
     streamTime: point.streamTime,
     adv,
+    ...(rs === null ? {} : { rs }),
   });
+}
+
+/** Rule-set switches as `[offset − restore, revision, Δoffset, Δrevision, ...]`; null when there are none. */
+function encodeRuleSets(point: RestorePoint): number[] | null {
+  const switches = point.ruleSets;
+  if (switches === undefined || switches.length === 0) return null;
+  const rs: number[] = [];
+  let offset = point.offset;
+  let revision = 0;
+  for (const s of switches) {
+    rs.push(s.offset - offset, s.revision - revision);
+    offset = s.offset;
+    revision = s.revision;
+  }
+  return rs;
+}
+
+/** The switches of an `rs` array, or null when it is not one we wrote. */
+function decodeRuleSets(rs: unknown, restore: number): RuleSetSwitch[] | null {
+  if (!Array.isArray(rs) || rs.length % 2 !== 0 || rs.length === 0) return null;
+  const out: RuleSetSwitch[] = [];
+  let offset = restore;
+  let revision = 0;
+  for (let i = 0; i < rs.length; i += 2) {
+    const dOffset: unknown = rs[i];
+    const dRevision: unknown = rs[i + 1];
+    if (typeof dOffset !== 'number' || !Number.isSafeInteger(dOffset) || dOffset < 0) return null;
+    if (typeof dRevision !== 'number' || !Number.isSafeInteger(dRevision)) return null;
+    offset += dOffset;
+    revision += dRevision;
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(revision) || revision < 0) return null;
+    out.push({ offset, revision });
+  }
+  return out;
 }
 
 /** The advances of an `adv` array, or null when it is not one we wrote. */
@@ -121,18 +176,22 @@ export function decodeRestoreMetadata(metadata: string | null | undefined): Rest
     return null;
   }
   if (typeof parsed !== 'object' || parsed === null) return null;
-  const { v, restore, restoreTime, streamTime, adv } = parsed as Record<string, unknown>;
+  const { v, restore, restoreTime, streamTime, adv, rs } = parsed as Record<string, unknown>;
   if (v !== METADATA_VERSION) return null;
   if (typeof restore !== 'number' || !Number.isSafeInteger(restore) || restore < 0) return null;
   if (typeof restoreTime !== 'number' || !Number.isFinite(restoreTime)) return null;
   if (typeof streamTime !== 'number' || !Number.isFinite(streamTime)) return null;
-  if (adv === undefined) return { offset: restore, eventTime: restoreTime, streamTime };
+  // Switches we cannot read would replay with other rules: no restore point at all then.
+  const ruleSets = rs === undefined ? [] : decodeRuleSets(rs, restore);
+  if (ruleSets === null) return null;
+  const withRuleSets = ruleSets.length === 0 ? {} : { ruleSets };
+  if (adv === undefined) return { offset: restore, eventTime: restoreTime, streamTime, ...withRuleSets };
   // Advances we cannot read would make the replay walk other watermarks: no restore point at all then.
   const advances = decodeAdvances(adv, restore);
   if (advances === null) return null;
   return advances.length === 0
-    ? { offset: restore, eventTime: restoreTime, streamTime }
-    : { offset: restore, eventTime: restoreTime, streamTime, advances };
+    ? { offset: restore, eventTime: restoreTime, streamTime, ...withRuleSets }
+    : { offset: restore, eventTime: restoreTime, streamTime, advances, ...withRuleSets };
 }
 
 /**
@@ -176,6 +235,8 @@ export class RestorePointTracker {
    */
   private advances: StreamTimeAdvance[] = [];
   private undecided = 0;
+  /** Rule-set switches, in offset order; the first may lie before the restore point (it is in effect there). */
+  private ruleSets: RuleSetSwitch[] = [];
   readonly spacingMs: number;
 
   constructor(readonly horizonMs: number) {
@@ -232,7 +293,7 @@ export class RestorePointTracker {
    */
   advance(offset: number, streamTime: number, bounded = true): boolean {
     if (!(streamTime > this.streamTimeMs) || !Number.isSafeInteger(streamTime)) return false;
-    if (bounded && !this.fits(offset, streamTime)) return false;
+    if (bounded && !this.fits(offset, streamTime, null)) return false;
     // Not a restore candidate: a replay that starts at a record reaches it with the same stream time.
     this.streamTimeMs = streamTime;
     this.advances.push({ offset, streamTime });
@@ -247,8 +308,33 @@ export class RestorePointTracker {
     this.times.push(time);
   }
 
-  /** Whether the metadata of a commit right after this advance would fit. Reads, never moves, the candidates. */
-  private fits(offset: number, streamTime: number): boolean {
+  /**
+   * From the record at `offset` on, the rule set of `revision` runs: recorded so the next commits carry
+   * it. Returns false, recording nothing, when `bounded` and the commit's metadata would no longer fit:
+   * the caller must then keep the rules it runs (and try again later, when the restore point has moved
+   * past older switches). A replay re-records the switches it applies with `bounded` false.
+   */
+  switchRuleSet(offset: number, revision: number, bounded = true): boolean {
+    const last = this.ruleSets[this.ruleSets.length - 1];
+    if (last !== undefined && last.revision === revision) return true;
+    const next = { offset, revision };
+    if (bounded && !this.fits(offset, this.streamTimeMs, next)) return false;
+    // Two switches before the same record: the later one is what ran.
+    if (last !== undefined && last.offset === offset) this.ruleSets[this.ruleSets.length - 1] = next;
+    else this.ruleSets.push(next);
+    return true;
+  }
+
+  /** The rule-set switches a commit now would carry (the first in effect at the restore point). */
+  get ruleSetCount(): number {
+    return this.ruleSets.length;
+  }
+
+  /**
+   * Whether the metadata of a commit right after this advance (or switch, `ruleSet` set) would fit.
+   * Reads, never moves, the candidates.
+   */
+  private fits(offset: number, streamTime: number, ruleSet: RuleSetSwitch | null): boolean {
     const threshold = streamTime - this.horizonMs;
     let head = this.head;
     const times = this.times;
@@ -256,12 +342,15 @@ export class RestorePointTracker {
     // No candidate yet (no timed record): the replay would start at this advance.
     const from = head < times.length ? (this.offsets[head] as number) : offset;
     const kept = this.advances.filter((a) => a.offset >= from);
-    kept.push({ offset, streamTime });
+    if (ruleSet === null) kept.push({ offset, streamTime });
+    const switches = keptRuleSets(this.ruleSets, from);
+    if (ruleSet !== null) switches.push(ruleSet);
     const text = encodeRestoreMetadata({
       offset: from,
       eventTime: head < times.length ? (times[head] as number) : streamTime,
-      streamTime,
+      streamTime: Number.isFinite(streamTime) ? streamTime : 0,
       advances: kept,
+      ruleSets: switches,
     });
     return text.length <= MAX_RESTORE_METADATA_CHARS;
   }
@@ -291,9 +380,31 @@ export class RestorePointTracker {
       this.undecided -= this.advances.length - kept.length;
       this.advances = kept;
     }
-    const point = { offset, eventTime: this.times[head] as number, streamTime: this.streamTimeMs };
-    return this.advances.length === 0 ? point : { ...point, advances: this.advances.slice() };
+    // Switches before the restore point: only the last one matters (it is in effect there).
+    if (this.ruleSets.length > 1 && (this.ruleSets[1] as RuleSetSwitch).offset <= offset)
+      this.ruleSets = keptRuleSets(this.ruleSets, offset);
+    const point: RestorePoint = {
+      offset,
+      eventTime: this.times[head] as number,
+      streamTime: this.streamTimeMs,
+      ...(this.advances.length === 0 ? {} : { advances: this.advances.slice() }),
+      ...(this.ruleSets.length === 0 ? {} : { ruleSets: keptRuleSets(this.ruleSets, offset) }),
+    };
+    return point;
   }
+}
+
+/**
+ * The switches a restore from `from` needs: the one in effect at `from` (its offset clamped to `from`)
+ * and every later one. A new array.
+ */
+function keptRuleSets(switches: readonly RuleSetSwitch[], from: number): RuleSetSwitch[] {
+  let first = 0;
+  while (first + 1 < switches.length && (switches[first + 1] as RuleSetSwitch).offset <= from) first++;
+  const out = switches.slice(first);
+  const head = out[0];
+  if (head !== undefined && head.offset < from) out[0] = { offset: from, revision: head.revision };
+  return out;
 }
 
 /** Where a new owner of a partition starts, and why: decided once from the committed offset and its metadata. */
