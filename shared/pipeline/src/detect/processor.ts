@@ -32,10 +32,11 @@ import type {
   LatePolicy,
   RecordContext,
   RuleMatch,
+  RuleSetEntry,
   SuppressionStats,
   SuppressionUpdate,
 } from '@sequor/engine';
-import { compileEventTime, createRuleSetPipeline, StreamTimeControl } from '@sequor/engine';
+import { compileEventTime, createRuleSetPipeline, RuleSetControl, StreamTimeControl } from '@sequor/engine';
 import type { AlertUpdate, SequorEvent } from '@sequor/model';
 import { eventFieldCatalog, SequorError } from '@sequor/model';
 import type { Alert, CompiledRule } from '@sequor/rules';
@@ -168,6 +169,22 @@ export interface DetectionProcessor {
   readonly earliestBuffered: number;
   stats(): DetectionStats;
   readonly state: DetectionState;
+  /**
+   * Changes the rules between two pushes (the detector's rule hot reload): a rule in `rules` that is
+   * (===) one running now keeps its open state, any other starts empty and sees what the reorder stage
+   * releases from now on, a running rule not in `rules` is dropped without emitting what it held.
+   * Deterministic: a replay that changes the rules at the same points of the input gives the same output.
+   */
+  replaceRules(rules: readonly CompiledRule[]): RulesReplaced;
+  /** The rules running now. */
+  readonly rules: readonly CompiledRule[];
+}
+
+/** What `replaceRules` did: rules that kept their state, started empty, and were dropped. */
+export interface RulesReplaced {
+  readonly kept: number;
+  readonly started: number;
+  readonly dropped: number;
 }
 
 /**
@@ -207,9 +224,12 @@ class DefaultDetectionProcessor implements DetectionProcessor {
   state: DetectionState = 'open';
   private readonly input = new Subject<SequorEvent>();
   private readonly streamStats: CorrelationStats;
-  private readonly ruleStats: readonly CorrelationStats[];
-  private readonly suppressionStats: readonly (SuppressionStats | null)[];
-  private readonly alertsByRule: number[];
+  private ruleStats: readonly CorrelationStats[];
+  private suppressionStats: readonly (SuppressionStats | null)[];
+  /** Alerts per running rule; a rule's count starts again when it is replaced. */
+  private alertsByRule = new Map<CompiledRule, number>();
+  private running: readonly CompiledRule[];
+  private readonly ruleSetControl = new RuleSetControl<SequorEvent, CompiledRule>();
   private readonly partition: number | null;
   private eventsIn = 0;
   /** Read by the reorder stage during `push`: one object, rewritten per event. */
@@ -224,9 +244,10 @@ class DefaultDetectionProcessor implements DetectionProcessor {
     const eventTime = rules[0]?.compiled.eventTime ?? compileEventTime<SequorEvent>(eventFieldCatalog);
     const clock = options.clock ?? Date.now;
     const onAlertUpdate = options.onAlertUpdate;
-    const raiseUpdate = (update: SuppressionUpdate<SequorEvent>, index: number): void => {
+    this.running = rules;
+    const raiseUpdate = (update: SuppressionUpdate<SequorEvent>, _index: number, tag?: unknown): void => {
       if (onAlertUpdate === undefined) return;
-      const rule = rules[index] as CompiledRule;
+      const rule = tag as CompiledRule;
       // Same try as alerts: a throwing sink surfaces from push/flush.
       try {
         const detectedAt = clock();
@@ -236,34 +257,28 @@ class DefaultDetectionProcessor implements DetectionProcessor {
         this.failure ??= { error, inSink: true };
       }
     };
-    const pipeline = createRuleSetPipeline<SequorEvent, number>(
-      rules.map((rule, index) => ({ rule: index, spec: rule.compiled.spec, suppress: rule.suppress })),
-      eventTime,
-      {
-        allowedLatenessMs: options.allowedLatenessMs,
-        latePolicy: options.latePolicy,
-        maxOpenPartials: options.maxOpenPartials,
-        maxStateBytes: options.maxStateBytes,
-        maxBufferedBytes: options.maxBufferedBytes,
-        maxFutureSkewMs: options.maxFutureSkewMs,
-        record: this.record,
-        control: this.control,
-        onLate: options.onLate,
-        onSuppressionUpdate: raiseUpdate,
-        // Each rule's suppression windows are bounded like its partial state.
-        suppression: { maxOpenWindows: options.maxOpenPartials, maxStateBytes: options.maxStateBytes },
-      },
-    );
+    const pipeline = createRuleSetPipeline<SequorEvent, CompiledRule>(rules.map(ruleSetEntry), eventTime, {
+      allowedLatenessMs: options.allowedLatenessMs,
+      latePolicy: options.latePolicy,
+      maxOpenPartials: options.maxOpenPartials,
+      maxStateBytes: options.maxStateBytes,
+      maxBufferedBytes: options.maxBufferedBytes,
+      maxFutureSkewMs: options.maxFutureSkewMs,
+      record: this.record,
+      control: this.control,
+      onLate: options.onLate,
+      onSuppressionUpdate: raiseUpdate,
+      // Each rule's suppression windows are bounded like its partial state.
+      suppression: { maxOpenWindows: options.maxOpenPartials, maxStateBytes: options.maxStateBytes },
+      ruleSetControl: this.ruleSetControl,
+    });
     this.streamStats = pipeline.streamStats;
     this.ruleStats = pipeline.ruleStats;
     this.suppressionStats = pipeline.suppressionStats;
-    this.alertsByRule = rules.map(() => 0);
     const onAlert = options.onAlert;
-    const alertsByRule = this.alertsByRule;
     this.subscription = this.input.pipe(pipeline.operator).subscribe({
-      next: ({ rule: index, match }: RuleMatch<SequorEvent, number>) => {
-        const rule = rules[index] as CompiledRule;
-        alertsByRule[index]!++;
+      next: ({ rule, match }: RuleMatch<SequorEvent, CompiledRule>) => {
+        this.alertsByRule.set(rule, (this.alertsByRule.get(rule) ?? 0) + 1);
         // A throwing sink must surface from push/flush, not as rxjs' asynchronous unhandled error.
         try {
           onAlert(rule.toAlert(match, { detectedAt: clock() }), rule, match.events);
@@ -305,6 +320,26 @@ class DefaultDetectionProcessor implements DetectionProcessor {
     return this.streamStats.streamTime;
   }
 
+  get rules(): readonly CompiledRule[] {
+    return this.running;
+  }
+
+  replaceRules(rules: readonly CompiledRule[]): RulesReplaced {
+    if (this.state !== 'open')
+      throw new DetectionProcessorError(`replaceRules after ${this.state}`, this.partition);
+    const replaced = this.ruleSetControl.replace(rules.map(ruleSetEntry));
+    this.ruleStats = replaced.ruleStats;
+    this.suppressionStats = replaced.suppressionStats;
+    const alerts = new Map<CompiledRule, number>();
+    for (const rule of rules) {
+      const count = this.alertsByRule.get(rule);
+      if (count !== undefined) alerts.set(rule, count);
+    }
+    this.alertsByRule = alerts;
+    this.running = rules;
+    return { kept: replaced.kept, started: replaced.started, dropped: replaced.dropped };
+  }
+
   get earliestBuffered(): number {
     return this.control.earliestBuffered;
   }
@@ -324,7 +359,8 @@ class DefaultDetectionProcessor implements DetectionProcessor {
     let alerts = 0;
     let suppressed = 0;
     let alertUpdates = 0;
-    const rules = this.options.rules.map((rule, i): RuleDetectionStats => {
+    const rules = this.running.map((rule, i): RuleDetectionStats => {
+      const ruleAlerts = this.alertsByRule.get(rule) ?? 0;
       const r = this.ruleStats[i] as CorrelationStats;
       const q = this.suppressionStats[i] ?? null;
       suppressed += q?.suppressed ?? 0;
@@ -334,11 +370,11 @@ class DefaultDetectionProcessor implements DetectionProcessor {
       evictedByCap += r.evictedByCap;
       evictedByBytes += r.evictedByBytes;
       stateBytes += r.stateBytes;
-      alerts += this.alertsByRule[i] as number;
+      alerts += ruleAlerts;
       return {
         ruleId: rule.rule.id,
         ruleName: rule.rule.name,
-        alerts: this.alertsByRule[i] as number,
+        alerts: ruleAlerts,
         openPartials: r.openPartials,
         keys: r.keys,
         evictedByWindow: r.evictedByWindow,
@@ -385,6 +421,11 @@ class DefaultDetectionProcessor implements DetectionProcessor {
       { cause },
     );
   }
+}
+
+/** A compiled rule as the engine's rule set takes it, tagged with itself (the identity `replaceRules` keeps). */
+function ruleSetEntry(rule: CompiledRule): RuleSetEntry<SequorEvent, CompiledRule> {
+  return { rule, spec: rule.compiled.spec, suppress: rule.suppress };
 }
 
 /** Builds a processor for one partition; the rules' specs are shared, the state is its own. */
