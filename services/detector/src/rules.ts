@@ -74,6 +74,11 @@ export function ruleWindowMs(rule: CompiledRule): number | null {
       return Number.isFinite(spec.windowMs) ? spec.windowMs : null;
     case 'spanAggregate':
       return spec.spanMs;
+    case 'slidingAggregate':
+    case 'slidingTemporal':
+      // An alert depends on the window ending at its event and on the window of the group's previous
+      // event (alerts fire when the condition starts to hold), so state needs two windows of replay.
+      return 2 * spec.windowMs;
     default: {
       const unknown: never = spec;
       throw new SequorError(`unknown correlation kind ${(unknown as { kind: string }).kind}`);

@@ -15,5 +15,7 @@ export * from './operators/filter.js';
 export * from './operators/sequence.js';
 export * from './operators/join.js';
 export * from './operators/span-aggregate.js';
+export * from './operators/sliding-aggregate.js';
+export * from './operators/sliding-temporal.js';
 export * from './operators/correlate.js';
 export * from './operators/suppress.js';

@@ -82,7 +82,70 @@ export interface SpanAggregateSpec<E> {
   readonly keyValues: KeyValues<E>;
 }
 
-export type CorrelationSpec<E> = FilterSpec<E> | SequenceSpec<E> | JoinSpec<E> | SpanAggregateSpec<E>;
+/**
+ * A bound on a window's aggregate (Sigma correlation `condition`): every given bound must hold. Only lower
+ * bounds (`gt`, `gte`) can be decided on the event that crosses them; any other bound (`lt`, `lte`, `eq`,
+ * `neq`) is a statement about a whole window and is decided when the watermark closes it.
+ */
+export interface CorrelationThreshold {
+  readonly gt?: number;
+  readonly gte?: number;
+  readonly lt?: number;
+  readonly lte?: number;
+  readonly eq?: number;
+  readonly neq?: number;
+}
+
+/** What a sliding aggregate measures over a group's window: events, distinct values, a sum or a mean. */
+export type SlidingMeasure = 'count' | 'distinct' | 'sum' | 'avg';
+
+/** One input of a windowed correlation (one referenced Sigma rule): its events and how they group. */
+export interface SlidingInputSpec<E> {
+  readonly predicate: Predicate<E>;
+  /** The group (Sigma `group-by`); null when a group-by field is missing: the event joins no group. */
+  readonly key: KeyExtractor<E>;
+  readonly keyValues: KeyValues<E>;
+  /**
+   * `distinct`: the value counted (string or number; null: the event is not counted); `sum`/`avg`: a
+   * finite number (null: not counted); `count`: null.
+   */
+  readonly value: ((event: E) => string | number | null) | null;
+}
+
+/**
+ * Sigma `event_count`, `value_count`, `value_sum`, `value_avg` per group over an event-time window of
+ * `windowMs`: sliding (the window ending at each event, inclusive) for lower-bound thresholds, fixed
+ * buckets closed by the watermark otherwise (see `operators/sliding-aggregate.ts`).
+ */
+export interface SlidingAggregateSpec<E> {
+  readonly kind: 'slidingAggregate';
+  readonly windowMs: number;
+  readonly measure: SlidingMeasure;
+  /** An event counts once, under the first input it matches with a non-null key. */
+  readonly inputs: readonly SlidingInputSpec<E>[];
+  readonly threshold: CorrelationThreshold;
+  /** Evidence events kept per group: the latest this many (the match's `count` says how many there were). */
+  readonly maxEvidence: number;
+}
+
+/**
+ * Sigma `temporal`: at least `minInputs` of the inputs (all of them by default) matched events of one group
+ * within `windowMs` of each other, in any order; sliding (see `operators/sliding-temporal.ts`).
+ */
+export interface SlidingTemporalSpec<E> {
+  readonly kind: 'slidingTemporal';
+  readonly windowMs: number;
+  readonly inputs: readonly Omit<SlidingInputSpec<E>, 'value'>[];
+  readonly minInputs: number;
+}
+
+export type CorrelationSpec<E> =
+  | FilterSpec<E>
+  | SequenceSpec<E>
+  | JoinSpec<E>
+  | SpanAggregateSpec<E>
+  | SlidingAggregateSpec<E>
+  | SlidingTemporalSpec<E>;
 
 /** What an operator emits: the evidence events in event-time order and the key they share. */
 export interface Match<E> {
@@ -91,7 +154,13 @@ export interface Match<E> {
   readonly keyValues: readonly unknown[];
   readonly firstTime: number;
   readonly lastTime: number;
-  /** spanAggregate only: the bucket start and the number of events aggregated so far. */
+  /**
+   * spanAggregate: the bucket start and the number of events aggregated so far. slidingAggregate: the
+   * events in the window (`bucketStart` only when the window is a fixed bucket); slidingTemporal: the
+   * number of inputs matched.
+   */
   readonly bucketStart?: number;
   readonly count?: number;
+  /** slidingAggregate: the measured value that met the threshold (count, distinct values, sum, mean). */
+  readonly value?: number;
 }

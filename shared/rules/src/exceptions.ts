@@ -289,5 +289,15 @@ export function withExceptions<E>(spec: CorrelationSpec<E>, excepted: Predicate<
         items: spec.items.map((item) => ({ ...item, predicate: guard(item.predicate) })),
         until: spec.until === null ? null : { ...spec.until, predicate: guard(spec.until.predicate) },
       };
+    case 'slidingAggregate':
+      return {
+        ...spec,
+        inputs: spec.inputs.map((input) => ({ ...input, predicate: guard(input.predicate) })),
+      };
+    case 'slidingTemporal':
+      return {
+        ...spec,
+        inputs: spec.inputs.map((input) => ({ ...input, predicate: guard(input.predicate) })),
+      };
   }
 }

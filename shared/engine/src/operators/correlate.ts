@@ -6,6 +6,8 @@ import { filterRuntime } from './filter.js';
 import { joinRuntime } from './join.js';
 import { runOperator, type RuntimeFactory } from './runtime.js';
 import { sequenceRuntime } from './sequence.js';
+import { slidingAggregateRuntime } from './sliding-aggregate.js';
+import { slidingTemporalRuntime } from './sliding-temporal.js';
 import { spanAggregateRuntime, type MatchSpanAggregateOptions } from './span-aggregate.js';
 
 /**
@@ -40,12 +42,16 @@ export function correlationRuntime<E>(
       return joinRuntime(spec, options);
     case 'spanAggregate':
       return spanAggregateRuntime(spec, options);
+    case 'slidingAggregate':
+      return slidingAggregateRuntime(spec, options);
+    case 'slidingTemporal':
+      return slidingTemporalRuntime(spec, options);
     default: {
       const unknown: never = spec;
       throw new CorrelationSpecError(
         'kind',
         (unknown as { kind: unknown }).kind,
-        'filter, sequence, join or spanAggregate',
+        'filter, sequence, join, spanAggregate, slidingAggregate or slidingTemporal',
       );
     }
   }
