@@ -16,6 +16,7 @@ function run(cut: number, change: (running: readonly CompiledRule[]) => readonly
   const processor = createDetectionProcessor({
     rules: [...others, first],
     allowedLatenessMs: 0,
+    replaceable: true,
     clock: () => 0,
     onAlert: (alert) => alerts.push(alert),
   });
@@ -32,6 +33,11 @@ function run(cut: number, change: (running: readonly CompiledRule[]) => readonly
 }
 
 describe('DetectionProcessor.replaceRules', () => {
+  it('is refused by a processor made without `replaceable` (it keeps the plain-filter fast path)', () => {
+    const processor = createDetectionProcessor({ rules: others, onAlert: () => {} });
+    expect(() => processor.replaceRules(others)).toThrow(/replaceable/);
+  });
+
   const expected = elastic.tests[0]!.expect.map((e) => [...e.evidence]);
 
   it('a rule that stays (the same compiled rule) keeps its open sequence across the change', () => {

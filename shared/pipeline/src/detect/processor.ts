@@ -79,6 +79,11 @@ export interface DetectionProcessorOptions {
   readonly maxFutureSkewMs?: number;
   /** The partition this processor owns, for stats and errors. */
   readonly partition?: number;
+  /**
+   * Whether `replaceRules` may be called (the detector with a rules topic). Such a processor always has
+   * a reorder stage, even for a rule set of plain filters that would not need one: off by default.
+   */
+  readonly replaceable?: boolean;
 }
 
 /** Per-rule counters of one processor. */
@@ -229,7 +234,7 @@ class DefaultDetectionProcessor implements DetectionProcessor {
   /** Alerts per running rule; a rule's count starts again when it is replaced. */
   private alertsByRule = new Map<CompiledRule, number>();
   private running: readonly CompiledRule[];
-  private readonly ruleSetControl = new RuleSetControl<SequorEvent, CompiledRule>();
+  private readonly ruleSetControl: RuleSetControl<SequorEvent, CompiledRule> | undefined;
   private readonly partition: number | null;
   private eventsIn = 0;
   /** Read by the reorder stage during `push`: one object, rewritten per event. */
@@ -245,6 +250,7 @@ class DefaultDetectionProcessor implements DetectionProcessor {
     const clock = options.clock ?? Date.now;
     const onAlertUpdate = options.onAlertUpdate;
     this.running = rules;
+    this.ruleSetControl = options.replaceable === true ? new RuleSetControl() : undefined;
     const raiseUpdate = (update: SuppressionUpdate<SequorEvent>, _index: number, tag?: unknown): void => {
       if (onAlertUpdate === undefined) return;
       const rule = tag as CompiledRule;
@@ -270,7 +276,7 @@ class DefaultDetectionProcessor implements DetectionProcessor {
       onSuppressionUpdate: raiseUpdate,
       // Each rule's suppression windows are bounded like its partial state.
       suppression: { maxOpenWindows: options.maxOpenPartials, maxStateBytes: options.maxStateBytes },
-      ruleSetControl: this.ruleSetControl,
+      ...(this.ruleSetControl === undefined ? {} : { ruleSetControl: this.ruleSetControl }),
     });
     this.streamStats = pipeline.streamStats;
     this.ruleStats = pipeline.ruleStats;
@@ -327,6 +333,11 @@ class DefaultDetectionProcessor implements DetectionProcessor {
   replaceRules(rules: readonly CompiledRule[]): RulesReplaced {
     if (this.state !== 'open')
       throw new DetectionProcessorError(`replaceRules after ${this.state}`, this.partition);
+    if (this.ruleSetControl === undefined)
+      throw new DetectionProcessorError(
+        'replaceRules on a processor made without `replaceable`',
+        this.partition,
+      );
     const replaced = this.ruleSetControl.replace(rules.map(ruleSetEntry));
     this.ruleStats = replaced.ruleStats;
     this.suppressionStats = replaced.suppressionStats;
