@@ -6,6 +6,7 @@
 import type { EqlSemanticError, EqlSyntaxError, Query } from '@sequor/eql';
 import { checkQuery, tryParse } from '@sequor/eql';
 import type { FieldCatalog } from '@sequor/model';
+import type { SigmaFilter } from '@sequor/sigma';
 import { eventFieldCatalog } from '@sequor/model';
 import type { Node } from 'yaml';
 import { isMap, isNode, isScalar, parseDocument, visit } from 'yaml';
@@ -16,7 +17,7 @@ import { slowPatterns } from './pattern-cost.js';
 import type { DocPath } from './source-map.js';
 import { RuleSourceMap } from './source-map.js';
 import { readExceptions } from './exceptions.js';
-import type { Rule } from './types.js';
+import type { EqlRule, Rule } from './types.js';
 import type { ValueListSet } from './value-lists.js';
 
 export interface RuleAnalysisOptions {
@@ -32,9 +33,14 @@ export interface RuleFileResult {
   readonly rule: Rule | null;
   readonly errors: readonly RuleFileError[];
   readonly warnings: readonly RuleFileError[];
+  /** A Sigma meta filter the file holds: no rule itself, it applies to the set's Sigma rules. */
+  readonly sigmaFilter?: SigmaFilter;
 }
 
-function split(file: string, issues: readonly RuleFileError[], rule: Rule | null): RuleFileResult {
+/** What `analyzeRuleText` gives: a Sequor YAML file's rule is an EQL rule. */
+export type EqlFileResult = RuleFileResult & { readonly rule: EqlRule | null };
+
+function split(file: string, issues: readonly RuleFileError[], rule: EqlRule | null): EqlFileResult {
   const errors = issues.filter((i) => i.level === 'error');
   const warnings = issues.filter((i) => i.level === 'warning');
   return { file, rule: errors.length === 0 ? rule : null, errors, warnings };
@@ -60,7 +66,7 @@ export function analyzeRuleText(
   text: string,
   file: string,
   options: RuleAnalysisOptions = {},
-): RuleFileResult {
+): EqlFileResult {
   const catalog = options.catalog ?? eventFieldCatalog;
   const doc = parseDocument(text, { prettyErrors: false });
   const nodeAt = (path: DocPath): Node | undefined =>
@@ -203,7 +209,7 @@ export function analyzeRuleText(
   }
 
   if (ast === null) return split(file, issues, null);
-  const rule: Rule = {
+  const rule: EqlRule = {
     id,
     name,
     description,
@@ -277,7 +283,7 @@ function queryIssue(
 }
 
 /** What each rule type can run: streaming rules have no pipes; span aggregations aggregate one event query. */
-function shapeIssues(map: RuleSourceMap, query: Query, type: Rule['type']): RuleFileError[] {
+function shapeIssues(map: RuleSourceMap, query: Query, type: EqlRule['type']): RuleFileError[] {
   const at = (offset: number, detail: string, length = 1): RuleFileError =>
     map.issue(map.positionInScalar(['query'], offset), 'invalid-field', detail, { length });
   const out: RuleFileError[] = [];

@@ -17,13 +17,15 @@ import {
 import type { FieldCatalog, FieldInfo, SequorEvent } from '@sequor/model';
 import { eventFieldCatalog } from '@sequor/model';
 import type { Alert, AlertEvidenceField, AlertRule, AlertThreat } from '@sequor/model';
-import type { RuleFileError } from './errors.js';
-import { RuleSetError } from './errors.js';
+import { EventView } from '@sequor/sigma';
+import { RuleFileError, RuleSetError } from './errors.js';
+import { bindSigmaRule } from './sigma.js';
+import { sequorFieldSource } from './sigma-event-source.js';
 import { queryFieldNames, ruleKeyFields } from './query-fields.js';
 import { MessageTemplate, renderValue } from './message.js';
 import { compileExceptions, withExceptions } from './exceptions.js';
 import { compileSuppression, type CompiledSuppression } from './suppress.js';
-import type { Rule } from './types.js';
+import type { EqlRule, Rule, SigmaDetectionRule } from './types.js';
 
 export interface CompileRuleOptions {
   /** The event model's fields; default `eventFieldCatalog`. */
@@ -61,7 +63,7 @@ export interface CompiledRule {
 }
 
 /** Engine compile errors, re-pointed at the rule file (they are positioned in the query text). */
-function compileErrors(rule: Rule, error: unknown): RuleFileError[] {
+function compileErrors(rule: EqlRule, error: unknown): RuleFileError[] {
   const errors =
     error instanceof QueryCompileError ? error.errors : error instanceof CompileError ? [error] : null;
   if (errors === null) {
@@ -81,7 +83,7 @@ function compileErrors(rule: Rule, error: unknown): RuleFileError[] {
 }
 
 /** `group_by` names as the FieldExprs the engine's span compiler takes. */
-function groupByFields(rule: Rule): FieldExpr[] {
+function groupByFields(rule: EqlRule): FieldExpr[] {
   const at = rule.ast.body.span;
   return rule.groupBy.map((name) => ({ kind: 'field', path: name.split('.'), optional: false, span: at }));
 }
@@ -92,6 +94,76 @@ function groupByFields(rule: Rule): FieldExpr[] {
  */
 export function compileRule(rule: Rule, options: CompileRuleOptions = {}): CompiledRule {
   const catalog = options.catalog ?? eventFieldCatalog;
+  let compiled: CompiledQuery<SequorEvent>;
+  if (rule.type === 'sigma') compiled = compileSigmaQuery(rule, catalog);
+  else compiled = compileEqlQuery(rule, catalog);
+
+  // Exceptions guard every predicate of the spec: an excepted event never reaches the rule's state.
+  const excepted = compileExceptions(rule.exceptions ?? [], catalog);
+  if (excepted !== null) compiled = { ...compiled, spec: withExceptions(compiled.spec, excepted) };
+
+  const plain = alertShape(rule, catalog);
+  const revision = options.revision;
+  const shape: AlertShape =
+    revision === undefined
+      ? plain
+      : {
+          ...plain,
+          ruleSummary: Object.freeze({ ...plain.ruleSummary, revision }),
+          idVersion: `${rule.version}:${revision}`,
+        };
+  return {
+    rule,
+    compiled,
+    suppress: compileSuppression(rule, catalog),
+    keyFields: shape.keyFields,
+    evidenceFields: shape.evidenceFields.map((f) => f.name),
+    toAlert: (match, context) => buildAlertWith(shape, match, context),
+  };
+}
+
+/**
+ * The event fields a Sigma rule can read through the field source (the event's own data, its channel
+ * and id, a Zeek record's fields): what a projected reader must decode for it.
+ */
+const SIGMA_EVENT_FIELDS = [
+  'winlog.channel',
+  'winlog.event_id',
+  'winlog.computer_name',
+  'winlog.provider_name',
+  'winlog.event_data',
+  'zeek.fields',
+  'event.code',
+  'event.dataset',
+  'host.name',
+];
+
+/**
+ * A Sigma rule as an event filter over `SequorEvent`: its compiled predicate (shared with its set's
+ * dispatch index, `binding`) read through a field source rebound per event.
+ */
+function compileSigmaQuery(rule: SigmaDetectionRule, catalog: FieldCatalog): CompiledQuery<SequorEvent> {
+  const bound = bindSigmaRule(rule);
+  if (bound instanceof RuleFileError) throw new RuleSetError([bound]);
+  const matches = bound.binding!.compiled;
+  const source = sequorFieldSource();
+  const noKey: readonly unknown[] = Object.freeze([]);
+  return {
+    spec: {
+      kind: 'filter',
+      predicate: (event) => matches.matches(new EventView(source.bind(event))),
+      keyValues: () => noKey,
+    },
+    eventTime: compileEventTime<SequorEvent>(catalog),
+    windowMs: 0,
+    keyFields: [],
+    fieldsUsed: SIGMA_EVENT_FIELDS.filter((f) => catalog.lookup(f.split('.')) !== undefined),
+    pipes: [],
+  };
+}
+
+/** A Sequor YAML rule's EQL query (or span aggregation), compiled by the engine. */
+function compileEqlQuery(rule: EqlRule, catalog: FieldCatalog): CompiledQuery<SequorEvent> {
   let compiled: CompiledQuery<SequorEvent>;
   try {
     if (rule.type === 'span_aggregation') {
@@ -123,29 +195,7 @@ export function compileRule(rule: Rule, options: CompileRuleOptions = {}): Compi
     if (error instanceof RuleSetError) throw error;
     throw new RuleSetError(compileErrors(rule, error));
   }
-
-  // Exceptions guard every predicate of the spec: an excepted event never reaches the rule's state.
-  const excepted = compileExceptions(rule.exceptions ?? [], catalog);
-  if (excepted !== null) compiled = { ...compiled, spec: withExceptions(compiled.spec, excepted) };
-
-  const plain = alertShape(rule, catalog);
-  const revision = options.revision;
-  const shape: AlertShape =
-    revision === undefined
-      ? plain
-      : {
-          ...plain,
-          ruleSummary: Object.freeze({ ...plain.ruleSummary, revision }),
-          idVersion: `${rule.version}:${revision}`,
-        };
-  return {
-    rule,
-    compiled,
-    suppress: compileSuppression(rule, catalog),
-    keyFields: shape.keyFields,
-    evidenceFields: shape.evidenceFields.map((f) => f.name),
-    toAlert: (match, context) => buildAlertWith(shape, match, context),
-  };
+  return compiled;
 }
 
 /** Everything about a rule that every alert repeats, computed once. */
@@ -197,7 +247,8 @@ function alertShape(rule: Rule, catalog: FieldCatalog): AlertShape {
   if (cached !== undefined) return cached;
   const keyFields = ruleKeyFields(rule);
   const message = MessageTemplate.parse(rule.message);
-  const names = [...new Set([...keyFields, ...queryFieldNames(rule.ast), ...message.fields()])];
+  const read = rule.type === 'sigma' ? [] : queryFieldNames(rule.ast);
+  const names = [...new Set([...keyFields, ...read, ...message.fields()])];
   const entityFields = ['host.id', 'host.name', 'user.id', 'user.name'];
   const accessors = new Map<string, (e: SequorEvent) => unknown>();
   const evidenceFields: EvidenceField[] = [];

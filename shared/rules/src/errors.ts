@@ -16,7 +16,14 @@ export type RuleIssueCode =
   | 'invalid-test'
   | 'compile'
   | 'slow-pattern'
-  | 'value-list';
+  | 'value-list'
+  // Sigma files (the loader's own codes, `sigma-` where they differ from Sequor YAML's):
+  | 'too-large'
+  | 'sigma-condition'
+  | 'sigma-modifier'
+  | 'sigma-value'
+  | 'sigma-unsupported'
+  | 'sigma-logsource';
 
 /** `error`: the rule is refused. `warning`: the rule loads, the author should look (e.g. risk vs severity). */
 export type RuleIssueLevel = 'error' | 'warning';

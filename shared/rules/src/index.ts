@@ -76,3 +76,13 @@ export {
   type RulePathProblem,
   type RuleSetSources,
 } from './rule-set.js';
+export {
+  analyzeSigmaText,
+  compileSigmaRules,
+  ruleErrorOfSigma,
+  severityOfSigmaLevel,
+  sigmaFilterDispatch,
+  sniffRuleLanguage,
+  type RuleLanguage,
+} from './sigma.js';
+export { sequorFieldSource, type SequorFieldSource } from './sigma-event-source.js';

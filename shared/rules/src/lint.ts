@@ -3,13 +3,13 @@
  * correlation rule's key is compatible with how the events topic is partitioned. Per-file checks (YAML,
  * metadata, EQL, placeholders) live in analyze.ts; `lintRuleDir` runs both and collects every finding.
  */
-import type { RuleFileError } from './errors.js';
 import type { RuleFileResult } from './analyze.js';
 import type { CompileRuleOptions } from './compile.js';
 import { compileRule } from './compile.js';
-import { RuleSetError } from './errors.js';
+import { RuleFileError, RuleSetError } from './errors.js';
+import { compileSigmaRules } from './sigma.js';
 import { fieldName, isCorrelationRule, itemKeyFields } from './query-fields.js';
-import type { Rule } from './types.js';
+import type { Rule, SigmaDetectionRule } from './types.js';
 
 /** The normalizer keys normalized events by host, so `host.id` is the default co-partitioning field. */
 export const defaultPartitionKeyFields: readonly string[] = Object.freeze(['host.id']);
@@ -27,7 +27,7 @@ export function checkPartitionCompatibility(
   rule: Rule,
   partitionKeyFields: readonly string[] = defaultPartitionKeyFields,
 ): RuleFileError | null {
-  if (!isCorrelationRule(rule)) return null;
+  if (rule.type === 'sigma' || !isCorrelationRule(rule)) return null;
   const partitioned = partitionKeyFields.join(', ');
   const why =
     `the events topic is partitioned by ${partitioned}, and each detector instance sees only its own partitions: ` +
@@ -106,22 +106,46 @@ export function checkRuleSet(
   results: readonly RuleFileResult[],
   options: RuleSetCheckOptions = {},
 ): RuleFileResult[] {
-  const loaded = results.flatMap((r) => (r.rule === null ? [] : [r.rule]));
+  const sigmaBound = bindSigmaRules(results);
+  const loaded = sigmaBound.flatMap((r) => (r.rule === null ? [] : [r.rule]));
   const duplicates = duplicateIdErrors(loaded);
-  return results.map((r) => {
+  return sigmaBound.map((r) => {
     if (r.rule === null) return r;
     const extra: RuleFileError[] = [];
     const dup = duplicates.get(r.rule);
     if (dup) extra.push(dup);
     const key = checkPartitionCompatibility(r.rule, options.partitionKeyFields);
     if (key) extra.push(key);
-    try {
-      compileRule(r.rule, { catalog: options.catalog });
-    } catch (error) {
-      if (!(error instanceof RuleSetError)) throw error;
-      extra.push(...error.errors);
+    // Sigma rules were compiled with their set above; every EQL rule is compiled here.
+    if (r.rule.type !== 'sigma') {
+      try {
+        compileRule(r.rule, { catalog: options.catalog });
+      } catch (error) {
+        if (!(error instanceof RuleSetError)) throw error;
+        extra.push(...error.errors);
+      }
     }
     return extra.length === 0 ? r : { ...r, rule: null, errors: [...r.errors, ...extra] };
+  });
+}
+
+/**
+ * The Sigma rules of the results compiled together, with the meta filters found among the files
+ * joined to the rules they apply to: each rule gets its binding to the set, or is refused with the
+ * reason (a logsource no pipeline knows, a pattern past the bounds) at its position.
+ */
+function bindSigmaRules(results: readonly RuleFileResult[]): RuleFileResult[] {
+  const filters = results.flatMap((r) => (r.sigmaFilter === undefined ? [] : [r.sigmaFilter]));
+  const sigma = results.flatMap((r) => (r.rule?.type === 'sigma' ? [r.rule] : []));
+  if (sigma.length === 0) return [...results];
+  const outcome = compileSigmaRules(sigma, filters).rules;
+  let next = 0;
+  return results.map((r) => {
+    if (r.rule?.type !== 'sigma') return r;
+    const bound = outcome[next++] as SigmaDetectionRule | RuleFileError;
+    return bound instanceof RuleFileError
+      ? { ...r, rule: null, errors: [...r.errors, bound] }
+      : { ...r, rule: bound };
   });
 }
 

@@ -9,6 +9,7 @@ import { analyzeRuleText } from './analyze.js';
 import { RuleFileError } from './errors.js';
 import type { RuleSetCheckOptions } from './lint.js';
 import { checkRuleSet } from './lint.js';
+import { analyzeSigmaText, sniffRuleLanguage } from './sigma.js';
 import type { Rule } from './types.js';
 
 export type LoadOptions = RuleAnalysisOptions & RuleSetCheckOptions;
@@ -38,6 +39,7 @@ export async function loadRuleFile(file: string, options: RuleAnalysisOptions = 
     return { file, rule: null, errors: [ioError(file, cause)], warnings: [] };
   }
   try {
+    if (sniffRuleLanguage(text) === 'sigma') return analyzeSigmaText(text, file);
     return analyzeRuleText(text, file, options);
   } catch (cause) {
     // A bug or a resource guard tripping on one hostile file must not hide every other file's findings.
@@ -58,7 +60,7 @@ export async function loadRuleFile(file: string, options: RuleAnalysisOptions = 
 }
 
 /**
- * `*.yaml` / `*.yml` files under `dir`, recursively, sorted (so "the first file with an id" is stable).
+ * `*.yaml` / `*.yml` files under `dir` (Sequor YAML and Sigma alike: each file's language is sniffed), recursively, sorted (so "the first file with an id" is stable).
  * Symbolic links named so are listed too (a ConfigMap mounts its files as links): reading one that leads
  * nowhere is then an `io` error naming it, not a rule silently missing.
  */
@@ -98,7 +100,10 @@ export async function loadRuleFiles(
   files: readonly string[],
   options: LoadOptions = {},
 ): Promise<RuleDirLoad> {
-  const perFile = await Promise.all(files.map((f) => loadRuleFile(f, options)));
+  const perFile: RuleFileResult[] = [];
+  // In batches: thousands of files opened at once would exhaust file descriptors.
+  for (let i = 0; i < files.length; i += 64)
+    perFile.push(...(await Promise.all(files.slice(i, i + 64).map((f) => loadRuleFile(f, options)))));
   const checked = checkRuleSet(perFile, options);
   return {
     rules: checked.flatMap((r) => (r.rule === null ? [] : [r.rule])),

@@ -86,6 +86,7 @@ export function itemKeyFields(query: Query): FieldExpr[][] {
 
 /** The fields a rule correlates on, for messages: query-level `by` + first item's `by`, or `group_by`. */
 export function ruleKeyFields(rule: Rule): string[] {
+  if (rule.type === 'sigma') return []; // a Sigma detection rule is an event filter: no key
   if (rule.type === 'span_aggregation') return [...rule.groupBy];
   const keys = itemKeyFields(rule.ast);
   return (keys[0] ?? []).map(fieldName);
@@ -93,5 +94,12 @@ export function ruleKeyFields(rule: Rule): string[] {
 
 /** True for rules that keep state across events (sequence, join, sample, span_aggregation). */
 export function isCorrelationRule(rule: Rule): boolean {
-  return rule.type === 'span_aggregation' || rule.ast.body.kind !== 'event';
+  switch (rule.type) {
+    case 'sigma':
+      return false;
+    case 'span_aggregation':
+      return true;
+    case 'eql':
+      return rule.ast.body.kind !== 'event';
+  }
 }

@@ -4,6 +4,7 @@
  * Field names are the YAML keys in camelCase (`risk_score` is `riskScore`).
  */
 import type { Query } from '@sequor/eql';
+import type { CompiledSigmaRule, SigmaLevel, SigmaRule, SigmaRuleSet, SigmaStatus } from '@sequor/sigma';
 import type { ExceptionItem } from './exceptions.js';
 import type { RuleSourceMap } from './source-map.js';
 
@@ -75,7 +76,8 @@ export interface RuleTestCase {
   readonly expect: readonly ExpectedAlert[];
 }
 
-export interface Rule {
+/** What every rule has, whatever language it is written in: the metadata alerts carry. */
+export interface RuleCommon {
   readonly id: string;
   readonly name: string;
   readonly description: string;
@@ -91,6 +93,17 @@ export interface Rule {
   readonly source: RulePublication | null;
   /** Alert message template with `$field$` placeholders. */
   readonly message: string;
+  /** Alert suppression (`suppress`); absent or null: every alert is published. */
+  readonly suppress?: RuleSuppression | null;
+  /** Exception items (`exceptions`), OR-ed; an excepted event is never seen by the rule. Absent: none. */
+  readonly exceptions?: readonly ExceptionItem[];
+  readonly tests: readonly RuleTestCase[];
+  /** Where the rule came from, to point later errors (duplicate id, partition key, engine) at file:line:col. */
+  readonly location: RuleSourceMap;
+}
+
+/** A Sequor YAML rule: an EQL query (event query, sequence, join) or a span aggregation. */
+export interface EqlRule extends RuleCommon {
   readonly type: RuleType;
   /** The EQL text as written. */
   readonly query: string;
@@ -100,11 +113,31 @@ export interface Rule {
   readonly span: RuleSpan | null;
   /** `span_aggregation` only: the BY fields (empty otherwise). */
   readonly groupBy: readonly string[];
-  /** Alert suppression (`suppress`); absent or null: every alert is published. */
-  readonly suppress?: RuleSuppression | null;
-  /** Exception items (`exceptions`), OR-ed; an excepted event is never seen by the rule. Absent: none. */
-  readonly exceptions?: readonly ExceptionItem[];
-  readonly tests: readonly RuleTestCase[];
-  /** Where the rule came from, to point later errors (duplicate id, partition key, engine) at file:line:col. */
-  readonly location: RuleSourceMap;
 }
+
+/**
+ * The compiled form a Sigma rule shares with the rest of its rule set: compiled once with the other
+ * Sigma rules of the set (matchers shared), and the `SigmaRuleSet` whose index dispatches events to them.
+ */
+export interface SigmaRuleBinding {
+  readonly set: SigmaRuleSet;
+  readonly compiled: CompiledSigmaRule;
+}
+
+/**
+ * A Sigma detection rule (SigmaHQ's format, a `detection` + `logsource` document): an event filter. The
+ * common metadata is derived from it (`title` → name, `level` → severity); `sigma` keeps the rule as
+ * loaded, with the meta filters that apply to it already joined.
+ */
+export interface SigmaDetectionRule extends RuleCommon {
+  readonly type: 'sigma';
+  readonly sigma: SigmaRule;
+  /** Sigma's own level (`informational` included) and status, as written; null when absent. */
+  readonly level: SigmaLevel | null;
+  readonly status: SigmaStatus | null;
+  /** Set when the rule set is checked (`checkRuleSet`); a lone rule is compiled on its own. */
+  readonly binding?: SigmaRuleBinding;
+}
+
+/** A rule in either language; `type` tells which (`eql`, `span_aggregation`: Sequor YAML; `sigma`). */
+export type Rule = EqlRule | SigmaDetectionRule;

@@ -5,7 +5,7 @@ import { loadBuiltinRules } from '../src/builtin.js';
 import { compileRule } from '../src/compile.js';
 import type { CompiledRule } from '../src/compile.js';
 import { decodeTestEvents } from '../src/test-runner.js';
-import type { Rule } from '../src/types.js';
+import type { EqlRule, Rule } from '../src/types.js';
 
 export const ruleIds = {
   car: 'dc985e9a-0bd4-4c6c-8141-dcb771529846',
@@ -14,9 +14,10 @@ export const ruleIds = {
   remcos: 'f2a1615a-1d63-11ec-97d2-acde48001122',
 } as const;
 
-export async function builtinRule(id: string): Promise<Rule> {
+export async function builtinRule(id: string): Promise<EqlRule> {
   const rule = (await loadBuiltinRules()).find((r) => r.id === id);
   if (rule === undefined) throw new Error(`no built-in rule ${id}`);
+  if (rule.type === 'sigma') throw new Error(`built-in rule ${id} is Sigma`);
   return rule;
 }
 

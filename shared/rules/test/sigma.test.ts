@@ -1,0 +1,165 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { from } from 'rxjs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRuleSetPipeline, type FilterDispatch } from '@sequor/engine';
+import type { SequorEvent } from '@sequor/model';
+import { builtinRulesDir } from '../src/builtin.js';
+import { compileRule } from '../src/compile.js';
+import { loadRuleSet } from '../src/rule-set.js';
+import { sigmaFilterDispatch, sniffRuleLanguage } from '../src/sigma.js';
+import type { CompiledRule } from '../src/compile.js';
+
+const sigmaRule = (id: string, image: string, extra = ''): string => `title: Suspicious ${image}
+id: ${id}
+status: test
+level: informational
+author: Jane Doe, John Roe
+tags:
+  - attack.execution
+  - attack.t1059
+logsource:
+  product: windows
+  category: process_creation
+detection:
+  selection:
+    Image|endswith: '\\${image}'
+  condition: selection
+${extra}`;
+
+const filterDoc = `title: Not from the admin tools folder
+logsource:
+  product: windows
+  category: process_creation
+filter:
+  rules: any
+  selection:
+    CurrentDirectory|startswith: 'C:\\Admin\\'
+  condition: not selection
+`;
+
+/** A Sysmon process creation as the normalizer gives it (the event's own data by its Windows names). */
+function sysmon(id: string, image: string, directory = 'C:\\Users\\x\\', at = 0): SequorEvent {
+  return {
+    timestamp: Date.UTC(2024, 0, 1) + at,
+    event: { id, code: '1', dataset: null },
+    host: { id: 'h1', name: 'H1' },
+    winlog: {
+      channel: 'Microsoft-Windows-Sysmon/Operational',
+      event_id: '1',
+      event_data: { Image: image, CurrentDirectory: directory },
+    },
+    origin: { format: 'test', topic: null, partition: null, offset: null },
+  } as unknown as SequorEvent;
+}
+
+const ID_A = '0a5f0c2e-6d3b-4a4e-9a7e-1c2d3e4f5a6b';
+const ID_B = '1b6e1d3f-7e4c-4b5f-8b8f-2d3e4f5a6b7c';
+
+describe('Sigma files in the rule set', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'sigma-rules-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('sniffs each file: Sigma by detection + logsource, or a correlation/filter document', () => {
+    expect(sniffRuleLanguage(sigmaRule(ID_A, 'x.exe'))).toBe('sigma');
+    expect(sniffRuleLanguage(filterDoc)).toBe('sigma');
+    expect(sniffRuleLanguage('title: t\ncorrelation:\n  type: event_count\n')).toBe('sigma');
+    expect(sniffRuleLanguage('id: x\ntype: eql\nquery: |\n  process where true\n')).toBe('sequor');
+    expect(sniffRuleLanguage('not: a rule\n')).toBe('sequor');
+  });
+
+  it('loads Sigma (.yml) beside Sequor YAML and the built-ins, with its metadata', async () => {
+    await writeFile(path.join(dir, 'a.yml'), sigmaRule(ID_A, 'evil.exe'));
+    const loaded = await loadRuleSet({ paths: [dir] });
+    expect(loaded.errors).toEqual([]);
+    const rule = loaded.rules.find((r) => r.id === ID_A);
+    expect(rule).toMatchObject({
+      type: 'sigma',
+      name: 'Suspicious evil.exe',
+      severity: 'low',
+      level: 'informational',
+      status: 'test',
+      author: ['Jane Doe', 'John Roe'],
+      tags: ['attack.execution', 'attack.t1059'],
+    });
+    expect(loaded.rules.filter((r) => r.type !== 'sigma').length).toBeGreaterThan(0); // the built-ins
+  });
+
+  it('refuses a duplicate id across languages, at the second file, naming the first', async () => {
+    const builtinId = (await loadRuleSet({})).rules[0]!.id;
+    await writeFile(path.join(dir, 'a.yml'), sigmaRule(builtinId, 'evil.exe'));
+    const loaded = await loadRuleSet({ paths: [dir] });
+    const dup = loaded.errors.find((e) => e.code === 'duplicate-id');
+    expect(dup?.file).toBe(path.join(dir, 'a.yml'));
+    expect(dup?.line).toBe(2);
+    expect(dup?.detail).toContain(builtinRulesDir);
+  });
+
+  it('reports a Sigma rule the pipeline cannot run as refused, with the reason and position', async () => {
+    await writeFile(
+      path.join(dir, 'a.yml'),
+      sigmaRule(ID_A, 'evil.exe').replace('process_creation', 'file_access'),
+    );
+    await writeFile(path.join(dir, 'b.yml'), sigmaRule(ID_B, 'x.exe').replace('endswith', 'endswithh'));
+    await writeFile(path.join(dir, 'c.yml'), sigmaRule(ID_B, 'good.exe'));
+    const loaded = await loadRuleSet({ paths: [dir] });
+    const [a, b] = [path.join(dir, 'a.yml'), path.join(dir, 'b.yml')].map((f) =>
+      loaded.errors.find((e) => e.file === f),
+    );
+    expect(a).toMatchObject({ code: 'sigma-logsource' });
+    expect(a?.message).toMatch(/a\.yml:\d+:\d+: .*file_access/);
+    expect(b).toMatchObject({ code: 'sigma-modifier', line: 14 });
+    expect(loaded.rules.some((r) => r.id === ID_B)).toBe(true); // the good rule still loads
+  });
+
+  it('compiles a Sigma rule to a filter over SequorEvent, with the meta filters of the paths joined', async () => {
+    await writeFile(path.join(dir, 'a.yml'), sigmaRule(ID_A, 'evil.exe'));
+    await writeFile(path.join(dir, 'filter.yml'), filterDoc);
+    const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+    expect(loaded.errors).toEqual([]);
+    expect(loaded.files.find((f) => f.file.endsWith('filter.yml'))?.sigmaFilter?.title).toBe(
+      'Not from the admin tools folder',
+    );
+    const compiled = compileRule(loaded.rules[0]!);
+    expect(compiled.compiled.spec.kind).toBe('filter');
+    const spec = compiled.compiled.spec as { predicate: (e: SequorEvent) => boolean };
+    expect(spec.predicate(sysmon('e1', 'C:\\Temp\\evil.exe'))).toBe(true);
+    expect(spec.predicate(sysmon('e2', 'C:\\Temp\\good.exe'))).toBe(false);
+    expect(spec.predicate(sysmon('e3', 'C:\\Temp\\evil.exe', 'C:\\Admin\\tools\\'))).toBe(false);
+  });
+
+  it('gives the same matches through the Sigma dispatch as through every predicate', async () => {
+    await writeFile(path.join(dir, 'a.yml'), sigmaRule(ID_A, 'evil.exe'));
+    await writeFile(path.join(dir, 'b.yml'), sigmaRule(ID_B, 'bad.exe'));
+    const loaded = await loadRuleSet({ paths: [dir] });
+    expect(loaded.errors).toEqual([]);
+    const rules = loaded.rules.map((r) => compileRule(r));
+    const events = ['evil.exe', 'bad.exe', 'fine.exe', 'BAD.EXE', 'evil.exe'].map((name, i) =>
+      sysmon(`e${i}`, `C:\\Windows\\${name}`, 'C:\\Users\\x\\', i * 1000),
+    );
+    const run = (dispatch: FilterDispatch<SequorEvent> | undefined): string[] => {
+      const out: string[] = [];
+      const entries = rules.map((rule) => ({ rule, spec: rule.compiled.spec }));
+      from(events)
+        .pipe(
+          createRuleSetPipeline<SequorEvent, CompiledRule>(entries, rules[0]!.compiled.eventTime, {
+            allowedLatenessMs: 0,
+            ...(dispatch ? { filterDispatch: dispatch } : {}),
+          }).operator,
+        )
+        .subscribe(({ rule, match }) => out.push(`${rule.rule.id}:${match.events[0]!.event.id}`));
+      return out;
+    };
+    const dispatch = sigmaFilterDispatch(rules);
+    expect(dispatch?.covers).toHaveLength(2);
+    const plain = run(undefined);
+    expect(plain).toEqual([`${ID_A}:e0`, `${ID_B}:e1`, `${ID_B}:e3`, `${ID_A}:e4`]);
+    expect(run(dispatch)).toEqual(plain);
+  });
+});
