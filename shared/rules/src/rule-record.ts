@@ -1,0 +1,86 @@
+/**
+ * The records of a rules topic (the detector's `RULES_TOPIC`, written by `sequor rules publish`): one
+ * compacted record per key, the value a file's text, a tombstone (null value) removing it.
+ *
+ * - `rule:<id>`: a rule file (Sequor YAML or Sigma, whatever the rule loader takes) whose id is `<id>`.
+ * - `list:<name>.<type>`: a value list (`keyword`, `ip`, `cidr`, `wildcard`), as in `VALUE_LISTS_DIR`.
+ *
+ * Pure: keys, sizes and the content revision of a rule.
+ */
+import { createHash } from 'node:crypto';
+import { SequorError } from '@sequor/model';
+import type { ValueListType } from './value-lists.js';
+import { valueListFileName } from './value-lists.js';
+
+export type RuleRecordKey =
+  | { readonly kind: 'rule'; readonly id: string }
+  | { readonly kind: 'list'; readonly name: string; readonly type: ValueListType };
+
+/** A rules-topic record that cannot be used as one: its key or value says why. */
+export class RuleRecordError extends SequorError {
+  constructor(
+    readonly key: string | null,
+    readonly reason: string,
+  ) {
+    super(`rules record ${key === null ? '(no key)' : JSON.stringify(key.slice(0, 200))}: ${reason}`);
+  }
+}
+
+export const RULE_KEY_PREFIX = 'rule:';
+export const LIST_KEY_PREFIX = 'list:';
+/** Longest key taken (a rule id or a list name is short; anything longer is not ours). */
+export const MAX_RULE_RECORD_KEY_CHARS = 1_000;
+
+export function ruleRecordKey(id: string): string {
+  return `${RULE_KEY_PREFIX}${id}`;
+}
+
+export function listRecordKey(name: string, type: ValueListType): string {
+  return `${LIST_KEY_PREFIX}${name}.${type}`;
+}
+
+/** What a key names, or a RuleRecordError saying why it names nothing. */
+export function parseRuleRecordKey(key: string | null): RuleRecordKey | RuleRecordError {
+  if (key === null || key === '') return new RuleRecordError(key, 'no key (rule:<id> or list:<name>.<type>)');
+  if (key.length > MAX_RULE_RECORD_KEY_CHARS)
+    return new RuleRecordError(key, `a key longer than ${MAX_RULE_RECORD_KEY_CHARS} characters`);
+  if (key.startsWith(RULE_KEY_PREFIX)) {
+    const id = key.slice(RULE_KEY_PREFIX.length);
+    if (id.trim() === '' || id.trim() !== id) return new RuleRecordError(key, 'an empty or padded rule id');
+    return { kind: 'rule', id };
+  }
+  if (key.startsWith(LIST_KEY_PREFIX)) {
+    const named = valueListFileName(key.slice(LIST_KEY_PREFIX.length));
+    if (named === null)
+      return new RuleRecordError(key, 'a list key is list:<name>.<type>, type keyword, ip, cidr or wildcard');
+    return { kind: 'list', ...named };
+  }
+  return new RuleRecordError(key, 'a key is rule:<id> or list:<name>.<type>');
+}
+
+/** sha256 of a list's text, hex, first 16 characters: what a rule's revision takes of each list it uses. */
+export function listContentHash(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 16);
+}
+
+/**
+ * A rule's content revision: sha256 over its text and, sorted by name, each list it uses with that
+ * list's content hash (length-prefixed parts), hex, first 16 characters. Any edit of the rule or of a
+ * list it names gives another revision, a version bump or not.
+ */
+export function ruleRevision(text: string, lists: ReadonlyMap<string, string>): string {
+  const hash = createHash('sha256');
+  const part = (s: string): void => {
+    const bytes = Buffer.from(s, 'utf8');
+    const length = Buffer.allocUnsafe(4);
+    length.writeUInt32BE(bytes.length, 0);
+    hash.update(length).update(bytes);
+  };
+  part('sequor.rule-revision.v1');
+  part(text);
+  for (const name of [...lists.keys()].sort()) {
+    part(name);
+    part(lists.get(name) as string);
+  }
+  return hash.digest('hex').slice(0, 16);
+}
