@@ -86,3 +86,24 @@ export {
   type RuleLanguage,
 } from './sigma.js';
 export { sequorFieldSource, type SequorFieldSource } from './sigma-event-source.js';
+export {
+  RuleCatalog,
+  type CatalogChange,
+  type CatalogRule,
+  type CatalogValidator,
+  type RuleCatalogOptions,
+  type RuleSetRevision,
+  type RuleTopicRecord,
+  type ValidatedRule,
+} from './rule-catalog.js';
+export {
+  listContentHash,
+  listRecordKey,
+  LIST_KEY_PREFIX,
+  parseRuleRecordKey,
+  RULE_KEY_PREFIX,
+  RuleRecordError,
+  ruleRecordKey,
+  ruleRevision,
+  type RuleRecordKey,
+} from './rule-record.js';
