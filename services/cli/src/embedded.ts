@@ -267,7 +267,7 @@ async function detect(
   options.progress?.tick(snapshot);
   options.progress?.clear();
 
-  inputs.forEach((input, i) => ((perInput[i] as { lines: number }).lines = input.reader.lineIndex + 1));
+  inputs.forEach((input, i) => ((perInput[i] as { lines: number }).lines = input.reader.linesRead));
   const counters = normalize === null ? await (workers as NormalizeWorkers).counters() : normalize.counters();
   const stats = sumDetectionStats(processors.map((p) => p.stats()));
   const wallMs = performance.now() - started;

@@ -9,10 +9,11 @@ import path from 'node:path';
 import type { SourceFormat } from '@sequor/formats';
 import { decideFileFormat, FORMAT_DETECTION_LINES, formatNames, formatRegistry } from '@sequor/formats';
 import { InputError, systemReason, UsageError } from '../errors.js';
-import type { ByteStream } from './lines.js';
+import { JsonDocumentReader } from './documents.js';
+import type { ByteStream, RecordReader } from './lines.js';
 import { LineReader, openByteStream } from './lines.js';
 
-/** Lines longer than this are refused by the normalizer (its default record limit, 1 MiB). */
+/** Lines (and JSON documents) longer than this are refused by the normalizer (its default record limit, 1 MiB). */
 export const MAX_LINE_BYTES = 1 << 20;
 
 export interface InputFile {
@@ -31,7 +32,8 @@ export interface InputFile {
 export interface OpenInput {
   readonly file: InputFile;
   readonly format: SourceFormat;
-  readonly reader: LineReader;
+  /** Lines, or documents for a format framed as JSON documents (evtx-json). */
+  readonly reader: RecordReader;
   readonly stream: ByteStream;
 }
 
@@ -222,7 +224,9 @@ export async function openInputs(
         }
         throw new InputError(file.name, `${reason}; pass --format (${formatNames().join(', ')})`);
       }
-      opened.push({ file, format, reader, stream });
+      const records =
+        format.framing === 'json-documents' ? new JsonDocumentReader(reader, MAX_LINE_BYTES) : reader;
+      opened.push({ file, format, reader: records, stream });
     }
   } catch (error) {
     for (const o of opened) o.stream.close();

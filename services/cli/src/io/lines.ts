@@ -68,12 +68,30 @@ function emptyIterator(): AsyncIterator<Buffer> {
 }
 
 /**
+ * Records of one input as the commands read them: lines (`LineReader`), or documents spanning lines
+ * (`JsonDocumentReader`, for formats framed as JSON documents). `next()` gives the next record's bytes
+ * synchronously or undefined when the buffered bytes are used up (then `await fill()` and ask again,
+ * until `done`); `lineIndex` is the 0-based line the record last returned starts on (its offset: file
+ * line = offset + 1).
+ */
+export interface RecordReader {
+  next(): Buffer | undefined;
+  fill(): Promise<void>;
+  readonly done: boolean;
+  readonly lineIndex: number;
+  /** Lines read so far, blank ones included (for the summary). */
+  readonly linesRead: number;
+  /** Why reading stopped early; null when it did not. */
+  readonly failure: ReadFailure | null;
+}
+
+/**
  * Lines of one byte stream. `next()` returns the next line (without `\n` or `\r\n`), or `undefined` when
  * the buffered bytes are used up: then `await fill()` and ask again, until `done`. `lineIndex` is the
  * 0-based index of the line last returned (empty lines count), which is what alerts and dead letters
  * report as the offset: file line = offset + 1.
  */
-export class LineReader {
+export class LineReader implements RecordReader {
   private chunk: Buffer = EMPTY;
   private pos = 0;
   /** The start of a line whose end is in a later chunk. */
@@ -94,6 +112,10 @@ export class LineReader {
 
   /** Why reading stopped early (the stream failed after `afterLine` complete lines); null when it did not. */
   failure: ReadFailure | null = null;
+
+  get linesRead(): number {
+    return this.lineIndex + 1;
+  }
 
   /** True once every line has been returned. */
   get done(): boolean {

@@ -17,7 +17,7 @@
 import { BinaryHeap } from '@sequor/model';
 import type { NormalizeProcessor, ProcessResult } from '@sequor/pipeline';
 import type { OpenInput } from './inputs.js';
-import type { LineReader } from './lines.js';
+import type { RecordReader } from './lines.js';
 
 /**
  * The normalized lines of one input in file order: `next()` while some are ready (synchronously, no
@@ -45,7 +45,7 @@ class InlineNormalizedLines implements NormalizedLines {
 
   constructor(
     private readonly source: number,
-    private readonly reader: LineReader,
+    private readonly reader: RecordReader,
     private readonly topic: string,
     private readonly normalize: NormalizeProcessor,
   ) {}

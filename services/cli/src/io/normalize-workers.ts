@@ -25,7 +25,7 @@ import type {
   RecordHeaders,
 } from '@sequor/pipeline';
 import type { OpenInput } from './inputs.js';
-import type { LineReader } from './lines.js';
+import type { RecordReader } from './lines.js';
 import type { MergedRecord, NormalizedLines } from './merge.js';
 import type { LineBatch, NormalizedBatch, NormalizeWorkerData, WorkerReply } from './normalize-protocol.js';
 
@@ -211,7 +211,7 @@ class WorkerNormalizedLines implements NormalizedLines {
   constructor(
     private readonly workers: NormalizeWorkers,
     private readonly source: number,
-    private readonly reader: LineReader,
+    private readonly reader: RecordReader,
     private readonly worker: number | null,
   ) {
     this.maxInFlight = IN_FLIGHT_PER_WORKER * (worker === null ? workers.threads : 1);
