@@ -40,7 +40,7 @@ import { compileEventTime, createRuleSetPipeline, RuleSetControl, StreamTimeCont
 import type { AlertUpdate, SequorEvent } from '@sequor/model';
 import { eventFieldCatalog, SequorError } from '@sequor/model';
 import type { Alert, CompiledRule } from '@sequor/rules';
-import { buildAlertUpdate } from '@sequor/rules';
+import { buildAlertUpdate, sigmaFilterDispatch } from '@sequor/rules';
 import { Subject } from 'rxjs';
 
 export interface DetectionProcessorOptions {
@@ -274,6 +274,8 @@ class DefaultDetectionProcessor implements DetectionProcessor {
       control: this.control,
       onLate: options.onLate,
       onSuppressionUpdate: raiseUpdate,
+      // Sigma rules: each event is matched once against their set's index, not through every predicate.
+      filterDispatch: sigmaFilterDispatch(rules),
       // Each rule's suppression windows are bounded like its partial state.
       suppression: { maxOpenWindows: options.maxOpenPartials, maxStateBytes: options.maxStateBytes },
       ...(this.ruleSetControl === undefined ? {} : { ruleSetControl: this.ruleSetControl }),
@@ -338,7 +340,7 @@ class DefaultDetectionProcessor implements DetectionProcessor {
         'replaceRules on a processor made without `replaceable`',
         this.partition,
       );
-    const replaced = this.ruleSetControl.replace(rules.map(ruleSetEntry));
+    const replaced = this.ruleSetControl.replace(rules.map(ruleSetEntry), sigmaFilterDispatch(rules));
     this.ruleStats = replaced.ruleStats;
     this.suppressionStats = replaced.suppressionStats;
     const alerts = new Map<CompiledRule, number>();
