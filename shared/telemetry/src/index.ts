@@ -21,7 +21,7 @@ export {
   SequorMetrics,
   consumerLagAfter,
 } from './metrics.js';
-export type { EngineStatsEntry, EngineStatsLike } from './metrics.js';
+export type { EngineStatsEntry, EngineStatsLike, RuleCatalogMetrics } from './metrics.js';
 export { Readiness, TelemetryServer, TelemetryServerError } from './server.js';
 export type { MetricsHandler } from './server.js';
 export { Telemetry, start } from './telemetry.js';

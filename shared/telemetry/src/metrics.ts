@@ -103,7 +103,26 @@ export const METRIC_NAMES = {
   forcedReleases: 'sequor.engine.forced_releases',
   bufferedBytes: 'sequor.engine.buffered_bytes',
   stateBytes: 'sequor.engine.state_bytes',
+  rulesRunning: 'sequor.rules.running',
+  ruleChanges: 'sequor.rules.changes',
+  ruleInfo: 'sequor.rule.info',
+  ruleSetRevision: 'sequor.rules.revision',
 } as const;
+
+/** What a detector's rule catalog reports at each scrape (`addRuleCatalogSource`). */
+export interface RuleCatalogMetrics {
+  /** The rule-set revision running now (the rules topic position it started at). */
+  readonly revision: number;
+  /** Rule-catalog steps since start, by kind (loaded, changed, refused, removed, list-..., malformed). */
+  readonly changes: Readonly<Record<string, number>>;
+  /** The rules running now. `revision`: the rule's content revision, null for built-in / RULES_DIR rules. */
+  readonly rules: readonly {
+    readonly id: string;
+    readonly name: string;
+    readonly version: number;
+    readonly revision: string | null;
+  }[];
+}
 
 function partitionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
@@ -133,6 +152,7 @@ export class SequorMetrics {
   private readonly latencyAttributes = new Map<string, Readonly<Attributes>>();
   private readonly lag = new Map<string, LagEntry>();
   private readonly engineSources = new Set<() => Iterable<EngineStatsEntry>>();
+  private ruleCatalog: (() => RuleCatalogMetrics) | null = null;
 
   constructor(meter: Meter) {
     this.recordsInFamily = new CountFamily(
@@ -175,6 +195,48 @@ export class SequorMetrics {
         for (const entry of this.lag.values()) result.observe(entry.lag, entry.attributes);
       });
     this.observeEngine(meter);
+    this.observeRuleCatalog(meter);
+  }
+
+  /** Reads the rule catalog at each scrape (one source: the detector's); replaces an earlier one. */
+  setRuleCatalogSource(read: () => RuleCatalogMetrics): void {
+    this.ruleCatalog = read;
+  }
+
+  private observeRuleCatalog(meter: Meter): void {
+    const running = meter.createObservableGauge(METRIC_NAMES.rulesRunning, {
+      description: 'Rules running now.',
+      unit: '{rule}',
+    });
+    const changes = meter.createObservableCounter(METRIC_NAMES.ruleChanges, {
+      description:
+        'Rule catalog steps from the rules topic, by kind: loaded, changed, refused, removed, unchanged, list-loaded, list-changed, list-removed, list-refused, malformed.',
+      unit: '{change}',
+    });
+    const info = meter.createObservableGauge(METRIC_NAMES.ruleInfo, {
+      description: 'One series per running rule (value 1): its id, name, version and content revision.',
+    });
+    const revision = meter.createObservableGauge(METRIC_NAMES.ruleSetRevision, {
+      description: 'The rule-set revision running now: the rules topic position it started at.',
+    });
+    meter.addBatchObservableCallback(
+      (result) => {
+        const read = this.ruleCatalog;
+        if (read === null) return;
+        const catalog = read();
+        result.observe(running, catalog.rules.length);
+        result.observe(revision, catalog.revision);
+        for (const kind in catalog.changes) result.observe(changes, catalog.changes[kind] ?? 0, { kind });
+        for (const rule of catalog.rules)
+          result.observe(info, 1, {
+            rule_id: rule.id,
+            rule: rule.name,
+            version: rule.version,
+            revision: rule.revision ?? '',
+          });
+      },
+      [running, changes, info, revision],
+    );
   }
 
   /** Records consumed from `topic`. */
