@@ -6,10 +6,11 @@
  *
  * Lines go in one at a time (so a file is never held whole), documents come out with the 0-based index
  * of the line they start on. A bad document never takes its neighbours with it:
- * - an unclosed document ends where a line starts with `{` in column 0 (a pretty-printer indents every
- *   inner line; a new document starts in column 0), or at the end of the input;
+ * - an unclosed document ends where a line starts with `{` or `[` in column 0, or is a `Record <id>` line
+ *   (a pretty-printer indents every inner line; a new document starts in column 0), or at the end of the
+ *   input;
  * - a line cut for length (the caller says so) leaves the nesting unknown: the document then ends at the
- *   next line that starts with `}` (included) or `{` (excluded) in column 0;
+ *   next line that starts with `}` (included) in column 0, or one that begins a document (excluded);
  * - a document is kept up to `maxBytes + 1` bytes (the decoder refuses it as too large, with its line);
  * - text between documents that is not one ends at its line's end, a record of its own (dead-lettered).
  * Strings are respected (`"}{"` is no boundary); a JSON string cannot span lines, so string state ends
@@ -70,8 +71,8 @@ export class JsonDocumentFramer {
     const n = line.length;
     let pos = 0;
     if (this.startLine >= 0) {
-      if (n > 0 && line[0] === OPEN_BRACE)
-        this.finish(); // a new document in column 0: the open one is truncated
+      // A new document in column 0: the open one is truncated.
+      if (startsDocument(line)) this.finish();
       else if (this.lost) {
         this.append(line, 0, n, true);
         if (n > 0 && line[0] === CLOSE_BRACE) this.finish();
@@ -176,6 +177,12 @@ export class JsonDocumentFramer {
 }
 
 const NEWLINE_BYTES = Uint8Array.of(NEWLINE);
+
+/** A line that can only begin a document: `{` or `[` in column 0, or evtx_dump's `Record <id>`. */
+function startsDocument(line: Uint8Array): boolean {
+  const c = line[0];
+  return c === OPEN_BRACE || c === OPEN_BRACKET || (c === 0x52 /* R */ && isRecordLine(line));
+}
 
 function isByteOrderMark(line: Uint8Array, pos: number): boolean {
   return line[pos + 1] === 0xbb && line[pos + 2] === 0xbf;

@@ -101,15 +101,10 @@ describe('framing JSON documents', () => {
   it('a truncated document ends at the next one, so one bad document costs one record', () => {
     const lines = pretty(SYSMON_1).split('\n');
     const truncated = lines.slice(0, 20).join('\n');
-    const text = `${truncated}\n${pretty(SYSMON_1)}\nnot json\n[1, 2]\n${pretty(SYSMON_1).slice(0, 30)}`;
+    const text = `${truncated}\n${pretty(SYSMON_1)}\nnot json\n[1, 2]\n${pretty(SYSMON_1).slice(0, 30)}\n[3]\nRecord 9\n{"a":1}`;
     const framed = docs(text);
-    expect(framed.map((d) => d.line)).toEqual([
-      1,
-      21,
-      21 + lines.length,
-      22 + lines.length,
-      23 + lines.length,
-    ]);
+    const after = 21 + lines.length;
+    expect(framed.map((d) => d.line)).toEqual([1, 21, after, after + 1, after + 2, after + 5, after + 7]);
     expect(JSON.parse(framed[1]?.text ?? '')).toEqual(SYSMON_1);
     expect(framed[2]?.text).toBe('not json');
   });
