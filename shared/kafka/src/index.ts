@@ -13,3 +13,4 @@ export * from './topic-limits.js';
 export * from './consumer.js';
 export * from './dead-letter.js';
 export * from './schema-registry.js';
+export * from './compacted-topic.js';
