@@ -24,6 +24,9 @@ const alert: Alert = {
     risk_score: 73,
     references: [],
     revision: null,
+    level: null,
+    tags: [],
+    author: [],
   },
   threat: [
     {

@@ -31,7 +31,7 @@ export interface AlertRule {
   readonly id: string;
   readonly name: string;
   readonly version: number;
-  /** Rule type: eql or span_aggregation. */
+  /** Rule type: eql, span_aggregation or sigma (a Sigma detection rule). */
   readonly type: string;
   /** low, medium, high or critical (kibana.alert.severity). */
   readonly severity: string;
@@ -40,6 +40,12 @@ export interface AlertRule {
   readonly references: readonly string[];
   /** Content hash of the rule's text and the value lists it uses, for rules taken from the rules topic (RULES_TOPIC): it changes with any edit, a version bump or not, and is part of alert.id then. Null for built-in and RULES_DIR rules. */
   readonly revision: string | null;
+  /** A Sigma rule's level as written (informational, low, medium, high, critical); severity maps informational to low and a rule without a level to medium. Null for Sequor YAML rules. */
+  readonly level: string | null;
+  /** The rule's tags as written (Sigma: attack.t1059.001, attack.execution, cve.2021-44228, ...). */
+  readonly tags: readonly string[];
+  /** The rule's authors (Sigma's author split at commas; DRL 1.1 asks to keep them wherever a rule is shown). */
+  readonly author: readonly string[];
 }
 
 export interface AlertThreat {
@@ -159,7 +165,7 @@ export const alertSchema = {
           {
             "name": "type",
             "type": "string",
-            "doc": "Rule type: eql or span_aggregation."
+            "doc": "Rule type: eql, span_aggregation or sigma (a Sigma detection rule)."
           },
           {
             "name": "severity",
@@ -187,6 +193,33 @@ export const alertSchema = {
             ],
             "default": null,
             "doc": "Content hash of the rule's text and the value lists it uses, for rules taken from the rules topic (RULES_TOPIC): it changes with any edit, a version bump or not, and is part of alert.id then. Null for built-in and RULES_DIR rules."
+          },
+          {
+            "name": "level",
+            "type": [
+              "null",
+              "string"
+            ],
+            "default": null,
+            "doc": "A Sigma rule's level as written (informational, low, medium, high, critical); severity maps informational to low and a rule without a level to medium. Null for Sequor YAML rules."
+          },
+          {
+            "name": "tags",
+            "type": {
+              "type": "array",
+              "items": "string"
+            },
+            "default": [],
+            "doc": "The rule's tags as written (Sigma: attack.t1059.001, attack.execution, cve.2021-44228, ...)."
+          },
+          {
+            "name": "author",
+            "type": {
+              "type": "array",
+              "items": "string"
+            },
+            "default": [],
+            "doc": "The rule's authors (Sigma's author split at commas; DRL 1.1 asks to keep them wherever a rule is shown)."
           }
         ]
       }

@@ -61,6 +61,9 @@ describe('buildAlert', () => {
       risk_score: 73,
       references: ['https://github.com/SecureAuthCorp/impacket/blob/master/examples/secretsdump.py'],
       revision: null,
+      level: null,
+      tags: ['Elastic', 'Host', 'Windows', 'Threat Detection', 'Lateral Movement', 'Credential Access'],
+      author: ['Elastic'],
     });
     expect(alert.threat).toEqual([
       {

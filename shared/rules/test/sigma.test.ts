@@ -163,3 +163,36 @@ describe('Sigma files in the rule set', () => {
     expect(run(dispatch)).toEqual(plain);
   });
 });
+
+describe('the alert of a Sigma rule', () => {
+  it("carries the rule's id, title, level, tags and authors; informational is severity low", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'sigma-alert-'));
+    try {
+      await writeFile(path.join(dir, 'a.yml'), sigmaRule(ID_A, 'evil.exe'));
+      const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+      const compiled = compileRule(loaded.rules[0]!);
+      const event = sysmon('e1', 'C:\\Temp\\evil.exe');
+      const alert = compiled.toAlert(
+        { kind: 'filter', events: [event], keyValues: [], firstTime: 0, lastTime: 0 },
+        { detectedAt: 1 },
+      );
+      expect(alert.rule).toEqual({
+        id: ID_A,
+        name: 'Suspicious evil.exe',
+        version: 1,
+        type: 'sigma',
+        severity: 'low',
+        risk_score: 21,
+        references: [],
+        revision: null,
+        level: 'informational',
+        tags: ['attack.execution', 'attack.t1059'],
+        author: ['Jane Doe', 'John Roe'],
+      });
+      expect(alert.message).toBe('Suspicious evil.exe');
+      expect(alert.entity.host).toEqual({ id: 'h1', name: 'H1' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
