@@ -130,6 +130,7 @@ describe('zeek-dce-rpc', () => {
       dce_rpc: { named_pipe: '\\PIPE\\winreg', endpoint: 'winreg', operation: 'BaseRegCreateKey' },
       origin: { format: 'zeek-dce-rpc', topic: 'dce_rpc.log', partition: 0, offset: 10 },
       smb: null,
+      zeek: { fields: e.zeek?.fields },
     });
     expect(e.event.id).toMatch(/^[0-9a-f]{32}$/);
   });

@@ -70,6 +70,7 @@ function event(n: number): SequorEvent {
     winlog: null,
     dce_rpc: null,
     smb: null,
+    zeek: null,
     origin: { format: 'flat-windows', topic: null, partition: null, offset: null },
   } as SequorEvent;
 }

@@ -239,6 +239,7 @@ function minimalEvent(id: string): SequorEvent {
     winlog: null,
     dce_rpc: null,
     smb: null,
+    zeek: null,
     origin: { format: 'flat-windows', topic: null, partition: null, offset: null },
   } as SequorEvent;
 }

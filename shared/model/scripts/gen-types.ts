@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-type AvroSchema = string | AvroSchema[] | AvroRecord | AvroArray | { type: string };
+type AvroSchema = string | AvroSchema[] | AvroRecord | AvroArray | AvroMap | { type: string };
 interface AvroField {
   name: string;
   type: AvroSchema;
@@ -26,6 +26,10 @@ interface AvroRecord {
 interface AvroArray {
   type: 'array';
   items: AvroSchema;
+}
+interface AvroMap {
+  type: 'map';
+  values: AvroSchema;
 }
 
 const primitives: Record<string, string> = {
@@ -100,6 +104,9 @@ function isRecord(s: AvroSchema): s is AvroRecord {
 function isArray(s: AvroSchema): s is AvroArray {
   return typeof s === 'object' && !Array.isArray(s) && s.type === 'array';
 }
+function isMap(s: AvroSchema): s is AvroMap {
+  return typeof s === 'object' && !Array.isArray(s) && s.type === 'map';
+}
 
 function docComment(doc: string | undefined, indent: string): string {
   return doc === undefined ? '' : `${indent}/** ${doc.replace(/\*\//g, '*\\/')} */\n`;
@@ -129,6 +136,8 @@ export function renderTypes(schema: AvroRecord, target: GenTarget): string {
       if (item.includes('|')) return target.readonly ? `ReadonlyArray<${item}>` : `Array<${item}>`;
       return `${ro}${item}[]`;
     }
+    // A map decodes to a plain object keyed by its keys (avsc): a record of strings to values.
+    if (isMap(s)) return `${target.readonly ? 'Readonly' : ''}Record<string, ${tsType(s.values)}>`;
     if (isRecord(s)) return renderRecord(s, false);
     const p = primitives[s.type];
     if (p === undefined) throw new Error(`gen-types: unsupported Avro type ${JSON.stringify(s)}`);

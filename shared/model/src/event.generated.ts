@@ -17,6 +17,7 @@ export interface SequorEvent {
   dce_rpc: EventDceRpc | null;
   origin: EventOrigin;
   smb: EventSmb | null;
+  zeek: EventZeek | null;
 }
 
 export interface EventMeta {
@@ -128,6 +129,8 @@ export interface EventWinlog {
   logon: EventWinlogLogon | null;
   computer_name: string | null;
   record_id: number | null;
+  /** The event's own data: every EventData (or UserData) name, as Windows and Winlogbeat write it, to its value as text (numbers in decimal). Bounded by the formats (@sequor/formats EVENT_DATA_LIMITS: entries and characters); what is left out is counted under the key '#truncated'. */
+  event_data: Record<string, string> | null;
 }
 
 export interface EventWinlogLogon {
@@ -164,6 +167,12 @@ export interface EventSmb {
   share_type: string | null;
   /** smb_files action, as Zeek writes it: SMB::FILE_OPEN, SMB::FILE_DELETE, ... */
   action: string | null;
+}
+
+/** A Zeek record's own data, whatever log it came from (the log is event.dataset, zeek.<path>). */
+export interface EventZeek {
+  /** Every field of the record by Zeek's own name (id.orig_h, query, ...) to its value as text, the same from TSV and JSON: unset fields left out, sets and vectors joined with ',', numbers in decimal (times in Zeek's seconds), bools T/F. Bounded like winlog.event_data. */
+  fields: Record<string, string> | null;
 }
 
 /** The Avro schema the types above were generated from (the `sequor.Event` writer/reader schema). */
@@ -799,6 +808,18 @@ export const eventSchema = {
                 "long"
               ],
               "default": null
+            },
+            {
+              "name": "event_data",
+              "type": [
+                "null",
+                {
+                  "type": "map",
+                  "values": "string"
+                }
+              ],
+              "default": null,
+              "doc": "The event's own data: every EventData (or UserData) name, as Windows and Winlogbeat write it, to its value as text (numbers in decimal). Bounded by the formats (@sequor/formats EVENT_DATA_LIMITS: entries and characters); what is left out is counted under the key '#truncated'."
             }
           ]
         }
@@ -943,6 +964,32 @@ export const eventSchema = {
               ],
               "default": null,
               "doc": "smb_files action, as Zeek writes it: SMB::FILE_OPEN, SMB::FILE_DELETE, ..."
+            }
+          ]
+        }
+      ],
+      "default": null
+    },
+    {
+      "name": "zeek",
+      "type": [
+        "null",
+        {
+          "type": "record",
+          "name": "Zeek",
+          "doc": "A Zeek record's own data, whatever log it came from (the log is event.dataset, zeek.<path>).",
+          "fields": [
+            {
+              "name": "fields",
+              "type": [
+                "null",
+                {
+                  "type": "map",
+                  "values": "string"
+                }
+              ],
+              "default": null,
+              "doc": "Every field of the record by Zeek's own name (id.orig_h, query, ...) to its value as text, the same from TSV and JSON: unset fields left out, sets and vectors joined with ',', numbers in decimal (times in Zeek's seconds), bools T/F. Bounded like winlog.event_data."
             }
           ]
         }

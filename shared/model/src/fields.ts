@@ -14,6 +14,13 @@ export interface FieldInfo {
   readonly type: FieldType;
 }
 
+/** A map of strings in the model (`winlog.event_data`): each key is a string field `<name>.<key>`. */
+export interface MapFieldInfo {
+  /** The ECS name of the map: `winlog.event_data`. */
+  readonly name: string;
+  readonly storagePath: readonly string[];
+}
+
 export interface FieldCatalog {
   /** `path` as split by the parser (`['host', 'id']`, `['@timestamp']`); undefined when the model lacks it. */
   lookup(path: readonly string[]): FieldInfo | undefined;

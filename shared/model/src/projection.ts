@@ -6,6 +6,9 @@
  * the ones every decoded event needs (`EVENT_CORE_FIELDS`); late events and dead letters forward the
  * record's own bytes, so nothing is lost by not decoding the rest.
  *
+ * A map field (`winlog.event_data`, `zeek.fields`) is decoded whole when it, or any entry of it, is asked
+ * for: a rule reading `winlog.event_data.Image` (or a Sigma rule, which may read any name) gets the map.
+ *
  * A projected event is typed `SequorEvent` but lacks the fields left out: they are `undefined`, which
  * every field accessor (and EQL) reads as null, exactly as a null field.
  *
@@ -17,7 +20,7 @@
 import type { Schema } from 'avsc';
 import type { AvroCodecOptions } from './codec.js';
 import { AvroCodec } from './codec.js';
-import { eventFieldCatalog } from './catalog.js';
+import { eventFieldCatalog, eventMapFields } from './catalog.js';
 import { eventSchema } from './event.generated.js';
 import type { SequorEvent } from './event.generated.js';
 import type { FieldCatalog } from './fields.js';
@@ -106,6 +109,12 @@ export function projectedEventSchema(
 ): Schema {
   const wanted: Wanted = new Map();
   for (const name of [...EVENT_CORE_FIELDS, ...fields]) {
+    // A map (`winlog.event_data`) or one of its entries (`winlog.event_data.Image`): the whole map.
+    const map = eventMapFields.find((m) => name === m.name || name.startsWith(`${m.name}.`));
+    if (map !== undefined) {
+      addPath(wanted, map.storagePath);
+      continue;
+    }
     const info = catalog.lookup(name.split('.'));
     if (info !== undefined) addPath(wanted, info.storagePath);
   }

@@ -50,9 +50,15 @@ export function sampleEvent(overrides: Partial<SequorEvent> = {}): SequorEvent {
       logon: null,
       computer_name: 'WORKSTATION5',
       record_id: 123456,
+      event_data: {
+        EventType: 'SetValue',
+        Image: 'C:\\windows\\system32\\services.exe',
+        TargetObject: 'HKLM\\System\\CurrentControlSet\\Services\\Fax\\ImagePath',
+      },
     },
     dce_rpc: null,
     smb: null,
+    zeek: null,
     origin: { format: 'flat-windows', topic: 'cmd_service_mod_fax.json', partition: 0, offset: 42 },
     ...overrides,
   };

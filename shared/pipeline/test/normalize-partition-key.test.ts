@@ -40,6 +40,7 @@ function event(
     dce_rpc: null,
     origin: { format: 'test', topic: null, partition: null, offset: null },
     smb: null,
+    zeek: null,
   };
 }
 

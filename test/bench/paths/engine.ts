@@ -203,6 +203,7 @@ function baseEvent(index: number, time: number, category: string, hostId: string
     dce_rpc: null,
     origin: { format: 'winlogbeat', topic: 'bench', partition: 0, offset: index },
     smb: null,
+    zeek: null,
   };
 }
 
@@ -230,6 +231,7 @@ export function logonEvent(index: number, time: number, key: number): SequorEven
     logon: { type: 'Network' },
     computer_name: 'DC02.acme.corp',
     record_id: index,
+    event_data: null,
   };
   return event;
 }

@@ -8,6 +8,7 @@
 import { eventIdFromContent } from '@sequor/model';
 import type { SequorEvent } from '@sequor/model';
 import type { SourceFormat } from '../types.js';
+import { eventDataOfObject } from '../event-data.js';
 import { blank, blankEvent } from './blank.js';
 import type { JsonMapContext } from './decoder.js';
 import { JsonLinesDecoder, originOf, sniffJson } from './decoder.js';
@@ -30,6 +31,10 @@ export function mapEcs(doc: Json, ctx: JsonMapContext): SequorEvent {
       'unsupported-event',
       'the document has no field of the event model besides @timestamp',
     );
+  // Elastic Agent's Windows integrations keep the event's own data under winlog.event_data, as Winlogbeat.
+  const winlog = doc['winlog'];
+  const eventData = isObject(winlog) ? eventDataOfObject(winlog['event_data']) : null;
+  if (eventData !== null) (ev.winlog ??= blank('winlog')).event_data = eventData;
   ev.event.id = ecsEventId(doc) ?? eventIdFromContent(ctx.bytes);
   const host = doc['host'];
   const hostId = isObject(host) ? readString(host['id'], 'host.id') : readString(doc['host.id'], 'host.id');

@@ -9,6 +9,7 @@ import type { KnownChannel } from './channels.js';
 import { lookupChannel } from './channels.js';
 import type { JsonMapContext } from './decoder.js';
 import { JsonLinesDecoder, originOf, sniffJson } from './decoder.js';
+import { eventDataOf } from '../event-data.js';
 import { windowsEventId } from './event-id.js';
 import { RecordProblem } from './problem.js';
 import type { Json } from './values.js';
@@ -40,6 +41,58 @@ export function readChannel(v: unknown, field: string): KnownChannel {
   return channel;
 }
 
+/**
+ * The keys of a flat record that are not the event's own data: the header the model keeps elsewhere
+ * (`EventID`, `Channel`, `Hostname`, `@timestamp`, `RecordNumber`, `SourceName`), nxlog's own fields
+ * (im_msvistalog: the System element and the shipper's bookkeeping) and Logstash's. Every other top-level
+ * key is an EventData name (`Image`, `TargetObject`, ...) and goes to `winlog.event_data`. `EventType` is
+ * nxlog's (`AUDIT_SUCCESS`, `INFO`) unless the record also has `EventTypeOrignal`, the datasets' rename of
+ * nxlog's field when the event has an `EventType` of its own (Sysmon registry events: `SetValue`).
+ */
+const FLAT_HEADER_KEYS: ReadonlySet<string> = new Set([
+  'EventID',
+  'Channel',
+  'Hostname',
+  'Computer',
+  '@timestamp',
+  'RecordNumber',
+  'EventRecordID',
+  'SourceName',
+  // nxlog im_msvistalog
+  'EventTime',
+  'EventReceivedTime',
+  'SourceModuleName',
+  'SourceModuleType',
+  'ProviderGuid',
+  'Keywords',
+  'Severity',
+  'SeverityValue',
+  'Version',
+  'Task',
+  'Opcode',
+  'OpcodeValue',
+  'Category',
+  'ActivityID',
+  'RelatedActivityID',
+  'ExecutionProcessID',
+  'ThreadID',
+  'Domain',
+  'AccountName',
+  'UserID',
+  'AccountType',
+  'Message',
+  'EventTypeOrignal',
+  'ERROR_EVT_UNRESOLVED',
+  'Level',
+  'TimeCreated',
+  // Logstash
+  '@version',
+  'host',
+  'port',
+  'tags',
+]);
+const FLAT_HEADER_KEYS_WITH_EVENT_TYPE: ReadonlySet<string> = new Set([...FLAT_HEADER_KEYS, 'EventType']);
+
 export function mapFlatWindows(doc: Json, ctx: JsonMapContext): SequorEvent {
   const code = readEventCode(doc['EventID'], 'EventID');
   const channel = readChannel(doc['Channel'], 'Channel');
@@ -65,6 +118,10 @@ export function mapFlatWindows(doc: Json, ctx: JsonMapContext): SequorEvent {
     },
     doc,
     ctx.identity,
+  );
+  (ev.winlog as NonNullable<SequorEvent['winlog']>).event_data = eventDataOf(
+    doc,
+    'EventTypeOrignal' in doc ? FLAT_HEADER_KEYS : FLAT_HEADER_KEYS_WITH_EVENT_TYPE,
   );
   ev.origin = originOf(ctx);
   return ev;

@@ -10,6 +10,7 @@ import type { SourceFormat } from '../types.js';
 import type { JsonMapContext } from './decoder.js';
 import { JsonLinesDecoder, originOf, sniffJson } from './decoder.js';
 import { ecsEventId, overlayEcsFields } from './ecs-fields.js';
+import { eventDataOf, eventDataOfObject } from '../event-data.js';
 import { windowsEventId } from './event-id.js';
 import { readChannel, readEventCode } from './flat-windows.js';
 import { applyIdentity } from './identity-step.js';
@@ -66,8 +67,11 @@ export function mapWinlogbeat(doc: Json, ctx: JsonMapContext): SequorEvent {
     ctx.identity,
   );
   overlayEcsFields(ev, doc);
+  const evWinlog = ev.winlog as NonNullable<SequorEvent['winlog']>;
   // The channel keeps its canonical spelling whatever the shipper wrote.
-  (ev.winlog as NonNullable<SequorEvent['winlog']>).channel = channel.name;
+  evWinlog.channel = channel.name;
+  // Winlogbeat writes UserData (events without EventData: 1102, Task Scheduler's) under user_data.
+  evWinlog.event_data = data !== noEventData ? eventDataOf(data) : eventDataOfObject(winlog['user_data']);
   applyIdentity(ev, readString(host?.['id'], 'host.id'), computerName, ctx.identity);
   ev.origin = originOf(ctx);
   return ev;

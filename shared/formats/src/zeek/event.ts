@@ -100,6 +100,7 @@ export function zeekEvent(row: ZeekConnIdRow, meta: ZeekEventMeta, ctx: ZeekEven
       offset: ctx.origin.offset,
     },
     smb: null,
+    zeek: null,
   };
 }
 

@@ -10,6 +10,7 @@ import { NormalizeError } from '../types.js';
 import type { ZeekColumn } from './columns.js';
 import { ZeekRecordError } from './errors.js';
 import { zeekEventId } from './event.js';
+import { zeekFieldsFromJson, zeekFieldsFromTsv } from './fields.js';
 import type { ZeekLogSpec } from './log-spec.js';
 import type { ZeekTsvPlan } from './rows.js';
 import { compileTsvPlan, parseZeekJson, rowFromJson, rowFromTsv } from './rows.js';
@@ -91,8 +92,12 @@ export class ZeekDecoder<C extends readonly ZeekColumn[]> implements RecordDecod
   private decodeText(text: string, origin: RecordOrigin): readonly SequorEvent[] {
     const spec = this.spec;
     let row;
+    let fields: Record<string, string> | null;
     if (text.charCodeAt(0) === OPEN_BRACE) {
-      row = rowFromJson(spec.columns, parseZeekJson(text));
+      const record = parseZeekJson(text);
+      row = rowFromJson(spec.columns, record);
+      fields = zeekFieldsFromJson(record);
+      if (fields !== null) isoTimesAsSeconds(fields, spec.columns, record, row);
     } else {
       const line = this.tsv.read(text);
       if (line.kind === 'directive') {
@@ -101,9 +106,13 @@ export class ZeekDecoder<C extends readonly ZeekColumn[]> implements RecordDecod
         return [];
       }
       row = rowFromTsv(spec.columns, this.planFor(line.header), line.values);
+      fields = zeekFieldsFromTsv(line.header, line.values);
     }
     const eventId = zeekEventId(spec.path, spec.columns, row);
-    return [spec.toEvent(row, { format: spec.formatName, origin, eventId })];
+    const event = spec.toEvent(row, { format: spec.formatName, origin, eventId });
+    // The record's own fields, whatever the log's mapping took from them.
+    event.zeek = { fields };
+    return [event];
   }
 
   private planFor(header: ZeekTsvHeader): ZeekTsvPlan {
@@ -120,6 +129,27 @@ export class ZeekDecoder<C extends readonly ZeekColumn[]> implements RecordDecod
     }
     if (this.planError !== null) throw this.planError;
     return this.plan as ZeekTsvPlan;
+  }
+}
+
+/**
+ * A JSON log written with `JSON::TS_ISO8601` gives times as ISO text; `zeek.fields` keeps Zeek's seconds,
+ * as the TSV log and the default JSON writer have them: the typed row's microseconds / 1e6, which is the
+ * double the seconds text parses to (one correctly rounded division of exact integers).
+ */
+function isoTimesAsSeconds(
+  fields: Record<string, string>,
+  columns: readonly ZeekColumn[],
+  record: Readonly<Record<string, unknown>>,
+  row: object,
+): void {
+  for (const col of columns) {
+    if (col.type !== 'time') continue;
+    const micros = (row as Readonly<Record<string, unknown>>)[col.key];
+    if (typeof micros !== 'number') continue;
+    for (const name of col.names)
+      if (typeof record[name] === 'string' && Object.hasOwn(fields, name))
+        fields[name] = String(micros / 1e6);
   }
 }
 

@@ -18,13 +18,34 @@ describe('flat-windows on real Security-Datasets records', () => {
       provider: 'Microsoft-Windows-Security-Auditing',
     });
     // Channel "security" (lower case in this file) is stored canonically; the id uses computer + channel + RecordNumber.
-    expect(ev.winlog).toEqual({
+    const { event_data: eventData, ...winlog } = ev.winlog!;
+    expect(winlog).toEqual({
       event_id: '4624',
       channel: 'Security',
       logon: { type: 'Network' },
       computer_name: 'WORKSTATION6.theshire.local',
       record_id: 869786,
     });
+    // Every EventData name of the record as text, none of nxlog's or Logstash's header keys.
+    expect(eventData).toMatchObject({
+      TargetUserName: 'pgustavo',
+      LogonType: '3',
+      IpPort: '53143',
+      ProcessId: '0x0',
+      WorkstationName: '-',
+    });
+    expect(Object.keys(eventData!)).toHaveLength(27); // a Windows 10 4624 (version 2) has 27 Data elements
+    for (const header of [
+      'EventID',
+      'Channel',
+      'Hostname',
+      '@timestamp',
+      'SourceName',
+      'Keywords',
+      'host',
+      'tags',
+    ])
+      expect(eventData).not.toHaveProperty(header);
     expect(ev.event.id).toBe(eventIdFromParts('winlog', 'workstation6.theshire.local', 'security', 869786));
     expect(ev.host).toEqual({ id: 'name:workstation6', name: 'WORKSTATION6.theshire.local', ip: null });
     expect(ev.user).toEqual({

@@ -32,6 +32,12 @@ export function estimateEncodedBytes(value: unknown): number {
     for (let i = 0; i < value.length; i++) bytes += estimateEncodedBytes(value[i]);
     return bytes + 1;
   }
-  for (const key in value) bytes += estimateEncodedBytes((value as Record<string, unknown>)[key]);
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key];
+    bytes += estimateEncodedBytes(child);
+    // The event's string maps (`winlog.event_data`, `zeek.fields`): unlike a record's, their keys are bytes.
+    if ((key === 'event_data' || key === 'fields') && child !== null && typeof child === 'object')
+      for (const name in child) bytes += name.length + 1;
+  }
   return bytes;
 }
