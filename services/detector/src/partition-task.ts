@@ -48,7 +48,8 @@ import {
   FutureTimestampError,
   lateEventRecord,
 } from './outputs.js';
-import type { RestorePoint, StreamTask, StreamTimeAdvance } from '@sequor/streams';
+import type { RestorePoint, RuleSetSwitch, StreamTask, StreamTimeAdvance } from '@sequor/streams';
+import type { RuleSetHistory } from './rules-topic.js';
 import { RestorePointTracker } from '@sequor/streams';
 
 export interface PartitionTaskOptions {
@@ -88,6 +89,15 @@ export interface PartitionTaskOptions {
   readonly advances?: readonly StreamTimeAdvance[] | undefined;
   /** The `sequor.partition-key-fields` value records must carry (when they carry the header at all). */
   readonly partitionKeyFields: string;
+  /**
+   * Rule hot reload (`RULES_TOPIC`): the rules of each rule-set revision and the newest. With it, `rules`
+   * is not used: the task starts with the revision the committed metadata records (`recordedRuleSets`)
+   * or, without one, the newest; replays each recorded switch at its offset; and switches to the newest
+   * at the first live record of a batch, recording the switch in the restore metadata it commits.
+   */
+  readonly ruleSets?: RuleSetHistory | undefined;
+  /** `RestorePoint.ruleSets` of the committed metadata, in order. */
+  readonly recordedRuleSets?: readonly RuleSetSwitch[] | undefined;
   /**
    * What becomes of a live record that does not decode. Default: `continue`, dead-lettered with the
    * codec's reason (`detectorDeadLetter`) in the batch's transaction.
@@ -141,6 +151,21 @@ export interface TaskOutput {
   readonly commitOffset: number | null;
   /** Set when this call finished the replay. */
   readonly restored: RestoreSummary | null;
+  /** Set when this call switched the partition to a newer rule set (live; logged once committed). */
+  readonly ruleSetSwitch: RuleSetSwitched | null;
+  /** True when a newer rule set was waiting but its switch did not fit the restore metadata (tried again). */
+  readonly ruleSetSwitchRefused: boolean;
+}
+
+/** A partition moved to another rule-set revision before the record at `offset`. */
+export interface RuleSetSwitched {
+  readonly offset: number;
+  readonly revision: number;
+  readonly previousRevision: number;
+  /** Rules that kept their state, started fresh, were dropped. */
+  readonly kept: number;
+  readonly started: number;
+  readonly dropped: number;
 }
 
 export interface RestoreSummary {
@@ -229,6 +254,16 @@ export class PartitionTask implements StreamTask {
   /** Idle advances applied live, and refused because the restore metadata was full. */
   idleAdvances = 0;
   idleAdvancesRefused = 0;
+  /** The rule-set revision running now (-1 without a rules topic). */
+  ruleSetRevision = -1;
+  /**
+   * Set at creation when the revision the metadata records is not known here (dropped by the bound, or
+   * compacted away): the replay runs with `used` instead, and its alerts may differ from the first run's.
+   */
+  readonly inexactRuleSet: { readonly wanted: number; readonly used: number } | null = null;
+  /** Recorded switches still to apply (replay), from `replaySwitchIndex` on. */
+  private readonly replaySwitches: readonly RuleSetSwitch[] = [];
+  private replaySwitchIndex = 0;
 
   constructor(private readonly options: PartitionTaskOptions) {
     this.topic = options.topic;
@@ -247,8 +282,21 @@ export class PartitionTask implements StreamTask {
         deadLetter: ({ record, origin, error }) =>
           detectorDeadLetter(options.deadLetterTopic, record, origin, error),
       });
+    const history = options.ruleSets;
+    let rules = options.rules;
+    if (history !== undefined) {
+      const recorded = options.recordedRuleSets ?? [];
+      const first = recorded[0];
+      const start = first === undefined ? history.current() : history.at(first.revision);
+      if (first !== undefined && !(start as { exact?: boolean }).exact)
+        this.inexactRuleSet = { wanted: first.revision, used: start.revision };
+      rules = start.rules;
+      this.ruleSetRevision = first?.revision ?? start.revision;
+      this.replaySwitches = recorded.slice(1);
+    }
     this.processor = createDetectionProcessor({
-      rules: options.rules,
+      rules,
+      replaceable: history !== undefined,
       partition: options.partition,
       allowedLatenessMs: options.allowedLatenessMs,
       maxOpenPartials: options.maxOpenPartials,
@@ -263,6 +311,9 @@ export class PartitionTask implements StreamTask {
     this.replayAdvances = options.advances ?? [];
     // Advances at or before the first offset (at it, or below a log start that retention moved) come first.
     this.applyRecordedAdvances(this.startOffset);
+    // The rule set in effect from the first offset on travels with every commit.
+    if (history !== undefined) this.tracker.switchRuleSet(this.startOffset, this.ruleSetRevision, false);
+    this.applyRecordedSwitches(this.startOffset);
   }
 
   /** The next offset this task expects. */
@@ -310,7 +361,14 @@ export class PartitionTask implements StreamTask {
     let restored: RestoreSummary | null = null;
     const { decode, liveFrom } = this.options;
     const replayAdvances = this.replayAdvances;
+    const replaySwitches = this.replaySwitches;
     if (records.length > 0) this.idleBase = null;
+    // A newer rule set takes effect at the first live record of this batch.
+    const history = this.options.ruleSets;
+    let pending = history === undefined ? null : history.current();
+    if (pending !== null && pending.revision === this.ruleSetRevision) pending = null;
+    let switched: RuleSetSwitched | null = null;
+    let switchRefused = false;
     for (let i = 0; i < records.length; i++) {
       const record = records[i] as ConsumedRecord;
       const offset = Number(record.offset);
@@ -319,6 +377,22 @@ export class PartitionTask implements StreamTask {
         continue;
       }
       if (this.replayAdvanceIndex < replayAdvances.length) this.applyRecordedAdvances(offset);
+      if (this.replaySwitchIndex < replaySwitches.length) this.applyRecordedSwitches(offset);
+      if (pending !== null && offset >= liveFrom) {
+        if (this.tracker.switchRuleSet(offset, pending.revision)) {
+          const replaced = this.processor.replaceRules(pending.rules);
+          switched = {
+            offset,
+            revision: pending.revision,
+            previousRevision: this.ruleSetRevision,
+            ...replaced,
+          };
+          this.ruleSetRevision = pending.revision;
+        } else {
+          switchRefused = true;
+        }
+        pending = null;
+      }
       this.next = offset + 1;
       this.lastRecord = record;
       const isLive = offset >= liveFrom;
@@ -386,6 +460,8 @@ export class PartitionTask implements StreamTask {
       skipped,
       commitOffset,
       restored,
+      ruleSetSwitch: switched,
+      ruleSetSwitchRefused: switchRefused,
     };
   }
 
@@ -453,6 +529,8 @@ export class PartitionTask implements StreamTask {
       skipped: 0,
       commitOffset: this.next,
       restored: null,
+      ruleSetSwitch: null,
+      ruleSetSwitchRefused: false,
     };
   }
 
@@ -471,6 +549,22 @@ export class PartitionTask implements StreamTask {
       this.current = null;
       this.currentLive = false;
       this.processor.advanceStreamTime(advance.streamTime);
+    }
+  }
+
+  /** Applies the previous owner's recorded rule-set switches at or before `offset` (replay). */
+  private applyRecordedSwitches(offset: number): void {
+    const history = this.options.ruleSets;
+    const switches = this.replaySwitches;
+    if (history === undefined) return;
+    while (this.replaySwitchIndex < switches.length) {
+      const recorded = switches[this.replaySwitchIndex] as RuleSetSwitch;
+      if (recorded.offset > offset) return;
+      this.replaySwitchIndex++;
+      // Committed once, so it fits the metadata again (as a replayed advance does).
+      this.tracker.switchRuleSet(recorded.offset, recorded.revision, false);
+      this.processor.replaceRules(history.at(recorded.revision).rules);
+      this.ruleSetRevision = recorded.revision;
     }
   }
 

@@ -139,6 +139,11 @@ export interface StreamTaskRunnerOptions<T extends StreamTask, S> {
   readonly logger: Logger;
   /** A task for a partition taken over, starting at `plan.startOffset` and live from `plan.liveFrom`. */
   createTask(topic: string, partition: number, plan: RestorePlan): T;
+  /**
+   * Awaited before `createTask` with the same plan: what the task will need that may still be on its
+   * way (the detector waits for its rules topic to reach the rule-set revision the plan records).
+   */
+  beforeCreateTask?(topic: string, partition: number, plan: RestorePlan): Promise<void>;
   /** Runs `task` over consecutive records of its partition (offset order). Throwing drops the task. */
   process(task: T, batch: RecordBatch): TaskBatch<S>;
   /** Before `process`, asynchronously (e.g. fetching schema ids). */
@@ -643,6 +648,7 @@ export class StreamTaskRunner<T extends StreamTask, S> {
           restorePoint: point?.offset,
           logStart: plan.truncatedAt,
         });
+      await this.options.beforeCreateTask?.(topic, partition, plan);
       task = this.options.createTask(topic, partition, plan);
       this.logger.info('partition assigned: restoring state', {
         topic,
