@@ -8,11 +8,13 @@
  *
  * One home for what such a document means: this module reads the header by the names SigmaHQ's rules use
  * (`readEvtxDocument`, which `@sequor/sigma` builds its field source on) and maps the event to the model
- * with the mapping every Windows format shares (`mapWindowsEvent`), EventData given as flat values.
+ * with the mapping every Windows format shares (`mapWindowsEvent`), EventData given as flat values, and
+ * keeps that data whole in `winlog.event_data` (`eventDataOf`, the text and bounds every format shares).
  * Channels the other Windows formats refuse are read too (their header and data, no per-event mapping):
  * Sigma rules name many channels (Task Scheduler, WMI, ...) and the rendering is unambiguous.
  */
 import type { SequorEvent } from '@sequor/model';
+import { eventDataOf } from '../event-data.js';
 import type { SourceFormat } from '../types.js';
 import type { KnownChannel } from './channels.js';
 import { lookupChannel } from './channels.js';
@@ -125,10 +127,10 @@ export function readEvtxDocument(doc: unknown): EvtxDocument {
       if (v !== undefined) system[name] = v;
     }
   }
-  return { system, data: eventDataOf(event) };
+  return { system, data: readEventData(event) };
 }
 
-function eventDataOf(event: Json): Readonly<Record<string, EvtxValue>> {
+function readEventData(event: Json): Readonly<Record<string, EvtxValue>> {
   let data: unknown = event['EventData'];
   if (!isObject(data)) {
     const user = event['UserData'];
@@ -188,6 +190,7 @@ export function mapEvtxJson(doc: Json, ctx: JsonMapContext): SequorEvent {
     data,
     ctx.identity,
   );
+  (ev.winlog as NonNullable<SequorEvent['winlog']>).event_data = eventDataOf(data);
   ev.origin = originOf(ctx);
   return ev;
 }

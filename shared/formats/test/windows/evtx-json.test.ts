@@ -164,6 +164,18 @@ describe('mapping', () => {
     expect(ev.process?.parent?.executable).toBe('C:\\Windows\\explorer.exe');
     expect(ev.user?.name).toBe('Administrator');
     expect(ev.origin?.format).toBe(EVTX_JSON);
+    // The event's own data, whole, as text (numbers in decimal).
+    expect(ev.winlog?.event_data).toEqual({
+      RuleName: '-',
+      ProcessGuid: '5AA13A44-0C90-68FC-BF1D-000000004002',
+      ProcessId: '10048',
+      Image: 'C:\\Windows\\System32\\cmd.exe',
+      CommandLine: 'cmd.exe /c whoami',
+      User: 'ATTACKRANGE\\Administrator',
+      ParentProcessGuid: '5AA13A44-0C90-68FC-BF1D-000000004001',
+      ParentProcessId: '4',
+      ParentImage: 'C:\\Windows\\explorer.exe',
+    });
     // The same event through flat-windows gets the same id and mapping.
     const flat = {
       ...SYSMON_1.Event.EventData,
@@ -177,6 +189,7 @@ describe('mapping', () => {
     const viaFlat = decodeOne('flat-windows', JSON.stringify(flat));
     expect(ev.event?.id).toBe(viaFlat.event?.id);
     expect(ev.process).toEqual(viaFlat.process);
+    expect(ev.winlog?.event_data).toEqual(viaFlat.winlog?.event_data);
     expect(ev.user).toEqual(viaFlat.user);
   });
 
@@ -200,6 +213,7 @@ describe('mapping', () => {
     expect(ev.timestamp).toBe(Date.parse('2024-01-01T00:00:00Z'));
     expect(ev.user?.id).toBe('S-1-5-21-1-2-3-1001');
     expect(readEvtxDocument(doc).data).toEqual({ TaskName: '\\Evil', UserName: 'bob' });
+    expect(ev.winlog?.event_data).toEqual({ TaskName: '\\Evil', UserName: 'bob' });
     expect(readEvtxDocument(doc).system['EventID']).toBe(142);
   });
 
