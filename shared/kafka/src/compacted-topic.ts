@@ -6,13 +6,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer } from 'kafkajs';
-import { ConfigResourceTypes } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import { SequorError } from '@sequor/model';
 import type { Logger } from '@sequor/service';
 import { ensureTopics } from './admin.js';
 import type { KafkaClient } from './client.js';
 import type { ConsumedRecord } from './consumer.js';
 import { wrapClientError } from './errors.js';
+
+// kafkajs is CommonJS and Node's ESM loader does not see this export by name (vitest would).
+const { ConfigResourceTypes } = kafkajs;
 
 /** An existing topic cannot serve as a compacted table: says which setting and what it needs. */
 export class CompactedTopicError extends SequorError {
