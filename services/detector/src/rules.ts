@@ -5,6 +5,7 @@
  * position: a correlation key that is not co-partitioned, or state no window bounds (the restore on
  * assignment replays a bounded stretch of the topic, README "State rebuild").
  */
+import { replayWindowMs } from '@sequor/engine';
 import { ConfigError, SequorError } from '@sequor/model';
 import type { CompiledRule, Rule, RuleDirLoad, RuleFileError, ValueListSet } from '@sequor/rules';
 import { compileRule, loadRuleSet, loadValueLists, RulePathError } from '@sequor/rules';
@@ -79,6 +80,8 @@ export function ruleWindowMs(rule: CompiledRule): number | null {
       // An alert depends on the window ending at its event and on the window of the group's previous
       // event (alerts fire when the condition starts to hold), so state needs two windows of replay.
       return 2 * spec.windowMs;
+    case 'chain':
+      return replayWindowMs(spec);
     default: {
       const unknown: never = spec;
       throw new SequorError(`unknown correlation kind ${(unknown as { kind: string }).kind}`);

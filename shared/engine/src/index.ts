@@ -17,5 +17,6 @@ export * from './operators/join.js';
 export * from './operators/span-aggregate.js';
 export * from './operators/sliding-aggregate.js';
 export * from './operators/sliding-temporal.js';
+export * from './operators/sliding-chain.js';
 export * from './operators/correlate.js';
 export * from './operators/suppress.js';

@@ -139,7 +139,25 @@ export interface SlidingTemporalSpec<E> {
   readonly minInputs: number;
 }
 
+/** An event as a chain's outer correlation sees it: the event and what each inner correlation emitted on it. */
+export interface ChainedEvent<E> {
+  readonly event: E;
+  /** Per inner spec, in order: the match it emitted on this event, if any. */
+  readonly fired: readonly (Match<E> | undefined)[];
+}
+
+/**
+ * Correlations of correlations (Sigma chains): the `inner` correlations run on the events, and `outer`
+ * sees each event with the inner matches that event completed (see `operators/sliding-chain.ts`).
+ */
+export interface ChainSpec<E> {
+  readonly kind: 'chain';
+  readonly inner: readonly CorrelationSpec<E>[];
+  readonly outer: CorrelationSpec<ChainedEvent<E>>;
+}
+
 export type CorrelationSpec<E> =
+  | ChainSpec<E>
   | FilterSpec<E>
   | SequenceSpec<E>
   | JoinSpec<E>

@@ -299,5 +299,11 @@ export function withExceptions<E>(spec: CorrelationSpec<E>, excepted: Predicate<
         ...spec,
         inputs: spec.inputs.map((input) => ({ ...input, predicate: guard(input.predicate) })),
       };
+    case 'chain':
+      return {
+        ...spec,
+        inner: spec.inner.map((inner) => withExceptions(inner, excepted)),
+        outer: withExceptions(spec.outer, (chained) => excepted(chained.event)),
+      };
   }
 }

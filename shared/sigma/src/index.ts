@@ -1,5 +1,13 @@
 export { SigmaRuleError, type SigmaIssueCode, type SigmaPosition } from './errors.js';
-export { loadSigmaText, MAX_ALIAS_COUNT, MAX_RULE_BYTES, type SigmaFileResult } from './load.js';
+export {
+  loadSigmaText,
+  MAX_ALIAS_COUNT,
+  MAX_RULE_BYTES,
+  parseSigmaDocuments,
+  readSigmaDocument,
+  type SigmaDocuments,
+  type SigmaFileResult,
+} from './load.js';
 export { listSigmaFiles, loadSigmaFile, loadSigmaPath, type SigmaLoad } from './io.js';
 export type {
   DetectionItem,
@@ -32,3 +40,21 @@ export { SigmaRuleSet, type SigmaRuleSetStats } from './rule-set.js';
 export { evtxFieldSource, EvtxJsonError, readEvtxJson, splitJsonDocuments } from './evtx-json.js';
 export { defaultPipeline, match } from './api.js';
 export { applySigmaFilters, filterApplies } from './filters.js';
+export {
+  parseSigmaTimespan,
+  readSigmaCorrelation,
+  SIGMA_CORRELATION_TYPES,
+  type SigmaCorrelation,
+  type SigmaCorrelationType,
+  type SigmaNameAt,
+} from './correlation.js';
+export { loadSigmaDocuments, type SigmaDocumentsResult } from './correlation-load.js';
+export {
+  compileSigmaCorrelation,
+  DEFAULT_CORRELATION_EVIDENCE,
+  SigmaReferences,
+  silencedBySigmaCorrelations,
+  type CompiledSigmaCorrelation,
+  type SigmaCorrelationOptions,
+  type SigmaTarget,
+} from './correlation-compile.js';

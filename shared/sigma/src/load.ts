@@ -204,6 +204,7 @@ class Reader {
     if (this.errors.length > 0) return null;
     const meta = this.collect(() => ({
       id: this.string(root, 'id', false),
+      name: this.string(root, 'name', false),
       title: this.string(root, 'title', true) as string,
       status: this.oneOf<SigmaStatus>(root, 'status', SIGMA_STATUSES),
       level: this.oneOf<SigmaLevel>(root, 'level', SIGMA_LEVELS),
@@ -449,16 +450,22 @@ function hasAlias(doc: Document.Parsed): boolean {
   return found;
 }
 
-/** Parses one Sigma rule file's text. `file` names it in every message. */
-export function loadSigmaText(text: string, file: string): SigmaFileResult {
+/** A rule file's YAML documents, parsed and guarded, or why they cannot be read. */
+export type SigmaDocuments =
+  | { readonly docs: readonly Document.Parsed[]; readonly lines: LineIndex }
+  | { readonly errors: readonly SigmaRuleError[] };
+
+/**
+ * The YAML documents of a rule file (`---` separated), or its errors: too large (refused unread), YAML
+ * syntax, aliases past `MAX_ALIAS_COUNT`, no document at all.
+ */
+export function parseSigmaDocuments(text: string, file: string): SigmaDocuments {
   const fail = (
     code: SigmaIssueCode,
     detail: string,
     at: SigmaPosition,
     cause?: unknown,
-  ): SigmaFileResult => ({
-    file,
-    rule: null,
+  ): SigmaDocuments => ({
     errors: [new SigmaRuleError(file, at, code, detail, code === 'too-large' ? '' : text, cause)],
   });
   const start: SigmaPosition = { line: 1, column: 1, offset: 0, length: 1 };
@@ -476,8 +483,6 @@ export function loadSigmaText(text: string, file: string): SigmaFileResult {
   const yamlErrors = list.flatMap((d) => d.errors);
   if (yamlErrors.length > 0) {
     return {
-      file,
-      rule: null,
       errors: yamlErrors.map(
         (e) =>
           new SigmaRuleError(
@@ -505,20 +510,56 @@ export function loadSigmaText(text: string, file: string): SigmaFileResult {
       );
     }
   }
-  if (list.length > 1) {
-    const second = list[1]?.contents?.range?.[0] ?? 0;
-    return fail(
-      'unsupported',
-      'files with several YAML documents (correlations, filters or Sigma 1 collections) are not supported yet',
-      lines.at(second),
-    );
-  }
-  const reader = new Reader(text, file, list[0] as Document.Parsed);
-  const contents = (list[0] as Document.Parsed).contents;
+  return { docs: list, lines };
+}
+
+/** One parsed document of a rule file as a detection rule or a meta filter, with its errors. */
+export function readSigmaDocument(
+  text: string,
+  file: string,
+  doc: Document.Parsed,
+): {
+  readonly rule: SigmaRule | null;
+  readonly filter: SigmaFilter | null;
+  readonly errors: readonly SigmaRuleError[];
+} {
+  const reader = new Reader(text, file, doc);
+  const contents = doc.contents;
   if (isMap(contents) && contents.has('filter') && !contents.has('detection')) {
     const filter = reader.filter();
-    return { file, rule: null, filter, errors: reader.errors };
+    return { rule: null, filter, errors: reader.errors };
   }
   const rule = reader.rule();
-  return { file, rule: reader.errors.length === 0 ? rule : null, errors: reader.errors };
+  return { rule: reader.errors.length === 0 ? rule : null, filter: null, errors: reader.errors };
+}
+
+/**
+ * Parses one Sigma rule file's text holding one detection rule or meta filter. `file` names it in every
+ * message. A file of several documents or a correlation is refused here: `loadSigmaDocuments`
+ * (`correlation-load.ts`) reads those, for a caller that runs correlations.
+ */
+export function loadSigmaText(text: string, file: string): SigmaFileResult {
+  const parsed = parseSigmaDocuments(text, file);
+  if ('errors' in parsed) return { file, rule: null, errors: parsed.errors };
+  const list = parsed.docs;
+  if (list.length > 1) {
+    const second = list[1]?.contents?.range?.[0] ?? 0;
+    return {
+      file,
+      rule: null,
+      errors: [
+        new SigmaRuleError(
+          file,
+          parsed.lines.at(second),
+          'unsupported',
+          'files with several YAML documents (correlations, filters or Sigma 1 collections) are not supported yet',
+          text,
+        ),
+      ],
+    };
+  }
+  const read = readSigmaDocument(text, file, list[0] as Document.Parsed);
+  return read.filter !== null
+    ? { file, rule: null, filter: read.filter, errors: read.errors }
+    : { file, rule: read.rule, errors: read.errors };
 }

@@ -42,6 +42,8 @@ export interface SigmaRule {
   /** The file it came from (as given to the loader). */
   readonly file: string;
   readonly id: string | null;
+  /** `name`: how correlations may refer to the rule (unique within a rule set); null when absent. */
+  readonly name?: string | null;
   readonly title: string;
   readonly status: SigmaStatus | null;
   readonly level: SigmaLevel | null;

@@ -7,6 +7,7 @@ import { joinRuntime } from './join.js';
 import { runOperator, type RuntimeFactory } from './runtime.js';
 import { sequenceRuntime } from './sequence.js';
 import { slidingAggregateRuntime } from './sliding-aggregate.js';
+import { chainRuntime } from './sliding-chain.js';
 import { slidingTemporalRuntime } from './sliding-temporal.js';
 import { spanAggregateRuntime, type MatchSpanAggregateOptions } from './span-aggregate.js';
 
@@ -46,12 +47,14 @@ export function correlationRuntime<E>(
       return slidingAggregateRuntime(spec, options);
     case 'slidingTemporal':
       return slidingTemporalRuntime(spec, options);
+    case 'chain':
+      return chainRuntime(spec, options);
     default: {
       const unknown: never = spec;
       throw new CorrelationSpecError(
         'kind',
         (unknown as { kind: unknown }).kind,
-        'filter, sequence, join, spanAggregate, slidingAggregate or slidingTemporal',
+        'filter, sequence, join, spanAggregate, slidingAggregate, slidingTemporal or chain',
       );
     }
   }
