@@ -97,6 +97,31 @@ describe('matchChain', () => {
     expect(replayWindowMs(sequenceOf([]))).toBeNull();
   });
 
+  it('a replay from replayWindowMs + lateness before a cut raises what the uninterrupted run raised after it', () => {
+    const spec = bruteForceThenSuccess();
+    const lateness = SECOND;
+    let seed = 5;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const events: TestEvent[] = [];
+    let t = 0;
+    for (let i = 0; i < 1500; i++) {
+      t += Math.floor(random() * 20 * SECOND);
+      const type = random() < 0.8 ? 'fail' : 'ok';
+      events.push({ ...ev(type, t, `u${Math.floor(random() * 3)}`, `e${i}`), seq: i });
+    }
+    const key = (m: { events: readonly TestEvent[] }) => m.events.map((e) => e.id).join(',');
+    const full = runCorrelation(spec, eventTime, { allowedLatenessMs: lateness }, events);
+    const horizon = lateness + replayWindowMs(spec)!;
+    for (const cut of [300, 700, 1100]) {
+      const cutTime = events[cut]!.ts;
+      const from = events.findIndex((e) => e.ts >= cutTime - horizon);
+      const replay = runCorrelation(spec, eventTime, { allowedLatenessMs: lateness }, events.slice(from));
+      const after = (m: { lastTime: number }) => m.lastTime >= cutTime;
+      expect(replay.filter(after).map(key)).toEqual(full.filter(after).map(key));
+      expect(full.filter(after).length).toBeGreaterThan(0);
+    }
+  });
+
   it('refuses a chain without inner correlations', () => {
     expect(() => matchChain({ ...bruteForceThenSuccess(), inner: [] })).toThrow(CorrelationSpecError);
   });
