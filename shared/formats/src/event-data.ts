@@ -18,8 +18,10 @@
  * is kept: its model fields are whole, and the rules that read them still run.
  */
 
+import { EVENT_DATA_TRUNCATED_KEY } from '@sequor/model';
+
 /** Where the map records what it left out: `"<entries> entries, <chars> chars left out"`. */
-export const TRUNCATED_KEY = '#truncated';
+export const TRUNCATED_KEY = EVENT_DATA_TRUNCATED_KEY;
 
 export interface EventDataLimits {
   /** Entries kept at most (a real EventData has a few dozen). */

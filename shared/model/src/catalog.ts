@@ -132,6 +132,12 @@ export function createFieldCatalog(
   };
 }
 
+/**
+ * The key under which a format counts what it left out of a map (`@sequor/formats` event-data bounds):
+ * not a field of the event (no Windows or Zeek field name starts with `#`).
+ */
+export const EVENT_DATA_TRUNCATED_KEY = '#truncated';
+
 /** The string maps of `sequor.Event`: `winlog.event_data`, `zeek.fields`. */
 export const eventMapFields: readonly MapFieldInfo[] = Object.freeze(buildMapFieldInfos(eventSchema));
 

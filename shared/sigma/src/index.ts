@@ -37,6 +37,7 @@ export {
   type EventPredicate,
 } from './compile.js';
 export { SigmaRuleSet, type SigmaRuleSetStats } from './rule-set.js';
+export { SEQUOR_EVENT_SIGMA_FIELDS, SequorEventFields, sequorEventFieldSource } from './sequor-event.js';
 export { evtxFieldSource, EvtxJsonError, readEvtxJson, splitJsonDocuments } from './evtx-json.js';
 export { defaultPipeline, match } from './api.js';
 export { applySigmaFilters, filterApplies } from './filters.js';

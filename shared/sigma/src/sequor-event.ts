@@ -1,0 +1,152 @@
+/**
+ * A normalized `SequorEvent` as a `FieldSource`, by the names the processing pipelines map Sigma's to:
+ * what `evtx-json.ts` gives for the same Windows record, and Zeek's own names for Zeek records.
+ *
+ * | name | from |
+ * |---|---|
+ * | `Channel`, `EventID`, `Computer`, `EventRecordID` | `winlog.channel`, `winlog.event_id` (text), `winlog.computer_name`, `winlog.record_id` |
+ * | `Provider_Name` | `event.provider` (Windows events only) |
+ * | any other name (`Image`, `TargetObject`, `NewProcessName`, …) | `winlog.event_data[name]` |
+ * | `_path` | a Zeek event's log: `event.dataset` without `zeek.` |
+ * | Zeek names (`query`, `id.orig_h`, …) | `zeek.fields[name]` |
+ *
+ * The System names come first (as in the evtx adapter, where System wins over an EventData of the same
+ * name). System names the model does not keep (`Level`, `Keywords`, `Task`, `Opcode`, `Version`,
+ * `Provider_Guid`, `Security_UserID`, `Execution_ProcessID`, …) read as absent.
+ *
+ * Fallbacks, only for an event without `winlog.event_data` (a source that does not ship the raw data,
+ * such as Elastic Endpoint's ECS): the Sysmon names whose value an ECS field holds exactly (`Image` ←
+ * `process.executable`, `CommandLine` ← `process.command_line`, `ParentImage`, `ParentCommandLine`,
+ * `ProcessId`, `ParentProcessId`, `ProcessGuid`, `ParentProcessGuid`, `TargetObject` ← `registry.path`,
+ * `TargetFilename` ← `file.path`, `SourceIp`/`SourcePort`/`DestinationIp`/`DestinationPort`). Where the
+ * map is present it is the event's own word: a name it lacks is absent, never guessed from ECS.
+ *
+ * One instance serves every event: `bind(event)` points it at the next one, nothing is allocated per
+ * event or per field read. The fields it reads are `SEQUOR_EVENT_SIGMA_FIELDS`: a projected decoder
+ * (the detector's) must decode at least those for the answers to be the ones of the full event.
+ *
+ * ```ts
+ * const fields = new SequorEventFields();
+ * for (const event of events) if (match(compiled, fields.bind(event))) alert(event);
+ * ```
+ */
+import type { SequorEvent } from '@sequor/model';
+import { EVENT_DATA_TRUNCATED_KEY as TRUNCATED_KEY } from '@sequor/model';
+import type { FieldSource, FieldValue } from './field-source.js';
+
+/** The model fields (ECS names) a `SequorEventFields` reads: what a projection must keep for Sigma rules. */
+export const SEQUOR_EVENT_SIGMA_FIELDS: readonly string[] = Object.freeze([
+  'winlog.channel',
+  'winlog.event_id',
+  'winlog.computer_name',
+  'winlog.record_id',
+  'winlog.event_data',
+  'event.provider',
+  'event.dataset',
+  'zeek.fields',
+  'process.executable',
+  'process.command_line',
+  'process.pid',
+  'process.entity_id',
+  'process.parent.executable',
+  'process.parent.command_line',
+  'process.parent.pid',
+  'process.parent.entity_id',
+  'registry.path',
+  'file.path',
+  'source.ip',
+  'source.port',
+  'destination.ip',
+  'destination.port',
+]);
+
+type Read = (event: SequorEvent) => FieldValue;
+
+/** Names answered from the model's own fields, whatever the event data holds. */
+const SYSTEM: ReadonlyMap<string, Read> = new Map<string, Read>([
+  ['Channel', (e) => e.winlog?.channel],
+  ['EventID', (e) => e.winlog?.event_id],
+  ['Computer', (e) => e.winlog?.computer_name],
+  ['EventRecordID', (e) => e.winlog?.record_id],
+  ['Provider_Name', (e) => (e.winlog == null ? undefined : e.event.provider)],
+  [
+    '_path',
+    (e) => {
+      const dataset = e.zeek == null ? null : e.event.dataset;
+      return dataset == null || !dataset.startsWith('zeek.') ? undefined : dataset.slice(5);
+    },
+  ],
+]);
+
+/** Names answered from ECS when the event carries no event data (see the module comment). */
+const ECS_FALLBACK: ReadonlyMap<string, Read> = new Map<string, Read>([
+  ['Image', (e) => e.process?.executable],
+  ['CommandLine', (e) => e.process?.command_line],
+  ['ProcessId', (e) => e.process?.pid],
+  ['ProcessGuid', (e) => e.process?.entity_id],
+  ['ParentImage', (e) => e.process?.parent?.executable],
+  ['ParentCommandLine', (e) => e.process?.parent?.command_line],
+  ['ParentProcessId', (e) => e.process?.parent?.pid],
+  ['ParentProcessGuid', (e) => e.process?.parent?.entity_id],
+  ['TargetObject', (e) => e.registry?.path],
+  ['TargetFilename', (e) => e.file?.path],
+  ['SourceIp', (e) => e.source?.ip],
+  ['SourcePort', (e) => e.source?.port],
+  ['DestinationIp', (e) => e.destination?.ip],
+  ['DestinationPort', (e) => e.destination?.port],
+]);
+
+/** `undefined` for null and undefined: a projected or absent group reads as a missing field. */
+function present(v: FieldValue): FieldValue {
+  return v === null ? undefined : v;
+}
+
+export class SequorEventFields implements FieldSource {
+  private event: SequorEvent | null = null;
+  /** The bound event's own data (`winlog.event_data`, else `zeek.fields`), or null. */
+  private data: Readonly<Record<string, string>> | null = null;
+
+  /** Points this source at `event` (returns this, to pass on at once). */
+  bind(event: SequorEvent): this {
+    this.event = event;
+    this.data = event.winlog?.event_data ?? event.zeek?.fields ?? null;
+    return this;
+  }
+
+  get(field: string): FieldValue {
+    const event = this.event;
+    if (event === null) return undefined;
+    const system = SYSTEM.get(field);
+    if (system !== undefined) return present(system(event));
+    const data = this.data;
+    if (data !== null) return Object.hasOwn(data, field) && field !== TRUNCATED_KEY ? data[field] : undefined;
+    const fallback = ECS_FALLBACK.get(field);
+    return fallback === undefined ? undefined : present(fallback(event));
+  }
+
+  /** Every field's value (keywords): the System names', then the event data's (fallbacks when none). */
+  values(): FieldValue[] {
+    const event = this.event;
+    if (event === null) return [];
+    const out: FieldValue[] = [];
+    for (const read of SYSTEM.values()) {
+      const v = present(read(event));
+      if (v !== undefined) out.push(v);
+    }
+    const data = this.data;
+    if (data !== null) {
+      for (const key in data) if (key !== TRUNCATED_KEY) out.push(data[key]);
+    } else {
+      for (const read of ECS_FALLBACK.values()) {
+        const v = present(read(event));
+        if (v !== undefined) out.push(v);
+      }
+    }
+    return out;
+  }
+}
+
+/** A field source over one event (a fresh `SequorEventFields`; reuse one with `bind` on a hot path). */
+export function sequorEventFieldSource(event: SequorEvent): FieldSource {
+  return new SequorEventFields().bind(event);
+}

@@ -1,0 +1,105 @@
+import type { SequorEvent } from '@sequor/model';
+import { describe, expect, it } from 'vitest';
+import { SequorEventFields, sequorEventFieldSource } from '../src/index.js';
+
+function windowsEvent(eventData: Record<string, string> | null): SequorEvent {
+  return {
+    timestamp: 0,
+    event: {
+      id: 'e1',
+      kind: 'event',
+      category: ['process'],
+      type: ['start'],
+      action: null,
+      outcome: null,
+      code: '1',
+      provider: 'Microsoft-Windows-Sysmon',
+      dataset: null,
+      ingested: null,
+      sequence: null,
+      duration: null,
+    },
+    host: null,
+    user: null,
+    source: null,
+    destination: { ip: '10.0.0.5', port: 445, bytes: null },
+    network: null,
+    process: {
+      entity_id: '{g}',
+      pid: 4242,
+      name: 'a.exe',
+      executable: 'C:\\a.exe',
+      command_line: 'a.exe /x',
+      parent: null,
+    },
+    registry: null,
+    file: null,
+    winlog: {
+      event_id: '1',
+      channel: 'Microsoft-Windows-Sysmon/Operational',
+      logon: null,
+      computer_name: 'WS5',
+      record_id: 77,
+      event_data: eventData,
+    },
+    dce_rpc: null,
+    origin: { format: 'winlogbeat', topic: null, partition: null, offset: null },
+    smb: null,
+    zeek: null,
+  };
+}
+
+describe('SequorEventFields', () => {
+  it('gives the System names from the model and every other name from the event data', () => {
+    const fields = sequorEventFieldSource(
+      windowsEvent({ Image: 'C:\\b.exe', Channel: 'not this', '#truncated': '1 entries, 9 chars left out' }),
+    );
+    expect(fields.get('Channel')).toBe('Microsoft-Windows-Sysmon/Operational');
+    expect(fields.get('EventID')).toBe('1');
+    expect(fields.get('Computer')).toBe('WS5');
+    expect(fields.get('EventRecordID')).toBe(77);
+    expect(fields.get('Provider_Name')).toBe('Microsoft-Windows-Sysmon');
+    // The event data is the event's own word: Image from it, CommandLine absent (no ECS guess).
+    expect(fields.get('Image')).toBe('C:\\b.exe');
+    expect(fields.get('CommandLine')).toBeUndefined();
+    expect(fields.get('#truncated')).toBeUndefined();
+    expect(fields.get('toString')).toBeUndefined();
+    expect([...fields.values()]).toEqual([
+      'Microsoft-Windows-Sysmon/Operational',
+      '1',
+      'WS5',
+      77,
+      'Microsoft-Windows-Sysmon',
+      'C:\\b.exe',
+      'not this',
+    ]);
+  });
+
+  it('falls back to the exact ECS fields for an event without event data', () => {
+    const fields = sequorEventFieldSource(windowsEvent(null));
+    expect(fields.get('Image')).toBe('C:\\a.exe');
+    expect(fields.get('CommandLine')).toBe('a.exe /x');
+    expect(fields.get('ProcessId')).toBe(4242);
+    expect(fields.get('ProcessGuid')).toBe('{g}');
+    expect(fields.get('DestinationPort')).toBe(445);
+    expect(fields.get('ParentImage')).toBeUndefined();
+    expect(fields.get('TargetObject')).toBeUndefined();
+  });
+
+  it("reads a Zeek event's log as _path and its fields by Zeek's names; one instance rebinds", () => {
+    const zeek: SequorEvent = {
+      ...windowsEvent(null),
+      winlog: null,
+      event: { ...windowsEvent(null).event, provider: 'zeek', dataset: 'zeek.dns' },
+      zeek: { fields: { query: 'example.org', 'id.orig_h': '10.0.0.1' } },
+    };
+    const fields = new SequorEventFields();
+    expect(fields.get('query')).toBeUndefined();
+    expect(fields.bind(zeek).get('_path')).toBe('dns');
+    expect(fields.get('id.orig_h')).toBe('10.0.0.1');
+    expect(fields.get('Provider_Name')).toBeUndefined();
+    expect(fields.get('Channel')).toBeUndefined();
+    expect(fields.bind(windowsEvent({ Image: 'x' })).get('query')).toBeUndefined();
+    expect(fields.get('_path')).toBeUndefined();
+  });
+});
