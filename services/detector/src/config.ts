@@ -38,6 +38,16 @@ export interface DetectorConfig {
   readonly valueListsDir: string | undefined;
   /** A rule that fails to load or is refused stops the start (default: reported and skipped). */
   readonly strict: boolean;
+  /**
+   * Rule hot reload: a compacted topic of rule files and value lists (`sequor rules publish`), read whole
+   * by every instance and followed; undefined: off (rules come from the built-ins and RULES_DIR only).
+   */
+  readonly rulesTopic: string | undefined;
+  /**
+   * The longest window (with its suppression window) a rule from the rules topic may have, ms; 0: as
+   * long as the built-in and RULES_DIR rules' own, so the restore horizon does not grow.
+   */
+  readonly rulesTopicMaxWindowMs: number;
   readonly partitionKeyFields: PartitionKeyFields;
   /** Grace behind stream time, per partition. */
   readonly allowedLatenessMs: number;
@@ -127,6 +137,13 @@ export function detectorConfigFromEnv(env: Env): DetectorConfig {
     if (inputTopics.includes(t))
       throw new ConfigError(name, t, 'a topic other than the input topics (DETECTOR_INPUT_TOPICS)');
   }
+  const rulesTopicSpec = envValue(env, 'RULES_TOPIC');
+  const rulesTopic =
+    rulesTopicSpec === undefined
+      ? undefined
+      : checkTopicName('RULES_TOPIC', env['RULES_TOPIC'], rulesTopicSpec);
+  if (rulesTopic !== undefined && [...inputTopics, ...outputs.map(([, t]) => t)].includes(rulesTopic))
+    throw new ConfigError('RULES_TOPIC', rulesTopic, 'a topic of its own (not an input or output topic)');
   if (alertsTopic === lateEventsTopic || alertsTopic === deadLetterTopic) {
     throw new ConfigError(
       'ALERTS_TOPIC',
@@ -179,6 +196,9 @@ export function detectorConfigFromEnv(env: Env): DetectorConfig {
     rulesDir: envValue(env, 'RULES_DIR'),
     valueListsDir: envValue(env, 'VALUE_LISTS_DIR'),
     strict: envBoolean(env, 'DETECTOR_STRICT', false),
+    rulesTopic,
+    // At most a week: every window adds to the replay a partition's new owner does.
+    rulesTopicMaxWindowMs: envInteger(env, 'RULES_TOPIC_MAX_WINDOW_MS', 0, 0, 7 * 86_400_000),
     partitionKeyFields: parsePartitionKeyFields(
       envValue(env, 'PARTITION_KEY_FIELDS') ?? DETECTOR_DEFAULTS.partitionKeyFields,
     ),

@@ -28,14 +28,16 @@ import {
   alertSchemaText,
   createAlertCodec,
   createAlertUpdateCodec,
+  createEventCodec,
   createProjectedEventCodec,
   SequorError,
 } from '@sequor/model';
 import type { DetectionStats } from '@sequor/pipeline';
-import type { CompiledRule } from '@sequor/rules';
+import type { CompiledRule, ValueListSet } from '@sequor/rules';
+import { loadValueLists } from '@sequor/rules';
 import { ServiceLifecycle } from '@sequor/service';
 import type { BatchOutcome, RestorePlan, TaskBatch } from '@sequor/streams';
-import { SchemaIdPreloader, StreamTaskRunner } from '@sequor/streams';
+import { restoreHorizonMs, SchemaIdPreloader, StreamTaskRunner } from '@sequor/streams';
 import type { DetectorConfig } from './config.js';
 import { transactionalIdFor } from './config.js';
 import type { AlertEncoder, AlertUpdateEncoder } from './outputs.js';
@@ -49,6 +51,7 @@ import type { RestoreSummary } from './partition-task.js';
 import { PartitionTask } from './partition-task.js';
 import type { DetectorRuleSet } from './rules.js';
 import { loadDetectorRules, ruleSetHorizonMs } from './rules.js';
+import { RulesTopic, topicRuleBudget } from './rules-topic.js';
 import type { DetectorTelemetry } from './telemetry.js';
 
 export interface DetectorDeps {
@@ -92,7 +95,7 @@ export interface Detector extends Stoppable {
   counters(): DetectorCounters;
   /** Engine stats of the partitions owned now. */
   partitionStats(): DetectionStats[];
-  /** The rules running (after start). */
+  /** The rules running (after start): with a rules topic, the newest rule set. */
   readonly rules: readonly CompiledRule[];
 }
 
@@ -120,6 +123,8 @@ class KafkaDetector implements Detector {
   private alertUpdateEncoder: AlertUpdateEncoder | undefined;
   private admin: KafkaAdmin | undefined;
   private runner: StreamTaskRunner<PartitionTask, RestoreSummary> | undefined;
+  /** RULES_TOPIC: the rule catalog every partition takes its rules from. */
+  private rulesTopic: RulesTopic | undefined;
   private readonly keyFieldsWarned = new Set<string>();
   private statsTimer: NodeJS.Timeout | undefined;
   private readonly totals = {
@@ -148,7 +153,7 @@ class KafkaDetector implements Detector {
   }
 
   get rules(): readonly CompiledRule[] {
-    return this.ruleSet?.rules ?? [];
+    return this.rulesTopic?.current().rules ?? this.ruleSet?.rules ?? [];
   }
 
   counters(): DetectorCounters {
@@ -188,10 +193,51 @@ class KafkaDetector implements Detector {
         warning: w.format(),
       });
     this.horizonMs = ruleSetHorizonMs(config.allowedLatenessMs, ruleSet);
+    const budget = topicRuleBudget(ruleSet, config.rulesTopicMaxWindowMs);
+    // Rules from the topic may use the budget: the horizon covers it from the start.
+    if (config.rulesTopic !== undefined)
+      this.horizonMs = restoreHorizonMs(config.allowedLatenessMs, budget.windowMs, budget.joinWindowMs);
     await this.createCodecs();
     this.admin = this.client.admin();
     await this.admin.connect();
     await this.ensureTopics(this.admin);
+    if (config.rulesTopic !== undefined) {
+      let baseLists: ValueListSet | undefined;
+      // Read once more here (loadDetectorRules read them for the base rules): topic rules use them too.
+      if (config.valueListsDir !== undefined) baseLists = await loadValueLists(config.valueListsDir);
+      this.rulesTopic = new RulesTopic(this.client, {
+        topic: config.rulesTopic,
+        base: ruleSet,
+        baseLists,
+        partitionKeyFields: config.partitionKeyFields.names,
+        budget,
+        groupId: config.groupId,
+        logger: this.logger,
+      });
+      // A crashed follower would leave every partition on old rules, unseen: the detector stops instead
+      // (its orchestrator restarts it, and the new process reads the topic again).
+      const followed = this.rulesTopic.done;
+      followed.catch((error: unknown) => {
+        this.logger.error('rules topic follower crashed: the detector stops', { error });
+        void this.stop();
+      });
+      await this.rulesTopic.start(this.admin);
+    }
+    const rulesTopic = this.rulesTopic;
+    this.telemetry.ruleCatalog?.(() =>
+      rulesTopic !== undefined
+        ? rulesTopic.metrics()
+        : {
+            revision: 0,
+            changes: {},
+            rules: ruleSet.rules.map((r) => ({
+              id: r.rule.id,
+              name: r.rule.name,
+              version: r.rule.version,
+              revision: null,
+            })),
+          },
+    );
     // Confluent-framed input names schema ids: fetch unknown ones before the task's synchronous decode.
     const schemaIds =
       config.schemaRegistry === undefined
@@ -213,6 +259,7 @@ class KafkaDetector implements Detector {
       },
       logger: this.logger,
       createTask: this.createTask,
+      ...(this.rulesTopic === undefined ? {} : { beforeCreateTask: this.beforeCreateTask }),
       process: this.process,
       // A batch's transaction commits while the next fetch and batches run (each partition still one
       // transaction at a time): kafkajs fetches only once every batch in hand is handled.
@@ -236,7 +283,8 @@ class KafkaDetector implements Detector {
       lateEventsTopic: config.lateEventsTopic,
       deadLetterTopic: config.deadLetterTopic,
       groupId: config.groupId,
-      rules: ruleSet.rules.map((r) => `${r.rule.name} (${r.rule.id} v${r.rule.version})`),
+      rules: this.rules.map((r) => `${r.rule.name} (${r.rule.id} v${r.rule.version})`),
+      rulesTopic: config.rulesTopic ?? null,
       refusedRules: ruleSet.errors.length,
       partitionKeyFields: config.partitionKeyFields.header,
       allowedLatenessMs: config.allowedLatenessMs,
@@ -261,6 +309,7 @@ class KafkaDetector implements Detector {
     try {
       // The batch in hand finishes and commits its transaction; then the member leaves the group.
       await this.runner?.stop();
+      await this.rulesTopic?.stop();
     } finally {
       await this.admin
         ?.disconnect()
@@ -275,8 +324,13 @@ class KafkaDetector implements Detector {
       this.deps.schemaRegistry ??
       (settings === undefined ? undefined : new ConfluentSchemaRegistry(settings));
     // Only what the rules read is decoded; late events and dead letters forward the record's own bytes.
+    // With a rules topic, a rule published later may read any field: every field is decoded.
     const fields = eventFieldsRead((this.ruleSet as DetectorRuleSet).rules);
-    this.eventCodec = createProjectedEventCodec(fields, registry === undefined ? {} : { registry });
+    const codecOptions = registry === undefined ? {} : { registry };
+    this.eventCodec =
+      this.config.rulesTopic === undefined
+        ? createProjectedEventCodec(fields, codecOptions)
+        : createEventCodec(codecOptions);
     const alertCodec = createAlertCodec();
     const updateCodec = createAlertUpdateCodec();
     if (registry === undefined) {
@@ -331,7 +385,35 @@ class KafkaDetector implements Detector {
     }
   };
 
+  /** Waits until this process has read the rules topic as far as the partition's recorded switches go. */
+  private readonly beforeCreateTask = async (
+    topic: string,
+    partition: number,
+    plan: RestorePlan,
+  ): Promise<void> => {
+    const switches = plan.point?.ruleSets;
+    if (this.rulesTopic === undefined || switches === undefined) return;
+    if (!(await this.rulesTopic.waitFor(switches)))
+      this.logger.warn('rules topic not read as far as the restore needs: replaying with the rules known', {
+        topic,
+        partition,
+        needed: Math.max(...switches.map((s) => s.revision)),
+        read: this.rulesTopic.catalog.position,
+      });
+  };
+
   private readonly createTask = (topic: string, partition: number, plan: RestorePlan): PartitionTask => {
+    const task = this.newTask(topic, partition, plan);
+    const inexact = task.inexactRuleSet;
+    if (inexact !== null)
+      this.logger.warn(
+        'the rule set this partition ran is no longer known (dropped or compacted away): replaying with the oldest known; alerts of the replayed range may differ',
+        { topic, partition, wantedRevision: inexact.wanted, usedRevision: inexact.used },
+      );
+    return task;
+  };
+
+  private newTask(topic: string, partition: number, plan: RestorePlan): PartitionTask {
     const config = this.config;
     const codec = this.eventCodec as AvroCodec<SequorEvent>;
     return new PartitionTask({
@@ -356,8 +438,10 @@ class KafkaDetector implements Detector {
       liveFrom: plan.liveFrom,
       advances: plan.point?.advances,
       partitionKeyFields: config.partitionKeyFields.header,
+      ruleSets: this.rulesTopic,
+      recordedRuleSets: plan.point?.ruleSets,
     });
-  };
+  }
 
   private readonly restored = (
     task: PartitionTask,
@@ -416,6 +500,15 @@ class KafkaDetector implements Detector {
               ...out.deadLetterReasons,
               [RECORD_TOO_LARGE]: (out.deadLetterReasons?.[RECORD_TOO_LARGE] ?? 0) + outcome.tooLargeTotal,
             };
+      const switched = out.ruleSetSwitch;
+      if (switched !== null)
+        this.logger.info('rule set effective at offset', { topic, partition, ...switched });
+      if (out.ruleSetSwitchRefused)
+        this.logger.warn('newer rule set waits: the restore metadata is full; tried again next batch', {
+          topic,
+          partition,
+          runningRevision: task.ruleSetRevision,
+        });
       const t = this.totals;
       t.records += out.live;
       t.alerts += out.alerts - (outcome.tooLarge.get(alertsTopic) ?? 0);

@@ -14,6 +14,7 @@ import type {
   EngineStatsEntry,
   KafkaTracing,
   Span,
+  RuleCatalogMetrics,
   SpanContextRegistry,
   Telemetry,
 } from '@sequor/telemetry';
@@ -59,6 +60,8 @@ export interface DetectorTelemetry {
   partitionClosed?(last: DetectionStats): void;
   /** Once, at start: reads the engine stats of the partitions owned at the time of the call. */
   watchEngine?(read: () => readonly DetectionStats[]): void;
+  /** Once, at start: reads the rules running and the rules topic's steps (`/metrics`). */
+  ruleCatalog?(read: () => RuleCatalogMetrics): void;
 }
 
 export interface DetectorTelemetryTopics {
@@ -123,6 +126,9 @@ export function detectorTelemetry(telemetry: Telemetry, topics: DetectorTelemetr
     },
     watchEngine(read) {
       metrics.addEngineStatsSource(() => engineStatsEntries(read(), retired));
+    },
+    ruleCatalog(read) {
+      metrics.setRuleCatalogSource(read);
     },
   };
 }

@@ -95,6 +95,10 @@ describe('detectorConfigFromEnv', () => {
     [{ SCHEMA_REGISTRY_URL: 'ftp://x' }, 'SCHEMA_REGISTRY_URL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ KAFKA_BROKERS: '' }, 'KAFKA_BROKERS'],
+    [{ RULES_TOPIC: 'bad topic' }, 'RULES_TOPIC'],
+    [{ RULES_TOPIC: 'sequor.events' }, 'RULES_TOPIC'],
+    [{ RULES_TOPIC: 'sequor.alerts' }, 'RULES_TOPIC'],
+    [{ RULES_TOPIC_MAX_WINDOW_MS: '-1' }, 'RULES_TOPIC_MAX_WINDOW_MS'],
   ])('refuses %j naming %s', (env, variable) => {
     let error: unknown;
     try {
@@ -129,6 +133,13 @@ describe('detectorConfigFromEnv', () => {
       maxBufferedBytes: 16_777_216,
       maxStateBytes: 8_388_608,
     });
+  });
+
+  it('takes a rules topic (off by default) and the longest window its rules may have', () => {
+    expect(detectorConfigFromEnv(base)).toMatchObject({ rulesTopic: undefined, rulesTopicMaxWindowMs: 0 });
+    expect(
+      detectorConfigFromEnv({ ...base, RULES_TOPIC: 'sequor.rules', RULES_TOPIC_MAX_WINDOW_MS: '7200000' }),
+    ).toMatchObject({ rulesTopic: 'sequor.rules', rulesTopicMaxWindowMs: 7_200_000 });
   });
 
   it('gives each input partition of a group its own transactional id', () => {
