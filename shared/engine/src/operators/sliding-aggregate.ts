@@ -103,12 +103,17 @@ export function thresholdTest(threshold: CorrelationThreshold): (value: number) 
 /** Estimated bytes of one counted event's entry besides its value and the event it may hold. */
 const ENTRY_BYTES = 64;
 
-/** A counted value as a distinct-map key (type-tagged, so `1` and `"1"` differ). */
+/**
+ * A counted value as a distinct-map key: a string as itself (no new string per event: the event's own,
+ * usually flat and hashed once), a number tagged with a NUL prefix, and a string that itself starts with
+ * NUL tagged too, so `1` and `"1"` stay apart.
+ */
 function distinctKey(value: string | number): string {
-  return typeof value === 'number' ? `n:${value}` : `s:${value}`;
+  if (typeof value === 'number') return `\u0000n${value}`;
+  return value.charCodeAt(0) === 0 ? `\u0000s${value}` : value;
 }
 
-/** The running measure of one window: what both modes keep per group. */
+/** The running measure of one window: what both modes keep per group. Distinct values come tagged. */
 class Tally {
   count = 0;
   sum = 0;
@@ -122,7 +127,7 @@ class Tally {
     this.count++;
     if (typeof value === 'number') this.sum += value;
     if (this.distinct !== null && value !== null) {
-      const key = distinctKey(value);
+      const key = value as string; // tagged once, by `countedAs`
       const seen = this.distinct.get(key);
       this.distinct.set(key, seen === undefined ? 1 : seen + 1);
       // A new distinct value costs its key in the map; a repeat costs nothing more.
@@ -135,7 +140,7 @@ class Tally {
     this.count--;
     if (typeof value === 'number') this.sum -= value;
     if (this.distinct !== null && value !== null) {
-      const key = distinctKey(value);
+      const key = value as string;
       const seen = this.distinct.get(key)!;
       if (seen === 1) this.distinct.delete(key);
       else this.distinct.set(key, seen - 1);
@@ -160,6 +165,7 @@ class Tally {
 interface Counted<E> {
   input: SlidingInputSpec<E>;
   key: string;
+  /** `distinct`: the value's tagged key; `sum`/`avg`: the number; `count`: null. */
   value: string | number | null;
 }
 
@@ -174,7 +180,8 @@ function countedAs<E>(spec: SlidingAggregateSpec<E>, event: E, out: Counted<E>):
     if (input.value !== null) {
       value = input.value(event);
       if (value === null) continue;
-      if (spec.measure !== 'distinct' && (typeof value !== 'number' || !Number.isFinite(value))) continue;
+      if (spec.measure === 'distinct') value = distinctKey(value);
+      else if (typeof value !== 'number' || !Number.isFinite(value)) continue;
     }
     out.input = input;
     out.key = key;
