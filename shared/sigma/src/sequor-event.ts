@@ -21,6 +21,13 @@
  * `TargetFilename` ← `file.path`, `SourceIp`/`SourcePort`/`DestinationIp`/`DestinationPort`). Where the
  * map is present it is the event's own word: a name it lacks is absent, never guessed from ECS.
  *
+ * A model field by its own ECS name (`host.id`, `user.id`, `file.Ext.header_bytes`, `file.size`) reads
+ * that field, for any event, when the event's data has no entry of that name: no Windows or Zeek name is
+ * a catalog name, so nothing is guessed, and a rule written over ECS events (Elastic Endpoint's, or a
+ * correlation's `group-by: host.id`, the key events are partitioned by) can say what it needs. Scalar
+ * fields only (a list such as `event.category` has no one value); a projected decoder must keep the
+ * names a rule reads this way besides `SEQUOR_EVENT_SIGMA_FIELDS`.
+ *
  * One instance serves every event: `bind(event)` points it at the next one, nothing is allocated per
  * event or per field read. The fields it reads are `SEQUOR_EVENT_SIGMA_FIELDS`: a projected decoder
  * (the detector's) must decode at least those for the answers to be the ones of the full event.
@@ -31,7 +38,7 @@
  * ```
  */
 import type { SequorEvent } from '@sequor/model';
-import { EVENT_DATA_TRUNCATED_KEY as TRUNCATED_KEY } from '@sequor/model';
+import { EVENT_DATA_TRUNCATED_KEY as TRUNCATED_KEY, eventFieldCatalog } from '@sequor/model';
 import type { FieldSource, FieldValue } from './field-source.js';
 
 /** The model fields (ECS names) a `SequorEventFields` reads: what a projection must keep for Sigma rules. */
@@ -96,6 +103,27 @@ const ECS_FALLBACK: ReadonlyMap<string, Read> = new Map<string, Read>([
   ['DestinationPort', (e) => e.destination?.port],
 ]);
 
+/** Readers of model fields by ECS name, made once per name a rule reads; null: not a scalar model field. */
+const MODEL_FIELDS = new Map<string, Read | null>();
+
+function modelField(name: string): Read | null {
+  let read = MODEL_FIELDS.get(name);
+  if (read === undefined) {
+    const info = name.includes('.') ? eventFieldCatalog.lookup(name.split('.')) : undefined;
+    const path = info === undefined || info.type.endsWith('[]') ? null : info.storagePath;
+    read =
+      path === null
+        ? null
+        : (e) => {
+            let v: unknown = e;
+            for (let i = 0; i < path.length && v != null; i++) v = (v as Record<string, unknown>)[path[i]!];
+            return v as FieldValue;
+          };
+    MODEL_FIELDS.set(name, read);
+  }
+  return read;
+}
+
 /** `undefined` for null and undefined: a projected or absent group reads as a missing field. */
 function present(v: FieldValue): FieldValue {
   return v === null ? undefined : v;
@@ -119,7 +147,10 @@ export class SequorEventFields implements FieldSource {
     const system = SYSTEM.get(field);
     if (system !== undefined) return present(system(event));
     const data = this.data;
-    if (data !== null) return Object.hasOwn(data, field) && field !== TRUNCATED_KEY ? data[field] : undefined;
+    if (data !== null && Object.hasOwn(data, field) && field !== TRUNCATED_KEY) return data[field];
+    const model = modelField(field);
+    if (model !== null) return present(model(event));
+    if (data !== null) return undefined;
     const fallback = ECS_FALLBACK.get(field);
     return fallback === undefined ? undefined : present(fallback(event));
   }
