@@ -13,7 +13,9 @@ import { describe, expect, it } from 'vitest';
 import type { RecordDecoder } from '@sequor/formats';
 import { getFormat, NormalizeError } from '@sequor/formats';
 import type { SequorEvent } from '@sequor/model';
-import { createEventCodec, createProjectedEventCodec } from '@sequor/model';
+import { createEventCodec, createProjectedEventCodec, eventFieldCatalog } from '@sequor/model';
+import { parse } from '@sequor/eql';
+import { compileQuery } from '@sequor/engine';
 import { generateScenario, SCENARIO_FILES } from '@sequor/scenarios';
 import type { FieldSource, FieldValue, SigmaRule } from '@sequor/sigma';
 import {
@@ -237,6 +239,27 @@ describe('SequorEventFields, the same in embedded mode and through Kafka', async
     }
     expect(differences).toEqual([]);
     expect(compared).toBeGreaterThan(2_000);
+  });
+
+  it('EQL reads the event data by name, on the object and on the projected decode alike', () => {
+    const query = compileQuery<SequorEvent>(
+      parse(
+        'any where winlog.event_data.TargetUserName == "pgustavo" and winlog.event_data.LogonType == "3"',
+      ),
+      eventFieldCatalog,
+    );
+    if (query.spec.kind !== 'filter') throw new Error('expected an event query');
+    const { predicate } = query.spec;
+    const reader = createProjectedEventCodec(query.fieldsUsed);
+    const onObjects = corpus.events.filter(({ event }) => predicate(event));
+    const onDecoded = corpus.events.filter(({ event }) =>
+      predicate(reader.decode(full.encodeSingleObject(event))),
+    );
+    expect(onObjects.length).toBeGreaterThan(0);
+    expect(onDecoded.map((e) => e.where)).toEqual(onObjects.map((e) => e.where));
+    expect(new Set(onObjects.map(({ event }) => event.winlog?.event_data?.['TargetUserName']))).toEqual(
+      new Set(['pgustavo']),
+    );
   });
 
   it('counts the SigmaHQ Windows rules whose every field is present in the events of their logsource', () => {
