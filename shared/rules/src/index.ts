@@ -107,3 +107,20 @@ export {
   ruleRevision,
   type RuleRecordKey,
 } from './rule-record.js';
+export {
+  parseMinLevel,
+  parseStatuses,
+  parseTags,
+  refusalCodes,
+  ruleSelected,
+  RuleSelectionError,
+  selectRules,
+  type RuleSelection,
+} from './select.js';
+export {
+  decodeEvtxJson,
+  listRegressionTests,
+  runRegressionTests,
+  type RegressionOutcome,
+  type RegressionResult,
+} from './regression.js';

@@ -6,12 +6,22 @@ import { writeFile } from 'node:fs/promises';
 import { defaultMaxFutureSkewMs } from '@sequor/pipeline';
 import type { AlertUpdate } from '@sequor/model';
 import type { Alert, CompiledRule } from '@sequor/rules';
-import { compileRule, RuleSetError } from '@sequor/rules';
-import type { OptionSpecs } from '../args.js';
+import type { RuleSelection } from '@sequor/rules';
+import {
+  compileRule,
+  parseMinLevel,
+  parseStatuses,
+  parseTags,
+  refusalCodes,
+  RuleSelectionError,
+  RuleSetError,
+  selectRules,
+} from '@sequor/rules';
+import type { OptionSpecs, ParsedArgs } from '../args.js';
 import { durationOption, flag, integerOption, parseCommandArgs, stringOption } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { runEmbeddedDetection } from '../embedded.js';
-import { EXIT, OutputError, ReportedError, systemReason } from '../errors.js';
+import { EXIT, OutputError, ReportedError, systemReason, UsageError } from '../errors.js';
 import { expandInputs, formatOverride, openInputs, readFailures } from '../io/inputs.js';
 import type { RecordWriter } from '../io/output.js';
 import { AvroAlertFileWriter, NdjsonWriter, openOutputFile, requireStdout } from '../io/output.js';
@@ -38,7 +48,12 @@ kept, out-of-order lines included.
 
 options:
   --format NAME           read every input as this format (default: detect per file)
-  --rules DIR             add the rules in DIR (*.yaml) to the built-in rules (repeatable)
+  --rules PATH            add the rules of PATH (a rule file, or a folder of *.yaml / *.yml: Sequor
+                          YAML and Sigma alike, sniffed per file) to the built-in rules (repeatable)
+  --min-level LEVEL       run only rules at LEVEL or above (informational, low, medium, high,
+                          critical; a Sequor rule's level is its severity)
+  --status LIST           run only Sigma rules with one of these statuses (e.g. stable,test)
+  --tags LIST             run only rules with one of these tags (e.g. attack.t1059*,attack.execution)
   --lists DIR             the value lists rules' in_list exceptions name (<name>.keyword|ip|cidr|wildcard)
   --lateness DURATION     allowed lateness behind stream time (default 1m; e.g. 500ms, 30s, 2m)
   --partitions N          partitions of the in-memory events topic (default 4)
@@ -74,6 +89,9 @@ const options: OptionSpecs = {
   format: { type: 'string' },
   rules: { type: 'string', multiple: true },
   lists: { type: 'string' },
+  'min-level': { type: 'string' },
+  status: { type: 'string' },
+  tags: { type: 'string' },
   lateness: { type: 'string' },
   partitions: { type: 'string' },
   threads: { type: 'string' },
@@ -87,19 +105,48 @@ const options: OptionSpecs = {
   help: { type: 'boolean', short: 'h' },
 };
 
-/** Loads built-ins + `--rules`, prints every error (file:line:col with a caret) and fails on any. */
+/** `--min-level`, `--status`, `--tags`, checked (a bad value is a usage error naming the option). */
+export function ruleSelectionOptions(values: ParsedArgs['values']): RuleSelection {
+  const minLevel = stringOption(values, 'min-level');
+  const status = stringOption(values, 'status');
+  const tags = stringOption(values, 'tags');
+  try {
+    return {
+      ...(minLevel === undefined ? {} : { minLevel: parseMinLevel(minLevel, '--min-level') }),
+      ...(status === undefined ? {} : { statuses: parseStatuses(status, '--status') }),
+      ...(tags === undefined ? {} : { tags: parseTags(tags, '--tags') }),
+    };
+  } catch (error) {
+    if (error instanceof RuleSelectionError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * Loads built-ins + `--rules`, prints every error (file:line:col with a caret) and fails on any. A
+ * Sigma rule the pipeline cannot run (an unsupported feature, an unmapped logsource) is refused: printed
+ * with its reason, counted, and the run goes on with the others.
+ */
 export async function compiledRuleSet(
   ctx: CommandContext,
   dirs: readonly string[],
   listsDir?: string,
+  selection: RuleSelection = {},
 ): Promise<CompiledRule[]> {
   const loaded = await loadRuleSet(dirs, true, listsDir);
-  if (loaded.errors.length > 0) {
+  const refused = loaded.errors.filter((e) => refusalCodes.has(e.code));
+  const errors = loaded.errors.filter((e) => !refusalCodes.has(e.code));
+  if (errors.length > 0) {
     for (const e of loaded.errors) ctx.stderr.write(`${e.format()}\n`);
-    throw new ReportedError(`${loaded.errors.length} rule error(s)`, EXIT.failed);
+    throw new ReportedError(`${errors.length} rule error(s)`, EXIT.failed);
   }
+  for (const e of refused) ctx.stderr.write(`refused: ${e.message}\n`);
+  if (refused.length > 0)
+    ctx.stderr.write(
+      `sequor detect: ${refused.length} Sigma rule(s) refused (the pipeline cannot run them)\n`,
+    );
   try {
-    return loaded.rules.map((rule) => compileRule(rule));
+    return selectRules(loaded.rules, selection).map((rule) => compileRule(rule));
   } catch (error) {
     if (!(error instanceof RuleSetError)) throw error;
     for (const e of error.errors) ctx.stderr.write(`${e.format()}\n`);
@@ -136,6 +183,7 @@ export async function detectCommand(args: readonly string[], ctx: CommandContext
     ctx,
     (values['rules'] as string[] | undefined) ?? [],
     stringOption(values, 'lists'),
+    ruleSelectionOptions(values),
   );
   if (out === undefined) requireStdout(ctx, 'alerts', true);
   const { opened, skipped, failed } = await openInputs(files, override);

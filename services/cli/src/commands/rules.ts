@@ -2,29 +2,42 @@
  * `sequor rules test [dir...]` and `sequor rules lint [dir|file...]`: the rule author's loop. Both load
  * the built-in rules together with the given ones (a user rule reusing a built-in id is an error).
  */
-import { describeFailures, runRuleTests } from '@sequor/rules';
+import { readFile } from 'node:fs/promises';
+import type { RegressionOutcome, RuleDirLoad } from '@sequor/rules';
+import { describeFailures, listRegressionTests, runRegressionTests, runRuleTests } from '@sequor/rules';
 import type { OptionSpecs } from '../args.js';
 import { flag, parseCommandArgs, stringOption } from '../args.js';
 import type { CommandContext } from '../context.js';
-import { EXIT, UsageError } from '../errors.js';
+import { EXIT, InputError, systemReason, UsageError } from '../errors.js';
 import { requireStdout } from '../io/output.js';
 import { loadRuleSet } from '../rule-set.js';
 import { table } from '../summary.js';
 
-export const rulesUsage = `usage: sequor rules test [dir|file...]
+export const rulesUsage = `usage: sequor rules test [dir|file...] [--regression DIR]
        sequor rules lint [dir|file...]
 
+Rule files are Sequor YAML or Sigma (*.yaml, *.yml), sniffed per file; Sigma meta filters found among
+them apply to the Sigma rules.
+
 test   runs every rule's embedded test cases (tests: in the rule file) through the engine, built-in
-       rules plus the given ones, and prints a pass/fail table; exit 1 on any failure or rule error.
+       rules plus the given ones, and prints a pass/fail table; with --regression, also SigmaHQ's
+       regression tests under DIR (info.yml + the events as evtx JSON): each rule must match exactly
+       its match_count (at least one where none is given). Exit 1 on any failure or rule error.
 lint   checks rule files (YAML, metadata, EQL against the event model, placeholders, duplicate ids,
-       partition-key compatibility) and prints every problem as file:line:column with the line and a
-       caret; exit 1 on any error (warnings do not fail).
+       partition-key compatibility; Sigma syntax, modifiers, logsource) and prints every problem as
+       file:line:column with the line and a caret, then the rules loaded and refused per reason; exit 1
+       on any error (warnings do not fail).
 
 options:
-  --lists DIR  the value lists that rules' in_list exceptions name (<name>.keyword|ip|cidr|wildcard)
-  -h, --help   this help`;
+  --lists DIR       the value lists that rules' in_list exceptions name (<name>.keyword|ip|cidr|wildcard)
+  --regression DIR  (test) SigmaHQ regression folders to run
+  -h, --help        this help`;
 
-const options: OptionSpecs = { lists: { type: 'string' }, help: { type: 'boolean', short: 'h' } };
+const options: OptionSpecs = {
+  lists: { type: 'string' },
+  regression: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
 
 export async function rulesCommand(args: readonly string[], ctx: CommandContext): Promise<number> {
   const [sub, ...rest] = args;
@@ -41,7 +54,7 @@ export async function rulesCommand(args: readonly string[], ctx: CommandContext)
   const lists = stringOption(values, 'lists');
   switch (sub) {
     case 'test':
-      return rulesTest(positionals, ctx, lists);
+      return rulesTest(positionals, ctx, lists, stringOption(values, 'regression'));
     case 'lint':
       return rulesLint(positionals, ctx, lists);
     default:
@@ -53,9 +66,11 @@ async function rulesTest(
   paths: readonly string[],
   ctx: CommandContext,
   lists: string | undefined,
+  regression: string | undefined,
 ): Promise<number> {
   const loaded = await loadRuleSet(paths, true, lists);
   for (const e of loaded.errors) ctx.stderr.write(`${e.format()}\n`);
+  const regressionFailed = regression === undefined ? 0 : await regressionTests(regression, loaded, ctx);
   const results = runRuleTests(loaded.rules);
   const rows = results.map((r) => [r.passed ? 'PASS' : 'FAIL', r.ruleName, r.testName]);
   ctx.stdout.write(`${table([['result', 'rule', 'test'], ...rows])}\n`);
@@ -67,7 +82,52 @@ async function rulesTest(
   ctx.stdout.write(
     `\n${results.length - failed} passed, ${failed} failed (${loaded.rules.length} rules)${ruleErrors}\n`,
   );
-  return failed > 0 || loaded.errors.length > 0 ? EXIT.failed : EXIT.ok;
+  return failed > 0 || regressionFailed > 0 || loaded.errors.length > 0 ? EXIT.failed : EXIT.ok;
+}
+
+/** The rule id of each refused Sigma file (read back: a refused rule is not in the set), lower-cased. */
+async function refusedIds(loaded: RuleDirLoad): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const e of loaded.errors) {
+    const text = await readFile(e.file, 'utf8').catch(() => '');
+    const id = /^id:[ \t]*['"]?([^'"\s]+)/m.exec(text)?.[1];
+    if (id !== undefined) out.set(id.toLowerCase(), `${e.code}: ${e.message}`);
+  }
+  return out;
+}
+
+/** Runs the regression folders under `dir`, prints a table and the counts; returns failures + errors. */
+async function regressionTests(dir: string, loaded: RuleDirLoad, ctx: CommandContext): Promise<number> {
+  let infos: string[];
+  try {
+    infos = await listRegressionTests(dir);
+  } catch (cause) {
+    throw new InputError(dir, `cannot read regression tests: ${systemReason(cause)}`, { cause });
+  }
+  if (infos.length === 0) throw new InputError(dir, 'no regression tests (info.yml) in this directory');
+  const results = await runRegressionTests(infos, loaded.rules, await refusedIds(loaded));
+  const label: Record<RegressionOutcome, string> = {
+    pass: 'PASS',
+    fail: 'FAIL',
+    refused: 'REFUSED',
+    error: 'ERROR',
+  };
+  const rows = results.map((r) => [
+    label[r.outcome],
+    r.ruleName ?? r.ruleId,
+    r.expected === null ? '>=1' : String(r.expected),
+    r.matched === null ? '-' : String(r.matched),
+  ]);
+  ctx.stdout.write(`${table([['result', 'rule', 'expected', 'matched'], ...rows])}\n`);
+  for (const r of results.filter((x) => x.outcome !== 'pass'))
+    ctx.stdout.write(
+      `${r.info}: ${r.outcome} ${r.ruleId}${r.reason === null ? `: matched ${r.matched}, expected ${r.expected ?? '>=1'}` : `: ${r.reason}`}\n`,
+    );
+  const count = (o: RegressionOutcome): number => results.filter((r) => r.outcome === o).length;
+  ctx.stdout.write(
+    `\nregression: ${count('pass')} passed, ${count('fail')} failed, ${count('refused')} refused, ${count('error')} errors (${infos.length} tests)\n\n`,
+  );
+  return count('fail') + count('error');
 }
 
 async function rulesLint(
@@ -86,6 +146,21 @@ async function rulesLint(
   const plural = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
   ctx.stdout.write(
     `${plural(loaded.files.length, 'file')} checked: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`,
+  );
+  const sigma = loaded.rules.filter((r) => r.type === 'sigma').length;
+  const filters = loaded.files.filter((f) => f.sigmaFilter !== undefined).length;
+  const refusedFiles = new Map<string, Set<string>>();
+  for (const e of loaded.errors) {
+    const files = refusedFiles.get(e.code) ?? new Set<string>();
+    refusedFiles.set(e.code, files.add(e.file));
+  }
+  const refused = loaded.files.filter((f) => f.rule === null && f.sigmaFilter === undefined).length;
+  const reasons = [...refusedFiles]
+    .sort((a, b) => b[1].size - a[1].size || (a[0] < b[0] ? -1 : 1))
+    .map(([code, files]) => `${code} ${files.size}`)
+    .join(', ');
+  ctx.stdout.write(
+    `rules loaded: ${loaded.rules.length} (${loaded.rules.length - sigma} Sequor YAML, ${sigma} Sigma), ${plural(filters, 'Sigma meta filter')}; refused: ${refused}${reasons === '' ? '' : ` (files by reason: ${reasons})`}\n`,
   );
   return errors > 0 ? EXIT.failed : EXIT.ok;
 }
