@@ -1,17 +1,21 @@
 import { runCorrelation, type EventTime, type Match } from '@sequor/engine';
+import type { SequorEvent } from '@sequor/model';
 import { describe, expect, it } from 'vitest';
 import {
   compileSigmaCorrelation,
   compileSigmaRule,
+  defaultPipeline,
   loadSigmaDocuments,
   loadSigmaText,
   objectFieldSource,
+  SequorEventFields,
   SigmaReferences,
   silencedBySigmaCorrelations,
   type CompiledSigmaCorrelation,
   type FieldValue,
   type ProcessingPipeline,
 } from '../src/index.js';
+import { sampleEvent } from '../../model/test/sample-event.js';
 import { anyEvent } from './helpers.js';
 
 interface Ev {
@@ -448,5 +452,51 @@ describe('compile refusals', () => {
       code: 'unsupported',
       detail: expect.stringMatching(/when its window closes/),
     });
+  });
+});
+
+describe('on normalized SequorEvents (the Windows pipeline, SequorEventFields)', () => {
+  it('the specification example: 10 failed logons of a user, then a success, within 10 minutes', () => {
+    const text = [
+      'title: brute force then success\nid: b180ead8-d58f-40b2-ae54-c8940995b9b6\ncorrelation:\n  type: temporal_ordered\n  rules:\n    - multiple_failed_login\n    - successful_login\n  group-by:\n    - TargetUserName\n  timespan: 10m',
+      '---',
+      'title: Multiple failed logons\nid: a8418a5a-5fc4-46b5-b23b-6c73beb19d41\nname: multiple_failed_login\ncorrelation:\n  type: event_count\n  rules:\n    - failed_login\n  group-by:\n    - TargetUserName\n  timespan: 10m\n  condition:\n    gte: 10',
+      `---\n${FAILED}---\n${SUCCESS}`,
+    ].join('\n');
+    const loaded = loadSigmaDocuments(text, 'mr_brute.yml');
+    expect(loaded.errors).toEqual([]);
+    const references = new SigmaReferences(
+      loaded.rules.map((rule) => compileSigmaRule(rule, defaultPipeline)),
+      loaded.correlations,
+    );
+    const fields = new SequorEventFields(); // owned by this correlation: rebound per event
+    const compiled = compileSigmaCorrelation(loaded.correlations[0]!, references, (e: SequorEvent) =>
+      fields.bind(e),
+    );
+    expect(compiled.groupByFields).toEqual(['TargetUserName']);
+    const logon = (offset: number, eventId: string, user: string, id: string): SequorEvent => {
+      const base = sampleEvent();
+      return {
+        ...base,
+        timestamp: T0 + offset,
+        event: { ...base.event, id, code: eventId, provider: 'Microsoft-Windows-Security-Auditing' },
+        winlog: {
+          ...base.winlog!,
+          event_id: eventId,
+          channel: 'Security',
+          event_data: { TargetUserName: user, LogonType: '3' },
+        },
+      };
+    };
+    const events = [
+      ...Array.from({ length: 10 }, (_, i) => logon(i * SECOND, '4625', 'admin', `fail${i}`)),
+      logon(11 * SECOND, '4624', 'bob', 'ok-bob'),
+      logon(12 * SECOND, '4624', 'admin', 'ok-admin'),
+    ];
+    const time: EventTime<SequorEvent> = { timestamp: (e) => e.timestamp, tiebreaker: () => 0 };
+    const matches = runCorrelation(compiled.spec, time, inOrder, events);
+    expect(matches.map((m) => [m.keyValues, m.events.at(-1)!.event.id, m.events.length])).toEqual([
+      [['admin'], 'ok-admin', 11],
+    ]);
   });
 });
