@@ -181,6 +181,23 @@ describe('matchSlidingAggregate (lower bounds: sliding, on the crossing event)',
     expect(run.late.map((l) => [l.event.id, l.reason])).toEqual([['late', 'late']]);
   });
 
+  it("latePolicy 'process': a late event is not counted (it would rewrite windows already decided)", () => {
+    const spec = aggregateOf({ gte: 2 });
+    const events = [
+      ev('fail', 10 * SECOND, 'k1'),
+      ev('other', 20 * SECOND),
+      ev('fail', 9 * SECOND, 'k1', 'late'),
+    ];
+    const run = runCorrelationDetailed(
+      spec,
+      eventTime,
+      { allowedLatenessMs: SECOND, latePolicy: 'process' },
+      events,
+    );
+    expect(run.matches).toEqual([]);
+    expect(run.late.map((l) => l.event.id)).toEqual(['late']);
+  });
+
   it('evicts by watermark, and bounds the state by count (oldest first, counted)', () => {
     const stats = new CorrelationStats();
     const input = new Subject<ValuedEvent>();
