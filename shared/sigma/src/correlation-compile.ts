@@ -512,3 +512,48 @@ export function silencedBySigmaCorrelations(correlations: readonly SigmaCorrelat
     },
   };
 }
+
+/** Every correlation of a set compiled, or its refusal; and which rules and correlations stay silent. */
+export interface SigmaCorrelationSet<E> {
+  /** The correlations that compiled and alert on their own (not silenced by an outer one), in input order. */
+  readonly alerting: readonly CompiledSigmaCorrelation<E>[];
+  /** Each correlation that could not be compiled, with the reason at its file:line:column. */
+  readonly errors: readonly SigmaRuleError[];
+  /** The detection rules (and correlations) that raise no alerts of their own (`generate: false`). */
+  readonly silenced: ReturnType<typeof silencedBySigmaCorrelations>;
+}
+
+/**
+ * Compiles the correlations of a rule set against its compiled detection rules: what a rule-set loader
+ * wires in. Each correlation compiles on its own (one refusal does not take the others down); an inner
+ * correlation named by an outer one with `generate: false` runs inside the outer one's chain only.
+ *
+ * @example
+ * const set = compileSigmaCorrelations(ruleSet.rules, loaded.correlations, () => {
+ *   const fields = new SequorEventFields();
+ *   return (event) => fields.bind(event);
+ * });
+ * const entries = set.alerting.map((c) => ({ rule: c, spec: c.spec }));
+ */
+export function compileSigmaCorrelations<E>(
+  rules: readonly CompiledSigmaRule[],
+  correlations: readonly SigmaCorrelation[],
+  /** A field source maker per correlation (a source may be one instance rebound per event). */
+  sourceFor: () => (event: E) => FieldSource,
+  options: SigmaCorrelationOptions = {},
+): SigmaCorrelationSet<E> {
+  const references = new SigmaReferences(rules, correlations);
+  const silenced = silencedBySigmaCorrelations(correlations);
+  const alerting: CompiledSigmaCorrelation<E>[] = [];
+  const errors: SigmaRuleError[] = [];
+  for (const correlation of correlations) {
+    if (silenced.has(correlation)) continue;
+    try {
+      alerting.push(compileSigmaCorrelation(correlation, references, sourceFor(), options));
+    } catch (error) {
+      if (!(error instanceof SigmaRuleError)) throw error;
+      errors.push(error);
+    }
+  }
+  return { alerting, errors, silenced };
+}

@@ -52,10 +52,12 @@ export {
 export { loadSigmaDocuments, type SigmaDocumentsResult } from './correlation-load.js';
 export {
   compileSigmaCorrelation,
+  compileSigmaCorrelations,
   DEFAULT_CORRELATION_EVIDENCE,
   SigmaReferences,
   silencedBySigmaCorrelations,
   type CompiledSigmaCorrelation,
   type SigmaCorrelationOptions,
+  type SigmaCorrelationSet,
   type SigmaTarget,
 } from './correlation-compile.js';

@@ -3,6 +3,7 @@ import type { SequorEvent } from '@sequor/model';
 import { describe, expect, it } from 'vitest';
 import {
   compileSigmaCorrelation,
+  compileSigmaCorrelations,
   compileSigmaRule,
   defaultPipeline,
   loadSigmaDocuments,
@@ -498,5 +499,28 @@ describe('on normalized SequorEvents (the Windows pipeline, SequorEventFields)',
     expect(matches.map((m) => [m.keyValues, m.events.at(-1)!.event.id, m.events.length])).toEqual([
       [['admin'], 'ok-admin', 11],
     ]);
+  });
+});
+
+describe('compileSigmaCorrelations (what a rule-set loader wires in)', () => {
+  it('compiles each correlation on its own; inner ones silenced by generate: false run only inside the outer one', () => {
+    const text = [
+      'title: outer\nid: b180ead8-d58f-40b2-ae54-c8940995b9b6\ncorrelation:\n  type: temporal_ordered\n  rules: [multiple_failed_login, successful_login]\n  group-by: [User]\n  timespan: 10m',
+      '---\ntitle: inner\nname: multiple_failed_login\ncorrelation:\n  type: event_count\n  rules: [failed_login]\n  group-by: [User]\n  timespan: 10m\n  condition: {gte: 10}',
+      '---\ntitle: broken\ncorrelation:\n  type: temporal\n  rules: [nothing_by_that_name, failed_login]\n  timespan: 1m',
+      `---\n${FAILED}---\n${SUCCESS}`,
+    ].join('\n');
+    const loaded = loadSigmaDocuments(text, 'set.yml');
+    const rules = loaded.rules.map((rule) => compileSigmaRule(rule, anyEvent));
+    const set = compileSigmaCorrelations(
+      rules,
+      loaded.correlations,
+      () => (e: Ev) => objectFieldSource(e.fields),
+    );
+    expect(set.alerting.map((c) => c.correlation.title)).toEqual(['outer']);
+    expect(set.errors.map((e) => [e.line, e.detail])).toEqual([
+      [21, expect.stringMatching(/nothing_by_that_name/)],
+    ]);
+    expect(rules.map((r) => set.silenced.has(r.rule))).toEqual([true, true]);
   });
 });
