@@ -13,11 +13,34 @@ import {
   topicFromEnv,
 } from '@sequor/kafka';
 import type { PartitionKeyFields } from '@sequor/pipeline';
+import type { RuleSelection } from '@sequor/rules';
+import { parseMinLevel, parseStatuses, parseTags, RuleSelectionError } from '@sequor/rules';
 import {
   DEFAULT_PARTITION_KEY_FIELDS,
   defaultMaxFutureSkewMs,
   parsePartitionKeyFields,
 } from '@sequor/pipeline';
+
+/**
+ * `RULES_MIN_LEVEL` (a level: informational, low, medium, high, critical; a Sequor rule's level is its
+ * severity), `RULES_STATUS` (Sigma statuses, comma-separated), `RULES_TAGS` (tags, comma-separated, `*` a
+ * prefix): each unset by default, i.e. every rule runs.
+ */
+function ruleSelectionFromEnv(env: Env): RuleSelection {
+  const minLevel = envValue(env, 'RULES_MIN_LEVEL');
+  const status = envValue(env, 'RULES_STATUS');
+  const tags = envValue(env, 'RULES_TAGS');
+  try {
+    return Object.freeze({
+      ...(minLevel === undefined ? {} : { minLevel: parseMinLevel(minLevel, 'RULES_MIN_LEVEL') }),
+      ...(status === undefined ? {} : { statuses: parseStatuses(status, 'RULES_STATUS') }),
+      ...(tags === undefined ? {} : { tags: parseTags(tags, 'RULES_TAGS') }),
+    });
+  } catch (error) {
+    if (!(error instanceof RuleSelectionError)) throw error;
+    throw new ConfigError(error.setting, error.value, error.expected);
+  }
+}
 
 /** Where a group without committed offsets starts on the input topics. */
 export type StartPosition = 'earliest' | 'latest';
@@ -38,6 +61,8 @@ export interface DetectorConfig {
   readonly valueListsDir: string | undefined;
   /** A rule that fails to load or is refused stops the start (default: reported and skipped). */
   readonly strict: boolean;
+  /** Which loaded rules run: `RULES_MIN_LEVEL`, `RULES_STATUS`, `RULES_TAGS` (unset: every rule). */
+  readonly ruleSelection: RuleSelection;
   /**
    * Rule hot reload: a compacted topic of rule files and value lists (`sequor rules publish`), read whole
    * by every instance and followed; undefined: off (rules come from the built-ins and RULES_DIR only).
@@ -196,6 +221,7 @@ export function detectorConfigFromEnv(env: Env): DetectorConfig {
     rulesDir: envValue(env, 'RULES_DIR'),
     valueListsDir: envValue(env, 'VALUE_LISTS_DIR'),
     strict: envBoolean(env, 'DETECTOR_STRICT', false),
+    ruleSelection: ruleSelectionFromEnv(env),
     rulesTopic,
     // At most a week: every window adds to the replay a partition's new owner does.
     rulesTopicMaxWindowMs: envInteger(env, 'RULES_TOPIC_MAX_WINDOW_MS', 0, 0, 7 * 86_400_000),

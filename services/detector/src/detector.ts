@@ -174,6 +174,7 @@ class KafkaDetector implements Detector {
       valueListsDir: config.valueListsDir,
       partitionKeyFields: config.partitionKeyFields.names,
       strict: config.strict,
+      selection: config.ruleSelection,
     });
     this.ruleSet = ruleSet;
     for (const e of ruleSet.errors)

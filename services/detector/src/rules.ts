@@ -7,8 +7,15 @@
  */
 import { replayWindowMs } from '@sequor/engine';
 import { ConfigError, SequorError } from '@sequor/model';
-import type { CompiledRule, Rule, RuleDirLoad, RuleFileError, ValueListSet } from '@sequor/rules';
-import { compileRule, loadRuleSet, loadValueLists, RulePathError } from '@sequor/rules';
+import type {
+  CompiledRule,
+  Rule,
+  RuleDirLoad,
+  RuleFileError,
+  RuleSelection,
+  ValueListSet,
+} from '@sequor/rules';
+import { compileRule, loadRuleSet, loadValueLists, RulePathError, selectRules } from '@sequor/rules';
 import { restoreHorizonMs } from '@sequor/streams';
 
 export interface RuleSetOptions {
@@ -22,6 +29,8 @@ export interface RuleSetOptions {
   readonly partitionKeyFields: readonly string[];
   /** Refuse to start on any rule error (default: report and skip the rule). */
   readonly strict?: boolean;
+  /** Which loaded rules run (`RULES_MIN_LEVEL`, `RULES_STATUS`, `RULES_TAGS`); default every rule. */
+  readonly selection?: RuleSelection;
 }
 
 export interface DetectorRuleSet {
@@ -131,7 +140,7 @@ export async function loadDetectorRules(options: RuleSetOptions): Promise<Detect
   let longestWindowMs = 0;
   let longestJoinWindowMs = 0;
   let longestSuppressionWindowMs = 0;
-  for (const rule of loaded.rules) {
+  for (const rule of selectRules(loaded.rules, options.selection ?? {})) {
     const compiled = compileRule(rule);
     const window = ruleWindowMs(compiled);
     if (window === null) {

@@ -99,6 +99,9 @@ describe('detectorConfigFromEnv', () => {
     [{ RULES_TOPIC: 'sequor.events' }, 'RULES_TOPIC'],
     [{ RULES_TOPIC: 'sequor.alerts' }, 'RULES_TOPIC'],
     [{ RULES_TOPIC_MAX_WINDOW_MS: '-1' }, 'RULES_TOPIC_MAX_WINDOW_MS'],
+    [{ RULES_MIN_LEVEL: 'severe' }, 'RULES_MIN_LEVEL'],
+    [{ RULES_STATUS: 'stable,beta' }, 'RULES_STATUS'],
+    [{ RULES_TAGS: ' , ' }, 'RULES_TAGS'],
   ])('refuses %j naming %s', (env, variable) => {
     let error: unknown;
     try {
@@ -132,6 +135,22 @@ describe('detectorConfigFromEnv', () => {
       maxFutureSkewMs: 60_000,
       maxBufferedBytes: 16_777_216,
       maxStateBytes: 8_388_608,
+    });
+  });
+
+  it('chooses the rules by level, status and tags (every rule by default)', () => {
+    expect(detectorConfigFromEnv(base).ruleSelection).toEqual({});
+    expect(
+      detectorConfigFromEnv({
+        ...base,
+        RULES_MIN_LEVEL: 'High',
+        RULES_STATUS: 'stable,test',
+        RULES_TAGS: 'attack.t1059*, attack.execution',
+      }).ruleSelection,
+    ).toEqual({
+      minLevel: 'high',
+      statuses: ['stable', 'test'],
+      tags: ['attack.t1059*', 'attack.execution'],
     });
   });
 

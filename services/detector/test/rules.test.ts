@@ -148,4 +148,33 @@ describe('loadDetectorRules', () => {
       loadDetectorRules({ rulesDir: path.join(dir, 'missing'), partitionKeyFields: ['host.id'] }),
     ).rejects.toBeInstanceOf(ConfigError);
   });
+
+  it('takes Sigma files in RULES_DIR beside Sequor YAML, and runs the rules the selection keeps', async () => {
+    const sigma = (id: string, level: string): string => `title: Sigma ${level}
+id: ${id}
+status: test
+level: ${level}
+tags: [attack.execution]
+logsource: { product: windows, category: process_creation }
+detection:
+  selection: { Image|endswith: '\\x.exe' }
+  condition: selection
+`;
+    await writeFile(path.join(dir, 'low.yml'), sigma('0a5f0c2e-6d3b-4a4e-9a7e-1c2d3e4f5a6b', 'low'));
+    await writeFile(path.join(dir, 'high.yml'), sigma('1b6e1d3f-7e4c-4b5f-8b8f-2d3e4f5a6b7c', 'high'));
+    const all = await loadDetectorRules({ rulesDir: dir, partitionKeyFields: ['host.id'] });
+    expect(all.errors).toEqual([]);
+    expect(
+      all.rules
+        .filter((r) => r.rule.type === 'sigma')
+        .map((r) => r.rule.name)
+        .sort(),
+    ).toEqual(['Sigma high', 'Sigma low']);
+    const chosen = await loadDetectorRules({
+      rulesDir: dir,
+      partitionKeyFields: ['host.id'],
+      selection: { minLevel: 'high', tags: ['attack.execution'] },
+    });
+    expect(chosen.rules.map((r) => r.rule.name)).toEqual(['Sigma high']);
+  });
 });
