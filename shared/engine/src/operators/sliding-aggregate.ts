@@ -32,7 +32,8 @@ import { runOperator, type OperatorRuntime, type RuntimeFactory } from './runtim
  * many events the window held, `value` the measure. An event counts once, under the first input it
  * matches with a non-null key (a missing group-by field: no group); a `distinct`/`sum`/`avg` event
  * without a usable value is not counted at all. Late events let through by `latePolicy: 'process'` are
- * ignored (they would rewrite windows already decided). State: one entry per counted event in the
+ * ignored in the sliding mode (they would rewrite windows already decided) and counted in the bucket
+ * mode while their bucket is still open (as spanAggregate). State: one entry per counted event in the
  * sliding mode (the event itself only for the latest `maxEvidence`), one aggregate per (bucket, group)
  * in the bucket mode; both bounded by `maxOpenPartials`/`maxStateBytes` (oldest first) and evicted by
  * the watermark.
