@@ -37,7 +37,12 @@ export {
   type EventPredicate,
 } from './compile.js';
 export { SigmaRuleSet, type SigmaRuleSetStats } from './rule-set.js';
-export { SEQUOR_EVENT_SIGMA_FIELDS, SequorEventFields, sequorEventFieldSource } from './sequor-event.js';
+export {
+  SEQUOR_EVENT_SIGMA_FIELDS,
+  SequorEventFields,
+  sequorEventFieldSource,
+  sigmaRuleEventFields,
+} from './sequor-event.js';
 export { evtxFieldSource, EvtxJsonError, readEvtxJson, splitJsonDocuments } from './evtx-json.js';
 export { defaultPipeline, match } from './api.js';
 export { applySigmaFilters, filterApplies } from './filters.js';

@@ -40,6 +40,7 @@
 import type { SequorEvent } from '@sequor/model';
 import { EVENT_DATA_TRUNCATED_KEY as TRUNCATED_KEY, eventFieldCatalog } from '@sequor/model';
 import type { FieldSource, FieldValue } from './field-source.js';
+import type { SearchNode, SigmaRule } from './rule.js';
 
 /** The model fields (ECS names) a `SequorEventFields` reads: what a projection must keep for Sigma rules. */
 export const SEQUOR_EVENT_SIGMA_FIELDS: readonly string[] = Object.freeze([
@@ -180,4 +181,24 @@ export class SequorEventFields implements FieldSource {
 /** A field source over one event (a fresh `SequorEventFields`; reuse one with `bind` on a hot path). */
 export function sequorEventFieldSource(event: SequorEvent): FieldSource {
   return new SequorEventFields().bind(event);
+}
+
+/**
+ * The model fields (ECS names) a projected decoder must keep for `rule` to match through
+ * `SequorEventFields` as it does on the full event: `SEQUOR_EVENT_SIGMA_FIELDS` (the maps, the System
+ * names' fields, the fallbacks) and the model fields the rule names by their ECS name (`host.id`). What a
+ * compiled Sigma rule gives as `fieldsUsed`, so the detector's projection (`eventFieldsRead`) keeps them.
+ */
+export function sigmaRuleEventFields(rule: SigmaRule): string[] {
+  const out = new Set<string>(SEQUOR_EVENT_SIGMA_FIELDS);
+  const walk = (node: SearchNode): void => {
+    if (node.kind === 'anyOf') {
+      for (const m of node.maps) walk(m);
+      return;
+    }
+    for (const item of node.items)
+      if (item.field !== null && modelField(item.field) !== null) out.add(item.field);
+  };
+  for (const node of rule.searches.values()) walk(node);
+  return [...out];
 }

@@ -1,6 +1,12 @@
 import type { SequorEvent } from '@sequor/model';
 import { describe, expect, it } from 'vitest';
-import { SequorEventFields, sequorEventFieldSource } from '../src/index.js';
+import {
+  SEQUOR_EVENT_SIGMA_FIELDS,
+  SequorEventFields,
+  sequorEventFieldSource,
+  sigmaRuleEventFields,
+} from '../src/index.js';
+import { load } from './helpers.js';
 
 function windowsEvent(eventData: Record<string, string> | null): SequorEvent {
   return {
@@ -101,5 +107,14 @@ describe('SequorEventFields', () => {
     expect(fields.get('Channel')).toBeUndefined();
     expect(fields.bind(windowsEvent({ Image: 'x' })).get('query')).toBeUndefined();
     expect(fields.get('_path')).toBeUndefined();
+  });
+});
+
+describe('sigmaRuleEventFields', () => {
+  it('keeps what the source reads and the model fields a rule names by their ECS name', () => {
+    const { rule } = load('  sel:\n    Image|endswith: x.exe\n    host.id: name:ws5\n  condition: sel');
+    const fields = sigmaRuleEventFields(rule!);
+    expect(fields).toEqual([...SEQUOR_EVENT_SIGMA_FIELDS, 'host.id']);
+    expect(fields).toContain('winlog.event_data');
   });
 });
