@@ -138,7 +138,13 @@ describe('matchSlidingTemporal', () => {
     input.next(ev('a', 3, 'g4'));
     expect(stats).toMatchObject({ openPartials: 2, keys: 2, evictedByCap: 1 });
     input.next(ev('x', 2 * MINUTE));
-    expect(stats).toMatchObject({ openPartials: 0, keys: 0, evictedByCap: 2, evictedByWindow: 2, stateBytes: 0 });
+    expect(stats).toMatchObject({
+      openPartials: 0,
+      keys: 0,
+      evictedByCap: 2,
+      evictedByWindow: 2,
+      stateBytes: 0,
+    });
     expect(matches).toEqual([]);
   });
 
