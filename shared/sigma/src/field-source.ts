@@ -26,19 +26,41 @@ export function textOf(value: FieldValue): string | null {
   return typeof value === 'string' ? value : String(value);
 }
 
+/** What a view has read of one field for the current event. */
+interface FieldSlot {
+  /** The view's event generation this slot's `lower` belongs to. */
+  generation: number;
+  lower: string | null;
+}
+
 /**
- * One event as the compiled rules see it: each field's text and lower-cased text computed at most once,
- * however many rules and items read it (case-insensitive matching lower-cases the value, never the
- * pattern per event).
+ * One event as the compiled rules see it: each field's lower-cased text computed at most once, however
+ * many rules and items read it (case-insensitive matching lower-cases the value, never the pattern per
+ * event). A rule set keeps one view and rebinds it per event (`reset`): the per-field slots and the
+ * keyword arrays are reused, so reading an event allocates only the lower-cased strings themselves.
  */
 export class EventView {
-  private readonly lowered = new Map<string, string | null>();
+  private readonly slots = new Map<string, FieldSlot>();
+  private generation = 1;
+  private readonly allTexts: string[] = [];
+  private readonly allLowered: string[] = [];
+  /** The generations `allTexts` and `allLowered` were filled for. */
+  private textsGeneration = 0;
+  private loweredGeneration = 0;
 
   constructor(
-    readonly source: FieldSource,
+    public source: FieldSource,
     /** Results of shared detection items for this event (a rule set passes one, reset per event). */
     readonly memo: ItemMemo | null = null,
   ) {}
+
+  /** Rebinds the view to another event (and starts a new event in its memo); forgets the last one. */
+  reset(source: FieldSource): this {
+    this.source = source;
+    this.generation += 1;
+    this.memo?.begin();
+    return this;
+  }
 
   raw(field: string): FieldValue {
     return this.source.get(field);
@@ -49,35 +71,43 @@ export class EventView {
   }
 
   lower(field: string): string | null {
-    let v = this.lowered.get(field);
-    if (v === undefined) {
-      const t = this.text(field);
-      v = t === null ? null : t.toLowerCase();
-      this.lowered.set(field, v);
+    let slot = this.slots.get(field);
+    if (slot === undefined) {
+      slot = { generation: 0, lower: null };
+      this.slots.set(field, slot);
     }
-    return v;
+    if (slot.generation !== this.generation) {
+      const t = textOf(this.source.get(field));
+      slot.lower = t === null ? null : t.toLowerCase();
+      slot.generation = this.generation;
+    }
+    return slot.lower;
   }
-
-  private allTexts: readonly string[] | null = null;
-  private allLowered: readonly string[] | null = null;
 
   /** Every field's text (absent and null left out), for keywords: read once per event. */
   texts(): readonly string[] {
-    if (this.allTexts === null) {
-      const out: string[] = [];
+    const out = this.allTexts;
+    if (this.textsGeneration !== this.generation) {
+      this.textsGeneration = this.generation;
+      out.length = 0;
       for (const raw of this.source.values()) {
         const t = textOf(raw);
         if (t !== null) out.push(t);
       }
-      this.allTexts = out;
     }
-    return this.allTexts;
+    return out;
   }
 
   /** `texts()` lower-cased, once per event however many keyword items read it. */
   lowerTexts(): readonly string[] {
-    if (this.allLowered === null) this.allLowered = this.texts().map((t) => t.toLowerCase());
-    return this.allLowered;
+    const out = this.allLowered;
+    if (this.loweredGeneration !== this.generation) {
+      this.loweredGeneration = this.generation;
+      const texts = this.texts();
+      out.length = texts.length;
+      for (let i = 0; i < texts.length; i++) out[i] = (texts[i] as string).toLowerCase();
+    }
+    return out;
   }
 }
 

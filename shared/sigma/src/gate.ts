@@ -5,11 +5,14 @@
  * are a literal (`OriginalFileName: 'whoami.exe'`, `EventID: 4624`, key: the value), a path's last component
  * (`Image|endswith: '\whoami.exe'`, key: the value from its last backslash) or, for any other wildcard
  * pattern, its longest literal run (`CommandLine|contains: ' -enc '`, found by one shared scan of the field,
- * `literals.ts`). Across `or`, `1 of` and a list of maps, a gate is the union of one gate per branch; of
+ * `literals.ts`); for a `re` value, a literal run every match holds (`regexKeys`). Across `or`, `1 of` and a list of maps, a gate is the union of one gate per branch; of
  * several gates the cheapest is kept. A rule without one is always tried.
  */
 import type { ConditionNode } from './condition.js';
 import type { DetectionItem, SearchNode, SigmaRule } from './rule.js';
+import type { LuceneRegexNode } from '@sequor/eql';
+import type { PcreFlags } from './pcre.js';
+import { parsePcre } from './pcre.js';
 import type { SigmaValue } from './values.js';
 import { ANY_RUN } from './values.js';
 
@@ -31,16 +34,32 @@ export interface GateKey {
 export const KEYWORDS = '\u0000keywords';
 
 /** A disjunction of keys: at least one holds whenever the rule matches. */
-type Clause = readonly GateKey[];
+export type Clause = readonly GateKey[];
 
 /** Longer literal runs are cut to their first this many characters as gate keys. */
 const MAX_SUBSTRING_KEY = 20;
+
+/**
+ * A literal run cut to `MAX_SUBSTRING_KEY` characters: any part of it is as required, and a short key
+ * keeps the field's scanner small (5,604 hashes of the Hashes field would be 234k states in full). A path
+ * keeps its end, where it differs from others (`c:\windows\system32\tasks\`: `\system32\tasks\`, not
+ * the `c:\windows\system32\` of every system binary); anything else its start (`imphash=…` keys share
+ * their trie prefix).
+ */
+function substringKey(run: string): string {
+  if (run.length <= MAX_SUBSTRING_KEY) return run;
+  return run.includes('\\') ? run.slice(-MAX_SUBSTRING_KEY) : run.slice(0, MAX_SUBSTRING_KEY);
+}
 
 /** Keys of one value: one of them holds whenever the value matches; null when there are none. */
 function valueKeys(v: SigmaValue, field: string): GateKey[] | null {
   const keyword = field === KEYWORDS;
   // A number matches the field's number or its decimal text: either way the text is String(n).
   if (v.kind === 'number' && !keyword) return [{ field, kind: 'exact', key: String(v.value).toLowerCase() }];
+  if (v.kind === 're' && !keyword) {
+    const keys = regexKeys(v.pattern, v.flags);
+    return keys === null ? null : keys.map((key) => ({ field, kind: 'substring', key: substringKey(key) }));
+  }
   // Cased strings match the text as written; lower-casing a substring is not always a substring of the
   // lower-cased text (final sigma), so they give no key.
   if (v.kind !== 'string' || v.cased) return null;
@@ -66,12 +85,105 @@ function valueKeys(v: SigmaValue, field: string): GateKey[] | null {
       let longest = '';
       for (const p of alt.parts) if (typeof p === 'string' && p.length > longest.length) longest = p;
       if (longest.length === 0) return null;
-      // Its first characters are as required and about as rare, and keep the field's scanner small
-      // (5,604 hashes of the Hashes field would be 234k states in full).
-      keys.push({ field, kind: 'substring', key: longest.toLowerCase().slice(0, MAX_SUBSTRING_KEY) });
+      keys.push({ field, kind: 'substring', key: substringKey(longest.toLowerCase()) });
     }
   }
   return keys.length > 0 ? keys : null;
+}
+
+/** Regex literal keys shorter than this hit too often to be worth a gate. */
+const MIN_REGEX_KEY = 3;
+
+/**
+ * What a regex node tells about the strings it matches: `exact`, the one (lower-cased) string it matches,
+ * or `keys`, literals one of which (lower-cased) is in every string it matches; null when unknown.
+ */
+interface Factor {
+  readonly exact: string | null;
+  readonly keys: readonly string[] | null;
+}
+
+const UNKNOWN: Factor = { exact: null, keys: null };
+
+/** The better of two key sets: the longer shortest key (it hits less often), then fewer keys. */
+function betterKeys(a: readonly string[] | null, b: readonly string[] | null): readonly string[] | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  const shortest = (keys: readonly string[]) => Math.min(...keys.map((k) => k.length));
+  const d = shortest(b) - shortest(a);
+  return d > 0 || (d === 0 && b.length < a.length) ? b : a;
+}
+
+/**
+ * Only ASCII characters join a literal: lower-casing an ASCII run of the value gives the run's lower case
+ * wherever it stands, whatever surrounds it (not so for final sigma). Case-insensitive, `s` and `i` do not
+ * either: the automaton also matches long s and dotless i there, which lower-case to themselves.
+ */
+function factorOf(node: LuceneRegexNode, ignoreCase: boolean): Factor {
+  switch (node.kind) {
+    case 'empty':
+      return { exact: '', keys: null };
+    case 'char': {
+      const c = node.codePoint;
+      if (c >= 128) return UNKNOWN;
+      const lower = String.fromCharCode(c).toLowerCase();
+      if (ignoreCase && (lower === 's' || lower === 'i')) return UNKNOWN;
+      return { exact: lower, keys: null };
+    }
+    case 'concat': {
+      let run = '';
+      let exact = true;
+      let keys: readonly string[] | null = null;
+      for (const item of node.items) {
+        const f = factorOf(item, ignoreCase);
+        if (f.exact !== null) {
+          run += f.exact;
+          continue;
+        }
+        exact = false;
+        if (run.length > 0) keys = betterKeys(keys, [run]);
+        run = '';
+        keys = betterKeys(keys, f.keys);
+      }
+      if (exact) return { exact: run, keys: null };
+      if (run.length > 0) keys = betterKeys(keys, [run]);
+      return { exact: null, keys };
+    }
+    case 'union': {
+      const keys: string[] = [];
+      for (const item of node.items) {
+        const f = factorOf(item, ignoreCase);
+        const own = f.exact !== null ? (f.exact.length > 0 ? [f.exact] : null) : f.keys;
+        if (own === null) return UNKNOWN;
+        keys.push(...own);
+      }
+      return { exact: null, keys };
+    }
+    case 'repeat': {
+      if (node.min === 0) return UNKNOWN;
+      const f = factorOf(node.item, ignoreCase);
+      return { exact: null, keys: f.exact !== null ? (f.exact.length > 0 ? [f.exact] : null) : f.keys };
+    }
+    default:
+      return UNKNOWN;
+  }
+}
+
+/**
+ * Lower-cased literals one of which is in the lower-cased value whenever the `re` value matches it, or
+ * null: the regex's required literal runs (ASCII, `factorOf`), at least `MIN_REGEX_KEY` long.
+ */
+function regexKeys(pattern: string, flags: PcreFlags): string[] | null {
+  let parsed: ReturnType<typeof parsePcre>;
+  try {
+    parsed = parsePcre(pattern, flags);
+  } catch {
+    return null; // compiling refuses it with the reason
+  }
+  const f = factorOf(parsed.tree, parsed.flags.ignoreCase);
+  const keys = f.exact !== null ? (f.exact.length > 0 ? [f.exact] : null) : f.keys;
+  if (keys === null || keys.some((k) => k.length < MIN_REGEX_KEY)) return null;
+  return [...new Set(keys)];
 }
 
 /** Clauses of one item: `any` of its values is one clause, `all` of them one clause per value. */
@@ -94,11 +206,11 @@ function itemClauses(item: DetectionItem, fieldMap: Readonly<Record<string, stri
 
 /**
  * What a clause costs per event, roughly: a hash lookup per exact or basename key; a substring key is
- * found by the field's shared scan but hits more often the shorter it is.
+ * found by the field's shared scan but hits far more often the shorter it is (`.exe` is in every image).
  */
 function cost(clause: Clause): number {
   let c = 0;
-  for (const k of clause) c += k.kind === 'substring' ? 1 + 16 / k.key.length : 1;
+  for (const k of clause) c += k.kind === 'substring' ? 1 + 64 / (k.key.length * k.key.length) : 1;
   return c;
 }
 
@@ -154,7 +266,30 @@ class GateFinder {
   }
 }
 
-/** The rule's narrowest gate for a variant's field names, or null when it has none (always tried). */
-export function gateOf(rule: SigmaRule, fieldMap: Readonly<Record<string, string>>): Clause | null {
-  return cheapest(new GateFinder(rule, fieldMap).condition(rule.condition));
+/** A rule's gate: the clause it is indexed by, and another required clause checked before it runs. */
+export interface Gate {
+  readonly keys: Clause;
+  /**
+   * Null when the rule requires no other clause that is cheap to check (keyword clauses are not: they
+   * read every field).
+   */
+  readonly check: Clause | null;
+}
+
+/** A check clause costing more than this (many substring keys, each an `includes`) is not worth it. */
+const MAX_CHECK_COST = 12;
+
+/**
+ * The rule's narrowest gate for a variant's field names, or null when it has none (always tried). Its
+ * check is the cheapest other clause the rule requires: on benign events most index hits are of a common
+ * key (`ParentImage: C:\Windows\explorer.exe`) whose rule also wants a rare one (`Image: …\cmd.exe`).
+ */
+export function gateOf(rule: SigmaRule, fieldMap: Readonly<Record<string, string>>): Gate | null {
+  const clauses = new GateFinder(rule, fieldMap).condition(rule.condition);
+  const keys = cheapest(clauses);
+  if (keys === null) return null;
+  const others = clauses.filter(
+    (c) => c !== keys && cost(c) <= MAX_CHECK_COST && c.every((k) => k.field !== KEYWORDS),
+  );
+  return { keys, check: cheapest(others) };
 }

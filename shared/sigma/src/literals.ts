@@ -7,6 +7,9 @@
 /** Code units below this get a dense row per state; the rare others follow sparse edges and failure links. */
 const DENSE = 128;
 
+/** An ASCII upper-case letter's lower case; any other code unit as it is. */
+const asciiLower = (c: number): number => (c >= 65 && c <= 90 ? c + 32 : c);
+
 export class LiteralScanner {
   private readonly ids = new Map<string, number>();
   private readonly literals: string[] = [];
@@ -47,12 +50,14 @@ export class LiteralScanner {
     for (const pass of [true, false]) {
       for (const literal of this.literals) {
         for (let i = 0; i < literal.length; i++) {
-          const c = literal.charCodeAt(i);
+          const c = asciiLower(literal.charCodeAt(i));
           if (c < DENSE === pass && classOf[c] === 0) classOf[c] = classes++;
         }
       }
       if (pass) this.dense = classes;
     }
+    // ASCII upper case reads as lower case (`scanFolded` scans values as written).
+    for (let c = 65; c <= 90; c++) classOf[c] = classOf[c + 32] as number;
     const dense = this.dense;
     // The trie.
     const edges: Map<number, number>[] = [new Map()];
@@ -60,7 +65,7 @@ export class LiteralScanner {
     this.literals.forEach((literal, id) => {
       let s = 0;
       for (let i = 0; i < literal.length; i++) {
-        const k = classOf[literal.charCodeAt(i)] as number;
+        const k = classOf[asciiLower(literal.charCodeAt(i))] as number;
         let next = (edges[s] as Map<number, number>).get(k);
         if (next === undefined) {
           next = edges.length;
@@ -120,12 +125,53 @@ export class LiteralScanner {
   /**
    * Appends to `out` each distinct literal id found in `value` and not yet stamped: `seen[id] === stamp`
    * means already reported (the caller's per-event stamp). Allocates nothing once `out` has grown.
+   * ASCII letters match in either case (literals are lower case: gate keys are lower-cased).
    */
   scan(value: string, seen: Int32Array, stamp: number, out: number[]): void {
+    this.scanFrom(value, 0, 0, seen, stamp, out);
+  }
+
+  /**
+   * As `scan` over `value.toLowerCase()`, without lower-casing an ASCII value: the scan reads ASCII
+   * letters in either case, and at the first other code unit (whose lower case may differ in length or
+   * be ASCII, as the Kelvin sign's is) goes on in the lower-cased value from there, in the same state:
+   * lower-casing maps the ASCII prefix one to one.
+   */
+  scanFolded(value: string, seen: Int32Array, stamp: number, out: number[]): void {
     if (!this.built) throw new Error('LiteralScanner.scan before build');
     const { classOf, dense, delta, outputs } = this;
     let s = 0;
     for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if (c >= DENSE) {
+        this.scanFrom(value.toLowerCase(), i, s, seen, stamp, out);
+        return;
+      }
+      s = delta[s * dense + (classOf[c] as number)] as number;
+      const ends = outputs[s];
+      if (ends === null || ends === undefined) continue;
+      for (let j = 0; j < ends.length; j++) {
+        const id = ends[j] as number;
+        if (seen[id] === stamp) continue;
+        seen[id] = stamp;
+        out.push(id);
+      }
+    }
+  }
+
+  /** `scan` from `start` in `state`. */
+  private scanFrom(
+    value: string,
+    start: number,
+    state: number,
+    seen: Int32Array,
+    stamp: number,
+    out: number[],
+  ): void {
+    if (!this.built) throw new Error('LiteralScanner.scan before build');
+    const { classOf, dense, delta, outputs } = this;
+    let s = state;
+    for (let i = start; i < value.length; i++) {
       const k = classOf[value.charCodeAt(i)] as number;
       s = k < dense ? (delta[s * dense + k] as number) : this.step(s, k);
       const ends = outputs[s];

@@ -7,10 +7,11 @@
 import type { CompiledSigmaRule, CompiledVariant, EventPredicate } from './compile.js';
 import { compileSigmaRule, MatcherCache, selectsVariant } from './compile.js';
 import type { SigmaRuleError } from './errors.js';
-import { EventView, ItemMemo } from './field-source.js';
+import { EventView, ItemMemo, objectFieldSource } from './field-source.js';
 import type { FieldSource } from './field-source.js';
 import type { ProcessingPipeline } from './pipeline.js';
 import { applySigmaFilters } from './filters.js';
+import type { Clause, Gate, GateKey } from './gate.js';
 import { gateOf, KEYWORDS } from './gate.js';
 import { LiteralScanner } from './literals.js';
 import type { SigmaFilter, SigmaRule } from './rule.js';
@@ -23,9 +24,53 @@ interface Entry {
   /** The event generation that last tried this entry (an entry can sit under several gate keys). */
   tried: number;
   readonly rule: CompiledSigmaRule;
+  /** The rule's position in the set's `rules`. */
+  readonly ruleIndex: number;
   readonly variant: CompiledVariant;
   /** The variant's conditions the index has not already checked (registry_add's EventType, …). */
   readonly residual: EventPredicate | null;
+  /** The gate's check clause (`Gate.check`), tried before the detection. */
+  readonly check: EventPredicate | null;
+}
+
+/**
+ * A gate clause as a predicate: some key holds. Exact and basename keys are a Set lookup per field, a
+ * substring key an `includes` on the lower-cased value.
+ */
+function clauseTest(clause: Clause): EventPredicate {
+  const byField = new Map<string, { field: string; kind: GateKey['kind']; keys: Set<string> }>();
+  for (const { field, kind, key } of clause) {
+    const id = `${kind}\u0000${field}`;
+    let group = byField.get(id);
+    if (group === undefined) byField.set(id, (group = { field, kind, keys: new Set() }));
+    group.keys.add(key);
+  }
+  const tests = [...byField.values()].map(({ field, kind, keys }): EventPredicate => {
+    if (kind === 'exact')
+      return (view) => {
+        const v = view.lower(field);
+        return v !== null && keys.has(v);
+      };
+    if (kind === 'basename')
+      return (view) => {
+        const v = view.lower(field);
+        if (v === null) return false;
+        const slash = v.lastIndexOf('\\');
+        return slash >= 0 && keys.has(v.slice(slash));
+      };
+    const list = [...keys];
+    return (view) => {
+      const v = view.lower(field);
+      if (v === null) return false;
+      for (let i = 0; i < list.length; i++) if (v.includes(list[i] as string)) return true;
+      return false;
+    };
+  });
+  if (tests.length === 1) return tests[0] as EventPredicate;
+  return (view) => {
+    for (let i = 0; i < tests.length; i++) if ((tests[i] as EventPredicate)(view)) return true;
+    return false;
+  };
 }
 
 /**
@@ -48,13 +93,12 @@ class GateIndex {
   constructor(private readonly scanners: FieldScanners) {}
 
   /** Returns whether the entry has a gate. */
-  add(entry: Entry): boolean {
-    const gate = gateOf(entry.rule.rule, entry.variant.variant.fieldMap);
+  add(entry: Entry, gate: Gate | null): boolean {
     if (gate === null) {
       this.ungated.push(entry);
       return false;
     }
-    for (const { field, kind, key } of gate) {
+    for (const { field, kind, key } of gate.keys) {
       if (kind === 'substring') {
         push(this.substring, field, this.scanners.literal(field, key), entry);
       } else push(kind === 'exact' ? this.exact : this.basename, field, key, entry);
@@ -111,15 +155,23 @@ class FieldScanners {
     const hits = f.hits;
     hits.length = 0;
     if (field === KEYWORDS) {
-      // Each value scanned on its own: no literal found across two fields.
-      const values = view.lowerTexts();
-      for (let i = 0; i < values.length; i++) f.scanner.scan(values[i] as string, f.seen, generation, hits);
+      // Each value scanned on its own (no literal found across two fields), as written: the scanner folds
+      // ASCII case itself, so most events' values are never lower-cased for the keyword rules' gates.
+      const values = view.texts();
+      for (let i = 0; i < values.length; i++)
+        f.scanner.scanFolded(values[i] as string, f.seen, generation, hits);
       return hits;
     }
     const value = view.lower(field);
     if (value !== null) f.scanner.scan(value, f.seen, generation, hits);
     return hits;
   }
+}
+
+/** The index under one source field (`Channel`, `_path`): its buckets by the field's lower-cased value. */
+interface SourceIndex {
+  readonly field: string;
+  readonly byValue: Map<string, Bucket>;
 }
 
 class Bucket {
@@ -153,8 +205,15 @@ export class SigmaRuleSet {
   private generation = 0;
   private gatedVariants = 0;
   private readonly bySource = new Map<string, Map<string, Bucket>>();
+  /** `bySource` as an array, walked per event without an iterator. */
+  private readonly sources: SourceIndex[];
   private readonly cache: MatcherCache;
-  private readonly memo: ItemMemo;
+  /** The one view every event is read through, rebound per event. */
+  private readonly view: EventView;
+  /** Per rule (by position in `rules`), the event generation it last matched. */
+  private readonly matchedAt: Float64Array;
+  /** The current event's matches, reused. */
+  private readonly found: CompiledSigmaRule[] = [];
 
   /** `filters`: meta filters, joined to the rules they apply to before anything is compiled. */
   constructor(
@@ -175,28 +234,36 @@ export class SigmaRuleSet {
     }
     this.rules = compiled;
     this.refused = refused;
-    for (const rule of compiled) for (const variant of rule.variants) this.index(rule, variant);
+    compiled.forEach((rule, ruleIndex) => {
+      for (const variant of rule.variants) this.index(rule, ruleIndex, variant);
+    });
     this.scanners.build();
-    this.memo = new ItemMemo(this.cache.slots);
+    this.sources = [...this.bySource].map(([field, byValue]) => ({ field, byValue }));
+    this.view = new EventView(objectFieldSource({}), new ItemMemo(this.cache.slots));
+    this.matchedAt = new Float64Array(compiled.length);
   }
 
-  private index(rule: CompiledSigmaRule, variant: CompiledVariant): void {
+  private index(rule: CompiledSigmaRule, ruleIndex: number, variant: CompiledVariant): void {
     const conditions = variant.variant.conditions;
     const field = SOURCE_FIELDS.find((f) => conditions[f] !== undefined);
+    const gate = gateOf(rule.rule, variant.variant.fieldMap);
+    const check = gate?.check ? clauseTest(gate.check) : null;
     if (field === undefined) {
-      if (this.everywhere.add({ tried: 0, rule, variant, residual: variant.selects }))
-        this.gatedVariants += 1;
+      const entry: Entry = { tried: 0, rule, ruleIndex, variant, residual: variant.selects, check };
+      if (this.everywhere.add(entry, gate)) this.gatedVariants += 1;
       return;
     }
     const rest = Object.entries(conditions).filter(([f]) => f !== field && f !== ID_FIELD);
     const entry: Entry = {
       tried: 0,
       rule,
+      ruleIndex,
       variant,
       residual:
         rest.length === 0
           ? null
           : selectsVariant({ ...variant.variant, conditions: Object.fromEntries(rest) }),
+      check,
     };
     let byValue = this.bySource.get(field);
     if (byValue === undefined) this.bySource.set(field, (byValue = new Map()));
@@ -206,67 +273,91 @@ export class SigmaRuleSet {
       let bucket = byValue.get(key);
       if (bucket === undefined) byValue.set(key, (bucket = new Bucket(this.scanners)));
       const ids = conditions[ID_FIELD];
-      if (ids === undefined) gated = bucket.anyId.add(entry);
+      if (ids === undefined) gated = bucket.anyId.add(entry, gate);
       else {
         for (const id of ids) {
           const k = String(id);
           let index = bucket.byId.get(k);
           if (index === undefined) bucket.byId.set(k, (index = new GateIndex(this.scanners)));
-          gated = index.add(entry);
+          gated = index.add(entry, gate);
         }
       }
     }
     if (gated) this.gatedVariants += 1;
   }
 
-  /** The rules that match the event, each once, in load order of their first matching variant. */
+  /** The rules that match the event, each once, in the order their first matching variant is tried. */
   match(source: FieldSource): CompiledSigmaRule[] {
-    const view = new EventView(source, this.memo.begin());
-    const out: CompiledSigmaRule[] = [];
+    const view = this.view.reset(source);
     const generation = ++this.generation;
-    const test = (entries: readonly Entry[] | undefined): void => {
-      if (entries === undefined) return;
-      for (let i = 0; i < entries.length; i++) {
-        const e = entries[i] as Entry;
-        if (e.tried === generation) continue;
-        e.tried = generation;
-        if (out.includes(e.rule)) continue;
-        if ((e.residual === null || e.residual(view)) && e.variant.detects(view)) out.push(e.rule);
-      }
-    };
-    const gated = (index: GateIndex | undefined): void => {
-      if (index === undefined) return;
-      test(index.ungated);
-      const { exact, basename, substring } = index;
-      for (let f = 0; f < exact.length; f++) {
-        const { field, byKey } = exact[f] as FieldKeys<string>;
-        const value = view.lower(field);
-        if (value !== null) test(byKey.get(value));
-      }
-      for (let f = 0; f < basename.length; f++) {
-        const { field, byKey } = basename[f] as FieldKeys<string>;
-        const value = view.lower(field);
-        if (value === null) continue;
-        const slash = value.lastIndexOf('\\');
-        if (slash >= 0) test(byKey.get(value.slice(slash)));
-      }
-      for (let f = 0; f < substring.length; f++) {
-        const { field, byKey } = substring[f] as FieldKeys<number>;
-        const hits = this.scanners.hits(field, view, generation);
-        for (let i = 0; i < hits.length; i++) test(byKey.get(hits[i] as number));
-      }
-    };
-    for (const [field, byValue] of this.bySource) {
+    const found = this.found;
+    found.length = 0;
+    const sources = this.sources;
+    for (let s = 0; s < sources.length; s++) {
+      const { field, byValue } = sources[s] as SourceIndex;
       const value = view.lower(field);
       if (value === null) continue;
       const bucket = byValue.get(value);
       if (bucket === undefined) continue;
-      gated(bucket.anyId);
+      this.gated(bucket.anyId, view, generation);
+      if (bucket.byId.size === 0) continue;
       const id = view.text(ID_FIELD);
-      if (id !== null) gated(bucket.byId.get(id));
+      if (id !== null) {
+        const index = bucket.byId.get(id);
+        if (index !== undefined) this.gated(index, view, generation);
+      }
     }
-    gated(this.everywhere);
-    return out;
+    this.gated(this.everywhere, view, generation);
+    return found.length === 0 ? [] : found.slice();
+  }
+
+  /** Tries the entries of one index whose gate holds on the event. */
+  private gated(index: GateIndex, view: EventView, generation: number): void {
+    if (index.ungated.length > 0) this.test(index.ungated, view, generation);
+    const { exact, basename, substring } = index;
+    for (let f = 0; f < exact.length; f++) {
+      const { field, byKey } = exact[f] as FieldKeys<string>;
+      const value = view.lower(field);
+      if (value === null) continue;
+      const entries = byKey.get(value);
+      if (entries !== undefined) this.test(entries, view, generation);
+    }
+    for (let f = 0; f < basename.length; f++) {
+      const { field, byKey } = basename[f] as FieldKeys<string>;
+      const value = view.lower(field);
+      if (value === null) continue;
+      const slash = value.lastIndexOf('\\');
+      if (slash < 0) continue;
+      const entries = byKey.get(value.slice(slash));
+      if (entries !== undefined) this.test(entries, view, generation);
+    }
+    for (let f = 0; f < substring.length; f++) {
+      const { field, byKey } = substring[f] as FieldKeys<number>;
+      const hits = this.scanners.hits(field, view, generation);
+      for (let i = 0; i < hits.length; i++) {
+        const entries = byKey.get(hits[i] as number);
+        if (entries !== undefined) this.test(entries, view, generation);
+      }
+    }
+  }
+
+  /** Runs each entry not yet tried for this event whose rule has not matched yet. */
+  private test(entries: readonly Entry[], view: EventView, generation: number): void {
+    const matchedAt = this.matchedAt;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i] as Entry;
+      if (e.tried === generation) continue;
+      e.tried = generation;
+      if (matchedAt[e.ruleIndex] === generation) continue;
+      if (
+        (e.check === null || e.check(view)) &&
+        (e.residual === null || e.residual(view)) &&
+        e.variant.detects(view)
+      ) {
+        matchedAt[e.ruleIndex] = generation;
+        this.found.push(e.rule);
+      }
+    }
   }
 
   stats(): SigmaRuleSetStats {

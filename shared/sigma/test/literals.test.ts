@@ -27,6 +27,55 @@ describe('LiteralScanner', () => {
     expect(scanned(s, '', seen, 3)).toEqual([]);
   });
 
+  it('scanFolded finds the literals of the lower-cased value without lower-casing ASCII values', () => {
+    const literals = ['mimikatz', 'sekurlsa::', 'é'];
+    const s = new LiteralScanner();
+    for (const l of literals) s.add(l);
+    s.build();
+    const seen = new Int32Array(s.size);
+    const folded = (value: string, stamp: number): number[] => {
+      const out: number[] = [];
+      s.scanFolded(value, seen, stamp, out);
+      return out.sort((a, b) => a - b);
+    };
+    expect(folded('Invoke-MIMIKATZ SekurLSA::logonpasswords', 1)).toEqual([0, 1]);
+    // After a non-ASCII code unit the scan goes on in the lower-cased value, in the same state: the
+    // Kelvin sign lower-cases to ASCII k, É to é.
+    expect(folded('MIMI\u212aATZ É', 2)).toEqual(naive(literals, 'MIMI\u212aATZ É'.toLowerCase()));
+    expect(folded('MIMI\u212aATZ É', 3)).toEqual([0, 2]);
+    expect(folded('mimikat', 4)).toEqual([]);
+  });
+
+  it('scanFolded agrees with includes on the lower-cased value (random case and non-ASCII)', () => {
+    const char = fc.constantFrom('a', 'A', 'b', 'K', 'k', '\u212a', 'é', 'É', '\u0130', 'i', '-');
+    const text = (max: number) => fc.array(char, { minLength: 0, maxLength: max }).map((cs) => cs.join(''));
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(
+          text(5)
+            .map((l) => l.toLowerCase())
+            .filter((l) => l.length > 0),
+          { minLength: 1, maxLength: 20 },
+        ),
+        fc.array(text(30), { minLength: 1, maxLength: 5 }),
+        (literals, values) => {
+          const s = new LiteralScanner();
+          const ids = literals.map((l) => s.add(l));
+          s.build();
+          const seen = new Int32Array(s.size);
+          values.forEach((v, k) => {
+            const out: number[] = [];
+            s.scanFolded(v, seen, k + 1, out);
+            const lower = v.toLowerCase();
+            const want = [...new Set(literals.flatMap((l, i) => (lower.includes(l) ? [ids[i]!] : [])))];
+            expect(out.sort((a, b) => a - b)).toEqual(want.sort((a, b) => a - b));
+          });
+        },
+      ),
+      { seed: 17, numRuns: 500 },
+    );
+  });
+
   it('agrees with String.prototype.includes on random literals and values (small alphabet: many overlaps)', () => {
     const char = fc.constantFrom('a', 'b', 'c', '\\', '-', ' ', 'é', '\u{1F600}');
     const text = (max: number) => fc.array(char, { minLength: 0, maxLength: max }).map((cs) => cs.join(''));

@@ -197,6 +197,43 @@ describe('SigmaRuleSet', () => {
     expect(ids('downloadstring')).toEqual([]);
   });
 
+  it('gates a regex on a literal run every match holds, only ASCII and, ignoring case, without s or i', () => {
+    const re = (id: string, pattern: string): SigmaRule =>
+      rule(
+        id,
+        'product: windows\n  category: process_creation',
+        `  sel:\n    CommandLine|re: '${pattern}'\n  condition: sel`,
+      );
+    const set = new SigmaRuleSet(
+      [
+        re('set', 'cmd.{0,5}"Set\\s+[a-z]{3}'), // keys: "set
+        re('alt', '(?:wget|curl)\\s+http'), // keys: wget or curl, or http
+        re('icase', '(?i)mimikatz'), // keys: m, m, katz -> katz
+        re('opt', '(?:ab)?q.z'), // no run of 3: always tried
+        re('uni', 'caf\u00e9\\d'), // caf (é is not ASCII)
+        re('pw', '(?i)password'), // word (no s: long s matches it)
+      ],
+      defaultPipeline,
+    );
+    expect(set.stats().gatedVariants).toBe(10); // all but opt, two variants each
+    const ids = (CommandLine: string): (string | null)[] =>
+      set
+        .match(objectFieldSource({ Channel: SYSMON, EventID: 1, CommandLine }))
+        .map((r) => r.rule.id)
+        .sort();
+    expect(ids('cmd /c "Set abc')).toEqual(['set']);
+    expect(ids('cmd /c "set abc')).toEqual([]); // case-sensitive: found by the gate, refused by the regex
+    expect(ids('x curl  http://a')).toEqual(['alt']);
+    expect(ids('WGET http://a')).toEqual([]);
+    expect(ids('run MimiKatz now')).toEqual(['icase']);
+    // Case-insensitive matches through letters whose lower case is not ASCII: long s, dotless i, Kelvin.
+    expect(ids('mimi\u212aatz')).toEqual(['icase']);
+    expect(ids('PA\u017f\u017fWORD')).toEqual(['pw']);
+    expect(ids('M\u0131M\u0131KATZ')).toEqual(['icase']);
+    expect(ids('abqxz')).toEqual(['opt']);
+    expect(ids('café7 qyz')).toEqual(['opt', 'uni']);
+  });
+
   it('gates keywords on their literal runs in any field, each field scanned on its own', () => {
     const set = new SigmaRuleSet(
       [
