@@ -128,7 +128,7 @@ export function ruleSetPass(
 }
 
 /** The detector's per-partition processor: the same rule set plus alert building. */
-function processorPass(rules: readonly CompiledRule[], events: readonly SequorEvent[]): PassResult {
+export function processorPass(rules: readonly CompiledRule[], events: readonly SequorEvent[]): PassResult {
   return timePass(events.length, () => {
     let alerts = 0;
     const processor = createDetectionProcessor({

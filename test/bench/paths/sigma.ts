@@ -4,9 +4,12 @@
  * rules over those events, measured in the same run, interleaved (target: >= 50 % of it).
  *
  * Rows:
- * - `sigma.same-events`: `SigmaRuleSet.match` over each decoded `SequorEvent` through a `FieldSource`
- *   (the rows's `path` says which adapter): the generated scenario's Winlogbeat, ECS, flat Windows and
- *   Zeek events, most of them Sysmon and Security records.
+ * - `sigma.same-events`: `SigmaRuleSet.match` over each decoded `SequorEvent` through the model's
+ *   `SequorEventFields`: the generated scenario's Winlogbeat, ECS, flat Windows and Zeek events, most of
+ *   them Sysmon and Security records with their event data.
+ * - `sigma.detector`: the detector's per-partition processor with the built-ins and every Sigma rule as
+ *   its RULES_DIR (loaded by `@sequor/rules`, Sigma rules reached through `sigmaFilterDispatch`, alerts
+ *   built), against the same processor with the four built-ins only.
  * - `sigma.regression-events`: the same rule set over SigmaHQ's regression events (real Sysmon, Security,
  *   PowerShell records, each written to trigger a rule: Sigma-dense, long command lines), read by the
  *   evtx-JSON adapter; judged against the same four-rule floor.
@@ -21,83 +24,26 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { SequorEvent } from '@sequor/model';
-import type { FieldSource, FieldValue } from '@sequor/sigma';
-import { defaultPipeline, loadSigmaPath, readEvtxJson, SigmaRuleSet } from '@sequor/sigma';
+import { compileRule, loadRuleSet } from '@sequor/rules';
+import type { FieldSource } from '@sequor/sigma';
+import { defaultPipeline, loadSigmaPath, readEvtxJson, SequorEventFields, SigmaRuleSet } from '@sequor/sigma';
+import type { CompiledRule } from '@sequor/rules';
 import type { BenchContext, BenchRow } from '../harness.js';
 import { judge, round, timed } from './_measure.js';
-import { builtinRules, ruleSetPass, scenarioEvents, timePass, type PassResult } from './engine.js';
+import {
+  builtinRules,
+  processorPass,
+  ruleSetPass,
+  scenarioEvents,
+  timePass,
+  type PassResult,
+} from './engine.js';
 
 export const id = 'sigma';
 
 const TARGET_SHARE = 0.5;
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const SIGMA_DIR = process.env['SEQUOR_SIGMA_DIR'] ?? path.resolve(repoRoot, '../shared/sigma');
-
-/**
- * Interim: a `SequorEvent` as Sigma's Windows field names, for the fields the model carries today
- * (replaced by the model's own adapter when it lands).
- */
-function sequorFieldSource(e: SequorEvent): FieldSource {
-  const get = (field: string): FieldValue => {
-    switch (field) {
-      case 'Channel':
-        return e.winlog?.channel ?? undefined;
-      case 'EventID':
-        return e.winlog?.event_id ?? undefined;
-      case 'Computer':
-        return e.winlog?.computer_name ?? undefined;
-      case 'Image':
-      case 'NewProcessName':
-        return e.process?.executable ?? undefined;
-      case 'CommandLine':
-        return e.process?.command_line ?? undefined;
-      case 'ParentImage':
-      case 'ParentProcessName':
-        return e.process?.parent?.executable ?? undefined;
-      case 'ParentCommandLine':
-        return e.process?.parent?.command_line ?? undefined;
-      case 'ProcessId':
-        return e.process?.pid ?? undefined;
-      case 'TargetObject':
-        return e.registry?.path ?? undefined;
-      case 'Details':
-        return e.registry?.data?.strings?.[0] ?? undefined;
-      case 'TargetFilename':
-        return e.file?.path ?? undefined;
-      case 'User':
-      case 'TargetUserName':
-        return e.user?.name ?? undefined;
-      case 'SourceIp':
-      case 'IpAddress':
-        return e.source?.ip ?? undefined;
-      case 'DestinationIp':
-        return e.destination?.ip ?? undefined;
-      case 'DestinationPort':
-        return e.destination?.port ?? undefined;
-      case 'LogonType':
-        return e.winlog?.logon?.type ?? undefined;
-      default:
-        return undefined;
-    }
-  };
-  const fields = [
-    'Channel',
-    'EventID',
-    'Computer',
-    'Image',
-    'CommandLine',
-    'ParentImage',
-    'ParentCommandLine',
-    'TargetObject',
-    'Details',
-    'TargetFilename',
-    'User',
-    'SourceIp',
-    'DestinationIp',
-  ];
-  return { get, values: () => fields.map(get) };
-}
 
 function regressionEvents(): FieldSource[] {
   const dir = path.join(SIGMA_DIR, 'regression_data');
@@ -117,7 +63,7 @@ interface Loaded {
   readonly rssBytes: number;
 }
 
-async function loadRuleSet(): Promise<Loaded> {
+async function loadSigmaRuleSet(): Promise<Loaded> {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const settle = () => {
@@ -147,12 +93,31 @@ async function loadRuleSet(): Promise<Loaded> {
   };
 }
 
+/**
+ * The detector's rules with every Sigma rule of the folder as its RULES_DIR: loaded, checked and compiled
+ * as `loadDetectorRules` does (the built-ins beside them; Sigma rules become event filters that the rule
+ * set pipeline reaches through the Sigma index, `sigmaFilterDispatch`).
+ */
+async function detectorRules(): Promise<{ rules: CompiledRule[]; errors: number; cpuMs: number }> {
+  let rules: CompiledRule[] = [];
+  let errors = 0;
+  const pass = await timed(async () => {
+    const loaded = await loadRuleSet(
+      { paths: [path.join(SIGMA_DIR, 'rules')], directoriesOnly: true, refuseEmptyDirectories: false },
+      {},
+    );
+    rules = loaded.rules.map((rule) => compileRule(rule));
+    errors = loaded.errors.length;
+  });
+  return { rules, errors, cpuMs: pass.cpuMs };
+}
+
 const best = (a: PassResult | undefined, b: PassResult): PassResult =>
   a === undefined || b.perCpuSecond > a.perCpuSecond ? b : a;
 
 export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   ctx.log(`loading the Sigma rules of ${SIGMA_DIR}`);
-  const { set, files, loadCpuMs, compileCpuMs, heapBytes, rssBytes } = await loadRuleSet();
+  const { set, files, loadCpuMs, compileCpuMs, heapBytes, rssBytes } = await loadSigmaRuleSet();
   const stats = set.stats();
   ctx.log(
     `${files} files, ${stats.rules} rules compiled, ${set.refused.length} refused; load ${round(loadCpuMs)} ms CPU, compile ${round(compileCpuMs)} ms CPU, heap +${round(heapBytes / 2 ** 20, 1)} MiB`,
@@ -164,14 +129,14 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const rounds = ctx.quick ? 2 : 5;
   ctx.log(`generating and decoding a ${size.toLocaleString('en-US')}-event scenario`);
   const events = scenarioEvents(size);
-  const sources = events.map(sequorFieldSource);
+  const fields = new SequorEventFields();
   const regression = regressionEvents();
   // As many regression events per pass as fit the same CPU budget, roughly: the set is small (189).
   const regressionRepeat = ctx.quick ? 5 : 50;
 
   const samePass = () => {
     let n = 0;
-    for (let i = 0; i < sources.length; i++) n += set.match(sources[i]!).length;
+    for (let i = 0; i < events.length; i++) n += set.match(fields.bind(events[i]!)).length;
     return n;
   };
   const regressionPass = () => {
@@ -180,23 +145,35 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       for (let i = 0; i < regression.length; i++) n += set.match(regression[i]!).length;
     return n / regressionRepeat;
   };
-  // Warm-up (JIT, the matchers' lazy DFA states), then floor and figures interleaved, best pass of each.
+  const detector = await detectorRules();
+  ctx.log(
+    `detector rule set: ${detector.rules.length} rules (${detector.errors} refused), loaded and compiled in ${round(detector.cpuMs)} ms CPU`,
+  );
+  // Warm-up (JIT, the matchers' lazy DFA states), then floors and figures interleaved, best pass of each.
   ruleSetPass(rules, eventTime, events);
   samePass();
   regressionPass();
+  processorPass(rules, events);
+  processorPass(detector.rules, events);
   let floor: PassResult | undefined;
   let same: PassResult | undefined;
   let dense: PassResult | undefined;
+  let processorFloor: PassResult | undefined;
+  let processor: PassResult | undefined;
   for (let r = 0; r < rounds; r++) {
     floor = best(floor, ruleSetPass(rules, eventTime, events));
     same = best(same, timePass(events.length, samePass));
     dense = best(dense, timePass(regression.length * regressionRepeat, regressionPass));
+    processorFloor = best(processorFloor, processorPass(rules, events));
+    processor = best(processor, processorPass(detector.rules, events));
   }
   const floorRate = floor!.perCpuSecond;
   const sameRate = same!.perCpuSecond;
   const denseRate = dense!.perCpuSecond;
+  const processorFloorRate = processorFloor!.perCpuSecond;
+  const processorRate = processor!.perCpuSecond;
   ctx.log(
-    `floor ${round(floorRate)} events/CPU-s; all Sigma rules: same events ${round(sameRate)}, regression events ${round(denseRate)}`,
+    `floor ${round(floorRate)} events/CPU-s; all Sigma rules: same events ${round(sameRate)}, regression events ${round(denseRate)}; detector processor ${round(processorRate)} (floor ${round(processorFloorRate)})`,
   );
   const floorName = "the engine's 4 built-in rules over the same generated events (createRuleSetPipeline)";
   const target = `>= ${TARGET_SHARE * 100} % of floor`;
@@ -210,7 +187,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   return [
     {
       id: 'sigma.same-events',
-      path: `all SigmaHQ Windows+Zeek rules (${stats.rules}), SigmaRuleSet.match over the engine path's SequorEvents (interim field source in the bench)`,
+      path: `all SigmaHQ Windows+Zeek rules (${stats.rules}), SigmaRuleSet.match over the engine path's SequorEvents (SequorEventFields)`,
       figure: round(sameRate),
       unit: 'events/s',
       floorName,
@@ -219,6 +196,24 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
       target,
       met: judge(ctx.quick, sameRate >= TARGET_SHARE * floorRate),
       detail: { events: events.length, rounds, matches: same!.outputs, ...ruleCounts },
+    },
+    {
+      id: 'sigma.detector',
+      path: `detector per-partition processor, the 4 built-in rules + ${detector.rules.length - rules.length} Sigma rules (RULES_DIR; sigmaFilterDispatch), alerts built`,
+      figure: round(processorRate),
+      unit: 'events/s',
+      floorName: 'the same processor with the 4 built-in rules only, same events',
+      floor: round(processorFloorRate),
+      ratio: processorRate / processorFloorRate,
+      target,
+      met: judge(ctx.quick, processorRate >= TARGET_SHARE * processorFloorRate),
+      detail: {
+        events: events.length,
+        alerts: processor!.outputs,
+        floorAlerts: processorFloor!.outputs,
+        loadAndCompileCpuMs: round(detector.cpuMs),
+        refused: detector.errors,
+      },
     },
     {
       id: 'sigma.regression-events',
