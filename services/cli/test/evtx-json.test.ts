@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { frameJsonDocuments } from '@sequor/formats';
 import { JsonDocumentReader } from '../src/io/documents.js';
 import type { ByteStream } from '../src/io/lines.js';
 import { LineReader } from '../src/io/lines.js';
@@ -65,6 +66,24 @@ describe('JsonDocumentReader', () => {
     expect(JSON.parse(docs[0]?.[1] ?? '')).toEqual({ a: '}{', b: [1, 2] });
     expect(docs[2]?.[1].length).toBe(41);
     expect(docs[3]?.[1]).toBe('{"d": 2}');
+  });
+});
+
+describe('JsonDocumentReader over real files', () => {
+  it('frames every regression file as a whole text does, whatever the chunk size', async () => {
+    const text = jsonFiles(REGRESSION)
+      .slice(0, 40)
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('Record 5\r\n');
+    const whole = frameJsonDocuments(text).map((d) => [d.line, d.bytes.toString('utf8')]);
+    expect(whole.length).toBeGreaterThan(40);
+    for (const size of [1, 13, 4096, 1 << 20]) {
+      const chunks: string[] = [];
+      for (let i = 0; i < text.length; i += size) chunks.push(text.slice(i, i + size));
+      const reader = new JsonDocumentReader(new LineReader(stream(chunks), 1 << 20), 1 << 20);
+      expect(await readAll(reader), `chunks of ${size}`).toEqual(whole);
+      expect(reader.linesRead).toBe(text.split('\n').length - (text.endsWith('\n') ? 1 : 0));
+    }
   });
 });
 

@@ -137,6 +137,49 @@ export class LineReader implements RecordReader {
     return line;
   }
 
+  /** Whether the block `nextBlock()` last returned begins with a line cut to `maxLineBytes + 1` bytes. */
+  blockCut = false;
+
+  /**
+   * The next run of whole lines in the buffered bytes, joined by their line breaks (the last break left
+   * out), for readers that scan the bytes themselves (`JsonDocumentReader`): one view per chunk instead
+   * of one per line. Lines `head()` holds come back first, one at a time. Undefined when no whole line is
+   * buffered: `await fill()` and ask again, until `done`. A `\r` before a break is kept. `lineIndex` is
+   * not kept for blocks: their reader counts lines itself.
+   */
+  nextBlock(): Buffer | undefined {
+    if (this.pending.length > 0) {
+      const line = this.next() as Buffer;
+      this.blockCut = line.length > this.maxLineBytes;
+      return line;
+    }
+    const chunk = this.chunk;
+    if (this.pos < chunk.length) {
+      const last = chunk.lastIndexOf(NEWLINE);
+      if (last >= this.pos) {
+        let block = chunk.subarray(this.pos, last);
+        this.pos = last + 1;
+        this.blockCut = false;
+        if (this.carry.length > 0) {
+          // The first line began in an earlier chunk: joined (and cut to the limit) as `next()` would.
+          const breakAt = block.indexOf(NEWLINE);
+          const first = this.takeCarry(breakAt < 0 ? block : block.subarray(0, breakAt));
+          this.blockCut = first.length > this.maxLineBytes;
+          block = breakAt < 0 ? first : Buffer.concat([first, block.subarray(breakAt)]);
+        }
+        return block;
+      }
+      this.keep(chunk.subarray(this.pos));
+      this.pos = chunk.length;
+    }
+    if (this.eof && this.carry.length > 0) {
+      const line = this.takeCarry(EMPTY);
+      this.blockCut = line.length > this.maxLineBytes;
+      return line;
+    }
+    return undefined;
+  }
+
   /** Reads the next chunk; at the end of the stream the last unterminated line becomes available. */
   async fill(): Promise<void> {
     if (this.eof) return;
