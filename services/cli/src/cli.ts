@@ -8,6 +8,7 @@ import { generateCommand } from './commands/generate.js';
 import { queryCommand } from './commands/query.js';
 import { replayCommand } from './commands/replay.js';
 import { rulesCommand } from './commands/rules.js';
+import { rulesPublishCommand } from './commands/rules-publish.js';
 import { EXIT, InputError, ReportedError, systemReason, UsageError } from './errors.js';
 
 export const usage = `usage: sequor <command> [options]
@@ -19,6 +20,7 @@ commands:
   replay <files> --topic T      produce raw files into Kafka, event time as record timestamps
   rules test [dir]              run the rules' embedded tests (built-in + dir)
   rules lint [dir|files]        check rule files; errors as file:line:column
+  rules publish DIR --topic T   check rule files, then write what changed to a detector rules topic
 
 sequor <command> --help for a command's options.`;
 
@@ -29,14 +31,17 @@ const commands: Readonly<Record<string, Command>> = {
   query: queryCommand,
   generate: generateCommand,
   replay: replayCommand,
-  rules: rulesCommand,
+  rules: (args, ctx) =>
+    args[0] === 'publish' ? rulesPublishCommand(args.slice(1), ctx) : rulesCommand(args, ctx),
 };
 
 /** `sequor detect`, `sequor rules lint`: what a one-line error starts with. */
 export function commandLabel(argv: readonly string[]): string {
   const [name, sub] = argv;
   if (name === undefined) return 'sequor';
-  return name === 'rules' && (sub === 'test' || sub === 'lint') ? `sequor rules ${sub}` : `sequor ${name}`;
+  return name === 'rules' && (sub === 'test' || sub === 'lint' || sub === 'publish')
+    ? `sequor rules ${sub}`
+    : `sequor ${name}`;
 }
 
 /** Runs one invocation; returns the exit code. Never throws for anything the user can fix. */

@@ -1,0 +1,215 @@
+/**
+ * `sequor rules publish DIR --topic T`: writes a folder of rule files (and, with `--lists`, value lists)
+ * to a detector rules topic (`RULES_TOPIC`), one compacted record per rule id. Every file is validated
+ * first, as `rules lint` does; one error and nothing is written. Then the topic is read whole and only
+ * what differs is written: new and changed rules, and tombstones for rules on the topic that are not in
+ * DIR only with `--delete-missing` (a folder that is missing files by accident must not delete rules
+ * from every detector). Prints each change.
+ */
+import { readFile } from 'node:fs/promises';
+import {
+  createKafkaClient,
+  createLogger,
+  ensureCompactedTopic,
+  kafkaConfigFromEnv,
+  TopicFollower,
+} from '@sequor/kafka';
+import { ConfigError } from '@sequor/model';
+import {
+  listRecordKey,
+  loadValueLists,
+  parseRuleRecordKey,
+  RuleRecordError,
+  ruleRecordKey,
+} from '@sequor/rules';
+import type { OptionSpecs } from '../args.js';
+import { flag, parseCommandArgs, stringOption } from '../args.js';
+import type { CommandContext } from '../context.js';
+import { EXIT, InputError, ReportedError, systemReason, UsageError } from '../errors.js';
+import { loadRuleSet } from '../rule-set.js';
+
+export const rulesPublishUsage = `usage: sequor rules publish DIR --topic T [--lists DIR] [--delete-missing] [--dry-run]
+
+Writes the rule files of DIR (Sequor YAML or Sigma) to a detector rules topic (the detectors'
+RULES_TOPIC), one record per rule id (key rule:<id>, value the file's text); with --lists, the value
+lists of that folder too (key list:<name>.<type>). Every file is checked first, as rules lint does: one
+error and nothing is written. Then only what changed is written, and each change printed. The topic is
+created compacted, with one partition, when missing. Kafka settings come from the environment
+(KAFKA_BROKERS, ...: shared/kafka/README.md).
+
+options:
+  --topic T          the rules topic (required)
+  --lists DIR        value lists to publish (<name>.keyword|ip|cidr|wildcard)
+  --delete-missing   also remove (tombstone) rules and lists on the topic that DIR does not have;
+                     without it they are listed and kept
+  --dry-run          check and print what would change; write nothing
+  -h, --help         this help`;
+
+const options: OptionSpecs = {
+  topic: { type: 'string' },
+  lists: { type: 'string' },
+  'delete-missing': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+interface Desired {
+  readonly key: string;
+  readonly text: string;
+  /** What to print: `rule <id> (<file>)`, `list <name>.<type> (<file>)`. */
+  readonly label: string;
+}
+
+export async function rulesPublishCommand(args: readonly string[], ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, options);
+  if (flag(values, 'help')) {
+    ctx.stdout.write(`${rulesPublishUsage}\n`);
+    return EXIT.ok;
+  }
+  const topic = stringOption(values, 'topic');
+  if (topic === undefined) throw new UsageError('--topic T is required (the detectors’ RULES_TOPIC)');
+  if (positionals.length !== 1) throw new UsageError('one rules folder: sequor rules publish DIR --topic T');
+  const dir = positionals[0] as string;
+  const listsDir = stringOption(values, 'lists');
+  const dryRun = flag(values, 'dry-run');
+  const deleteMissing = flag(values, 'delete-missing');
+
+  const desired = await checkedRecords(dir, listsDir, ctx);
+  if (desired === null) return EXIT.failed;
+
+  let config;
+  try {
+    config = kafkaConfigFromEnv(ctx.env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(`Kafka settings: ${error.message}`);
+    throw error;
+  }
+  const logger = createLogger('rules-publish', {
+    level: 'error',
+    write: (line) => void ctx.stderr.write(line),
+  });
+  const client = createKafkaClient(config, { logger });
+  const admin = client.admin();
+  await admin.connect();
+  try {
+    const { created } = await ensureCompactedTopic(
+      admin,
+      { topic, partitions: 1, configs: { 'min.compaction.lag.ms': String(86_400_000) } },
+      { logger },
+    );
+    if (created) ctx.stderr.write(`sequor rules publish: created ${topic} (compacted, 1 partition)\n`);
+    const onTopic = new Map<string, string>();
+    const follower = new TopicFollower(client, {
+      topic,
+      groupIdPrefix: 'sequor-rules-publish',
+      onRecords: (_partition, records) => {
+        for (const r of records) {
+          const key = r.key?.toString('utf8');
+          if (key === undefined) continue;
+          if (r.value === null) onTopic.delete(key);
+          else onTopic.set(key, r.value.toString('utf8'));
+        }
+      },
+    });
+    try {
+      await follower.start(admin);
+    } finally {
+      await follower.stop();
+    }
+
+    const messages: { key: string; value: string | null }[] = [];
+    const lines: string[] = [];
+    let unchanged = 0;
+    for (const d of desired) {
+      const current = onTopic.get(d.key);
+      if (current === d.text) {
+        unchanged++;
+        continue;
+      }
+      messages.push({ key: d.key, value: d.text });
+      lines.push(`${current === undefined ? 'added  ' : 'changed'} ${d.label}`);
+    }
+    const wanted = new Set(desired.map((d) => d.key));
+    const missing = [...onTopic.keys()].filter((k) => !wanted.has(k)).sort();
+    for (const key of missing) {
+      const parsed = parseRuleRecordKey(key);
+      const what =
+        parsed instanceof RuleRecordError
+          ? `record ${JSON.stringify(key)}`
+          : parsed.kind === 'rule'
+            ? `rule ${parsed.id}`
+            : `list ${parsed.name}.${parsed.type}`;
+      // Lists are only compared when --lists names a folder: without it, the topic's lists are not ours.
+      if (!(parsed instanceof RuleRecordError) && parsed.kind === 'list' && listsDir === undefined) continue;
+      if (deleteMissing) {
+        messages.push({ key, value: null });
+        lines.push(`removed ${what}`);
+      } else {
+        lines.push(`kept    ${what} (on the topic, not in ${dir}; --delete-missing removes it)`);
+      }
+    }
+    if (!dryRun && messages.length > 0) {
+      const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      try {
+        await producer.send({ topic, acks: -1, messages });
+      } finally {
+        await producer.disconnect();
+      }
+    }
+    for (const line of lines) ctx.stdout.write(`${line}\n`);
+    const written = messages.length;
+    ctx.stderr.write(
+      `sequor rules publish: ${dryRun ? 'would write' : 'wrote'} ${written} record${written === 1 ? '' : 's'} to ${topic} ` +
+        `(${desired.length} in ${dir}${listsDir === undefined ? '' : ` and ${listsDir}`}, ${unchanged} unchanged)\n`,
+    );
+    return EXIT.ok;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The records DIR (and the lists folder) should put on the topic, or null after printing every error. */
+async function checkedRecords(
+  dir: string,
+  listsDir: string | undefined,
+  ctx: CommandContext,
+): Promise<Desired[] | null> {
+  const loaded = await loadRuleSet([dir], false, listsDir);
+  let failed = false;
+  for (const error of loaded.errors) {
+    ctx.stderr.write(`${error.format()}\n`);
+    failed = true;
+  }
+  const desired: Desired[] = [];
+  for (const result of loaded.files) {
+    const rule = result.rule;
+    if (rule === null) continue;
+    let text: string;
+    try {
+      text = await readFile(result.file, 'utf8');
+    } catch (cause) {
+      throw new InputError(result.file, `cannot read: ${systemReason(cause)}`, { cause });
+    }
+    desired.push({ key: ruleRecordKey(rule.id), text, label: `rule ${rule.id} (${result.file})` });
+  }
+  if (listsDir !== undefined) {
+    const lists = await loadValueLists(listsDir);
+    for (const refusal of lists.refused.values()) {
+      ctx.stderr.write(`${refusal.file}: value list refused: ${refusal.reason}\n`);
+      failed = true;
+    }
+    for (const list of lists.lists.values())
+      desired.push({
+        key: listRecordKey(list.name, list.type),
+        text: await readFile(list.file, 'utf8'),
+        label: `list ${list.name}.${list.type} (${list.file})`,
+      });
+  }
+  if (failed) {
+    ctx.stderr.write('sequor rules publish: nothing written: fix the errors above first\n');
+    return null;
+  }
+  if (desired.length === 0) throw new ReportedError(`no rules in ${dir}`, EXIT.failed);
+  return desired;
+}
