@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { noValueLists, ruleRevision } from '@sequor/rules';
+import type { DetectorRuleSet } from '../src/rules.js';
+import { describeChange, topicRuleBudget, topicRuleValidator } from '../src/rules-topic.js';
+
+const HOUR = 3_600_000;
+const base: DetectorRuleSet = {
+  rules: [],
+  errors: [],
+  warnings: [],
+  longestWindowMs: HOUR,
+  longestJoinWindowMs: HOUR,
+  longestSuppressionWindowMs: 0,
+};
+
+function rule(query: string, extra = ''): string {
+  return `id: 7d0a4c1e-1111-4a51-9d0e-4b7f2f3c1a09
+name: Topic rule
+description: a rule from the rules topic
+version: 3
+severity: low
+risk_score: 21
+author: [Sequor tests]
+license: Apache License 2.0
+threat:
+  - framework: MITRE ATT&CK
+    tactic: { id: TA0002, name: Execution, reference: "https://attack.mitre.org/tactics/TA0002/" }
+message: seen on $host.name$
+type: eql
+query: |
+  ${query}
+${extra}`;
+}
+
+const validate = topicRuleValidator({ partitionKeyFields: ['host.id'], budget: topicRuleBudget(base, 0) });
+const revisionOf = (lists: readonly string[]) => ruleRevision('t', new Map(lists.map((l) => [l, 'x'])));
+
+describe('topic rule validation', () => {
+  it('takes a Sequor rule and compiles it with its revision (alerts carry it)', () => {
+    const out = validate(
+      rule('process where process.name : "a.exe"'),
+      'rules@0 rule:x',
+      noValueLists,
+      revisionOf,
+    );
+    expect(out.ok).toBe(true);
+    if (!out.ok) return;
+    expect(out).toMatchObject({ id: '7d0a4c1e-1111-4a51-9d0e-4b7f2f3c1a09', version: 3, listsUsed: [] });
+    expect(out.compiled.rule.id).toBe(out.id);
+  });
+
+  it('refuses with file:line:column errors naming the record, an unbounded sequence, a window past the horizon', () => {
+    const bad = validate(
+      rule('process where process.nam : "a.exe"'),
+      'rules@2 rule:z',
+      noValueLists,
+      revisionOf,
+    );
+    expect(bad.ok ? [] : bad.errors.join('\n')).toMatch(
+      /^rules@2 rule:z:\d+:\d+: unknown field process\.nam/m,
+    );
+    const unbounded = validate(
+      rule('sequence by host.id [process where true] [process where true]'),
+      'rules@3 rule:z',
+      noValueLists,
+      revisionOf,
+    );
+    expect(unbounded.ok ? [] : unbounded.errors.join('\n')).toMatch(/window|maxspan/);
+    const long = validate(
+      rule('sequence by host.id with maxspan=2h [process where true] [process where true]'),
+      'rules@4 rule:z',
+      noValueLists,
+      revisionOf,
+    );
+    expect(long.ok ? [] : long.errors.join('\n')).toMatch(
+      /longer than this detector's restore horizon takes \(1h\); raise RULES_TOPIC_MAX_WINDOW_MS/,
+    );
+    const roomier = topicRuleValidator({
+      partitionKeyFields: ['host.id'],
+      budget: topicRuleBudget(base, 2 * HOUR),
+    });
+    expect(
+      roomier(
+        rule('sequence by host.id with maxspan=2h [process where true] [process where true]'),
+        'r',
+        noValueLists,
+        revisionOf,
+      ).ok,
+    ).toBe(true);
+  });
+
+  it('refuses a rule naming a list that is not there, with the list named', () => {
+    const out = validate(
+      rule(
+        'process where process.name : "a.exe"',
+        'exceptions:\n  - { field: user.name, operator: in_list, list: admins }\n',
+      ),
+      'rules@5 rule:z',
+      noValueLists,
+      revisionOf,
+    );
+    expect(out.ok ? [] : out.errors.join('\n')).toMatch(/admins/);
+  });
+
+  it('says every catalog step in one line with a level', () => {
+    expect(
+      describeChange({ kind: 'refused', id: 'r', offset: 3, errors: ['e'], keeps: 'abc' }),
+    ).toMatchObject({
+      level: 'error',
+      message: 'rule refused: its previous version keeps running',
+    });
+    expect(describeChange({ kind: 'malformed', key: null, offset: 1, reason: 'no key' }).level).toBe('error');
+    expect(describeChange({ kind: 'list-changed', name: 'l', offset: 2, entries: 3 }).message).toBe(
+      'value list changed on the rules topic',
+    );
+  });
+});
