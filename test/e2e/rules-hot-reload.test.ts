@@ -3,7 +3,8 @@
 // 1. One detector: add, change (no version bump needed: the revision changes), break and delete a rule;
 //    each step in the log and on /metrics, every alert carrying the version and revision that raised it;
 //    bad input (a malformed record, a huge list, a list referenced but missing) refused with a clear
-//    error while the detector keeps running.
+//    error while the detector keeps running; a value list change applies without a restart (the rule
+//    using it runs as a new revision from the recorded offset on).
 // 2. A 2-detector group: both apply a change within seconds (the reload latency is measured: change
 //    published -> first alert with the new revision visible to a read_committed consumer); one is
 //    SIGKILLed right after the change, the other replays its partitions with the recorded switch: every
@@ -103,7 +104,13 @@ exceptions:
 
 let template: SequorEvent | undefined;
 /** A process event named `name` on host `host`, at `time`, with a unique id. */
-async function processEvent(name: string, host: string, id: string, time: number): Promise<SequorEvent> {
+async function processEvent(
+  name: string,
+  host: string,
+  id: string,
+  time: number,
+  user?: string,
+): Promise<SequorEvent> {
   if (template === undefined) {
     const rule = (await loadBuiltinRules()).find((r) => r.id === '850d901a-2a3c-46c6-8b22-55398a01aad8')!;
     template = decodeTestEvents(rule, rule.tests[0]!)[0]!;
@@ -115,6 +122,7 @@ async function processEvent(name: string, host: string, id: string, time: number
     event: { ...base.event, id, category: ['process'], type: ['start'] },
     host: { ...(base.host ?? {}), id: host, name: host } as SequorEvent['host'],
     process: { ...(base.process ?? {}), name } as SequorEvent['process'],
+    ...(user === undefined ? {} : { user: { ...(base.user ?? {}), name: user } as SequorEvent['user'] }),
   };
 }
 
@@ -337,6 +345,38 @@ describe('detector: rules from a compacted topic, changed without restarts (buil
         30_000,
       );
       expect(detector.alive).toBe(true);
+
+      // A value list change applies without a restart: alice is excepted while she is on the list.
+      const probe = async (id: string) => {
+        const e = await processEvent('listprobe.exe', 'hr-host-1', id, Date.now(), 'alice');
+        await kit.produceAll(t.events, [{ key: e.host!.id!, value: codec.encodeSingleObject(e), headers }]);
+      };
+      const ofListRule = () => reader.seen.filter((s) => s.alert.rule.id === LIST_RULE_ID);
+      await probe('alice-on-list');
+      // One partition, in offset order: alerts of the flowing feed produced after it mean it was processed.
+      const seenBefore = ofRule().length;
+      await waitUntil(
+        () => ofRule().length > seenBefore + 3,
+        30_000,
+        () => detector.tail(),
+      );
+      expect(ofListRule()).toEqual([]);
+      const listMark = detector.logs.length;
+      await kit.produceAll(t.rules, [{ key: 'list:hr-admins.keyword', value: Buffer.from('bob\n') }]);
+      const relisted = await detector.waitForLog(
+        (l) => l.msg === 'rule changed on the rules topic' && l['id'] === LIST_RULE_ID,
+        30_000,
+        listMark,
+      );
+      expect(relisted['becauseOfList']).toBe('hr-admins');
+      await probe('alice-off-list');
+      await waitUntil(
+        () => ofListRule().length > 0,
+        30_000,
+        () => detector.tail(),
+      );
+      expect(ofListRule().map((s) => s.alert.evidence[0]!.event_id)).toEqual(['alice-off-list']);
+      expect(ofListRule()[0]!.alert.rule.revision).toBe(relisted['revision']);
 
       // Delete: a tombstone; after the switch the rule raises nothing.
       const mark = detector.logs.length;
