@@ -43,6 +43,17 @@ describe('eventDataOf', () => {
     expect(eventDataOf({})).toBeNull();
   });
 
+  it('keeps an object of strings within the limits as it is, and bounds one over them', () => {
+    const strings = { Image: 'C:\\a.exe', User: 'X\\y' };
+    expect(eventDataOf(strings)).toBe(strings);
+    const many: Record<string, string> = {};
+    for (let i = 0; i < EVENT_DATA_LIMITS.maxEntries + 10; i++) many[`k${i}`] = 'v';
+    const bounded = eventDataOf(many)!;
+    expect(bounded).not.toBe(many);
+    expect(Object.keys(bounded)).toHaveLength(EVENT_DATA_LIMITS.maxEntries + 1);
+    expect(bounded[TRUNCATED_KEY]).toMatch(/^10 entries, /);
+  });
+
   it('leaves out names an object inherits or that start with #, and counts them', () => {
     const data = JSON.parse('{"__proto__": "x", "#note": "y", "Image": "a"}') as Record<string, unknown>;
     const map = eventDataOf(data)!;
