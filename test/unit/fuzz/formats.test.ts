@@ -6,14 +6,14 @@
  * a decoder kept across many hostile records does not grow the heap.
  */
 import fc from 'fast-check';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { SequorEvent } from '@sequor/model';
 import { createEventCodec, eventFieldCatalog } from '@sequor/model';
 import type { RecordDecoder, RecordOrigin, SourceFormat } from '@sequor/formats';
-import { formatNames, getFormat, NormalizeError } from '@sequor/formats';
+import { formatNames, frameJsonDocuments, getFormat, NormalizeError } from '@sequor/formats';
 import { generateScenario, SCENARIO_FILES } from '@sequor/scenarios';
 import {
   fuzzParams,
@@ -47,8 +47,21 @@ const ZEEK_LOGS: readonly (readonly [format: string, file: string])[] = [
   ['zeek-smb-mapping', 'smb_mapping'],
 ];
 
+/** evtx-json: SigmaHQ's regression events (../shared, read in place), one document a line. */
+const regressionData = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../../shared/sigma/regression_data/rules/windows/process_creation',
+);
+const evtxLines = (): string[] =>
+  readdirSync(regressionData, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.json'))
+    .slice(0, 40)
+    .flatMap((e) => frameJsonDocuments(readFileSync(path.join(e.parentPath, e.name))))
+    .map((d) => JSON.stringify(JSON.parse(d.bytes.toString('utf8'))));
+
 const JSON_SEEDS: readonly (readonly [format: string, lines: readonly string[]])[] = [
   ['winlogbeat', linesOf(SCENARIO_FILES.winlogbeat)],
+  ['evtx-json', evtxLines()],
   ['ecs', linesOf(SCENARIO_FILES.endpoint)],
   ['flat-windows', linesOf(SCENARIO_FILES.flatWindows)],
   ['zeek-dce-rpc', linesOf(SCENARIO_FILES.zeekJson)],
