@@ -325,7 +325,11 @@ class KafkaDetector implements Detector {
       this.deps.schemaRegistry ??
       (settings === undefined ? undefined : new ConfluentSchemaRegistry(settings));
     // Only what the rules read is decoded; late events and dead letters forward the record's own bytes.
-    // With a rules topic, a rule published later may read any field: every field is decoded.
+    // With a rules topic, a rule published later may read any field: every field is decoded, from the
+    // start. Not a codec widened as rules arrive: the events the reorder stage holds at a switch were
+    // decoded before it, so a new rule would see them without its fields in the first run and with them
+    // in a replay (another alert). Decoding every field costs about twice the projected decode
+    // (services/detector/test/bench/decode-projection.ts).
     const fields = eventFieldsRead((this.ruleSet as DetectorRuleSet).rules);
     const codecOptions = registry === undefined ? {} : { registry };
     this.eventCodec =
