@@ -17,12 +17,16 @@ export class LiteralScanner {
   private classOf = new Uint16Array(0);
   /** Classes with a dense row (ASCII ones, and 0). */
   private dense = 1;
-  /** `delta[state * dense + class]`: the next state, for dense classes. */
-  private delta = new Int32Array(0);
+  /**
+   * `next[row + class]` for dense classes, where a state's row is `state * dense`: the next state's row
+   * times two, plus 1 when literals end there. A scan step is one lookup, no multiply, and the outputs
+   * are read only where some literal ends.
+   */
+  private next = new Int32Array(0);
   /** The trie's own edges by class, for the sparse (non-ASCII) classes. */
   private edges: Map<number, number>[] = [];
   private fail = new Int32Array(0);
-  /** Literal ids that end at each state (its own and its suffixes'), null for most states. */
+  /** Literal ids that end at each state (its own and its suffixes'), null for most states; by state. */
   private outputs: (readonly number[] | null)[] = [];
   private built = false;
 
@@ -60,31 +64,46 @@ export class LiteralScanner {
     for (let c = 65; c <= 90; c++) classOf[c] = classOf[c + 32] as number;
     const dense = this.dense;
     // The trie.
-    const edges: Map<number, number>[] = [new Map()];
-    const own: number[][] = [[]];
+    const trie: Map<number, number>[] = [new Map()];
+    const trieOwn: number[][] = [[]];
     this.literals.forEach((literal, id) => {
       let s = 0;
       for (let i = 0; i < literal.length; i++) {
         const k = classOf[asciiLower(literal.charCodeAt(i))] as number;
-        let next = (edges[s] as Map<number, number>).get(k);
+        let next = (trie[s] as Map<number, number>).get(k);
         if (next === undefined) {
-          next = edges.length;
-          edges.push(new Map());
-          own.push([]);
-          (edges[s] as Map<number, number>).set(k, next);
+          next = trie.length;
+          trie.push(new Map());
+          trieOwn.push([]);
+          (trie[s] as Map<number, number>).set(k, next);
         }
         s = next;
       }
-      (own[s] as number[]).push(id);
+      (trieOwn[s] as number[]).push(id);
     });
-    const states = edges.length;
+    const states = trie.length;
+    if (states * dense >= 2 ** 30) throw new RangeError('LiteralScanner: too many literals for one table');
+    // States numbered breadth first: the shallow ones, where a scan spends most of its steps, share
+    // cache lines (a 5,000-literal table is megabytes).
+    const order = [0];
+    for (let head = 0; head < order.length; head++)
+      for (const next of (trie[order[head] as number] as Map<number, number>).values()) order.push(next);
+    const rank = new Int32Array(states);
+    order.forEach((state, i) => (rank[state] = i));
+    const edges = order.map(
+      (state) =>
+        new Map([...(trie[state] as Map<number, number>)].map(([k, next]) => [k, rank[next] as number])),
+    );
+    const own = order.map((state) => trieOwn[state] as number[]);
     const delta = new Int32Array(states * dense);
     const fail = new Int32Array(states);
     const outputs: (readonly number[] | null)[] = new Array<readonly number[] | null>(states).fill(null);
     this.classOf = classOf;
     this.edges = edges;
     this.fail = fail;
-    this.delta = delta; // `step` reads the rows already built
+    /** The state after `state` reads class `k`, from the rows already built. */
+    const step = (state: number, k: number): number =>
+      k < dense ? (delta[state * dense + k] as number) : this.sparseStep(state, k);
     // Breadth first: a state's failure state is shallower, so its row, failure and outputs are complete.
     const queue: number[] = [];
     for (const [k, next] of edges[0] as Map<number, number>) {
@@ -101,18 +120,24 @@ export class LiteralScanner {
       const row = s * dense;
       delta.copyWithin(row, f * dense, f * dense + dense);
       for (const [k, next] of edges[s] as Map<number, number>) {
-        fail[next] = this.step(f, k);
+        fail[next] = step(f, k);
         if (k < dense) delta[row + k] = next;
         queue.push(next);
       }
     }
     this.outputs = outputs;
+    const table = new Int32Array(states * dense);
+    for (let i = 0; i < table.length; i++) table[i] = this.encode(delta[i] as number);
+    this.next = table;
   }
 
-  /** The state after `state` reads a code unit of class `k`. */
-  private step(state: number, k: number): number {
-    const dense = this.dense;
-    if (k < dense) return this.delta[state * dense + k] as number;
+  /** A state as a `next` entry: its row times two, plus 1 when literals end there. */
+  private encode(state: number): number {
+    return state * this.dense * 2 + (this.outputs[state] === null ? 0 : 1);
+  }
+
+  /** The state after `state` reads a code unit of sparse class `k` (`k >= dense`): the trie's goto. */
+  private sparseStep(state: number, k: number): number {
     let s = state;
     for (;;) {
       const next = (this.edges[s] as Map<number, number>).get(k);
@@ -139,17 +164,18 @@ export class LiteralScanner {
    */
   scanFolded(value: string, seen: Int32Array, stamp: number, out: number[]): void {
     if (!this.built) throw new Error('LiteralScanner.scan before build');
-    const { classOf, dense, delta, outputs } = this;
-    let s = 0;
+    const { classOf, next, outputs } = this;
+    let row = 0;
     for (let i = 0; i < value.length; i++) {
       const c = value.charCodeAt(i);
       if (c >= DENSE) {
-        this.scanFrom(value.toLowerCase(), i, s, seen, stamp, out);
+        this.scanFrom(value.toLowerCase(), i, row, seen, stamp, out);
         return;
       }
-      s = delta[s * dense + (classOf[c] as number)] as number;
-      const ends = outputs[s];
-      if (ends === null || ends === undefined) continue;
+      const n = next[row + (classOf[c] as number)] as number;
+      row = n >> 1;
+      if ((n & 1) === 0) continue;
+      const ends = outputs[row / this.dense] as readonly number[];
       for (let j = 0; j < ends.length; j++) {
         const id = ends[j] as number;
         if (seen[id] === stamp) continue;
@@ -159,23 +185,24 @@ export class LiteralScanner {
     }
   }
 
-  /** `scan` from `start` in `state`. */
+  /** `scan` from `start`, in the state whose row is `row`. */
   private scanFrom(
     value: string,
     start: number,
-    state: number,
+    row: number,
     seen: Int32Array,
     stamp: number,
     out: number[],
   ): void {
     if (!this.built) throw new Error('LiteralScanner.scan before build');
-    const { classOf, dense, delta, outputs } = this;
-    let s = state;
+    const { classOf, dense, next, outputs } = this;
+    let r = row;
     for (let i = start; i < value.length; i++) {
       const k = classOf[value.charCodeAt(i)] as number;
-      s = k < dense ? (delta[s * dense + k] as number) : this.step(s, k);
-      const ends = outputs[s];
-      if (ends === null || ends === undefined) continue;
+      const n = k < dense ? (next[r + k] as number) : this.encode(this.sparseStep(r / dense, k));
+      r = n >> 1;
+      if ((n & 1) === 0) continue;
+      const ends = outputs[r / dense] as readonly number[];
       for (let j = 0; j < ends.length; j++) {
         const id = ends[j] as number;
         if (seen[id] === stamp) continue;
