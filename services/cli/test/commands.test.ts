@@ -103,7 +103,7 @@ describe('sequor rules', () => {
     const clean = await sequor(['rules', 'lint']);
     expect(clean.code).toBe(0);
     expect(clean.stdout.trim()).toBe(
-      '4 files checked: 0 errors, 0 warnings\nrules loaded: 4 (4 Sequor YAML, 0 Sigma), 0 Sigma meta filters; refused: 0',
+      '4 files checked: 0 errors, 0 warnings\nrules loaded: 4 (4 Sequor YAML, 0 Sigma, 0 Sigma correlations; 0 run only inside a correlation), 0 Sigma meta filters; refused: 0 files',
     );
 
     const dir = path.join(tmp, 'broken-rules');
@@ -125,7 +125,7 @@ describe('sequor rules', () => {
     expect(out[at + 1]).toBe(lines[line - 1]);
     expect(out[at + 2]).toBe(`${' '.repeat(column - 1)}^${'~'.repeat('registry.pth'.length - 1)}`);
     expect(result.stdout).toMatch(/^5 files checked: 1 error, 0 warnings$/m);
-    expect(result.stdout).toMatch(/^rules loaded: 4 .*; refused: 1 \(files by reason: eql-semantic 1\)$/m);
+    expect(result.stdout).toMatch(/^rules loaded: 4 .*; refused: 1 file \(by reason: eql-semantic 1\)$/m);
   }, 120_000);
 });
 

@@ -78,14 +78,23 @@ export function topicRuleValidator(options: {
   const keyFields = first === undefined ? [] : [first];
   return (text, source, lists, revisionOf): ValidatedRule<CompiledRule> => {
     try {
-      const analyzed: RuleFileResult =
+      // A Sigma text has one result per document (a rule and the correlation over it, say).
+      const analyzed: RuleFileResult[] =
         sniffRuleLanguage(text) === 'sigma'
           ? analyzeSigmaText(text, source)
-          : analyzeRuleText(text, source, { valueLists: lists });
-      const [checked] = checkRuleSet([analyzed], { partitionKeyFields: keyFields });
-      if (checked === undefined || checked.rule === null)
-        return { ok: false, errors: (checked ?? analyzed).errors.map((e) => e.format()) };
-      const rule = checked.rule;
+          : [analyzeRuleText(text, source, { valueLists: lists })];
+      const checked = checkRuleSet(analyzed, { partitionKeyFields: keyFields });
+      const errors = checked.flatMap((r) => r.errors);
+      if (errors.length > 0) return { ok: false, errors: errors.map((e) => e.format()) };
+      const alerting = checked.flatMap((r) => (r.rule === null || r.silenced === true ? [] : [r.rule]));
+      if (alerting.length !== 1)
+        return {
+          ok: false,
+          errors: [
+            `${source}: a rule record holds exactly one rule that alerts (a Sigma correlation with its rules counts as one); this one holds ${alerting.length}`,
+          ],
+        };
+      const rule = alerting[0]!;
       const listsUsed = listsUsedBy(rule);
       const compiled = compileRule(rule, { revision: revisionOf(listsUsed) });
       const window = ruleWindowMs(compiled);

@@ -35,6 +35,8 @@ export interface RuleFileResult {
   readonly warnings: readonly RuleFileError[];
   /** A Sigma meta filter the file holds: no rule itself, it applies to the set's Sigma rules. */
   readonly sigmaFilter?: SigmaFilter;
+  /** The rule loads but raises no alerts of its own: a Sigma correlation with `generate: false` names it. */
+  readonly silenced?: boolean;
 }
 
 /** What `analyzeRuleText` gives: a Sequor YAML file's rule is an EQL rule. */

@@ -17,15 +17,14 @@ import {
 import type { FieldCatalog, FieldInfo, SequorEvent } from '@sequor/model';
 import { eventFieldCatalog } from '@sequor/model';
 import type { Alert, AlertEvidenceField, AlertRule, AlertThreat } from '@sequor/model';
-import { EventView } from '@sequor/sigma';
+import { EventView, SEQUOR_EVENT_SIGMA_FIELDS, SequorEventFields, sigmaRuleEventFields } from '@sequor/sigma';
 import { RuleFileError, RuleSetError } from './errors.js';
 import { bindSigmaRule } from './sigma.js';
-import { sequorFieldSource } from './sigma-event-source.js';
 import { queryFieldNames, ruleKeyFields } from './query-fields.js';
 import { MessageTemplate, renderValue } from './message.js';
 import { compileExceptions, withExceptions } from './exceptions.js';
 import { compileSuppression, type CompiledSuppression } from './suppress.js';
-import type { EqlRule, Rule, SigmaDetectionRule } from './types.js';
+import type { EqlRule, Rule, SigmaCorrelationRule, SigmaDetectionRule } from './types.js';
 
 export interface CompileRuleOptions {
   /** The event model's fields; default `eventFieldCatalog`. */
@@ -95,8 +94,18 @@ function groupByFields(rule: EqlRule): FieldExpr[] {
 export function compileRule(rule: Rule, options: CompileRuleOptions = {}): CompiledRule {
   const catalog = options.catalog ?? eventFieldCatalog;
   let compiled: CompiledQuery<SequorEvent>;
-  if (rule.type === 'sigma') compiled = compileSigmaQuery(rule, catalog);
-  else compiled = compileEqlQuery(rule, catalog);
+  switch (rule.type) {
+    case 'sigma':
+      compiled = compileSigmaQuery(rule, catalog);
+      break;
+    case 'sigma-correlation':
+      compiled = compileSigmaCorrelationQuery(rule, catalog);
+      break;
+    case 'eql':
+    case 'span_aggregation':
+      compiled = compileEqlQuery(rule, catalog);
+      break;
+  }
 
   // Exceptions guard every predicate of the spec: an excepted event never reaches the rule's state.
   const excepted = compileExceptions(rule.exceptions ?? [], catalog);
@@ -123,22 +132,6 @@ export function compileRule(rule: Rule, options: CompileRuleOptions = {}): Compi
 }
 
 /**
- * The event fields a Sigma rule can read through the field source (the event's own data, its channel
- * and id, a Zeek record's fields): what a projected reader must decode for it.
- */
-const SIGMA_EVENT_FIELDS = [
-  'winlog.channel',
-  'winlog.event_id',
-  'winlog.computer_name',
-  'winlog.provider_name',
-  'winlog.event_data',
-  'zeek.fields',
-  'event.code',
-  'event.dataset',
-  'host.name',
-];
-
-/**
  * A Sigma rule as an event filter over `SequorEvent`: its compiled predicate (shared with its set's
  * dispatch index, `binding`) read through a field source rebound per event.
  */
@@ -146,7 +139,7 @@ function compileSigmaQuery(rule: SigmaDetectionRule, catalog: FieldCatalog): Com
   const bound = bindSigmaRule(rule);
   if (bound instanceof RuleFileError) throw new RuleSetError([bound]);
   const matches = bound.binding!.compiled;
-  const source = sequorFieldSource();
+  const source = new SequorEventFields();
   const noKey: readonly unknown[] = Object.freeze([]);
   return {
     spec: {
@@ -157,7 +150,38 @@ function compileSigmaQuery(rule: SigmaDetectionRule, catalog: FieldCatalog): Com
     eventTime: compileEventTime<SequorEvent>(catalog),
     windowMs: 0,
     keyFields: [],
-    fieldsUsed: SIGMA_EVENT_FIELDS.filter((f) => catalog.lookup(f.split('.')) !== undefined),
+    // Not filtered through the catalog: `winlog.event_data` and `zeek.fields` are maps, no catalog leaf,
+    // and a projection keeps a map only when asked for it (names the model lacks are skipped there).
+    fieldsUsed: [...new Set([...SEQUOR_EVENT_SIGMA_FIELDS, ...sigmaRuleEventFields(rule.sigma)])],
+    pipes: [],
+  };
+}
+
+/**
+ * A Sigma correlation as the engine spec its set compiled (`checkRuleSet`: it reads the set's rules);
+ * refused when it did not go through a set.
+ */
+function compileSigmaCorrelationQuery(
+  rule: SigmaCorrelationRule,
+  catalog: FieldCatalog,
+): CompiledQuery<SequorEvent> {
+  const compiled = rule.compiled;
+  if (compiled === undefined) {
+    throw new RuleSetError([
+      rule.location.issue(
+        rule.location.positionOf([]),
+        'compile',
+        'a Sigma correlation compiles with the rule set that holds the rules it names',
+      ),
+    ]);
+  }
+  const readByRules = compiled.rules.flatMap((r) => sigmaRuleEventFields(r.rule));
+  return {
+    spec: compiled.spec,
+    eventTime: compileEventTime<SequorEvent>(catalog),
+    windowMs: rule.correlation.timespanMs,
+    keyFields: rule.correlation.groupBy.map((g) => g.name),
+    fieldsUsed: [...new Set([...SEQUOR_EVENT_SIGMA_FIELDS, ...compiled.groupByFields, ...readByRules])],
     pipes: [],
   };
 }
@@ -247,7 +271,7 @@ function alertShape(rule: Rule, catalog: FieldCatalog): AlertShape {
   if (cached !== undefined) return cached;
   const keyFields = ruleKeyFields(rule);
   const message = MessageTemplate.parse(rule.message);
-  const read = rule.type === 'sigma' ? [] : queryFieldNames(rule.ast);
+  const read = rule.type === 'eql' || rule.type === 'span_aggregation' ? queryFieldNames(rule.ast) : [];
   const names = [...new Set([...keyFields, ...read, ...message.fields()])];
   const entityFields = ['host.id', 'host.name', 'user.id', 'user.name'];
   const accessors = new Map<string, (e: SequorEvent) => unknown>();

@@ -15,6 +15,7 @@ export { analyzeRuleText, type RuleAnalysisOptions, type RuleFileResult } from '
 export {
   loadRuleDir,
   loadRuleFile,
+  loadRuleFileDocuments,
   loadRuleFiles,
   listRuleFiles,
   type LoadOptions,
@@ -85,7 +86,6 @@ export {
   sniffRuleLanguage,
   type RuleLanguage,
 } from './sigma.js';
-export { sequorFieldSource, type SequorFieldSource } from './sigma-event-source.js';
 export {
   RuleCatalog,
   type CatalogChange,

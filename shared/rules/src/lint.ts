@@ -7,7 +7,7 @@ import type { RuleFileResult } from './analyze.js';
 import type { CompileRuleOptions } from './compile.js';
 import { compileRule } from './compile.js';
 import { RuleFileError, RuleSetError } from './errors.js';
-import { compileSigmaRules } from './sigma.js';
+import { compileSigmaCorrelationRules, compileSigmaRules } from './sigma.js';
 import { fieldName, isCorrelationRule, itemKeyFields } from './query-fields.js';
 import type { Rule, SigmaDetectionRule } from './types.js';
 
@@ -32,6 +32,22 @@ export function checkPartitionCompatibility(
   const why =
     `the events topic is partitioned by ${partitioned}, and each detector instance sees only its own partitions: ` +
     `events with the same key but a different ${partitioned} land on other partitions, so matches across them would be silently missed`;
+
+  if (rule.type === 'sigma-correlation') {
+    // The event fields group-by reads (after aliases and the rules' field maps), as compiled.
+    const read = rule.compiled?.groupByFields;
+    if (read === undefined) return null; // not compiled: its own error says why
+    const missing = partitionKeyFields.filter((f) => !read.includes(f));
+    if (missing.length === 0) return null;
+    const groupBy = rule.correlation.groupBy;
+    const at = groupBy[0]?.position ?? rule.correlation.position;
+    return rule.location.issue(
+      at,
+      'incompatible-partition-key',
+      `group-by [${groupBy.map((g) => g.name).join(', ')}] reads [${read.join(', ')}], which does not include ${missing.join(', ')}: ${why}. Add ${missing.join(', ')} to group-by (or an alias of it), or partition the topic by a field the correlation groups on.`,
+      { length: at.length },
+    );
+  }
 
   if (rule.type === 'span_aggregation') {
     const missing = partitionKeyFields.filter((f) => !rule.groupBy.includes(f));
@@ -137,15 +153,33 @@ export function checkRuleSet(
 function bindSigmaRules(results: readonly RuleFileResult[]): RuleFileResult[] {
   const filters = results.flatMap((r) => (r.sigmaFilter === undefined ? [] : [r.sigmaFilter]));
   const sigma = results.flatMap((r) => (r.rule?.type === 'sigma' ? [r.rule] : []));
-  if (sigma.length === 0) return [...results];
+  const correlations = results.flatMap((r) => (r.rule?.type === 'sigma-correlation' ? [r.rule] : []));
+  if (sigma.length === 0 && correlations.length === 0) return [...results];
   const outcome = compileSigmaRules(sigma, filters).rules;
   let next = 0;
-  return results.map((r) => {
+  const bound = results.map((r) => {
     if (r.rule?.type !== 'sigma') return r;
-    const bound = outcome[next++] as SigmaDetectionRule | RuleFileError;
-    return bound instanceof RuleFileError
-      ? { ...r, rule: null, errors: [...r.errors, bound] }
-      : { ...r, rule: bound };
+    const rule = outcome[next++] as SigmaDetectionRule | RuleFileError;
+    return rule instanceof RuleFileError ? { ...r, rule: null, errors: [...r.errors, rule] } : { ...r, rule };
+  });
+  if (correlations.length === 0) return bound;
+  const compiledRules = bound.flatMap((r) =>
+    r.rule?.type === 'sigma' && r.rule.binding !== undefined ? [r.rule.binding.compiled] : [],
+  );
+  const set = compileSigmaCorrelationRules(compiledRules, correlations);
+  return bound.map((r) => {
+    const rule = r.rule;
+    if (rule === null) return r;
+    if (rule.type === 'sigma') {
+      const name = rule.sigma.name ?? null;
+      return set.silenced.has({ id: rule.id, name }) ? { ...r, silenced: true } : r;
+    }
+    if (rule.type !== 'sigma-correlation') return r;
+    const outcome = set.byRule.get(rule);
+    if (outcome === undefined) return { ...r, silenced: true }; // an inner correlation of a chain
+    return outcome instanceof RuleFileError
+      ? { ...r, rule: null, errors: [...r.errors, outcome] }
+      : { ...r, rule: outcome };
   });
 }
 

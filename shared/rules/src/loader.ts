@@ -30,17 +30,23 @@ function ioError(file: string, cause: unknown): RuleFileError {
   });
 }
 
-/** Reads and checks one rule file (per-file checks only: no duplicate-id or partition-key check). */
-export async function loadRuleFile(file: string, options: RuleAnalysisOptions = {}): Promise<RuleFileResult> {
+/**
+ * Reads and checks one rule file (per-file checks only: no duplicate-id or partition-key check): one
+ * result for a Sequor YAML file, one per document (and one with the file's errors) for a Sigma file.
+ */
+export async function loadRuleFileDocuments(
+  file: string,
+  options: RuleAnalysisOptions = {},
+): Promise<RuleFileResult[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
-    return { file, rule: null, errors: [ioError(file, cause)], warnings: [] };
+    return [{ file, rule: null, errors: [ioError(file, cause)], warnings: [] }];
   }
   try {
     if (sniffRuleLanguage(text) === 'sigma') return analyzeSigmaText(text, file);
-    return analyzeRuleText(text, file, options);
+    return [analyzeRuleText(text, file, options)];
   } catch (cause) {
     // A bug or a resource guard tripping on one hostile file must not hide every other file's findings.
     const reason = cause instanceof Error ? cause.message : String(cause);
@@ -55,8 +61,16 @@ export async function loadRuleFile(file: string, options: RuleAnalysisOptions = 
       snippet: `${file}:1:1: cannot check rule file: ${reason}`,
       cause,
     });
-    return { file, rule: null, errors: [error], warnings: [] };
+    return [{ file, rule: null, errors: [error], warnings: [] }];
   }
+}
+
+/**
+ * One rule file's result (`loadRuleFileDocuments`' first: a multi-document Sigma file has more, which
+ * the rule set loads).
+ */
+export async function loadRuleFile(file: string, options: RuleAnalysisOptions = {}): Promise<RuleFileResult> {
+  return (await loadRuleFileDocuments(file, options))[0] as RuleFileResult;
 }
 
 /**
@@ -76,7 +90,7 @@ export interface RuleDirLoad {
   readonly rules: readonly Rule[];
   readonly errors: readonly RuleFileError[];
   readonly warnings: readonly RuleFileError[];
-  /** Per file, for `rules lint` output. */
+  /** Per file (per document of a Sigma file), for `rules lint` output. */
   readonly files: readonly RuleFileResult[];
 }
 
@@ -103,10 +117,13 @@ export async function loadRuleFiles(
   const perFile: RuleFileResult[] = [];
   // In batches: thousands of files opened at once would exhaust file descriptors.
   for (let i = 0; i < files.length; i += 64)
-    perFile.push(...(await Promise.all(files.slice(i, i + 64).map((f) => loadRuleFile(f, options)))));
+    perFile.push(
+      ...(await Promise.all(files.slice(i, i + 64).map((f) => loadRuleFileDocuments(f, options)))).flat(),
+    );
   const checked = checkRuleSet(perFile, options);
   return {
-    rules: checked.flatMap((r) => (r.rule === null ? [] : [r.rule])),
+    // A rule a Sigma correlation silences (`generate: false`) runs inside the correlation only.
+    rules: checked.flatMap((r) => (r.rule === null || r.silenced === true ? [] : [r.rule])),
     errors: checked.flatMap((r) => r.errors),
     warnings: checked.flatMap((r) => r.warnings),
     files: checked,

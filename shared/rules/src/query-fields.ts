@@ -87,6 +87,7 @@ export function itemKeyFields(query: Query): FieldExpr[][] {
 /** The fields a rule correlates on, for messages: query-level `by` + first item's `by`, or `group_by`. */
 export function ruleKeyFields(rule: Rule): string[] {
   if (rule.type === 'sigma') return []; // a Sigma detection rule is an event filter: no key
+  if (rule.type === 'sigma-correlation') return rule.correlation.groupBy.map((g) => g.name);
   if (rule.type === 'span_aggregation') return [...rule.groupBy];
   const keys = itemKeyFields(rule.ast);
   return (keys[0] ?? []).map(fieldName);
@@ -98,6 +99,7 @@ export function isCorrelationRule(rule: Rule): boolean {
     case 'sigma':
       return false;
     case 'span_aggregation':
+    case 'sigma-correlation':
       return true;
     case 'eql':
       return rule.ast.body.kind !== 'event';

@@ -6,16 +6,28 @@
  */
 import type { FilterDispatch } from '@sequor/engine';
 import type { SequorEvent } from '@sequor/model';
-import type { CompiledSigmaRule, SigmaFilter, SigmaLevel, SigmaRuleError } from '@sequor/sigma';
-import { defaultPipeline, loadSigmaText, SigmaRuleSet } from '@sequor/sigma';
+import type {
+  CompiledSigmaRule,
+  SigmaCorrelation,
+  SigmaFilter,
+  SigmaLevel,
+  SigmaRule,
+  SigmaRuleError,
+} from '@sequor/sigma';
+import {
+  compileSigmaCorrelations,
+  defaultPipeline,
+  loadSigmaDocuments,
+  SequorEventFields,
+  SigmaRuleSet,
+} from '@sequor/sigma';
 import type { Node } from 'yaml';
 import type { RuleFileResult } from './analyze.js';
 import type { RuleIssueCode } from './errors.js';
 import { RuleFileError } from './errors.js';
 import type { DocPath } from './source-map.js';
 import { RuleSourceMap } from './source-map.js';
-import { sequorFieldSource } from './sigma-event-source.js';
-import type { Rule, RuleSeverity, SigmaDetectionRule } from './types.js';
+import type { Rule, RuleCommon, RuleSeverity, SigmaCorrelationRule, SigmaDetectionRule } from './types.js';
 
 /** The language of a rule file. */
 export type RuleLanguage = 'sigma' | 'sequor';
@@ -96,17 +108,33 @@ interface FakeNode {
   readonly range: [number, number, number];
 }
 
+/** The `---`-separated YAML document of `text` that holds `offset`: [start, end). */
+function documentRange(text: string, offset: number): readonly [number, number] {
+  let start = 0;
+  let end = text.length;
+  for (const m of text.matchAll(/^---[ \t]*$/gm)) {
+    if (m.index <= offset) start = m.index + m[0].length;
+    else {
+      end = m.index;
+      break;
+    }
+  }
+  return [start, end];
+}
+
 /**
- * Positions of a Sigma file's top-level keys, for the checks that run after loading (duplicate ids):
- * the Sigma loader keeps its own positions, so this reads only the key lines, not the YAML again.
+ * Positions of the top-level keys of the document holding `offset`, for the checks that run after
+ * loading (duplicate ids): the Sigma loader keeps its own positions, so this reads only the key lines,
+ * not the YAML again.
  */
-function sigmaSourceMap(file: string, text: string): RuleSourceMap {
+function sigmaSourceMap(file: string, text: string, offset: number): RuleSourceMap {
   const values = new Map<string, FakeNode>();
   const keys = new Map<string, FakeNode>();
-  for (const m of text.matchAll(/^([A-Za-z_][\w-]*)([ \t]*:[ \t]*)(.*)$/gm)) {
+  const [from, to] = documentRange(text, offset);
+  for (const m of text.slice(from, to).matchAll(/^([A-Za-z_][\w-]*)([ \t]*:[ \t]*)(.*)$/gm)) {
     const key = m[1] as string;
     if (values.has(key)) continue;
-    const start = m.index;
+    const start = from + m.index;
     const valueStart = start + key.length + (m[2] as string).length;
     keys.set(key, { range: [start, start + key.length, start + key.length] });
     const end = valueStart + (m[3] as string).trimEnd().length;
@@ -117,53 +145,86 @@ function sigmaSourceMap(file: string, text: string): RuleSourceMap {
   const at = (map: Map<string, FakeNode>) => (path: DocPath) =>
     path.length === 1 && typeof path[0] === 'string'
       ? (map.get(path[0]) as unknown as Node | undefined)
-      : undefined;
+      : path.length === 0
+        ? ({ range: [from, from + 1, from + 1] } as unknown as Node)
+        : undefined;
   return new RuleSourceMap(file, text, at(values), at(keys));
 }
 
-/** Loads one Sigma file's text as a rule of the rule set (`file` names it in every message). */
-export function analyzeSigmaText(text: string, file: string): RuleFileResult {
-  const loaded = loadSigmaText(text, file);
-  const errors = loaded.errors.map(ruleErrorOfSigma);
-  const filter = loaded.filter ?? null;
-  const sigma = loaded.rule;
-  if (filter !== null && errors.length === 0)
-    return { file, rule: null, sigmaFilter: filter, errors, warnings: [] };
-  if (sigma === null || errors.length > 0) return { file, rule: null, errors, warnings: [] };
-  const location = sigmaSourceMap(file, text);
-  if (sigma.id === null) {
-    const error = location.issue(
-      location.position(0),
+/** What the rule set keeps of a Sigma rule or correlation's metadata. */
+type SigmaMeta = Pick<
+  SigmaRule,
+  'id' | 'title' | 'description' | 'authors' | 'references' | 'falsepositives' | 'tags' | 'level'
+>;
+
+/** The common metadata of a Sigma document, or the error of a document without an `id`. */
+function commonOf(meta: SigmaMeta, location: RuleSourceMap): RuleFileError | Omit<RuleCommon, 'location'> {
+  if (meta.id === null) {
+    return location.issue(
+      location.positionOf([]),
       'missing-field',
       'a Sigma rule needs an `id` to run in Sequor: alert ids and rule state are keyed by it',
     );
-    return { file, rule: null, errors: [error], warnings: [] };
   }
-  const severity = severityOfSigmaLevel(sigma.level);
-  const rule: SigmaDetectionRule = {
-    type: 'sigma',
-    id: sigma.id,
-    name: sigma.title,
-    description: sigma.description ?? '',
+  const severity = severityOfSigmaLevel(meta.level);
+  return {
+    id: meta.id,
+    name: meta.title,
+    description: meta.description ?? '',
     // Sigma has no version: `modified` dates changes, but alert ids must stay stable across them.
     version: 1,
     severity,
     riskScore: riskOfSeverity[severity],
-    author: sigma.authors,
+    author: meta.authors,
     license: '',
     threat: [],
-    references: sigma.references,
-    falsePositives: sigma.falsepositives,
-    tags: sigma.tags,
+    references: meta.references,
+    falsePositives: meta.falsepositives,
+    tags: meta.tags,
     source: null,
-    message: sigma.title,
+    message: meta.title,
     tests: [],
-    location,
-    sigma,
-    level: sigma.level,
-    status: sigma.status,
   };
-  return { file, rule, errors: [], warnings: [] };
+}
+
+/**
+ * Loads one Sigma file's text as rules of the rule set (`file` names it in every message): one result
+ * per document (a detection rule, a meta filter, a correlation), and one with the file's errors.
+ */
+export function analyzeSigmaText(text: string, file: string): RuleFileResult[] {
+  const loaded = loadSigmaDocuments(text, file);
+  const results: RuleFileResult[] = [];
+  const empty = { file, rule: null, errors: [], warnings: [] } as const;
+  if (loaded.errors.length > 0) results.push({ ...empty, errors: loaded.errors.map(ruleErrorOfSigma) });
+  for (const filter of loaded.filters) results.push({ ...empty, sigmaFilter: filter });
+  for (const sigma of loaded.rules) {
+    const location = sigmaSourceMap(file, text, sigma.position.offset);
+    const common = commonOf(sigma, location);
+    if (common instanceof RuleFileError) results.push({ ...empty, errors: [common] });
+    else
+      results.push({
+        ...empty,
+        rule: { ...common, type: 'sigma', location, sigma, level: sigma.level, status: sigma.status },
+      });
+  }
+  for (const correlation of loaded.correlations) {
+    const location = sigmaSourceMap(file, text, correlation.position.offset);
+    const common = commonOf(correlation, location);
+    if (common instanceof RuleFileError) results.push({ ...empty, errors: [common] });
+    else
+      results.push({
+        ...empty,
+        rule: {
+          ...common,
+          type: 'sigma-correlation',
+          location,
+          correlation,
+          level: correlation.level,
+          status: correlation.status,
+        },
+      });
+  }
+  return results.length > 0 ? results : [{ ...empty }];
 }
 
 /** A Sigma rule refused when the set is compiled (unknown logsource, a pattern past the bounds). */
@@ -187,22 +248,83 @@ export function compileSigmaRules(
     defaultPipeline,
     filters,
   );
-  // The set keeps input order and leaves refused rules out; each rule is one file.
-  const compiledByFile = new Map(set.rules.map((c) => [c.rule.file, c]));
-  const refusedByFile = new Map(set.refused.map((e) => [e.file, e]));
+  // The set compiles in input order, each rule either compiled (filters joined: the same file and
+  // position) or refused, in order: walk both lists beside the input.
+  let c = 0;
+  let f = 0;
   return {
     rules: rules.map((rule) => {
-      const compiled = compiledByFile.get(rule.sigma.file);
-      if (compiled !== undefined) return { ...rule, sigma: compiled.rule, binding: { set, compiled } };
-      const refused = refusedByFile.get(rule.sigma.file);
+      const compiled = set.rules[c];
+      const same =
+        compiled !== undefined &&
+        compiled.rule.file === rule.sigma.file &&
+        compiled.rule.position.offset === rule.sigma.position.offset;
+      if (same) {
+        c += 1;
+        return { ...rule, sigma: compiled.rule, binding: { set, compiled } };
+      }
+      const refused = set.refused[f++];
       if (refused !== undefined) return ruleErrorOfSigma(refused);
       return rule.location.issue(
-        rule.location.position(0),
+        rule.location.positionOf([]),
         'compile',
         'the Sigma rule set did not compile it',
       );
     }),
   };
+}
+
+/** The correlations of a set compiled against its compiled Sigma rules. */
+export interface SigmaCorrelationOutcome {
+  /** Per correlation rule: bound to its compiled spec, or refused; absent: it runs inside an outer chain. */
+  readonly byRule: ReadonlyMap<SigmaCorrelationRule, SigmaCorrelationRule | RuleFileError>;
+  /** The detection rules (and correlations) that raise no alerts of their own (`generate: false`). */
+  readonly silenced: { has(rule: { readonly id: string | null; readonly name?: string | null }): boolean };
+}
+
+/**
+ * Compiles the Sigma correlations of a set (`compileSigmaCorrelations`: each on its own, one refusal
+ * does not take the others down) over the set's compiled Sigma rules, each reading events through a
+ * `SequorEventFields` of its own.
+ */
+export function compileSigmaCorrelationRules(
+  rules: readonly CompiledSigmaRule[],
+  correlations: readonly SigmaCorrelationRule[],
+): SigmaCorrelationOutcome {
+  const set = compileSigmaCorrelations<SequorEvent>(
+    rules,
+    correlations.map((c) => c.correlation),
+    () => {
+      const fields = new SequorEventFields();
+      return (event) => fields.bind(event);
+    },
+  );
+  const byCorrelation = new Map<SigmaCorrelation, SigmaCorrelationRule>(
+    correlations.map((c) => [c.correlation, c]),
+  );
+  const byRule = new Map<SigmaCorrelationRule, SigmaCorrelationRule | RuleFileError>();
+  for (const compiled of set.alerting) {
+    const rule = byCorrelation.get(compiled.correlation);
+    if (rule !== undefined) byRule.set(rule, { ...rule, compiled });
+  }
+  // A refusal names its file and position: it belongs to the last correlation of that file at or before it.
+  for (const error of set.errors) {
+    const owner =
+      correlations
+        .filter(
+          (c) => c.correlation.file === error.file && c.correlation.position.offset <= error.position.offset,
+        )
+        .at(-1) ?? correlations.find((c) => c.correlation.file === error.file);
+    if (owner !== undefined && !byRule.has(owner)) byRule.set(owner, ruleErrorOfSigma(error));
+  }
+  for (const rule of correlations) {
+    if (byRule.has(rule) || set.silenced.has({ id: rule.id, name: rule.correlation.name })) continue;
+    byRule.set(
+      rule,
+      rule.location.issue(rule.location.positionOf([]), 'compile', 'the Sigma correlation did not compile'),
+    );
+  }
+  return { byRule, silenced: set.silenced };
 }
 
 /** One Sigma rule compiled on its own (a rule that did not go through `checkRuleSet`). */
@@ -234,7 +356,7 @@ export function sigmaFilterDispatch(
   });
   if (covers.length === 0) return undefined;
   const sets = [...bySet];
-  const source = sequorFieldSource();
+  const source = new SequorEventFields();
   const out: number[] = [];
   return {
     covers,

@@ -4,7 +4,16 @@
  * Field names are the YAML keys in camelCase (`risk_score` is `riskScore`).
  */
 import type { Query } from '@sequor/eql';
-import type { CompiledSigmaRule, SigmaLevel, SigmaRule, SigmaRuleSet, SigmaStatus } from '@sequor/sigma';
+import type { SequorEvent } from '@sequor/model';
+import type {
+  CompiledSigmaCorrelation,
+  CompiledSigmaRule,
+  SigmaCorrelation,
+  SigmaLevel,
+  SigmaRule,
+  SigmaRuleSet,
+  SigmaStatus,
+} from '@sequor/sigma';
 import type { ExceptionItem } from './exceptions.js';
 import type { RuleSourceMap } from './source-map.js';
 
@@ -139,5 +148,21 @@ export interface SigmaDetectionRule extends RuleCommon {
   readonly binding?: SigmaRuleBinding;
 }
 
-/** A rule in either language; `type` tells which (`eql`, `span_aggregation`: Sequor YAML; `sigma`). */
-export type Rule = EqlRule | SigmaDetectionRule;
+/**
+ * A Sigma correlation (Sigma 2.1: `event_count`, `value_count`, `temporal`, ...) over the set's Sigma
+ * rules, compiled to an engine spec when the set is checked (`compiled`): it needs the rules it names.
+ */
+export interface SigmaCorrelationRule extends RuleCommon {
+  readonly type: 'sigma-correlation';
+  readonly correlation: SigmaCorrelation;
+  readonly level: SigmaLevel | null;
+  readonly status: SigmaStatus | null;
+  /** Set when the rule set is checked (`checkRuleSet`). */
+  readonly compiled?: CompiledSigmaCorrelation<SequorEvent>;
+}
+
+/**
+ * A rule in either language; `type` tells which: `eql`, `span_aggregation` (Sequor YAML), `sigma`,
+ * `sigma-correlation`.
+ */
+export type Rule = EqlRule | SigmaDetectionRule | SigmaCorrelationRule;

@@ -17,7 +17,8 @@ export const ruleIds = {
 export async function builtinRule(id: string): Promise<EqlRule> {
   const rule = (await loadBuiltinRules()).find((r) => r.id === id);
   if (rule === undefined) throw new Error(`no built-in rule ${id}`);
-  if (rule.type === 'sigma') throw new Error(`built-in rule ${id} is Sigma`);
+  if (rule.type !== 'eql' && rule.type !== 'span_aggregation')
+    throw new Error(`built-in rule ${id} is Sigma`);
   return rule;
 }
 

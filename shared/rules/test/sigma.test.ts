@@ -196,3 +196,82 @@ describe('the alert of a Sigma rule', () => {
     }
   });
 });
+
+describe('Sigma correlations in the rule set', () => {
+  const correlationFile = (
+    groupBy: string,
+    generate = false,
+  ): string => `${sigmaRule(ID_A, 'evil.exe')}name: evil_start
+---
+title: Many evil starts
+id: 2c7f2e4a-8f5d-4c6a-9c9a-3e4f5a6b7c8d
+status: test
+level: high
+correlation:
+  type: event_count
+  rules:
+    - evil_start
+  group-by:
+    - ${groupBy}
+  timespan: 1h
+  condition:
+    gte: 2
+  generate: ${generate}
+`;
+
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'sigma-correlations-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('loads a correlation beside its rule, compiles it to a stateful spec; generate: false silences the rule', async () => {
+    await writeFile(path.join(dir, 'c.yml'), correlationFile('host.id'));
+    const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+    expect(loaded.errors).toEqual([]);
+    expect(loaded.rules.map((r) => [r.type, r.name])).toEqual([['sigma-correlation', 'Many evil starts']]);
+    expect(loaded.files.filter((f) => f.silenced === true).map((f) => f.rule?.id)).toEqual([ID_A]);
+    const compiled = compileRule(loaded.rules[0]!);
+    expect(compiled.compiled.spec.kind).toBe('slidingAggregate');
+    expect(compiled.keyFields).toEqual(['host.id']);
+    const events = [0, 1000, 2000].map((at, i) => sysmon(`e${i}`, 'C:\\Temp\\evil.exe', 'C:\\x\\', at));
+    const out: string[][] = [];
+    from(events)
+      .pipe(
+        createRuleSetPipeline(
+          [{ rule: compiled, spec: compiled.compiled.spec }],
+          compiled.compiled.eventTime,
+          {
+            allowedLatenessMs: 0,
+          },
+        ).operator,
+      )
+      .subscribe(({ match }) => out.push(match.events.map((e) => e.event.id)));
+    expect(out.length).toBeGreaterThan(0);
+    expect(out[0]).toEqual(['e0', 'e1']);
+  });
+
+  it('generate: true keeps the rule alerting on its own', async () => {
+    await writeFile(path.join(dir, 'c.yml'), correlationFile('host.id', true));
+    const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+    expect(loaded.rules.map((r) => r.type)).toEqual(['sigma', 'sigma-correlation']);
+  });
+
+  it("refuses a group-by that does not hold the partition key, at the correlation's group-by", async () => {
+    await writeFile(path.join(dir, 'c.yml'), correlationFile('Image'));
+    const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+    const error = loaded.errors.find((e) => e.code === 'incompatible-partition-key');
+    expect(error?.line).toBe(27); // the `- Image` under group-by
+    expect(error?.detail).toMatch(/group-by \[Image\] .* does not include host\.id/);
+    expect(loaded.rules).toEqual([]);
+  });
+
+  it('refuses a correlation naming a rule the set does not hold, with the reason and position', async () => {
+    await writeFile(path.join(dir, 'c.yml'), correlationFile('host.id').replace('- evil_start', '- nobody'));
+    const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+    expect(loaded.errors.map((e) => [e.line, e.detail])).toEqual([[25, expect.stringContaining('"nobody"')]]);
+    expect(loaded.rules.map((r) => r.type)).toEqual(['sigma']); // not silenced by a correlation that failed
+  });
+});

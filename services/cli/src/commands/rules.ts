@@ -3,7 +3,7 @@
  * the built-in rules together with the given ones (a user rule reusing a built-in id is an error).
  */
 import { readFile } from 'node:fs/promises';
-import type { RegressionOutcome, RuleDirLoad } from '@sequor/rules';
+import type { RegressionOutcome, Rule, RuleDirLoad } from '@sequor/rules';
 import { describeFailures, listRegressionTests, runRegressionTests, runRuleTests } from '@sequor/rules';
 import type { OptionSpecs } from '../args.js';
 import { flag, parseCommandArgs, stringOption } from '../args.js';
@@ -144,23 +144,28 @@ async function rulesLint(
   const errors = loaded.errors.length;
   const warnings = loaded.warnings.length;
   const plural = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
+  // A Sigma file has one result per document: count files once.
+  const fileCount = new Set(loaded.files.map((f) => f.file)).size;
   ctx.stdout.write(
-    `${plural(loaded.files.length, 'file')} checked: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`,
+    `${plural(fileCount, 'file')} checked: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`,
   );
-  const sigma = loaded.rules.filter((r) => r.type === 'sigma').length;
+  const ofType = (...types: Rule['type'][]): number =>
+    loaded.files.filter((f) => f.rule !== null && types.includes(f.rule.type)).length;
   const filters = loaded.files.filter((f) => f.sigmaFilter !== undefined).length;
+  const silenced = loaded.files.filter((f) => f.rule !== null && f.silenced === true).length;
   const refusedFiles = new Map<string, Set<string>>();
   for (const e of loaded.errors) {
     const files = refusedFiles.get(e.code) ?? new Set<string>();
     refusedFiles.set(e.code, files.add(e.file));
   }
-  const refused = loaded.files.filter((f) => f.rule === null && f.sigmaFilter === undefined).length;
+  const refused = new Set(loaded.errors.map((e) => e.file)).size;
   const reasons = [...refusedFiles]
     .sort((a, b) => b[1].size - a[1].size || (a[0] < b[0] ? -1 : 1))
     .map(([code, files]) => `${code} ${files.size}`)
     .join(', ');
+  const loadedCount = loaded.files.filter((f) => f.rule !== null).length;
   ctx.stdout.write(
-    `rules loaded: ${loaded.rules.length} (${loaded.rules.length - sigma} Sequor YAML, ${sigma} Sigma), ${plural(filters, 'Sigma meta filter')}; refused: ${refused}${reasons === '' ? '' : ` (files by reason: ${reasons})`}\n`,
+    `rules loaded: ${loadedCount} (${ofType('eql', 'span_aggregation')} Sequor YAML, ${ofType('sigma')} Sigma, ${ofType('sigma-correlation')} Sigma correlations; ${silenced} run only inside a correlation), ${plural(filters, 'Sigma meta filter')}; refused: ${plural(refused, 'file')}${reasons === '' ? '' : ` (by reason: ${reasons})`}\n`,
   );
   return errors > 0 ? EXIT.failed : EXIT.ok;
 }
