@@ -13,9 +13,15 @@ import { describe, expect, it } from 'vitest';
 import type { RecordDecoder } from '@sequor/formats';
 import { getFormat, NormalizeError } from '@sequor/formats';
 import type { SequorEvent } from '@sequor/model';
-import { createEventCodec, createProjectedEventCodec, eventFieldCatalog } from '@sequor/model';
+import {
+  createEventCodec,
+  createProjectedEventCodec,
+  EVENT_CORE_FIELDS,
+  eventFieldCatalog,
+} from '@sequor/model';
 import { parse } from '@sequor/eql';
 import { compileQuery } from '@sequor/engine';
+import { compileRule, loadRuleFile } from '@sequor/rules';
 import { generateScenario, SCENARIO_FILES } from '@sequor/scenarios';
 import type { FieldSource, FieldValue, SigmaRule } from '@sequor/sigma';
 import {
@@ -188,157 +194,218 @@ describe('SequorEventFields, the same in embedded mode and through Kafka', async
     expect(byFormat.get('ecs')).toBeGreaterThan(0);
   });
 
-  it('answers every rule field alike on the object, the full decode and the projected decode', () => {
-    const inMemory = new SequorEventFields();
-    const decoded = new SequorEventFields();
-    const cut = new SequorEventFields();
-    let answered = 0;
-    const differences: string[] = [];
-    for (const { where, event } of corpus.events) {
-      const bytes = full.encodeSingleObject(event);
-      inMemory.bind(event);
-      decoded.bind(full.decode(bytes));
-      cut.bind(projected.decode(bytes));
-      for (const name of names) {
-        const a = inMemory.get(name);
-        if (a !== undefined) answered += 1;
-        for (const [form, source] of [
-          ['full', decoded],
-          ['projected', cut],
-        ] as [string, FieldSource][]) {
-          const b = source.get(name);
-          if (a !== b && differences.length < 20)
-            differences.push(`${where} ${name}: ${String(a)} vs ${form} ${String(b)}`);
+  it(
+    'answers every rule field alike on the object, the full decode and the projected decode',
+    { timeout: 120_000 },
+    () => {
+      const inMemory = new SequorEventFields();
+      const decoded = new SequorEventFields();
+      const cut = new SequorEventFields();
+      let answered = 0;
+      const differences: string[] = [];
+      for (const { where, event } of corpus.events) {
+        const bytes = full.encodeSingleObject(event);
+        inMemory.bind(event);
+        decoded.bind(full.decode(bytes));
+        cut.bind(projected.decode(bytes));
+        for (const name of names) {
+          const a = inMemory.get(name);
+          if (a !== undefined) answered += 1;
+          for (const [form, source] of [
+            ['full', decoded],
+            ['projected', cut],
+          ] as [string, FieldSource][]) {
+            const b = source.get(name);
+            if (a !== b && differences.length < 20)
+              differences.push(`${where} ${name}: ${String(a)} vs ${form} ${String(b)}`);
+          }
+        }
+        const values = (s: FieldSource): FieldValue[] => [...s.values()];
+        expect(values(decoded)).toEqual(values(inMemory));
+        expect(values(cut)).toEqual(values(inMemory));
+      }
+      expect(differences).toEqual([]);
+      expect(answered).toBeGreaterThan(100_000);
+    },
+  );
+
+  it(
+    'answers the regression events as the evtx adapter does, for every name a rule reads',
+    { timeout: 120_000 },
+    () => {
+      const ours = new SequorEventFields();
+      const differences: string[] = [];
+      let compared = 0;
+      for (const { where, event, evtx } of corpus.events) {
+        if (evtx === undefined) continue;
+        const theirs = evtxFieldSource(evtx);
+        ours.bind(event);
+        for (const name of names) {
+          if (SYSTEM_NOT_KEPT.has(name)) continue;
+          const expected = text(theirs.get(name));
+          if (expected === undefined) continue;
+          compared += 1;
+          const got = text(ours.get(name));
+          if (got !== expected && differences.length < 20)
+            differences.push(`${where} ${name}: ${got} vs evtx ${expected}`);
         }
       }
-      const values = (s: FieldSource): FieldValue[] => [...s.values()];
-      expect(values(decoded)).toEqual(values(inMemory));
-      expect(values(cut)).toEqual(values(inMemory));
-    }
-    expect(differences).toEqual([]);
-    expect(answered).toBeGreaterThan(100_000);
-  });
+      expect(differences).toEqual([]);
+      expect(compared).toBeGreaterThan(2_000);
+    },
+  );
 
-  it('answers the regression events as the evtx adapter does, for every name a rule reads', () => {
-    const ours = new SequorEventFields();
-    const differences: string[] = [];
-    let compared = 0;
-    for (const { where, event, evtx } of corpus.events) {
-      if (evtx === undefined) continue;
-      const theirs = evtxFieldSource(evtx);
-      ours.bind(event);
-      for (const name of names) {
-        if (SYSTEM_NOT_KEPT.has(name)) continue;
-        const expected = text(theirs.get(name));
-        if (expected === undefined) continue;
-        compared += 1;
-        const got = text(ours.get(name));
-        if (got !== expected && differences.length < 20)
-          differences.push(`${where} ${name}: ${got} vs evtx ${expected}`);
-      }
-    }
-    expect(differences).toEqual([]);
-    expect(compared).toBeGreaterThan(2_000);
-  });
+  it(
+    'EQL reads the event data by name, on the object and on the projected decode alike',
+    { timeout: 120_000 },
+    () => {
+      const query = compileQuery<SequorEvent>(
+        parse(
+          'any where winlog.event_data.TargetUserName == "pgustavo" and winlog.event_data.LogonType == "3"',
+        ),
+        eventFieldCatalog,
+      );
+      if (query.spec.kind !== 'filter') throw new Error('expected an event query');
+      const { predicate } = query.spec;
+      const reader = createProjectedEventCodec(query.fieldsUsed);
+      const onObjects = corpus.events.filter(({ event }) => predicate(event));
+      const onDecoded = corpus.events.filter(({ event }) =>
+        predicate(reader.decode(full.encodeSingleObject(event))),
+      );
+      expect(onObjects.length).toBeGreaterThan(0);
+      expect(onDecoded.map((e) => e.where)).toEqual(onObjects.map((e) => e.where));
+      expect(new Set(onObjects.map(({ event }) => event.winlog?.event_data?.['TargetUserName']))).toEqual(
+        new Set(['pgustavo']),
+      );
+    },
+  );
 
-  it('EQL reads the event data by name, on the object and on the projected decode alike', () => {
-    const query = compileQuery<SequorEvent>(
-      parse(
-        'any where winlog.event_data.TargetUserName == "pgustavo" and winlog.event_data.LogonType == "3"',
-      ),
-      eventFieldCatalog,
-    );
-    if (query.spec.kind !== 'filter') throw new Error('expected an event query');
-    const { predicate } = query.spec;
-    const reader = createProjectedEventCodec(query.fieldsUsed);
-    const onObjects = corpus.events.filter(({ event }) => predicate(event));
-    const onDecoded = corpus.events.filter(({ event }) =>
-      predicate(reader.decode(full.encodeSingleObject(event))),
-    );
-    expect(onObjects.length).toBeGreaterThan(0);
-    expect(onDecoded.map((e) => e.where)).toEqual(onObjects.map((e) => e.where));
-    expect(new Set(onObjects.map(({ event }) => event.winlog?.event_data?.['TargetUserName']))).toEqual(
-      new Set(['pgustavo']),
-    );
-  });
+  it(
+    "a SigmaHQ rule compiled by the rule set matches the same events on the detector's projected decode",
+    { timeout: 300_000 },
+    async () => {
+      // The rules of the regression folders, over every event of the corpus: the detector decodes what
+      // the compiled rule's fieldsUsed asks for (plus the core fields), nothing else.
+      const stems = new Set(filesUnder(REGRESSION, 'info.yml').map((f) => path.basename(path.dirname(f))));
+      const ruleFiles = filesUnder(SIGMA_RULES, '.yml').filter((f) => stems.has(path.basename(f, '.yml')));
+      let matched = 0;
+      const differences: string[] = [];
+      const bytes = corpus.events.map(({ event }) => full.encodeSingleObject(event));
+      // Most rules ask for the same fields: each projection decodes the corpus once.
+      const decodedBy = new Map<string, SequorEvent[]>();
+      for (const file of ruleFiles) {
+        const loaded = await loadRuleFile(file);
+        if (loaded.rule === null) continue;
+        let compiled;
+        try {
+          compiled = compileRule(loaded.rule).compiled;
+        } catch {
+          continue; // refused rules are the rule set's tests' business
+        }
+        if (compiled.spec.kind !== 'filter') continue;
+        const { predicate } = compiled.spec;
+        const fields = [...EVENT_CORE_FIELDS, ...compiled.fieldsUsed];
+        const projectionKey = [...new Set(fields)].sort().join(',');
+        let decoded = decodedBy.get(projectionKey);
+        if (decoded === undefined) {
+          const reader = createProjectedEventCodec(fields);
+          decodedBy.set(projectionKey, (decoded = bytes.map((b) => reader.decode(b))));
+        }
+        for (let i = 0; i < corpus.events.length; i++) {
+          const { where, event } = corpus.events[i]!;
+          const onObject = predicate(event);
+          if (onObject) matched += 1;
+          if (predicate(decoded[i]!) !== onObject && differences.length < 20)
+            differences.push(`${path.basename(file)} on ${where}: ${String(onObject)} on the object`);
+        }
+      }
+      expect(differences).toEqual([]);
+      expect(matched).toBeGreaterThan(100);
+    },
+  );
 
-  it('counts the SigmaHQ Windows rules whose every field is present in the events of their logsource', () => {
-    // Names present per kind of event (channel and EventID, or Zeek log), with the event data and with
-    // only what the model carried before it (the ECS fields, through the fallbacks).
-    const withData = new Map<string, Set<string>>();
-    const ecsOnly = new Map<string, Set<string>>();
-    const fields = new SequorEventFields();
-    for (const { event } of corpus.events) {
-      const kind = `${String(fields.bind(event).get('Channel') ?? '')}|${String(fields.get('EventID') ?? '')}`;
-      for (const [seen, form] of [
-        [withData, event],
-        [ecsOnly, { ...event, winlog: event.winlog && { ...event.winlog, event_data: null }, zeek: null }],
-      ] as [Map<string, Set<string>>, SequorEvent][]) {
-        let names_ = seen.get(kind);
-        if (names_ === undefined) seen.set(kind, (names_ = new Set()));
-        fields.bind(form);
-        for (const name of names) if (fields.get(name) !== undefined) names_.add(name);
+  it(
+    'counts the SigmaHQ Windows rules whose every field is present in the events of their logsource',
+    { timeout: 120_000 },
+    () => {
+      // Names present per kind of event (channel and EventID, or Zeek log), with the event data and with
+      // only what the model carried before it (the ECS fields, through the fallbacks).
+      const withData = new Map<string, Set<string>>();
+      const ecsOnly = new Map<string, Set<string>>();
+      const fields = new SequorEventFields();
+      for (const { event } of corpus.events) {
+        const kind = `${String(fields.bind(event).get('Channel') ?? '')}|${String(fields.get('EventID') ?? '')}`;
+        for (const [seen, form] of [
+          [withData, event],
+          [ecsOnly, { ...event, winlog: event.winlog && { ...event.winlog, event_data: null }, zeek: null }],
+        ] as [Map<string, Set<string>>, SequorEvent][]) {
+          let names_ = seen.get(kind);
+          if (names_ === undefined) seen.set(kind, (names_ = new Set()));
+          fields.bind(form);
+          for (const name of names) if (fields.get(name) !== undefined) names_.add(name);
+        }
       }
-    }
-    const lower = (v: unknown): string => String(v).toLowerCase();
-    /** The names present in the events a variant selects by channel and EventID (its other conditions aside). */
-    const presentFor = (
-      seen: Map<string, Set<string>>,
-      conditions: Readonly<Record<string, readonly unknown[]>>,
-    ) => {
-      const channels = conditions['Channel']?.map(lower);
-      const ids = conditions['EventID']?.map(lower);
-      let any = false;
-      const out = new Set<string>();
-      for (const [kind, present] of seen) {
-        const [channel, id] = kind.split('|') as [string, string];
-        if (channel === '' || (channels !== undefined && !channels.includes(channel.toLowerCase()))) continue;
-        if (ids !== undefined && !ids.includes(id)) continue;
-        any = true;
-        for (const n of present) out.add(n);
+      const lower = (v: unknown): string => String(v).toLowerCase();
+      /** The names present in the events a variant selects by channel and EventID (its other conditions aside). */
+      const presentFor = (
+        seen: Map<string, Set<string>>,
+        conditions: Readonly<Record<string, readonly unknown[]>>,
+      ) => {
+        const channels = conditions['Channel']?.map(lower);
+        const ids = conditions['EventID']?.map(lower);
+        let any = false;
+        const out = new Set<string>();
+        for (const [kind, present] of seen) {
+          const [channel, id] = kind.split('|') as [string, string];
+          if (channel === '' || (channels !== undefined && !channels.includes(channel.toLowerCase())))
+            continue;
+          if (ids !== undefined && !ids.includes(id)) continue;
+          any = true;
+          for (const n of present) out.add(n);
+        }
+        return any ? out : null;
+      };
+      let windows = 0;
+      let mapped = 0;
+      let withEvents = 0;
+      let covered = 0;
+      let coveredBefore = 0;
+      const missing = new Map<string, number>();
+      for (const rule of rules) {
+        if (rule.logsource.product !== 'windows') continue;
+        windows += 1;
+        const variants = defaultPipeline.resolve(rule.logsource);
+        if (typeof variants === 'string') continue;
+        mapped += 1;
+        const read = fieldsRead(rule);
+        let hasEvents = false;
+        let ok = false;
+        let okBefore = false;
+        const absent = new Set<string>();
+        variants.forEach((variant, v) => {
+          const present = presentFor(withData, variant.conditions);
+          if (present === null) return;
+          hasEvents = true;
+          const need = read[v] ?? [];
+          if (need.every((n) => present.has(n))) ok = true;
+          else for (const n of need) if (!present.has(n)) absent.add(n);
+          const before = presentFor(ecsOnly, variant.conditions) ?? new Set();
+          if (need.every((n) => before.has(n))) okBefore = true;
+        });
+        if (!hasEvents) continue;
+        withEvents += 1;
+        if (ok) covered += 1;
+        else for (const n of absent) missing.set(n, (missing.get(n) ?? 0) + 1);
+        if (okBefore) coveredBefore += 1;
       }
-      return any ? out : null;
-    };
-    let windows = 0;
-    let mapped = 0;
-    let withEvents = 0;
-    let covered = 0;
-    let coveredBefore = 0;
-    const missing = new Map<string, number>();
-    for (const rule of rules) {
-      if (rule.logsource.product !== 'windows') continue;
-      windows += 1;
-      const variants = defaultPipeline.resolve(rule.logsource);
-      if (typeof variants === 'string') continue;
-      mapped += 1;
-      const read = fieldsRead(rule);
-      let hasEvents = false;
-      let ok = false;
-      let okBefore = false;
-      const absent = new Set<string>();
-      variants.forEach((variant, v) => {
-        const present = presentFor(withData, variant.conditions);
-        if (present === null) return;
-        hasEvents = true;
-        const need = read[v] ?? [];
-        if (need.every((n) => present.has(n))) ok = true;
-        else for (const n of need) if (!present.has(n)) absent.add(n);
-        const before = presentFor(ecsOnly, variant.conditions) ?? new Set();
-        if (need.every((n) => before.has(n))) okBefore = true;
-      });
-      if (!hasEvents) continue;
-      withEvents += 1;
-      if (ok) covered += 1;
-      else for (const n of absent) missing.set(n, (missing.get(n) ?? 0) + 1);
-      if (okBefore) coveredBefore += 1;
-    }
-    const top = [...missing].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-    console.log(
-      `SigmaHQ Windows rules: ${windows} loaded, ${mapped} with a mapped logsource, ${withEvents} with events ` +
-        `of their logsource in the corpus; of those, ${covered} have every field they read present in ` +
-        `those events (${coveredBefore} with the ECS fields alone, before winlog.event_data). ` +
-        `Never present (rules reading it): ${top.map(([n, c]) => `${n} (${c})`).join(', ')}`,
-    );
-    expect(covered).toBeGreaterThan(coveredBefore);
-  });
+      const top = [...missing].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+      console.log(
+        `SigmaHQ Windows rules: ${windows} loaded, ${mapped} with a mapped logsource, ${withEvents} with events ` +
+          `of their logsource in the corpus; of those, ${covered} have every field they read present in ` +
+          `those events (${coveredBefore} with the ECS fields alone, before winlog.event_data). ` +
+          `Never present (rules reading it): ${top.map(([n, c]) => `${n} (${c})`).join(', ')}`,
+      );
+      expect(covered).toBeGreaterThan(coveredBefore);
+    },
+  );
 });
