@@ -439,11 +439,12 @@ class Reader {
   }
 }
 
-function hasAlias(doc: Document.Parsed): boolean {
-  let found = false;
+/** The range of the document's first alias (`*name`), where an alias-bomb error points; null: none. */
+function firstAlias(doc: Document.Parsed): readonly [number, number] | null {
+  let found: readonly [number, number] | null = null;
   visit(doc, {
-    Alias() {
-      found = true;
+    Alias(_key, node) {
+      found = node.range ? [node.range[0], node.range[1]] : [0, 1];
       return visit.BREAK;
     },
   });
@@ -497,7 +498,8 @@ export function parseSigmaDocuments(text: string, file: string): SigmaDocuments 
     };
   }
   for (const doc of list) {
-    if (!hasAlias(doc)) continue;
+    const alias = firstAlias(doc);
+    if (alias === null) continue;
     try {
       doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (error) {
@@ -505,7 +507,7 @@ export function parseSigmaDocuments(text: string, file: string): SigmaDocuments 
       return fail(
         'yaml-syntax',
         `YAML: aliases expand to too many nodes (more than ${MAX_ALIAS_COUNT}: an alias bomb?)`,
-        start,
+        lines.at(alias[0], alias[1] - alias[0]),
         error,
       );
     }
