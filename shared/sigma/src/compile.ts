@@ -151,6 +151,15 @@ function numberOf(value: unknown): number | null {
   return null;
 }
 
+/** Whether the field's text is an address in any of the networks. */
+function cidrTest(blocks: Parameters<typeof cidrMatcher>[0]): ValueTest {
+  const m = cidrMatcher(blocks);
+  return (view, f) => {
+    const t = view.text(f);
+    return t !== null && m(t);
+  };
+}
+
 /** `or` of predicates as one loop (no closure allocated per call); one and two items specialised. */
 function someOf(preds: readonly EventPredicate[]): EventPredicate {
   if (preds.length === 1) return preds[0] as EventPredicate;
@@ -241,13 +250,8 @@ class RuleCompiler {
           return t !== null && m(t);
         };
       }
-      case 'cidr': {
-        const m = cidrMatcher([value.block]);
-        return (view, f) => {
-          const t = view.text(f);
-          return t !== null && m(t);
-        };
-      }
+      case 'cidr':
+        return cidrTest([value.block]);
       case 'compare': {
         const { op, value: bound } = value;
         return (view, f) => {
@@ -306,6 +310,12 @@ class RuleCompiler {
         };
         tests.push(this.valueTest(merged, item, fieldMap));
         values = values.filter((v) => !(v.kind === 'string' && !v.cased));
+      }
+      // Networks likewise: the address is parsed once, not once per network (a rule lists hundreds).
+      const networks = values.filter((v): v is Extract<SigmaValue, { kind: 'cidr' }> => v.kind === 'cidr');
+      if (networks.length > 1) {
+        tests.push(cidrTest(networks.map((n) => n.block)));
+        values = values.filter((v) => v.kind !== 'cidr');
       }
     }
     for (const v of values) tests.push(this.valueTest(v, item, fieldMap));
