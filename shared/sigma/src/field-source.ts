@@ -28,14 +28,17 @@ export function textOf(value: FieldValue): string | null {
 
 /** What a view has read of one field for the current event. */
 interface FieldSlot {
-  /** The view's event generation this slot's `lower` belongs to. */
+  /** The view's event generation `text` belongs to. */
+  textGeneration: number;
+  text: string | null;
+  /** The view's event generation `lower` belongs to. */
   generation: number;
   lower: string | null;
 }
 
 /**
- * One event as the compiled rules see it: each field's lower-cased text computed at most once, however
- * many rules and items read it (case-insensitive matching lower-cases the value, never the pattern per
+ * One event as the compiled rules see it: each field's text and lower-cased text computed at most once,
+ * however many rules and items read it (case-insensitive matching lower-cases the value, never the pattern per
  * event). A rule set keeps one view and rebinds it per event (`reset`): the per-field slots and the
  * keyword arrays are reused, so reading an event allocates only the lower-cased strings themselves.
  */
@@ -67,21 +70,31 @@ export class EventView {
   }
 
   text(field: string): string | null {
-    return textOf(this.source.get(field));
+    const slot = this.slot(field);
+    if (slot.textGeneration !== this.generation) {
+      slot.text = textOf(this.source.get(field));
+      slot.textGeneration = this.generation;
+    }
+    return slot.text;
   }
 
   lower(field: string): string | null {
-    let slot = this.slots.get(field);
-    if (slot === undefined) {
-      slot = { generation: 0, lower: null };
-      this.slots.set(field, slot);
-    }
+    const slot = this.slot(field);
     if (slot.generation !== this.generation) {
-      const t = textOf(this.source.get(field));
+      const t = this.text(field);
       slot.lower = t === null ? null : t.toLowerCase();
       slot.generation = this.generation;
     }
     return slot.lower;
+  }
+
+  private slot(field: string): FieldSlot {
+    let slot = this.slots.get(field);
+    if (slot === undefined) {
+      slot = { textGeneration: 0, text: null, generation: 0, lower: null };
+      this.slots.set(field, slot);
+    }
+    return slot;
   }
 
   /** Every field's text (absent and null left out), for keywords: read once per event. */
