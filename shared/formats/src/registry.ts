@@ -4,7 +4,7 @@
  */
 import { ConfigError, SequorError } from '@sequor/model';
 import type { SourceFormat } from './types.js';
-import { windowsFormats } from './windows/index.js';
+import { BINARY_EVTX_REASON, isBinaryEvtx, windowsFormats } from './windows/index.js';
 import { zeekFormats } from './zeek/index.js';
 
 /** All formats, in auto-detection order: Windows shapes first (JSON objects with Windows keys), then Zeek. */
@@ -104,7 +104,9 @@ export function decideFileFormat(headLines: readonly string[]): FileFormatDecisi
   const reason =
     firstData === undefined
       ? 'no data line (only blank lines or # comments)'
-      : `no format reads any of its first ${dataLines} data line${dataLines === 1 ? '' : 's'} (first: ${JSON.stringify(firstData.slice(0, 60))})`;
+      : isBinaryEvtx(firstData)
+        ? BINARY_EVTX_REASON
+        : `no format reads any of its first ${dataLines} data line${dataLines === 1 ? '' : 's'} (first: ${JSON.stringify(firstData.slice(0, 60))})`;
   return { format: undefined, dataLines, votes: 0, reason };
 }
 

@@ -216,6 +216,15 @@ export function sniffEvtxJsonHead(headLines: readonly string[]): boolean {
   return false;
 }
 
+/** A binary `.evtx` log's first line: its file header starts with the magic `ElfFile\0`. */
+export function isBinaryEvtx(firstLine: string): boolean {
+  return firstLine.startsWith('ElfFile\u0000');
+}
+
+/** Why a binary `.evtx` log is not read: what to do instead. */
+export const BINARY_EVTX_REASON =
+  'a binary Windows event log (.evtx); convert it to JSON first (evtx_dump -o jsonl), which the evtx-json format reads';
+
 const recordLine = /^Record \d+$/;
 const eventOpen = /^"Event"\s*:\s*\{$/;
 const eventMember = /^"(?:System|#attributes|EventData|UserData)"\s*:/;

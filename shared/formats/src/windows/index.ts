@@ -1,7 +1,15 @@
 export { flatWindowsFormat, FLAT_WINDOWS } from './flat-windows.js';
 export { winlogbeatFormat, WINLOGBEAT } from './winlogbeat.js';
 export { ecsFormat, ECS } from './ecs.js';
-export { evtxJsonFormat, EVTX_JSON, evtxSystemFields, evtxValue, readEvtxDocument } from './evtx-json.js';
+export {
+  BINARY_EVTX_REASON,
+  evtxJsonFormat,
+  EVTX_JSON,
+  evtxSystemFields,
+  evtxValue,
+  isBinaryEvtx,
+  readEvtxDocument,
+} from './evtx-json.js';
 export type { EvtxDocument, EvtxValue } from './evtx-json.js';
 export { frameJsonDocuments, JsonDocumentFramer } from './evtx-documents.js';
 export type { FramedDocument } from './evtx-documents.js';

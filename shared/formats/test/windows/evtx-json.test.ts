@@ -140,6 +140,11 @@ describe('sniffing', () => {
     expect(decideFileFormat(['Record 1', ...head]).format?.name).toBe(EVTX_JSON);
     expect(detectFormat(JSON.stringify(SYSMON_1))?.name).toBe(EVTX_JSON);
     expect(decideFileFormat(['{', '  "hello": 1', '}']).format).toBeUndefined();
+    // A binary .evtx log (SigmaHQ keeps one beside each JSON file) is named as such, with what to do.
+    const binary = readFileSync(regressionFiles()[0]!.json.replace(/\.json$/, '.evtx'), 'latin1').split('\n');
+    expect(decideFileFormat(binary.slice(0, 16)).reason).toMatch(
+      /^a binary Windows event log \(\.evtx\); convert it/,
+    );
     expect(getFormat(EVTX_JSON).framing).toBe('json-documents');
     // The other Windows shapes are not taken for it.
     expect(
