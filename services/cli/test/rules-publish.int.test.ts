@@ -1,0 +1,118 @@
+// `sequor rules publish` against the real broker (the built CLI): what it writes, prints and refuses.
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KafkaTestKit, uniqueTopic } from '@sequor/kafka/testing';
+import { assertBuilt, sequor } from './support.js';
+
+let kit: KafkaTestKit;
+let dir: string;
+let lists: string;
+
+beforeAll(async () => {
+  assertBuilt();
+  kit = await KafkaTestKit.connect();
+  dir = mkdtempSync(path.join(tmpdir(), 'sequor-publish-'));
+  lists = mkdtempSync(path.join(tmpdir(), 'sequor-publish-lists-'));
+}, 60_000);
+
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(lists, { recursive: true, force: true });
+  await kit?.close();
+});
+
+function rule(id: string, name: string): string {
+  return `id: ${id}
+name: ${name}
+description: publish test
+version: 1
+severity: low
+risk_score: 21
+author: [Sequor tests]
+license: Apache License 2.0
+threat:
+  - framework: MITRE ATT&CK
+    tactic: { id: TA0002, name: Execution, reference: "https://attack.mitre.org/tactics/TA0002/" }
+message: seen on $host.name$
+type: eql
+query: |
+  process where process.name : "${name}.exe"
+`;
+}
+
+const A = '11111111-2222-4333-8444-000000000001';
+const B = '11111111-2222-4333-8444-000000000002';
+
+/** The topic as a table: key -> value (tombstones remove). */
+async function table(topic: string): Promise<Map<string, string>> {
+  const high = Number((await kit.admin.fetchTopicOffsets(topic))[0]!.high);
+  const records = await kit.consumeUntil(topic, high);
+  const out = new Map<string, string>();
+  for (const r of records) {
+    const key = r.key?.toString() ?? '';
+    if (r.value === null) out.delete(key);
+    else out.set(key, r.value.toString());
+  }
+  return out;
+}
+
+describe('sequor rules publish', () => {
+  it('checks first, writes only what changed, keeps what DIR lacks unless --delete-missing, and --dry-run writes nothing', async () => {
+    const topic = uniqueTopic('publish');
+    const env = { KAFKA_BROKERS: kit.config.brokers.join(',') };
+    writeFileSync(path.join(dir, 'a.yaml'), rule(A, 'alpha'));
+    writeFileSync(path.join(dir, 'b.yaml'), rule(B, 'beta'));
+    writeFileSync(path.join(lists, 'admins.keyword'), 'alice\n');
+    const first = await sequor(['rules', 'publish', dir, '--topic', topic, '--lists', lists], { env });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(new RegExp(`added\\s+rule ${A}`));
+    expect(first.stdout).toMatch(/added\s+list admins\.keyword/);
+    expect(first.stderr).toMatch(/created .* \(compacted, 1 partition\)/);
+    expect(first.stderr).toMatch(/wrote 3 records/);
+
+    const again = await sequor(['rules', 'publish', dir, '--topic', topic, '--lists', lists], { env });
+    expect(again.stdout).toBe('');
+    expect(again.stderr).toMatch(/wrote 0 records .* 3 unchanged/);
+
+    unlinkSync(path.join(dir, 'b.yaml'));
+    writeFileSync(path.join(dir, 'a.yaml'), rule(A, 'alpha2'));
+    const kept = await sequor(['rules', 'publish', dir, '--topic', topic], { env });
+    expect(kept.stdout).toMatch(new RegExp(`changed rule ${A}`));
+    expect(kept.stdout).toMatch(new RegExp(`kept\\s+rule ${B} \\(on the topic, not in .*--delete-missing`));
+    expect(kept.stdout).not.toMatch(/list admins/); // lists are compared only with --lists
+
+    const dry = await sequor(['rules', 'publish', dir, '--topic', topic, '--delete-missing', '--dry-run'], {
+      env,
+    });
+    expect(dry.stdout).toMatch(new RegExp(`removed rule ${B}`));
+    expect(dry.stderr).toMatch(/would write 1 record /);
+    expect((await table(topic)).has(`rule:${B}`)).toBe(true);
+
+    const removed = await sequor(['rules', 'publish', dir, '--topic', topic, '--delete-missing'], { env });
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toMatch(new RegExp(`removed rule ${B}`));
+    const now = await table(topic);
+    expect([...now.keys()].sort()).toEqual([`list:admins.keyword`, `rule:${A}`]);
+    expect(now.get(`rule:${A}`)).toContain('alpha2.exe');
+  });
+
+  it('writes nothing when a file has an error, and says where', async () => {
+    const topic = uniqueTopic('publish-bad');
+    const bad = mkdtempSync(path.join(tmpdir(), 'sequor-publish-bad-'));
+    try {
+      writeFileSync(path.join(bad, 'good.yaml'), rule(A, 'alpha'));
+      writeFileSync(path.join(bad, 'bad.yaml'), rule(B, 'beta').replace('process.name', 'process.nam'));
+      const out = await sequor(['rules', 'publish', bad, '--topic', topic], {
+        env: { KAFKA_BROKERS: kit.config.brokers.join(',') },
+      });
+      expect(out.code).toBe(1);
+      expect(out.stderr).toMatch(/bad\.yaml:\d+:\d+: unknown field process\.nam/);
+      expect(out.stderr).toMatch(/nothing written/);
+      expect(await kit.admin.listTopics()).not.toContain(topic);
+    } finally {
+      rmSync(bad, { recursive: true, force: true });
+    }
+  });
+});
