@@ -45,7 +45,7 @@ export async function loadRuleFileDocuments(
     return [{ file, rule: null, errors: [ioError(file, cause)], warnings: [] }];
   }
   try {
-    if (sniffRuleLanguage(text) === 'sigma') return analyzeSigmaText(text, file);
+    if (sniffRuleLanguage(text) === 'sigma') return analyzeSigmaText(text, file, options);
     return [analyzeRuleText(text, file, options)];
   } catch (cause) {
     // A bug or a resource guard tripping on one hostile file must not hide every other file's findings.

@@ -21,13 +21,26 @@ import {
   SequorEventFields,
   SigmaRuleSet,
 } from '@sequor/sigma';
-import type { Node } from 'yaml';
+import type { Document, Node } from 'yaml';
+import { isMap, isNode, isScalar, parseAllDocuments } from 'yaml';
+import { eventFieldCatalog } from '@sequor/model';
+import type { RuleAnalysisOptions } from './analyze.js';
+import type { ExceptionItem } from './exceptions.js';
+import { readExceptions } from './exceptions.js';
+import { MetadataReader } from './metadata.js';
 import type { RuleFileResult } from './analyze.js';
 import type { RuleIssueCode } from './errors.js';
 import { RuleFileError } from './errors.js';
 import type { DocPath } from './source-map.js';
 import { RuleSourceMap } from './source-map.js';
-import type { Rule, RuleCommon, RuleSeverity, SigmaCorrelationRule, SigmaDetectionRule } from './types.js';
+import type {
+  Rule,
+  RuleCommon,
+  RuleSeverity,
+  RuleSuppression,
+  SigmaCorrelationRule,
+  SigmaDetectionRule,
+} from './types.js';
 
 /** The language of a rule file. */
 export type RuleLanguage = 'sigma' | 'sequor';
@@ -187,12 +200,93 @@ function commonOf(meta: SigmaMeta, location: RuleSourceMap): RuleFileError | Omi
   };
 }
 
+/** What Sequor adds to a Sigma rule through its `sequor:` attribute (Sigma allows custom attributes). */
+interface SequorAttribute {
+  readonly suppress: RuleSuppression | null;
+  readonly exceptions: readonly ExceptionItem[];
+  readonly issues: readonly RuleFileError[];
+}
+
+const SEQUOR_KEYS = ['suppress', 'exceptions'] as const;
+
+/**
+ * The `sequor:` attribute of the document holding `offset`: `suppress` and `exceptions` written as in
+ * Sequor YAML (ECS field names of the event model), checked at file:line:column. Null when absent.
+ */
+function sequorAttribute(
+  text: string,
+  file: string,
+  offset: number,
+  docs: () => readonly Document.Parsed[],
+  options: RuleAnalysisOptions,
+): SequorAttribute | null {
+  const [from, to] = documentRange(text, offset);
+  if (!/^sequor[ \t]*:/m.test(text.slice(from, to))) return null;
+  const doc = docs().find((d) => {
+    const range = d.contents?.range;
+    return range !== undefined && range[0] <= offset && offset <= range[2];
+  });
+  const section = doc?.getIn(['sequor'], true);
+  if (doc === undefined || !isMap(section)) {
+    const map = sigmaSourceMap(file, text, offset);
+    const issue = map.issueAt(
+      ['sequor'],
+      'invalid-field',
+      '`sequor` must be a mapping: `suppress`, `exceptions`',
+    );
+    return { suppress: null, exceptions: [], issues: [issue] };
+  }
+  const catalog = options.catalog ?? eventFieldCatalog;
+  const nodeAt = (path: DocPath): Node | undefined =>
+    path.length === 0 ? section : (doc.getIn(['sequor', ...path], true) as Node | undefined);
+  const keyNodeAt = (path: DocPath): Node | undefined => {
+    const parent = nodeAt(path.slice(0, -1));
+    const last = path[path.length - 1];
+    if (!isMap(parent)) return undefined;
+    const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === last);
+    return isNode(pair?.key) ? pair.key : undefined;
+  };
+  const map = new RuleSourceMap(file, text, nodeAt, keyNodeAt);
+  const root = section.toJSON() as Record<string, unknown>;
+  const read = new MetadataReader(root, map);
+  read.unknownKeys([], SEQUOR_KEYS);
+  const suppress = read.suppress();
+  const unknownField = (path: DocPath, field: string): RuleFileError =>
+    map.issueAt(path, 'eql-semantic', `unknown field \`${field}\`: the event model has no such field`);
+  const issues: RuleFileError[] = [...read.issues];
+  suppress?.by.forEach((f, i) => {
+    if (catalog.lookup(f.split('.')) === undefined) issues.push(unknownField(['suppress', 'by', i], f));
+  });
+  const exceptions = readExceptions(root, map, catalog, options.valueLists, unknownField);
+  issues.push(...exceptions.issues);
+  return { suppress, exceptions: exceptions.items, issues };
+}
+
 /**
  * Loads one Sigma file's text as rules of the rule set (`file` names it in every message): one result
- * per document (a detection rule, a meta filter, a correlation), and one with the file's errors.
+ * per document (a detection rule, a meta filter, a correlation), and one with the file's errors. A
+ * rule's `sequor:` attribute adds `suppress` and `exceptions` as Sequor YAML writes them.
  */
-export function analyzeSigmaText(text: string, file: string): RuleFileResult[] {
+export function analyzeSigmaText(
+  text: string,
+  file: string,
+  options: RuleAnalysisOptions = {},
+): RuleFileResult[] {
   const loaded = loadSigmaDocuments(text, file);
+  // Parsed again only for a file with a `sequor:` attribute, where its positions are needed.
+  let parsed: readonly Document.Parsed[] | null = null;
+  const docs = (): readonly Document.Parsed[] =>
+    (parsed ??= parseAllDocuments(text, { prettyErrors: false }) as Document.Parsed[]);
+  const sequorOf = (offset: number): Pick<RuleCommon, 'suppress' | 'exceptions'> | RuleFileError[] => {
+    const attribute = sequorAttribute(text, file, offset, docs, options);
+    if (attribute === null) return {};
+    const errors = attribute.issues.filter((i) => i.level === 'error');
+    if (errors.length > 0) return errors;
+    return {
+      suppress: attribute.suppress,
+      ...(attribute.exceptions.length > 0 ? { exceptions: attribute.exceptions } : {}),
+    };
+  };
   const results: RuleFileResult[] = [];
   const empty = { file, rule: null, errors: [], warnings: [] } as const;
   if (loaded.errors.length > 0) results.push({ ...empty, errors: loaded.errors.map(ruleErrorOfSigma) });
@@ -200,22 +294,35 @@ export function analyzeSigmaText(text: string, file: string): RuleFileResult[] {
   for (const sigma of loaded.rules) {
     const location = sigmaSourceMap(file, text, sigma.position.offset);
     const common = commonOf(sigma, location);
+    const sequor = sequorOf(sigma.position.offset);
     if (common instanceof RuleFileError) results.push({ ...empty, errors: [common] });
-    else
-      results.push({
-        ...empty,
-        rule: { ...common, type: 'sigma', location, sigma, level: sigma.level, status: sigma.status },
-      });
-  }
-  for (const correlation of loaded.correlations) {
-    const location = sigmaSourceMap(file, text, correlation.position.offset);
-    const common = commonOf(correlation, location);
-    if (common instanceof RuleFileError) results.push({ ...empty, errors: [common] });
+    else if (Array.isArray(sequor)) results.push({ ...empty, errors: sequor });
     else
       results.push({
         ...empty,
         rule: {
           ...common,
+          ...sequor,
+          type: 'sigma',
+          location,
+          sigma,
+          level: sigma.level,
+          status: sigma.status,
+        },
+      });
+  }
+  for (const correlation of loaded.correlations) {
+    const location = sigmaSourceMap(file, text, correlation.position.offset);
+    const common = commonOf(correlation, location);
+    const sequor = sequorOf(correlation.position.offset);
+    if (common instanceof RuleFileError) results.push({ ...empty, errors: [common] });
+    else if (Array.isArray(sequor)) results.push({ ...empty, errors: sequor });
+    else
+      results.push({
+        ...empty,
+        rule: {
+          ...common,
+          ...sequor,
           type: 'sigma-correlation',
           location,
           correlation,

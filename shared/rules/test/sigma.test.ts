@@ -275,3 +275,49 @@ correlation:
     expect(loaded.rules.map((r) => r.type)).toEqual(['sigma']); // not silenced by a correlation that failed
   });
 });
+
+describe("a Sigma rule's sequor: attribute (Sequor's suppress and exceptions; Sigma allows custom attributes)", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'sigma-sequor-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const withSequor = (attribute: string): string =>
+    `${sigmaRule(ID_A, 'evil.exe')}sequor:\n${attribute
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n')}\n`;
+
+  it('takes exceptions over event-model fields and a suppression, as Sequor YAML writes them', async () => {
+    await writeFile(
+      path.join(dir, 'a.yml'),
+      withSequor(
+        "exceptions:\n  - field: winlog.event_data.CurrentDirectory\n    operator: matches\n    values: 'C:\\Admin\\*'\nsuppress:\n  by: [host.id]\n  window: 1h",
+      ),
+    );
+    const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+    expect(loaded.errors).toEqual([]);
+    const compiled = compileRule(loaded.rules[0]!);
+    expect(compiled.suppress).not.toBeNull();
+    const spec = compiled.compiled.spec as { predicate: (e: SequorEvent) => boolean };
+    expect(spec.predicate(sysmon('e1', 'C:\\Temp\\evil.exe'))).toBe(true);
+    expect(spec.predicate(sysmon('e2', 'C:\\Temp\\evil.exe', 'C:\\Admin\\tools\\'))).toBe(false);
+  });
+
+  it('refuses an unknown key or field inside it at its file:line:column', async () => {
+    await writeFile(path.join(dir, 'a.yml'), withSequor('suppres:\n  by: [host.id]'));
+    await writeFile(
+      path.join(dir, 'b.yml'),
+      withSequor('suppress:\n  by: [host.nope]\n  window: 1h').replace(ID_A, ID_B),
+    );
+    const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+    expect(loaded.rules).toEqual([]);
+    expect(loaded.errors.map((e) => [path.basename(e.file), e.code, e.line, e.column])).toEqual([
+      ['a.yml', 'unknown-key', 17, 3],
+      ['b.yml', 'eql-semantic', 18, 10],
+    ]);
+  });
+});
