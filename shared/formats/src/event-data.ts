@@ -38,26 +38,33 @@ function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** A value's text (see the module comment), or undefined when it gives no entry. */
-export function eventDataText(v: unknown): string | undefined {
+/** A scalar's text; undefined for anything else. */
+function scalarText(v: unknown): string | undefined {
   switch (typeof v) {
     case 'string':
       return v;
     case 'number':
     case 'boolean':
       return String(v);
-    case 'object': {
-      if (v === null) return undefined;
-      if (Array.isArray(v)) {
-        let out = '';
-        for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : '\n') + (eventDataText(v[i]) ?? '');
-        return out;
-      }
-      return '#text' in v ? eventDataText((v as Json)['#text']) : undefined;
-    }
     default:
       return undefined;
   }
+}
+
+/**
+ * A value's text (see the module comment), or undefined when it gives no entry. One level only: an
+ * array's items and a `#text` are read as scalars (anything deeper is no text), so a hostile record of
+ * arrays nested ten thousand deep costs a loop, not the stack.
+ */
+export function eventDataText(v: unknown): string | undefined {
+  if (typeof v !== 'object') return scalarText(v);
+  if (v === null) return undefined;
+  if (Array.isArray(v)) {
+    let out = '';
+    for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : '\n') + (scalarText(v[i]) ?? '');
+    return out;
+  }
+  return '#text' in v ? scalarText((v as Json)['#text']) : undefined;
 }
 
 /**

@@ -43,6 +43,14 @@ describe('eventDataOf', () => {
     expect(eventDataOf({})).toBeNull();
   });
 
+  it('reads one level only: arrays nested 100,000 deep cost a loop, not the stack', () => {
+    const deep = JSON.parse(`${'['.repeat(100_000)}1${']'.repeat(100_000)}`) as unknown;
+    expect(eventDataOf({ Deep: deep, Flat: ['a', ['b'], { '#text': ['c'] }] })).toEqual({
+      Deep: '',
+      Flat: 'a\n\n',
+    });
+  });
+
   it('keeps an object of strings within the limits as it is, and bounds one over them', () => {
     const strings = { Image: 'C:\\a.exe', User: 'X\\y' };
     expect(eventDataOf(strings)).toBe(strings);

@@ -12,7 +12,7 @@ import { unescapeZeek } from './tsv.js';
 
 const DECIMAL_TYPES = new Set(['time', 'interval', 'double']);
 
-function jsonText(v: unknown): string | undefined {
+function scalarText(v: unknown): string | undefined {
   switch (typeof v) {
     case 'string':
       return v;
@@ -20,15 +20,17 @@ function jsonText(v: unknown): string | undefined {
       return String(v);
     case 'boolean':
       return v ? 'T' : 'F';
-    case 'object': {
-      if (!Array.isArray(v)) return undefined;
-      let out = '';
-      for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : ',') + (jsonText(v[i]) ?? '');
-      return out;
-    }
     default:
       return undefined;
   }
+}
+
+/** A JSON value's text: a scalar, or a set/vector of scalars joined with `,` (one level: no recursion). */
+function jsonText(v: unknown): string | undefined {
+  if (!Array.isArray(v)) return scalarText(v);
+  let out = '';
+  for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : ',') + (scalarText(v[i]) ?? '');
+  return out;
 }
 
 /** `zeek.fields` of a parsed JSON record. */
