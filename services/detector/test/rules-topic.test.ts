@@ -32,6 +32,19 @@ query: |
 ${extra}`;
 }
 
+const sigma = `title: Topic Sigma rule
+id: 5b2d3c1e-2222-4a51-9d0e-4b7f2f3c1a10
+status: test
+logsource:
+  category: process_creation
+  product: windows
+detection:
+  selection:
+    Image|endswith: '\\\\hotreload.exe'
+  condition: selection
+level: low
+`;
+
 const validate = topicRuleValidator({ partitionKeyFields: ['host.id'], budget: topicRuleBudget(base, 0) });
 const revisionOf = (lists: readonly string[]) => ruleRevision('t', new Map(lists.map((l) => [l, 'x'])));
 
@@ -47,6 +60,14 @@ describe('topic rule validation', () => {
     if (!out.ok) return;
     expect(out).toMatchObject({ id: '7d0a4c1e-1111-4a51-9d0e-4b7f2f3c1a09', version: 3, listsUsed: [] });
     expect(out.compiled.rule.id).toBe(out.id);
+  });
+
+  it('takes a Sigma rule, sniffed as Sigma', () => {
+    const out = validate(sigma, 'rules@1 rule:y', noValueLists, revisionOf);
+    expect(out.ok ? [out.id, out.compiled.rule.type] : out.errors).toEqual([
+      '5b2d3c1e-2222-4a51-9d0e-4b7f2f3c1a10',
+      'sigma',
+    ]);
   });
 
   it('refuses with file:line:column errors naming the record, an unbounded sequence, a window past the horizon', () => {
