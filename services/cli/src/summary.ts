@@ -7,6 +7,9 @@ import type { DetectionSummary } from './embedded.js';
 import { formatCount } from './io/progress.js';
 
 /** Left-aligned columns; numbers (cells matching /^[\d,.-]+$/) right-aligned. */
+/** Up to this many rules, every rule gets a row in the summary; beyond, only those with something to say. */
+const MAX_QUIET_ROWS = 20;
+
 export function table(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
@@ -70,16 +73,17 @@ export function formatDetectionSummary(s: DetectionSummary): string {
     );
   }
   out.push('');
+  // With thousands of rules (a Sigma rule set), only the rules that did something get a row.
+  const quiet = (r: (typeof s.alertsByRule)[number]): boolean =>
+    r.alerts === 0 && r.expired === 0 && r.droppedAtCap === 0 && r.droppedAtBytes === 0;
+  const shown =
+    s.alertsByRule.length > MAX_QUIET_ROWS ? s.alertsByRule.filter((r) => !quiet(r)) : s.alertsByRule;
+  const hidden = s.alertsByRule.length - shown.length;
   out.push(
     table([
       ['rule', 'alerts', 'partials expired', 'dropped at cap', 'dropped at bytes'],
-      ...s.alertsByRule.map((r) => [
-        r.name,
-        n(r.alerts),
-        n(r.expired),
-        n(r.droppedAtCap),
-        n(r.droppedAtBytes),
-      ]),
+      ...shown.map((r) => [r.name, n(r.alerts), n(r.expired), n(r.droppedAtCap), n(r.droppedAtBytes)]),
+      ...(hidden > 0 ? [[`(${n(hidden)} more rules: no alerts, nothing expired or dropped)`]] : []),
       ['total', n(s.alerts)],
     ]),
   );

@@ -98,4 +98,18 @@ describe('sequor detect --rules with a Sigma rule', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--min-level: "severe" is not a level');
   }, 120_000);
+
+  it('runs every SigmaHQ rule beside the built-ins on a real dataset; the summary lists only the rules that did something', async () => {
+    const fax = path.resolve(repoRoot, '../shared/datasets/security-datasets/cmd_service_mod_fax.json');
+    const result = await sequor(['detect', '--rules', path.join(sigmaDir, 'rules'), fax]);
+    expect(result.code, result.stderr.slice(0, 2000)).toBe(0);
+    const alerts = ndjson<AlertLine>(result.stdout);
+    // The two service-creation alerts PROVENANCE.md expects, and Sigma's own on the same events.
+    expect(alerts.filter((a) => a.rule.type === 'span_aggregation')).toHaveLength(2);
+    expect(alerts.filter((a) => a.rule.type === 'sigma').length).toBeGreaterThan(0);
+    expect(result.stderr).toMatch(
+      /^sequor detect: \d+ Sigma rule\(s\) refused \(the pipeline cannot run them\)$/m,
+    );
+    expect(result.stderr).toMatch(/^\([\d,]+ more rules: no alerts, nothing expired or dropped\)$/m);
+  }, 180_000);
 });
