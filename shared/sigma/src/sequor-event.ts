@@ -149,7 +149,9 @@ export class SequorEventFields implements FieldSource {
     if (system !== undefined) return present(system(event));
     const data = this.data;
     if (data !== null && Object.hasOwn(data, field) && field !== TRUNCATED_KEY) return data[field];
-    const model = modelField(field);
+    // ECS names start lower-case, Windows' own (Image, TargetObject, ...) upper-case: those skip the lookup.
+    const first = field.charCodeAt(0);
+    const model = first >= 97 && first <= 122 ? modelField(field) : null;
     if (model !== null) return present(model(event));
     if (data !== null) return undefined;
     const fallback = ECS_FALLBACK.get(field);
