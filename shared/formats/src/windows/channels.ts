@@ -1,9 +1,9 @@
 /**
- * The Windows event channels the Windows formats accept, by their canonical spelling. Channel names
- * arrive in several cases (`Security`, `security`): matching is case-insensitive and the event keeps
- * the canonical name, so rules can compare it exactly. Events of other channels are refused as
- * `unsupported-event` (dead-lettered and counted): a channel nobody has looked at is not guessed at.
- * `other`: a channel outside this list that a format still reads as header and data only (evtx-json).
+ * The Windows event channels the Windows formats map per event, by their canonical spelling. Channel
+ * names arrive in several cases (`Security`, `security`): matching is case-insensitive and the event
+ * keeps the canonical name, so rules can compare it exactly. `other`: any other channel, kept as written
+ * and read as header and data only (the common fields and `winlog.event_data`): nothing is guessed about
+ * it, and the rules written for it (SigmaHQ's Task Scheduler, WMI, AppLocker, ... rules) read its data.
  */
 export type ChannelKind = 'security' | 'sysmon' | 'system' | 'application' | 'powershell' | 'other';
 

@@ -32,13 +32,10 @@ export function readChannel(v: unknown, field: string): KnownChannel {
   if (v === undefined || v === null) throw new RecordProblem('missing-field', `${field} is missing`);
   if (typeof v !== 'string')
     throw new RecordProblem('wrong-type', `${field}: expected a string, got ${describe(v)}`);
-  const channel = lookupChannel(v);
-  if (channel === undefined)
-    throw new RecordProblem(
-      'unsupported-event',
-      `channel ${JSON.stringify(v)} is not one the Windows formats map`,
-    );
-  return channel;
+  if (v === '') throw new RecordProblem('wrong-type', `${field}: expected a channel name, got ""`);
+  // A channel no mapping knows (Task Scheduler, WMI-Activity, ...) keeps its name as written: the event
+  // gets the common fields and its own data (winlog.event_data), which is what Sigma rules for it read.
+  return lookupChannel(v) ?? { name: v, kind: 'other' };
 }
 
 /**

@@ -179,7 +179,7 @@ describe('compiled ECS reader vs the generic overlay', () => {
         try {
           ev = decoder.decode(enc.encode(line), origin)[0] as SequorEvent;
         } catch {
-          continue; // the few unsupported channels: counted in datasets.test.ts
+          continue; // records flat-windows refuses: counted in datasets.test.ts
         }
         const doc = asEcsDocument(ev);
         if (!('copied' in expectSame(ecsStart(), doc))) refused++;

@@ -296,6 +296,28 @@ describe('flat-windows mapping details', () => {
     expect(ev.winlog).toMatchObject({ channel: 'System', event_id: '7045', record_id: 1075 });
     expect(ev.user).toEqual({ id: 'S-1-5-21-1', name: 'pgustavo', domain: 'THESHIRE' });
   });
+
+  it('passes events of channels no mapping knows, as written, with their own data and nothing guessed', () => {
+    const ev = decodeOne(
+      'flat-windows',
+      JSON.stringify({
+        ...base,
+        Channel: 'Microsoft-Windows-TaskScheduler/Operational',
+        EventID: 106,
+        RecordNumber: 7,
+        TaskName: '\\Evil',
+        UserContext: 'THESHIRE\\pgustavo',
+      }),
+    );
+    expect(ev.winlog).toMatchObject({
+      channel: 'Microsoft-Windows-TaskScheduler/Operational',
+      event_id: '106',
+      record_id: 7,
+      event_data: { TaskName: '\\Evil', UserContext: 'THESHIRE\\pgustavo' },
+    });
+    expect(ev.event).toMatchObject({ code: '106', category: null, type: null, action: null });
+    expect(ev.process).toBeNull();
+  });
 });
 
 describe('flat-windows refuses what it cannot read', () => {
@@ -321,11 +343,7 @@ describe('flat-windows refuses what it cannot read', () => {
     ['EventID out of range', JSON.stringify({ ...good, EventID: 70000 }), 'wrong-type'],
     ['no EventID', JSON.stringify({ ...good, EventID: undefined }), 'missing-field'],
     ['no Channel', JSON.stringify({ ...good, Channel: undefined }), 'missing-field'],
-    [
-      'a channel nobody maps',
-      JSON.stringify({ ...good, Channel: 'Microsoft-Windows-WMI-Activity/Operational' }),
-      'unsupported-event',
-    ],
+    ['an empty channel name', JSON.stringify({ ...good, Channel: '' }), 'wrong-type'],
     ['LogonType as an object', JSON.stringify({ ...good, LogonType: { n: 3 } }), 'wrong-type'],
     [
       'a port out of range',

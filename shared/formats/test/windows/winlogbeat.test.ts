@@ -182,7 +182,7 @@ describe('winlogbeat', () => {
     ['no winlog', winlogbeatDoc({ winlog: undefined }), 'missing-field'],
     ['winlog not an object', winlogbeatDoc({ winlog: 'Security' }), 'wrong-type'],
     ['event_data not an object', winlogbeatDoc({}, { event_data: ['a'] }), 'wrong-type'],
-    ['an unknown channel', winlogbeatDoc({}, { channel: 'ForwardedEvents' }), 'unsupported-event'],
+    ['a channel of no name', winlogbeatDoc({}, { channel: '' }), 'wrong-type'],
     ['event_id {}', winlogbeatDoc({}, { event_id: {} }), 'wrong-type'],
     ['a shipper field of the wrong type', winlogbeatDoc({ source: { port: 'high' } }), 'wrong-type'],
     ['no @timestamp', winlogbeatDoc({ '@timestamp': undefined }), 'missing-field'],
