@@ -163,7 +163,8 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
 
     // ---- sequor query, the seed sequence, many open keys -----------------------------------------
     const rules = await loadBuiltinRules();
-    const query = rules.find((r) => r.id === SEED_SEQUENCE_RULE)?.query;
+    const seed = rules.find((r) => r.id === SEED_SEQUENCE_RULE);
+    const query = seed !== undefined && 'query' in seed ? seed.query : undefined;
     if (query === undefined)
       throw new Error(`built-in rule ${SEED_SEQUENCE_RULE} (the seed sequence) is missing`);
     const openKeys = ctx.quick ? 2_000 : 50_000;

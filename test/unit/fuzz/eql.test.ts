@@ -23,7 +23,8 @@ import { fuzzParams, fuzzTimeout, heapBound, heapGrowth, ODD_TEXT, preview, with
 
 // ---- seeds ----
 
-const builtinQueries = (await loadBuiltinRules()).map((r) => r.query);
+// The built-ins are EQL rules; a Sigma rule has no query text.
+const builtinQueries = (await loadBuiltinRules()).flatMap((r) => ('query' in r ? [r.query] : []));
 
 /** Queries covering the grammar: every query kind, header and item option, operator, literal and quoting. */
 const CORPUS: readonly string[] = [
