@@ -379,17 +379,20 @@ export class PartitionTask implements StreamTask {
       if (this.replayAdvanceIndex < replayAdvances.length) this.applyRecordedAdvances(offset);
       if (this.replaySwitchIndex < replaySwitches.length) this.applyRecordedSwitches(offset);
       if (pending !== null && offset >= liveFrom) {
-        if (this.tracker.switchRuleSet(offset, pending.revision)) {
-          const replaced = this.processor.replaceRules(pending.rules);
-          switched = {
-            offset,
-            revision: pending.revision,
-            previousRevision: this.ruleSetRevision,
-            ...replaced,
-          };
-          this.ruleSetRevision = pending.revision;
-        } else {
-          switchRefused = true;
+        // The replay in this batch may have reached that revision already (a recorded switch).
+        if (pending.revision !== this.ruleSetRevision) {
+          if (this.tracker.switchRuleSet(offset, pending.revision)) {
+            const replaced = this.processor.replaceRules(pending.rules);
+            switched = {
+              offset,
+              revision: pending.revision,
+              previousRevision: this.ruleSetRevision,
+              ...replaced,
+            };
+            this.ruleSetRevision = pending.revision;
+          } else {
+            switchRefused = true;
+          }
         }
         pending = null;
       }

@@ -148,6 +148,20 @@ describe('PartitionTask with a rules topic: rule changes at recorded offsets', (
     expect(differs).toBeGreaterThan(0);
   }, 120_000);
 
+  it('a batch that replays up to a recorded switch and goes on live does not switch again to the same rules', () => {
+    history.now = 0;
+    const t = task(0, 0);
+    t.process(records.slice(0, BATCH));
+    history.now = 5;
+    t.process(records.slice(BATCH, 2 * BATCH));
+    const point = decodeRestoreMetadata(encodeRestoreMetadata(t.restorePoint()!))!;
+    expect(point.ruleSets?.map((r) => r.revision)).toEqual([0, 5]);
+    const restored = task(point.offset, 2 * BATCH, point.ruleSets);
+    const out = restored.process(records.slice(point.offset, 3 * BATCH));
+    expect(out.ruleSetSwitch).toBeNull();
+    expect(restored.ruleSetRevision).toBe(5);
+  });
+
   it('records the switch it made live: offset, revisions, rules kept and started', () => {
     history.now = 0;
     const t = task(0, 0);
