@@ -118,6 +118,18 @@ describe('sequor detect / query on evtx JSON', () => {
     expect(two.stderr).toContain(`sequor detect: ${documents} events`);
   }, 120_000);
 
+  it('the summary counts a pretty-printed file in lines, whatever the threads', async () => {
+    const lines = readFileSync(sample, 'utf8').split('\n').length - 1;
+    for (const threads of ['1', '2']) {
+      const out = path.join(tmp, `summary-${threads}.json`);
+      const r = await sequor(['detect', '--threads', threads, '--summary-json', out, sample]);
+      expect(r.code, r.stderr).toBe(0);
+      const summary = JSON.parse(readFileSync(out, 'utf8')) as { lines: number; inputs: { lines: number }[] };
+      expect(summary.lines).toBe(lines);
+      expect(summary.inputs[0]?.lines).toBe(lines);
+    }
+  }, 60_000);
+
   it('one document per line (evtx_dump -o jsonl) reads the same', async () => {
     const pretty = readFileSync(sample, 'utf8');
     const docs = pretty.split(/\n(?=\{)/).map((d) => JSON.stringify(JSON.parse(d)));

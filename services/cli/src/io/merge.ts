@@ -41,8 +41,6 @@ export function inlineNormalizedLines(
 }
 
 class InlineNormalizedLines implements NormalizedLines {
-  linesRead = 0;
-
   constructor(
     private readonly source: number,
     private readonly reader: RecordReader,
@@ -54,11 +52,15 @@ class InlineNormalizedLines implements NormalizedLines {
     return this.reader.done;
   }
 
+  /** The reader's count: a record of a document-framed file spans lines. */
+  get linesRead(): number {
+    return this.reader.linesRead;
+  }
+
   next(): MergedRecord | undefined {
     for (;;) {
       const line = this.reader.next();
       if (line === undefined) return undefined;
-      this.linesRead++;
       if (line.length === 0) continue;
       const offset = this.reader.lineIndex;
       const result = this.normalize.process({ topic: this.topic, partition: 0, offset, value: line });

@@ -195,7 +195,6 @@ export class NormalizeWorkers {
 
 /** One input's lines: read here, normalized by the workers, back in line order. */
 class WorkerNormalizedLines implements NormalizedLines {
-  linesRead = 0;
   /** The batch the merge is reading: its lines become records one by one, as the merge asks. */
   private lines: LineBatch | null = null;
   private batch: NormalizedBatch | null = null;
@@ -219,6 +218,11 @@ class WorkerNormalizedLines implements NormalizedLines {
 
   get done(): boolean {
     return this.exhausted && this.inFlight.length === 0 && this.batch === null;
+  }
+
+  /** Lines read so far (ahead of the records handed on), as the reader counts them. */
+  get linesRead(): number {
+    return this.reader.linesRead;
   }
 
   /**
@@ -290,7 +294,6 @@ class WorkerNormalizedLines implements NormalizedLines {
         await reader.fill(); // the lines so far are copied: the chunk they were in may be reused
         continue;
       }
-      this.linesRead++;
       if (line.length === 0) continue;
       if (used + line.length > bytes.length) {
         const bigger = Buffer.allocUnsafeSlow(Math.max(bytes.length * 2, used + line.length));
