@@ -3,7 +3,7 @@
  * `rules test|lint DIR`, the user's rule files, checked together), with an unusable path reported as an
  * InputError naming it.
  */
-import type { RuleDirLoad, ValueListSet } from '@sequor/rules';
+import type { RuleDirLoad, RuleSelection, ValueListSet } from '@sequor/rules';
 import { loadRuleSet as loadRules, loadValueLists, RulePathError } from '@sequor/rules';
 import { InputError, systemReason } from './errors.js';
 
@@ -25,12 +25,16 @@ export async function loadRuleSet(
   paths: readonly string[],
   withBuiltins = true,
   listsDir?: string,
+  selection?: RuleSelection,
 ): Promise<RuleDirLoad> {
   const lists = await valueLists(listsDir);
   try {
     return await loadRules(
       { paths, builtins: withBuiltins },
-      lists === undefined ? {} : { valueLists: lists },
+      {
+        ...(lists === undefined ? {} : { valueLists: lists }),
+        ...(selection === undefined ? {} : { selection }),
+      },
     );
   } catch (error) {
     if (!(error instanceof RulePathError)) throw error;

@@ -15,7 +15,7 @@ import type {
   RuleSelection,
   ValueListSet,
 } from '@sequor/rules';
-import { compileRule, loadRuleSet, loadValueLists, RulePathError, selectRules } from '@sequor/rules';
+import { compileRule, loadRuleSet, loadValueLists, RulePathError } from '@sequor/rules';
 import { restoreHorizonMs } from '@sequor/streams';
 
 export interface RuleSetOptions {
@@ -122,6 +122,8 @@ async function loadRules(options: RuleSetOptions): Promise<RuleDirLoad> {
       { paths: dir === undefined ? [] : [dir], directoriesOnly: true, refuseEmptyDirectories: false },
       {
         partitionKeyFields: first === undefined ? [] : [first],
+        // Rules left out are not compiled: thousands of unwanted Sigma rules cost nothing per event.
+        ...(options.selection === undefined ? {} : { selection: options.selection }),
         ...(valueLists === undefined ? {} : { valueLists }),
       },
     );
@@ -140,7 +142,7 @@ export async function loadDetectorRules(options: RuleSetOptions): Promise<Detect
   let longestWindowMs = 0;
   let longestJoinWindowMs = 0;
   let longestSuppressionWindowMs = 0;
-  for (const rule of selectRules(loaded.rules, options.selection ?? {})) {
+  for (const rule of loaded.rules) {
     const compiled = compileRule(rule);
     const window = ruleWindowMs(compiled);
     if (window === null) {

@@ -37,6 +37,8 @@ export interface RuleFileResult {
   readonly sigmaFilter?: SigmaFilter;
   /** The rule loads but raises no alerts of its own: a Sigma correlation with `generate: false` names it. */
   readonly silenced?: boolean;
+  /** The rule loads but the selection (`--min-level`, `--status`, `--tags`) leaves it out: not compiled. */
+  readonly deselected?: boolean;
 }
 
 /** What `analyzeRuleText` gives: a Sequor YAML file's rule is an EQL rule. */

@@ -7,6 +7,8 @@ import type { RuleFileResult } from './analyze.js';
 import type { CompileRuleOptions } from './compile.js';
 import { compileRule } from './compile.js';
 import { RuleFileError, RuleSetError } from './errors.js';
+import type { RuleSelection } from './select.js';
+import { ruleSelected } from './select.js';
 import { compileSigmaCorrelationRules, compileSigmaRules } from './sigma.js';
 import { fieldName, isCorrelationRule, itemKeyFields } from './query-fields.js';
 import type { Rule, SigmaDetectionRule } from './types.js';
@@ -111,6 +113,11 @@ export function duplicateIdErrors(rules: readonly Rule[]): Map<Rule, RuleFileErr
 export interface RuleSetCheckOptions extends Pick<CompileRuleOptions, 'catalog'> {
   /** The fields the events topic is partitioned on (the normalizer's key fields); default `['host.id']`. */
   readonly partitionKeyFields?: readonly string[];
+  /**
+   * Which rules run (`--min-level`, `--status`, `--tags`); the others are marked `deselected` and left
+   * uncompiled, so thousands of unwanted Sigma rules cost nothing per event. Default: every rule.
+   */
+  readonly selection?: RuleSelection;
 }
 
 /**
@@ -122,11 +129,15 @@ export function checkRuleSet(
   results: readonly RuleFileResult[],
   options: RuleSetCheckOptions = {},
 ): RuleFileResult[] {
-  const sigmaBound = bindSigmaRules(results);
+  const sigmaBound = bindSigmaRules(markDeselected(results, options.selection));
   const loaded = sigmaBound.flatMap((r) => (r.rule === null ? [] : [r.rule]));
   const duplicates = duplicateIdErrors(loaded);
   return sigmaBound.map((r) => {
     if (r.rule === null) return r;
+    if (r.deselected === true) {
+      const dup = duplicates.get(r.rule);
+      return dup === undefined ? r : { ...r, rule: null, errors: [...r.errors, dup] };
+    }
     const extra: RuleFileError[] = [];
     const dup = duplicates.get(r.rule);
     if (dup) extra.push(dup);
@@ -152,13 +163,15 @@ export function checkRuleSet(
  */
 function bindSigmaRules(results: readonly RuleFileResult[]): RuleFileResult[] {
   const filters = results.flatMap((r) => (r.sigmaFilter === undefined ? [] : [r.sigmaFilter]));
-  const sigma = results.flatMap((r) => (r.rule?.type === 'sigma' ? [r.rule] : []));
-  const correlations = results.flatMap((r) => (r.rule?.type === 'sigma-correlation' ? [r.rule] : []));
+  const sigma = results.flatMap((r) => (r.rule?.type === 'sigma' && r.deselected !== true ? [r.rule] : []));
+  const correlations = results.flatMap((r) =>
+    r.rule?.type === 'sigma-correlation' && r.deselected !== true ? [r.rule] : [],
+  );
   if (sigma.length === 0 && correlations.length === 0) return [...results];
   const outcome = compileSigmaRules(sigma, filters).rules;
   let next = 0;
   const bound = results.map((r) => {
-    if (r.rule?.type !== 'sigma') return r;
+    if (r.rule?.type !== 'sigma' || r.deselected === true) return r;
     const rule = outcome[next++] as SigmaDetectionRule | RuleFileError;
     return rule instanceof RuleFileError ? { ...r, rule: null, errors: [...r.errors, rule] } : { ...r, rule };
   });
@@ -169,7 +182,7 @@ function bindSigmaRules(results: readonly RuleFileResult[]): RuleFileResult[] {
   const set = compileSigmaCorrelationRules(compiledRules, correlations);
   return bound.map((r) => {
     const rule = r.rule;
-    if (rule === null) return r;
+    if (rule === null || r.deselected === true) return r;
     if (rule.type === 'sigma') {
       const name = rule.sigma.name ?? null;
       return set.silenced.has({ id: rule.id, name }) ? { ...r, silenced: true } : r;
@@ -181,6 +194,37 @@ function bindSigmaRules(results: readonly RuleFileResult[]): RuleFileResult[] {
       ? { ...r, rule: null, errors: [...r.errors, outcome] }
       : { ...r, rule: outcome };
   });
+}
+
+/**
+ * The results with the rules `selection` leaves out marked `deselected`. A Sigma rule or correlation a
+ * kept correlation names (by id or name, through chains) is kept: the correlation reads it.
+ */
+function markDeselected(
+  results: readonly RuleFileResult[],
+  selection: RuleSelection | undefined,
+): readonly RuleFileResult[] {
+  if (selection === undefined || Object.keys(selection).length === 0) return results;
+  const rules = results.flatMap((r) => (r.rule === null ? [] : [r.rule]));
+  const keep = new Set(rules.filter((rule) => ruleSelected(rule, selection)));
+  const names = (rule: Rule): (string | null | undefined)[] =>
+    rule.type === 'sigma'
+      ? [rule.id, rule.sigma.name]
+      : rule.type === 'sigma-correlation'
+        ? [rule.id, rule.correlation.name]
+        : [];
+  for (let changed = true; changed;) {
+    changed = false;
+    const named = new Set<string>();
+    for (const rule of keep)
+      if (rule.type === 'sigma-correlation') for (const ref of rule.correlation.rules) named.add(ref.name);
+    for (const rule of rules) {
+      if (keep.has(rule) || !names(rule).some((n) => n !== null && n !== undefined && named.has(n))) continue;
+      keep.add(rule);
+      changed = true;
+    }
+  }
+  return results.map((r) => (r.rule === null || keep.has(r.rule) ? r : { ...r, deselected: true }));
 }
 
 /** Totals for `sequor rules lint`. */

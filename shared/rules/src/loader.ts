@@ -123,7 +123,9 @@ export async function loadRuleFiles(
   const checked = checkRuleSet(perFile, options);
   return {
     // A rule a Sigma correlation silences (`generate: false`) runs inside the correlation only.
-    rules: checked.flatMap((r) => (r.rule === null || r.silenced === true ? [] : [r.rule])),
+    rules: checked.flatMap((r) =>
+      r.rule === null || r.silenced === true || r.deselected === true ? [] : [r.rule],
+    ),
     errors: checked.flatMap((r) => r.errors),
     warnings: checked.flatMap((r) => r.warnings),
     files: checked,

@@ -321,3 +321,46 @@ describe("a Sigma rule's sequor: attribute (Sequor's suppress and exceptions; Si
     ]);
   });
 });
+
+describe('a selection (--min-level, --status, --tags) at load', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'sigma-selection-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('leaves the other rules uncompiled, but keeps what a kept correlation reads', async () => {
+    // ID_A: informational, named by a high correlation (generate: false); ID_B: informational, alone.
+    await writeFile(
+      path.join(dir, 'c.yml'),
+      `${sigmaRule(ID_A, 'evil.exe')}name: evil_start
+---
+title: Many evil starts
+id: 2c7f2e4a-8f5d-4c6a-9c9a-3e4f5a6b7c8d
+level: high
+correlation:
+  type: event_count
+  rules: [evil_start]
+  group-by: [host.id]
+  timespan: 1h
+  condition: { gte: 2 }
+`,
+    );
+    await writeFile(path.join(dir, 'b.yml'), sigmaRule(ID_B, 'bad.exe'));
+    const loaded = await loadRuleSet({ paths: [dir] }, { selection: { minLevel: 'high' } });
+    expect(loaded.errors).toEqual([]);
+    expect(loaded.rules.map((r) => r.name).sort()).toEqual([
+      'Many evil starts',
+      'Potential Remote Credential Access via Registry', // the built-ins at high or above
+      'Remcos client registry install entry',
+      'Windows Service Creation Using Registry Entry',
+    ]);
+    const b = loaded.files.find((f) => f.rule?.id === ID_B);
+    expect(b?.deselected).toBe(true);
+    const a = loaded.files.find((f) => f.rule?.id === ID_A);
+    expect(a?.deselected).toBeUndefined();
+    expect(a?.rule?.type === 'sigma' && a.rule.binding?.set.rules.map((r) => r.rule.id)).toEqual([ID_A]);
+  });
+});

@@ -15,7 +15,6 @@ import {
   refusalCodes,
   RuleSelectionError,
   RuleSetError,
-  selectRules,
 } from '@sequor/rules';
 import type { OptionSpecs, ParsedArgs } from '../args.js';
 import { durationOption, flag, integerOption, parseCommandArgs, stringOption } from '../args.js';
@@ -133,7 +132,8 @@ export async function compiledRuleSet(
   listsDir?: string,
   selection: RuleSelection = {},
 ): Promise<CompiledRule[]> {
-  const loaded = await loadRuleSet(dirs, true, listsDir);
+  // Rules left out by the selection are not compiled: they cost nothing per event.
+  const loaded = await loadRuleSet(dirs, true, listsDir, selection);
   const refused = loaded.errors.filter((e) => refusalCodes.has(e.code));
   const errors = loaded.errors.filter((e) => !refusalCodes.has(e.code));
   if (errors.length > 0) {
@@ -146,7 +146,7 @@ export async function compiledRuleSet(
       `sequor detect: ${refused.length} Sigma rule(s) refused (the pipeline cannot run them)\n`,
     );
   try {
-    return selectRules(loaded.rules, selection).map((rule) => compileRule(rule));
+    return loaded.rules.map((rule) => compileRule(rule));
   } catch (error) {
     if (!(error instanceof RuleSetError)) throw error;
     for (const e of error.errors) ctx.stderr.write(`${e.format()}\n`);
