@@ -13,8 +13,10 @@ const asciiLower = (c: number): number => (c >= 65 && c <= 90 ? c + 32 : c);
 export class LiteralScanner {
   private readonly ids = new Map<string, number>();
   private readonly literals: string[] = [];
-  /** Code unit → character class (0: in no literal); ASCII classes first, numbered below `dense`. */
-  private classOf = new Uint16Array(0);
+  /** ASCII code unit → character class (0: in no literal); ASCII classes are numbered below `dense`. */
+  private ascii = new Uint8Array(DENSE);
+  /** Other code units in some literal → their (sparse) class; any other is class 0. */
+  private other = new Map<number, number>();
   /** Classes with a dense row (ASCII ones, and 0). */
   private dense = 1;
   /**
@@ -23,8 +25,8 @@ export class LiteralScanner {
    * are read only where some literal ends.
    */
   private next = new Int32Array(0);
-  /** The trie's own edges by class, for the sparse (non-ASCII) classes. */
-  private edges: Map<number, number>[] = [];
+  /** By state, the trie's own edges of sparse (non-ASCII) classes: only states that have some. */
+  private sparse = new Map<number, Map<number, number>>();
   private fail = new Int32Array(0);
   /** Literal ids that end at each state (its own and its suffixes'), null for most states; by state. */
   private outputs: (readonly number[] | null)[] = [];
@@ -49,19 +51,23 @@ export class LiteralScanner {
 
   build(): void {
     this.built = true;
-    const classOf = new Uint16Array(65536);
+    const { ascii, other } = this;
     let classes = 1;
-    for (const pass of [true, false]) {
-      for (const literal of this.literals) {
-        for (let i = 0; i < literal.length; i++) {
-          const c = asciiLower(literal.charCodeAt(i));
-          if (c < DENSE === pass && classOf[c] === 0) classOf[c] = classes++;
-        }
+    for (const literal of this.literals) {
+      for (let i = 0; i < literal.length; i++) {
+        const c = asciiLower(literal.charCodeAt(i));
+        if (c < DENSE && ascii[c] === 0) ascii[c] = classes++;
       }
-      if (pass) this.dense = classes;
+    }
+    this.dense = classes;
+    for (const literal of this.literals) {
+      for (let i = 0; i < literal.length; i++) {
+        const c = literal.charCodeAt(i);
+        if (c >= DENSE && !other.has(c)) other.set(c, classes++);
+      }
     }
     // ASCII upper case reads as lower case (`scanFolded` scans values as written).
-    for (let c = 65; c <= 90; c++) classOf[c] = classOf[c + 32] as number;
+    for (let c = 65; c <= 90; c++) ascii[c] = ascii[c + 32] as number;
     const dense = this.dense;
     // The trie.
     const trie: Map<number, number>[] = [new Map()];
@@ -69,7 +75,7 @@ export class LiteralScanner {
     this.literals.forEach((literal, id) => {
       let s = 0;
       for (let i = 0; i < literal.length; i++) {
-        const k = classOf[asciiLower(literal.charCodeAt(i))] as number;
+        const k = this.classOf(literal.charCodeAt(i));
         let next = (trie[s] as Map<number, number>).get(k);
         if (next === undefined) {
           next = trie.length;
@@ -98,8 +104,14 @@ export class LiteralScanner {
     const delta = new Int32Array(states * dense);
     const fail = new Int32Array(states);
     const outputs: (readonly number[] | null)[] = new Array<readonly number[] | null>(states).fill(null);
-    this.classOf = classOf;
-    this.edges = edges;
+    for (let state = 0; state < states; state++) {
+      for (const [k, next] of edges[state] as Map<number, number>) {
+        if (k < dense) continue;
+        let own = this.sparse.get(state);
+        if (own === undefined) this.sparse.set(state, (own = new Map()));
+        own.set(k, next);
+      }
+    }
     this.fail = fail;
     /** The state after `state` reads class `k`, from the rows already built. */
     const step = (state: number, k: number): number =>
@@ -131,6 +143,11 @@ export class LiteralScanner {
     this.next = table;
   }
 
+  /** A code unit's class; an ASCII upper-case letter has its lower case's. */
+  private classOf(c: number): number {
+    return c < DENSE ? (this.ascii[c] as number) : (this.other.get(c) ?? 0);
+  }
+
   /** A state as a `next` entry: its row times two, plus 1 when literals end there. */
   private encode(state: number): number {
     return state * this.dense * 2 + (this.outputs[state] === null ? 0 : 1);
@@ -140,7 +157,7 @@ export class LiteralScanner {
   private sparseStep(state: number, k: number): number {
     let s = state;
     for (;;) {
-      const next = (this.edges[s] as Map<number, number>).get(k);
+      const next = this.sparse.get(s)?.get(k);
       if (next !== undefined) return next;
       if (s === 0) return 0;
       s = this.fail[s] as number;
@@ -164,7 +181,7 @@ export class LiteralScanner {
    */
   scanFolded(value: string, seen: Int32Array, stamp: number, out: number[]): void {
     if (!this.built) throw new Error('LiteralScanner.scan before build');
-    const { classOf, next, outputs } = this;
+    const { ascii, next, outputs } = this;
     let row = 0;
     for (let i = 0; i < value.length; i++) {
       const c = value.charCodeAt(i);
@@ -172,7 +189,7 @@ export class LiteralScanner {
         this.scanFrom(value.toLowerCase(), i, row, seen, stamp, out);
         return;
       }
-      const n = next[row + (classOf[c] as number)] as number;
+      const n = next[row + (ascii[c] as number)] as number;
       row = n >> 1;
       if ((n & 1) === 0) continue;
       const ends = outputs[row / this.dense] as readonly number[];
@@ -195,10 +212,10 @@ export class LiteralScanner {
     out: number[],
   ): void {
     if (!this.built) throw new Error('LiteralScanner.scan before build');
-    const { classOf, dense, next, outputs } = this;
+    const { dense, next, outputs } = this;
     let r = row;
     for (let i = start; i < value.length; i++) {
-      const k = classOf[value.charCodeAt(i)] as number;
+      const k = this.classOf(value.charCodeAt(i));
       const n = k < dense ? (next[r + k] as number) : this.encode(this.sparseStep(r / dense, k));
       r = n >> 1;
       if ((n & 1) === 0) continue;
