@@ -32,9 +32,16 @@ describe('detectFileFormat', () => {
     ).toBe('winlogbeat');
   });
 
-  it('gives undefined for a Zeek log of a path no format reads, unknown JSON, or no data line', () => {
+  it('reads a Zeek log of a path no per-log format reads with the zeek (any log) format', () => {
     expect(
-      detectFileFormat(['#separator \\x09', '#set_separator\t,', '#path\thttp', '#fields\tts\tuid']),
+      detectFileFormat(['#separator \\x09', '#set_separator\t,', '#path\thttp', '#fields\tts\tuid'])?.name,
+    ).toBe('zeek');
+    expect(detectFileFormat(['{"_path":"dns","ts":1.5,"uid":"C1","query":"a.example"}'])?.name).toBe('zeek');
+  });
+
+  it('gives undefined for a Zeek log with an empty #path, unknown JSON, or no data line', () => {
+    expect(
+      detectFileFormat(['#separator \\x09', '#set_separator\t,', '#path\t', '#fields\tts\tuid']),
     ).toBeUndefined();
     expect(detectFileFormat(['{"hello":"world"}'])).toBeUndefined();
     expect(detectFileFormat(['#separator \\x09', '#open\t2024-01-01-00-00-00'])).toBeUndefined();
@@ -68,8 +75,8 @@ describe('decideFileFormat on hostile heads', () => {
     expect(decideFileFormat(['', '# just a comment']).reason).toBe(
       'no data line (only blank lines or # comments)',
     );
-    expect(decideFileFormat(['#separator \\x09', '#path\thttp']).reason).toBe(
-      'a Zeek log of "http", which no format reads',
+    expect(decideFileFormat(['#separator \\x09', '#path\t ']).reason).toBe(
+      'a Zeek log of "", which no format reads',
     );
   });
 

@@ -81,14 +81,15 @@ const createKeyLine = [
 ].join(T);
 
 describe('zeekFormats', () => {
-  it('registers the four Zeek logs by name', () => {
+  it('registers the four Zeek logs by name, then any Zeek log (zeek)', () => {
     expect(zeekFormats.map((f) => f.name)).toEqual([
       'zeek-dce-rpc',
       'zeek-smb-mapping',
       'zeek-smb-files',
       'zeek-conn',
+      'zeek',
     ]);
-    for (const f of zeekFormats) expect(f.description).toMatch(/^Zeek \w+\.log/);
+    for (const f of zeekFormats.slice(0, 4)) expect(f.description).toMatch(/^Zeek \w+\.log/);
   });
 });
 

@@ -2,7 +2,8 @@
  * A Zeek record's own fields for `zeek.fields`: every field by Zeek's name (`id.orig_h`, `query`), its
  * value as text, the same from TSV and JSON: unset (`-`, JSON null or absent) gives no entry, `(empty)`
  * an empty text, a set or vector its items joined with `,`, a number in decimal (TSV `time`, `interval`
- * and `double` read as numbers, so `1507562478.100000` is `1507562478.1` as in JSON), a bool `T`/`F`.
+ * and `double` read as numbers, so `1507562478.100000` is `1507562478.1` as in JSON), a bool `true`/`false`
+ * (as Zeek's JSON writer has it and SigmaHQ's Zeek rules compare it: `rejected: 'true'`; TSV's `T`/`F`).
  * Strings are unescaped as the typed row's are. A TSV log without `#types` keeps numbers as written.
  * Bounded as every event's own data (`../event-data.ts`).
  */
@@ -19,7 +20,7 @@ function scalarText(v: unknown): string | undefined {
     case 'number':
       return String(v);
     case 'boolean':
-      return v ? 'T' : 'F';
+      return v ? 'true' : 'false';
     default:
       return undefined;
   }
@@ -61,9 +62,17 @@ export function zeekFieldsFromTsv(
     const type = types?.[i];
     if (type !== undefined && (type.startsWith('set[') || type.startsWith('vector['))) {
       const items = raw.split(header.setSeparator);
+      // `vector[interval]` (dns TTLs) and the like: each item in decimal, as JSON has it.
+      const decimal = DECIMAL_TYPES.has(type.slice(type.indexOf('[') + 1, -1));
       let text = '';
-      for (let k = 0; k < items.length; k++) text += (k === 0 ? '' : ',') + unescapeZeek(items[k] as string);
+      for (let k = 0; k < items.length; k++) {
+        const item = unescapeZeek(items[k] as string);
+        const n = decimal ? Number(item) : NaN;
+        text += (k === 0 ? '' : ',') + (Number.isFinite(n) ? String(n) : item);
+      }
       out.add(name, text);
+    } else if (type === 'bool' && (raw === 'T' || raw === 'F')) {
+      out.add(name, raw === 'T' ? 'true' : 'false');
     } else if (type !== undefined && DECIMAL_TYPES.has(type)) {
       const n = Number(raw);
       out.add(name, Number.isFinite(n) ? String(n) : raw);

@@ -14,6 +14,7 @@ import { zeekFieldsFromJson, zeekFieldsFromTsv } from './fields.js';
 import type { ZeekLogSpec } from './log-spec.js';
 import type { ZeekTsvPlan } from './rows.js';
 import { compileTsvPlan, parseZeekJson, rowFromJson, rowFromTsv } from './rows.js';
+import { ZEEK_ANY_LOG, zeekJsonLogSpec, zeekLogSpecFor } from './logs/any-log.js';
 import type { ZeekTsvHeader } from './tsv.js';
 import { ZeekTsvReader } from './tsv.js';
 
@@ -21,19 +22,49 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 const OPEN_BRACE = 0x7b;
 const BYTE_ORDER_MARK = 0xfeff;
 
-/** Decodes one stream (topic-partition or file) of one Zeek log. */
+/**
+ * Which log a record is: one fixed log (a per-log format such as `zeek-conn`), or any log, named by the
+ * TSV header's `#path` or the JSON record's `_path` (the `zeek` format: `logs/any-log.ts`).
+ */
+export interface ZeekLogChoice {
+  readonly formatName: string;
+  /** The spec for a TSV header's `#path` (null when the header has none). */
+  forTsv(path: string | null): ZeekLogSpec;
+  forJson(record: Readonly<Record<string, unknown>>): ZeekLogSpec;
+}
+
+function fixedLog(spec: ZeekLogSpec): ZeekLogChoice {
+  return { formatName: spec.formatName, forTsv: () => spec, forJson: () => spec };
+}
+
+const anyLog: ZeekLogChoice = {
+  formatName: ZEEK_ANY_LOG,
+  forTsv(path) {
+    if (path === null)
+      throw new ZeekRecordError('bad-header', '#fields without a #path: the zeek format names the log by it');
+    return zeekLogSpecFor(path, '#path');
+  },
+  forJson: zeekJsonLogSpec,
+};
+
+/** Decodes one stream (topic-partition or file) of one Zeek log (or, for the `zeek` format, of any). */
 export class ZeekDecoder<C extends readonly ZeekColumn[]> implements RecordDecoder {
+  private readonly logs: ZeekLogChoice;
   private readonly tsv = new ZeekTsvReader();
   /** The header the plan (or the error) below was compiled for. */
   private planHeader: ZeekTsvHeader | null = null;
   private plan: ZeekTsvPlan | null = null;
+  /** The spec the plan was compiled for. */
+  private planSpec: ZeekLogSpec | null = null;
   private planError: ZeekRecordError | null = null;
 
   /** The last checkpoint and the header it was written for: most commits see the same header. */
   private checkpointHeader: ZeekTsvHeader | null = null;
   private checkpointText: string | undefined;
 
-  constructor(private readonly spec: ZeekLogSpec<C>) {}
+  constructor(spec: ZeekLogSpec<C> | ZeekLogChoice) {
+    this.logs = 'forTsv' in spec ? spec : fixedLog(spec as unknown as ZeekLogSpec);
+  }
 
   /** The TSV header in force, as `zeek-tsv-header:1:<json>`; undefined outside a header's scope. */
   checkpoint(): string | undefined {
@@ -70,7 +101,7 @@ export class ZeekDecoder<C extends readonly ZeekColumn[]> implements RecordDecod
     try {
       text = utf8.decode(value);
     } catch (err) {
-      throw new NormalizeError('malformed', 'record is not valid UTF-8', this.spec.formatName, origin, {
+      throw new NormalizeError('malformed', 'record is not valid UTF-8', this.logs.formatName, origin, {
         cause: err,
       });
     }
@@ -83,18 +114,19 @@ export class ZeekDecoder<C extends readonly ZeekColumn[]> implements RecordDecod
       return this.decodeText(text, origin);
     } catch (err) {
       if (err instanceof ZeekRecordError) {
-        throw new NormalizeError(err.reason, err.message, this.spec.formatName, origin, { cause: err });
+        throw new NormalizeError(err.reason, err.message, this.logs.formatName, origin, { cause: err });
       }
       throw err;
     }
   }
 
   private decodeText(text: string, origin: RecordOrigin): readonly SequorEvent[] {
-    const spec = this.spec;
+    let spec: ZeekLogSpec;
     let row;
     let fields: Record<string, string> | null;
     if (text.charCodeAt(0) === OPEN_BRACE) {
       const record = parseZeekJson(text);
+      spec = this.logs.forJson(record);
       row = rowFromJson(spec.columns, record);
       fields = zeekFieldsFromJson(record);
       if (fields !== null) isoTimesAsSeconds(fields, spec.columns, record, row);
@@ -105,11 +137,14 @@ export class ZeekDecoder<C extends readonly ZeekColumn[]> implements RecordDecod
         if (this.tsv.header.fields.length > 0) this.planFor(this.tsv.header);
         return [];
       }
-      row = rowFromTsv(spec.columns, this.planFor(line.header), line.values);
+      const plan = this.planFor(line.header);
+      spec = this.planSpec as ZeekLogSpec;
+      row = rowFromTsv(spec.columns, plan, line.values);
       fields = zeekFieldsFromTsv(line.header, line.values);
     }
-    const eventId = zeekEventId(spec.path, spec.columns, row);
-    const event = spec.toEvent(row, { format: spec.formatName, origin, eventId });
+    const eventId =
+      spec.eventId === undefined ? zeekEventId(spec.path, spec.columns, row) : spec.eventId(row, fields);
+    const event = spec.toEvent(row, { format: this.logs.formatName, origin, eventId });
     // The record's own fields, whatever the log's mapping took from them.
     event.zeek = { fields };
     return [event];
@@ -119,9 +154,11 @@ export class ZeekDecoder<C extends readonly ZeekColumn[]> implements RecordDecod
     if (header !== this.planHeader) {
       this.planHeader = header;
       this.plan = null;
+      this.planSpec = null;
       this.planError = null;
       try {
-        this.plan = compileTsvPlan(header, this.spec.columns);
+        this.planSpec = this.logs.forTsv(header.path);
+        this.plan = compileTsvPlan(header, this.planSpec.columns);
       } catch (err) {
         if (!(err instanceof ZeekRecordError)) throw err;
         this.planError = err;
@@ -204,3 +241,32 @@ export function zeekSourceFormat<C extends readonly ZeekColumn[]>(spec: ZeekLogS
     sniff: (firstLine) => sniffZeek(spec as unknown as ZeekLogSpec, firstLine),
   };
 }
+
+/** True when `firstLine` starts a Zeek TSV log of any path, or is a JSON record that names its log. */
+function sniffAnyZeek(firstLine: string): boolean {
+  const line = firstLine.charCodeAt(0) === BYTE_ORDER_MARK ? firstLine.slice(1) : firstLine;
+  if (line.startsWith('#separator ')) return true;
+  if (line.startsWith('#path')) return line.slice('#path'.length).trim() !== '';
+  if (line.charCodeAt(0) !== OPEN_BRACE) return false;
+  let record: unknown;
+  try {
+    record = JSON.parse(line);
+  } catch {
+    return false;
+  }
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return false;
+  const keys = record as Record<string, unknown>;
+  return typeof keys['_path'] === 'string' && 'ts' in keys;
+}
+
+/**
+ * Every Zeek log, TSV or JSON: each record's log by its `#path` / `_path`; dce_rpc, smb_mapping,
+ * smb_files and conn by their own mapping, the others by the common one (`logs/any-log.ts`).
+ */
+export const zeekAnyLogFormat: SourceFormat = {
+  name: ZEEK_ANY_LOG,
+  description:
+    'Any Zeek log (TSV by #path, JSON by _path): its fields in zeek.fields, with time, connection and addresses',
+  createDecoder: () => new ZeekDecoder(anyLog),
+  sniff: sniffAnyZeek,
+};

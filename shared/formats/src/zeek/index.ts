@@ -1,5 +1,5 @@
 import type { SourceFormat } from '../types.js';
-import { zeekSourceFormat } from './format.js';
+import { zeekAnyLogFormat, zeekSourceFormat } from './format.js';
 import { zeekConn } from './logs/conn.js';
 import { zeekDceRpc } from './logs/dce-rpc.js';
 import { zeekSmbFiles } from './logs/smb-files.js';
@@ -9,10 +9,11 @@ export { ZeekDecoder } from './format.js';
 export { ZeekTsvReader, unescapeZeek } from './tsv.js';
 export type { ZeekTsvHeader, ZeekTsvLine } from './tsv.js';
 
-/** Zeek dce_rpc, smb_mapping, smb_files and conn logs, TSV and JSON. */
+/** Zeek dce_rpc, smb_mapping, smb_files and conn logs, TSV and JSON, then any Zeek log (`zeek`: by its path). */
 export const zeekFormats: readonly SourceFormat[] = [
   zeekSourceFormat(zeekDceRpc),
   zeekSourceFormat(zeekSmbMapping),
   zeekSourceFormat(zeekSmbFiles),
   zeekSourceFormat(zeekConn),
+  zeekAnyLogFormat,
 ];

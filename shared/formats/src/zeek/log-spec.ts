@@ -12,5 +12,10 @@ export interface ZeekLogSpec<C extends readonly ZeekColumn[] = readonly ZeekColu
   readonly columns: C;
   /** JSON keys (besides `uid`) that every record of this log carries and other Zeek logs do not all share; used by sniff. */
   readonly jsonSignature: readonly string[];
+  /**
+   * The event id from the row and the record's `zeek.fields`; by default a hash over the log path and the
+   * spec's columns (`zeekEventId`). The any-log spec reads only a few columns, so it hashes every field.
+   */
+  eventId?(row: ZeekRowOf<C>, fields: Readonly<Record<string, string>> | null): string;
   toEvent(row: ZeekRowOf<C>, ctx: ZeekEventContext): SequorEvent;
 }
