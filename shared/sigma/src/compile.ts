@@ -142,19 +142,16 @@ function valueKey(v: SigmaValue, fieldMap: Readonly<Record<string, string>>): st
   }
 }
 
-/** A test of one field value: receives the view and the event-side field name. */
-type ValueTest = (view: EventView, field: string) => boolean;
-
 function numberOf(value: unknown): number | null {
   if (typeof value === 'number') return value;
   if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) return Number(value);
   return null;
 }
 
-/** Whether the field's text is an address in any of the networks. */
-function cidrTest(blocks: Parameters<typeof cidrMatcher>[0]): ValueTest {
+/** Whether field `f`'s text is an address in any of the networks. */
+function cidrTest(blocks: Parameters<typeof cidrMatcher>[0], f: string): EventPredicate {
   const m = cidrMatcher(blocks);
-  return (view, f) => {
+  return (view) => {
     const t = view.text(f);
     return t !== null && m(t);
   };
@@ -196,16 +193,22 @@ class RuleCompiler {
     throw new SigmaRuleError(this.rule.file, item.position, 'unsupported', detail, '', cause);
   }
 
-  valueTest(value: SigmaValue, item: DetectionItem, fieldMap: Readonly<Record<string, string>>): ValueTest {
+  /** A test of one value on the event's field `f` (the field closed over: one call per test, not two). */
+  valueTest(
+    value: SigmaValue,
+    item: DetectionItem,
+    fieldMap: Readonly<Record<string, string>>,
+    f: string,
+  ): EventPredicate {
     switch (value.kind) {
       case 'string': {
         const m = stringMatcher(value.alternatives, value.cased, this.cache);
         if (value.cased)
-          return (view, f) => {
+          return (view) => {
             const t = view.text(f);
             return t !== null && m(t);
           };
-        return (view, f) => {
+        return (view) => {
           const t = view.lower(f);
           return t !== null && m(t);
         };
@@ -213,20 +216,20 @@ class RuleCompiler {
       case 'number': {
         const n = value.value;
         const text = String(n);
-        return (view, f) => {
+        return (view) => {
           const raw = view.raw(f);
           return typeof raw === 'number' ? raw === n : textOf(raw) === text;
         };
       }
       case 'boolean': {
         const text = String(value.value);
-        return (view, f) => {
+        return (view) => {
           const raw = view.raw(f);
           return typeof raw === 'boolean' ? raw === value.value : view.lower(f) === text;
         };
       }
       case 'null':
-        return (view, f) => {
+        return (view) => {
           const raw = view.raw(f);
           return raw === undefined || raw === null;
         };
@@ -245,16 +248,16 @@ class RuleCompiler {
             }
           },
         );
-        return (view, f) => {
+        return (view) => {
           const t = view.text(f);
           return t !== null && m(t);
         };
       }
       case 'cidr':
-        return cidrTest([value.block]);
+        return cidrTest([value.block], f);
       case 'compare': {
         const { op, value: bound } = value;
-        return (view, f) => {
+        return (view) => {
           const n = numberOf(view.raw(f));
           if (n === null) return false;
           return op === 'gt' ? n > bound : op === 'gte' ? n >= bound : op === 'lt' ? n < bound : n <= bound;
@@ -262,7 +265,7 @@ class RuleCompiler {
       }
       case 'exists': {
         const want = value.value;
-        return (view, f) => {
+        return (view) => {
           const raw = view.raw(f);
           return (raw !== undefined && raw !== null) === want;
         };
@@ -270,7 +273,7 @@ class RuleCompiler {
       case 'fieldref': {
         const other = fieldMap[value.field] ?? value.field;
         const { position, cased } = value;
-        return (view, f) => {
+        return (view) => {
           const a = cased ? view.text(f) : view.lower(f);
           const b = cased ? view.text(other) : view.lower(other);
           if (a === null || b === null) return false;
@@ -297,7 +300,7 @@ class RuleCompiler {
     const field = fieldMap[item.field] ?? item.field;
     // Case-insensitive strings under `any` share one matcher (one Set lookup for all literals).
     let values = item.values;
-    const tests: ValueTest[] = [];
+    const tests: EventPredicate[] = [];
     if (item.link === 'any') {
       const strings = values.filter(
         (v): v is Extract<SigmaValue, { kind: 'string' }> => v.kind === 'string' && !v.cased,
@@ -308,23 +311,23 @@ class RuleCompiler {
           cased: false,
           alternatives: strings.flatMap((s) => s.alternatives),
         };
-        tests.push(this.valueTest(merged, item, fieldMap));
+        tests.push(this.valueTest(merged, item, fieldMap, field));
         values = values.filter((v) => !(v.kind === 'string' && !v.cased));
       }
       // Networks likewise: the address is parsed once, not once per network (a rule lists hundreds).
       const networks = values.filter((v): v is Extract<SigmaValue, { kind: 'cidr' }> => v.kind === 'cidr');
       if (networks.length > 1) {
-        tests.push(cidrTest(networks.map((n) => n.block)));
+        tests.push(
+          cidrTest(
+            networks.map((n) => n.block),
+            field,
+          ),
+        );
         values = values.filter((v) => v.kind !== 'cidr');
       }
     }
-    for (const v of values) tests.push(this.valueTest(v, item, fieldMap));
-    const bound = tests.map(
-      (t): EventPredicate =>
-        (view) =>
-          t(view, field),
-    );
-    return item.link === 'all' ? everyOf(bound) : someOf(bound);
+    for (const v of values) tests.push(this.valueTest(v, item, fieldMap, field));
+    return item.link === 'all' ? everyOf(tests) : someOf(tests);
   }
 
   /** Keywords: a string value anywhere in the event, as a substring (Sigma's full-text search). */
