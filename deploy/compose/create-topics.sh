@@ -24,6 +24,8 @@ TOPICS=(
   "sequor.late-events 1 cleanup.policy=delete,retention.ms=604800000,max.message.bytes=1638400"
   # DEAD_LETTER_TOPIC: records neither service could use, with the reason in headers.
   "sequor.dead-letters 1 cleanup.policy=delete,retention.ms=1209600000,max.message.bytes=1638400"
+  # RULES_TOPIC (when set): rules and value lists for hot reload (sequor rules publish), compacted.
+  "sequor.rules 1 cleanup.policy=compact,min.compaction.lag.ms=86400000,max.message.bytes=67108864"
 )
 
 for spec in "${TOPICS[@]}"; do

@@ -376,6 +376,21 @@ describe.each(targets)('%s: topics and ACLs', (target) => {
         );
       }
     }
+    // RULES_TOPIC's documented name: a compacted one-partition topic the detector reads whole through
+    // follower groups `<group>.rules.<uuid>` (rules-topic.ts); not another group's followers.
+    const rules = topicSpec(target, 'sequor.rules');
+    expect(rules.partitions).toBe(1);
+    expect(rules.config['cleanup.policy']).toBe('compact');
+    expect([...allowed(user, 'topic', 'sequor.rules')]).toEqual(
+      expect.arrayContaining(['Read', 'Describe', 'DescribeConfigs']),
+    );
+    expect([...allowed(user, 'group', `${detector.groupId}.rules.0b6f`)]).toContain('Read');
+    expect(allowed(user, 'group', `${detector.groupId}-other.rules.0b6f`).size).toBe(0);
+    const publisher = named(target, 'KafkaUser', 'sequor-rules-publisher');
+    expect([...allowed(publisher, 'topic', 'sequor.rules')]).toEqual(
+      expect.arrayContaining(['Read', 'Write']),
+    );
+    expect([...allowed(publisher, 'group', 'sequor-rules-publish.0b6f')]).toContain('Read');
     // Not a prefix that would also grant another group's ids (e.g. sequor-detector-canary:...).
     expect(
       allowed(user, 'transactionalId', `${detector.groupId}-other:${detector.inputTopics[0]}:0`).size,
