@@ -20,7 +20,7 @@ type DetectionItem =
       ? I
       : never
     : never;
-type SearchNode = SigmaRule['searches'] extends ReadonlyMap<string, infer S> ? S : never;
+export type SearchNode = SigmaRule['searches'] extends ReadonlyMap<string, infer S> ? S : never;
 
 const FILLERS = ['', 'a', 'x y\\'];
 /** Characters tried for `.` and negated classes: letters, digits, separators, a non-ASCII letter. */
@@ -28,7 +28,8 @@ const PROBES = ['a', 'Z', '0', ' ', '-', '/', '\\', '_', '.', ':', '\n', 'é'];
 
 type RegexNode = ReturnType<typeof parsePcre>['tree'];
 
-class RuleEventWriter {
+/** Writes the fields that satisfy a rule's searches (also used for Zeek rules: sigma-zeek-differential.test.ts). */
+export class RuleEventWriter {
   constructor(private readonly random: () => number) {}
 
   private pick<T>(items: readonly T[]): T {
