@@ -7,6 +7,7 @@ import { CorrelationSpecError } from './operators/errors.js';
 import type { OperatorRuntime, RuntimeFactory } from './operators/runtime.js';
 import type { BucketSummary } from './operators/span-aggregate.js';
 import {
+  retireRuntime,
   suppressRuntime,
   SuppressionStats,
   type SuppressOptions,
@@ -191,7 +192,10 @@ interface RuleSetHandle<E, R> {
  * entry whose `rule` is (===) the `rule` of a running entry keeps that rule's runtime, so its open
  * partials and suppression windows carry on; any other entry starts with empty state and sees the events
  * the reorder stage releases from then on (those buffered before included); a running rule not among
- * the entries is dropped with its state, silently (nothing it held is emitted). A pipeline built with a
+ * the entries (removed, or changed: a new `rule` value) is dropped with its partials, silently, but its
+ * open suppression windows close at the change and publish their updates through `onSuppressionUpdate`
+ * (`closedBy: 'rule-change'`, with the dropped rule's tag and former index), during `replace`, so a
+ * count is never lost. A pipeline built with a
  * control always has its reorder stage, whatever kinds of rule it starts with, so a stateful rule can
  * join later. Deterministic: the same replacements at the same points of the input give the same output.
  *
@@ -336,7 +340,8 @@ function buildRuleSet<E, R>(
               nextStats.push(stats);
               nextSuppression.push(suppression);
             });
-            for (const at of running.values()) runtimes[at]!.dispose();
+            // Oldest entries first; a suppressing rule's open windows publish their updates here.
+            for (const at of running.values()) retireRuntime(runtimes[at]!);
             entries = next;
             runtimes = nextRuntimes;
             currentStats = nextStats;

@@ -6,8 +6,18 @@ import {
   type FilterDispatch,
   type FilterSpec,
   type RuleSetEntry,
+  type SuppressSpec,
 } from '../src/index.js';
-import { MINUTE, SECOND, eventTime, ev, sequenceOf, step, type TestEvent } from './operators/fixtures.js';
+import {
+  HOUR,
+  MINUTE,
+  SECOND,
+  eventTime,
+  ev,
+  sequenceOf,
+  step,
+  type TestEvent,
+} from './operators/fixtures.js';
 
 const filterOf = (type: string): FilterSpec<TestEvent> => ({
   kind: 'filter',
@@ -78,5 +88,75 @@ describe('RuleSetControl', () => {
 
   it('refuses a change when no subscription runs', () => {
     expect(() => new RuleSetControl<TestEvent, string>().replace([])).toThrow(/subscribed rule set/);
+  });
+
+  describe('suppression windows at a change', () => {
+    const byKey: SuppressSpec<TestEvent> = { windowMs: HOUR, groupKey: (m) => `k:${m.events[0]?.key ?? ''}` };
+    const suppressed = (rule: string, type: string): RuleSetEntry<TestEvent, string> => ({
+      rule,
+      spec: filterOf(type),
+      suppress: byKey,
+    });
+
+    /** Alerts as `rule:ids`, updates as `U rule#index:opening+count:last:closedBy`, in one order. */
+    function suppressingHarness(rules: RuleSetEntry<TestEvent, string>[]) {
+      const control = new RuleSetControl<TestEvent, string>();
+      const input = new Subject<TestEvent>();
+      const out: string[] = [];
+      const ids = (events: readonly TestEvent[]): string => events.map((e) => e.id).join(',');
+      const pipeline = createRuleSetPipeline(rules, eventTime, {
+        allowedLatenessMs: 0,
+        ruleSetControl: control,
+        onSuppressionUpdate: (u, index, rule) =>
+          out.push(
+            `U ${String(rule)}#${index}:${ids(u.opening.events)}+${u.suppressed}:${ids(u.last.events)}:${u.closedBy}`,
+          ),
+      });
+      input.pipe(pipeline.operator).subscribe(({ rule, match }) => out.push(`${rule}:${ids(match.events)}`));
+      return { control, input, out };
+    }
+
+    it('a changed or removed rule publishes its open windows at the change; a kept rule’s stay open', () => {
+      const { control, input, out } = suppressingHarness([
+        suppressed('fa', 'a'),
+        suppressed('fb', 'b'),
+        suppressed('fc', 'c'),
+        suppressed('fd', 'd'),
+      ]);
+      for (const [type, at, id] of [
+        ['a', 0, 'a1'],
+        ['b', 1, 'b1'],
+        ['c', 2, 'c1'],
+        ['d', 3, 'd1'],
+        ['a', 4, 'a2'],
+        ['b', 5, 'b2'],
+        ['c', 6, 'c2'],
+        ['x', 7, 'x1'], // releases the others (lateness 0)
+      ] as const)
+        input.next(ev(type, at * SECOND, 'k1', id));
+      expect(out).toEqual(['fa:a1', 'fb:b1', 'fc:c1', 'fd:d1']);
+      out.length = 0;
+      // fa stays, fb changes (a new rule value), fc and fd go: fd's window counted nothing, so no update.
+      const replaced = control.replace([suppressed('fa', 'a'), suppressed('fb2', 'b')]);
+      expect([replaced.kept, replaced.started, replaced.dropped]).toEqual([1, 1, 3]);
+      expect(out).toEqual(['U fb#1:b1+1:b2:rule-change', 'U fc#2:c1+1:c2:rule-change']);
+      out.length = 0;
+      input.next(ev('a', 8 * SECOND, 'k1', 'a3')); // into fa's open window, counted
+      input.next(ev('b', 9 * SECOND, 'k1', 'b3')); // fb2 starts empty: published
+      input.next(ev('x', 10 * SECOND, 'k1', 'x2'));
+      input.complete();
+      expect(out).toEqual(['fb2:b3', 'U fa#0:a1+2:a3:end']);
+    });
+
+    it('a window closed at the change is not closed again by the watermark or the end', () => {
+      const { control, input, out } = suppressingHarness([suppressed('fb', 'b')]);
+      input.next(ev('b', 0, 'k1', 'b1'));
+      input.next(ev('b', 1 * SECOND, 'k1', 'b2'));
+      input.next(ev('x', 2 * SECOND, 'k1', 'x1'));
+      control.replace([]);
+      input.next(ev('x', 2 * HOUR, 'k1', 'x2'));
+      input.complete();
+      expect(out).toEqual(['fb:b1', 'U fb#0:b1+1:b2:rule-change']);
+    });
   });
 });

@@ -34,7 +34,7 @@ export interface AlertUpdateSuppression {
   readonly first_time: number;
   /** Latest alert event time in the window. */
   readonly last_time: number;
-  /** watermark (the window ended), next (an alert of the group past the end arrived first), bound (the rule's suppression state was full: closed early, count is what it had) or end (end of input). */
+  /** watermark (the window ended), next (an alert of the group past the end arrived first), bound (the rule's suppression state was full: closed early, count is what it had), rule-change (the rule was changed or removed by a rule-set switch: closed at the switch, in the transaction of the switch's batch) or end (end of input). */
   readonly closed_by: string;
 }
 
@@ -164,7 +164,7 @@ export const alertUpdateSchema = {
           {
             "name": "closed_by",
             "type": "string",
-            "doc": "watermark (the window ended), next (an alert of the group past the end arrived first), bound (the rule's suppression state was full: closed early, count is what it had) or end (end of input)."
+            "doc": "watermark (the window ended), next (an alert of the group past the end arrived first), bound (the rule's suppression state was full: closed early, count is what it had), rule-change (the rule was changed or removed by a rule-set switch: closed at the switch, in the transaction of the switch's batch) or end (end of input)."
           }
         ]
       }

@@ -10,6 +10,7 @@ import {
   type StoredPartial,
 } from '../state/partial-store.js';
 import { CorrelationSpecError, requireNumber } from './errors.js';
+import type { TimedEvent } from '../time/timed.js';
 import type { OperatorRuntime, RuntimeFactory } from './runtime.js';
 
 /** What a rule's `suppress` compiles to. */
@@ -48,8 +49,11 @@ export class SuppressionStats {
   readonly windows = new CorrelationStats();
 }
 
-/** Why a window closed. `bound`: the state reached its count or byte bound and this was the oldest. */
-export type SuppressionClose = 'watermark' | 'next' | 'bound' | 'end';
+/**
+ * Why a window closed. `bound`: the state reached its count or byte bound and this was the oldest.
+ * `rule-change`: the rule was changed or removed by a rule-set switch (`retireRuntime`).
+ */
+export type SuppressionClose = 'watermark' | 'next' | 'bound' | 'end' | 'rule-change';
 
 /** One closed window that suppressed at least one alert: published as an update of the opening alert. */
 export interface SuppressionUpdate<E> {
@@ -122,24 +126,57 @@ export function suppressRuntime<E>(
   const stats = options.stats ?? new SuppressionStats();
   const create = (emit: (match: Match<E>) => void): OperatorRuntime<E> => {
     const suppressor = new Suppressor(spec, emit, onUpdate, stats, maxOpen, maxBytes, eventBytes);
-    const runtime = inner((match) => suppressor.offer(match));
-    return {
-      onEvent: (item) => runtime.onEvent(item),
-      onWatermark(watermark) {
-        runtime.onWatermark(watermark);
-        suppressor.advance(watermark);
-      },
-      complete() {
-        runtime.complete();
-        suppressor.complete();
-      },
-      dispose() {
-        runtime.dispose();
-        suppressor.dispose();
-      },
-    };
+    return new SuppressingRuntime(
+      inner((match) => suppressor.offer(match)),
+      suppressor,
+    );
   };
   return Object.assign(create, { stats: inner.stats, suppression: stats });
+}
+
+/** A rule's runtime with its suppression windows around it (what `suppressRuntime`'s factory makes). */
+class SuppressingRuntime<E> implements OperatorRuntime<E> {
+  constructor(
+    private readonly inner: OperatorRuntime<E>,
+    private readonly suppressor: Suppressor<E>,
+  ) {}
+
+  onEvent(item: TimedEvent<E>): void {
+    this.inner.onEvent(item);
+  }
+
+  onWatermark(watermark: number): void {
+    this.inner.onWatermark(watermark);
+    this.suppressor.advance(watermark);
+  }
+
+  complete(): void {
+    this.inner.complete();
+    this.suppressor.complete();
+  }
+
+  dispose(): void {
+    this.inner.dispose();
+    this.suppressor.dispose();
+  }
+
+  /** The rule leaves the set: its partials go silently, its windows close with their updates. */
+  retire(): void {
+    this.inner.dispose();
+    this.suppressor.closeAll('rule-change');
+  }
+}
+
+/**
+ * A rule's runtime leaves its rule set (a rule-set switch changed or removed the rule): its open
+ * partials are dropped without emitting (the rule that would complete them is gone), and, for a rule
+ * with `suppress`, every open window closes now, oldest first, and publishes its update
+ * (`closedBy: 'rule-change'`) through the `onUpdate` it was built with, so no suppressed count is lost.
+ * Then the runtime is disposed. Deterministic: the updates depend only on the input before the switch.
+ */
+export function retireRuntime<E>(runtime: OperatorRuntime<E>): void {
+  if (runtime instanceof SuppressingRuntime) runtime.retire();
+  runtime.dispose();
 }
 
 class Suppressor<E> {
@@ -212,9 +249,14 @@ class Suppressor<E> {
   }
 
   complete(): void {
+    this.closeAll('end');
+  }
+
+  /** Closes every open window, oldest first, publishing the ones that counted alerts. */
+  closeAll(closedBy: SuppressionClose): void {
     this.store.drain((window) => {
       this.open.delete(window.groupKey);
-      this.publish(window, 'end');
+      this.publish(window, closedBy);
     });
     this.open.clear();
   }
