@@ -151,4 +151,60 @@ describe('DetectionProcessor with suppress', () => {
     ]);
     expect(processor.stats().rules[0]).toMatchObject({ alerts: 5, suppressed: 3, alertUpdates: 2 });
   });
+
+  describe('at a rule change (replaceRules)', () => {
+    const car = rules.find((r) => r.id === 'dc985e9a-0bd4-4c6c-8141-dcb771529846')!;
+    const template = car.tests[0]!.events[0] as Record<string, unknown>;
+    const events = decodeTestEvents(car, {
+      name: 'rule change',
+      events: ['h1-a', 'h1-b', 'h1-c', 'h1-d'].map((id, minute) => ({
+        ...template,
+        '@timestamp': new Date(Date.UTC(2024, 2, 4, 10, minute)).toISOString(),
+        event: { id, category: ['network'] },
+        host: { id: 'h1' },
+      })),
+      expect: [],
+    });
+    const first = compileRule(suppressed(car, ['host.id'], HOUR));
+
+    /** Three events, the change, the fourth; alerts `A id revision`, updates `U opening +count closed_by revision`. */
+    function run(next: (running: readonly CompiledRule[]) => readonly CompiledRule[]): string[] {
+      const log: string[] = [];
+      const processor = createDetectionProcessor({
+        rules: [first],
+        allowedLatenessMs: 0,
+        replaceable: true,
+        clock: () => 0,
+        onAlert: (alert) => log.push(`A ${alert.evidence[0]!.event_id} ${alert.rule.revision}`),
+        onAlertUpdate: (update, _rule, opening) => {
+          expect(update.alert.id).toBe(opening.alert.id);
+          log.push(
+            `U ${opening.evidence[0]!.event_id} +${update.suppression.count} ${update.suppression.closed_by} ${opening.rule.revision}`,
+          );
+        },
+      });
+      events.slice(0, 3).forEach((event) => processor.push(event));
+      processor.advanceStreamTime(events[2]!.timestamp + 1); // the rule before the change saw all three
+      processor.replaceRules(next(processor.rules));
+      processor.push(events[3]!);
+      processor.flush();
+      return log;
+    }
+
+    it('a changed rule publishes its open window at the change, with the count so far; the new revision starts fresh', () => {
+      expect(run(() => [compileRule(suppressed(car, ['host.id'], HOUR), { revision: 'r2' })])).toEqual([
+        'A h1-a null',
+        'U h1-a +2 rule-change null', // the update of the alert the old revision published
+        'A h1-d r2',
+      ]);
+    });
+
+    it('a removed rule publishes its open window at the change', () => {
+      expect(run(() => [])).toEqual(['A h1-a null', 'U h1-a +2 rule-change null']);
+    });
+
+    it('a rule that stays keeps its window open: one update at its close, with every count', () => {
+      expect(run((running) => [...running])).toEqual(['A h1-a null', 'U h1-a +3 end null']);
+    });
+  });
 });

@@ -177,8 +177,11 @@ export interface DetectionProcessor {
   /**
    * Changes the rules between two pushes (the detector's rule hot reload): a rule in `rules` that is
    * (===) one running now keeps its open state, any other starts empty and sees what the reorder stage
-   * releases from now on, a running rule not in `rules` is dropped without emitting what it held.
-   * Deterministic: a replay that changes the rules at the same points of the input gives the same output.
+   * releases from now on, a running rule not in `rules` (removed or changed) is dropped without emitting
+   * its partial matches, but its open suppression windows close now: each that counted alerts goes to
+   * `onAlertUpdate` during this call (`closed_by: rule-change`, with the dropped rule and its opening
+   * alert), so the caller commits them with the change. Deterministic: a replay that changes the rules at
+   * the same points of the input gives the same output.
    */
   replaceRules(rules: readonly CompiledRule[]): RulesReplaced;
   /** The rules running now. */
