@@ -20,6 +20,7 @@ import type { Alert, AlertEvidenceField, AlertRule, AlertThreat } from '@sequor/
 import { EventView, SEQUOR_EVENT_SIGMA_FIELDS, SequorEventFields, sigmaRuleEventFields } from '@sequor/sigma';
 import { RuleFileError, RuleSetError } from './errors.js';
 import { bindSigmaRule } from './sigma.js';
+import { sigmaEvidenceReader } from './sigma-evidence.js';
 import { queryFieldNames, ruleKeyFields } from './query-fields.js';
 import { MessageTemplate, renderValue } from './message.js';
 import { compileExceptions, withExceptions } from './exceptions.js';
@@ -232,6 +233,8 @@ interface AlertShape {
   readonly keyFields: readonly string[];
   readonly keyIndex: ReadonlyMap<string, number>;
   readonly evidenceFields: readonly EvidenceField[];
+  /** A Sigma rule's: the fields its detection reads, by their Sigma names (`sigma-evidence.ts`). */
+  readonly sigmaEvidence: ((e: SequorEvent) => AlertEvidenceField[]) | null;
   readonly accessors: ReadonlyMap<string, (e: SequorEvent) => unknown>;
   readonly message: MessageTemplate;
 }
@@ -284,6 +287,11 @@ function alertShape(rule: Rule, catalog: FieldCatalog): AlertShape {
     accessors.set(name, get);
     if (names.includes(name)) evidenceFields.push({ name, info, get });
   }
+  const bound = rule.type === 'sigma' ? bindSigmaRule(rule) : null;
+  const sigmaEvidence =
+    bound === null || bound instanceof RuleFileError || bound.binding === undefined
+      ? null
+      : sigmaEvidenceReader(bound.binding.compiled, new Set(evidenceFields.map((f) => f.name)));
   const shape: AlertShape = {
     rule,
     ruleSummary: Object.freeze({
@@ -304,6 +312,7 @@ function alertShape(rule: Rule, catalog: FieldCatalog): AlertShape {
     keyFields,
     keyIndex: new Map(keyFields.map((f, i) => [f, i])),
     evidenceFields,
+    sigmaEvidence,
     accessors,
     message,
   };
@@ -317,6 +326,16 @@ function evidenceValue(field: EvidenceField, event: SequorEvent): AlertEvidenceF
   if (field.info.type === 'timestamp' && typeof v === 'number') return new Date(v).toISOString();
   if (Array.isArray(v)) return v.map((x) => renderValue(x) ?? '');
   return renderValue(v);
+}
+
+function withSigmaFields(
+  shape: AlertShape,
+  event: SequorEvent,
+  fields: AlertEvidenceField[],
+): AlertEvidenceField[] {
+  if (shape.sigmaEvidence === null) return fields;
+  for (const f of shape.sigmaEvidence(event)) fields.push(f);
+  return fields;
 }
 
 function buildAlertWith(shape: AlertShape, match: Match<SequorEvent>, context: AlertContext): Alert {
@@ -358,10 +377,14 @@ function buildAlertWith(shape: AlertShape, match: Match<SequorEvent>, context: A
         partition: e.origin.partition,
         offset: e.origin.offset,
       },
-      fields: shape.evidenceFields.flatMap((f) => {
-        const value = evidenceValue(f, e);
-        return value === null ? [] : [{ name: f.name, value }];
-      }),
+      fields: withSigmaFields(
+        shape,
+        e,
+        shape.evidenceFields.flatMap((f) => {
+          const value = evidenceValue(f, e);
+          return value === null ? [] : [{ name: f.name, value }];
+        }),
+      ),
     })),
     message: shape.message.render(resolve),
     trace_id: context.traceId ?? null,

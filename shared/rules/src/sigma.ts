@@ -24,6 +24,7 @@ import {
 import type { Document, Node } from 'yaml';
 import { isMap, isNode, isScalar, parseAllDocuments } from 'yaml';
 import { eventFieldCatalog } from '@sequor/model';
+import { threatFromSigmaTags } from './attack.js';
 import type { RuleAnalysisOptions } from './analyze.js';
 import type { ExceptionItem } from './exceptions.js';
 import { readExceptions } from './exceptions.js';
@@ -190,7 +191,8 @@ function commonOf(meta: SigmaMeta, location: RuleSourceMap): RuleFileError | Omi
     riskScore: riskOfSeverity[severity],
     author: meta.authors,
     license: '',
-    threat: [],
+    // Sigma's ATT&CK tags as the rows built-in rules write (`attack.ts`).
+    threat: threatFromSigmaTags(meta.tags),
     references: meta.references,
     falsePositives: meta.falsepositives,
     tags: meta.tags,

@@ -1,0 +1,65 @@
+/**
+ * The fields a Sigma alert's evidence entries carry besides the entity fields: the fields the rule's
+ * detection reads, by their Sigma names (`Image`, `CommandLine`, `query`), with the event's values, so an
+ * analyst sees why it matched without fetching the event (as an EQL rule's evidence lists its query's
+ * fields).
+ */
+import type { AlertEvidenceField, SequorEvent } from '@sequor/model';
+import type { CompiledSigmaRule, SearchNode, SigmaRule } from '@sequor/sigma';
+import { EventView, SequorEventFields } from '@sequor/sigma';
+
+/**
+ * At most this many of the rule's fields per evidence entry (SigmaHQ's rules read up to a few dozen);
+ * past it, one more entry, `SIGMA_OMITTED_FIELDS`, names the present fields left out.
+ */
+export const MAX_SIGMA_EVIDENCE_FIELDS = 16;
+export const SIGMA_OMITTED_FIELDS = 'sigma.omitted_fields';
+
+/** The fields the rule's searches name, in file order, each once (keywords name none). */
+export function sigmaDetectionFields(rule: SigmaRule): string[] {
+  const out = new Set<string>();
+  const walk = (node: SearchNode): void => {
+    if (node.kind === 'anyOf') {
+      for (const m of node.maps) walk(m);
+      return;
+    }
+    for (const item of node.items) if (item.field !== null) out.add(item.field);
+  };
+  for (const node of rule.searches.values()) walk(node);
+  return [...out];
+}
+
+/**
+ * The reader of one matched event's evidence fields for `compiled`: each of the rule's fields (but those
+ * in `skip`, already listed) that the event has, read through `SequorEventFields` under the name the
+ * logsource variant that matched it maps the Sigma name to (Security 4688's `NewProcessName` for `Image`),
+ * shown under the Sigma name. Runs per alert, not per event.
+ */
+export function sigmaEvidenceReader(
+  compiled: CompiledSigmaRule,
+  skip: ReadonlySet<string>,
+): (event: SequorEvent) => AlertEvidenceField[] {
+  const names = sigmaDetectionFields(compiled.rule).filter((name) => !skip.has(name));
+  if (names.length === 0) return () => [];
+  const source = new SequorEventFields();
+  return (event) => {
+    const view = new EventView(source.bind(event));
+    // The variant that matched; an event that only its logsource selects (an exception's, a test's) reads
+    // that variant's names; none: the Sigma names as written.
+    const variant =
+      compiled.variants.find((v) => v.selects(view) && v.detects(view)) ??
+      compiled.variants.find((v) => v.selects(view));
+    const map = variant?.variant.fieldMap ?? {};
+    const fields: AlertEvidenceField[] = [];
+    const omitted: string[] = [];
+    for (const name of names) {
+      const value = source.get(map[name] ?? name);
+      if (value === undefined || value === null) continue;
+      if (fields.length < MAX_SIGMA_EVIDENCE_FIELDS)
+        fields.push({ name, value: typeof value === 'string' ? value : String(value) });
+      else omitted.push(name);
+    }
+    if (omitted.length > 0) fields.push({ name: SIGMA_OMITTED_FIELDS, value: omitted });
+    return fields;
+  };
+}
