@@ -409,3 +409,112 @@ describe('SequorEventFields, the same in embedded mode and through Kafka', async
     },
   );
 });
+
+// Classic PowerShell (channel `Windows PowerShell`) logs its details in unnamed <Data> elements: the evtx
+// crate gives them as one `Data` list (what hayabusa reads as Data[2] for 400/600), Winlogbeat as
+// param1..param3. SigmaHQ's 13 powershell-classic rules read `Data`. The real 400/600 events of the
+// Security-Datasets (NXLog kept only their Message: "<summary>\r\n\r\nDetails: \r\n<Data[2]>", the two
+// states in the summary) are written back in both shapes, read by their formats, and matched; each also
+// as a downgrade (`powershell -version 2` logs EngineVersion=2.0), which SigmaHQ's downgrade rule flags.
+describe('classic PowerShell Data: the evtx list and Winlogbeat param1..N read alike', () => {
+  const SUMMARY = [
+    /^Engine state is changed from (\w+) to (\w+)\. \r\n\r\nDetails: \r\n/,
+    /^Provider "([^"]+)" is (\w+)\. \r\n\r\nDetails: \r\n/,
+  ];
+
+  interface ClassicEvent {
+    readonly evtx: Json;
+    readonly winlogbeat: Json;
+    readonly data: readonly string[];
+  }
+
+  function classicEvents(): ClassicEvent[] {
+    const out: ClassicEvent[] = [];
+    for (const file of filesUnder(DATASETS, '.json'))
+      for (const line of nonEmpty(readFileSync(file, 'utf8'))) {
+        const d = JSON.parse(line) as Json;
+        if (d['Channel'] !== 'Windows PowerShell' || (d['EventID'] !== 400 && d['EventID'] !== 600)) continue;
+        const message = d['Message'] as string;
+        const m = SUMMARY[d['EventID'] === 400 ? 0 : 1]?.exec(message);
+        expect(m, message.slice(0, 80)).not.toBeNull();
+        const match = m as RegExpExecArray;
+        // 400 says "from <previous> to <new>"; its Data is [new, previous, details].
+        const [first, second] = d['EventID'] === 400 ? [match[2], match[1]] : [match[1], match[2]];
+        const details = message.slice(match[0].length);
+        expect(details).toMatch(/\tEngineVersion=[\d.]*\r\n/);
+        for (const text of [details, details.replace(/EngineVersion=[\d.]*/, 'EngineVersion=2.0')]) {
+          const data = [first as string, second as string, text];
+          const system = {
+            Provider: { '#attributes': { Name: 'PowerShell' } },
+            EventID: d['EventID'],
+            Channel: 'Windows PowerShell',
+            Computer: d['Hostname'],
+            EventRecordID: d['RecordNumber'],
+            TimeCreated: { '#attributes': { SystemTime: d['@timestamp'] } },
+          };
+          out.push({
+            data,
+            evtx: { Event: { System: system, EventData: { Data: data } } },
+            winlogbeat: {
+              '@timestamp': d['@timestamp'],
+              winlog: {
+                channel: 'Windows PowerShell',
+                event_id: d['EventID'],
+                computer_name: d['Hostname'],
+                record_id: d['RecordNumber'],
+                provider_name: 'PowerShell',
+                event_data: { param1: data[0], param2: data[1], param3: data[2] },
+              },
+            },
+          });
+        }
+      }
+    return out;
+  }
+
+  function read(format: string, doc: Json): SequorEvent {
+    const events = getFormat(format)
+      .createDecoder()
+      .decode(encoder.encode(JSON.stringify(doc)), { topic: format, partition: 0, offset: 0 });
+    expect(events).toHaveLength(1);
+    return events[0] as SequorEvent;
+  }
+
+  it('gives Data the same text from both shapes, and the same SigmaHQ rules match', async () => {
+    const { SigmaRuleSet } = await import('@sequor/sigma');
+    const load = await loadSigmaPath(path.join(SIGMA_RULES, 'windows/powershell/powershell_classic'));
+    expect(load.rules).toHaveLength(13);
+    const ruleSet = new SigmaRuleSet(load.rules, defaultPipeline);
+    const events = classicEvents();
+    expect(events).toHaveLength(50);
+    const fields = new SequorEventFields();
+    const matched = { evtx: 0, adapter: 0, winlogbeat: 0, winlogbeatWithoutData: 0 };
+    const titles = (source: FieldSource): string[] => ruleSet.match(source).map((r) => r.rule.title);
+    for (const e of events) {
+      const fromEvtx = read('evtx-json', e.evtx);
+      const fromWinlogbeat = read('winlogbeat', e.winlogbeat);
+      const text = e.data.join('\n');
+      expect(fields.bind(fromEvtx).get('Data')).toBe(text);
+      expect(evtxFieldSource(e.evtx).get('Data')).toBe(text);
+      expect(fields.bind(fromWinlogbeat).get('Data')).toBe(text);
+      expect(fields.bind(fromWinlogbeat).get('param3')).toBe(e.data[2]);
+      const expected = titles(evtxFieldSource(e.evtx));
+      expect(titles(fields.bind(fromEvtx))).toEqual(expected);
+      expect(titles(fields.bind(fromWinlogbeat))).toEqual(expected);
+      matched.adapter += expected.length;
+      matched.evtx += titles(fields.bind(fromEvtx)).length;
+      matched.winlogbeat += titles(fields.bind(fromWinlogbeat)).length;
+      // What Winlogbeat's events gave before `Data` was added: the params alone.
+      const { Data: _data, ...params } = fromWinlogbeat.winlog?.event_data ?? {};
+      const before = { ...fromWinlogbeat, winlog: { ...fromWinlogbeat.winlog!, event_data: params } };
+      matched.winlogbeatWithoutData += titles(fields.bind(before)).length;
+    }
+    console.log(
+      `classic PowerShell: ${events.length} 400/600 events (25 real, 25 downgrades of them), (rule, event) matches of SigmaHQ's 13 ` +
+        `powershell-classic rules: ${JSON.stringify(matched)}`,
+    );
+    // The downgrade rule reads 400 (engine start): the 3 real 400 events' downgrades.
+    expect(matched.winlogbeat).toBe(3);
+    expect(matched.winlogbeatWithoutData).toBe(0);
+  });
+});

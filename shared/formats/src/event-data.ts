@@ -155,3 +155,31 @@ export function eventDataOfObject(
 ): Record<string, string> | null {
   return isObject(value) ? eventDataOf(value, skip) : null;
 }
+
+/**
+ * `Data` for a Winlogbeat map: Winlogbeat names an event's unnamed `<Data>` elements `param1`…`paramN`
+ * (classic PowerShell 400/600/800, Application Error 1000, MSExchange), where the evtx crate keeps them
+ * as one `Data` list, which the evtx adapter reads as its items joined by newlines and SigmaHQ's rules
+ * read as `Data` (`Data|contains: 'HostName=ConsoleHost'`). So `Data` is `param1`…`paramN` (consecutive,
+ * from 1) joined by newlines, the same text for both shapes; the params stay too. Only for a map with
+ * `param1` and no `Data`; left out (the map as it is) when it would not fit the limits, or when the map
+ * is already truncated (its params may not all be there).
+ */
+export function withUnnamedData(
+  map: Record<string, string> | null,
+  limits: EventDataLimits = EVENT_DATA_LIMITS,
+): Record<string, string> | null {
+  if (map === null || !Object.hasOwn(map, 'param1') || Object.hasOwn(map, 'Data')) return map;
+  if (Object.hasOwn(map, TRUNCATED_KEY)) return map;
+  let data = map['param1'] as string;
+  for (let i = 2; Object.hasOwn(map, `param${i}`); i++) data += `\n${map[`param${i}`] as string}`;
+  let entries = 0;
+  let chars = 0;
+  for (const name in map) {
+    entries++;
+    chars += name.length + (map[name] as string).length;
+  }
+  if (entries + 1 > limits.maxEntries || chars + 4 + data.length > limits.maxChars) return map;
+  map['Data'] = data;
+  return map;
+}

@@ -6,7 +6,7 @@ import { createEventCodec } from '@sequor/model';
 import type { SequorEvent } from '@sequor/model';
 import { describe, expect, it } from 'vitest';
 import { getFormat, NormalizeError } from '../src/index.js';
-import { EVENT_DATA_LIMITS, eventDataOf, TRUNCATED_KEY } from '../src/event-data.js';
+import { EVENT_DATA_LIMITS, eventDataOf, TRUNCATED_KEY, withUnnamedData } from '../src/event-data.js';
 
 const encoder = new TextEncoder();
 const origin = { topic: 't', partition: 0, offset: 1 };
@@ -202,5 +202,30 @@ describe('zeek.fields', () => {
       },
     });
     expect(fromJson.zeek).toEqual(fromTsv[0]!.zeek);
+  });
+});
+
+describe('withUnnamedData (Winlogbeat param1..N as Data)', () => {
+  it('joins param1..N, consecutive from 1, by newlines, as the evtx adapter joins the Data list', () => {
+    expect(
+      withUnnamedData({ param1: 'Available', param2: 'None', param3: '\tHostName=ConsoleHost', param5: 'x' }),
+    ).toEqual({
+      param1: 'Available',
+      param2: 'None',
+      param3: '\tHostName=ConsoleHost',
+      param5: 'x',
+      Data: 'Available\nNone\n\tHostName=ConsoleHost',
+    });
+  });
+
+  it('leaves a map without param1, with its own Data, already truncated, or without room as it is', () => {
+    expect(withUnnamedData(null)).toBeNull();
+    expect(withUnnamedData({ param2: 'b' })).toEqual({ param2: 'b' });
+    expect(withUnnamedData({ param1: 'a', Data: 'own' })).toEqual({ param1: 'a', Data: 'own' });
+    const truncated = { param1: 'a', [TRUNCATED_KEY]: '1 entries, 9 chars left out' };
+    expect(withUnnamedData({ ...truncated })).toEqual(truncated);
+    const limits = { maxEntries: 10, maxChars: 20 };
+    expect(withUnnamedData({ param1: 'abcdefghij' }, limits)).toEqual({ param1: 'abcdefghij' });
+    expect(withUnnamedData({ param1: 'abc' }, limits)).toEqual({ param1: 'abc', Data: 'abc' });
   });
 });

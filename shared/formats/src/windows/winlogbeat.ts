@@ -10,7 +10,7 @@ import type { SourceFormat } from '../types.js';
 import type { JsonMapContext } from './decoder.js';
 import { JsonLinesDecoder, originOf, sniffJson } from './decoder.js';
 import { ecsEventId, overlayEcsFields } from './ecs-fields.js';
-import { eventDataOf, eventDataOfObject } from '../event-data.js';
+import { eventDataOf, eventDataOfObject, withUnnamedData } from '../event-data.js';
 import { windowsEventId } from './event-id.js';
 import { readChannel, readEventCode } from './flat-windows.js';
 import { applyIdentity } from './identity-step.js';
@@ -71,7 +71,9 @@ export function mapWinlogbeat(doc: Json, ctx: JsonMapContext): SequorEvent {
   // The channel keeps its canonical spelling whatever the shipper wrote.
   evWinlog.channel = channel.name;
   // Winlogbeat writes UserData (events without EventData: 1102, Task Scheduler's) under user_data.
-  evWinlog.event_data = data !== noEventData ? eventDataOf(data) : eventDataOfObject(winlog['user_data']);
+  // Unnamed <Data> (param1..N) also as `Data`, as the evtx crate has it (event-data.ts).
+  evWinlog.event_data =
+    data !== noEventData ? withUnnamedData(eventDataOf(data)) : eventDataOfObject(winlog['user_data']);
   applyIdentity(ev, readString(host?.['id'], 'host.id'), computerName, ctx.identity);
   ev.origin = originOf(ctx);
   return ev;
