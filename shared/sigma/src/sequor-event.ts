@@ -12,7 +12,12 @@
  *
  * The System names come first (as in the evtx adapter, where System wins over an EventData of the same
  * name). System names the model does not keep (`Level`, `Keywords`, `Task`, `Opcode`, `Version`,
- * `Provider_Guid`, `Security_UserID`, `Execution_ProcessID`, …) read as absent.
+ * `Provider_Guid`, `Security_UserID`, `Execution_ProcessID`, …) read as absent: two SigmaHQ rules read
+ * any of them (`Level: 4`, `Keywords: '0x8010000000000000'`, the evtx numbers), and Winlogbeat ships
+ * them only as words (`information`, `Audit Failure`), which do not give those numbers back exactly.
+ *
+ * Unnamed `<Data>` (classic PowerShell, Application) is `Data`, the items joined by newlines, from evtx
+ * JSON and from Winlogbeat's `param1`…`paramN` alike (`withUnnamedData` in `@sequor/formats`).
  *
  * Fallbacks, only for an event without `winlog.event_data` (a source that does not ship the raw data,
  * such as Elastic Endpoint's ECS): the Sysmon names whose value an ECS field holds exactly (`Image` ←
