@@ -36,7 +36,7 @@ import type { LateEvent } from '@sequor/engine';
 import type { AlertUpdate, SequorEvent } from '@sequor/model';
 import { PoisonRecordHandler } from '@sequor/kafka';
 import { CodecError, SequorError } from '@sequor/model';
-import type { DetectionProcessor, DetectionStats } from '@sequor/pipeline';
+import type { DetectionProcessor, DetectionStats, RulesReplaced } from '@sequor/pipeline';
 import { createDetectionProcessor, NORMALIZED_HEADERS } from '@sequor/pipeline';
 import type { Alert, CompiledRule } from '@sequor/rules';
 import type { AlertEncoder, AlertUpdateEncoder, RecordPosition } from './outputs.js';
@@ -382,7 +382,7 @@ export class PartitionTask implements StreamTask {
         // The replay in this batch may have reached that revision already (a recorded switch).
         if (pending.revision !== this.ruleSetRevision) {
           if (this.tracker.switchRuleSet(offset, pending.revision)) {
-            const replaced = this.processor.replaceRules(pending.rules);
+            const replaced = this.replaceRules(pending.rules, record, true);
             switched = {
               offset,
               revision: pending.revision,
@@ -566,8 +566,27 @@ export class PartitionTask implements StreamTask {
       this.replaySwitchIndex++;
       // Committed once, so it fits the metadata again (as a replayed advance does).
       this.tracker.switchRuleSet(recorded.offset, recorded.revision, false);
-      this.processor.replaceRules(history.at(recorded.revision).rules);
+      this.replaceRules(history.at(recorded.revision).rules, null, false);
       this.ruleSetRevision = recorded.revision;
+    }
+  }
+
+  /**
+   * Switches the processor's rules before `record`. A changed or removed rule's open suppression windows
+   * close at the switch: live, their updates go out in this batch's transaction with the switch's record
+   * (`trigger`); replayed, the first run committed them, so they are dropped like a replayed alert.
+   */
+  private replaceRules(
+    rules: readonly CompiledRule[],
+    trigger: ConsumedRecord | null,
+    live: boolean,
+  ): RulesReplaced {
+    this.current = trigger;
+    this.currentLive = live;
+    try {
+      return this.processor.replaceRules(rules);
+    } finally {
+      this.current = null;
     }
   }
 

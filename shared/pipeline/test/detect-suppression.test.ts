@@ -203,6 +203,22 @@ describe('DetectionProcessor with suppress', () => {
       expect(run(() => [])).toEqual(['A h1-a null', 'U h1-a +2 rule-change null']);
     });
 
+    it('a sink that throws on an update closed by the change surfaces from replaceRules', () => {
+      const processor = createDetectionProcessor({
+        rules: [first],
+        allowedLatenessMs: 0,
+        replaceable: true,
+        onAlert: () => {},
+        onAlertUpdate: () => {
+          throw new Error('output closed');
+        },
+      });
+      events.slice(0, 3).forEach((event) => processor.push(event));
+      processor.advanceStreamTime(events[2]!.timestamp + 1);
+      expect(() => processor.replaceRules([])).toThrow('output closed');
+      expect(processor.state).toBe('closed');
+    });
+
     it('a rule that stays keeps its window open: one update at its close, with every count', () => {
       expect(run((running) => [...running])).toEqual(['A h1-a null', 'U h1-a +3 end null']);
     });

@@ -344,6 +344,8 @@ class DefaultDetectionProcessor implements DetectionProcessor {
         this.partition,
       );
     const replaced = this.ruleSetControl.replace(rules.map(ruleSetEntry), sigmaFilterDispatch(rules));
+    // The updates of the windows the change closed went to the sink: a throwing sink surfaces here.
+    if (this.failure !== null) this.fail();
     this.ruleStats = replaced.ruleStats;
     this.suppressionStats = replaced.suppressionStats;
     const alerts = new Map<CompiledRule, number>();
