@@ -130,8 +130,55 @@ function buildCorpus(): Corpus {
   ];
   for (const [file, format] of formats)
     decodeLines(corpus, format, file, nonEmpty(scenario.files.get(file) ?? ''));
+  // Any Zeek log through the zeek format: the scenario's dce_rpc, and the logs SigmaHQ's other Zeek rules
+  // read (dns, http, kerberos, x509), TSV and JSON.
+  decodeLines(corpus, 'zeek', SCENARIO_FILES.zeek, nonEmpty(scenario.files.get(SCENARIO_FILES.zeek) ?? ''));
+  decodeLines(corpus, 'zeek', 'zeek-logs', ZEEK_LOG_LINES);
   return corpus;
 }
+
+const ZEEK_LOG_LINES: readonly string[] = [
+  '#separator \\x09',
+  '#set_separator\t,',
+  '#empty_field\t(empty)',
+  '#unset_field\t-',
+  '#path\tdns',
+  '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\tqtype_name\tZ\tanswers\trejected',
+  '#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tstring\tcount\tvector[string]\tbool',
+  '1709287200.500000\tC1\t10.0.0.23\t53412\t10.0.0.2\t53\tudp\tseed3.nkn.org\tA\t1\t104.16.1.1,104.16.2.1\tF',
+  '#separator \\x09',
+  '#path\tx509',
+  '#fields\tts\tfingerprint\tcertificate.serial\tcertificate.subject',
+  '#types\ttime\tstring\tstring\tstring',
+  '1709287201.000000\ta1b2c3\t8BB00EE\tCN=Major Cobalt Strike',
+  JSON.stringify({
+    _path: 'http',
+    ts: 1709287202.25,
+    uid: 'C2',
+    'id.orig_h': '10.0.0.23',
+    'id.orig_p': 49711,
+    'id.resp_h': '198.51.100.7',
+    'id.resp_p': 80,
+    method: 'PUT',
+    host: 'files.example.top',
+    uri: '/webdav/a.exe',
+    user_agent: 'Microsoft-WebDAV-MiniRedir/10.0.19045',
+    resp_mime_types: ['application/x-dosexec'],
+  }),
+  JSON.stringify({
+    _path: 'kerberos',
+    ts: 1709287203,
+    uid: 'C3',
+    'id.orig_h': '10.0.0.23',
+    'id.orig_p': 49712,
+    'id.resp_h': '10.0.0.2',
+    'id.resp_p': 88,
+    request_type: 'TGS',
+    cipher: 'rc4-hmac',
+    service: 'MSSQLSvc/db.acme.local',
+    success: true,
+  }),
+];
 
 /** Every field name a rule reads, per logsource variant: its conditions and its detection, renamed. */
 function fieldsRead(rule: SigmaRule): string[][] {
@@ -191,6 +238,7 @@ describe('SequorEventFields, the same in embedded mode and through Kafka', async
     expect(byFormat.get('flat-windows')).toBeGreaterThan(15_000);
     expect(byFormat.get('winlogbeat')).toBeGreaterThan(100);
     expect(byFormat.get('zeek-dce-rpc')).toBeGreaterThan(0);
+    expect(byFormat.get('zeek')).toBeGreaterThan(4);
     expect(byFormat.get('ecs')).toBeGreaterThan(0);
   });
 
