@@ -269,6 +269,18 @@ describe('the zeek format (any Zeek log)', () => {
     expect(decodeAll('zeek', [json])[0]?.event.dataset).toBe('zeek.conn');
   });
 
+  it('resumes a stream from its checkpoint: the header, and so the log, carry over', () => {
+    const first = getFormat('zeek').createDecoder();
+    const [before] = decodeAll('zeek', [...header('dns', dnsFields, dnsTypes), dnsLine], first);
+    const checkpoint = first.checkpoint?.();
+    expect(checkpoint).toBeDefined();
+    const second = getFormat('zeek').createDecoder();
+    expect(second.resume?.(checkpoint as string)).toBe(true);
+    const [after] = decodeAll('zeek', [dnsLine], second);
+    expect(after?.event.dataset).toBe('zeek.dns');
+    expect(after?.event.id).toBe(before?.event.id);
+  });
+
   it('refuses a record whose log it cannot name, and a path that is not one', () => {
     const error = (lines: readonly string[]): NormalizeError => {
       try {
