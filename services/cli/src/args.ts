@@ -95,3 +95,17 @@ export function noPositionals(command: string, positionals: readonly string[]): 
   if (positionals.length > 0)
     throw new UsageError(`${command} takes no arguments, got ${JSON.stringify(positionals[0])}`);
 }
+
+/**
+ * `--no-builtins`: run only the given rules (false), else the built-ins too (true). Without rule paths
+ * there would be nothing to run: a usage error naming `what` takes them.
+ */
+export function builtinsOption(
+  values: ParsedArgs['values'],
+  paths: readonly string[],
+  what: string,
+): boolean {
+  if (!flag(values, 'no-builtins')) return true;
+  if (paths.length === 0) throw new UsageError(`--no-builtins needs rules to run: give ${what}`);
+  return false;
+}

@@ -29,6 +29,28 @@ export function table(rows: readonly (readonly string[])[]): string {
 
 const n = (x: number): string => x.toLocaleString('en-US');
 
+/** Characters of a rule id shown beside a name two rules share (a Sigma seed and its built-in). */
+const SHORT_ID = 8;
+
+/**
+ * Each rule's row label: its name, and where another rule has the same name, a short id after it
+ * (`Remote Registry [a1b2c3d4]`; the whole id when the short ones collide too).
+ */
+export function ruleLabels(rules: readonly { readonly id: string; readonly name: string }[]): string[] {
+  const count = (key: (r: (typeof rules)[number]) => string): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const r of rules) m.set(key(r), (m.get(key(r)) ?? 0) + 1);
+    return m;
+  };
+  const byName = count((r) => r.name);
+  const byShort = count((r) => `${r.name}\u0000${r.id.slice(0, SHORT_ID)}`);
+  return rules.map((r) => {
+    if (byName.get(r.name) === 1) return r.name;
+    const short = byShort.get(`${r.name}\u0000${r.id.slice(0, SHORT_ID)}`) === 1;
+    return `${r.name} [${short ? r.id.slice(0, SHORT_ID) : r.id}]`;
+  });
+}
+
 export function formatDetectionSummary(s: DetectionSummary): string {
   const out: string[] = [];
   const seconds = s.wallMs / 1000;
@@ -76,13 +98,14 @@ export function formatDetectionSummary(s: DetectionSummary): string {
   // With thousands of rules (a Sigma rule set), only the rules that did something get a row.
   const quiet = (r: (typeof s.alertsByRule)[number]): boolean =>
     r.alerts === 0 && r.expired === 0 && r.droppedAtCap === 0 && r.droppedAtBytes === 0;
-  const shown =
-    s.alertsByRule.length > MAX_QUIET_ROWS ? s.alertsByRule.filter((r) => !quiet(r)) : s.alertsByRule;
-  const hidden = s.alertsByRule.length - shown.length;
+  const labels = ruleLabels(s.alertsByRule);
+  const rows = s.alertsByRule.map((r, i) => ({ ...r, label: labels[i] as string }));
+  const shown = rows.length > MAX_QUIET_ROWS ? rows.filter((r) => !quiet(r)) : rows;
+  const hidden = rows.length - shown.length;
   out.push(
     table([
       ['rule', 'alerts', 'partials expired', 'dropped at cap', 'dropped at bytes'],
-      ...shown.map((r) => [r.name, n(r.alerts), n(r.expired), n(r.droppedAtCap), n(r.droppedAtBytes)]),
+      ...shown.map((r) => [r.label, n(r.alerts), n(r.expired), n(r.droppedAtCap), n(r.droppedAtBytes)]),
       ...(hidden > 0 ? [[`(${n(hidden)} more rules: no alerts, nothing expired or dropped)`]] : []),
       ['total', n(s.alerts)],
     ]),

@@ -17,7 +17,14 @@ import {
   RuleSetError,
 } from '@sequor/rules';
 import type { OptionSpecs, ParsedArgs } from '../args.js';
-import { durationOption, flag, integerOption, parseCommandArgs, stringOption } from '../args.js';
+import {
+  builtinsOption,
+  durationOption,
+  flag,
+  integerOption,
+  parseCommandArgs,
+  stringOption,
+} from '../args.js';
 import type { CommandContext } from '../context.js';
 import { runEmbeddedDetection } from '../embedded.js';
 import { EXIT, OutputError, ReportedError, systemReason, UsageError } from '../errors.js';
@@ -49,6 +56,7 @@ options:
   --format NAME           read every input as this format (default: detect per file)
   --rules PATH            add the rules of PATH (a rule file, or a folder of *.yaml / *.yml: Sequor
                           YAML and Sigma alike, sniffed per file) to the built-in rules (repeatable)
+  --no-builtins           run only the --rules, not the built-in rules
   --min-level LEVEL       run only rules at LEVEL or above (informational, low, medium, high,
                           critical; a Sequor rule's level is its severity)
   --status LIST           run only Sigma rules with one of these statuses (e.g. stable,test)
@@ -87,6 +95,7 @@ bad arguments.`;
 const options: OptionSpecs = {
   format: { type: 'string' },
   rules: { type: 'string', multiple: true },
+  'no-builtins': { type: 'boolean' },
   lists: { type: 'string' },
   'min-level': { type: 'string' },
   status: { type: 'string' },
@@ -131,9 +140,10 @@ export async function compiledRuleSet(
   dirs: readonly string[],
   listsDir?: string,
   selection: RuleSelection = {},
+  withBuiltins = true,
 ): Promise<CompiledRule[]> {
   // Rules left out by the selection are not compiled: they cost nothing per event.
-  const loaded = await loadRuleSet(dirs, true, listsDir, selection);
+  const loaded = await loadRuleSet(dirs, withBuiltins, listsDir, selection);
   const refused = loaded.errors.filter((e) => refusalCodes.has(e.code));
   const errors = loaded.errors.filter((e) => !refusalCodes.has(e.code));
   if (errors.length > 0) {
@@ -178,12 +188,15 @@ export async function detectCommand(args: readonly string[], ctx: CommandContext
   const out = stringOption(values, 'out');
   const updatesOut = stringOption(values, 'updates');
   const summaryJson = stringOption(values, 'summary-json');
+  const rulePaths = (values['rules'] as string[] | undefined) ?? [];
+  const withBuiltins = builtinsOption(values, rulePaths, '--rules PATH');
   const files = await expandInputs(positionals);
   const rules = await compiledRuleSet(
     ctx,
-    (values['rules'] as string[] | undefined) ?? [],
+    rulePaths,
     stringOption(values, 'lists'),
     ruleSelectionOptions(values),
+    withBuiltins,
   );
   if (out === undefined) requireStdout(ctx, 'alerts', true);
   const { opened, skipped, failed } = await openInputs(files, override);

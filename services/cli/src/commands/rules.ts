@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { RegressionOutcome, Rule, RuleDirLoad } from '@sequor/rules';
 import { describeFailures, listRegressionTests, runRegressionTests, runRuleTests } from '@sequor/rules';
 import type { OptionSpecs } from '../args.js';
-import { flag, parseCommandArgs, stringOption } from '../args.js';
+import { builtinsOption, flag, parseCommandArgs, stringOption } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { EXIT, InputError, systemReason, UsageError } from '../errors.js';
 import { requireStdout } from '../io/output.js';
@@ -31,11 +31,13 @@ lint   checks rule files (YAML, metadata, EQL against the event model, placehold
 options:
   --lists DIR       the value lists that rules' in_list exceptions name (<name>.keyword|ip|cidr|wildcard)
   --regression DIR  (test) SigmaHQ regression folders to run
+  --no-builtins     only the given rules, not the built-in rules
   -h, --help        this help`;
 
 const options: OptionSpecs = {
   lists: { type: 'string' },
   regression: { type: 'string' },
+  'no-builtins': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -54,9 +56,15 @@ export async function rulesCommand(args: readonly string[], ctx: CommandContext)
   const lists = stringOption(values, 'lists');
   switch (sub) {
     case 'test':
-      return rulesTest(positionals, ctx, lists, stringOption(values, 'regression'));
+      return rulesTest(
+        positionals,
+        ctx,
+        lists,
+        stringOption(values, 'regression'),
+        builtinsOption(values, positionals, 'rule files or folders'),
+      );
     case 'lint':
-      return rulesLint(positionals, ctx, lists);
+      return rulesLint(positionals, ctx, lists, builtinsOption(values, positionals, 'rule files or folders'));
     default:
       throw new UsageError(`unknown rules command ${JSON.stringify(sub)}: use test or lint`);
   }
@@ -67,8 +75,9 @@ async function rulesTest(
   ctx: CommandContext,
   lists: string | undefined,
   regression: string | undefined,
+  withBuiltins: boolean,
 ): Promise<number> {
-  const loaded = await loadRuleSet(paths, true, lists);
+  const loaded = await loadRuleSet(paths, withBuiltins, lists);
   for (const e of loaded.errors) ctx.stderr.write(`${e.format()}\n`);
   const regressionFailed = regression === undefined ? 0 : await regressionTests(regression, loaded, ctx);
   const results = runRuleTests(loaded.rules);
@@ -134,8 +143,9 @@ async function rulesLint(
   paths: readonly string[],
   ctx: CommandContext,
   lists: string | undefined,
+  withBuiltins: boolean,
 ): Promise<number> {
-  const loaded = await loadRuleSet(paths, true, lists);
+  const loaded = await loadRuleSet(paths, withBuiltins, lists);
   for (const e of [...loaded.errors, ...loaded.warnings].sort((a, b) =>
     a.file === b.file ? a.offset - b.offset : a.file < b.file ? -1 : 1,
   )) {

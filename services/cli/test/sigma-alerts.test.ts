@@ -1,0 +1,110 @@
+/**
+ * `--no-builtins` (detect, rules test|lint), the summary's rule labels when two rules share a name (a
+ * Sigma seed and its built-in), and what a Sigma alert carries through `sequor detect`: ATT&CK rows from
+ * its tags and the fields its detection read.
+ */
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ruleLabels } from '../src/summary.js';
+import { assertBuilt, datasetsDir, ndjson, repoRoot, sequor } from './support.js';
+
+const seedsDir = path.resolve(repoRoot, 'shared/rules/sigma-seeds');
+const fax = path.join(datasetsDir, 'cmd_service_mod_fax.json');
+const sigmaDir = path.resolve(repoRoot, '../shared/sigma');
+const anydeskRule = path.join(sigmaDir, 'rules/windows/file/file_event/file_event_win_anydesk_artefact.yml');
+const anydeskEvents = path.join(
+  sigmaDir,
+  'regression_data/rules/windows/file/file_event/file_event_win_anydesk_artefact/0b9ad457-2554-44c1-82c2-d56a99c42377.json',
+);
+
+interface AlertLine {
+  readonly rule: { readonly id: string; readonly type: string };
+  readonly threat: readonly unknown[];
+  readonly evidence: readonly { readonly fields: readonly { name: string; value: unknown }[] }[];
+}
+
+beforeAll(() => assertBuilt());
+
+describe('rule labels in the detect summary', () => {
+  it('adds a short id where two rules share a name, the whole id where short ids collide too', () => {
+    expect(
+      ruleLabels([
+        { id: 'dc985e9a-0000', name: 'Remote Registry' },
+        { id: '5fc46ff7-0000', name: 'Remote Registry' },
+        { id: 'abcdef12-0001', name: 'Twin' },
+        { id: 'abcdef12-0002', name: 'Twin' },
+        { id: 'abcdef12-0003', name: 'Alone' },
+      ]),
+    ).toEqual([
+      'Remote Registry [dc985e9a]',
+      'Remote Registry [5fc46ff7]',
+      'Twin [abcdef12-0001]',
+      'Twin [abcdef12-0002]',
+      'Alone',
+    ]);
+  });
+});
+
+describe('sequor detect --no-builtins', () => {
+  it('runs only the --rules: the Sigma seeds alone, not beside the built-ins they port', async () => {
+    const both = await sequor(['detect', '--rules', seedsDir, fax]);
+    expect(both.code, both.stderr).toBe(0);
+    const bothAlerts = ndjson<AlertLine>(both.stdout);
+    expect(bothAlerts.filter((a) => a.rule.type === 'span_aggregation')).toHaveLength(2);
+    // The seed and its built-in share a name: the summary tells them apart by a short id.
+    expect(both.stderr).toMatch(/^Windows Service Creation Using Registry Entry \[25212358\] +2 /m);
+    expect(both.stderr).toMatch(/^Windows Service Creation Using Registry Entry \[f08a1761\] +2 /m);
+
+    const only = await sequor(['detect', '--no-builtins', '--rules', seedsDir, fax]);
+    expect(only.code, only.stderr).toBe(0);
+    const alerts = ndjson<AlertLine>(only.stdout);
+    expect(alerts.map((a) => a.rule.id)).toEqual([
+      'f08a1761-6529-483a-ac4b-676e2993344e',
+      'f08a1761-6529-483a-ac4b-676e2993344e',
+    ]);
+    expect(only.stderr).toMatch(/^Windows Service Creation Using Registry Entry +2 /m);
+    expect(only.stderr).not.toContain('[');
+  }, 120_000);
+
+  it('without --rules is a usage error (exit 2): there would be nothing to run', async () => {
+    const result = await sequor(['detect', '--no-builtins', fax]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--no-builtins needs rules to run: give --rules PATH');
+  });
+});
+
+describe('sequor rules lint|test --no-builtins', () => {
+  it('checks and tests only the given rules', async () => {
+    const lint = await sequor(['rules', 'lint', '--no-builtins', seedsDir]);
+    expect(lint.code, lint.stdout).toBe(0);
+    expect(lint.stdout).toMatch(/^rules loaded: 9 \(0 Sequor YAML, 6 Sigma, 3 Sigma correlations;/m);
+    const withBuiltins = await sequor(['rules', 'lint', seedsDir]);
+    expect(withBuiltins.stdout).toMatch(/^rules loaded: 13 \(4 Sequor YAML, 6 Sigma, 3 Sigma correlations;/m);
+
+    const test = await sequor(['rules', 'test', '--no-builtins', seedsDir]);
+    expect(test.code, test.stdout).toBe(0);
+    expect(test.stdout).toMatch(/^0 passed, 0 failed \(4 rules\)$/m);
+    const bad = await sequor(['rules', 'test', '--no-builtins']);
+    expect(bad.code).toBe(2);
+  }, 120_000);
+});
+
+describe('a Sigma alert through sequor detect', () => {
+  it('carries ATT&CK rows from its tags and the fields its detection read', async () => {
+    const result = await sequor(['detect', '--no-builtins', '--rules', anydeskRule, anydeskEvents]);
+    expect(result.code, result.stderr).toBe(0);
+    const [alert] = ndjson<AlertLine>(result.stdout);
+    // tags: attack.command-and-control, attack.t1219.002
+    expect(alert!.threat).toEqual([
+      {
+        framework: 'MITRE ATT&CK',
+        tactic: { id: 'TA0011', name: 'Command and Control' },
+        technique: { id: 'T1219', name: 'T1219' },
+        subtechnique: { id: 'T1219.002', name: 'T1219.002' },
+      },
+    ]);
+    const fields = alert!.evidence[0]!.fields;
+    expect(fields.map((f) => f.name)).toContain('TargetFilename');
+    expect(String(fields.find((f) => f.name === 'TargetFilename')!.value)).toMatch(/anydesk/i);
+  }, 120_000);
+});
