@@ -8,6 +8,7 @@ import type {
   AttackRef,
   AttackTechnique,
   ExpectedAlert,
+  ExpectedUpdate,
   RulePublication,
   RuleSeverity,
   RuleSpan,
@@ -405,7 +406,7 @@ export class MetadataReader {
     return this.list(['tests']).map((_, i): RuleTestCase => {
       const path: DocPath = ['tests', i];
       if (this.mapping(path) === null) return { name: '', events: [], expect: [] };
-      this.unknownKeys(path, ['name', 'events', 'expect']);
+      this.unknownKeys(path, ['name', 'events', 'expect', 'expect_updates']);
       const name = this.string([...path, 'name']);
       const ids = new Set<string>();
       const events = this.list([...path, 'events'], { required: true }).flatMap((ev, j) => {
@@ -461,7 +462,30 @@ export class MetadataReader {
         });
         return { evidence };
       });
-      return { name, events, expect };
+      const checkIds = (named: readonly string[], at: DocPath): void =>
+        named.forEach((id, k) => {
+          if (!ids.has(id))
+            this.issues.push(
+              this.map.issueAt(
+                [...at, k],
+                'invalid-test',
+                `evidence "${id}" is not the event.id of any event in this test`,
+              ),
+            );
+        });
+      if (this.valueAt([...path, 'expect_updates']) === undefined) return { name, events, expect };
+      const expectUpdates = this.list([...path, 'expect_updates']).map((_u, j): ExpectedUpdate => {
+        const up: DocPath = [...path, 'expect_updates', j];
+        if (this.mapping(up) === null) return { alert: [], count: 1, lastEvidence: [] };
+        this.unknownKeys(up, ['alert', 'count', 'last_evidence']);
+        const alert = this.strings([...up, 'alert'], { required: true });
+        const count = this.integer([...up, 'count'], 1, Number.MAX_SAFE_INTEGER, 'an integer >= 1');
+        const lastEvidence = this.strings([...up, 'last_evidence'], { required: true });
+        checkIds(alert, [...up, 'alert']);
+        checkIds(lastEvidence, [...up, 'last_evidence']);
+        return { alert, count, lastEvidence };
+      });
+      return { name, events, expect, expectUpdates };
     });
   }
 }

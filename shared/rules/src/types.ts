@@ -77,12 +77,24 @@ export interface ExpectedAlert {
   readonly evidence: readonly string[];
 }
 
+/**
+ * One expected suppression update of a rule test (`expect_updates`, rules with `suppress`): the window
+ * opened by the published alert with evidence `alert` counted `count` alerts, the last with `lastEvidence`.
+ */
+export interface ExpectedUpdate {
+  readonly alert: readonly string[];
+  readonly count: number;
+  readonly lastEvidence: readonly string[];
+}
+
 /** An embedded test: ECS JSON events (through the `ecs` source format) and the alerts they must raise. */
 export interface RuleTestCase {
   readonly name: string;
   readonly events: readonly Readonly<Record<string, unknown>>[];
-  /** Empty for a must-not-fire case. */
+  /** The published alerts (after the rule's `suppress`). Empty for a must-not-fire case. */
   readonly expect: readonly ExpectedAlert[];
+  /** `expect_updates`: the suppression updates, checked when given (absent: not checked). */
+  readonly expectUpdates?: readonly ExpectedUpdate[];
 }
 
 /** What every rule has, whatever language it is written in: the metadata alerts carry. */
