@@ -80,3 +80,35 @@ describe('sequor detect with a suppressing rule', () => {
     ]);
   }, 60_000);
 });
+
+describe('sequor rules test with a suppressing rule', () => {
+  beforeAll(() => assertBuilt());
+
+  /** The suppressing rule with one test case; `expectations` is the case's `expect` and `expect_updates`. */
+  async function ruleWithCase(dir: string, expectations: string): Promise<void> {
+    await suppressingRule(dir);
+    const file = path.join(dir, 'suppressed.yaml');
+    const events = [line('a1', 0, 'h1'), line('a2', 3, 'h1'), line('a3', 9, 'h1'), line('a4', 12, 'h1')];
+    await writeFile(
+      file,
+      `${await readFile(file, 'utf8')}tests:\n  - name: one alert per window\n    events:\n` +
+        events.map((e) => `      - ${e}\n`).join('') +
+        expectations,
+    );
+  }
+
+  it('expects the published alerts and, when listed, the updates; a wrong count fails with the diff', async () => {
+    const tmp = await mkdtemp(path.join(tmpdir(), 'sequor-rules-test-suppress-'));
+    const expectations =
+      '    expect:\n      - evidence: [a1]\n      - evidence: [a4]\n' +
+      '    expect_updates:\n      - { alert: [a1], count: COUNT, last_evidence: [a3] }\n';
+    await ruleWithCase(path.join(tmp, 'good'), expectations.replace('COUNT', '2'));
+    const good = await sequor(['rules', 'test', path.join(tmp, 'good')]);
+    expect(good.code, good.stdout + good.stderr).toBe(0);
+    expect(good.stdout).toMatch(/^PASS +Remote registry write, suppressed per host +one alert per window$/m);
+    await ruleWithCase(path.join(tmp, 'bad'), expectations.replace('COUNT', '3'));
+    const bad = await sequor(['rules', 'test', path.join(tmp, 'bad')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('updates missing [a1] +3 last [a3]; unexpected [a1] +2 last [a3]');
+  }, 60_000);
+});
