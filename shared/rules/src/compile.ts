@@ -17,6 +17,7 @@ import {
 import type { FieldCatalog, FieldInfo, SequorEvent } from '@sequor/model';
 import { eventFieldCatalog } from '@sequor/model';
 import type { Alert, AlertEvidenceField, AlertRule, AlertThreat } from '@sequor/model';
+import type { CompiledSigmaRule } from '@sequor/sigma';
 import { EventView, SEQUOR_EVENT_SIGMA_FIELDS, SequorEventFields, sigmaRuleEventFields } from '@sequor/sigma';
 import { RuleFileError, RuleSetError } from './errors.js';
 import { bindSigmaRule } from './sigma.js';
@@ -269,6 +270,14 @@ function threatRows(rule: Rule): AlertThreat[] {
   return rows;
 }
 
+/** The compiled Sigma rules whose matches are a rule's evidence: its own, or a correlation's inputs. */
+function sigmaRulesOf(rule: Rule): readonly CompiledSigmaRule[] {
+  if (rule.type === 'sigma-correlation') return rule.compiled?.rules ?? [];
+  if (rule.type !== 'sigma') return [];
+  const bound = bindSigmaRule(rule);
+  return bound instanceof RuleFileError || bound.binding === undefined ? [] : [bound.binding.compiled];
+}
+
 function alertShape(rule: Rule, catalog: FieldCatalog): AlertShape {
   const cached = shapes.get(rule);
   if (cached !== undefined) return cached;
@@ -287,11 +296,11 @@ function alertShape(rule: Rule, catalog: FieldCatalog): AlertShape {
     accessors.set(name, get);
     if (names.includes(name)) evidenceFields.push({ name, info, get });
   }
-  const bound = rule.type === 'sigma' ? bindSigmaRule(rule) : null;
+  const sigmaRules = sigmaRulesOf(rule);
   const sigmaEvidence =
-    bound === null || bound instanceof RuleFileError || bound.binding === undefined
+    sigmaRules.length === 0
       ? null
-      : sigmaEvidenceReader(bound.binding.compiled, new Set(evidenceFields.map((f) => f.name)));
+      : sigmaEvidenceReader(sigmaRules, new Set(evidenceFields.map((f) => f.name)));
   const shape: AlertShape = {
     rule,
     ruleSummary: Object.freeze({

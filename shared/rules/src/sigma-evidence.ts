@@ -5,7 +5,7 @@
  * fields).
  */
 import type { AlertEvidenceField, SequorEvent } from '@sequor/model';
-import type { CompiledSigmaRule, SearchNode, SigmaRule } from '@sequor/sigma';
+import type { CompiledSigmaRule, CompiledVariant, SearchNode, SigmaRule } from '@sequor/sigma';
 import { EventView, SequorEventFields } from '@sequor/sigma';
 
 /**
@@ -30,25 +30,37 @@ export function sigmaDetectionFields(rule: SigmaRule): string[] {
 }
 
 /**
- * The reader of one matched event's evidence fields for `compiled`: each of the rule's fields (but those
- * in `skip`, already listed) that the event has, read through `SequorEventFields` under the name the
- * logsource variant that matched it maps the Sigma name to (Security 4688's `NewProcessName` for `Image`),
- * shown under the Sigma name. Runs per alert, not per event.
+ * The reader of one matched event's evidence fields for a Sigma rule (`rules` of one), or a correlation
+ * over `rules`: each field of the rule that matched the event (but those in `skip`, already listed) that
+ * the event has, read through `SequorEventFields` under the name the logsource variant that matched maps
+ * the Sigma name to (Security 4688's `NewProcessName` for `Image`), shown under the Sigma name. Runs per
+ * alert, not per event.
  */
 export function sigmaEvidenceReader(
-  compiled: CompiledSigmaRule,
+  rules: readonly CompiledSigmaRule[],
   skip: ReadonlySet<string>,
 ): (event: SequorEvent) => AlertEvidenceField[] {
-  const names = sigmaDetectionFields(compiled.rule).filter((name) => !skip.has(name));
-  if (names.length === 0) return () => [];
+  const readers = rules.map((compiled) => ({
+    compiled,
+    names: sigmaDetectionFields(compiled.rule).filter((name) => !skip.has(name)),
+  }));
+  const first = readers[0];
+  if (first === undefined || readers.every((r) => r.names.length === 0)) return () => [];
   const source = new SequorEventFields();
   return (event) => {
     const view = new EventView(source.bind(event));
-    // The variant that matched; an event that only its logsource selects (an exception's, a test's) reads
-    // that variant's names; none: the Sigma names as written.
-    const variant =
-      compiled.variants.find((v) => v.selects(view) && v.detects(view)) ??
-      compiled.variants.find((v) => v.selects(view));
+    // The rule and variant that matched; an event that none matches (an excepted one, a test's) reads the
+    // first rule's names under the variant its logsource selects, else the Sigma names as written.
+    let names = first.names;
+    let variant: CompiledVariant | undefined;
+    for (const r of readers) {
+      variant = r.compiled.variants.find((v) => v.selects(view) && v.detects(view));
+      if (variant !== undefined) {
+        names = r.names;
+        break;
+      }
+    }
+    variant ??= first.compiled.variants.find((v) => v.selects(view));
     const map = variant?.variant.fieldMap ?? {};
     const fields: AlertEvidenceField[] = [];
     const omitted: string[] = [];

@@ -5,7 +5,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { from } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRuleSetPipeline } from '@sequor/engine';
 import type { Alert, SequorEvent } from '@sequor/model';
 import { threatFromSigmaTags } from '../src/attack.js';
 import { compileRule } from '../src/compile.js';
@@ -188,5 +190,69 @@ ${names.map((n) => `    ${n}: 'v'`).join('\n')}
       name: SIGMA_OMITTED_FIELDS,
       value: names.slice(MAX_SIGMA_EVIDENCE_FIELDS),
     });
+  });
+
+  it("lists each correlation evidence event's fields by the rule it matched", async () => {
+    const rules = `title: Office spawns a shell
+id: 1b6e1d3f-7e4c-4b5f-8b8f-2d3e4f5a6b7c
+name: office_shell
+logsource: { product: windows, category: process_creation }
+detection:
+  selection:
+    ParentImage|endswith: '\\winword.exe'
+    Image|endswith: '\\cmd.exe'
+  condition: selection
+---
+title: Registry run key set
+id: 2c7f2e4a-8f5d-4c6a-9c9a-3e4f5a6b7c8e
+name: run_key
+logsource: { product: windows, category: registry_set }
+detection:
+  selection:
+    TargetObject|contains: '\\CurrentVersion\\Run\\'
+  condition: selection
+---
+title: Office shell then run key
+id: ${ID}
+correlation:
+  type: temporal_ordered
+  rules: [office_shell, run_key]
+  group-by: [host.id]
+  timespan: 1h
+`;
+    await writeFile(path.join(dir, 'c.yml'), rules);
+    const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+    expect(loaded.errors).toEqual([]);
+    const compiled = compileRule(loaded.rules.find((r) => r.type === 'sigma-correlation')!);
+    const shell = sysmon('e1', { ParentImage: 'C:\\o\\winword.exe', Image: 'C:\\w\\cmd.exe', User: 'u' });
+    const runKey = event('e2', 'Microsoft-Windows-Sysmon/Operational', '13', {
+      EventType: 'SetValue',
+      TargetObject: 'HKU\\x\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\evil',
+      Details: 'C:\\evil.exe',
+    });
+    const alerts: Alert[] = [];
+    from([shell, { ...runKey, timestamp: shell.timestamp + 1000 }])
+      .pipe(
+        createRuleSetPipeline(
+          [{ rule: compiled, spec: compiled.compiled.spec }],
+          compiled.compiled.eventTime,
+          {
+            allowedLatenessMs: 0,
+          },
+        ).operator,
+      )
+      .subscribe(({ match }) => alerts.push(compiled.toAlert(match, { detectedAt: 1 })));
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.evidence.map((e) => e.fields)).toEqual([
+      [
+        { name: 'host.id', value: 'h1' },
+        { name: 'ParentImage', value: 'C:\\o\\winword.exe' },
+        { name: 'Image', value: 'C:\\w\\cmd.exe' },
+      ],
+      [
+        { name: 'host.id', value: 'h1' },
+        { name: 'TargetObject', value: 'HKU\\x\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\evil' },
+      ],
+    ]);
   });
 });
