@@ -229,19 +229,27 @@ class GateFinder {
     if (node.kind === 'map') {
       return node.items.flatMap((i) => itemClauses(i, this.fieldMap));
     }
-    const one = this.union(node.maps.map((m) => this.search(m)));
-    return one === null ? [] : [one];
+    return this.union(node.maps.map((m) => this.search(m)));
   }
 
-  /** One clause per branch, joined: holds when any branch holds. Null when a branch has none. */
-  private union(branches: readonly Clause[][]): Clause | null {
-    const keys: GateKey[] = [];
+  /**
+   * Clauses that hold when any branch holds: the branches' cheapest clauses joined, and, when every branch
+   * has another, their second cheapest joined (a second clause to check before the rule runs: `1 of
+   * selection_*` rules index by a common key such as `EventID: 4624` in each branch). None when a branch
+   * has none.
+   */
+  private union(branches: readonly Clause[][]): Clause[] {
+    const first: GateKey[] = [];
+    let second: GateKey[] | null = [];
     for (const clauses of branches) {
       const best = cheapest(clauses);
-      if (best === null) return null;
-      keys.push(...best);
+      if (best === null) return [];
+      first.push(...best);
+      const next = second === null ? null : cheapest(clauses.filter((c) => c !== best));
+      if (next === null) second = null;
+      else second?.push(...next);
     }
-    return keys;
+    return second === null ? [first] : [first, second];
   }
 
   condition(node: ConditionNode): Clause[] {
@@ -253,14 +261,12 @@ class GateFinder {
       case 'and':
         return node.items.flatMap((i) => this.condition(i));
       case 'or': {
-        const one = this.union(node.items.map((i) => this.condition(i)));
-        return one === null ? [] : [one];
+        return this.union(node.items.map((i) => this.condition(i)));
       }
       case 'of': {
         const parts = node.names.map((n) => this.search(this.rule.searches.get(n) as SearchNode));
         if (node.quantifier === 'all') return parts.flat();
-        const one = this.union(parts);
-        return one === null ? [] : [one];
+        return this.union(parts);
       }
     }
   }

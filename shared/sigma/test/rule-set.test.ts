@@ -234,6 +234,25 @@ describe('SigmaRuleSet', () => {
     expect(ids('café7 qyz')).toEqual(['opt', 'uni']);
   });
 
+  it('checks a second clause per branch of `1 of`: either branch still matches, neither does not', () => {
+    const set = new SigmaRuleSet(
+      [
+        rule(
+          'pth',
+          'product: windows\n  service: security',
+          "  sel_net:\n    EventID: 4624\n    LogonType: 3\n    LogonProcessName: 'NtLmSsp'\n  sel_new:\n    EventID: 4624\n    LogonType: 9\n  condition: 1 of sel_*",
+        ),
+      ],
+      defaultPipeline,
+    );
+    const ids = (e: Record<string, string | number>): (string | null)[] =>
+      set.match(objectFieldSource({ Channel: 'Security', EventID: 4624, ...e })).map((r) => r.rule.id);
+    expect(ids({ LogonType: 3, LogonProcessName: 'NtLmSsp' })).toEqual(['pth']);
+    expect(ids({ LogonType: 9, LogonProcessName: 'seclogo' })).toEqual(['pth']);
+    expect(ids({ LogonType: 3, LogonProcessName: 'Kerberos' })).toEqual([]);
+    expect(ids({ LogonType: 2, LogonProcessName: 'NtLmSsp' })).toEqual([]);
+  });
+
   it('gates keywords on their literal runs in any field, each field scanned on its own', () => {
     const set = new SigmaRuleSet(
       [
