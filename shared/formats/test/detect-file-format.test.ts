@@ -37,6 +37,12 @@ describe('detectFileFormat', () => {
       detectFileFormat(['#separator \\x09', '#set_separator\t,', '#path\thttp', '#fields\tts\tuid'])?.name,
     ).toBe('zeek');
     expect(detectFileFormat(['{"_path":"dns","ts":1.5,"uid":"C1","query":"a.example"}'])?.name).toBe('zeek');
+    // JSON records that name their log may mix logs: all of them vote for zeek, conn's too.
+    const conn = '{"_path":"conn","ts":1.5,"uid":"C1","proto":"tcp","conn_state":"SF"}';
+    expect(
+      detectFileFormat([conn, conn, '{"_path":"dns","ts":1.6,"uid":"C2","query":"a.example"}'])?.name,
+    ).toBe('zeek');
+    expect(detectFileFormat([conn.replace('"_path":"conn",', '')])?.name).toBe('zeek-conn');
   });
 
   it('gives undefined for a Zeek log with an empty #path, unknown JSON, or no data line', () => {

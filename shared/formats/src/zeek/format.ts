@@ -227,6 +227,9 @@ function sniffZeek(spec: ZeekLogSpec, firstLine: string): boolean {
   }
   if (typeof record !== 'object' || record === null || Array.isArray(record)) return false;
   const keys = record as Record<string, unknown>;
+  // A record that names its log (`_path`) is the `zeek` format's: a stream of such records mixes logs
+  // (Zeek's json-streaming-logs, one Kafka topic for all), and that format reads each by its own path.
+  if ('_path' in keys) return false;
   return typeof keys['uid'] === 'string' && 'ts' in keys && spec.jsonSignature.every((k) => k in keys);
 }
 
