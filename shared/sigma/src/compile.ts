@@ -387,7 +387,10 @@ class RuleCompiler {
   }
 }
 
-/** The variant's conditions as one predicate: strings case-insensitively, numbers also as decimal text. */
+/**
+ * The variant's conditions as one predicate: strings case-insensitively, numbers also as decimal text; its
+ * `absent` fields missing.
+ */
 export function selectsVariant(variant: LogsourceVariant): EventPredicate {
   const checks = Object.entries(variant.conditions).map(([field, allowed]) => {
     const texts = new Set(allowed.map((a) => String(a).toLowerCase()));
@@ -396,6 +399,11 @@ export function selectsVariant(variant: LogsourceVariant): EventPredicate {
       return t !== null && texts.has(t);
     };
   });
+  for (const field of variant.absent ?? [])
+    checks.push((view: EventView) => {
+      const raw = view.raw(field);
+      return raw === undefined || raw === null;
+    });
   return checks.length === 0 ? () => true : everyOf(checks);
 }
 

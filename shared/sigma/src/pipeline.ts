@@ -15,6 +15,12 @@ export interface LogsourceVariant {
    * case-insensitively, numbers also match their decimal string). Also the keys of the dispatch index.
    */
   readonly conditions: Readonly<Record<string, readonly (string | number)[]>>;
+  /**
+   * Fields the event must not have (absent or null): `_path` for a bare `product: windows`, since a Zeek
+   * record (which names its log in `_path`) is never a Windows log. Also a dispatch key: such a variant is
+   * not even offered an event that has the field.
+   */
+  readonly absent?: readonly string[];
   /** Sigma field name → the event's field name, where they differ. */
   readonly fieldMap: Readonly<Record<string, string>>;
 }

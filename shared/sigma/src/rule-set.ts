@@ -202,6 +202,8 @@ export class SigmaRuleSet {
   readonly refused: readonly SigmaRuleError[];
   private readonly scanners = new FieldScanners();
   private readonly everywhere = new GateIndex(this.scanners);
+  /** Variants without a source field but with `absent` fields: offered only events that lack them all. */
+  private readonly unless: { readonly fields: readonly string[]; readonly index: GateIndex }[] = [];
   private generation = 0;
   private gatedVariants = 0;
   private readonly bySource = new Map<string, Map<string, Bucket>>();
@@ -250,17 +252,18 @@ export class SigmaRuleSet {
     const check = gate?.check ? clauseTest(gate.check) : null;
     if (field === undefined) {
       const entry: Entry = { tried: 0, rule, ruleIndex, variant, residual: variant.selects, check };
-      if (this.everywhere.add(entry, gate)) this.gatedVariants += 1;
+      if (this.absentIndex(variant.variant.absent ?? []).add(entry, gate)) this.gatedVariants += 1;
       return;
     }
     const rest = Object.entries(conditions).filter(([f]) => f !== field && f !== ID_FIELD);
+    const absent = variant.variant.absent ?? [];
     const entry: Entry = {
       tried: 0,
       rule,
       ruleIndex,
       variant,
       residual:
-        rest.length === 0
+        rest.length === 0 && absent.length === 0
           ? null
           : selectsVariant({ ...variant.variant, conditions: Object.fromEntries(rest) }),
       check,
@@ -286,6 +289,15 @@ export class SigmaRuleSet {
     if (gated) this.gatedVariants += 1;
   }
 
+  /** The index for variants without a source field that need `fields` absent (none: every event's). */
+  private absentIndex(fields: readonly string[]): GateIndex {
+    if (fields.length === 0) return this.everywhere;
+    const key = [...fields].sort().join('\u0000');
+    let found = this.unless.find((u) => [...u.fields].sort().join('\u0000') === key);
+    if (found === undefined) this.unless.push((found = { fields, index: new GateIndex(this.scanners) }));
+    return found.index;
+  }
+
   /** The rules that match the event, each once, in the order their first matching variant is tried. */
   match(source: FieldSource): CompiledSigmaRule[] {
     const view = this.view.reset(source);
@@ -308,6 +320,16 @@ export class SigmaRuleSet {
       }
     }
     this.gated(this.everywhere, view, generation);
+    const unless = this.unless;
+    for (let u = 0; u < unless.length; u++) {
+      const { fields, index } = unless[u] as (typeof unless)[number];
+      let lacks = true;
+      for (let i = 0; i < fields.length && lacks; i++) {
+        const raw = view.raw(fields[i] as string);
+        lacks = raw === undefined || raw === null;
+      }
+      if (lacks) this.gated(index, view, generation);
+    }
     return found.length === 0 ? [] : found.slice();
   }
 

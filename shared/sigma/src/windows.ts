@@ -192,7 +192,9 @@ export const windowsPipeline: ProcessingPipeline = {
       if (channels === undefined) return `no Windows event log channel is mapped for service \`${service}\``;
       return [{ name: service, conditions: { Channel: channels }, fieldMap: {} }];
     }
-    // `product: windows` alone: every Windows event.
-    return [{ name: 'windows', conditions: {}, fieldMap: {} }];
+    // `product: windows` alone: every Windows event, i.e. every event that is not a Zeek record (those name
+    // their log in `_path`). pySigma's pipeline adds no condition here; on the sources we read, only a Zeek
+    // record can have `_path`, so the scope drops no Windows event, ECS ones (no `Channel`) included.
+    return [{ name: 'windows', conditions: {}, absent: ['_path'], fieldMap: {} }];
   },
 };

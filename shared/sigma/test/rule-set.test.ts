@@ -273,4 +273,40 @@ describe('SigmaRuleSet', () => {
     expect(ids({ A: 'sekurl', B: 'sa::' })).toEqual([]);
     expect(ids({ A: 'kerberos::', B: 'ticket' })).toEqual([]);
   });
+
+  it('scopes a bare `product: windows` rule to events that are not Zeek records: those are never scanned', () => {
+    // As SigmaHQ's win_alert_mimikatz_keywords: keywords, product windows alone.
+    const set = new SigmaRuleSet(
+      [
+        rule(
+          'kw',
+          'product: windows',
+          "  keywords:\n    - 'sekurlsa::'\n  filter:\n    EventID: 15\n  condition: keywords and not filter",
+        ),
+      ],
+      defaultPipeline,
+    );
+    let scanned = 0;
+    const ids = (event: Record<string, string | number>): (string | null)[] => {
+      const source = objectFieldSource(event);
+      const counting = {
+        get: source.get,
+        values: () => {
+          scanned += 1;
+          return source.values();
+        },
+      };
+      return set.match(counting).map((r) => r.rule.id);
+    };
+    const command = 'mimikatz.exe sekurlsa::logonpasswords';
+    // Any Windows channel, and an event with no channel at all (Elastic Endpoint's ECS carries none).
+    expect(ids({ Channel: SYSMON, EventID: 1, CommandLine: command })).toEqual(['kw']);
+    expect(ids({ Channel: 'Security', EventID: 4688, CommandLine: command })).toEqual(['kw']);
+    expect(ids({ CommandLine: command })).toEqual(['kw']);
+    expect(ids({ Channel: SYSMON, EventID: 15, Contents: command })).toEqual([]);
+    expect(scanned).toBe(4);
+    // A Zeek record (its log named in `_path`) is no Windows log: not matched, its values never read.
+    expect(ids({ _path: 'http', uri: `/run?c=${command}` })).toEqual([]);
+    expect(scanned).toBe(4);
+  });
 });
