@@ -10,7 +10,10 @@ import { interleaved } from '../../../../test/bench/paths/_measure.js';
 import { eventFieldsRead } from '../../src/detector.js';
 import { normalizedScenario } from '../support/scenario.js';
 
-const scenario = normalizedScenario({ seed: 3, events: 60_000, rate: 0.5, hosts: 40, users: 80, scenarios: 10 }, 1);
+const scenario = normalizedScenario(
+  { seed: 3, events: 60_000, rate: 0.5, hosts: 40, users: 80, scenarios: 10 },
+  1,
+);
 const values = scenario.records.map((r) => r.value);
 const rules = (await loadBuiltinRules()).map((r) => compileRule(r));
 const projected = createProjectedEventCodec(eventFieldsRead(rules));
