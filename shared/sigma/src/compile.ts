@@ -3,11 +3,18 @@
  * once. String values run on the engine's forward-only wildcard matcher (`compileWildcardList`, one Set
  * lookup for literals), values with literal `*`/`?` and every `re` on its Thompson NFA + lazy DFA
  * (`compileRegexTree`): linear in the value. Identical matchers are shared across rules through
- * `MatcherCache`.
+ * `MatcherCache`. Each rule's detection is one generated function (`DetectionCode`): a straight line of
+ * tests whose call sites each see one target, instead of a tree of closures shared by thousands of rules.
  */
 import type { LuceneRegexNode } from '@sequor/eql';
 import type { StringMatcher } from '@sequor/engine';
-import { cidrMatcher, compileRegexTree, compileWildcardList, LuceneRegexError } from '@sequor/engine';
+import {
+  cidrMatcher,
+  compileRegexTree,
+  compileWildcard,
+  compileWildcardList,
+  LuceneRegexError,
+} from '@sequor/engine';
 import type { ConditionNode } from './condition.js';
 import { SigmaRuleError } from './errors.js';
 import type { EventView } from './field-source.js';
@@ -38,35 +45,9 @@ export interface CompiledSigmaRule {
 /** Matchers shared across the rules compiled with it: one automaton per distinct pattern. */
 export class MatcherCache {
   private readonly strings = new Map<string, StringMatcher>();
-  private readonly items = new Map<string, EventPredicate>();
   hits = 0;
-  /** Distinct detection items: each has a slot in the per-event `ItemMemo`. */
-  slots = 0;
-
-  /**
-   * The predicate of a detection item, shared by every rule with an identical one (same event field,
-   * values and modifiers): evaluated at most once per event when the view carries a memo.
-   */
-  item(key: string, build: () => EventPredicate): EventPredicate {
-    const known = this.items.get(key);
-    if (known !== undefined) {
-      this.hits += 1;
-      return known;
-    }
-    const inner = build();
-    const slot = this.slots++;
-    const shared: EventPredicate = (view) => {
-      const memo = view.memo;
-      if (memo === null) return inner(view);
-      const known = memo.get(slot);
-      if (known !== 0) return known === 2;
-      const result = inner(view);
-      memo.set(slot, result);
-      return result;
-    };
-    this.items.set(key, shared);
-    return shared;
-  }
+  /** Detection items compiled (each rule's own: a generated detection inlines them). */
+  items = 0;
 
   get(key: string, build: () => StringMatcher): StringMatcher {
     let m = this.strings.get(key);
@@ -126,22 +107,6 @@ function stringMatcher(
   });
 }
 
-/** A value as a key: identical keys compile to identical tests (the field map resolves field references). */
-function valueKey(v: SigmaValue, fieldMap: Readonly<Record<string, string>>): string {
-  switch (v.kind) {
-    case 'string':
-      return `s${v.cased ? 'c' : ''}:${v.alternatives.map(printSigmaString).join('\u0003')}`;
-    case 'fieldref':
-      return `f:${v.position}:${v.cased ? 'c' : ''}:${fieldMap[v.field] ?? v.field}`;
-    case 'cidr':
-      return `cidr:${v.text}`;
-    case 're':
-      return `re:${JSON.stringify(v.flags)}:${v.pattern}`;
-    default:
-      return JSON.stringify(v);
-  }
-}
-
 function numberOf(value: unknown): number | null {
   if (typeof value === 'number') return value;
   if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) return Number(value);
@@ -183,6 +148,58 @@ function everyOf(preds: readonly EventPredicate[]): EventPredicate {
   };
 }
 
+/** Above this many wildcard tests, a value list runs as its one shared matcher, not as inline code. */
+const MAX_INLINE_PATTERNS = 16;
+/** From this many literals on, a value list tests them with one Set lookup instead of `===` each. */
+const MIN_LITERAL_SET = 4;
+
+/**
+ * The source of one detection as a single function (`detect(v)`, `v` the `EventView`): values are JSON
+ * literals in the code, matchers and other compiled tests are slots of `K` bound to constants, and each
+ * field's text and lower case are read at most once per call into a local (`undefined` until read). Only
+ * the compiled structure is turned into code: rule text reaches it only as JSON-escaped literals.
+ */
+class DetectionCode {
+  private readonly constants: unknown[] = [];
+  /** `t\0field` / `l\0field` → the local holding the field's text / lower case. */
+  private readonly locals = new Map<string, string>();
+
+  /** A name bound to `value` in the generated function's scope. */
+  constant(value: unknown): string {
+    this.constants.push(value);
+    return `k${this.constants.length - 1}`;
+  }
+
+  /** An expression for the field's text (or lower case) that reads it on first use, and the local it fills. */
+  read(field: string, lower: boolean): { readonly expr: string; readonly local: string } {
+    const key = `${lower ? 'l' : 't'}\u0000${field}`;
+    let local = this.locals.get(key);
+    if (local === undefined) {
+      local = `${lower ? 'l' : 't'}${this.locals.size}`;
+      this.locals.set(key, local);
+    }
+    const call = `v.${lower ? 'lower' : 'text'}(${JSON.stringify(field)})`;
+    return { expr: `(${local} !== undefined ? ${local} : (${local} = ${call}))`, local };
+  }
+
+  /** The detection as a predicate: `body` is the expression over `v`. */
+  build(body: string): EventPredicate {
+    const names = this.constants.map((_, i) => `k${i} = K[${i}]`);
+    const locals = [...this.locals.values(), 'r'];
+    const source =
+      `"use strict";\n${names.length > 0 ? `const ${names.join(', ')};\n` : ''}` +
+      `return function detect(v) {\n  let ${locals.join(', ')};\n  return ${body};\n};`;
+    // Generated from the compiled structure only; rule text is in it as JSON literals or `K` slots.
+    return new Function('K', source)(this.constants) as EventPredicate;
+  }
+}
+
+const hasWildcard = (pattern: string): boolean => pattern.includes('*') || pattern.includes('?');
+const or = (terms: readonly string[]): string =>
+  terms.length === 0 ? 'false' : terms.length === 1 ? (terms[0] as string) : `(${terms.join(' || ')})`;
+const and = (terms: readonly string[]): string =>
+  terms.length === 0 ? 'true' : terms.length === 1 ? (terms[0] as string) : `(${terms.join(' && ')})`;
+
 class RuleCompiler {
   constructor(
     private readonly rule: SigmaRule,
@@ -191,6 +208,24 @@ class RuleCompiler {
 
   private refuse(item: DetectionItem, detail: string, cause?: unknown): never {
     throw new SigmaRuleError(this.rule.file, item.position, 'unsupported', detail, '', cause);
+  }
+
+  /** A `re` value's matcher (shared by identical patterns and flags). */
+  private regex(value: Extract<SigmaValue, { kind: 're' }>, item: DetectionItem): StringMatcher {
+    return this.cache.get(
+      `re:${value.flags.ignoreCase ? 'i' : ''}${value.flags.multiline ? 'm' : ''}${value.flags.dotAll ? 's' : ''}:${value.pattern}`,
+      () => {
+        try {
+          const parsed = parsePcre(value.pattern, value.flags);
+          const automaton = compileRegexTree(parsed.tree, parsed.flags.ignoreCase);
+          return (v) => automaton.test(v);
+        } catch (error) {
+          if (error instanceof LuceneRegexError)
+            this.refuse(item, `regular expression: ${error.message}`, error);
+          throw error;
+        }
+      },
+    );
   }
 
   /** A test of one value on the event's field `f` (the field closed over: one call per test, not two). */
@@ -234,20 +269,7 @@ class RuleCompiler {
           return raw === undefined || raw === null;
         };
       case 're': {
-        const m = this.cache.get(
-          `re:${value.flags.ignoreCase ? 'i' : ''}${value.flags.multiline ? 'm' : ''}${value.flags.dotAll ? 's' : ''}:${value.pattern}`,
-          () => {
-            try {
-              const parsed = parsePcre(value.pattern, value.flags);
-              const automaton = compileRegexTree(parsed.tree, parsed.flags.ignoreCase);
-              return (v) => automaton.test(v);
-            } catch (error) {
-              if (error instanceof LuceneRegexError)
-                this.refuse(item, `regular expression: ${error.message}`, error);
-              throw error;
-            }
-          },
-        );
+        const m = this.regex(value, item);
         return (view) => {
           const t = view.text(f);
           return t !== null && m(t);
@@ -289,18 +311,98 @@ class RuleCompiler {
     }
   }
 
-  item(item: DetectionItem, fieldMap: Readonly<Record<string, string>>): EventPredicate {
-    const field = item.field === null ? '\u0000keywords' : (fieldMap[item.field] ?? item.field);
-    const key = `${field}\u0001${item.link}\u0001${item.values.map((v) => valueKey(v, fieldMap)).join('\u0002')}`;
-    return this.cache.item(key, () => this.uncachedItem(item, fieldMap));
+  /**
+   * Case-(in)sensitive string alternatives on the local `s` as code: each pattern as the cheapest exact
+   * test (`===`, a Set, `startsWith`, `endsWith`, `includes`), as the engine's wildcard list chooses them;
+   * patterns with literal `*`/`?` on their automaton; a long list as its one shared matcher.
+   */
+  private stringCode(
+    alternatives: readonly SigmaString[],
+    cased: boolean,
+    s: string,
+    code: DetectionCode,
+  ): string {
+    const folded = alternatives.map((a) => fold(a, cased));
+    const literals: string[] = [];
+    const tests: string[] = [];
+    let matchers = 0;
+    for (const a of folded) {
+      if (a.parts.some((p) => typeof p === 'string' && (p.includes('*') || p.includes('?')))) {
+        matchers += 1;
+        const m = this.cache.get(`s:${printSigmaString(a)}`, () => {
+          const automaton = compileRegexTree(stringTree(a), false);
+          return (v) => automaton.test(v);
+        });
+        tests.push(`${code.constant(m)}(${s})`);
+        continue;
+      }
+      const pattern = a.parts.map((p) => (p === ANY_RUN ? '*' : p === ANY_ONE ? '?' : p)).join('');
+      if (!hasWildcard(pattern)) {
+        literals.push(pattern);
+        continue;
+      }
+      const inner = pattern.replace(/^\*+|\*+$/g, '');
+      if (!pattern.includes('?') && !inner.includes('*')) {
+        if (inner.length === 0) return 'true';
+        const lead = pattern.startsWith('*');
+        const trail = pattern.endsWith('*');
+        const method = lead && trail ? 'includes' : trail ? 'startsWith' : 'endsWith';
+        tests.push(`${s}.${method}(${JSON.stringify(inner)})`);
+        continue;
+      }
+      matchers += 1;
+      tests.push(`${code.constant(this.cache.get(`w:${pattern}`, () => compileWildcard(pattern)))}(${s})`);
+    }
+    if (tests.length > MAX_INLINE_PATTERNS && matchers < tests.length) {
+      return `${code.constant(stringMatcher(alternatives, cased, this.cache))}(${s})`;
+    }
+    const unique = [...new Set(literals)];
+    const literalTests =
+      unique.length >= MIN_LITERAL_SET
+        ? [`${code.constant(new Set(unique))}.has(${s})`]
+        : unique.map((l) => `${s} === ${JSON.stringify(l)}`);
+    return or([...literalTests, ...tests]);
   }
 
-  private uncachedItem(item: DetectionItem, fieldMap: Readonly<Record<string, string>>): EventPredicate {
-    if (item.field === null) return this.keywords(item);
+  /** One value on the event's field `f` as code; values without an inline form call their compiled test. */
+  private valueCode(
+    value: SigmaValue,
+    item: DetectionItem,
+    fieldMap: Readonly<Record<string, string>>,
+    f: string,
+    code: DetectionCode,
+  ): string {
+    switch (value.kind) {
+      case 'string': {
+        const { expr, local } = code.read(f, !value.cased);
+        return `(${expr} !== null && ${this.stringCode(value.alternatives, value.cased, local, code)})`;
+      }
+      case 'number': {
+        if (!Number.isFinite(value.value)) break;
+        const text = String(value.value);
+        return `(typeof (r = v.raw(${JSON.stringify(f)})) === "number" ? r === ${text} : ${code.read(f, false).expr} === ${JSON.stringify(text)})`;
+      }
+      case 're': {
+        const { expr, local } = code.read(f, false);
+        return `(${expr} !== null && ${code.constant(this.regex(value, item))}(${local}))`;
+      }
+      default:
+        break;
+    }
+    return `${code.constant(this.valueTest(value, item, fieldMap, f))}(v)`;
+  }
+
+  /**
+   * A detection item as code. Under `any`, case-insensitive strings are one list (one Set lookup for all
+   * its literals) and networks one matcher (the address parsed once, not once per network: some rules
+   * list hundreds).
+   */
+  itemCode(item: DetectionItem, fieldMap: Readonly<Record<string, string>>, code: DetectionCode): string {
+    this.cache.items += 1;
+    if (item.field === null) return `${code.constant(this.keywords(item))}(v)`;
     const field = fieldMap[item.field] ?? item.field;
-    // Case-insensitive strings under `any` share one matcher (one Set lookup for all literals).
     let values = item.values;
-    const tests: EventPredicate[] = [];
+    const tests: string[] = [];
     if (item.link === 'any') {
       const strings = values.filter(
         (v): v is Extract<SigmaValue, { kind: 'string' }> => v.kind === 'string' && !v.cased,
@@ -311,23 +413,51 @@ class RuleCompiler {
           cased: false,
           alternatives: strings.flatMap((s) => s.alternatives),
         };
-        tests.push(this.valueTest(merged, item, fieldMap, field));
+        tests.push(this.valueCode(merged, item, fieldMap, field, code));
         values = values.filter((v) => !(v.kind === 'string' && !v.cased));
       }
-      // Networks likewise: the address is parsed once, not once per network (a rule lists hundreds).
       const networks = values.filter((v): v is Extract<SigmaValue, { kind: 'cidr' }> => v.kind === 'cidr');
       if (networks.length > 1) {
-        tests.push(
-          cidrTest(
-            networks.map((n) => n.block),
-            field,
-          ),
+        const test = cidrTest(
+          networks.map((n) => n.block),
+          field,
         );
+        tests.push(`${code.constant(test)}(v)`);
         values = values.filter((v) => v.kind !== 'cidr');
       }
     }
-    for (const v of values) tests.push(this.valueTest(v, item, fieldMap, field));
-    return item.link === 'all' ? everyOf(tests) : someOf(tests);
+    for (const v of values) tests.push(this.valueCode(v, item, fieldMap, field, code));
+    return item.link === 'all' ? and(tests) : or(tests);
+  }
+
+  searchCode(node: SearchNode, fieldMap: Readonly<Record<string, string>>, code: DetectionCode): string {
+    if (node.kind === 'anyOf') return or(node.maps.map((m) => this.searchCode(m, fieldMap, code)));
+    return and(node.items.map((i) => this.itemCode(i, fieldMap, code)));
+  }
+
+  conditionCode(node: ConditionNode, searches: ReadonlyMap<string, string>): string {
+    switch (node.kind) {
+      case 'ref':
+        return searches.get(node.name) as string;
+      case 'not':
+        return `!(${this.conditionCode(node.item, searches)})`;
+      case 'and':
+        return and(node.items.map((i) => this.conditionCode(i, searches)));
+      case 'or':
+        return or(node.items.map((i) => this.conditionCode(i, searches)));
+      case 'of': {
+        const items = node.names.map((n) => searches.get(n) as string);
+        return node.quantifier === 'all' ? and(items) : or(items);
+      }
+    }
+  }
+
+  /** The detection as one generated function (see `DetectionCode`). */
+  generatedDetection(fieldMap: Readonly<Record<string, string>>): EventPredicate {
+    const code = new DetectionCode();
+    const searches = new Map<string, string>();
+    for (const [name, node] of this.rule.searches) searches.set(name, this.searchCode(node, fieldMap, code));
+    return code.build(this.conditionCode(this.rule.condition, searches));
   }
 
   /** Keywords: a string value anywhere in the event, as a substring (Sigma's full-text search). */
@@ -351,39 +481,6 @@ class RuleCompiler {
       };
     });
     return item.link === 'all' ? everyOf(tests) : someOf(tests);
-  }
-
-  search(node: SearchNode, fieldMap: Readonly<Record<string, string>>): EventPredicate {
-    if (node.kind === 'anyOf') {
-      return someOf(node.maps.map((m) => this.search(m, fieldMap)));
-    }
-    return everyOf(node.items.map((i) => this.item(i, fieldMap)));
-  }
-
-  condition(node: ConditionNode, searches: ReadonlyMap<string, EventPredicate>): EventPredicate {
-    switch (node.kind) {
-      case 'ref':
-        return searches.get(node.name) as EventPredicate;
-      case 'not': {
-        const inner = this.condition(node.item, searches);
-        return (view) => !inner(view);
-      }
-      case 'and':
-      case 'or': {
-        const items = node.items.map((i) => this.condition(i, searches));
-        return node.kind === 'and' ? everyOf(items) : someOf(items);
-      }
-      case 'of': {
-        const items = node.names.map((n) => searches.get(n) as EventPredicate);
-        return node.quantifier === 'all' ? everyOf(items) : someOf(items);
-      }
-    }
-  }
-
-  detection(fieldMap: Readonly<Record<string, string>>): EventPredicate {
-    const searches = new Map<string, EventPredicate>();
-    for (const [name, node] of this.rule.searches) searches.set(name, this.search(node, fieldMap));
-    return this.condition(this.rule.condition, searches);
   }
 }
 
@@ -426,7 +523,7 @@ export function compileSigmaRule(
     const key = JSON.stringify(variant.fieldMap);
     let detects = byMap.get(key);
     if (detects === undefined) {
-      detects = compiler.detection(variant.fieldMap);
+      detects = compiler.generatedDetection(variant.fieldMap);
       byMap.set(key, detects);
     }
     return { variant, selects: selectsVariant(variant), detects };

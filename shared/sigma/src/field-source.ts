@@ -51,17 +51,12 @@ export class EventView {
   private textsGeneration = 0;
   private loweredGeneration = 0;
 
-  constructor(
-    public source: FieldSource,
-    /** Results of shared detection items for this event (a rule set passes one, reset per event). */
-    readonly memo: ItemMemo | null = null,
-  ) {}
+  constructor(public source: FieldSource) {}
 
-  /** Rebinds the view to another event (and starts a new event in its memo); forgets the last one. */
+  /** Rebinds the view to another event; forgets the last one. */
   reset(source: FieldSource): this {
     this.source = source;
     this.generation += 1;
-    this.memo?.begin();
     return this;
   }
 
@@ -121,39 +116,5 @@ export class EventView {
       for (let i = 0; i < texts.length; i++) out[i] = (texts[i] as string).toLowerCase();
     }
     return out;
-  }
-}
-
-/**
- * Per-event results of shared detection items, by slot: 0 not computed, 1 false, 2 true. One table per
- * rule set, reused for every event: `begin()` starts an event by moving to a new generation, so nothing is
- * cleared or allocated per event.
- */
-export class ItemMemo {
-  private readonly generation: Uint32Array;
-  private readonly results: Uint8Array;
-  private current = 0;
-
-  constructor(slots: number) {
-    this.generation = new Uint32Array(slots);
-    this.results = new Uint8Array(slots);
-  }
-
-  begin(): this {
-    this.current += 1;
-    if (this.current === 0xffffffff) {
-      this.generation.fill(0);
-      this.current = 1;
-    }
-    return this;
-  }
-
-  get(slot: number): number {
-    return this.generation[slot] === this.current ? (this.results[slot] as number) : 0;
-  }
-
-  set(slot: number, value: boolean): void {
-    this.generation[slot] = this.current;
-    this.results[slot] = value ? 2 : 1;
   }
 }

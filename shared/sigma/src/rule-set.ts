@@ -7,7 +7,7 @@
 import type { CompiledSigmaRule, CompiledVariant, EventPredicate } from './compile.js';
 import { compileSigmaRule, MatcherCache, selectsVariant } from './compile.js';
 import type { SigmaRuleError } from './errors.js';
-import { EventView, ItemMemo, objectFieldSource } from './field-source.js';
+import { EventView, objectFieldSource } from './field-source.js';
 import type { FieldSource } from './field-source.js';
 import type { ProcessingPipeline } from './pipeline.js';
 import { applySigmaFilters } from './filters.js';
@@ -187,10 +187,10 @@ class Bucket {
 export interface SigmaRuleSetStats {
   readonly rules: number;
   readonly variants: number;
-  /** Matchers and detection items reused from another rule instead of compiled again. */
+  /** Matchers reused from another rule instead of compiled again. */
   readonly sharedMatchers: number;
   readonly matchers: number;
-  /** Distinct detection items (each evaluated at most once per event). */
+  /** Detection items compiled (inlined into each rule's generated detection). */
   readonly items: number;
   /** Variants behind a gate (`gate.ts`): tried only when one of their gate keys is in the event. */
   readonly gatedVariants: number;
@@ -241,7 +241,7 @@ export class SigmaRuleSet {
     });
     this.scanners.build();
     this.sources = [...this.bySource].map(([field, byValue]) => ({ field, byValue }));
-    this.view = new EventView(objectFieldSource({}), new ItemMemo(this.cache.slots));
+    this.view = new EventView(objectFieldSource({}));
     this.matchedAt = new Float64Array(compiled.length);
   }
 
@@ -387,7 +387,7 @@ export class SigmaRuleSet {
       rules: this.rules.length,
       variants: this.rules.reduce((n, r) => n + r.variants.length, 0),
       matchers: this.cache.size,
-      items: this.cache.slots,
+      items: this.cache.items,
       gatedVariants: this.gatedVariants,
       sharedMatchers: this.cache.hits,
     };

@@ -310,3 +310,21 @@ describe('SigmaRuleSet', () => {
     expect(scanned).toBe(4);
   });
 });
+
+describe('generated detections', () => {
+  it('carry values as literals: quotes, backslashes, line separators and code-like text match as written', () => {
+    const odd = ['a"b', "c'd", 'e\\f', 'g\u2028h', '${x}`', '*/ }) || true; //', '\ud800'];
+    const rules = odd.map((value, i) =>
+      rule(
+        `r${i}`,
+        'product: windows',
+        `  sel:\n    F: ${JSON.stringify(value.replace(/\\/g, '\\\\'))}\n  condition: sel`,
+      ),
+    );
+    const set = new SigmaRuleSet(rules, defaultPipeline);
+    odd.forEach((value, i) => {
+      expect(set.match(objectFieldSource({ F: value })).map((r) => r.rule.id)).toEqual([`r${i}`]);
+      expect(set.match(objectFieldSource({ F: `${value}x` }))).toEqual([]);
+    });
+  });
+});
