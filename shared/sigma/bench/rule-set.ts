@@ -82,7 +82,7 @@ const stats = all.stats();
 console.log(
   [
     `sigma rule set over ${events.length} regression events × ${repeat}, ${rounds} interleaved rounds (median)`,
-    `  rules: ${loaded.files.length} files, ${stats.rules} compiled (${stats.variants} variants, ${stats.gatedVariants} gated, ${stats.items} distinct detection items, ${stats.matchers} matchers, ${stats.sharedMatchers} reused); load ${loadMs.toFixed(0)} ms (${loadCpuMs.toFixed(0)} ms CPU), compile ${compileMs.toFixed(0)} ms (${compileCpuMs.toFixed(0)} ms CPU)`,
+    `  rules: ${loaded.files.length} files, ${stats.rules} compiled (${stats.variants} variants, ${stats.gatedVariants} gated, ${stats.items} detection items, ${stats.matchers} matchers, ${stats.sharedMatchers} reused); load ${loadMs.toFixed(0)} ms (${loadCpuMs.toFixed(0)} ms CPU), compile ${compileMs.toFixed(0)} ms (${compileCpuMs.toFixed(0)} ms CPU)`,
     `  all rules, dispatched   ${m.all.toFixed(0).padStart(9)} events/cpu-s`,
     `  all rules, no index     ${m.naive.toFixed(0).padStart(9)} events/cpu-s   dispatch gain ${(m.all / m.naive).toFixed(2)}×`,
     `  floor (one rule)        ${m.floor.toFixed(0).padStart(9)} events/cpu-s   all/floor ${(m.all / m.floor).toFixed(3)}`,
