@@ -74,28 +74,9 @@ export class RuleSetRefusedError extends SequorError {
  * it (a sequence without maxspan): such a rule cannot be restored from a bounded replay.
  */
 export function ruleWindowMs(rule: CompiledRule): number | null {
-  const spec = rule.compiled.spec;
-  switch (spec.kind) {
-    case 'filter':
-      return 0;
-    case 'sequence':
-      return spec.maxspanMs;
-    case 'join':
-      return Number.isFinite(spec.windowMs) ? spec.windowMs : null;
-    case 'spanAggregate':
-      return spec.spanMs;
-    case 'slidingAggregate':
-    case 'slidingTemporal':
-      // An alert depends on the window ending at its event and on the window of the group's previous
-      // event (alerts fire when the condition starts to hold), so state needs two windows of replay.
-      return 2 * spec.windowMs;
-    case 'chain':
-      return replayWindowMs(spec);
-    default: {
-      const unknown: never = spec;
-      throw new SequorError(`unknown correlation kind ${(unknown as { kind: string }).kind}`);
-    }
-  }
+  // One home for what each spec kind needs replayed: the engine's `replayWindowMs` (a sliding
+  // correlation's alert also depends on the window of the group's previous event: two windows).
+  return replayWindowMs(rule.compiled.spec);
 }
 
 function unboundedError(rule: Rule): RuleFileError {
