@@ -57,6 +57,8 @@ export interface DetectorConfig {
   readonly groupId: string;
   /** User rules added to the built-ins; undefined: built-ins only. */
   readonly rulesDir: string | undefined;
+  /** `RULES_BUILTINS` (default true): run the four built-in rules beside `rulesDir` and the rules topic. */
+  readonly builtinRules: boolean;
   /** Value lists (`<name>.keyword|ip|cidr|wildcard`) that rules' `in_list` exceptions name; undefined: none. */
   readonly valueListsDir: string | undefined;
   /** A rule that fails to load or is refused stops the start (default: reported and skipped). */
@@ -219,6 +221,7 @@ export function detectorConfigFromEnv(env: Env): DetectorConfig {
     deadLetterTopic,
     groupId,
     rulesDir: envValue(env, 'RULES_DIR'),
+    builtinRules: envBoolean(env, 'RULES_BUILTINS', true),
     valueListsDir: envValue(env, 'VALUE_LISTS_DIR'),
     strict: envBoolean(env, 'DETECTOR_STRICT', false),
     ruleSelection: ruleSelectionFromEnv(env),

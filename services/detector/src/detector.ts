@@ -171,6 +171,7 @@ class KafkaDetector implements Detector {
     const config = this.config;
     const ruleSet = await loadDetectorRules({
       rulesDir: config.rulesDir,
+      builtins: config.builtinRules,
       valueListsDir: config.valueListsDir,
       partitionKeyFields: config.partitionKeyFields.names,
       strict: config.strict,

@@ -20,6 +20,8 @@ import { restoreHorizonMs } from '@sequor/streams';
 
 export interface RuleSetOptions {
   readonly rulesDir?: string | undefined;
+  /** Load the built-in rules too (default true; `RULES_BUILTINS`). */
+  readonly builtins?: boolean;
   /** `VALUE_LISTS_DIR`: the value lists `in_list` exceptions name (a rule naming a missing one is refused). */
   readonly valueListsDir?: string | undefined;
   /**
@@ -100,7 +102,12 @@ async function loadRules(options: RuleSetOptions): Promise<RuleDirLoad> {
   }
   try {
     return await loadRuleSet(
-      { paths: dir === undefined ? [] : [dir], directoriesOnly: true, refuseEmptyDirectories: false },
+      {
+        paths: dir === undefined ? [] : [dir],
+        builtins: options.builtins !== false,
+        directoriesOnly: true,
+        refuseEmptyDirectories: false,
+      },
       {
         partitionKeyFields: first === undefined ? [] : [first],
         // Rules left out are not compiled: thousands of unwanted Sigma rules cost nothing per event.
