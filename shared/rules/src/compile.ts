@@ -22,6 +22,7 @@ import { EventView, SEQUOR_EVENT_SIGMA_FIELDS, SequorEventFields, sigmaRuleEvent
 import { RuleFileError, RuleSetError } from './errors.js';
 import { bindSigmaRule } from './sigma.js';
 import { sigmaEvidenceReader } from './sigma-evidence.js';
+import { sigmaSetMatches } from './sigma-matches.js';
 import { queryFieldNames, ruleKeyFields } from './query-fields.js';
 import { MessageTemplate, renderValue } from './message.js';
 import { compileExceptions, withExceptions } from './exceptions.js';
@@ -140,13 +141,19 @@ export function compileRule(rule: Rule, options: CompileRuleOptions = {}): Compi
 function compileSigmaQuery(rule: SigmaDetectionRule, catalog: FieldCatalog): CompiledQuery<SequorEvent> {
   const bound = bindSigmaRule(rule);
   if (bound instanceof RuleFileError) throw new RuleSetError([bound]);
-  const matches = bound.binding!.compiled;
+  const { set, compiled: matches } = bound.binding!;
+  // The event the set's dispatch just matched is decided already; any other is matched through one
+  // view, rebound per event.
+  const decided = sigmaSetMatches(set);
+  const position = decided.positionOf(matches);
   const source = new SequorEventFields();
+  const view = new EventView(source);
   const noKey: readonly unknown[] = Object.freeze([]);
   return {
     spec: {
       kind: 'filter',
-      predicate: (event) => matches.matches(new EventView(source.bind(event))),
+      predicate: (event) =>
+        decided.decided(event, position) ?? matches.matches(view.reset(source.bind(event))),
       keyValues: () => noKey,
     },
     eventTime: compileEventTime<SequorEvent>(catalog),

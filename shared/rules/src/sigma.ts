@@ -25,6 +25,7 @@ import type { Document, Node } from 'yaml';
 import { isMap, isNode, isScalar, parseAllDocuments } from 'yaml';
 import { eventFieldCatalog } from '@sequor/model';
 import { threatFromSigmaTags } from './attack.js';
+import { sigmaSetMatches } from './sigma-matches.js';
 import type { RuleAnalysisOptions } from './analyze.js';
 import type { ExceptionItem } from './exceptions.js';
 import { readExceptions } from './exceptions.js';
@@ -464,7 +465,7 @@ export function sigmaFilterDispatch(
     covers.push(index);
   });
   if (covers.length === 0) return undefined;
-  const sets = [...bySet];
+  const sets = [...bySet].map(([set, byRule]) => ({ set, byRule, decided: sigmaSetMatches(set) }));
   const source = new SequorEventFields();
   const out: number[] = [];
   return {
@@ -473,8 +474,10 @@ export function sigmaFilterDispatch(
       out.length = 0;
       source.bind(event);
       for (let s = 0; s < sets.length; s++) {
-        const [set, byRule] = sets[s]!;
+        const { set, byRule, decided } = sets[s]!;
         const matched = set.match(source);
+        // The rules' own predicates, called next for this event, answer from it (`sigma-matches.ts`).
+        decided.record(event, matched);
         for (let m = 0; m < matched.length; m++) {
           const indexes = byRule.get(matched[m]!);
           if (indexes !== undefined) for (let i = 0; i < indexes.length; i++) out.push(indexes[i]!);
