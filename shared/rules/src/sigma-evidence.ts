@@ -47,8 +47,16 @@ export function sigmaEvidenceReader(
   const first = readers[0];
   if (first === undefined || readers.every((r) => r.names.length === 0)) return () => [];
   const source = new SequorEventFields();
+  // One view, rebound per alert: a fresh one per alert was most of an alert's garbage.
+  const view = new EventView(source);
+  const read = (names: readonly string[], variant: CompiledVariant | undefined): AlertEvidenceField[] =>
+    readFields(source, names, variant?.variant.fieldMap ?? {});
+  if (readers.length === 1) {
+    const variantOf = singleRuleVariant(first.compiled.variants, first.names);
+    return (event) => read(first.names, variantOf(view.reset(source.bind(event))));
+  }
   return (event) => {
-    const view = new EventView(source.bind(event));
+    view.reset(source.bind(event));
     // The rule and variant that matched; an event that none matches (an excepted one, a test's) reads the
     // first rule's names under the variant its logsource selects, else the Sigma names as written.
     let names = first.names;
@@ -61,17 +69,59 @@ export function sigmaEvidenceReader(
       }
     }
     variant ??= first.compiled.variants.find((v) => v.selects(view));
-    const map = variant?.variant.fieldMap ?? {};
-    const fields: AlertEvidenceField[] = [];
-    const omitted: string[] = [];
-    for (const name of names) {
-      const value = source.get(map[name] ?? name);
-      if (value === undefined || value === null) continue;
-      if (fields.length < MAX_SIGMA_EVIDENCE_FIELDS)
-        fields.push({ name, value: typeof value === 'string' ? value : String(value) });
-      else omitted.push(name);
-    }
-    if (omitted.length > 0) fields.push({ name: SIGMA_OMITTED_FIELDS, value: omitted });
-    return fields;
+    return read(names, variant);
   };
+}
+
+/**
+ * For one rule: the variant whose field names an event's evidence is read under, as the general reader
+ * picks it (the first variant that selects and detects the event, else the first that selects it, else
+ * none: the Sigma names as written), but deciding by the logsource conditions alone whenever the choice
+ * cannot change the names read: when every variant maps the rule's fields to the names as written, or
+ * when the variants that select the event all map them alike (Sysmon's and Security's process_creation
+ * select different channels). Only an event selected by variants that read differently runs their
+ * detection again.
+ */
+function singleRuleVariant(
+  variants: readonly CompiledVariant[],
+  names: readonly string[],
+): (view: EventView) => CompiledVariant | undefined {
+  const readAs = (variant: CompiledVariant | undefined): string => {
+    const map = variant?.variant.fieldMap ?? {};
+    return names.map((name) => map[name] ?? name).join('\u0000');
+  };
+  const asWritten = readAs(undefined);
+  if (variants.every((v) => readAs(v) === asWritten)) return () => undefined;
+  const keys = variants.map(readAs);
+  const selected: number[] = [];
+  return (view) => {
+    selected.length = 0;
+    for (let i = 0; i < variants.length; i++) if (variants[i]!.selects(view)) selected.push(i);
+    if (selected.length === 0) return undefined;
+    const firstKey = keys[selected[0]!];
+    let alike = true;
+    for (let i = 1; i < selected.length && alike; i++) alike = keys[selected[i]!] === firstKey;
+    if (alike) return variants[selected[0]!];
+    for (const i of selected) if (variants[i]!.detects(view)) return variants[i];
+    return variants[selected[0]!];
+  };
+}
+
+/** The present fields of `names`, each read under its name in `map`, shown under its Sigma name. */
+function readFields(
+  source: SequorEventFields,
+  names: readonly string[],
+  map: Readonly<Record<string, string>>,
+): AlertEvidenceField[] {
+  const fields: AlertEvidenceField[] = [];
+  let omitted: string[] | null = null;
+  for (const name of names) {
+    const value = source.get(map[name] ?? name);
+    if (value === undefined || value === null) continue;
+    if (fields.length < MAX_SIGMA_EVIDENCE_FIELDS)
+      fields.push({ name, value: typeof value === 'string' ? value : String(value) });
+    else (omitted ??= []).push(name);
+  }
+  if (omitted !== null) fields.push({ name: SIGMA_OMITTED_FIELDS, value: omitted });
+  return fields;
 }
