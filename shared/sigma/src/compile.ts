@@ -18,7 +18,7 @@ import {
 import type { ConditionNode } from './condition.js';
 import { SigmaRuleError } from './errors.js';
 import type { EventView } from './field-source.js';
-import { textOf } from './field-source.js';
+import { fieldId, memoTestId, textOf } from './field-source.js';
 import { parsePcre } from './pcre.js';
 import type { LogsourceVariant, ProcessingPipeline } from './pipeline.js';
 import type { DetectionItem, SearchNode, SigmaRule } from './rule.js';
@@ -116,8 +116,9 @@ function numberOf(value: unknown): number | null {
 /** Whether field `f`'s text is an address in any of the networks. */
 function cidrTest(blocks: Parameters<typeof cidrMatcher>[0], f: string): EventPredicate {
   const m = cidrMatcher(blocks);
+  const id = fieldId(f);
   return (view) => {
-    const t = view.text(f);
+    const t = view.textAt(id);
     return t !== null && m(t);
   };
 }
@@ -163,6 +164,8 @@ class DetectionCode {
   private readonly constants: unknown[] = [];
   /** `t\0field` / `l\0field` → the local holding the field's text / lower case. */
   private readonly locals = new Map<string, string>();
+  /** Test functions of one string local (`s`), by their source: `h<i>`, bound once per rule. */
+  private readonly helpers = new Map<string, string>();
 
   /** A name bound to `value` in the generated function's scope. */
   constant(value: unknown): string {
@@ -178,20 +181,42 @@ class DetectionCode {
       local = `${lower ? 'l' : 't'}${this.locals.size}`;
       this.locals.set(key, local);
     }
-    const call = `v.${lower ? 'lower' : 'text'}(${JSON.stringify(field)})`;
+    const call = `v.${lower ? 'lowerAt' : 'textAt'}(${fieldId(field)})`;
     return { expr: `(${local} !== undefined ? ${local} : (${local} = ${call}))`, local };
+  }
+
+  /** A function of the string `s` whose body is `expr`, declared once per detection; returns its name. */
+  helper(expr: string): string {
+    let name = this.helpers.get(expr);
+    if (name === undefined) {
+      name = `h${this.helpers.size}`;
+      this.helpers.set(expr, name);
+    }
+    return name;
   }
 
   /** The detection as a predicate: `body` is the expression over `v`. */
   build(body: string): EventPredicate {
-    const names = this.constants.map((_, i) => `k${i} = K[${i}]`);
-    const locals = [...this.locals.values(), 'r'];
+    const names = [
+      ...this.constants.map((_, i) => `k${i} = K[${i}]`),
+      ...[...this.helpers].map(([expr, name]) => `${name} = (s) => ${expr}`),
+    ];
+    const locals = [...this.locals.values(), 'r', 's'];
     const source =
       `"use strict";\n${names.length > 0 ? `const ${names.join(', ')};\n` : ''}` +
       `return function detect(v) {\n  let ${locals.join(', ')};\n  return ${body};\n};`;
     // Generated from the compiled structure only; rule text is in it as JSON literals or `K` slots.
     return new Function('K', source)(this.constants) as EventPredicate;
   }
+}
+
+/**
+ * Whether a string test is worth remembering per distinct text (`EventView.memoTest`, a few array reads):
+ * it calls a matcher, searches inside the value, or makes more than two comparisons.
+ */
+function costly(test: string): boolean {
+  if (/\bk\d+\(|\.includes\(/.test(test)) return true;
+  return test.split(' || ').length > 2;
 }
 
 const hasWildcard = (pattern: string): boolean => pattern.includes('*') || pattern.includes('?');
@@ -235,16 +260,17 @@ class RuleCompiler {
     fieldMap: Readonly<Record<string, string>>,
     f: string,
   ): EventPredicate {
+    const id = fieldId(f);
     switch (value.kind) {
       case 'string': {
         const m = stringMatcher(value.alternatives, value.cased, this.cache);
         if (value.cased)
           return (view) => {
-            const t = view.text(f);
+            const t = view.textAt(id);
             return t !== null && m(t);
           };
         return (view) => {
-          const t = view.lower(f);
+          const t = view.lowerAt(id);
           return t !== null && m(t);
         };
       }
@@ -252,26 +278,26 @@ class RuleCompiler {
         const n = value.value;
         const text = String(n);
         return (view) => {
-          const raw = view.raw(f);
+          const raw = view.rawAt(id);
           return typeof raw === 'number' ? raw === n : textOf(raw) === text;
         };
       }
       case 'boolean': {
         const text = String(value.value);
         return (view) => {
-          const raw = view.raw(f);
-          return typeof raw === 'boolean' ? raw === value.value : view.lower(f) === text;
+          const raw = view.rawAt(id);
+          return typeof raw === 'boolean' ? raw === value.value : view.lowerAt(id) === text;
         };
       }
       case 'null':
         return (view) => {
-          const raw = view.raw(f);
+          const raw = view.rawAt(id);
           return raw === undefined || raw === null;
         };
       case 're': {
         const m = this.regex(value, item);
         return (view) => {
-          const t = view.text(f);
+          const t = view.textAt(id);
           return t !== null && m(t);
         };
       }
@@ -280,7 +306,7 @@ class RuleCompiler {
       case 'compare': {
         const { op, value: bound } = value;
         return (view) => {
-          const n = numberOf(view.raw(f));
+          const n = numberOf(view.rawAt(id));
           if (n === null) return false;
           return op === 'gt' ? n > bound : op === 'gte' ? n >= bound : op === 'lt' ? n < bound : n <= bound;
         };
@@ -288,16 +314,16 @@ class RuleCompiler {
       case 'exists': {
         const want = value.value;
         return (view) => {
-          const raw = view.raw(f);
+          const raw = view.rawAt(id);
           return (raw !== undefined && raw !== null) === want;
         };
       }
       case 'fieldref': {
-        const other = fieldMap[value.field] ?? value.field;
+        const other = fieldId(fieldMap[value.field] ?? value.field);
         const { position, cased } = value;
         return (view) => {
-          const a = cased ? view.text(f) : view.lower(f);
-          const b = cased ? view.text(other) : view.lower(other);
+          const a = cased ? view.textAt(id) : view.lowerAt(id);
+          const b = cased ? view.textAt(other) : view.lowerAt(other);
           if (a === null || b === null) return false;
           return position === 'equals'
             ? a === b
@@ -374,17 +400,24 @@ class RuleCompiler {
   ): string {
     switch (value.kind) {
       case 'string': {
-        const { expr, local } = code.read(f, !value.cased);
-        return `(${expr} !== null && ${this.stringCode(value.alternatives, value.cased, local, code)})`;
+        const test = this.stringCode(value.alternatives, value.cased, 's', code);
+        if (costly(test)) {
+          const key = `${value.cased ? 'c' : 'i'}:${value.alternatives.map((a) => printSigmaString(fold(a, value.cased))).join('\u0000')}`;
+          const id = fieldId(f);
+          return `v.memoTest(${id}, ${memoTestId(id, key)}, ${!value.cased}, ${code.helper(test)})`;
+        }
+        return `((s = ${code.read(f, !value.cased).expr}) !== null && ${test})`;
       }
       case 'number': {
         if (!Number.isFinite(value.value)) break;
         const text = String(value.value);
-        return `(typeof (r = v.raw(${JSON.stringify(f)})) === "number" ? r === ${text} : ${code.read(f, false).expr} === ${JSON.stringify(text)})`;
+        return `(typeof (r = v.rawAt(${fieldId(f)})) === "number" ? r === ${text} : ${code.read(f, false).expr} === ${JSON.stringify(text)})`;
       }
       case 're': {
-        const { expr, local } = code.read(f, false);
-        return `(${expr} !== null && ${code.constant(this.regex(value, item))}(${local}))`;
+        const { flags } = value;
+        const key = `re:${flags.ignoreCase ? 'i' : ''}${flags.multiline ? 'm' : ''}${flags.dotAll ? 's' : ''}:${value.pattern}`;
+        const id = fieldId(f);
+        return `v.memoTest(${id}, ${memoTestId(id, key)}, false, ${code.constant(this.regex(value, item))})`;
       }
       default:
         break;
@@ -491,16 +524,19 @@ class RuleCompiler {
 export function selectsVariant(variant: LogsourceVariant): EventPredicate {
   const checks = Object.entries(variant.conditions).map(([field, allowed]) => {
     const texts = new Set(allowed.map((a) => String(a).toLowerCase()));
+    const id = fieldId(field);
     return (view: EventView) => {
-      const t = view.lower(field);
+      const t = view.lowerAt(id);
       return t !== null && texts.has(t);
     };
   });
-  for (const field of variant.absent ?? [])
+  for (const field of variant.absent ?? []) {
+    const id = fieldId(field);
     checks.push((view: EventView) => {
-      const raw = view.raw(field);
+      const raw = view.rawAt(id);
       return raw === undefined || raw === null;
     });
+  }
   return checks.length === 0 ? () => true : everyOf(checks);
 }
 

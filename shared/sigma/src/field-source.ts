@@ -26,32 +26,60 @@ export function textOf(value: FieldValue): string | null {
   return typeof value === 'string' ? value : String(value);
 }
 
-/** What a view has read of one field for the current event. */
-interface FieldSlot {
-  /** The view's event generation `text` belongs to. */
-  textGeneration: number;
-  text: string | null;
-  /** The view's event generation `lower` belongs to. */
-  generation: number;
-  lower: string | null;
+/**
+ * Every field name a compiled rule reads, numbered once per process: generated detections, gates and index
+ * lookups read an event's fields by number (an array slot), not by name (a `Map` lookup per read). Names
+ * come from rule text, so the table grows only as rules are compiled.
+ */
+const FIELD_IDS = new Map<string, number>();
+const FIELD_NAMES: string[] = [];
+
+/** The number of the field `name` (the same for the process's lifetime). */
+export function fieldId(name: string): number {
+  let id = FIELD_IDS.get(name);
+  if (id === undefined) {
+    id = FIELD_NAMES.length;
+    FIELD_IDS.set(name, id);
+    FIELD_NAMES.push(name);
+  }
+  return id;
+}
+
+/** The name of field number `id`. */
+export function fieldName(id: number): string {
+  return FIELD_NAMES[id] as string;
 }
 
 /**
- * One event as the compiled rules see it: each field's text and lower-cased text computed at most once,
- * however many rules and items read it (case-insensitive matching lower-cases the value, never the pattern per
- * event). A rule set keeps one view and rebinds it per event (`reset`): the per-field slots and the
- * keyword arrays are reused, so reading an event allocates only the lower-cased strings themselves.
+ * One event as the compiled rules see it: each field's text and lower-cased text computed at most once per
+ * event, however many rules and items read it (case-insensitive matching lower-cases the value, never the
+ * pattern per event). A rule set keeps one view and rebinds it per event (`reset`).
+ *
+ * A view made with a `ValueMemo` (the rule set's) also keeps, across events, what it has worked out about
+ * each distinct short text of a field (`ValueFacts`: its lower case, basename, gate hits and the results of
+ * the costly tests): telemetry repeats its values (the same images, parents, hashes, service names), so most
+ * reads of most fields find their answers already computed. Pure functions of the text only, so a memoized
+ * answer is the answer.
  */
 export class EventView {
-  private readonly slots = new Map<string, FieldSlot>();
   private generation = 1;
+  /** Per field id: the generation the slot was read for, its text, its facts (memoized texts only). */
+  private readonly readAt: number[] = [];
+  private readonly textOfField: (string | null)[] = [];
+  private readonly factsOfField: (ValueFacts | null)[] = [];
+  /** Per field id: the generation `lowerOfField` belongs to (fields without facts). */
+  private readonly loweredAt: number[] = [];
+  private readonly lowerOfField: (string | null)[] = [];
   private readonly allTexts: string[] = [];
   private readonly allLowered: string[] = [];
   /** The generations `allTexts` and `allLowered` were filled for. */
   private textsGeneration = 0;
   private loweredGeneration = 0;
 
-  constructor(public source: FieldSource) {}
+  constructor(
+    public source: FieldSource,
+    private readonly memo: ValueMemo | null = null,
+  ) {}
 
   /** Rebinds the view to another event; forgets the last one. */
   reset(source: FieldSource): this {
@@ -64,32 +92,78 @@ export class EventView {
     return this.source.get(field);
   }
 
+  rawAt(id: number): FieldValue {
+    return this.source.get(FIELD_NAMES[id] as string);
+  }
+
   text(field: string): string | null {
-    const slot = this.slot(field);
-    if (slot.textGeneration !== this.generation) {
-      slot.text = textOf(this.source.get(field));
-      slot.textGeneration = this.generation;
-    }
-    return slot.text;
+    return this.textAt(fieldId(field));
   }
 
   lower(field: string): string | null {
-    const slot = this.slot(field);
-    if (slot.generation !== this.generation) {
-      const t = this.text(field);
-      slot.lower = t === null ? null : t.toLowerCase();
-      slot.generation = this.generation;
-    }
-    return slot.lower;
+    return this.lowerAt(fieldId(field));
   }
 
-  private slot(field: string): FieldSlot {
-    let slot = this.slots.get(field);
-    if (slot === undefined) {
-      slot = { textGeneration: 0, text: null, generation: 0, lower: null };
-      this.slots.set(field, slot);
+  /** Reads field `id` for this event (once): its text and, for a memoized text, its facts. */
+  private read(id: number): void {
+    this.readAt[id] = this.generation;
+    const raw = this.source.get(FIELD_NAMES[id] as string);
+    if (typeof raw === 'string') {
+      this.textOfField[id] = raw;
+      this.factsOfField[id] = this.memo === null ? null : this.memo.facts(id, raw);
+      return;
     }
-    return slot;
+    this.textOfField[id] = textOf(raw);
+    this.factsOfField[id] = null;
+  }
+
+  textAt(id: number): string | null {
+    if (this.readAt[id] !== this.generation) this.read(id);
+    return this.textOfField[id] as string | null;
+  }
+
+  lowerAt(id: number): string | null {
+    if (this.readAt[id] !== this.generation) this.read(id);
+    const facts = this.factsOfField[id];
+    if (facts != null) return facts.lower;
+    if (this.loweredAt[id] !== this.generation) {
+      this.loweredAt[id] = this.generation;
+      const t = this.textOfField[id] as string | null;
+      this.lowerOfField[id] = t === null ? null : t.toLowerCase();
+    }
+    return this.lowerOfField[id] as string | null;
+  }
+
+  /** The memoized facts of field `id`'s text in this event; null when absent, not a string, or not kept. */
+  factsAt(id: number): ValueFacts | null {
+    if (this.readAt[id] !== this.generation) this.read(id);
+    return this.factsOfField[id] as ValueFacts | null;
+  }
+
+  /** The lower-cased text from its last backslash on (a path's basename gate key); null when none. */
+  basenameAt(id: number): string | null {
+    const facts = this.factsAt(id);
+    if (facts !== null) return facts.basename !== undefined ? facts.basename : facts.computeBasename();
+    return basenameOf(this.lowerAt(id));
+  }
+
+  /**
+   * `test` (a pure function of a field's text or lower case) on field `id`, remembered per distinct text
+   * under the compile-time number `testId` (`memoTestId`); a missing field is false.
+   */
+  memoTest(id: number, testId: number, lower: boolean, test: (s: string) => boolean): boolean {
+    const facts = this.factsAt(id);
+    if (facts === null) {
+      const s = lower ? this.lowerAt(id) : (this.textOfField[id] as string | null);
+      return s !== null && test(s);
+    }
+    let results = facts.results;
+    if (testId >= results.length) results = facts.growResults(testId);
+    const known = results[testId] as number;
+    if (known !== 0) return known === 2;
+    const holds = test(lower ? facts.lower : facts.text);
+    results[testId] = holds ? 2 : 1;
+    return holds;
   }
 
   /** Every field's text (absent and null left out), for keywords: read once per event. */
@@ -116,5 +190,124 @@ export class EventView {
       for (let i = 0; i < texts.length; i++) out[i] = (texts[i] as string).toLowerCase();
     }
     return out;
+  }
+}
+
+function basenameOf(lower: string | null): string | null {
+  if (lower === null) return null;
+  const slash = lower.lastIndexOf('\\');
+  return slash < 0 ? null : lower.slice(slash);
+}
+
+/** Memoized tests per field id (`memoTestId`): the length a new `ValueFacts.results` starts at. */
+const TESTS_OF_FIELD: number[] = [];
+const TEST_IDS = new Map<string, number>();
+
+/**
+ * The number of a memoizable test of field `id` (`EventView.memoTest`), the same for every rule with the
+ * same `key`: `key` must say everything the test's answer depends on besides the text (pattern, case).
+ */
+export function memoTestId(id: number, key: string): number {
+  const full = `${id}\u0000${key}`;
+  let test = TEST_IDS.get(full);
+  if (test === undefined) {
+    test = TESTS_OF_FIELD[id] ?? 0;
+    TESTS_OF_FIELD[id] = test + 1;
+    TEST_IDS.set(full, test);
+  }
+  return test;
+}
+
+const NO_RESULTS = new Uint8Array(0);
+
+/** What is known about one distinct text of one field, kept across events by a `ValueMemo`. */
+export class ValueFacts {
+  readonly lower: string;
+  /** `basenameOf(lower)`, once asked. */
+  basename: string | null | undefined = undefined;
+  /** The field's substring-gate literal ids found in `lower` (the rule set's scanner), once scanned. */
+  hits: readonly number[] | undefined = undefined;
+  /** Per memoized test of the field: 0 not yet run, 1 false, 2 true. */
+  results: Uint8Array = NO_RESULTS;
+
+  constructor(
+    readonly text: string,
+    private readonly field: number,
+  ) {
+    this.lower = text.toLowerCase();
+  }
+
+  computeBasename(): string | null {
+    return (this.basename = basenameOf(this.lower));
+  }
+
+  growResults(testId: number): Uint8Array {
+    const grown = new Uint8Array(Math.max(testId + 1, TESTS_OF_FIELD[this.field] ?? 0));
+    grown.set(this.results);
+    return (this.results = grown);
+  }
+}
+
+/** Texts longer than this are not memoized (rarely repeated; they would hold the most memory). */
+const MAX_MEMO_TEXT = 256;
+/** Texts kept per field per generation: the recent ones, with the previous generation's as a second chance. */
+const MEMO_GENERATION = 1_024;
+/** Characters (UTF-16 code units) all fields' memos may hold, roughly, before they are all dropped. */
+const MEMO_BUDGET = 4_000_000;
+
+interface FieldMemo {
+  young: Map<string, ValueFacts>;
+  old: Map<string, ValueFacts>;
+  youngChars: number;
+  oldChars: number;
+}
+
+/**
+ * Facts of recent texts per field, bounded: per field two generations of `MEMO_GENERATION` texts (a hit in
+ * the old one moves it to the young one, so values in steady use stay), and all fields together about
+ * `MEMO_BUDGET` characters; past that everything is dropped and refilled. Text an attacker makes unique
+ * costs a lookup and an insert, never unbounded memory.
+ */
+export class ValueMemo {
+  private readonly byField: (FieldMemo | undefined)[] = [];
+  private chars = 0;
+  /** Lookups that found their text, and all lookups (for the bench). */
+  hits = 0;
+  lookups = 0;
+
+  facts(id: number, text: string): ValueFacts | null {
+    if (text.length > MAX_MEMO_TEXT) return null;
+    this.lookups += 1;
+    let memo = this.byField[id];
+    if (memo === undefined) {
+      memo = { young: new Map(), old: new Map(), youngChars: 0, oldChars: 0 };
+      this.byField[id] = memo;
+    }
+    let facts = memo.young.get(text);
+    if (facts !== undefined) {
+      this.hits += 1;
+      return facts;
+    }
+    const cost = text.length + 32;
+    facts = memo.old.get(text);
+    if (facts !== undefined) this.hits += 1;
+    else facts = new ValueFacts(text, id);
+    if (memo.young.size >= MEMO_GENERATION) {
+      this.chars -= memo.oldChars;
+      memo.old = memo.young;
+      memo.oldChars = memo.youngChars;
+      memo.young = new Map();
+      memo.youngChars = 0;
+    }
+    memo.young.set(text, facts);
+    memo.youngChars += cost;
+    this.chars += cost;
+    if (this.chars > MEMO_BUDGET) this.clear();
+    return facts;
+  }
+
+  clear(): void {
+    this.byField.length = 0;
+    this.chars = 0;
   }
 }

@@ -28,7 +28,16 @@ export type { LogsourceVariant, ProcessingPipeline } from './pipeline.js';
 export { pipelineByProduct } from './pipeline.js';
 export { windowsPipeline, WINDOWS_CATEGORIES, WINDOWS_SERVICE_CHANNELS } from './windows.js';
 export { zeekPipeline } from './zeek.js';
-export { EventView, objectFieldSource, type FieldSource, type FieldValue } from './field-source.js';
+export {
+  EventView,
+  fieldId,
+  memoTestId,
+  objectFieldSource,
+  ValueFacts,
+  ValueMemo,
+  type FieldSource,
+  type FieldValue,
+} from './field-source.js';
 export {
   compileSigmaRule,
   MatcherCache,

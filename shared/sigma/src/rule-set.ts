@@ -7,7 +7,7 @@
 import type { CompiledSigmaRule, CompiledVariant, EventPredicate } from './compile.js';
 import { compileSigmaRule, MatcherCache, selectsVariant } from './compile.js';
 import type { SigmaRuleError } from './errors.js';
-import { EventView, objectFieldSource } from './field-source.js';
+import { EventView, fieldId, objectFieldSource, ValueMemo } from './field-source.js';
 import type { FieldSource } from './field-source.js';
 import type { ProcessingPipeline } from './pipeline.js';
 import { applySigmaFilters } from './filters.js';
@@ -19,6 +19,8 @@ import type { SigmaFilter, SigmaRule } from './rule.js';
 /** Fields the index is keyed on, in order: the first a variant names is its first key. */
 const SOURCE_FIELDS = ['Channel', '_path'] as const;
 const ID_FIELD = 'EventID';
+const ID_FIELD_ID = fieldId(ID_FIELD);
+const KEYWORDS_ID = fieldId(KEYWORDS);
 
 interface Entry {
   /** The event generation that last tried this entry (an entry can sit under several gate keys). */
@@ -46,21 +48,20 @@ function clauseTest(clause: Clause): EventPredicate {
     group.keys.add(key);
   }
   const tests = [...byField.values()].map(({ field, kind, keys }): EventPredicate => {
+    const id = fieldId(field);
     if (kind === 'exact')
       return (view) => {
-        const v = view.lower(field);
+        const v = view.lowerAt(id);
         return v !== null && keys.has(v);
       };
     if (kind === 'basename')
       return (view) => {
-        const v = view.lower(field);
-        if (v === null) return false;
-        const slash = v.lastIndexOf('\\');
-        return slash >= 0 && keys.has(v.slice(slash));
+        const v = view.basenameAt(id);
+        return v !== null && keys.has(v);
       };
     const list = [...keys];
     return (view) => {
-      const v = view.lower(field);
+      const v = view.lowerAt(id);
       if (v === null) return false;
       for (let i = 0; i < list.length; i++) if (v.includes(list[i] as string)) return true;
       return false;
@@ -79,7 +80,8 @@ function clauseTest(clause: Clause): EventPredicate {
  */
 /** One gate field's entries by key; an array of these per index, walked per event without iterators. */
 interface FieldKeys<K> {
-  readonly field: string;
+  /** The field's number (`fieldId`). */
+  readonly field: number;
   readonly byKey: Map<K, Entry[]>;
 }
 
@@ -107,7 +109,8 @@ class GateIndex {
   }
 }
 
-function push<K>(fields: FieldKeys<K>[], field: string, key: K, entry: Entry): void {
+function push<K>(fields: FieldKeys<K>[], name: string, key: K, entry: Entry): void {
+  const field = fieldId(name);
   let keys = fields.find((f) => f.field === field);
   if (keys === undefined) fields.push((keys = { field, byKey: new Map() }));
   const list = keys.byKey.get(key);
@@ -121,56 +124,81 @@ function push<K>(fields: FieldKeys<K>[], field: string, key: K, entry: Entry): v
  */
 interface FieldScan {
   readonly scanner: LiteralScanner;
-  /** The event generation `hits` belong to. */
+  /** The event generation `current` belongs to. */
   generation: number;
   /** Per literal id, the generation that last found it. */
   seen: Int32Array;
-  readonly hits: number[];
+  /** The ids found in the current event's value: `buffer`, or the value's memoized `ValueFacts.hits`. */
+  current: readonly number[];
+  readonly buffer: number[];
 }
 
+const NO_HITS: readonly number[] = Object.freeze([]);
+
 class FieldScanners {
-  private readonly byField = new Map<string, FieldScan>();
+  /** By field id. */
+  private readonly byField: (FieldScan | undefined)[] = [];
 
   literal(field: string, key: string): number {
-    let f = this.byField.get(field);
+    const id = fieldId(field);
+    let f = this.byField[id];
     if (f === undefined) {
-      f = { scanner: new LiteralScanner(), generation: 0, seen: new Int32Array(0), hits: [] };
-      this.byField.set(field, f);
+      f = {
+        scanner: new LiteralScanner(),
+        generation: 0,
+        seen: new Int32Array(0),
+        current: NO_HITS,
+        buffer: [],
+      };
+      this.byField[id] = f;
     }
     return f.scanner.add(key);
   }
 
   build(): void {
-    for (const f of this.byField.values()) {
+    for (const f of this.byField) {
+      if (f === undefined) continue;
       f.scanner.build();
       f.seen = new Int32Array(f.scanner.size);
     }
   }
 
-  /** Ids of the field's literals in the event's lower-cased value (valid until the next event). */
-  hits(field: string, view: EventView, generation: number): readonly number[] {
-    const f = this.byField.get(field) as FieldScan;
-    if (f.generation === generation) return f.hits;
+  /**
+   * Ids of the field's literals in the event's lower-cased value (valid until the next event): scanned once
+   * per distinct memoized text (its `ValueFacts.hits`), else once per event.
+   */
+  hits(field: number, view: EventView, generation: number): readonly number[] {
+    const f = this.byField[field] as FieldScan;
+    if (f.generation === generation) return f.current;
     f.generation = generation;
-    const hits = f.hits;
+    const hits = f.buffer;
     hits.length = 0;
-    if (field === KEYWORDS) {
+    if (field === KEYWORDS_ID) {
       // Each value scanned on its own (no literal found across two fields), as written: the scanner folds
       // ASCII case itself, so most events' values are never lower-cased for the keyword rules' gates.
       const values = view.texts();
       for (let i = 0; i < values.length; i++)
         f.scanner.scanFolded(values[i] as string, f.seen, generation, hits);
-      return hits;
+      return (f.current = hits);
     }
-    const value = view.lower(field);
+    const facts = view.factsAt(field);
+    if (facts !== null) {
+      if (facts.hits === undefined) {
+        f.scanner.scan(facts.lower, f.seen, generation, hits);
+        facts.hits = hits.length === 0 ? NO_HITS : hits.slice();
+      }
+      return (f.current = facts.hits);
+    }
+    const value = view.lowerAt(field);
     if (value !== null) f.scanner.scan(value, f.seen, generation, hits);
-    return hits;
+    return (f.current = hits);
   }
 }
 
 /** The index under one source field (`Channel`, `_path`): its buckets by the field's lower-cased value. */
 interface SourceIndex {
-  readonly field: string;
+  /** The field's number (`fieldId`). */
+  readonly field: number;
   readonly byValue: Map<string, Bucket>;
 }
 
@@ -203,7 +231,7 @@ export class SigmaRuleSet {
   private readonly scanners = new FieldScanners();
   private readonly everywhere = new GateIndex(this.scanners);
   /** Variants without a source field but with `absent` fields: offered only events that lack them all. */
-  private readonly unless: { readonly fields: readonly string[]; readonly index: GateIndex }[] = [];
+  private readonly unless: { readonly fields: readonly number[]; readonly index: GateIndex }[] = [];
   private generation = 0;
   private gatedVariants = 0;
   private readonly bySource = new Map<string, Map<string, Bucket>>();
@@ -212,6 +240,8 @@ export class SigmaRuleSet {
   private readonly cache: MatcherCache;
   /** The one view every event is read through, rebound per event. */
   private readonly view: EventView;
+  /** What the view remembers of repeated field values across events (`ValueMemo`). */
+  private readonly memo: ValueMemo;
   /** Per rule (by position in `rules`), the event generation it last matched. */
   private readonly matchedAt: Float64Array;
   /** The current event's matches, reused. */
@@ -240,8 +270,9 @@ export class SigmaRuleSet {
       for (const variant of rule.variants) this.index(rule, ruleIndex, variant);
     });
     this.scanners.build();
-    this.sources = [...this.bySource].map(([field, byValue]) => ({ field, byValue }));
-    this.view = new EventView(objectFieldSource({}));
+    this.sources = [...this.bySource].map(([field, byValue]) => ({ field: fieldId(field), byValue }));
+    this.memo = new ValueMemo();
+    this.view = new EventView(objectFieldSource({}), this.memo);
     this.matchedAt = new Float64Array(compiled.length);
   }
 
@@ -292,9 +323,10 @@ export class SigmaRuleSet {
   /** The index for variants without a source field that need `fields` absent (none: every event's). */
   private absentIndex(fields: readonly string[]): GateIndex {
     if (fields.length === 0) return this.everywhere;
-    const key = [...fields].sort().join('\u0000');
-    let found = this.unless.find((u) => [...u.fields].sort().join('\u0000') === key);
-    if (found === undefined) this.unless.push((found = { fields, index: new GateIndex(this.scanners) }));
+    const ids = [...fields].sort().map(fieldId);
+    const key = ids.join(',');
+    let found = this.unless.find((u) => u.fields.join(',') === key);
+    if (found === undefined) this.unless.push((found = { fields: ids, index: new GateIndex(this.scanners) }));
     return found.index;
   }
 
@@ -307,13 +339,13 @@ export class SigmaRuleSet {
     const sources = this.sources;
     for (let s = 0; s < sources.length; s++) {
       const { field, byValue } = sources[s] as SourceIndex;
-      const value = view.lower(field);
+      const value = view.lowerAt(field);
       if (value === null) continue;
       const bucket = byValue.get(value);
       if (bucket === undefined) continue;
       this.gated(bucket.anyId, view, generation);
       if (bucket.byId.size === 0) continue;
-      const id = view.text(ID_FIELD);
+      const id = view.textAt(ID_FIELD_ID);
       if (id !== null) {
         const index = bucket.byId.get(id);
         if (index !== undefined) this.gated(index, view, generation);
@@ -325,7 +357,7 @@ export class SigmaRuleSet {
       const { fields, index } = unless[u] as (typeof unless)[number];
       let lacks = true;
       for (let i = 0; i < fields.length && lacks; i++) {
-        const raw = view.raw(fields[i] as string);
+        const raw = view.rawAt(fields[i] as number);
         lacks = raw === undefined || raw === null;
       }
       if (lacks) this.gated(index, view, generation);
@@ -339,18 +371,16 @@ export class SigmaRuleSet {
     const { exact, basename, substring } = index;
     for (let f = 0; f < exact.length; f++) {
       const { field, byKey } = exact[f] as FieldKeys<string>;
-      const value = view.lower(field);
+      const value = view.lowerAt(field);
       if (value === null) continue;
       const entries = byKey.get(value);
       if (entries !== undefined) this.test(entries, view, generation);
     }
     for (let f = 0; f < basename.length; f++) {
       const { field, byKey } = basename[f] as FieldKeys<string>;
-      const value = view.lower(field);
+      const value = view.basenameAt(field);
       if (value === null) continue;
-      const slash = value.lastIndexOf('\\');
-      if (slash < 0) continue;
-      const entries = byKey.get(value.slice(slash));
+      const entries = byKey.get(value);
       if (entries !== undefined) this.test(entries, view, generation);
     }
     for (let f = 0; f < substring.length; f++) {

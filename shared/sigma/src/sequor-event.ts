@@ -139,6 +139,7 @@ export class SequorEventFields implements FieldSource {
   private event: SequorEvent | null = null;
   /** The bound event's own data (`winlog.event_data`, else `zeek.fields`), or null. */
   private data: Readonly<Record<string, string>> | null = null;
+  private readonly buffer: FieldValue[] = [];
 
   /** Points this source at `event` (returns this, to pass on at once). */
   bind(event: SequorEvent): this {
@@ -153,7 +154,11 @@ export class SequorEventFields implements FieldSource {
     const system = SYSTEM.get(field);
     if (system !== undefined) return present(system(event));
     const data = this.data;
-    if (data !== null && Object.hasOwn(data, field) && field !== TRUNCATED_KEY) return data[field];
+    if (data !== null) {
+      // The maps hold strings: a string read is the entry's own (inherited properties are functions).
+      const value = data[field];
+      if (typeof value === 'string') return field === TRUNCATED_KEY ? undefined : value;
+    }
     // ECS names start lower-case, Windows' own (Image, TargetObject, ...) upper-case: those skip the lookup.
     const first = field.charCodeAt(0);
     const model = first >= 97 && first <= 122 ? modelField(field) : null;
@@ -163,11 +168,15 @@ export class SequorEventFields implements FieldSource {
     return fallback === undefined ? undefined : present(fallback(event));
   }
 
-  /** Every field's value (keywords): the System names', then the event data's (fallbacks when none). */
+  /**
+   * Every field's value (keywords): the System names', then the event data's (fallbacks when none). The
+   * array is reused: valid until the next call.
+   */
   values(): FieldValue[] {
     const event = this.event;
-    if (event === null) return [];
-    const out: FieldValue[] = [];
+    const out = this.buffer;
+    out.length = 0;
+    if (event === null) return out;
     for (const read of SYSTEM.values()) {
       const v = present(read(event));
       if (v !== undefined) out.push(v);

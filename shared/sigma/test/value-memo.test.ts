@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import {
+  defaultPipeline,
+  EventView,
+  fieldId,
+  loadSigmaText,
+  memoTestId,
+  objectFieldSource,
+  SigmaRuleSet,
+  ValueMemo,
+} from '../src/index.js';
+import type { SigmaRule } from '../src/index.js';
+import { ruleText } from './helpers.js';
+
+function rule(id: string, detection: string): SigmaRule {
+  const { rule, errors } = loadSigmaText(
+    ruleText(detection, 'product: windows\n  category: process_creation').replace(
+      '5f1d6c1e-0000-4000-8000-000000000001',
+      id,
+    ),
+    `${id}.yml`,
+  );
+  if (rule === null) throw new Error(errors.map((e) => e.format()).join('\n'));
+  return rule;
+}
+
+const SYSMON = 'Microsoft-Windows-Sysmon/Operational';
+const proc = (fields: Record<string, string>) =>
+  objectFieldSource({ Channel: SYSMON, EventID: 1, ...fields });
+
+describe('ValueMemo', () => {
+  it('keeps one facts object per distinct text of a field, and not across fields', () => {
+    const memo = new ValueMemo();
+    const a = memo.facts(fieldId('Image'), 'C:\\Windows\\CMD.exe');
+    expect(a?.lower).toBe('c:\\windows\\cmd.exe');
+    expect(memo.facts(fieldId('Image'), 'C:\\Windows\\CMD.exe')).toBe(a);
+    expect(memo.facts(fieldId('ParentImage'), 'C:\\Windows\\CMD.exe')).not.toBe(a);
+    expect([memo.hits, memo.lookups]).toEqual([1, 3]);
+  });
+
+  it('is bounded: old texts go after two generations, long texts are never kept', () => {
+    const memo = new ValueMemo();
+    const id = fieldId('CommandLine');
+    const first = memo.facts(id, 'cmd /c 0');
+    for (let i = 1; i <= 2_048; i++) memo.facts(id, `cmd /c ${i}`);
+    // Two generations of 1,024 texts: the first one is gone, so it is made again.
+    expect(memo.facts(id, 'cmd /c 0')).not.toBe(first);
+    expect(memo.facts(id, 'x'.repeat(257))).toBeNull();
+    // A text still in use survives the generation turning over (a hit in the old one moves it up).
+    const hot = memo.facts(id, 'hot');
+    for (let i = 0; i < 3_000; i++) {
+      memo.facts(id, `cold ${i}`);
+      if (i % 500 === 0) expect(memo.facts(id, 'hot')).toBe(hot);
+    }
+  });
+
+  it('numbers a test once per field and key', () => {
+    const image = fieldId('Image');
+    const a = memoTestId(image, 'i:*\\\\memo-a.exe');
+    expect(memoTestId(image, 'i:*\\\\memo-a.exe')).toBe(a);
+    expect(memoTestId(image, 'c:*\\\\memo-a.exe')).not.toBe(a);
+  });
+
+  it('remembers a test per text: the test runs once however many events carry the text', () => {
+    const memo = new ValueMemo();
+    const view = new EventView(objectFieldSource({}), memo);
+    const id = fieldId('Image');
+    const test = memoTestId(id, 'i:test-runs-once');
+    let runs = 0;
+    const isCmd = (s: string) => {
+      runs += 1;
+      return s.endsWith('\\cmd.exe');
+    };
+    for (let i = 0; i < 5; i++) {
+      expect(view.reset(objectFieldSource({ Image: 'C:\\X\\CMD.EXE' })).memoTest(id, test, true, isCmd)).toBe(
+        true,
+      );
+      expect(view.reset(objectFieldSource({ Image: 'C:\\X\\a.exe' })).memoTest(id, test, true, isCmd)).toBe(
+        false,
+      );
+      expect(view.reset(objectFieldSource({})).memoTest(id, test, true, isCmd)).toBe(false);
+    }
+    expect(runs).toBe(2);
+  });
+});
+
+describe('SigmaRuleSet with the value memo', () => {
+  // The same pattern cased and not: the memo's key must tell them apart whichever runs first.
+  const rules = [
+    rule('cased', "  sel:\n    CommandLine|contains|cased: 'invoke-memo'\n  condition: sel"),
+    rule('folded', "  sel:\n    CommandLine|contains: 'invoke-memo'\n  condition: sel"),
+    rule('regex', "  sel:\n    CommandLine|re: '-[Ee]nc(odedCommand)? [A-Za-z0-9+/=]{8,}'\n  condition: sel"),
+    rule(
+      'list',
+      "  sel:\n    Image|endswith:\n      - '\\\\a1.exe'\n      - '\\\\a2.exe'\n      - '\\\\a3.exe'\n      - '\\\\a4.exe'\n  filter:\n    ParentImage|contains: '\\\\Trusted\\\\'\n  condition: sel and not filter",
+    ),
+  ];
+  const events = [
+    { CommandLine: 'powershell invoke-memo', Image: 'C:\\t\\A1.EXE', ParentImage: 'C:\\p.exe' },
+    { CommandLine: 'powershell INVOKE-MEMO', Image: 'C:\\t\\A1.EXE', ParentImage: 'C:\\Trusted\\p.exe' },
+    { CommandLine: 'powershell -enc SQBFAFgAIAAo', Image: 'C:\\t\\a4.exe', ParentImage: 'C:\\p.exe' },
+    { CommandLine: 'powershell -ENC SQBFAFgAIAAo', Image: 'C:\\t\\a5.exe', ParentImage: 'C:\\p.exe' },
+  ];
+  const expected = [['cased', 'folded', 'list'], ['folded'], ['regex', 'list'], []];
+  const ids = (set: SigmaRuleSet, fields: Record<string, string>) =>
+    set
+      .match(proc(fields))
+      .map((r) => r.rule.id)
+      .sort();
+
+  it('answers as without it, in any order and however often a text repeats', () => {
+    const set = new SigmaRuleSet(rules, defaultPipeline);
+    for (let round = 0; round < 3; round++) {
+      events.forEach((e, i) => expect(ids(set, e)).toEqual([...(expected[i] as string[])].sort()));
+      [...events]
+        .reverse()
+        .forEach((e, i) =>
+          expect(ids(set, e)).toEqual([...(expected[events.length - 1 - i] as string[])].sort()),
+        );
+    }
+  });
+
+  it('gives each rule set its own memo (a second set is not answered from the first)', () => {
+    const a = new SigmaRuleSet(rules, defaultPipeline);
+    const b = new SigmaRuleSet(rules.slice(1), defaultPipeline);
+    expect(ids(a, events[0]!)).toEqual(['cased', 'folded', 'list']);
+    expect(ids(b, events[0]!)).toEqual(['folded', 'list']);
+  });
+});
