@@ -1,0 +1,255 @@
+/**
+ * Many long literals searched in one value without reading most of it: Wu-Manber (Set-Horspool over
+ * blocks of two code units). A window as long as the shortest literal slides along the value; the block
+ * at its end, hashed through a small class table, gives how far the window can move before any literal's
+ * start could fit in it. Only where that is 0 are the literals whose prefix ends in that block compared.
+ * With every literal 9 or more code units long most windows move 6 to 8, so most code units are never
+ * read. Same contract and answers as `LiteralScanner.scanFolded` (the literals of `value.toLowerCase()`).
+ *
+ * Exact without lower-casing and without looking for non-ASCII code units first (that would read them
+ * all): lower-casing maps only two non-ASCII code units to ASCII, the Kelvin sign to `k` and U+0130 to
+ * `i` followed by U+0307, and only U+0130 changes length. So an ASCII literal is in the lower-cased value
+ * exactly where the value has a run as long, each code unit the literal's ASCII-folded, or the Kelvin
+ * sign for a `k`, or U+0130 for an `i` that ends the literal (the U+0307 after it is no literal's). Every
+ * other non-ASCII code unit lower-cases to non-ASCII, which no ASCII literal holds.
+ *
+ * Literals holding non-ASCII code units (rare: keyword rules' are ASCII) go to a `LiteralScanner` of their
+ * own that reads every code unit; sets whose shortest ASCII literal is under `MIN_SKIP` code units skip
+ * too little to pay: the whole set is a `LiteralScanner`.
+ */
+import { LiteralScanner } from './literals.js';
+
+/** Below this shortest length, windows move at most 2 code units: a DFA's one lookup per unit wins. */
+export const MIN_SKIP = 4;
+
+const KELVIN = 0x212a;
+const DOTTED_I = 0x130;
+const LOWER_K = 107;
+const LOWER_I = 105;
+
+/** A code unit's lower case where it is ASCII or lower-cases to ASCII mid-literal; -1 for any other. */
+/** `SkipScanner.mode`s. */
+const UNBUILT = 0;
+const SKIP = 1;
+const SKIP_AND_WIDE = 2;
+const WHOLE = 3;
+
+const foldMid = (c: number): number =>
+  c < 128 ? (c >= 65 && c <= 90 ? c + 32 : c) : c === KELVIN ? LOWER_K : -1;
+
+export class SkipScanner {
+  private readonly ids = new Map<string, number>();
+  private readonly literals: string[] = [];
+  private built = false;
+  private mode = UNBUILT;
+  /** Values shorter than this hold no literal: the window when only the skip search runs, else 0. */
+  private shortest = 0;
+  /** The whole set, when it is too short to skip (`MIN_SKIP`); null when skipping. */
+  private whole: LiteralScanner | null = null;
+
+  // The skip search over the ASCII literals.
+  /** The shortest ASCII literal's length: the window. */
+  private window = 0;
+  /** Code unit → class of the code units in the literals' first `window` units (0: none of them). */
+  private classes = new Uint8Array(0);
+  /** Number of classes (0 included): a block's hash is `classes[a] * width + classes[b]`. */
+  private width = 0;
+  /** By block hash, how far the window moves; 0 where some literal's prefix ends in that block. */
+  private shift = new Uint8Array(0);
+  /** By block hash, `candidates[first[h]..first[h + 1])` are the literals whose prefix ends there. */
+  private first = new Int32Array(0);
+  private candidates = new Int32Array(0);
+  /** By literal id, its code units at `codes[start[id]..start[id + 1])` (ASCII literals only). */
+  private start = new Int32Array(0);
+  private codes = new Uint16Array(0);
+
+  // Literals holding non-ASCII code units, scanned in full with their own ids.
+  private wide: LiteralScanner | null = null;
+  /** `wide`'s id → this scanner's. */
+  private wideIds = new Int32Array(0);
+  private wideSeen = new Int32Array(0);
+  private wideStamp = 0;
+  private readonly wideHits: number[] = [];
+
+  /** The literal's id (the same for the same text); lower case, added before `build`. */
+  add(literal: string): number {
+    if (this.built) throw new Error('SkipScanner.add after build');
+    if (literal.length === 0) throw new Error('SkipScanner: an empty literal matches everywhere');
+    let id = this.ids.get(literal);
+    if (id === undefined) {
+      id = this.literals.length;
+      this.ids.set(literal, id);
+      this.literals.push(literal);
+    }
+    return id;
+  }
+
+  get size(): number {
+    return this.literals.length;
+  }
+
+  /** Whether `build` chose the skip search (false: one `LiteralScanner` reads every code unit). */
+  get skips(): boolean {
+    return this.built && this.whole === null;
+  }
+
+  build(): void {
+    if (this.built) throw new Error('SkipScanner.build twice');
+    this.built = true;
+
+    const { literals } = this;
+    const isAscii = (l: string): boolean => {
+      for (let i = 0; i < l.length; i++) if (l.charCodeAt(i) >= 128) return false;
+      return true;
+    };
+    const ascii: number[] = [];
+    const wide: number[] = [];
+    literals.forEach((l, id) => (isAscii(l) ? ascii : wide).push(id));
+    const window = Math.min(...ascii.map((id) => (literals[id] as string).length));
+    if (ascii.length === 0 || window < MIN_SKIP) {
+      const whole = new LiteralScanner();
+      for (const l of literals) whole.add(l);
+      whole.build();
+      this.whole = whole;
+      this.mode = WHOLE;
+      return;
+    }
+    if (wide.length > 0) {
+      const scanner = new LiteralScanner();
+      for (const id of wide) scanner.add(literals[id] as string);
+      scanner.build();
+      this.wide = scanner;
+      this.wideIds = Int32Array.from(wide);
+      this.wideSeen = new Int32Array(wide.length);
+    }
+    this.mode = wide.length > 0 ? SKIP_AND_WIDE : SKIP;
+    this.shortest = wide.length > 0 ? 0 : window;
+    this.window = window;
+
+    // Classes: the code units of the literals' prefixes, upper case as lower; the Kelvin sign as `k` and
+    // U+0130 as `i` (it is one only at a literal's end; a shift too small for it is still safe).
+    const classes = new Uint8Array(65536);
+    let width = 1;
+    for (const id of ascii) {
+      const l = literals[id] as string;
+      for (let i = 0; i < window; i++) {
+        const c = l.charCodeAt(i);
+        if (classes[c] === 0) classes[c] = width++;
+      }
+    }
+    if (width > 255) throw new RangeError('SkipScanner: too many classes'); // 128 at most: ASCII
+    for (let c = 65; c <= 90; c++) classes[c] = classes[c + 32] as number;
+    classes[KELVIN] = classes[LOWER_K] as number;
+    classes[DOTTED_I] = classes[LOWER_I] as number;
+    this.classes = classes;
+    this.width = width;
+
+    // Shifts: a block ending `d` units before a prefix's end lets the window move at most `d`.
+    const blocks = width * width;
+    const most = Math.min(window - 1, 255);
+    const shift = new Uint8Array(blocks).fill(most);
+    const hash = (l: string, end: number): number =>
+      (classes[l.charCodeAt(end - 1)] as number) * width + (classes[l.charCodeAt(end)] as number);
+    const byBlock: number[][] = Array.from({ length: blocks }, () => []);
+    for (const id of ascii) {
+      const l = literals[id] as string;
+      for (let end = 1; end < window; end++) {
+        const h = hash(l, end);
+        shift[h] = Math.min(shift[h] as number, window - 1 - end);
+      }
+      (byBlock[hash(l, window - 1)] as number[]).push(id);
+    }
+    this.shift = shift;
+    const first = new Int32Array(blocks + 1);
+    for (let h = 0; h < blocks; h++) first[h + 1] = (first[h] as number) + (byBlock[h] as number[]).length;
+    this.first = first;
+    this.candidates = Int32Array.from(byBlock.flat());
+
+    const start = new Int32Array(literals.length + 1);
+    for (let id = 0; id < literals.length; id++)
+      start[id + 1] =
+        (start[id] as number) + (isAscii(literals[id] as string) ? (literals[id] as string).length : 0);
+    const codes = new Uint16Array(start[literals.length] as number);
+    for (const id of ascii) {
+      const l = literals[id] as string;
+      for (let i = 0; i < l.length; i++) codes[(start[id] as number) + i] = l.charCodeAt(i);
+    }
+    this.start = start;
+    this.codes = codes;
+  }
+
+  /**
+   * Appends to `out` each distinct literal id found in `value.toLowerCase()` and not yet stamped:
+   * `seen[id] === stamp` means already reported (the caller's per-event stamp). ASCII values are never
+   * lower-cased. Allocates nothing once `out` has grown.
+   */
+  scanFolded(value: string, seen: Int32Array, stamp: number, out: number[]): void {
+    const n = value.length;
+    // Before `build`, and when delegating, `shortest` is 0.
+    if (n < this.shortest) return;
+    if (this.mode !== SKIP) {
+      if (this.mode === UNBUILT) throw new Error('SkipScanner.scanFolded before build');
+      if (this.mode === WHOLE) {
+        (this.whole as LiteralScanner).scanFolded(value, seen, stamp, out);
+        return;
+      }
+      this.scanWide(value, seen, stamp, out);
+    }
+    const { window, classes, width, shift } = this;
+    let i = window - 1;
+    while (i < n) {
+      const b = classes[value.charCodeAt(i)] as number;
+      // A code unit in no literal's prefix: no literal starts in the window nor at its end.
+      if (b === 0) {
+        i += window;
+        continue;
+      }
+      const h = (classes[value.charCodeAt(i - 1)] as number) * width + b;
+      const s = shift[h] as number;
+      if (s !== 0) {
+        i += s;
+        continue;
+      }
+      const from = i - window + 1;
+      for (let k = this.first[h] as number, end = this.first[h + 1] as number; k < end; k++) {
+        const id = this.candidates[k] as number;
+        if (seen[id] !== stamp && this.at(value, from, id)) {
+          seen[id] = stamp;
+          out.push(id);
+        }
+      }
+      i++;
+    }
+  }
+
+  /** Whether ASCII literal `id` is at `from` in the lower-cased value (see the module comment). */
+  private at(value: string, from: number, id: number): boolean {
+    const { start, codes } = this;
+    const s = start[id] as number;
+    const last = (start[id + 1] as number) - 1;
+    if (from + last - s >= value.length) return false;
+    for (let j = s; j < last; j++) if (foldMid(value.charCodeAt(from + j - s)) !== codes[j]) return false;
+    const c = value.charCodeAt(from + last - s);
+    const want = codes[last] as number;
+    return foldMid(c) === want || (c === DOTTED_I && want === LOWER_I);
+  }
+
+  /** The non-ASCII literals, by their own scanner and stamps, reported under this scanner's ids. */
+  private scanWide(value: string, seen: Int32Array, stamp: number, out: number[]): void {
+    const wide = this.wide as LiteralScanner;
+    const hits = this.wideHits;
+    hits.length = 0;
+    this.wideStamp = (this.wideStamp + 1) | 0;
+    if (this.wideStamp === 0) {
+      this.wideSeen.fill(0);
+      this.wideStamp = 1;
+    }
+    wide.scanFolded(value, this.wideSeen, this.wideStamp, hits);
+    for (let k = 0; k < hits.length; k++) {
+      const id = this.wideIds[hits[k] as number] as number;
+      if (seen[id] === stamp) continue;
+      seen[id] = stamp;
+      out.push(id);
+    }
+  }
+}
