@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertId } from '../src/index.js';
+import { alertId, alertIdOf, AlertIdPrefix } from '../src/index.js';
 
 describe('alertId', () => {
   it('is 32 lowercase hex characters and stable across runs and releases', () => {
@@ -31,5 +31,21 @@ describe('alertId', () => {
 
   it('hashes non-ASCII ids by their UTF-8 bytes', () => {
     expect(alertId('r', 1, ['é'])).not.toBe(alertId('r', 1, ['e\u0301']));
+  });
+});
+
+describe('alertIdOf (a rule encodes its prefix once)', () => {
+  it('gives alertId for the same parts, ASCII or not, short or long', () => {
+    const cases: [string, number | string, string[]][] = [
+      ['elastic-remote-sam', 1, ['evt-logon', 'evt-file']],
+      ['r', '1:abc', []],
+      ['r', 1, ['']],
+      ['ü-rule', 3, ['é', 'e\u0301', '\ud800lone', '😀', 'x'.repeat(5_000)]],
+    ];
+    for (const [rule, version, ids] of cases)
+      expect(alertIdOf(new AlertIdPrefix(rule, version), ids)).toBe(alertId(rule, version, ids));
+    // Pinned (computed before the one-shot encoding): the bytes hashed did not change.
+    expect(alertId('ü-rule', 3, ['\ud800lone', '😀'])).toBe('1a4edc311d17665ca1abf9b4083d1b00');
+    expect(alertId('r', '1:abc', [])).toBe('2df13a285b46c2c1dbc981e62085f9ff');
   });
 });

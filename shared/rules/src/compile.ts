@@ -6,7 +6,8 @@
 import type { FieldExpr } from '@sequor/eql';
 import type { CompiledQuery, Match } from '@sequor/engine';
 import {
-  alertId,
+  AlertIdPrefix,
+  alertIdOf,
   compileAccessor,
   compileEventTime,
   compileQuery,
@@ -122,7 +123,7 @@ export function compileRule(rule: Rule, options: CompileRuleOptions = {}): Compi
       : {
           ...plain,
           ruleSummary: Object.freeze({ ...plain.ruleSummary, revision }),
-          idVersion: `${rule.version}:${revision}`,
+          idPrefix: new AlertIdPrefix(rule.id, `${rule.version}:${revision}`),
         };
   return {
     rule,
@@ -235,8 +236,8 @@ function compileEqlQuery(rule: EqlRule, catalog: FieldCatalog): CompiledQuery<Se
 interface AlertShape {
   readonly rule: Rule;
   readonly ruleSummary: AlertRule;
-  /** What `alertId` takes as the version: the rule's, with its revision when it has one. */
-  readonly idVersion: number | string;
+  /** The rule id and version (with its revision when it has one) as every alert id of the rule begins. */
+  readonly idPrefix: AlertIdPrefix;
   readonly threat: readonly AlertThreat[];
   readonly keyFields: readonly string[];
   readonly keyIndex: ReadonlyMap<string, number>;
@@ -244,7 +245,17 @@ interface AlertShape {
   /** A Sigma rule's: the fields its detection reads, by their Sigma names (`sigma-evidence.ts`). */
   readonly sigmaEvidence: ((e: SequorEvent) => AlertEvidenceField[]) | null;
   readonly accessors: ReadonlyMap<string, (e: SequorEvent) => unknown>;
+  /** How `host.id`, `host.name`, `user.id` and `user.name` resolve, in that order. */
+  readonly entity: readonly FieldResolver[];
   readonly message: MessageTemplate;
+  /** The message of a template without placeholders (a Sigma rule's title): the same for every alert. */
+  readonly fixedMessage: string | null;
+}
+
+/** A placeholder or entity field: its position among the key fields (-1: none), its accessor. */
+interface FieldResolver {
+  readonly key: number;
+  readonly get: ((e: SequorEvent) => unknown) | null;
 }
 
 interface EvidenceField {
@@ -303,6 +314,7 @@ function alertShape(rule: Rule, catalog: FieldCatalog): AlertShape {
     accessors.set(name, get);
     if (names.includes(name)) evidenceFields.push({ name, info, get });
   }
+  const keyIndex = new Map(keyFields.map((f, i) => [f, i]));
   const sigmaRules = sigmaRulesOf(rule);
   const sigmaEvidence =
     sigmaRules.length === 0
@@ -323,14 +335,16 @@ function alertShape(rule: Rule, catalog: FieldCatalog): AlertShape {
       tags: Object.freeze([...rule.tags]),
       author: Object.freeze([...rule.author]),
     }),
-    idVersion: rule.version,
+    idPrefix: new AlertIdPrefix(rule.id, rule.version),
     threat: Object.freeze(threatRows(rule)),
     keyFields,
-    keyIndex: new Map(keyFields.map((f, i) => [f, i])),
+    keyIndex,
     evidenceFields,
     sigmaEvidence,
     accessors,
+    entity: entityFields.map((field) => resolverOf(field, keyIndex, accessors)),
     message,
+    fixedMessage: message.placeholders.length === 0 ? message.render(() => null) : null,
   };
   shapes.set(rule, shape);
   return shape;
@@ -344,43 +358,67 @@ function evidenceValue(field: EvidenceField, event: SequorEvent): AlertEvidenceF
   return renderValue(v);
 }
 
-function withSigmaFields(
-  shape: AlertShape,
-  event: SequorEvent,
-  fields: AlertEvidenceField[],
-): AlertEvidenceField[] {
-  if (shape.sigmaEvidence === null) return fields;
-  for (const f of shape.sigmaEvidence(event)) fields.push(f);
+function resolverOf(
+  field: string,
+  keyIndex: ReadonlyMap<string, number>,
+  accessors: ReadonlyMap<string, (e: SequorEvent) => unknown>,
+): FieldResolver {
+  return { key: keyIndex.get(field) ?? -1, get: accessors.get(field) ?? null };
+}
+
+/** A placeholder or entity field's value: the key's value first, then the evidence events in order. */
+function resolveField(resolver: FieldResolver, match: Match<SequorEvent>): unknown {
+  if (resolver.key >= 0) {
+    const v = match.keyValues[resolver.key];
+    if (v !== null && v !== undefined) return v;
+  }
+  const get = resolver.get;
+  if (get === null) return null;
+  const events = match.events;
+  for (let i = 0; i < events.length; i++) {
+    const v = get(events[i]!);
+    if (v !== null && v !== undefined) return v;
+  }
+  return null;
+}
+
+/** One evidence entry's fields: the rule's evidence fields the event has, then a Sigma rule's. */
+function evidenceFieldsOf(shape: AlertShape, event: SequorEvent): AlertEvidenceField[] {
+  const fields: AlertEvidenceField[] = [];
+  const list = shape.evidenceFields;
+  for (let i = 0; i < list.length; i++) {
+    const value = evidenceValue(list[i]!, event);
+    if (value !== null) fields.push({ name: list[i]!.name, value });
+  }
+  if (shape.sigmaEvidence !== null) for (const f of shape.sigmaEvidence(event)) fields.push(f);
   return fields;
 }
 
 function buildAlertWith(shape: AlertShape, match: Match<SequorEvent>, context: AlertContext): Alert {
   const events = match.events;
-  // A placeholder or entity field: the key's value first, then the evidence events in order.
-  const resolve = (field: string): unknown => {
-    const k = shape.keyIndex.get(field);
-    if (k !== undefined) {
-      const v = match.keyValues[k];
-      if (v !== null && v !== undefined) return v;
-    }
-    const get = shape.accessors.get(field);
-    if (get === undefined) return null;
-    for (const e of events) {
-      const v = get(e);
-      if (v !== null && v !== undefined) return v;
-    }
-    return null;
-  };
-  const text = (field: string): string | null => renderValue(resolve(field));
-  const evidenceIds = events.map((e) => e.event.id);
+  const evidenceIds: string[] = [];
+  for (let i = 0; i < events.length; i++) evidenceIds.push(events[i]!.event.id);
+  const [hostId, hostName, userId, userName] = shape.entity as [
+    FieldResolver,
+    FieldResolver,
+    FieldResolver,
+    FieldResolver,
+  ];
+  // Built in one go, property by property in the order the alert has always had (its JSON is byte-stable).
   return {
-    alert: { id: alertId(shape.rule.id, shape.idVersion, evidenceIds) },
+    alert: { id: alertIdOf(shape.idPrefix, evidenceIds) },
     timestamp: context.detectedAt,
     rule: shape.ruleSummary,
     threat: shape.threat,
     entity: {
-      host: { id: text('host.id'), name: text('host.name') },
-      user: { id: text('user.id'), name: text('user.name') },
+      host: {
+        id: renderValue(resolveField(hostId, match)),
+        name: renderValue(resolveField(hostName, match)),
+      },
+      user: {
+        id: renderValue(resolveField(userId, match)),
+        name: renderValue(resolveField(userName, match)),
+      },
     },
     keys: shape.keyFields.map((field, i) => ({ field, value: renderValue(match.keyValues[i]) })),
     event: { first_time: match.firstTime, last_time: match.lastTime, count: match.count ?? events.length },
@@ -393,16 +431,13 @@ function buildAlertWith(shape: AlertShape, match: Match<SequorEvent>, context: A
         partition: e.origin.partition,
         offset: e.origin.offset,
       },
-      fields: withSigmaFields(
-        shape,
-        e,
-        shape.evidenceFields.flatMap((f) => {
-          const value = evidenceValue(f, e);
-          return value === null ? [] : [{ name: f.name, value }];
-        }),
-      ),
+      fields: evidenceFieldsOf(shape, e),
     })),
-    message: shape.message.render(resolve),
+    message:
+      shape.fixedMessage ??
+      shape.message.render((field) =>
+        resolveField(resolverOf(field, shape.keyIndex, shape.accessors), match),
+      ),
     trace_id: context.traceId ?? null,
   };
 }
