@@ -408,8 +408,9 @@ function buildRuleSet<E, R>(
                   if (dispatch === null) {
                     for (let i = 0; i < filters.length && !subscriber.closed; i++) filters[i]!.onEvent(item);
                   } else {
-                    const positions = dispatch.positions(event);
-                    for (let i = 0; i < positions.length && !subscriber.closed; i++)
+                    const count = dispatch.positions(event);
+                    const positions = dispatch.out;
+                    for (let i = 0; i < count && !subscriber.closed; i++)
                       filters[positions[i]!]!.onEvent(item);
                   }
                 }
@@ -447,16 +448,23 @@ function buildRuleSet<E, R>(
   };
 }
 
+/** Per event, the positions in a rule set's `filters` array to call: `out[0..count)`, valid until the next. */
+interface FilterDispatchPlan<E> {
+  positions(event: E): number;
+  readonly out: Int32Array;
+}
+
 /**
  * A `FilterDispatch` turned into positions in the rule set's `filters` array: per event, the covered
  * filters it names plus every uncovered filter, each once, in entry order (so matches come out in the
  * order they would without the dispatch). Null without a dispatch, or when it covers no plain filter.
+ * Written into one typed array: a plain array emptied per event gave up its backing store each time.
  */
 function filterDispatchPlan<E, R>(
   rules: readonly RuleSetEntry<E, R>[],
   filterIndexes: readonly number[],
   dispatch: FilterDispatch<E> | undefined,
-): { positions(event: E): readonly number[] } | null {
+): FilterDispatchPlan<E> | null {
   if (dispatch === undefined) return null;
   // Entry index -> position in `filters`, for the plain filters the dispatch covers; -1 otherwise.
   const coveredPosition = new Int32Array(rules.length).fill(-1);
@@ -470,26 +478,50 @@ function filterDispatchPlan<E, R>(
   // Dedupe per event with a generation stamp instead of a Set per event.
   const seen = new Uint32Array(filterIndexes.length);
   let generation = 0;
-  const out: number[] = [];
+  // Each position at most once per event: as many as there are filters.
+  const out = new Int32Array(filterIndexes.length);
   return {
-    positions(event: E): readonly number[] {
+    out,
+    positions(event: E): number {
       generation = (generation + 1) >>> 0;
       if (generation === 0) {
         seen.fill(0);
         generation = 1;
       }
-      out.length = 0;
-      for (const index of dispatch.matching(event)) {
+      let count = 0;
+      const matching = dispatch.matching(event);
+      for (let m = 0; m < matching.length; m++) {
+        const index = matching[m]!;
         const position = index >= 0 && index < coveredPosition.length ? coveredPosition[index]! : -1;
         if (position < 0 || seen[position] === generation) continue;
         seen[position] = generation;
-        out.push(position);
+        out[count++] = position;
       }
-      for (const position of uncovered) out.push(position);
-      if (out.length > 1) out.sort((a, b) => a - b);
-      return out;
+      for (let u = 0; u < uncovered.length; u++) out[count++] = uncovered[u]!;
+      sortAscending(out, count);
+      return count;
     },
   };
+}
+
+/**
+ * Sorts `values[0..count)` in place: an event's dispatched filters are usually a handful, sorted by
+ * insertion; a long list (a dispatch that over-approximates a lot) by the typed array's own sort.
+ */
+function sortAscending(values: Int32Array, count: number): void {
+  if (count > 32) {
+    values.subarray(0, count).sort();
+    return;
+  }
+  for (let i = 1; i < count; i++) {
+    const v = values[i]!;
+    let j = i - 1;
+    while (j >= 0 && values[j]! > v) {
+      values[j + 1] = values[j]!;
+      j--;
+    }
+    values[j + 1] = v;
+  }
 }
 
 function indexesWhere<T>(items: readonly T[], test: (item: T) => boolean): number[] {

@@ -107,3 +107,29 @@ describe('createRuleSetPipeline with a filter dispatch', () => {
     expect(out.some((m) => m.startsWith('f:'))).toBe(true);
   });
 });
+
+describe('the order of dispatched filters', () => {
+  /** `n` filters that match every event, named by the dispatch in reverse entry order. */
+  const order = (n: number): string[] => {
+    const rules: RuleSetEntry<TestEvent, string>[] = Array.from({ length: n }, (_, i) => ({
+      rule: `r${i}`,
+      spec: { kind: 'filter', predicate: () => true, keyValues: () => [] },
+    }));
+    const covers = rules.map((_, i) => i);
+    const reversed = [...covers].reverse();
+    const out: string[] = [];
+    from([ev('a', 0, 'k', 'e0')])
+      .pipe(
+        createRuleSetPipeline(rules, eventTime, {
+          filterDispatch: { covers, matching: () => reversed },
+        }).operator,
+      )
+      .subscribe(({ rule }) => out.push(rule));
+    return out;
+  };
+
+  it('is entry order whatever order the dispatch names them in, few or many', () => {
+    for (const n of [2, 7, 32, 33, 100])
+      expect(order(n)).toEqual(Array.from({ length: n }, (_, i) => `r${i}`));
+  });
+});
