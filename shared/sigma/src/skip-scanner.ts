@@ -184,17 +184,27 @@ export class SkipScanner {
    * lower-cased. Allocates nothing once `out` has grown.
    */
   scanFolded(value: string, seen: Int32Array, stamp: number, out: number[]): void {
-    const n = value.length;
-    // Before `build`, and when delegating, `shortest` is 0.
-    if (n < this.shortest) return;
-    if (this.mode !== SKIP) {
-      if (this.mode === UNBUILT) throw new Error('SkipScanner.scanFolded before build');
-      if (this.mode === WHOLE) {
-        (this.whole as LiteralScanner).scanFolded(value, seen, stamp, out);
-        return;
-      }
-      this.scanWide(value, seen, stamp, out);
+    // Small enough to be inlined where it is called: most values are shorter than the window and end
+    // here. Before `build`, and when delegating, `shortest` is 0.
+    if (value.length < this.shortest) return;
+    if (this.mode === SKIP) this.skipScan(value, seen, stamp, out);
+    else this.otherScan(value, seen, stamp, out);
+  }
+
+  /** Not only the skip search: the whole set delegated, or the non-ASCII literals before the search. */
+  private otherScan(value: string, seen: Int32Array, stamp: number, out: number[]): void {
+    if (this.mode === UNBUILT) throw new Error('SkipScanner.scanFolded before build');
+    if (this.mode === WHOLE) {
+      (this.whole as LiteralScanner).scanFolded(value, seen, stamp, out);
+      return;
     }
+    this.scanWide(value, seen, stamp, out);
+    this.skipScan(value, seen, stamp, out);
+  }
+
+  /** The skip search for the ASCII literals (see the module comment). */
+  private skipScan(value: string, seen: Int32Array, stamp: number, out: number[]): void {
+    const n = value.length;
     const { window, classes, width, shift } = this;
     let i = window - 1;
     while (i < n) {
