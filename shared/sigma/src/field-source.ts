@@ -255,18 +255,31 @@ const MEMO_GENERATION = 1_024;
 /** Characters (UTF-16 code units) all fields' memos may hold, roughly, before they are all dropped. */
 const MEMO_BUDGET = 4_000_000;
 
+/** A field's hit share is judged over this many lookups... */
+const MEMO_WINDOW = 512;
+/** ...and below this share the field's texts are not memoized for the next `MEMO_PAUSE` reads. */
+const MEMO_MIN_HIT_SHARE = 0.4;
+const MEMO_PAUSE = 8 * MEMO_WINDOW;
+
 interface FieldMemo {
   young: Map<string, ValueFacts>;
   old: Map<string, ValueFacts>;
   youngChars: number;
   oldChars: number;
+  /** Lookups and hits in the current window. */
+  windowLookups: number;
+  windowHits: number;
+  /** Reads left before the paused field is memoized again. */
+  paused: number;
 }
 
 /**
  * Facts of recent texts per field, bounded: per field two generations of `MEMO_GENERATION` texts (a hit in
  * the old one moves it to the young one, so values in steady use stay), and all fields together about
- * `MEMO_BUDGET` characters; past that everything is dropped and refilled. Text an attacker makes unique
- * costs a lookup and an insert, never unbounded memory.
+ * `MEMO_BUDGET` characters; past that everything is dropped and refilled. A field whose texts rarely repeat
+ * (times, GUIDs, most registry paths; or text an attacker makes unique) costs a lookup and an insert per
+ * read while it is judged, then is left alone for a while (`MEMO_MIN_HIT_SHARE`, `MEMO_PAUSE`): it is
+ * worked out per event as without a memo. Memory is never unbounded.
  */
 export class ValueMemo {
   private readonly byField: (FieldMemo | undefined)[] = [];
@@ -280,18 +293,38 @@ export class ValueMemo {
     this.lookups += 1;
     let memo = this.byField[id];
     if (memo === undefined) {
-      memo = { young: new Map(), old: new Map(), youngChars: 0, oldChars: 0 };
+      memo = {
+        young: new Map(),
+        old: new Map(),
+        youngChars: 0,
+        oldChars: 0,
+        windowLookups: 0,
+        windowHits: 0,
+        paused: 0,
+      };
       this.byField[id] = memo;
+    }
+    if (memo.paused > 0) {
+      memo.paused -= 1;
+      return null;
+    }
+    if (++memo.windowLookups === MEMO_WINDOW) {
+      if (memo.windowHits < MEMO_MIN_HIT_SHARE * MEMO_WINDOW) memo.paused = MEMO_PAUSE;
+      memo.windowLookups = 0;
+      memo.windowHits = 0;
     }
     let facts = memo.young.get(text);
     if (facts !== undefined) {
       this.hits += 1;
+      memo.windowHits += 1;
       return facts;
     }
     const cost = text.length + 32;
     facts = memo.old.get(text);
-    if (facts !== undefined) this.hits += 1;
-    else facts = new ValueFacts(text, id);
+    if (facts !== undefined) {
+      this.hits += 1;
+      memo.windowHits += 1;
+    } else facts = new ValueFacts(text, id);
     if (memo.young.size >= MEMO_GENERATION) {
       this.chars -= memo.oldChars;
       memo.old = memo.young;

@@ -14,13 +14,13 @@ import { applySigmaFilters } from './filters.js';
 import type { Clause, Gate, GateKey } from './gate.js';
 import { gateOf, KEYWORDS } from './gate.js';
 import { LiteralScanner } from './literals.js';
+import { SkipScanner } from './skip-scanner.js';
 import type { SigmaFilter, SigmaRule } from './rule.js';
 
 /** Fields the index is keyed on, in order: the first a variant names is its first key. */
 const SOURCE_FIELDS = ['Channel', '_path'] as const;
 const ID_FIELD = 'EventID';
 const ID_FIELD_ID = fieldId(ID_FIELD);
-const KEYWORDS_ID = fieldId(KEYWORDS);
 
 interface Entry {
   /** The event generation that last tried this entry (an entry can sit under several gate keys). */
@@ -91,6 +91,13 @@ class GateIndex {
   readonly basename: FieldKeys<string>[] = [];
   /** By field, then the id of the literal in that field's scanner. */
   readonly substring: FieldKeys<number>[] = [];
+  /**
+   * Keyword keys (a literal in any value) by their id in this index's own scanner: each index scans with
+   * only its rules' keywords, so the `product: windows` rule's long ones are not held back by the short
+   * ones of a channel's (the skip search moves by the shortest).
+   */
+  readonly keywords: FieldKeys<number>[] = [];
+  keywordScan: KeywordScan | null = null;
 
   constructor(private readonly scanners: FieldScanners) {}
 
@@ -101,12 +108,22 @@ class GateIndex {
       return false;
     }
     for (const { field, kind, key } of gate.keys) {
-      if (kind === 'substring') {
+      if (kind === 'substring' && field === KEYWORDS) {
+        this.keywordScan ??= this.scanners.keywordScan();
+        push(this.keywords, field, this.keywordScan.scanner.add(key), entry);
+      } else if (kind === 'substring') {
         push(this.substring, field, this.scanners.literal(field, key), entry);
       } else push(kind === 'exact' ? this.exact : this.basename, field, key, entry);
     }
     return true;
   }
+}
+
+/** One index's keyword literals and what they found in the current event (`FieldScanners.keywordHits`). */
+interface KeywordScan {
+  readonly scanner: SkipScanner;
+  seen: Int32Array;
+  readonly hits: number[];
 }
 
 function push<K>(fields: FieldKeys<K>[], name: string, key: K, entry: Entry): void {
@@ -138,6 +155,29 @@ const NO_HITS: readonly number[] = Object.freeze([]);
 class FieldScanners {
   /** By field id. */
   private readonly byField: (FieldScan | undefined)[] = [];
+  private readonly keywordScans: KeywordScan[] = [];
+
+  /** A scanner for one index's keyword keys, built with the others. */
+  keywordScan(): KeywordScan {
+    const scan: KeywordScan = { scanner: new SkipScanner(), seen: new Int32Array(0), hits: [] };
+    this.keywordScans.push(scan);
+    return scan;
+  }
+
+  /**
+   * Ids of the scan's literals in any of the event's values, each value scanned on its own (no literal is
+   * found across two fields) as written: the scanner folds case itself, so values are never lower-cased.
+   */
+  keywordHits(scan: KeywordScan, view: EventView, generation: number): readonly number[] {
+    const hits = scan.hits;
+    hits.length = 0;
+    const { scanner, seen } = scan;
+    for (const raw of view.source.values()) {
+      if (typeof raw === 'string') scanner.scanFolded(raw, seen, generation, hits);
+      else if (raw !== undefined && raw !== null) scanner.scanFolded(String(raw), seen, generation, hits);
+    }
+    return hits;
+  }
 
   literal(field: string, key: string): number {
     const id = fieldId(field);
@@ -161,6 +201,10 @@ class FieldScanners {
       f.scanner.build();
       f.seen = new Int32Array(f.scanner.size);
     }
+    for (const k of this.keywordScans) {
+      k.scanner.build();
+      k.seen = new Int32Array(k.scanner.size);
+    }
   }
 
   /**
@@ -173,14 +217,6 @@ class FieldScanners {
     f.generation = generation;
     const hits = f.buffer;
     hits.length = 0;
-    if (field === KEYWORDS_ID) {
-      // Each value scanned on its own (no literal found across two fields), as written: the scanner folds
-      // ASCII case itself, so most events' values are never lower-cased for the keyword rules' gates.
-      const values = view.texts();
-      for (let i = 0; i < values.length; i++)
-        f.scanner.scanFolded(values[i] as string, f.seen, generation, hits);
-      return (f.current = hits);
-    }
     const facts = view.factsAt(field);
     if (facts !== null) {
       if (facts.hits === undefined) {
@@ -224,6 +260,14 @@ export interface SigmaRuleSetStats {
   readonly gatedVariants: number;
 }
 
+export interface SigmaRuleSetOptions {
+  /**
+   * Remember per field what each recent distinct text gives (`ValueMemo`; default true). Off, every event
+   * is worked out from scratch: the cost when no text repeats, for benchmarks.
+   */
+  readonly valueMemo?: boolean;
+}
+
 export class SigmaRuleSet {
   readonly rules: readonly CompiledSigmaRule[];
   /** Rules the pipeline cannot run (unknown logsource, a pattern past the bounds), with the reason. */
@@ -240,8 +284,8 @@ export class SigmaRuleSet {
   private readonly cache: MatcherCache;
   /** The one view every event is read through, rebound per event. */
   private readonly view: EventView;
-  /** What the view remembers of repeated field values across events (`ValueMemo`). */
-  private readonly memo: ValueMemo;
+  /** What the view remembers of repeated field values across events (`ValueMemo`), unless turned off. */
+  private readonly memo: ValueMemo | null;
   /** Per rule (by position in `rules`), the event generation it last matched. */
   private readonly matchedAt: Float64Array;
   /** The current event's matches, reused. */
@@ -252,6 +296,7 @@ export class SigmaRuleSet {
     rules: readonly SigmaRule[],
     pipeline: ProcessingPipeline,
     filters: readonly SigmaFilter[] = [],
+    options: SigmaRuleSetOptions = {},
   ) {
     this.cache = new MatcherCache();
     const compiled: CompiledSigmaRule[] = [];
@@ -271,7 +316,7 @@ export class SigmaRuleSet {
     });
     this.scanners.build();
     this.sources = [...this.bySource].map(([field, byValue]) => ({ field: fieldId(field), byValue }));
-    this.memo = new ValueMemo();
+    this.memo = options.valueMemo === false ? null : new ValueMemo();
     this.view = new EventView(objectFieldSource({}), this.memo);
     this.matchedAt = new Float64Array(compiled.length);
   }
@@ -391,6 +436,15 @@ export class SigmaRuleSet {
         if (entries !== undefined) this.test(entries, view, generation);
       }
     }
+    const keywordScan = index.keywordScan;
+    if (keywordScan !== null) {
+      const { byKey } = index.keywords[0] as FieldKeys<number>;
+      const hits = this.scanners.keywordHits(keywordScan, view, generation);
+      for (let i = 0; i < hits.length; i++) {
+        const entries = byKey.get(hits[i] as number);
+        if (entries !== undefined) this.test(entries, view, generation);
+      }
+    }
   }
 
   /** Runs each entry not yet tried for this event whose rule has not matched yet. */
@@ -410,6 +464,16 @@ export class SigmaRuleSet {
         this.found.push(e.rule);
       }
     }
+  }
+
+  /** Drops what the value memo holds (a benchmark's cold start). */
+  forgetValues(): void {
+    this.memo?.clear();
+  }
+
+  /** Field reads the value memo answered, and all it was asked (0 / 0 when it is off). */
+  valueMemoCounts(): { readonly hits: number; readonly lookups: number } {
+    return { hits: this.memo?.hits ?? 0, lookups: this.memo?.lookups ?? 0 };
   }
 
   stats(): SigmaRuleSetStats {

@@ -286,17 +286,21 @@ describe('SigmaRuleSet', () => {
       ],
       defaultPipeline,
     );
+    // Events whose values were read (the gate's scan, and the detection's when the gate holds).
     let scanned = 0;
     const ids = (event: Record<string, string | number>): (string | null)[] => {
       const source = objectFieldSource(event);
+      let read = false;
       const counting = {
         get: source.get,
         values: () => {
-          scanned += 1;
+          read = true;
           return source.values();
         },
       };
-      return set.match(counting).map((r) => r.rule.id);
+      const found = set.match(counting).map((r) => r.rule.id);
+      if (read) scanned += 1;
+      return found;
     };
     const command = 'mimikatz.exe sekurlsa::logonpasswords';
     // Any Windows channel, and an event with no channel at all (Elastic Endpoint's ECS carries none).

@@ -38,20 +38,32 @@ describe('ValueMemo', () => {
     expect([memo.hits, memo.lookups]).toEqual([1, 3]);
   });
 
-  it('is bounded: old texts go after two generations, long texts are never kept', () => {
+  it('is bounded: texts go after two generations unless in use, long texts are never kept', () => {
     const memo = new ValueMemo();
     const id = fieldId('CommandLine');
     const first = memo.facts(id, 'cmd /c 0');
-    for (let i = 1; i <= 2_048; i++) memo.facts(id, `cmd /c ${i}`);
-    // Two generations of 1,024 texts: the first one is gone, so it is made again.
-    expect(memo.facts(id, 'cmd /c 0')).not.toBe(first);
-    expect(memo.facts(id, 'x'.repeat(257))).toBeNull();
-    // A text still in use survives the generation turning over (a hit in the old one moves it up).
     const hot = memo.facts(id, 'hot');
-    for (let i = 0; i < 3_000; i++) {
-      memo.facts(id, `cold ${i}`);
-      if (i % 500 === 0) expect(memo.facts(id, 'hot')).toBe(hot);
+    // Half the lookups hit (`hot`), so the field stays memoized; two generations of 1,024 texts go by.
+    for (let i = 1; i <= 2_100; i++) {
+      expect(memo.facts(id, `cmd /c ${i}`)).not.toBeNull();
+      expect(memo.facts(id, 'hot')).toBe(hot);
     }
+    const again = memo.facts(id, 'cmd /c 0');
+    expect(again).not.toBeNull();
+    expect(again).not.toBe(first);
+    expect(memo.facts(id, 'x'.repeat(257))).toBeNull();
+  });
+
+  it('leaves a field whose texts do not repeat alone for a while, then tries again', () => {
+    const memo = new ValueMemo();
+    const id = fieldId('UtcTime');
+    for (let i = 0; i < 511; i++) expect(memo.facts(id, `2026-12-04 10:00:${i}`)).not.toBeNull();
+    expect(memo.facts(id, 'the 512th')).not.toBeNull();
+    // Under 40 % of a 512-lookup window hit: the next 4,096 reads are worked out without the memo.
+    for (let i = 0; i < 4_096; i++) expect(memo.facts(id, 'repeated')).toBeNull();
+    expect(memo.facts(id, 'repeated')?.lower).toBe('repeated');
+    // Another field is judged on its own.
+    expect(memo.facts(fieldId('Image'), 'a.exe')).not.toBeNull();
   });
 
   it('numbers a test once per field and key', () => {
