@@ -34,8 +34,10 @@ const SKIP = 1;
 const SKIP_AND_WIDE = 2;
 const WHOLE = 3;
 
-const foldMid = (c: number): number =>
-  c < 128 ? (c >= 65 && c <= 90 ? c + 32 : c) : c === KELVIN ? LOWER_K : -1;
+/** An ASCII upper-case letter's lower case; any other code unit as it is (literals are read so too). */
+const asciiLower = (c: number): number => (c >= 65 && c <= 90 ? c + 32 : c);
+
+const foldMid = (c: number): number => (c < 128 ? asciiLower(c) : c === KELVIN ? LOWER_K : -1);
 
 export class SkipScanner {
   private readonly ids = new Map<string, number>();
@@ -133,7 +135,7 @@ export class SkipScanner {
     for (const id of ascii) {
       const l = literals[id] as string;
       for (let i = 0; i < window; i++) {
-        const c = l.charCodeAt(i);
+        const c = asciiLower(l.charCodeAt(i));
         if (classes[c] === 0) classes[c] = width++;
       }
     }
@@ -149,7 +151,8 @@ export class SkipScanner {
     const most = Math.min(window - 1, 255);
     const shift = new Uint8Array(blocks).fill(most);
     const hash = (l: string, end: number): number =>
-      (classes[l.charCodeAt(end - 1)] as number) * width + (classes[l.charCodeAt(end)] as number);
+      (classes[asciiLower(l.charCodeAt(end - 1))] as number) * width +
+      (classes[asciiLower(l.charCodeAt(end))] as number);
     const byBlock: number[][] = Array.from({ length: blocks }, () => []);
     for (const id of ascii) {
       const l = literals[id] as string;
@@ -172,7 +175,7 @@ export class SkipScanner {
     const codes = new Uint16Array(start[literals.length] as number);
     for (const id of ascii) {
       const l = literals[id] as string;
-      for (let i = 0; i < l.length; i++) codes[(start[id] as number) + i] = l.charCodeAt(i);
+      for (let i = 0; i < l.length; i++) codes[(start[id] as number) + i] = asciiLower(l.charCodeAt(i));
     }
     this.start = start;
     this.codes = codes;
