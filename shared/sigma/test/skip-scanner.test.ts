@@ -244,6 +244,11 @@ describe('SkipScanner edge cases', () => {
     skip.scanFolded('sekurlsa:: lsadump::', seen, 7, out);
     expect(out).toEqual([1]);
     expect(() => new SkipScanner().add('')).toThrow(/empty/);
+    expect(() => new SkipScanner().scanFolded('x', seen, 1, out)).toThrow(/before build/);
+    const none = new SkipScanner();
+    none.build();
+    none.scanFolded('sekurlsa::', seen, 8, out);
+    expect(out).toEqual([1]);
   });
 });
 
