@@ -382,6 +382,12 @@ function resolveField(resolver: FieldResolver, match: Match<SequorEvent>): unkno
   return null;
 }
 
+/** An entity field's text: most are strings, taken as they are (what `renderValue` gives for one). */
+function entityText(resolver: FieldResolver, match: Match<SequorEvent>): string | null {
+  const v = resolveField(resolver, match);
+  return typeof v === 'string' ? v : renderValue(v);
+}
+
 /** One evidence entry's fields: the rule's evidence fields the event has, then a Sigma rule's. */
 function evidenceFieldsOf(shape: AlertShape, event: SequorEvent): AlertEvidenceField[] {
   const fields: AlertEvidenceField[] = [];
@@ -412,12 +418,12 @@ function buildAlertWith(shape: AlertShape, match: Match<SequorEvent>, context: A
     threat: shape.threat,
     entity: {
       host: {
-        id: renderValue(resolveField(hostId, match)),
-        name: renderValue(resolveField(hostName, match)),
+        id: entityText(hostId, match),
+        name: entityText(hostName, match),
       },
       user: {
-        id: renderValue(resolveField(userId, match)),
-        name: renderValue(resolveField(userName, match)),
+        id: entityText(userId, match),
+        name: entityText(userName, match),
       },
     },
     keys: shape.keyFields.map((field, i) => ({ field, value: renderValue(match.keyValues[i]) })),
