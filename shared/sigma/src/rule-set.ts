@@ -290,6 +290,8 @@ export class SigmaRuleSet {
   private readonly matchedAt: Float64Array;
   /** The current event's matches, reused. */
   private readonly found: CompiledSigmaRule[] = [];
+  /** Each rule's position in `rules`, to give matches in the set's order. */
+  private readonly position = new Map<CompiledSigmaRule, number>();
 
   /** `filters`: meta filters, joined to the rules they apply to before anything is compiled. */
   constructor(
@@ -312,6 +314,7 @@ export class SigmaRuleSet {
     this.rules = compiled;
     this.refused = refused;
     compiled.forEach((rule, ruleIndex) => {
+      this.position.set(rule, ruleIndex);
       for (const variant of rule.variants) this.index(rule, ruleIndex, variant);
     });
     this.scanners.build();
@@ -375,7 +378,10 @@ export class SigmaRuleSet {
     return found.index;
   }
 
-  /** The rules that match the event, each once, in the order their first matching variant is tried. */
+  /**
+   * The rules that match the event, each once, in the set's order (`rules`): the same whichever gates and
+   * indexes found them.
+   */
   match(source: FieldSource): CompiledSigmaRule[] {
     const view = this.view.reset(source);
     const generation = ++this.generation;
@@ -407,7 +413,12 @@ export class SigmaRuleSet {
       }
       if (lacks) this.gated(index, view, generation);
     }
-    return found.length === 0 ? [] : found.slice();
+    if (found.length === 0) return [];
+    if (found.length > 1) {
+      const position = this.position;
+      found.sort((a, b) => (position.get(a) as number) - (position.get(b) as number));
+    }
+    return found.slice();
   }
 
   /** Tries the entries of one index whose gate holds on the event. */

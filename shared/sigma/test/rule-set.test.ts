@@ -315,6 +315,27 @@ describe('SigmaRuleSet', () => {
   });
 });
 
+describe('SigmaRuleSet match order', () => {
+  it("gives an event's matches in the set's order, whichever index found them first", () => {
+    // The keyword rule sits in the index every event walks last, the process rule in its channel's bucket.
+    const keyword = rule('kw', 'product: windows', "  keywords:\n    - 'sekurlsa::'\n  condition: keywords");
+    const process = rule(
+      'proc',
+      'product: windows\n  category: process_creation',
+      "  sel:\n    CommandLine|contains: 'sekurlsa'\n  condition: sel",
+    );
+    const event = objectFieldSource({
+      Channel: 'Microsoft-Windows-Sysmon/Operational',
+      EventID: 1,
+      CommandLine: 'mimikatz sekurlsa::logonpasswords',
+    });
+    const order = (rules: SigmaRule[]) =>
+      new SigmaRuleSet(rules, defaultPipeline).match(event).map((r) => r.rule.id);
+    expect(order([keyword, process])).toEqual(['kw', 'proc']);
+    expect(order([process, keyword])).toEqual(['proc', 'kw']);
+  });
+});
+
 describe('generated detections', () => {
   it('carry values as literals: quotes, backslashes, line separators and code-like text match as written', () => {
     const odd = ['a"b', "c'd", 'e\\f', 'g\u2028h', '${x}`', '*/ }) || true; //', '\ud800'];
