@@ -3,21 +3,13 @@
 // closes at the switch and its update (closed_by rule-change) is committed with the switch's batch. The
 // detector is SIGKILLed right after and a new one replays the partition with the recorded switch: the
 // update is on the updates topic exactly once, and no alert of the old version is published again.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaTestKit, uniqueGroup } from '@sequor/kafka/testing';
-import type { Alert, AlertUpdate, SequorEvent } from '@sequor/model';
-import { createAlertUpdateCodec, createEventCodec } from '@sequor/model';
-import { NORMALIZED_HEADERS } from '@sequor/pipeline';
-import { decodeTestEvents, loadBuiltinRules } from '@sequor/rules';
+import type { Alert, AlertUpdate } from '@sequor/model';
+import { createAlertUpdateCodec } from '@sequor/model';
 import {
   consumeAllCommitted,
   decodeAlert,
-  repoRoot,
   waitForGroupAtEnd,
 } from '../../services/detector/test/support/e2e.js';
 import {
@@ -25,13 +17,18 @@ import {
   requireFreshBuild,
   waitUntil,
 } from '../../services/detector/test/support/process.js';
+import {
+  feedProcessStarts,
+  probeRuleText,
+  publishRules,
+  removeRuleDirs,
+  ruleDir,
+  rulesTopicDetectorEnv,
+  rulesTopicTopics,
+} from './support/rules-topic.js';
 
-const run = promisify(execFile);
-const cliMainJs = path.join(repoRoot, 'services/cli/dist/main.js');
 const RULE_ID = '5d0c1f3a-7e2b-4c9d-8a61-2f4e9b7c3d10';
-const codec = createEventCodec();
 const updateCodec = createAlertUpdateCodec();
-const headers = { [NORMALIZED_HEADERS.partitionKeyFields]: 'host.id,host.name,user.id' };
 
 let kit: KafkaTestKit;
 const processes: DetectorProcess[] = [];
@@ -45,109 +42,42 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const p of processes) p.kill('SIGKILL');
   await Promise.all(processes.map((p) => p.exited));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  removeRuleDirs(dirs);
   await kit?.close();
 });
 
-/** Every start of suppressprobe.exe, suppressed per host for 10 minutes. */
-function ruleText(version: number): string {
-  return `id: ${RULE_ID}
-name: Suppress change probe
-description: fires on every start of suppressprobe.exe
-version: ${version}
-severity: low
-risk_score: 21
-author: [Sequor tests]
-license: Apache License 2.0
-threat:
-  - framework: MITRE ATT&CK
-    tactic: { id: TA0002, name: Execution, reference: "https://attack.mitre.org/tactics/TA0002/" }
-    technique: [{ id: T1204, name: User Execution, reference: "https://attack.mitre.org/techniques/T1204/" }]
-message: probe v${version} on $host.name$
-type: eql
-query: |
-  process where process.name : "suppressprobe.exe"
-suppress:
-  by: [host.id]
-  window: 10m
-`;
-}
-
-async function publish(version: number, topic: string): Promise<string> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sequor-rules-change-suppress-'));
-  dirs.push(dir);
-  writeFileSync(path.join(dir, 'probe.yaml'), ruleText(version));
-  const { stdout, stderr } = await run(
-    process.execPath,
-    [cliMainJs, 'rules', 'publish', dir, '--topic', topic],
-    {
-      env: { PATH: process.env.PATH ?? '', KAFKA_BROKERS: kit.config.brokers.join(',') },
-    },
-  );
-  return `${stdout}${stderr}`;
-}
-
-/** Produces a suppressprobe.exe event on `host` every `everyMs`, event time = now, until stopped. */
-async function feed(topic: string, host: string, everyMs: number) {
-  const rule = (await loadBuiltinRules()).find((r) => r.id === '850d901a-2a3c-46c6-8b22-55398a01aad8')!;
-  const base = decodeTestEvents(rule, rule.tests[0]!)[0]!;
-  let n = 0;
-  let stopped = false;
-  const done = (async () => {
-    while (!stopped) {
-      const event: SequorEvent = {
-        ...base,
-        timestamp: Date.now(),
-        event: { ...base.event, id: `sp-${n}`, category: ['process'], type: ['start'] },
-        host: { ...(base.host ?? {}), id: host, name: host } as SequorEvent['host'],
-        process: { ...(base.process ?? {}), name: 'suppressprobe.exe' } as SequorEvent['process'],
-      };
-      await kit.produceAll(topic, [{ key: host, value: codec.encodeSingleObject(event), headers }]);
-      n++;
-      await new Promise((resolve) => setTimeout(resolve, everyMs));
-    }
-  })();
-  return {
-    async stop(): Promise<number> {
-      stopped = true;
-      await done;
-      return n;
-    },
-  };
+/** Every start of suppressprobe.exe, suppressed per host for 10 minutes, published as version `version`. */
+function publish(version: number, topic: string): Promise<string> {
+  const text = probeRuleText({
+    id: RULE_ID,
+    name: 'Suppress change probe',
+    description: 'fires on every start of suppressprobe.exe',
+    version,
+    message: `probe v${version}`,
+    query: 'process where process.name : "suppressprobe.exe"',
+    extra: 'suppress:\n  by: [host.id]\n  window: 10m\n',
+  });
+  return publishRules(kit, ruleDir(dirs, { 'probe.yaml': text }), topic);
 }
 
 describe('detector: a rule change closes the rule’s suppression windows, exactly once (built services, real broker)', () => {
   it('the changed rule’s open window is published at the switch (rule-change), once across a SIGKILL and the replay', async () => {
-    const t = {
-      rules: await kit.createTopic('rcs-rules', { partitions: 1, configs: { 'cleanup.policy': 'compact' } }),
-      events: await kit.createTopic('rcs-events', { partitions: 1 }),
-      alerts: await kit.createTopic('rcs-alerts', { partitions: 1 }),
-      updates: await kit.createTopic('rcs-updates', { partitions: 1 }),
-      late: await kit.createTopic('rcs-late', { partitions: 1 }),
-      dead: await kit.createTopic('rcs-dead', { partitions: 1 }),
-    };
+    const t = await rulesTopicTopics(kit, 'rcs', 1);
     const group = uniqueGroup('rcs');
-    const env = {
-      KAFKA_BROKERS: kit.config.brokers.join(','),
-      KAFKA_CLIENT_ID: 'rules-change-suppress-test',
-      DETECTOR_INPUT_TOPICS: t.events,
-      ALERTS_TOPIC: t.alerts,
-      ALERT_UPDATES_TOPIC: t.updates,
-      LATE_EVENTS_TOPIC: t.late,
-      DEAD_LETTER_TOPIC: t.dead,
-      RULES_TOPIC: t.rules,
-      DETECTOR_GROUP_ID: group,
-      DETECTOR_SESSION_TIMEOUT_MS: '6000',
-      IDLE_PARTITION_MS: '0',
+    const env = rulesTopicDetectorEnv(kit, t, group, 'rules-change-suppress-test', {
       ALLOWED_LATENESS_MS: '200',
-      LOG_LEVEL: 'info',
-    };
+    });
     const a = new DetectorProcess('rcs-a', env);
     processes.push(a);
     await a.waitForLog((l) => l.msg === 'partitions assigned' && a.assignment.includes(0), 60_000);
     expect(await publish(1, t.rules)).toMatch(/added\s+rule 5d0c1f3a/);
     await a.waitForLog((l) => l.msg === 'rule loaded from the rules topic' && l['id'] === RULE_ID, 30_000);
-    const flow = await feed(t.events, 'rcs-host', 100);
+    const flow = feedProcessStarts(kit, t.events, {
+      name: 'suppressprobe.exe',
+      hosts: ['rcs-host'],
+      everyMs: 100,
+      idOf: (n) => `sp-${n}`,
+    });
     let produced = 0;
     let b: DetectorProcess | undefined;
     try {

@@ -9,24 +9,15 @@
 //    published -> first alert with the new revision visible to a read_committed consumer); one is
 //    SIGKILLed right after the change, the other replays its partitions with the recorded switch: every
 //    matching event has exactly one alert, raised by the rule version in effect at its offset.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { headerString, KafkaTestKit, uniqueGroup, uniqueTopic } from '@sequor/kafka/testing';
-import type { Alert, SequorEvent } from '@sequor/model';
-import { createEventCodec } from '@sequor/model';
-import { NORMALIZED_HEADERS } from '@sequor/pipeline';
-import { decodeTestEvents, loadBuiltinRules } from '@sequor/rules';
+import { headerString, KafkaTestKit, uniqueGroup } from '@sequor/kafka/testing';
+import type { Alert } from '@sequor/model';
 import { parsePrometheus, sampleValue } from '@sequor/telemetry/testing';
 import { ALERT_HEADERS } from '@sequor/detector';
 import { decodeRestoreMetadata } from '@sequor/streams';
 import {
   consumeAllCommitted,
   decodeAlert,
-  repoRoot,
   waitForGroupAtEnd,
 } from '../../services/detector/test/support/e2e.js';
 import {
@@ -35,13 +26,20 @@ import {
   requireFreshBuild,
   waitUntil,
 } from '../../services/detector/test/support/process.js';
+import {
+  feedProcessStarts,
+  probeRuleText,
+  processStart,
+  produceEvents,
+  publishRules,
+  removeRuleDirs,
+  ruleDir,
+  rulesTopicDetectorEnv,
+  rulesTopicTopics,
+} from './support/rules-topic.js';
 
-const run = promisify(execFile);
-const cliMainJs = path.join(repoRoot, 'services/cli/dist/main.js');
 const RULE_ID = '0b7c0c2e-8f1e-4a51-9d0e-4b7f2f3c1a01';
 const LIST_RULE_ID = '0b7c0c2e-8f1e-4a51-9d0e-4b7f2f3c1a02';
-const codec = createEventCodec();
-const headers = { [NORMALIZED_HEADERS.partitionKeyFields]: 'host.id,host.name,user.id' };
 
 let kit: KafkaTestKit;
 const processes: DetectorProcess[] = [];
@@ -55,117 +53,36 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const p of processes) p.kill('SIGKILL');
   await Promise.all(processes.map((p) => p.exited));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  removeRuleDirs(dirs);
   await kit?.close();
 });
 
 /** An event query on one process name: every matching event is an alert, at once (no watermark wait). */
-function ruleText(opts: { version: number; message: string; extra?: string; broken?: boolean }): string {
-  return `id: ${RULE_ID}
-name: Hot reload probe
-description: fires on every start of hotreload.exe
-version: ${opts.version}
-severity: low
-risk_score: 21
-author: [Sequor tests]
-license: Apache License 2.0
-threat:
-  - framework: MITRE ATT&CK
-    tactic: { id: TA0002, name: Execution, reference: "https://attack.mitre.org/tactics/TA0002/" }
-    technique: [{ id: T1204, name: User Execution, reference: "https://attack.mitre.org/techniques/T1204/" }]
-message: ${opts.message} on $host.name$
-type: eql
-query: |
-  process where process.name : "hotreload.exe"${opts.broken === true ? ' and process.nope == 1' : ''}
-${opts.extra ?? ''}`;
+function ruleText(opts: { version: number; message: string; broken?: boolean }): string {
+  return probeRuleText({
+    id: RULE_ID,
+    name: 'Hot reload probe',
+    description: 'fires on every start of hotreload.exe',
+    version: opts.version,
+    message: opts.message,
+    query: `process where process.name : "hotreload.exe"${opts.broken === true ? ' and process.nope == 1' : ''}`,
+  });
 }
 
 function listRuleText(): string {
-  return `id: ${LIST_RULE_ID}
-name: Hot reload list probe
-description: fires on listprobe.exe unless the user is in the admins list
-version: 1
-severity: low
-risk_score: 21
-author: [Sequor tests]
-license: Apache License 2.0
-threat:
-  - framework: MITRE ATT&CK
-    tactic: { id: TA0002, name: Execution, reference: "https://attack.mitre.org/tactics/TA0002/" }
-    technique: [{ id: T1204, name: User Execution, reference: "https://attack.mitre.org/techniques/T1204/" }]
-message: list probe on $host.name$
-type: eql
-query: |
-  process where process.name : "listprobe.exe"
-exceptions:
-  - { field: user.name, operator: in_list, list: hr-admins }
-`;
-}
-
-let template: SequorEvent | undefined;
-/** A process event named `name` on host `host`, at `time`, with a unique id. */
-async function processEvent(
-  name: string,
-  host: string,
-  id: string,
-  time: number,
-  user?: string,
-): Promise<SequorEvent> {
-  if (template === undefined) {
-    const rule = (await loadBuiltinRules()).find((r) => r.id === '850d901a-2a3c-46c6-8b22-55398a01aad8')!;
-    template = decodeTestEvents(rule, rule.tests[0]!)[0]!;
-  }
-  const base = template;
-  return {
-    ...base,
-    timestamp: time,
-    event: { ...base.event, id, category: ['process'], type: ['start'] },
-    host: { ...(base.host ?? {}), id: host, name: host } as SequorEvent['host'],
-    process: { ...(base.process ?? {}), name } as SequorEvent['process'],
-    ...(user === undefined ? {} : { user: { ...(base.user ?? {}), name: user } as SequorEvent['user'] }),
-  };
-}
-
-async function publish(dir: string, topic: string, extra: readonly string[] = []): Promise<string> {
-  const { stdout, stderr } = await run(
-    process.execPath,
-    [cliMainJs, 'rules', 'publish', dir, '--topic', topic, ...extra],
-    {
-      env: { PATH: process.env.PATH ?? '', KAFKA_BROKERS: kit.config.brokers.join(',') },
-    },
-  );
-  return `${stdout}${stderr}`;
+  return probeRuleText({
+    id: LIST_RULE_ID,
+    name: 'Hot reload list probe',
+    description: 'fires on listprobe.exe unless the user is in the admins list',
+    version: 1,
+    message: 'list probe',
+    query: 'process where process.name : "listprobe.exe"',
+    extra: 'exceptions:\n  - { field: user.name, operator: in_list, list: hr-admins }\n',
+  });
 }
 
 async function metrics(p: DetectorProcess) {
   return parsePrometheus(await (await fetch(`http://127.0.0.1:${p.metricsPort}/metrics`)).text());
-}
-
-/** Produces `hotreload.exe` events on `hosts` every `everyMs` until stopped; returns how many. */
-function feed(topic: string, hosts: readonly string[], everyMs: number, prefix: string) {
-  let n = 0;
-  let stopped = false;
-  const done = (async () => {
-    while (!stopped) {
-      const now = Date.now();
-      const events = await Promise.all(
-        hosts.map((h) => processEvent('hotreload.exe', h, `${prefix}-${n}-${h}`, now)),
-      );
-      await kit.produceAll(
-        topic,
-        events.map((e) => ({ key: e.host!.id!, value: codec.encodeSingleObject(e), headers })),
-      );
-      n++;
-      await new Promise((resolve) => setTimeout(resolve, everyMs));
-    }
-  })();
-  return {
-    async stop(): Promise<number> {
-      stopped = true;
-      await done;
-      return n * hosts.length;
-    },
-  };
 }
 
 /** Alerts visible to a read_committed consumer, as they come, with the time they did. */
@@ -190,72 +107,31 @@ async function alertReader(topic: string) {
   return { seen, stop: () => consumer.disconnect() };
 }
 
-async function topics(prefix: string, partitions: number) {
-  const rules = uniqueTopic(`${prefix}-rules`);
-  // Room for the huge-list record (the broker's default is 1 MB).
-  await kit.admin.createTopics({
-    topics: [
-      {
-        topic: rules,
-        numPartitions: 1,
-        configEntries: [
-          { name: 'cleanup.policy', value: 'compact' },
-          { name: 'max.message.bytes', value: String(32 * 2 ** 20) },
-        ],
-      },
-    ],
-  });
-  return {
-    rules,
-    events: await kit.createTopic(`${prefix}-events`, { partitions }),
-    alerts: await kit.createTopic(`${prefix}-alerts`, { partitions: 1 }),
-    updates: await kit.createTopic(`${prefix}-updates`, { partitions: 1 }),
-    late: await kit.createTopic(`${prefix}-late`, { partitions: 1 }),
-    dead: await kit.createTopic(`${prefix}-dead`, { partitions: 1 }),
-  };
-}
-
-function detectorEnv(t: Awaited<ReturnType<typeof topics>>, group: string): Record<string, string> {
-  return {
-    KAFKA_BROKERS: kit.config.brokers.join(','),
-    KAFKA_CLIENT_ID: 'hot-reload-test',
-    DETECTOR_INPUT_TOPICS: t.events,
-    ALERTS_TOPIC: t.alerts,
-    ALERT_UPDATES_TOPIC: t.updates,
-    LATE_EVENTS_TOPIC: t.late,
-    DEAD_LETTER_TOPIC: t.dead,
-    RULES_TOPIC: t.rules,
-    DETECTOR_GROUP_ID: group,
-    DETECTOR_SESSION_TIMEOUT_MS: '6000',
-    IDLE_PARTITION_MS: '0',
-    LOG_LEVEL: 'info',
-  };
-}
-
-function ruleDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sequor-hot-reload-'));
-  dirs.push(dir);
-  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
-  return dir;
-}
-
 describe('detector: rules from a compacted topic, changed without restarts (built services, real broker)', () => {
   it('add, change, break and delete a rule while events flow: the log, /metrics and the alerts show each step; bad records are refused', async () => {
-    const t = await topics('hr1', 1);
+    const t = await rulesTopicTopics(kit, 'hr1', 1);
     const reader = await alertReader(t.alerts);
-    const detector = new DetectorProcess('hr-detector', detectorEnv(t, uniqueGroup('hr1')));
+    const detector = new DetectorProcess(
+      'hr-detector',
+      rulesTopicDetectorEnv(kit, t, uniqueGroup('hr1'), 'hot-reload-test'),
+    );
     processes.push(detector);
     await detector.waitForLog((l) => l.msg === 'rules topic read: rule set ready', 60_000);
     await detector.waitForLog(
       (l) => l.msg === 'partitions assigned' && detector.assignment.includes(0),
       60_000,
     );
-    const flow = feed(t.events, ['hr-host-1'], 100, 'hr1');
+    const flow = feedProcessStarts(kit, t.events, {
+      name: 'hotreload.exe',
+      hosts: ['hr-host-1'],
+      everyMs: 100,
+      idOf: (n, h) => `hr1-${n}-${h}`,
+    });
     const ofRule = () => reader.seen.filter((s) => s.alert.rule.id === RULE_ID);
     try {
       // Add.
-      const v1 = ruleDir({ 'probe.yaml': ruleText({ version: 1, message: 'probe v1' }) });
-      expect(await publish(v1, t.rules)).toMatch(/added\s+rule 0b7c0c2e/);
+      const v1 = ruleDir(dirs, { 'probe.yaml': ruleText({ version: 1, message: 'probe v1' }) });
+      expect(await publishRules(kit, v1, t.rules)).toMatch(/added\s+rule 0b7c0c2e/);
       await detector.waitForLog(
         (l) => l.msg === 'rule loaded from the rules topic' && l['id'] === RULE_ID,
         30_000,
@@ -272,8 +148,8 @@ describe('detector: rules from a compacted topic, changed without restarts (buil
       expect(first.message).toMatch(/^probe v1 on /);
 
       // Change, without a version bump: another revision, other alert ids, the new message.
-      const v1b = ruleDir({ 'probe.yaml': ruleText({ version: 1, message: 'probe v1b' }) });
-      expect(await publish(v1b, t.rules)).toMatch(/changed\s+rule 0b7c0c2e/);
+      const v1b = ruleDir(dirs, { 'probe.yaml': ruleText({ version: 1, message: 'probe v1b' }) });
+      expect(await publishRules(kit, v1b, t.rules)).toMatch(/changed\s+rule 0b7c0c2e/);
       const changed = await detector.waitForLog(
         (l) => l.msg === 'rule changed on the rules topic' && l['id'] === RULE_ID,
         30_000,
@@ -317,8 +193,10 @@ describe('detector: rules from a compacted topic, changed without restarts (buil
       const running = ofRule().find((s) => s.alert.message.startsWith('probe direct 3'))!.alert;
 
       // Break it: refused with its error, the running version keeps raising alerts.
-      const broken = ruleDir({ 'probe.yaml': ruleText({ version: 2, message: 'probe v2', broken: true }) });
-      const refusedPublish = await publish(broken, t.rules).catch(
+      const broken = ruleDir(dirs, {
+        'probe.yaml': ruleText({ version: 2, message: 'probe v2', broken: true }),
+      });
+      const refusedPublish = await publishRules(kit, broken, t.rules).catch(
         (e: { stdout: string; stderr: string }) => `${e.stdout}${e.stderr}`,
       );
       expect(refusedPublish).toMatch(/nothing written/); // the CLI refuses it first
@@ -370,8 +248,9 @@ describe('detector: rules from a compacted topic, changed without restarts (buil
 
       // A value list change applies without a restart: alice is excepted while she is on the list.
       const probe = async (id: string) => {
-        const e = await processEvent('listprobe.exe', 'hr-host-1', id, Date.now(), 'alice');
-        await kit.produceAll(t.events, [{ key: e.host!.id!, value: codec.encodeSingleObject(e), headers }]);
+        await produceEvents(kit, t.events, [
+          await processStart('listprobe.exe', 'hr-host-1', id, Date.now(), 'alice'),
+        ]);
       };
       const ofListRule = () => reader.seen.filter((s) => s.alert.rule.id === LIST_RULE_ID);
       await probe('alice-on-list');
@@ -436,9 +315,9 @@ describe('detector: rules from a compacted topic, changed without restarts (buil
   }, 300_000);
 
   it('a 2-detector group applies a change within seconds; after a SIGKILL the survivor replays with the recorded switch: 0 missing, 0 duplicate', async () => {
-    const t = await topics('hr2', 4);
+    const t = await rulesTopicTopics(kit, 'hr2', 4);
     const group = uniqueGroup('hr2');
-    const env = detectorEnv(t, group);
+    const env = rulesTopicDetectorEnv(kit, t, group, 'hot-reload-test');
     const a = new DetectorProcess('hr2-a', env);
     const b = new DetectorProcess('hr2-b', env);
     processes.push(a, b);
@@ -450,9 +329,18 @@ describe('detector: rules from a compacted topic, changed without restarts (buil
     const reader = await alertReader(t.alerts);
     const hosts = Array.from({ length: 8 }, (_, i) => `hr2-host-${i}`);
     expect(
-      await publish(ruleDir({ 'probe.yaml': ruleText({ version: 1, message: 'probe one' }) }), t.rules),
+      await publishRules(
+        kit,
+        ruleDir(dirs, { 'probe.yaml': ruleText({ version: 1, message: 'probe one' }) }),
+        t.rules,
+      ),
     ).toMatch(/added/);
-    const flow = feed(t.events, hosts, 150, 'hr2');
+    const flow = feedProcessStarts(kit, t.events, {
+      name: 'hotreload.exe',
+      hosts,
+      everyMs: 150,
+      idOf: (n, h) => `hr2-${n}-${h}`,
+    });
     let produced = 0;
     try {
       await waitUntil(
@@ -464,7 +352,11 @@ describe('detector: rules from a compacted topic, changed without restarts (buil
       // The change: both instances apply it to every partition they own, within seconds.
       const marks = [a.logs.length, b.logs.length] as const;
       const publishedAt = Date.now();
-      await publish(ruleDir({ 'probe.yaml': ruleText({ version: 2, message: 'probe two' }) }), t.rules);
+      await publishRules(
+        kit,
+        ruleDir(dirs, { 'probe.yaml': ruleText({ version: 2, message: 'probe two' }) }),
+        t.rules,
+      );
       const switched = () =>
         new Set(
           [...a.logs.slice(marks[0]), ...b.logs.slice(marks[1])]
