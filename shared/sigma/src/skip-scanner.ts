@@ -34,6 +34,9 @@ const SKIP = 1;
 const SKIP_AND_WIDE = 2;
 const WHOLE = 3;
 
+/** `SkipScanner.shared` of a candidate whose text is the one before's (in other case). */
+const SAME_TEXT = -1;
+
 /** An ASCII upper-case letter's lower case; any other code unit as it is (literals are read so too). */
 const asciiLower = (c: number): number => (c >= 65 && c <= 90 ? c + 32 : c);
 
@@ -61,6 +64,11 @@ export class SkipScanner {
   /** By block hash, `candidates[first[h]..first[h + 1])` are the literals whose prefix ends there. */
   private first = new Int32Array(0);
   private candidates = new Int32Array(0);
+  /**
+   * By candidate, how many code units its text shares with the candidate before it (`SAME_TEXT`: all, the
+   * same text in other case).
+   */
+  private shared = new Int32Array(0);
   /** By literal id, its code units at `codes[start[id]..start[id + 1])` (ASCII literals only). */
   private start = new Int32Array(0);
   private codes = new Uint16Array(0);
@@ -166,7 +174,24 @@ export class SkipScanner {
     const first = new Int32Array(blocks + 1);
     for (let h = 0; h < blocks; h++) first[h + 1] = (first[h] as number) + (byBlock[h] as number[]).length;
     this.first = first;
-    this.candidates = Int32Array.from(byBlock.flat());
+    // A block's candidates in the order of their text, each with the length of the prefix it shares with
+    // the one before: where that one failed, this one fails too, without comparing again.
+    const folded = (id: number): string => (literals[id] as string).replace(/[A-Z]/g, (c) => c.toLowerCase());
+    const candidates: number[] = [];
+    const shared: number[] = [];
+    for (const ids of byBlock) {
+      const texts = ids.map((id) => ({ id, text: folded(id) }));
+      texts.sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : a.id - b.id));
+      texts.forEach(({ id, text }, k) => {
+        const before = k === 0 ? '' : (texts[k - 1] as { text: string }).text;
+        let common = 0;
+        while (common < text.length && text.charCodeAt(common) === before.charCodeAt(common)) common++;
+        candidates.push(id);
+        shared.push(k > 0 && before === text ? SAME_TEXT : common);
+      });
+    }
+    this.candidates = Int32Array.from(candidates);
+    this.shared = Int32Array.from(shared);
 
     const start = new Int32Array(literals.length + 1);
     for (let id = 0; id < literals.length; id++)
@@ -223,28 +248,66 @@ export class SkipScanner {
         i += s;
         continue;
       }
-      const from = i - window + 1;
-      for (let k = this.first[h] as number, end = this.first[h + 1] as number; k < end; k++) {
-        const id = this.candidates[k] as number;
-        if (seen[id] !== stamp && this.at(value, from, id)) {
-          seen[id] = stamp;
-          out.push(id);
-        }
-      }
+      this.verify(value, i - window + 1, h, seen, stamp, out);
       i++;
     }
   }
 
-  /** Whether ASCII literal `id` is at `from` in the lower-cased value (see the module comment). */
-  private at(value: string, from: number, id: number): boolean {
-    const { start, codes } = this;
-    const s = start[id] as number;
-    const last = (start[id + 1] as number) - 1;
-    if (from + last - s >= value.length) return false;
-    for (let j = s; j < last; j++) if (foldMid(value.charCodeAt(from + j - s)) !== codes[j]) return false;
-    const c = value.charCodeAt(from + last - s);
-    const want = codes[last] as number;
-    return foldMid(c) === want || (c === DOTTED_I && want === LOWER_I);
+  /**
+   * Reports the candidates of block `h` found at `from`. Each is compared from where it differs from the
+   * one before (see `shared`), so a block's candidates cost at most their longest length plus their count.
+   */
+  private verify(
+    value: string,
+    from: number,
+    h: number,
+    seen: Int32Array,
+    stamp: number,
+    out: number[],
+  ): void {
+    const { candidates, shared } = this;
+    const limit = value.length - from;
+    // Of the candidate before: how many code units matched, and whether it was found.
+    let matched = 0;
+    let found = false;
+    for (let k = this.first[h] as number, end = this.first[h + 1] as number; k < end; k++) {
+      const id = candidates[k] as number;
+      const common = shared[k] as number;
+      if (common !== SAME_TEXT) {
+        if (matched !== common) {
+          // Failed before `common` (this one fails there too) or matched past it (where this one differs).
+          if (matched > common) matched = common;
+          found = false;
+          continue;
+        }
+        const r = this.extend(value, from, id, common, limit);
+        matched = r >> 1;
+        found = (r & 1) !== 0;
+      }
+      if (found && seen[id] !== stamp) {
+        seen[id] = stamp;
+        out.push(id);
+      }
+    }
+  }
+
+  /**
+   * ASCII literal `id` compared at `from` in the lower-cased value from its unit `j` on (the ones before
+   * matched): how many units matched, times two, plus 1 when the literal is there. A U+0130 that matches
+   * a final `i` counts as found but not as matched: a longer literal has a U+0307 to match there.
+   */
+  private extend(value: string, from: number, id: number, j: number, limit: number): number {
+    const { codes } = this;
+    const s = this.start[id] as number;
+    const last = (this.start[id + 1] as number) - s - 1;
+    const stop = last < limit ? last : limit;
+    let k = j;
+    while (k < stop && foldMid(value.charCodeAt(from + k)) === codes[s + k]) k++;
+    if (k < last || last >= limit) return k << 1;
+    const c = value.charCodeAt(from + last);
+    const want = codes[s + last] as number;
+    if (foldMid(c) === want) return ((last + 1) << 1) | 1;
+    return (last << 1) | (c === DOTTED_I && want === LOWER_I ? 1 : 0);
   }
 
   /** The non-ASCII literals, by their own scanner and stamps, reported under this scanner's ids. */

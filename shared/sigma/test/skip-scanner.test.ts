@@ -186,6 +186,24 @@ describe('SkipScanner.scanFolded answers as LiteralScanner.scanFolded', () => {
     expect(agree(literals, values(literals, 11, 10_000, 60))).toBeGreaterThan(1_000);
   });
 
+  it('on literals sharing long prefixes, prefixes of each other, and the same text in other case', () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      const next = random(seed);
+      const tails = literalSet(seed, 12, 0, 4, 'pti');
+      const stems = ['kerberos::', 'kerberos:', 'privilege::'];
+      const literals = [
+        ...new Set(
+          tails.flatMap((t) => {
+            const l = (stems[Math.floor(next() * stems.length)] as string) + t;
+            return next() < 0.2 ? [l, l.toUpperCase()] : [l];
+          }),
+        ),
+      ];
+      expect(both(literals).skip.skips).toBe(true);
+      expect(agree(literals, values(literals, 200 + seed, 3_000, 50))).toBeGreaterThan(300);
+    }
+  });
+
   it('on literals given in upper case (read as lower case, as LiteralScanner does)', () => {
     const literals = ['Kerberos::PTT', 'SEKURLSA::', 'lsadump::', 'Mimi\u00c9', 'XKIWI'];
     expect(both(literals).skip.skips).toBe(true);
