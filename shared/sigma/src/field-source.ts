@@ -45,6 +45,11 @@ export function fieldId(name: string): number {
   return id;
 }
 
+/** How many fields are numbered so far (ids are `0 .. fieldCount() - 1`). */
+export function fieldCount(): number {
+  return FIELD_NAMES.length;
+}
+
 /** The name of field number `id`. */
 export function fieldName(id: number): string {
   return FIELD_NAMES[id] as string;
@@ -157,12 +162,14 @@ export class EventView {
       const s = lower ? this.lowerAt(id) : (this.textOfField[id] as string | null);
       return s !== null && test(s);
     }
-    let results = facts.results;
-    if (testId >= results.length) results = facts.growResults(testId);
-    const known = results[testId] as number;
+    // Results in blocks of 32 tests, made as tests run: a value meets a few dozen of a field's thousands.
+    const block = testId >> 5;
+    let results = facts.results[block];
+    if (results === undefined) facts.results[block] = results = new Uint8Array(32);
+    const known = results[testId & 31] as number;
     if (known !== 0) return known === 2;
     const holds = test(lower ? facts.lower : facts.text);
-    results[testId] = holds ? 2 : 1;
+    results[testId & 31] = holds ? 2 : 1;
     return holds;
   }
 
@@ -199,7 +206,12 @@ function basenameOf(lower: string | null): string | null {
   return slash < 0 ? null : lower.slice(slash);
 }
 
-/** Memoized tests per field id (`memoTestId`): the length a new `ValueFacts.results` starts at. */
+/** How many memoizable tests of field `id` compiled rules have (`memoTestId`). */
+export function memoTestCount(id: number): number {
+  return TESTS_OF_FIELD[id] ?? 0;
+}
+
+/** Memoized tests per field id (`memoTestId`). */
 const TESTS_OF_FIELD: number[] = [];
 const TEST_IDS = new Map<string, number>();
 
@@ -218,8 +230,6 @@ export function memoTestId(id: number, key: string): number {
   return test;
 }
 
-const NO_RESULTS = new Uint8Array(0);
-
 /** What is known about one distinct text of one field, kept across events by a `ValueMemo`. */
 export class ValueFacts {
   readonly lower: string;
@@ -227,24 +237,15 @@ export class ValueFacts {
   basename: string | null | undefined = undefined;
   /** The field's substring-gate literal ids found in `lower` (the rule set's scanner), once scanned. */
   hits: readonly number[] | undefined = undefined;
-  /** Per memoized test of the field: 0 not yet run, 1 false, 2 true. */
-  results: Uint8Array = NO_RESULTS;
+  /** Per memoized test of the field, in blocks of 32 by test id: 0 not yet run, 1 false, 2 true. */
+  readonly results: (Uint8Array | undefined)[] = [];
 
-  constructor(
-    readonly text: string,
-    private readonly field: number,
-  ) {
+  constructor(readonly text: string) {
     this.lower = text.toLowerCase();
   }
 
   computeBasename(): string | null {
     return (this.basename = basenameOf(this.lower));
-  }
-
-  growResults(testId: number): Uint8Array {
-    const grown = new Uint8Array(Math.max(testId + 1, TESTS_OF_FIELD[this.field] ?? 0));
-    grown.set(this.results);
-    return (this.results = grown);
   }
 }
 
@@ -283,13 +284,23 @@ interface FieldMemo {
  */
 export class ValueMemo {
   private readonly byField: (FieldMemo | undefined)[] = [];
+  /**
+   * By field id: whether its texts are worth a lookup (`keep`). A field read only for exact keys and cheap
+   * comparisons is not: lower-casing it again costs less than hashing it into the memo.
+   */
+  private readonly kept: boolean[] = [];
   private chars = 0;
   /** Lookups that found their text, and all lookups (for the bench). */
   hits = 0;
   lookups = 0;
 
+  /** Memoizes field `id`'s texts from now on (fields with scans, basename keys or memoized tests). */
+  keep(id: number): void {
+    this.kept[id] = true;
+  }
+
   facts(id: number, text: string): ValueFacts | null {
-    if (text.length > MAX_MEMO_TEXT) return null;
+    if (this.kept[id] !== true || text.length > MAX_MEMO_TEXT) return null;
     this.lookups += 1;
     let memo = this.byField[id];
     if (memo === undefined) {
@@ -324,7 +335,7 @@ export class ValueMemo {
     if (facts !== undefined) {
       this.hits += 1;
       memo.windowHits += 1;
-    } else facts = new ValueFacts(text, id);
+    } else facts = new ValueFacts(text);
     if (memo.young.size >= MEMO_GENERATION) {
       this.chars -= memo.oldChars;
       memo.old = memo.young;

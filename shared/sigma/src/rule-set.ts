@@ -7,7 +7,14 @@
 import type { CompiledSigmaRule, CompiledVariant, EventPredicate } from './compile.js';
 import { compileSigmaRule, MatcherCache, selectsVariant } from './compile.js';
 import type { SigmaRuleError } from './errors.js';
-import { EventView, fieldId, objectFieldSource, ValueMemo } from './field-source.js';
+import {
+  EventView,
+  fieldCount,
+  fieldId,
+  memoTestCount,
+  objectFieldSource,
+  ValueMemo,
+} from './field-source.js';
 import type { FieldSource } from './field-source.js';
 import type { ProcessingPipeline } from './pipeline.js';
 import { applySigmaFilters } from './filters.js';
@@ -156,6 +163,15 @@ class FieldScanners {
   /** By field id. */
   private readonly byField: (FieldScan | undefined)[] = [];
   private readonly keywordScans: KeywordScan[] = [];
+
+  /** The ids of the fields with a substring scanner. */
+  fields(): number[] {
+    const ids: number[] = [];
+    this.byField.forEach((f, id) => {
+      if (f !== undefined) ids.push(id);
+    });
+    return ids;
+  }
 
   /** A scanner for one index's keyword keys, built with the others. */
   keywordScan(): KeywordScan {
@@ -319,7 +335,7 @@ export class SigmaRuleSet {
     });
     this.scanners.build();
     this.sources = [...this.bySource].map(([field, byValue]) => ({ field: fieldId(field), byValue }));
-    this.memo = options.valueMemo === false ? null : new ValueMemo();
+    this.memo = options.valueMemo === false ? null : this.valueMemo();
     this.view = new EventView(objectFieldSource({}), this.memo);
     this.matchedAt = new Float64Array(compiled.length);
   }
@@ -366,6 +382,22 @@ export class SigmaRuleSet {
       }
     }
     if (gated) this.gatedVariants += 1;
+  }
+
+  /**
+   * A memo of the fields whose texts cost something to work out: scanned for substring keys, cut for
+   * basename keys, or tested by a memoized test of some rule.
+   */
+  private valueMemo(): ValueMemo {
+    const memo = new ValueMemo();
+    const keep = (id: number) => memo.keep(id);
+    this.scanners.fields().forEach(keep);
+    const indexes = [this.everywhere, ...this.unless.map((u) => u.index)];
+    for (const byValue of this.bySource.values())
+      for (const bucket of byValue.values()) indexes.push(bucket.anyId, ...bucket.byId.values());
+    for (const index of indexes) for (const { field } of index.basename) keep(field);
+    for (let id = 0; id < fieldCount(); id++) if (memoTestCount(id) > 0) keep(id);
+    return memo;
   }
 
   /** The index for variants without a source field that need `fields` absent (none: every event's). */

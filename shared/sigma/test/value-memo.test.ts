@@ -31,6 +31,9 @@ const proc = (fields: Record<string, string>) =>
 describe('ValueMemo', () => {
   it('keeps one facts object per distinct text of a field, and not across fields', () => {
     const memo = new ValueMemo();
+    expect(memo.facts(fieldId('Image'), 'C:\\Windows\\CMD.exe')).toBeNull(); // not kept: worked out per event
+    memo.keep(fieldId('Image'));
+    memo.keep(fieldId('ParentImage'));
     const a = memo.facts(fieldId('Image'), 'C:\\Windows\\CMD.exe');
     expect(a?.lower).toBe('c:\\windows\\cmd.exe');
     expect(memo.facts(fieldId('Image'), 'C:\\Windows\\CMD.exe')).toBe(a);
@@ -41,6 +44,7 @@ describe('ValueMemo', () => {
   it('is bounded: texts go after two generations unless in use, long texts are never kept', () => {
     const memo = new ValueMemo();
     const id = fieldId('CommandLine');
+    memo.keep(id);
     const first = memo.facts(id, 'cmd /c 0');
     const hot = memo.facts(id, 'hot');
     // Half the lookups hit (`hot`), so the field stays memoized; two generations of 1,024 texts go by.
@@ -57,6 +61,8 @@ describe('ValueMemo', () => {
   it('leaves a field whose texts do not repeat alone for a while, then tries again', () => {
     const memo = new ValueMemo();
     const id = fieldId('UtcTime');
+    memo.keep(id);
+    memo.keep(fieldId('Image'));
     for (let i = 0; i < 511; i++) expect(memo.facts(id, `2026-12-04 10:00:${i}`)).not.toBeNull();
     expect(memo.facts(id, 'the 512th')).not.toBeNull();
     // Under 40 % of a 512-lookup window hit: the next 4,096 reads are worked out without the memo.
@@ -77,6 +83,7 @@ describe('ValueMemo', () => {
     const memo = new ValueMemo();
     const view = new EventView(objectFieldSource({}), memo);
     const id = fieldId('Image');
+    memo.keep(id);
     const test = memoTestId(id, 'i:test-runs-once');
     let runs = 0;
     const isCmd = (s: string) => {
@@ -130,6 +137,26 @@ describe('SigmaRuleSet with the value memo', () => {
           expect(ids(set, e)).toEqual([...(expected[events.length - 1 - i] as string[])].sort()),
         );
     }
+  });
+
+  it('memoizes only fields whose texts cost something to work out', () => {
+    const exact = new SigmaRuleSet(
+      [rule('exact-only', "  sel:\n    Company: 'Memo Test Corp'\n  condition: sel")],
+      defaultPipeline,
+    );
+    exact.match(proc({ Company: 'memo test corp' }));
+    expect(exact.valueMemoCounts().lookups).toBe(0);
+    const scanned = new SigmaRuleSet(
+      [rule('scanned', "  sel:\n    Product|contains: 'memo-test-product'\n  condition: sel")],
+      defaultPipeline,
+    );
+    expect(scanned.match(proc({ Product: 'a MEMO-TEST-PRODUCT b' })).map((r) => r.rule.id)).toEqual([
+      'scanned',
+    ]);
+    expect(scanned.match(proc({ Product: 'a MEMO-TEST-PRODUCT b' })).map((r) => r.rule.id)).toEqual([
+      'scanned',
+    ]);
+    expect(scanned.valueMemoCounts()).toEqual({ hits: 1, lookups: 2 });
   });
 
   it('gives each rule set its own memo (a second set is not answered from the first)', () => {
