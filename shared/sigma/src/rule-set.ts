@@ -142,12 +142,39 @@ function push<K>(fields: FieldKeys<K>[], name: string, key: K, entry: Entry): vo
   else if (list[list.length - 1] !== entry) list.push(entry);
 }
 
+/** What a field's substring keys are scanned with: either scanner answers as a scan of the lower case. */
+interface Scanner {
+  add(literal: string): number;
+  build(): void;
+  readonly size: number;
+  scanFolded(value: string, seen: Int32Array, stamp: number, out: number[]): void;
+}
+
 /**
- * One `LiteralScanner` per field over every substring gate key of every index, and the literals an event's
- * value holds: scanned at most once per event and field, on the first index that asks.
+ * A field whose keys are few and all long is scanned with a `SkipScanner` (reads a fraction of a long
+ * value: PowerShell's `Payload`, `ContextInfo`); many keys, or short ones, make its skips short and its
+ * candidate lists long, so those fields keep the `LiteralScanner`'s one lookup per code unit.
+ */
+const MAX_SKIP_LITERALS = 400;
+const MIN_SKIP_LITERAL = 6;
+
+function scannerFor(literals: readonly string[]): Scanner {
+  const skip = literals.length <= MAX_SKIP_LITERALS && literals.every((l) => l.length >= MIN_SKIP_LITERAL);
+  const scanner: Scanner = skip ? new SkipScanner() : new LiteralScanner();
+  for (const literal of literals) scanner.add(literal);
+  scanner.build();
+  return scanner;
+}
+
+/**
+ * One scanner per field over every substring gate key of every index, and the literals an event's value
+ * holds: scanned at most once per event and field, on the first index that asks (once per distinct text
+ * when the text is memoized).
  */
 interface FieldScan {
-  readonly scanner: LiteralScanner;
+  /** The field's keys by id, in the order their ids were given (the scanner numbers them alike). */
+  readonly ids: Map<string, number>;
+  scanner: Scanner | null;
   /** The event generation `current` belongs to. */
   generation: number;
   /** Per literal id, the generation that last found it. */
@@ -200,7 +227,8 @@ class FieldScanners {
     let f = this.byField[id];
     if (f === undefined) {
       f = {
-        scanner: new LiteralScanner(),
+        ids: new Map(),
+        scanner: null,
         generation: 0,
         seen: new Int32Array(0),
         current: NO_HITS,
@@ -208,13 +236,15 @@ class FieldScanners {
       };
       this.byField[id] = f;
     }
-    return f.scanner.add(key);
+    let literal = f.ids.get(key);
+    if (literal === undefined) f.ids.set(key, (literal = f.ids.size));
+    return literal;
   }
 
   build(): void {
     for (const f of this.byField) {
       if (f === undefined) continue;
-      f.scanner.build();
+      f.scanner = scannerFor([...f.ids.keys()]);
       f.seen = new Int32Array(f.scanner.size);
     }
     for (const k of this.keywordScans) {
@@ -233,16 +263,18 @@ class FieldScanners {
     f.generation = generation;
     const hits = f.buffer;
     hits.length = 0;
+    const scanner = f.scanner as Scanner;
     const facts = view.factsAt(field);
     if (facts !== null) {
       if (facts.hits === undefined) {
-        f.scanner.scan(facts.lower, f.seen, generation, hits);
+        scanner.scanFolded(facts.lower, f.seen, generation, hits);
         facts.hits = hits.length === 0 ? NO_HITS : hits.slice();
       }
       return (f.current = facts.hits);
     }
-    const value = view.lowerAt(field);
-    if (value !== null) f.scanner.scan(value, f.seen, generation, hits);
+    // As written: the scanner folds case itself (a long value is not lower-cased to be scanned).
+    const value = view.textAt(field);
+    if (value !== null) scanner.scanFolded(value, f.seen, generation, hits);
     return (f.current = hits);
   }
 }

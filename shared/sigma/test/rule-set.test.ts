@@ -336,6 +336,35 @@ describe('SigmaRuleSet match order', () => {
   });
 });
 
+describe('SigmaRuleSet substring gates on long values', () => {
+  it('finds a key in a value too long to memoize, as written, in any case (skip scanner)', () => {
+    const set = new SigmaRuleSet(
+      [
+        rule(
+          'ps',
+          'product: windows\n  category: ps_module',
+          "  sel:\n    ContextInfo|contains: 'host application = powershell'\n  condition: sel",
+        ),
+      ],
+      defaultPipeline,
+    );
+    const event = (context: string) =>
+      objectFieldSource({
+        Channel: 'Microsoft-Windows-PowerShell/Operational',
+        EventID: 4103,
+        ContextInfo: context,
+      });
+    const pad = 'Severity = Informational\r\n '.repeat(40);
+    const ids = (context: string) => set.match(event(context)).map((r) => r.rule.id);
+    expect(ids(`${pad}Host Application = PowerShell.exe -nop`)).toEqual(['ps']);
+    expect(ids(`${pad}HOST APPLICATION = POWERSHELL`)).toEqual(['ps']);
+    // U+212A (Kelvin sign) lower-cases to k: not in this key; an é in the padding must not shift the scan.
+    expect(ids(`é${pad}Host Application = PowerShell`)).toEqual(['ps']);
+    expect(ids(`${pad}Host Application = pwsh`)).toEqual([]);
+    expect(ids(`${pad}Host Application =`)).toEqual([]);
+  });
+});
+
 describe('generated detections', () => {
   it('carry values as literals: quotes, backslashes, line separators and code-like text match as written', () => {
     const odd = ['a"b', "c'd", 'e\\f', 'g\u2028h', '${x}`', '*/ }) || true; //', '\ud800'];
