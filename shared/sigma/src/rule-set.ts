@@ -213,7 +213,7 @@ class FieldScanners {
    */
   keywordHits(scan: KeywordScan, view: EventView, generation: number): readonly number[] {
     const hits = scan.hits;
-    hits.length = 0;
+    if (hits.length !== 0) hits.length = 0;
     const { scanner, seen } = scan;
     for (const raw of view.source.values()) {
       if (typeof raw === 'string') scanner.scanFolded(raw, seen, generation, hits);
@@ -262,7 +262,7 @@ class FieldScanners {
     if (f.generation === generation) return f.current;
     f.generation = generation;
     const hits = f.buffer;
-    hits.length = 0;
+    if (hits.length !== 0) hits.length = 0;
     const scanner = f.scanner as Scanner;
     const facts = view.factsAt(field);
     if (facts !== null) {
@@ -450,7 +450,7 @@ export class SigmaRuleSet {
     const view = this.view.reset(source);
     const generation = ++this.generation;
     const found = this.found;
-    found.length = 0;
+    if (found.length !== 0) found.length = 0;
     const sources = this.sources;
     for (let s = 0; s < sources.length; s++) {
       const { field, byValue } = sources[s] as SourceIndex;

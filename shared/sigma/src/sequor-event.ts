@@ -175,7 +175,7 @@ export class SequorEventFields implements FieldSource {
   values(): FieldValue[] {
     const event = this.event;
     const out = this.buffer;
-    out.length = 0;
+    if (out.length !== 0) out.length = 0;
     if (event === null) return out;
     for (const read of SYSTEM.values()) {
       const v = present(read(event));
