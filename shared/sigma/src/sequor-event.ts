@@ -43,9 +43,15 @@
  * ```
  */
 import type { SequorEvent } from '@sequor/model';
-import { EVENT_DATA_TRUNCATED_KEY as TRUNCATED_KEY, eventFieldCatalog } from '@sequor/model';
+import { EVENT_DATA_TRUNCATED_KEY, eventFieldCatalog } from '@sequor/model';
 import type { FieldSource, FieldValue } from './field-source.js';
 import type { SearchNode, SigmaRule } from './rule.js';
+
+/**
+ * A module constant, read on every field read: an imported binding can be an accessor (a transpiler's
+ * export getter), a local const never is.
+ */
+const TRUNCATED_KEY: string = EVENT_DATA_TRUNCATED_KEY;
 
 /** The model fields (ECS names) a `SequorEventFields` reads: what a projection must keep for Sigma rules. */
 export const SEQUOR_EVENT_SIGMA_FIELDS: readonly string[] = Object.freeze([
