@@ -251,8 +251,9 @@ export class ValueFacts {
 
 /** Texts longer than this are not memoized (rarely repeated; they would hold the most memory). */
 const MAX_MEMO_TEXT = 256;
-/** Texts kept per field per generation: the recent ones, with the previous generation's as a second chance. */
-const MEMO_GENERATION = 1_024;
+/** Slots per field (a power of two); a text sits in one of `MEMO_WAYS` slots from its hash. */
+const MEMO_SLOTS = 2_048;
+const MEMO_WAYS = 4;
 /** Characters (UTF-16 code units) all fields' memos may hold, roughly, before they are all dropped. */
 const MEMO_BUDGET = 4_000_000;
 
@@ -262,11 +263,32 @@ const MEMO_WINDOW = 512;
 const MEMO_MIN_HIT_SHARE = 0.4;
 const MEMO_PAUSE = 8 * MEMO_WINDOW;
 
+/**
+ * A hash of a text from its length and six of its code units: a `Map` hashes every code unit of each
+ * event's fresh string (about 100 ns for a command line), this a fixed handful; equal texts still compare
+ * in full. Texts that share these units collide into the same few slots, which bounds what a crafted
+ * family of texts can cost (a lookup compares at most `MEMO_WAYS` texts) and only lowers the hit share.
+ */
+function sampledHash(text: string): number {
+  const n = text.length;
+  let h = Math.imul(n, 0x9e3779b1);
+  if (n > 0) {
+    h = Math.imul(h ^ text.charCodeAt(0), 0x85ebca6b);
+    h = Math.imul(h ^ text.charCodeAt(n - 1), 0xc2b2ae35);
+    h = Math.imul(h ^ text.charCodeAt(n >> 1), 0x27d4eb2f);
+    h = Math.imul(h ^ text.charCodeAt(n >> 2), 0x165667b1);
+    h = Math.imul(h ^ text.charCodeAt((3 * n) >> 2), 0x9e3779b1);
+    h = Math.imul(h ^ text.charCodeAt(n >> 3), 0x85ebca6b);
+  }
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
 interface FieldMemo {
-  young: Map<string, ValueFacts>;
-  old: Map<string, ValueFacts>;
-  youngChars: number;
-  oldChars: number;
+  /** By slot: the text kept there and its facts. */
+  readonly texts: (string | undefined)[];
+  readonly facts: (ValueFacts | undefined)[];
+  /** Which of a full window's slots the next text replaces (turns round). */
+  victim: number;
   /** Lookups and hits in the current window. */
   windowLookups: number;
   windowHits: number;
@@ -275,18 +297,19 @@ interface FieldMemo {
 }
 
 /**
- * Facts of recent texts per field, bounded: per field two generations of `MEMO_GENERATION` texts (a hit in
- * the old one moves it to the young one, so values in steady use stay), and all fields together about
- * `MEMO_BUDGET` characters; past that everything is dropped and refilled. A field whose texts rarely repeat
- * (times, GUIDs, most registry paths; or text an attacker makes unique) costs a lookup and an insert per
- * read while it is judged, then is left alone for a while (`MEMO_MIN_HIT_SHARE`, `MEMO_PAUSE`): it is
- * worked out per event as without a memo. Memory is never unbounded.
+ * Facts of recent texts per field, bounded: per field a table of `MEMO_SLOTS` texts, each text in one of
+ * `MEMO_WAYS` slots from its hash (a new text replaces one of a full window's in turn, so texts in steady
+ * use are found again and the rest come and go), and all fields together about `MEMO_BUDGET` characters;
+ * past that everything is dropped and refilled. A field whose texts rarely repeat (times, GUIDs, most
+ * registry paths; or text an attacker makes unique) costs a lookup and an insert per read while it is
+ * judged, then is left alone for a while (`MEMO_MIN_HIT_SHARE`, `MEMO_PAUSE`): it is worked out per event
+ * as without a memo. Memory is never unbounded.
  */
 export class ValueMemo {
   private readonly byField: (FieldMemo | undefined)[] = [];
   /**
    * By field id: whether its texts are worth a lookup (`keep`). A field read only for exact keys and cheap
-   * comparisons is not: lower-casing it again costs less than hashing it into the memo.
+   * comparisons is not: lower-casing it again costs less than finding it in the memo.
    */
   private readonly kept: boolean[] = [];
   private chars = 0;
@@ -305,10 +328,9 @@ export class ValueMemo {
     let memo = this.byField[id];
     if (memo === undefined) {
       memo = {
-        young: new Map(),
-        old: new Map(),
-        youngChars: 0,
-        oldChars: 0,
+        texts: new Array<string | undefined>(MEMO_SLOTS).fill(undefined),
+        facts: new Array<ValueFacts | undefined>(MEMO_SLOTS).fill(undefined),
+        victim: 0,
         windowLookups: 0,
         windowHits: 0,
         paused: 0,
@@ -324,30 +346,38 @@ export class ValueMemo {
       memo.windowLookups = 0;
       memo.windowHits = 0;
     }
-    let facts = memo.young.get(text);
-    if (facts !== undefined) {
-      this.hits += 1;
-      memo.windowHits += 1;
-      return facts;
+    const { texts } = memo;
+    const first = sampledHash(text) & (MEMO_SLOTS - MEMO_WAYS);
+    let free = -1;
+    for (let slot = first; slot < first + MEMO_WAYS; slot++) {
+      const kept = texts[slot];
+      if (kept === text) {
+        this.hits += 1;
+        memo.windowHits += 1;
+        return memo.facts[slot] as ValueFacts;
+      }
+      if (kept === undefined) {
+        free = slot; // a window fills in order and empties only all at once: nothing after a hole
+        break;
+      }
     }
-    const cost = text.length + 32;
-    facts = memo.old.get(text);
-    if (facts !== undefined) {
-      this.hits += 1;
-      memo.windowHits += 1;
-    } else facts = new ValueFacts(text);
-    if (memo.young.size >= MEMO_GENERATION) {
-      this.chars -= memo.oldChars;
-      memo.old = memo.young;
-      memo.oldChars = memo.youngChars;
-      memo.young = new Map();
-      memo.youngChars = 0;
+    const facts = new ValueFacts(text);
+    let slot = free;
+    if (slot < 0) {
+      slot = first + memo.victim;
+      memo.victim = (memo.victim + 1) % MEMO_WAYS;
+      this.chars -= (texts[slot] as string).length;
     }
-    memo.young.set(text, facts);
-    memo.youngChars += cost;
-    this.chars += cost;
+    texts[slot] = text;
+    memo.facts[slot] = facts;
+    this.chars += text.length;
     if (this.chars > MEMO_BUDGET) this.clear();
     return facts;
+  }
+
+  /** Characters of text the memo holds now. */
+  get heldChars(): number {
+    return this.chars;
   }
 
   clear(): void {

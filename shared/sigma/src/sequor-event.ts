@@ -115,6 +115,10 @@ const ECS_FALLBACK: ReadonlyMap<string, Read> = new Map<string, Read>([
   ['DestinationPort', (e) => e.destination?.port],
 ]);
 
+/** `SYSTEM`'s and `ECS_FALLBACK`'s readers as arrays: `values()` walks them per event without an iterator. */
+const SYSTEM_READS: readonly Read[] = [...SYSTEM.values()];
+const FALLBACK_READS: readonly Read[] = [...ECS_FALLBACK.values()];
+
 /** Readers of model fields by ECS name, made once per name a rule reads; null: not a scalar model field. */
 const MODEL_FIELDS = new Map<string, Read | null>();
 
@@ -183,16 +187,16 @@ export class SequorEventFields implements FieldSource {
     const out = this.buffer;
     if (out.length !== 0) out.length = 0;
     if (event === null) return out;
-    for (const read of SYSTEM.values()) {
-      const v = present(read(event));
+    for (let i = 0; i < SYSTEM_READS.length; i++) {
+      const v = present((SYSTEM_READS[i] as Read)(event));
       if (v !== undefined) out.push(v);
     }
     const data = this.data;
     if (data !== null) {
       for (const key in data) if (key !== TRUNCATED_KEY) out.push(data[key]);
     } else {
-      for (const read of ECS_FALLBACK.values()) {
-        const v = present(read(event));
+      for (let i = 0; i < FALLBACK_READS.length; i++) {
+        const v = present((FALLBACK_READS[i] as Read)(event));
         if (v !== undefined) out.push(v);
       }
     }

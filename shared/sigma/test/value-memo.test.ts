@@ -41,21 +41,31 @@ describe('ValueMemo', () => {
     expect([memo.hits, memo.lookups]).toEqual([1, 3]);
   });
 
-  it('is bounded: texts go after two generations unless in use, long texts are never kept', () => {
+  it('is bounded per field and in all, keeps texts in steady use, never keeps long texts', () => {
     const memo = new ValueMemo();
     const id = fieldId('CommandLine');
     memo.keep(id);
-    const first = memo.facts(id, 'cmd /c 0');
     const hot = memo.facts(id, 'hot');
-    // Half the lookups hit (`hot`), so the field stays memoized; two generations of 1,024 texts go by.
-    for (let i = 1; i <= 2_100; i++) {
-      expect(memo.facts(id, `cmd /c ${i}`)).not.toBeNull();
-      expect(memo.facts(id, 'hot')).toBe(hot);
+    let hotHits = 0;
+    // Half the lookups are of one text, so the field stays memoized while 10,000 others come and go.
+    for (let i = 0; i < 10_000; i++) {
+      expect(memo.facts(id, `cmd.exe /c echo ${i} ${'x'.repeat(80)}`)?.lower).toContain(`echo ${i} `);
+      if (memo.facts(id, 'hot') === hot) hotHits += 1;
     }
-    const again = memo.facts(id, 'cmd /c 0');
-    expect(again).not.toBeNull();
-    expect(again).not.toBe(first);
+    expect(hotHits).toBeGreaterThan(9_000);
+    // At most 2,048 texts of this field are held.
+    expect(memo.heldChars).toBeLessThanOrEqual(2_048 * 100);
     expect(memo.facts(id, 'x'.repeat(257))).toBeNull();
+    // All fields together hold about 4 M characters at most: past that the memo starts again.
+    for (let f = 0; f < 24; f++) {
+      const field = fieldId(`Field${f}`);
+      memo.keep(field);
+      for (let i = 0; i < 2_048; i++) {
+        memo.facts(field, `${f}:${i}:${'y'.repeat(100)}`);
+        memo.facts(field, `${f}:hot`); // keeps the field's hit share up
+        expect(memo.heldChars).toBeLessThanOrEqual(4_000_000);
+      }
+    }
   });
 
   it('leaves a field whose texts do not repeat alone for a while, then tries again', () => {
