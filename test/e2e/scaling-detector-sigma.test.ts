@@ -4,7 +4,9 @@
 // topic fed with a generated stream dense in the seeds' attack patterns; one member is SIGKILLed
 // mid-stream, later a fourth joins (the scenario: ./support/scaling.ts). Per rule, the committed alert ids
 // must equal those of one undisturbed detector: 0 missing, 0 duplicates. The correlations' window state is
-// what the restore must rebuild.
+// what the restore must rebuild. Probes added to the stream (./support/replay-window-probes.ts) make a
+// replay shorter than the engine's two windows fail it: measured with the replay window forced to 0, 0.5 and
+// 1 window (each missing or extra Remcos alerts, and event_count ones below one window), 2 windows passing.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALERT_HEADERS } from '@sequor/detector';
@@ -12,12 +14,14 @@ import { headerString, KafkaTestKit } from '@sequor/kafka/testing';
 import type { CommittedRecord } from '../../services/detector/test/support/e2e.js';
 import { repoRoot } from '../../services/detector/test/support/e2e.js';
 import type { NormalizedScenario } from '../../services/detector/test/support/scenario.js';
+import { withReplayWindowProbes } from './support/replay-window-probes.js';
 import {
   alertIdOf,
   compareTallies,
   JOIN_AT,
   KILL_AT,
   recordCount,
+  SCALING_PARTITIONS,
   SCALING_TEST_TIMEOUT_MS,
   ScalingScenario,
   scalingStream,
@@ -43,11 +47,13 @@ const OTHER_RULES: Readonly<Record<string, string>> = {
 
 let kit: KafkaTestKit;
 let stream: NormalizedScenario;
+let probes = 0;
 const scaling = new ScalingScenario();
 
 beforeAll(async () => {
   kit = await KafkaTestKit.connect();
-  stream = scalingStream();
+  // With probes a replay shorter than two windows gets wrong (./support/replay-window-probes.ts).
+  ({ stream, probes } = withReplayWindowProbes(scalingStream(), SCALING_PARTITIONS));
 }, 180_000);
 
 afterAll(async () => {
@@ -100,7 +106,7 @@ describe('detector group with the Sigma seeds: SIGKILL and a joining member', ()
         };
       });
       console.log(
-        `[sigma scaling] group (3, one SIGKILLed at ${KILL_AT * 100} %, a 4th at ${JOIN_AT * 100} %) vs reference, per rule: ` +
+        `[sigma scaling] ${stream.records.length} records (${probes} replay-window probes), group (3, one SIGKILLed at ${KILL_AT * 100} %, a 4th at ${JOIN_AT * 100} %) vs reference, per rule: ` +
           perRule
             .map(
               (r) =>
