@@ -10,6 +10,11 @@ export interface FieldSource {
   get(field: string): FieldValue;
   /** Every field's value, for keywords (a Sigma search that names no field). */
   values(): Iterable<FieldValue>;
+  /**
+   * `get(field)` where `id` is the field's number (`fieldId`), for a source that can resolve a name once per
+   * number rather than on every read.
+   */
+  getAt?(id: number, field: string): FieldValue;
 }
 
 /** A plain object of fields as a source (tests, flat events). */
@@ -112,7 +117,9 @@ export class EventView {
   /** Reads field `id` for this event (once): its text and, for a memoized text, its facts. */
   private read(id: number): void {
     this.readAt[id] = this.generation;
-    const raw = this.source.get(FIELD_NAMES[id] as string);
+    const source = this.source;
+    const name = FIELD_NAMES[id] as string;
+    const raw = source.getAt !== undefined ? source.getAt(id, name) : source.get(name);
     if (typeof raw === 'string') {
       this.textOfField[id] = raw;
       this.factsOfField[id] = this.memo === null ? null : this.memo.facts(id, raw);

@@ -115,6 +115,9 @@ const ECS_FALLBACK: ReadonlyMap<string, Read> = new Map<string, Read>([
   ['DestinationPort', (e) => e.destination?.port],
 ]);
 
+/** By field number (`fieldId`): the System reader of that name, null when it is none; filled as read. */
+const SYSTEM_BY_ID: (Read | null | undefined)[] = [];
+
 /** `SYSTEM`'s and `ECS_FALLBACK`'s readers as arrays: `values()` walks them per event without an iterator. */
 const SYSTEM_READS: readonly Read[] = [...SYSTEM.values()];
 const FALLBACK_READS: readonly Read[] = [...ECS_FALLBACK.values()];
@@ -163,6 +166,21 @@ export class SequorEventFields implements FieldSource {
     if (event === null) return undefined;
     const system = SYSTEM.get(field);
     if (system !== undefined) return present(system(event));
+    return this.own(event, field);
+  }
+
+  /** `get` by the field's number (`fieldId`): whether it is a System name is looked up once per number. */
+  getAt(id: number, field: string): FieldValue {
+    const event = this.event;
+    if (event === null) return undefined;
+    let system = SYSTEM_BY_ID[id];
+    if (system === undefined) SYSTEM_BY_ID[id] = system = SYSTEM.get(field) ?? null;
+    if (system !== null) return present(system(event));
+    return this.own(event, field);
+  }
+
+  /** A name that is no System name: the event data's entry, else the model's field or a fallback. */
+  private own(event: SequorEvent, field: string): FieldValue {
     const data = this.data;
     if (data !== null) {
       // The maps hold strings: a string read is the entry's own (inherited properties are functions).

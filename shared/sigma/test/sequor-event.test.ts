@@ -1,6 +1,7 @@
 import type { SequorEvent } from '@sequor/model';
 import { describe, expect, it } from 'vitest';
 import {
+  fieldId,
   SEQUOR_EVENT_SIGMA_FIELDS,
   SequorEventFields,
   sequorEventFieldSource,
@@ -107,6 +108,37 @@ describe('SequorEventFields', () => {
     expect(fields.get('Channel')).toBeUndefined();
     expect(fields.bind(windowsEvent({ Image: 'x' })).get('query')).toBeUndefined();
     expect(fields.get('_path')).toBeUndefined();
+  });
+});
+
+describe('SequorEventFields.getAt', () => {
+  it('answers as get for System, data, model, truncation, missing and prototype names, with or without data', () => {
+    const fields = new SequorEventFields();
+    const names = [
+      'Channel',
+      'EventID',
+      'Provider_Name',
+      '_path',
+      'Image',
+      'CommandLine',
+      'host.id',
+      'event.provider',
+      '#truncated',
+      'Missing',
+      'constructor',
+      'toString',
+      '__proto__',
+    ];
+    for (const event of [
+      windowsEvent({ Image: 'C:\\b.exe', Channel: 'not this', '#truncated': '1 entries, 9 chars left out' }),
+      windowsEvent(null),
+    ]) {
+      fields.bind(event);
+      // Twice: the first read resolves the number, the second uses what it resolved.
+      for (let round = 0; round < 2; round++)
+        for (const name of names)
+          expect([name, fields.getAt(fieldId(name), name)]).toEqual([name, fields.get(name)]);
+    }
   });
 });
 
