@@ -16,6 +16,7 @@ import type { SigmaRule } from '../src/index.js';
 import { loadSigmaPath, readEvtxJson } from '../src/index.js';
 import { LiteralScanner } from '../src/literals.js';
 import { SkipScanner } from '../src/skip-scanner.js';
+import { keywordLiterals } from '../test/helpers.js';
 
 const SIGMA =
   process.env['SEQUOR_SIGMA_DIR'] ?? path.resolve(import.meta.dirname, '../../../../shared/sigma');
@@ -45,24 +46,6 @@ const regression: string[][] = readdirSync(path.join(SIGMA, 'regression_data'), 
   .flatMap((f) => readEvtxJson(readFileSync(f, 'utf8')))
   .map((e) => [...e.values()].map(text).filter((t): t is string => t !== null));
 
-/** Every string part of the rule's keyword items, lower case. */
-function keywordLiterals(rule: SigmaRule): string[] {
-  const literals = new Set<string>();
-  for (const search of rule.searches.values()) {
-    const walk = (node: typeof search): void => {
-      if (node.kind === 'anyOf') return node.maps.forEach(walk);
-      for (const item of node.items)
-        if (item.field === null)
-          for (const v of item.values)
-            if (v.kind === 'string' && !v.cased)
-              for (const a of v.alternatives)
-                for (const p of a.parts)
-                  if (typeof p === 'string' && p.length > 0) literals.add(p.toLowerCase());
-    };
-    walk(search);
-  }
-  return [...literals];
-}
 const rules = (await loadSigmaPath(path.join(SIGMA, 'rules'))).rules;
 const mimikatz = keywordLiterals(
   rules.find((r) => r.file.endsWith('win_alert_mimikatz_keywords.yml')) as SigmaRule,

@@ -10,9 +10,30 @@ const DENSE = 128;
 /** An ASCII upper-case letter's lower case; any other code unit as it is. */
 const asciiLower = (c: number): number => (c >= 65 && c <= 90 ? c + 32 : c);
 
-export class LiteralScanner {
+/**
+ * Literals numbered in the order they are first added, the same number for the same text: the ids a
+ * scanner reports, and that the rule set's gate index is keyed by.
+ */
+export class LiteralIds {
   private readonly ids = new Map<string, number>();
-  private readonly literals: string[] = [];
+  readonly literals: string[] = [];
+
+  /** The literal's id; `owner` names the scanner in the error an empty literal gets. */
+  add(literal: string, owner: string): number {
+    if (literal.length === 0) throw new Error(`${owner}: an empty literal matches everywhere`);
+    let id = this.ids.get(literal);
+    if (id === undefined) {
+      id = this.literals.length;
+      this.ids.set(literal, id);
+      this.literals.push(literal);
+    }
+    return id;
+  }
+}
+
+export class LiteralScanner {
+  private readonly numbered = new LiteralIds();
+  private readonly literals = this.numbered.literals;
   /** ASCII code unit → character class (0: in no literal); ASCII classes are numbered below `dense`. */
   private ascii = new Uint8Array(DENSE);
   /** Other code units in some literal → their (sparse) class; any other is class 0. */
@@ -35,14 +56,7 @@ export class LiteralScanner {
   /** The literal's id (the same for the same text); literals must be added before `build`. */
   add(literal: string): number {
     if (this.built) throw new Error('LiteralScanner.add after build');
-    if (literal.length === 0) throw new Error('LiteralScanner: an empty literal matches everywhere');
-    let id = this.ids.get(literal);
-    if (id === undefined) {
-      id = this.literals.length;
-      this.ids.set(literal, id);
-      this.literals.push(literal);
-    }
-    return id;
+    return this.numbered.add(literal, 'LiteralScanner');
   }
 
   get size(): number {

@@ -20,7 +20,7 @@ import type { ProcessingPipeline } from './pipeline.js';
 import { applySigmaFilters } from './filters.js';
 import type { Clause, Gate, GateKey } from './gate.js';
 import { gateOf, KEYWORDS } from './gate.js';
-import { LiteralScanner } from './literals.js';
+import { LiteralIds, LiteralScanner } from './literals.js';
 import { SkipScanner } from './skip-scanner.js';
 import type { SigmaFilter, SigmaRule } from './rule.js';
 
@@ -173,7 +173,7 @@ function scannerFor(literals: readonly string[]): Scanner {
  */
 interface FieldScan {
   /** The field's keys by id, in the order their ids were given (the scanner numbers them alike). */
-  readonly ids: Map<string, number>;
+  readonly ids: LiteralIds;
   scanner: Scanner | null;
   /** The event generation `current` belongs to. */
   generation: number;
@@ -227,7 +227,7 @@ class FieldScanners {
     let f = this.byField[id];
     if (f === undefined) {
       f = {
-        ids: new Map(),
+        ids: new LiteralIds(),
         scanner: null,
         generation: 0,
         seen: new Int32Array(0),
@@ -236,15 +236,13 @@ class FieldScanners {
       };
       this.byField[id] = f;
     }
-    let literal = f.ids.get(key);
-    if (literal === undefined) f.ids.set(key, (literal = f.ids.size));
-    return literal;
+    return f.ids.add(key, 'substring gate');
   }
 
   build(): void {
     for (const f of this.byField) {
       if (f === undefined) continue;
-      f.scanner = scannerFor([...f.ids.keys()]);
+      f.scanner = scannerFor(f.ids.literals);
       f.seen = new Int32Array(f.scanner.size);
     }
     for (const k of this.keywordScans) {

@@ -19,7 +19,7 @@
  * own that reads every code unit; sets whose shortest ASCII literal is under `MIN_SKIP` code units skip
  * too little to pay: the whole set is a `LiteralScanner`.
  */
-import { LiteralScanner } from './literals.js';
+import { LiteralIds, LiteralScanner } from './literals.js';
 
 /** Below this shortest length, windows move at most 2 code units: a DFA's one lookup per unit wins. */
 export const MIN_SKIP = 4;
@@ -45,8 +45,8 @@ const asciiLower = (c: number): number => (c >= 65 && c <= 90 ? c + 32 : c);
 const foldMid = (c: number): number => (c < 128 ? asciiLower(c) : c === KELVIN ? LOWER_K : -1);
 
 export class SkipScanner {
-  private readonly ids = new Map<string, number>();
-  private readonly literals: string[] = [];
+  private readonly numbered = new LiteralIds();
+  private readonly literals = this.numbered.literals;
   private mode = UNBUILT;
   /** Values shorter than this hold no literal: the window when only the skip search runs, else 0. */
   private shortest = 0;
@@ -85,14 +85,7 @@ export class SkipScanner {
   /** The literal's id (the same for the same text); lower case, added before `build`. */
   add(literal: string): number {
     if (this.mode !== UNBUILT) throw new Error('SkipScanner.add after build');
-    if (literal.length === 0) throw new Error('SkipScanner: an empty literal matches everywhere');
-    let id = this.ids.get(literal);
-    if (id === undefined) {
-      id = this.literals.length;
-      this.ids.set(literal, id);
-      this.literals.push(literal);
-    }
-    return id;
+    return this.numbered.add(literal, 'SkipScanner');
   }
 
   get size(): number {

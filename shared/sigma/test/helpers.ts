@@ -1,4 +1,4 @@
-import type { FieldValue, ProcessingPipeline, SigmaFileResult } from '../src/index.js';
+import type { FieldValue, ProcessingPipeline, SigmaFileResult, SigmaRule } from '../src/index.js';
 import { compileSigmaRule, loadSigmaText, match, objectFieldSource } from '../src/index.js';
 
 /** Every event, no renames: tests of the detection alone. */
@@ -33,4 +33,23 @@ export function refusal(detection: string): { code: string; line: number; column
   const e = result.errors[0];
   if (e === undefined) throw new Error('the rule loaded');
   return { code: e.code, line: e.line, column: e.column, detail: e.detail };
+}
+
+/** Every string part of the rule's keyword items (Sigma keywords are substrings of any field), lower case. */
+export function keywordLiterals(rule: SigmaRule): string[] {
+  const literals = new Set<string>();
+  for (const search of rule.searches.values()) {
+    const walk = (node: typeof search): void => {
+      if (node.kind === 'anyOf') return node.maps.forEach(walk);
+      for (const item of node.items)
+        if (item.field === null)
+          for (const v of item.values)
+            if (v.kind === 'string' && !v.cased)
+              for (const a of v.alternatives)
+                for (const p of a.parts)
+                  if (typeof p === 'string' && p.length > 0) literals.add(p.toLowerCase());
+    };
+    walk(search);
+  }
+  return [...literals];
 }

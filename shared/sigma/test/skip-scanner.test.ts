@@ -1,10 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { FieldValue, SigmaRule } from '../src/index.js';
+import type { FieldValue } from '../src/index.js';
 import { loadSigmaPath, readEvtxJson } from '../src/index.js';
 import { LiteralScanner } from '../src/literals.js';
 import { MIN_SKIP, SkipScanner } from '../src/skip-scanner.js';
+import { keywordLiterals } from './helpers.js';
 
 const SIGMA =
   process.env['SEQUOR_SIGMA_DIR'] ?? path.resolve(import.meta.dirname, '../../../../shared/sigma');
@@ -269,25 +270,6 @@ describe('SkipScanner edge cases', () => {
     expect(out).toEqual([1]);
   });
 });
-
-/** Every string part of the rule's keyword items (Sigma keywords are substrings of any field), lower case. */
-function keywordLiterals(rule: SigmaRule): string[] {
-  const literals = new Set<string>();
-  for (const search of rule.searches.values()) {
-    const walk = (node: typeof search): void => {
-      if (node.kind === 'anyOf') return node.maps.forEach(walk);
-      for (const item of node.items)
-        if (item.field === null)
-          for (const v of item.values)
-            if (v.kind === 'string' && !v.cased)
-              for (const a of v.alternatives)
-                for (const p of a.parts)
-                  if (typeof p === 'string' && p.length > 0) literals.add(p.toLowerCase());
-    };
-    walk(search);
-  }
-  return [...literals];
-}
 
 const text = (v: FieldValue): string | null =>
   v === undefined || v === null ? null : typeof v === 'string' ? v : String(v);
