@@ -40,6 +40,14 @@ export function kafkaJsLogLevel(level: LogLevel): KafkaJsLogLevel {
 const CONCURRENT_TRANSACTIONS_MESSAGE =
   'The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing';
 
+/**
+ * kafkajs's warning when an idempotent producer's retries are bounded. Sequor bounds them only on its
+ * transactional producers (`createTransactionalProducer`, ~40 s of retries), where a send that gives up
+ * fails its transaction: the transaction aborts and its records are produced again from the committed
+ * offsets, so the bound cannot break exactly once, and the warning at every start misleads.
+ */
+const LIMITED_RETRIES_MESSAGE = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
+
 export function kafkaJsLogCreator(logger: Logger): logCreator {
   const children = new Map<string, Logger>();
   const childFor = (namespace: string): Logger => {
@@ -62,6 +70,10 @@ export function kafkaJsLogCreator(logger: Logger): logCreator {
         level?: unknown;
       };
       const target = childFor(namespace);
+      if (level === KafkaJsLogLevel.WARN && message === LIMITED_RETRIES_MESSAGE) {
+        target.debug(message, fields);
+        return;
+      }
       if (level === KafkaJsLogLevel.ERROR && namespace === 'Connection' && message.startsWith('Response ')) {
         target.debug(message, fields);
         return;

@@ -42,7 +42,7 @@ describe('kafkaJsLogCreator', () => {
     ]);
   });
 
-  it('demotes per-connection error responses to debug and announced retries to warn', () => {
+  it('demotes per-connection error responses and the bounded-retries warning to debug, announced retries to warn', () => {
     const { logger, entries } = capture('info');
     const log = kafkaJsLogCreator(logger)(logLevel.INFO);
     const response = {
@@ -71,9 +71,22 @@ describe('kafkaJsLogCreator', () => {
         'Failed to send messages: The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing',
     };
     log({ namespace: 'Producer', level: logLevel.ERROR, label: 'ERROR', log: concurrent as never });
+    // The transactional producer's bounded retries: a send that gives up aborts its transaction.
+    const limited = {
+      timestamp: 't',
+      message: 'Limiting retries for the idempotent producer may invalidate EoS guarantees',
+    };
+    log({ namespace: 'Producer', level: logLevel.WARN, label: 'WARN', log: limited as never });
+    log({
+      namespace: 'Producer',
+      level: logLevel.WARN,
+      label: 'WARN',
+      log: { timestamp: 't', message: 'slow' } as never,
+    });
     expect(entries().map((e) => [e.level, e.msg])).toEqual([
       ['error', 'Crash'],
       ['warn', 'Failed to send messages: not the leader'],
+      ['warn', 'slow'],
     ]);
   });
 });
