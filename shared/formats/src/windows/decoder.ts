@@ -19,16 +19,6 @@ export interface JsonMapContext {
   readonly origin: RecordOrigin;
 }
 
-/** The event's `origin`: the format and where the record was read. A mapper sets it once, from this. */
-export function originOf(ctx: JsonMapContext): SequorEvent['origin'] {
-  return {
-    format: ctx.format,
-    topic: ctx.origin.topic,
-    partition: ctx.origin.partition,
-    offset: ctx.origin.offset,
-  };
-}
-
 /** A format's pure mapping from one parsed record to one event. Throws RecordProblem. */
 export type JsonEventMapper = (doc: Json, ctx: JsonMapContext) => SequorEvent;
 

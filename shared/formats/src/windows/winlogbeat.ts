@@ -8,7 +8,8 @@
 import type { SequorEvent } from '@sequor/model';
 import type { SourceFormat } from '../types.js';
 import type { JsonMapContext } from './decoder.js';
-import { JsonLinesDecoder, originOf, sniffJson } from './decoder.js';
+import { originOf } from '../origin.js';
+import { JsonLinesDecoder, sniffJson } from './decoder.js';
 import { ecsEventId, overlayEcsFields } from './ecs-fields.js';
 import { eventDataOf, eventDataOfObject, withUnnamedData } from '../event-data.js';
 import { windowsEventId } from './event-id.js';

@@ -10,6 +10,7 @@
  */
 import type { SequorEvent } from '@sequor/model';
 import { deriveHostIdFromIp, eventIdFromParts } from '@sequor/model';
+import { originOf } from '../origin.js';
 import type { RecordOrigin } from '../types.js';
 import type { ZeekColumn, ZeekConnIdRow, ZeekRowOf } from './columns.js';
 
@@ -93,12 +94,7 @@ export function zeekEvent(row: ZeekConnIdRow, meta: ZeekEventMeta, ctx: ZeekEven
     file: null,
     winlog: null,
     dce_rpc: null,
-    origin: {
-      format: ctx.format,
-      topic: ctx.origin.topic,
-      partition: ctx.origin.partition,
-      offset: ctx.origin.offset,
-    },
+    origin: originOf(ctx),
     smb: null,
     zeek: null,
   };

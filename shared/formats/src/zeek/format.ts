@@ -212,21 +212,31 @@ function isTsvHeader(value: unknown): value is ZeekTsvHeader {
   );
 }
 
-/** True when `firstLine` is the start of a Zeek TSV log, or a JSON record of this log. */
-function sniffZeek(spec: ZeekLogSpec, firstLine: string): boolean {
-  const line = firstLine.charCodeAt(0) === BYTE_ORDER_MARK ? firstLine.slice(1) : firstLine;
-  // Every Zeek TSV log starts with `#separator`, whatever its path: the header names the log only later.
-  if (line.startsWith('#separator ')) return true;
-  if (line.startsWith('#path')) return line.slice('#path'.length).trim() === spec.path;
-  if (line.charCodeAt(0) !== OPEN_BRACE) return false;
+const withoutByteOrderMark = (line: string): string =>
+  line.charCodeAt(0) === BYTE_ORDER_MARK ? line.slice(1) : line;
+
+/** `line` as a JSON object; null when it is not one (the sniffers' JSON half). */
+function jsonObjectOf(line: string): Record<string, unknown> | null {
+  if (line.charCodeAt(0) !== OPEN_BRACE) return null;
   let record: unknown;
   try {
     record = JSON.parse(line);
   } catch {
-    return false;
+    return null;
   }
-  if (typeof record !== 'object' || record === null || Array.isArray(record)) return false;
-  const keys = record as Record<string, unknown>;
+  return typeof record === 'object' && record !== null && !Array.isArray(record)
+    ? (record as Record<string, unknown>)
+    : null;
+}
+
+/** True when `firstLine` is the start of a Zeek TSV log, or a JSON record of this log. */
+function sniffZeek(spec: ZeekLogSpec, firstLine: string): boolean {
+  const line = withoutByteOrderMark(firstLine);
+  // Every Zeek TSV log starts with `#separator`, whatever its path: the header names the log only later.
+  if (line.startsWith('#separator ')) return true;
+  if (line.startsWith('#path')) return line.slice('#path'.length).trim() === spec.path;
+  const keys = jsonObjectOf(line);
+  if (keys === null) return false;
   // A record that names its log (`_path`) is the `zeek` format's: a stream of such records mixes logs
   // (Zeek's json-streaming-logs, one Kafka topic for all), and that format reads each by its own path.
   if ('_path' in keys) return false;
@@ -247,18 +257,11 @@ export function zeekSourceFormat<C extends readonly ZeekColumn[]>(spec: ZeekLogS
 
 /** True when `firstLine` starts a Zeek TSV log of any path, or is a JSON record that names its log. */
 function sniffAnyZeek(firstLine: string): boolean {
-  const line = firstLine.charCodeAt(0) === BYTE_ORDER_MARK ? firstLine.slice(1) : firstLine;
+  const line = withoutByteOrderMark(firstLine);
   if (line.startsWith('#separator ')) return true;
   if (line.startsWith('#path')) return line.slice('#path'.length).trim() !== '';
-  if (line.charCodeAt(0) !== OPEN_BRACE) return false;
-  let record: unknown;
-  try {
-    record = JSON.parse(line);
-  } catch {
-    return false;
-  }
-  if (typeof record !== 'object' || record === null || Array.isArray(record)) return false;
-  const keys = record as Record<string, unknown>;
+  const keys = jsonObjectOf(line);
+  if (keys === null) return false;
   return typeof keys['_path'] === 'string' && 'ts' in keys;
 }
 

@@ -14,6 +14,7 @@
  * (fields.ts), whatever order a shipper wrote the JSON keys in.
  */
 import { deriveHostIdFromIp, eventIdFromParts } from '@sequor/model';
+import { originOf } from '../../origin.js';
 import { column } from '../columns.js';
 import { ZeekRecordError } from '../errors.js';
 import type { ZeekLogSpec } from '../log-spec.js';
@@ -130,12 +131,7 @@ function genericSpec(path: string): ZeekLogSpec<typeof columns> {
         file: null,
         winlog: null,
         dce_rpc: null,
-        origin: {
-          format: ctx.format,
-          topic: ctx.origin.topic,
-          partition: ctx.origin.partition,
-          offset: ctx.origin.offset,
-        },
+        origin: originOf(ctx),
         smb: null,
         zeek: null,
       };
