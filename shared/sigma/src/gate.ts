@@ -298,6 +298,62 @@ class GateFinder {
   }
 }
 
+/**
+ * The values one of which field `field` must equal (lower-cased, exact) whenever the rule matches, or null
+ * when the rule does not say: `EventID: 4624` in a selection every branch of the condition requires. A rule
+ * set indexes a variant under these as under its logsource's own `EventID`s, so a Security rule whose
+ * EventIDs are in its detection is not tried on, or gated on, every Security event.
+ */
+export function requiredExact(
+  rule: SigmaRule,
+  fieldMap: Readonly<Record<string, string>>,
+  field: string,
+): ReadonlySet<string> | null {
+  const ofItem = (item: DetectionItem): Set<string> | null => {
+    if (item.field === null || (fieldMap[item.field] ?? item.field) !== field) return null;
+    if (item.link === 'all' && item.values.length > 1) return null;
+    const keys = itemClauses(item, fieldMap)[0];
+    if (keys === undefined || keys.some((k) => k.kind !== 'exact')) return null;
+    return new Set(keys.map((k) => k.key));
+  };
+  // null: no constraint. `and` narrows to the keys every constrained part allows; `or` needs all branches.
+  const both = (a: Set<string> | null, b: Set<string> | null): Set<string> | null =>
+    a === null ? b : b === null ? a : new Set([...a].filter((k) => b.has(k)));
+  const either = (parts: readonly (Set<string> | null)[]): Set<string> | null => {
+    const out = new Set<string>();
+    for (const p of parts) {
+      if (p === null) return null;
+      for (const k of p) out.add(k);
+    }
+    return out;
+  };
+  const search = (node: SearchNode): Set<string> | null =>
+    node.kind === 'map'
+      ? node.items.reduce<Set<string> | null>((acc, item) => both(acc, ofItem(item)), null)
+      : either(node.maps.map(search));
+  const condition = (node: ConditionNode): Set<string> | null => {
+    switch (node.kind) {
+      case 'ref':
+        return search(rule.searches.get(node.name) as SearchNode);
+      case 'not':
+        return null;
+      case 'and':
+        return node.items.reduce<Set<string> | null>((acc, i) => both(acc, condition(i)), null);
+      case 'or':
+        return either(node.items.map(condition));
+      case 'of': {
+        const parts = node.names.map((n) => search(rule.searches.get(n) as SearchNode));
+        return node.quantifier === 'all'
+          ? parts.reduce<Set<string> | null>((acc, p) => both(acc, p), null)
+          : either(parts);
+      }
+    }
+  };
+  const keys = condition(rule.condition);
+  // An empty intersection (a rule that cannot match) is left to the detection to say.
+  return keys === null || keys.size === 0 ? null : keys;
+}
+
 /** A rule's gate: the clause it is indexed by, and another required clause checked before it runs. */
 export interface Gate {
   readonly keys: Clause;
@@ -312,12 +368,19 @@ export interface Gate {
 const MAX_CHECK_COST = 12;
 
 /**
- * The rule's narrowest gate for a variant's field names, or null when it has none (always tried). Its
+ * The rule's narrowest gate for a variant's field names, or null when it has none (always tried); clauses
+ * only on the `indexed` field are left out (the index has checked them: `requiredExact`). Its
  * check is the cheapest other clause the rule requires: on benign events most index hits are of a common
  * key (`ParentImage: C:\Windows\explorer.exe`) whose rule also wants a rare one (`Image: …\cmd.exe`).
  */
-export function gateOf(rule: SigmaRule, fieldMap: Readonly<Record<string, string>>): Gate | null {
-  const clauses = new GateFinder(rule, fieldMap).condition(rule.condition);
+export function gateOf(
+  rule: SigmaRule,
+  fieldMap: Readonly<Record<string, string>>,
+  indexed: string | null = null,
+): Gate | null {
+  const clauses = new GateFinder(rule, fieldMap)
+    .condition(rule.condition)
+    .filter((c) => indexed === null || c.some((k) => k.field !== indexed));
   const keys = cheapest(clauses);
   if (keys === null) return null;
   const others = clauses.filter(

@@ -19,7 +19,7 @@ import type { FieldSource } from './field-source.js';
 import type { ProcessingPipeline } from './pipeline.js';
 import { applySigmaFilters } from './filters.js';
 import type { Clause, Gate, GateKey } from './gate.js';
-import { gateOf, KEYWORDS } from './gate.js';
+import { gateOf, KEYWORDS, requiredExact } from './gate.js';
 import { LiteralIds, LiteralScanner } from './literals.js';
 import { SkipScanner } from './skip-scanner.js';
 import type { SigmaFilter, SigmaRule } from './rule.js';
@@ -373,7 +373,12 @@ export class SigmaRuleSet {
   private index(rule: CompiledSigmaRule, ruleIndex: number, variant: CompiledVariant): void {
     const conditions = variant.variant.conditions;
     const field = SOURCE_FIELDS.find((f) => conditions[f] !== undefined);
-    const gate = gateOf(rule.rule, variant.variant.fieldMap);
+    const fieldMap = variant.variant.fieldMap;
+    // EventIDs the detection requires index the variant as its logsource's would (the lookup is by text).
+    const required = conditions[ID_FIELD] === undefined ? requiredExact(rule.rule, fieldMap, ID_FIELD) : null;
+    const impliedIds =
+      required !== null && [...required].every((k) => /^[0-9]+$/.test(k)) ? [...required] : null;
+    const gate = gateOf(rule.rule, fieldMap, impliedIds === null ? null : ID_FIELD);
     const check = gate?.check ? clauseTest(gate.check) : null;
     if (field === undefined) {
       const entry: Entry = { tried: 0, rule, ruleIndex, variant, residual: variant.selects, check };
@@ -400,8 +405,8 @@ export class SigmaRuleSet {
       const key = String(source).toLowerCase();
       let bucket = byValue.get(key);
       if (bucket === undefined) byValue.set(key, (bucket = new Bucket(this.scanners)));
-      const ids = conditions[ID_FIELD];
-      if (ids === undefined) gated = bucket.anyId.add(entry, gate);
+      const ids = conditions[ID_FIELD] ?? impliedIds;
+      if (ids === null) gated = bucket.anyId.add(entry, gate);
       else {
         for (const id of ids) {
           const k = String(id);

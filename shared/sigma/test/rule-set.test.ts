@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultPipeline, loadSigmaText, objectFieldSource, SigmaRuleSet } from '../src/index.js';
 import type { SigmaRule } from '../src/index.js';
+import { requiredExact } from '../src/gate.js';
 import { ruleText } from './helpers.js';
 
 function rule(id: string, logsource: string, detection: string): SigmaRule {
@@ -232,6 +233,45 @@ describe('SigmaRuleSet', () => {
     expect(ids('M\u0131M\u0131KATZ')).toEqual(['icase']);
     expect(ids('abqxz')).toEqual(['opt']);
     expect(ids('café7 qyz')).toEqual(['opt', 'uni']);
+  });
+
+  it('indexes a rule by the EventIDs its detection requires; a branch or a `not` without them leaves it unindexed', () => {
+    const security = 'product: windows\n  service: security';
+    const rules = [
+      rule(
+        'both',
+        security,
+        '  sel_a:\n    EventID: 4624\n    LogonType: 3\n  sel_b:\n    EventID:\n      - 4625\n      - 4624\n  condition: sel_a and sel_b',
+      ),
+      rule(
+        'either',
+        security,
+        "  sel_a:\n    EventID: 4624\n  sel_b:\n    TargetUserName: 'admin'\n  condition: sel_a or sel_b",
+      ),
+      rule(
+        'negated',
+        security,
+        '  sel:\n    LogonType: 3\n  filter:\n    EventID: 4624\n  condition: sel and not filter',
+      ),
+      rule(
+        'any_of',
+        security,
+        "  sel_1:\n    EventID: 4720\n  sel_2:\n    EventID: '4722'\n    TargetUserName: 'admin'\n  condition: 1 of sel_*",
+      ),
+    ];
+    expect(
+      rules.map((r) => requiredExact(r, {}, 'EventID')).map((k) => (k === null ? null : [...k].sort())),
+    ).toEqual([['4624'], null, null, ['4720', '4722']]);
+    const set = new SigmaRuleSet(rules, defaultPipeline);
+    const ids = (e: Record<string, string | number>): (string | null)[] =>
+      set.match(objectFieldSource({ Channel: 'Security', ...e })).map((r) => r.rule.id);
+    expect(ids({ EventID: 4624, LogonType: 3 })).toEqual(['both', 'either']);
+    expect(ids({ EventID: '4624', LogonType: '3' })).toEqual(['both', 'either']);
+    expect(ids({ EventID: 4625, LogonType: 3 })).toEqual(['negated']);
+    expect(ids({ EventID: 4634, TargetUserName: 'Admin' })).toEqual(['either']);
+    expect(ids({ EventID: 4720 })).toEqual(['any_of']);
+    expect(ids({ EventID: 4722, TargetUserName: 'admin' })).toEqual(['either', 'any_of']);
+    expect(ids({ EventID: 4722 })).toEqual([]);
   });
 
   it('checks a second clause per branch of `1 of`: either branch still matches, neither does not', () => {
