@@ -1,7 +1,8 @@
 /**
  * A/B of two `@sequor/sigma` sources in one process, interleaved (the machine's load hits both alike):
  * every SigmaHQ rule in one `SigmaRuleSet` of each, over the `engine` bench path's generated events
- * (through `SequorEventFields`) and over SigmaHQ's regression events. Prints events per CPU-second, best
+ * (through `SequorEventFields`), over SigmaHQ's regression events and over the OTRF Security-Datasets events
+ * (`realEvents`). Prints events per CPU-second, best
  * of the rounds, the B/A ratio, and whether both found the same matches (rule ids per event).
  *
  *   mkdir -p shared/sigma/.tmp/a && git archive <commit> shared/sigma/src | tar -x --strip-components=2 -C shared/sigma/.tmp/a
@@ -14,6 +15,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SequorEvent } from '@sequor/model';
 import { scenarioEvents, timePass, type PassResult } from '../../../test/bench/paths/engine.js';
+import { realEvents } from '../../../test/bench/paths/sigma.js';
 import * as B from '../src/index.js';
 
 const SIGMA =
@@ -51,6 +53,8 @@ const regression: B.FieldSource[] = readdirSync(path.join(SIGMA, 'regression_dat
   .sort()
   .flatMap((file) => B.readEvtxJson(readFileSync(file, 'utf8')));
 
+// The OTRF Security-Datasets files as the normalizer makes them: real telemetry's own repetition.
+const real: SequorEvent[] = realEvents();
 const fields = new B.SequorEventFields();
 // Sorted: sides from before matches came in the set's order gave them in the order their index found them.
 const ids = (found: readonly B.CompiledSigmaRule[]): string =>
@@ -61,6 +65,7 @@ const ids = (found: readonly B.CompiledSigmaRule[]): string =>
 let differ = 0;
 for (const e of events) if (ids(a.set.match(fields.bind(e))) !== ids(b.set.match(fields.bind(e)))) differ++;
 for (const e of regression) if (ids(a.set.match(e)) !== ids(b.set.match(e))) differ++;
+for (const e of real) if (ids(a.set.match(fields.bind(e))) !== ids(b.set.match(fields.bind(e)))) differ++;
 console.log(`events whose matches differ between A and B: ${differ}`);
 
 const repeat = Math.max(1, Math.round(size / regression.length / 4));
@@ -70,6 +75,12 @@ const same = (set: B.SigmaRuleSet) => () => {
   let n = 0;
   cold(set);
   for (let i = 0; i < events.length; i++) n += set.match(fields.bind(events[i]!)).length;
+  return n;
+};
+const realPass = (set: B.SigmaRuleSet) => () => {
+  let n = 0;
+  cold(set);
+  for (let i = 0; i < real.length; i++) n += set.match(fields.bind(real[i]!)).length;
   return n;
 };
 const dense = (set: B.SigmaRuleSet) => () => {
@@ -90,13 +101,15 @@ for (let r = 0; r <= rounds; r++) {
   ] as const) {
     const s = timePass(events.length, same(set));
     const d = timePass(regression.length * repeat, dense(set));
+    const t = timePass(real.length, realPass(set));
     if (r === 0) continue; // warm-up
     result[`${name} same`] = best(result[`${name} same`], s);
     result[`${name} dense`] = best(result[`${name} dense`], d);
+    result[`${name} real`] = best(result[`${name} real`], t);
   }
 }
 const rate = (k: string): number => result[k]!.perCpuSecond;
-for (const row of ['same', 'dense'])
+for (const row of ['same', 'dense', 'real'])
   console.log(
     `${row.padEnd(6)} A ${rate(`A ${row}`).toFixed(0).padStart(8)}  B ${rate(`B ${row}`).toFixed(0).padStart(8)}  B/A ${(rate(`B ${row}`) / rate(`A ${row}`)).toFixed(2)}`,
   );

@@ -61,7 +61,7 @@ function regressionEvents(): FieldSource[] {
  * their hosts' background) as the normalizer makes them: real telemetry, where the value memo's hit share
  * is the data's own. Records the format refuses are left out.
  */
-function realEvents(): SequorEvent[] {
+export function realEvents(): SequorEvent[] {
   const dir = path.resolve(SIGMA_DIR, '../datasets/security-datasets');
   const encoder = new TextEncoder();
   const events: SequorEvent[] = [];
