@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { alertId, alertIdOf, AlertIdPrefix } from '../src/index.js';
 
@@ -47,5 +48,42 @@ describe('alertIdOf (a rule encodes its prefix once)', () => {
     // Pinned (computed before the one-shot encoding): the bytes hashed did not change.
     expect(alertId('ü-rule', 3, ['\ud800lone', '😀'])).toBe('1a4edc311d17665ca1abf9b4083d1b00');
     expect(alertId('r', '1:abc', [])).toBe('2df13a285b46c2c1dbc981e62085f9ff');
+  });
+});
+
+/** The documented encoding, written out part by part: the reference both of alertIdOf's paths must give. */
+function referenceId(ruleId: string, version: number | string, ids: readonly string[]): string {
+  const part = (text: string): Buffer => {
+    const bytes = Buffer.from(text, 'utf8');
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes.length);
+    return Buffer.concat([length, bytes]);
+  };
+  const count = Buffer.alloc(4);
+  count.writeUInt32BE(ids.length);
+  const parts = [part('sequor.alert.v1'), part(ruleId), part(String(version)), count, ...ids.map(part)];
+  return createHash('sha256').update(Buffer.concat(parts)).digest('hex').slice(0, 32);
+}
+
+describe('alertIdOf: the ASCII path (one string) and the byte path give the documented encoding', () => {
+  it('at the edges of the ASCII path: 127/128-unit ids and rule ids, 127/128 ids, NUL and DEL, non-ASCII', () => {
+    const many = (n: number): string[] => Array.from({ length: n }, (_, i) => `e${i}`);
+    const cases: [string, number | string, string[]][] = [
+      ['r', 1, ['x'.repeat(127)]],
+      ['r', 1, ['x'.repeat(128)]],
+      ['r', 1, ['a', 'x'.repeat(128), 'b']],
+      ['r'.repeat(127), 1, ['a']],
+      ['r'.repeat(128), 1, ['a']],
+      ['r', 1, many(127)],
+      ['r', 1, many(128)],
+      ['r', 1, ['\u0000\u007f', '']],
+      ['r', 1, ['\u0080']],
+      ['r', 1, ['a', 'é', 'b']],
+      ['ü', 1, ['a']],
+      ['r', 1, ['\ud800']],
+      ['r', 'v'.repeat(200), ['a']],
+    ];
+    for (const [rule, version, ids] of cases)
+      expect(alertIdOf(new AlertIdPrefix(rule, version), ids)).toBe(referenceId(rule, version, ids));
   });
 });
