@@ -13,9 +13,10 @@ import {
   fieldId,
   memoTestCount,
   objectFieldSource,
+  textOf,
   ValueMemo,
 } from './field-source.js';
-import type { FieldSource } from './field-source.js';
+import type { FieldSource, FieldValue } from './field-source.js';
 import type { ProcessingPipeline } from './pipeline.js';
 import { applySigmaFilters } from './filters.js';
 import type { Clause, Gate, GateKey } from './gate.js';
@@ -131,7 +132,17 @@ interface KeywordScan {
   readonly scanner: SkipScanner;
   seen: Int32Array;
   readonly hits: number[];
+  /** Values shorter than this hold no literal (set at build). */
+  shortest: number;
+  /**
+   * Whether some literal could be in a number's text (`String(n)`: digits, sign, point, exponent,
+   * `Infinity`, `NaN`); when none could, numbers are not turned into text to be scanned.
+   */
+  numbers: boolean;
 }
+
+/** The code units a number's text (`String(n)`) is made of, lower-cased. */
+const NUMBER_TEXT = /^[0-9.+\-einfatyn]*$/;
 
 function push<K>(fields: FieldKeys<K>[], name: string, key: K, entry: Entry): void {
   const field = fieldId(name);
@@ -202,7 +213,13 @@ class FieldScanners {
 
   /** A scanner for one index's keyword keys, built with the others. */
   keywordScan(): KeywordScan {
-    const scan: KeywordScan = { scanner: new SkipScanner(), seen: new Int32Array(0), hits: [] };
+    const scan: KeywordScan = {
+      scanner: new SkipScanner(),
+      seen: new Int32Array(0),
+      hits: [],
+      shortest: 0,
+      numbers: true,
+    };
     this.keywordScans.push(scan);
     return scan;
   }
@@ -214,10 +231,22 @@ class FieldScanners {
   keywordHits(scan: KeywordScan, view: EventView, generation: number): readonly number[] {
     const hits = scan.hits;
     if (hits.length !== 0) hits.length = 0;
-    const { scanner, seen } = scan;
-    for (const raw of view.source.values()) {
-      if (typeof raw === 'string') scanner.scanFolded(raw, seen, generation, hits);
-      else if (raw !== undefined && raw !== null) scanner.scanFolded(String(raw), seen, generation, hits);
+    const { scanner, seen, shortest, numbers } = scan;
+    const values = view.source.values();
+    if (!Array.isArray(values)) {
+      for (const raw of values) {
+        const text = textOf(raw);
+        if (text !== null) scanner.scanFolded(text, seen, generation, hits);
+      }
+      return hits;
+    }
+    for (let i = 0; i < values.length; i++) {
+      const raw = values[i] as FieldValue;
+      if (typeof raw === 'string') {
+        if (raw.length >= shortest) scanner.scanFolded(raw, seen, generation, hits);
+      } else if (raw !== undefined && raw !== null && (numbers || typeof raw !== 'number')) {
+        scanner.scanFolded(String(raw), seen, generation, hits);
+      }
     }
     return hits;
   }
@@ -248,6 +277,8 @@ class FieldScanners {
     for (const k of this.keywordScans) {
       k.scanner.build();
       k.seen = new Int32Array(k.scanner.size);
+      k.shortest = Math.min(...k.scanner.literals.map((l) => l.length));
+      k.numbers = k.scanner.literals.some((l) => NUMBER_TEXT.test(l.toLowerCase()));
     }
   }
 

@@ -118,8 +118,9 @@ const ECS_FALLBACK: ReadonlyMap<string, Read> = new Map<string, Read>([
 /** By field number (`fieldId`): the System reader of that name, null when it is none; filled as read. */
 const SYSTEM_BY_ID: (Read | null | undefined)[] = [];
 
-/** `SYSTEM`'s and `ECS_FALLBACK`'s readers as arrays: `values()` walks them per event without an iterator. */
-const SYSTEM_READS: readonly Read[] = [...SYSTEM.values()];
+/** `_path`'s reader (`values()` reads the other System names itself). */
+const SYSTEM_PATH = SYSTEM.get('_path') as Read;
+/** `ECS_FALLBACK`'s readers as an array: `values()` walks them per event without an iterator. */
 const FALLBACK_READS: readonly Read[] = [...ECS_FALLBACK.values()];
 
 /** Readers of model fields by ECS name, made once per name a rule reads; null: not a scalar model field. */
@@ -205,9 +206,19 @@ export class SequorEventFields implements FieldSource {
     const out = this.buffer;
     if (out.length !== 0) out.length = 0;
     if (event === null) return out;
-    for (let i = 0; i < SYSTEM_READS.length; i++) {
-      const v = present((SYSTEM_READS[i] as Read)(event));
-      if (v !== undefined) out.push(v);
+    // The System names' values in `SYSTEM`'s order, read here directly: keyword rules ask for every value of
+    // every event they are offered.
+    const winlog = event.winlog;
+    if (winlog != null) {
+      if (winlog.channel != null) out.push(winlog.channel);
+      if (winlog.event_id != null) out.push(winlog.event_id);
+      if (winlog.computer_name != null) out.push(winlog.computer_name);
+      if (winlog.record_id != null) out.push(winlog.record_id);
+      if (event.event.provider != null) out.push(event.event.provider);
+    }
+    if (event.zeek != null) {
+      const path = SYSTEM_PATH(event);
+      if (path !== undefined) out.push(path);
     }
     const data = this.data;
     if (data !== null) {

@@ -46,7 +46,8 @@ const foldMid = (c: number): number => (c < 128 ? asciiLower(c) : c === KELVIN ?
 
 export class SkipScanner {
   private readonly numbered = new LiteralIds();
-  private readonly literals = this.numbered.literals;
+  /** The literals by id (lower case, as added). */
+  readonly literals: readonly string[] = this.numbered.literals;
   private mode = UNBUILT;
   /** Values shorter than this hold no literal: the window when only the skip search runs, else 0. */
   private shortest = 0;

@@ -314,6 +314,35 @@ describe('SigmaRuleSet', () => {
     expect(ids({ A: 'kerberos::', B: 'ticket' })).toEqual([]);
   });
 
+  it("finds keywords in a number's text, unless no keyword could be in one", () => {
+    const set = new SigmaRuleSet(
+      [
+        rule(
+          'digits',
+          'product: windows\n  service: security',
+          "  keywords:\n    - '123456'\n  condition: keywords",
+        ),
+        rule(
+          'inf',
+          'product: windows\n  service: security',
+          "  keywords:\n    - 'INFINITY'\n  condition: keywords",
+        ),
+        rule(
+          'words',
+          'product: windows\n  service: security',
+          "  keywords:\n    - 'sekurlsa::'\n  condition: keywords",
+        ),
+      ],
+      defaultPipeline,
+    );
+    const ids = (e: Record<string, string | number>): (string | null)[] =>
+      set.match(objectFieldSource({ Channel: 'Security', EventID: 4688, ...e })).map((r) => r.rule.id);
+    expect(ids({ EventRecordID: 99123456789 })).toEqual(['digits']);
+    expect(ids({ A: Infinity })).toEqual(['inf']);
+    expect(ids({ A: 'x sekurlsa::pth', B: 123456 })).toEqual(['digits', 'words']);
+    expect(ids({ EventRecordID: 1234 })).toEqual([]);
+  });
+
   it('scopes a bare `product: windows` rule to events that are not Zeek records: those are never scanned', () => {
     // As SigmaHQ's win_alert_mimikatz_keywords: keywords, product windows alone.
     const set = new SigmaRuleSet(
