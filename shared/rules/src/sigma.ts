@@ -471,7 +471,7 @@ export function sigmaFilterDispatch(
   return {
     covers,
     matching(event) {
-      out.length = 0;
+      if (out.length !== 0) out.length = 0;
       source.bind(event);
       for (let s = 0; s < sets.length; s++) {
         const { set, byRule, decided } = sets[s]!;

@@ -41,7 +41,7 @@ import type { AlertUpdate, SequorEvent } from '@sequor/model';
 import { eventFieldCatalog, SequorError } from '@sequor/model';
 import type { Alert, CompiledRule } from '@sequor/rules';
 import { buildAlertUpdate, sigmaFilterDispatch } from '@sequor/rules';
-import { Subject } from 'rxjs';
+import { Observable, type Subscriber } from 'rxjs';
 
 export interface DetectionProcessorOptions {
   /** The rules, compiled once (`compileRule`): one processor per partition shares them. */
@@ -230,7 +230,11 @@ export class DetectionProcessorError extends SequorError {
 
 class DefaultDetectionProcessor implements DetectionProcessor {
   state: DetectionState = 'open';
-  private readonly input = new Subject<SequorEvent>();
+  /**
+   * The rule set's input: the subscriber its operator subscribed with, fed directly (a Subject in
+   * between allocated a closure per event and walked its observer list for one observer).
+   */
+  private input: Subscriber<SequorEvent> | null = null;
   private readonly streamStats: CorrelationStats;
   private ruleStats: readonly CorrelationStats[];
   private suppressionStats: readonly (SuppressionStats | null)[];
@@ -287,7 +291,10 @@ class DefaultDetectionProcessor implements DetectionProcessor {
     this.ruleStats = pipeline.ruleStats;
     this.suppressionStats = pipeline.suppressionStats;
     const onAlert = options.onAlert;
-    this.subscription = this.input.pipe(pipeline.operator).subscribe({
+    const source = new Observable<SequorEvent>((subscriber) => {
+      this.input = subscriber;
+    });
+    this.subscription = source.pipe(pipeline.operator).subscribe({
       next: ({ rule, match }: RuleMatch<SequorEvent, CompiledRule>) => {
         this.alertsByRule.set(rule, (this.alertsByRule.get(rule) ?? 0) + 1);
         // A throwing sink must surface from push/flush, not as rxjs' asynchronous unhandled error.
@@ -308,14 +315,14 @@ class DefaultDetectionProcessor implements DetectionProcessor {
     this.eventsIn++;
     this.record.referenceTime = recordTimestamp;
     this.record.sizeBytes = estimateEventBytes(encodedBytes);
-    this.input.next(event);
+    this.input?.next(event);
     if (this.failure !== null) this.fail();
   }
 
   flush(): void {
     if (this.state !== 'open') throw new DetectionProcessorError(`flush after ${this.state}`, this.partition);
     this.state = 'flushed';
-    this.input.complete(); // synchronous: the reorder heap drains, then every rule's state
+    this.input?.complete(); // synchronous: the reorder heap drains, then every rule's state
     this.subscription.unsubscribe();
     if (this.failure !== null) this.fail();
   }
