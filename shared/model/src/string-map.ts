@@ -1,0 +1,340 @@
+/**
+ * A faster reader for Avro `map<string>` (the event's own data: `winlog.event_data`, `zeek.fields`), given
+ * to avsc through its `typeHook` as a logical type over the same map. With every SigmaHQ rule loaded the
+ * detector decodes these maps for every event (5-27 entries each), and avsc's own reader cost more than the
+ * Sigma matching: a native UTF-8 decode call per key and per value, then each key hashed and internalized
+ * by V8 on a keyed store that adds a property at a time (past ~16 keys the object turns into a slow
+ * dictionary).
+ *
+ * Here a map is read in three steps: its entries' offsets (varints only); when all its text is ASCII (the
+ * common case), one native decode of the whole span, each value a substring of it; and its keys, matched
+ * by their text against the key sequences seen before (`Shape`): a known sequence builds the object with
+ * one compiled object literal (one fast V8 shape, values in-object, no key string made). Anything else
+ * (non-ASCII text, a new key sequence, a huge map) is read as avsc does.
+ *
+ * Same values, same semantics as avsc's reader: an object with the entries in the order read, as
+ * `out[key] = value` builds it (a duplicate key's last value wins at its first position, and a
+ * `__proto__` key is the inherited setter's business, as before); the same schema (canonical form and
+ * fingerprint: a logical type exports only its underlying schema); the same schema resolution (a writer's
+ * `map<bytes>` still reads through avsc); and a map that runs past the buffer leaves the tap invalid,
+ * which the codec reports as truncated.
+ */
+import avro from 'avsc';
+import type { Schema, Type } from 'avsc';
+
+/** avsc's Tap, the little of it read here. */
+interface Tap {
+  buf: Buffer;
+  pos: number;
+}
+
+/** avsc's Resolver: `_read` is what a resolved read calls. */
+interface Resolver {
+  _read: (tap: Tap) => unknown;
+}
+
+const LOGICAL_NAME = 'sequor-string-map';
+
+interface NodeBuffer {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+}
+const nativeSlices =
+  typeof (Buffer.prototype as unknown as Partial<NodeBuffer>).utf8Slice === 'function' &&
+  typeof (Buffer.prototype as unknown as Partial<NodeBuffer>).latin1Slice === 'function';
+/** Buffer's own decoders without `toString`'s argument checks, as avsc uses them (Node has had them for ever). */
+const utf8Slice = (buf: Buffer, start: number, end: number): string =>
+  nativeSlices ? (buf as unknown as NodeBuffer).utf8Slice(start, end) : buf.toString('utf8', start, end);
+const latin1Slice = (buf: Buffer, start: number, end: number): string =>
+  nativeSlices ? (buf as unknown as NodeBuffer).latin1Slice(start, end) : buf.toString('latin1', start, end);
+
+/** Global, so that `test` moves `lastIndex` past each byte found without building a match. */
+const NON_ASCII = /[\x80-\xff]/g; // latin1Slice text: no character above 0xff
+
+/**
+ * Whether the strings of the map, `spans[0, 4n)` within `text` (from byte `first`), are all ASCII. The
+ * block counts and length varints between them may have their high bit set (a string of 64 bytes or
+ * more): such bytes are passed over.
+ */
+function allAscii(text: string, first: number, n: number): boolean {
+  NON_ASCII.lastIndex = 0;
+  let span = 0;
+  while (NON_ASCII.test(text)) {
+    const at = NON_ASCII.lastIndex - 1 + first;
+    while (span < 2 * n && (spans[2 * span + 1] as number) <= at) span++;
+    if (span < 2 * n && (spans[2 * span] as number) <= at) return false;
+  }
+  return true;
+}
+
+/**
+ * The key sequences seen, as a tree from the first key: each kind of Windows event writes its EventData
+ * names in one order, so a few hundred sequences cover a stream. A sequence seen twice gets a compiled
+ * object literal.
+ */
+interface Shape {
+  readonly keys: string[];
+  readonly next: Shape[];
+  /** Maps with exactly these keys so far. */
+  seen: number;
+  /** The compiled literal, `null` when these keys cannot be one (a duplicate, `__proto__`). */
+  build: ((values: readonly string[]) => Record<string, string>) | null | undefined;
+}
+const newShape = (): Shape => ({ keys: [], next: [], seen: 0, build: undefined });
+const root = newShape();
+/** Bounds on the tree, whatever the input: past them a map is built a property at a time. */
+const MAX_SHAPES = 8192;
+const MAX_COMPILED = 1024;
+const MAX_BRANCHES = 256;
+/** Maps with more entries than this are read as avsc does (no literal this long, no scratch this big). */
+const MAX_ENTRIES = 128;
+/** Compiled once a key sequence repeats: a one-off map costs no compile. */
+const COMPILE_AFTER = 2;
+let shapeCount = 1;
+let compiledCount = 0;
+
+/** How big the key-sequence tree has grown (for tests of its bounds). */
+export function stringMapShapeCounts(): { shapes: number; compiled: number } {
+  return { shapes: shapeCount, compiled: compiledCount };
+}
+
+/** Per entry: key start, key end, value start, value end (byte offsets into the tap's buffer). */
+const spans = new Int32Array(4 * MAX_ENTRIES);
+const scratchKeys: string[] = new Array<string>(MAX_ENTRIES).fill('');
+const scratchValues: string[] = new Array<string>(MAX_ENTRIES).fill('');
+
+function compileShape(keys: readonly string[]): Shape['build'] {
+  if (compiledCount >= MAX_COMPILED) return null;
+  // An object literal's `__proto__: v` would set the prototype, unlike `out['__proto__'] = v`; a
+  // duplicate key would also work but is rare enough not to reason about.
+  if (keys.includes('__proto__') || new Set(keys).size !== keys.length) return null;
+  compiledCount++;
+  const body = keys.map((k, i) => `${JSON.stringify(k)}: v[${i}]`).join(', ');
+  // The keys are data, quoted by JSON.stringify.
+  return new Function('v', `return { ${body} };`) as Shape['build'];
+}
+
+/** Whether `text` has `key` at `at` (a loop: V8's startsWith with a position costs more for short keys). */
+function sameText(text: string, at: number, key: string): boolean {
+  for (let i = 0; i < key.length; i++) if (text.charCodeAt(at + i) !== key.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * Reads one `map<string>` from `tap`, as avsc's MapType does. Stops at the first read past the buffer's
+ * end (the tap is then invalid and the codec throws `truncated`): a hostile block count cannot make it
+ * loop on nothing.
+ */
+export function readStringMap(tap: Tap): Record<string, string> {
+  const buf = tap.buf;
+  const end = buf.length;
+  const start = tap.pos;
+  let pos = start;
+  let n = 0;
+  for (;;) {
+    let count = readLong(buf, pos);
+    pos = afterLong;
+    if (count === 0) break;
+    if (count < 0) {
+      count = -count;
+      // The block's size in bytes, which a reader that decodes every entry does not need.
+      while (((buf[pos++] as number) & 0x80) !== 0 && pos <= end);
+    }
+    if (n + count > MAX_ENTRIES) return readEntryByEntry(tap, start);
+    for (; count > 0; count--) {
+      const at = 4 * n++;
+      let len = readLong(buf, pos);
+      pos = afterLong;
+      if (len < 0 || pos + len > end) return invalid(tap);
+      spans[at] = pos;
+      spans[at + 1] = pos += len;
+      len = readLong(buf, pos);
+      pos = afterLong;
+      if (len < 0 || pos + len > end) return invalid(tap);
+      spans[at + 2] = pos;
+      spans[at + 3] = pos += len;
+    }
+  }
+  if (pos > end) return invalid(tap);
+  tap.pos = pos;
+  if (n === 0) return {};
+  // Everything from the first key to the last value, block counts and lengths included: ASCII text
+  // decodes byte for character, so each string is a substring at its byte offsets.
+  const first = spans[0] as number;
+  const text = latin1Slice(buf, first, spans[4 * n - 1] as number);
+  if (!allAscii(text, first, n)) return readEntryByEntry(tap, start);
+  let shape = root;
+  for (let i = 0; i < n; i++) {
+    const keyStart = (spans[4 * i] as number) - first;
+    const keyLength = (spans[4 * i + 1] as number) - first - keyStart;
+    const keys = shape.keys;
+    let b = 0;
+    while (b < keys.length) {
+      const key = keys[b] as string;
+      if (key.length === keyLength && sameText(text, keyStart, key)) break;
+      b++;
+    }
+    scratchValues[i] = text.substring(
+      (spans[4 * i + 2] as number) - first,
+      (spans[4 * i + 3] as number) - first,
+    );
+    if (b < keys.length) {
+      shape = shape.next[b] as Shape;
+      continue;
+    }
+    // A key sequence not seen before: the rest of the keys as strings, the tree grown while it may.
+    for (let j = 0; j < n; j++)
+      scratchKeys[j] = text.substring((spans[4 * j] as number) - first, (spans[4 * j + 1] as number) - first);
+    for (let j = i + 1; j < n; j++)
+      scratchValues[j] = text.substring(
+        (spans[4 * j + 2] as number) - first,
+        (spans[4 * j + 3] as number) - first,
+      );
+    return grow(shape, i, n);
+  }
+  if (shape.build) return shape.build(scratchValues);
+  for (let j = 0; j < n; j++)
+    scratchKeys[j] = text.substring((spans[4 * j] as number) - first, (spans[4 * j + 1] as number) - first);
+  return finish(shape, n);
+}
+
+/** Grows the tree from `shape` by the keys `scratchKeys[i, n)` as far as its bounds allow, then builds. */
+function grow(from: Shape, i: number, n: number): Record<string, string> {
+  let shape = from;
+  for (; i < n; i++) {
+    if (shapeCount >= MAX_SHAPES || shape.keys.length >= MAX_BRANCHES) return assignAll(n);
+    const next = newShape();
+    shapeCount++;
+    shape.keys.push(scratchKeys[i] as string);
+    shape.next.push(next);
+    shape = next;
+  }
+  return finish(shape, n);
+}
+
+/** The object for the key sequence ending at `shape`: keys in `scratchKeys`, values in `scratchValues`. */
+function finish(shape: Shape, n: number): Record<string, string> {
+  if (shape.build === undefined && ++shape.seen >= COMPILE_AFTER)
+    shape.build = compileShape(scratchKeys.slice(0, n));
+  return shape.build ? shape.build(scratchValues) : assignAll(n);
+}
+
+/** `scratchKeys[0, n)` to `scratchValues[0, n)`, a property at a time (duplicates as assignment does). */
+function assignAll(n: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < n; i++) out[scratchKeys[i] as string] = scratchValues[i] as string;
+  return out;
+}
+
+/** avsc's own way, from `start` (where the map began): each string decoded, each entry assigned. */
+function readEntryByEntry(tap: Tap, start: number): Record<string, string> {
+  const buf = tap.buf;
+  const end = buf.length;
+  let pos = start;
+  const out: Record<string, string> = {};
+  for (;;) {
+    let count = readLong(buf, pos);
+    pos = afterLong;
+    if (count === 0) break;
+    if (count < 0) {
+      count = -count;
+      while (((buf[pos++] as number) & 0x80) !== 0 && pos <= end);
+    }
+    for (; count > 0; count--) {
+      let len = readLong(buf, pos);
+      pos = afterLong;
+      if (len < 0 || pos + len > end) return invalid(tap);
+      const key = utf8Slice(buf, pos, (pos += len));
+      len = readLong(buf, pos);
+      pos = afterLong;
+      if (len < 0 || pos + len > end) return invalid(tap);
+      out[key] = utf8Slice(buf, pos, (pos += len));
+    }
+  }
+  if (pos > end) return invalid(tap);
+  tap.pos = pos;
+  return out;
+}
+
+function invalid(tap: Tap): Record<string, string> {
+  tap.pos = tap.buf.length + 1;
+  return {};
+}
+
+/** Where the last `readLong` ended (a second return value without allocating a pair). */
+let afterLong = 0;
+
+/** Avro's zig-zag varint long at `pos`, as avsc's Tap.readLong (a byte past the end reads as 0). */
+function readLong(buf: Buffer, pos: number): number {
+  let n = 0;
+  let shift = 0;
+  let b: number;
+  do {
+    b = buf[pos++] ?? 0;
+    n |= (b & 0x7f) << shift;
+    shift += 7;
+  } while ((b & 0x80) !== 0 && shift < 28);
+  if ((b & 0x80) !== 0) {
+    // Beyond 28 bits: float arithmetic, as avsc (a length this long is past any buffer anyway).
+    let f = n;
+    let scale = 268435456;
+    do {
+      b = buf[pos++] ?? 0;
+      f += (b & 0x7f) * scale;
+      scale *= 128;
+    } while ((b & 0x80) !== 0);
+    afterLong = pos;
+    return (f % 2 ? -(f + 1) : f) / 2;
+  }
+  afterLong = pos;
+  return (n >> 1) ^ -(n & 1);
+}
+
+function isStringMapSchema(schema: Schema): boolean {
+  return (
+    typeof schema === 'object' &&
+    schema !== null &&
+    !Array.isArray(schema) &&
+    (schema as { type?: unknown }).type === 'map' &&
+    (schema as { values?: unknown }).values === 'string' &&
+    (schema as { logicalType?: unknown }).logicalType === undefined
+  );
+}
+
+class StringMapType extends avro.types.LogicalType {
+  protected override _fromValue(value: unknown): unknown {
+    return value;
+  }
+
+  protected override _toValue(value: unknown): unknown {
+    return value;
+  }
+
+  protected override _resolve(): unknown {
+    return undefined;
+  }
+
+  _read(tap: Tap): Record<string, string> {
+    return readStringMap(tap);
+  }
+
+  /** Schema resolution: a writer's map<string> reads here; anything else as avsc's map<string> would. */
+  _update(resolver: Resolver, writer: Type, opts: unknown): void {
+    if (writer instanceof StringMapType) {
+      resolver._read = readStringMap;
+      return;
+    }
+    const inner = (
+      this.underlyingType as unknown as {
+        createResolver(w: Type, o: unknown): Resolver;
+      }
+    ).createResolver(writer, opts);
+    resolver._read = (tap) => inner._read(tap);
+  }
+}
+
+/** avsc `typeHook`: every `map<string>` becomes a StringMapType (same schema, faster reader). */
+export function stringMapTypeHook(schema: Schema, opts: unknown): Type | undefined {
+  if (!isStringMapSchema(schema)) return undefined;
+  return new StringMapType({ ...(schema as object), logicalType: LOGICAL_NAME } as Schema, opts);
+}
