@@ -3,11 +3,26 @@
 // at or before R dropped (they were the old owner's). The matches after R must be the same for every R.
 // Pins why a sliding correlation replays two windows, not one: its alert is edge-triggered (the condition
 // holds on the window ending at an event and did not on the window of the group's previous event), and
-// that previous window reaches up to two windows back. The e2e form of this proof is
-// test/e2e/scaling-detector-sigma.test.ts with ./support/replay-window-probes.ts.
+// that previous window reaches up to two windows back. A chain (a correlation of correlations) adds its
+// inner part's two windows to its outer part's: the outer one's state is made of inner alerts. (A Sigma
+// temporal_ordered compiles to an EQL sequence, which replays its maxspan: tested with the sequences.)
+// The e2e form of this proof is test/e2e/scaling-detector-sigma.test.ts with
+// ./support/replay-window-probes.ts.
 import { describe, expect, it } from 'vitest';
-import type { CorrelationSpec, Match, SlidingAggregateSpec, SlidingTemporalSpec } from '@sequor/engine';
-import { replayWindowMs, slidingAggregateRuntime, slidingTemporalRuntime } from '@sequor/engine';
+import type {
+  ChainedEvent,
+  ChainSpec,
+  CorrelationSpec,
+  Match,
+  SlidingAggregateSpec,
+  SlidingTemporalSpec,
+} from '@sequor/engine';
+import {
+  chainRuntime,
+  replayWindowMs,
+  slidingAggregateRuntime,
+  slidingTemporalRuntime,
+} from '@sequor/engine';
 
 /** A test event: its time, its group, the input it matches, and a value (value_count). */
 interface Probe {
@@ -18,7 +33,7 @@ interface Probe {
   readonly value: string;
 }
 
-type SlidingSpec = SlidingTemporalSpec<Probe> | SlidingAggregateSpec<Probe>;
+type SlidingSpec = SlidingTemporalSpec<Probe> | SlidingAggregateSpec<Probe> | ChainSpec<Probe>;
 
 const W = 1_000;
 
@@ -56,6 +71,34 @@ function eventCount(gte: number, measure: 'count' | 'distinct' = 'count'): Slidi
   };
 }
 
+/**
+ * A correlation of correlations (Sigma's `correlation` over correlation rules): an inner event_count (gte
+ * 2, one window) per group, and an outer event_count (gte 2, three windows) over the events on which the inner one alerted. Its
+ * alerts depend on the inner alerts of up to two outer windows back, each of which depends on events up to
+ * two inner windows before it: `replayWindowMs` adds the two.
+ */
+function chain(): ChainSpec<Probe> {
+  const inner = eventCount(2);
+  // Two alerts of the inner one are more than a window apart (it stops holding in between), so the outer
+  // window is wider.
+  const outer: SlidingAggregateSpec<ChainedEvent<Probe>> = {
+    kind: 'slidingAggregate',
+    windowMs: 3 * W,
+    measure: 'count',
+    inputs: [
+      {
+        predicate: (c) => c.fired[0] !== undefined,
+        key: (c) => c.event.group,
+        keyValues: (c) => [c.event.group],
+        value: null,
+      },
+    ],
+    threshold: { gte: 2 },
+    maxEvidence: 10,
+  };
+  return { kind: 'chain', inner: [inner], outer };
+}
+
 /** The matches of `events` (in time order) whose last event is after `restoreAt`, from a replay of `replayMs`. */
 function matchesAfter(
   spec: SlidingSpec,
@@ -71,7 +114,9 @@ function matchesAfter(
   const runtime =
     spec.kind === 'slidingTemporal'
       ? slidingTemporalRuntime(spec)(emit)
-      : slidingAggregateRuntime(spec)(emit);
+      : spec.kind === 'chain'
+        ? chainRuntime(spec)(emit)
+        : slidingAggregateRuntime(spec)(emit);
   let arrival = 0;
   for (const event of events) {
     if (event.t < restoreAt - replayMs) continue;
@@ -106,15 +151,18 @@ function probes(...events: [t: number, input: number, group?: string][]): Probe[
   return events.map(([t, input, group = 'g'], i) => ({ id: `e${i}`, t, group, input, value: `v${i}` }));
 }
 
-/** A deterministic busy stream: 3 groups, 3 inputs, gaps of 0-249 ms (so windows overlap in every way). */
-function busyStream(): Probe[] {
+/**
+ * A deterministic busy stream: 3 groups, 3 inputs, gaps of 0 to `maxGap - 1` ms (so windows overlap in every
+ * way).
+ */
+function busyStream(maxGap = 250, length = 120): Probe[] {
   let seed = 7;
   const next = (n: number) => {
     seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
     return seed % n;
   };
   const events: Probe[] = [];
-  for (let i = 0, t = 0; i < 120; i++, t += next(250))
+  for (let i = 0, t = 0; i < length; i++, t += next(maxGap))
     events.push({ id: `b${i}`, t, group: `g${next(3)}`, input: next(3), value: `v${next(4)}` });
   return events;
 }
@@ -141,6 +189,16 @@ describe('replayWindowMs rebuilds a sliding correlation at any restore point', (
       expect(wrongRestorePoints(spec, events, W / 2).length).toBeGreaterThan(0);
     },
   );
+
+  it("a chain (event_count over an event_count) replays both its parts' two windows, where the outer's alone are too short", () => {
+    const spec = chain();
+    expect(replayWindowMs(spec)).toBe(2 * W + 6 * W);
+    // Sparser than the others' stream: the inner condition must start to hold often for the outer to count.
+    const events = busyStream(700, 300);
+    expect(matchesAfter(spec, events, -1, Number.POSITIVE_INFINITY).length).toBeGreaterThan(1);
+    expect(wrongRestorePoints(spec, events, 8 * W)).toEqual([]);
+    expect(wrongRestorePoints(spec, events, 6 * W).length).toBeGreaterThan(0);
+  });
 
   it('temporal: one window is too short (a write, the process start 0.9 W later, a second write 0.9 W after that)', () => {
     const spec = temporal(2);
