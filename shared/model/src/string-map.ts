@@ -52,19 +52,26 @@ const latin1Slice = (buf: Buffer, start: number, end: number): string =>
 const NON_ASCII = /[\x80-\xff]/g; // latin1Slice text: no character above 0xff
 
 /**
- * Whether the strings of the map, `spans[0, 4n)` within `text` (from byte `first`), are all ASCII. The
- * block counts and length varints between them may have their high bit set (a string of 64 bytes or
- * more): such bytes are passed over.
+ * Marks in `nonAscii` the strings of the map (span `r` is `spans[2r, 2r + 1)`, keys even, values odd) that
+ * are not all ASCII, within `text` (the map's bytes from `first`, one character per byte); returns how
+ * many. The block counts and length varints between them may have their high bit set (a string of 64
+ * bytes or more): such bytes are passed over.
  */
-function allAscii(text: string, first: number, n: number): boolean {
+function markNonAscii(text: string, first: number, n: number): number {
   NON_ASCII.lastIndex = 0;
   let span = 0;
+  let marked = 0;
   while (NON_ASCII.test(text)) {
     const at = NON_ASCII.lastIndex - 1 + first;
     while (span < 2 * n && (spans[2 * span + 1] as number) <= at) span++;
-    if (span < 2 * n && (spans[2 * span] as number) <= at) return false;
+    if (span < 2 * n && (spans[2 * span] as number) <= at) {
+      nonAscii[span] = 1;
+      marked++;
+      NON_ASCII.lastIndex = (spans[2 * span + 1] as number) - first;
+      span++;
+    }
   }
-  return true;
+  return marked;
 }
 
 /**
@@ -100,6 +107,8 @@ export function stringMapShapeCounts(): { shapes: number; compiled: number } {
 
 /** Per entry: key start, key end, value start, value end (byte offsets into the tap's buffer). */
 const spans = new Int32Array(4 * MAX_ENTRIES);
+/** Per span (as in `markNonAscii`): 1 when the string is not all ASCII; all 0 between maps. */
+const nonAscii = new Uint8Array(2 * MAX_ENTRIES);
 const scratchKeys: string[] = new Array<string>(MAX_ENTRIES).fill('');
 const scratchValues: string[] = new Array<string>(MAX_ENTRIES).fill('');
 
@@ -114,10 +123,18 @@ function compileShape(keys: readonly string[]): Shape['build'] {
   return new Function('v', `return { ${body} };`) as Shape['build'];
 }
 
-/** Whether `text` has `key` at `at` (a loop: V8's startsWith with a position costs more for short keys). */
-function sameText(text: string, at: number, key: string): boolean {
-  for (let i = 0; i < key.length; i++) if (text.charCodeAt(at + i) !== key.charCodeAt(i)) return false;
+/** Whether the ASCII bytes of `buf` at `at` are `key`'s characters (a loop: cheaper than a string made). */
+function sameBytes(buf: Buffer, at: number, key: string): boolean {
+  for (let i = 0; i < key.length; i++) if (buf[at + i] !== key.charCodeAt(i)) return false;
   return true;
+}
+
+/**
+ * `s` as a flat, internalized string: a substring may be a slice of the whole map's text, which would
+ * keep that text alive in the tree and make every compare with it go through the slice.
+ */
+function internalized(s: string): string {
+  return Object.keys({ [s]: 0 })[0] ?? s;
 }
 
 /**
@@ -159,42 +176,50 @@ export function readStringMap(tap: Tap): Record<string, string> {
   tap.pos = pos;
   if (n === 0) return {};
   // Everything from the first key to the last value, block counts and lengths included: ASCII text
-  // decodes byte for character, so each string is a substring at its byte offsets.
+  // decodes byte for character, so each ASCII string is a substring at its byte offsets.
   const first = spans[0] as number;
   const text = latin1Slice(buf, first, spans[4 * n - 1] as number);
-  if (!allAscii(text, first, n)) return readEntryByEntry(tap, start);
+  const marked = markNonAscii(text, first, n);
+  const out = walk(buf, text, first, n, marked > 0);
+  if (marked > 0) nonAscii.fill(0, 0, 2 * n);
+  return out;
+}
+
+/** Span `r`'s string: a substring of the map's text when ASCII, else decoded from its UTF-8 bytes. */
+function spanString(buf: Buffer, text: string, first: number, r: number, mixed: boolean): string {
+  const from = spans[2 * r] as number;
+  const to = spans[2 * r + 1] as number;
+  return mixed && nonAscii[r] === 1 ? utf8Slice(buf, from, to) : text.substring(from - first, to - first);
+}
+
+/** Finds the map's key sequence in the tree (growing it when new) and builds the object. */
+function walk(buf: Buffer, text: string, first: number, n: number, mixed: boolean): Record<string, string> {
   let shape = root;
   for (let i = 0; i < n; i++) {
-    const keyStart = (spans[4 * i] as number) - first;
-    const keyLength = (spans[4 * i + 1] as number) - first - keyStart;
+    const keyAt = spans[4 * i] as number;
+    const keyLength = (spans[4 * i + 1] as number) - keyAt;
+    // A non-ASCII key is compared as a string (its UTF-16 length is not its byte length).
+    const decoded = mixed && nonAscii[2 * i] === 1 ? utf8Slice(buf, keyAt, keyAt + keyLength) : undefined;
     const keys = shape.keys;
     let b = 0;
     while (b < keys.length) {
       const key = keys[b] as string;
-      if (key.length === keyLength && sameText(text, keyStart, key)) break;
+      if (decoded === undefined ? key.length === keyLength && sameBytes(buf, keyAt, key) : key === decoded)
+        break;
       b++;
     }
-    scratchValues[i] = text.substring(
-      (spans[4 * i + 2] as number) - first,
-      (spans[4 * i + 3] as number) - first,
-    );
+    scratchValues[i] = spanString(buf, text, first, 2 * i + 1, mixed);
     if (b < keys.length) {
       shape = shape.next[b] as Shape;
       continue;
     }
-    // A key sequence not seen before: the rest of the keys as strings, the tree grown while it may.
-    for (let j = 0; j < n; j++)
-      scratchKeys[j] = text.substring((spans[4 * j] as number) - first, (spans[4 * j + 1] as number) - first);
-    for (let j = i + 1; j < n; j++)
-      scratchValues[j] = text.substring(
-        (spans[4 * j + 2] as number) - first,
-        (spans[4 * j + 3] as number) - first,
-      );
+    // A key sequence not seen before: the rest of it as strings, the tree grown while it may.
+    for (let j = 0; j < n; j++) scratchKeys[j] = spanString(buf, text, first, 2 * j, mixed);
+    for (let j = i + 1; j < n; j++) scratchValues[j] = spanString(buf, text, first, 2 * j + 1, mixed);
     return grow(shape, i, n);
   }
   if (shape.build) return shape.build(scratchValues);
-  for (let j = 0; j < n; j++)
-    scratchKeys[j] = text.substring((spans[4 * j] as number) - first, (spans[4 * j + 1] as number) - first);
+  for (let j = 0; j < n; j++) scratchKeys[j] = spanString(buf, text, first, 2 * j, mixed);
   return finish(shape, n);
 }
 
@@ -205,7 +230,7 @@ function grow(from: Shape, i: number, n: number): Record<string, string> {
     if (shapeCount >= MAX_SHAPES || shape.keys.length >= MAX_BRANCHES) return assignAll(n);
     const next = newShape();
     shapeCount++;
-    shape.keys.push(scratchKeys[i] as string);
+    shape.keys.push(internalized(scratchKeys[i] as string));
     shape.next.push(next);
     shape = next;
   }

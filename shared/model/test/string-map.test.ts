@@ -129,6 +129,9 @@ describe('the map<string> reader, as avsc reads', () => {
       { b: '1', a: '2' },
       { a: '1', b: 'y'.repeat(100) },
       { a: '1', b: '2', c: '3', d: 'é' },
+      { a: '1', ü: '2' },
+      { ü: 'x'.repeat(70), a: 'ö'.repeat(70), ['ä'.repeat(40)]: '', b: 'plain' },
+      { a: '1', b: '2', c: '3', dé: 'é' },
     ];
     for (let round = 0; round < 3; round++) for (const map of maps) expectAsAvsc(oracle.toBuffer(map));
   });
