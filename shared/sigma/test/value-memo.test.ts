@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import {
   defaultPipeline,
@@ -29,6 +31,29 @@ const proc = (fields: Record<string, string>) =>
   objectFieldSource({ Channel: SYSMON, EventID: 1, ...fields });
 
 describe('ValueMemo', () => {
+  it('keeps its own copy of a text, not the larger string a decoder cut it from', () => {
+    // The Avro map reader gives values as substrings of the map's whole text (V8 keeps a substring as a
+    // slice of its parent): a memoized slice would keep the event's data alive, a PowerShell script block
+    // with it, long after the event.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const memo = new ValueMemo();
+    const id = fieldId('Image');
+    memo.keep(id);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 200; i++) {
+      // 100 KB of one event's data, and an image path of its own length (a text of its own slot).
+      const data = `${'x'.repeat(100_000)}C:\\Tools\\${'t'.repeat(i)}.exe`;
+      memo.facts(id, data.slice(100_000));
+    }
+    gc();
+    gc();
+    expect(memo.heldChars).toBeGreaterThan(200 * 14);
+    // 200 × 100 KB = 20 MB if the slices kept their parents.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(6 * 2 ** 20);
+  });
+
   it('keeps one facts object per distinct text of a field, and not across fields', () => {
     const memo = new ValueMemo();
     expect(memo.facts(fieldId('Image'), 'C:\\Windows\\CMD.exe')).toBeNull(); // not kept: worked out per event
