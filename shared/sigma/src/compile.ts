@@ -19,6 +19,7 @@ import type { ConditionNode } from './condition.js';
 import { SigmaRuleError } from './errors.js';
 import type { EventView } from './field-source.js';
 import { fieldId, memoTestId, textOf } from './field-source.js';
+import { regexPrefilter } from './gate.js';
 import { parsePcre } from './pcre.js';
 import type { LogsourceVariant, ProcessingPipeline } from './pipeline.js';
 import type { DetectionItem, SearchNode, SigmaRule } from './rule.js';
@@ -243,7 +244,13 @@ class RuleCompiler {
         try {
           const parsed = parsePcre(value.pattern, value.flags);
           const automaton = compileRegexTree(parsed.tree, parsed.flags.ignoreCase);
-          return (v) => automaton.test(v);
+          const required = regexPrefilter(parsed.tree, parsed.flags.ignoreCase);
+          if (required === null) return (v) => automaton.test(v);
+          return (v) => {
+            for (let i = 0; i < required.length; i++)
+              if (v.includes(required[i] as string)) return automaton.test(v);
+            return false;
+          };
         } catch (error) {
           if (error instanceof LuceneRegexError)
             this.refuse(item, `regular expression: ${error.message}`, error);

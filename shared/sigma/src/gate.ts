@@ -186,6 +186,20 @@ function regexKeys(pattern: string, flags: PcreFlags): string[] | null {
   return [...new Set(keys)];
 }
 
+/**
+ * Texts one of which is in a value whenever the `re` value matches it, to search before running the
+ * automaton, or null: the regex's required literal runs (`factorOf`, any length) when none holds an ASCII
+ * letter, so the value can be searched as written (lower-casing changes no other ASCII character and makes
+ * none of them). A backtick-obfuscation regex needs a backtick, which most command lines lack: a native
+ * search instead of the automaton over the whole text.
+ */
+export function regexPrefilter(tree: LuceneRegexNode, ignoreCase: boolean): string[] | null {
+  const f = factorOf(tree, ignoreCase);
+  const keys = f.exact !== null ? (f.exact.length > 0 ? [f.exact] : null) : f.keys;
+  if (keys === null || keys.some((k) => k.length === 0 || /[a-z]/.test(k))) return null;
+  return [...new Set(keys)];
+}
+
 /** Clauses of one item: `any` of its values is one clause, `all` of them one clause per value. */
 function itemClauses(item: DetectionItem, fieldMap: Readonly<Record<string, string>>): Clause[] {
   const field = item.field === null ? KEYWORDS : (fieldMap[item.field] ?? item.field);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { defaultPipeline, loadSigmaText, objectFieldSource, SigmaRuleSet } from '../src/index.js';
 import type { SigmaRule } from '../src/index.js';
-import { requiredExact } from '../src/gate.js';
+import { regexPrefilter, requiredExact } from '../src/gate.js';
+import { parsePcre } from '../src/pcre.js';
 import { ruleText } from './helpers.js';
 
 function rule(id: string, logsource: string, detection: string): SigmaRule {
@@ -272,6 +273,36 @@ describe('SigmaRuleSet', () => {
     expect(ids({ EventID: 4720 })).toEqual(['any_of']);
     expect(ids({ EventID: 4722, TargetUserName: 'admin' })).toEqual(['either', 'any_of']);
     expect(ids({ EventID: 4722 })).toEqual([]);
+  });
+
+  it("searches a regex's required letter-free text before running it, and runs it when found", () => {
+    const parsed = (pattern: string) => {
+      const p = parsePcre(pattern, { ignoreCase: false, multiline: false, dotAll: false });
+      return regexPrefilter(p.tree, p.flags.ignoreCase);
+    };
+    expect(parsed('\\w+`(?:\\w+|-|.)`[\\w+|\\s]')).toEqual(['`']);
+    expect(parsed('://[0-9]{1,3}\\.[0-9]{1,3}')).toEqual(['://']);
+    // Letters (the value would have to be lower-cased first), an optional run, or nothing required: none.
+    expect(parsed('werfault\\.exe')).toBeNull();
+    expect(parsed('(::)?')).toBeNull();
+    expect(parsed('.*')).toBeNull();
+    const set = new SigmaRuleSet(
+      [
+        rule(
+          'tok',
+          'product: windows\n  category: process_creation',
+          "  sel:\n    CommandLine|re: '\\w+`(?:\\w+|-|.)`[\\w+|\\s]'\n  condition: sel",
+        ),
+      ],
+      defaultPipeline,
+    );
+    const ids = (commandLine: string): (string | null)[] =>
+      set
+        .match(objectFieldSource({ Channel: SYSMON, EventID: 1, CommandLine: commandLine }))
+        .map((r) => r.rule.id);
+    expect(ids('IN`V`o`Ke-eXp`ResSIOn (Ne`W-ob`ject Net.WebClient)')).toEqual(['tok']);
+    expect(ids('powershell Invoke-Expression (New-Object Net.WebClient)')).toEqual([]);
+    expect(ids('a`b c')).toEqual([]);
   });
 
   it('checks a second clause per branch of `1 of`: either branch still matches, neither does not', () => {
