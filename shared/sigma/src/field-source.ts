@@ -169,14 +169,17 @@ export class EventView {
       const s = lower ? this.lowerAt(id) : (this.textOfField[id] as string | null);
       return s !== null && test(s);
     }
-    // Results in blocks of 32 tests, made as tests run: a value meets a few dozen of a field's thousands.
-    const block = testId >> 5;
-    let results = facts.results[block];
-    if (results === undefined) facts.results[block] = results = new Uint8Array(32);
-    const known = results[testId & 31] as number;
-    if (known !== 0) return known === 2;
+    // Per block of 32 tests two bit sets, which tests have run and which held, in one array of small
+    // integers grown as tests run: a value meets a few dozen of a field's thousands of tests, and a typed
+    // array per block cost an allocation each (most of them surviving into the old generation).
+    const results = facts.results;
+    const at = (testId >> 5) << 1;
+    const bit = 1 << (testId & 31);
+    const ran = results[at];
+    if (ran !== undefined && (ran & bit) !== 0) return ((results[at + 1] as number) & bit) !== 0;
     const holds = test(lower ? facts.lower : facts.text);
-    results[testId & 31] = holds ? 2 : 1;
+    results[at] = (ran ?? 0) | bit;
+    results[at + 1] = ((results[at + 1] ?? 0) as number) | (holds ? bit : 0);
     return holds;
   }
 
@@ -244,8 +247,11 @@ export class ValueFacts {
   basename: string | null | undefined = undefined;
   /** The field's substring-gate literal ids found in `lower` (the rule set's scanner), once scanned. */
   hits: readonly number[] | undefined = undefined;
-  /** Per memoized test of the field, in blocks of 32 by test id: 0 not yet run, 1 false, 2 true. */
-  readonly results: (Uint8Array | undefined)[] = [];
+  /**
+   * Per memoized test of the field, by blocks of 32 test ids: at `2 × block` the tests that have run, at
+   * `2 × block + 1` those that held (bits; holes for blocks no test has reached).
+   */
+  readonly results: (number | undefined)[] = [];
 
   constructor(readonly text: string) {
     this.lower = text.toLowerCase();

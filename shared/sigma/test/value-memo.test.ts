@@ -136,6 +136,29 @@ describe('ValueMemo', () => {
     }
     expect(runs).toBe(2);
   });
+
+  it("keeps each of a field's many tests' result apart, in any order, across blocks of 32 (bit 31 too)", () => {
+    const memo = new ValueMemo();
+    const view = new EventView(objectFieldSource({}), memo);
+    const id = fieldId('CommandLine');
+    memo.keep(id);
+    const tests = Array.from({ length: 100 }, (_, k) => memoTestId(id, `i:many-tests-${k}`));
+    const runs = new Array<number>(100).fill(0);
+    // Test k holds when k is a multiple of 3; asked in a shuffled order, twice, for one text.
+    const order = [...tests.keys()].sort((a, b) => ((a * 37) % 100) - ((b * 37) % 100));
+    for (let pass = 0; pass < 2; pass++)
+      for (const k of order) {
+        const got = view
+          .reset(objectFieldSource({ CommandLine: 'x' }))
+          .memoTest(id, tests[k] as number, true, () => {
+            runs[k] = (runs[k] as number) + 1;
+            return k % 3 === 0;
+          });
+        expect(got).toBe(k % 3 === 0);
+      }
+    expect(runs.every((n) => n === 1)).toBe(true);
+    expect(tests.some((t) => t % 32 === 31)).toBe(true);
+  });
 });
 
 describe('SigmaRuleSet with the value memo', () => {
