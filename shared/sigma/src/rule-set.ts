@@ -365,8 +365,15 @@ export class SigmaRuleSet {
   private readonly memo: ValueMemo | null;
   /** Per rule (by position in `rules`), the event generation it last matched. */
   private readonly matchedAt: Float64Array;
-  /** The current event's matches, reused. */
+  /**
+   * The current event's matches: the first `foundCount` entries (reused and never shortened: V8 frees a
+   * truncated array's storage).
+   */
   private readonly found: CompiledSigmaRule[] = [];
+  private foundCount = 0;
+  /** Orders matches as `rules` does (one comparator for the set's lifetime, not a closure per event). */
+  private readonly bySetOrder = (a: CompiledSigmaRule, b: CompiledSigmaRule): number =>
+    (this.position.get(a) as number) - (this.position.get(b) as number);
   /** Each rule's position in `rules`, to give matches in the set's order. */
   private readonly position = new Map<CompiledSigmaRule, number>();
 
@@ -483,8 +490,7 @@ export class SigmaRuleSet {
   match(source: FieldSource): CompiledSigmaRule[] {
     const view = this.view.reset(source);
     const generation = ++this.generation;
-    const found = this.found;
-    if (found.length !== 0) found.length = 0;
+    this.foundCount = 0;
     const sources = this.sources;
     for (let s = 0; s < sources.length; s++) {
       const { field, byValue } = sources[s] as SourceIndex;
@@ -511,12 +517,11 @@ export class SigmaRuleSet {
       }
       if (lacks) this.gated(index, view, generation);
     }
-    if (found.length === 0) return [];
-    if (found.length > 1) {
-      const position = this.position;
-      found.sort((a, b) => (position.get(a) as number) - (position.get(b) as number));
-    }
-    return found.slice();
+    const count = this.foundCount;
+    if (count === 0) return [];
+    const found = this.found.slice(0, count);
+    if (count > 1) found.sort(this.bySetOrder);
+    return found;
   }
 
   /** Tries the entries of one index whose gate holds on the event. */
@@ -570,7 +575,7 @@ export class SigmaRuleSet {
         e.variant.detects(view)
       ) {
         matchedAt[e.ruleIndex] = generation;
-        this.found.push(e.rule);
+        this.found[this.foundCount++] = e.rule;
       }
     }
   }

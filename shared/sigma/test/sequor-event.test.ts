@@ -82,6 +82,26 @@ describe('SequorEventFields', () => {
     ]);
   });
 
+  it('reuses its values array: after an event with more values the rest read as absent', () => {
+    const fields = new SequorEventFields();
+    const big = windowsEvent({ A: 'a', B: 'b', C: 'c', D: 'd' });
+    const small = windowsEvent({ Image: 'C:\\b.exe' });
+    const first = [...fields.bind(big).values()];
+    expect(first).toHaveLength(9);
+    const second = fields.bind(small).values();
+    expect(second).toBe(fields.bind(big).values()); // the same array
+    fields.bind(small);
+    expect([...fields.values()].filter((v) => v !== undefined)).toEqual([
+      'Microsoft-Windows-Sysmon/Operational',
+      '1',
+      'WS5',
+      77,
+      'Microsoft-Windows-Sysmon',
+      'C:\\b.exe',
+    ]);
+    expect([...fields.values()].slice(6).every((v) => v === undefined)).toBe(true);
+  });
+
   it('falls back to the exact ECS fields for an event without event data', () => {
     const fields = sequorEventFieldSource(windowsEvent(null));
     expect(fields.get('Image')).toBe('C:\\a.exe');
