@@ -12,6 +12,8 @@ import type { Schema, Type } from 'avsc';
 import { SequorError } from './errors.js';
 import type { CompiledAvroWriter } from './avro-writer.js';
 import { compileAvroWriter } from './avro-writer.js';
+import type { CompiledAvroReader, ReadTap } from './avro-reader.js';
+import { compileAvroReader } from './avro-reader.js';
 import { rabinFingerprintBytes } from './rabin.js';
 import { stringMapTypeHook } from './string-map.js';
 
@@ -83,6 +85,8 @@ interface WriterEntry {
   readonly type: Type;
   /** null when the writer schema is the reader's own: decode directly. */
   readonly resolver: ReturnType<Type['createResolver']> | null;
+  /** Straight-line reader of this writer's bodies as the reader schema (avro-reader.ts); avsc when none. */
+  readonly read: CompiledAvroReader | undefined;
 }
 
 export interface AvroCodecOptions {
@@ -120,7 +124,7 @@ export class AvroCodec<T> {
     this.fingerprintHex = hex(this.fingerprint);
     this.registry = options.registry;
     this.scratch = Buffer.allocUnsafe(options.initialBufferSize ?? 16 * 1024);
-    this.byFingerprint.set(this.fingerprintHex, { type: this.type, resolver: null });
+    this.byFingerprint.set(this.fingerprintHex, this.ownEntry());
     for (const w of options.writerSchemas ?? []) this.addWriterSchema(w);
   }
 
@@ -150,7 +154,7 @@ export class AvroCodec<T> {
         { retriable: true, cause },
       );
     }
-    this.byId.set(id, { type: this.type, resolver: null });
+    this.byId.set(id, this.ownEntry());
     return id;
   }
 
@@ -221,8 +225,16 @@ export class AvroCodec<T> {
     }
     let decoded: { value: unknown; offset: number };
     try {
-      decoded =
-        entry.resolver === null ? this.type.decode(buf, start) : this.type.decode(buf, start, entry.resolver);
+      if (entry.read !== undefined) {
+        const tap: ReadTap = { buf, pos: start };
+        const value = entry.read(tap);
+        // avsc's decode: a position past the end is a value cut short.
+        decoded = { value, offset: tap.pos > buf.length ? -1 : tap.pos };
+      } else
+        decoded =
+          entry.resolver === null
+            ? this.type.decode(buf, start)
+            : this.type.decode(buf, start, entry.resolver);
     } catch (cause) {
       throw new CodecError(
         'malformed',
@@ -284,10 +296,16 @@ export class AvroCodec<T> {
     return pending;
   }
 
+  private ownEntry(): WriterEntry {
+    const schema = this.type.schema();
+    return { type: this.type, resolver: null, read: compileAvroReader(schema, schema) };
+  }
+
   private writerEntry(writer: Type): WriterEntry {
-    if (canonicalForm(writer) === this.canonicalForm) return { type: this.type, resolver: null };
+    if (canonicalForm(writer) === this.canonicalForm) return this.ownEntry();
     try {
-      return { type: writer, resolver: this.type.createResolver(writer) };
+      const resolver = this.type.createResolver(writer);
+      return { type: writer, resolver, read: compileAvroReader(writer.schema(), this.type.schema()) };
     } catch (cause) {
       throw new CodecError(
         'incompatible-schema',

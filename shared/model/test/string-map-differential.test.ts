@@ -6,15 +6,15 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import avro from 'avsc';
-import type { Schema, Type } from 'avsc';
+import type { Schema } from 'avsc';
 import { describe, expect, it } from 'vitest';
+import { avscDecoder, type Decoder } from './avsc-oracle.js';
 import { getFormat, NormalizeError } from '@sequor/formats';
 import type { RecordDecoder } from '@sequor/formats';
 import { SCENARIO_FILES, ScenarioStream } from '@sequor/scenarios';
-import type { SequorEvent } from '../src/index.js';
+import type { SequorEvent ,
+  AvroCodec} from '../src/index.js';
 import {
-  AvroCodec,
   createEventCodec,
   createProjectedEventCodec,
   eventSchema,
@@ -23,8 +23,6 @@ import {
 
 const DATASETS = path.resolve(import.meta.dirname, '../../../../shared/datasets/security-datasets');
 
-const plainType = (schema: Schema): Type =>
-  avro.Type.forSchema(schema, { omitRecordMethods: true, wrapUnions: 'auto' });
 const EVENT = eventSchema as unknown as Schema;
 
 const SCENARIO_FORMATS: Readonly<Record<string, string>> = {
@@ -82,17 +80,15 @@ const PROJECTIONS: readonly (readonly string[])[] = [
 ];
 
 /** Pairs of (today's codec, avsc's plain one) for the full schema and each projection. */
-function codecPairs(): [string, AvroCodec<SequorEvent>, AvroCodec<SequorEvent>][] {
-  const pairs: [string, AvroCodec<SequorEvent>, AvroCodec<SequorEvent>][] = [
-    ['full', createEventCodec(), new AvroCodec<SequorEvent>(plainType(EVENT))],
+function codecPairs(): [string, AvroCodec<SequorEvent>, Decoder<SequorEvent>][] {
+  const pairs: [string, AvroCodec<SequorEvent>, Decoder<SequorEvent>][] = [
+    ['full', createEventCodec(), avscDecoder<SequorEvent>(EVENT)],
   ];
   for (const fields of PROJECTIONS)
     pairs.push([
       fields.join(','),
       createProjectedEventCodec(fields),
-      new AvroCodec<SequorEvent>(plainType(projectedEventSchema(fields)), {
-        writerSchemas: [plainType(EVENT)],
-      }),
+      avscDecoder<SequorEvent>(projectedEventSchema(fields), EVENT),
     ]);
   return pairs;
 }

@@ -1,0 +1,343 @@
+/**
+ * A straight-line Avro binary reader generated once from a writer schema and the reader schema it is
+ * read as (the same schema, or a projection of it: `projection.ts`): one function per record with its
+ * fields read in the writer's order (those the reader lacks skipped) and built by one object literal in the
+ * reader's order, instead of avsc's walk through its type and resolver objects (a closure and a union
+ * resolver per nullable field). Every event the detector reads goes through it.
+ *
+ * It reads exactly what avsc reads, the same values and the same key order, and fails where avsc fails:
+ * the byte-level routines below copy avsc's Tap (a read past the end reads zeros and leaves the position
+ * past the end, which the codec reports as truncated; a bad union index throws; an unsafe long throws).
+ * Unlike avsc, a loop over a block count stops once past the end (a hostile count cannot spin). Records
+ * come out as plain objects (avsc's are instances of a generated class with no methods).
+ *
+ * Schemas with anything else (defaults to fill in, aliases, enums, bytes, floats, promotions, wider
+ * unions) get no reader: the codec decodes those with avsc.
+ */
+import { readStringMap } from './string-map.js';
+
+/** The read position, as avsc's Tap (`readStringMap` takes the same object). */
+export interface ReadTap {
+  buf: Buffer;
+  pos: number;
+}
+
+/** Reads one value from `tap.pos`, leaving `tap.pos` after it (past the buffer's end when truncated). */
+export type CompiledAvroReader = (tap: ReadTap) => unknown;
+
+class Unsupported extends Error {}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+interface NodeBuffer {
+  utf8Slice(start: number, end: number): string;
+}
+const nativeUtf8 = typeof (Buffer.prototype as unknown as Partial<NodeBuffer>).utf8Slice === 'function';
+
+// avsc's Tap routines, over a ReadTap.
+function readLong(t: ReadTap): number {
+  const buf = t.buf;
+  let n = 0;
+  let k = 0;
+  let b: number;
+  let h: number;
+  do {
+    b = buf[t.pos++] as number;
+    h = b & 0x80;
+    n |= (b & 0x7f) << k;
+    k += 7;
+  } while (h && k < 28);
+  if (h) {
+    let f = n;
+    let fk = 268435456;
+    do {
+      b = buf[t.pos++] as number;
+      f += (b & 0x7f) * fk;
+      fk *= 128;
+    } while (b & 0x80);
+    return (f % 2 ? -(f + 1) : f) / 2;
+  }
+  return (n >> 1) ^ -(n & 1);
+}
+function skipLong(t: ReadTap): void {
+  const buf = t.buf;
+  while ((buf[t.pos++] as number) & 0x80);
+}
+function readSafeLong(t: ReadTap): number {
+  const n = readLong(t);
+  if (!(n >= -9007199254740990 && n <= 9007199254740990)) throw new Error('potential precision loss');
+  return n;
+}
+function readString(t: ReadTap): string | undefined {
+  const len = readLong(t);
+  if (len < 0) {
+    t.pos = t.buf.length + 1;
+    return '';
+  }
+  const pos = t.pos;
+  t.pos += len;
+  if (t.pos > t.buf.length) return undefined;
+  return nativeUtf8
+    ? (t.buf as unknown as NodeBuffer).utf8Slice(pos, t.pos)
+    : t.buf.toString('utf8', pos, t.pos);
+}
+function skipString(t: ReadTap): void {
+  const len = readLong(t);
+  if (len < 0) t.pos = t.buf.length + 1;
+  else t.pos += len;
+}
+function readNull(): null {
+  return null;
+}
+function skipNothing(): void {}
+function badUnion(index: number): never {
+  throw new Error(`invalid union index: ${index}`);
+}
+/** avsc's array and map skip: blocks of items, or of bytes when the count is negative. */
+function skipBlocks(t: ReadTap, skipItem: (t: ReadTap) => void): void {
+  let n: number;
+  while ((n = readLong(t))) {
+    if (n < 0) {
+      const len = readLong(t);
+      // A negative byte size would move backwards (avsc could loop for ever): bad input, left invalid.
+      t.pos = len < 0 ? t.buf.length + 1 : t.pos + len;
+    } else {
+      while (n-- && t.pos <= t.buf.length) skipItem(t);
+    }
+    if (t.pos > t.buf.length) return;
+  }
+}
+function skipMapEntry(skipValue: (t: ReadTap) => void): (t: ReadTap) => void {
+  return (t) => {
+    skipString(t);
+    skipValue(t);
+  };
+}
+/** avsc's ArrayType._read (the array sized by the first block, as avsc does). */
+function readArray(t: ReadTap, readItem: (t: ReadTap) => unknown): unknown[] {
+  let val: unknown[] | undefined;
+  let i = 0;
+  let n: number;
+  while ((n = readLong(t))) {
+    if (n < 0) {
+      n = -n;
+      skipLong(t);
+    }
+    val = val || new Array<unknown>(n);
+    while (n-- && t.pos <= t.buf.length) val[i++] = readItem(t);
+    if (t.pos > t.buf.length) return val;
+  }
+  return val || [];
+}
+
+const RUNTIME = {
+  readLong,
+  skipLong,
+  readSafeLong,
+  readString,
+  skipString,
+  readNull,
+  skipNothing,
+  badUnion,
+  skipBlocks,
+  skipMapEntry,
+  readArray,
+  readStringMap,
+};
+
+interface Ctx {
+  readonly lines: string[];
+  /** Named types of the writer and of the reader, by full name (a schema names a type once). */
+  readonly writerNames: Map<string, unknown>;
+  readonly readerNames: Map<string, unknown>;
+  /** Generated functions by (writer, reader) pair, so a named type reused is generated once. */
+  readonly done: Map<string, string>;
+  next: number;
+}
+
+const PRIMITIVE_READ: Readonly<Record<string, string>> = {
+  null: 'readNull',
+  string: 'readString',
+  long: 'readSafeLong',
+  int: 'readLong',
+};
+const PRIMITIVE_SKIP: Readonly<Record<string, string>> = {
+  null: 'skipNothing',
+  string: 'skipString',
+  long: 'skipLong',
+  int: 'skipLong',
+};
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** The type a schema node stands for: a named type's definition for its name. */
+function deref(node: unknown, names: Map<string, unknown>, namespace: string | undefined): unknown {
+  if (typeof node === 'string' && !(node in PRIMITIVE_READ)) {
+    const found =
+      names.get(node) ?? (namespace === undefined ? undefined : names.get(`${namespace}.${node}`));
+    if (found === undefined) throw new Unsupported(`unknown type ${node}`);
+    return found;
+  }
+  if (
+    isObj(node) &&
+    typeof node['type'] === 'string' &&
+    node['type'] in PRIMITIVE_READ &&
+    Object.keys(node).length === 1
+  )
+    return node['type'];
+  return node;
+}
+
+function fullName(node: Obj, namespace: string | undefined): string {
+  const name = node['name'] as string;
+  if (name.includes('.')) return name;
+  const ns = (node['namespace'] as string | undefined) ?? namespace;
+  return ns === undefined || ns === '' ? name : `${ns}.${name}`;
+}
+
+/** Registers every named type under `node` (records), so that later references resolve. */
+function collectNames(node: unknown, names: Map<string, unknown>, namespace: string | undefined): void {
+  if (Array.isArray(node)) {
+    for (const branch of node) collectNames(branch, names, namespace);
+    return;
+  }
+  if (!isObj(node)) return;
+  if (node['type'] === 'record') {
+    const name = fullName(node, namespace);
+    names.set(name, node);
+    const ns = name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : undefined;
+    for (const field of node['fields'] as Obj[]) collectNames(field['type'], names, ns);
+  } else if (node['type'] === 'array') collectNames(node['items'], names, namespace);
+  else if (node['type'] === 'map') collectNames(node['values'], names, namespace);
+  else if (node['type'] !== undefined && !((node['type'] as string) in PRIMITIVE_READ))
+    throw new Unsupported(`type ${String(node['type'])}`);
+}
+
+function fresh(ctx: Ctx, prefix: string): string {
+  return `${prefix}${ctx.next++}`;
+}
+
+/** The name of a generated function `(t) => value` reading writer type `w` as reader type `r`. */
+function emitRead(ctx: Ctx, w0: unknown, r0: unknown, ns: string | undefined): string {
+  const w = deref(w0, ctx.writerNames, ns);
+  const r = deref(r0, ctx.readerNames, ns);
+  if (typeof w === 'string' || typeof r === 'string') {
+    if (w !== r) throw new Unsupported(`${String(w)} read as ${String(r)}`);
+    return PRIMITIVE_READ[w as string] as string;
+  }
+  if (Array.isArray(w) || Array.isArray(r)) {
+    if (!Array.isArray(w) || !Array.isArray(r) || w.length !== 2 || r.length !== 2)
+      throw new Unsupported('union');
+    if (deref(w[0], ctx.writerNames, ns) !== 'null' || deref(r[0], ctx.readerNames, ns) !== 'null')
+      throw new Unsupported('union without null first');
+    const branch = emitRead(ctx, w[1], r[1], ns);
+    const name = fresh(ctx, 'u');
+    ctx.lines.push(
+      `function ${name}(t) { const i = readLong(t); if (i === 0) return null; if (i === 1) return ${branch}(t); return badUnion(i); }`,
+    );
+    return name;
+  }
+  if (!isObj(w) || !isObj(r) || w['type'] !== r['type']) throw new Unsupported('different types');
+  if (w['type'] === 'map') {
+    if (
+      deref(w['values'], ctx.writerNames, ns) !== 'string' ||
+      deref(r['values'], ctx.readerNames, ns) !== 'string'
+    )
+      throw new Unsupported('map of non-strings');
+    return 'readStringMap';
+  }
+  if (w['type'] === 'array') {
+    const item = emitRead(ctx, w['items'], r['items'], ns);
+    const name = fresh(ctx, 'a');
+    ctx.lines.push(`function ${name}(t) { return readArray(t, ${item}); }`);
+    return name;
+  }
+  if (w['type'] === 'record') return emitRecord(ctx, w, r, ns);
+  throw new Unsupported(`type ${String(w['type'])}`);
+}
+
+function emitRecord(ctx: Ctx, w: Obj, r: Obj, ns: string | undefined): string {
+  const wName = fullName(w, ns);
+  if (fullName(r, ns) !== wName) throw new Unsupported('record names differ');
+  const key = `${wName}:${JSON.stringify(r['fields'])}`;
+  const done = ctx.done.get(key);
+  if (done !== undefined) return done;
+  const name = fresh(ctx, 'r');
+  ctx.done.set(key, name);
+  const inner = wName.includes('.') ? wName.slice(0, wName.lastIndexOf('.')) : undefined;
+  const wFields = w['fields'] as Obj[];
+  const rFields = r['fields'] as Obj[];
+  const rByName = new Map(rFields.map((f) => [f['name'] as string, f]));
+  for (const f of [...wFields, ...rFields]) {
+    const fieldName = f['name'] as string;
+    if (!NAME.test(fieldName) || fieldName === '__proto__' || f['aliases'] !== undefined)
+      throw new Unsupported('field name');
+  }
+  for (const f of rFields)
+    if (!wFields.some((g) => g['name'] === f['name'])) throw new Unsupported('reader field the writer lacks');
+  const body: string[] = [];
+  wFields.forEach((f, i) => {
+    const readerField = rByName.get(f['name'] as string);
+    if (readerField === undefined) body.push(`${emitSkip(ctx, f['type'], inner)}(t);`);
+    else body.push(`const f${i} = ${emitRead(ctx, f['type'], readerField['type'], inner)}(t);`);
+  });
+  const literal = rFields
+    .map((f) => `${f['name'] as string}: f${wFields.findIndex((g) => g['name'] === f['name'])}`)
+    .join(', ');
+  ctx.lines.push(`function ${name}(t) {\n${body.join('\n')}\nreturn { ${literal} };\n}`);
+  return name;
+}
+
+/** The name of a generated function `(t) => void` skipping writer type `w`. */
+function emitSkip(ctx: Ctx, w0: unknown, ns: string | undefined): string {
+  const w = deref(w0, ctx.writerNames, ns);
+  if (typeof w === 'string') return PRIMITIVE_SKIP[w] as string;
+  const name = fresh(ctx, 's');
+  if (Array.isArray(w)) {
+    // avsc's UnionType._skip: `types[index]._skip`, a TypeError for an index out of range.
+    const branches = w.map((b: unknown) => emitSkip(ctx, b, ns));
+    const cases = branches.map((b, i) => `if (i === ${i}) return ${b}(t);`).join(' ');
+    ctx.lines.push(`function ${name}(t) { const i = readLong(t); ${cases} return badUnion(i); }`);
+    return name;
+  }
+  if (!isObj(w)) throw new Unsupported('schema');
+  if (w['type'] === 'map') {
+    const entry = fresh(ctx, 'e');
+    ctx.lines.push(`const ${entry} = skipMapEntry(${emitSkip(ctx, w['values'], ns)});`);
+    ctx.lines.push(`function ${name}(t) { skipBlocks(t, ${entry}); }`);
+  } else if (w['type'] === 'array') {
+    ctx.lines.push(`function ${name}(t) { skipBlocks(t, ${emitSkip(ctx, w['items'], ns)}); }`);
+  } else if (w['type'] === 'record') {
+    const wName = fullName(w, ns);
+    const inner = wName.includes('.') ? wName.slice(0, wName.lastIndexOf('.')) : undefined;
+    const calls = (w['fields'] as Obj[]).map((f) => `${emitSkip(ctx, f['type'], inner)}(t);`).join(' ');
+    ctx.lines.push(`function ${name}(t) { ${calls} }`);
+  } else throw new Unsupported(`type ${String(w['type'])}`);
+  return name;
+}
+
+/**
+ * A reader of values written with `writer` as `reader` (both record schemas as JSON, e.g. avsc's
+ * `type.schema()`), or undefined when they hold anything this reader does not read.
+ */
+export function compileAvroReader(writer: unknown, reader: unknown): CompiledAvroReader | undefined {
+  const ctx: Ctx = { lines: [], writerNames: new Map(), readerNames: new Map(), done: new Map(), next: 0 };
+  let root: string;
+  try {
+    if (!isObj(writer) || !isObj(reader) || writer['type'] !== 'record')
+      throw new Unsupported('not a record');
+    collectNames(writer, ctx.writerNames, undefined);
+    collectNames(reader, ctx.readerNames, undefined);
+    root = emitRecord(ctx, writer, reader, undefined);
+  } catch (e) {
+    if (e instanceof Unsupported) return undefined;
+    throw e;
+  }
+  const names = Object.keys(RUNTIME);
+  // Generated once from the schemas (field names checked against NAME); no value ever becomes code.
+  const factory = new Function(...names, `${ctx.lines.join('\n')}\nreturn ${root};`) as (
+    ...args: unknown[]
+  ) => CompiledAvroReader;
+  return factory(...names.map((n) => RUNTIME[n as keyof typeof RUNTIME]));
+}
