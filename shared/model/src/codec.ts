@@ -113,6 +113,9 @@ export class AvroCodec<T> {
   private readonly pendingIds = new Map<number, Promise<void>>();
   private readonly registry: SchemaRegistry | undefined;
   private scratch: Buffer;
+  /** The writer schema of the last single-object frame decoded, by its fingerprint's 8 bytes. */
+  private lastFingerprint: Uint8Array;
+  private lastEntry: WriterEntry;
   /** Straight-line writer for values it can prove valid (avro-writer.ts); avsc writes the rest. */
   private readonly writer: CompiledAvroWriter | undefined;
 
@@ -124,7 +127,9 @@ export class AvroCodec<T> {
     this.fingerprintHex = hex(this.fingerprint);
     this.registry = options.registry;
     this.scratch = Buffer.allocUnsafe(options.initialBufferSize ?? 16 * 1024);
-    this.byFingerprint.set(this.fingerprintHex, this.ownEntry());
+    this.lastEntry = this.ownEntry();
+    this.lastFingerprint = this.fingerprint;
+    this.byFingerprint.set(this.fingerprintHex, this.lastEntry);
     for (const w of options.writerSchemas ?? []) this.addWriterSchema(w);
   }
 
@@ -133,6 +138,7 @@ export class AvroCodec<T> {
     const entry = this.writerEntry(avroType(schema));
     const fp = hex(schemaFingerprint(entry.type));
     this.byFingerprint.set(fp, entry);
+    if (fp === hex(this.lastFingerprint)) this.lastEntry = entry;
     return fp;
   }
 
@@ -192,9 +198,13 @@ export class AvroCodec<T> {
         );
       if (buf[1] !== 0x01)
         throw new CodecError('bad-magic', `single-object marker C3 ${buf[1]?.toString(16).padStart(2, '0')}`);
-      // The reader's own fingerprint is by far the most common: compare without allocating a key.
-      if (buf.compare(this.fingerprint, 0, 8, 2, SINGLE_OBJECT_HEADER) === 0) {
-        entry = this.byFingerprint.get(this.fingerprintHex) as WriterEntry;
+      // A stream's records share one writer schema (a projected reader's is not its own): the last one
+      // found is compared byte by byte, without a native call or a key string.
+      const last = this.lastFingerprint;
+      let i = 0;
+      while (i < 8 && buf[2 + i] === last[i]) i++;
+      if (i === 8) {
+        entry = this.lastEntry;
       } else {
         const fp = buf.toString('hex', 2, SINGLE_OBJECT_HEADER);
         const found = this.byFingerprint.get(fp);
@@ -203,6 +213,8 @@ export class AvroCodec<T> {
             fingerprint: fp,
           });
         entry = found;
+        this.lastFingerprint = Uint8Array.from(buf.subarray(2, SINGLE_OBJECT_HEADER));
+        this.lastEntry = found;
       }
       start = SINGLE_OBJECT_HEADER;
     } else if (buf[0] === CONFLUENT_MAGIC) {

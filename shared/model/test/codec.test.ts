@@ -263,3 +263,28 @@ describe('schema evolution', () => {
     expect(await registry.register('x', JSON.stringify(v2))).not.toBe(a);
   });
 });
+
+describe('writer schemas by fingerprint, frame after frame', () => {
+  it('decodes frames of different writer schemas interleaved, each with its own, and refuses an unknown one', () => {
+    const v1: Schema = { type: 'record', name: 'R', fields: [{ name: 'a', type: 'string' }] };
+    const v2: Schema = {
+      type: 'record',
+      name: 'R',
+      fields: [
+        { name: 'a', type: 'string' },
+        { name: 'b', type: 'long', default: 7 },
+      ],
+    };
+    const other: Schema = { type: 'record', name: 'R', fields: [{ name: 'z', type: 'int' }] };
+    const reader = new AvroCodec<{ a: string; b: number }>(v2, { writerSchemas: [v1] });
+    const fromV1 = new AvroCodec<{ a: string }>(v1).encodeSingleObject({ a: 'one' });
+    const fromV2 = new AvroCodec<{ a: string; b: number }>(v2).encodeSingleObject({ a: 'two', b: 2 });
+    const unknown = new AvroCodec<{ z: number }>(other).encodeSingleObject({ z: 1 });
+    for (let i = 0; i < 3; i++) {
+      expect(reader.decode(fromV1)).toEqual({ a: 'one', b: 7 });
+      expect(reader.decode(fromV1)).toEqual({ a: 'one', b: 7 });
+      expect(reader.decode(fromV2)).toEqual({ a: 'two', b: 2 });
+      expect(codecError(() => reader.decode(unknown)).reason).toBe('unknown-fingerprint');
+    }
+  });
+});
