@@ -95,6 +95,13 @@ const MAX_COMPILED = 1024;
 const MAX_BRANCHES = 256;
 /** Maps with more entries than this are read as avsc does (no literal this long, no scratch this big). */
 const MAX_ENTRIES = 128;
+/**
+ * Maps whose strings span more bytes than this are not cut from one text: V8 keeps a substring of 13 or
+ * more characters as a slice of its parent, so any value kept past the event (a correlation's group or
+ * distinct value, a cache) keeps the map's whole text alive; a PowerShell 4104 map holds a script block of
+ * up to 10 MB. Below it, a kept value keeps at most this much.
+ */
+const MAX_SLICED_SPAN = 4096;
 /** Compiled once a key sequence repeats: a one-off map costs no compile. */
 const COMPILE_AFTER = 2;
 let shapeCount = 1;
@@ -178,7 +185,15 @@ export function readStringMap(tap: Tap): Record<string, string> {
   // Everything from the first key to the last value, block counts and lengths included: ASCII text
   // decodes byte for character, so each ASCII string is a substring at its byte offsets.
   const first = spans[0] as number;
-  const text = latin1Slice(buf, first, spans[4 * n - 1] as number);
+  const last = spans[4 * n - 1] as number;
+  if (last - first > MAX_SLICED_SPAN) {
+    // Each string decoded on its own, as avsc does (the walk's path for non-ASCII strings, for all).
+    nonAscii.fill(1, 0, 2 * n);
+    const out = walk(buf, '', first, n, true);
+    nonAscii.fill(0, 0, 2 * n);
+    return out;
+  }
+  const text = latin1Slice(buf, first, last);
   const marked = markNonAscii(text, first, n);
   const out = walk(buf, text, first, n, marked > 0);
   if (marked > 0) nonAscii.fill(0, 0, 2 * n);

@@ -2,6 +2,8 @@
  * The `map<string>` reader (string-map.ts) against avsc's own (the oracle: the same schema parsed without
  * the hook): the same objects, key order and prototype included, for every shape of map and of bad input.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Schema, Type } from 'avsc';
 import { describe, expect, it } from 'vitest';
 import {
@@ -115,6 +117,37 @@ describe('the map<string> reader, as avsc reads', () => {
       { 'a"b': 'q"uote', 'back\\slash': '\\', 'new\nline': '\u0000\u007f', '${x}': '`' },
     ])
       expectAsAvsc(oracle.toBuffer(map));
+  });
+
+  it('reads a map of more than 4 KB string by string, as avsc does, ASCII or not', () => {
+    for (const map of [
+      { Path: 'C:\\a.ps1', ScriptBlockText: 'Write-Host 1;'.repeat(400), MessageNumber: '1' },
+      { Path: 'C:\\ü.ps1', ScriptBlockText: 'é'.repeat(3000), MessageTotal: '2' },
+      { ['k'.repeat(5000)]: 'v' },
+    ])
+      expectAsAvsc(oracle.toBuffer(map));
+  });
+
+  it('gives values that do not keep a large map alive once the map is gone', () => {
+    // A value kept past its event (a correlation's distinct values, a cache) must not keep the whole
+    // map's text: V8 keeps a substring of 13 or more characters as a slice of its parent.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const kept: string[] = [];
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 200; i++) {
+      const bytes = oracle.toBuffer({
+        Path: `C:\\scripts\\run-${i}.ps1`,
+        ScriptBlockText: 'x'.repeat(100_000),
+      });
+      kept.push((reader.decode(bytes, 0).value as Record<string, string>)['Path'] as string);
+    }
+    gc();
+    gc();
+    expect(kept[199]).toBe('C:\\scripts\\run-199.ps1');
+    // 200 × 100 KB = 20 MB if each kept path held its map's text.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(6 * 2 ** 20);
   });
 
   it('reads maps whose key sequences share prefixes or differ only in values, in any order', () => {
