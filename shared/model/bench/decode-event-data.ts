@@ -12,9 +12,7 @@
  *
  *   node --import tsx --conditions=sequor-source shared/model/bench/decode-event-data.ts [events=40000] [rounds=7]
  */
-import path from 'node:path';
-import avro from 'avsc';
-import type { Schema, Type } from 'avsc';
+import type { Schema } from 'avsc';
 import {
   createEventCodec,
   createProjectedEventCodec,
@@ -22,44 +20,27 @@ import {
   projectedEventSchema,
   type SequorEvent,
 } from '@sequor/model';
-import { compileRule, loadRuleSet } from '@sequor/rules';
 import { builtinRules, scenarioEvents } from '../../../test/bench/paths/engine.js';
+import { sigmaDetectorRules } from '../../../test/bench/paths/_detector.js';
+import { avscDecoder as avscFrames, type Decoder } from '../test/avsc-oracle.js';
 import { eventFieldsRead } from '../../../services/detector/src/detector.js';
 
-const SIGMA =
-  process.env['SEQUOR_SIGMA_DIR'] ?? path.resolve(import.meta.dirname, '../../../../shared/sigma');
 const size = Number(process.argv[2] ?? 40_000);
 const rounds = Number(process.argv[3] ?? 7);
 
 const events = scenarioEvents(size);
 const full = createEventCodec();
 const records = events.map((e) => full.encodeSingleObject(e));
-const loaded = await loadRuleSet(
-  { paths: [path.join(SIGMA, 'rules')], directoriesOnly: true, refuseEmptyDirectories: false },
-  {},
-);
-const sigmaFields = eventFieldsRead(loaded.rules.map((r) => compileRule(r)));
+const { rules: sigmaRules } = await sigmaDetectorRules();
+const sigmaFields = eventFieldsRead(sigmaRules);
+const EVENT = eventSchema as unknown as Schema;
+/** avsc alone on a projection's (or the full schema's) single-object frames. */
+const avscDecoder = (fields: readonly string[] | undefined): Decoder<SequorEvent> =>
+  fields === undefined
+    ? avscFrames<SequorEvent>(EVENT)
+    : avscFrames<SequorEvent>(projectedEventSchema(fields) as unknown as Schema, EVENT);
 const builtinFields = eventFieldsRead(await builtinRules());
-interface Decoder {
-  decode(bytes: Buffer): SequorEvent;
-}
-const plain = (schema: unknown): Type =>
-  avro.Type.forSchema(schema as Schema, { omitRecordMethods: true, wrapUnions: 'auto' });
-/** avsc alone on the single-object body (the 10-byte header is the codec's, not timed differently). */
-function avscDecoder(fields: readonly string[] | undefined): Decoder {
-  const writer = plain(eventSchema);
-  const reader = fields === undefined ? writer : plain(projectedEventSchema(fields));
-  const resolver = fields === undefined ? undefined : reader.createResolver(writer);
-  return {
-    decode: (bytes) => {
-      const { value, offset } =
-        resolver === undefined ? reader.decode(bytes, 10) : reader.decode(bytes, 10, resolver);
-      if (offset !== bytes.length) throw new Error('bad record');
-      return value as SequorEvent;
-    },
-  };
-}
-const codecs: Record<string, Decoder> = {
+const codecs: Record<string, Decoder<SequorEvent>> = {
   floor: createProjectedEventCodec(builtinFields),
   sigma: createProjectedEventCodec(sigmaFields),
   full,
@@ -71,11 +52,11 @@ let maps = 0;
 for (const e of events) if (e.winlog?.event_data != null || e.zeek?.fields != null) maps++;
 console.log(
   `${records.length} events (${maps} with a map), fields read: built-in rules ${builtinFields.length}, ` +
-    `SigmaHQ rules ${sigmaFields.length} (${loaded.rules.length} rules)`,
+    `SigmaHQ rules ${sigmaFields.length} (${sigmaRules.length} rules)`,
 );
 
 let sink = 0;
-function cpuMs(codec: Decoder): number {
+function cpuMs(codec: Decoder<SequorEvent>): number {
   const start = process.cpuUsage();
   for (const r of records) sink += codec.decode(r).timestamp > 0 ? 1 : 0;
   const used = process.cpuUsage(start);

@@ -7,9 +7,7 @@
  *
  *   node --import tsx --conditions=sequor-source shared/model/bench/detect-records.ts [events=40000] [rounds=5]
  */
-import path from 'node:path';
-import avro from 'avsc';
-import type { Schema, Type } from 'avsc';
+import type { Schema } from 'avsc';
 import {
   createProjectedEventCodec,
   createEventCodec,
@@ -17,58 +15,30 @@ import {
   projectedEventSchema,
   type SequorEvent,
 } from '@sequor/model';
-import { createDetectionProcessor } from '@sequor/pipeline';
-import { compileRule, loadRuleSet, type CompiledRule } from '@sequor/rules';
+import type { CompiledRule } from '@sequor/rules';
 import { builtinRules, scenarioEvents, timePass } from '../../../test/bench/paths/engine.js';
+import { runProcessor, sigmaDetectorRules } from '../../../test/bench/paths/_detector.js';
+import { avscDecoder as avscFrames, type Decoder } from '../test/avsc-oracle.js';
 import { eventFieldsRead } from '../../../services/detector/src/detector.js';
 
-const SIGMA =
-  process.env['SEQUOR_SIGMA_DIR'] ?? path.resolve(import.meta.dirname, '../../../../shared/sigma');
 const size = Number(process.argv[2] ?? 40_000);
 const rounds = Number(process.argv[3] ?? 5);
 
 const events = scenarioEvents(size);
 const records = events.map((e) => createEventCodec().encodeSingleObject(e));
 const builtins = await builtinRules();
-const loaded = await loadRuleSet(
-  { paths: [path.join(SIGMA, 'rules')], directoriesOnly: true, refuseEmptyDirectories: false },
-  {},
-);
-const sigma = loaded.rules.map((r) => compileRule(r));
+const { rules: sigma } = await sigmaDetectorRules();
+const EVENT = eventSchema as unknown as Schema;
+/** avsc alone on a projection's single-object frames. */
+const avscDecoder = (fields: readonly string[]): Decoder<SequorEvent> =>
+  avscFrames<SequorEvent>(projectedEventSchema(fields) as unknown as Schema, EVENT);
 
-interface Decoder {
-  decode(bytes: Buffer): SequorEvent;
-}
-const plain = (schema: unknown): Type =>
-  avro.Type.forSchema(schema as Schema, { omitRecordMethods: true, wrapUnions: 'auto' });
-function avscDecoder(fields: readonly string[]): Decoder {
-  const reader = plain(projectedEventSchema(fields));
-  const resolver = reader.createResolver(plain(eventSchema));
-  return {
-    decode: (bytes) => {
-      const { value, offset } = reader.decode(bytes, 10, resolver);
-      if (offset !== bytes.length) throw new Error('bad record');
-      return value as SequorEvent;
-    },
-  };
+function pass(rules: readonly CompiledRule[], codec: Decoder<SequorEvent>): number {
+  return timePass(records.length, () => runProcessor(rules, records.length, (i) => codec.decode(records[i]!)))
+    .perCpuSecond;
 }
 
-function pass(rules: readonly CompiledRule[], codec: Decoder): number {
-  return timePass(records.length, () => {
-    let alerts = 0;
-    const processor = createDetectionProcessor({
-      rules,
-      allowedLatenessMs: 5_000,
-      clock: () => 0,
-      onAlert: () => alerts++,
-    });
-    for (const r of records) processor.push(codec.decode(r));
-    processor.flush();
-    return alerts;
-  }).perCpuSecond;
-}
-
-const runs: Record<string, [readonly CompiledRule[], Decoder]> = {
+const runs: Record<string, [readonly CompiledRule[], Decoder<SequorEvent>]> = {
   floor: [builtins, createProjectedEventCodec(eventFieldsRead(builtins))],
   sigma: [sigma, createProjectedEventCodec(eventFieldsRead(sigma))],
   'avsc floor': [builtins, avscDecoder(eventFieldsRead(builtins))],

@@ -1,19 +1,14 @@
 /**
  * Differential: every generated scenario event and every real Security-Datasets event (OTRF, through the
- * flat-windows format, as the bench's `realEvents`), encoded once, decodes through today's codecs (the
+ * flat-windows format, as the bench's `securityDatasetEvents`), encoded once, decodes through today's codecs (the
  * `map<string>` reader of string-map.ts) exactly as through avsc's plain reader: the same values, the
  * same key order of every object (the maps' own included), with the full codec and with projections.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Schema } from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { avscDecoder, type Decoder } from './avsc-oracle.js';
-import { getFormat, NormalizeError } from '@sequor/formats';
-import type { RecordDecoder } from '@sequor/formats';
-import { SCENARIO_FILES, ScenarioStream } from '@sequor/scenarios';
-import type { SequorEvent ,
-  AvroCodec} from '../src/index.js';
+import { scenarioEvents, securityDatasetEvents } from '../../../test/bench/paths/_events.js';
+import type { SequorEvent, AvroCodec } from '../src/index.js';
 import {
   createEventCodec,
   createProjectedEventCodec,
@@ -21,57 +16,7 @@ import {
   projectedEventSchema,
 } from '../src/index.js';
 
-const DATASETS = path.resolve(import.meta.dirname, '../../../../shared/datasets/security-datasets');
-
 const EVENT = eventSchema as unknown as Schema;
-
-const SCENARIO_FORMATS: Readonly<Record<string, string>> = {
-  [SCENARIO_FILES.winlogbeat]: 'winlogbeat',
-  [SCENARIO_FILES.endpoint]: 'ecs',
-  [SCENARIO_FILES.flatWindows]: 'flat-windows',
-  [SCENARIO_FILES.zeek]: 'zeek-dce-rpc',
-};
-
-/** A generated scenario through the real format decoders (as the `engine` bench path's `scenarioEvents`). */
-function generatedEvents(count: number): SequorEvent[] {
-  const stream = new ScenarioStream({ seed: 12, events: count, hosts: 50, users: 200, outOfOrder: 200 });
-  const decoders = new Map<string, RecordDecoder>();
-  const encoder = new TextEncoder();
-  const events: SequorEvent[] = [];
-  for (const record of stream.records()) {
-    let decoder = decoders.get(record.file);
-    if (decoder === undefined) {
-      decoder = getFormat(SCENARIO_FORMATS[record.file] as string).createDecoder();
-      decoders.set(record.file, decoder);
-    }
-    const origin = { topic: record.file, partition: 0, offset: record.lineNumber };
-    for (const event of decoder.decode(encoder.encode(record.line), origin)) events.push(event);
-  }
-  return events;
-}
-
-/** Every event of the Security-Datasets files the flat-windows format accepts. */
-function realEvents(): SequorEvent[] {
-  const encoder = new TextEncoder();
-  const events: SequorEvent[] = [];
-  for (const file of readdirSync(DATASETS)
-    .filter((f) => f.endsWith('.json'))
-    .sort()) {
-    const decoder = getFormat('flat-windows').createDecoder();
-    readFileSync(path.join(DATASETS, file), 'utf8')
-      .split('\n')
-      .forEach((line, offset) => {
-        if (line.trim() === '') return;
-        try {
-          for (const e of decoder.decode(encoder.encode(line), { topic: file, partition: 0, offset }))
-            events.push(e);
-        } catch (error) {
-          if (!(error instanceof NormalizeError)) throw error;
-        }
-      });
-  }
-  return events;
-}
 
 const PROJECTIONS: readonly (readonly string[])[] = [
   ['winlog.event_data', 'zeek.fields'],
@@ -122,7 +67,7 @@ function expectSameDecodes(events: readonly SequorEvent[]): number {
 
 describe('map<string> reader, differential against avsc', () => {
   it('decodes every generated scenario event as avsc does (full and projected, key order included)', () => {
-    const events = generatedEvents(4_000);
+    const events = scenarioEvents(4_000, { hosts: 50, users: 200, outOfOrder: 200 });
     expect(events.length).toBeGreaterThan(3_000);
     // Twice: the second pass reads through the key sequences compiled during the first.
     expect(expectSameDecodes(events)).toBeGreaterThan(1_000);
@@ -130,7 +75,7 @@ describe('map<string> reader, differential against avsc', () => {
   });
 
   it('decodes every real Security-Datasets event as avsc does', () => {
-    const events = realEvents();
+    const events = securityDatasetEvents();
     expect(events.length).toBeGreaterThan(1_000);
     expect(expectSameDecodes(events)).toBeGreaterThan(1_000);
   });

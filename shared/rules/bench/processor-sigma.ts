@@ -15,15 +15,13 @@
  * `node --cpu-prof`). `SEQUOR_SIGMA_DIR` overrides `../shared/sigma`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type { SequorEvent } from '@sequor/model';
 import { createDetectionProcessor } from '@sequor/pipeline';
-import { compileRule, loadRuleSet, type CompiledRule } from '@sequor/rules';
+import type { CompiledRule } from '@sequor/rules';
 import { SequorEventFields, type SigmaRuleSet } from '@sequor/sigma';
 import { builtinRules, scenarioEvents, timePass, type PassResult } from '../../../test/bench/paths/engine.js';
+import { sigmaDetectorRules } from '../../../test/bench/paths/_detector.js';
 
-const SIGMA =
-  process.env['SEQUOR_SIGMA_DIR'] ?? path.resolve(import.meta.dirname, '../../../../shared/sigma');
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const flag = (name: string): string | undefined =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -32,11 +30,7 @@ const rounds = Number(positional[1] ?? 5);
 
 const events: SequorEvent[] = scenarioEvents(size);
 const builtins = await builtinRules();
-const loaded = await loadRuleSet(
-  { paths: [path.join(SIGMA, 'rules')], directoriesOnly: true, refuseEmptyDirectories: false },
-  {},
-);
-const all: CompiledRule[] = loaded.rules.map((rule) => compileRule(rule));
+const { rules: all } = await sigmaDetectorRules();
 const sets = new Set<SigmaRuleSet>();
 for (const { rule } of all)
   if (rule.type === 'sigma' && rule.binding !== undefined) sets.add(rule.binding.set);

@@ -2,7 +2,7 @@
  * A/B of two `@sequor/sigma` sources in one process, interleaved (the machine's load hits both alike):
  * every SigmaHQ rule in one `SigmaRuleSet` of each, over the `engine` bench path's generated events
  * (through `SequorEventFields`), over SigmaHQ's regression events and over the OTRF Security-Datasets events
- * (`realEvents`). Prints events per CPU-second, best
+ * (`securityDatasetEvents`). Prints events per CPU-second, best
  * of the rounds, the B/A ratio, and whether both found the same matches (rule ids per event).
  *
  *   mkdir -p shared/sigma/.tmp/a && git archive <commit> shared/sigma/src | tar -x --strip-components=2 -C shared/sigma/.tmp/a
@@ -15,7 +15,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SequorEvent } from '@sequor/model';
 import { scenarioEvents, timePass, type PassResult } from '../../../test/bench/paths/engine.js';
-import { realEvents } from '../../../test/bench/paths/sigma.js';
+import { securityDatasetEvents } from '../../../test/bench/paths/_events.js';
 import * as B from '../src/index.js';
 
 const SIGMA =
@@ -54,7 +54,7 @@ const regression: B.FieldSource[] = readdirSync(path.join(SIGMA, 'regression_dat
   .flatMap((file) => B.readEvtxJson(readFileSync(file, 'utf8')));
 
 // The OTRF Security-Datasets files as the normalizer makes them: real telemetry's own repetition.
-const real: SequorEvent[] = realEvents();
+const real: SequorEvent[] = securityDatasetEvents();
 const fields = new B.SequorEventFields();
 // Sorted: sides from before matches came in the set's order gave them in the order their index found them.
 const ids = (found: readonly B.CompiledSigmaRule[]): string =>

@@ -14,12 +14,11 @@
  */
 import { filter, Subject } from 'rxjs';
 import { createCorrelationPipeline, createRuleSetPipeline, type EventTime } from '@sequor/engine';
-import { getFormat, type RecordDecoder } from '@sequor/formats';
 import type { SequorEvent } from '@sequor/model';
-import { createDetectionProcessor } from '@sequor/pipeline';
 import { compileRule, loadBuiltinRules, type CompiledRule } from '@sequor/rules';
-import { SCENARIO_FILES, ScenarioStream } from '@sequor/scenarios';
 import type { BenchContext, BenchRow } from '../harness.js';
+import { runProcessor } from './_detector.js';
+import { scenarioEvents } from './_events.js';
 
 export const id = 'engine';
 
@@ -32,33 +31,7 @@ export async function builtinRules(): Promise<CompiledRule[]> {
   return rules.map((rule) => compileRule(rule));
 }
 
-const SCENARIO_FORMATS: Readonly<Record<string, string>> = {
-  [SCENARIO_FILES.winlogbeat]: 'winlogbeat',
-  [SCENARIO_FILES.endpoint]: 'ecs',
-  [SCENARIO_FILES.flatWindows]: 'flat-windows',
-  [SCENARIO_FILES.zeek]: 'zeek-dce-rpc',
-};
-
-/**
- * A generated scenario (noise, attacks and near-misses for all four rules, 2 s of arrival jitter),
- * decoded by the real format decoders into `SequorEvent`s, in arrival order.
- */
-export function scenarioEvents(count: number): SequorEvent[] {
-  const stream = new ScenarioStream({ seed: 12, events: count, hosts: 500, users: 2_000, outOfOrder: 2_000 });
-  const decoders = new Map<string, RecordDecoder>();
-  const encoder = new TextEncoder();
-  const events: SequorEvent[] = [];
-  for (const record of stream.records()) {
-    let decoder = decoders.get(record.file);
-    if (decoder === undefined) {
-      decoder = getFormat(SCENARIO_FORMATS[record.file]!).createDecoder();
-      decoders.set(record.file, decoder);
-    }
-    const origin = { topic: record.file, partition: 0, offset: record.lineNumber };
-    for (const event of decoder.decode(encoder.encode(record.line), origin)) events.push(event);
-  }
-  return events;
-}
+export { scenarioEvents } from './_events.js';
 
 export interface PassResult {
   /** Events per CPU-second of this process. */
@@ -129,21 +102,7 @@ export function ruleSetPass(
 
 /** The detector's per-partition processor: the same rule set plus alert building. */
 export function processorPass(rules: readonly CompiledRule[], events: readonly SequorEvent[]): PassResult {
-  return timePass(events.length, () => {
-    let alerts = 0;
-    const processor = createDetectionProcessor({
-      rules,
-      allowedLatenessMs: 5_000,
-      clock: () => 0,
-      onAlert: () => alerts++,
-    });
-    for (let offset = 0; offset < events.length; offset += BATCH) {
-      const end = Math.min(events.length, offset + BATCH);
-      for (let index = offset; index < end; index++) processor.push(events[index]!);
-    }
-    processor.flush();
-    return alerts;
-  });
+  return timePass(events.length, () => runProcessor(rules, events.length, (i) => events[i]!));
 }
 
 /** One rule through `createCorrelationPipeline` or through a one-rule `createRuleSetPipeline`. */

@@ -23,20 +23,17 @@
  * Figures are events per CPU-second of this process (GC included), the best of interleaved passes.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { getFormat, NormalizeError } from '@sequor/formats';
-import type { SequorEvent } from '@sequor/model';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { compileRule, loadRuleSet } from '@sequor/rules';
 import { eventFieldsRead } from '@sequor/detector';
 import { createEventCodec, createProjectedEventCodec } from '@sequor/model';
-import { createDetectionProcessor } from '@sequor/pipeline';
+import type { CompiledRule } from '@sequor/rules';
 import type { FieldSource } from '@sequor/sigma';
 import { defaultPipeline, loadSigmaPath, readEvtxJson, SequorEventFields, SigmaRuleSet } from '@sequor/sigma';
-import type { CompiledRule } from '@sequor/rules';
 import type { BenchContext, BenchRow } from '../harness.js';
+import { runProcessor, sigmaDetectorRules } from './_detector.js';
+import { securityDatasetEvents, SIGMA_DIR } from './_events.js';
 import { judge, round, timed } from './_measure.js';
 import {
   builtinRules,
@@ -50,8 +47,6 @@ import {
 export const id = 'sigma';
 
 const TARGET_SHARE = 0.5;
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const SIGMA_DIR = process.env['SEQUOR_SIGMA_DIR'] ?? path.resolve(repoRoot, '../shared/sigma');
 
 function regressionEvents(): FieldSource[] {
   const dir = path.join(SIGMA_DIR, 'regression_data');
@@ -60,34 +55,6 @@ function regressionEvents(): FieldSource[] {
     .map((e) => path.join(e.parentPath, e.name))
     .sort()
     .flatMap((file) => readEvtxJson(readFileSync(file, 'utf8')));
-}
-
-/**
- * The OTRF Security-Datasets files (real Sysmon, Security, PowerShell, System records of four attacks and
- * their hosts' background) as the normalizer makes them: real telemetry, where the value memo's hit share
- * is the data's own. Records the format refuses are left out.
- */
-export function realEvents(): SequorEvent[] {
-  const dir = path.resolve(SIGMA_DIR, '../datasets/security-datasets');
-  const encoder = new TextEncoder();
-  const events: SequorEvent[] = [];
-  for (const file of readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()) {
-    const decoder = getFormat('flat-windows').createDecoder();
-    readFileSync(path.join(dir, file), 'utf8')
-      .split('\n')
-      .forEach((line, offset) => {
-        if (line.trim() === '') return;
-        try {
-          for (const e of decoder.decode(encoder.encode(line), { topic: file, partition: 0, offset }))
-            events.push(e);
-        } catch (error) {
-          if (!(error instanceof NormalizeError)) throw error;
-        }
-      });
-  }
-  return events;
 }
 
 interface Loaded {
@@ -135,17 +102,11 @@ async function loadSigmaRuleSet(): Promise<Loaded> {
  * set pipeline reaches through the Sigma index, `sigmaFilterDispatch`).
  */
 async function detectorRules(): Promise<{ rules: CompiledRule[]; errors: number; cpuMs: number }> {
-  let rules: CompiledRule[] = [];
-  let errors = 0;
+  let loaded: Awaited<ReturnType<typeof sigmaDetectorRules>> = { rules: [], errors: 0 };
   const pass = await timed(async () => {
-    const loaded = await loadRuleSet(
-      { paths: [path.join(SIGMA_DIR, 'rules')], directoriesOnly: true, refuseEmptyDirectories: false },
-      {},
-    );
-    rules = loaded.rules.map((rule) => compileRule(rule));
-    errors = loaded.errors.length;
+    loaded = await sigmaDetectorRules();
   });
-  return { rules, errors, cpuMs: pass.cpuMs };
+  return { ...loaded, cpuMs: pass.cpuMs };
 }
 
 /**
@@ -156,18 +117,9 @@ async function detectorRules(): Promise<{ rules: CompiledRule[]; errors: number;
  */
 function recordPass(rules: readonly CompiledRule[], records: readonly Buffer[]): PassResult {
   const codec = createProjectedEventCodec(eventFieldsRead(rules));
-  return timePass(records.length, () => {
-    let alerts = 0;
-    const processor = createDetectionProcessor({
-      rules,
-      allowedLatenessMs: 5_000,
-      clock: () => 0,
-      onAlert: () => alerts++,
-    });
-    for (let i = 0; i < records.length; i++) processor.push(codec.decode(records[i]!));
-    processor.flush();
-    return alerts;
-  });
+  return timePass(records.length, () =>
+    runProcessor(rules, records.length, (i) => codec.decode(records[i]!)),
+  );
 }
 
 const best = (a: PassResult | undefined, b: PassResult): PassResult =>
@@ -189,7 +141,7 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
   const events = scenarioEvents(size);
   const fields = new SequorEventFields();
   const regression = regressionEvents();
-  const real = realEvents();
+  const real = securityDatasetEvents();
   // As many regression events per pass as fit the same CPU budget, roughly: the set is small (189).
   const regressionRepeat = ctx.quick ? 5 : 50;
   // The same rules without the value memo: every text worked out on every event (no text ever repeats).
