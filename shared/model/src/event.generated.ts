@@ -131,6 +131,14 @@ export interface EventWinlog {
   record_id: number | null;
   /** The event's own data: every EventData (or UserData) name, as Windows and Winlogbeat write it, to its value as text (numbers in decimal). Bounded by the formats (@sequor/formats EVENT_DATA_LIMITS: entries and characters); what is left out is counted under the key '#truncated'. */
   event_data: Record<string, string> | null;
+  /** The event's System Level as a number (0 LogAlways, 1 Critical, 2 Error, 3 Warning, 4 Information, 5 Verbose), as evtx renders it; null where the input gives only a name (Winlogbeat's log.level), which does not give the number back exactly. */
+  level_raw: number | null;
+  /** The event's System Keywords bit mask as hex text, as evtx renders it (0x8010000000000000: Security audit failure); null where the input does not give the exact mask. */
+  keywords_raw: string | null;
+  /** The event's System Task as a number (12544 for a Security logon); null where the input gives only its name. */
+  task_raw: number | null;
+  /** The event's System Opcode as a number (0 Info, 1 Start, 2 Stop, ...); null where the input gives only its name. */
+  opcode_raw: number | null;
 }
 
 export interface EventWinlogLogon {
@@ -820,6 +828,42 @@ export const eventSchema = {
               ],
               "default": null,
               "doc": "The event's own data: every EventData (or UserData) name, as Windows and Winlogbeat write it, to its value as text (numbers in decimal). Bounded by the formats (@sequor/formats EVENT_DATA_LIMITS: entries and characters); what is left out is counted under the key '#truncated'."
+            },
+            {
+              "name": "level_raw",
+              "type": [
+                "null",
+                "int"
+              ],
+              "default": null,
+              "doc": "The event's System Level as a number (0 LogAlways, 1 Critical, 2 Error, 3 Warning, 4 Information, 5 Verbose), as evtx renders it; null where the input gives only a name (Winlogbeat's log.level), which does not give the number back exactly."
+            },
+            {
+              "name": "keywords_raw",
+              "type": [
+                "null",
+                "string"
+              ],
+              "default": null,
+              "doc": "The event's System Keywords bit mask as hex text, as evtx renders it (0x8010000000000000: Security audit failure); null where the input does not give the exact mask."
+            },
+            {
+              "name": "task_raw",
+              "type": [
+                "null",
+                "int"
+              ],
+              "default": null,
+              "doc": "The event's System Task as a number (12544 for a Security logon); null where the input gives only its name."
+            },
+            {
+              "name": "opcode_raw",
+              "type": [
+                "null",
+                "int"
+              ],
+              "default": null,
+              "doc": "The event's System Opcode as a number (0 Info, 1 Start, 2 Stop, ...); null where the input gives only its name."
             }
           ]
         }

@@ -191,6 +191,10 @@ export function logonEvent(index: number, time: number, key: number): SequorEven
     computer_name: 'DC02.acme.corp',
     record_id: index,
     event_data: null,
+    level_raw: null,
+    keywords_raw: null,
+    task_raw: null,
+    opcode_raw: null,
   };
   return event;
 }

@@ -27,6 +27,7 @@ import { RecordProblem } from './problem.js';
 import type { Json } from './values.js';
 import { describe, isObject, readInteger, readString, readTimestamp } from './values.js';
 import { mapWindowsEvent } from './windows-event.js';
+import { keywordsMask, MAX_LEVEL, MAX_OPCODE, MAX_TASK, systemInteger } from './system-numbers.js';
 
 export const EVTX_JSON = 'evtx-json';
 
@@ -187,6 +188,12 @@ export function mapEvtxJson(doc: Json, ctx: JsonMapContext): SequorEvent {
       provider: readString(system['Provider_Name'], 'Event.System.Provider.Name'),
       logUser: userId === null ? null : { id: userId, name: null, domain: null },
       format: ctx.format,
+      numbers: {
+        level: systemInteger(system['Level'], MAX_LEVEL),
+        keywords: keywordsMask(system['Keywords']),
+        task: systemInteger(system['Task'], MAX_TASK),
+        opcode: systemInteger(system['Opcode'], MAX_OPCODE),
+      },
     },
     data,
     ctx.identity,

@@ -16,6 +16,7 @@ import { RecordProblem } from './problem.js';
 import type { Json } from './values.js';
 import { describe, readInteger, readString, readTimestamp } from './values.js';
 import { mapWindowsEvent } from './windows-event.js';
+import { keywordsMask, MAX_LEVEL, MAX_OPCODE, MAX_TASK, systemInteger } from './system-numbers.js';
 import type { SequorEvent } from '@sequor/model';
 
 export const FLAT_WINDOWS = 'flat-windows';
@@ -113,6 +114,14 @@ export function mapFlatWindows(doc: Json, ctx: JsonMapContext): SequorEvent {
           ? null
           : { id: userId, name: userName, domain: readString(doc['Domain'], 'Domain') },
       format: ctx.format,
+      numbers: {
+        level: systemInteger(doc['Level'], MAX_LEVEL),
+        // NXLog writes the mask as a signed 64-bit decimal, past 2^53: checked against the record's text.
+        keywords: keywordsMask(doc['Keywords'], ctx.bytes, 'Keywords'),
+        task: systemInteger(doc['Task'], MAX_TASK),
+        // NXLog: `Opcode` is the name ("Info"), `OpcodeValue` the number.
+        opcode: systemInteger(doc['OpcodeValue'] ?? doc['Opcode'], MAX_OPCODE),
+      },
     },
     doc,
     ctx.identity,

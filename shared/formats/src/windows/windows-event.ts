@@ -9,6 +9,7 @@ import { blank, blankEvent } from './blank.js';
 import type { EventClass, KnownChannel } from './channels.js';
 import { logonTypeNames, securityClasses, sysmonClasses, sysmonRegistryTypes } from './channels.js';
 import { registryData, splitRegistryPath } from './registry-path.js';
+import type { SystemNumbers } from './system-numbers.js';
 import type { Json } from './values.js';
 import { basename, extension, readInteger, readPort, readString } from './values.js';
 
@@ -27,6 +28,8 @@ export interface WindowsHeader {
     readonly domain: string | null;
   } | null;
   readonly format: string;
+  /** System's Level, Keywords, Task and Opcode where the input gives them exactly (system-numbers.ts). */
+  readonly numbers: SystemNumbers;
 }
 
 /** NULL SID: "nobody", as in a failed logon's unknown account; not an identity. */
@@ -59,6 +62,10 @@ export function mapWindowsEvent(h: WindowsHeader, data: Json, identity: EntityId
   winlog.channel = h.channel.name;
   winlog.computer_name = h.computerName;
   winlog.record_id = h.recordId;
+  winlog.level_raw = h.numbers.level;
+  winlog.keywords_raw = h.numbers.keywords;
+  winlog.task_raw = h.numbers.task;
+  winlog.opcode_raw = h.numbers.opcode;
   ev.winlog = winlog;
 
   if (h.computerName !== null) {

@@ -19,6 +19,14 @@ import { RecordProblem } from './problem.js';
 import type { Json } from './values.js';
 import { describe, isObject, readInteger, readString, readTimestamp } from './values.js';
 import { mapWindowsEvent } from './windows-event.js';
+import {
+  keywordsFromNames,
+  keywordsMask,
+  MAX_LEVEL,
+  MAX_OPCODE,
+  MAX_TASK,
+  systemInteger,
+} from './system-numbers.js';
 
 export const WINLOGBEAT = 'winlogbeat';
 
@@ -44,6 +52,7 @@ export function mapWinlogbeat(doc: Json, ctx: JsonMapContext): SequorEvent {
   const recordId = readInteger(winlog['record_id'], 'winlog.record_id');
   const logUser = objectField(winlog, 'user', 'winlog.user');
   const data = objectField(winlog, 'event_data', 'winlog.event_data') ?? noEventData;
+  const provider = readString(winlog['provider_name'], 'winlog.provider_name');
 
   const ev = mapWindowsEvent(
     {
@@ -53,7 +62,7 @@ export function mapWinlogbeat(doc: Json, ctx: JsonMapContext): SequorEvent {
       channel,
       computerName,
       recordId,
-      provider: readString(winlog['provider_name'], 'winlog.provider_name'),
+      provider,
       logUser:
         logUser === null
           ? null
@@ -63,6 +72,15 @@ export function mapWinlogbeat(doc: Json, ctx: JsonMapContext): SequorEvent {
               domain: readString(logUser['domain'], 'winlog.user.domain'),
             },
       format: ctx.format,
+      // Winlogbeat ships names (log.level, winlog.task, winlog.opcode): only the `_raw` numbers are exact.
+      numbers: {
+        level: systemInteger(winlog['level_raw'], MAX_LEVEL),
+        keywords:
+          keywordsMask(winlog['keywords_raw'], ctx.bytes, 'keywords_raw') ??
+          keywordsFromNames(winlog['keywords'], provider),
+        task: systemInteger(winlog['task_raw'], MAX_TASK),
+        opcode: systemInteger(winlog['opcode_raw'], MAX_OPCODE),
+      },
     },
     data,
     ctx.identity,

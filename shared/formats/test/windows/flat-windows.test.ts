@@ -25,6 +25,12 @@ describe('flat-windows on real Security-Datasets records', () => {
       logon: { type: 'Network' },
       computer_name: 'WORKSTATION6.theshire.local',
       record_id: 869786,
+      // NXLog's numbers: Keywords -9214364837600034816 (signed), Task 12544 (Logon), OpcodeValue 0; its
+      // SeverityValue 2 (INFO) is no Level (Level 0 and 4 both give it).
+      level_raw: null,
+      keywords_raw: '0x8020000000000000',
+      task_raw: 12544,
+      opcode_raw: 0,
     });
     // Every EventData name of the record as text, none of nxlog's or Logstash's header keys.
     expect(eventData).toMatchObject({
