@@ -5,16 +5,19 @@
  * | name | from |
  * |---|---|
  * | `Channel`, `EventID`, `Computer`, `EventRecordID` | `winlog.channel`, `winlog.event_id` (text), `winlog.computer_name`, `winlog.record_id` |
+ * | `Level`, `Task`, `Opcode` (numbers), `Keywords` (hex text) | `winlog.level_raw`, `winlog.task_raw`, `winlog.opcode_raw`, `winlog.keywords_raw` |
  * | `Provider_Name` | `event.provider` (Windows events only) |
  * | any other name (`Image`, `TargetObject`, `NewProcessName`, …) | `winlog.event_data[name]` |
  * | `_path` | a Zeek event's log: `event.dataset` without `zeek.` |
  * | Zeek names (`query`, `id.orig_h`, …) | `zeek.fields[name]` |
  *
  * The System names come first (as in the evtx adapter, where System wins over an EventData of the same
- * name). System names the model does not keep (`Level`, `Keywords`, `Task`, `Opcode`, `Version`,
- * `Provider_Guid`, `Security_UserID`, `Execution_ProcessID`, …) read as absent: two SigmaHQ rules read
- * any of them (`Level: 4`, `Keywords: '0x8010000000000000'`, the evtx numbers), and Winlogbeat ships
- * them only as words (`information`, `Audit Failure`), which do not give those numbers back exactly.
+ * name), with the evtx adapter's types: `Level: 4` and `Keywords: '0x8010000000000000'` match the same
+ * events from either source. `Level`, `Keywords`, `Task` and `Opcode` are present where the input gave the
+ * exact numbers (evtx JSON, flat Windows and NXLog; from Winlogbeat, which ships their names, only a
+ * Security audit's Keywords: see `@sequor/formats` system-numbers.ts) and absent otherwise. System names
+ * the model does not keep (`Version`, `Provider_Guid`, `Security_UserID`, `Execution_ProcessID`,
+ * `Execution_ThreadID`, `TimeCreated_SystemTime`) read as absent; no rule of the SigmaHQ set reads them.
  *
  * Unnamed `<Data>` (classic PowerShell, Application) is `Data`, the items joined by newlines, from evtx
  * JSON and from Winlogbeat's `param1`…`paramN` alike (`withUnnamedData` in `@sequor/formats`).
@@ -59,6 +62,10 @@ export const SEQUOR_EVENT_SIGMA_FIELDS: readonly string[] = Object.freeze([
   'winlog.event_id',
   'winlog.computer_name',
   'winlog.record_id',
+  'winlog.level_raw',
+  'winlog.keywords_raw',
+  'winlog.task_raw',
+  'winlog.opcode_raw',
   'winlog.event_data',
   'event.provider',
   'event.dataset',
@@ -87,6 +94,10 @@ const SYSTEM: ReadonlyMap<string, Read> = new Map<string, Read>([
   ['EventID', (e) => e.winlog?.event_id],
   ['Computer', (e) => e.winlog?.computer_name],
   ['EventRecordID', (e) => e.winlog?.record_id],
+  ['Level', (e) => e.winlog?.level_raw],
+  ['Keywords', (e) => e.winlog?.keywords_raw],
+  ['Task', (e) => e.winlog?.task_raw],
+  ['Opcode', (e) => e.winlog?.opcode_raw],
   ['Provider_Name', (e) => (e.winlog == null ? undefined : e.event.provider)],
   [
     '_path',
@@ -218,6 +229,10 @@ export class SequorEventFields implements FieldSource {
         if (winlog.event_id != null) out[n++] = winlog.event_id;
         if (winlog.computer_name != null) out[n++] = winlog.computer_name;
         if (winlog.record_id != null) out[n++] = winlog.record_id;
+        if (winlog.level_raw != null) out[n++] = winlog.level_raw;
+        if (winlog.keywords_raw != null) out[n++] = winlog.keywords_raw;
+        if (winlog.task_raw != null) out[n++] = winlog.task_raw;
+        if (winlog.opcode_raw != null) out[n++] = winlog.opcode_raw;
         if (event.event.provider != null) out[n++] = event.event.provider;
       }
       if (event.zeek != null) {

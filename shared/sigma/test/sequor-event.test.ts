@@ -86,6 +86,31 @@ describe('SequorEventFields', () => {
     ]);
   });
 
+  it('gives Level, Keywords, Task and Opcode from the System numbers, as the evtx adapter types them', () => {
+    const event = windowsEvent({ Image: 'C:\\b.exe', Level: 'not this' });
+    event.winlog = {
+      ...event.winlog!,
+      level_raw: 4,
+      keywords_raw: '0x8000000000000000',
+      task_raw: 1,
+      opcode_raw: 0,
+    };
+    const fields = new SequorEventFields().bind(event);
+    expect(['Level', 'Keywords', 'Task', 'Opcode'].map((n) => fields.get(n))).toEqual([
+      4,
+      '0x8000000000000000',
+      1,
+      0,
+    ]);
+    for (const n of ['Level', 'Keywords', 'Task', 'Opcode'])
+      expect(fields.getAt(fieldId(n), n)).toBe(fields.get(n));
+    expect([...fields.values()].slice(4, 8)).toEqual([4, '0x8000000000000000', 1, 0]);
+    // Absent numbers are absent, never the event data's entry of the same name.
+    expect(fields.bind(windowsEvent({ Level: 'not this' })).get('Level')).toBeUndefined();
+    for (const f of ['winlog.level_raw', 'winlog.keywords_raw', 'winlog.task_raw', 'winlog.opcode_raw'])
+      expect(SEQUOR_EVENT_SIGMA_FIELDS).toContain(f);
+  });
+
   it('reuses its values array: after an event with more values the rest read as absent', () => {
     const fields = new SequorEventFields();
     const big = windowsEvent({ A: 'a', B: 'b', C: 'c', D: 'd' });
