@@ -12,7 +12,8 @@
  * come out as plain objects (avsc's are instances of a generated class with no methods).
  *
  * Schemas with anything else (defaults to fill in, aliases, enums, bytes, floats, promotions, wider
- * unions) get no reader: the codec decodes those with avsc.
+ * unions, arrays of items that take no bytes) get no reader: the codec decodes those with avsc, after
+ * `compileAvroChecker`'s walk of the body (below) has bounded what avsc's loops will do.
  */
 import { readStringMap } from './string-map.js';
 
@@ -70,7 +71,8 @@ function readSafeLong(t: ReadTap): number {
 }
 function readString(t: ReadTap): string | undefined {
   const len = readLong(t);
-  if (len < 0) {
+  // Not `len < 0`: a varint of 150 bytes reads as NaN, which would leave the position NaN.
+  if (!(len >= 0)) {
     t.pos = t.buf.length + 1;
     return '';
   }
@@ -83,7 +85,7 @@ function readString(t: ReadTap): string | undefined {
 }
 function skipString(t: ReadTap): void {
   const len = readLong(t);
-  if (len < 0) t.pos = t.buf.length + 1;
+  if (!(len >= 0)) t.pos = t.buf.length + 1;
   else t.pos += len;
 }
 function readNull(): null {
@@ -100,7 +102,7 @@ function skipBlocks(t: ReadTap, skipItem: (t: ReadTap) => void): void {
     if (n < 0) {
       const len = readLong(t);
       // A negative byte size would move backwards (avsc could loop for ever): bad input, left invalid.
-      t.pos = len < 0 ? t.buf.length + 1 : t.pos + len;
+      t.pos = !(len >= 0) ? t.buf.length + 1 : t.pos + len;
     } else {
       while (n-- && t.pos <= t.buf.length) skipItem(t);
     }
@@ -113,7 +115,10 @@ function skipMapEntry(skipValue: (t: ReadTap) => void): (t: ReadTap) => void {
     skipValue(t);
   };
 }
-/** avsc's ArrayType._read (the array sized by the first block, as avsc does). */
+/**
+ * avsc's ArrayType._read, the array sized by the first block as avsc does, but to at most the bytes left
+ * (each item takes one at least): avsc's `new Array(count)` for a hostile count of 2^25 allocates 256 MB.
+ */
 function readArray(t: ReadTap, readItem: (t: ReadTap) => unknown): unknown[] {
   let val: unknown[] | undefined;
   let i = 0;
@@ -123,7 +128,7 @@ function readArray(t: ReadTap, readItem: (t: ReadTap) => unknown): unknown[] {
       n = -n;
       skipLong(t);
     }
-    val = val || new Array<unknown>(n);
+    val = val || new Array<unknown>(Math.max(0, Math.min(n, t.buf.length - t.pos)));
     while (n-- && t.pos <= t.buf.length) val[i++] = readItem(t);
     if (t.pos > t.buf.length) return val;
   }
@@ -218,6 +223,23 @@ function fresh(ctx: Ctx, prefix: string): string {
   return `${prefix}${ctx.next++}`;
 }
 
+/** Whether a value of `node` can take no bytes (null, a record of such fields; a record in progress: no). */
+function takesNoBytes(
+  node: unknown,
+  names: Map<string, unknown>,
+  ns: string | undefined,
+  seen: Set<string> = new Set(),
+): boolean {
+  const t = deref(node, names, ns);
+  if (t === 'null') return true;
+  if (!isObj(t) || t['type'] !== 'record') return false;
+  const name = fullName(t, ns);
+  if (seen.has(name)) return false;
+  seen.add(name);
+  const inner = name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : undefined;
+  return (t['fields'] as Obj[]).every((f) => takesNoBytes(f['type'], names, inner, seen));
+}
+
 /** The name of a generated function `(t) => value` reading writer type `w` as reader type `r`. */
 function emitRead(ctx: Ctx, w0: unknown, r0: unknown, ns: string | undefined): string {
   const w = deref(w0, ctx.writerNames, ns);
@@ -248,6 +270,8 @@ function emitRead(ctx: Ctx, w0: unknown, r0: unknown, ns: string | undefined): s
     return 'readStringMap';
   }
   if (w['type'] === 'array') {
+    // Items of no bytes would let a count loop without moving: avsc's walk, with its check, reads those.
+    if (takesNoBytes(w['items'], ctx.writerNames, ns)) throw new Unsupported('array of empty items');
     const item = emitRead(ctx, w['items'], r['items'], ns);
     const name = fresh(ctx, 'a');
     ctx.lines.push(`function ${name}(t) { return readArray(t, ${item}); }`);
@@ -307,6 +331,7 @@ function emitSkip(ctx: Ctx, w0: unknown, ns: string | undefined): string {
     ctx.lines.push(`const ${entry} = skipMapEntry(${emitSkip(ctx, w['values'], ns)});`);
     ctx.lines.push(`function ${name}(t) { skipBlocks(t, ${entry}); }`);
   } else if (w['type'] === 'array') {
+    if (takesNoBytes(w['items'], ctx.writerNames, ns)) throw new Unsupported('array of empty items');
     ctx.lines.push(`function ${name}(t) { skipBlocks(t, ${emitSkip(ctx, w['items'], ns)}); }`);
   } else if (w['type'] === 'record') {
     const wName = fullName(w, ns);
@@ -340,4 +365,232 @@ export function compileAvroReader(writer: unknown, reader: unknown): CompiledAvr
     ...args: unknown[]
   ) => CompiledAvroReader;
   return factory(...names.map((n) => RUNTIME[n as keyof typeof RUNTIME]));
+}
+
+/**
+ * Walks one value written with a schema, as a check before avsc decodes it (the codec's fallback for what
+ * `compileAvroReader` does not read: the alert schema, an older writer with fields to default). avsc's
+ * loops trust the input: a block count runs its loop that many times whatever the bytes left (2^40 strings
+ * past the end: an endless loop, then out of memory, which kills the process), a negative block size moves
+ * its skip backwards, and its first block's count preallocates the array (2^25: 256 MB for a 20-byte
+ * record). This walk reads the same bytes in the same order, so a body it accepts is one avsc reads in time
+ * and memory bounded by its length:
+ * - a block count of items that take at least one byte each may not exceed the bytes left (else the value is
+ *   cut short: truncated), and of items that take none (null, an empty record) not `MAX_EMPTY_ITEMS`;
+ * - a block's byte size (negative count) must be the bytes its items take (avsc skips by it, reads by items);
+ * - a string/bytes length must be a length (not negative, not NaN from a 150-byte varint) within the bytes;
+ * - a union or enum index must name a branch or symbol.
+ * It leaves `tap.pos` after the value, or past the buffer's end when the value is cut short, and throws for
+ * anything else (the codec's `malformed`).
+ */
+export type AvroChecker = (tap: ReadTap) => void;
+
+/** Most zero-byte items (nulls, empty records) one value may hold: they cost avsc time, not bytes. */
+export const MAX_EMPTY_ITEMS = 65_536;
+
+function invalidate(t: ReadTap): void {
+  t.pos = t.buf.length + 1;
+}
+
+/** A string or bytes length read at the tap: -1 (and the tap invalid) when it is not one. */
+function checkedLength(t: ReadTap): number {
+  const len = readLong(t);
+  if (!(len >= 0 && t.pos + len <= t.buf.length)) {
+    invalidate(t);
+    return -1;
+  }
+  return len;
+}
+
+/** Zero-byte items the value being checked may still hold (over all its blocks: each costs a byte). */
+let emptyItemsLeft = 0;
+
+function checkBlocks(t: ReadTap, item: AvroChecker, itemMinBytes: number): void {
+  const buf = t.buf;
+  for (;;) {
+    let n = readLong(t);
+    if (n === 0 || !(t.pos <= buf.length)) return;
+    if (!Number.isFinite(n)) throw new Error(`invalid block count: ${n}`);
+    let size = -1;
+    if (n < 0) {
+      n = -n;
+      size = readLong(t);
+      if (!(size >= 0)) throw new Error(`invalid block size: ${size}`);
+    }
+    const from = t.pos;
+    if (itemMinBytes === 0) {
+      emptyItemsLeft -= n;
+      if (emptyItemsLeft < 0) throw new Error(`more than ${MAX_EMPTY_ITEMS} empty items`);
+    } else if (n * itemMinBytes > buf.length - from) {
+      invalidate(t);
+      return;
+    }
+    while (n-- > 0 && t.pos <= buf.length) item(t);
+    if (!(t.pos <= buf.length)) return;
+    if (size >= 0 && t.pos - from !== size)
+      throw new Error(`block size ${size} is not its items' ${t.pos - from} bytes`);
+  }
+}
+
+interface CheckCtx {
+  readonly names: Map<string, Obj>;
+  readonly checkers: Map<string, AvroChecker>;
+  readonly minBytes: Map<string, number>;
+}
+
+/** Fewest bytes a value of `node` takes (a named type in progress: 0, a safe lower bound). */
+function minBytesOf(node: unknown, ctx: CheckCtx): number {
+  if (typeof node === 'string') {
+    if (node === 'null') return 0;
+    if (node === 'float') return 4;
+    if (node === 'double') return 8;
+    const named = ctx.names.get(node);
+    if (named === undefined) return 1;
+    return minBytesOf(named, ctx);
+  }
+  if (Array.isArray(node)) return 1;
+  if (!isObj(node)) throw new Unsupported('schema');
+  const type = node['type'];
+  if (type === 'record' || type === 'error') {
+    const name = node['name'] as string;
+    const known = ctx.minBytes.get(name);
+    if (known !== undefined) return known;
+    ctx.minBytes.set(name, 0);
+    let sum = 0;
+    for (const f of node['fields'] as Obj[]) sum += minBytesOf(f['type'], ctx);
+    ctx.minBytes.set(name, sum);
+    return sum;
+  }
+  if (type === 'fixed') return node['size'] as number;
+  if (type === 'enum' || type === 'array' || type === 'map') return 1;
+  return minBytesOf(type, ctx);
+}
+
+function collectCheckNames(node: unknown, names: Map<string, Obj>): void {
+  if (Array.isArray(node)) {
+    for (const branch of node) collectCheckNames(branch, names);
+    return;
+  }
+  if (!isObj(node)) return;
+  const type = node['type'];
+  if (type === 'record' || type === 'error' || type === 'enum' || type === 'fixed') {
+    const name = node['name'] as string;
+    // avsc's `schema()` gives every named type its full name, and refers to it by that name later.
+    if (typeof name !== 'string') throw new Unsupported('named type without a name');
+    names.set(name, node);
+    if (type !== 'enum' && type !== 'fixed')
+      for (const f of node['fields'] as Obj[]) collectCheckNames(f['type'], names);
+  } else if (type === 'array') collectCheckNames(node['items'], names);
+  else if (type === 'map') collectCheckNames(node['values'], names);
+  else collectCheckNames(type, names);
+}
+
+const skipFixedBytes =
+  (size: number): AvroChecker =>
+  (t) => {
+    t.pos += size;
+  };
+
+function checkerOf(node: unknown, ctx: CheckCtx): AvroChecker {
+  if (typeof node === 'string') {
+    switch (node) {
+      case 'null':
+        return skipNothing;
+      case 'boolean':
+        return skipFixedBytes(1);
+      case 'int':
+      case 'long':
+        return skipLong;
+      case 'float':
+        return skipFixedBytes(4);
+      case 'double':
+        return skipFixedBytes(8);
+      case 'string':
+      case 'bytes':
+        return (t) => {
+          const len = checkedLength(t);
+          if (len >= 0) t.pos += len;
+        };
+    }
+    const named = ctx.names.get(node);
+    if (named === undefined) throw new Unsupported(`unknown type ${node}`);
+    const done = ctx.checkers.get(node);
+    if (done !== undefined) return done;
+    // A recursive type refers to itself: a forward reference until its checker is made.
+    const ref: { check?: AvroChecker } = {};
+    ctx.checkers.set(node, (t) => (ref.check as AvroChecker)(t));
+    const made = namedChecker(named, ctx);
+    ref.check = made;
+    ctx.checkers.set(node, made);
+    return made;
+  }
+  if (Array.isArray(node)) {
+    const branches = node.map((b: unknown) => checkerOf(b, ctx));
+    return (t) => {
+      const i = readLong(t);
+      const branch = branches[i];
+      if (branch === undefined) {
+        if (t.pos > t.buf.length) return;
+        badUnion(i);
+      }
+      branch(t);
+    };
+  }
+  if (!isObj(node)) throw new Unsupported('schema');
+  const type = node['type'];
+  if (type === 'record' || type === 'error' || type === 'enum' || type === 'fixed')
+    return checkerOf(node['name'], ctx);
+  if (type === 'array') {
+    const item = checkerOf(node['items'], ctx);
+    const min = minBytesOf(node['items'], ctx);
+    return (t) => checkBlocks(t, item, min);
+  }
+  if (type === 'map') {
+    const value = checkerOf(node['values'], ctx);
+    const min = 1 + minBytesOf(node['values'], ctx);
+    const entry: AvroChecker = (t) => {
+      const len = checkedLength(t);
+      if (len < 0) return;
+      t.pos += len;
+      value(t);
+    };
+    return (t) => checkBlocks(t, entry, min);
+  }
+  // A primitive with attributes ({ "type": "long", "logicalType": ... }): its type's bytes.
+  return checkerOf(type, ctx);
+}
+
+function namedChecker(node: Obj, ctx: CheckCtx): AvroChecker {
+  const type = node['type'];
+  if (type === 'fixed') return skipFixedBytes(node['size'] as number);
+  if (type === 'enum') {
+    const count = (node['symbols'] as unknown[]).length;
+    return (t) => {
+      const i = readLong(t);
+      if (!(i >= 0 && i < count) && t.pos <= t.buf.length) throw new Error(`invalid enum index: ${i}`);
+    };
+  }
+  const fields = (node['fields'] as Obj[]).map((f) => checkerOf(f['type'], ctx));
+  return (t) => {
+    for (let i = 0; i < fields.length && t.pos <= t.buf.length; i++) (fields[i] as AvroChecker)(t);
+  };
+}
+
+/**
+ * The check of values written with `writer` (a schema as avsc's `type.schema()` gives it: full names), or
+ * undefined when it is not a schema this understands.
+ */
+export function compileAvroChecker(writer: unknown): AvroChecker | undefined {
+  const ctx: CheckCtx = { names: new Map(), checkers: new Map(), minBytes: new Map() };
+  try {
+    collectCheckNames(writer, ctx.names);
+    const check = checkerOf(writer, ctx);
+    return (t) => {
+      emptyItemsLeft = MAX_EMPTY_ITEMS;
+      check(t);
+    };
+  } catch (e) {
+    if (e instanceof Unsupported) return undefined;
+    throw e;
+  }
 }

@@ -12,8 +12,8 @@ import type { Schema, Type } from 'avsc';
 import { SequorError } from './errors.js';
 import type { CompiledAvroWriter } from './avro-writer.js';
 import { compileAvroWriter } from './avro-writer.js';
-import type { CompiledAvroReader, ReadTap } from './avro-reader.js';
-import { compileAvroReader } from './avro-reader.js';
+import type { AvroChecker, CompiledAvroReader, ReadTap } from './avro-reader.js';
+import { compileAvroChecker, compileAvroReader } from './avro-reader.js';
 import { rabinFingerprintBytes } from './rabin.js';
 import { stringMapTypeHook } from './string-map.js';
 
@@ -87,6 +87,11 @@ interface WriterEntry {
   readonly resolver: ReturnType<Type['createResolver']> | null;
   /** Straight-line reader of this writer's bodies as the reader schema (avro-reader.ts); avsc when none. */
   readonly read: CompiledAvroReader | undefined;
+  /**
+   * When avsc reads: the walk of the body that must pass first (avro-reader.ts `compileAvroChecker`), as
+   * avsc trusts block counts and sizes (a crafted record hangs it, or kills the process out of memory).
+   */
+  readonly check: AvroChecker | undefined;
 }
 
 export interface AvroCodecOptions {
@@ -240,13 +245,17 @@ export class AvroCodec<T> {
       if (entry.read !== undefined) {
         const tap: ReadTap = { buf, pos: start };
         const value = entry.read(tap);
-        // avsc's decode: a position past the end is a value cut short.
-        decoded = { value, offset: tap.pos > buf.length ? -1 : tap.pos };
-      } else
-        decoded =
-          entry.resolver === null
+        // avsc's decode: a position past the end is a value cut short (NaN, from a 150-byte length: too).
+        decoded = { value, offset: tap.pos <= buf.length ? tap.pos : -1 };
+      } else {
+        const tap: ReadTap = { buf, pos: start };
+        entry.check?.(tap);
+        decoded = !(tap.pos <= buf.length)
+          ? { value: undefined, offset: -1 }
+          : entry.resolver === null
             ? this.type.decode(buf, start)
             : this.type.decode(buf, start, entry.resolver);
+      }
     } catch (cause) {
       throw new CodecError(
         'malformed',
@@ -310,14 +319,26 @@ export class AvroCodec<T> {
 
   private ownEntry(): WriterEntry {
     const schema = this.type.schema();
-    return { type: this.type, resolver: null, read: compileAvroReader(schema, schema) };
+    const read = compileAvroReader(schema, schema);
+    return {
+      type: this.type,
+      resolver: null,
+      read,
+      check: read === undefined ? compileAvroChecker(schema) : undefined,
+    };
   }
 
   private writerEntry(writer: Type): WriterEntry {
     if (canonicalForm(writer) === this.canonicalForm) return this.ownEntry();
     try {
       const resolver = this.type.createResolver(writer);
-      return { type: writer, resolver, read: compileAvroReader(writer.schema(), this.type.schema()) };
+      const read = compileAvroReader(writer.schema(), this.type.schema());
+      return {
+        type: writer,
+        resolver,
+        read,
+        check: read === undefined ? compileAvroChecker(writer.schema()) : undefined,
+      };
     } catch (cause) {
       throw new CodecError(
         'incompatible-schema',

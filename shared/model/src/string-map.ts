@@ -167,14 +167,16 @@ export function readStringMap(tap: Tap): Record<string, string> {
     if (n + count > MAX_ENTRIES) return readEntryByEntry(tap, start);
     for (; count > 0; count--) {
       const at = 4 * n++;
+      // `!(len >= 0)`, not `len < 0`: a 150-byte varint reads as NaN, which passes both `<` tests and would
+      // leave `pos` NaN with the block's count (2^40) still to loop over.
       let len = readLong(buf, pos);
       pos = afterLong;
-      if (len < 0 || pos + len > end) return invalid(tap);
+      if (!(len >= 0 && pos + len <= end)) return invalid(tap);
       spans[at] = pos;
       spans[at + 1] = pos += len;
       len = readLong(buf, pos);
       pos = afterLong;
-      if (len < 0 || pos + len > end) return invalid(tap);
+      if (!(len >= 0 && pos + len <= end)) return invalid(tap);
       spans[at + 2] = pos;
       spans[at + 3] = pos += len;
     }
@@ -283,11 +285,11 @@ function readEntryByEntry(tap: Tap, start: number): Record<string, string> {
     for (; count > 0; count--) {
       let len = readLong(buf, pos);
       pos = afterLong;
-      if (len < 0 || pos + len > end) return invalid(tap);
+      if (!(len >= 0 && pos + len <= end)) return invalid(tap);
       const key = utf8Slice(buf, pos, (pos += len));
       len = readLong(buf, pos);
       pos = afterLong;
-      if (len < 0 || pos + len > end) return invalid(tap);
+      if (!(len >= 0 && pos + len <= end)) return invalid(tap);
       out[key] = utf8Slice(buf, pos, (pos += len));
     }
   }
