@@ -20,7 +20,7 @@ import type { CompiledSigmaRule } from './compile.js';
 import type { SigmaCorrelation, SigmaNameAt } from './correlation.js';
 import { SigmaRuleError } from './errors.js';
 import type { FieldSource, FieldValue } from './field-source.js';
-import { EventView } from './field-source.js';
+import { EventView, ownCopy } from './field-source.js';
 
 /** What a correlation's `rules` entry names: a compiled detection rule or another correlation. */
 export type SigmaTarget =
@@ -103,15 +103,25 @@ interface Input<E> {
   readonly view: (event: E) => EventView;
 }
 
-/** Tagged, length-prefixed parts (as the engine's keys): equal keys for equal value tuples only. */
+/**
+ * Tagged, length-prefixed parts (as the engine's keys): equal keys for equal value tuples only. Joined
+ * into one flat string of its own: a key lives as long as its group's state, and a concatenation would
+ * keep each value it holds, and what a value is a slice of (the Avro map reader's values are substrings
+ * of the map's text), alive with it.
+ */
 function encodeKey(values: readonly FieldValue[]): string | null {
-  let key = '';
+  const parts: string[] = [];
   for (const value of values) {
     if (value === null || value === undefined) return null;
     const part = (typeof value === 'string' ? 's' : typeof value === 'number' ? 'n' : 'b') + String(value);
-    key += `${part.length}:${part}`;
+    parts.push(`${part.length}:`, part);
   }
-  return key;
+  return parts.join('');
+}
+
+/** A value kept in correlation state (a group's key values, a distinct value): a string as its own copy. */
+function kept(value: FieldValue): FieldValue {
+  return typeof value === 'string' ? ownCopy(value) : value;
 }
 
 function numberOf(value: FieldValue): number | null {
@@ -236,7 +246,7 @@ class CorrelationCompiler<E> {
         const values = read(event);
         return values === null ? null : encodeKey(values);
       },
-      keyValues: (event) => (read(event) ?? []).map((v) => (v === undefined ? null : v)),
+      keyValues: (event) => (read(event) ?? []).map((v) => (v === undefined ? null : kept(v))),
     };
   }
 
@@ -259,7 +269,7 @@ class CorrelationCompiler<E> {
             ? null
             : typeof values[0] === 'number'
               ? values[0]
-              : String(values[0])
+              : ownCopy(String(values[0]))
           : encodeKey(values);
       }
       return numberOf(view.raw(map[fields[0]!] ?? fields[0]!));

@@ -1,5 +1,7 @@
 import { runCorrelation, type EventTime, type Match } from '@sequor/engine';
 import type { SequorEvent } from '@sequor/model';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import {
   compileSigmaCorrelation,
@@ -255,6 +257,39 @@ describe('the specification examples, run', () => {
     const events = [login(0, 'a'), login(1, 'a'), login(2, 'b'), login(3, 'c', 'ws2'), login(4, 'c', 'ws1')];
     const matches = runCorrelation(compiled.spec, eventTime, inOrder, events);
     expect(matches.map((m) => [m.keyValues, m.value, m.count])).toEqual([[['dc1', 'ws1'], 3, 4]]);
+  });
+
+  it('keeps its own copies of group-by and distinct values, not the larger strings they were cut from', () => {
+    // The Avro map reader gives values as substrings of a map's text (V8 keeps a substring as a slice of
+    // its parent): a group's key values and its distinct values live as long as its state, and must not
+    // keep whole event data alive with them.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const compiled = compileFile(
+      `${header('value_count')}  rules: [failed_login]\n  group-by:\n    - ComputerName\n  timespan: 1d\n  condition:\n    field: User\n    gte: 3\n---\n${FAILED}`,
+    );
+    if (compiled.spec.kind !== 'slidingAggregate') throw new Error(compiled.spec.kind);
+    const input = compiled.spec.inputs[0]!;
+    const held: unknown[] = [];
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 200; i++) {
+      // 100 KB of one event's data; the values cut from it, each of its own length.
+      const data = `${'x'.repeat(100_000)}host-${'h'.repeat(i)}|user-${'u'.repeat(i)}`;
+      const cut = data.indexOf('|');
+      const event = at(0, {
+        EventID: 4625,
+        ComputerName: data.slice(100_000, cut),
+        User: data.slice(cut + 1),
+      });
+      held.push(input.key(event), input.keyValues(event), input.value!(event));
+    }
+    gc();
+    gc();
+    expect(held[1]).toEqual(['host-']);
+    expect(held[2]).toBe('user-');
+    // 200 × 100 KB = 20 MB if the kept values kept their parents.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(6 * 2 ** 20);
   });
 
   it('temporal: three recon commands in any order within 5 minutes, by host and user', () => {
