@@ -80,9 +80,33 @@ export function keywordsMask(v: unknown, raw?: Uint8Array, key?: string): string
   }
   if (typeof v !== 'number' || !Number.isInteger(v)) return null;
   if (Number.isSafeInteger(v)) return hexOf(BigInt(v));
-  const exact = BigInt(v);
-  if (raw === undefined || key === undefined || !writtenExactly(raw, key, exact.toString())) return null;
-  return hexOf(exact);
+  if (raw === undefined || key === undefined) return null;
+  const exact = unsafeMaskOf(v);
+  return exact.hex !== null && writtenExactly(raw, key, exact.digits) ? exact.hex : null;
+}
+
+/** An integer double past 2^53: its exact decimal digits and its mask (null: outside 64 bits). */
+interface UnsafeMask {
+  readonly digits: string;
+  readonly hex: string | null;
+}
+
+/**
+ * The few masks a log uses (NXLog's Sysmon and Security records carry a handful), worked out once each:
+ * BigInt arithmetic per record cost more than the rest of reading the numbers. Bounded: cleared when full.
+ */
+const UNSAFE_MASKS = new Map<number, UnsafeMask>();
+const UNSAFE_MASKS_MAX = 256;
+
+function unsafeMaskOf(v: number): UnsafeMask {
+  let known = UNSAFE_MASKS.get(v);
+  if (known === undefined) {
+    const exact = BigInt(v);
+    known = { digits: exact.toString(), hex: hexOf(exact) };
+    if (UNSAFE_MASKS.size >= UNSAFE_MASKS_MAX) UNSAFE_MASKS.clear();
+    UNSAFE_MASKS.set(v, known);
+  }
+  return known;
 }
 
 const COLON = 0x3a;
@@ -99,8 +123,8 @@ function isJsonSpace(c: number | undefined): boolean {
  */
 function writtenExactly(raw: Uint8Array, key: string, digits: string): boolean {
   const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  const quoted = `"${key}"`;
-  for (let at = bytes.indexOf(quoted, 0, 'latin1'); at >= 0; at = bytes.indexOf(quoted, at + 1, 'latin1')) {
+  const quoted = quotedKey(key);
+  for (let at = bytes.indexOf(quoted); at >= 0; at = bytes.indexOf(quoted, at + 1)) {
     let i = at + quoted.length;
     while (isJsonSpace(bytes[i])) i++;
     if (bytes[i] !== COLON) continue;
@@ -108,15 +132,26 @@ function writtenExactly(raw: Uint8Array, key: string, digits: string): boolean {
     while (isJsonSpace(bytes[i])) i++;
     let same = true;
     for (let d = 0; d < digits.length && same; d++) same = bytes[i + d] === digits.charCodeAt(d);
-    if (!same) continue;
-    const next = bytes[i + digits.length];
-    if (
-      next === undefined ||
-      !((next >= DIGIT_0 && next <= DIGIT_9) || next === 0x2e || next === 0x65 || next === 0x45)
-    )
-      return true;
+    if (same && endsNumber(bytes[i + digits.length])) return true;
   }
   return false;
+}
+
+/** `"key"` as bytes, made once per key (the formats read two: `Keywords`, `keywords_raw`). */
+const QUOTED_KEYS = new Map<string, Buffer>();
+
+function quotedKey(key: string): Buffer {
+  let quoted = QUOTED_KEYS.get(key);
+  if (quoted === undefined) QUOTED_KEYS.set(key, (quoted = Buffer.from(`"${key}"`, 'latin1')));
+  return quoted;
+}
+
+/** Whether the byte after a number's digits ends it there (no more digits, no fraction or exponent). */
+function endsNumber(next: number | undefined): boolean {
+  return (
+    next === undefined ||
+    !((next >= DIGIT_0 && next <= DIGIT_9) || next === 0x2e || next === 0x65 || next === 0x45)
+  );
 }
 
 /** The Security log's own audit keyword masks, by Winlogbeat's (English) keyword name. */
