@@ -2,7 +2,9 @@
  * `flat-windows`: Windows events as flat JSON, one object per line, the shape of the public
  * Security-Datasets (Mordor) captures: `EventID`, `Channel`, `Hostname`, `@timestamp` and the
  * event's EventData fields at the top level; nxlog-collected lines add `RecordNumber`, `UserID`,
- * `AccountName`, `Domain` (the account the event was logged under).
+ * `AccountName`, `Domain` (the account the event was logged under). System `Level`, `Keywords`, `Task`
+ * and `Opcode` (NXLog: `OpcodeValue`; its `Keywords` a signed decimal) become `winlog.*_raw` where the
+ * record gives the exact number (system-numbers.ts).
  */
 import type { SourceFormat } from '../types.js';
 import type { KnownChannel } from './channels.js';

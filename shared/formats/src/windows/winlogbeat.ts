@@ -4,6 +4,9 @@
  * whatever ECS fields the shipper's processors or ingest pipeline already set. Event data is mapped
  * like flat-windows (same Windows field names); ECS fields the document carries win over ours, so a
  * shipper's `event.action` ("File created (rule: FileCreate)") or `user.id` is kept as it wrote it.
+ * System Level, Task and Opcode come as names (`log.level`, `winlog.task`, `winlog.opcode`), which do not
+ * give the numbers back: the model's `winlog.*_raw` stay null unless the shipper sends the `_raw`
+ * numbers; Keywords only for a Security audit (system-numbers.ts says why).
  */
 import type { SequorEvent } from '@sequor/model';
 import type { SourceFormat } from '../types.js';
