@@ -190,7 +190,7 @@ export function mapEvtxJson(doc: Json, ctx: JsonMapContext): SequorEvent {
       format: ctx.format,
       numbers: {
         level: systemInteger(system['Level'], MAX_LEVEL),
-        keywords: keywordsMask(system['Keywords']),
+        keywords: keywordsMask(system['Keywords'], ctx.bytes, 'Keywords'),
         task: systemInteger(system['Task'], MAX_TASK),
         opcode: systemInteger(system['Opcode'], MAX_OPCODE),
       },

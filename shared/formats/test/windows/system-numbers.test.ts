@@ -70,6 +70,14 @@ describe('evtx JSON', () => {
     });
   });
 
+  it("converts a Keywords number (a converter other than the crate) as NXLog's, exactly or not at all", () => {
+    const withNumber = (text: string): string =>
+      evtx4673({ Keywords: 0 }).replace('"Keywords":0', `"Keywords":${text}`);
+    expect(numbersOf('evtx-json', withNumber('-9218868437227405312')).keywords).toBe('0x8010000000000000');
+    expect(numbersOf('evtx-json', withNumber('9227875636482146304')).keywords).toBe('0x8010000000000000');
+    expect(numbersOf('evtx-json', withNumber('9227875636482146305')).keywords).toBeNull();
+  });
+
   it('leaves out a value of another form and keeps the event', () => {
     expect(
       numbersOf(
