@@ -200,8 +200,10 @@ function fieldsRead(rule: SigmaRule): string[][] {
 }
 
 /**
- * System names the model does not keep (two SigmaHQ rules read `Level` or `Keywords`): the evtx adapter
- * answers them, `SequorEventFields` does not.
+ * System names not compared: the model does not keep `Version`, `Provider_Guid` and the `Execution`/
+ * `Security` attributes, and the regression events are shipped here as Winlogbeat, which gives no `Level`,
+ * `Task` or `Opcode` number and `Keywords` only for Security audits (`shared/sigma/test/system-fields.test.ts`
+ * compares those four through evtx JSON).
  */
 const SYSTEM_NOT_KEPT = new Set([
   'Level',
