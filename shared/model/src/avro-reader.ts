@@ -11,7 +11,8 @@
  * Unlike avsc, a loop over a block count stops once past the end (a hostile count cannot spin). Records
  * come out as plain objects (avsc's are instances of a generated class with no methods).
  *
- * Schemas with anything else (defaults to fill in, aliases, enums, bytes, floats, promotions, wider
+ * A reader field the writer lacks reads as its default when that is `null` (pass the reader schema with its
+ * attributes for that). Schemas with anything else (other defaults, aliases, enums, bytes, floats, promotions, wider
  * unions, arrays of items that take no bytes) get no reader: the codec decodes those with avsc, after
  * `compileAvroChecker`'s walk of the body (below) has bounded what avsc's loops will do.
  */
@@ -298,8 +299,17 @@ function emitRecord(ctx: Ctx, w: Obj, r: Obj, ns: string | undefined): string {
     if (!NAME.test(fieldName) || fieldName === '__proto__' || f['aliases'] !== undefined)
       throw new Unsupported('field name');
   }
+  // A reader field the writer lacks reads as its default: only `null` (a field added as `T | null`, as
+  // every field the event schema gained), which needs the reader schema's attributes (`schema({ exportAttrs:
+  // true })`); any other default is avsc's business.
+  const defaulted = new Set<string>();
   for (const f of rFields)
-    if (!wFields.some((g) => g['name'] === f['name'])) throw new Unsupported('reader field the writer lacks');
+    if (!wFields.some((g) => g['name'] === f['name'])) {
+      const type = deref(f['type'], ctx.readerNames, inner);
+      if (f['default'] !== null || !Array.isArray(type) || deref(type[0], ctx.readerNames, inner) !== 'null')
+        throw new Unsupported('reader field the writer lacks, without a null default');
+      defaulted.add(f['name'] as string);
+    }
   const body: string[] = [];
   wFields.forEach((f, i) => {
     const readerField = rByName.get(f['name'] as string);
@@ -307,7 +317,11 @@ function emitRecord(ctx: Ctx, w: Obj, r: Obj, ns: string | undefined): string {
     else body.push(`const f${i} = ${emitRead(ctx, f['type'], readerField['type'], inner)}(t);`);
   });
   const literal = rFields
-    .map((f) => `${f['name'] as string}: f${wFields.findIndex((g) => g['name'] === f['name'])}`)
+    .map((f) =>
+      defaulted.has(f['name'] as string)
+        ? `${f['name'] as string}: null`
+        : `${f['name'] as string}: f${wFields.findIndex((g) => g['name'] === f['name'])}`,
+    )
     .join(', ');
   ctx.lines.push(`function ${name}(t) {\n${body.join('\n')}\nreturn { ${literal} };\n}`);
   return name;

@@ -332,7 +332,8 @@ export class AvroCodec<T> {
     if (canonicalForm(writer) === this.canonicalForm) return this.ownEntry();
     try {
       const resolver = this.type.createResolver(writer);
-      const read = compileAvroReader(writer.schema(), this.type.schema());
+      // The reader's defaults (exportAttrs) fill the fields an older writer lacks.
+      const read = compileAvroReader(writer.schema(), this.type.schema({ exportAttrs: true }));
       return {
         type: writer,
         resolver,

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { SequorEvent } from '../src/index.js';
 import {
   AvroCodec,
+  avroType,
   CodecError,
   createEventCodec,
   createProjectedEventCodec,
@@ -17,6 +18,8 @@ import {
 import { compileAvroReader } from '../src/avro-reader.js';
 import { avscDecoder, type Decoder } from './avsc-oracle.js';
 import { sampleEvent } from './sample-event.js';
+import { olderEvent, olderEventSchema } from './decode-hardening-older.js';
+import { scenarioEvents } from '../../../test/bench/paths/_events.js';
 
 const EVENT = eventSchema as unknown as Schema;
 const PROJECTIONS = [['winlog.event_data'], ['process.name', 'host.id', 'zeek.fields', 'event.category']];
@@ -53,20 +56,48 @@ describe('the compiled Avro reader', () => {
       expect(compileAvroReader(EVENT, projectedEventSchema(fields))).toBeDefined();
   });
 
-  it('is not made for what it does not read: a reader field the writer lacks (a default), an enum', () => {
+  it('reads a reader field the writer lacks as its null default, as avsc does (an older event writer)', () => {
+    const writer: Schema = { type: 'record', name: 'R', fields: [{ name: 'a', type: 'string' }] };
+    const reader: Schema = {
+      type: 'record',
+      name: 'R',
+      fields: [
+        { name: 'b', type: ['null', 'string'], default: null },
+        { name: 'a', type: 'string' },
+      ],
+    };
+    expect(compileAvroReader(writer, reader)).toBeDefined();
+    const codec = new AvroCodec<{ a: string; b: string | null }>(reader, { writerSchemas: [writer] });
+    const written = new AvroCodec<{ a: string }>(writer).encodeSingleObject({ a: 'x' });
+    const decoded = codec.decode(written);
+    expect(JSON.stringify(decoded)).toBe(JSON.stringify(avscDecoder(reader, writer).decode(written)));
+    expect(JSON.stringify(decoded)).toBe('{"b":null,"a":"x"}');
+  });
+
+  it('is not made for what it does not read: a default other than null, an enum', () => {
     const writer: Schema = { type: 'record', name: 'R', fields: [{ name: 'a', type: 'string' }] };
     const reader: Schema = {
       type: 'record',
       name: 'R',
       fields: [
         { name: 'a', type: 'string' },
-        { name: 'b', type: ['null', 'string'], default: null },
+        { name: 'b', type: ['string', 'null'], default: 'none' },
       ],
     };
     expect(compileAvroReader(writer, reader)).toBeUndefined();
+    // No default at all: avsc refuses the pair, and so does the compiled reader.
+    const noDefault: Schema = {
+      type: 'record',
+      name: 'R',
+      fields: [
+        { name: 'a', type: 'string' },
+        { name: 'c', type: ['null', 'string'] },
+      ],
+    };
+    expect(compileAvroReader(writer, noDefault)).toBeUndefined();
     const codec = new AvroCodec<{ a: string; b: string | null }>(reader, { writerSchemas: [writer] });
     const written = new AvroCodec<{ a: string }>(writer).encodeSingleObject({ a: 'x' });
-    expect(codec.decode(written)).toEqual({ a: 'x', b: null });
+    expect(codec.decode(written)).toEqual({ a: 'x', b: 'none' });
     const withEnum: Schema = {
       type: 'record',
       name: 'E',
@@ -82,6 +113,34 @@ describe('the compiled Avro reader', () => {
       expect(JSON.stringify(a)).toBe(JSON.stringify(theirs.decode(bytes)));
       expect(a).toEqual(theirs.decode(bytes));
       expect(Object.getPrototypeOf(a)).toBe(Object.prototype);
+    }
+  });
+
+  it('reads events of older writers (before the maps, before the System numbers) as avsc does, and their cuts', () => {
+    const events = [sampleEvent(), zeekEvent(), ...scenarioEvents(600)];
+    for (const maps of [false, true]) {
+      const older = olderEventSchema(maps);
+      const writer = new AvroCodec<unknown>(older);
+      const records = events.map((e) => writer.encodeSingleObject(olderEvent(e, maps)));
+      for (const fields of [undefined, ...PROJECTIONS, ['winlog.level_raw', 'winlog.event_data']]) {
+        const reader = fields === undefined ? EVENT : projectedEventSchema(fields);
+        const ours =
+          fields === undefined
+            ? createEventCodec({ writerSchemas: [older] })
+            : createProjectedEventCodec(fields, { writerSchemas: [older] });
+        expect(
+          compileAvroReader(avroType(older).schema(), avroType(reader).schema({ exportAttrs: true })),
+        ).toBeDefined();
+        const theirs = avscDecoder(reader, older);
+        for (const bytes of records) {
+          const a = ours.decode(bytes);
+          expect(JSON.stringify(a)).toBe(JSON.stringify(theirs.decode(bytes)));
+          expect(a).toEqual(theirs.decode(bytes));
+        }
+        const first = records[0] as Buffer;
+        for (let at = 10; at < first.length; at++)
+          expect(outcome(ours, first.subarray(0, at))).toBe(outcome(theirs, first.subarray(0, at)));
+      }
     }
   });
 

@@ -3,14 +3,12 @@
  * CodecError (which the caller dead-letters), in time and memory bounded by its length, on every path a
  * record from a topic takes through the codec:
  *
- * | path                                                     | reads it                      |
- * |----------------------------------------------------------|-------------------------------|
+ * | path                                                                       | reads it        |
+ * |----------------------------------------------------------------------------|-----------------|
  * | event, full reader (normalizer's, detector with a rules topic, CLI workers) | compiled reader |
  * | event, projected with the maps (detector with Sigma rules)                  | compiled reader |
  * | event, projected without maps (detector with the built-ins)                 | compiled reader |
- * | event, older writer (before the maps) into the full reader                  | avsc, checked   |
- * | event, older writer into a projection with the maps                         | avsc, checked   |
- * | event, older writer into a projection without maps                          | compiled reader |
+ * | event, older writer (before the maps or the System numbers), any reader     | compiled reader |
  * | event, newer writer (a field of a type the compiled reader lacks)           | avsc, checked   |
  * | alert (3-branch union), single-object and Confluent                         | avsc, checked   |
  * | alert update                                                                | compiled reader |
@@ -39,6 +37,7 @@ import {
 import { compileAvroReader, MAX_EMPTY_ITEMS } from '../src/avro-reader.js';
 import { readStringMap } from '../src/string-map.js';
 import { sampleEvent } from './sample-event.js';
+import { olderEvent, olderEventSchema } from './decode-hardening-older.js';
 
 /** Avro's zig-zag varint of `n` (float arithmetic: exact up to 2^53). */
 function varint(n: number): number[] {
@@ -129,16 +128,6 @@ type Json = Record<string, unknown>;
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 const EVENT = eventSchema as unknown as Schema;
 
-/** The event schema before 3469dfb (no winlog.event_data, no zeek): an older writer still on topics. */
-function olderEventSchema(): Schema {
-  const schema = clone(eventSchema) as unknown as { fields: Json[] };
-  schema.fields = schema.fields.filter((f) => f['name'] !== 'zeek');
-  const winlog = schema.fields.find((f) => f['name'] === 'winlog') as Json;
-  const record = (winlog['type'] as unknown[])[1] as { fields: Json[] };
-  record.fields = record.fields.filter((f) => f['name'] !== 'event_data');
-  return schema as unknown as Schema;
-}
-
 /** A newer writer: today's event and a field whose type (an enum) only avsc reads, skipped by today's reader. */
 function newerEventSchema(): Schema {
   const schema = clone(eventSchema) as unknown as { fields: Json[] };
@@ -172,15 +161,6 @@ const zeekEvent = (): SequorEvent =>
     winlog: null,
     zeek: { fields: { 'id.orig_h': '10.0.0.1', 'id.resp_p': '53', query: 'example.org', qtype_name: 'A' } },
   });
-/** An event without the maps, as the older writer wrote it. */
-function olderEvent(): Json {
-  const e = clone(sampleEvent()) as unknown as Json;
-  delete e['zeek'];
-  const winlog = e['winlog'] as Json | null;
-  if (winlog != null) delete winlog['event_data'];
-  return e;
-}
-
 const alert: Alert = {
   alert: { id: '0123456789abcdef0123456789abcdef' },
   timestamp: 1_700_000_000_000,
@@ -245,10 +225,11 @@ const update: AlertUpdate = {
 
 /** Whether the codec's compiled reader (not avsc) reads frames of `writer` as `reader`. */
 const compiled = (writer: Schema, reader: Schema): boolean =>
-  compileAvroReader(avroType(writer).schema(), avroType(reader).schema()) !== undefined;
+  compileAvroReader(avroType(writer).schema(), avroType(reader).schema({ exportAttrs: true })) !== undefined;
 
 const MAPS = ['process.name', 'host.id', 'winlog.event_data', 'zeek.fields'];
 const NO_MAPS = ['process.name', 'host.id', 'event.category', 'user.name'];
+const MAPS_AND_SYSTEM = [...MAPS, 'winlog.level_raw', 'winlog.task_raw'];
 
 interface Path {
   readonly name: string;
@@ -261,11 +242,18 @@ interface Path {
 }
 
 function paths(): Path[] {
-  const older = olderEventSchema();
+  const older = olderEventSchema(false);
+  const withMaps = olderEventSchema(true);
   const newer = newerEventSchema();
   const today = createEventCodec();
   const todayRecords = () => [windowsEvent(), zeekEvent()].map((e) => today.encodeSingleObject(e));
-  const olderRecords = () => [new AvroCodec<Json>(older).encodeSingleObject(olderEvent())];
+  const olderRecords = () => [
+    new AvroCodec<Json>(older).encodeSingleObject(olderEvent(sampleEvent(), false)),
+  ];
+  const withMapsRecords = () =>
+    [windowsEvent(), zeekEvent()].map((e) =>
+      new AvroCodec<Json>(withMaps).encodeSingleObject(olderEvent(e, true)),
+    );
   const alertSchema = createAlertCodec().type.schema() as Schema;
   const updateSchema = createAlertUpdateCodec().type.schema() as Schema;
   return [
@@ -297,25 +285,26 @@ function paths(): Path[] {
       readerSchema: projectedEventSchema(NO_MAPS),
     },
     {
-      name: 'event, older writer, full reader',
+      name: 'event, writer before the maps, full reader',
       codec: () => createEventCodec({ writerSchemas: [older] }) as AvroCodec<unknown>,
       records: olderRecords,
       header: 10,
-      reader: 'avsc',
+      reader: 'compiled',
       writer: older,
       readerSchema: EVENT,
     },
     {
-      name: 'event, older writer, projected with the maps',
-      codec: () => createProjectedEventCodec(MAPS, { writerSchemas: [older] }) as AvroCodec<unknown>,
-      records: olderRecords,
+      name: 'event, writer before the System numbers, projected with the maps and them',
+      codec: () =>
+        createProjectedEventCodec(MAPS_AND_SYSTEM, { writerSchemas: [withMaps] }) as AvroCodec<unknown>,
+      records: withMapsRecords,
       header: 10,
-      reader: 'avsc',
-      writer: older,
-      readerSchema: projectedEventSchema(MAPS),
+      reader: 'compiled',
+      writer: withMaps,
+      readerSchema: projectedEventSchema(MAPS_AND_SYSTEM),
     },
     {
-      name: 'event, older writer, projected without maps',
+      name: 'event, writer before the maps, projected without maps',
       codec: () => createProjectedEventCodec(NO_MAPS, { writerSchemas: [older] }) as AvroCodec<unknown>,
       records: olderRecords,
       header: 10,
