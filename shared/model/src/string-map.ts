@@ -78,16 +78,24 @@ function markNonAscii(text: string, first: number, n: number): number {
  * The key sequences seen, as a tree from the first key: each kind of Windows event writes its EventData
  * names in one order, so a few hundred sequences cover a stream. A sequence seen twice gets a compiled
  * object literal.
+ *
+ * The keys are data an attacker may write (EventData names, Zeek fields), and the tree is bounded: a few
+ * dozen maps of new keys would fill it, and every sequence seen later would be built a property at a time
+ * (the Sigma projection's decode 0.72x). So the tree is pruned when maps keep missing it (`prune`): the half
+ * of its sequences that the most maps went through are kept, so the common ones stay and room is made.
  */
 interface Shape {
   readonly keys: string[];
   readonly next: Shape[];
   /** Maps with exactly these keys so far. */
   seen: number;
+  /** Maps with exactly these keys since the last prune (halved at each), and the subtree's sum (`prune`). */
+  hits: number;
+  score: number;
   /** The compiled literal, `null` when these keys cannot be one (a duplicate, `__proto__`). */
   build: ((values: readonly string[]) => Record<string, string>) | null | undefined;
 }
-const newShape = (): Shape => ({ keys: [], next: [], seen: 0, build: undefined });
+const newShape = (): Shape => ({ keys: [], next: [], seen: 0, hits: 0, score: 0, build: undefined });
 const root = newShape();
 /** Bounds on the tree, whatever the input: past them a map is built a property at a time. */
 const MAX_SHAPES = 8192;
@@ -104,8 +112,19 @@ const MAX_ENTRIES = 128;
 const MAX_SLICED_SPAN = 4096;
 /** Compiled once a key sequence repeats: a one-off map costs no compile. */
 const COMPILE_AFTER = 2;
+/** Maps the tree had no room for (a shape, a branch or a compile) before it is pruned: a prune costs ~1 ms. */
+const PRUNE_AFTER_MISSES = 256;
+/**
+ * A key found past this many others at its place in the tree counts as a slow find; so many of them and the
+ * tree's branches are put in order of use (`reorder`): keys an attacker got in first (a prune keeps the
+ * sequences of its last maps too) would otherwise be compared before the stream's own on every map.
+ */
+const SLOW_FIND = 8;
+const REORDER_AFTER_SLOW_FINDS = 4096;
 let shapeCount = 1;
 let compiledCount = 0;
+let misses = 0;
+let slowFinds = 0;
 
 /** How big the key-sequence tree has grown (for tests of its bounds). */
 export function stringMapShapeCounts(): { shapes: number; compiled: number } {
@@ -120,7 +139,6 @@ const scratchKeys: string[] = new Array<string>(MAX_ENTRIES).fill('');
 const scratchValues: string[] = new Array<string>(MAX_ENTRIES).fill('');
 
 function compileShape(keys: readonly string[]): Shape['build'] {
-  if (compiledCount >= MAX_COMPILED) return null;
   // An object literal's `__proto__: v` would set the prototype, unlike `out['__proto__'] = v`; a
   // duplicate key would also work but is rare enough not to reason about.
   if (keys.includes('__proto__') || new Set(keys).size !== keys.length) return null;
@@ -228,6 +246,7 @@ function walk(buf: Buffer, text: string, first: number, n: number, mixed: boolea
     scratchValues[i] = spanString(buf, text, first, 2 * i + 1, mixed);
     if (b < keys.length) {
       shape = shape.next[b] as Shape;
+      if (b >= SLOW_FIND && ++slowFinds >= REORDER_AFTER_SLOW_FINDS) reorder();
       continue;
     }
     // A key sequence not seen before: the rest of it as strings, the tree grown while it may.
@@ -235,7 +254,10 @@ function walk(buf: Buffer, text: string, first: number, n: number, mixed: boolea
     for (let j = i + 1; j < n; j++) scratchValues[j] = spanString(buf, text, first, 2 * j + 1, mixed);
     return grow(shape, i, n);
   }
-  if (shape.build) return shape.build(scratchValues);
+  if (shape.build) {
+    shape.hits++;
+    return shape.build(scratchValues);
+  }
   for (let j = 0; j < n; j++) scratchKeys[j] = spanString(buf, text, first, 2 * j, mixed);
   return finish(shape, n);
 }
@@ -244,7 +266,7 @@ function walk(buf: Buffer, text: string, first: number, n: number, mixed: boolea
 function grow(from: Shape, i: number, n: number): Record<string, string> {
   let shape = from;
   for (; i < n; i++) {
-    if (shapeCount >= MAX_SHAPES || shape.keys.length >= MAX_BRANCHES) return assignAll(n);
+    if (shapeCount >= MAX_SHAPES || shape.keys.length >= MAX_BRANCHES) return missed(n);
     const next = newShape();
     shapeCount++;
     shape.keys.push(internalized(scratchKeys[i] as string));
@@ -256,9 +278,116 @@ function grow(from: Shape, i: number, n: number): Record<string, string> {
 
 /** The object for the key sequence ending at `shape`: keys in `scratchKeys`, values in `scratchValues`. */
 function finish(shape: Shape, n: number): Record<string, string> {
-  if (shape.build === undefined && ++shape.seen >= COMPILE_AFTER)
+  shape.hits++;
+  if (shape.build === undefined && ++shape.seen >= COMPILE_AFTER) {
+    // No room: left undefined, so that it is compiled once a prune makes some.
+    if (compiledCount >= MAX_COMPILED) return missed(n);
     shape.build = compileShape(scratchKeys.slice(0, n));
+  }
   return shape.build ? shape.build(scratchValues) : assignAll(n);
+}
+
+/** A map the tree had no room for: built a property at a time, and the tree pruned every so many. */
+function missed(n: number): Record<string, string> {
+  if (++misses >= PRUNE_AFTER_MISSES) prune();
+  return assignAll(n);
+}
+
+/** Maps through `shape` since the last prune (its own and its subtree's), kept in `score`. */
+function scoreOf(shape: Shape): number {
+  let sum = shape.hits;
+  for (const next of shape.next) sum += scoreOf(next);
+  shape.score = sum;
+  return sum;
+}
+
+/**
+ * Keeps the half of the tree's shapes with the most maps through them, and halves every count so that what
+ * was common long ago gives way. A shape's score is at least any of its children's and a stable sort keeps
+ * breadth-first order among equals, so the shapes kept are whole sequences from the root. An attacker's
+ * one-off sequences (a map each) go first; to keep a sequence it takes more maps than the stream's own
+ * sequences get, and room is made at each prune whatever arrives.
+ */
+function prune(): void {
+  misses = 0;
+  scoreOf(root);
+  const order: Shape[] = [];
+  for (let q = -1; q < order.length; q++)
+    for (const next of (q < 0 ? root : (order[q] as Shape)).next) order.push(next);
+  const keep = new Set(
+    order
+      .slice()
+      .sort((a, b) => b.score - a.score)
+      .slice(0, order.length >> 1),
+  );
+  let compiled = 0;
+  for (const shape of [root, ...order]) {
+    if (shape !== root && !keep.has(shape)) continue;
+    let j = 0;
+    for (let b = 0; b < shape.next.length; b++) {
+      const next = shape.next[b] as Shape;
+      if (!keep.has(next)) continue;
+      shape.keys[j] = shape.keys[b] as string;
+      shape.next[j++] = next;
+    }
+    shape.keys.length = j;
+    shape.next.length = j;
+    shape.hits >>>= 1;
+    if (typeof shape.build === 'function') compiled++;
+  }
+  shapeCount = keep.size + 1;
+  compiledCount = compiled;
+  sortBranches();
+}
+
+/** Puts every branch list of the tree in order of maps through it, and halves the counts. */
+function reorder(): void {
+  scoreOf(root);
+  sortBranches();
+  const halve = (shape: Shape): void => {
+    shape.hits >>>= 1;
+    for (const next of shape.next) halve(next);
+  };
+  halve(root);
+}
+
+/** Each shape's branches by their `score` (from `scoreOf`), most first. */
+function sortBranches(): void {
+  slowFinds = 0;
+  const sort = (shape: Shape): void => {
+    if (shape.next.length > 1) {
+      const order = shape.next
+        .map((next, b) => b)
+        .sort((a, b) => (shape.next[b] as Shape).score - (shape.next[a] as Shape).score);
+      const keys = order.map((b) => shape.keys[b] as string);
+      const next = order.map((b) => shape.next[b] as Shape);
+      for (let b = 0; b < order.length; b++) {
+        shape.keys[b] = keys[b] as string;
+        shape.next[b] = next[b] as Shape;
+      }
+    }
+    for (const next of shape.next) sort(next);
+  };
+  sort(root);
+}
+
+/**
+ * For tests of the tree: whether the key sequence `keys` is in it (and built by a compiled literal there),
+ * and how many other keys a map of it is compared with on its way.
+ */
+export function stringMapKeySequence(keys: readonly string[]): {
+  state: 'compiled' | 'known' | 'unknown';
+  passed: number;
+} {
+  let shape = root;
+  let passed = 0;
+  for (const key of keys) {
+    const b = shape.keys.indexOf(key);
+    if (b < 0) return { state: 'unknown', passed };
+    passed += b;
+    shape = shape.next[b] as Shape;
+  }
+  return { state: typeof shape.build === 'function' ? 'compiled' : 'known', passed };
 }
 
 /** `scratchKeys[0, n)` to `scratchValues[0, n)`, a property at a time (duplicates as assignment does). */
