@@ -115,6 +115,12 @@ export class AvroCodec<T> {
   readonly fingerprintHex: string;
   private readonly byFingerprint = new Map<string, WriterEntry>();
   private readonly byId = new Map<number, WriterEntry>();
+  /**
+   * Ids whose registry schema this reader cannot read (another subject's, or no schema at all), with why: a
+   * record naming one is refused as incompatible-schema, as a record is, instead of its loading failing
+   * (which would fail the batch over and over: a crafted record would stall its partition).
+   */
+  private readonly refusedIds = new Map<number, string>();
   private readonly pendingIds = new Map<number, Promise<void>>();
   private readonly registry: SchemaRegistry | undefined;
   private scratch: Buffer;
@@ -230,8 +236,11 @@ export class AvroCodec<T> {
         );
       const id = buf.readUInt32BE(1);
       const found = this.byId.get(id);
-      if (found === undefined)
+      if (found === undefined) {
+        const refused = this.refusedIds.get(id);
+        if (refused !== undefined) throw new CodecError('incompatible-schema', refused, { schemaId: id });
         throw new CodecError('unknown-schema-id', `schema id ${id} is not loaded`, { schemaId: id });
+      }
       entry = found;
       start = CONFLUENT_HEADER;
     } else {
@@ -274,8 +283,9 @@ export class AvroCodec<T> {
   /** As `decode`, fetching an unknown Confluent schema id from the registry first. */
   async decodeAsync(bytes: Uint8Array): Promise<T> {
     if (bytes.length >= CONFLUENT_HEADER && bytes[0] === CONFLUENT_MAGIC) {
+      // As readUInt32BE: `<< 24` would make an id of 2^31 or more negative, another id than decode's.
       const id =
-        ((bytes[1] as number) << 24) +
+        (bytes[1] as number) * 0x1000000 +
         ((bytes[2] as number) << 16) +
         ((bytes[3] as number) << 8) +
         (bytes[4] as number);
@@ -286,7 +296,7 @@ export class AvroCodec<T> {
 
   /** Fetches and caches the writer schema for `id` (concurrent calls share one fetch). */
   loadSchemaId(id: number): Promise<void> {
-    if (this.byId.has(id)) return Promise.resolve();
+    if (this.byId.has(id) || this.refusedIds.has(id)) return Promise.resolve();
     const registry = this.registry;
     if (registry === undefined) {
       return Promise.reject(
@@ -310,7 +320,16 @@ export class AvroCodec<T> {
             { retriable: true, cause },
           );
         }
-        this.byId.set(id, this.writerEntry(avroType(text)));
+        // A registry's schema for an id never changes: one it cannot be read as is refused for good.
+        let entry: WriterEntry;
+        try {
+          entry = this.writerEntry(avroType(text));
+        } catch (cause) {
+          const why = cause instanceof CodecError ? cause.message : `not an Avro schema: ${String(cause)}`;
+          this.refusedIds.set(id, `schema id ${id}: ${why}`.slice(0, 500));
+          return;
+        }
+        this.byId.set(id, entry);
       })().finally(() => this.pendingIds.delete(id));
       this.pendingIds.set(id, pending);
     }

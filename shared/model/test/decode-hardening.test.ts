@@ -36,6 +36,7 @@ import {
 } from '../src/index.js';
 import { compileAvroReader, MAX_EMPTY_ITEMS } from '../src/avro-reader.js';
 import { readStringMap } from '../src/string-map.js';
+import { InMemorySchemaRegistry } from '../src/testing/index.js';
 import { sampleEvent } from './sample-event.js';
 import { olderEvent, olderEventSchema } from './decode-hardening-older.js';
 
@@ -471,6 +472,43 @@ describe('the fixes, one hostile record each', () => {
     expect(reason(() => codec.decode(splice(ok, ok.length - 2, 1, varint(5))))).toBe('malformed');
     expect(reason(() => codec.decode(splice(ok, ok.length - 1, 1, varint(9))))).toBe('malformed');
     expect(reason(() => codec.decode(ok.subarray(0, ok.length - 1)))).toBe('truncated');
+  });
+
+  it('Confluent: an id whose schema the reader cannot read is refused per record, its loading does not fail', async () => {
+    const registry = new InMemorySchemaRegistry();
+    const alertId = await createAlertCodec().register(registry, 'alerts-value');
+    const junkId = await registry.register('junk', JSON.stringify({ type: 'record', name: 'J', fields: [] }));
+    // The registry's schema text for an id need not be a schema this process can parse.
+    const broken = {
+      getSchema: async () => '{"type": "nonsense"}',
+      register: registry.register.bind(registry),
+    };
+    const events = createEventCodec({ registry });
+    // Was: loadSchemaId rejected with incompatible-schema, the detector's batch preload threw it, and
+    // the batch was tried again for ever (one record naming another subject's id stalled its partition).
+    await expect(events.loadSchemaId(alertId)).resolves.toBeUndefined();
+    await expect(events.loadSchemaId(junkId)).resolves.toBeUndefined();
+    const frame = (id: number): Buffer => Buffer.from([0, 0, 0, 0, id, 2, 0x41]);
+    expect(reason(() => events.decode(frame(alertId)))).toBe('incompatible-schema');
+    expect(reason(() => events.decode(frame(junkId)))).toBe('incompatible-schema');
+    await expect(events.decodeAsync(frame(alertId))).rejects.toMatchObject({ reason: 'incompatible-schema' });
+    const viaBroken = createEventCodec({ registry: broken });
+    await expect(viaBroken.loadSchemaId(9)).resolves.toBeUndefined();
+    expect(reason(() => viaBroken.decode(frame(9)))).toBe('incompatible-schema');
+    // An id of 2^31 or more is looked up as decode reads it (was: loaded as a negative id).
+    const high = Buffer.from([0, 0x80, 0, 0, 1, 2, 0x41]);
+    const seen: number[] = [];
+    const recording = {
+      getSchema: async (id: number) => {
+        seen.push(id);
+        throw new CodecError('unknown-schema-id', `no ${id}`, { schemaId: id });
+      },
+      register: registry.register.bind(registry),
+    };
+    await expect(createEventCodec({ registry: recording }).decodeAsync(high)).rejects.toMatchObject({
+      reason: 'unknown-schema-id',
+    });
+    expect(seen).toEqual([2 ** 31 + 1]);
   });
 
   it('map<string>: a NaN key length under a count of 2^40 leaves the map invalid (it looped 2^40 times)', () => {
