@@ -20,6 +20,7 @@ import { SigmaRuleError } from './errors.js';
 import type { EventView } from './field-source.js';
 import { fieldId, memoTestId, textOf } from './field-source.js';
 import { regexPrefilter } from './gate.js';
+import { LiteralScanner } from './literals.js';
 import { parsePcre } from './pcre.js';
 import type { LogsourceVariant, ProcessingPipeline } from './pipeline.js';
 import type { DetectionItem, SearchNode, SigmaRule } from './rule.js';
@@ -88,24 +89,93 @@ function stringMatcher(
   cache: MatcherCache,
 ): StringMatcher {
   const folded = alternatives.map((a) => fold(a, cased));
-  const key = `s:${folded.map(printSigmaString).join('\u0000')}`;
+  // Case in the key: a long value's `contains` values are one case-folding scan, right only on lower case.
+  const key = `s:${cased ? 'c' : 'i'}:${folded.map(printSigmaString).join('\u0000')}`;
   return cache.get(key, () => {
-    const plain: string[] = [];
+    const plain: SigmaString[] = [];
     const trees: StringMatcher[] = [];
     for (const s of folded) {
       if (s.parts.some((p) => typeof p === 'string' && (p.includes('*') || p.includes('?')))) {
         const automaton = compileRegexTree(stringTree(s), false);
         trees.push((v) => automaton.test(v));
-      } else plain.push(s.parts.map((p) => (p === ANY_RUN ? '*' : p === ANY_ONE ? '?' : p)).join(''));
+      } else plain.push(s);
     }
-    const list = plain.length > 0 ? compileWildcardList(plain, false) : null;
-    if (trees.length === 0 && list !== null) return list;
+    const list = plain.length > 0 ? compileWildcardList(plain.map(wildcardText), false) : null;
+    const long = plain.length > 0 ? longValueMatcher(plain, cased) : null;
+    const any =
+      long === null ? list : (v: string) => (v.length < LONG_VALUE ? (list as StringMatcher)(v) : long(v));
+    if (trees.length === 0 && any !== null) return any;
     return (v) => {
-      if (list !== null && list(v)) return true;
+      if (any !== null && any(v)) return true;
       for (let i = 0; i < trees.length; i++) if ((trees[i] as StringMatcher)(v)) return true;
       return false;
     };
   });
+}
+
+/** A Sigma string without literal `*`/`?` as an engine wildcard pattern. */
+function wildcardText(s: SigmaString): string {
+  return s.parts.map((p) => (p === ANY_RUN ? '*' : p === ANY_ONE ? '?' : p)).join('');
+}
+
+/**
+ * Values at least this long are matched by `longValueMatcher`'s one-pass tests; shorter ones by the
+ * engine's per-pattern tests, which cost less on the short values telemetry mostly has.
+ */
+const LONG_VALUE = 1_024;
+/** `*text*` in an engine wildcard pattern: the value contains `text` (no other wildcard in it). */
+const CONTAINS = /^\*+[^*?]+\*+$/;
+/** From this many `contains` values on, a long value is searched for all of them in one pass. */
+const MIN_CONTAINS_SCAN = 8;
+
+/**
+ * The same answers as `compileWildcardList` over `plain`, in time linear in the value whatever the
+ * patterns, for values of `LONG_VALUE` or more (an attacker writes the command lines and script blocks
+ * these read, up to a megabyte): `contains` values all found by one scan (`LiteralScanner.holdsAny`, not
+ * one `includes` each: SigmaHQ's emoji lists hold hundreds, `windash` lists 5 to 25 spellings of each
+ * value), patterns with `?` on an automaton (the engine's segment matcher compares every position in
+ * script, 60 ms per megabyte for a handful). Null when that would change nothing. Built on first use: most
+ * lists never meet a long value.
+ */
+function longValueMatcher(plain: readonly SigmaString[], cased: boolean): StringMatcher | null {
+  const patterns = plain.map(wildcardText);
+  const contained = cased ? [] : patterns.filter((p) => CONTAINS.test(p));
+  const scan = contained.length >= MIN_CONTAINS_SCAN;
+  const single = plain.filter((s) => s.parts.includes(ANY_ONE));
+  if (!scan && single.length === 0) return null;
+  let built: StringMatcher | null = null;
+  const build = (): StringMatcher => {
+    const tests: StringMatcher[] = [];
+    if (scan) {
+      const scanner = new LiteralScanner();
+      for (const p of contained) scanner.add(p.replace(/^\*+|\*+$/g, ''));
+      scanner.build();
+      tests.push((v) => scanner.holdsAny(v));
+    }
+    for (const s of single) {
+      const automaton = compileRegexTree(stringTree(s), false);
+      tests.push((v) => automaton.test(v));
+    }
+    const rest = patterns.filter((p) => !(scan && CONTAINS.test(p)) && !p.includes('?'));
+    if (rest.length > 0) tests.push(compileWildcardList(rest, false));
+    return (v) => {
+      for (let i = 0; i < tests.length; i++) if ((tests[i] as StringMatcher)(v)) return true;
+      return false;
+    };
+  };
+  return (v) => (built ??= build())(v);
+}
+
+/**
+ * One engine wildcard pattern (`pattern`, the string `s` as one): a pattern with `?` runs on its automaton
+ * for a long value, as `longValueMatcher` says why.
+ */
+function wildcardMatcher(s: SigmaString, pattern: string): StringMatcher {
+  const short = compileWildcard(pattern);
+  if (!pattern.includes('?')) return short;
+  let automaton: { test(value: string): boolean } | null = null;
+  return (v) =>
+    v.length < LONG_VALUE ? short(v) : (automaton ??= compileRegexTree(stringTree(s), false)).test(v);
 }
 
 function numberOf(value: unknown): number | null {
@@ -384,7 +454,7 @@ class RuleCompiler {
         continue;
       }
       matchers += 1;
-      tests.push(`${code.constant(this.cache.get(`w:${pattern}`, () => compileWildcard(pattern)))}(${s})`);
+      tests.push(`${code.constant(this.cache.get(`w:${pattern}`, () => wildcardMatcher(a, pattern)))}(${s})`);
     }
     if (tests.length > MAX_INLINE_PATTERNS && matchers < tests.length) {
       return `${code.constant(stringMatcher(alternatives, cased, this.cache))}(${s})`;

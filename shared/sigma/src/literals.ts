@@ -179,6 +179,24 @@ export class LiteralScanner {
   }
 
   /**
+   * Whether `value` holds any literal (ASCII letters in either case, as `scan`), stopping at the first:
+   * one pass, one lookup per code unit, however many literals (a list of `contains` values as one test).
+   */
+  holdsAny(value: string): boolean {
+    if (!this.built) throw new Error('LiteralScanner.holdsAny before build');
+    const { ascii, dense, next } = this;
+    let row = 0;
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      const k = c < DENSE ? (ascii[c] as number) : (this.other.get(c) ?? 0);
+      const n = k < dense ? (next[row + k] as number) : this.encode(this.sparseStep(row / dense, k));
+      if ((n & 1) !== 0) return true;
+      row = n >> 1;
+    }
+    return false;
+  }
+
+  /**
    * Appends to `out` each distinct literal id found in `value` and not yet stamped: `seen[id] === stamp`
    * means already reported (the caller's per-event stamp). Allocates nothing once `out` has grown.
    * ASCII letters match in either case (literals are lower case: gate keys are lower-cased).
