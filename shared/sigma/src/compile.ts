@@ -149,13 +149,16 @@ function longValueMatcher(plain: readonly SigmaString[], cased: boolean): String
     if (scan) {
       const scanner = new LiteralScanner();
       for (const p of contained) scanner.add(p.replace(/^\*+|\*+$/g, ''));
-      scanner.build();
-      tests.push((v) => scanner.holdsAny(v));
+      try {
+        scanner.build();
+        tests.push((v) => scanner.holdsAny(v));
+      } catch (error) {
+        // Past the scanner's table bound (not met by a rule file's worth of values): as short values.
+        if (!(error instanceof RangeError)) throw error;
+        tests.push(compileWildcardList(contained, false));
+      }
     }
-    for (const s of single) {
-      const automaton = compileRegexTree(stringTree(s), false);
-      tests.push((v) => automaton.test(v));
-    }
+    for (const s of single) tests.push(automatonOr(s, compileWildcard(wildcardText(s))));
     const rest = patterns.filter((p) => !(scan && CONTAINS.test(p)) && !p.includes('?'));
     if (rest.length > 0) tests.push(compileWildcardList(rest, false));
     return (v) => {
@@ -173,9 +176,22 @@ function longValueMatcher(plain: readonly SigmaString[], cased: boolean): String
 function wildcardMatcher(s: SigmaString, pattern: string): StringMatcher {
   const short = compileWildcard(pattern);
   if (!pattern.includes('?')) return short;
-  let automaton: { test(value: string): boolean } | null = null;
-  return (v) =>
-    v.length < LONG_VALUE ? short(v) : (automaton ??= compileRegexTree(stringTree(s), false)).test(v);
+  let long: StringMatcher | null = null;
+  return (v) => (v.length < LONG_VALUE ? short(v) : (long ??= automatonOr(s, short))(v));
+}
+
+/**
+ * `s` on its automaton, or `fallback` when the automaton would pass the engine's size bounds: built on
+ * first use, during a match, which must not throw (the rule loaded whatever its pattern's size).
+ */
+function automatonOr(s: SigmaString, fallback: StringMatcher): StringMatcher {
+  try {
+    const automaton = compileRegexTree(stringTree(s), false);
+    return (v) => automaton.test(v);
+  } catch (error) {
+    if (error instanceof LuceneRegexError) return fallback;
+    throw error;
+  }
 }
 
 function numberOf(value: unknown): number | null {

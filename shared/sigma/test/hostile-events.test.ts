@@ -148,4 +148,16 @@ describe('long values answer as short ones', () => {
     expect(answer(`.${needle}.`)).toEqual(expected);
     expect(answer(`${pad}${needle}`)).toEqual(expected);
   });
+
+  it('a `?` pattern past the automaton bound still answers a long value (the automaton is built during a match)', () => {
+    const long = 'b'.repeat(12_000);
+    const big = new SigmaRuleSet(
+      [rule(`  sel:\n    CommandLine|contains: 'a?${long}'\n  condition: sel`)],
+      anyEvent,
+    );
+    const matches = (commandLine: string): number =>
+      big.match(objectFieldSource({ CommandLine: commandLine })).length;
+    expect(matches(`${'x'.repeat(2_000)}aZ${long}`)).toBe(1);
+    expect(matches(`${'x'.repeat(2_000)}a${long}`)).toBe(0);
+  });
 });
