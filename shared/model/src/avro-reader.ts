@@ -129,7 +129,11 @@ function readArray(t: ReadTap, readItem: (t: ReadTap) => unknown): unknown[] {
       n = -n;
       skipLong(t);
     }
-    val = val || new Array<unknown>(Math.max(0, Math.min(n, t.buf.length - t.pos)));
+    if (val === undefined) {
+      // avsc's `new Array(n)` throws for a count past an array's length (malformed): the same here.
+      if (n > 0xffffffff) throw new RangeError('Invalid array length');
+      val = new Array<unknown>(Math.max(0, Math.min(n, t.buf.length - t.pos)));
+    }
     while (n-- && t.pos <= t.buf.length) val[i++] = readItem(t);
     if (t.pos > t.buf.length) return val;
   }
@@ -224,6 +228,18 @@ function fresh(ctx: Ctx, prefix: string): string {
   return `${prefix}${ctx.next++}`;
 }
 
+/**
+ * avsc's bucket of a union branch (`getTypeBucket`): with `wrapUnions: 'auto'` a union with two branches of
+ * one bucket is wrapped (`{ string: 'x' }`), which this reader does not build. (A `map<string>` is the
+ * codec's logical type, string-map.ts, which avsc leaves out of the count: the caller leaves it out too.)
+ */
+function unionBucket(branch: unknown): string {
+  if (typeof branch === 'string') return branch === 'int' || branch === 'long' ? 'number' : branch;
+  if (!isObj(branch)) throw new Unsupported('schema');
+  const type = branch['type'];
+  return type === 'map' || type === 'record' ? 'object' : String(type);
+}
+
 /** Whether a value of `node` can take no bytes (null, a record of such fields; a record in progress: no). */
 function takesNoBytes(
   node: unknown,
@@ -250,15 +266,30 @@ function emitRead(ctx: Ctx, w0: unknown, r0: unknown, ns: string | undefined): s
     return PRIMITIVE_READ[w as string] as string;
   }
   if (Array.isArray(w) || Array.isArray(r)) {
-    if (!Array.isArray(w) || !Array.isArray(r) || w.length !== 2 || r.length !== 2)
+    if (!Array.isArray(w) || !Array.isArray(r) || w.length !== r.length || w.length < 2)
       throw new Unsupported('union');
-    if (deref(w[0], ctx.writerNames, ns) !== 'null' || deref(r[0], ctx.readerNames, ns) !== 'null')
-      throw new Unsupported('union without null first');
-    const branch = emitRead(ctx, w[1], r[1], ns);
     const name = fresh(ctx, 'u');
-    ctx.lines.push(
-      `function ${name}(t) { const i = readLong(t); if (i === 0) return null; if (i === 1) return ${branch}(t); return badUnion(i); }`,
-    );
+    if (
+      w.length === 2 &&
+      deref(w[0], ctx.writerNames, ns) === 'null' &&
+      deref(r[0], ctx.readerNames, ns) === 'null'
+    ) {
+      const branch = emitRead(ctx, w[1], r[1], ns);
+      ctx.lines.push(
+        `function ${name}(t) { const i = readLong(t); if (i === 0) return null; if (i === 1) return ${branch}(t); return badUnion(i); }`,
+      );
+      return name;
+    }
+    // Any other union (the alert's null | string | array<string>): branch for branch the same kinds, and
+    // one avsc reads unwrapped (no two branches of one bucket), so a value is its branch's value.
+    const counted = r
+      .map((b: unknown) => deref(b, ctx.readerNames, ns))
+      .filter((b) => !(isObj(b) && b['type'] === 'map' && b['values'] === 'string'))
+      .map(unionBucket);
+    if (new Set(counted).size !== counted.length) throw new Unsupported('a union avsc wraps');
+    const branches = w.map((b: unknown, i: number) => emitRead(ctx, b, r[i], ns));
+    const cases = branches.map((b, i) => `if (i === ${i}) return ${b}(t);`).join(' ');
+    ctx.lines.push(`function ${name}(t) { const i = readLong(t); ${cases} return badUnion(i); }`);
     return name;
   }
   if (!isObj(w) || !isObj(r) || w['type'] !== r['type']) throw new Unsupported('different types');
