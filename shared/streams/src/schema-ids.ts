@@ -1,6 +1,12 @@
 /**
  * Confluent-framed values (`00` + 4-byte schema id + body) name their writer schema by id: a task that
  * decodes synchronously needs every id of a batch fetched before it starts. Fetches each id once.
+ *
+ * An id the registry does not know is remembered as missing for a while (as Confluent's registry client
+ * does with `missing.id.cache.ttl.sec`): its records fail to decode and are dead-lettered, and without the
+ * memory every one of them would wait for its own registry request, one after another, so one producer
+ * with a wrong id (or an attacker naming ids at random) would hold its partition to the registry's pace.
+ * For a while only: a registry replica can lag behind a new registration.
  */
 import type { ConsumedRecord } from '@sequor/kafka';
 import { CodecError } from '@sequor/model';
@@ -10,10 +16,34 @@ export interface SchemaIdLoader {
   loadSchemaId(id: number): Promise<unknown>;
 }
 
+export interface SchemaIdPreloaderOptions {
+  /** How long an id the registry did not know is not asked for again (default 10 s). */
+  readonly missingTtlMs?: number;
+  /** How many missing ids are remembered, the oldest forgotten first (default 4,096). */
+  readonly maxMissing?: number;
+  /** Milliseconds of a monotonic clock (default `performance.now`). */
+  readonly now?: () => number;
+}
+
+export const DEFAULT_MISSING_SCHEMA_ID_TTL_MS = 10_000;
+export const DEFAULT_MAX_MISSING_SCHEMA_IDS = 4_096;
+
 export class SchemaIdPreloader {
   private readonly loaded = new Set<number>();
+  /** Ids the registry did not know, to the time until which they are not asked for again (oldest first). */
+  private readonly missing = new Map<number, number>();
+  private readonly missingTtlMs: number;
+  private readonly maxMissing: number;
+  private readonly now: () => number;
 
-  constructor(private readonly codec: SchemaIdLoader) {}
+  constructor(
+    private readonly codec: SchemaIdLoader,
+    options: SchemaIdPreloaderOptions = {},
+  ) {
+    this.missingTtlMs = options.missingTtlMs ?? DEFAULT_MISSING_SCHEMA_ID_TTL_MS;
+    this.maxMissing = options.maxMissing ?? DEFAULT_MAX_MISSING_SCHEMA_IDS;
+    this.now = options.now ?? (() => performance.now());
+  }
 
   /**
    * Fetches the unknown schema ids the records' values name. An id the registry does not know is the
@@ -26,12 +56,30 @@ export class SchemaIdPreloader {
       if (value === null || value.length < 5 || value[0] !== 0) continue;
       const id = value.readUInt32BE(1);
       if (this.loaded.has(id)) continue;
+      const until = this.missing.get(id);
+      if (until !== undefined && until > this.now()) continue;
       try {
         await this.codec.loadSchemaId(id);
         this.loaded.add(id);
+        this.missing.delete(id);
       } catch (error) {
         if (!(error instanceof CodecError) || error.reason !== 'unknown-schema-id') throw error;
+        this.rememberMissing(id);
       }
+    }
+  }
+
+  /** Ids remembered as missing now (for tests and metrics). */
+  get missingIds(): number {
+    return this.missing.size;
+  }
+
+  private rememberMissing(id: number): void {
+    this.missing.delete(id); // re-inserted last: the map stays oldest first
+    this.missing.set(id, this.now() + this.missingTtlMs);
+    if (this.missing.size > this.maxMissing) {
+      const oldest = this.missing.keys().next().value as number;
+      this.missing.delete(oldest);
     }
   }
 }
