@@ -45,7 +45,12 @@ export {
   type CompiledVariant,
   type EventPredicate,
 } from './compile.js';
-export { SigmaRuleSet, type SigmaRuleSetOptions, type SigmaRuleSetStats } from './rule-set.js';
+export {
+  SigmaRuleSet,
+  type SigmaRuleFailure,
+  type SigmaRuleSetOptions,
+  type SigmaRuleSetStats,
+} from './rule-set.js';
 export {
   SEQUOR_EVENT_SIGMA_FIELDS,
   SequorEventFields,

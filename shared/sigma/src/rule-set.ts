@@ -337,6 +337,14 @@ export interface SigmaRuleSetStats {
   readonly gatedVariants: number;
 }
 
+/** A rule whose check or detection threw on the event last given to `match`: not matched there. */
+export interface SigmaRuleFailure {
+  readonly rule: CompiledSigmaRule;
+  readonly error: unknown;
+}
+
+const NO_FAILURES: readonly SigmaRuleFailure[] = Object.freeze([]);
+
 export interface SigmaRuleSetOptions {
   /**
    * Remember per field what each recent distinct text gives (`ValueMemo`; default true). Off, every event
@@ -363,14 +371,20 @@ export class SigmaRuleSet {
   private readonly view: EventView;
   /** What the view remembers of repeated field values across events (`ValueMemo`), unless turned off. */
   private readonly memo: ValueMemo | null;
-  /** Per rule (by position in `rules`), the event generation it last matched. */
-  private readonly matchedAt: Float64Array;
+  /**
+   * Per rule (by position in `rules`), the event generation in which it last matched or threw: either
+   * way it is decided for that event, and its other variants are not tried.
+   */
+  private readonly decidedAt: Float64Array;
   /**
    * The current event's matches: the first `foundCount` entries (reused and never shortened: V8 frees a
    * truncated array's storage).
    */
   private readonly found: CompiledSigmaRule[] = [];
   private foundCount = 0;
+  /** The current event's rules that threw: the first `failedCount` (reused like `found`). */
+  private readonly failed: SigmaRuleFailure[] = [];
+  private failedCount = 0;
   /** Orders matches as `rules` does (one comparator for the set's lifetime, not a closure per event). */
   private readonly bySetOrder = (a: CompiledSigmaRule, b: CompiledSigmaRule): number =>
     (this.position.get(a) as number) - (this.position.get(b) as number);
@@ -405,7 +419,7 @@ export class SigmaRuleSet {
     this.sources = [...this.bySource].map(([field, byValue]) => ({ field: fieldId(field), byValue }));
     this.memo = options.valueMemo === false ? null : this.valueMemo();
     this.view = new EventView(objectFieldSource({}), this.memo);
-    this.matchedAt = new Float64Array(compiled.length);
+    this.decidedAt = new Float64Array(compiled.length);
   }
 
   private index(rule: CompiledSigmaRule, ruleIndex: number, variant: CompiledVariant): void {
@@ -485,12 +499,14 @@ export class SigmaRuleSet {
 
   /**
    * The rules that match the event, each once, in the set's order (`rules`): the same whichever gates and
-   * indexes found them.
+   * indexes found them. A rule whose check or detection throws on the event counts as not matched and
+   * is named by `failures()`, so one rule's bug does not cost the event the other rules.
    */
   match(source: FieldSource): CompiledSigmaRule[] {
     const view = this.view.reset(source);
     const generation = ++this.generation;
     this.foundCount = 0;
+    this.failedCount = 0;
     const sources = this.sources;
     for (let s = 0; s < sources.length; s++) {
       const { field, byValue } = sources[s] as SourceIndex;
@@ -522,6 +538,12 @@ export class SigmaRuleSet {
     const found = this.found.slice(0, count);
     if (count > 1) found.sort(this.bySetOrder);
     return found;
+  }
+
+  /** The rules that threw during the last `match`, with their errors; valid until the next `match`. */
+  failures(): readonly SigmaRuleFailure[] {
+    const count = this.failedCount;
+    return count === 0 ? NO_FAILURES : this.failed.slice(0, count);
   }
 
   /** Tries the entries of one index whose gate holds on the event. */
@@ -561,20 +583,28 @@ export class SigmaRuleSet {
     }
   }
 
-  /** Runs each entry not yet tried for this event whose rule has not matched yet. */
+  /** Runs each entry not yet tried for this event whose rule is not decided yet. */
   private test(entries: readonly Entry[], view: EventView, generation: number): void {
-    const matchedAt = this.matchedAt;
+    const decidedAt = this.decidedAt;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i] as Entry;
       if (e.tried === generation) continue;
       e.tried = generation;
-      if (matchedAt[e.ruleIndex] === generation) continue;
-      if (
-        (e.check === null || e.check(view)) &&
-        (e.residual === null || e.residual(view)) &&
-        e.variant.detects(view)
-      ) {
-        matchedAt[e.ruleIndex] = generation;
+      if (decidedAt[e.ruleIndex] === generation) continue;
+      let matched: boolean;
+      try {
+        matched =
+          (e.check === null || e.check(view)) &&
+          (e.residual === null || e.residual(view)) &&
+          e.variant.detects(view);
+      } catch (error) {
+        // Decided as not matched (its other variants are not tried either): reported, not thrown.
+        decidedAt[e.ruleIndex] = generation;
+        this.failed[this.failedCount++] = { rule: e.rule, error };
+        continue;
+      }
+      if (matched) {
+        decidedAt[e.ruleIndex] = generation;
         this.found[this.foundCount++] = e.rule;
       }
     }
