@@ -16,7 +16,7 @@ import {
 } from './operators/suppress.js';
 import { reorderByEventTime, type ReorderOptions } from './time/reorder-by-event-time.js';
 import { EventTimeStamp } from './time/stamp-event-time.js';
-import type { LateEvent, LateEventSink, RecordContext, StreamTimeControl } from './time/timed.js';
+import type { LateEvent, LateEventSink, RecordContext, StreamTimeControl, TimedEvent } from './time/timed.js';
 
 export interface CorrelationOptions<E> {
   /** Grace behind stream time (default 5000 ms). */
@@ -62,6 +62,31 @@ export interface FilterDispatch<E> {
   readonly covers: readonly number[];
   /** The covered entries that may match `event`, in any order; valid until the next call. */
   matching(event: E): readonly number[];
+  /**
+   * The covered entries whose evaluation threw during the last `matching` call (left out of its answer,
+   * so not matched), with their errors; reported through `onFilterError`.
+   */
+  failures?(): readonly FilterFailure[];
+}
+
+/** A rule-set entry (by index) that threw on an event. */
+export interface FilterFailure {
+  readonly index: number;
+  readonly error: unknown;
+}
+
+/** `createRuleSetPipeline`'s options: the correlation options plus what only a rule set has. */
+export interface RuleSetOptions<E, R> extends CorrelationOptions<E> {
+  readonly ruleSetControl?: RuleSetControl<E, R>;
+  /**
+   * A plain filter rule that throws on an event (its predicate, or the filter dispatch's evaluation of
+   * it) is reported here and counts as not matched for that event; the other rules still see it, and the
+   * stream goes on (one bad rule or event must not stop a partition). If this callback throws, the
+   * stream fails. Without it such an exception fails the stream, as any engine error does. Rules that
+   * take the reordered stream (stateful ones, suppressed filters) fail the stream either way: the events
+   * they are given are not the one being pushed, so there is no record to blame.
+   */
+  readonly onFilterError?: (rule: R, event: E, error: unknown) => void;
 }
 
 /** One rule's correlation on a stream: the operator plus what services export beside the alerts. */
@@ -150,7 +175,8 @@ export interface RuleSetPipeline<E, R> {
  * the un-reordered stream (they have no watermark to blind, so a `future-timestamp` event still
  * reaches them). Every in-memory run goes through here too (`createCorrelationPipeline`,
  * `runCorrelation`, rule tests): tests run what production runs. All rules share `eventTime` and the lateness options; `maxOpenPartials` is per
- * rule. A rule whose operator fails fails the stream (a throwing predicate is an engine bug).
+ * rule. A rule whose operator fails fails the stream (a throwing predicate is an engine bug), unless
+ * `onFilterError` takes a plain filter's exceptions.
  *
  * @example
  * const rules = loaded.map((rule) => ({ rule, spec: rule.compiled.spec }));
@@ -160,7 +186,7 @@ export interface RuleSetPipeline<E, R> {
 export function createRuleSetPipeline<E, R>(
   rules: readonly RuleSetEntry<E, R>[],
   eventTime: EventTime<E>,
-  options: CorrelationOptions<E> & { readonly ruleSetControl?: RuleSetControl<E, R> } = {},
+  options: RuleSetOptions<E, R> = {},
 ): RuleSetPipeline<E, R> {
   const streamStats = new CorrelationStats();
   return buildRuleSet(
@@ -170,6 +196,7 @@ export function createRuleSetPipeline<E, R>(
     streamStats,
     rules.map(() => new CorrelationStats()),
     options.ruleSetControl,
+    options.onFilterError,
   );
 }
 
@@ -236,6 +263,7 @@ function buildRuleSet<E, R>(
   streamStats: CorrelationStats,
   ruleStats: readonly CorrelationStats[],
   control?: RuleSetControl<E, R>,
+  onFilterError?: (rule: R, event: E, error: unknown) => void,
 ): RuleSetPipeline<E, R> {
   const late$ = new Subject<LateEvent<E>>();
   const summaries$ = new Subject<RuleBucketSummary<R>>();
@@ -298,6 +326,8 @@ function buildRuleSet<E, R>(
       let entries = rules;
       let runtimes = rules.map((entry, index) => start(factories[index]!, entry.rule));
       let filters = filterIndexes.map((index) => runtimes[index]!);
+      // The rule of each filter, by the same position (what `onFilterError` names).
+      let filterRules = filterIndexes.map((index) => rules[index]!.rule);
       let stateful = statefulIndexes.map((index) => runtimes[index]!);
       let dispatch = filterDispatchPlan(rules, filterIndexes, options.filterDispatch);
       // Filter runtimes keep nothing of the item they are given: one item, rewritten per event.
@@ -309,6 +339,14 @@ function buildRuleSet<E, R>(
         for (const runtime of runtimes) runtime.dispose();
       });
       const fail = (error: unknown): void => subscriber.error(error);
+      // One filter's exception reported (`onFilterError`), the next filter still called.
+      const guardedFilter = (position: number, item: TimedEvent<E>, event: E): void => {
+        try {
+          filters[position]!.onEvent(item);
+        } catch (error) {
+          (onFilterError as NonNullable<typeof onFilterError>)(filterRules[position]!, event, error);
+        }
+      };
       if (control !== undefined) {
         const handle: RuleSetHandle<E, R> = {
           replace(next, nextDispatch) {
@@ -348,6 +386,7 @@ function buildRuleSet<E, R>(
             currentSuppression = nextSuppression;
             const nextFilterIndexes = indexesWhere(next, isPlainFilter);
             filters = nextFilterIndexes.map((i) => runtimes[i]!);
+            filterRules = nextFilterIndexes.map((i) => next[i]!.rule);
             stateful = indexesWhere(next, (entry) => !isPlainFilter(entry)).map((i) => runtimes[i]!);
             dispatch = filterDispatchPlan(next, nextFilterIndexes, nextDispatch);
             return {
@@ -383,6 +422,7 @@ function buildRuleSet<E, R>(
                     stateful[i]!.onWatermark(watermark);
                 }
               } catch (error) {
+                // Not `onFilterError`'s: a released event is not the record being pushed (no one to blame).
                 fail(error);
               }
             },
@@ -404,7 +444,7 @@ function buildRuleSet<E, R>(
             if (stamp !== null) {
               try {
                 const item = stamp.stamp(event);
-                if (item !== undefined) {
+                if (item !== undefined && onFilterError === undefined) {
                   if (dispatch === null) {
                     for (let i = 0; i < filters.length && !subscriber.closed; i++) filters[i]!.onEvent(item);
                   } else {
@@ -412,6 +452,22 @@ function buildRuleSet<E, R>(
                     const positions = dispatch.out;
                     for (let i = 0; i < count && !subscriber.closed; i++)
                       filters[positions[i]!]!.onEvent(item);
+                  }
+                } else if (item !== undefined && onFilterError !== undefined) {
+                  // The same, each filter guarded, and the dispatch's own failures reported first.
+                  if (dispatch === null) {
+                    for (let i = 0; i < filters.length && !subscriber.closed; i++)
+                      guardedFilter(i, item, event);
+                  } else {
+                    const count = dispatch.positions(event);
+                    const failures = dispatch.failures();
+                    for (let f = 0; f < failures.length; f++) {
+                      const { index, error } = failures[f]!;
+                      onFilterError(entries[index]!.rule, event, error);
+                    }
+                    const positions = dispatch.out;
+                    for (let i = 0; i < count && !subscriber.closed; i++)
+                      guardedFilter(positions[i]!, item, event);
                   }
                 }
               } catch (error) {
@@ -452,7 +508,11 @@ function buildRuleSet<E, R>(
 interface FilterDispatchPlan<E> {
   positions(event: E): number;
   readonly out: Int32Array;
+  /** The dispatch's failures of the last `positions` call (`FilterDispatch.failures`). */
+  failures(): readonly FilterFailure[];
 }
+
+const NO_FAILURES: readonly FilterFailure[] = Object.freeze([]);
 
 /**
  * A `FilterDispatch` turned into positions in the rule set's `filters` array: per event, the covered
@@ -480,8 +540,10 @@ function filterDispatchPlan<E, R>(
   let generation = 0;
   // Each position at most once per event: as many as there are filters.
   const out = new Int32Array(filterIndexes.length);
+  const failures = dispatch.failures?.bind(dispatch) ?? (() => NO_FAILURES);
   return {
     out,
+    failures,
     positions(event: E): number {
       generation = (generation + 1) >>> 0;
       if (generation === 0) {
