@@ -4,7 +4,7 @@
  * compile of every Sigma rule of a set (meta filters joined, matchers shared, one `SigmaRuleSet` index).
  * Pure: the loader reads the files.
  */
-import type { FilterDispatch } from '@sequor/engine';
+import type { FilterDispatch, FilterFailure } from '@sequor/engine';
 import type { SequorEvent } from '@sequor/model';
 import type {
   CompiledSigmaRule,
@@ -13,6 +13,7 @@ import type {
   SigmaLevel,
   SigmaRule,
   SigmaRuleError,
+  SigmaRuleFailure,
 } from '@sequor/sigma';
 import {
   compileSigmaCorrelations,
@@ -443,6 +444,19 @@ export function bindSigmaRule(rule: SigmaDetectionRule): SigmaDetectionRule | Ru
   return compileSigmaRules([rule], []).rules[0] as SigmaDetectionRule | RuleFileError;
 }
 
+const NO_FAILURES: readonly FilterFailure[] = Object.freeze([]);
+
+/** A set's failures (`SigmaRuleSet.failures`) as the entries of the rules that threw. */
+function entryFailures(
+  failed: readonly SigmaRuleFailure[],
+  byRule: ReadonlyMap<CompiledSigmaRule, readonly number[]>,
+): FilterFailure[] {
+  const out: FilterFailure[] = [];
+  for (const { rule, error } of failed)
+    for (const index of byRule.get(rule) ?? []) out.push({ index, error });
+  return out;
+}
+
 /**
  * The filter dispatch (`createRuleSetPipeline`'s `filterDispatch`) of a compiled rule list: the Sigma
  * rules are covered, and each event is matched once against their `SigmaRuleSet` index (channel, EventID,
@@ -468,22 +482,29 @@ export function sigmaFilterDispatch(
   const sets = [...bySet].map(([set, byRule]) => ({ set, byRule, decided: sigmaSetMatches(set) }));
   const source = new SequorEventFields();
   const out: number[] = [];
+  // The rules that threw on the last event, by entry index: rare, so a fresh array only when there are.
+  let failures: readonly FilterFailure[] = NO_FAILURES;
   return {
     covers,
     matching(event) {
       if (out.length !== 0) out.length = 0;
+      failures = NO_FAILURES;
       source.bind(event);
       for (let s = 0; s < sets.length; s++) {
         const { set, byRule, decided } = sets[s]!;
         const matched = set.match(source);
-        // The rules' own predicates, called next for this event, answer from it (`sigma-matches.ts`).
+        // The rules' own predicates, called next for this event, answer from it (`sigma-matches.ts`): a
+        // rule that threw is not among `matched`, so it answers "not matched" there too.
         decided.record(event, matched);
         for (let m = 0; m < matched.length; m++) {
           const indexes = byRule.get(matched[m]!);
           if (indexes !== undefined) for (let i = 0; i < indexes.length; i++) out.push(indexes[i]!);
         }
+        const failed = set.failures();
+        if (failed.length > 0) failures = [...failures, ...entryFailures(failed, byRule)];
       }
       return out;
     },
+    failures: () => failures,
   };
 }

@@ -60,6 +60,15 @@ export interface DetectionProcessorOptions {
   readonly onAlertUpdate?: (update: AlertUpdate, rule: CompiledRule, opening: Alert) => void;
   /** Late and untimeable events (the services forward them to a late-events topic). */
   readonly onLate?: (late: LateEvent<SequorEvent>) => void;
+  /**
+   * A rule that throws on the event being pushed (a Sigma rule or an EQL single-event rule: those run on
+   * the event as it is pushed), called synchronously inside `push`: the rule counts as not matched for
+   * that event, the other rules still see it, and the processor stays open (the detector dead-letters the
+   * record, `sequor detect` reports it). Without it such an exception closes the processor and `push`
+   * throws DetectionProcessorError. Rules that run on the reordered stream fail the processor either way.
+   * If this callback throws, `push` throws that error, as for `onAlert`.
+   */
+  readonly onRuleError?: (rule: CompiledRule, event: SequorEvent, error: unknown) => void;
   /** Detection time of alerts (`Alert.timestamp`), epoch ms. Default `Date.now`; tests inject a constant. */
   readonly clock?: () => number;
   /** Grace behind stream time (the engine's default, 5 s, when omitted). */
@@ -217,7 +226,10 @@ export function estimateEventBytes(encodedBytes: number): number {
 /** The estimate for an event whose encoded size is unknown. */
 export const UNKNOWN_EVENT_BYTES = 2_048;
 
-/** A processor used after flush/close, or an engine failure (a throwing predicate: a bug, never input). */
+/**
+ * A processor used after flush/close, or an engine failure (a throwing predicate, unless `onRuleError`
+ * takes it: a bug, never input).
+ */
 export class DetectionProcessorError extends SequorError {
   constructor(
     message: string,
@@ -270,6 +282,18 @@ class DefaultDetectionProcessor implements DetectionProcessor {
         this.failure ??= { error, inSink: true };
       }
     };
+    const onRuleError = options.onRuleError;
+    const onFilterError =
+      onRuleError === undefined
+        ? undefined
+        : (rule: CompiledRule, event: SequorEvent, error: unknown): void => {
+            // Same try as alerts: a throwing sink surfaces from push.
+            try {
+              onRuleError(rule, event, error);
+            } catch (sinkError) {
+              this.failure ??= { error: sinkError, inSink: true };
+            }
+          };
     const pipeline = createRuleSetPipeline<SequorEvent, CompiledRule>(rules.map(ruleSetEntry), eventTime, {
       allowedLatenessMs: options.allowedLatenessMs,
       latePolicy: options.latePolicy,
@@ -283,6 +307,7 @@ class DefaultDetectionProcessor implements DetectionProcessor {
       onSuppressionUpdate: raiseUpdate,
       // Sigma rules: each event is matched once against their set's index, not through every predicate.
       filterDispatch: sigmaFilterDispatch(rules),
+      ...(onFilterError === undefined ? {} : { onFilterError }),
       // Each rule's suppression windows are bounded like its partial state.
       suppression: { maxOpenWindows: options.maxOpenPartials, maxStateBytes: options.maxStateBytes },
       ...(this.ruleSetControl === undefined ? {} : { ruleSetControl: this.ruleSetControl }),

@@ -1,0 +1,140 @@
+/**
+ * `onRuleError`: a rule that throws on one event (a Sigma rule through the set's dispatch, or a plain
+ * filter's own predicate) is reported with the rule and event; the other rules still alert on that event
+ * and the processor stays open. Without the option the processor closes, as before.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FilterSpec } from '@sequor/engine';
+import type { SequorEvent } from '@sequor/model';
+import type { CompiledRule } from '@sequor/rules';
+import { compileRule, loadRuleSet } from '@sequor/rules';
+import type { DetectionProcessor } from '../src/index.js';
+import { createDetectionProcessor, DetectionProcessorError } from '../src/index.js';
+
+const IDS = ['0a5f0c2e-6d3b-4a4e-9a7e-1c2d3e4f5a01', '0a5f0c2e-6d3b-4a4e-9a7e-1c2d3e4f5a02'] as const;
+const [OK_ID, BOOM_ID] = IDS;
+
+const sigmaRule = (id: string): string => `title: whoami ${id}
+id: ${id}
+logsource:
+  product: windows
+  category: process_creation
+detection:
+  selection:
+    Image|endswith: '\\whoami.exe'
+  condition: selection
+`;
+
+function sysmon(id: string): SequorEvent {
+  return {
+    timestamp: Date.UTC(2024, 0, 1) + Number(id.slice(1)) * 1_000,
+    event: { id, code: '1', dataset: null },
+    host: { id: 'h1', name: 'H1' },
+    winlog: {
+      channel: 'Microsoft-Windows-Sysmon/Operational',
+      event_id: '1',
+      event_data: { Image: 'C:\\Windows\\whoami.exe' },
+    },
+    origin: { format: 'test', topic: null, partition: null, offset: null },
+  } as unknown as SequorEvent;
+}
+
+const bug = new Error('detection bug');
+/** Set while the event that the rules choke on is pushed. */
+let armed = false;
+
+describe('DetectionProcessor: onRuleError', () => {
+  let dir: string;
+  let rules: CompiledRule[];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'rule-error-'));
+    for (const id of IDS) await writeFile(path.join(dir, `${id}.yml`), sigmaRule(id));
+    const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+    expect(loaded.errors).toEqual([]);
+    const compiled = loaded.rules.map((rule) => compileRule(rule));
+    const boom = compiled.find((r) => r.rule.id === BOOM_ID)!;
+    // The Sigma rule's detection throws on one event (a bug in one rule).
+    const binding = boom.rule.type === 'sigma' ? boom.rule.binding! : null;
+    for (const variant of binding!.compiled.variants) {
+      const detects = variant.detects;
+      (variant as { detects: typeof detects }).detects = (view) => {
+        if (armed) throw bug;
+        return detects(view);
+      };
+    }
+    // A plain filter outside the dispatch (as an EQL event rule runs) that throws on the same event.
+    const spec = boom.compiled.spec as FilterSpec<SequorEvent>;
+    const plain: CompiledRule = {
+      ...boom,
+      rule: { ...boom.rule, id: 'plain', binding: undefined } as CompiledRule['rule'],
+      compiled: {
+        ...boom.compiled,
+        spec: {
+          ...spec,
+          predicate: () => {
+            if (armed) throw bug;
+            return true;
+          },
+        },
+      },
+    };
+    rules = [...compiled, plain];
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const events = [sysmon('e1'), sysmon('e2'), sysmon('e3')];
+  /** Pushes the events, the rules armed for `e2`. */
+  const pushAll = (processor: DetectionProcessor): void => {
+    for (const event of events) {
+      armed = event.event.id === 'e2';
+      try {
+        processor.push(event);
+      } finally {
+        armed = false;
+      }
+    }
+  };
+
+  it('reports each throwing rule once, and every other rule still alerts on that event and after', () => {
+    const alerts: string[] = [];
+    const errors: string[] = [];
+    const processor = createDetectionProcessor({
+      rules,
+      clock: () => 0,
+      onAlert: (_alert, rule, evidence) => alerts.push(`${rule.rule.id}:${evidence[0]!.event.id}`),
+      onRuleError: (rule, event, error) =>
+        errors.push(`${rule.rule.id}:${event.event.id}:${(error as Error).message}`),
+    });
+    pushAll(processor);
+    processor.flush();
+    expect(errors).toEqual([`${BOOM_ID}:e2:detection bug`, 'plain:e2:detection bug']);
+    expect(alerts.filter((a) => a.endsWith(':e2'))).toEqual([`${OK_ID}:e2`]);
+    expect(alerts.filter((a) => a.endsWith(':e3'))).toEqual([`${OK_ID}:e3`, `${BOOM_ID}:e3`, 'plain:e3']);
+    expect(processor.stats().eventsIn).toBe(3);
+  });
+
+  it('closes the processor without onRuleError, as before', () => {
+    const processor = createDetectionProcessor({ rules, clock: () => 0, onAlert: () => {} });
+    expect(() => pushAll(processor)).toThrow(DetectionProcessorError);
+    expect(processor.state).toBe('closed');
+  });
+
+  it('surfaces a throwing onRuleError from push, unchanged', () => {
+    const sinkError = new Error('dead-letter sink down');
+    const processor = createDetectionProcessor({
+      rules,
+      clock: () => 0,
+      onAlert: () => {},
+      onRuleError: () => {
+        throw sinkError;
+      },
+    });
+    expect(() => pushAll(processor)).toThrow(sinkError);
+  });
+});
