@@ -5,8 +5,9 @@
  * - alert updates: Avro `sequor.AlertUpdate` (`schemas/alert-update.avsc`), a suppression window's count,
  *   keyed like the alert it updates (so with the same partition count they land beside it);
  * - late events: the normalized record as read, with why and when it was late;
- * - dead letters: an input record that does not decode, or whose event is dated too far ahead of the
- *   record's own timestamp (`future-timestamp`), with the reason and where it was.
+ * - dead letters: an input record that does not decode, whose event is dated too far ahead of the
+ *   record's own timestamp (`future-timestamp`), or on whose event a rule threw (`rule-error`), with the
+ *   reason and where it was.
  */
 import type { ConsumedRecord, ProducerRecord } from '@sequor/kafka';
 import { deadLetterRecord } from '@sequor/kafka';
@@ -43,8 +44,13 @@ export const LATE_HEADERS = {
 
 /** Headers a detector dead letter carries besides `@sequor/kafka`'s (`error.type`, `error.message`, `origin.*`). */
 export const DETECTOR_DEAD_LETTER_HEADERS = {
-  /** The codec's stable reason (`bad-magic`, `unknown-fingerprint`, `malformed`, ...) or `future-timestamp`. */
+  /**
+   * The codec's stable reason (`bad-magic`, `unknown-fingerprint`, `malformed`, ...), `future-timestamp`
+   * or `rule-error`.
+   */
   reason: 'error.reason',
+  /** `rule-error` only: the ids of the rules that threw, comma-separated. */
+  ruleIds: 'error.rule-ids',
 } as const;
 
 export interface AlertEncoder {
@@ -194,6 +200,28 @@ export class FutureTimestampError extends SequorError {
   }
 }
 
+/**
+ * Rules threw while they evaluated the record's event (a bug in a rule, or an input it cannot take):
+ * each counts as not matched for that event; the other rules ran, and the partition goes on. Not
+ * retriable: the same record throws the same way on every replay.
+ */
+export class RuleEvaluationError extends SequorError {
+  readonly reason = 'rule-error';
+
+  constructor(readonly failures: readonly { readonly ruleId: string; readonly error: unknown }[]) {
+    const each = failures.map(({ ruleId, error }) => `rule ${ruleId}: ${messageOf(error)}`);
+    super(
+      `${failures.length === 1 ? 'a rule' : `${failures.length} rules`} threw on this event, ` +
+        `counted as not matched (${each.join('; ')})`,
+      { cause: failures[0]?.error },
+    );
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
 function isoOrNumber(ms: number): string {
   const date = new Date(ms);
   return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
@@ -207,6 +235,13 @@ export function detectorDeadLetter(
 ): ProducerRecord {
   const base = deadLetterRecord(deadLetterTopic, record, position, error);
   const reason =
-    error instanceof CodecError || error instanceof FutureTimestampError ? error.reason : 'unexpected-error';
-  return { ...base, headers: { ...base.headers, [DETECTOR_DEAD_LETTER_HEADERS.reason]: reason } };
+    error instanceof CodecError ||
+    error instanceof FutureTimestampError ||
+    error instanceof RuleEvaluationError
+      ? error.reason
+      : 'unexpected-error';
+  const headers: RecordHeaders = { ...base.headers, [DETECTOR_DEAD_LETTER_HEADERS.reason]: reason };
+  if (error instanceof RuleEvaluationError)
+    headers[DETECTOR_DEAD_LETTER_HEADERS.ruleIds] = error.failures.map((f) => f.ruleId).join(',');
+  return { ...base, headers };
 }

@@ -13,6 +13,10 @@
  * it is dead-lettered as `future-timestamp` and moves neither the watermark nor the restore tracker.
  * The record timestamp is stored with the record, so a replay refuses exactly the same events.
  *
+ * A rule that throws on a record's event (a bug in one rule) counts as not matched there; the other rules
+ * still see the event, and the record is dead-lettered once as `rule-error` naming the rules that threw.
+ * A replay throws the same way, so it rebuilds the same state.
+ *
  * Idle partitions (`advanceIdle`, called by the runner's idle rule on the wall clock): once the
  * partition has had no records for a while, stream time advances to the stream time it had when the
  * quiet began plus the wall-clock time elapsed since its last record arrived, and only when that
@@ -47,6 +51,7 @@ import {
   detectorDeadLetter,
   FutureTimestampError,
   lateEventRecord,
+  RuleEvaluationError,
 } from './outputs.js';
 import type { RestorePoint, RuleSetSwitch, StreamTask, StreamTimeAdvance } from '@sequor/streams';
 import type { RuleSetHistory } from './rules-topic.js';
@@ -236,6 +241,8 @@ export class PartitionTask implements StreamTask {
   private deadLetterReasons: Record<string, number> | null = null;
   /** Set by onLate when the engine refused the event being pushed as `future-timestamp`. */
   private refusedAsFuture = false;
+  /** The rules that threw on the event being pushed (`onRuleError`): rare, so emptied by replacing it. */
+  private ruleErrors: { readonly ruleId: string; readonly error: unknown }[] = [];
   private suppressed = 0;
   private totalReplayed = 0;
   private totalSuppressed = 0;
@@ -307,6 +314,7 @@ export class PartitionTask implements StreamTask {
       onAlert: this.onAlert,
       onAlertUpdate: this.onAlertUpdate,
       onLate: this.onLate,
+      onRuleError: this.onRuleError,
     });
     this.replayAdvances = options.advances ?? [];
     // Advances at or before the first offset (at it, or below a log start that retention moved) come first.
@@ -431,6 +439,17 @@ export class PartitionTask implements StreamTask {
       this.refusedAsFuture = false;
       this.processor.push(event, recordTimestamp(record), record.value.length);
       this.current = null;
+      let ruleError: RuleEvaluationError | undefined;
+      if (this.ruleErrors.length > 0) {
+        // One dead letter however many rules threw; a replayed record's went out with the first run.
+        ruleError = new RuleEvaluationError(this.ruleErrors);
+        this.ruleErrors = [];
+        if (isLive)
+          this.countDeadLetter(
+            detectorDeadLetter(this.options.deadLetterTopic, record, this.position, ruleError),
+            ruleError.reason,
+          );
+      }
       // A refused event never moved the engine's stream time: the restore tracker must not see it either.
       if (!this.refusedAsFuture) {
         this.tracker.observe(offset, time);
@@ -439,7 +458,7 @@ export class PartitionTask implements StreamTask {
           if (this.lastReplayTime === null || time > this.lastReplayTime) this.lastReplayTime = time;
         }
       }
-      observer?.recordFinished();
+      observer?.recordFinished(ruleError);
       if (!this.restoreDone && this.next >= liveFrom) {
         // An advance committed at the committed offset itself belongs to the replay too.
         this.applyRecordedAdvances(this.next);
@@ -693,6 +712,11 @@ export class PartitionTask implements StreamTask {
     this.deadLetterReasons ??= {};
     this.deadLetterReasons[reason] = (this.deadLetterReasons[reason] ?? 0) + 1;
   }
+
+  /** Rules run synchronously on the event being pushed: collected, dead-lettered once after the push. */
+  private readonly onRuleError = (rule: CompiledRule, _event: SequorEvent, error: unknown): void => {
+    this.ruleErrors.push({ ruleId: rule.rule.id, error });
+  };
 
   private readonly onLate = (late: LateEvent<SequorEvent>): void => {
     const record = this.current;

@@ -1,0 +1,139 @@
+/**
+ * A rule that throws on one record's event: the record is dead-lettered once as `rule-error` (the rule
+ * named), every other rule still sees it, and the partition goes on and commits. Before, the task failed
+ * and the same record failed it again after every restore: the partition never moved.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { FilterSpec } from '@sequor/engine';
+import { createEventCodec } from '@sequor/model';
+import type { SequorEvent } from '@sequor/model';
+import { NORMALIZED_HEADERS } from '@sequor/pipeline';
+import type { CompiledRule } from '@sequor/rules';
+import { compileRule, loadBuiltinRules } from '@sequor/rules';
+import { ALERT_HEADERS, singleObjectAlertEncoder } from '../src/outputs.js';
+import type { RecordObserver } from '../src/partition-task.js';
+import { PartitionTask } from '../src/partition-task.js';
+import type { FakeConsumedRecord } from './support/scenario.js';
+
+const codec = createEventCodec();
+const bug = new TypeError('cannot read the rule field');
+
+/** A filter rule built on a built-in's shape: `predicate` over every event. */
+function filterRule(base: CompiledRule, id: string, predicate: (e: SequorEvent) => boolean): CompiledRule {
+  const spec: FilterSpec<SequorEvent> = { kind: 'filter', predicate, keyValues: () => [] };
+  return {
+    ...base,
+    rule: { ...base.rule, id } as CompiledRule['rule'],
+    compiled: { ...base.compiled, spec },
+    suppress: null,
+  };
+}
+
+const event = (id: string, timestamp: number): SequorEvent =>
+  ({
+    ...(codec.type.random() as unknown as SequorEvent),
+    timestamp,
+    event: { ...(codec.type.random() as unknown as SequorEvent).event, id },
+    host: { id: 'name:ws1', name: 'WS1', ip: null, hostname: null, domain: null },
+  }) as SequorEvent;
+
+const record = (offset: number, id: string): FakeConsumedRecord => ({
+  key: Buffer.from('name:ws1'),
+  value: codec.encodeSingleObject(event(id, 1_700_000_000_000 + offset * 1_000)),
+  headers: { [NORMALIZED_HEADERS.partitionKeyFields]: Buffer.from('host.id,host.name,user.id') },
+  offset: String(offset),
+  timestamp: String(1_700_000_000_000 + offset * 1_000),
+});
+
+describe('PartitionTask: a rule that throws', () => {
+  let rules: CompiledRule[];
+
+  beforeAll(async () => {
+    const base = (await loadBuiltinRules()).map((r) => compileRule(r))[0]!;
+    rules = [
+      filterRule(base, 'every-event', () => true),
+      filterRule(base, 'throwing-rule', (e) => {
+        if (e.event.id === 'bad') throw bug;
+        return true;
+      }),
+      filterRule(base, 'throwing-too', (e) => {
+        if (e.event.id === 'bad') throw new Error('second bug');
+        return false;
+      }),
+    ];
+  });
+
+  const task = (startOffset: number, liveFrom: number) =>
+    new PartitionTask({
+      topic: 'events',
+      partition: 0,
+      rules,
+      decode: (value) => codec.decode(value),
+      alertEncoder: singleObjectAlertEncoder(),
+      alertsTopic: 'alerts',
+      lateEventsTopic: 'late',
+      deadLetterTopic: 'dead',
+      allowedLatenessMs: 5_000,
+      clock: () => 0,
+      horizonMs: 10_000,
+      startOffset,
+      liveFrom,
+      partitionKeyFields: 'host.id,host.name,user.id',
+    });
+
+  const records = ['e0', 'e1', 'bad', 'e3', 'e4'].map((id, offset) => record(offset, id));
+  /** The offsets of the records that raised each alert (the alert ids name the base rule alike). */
+  const alertTriggers = (out: { records: readonly { topic: string; headers?: Record<string, unknown> }[] }) =>
+    out.records
+      .filter((r) => r.topic === 'alerts')
+      .map((r) => String(r.headers?.[ALERT_HEADERS.triggerOffset]));
+
+  it('dead-letters the record once as rule-error naming the rules; the others still alert on it, later records too', () => {
+    const finished: unknown[] = [];
+    const observer: RecordObserver = {
+      recordStarted: () => {},
+      eventDecoded: () => {},
+      alertRaised: () => undefined,
+      recordFinished: (error) => finished.push(error),
+    };
+    const out = task(0, 0).process(records, observer);
+    expect(out).toMatchObject({
+      deadLetters: 1,
+      deadLetterReasons: { 'rule-error': 1 },
+      live: 5,
+      commitOffset: 5,
+    });
+    const dead = out.records.filter((r) => r.topic === 'dead');
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.headers).toMatchObject({
+      'error.reason': 'rule-error',
+      'error.rule-ids': 'throwing-rule,throwing-too',
+      'origin.offset': '2',
+    });
+    expect(String(dead[0]!.headers?.['error.message'])).toContain(
+      'rule throwing-rule: TypeError: cannot read the rule field',
+    );
+    expect(dead[0]!.value).toEqual(records[2]!.value);
+    // every-event on each record, throwing-rule on every record but the bad one.
+    expect(alertTriggers(out)).toEqual(['0', '0', '1', '1', '2', '3', '3', '4', '4']);
+    expect(finished.map((e) => (e === undefined ? null : (e as Error).name))).toEqual([
+      null,
+      null,
+      'RuleEvaluationError',
+      null,
+      null,
+    ]);
+  });
+
+  it('says nothing of it when the record is replayed, and the replay rebuilds the same state', () => {
+    const out = task(0, 3).process(records);
+    expect(out).toMatchObject({
+      deadLetters: 0,
+      deadLetterReasons: null,
+      replayed: 3,
+      live: 2,
+      commitOffset: 5,
+    });
+    expect(out.records.filter((r) => r.topic === 'dead')).toEqual([]);
+  });
+});
