@@ -43,6 +43,8 @@ import type { ProgressBar } from './io/progress.js';
 export const EVENTS_TOPIC = 'events.normalized';
 /** Dead-letter reason of an event dated too far ahead (the detector's reason too). */
 export const FUTURE_TIMESTAMP = 'future-timestamp';
+/** Dead-letter reason of an event a rule threw on (the detector's reason too). */
+export const RULE_ERROR = 'rule-error';
 const BATCH_RECORDS = 4096;
 const DEAD_LETTER_EXAMPLES = 5;
 
@@ -92,8 +94,10 @@ export interface DetectionSummary {
   readonly events: number;
   readonly byFormat: Readonly<Record<string, FormatCounters>>;
   readonly deadLetters: number;
-  /** The normalizer's reasons, and `future-timestamp` from the detection stage. */
-  readonly deadLettersByReason: Readonly<Partial<Record<DeadLetterReason | typeof FUTURE_TIMESTAMP, number>>>;
+  /** The normalizer's reasons, and `future-timestamp` and `rule-error` from the detection stage. */
+  readonly deadLettersByReason: Readonly<
+    Partial<Record<DeadLetterReason | typeof FUTURE_TIMESTAMP | typeof RULE_ERROR, number>>
+  >;
   /** The first few dead letters as `file:line: reason: message`. */
   readonly deadLetterExamples: readonly string[];
   readonly late: number;
@@ -179,21 +183,38 @@ async function detect(
   const inputIndex = new Map(topics.map((topic, i) => [topic, i]));
   const examples: string[] = [];
   let futureDeadLetters = 0;
+  let ruleErrorDeadLetters = 0;
+  /** A dead letter like a bad line: counted against its file, one of the examples with file:line. */
+  const deadLetter = (event: SequorEvent, reason: string, message: () => string): void => {
+    const origin = event.origin;
+    const index = origin.topic === null ? undefined : inputIndex.get(origin.topic);
+    if (index !== undefined) (perInput[index] as { deadLetters: number }).deadLetters++;
+    if (examples.length < DEAD_LETTER_EXAMPLES) {
+      const where = origin.topic === null ? 'event' : `${origin.topic}:${(origin.offset ?? -1) + 1}`;
+      examples.push(`${where}: ${reason}: ${message()}`);
+    }
+  };
   const onLate = (late: LateEvent<SequorEvent>): void => {
     if (late.reason === FUTURE_TIMESTAMP) {
-      // A dead letter like a bad line: counted against its file, one of the examples with file:line.
       futureDeadLetters++;
-      const origin = late.event.origin;
-      const index = origin.topic === null ? undefined : inputIndex.get(origin.topic);
-      if (index !== undefined) (perInput[index] as { deadLetters: number }).deadLetters++;
-      if (examples.length < DEAD_LETTER_EXAMPLES) {
-        const where = origin.topic === null ? 'event' : `${origin.topic}:${(origin.offset ?? -1) + 1}`;
-        examples.push(
-          `${where}: ${FUTURE_TIMESTAMP}: ${futureMessage(late.timestamp, now, maxFutureSkewMs)}`,
-        );
-      }
+      deadLetter(late.event, FUTURE_TIMESTAMP, () => futureMessage(late.timestamp, now, maxFutureSkewMs));
     }
     options.onLate?.(late);
+  };
+  // A rule that throws on an event counts as not matched there and the run goes on, as in the detector:
+  // the event is one dead letter however many rules threw on it, its example line naming each.
+  let lastRuleErrorEvent: SequorEvent | null = null;
+  let lastRuleErrorExample = -1;
+  const onRuleError = (rule: CompiledRule, event: SequorEvent, error: unknown): void => {
+    if (event !== lastRuleErrorEvent) {
+      lastRuleErrorEvent = event;
+      ruleErrorDeadLetters++;
+      const before = examples.length;
+      deadLetter(event, RULE_ERROR, () => ruleErrorMessage(rule, error));
+      lastRuleErrorExample = examples.length > before ? before : -1;
+    } else if (lastRuleErrorExample >= 0) {
+      examples[lastRuleErrorExample] += `; ${ruleErrorMessage(rule, error)}`;
+    }
   };
   const processors: DetectionProcessor[] = Array.from({ length: partitions }, (_, partition) =>
     createDetectionProcessor({
@@ -208,6 +229,7 @@ async function detect(
       onAlert,
       ...(options.onAlertUpdate === undefined ? {} : { onAlertUpdate: options.onAlertUpdate }),
       onLate,
+      onRuleError,
     }),
   );
   const eventsPerPartition = new Array<number>(partitions).fill(0);
@@ -278,11 +300,12 @@ async function detect(
     lines: merge.progress().lines,
     events: totalEvents,
     byFormat: counters.byFormat,
-    deadLetters: counters.total.deadLetters + futureDeadLetters,
-    deadLettersByReason:
-      futureDeadLetters === 0
-        ? counters.deadLettersByReason
-        : { ...counters.deadLettersByReason, [FUTURE_TIMESTAMP]: futureDeadLetters },
+    deadLetters: counters.total.deadLetters + futureDeadLetters + ruleErrorDeadLetters,
+    deadLettersByReason: {
+      ...counters.deadLettersByReason,
+      ...(futureDeadLetters === 0 ? {} : { [FUTURE_TIMESTAMP]: futureDeadLetters }),
+      ...(ruleErrorDeadLetters === 0 ? {} : { [RULE_ERROR]: ruleErrorDeadLetters }),
+    },
     deadLetterExamples: examples,
     late: stats.late,
     invalidTime: stats.invalidTime,
@@ -310,6 +333,11 @@ async function detect(
     eventsPerSecond: totalEvents / Math.max(wallMs / 1000, 1e-3),
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
   };
+}
+
+function ruleErrorMessage(rule: CompiledRule, error: unknown): string {
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return `rule ${rule.rule.id} threw on this event (counted as not matched): ${detail}`;
 }
 
 function futureMessage(eventTime: number, now: number, skewMs: number): string {
