@@ -74,6 +74,10 @@ describe('SequorEventFields: model fields by their ECS names', () => {
         computer_name: 'WKS-0019.acme.corp',
         record_id: 1,
         event_data: { TargetUserSid: 'S-1-5-21-1-2-3-1134', 'host.id': 'its own word' },
+        level_raw: null,
+        keywords_raw: null,
+        task_raw: null,
+        opcode_raw: null,
       },
     } as Partial<SequorEvent>);
     fields.bind(logon);
