@@ -138,3 +138,49 @@ describe('DetectionProcessor: onRuleError', () => {
     expect(() => pushAll(processor)).toThrow(sinkError);
   });
 });
+
+describe('DetectionProcessor: a suppressed Sigma rule that throws', () => {
+  it('is not matched on the reordered path, where no record can be blamed, and the partition goes on', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'rule-error-suppressed-'));
+    try {
+      await writeFile(path.join(dir, `${OK_ID}.yml`), sigmaRule(OK_ID));
+      await writeFile(
+        path.join(dir, `${BOOM_ID}.yml`),
+        `${sigmaRule(BOOM_ID)}sequor:\n  suppress: { by: [host.id], window: 1h }\n`,
+      );
+      const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+      expect(loaded.errors).toEqual([]);
+      const rules = loaded.rules.map((rule) => compileRule(rule));
+      const boom = rules.find((r) => r.rule.id === BOOM_ID)!;
+      expect(boom.suppress).toBeDefined();
+      // Throws on e2 whenever it is asked, at record time (the dispatch) and on release (its own predicate).
+      const binding = boom.rule.type === 'sigma' ? boom.rule.binding! : null;
+      for (const variant of binding!.compiled.variants) {
+        const detects = variant.detects;
+        (variant as { detects: typeof detects }).detects = (view) => {
+          if (view.raw('event.id') === 'e2') throw bug;
+          return detects(view);
+        };
+      }
+      const alerts: string[] = [];
+      const errors: string[] = [];
+      const processor = createDetectionProcessor({
+        rules,
+        clock: () => 0,
+        allowedLatenessMs: 5_000,
+        onAlert: (_alert, rule, evidence) => alerts.push(`${rule.rule.id}:${evidence[0]!.event.id}`),
+        onRuleError: (rule, event) => errors.push(`${rule.rule.id}:${event.event.id}`),
+      });
+      for (const id of ['e1', 'e2', 'e3', 'e9']) processor.push(sysmon(id));
+      processor.flush();
+      expect(processor.state).not.toBe('closed');
+      expect(errors).toEqual([`${BOOM_ID}:e2`]);
+      expect(alerts.filter((a) => a.startsWith(OK_ID))).toEqual(
+        ['e1', 'e2', 'e3', 'e9'].map((e) => `${OK_ID}:${e}`),
+      );
+      expect(alerts.filter((a) => a.startsWith(BOOM_ID))).toEqual([`${BOOM_ID}:e1`]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

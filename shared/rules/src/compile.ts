@@ -153,8 +153,19 @@ function compileSigmaQuery(rule: SigmaDetectionRule, catalog: FieldCatalog): Com
   return {
     spec: {
       kind: 'filter',
-      predicate: (event) =>
-        decided.decided(event, position) ?? matches.matches(view.reset(source.bind(event))),
+      predicate: (event) => {
+        const known = decided.decided(event, position);
+        if (known !== undefined) return known;
+        try {
+          return matches.matches(view.reset(source.bind(event)));
+        } catch {
+          // Not matched, as the set's dispatch decided (and reported: the record is dead-lettered as
+          // rule-error) when the event was matched at record time. Here, on the reordered path of a
+          // suppressed or correlated rule, there is no record to blame, and a throw would stop the
+          // partition for good: every replay meets the same event.
+          return false;
+        }
+      },
       keyValues: () => noKey,
     },
     eventTime: compileEventTime<SequorEvent>(catalog),
