@@ -2,11 +2,12 @@
  * Confluent-framed values (`00` + 4-byte schema id + body) name their writer schema by id: a task that
  * decodes synchronously needs every id of a batch fetched before it starts. Fetches each id once.
  *
- * An id the registry does not know is remembered as missing for a while (as Confluent's registry client
+ * An id the registry does not know is remembered as missing for a second (as Confluent's registry client
  * does with `missing.id.cache.ttl.sec`): its records fail to decode and are dead-lettered, and without the
  * memory every one of them would wait for its own registry request, one after another, so one producer
- * with a wrong id (or an attacker naming ids at random) would hold its partition to the registry's pace.
- * For a while only: a registry replica can lag behind a new registration.
+ * writing a wrong id would hold its partition to the registry's pace. A second only: a registry replica
+ * can lag behind a new registration, and the records naming the id meanwhile are dead-lettered. Ids named
+ * at random still cost a request each (each is new).
  */
 import type { ConsumedRecord } from '@sequor/kafka';
 import { CodecError } from '@sequor/model';
@@ -17,7 +18,7 @@ export interface SchemaIdLoader {
 }
 
 export interface SchemaIdPreloaderOptions {
-  /** How long an id the registry did not know is not asked for again (default 10 s). */
+  /** How long an id the registry did not know is not asked for again (default 1 s). */
   readonly missingTtlMs?: number;
   /** How many missing ids are remembered, the oldest forgotten first (default 4,096). */
   readonly maxMissing?: number;
@@ -25,7 +26,7 @@ export interface SchemaIdPreloaderOptions {
   readonly now?: () => number;
 }
 
-export const DEFAULT_MISSING_SCHEMA_ID_TTL_MS = 10_000;
+export const DEFAULT_MISSING_SCHEMA_ID_TTL_MS = 1_000;
 export const DEFAULT_MAX_MISSING_SCHEMA_IDS = 4_096;
 
 export class SchemaIdPreloader {
