@@ -242,6 +242,19 @@ export function detectorDeadLetter(
       : 'unexpected-error';
   const headers: RecordHeaders = { ...base.headers, [DETECTOR_DEAD_LETTER_HEADERS.reason]: reason };
   if (error instanceof RuleEvaluationError)
-    headers[DETECTOR_DEAD_LETTER_HEADERS.ruleIds] = error.failures.map((f) => f.ruleId).join(',');
+    headers[DETECTOR_DEAD_LETTER_HEADERS.ruleIds] = ruleIdsHeader(error);
   return { ...base, headers };
+}
+
+/**
+ * The ids of the rules that threw, at most `MAX_RULE_IDS_IN_HEADER` of them and then how many more: one
+ * crafted event meeting a shared matcher's bug through hundreds of rules must not make a dead letter too
+ * large for its topic (detector dead letters are not cut to fit), which would fail the batch on every retry.
+ */
+export const MAX_RULE_IDS_IN_HEADER = 32;
+
+function ruleIdsHeader(error: RuleEvaluationError): string {
+  const ids = error.failures.map((f) => f.ruleId.slice(0, 200));
+  if (ids.length <= MAX_RULE_IDS_IN_HEADER) return ids.join(',');
+  return `${ids.slice(0, MAX_RULE_IDS_IN_HEADER).join(',')},+${ids.length - MAX_RULE_IDS_IN_HEADER} more`;
 }

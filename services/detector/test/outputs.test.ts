@@ -9,6 +9,8 @@ import {
   alertRecord,
   confluentAlertEncoder,
   detectorDeadLetter,
+  MAX_RULE_IDS_IN_HEADER,
+  RuleEvaluationError,
   singleObjectAlertEncoder,
 } from '../src/outputs.js';
 
@@ -141,5 +143,24 @@ describe('detector dead letters', () => {
       'origin.offset': '9',
       traceparent: Buffer.from('t'),
     });
+  });
+
+  it('name at most 32 rules that threw, then how many more (a dead letter must fit its topic)', () => {
+    const record: ConsumedRecord = { key: null, value: Buffer.from([1]), offset: '1', timestamp: '5' };
+    const failures = Array.from({ length: 500 }, (_, i) => ({
+      ruleId: `0a5f0c2e-6d3b-4a4e-9a7e-${String(i).padStart(12, '0')}`,
+      error: new Error('shared matcher bug'),
+    }));
+    const dead = detectorDeadLetter(
+      'dead',
+      record,
+      { topic: 'events', partition: 0 },
+      new RuleEvaluationError(failures),
+    );
+    const ids = String(dead.headers?.['error.rule-ids']);
+    expect(ids.split(',')).toHaveLength(MAX_RULE_IDS_IN_HEADER + 1);
+    expect(ids.endsWith(`,+${500 - MAX_RULE_IDS_IN_HEADER} more`)).toBe(true);
+    expect(ids.length).toBeLessThan(2_000);
+    expect(dead.headers).toMatchObject({ 'error.reason': 'rule-error' });
   });
 });
