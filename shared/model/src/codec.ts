@@ -349,23 +349,33 @@ export class AvroCodec<T> {
 
   private writerEntry(writer: Type): WriterEntry {
     if (canonicalForm(writer) === this.canonicalForm) return this.ownEntry();
-    try {
-      const resolver = this.type.createResolver(writer);
-      // The reader's defaults (exportAttrs) fill the fields an older writer lacks.
-      const read = compileAvroReader(writer.schema(), this.type.schema({ exportAttrs: true }));
-      return {
-        type: writer,
-        resolver,
-        read,
-        check: read === undefined ? compileAvroChecker(writer.schema()) : undefined,
-      };
-    } catch (cause) {
-      throw new CodecError(
+    const incompatible = (cause: unknown) =>
+      new CodecError(
         'incompatible-schema',
         `writer schema ${writer.name ?? ''} cannot be read as ${this.type.name ?? ''}`,
         { fingerprint: hex(schemaFingerprint(writer)) },
         { cause },
       );
+    let resolver: ReturnType<Type['createResolver']>;
+    try {
+      resolver = this.type.createResolver(writer);
+    } catch (cause) {
+      throw incompatible(cause);
+    }
+    // A writer avsc can resolve is never refused for a fault of our own reader's compiler (a refused id is
+    // refused for good): avsc reads it instead, behind the check walk. The reader's defaults (exportAttrs)
+    // fill the fields an older writer lacks.
+    let read: CompiledAvroReader | undefined;
+    try {
+      read = compileAvroReader(writer.schema(), this.type.schema({ exportAttrs: true }));
+    } catch {
+      read = undefined;
+    }
+    if (read !== undefined) return { type: writer, resolver, read, check: undefined };
+    try {
+      return { type: writer, resolver, read, check: compileAvroChecker(writer.schema()) };
+    } catch (cause) {
+      throw incompatible(cause);
     }
   }
 
