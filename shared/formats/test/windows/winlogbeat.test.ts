@@ -61,7 +61,8 @@ describe('winlogbeat', () => {
     expect(ev.source).toEqual(flat.source);
     const { event_data: data, ...winlog } = ev.winlog!;
     const { event_data: flatData, ...flatWinlog } = flat.winlog!;
-    // Winlogbeat names Task and Opcode (the test document names neither): only the flat record has them.
+    // Winlogbeat gives Task and Opcode as names, not numbers (and this document sends no task_raw or
+    // opcode_raw): only the flat record has the numbers.
     expect(winlog).toEqual({ ...flatWinlog, task_raw: null, opcode_raw: null });
     expect(flatWinlog).toMatchObject({ keywords_raw: '0x8020000000000000', task_raw: 12544, opcode_raw: 0 });
     // The document's event_data as it is (this one names ten of the record's 27), as in the flat record.
