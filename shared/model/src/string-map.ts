@@ -81,21 +81,25 @@ function markNonAscii(text: string, first: number, n: number): number {
  *
  * The keys are data an attacker may write (EventData names, Zeek fields), and the tree is bounded: a few
  * dozen maps of new keys would fill it, and every sequence seen later would be built a property at a time
- * (the Sigma projection's decode 0.72x). So the tree is pruned when maps keep missing it (`prune`): the half
- * of its sequences that the most maps went through are kept, so the common ones stay and room is made.
+ * (the Sigma projection's decode 0.72x). So the tree is pruned when maps keep missing it (`prune`): the
+ * compiled sequences in use stay, and of the rest the half that the most maps went through, so the common
+ * ones stay and room is made.
  */
 interface Shape {
   readonly keys: string[];
   readonly next: Shape[];
-  /** Maps with exactly these keys so far. */
+  /** Maps with exactly these keys so far (until compiled). */
   seen: number;
-  /** Maps with exactly these keys since the last prune (halved at each), and the subtree's sum (`prune`). */
+  /** Maps with exactly these keys since the last prune (the hot path's only count). */
   hits: number;
+  /** Maps with exactly these keys before the last prune, `PAST_WEIGHT` each, halved at each prune and reorder. */
+  past: number;
+  /** `past` and `hits` weighed over the subtree, or the shape's own (`prune`): what orders branches and sequences. */
   score: number;
   /** The compiled literal, `null` when these keys cannot be one (a duplicate, `__proto__`). */
   build: ((values: readonly string[]) => Record<string, string>) | null | undefined;
 }
-const newShape = (): Shape => ({ keys: [], next: [], seen: 0, hits: 0, score: 0, build: undefined });
+const newShape = (): Shape => ({ keys: [], next: [], seen: 0, hits: 0, past: 0, score: 0, build: undefined });
 const root = newShape();
 /** Bounds on the tree, whatever the input: past them a map is built a property at a time. */
 const MAX_SHAPES = 8192;
@@ -115,6 +119,17 @@ const COMPILE_AFTER = 2;
 /** Maps the tree had no room for (a shape, a branch or a compile) before it is pruned: a prune costs ~1 ms. */
 const PRUNE_AFTER_MISSES = 256;
 /**
+ * While prunes do not raise the rate of maps built by compiled literals (a stream with more sequences than
+ * the tree holds: pruning only churns it), the misses between them double up to this. Bounded: after a
+ * flood, a new sequence of the stream waits for a prune to get in.
+ */
+const MAX_PRUNE_AFTER_MISSES = 4 * PRUNE_AFTER_MISSES;
+/**
+ * What a map since the last prune weighs in `past` (halved at each prune): one map keeps a compiled
+ * sequence in use for three prunes more, so that a stream's sequences sent in rotation stay compiled.
+ */
+const PAST_WEIGHT = 8;
+/**
  * A key found past this many others at its place in the tree counts as a slow find; so many of them and the
  * tree's branches are put in order of use (`reorder`): keys an attacker got in first (a prune keeps the
  * sequences of its last maps too) would otherwise be compared before the stream's own on every map.
@@ -124,6 +139,9 @@ const REORDER_AFTER_SLOW_FINDS = 4096;
 let shapeCount = 1;
 let compiledCount = 0;
 let misses = 0;
+/** Misses before the next prune (`prune` backs off), and the rate of compiled builds per miss before the last. */
+let pruneAfterMisses = PRUNE_AFTER_MISSES;
+let compiledRate = 0;
 let slowFinds = 0;
 
 /** How big the key-sequence tree has grown (for tests of its bounds). */
@@ -289,63 +307,121 @@ function finish(shape: Shape, n: number): Record<string, string> {
 
 /** A map the tree had no room for: built a property at a time, and the tree pruned every so many. */
 function missed(n: number): Record<string, string> {
-  if (++misses >= PRUNE_AFTER_MISSES) prune();
+  if (++misses >= pruneAfterMisses) prune();
   return assignAll(n);
 }
 
-/** Maps through `shape` since the last prune (its own and its subtree's), kept in `score`. */
+/** Maps through `shape` (its own and its subtree's, before the last prune halved), kept in `score`. */
 function scoreOf(shape: Shape): number {
-  let sum = shape.hits;
+  let sum = shape.past + PAST_WEIGHT * shape.hits;
   for (const next of shape.next) sum += scoreOf(next);
   shape.score = sum;
   return sum;
 }
 
+/** Whether maps ended at `shape`: a key sequence of its own, not only a prefix of others. */
+const endsSequence = (shape: Shape): boolean => shape.seen > 0 || shape.build !== undefined;
+/** Compiled and used since the last prune or the few before it (`PAST_WEIGHT`): what the stream reads now. */
+const inUse = (shape: Shape): boolean => typeof shape.build === 'function' && shape.hits + shape.past > 0;
+/** Seen more than once (compiled, or waiting for room to be). */
+const repeated = (shape: Shape): boolean => shape.build !== undefined || shape.seen >= COMPILE_AFTER;
+
 /**
- * Keeps the half of the tree's shapes with the most maps through them, and halves every count so that what
- * was common long ago gives way. A shape's score is at least any of its children's and a stable sort keeps
- * breadth-first order among equals, so the shapes kept are whole sequences from the root. An attacker's
- * one-off sequences (a map each) go first; to keep a sequence it takes more maps than the stream's own
- * sequences get, and room is made at each prune whatever arrives.
+ * Makes room in the tree, by whole key sequences (a sequence's shape and its ancestors), and halves the
+ * counts so that what was common long ago gives way:
+ * - the compiled sequences used since the last prune or the few before it are all kept. A stream may have more sequences than
+ *   the tree has room for (Security logs: hundreds of event IDs whose EventData starts with the same keys),
+ *   sent in rotation; making room among them would evict each before it is seen a second time, and none
+ *   would stay compiled;
+ * - of the others, as many as fill half of the shapes they held: the ones seen more than once first, then
+ *   the ones with the most maps, then the oldest (a sequence seen once, kept, can be seen again). An
+ *   attacker's one-off sequences (a map each) go first; to keep a sequence it takes more maps than the
+ *   stream's own sequences get, and room is made at each prune whatever arrives.
  */
 function prune(): void {
   misses = 0;
-  scoreOf(root);
-  const order: Shape[] = [];
-  for (let q = -1; q < order.length; q++)
-    for (const next of (q < 0 ? root : (order[q] as Shape)).next) order.push(next);
-  const keep = new Set(
-    order
-      .slice()
-      .sort((a, b) => b.score - a.score)
-      .slice(0, order.length >> 1),
-  );
+  // The tree breadth-first, with each shape's parent (the tree has no pointers up).
+  const order: Shape[] = [root];
+  const parent: number[] = [-1];
+  const firstChild: number[] = [];
+  for (let q = 0; q < order.length; q++) {
+    firstChild.push(order.length);
+    for (const next of (order[q] as Shape).next) {
+      order.push(next);
+      parent.push(q);
+    }
+  }
+  const kept = new Uint8Array(order.length);
+  kept[0] = 1;
+  let keptCount = 0;
+  /** Keeps the sequence ending at `order[i]` if that keeps at most `budget` shapes in all. */
+  const keep = (i: number, budget: number): boolean => {
+    let added = 0;
+    for (let a = i; kept[a] === 0; a = parent[a] as number) added++;
+    if (keptCount + added > budget) return false;
+    for (let a = i; kept[a] === 0; a = parent[a] as number) kept[a] = 1;
+    keptCount += added;
+    return true;
+  };
+  const others: number[] = [];
+  for (let i = 1; i < order.length; i++) {
+    const shape = order[i] as Shape;
+    if (inUse(shape)) keep(i, Infinity);
+    else if (endsSequence(shape)) {
+      shape.score = shape.past + PAST_WEIGHT * shape.hits;
+      others.push(i);
+    }
+  }
+  const budget = keptCount + ((order.length - 1 - keptCount) >> 1);
+  // A stable sort: among equals, breadth-first order (older branches first).
+  others.sort((a, b) => {
+    const x = order[a] as Shape;
+    const y = order[b] as Shape;
+    const rx = repeated(x);
+    const ry = repeated(y);
+    return rx !== ry ? Number(ry) - Number(rx) : rx ? y.score - x.score : 0;
+  });
+  for (const i of others) if (!keep(i, budget)) break;
   let compiled = 0;
-  for (const shape of [root, ...order]) {
-    if (shape !== root && !keep.has(shape)) continue;
+  // Maps built by compiled literals since the last prune (on every shape, kept or not).
+  let compiledHits = 0;
+  for (const shape of order) if (typeof shape.build === 'function') compiledHits += shape.hits;
+  // Backs off while pruning does not raise the compiled builds (by an eighth, above the noise of which maps
+  // came when): the stream's sequences in rotation, more than the tree holds, are then kept in use longer.
+  const rate = compiledHits / pruneAfterMisses;
+  pruneAfterMisses =
+    rate > compiledRate * 1.125
+      ? Math.max(PRUNE_AFTER_MISSES, pruneAfterMisses >> 1)
+      : Math.min(MAX_PRUNE_AFTER_MISSES, pruneAfterMisses * 2);
+  compiledRate = rate;
+  for (let i = 0; i < order.length; i++) {
+    if (kept[i] === 0) continue;
+    const shape = order[i] as Shape;
     let j = 0;
     for (let b = 0; b < shape.next.length; b++) {
-      const next = shape.next[b] as Shape;
-      if (!keep.has(next)) continue;
+      if (kept[(firstChild[i] as number) + b] === 0) continue;
       shape.keys[j] = shape.keys[b] as string;
-      shape.next[j++] = next;
+      shape.next[j++] = shape.next[b] as Shape;
     }
     shape.keys.length = j;
     shape.next.length = j;
-    shape.hits >>>= 1;
+    // Not `>>> 1`: a count past 2^32 (hits since a prune long ago) would wrap.
+    shape.past = Math.floor((shape.past + PAST_WEIGHT * shape.hits) / 2);
+    shape.hits = 0;
     if (typeof shape.build === 'function') compiled++;
   }
-  shapeCount = keep.size + 1;
+  shapeCount = keptCount + 1;
   compiledCount = compiled;
+  scoreOf(root);
   sortBranches();
 }
 
-/** Puts every branch list of the tree in order of maps through it, and halves the counts. */
+/** Puts every branch list of the tree in order of maps through it, and halves the past counts. */
 function reorder(): void {
   scoreOf(root);
   sortBranches();
   const halve = (shape: Shape): void => {
-    shape.hits >>>= 1;
+    shape.past = Math.floor(shape.past / 2);
     for (const next of shape.next) halve(next);
   };
   halve(root);

@@ -66,3 +66,27 @@ describe('the map<string> key-sequence tree under a flood of new key sequences',
       expect(Object.entries(decodeMap(keys) ?? {})).toEqual(keys.map((k) => [k, `v-${k}`]));
   });
 });
+
+describe('the map<string> key-sequence tree under more of the stream’s own sequences than it holds', () => {
+  it('keeps compiled the sequences it has room for when they come in rotation', () => {
+    // Security logs: hundreds of event IDs whose EventData starts with the same key. 600 sequences of 8 keys
+    // under one first key, more than a branch list holds (256): the ones kept are seen again a pass later,
+    // so they must not be pruned in between, nor the compiled ones while the others keep missing.
+    const sequences = Array.from({ length: 600 }, (_, s) => [
+      'SubjectUserSid',
+      ...Array.from({ length: 7 }, (_, k) => `Rotation${s}_${k}`),
+    ]);
+    const maps = sequences.map((keys) => {
+      const data: Record<string, string> = {};
+      for (const key of keys) data[key] = `v-${key}`;
+      return writer.encodeSingleObject(withData(data));
+    });
+    for (let pass = 0; pass < 12; pass++)
+      for (const [s, map] of maps.entries())
+        expect(Object.keys(reader.decode(map).winlog?.event_data ?? {})).toEqual(sequences[s]);
+    const compiled = sequences.filter((keys) => stringMapKeySequence(keys).state === 'compiled').length;
+    // As many as the branch list under the first key holds, near enough (0 before: each evicted unseen).
+    expect(compiled).toBeGreaterThanOrEqual(200);
+    expect(stringMapShapeCounts().compiled).toBeLessThanOrEqual(1024);
+  });
+});
