@@ -6,8 +6,12 @@
  * does with `missing.id.cache.ttl.sec`): its records fail to decode and are dead-lettered, and without the
  * memory every one of them would wait for its own registry request, one after another, so one producer
  * writing a wrong id would hold its partition to the registry's pace. A second only: a registry replica
- * can lag behind a new registration, and the records naming the id meanwhile are dead-lettered. Ids named
- * at random still cost a request each (each is new).
+ * can lag behind a new registration, and the records naming the id meanwhile are dead-lettered.
+ *
+ * Ids named at random are new each: a batch asks for at most `maxLookupsPerBatch` ids it has not seen, a few
+ * at a time (`lookupConcurrency`), so a batch costs at most a few registry round trips whatever its records
+ * name. The records naming an id past that budget fail to decode (`unknown-schema-id`) and are
+ * dead-lettered; no producer of ours writes dozens of new schemas between two fetches.
  */
 import type { ConsumedRecord } from '@sequor/kafka';
 import { CodecError } from '@sequor/model';
@@ -24,7 +28,14 @@ export interface SchemaIdPreloaderOptions {
   readonly maxMissing?: number;
   /** Milliseconds of a monotonic clock (default `performance.now`). */
   readonly now?: () => number;
+  /** New ids asked of the registry per batch at most (default 64). */
+  readonly maxLookupsPerBatch?: number;
+  /** Registry requests in flight at once (default 8). */
+  readonly lookupConcurrency?: number;
 }
+
+export const DEFAULT_MAX_SCHEMA_ID_LOOKUPS_PER_BATCH = 64;
+export const DEFAULT_SCHEMA_ID_LOOKUP_CONCURRENCY = 8;
 
 export const DEFAULT_MISSING_SCHEMA_ID_TTL_MS = 1_000;
 export const DEFAULT_MAX_MISSING_SCHEMA_IDS = 4_096;
@@ -36,6 +47,8 @@ export class SchemaIdPreloader {
   private readonly missingTtlMs: number;
   private readonly maxMissing: number;
   private readonly now: () => number;
+  private readonly maxLookupsPerBatch: number;
+  private readonly lookupConcurrency: number;
 
   constructor(
     private readonly codec: SchemaIdLoader,
@@ -44,6 +57,8 @@ export class SchemaIdPreloader {
     this.missingTtlMs = options.missingTtlMs ?? DEFAULT_MISSING_SCHEMA_ID_TTL_MS;
     this.maxMissing = options.maxMissing ?? DEFAULT_MAX_MISSING_SCHEMA_IDS;
     this.now = options.now ?? (() => performance.now());
+    this.maxLookupsPerBatch = options.maxLookupsPerBatch ?? DEFAULT_MAX_SCHEMA_ID_LOOKUPS_PER_BATCH;
+    this.lookupConcurrency = Math.max(1, options.lookupConcurrency ?? DEFAULT_SCHEMA_ID_LOOKUP_CONCURRENCY);
   }
 
   /**
@@ -52,21 +67,33 @@ export class SchemaIdPreloader {
    * ours: that error is thrown (retriable: the batch is tried again).
    */
   async load(records: readonly ConsumedRecord[]): Promise<void> {
+    const now = this.now();
+    const wanted = new Set<number>();
     for (const record of records) {
       const value = record.value;
       if (value === null || value.length < 5 || value[0] !== 0) continue;
       const id = value.readUInt32BE(1);
-      if (this.loaded.has(id)) continue;
+      if (this.loaded.has(id) || wanted.has(id)) continue;
       const until = this.missing.get(id);
-      if (until !== undefined && until > this.now()) continue;
-      try {
-        await this.codec.loadSchemaId(id);
-        this.loaded.add(id);
-        this.missing.delete(id);
-      } catch (error) {
-        if (!(error instanceof CodecError) || error.reason !== 'unknown-schema-id') throw error;
-        this.rememberMissing(id);
-      }
+      if (until !== undefined && until > now) continue;
+      wanted.add(id);
+      if (wanted.size === this.maxLookupsPerBatch) break;
+    }
+    const ids = [...wanted];
+    for (let from = 0; from < ids.length; from += this.lookupConcurrency) {
+      const chunk = ids.slice(from, from + this.lookupConcurrency);
+      const outcomes = await Promise.allSettled(chunk.map((id) => this.codec.loadSchemaId(id)));
+      let failure: unknown = null;
+      outcomes.forEach((outcome, i) => {
+        const id = chunk[i]!;
+        if (outcome.status === 'fulfilled') {
+          this.loaded.add(id);
+          this.missing.delete(id);
+        } else if (outcome.reason instanceof CodecError && outcome.reason.reason === 'unknown-schema-id') {
+          this.rememberMissing(id);
+        } else failure ??= outcome.reason;
+      });
+      if (failure !== null) throw failure;
     }
   }
 

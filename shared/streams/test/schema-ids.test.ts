@@ -42,12 +42,43 @@ describe('SchemaIdPreloader', () => {
 
   it('remembers a bounded number of missing ids (random ids cannot grow it)', async () => {
     const codec = new FakeRegistryCodec(new Set());
-    const preloader = new SchemaIdPreloader(codec, { maxMissing: 100, now: () => 0 });
+    const preloader = new SchemaIdPreloader(codec, {
+      maxMissing: 100,
+      maxLookupsPerBatch: 10_000,
+      now: () => 0,
+    });
     await preloader.load(Array.from({ length: 5_000 }, (_, i) => framed(1_000_000 + i, i)));
     expect(preloader.missingIds).toBe(100);
     // The newest are the ones kept.
     await preloader.load([framed(1_000_000 + 4_999, 0), framed(1_000_000, 1)]);
     expect(codec.asked.slice(5_000)).toEqual([1_000_000]);
+  });
+
+  it('asks at most 64 new ids per batch, 8 at a time: random ids cost a batch a few round trips', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const asked: number[] = [];
+    const codec = {
+      async loadSchemaId(id: number): Promise<void> {
+        asked.push(id);
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        inFlight--;
+        if (id !== 7)
+          throw new CodecError('unknown-schema-id', `schema id ${id} not found`, { schemaId: id });
+      },
+    };
+    const preloader = new SchemaIdPreloader(codec, { now: () => 0 });
+    const batch = [framed(7, 0), ...Array.from({ length: 5_000 }, (_, i) => framed(1_000 + i, i + 1))];
+    await preloader.load(batch);
+    expect(asked).toHaveLength(64);
+    expect(asked[0]).toBe(7);
+    expect(most).toBe(8);
+    // The next batch asks for the next ones; the known and the missing are not asked again.
+    await preloader.load(batch);
+    expect(asked).toHaveLength(128);
+    expect(asked[64]).toBe(1_063);
   });
 
   it("throws what is not the record's problem (a registry it cannot reach), and remembers nothing", async () => {
