@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alertSchemaText, AvroCodec, CodecError, createAlertCodec } from '@sequor/model';
-import { InMemorySchemaRegistry } from '@sequor/model/testing';
+import { InMemorySchemaRegistry, sampleAlert } from '@sequor/model/testing';
 import type { Alert } from '@sequor/rules';
 import type { ConsumedRecord } from '@sequor/kafka';
 import {
@@ -14,48 +14,7 @@ import {
   singleObjectAlertEncoder,
 } from '../src/outputs.js';
 
-const alert: Alert = {
-  alert: { id: '0123456789abcdef0123456789abcdef' },
-  timestamp: 1_700_000_000_000,
-  rule: {
-    id: 'r-1',
-    name: 'Rule',
-    version: 2,
-    type: 'eql',
-    severity: 'high',
-    risk_score: 73,
-    references: [],
-    revision: null,
-    level: null,
-    tags: [],
-    author: [],
-  },
-  threat: [
-    {
-      framework: 'MITRE ATT&CK',
-      tactic: { id: 'TA0006', name: 'Credential Access' },
-      technique: { id: 'T1003', name: 'OS Credential Dumping' },
-      subtechnique: null,
-    },
-  ],
-  entity: { host: { id: 'name:ws1', name: 'WS1' }, user: { id: 'S-1-5-21-1', name: 'alice' } },
-  keys: [{ field: 'host.id', value: 'name:ws1' }],
-  event: { first_time: 1_699_999_990_000, last_time: 1_699_999_999_000, count: 2 },
-  evidence: [
-    {
-      event_id: 'e1',
-      timestamp: 1_699_999_990_000,
-      origin: { format: 'winlogbeat', topic: 'raw', partition: 0, offset: 42 },
-      fields: [
-        { name: 'registry.data.strings', value: ['a', 'b'] },
-        { name: 'user.name', value: null },
-        { name: 'host.name', value: 'WS1' },
-      ],
-    },
-  ],
-  message: 'hello',
-  trace_id: null,
-};
+const alert: Alert = sampleAlert();
 
 const trigger: ConsumedRecord = {
   key: Buffer.from('name:ws1'),

@@ -22,7 +22,7 @@
 import type { Schema } from 'avsc';
 import { getHeapStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import type { Alert, AlertUpdate, SequorEvent } from '../src/index.js';
+import type { AlertUpdate, SequorEvent } from '../src/index.js';
 import {
   AvroCodec,
   CodecError,
@@ -36,7 +36,7 @@ import {
 } from '../src/index.js';
 import { compileAvroReader, MAX_EMPTY_ITEMS } from '../src/avro-reader.js';
 import { readStringMap } from '../src/string-map.js';
-import { InMemorySchemaRegistry } from '../src/testing/index.js';
+import { InMemorySchemaRegistry, sampleAlert } from '../src/testing/index.js';
 import { sampleEvent } from './sample-event.js';
 import { olderEvent, olderEventSchema } from './decode-hardening-older.js';
 
@@ -162,48 +162,7 @@ const zeekEvent = (): SequorEvent =>
     winlog: null,
     zeek: { fields: { 'id.orig_h': '10.0.0.1', 'id.resp_p': '53', query: 'example.org', qtype_name: 'A' } },
   });
-const alert: Alert = {
-  alert: { id: '0123456789abcdef0123456789abcdef' },
-  timestamp: 1_700_000_000_000,
-  rule: {
-    id: 'r-1',
-    name: 'Rule',
-    version: 2,
-    type: 'sigma',
-    severity: 'high',
-    risk_score: 73,
-    references: ['https://example.org'],
-    revision: 'abc',
-    level: 'high',
-    tags: ['attack.t1003'],
-    author: ['someone'],
-  },
-  threat: [
-    {
-      framework: 'MITRE ATT&CK',
-      tactic: { id: 'TA0006', name: 'Credential Access' },
-      technique: { id: 'T1003', name: 'OS Credential Dumping' },
-      subtechnique: null,
-    },
-  ],
-  entity: { host: { id: 'name:ws1', name: 'WS1' }, user: { id: 'S-1-5-21-1', name: 'alice' } },
-  keys: [{ field: 'host.id', value: 'name:ws1' }],
-  event: { first_time: 1_699_999_990_000, last_time: 1_699_999_999_000, count: 2 },
-  evidence: [
-    {
-      event_id: 'e1',
-      timestamp: 1_699_999_990_000,
-      origin: { format: 'winlogbeat', topic: 'raw', partition: 0, offset: 42 },
-      fields: [
-        { name: 'registry.data.strings', value: ['a', 'b'] },
-        { name: 'user.name', value: null },
-        { name: 'host.name', value: 'WS1' },
-      ],
-    },
-  ],
-  message: 'hello',
-  trace_id: null,
-};
+const alert = sampleAlert();
 
 const update: AlertUpdate = {
   alert: { id: '0123456789abcdef0123456789abcdef' },

@@ -3,6 +3,8 @@
 import type { SchemaRegistry } from '../codec.js';
 import { avroType, canonicalForm, CodecError } from '../codec.js';
 
+export { sampleAlert } from './sample-alert.js';
+
 /** In-memory SchemaRegistry for tests. Ids start at 1, one id per canonical form. */
 export class InMemorySchemaRegistry implements SchemaRegistry {
   private readonly byId = new Map<number, string>();
