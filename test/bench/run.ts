@@ -23,10 +23,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { applyV8Flags } from '@sequor/service';
 import { benchBroker } from '../setup/deploy-script.js';
 import type { BenchContext, BenchPathModule, BenchRow } from './harness.js';
 import type { BenchReport, PathOutcome } from './report.js';
 import { formatTable, markdownSummary, renderSvg, spliceBetweenMarkers } from './report.js';
+
+// The services' V8 settings, so that every figure (and its floor) is of the runtime they run.
+applyV8Flags();
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // The `sequor` executable: wires the process to runCli and exits with its code.
+import { applyV8Flags } from '@sequor/service';
 import { commandLabel, runCli } from './cli.js';
 import { processContext } from './context.js';
 import { EXIT, systemReason } from './errors.js';
+
+applyV8Flags();
 
 // A failed stdout write (the reader closed the pipe: EPIPE) must not kill the process with a stack: the
 // commands' writers report it, and anything written directly is checked below.

@@ -6,6 +6,7 @@
 import { ConfigError } from '@sequor/model';
 import type { Logger } from './logger.js';
 import { createLogger, logLevelFromEnv } from './logger.js';
+import { applyV8Flags } from './v8-flags.js';
 
 /** Something that stops gracefully: what `installShutdownHandlers` needs. */
 export interface Stoppable {
@@ -79,11 +80,12 @@ export function installShutdownHandlers(
 }
 
 /**
- * Runs a service's `main` and turns its result into the process exit code: 0 leaves the process to end
+ * Runs a service's `main` (after `applyV8Flags`) and turns its result into the process exit code: 0 leaves the process to end
  * (after a signal, installShutdownHandlers exits once the stop completes), anything else exits now; an
  * unexpected rejection prints its stack under the service's name and exits 1.
  */
 export function runServiceMain(name: string, main: () => Promise<number>): void {
+  applyV8Flags();
   main().then(
     (code) => {
       process.exitCode = code;
