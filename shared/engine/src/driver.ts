@@ -83,10 +83,19 @@ export interface RuleSetOptions<E, R> extends CorrelationOptions<E> {
    * it) is reported here and counts as not matched for that event; the other rules still see it, and the
    * stream goes on (one bad rule or event must not stop a partition). If this callback throws, the
    * stream fails. Without it such an exception fails the stream, as any engine error does. Rules that
-   * take the reordered stream (stateful ones, suppressed filters) fail the stream either way: the events
-   * they are given are not the one being pushed, so there is no record to blame.
+   * take the reordered stream (stateful ones, suppressed filters) report through `onStatefulError`.
    */
   readonly onFilterError?: (rule: R, event: E, error: unknown) => void;
+  /**
+   * A rule on the reordered stream (a sequence, join or aggregate, a suppressed filter) that throws on an
+   * event released to it is reported here with that event; the other rules still see it and the stream
+   * goes on. The event is not always the one being pushed: the reorder stage releases events as the
+   * watermark passes them, during a later push. The throwing rule's state for that event is what the
+   * exception left (steps before the throw applied, none after). If this callback throws, or without it,
+   * the stream fails. A throw while a watermark closes windows or expires partials has no event to name:
+   * it fails the stream either way.
+   */
+  readonly onStatefulError?: (rule: R, event: E, error: unknown) => void;
 }
 
 /** One rule's correlation on a stream: the operator plus what services export beside the alerts. */
@@ -176,7 +185,7 @@ export interface RuleSetPipeline<E, R> {
  * reaches them). Every in-memory run goes through here too (`createCorrelationPipeline`,
  * `runCorrelation`, rule tests): tests run what production runs. All rules share `eventTime` and the lateness options; `maxOpenPartials` is per
  * rule. A rule whose operator fails fails the stream (a throwing predicate is an engine bug), unless
- * `onFilterError` takes a plain filter's exceptions.
+ * `onFilterError` takes a plain filter's exceptions and `onStatefulError` a reordered-stream rule's.
  *
  * @example
  * const rules = loaded.map((rule) => ({ rule, spec: rule.compiled.spec }));
@@ -197,6 +206,7 @@ export function createRuleSetPipeline<E, R>(
     rules.map(() => new CorrelationStats()),
     options.ruleSetControl,
     options.onFilterError,
+    options.onStatefulError,
   );
 }
 
@@ -264,6 +274,7 @@ function buildRuleSet<E, R>(
   ruleStats: readonly CorrelationStats[],
   control?: RuleSetControl<E, R>,
   onFilterError?: (rule: R, event: E, error: unknown) => void,
+  onStatefulError?: (rule: R, event: E, error: unknown) => void,
 ): RuleSetPipeline<E, R> {
   const late$ = new Subject<LateEvent<E>>();
   const summaries$ = new Subject<RuleBucketSummary<R>>();
@@ -329,6 +340,8 @@ function buildRuleSet<E, R>(
       // The rule of each filter, by the same position (what `onFilterError` names).
       let filterRules = filterIndexes.map((index) => rules[index]!.rule);
       let stateful = statefulIndexes.map((index) => runtimes[index]!);
+      // The rule of each stateful runtime, by the same position (what `onStatefulError` names).
+      let statefulRules = statefulIndexes.map((index) => rules[index]!.rule);
       let dispatch = filterDispatchPlan(rules, filterIndexes, options.filterDispatch);
       // Filter runtimes keep nothing of the item they are given: one item, rewritten per event.
       const stamp =
@@ -387,7 +400,9 @@ function buildRuleSet<E, R>(
             const nextFilterIndexes = indexesWhere(next, isPlainFilter);
             filters = nextFilterIndexes.map((i) => runtimes[i]!);
             filterRules = nextFilterIndexes.map((i) => next[i]!.rule);
-            stateful = indexesWhere(next, (entry) => !isPlainFilter(entry)).map((i) => runtimes[i]!);
+            const nextStatefulIndexes = indexesWhere(next, (entry) => !isPlainFilter(entry));
+            stateful = nextStatefulIndexes.map((i) => runtimes[i]!);
+            statefulRules = nextStatefulIndexes.map((i) => next[i]!.rule);
             dispatch = filterDispatchPlan(next, nextFilterIndexes, nextDispatch);
             return {
               ruleStats: nextStats,
@@ -415,14 +430,26 @@ function buildRuleSet<E, R>(
             next: (item) => {
               try {
                 if (item.kind === 'event') {
-                  for (let i = 0; i < stateful.length && !subscriber.closed; i++) stateful[i]!.onEvent(item);
+                  if (onStatefulError === undefined) {
+                    for (let i = 0; i < stateful.length && !subscriber.closed; i++)
+                      stateful[i]!.onEvent(item);
+                  } else {
+                    // One rule's exception reported with the released event, the next rule still called.
+                    for (let i = 0; i < stateful.length && !subscriber.closed; i++) {
+                      try {
+                        stateful[i]!.onEvent(item);
+                      } catch (error) {
+                        onStatefulError(statefulRules[i]!, item.event, error);
+                      }
+                    }
+                  }
                 } else {
                   const watermark = item.watermark;
                   for (let i = 0; i < stateful.length && !subscriber.closed; i++)
                     stateful[i]!.onWatermark(watermark);
                 }
               } catch (error) {
-                // Not `onFilterError`'s: a released event is not the record being pushed (no one to blame).
+                // Without `onStatefulError`, a watermark's, or the callback's own.
                 fail(error);
               }
             },
