@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FilterSpec } from '@sequor/engine';
+import type { FilterSpec, SequenceSpec, SequenceStepSpec } from '@sequor/engine';
 import type { SequorEvent } from '@sequor/model';
 import type { CompiledRule } from '@sequor/rules';
 import { compileRule, loadRuleSet } from '@sequor/rules';
@@ -179,6 +179,76 @@ describe('DetectionProcessor: a suppressed Sigma rule that throws', () => {
         ['e1', 'e2', 'e3', 'e9'].map((e) => `${OK_ID}:${e}`),
       );
       expect(alerts.filter((a) => a.startsWith(BOOM_ID))).toEqual([`${BOOM_ID}:e1`]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('DetectionProcessor: a stateful rule that throws on a released event', () => {
+  it('is reported with that event during the later push that released it; the processor goes on', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'rule-error-stateful-'));
+    try {
+      await writeFile(path.join(dir, `${OK_ID}.yml`), sigmaRule(OK_ID));
+      const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+      const [ok] = loaded.rules.map((rule) => compileRule(rule));
+      // A sequence of two process creations on a host (as an EQL sequence runs), whose step throws on e2.
+      const step: SequenceStepSpec<SequorEvent> = {
+        predicate: (e) => {
+          if (e.event.id === 'e2') throw bug;
+          return e.winlog?.event_id === '1';
+        },
+        key: (e) => e.host?.id ?? null,
+        runs: 1,
+        missing: false,
+      };
+      const spec: SequenceSpec<SequorEvent> = {
+        kind: 'sequence',
+        maxspanMs: 60_000,
+        steps: [step, step],
+        until: null,
+        keyValues: (e) => [e.host?.id ?? null],
+      };
+      const seq: CompiledRule = {
+        ...ok!,
+        rule: { ...ok!.rule, id: 'seq', binding: undefined } as CompiledRule['rule'],
+        compiled: { ...ok!.compiled, spec },
+      };
+      const run = (onRuleError?: (rule: CompiledRule, event: SequorEvent, error: unknown) => void) => {
+        const alerts: string[] = [];
+        const processor = createDetectionProcessor({
+          rules: [ok!, seq],
+          clock: () => 0,
+          allowedLatenessMs: 5_000,
+          onAlert: (_alert, rule, evidence) =>
+            alerts.push(`${rule.rule.id}:${evidence.map((e) => e.event.id).join(',')}`),
+          ...(onRuleError === undefined ? {} : { onRuleError }),
+        });
+        for (const id of ['e1', 'e2', 'e3', 'e4', 'e9']) {
+          pushing = id;
+          processor.push(sysmon(id));
+        }
+        pushing = 'flush';
+        processor.flush();
+        return { alerts, processor };
+      };
+      let pushing = '';
+      const errors: string[] = [];
+      const guarded = run((rule, event, error) =>
+        errors.push(`${rule.rule.id}:${event.event.id}:${(error as Error).message} (pushing ${pushing})`),
+      );
+      // e2 is released (its time + 5 s passed) by the push of e9, not by its own.
+      expect(errors).toEqual(['seq:e2:detection bug (pushing e9)']);
+      expect(guarded.processor.state).toBe('flushed');
+      // The Sigma rule alerts on every event; the sequence goes on as if e2 were not there.
+      expect(guarded.alerts.filter((a) => a.startsWith(OK_ID))).toHaveLength(5);
+      expect(guarded.alerts.filter((a) => a.startsWith('seq:'))).toEqual([
+        'seq:e1,e3',
+        'seq:e3,e4',
+        'seq:e4,e9',
+      ]);
+      // Without onRuleError the processor closes, as before.
+      expect(() => run()).toThrow(DetectionProcessorError);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

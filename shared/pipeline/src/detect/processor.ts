@@ -61,12 +61,14 @@ export interface DetectionProcessorOptions {
   /** Late and untimeable events (the services forward them to a late-events topic). */
   readonly onLate?: (late: LateEvent<SequorEvent>) => void;
   /**
-   * A rule that throws on the event being pushed (a Sigma rule or an EQL single-event rule: those run on
-   * the event as it is pushed), called synchronously inside `push`: the rule counts as not matched for
-   * that event, the other rules still see it, and the processor stays open (the detector dead-letters the
-   * record, `sequor detect` reports it). Without it such an exception closes the processor and `push`
-   * throws DetectionProcessorError. Rules that run on the reordered stream fail the processor either way.
-   * If this callback throws, `push` throws that error, as for `onAlert`.
+   * A rule that throws on an event, called synchronously: the rule counts as not matched for that event,
+   * the other rules still see it, and the processor stays open (the detector dead-letters the record,
+   * `sequor detect` reports it). A Sigma or EQL single-event rule runs on the event being pushed; a
+   * stateful rule (sequence, join, aggregate, suppressed filter) on the events the reorder stage releases,
+   * so `event` may be an earlier one, released by this `push`, an `advanceStreamTime` or `flush`; what
+   * that rule's state kept of it is what the exception left. Without it such an exception closes the
+   * processor and `push` throws DetectionProcessorError. If this callback throws, `push` throws that
+   * error, as for `onAlert`.
    */
   readonly onRuleError?: (rule: CompiledRule, event: SequorEvent, error: unknown) => void;
   /** Detection time of alerts (`Alert.timestamp`), epoch ms. Default `Date.now`; tests inject a constant. */
@@ -283,6 +285,7 @@ class DefaultDetectionProcessor implements DetectionProcessor {
       }
     };
     const onRuleError = options.onRuleError;
+    // Both plain filters' and stateful rules' exceptions (`createRuleSetPipeline`'s two callbacks).
     const onFilterError =
       onRuleError === undefined
         ? undefined
@@ -307,7 +310,7 @@ class DefaultDetectionProcessor implements DetectionProcessor {
       onSuppressionUpdate: raiseUpdate,
       // Sigma rules: each event is matched once against their set's index, not through every predicate.
       filterDispatch: sigmaFilterDispatch(rules),
-      ...(onFilterError === undefined ? {} : { onFilterError }),
+      ...(onFilterError === undefined ? {} : { onFilterError, onStatefulError: onFilterError }),
       // Each rule's suppression windows are bounded like its partial state.
       suppression: { maxOpenWindows: options.maxOpenPartials, maxStateBytes: options.maxStateBytes },
       ...(this.ruleSetControl === undefined ? {} : { ruleSetControl: this.ruleSetControl }),
