@@ -11,7 +11,14 @@
  */
 import type { ConsumedRecord, ProducerRecord } from '@sequor/kafka';
 import { deadLetterRecord } from '@sequor/kafka';
-import type { Alert, AlertUpdate, AvroCodec, RecordHeaders, TopicPartition } from '@sequor/model';
+import type {
+  Alert,
+  AlertUpdate,
+  AvroCodec,
+  RecordHeaders,
+  SequorEvent,
+  TopicPartition,
+} from '@sequor/model';
 import { CodecError, createAlertCodec, createAlertUpdateCodec, SequorError } from '@sequor/model';
 
 /** Headers on alert records: enough to route and trace without decoding the value. */
@@ -201,21 +208,50 @@ export class FutureTimestampError extends SequorError {
 }
 
 /**
- * Rules threw while they evaluated the record's event (a bug in a rule, or an input it cannot take):
- * each counts as not matched for that event; the other rules ran, and the partition goes on. Not
- * retriable: the same record throws the same way on every replay.
+ * A rule that threw: on the record's own event, or (`releasedEvent`) on an earlier event the record's push
+ * or an idle advance released to a stateful rule (a sequence, join or aggregate), whose record was
+ * committed before.
+ */
+export interface RuleFailure {
+  readonly ruleId: string;
+  readonly error: unknown;
+  readonly releasedEvent?: SequorEvent;
+}
+
+/**
+ * Rules threw while they evaluated the record's event, or an earlier event the record released (see
+ * `RuleFailure`): each counts as not matched for that event; the other rules ran, and the partition goes
+ * on. Not retriable: the same record throws the same way on every replay.
  */
 export class RuleEvaluationError extends SequorError {
   readonly reason = 'rule-error';
 
-  constructor(readonly failures: readonly { readonly ruleId: string; readonly error: unknown }[]) {
-    const each = failures.map(({ ruleId, error }) => `rule ${ruleId}: ${messageOf(error)}`);
+  constructor(readonly failures: readonly RuleFailure[]) {
+    const each = failures.map(
+      ({ ruleId, error, releasedEvent }) =>
+        `rule ${ruleId}${releasedEvent === undefined ? '' : ` on ${releasedEventText(releasedEvent)}`}: ${messageOf(error)}`,
+    );
+    const own = failures.every((f) => f.releasedEvent === undefined);
     super(
-      `${failures.length === 1 ? 'a rule' : `${failures.length} rules`} threw on this event, ` +
-        `counted as not matched (${each.join('; ')})`,
+      `${failures.length === 1 ? 'a rule' : `${failures.length} rules`} threw on ` +
+        `${own ? 'this event' : 'events this record released'}, counted as not matched (${each.join('; ')})`,
       { cause: failures[0]?.error },
     );
   }
+}
+
+/**
+ * An earlier event, as a dead letter's message names it: its time, and its id and where it was read when
+ * the detector's projection kept them.
+ */
+function releasedEventText(event: SequorEvent): string {
+  const id = (event.event as Partial<SequorEvent['event']> | undefined)?.id;
+  const origin = event.origin as Partial<SequorEvent['origin']> | undefined;
+  const where =
+    origin?.topic == null
+      ? ''
+      : `, read from ${origin.topic}[${origin.partition ?? '?'}]@${origin.offset ?? '?'}`;
+  return `the earlier event ${id == null ? '' : `${id} `}of ${isoOrNumber(event.timestamp)}${where}`;
 }
 
 function messageOf(error: unknown): string {

@@ -52,6 +52,7 @@ import {
   FutureTimestampError,
   lateEventRecord,
   RuleEvaluationError,
+  type RuleFailure,
 } from './outputs.js';
 import type { RestorePoint, RuleSetSwitch, StreamTask, StreamTimeAdvance } from '@sequor/streams';
 import type { RuleSetHistory } from './rules-topic.js';
@@ -241,8 +242,10 @@ export class PartitionTask implements StreamTask {
   private deadLetterReasons: Record<string, number> | null = null;
   /** Set by onLate when the engine refused the event being pushed as `future-timestamp`. */
   private refusedAsFuture = false;
-  /** The rules that threw on the event being pushed (`onRuleError`): rare, so emptied by replacing it. */
-  private ruleErrors: { readonly ruleId: string; readonly error: unknown }[] = [];
+  /** The rules that threw during the current push or advance (`onRuleError`): rare, so emptied by replacing it. */
+  private ruleErrors: RuleFailure[] = [];
+  /** The event being pushed (an error on any other was on an event the push released). */
+  private pushed: SequorEvent | null = null;
   private suppressed = 0;
   private totalReplayed = 0;
   private totalSuppressed = 0;
@@ -437,7 +440,9 @@ export class PartitionTask implements StreamTask {
       this.current = record;
       this.currentLive = isLive;
       this.refusedAsFuture = false;
+      this.pushed = event;
       this.processor.push(event, recordTimestamp(record), record.value.length);
+      this.pushed = null;
       this.current = null;
       let ruleError: RuleEvaluationError | undefined;
       if (this.ruleErrors.length > 0) {
@@ -530,8 +535,20 @@ export class PartitionTask implements StreamTask {
     this.current = this.lastRecord;
     this.currentLive = true;
     this.idleAdvanceTo = target;
+    let deadLetters = 0;
+    let deadLetterReasons: Record<string, number> | null = null;
     try {
       processor.advanceStreamTime(target);
+      if (this.ruleErrors.length > 0) {
+        // Released by the advance: dead-lettered as its trigger, the last record (as its alerts name it).
+        const ruleError = new RuleEvaluationError(this.ruleErrors);
+        this.ruleErrors = [];
+        this.out.push(
+          detectorDeadLetter(this.options.deadLetterTopic, this.lastRecord, this.position, ruleError),
+        );
+        deadLetters = 1;
+        deadLetterReasons = { [ruleError.reason]: 1 };
+      }
     } finally {
       this.current = null;
       this.idleAdvanceTo = null;
@@ -543,8 +560,8 @@ export class PartitionTask implements StreamTask {
       alertUpdates: this.updates,
       alertUpdatesAtBound: this.updatesAtBound,
       late: 0,
-      deadLetters: 0,
-      deadLetterReasons: null,
+      deadLetters,
+      deadLetterReasons,
       replayed: 0,
       suppressedAlerts: 0,
       live: 0,
@@ -571,6 +588,8 @@ export class PartitionTask implements StreamTask {
       this.current = null;
       this.currentLive = false;
       this.processor.advanceStreamTime(advance.streamTime);
+      // Replayed: the first run dead-lettered what its rules threw on.
+      this.ruleErrors = [];
     }
   }
 
@@ -713,9 +732,16 @@ export class PartitionTask implements StreamTask {
     this.deadLetterReasons[reason] = (this.deadLetterReasons[reason] ?? 0) + 1;
   }
 
-  /** Rules run synchronously on the event being pushed: collected, dead-lettered once after the push. */
-  private readonly onRuleError = (rule: CompiledRule, _event: SequorEvent, error: unknown): void => {
-    this.ruleErrors.push({ ruleId: rule.rule.id, error });
+  /**
+   * Rules that threw during a push (on the pushed event, or on an earlier one the push released to a
+   * stateful rule) or an idle advance: collected, dead-lettered once after it, as its trigger record.
+   */
+  private readonly onRuleError = (rule: CompiledRule, event: SequorEvent, error: unknown): void => {
+    this.ruleErrors.push(
+      event === this.pushed
+        ? { ruleId: rule.rule.id, error }
+        : { ruleId: rule.rule.id, error, releasedEvent: event },
+    );
   };
 
   private readonly onLate = (late: LateEvent<SequorEvent>): void => {

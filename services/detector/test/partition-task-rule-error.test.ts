@@ -4,7 +4,7 @@
  * and the same record failed it again after every restore: the partition never moved.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { FilterSpec } from '@sequor/engine';
+import type { FilterSpec, SequenceSpec, SequenceStepSpec } from '@sequor/engine';
 import { createEventCodec } from '@sequor/model';
 import type { SequorEvent } from '@sequor/model';
 import { NORMALIZED_HEADERS } from '@sequor/pipeline';
@@ -135,5 +135,91 @@ describe('PartitionTask: a rule that throws', () => {
       commitOffset: 5,
     });
     expect(out.records.filter((r) => r.topic === 'dead')).toEqual([]);
+  });
+});
+
+describe('PartitionTask: a stateful rule that throws on a released event', () => {
+  let rules: CompiledRule[];
+
+  beforeAll(async () => {
+    const base = (await loadBuiltinRules()).map((r) => compileRule(r))[0]!;
+    // A sequence of any two events on a host (as an EQL sequence runs), whose step throws on `bad`.
+    const step: SequenceStepSpec<SequorEvent> = {
+      predicate: (e) => {
+        if (e.event.id === 'bad') throw bug;
+        return true;
+      },
+      key: (e) => e.host?.id ?? null,
+      runs: 1,
+      missing: false,
+    };
+    const spec: SequenceSpec<SequorEvent> = {
+      kind: 'sequence',
+      maxspanMs: 60_000,
+      steps: [step, step],
+      until: null,
+      keyValues: (e) => [e.host?.id ?? null],
+    };
+    rules = [
+      {
+        ...base,
+        rule: { ...base.rule, id: 'pairs' } as CompiledRule['rule'],
+        compiled: { ...base.compiled, spec },
+        suppress: null,
+      },
+    ];
+  });
+
+  const task = () =>
+    new PartitionTask({
+      topic: 'events',
+      partition: 0,
+      rules,
+      decode: (value) => codec.decode(value),
+      alertEncoder: singleObjectAlertEncoder(),
+      alertsTopic: 'alerts',
+      lateEventsTopic: 'late',
+      deadLetterTopic: 'dead',
+      allowedLatenessMs: 5_000,
+      clock: () => 0,
+      horizonMs: 10_000,
+      startOffset: 0,
+      liveFrom: 0,
+      partitionKeyFields: 'host.id,host.name,user.id',
+    });
+
+  it('dead-letters the record whose push released it, naming the earlier event; the partition goes on', () => {
+    // One record a second: `bad` (offset 2) is released once stream time is 5 s past it.
+    const records = ['e0', 'e1', 'bad', 'e3', 'e4', 'e5', 'e6', 'e7', 'e8', 'e9'].map((id, o) =>
+      record(o, id),
+    );
+    const out = task().process(records);
+    expect(out).toMatchObject({
+      deadLetters: 1,
+      deadLetterReasons: { 'rule-error': 1 },
+      live: 10,
+      commitOffset: 10,
+    });
+    const dead = out.records.filter((r) => r.topic === 'dead');
+    expect(dead).toHaveLength(1);
+    const trigger = Number(dead[0]!.headers?.['origin.offset']);
+    expect(trigger).toBeGreaterThan(2);
+    expect(dead[0]!.value).toEqual(records[trigger]!.value);
+    expect(dead[0]!.headers).toMatchObject({ 'error.reason': 'rule-error', 'error.rule-ids': 'pairs' });
+    expect(String(dead[0]!.headers?.['error.message'])).toContain(
+      `rule pairs on the earlier event bad of ${new Date(1_700_000_002_000).toISOString()}`,
+    );
+    // The sequence still alerts.
+    expect(out.records.filter((r) => r.topic === 'alerts').length).toBeGreaterThan(0);
+  });
+
+  it('dead-letters an idle advance’s trigger, the last record, once', () => {
+    const records = ['e0', 'e1', 'bad', 'e3'].map((id, o) => record(o, id));
+    const live = task();
+    expect(live.process(records)).toMatchObject({ deadLetters: 0 });
+    const advanced = live.advanceIdle(60_000);
+    expect(advanced).toMatchObject({ deadLetters: 1, deadLetterReasons: { 'rule-error': 1 } });
+    const dead = advanced!.records.filter((r) => r.topic === 'dead');
+    expect(dead.map((r) => r.headers?.['origin.offset'])).toEqual(['3']);
   });
 });
