@@ -254,3 +254,37 @@ describe('DetectionProcessor: a stateful rule that throws on a released event', 
     }
   });
 });
+
+describe('DetectionProcessor: the Sigma rule set itself throws', () => {
+  it('counts every rule of the set as not matched on that event, reports each, and goes on', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'rule-error-set-'));
+    try {
+      for (const id of IDS) await writeFile(path.join(dir, `${id}.yml`), sigmaRule(id));
+      const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+      const rules = loaded.rules.map((rule) => compileRule(rule));
+      const set = rules[0]!.rule.type === 'sigma' ? rules[0]!.rule.binding!.set : null;
+      // A bug in the set's own code (its index, gates, memo), outside any one rule.
+      const match = set!.match.bind(set);
+      set!.match = (source) => {
+        if (source.get('event.id') === 'e2') throw bug;
+        return match(source);
+      };
+      const alerts: string[] = [];
+      const errors: string[] = [];
+      const processor = createDetectionProcessor({
+        rules,
+        clock: () => 0,
+        onAlert: (_alert, rule, evidence) => alerts.push(`${rule.rule.id}:${evidence[0]!.event.id}`),
+        onRuleError: (rule, event, error) =>
+          errors.push(`${rule.rule.id}:${event.event.id}:${(error as Error).message}`),
+      });
+      for (const id of ['e1', 'e2', 'e3']) processor.push(sysmon(id));
+      processor.flush();
+      expect(errors.sort()).toEqual([`${OK_ID}:e2:detection bug`, `${BOOM_ID}:e2:detection bug`]);
+      expect(alerts.sort()).toEqual([`${OK_ID}:e1`, `${OK_ID}:e3`, `${BOOM_ID}:e1`, `${BOOM_ID}:e3`]);
+      expect(processor.state).toBe('flushed');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

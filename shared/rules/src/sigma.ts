@@ -445,6 +445,7 @@ export function bindSigmaRule(rule: SigmaDetectionRule): SigmaDetectionRule | Ru
 }
 
 const NO_FAILURES: readonly FilterFailure[] = Object.freeze([]);
+const NO_MATCHES: readonly CompiledSigmaRule[] = Object.freeze([]);
 
 /** A set's failures (`SigmaRuleSet.failures`) as the entries of the rules that threw. */
 function entryFailures(
@@ -492,7 +493,17 @@ export function sigmaFilterDispatch(
       source.bind(event);
       for (let s = 0; s < sets.length; s++) {
         const { set, byRule, decided } = sets[s]!;
-        const matched = set.match(source);
+        let matched: readonly CompiledSigmaRule[];
+        try {
+          matched = set.match(source);
+        } catch (error) {
+          // The set's own code threw (its index, gates or memo, not one rule): every rule of the set
+          // counts as not matched on this event and is reported, as one rule that throws is; the
+          // partition goes on (the next `match` starts afresh).
+          decided.record(event, NO_MATCHES);
+          failures = [...failures, ...[...byRule.values()].flat().map((index) => ({ index, error }))];
+          continue;
+        }
         // The rules' own predicates, called next for this event, answer from it (`sigma-matches.ts`): a
         // rule that threw is not among `matched`, so it answers "not matched" there too.
         decided.record(event, matched);
