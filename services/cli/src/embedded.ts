@@ -202,18 +202,18 @@ async function detect(
     options.onLate?.(late);
   };
   // A rule that throws on an event counts as not matched there and the run goes on, as in the detector:
-  // the event is one dead letter however many rules threw on it, its example line naming each.
-  let lastRuleErrorEvent: SequorEvent | null = null;
-  let lastRuleErrorExample = -1;
+  // the event is one dead letter however many rules threw on it, its example line naming each, also when
+  // a stateful rule throws on it later, as the reorder stage releases it (by event: its example, or -1).
+  const ruleErrorExamples = new WeakMap<SequorEvent, number>();
   const onRuleError = (rule: CompiledRule, event: SequorEvent, error: unknown): void => {
-    if (event !== lastRuleErrorEvent) {
-      lastRuleErrorEvent = event;
+    const example = ruleErrorExamples.get(event);
+    if (example === undefined) {
       ruleErrorDeadLetters++;
       const before = examples.length;
       deadLetter(event, RULE_ERROR, () => ruleErrorMessage(rule, error));
-      lastRuleErrorExample = examples.length > before ? before : -1;
-    } else if (lastRuleErrorExample >= 0) {
-      examples[lastRuleErrorExample] += `; ${ruleErrorMessage(rule, error)}`;
+      ruleErrorExamples.set(event, examples.length > before ? before : -1);
+    } else if (example >= 0) {
+      examples[example] += `; ${ruleErrorMessage(rule, error)}`;
     }
   };
   const processors: DetectionProcessor[] = Array.from({ length: partitions }, (_, partition) =>

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FilterSpec } from '@sequor/engine';
+import type { FilterSpec, SequenceSpec, SequenceStepSpec } from '@sequor/engine';
 import type { SequorEvent } from '@sequor/model';
 import type { CompiledRule } from '@sequor/rules';
 import { compileRule, loadBuiltinRules } from '@sequor/rules';
@@ -75,5 +75,49 @@ describe('sequor detect: a rule that throws on one event', () => {
         'rule rule-b threw on this event (counted as not matched): Error: bug b',
     ]);
     expect(formatDetectionSummary(summary)).toContain('dead letters: 1 (rule-error 1)');
+  });
+});
+
+describe('sequor detect: a stateful rule that throws on an event released later', () => {
+  it('adds to that event’s one dead letter, whatever other events failed in between', async () => {
+    const base = (await loadBuiltinRules()).map((r) => compileRule(r))[0]!;
+    // A sequence of two events on a host, whose step throws on `bad` (run when the reorder stage
+    // releases it: here at the end of the input, after e3 was pushed).
+    const step: SequenceStepSpec<SequorEvent> = {
+      predicate: (e) => {
+        if (e.event.id === 'bad') throw new Error('step bug');
+        return true;
+      },
+      key: (e) => e.host?.id ?? null,
+      runs: 1,
+      missing: false,
+    };
+    const spec: SequenceSpec<SequorEvent> = {
+      kind: 'sequence',
+      maxspanMs: 60_000,
+      steps: [step, step],
+      until: null,
+      keyValues: (e) => [e.host?.id ?? null],
+    };
+    const rules: CompiledRule[] = [
+      filterRule(base, 'rule-a', (e) => {
+        if (e.event.id === 'bad' || e.event.id === 'e3') throw new Error('bug a');
+        return false;
+      }),
+      {
+        ...base,
+        rule: { ...base.rule, id: 'pairs' } as CompiledRule['rule'],
+        compiled: { ...base.compiled, spec },
+        suppress: null,
+      },
+    ];
+    const { opened } = await openInputs(await expandInputs([file]), formatOverride('ecs'));
+    const summary = await runEmbeddedDetection({ inputs: opened, rules, partitions: 1, onAlert: () => {} });
+    expect(summary).toMatchObject({ deadLetters: 2, deadLettersByReason: { 'rule-error': 2 } });
+    expect(summary.deadLetterExamples).toEqual([
+      `${file}:2: rule-error: rule rule-a threw on this event (counted as not matched): Error: bug a; ` +
+        'rule pairs threw on this event (counted as not matched): Error: step bug',
+      `${file}:3: rule-error: rule rule-a threw on this event (counted as not matched): Error: bug a`,
+    ]);
   });
 });
