@@ -87,13 +87,13 @@ export interface RuleSetOptions<E, R> extends CorrelationOptions<E> {
    */
   readonly onFilterError?: (rule: R, event: E, error: unknown) => void;
   /**
-   * A rule on the reordered stream (a sequence, join or aggregate, a suppressed filter) that throws on an
-   * event released to it is reported here with that event; the other rules still see it and the stream
-   * goes on. The event is not always the one being pushed: the reorder stage releases events as the
-   * watermark passes them, during a later push. The throwing rule's state for that event is what the
-   * exception left (steps before the throw applied, none after). If this callback throws, or without it,
-   * the stream fails. A throw while a watermark closes windows or expires partials has no event to name:
-   * it fails the stream either way.
+   * A sequence or join rule that throws on an event released to it is reported here with that event and
+   * counts as not matched for it; the other rules still see it and the stream goes on. The event is not
+   * always the one being pushed: the reorder stage releases events as the watermark passes them, during
+   * a later push. Those two evaluate the rule's functions on an event before changing state for it, so
+   * its state is as if the event had not come. Aggregates and suppressed filters fail the stream either
+   * way (`exceptionSafe`), as does a throw while a watermark closes windows or expires partials (no event
+   * to name). If this callback throws, or without it, the stream fails.
    */
   readonly onStatefulError?: (rule: R, event: E, error: unknown) => void;
 }
@@ -340,8 +340,10 @@ function buildRuleSet<E, R>(
       // The rule of each filter, by the same position (what `onFilterError` names).
       let filterRules = filterIndexes.map((index) => rules[index]!.rule);
       let stateful = statefulIndexes.map((index) => runtimes[index]!);
-      // The rule of each stateful runtime, by the same position (what `onStatefulError` names).
+      // The rule of each stateful runtime, by the same position (what `onStatefulError` names), and
+      // whether its exceptions may be caught (`exceptionSafe`).
       let statefulRules = statefulIndexes.map((index) => rules[index]!.rule);
+      let statefulSafe = statefulIndexes.map((index) => exceptionSafe(rules[index]!.spec));
       let dispatch = filterDispatchPlan(rules, filterIndexes, options.filterDispatch);
       // Filter runtimes keep nothing of the item they are given: one item, rewritten per event.
       const stamp =
@@ -403,6 +405,7 @@ function buildRuleSet<E, R>(
             const nextStatefulIndexes = indexesWhere(next, (entry) => !isPlainFilter(entry));
             stateful = nextStatefulIndexes.map((i) => runtimes[i]!);
             statefulRules = nextStatefulIndexes.map((i) => next[i]!.rule);
+            statefulSafe = nextStatefulIndexes.map((i) => exceptionSafe(next[i]!.spec));
             dispatch = filterDispatchPlan(next, nextFilterIndexes, nextDispatch);
             return {
               ruleStats: nextStats,
@@ -439,6 +442,7 @@ function buildRuleSet<E, R>(
                       try {
                         stateful[i]!.onEvent(item);
                       } catch (error) {
+                        if (!statefulSafe[i]) throw error;
                         onStatefulError(statefulRules[i]!, item.event, error);
                       }
                     }
@@ -529,6 +533,18 @@ function buildRuleSet<E, R>(
     late$: late$.asObservable(),
     bucketSummaries$: summaries$.asObservable(),
   };
+}
+
+/**
+ * Whether a stateful rule's state stays consistent when its operator throws on an event, so that the
+ * exception can be reported and the rule go on (`onStatefulError`). Sequences and joins evaluate a rule's
+ * functions (predicates, keys, key values) on an event before they change any state for it. The
+ * aggregates do not yet: an event counted before its group's key values threw would stay in a window it
+ * was never stored for (a sliding window's expiry then never passes it), so their exceptions still fail
+ * the stream.
+ */
+function exceptionSafe<E>(spec: CorrelationSpec<E>): boolean {
+  return spec.kind === 'sequence' || spec.kind === 'join';
 }
 
 /** Per event, the positions in a rule set's `filters` array to call: `out[0..count)`, valid until the next. */

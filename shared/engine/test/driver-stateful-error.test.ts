@@ -13,6 +13,7 @@ import {
   ev,
   isType,
   sequenceOf,
+  spanOf,
   step,
   type TestEvent,
 } from './operators/fixtures.js';
@@ -93,5 +94,20 @@ describe('createRuleSetPipeline: onStatefulError', () => {
       throw sinkError;
     });
     expect(guarded.failed).toBe(sinkError);
+  });
+
+  it('still fails the stream for an aggregate, whose state an exception could leave inconsistent', () => {
+    const span = spanOf('a');
+    const throwingSpan = {
+      ...span,
+      groupKey: (e: TestEvent) => {
+        if (e.id === 'bad') throw bug;
+        return span.groupKey(e);
+      },
+    };
+    const reported: string[] = [];
+    const guarded = run([{ rule: 'span', spec: throwingSpan }], (rule) => reported.push(rule));
+    expect(guarded.failed).toBe(bug);
+    expect(reported).toEqual([]);
   });
 });
