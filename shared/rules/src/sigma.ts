@@ -465,11 +465,16 @@ function entryFailures(
  * Indexes are positions in `rules`, as the rule set pipeline is given them.
  */
 export function sigmaFilterDispatch(
-  rules: readonly { readonly rule: Rule }[],
+  rules: readonly { readonly rule: Rule; readonly suppress?: unknown }[],
 ): FilterDispatch<SequorEvent> | undefined {
   const bySet = new Map<SigmaRuleSet, Map<CompiledSigmaRule, number[]>>();
   const covers: number[] = [];
-  rules.forEach(({ rule }, index) => {
+  /**
+   * Per set, the entries that take the set's answer as theirs: plain filters. A suppressed rule runs its
+   * own detection on the reordered stream, so an exception of the set's own code does not decide it.
+   */
+  const plainBySet = new Map<SigmaRuleSet, number[]>();
+  rules.forEach(({ rule, suppress }, index) => {
     if (rule.type !== 'sigma' || rule.binding === undefined) return;
     const { set, compiled } = rule.binding;
     let byRule = bySet.get(set);
@@ -478,9 +483,19 @@ export function sigmaFilterDispatch(
     if (list === undefined) byRule.set(compiled, [index]);
     else list.push(index);
     covers.push(index);
+    if (suppress == null) {
+      let plain = plainBySet.get(set);
+      if (plain === undefined) plainBySet.set(set, (plain = []));
+      plain.push(index);
+    }
   });
   if (covers.length === 0) return undefined;
-  const sets = [...bySet].map(([set, byRule]) => ({ set, byRule, decided: sigmaSetMatches(set) }));
+  const sets = [...bySet].map(([set, byRule]) => ({
+    set,
+    byRule,
+    plain: plainBySet.get(set) ?? [],
+    decided: sigmaSetMatches(set),
+  }));
   const source = new SequorEventFields();
   const out: number[] = [];
   // The rules that threw on the last event, by entry index: rare, so a fresh array only when there are.
@@ -492,16 +507,16 @@ export function sigmaFilterDispatch(
       failures = NO_FAILURES;
       source.bind(event);
       for (let s = 0; s < sets.length; s++) {
-        const { set, byRule, decided } = sets[s]!;
+        const { set, byRule, plain, decided } = sets[s]!;
         let matched: readonly CompiledSigmaRule[];
         try {
           matched = set.match(source);
         } catch (error) {
-          // The set's own code threw (its index, gates or memo, not one rule): every rule of the set
-          // counts as not matched on this event and is reported, as one rule that throws is; the
+          // The set's own code threw (its index, gates or memo, not one rule): every plain rule of the
+          // set counts as not matched on this event and is reported, as one rule that throws is; the
           // partition goes on (the next `match` starts afresh).
           decided.record(event, NO_MATCHES);
-          failures = [...failures, ...[...byRule.values()].flat().map((index) => ({ index, error }))];
+          failures = [...failures, ...plain.map((index) => ({ index, error }))];
           continue;
         }
         // The rules' own predicates, called next for this event, answer from it (`sigma-matches.ts`): a
