@@ -47,7 +47,7 @@ import {
   singleObjectAlertEncoder,
   singleObjectAlertUpdateEncoder,
 } from './outputs.js';
-import type { RestoreSummary } from './partition-task.js';
+import type { RestoreSummary, TaskOutput } from './partition-task.js';
 import { PartitionTask } from './partition-task.js';
 import type { DetectorRuleSet } from './rules.js';
 import { loadDetectorRules, ruleSetHorizonMs } from './rules.js';
@@ -498,14 +498,7 @@ class KafkaDetector implements Detector {
       }
       const { alertsTopic, lateEventsTopic, deadLetterTopic } = this.config;
       const lateTooLarge = outcome.tooLarge.get(lateEventsTopic) ?? 0;
-      const deadLetters = out.deadLetters + outcome.tooLargeTotal;
-      const reasons =
-        outcome.tooLargeTotal === 0
-          ? out.deadLetterReasons
-          : {
-              ...out.deadLetterReasons,
-              [RECORD_TOO_LARGE]: (out.deadLetterReasons?.[RECORD_TOO_LARGE] ?? 0) + outcome.tooLargeTotal,
-            };
+      const { deadLetters, reasons } = deadLettersOf(out, outcome);
       const switched = out.ruleSetSwitch;
       if (switched !== null)
         this.logger.info('rule set effective at offset', { topic, partition, ...switched });
@@ -565,9 +558,19 @@ class KafkaDetector implements Detector {
     const settled = (outcome: BatchOutcome): void => {
       if (!outcome.committed || out.commitOffset === null) return;
       const alerts = out.alerts - (outcome.tooLarge.get(this.config.alertsTopic) ?? 0);
+      // An advance's dead letters: rule errors on the events it released, and outputs too large.
+      const { deadLetters, reasons } = deadLettersOf(out, outcome);
       this.totals.idleAdvances++;
       this.totals.alerts += alerts;
-      this.totals.deadLetters += outcome.tooLargeTotal;
+      this.totals.deadLetters += deadLetters;
+      if (deadLetters > 0)
+        this.logger.warn('records dead-lettered', {
+          topic,
+          partition,
+          deadLetters,
+          reasons,
+          deadLetterTopic: this.config.deadLetterTopic,
+        });
       this.logger.debug('idle partition: stream time advanced', {
         topic,
         partition,
@@ -581,8 +584,8 @@ class KafkaDetector implements Detector {
         records: 0,
         alerts: out.raisedAlerts,
         lateEvents: 0,
-        deadLetters: outcome.tooLargeTotal,
-        deadLetterReasons: outcome.tooLargeTotal === 0 ? null : { [RECORD_TOO_LARGE]: outcome.tooLargeTotal },
+        deadLetters,
+        deadLetterReasons: reasons,
         committedOffset: out.commitOffset,
         highWatermark: out.commitOffset, // quiet: nothing behind
         durationMs: outcome.durationMs,
@@ -590,6 +593,22 @@ class KafkaDetector implements Detector {
     };
     return { records: out.records, commitOffset: out.commitOffset, restored: null, settled };
   };
+}
+
+/** A task output's dead letters and their reasons, with the outputs the producer found too large. */
+function deadLettersOf(
+  out: Pick<TaskOutput, 'deadLetters' | 'deadLetterReasons'>,
+  outcome: Pick<BatchOutcome, 'tooLargeTotal'>,
+): { deadLetters: number; reasons: Readonly<Record<string, number>> | null } {
+  const deadLetters = out.deadLetters + outcome.tooLargeTotal;
+  const reasons =
+    outcome.tooLargeTotal === 0
+      ? out.deadLetterReasons
+      : {
+          ...out.deadLetterReasons,
+          [RECORD_TOO_LARGE]: (out.deadLetterReasons?.[RECORD_TOO_LARGE] ?? 0) + outcome.tooLargeTotal,
+        };
+  return { deadLetters, reasons };
 }
 
 /** The fields an alert takes its entity from (`host`, `user`), in any evidence event, whatever the rule. */

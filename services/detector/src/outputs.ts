@@ -227,14 +227,18 @@ export class RuleEvaluationError extends SequorError {
   readonly reason = 'rule-error';
 
   constructor(readonly failures: readonly RuleFailure[]) {
-    const each = failures.map(
-      ({ ruleId, error, releasedEvent }) =>
-        `rule ${ruleId}${releasedEvent === undefined ? '' : ` on ${releasedEventText(releasedEvent)}`}: ${messageOf(error)}`,
-    );
+    // Named up to the header's bound: an exception of a Sigma set's own code fails every rule of it.
+    const each = failures
+      .slice(0, MAX_RULE_IDS_IN_HEADER)
+      .map(
+        ({ ruleId, error, releasedEvent }) =>
+          `rule ${ruleId}${releasedEvent === undefined ? '' : ` on ${releasedEventText(releasedEvent)}`}: ${messageOf(error)}`,
+      );
     const own = failures.every((f) => f.releasedEvent === undefined);
     super(
       `${failures.length === 1 ? 'a rule' : `${failures.length} rules`} threw on ` +
-        `${own ? 'this event' : 'events this record released'}, counted as not matched (${each.join('; ')})`,
+        `${own ? 'this event' : 'events released at or after this record'}, counted as not matched (${each.join('; ')}` +
+        `${failures.length > MAX_RULE_IDS_IN_HEADER ? `; +${failures.length - MAX_RULE_IDS_IN_HEADER} more` : ''})`,
       { cause: failures[0]?.error },
     );
   }

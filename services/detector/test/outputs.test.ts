@@ -121,5 +121,9 @@ describe('detector dead letters', () => {
     expect(ids.endsWith(`,+${500 - MAX_RULE_IDS_IN_HEADER} more`)).toBe(true);
     expect(ids.length).toBeLessThan(2_000);
     expect(dead.headers).toMatchObject({ 'error.reason': 'rule-error' });
+    // The message too names 32 (it is built per record: not 500 errors joined to be cut).
+    const message = new RuleEvaluationError(failures).message;
+    expect(message.match(/shared matcher bug/g)).toHaveLength(MAX_RULE_IDS_IN_HEADER);
+    expect(message).toContain(`; +${500 - MAX_RULE_IDS_IN_HEADER} more)`);
   });
 });

@@ -4,12 +4,12 @@
  * and the same record failed it again after every restore: the partition never moved.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { FilterSpec, SequenceSpec, SequenceStepSpec } from '@sequor/engine';
 import { createEventCodec } from '@sequor/model';
 import type { SequorEvent } from '@sequor/model';
 import { NORMALIZED_HEADERS } from '@sequor/pipeline';
 import type { CompiledRule } from '@sequor/rules';
 import { compileRule, loadBuiltinRules } from '@sequor/rules';
+import { filterRuleOf, pairSequenceRuleOf } from '@sequor/rules/testing';
 import { ALERT_HEADERS, singleObjectAlertEncoder } from '../src/outputs.js';
 import type { RecordObserver } from '../src/partition-task.js';
 import { PartitionTask } from '../src/partition-task.js';
@@ -17,17 +17,6 @@ import type { FakeConsumedRecord } from './support/scenario.js';
 
 const codec = createEventCodec();
 const bug = new TypeError('cannot read the rule field');
-
-/** A filter rule built on a built-in's shape: `predicate` over every event. */
-function filterRule(base: CompiledRule, id: string, predicate: (e: SequorEvent) => boolean): CompiledRule {
-  const spec: FilterSpec<SequorEvent> = { kind: 'filter', predicate, keyValues: () => [] };
-  return {
-    ...base,
-    rule: { ...base.rule, id } as CompiledRule['rule'],
-    compiled: { ...base.compiled, spec },
-    suppress: null,
-  };
-}
 
 const event = (id: string, timestamp: number): SequorEvent =>
   ({
@@ -51,12 +40,12 @@ describe('PartitionTask: a rule that throws', () => {
   beforeAll(async () => {
     const base = (await loadBuiltinRules()).map((r) => compileRule(r))[0]!;
     rules = [
-      filterRule(base, 'every-event', () => true),
-      filterRule(base, 'throwing-rule', (e) => {
+      filterRuleOf(base, 'every-event', () => true),
+      filterRuleOf(base, 'throwing-rule', (e) => {
         if (e.event.id === 'bad') throw bug;
         return true;
       }),
-      filterRule(base, 'throwing-too', (e) => {
+      filterRuleOf(base, 'throwing-too', (e) => {
         if (e.event.id === 'bad') throw new Error('second bug');
         return false;
       }),
@@ -144,29 +133,11 @@ describe('PartitionTask: a stateful rule that throws on a released event', () =>
   beforeAll(async () => {
     const base = (await loadBuiltinRules()).map((r) => compileRule(r))[0]!;
     // A sequence of any two events on a host (as an EQL sequence runs), whose step throws on `bad`.
-    const step: SequenceStepSpec<SequorEvent> = {
-      predicate: (e) => {
+    rules = [
+      pairSequenceRuleOf(base, 'pairs', (e) => {
         if (e.event.id === 'bad') throw bug;
         return true;
-      },
-      key: (e) => e.host?.id ?? null,
-      runs: 1,
-      missing: false,
-    };
-    const spec: SequenceSpec<SequorEvent> = {
-      kind: 'sequence',
-      maxspanMs: 60_000,
-      steps: [step, step],
-      until: null,
-      keyValues: (e) => [e.host?.id ?? null],
-    };
-    rules = [
-      {
-        ...base,
-        rule: { ...base.rule, id: 'pairs' } as CompiledRule['rule'],
-        compiled: { ...base.compiled, spec },
-        suppress: null,
-      },
+      }),
     ];
   });
 
