@@ -204,16 +204,19 @@ async function detect(
   // A rule that throws on an event counts as not matched there and the run goes on, as in the detector:
   // the event is one dead letter however many rules threw on it, its example line naming each, also when
   // a stateful rule throws on it later, as the reorder stage releases it (by event: its example, or -1).
-  const ruleErrorExamples = new WeakMap<SequorEvent, number>();
+  // At most `MAX_RULES_PER_EXAMPLE` rules named per line: a Sigma set's own exception fails all its rules.
+  const ruleErrorExamples = new WeakMap<SequorEvent, { readonly example: number; rules: number }>();
   const onRuleError = (rule: CompiledRule, event: SequorEvent, error: unknown): void => {
-    const example = ruleErrorExamples.get(event);
-    if (example === undefined) {
+    const seen = ruleErrorExamples.get(event);
+    if (seen === undefined) {
       ruleErrorDeadLetters++;
       const before = examples.length;
       deadLetter(event, RULE_ERROR, () => ruleErrorMessage(rule, error));
-      ruleErrorExamples.set(event, examples.length > before ? before : -1);
-    } else if (example >= 0) {
-      examples[example] += `; ${ruleErrorMessage(rule, error)}`;
+      ruleErrorExamples.set(event, { example: examples.length > before ? before : -1, rules: 1 });
+    } else if (seen.example >= 0 && seen.rules <= MAX_RULES_PER_EXAMPLE) {
+      examples[seen.example] +=
+        seen.rules < MAX_RULES_PER_EXAMPLE ? `; ${ruleErrorMessage(rule, error)}` : '; and more rules';
+      seen.rules++;
     }
   };
   const processors: DetectionProcessor[] = Array.from({ length: partitions }, (_, partition) =>
@@ -334,6 +337,9 @@ async function detect(
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
   };
 }
+
+/** Rules a dead letter example line names, as a detector dead letter's header does. */
+const MAX_RULES_PER_EXAMPLE = 32;
 
 function ruleErrorMessage(rule: CompiledRule, error: unknown): string {
   const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -8,24 +8,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FilterSpec, SequenceSpec, SequenceStepSpec } from '@sequor/engine';
 import type { SequorEvent } from '@sequor/model';
 import type { CompiledRule } from '@sequor/rules';
 import { compileRule, loadBuiltinRules } from '@sequor/rules';
+import { filterRuleOf, pairSequenceRuleOf } from '@sequor/rules/testing';
 import { runEmbeddedDetection } from '../src/embedded.js';
 import { expandInputs, formatOverride, openInputs } from '../src/io/inputs.js';
 import { formatDetectionSummary } from '../src/summary.js';
-
-/** A filter rule built on a built-in's shape: `predicate` over every event. */
-function filterRule(base: CompiledRule, id: string, predicate: (e: SequorEvent) => boolean): CompiledRule {
-  const spec: FilterSpec<SequorEvent> = { kind: 'filter', predicate, keyValues: () => [] };
-  return {
-    ...base,
-    rule: { ...base.rule, id } as CompiledRule['rule'],
-    compiled: { ...base.compiled, spec },
-    suppress: null,
-  };
-}
 
 let tmp = '';
 let file = '';
@@ -54,9 +43,9 @@ describe('sequor detect: a rule that throws on one event', () => {
       return true;
     };
     const rules = [
-      filterRule(base, 'every-event', () => true),
-      filterRule(base, 'rule-a', throwOn('bug a')),
-      filterRule(base, 'rule-b', throwOn('bug b')),
+      filterRuleOf(base, 'every-event', () => true),
+      filterRuleOf(base, 'rule-a', throwOn('bug a')),
+      filterRuleOf(base, 'rule-b', throwOn('bug b')),
     ];
     const { opened } = await openInputs(await expandInputs([file]), formatOverride('ecs'));
     const alerts: string[] = [];
@@ -83,33 +72,15 @@ describe('sequor detect: a stateful rule that throws on an event released later'
     const base = (await loadBuiltinRules()).map((r) => compileRule(r))[0]!;
     // A sequence of two events on a host, whose step throws on `bad` (run when the reorder stage
     // releases it: here at the end of the input, after e3 was pushed).
-    const step: SequenceStepSpec<SequorEvent> = {
-      predicate: (e) => {
-        if (e.event.id === 'bad') throw new Error('step bug');
-        return true;
-      },
-      key: (e) => e.host?.id ?? null,
-      runs: 1,
-      missing: false,
-    };
-    const spec: SequenceSpec<SequorEvent> = {
-      kind: 'sequence',
-      maxspanMs: 60_000,
-      steps: [step, step],
-      until: null,
-      keyValues: (e) => [e.host?.id ?? null],
-    };
     const rules: CompiledRule[] = [
-      filterRule(base, 'rule-a', (e) => {
+      filterRuleOf(base, 'rule-a', (e) => {
         if (e.event.id === 'bad' || e.event.id === 'e3') throw new Error('bug a');
         return false;
       }),
-      {
-        ...base,
-        rule: { ...base.rule, id: 'pairs' } as CompiledRule['rule'],
-        compiled: { ...base.compiled, spec },
-        suppress: null,
-      },
+      pairSequenceRuleOf(base, 'pairs', (e) => {
+        if (e.event.id === 'bad') throw new Error('step bug');
+        return true;
+      }),
     ];
     const { opened } = await openInputs(await expandInputs([file]), formatOverride('ecs'));
     const summary = await runEmbeddedDetection({ inputs: opened, rules, partitions: 1, onAlert: () => {} });
@@ -119,5 +90,24 @@ describe('sequor detect: a stateful rule that throws on an event released later'
         'rule pairs threw on this event (counted as not matched): Error: step bug',
       `${file}:3: rule-error: rule rule-a threw on this event (counted as not matched): Error: bug a`,
     ]);
+  });
+});
+
+describe('sequor detect: many rules throwing on one event', () => {
+  it('names at most 32 of them on its dead letter line, then says there were more', async () => {
+    const base = (await loadBuiltinRules()).map((r) => compileRule(r))[0]!;
+    const rules = Array.from({ length: 40 }, (_, i) =>
+      filterRuleOf(base, `rule-${i}`, (e) => {
+        if (e.event.id === 'bad') throw new Error(`bug ${i}`);
+        return false;
+      }),
+    );
+    const { opened } = await openInputs(await expandInputs([file]), formatOverride('ecs'));
+    const summary = await runEmbeddedDetection({ inputs: opened, rules, partitions: 1, onAlert: () => {} });
+    expect(summary).toMatchObject({ deadLetters: 1 });
+    const line = summary.deadLetterExamples[0]!;
+    expect(line.match(/threw on this event/g)).toHaveLength(32);
+    expect(line).toContain('Error: bug 31; and more rules');
+    expect(line).not.toContain('bug 32');
   });
 });
