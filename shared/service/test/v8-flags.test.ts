@@ -48,7 +48,8 @@ function roundPretenured(setup: string): number {
   return Number(child.stdout);
 }
 
-describe('applyV8Flags', () => {
+// Each case starts a node and allocates a few million objects: ~1 s, more on a loaded machine.
+describe('applyV8Flags', { timeout: 60_000 }, () => {
   it('V8 alone pretenures a site whose objects survive: the case the flag is for', () => {
     expect(roundPretenured(importService)).toBeGreaterThan(0);
   });
