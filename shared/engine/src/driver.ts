@@ -87,13 +87,14 @@ export interface RuleSetOptions<E, R> extends CorrelationOptions<E> {
    */
   readonly onFilterError?: (rule: R, event: E, error: unknown) => void;
   /**
-   * A sequence or join rule that throws on an event released to it is reported here with that event and
-   * counts as not matched for it; the other rules still see it and the stream goes on. The event is not
-   * always the one being pushed: the reorder stage releases events as the watermark passes them, during
-   * a later push. Those two evaluate the rule's functions on an event before changing state for it, so
-   * its state is as if the event had not come. Aggregates and suppressed filters fail the stream either
-   * way (`exceptionSafe`), as does a throw while a watermark closes windows or expires partials (no event
-   * to name). If this callback throws, or without it, the stream fails.
+   * A sequence, join, span or sliding aggregate rule that throws on an event released to it is reported
+   * here with that event and counts as not matched for it; the other rules still see it and the stream
+   * goes on. The event is not always the one being pushed: the reorder stage releases events as the
+   * watermark passes them, during a later push. Those operators evaluate the rule's functions on an event
+   * before changing state for it, so its state is as if the event had not come (`exceptionSafe`). Sigma
+   * temporal correlations, chains and suppressed filters fail the stream either way, as does a throw while
+   * a watermark closes windows or expires partials (no event to name). If this callback throws, or
+   * without it, the stream fails.
    */
   readonly onStatefulError?: (rule: R, event: E, error: unknown) => void;
 }
@@ -536,15 +537,23 @@ function buildRuleSet<E, R>(
 }
 
 /**
- * Whether a stateful rule's state stays consistent when its operator throws on an event, so that the
- * exception can be reported and the rule go on (`onStatefulError`). Sequences and joins evaluate a rule's
- * functions (predicates, keys, key values) on an event before they change any state for it. The
- * aggregates do not yet: an event counted before its group's key values threw would stay in a window it
- * was never stored for (a sliding window's expiry then never passes it), so their exceptions still fail
- * the stream.
+ * Whether a stateful rule's state stays as if the event had not come when its operator throws on it, so
+ * that the exception can be reported and the rule go on (`onStatefulError`): sequences, joins and the
+ * span and sliding aggregates evaluate a rule's functions (predicates, keys, values, key values) on an
+ * event before they change any state for it. Sigma's temporal correlations and chains do not yet (an
+ * event can be stored under one input before the next input's predicate throws): theirs still fail the
+ * stream.
  */
 function exceptionSafe<E>(spec: CorrelationSpec<E>): boolean {
-  return spec.kind === 'sequence' || spec.kind === 'join';
+  switch (spec.kind) {
+    case 'sequence':
+    case 'join':
+    case 'spanAggregate':
+    case 'slidingAggregate':
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** Per event, the positions in a rule set's `filters` array to call: `out[0..count)`, valid until the next. */

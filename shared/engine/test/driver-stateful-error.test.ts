@@ -5,7 +5,13 @@
  */
 import { from } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { createRuleSetPipeline, type FilterSpec, type RuleSetEntry } from '../src/index.js';
+import {
+  createRuleSetPipeline,
+  type FilterSpec,
+  type RuleSetEntry,
+  type SlidingAggregateSpec,
+  type SlidingTemporalSpec,
+} from '../src/index.js';
 import {
   MINUTE,
   SECOND,
@@ -96,18 +102,107 @@ describe('createRuleSetPipeline: onStatefulError', () => {
     expect(guarded.failed).toBe(sinkError);
   });
 
-  it('still fails the stream for an aggregate, whose state an exception could leave inconsistent', () => {
-    const span = spanOf('a');
-    const throwingSpan = {
+  // An aggregate whose key values throw on one event: reported, and its state as if the event had not
+  // come (before, a sliding window kept an entry it never stored and its expiry spun forever).
+  const burst = [
+    ev('a', 1_000, 'k', 'a1'),
+    ev('a', 2_000, 'k', 'bad'),
+    ev('a', 3_000, 'k', 'a3'),
+    ev('a', 20_000, 'k', 'a4'),
+    ev('a', 21_000, 'k', 'a5'),
+    ev('a', 22_000, 'k', 'a6'),
+    ev('a', 40_000, 'k', 'a7'),
+  ];
+  const runOver = (entries: readonly RuleSetEntry<TestEvent, string>[], input: readonly TestEvent[]) => {
+    const out: string[] = [];
+    const reported: string[] = [];
+    let failed: unknown = null;
+    from(input)
+      .pipe(
+        createRuleSetPipeline(entries, eventTime, {
+          allowedLatenessMs: 5 * SECOND,
+          onStatefulError: (rule, e) => reported.push(`${rule}:${e.id}`),
+        }).operator,
+      )
+      .subscribe({
+        next: ({ rule, match }) => out.push(`${rule}:${match.events.map((e) => e.id).join(',')}`),
+        error: (error: unknown) => (failed = error),
+      });
+    return { out, reported, failed };
+  };
+  const throwingOn = <S extends { readonly keyValues: (e: TestEvent) => readonly unknown[] }>(
+    spec: S,
+  ): S => ({
+    ...spec,
+    keyValues: (e: TestEvent) => {
+      if (e.id === 'bad') throw bug;
+      return spec.keyValues(e);
+    },
+  });
+  const sliding = (threshold: { gte: number } | { lte: number }): SlidingAggregateSpec<TestEvent> => ({
+    kind: 'slidingAggregate',
+    windowMs: 10 * SECOND,
+    measure: 'count',
+    inputs: [
+      { predicate: isType('a'), key: (e) => e.key ?? null, keyValues: (e) => [e.key ?? null], value: null },
+    ],
+    threshold,
+    maxEvidence: 10,
+  });
+
+  it.each([
+    ['a sliding aggregate (lower bound: one entry per event)', sliding({ gte: 2 })],
+    ['a sliding aggregate (upper bound: fixed buckets)', sliding({ lte: 2 })],
+  ])('%s: reported, the window goes on as if the event had not come', (_name, spec) => {
+    const guarded = runOver([{ rule: 'agg', spec: { ...spec, inputs: spec.inputs.map(throwingOn) } }], burst);
+    const without = runOver(
+      [{ rule: 'agg', spec }],
+      burst.filter((e) => e.id !== 'bad'),
+    );
+    expect(guarded.failed).toBeNull();
+    expect(guarded.reported).toEqual(['agg:bad']);
+    expect(guarded.out).toEqual(without.out);
+    expect(without.out.length).toBeGreaterThan(0);
+  });
+
+  it('a span aggregate whose group key throws: reported, its buckets as if the event had not come', () => {
+    const span = spanOf('a', 10 * SECOND);
+    const throwingKey = {
       ...span,
       groupKey: (e: TestEvent) => {
         if (e.id === 'bad') throw bug;
         return span.groupKey(e);
       },
     };
-    const reported: string[] = [];
-    const guarded = run([{ rule: 'span', spec: throwingSpan }], (rule) => reported.push(rule));
+    const guarded = runOver([{ rule: 'span', spec: throwingKey }], burst);
+    const without = runOver(
+      [{ rule: 'span', spec: span }],
+      burst.filter((e) => e.id !== 'bad'),
+    );
+    expect(guarded.failed).toBeNull();
+    expect(guarded.reported).toEqual(['span:bad']);
+    expect(guarded.out).toEqual(without.out);
+  });
+
+  it('still fails the stream for a temporal correlation, whose state an exception could leave half-applied', () => {
+    const temporal: SlidingTemporalSpec<TestEvent> = {
+      kind: 'slidingTemporal',
+      windowMs: 10 * SECOND,
+      inputs: [
+        { predicate: isType('a'), key: (e) => e.key ?? null, keyValues: (e) => [e.key ?? null] },
+        {
+          predicate: (e) => {
+            if (e.id === 'bad') throw bug;
+            return e.type === 'b';
+          },
+          key: (e) => e.key ?? null,
+          keyValues: (e) => [e.key ?? null],
+        },
+      ],
+      minInputs: 2,
+    };
+    const guarded = runOver([{ rule: 'temporal', spec: temporal }], burst);
     expect(guarded.failed).toBe(bug);
-    expect(reported).toEqual([]);
+    expect(guarded.reported).toEqual([]);
   });
 });

@@ -243,6 +243,8 @@ class SlidingRuntime<E> implements OperatorRuntime<E> {
     const event = item.event;
     const counted = this.counted;
     if (!countedAs(spec, event, counted)) return;
+    // The rule's functions before any state changes: one that throws leaves the group as it was.
+    const keyValues = counted.input.keyValues(event);
     const time = item.timestamp;
     let group = this.groups.get(counted.key);
     // The window ending at this event: entries older than time - windowMs are out of it for good.
@@ -250,7 +252,10 @@ class SlidingRuntime<E> implements OperatorRuntime<E> {
     if (group !== undefined) {
       const floor = time - spec.windowMs;
       while (group.head < group.entries.length && group.entries[group.head]!.start < floor) {
-        this.store.expire(group.entries[group.head]!);
+        const oldest = group.entries[group.head]!;
+        // An entry never stored (its add threw) is forgotten here, or the loop would not move.
+        if (oldest.live) this.store.expire(oldest);
+        else this.forget(oldest);
       }
       // `forget` deletes an emptied group: the previous event is then outside this window.
       if (this.groups.get(counted.key) === group) previousHeld = group.held;
@@ -293,7 +298,7 @@ class SlidingRuntime<E> implements OperatorRuntime<E> {
         this.store.grow(older, -older.size);
       }
     }
-    group.keyValues = counted.input.keyValues(event);
+    group.keyValues = keyValues;
     this.store.add(entry); // may evict older entries (cap, bytes), never this one
     if (!entry.live) return;
     const measured = group.tally.measure(spec.measure);
@@ -411,11 +416,13 @@ class BucketRuntime<E> implements OperatorRuntime<E> {
     // A late event (latePolicy 'process') for a bucket already decided would decide it twice.
     if (bucketStart + span <= this.watermark) return;
     let bucket = this.buckets.get(bucketStart);
+    let group = bucket?.get(counted.key);
+    // The rule's functions before any state changes: one that throws leaves the bucket as it was.
+    const keyValues = group === undefined || time >= group.lastTime ? counted.input.keyValues(event) : null;
     if (bucket === undefined) {
       bucket = this.store.keyed();
       this.buckets.set(bucketStart, bucket);
     }
-    let group = bucket.get(counted.key);
     let isNew = false;
     if (group === undefined) {
       isNew = true;
@@ -425,7 +432,7 @@ class BucketRuntime<E> implements OperatorRuntime<E> {
         tally: new Tally(spec.measure),
         evidence: [],
         evidenceSizes: [],
-        keyValues: counted.input.keyValues(event),
+        keyValues: keyValues as readonly unknown[],
         firstTime: time,
         lastTime: time,
         live: false,
@@ -437,7 +444,7 @@ class BucketRuntime<E> implements OperatorRuntime<E> {
     if (time < group.firstTime) group.firstTime = time;
     if (time >= group.lastTime) {
       group.lastTime = time;
-      group.keyValues = counted.input.keyValues(event);
+      group.keyValues = keyValues as readonly unknown[];
     }
     group.evidence.push(event);
     group.evidenceSizes.push(item.size);

@@ -110,23 +110,25 @@ class SpanRuntime<E> implements OperatorRuntime<E> {
     // A late event (latePolicy 'process') for a bucket already closed would alert the group twice.
     if (bucketStart + span <= this.watermark) return;
 
-    let bucket = bucketStart === this.currentStart ? this.current : this.buckets.get(bucketStart);
-    if (bucket === undefined) {
-      bucket = this.store.keyed();
-      this.buckets.set(bucketStart, bucket);
-    }
-    this.currentStart = bucketStart;
-    this.current = bucket;
-
+    // The rule's functions before any state changes: one that throws leaves the buckets as they were.
     const groupKey = spec.groupKey(event);
-    const group = bucket.get(groupKey);
+    let bucket = bucketStart === this.currentStart ? this.current : this.buckets.get(bucketStart);
+    const group = bucket?.get(groupKey);
     if (group !== undefined) {
+      this.currentStart = bucketStart;
+      this.current = bucket;
       group.count++;
       if (time > group.lastTime) group.lastTime = time;
       if (time < group.firstTime) group.firstTime = time;
       return;
     }
     const keyValues = spec.keyValues(event);
+    if (bucket === undefined) {
+      bucket = this.store.keyed();
+      this.buckets.set(bucketStart, bucket);
+    }
+    this.currentStart = bucketStart;
+    this.current = bucket;
     // No event is retained: the group key twice (key and values) is most of a group's size.
     const bytes = PARTIAL_OVERHEAD_BYTES + 2 * groupKey.length;
     const created: GroupCount = {
