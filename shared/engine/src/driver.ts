@@ -87,14 +87,15 @@ export interface RuleSetOptions<E, R> extends CorrelationOptions<E> {
    */
   readonly onFilterError?: (rule: R, event: E, error: unknown) => void;
   /**
-   * A sequence, join, span or sliding aggregate rule that throws on an event released to it is reported
-   * here with that event and counts as not matched for it; the other rules still see it and the stream
-   * goes on. The event is not always the one being pushed: the reorder stage releases events as the
-   * watermark passes them, during a later push. Those operators evaluate the rule's functions on an event
-   * before changing state for it, so its state is as if the event had not come (`exceptionSafe`). Sigma
-   * temporal correlations, chains and suppressed filters fail the stream either way, as does a throw while
-   * a watermark closes windows or expires partials (no event to name). If this callback throws, or
-   * without it, the stream fails.
+   * A span or sliding aggregate rule (Sigma `event_count`, `value_*`; Splunk's span counts) that throws on
+   * an event released to it is reported here with that event and counts as not matched for it; the other
+   * rules still see it and the stream goes on. The event is not always the one being pushed: the reorder
+   * stage releases events as the watermark passes them, during a later push. Those operators evaluate the
+   * rule's functions on an event before changing state for it, so their state is as if the event had not
+   * come (`exceptionSafe`); the event still moved stream time and the watermark. Sequences, joins, temporal
+   * correlations, chains and suppressed rules fail the stream either way, as does a throw while a
+   * watermark closes windows or expires partials (no event to name). If this callback throws, or without
+   * it, the stream fails.
    */
   readonly onStatefulError?: (rule: R, event: E, error: unknown) => void;
 }
@@ -344,7 +345,7 @@ function buildRuleSet<E, R>(
       // The rule of each stateful runtime, by the same position (what `onStatefulError` names), and
       // whether its exceptions may be caught (`exceptionSafe`).
       let statefulRules = statefulIndexes.map((index) => rules[index]!.rule);
-      let statefulSafe = statefulIndexes.map((index) => exceptionSafe(rules[index]!.spec));
+      let statefulSafe = statefulIndexes.map((index) => exceptionSafe(rules[index]!));
       let dispatch = filterDispatchPlan(rules, filterIndexes, options.filterDispatch);
       // Filter runtimes keep nothing of the item they are given: one item, rewritten per event.
       const stamp =
@@ -406,7 +407,7 @@ function buildRuleSet<E, R>(
             const nextStatefulIndexes = indexesWhere(next, (entry) => !isPlainFilter(entry));
             stateful = nextStatefulIndexes.map((i) => runtimes[i]!);
             statefulRules = nextStatefulIndexes.map((i) => next[i]!.rule);
-            statefulSafe = nextStatefulIndexes.map((i) => exceptionSafe(next[i]!.spec));
+            statefulSafe = nextStatefulIndexes.map((i) => exceptionSafe(next[i]!));
             dispatch = filterDispatchPlan(next, nextFilterIndexes, nextDispatch);
             return {
               ruleStats: nextStats,
@@ -538,22 +539,17 @@ function buildRuleSet<E, R>(
 
 /**
  * Whether a stateful rule's state stays as if the event had not come when its operator throws on it, so
- * that the exception can be reported and the rule go on (`onStatefulError`): sequences, joins and the
- * span and sliding aggregates evaluate a rule's functions (predicates, keys, values, key values) on an
- * event before they change any state for it. Sigma's temporal correlations and chains do not yet (an
- * event can be stored under one input before the next input's predicate throws): theirs still fail the
- * stream.
+ * that the exception can be reported and the rule go on (`onStatefulError`): the span and sliding
+ * aggregates evaluate the rule's functions (predicate, key, value, group key, key values) on an event
+ * before they change any state for it. Not yet the others: a sequence's `until` or earlier step, a join's
+ * first item, a temporal correlation's first input change state before the next function is called, and
+ * a suppressed rule reads its suppression key from a match the operator has already made. Theirs still
+ * fail the stream.
  */
-function exceptionSafe<E>(spec: CorrelationSpec<E>): boolean {
-  switch (spec.kind) {
-    case 'sequence':
-    case 'join':
-    case 'spanAggregate':
-    case 'slidingAggregate':
-      return true;
-    default:
-      return false;
-  }
+function exceptionSafe<E, R>(entry: RuleSetEntry<E, R>): boolean {
+  if (entry.suppress != null) return false;
+  const kind = entry.spec.kind;
+  return kind === 'spanAggregate' || kind === 'slidingAggregate';
 }
 
 /** Per event, the positions in a rule set's `filters` array to call: `out[0..count)`, valid until the next. */
