@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SequorEvent } from '@sequor/model';
 import type { CompiledRule } from '@sequor/rules';
 import { compileRule, loadBuiltinRules } from '@sequor/rules';
-import { filterRuleOf, pairSequenceRuleOf } from '@sequor/rules/testing';
+import { eventCountRuleOf, filterRuleOf } from '@sequor/rules/testing';
 import { runEmbeddedDetection } from '../src/embedded.js';
 import { expandInputs, formatOverride, openInputs } from '../src/io/inputs.js';
 import { formatDetectionSummary } from '../src/summary.js';
@@ -67,17 +67,17 @@ describe('sequor detect: a rule that throws on one event', () => {
   });
 });
 
-describe('sequor detect: a stateful rule that throws on an event released later', () => {
+describe('sequor detect: a correlation that throws on an event released later', () => {
   it('adds to that event’s one dead letter, whatever other events failed in between', async () => {
     const base = (await loadBuiltinRules()).map((r) => compileRule(r))[0]!;
-    // A sequence of two events on a host, whose step throws on `bad` (run when the reorder stage
-    // releases it: here at the end of the input, after e3 was pushed).
+    // Two events of a host (as a Sigma event_count correlation runs), whose input throws on `bad` (run
+    // when the reorder stage releases it: here at the end of the input, after e3 was pushed).
     const rules: CompiledRule[] = [
       filterRuleOf(base, 'rule-a', (e) => {
         if (e.event.id === 'bad' || e.event.id === 'e3') throw new Error('bug a');
         return false;
       }),
-      pairSequenceRuleOf(base, 'pairs', (e) => {
+      eventCountRuleOf(base, 'pairs', (e) => {
         if (e.event.id === 'bad') throw new Error('step bug');
         return true;
       }),

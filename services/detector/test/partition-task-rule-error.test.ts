@@ -9,7 +9,7 @@ import type { SequorEvent } from '@sequor/model';
 import { NORMALIZED_HEADERS } from '@sequor/pipeline';
 import type { CompiledRule } from '@sequor/rules';
 import { compileRule, loadBuiltinRules } from '@sequor/rules';
-import { filterRuleOf, pairSequenceRuleOf } from '@sequor/rules/testing';
+import { eventCountRuleOf, filterRuleOf } from '@sequor/rules/testing';
 import { ALERT_HEADERS, singleObjectAlertEncoder } from '../src/outputs.js';
 import type { RecordObserver } from '../src/partition-task.js';
 import { PartitionTask } from '../src/partition-task.js';
@@ -132,9 +132,10 @@ describe('PartitionTask: a stateful rule that throws on a released event', () =>
 
   beforeAll(async () => {
     const base = (await loadBuiltinRules()).map((r) => compileRule(r))[0]!;
-    // A sequence of any two events on a host (as an EQL sequence runs), whose step throws on `bad`.
+    // Two events of a host within a minute (as a Sigma event_count correlation runs), whose input's
+    // predicate throws on `bad`.
     rules = [
-      pairSequenceRuleOf(base, 'pairs', (e) => {
+      eventCountRuleOf(base, 'pairs', (e) => {
         if (e.event.id === 'bad') throw bug;
         return true;
       }),
@@ -180,7 +181,7 @@ describe('PartitionTask: a stateful rule that throws on a released event', () =>
     expect(String(dead[0]!.headers?.['error.message'])).toContain(
       `rule pairs on the earlier event bad of ${new Date(1_700_000_002_000).toISOString()}`,
     );
-    // The sequence still alerts.
+    // The count still alerts.
     expect(out.records.filter((r) => r.topic === 'alerts').length).toBeGreaterThan(0);
   });
 

@@ -3,7 +3,7 @@
  * a compiled rule's metadata around a spec the test writes, e.g. one whose predicate throws on a given
  * event. Not for production code.
  */
-import type { CorrelationSpec, FilterSpec, SequenceSpec, SequenceStepSpec } from '@sequor/engine';
+import type { CorrelationSpec, FilterSpec, SlidingAggregateSpec } from '@sequor/engine';
 import type { SequorEvent } from '@sequor/model';
 import type { CompiledRule } from '../compile.js';
 
@@ -31,25 +31,31 @@ export function filterRuleOf(
   return ruleRunning(base, id, spec);
 }
 
-/** A sequence rule (as an EQL sequence runs): two events of one host, each passing `step`. */
-export function pairSequenceRuleOf(
+/**
+ * A count rule (as a Sigma `event_count` correlation runs): at least `atLeast` events of one host passing
+ * `counts` within `windowMs`, alerting on the event that reaches it.
+ */
+export function eventCountRuleOf(
   base: CompiledRule,
   id: string,
-  step: (e: SequorEvent) => boolean,
-  maxspanMs = 60_000,
+  counts: (e: SequorEvent) => boolean,
+  atLeast = 2,
+  windowMs = 60_000,
 ): CompiledRule {
-  const each: SequenceStepSpec<SequorEvent> = {
-    predicate: step,
-    key: (e) => e.host?.id ?? null,
-    runs: 1,
-    missing: false,
-  };
-  const spec: SequenceSpec<SequorEvent> = {
-    kind: 'sequence',
-    maxspanMs,
-    steps: [each, each],
-    until: null,
-    keyValues: (e) => [e.host?.id ?? null],
+  const spec: SlidingAggregateSpec<SequorEvent> = {
+    kind: 'slidingAggregate',
+    windowMs,
+    measure: 'count',
+    inputs: [
+      {
+        predicate: counts,
+        key: (e) => e.host?.id ?? null,
+        keyValues: (e) => [e.host?.id ?? null],
+        value: null,
+      },
+    ],
+    threshold: { gte: atLeast },
+    maxEvidence: 10,
   };
   return ruleRunning(base, id, spec);
 }
