@@ -496,7 +496,7 @@ class KafkaDetector implements Detector {
         observer?.end(outcome.error);
         return;
       }
-      const { alertsTopic, lateEventsTopic, deadLetterTopic } = this.config;
+      const { alertsTopic, lateEventsTopic } = this.config;
       const lateTooLarge = outcome.tooLarge.get(lateEventsTopic) ?? 0;
       const { deadLetters, reasons } = deadLettersOf(out, outcome);
       const switched = out.ruleSetSwitch;
@@ -521,15 +521,7 @@ class KafkaDetector implements Detector {
           bounds: 'STATE_MAX_PARTIALS, STATE_MAX_BYTES',
         });
       t.lateEvents += out.late - lateTooLarge;
-      t.deadLetters += deadLetters;
-      if (deadLetters > 0)
-        this.logger.warn('records dead-lettered', {
-          topic,
-          partition,
-          deadLetters,
-          reasons,
-          deadLetterTopic,
-        });
+      this.countDeadLetters(topic, partition, deadLetters, reasons);
       observer?.end();
       this.telemetry.batchCommitted?.({
         topic,
@@ -547,6 +539,24 @@ class KafkaDetector implements Detector {
     return { records: out.records, commitOffset: out.commitOffset, restored: out.restored, settled };
   };
 
+  /** A committed batch's or advance's dead letters: in the totals, and said (never silent). */
+  private countDeadLetters(
+    topic: string,
+    partition: number,
+    deadLetters: number,
+    reasons: Readonly<Record<string, number>> | null,
+  ): void {
+    this.totals.deadLetters += deadLetters;
+    if (deadLetters > 0)
+      this.logger.warn('records dead-lettered', {
+        topic,
+        partition,
+        deadLetters,
+        reasons,
+        deadLetterTopic: this.config.deadLetterTopic,
+      });
+  }
+
   /** The idle-partition rule: the task advances its stream time; its alerts commit with the unchanged offset. */
   private readonly advanceIdle = (
     task: PartitionTask,
@@ -562,15 +572,7 @@ class KafkaDetector implements Detector {
       const { deadLetters, reasons } = deadLettersOf(out, outcome);
       this.totals.idleAdvances++;
       this.totals.alerts += alerts;
-      this.totals.deadLetters += deadLetters;
-      if (deadLetters > 0)
-        this.logger.warn('records dead-lettered', {
-          topic,
-          partition,
-          deadLetters,
-          reasons,
-          deadLetterTopic: this.config.deadLetterTopic,
-        });
+      this.countDeadLetters(topic, partition, deadLetters, reasons);
       this.logger.debug('idle partition: stream time advanced', {
         topic,
         partition,

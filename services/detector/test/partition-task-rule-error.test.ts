@@ -34,6 +34,25 @@ const record = (offset: number, id: string): FakeConsumedRecord => ({
   timestamp: String(1_700_000_000_000 + offset * 1_000),
 });
 
+/** A live task over `rules` (5 s of lateness), alerts and dead letters to `alerts` and `dead`. */
+const taskOf = (rules: readonly CompiledRule[], startOffset: number, liveFrom: number) =>
+  new PartitionTask({
+    topic: 'events',
+    partition: 0,
+    rules,
+    decode: (value) => codec.decode(value),
+    alertEncoder: singleObjectAlertEncoder(),
+    alertsTopic: 'alerts',
+    lateEventsTopic: 'late',
+    deadLetterTopic: 'dead',
+    allowedLatenessMs: 5_000,
+    clock: () => 0,
+    horizonMs: 10_000,
+    startOffset,
+    liveFrom,
+    partitionKeyFields: 'host.id,host.name,user.id',
+  });
+
 describe('PartitionTask: a rule that throws', () => {
   let rules: CompiledRule[];
 
@@ -52,23 +71,7 @@ describe('PartitionTask: a rule that throws', () => {
     ];
   });
 
-  const task = (startOffset: number, liveFrom: number) =>
-    new PartitionTask({
-      topic: 'events',
-      partition: 0,
-      rules,
-      decode: (value) => codec.decode(value),
-      alertEncoder: singleObjectAlertEncoder(),
-      alertsTopic: 'alerts',
-      lateEventsTopic: 'late',
-      deadLetterTopic: 'dead',
-      allowedLatenessMs: 5_000,
-      clock: () => 0,
-      horizonMs: 10_000,
-      startOffset,
-      liveFrom,
-      partitionKeyFields: 'host.id,host.name,user.id',
-    });
+  const task = (startOffset: number, liveFrom: number) => taskOf(rules, startOffset, liveFrom);
 
   const records = ['e0', 'e1', 'bad', 'e3', 'e4'].map((id, offset) => record(offset, id));
   /** The offsets of the records that raised each alert (the alert ids name the base rule alike). */
@@ -142,23 +145,7 @@ describe('PartitionTask: a stateful rule that throws on a released event', () =>
     ];
   });
 
-  const task = () =>
-    new PartitionTask({
-      topic: 'events',
-      partition: 0,
-      rules,
-      decode: (value) => codec.decode(value),
-      alertEncoder: singleObjectAlertEncoder(),
-      alertsTopic: 'alerts',
-      lateEventsTopic: 'late',
-      deadLetterTopic: 'dead',
-      allowedLatenessMs: 5_000,
-      clock: () => 0,
-      horizonMs: 10_000,
-      startOffset: 0,
-      liveFrom: 0,
-      partitionKeyFields: 'host.id,host.name,user.id',
-    });
+  const task = () => taskOf(rules, 0, 0);
 
   it('dead-letters the record whose push released it, naming the earlier event; the partition goes on', () => {
     // One record a second: `bad` (offset 2) is released once stream time is 5 s past it.
