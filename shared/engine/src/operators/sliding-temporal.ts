@@ -82,6 +82,9 @@ class TemporalRuntime<E> implements OperatorRuntime<E> {
   private readonly store: PartialStore<TemporalSlot<E>>;
   private processed = 0;
   private closed = false;
+  /** Per input, the current event's key (null: it does not count there) and key values. */
+  private readonly keys: (string | null)[] = [];
+  private readonly keyValues: (readonly unknown[] | undefined)[] = [];
 
   constructor(
     private readonly spec: SlidingTemporalSpec<E>,
@@ -104,11 +107,24 @@ class TemporalRuntime<E> implements OperatorRuntime<E> {
     const inputs = this.spec.inputs;
     const event = item.event;
     const time = item.timestamp;
-    const order = this.processed++;
+    // Every input's functions first, into scratch: one that throws leaves every group as it was.
+    const keys = this.keys;
+    const keyValues = this.keyValues;
+    let matched = false;
     for (let index = 0; index < inputs.length; index++) {
       const input = inputs[index]!;
+      keys[index] = null;
       if (!input.predicate(event)) continue;
       const key = input.key(event);
+      if (key === null) continue;
+      keyValues[index] = input.keyValues(event);
+      keys[index] = key;
+      matched = true;
+    }
+    if (!matched) return;
+    const order = this.processed++;
+    for (let index = 0; index < inputs.length; index++) {
+      const key = keys[index] as string | null;
       if (key === null) continue;
       let group = this.groups.get(key);
       if (group === undefined) {
@@ -141,7 +157,7 @@ class TemporalRuntime<E> implements OperatorRuntime<E> {
       group.filled++;
       this.store.add(slot); // may evict older slots (cap, bytes), never this one
       if (!slot.live) continue;
-      this.decide(group, time, input.keyValues(event));
+      this.decide(group, time, keyValues[index] as readonly unknown[]);
       if (this.closed) return;
     }
   }

@@ -64,11 +64,11 @@ export interface DetectionProcessorOptions {
    * A rule that throws on an event, called synchronously: the rule counts as not matched for that event,
    * the other rules still see it, and the processor stays open (the detector dead-letters the record,
    * `sequor detect` reports it). A Sigma or EQL single-event rule runs on the event being pushed; a span
-   * or sliding aggregate on the events the reorder stage releases, so `event` may be an earlier one,
-   * released by this `push`, an `advanceStreamTime` or `flush`. Without it such an exception closes the
-   * processor and `push` throws DetectionProcessorError, as a sequence's, join's, temporal correlation's
-   * or suppressed rule's does either way (`createRuleSetPipeline`'s `onStatefulError`). If this callback
-   * throws, `push` throws that error, as for `onAlert`.
+   * or sliding aggregate or a temporal correlation on the events the reorder stage releases, so `event`
+   * may be an earlier one, released by this `push`, an `advanceStreamTime` or `flush`. Without it such an
+   * exception closes the processor and `push` throws DetectionProcessorError, as a sequence's, join's,
+   * chain's or suppressed rule's does either way (`createRuleSetPipeline`'s `onStatefulError`). If this
+   * callback throws, `push` throws that error, as for `onAlert`.
    */
   readonly onRuleError?: (rule: CompiledRule, event: SequorEvent, error: unknown) => void;
   /** Detection time of alerts (`Alert.timestamp`), epoch ms. Default `Date.now`; tests inject a constant. */
