@@ -6,7 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { FilterSpec } from '@sequor/engine';
 import type { SequorEvent } from '@sequor/model';
 import type { CompiledRule } from '@sequor/rules';
@@ -29,6 +29,23 @@ detection:
   condition: selection
 `;
 
+/** `sigmaRule(id)` with a suppression window per host. */
+const suppressedSigmaRule = (id: string): string =>
+  `${sigmaRule(id)}sequor:\n  suppress: { by: [host.id], window: 1h }\n`;
+
+/** Rule files (by id), loaded as a RULES_DIR is and compiled; none may be refused. */
+async function compiledRules(files: Readonly<Record<string, string>>): Promise<CompiledRule[]> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'rule-error-'));
+  try {
+    for (const [id, text] of Object.entries(files)) await writeFile(path.join(dir, `${id}.yml`), text);
+    const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+    expect(loaded.errors).toEqual([]);
+    return loaded.rules.map((rule) => compileRule(rule));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 function sysmon(id: string): SequorEvent {
   return {
     timestamp: Date.UTC(2024, 0, 1) + Number(id.slice(1)) * 1_000,
@@ -48,15 +65,10 @@ const bug = new Error('detection bug');
 let armed = false;
 
 describe('DetectionProcessor: onRuleError', () => {
-  let dir: string;
   let rules: CompiledRule[];
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'rule-error-'));
-    for (const id of IDS) await writeFile(path.join(dir, `${id}.yml`), sigmaRule(id));
-    const loaded = await loadRuleSet({ paths: [dir], builtins: false });
-    expect(loaded.errors).toEqual([]);
-    const compiled = loaded.rules.map((rule) => compileRule(rule));
+    const compiled = await compiledRules(Object.fromEntries(IDS.map((id) => [id, sigmaRule(id)])));
     const boom = compiled.find((r) => r.rule.id === BOOM_ID)!;
     // The Sigma rule's detection throws on one event (a bug in one rule).
     const binding = boom.rule.type === 'sigma' ? boom.rule.binding! : null;
@@ -84,9 +96,6 @@ describe('DetectionProcessor: onRuleError', () => {
       },
     };
     rules = [...compiled, plain];
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
   });
 
   const events = [sysmon('e1'), sysmon('e2'), sysmon('e3')];
@@ -142,143 +151,117 @@ describe('DetectionProcessor: onRuleError', () => {
 
 describe('DetectionProcessor: a suppressed Sigma rule that throws', () => {
   it('is not matched on the reordered path, where no record can be blamed, and the partition goes on', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'rule-error-suppressed-'));
-    try {
-      await writeFile(path.join(dir, `${OK_ID}.yml`), sigmaRule(OK_ID));
-      await writeFile(
-        path.join(dir, `${BOOM_ID}.yml`),
-        `${sigmaRule(BOOM_ID)}sequor:\n  suppress: { by: [host.id], window: 1h }\n`,
-      );
-      const loaded = await loadRuleSet({ paths: [dir], builtins: false });
-      expect(loaded.errors).toEqual([]);
-      const rules = loaded.rules.map((rule) => compileRule(rule));
-      const boom = rules.find((r) => r.rule.id === BOOM_ID)!;
-      expect(boom.suppress).toBeDefined();
-      // Throws on e2 whenever it is asked, at record time (the dispatch) and on release (its own predicate).
-      const binding = boom.rule.type === 'sigma' ? boom.rule.binding! : null;
-      for (const variant of binding!.compiled.variants) {
-        const detects = variant.detects;
-        (variant as { detects: typeof detects }).detects = (view) => {
-          if (view.raw('event.id') === 'e2') throw bug;
-          return detects(view);
-        };
-      }
-      const alerts: string[] = [];
-      const errors: string[] = [];
-      const processor = createDetectionProcessor({
-        rules,
-        clock: () => 0,
-        allowedLatenessMs: 5_000,
-        onAlert: (_alert, rule, evidence) => alerts.push(`${rule.rule.id}:${evidence[0]!.event.id}`),
-        onRuleError: (rule, event) => errors.push(`${rule.rule.id}:${event.event.id}`),
-      });
-      for (const id of ['e1', 'e2', 'e3', 'e9']) processor.push(sysmon(id));
-      processor.flush();
-      expect(processor.state).not.toBe('closed');
-      expect(errors).toEqual([`${BOOM_ID}:e2`]);
-      expect(alerts.filter((a) => a.startsWith(OK_ID))).toEqual(
-        ['e1', 'e2', 'e3', 'e9'].map((e) => `${OK_ID}:${e}`),
-      );
-      expect(alerts.filter((a) => a.startsWith(BOOM_ID))).toEqual([`${BOOM_ID}:e1`]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+    const rules = await compiledRules({ [OK_ID]: sigmaRule(OK_ID), [BOOM_ID]: suppressedSigmaRule(BOOM_ID) });
+    const boom = rules.find((r) => r.rule.id === BOOM_ID)!;
+    expect(boom.suppress).toBeDefined();
+    // Throws on e2 whenever it is asked, at record time (the dispatch) and on release (its own predicate).
+    const binding = boom.rule.type === 'sigma' ? boom.rule.binding! : null;
+    for (const variant of binding!.compiled.variants) {
+      const detects = variant.detects;
+      (variant as { detects: typeof detects }).detects = (view) => {
+        if (view.raw('event.id') === 'e2') throw bug;
+        return detects(view);
+      };
     }
+    const alerts: string[] = [];
+    const errors: string[] = [];
+    const processor = createDetectionProcessor({
+      rules,
+      clock: () => 0,
+      allowedLatenessMs: 5_000,
+      onAlert: (_alert, rule, evidence) => alerts.push(`${rule.rule.id}:${evidence[0]!.event.id}`),
+      onRuleError: (rule, event) => errors.push(`${rule.rule.id}:${event.event.id}`),
+    });
+    for (const id of ['e1', 'e2', 'e3', 'e9']) processor.push(sysmon(id));
+    processor.flush();
+    expect(processor.state).not.toBe('closed');
+    expect(errors).toEqual([`${BOOM_ID}:e2`]);
+    expect(alerts.filter((a) => a.startsWith(OK_ID))).toEqual(
+      ['e1', 'e2', 'e3', 'e9'].map((e) => `${OK_ID}:${e}`),
+    );
+    expect(alerts.filter((a) => a.startsWith(BOOM_ID))).toEqual([`${BOOM_ID}:e1`]);
   });
 });
 
 describe('DetectionProcessor: a stateful rule that throws on a released event', () => {
   it('is reported with that event during the later push that released it; the processor goes on', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'rule-error-stateful-'));
-    try {
-      await writeFile(path.join(dir, `${OK_ID}.yml`), sigmaRule(OK_ID));
-      const loaded = await loadRuleSet({ paths: [dir], builtins: false });
-      const [ok] = loaded.rules.map((rule) => compileRule(rule));
-      // Two process creations on a host within a minute (as a Sigma event_count correlation runs),
-      // whose input's predicate throws on e2.
-      const count = eventCountRuleOf(ok!, 'count', (e) => {
-        if (e.event.id === 'e2') throw bug;
-        return e.winlog?.event_id === '1';
+    const [ok] = await compiledRules({ [OK_ID]: sigmaRule(OK_ID) });
+    // Two process creations on a host within a minute (as a Sigma event_count correlation runs),
+    // whose input's predicate throws on e2.
+    const count = eventCountRuleOf(ok!, 'count', (e) => {
+      if (e.event.id === 'e2') throw bug;
+      return e.winlog?.event_id === '1';
+    });
+    const run = (onRuleError?: (rule: CompiledRule, event: SequorEvent, error: unknown) => void) => {
+      const alerts: string[] = [];
+      const processor = createDetectionProcessor({
+        rules: [ok!, count],
+        clock: () => 0,
+        allowedLatenessMs: 5_000,
+        onAlert: (_alert, rule, evidence) =>
+          alerts.push(`${rule.rule.id}:${evidence.map((e) => e.event.id).join(',')}`),
+        ...(onRuleError === undefined ? {} : { onRuleError }),
       });
-      const run = (onRuleError?: (rule: CompiledRule, event: SequorEvent, error: unknown) => void) => {
-        const alerts: string[] = [];
-        const processor = createDetectionProcessor({
-          rules: [ok!, count],
-          clock: () => 0,
-          allowedLatenessMs: 5_000,
-          onAlert: (_alert, rule, evidence) =>
-            alerts.push(`${rule.rule.id}:${evidence.map((e) => e.event.id).join(',')}`),
-          ...(onRuleError === undefined ? {} : { onRuleError }),
-        });
-        for (const id of ['e1', 'e2', 'e3', 'e4', 'e9']) {
-          pushing = id;
-          processor.push(sysmon(id));
-        }
-        pushing = 'flush';
-        processor.flush();
-        return { alerts, processor };
-      };
-      let pushing = '';
-      const errors: string[] = [];
-      const guarded = run((rule, event, error) =>
-        errors.push(`${rule.rule.id}:${event.event.id}:${(error as Error).message} (pushing ${pushing})`),
-      );
-      // e2 is released (its time + 5 s passed) by the push of e9, not by its own.
-      expect(errors).toEqual(['count:e2:detection bug (pushing e9)']);
-      expect(guarded.processor.state).toBe('flushed');
-      // The Sigma rule alerts on every event; the count goes on as if e2 were not there: it reaches two at e3.
-      expect(guarded.alerts.filter((a) => a.startsWith(OK_ID))).toHaveLength(5);
-      expect(guarded.alerts.filter((a) => a.startsWith('count:'))).toEqual(['count:e1,e3']);
-      // Without onRuleError the processor closes, as before.
-      expect(() => run()).toThrow(DetectionProcessorError);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+      for (const id of ['e1', 'e2', 'e3', 'e4', 'e9']) {
+        pushing = id;
+        processor.push(sysmon(id));
+      }
+      pushing = 'flush';
+      processor.flush();
+      return { alerts, processor };
+    };
+    let pushing = '';
+    const errors: string[] = [];
+    const guarded = run((rule, event, error) =>
+      errors.push(`${rule.rule.id}:${event.event.id}:${(error as Error).message} (pushing ${pushing})`),
+    );
+    // e2 is released (its time + 5 s passed) by the push of e9, not by its own.
+    expect(errors).toEqual(['count:e2:detection bug (pushing e9)']);
+    expect(guarded.processor.state).toBe('flushed');
+    // The Sigma rule alerts on every event; the count goes on as if e2 were not there: it reaches two at e3.
+    expect(guarded.alerts.filter((a) => a.startsWith(OK_ID))).toHaveLength(5);
+    expect(guarded.alerts.filter((a) => a.startsWith('count:'))).toEqual(['count:e1,e3']);
+    // Without onRuleError the processor closes, as before.
+    expect(() => run()).toThrow(DetectionProcessorError);
   });
 });
 
 describe('DetectionProcessor: the Sigma rule set itself throws', () => {
   it('counts every plain rule of the set as not matched on that event, reports each, and goes on', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'rule-error-set-'));
-    try {
-      for (const id of IDS) await writeFile(path.join(dir, `${id}.yml`), sigmaRule(id));
-      // A suppressed rule of the same set: it runs its own detection on the reordered stream, so the
-      // set's exception does not decide it and it is not reported.
-      const SUPPRESSED_ID = '0a5f0c2e-6d3b-4a4e-9a7e-1c2d3e4f5a03';
-      await writeFile(
-        path.join(dir, `${SUPPRESSED_ID}.yml`),
-        `${sigmaRule(SUPPRESSED_ID)}sequor:\n  suppress: { by: [host.id], window: 1h }\n`,
-      );
-      const loaded = await loadRuleSet({ paths: [dir], builtins: false });
-      const rules = loaded.rules.map((rule) => compileRule(rule));
-      const set = rules[0]!.rule.type === 'sigma' ? rules[0]!.rule.binding!.set : null;
-      // A bug in the set's own code (its index, gates, memo), outside any one rule.
-      const match = set!.match.bind(set);
-      set!.match = (source) => {
-        if (source.get('event.id') === 'e2') throw bug;
-        return match(source);
-      };
-      const alerts: string[] = [];
-      const errors: string[] = [];
-      const processor = createDetectionProcessor({
-        rules,
-        clock: () => 0,
-        onAlert: (_alert, rule, evidence) => alerts.push(`${rule.rule.id}:${evidence[0]!.event.id}`),
-        onRuleError: (rule, event, error) =>
-          errors.push(`${rule.rule.id}:${event.event.id}:${(error as Error).message}`),
-      });
-      for (const id of ['e1', 'e2', 'e3']) processor.push(sysmon(id));
-      processor.flush();
-      expect(errors.sort()).toEqual([`${OK_ID}:e2:detection bug`, `${BOOM_ID}:e2:detection bug`]);
-      expect(alerts.filter((a) => !a.startsWith(SUPPRESSED_ID)).sort()).toEqual([
-        `${OK_ID}:e1`,
-        `${OK_ID}:e3`,
-        `${BOOM_ID}:e1`,
-        `${BOOM_ID}:e3`,
-      ]);
-      expect(alerts.filter((a) => a.startsWith(SUPPRESSED_ID))).toEqual([`${SUPPRESSED_ID}:e1`]);
-      expect(processor.state).toBe('flushed');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    // A suppressed rule of the same set: it runs its own detection on the reordered stream, so the
+    // set's exception does not decide it and it is not reported.
+    const SUPPRESSED_ID = '0a5f0c2e-6d3b-4a4e-9a7e-1c2d3e4f5a03';
+    const rules = await compiledRules({
+      [OK_ID]: sigmaRule(OK_ID),
+      [BOOM_ID]: sigmaRule(BOOM_ID),
+      [SUPPRESSED_ID]: suppressedSigmaRule(SUPPRESSED_ID),
+    });
+    const set = rules[0]!.rule.type === 'sigma' ? rules[0]!.rule.binding!.set : null;
+    // A bug in the set's own code (its index, gates, memo), outside any one rule.
+    const match = set!.match.bind(set);
+    set!.match = (source) => {
+      if (source.get('event.id') === 'e2') throw bug;
+      return match(source);
+    };
+    const alerts: string[] = [];
+    const errors: string[] = [];
+    const processor = createDetectionProcessor({
+      rules,
+      clock: () => 0,
+      onAlert: (_alert, rule, evidence) => alerts.push(`${rule.rule.id}:${evidence[0]!.event.id}`),
+      onRuleError: (rule, event, error) =>
+        errors.push(`${rule.rule.id}:${event.event.id}:${(error as Error).message}`),
+    });
+    for (const id of ['e1', 'e2', 'e3']) processor.push(sysmon(id));
+    processor.flush();
+    expect(errors.sort()).toEqual([`${OK_ID}:e2:detection bug`, `${BOOM_ID}:e2:detection bug`]);
+    expect(alerts.filter((a) => !a.startsWith(SUPPRESSED_ID)).sort()).toEqual([
+      `${OK_ID}:e1`,
+      `${OK_ID}:e3`,
+      `${BOOM_ID}:e1`,
+      `${BOOM_ID}:e3`,
+    ]);
+    expect(alerts.filter((a) => a.startsWith(SUPPRESSED_ID))).toEqual([`${SUPPRESSED_ID}:e1`]);
+    expect(processor.state).toBe('flushed');
   });
 });

@@ -53,3 +53,16 @@ export function keywordLiterals(rule: SigmaRule): string[] {
   }
   return [...literals];
 }
+
+/** A process-creation rule of `detection` with the id `id`, loaded (it must load). */
+export function processCreationRule(id: string, detection: string): SigmaRule {
+  const { rule, errors } = loadSigmaText(
+    ruleText(detection, 'product: windows\n  category: process_creation').replace(
+      '5f1d6c1e-0000-4000-8000-000000000001',
+      id,
+    ),
+    `${id}.yml`,
+  );
+  if (rule === null) throw new Error(errors.map((e) => e.format()).join('\n'));
+  return rule;
+}

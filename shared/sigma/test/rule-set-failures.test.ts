@@ -3,21 +3,9 @@
  * the other rules: `match` treats it as not matched and `failures()` names it.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultPipeline, fieldId, loadSigmaText, objectFieldSource, SigmaRuleSet } from '../src/index.js';
-import type { EventView, SigmaRule } from '../src/index.js';
-import { ruleText } from './helpers.js';
-
-function rule(id: string, detection: string): SigmaRule {
-  const { rule, errors } = loadSigmaText(
-    ruleText(detection, 'product: windows\n  category: process_creation').replace(
-      '5f1d6c1e-0000-4000-8000-000000000001',
-      id,
-    ),
-    `${id}.yml`,
-  );
-  if (rule === null) throw new Error(errors.map((e) => e.format()).join('\n'));
-  return rule;
-}
+import { defaultPipeline, fieldId, objectFieldSource, SigmaRuleSet } from '../src/index.js';
+import type { EventView } from '../src/index.js';
+import { processCreationRule as rule } from './helpers.js';
 
 const SYSMON = 'Microsoft-Windows-Sysmon/Operational';
 const COMMAND_LINE = fieldId('CommandLine');

@@ -5,26 +5,12 @@ import {
   defaultPipeline,
   EventView,
   fieldId,
-  loadSigmaText,
   memoTestId,
   objectFieldSource,
   SigmaRuleSet,
   ValueMemo,
 } from '../src/index.js';
-import type { SigmaRule } from '../src/index.js';
-import { ruleText } from './helpers.js';
-
-function rule(id: string, detection: string): SigmaRule {
-  const { rule, errors } = loadSigmaText(
-    ruleText(detection, 'product: windows\n  category: process_creation').replace(
-      '5f1d6c1e-0000-4000-8000-000000000001',
-      id,
-    ),
-    `${id}.yml`,
-  );
-  if (rule === null) throw new Error(errors.map((e) => e.format()).join('\n'));
-  return rule;
-}
+import { processCreationRule as rule } from './helpers.js';
 
 const SYSMON = 'Microsoft-Windows-Sysmon/Operational';
 const proc = (fields: Record<string, string>) =>
