@@ -1,9 +1,10 @@
 /**
- * `onStatefulError`: a span or sliding aggregate whose rule function throws on one released event is
- * reported with that event; its state is as if the event had not come (its alerts are those of the same
- * stream without it), the other rules see every event and the stream does not fail. Rules whose state an
- * exception could leave half-applied (sequences, joins, temporal correlations, suppressed rules) fail the
- * stream as before, as does any rule without the option or when the callback throws.
+ * `onStatefulError`: a span or sliding aggregate, temporal correlation or sequence whose rule function
+ * throws on one released event is reported with that event; its state is as if the event had not come (its
+ * alerts are those of the same stream without it), the other rules see every event and the stream does not
+ * fail. Rules whose state an exception could leave half-applied (joins, correlations of correlations,
+ * suppressed rules) fail the stream as before, as does any rule without the option or when the callback
+ * throws.
  */
 import { from } from 'rxjs';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import {
 import {
   MINUTE,
   SECOND,
+  byKey,
   eventTime,
   ev,
   isType,
@@ -178,15 +180,62 @@ describe('createRuleSetPipeline: onStatefulError', () => {
     expect(guarded.failed).toBe(sinkError);
   });
 
-  it.each([
-    [
-      'a sequence (its until and steps change state before the next step is read)',
-      sequenceOf([step('a', { predicate: throwsOnBad(isType('a')) }), step('b')], { maxspanMs: MINUTE }),
-    ],
-  ] as const)('still fails the stream for %s', (_name, spec) => {
-    const guarded = run([{ rule: 'r', spec }], burst);
-    expect(guarded.failed).toBe(bug);
-    expect(guarded.reported).toEqual([]);
+  describe('a sequence (every function read before its state changes)', () => {
+    const a = (throwing: boolean) => step('a', throwing ? { predicate: throwsOnBad(isType('a')) } : {});
+    it('whose first step throws on one of a burst: reported, its alerts those of the stream without it', () => {
+      const spec = (throwing: boolean) => sequenceOf([a(throwing), step('b')], { maxspanMs: MINUTE });
+      const guarded = run([{ rule: 's', spec: spec(true) }], burst);
+      const healthy = run([{ rule: 's', spec: spec(false) }], withoutBad);
+      expect(guarded.failed).toBeNull();
+      expect(guarded.reported).toEqual(['s:bad']);
+      expect(guarded.out).toEqual(healthy.out);
+      expect(healthy.out.length).toBeGreaterThan(0);
+    });
+
+    it('whose first step throws on the event that completes it (the last step is tried first): no alert of that event', () => {
+      // `bad` is a `b`: it completes a1's sequence before step a is asked about it, in a one-pass machine.
+      const events = [ev('a', 1_000, 'k', 'a1'), ev('b', 2_000, 'k', 'bad'), ev('b', 3_000, 'k', 'b3')];
+      const spec = (throwing: boolean) => sequenceOf([a(throwing), step('b')], { maxspanMs: MINUTE });
+      const guarded = run([{ rule: 's', spec: spec(true) }], events);
+      const healthy = run(
+        [{ rule: 's', spec: spec(false) }],
+        events.filter((e) => e.id !== 'bad'),
+      );
+      expect(healthy.out).toEqual(['s:a1,b3']);
+      expect(guarded.failed).toBeNull();
+      expect(guarded.reported).toEqual(['s:bad']);
+      expect(guarded.out).toEqual(healthy.out);
+    });
+
+    it('whose missing step throws after its until cancelled: reported, as without the event', () => {
+      // `bad` is both the until (which cancels a1's sequence first) and the missing step, whose key throws.
+      const events = [ev('a', 1_000, 'k', 'a1'), ev('m', 2_000, 'k', 'bad'), ev('b', 3_000, 'k', 'b3')];
+      const spec = (throwing: boolean) =>
+        sequenceOf(
+          [step('a'), step('m', { missing: true, key: throwing ? throwsOnBad(byKey) : byKey }), step('b')],
+          { maxspanMs: MINUTE, until: 'm' },
+        );
+      const guarded = run([{ rule: 's', spec: spec(true) }], events);
+      const healthy = run(
+        [{ rule: 's', spec: spec(false) }],
+        events.filter((e) => e.id !== 'bad'),
+      );
+      expect(healthy.out).toEqual(['s:a1,b3']);
+      expect(guarded.failed).toBeNull();
+      expect(guarded.reported).toEqual(['s:bad']);
+      expect(guarded.out).toEqual(healthy.out);
+    });
+
+    it("whose first event's key values throw: the completing event is reported, the sequence waits", () => {
+      // Read when the sequence would complete (not when it starts: most never do), so the event named is
+      // the one completing it; the sequence stays pending, as if that event had not come.
+      const events = [ev('a', 1_000, 'k', 'bad'), ev('b', 2_000, 'k', 'b2'), ev('b', 3_000, 'k', 'b3')];
+      const spec = { ...sequenceOf([step('a'), step('b')], { maxspanMs: MINUTE }) };
+      const guarded = run([{ rule: 's', spec: { ...spec, keyValues: throwsOnBad(spec.keyValues) } }], events);
+      expect(guarded.failed).toBeNull();
+      expect(guarded.reported).toEqual(['s:b2', 's:b3']);
+      expect(guarded.out).toEqual([]);
+    });
   });
 
   it('still fails the stream for a suppressed aggregate (its suppression key is read after the window changed)', () => {

@@ -115,6 +115,8 @@ interface SequencePartial<E> extends StoredPartial {
   later: E[] | undefined;
   /** Latest leading missing-step event with this key before the first event; 0 when the rule has none. */
   readonly leadingMissingAt: number;
+  /** `keyValues` of the first event, read when it completed and waits for the trailing window. */
+  keyValues: readonly unknown[] | undefined;
 }
 
 /** One subscription's state: one map per state of the machine (key -> its pending sequence), as Python eql. */
@@ -130,6 +132,21 @@ class SequenceRuntime<E> implements OperatorRuntime<E> {
   private readonly m: number;
   /** Set by teardown, which can happen inside an emission (a consumer's take(1)). */
   private closed = false;
+
+  // What `read` found in the current event, before any state changes for it (`onEvent`).
+  /** The `until` key; null when none. */
+  private untilKey: string | null = null;
+  /** Per missing check, its key; null when it does not apply. */
+  private readonly missingKeys: (string | null)[];
+  /** Per positive slot, the step's key; null when the step does not hold (or was not asked). */
+  private readonly slotKeys: (string | null)[];
+  /** Per leading missing step, its key; null when it does not hold. */
+  private readonly leadingKeys: (string | null)[];
+  /** The sequence this event may complete, and its first event's `keyValues` (read in advance). */
+  private completing: SequencePartial<E> | undefined = undefined;
+  private completingValues: readonly unknown[] = [];
+  /** `keyValues` of this event, when it may start and at once complete a one-step sequence. */
+  private startValues: readonly unknown[] | undefined = undefined;
 
   constructor(
     private readonly plan: SequencePlan<E>,
@@ -149,46 +166,101 @@ class SequenceRuntime<E> implements OperatorRuntime<E> {
     );
     this.waiting = Array.from({ length: this.m }, () => this.store.keyed<string, SequencePartial<E>>());
     this.awaiting = this.store.keyed();
+    this.missingKeys = plan.missing.map(() => null);
+    this.slotKeys = plan.positives.map(() => null);
+    this.leadingKeys = plan.leading.map(() => null);
   }
 
+  /**
+   * Two passes: `read` calls every rule function the event needs (predicates, keys, and the `keyValues`
+   * of a sequence it may complete) before anything changes, so a function that throws leaves the state
+   * as if the event had not come (a rule set may report it and go on: `onStatefulError`); then the
+   * state machine moves on what was read, calling none.
+   */
   onEvent(item: TimedEvent<E>): void {
+    this.read(item);
     const { plan, m, waiting } = this;
-    const event = item.event;
     const time = item.timestamp;
 
-    const until = this.spec.until;
-    if (until !== null && until.predicate(event)) {
-      const key = until.key(event);
-      if (key !== null) this.cancelPending(key, time);
+    if (this.untilKey !== null) this.cancelPending(this.untilKey, time);
+
+    const missing = plan.missing;
+    for (let index = 0; index < missing.length; index++) {
+      const key = this.missingKeys[index]!;
+      if (key !== null) this.cancelInside(key, missing[index]!.slot, time);
     }
+
+    // Last step first, so an event that satisfies steps s and s+1 cannot carry one sequence across both.
+    for (let slot = m - 1; slot >= 0; slot--) {
+      if (slot > 0 && waiting[slot]!.size === 0) continue;
+      const key = this.slotKeys[slot]!;
+      if (key === null) continue;
+      if (slot === 0) this.start(key, item);
+      else this.advance(key, slot, item);
+      if (this.closed) return;
+    }
+
+    if (plan.leading.length > 0) this.recordLeading(time);
+    this.completing = undefined;
+    this.startValues = undefined;
+  }
+
+  /**
+   * The first pass of `onEvent`: every function a step, `until` or missing step asks of the event, where
+   * some sequence is open to it (open counts only shrink during the second pass, so nothing it needs is
+   * left unread), into the runtime's scratch fields.
+   */
+  private read(item: TimedEvent<E>): void {
+    const { plan, m, waiting, spec } = this;
+    const event = item.event;
+    this.completing = undefined;
+    this.startValues = undefined;
+
+    const until = spec.until;
+    this.untilKey = until !== null && until.predicate(event) ? until.key(event) : null;
 
     const missing = plan.missing;
     for (let index = 0; index < missing.length; index++) {
       const check = missing[index]!;
       const open = check.slot < m ? waiting[check.slot]!.size : this.awaitingCount;
-      if (open === 0 || !check.predicate(event)) continue;
-      const key = check.key(event);
-      if (key !== null) this.cancelInside(key, check.slot, time);
+      this.missingKeys[index] = open > 0 && check.predicate(event) ? check.key(event) : null;
     }
 
-    // Last step first, so an event that satisfies steps s and s+1 cannot carry one sequence across both.
     const positives = plan.positives;
     let cachedStep = -1;
     let cachedKey: string | null = null;
     for (let slot = m - 1; slot >= 0; slot--) {
-      if (slot > 0 && waiting[slot]!.size === 0) continue;
+      if (slot > 0 && waiting[slot]!.size === 0) {
+        this.slotKeys[slot] = null;
+        continue;
+      }
       const state = positives[slot]!;
       if (state.step !== cachedStep) {
         cachedStep = state.step;
         cachedKey = state.predicate(event) ? state.key(event) : null;
       }
-      if (cachedKey === null) continue;
-      if (slot === 0) this.start(cachedKey, item);
-      else this.advance(cachedKey, slot, item);
-      if (this.closed) return;
+      this.slotKeys[slot] = cachedKey;
     }
 
-    if (plan.leading.length > 0) this.recordLeading(event, time);
+    // The sequences that may complete on this event, whose match reads their first event's key values.
+    const last = m - 1;
+    const lastKey = this.slotKeys[last]!;
+    if (lastKey !== null) {
+      if (last === 0) this.startValues = spec.keyValues(event);
+      else {
+        const partial = waiting[last]!.get(lastKey);
+        if (partial !== undefined) {
+          this.completingValues = spec.keyValues(partial.firstEvent);
+          this.completing = partial;
+        }
+      }
+    }
+
+    const leading = plan.leading;
+    for (let index = 0; index < leading.length; index++) {
+      const step = leading[index]!;
+      this.leadingKeys[index] = step.predicate(event) ? step.key(event) : null;
+    }
   }
 
   onWatermark(watermark: number): void {
@@ -239,6 +311,7 @@ class SequenceRuntime<E> implements OperatorRuntime<E> {
       live: false,
       leadingMissingAt:
         this.plan.leading.length > 0 ? (this.recentLeading.get(key) ?? Number.NEGATIVE_INFINITY) : 0,
+      keyValues: this.startValues,
       bytes: PARTIAL_OVERHEAD_BYTES + key.length + item.size,
     };
     this.place(partial, 1, pending);
@@ -291,6 +364,7 @@ class SequenceRuntime<E> implements OperatorRuntime<E> {
       this.store.release(partial);
       return;
     }
+    if (partial === this.completing) partial.keyValues = this.completingValues;
     if (this.plan.trailing) {
       // Completed sequences are candidates of their own: they do not overwrite each other.
       let list = this.awaiting.get(partial.key);
@@ -355,12 +429,10 @@ class SequenceRuntime<E> implements OperatorRuntime<E> {
     }
   }
 
-  private recordLeading(event: E, time: number): void {
+  private recordLeading(time: number): void {
     const leading = this.plan.leading;
     for (let index = 0; index < leading.length; index++) {
-      const step = leading[index]!;
-      if (!step.predicate(event)) continue;
-      const key = step.key(event);
+      const key = this.leadingKeys[index]!;
       if (key === null) continue;
       const previous = this.recentLeading.get(key);
       if (previous !== undefined && previous >= time) continue;
@@ -383,7 +455,7 @@ class SequenceRuntime<E> implements OperatorRuntime<E> {
     this.emit({
       kind: 'sequence',
       events,
-      keyValues: this.spec.keyValues(partial.firstEvent),
+      keyValues: partial.keyValues ?? this.spec.keyValues(partial.firstEvent),
       firstTime: partial.start,
       lastTime: partial.last,
     });
