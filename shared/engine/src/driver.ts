@@ -87,15 +87,15 @@ export interface RuleSetOptions<E, R> extends CorrelationOptions<E> {
    */
   readonly onFilterError?: (rule: R, event: E, error: unknown) => void;
   /**
-   * A span or sliding aggregate, temporal correlation or sequence (Sigma `event_count`, `value_*`,
-   * `temporal`, `temporal_ordered`; span counts; EQL sequences) that throws on an event released to it is
+   * A span or sliding aggregate, temporal correlation, sequence or join (Sigma `event_count`, `value_*`,
+   * `temporal`, `temporal_ordered`; span counts; EQL sequences and joins) that throws on an event released to it is
    * reported here with that event and counts as not matched for it; the other rules still see it and the
    * stream goes on. The event is not always the one being pushed: the reorder stage releases events as the
    * watermark passes them, during a later push. Those operators evaluate the rule's functions on an event
    * before changing state for it, so their state is as if the event had not come (`exceptionSafe`); the
    * event still moved stream time and the watermark. A sequence reads its first event's `keyValues` when
-   * an event would complete it, so a throw there names the completing event. Joins, chains (correlations
-   * of correlations) and suppressed rules fail the stream either way, as does a throw while a watermark
+   * an event would complete it, so a throw there names the completing event. Chains (correlations of
+   * correlations) and suppressed rules fail the stream either way, as does a throw while a watermark
    * closes windows or expires partials (no event to name). If this callback throws, or without it, the
    * stream fails.
    */
@@ -542,11 +542,11 @@ function buildRuleSet<E, R>(
 /**
  * Whether a stateful rule's state stays as if the event had not come when its operator throws on it, so
  * that the exception can be reported and the rule go on (`onStatefulError`): the span and sliding
- * aggregates, temporal correlations and sequences evaluate the rule's functions (predicates, keys, values,
- * group key, key values; every input's, step's, `until`'s and missing step's) on an event before they
- * change any state for it. Not yet the others: a join's first item and a chain's inner correlations
- * change state before the next function is called, and a suppressed rule reads its suppression key from a
- * match its operator has already made. Theirs still fail the stream.
+ * aggregates, temporal correlations, sequences and joins evaluate the rule's functions (predicates, keys,
+ * values, group key, key values; every input's, step's, item's, `until`'s and missing step's) on an event
+ * before they change any state for it. Not yet the others: a chain's inner correlations change state
+ * before the next function is called, and a suppressed rule reads its suppression key from a match its
+ * operator has already made. Theirs still fail the stream.
  */
 function exceptionSafe<E, R>(entry: RuleSetEntry<E, R>): boolean {
   if (entry.suppress != null) return false;
@@ -555,7 +555,8 @@ function exceptionSafe<E, R>(entry: RuleSetEntry<E, R>): boolean {
     kind === 'spanAggregate' ||
     kind === 'slidingAggregate' ||
     kind === 'slidingTemporal' ||
-    kind === 'sequence'
+    kind === 'sequence' ||
+    kind === 'join'
   );
 }
 

@@ -1,8 +1,8 @@
 /**
- * `onStatefulError`: a span or sliding aggregate, temporal correlation or sequence whose rule function
- * throws on one released event is reported with that event; its state is as if the event had not come (its
- * alerts are those of the same stream without it), the other rules see every event and the stream does not
- * fail. Rules whose state an exception could leave half-applied (joins, correlations of correlations,
+ * `onStatefulError`: a span or sliding aggregate, temporal correlation, sequence or join whose rule
+ * function throws on one released event is reported with that event; its state is as if the event had not
+ * come (its alerts are those of the same stream without it), the other rules see every event and the stream
+ * does not fail. Rules whose state an exception could leave half-applied (correlations of correlations,
  * suppressed rules) fail the stream as before, as does any rule without the option or when the callback
  * throws.
  */
@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createRuleSetPipeline,
   type FilterSpec,
+  type JoinSpec,
   type RuleSetEntry,
   type SlidingAggregateSpec,
   type SlidingTemporalSpec,
@@ -22,6 +23,7 @@ import {
   eventTime,
   ev,
   isType,
+  joinOf,
   sequenceOf,
   spanOf,
   step,
@@ -235,6 +237,43 @@ describe('createRuleSetPipeline: onStatefulError', () => {
       expect(guarded.failed).toBeNull();
       expect(guarded.reported).toEqual(['s:b2', 's:b3']);
       expect(guarded.out).toEqual([]);
+    });
+  });
+
+  describe('a join (every function read before a slot is filled)', () => {
+    it("whose second item throws on an event the first item takes: reported, not the join's evidence", () => {
+      // `bad` is an `x`, which the first item also takes: filled there before the second item throws, it
+      // was the evidence instead of a2 (the first event per item wins).
+      const join = (throwing: boolean): JoinSpec<TestEvent> => {
+        const base = joinOf(['a', 'b'], MINUTE);
+        const [first, second] = base.items;
+        return {
+          ...base,
+          items: [
+            { ...first!, predicate: (e) => e.type === 'a' || e.type === 'x' },
+            { ...second!, predicate: throwing ? throwsOnBad(isType('b')) : isType('b') },
+          ],
+        };
+      };
+      const events = [ev('x', 1_000, 'k', 'bad'), ev('a', 2_000, 'k', 'a2'), ev('b', 3_000, 'k', 'b3')];
+      const guarded = run([{ rule: 'j', spec: join(true) }], events);
+      const healthy = run(
+        [{ rule: 'j', spec: join(false) }],
+        events.filter((e) => e.id !== 'bad'),
+      );
+      expect(healthy.out).toEqual(['j:a2,b3']);
+      expect(guarded.failed).toBeNull();
+      expect(guarded.reported).toEqual(['j:bad']);
+      expect(guarded.out).toEqual(healthy.out);
+    });
+
+    it('whose key values throw on an event: that event is reported when it comes, the join completes without it', () => {
+      const base = joinOf(['a', 'b'], MINUTE);
+      const events = [ev('a', 1_000, 'k', 'bad'), ev('a', 2_000, 'k', 'a2'), ev('b', 3_000, 'k', 'b3')];
+      const guarded = run([{ rule: 'j', spec: { ...base, keyValues: throwsOnBad(base.keyValues) } }], events);
+      expect(guarded.failed).toBeNull();
+      expect(guarded.reported).toEqual(['j:bad']);
+      expect(guarded.out).toEqual(['j:a2,b3']);
     });
   });
 

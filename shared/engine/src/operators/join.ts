@@ -44,6 +44,8 @@ export function joinRuntime<E>(spec: JoinSpec<E>, options: OperatorOptions = {})
   });
 }
 
+const NO_VALUES: readonly unknown[] = Object.freeze([]);
+
 /** Estimated bytes of one filled join slot besides its event (the slot object). */
 const JOIN_SLOT_BYTES = 48;
 
@@ -56,6 +58,8 @@ interface PartialJoin<E> extends StoredPartial {
   /** Per item, once filled: the event with its time and processing order (for the evidence order). */
   readonly slots: (JoinSlot<E> | undefined)[];
   filled: number;
+  /** `keyValues` of the earliest event (the evidence's first): what a match of this join carries. */
+  keyValues: readonly unknown[];
 }
 
 interface JoinSlot<E> {
@@ -70,6 +74,12 @@ class JoinRuntime<E> implements OperatorRuntime<E> {
   private processed = 0;
   /** Set by teardown, which can happen inside an emission (a consumer's take(1)). */
   private closed = false;
+  // What `read` found in the current event, before any state changes for it (`onEvent`).
+  private untilKey: string | null = null;
+  /** Per item, its key; null when the item does not hold. */
+  private readonly itemKeys: (string | null)[];
+  /** The event's `keyValues`, read when some item holds (it may become a join's earliest event). */
+  private eventValues: readonly unknown[] = NO_VALUES;
 
   constructor(
     private readonly spec: JoinSpec<E>,
@@ -85,27 +95,29 @@ class JoinRuntime<E> implements OperatorRuntime<E> {
       limits.maxBytes,
     );
     this.partials = this.store.keyed();
+    this.itemKeys = spec.items.map(() => null);
   }
 
+  /**
+   * Two passes, as a sequence's: every rule function the event needs (`until`, each item's predicate and
+   * key, its own `keyValues` when some item holds) is read before anything changes, so a throw leaves the
+   * joins as if the event had not come (`onStatefulError`); then the joins move on what was read.
+   */
   onEvent(item: TimedEvent<E>): void {
+    this.read(item.event);
     const { spec, partials } = this;
     const event = item.event;
     const time = item.timestamp;
     const order = this.processed++;
 
-    const until = spec.until;
-    if (until !== null && until.predicate(event)) {
-      const key = until.key(event);
-      const partial = key === null ? undefined : partials.get(key);
+    if (this.untilKey !== null) {
+      const partial = partials.get(this.untilKey);
       if (partial !== undefined) this.remove(partial);
     }
 
-    const items = spec.items;
-    const size = items.length;
+    const size = spec.items.length;
     for (let index = 0; index < size; index++) {
-      const joinItem = items[index]!;
-      if (!joinItem.predicate(event)) continue;
-      const key = joinItem.key(event);
+      const key = this.itemKeys[index]!;
       if (key === null) continue;
       let partial = partials.get(key);
       if (partial !== undefined && partial.slots[index] !== undefined) continue; // first event per item wins
@@ -126,6 +138,7 @@ class JoinRuntime<E> implements OperatorRuntime<E> {
           maxTime: time,
           slots: new Array<JoinSlot<E> | undefined>(size),
           filled: 0,
+          keyValues: this.eventValues,
           live: false,
           bytes: PARTIAL_OVERHEAD_BYTES + key.length + 8 * size,
         };
@@ -136,7 +149,10 @@ class JoinRuntime<E> implements OperatorRuntime<E> {
       // Before a possible completion: a byte eviction may take an older join, never one already done.
       this.store.grow(partial, JOIN_SLOT_BYTES + item.size);
       if (!partial.live) continue; // evicted by that growth (it was the oldest)
-      if (time < partial.minTime) partial.minTime = time;
+      if (time < partial.minTime) {
+        partial.minTime = time;
+        partial.keyValues = this.eventValues;
+      }
       if (time > partial.maxTime) partial.maxTime = time;
       if (++partial.filled === size) {
         this.remove(partial);
@@ -144,6 +160,22 @@ class JoinRuntime<E> implements OperatorRuntime<E> {
         if (this.closed) return;
       }
     }
+  }
+
+  /** The first pass of `onEvent`: the functions' answers into the runtime's scratch fields. */
+  private read(event: E): void {
+    const { spec, itemKeys } = this;
+    const until = spec.until;
+    this.untilKey = until !== null && until.predicate(event) ? until.key(event) : null;
+    const items = spec.items;
+    let any = false;
+    for (let index = 0; index < items.length; index++) {
+      const joinItem = items[index]!;
+      const key = joinItem.predicate(event) ? joinItem.key(event) : null;
+      itemKeys[index] = key;
+      if (key !== null) any = true;
+    }
+    this.eventValues = any ? spec.keyValues(event) : NO_VALUES;
   }
 
   onWatermark(watermark: number): void {
@@ -179,7 +211,7 @@ class JoinRuntime<E> implements OperatorRuntime<E> {
     this.emit({
       kind: 'join',
       events,
-      keyValues: this.spec.keyValues(events[0]!),
+      keyValues: partial.keyValues,
       firstTime: partial.minTime,
       lastTime: partial.maxTime,
     });

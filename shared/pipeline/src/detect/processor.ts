@@ -64,10 +64,10 @@ export interface DetectionProcessorOptions {
    * A rule that throws on an event, called synchronously: the rule counts as not matched for that event,
    * the other rules still see it, and the processor stays open (the detector dead-letters the record,
    * `sequor detect` reports it). A Sigma or EQL single-event rule runs on the event being pushed; a span
-   * or sliding aggregate, a temporal correlation or a sequence on the events the reorder stage releases,
-   * so `event` may be an earlier one, released by this `push`, an `advanceStreamTime` or `flush`. Without
-   * it such an exception closes the processor and `push` throws DetectionProcessorError, as a join's,
-   * chain's or suppressed rule's does either way (`createRuleSetPipeline`'s `onStatefulError`). If this
+   * or sliding aggregate, a temporal correlation, a sequence or a join on the events the reorder stage
+   * releases, so `event` may be an earlier one, released by this `push`, an `advanceStreamTime` or
+   * `flush`. Without it such an exception closes the processor and `push` throws DetectionProcessorError,
+   * as a chain's or suppressed rule's does either way (`createRuleSetPipeline`'s `onStatefulError`). If this
    * callback throws, `push` throws that error, as for `onAlert`.
    */
   readonly onRuleError?: (rule: CompiledRule, event: SequorEvent, error: unknown) => void;
