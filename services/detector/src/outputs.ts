@@ -58,6 +58,13 @@ export const DETECTOR_DEAD_LETTER_HEADERS = {
   reason: 'error.reason',
   /** `rule-error` only: the ids of the rules that threw, comma-separated. */
   ruleIds: 'error.rule-ids',
+  /**
+   * `rule-error` only, when rules threw on earlier events this record released (a stateful rule's): where
+   * each such event's raw record was read, `topic[partition]@offset` (its id, or its time, when the
+   * projection kept no origin), distinct, comma-separated, at most `MAX_RULE_IDS_IN_HEADER`: the record to
+   * fetch to see what made the rule throw (this dead letter's own value is the releasing record).
+   */
+  releasedOrigins: 'error.released-origins',
 } as const;
 
 export interface AlertEncoder {
@@ -251,10 +258,7 @@ export class RuleEvaluationError extends SequorError {
 function releasedEventText(event: SequorEvent): string {
   const id = (event.event as Partial<SequorEvent['event']> | undefined)?.id;
   const origin = event.origin as Partial<SequorEvent['origin']> | undefined;
-  const where =
-    origin?.topic == null
-      ? ''
-      : `, read from ${origin.topic}[${origin.partition ?? '?'}]@${origin.offset ?? '?'}`;
+  const where = origin?.topic == null ? '' : `, read from ${releasedEventPlace(event)}`;
   return `the earlier event ${id == null ? '' : `${id} `}of ${isoOrNumber(event.timestamp)}${where}`;
 }
 
@@ -281,8 +285,11 @@ export function detectorDeadLetter(
       ? error.reason
       : 'unexpected-error';
   const headers: RecordHeaders = { ...base.headers, [DETECTOR_DEAD_LETTER_HEADERS.reason]: reason };
-  if (error instanceof RuleEvaluationError)
+  if (error instanceof RuleEvaluationError) {
     headers[DETECTOR_DEAD_LETTER_HEADERS.ruleIds] = ruleIdsHeader(error);
+    const released = releasedOriginsHeader(error);
+    if (released !== null) headers[DETECTOR_DEAD_LETTER_HEADERS.releasedOrigins] = released;
+  }
   return { ...base, headers };
 }
 
@@ -292,6 +299,25 @@ export function detectorDeadLetter(
  * large for its topic (detector dead letters are not cut to fit), which would fail the batch on every retry.
  */
 export const MAX_RULE_IDS_IN_HEADER = 32;
+
+/** Where the earlier events the rules threw on were read (`releasedOrigins`); null when none was. */
+function releasedOriginsHeader(error: RuleEvaluationError): string | null {
+  const places = new Set<string>();
+  for (const { releasedEvent } of error.failures)
+    if (releasedEvent !== undefined) places.add(releasedEventPlace(releasedEvent).slice(0, 300));
+  if (places.size === 0) return null;
+  const all = [...places];
+  if (all.length <= MAX_RULE_IDS_IN_HEADER) return all.join(',');
+  return `${all.slice(0, MAX_RULE_IDS_IN_HEADER).join(',')},+${all.length - MAX_RULE_IDS_IN_HEADER} more`;
+}
+
+/** An earlier event's raw record, `topic[partition]@offset`; its id, or time, without an origin. */
+function releasedEventPlace(event: SequorEvent): string {
+  const origin = event.origin as Partial<SequorEvent['origin']> | undefined;
+  if (origin?.topic != null) return `${origin.topic}[${origin.partition ?? '?'}]@${origin.offset ?? '?'}`;
+  const id = (event.event as Partial<SequorEvent['event']> | undefined)?.id;
+  return id == null ? isoOrNumber(event.timestamp) : `id:${id}`;
+}
 
 function ruleIdsHeader(error: RuleEvaluationError): string {
   const ids = error.failures.map((f) => f.ruleId.slice(0, 200));

@@ -18,17 +18,19 @@ import type { FakeConsumedRecord } from './support/scenario.js';
 const codec = createEventCodec();
 const bug = new TypeError('cannot read the rule field');
 
-const event = (id: string, timestamp: number): SequorEvent =>
+const event = (id: string, timestamp: number, offset: number): SequorEvent =>
   ({
     ...(codec.type.random() as unknown as SequorEvent),
     timestamp,
+    // Where the normalizer read the raw record (what a dead letter of a released event points at).
+    origin: { format: 'winlogbeat', topic: 'raw', partition: 1, offset: 100 + offset },
     event: { ...(codec.type.random() as unknown as SequorEvent).event, id },
     host: { id: 'name:ws1', name: 'WS1', ip: null, hostname: null, domain: null },
   }) as SequorEvent;
 
 const record = (offset: number, id: string): FakeConsumedRecord => ({
   key: Buffer.from('name:ws1'),
-  value: codec.encodeSingleObject(event(id, 1_700_000_000_000 + offset * 1_000)),
+  value: codec.encodeSingleObject(event(id, 1_700_000_000_000 + offset * 1_000, offset)),
   headers: { [NORMALIZED_HEADERS.partitionKeyFields]: Buffer.from('host.id,host.name,user.id') },
   offset: String(offset),
   timestamp: String(1_700_000_000_000 + offset * 1_000),
@@ -102,6 +104,8 @@ describe('PartitionTask: a rule that throws', () => {
       'error.rule-ids': 'throwing-rule,throwing-too',
       'origin.offset': '2',
     });
+    // The rules threw on this record's own event: nothing else to fetch.
+    expect(dead[0]!.headers?.['error.released-origins']).toBeUndefined();
     expect(String(dead[0]!.headers?.['error.message'])).toContain(
       'rule throwing-rule: TypeError: cannot read the rule field',
     );
@@ -164,9 +168,14 @@ describe('PartitionTask: a stateful rule that throws on a released event', () =>
     const trigger = Number(dead[0]!.headers?.['origin.offset']);
     expect(trigger).toBeGreaterThan(2);
     expect(dead[0]!.value).toEqual(records[trigger]!.value);
-    expect(dead[0]!.headers).toMatchObject({ 'error.reason': 'rule-error', 'error.rule-ids': 'pairs' });
+    expect(dead[0]!.headers).toMatchObject({
+      'error.reason': 'rule-error',
+      'error.rule-ids': 'pairs',
+      // `bad`'s own raw record: the one to fetch (this dead letter's value is the releasing record's).
+      'error.released-origins': 'raw[1]@102',
+    });
     expect(String(dead[0]!.headers?.['error.message'])).toContain(
-      `rule pairs on the earlier event bad of ${new Date(1_700_000_002_000).toISOString()}`,
+      `rule pairs on the earlier event bad of ${new Date(1_700_000_002_000).toISOString()}, read from raw[1]@102`,
     );
     // The count still alerts.
     expect(out.records.filter((r) => r.topic === 'alerts').length).toBeGreaterThan(0);
@@ -180,5 +189,6 @@ describe('PartitionTask: a stateful rule that throws on a released event', () =>
     expect(advanced).toMatchObject({ deadLetters: 1, deadLetterReasons: { 'rule-error': 1 } });
     const dead = advanced!.records.filter((r) => r.topic === 'dead');
     expect(dead.map((r) => r.headers?.['origin.offset'])).toEqual(['3']);
+    expect(dead[0]!.headers?.['error.released-origins']).toBe('raw[1]@102');
   });
 });
