@@ -60,8 +60,8 @@ export const DETECTOR_DEAD_LETTER_HEADERS = {
   ruleIds: 'error.rule-ids',
   /**
    * `rule-error` only, when rules threw on earlier events this record released (a stateful rule's): where
-   * each such event's raw record was read, `topic[partition]@offset` (its id, or its time, when the
-   * projection kept no origin), distinct, comma-separated, at most `MAX_RULE_IDS_IN_HEADER`: the record to
+   * each such event's raw record was read, `topic[partition]@offset` (`id:` and its id percent-encoded,
+   * or its time, when the projection kept no origin), distinct, comma-separated, at most `MAX_RULE_IDS_IN_HEADER`: the record to
    * fetch to see what made the rule throw (this dead letter's own value is the releasing record).
    */
   releasedOrigins: 'error.released-origins',
@@ -316,7 +316,8 @@ function releasedEventPlace(event: SequorEvent): string {
   const origin = event.origin as Partial<SequorEvent['origin']> | undefined;
   if (origin?.topic != null) return `${origin.topic}[${origin.partition ?? '?'}]@${origin.offset ?? '?'}`;
   const id = (event.event as Partial<SequorEvent['event']> | undefined)?.id;
-  return id == null ? isoOrNumber(event.timestamp) : `id:${id}`;
+  // Percent-encoded: an id is the source's text, and the header's entries are comma-separated.
+  return id == null ? isoOrNumber(event.timestamp) : `id:${encodeURIComponent(id)}`;
 }
 
 function ruleIdsHeader(error: RuleEvaluationError): string {

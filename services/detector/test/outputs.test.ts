@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { alertSchemaText, AvroCodec, CodecError, createAlertCodec } from '@sequor/model';
 import { InMemorySchemaRegistry, sampleAlert } from '@sequor/model/testing';
+import type { SequorEvent } from '@sequor/model';
 import type { Alert } from '@sequor/rules';
 import type { ConsumedRecord } from '@sequor/kafka';
 import {
@@ -125,5 +126,34 @@ describe('detector dead letters', () => {
     const message = new RuleEvaluationError(failures).message;
     expect(message.match(/shared matcher bug/g)).toHaveLength(MAX_RULE_IDS_IN_HEADER);
     expect(message).toContain(`; +${500 - MAX_RULE_IDS_IN_HEADER} more)`);
+  });
+
+  it('point at the earlier events rules threw on: distinct, an id percent-encoded without an origin, at most 32', () => {
+    const record: ConsumedRecord = { key: null, value: Buffer.from([1]), offset: '1', timestamp: '5' };
+    const released = (offset: number | null, id: string) =>
+      ({
+        timestamp: 0,
+        event: { id },
+        origin: { format: 'winlogbeat', topic: offset === null ? null : 'raw', partition: 0, offset },
+      }) as unknown as SequorEvent;
+    const dead = (failures: ConstructorParameters<typeof RuleEvaluationError>[0]) =>
+      detectorDeadLetter('dead', record, { topic: 'events', partition: 0 }, new RuleEvaluationError(failures))
+        .headers?.['error.released-origins'];
+    const error = new Error('bug');
+    expect(
+      dead([
+        { ruleId: 'r1', error, releasedEvent: released(7, 'e7') },
+        { ruleId: 'r2', error, releasedEvent: released(7, 'e7') },
+        // No origin kept: the id, whose comma must not split the header's entry.
+        { ruleId: 'r3', error, releasedEvent: released(null, 'a,b') },
+        { ruleId: 'r4', error },
+      ]),
+    ).toBe('raw[0]@7,id:a%2Cb');
+    expect(dead([{ ruleId: 'r1', error }])).toBeUndefined();
+    const many = dead(
+      Array.from({ length: 40 }, (_, i) => ({ ruleId: `r${i}`, error, releasedEvent: released(i, `e${i}`) })),
+    );
+    expect(String(many).split(',')).toHaveLength(MAX_RULE_IDS_IN_HEADER + 1);
+    expect(String(many).endsWith(',+8 more')).toBe(true);
   });
 });

@@ -93,8 +93,7 @@ export interface RuleSetOptions<E, R> extends CorrelationOptions<E> {
    * stream goes on. The event is not always the one being pushed: the reorder stage releases events as the
    * watermark passes them, during a later push. Those operators evaluate the rule's functions on an event
    * before changing state for it, so their state is as if the event had not come (`exceptionSafe`); the
-   * event still moved stream time and the watermark. A sequence reads its first event's `keyValues` when
-   * an event would complete it, so a throw there names the completing event. Chains (correlations of
+   * event still moved stream time and the watermark. Chains (correlations of
    * correlations) and suppressed rules fail the stream either way, as does a throw while a watermark
    * closes windows or expires partials (no event to name). If this callback throws, or without it, the
    * stream fails.

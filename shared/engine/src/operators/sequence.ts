@@ -115,9 +115,11 @@ interface SequencePartial<E> extends StoredPartial {
   later: E[] | undefined;
   /** Latest leading missing-step event with this key before the first event; 0 when the rule has none. */
   readonly leadingMissingAt: number;
-  /** `keyValues` of the first event, read when it completed and waits for the trailing window. */
-  keyValues: readonly unknown[] | undefined;
+  /** `keyValues` of the first event, read when it came (what a match of this sequence carries). */
+  readonly keyValues: readonly unknown[];
 }
+
+const NO_VALUES: readonly unknown[] = Object.freeze([]);
 
 /** One subscription's state: one map per state of the machine (key -> its pending sequence), as Python eql. */
 class SequenceRuntime<E> implements OperatorRuntime<E> {
@@ -142,11 +144,8 @@ class SequenceRuntime<E> implements OperatorRuntime<E> {
   private readonly slotKeys: (string | null)[];
   /** Per leading missing step, its key; null when it does not hold. */
   private readonly leadingKeys: (string | null)[];
-  /** The sequence this event may complete, and its first event's `keyValues` (read in advance). */
-  private completing: SequencePartial<E> | undefined = undefined;
-  private completingValues: readonly unknown[] = [];
-  /** `keyValues` of this event, when it may start and at once complete a one-step sequence. */
-  private startValues: readonly unknown[] | undefined = undefined;
+  /** `keyValues` of this event, when it may start a sequence (then its first event). */
+  private startValues: readonly unknown[] = NO_VALUES;
 
   constructor(
     private readonly plan: SequencePlan<E>,
@@ -172,8 +171,8 @@ class SequenceRuntime<E> implements OperatorRuntime<E> {
   }
 
   /**
-   * Two passes: `read` calls every rule function the event needs (predicates, keys, and the `keyValues`
-   * of a sequence it may complete) before anything changes, so a function that throws leaves the state
+   * Two passes: `read` calls every rule function the event needs (predicates, keys, and its own
+   * `keyValues` when it may start a sequence) before anything changes, so a function that throws leaves the state
    * as if the event had not come (a rule set may report it and go on: `onStatefulError`); then the
    * state machine moves on what was read, calling none.
    */
@@ -201,20 +200,18 @@ class SequenceRuntime<E> implements OperatorRuntime<E> {
     }
 
     if (plan.leading.length > 0) this.recordLeading(time);
-    this.completing = undefined;
-    this.startValues = undefined;
+    this.startValues = NO_VALUES;
   }
 
   /**
    * The first pass of `onEvent`: every function a step, `until` or missing step asks of the event, where
    * some sequence is open to it (open counts only shrink during the second pass, so nothing it needs is
-   * left unread), into the runtime's scratch fields.
+   * left unread), and the event's own `keyValues` when it may start a sequence (read as it comes, so a
+   * throw names this event and it starts none), into the runtime's scratch fields.
    */
   private read(item: TimedEvent<E>): void {
     const { plan, m, waiting, spec } = this;
     const event = item.event;
-    this.completing = undefined;
-    this.startValues = undefined;
 
     const until = spec.until;
     this.untilKey = until !== null && until.predicate(event) ? until.key(event) : null;
@@ -242,19 +239,7 @@ class SequenceRuntime<E> implements OperatorRuntime<E> {
       this.slotKeys[slot] = cachedKey;
     }
 
-    // The sequences that may complete on this event, whose match reads their first event's key values.
-    const last = m - 1;
-    const lastKey = this.slotKeys[last]!;
-    if (lastKey !== null) {
-      if (last === 0) this.startValues = spec.keyValues(event);
-      else {
-        const partial = waiting[last]!.get(lastKey);
-        if (partial !== undefined) {
-          this.completingValues = spec.keyValues(partial.firstEvent);
-          this.completing = partial;
-        }
-      }
-    }
+    this.startValues = this.slotKeys[0] !== null ? spec.keyValues(event) : NO_VALUES;
 
     const leading = plan.leading;
     for (let index = 0; index < leading.length; index++) {
@@ -364,7 +349,6 @@ class SequenceRuntime<E> implements OperatorRuntime<E> {
       this.store.release(partial);
       return;
     }
-    if (partial === this.completing) partial.keyValues = this.completingValues;
     if (this.plan.trailing) {
       // Completed sequences are candidates of their own: they do not overwrite each other.
       let list = this.awaiting.get(partial.key);
@@ -455,7 +439,7 @@ class SequenceRuntime<E> implements OperatorRuntime<E> {
     this.emit({
       kind: 'sequence',
       events,
-      keyValues: partial.keyValues ?? this.spec.keyValues(partial.firstEvent),
+      keyValues: partial.keyValues,
       firstTime: partial.start,
       lastTime: partial.last,
     });
