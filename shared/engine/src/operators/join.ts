@@ -44,8 +44,6 @@ export function joinRuntime<E>(spec: JoinSpec<E>, options: OperatorOptions = {})
   });
 }
 
-const NO_VALUES: readonly unknown[] = Object.freeze([]);
-
 /** Estimated bytes of one filled join slot besides its event (the slot object). */
 const JOIN_SLOT_BYTES = 48;
 
@@ -58,8 +56,6 @@ interface PartialJoin<E> extends StoredPartial {
   /** Per item, once filled: the event with its time and processing order (for the evidence order). */
   readonly slots: (JoinSlot<E> | undefined)[];
   filled: number;
-  /** `keyValues` of the earliest event (the evidence's first): what a match of this join carries. */
-  keyValues: readonly unknown[];
 }
 
 interface JoinSlot<E> {
@@ -78,8 +74,6 @@ class JoinRuntime<E> implements OperatorRuntime<E> {
   private untilKey: string | null = null;
   /** Per item, its key; null when the item does not hold. */
   private readonly itemKeys: (string | null)[];
-  /** The event's `keyValues`, read when some item holds (it may become a join's earliest event). */
-  private eventValues: readonly unknown[] = NO_VALUES;
 
   constructor(
     private readonly spec: JoinSpec<E>,
@@ -100,8 +94,10 @@ class JoinRuntime<E> implements OperatorRuntime<E> {
 
   /**
    * Two passes, as a sequence's: every rule function the event needs (`until`, each item's predicate and
-   * key, its own `keyValues` when some item holds) is read before anything changes, so a throw leaves the
-   * joins as if the event had not come (`onStatefulError`); then the joins move on what was read.
+   * key, its own `keyValues` when some item holds: it may become a join's earliest event, whose key values
+   * a match carries) is read before anything changes, so a throw leaves the joins as if the event had not
+   * come (`onStatefulError`); then the joins move on what was read. `keyValues` is read again for a match
+   * (not kept per open join); a pure function of the event, it answers then as it did.
    */
   onEvent(item: TimedEvent<E>): void {
     this.read(item.event);
@@ -138,7 +134,6 @@ class JoinRuntime<E> implements OperatorRuntime<E> {
           maxTime: time,
           slots: new Array<JoinSlot<E> | undefined>(size),
           filled: 0,
-          keyValues: this.eventValues,
           live: false,
           bytes: PARTIAL_OVERHEAD_BYTES + key.length + 8 * size,
         };
@@ -149,10 +144,7 @@ class JoinRuntime<E> implements OperatorRuntime<E> {
       // Before a possible completion: a byte eviction may take an older join, never one already done.
       this.store.grow(partial, JOIN_SLOT_BYTES + item.size);
       if (!partial.live) continue; // evicted by that growth (it was the oldest)
-      if (time < partial.minTime) {
-        partial.minTime = time;
-        partial.keyValues = this.eventValues;
-      }
+      if (time < partial.minTime) partial.minTime = time;
       if (time > partial.maxTime) partial.maxTime = time;
       if (++partial.filled === size) {
         this.remove(partial);
@@ -175,7 +167,7 @@ class JoinRuntime<E> implements OperatorRuntime<E> {
       itemKeys[index] = key;
       if (key !== null) any = true;
     }
-    this.eventValues = any ? spec.keyValues(event) : NO_VALUES;
+    if (any) spec.keyValues(event);
   }
 
   onWatermark(watermark: number): void {
@@ -211,7 +203,7 @@ class JoinRuntime<E> implements OperatorRuntime<E> {
     this.emit({
       kind: 'join',
       events,
-      keyValues: partial.keyValues,
+      keyValues: this.spec.keyValues(events[0]!),
       firstTime: partial.minTime,
       lastTime: partial.maxTime,
     });

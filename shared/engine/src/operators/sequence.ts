@@ -115,8 +115,6 @@ interface SequencePartial<E> extends StoredPartial {
   later: E[] | undefined;
   /** Latest leading missing-step event with this key before the first event; 0 when the rule has none. */
   readonly leadingMissingAt: number;
-  /** `keyValues` of the first event, read when it came (what a match of this sequence carries). */
-  readonly keyValues: readonly unknown[];
 }
 
 const NO_VALUES: readonly unknown[] = Object.freeze([]);
@@ -146,6 +144,8 @@ class SequenceRuntime<E> implements OperatorRuntime<E> {
   private readonly leadingKeys: (string | null)[];
   /** `keyValues` of this event, when it may start a sequence (then its first event). */
   private startValues: readonly unknown[] = NO_VALUES;
+  /** The sequence being started by the current event (its match may use `startValues`). */
+  private starting: SequencePartial<E> | null = null;
 
   constructor(
     private readonly plan: SequencePlan<E>,
@@ -201,17 +201,21 @@ class SequenceRuntime<E> implements OperatorRuntime<E> {
 
     if (plan.leading.length > 0) this.recordLeading(time);
     this.startValues = NO_VALUES;
+    this.starting = null;
   }
 
   /**
    * The first pass of `onEvent`: every function a step, `until` or missing step asks of the event, where
    * some sequence is open to it (open counts only shrink during the second pass, so nothing it needs is
    * left unread), and the event's own `keyValues` when it may start a sequence (read as it comes, so a
-   * throw names this event and it starts none), into the runtime's scratch fields.
+   * throw names this event and it starts none), into the runtime's scratch fields. `keyValues` is read
+   * again from the first event when its sequence completes (not kept: one array per open sequence cost 5 %
+   * of its bytes); a pure function of the event, it answers then as it did.
    */
   private read(item: TimedEvent<E>): void {
     const { plan, m, waiting, spec } = this;
     const event = item.event;
+    this.starting = null;
 
     const until = spec.until;
     this.untilKey = until !== null && until.predicate(event) ? until.key(event) : null;
@@ -296,9 +300,9 @@ class SequenceRuntime<E> implements OperatorRuntime<E> {
       live: false,
       leadingMissingAt:
         this.plan.leading.length > 0 ? (this.recentLeading.get(key) ?? Number.NEGATIVE_INFINITY) : 0,
-      keyValues: this.startValues,
       bytes: PARTIAL_OVERHEAD_BYTES + key.length + item.size,
     };
+    this.starting = partial;
     this.place(partial, 1, pending);
     // Placed first so a cap eviction triggered by this add can never pick the newest partial's slot.
     if (partial.slot !== -1) this.store.add(partial); // not when it completed at once (one positive step)
@@ -439,7 +443,7 @@ class SequenceRuntime<E> implements OperatorRuntime<E> {
     this.emit({
       kind: 'sequence',
       events,
-      keyValues: partial.keyValues,
+      keyValues: partial === this.starting ? this.startValues : this.spec.keyValues(partial.firstEvent),
       firstTime: partial.start,
       lastTime: partial.last,
     });

@@ -9,9 +9,8 @@ export const DEFAULT_MAX_OPEN_PARTIALS = 200_000;
  */
 export const DEFAULT_MAX_STATE_BYTES = 64 * 2 ** 20;
 /**
- * Estimated bytes of a partial's own bookkeeping (the object, its queue slot and map entry, and the
- * small array of its first event's key values a sequence or join keeps), besides its key string and the
- * events it retains: what V8 spends on a small object plus a Map entry.
+ * Estimated bytes of a partial's own bookkeeping (the object, its queue slot and map entry), besides
+ * its key string and the events it retains: what V8 spends on a small object plus a Map entry.
  */
 export const PARTIAL_OVERHEAD_BYTES = 160;
 
