@@ -17,6 +17,7 @@ import { eventFieldsRead } from '@sequor/detector';
 import type { SequorEvent } from '@sequor/model';
 import { createEventCodec, createProjectedEventCodec } from '@sequor/model';
 import { createDetectionProcessor } from '@sequor/pipeline';
+import { applyV8Flags } from '@sequor/service';
 import type { BenchContext, BenchRow } from '../harness.js';
 import { builtinRules, logonEvent, quietEvent } from './engine.js';
 
@@ -183,6 +184,8 @@ export async function run(ctx: BenchContext): Promise<BenchRow[]> {
 }
 
 if (process.argv[2] === CHILD_FLAG) {
+  // A process of its own: it runs with the services' V8 settings like the harness that started it.
+  applyV8Flags();
   const result = await measure(Number(process.argv[3]));
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
