@@ -80,6 +80,29 @@ function strict(entries: readonly RuleSetEntry<TestEvent, string>[], input: read
   return failed;
 }
 
+/**
+ * The claim for an exception-safe rule: `spec(true)` (its function throws on `bad`) over `events` reports
+ * `bad` once, does not fail, and alerts as `spec(false)` over the same events without `bad`, which gives
+ * `expected` (or at least one alert).
+ */
+function expectAsWithoutBad(
+  rule: string,
+  spec: (throwing: boolean) => RuleSetEntry<TestEvent, string>['spec'],
+  events: readonly TestEvent[],
+  expected?: readonly string[],
+): void {
+  const guarded = run([{ rule, spec: spec(true) }], events);
+  const healthy = run(
+    [{ rule, spec: spec(false) }],
+    events.filter((e) => e.id !== 'bad'),
+  );
+  if (expected === undefined) expect(healthy.out.length).toBeGreaterThan(0);
+  else expect(healthy.out).toEqual(expected);
+  expect(guarded.failed).toBeNull();
+  expect(guarded.reported).toEqual([`${rule}:bad`]);
+  expect(guarded.out).toEqual(healthy.out);
+}
+
 const throwsOnBad =
   <A extends unknown[], R>(f: (e: TestEvent, ...rest: A) => R) =>
   (e: TestEvent, ...rest: A): R => {
@@ -160,16 +183,7 @@ describe('createRuleSetPipeline: onStatefulError', () => {
     });
     // `bad` comes between a1 and b3: stored as the group's `a`, it would be b3's evidence.
     const events = [ev('a', 1_000, 'k', 'a1'), ev('a', 2_000, 'k', 'bad'), ev('b', 3_000, 'k', 'b3')];
-    const guarded = run([{ rule: 'temporal', spec: temporal(true) }], events);
-    const healthy = run(
-      [{ rule: 'temporal', spec: temporal(false) }],
-      events.filter((e) => e.id !== 'bad'),
-    );
-    expect(healthy.out).toEqual(['temporal:a1,b3']);
-    expect(guarded.failed).toBeNull();
-    expect(guarded.reported).toEqual(['temporal:bad']);
-    expect(guarded.out).toEqual(healthy.out);
-    expect(healthy.out.length).toBeGreaterThan(0);
+    expectAsWithoutBad('temporal', temporal, events, ['temporal:a1,b3']);
   });
 
   it('fails the stream without onStatefulError, as before, and when the callback throws', () => {
@@ -186,27 +200,14 @@ describe('createRuleSetPipeline: onStatefulError', () => {
     const a = (throwing: boolean) => step('a', throwing ? { predicate: throwsOnBad(isType('a')) } : {});
     it('whose first step throws on one of a burst: reported, its alerts those of the stream without it', () => {
       const spec = (throwing: boolean) => sequenceOf([a(throwing), step('b')], { maxspanMs: MINUTE });
-      const guarded = run([{ rule: 's', spec: spec(true) }], burst);
-      const healthy = run([{ rule: 's', spec: spec(false) }], withoutBad);
-      expect(guarded.failed).toBeNull();
-      expect(guarded.reported).toEqual(['s:bad']);
-      expect(guarded.out).toEqual(healthy.out);
-      expect(healthy.out.length).toBeGreaterThan(0);
+      expectAsWithoutBad('s', spec, burst);
     });
 
     it('whose first step throws on the event that completes it (the last step is tried first): no alert of that event', () => {
       // `bad` is a `b`: it completes a1's sequence before step a is asked about it, in a one-pass machine.
       const events = [ev('a', 1_000, 'k', 'a1'), ev('b', 2_000, 'k', 'bad'), ev('b', 3_000, 'k', 'b3')];
       const spec = (throwing: boolean) => sequenceOf([a(throwing), step('b')], { maxspanMs: MINUTE });
-      const guarded = run([{ rule: 's', spec: spec(true) }], events);
-      const healthy = run(
-        [{ rule: 's', spec: spec(false) }],
-        events.filter((e) => e.id !== 'bad'),
-      );
-      expect(healthy.out).toEqual(['s:a1,b3']);
-      expect(guarded.failed).toBeNull();
-      expect(guarded.reported).toEqual(['s:bad']);
-      expect(guarded.out).toEqual(healthy.out);
+      expectAsWithoutBad('s', spec, events, ['s:a1,b3']);
     });
 
     it('whose missing step throws after its until cancelled: reported, as without the event', () => {
@@ -217,15 +218,7 @@ describe('createRuleSetPipeline: onStatefulError', () => {
           [step('a'), step('m', { missing: true, key: throwing ? throwsOnBad(byKey) : byKey }), step('b')],
           { maxspanMs: MINUTE, until: 'm' },
         );
-      const guarded = run([{ rule: 's', spec: spec(true) }], events);
-      const healthy = run(
-        [{ rule: 's', spec: spec(false) }],
-        events.filter((e) => e.id !== 'bad'),
-      );
-      expect(healthy.out).toEqual(['s:a1,b3']);
-      expect(guarded.failed).toBeNull();
-      expect(guarded.reported).toEqual(['s:bad']);
-      expect(guarded.out).toEqual(healthy.out);
+      expectAsWithoutBad('s', spec, events, ['s:a1,b3']);
     });
 
     it("whose first event's key values throw: that event is reported when it comes and starts none", () => {
@@ -233,15 +226,11 @@ describe('createRuleSetPipeline: onStatefulError', () => {
       // event completing it was reported in its place and dropped, and the key never matched again.
       const events = [ev('a', 1_000, 'k', 'bad'), ev('a', 2_000, 'k', 'a2'), ev('b', 3_000, 'k', 'b3')];
       const spec = sequenceOf([step('a'), step('b')], { maxspanMs: MINUTE });
-      const guarded = run([{ rule: 's', spec: { ...spec, keyValues: throwsOnBad(spec.keyValues) } }], events);
-      const healthy = run(
-        [{ rule: 's', spec }],
-        events.filter((e) => e.id !== 'bad'),
-      );
-      expect(healthy.out).toEqual(['s:a2,b3']);
-      expect(guarded.failed).toBeNull();
-      expect(guarded.reported).toEqual(['s:bad']);
-      expect(guarded.out).toEqual(healthy.out);
+      const keyValues = (throwing: boolean) => ({
+        ...spec,
+        keyValues: throwing ? throwsOnBad(spec.keyValues) : spec.keyValues,
+      });
+      expectAsWithoutBad('s', keyValues, events, ['s:a2,b3']);
     });
   });
 
@@ -261,24 +250,17 @@ describe('createRuleSetPipeline: onStatefulError', () => {
         };
       };
       const events = [ev('x', 1_000, 'k', 'bad'), ev('a', 2_000, 'k', 'a2'), ev('b', 3_000, 'k', 'b3')];
-      const guarded = run([{ rule: 'j', spec: join(true) }], events);
-      const healthy = run(
-        [{ rule: 'j', spec: join(false) }],
-        events.filter((e) => e.id !== 'bad'),
-      );
-      expect(healthy.out).toEqual(['j:a2,b3']);
-      expect(guarded.failed).toBeNull();
-      expect(guarded.reported).toEqual(['j:bad']);
-      expect(guarded.out).toEqual(healthy.out);
+      expectAsWithoutBad('j', join, events, ['j:a2,b3']);
     });
 
     it('whose key values throw on an event: that event is reported when it comes, the join completes without it', () => {
       const base = joinOf(['a', 'b'], MINUTE);
       const events = [ev('a', 1_000, 'k', 'bad'), ev('a', 2_000, 'k', 'a2'), ev('b', 3_000, 'k', 'b3')];
-      const guarded = run([{ rule: 'j', spec: { ...base, keyValues: throwsOnBad(base.keyValues) } }], events);
-      expect(guarded.failed).toBeNull();
-      expect(guarded.reported).toEqual(['j:bad']);
-      expect(guarded.out).toEqual(['j:a2,b3']);
+      const keyValues = (throwing: boolean) => ({
+        ...base,
+        keyValues: throwing ? throwsOnBad(base.keyValues) : base.keyValues,
+      });
+      expectAsWithoutBad('j', keyValues, events, ['j:a2,b3']);
     });
   });
 
