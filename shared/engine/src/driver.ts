@@ -8,6 +8,7 @@ import type { OperatorRuntime, RuntimeFactory } from './operators/runtime.js';
 import type { BucketSummary } from './operators/span-aggregate.js';
 import {
   retireRuntime,
+  SuppressionKeyError,
   suppressRuntime,
   SuppressionStats,
   type SuppressOptions,
@@ -93,8 +94,10 @@ export interface RuleSetOptions<E, R> extends CorrelationOptions<E> {
    * stream goes on. The event is not always the one being pushed: the reorder stage releases events as the
    * watermark passes them, during a later push. Those operators evaluate the rule's functions on an event
    * before changing state for it, so their state is as if the event had not come (`exceptionSafe`); the
-   * event still moved stream time and the watermark. Chains (correlations of
-   * correlations) and suppressed rules fail the stream either way, as does a throw while a watermark
+   * event still moved stream time and the watermark. A suppressed rule's suppression key that throws on a
+   * match (on an event, a watermark or the end of input) is reported with the match's last evidence
+   * event: that alert went out unsuppressed and the rule's windows are as if it had not come. Chains
+   * (correlations of correlations) fail the stream either way, as does any other throw while a watermark
    * closes windows or expires partials (no event to name). If this callback throws, or without it, the
    * stream fails.
    */
@@ -357,6 +360,16 @@ function buildRuleSet<E, R>(
         for (const runtime of runtimes) runtime.dispose();
       });
       const fail = (error: unknown): void => subscriber.error(error);
+      // A suppressed rule's keys that threw (its matches went out unsuppressed): each reported with the
+      // match's last evidence event, the alert's trigger.
+      const reportSuppressionKeys = (position: number, error: SuppressionKeyError<E>): void => {
+        for (const { match, error: cause } of error.failures)
+          (onStatefulError as NonNullable<typeof onStatefulError>)(
+            statefulRules[position]!,
+            match.events[match.events.length - 1]!,
+            cause,
+          );
+      };
       // One filter's exception reported (`onFilterError`), the next filter still called.
       const guardedFilter = (position: number, item: TimedEvent<E>, event: E): void => {
         try {
@@ -445,15 +458,23 @@ function buildRuleSet<E, R>(
                       try {
                         stateful[i]!.onEvent(item);
                       } catch (error) {
-                        if (!statefulSafe[i]) throw error;
-                        onStatefulError(statefulRules[i]!, item.event, error);
+                        if (error instanceof SuppressionKeyError) reportSuppressionKeys(i, error);
+                        else if (!statefulSafe[i]) throw error;
+                        else onStatefulError(statefulRules[i]!, item.event, error);
                       }
                     }
                   }
                 } else {
                   const watermark = item.watermark;
-                  for (let i = 0; i < stateful.length && !subscriber.closed; i++)
-                    stateful[i]!.onWatermark(watermark);
+                  for (let i = 0; i < stateful.length && !subscriber.closed; i++) {
+                    try {
+                      stateful[i]!.onWatermark(watermark);
+                    } catch (error) {
+                      if (!(error instanceof SuppressionKeyError) || onStatefulError === undefined)
+                        throw error;
+                      reportSuppressionKeys(i, error);
+                    }
+                  }
                 }
               } catch (error) {
                 // Without `onStatefulError`, a watermark's, or the callback's own.
@@ -463,7 +484,14 @@ function buildRuleSet<E, R>(
             error: fail,
             complete: () => {
               try {
-                for (let i = 0; i < stateful.length && !subscriber.closed; i++) stateful[i]!.complete();
+                for (let i = 0; i < stateful.length && !subscriber.closed; i++) {
+                  try {
+                    stateful[i]!.complete();
+                  } catch (error) {
+                    if (!(error instanceof SuppressionKeyError) || onStatefulError === undefined) throw error;
+                    reportSuppressionKeys(i, error);
+                  }
+                }
               } catch (error) {
                 fail(error);
               }
@@ -543,14 +571,15 @@ function buildRuleSet<E, R>(
  * that the exception can be reported and the rule go on (`onStatefulError`): the span and sliding
  * aggregates, temporal correlations, sequences and joins evaluate the rule's functions (predicates, keys,
  * values, group key, key values; every input's, step's, item's, `until`'s and missing step's) on an event
- * before they change any state for it. Not yet the others: a chain's inner correlations change state
- * before the next function is called, and a suppressed rule reads its suppression key from a match its
- * operator has already made. Theirs still fail the stream.
+ * before they change any state for it; a filter keeps none. A suppressed rule is safe when its own kind
+ * is: its suppression key, read from a match its operator has already made, fails open instead
+ * (`SuppressionKeyError`: the alert goes out unsuppressed). Not yet chains: their inner correlations
+ * change state before the next function is called. Theirs still fail the stream.
  */
 function exceptionSafe<E, R>(entry: RuleSetEntry<E, R>): boolean {
-  if (entry.suppress != null) return false;
   const kind = entry.spec.kind;
   return (
+    kind === 'filter' ||
     kind === 'spanAggregate' ||
     kind === 'slidingAggregate' ||
     kind === 'slidingTemporal' ||

@@ -12,11 +12,14 @@ import {
   createRuleSetPipeline,
   type FilterSpec,
   type JoinSpec,
+  type Match,
   type RuleSetEntry,
   type SlidingAggregateSpec,
   type SlidingTemporalSpec,
+  SuppressionKeyError,
 } from '../src/index.js';
 import {
+  HOUR,
   MINUTE,
   SECOND,
   byKey,
@@ -264,16 +267,85 @@ describe('createRuleSetPipeline: onStatefulError', () => {
     });
   });
 
-  it('still fails the stream for a suppressed aggregate (its suppression key is read after the window changed)', () => {
-    const entries: RuleSetEntry<TestEvent, string>[] = [
-      {
-        rule: 'agg',
-        spec: sliding({ gte: 2 }),
-        suppress: { windowMs: MINUTE, groupKey: (match) => throwsOnBad(() => 'k')(match.events.at(-1)!) },
-      },
-    ];
-    const guarded = run(entries, burst);
-    expect(guarded.failed).toBe(bug);
-    expect(guarded.reported).toEqual([]);
+  describe('a suppressed rule', () => {
+    const suppressedAgg = (
+      spec: SlidingAggregateSpec<TestEvent>,
+      groupKey: (match: Match<TestEvent>) => string | null,
+    ): RuleSetEntry<TestEvent, string>[] => [{ rule: 'agg', spec, suppress: { windowMs: MINUTE, groupKey } }];
+
+    it('whose suppression key throws on a match: the alert goes out unsuppressed, reported with its last event', () => {
+      const keyOf = (match: Match<TestEvent>) => throwsOnBad(() => 'k')(match.events.at(-1)!);
+      const guarded = run(suppressedAgg(sliding({ gte: 2 }), keyOf), burst);
+      const healthy = run(
+        suppressedAgg(sliding({ gte: 2 }), () => 'k'),
+        burst,
+      );
+      expect(guarded.failed).toBeNull();
+      expect(guarded.reported).toEqual(['agg:bad']);
+      // Healthy: the match ending at bad opens the minute's window and the later one is counted into it.
+      // Guarded: that match goes out all the same (a detection fails open) and opens no window, so the
+      // next alert of the group opens it.
+      expect(healthy.out).toEqual(['agg:a1,bad']);
+      expect(guarded.out).toEqual(['agg:a1,bad', 'agg:a4,a5']);
+    });
+
+    it('whose own detection throws: as without the event (its kind is safe)', () => {
+      const guarded = run(
+        suppressedAgg(slidingThrowing(sliding({ gte: 2 }), 'predicate'), () => 'k'),
+        burst,
+      );
+      const healthy = run(
+        suppressedAgg(sliding({ gte: 2 }), () => 'k'),
+        withoutBad,
+      );
+      expect(guarded.failed).toBeNull();
+      expect(guarded.reported).toEqual(['agg:bad']);
+      expect(guarded.out).toEqual(healthy.out);
+      expect(healthy.out.length).toBeGreaterThan(0);
+    });
+
+    it('a filter whose predicate throws (a suppressed filter runs on the reordered stream): as without the event', () => {
+      const entries = (throwing: boolean): RuleSetEntry<TestEvent, string>[] => {
+        const filter = typeFilter('a');
+        const predicate = throwing ? throwsOnBad(filter.predicate) : filter.predicate;
+        return [
+          {
+            rule: 'f',
+            spec: { ...filter, predicate },
+            suppress: { windowMs: 10 * SECOND, groupKey: () => 'k' },
+          },
+        ];
+      };
+      const guarded = run(entries(true), burst);
+      const healthy = run(entries(false), withoutBad);
+      expect(guarded.failed).toBeNull();
+      expect(guarded.reported).toEqual(['f:bad']);
+      expect(guarded.out).toEqual(healthy.out);
+      expect(healthy.out).toEqual(['f:a1', 'f:a4', 'f:a7']);
+    });
+
+    it('whose suppression key throws on a match made after the last event (a bucket closing): reported, published', () => {
+      const entries: RuleSetEntry<TestEvent, string>[] = [
+        {
+          rule: 'span',
+          spec: spanOf('a', 10 * SECOND),
+          suppress: {
+            windowMs: HOUR,
+            groupKey: () => {
+              throw bug;
+            },
+          },
+        },
+      ];
+      const guarded = run(entries, burst);
+      expect(guarded.failed).toBeNull();
+      // Each bucket's match (named by its last evidence event) reported and published: none suppressed.
+      expect(guarded.reported).toEqual(['span:a1', 'span:a4', 'span:a7']);
+      expect(guarded.out).toEqual(['span:a1', 'span:a4', 'span:a7']);
+      // Without onStatefulError it fails the stream, as before (the error says the alerts went out).
+      const failed = strict(entries, burst);
+      expect(failed).toBeInstanceOf(SuppressionKeyError);
+      expect((failed as SuppressionKeyError<TestEvent>).cause).toBe(bug);
+    });
   });
 });

@@ -72,6 +72,24 @@ export interface SuppressionUpdate<E> {
   readonly closedBy: SuppressionClose;
 }
 
+/**
+ * Suppression keys that threw on matches of a suppressed rule, raised by its runtime once the call that
+ * made the matches (`onEvent`, `onWatermark`, `complete`) has finished: each match was emitted
+ * unsuppressed (a detection fails open: an alert too many, never one lost), the rule's windows are as if
+ * it had not come, and its operator's state is whole. A rule set reports each with the match's last
+ * evidence event (`onStatefulError`) and goes on.
+ */
+export class SuppressionKeyError<E> extends Error {
+  constructor(readonly failures: readonly { readonly match: Match<E>; readonly error: unknown }[]) {
+    const first = failures[0]?.error;
+    super(
+      `suppression key threw on ${failures.length} match${failures.length === 1 ? '' : 'es'}, published unsuppressed: ${first instanceof Error ? first.message : String(first)}`,
+      { cause: first },
+    );
+    this.name = 'SuppressionKeyError';
+  }
+}
+
 /** The alert time suppression uses: the match's `lastTime` (its closing evidence's event time). */
 export function suppressionTime<E>(match: Match<E>): number {
   return match.lastTime;
@@ -143,16 +161,19 @@ class SuppressingRuntime<E> implements OperatorRuntime<E> {
 
   onEvent(item: TimedEvent<E>): void {
     this.inner.onEvent(item);
+    this.suppressor.raiseFailures();
   }
 
   onWatermark(watermark: number): void {
     this.inner.onWatermark(watermark);
     this.suppressor.advance(watermark);
+    this.suppressor.raiseFailures();
   }
 
   complete(): void {
     this.inner.complete();
     this.suppressor.complete();
+    this.suppressor.raiseFailures();
   }
 
   dispose(): void {
@@ -182,6 +203,8 @@ export function retireRuntime<E>(runtime: OperatorRuntime<E>): void {
 class Suppressor<E> {
   private readonly open: KeyedState<string, Window<E>>;
   private readonly store: PartialStore<Window<E>>;
+  /** Matches whose suppression key threw during the current call, emitted unsuppressed. */
+  private failures: { match: Match<E>; error: unknown }[] = [];
 
   constructor(
     private readonly spec: SuppressSpec<E>,
@@ -204,7 +227,16 @@ class Suppressor<E> {
   }
 
   offer(match: Match<E>): void {
-    const groupKey = this.spec.groupKey(match);
+    let groupKey: string | null;
+    try {
+      groupKey = this.spec.groupKey(match);
+    } catch (error) {
+      // Not thrown through the operator emitting it (its own state change would stop halfway): raised
+      // when its call returns (`raiseFailures`).
+      this.failures.push({ match, error });
+      this.emit(match);
+      return;
+    }
     if (groupKey === null) {
       this.emit(match);
       return;
@@ -246,6 +278,14 @@ class Suppressor<E> {
 
   advance(watermark: number): void {
     this.store.advance(watermark);
+  }
+
+  /** Throws the suppression keys that failed since the last call (`SuppressionKeyError`), if any. */
+  raiseFailures(): void {
+    if (this.failures.length === 0) return;
+    const failures = this.failures;
+    this.failures = [];
+    throw new SuppressionKeyError(failures);
   }
 
   complete(): void {

@@ -67,7 +67,9 @@ export interface DetectionProcessorOptions {
    * or sliding aggregate, a temporal correlation, a sequence or a join on the events the reorder stage
    * releases, so `event` may be an earlier one, released by this `push`, an `advanceStreamTime` or
    * `flush`. Without it such an exception closes the processor and `push` throws DetectionProcessorError,
-   * as a chain's or suppressed rule's does either way (`createRuleSetPipeline`'s `onStatefulError`). If this
+   * as a chain's does either way (`createRuleSetPipeline`'s `onStatefulError`). A suppressed rule's
+   * suppression key that throws fails open: the alert is raised unsuppressed and reported here with its
+   * last evidence event. If this
    * callback throws, `push` throws that error, as for `onAlert`.
    */
   readonly onRuleError?: (rule: CompiledRule, event: SequorEvent, error: unknown) => void;
