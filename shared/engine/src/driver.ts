@@ -302,16 +302,18 @@ function buildRuleSet<E, R>(
       maxOpenPartials: options.maxOpenPartials,
       maxStateBytes: options.maxStateBytes,
       onBucketClose: (summary) => {
-        options.onBucketClose?.(summary);
+        callerCallback(() => options.onBucketClose?.(summary));
         summaries$.next({ rule: entry.rule, summary });
       },
     });
     if (!entry.suppress || suppression === null) return factory;
     const onUpdate = options.onSuppressionUpdate;
-    return suppressRuntime(factory, entry.suppress, (update) => onUpdate?.(update, index(), entry.rule), {
-      ...options.suppression,
-      stats: suppression,
-    });
+    return suppressRuntime(
+      factory,
+      entry.suppress,
+      (update) => callerCallback(() => onUpdate?.(update, index(), entry.rule)),
+      { ...options.suppression, stats: suppression },
+    );
   };
   const suppressionStats = rules.map((entry) => (entry.suppress ? new SuppressionStats() : null));
   const factories = rules.map((entry, index) =>
@@ -359,7 +361,8 @@ function buildRuleSet<E, R>(
       const subscriptions = new Subscription(() => {
         for (const runtime of runtimes) runtime.dispose();
       });
-      const fail = (error: unknown): void => subscriber.error(error);
+      const fail = (error: unknown): void =>
+        subscriber.error(error instanceof CallbackFailure ? error.error : error);
       // A suppressed rule's keys that threw (its matches went out unsuppressed): each reported with the
       // match's last evidence event, the alert's trigger.
       const reportSuppressionKeys = (position: number, error: SuppressionKeyError<E>): void => {
@@ -410,7 +413,12 @@ function buildRuleSet<E, R>(
               nextSuppression.push(suppression);
             });
             // Oldest entries first; a suppressing rule's open windows publish their updates here.
-            for (const at of running.values()) retireRuntime(runtimes[at]!);
+            try {
+              for (const at of running.values()) retireRuntime(runtimes[at]!);
+            } catch (error) {
+              // A callback's own error, as the caller passed it (`CallbackFailure` is for the rule loop).
+              throw error instanceof CallbackFailure ? error.error : error;
+            }
             entries = next;
             runtimes = nextRuntimes;
             currentStats = nextStats;
@@ -459,7 +467,7 @@ function buildRuleSet<E, R>(
                         stateful[i]!.onEvent(item);
                       } catch (error) {
                         if (error instanceof SuppressionKeyError) reportSuppressionKeys(i, error);
-                        else if (!statefulSafe[i]) throw error;
+                        else if (!statefulSafe[i] || error instanceof CallbackFailure) throw error;
                         else onStatefulError(statefulRules[i]!, item.event, error);
                       }
                     }
@@ -564,6 +572,25 @@ function buildRuleSet<E, R>(
     late$: late$.asObservable(),
     bucketSummaries$: summaries$.asObservable(),
   };
+}
+
+/**
+ * An exception of the caller's own callback (`onBucketClose`, `onSuppressionUpdate`) on its way out of a
+ * rule's runtime: the stream fails with it, as when the callback runs anywhere else; never taken for the
+ * rule's (`onStatefulError`).
+ */
+class CallbackFailure extends Error {
+  constructor(readonly error: unknown) {
+    super('a callback of the rule set threw', { cause: error });
+  }
+}
+
+function callerCallback(call: () => void): void {
+  try {
+    call();
+  } catch (error) {
+    throw new CallbackFailure(error);
+  }
 }
 
 /**

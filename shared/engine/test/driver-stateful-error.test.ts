@@ -1,10 +1,10 @@
 /**
- * `onStatefulError`: a span or sliding aggregate, temporal correlation, sequence or join whose rule
- * function throws on one released event is reported with that event; its state is as if the event had not
- * come (its alerts are those of the same stream without it), the other rules see every event and the stream
- * does not fail. Rules whose state an exception could leave half-applied (correlations of correlations,
- * suppressed rules) fail the stream as before, as does any rule without the option or when the callback
- * throws.
+ * `onStatefulError`: a filter on the reordered stream, span or sliding aggregate, temporal correlation,
+ * sequence or join whose rule function throws on one released event is reported with that event; its state
+ * is as if the event had not come (its alerts are those of the same stream without it), the other rules see
+ * every event and the stream does not fail. A suppressed rule's suppression key that throws fails open (the
+ * alert goes out unsuppressed, reported). Correlations of correlations fail the stream as before, as does
+ * any rule without the option, or when the callback or the caller's own callbacks throw.
  */
 import { from } from 'rxjs';
 import { describe, expect, it } from 'vitest';
@@ -322,6 +322,35 @@ describe('createRuleSetPipeline: onStatefulError', () => {
       expect(guarded.reported).toEqual(['f:bad']);
       expect(guarded.out).toEqual(healthy.out);
       expect(healthy.out).toEqual(['f:a1', 'f:a4', 'f:a7']);
+    });
+
+    it("the caller's update callback throwing is not the rule's: the stream fails with it", () => {
+      // One window at most: k2's first alert closes k1's (which counted x2), whose update throws.
+      const entries: RuleSetEntry<TestEvent, string>[] = [
+        {
+          rule: 'f',
+          spec: typeFilter('a'),
+          suppress: { windowMs: MINUTE, groupKey: (m) => m.events[0]!.key! },
+        },
+      ];
+      const sinkDown = new Error('update sink down');
+      const events = [ev('a', 1_000, 'k1', 'x1'), ev('a', 2_000, 'k1', 'x2'), ev('a', 3_000, 'k2', 'y1')];
+      let failed: unknown = null;
+      const reported: string[] = [];
+      from(events)
+        .pipe(
+          createRuleSetPipeline(entries, eventTime, {
+            allowedLatenessMs: 5 * SECOND,
+            suppression: { maxOpenWindows: 1 },
+            onSuppressionUpdate: () => {
+              throw sinkDown;
+            },
+            onStatefulError: (rule, e) => reported.push(`${rule}:${e.id}`),
+          }).operator,
+        )
+        .subscribe({ error: (error: unknown) => (failed = error) });
+      expect(failed).toBe(sinkDown);
+      expect(reported).toEqual([]);
     });
 
     it('whose suppression key throws on a match made after the last event (a bucket closing): reported, published', () => {

@@ -160,19 +160,35 @@ class SuppressingRuntime<E> implements OperatorRuntime<E> {
   ) {}
 
   onEvent(item: TimedEvent<E>): void {
-    this.inner.onEvent(item);
-    this.suppressor.raiseFailures();
+    this.raisingAfter(() => this.inner.onEvent(item));
   }
 
   onWatermark(watermark: number): void {
-    this.inner.onWatermark(watermark);
-    this.suppressor.advance(watermark);
-    this.suppressor.raiseFailures();
+    this.raisingAfter(() => {
+      this.inner.onWatermark(watermark);
+      this.suppressor.advance(watermark);
+    });
   }
 
   complete(): void {
-    this.inner.complete();
-    this.suppressor.complete();
+    this.raisingAfter(() => {
+      this.inner.complete();
+      this.suppressor.complete();
+    });
+  }
+
+  /**
+   * Runs one call, then raises the suppression keys that failed in it. If the call itself throws, that
+   * error wins and the keys' failures go with it (the rule set fails the stream or reports the rule's own
+   * error; its matches went out): none is left for a later call to raise.
+   */
+  private raisingAfter(call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      this.suppressor.dropFailures();
+      throw error;
+    }
     this.suppressor.raiseFailures();
   }
 
@@ -205,6 +221,7 @@ class Suppressor<E> {
   private readonly store: PartialStore<Window<E>>;
   /** Matches whose suppression key threw during the current call, emitted unsuppressed. */
   private failures: { match: Match<E>; error: unknown }[] = [];
+  private disposed = false;
 
   constructor(
     private readonly spec: SuppressSpec<E>,
@@ -227,6 +244,8 @@ class Suppressor<E> {
   }
 
   offer(match: Match<E>): void {
+    // Torn down inside an emission (a consumer's take(1)): what the operator still emits goes nowhere.
+    if (this.disposed) return;
     let groupKey: string | null;
     try {
       groupKey = this.spec.groupKey(match);
@@ -280,6 +299,10 @@ class Suppressor<E> {
     this.store.advance(watermark);
   }
 
+  dropFailures(): void {
+    this.failures = [];
+  }
+
   /** Throws the suppression keys that failed since the last call (`SuppressionKeyError`), if any. */
   raiseFailures(): void {
     if (this.failures.length === 0) return;
@@ -302,6 +325,7 @@ class Suppressor<E> {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.store.drain();
     this.open.clear();
   }
