@@ -10,13 +10,14 @@ import { compileRule, loadBuiltinRules } from '@sequor/rules';
 import type { Detector } from '../src/detector.js';
 import { createDetector } from '../src/detector.js';
 import { detectorConfigFromEnv, transactionalIdFor } from '../src/config.js';
-import { ALERT_HEADERS, singleObjectAlertEncoder } from '../src/outputs.js';
-import { PartitionKeyMismatchError, PartitionTask } from '../src/partition-task.js';
+import { ALERT_HEADERS } from '../src/outputs.js';
+import { PartitionKeyMismatchError } from '../src/partition-task.js';
 import { decodeRestoreMetadata, restoreHorizonMs } from '@sequor/streams';
 import { createEventCodec } from '@sequor/model';
 import { consumeAllCommitted, waitForGroupAtEnd } from './support/e2e.js';
 import type { ScenarioRecord } from './support/scenario.js';
 import { asConsumed, normalizedScenario } from './support/scenario.js';
+import { testPartitionTask } from './support/partition-task.js';
 
 let kit: KafkaTestKit;
 let logger: Logger;
@@ -32,21 +33,12 @@ beforeAll(async () => {
   records = [...normalizedScenario({ seed: 5, events: 8_000, rate: 2, scenarios: 6 }, 1).records];
   const rules = (await loadBuiltinRules()).map((r) => compileRule(r));
   const codec = createEventCodec();
-  const task = new PartitionTask({
+  const task = testPartitionTask({
     topic: 't',
-    partition: 0,
     rules,
     decode: (v) => codec.decode(v),
-    alertEncoder: singleObjectAlertEncoder(),
-    alertsTopic: 'alerts',
-    lateEventsTopic: 'late',
-    deadLetterTopic: 'dead',
     allowedLatenessMs: 5_000,
-    clock: () => 0,
     horizonMs: restoreHorizonMs(5_000, 3_600_000, 3_600_000),
-    startOffset: 0,
-    liveFrom: 0,
-    partitionKeyFields: 'host.id,host.name,user.id',
   });
   expectedIds = task
     .process(asConsumed(records))

@@ -10,10 +10,10 @@ import { NORMALIZED_HEADERS } from '@sequor/pipeline';
 import type { CompiledRule } from '@sequor/rules';
 import { compileRule, loadBuiltinRules } from '@sequor/rules';
 import { eventCountRuleOf, filterRuleOf } from '@sequor/rules/testing';
-import { ALERT_HEADERS, singleObjectAlertEncoder } from '../src/outputs.js';
+import { ALERT_HEADERS } from '../src/outputs.js';
 import type { RecordObserver } from '../src/partition-task.js';
-import { PartitionTask } from '../src/partition-task.js';
 import type { FakeConsumedRecord } from './support/scenario.js';
+import { testPartitionTask } from './support/partition-task.js';
 
 const codec = createEventCodec();
 const bug = new TypeError('cannot read the rule field');
@@ -38,22 +38,7 @@ const record = (offset: number, id: string): FakeConsumedRecord => ({
 
 /** A live task over `rules` (5 s of lateness), alerts and dead letters to `alerts` and `dead`. */
 const taskOf = (rules: readonly CompiledRule[], startOffset: number, liveFrom: number) =>
-  new PartitionTask({
-    topic: 'events',
-    partition: 0,
-    rules,
-    decode: (value) => codec.decode(value),
-    alertEncoder: singleObjectAlertEncoder(),
-    alertsTopic: 'alerts',
-    lateEventsTopic: 'late',
-    deadLetterTopic: 'dead',
-    allowedLatenessMs: 5_000,
-    clock: () => 0,
-    horizonMs: 10_000,
-    startOffset,
-    liveFrom,
-    partitionKeyFields: 'host.id,host.name,user.id',
-  });
+  testPartitionTask({ rules, allowedLatenessMs: 5_000, horizonMs: 10_000, startOffset, liveFrom });
 
 describe('PartitionTask: a rule that throws', () => {
   let rules: CompiledRule[];

@@ -1,20 +1,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createEventCodec } from '@sequor/model';
 import type { CompiledRule, Rule } from '@sequor/rules';
 import { compileRule, loadBuiltinRules } from '@sequor/rules';
 import type { RuleSetSwitch } from '@sequor/streams';
 import { decodeRestoreMetadata, encodeRestoreMetadata, restoreHorizonMs } from '@sequor/streams';
-import { ALERT_HEADERS, singleObjectAlertEncoder } from '../src/outputs.js';
-import { PartitionTask } from '../src/partition-task.js';
+import { ALERT_HEADERS } from '../src/outputs.js';
+import type { PartitionTask } from '../src/partition-task.js';
 import type { RuleSetHistory, RunningRuleSet } from '../src/rules-topic.js';
 import type { FakeConsumedRecord } from './support/scenario.js';
 import { asConsumed, normalizedScenario } from './support/scenario.js';
+import { testPartitionTask } from './support/partition-task.js';
 
 const LATENESS = 5_000;
 const HOUR = 3_600_000;
 const HORIZON = restoreHorizonMs(LATENESS, HOUR, HOUR);
 const BATCH = 499;
-const codec = createEventCodec();
 const elasticId = '850d901a-2a3c-46c6-8b22-55398a01aad8';
 const remcosId = 'f2a1615a-1d63-11ec-97d2-acde48001122';
 
@@ -41,21 +40,12 @@ const schedule = new Map([
 ]);
 
 function task(startOffset: number, liveFrom: number, recorded?: readonly RuleSetSwitch[]): PartitionTask {
-  return new PartitionTask({
-    topic: 'events',
-    partition: 0,
+  return testPartitionTask({
     rules: [],
-    decode: (value) => codec.decode(value),
-    alertEncoder: singleObjectAlertEncoder(),
-    alertsTopic: 'alerts',
-    lateEventsTopic: 'late',
-    deadLetterTopic: 'dead',
     allowedLatenessMs: LATENESS,
-    clock: () => 0,
     horizonMs: HORIZON,
     startOffset,
     liveFrom,
-    partitionKeyFields: 'host.id,host.name,user.id',
     ruleSets: history,
     recordedRuleSets: recorded,
   });

@@ -1,22 +1,22 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAlertUpdateCodec, createEventCodec } from '@sequor/model';
+import { createAlertUpdateCodec } from '@sequor/model';
 import type { CompiledRule, Rule } from '@sequor/rules';
 import { compileRule, loadBuiltinRules } from '@sequor/rules';
 import type { RuleSetSwitch } from '@sequor/streams';
 import { decodeRestoreMetadata, encodeRestoreMetadata } from '@sequor/streams';
-import { ALERT_HEADERS, singleObjectAlertEncoder, singleObjectAlertUpdateEncoder } from '../src/outputs.js';
-import { PartitionTask } from '../src/partition-task.js';
+import { ALERT_HEADERS, singleObjectAlertUpdateEncoder } from '../src/outputs.js';
+import type { PartitionTask } from '../src/partition-task.js';
 import type { DetectorRuleSet } from '../src/rules.js';
 import { ruleSetHorizonMs } from '../src/rules.js';
 import type { RuleSetHistory, RunningRuleSet } from '../src/rules-topic.js';
 import type { FakeConsumedRecord } from './support/scenario.js';
 import { asConsumed, normalizedScenario } from './support/scenario.js';
+import { testPartitionTask } from './support/partition-task.js';
 
 const LATENESS = 5_000;
 const HOUR = 3_600_000;
 const WINDOW = 3 * HOUR;
 const BATCH = 499;
-const codec = createEventCodec();
 const updateCodec = createAlertUpdateCodec();
 const elasticId = '850d901a-2a3c-46c6-8b22-55398a01aad8';
 const remcosId = 'f2a1615a-1d63-11ec-97d2-acde48001122';
@@ -50,22 +50,13 @@ let history: FakeHistory;
 let horizonMs: number;
 
 function task(startOffset: number, liveFrom: number, recorded?: readonly RuleSetSwitch[]): PartitionTask {
-  return new PartitionTask({
-    topic: 'events',
-    partition: 0,
+  return testPartitionTask({
     rules: [],
-    decode: (value) => codec.decode(value),
-    alertEncoder: singleObjectAlertEncoder(),
-    alertsTopic: 'alerts',
     alertUpdates: { topic: 'alert-updates', encoder: singleObjectAlertUpdateEncoder(updateCodec) },
-    lateEventsTopic: 'late',
-    deadLetterTopic: 'dead',
     allowedLatenessMs: LATENESS,
-    clock: () => 0,
     horizonMs,
     startOffset,
     liveFrom,
-    partitionKeyFields: 'host.id,host.name,user.id',
     ruleSets: history,
     recordedRuleSets: recorded,
   });

@@ -1,20 +1,20 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAlertUpdateCodec, createEventCodec } from '@sequor/model';
+import { createAlertUpdateCodec } from '@sequor/model';
 import type { CompiledRule, Rule } from '@sequor/rules';
 import { compileRule, loadBuiltinRules } from '@sequor/rules';
 import { decodeRestoreMetadata, encodeRestoreMetadata, restoreHorizonMs } from '@sequor/streams';
-import { ALERT_HEADERS, singleObjectAlertEncoder, singleObjectAlertUpdateEncoder } from '../src/outputs.js';
-import { PartitionTask } from '../src/partition-task.js';
+import { ALERT_HEADERS, singleObjectAlertUpdateEncoder } from '../src/outputs.js';
+import type { PartitionTask } from '../src/partition-task.js';
 import type { DetectorRuleSet } from '../src/rules.js';
 import { ruleSetHorizonMs } from '../src/rules.js';
 import type { FakeConsumedRecord } from './support/scenario.js';
 import { asConsumed, normalizedScenario } from './support/scenario.js';
+import { testPartitionTask } from './support/partition-task.js';
 
 const LATENESS = 5_000;
 const HOUR = 3_600_000;
 // Longer than the built-ins' own horizon (1 h span + 1 h join): only the suppression term covers it.
 const WINDOW = 3 * HOUR;
-const codec = createEventCodec();
 const updateCodec = createAlertUpdateCodec();
 let rules: CompiledRule[];
 let horizonMs: number;
@@ -26,22 +26,13 @@ const suppressing = (rule: Rule): Rule => ({
 });
 
 function task(startOffset: number, liveFrom: number, horizon = horizonMs): PartitionTask {
-  return new PartitionTask({
-    topic: 'events',
-    partition: 0,
+  return testPartitionTask({
     rules,
-    decode: (value) => codec.decode(value),
-    alertEncoder: singleObjectAlertEncoder(),
-    alertsTopic: 'alerts',
     alertUpdates: { topic: 'alert-updates', encoder: singleObjectAlertUpdateEncoder(updateCodec) },
-    lateEventsTopic: 'late',
-    deadLetterTopic: 'dead',
     allowedLatenessMs: LATENESS,
-    clock: () => 0,
     horizonMs: horizon,
     startOffset,
     liveFrom,
-    partitionKeyFields: 'host.id,host.name,user.id',
   });
 }
 

@@ -11,31 +11,20 @@ import type { CompiledRule } from '@sequor/rules';
 import { compileRule, loadBuiltinRules } from '@sequor/rules';
 import { restoreHorizonMs } from '@sequor/streams';
 import { eventFieldsRead } from '../src/detector.js';
-import { singleObjectAlertEncoder } from '../src/outputs.js';
-import { PartitionTask } from '../src/partition-task.js';
 import type { FakeConsumedRecord } from './support/scenario.js';
 import { asConsumed, normalizedScenario } from './support/scenario.js';
+import { testPartitionTask } from './support/partition-task.js';
 
 const HOUR = 3_600_000;
 let rules: CompiledRule[];
 let records: FakeConsumedRecord[];
 
 function run(codec: AvroCodec<SequorEvent>): ProducerRecord[] {
-  const task = new PartitionTask({
-    topic: 'events',
-    partition: 0,
+  const task = testPartitionTask({
     rules,
     decode: (value) => codec.decode(value),
-    alertEncoder: singleObjectAlertEncoder(),
-    alertsTopic: 'alerts',
-    lateEventsTopic: 'late',
-    deadLetterTopic: 'dead',
     allowedLatenessMs: 2_000,
-    clock: () => 0,
     horizonMs: restoreHorizonMs(2_000, HOUR, HOUR),
-    startOffset: 0,
-    liveFrom: 0,
-    partitionKeyFields: 'host.id,host.name,user.id',
   });
   const out: ProducerRecord[] = [];
   for (let i = 0; i < records.length; i += 700) out.push(...task.process(records.slice(i, i + 700)).records);
