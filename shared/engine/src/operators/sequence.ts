@@ -174,7 +174,7 @@ class SequenceRuntime<E> implements OperatorRuntime<E> {
    * Two passes: `read` calls every rule function the event needs (predicates, keys, and its own
    * `keyValues` when it may start a sequence) before anything changes, so a function that throws leaves the state
    * as if the event had not come (a rule set may report it and go on: `onStatefulError`); then the
-   * state machine moves on what was read, calling none.
+   * state machine moves on what was read (a match reads its first event's `keyValues` again: see `read`).
    */
   onEvent(item: TimedEvent<E>): void {
     this.read(item);

@@ -159,35 +159,35 @@ class SuppressingRuntime<E> implements OperatorRuntime<E> {
     private readonly suppressor: Suppressor<E>,
   ) {}
 
+  // Each call raises the suppression keys that failed in it once it has returned. If the call itself
+  // throws, that error wins and the keys' failures go with it (the rule set fails the stream or reports
+  // the rule's own error; their matches went out): none is left for a later call to raise. No closure
+  // per call: onEvent runs per event.
   onEvent(item: TimedEvent<E>): void {
-    this.raisingAfter(() => this.inner.onEvent(item));
+    try {
+      this.inner.onEvent(item);
+    } catch (error) {
+      throw this.suppressor.dropFailures(error);
+    }
+    this.suppressor.raiseFailures();
   }
 
   onWatermark(watermark: number): void {
-    this.raisingAfter(() => {
+    try {
       this.inner.onWatermark(watermark);
       this.suppressor.advance(watermark);
-    });
+    } catch (error) {
+      throw this.suppressor.dropFailures(error);
+    }
+    this.suppressor.raiseFailures();
   }
 
   complete(): void {
-    this.raisingAfter(() => {
+    try {
       this.inner.complete();
       this.suppressor.complete();
-    });
-  }
-
-  /**
-   * Runs one call, then raises the suppression keys that failed in it. If the call itself throws, that
-   * error wins and the keys' failures go with it (the rule set fails the stream or reports the rule's own
-   * error; its matches went out): none is left for a later call to raise.
-   */
-  private raisingAfter(call: () => void): void {
-    try {
-      call();
     } catch (error) {
-      this.suppressor.dropFailures();
-      throw error;
+      throw this.suppressor.dropFailures(error);
     }
     this.suppressor.raiseFailures();
   }
@@ -299,8 +299,10 @@ class Suppressor<E> {
     this.store.advance(watermark);
   }
 
-  dropFailures(): void {
+  /** Forgets the failures of a call that threw `error` (returned, to be thrown on). */
+  dropFailures(error: unknown): unknown {
     this.failures = [];
+    return error;
   }
 
   /** Throws the suppression keys that failed since the last call (`SuppressionKeyError`), if any. */
