@@ -143,8 +143,10 @@ function compileSigmaQuery(rule: SigmaDetectionRule, catalog: FieldCatalog): Com
   const bound = bindSigmaRule(rule);
   if (bound instanceof RuleFileError) throw new RuleSetError([bound]);
   const { set, compiled: matches } = bound.binding!;
-  // The event the set's dispatch just matched is decided already; any other is matched through one
-  // view, rebound per event.
+  // The event the set's dispatch just matched is decided already; any other (and one this rule or the
+  // set threw on) is matched through one view, rebound per event. A throw there is the rule's own: it
+  // goes to the engine, which reports it with the event (`onFilterError`, or `onStatefulError` on the
+  // reordered path of a suppressed rule) and goes on, or stops without those callbacks, as for any rule.
   const decided = sigmaSetMatches(set);
   const position = decided.positionOf(matches);
   const source = new SequorEventFields();
@@ -156,15 +158,7 @@ function compileSigmaQuery(rule: SigmaDetectionRule, catalog: FieldCatalog): Com
       predicate: (event) => {
         const known = decided.decided(event, position);
         if (known !== undefined) return known;
-        try {
-          return matches.matches(view.reset(source.bind(event)));
-        } catch {
-          // Not matched, as the set's dispatch decided (and reported: the record is dead-lettered as
-          // rule-error) when the event was matched at record time. Here, on the reordered path of a
-          // suppressed or correlated rule, there is no record to blame, and a throw would stop the
-          // partition for good: every replay meets the same event.
-          return false;
-        }
+        return matches.matches(view.reset(source.bind(event)));
       },
       keyValues: () => noKey,
     },

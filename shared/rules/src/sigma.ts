@@ -445,7 +445,6 @@ export function bindSigmaRule(rule: SigmaDetectionRule): SigmaDetectionRule | Ru
 }
 
 const NO_FAILURES: readonly FilterFailure[] = Object.freeze([]);
-const NO_MATCHES: readonly CompiledSigmaRule[] = Object.freeze([]);
 
 /** A set's failures (`SigmaRuleSet.failures`) as the entries of the rules that threw. */
 function entryFailures(
@@ -470,10 +469,13 @@ export function sigmaFilterDispatch(
   const bySet = new Map<SigmaRuleSet, Map<CompiledSigmaRule, number[]>>();
   const covers: number[] = [];
   /**
-   * Per set, the entries that take the set's answer as theirs: plain filters. A suppressed rule runs its
-   * own detection on the reordered stream, so an exception of the set's own code does not decide it.
+   * Per set, the entries that take the set's answer as theirs (plain filters), all and by rule: only
+   * theirs are reported from here when the set or a rule throws. A suppressed rule runs on the reordered
+   * stream; for an event its rule threw on, or that the set threw on, its predicate runs the detection
+   * itself (`SigmaSetMatches.decided`) and its own exception is reported there, once.
    */
   const plainBySet = new Map<SigmaRuleSet, number[]>();
+  const plainByRuleBySet = new Map<SigmaRuleSet, Map<CompiledSigmaRule, number[]>>();
   rules.forEach(({ rule, suppress }, index) => {
     if (rule.type !== 'sigma' || rule.binding === undefined) return;
     const { set, compiled } = rule.binding;
@@ -487,6 +489,11 @@ export function sigmaFilterDispatch(
       let plain = plainBySet.get(set);
       if (plain === undefined) plainBySet.set(set, (plain = []));
       plain.push(index);
+      let plainByRule = plainByRuleBySet.get(set);
+      if (plainByRule === undefined) plainByRuleBySet.set(set, (plainByRule = new Map()));
+      const entries = plainByRule.get(compiled);
+      if (entries === undefined) plainByRule.set(compiled, [index]);
+      else entries.push(index);
     }
   });
   if (covers.length === 0) return undefined;
@@ -494,6 +501,7 @@ export function sigmaFilterDispatch(
     set,
     byRule,
     plain: plainBySet.get(set) ?? [],
+    plainByRule: plainByRuleBySet.get(set) ?? new Map<CompiledSigmaRule, number[]>(),
     decided: sigmaSetMatches(set),
   }));
   const source = new SequorEventFields();
@@ -507,27 +515,27 @@ export function sigmaFilterDispatch(
       failures = NO_FAILURES;
       source.bind(event);
       for (let s = 0; s < sets.length; s++) {
-        const { set, byRule, plain, decided } = sets[s]!;
+        const { set, byRule, plain, plainByRule, decided } = sets[s]!;
         let matched: readonly CompiledSigmaRule[];
         try {
           matched = set.match(source);
         } catch (error) {
           // The set's own code threw (its index, gates or memo, not one rule): every plain rule of the
           // set counts as not matched on this event and is reported, as one rule that throws is; the
-          // partition goes on (the next `match` starts afresh).
-          decided.record(event, NO_MATCHES);
+          // partition goes on (the next `match` starts afresh). Nothing is decided for the event.
+          decided.forget();
           failures = [...failures, ...plain.map((index) => ({ index, error }))];
           continue;
         }
-        // The rules' own predicates, called next for this event, answer from it (`sigma-matches.ts`): a
-        // rule that threw is not among `matched`, so it answers "not matched" there too.
-        decided.record(event, matched);
+        // The rules' own predicates, called next for this event, answer from it (`sigma-matches.ts`),
+        // except those of the rules that threw: not among `matched`, and their plain entries reported.
+        const failed = set.failures();
+        decided.record(event, matched, failed);
         for (let m = 0; m < matched.length; m++) {
           const indexes = byRule.get(matched[m]!);
           if (indexes !== undefined) for (let i = 0; i < indexes.length; i++) out.push(indexes[i]!);
         }
-        const failed = set.failures();
-        if (failed.length > 0) failures = [...failures, ...entryFailures(failed, byRule)];
+        if (failed.length > 0) failures = [...failures, ...entryFailures(failed, plainByRule)];
       }
       return out;
     },

@@ -104,4 +104,19 @@ describe('a dispatched Sigma rule answers from the dispatch, for that event only
     expect([decided.decided(e1, a), decided.decided(e1, b)]).toEqual([false, true]);
     expect(decided.decided(e1, -1)).toBeUndefined();
   });
+
+  it('leaves undecided a rule that threw on the event, and every rule once the set threw on it', () => {
+    const binding = (rules[0]!.rule as SigmaDetectionRule).binding!;
+    const decided = sigmaSetMatches(binding.set);
+    const [ruleA, ruleB] = binding.set.rules;
+    const [a, b] = [decided.positionOf(ruleA!), decided.positionOf(ruleB!)];
+    const e1 = sysmon('e1', 'x');
+    decided.record(e1, [], [{ rule: ruleA! }]);
+    expect([decided.decided(e1, a), decided.decided(e1, b)]).toEqual([undefined, false]);
+    // The next event's record forgets the failure.
+    decided.record(e1, [ruleA!]);
+    expect(decided.decided(e1, a)).toBe(true);
+    decided.forget();
+    expect([decided.decided(e1, a), decided.decided(e1, b)]).toEqual([undefined, undefined]);
+  });
 });
