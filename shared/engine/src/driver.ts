@@ -519,6 +519,9 @@ function buildRuleSet<E, R>(
                     for (let i = 0; i < filters.length && !subscriber.closed; i++) filters[i]!.onEvent(item);
                   } else {
                     const count = dispatch.positions(event);
+                    // A rule the dispatch found throwing fails the stream, as its own predicate would.
+                    const failures = dispatch.failures();
+                    if (failures.length > 0) throw failures[0]!.error;
                     const positions = dispatch.out;
                     for (let i = 0; i < count && !subscriber.closed; i++)
                       filters[positions[i]!]!.onEvent(item);

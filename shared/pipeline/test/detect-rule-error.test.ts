@@ -135,6 +135,13 @@ describe('DetectionProcessor: onRuleError', () => {
     expect(processor.state).toBe('closed');
   });
 
+  it('closes it too when only a Sigma rule throws (found by the dispatch, not by its own predicate)', () => {
+    const sigmaOnly = rules.filter((r) => r.rule.id !== 'plain');
+    const processor = createDetectionProcessor({ rules: sigmaOnly, clock: () => 0, onAlert: () => {} });
+    expect(() => pushAll(processor)).toThrow(DetectionProcessorError);
+    expect(processor.state).toBe('closed');
+  });
+
   it('surfaces a throwing onRuleError from push, unchanged', () => {
     const sinkError = new Error('dead-letter sink down');
     const processor = createDetectionProcessor({
@@ -309,5 +316,10 @@ describe('DetectionProcessor: the Sigma rule set itself throws', () => {
     ]);
     expect(alerts.filter((a) => a.startsWith(SUPPRESSED_ID))).toEqual([`${SUPPRESSED_ID}:e1`]);
     expect(processor.state).toBe('flushed');
+    // Without onRuleError the processor closes on it, as on any rule's exception.
+    const strict = createDetectionProcessor({ rules, clock: () => 0, onAlert: () => {} });
+    strict.push(sysmon('e1'));
+    expect(() => strict.push(sysmon('e2'))).toThrow(DetectionProcessorError);
+    expect(strict.state).toBe('closed');
   });
 });
