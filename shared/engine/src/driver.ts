@@ -3,7 +3,7 @@ import { SequorError } from '@sequor/model';
 import type { CorrelationSpec, EventTime, LatePolicy, Match } from './types.js';
 import { CorrelationStats, type CorrelationStatsSnapshot } from './stats.js';
 import { correlationRuntime } from './operators/correlate.js';
-import { CorrelationSpecError } from './operators/errors.js';
+import { CallbackFailure, callerCallback, CorrelationSpecError } from './operators/errors.js';
 import type { OperatorRuntime, RuntimeFactory } from './operators/runtime.js';
 import type { BucketSummary } from './operators/span-aggregate.js';
 import {
@@ -96,10 +96,10 @@ export interface RuleSetOptions<E, R> extends CorrelationOptions<E> {
    * before changing state for it, so their state is as if the event had not come (`exceptionSafe`); the
    * event still moved stream time and the watermark. A suppressed rule's suppression key that throws on a
    * match (on an event, a watermark or the end of input) is reported with the match's last evidence
-   * event: that alert went out unsuppressed and the rule's windows are as if it had not come. Chains
-   * (correlations of correlations) fail the stream either way, as does any other throw while a watermark
-   * closes windows or expires partials (no event to name). If this callback throws, or without it, the
-   * stream fails.
+   * event: that alert went out unsuppressed and the rule's windows are as if it had not come. A chain
+   * (a correlation of correlations) goes on part by part: the part that threw is as if the event had not
+   * come, the others took it. Any other throw while a watermark closes windows or expires partials (no
+   * event to name) fails the stream. If this callback throws, or without it, the stream fails.
    */
   readonly onStatefulError?: (rule: R, event: E, error: unknown) => void;
 }
@@ -578,44 +578,32 @@ function buildRuleSet<E, R>(
 }
 
 /**
- * An exception of the caller's own callback (`onBucketClose`, `onSuppressionUpdate`) on its way out of a
- * rule's runtime: the stream fails with it, as when the callback runs anywhere else; never taken for the
- * rule's (`onStatefulError`).
- */
-class CallbackFailure extends Error {
-  constructor(readonly error: unknown) {
-    super('a callback of the rule set threw', { cause: error });
-  }
-}
-
-function callerCallback(call: () => void): void {
-  try {
-    call();
-  } catch (error) {
-    throw new CallbackFailure(error);
-  }
-}
-
-/**
  * Whether a stateful rule's state stays as if the event had not come when its operator throws on it, so
  * that the exception can be reported and the rule go on (`onStatefulError`): the span and sliding
  * aggregates, temporal correlations, sequences and joins evaluate the rule's functions (predicates, keys,
  * values, group key, key values; every input's, step's, item's, `until`'s and missing step's) on an event
- * before they change any state for it; a filter keeps none. A suppressed rule is safe when its own kind
- * is: its suppression key, read from a match its operator has already made, fails open instead
- * (`SuppressionKeyError`: the alert goes out unsuppressed). Not yet chains: their inner correlations
- * change state before the next function is called. Theirs still fail the stream.
+ * before they change any state for it; a filter keeps none. A chain (a correlation of correlations) is
+ * safe when all its parts are, part by part: the part that threw as if the event had not come, the others
+ * having taken it (`ChainRuntime.onEvent`). A suppressed rule is safe when its own kind is: its
+ * suppression key, read from a match its operator has already made, fails open instead
+ * (`SuppressionKeyError`: the alert goes out unsuppressed).
  */
 function exceptionSafe<E, R>(entry: RuleSetEntry<E, R>): boolean {
-  const kind = entry.spec.kind;
-  return (
-    kind === 'filter' ||
-    kind === 'spanAggregate' ||
-    kind === 'slidingAggregate' ||
-    kind === 'slidingTemporal' ||
-    kind === 'sequence' ||
-    kind === 'join'
-  );
+  return exceptionSafeSpec(entry.spec);
+}
+
+function exceptionSafeSpec<X>(spec: CorrelationSpec<X>): boolean {
+  switch (spec.kind) {
+    case 'filter':
+    case 'spanAggregate':
+    case 'slidingAggregate':
+    case 'slidingTemporal':
+    case 'sequence':
+    case 'join':
+      return true;
+    case 'chain':
+      return spec.inner.every((inner) => exceptionSafeSpec(inner)) && exceptionSafeSpec(spec.outer);
+  }
 }
 
 /** Per event, the positions in a rule set's `filters` array to call: `out[0..count)`, valid until the next. */

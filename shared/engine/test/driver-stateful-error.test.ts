@@ -3,12 +3,15 @@
  * sequence or join whose rule function throws on one released event is reported with that event; its state
  * is as if the event had not come (its alerts are those of the same stream without it), the other rules see
  * every event and the stream does not fail. A suppressed rule's suppression key that throws fails open (the
- * alert goes out unsuppressed, reported). Correlations of correlations fail the stream as before, as does
- * any rule without the option, or when the callback or the caller's own callbacks throw.
+ * alert goes out unsuppressed, reported). A correlation of correlations goes on part by part (the part that
+ * threw as if the event had not come). The stream fails without the option, or when the callback or the
+ * caller's own callbacks throw.
  */
 import { from } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
+  type ChainedEvent,
+  type ChainSpec,
   createRuleSetPipeline,
   type FilterSpec,
   type JoinSpec,
@@ -264,6 +267,85 @@ describe('createRuleSetPipeline: onStatefulError', () => {
         keyValues: throwing ? throwsOnBad(base.keyValues) : base.keyValues,
       });
       expectAsWithoutBad('j', keyValues, events, ['j:a2,b3']);
+    });
+  });
+
+  describe('a correlation of correlations (a chain: part by part)', () => {
+    const outerKey = (c: ChainedEvent<TestEvent>) => byKey(c.event);
+    // Two `a` of a key within 10 s (the inner count), then a `b` of that key within a minute (the outer,
+    // whose first step throws on `bad` when asked to).
+    const chainOf = (
+      inner: (e: TestEvent) => boolean,
+      outerThrows: boolean,
+      gte = 2,
+    ): ChainSpec<TestEvent> => ({
+      kind: 'chain',
+      inner: [
+        {
+          kind: 'slidingAggregate',
+          windowMs: 10 * SECOND,
+          measure: 'count',
+          inputs: [{ predicate: inner, key: byKey, keyValues: (e) => [e.key ?? null], value: null }],
+          threshold: { gte },
+          maxEvidence: 10,
+        },
+      ],
+      outer: {
+        kind: 'sequence',
+        maxspanMs: MINUTE,
+        steps: [
+          {
+            predicate: (c) => {
+              if (outerThrows && c.event.id === 'bad') throw bug;
+              return c.fired[0] !== undefined;
+            },
+            key: outerKey,
+            runs: 1,
+            missing: false,
+          },
+          { predicate: (c) => c.event.type === 'b', key: outerKey, runs: 1, missing: false },
+        ],
+        until: null,
+        keyValues: (c) => [c.event.key ?? null],
+      },
+    });
+    it('whose inner correlation throws on an event: reported, its alerts those of the stream without it', () => {
+      const spec = (throwing: boolean) => chainOf(throwing ? throwsOnBad(isType('a')) : isType('a'), false);
+      expectAsWithoutBad('chain', spec, burst, ['chain:a1,a3,b4']);
+    });
+
+    it('whose outer correlation throws on an event: reported, its alerts those of the stream without it', () => {
+      const events = [
+        ev('a', 1_000, 'k', 'a1'),
+        ev('a', 2_000, 'k', 'a2'),
+        ev('b', 3_000, 'k', 'bad'),
+        ev('b', 4_000, 'k', 'b4'),
+      ];
+      const spec = (throwing: boolean) => chainOf(isType('a'), throwing);
+      expectAsWithoutBad('chain', spec, events, ['chain:a1,a2,b4']);
+    });
+
+    it('whose outer throws on an event the inner took: the inner counted it, the outer never saw it', () => {
+      // Three `a` within 10 s: the inner counts `bad` and fires on a3 (a1, bad, a3); the outer throws on
+      // `bad` only, so the chain alerts where the stream without `bad` would not.
+      const events = [
+        ev('a', 1_000, 'k', 'a1'),
+        ev('a', 2_000, 'k', 'bad'),
+        ev('a', 3_000, 'k', 'a3'),
+        ev('b', 4_000, 'k', 'b4'),
+      ];
+      const throwingOuter = chainOf(isType('a'), true, 3);
+      const guarded = run([{ rule: 'chain', spec: throwingOuter }], events);
+      expect(guarded.failed).toBeNull();
+      expect(guarded.reported).toEqual(['chain:bad']);
+      expect(guarded.out).toEqual(['chain:a1,bad,a3,b4']);
+      const withoutBad = events.filter((e) => e.id !== 'bad');
+      expect(run([{ rule: 'chain', spec: chainOf(isType('a'), false, 3) }], withoutBad).out).toEqual([]);
+    });
+
+    it('fails the stream without onStatefulError, as before', () => {
+      const spec = chainOf(throwsOnBad(isType('a')), false);
+      expect(strict([{ rule: 'chain', spec }], burst)).toBe(bug);
     });
   });
 

@@ -21,3 +21,23 @@ export function requireNumber(setting: string, value: number, min: number, integ
     throw new CorrelationSpecError(setting, value, `${integer ? 'an integer' : 'a finite number'} >= ${min}`);
   }
 }
+
+/**
+ * An exception of the caller's own callback (`onBucketClose`, `onSuppressionUpdate`) on its way out of a
+ * rule's runtime: the stream fails with it, as when the callback runs anywhere else; never taken for the
+ * rule's (`onStatefulError`), and a chain stops at once on it.
+ */
+export class CallbackFailure extends Error {
+  constructor(readonly error: unknown) {
+    super('a callback of the rule set threw', { cause: error });
+  }
+}
+
+/** Runs a caller's callback; its exception leaves as a `CallbackFailure`. */
+export function callerCallback(call: () => void): void {
+  try {
+    call();
+  } catch (error) {
+    throw new CallbackFailure(error);
+  }
+}

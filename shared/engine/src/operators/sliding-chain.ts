@@ -2,7 +2,7 @@ import type { OperatorFunction } from 'rxjs';
 import type { ChainedEvent, ChainSpec, CorrelationSpec, Match } from '../types.js';
 import { CorrelationStats } from '../stats.js';
 import type { Timed, TimedEvent } from '../time/timed.js';
-import { CorrelationSpecError } from './errors.js';
+import { CallbackFailure, CorrelationSpecError } from './errors.js';
 import { correlationRuntime } from './correlate.js';
 import type { MatchSpanAggregateOptions } from './span-aggregate.js';
 import { runOperator, type OperatorRuntime, type RuntimeFactory } from './runtime.js';
@@ -67,17 +67,37 @@ class ChainRuntime<E> implements OperatorRuntime<E> {
     this.outer = outerFactory((match) => this.emitMatch(match));
   }
 
+  /**
+   * Each part takes the event on its own. A part whose rule function throws keeps its state as if the
+   * event had not come (every kind a chain is made of reads all its functions before changing state),
+   * and the other parts still take it: an inner one that threw fires nothing on it, an outer one that
+   * threw does not see it. The first such exception is raised once every part has run, so the chain is
+   * whole when a rule set reports it and goes on. A caller's callback failing stops the chain at once.
+   */
   onEvent(item: TimedEvent<E>): void {
     this.firing = null;
     this.collecting = true;
+    let failure: { readonly error: unknown } | null = null;
     try {
-      for (const runtime of this.inner) runtime.onEvent(item);
+      for (const runtime of this.inner) {
+        try {
+          runtime.onEvent(item);
+        } catch (error) {
+          if (error instanceof CallbackFailure) throw error;
+          failure ??= { error };
+        }
+      }
     } finally {
       this.collecting = false;
     }
     const chained: ChainedEvent<E> = { event: item.event, fired: this.firing ?? NONE_FIRED };
     this.firing = null;
-    this.outer.onEvent({ ...item, event: chained });
+    try {
+      this.outer.onEvent({ ...item, event: chained });
+    } catch (error) {
+      if (error instanceof CallbackFailure || failure === null) throw error;
+    }
+    if (failure !== null) throw failure.error;
   }
 
   onWatermark(watermark: number): void {

@@ -64,13 +64,13 @@ export interface DetectionProcessorOptions {
    * A rule that throws on an event, called synchronously: the rule counts as not matched for that event,
    * the other rules still see it, and the processor stays open (the detector dead-letters the record,
    * `sequor detect` reports it). A Sigma or EQL single-event rule runs on the event being pushed; a
-   * suppressed rule, a span or sliding aggregate, a temporal correlation, a sequence or a join on the
-   * events the reorder stage releases, so `event` may be an earlier one, released by this `push`, an `advanceStreamTime` or
-   * `flush`. Without it such an exception closes the processor and `push` throws DetectionProcessorError,
-   * as a chain's does either way (`createRuleSetPipeline`'s `onStatefulError`). A suppressed rule's
-   * suppression key that throws fails open: the alert is raised unsuppressed and reported here with its
-   * last evidence event. If this
-   * callback throws, `push` throws that error, as for `onAlert`.
+   * suppressed rule, a span or sliding aggregate, a temporal correlation, a sequence, a join or a
+   * correlation of correlations (part by part) on the events the reorder stage releases, so `event` may
+   * be an earlier one, released by this `push`, an `advanceStreamTime` or `flush`
+   * (`createRuleSetPipeline`'s `onStatefulError`). Without it such an exception closes the processor and
+   * `push` throws DetectionProcessorError. A suppressed rule's suppression key that throws fails open: the
+   * alert is raised unsuppressed and reported here with its last evidence event. If this callback throws,
+   * `push` throws that error, as for `onAlert`.
    */
   readonly onRuleError?: (rule: CompiledRule, event: SequorEvent, error: unknown) => void;
   /** Detection time of alerts (`Alert.timestamp`), epoch ms. Default `Date.now`; tests inject a constant. */
