@@ -30,6 +30,20 @@ export function sigmaDetectionFields(rule: SigmaRule): string[] {
 }
 
 /**
+ * Whether `variant` selects (and, with `detect`, detects) the event in `view`; false when its code throws.
+ * The evidence reader only chooses the names to show: an exception of a rule there is one the detection
+ * already met and reported on that event (a correlation of correlations alerts with an event one of its
+ * parts threw on), and must not cost the alert or stop the partition.
+ */
+function holds(variant: CompiledVariant, view: EventView, detect: boolean): boolean {
+  try {
+    return variant.selects(view) && (!detect || variant.detects(view));
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The reader of one matched event's evidence fields for a Sigma rule (`rules` of one), or a correlation
  * over `rules`: each field of the rule that matched the event (but those in `skip`, already listed) that
  * the event has, read through `SequorEventFields` under the name the logsource variant that matched maps
@@ -62,13 +76,13 @@ export function sigmaEvidenceReader(
     let names = first.names;
     let variant: CompiledVariant | undefined;
     for (const r of readers) {
-      variant = r.compiled.variants.find((v) => v.selects(view) && v.detects(view));
+      variant = r.compiled.variants.find((v) => holds(v, view, true));
       if (variant !== undefined) {
         names = r.names;
         break;
       }
     }
-    variant ??= first.compiled.variants.find((v) => v.selects(view));
+    variant ??= first.compiled.variants.find((v) => holds(v, view, false));
     return read(names, variant);
   };
 }
@@ -96,13 +110,13 @@ function singleRuleVariant(
   const selected: number[] = [];
   return (view) => {
     selected.length = 0;
-    for (let i = 0; i < variants.length; i++) if (variants[i]!.selects(view)) selected.push(i);
+    for (let i = 0; i < variants.length; i++) if (holds(variants[i]!, view, false)) selected.push(i);
     if (selected.length === 0) return undefined;
     const firstKey = keys[selected[0]!];
     let alike = true;
     for (let i = 1; i < selected.length && alike; i++) alike = keys[selected[i]!] === firstKey;
     if (alike) return variants[selected[0]!];
-    for (const i of selected) if (variants[i]!.detects(view)) return variants[i];
+    for (const i of selected) if (holds(variants[i]!, view, true)) return variants[i];
     return variants[selected[0]!];
   };
 }

@@ -78,4 +78,29 @@ describe("a Sigma alert's evidence fields, read under the variant that matched",
     expect(image(variants, event('Other', 'z'))).toBe('as other');
     expect(image(variants, event('Nowhere', 'b'))).toBe('as written');
   });
+
+  it('takes a variant whose code throws on the event as not matching it (it never throws itself)', () => {
+    // A correlation of correlations can alert with an event one of its rules threw on (reported then).
+    const bug = new Error('detection bug');
+    const throwing = (v: CompiledVariant, part: 'selects' | 'detects'): CompiledVariant => ({
+      ...v,
+      [part]: () => {
+        throw bug;
+      },
+    });
+    const b = variant('Security', 'b', { Image: 'ProcessPath' });
+    const a = variant('Security', 'a', { Image: 'NewProcessName' });
+    // One rule: its variants read differently, so the reader runs their detection. None detects: the
+    // first that selects; one whose selection throws selects nothing.
+    expect(image([throwing(b, 'detects'), a], event('Security', 'b'))).toBe('as other');
+    expect(image([throwing(b, 'selects'), a], event('Security', 'b'))).toBe('as 4688');
+    // A correlation's reader over two rules: the first throws, the second matched the event.
+    const correlation = sigmaEvidenceReader([compiled([throwing(b, 'detects')]), compiled([a])], new Set());
+    expect(correlation(event('Security', 'a')).find((f) => f.name === 'Image')?.value).toBe('as 4688');
+    const bothThrow = sigmaEvidenceReader(
+      [compiled([throwing(b, 'selects')]), compiled([throwing(a, 'detects')])],
+      new Set(),
+    );
+    expect(bothThrow(event('Security', 'a')).find((f) => f.name === 'Image')?.value).toBe('as written');
+  });
 });
