@@ -279,6 +279,92 @@ describe('DetectionProcessor: a stateful rule that throws on a released event', 
   });
 });
 
+describe('DetectionProcessor: a Sigma correlation of correlations whose rule throws', () => {
+  // The specification's example: 3 failed logons of a user on a host, then a success, within 10 minutes.
+  const logon = (name: string, id: string, eventId: number): string => `title: ${name}
+id: ${id}
+name: ${name}
+logsource:
+  product: windows
+  service: security
+detection:
+  selection:
+    EventID: ${eventId}
+  condition: selection
+`;
+  const chain = [
+    `title: brute force then success
+id: b180ead8-d58f-40b2-ae54-c8940995b9b6
+correlation:
+  type: temporal_ordered
+  rules: [multiple_failed_login, successful_login]
+  group-by: [User, host.id]
+  timespan: 10m
+`,
+    `title: multiple failed logons
+id: a8418a5a-5fc4-46b5-b23b-6c73beb19d41
+name: multiple_failed_login
+correlation:
+  type: event_count
+  rules: [failed_login]
+  group-by: [User, host.id]
+  timespan: 10m
+  condition:
+    gte: 3
+`,
+    logon('failed_login', '53ba33fd-3a50-4468-a5ef-c583635cfa92', 4625),
+    logon('successful_login', '4d0a2c83-c62c-4ed4-b475-c7e23a9269b8', 4624),
+  ].join('---\n');
+  const security = (id: string, second: number, eventId: number): SequorEvent =>
+    ({
+      timestamp: Date.UTC(2024, 0, 1) + second * 1_000,
+      event: { id, code: String(eventId), dataset: null },
+      host: { id: 'h1', name: 'H1' },
+      winlog: { channel: 'Security', event_id: String(eventId), event_data: { User: 'admin' } },
+      origin: { format: 'test', topic: null, partition: null, offset: null },
+    }) as unknown as SequorEvent;
+
+  it('loads with no error, reports the throw once, alerts with that event as evidence and goes on', async () => {
+    // Loading: the inner correlation runs only inside the outer one (no error of its own, no rule).
+    const rules = await compiledRules({ chain });
+    expect(rules.map((r) => r.rule.id)).toEqual(['b180ead8-d58f-40b2-ae54-c8940995b9b6']);
+    const correlation = rules[0]!.rule;
+    const failedLogin = (correlation.type === 'sigma-correlation' ? correlation.compiled!.rules : []).find(
+      (r) => r.rule.name === 'failed_login',
+    )!;
+    // failed_login throws on s4 (a success): the inner count is as if s4 had not come, the outer step
+    // `successful_login` takes it, and the alert's evidence reader meets the throw again on s4.
+    for (const variant of failedLogin.variants) {
+      const detects = variant.detects;
+      (variant as { detects: typeof detects }).detects = (view) => {
+        if (view.raw('event.id') === 's4') throw bug;
+        return detects(view);
+      };
+    }
+    const alerts: string[] = [];
+    const errors: string[] = [];
+    const processor = createDetectionProcessor({
+      rules,
+      clock: () => 0,
+      allowedLatenessMs: 2_000,
+      onAlert: (_alert, _rule, evidence) => alerts.push(evidence.map((e) => e.event.id).join(',')),
+      onRuleError: (rule, event) => errors.push(`${rule.rule.id}:${event.event.id}`),
+    });
+    for (const [id, second, eventId] of [
+      ['f1', 1, 4625],
+      ['f2', 2, 4625],
+      ['f3', 3, 4625],
+      ['s4', 4, 4624],
+      ['f5', 30, 4625],
+    ] as const)
+      processor.push(security(id, second, eventId));
+    processor.flush();
+    expect(processor.state).toBe('flushed');
+    expect(errors).toEqual(['b180ead8-d58f-40b2-ae54-c8940995b9b6:s4']);
+    expect(alerts).toEqual(['f1,f2,f3,s4']);
+  });
+});
+
 describe('DetectionProcessor: the Sigma rule set itself throws', () => {
   it('counts every plain rule of the set as not matched on that event, reports each, and goes on', async () => {
     // A suppressed rule of the same set: it runs its own detection on the reordered stream, so the

@@ -143,8 +143,10 @@ export function checkRuleSet(
     if (dup) extra.push(dup);
     const key = checkPartitionCompatibility(r.rule, options.partitionKeyFields);
     if (key) extra.push(key);
-    // Sigma rules were compiled with their set above; every EQL rule is compiled here.
-    if (r.rule.type !== 'sigma') {
+    // Sigma rules were compiled with their set above, and so were the correlations that run only inside
+    // an outer one (a chain's inner correlations: silenced, no spec of their own); every EQL rule and
+    // alerting correlation is compiled here.
+    if (r.rule.type !== 'sigma' && !(r.rule.type === 'sigma-correlation' && r.silenced === true)) {
       try {
         compileRule(r.rule, { catalog: options.catalog });
       } catch (error) {
