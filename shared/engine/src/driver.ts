@@ -361,8 +361,15 @@ function buildRuleSet<E, R>(
       const subscriptions = new Subscription(() => {
         for (const runtime of runtimes) runtime.dispose();
       });
+      // A callback's error as the caller passed it; a rule's error that came with suppression keys' as itself.
       const fail = (error: unknown): void =>
-        subscriber.error(error instanceof CallbackFailure ? error.error : error);
+        subscriber.error(
+          error instanceof CallbackFailure
+            ? error.error
+            : error instanceof SuppressionKeyError && error.ruleError !== null
+              ? error.ruleError.error
+              : error,
+        );
       // A suppressed rule's keys that threw (its matches went out unsuppressed): each reported with the
       // match's last evidence event, the alert's trigger.
       const reportSuppressionKeys = (position: number, error: SuppressionKeyError<E>): void => {
@@ -466,8 +473,13 @@ function buildRuleSet<E, R>(
                       try {
                         stateful[i]!.onEvent(item);
                       } catch (error) {
-                        if (error instanceof SuppressionKeyError) reportSuppressionKeys(i, error);
-                        else if (!statefulSafe[i] || error instanceof CallbackFailure) throw error;
+                        if (error instanceof SuppressionKeyError) {
+                          reportSuppressionKeys(i, error);
+                          const rule = error.ruleError;
+                          if (rule === null) continue;
+                          if (!statefulSafe[i]) throw rule.error;
+                          onStatefulError(statefulRules[i]!, item.event, rule.error);
+                        } else if (!statefulSafe[i] || error instanceof CallbackFailure) throw error;
                         else onStatefulError(statefulRules[i]!, item.event, error);
                       }
                     }

@@ -343,6 +343,57 @@ describe('createRuleSetPipeline: onStatefulError', () => {
       expect(run([{ rule: 'chain', spec: chainOf(isType('a'), false, 3) }], withoutBad).out).toEqual([]);
     });
 
+    it('suppressed, whose part throws after it matched on that event: the key failure is reported too', () => {
+      // Two inner counts of one `a`, the second throwing on `bad`; the outer fires on the first's: it
+      // matches on `bad`, then the part's error comes, and the match's suppression key throws as well.
+      const count = (throwing: boolean): SlidingAggregateSpec<TestEvent> => ({
+        ...sliding({ gte: 1 }),
+        inputs: [
+          {
+            predicate: throwing ? throwsOnBad(isType('a')) : isType('a'),
+            key: byKey,
+            keyValues: (e) => [e.key ?? null],
+            value: null,
+          },
+        ],
+      });
+      const keyBug = new Error('key bug');
+      const spec: ChainSpec<TestEvent> = {
+        kind: 'chain',
+        inner: [count(false), count(true)],
+        outer: {
+          kind: 'sequence',
+          maxspanMs: MINUTE,
+          steps: [{ predicate: (c) => c.fired[0] !== undefined, key: outerKey, runs: 1, missing: false }],
+          until: null,
+          keyValues: (c) => [c.event.key ?? null],
+        },
+      };
+      const entries: RuleSetEntry<TestEvent, string>[] = [
+        {
+          rule: 'chain',
+          spec,
+          suppress: {
+            windowMs: HOUR,
+            groupKey: (m) => {
+              if (m.events.at(-1)!.id === 'bad') throw keyBug;
+              return 'g';
+            },
+          },
+        },
+      ];
+      const events = [ev('a', 1_000, 'k', 'bad'), ev('a', 30_000, 'k2', 'a2')];
+      const reported: string[] = [];
+      const guarded = run(entries, events, (rule, event, error) =>
+        reported.push(`${rule}:${event.id}:${(error as Error).message}`),
+      );
+      expect(guarded.failed).toBeNull();
+      expect(guarded.out).toEqual(['chain:bad', 'chain:a2']);
+      expect(reported).toEqual(['chain:bad:key bug', `chain:bad:${bug.message}`]);
+      // Without onStatefulError the stream fails with the rule's own error, as it would alone.
+      expect(strict(entries, events)).toBe(bug);
+    });
+
     it('fails the stream without onStatefulError, as before', () => {
       const spec = chainOf(throwsOnBad(isType('a')), false);
       expect(strict([{ rule: 'chain', spec }], burst)).toBe(bug);

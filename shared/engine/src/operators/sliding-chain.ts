@@ -70,8 +70,8 @@ class ChainRuntime<E> implements OperatorRuntime<E> {
   /**
    * Each part takes the event on its own. A part whose rule function throws keeps its state as if the
    * event had not come (every kind a chain is made of reads all its functions before changing state),
-   * and the other parts still take it: an inner one that threw fires nothing on it, an outer one that
-   * threw does not see it. The first such exception is raised once every part has run, so the chain is
+   * and the other parts still take it: the outer one sees whatever the inner ones fired on it (an inner
+   * chain, itself part by part, may fire and then throw), and an outer one that threw does not see it. The first such exception is raised once every part has run, so the chain is
    * whole when a rule set reports it and goes on. A caller's callback failing stops the chain at once.
    */
   onEvent(item: TimedEvent<E>): void {

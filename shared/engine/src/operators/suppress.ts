@@ -9,7 +9,7 @@ import {
   type KeyedState,
   type StoredPartial,
 } from '../state/partial-store.js';
-import { CorrelationSpecError, requireNumber } from './errors.js';
+import { CallbackFailure, CorrelationSpecError, requireNumber } from './errors.js';
 import type { TimedEvent } from '../time/timed.js';
 import type { OperatorRuntime, RuntimeFactory } from './runtime.js';
 
@@ -80,7 +80,11 @@ export interface SuppressionUpdate<E> {
  * evidence event (`onStatefulError`) and goes on.
  */
 export class SuppressionKeyError<E> extends Error {
-  constructor(readonly failures: readonly { readonly match: Match<E>; readonly error: unknown }[]) {
+  constructor(
+    readonly failures: readonly { readonly match: Match<E>; readonly error: unknown }[],
+    /** The rule's own error, thrown on the same event after those matches (a chain's part): reported too. */
+    readonly ruleError: { readonly error: unknown } | null = null,
+  ) {
     const first = failures[0]?.error;
     super(
       `suppression key threw on ${failures.length} match${failures.length === 1 ? '' : 'es'}, published unsuppressed: ${first instanceof Error ? first.message : String(first)}`,
@@ -161,13 +165,15 @@ class SuppressingRuntime<E> implements OperatorRuntime<E> {
 
   // Each call raises the suppression keys that failed in it once it has returned. If the call itself
   // throws, that error wins and the keys' failures go with it (the rule set fails the stream or reports
-  // the rule's own error; their matches went out): none is left for a later call to raise. No closure
-  // per call: onEvent runs per event.
+  // the rule's own error; their matches went out): none is left for a later call to raise. A chain can
+  // emit matches and then throw a rule's error on the same event: their keys' failures are raised with
+  // that error (`SuppressionKeyError.ruleError`), to be reported too. No closure per call: onEvent runs
+  // per event.
   onEvent(item: TimedEvent<E>): void {
     try {
       this.inner.onEvent(item);
     } catch (error) {
-      throw this.suppressor.dropFailures(error);
+      throw this.suppressor.failuresWith(error);
     }
     this.suppressor.raiseFailures();
   }
@@ -303,6 +309,18 @@ class Suppressor<E> {
   dropFailures(error: unknown): unknown {
     this.failures = [];
     return error;
+  }
+
+  /**
+   * What to throw for an event whose operator call threw `error` after matches of it failed their key:
+   * those failures with the rule's error; `error` alone (the failures forgotten) when none failed or it is
+   * a caller's callback failing, which fails the stream anyway.
+   */
+  failuresWith(error: unknown): unknown {
+    if (this.failures.length === 0 || error instanceof CallbackFailure) return this.dropFailures(error);
+    const failures = this.failures;
+    this.failures = [];
+    return new SuppressionKeyError(failures, { error });
   }
 
   /** Throws the suppression keys that failed since the last call (`SuppressionKeyError`), if any. */
