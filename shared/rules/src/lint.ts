@@ -37,18 +37,34 @@ export function checkPartitionCompatibility(
 
   if (rule.type === 'sigma-correlation') {
     // The event fields group-by reads (after aliases and the rules' field maps), as compiled.
-    const read = rule.compiled?.groupByFields;
-    if (read === undefined) return null; // not compiled: its own error says why
+    const compiled = rule.compiled;
+    if (compiled === undefined) return null; // not compiled: its own error says why
+    const read = compiled.groupByFields;
     const missing = partitionKeyFields.filter((f) => !read.includes(f));
-    if (missing.length === 0) return null;
-    const groupBy = rule.correlation.groupBy;
-    const at = groupBy[0]?.position ?? rule.correlation.position;
-    return rule.location.issue(
-      at,
-      'incompatible-partition-key',
-      `group-by [${groupBy.map((g) => g.name).join(', ')}] reads [${read.join(', ')}], which does not include ${missing.join(', ')}: ${why}. Add ${missing.join(', ')} to group-by (or an alias of it), or partition the topic by a field the correlation groups on.`,
-      { length: at.length },
-    );
+    if (missing.length > 0) {
+      const groupBy = rule.correlation.groupBy;
+      const at = groupBy[0]?.position ?? rule.correlation.position;
+      return rule.location.issue(
+        at,
+        'incompatible-partition-key',
+        `group-by [${groupBy.map((g) => g.name).join(', ')}] reads [${read.join(', ')}], which does not include ${missing.join(', ')}: ${why}. Add ${missing.join(', ')} to group-by (or an alias of it), or partition the topic by a field the correlation groups on.`,
+        { length: at.length },
+      );
+    }
+    // The correlations it runs inside its chain keep state by their own group-by: the same holds for them.
+    for (const inner of compiled.innerGroupByFields) {
+      const absent = partitionKeyFields.filter((f) => !inner.fields.includes(f));
+      if (absent.length === 0) continue;
+      const { file, position, groupBy, title } = inner.correlation;
+      const at = rule.correlation.position;
+      return rule.location.issue(
+        at,
+        'incompatible-partition-key',
+        `it runs correlation "${title}" (${file}:${position.line}), whose group-by [${groupBy.map((g) => g.name).join(', ')}] reads [${inner.fields.join(', ')}], which does not include ${absent.join(', ')}: ${why}. Add ${absent.join(', ')} to that group-by (or an alias of it), or partition the topic by a field both correlations group on.`,
+        { length: at.length },
+      );
+    }
+    return null;
   }
 
   if (rule.type === 'span_aggregation') {

@@ -79,6 +79,14 @@ export interface CompiledSigmaCorrelation<E> {
    * variant): what the partition-key check compares with the key the events are partitioned by.
    */
   readonly groupByFields: readonly string[];
+  /**
+   * Each correlation it runs inside its chain (directly or deeper) with the event fields that one's
+   * `group-by` reads: its state is keyed by them, so the partition-key check holds for them too.
+   */
+  readonly innerGroupByFields: readonly {
+    readonly correlation: SigmaCorrelation;
+    readonly fields: readonly string[];
+  }[];
 }
 
 /** The default `maxEvidence`: enough events to investigate, bounded per group. */
@@ -147,6 +155,8 @@ class CorrelationCompiler<E> {
   private readonly viewOf: (event: E) => EventView;
   readonly rules = new Set<CompiledSigmaRule>();
   readonly correlations = new Set<SigmaCorrelation>();
+  /** The group-by fields of each correlation compiled inside a chain (`innerGroupByFields`). */
+  readonly innerGroupBy = new Map<SigmaCorrelation, readonly string[]>();
 
   constructor(
     private readonly references: SigmaReferences,
@@ -424,6 +434,7 @@ class CorrelationCompiler<E> {
       const nested = target.correlation;
       this.correlations.add(nested);
       const compiled = this.compile(nested, [...path, correlation]);
+      this.innerGroupBy.set(nested, [...compiled.groupByFields].sort());
       if (!firesOnEvents(compiled.spec))
         this.refuse(
           correlation,
@@ -485,6 +496,7 @@ export function compileSigmaCorrelation<E>(
     spec,
     rules: [...compiler.rules],
     correlations: [...compiler.correlations],
+    innerGroupByFields: [...compiler.innerGroupBy].map(([inner, fields]) => ({ correlation: inner, fields })),
     groupByFields: [...groupByFields].sort(),
   };
 }
@@ -560,6 +572,28 @@ export function compileSigmaCorrelations<E>(
     if (silenced.has(correlation)) continue;
     try {
       alerting.push(compileSigmaCorrelation(correlation, references, sourceFor(), options));
+    } catch (error) {
+      if (!(error instanceof SigmaRuleError)) throw error;
+      errors.push(error);
+    }
+  }
+  // A silenced correlation runs inside the chains of the alerting ones that name it. One that none of
+  // those that compiled runs (correlations that name each other in a cycle, silencing each other, or
+  // every outer one refused) would load as nothing: it is refused, with its own reason when it has one.
+  const run = new Set(alerting.flatMap((c) => c.correlations));
+  for (const correlation of correlations) {
+    if (!silenced.has(correlation) || run.has(correlation)) continue;
+    try {
+      compileSigmaCorrelation(correlation, references, sourceFor(), options);
+      errors.push(
+        new SigmaRuleError(
+          correlation.file,
+          correlation.position,
+          'invalid-rule',
+          `correlation "${correlation.title}" raises no alerts of its own (generate: false) and runs inside no correlation: every one that names it was refused`,
+          '',
+        ),
+      );
     } catch (error) {
       if (!(error instanceof SigmaRuleError)) throw error;
       errors.push(error);

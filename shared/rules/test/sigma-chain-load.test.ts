@@ -1,0 +1,133 @@
+/**
+ * Sigma correlations of correlations through the rule loader (`loadRuleSet` → `checkRuleSet`): an inner
+ * correlation runs only inside the outer one's chain, so it loads without a rule (or an error) of its own;
+ * a cycle, an inner correlation no compiled correlation runs, and an inner `group-by` without the
+ * partition key are refused loudly, never loaded as nothing.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadRuleSet } from '../src/index.js';
+
+const logon = (name: string, id: string, eventId: number): string => `title: ${name}
+id: ${id}
+name: ${name}
+logsource:
+  product: windows
+  service: security
+detection:
+  selection:
+    EventID: ${eventId}
+  condition: selection
+`;
+const FAILED = logon('failed_login', '53ba33fd-3a50-4468-a5ef-c583635cfa92', 4625);
+const SUCCESS = logon('successful_login', '4d0a2c83-c62c-4ed4-b475-c7e23a9269b8', 4624);
+
+const correlation = (
+  name: string,
+  id: string,
+  type: string,
+  rules: readonly string[],
+  groupBy: readonly string[],
+  extra = '',
+): string => `title: ${name}
+id: ${id}
+name: ${name}
+correlation:
+  type: ${type}
+  rules: [${rules.join(', ')}]
+  group-by: [${groupBy.join(', ')}]
+  timespan: 10m
+${extra}`;
+
+const OUTER = '0a5f0c2e-6d3b-4a4e-9a7e-1c2d3e4f5b01';
+const INNER = '0a5f0c2e-6d3b-4a4e-9a7e-1c2d3e4f5b02';
+const COUNT = '  condition:\n    gte: 3\n';
+
+describe('loadRuleSet: Sigma correlations of correlations', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'sigma-chain-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const load = async (...documents: string[]) => {
+    await writeFile(path.join(dir, 'rules.yml'), documents.join('---\n'));
+    const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+    return {
+      ids: loaded.rules.map((r) => r.id),
+      errors: loaded.errors.map((e) => `${e.code}: ${e.message}`),
+    };
+  };
+
+  it('loads a chain as its outer correlation alone, with no error for the inner one', async () => {
+    const loaded = await load(
+      correlation(
+        'brute_then_success',
+        OUTER,
+        'temporal_ordered',
+        ['many_failed', 'successful_login'],
+        ['User', 'host.id'],
+      ),
+      correlation('many_failed', INNER, 'event_count', ['failed_login'], ['User', 'host.id'], COUNT),
+      FAILED,
+      SUCCESS,
+    );
+    expect(loaded).toEqual({ ids: [OUTER], errors: [] });
+  });
+
+  it('refuses correlations that name each other in a cycle, or themselves, instead of loading nothing', async () => {
+    const cycle = await load(
+      correlation('ca', OUTER, 'event_count', ['cb'], ['host.id'], COUNT),
+      correlation('cb', INNER, 'event_count', ['ca'], ['host.id'], COUNT),
+      FAILED,
+    );
+    // failed_login, which neither names, alerts on its own.
+    expect(cycle.ids).toEqual(['53ba33fd-3a50-4468-a5ef-c583635cfa92']);
+    expect(cycle.errors).toHaveLength(2);
+    for (const error of cycle.errors) expect(error).toMatch(/names itself \(a cycle\)/);
+    const self = await load(correlation('self', OUTER, 'event_count', ['self'], ['host.id'], COUNT), FAILED);
+    expect(self.ids).toEqual(['53ba33fd-3a50-4468-a5ef-c583635cfa92']);
+    expect(self.errors).toEqual([expect.stringMatching(/names itself \(a cycle\)/)]);
+  });
+
+  it('refuses a chain whose inner correlation groups without the partition key, naming that one', async () => {
+    const loaded = await load(
+      correlation('brute_then_success', OUTER, 'temporal', ['many_failed', 'successful_login'], ['host.id']),
+      correlation('many_failed', INNER, 'event_count', ['failed_login'], ['TargetUserName'], COUNT),
+      FAILED,
+      SUCCESS,
+    );
+    expect(loaded.ids).toEqual([]);
+    expect(loaded.errors).toEqual([
+      expect.stringMatching(
+        /^incompatible-partition-key: .*it runs correlation "many_failed" \(.*rules\.yml:\d+\), whose group-by \[TargetUserName\] reads \[TargetUserName\], which does not include host\.id/,
+      ),
+    ]);
+  });
+
+  it('refuses an inner correlation that no compiled correlation runs (its outer one refused)', async () => {
+    // The outer names a rule no file has: refused; the inner alone would compile.
+    const loaded = await load(
+      correlation(
+        'brute_then_success',
+        OUTER,
+        'temporal_ordered',
+        ['many_failed', 'no_such_rule'],
+        ['host.id'],
+      ),
+      correlation('many_failed', INNER, 'event_count', ['failed_login'], ['User', 'host.id'], COUNT),
+      FAILED,
+    );
+    expect(loaded.ids).toEqual([]);
+    expect(loaded.errors).toEqual([
+      expect.stringMatching(/no_such_rule/),
+      expect.stringMatching(
+        /"many_failed" raises no alerts of its own \(generate: false\) and runs inside no correlation/,
+      ),
+    ]);
+  });
+});
