@@ -336,7 +336,7 @@ function alertShape(rule: Rule, catalog: FieldCatalog): AlertShape {
       risk_score: rule.riskScore,
       references: Object.freeze([...rule.references]),
       revision: null,
-      level: rule.type === 'sigma' ? rule.level : null,
+      level: rule.type === 'sigma' || rule.type === 'sigma-correlation' ? rule.level : null,
       tags: Object.freeze([...rule.tags]),
       author: Object.freeze([...rule.author]),
     }),

@@ -10,7 +10,7 @@ import type { Rule } from './types.js';
 export interface RuleSelection {
   /** Rules at this level or above (Sigma's levels; a Sequor rule's severity is its level). */
   readonly minLevel?: SigmaLevel;
-  /** Sigma rules with one of these statuses (Sequor YAML rules have no status and are kept). */
+  /** Sigma rules and correlations with one of these statuses (Sequor YAML rules have no status and are kept). */
   readonly statuses?: readonly SigmaStatus[];
   /** Rules with at least one of these tags, case-insensitive; `attack.t1059*` matches by prefix. */
   readonly tags?: readonly string[];
@@ -66,7 +66,9 @@ const levelRank: Readonly<Record<SigmaLevel, number>> = {
 
 /** The rule's level for `minLevel`: Sigma's as written (none: its severity), a Sequor rule's severity. */
 function levelOf(rule: Rule): SigmaLevel {
-  return rule.type === 'sigma' ? (rule.level ?? rule.severity) : rule.severity;
+  return rule.type === 'sigma' || rule.type === 'sigma-correlation'
+    ? (rule.level ?? rule.severity)
+    : rule.severity;
 }
 
 function tagMatches(wanted: string, tag: string): boolean {
@@ -78,7 +80,7 @@ function tagMatches(wanted: string, tag: string): boolean {
 export function ruleSelected(rule: Rule, selection: RuleSelection): boolean {
   if (selection.minLevel !== undefined && levelRank[levelOf(rule)] < levelRank[selection.minLevel])
     return false;
-  if (selection.statuses !== undefined && rule.type === 'sigma') {
+  if (selection.statuses !== undefined && (rule.type === 'sigma' || rule.type === 'sigma-correlation')) {
     if (rule.status === null || !selection.statuses.includes(rule.status)) return false;
   }
   if (selection.tags !== undefined) {

@@ -39,6 +39,14 @@ describe('rule selection (--min-level, --status, --tags)', () => {
     expect(ids(selectRules(rules, { statuses: ['stable'] }))).toEqual(['info', 'eql-medium', 'eql-critical']);
   });
 
+  it('selects Sigma correlations by their own status and level, as rules', () => {
+    const correlation = (id: string, level: string | null, status: string | null): Rule =>
+      ({ ...sigma(id, level, status, []), type: 'sigma-correlation' }) as unknown as Rule;
+    const set = [correlation('c-test-high', 'high', 'test'), correlation('c-stable-low', 'low', 'stable')];
+    expect(ids(selectRules(set, { statuses: ['stable'] }))).toEqual(['c-stable-low']);
+    expect(ids(selectRules(set, { minLevel: 'medium' }))).toEqual(['c-test-high']);
+  });
+
   it('keeps rules with any of the tags, case-insensitive, `*` a prefix', () => {
     expect(ids(selectRules(rules, { tags: ['attack.t1059*'] }))).toEqual(['high']);
     expect(ids(selectRules(rules, { tags: ['windows', 'attack.discovery'] }))).toEqual([

@@ -214,6 +214,7 @@ detection:
 ---
 title: Office shell then run key
 id: ${ID}
+level: high
 correlation:
   type: temporal_ordered
   rules: [office_shell, run_key]
@@ -243,6 +244,8 @@ correlation:
       )
       .subscribe(({ match }) => alerts.push(compiled.toAlert(match, { detectedAt: 1 })));
     expect(alerts).toHaveLength(1);
+    // The correlation's own level, as a Sigma rule's.
+    expect(alerts[0]!.rule.level).toBe('high');
     expect(alerts[0]!.evidence.map((e) => e.fields)).toEqual([
       [
         { name: 'host.id', value: 'h1' },

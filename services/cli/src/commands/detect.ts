@@ -59,7 +59,7 @@ options:
   --no-builtins           run only the --rules, not the built-in rules
   --min-level LEVEL       run only rules at LEVEL or above (informational, low, medium, high,
                           critical; a Sequor rule's level is its severity)
-  --status LIST           run only Sigma rules with one of these statuses (e.g. stable,test)
+  --status LIST           run only Sigma rules and correlations with one of these statuses (e.g. stable,test)
   --tags LIST             run only rules with one of these tags (e.g. attack.t1059*,attack.execution)
   --lists DIR             the value lists rules' in_list exceptions name (<name>.keyword|ip|cidr|wildcard)
   --lateness DURATION     allowed lateness behind stream time (default 1m; e.g. 500ms, 30s, 2m)
