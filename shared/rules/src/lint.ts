@@ -187,6 +187,28 @@ function bindSigmaRules(results: readonly RuleFileResult[]): RuleFileResult[] {
   );
   if (sigma.length === 0 && correlations.length === 0) return [...results];
   const outcome = compileSigmaRules(sigma, filters).rules;
+  // A filter naming no loaded rule (a typo, a rule since removed) applies to nothing: said, not silent.
+  const known = new Set(
+    results.flatMap((r) => (r.rule?.type === 'sigma' ? [r.rule.id, r.rule.sigma.name ?? null] : [])),
+  );
+  results = results.map((r) => {
+    const filter = r.sigmaFilter;
+    if (filter === undefined || filter.rules === 'any') return r;
+    const unknown = filter.rules.filter((ref) => !known.has(ref));
+    if (unknown.length === 0) return r;
+    const warning = new RuleFileError({
+      file: filter.file,
+      line: filter.position.line,
+      column: filter.position.column,
+      offset: filter.position.offset,
+      length: filter.position.length,
+      code: 'invalid-field',
+      level: 'warning',
+      detail: `filter "${filter.title}" names ${unknown.map((u) => `"${u}"`).join(', ')}, which no loaded Sigma rule has as its id or name: it applies to nothing there`,
+      snippet: '',
+    });
+    return { ...r, warnings: [...r.warnings, warning] };
+  });
   let next = 0;
   const bound = results.map((r) => {
     if (r.rule?.type !== 'sigma' || r.deselected === true) return r;

@@ -134,6 +134,33 @@ describe('Sigma files in the rule set', () => {
     expect(spec.predicate(sysmon('e3', 'C:\\Temp\\evil.exe', 'C:\\Admin\\tools\\'))).toBe(false);
   });
 
+  it('joins a meta filter to the rules it names by id or by name, and warns of a name no rule has', async () => {
+    await writeFile(path.join(dir, 'a.yml'), sigmaRule(ID_A, 'evil.exe', 'name: evil_start\n'));
+    await writeFile(path.join(dir, 'b.yml'), sigmaRule(ID_B, 'evil.exe'));
+    const named = (rules: string) => filterDoc.replace('  rules: any', `  rules: [${rules}]`);
+    const admin = sysmon('e1', 'C:\\Temp\\evil.exe', 'C:\\Admin\\tools\\');
+    const matchesAdmin = async (rules: string) => {
+      await writeFile(path.join(dir, 'filter.yml'), named(rules));
+      const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+      expect(loaded.errors).toEqual([]);
+      const compiled = loaded.rules.map((r) => compileRule(r));
+      const matches = compiled.filter((c) =>
+        (c.compiled.spec as { predicate: (e: SequorEvent) => boolean }).predicate(admin),
+      );
+      return { ids: matches.map((c) => c.rule.id), warnings: loaded.warnings.map((w) => w.message) };
+    };
+    // By name (pySigma's rule references), as by id: only the named rule is excepted.
+    expect(await matchesAdmin('evil_start')).toEqual({ ids: [ID_B], warnings: [] });
+    expect(await matchesAdmin(ID_B)).toEqual({ ids: [ID_A], warnings: [] });
+    const typo = await matchesAdmin('evil_strat');
+    expect(typo.ids).toEqual([ID_A, ID_B]);
+    expect(typo.warnings).toEqual([
+      expect.stringMatching(
+        /filter\.yml:5:1: warning: filter "Not from the admin tools folder" names "evil_strat", which no loaded Sigma rule has/,
+      ),
+    ]);
+  });
+
   it('gives the same matches through the Sigma dispatch as through every predicate', async () => {
     await writeFile(path.join(dir, 'a.yml'), sigmaRule(ID_A, 'evil.exe'));
     await writeFile(path.join(dir, 'b.yml'), sigmaRule(ID_B, 'bad.exe'));

@@ -15,9 +15,14 @@ function logsourceCovers(filter: SigmaLogsource, rule: SigmaLogsource): boolean 
   return true;
 }
 
+/** Whether the filter applies to the rule: its logsource covers the rule's, and it names the rule by id or name (as pySigma's rule references do), or says `any`. */
 export function filterApplies(filter: SigmaFilter, rule: SigmaRule): boolean {
   if (!logsourceCovers(filter.logsource, rule.logsource)) return false;
-  return filter.rules === 'any' || (rule.id !== null && filter.rules.includes(rule.id));
+  if (filter.rules === 'any') return true;
+  return (
+    (rule.id !== null && filter.rules.includes(rule.id)) ||
+    (rule.name != null && filter.rules.includes(rule.name))
+  );
 }
 
 function renamed(node: ConditionNode, rename: (name: string) => string): ConditionNode {

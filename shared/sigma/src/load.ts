@@ -239,7 +239,7 @@ class Reader {
       if (rulesNode === undefined) {
         this.stop(
           'invalid-rule',
-          'a Sigma filter needs `rules`: rule ids, or `any` for every rule of its logsource',
+          'a Sigma filter needs `rules`: rule ids or names, or `any` for every rule of its logsource',
           section,
         );
       }

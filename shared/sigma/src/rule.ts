@@ -79,7 +79,7 @@ export interface SigmaFilter {
   readonly title: string;
   /** Applies to rules whose logsource has every field this one gives, with the same value. */
   readonly logsource: SigmaLogsource;
-  /** Rule ids it applies to, or `any` (also written `all`, or an empty list) for every rule of its logsource. */
+  /** Rule ids or names it applies to, or `any` (also written `all`, or an empty list) for every rule of its logsource. */
   readonly rules: 'any' | readonly string[];
   readonly searches: ReadonlyMap<string, SearchNode>;
   readonly condition: ConditionNode;
