@@ -291,6 +291,17 @@ class CorrelationCompiler<E> {
     path: readonly SigmaCorrelation[],
   ): { spec: CorrelationSpec<E>; groupByFields: Set<string> } {
     const targets = correlation.rules.map((ref) => ({ ref, target: this.target(correlation, ref) }));
+    // The loader refuses a name written twice; one rule named by its id and by its name is the same.
+    targets.forEach(({ ref, target }, j) => {
+      const earlier = targets.slice(0, j).find((t) => sameTarget(t.target, target));
+      if (earlier !== undefined)
+        this.refuse(
+          correlation,
+          ref,
+          `\`rules\` names one ${target.kind === 'rule' ? 'rule' : 'correlation'} twice: "${earlier.ref.name}" and "${ref.name}"`,
+          'invalid-rule',
+        );
+    });
     const chained = targets.some((t) => t.target.kind === 'correlation');
     if (chained) return this.compileChain(correlation, targets, path);
     const inputs = targets.map(({ ref, target }) => {

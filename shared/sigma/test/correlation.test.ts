@@ -461,6 +461,18 @@ describe('compile refusals', () => {
     });
   });
 
+  it('one rule named twice, by its name and by its id, at the second reference', () => {
+    expect(
+      compileError(
+        `${head}  type: temporal\n  rules:\n    - failed_login\n    - 53ba33fd-3a50-4468-a5ef-c583635cfa92\n  timespan: 1h\n---\n${FAILED}`,
+      ),
+    ).toMatchObject({
+      code: 'invalid-rule',
+      line: 7,
+      detail: '`rules` names one rule twice: "failed_login" and "53ba33fd-3a50-4468-a5ef-c583635cfa92"',
+    });
+  });
+
   it('an alias without a field for one of the rules', () => {
     expect(
       compileError(
