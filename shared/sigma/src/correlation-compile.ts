@@ -290,6 +290,15 @@ class CorrelationCompiler<E> {
     correlation: SigmaCorrelation,
     path: readonly SigmaCorrelation[],
   ): { spec: CorrelationSpec<E>; groupByFields: Set<string> } {
+    // Refused here, not at load: loaded, it still silences the rules it names (generate: false), as any
+    // correlation refused at compile does, so they do not start alerting on their own.
+    if (correlation.type === 'value_percentile')
+      this.refuse(
+        correlation,
+        null,
+        'value_percentile is refused: the specification does not say which percentile is taken nor what the bound is compared with (its example bounds a process name by 1), and tools read it differently',
+        'unsupported',
+      );
     const targets = correlation.rules.map((ref) => ({ ref, target: this.target(correlation, ref) }));
     // The loader refuses a name written twice; one rule named by its id and by its name is the same.
     targets.forEach(({ ref, target }, j) => {

@@ -219,13 +219,6 @@ class CorrelationReader {
     }
     const type = this.oneOf(section, 'type', SIGMA_CORRELATION_TYPES);
     if (type === null) this.stop('invalid-rule', 'a Sigma correlation needs `type`', section);
-    if (type === 'value_percentile') {
-      this.stop(
-        'unsupported',
-        'value_percentile is refused: the specification does not say which percentile is taken nor what the bound is compared with (its example bounds a process name by 1), and tools read it differently',
-        this.get(section, 'type')?.value,
-      );
-    }
     const rules = this.names(section, 'rules');
     if (rules.length === 0)
       this.stop('invalid-rule', 'a Sigma correlation needs `rules`: the ids or names it correlates', section);

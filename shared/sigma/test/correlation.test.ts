@@ -176,17 +176,7 @@ describe('loading correlation documents', () => {
     });
   });
 
-  it('refuses what it cannot run, with the reason: value_percentile, Sigma 1 collections', () => {
-    const percentile = firstError(
-      correlation(
-        '  type: value_percentile\n  rules: [a]\n  group-by: [Host]\n  timespan: 24h\n  condition:\n    field: Image\n    lte: 1\n',
-      ),
-    );
-    expect(percentile).toMatchObject({
-      code: 'unsupported',
-      line: 4,
-      detail: expect.stringMatching(/value_percentile/),
-    });
+  it('refuses what it cannot run, with the reason: Sigma 1 collections (value_percentile: at compile)', () => {
     expect(firstError(`action: global\ntitle: x\n---\n${FAILED}`)).toMatchObject({
       code: 'unsupported',
       line: 1,
@@ -569,5 +559,23 @@ describe('compileSigmaCorrelations (what a rule-set loader wires in)', () => {
       [21, expect.stringMatching(/nothing_by_that_name/)],
     ]);
     expect(rules.map((r) => set.silenced.has(r.rule))).toEqual([true, true]);
+  });
+
+  it('refuses value_percentile at compile, with the reason, and the rule it names stays silenced', () => {
+    const text = `title: p\nid: 0e95725d-7320-415d-80f7-004da920fc14\ncorrelation:\n  type: value_percentile\n  rules: [failed_login]\n  group-by: [Host]\n  timespan: 24h\n  condition:\n    field: Image\n    lte: 1\n---\n${FAILED}`;
+    const loaded = loadSigmaDocuments(text, 'set.yml');
+    expect(loaded.errors).toEqual([]);
+    const rules = loaded.rules.map((rule) => compileSigmaRule(rule, anyEvent));
+    const set = compileSigmaCorrelations(
+      rules,
+      loaded.correlations,
+      () => (e: Ev) => objectFieldSource(e.fields),
+    );
+    expect(set.alerting).toEqual([]);
+    expect(set.errors.map((e) => [e.code, e.line, e.detail])).toEqual([
+      ['unsupported', 3, expect.stringMatching(/value_percentile is refused/)],
+    ]);
+    // Like a correlation refused for any other reason at compile: its rules do not start alerting.
+    expect(set.silenced.has(rules[0]!.rule)).toBe(true);
   });
 });
