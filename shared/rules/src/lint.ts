@@ -10,6 +10,7 @@ import { RuleFileError, RuleSetError } from './errors.js';
 import type { RuleSelection } from './select.js';
 import { ruleSelected } from './select.js';
 import { compileSigmaCorrelationRules, compileSigmaRules } from './sigma.js';
+import { silencedBySigmaCorrelations } from '@sequor/sigma';
 import { fieldName, isCorrelationRule, itemKeyFields } from './query-fields.js';
 import type { Rule, SigmaDetectionRule } from './types.js';
 
@@ -196,16 +197,18 @@ function bindSigmaRules(results: readonly RuleFileResult[]): RuleFileResult[] {
     if (filter === undefined || filter.rules === 'any') return r;
     const unknown = filter.rules.filter((ref) => !known.has(ref));
     if (unknown.length === 0) return r;
+    const { file, position } = filter;
+    const detail = `filter "${filter.title}" names ${unknown.map((u) => `"${u}"`).join(', ')}, which no loaded Sigma detection rule has as its id or name (filters apply to detection rules): it excepts nothing there`;
     const warning = new RuleFileError({
-      file: filter.file,
-      line: filter.position.line,
-      column: filter.position.column,
-      offset: filter.position.offset,
-      length: filter.position.length,
+      file,
+      line: position.line,
+      column: position.column,
+      offset: position.offset,
+      length: position.length,
       code: 'invalid-field',
       level: 'warning',
-      detail: `filter "${filter.title}" names ${unknown.map((u) => `"${u}"`).join(', ')}, which no loaded Sigma rule has as its id or name: it applies to nothing there`,
-      snippet: '',
+      detail,
+      snippet: `${file}:${position.line}:${position.column}: warning: ${detail}`,
     });
     return { ...r, warnings: [...r.warnings, warning] };
   });
@@ -215,7 +218,18 @@ function bindSigmaRules(results: readonly RuleFileResult[]): RuleFileResult[] {
     const rule = outcome[next++] as SigmaDetectionRule | RuleFileError;
     return rule instanceof RuleFileError ? { ...r, rule: null, errors: [...r.errors, rule] } : { ...r, rule };
   });
-  if (correlations.length === 0) return bound;
+  // A detection rule a correlation names with generate: false is a building block: it stays silent when
+  // the selection (--status, --min-level, --tags) leaves that correlation out, rather than alerting alone.
+  const everyCorrelation = results.flatMap((r) =>
+    r.rule?.type === 'sigma-correlation' ? [r.rule.correlation] : [],
+  );
+  const silencedByAny = silencedBySigmaCorrelations(everyCorrelation);
+  const building = (rule: SigmaDetectionRule): boolean =>
+    silencedByAny.has({ id: rule.id, name: rule.sigma.name ?? null });
+  if (correlations.length === 0)
+    return bound.map((r) =>
+      r.rule?.type === 'sigma' && r.deselected !== true && building(r.rule) ? { ...r, silenced: true } : r,
+    );
   const compiledRules = bound.flatMap((r) =>
     r.rule?.type === 'sigma' && r.rule.binding !== undefined ? [r.rule.binding.compiled] : [],
   );
@@ -225,7 +239,7 @@ function bindSigmaRules(results: readonly RuleFileResult[]): RuleFileResult[] {
     if (rule === null || r.deselected === true) return r;
     if (rule.type === 'sigma') {
       const name = rule.sigma.name ?? null;
-      return set.silenced.has({ id: rule.id, name }) ? { ...r, silenced: true } : r;
+      return set.silenced.has({ id: rule.id, name }) || building(rule) ? { ...r, silenced: true } : r;
     }
     if (rule.type !== 'sigma-correlation') return r;
     const outcome = set.byRule.get(rule);

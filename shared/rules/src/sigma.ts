@@ -418,15 +418,11 @@ export function compileSigmaCorrelationRules(
     const rule = byCorrelation.get(compiled.correlation);
     if (rule !== undefined) byRule.set(rule, { ...rule, compiled });
   }
-  // A refusal names its file and position: it belongs to the last correlation of that file at or before it.
-  for (const error of set.errors) {
-    const owner =
-      correlations
-        .filter(
-          (c) => c.correlation.file === error.file && c.correlation.position.offset <= error.position.offset,
-        )
-        .at(-1) ?? correlations.find((c) => c.correlation.file === error.file);
-    if (owner !== undefined && !byRule.has(owner)) byRule.set(owner, ruleErrorOfSigma(error));
+  // Each refusal belongs to the correlation that was compiled (its position may be in another one: the
+  // inner correlation of a chain that made it fail).
+  for (const rule of correlations) {
+    const refusal = set.refusals.get(rule.correlation);
+    if (refusal !== undefined && !byRule.has(rule)) byRule.set(rule, ruleErrorOfSigma(refusal));
   }
   for (const rule of correlations) {
     if (byRule.has(rule) || set.silenced.has({ id: rule.id, name: rule.correlation.name })) continue;

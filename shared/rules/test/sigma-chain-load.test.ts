@@ -88,10 +88,13 @@ describe('loadRuleSet: Sigma correlations of correlations', () => {
     // failed_login, which neither names, alerts on its own.
     expect(cycle.ids).toEqual(['53ba33fd-3a50-4468-a5ef-c583635cfa92']);
     expect(cycle.errors).toHaveLength(2);
-    for (const error of cycle.errors) expect(error).toMatch(/names itself \(a cycle\)/);
+    expect(cycle.errors.sort()).toEqual([
+      expect.stringMatching(/correlations name each other in a cycle: "ca" → "cb" → "ca"/),
+      expect.stringMatching(/correlations name each other in a cycle: "cb" → "ca" → "cb"/),
+    ]);
     const self = await load(correlation('self', OUTER, 'event_count', ['self'], ['host.id'], COUNT), FAILED);
     expect(self.ids).toEqual(['53ba33fd-3a50-4468-a5ef-c583635cfa92']);
-    expect(self.errors).toEqual([expect.stringMatching(/names itself \(a cycle\)/)]);
+    expect(self.errors).toEqual([expect.stringMatching(/a cycle: "self" → "self"/)]);
   });
 
   it('refuses a chain whose inner correlation groups without the partition key, naming that one', async () => {
@@ -109,9 +112,9 @@ describe('loadRuleSet: Sigma correlations of correlations', () => {
     ]);
   });
 
-  it('refuses an inner correlation that no compiled correlation runs (its outer one refused)', async () => {
-    // The outer names a rule no file has: refused; the inner alone would compile.
-    const loaded = await load(
+  it("refuses a chain with its inner correlation's reason; an inner one whose outer is refused says nothing more", async () => {
+    // The outer names a rule no file has: refused, and the inner one it names runs nowhere.
+    const unknown = await load(
       correlation(
         'brute_then_success',
         OUTER,
@@ -122,12 +125,55 @@ describe('loadRuleSet: Sigma correlations of correlations', () => {
       correlation('many_failed', INNER, 'event_count', ['failed_login'], ['User', 'host.id'], COUNT),
       FAILED,
     );
-    expect(loaded.ids).toEqual([]);
-    expect(loaded.errors).toEqual([
-      expect.stringMatching(/no_such_rule/),
-      expect.stringMatching(
-        /"many_failed" raises no alerts of its own \(generate: false\) and runs inside no correlation/,
+    expect(unknown).toEqual({ ids: [], errors: [expect.stringMatching(/"no_such_rule"/)] });
+    // The inner one cannot run (value_percentile): the outer is refused with that reason, at its type.
+    const percentile = await load(
+      correlation(
+        'brute_then_success',
+        OUTER,
+        'temporal_ordered',
+        ['many_failed', 'successful_login'],
+        ['host.id'],
       ),
-    ]);
+      correlation(
+        'many_failed',
+        INNER,
+        'value_percentile',
+        ['failed_login'],
+        ['User', 'host.id'],
+        '  condition:\n    field: User\n    lte: 1\n',
+      ),
+      FAILED,
+      SUCCESS,
+    );
+    expect(percentile.ids).toEqual([]);
+    // Both refused with it: the outer one, and the inner one (which runs nowhere else).
+    const reason = expect.stringMatching(
+      /^sigma-unsupported: .*rules\.yml:14:9: value_percentile is refused/,
+    );
+    expect(percentile.errors).toEqual([reason, reason]);
+  });
+
+  it('keeps the rules a correlation left out by the selection names silent (building blocks)', async () => {
+    const rule = FAILED.replace('name: failed_login\n', 'name: failed_login\nstatus: stable\n');
+    await writeFile(
+      path.join(dir, 'rules.yml'),
+      [
+        correlation('many_failed', OUTER, 'event_count', ['failed_login'], ['host.id'], COUNT).replace(
+          'correlation:',
+          'status: experimental\ncorrelation:',
+        ),
+        rule,
+      ].join('---\n'),
+    );
+    const loaded = await loadRuleSet(
+      { paths: [dir], builtins: false },
+      { selection: { statuses: ['stable'] } },
+    );
+    expect(loaded.errors).toEqual([]);
+    expect(loaded.rules).toEqual([]);
+    expect(loaded.files.find((f) => f.rule?.id === '53ba33fd-3a50-4468-a5ef-c583635cfa92')?.silenced).toBe(
+      true,
+    );
   });
 });

@@ -147,7 +147,8 @@ describe('Sigma files in the rule set', () => {
       const matches = compiled.filter((c) =>
         (c.compiled.spec as { predicate: (e: SequorEvent) => boolean }).predicate(admin),
       );
-      return { ids: matches.map((c) => c.rule.id), warnings: loaded.warnings.map((w) => w.message) };
+      // What `rules lint` prints of each (its snippet), not only the message.
+      return { ids: matches.map((c) => c.rule.id), warnings: loaded.warnings.map((w) => w.format()) };
     };
     // By name (pySigma's rule references), as by id: only the named rule is excepted.
     expect(await matchesAdmin('evil_start')).toEqual({ ids: [ID_B], warnings: [] });
@@ -156,7 +157,7 @@ describe('Sigma files in the rule set', () => {
     expect(typo.ids).toEqual([ID_A, ID_B]);
     expect(typo.warnings).toEqual([
       expect.stringMatching(
-        /filter\.yml:5:1: warning: filter "Not from the admin tools folder" names "evil_strat", which no loaded Sigma rule has/,
+        /filter\.yml:5:1: warning: filter "Not from the admin tools folder" names "evil_strat", which no loaded Sigma detection rule has/,
       ),
     ]);
   });

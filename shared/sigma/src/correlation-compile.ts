@@ -183,8 +183,7 @@ class CorrelationCompiler<E> {
   ): CompiledSigmaRule[] {
     if (target.kind === 'rule') return [target.compiled];
     const inner = target.correlation;
-    if (path.includes(inner))
-      this.refuse(correlation, null, `correlation "${inner.title}" names itself (a cycle)`, 'invalid-rule');
+    if (path.includes(inner)) this.refuse(correlation, null, cycleText(path, inner), 'invalid-rule');
     return inner.rules.flatMap((ref) =>
       this.detectionRules(inner, this.target(inner, ref), [...path, inner]),
     );
@@ -295,7 +294,7 @@ class CorrelationCompiler<E> {
     if (correlation.type === 'value_percentile')
       this.refuse(
         correlation,
-        null,
+        { name: 'value_percentile', position: correlation.typePosition },
         'value_percentile is refused: the specification does not say which percentile is taken nor what the bound is compared with (its example bounds a process name by 1), and tools read it differently',
         'unsupported',
       );
@@ -427,12 +426,7 @@ class CorrelationCompiler<E> {
     path: readonly SigmaCorrelation[],
   ): { spec: CorrelationSpec<E>; groupByFields: Set<string> } {
     if (path.includes(correlation))
-      this.refuse(
-        correlation,
-        null,
-        `correlation "${correlation.title}" names itself (a cycle)`,
-        'invalid-rule',
-      );
+      this.refuse(correlation, null, cycleText(path, correlation), 'invalid-rule');
     const inner: CorrelationSpec<E>[] = [];
     const inputs: Input<ChainedEvent<E>>[] = targets.map(({ ref, target }) => {
       const rules = this.detectionRules(correlation, target, [...path, correlation]);
@@ -474,6 +468,12 @@ class CorrelationCompiler<E> {
     const outer = this.build(correlation, inputs);
     return { spec: { kind: 'chain', inner, outer: outer.spec }, groupByFields: outer.groupByFields };
   }
+}
+
+/** The cycle `again` closes on `path`: the correlations in it, named in order (`"ca" → "cb" → "ca"`). */
+function cycleText(path: readonly SigmaCorrelation[], again: SigmaCorrelation): string {
+  const cycle = [...path.slice(path.indexOf(again)), again].map((c) => `"${c.title}"`).join(' → ');
+  return `correlations name each other in a cycle: ${cycle}`;
 }
 
 /** Whether a spec's matches come out of an event (not out of a watermark or the end of input). */
@@ -561,6 +561,11 @@ export interface SigmaCorrelationSet<E> {
   readonly alerting: readonly CompiledSigmaCorrelation<E>[];
   /** Each correlation that could not be compiled, with the reason at its file:line:column. */
   readonly errors: readonly SigmaRuleError[];
+  /**
+   * The same refusals by the correlation compiled (the reason may point into another one: the inner
+   * correlation of a chain that made it fail).
+   */
+  readonly refusals: ReadonlyMap<SigmaCorrelation, SigmaRuleError>;
   /** The detection rules (and correlations) that raise no alerts of their own (`generate: false`). */
   readonly silenced: ReturnType<typeof silencedBySigmaCorrelations>;
 }
@@ -588,6 +593,7 @@ export function compileSigmaCorrelations<E>(
   const silenced = silencedBySigmaCorrelations(correlations);
   const alerting: CompiledSigmaCorrelation<E>[] = [];
   const errors: SigmaRuleError[] = [];
+  const refusals = new Map<SigmaCorrelation, SigmaRuleError>();
   for (const correlation of correlations) {
     if (silenced.has(correlation)) continue;
     try {
@@ -595,29 +601,23 @@ export function compileSigmaCorrelations<E>(
     } catch (error) {
       if (!(error instanceof SigmaRuleError)) throw error;
       errors.push(error);
+      refusals.set(correlation, error);
     }
   }
   // A silenced correlation runs inside the chains of the alerting ones that name it. One that none of
-  // those that compiled runs (correlations that name each other in a cycle, silencing each other, or
-  // every outer one refused) would load as nothing: it is refused, with its own reason when it has one.
+  // those that compiled runs is compiled on its own: correlations that name each other in a cycle (and so
+  // silence each other) would otherwise load as nothing without a word. One whose outer correlations were
+  // all refused compiles and says nothing more: their refusals say why it does not run.
   const run = new Set(alerting.flatMap((c) => c.correlations));
   for (const correlation of correlations) {
     if (!silenced.has(correlation) || run.has(correlation)) continue;
     try {
       compileSigmaCorrelation(correlation, references, sourceFor(), options);
-      errors.push(
-        new SigmaRuleError(
-          correlation.file,
-          correlation.position,
-          'invalid-rule',
-          `correlation "${correlation.title}" raises no alerts of its own (generate: false) and runs inside no correlation: every one that names it was refused`,
-          '',
-        ),
-      );
     } catch (error) {
       if (!(error instanceof SigmaRuleError)) throw error;
       errors.push(error);
+      refusals.set(correlation, error);
     }
   }
-  return { alerting, errors, silenced };
+  return { alerting, errors, refusals, silenced };
 }

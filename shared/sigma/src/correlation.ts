@@ -45,6 +45,8 @@ export interface SigmaCorrelation {
   readonly date: string | null;
   readonly modified: string | null;
   readonly type: SigmaCorrelationType;
+  /** Where the `type` value is (a refusal of the type points there). */
+  readonly typePosition: SigmaPosition;
   /** The rules (detection rules or correlations) it correlates, by id or name, in order. */
   readonly rules: readonly SigmaNameAt[];
   /** `group-by` names (fields, or aliases defined in `aliases`); empty: one group. */
@@ -247,8 +249,13 @@ class CorrelationReader {
       );
     const { threshold, fields } = this.condition(section, type);
     const generate = this.generate(root, section);
+    const typeNode = this.get(section, 'type')?.value;
     return {
       type,
+      typePosition:
+        typeNode === undefined || typeNode === null
+          ? this.position(found.keyNode)
+          : this.position(typeNode as Node),
       rules,
       groupBy,
       timespanMs,

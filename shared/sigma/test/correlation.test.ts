@@ -573,7 +573,7 @@ describe('compileSigmaCorrelations (what a rule-set loader wires in)', () => {
     );
     expect(set.alerting).toEqual([]);
     expect(set.errors.map((e) => [e.code, e.line, e.detail])).toEqual([
-      ['unsupported', 3, expect.stringMatching(/value_percentile is refused/)],
+      ['unsupported', 4, expect.stringMatching(/value_percentile is refused/)],
     ]);
     // Like a correlation refused for any other reason at compile: its rules do not start alerting.
     expect(set.silenced.has(rules[0]!.rule)).toBe(true);
