@@ -9,7 +9,7 @@ import { isAlias, isMap, isScalar, isSeq } from 'yaml';
 import type { SigmaIssueCode, SigmaPosition } from './errors.js';
 import { LineIndex, SigmaRuleError } from './errors.js';
 import type { SigmaLevel, SigmaStatus } from './rule.js';
-import { SIGMA_LEVELS, SIGMA_STATUSES } from './rule.js';
+import { SIGMA_LEVELS, SIGMA_STATUSES, splitAuthors } from './rule.js';
 
 export const SIGMA_CORRELATION_TYPES = [
   'event_count',
@@ -195,10 +195,7 @@ class CorrelationReader {
     }));
     const body = this.collect(() => this.correlation(root));
     if (meta === null || body === null || this.errors.length > 0) return null;
-    const authors = (meta.author ?? '')
-      .split(',')
-      .map((a) => a.trim())
-      .filter((a) => a.length > 0);
+    const authors = splitAuthors(meta.author ?? '');
     return { file: this.file, ...meta, authors, ...body };
   }
 

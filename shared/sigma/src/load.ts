@@ -24,7 +24,7 @@ import type {
   SigmaRule,
   SigmaStatus,
 } from './rule.js';
-import { SIGMA_LEVELS, SIGMA_STATUSES } from './rule.js';
+import { SIGMA_LEVELS, SIGMA_STATUSES, splitAuthors } from './rule.js';
 import type { SigmaValue } from './values.js';
 
 /** Rules larger than this are refused unread (SigmaHQ's largest is a few tens of KB). */
@@ -220,10 +220,7 @@ class Reader {
     }));
     const detection = this.collect(() => this.detection(root));
     if (meta === null || detection === null || this.errors.length > 0) return null;
-    const authors = (meta.author ?? '')
-      .split(',')
-      .map((a) => a.trim())
-      .filter((a) => a.length > 0);
+    const authors = splitAuthors(meta.author ?? '');
     return { file: this.file, ...meta, authors, ...detection };
   }
 

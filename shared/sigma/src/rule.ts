@@ -85,3 +85,24 @@ export interface SigmaFilter {
   readonly condition: ConditionNode;
   readonly position: SigmaPosition;
 }
+
+/**
+ * The authors of an `author` line: split at the commas outside parentheses, so an affiliation such as
+ * "MSTI (query, idea)" stays one author (the DRL licence asks that authors be kept as written).
+ */
+export function splitAuthors(line: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i <= line.length; i++) {
+    const c = line[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth = Math.max(0, depth - 1);
+    else if (i === line.length || (c === ',' && depth === 0)) {
+      const author = line.slice(start, i).trim();
+      if (author.length > 0) out.push(author);
+      start = i + 1;
+    }
+  }
+  return out;
+}

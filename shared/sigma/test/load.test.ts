@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadSigmaText, MAX_RULE_BYTES } from '../src/index.js';
+import { splitAuthors } from '../src/rule.js';
 import { load, matcher, refusal, ruleText } from './helpers.js';
 
 describe('conditions', () => {
@@ -167,5 +168,17 @@ describe('rule files', () => {
   it('every error of independent parts is reported at once', () => {
     const r = load("  sel:\n    A|nope: 'x'\n  other:\n    B|re: '(?=x)'\n  condition: sel");
     expect(r.errors.map((e) => e.code)).toEqual(['invalid-modifier', 'unsupported']);
+  });
+});
+
+describe('authors', () => {
+  it('splits the author line at commas outside parentheses (affiliations stay with their author)', () => {
+    expect(splitAuthors('Florian Roth (Nextron Systems), X (@x, y)')).toEqual([
+      'Florian Roth (Nextron Systems)',
+      'X (@x, y)',
+    ]);
+    expect(splitAuthors(' a ,b,, c ')).toEqual(['a', 'b', 'c']);
+    expect(splitAuthors('')).toEqual([]);
+    expect(splitAuthors('unbalanced (x, y')).toEqual(['unbalanced (x, y']);
   });
 });
