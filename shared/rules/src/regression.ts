@@ -38,13 +38,14 @@ export async function listRegressionTests(dir: string): Promise<string[]> {
     .sort();
 }
 
+/** An `info.yml` as YAML gives it: any entry may be missing, null or of another type. */
 interface InfoFile {
-  readonly rule_metadata?: readonly { readonly id?: string; readonly title?: string }[];
-  readonly regression_tests_info?: readonly {
+  readonly rule_metadata?: readonly ({ readonly id?: string; readonly title?: string } | null)[];
+  readonly regression_tests_info?: readonly ({
     readonly name?: string;
-    readonly match_count?: number;
+    readonly match_count?: unknown;
     readonly path?: string;
-  }[];
+  } | null)[];
 }
 
 /** The events of an evtx JSON file, through the `evtx-json` source format. */
@@ -53,6 +54,17 @@ export function decodeEvtxJson(text: string, file: string): SequorEvent[] {
   return frameJsonDocuments(text).flatMap((doc) =>
     decoder.decode(doc.bytes, { topic: file, partition: 0, offset: doc.line }),
   );
+}
+
+/**
+ * A test's `match_count`: null when not given (at least one), the number when a whole number (or its
+ * decimal text, as YAML gives a quoted count), undefined when it is anything else.
+ */
+function matchCount(value: unknown): number | null | undefined {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? value : undefined;
+  if (typeof value === 'string' && /^\s*\d+\s*$/.test(value)) return Number(value);
+  return undefined;
 }
 
 /**
@@ -68,11 +80,8 @@ export async function runRegressionTests(
   const compiled = new Map<Rule, ReturnType<typeof compileRule>>();
   const results: RegressionResult[] = [];
   for (const info of infos) {
-    let doc: InfoFile;
-    try {
-      doc = parse(await readFile(info, 'utf8'), { maxAliasCount: 100 }) as InfoFile;
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+    // A file that cannot be read as a test is one error row: never a crash, never a test that vanishes.
+    const unreadable = (reason: string): void => {
       results.push({
         info,
         ruleId: '',
@@ -83,28 +92,53 @@ export async function runRegressionTests(
         matched: null,
         reason,
       });
+    };
+    let doc: InfoFile | null;
+    try {
+      doc = parse(await readFile(info, 'utf8'), { maxAliasCount: 100 }) as InfoFile | null;
+    } catch (error) {
+      unreadable(error instanceof Error ? error.message : String(error));
       continue;
     }
-    for (const meta of doc.rule_metadata ?? []) {
-      const ruleId = String(meta.id ?? '');
+    const metas = doc !== null && typeof doc === 'object' ? doc.rule_metadata : undefined;
+    const tests = doc !== null && typeof doc === 'object' ? doc.regression_tests_info : undefined;
+    if (!Array.isArray(metas) || metas.length === 0 || !Array.isArray(tests) || tests.length === 0) {
+      unreadable(
+        'info.yml needs a non-empty rule_metadata and regression_tests_info (SigmaHQ regression test format)',
+      );
+      continue;
+    }
+    for (const meta of metas) {
+      const ruleId = String(meta?.id ?? '');
       const rule = byId.get(ruleId.toLowerCase());
-      for (const test of doc.regression_tests_info ?? []) {
-        const expected = typeof test.match_count === 'number' ? test.match_count : null;
+      for (const test of tests) {
+        const count = matchCount(test?.match_count);
+        const expected = typeof count === 'number' ? count : null;
         const base = {
           info,
           ruleId,
-          ruleName: rule?.name ?? meta.title ?? null,
-          testName: test.name ?? '',
+          ruleName: rule?.name ?? meta?.title ?? null,
+          testName: test?.name ?? '',
           expected,
         };
+        if (count === undefined) {
+          const reason = `match_count must be a whole number, not ${JSON.stringify(test?.match_count)}`;
+          results.push({ ...base, outcome: 'error', matched: null, reason });
+          continue;
+        }
         if (rule === undefined) {
-          const reason = refusals.get(ruleId.toLowerCase()) ?? 'the rule is not in the loaded rule set';
-          results.push({ ...base, outcome: 'refused', matched: null, reason });
+          // Refused by the loader (the reason it gave), or absent: a test that cannot run fails the command.
+          const refusal = refusals.get(ruleId.toLowerCase());
+          results.push(
+            refusal === undefined
+              ? { ...base, outcome: 'error', matched: null, reason: 'the rule is not in the loaded rule set' }
+              : { ...base, outcome: 'refused', matched: null, reason: refusal },
+          );
           continue;
         }
         const json = path.join(
           path.dirname(info),
-          `${path.basename(test.path ?? `${ruleId}.evtx`).replace(/\.evtx$/i, '')}.json`,
+          `${path.basename(test?.path ?? `${ruleId}.evtx`).replace(/\.evtx$/i, '')}.json`,
         );
         try {
           const events = decodeEvtxJson(await readFile(json, 'utf8'), json);

@@ -1,5 +1,7 @@
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadRuleSet } from '../src/rule-set.js';
 import { listRegressionTests, runRegressionTests } from '../src/regression.js';
 
@@ -22,9 +24,61 @@ describe("SigmaHQ's regression tests through the rule set, the evtx-json format 
     expect(results.length - failed.length).toBeGreaterThanOrEqual(158);
   }, 120_000);
 
-  it('a rule the set does not hold is refused with the reason given, not failed', async () => {
+  it('a rule the loader refused is refused with its reason; one it never saw is an error (the test cannot run)', async () => {
     const infos = (await listRegressionTests(path.join(sigmaDir, 'regression_data'))).slice(0, 1);
-    const [result] = await runRegressionTests(infos, [], new Map());
-    expect(result).toMatchObject({ outcome: 'refused', reason: 'the rule is not in the loaded rule set' });
+    const [absent] = await runRegressionTests(infos, [], new Map());
+    expect(absent).toMatchObject({ outcome: 'error', reason: 'the rule is not in the loaded rule set' });
+    const id = absent!.ruleId.toLowerCase();
+    const [refused] = await runRegressionTests(infos, [], new Map([[id, 'logsource: no source']]));
+    expect(refused).toMatchObject({ outcome: 'refused', reason: 'logsource: no source' });
+  });
+});
+
+describe('a malformed info.yml is one error row, never a crash or a test that vanishes', () => {
+  const folder = path.join(
+    sigmaDir,
+    'regression_data/rules/windows/file/file_event/file_event_win_creation_system_file',
+  );
+  const ruleFile = path.join(
+    sigmaDir,
+    'rules/windows/file/file_event/file_event_win_creation_system_file.yml',
+  );
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'regression-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** The folder's info.yml rewritten by `edit`, beside a copy of its events, run against its rule. */
+  const run = async (edit: (text: string) => string) => {
+    const info = path.join(dir, 'info.yml');
+    await writeFile(info, edit(await readFile(path.join(folder, 'info.yml'), 'utf8')));
+    await copyFile(
+      path.join(folder, 'd5866ddf-ce8f-4aea-b28e-d96485a20d3d.json'),
+      path.join(dir, 'd5866ddf-ce8f-4aea-b28e-d96485a20d3d.json'),
+    );
+    const loaded = await loadRuleSet({ paths: [ruleFile], builtins: false });
+    return (await runRegressionTests([info], loaded.rules)).map((r) => [r.outcome, r.expected, r.reason]);
+  };
+
+  it('as written it passes; a quoted match_count is the number', async () => {
+    expect(await run((t) => t)).toEqual([['pass', 1, null]]);
+    expect(await run((t) => t.replace('match_count: 1', 'match_count: "1"'))).toEqual([['pass', 1, null]]);
+    expect(await run((t) => t.replace('match_count: 1', 'match_count: "2"'))).toEqual([['fail', 2, null]]);
+  });
+
+  it('an empty file, a misspelt section, a count that is no whole number: an error each', async () => {
+    const needs =
+      'info.yml needs a non-empty rule_metadata and regression_tests_info (SigmaHQ regression test format)';
+    expect(await run(() => '')).toEqual([['error', null, needs]]);
+    expect(await run((t) => t.replace('rule_metadata:', 'rule_metdata:'))).toEqual([['error', null, needs]]);
+    expect(await run((t) => t.replace('regression_tests_info:', 'regression_test_info:'))).toEqual([
+      ['error', null, needs],
+    ]);
+    expect(await run((t) => t.replace('match_count: 1', 'match_count: many'))).toEqual([
+      ['error', null, 'match_count must be a whole number, not "many"'],
+    ]);
   });
 });

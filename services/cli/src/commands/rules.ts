@@ -134,7 +134,7 @@ async function regressionTests(dir: string, loaded: RuleDirLoad, ctx: CommandCon
     );
   const count = (o: RegressionOutcome): number => results.filter((r) => r.outcome === o).length;
   ctx.stdout.write(
-    `\nregression: ${count('pass')} passed, ${count('fail')} failed, ${count('refused')} refused, ${count('error')} errors (${infos.length} tests)\n\n`,
+    `\nregression: ${count('pass')} passed, ${count('fail')} failed, ${count('refused')} refused, ${count('error')} errors (${results.length} tests)\n\n`,
   );
   return count('fail') + count('error');
 }
