@@ -220,10 +220,8 @@ function bindSigmaRules(results: readonly RuleFileResult[]): RuleFileResult[] {
   });
   // A detection rule a correlation names with generate: false is a building block: it stays silent when
   // the selection (--status, --min-level, --tags) leaves that correlation out, rather than alerting alone.
-  const everyCorrelation = results.flatMap((r) =>
-    r.rule?.type === 'sigma-correlation' ? [r.rule.correlation] : [],
-  );
-  const silencedByAny = silencedBySigmaCorrelations(everyCorrelation);
+  const everyCorrelation = results.flatMap((r) => (r.rule?.type === 'sigma-correlation' ? [r.rule] : []));
+  const silencedByAny = silencedBySigmaCorrelations(everyCorrelation.map((c) => c.correlation));
   const building = (rule: SigmaDetectionRule): boolean =>
     silencedByAny.has({ id: rule.id, name: rule.sigma.name ?? null });
   if (correlations.length === 0)
@@ -233,13 +231,13 @@ function bindSigmaRules(results: readonly RuleFileResult[]): RuleFileResult[] {
   const compiledRules = bound.flatMap((r) =>
     r.rule?.type === 'sigma' && r.rule.binding !== undefined ? [r.rule.binding.compiled] : [],
   );
-  const set = compileSigmaCorrelationRules(compiledRules, correlations);
+  const set = compileSigmaCorrelationRules(compiledRules, correlations, everyCorrelation);
   return bound.map((r) => {
     const rule = r.rule;
     if (rule === null || r.deselected === true) return r;
     if (rule.type === 'sigma') {
       const name = rule.sigma.name ?? null;
-      return set.silenced.has({ id: rule.id, name }) || building(rule) ? { ...r, silenced: true } : r;
+      return set.silenced.has({ id: rule.id, name }) ? { ...r, silenced: true } : r;
     }
     if (rule.type !== 'sigma-correlation') return r;
     const outcome = set.byRule.get(rule);

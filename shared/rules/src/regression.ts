@@ -102,9 +102,11 @@ export async function runRegressionTests(
     }
     const metas = doc !== null && typeof doc === 'object' ? doc.rule_metadata : undefined;
     const tests = doc !== null && typeof doc === 'object' ? doc.regression_tests_info : undefined;
-    if (!Array.isArray(metas) || metas.length === 0 || !Array.isArray(tests) || tests.length === 0) {
+    const entries = <T>(list: readonly (T | null)[] | undefined): list is readonly T[] =>
+      Array.isArray(list) && list.length > 0 && list.every((e) => e !== null && typeof e === 'object');
+    if (!entries(metas) || !entries(tests)) {
       unreadable(
-        'info.yml needs a non-empty rule_metadata and regression_tests_info (SigmaHQ regression test format)',
+        'info.yml needs rule_metadata and regression_tests_info, each a non-empty list of maps (SigmaHQ regression test format)',
       );
       continue;
     }

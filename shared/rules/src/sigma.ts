@@ -401,6 +401,8 @@ export interface SigmaCorrelationOutcome {
 export function compileSigmaCorrelationRules(
   rules: readonly CompiledSigmaRule[],
   correlations: readonly SigmaCorrelationRule[],
+  /** Every loaded correlation, those a selection left out too: their `generate` decides what is silenced. */
+  silencers: readonly SigmaCorrelationRule[] = correlations,
 ): SigmaCorrelationOutcome {
   const set = compileSigmaCorrelations<SequorEvent>(
     rules,
@@ -409,6 +411,8 @@ export function compileSigmaCorrelationRules(
       const fields = new SequorEventFields();
       return (event) => fields.bind(event);
     },
+    {},
+    silencers.map((c) => c.correlation),
   );
   const byCorrelation = new Map<SigmaCorrelation, SigmaCorrelationRule>(
     correlations.map((c) => [c.correlation, c]),

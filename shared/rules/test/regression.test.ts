@@ -71,12 +71,15 @@ describe('a malformed info.yml is one error row, never a crash or a test that va
 
   it('an empty file, a misspelt section, a count that is no whole number: an error each', async () => {
     const needs =
-      'info.yml needs a non-empty rule_metadata and regression_tests_info (SigmaHQ regression test format)';
+      'info.yml needs rule_metadata and regression_tests_info, each a non-empty list of maps (SigmaHQ regression test format)';
     expect(await run(() => '')).toEqual([['error', null, needs]]);
     expect(await run((t) => t.replace('rule_metadata:', 'rule_metdata:'))).toEqual([['error', null, needs]]);
     expect(await run((t) => t.replace('regression_tests_info:', 'regression_test_info:'))).toEqual([
       ['error', null, needs],
     ]);
+    expect(
+      await run((t) => t.replace(/regression_tests_info:[\s\S]*$/, 'regression_tests_info:\n    - null\n')),
+    ).toEqual([['error', null, needs]]);
     expect(await run((t) => t.replace('match_count: 1', 'match_count: many'))).toEqual([
       ['error', null, 'match_count must be a whole number, not "many"'],
     ]);

@@ -88,10 +88,18 @@ describe('loadRuleSet: Sigma correlations of correlations', () => {
     // failed_login, which neither names, alerts on its own.
     expect(cycle.ids).toEqual(['53ba33fd-3a50-4468-a5ef-c583635cfa92']);
     expect(cycle.errors).toHaveLength(2);
-    expect(cycle.errors.sort()).toEqual([
-      expect.stringMatching(/correlations name each other in a cycle: "ca" → "cb" → "ca"/),
-      expect.stringMatching(/correlations name each other in a cycle: "cb" → "ca" → "cb"/),
-    ]);
+    // Each refused at its own `rules` entry, with the cycle as its path.
+    expect(cycle.errors).toHaveLength(2);
+    expect(cycle.errors).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /rules\.yml:6:11: names correlation "cb", which is refused: .*a cycle: "ca" → "cb" → "ca"/,
+        ),
+        expect.stringMatching(
+          /rules\.yml:17:11: names correlation "ca", which is refused: .*a cycle: "cb" → "ca" → "cb"/,
+        ),
+      ]),
+    );
     const self = await load(correlation('self', OUTER, 'event_count', ['self'], ['host.id'], COUNT), FAILED);
     expect(self.ids).toEqual(['53ba33fd-3a50-4468-a5ef-c583635cfa92']);
     expect(self.errors).toEqual([expect.stringMatching(/a cycle: "self" → "self"/)]);
@@ -147,11 +155,54 @@ describe('loadRuleSet: Sigma correlations of correlations', () => {
       SUCCESS,
     );
     expect(percentile.ids).toEqual([]);
-    // Both refused with it: the outer one, and the inner one (which runs nowhere else).
-    const reason = expect.stringMatching(
-      /^sigma-unsupported: .*rules\.yml:14:9: value_percentile is refused/,
-    );
-    expect(percentile.errors).toEqual([reason, reason]);
+    // Both refused: the outer one at its name of the inner one, with that one's reason; the inner one (which
+    // runs nowhere else) with its own.
+    expect(percentile.errors).toEqual([
+      expect.stringMatching(
+        /^sigma-unsupported: .*rules\.yml:6:\d+: names correlation "many_failed", which is refused: .*rules\.yml:14:9: value_percentile is refused/,
+      ),
+      expect.stringMatching(/^sigma-unsupported: .*rules\.yml:14:9: value_percentile is refused/),
+    ]);
+  });
+
+  it("decides what is silent from every loaded correlation's generate, whatever the selection keeps", async () => {
+    const stable = (doc: string) => doc.replace('correlation:', 'status: stable\ncorrelation:');
+    const experimental = (doc: string) => doc.replace('correlation:', 'status: experimental\ncorrelation:');
+    const selectStable = async (...documents: string[]) => {
+      await writeFile(path.join(dir, 'rules.yml'), documents.join('---\n'));
+      const loaded = await loadRuleSet(
+        { paths: [dir], builtins: false },
+        { selection: { statuses: ['stable'] } },
+      );
+      expect(loaded.errors).toEqual([]);
+      return loaded.rules.map((r) => r.name);
+    };
+    const failed = FAILED.replace('name: failed_login\n', 'name: failed_login\nstatus: stable\n');
+    // An inner correlation named by an outer one the selection leaves out stays a building block.
+    expect(
+      await selectStable(
+        experimental(correlation('outer', OUTER, 'event_count', ['inner'], ['host.id'], COUNT)),
+        stable(correlation('inner', INNER, 'event_count', ['failed_login'], ['host.id'], COUNT)),
+        failed,
+      ),
+    ).toEqual([]);
+    // generate: true on a correlation the selection leaves out still lets the rule alert on its own.
+    expect(
+      await selectStable(
+        stable(correlation('kept', OUTER, 'event_count', ['failed_login'], ['host.id'], COUNT)),
+        experimental(
+          correlation(
+            'left_out',
+            INNER,
+            'event_count',
+            ['failed_login'],
+            ['host.id'],
+            `${COUNT}  generate: true\n`,
+          ),
+        ),
+        failed,
+      ),
+    ).toEqual(['failed_login', 'kept']);
   });
 
   it('keeps the rules a correlation left out by the selection names silent (building blocks)', async () => {

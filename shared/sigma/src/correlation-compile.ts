@@ -429,7 +429,22 @@ class CorrelationCompiler<E> {
       this.refuse(correlation, null, cycleText(path, correlation), 'invalid-rule');
     const inner: CorrelationSpec<E>[] = [];
     const inputs: Input<ChainedEvent<E>>[] = targets.map(({ ref, target }) => {
-      const rules = this.detectionRules(correlation, target, [...path, correlation]);
+      // A refusal inside a named correlation (a cycle through it, a reason of its own) is this one's
+      // too, said at the name, with that reason.
+      const named = <T>(work: () => T): T => {
+        try {
+          return work();
+        } catch (error) {
+          if (!(error instanceof SigmaRuleError) || target.kind !== 'correlation') throw error;
+          return this.refuse(
+            correlation,
+            ref,
+            `names correlation "${target.correlation.title}", which is refused: ${error.file}:${error.line}:${error.column}: ${error.detail}`,
+            error.code,
+          );
+        }
+      };
+      const rules = named(() => this.detectionRules(correlation, target, [...path, correlation]));
       for (const r of rules) this.rules.add(r);
       const built = this.ruleInput(ref, rules);
       const fieldMap = (chained: ChainedEvent<E>) => built.fieldMap(chained.event);
@@ -447,7 +462,7 @@ class CorrelationCompiler<E> {
       }
       const nested = target.correlation;
       this.correlations.add(nested);
-      const compiled = this.compile(nested, [...path, correlation]);
+      const compiled = named(() => this.compile(nested, [...path, correlation]));
       this.innerGroupBy.set(nested, [...compiled.groupByFields].sort());
       if (!firesOnEvents(compiled.spec))
         this.refuse(
@@ -588,9 +603,15 @@ export function compileSigmaCorrelations<E>(
   /** A field source maker per correlation (a source may be one instance rebound per event). */
   sourceFor: () => (event: E) => FieldSource,
   options: SigmaCorrelationOptions = {},
+  /**
+   * The correlations whose `generate` decides what is silenced, when more are loaded than compiled (a
+   * selection leaves some out: the rules and correlations they name stay building blocks); default
+   * `correlations`.
+   */
+  silencers: readonly SigmaCorrelation[] = correlations,
 ): SigmaCorrelationSet<E> {
   const references = new SigmaReferences(rules, correlations);
-  const silenced = silencedBySigmaCorrelations(correlations);
+  const silenced = silencedBySigmaCorrelations(silencers);
   const alerting: CompiledSigmaCorrelation<E>[] = [];
   const errors: SigmaRuleError[] = [];
   const refusals = new Map<SigmaCorrelation, SigmaRuleError>();

@@ -104,5 +104,11 @@ export function splitAuthors(line: string): string[] {
       start = i + 1;
     }
   }
+  // A parenthesis left open would swallow every author after it: split at every comma instead.
+  if (depth > 0)
+    return line
+      .split(',')
+      .map((a) => a.trim())
+      .filter((a) => a.length > 0);
   return out;
 }

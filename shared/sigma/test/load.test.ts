@@ -179,6 +179,7 @@ describe('authors', () => {
     ]);
     expect(splitAuthors(' a ,b,, c ')).toEqual(['a', 'b', 'c']);
     expect(splitAuthors('')).toEqual([]);
-    expect(splitAuthors('unbalanced (x, y')).toEqual(['unbalanced (x, y']);
+    // An unclosed parenthesis: every comma, rather than one author swallowing the rest.
+    expect(splitAuthors('A (x, B')).toEqual(['A (x', 'B']);
   });
 });
