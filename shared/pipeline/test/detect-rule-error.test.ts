@@ -11,7 +11,7 @@ import type { FilterSpec } from '@sequor/engine';
 import type { SequorEvent } from '@sequor/model';
 import type { CompiledRule } from '@sequor/rules';
 import { compileRule, loadRuleSet } from '@sequor/rules';
-import { eventCountRuleOf } from '@sequor/rules/testing';
+import { eventCountRuleOf, sigmaSecurityRuleText } from '@sequor/rules/testing';
 import type { DetectionProcessor } from '../src/index.js';
 import { createDetectionProcessor, DetectionProcessorError } from '../src/index.js';
 
@@ -281,17 +281,6 @@ describe('DetectionProcessor: a stateful rule that throws on a released event', 
 
 describe('DetectionProcessor: a Sigma correlation of correlations whose rule throws', () => {
   // The specification's example: 3 failed logons of a user on a host, then a success, within 10 minutes.
-  const logon = (name: string, id: string, eventId: number): string => `title: ${name}
-id: ${id}
-name: ${name}
-logsource:
-  product: windows
-  service: security
-detection:
-  selection:
-    EventID: ${eventId}
-  condition: selection
-`;
   const chain = [
     `title: brute force then success
 id: b180ead8-d58f-40b2-ae54-c8940995b9b6
@@ -312,8 +301,8 @@ correlation:
   condition:
     gte: 3
 `,
-    logon('failed_login', '53ba33fd-3a50-4468-a5ef-c583635cfa92', 4625),
-    logon('successful_login', '4d0a2c83-c62c-4ed4-b475-c7e23a9269b8', 4624),
+    sigmaSecurityRuleText('failed_login', '53ba33fd-3a50-4468-a5ef-c583635cfa92', 4625),
+    sigmaSecurityRuleText('successful_login', '4d0a2c83-c62c-4ed4-b475-c7e23a9269b8', 4624),
   ].join('---\n');
   const security = (id: string, second: number, eventId: number): SequorEvent =>
     ({

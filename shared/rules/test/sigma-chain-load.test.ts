@@ -9,20 +9,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadRuleSet } from '../src/index.js';
+import { sigmaSecurityRuleText } from '../src/testing/index.js';
 
-const logon = (name: string, id: string, eventId: number): string => `title: ${name}
-id: ${id}
-name: ${name}
-logsource:
-  product: windows
-  service: security
-detection:
-  selection:
-    EventID: ${eventId}
-  condition: selection
-`;
-const FAILED = logon('failed_login', '53ba33fd-3a50-4468-a5ef-c583635cfa92', 4625);
-const SUCCESS = logon('successful_login', '4d0a2c83-c62c-4ed4-b475-c7e23a9269b8', 4624);
+const FAILED = sigmaSecurityRuleText('failed_login', '53ba33fd-3a50-4468-a5ef-c583635cfa92', 4625);
+const SUCCESS = sigmaSecurityRuleText('successful_login', '4d0a2c83-c62c-4ed4-b475-c7e23a9269b8', 4624);
 
 const correlation = (
   name: string,

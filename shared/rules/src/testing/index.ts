@@ -59,3 +59,21 @@ export function eventCountRuleOf(
   };
   return ruleRunning(base, id, spec);
 }
+
+/**
+ * The text of a Sigma rule named `name` (the name correlations reference) matching Security events of
+ * `eventId`: the building block of the specification's logon correlations.
+ */
+export function sigmaSecurityRuleText(name: string, id: string, eventId: number): string {
+  return `title: ${name}
+id: ${id}
+name: ${name}
+logsource:
+  product: windows
+  service: security
+detection:
+  selection:
+    EventID: ${eventId}
+  condition: selection
+`;
+}
