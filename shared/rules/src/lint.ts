@@ -186,8 +186,6 @@ function bindSigmaRules(results: readonly RuleFileResult[]): RuleFileResult[] {
   const correlations = results.flatMap((r) =>
     r.rule?.type === 'sigma-correlation' && r.deselected !== true ? [r.rule] : [],
   );
-  if (sigma.length === 0 && correlations.length === 0) return [...results];
-  const outcome = compileSigmaRules(sigma, filters).rules;
   // A filter naming no loaded rule (a typo, a rule since removed) applies to nothing: said, not silent.
   const known = new Set(
     results.flatMap((r) => (r.rule?.type === 'sigma' ? [r.rule.id, r.rule.sigma.name ?? null] : [])),
@@ -212,6 +210,8 @@ function bindSigmaRules(results: readonly RuleFileResult[]): RuleFileResult[] {
     });
     return { ...r, warnings: [...r.warnings, warning] };
   });
+  if (sigma.length === 0 && correlations.length === 0) return [...results];
+  const outcome = compileSigmaRules(sigma, filters).rules;
   let next = 0;
   const bound = results.map((r) => {
     if (r.rule?.type !== 'sigma' || r.deselected === true) return r;

@@ -160,6 +160,9 @@ describe('Sigma files in the rule set', () => {
         /filter\.yml:5:1: warning: filter "Not from the admin tools folder" names "evil_strat", which no loaded Sigma detection rule has/,
       ),
     ]);
+    // Loaded alone (no Sigma rule at all), it is said too.
+    const alone = await loadRuleSet({ paths: [path.join(dir, 'filter.yml')], builtins: false });
+    expect(alone.warnings.map((w) => w.detail)).toEqual([expect.stringMatching(/names "evil_strat"/)]);
   });
 
   it('gives the same matches through the Sigma dispatch as through every predicate', async () => {
