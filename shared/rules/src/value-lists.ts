@@ -190,7 +190,17 @@ function ipList(
 
 /** Parses one list's text (pure): throws `ValueListLineError` for a bad or excess entry. */
 export function parseValueList(name: string, type: ValueListType, file: string, text: string): ValueList {
-  const rows = entries(text);
+  // A list saved as UTF-16 (what many Windows tools export) reads as UTF-8 with a NUL beside every
+  // character, and other binary as U+FFFD: refused, since its entries would silently match nothing.
+  const bad = text.search(/[\u0000\uFFFD]/);
+  if (bad >= 0) {
+    const line = text.slice(0, bad).split('\n').length;
+    throw new ValueListLineError(
+      line,
+      'not UTF-8 text (a NUL or an undecodable byte: UTF-16?): save the list as UTF-8',
+    );
+  }
+  const rows = entries(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   switch (type) {
     case 'keyword':
       return keywordList(

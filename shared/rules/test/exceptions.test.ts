@@ -295,6 +295,18 @@ describe('value list files', () => {
     );
   });
 
+  it('refuses a list saved as UTF-16 (it would match nothing); reads a UTF-8 one with a byte-order mark', async () => {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'wide.keyword'), Buffer.from('\ufeffadmin\nroot\n', 'utf16le'));
+    writeFileSync(path.join(dir, 'bom.keyword'), '\ufeffadmin\nroot\n');
+    const set = await loadValueLists(dir);
+    expect(set.refused.get('wide')?.reason).toBe(
+      `${path.join(dir, 'wide.keyword')}:1: not UTF-8 text (a NUL or an undecodable byte: UTF-16?): save the list as UTF-8`,
+    );
+    expect(set.lists.get('bom')?.has('admin')).toBe(true);
+  });
+
   it('refuses a huge list (entries or bytes) without reading it all', async () => {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir);
