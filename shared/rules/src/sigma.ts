@@ -213,6 +213,9 @@ interface SequorAttribute {
 
 const SEQUOR_KEYS = ['suppress', 'exceptions'] as const;
 
+/** A line that starts a top-level `sequor` key, plain or quoted. */
+const SEQUOR_KEY_LINE = /^(?:sequor|"sequor"|'sequor')[ \t]*:/m;
+
 /**
  * The `sequor:` attribute of the document holding `offset`: `suppress` and `exceptions` written as in
  * Sequor YAML (ECS field names of the event model), checked at file:line:column. Null when absent.
@@ -225,7 +228,8 @@ function sequorAttribute(
   options: RuleAnalysisOptions,
 ): SequorAttribute | null {
   const [from, to] = documentRange(text, offset);
-  if (!/^sequor[ \t]*:/m.test(text.slice(from, to))) return null;
+  // A cheap look first (most Sigma files have none), quoted keys included: `"sequor":` is the same key.
+  if (!SEQUOR_KEY_LINE.test(text.slice(from, to))) return null;
   const doc = docs().find((d) => {
     const range = d.contents?.range;
     return range !== undefined && range[0] <= offset && offset <= range[2];
@@ -294,7 +298,20 @@ export function analyzeSigmaText(
   const results: RuleFileResult[] = [];
   const empty = { file, rule: null, errors: [], warnings: [] } as const;
   if (loaded.errors.length > 0) results.push({ ...empty, errors: loaded.errors.map(ruleErrorOfSigma) });
-  for (const filter of loaded.filters) results.push({ ...empty, sigmaFilter: filter });
+  for (const filter of loaded.filters) {
+    // A filter is no rule: suppression and exceptions belong on the rules it applies to. Said, not ignored.
+    const [from, to] = documentRange(text, filter.position.offset);
+    const misplaced = SEQUOR_KEY_LINE.test(text.slice(from, to))
+      ? [
+          sigmaSourceMap(file, text, filter.position.offset).issueAt(
+            ['sequor'],
+            'invalid-field',
+            'a Sigma meta filter takes no `sequor` attribute: write suppress and exceptions on the rules it applies to (its own searches and condition are its exceptions)',
+          ),
+        ]
+      : [];
+    results.push({ ...empty, sigmaFilter: filter, errors: misplaced });
+  }
   for (const sigma of loaded.rules) {
     const location = sigmaSourceMap(file, text, sigma.position.offset);
     const common = commonOf(sigma, location);

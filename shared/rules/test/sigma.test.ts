@@ -351,6 +351,25 @@ describe("a Sigma rule's sequor: attribute (Sequor's suppress and exceptions; Si
       ['b.yml', 'eql-semantic', 18, 10],
     ]);
   });
+
+  it('reads a quoted "sequor" key as the same key, and refuses one on a meta filter (no rule) at its line', async () => {
+    const quoted = withSequor(
+      "exceptions:\n  - field: winlog.event_data.CurrentDirectory\n    operator: matches\n    values: 'C:\\Admin\\*'",
+    ).replace('\nsequor:', '\n"sequor":');
+    await writeFile(path.join(dir, 'a.yml'), quoted);
+    const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+    expect(loaded.errors).toEqual([]);
+    const spec = compileRule(loaded.rules[0]!).compiled.spec as { predicate: (e: SequorEvent) => boolean };
+    expect(spec.predicate(sysmon('e2', 'C:\\Temp\\evil.exe', 'C:\\Admin\\tools\\'))).toBe(false);
+    await writeFile(
+      path.join(dir, 'filter.yml'),
+      `${filterDoc}sequor:\n  exceptions:\n    - field: user.name\n      operator: is\n      values: bob\n`,
+    );
+    const withFilter = await loadRuleSet({ paths: [dir], builtins: false });
+    expect(withFilter.errors.map((e) => [path.basename(e.file), e.line, e.detail])).toEqual([
+      ['filter.yml', 10, expect.stringMatching(/a Sigma meta filter takes no `sequor` attribute/)],
+    ]);
+  });
 });
 
 describe('a selection (--min-level, --status, --tags) at load', () => {
