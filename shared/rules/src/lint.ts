@@ -149,12 +149,15 @@ export function checkRuleSet(
   const sigmaBound = bindSigmaRules(markDeselected(results, options.selection));
   const loaded = sigmaBound.flatMap((r) => (r.rule === null ? [] : [r.rule]));
   const duplicates = duplicateIdErrors(loaded);
+  const namedBy = correlationsNaming(sigmaBound);
   return sigmaBound.map((r) => {
     if (r.rule === null) return r;
     if (r.deselected === true) {
       const dup = duplicates.get(r.rule);
       return dup === undefined ? r : { ...r, rule: null, errors: [...r.errors, dup] };
     }
+    const notes = tuningWarnings(r, namedBy, options.partitionKeyFields);
+    const warnings = notes.length === 0 ? r.warnings : [...r.warnings, ...notes];
     const extra: RuleFileError[] = [];
     const dup = duplicates.get(r.rule);
     if (dup) extra.push(dup);
@@ -171,8 +174,79 @@ export function checkRuleSet(
         extra.push(...error.errors);
       }
     }
-    return extra.length === 0 ? r : { ...r, rule: null, errors: [...r.errors, ...extra] };
+    return extra.length === 0
+      ? { ...r, warnings }
+      : { ...r, rule: null, errors: [...r.errors, ...extra], warnings };
   });
+}
+
+/** By id and name, the titles of the Sigma correlations that run and name that rule or correlation. */
+function correlationsNaming(results: readonly RuleFileResult[]): ReadonlyMap<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of results) {
+    if (r.rule?.type !== 'sigma-correlation' || r.deselected === true) continue;
+    for (const ref of r.rule.correlation.rules) {
+      const titles = out.get(ref.name) ?? [];
+      titles.push(r.rule.correlation.title);
+      out.set(ref.name, titles);
+    }
+  }
+  return out;
+}
+
+/**
+ * What a rule's tuning does not do, said where it is written (warnings: the rule loads): suppression is
+ * kept per partition, so `by` without the partition key depends on the partition count; a rule that
+ * raises no alerts of its own (generate: false) has nothing to suppress; and a rule's exceptions apply to
+ * its own alerts, not inside the correlations that name it (they count its matches as its detection
+ * defines them).
+ */
+function tuningWarnings(
+  r: RuleFileResult,
+  namedBy: ReadonlyMap<string, readonly string[]>,
+  partitionKeyFields: readonly string[] = defaultPartitionKeyFields,
+): RuleFileError[] {
+  const rule = r.rule;
+  if (rule === null) return [];
+  const sigma = rule.type === 'sigma' || rule.type === 'sigma-correlation';
+  const base: readonly (string | number)[] = sigma ? ['sequor'] : [];
+  const out: RuleFileError[] = [];
+  const suppress = rule.suppress;
+  if (suppress != null) {
+    if (r.silenced === true)
+      out.push(
+        rule.location.issueAt(
+          [...base, 'suppress'],
+          'invalid-field',
+          'this rule raises no alerts of its own (a correlation names it with generate: false), so its suppression never applies',
+          { level: 'warning' },
+        ),
+      );
+    const missing = partitionKeyFields.filter((f) => !suppress.by.some((b) => b === f));
+    if (missing.length > 0)
+      out.push(
+        rule.location.issueAt(
+          [...base, 'suppress', ...(suppress.by.length > 0 ? ['by'] : [])],
+          'incompatible-partition-key',
+          `suppression windows are kept per partition and events are partitioned by ${partitionKeyFields.join(', ')}: by [${suppress.by.join(', ')}] does not include ${missing.join(', ')}, so a group seen on two partitions opens a window on each (the alerts then depend on the partition count). Add ${missing.join(', ')} to by to suppress per ${missing.join(', ')}.`,
+          { level: 'warning' },
+        ),
+      );
+  }
+  if (sigma && (rule.exceptions?.length ?? 0) > 0) {
+    const name = rule.type === 'sigma' ? rule.sigma.name : rule.correlation.name;
+    const titles = [...(namedBy.get(rule.id) ?? []), ...(name == null ? [] : (namedBy.get(name) ?? []))];
+    if (titles.length > 0)
+      out.push(
+        rule.location.issueAt(
+          [...base, 'exceptions'],
+          'invalid-field',
+          `these exceptions apply to this rule's own alerts, not inside ${titles.map((t) => `correlation "${t}"`).join(', ')}, which counts its matches as its detection defines them: write the exceptions on that correlation to keep the events out of it`,
+          { level: 'warning' },
+        ),
+      );
+  }
+  return out;
 }
 
 /**

@@ -217,4 +217,35 @@ describe('loadRuleSet: Sigma correlations of correlations', () => {
       true,
     );
   });
+
+  it('warns of tuning that does not do what it says, where it is written (the rules still load)', async () => {
+    const tuned = (sequor: string) =>
+      FAILED.replace('detection:', `sequor:\n${sequor.replace(/^/gm, '  ')}\ndetection:`);
+    await writeFile(
+      path.join(dir, 'rules.yml'),
+      [
+        correlation('many_failed', OUTER, 'event_count', ['failed_login'], ['host.id'], COUNT),
+        tuned(
+          'suppress: { by: [user.name], window: 1h }\nexceptions:\n  - field: user.name\n    operator: is\n    values: admin',
+        ),
+      ].join('---\n'),
+    );
+    const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+    expect(loaded.errors).toEqual([]);
+    expect(loaded.rules.map((r) => r.id)).toEqual([OUTER]);
+    expect(loaded.warnings.map((w) => [w.code, w.detail])).toEqual([
+      [
+        'invalid-field',
+        expect.stringMatching(/raises no alerts of its own .* its suppression never applies/),
+      ],
+      [
+        'incompatible-partition-key',
+        expect.stringMatching(/kept per partition .* by \[user\.name\] does not include host\.id/),
+      ],
+      [
+        'invalid-field',
+        expect.stringMatching(/apply to this rule's own alerts, not inside correlation "many_failed"/),
+      ],
+    ]);
+  });
 });
