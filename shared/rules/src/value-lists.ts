@@ -192,7 +192,9 @@ function ipList(
 export function parseValueList(name: string, type: ValueListType, file: string, text: string): ValueList {
   // A list saved as UTF-16 (what many Windows tools export) reads as UTF-8 with a NUL beside every
   // character, and other binary as U+FFFD: refused, since its entries would silently match nothing.
-  const bad = text.search(/[\u0000\uFFFD]/);
+  const nul = text.indexOf('\u0000');
+  const undecodable = text.indexOf('\uFFFD');
+  const bad = nul < 0 ? undecodable : undecodable < 0 ? nul : Math.min(nul, undecodable);
   if (bad >= 0) {
     const line = text.slice(0, bad).split('\n').length;
     throw new ValueListLineError(
