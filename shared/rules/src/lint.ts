@@ -309,10 +309,7 @@ function bindSigmaRules(results: readonly RuleFileResult[]): RuleFileResult[] {
   return bound.map((r) => {
     const rule = r.rule;
     if (rule === null || r.deselected === true) return r;
-    if (rule.type === 'sigma') {
-      const name = rule.sigma.name ?? null;
-      return set.silenced.has({ id: rule.id, name }) ? { ...r, silenced: true } : r;
-    }
+    if (rule.type === 'sigma') return building(rule) ? { ...r, silenced: true } : r;
     if (rule.type !== 'sigma-correlation') return r;
     const outcome = set.byRule.get(rule);
     if (outcome === undefined) return { ...r, silenced: true }; // an inner correlation of a chain

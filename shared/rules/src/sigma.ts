@@ -486,12 +486,11 @@ export function sigmaFilterDispatch(
   const bySet = new Map<SigmaRuleSet, Map<CompiledSigmaRule, number[]>>();
   const covers: number[] = [];
   /**
-   * Per set, the entries that take the set's answer as theirs (plain filters), all and by rule: only
+   * Per set, the entries that take the set's answer as theirs (plain filters), by rule: only
    * theirs are reported from here when the set or a rule throws. A suppressed rule runs on the reordered
    * stream; for an event its rule threw on, or that the set threw on, its predicate runs the detection
    * itself (`SigmaSetMatches.decided`) and its own exception is reported there, once.
    */
-  const plainBySet = new Map<SigmaRuleSet, number[]>();
   const plainByRuleBySet = new Map<SigmaRuleSet, Map<CompiledSigmaRule, number[]>>();
   rules.forEach(({ rule, suppress }, index) => {
     if (rule.type !== 'sigma' || rule.binding === undefined) return;
@@ -503,9 +502,6 @@ export function sigmaFilterDispatch(
     else list.push(index);
     covers.push(index);
     if (suppress == null) {
-      let plain = plainBySet.get(set);
-      if (plain === undefined) plainBySet.set(set, (plain = []));
-      plain.push(index);
       let plainByRule = plainByRuleBySet.get(set);
       if (plainByRule === undefined) plainByRuleBySet.set(set, (plainByRule = new Map()));
       const entries = plainByRule.get(compiled);
@@ -514,13 +510,12 @@ export function sigmaFilterDispatch(
     }
   });
   if (covers.length === 0) return undefined;
-  const sets = [...bySet].map(([set, byRule]) => ({
-    set,
-    byRule,
-    plain: plainBySet.get(set) ?? [],
-    plainByRule: plainByRuleBySet.get(set) ?? new Map<CompiledSigmaRule, number[]>(),
-    decided: sigmaSetMatches(set),
-  }));
+  const sets = [...bySet].map(([set, byRule]) => {
+    const plainByRule = plainByRuleBySet.get(set) ?? new Map<CompiledSigmaRule, number[]>();
+    // All of them, in entry order: what a throw of the set's own code reports.
+    const plain = [...plainByRule.values()].flat().sort((a, b) => a - b);
+    return { set, byRule, plain, plainByRule, decided: sigmaSetMatches(set) };
+  });
   const source = new SequorEventFields();
   const out: number[] = [];
   // The rules that threw on the last event, by entry index: rare, so a fresh array only when there are.
