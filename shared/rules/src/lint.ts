@@ -3,6 +3,7 @@
  * correlation rule's key is compatible with how the events topic is partitioned. Per-file checks (YAML,
  * metadata, EQL, placeholders) live in analyze.ts; `lintRuleDir` runs both and collects every finding.
  */
+import type { FieldCatalog } from '@sequor/model';
 import type { RuleFileResult } from './analyze.js';
 import type { CompileRuleOptions } from './compile.js';
 import { compileRule } from './compile.js';
@@ -146,17 +147,16 @@ export function checkRuleSet(
   results: readonly RuleFileResult[],
   options: RuleSetCheckOptions = {},
 ): RuleFileResult[] {
-  const sigmaBound = bindSigmaRules(markDeselected(results, options.selection));
+  const sigmaBound = bindSigmaRules(markDeselected(results, options.selection), options.catalog);
   const loaded = sigmaBound.flatMap((r) => (r.rule === null ? [] : [r.rule]));
   const duplicates = duplicateIdErrors(loaded);
-  const namedBy = correlationsNaming(sigmaBound);
   return sigmaBound.map((r) => {
     if (r.rule === null) return r;
     if (r.deselected === true) {
       const dup = duplicates.get(r.rule);
       return dup === undefined ? r : { ...r, rule: null, errors: [...r.errors, dup] };
     }
-    const notes = tuningWarnings(r, namedBy, options.partitionKeyFields);
+    const notes = tuningWarnings(r, options.partitionKeyFields);
     const warnings = notes.length === 0 ? r.warnings : [...r.warnings, ...notes];
     const extra: RuleFileError[] = [];
     const dup = duplicates.get(r.rule);
@@ -180,30 +180,13 @@ export function checkRuleSet(
   });
 }
 
-/** By id and name, the titles of the Sigma correlations that run and name that rule or correlation. */
-function correlationsNaming(results: readonly RuleFileResult[]): ReadonlyMap<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const r of results) {
-    if (r.rule?.type !== 'sigma-correlation' || r.deselected === true) continue;
-    for (const ref of r.rule.correlation.rules) {
-      const titles = out.get(ref.name) ?? [];
-      titles.push(r.rule.correlation.title);
-      out.set(ref.name, titles);
-    }
-  }
-  return out;
-}
-
 /**
  * What a rule's tuning does not do, said where it is written (warnings: the rule loads): suppression is
  * kept per partition, so `by` without the partition key depends on the partition count; a rule that
- * raises no alerts of its own (generate: false) has nothing to suppress; and a rule's exceptions apply to
- * its own alerts, not inside the correlations that name it (they count its matches as its detection
- * defines them).
+ * raises no alerts of its own (generate: false) has nothing to suppress.
  */
 function tuningWarnings(
   r: RuleFileResult,
-  namedBy: ReadonlyMap<string, readonly string[]>,
   partitionKeyFields: readonly string[] = defaultPartitionKeyFields,
 ): RuleFileError[] {
   const rule = r.rule;
@@ -233,19 +216,6 @@ function tuningWarnings(
         ),
       );
   }
-  if (sigma && (rule.exceptions?.length ?? 0) > 0) {
-    const name = rule.type === 'sigma' ? rule.sigma.name : rule.correlation.name;
-    const titles = [...(namedBy.get(rule.id) ?? []), ...(name == null ? [] : (namedBy.get(name) ?? []))];
-    if (titles.length > 0)
-      out.push(
-        rule.location.issueAt(
-          [...base, 'exceptions'],
-          'invalid-field',
-          `these exceptions apply to this rule's own alerts, not inside ${titles.map((t) => `correlation "${t}"`).join(', ')}, which counts its matches as its detection defines them: write the exceptions on that correlation to keep the events out of it`,
-          { level: 'warning' },
-        ),
-      );
-  }
   return out;
 }
 
@@ -254,7 +224,7 @@ function tuningWarnings(
  * joined to the rules they apply to: each rule gets its binding to the set, or is refused with the
  * reason (a logsource no pipeline knows, a pattern past the bounds) at its position.
  */
-function bindSigmaRules(results: readonly RuleFileResult[]): RuleFileResult[] {
+function bindSigmaRules(results: readonly RuleFileResult[], catalog?: FieldCatalog): RuleFileResult[] {
   const filters = results.flatMap((r) => (r.sigmaFilter === undefined ? [] : [r.sigmaFilter]));
   const sigma = results.flatMap((r) => (r.rule?.type === 'sigma' && r.deselected !== true ? [r.rule] : []));
   const correlations = results.flatMap((r) =>
@@ -305,7 +275,17 @@ function bindSigmaRules(results: readonly RuleFileResult[]): RuleFileResult[] {
   const compiledRules = bound.flatMap((r) =>
     r.rule?.type === 'sigma' && r.rule.binding !== undefined ? [r.rule.binding.compiled] : [],
   );
-  const set = compileSigmaCorrelationRules(compiledRules, correlations, everyCorrelation);
+  const exceptions = new Map(
+    bound.flatMap((r) =>
+      r.rule?.type === 'sigma' && r.rule.binding !== undefined && (r.rule.exceptions?.length ?? 0) > 0
+        ? [[r.rule.binding.compiled, r.rule.exceptions ?? []] as const]
+        : [],
+    ),
+  );
+  const set = compileSigmaCorrelationRules(compiledRules, correlations, everyCorrelation, {
+    exceptions,
+    catalog,
+  });
   return bound.map((r) => {
     const rule = r.rule;
     if (rule === null || r.deselected === true) return r;

@@ -5,7 +5,7 @@
  * Pure: the loader reads the files.
  */
 import type { FilterDispatch, FilterFailure } from '@sequor/engine';
-import type { SequorEvent } from '@sequor/model';
+import type { FieldCatalog, SequorEvent } from '@sequor/model';
 import type {
   CompiledSigmaRule,
   SigmaCorrelation,
@@ -29,7 +29,7 @@ import { threatFromSigmaTags } from './attack.js';
 import { sigmaSetMatches } from './sigma-matches.js';
 import type { RuleAnalysisOptions } from './analyze.js';
 import type { ExceptionItem } from './exceptions.js';
-import { readExceptions } from './exceptions.js';
+import { compileExceptions, readExceptions, withExceptions } from './exceptions.js';
 import { MetadataReader } from './metadata.js';
 import type { RuleFileResult } from './analyze.js';
 import type { RuleIssueCode } from './errors.js';
@@ -402,6 +402,14 @@ export function compileSigmaRules(
   };
 }
 
+/** What tunes the correlations' inputs (`compileSigmaCorrelationRules`). */
+export interface SigmaCorrelationTuning {
+  /** Each detection rule's exceptions, by its compiled rule. Absent: none. */
+  readonly exceptions?: ReadonlyMap<CompiledSigmaRule, readonly ExceptionItem[]>;
+  /** The catalog exceptions read fields through (default: the event model's). */
+  readonly catalog?: FieldCatalog;
+}
+
 /** The correlations of a set compiled against its compiled Sigma rules. */
 export interface SigmaCorrelationOutcome {
   /** Per correlation rule: bound to its compiled spec, or refused; absent: it runs inside an outer chain. */
@@ -420,7 +428,18 @@ export function compileSigmaCorrelationRules(
   correlations: readonly SigmaCorrelationRule[],
   /** Every loaded correlation, those a selection left out too: their `generate` decides what is silenced. */
   silencers: readonly SigmaCorrelationRule[] = correlations,
+  /**
+   * The detection rules' exceptions (by compiled rule), and the catalog they read: an event a rule
+   * excepts is not its match inside the correlations that name it either.
+   */
+  tuning: SigmaCorrelationTuning = {},
 ): SigmaCorrelationOutcome {
+  const catalog = tuning.catalog ?? eventFieldCatalog;
+  const exceptionsOf = tuning.exceptions ?? new Map<CompiledSigmaRule, readonly ExceptionItem[]>();
+  // A correlation run inside a chain is tuned by its own exceptions there, as on its own.
+  const byCorrelation = new Map<SigmaCorrelation, SigmaCorrelationRule>(
+    [...silencers, ...correlations].map((c) => [c.correlation, c]),
+  );
   const set = compileSigmaCorrelations<SequorEvent>(
     rules,
     correlations.map((c) => c.correlation),
@@ -428,11 +447,14 @@ export function compileSigmaCorrelationRules(
       const fields = new SequorEventFields();
       return (event) => fields.bind(event);
     },
-    {},
+    {
+      ruleExceptions: (rule) => compileExceptions(exceptionsOf.get(rule) ?? [], catalog),
+      innerTuning: (correlation, spec) => {
+        const excepted = compileExceptions(byCorrelation.get(correlation)?.exceptions ?? [], catalog);
+        return excepted === null ? spec : withExceptions(spec, excepted);
+      },
+    },
     silencers.map((c) => c.correlation),
-  );
-  const byCorrelation = new Map<SigmaCorrelation, SigmaCorrelationRule>(
-    correlations.map((c) => [c.correlation, c]),
   );
   const byRule = new Map<SigmaCorrelationRule, SigmaCorrelationRule | RuleFileError>();
   for (const compiled of set.alerting) {

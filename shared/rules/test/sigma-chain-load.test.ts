@@ -7,8 +7,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { from } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadRuleSet } from '../src/index.js';
+import { createRuleSetPipeline } from '@sequor/engine';
+import type { SequorEvent } from '@sequor/model';
+import { compileRule, loadRuleSet } from '../src/index.js';
 import { sigmaSecurityRuleText } from '../src/testing/index.js';
 
 const FAILED = sigmaSecurityRuleText('failed_login', '53ba33fd-3a50-4468-a5ef-c583635cfa92', 4625);
@@ -242,10 +245,79 @@ describe('loadRuleSet: Sigma correlations of correlations', () => {
         'incompatible-partition-key',
         expect.stringMatching(/kept per partition .* by \[user\.name\] does not include host\.id/),
       ],
-      [
-        'invalid-field',
-        expect.stringMatching(/apply to this rule's own alerts, not inside correlation "many_failed"/),
-      ],
     ]);
   });
+
+  describe("a rule's exceptions inside the correlations that name it", () => {
+    const EXCEPT_ADMIN = 'exceptions:\n  - field: user.name\n    operator: is\n    values: admin';
+    const withSequor = (text: string, sequor: string, before: string) =>
+      text.replace(before, `sequor:\n${sequor.replace(/^/gm, '  ')}\n${before}`);
+    // Failed logons on one host, a minute apart: two by admin, then three by bob.
+    const failed = ['admin', 'admin', 'bob', 'bob', 'bob'].map((user, i) =>
+      securityEvent(`f${i}`, '4625', user, i * 60_000),
+    );
+
+    /** The ids of each alert's evidence events when `events` run through the one alerting correlation. */
+    const alertsOver = async (documents: string[], events: readonly SequorEvent[]) => {
+      await writeFile(path.join(dir, 'rules.yml'), documents.join('---\n'));
+      const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+      expect(loaded.errors).toEqual([]);
+      expect(loaded.warnings).toEqual([]);
+      const [rule] = loaded.rules.filter((r) => r.type === 'sigma-correlation');
+      const compiled = compileRule(rule!);
+      const alerts: string[][] = [];
+      from(events)
+        .pipe(
+          createRuleSetPipeline(
+            [{ rule: compiled, spec: compiled.compiled.spec }],
+            compiled.compiled.eventTime,
+            {
+              allowedLatenessMs: 0,
+            },
+          ).operator,
+        )
+        .subscribe(({ match }) =>
+          alerts.push(compiled.toAlert(match, { detectedAt: 1 }).evidence.map((e) => e.event_id)),
+        );
+      return alerts;
+    };
+
+    it('keeps the events a named rule excepts out of the count, as out of its own alerts', async () => {
+      const counting = correlation('many_failed', OUTER, 'event_count', ['failed_login'], ['host.id'], COUNT);
+      // Without exceptions the window's third failed logon is admin's second and bob's first.
+      expect(await alertsOver([counting, FAILED], failed)).toEqual([['f0', 'f1', 'f2']]);
+      const excepted = await alertsOver([counting, withSequor(FAILED, EXCEPT_ADMIN, 'detection:')], failed);
+      expect(excepted).toEqual([['f2', 'f3', 'f4']]);
+    });
+
+    it('keeps the events an inner correlation excepts out of it inside a chain', async () => {
+      const chain = correlation(
+        'brute_then_success',
+        OUTER,
+        'temporal_ordered',
+        ['many_failed', 'successful_login'],
+        ['host.id'],
+      );
+      const inner = correlation('many_failed', INNER, 'event_count', ['failed_login'], ['host.id'], COUNT);
+      const success = securityEvent('s0', '4624', 'bob', 4.5 * 60_000);
+      const events = [...failed.slice(0, 4), success];
+      // Three failed logons before the success: the chain alerts, unless admin's do not count.
+      expect(await alertsOver([chain, inner, FAILED, SUCCESS], events)).toHaveLength(1);
+      expect(
+        await alertsOver([chain, withSequor(inner, EXCEPT_ADMIN, 'correlation:'), FAILED, SUCCESS], events),
+      ).toEqual([]);
+    });
+  });
 });
+
+/** A Security event of `eventId` by `user` on host h1, `offsetMs` into 2024. */
+function securityEvent(id: string, eventId: string, user: string, offsetMs: number): SequorEvent {
+  return {
+    timestamp: Date.UTC(2024, 0, 1) + offsetMs,
+    event: { id, code: eventId, dataset: null },
+    host: { id: 'h1', name: 'H1' },
+    user: { name: user },
+    winlog: { channel: 'Security', event_id: eventId, event_data: { TargetUserName: user } },
+    origin: { format: 'test', topic: null, partition: null, offset: null },
+  } as unknown as SequorEvent;
+}

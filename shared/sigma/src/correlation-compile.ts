@@ -62,9 +62,20 @@ function sameTarget(a: SigmaTarget | 'ambiguous', b: SigmaTarget): boolean {
   return false;
 }
 
-export interface SigmaCorrelationOptions {
+export interface SigmaCorrelationOptions<E = unknown> {
   /** Evidence events a count/value alert carries per group: the latest this many (default 10). */
   readonly maxEvidence?: number;
+  /**
+   * The caller's tuning of what a correlation reads (Sequor's `exceptions`): an event a named detection
+   * rule excepts is not that rule's match here either, as it is not for the rule's own alerts. Null, or
+   * absent: the rule excepts nothing.
+   */
+  readonly ruleExceptions?: (rule: CompiledSigmaRule) => Predicate<E> | null;
+  /**
+   * The same for a correlation run inside a chain: its spec as its own exceptions keep events out of it
+   * (a chain's outer correlation is tuned by the caller, with the whole spec). Absent: unchanged.
+   */
+  readonly innerTuning?: (correlation: SigmaCorrelation, spec: CorrelationSpec<E>) => CorrelationSpec<E>;
 }
 
 export interface CompiledSigmaCorrelation<E> {
@@ -161,7 +172,7 @@ class CorrelationCompiler<E> {
   constructor(
     private readonly references: SigmaReferences,
     source: (event: E) => FieldSource,
-    private readonly options: SigmaCorrelationOptions,
+    private readonly options: SigmaCorrelationOptions<E>,
   ) {
     this.viewOf = viewCache(source);
   }
@@ -201,23 +212,33 @@ class CorrelationCompiler<E> {
     rules: readonly CompiledSigmaRule[],
   ): Omit<Input<E>, 'predicate' | 'view'> & { matches: Predicate<E> } {
     const viewOf = this.viewOf;
-    const variants = rules.flatMap((r) => r.variants);
+    const ruleExceptions = this.options.ruleExceptions;
+    const excepted = rules.map((r) => ruleExceptions?.(r) ?? null);
+    // A rule's event is its match unless its exceptions except it (checked after the detection held).
+    const counts = (i: number, event: E): boolean => {
+      const except = excepted[i];
+      return except === null || except === undefined || !except(event);
+    };
     return {
       ref,
       matches: (event) => {
         const view = viewOf(event);
-        for (let i = 0; i < rules.length; i++) if (rules[i]!.matches(view)) return true;
+        for (let i = 0; i < rules.length; i++) if (rules[i]!.matches(view) && counts(i, event)) return true;
         return false;
       },
       fieldMap: (event) => {
         const view = viewOf(event);
-        for (let i = 0; i < variants.length; i++) {
-          const variant = variants[i]!;
-          if (variant.selects(view) && variant.detects(view)) return variant.variant.fieldMap;
+        for (let i = 0; i < rules.length; i++) {
+          const variants = rules[i]!.variants;
+          for (let v = 0; v < variants.length; v++) {
+            const variant = variants[v]!;
+            if (variant.selects(view) && variant.detects(view) && counts(i, event))
+              return variant.variant.fieldMap;
+          }
         }
         return null;
       },
-      fieldMaps: variants.map((v) => v.variant.fieldMap),
+      fieldMaps: rules.flatMap((r) => r.variants.map((v) => v.variant.fieldMap)),
     };
   }
 
@@ -463,6 +484,8 @@ class CorrelationCompiler<E> {
       const nested = target.correlation;
       this.correlations.add(nested);
       const compiled = named(() => this.compile(nested, [...path, correlation]));
+      const tune = this.options.innerTuning;
+      const spec = tune === undefined ? compiled.spec : tune(nested, compiled.spec);
       this.innerGroupBy.set(nested, [...compiled.groupByFields].sort());
       if (!firesOnEvents(compiled.spec))
         this.refuse(
@@ -471,7 +494,7 @@ class CorrelationCompiler<E> {
           `correlation "${nested.title}" is decided when its window closes (lt, lte, eq or neq), not on an event, so it cannot feed another correlation`,
         );
       const slot = inner.length;
-      inner.push(compiled.spec);
+      inner.push(spec);
       return {
         ref,
         predicate: (chained) => chained.fired[slot] !== undefined,
@@ -522,7 +545,7 @@ export function compileSigmaCorrelation<E>(
   correlation: SigmaCorrelation,
   references: SigmaReferences,
   source: (event: E) => FieldSource,
-  options: SigmaCorrelationOptions = {},
+  options: SigmaCorrelationOptions<E> = {},
 ): CompiledSigmaCorrelation<E> {
   const compiler = new CorrelationCompiler<E>(references, source, options);
   const { spec, groupByFields } = compiler.compile(correlation, []);
@@ -602,7 +625,7 @@ export function compileSigmaCorrelations<E>(
   correlations: readonly SigmaCorrelation[],
   /** A field source maker per correlation (a source may be one instance rebound per event). */
   sourceFor: () => (event: E) => FieldSource,
-  options: SigmaCorrelationOptions = {},
+  options: SigmaCorrelationOptions<E> = {},
   /**
    * The correlations whose `generate` decides what is silenced, when more are loaded than compiled (a
    * selection leaves some out: the rules and correlations they name stay building blocks); default
