@@ -58,10 +58,15 @@ export function readExceptions(
   const issues: RuleFileError[] = [];
   const items: ExceptionItem[] = [];
   const raw = root['exceptions'];
-  if (raw === undefined || raw === null) return { items, issues };
+  if (raw === undefined) return { items, issues };
   const fail = (path: DocPath, detail: string): void => {
     issues.push(map.issueAt(path, 'invalid-field', detail));
   };
+  // Written with no value, it would except nothing without a word; `[]` says so on purpose.
+  if (raw === null) {
+    fail(['exceptions'], '`exceptions` is empty: list exception items (or `[]`), or remove the key');
+    return { items, issues };
+  }
   const unknownKey = (path: DocPath, detail: string): void => {
     const key = map.positionOfKey(path);
     issues.push(map.issue(key, 'unknown-key', detail, { length: key.length }));

@@ -311,6 +311,13 @@ export class MetadataReader {
 
   /** `suppress` (optional): `by` (1-3 fields, checked against the model by the caller), `window`, `missing`. */
   suppress(): RuleSuppression | null {
+    // Written with no value (its lines commented out, say), it would turn suppression off without a word.
+    if (this.valueAt(['suppress']) === null)
+      this.fail(
+        ['suppress'],
+        'invalid-field',
+        '`suppress` is empty: give `by` and `window`, or remove the key',
+      );
     const s = this.mapping(['suppress'], { optional: true });
     if (s === null) return null;
     this.unknownKeys(['suppress'], ['by', 'window', 'missing']);
@@ -321,6 +328,9 @@ export class MetadataReader {
         'invalid-field',
         `\`suppress.by\` takes at most 3 fields, found ${by.length}`,
       );
+    const twice = by.find((field, i) => by.indexOf(field) !== i);
+    if (twice !== undefined)
+      this.fail(['suppress', 'by'], 'invalid-field', `\`suppress.by\` names ${twice} twice`);
     const text = this.string(['suppress', 'window'], { what: 'a duration such as "1h", "30m"' });
     const window = text === '' ? null : parseSpan(text);
     if (text !== '' && window === null)

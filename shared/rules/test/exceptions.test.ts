@@ -135,6 +135,18 @@ describe('exceptions in a rule file', () => {
       'value list "admins" was refused: lists/admins.keyword: too big',
     ]);
   });
+
+  it('refuses exceptions written with no value (it excepted nothing without a word); [] is none on purpose', () => {
+    const empty = analyzeRuleText(
+      `${validRule}exceptions:\n  # - { field: user.name, operator: is, values: x }\n`,
+      file,
+    );
+    expect(empty.rule).toBeNull();
+    expect(empty.errors.map((e) => [e.line, e.detail])).toEqual([
+      [22, expect.stringMatching(/`exceptions` is empty/)],
+    ]);
+    expect(loaded('exceptions: []\n').exceptions ?? []).toEqual([]);
+  });
 });
 
 describe('exception operators', () => {

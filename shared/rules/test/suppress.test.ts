@@ -62,6 +62,19 @@ describe('suppress in a rule file', () => {
     const notMap = withSuppress('suppress: 1h\n');
     expect(notMap.errors.map((e) => e.detail)).toEqual([expect.stringMatching(/must be a mapping/)]);
   });
+
+  it('refuses suppress written with no value, and a by field named twice, instead of suppressing otherwise', () => {
+    // Its lines commented out: an empty key turned suppression off without a word.
+    const empty = withSuppress('suppress:\n  # by: [host.id]\n  # window: 1h\n');
+    expect(empty.rule).toBeNull();
+    expect(empty.errors.map((e) => [e.line, e.detail])).toEqual([
+      [22, expect.stringMatching(/`suppress` is empty/)],
+    ]);
+    const twice = withSuppress('suppress: { by: [host.id, host.id], window: 1h }\n');
+    expect(twice.errors.map((e) => [e.line, e.detail])).toEqual([
+      [22, expect.stringMatching(/`suppress.by` names host.id twice/)],
+    ]);
+  });
 });
 
 describe('compileSuppression', () => {
