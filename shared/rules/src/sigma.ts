@@ -143,7 +143,12 @@ function documentRange(text: string, offset: number): readonly [number, number] 
  * loading (duplicate ids): the Sigma loader keeps its own positions, so this reads only the key lines,
  * not the YAML again.
  */
-function sigmaSourceMap(file: string, text: string, offset: number): RuleSourceMap {
+function sigmaSourceMap(
+  file: string,
+  text: string,
+  offset: number,
+  sequor: SequorNodes | null = null,
+): RuleSourceMap {
   const values = new Map<string, FakeNode>();
   const keys = new Map<string, FakeNode>();
   const [from, to] = documentRange(text, offset);
@@ -158,13 +163,24 @@ function sigmaSourceMap(file: string, text: string, offset: number): RuleSourceM
       range: end > valueStart ? [valueStart, end, end] : [start, start + key.length, start],
     });
   }
-  const at = (map: Map<string, FakeNode>) => (path: DocPath) =>
-    path.length === 1 && typeof path[0] === 'string'
-      ? (map.get(path[0]) as unknown as Node | undefined)
-      : path.length === 0
-        ? ({ range: [from, from + 1, from + 1] } as unknown as Node)
-        : undefined;
-  return new RuleSourceMap(file, text, at(values), at(keys));
+  const at =
+    (map: Map<string, FakeNode>, inSequor: ((path: DocPath) => Node | undefined) | undefined) =>
+    (path: DocPath) =>
+      // Inside the `sequor:` attribute (parsed for its own checks): the nested key itself.
+      inSequor !== undefined && path.length > 1 && path[0] === 'sequor'
+        ? (inSequor(path.slice(1)) ?? (map.get('sequor') as unknown as Node | undefined))
+        : path.length === 1 && typeof path[0] === 'string'
+          ? (map.get(path[0]) as unknown as Node | undefined)
+          : path.length === 0
+            ? ({ range: [from, from + 1, from + 1] } as unknown as Node)
+            : undefined;
+  return new RuleSourceMap(file, text, at(values, sequor?.nodeAt), at(keys, sequor?.keyNodeAt));
+}
+
+/** The nodes of a document's `sequor:` attribute, by path inside it. */
+interface SequorNodes {
+  readonly nodeAt: (path: DocPath) => Node | undefined;
+  readonly keyNodeAt: (path: DocPath) => Node | undefined;
 }
 
 /** What the rule set keeps of a Sigma rule or correlation's metadata. */
@@ -209,6 +225,8 @@ interface SequorAttribute {
   readonly suppress: RuleSuppression | null;
   readonly exceptions: readonly ExceptionItem[];
   readonly issues: readonly RuleFileError[];
+  /** Its nodes, for positions found after loading (lint's warnings at `suppress.by`). */
+  readonly nodes: SequorNodes | null;
 }
 
 const SEQUOR_KEYS = ['suppress', 'exceptions'] as const;
@@ -242,7 +260,7 @@ function sequorAttribute(
       'invalid-field',
       '`sequor` must be a mapping: `suppress`, `exceptions`',
     );
-    return { suppress: null, exceptions: [], issues: [issue] };
+    return { suppress: null, exceptions: [], issues: [issue], nodes: null };
   }
   const catalog = options.catalog ?? eventFieldCatalog;
   const nodeAt = (path: DocPath): Node | undefined =>
@@ -267,7 +285,7 @@ function sequorAttribute(
   });
   const exceptions = readExceptions(root, map, catalog, options.valueLists, unknownField);
   issues.push(...exceptions.issues);
-  return { suppress, exceptions: exceptions.items, issues };
+  return { suppress, exceptions: exceptions.items, issues, nodes: { nodeAt, keyNodeAt } };
 }
 
 /**
@@ -285,14 +303,21 @@ export function analyzeSigmaText(
   let parsed: readonly Document.Parsed[] | null = null;
   const docs = (): readonly Document.Parsed[] =>
     (parsed ??= parseAllDocuments(text, { prettyErrors: false }) as Document.Parsed[]);
-  const sequorOf = (offset: number): Pick<RuleCommon, 'suppress' | 'exceptions'> | RuleFileError[] => {
+  /** The document's `sequor:` attribute and its location (positions inside the attribute too). */
+  const sequorOf = (
+    offset: number,
+  ): { tuning: Pick<RuleCommon, 'suppress' | 'exceptions'> | RuleFileError[]; location: RuleSourceMap } => {
     const attribute = sequorAttribute(text, file, offset, docs, options);
-    if (attribute === null) return {};
+    const location = sigmaSourceMap(file, text, offset, attribute?.nodes ?? null);
+    if (attribute === null) return { tuning: {}, location };
     const errors = attribute.issues.filter((i) => i.level === 'error');
-    if (errors.length > 0) return errors;
+    if (errors.length > 0) return { tuning: errors, location };
     return {
-      suppress: attribute.suppress,
-      ...(attribute.exceptions.length > 0 ? { exceptions: attribute.exceptions } : {}),
+      tuning: {
+        suppress: attribute.suppress,
+        ...(attribute.exceptions.length > 0 ? { exceptions: attribute.exceptions } : {}),
+      },
+      location,
     };
   };
   const results: RuleFileResult[] = [];
@@ -313,9 +338,8 @@ export function analyzeSigmaText(
     results.push({ ...empty, sigmaFilter: filter, errors: misplaced });
   }
   for (const sigma of loaded.rules) {
-    const location = sigmaSourceMap(file, text, sigma.position.offset);
+    const { tuning: sequor, location } = sequorOf(sigma.position.offset);
     const common = commonOf(sigma, location);
-    const sequor = sequorOf(sigma.position.offset);
     if (common instanceof RuleFileError) results.push({ ...empty, errors: [common] });
     else if (Array.isArray(sequor)) results.push({ ...empty, errors: sequor });
     else
@@ -333,9 +357,8 @@ export function analyzeSigmaText(
       });
   }
   for (const correlation of loaded.correlations) {
-    const location = sigmaSourceMap(file, text, correlation.position.offset);
+    const { tuning: sequor, location } = sequorOf(correlation.position.offset);
     const common = commonOf(correlation, location);
-    const sequor = sequorOf(correlation.position.offset);
     if (common instanceof RuleFileError) results.push({ ...empty, errors: [common] });
     else if (Array.isArray(sequor)) results.push({ ...empty, errors: sequor });
     else

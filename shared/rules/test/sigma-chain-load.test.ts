@@ -236,13 +236,18 @@ describe('loadRuleSet: Sigma correlations of correlations', () => {
     const loaded = await loadRuleSet({ paths: [dir], builtins: false });
     expect(loaded.errors).toEqual([]);
     expect(loaded.rules.map((r) => r.id)).toEqual([OUTER]);
-    expect(loaded.warnings.map((w) => [w.code, w.detail])).toEqual([
+    // At the nested keys (line 19: `  suppress: { by: [user.name], ... }`), not at the `sequor:` line.
+    expect(loaded.warnings.map((w) => [w.code, w.line, w.column, w.detail])).toEqual([
       [
         'invalid-field',
+        19,
+        13,
         expect.stringMatching(/raises no alerts of its own .* its suppression never applies/),
       ],
       [
         'incompatible-partition-key',
+        19,
+        19,
         expect.stringMatching(/kept per partition .* by \[user\.name\] does not include host\.id/),
       ],
     ]);
