@@ -19,9 +19,9 @@ const HOUR = 3_600_000;
 let rules: CompiledRule[];
 let records: FakeConsumedRecord[];
 
-function run(codec: AvroCodec<SequorEvent>): ProducerRecord[] {
+function run(codec: AvroCodec<SequorEvent>, with_: readonly CompiledRule[] = rules): ProducerRecord[] {
   const task = testPartitionTask({
-    rules,
+    rules: with_,
     decode: (value) => codec.decode(value),
     allowedLatenessMs: 2_000,
     horizonMs: restoreHorizonMs(2_000, HOUR, HOUR),
@@ -62,6 +62,38 @@ describe('the detector decodes only the fields its rules read', () => {
     const projected = run(createProjectedEventCodec(conditionsOnly));
     expect(count(projected, 'alerts')).toBe(count(full, 'alerts'));
     expect(projected).not.toEqual(full);
+  }, 60_000);
+
+  it('keeps the fields tuning reads: an exception or a suppression group on a field no query reads', async () => {
+    // Each built-in rule excepting events with a command line, or suppressing per command line: a field
+    // none of their queries reads. Without it decoded, the exception never held and every alert of a
+    // host fell in one suppression group.
+    const builtins = await loadBuiltinRules();
+    const everyCommandLine = [
+      {
+        entries: [
+          { field: 'process.command_line', operator: 'matches', values: ['*'], list: null, negate: false },
+        ],
+      },
+    ] as const;
+    const tuned = builtins.map((rule, i) =>
+      compileRule(
+        i % 2 === 0
+          ? { ...rule, exceptions: everyCommandLine }
+          : {
+              ...rule,
+              suppress: {
+                by: ['host.id', 'process.command_line'],
+                window: { text: '1h', ms: HOUR },
+                missing: 'alert',
+              },
+            },
+      ),
+    );
+    expect(eventFieldsRead(tuned)).toContain('process.command_line');
+    const full = run(createEventCodec(), tuned);
+    expect(full).not.toEqual(run(createEventCodec()));
+    expect(run(createProjectedEventCodec(eventFieldsRead(tuned)), tuned)).toEqual(full);
   }, 60_000);
 
   it('reads far fewer fields than the event has', () => {

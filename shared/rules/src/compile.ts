@@ -26,7 +26,7 @@ import { sigmaEvidenceReader } from './sigma-evidence.js';
 import { sigmaSetMatches } from './sigma-matches.js';
 import { queryFieldNames, ruleKeyFields } from './query-fields.js';
 import { MessageTemplate, renderValue } from './message.js';
-import { compileExceptions, withExceptions } from './exceptions.js';
+import { compileExceptions, exceptionFields, withExceptions } from './exceptions.js';
 import { compileSuppression, type CompiledSuppression } from './suppress.js';
 import type { EqlRule, Rule, SigmaCorrelationRule, SigmaDetectionRule } from './types.js';
 
@@ -114,6 +114,11 @@ export function compileRule(rule: Rule, options: CompileRuleOptions = {}): Compi
   // Exceptions guard every predicate of the spec: an excepted event never reaches the rule's state.
   const excepted = compileExceptions(rule.exceptions ?? [], catalog);
   if (excepted !== null) compiled = { ...compiled, spec: withExceptions(compiled.spec, excepted) };
+  // What tuning reads is read too: a projected decoder (the detector's) must keep the fields exceptions
+  // test and suppression groups by, or an exception never holds and every alert falls in one group.
+  const tuning = [...exceptionFields(rule.exceptions ?? []), ...(rule.suppress?.by ?? [])];
+  if (tuning.length > 0)
+    compiled = { ...compiled, fieldsUsed: [...new Set([...compiled.fieldsUsed, ...tuning])] };
 
   const plain = alertShape(rule, catalog);
   const revision = options.revision;
@@ -191,12 +196,16 @@ function compileSigmaCorrelationQuery(
     ]);
   }
   const readByRules = compiled.rules.flatMap((r) => sigmaRuleEventFields(r.rule));
+  // The exceptions of the rules it names (and of the correlations it runs inside its chain) test events here.
+  const readByTuning = rule.namedExceptionFields ?? [];
   return {
     spec: compiled.spec,
     eventTime: compileEventTime<SequorEvent>(catalog),
     windowMs: rule.correlation.timespanMs,
     keyFields: rule.correlation.groupBy.map((g) => g.name),
-    fieldsUsed: [...new Set([...SEQUOR_EVENT_SIGMA_FIELDS, ...compiled.groupByFields, ...readByRules])],
+    fieldsUsed: [
+      ...new Set([...SEQUOR_EVENT_SIGMA_FIELDS, ...compiled.groupByFields, ...readByRules, ...readByTuning]),
+    ],
     pipes: [],
   };
 }

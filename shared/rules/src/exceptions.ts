@@ -245,6 +245,11 @@ function compileEntry(entry: ExceptionEntry, catalog: FieldCatalog): Predicate<S
   return entry.negate ? (event) => !holds(event) : holds;
 }
 
+/** The event fields exception items read: a projected decoder must keep them for the test to hold. */
+export function exceptionFields(items: readonly ExceptionItem[]): string[] {
+  return items.flatMap((item) => item.entries.map((entry) => entry.field));
+}
+
 /** The rule's exception test: true when the event is excepted. Null without exceptions. */
 export function compileExceptions(
   items: readonly ExceptionItem[],

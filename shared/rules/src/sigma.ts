@@ -29,7 +29,7 @@ import { threatFromSigmaTags } from './attack.js';
 import { sigmaSetMatches } from './sigma-matches.js';
 import type { RuleAnalysisOptions } from './analyze.js';
 import type { ExceptionItem } from './exceptions.js';
-import { compileExceptions, readExceptions, withExceptions } from './exceptions.js';
+import { compileExceptions, exceptionFields, readExceptions, withExceptions } from './exceptions.js';
 import { MetadataReader } from './metadata.js';
 import type { RuleFileResult } from './analyze.js';
 import type { RuleIssueCode } from './errors.js';
@@ -482,7 +482,12 @@ export function compileSigmaCorrelationRules(
   const byRule = new Map<SigmaCorrelationRule, SigmaCorrelationRule | RuleFileError>();
   for (const compiled of set.alerting) {
     const rule = byCorrelation.get(compiled.correlation);
-    if (rule !== undefined) byRule.set(rule, { ...rule, compiled });
+    if (rule === undefined) continue;
+    const namedExceptionFields = [
+      ...compiled.rules.flatMap((r) => exceptionFields(exceptionsOf.get(r) ?? [])),
+      ...compiled.correlations.flatMap((c) => exceptionFields(byCorrelation.get(c)?.exceptions ?? [])),
+    ];
+    byRule.set(rule, { ...rule, compiled, namedExceptionFields: [...new Set(namedExceptionFields)] });
   }
   // Each refusal belongs to the correlation that was compiled (its position may be in another one: the
   // inner correlation of a chain that made it fail).

@@ -171,6 +171,11 @@ export interface SigmaCorrelationRule extends RuleCommon {
   readonly status: SigmaStatus | null;
   /** Set when the rule set is checked (`checkRuleSet`). */
   readonly compiled?: CompiledSigmaCorrelation<SequorEvent>;
+  /**
+   * Set with `compiled`: the event fields the exceptions of the rules it names, and of the correlations it
+   * runs inside its chain, read (they keep excepted events out of it).
+   */
+  readonly namedExceptionFields?: readonly string[];
 }
 
 /**

@@ -295,6 +295,31 @@ describe('loadRuleSet: Sigma correlations of correlations', () => {
       expect(excepted).toEqual([['f2', 'f3', 'f4']]);
     });
 
+    it('reads the fields those exceptions test (a projected decoder keeps them)', async () => {
+      const exceptDomain = EXCEPT_ADMIN.replace('user.name', 'user.domain');
+      const chain = correlation(
+        'brute_then_success',
+        OUTER,
+        'temporal_ordered',
+        ['many_failed', 'successful_login'],
+        ['host.id'],
+      );
+      const inner = correlation('many_failed', INNER, 'event_count', ['failed_login'], ['host.id'], COUNT);
+      await writeFile(
+        path.join(dir, 'rules.yml'),
+        [
+          chain,
+          withSequor(inner, EXCEPT_ADMIN.replace('user.name', 'host.name'), 'correlation:'),
+          withSequor(FAILED, exceptDomain, 'detection:'),
+          SUCCESS,
+        ].join('---\n'),
+      );
+      const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+      expect(loaded.errors).toEqual([]);
+      const fields = compileRule(loaded.rules.find((r) => r.id === OUTER)!).compiled.fieldsUsed;
+      expect(fields).toEqual(expect.arrayContaining(['user.domain', 'host.name']));
+    });
+
     it('keeps the events an inner correlation excepts out of it inside a chain', async () => {
       const chain = correlation(
         'brute_then_success',
