@@ -215,9 +215,19 @@ class CorrelationCompiler<E> {
     const ruleExceptions = this.options.ruleExceptions;
     const excepted = rules.map((r) => ruleExceptions?.(r) ?? null);
     // A rule's event is its match unless its exceptions except it (checked after the detection held).
+    // Asked again for the same event by the key and value readers: answered once per event and rule.
+    let lastEvent: E | undefined;
+    const answers = new Int8Array(rules.length); // 0: not asked yet, 1: counts, 2: excepted
     const counts = (i: number, event: E): boolean => {
       const except = excepted[i];
-      return except === null || except === undefined || !except(event);
+      if (except === null || except === undefined) return true;
+      if (event !== lastEvent) {
+        lastEvent = event;
+        answers.fill(0);
+      }
+      let answer = answers[i] as number;
+      if (answer === 0) answers[i] = answer = except(event) ? 2 : 1;
+      return answer === 1;
     };
     return {
       ref,

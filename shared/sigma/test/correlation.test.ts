@@ -539,6 +539,36 @@ describe('on normalized SequorEvents (the Windows pipeline, SequorEventFields)',
   });
 });
 
+describe("the caller's tuning (ruleExceptions)", () => {
+  it('keeps the events a named rule excepts out, asking its exceptions once per event however many readers ask', () => {
+    const text = `title: distinct users\nid: 6a2b1f8e-2c1d-4f3a-9b8e-1d2c3b4a5f60\ncorrelation:\n  type: value_count\n  rules: [failed_login]\n  group-by: [Host]\n  timespan: 10m\n  condition:\n    field: User\n    gte: 2\n---\n${FAILED}`;
+    const loaded = loadSigmaDocuments(text, 'mr_test.yml');
+    const rules = loaded.rules.map((rule) => compileSigmaRule(rule, anyEvent));
+    const asked: string[] = [];
+    const compiled = compileSigmaCorrelation(
+      loaded.correlations[0]!,
+      new SigmaReferences(rules, loaded.correlations),
+      (e: Ev) => objectFieldSource(e.fields),
+      {
+        ruleExceptions: () => (e: Ev) => {
+          asked.push(e.id);
+          return e.fields['User'] === 'svc';
+        },
+      },
+    );
+    const failed = (ms: number, user: string) =>
+      at(ms, { EventID: 4625, Host: 'h1', User: user }, `${user}${ms}`);
+    const matches = runCorrelation(compiled.spec, eventTime, inOrder, [
+      failed(0, 'svc'),
+      failed(SECOND, 'admin'),
+      failed(2 * SECOND, 'bob'),
+    ]);
+    // svc's failure is not counted: the second distinct user is bob, not admin.
+    expect(ids(matches)).toEqual([['admin1000', 'bob2000']]);
+    expect(asked).toEqual(['svc0', 'admin1000', 'bob2000']);
+  });
+});
+
 describe('compileSigmaCorrelations (what a rule-set loader wires in)', () => {
   it('compiles each correlation on its own; inner ones silenced by generate: false run only inside the outer one', () => {
     const text = [
