@@ -6,7 +6,7 @@
 import type { EqlSemanticError, EqlSyntaxError, Query } from '@sequor/eql';
 import { checkQuery, tryParse } from '@sequor/eql';
 import type { FieldCatalog } from '@sequor/model';
-import type { SigmaFilter } from '@sequor/sigma';
+import type { SigmaFilter, SigmaUnloadedCorrelation } from '@sequor/sigma';
 import { eventFieldCatalog } from '@sequor/model';
 import type { Node } from 'yaml';
 import { isMap, isNode, isScalar, parseDocument, visit } from 'yaml';
@@ -35,6 +35,11 @@ export interface RuleFileResult {
   readonly warnings: readonly RuleFileError[];
   /** A Sigma meta filter the file holds: no rule itself, it applies to the set's Sigma rules. */
   readonly sigmaFilter?: SigmaFilter;
+  /**
+   * Sigma correlations of the file that did not load, with the rules they name: those stay building
+   * blocks (`generate: false`) whether the correlation loads or not.
+   */
+  readonly unloadedCorrelations?: readonly SigmaUnloadedCorrelation[];
   /** The rule loads but raises no alerts of its own: a Sigma correlation with `generate: false` names it. */
   readonly silenced?: boolean;
   /** The rule loads but the selection (`--min-level`, `--status`, `--tags`) leaves it out: not compiled. */

@@ -265,12 +265,34 @@ function bindSigmaRules(results: readonly RuleFileResult[], catalog?: FieldCatal
   // A detection rule a correlation names with generate: false is a building block: it stays silent when
   // the selection (--status, --min-level, --tags) leaves that correlation out, rather than alerting alone.
   const everyCorrelation = results.flatMap((r) => (r.rule?.type === 'sigma-correlation' ? [r.rule] : []));
-  const silencedByAny = silencedBySigmaCorrelations(everyCorrelation.map((c) => c.correlation));
+  // A correlation that did not load still names its building blocks: they stay silent, and say why.
+  const unloaded = results.flatMap((r) => r.unloadedCorrelations ?? []);
+  const silencedByAny = silencedBySigmaCorrelations([
+    ...everyCorrelation.map((c) => c.correlation),
+    ...unloaded,
+  ]);
+  const silencedByLoaded = silencedBySigmaCorrelations(everyCorrelation.map((c) => c.correlation));
   const building = (rule: SigmaDetectionRule): boolean =>
     silencedByAny.has({ id: rule.id, name: rule.sigma.name ?? null });
+  const silence = (r: RuleFileResult, rule: SigmaDetectionRule): RuleFileResult => {
+    if (silencedByLoaded.has({ id: rule.id, name: rule.sigma.name ?? null })) return { ...r, silenced: true };
+    const names = [rule.id, rule.sigma.name ?? null];
+    const why = unloaded.filter((c) => !c.generate && c.rules.some((ref) => names.includes(ref.name)));
+    // At the id or name the correlation names it by.
+    const byName = why.some((c) => c.rules.some((ref) => ref.name === rule.sigma.name));
+    const warnings = why.map((c) =>
+      rule.location.issue(
+        rule.location.positionOf([byName ? 'name' : 'id']),
+        'invalid-field',
+        `raises no alerts of its own: correlation ${c.title === null ? '' : `"${c.title}" `}(${c.file}:${c.position.line}:${c.position.column}) names it and did not load; fix that correlation (its rules stay its building blocks meanwhile)`,
+        { level: 'warning' },
+      ),
+    );
+    return { ...r, silenced: true, warnings: [...r.warnings, ...warnings] };
+  };
   if (correlations.length === 0)
     return bound.map((r) =>
-      r.rule?.type === 'sigma' && r.deselected !== true && building(r.rule) ? { ...r, silenced: true } : r,
+      r.rule?.type === 'sigma' && r.deselected !== true && building(r.rule) ? silence(r, r.rule) : r,
     );
   const compiledRules = bound.flatMap((r) =>
     r.rule?.type === 'sigma' && r.rule.binding !== undefined ? [r.rule.binding.compiled] : [],
@@ -282,14 +304,17 @@ function bindSigmaRules(results: readonly RuleFileResult[], catalog?: FieldCatal
         : [],
     ),
   );
-  const set = compileSigmaCorrelationRules(compiledRules, correlations, everyCorrelation, {
-    exceptions,
-    catalog,
-  });
+  const set = compileSigmaCorrelationRules(
+    compiledRules,
+    correlations,
+    everyCorrelation,
+    { exceptions, catalog },
+    unloaded,
+  );
   return bound.map((r) => {
     const rule = r.rule;
     if (rule === null || r.deselected === true) return r;
-    if (rule.type === 'sigma') return building(rule) ? { ...r, silenced: true } : r;
+    if (rule.type === 'sigma') return building(rule) ? silence(r, rule) : r;
     if (rule.type !== 'sigma-correlation') return r;
     const outcome = set.byRule.get(rule);
     if (outcome === undefined) return { ...r, silenced: true }; // an inner correlation of a chain

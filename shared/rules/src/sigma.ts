@@ -14,6 +14,7 @@ import type {
   SigmaRule,
   SigmaRuleError,
   SigmaRuleFailure,
+  SigmaUnloadedCorrelation,
 } from '@sequor/sigma';
 import {
   compileSigmaCorrelations,
@@ -322,7 +323,14 @@ export function analyzeSigmaText(
   };
   const results: RuleFileResult[] = [];
   const empty = { file, rule: null, errors: [], warnings: [] } as const;
-  if (loaded.errors.length > 0) results.push({ ...empty, errors: loaded.errors.map(ruleErrorOfSigma) });
+  if (loaded.errors.length > 0)
+    results.push({
+      ...empty,
+      errors: loaded.errors.map(ruleErrorOfSigma),
+      ...(loaded.unloadedCorrelations.length > 0
+        ? { unloadedCorrelations: loaded.unloadedCorrelations }
+        : {}),
+    });
   for (const filter of loaded.filters) {
     // A filter is no rule: suppression and exceptions belong on the rules it applies to. Said, not ignored.
     const [from, to] = documentRange(text, filter.position.offset);
@@ -456,6 +464,8 @@ export function compileSigmaCorrelationRules(
    * excepts is not its match inside the correlations that name it either.
    */
   tuning: SigmaCorrelationTuning = {},
+  /** Correlations that did not load: the rules they name stay silent as theirs too. */
+  unloaded: readonly SigmaUnloadedCorrelation[] = [],
 ): SigmaCorrelationOutcome {
   const catalog = tuning.catalog ?? eventFieldCatalog;
   const exceptionsOf = tuning.exceptions ?? new Map<CompiledSigmaRule, readonly ExceptionItem[]>();
@@ -477,7 +487,7 @@ export function compileSigmaCorrelationRules(
         return excepted === null ? spec : withExceptions(spec, excepted);
       },
     },
-    silencers.map((c) => c.correlation),
+    [...silencers.map((c) => c.correlation), ...unloaded],
   );
   const byRule = new Map<SigmaCorrelationRule, SigmaCorrelationRule | RuleFileError>();
   for (const compiled of set.alerting) {

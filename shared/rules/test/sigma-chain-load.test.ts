@@ -221,6 +221,32 @@ describe('loadRuleSet: Sigma correlations of correlations', () => {
     );
   });
 
+  it('keeps the rules a correlation that does not load names silent, and says why at each', async () => {
+    // A typo in its type: refused at its line, and its building blocks must not start alerting on every 4625.
+    const typo = correlation('many_failed', OUTER, 'event_cont', ['failed_login'], ['host.id'], COUNT);
+    await writeFile(path.join(dir, 'rules.yml'), [typo, FAILED, SUCCESS].join('---\n'));
+    const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+    expect(loaded.errors.map((e) => [e.line, e.detail])).toEqual([
+      [5, expect.stringMatching(/`type` must be one of/)],
+    ]);
+    expect(loaded.rules.map((r) => r.id)).toEqual(['4d0a2c83-c62c-4ed4-b475-c7e23a9269b8']);
+    expect(loaded.warnings.map((w) => [w.line, w.detail])).toEqual([
+      [
+        14,
+        expect.stringMatching(
+          /no alerts of its own: correlation "many_failed" \(.*rules\.yml:4:1\) names it and did not load/,
+        ),
+      ],
+    ]);
+    // With generate: true it would not have silenced them: neither does it when it does not load.
+    await writeFile(
+      path.join(dir, 'rules.yml'),
+      [typo.replace('correlation:', 'generate: true\ncorrelation:'), FAILED].join('---\n'),
+    );
+    const generating = await loadRuleSet({ paths: [dir], builtins: false });
+    expect(generating.rules.map((r) => r.id)).toEqual(['53ba33fd-3a50-4468-a5ef-c583635cfa92']);
+  });
+
   it('warns of tuning that does not do what it says, where it is written (the rules still load)', async () => {
     const tuned = (sequor: string) =>
       FAILED.replace('detection:', `sequor:\n${sequor.replace(/^/gm, '  ')}\ndetection:`);

@@ -577,7 +577,9 @@ export function compileSigmaCorrelation<E>(
  * const silenced = silencedBySigmaCorrelations(loaded.correlations);
  * const alerting = rules.filter((rule) => !silenced.has(rule));
  */
-export function silencedBySigmaCorrelations(correlations: readonly SigmaCorrelation[]): {
+export function silencedBySigmaCorrelations(
+  correlations: readonly Pick<SigmaCorrelation, 'rules' | 'generate'>[],
+): {
   has(rule: { readonly id: string | null; readonly name?: string | null }): boolean;
 } {
   const named = new Set<string>();
@@ -638,10 +640,10 @@ export function compileSigmaCorrelations<E>(
   options: SigmaCorrelationOptions<E> = {},
   /**
    * The correlations whose `generate` decides what is silenced, when more are loaded than compiled (a
-   * selection leaves some out: the rules and correlations they name stay building blocks); default
-   * `correlations`.
+   * selection leaves some out: the rules and correlations they name stay building blocks), or some did
+   * not load at all (`SigmaUnloadedCorrelation`); default `correlations`.
    */
-  silencers: readonly SigmaCorrelation[] = correlations,
+  silencers: readonly Pick<SigmaCorrelation, 'rules' | 'generate'>[] = correlations,
 ): SigmaCorrelationSet<E> {
   const references = new SigmaReferences(rules, correlations);
   const silenced = silencedBySigmaCorrelations(silencers);

@@ -5,7 +5,7 @@
  */
 import type { Document } from 'yaml';
 import { isMap } from 'yaml';
-import type { SigmaCorrelation } from './correlation.js';
+import type { SigmaCorrelation, SigmaUnloadedCorrelation } from './correlation.js';
 import { readSigmaCorrelation } from './correlation.js';
 import { SigmaRuleError } from './errors.js';
 import { parseSigmaDocuments, readSigmaDocument } from './load.js';
@@ -17,6 +17,8 @@ export interface SigmaDocumentsResult {
   readonly rules: readonly SigmaRule[];
   readonly filters: readonly SigmaFilter[];
   readonly correlations: readonly SigmaCorrelation[];
+  /** The correlations that did not load, with what they name (`SigmaUnloadedCorrelation`) when readable. */
+  readonly unloadedCorrelations: readonly SigmaUnloadedCorrelation[];
   /** Every document's errors and refusals, each at `file:line:column`. */
   readonly errors: readonly SigmaRuleError[];
 }
@@ -33,10 +35,19 @@ export interface SigmaDocumentsResult {
  */
 export function loadSigmaDocuments(text: string, file: string): SigmaDocumentsResult {
   const parsed = parseSigmaDocuments(text, file);
-  if ('errors' in parsed) return { file, rules: [], filters: [], correlations: [], errors: parsed.errors };
+  if ('errors' in parsed)
+    return {
+      file,
+      rules: [],
+      filters: [],
+      correlations: [],
+      unloadedCorrelations: [],
+      errors: parsed.errors,
+    };
   const rules: SigmaRule[] = [];
   const filters: SigmaFilter[] = [];
   const correlations: SigmaCorrelation[] = [];
+  const unloadedCorrelations: SigmaUnloadedCorrelation[] = [];
   const errors: SigmaRuleError[] = [];
   for (const doc of parsed.docs as Document.Parsed[]) {
     const contents = doc.contents;
@@ -56,6 +67,7 @@ export function loadSigmaDocuments(text: string, file: string): SigmaDocumentsRe
     if (isMap(contents) && contents.has('correlation')) {
       const read = readSigmaCorrelation(text, file, doc, parsed.lines);
       if (read.correlation !== null) correlations.push(read.correlation);
+      if (read.unloaded !== null) unloadedCorrelations.push(read.unloaded);
       errors.push(...read.errors);
       continue;
     }
@@ -64,5 +76,5 @@ export function loadSigmaDocuments(text: string, file: string): SigmaDocumentsRe
     if (read.filter !== null) filters.push(read.filter);
     errors.push(...read.errors);
   }
-  return { file, rules, filters, correlations, errors };
+  return { file, rules, filters, correlations, unloadedCorrelations, errors };
 }

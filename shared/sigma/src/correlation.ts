@@ -177,6 +177,31 @@ class CorrelationReader {
     }
   }
 
+  /** What an unloadable correlation names (`SigmaUnloadedCorrelation`); null when that part is unreadable too. */
+  named(): SigmaUnloadedCorrelation | null {
+    const root = this.doc.contents as Node;
+    const found = this.get(root, 'correlation');
+    const section = found?.value;
+    if (found === undefined || section === null || section === undefined || !isMap(section)) return null;
+    const quiet = <T>(read: () => T, otherwise: T): T => {
+      try {
+        return read();
+      } catch (error) {
+        if (!(error instanceof Stop)) throw error;
+        return otherwise;
+      }
+    };
+    const rules = quiet(() => this.names(section, 'rules'), []);
+    if (rules.length === 0) return null;
+    return {
+      file: this.file,
+      title: quiet(() => this.string(root, 'title', false), null),
+      position: this.position(found.keyNode),
+      rules,
+      generate: quiet(() => this.generate(root, section), false),
+    };
+  }
+
   read(): SigmaCorrelation | null {
     const root = this.doc.contents as Node;
     const meta = this.collect(() => ({
@@ -356,8 +381,27 @@ export function readSigmaCorrelation(
   file: string,
   doc: Document.Parsed,
   lines = new LineIndex(text),
-): { readonly correlation: SigmaCorrelation | null; readonly errors: readonly SigmaRuleError[] } {
+): {
+  readonly correlation: SigmaCorrelation | null;
+  readonly errors: readonly SigmaRuleError[];
+  /** When it did not load: what it names and whether it generates, as far as those parts read. */
+  readonly unloaded: SigmaUnloadedCorrelation | null;
+} {
   const reader = new CorrelationReader(text, file, doc, lines);
   const correlation = reader.read();
-  return { correlation: reader.errors.length === 0 ? correlation : null, errors: reader.errors };
+  if (reader.errors.length === 0) return { correlation, errors: reader.errors, unloaded: null };
+  return { correlation: null, errors: reader.errors, unloaded: reader.named() };
+}
+
+/**
+ * A correlation document that did not load (a typo in its type, a bad condition), read for the rules it
+ * names and its `generate` alone: those rules are its building blocks whether it loads or not, so they
+ * stay silent rather than start alerting on their own because of an error elsewhere in its document.
+ */
+export interface SigmaUnloadedCorrelation {
+  readonly file: string;
+  readonly title: string | null;
+  readonly position: SigmaPosition;
+  readonly rules: readonly SigmaNameAt[];
+  readonly generate: boolean;
 }

@@ -65,6 +65,7 @@ export {
   readSigmaCorrelation,
   SIGMA_CORRELATION_TYPES,
   type SigmaCorrelation,
+  type SigmaUnloadedCorrelation,
   type SigmaCorrelationType,
   type SigmaNameAt,
 } from './correlation.js';
