@@ -81,7 +81,7 @@ export function topicRuleValidator(options: {
       // A Sigma text has one result per document (a rule and the correlation over it, say).
       const analyzed: RuleFileResult[] =
         sniffRuleLanguage(text) === 'sigma'
-          ? analyzeSigmaText(text, source)
+          ? analyzeSigmaText(text, source, { valueLists: lists })
           : [analyzeRuleText(text, source, { valueLists: lists })];
       const checked = checkRuleSet(analyzed, { partitionKeyFields: keyFields });
       const errors = checked.flatMap((r) => r.errors);
@@ -95,7 +95,10 @@ export function topicRuleValidator(options: {
           ],
         };
       const rule = alerting[0]!;
-      const listsUsed = listsUsedBy(rule);
+      // Every rule of the record: a correlation's named rules keep out what their lists except too.
+      const listsUsed = [
+        ...new Set(checked.flatMap((r) => (r.rule === null ? [] : listsUsedBy(r.rule)))),
+      ].sort();
       const compiled = compileRule(rule, { revision: revisionOf(listsUsed) });
       const window = ruleWindowMs(compiled);
       if (window === null)

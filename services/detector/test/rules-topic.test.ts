@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { noValueLists, ruleRevision } from '@sequor/rules';
+import { noValueLists, parseValueList, ruleRevision } from '@sequor/rules';
 import type { DetectorRuleSet } from '../src/rules.js';
 import { describeChange, topicRuleBudget, topicRuleValidator } from '../src/rules-topic.js';
 
@@ -121,6 +121,39 @@ describe('topic rule validation', () => {
       revisionOf,
     );
     expect(out.ok ? [] : out.errors.join('\n')).toMatch(/admins/);
+  });
+
+  it('takes a Sigma correlation whose named rule excepts by a value list, and names the list as used', () => {
+    const record = `title: many failed logons
+id: 6a2b1f8e-2c1d-4f3a-9b8e-1d2c3b4a5f61
+correlation:
+  type: event_count
+  rules: [failed_login]
+  group-by: [host.id]
+  timespan: 10m
+  condition: { gte: 3 }
+---
+title: failed logon
+id: 53ba33fd-3a50-4468-a5ef-c583635cfa93
+name: failed_login
+logsource: { product: windows, service: security }
+sequor:
+  exceptions:
+    - { field: user.name, operator: in_list, list: admins }
+detection:
+  selection: { EventID: 4625 }
+  condition: selection
+`;
+    const lists = {
+      dir: 'lists',
+      lists: new Map([['admins', parseValueList('admins', 'keyword', 'lists/admins.keyword', 'root\n')]]),
+      refused: new Map(),
+    };
+    const out = validate(record, 'rules@6 rule:c', lists, revisionOf);
+    expect(out.ok ? [out.id, out.listsUsed] : out.errors).toEqual([
+      '6a2b1f8e-2c1d-4f3a-9b8e-1d2c3b4a5f61',
+      ['admins'],
+    ]);
   });
 
   it('says every catalog step in one line with a level', () => {
