@@ -56,7 +56,7 @@ function split(file: string, issues: readonly RuleFileError[], rule: EqlRule | n
 }
 
 /** How many nodes may be reached through aliases when a rule file is expanded (yaml's guard against alias bombs). */
-const MAX_ALIAS_COUNT = 100;
+export const MAX_ALIAS_COUNT = 100;
 
 /** The range of the document's first alias (`*name`), where an alias-bomb error points. */
 function firstAliasRange(doc: ReturnType<typeof parseDocument>): readonly [number, number] {

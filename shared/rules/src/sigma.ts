@@ -29,6 +29,7 @@ import { eventFieldCatalog } from '@sequor/model';
 import { threatFromSigmaTags } from './attack.js';
 import { sigmaSetMatches } from './sigma-matches.js';
 import type { RuleAnalysisOptions } from './analyze.js';
+import { MAX_ALIAS_COUNT } from './analyze.js';
 import type { ExceptionItem } from './exceptions.js';
 import { compileExceptions, exceptionFields, readExceptions, withExceptions } from './exceptions.js';
 import { MetadataReader } from './metadata.js';
@@ -274,7 +275,8 @@ function sequorAttribute(
     return isNode(pair?.key) ? pair.key : undefined;
   };
   const map = new RuleSourceMap(file, text, nodeAt, keyNodeAt);
-  const root = section.toJSON() as Record<string, unknown>;
+  // Aliases resolved as everywhere else in the document (the loader already bounded their expansion).
+  const root = section.toJS(doc, { maxAliasCount: MAX_ALIAS_COUNT }) as Record<string, unknown>;
   const read = new MetadataReader(root, map);
   read.unknownKeys([], SEQUOR_KEYS);
   const suppress = read.suppress();
@@ -287,6 +289,63 @@ function sequorAttribute(
   const exceptions = readExceptions(root, map, catalog, options.valueLists, unknownField);
   issues.push(...exceptions.issues);
   return { suppress, exceptions: exceptions.items, issues, nodes: { nodeAt, keyNodeAt } };
+}
+
+/** Top-level keys of a Sigma document that are Sequor's tuning written outside `sequor:`. */
+const MISPLACED_TUNING = ['exceptions', 'suppress'] as const;
+
+/**
+ * Sequor's tuning written where it is not read: `exceptions` or `suppress` at the top level of a Sigma
+ * document (Sigma keeps unknown keys as custom attributes, so they load and do nothing), or `sequor:`
+ * inside another mapping than the document (`logsource`, a custom attribute). Warnings at the key.
+ */
+function misplacedTuning(
+  text: string,
+  file: string,
+  offset: number,
+  docs: () => readonly Document.Parsed[],
+): RuleFileError[] {
+  const [from, to] = documentRange(text, offset);
+  const body = text.slice(from, to);
+  const out: RuleFileError[] = [];
+  const top = sigmaSourceMap(file, text, offset);
+  for (const key of MISPLACED_TUNING)
+    if (new RegExp(`^${key}[ \t]*:`, 'm').test(body))
+      out.push(
+        top.issue(
+          top.positionOfKey([key]),
+          'invalid-field',
+          `\`${key}\` at the top level of a Sigma rule is not read (Sigma keeps it as a custom attribute): Sequor's tuning goes under \`sequor:\``,
+          { level: 'warning', length: key.length },
+        ),
+      );
+  // Nested `sequor:` keys are rare: the document is parsed again only when a line holds one.
+  if (!/^[ \t]+(?:sequor|"sequor"|'sequor')[ \t]*:/m.test(body)) return out;
+  const doc = docs().find((d) => {
+    const range = d.contents?.range;
+    return range !== undefined && range[0] <= offset && offset <= range[2];
+  });
+  const contents = doc?.contents;
+  if (!isMap(contents)) return out;
+  for (const pair of contents.items) {
+    const inner = pair.value;
+    if (!isMap(inner) || !isScalar(pair.key)) continue;
+    const parent = String(pair.key.value);
+    // Inside detection or correlation the Sigma loader refuses it already.
+    if (parent === 'detection' || parent === 'correlation' || parent === 'sequor') continue;
+    const nested = inner.items.find((p) => isScalar(p.key) && p.key.value === 'sequor');
+    const range = nested !== undefined && isNode(nested.key) ? nested.key.range : undefined;
+    if (range === undefined || range === null) continue;
+    out.push(
+      top.issue(
+        top.position(range[0]),
+        'invalid-field',
+        `\`sequor\` inside \`${parent}\` is not read: it goes at the top level of the rule`,
+        { level: 'warning', length: range[1] - range[0] },
+      ),
+    );
+  }
+  return out;
 }
 
 /**
@@ -348,11 +407,13 @@ export function analyzeSigmaText(
   for (const sigma of loaded.rules) {
     const { tuning: sequor, location } = sequorOf(sigma.position.offset);
     const common = commonOf(sigma, location);
+    const warnings = misplacedTuning(text, file, sigma.position.offset, docs);
     if (common instanceof RuleFileError) results.push({ ...empty, errors: [common] });
     else if (Array.isArray(sequor)) results.push({ ...empty, errors: sequor });
     else
       results.push({
         ...empty,
+        warnings,
         rule: {
           ...common,
           ...sequor,
@@ -367,11 +428,13 @@ export function analyzeSigmaText(
   for (const correlation of loaded.correlations) {
     const { tuning: sequor, location } = sequorOf(correlation.position.offset);
     const common = commonOf(correlation, location);
+    const warnings = misplacedTuning(text, file, correlation.position.offset, docs);
     if (common instanceof RuleFileError) results.push({ ...empty, errors: [common] });
     else if (Array.isArray(sequor)) results.push({ ...empty, errors: sequor });
     else
       results.push({
         ...empty,
+        warnings,
         rule: {
           ...common,
           ...sequor,

@@ -352,6 +352,52 @@ describe("a Sigma rule's sequor: attribute (Sequor's suppress and exceptions; Si
     ]);
   });
 
+  it('resolves YAML aliases inside it, as everywhere else in the document', async () => {
+    await writeFile(
+      path.join(dir, 'a.yml'),
+      withSequor(
+        "exceptions:\n  - { field: winlog.event_data.CurrentDirectory, operator: matches, values: &admin ['C:\\Admin\\*'] }\n  - { field: winlog.event_data.User, operator: matches, values: *admin }",
+      ),
+    );
+    await writeFile(
+      path.join(dir, 'b.yml'),
+      `${sigmaRule(ID_B, 'other.exe')}x-tuning: &e\n  - { field: user.name, operator: is, values: [admin] }\nsequor:\n  exceptions: *e\n`,
+    );
+    const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+    expect(loaded.errors).toEqual([]);
+    expect(
+      loaded.rules.map((r) => r.exceptions?.flatMap((i) => i.entries.map((e) => [e.field, e.values]))),
+    ).toEqual([
+      [
+        ['winlog.event_data.CurrentDirectory', ['C:\\Admin\\*']],
+        ['winlog.event_data.User', ['C:\\Admin\\*']],
+      ],
+      [['user.name', ['admin']]],
+    ]);
+  });
+
+  it('warns of tuning written where it is not read: at the top level, or sequor: inside logsource', async () => {
+    await writeFile(
+      path.join(dir, 'a.yml'),
+      `${sigmaRule(ID_A, 'evil.exe')}exceptions:\n  - { field: user.name, operator: is, values: [admin] }\nsuppress: { by: [host.id], window: 1h }\n`,
+    );
+    await writeFile(
+      path.join(dir, 'b.yml'),
+      sigmaRule(ID_B, 'other.exe').replace(
+        '  category: process_creation\n',
+        '  category: process_creation\n  sequor:\n    suppress: { by: [host.id], window: 1h }\n',
+      ),
+    );
+    const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+    expect(loaded.errors).toEqual([]);
+    expect(loaded.rules).toHaveLength(2);
+    expect(loaded.warnings.map((w) => [path.basename(w.file), w.line, w.column, w.detail])).toEqual([
+      ['a.yml', 16, 1, expect.stringMatching(/^`exceptions` at the top level of a Sigma rule is not read/)],
+      ['a.yml', 18, 1, expect.stringMatching(/^`suppress` at the top level/)],
+      ['b.yml', 12, 3, '`sequor` inside `logsource` is not read: it goes at the top level of the rule'],
+    ]);
+  });
+
   it('reads a quoted "sequor" key as the same key, and refuses one on a meta filter (no rule) at its line', async () => {
     const quoted = withSequor(
       "exceptions:\n  - field: winlog.event_data.CurrentDirectory\n    operator: matches\n    values: 'C:\\Admin\\*'",
