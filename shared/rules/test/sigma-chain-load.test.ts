@@ -7,12 +7,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { from } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRuleSetPipeline } from '@sequor/engine';
 import type { SequorEvent } from '@sequor/model';
 import { compileRule, loadRuleSet } from '../src/index.js';
 import { sigmaSecurityRuleText } from '../src/testing/index.js';
+import { matchesOf } from './helpers.js';
 
 const FAILED = sigmaSecurityRuleText('failed_login', '53ba33fd-3a50-4468-a5ef-c583635cfa92', 4625);
 const SUCCESS = sigmaSecurityRuleText('successful_login', '4d0a2c83-c62c-4ed4-b475-c7e23a9269b8', 4624);
@@ -288,6 +287,15 @@ describe('loadRuleSet: Sigma correlations of correlations', () => {
       securityEvent(`f${i}`, '4625', user, i * 60_000),
     );
 
+    const chain = correlation(
+      'brute_then_success',
+      OUTER,
+      'temporal_ordered',
+      ['many_failed', 'successful_login'],
+      ['host.id'],
+    );
+    const inner = correlation('many_failed', INNER, 'event_count', ['failed_login'], ['host.id'], COUNT);
+
     /** The ids of each alert's evidence events when `events` run through the one alerting correlation. */
     const alertsOver = async (documents: string[], events: readonly SequorEvent[]) => {
       await writeFile(path.join(dir, 'rules.yml'), documents.join('---\n'));
@@ -296,21 +304,9 @@ describe('loadRuleSet: Sigma correlations of correlations', () => {
       expect(loaded.warnings).toEqual([]);
       const [rule] = loaded.rules.filter((r) => r.type === 'sigma-correlation');
       const compiled = compileRule(rule!);
-      const alerts: string[][] = [];
-      from(events)
-        .pipe(
-          createRuleSetPipeline(
-            [{ rule: compiled, spec: compiled.compiled.spec }],
-            compiled.compiled.eventTime,
-            {
-              allowedLatenessMs: 0,
-            },
-          ).operator,
-        )
-        .subscribe(({ match }) =>
-          alerts.push(compiled.toAlert(match, { detectedAt: 1 }).evidence.map((e) => e.event_id)),
-        );
-      return alerts;
+      return matchesOf(compiled, events).map((match) =>
+        compiled.toAlert(match, { detectedAt: 1 }).evidence.map((e) => e.event_id),
+      );
     };
 
     it('keeps the events a named rule excepts out of the count, as out of its own alerts', async () => {
@@ -323,14 +319,6 @@ describe('loadRuleSet: Sigma correlations of correlations', () => {
 
     it('reads the fields those exceptions test (a projected decoder keeps them)', async () => {
       const exceptDomain = EXCEPT_ADMIN.replace('user.name', 'user.domain');
-      const chain = correlation(
-        'brute_then_success',
-        OUTER,
-        'temporal_ordered',
-        ['many_failed', 'successful_login'],
-        ['host.id'],
-      );
-      const inner = correlation('many_failed', INNER, 'event_count', ['failed_login'], ['host.id'], COUNT);
       await writeFile(
         path.join(dir, 'rules.yml'),
         [
@@ -347,14 +335,6 @@ describe('loadRuleSet: Sigma correlations of correlations', () => {
     });
 
     it('keeps the events an inner correlation excepts out of it inside a chain', async () => {
-      const chain = correlation(
-        'brute_then_success',
-        OUTER,
-        'temporal_ordered',
-        ['many_failed', 'successful_login'],
-        ['host.id'],
-      );
-      const inner = correlation('many_failed', INNER, 'event_count', ['failed_login'], ['host.id'], COUNT);
       const success = securityEvent('s0', '4624', 'bob', 4.5 * 60_000);
       const events = [...failed.slice(0, 4), success];
       // Three failed logons before the success: the chain alerts, unless admin's do not count.
