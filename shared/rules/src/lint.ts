@@ -278,11 +278,10 @@ function bindSigmaRules(results: readonly RuleFileResult[], catalog?: FieldCatal
     if (silencedByLoaded.has({ id: rule.id, name: rule.sigma.name ?? null })) return { ...r, silenced: true };
     const names = [rule.id, rule.sigma.name ?? null];
     const why = unloaded.filter((c) => !c.generate && c.rules.some((ref) => names.includes(ref.name)));
-    // At the id or name the correlation names it by.
-    const byName = why.some((c) => c.rules.some((ref) => ref.name === rule.sigma.name));
+    // Each at the id or name that correlation names it by.
     const warnings = why.map((c) =>
       rule.location.issue(
-        rule.location.positionOf([byName ? 'name' : 'id']),
+        rule.location.positionOf([c.rules.some((ref) => ref.name === rule.sigma.name) ? 'name' : 'id']),
         'invalid-field',
         `raises no alerts of its own: correlation ${c.title === null ? '' : `"${c.title}" `}(${c.file}:${c.position.line}:${c.position.column}) names it and did not load; fix that correlation (its rules stay its building blocks meanwhile)`,
         { level: 'warning' },

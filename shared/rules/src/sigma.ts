@@ -24,7 +24,7 @@ import {
   SigmaRuleSet,
 } from '@sequor/sigma';
 import type { Document, Node } from 'yaml';
-import { isMap, isNode, isScalar, parseAllDocuments } from 'yaml';
+import { isAlias, isMap, isNode, isScalar, parseAllDocuments } from 'yaml';
 import { eventFieldCatalog } from '@sequor/model';
 import { threatFromSigmaTags } from './attack.js';
 import { sigmaSetMatches } from './sigma-matches.js';
@@ -154,15 +154,17 @@ function sigmaSourceMap(
   const values = new Map<string, FakeNode>();
   const keys = new Map<string, FakeNode>();
   const [from, to] = documentRange(text, offset);
-  for (const m of text.slice(from, to).matchAll(/^([A-Za-z_][\w-]*)([ \t]*:[ \t]*)(.*)$/gm)) {
-    const key = m[1] as string;
+  // Plain or quoted keys (`"sequor":` is the same key); a quoted key's range is its quoted text.
+  for (const m of text.slice(from, to).matchAll(/^(["']?)([A-Za-z_][\w-]*)\1([ \t]*:[ \t]*)(.*)$/gm)) {
+    const key = m[2] as string;
     if (values.has(key)) continue;
     const start = from + m.index;
-    const valueStart = start + key.length + (m[2] as string).length;
-    keys.set(key, { range: [start, start + key.length, start + key.length] });
-    const end = valueStart + (m[3] as string).trimEnd().length;
+    const written = key.length + 2 * (m[1] as string).length;
+    const valueStart = start + written + (m[3] as string).length;
+    keys.set(key, { range: [start, start + written, start + written] });
+    const end = valueStart + (m[4] as string).trimEnd().length;
     values.set(key, {
-      range: end > valueStart ? [valueStart, end, end] : [start, start + key.length, start],
+      range: end > valueStart ? [valueStart, end, end] : [start, start + written, start],
     });
   }
   const at =
@@ -254,7 +256,9 @@ function sequorAttribute(
     const range = d.contents?.range;
     return range !== undefined && range[0] <= offset && offset <= range[2];
   });
-  const section = doc?.getIn(['sequor'], true);
+  // The whole attribute may be an alias (`sequor: *tuning`): its anchor's mapping.
+  const found = doc?.getIn(['sequor'], true);
+  const section = doc !== undefined && isAlias(found) ? found.resolve(doc) : found;
   if (doc === undefined || !isMap(section)) {
     const map = sigmaSourceMap(file, text, offset);
     const issue = map.issueAt(
@@ -310,7 +314,7 @@ function misplacedTuning(
   const out: RuleFileError[] = [];
   const top = sigmaSourceMap(file, text, offset);
   for (const key of MISPLACED_TUNING)
-    if (new RegExp(`^${key}[ \t]*:`, 'm').test(body))
+    if (new RegExp(`^(?:${key}|"${key}"|'${key}')[ \t]*:`, 'm').test(body))
       out.push(
         top.issue(
           top.positionOfKey([key]),
@@ -429,8 +433,20 @@ export function analyzeSigmaText(
     const { tuning: sequor, location } = sequorOf(correlation.position.offset);
     const common = commonOf(correlation, location);
     const warnings = misplacedTuning(text, file, correlation.position.offset, docs);
-    if (common instanceof RuleFileError) results.push({ ...empty, errors: [common] });
-    else if (Array.isArray(sequor)) results.push({ ...empty, errors: sequor });
+    // Refused here (its metadata, its sequor: attribute), it still names its building blocks.
+    const unloaded = {
+      unloadedCorrelations: [
+        {
+          file,
+          title: correlation.title,
+          position: correlation.position,
+          rules: correlation.rules,
+          generate: correlation.generate,
+        },
+      ],
+    };
+    if (common instanceof RuleFileError) results.push({ ...empty, errors: [common], ...unloaded });
+    else if (Array.isArray(sequor)) results.push({ ...empty, errors: sequor, ...unloaded });
     else
       results.push({
         ...empty,

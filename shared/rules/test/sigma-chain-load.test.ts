@@ -246,6 +246,41 @@ describe('loadRuleSet: Sigma correlations of correlations', () => {
     expect(generating.rules.map((r) => r.id)).toEqual(['53ba33fd-3a50-4468-a5ef-c583635cfa92']);
   });
 
+  it('keeps them silent too when the correlation is refused for its sequor: attribute, a YAML error elsewhere in its file, or a bad item beside the names', async () => {
+    const counting = correlation('many_failed', OUTER, 'event_count', ['failed_login'], ['host.id'], COUNT);
+    const silentWith = async (...documents: string[]) => {
+      await writeFile(path.join(dir, 'a.yml'), documents.join('---\n'));
+      await writeFile(path.join(dir, 'b.yml'), FAILED);
+      const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+      expect(loaded.errors).not.toEqual([]);
+      return {
+        ids: loaded.rules.map((r) => r.id),
+        warned: loaded.warnings.map((w) => `${path.basename(w.file)}:${w.line}:${w.column}`),
+      };
+    };
+    // Refused by Sequor (a list no folder holds), not by the Sigma reader.
+    const listed = counting.replace(
+      'correlation:',
+      'sequor:\n  exceptions:\n    - { field: user.name, operator: in_list, list: admins }\ncorrelation:',
+    );
+    expect(await silentWith(listed)).toEqual({ ids: [], warned: ['b.yml:3:7'] });
+    // A YAML error in another document of the same file refuses the whole file.
+    expect(await silentWith(counting, 'title: broken\ndetection: { selection: { EventID: [4624 }')).toEqual({
+      ids: [],
+      warned: ['b.yml:3:7'],
+    });
+    // One unreadable item beside the names, by id this time.
+    const byId = correlation(
+      'many_failed',
+      OUTER,
+      'event_count',
+      ['53ba33fd-3a50-4468-a5ef-c583635cfa92', '~'],
+      ['host.id'],
+      COUNT,
+    );
+    expect(await silentWith(byId)).toEqual({ ids: [], warned: ['b.yml:2:5'] });
+  });
+
   it('warns of tuning that does not do what it says, where it is written (the rules still load)', async () => {
     const tuned = (sequor: string) =>
       FAILED.replace('detection:', `sequor:\n${sequor.replace(/^/gm, '  ')}\ndetection:`);

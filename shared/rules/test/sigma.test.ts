@@ -376,10 +376,20 @@ describe("a Sigma rule's sequor: attribute (Sequor's suppress and exceptions; Si
     ]);
   });
 
+  it('reads the whole attribute given by an alias', async () => {
+    await writeFile(
+      path.join(dir, 'a.yml'),
+      `${sigmaRule(ID_A, 'evil.exe')}x-tuning: &t\n  suppress: { by: [host.id], window: 1h }\nsequor: *t\n`,
+    );
+    const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+    expect(loaded.errors).toEqual([]);
+    expect(loaded.rules[0]?.suppress?.window.text).toBe('1h');
+  });
+
   it('warns of tuning written where it is not read: at the top level, or sequor: inside logsource', async () => {
     await writeFile(
       path.join(dir, 'a.yml'),
-      `${sigmaRule(ID_A, 'evil.exe')}exceptions:\n  - { field: user.name, operator: is, values: [admin] }\nsuppress: { by: [host.id], window: 1h }\n`,
+      `${sigmaRule(ID_A, 'evil.exe')}exceptions:\n  - { field: user.name, operator: is, values: [admin] }\n"suppress": { by: [host.id], window: 1h }\n`,
     );
     await writeFile(
       path.join(dir, 'b.yml'),

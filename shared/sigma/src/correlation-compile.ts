@@ -68,7 +68,8 @@ export interface SigmaCorrelationOptions<E = unknown> {
   /**
    * The caller's tuning of what a correlation reads (Sequor's `exceptions`): an event a named detection
    * rule excepts is not that rule's match here either, as it is not for the rule's own alerts. Null, or
-   * absent: the rule excepts nothing.
+   * absent: the rule excepts nothing. Asked once per event object (the key and value readers reuse the
+   * answer): an event must not change once given to the spec, as every decoder makes a fresh one.
    */
   readonly ruleExceptions?: (rule: CompiledSigmaRule) => Predicate<E> | null;
   /**

@@ -6,7 +6,7 @@
 import type { Document } from 'yaml';
 import { isMap } from 'yaml';
 import type { SigmaCorrelation, SigmaUnloadedCorrelation } from './correlation.js';
-import { readSigmaCorrelation } from './correlation.js';
+import { namedBySigmaCorrelation, readSigmaCorrelation } from './correlation.js';
 import { SigmaRuleError } from './errors.js';
 import { parseSigmaDocuments, readSigmaDocument } from './load.js';
 import type { SigmaFilter, SigmaRule } from './rule.js';
@@ -35,15 +35,19 @@ export interface SigmaDocumentsResult {
  */
 export function loadSigmaDocuments(text: string, file: string): SigmaDocumentsResult {
   const parsed = parseSigmaDocuments(text, file);
-  if ('errors' in parsed)
-    return {
-      file,
-      rules: [],
-      filters: [],
-      correlations: [],
-      unloadedCorrelations: [],
-      errors: parsed.errors,
-    };
+  if ('errors' in parsed) {
+    // A YAML error elsewhere in the file refuses it whole; its correlations still name their building
+    // blocks, as far as their own documents read.
+    const found = parsed.parsed;
+    const unloadedCorrelations = (found?.docs ?? []).flatMap((doc) => {
+      const contents = doc.contents;
+      if (found === undefined || doc.errors.length > 0 || !isMap(contents) || !contents.has('correlation'))
+        return [];
+      const named = namedBySigmaCorrelation(text, file, doc, found.lines);
+      return named === null ? [] : [named];
+    });
+    return { file, rules: [], filters: [], correlations: [], unloadedCorrelations, errors: parsed.errors };
+  }
   const rules: SigmaRule[] = [];
   const filters: SigmaFilter[] = [];
   const correlations: SigmaCorrelation[] = [];

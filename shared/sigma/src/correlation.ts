@@ -191,7 +191,15 @@ class CorrelationReader {
         return otherwise;
       }
     };
-    const rules = quiet(() => this.names(section, 'rules'), []);
+    // Every name that reads, even beside an item that does not (`[failed_login, ~]`).
+    const listed = this.get(section, 'rules')?.value;
+    const items = listed === null || listed === undefined ? [] : isSeq(listed) ? listed.items : [listed];
+    const rules: SigmaNameAt[] = [];
+    for (const raw of items) {
+      const item = this.resolve(raw);
+      if (isScalar(item) && (typeof item.value === 'string' || typeof item.value === 'number'))
+        rules.push({ name: String(item.value), position: this.position(item) });
+    }
     if (rules.length === 0) return null;
     return {
       file: this.file,
@@ -391,6 +399,16 @@ export function readSigmaCorrelation(
   const correlation = reader.read();
   if (reader.errors.length === 0) return { correlation, errors: reader.errors, unloaded: null };
   return { correlation: null, errors: reader.errors, unloaded: reader.named() };
+}
+
+/** What a correlation document names and whether it generates, as far as those parts read (`named`). */
+export function namedBySigmaCorrelation(
+  text: string,
+  file: string,
+  doc: Document.Parsed,
+  lines = new LineIndex(text),
+): SigmaUnloadedCorrelation | null {
+  return new CorrelationReader(text, file, doc, lines).named();
 }
 
 /**

@@ -451,7 +451,11 @@ function firstAlias(doc: Document.Parsed): readonly [number, number] | null {
 /** A rule file's YAML documents, parsed and guarded, or why they cannot be read. */
 export type SigmaDocuments =
   | { readonly docs: readonly Document.Parsed[]; readonly lines: LineIndex }
-  | { readonly errors: readonly SigmaRuleError[] };
+  | {
+      readonly errors: readonly SigmaRuleError[];
+      /** Parsed, when the file was: the documents, each with its own YAML errors (none for most). */
+      readonly parsed?: { readonly docs: readonly Document.Parsed[]; readonly lines: LineIndex };
+    };
 
 /**
  * The YAML documents of a rule file (`---` separated), or its errors: too large (refused unread), YAML
@@ -481,6 +485,7 @@ export function parseSigmaDocuments(text: string, file: string): SigmaDocuments 
   const yamlErrors = list.flatMap((d) => d.errors);
   if (yamlErrors.length > 0) {
     return {
+      parsed: { docs: list, lines },
       errors: yamlErrors.map(
         (e) =>
           new SigmaRuleError(
@@ -501,12 +506,19 @@ export function parseSigmaDocuments(text: string, file: string): SigmaDocuments 
       doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (error) {
       if (!(error instanceof ReferenceError)) throw error;
-      return fail(
-        'yaml-syntax',
-        `YAML: aliases expand to too many nodes (more than ${MAX_ALIAS_COUNT}: an alias bomb?)`,
-        lines.at(alias[0], alias[1] - alias[0]),
-        error,
-      );
+      // yaml says which: an alias with no anchor before it, or past the expansion bound.
+      const unresolved = /unresolved alias/i.test(error.message);
+      return {
+        ...fail(
+          'yaml-syntax',
+          unresolved
+            ? 'YAML: an alias is used before its anchor, or has none (`&name` must come first)'
+            : `YAML: aliases expand to too many nodes (more than ${MAX_ALIAS_COUNT}: an alias bomb?)`,
+          lines.at(alias[0], alias[1] - alias[0]),
+          error,
+        ),
+        parsed: { docs: list, lines },
+      };
     }
   }
   return { docs: list, lines };

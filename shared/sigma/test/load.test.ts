@@ -148,6 +148,16 @@ describe('rule files', () => {
     expect(r.errors[0]?.detail).toMatch(/alias bomb/);
   });
 
+  it('an alias used before its anchor is said so, not called a bomb', () => {
+    const early =
+      'title: early\nx: *e\ny: &e [1]\nlogsource:\n  product: windows\ndetection:\n  sel:\n    A: 1\n  condition: sel';
+    const r = loadSigmaText(early, 'early.yml');
+    expect(r.rule).toBeNull();
+    expect(r.errors.map((e) => [e.code, e.line, e.detail])).toEqual([
+      ['yaml-syntax', 2, expect.stringMatching(/an alias is used before its anchor, or has none/)],
+    ]);
+  });
+
   it('a 10 MB rule is refused unread', () => {
     const big =
       ruleText("  sel:\n    A: 'x'\n  condition: sel") + `description: ${'x'.repeat(10 * 1024 * 1024)}\n`;
