@@ -13,7 +13,7 @@ import { ruleSelected } from './select.js';
 import { compileSigmaCorrelationRules, compileSigmaRules } from './sigma.js';
 import { silencedBySigmaCorrelations } from '@sequor/sigma';
 import { fieldName, isCorrelationRule, itemKeyFields } from './query-fields.js';
-import type { Rule, SigmaDetectionRule } from './types.js';
+import type { Rule, SigmaCorrelationRule, SigmaDetectionRule } from './types.js';
 
 /** The normalizer keys normalized events by host, so `host.id` is the default co-partitioning field. */
 export const defaultPartitionKeyFields: readonly string[] = Object.freeze(['host.id']);
@@ -274,14 +274,16 @@ function bindSigmaRules(results: readonly RuleFileResult[], catalog?: FieldCatal
   const silencedByLoaded = silencedBySigmaCorrelations(everyCorrelation.map((c) => c.correlation));
   const building = (rule: SigmaDetectionRule): boolean =>
     silencedByAny.has({ id: rule.id, name: rule.sigma.name ?? null });
-  const silence = (r: RuleFileResult, rule: SigmaDetectionRule): RuleFileResult => {
-    if (silencedByLoaded.has({ id: rule.id, name: rule.sigma.name ?? null })) return { ...r, silenced: true };
-    const names = [rule.id, rule.sigma.name ?? null];
+  // A rule (or an inner correlation) kept silent only by correlations that did not load says so.
+  const silence = (r: RuleFileResult, rule: SigmaDetectionRule | SigmaCorrelationRule): RuleFileResult => {
+    const name = (rule.type === 'sigma' ? rule.sigma.name : rule.correlation.name) ?? null;
+    if (silencedByLoaded.has({ id: rule.id, name })) return { ...r, silenced: true };
+    const names = [rule.id, name];
     const why = unloaded.filter((c) => !c.generate && c.rules.some((ref) => names.includes(ref.name)));
     // Each at the id or name that correlation names it by.
     const warnings = why.map((c) =>
       rule.location.issue(
-        rule.location.positionOf([c.rules.some((ref) => ref.name === rule.sigma.name) ? 'name' : 'id']),
+        rule.location.positionOf([c.rules.some((ref) => ref.name === name) ? 'name' : 'id']),
         'invalid-field',
         `raises no alerts of its own: correlation ${c.title === null ? '' : `"${c.title}" `}(${c.file}:${c.position.line}:${c.position.column}) names it and did not load; fix that correlation (its rules stay its building blocks meanwhile)`,
         { level: 'warning' },
@@ -316,7 +318,7 @@ function bindSigmaRules(results: readonly RuleFileResult[], catalog?: FieldCatal
     if (rule.type === 'sigma') return building(rule) ? silence(r, rule) : r;
     if (rule.type !== 'sigma-correlation') return r;
     const outcome = set.byRule.get(rule);
-    if (outcome === undefined) return { ...r, silenced: true }; // an inner correlation of a chain
+    if (outcome === undefined) return silence(r, rule); // an inner correlation of a chain
     return outcome instanceof RuleFileError
       ? { ...r, rule: null, errors: [...r.errors, outcome] }
       : { ...r, rule: outcome };

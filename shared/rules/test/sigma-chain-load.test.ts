@@ -279,6 +279,20 @@ describe('loadRuleSet: Sigma correlations of correlations', () => {
       COUNT,
     );
     expect(await silentWith(byId)).toEqual({ ids: [], warned: ['b.yml:2:5'] });
+    // An inner correlation whose outer does not load stays silent too, and says so at its name, as does
+    // successful_login, the outer's other building block.
+    const outer = correlation(
+      'brute_then_success',
+      OUTER,
+      'temporal_orderd',
+      ['many_failed', 'successful_login'],
+      ['host.id'],
+    );
+    const inner = correlation('many_failed', INNER, 'event_count', ['failed_login'], ['host.id'], COUNT);
+    expect(await silentWith(outer, inner, SUCCESS)).toEqual({
+      ids: [],
+      warned: ['a.yml:23:7', 'a.yml:12:7'],
+    });
   });
 
   it('warns of tuning that does not do what it says, where it is written (the rules still load)', async () => {
