@@ -98,6 +98,45 @@ describe('sequor rules publish', () => {
     expect(now.get(`rule:${A}`)).toContain('alpha2.exe');
   });
 
+  it('writes one record per file, keyed by its one alerting rule, lists first; refuses a file a detector would', async () => {
+    const topic = uniqueTopic('publish-sigma');
+    const env = { KAFKA_BROKERS: kit.config.brokers.join(',') };
+    const sigmaDir = mkdtempSync(path.join(tmpdir(), 'sequor-publish-sigma-'));
+    const failed = (id: string) =>
+      `title: failed logon\nid: ${id}\nname: failed_login\nlogsource: { product: windows, service: security }\nsequor:\n  exceptions:\n    - { field: user.name, operator: in_list, list: admins }\ndetection:\n  selection: { EventID: 4625 }\n  condition: selection\n`;
+    const counting = `title: many failed logons\nid: ${A}\ncorrelation:\n  type: event_count\n  rules: [failed_login]\n  group-by: [host.id]\n  timespan: 10m\n  condition: { gte: 3 }\n`;
+    try {
+      // A correlation and the rule it names in one file: one record, keyed by the correlation.
+      writeFileSync(path.join(sigmaDir, 'many-failed.yml'), `${counting}---\n${failed(B)}`);
+      const out = await sequor(['rules', 'publish', sigmaDir, '--topic', topic, '--lists', lists], { env });
+      expect(out.code, out.stderr).toBe(0);
+      const high = Number((await kit.admin.fetchTopicOffsets(topic))[0]!.high);
+      const keys = (await kit.consumeUntil(topic, high)).map((r) => r.key?.toString());
+      expect(keys).toEqual(['list:admins.keyword', `rule:${A}`]);
+
+      // The same rules in two files: each record is checked alone, so the correlation names nothing.
+      writeFileSync(path.join(sigmaDir, 'many-failed.yml'), counting);
+      writeFileSync(path.join(sigmaDir, 'failed.yml'), failed(B));
+      const split = await sequor(['rules', 'publish', sigmaDir, '--topic', topic, '--lists', lists], { env });
+      expect(split.code).toBe(1);
+      expect(split.stderr).toMatch(/many-failed\.yml:\d+:\d+: .*failed_login/);
+      expect(split.stderr).toMatch(/keep a correlation and the rules it names in one file/);
+      expect(split.stderr).toMatch(/nothing written/);
+
+      // Two alerting rules in one file: a record holds one.
+      rmSync(path.join(sigmaDir, 'many-failed.yml'));
+      writeFileSync(
+        path.join(sigmaDir, 'failed.yml'),
+        `${failed(B)}---\n${failed(A).replace('failed_login', 'other')}`,
+      );
+      const two = await sequor(['rules', 'publish', sigmaDir, '--topic', topic, '--lists', lists], { env });
+      expect(two.code).toBe(1);
+      expect(two.stderr).toMatch(/holds exactly one rule that alerts .* this one holds 2/);
+    } finally {
+      rmSync(sigmaDir, { recursive: true, force: true });
+    }
+  });
+
   it('writes nothing when a file has an error, and says where', async () => {
     const topic = uniqueTopic('publish-bad');
     const bad = mkdtempSync(path.join(tmpdir(), 'sequor-publish-bad-'));

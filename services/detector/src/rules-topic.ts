@@ -17,19 +17,11 @@ import type {
   CatalogValidator,
   CompiledRule,
   Rule,
-  RuleFileResult,
   RuleSetRevision,
   ValidatedRule,
   ValueListSet,
 } from '@sequor/rules';
-import {
-  analyzeRuleText,
-  analyzeSigmaText,
-  checkRuleSet,
-  compileRule,
-  RuleCatalog,
-  sniffRuleLanguage,
-} from '@sequor/rules';
+import { checkRuleRecordText, compileRule, RuleCatalog } from '@sequor/rules';
 import type { RuleSetSwitch } from '@sequor/streams';
 import type { DetectorRuleSet } from './rules.js';
 import { ruleWindowMs } from './rules.js';
@@ -74,27 +66,14 @@ export function topicRuleValidator(options: {
   readonly partitionKeyFields: readonly string[];
   readonly budget: TopicRuleBudget;
 }): CatalogValidator<CompiledRule> {
-  const first = options.partitionKeyFields[0];
-  const keyFields = first === undefined ? [] : [first];
   return (text, source, lists, revisionOf): ValidatedRule<CompiledRule> => {
     try {
-      // A Sigma text has one result per document (a rule and the correlation over it, say).
-      const analyzed: RuleFileResult[] =
-        sniffRuleLanguage(text) === 'sigma'
-          ? analyzeSigmaText(text, source, { valueLists: lists })
-          : [analyzeRuleText(text, source, { valueLists: lists })];
-      const checked = checkRuleSet(analyzed, { partitionKeyFields: keyFields });
-      const errors = checked.flatMap((r) => r.errors);
-      if (errors.length > 0) return { ok: false, errors: errors.map((e) => e.format()) };
-      const alerting = checked.flatMap((r) => (r.rule === null || r.silenced === true ? [] : [r.rule]));
-      if (alerting.length !== 1)
-        return {
-          ok: false,
-          errors: [
-            `${source}: a rule record holds exactly one rule that alerts (a Sigma correlation with its rules counts as one); this one holds ${alerting.length}`,
-          ],
-        };
-      const rule = alerting[0]!;
+      const record = checkRuleRecordText(text, source, {
+        valueLists: lists,
+        partitionKeyFields: options.partitionKeyFields,
+      });
+      if (!record.ok) return { ok: false, errors: record.errors };
+      const { rule, results: checked } = record;
       // Every rule of the record: a correlation's named rules keep out what their lists except too.
       const listsUsed = [
         ...new Set(checked.flatMap((r) => (r.rule === null ? [] : listsUsedBy(r.rule)))),

@@ -105,6 +105,8 @@ export {
   RuleRecordError,
   ruleRecordKey,
   ruleRevision,
+  checkRuleRecordText,
+  type RuleRecordCheck,
   type RuleRecordKey,
 } from './rule-record.js';
 export {

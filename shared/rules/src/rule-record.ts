@@ -5,11 +5,17 @@
  * - `rule:<id>`: a rule file (Sequor YAML or Sigma, whatever the rule loader takes) whose id is `<id>`.
  * - `list:<name>.<type>`: a value list (`keyword`, `ip`, `cidr`, `wildcard`), as in `VALUE_LISTS_DIR`.
  *
- * Pure: keys, sizes and the content revision of a rule.
+ * Pure: keys, sizes, the content revision of a rule, and a record's text checked alone
+ * (`checkRuleRecordText`, as the detectors check it and `rules publish` before writing it).
  */
 import { createHash } from 'node:crypto';
 import { SequorError } from '@sequor/model';
-import type { ValueListType } from './value-lists.js';
+import type { RuleFileResult } from './analyze.js';
+import { analyzeRuleText } from './analyze.js';
+import { checkRuleSet } from './lint.js';
+import { analyzeSigmaText, sniffRuleLanguage } from './sigma.js';
+import type { Rule } from './types.js';
+import type { ValueListSet, ValueListType } from './value-lists.js';
 import { valueListFileName } from './value-lists.js';
 
 export type RuleRecordKey =
@@ -83,4 +89,41 @@ export function ruleRevision(text: string, lists: ReadonlyMap<string, string>): 
     part(lists.get(name) as string);
   }
   return hash.digest('hex').slice(0, 16);
+}
+
+/** A rule record's text checked alone (`checkRuleRecordText`): its one alerting rule, or why not. */
+export type RuleRecordCheck =
+  | { readonly ok: true; readonly rule: Rule; readonly results: readonly RuleFileResult[] }
+  | { readonly ok: false; readonly errors: readonly string[] };
+
+/**
+ * A rules-topic record's text checked on its own, as each detector checks it: the rule loader's text
+ * entry (Sequor YAML, or Sigma when sniffed as Sigma: every document of it) with the value lists in
+ * effect, the cross-file checks within the record (co-partitioning on the partition key's first field,
+ * the compiler), and exactly one rule that alerts (a Sigma correlation with the rules it names counts as
+ * one). A record cannot name a rule of another record: a correlation and its rules share one file.
+ */
+export function checkRuleRecordText(
+  text: string,
+  source: string,
+  options: { readonly valueLists?: ValueListSet; readonly partitionKeyFields: readonly string[] },
+): RuleRecordCheck {
+  const lists = options.valueLists === undefined ? {} : { valueLists: options.valueLists };
+  const analyzed: RuleFileResult[] =
+    sniffRuleLanguage(text) === 'sigma'
+      ? analyzeSigmaText(text, source, lists)
+      : [analyzeRuleText(text, source, lists)];
+  const first = options.partitionKeyFields[0];
+  const checked = checkRuleSet(analyzed, { partitionKeyFields: first === undefined ? [] : [first] });
+  const errors = checked.flatMap((r) => r.errors);
+  if (errors.length > 0) return { ok: false, errors: errors.map((e) => e.format()) };
+  const alerting = checked.flatMap((r) => (r.rule === null || r.silenced === true ? [] : [r.rule]));
+  if (alerting.length !== 1)
+    return {
+      ok: false,
+      errors: [
+        `${source}: a rule record holds exactly one rule that alerts (a Sigma correlation with its rules counts as one); this one holds ${alerting.length}`,
+      ],
+    };
+  return { ok: true, rule: alerting[0] as Rule, results: checked };
 }

@@ -1,8 +1,8 @@
 /**
  * `sequor rules publish DIR --topic T`: writes a folder of rule files (and, with `--lists`, value lists)
- * to a detector rules topic (`RULES_TOPIC`), one compacted record per rule id. Every file is validated
- * first, as `rules lint` does; one error and nothing is written. Then the topic is read whole and only
- * what differs is written: new and changed rules, and tombstones for rules on the topic that are not in
+ * to a detector rules topic (`RULES_TOPIC`), one compacted record per file, keyed by its one alerting
+ * rule. Every file is validated first, as `rules lint` does and alone as a detector checks a record; one
+ * error and nothing is written. Then the topic is read whole and only what differs is written: new and changed rules, and tombstones for rules on the topic that are not in
  * DIR only with `--delete-missing` (a folder that is missing files by accident must not delete rules
  * from every detector). Prints each change.
  */
@@ -16,6 +16,8 @@ import {
 } from '@sequor/kafka';
 import { ConfigError } from '@sequor/model';
 import {
+  checkRuleRecordText,
+  defaultPartitionKeyFields,
   listRecordKey,
   loadValueLists,
   parseRuleRecordKey,
@@ -31,9 +33,10 @@ import { loadRuleSet } from '../rule-set.js';
 export const rulesPublishUsage = `usage: sequor rules publish DIR --topic T [--lists DIR] [--delete-missing] [--dry-run]
 
 Writes the rule files of DIR (Sequor YAML or Sigma) to a detector rules topic (the detectors'
-RULES_TOPIC), one record per rule id (key rule:<id>, value the file's text); with --lists, the value
-lists of that folder too (key list:<name>.<type>). Every file is checked first, as rules lint does: one
-error and nothing is written. Then only what changed is written, and each change printed. The topic is
+RULES_TOPIC), one record per file (key rule:<id> of its one alerting rule, value the file's text);
+with --lists, the value lists of that folder too (key list:<name>.<type>), written first. Every file is
+checked first, as rules lint does and alone as a detector checks a record (a correlation and the rules
+it names share one file): one error and nothing is written. Then only what changed is written, and each change printed. The topic is
 created compacted, with one partition, when missing. Kafka settings come from the environment
 (KAFKA_BROKERS, ...: shared/kafka/README.md).
 
@@ -169,7 +172,12 @@ export async function rulesPublishCommand(args: readonly string[], ctx: CommandC
   }
 }
 
-/** The records DIR (and the lists folder) should put on the topic, or null after printing every error. */
+/**
+ * The records DIR (and the lists folder) should put on the topic, or null after printing every error:
+ * one per file, keyed by its one alerting rule, each file checked alone as the detectors check a record
+ * (`checkRuleRecordText`: a correlation and the rules it names share a file). Lists come first, so a
+ * detector reading the topic in order has them when the rules that name them arrive.
+ */
 async function checkedRecords(
   dir: string,
   listsDir: string | undefined,
@@ -182,19 +190,8 @@ async function checkedRecords(
     failed = true;
   }
   const desired: Desired[] = [];
-  for (const result of loaded.files) {
-    const rule = result.rule;
-    if (rule === null) continue;
-    let text: string;
-    try {
-      text = await readFile(result.file, 'utf8');
-    } catch (cause) {
-      throw new InputError(result.file, `cannot read: ${systemReason(cause)}`, { cause });
-    }
-    desired.push({ key: ruleRecordKey(rule.id), text, label: `rule ${rule.id} (${result.file})` });
-  }
-  if (listsDir !== undefined) {
-    const lists = await loadValueLists(listsDir);
+  const lists = listsDir === undefined ? undefined : await loadValueLists(listsDir);
+  if (lists !== undefined) {
     for (const refusal of lists.refused.values()) {
       ctx.stderr.write(`${refusal.file}: value list refused: ${refusal.reason}\n`);
       failed = true;
@@ -206,10 +203,34 @@ async function checkedRecords(
         label: `list ${list.name}.${list.type} (${list.file})`,
       });
   }
+  const files = [...new Set(loaded.files.filter((r) => r.rule !== null).map((r) => r.file))];
+  let ruleRecords = 0;
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (cause) {
+      throw new InputError(file, `cannot read: ${systemReason(cause)}`, { cause });
+    }
+    const record = checkRuleRecordText(text, file, {
+      ...(lists === undefined ? {} : { valueLists: lists }),
+      partitionKeyFields: defaultPartitionKeyFields,
+    });
+    if (!record.ok) {
+      for (const error of record.errors) ctx.stderr.write(`${error}\n`);
+      ctx.stderr.write(
+        `${file}: a detector checks each record alone: keep a correlation and the rules it names in one file, one alerting rule per file\n`,
+      );
+      failed = true;
+      continue;
+    }
+    desired.push({ key: ruleRecordKey(record.rule.id), text, label: `rule ${record.rule.id} (${file})` });
+    ruleRecords++;
+  }
   if (failed) {
     ctx.stderr.write('sequor rules publish: nothing written: fix the errors above first\n');
     return null;
   }
-  if (desired.length === 0) throw new ReportedError(`no rules in ${dir}`, EXIT.failed);
+  if (ruleRecords === 0) throw new ReportedError(`no rules in ${dir}`, EXIT.failed);
   return desired;
 }
