@@ -176,6 +176,7 @@ class KafkaDetector implements Detector {
       partitionKeyFields: config.partitionKeyFields.names,
       strict: config.strict,
       selection: config.ruleSelection,
+      rulesFromTopic: config.rulesTopic !== undefined,
     });
     this.ruleSet = ruleSet;
     for (const e of ruleSet.errors)

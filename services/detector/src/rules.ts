@@ -33,6 +33,8 @@ export interface RuleSetOptions {
   readonly strict?: boolean;
   /** Which loaded rules run (`RULES_MIN_LEVEL`, `RULES_STATUS`, `RULES_TAGS`); default every rule. */
   readonly selection?: RuleSelection;
+  /** Rules also come from a rules topic (`RULES_TOPIC`): a base set with no rule is not refused. */
+  readonly rulesFromTopic?: boolean;
 }
 
 export interface DetectorRuleSet {
@@ -145,7 +147,11 @@ export async function loadDetectorRules(options: RuleSetOptions): Promise<Detect
   }
   if (options.strict === true && errors.length > 0)
     throw new RuleSetRefusedError(errors, `${errors.length} rule error(s) and DETECTOR_STRICT is set`);
-  if (rules.length === 0) throw new RuleSetRefusedError(errors, 'no rule loads');
+  if (rules.length === 0 && options.rulesFromTopic !== true)
+    throw new RuleSetRefusedError(
+      errors,
+      'no rule loads (RULES_DIR and the built-ins give none, and no RULES_TOPIC)',
+    );
   return {
     rules,
     errors,

@@ -92,6 +92,19 @@ describe('loadDetectorRules', () => {
     expect(byFile['forever.yaml']?.format()).toMatch(/state no window bounds.*maxspan/);
   });
 
+  it('refuses a start with no rule at all, unless rules come from a rules topic too', async () => {
+    await expect(
+      loadDetectorRules({ rulesDir: dir, builtins: false, partitionKeyFields: ['host.id'] }),
+    ).rejects.toThrow(/no rule loads .*no RULES_TOPIC/);
+    const fromTopic = await loadDetectorRules({
+      rulesDir: dir,
+      builtins: false,
+      partitionKeyFields: ['host.id'],
+      rulesFromTopic: true,
+    });
+    expect(fromTopic.rules).toEqual([]);
+  });
+
   it('fails the start on any refused rule when strict', async () => {
     await writeFile(
       path.join(dir, 'by-user.yaml'),
