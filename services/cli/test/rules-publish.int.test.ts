@@ -132,6 +132,20 @@ describe('sequor rules publish', () => {
       const two = await sequor(['rules', 'publish', sigmaDir, '--topic', topic, '--lists', lists], { env });
       expect(two.code).toBe(1);
       expect(two.stderr).toMatch(/holds exactly one rule that alerts .* this one holds 2/);
+
+      // A file of meta filters alone: on the topic it would apply to nothing.
+      writeFileSync(path.join(sigmaDir, 'failed.yml'), failed(B));
+      writeFileSync(
+        path.join(sigmaDir, 'filter.yml'),
+        'title: not admin\nlogsource: { product: windows }\nfilter:\n  rules: [failed_login]\n  selection: { TargetUserName: admin }\n  condition: not selection\n',
+      );
+      const filter = await sequor(['rules', 'publish', sigmaDir, '--topic', topic, '--lists', lists], {
+        env,
+      });
+      expect(filter.code, filter.stderr).toBe(1);
+      expect(filter.stderr).toMatch(
+        /filter\.yml: a file of Sigma meta filters alone is not a rules-topic record/,
+      );
     } finally {
       rmSync(sigmaDir, { recursive: true, force: true });
     }

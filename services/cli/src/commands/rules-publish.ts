@@ -204,6 +204,16 @@ async function checkedRecords(
       });
   }
   const files = [...new Set(loaded.files.filter((r) => r.rule !== null).map((r) => r.file))];
+  // A file of meta filters alone would be a record that applies to nothing (each is checked alone).
+  const filterOnly = [
+    ...new Set(loaded.files.filter((r) => r.sigmaFilter !== undefined).map((r) => r.file)),
+  ].filter((file) => !files.includes(file));
+  for (const file of filterOnly) {
+    ctx.stderr.write(
+      `${file}: a file of Sigma meta filters alone is not a rules-topic record: a detector checks each record alone, so it would apply to no rule there. Write the filter into the file of each rule it applies to, or load it from RULES_DIR\n`,
+    );
+    failed = true;
+  }
   let ruleRecords = 0;
   for (const file of files) {
     let text: string;
