@@ -44,6 +44,7 @@ query: |
 
 const A = '11111111-2222-4333-8444-000000000001';
 const B = '11111111-2222-4333-8444-000000000002';
+const C = '11111111-2222-4333-8444-000000000003';
 
 /** The topic as a table: key -> value (tombstones remove). */
 async function table(topic: string): Promise<Map<string, string>> {
@@ -146,8 +147,42 @@ describe('sequor rules publish', () => {
       expect(filter.stderr).toMatch(
         /filter\.yml: a file of Sigma meta filters alone is not a rules-topic record/,
       );
+
+      // A filter in one rule's file naming a rule of another file would not reach it on the topic.
+      const notAdmin =
+        'title: not admin\nlogsource: { product: windows }\nfilter:\n  rules: [failed_login, other]\n  selection: { TargetUserName: admin }\n  condition: not selection\n';
+      rmSync(path.join(sigmaDir, 'filter.yml'));
+      writeFileSync(path.join(sigmaDir, 'failed.yml'), `${failed(B)}---\n${notAdmin}`);
+      writeFileSync(path.join(sigmaDir, 'other.yml'), failed(C).replace('failed_login', 'other'));
+      const reach = await sequor(['rules', 'publish', sigmaDir, '--topic', topic, '--lists', lists], { env });
+      expect(reach.code, reach.stderr).toBe(1);
+      expect(reach.stderr).toMatch(
+        /failed\.yml:\d+:\d+: filter "not admin" names "other", which is in another file/,
+      );
     } finally {
       rmSync(sigmaDir, { recursive: true, force: true });
+    }
+  });
+
+  it("removes the record of a rule now held silent in its correlation's file, without --delete-missing", async () => {
+    const topic = uniqueTopic('publish-merge');
+    const env = { KAFKA_BROKERS: kit.config.brokers.join(',') };
+    const merge = mkdtempSync(path.join(tmpdir(), 'sequor-publish-merge-'));
+    const failed = `title: failed logon\nid: ${B}\nname: failed_login\nlogsource: { product: windows, service: security }\ndetection:\n  selection: { EventID: 4625 }\n  condition: selection\n`;
+    const counting = `title: many failed logons\nid: ${A}\ncorrelation:\n  type: event_count\n  rules: [failed_login]\n  group-by: [host.id]\n  timespan: 10m\n  condition: { gte: 3 }\n`;
+    try {
+      // First the rule alone: it alerts, as its own record.
+      writeFileSync(path.join(merge, 'failed.yml'), failed);
+      expect((await sequor(['rules', 'publish', merge, '--topic', topic], { env })).code).toBe(0);
+      // Then merged into its correlation's file: its own record would keep alerting on every detector.
+      rmSync(path.join(merge, 'failed.yml'));
+      writeFileSync(path.join(merge, 'many-failed.yml'), `${counting}---\n${failed}`);
+      const merged = await sequor(['rules', 'publish', merge, '--topic', topic], { env });
+      expect(merged.code, merged.stderr).toBe(0);
+      expect(merged.stdout).toMatch(new RegExp(`removed rule ${B} \\(now held silent by rule ${A} `));
+      expect([...(await table(topic)).keys()]).toEqual([`rule:${A}`]);
+    } finally {
+      rmSync(merge, { recursive: true, force: true });
     }
   });
 

@@ -15,12 +15,14 @@ import {
   TopicFollower,
 } from '@sequor/kafka';
 import { ConfigError } from '@sequor/model';
+import { DEFAULT_PARTITION_KEY_FIELDS, parsePartitionKeyFields } from '@sequor/pipeline';
+import type { RuleFileResult } from '@sequor/rules';
 import {
   checkRuleRecordText,
-  defaultPartitionKeyFields,
   listRecordKey,
   loadValueLists,
   parseRuleRecordKey,
+  RULE_KEY_PREFIX,
   RuleRecordError,
   ruleRecordKey,
 } from '@sequor/rules';
@@ -38,7 +40,9 @@ with --lists, the value lists of that folder too (key list:<name>.<type>), writt
 checked first, as rules lint does and alone as a detector checks a record (a correlation and the rules
 it names share one file): one error and nothing is written. Then only what changed is written, and each change printed. The topic is
 created compacted, with one partition, when missing. Kafka settings come from the environment
-(KAFKA_BROKERS, ...: shared/kafka/README.md).
+(KAFKA_BROKERS, ...: shared/kafka/README.md), and so does PARTITION_KEY_FIELDS (the detectors' value,
+default host.id,...), which correlations are checked against. A rule now held silent in another file's
+record (a building block merged into its correlation's file) has its own record removed.
 
 options:
   --topic T          the rules topic (required)
@@ -61,6 +65,8 @@ interface Desired {
   readonly text: string;
   /** What to print: `rule <id> (<file>)`, `list <name>.<type> (<file>)`. */
   readonly label: string;
+  /** The rules this record holds silent (building blocks of its correlation), by id. */
+  readonly silentIds?: readonly string[];
 }
 
 export async function rulesPublishCommand(args: readonly string[], ctx: CommandContext): Promise<number> {
@@ -77,7 +83,16 @@ export async function rulesPublishCommand(args: readonly string[], ctx: CommandC
   const dryRun = flag(values, 'dry-run');
   const deleteMissing = flag(values, 'delete-missing');
 
-  const desired = await checkedRecords(dir, listsDir, ctx);
+  let partitionKey;
+  try {
+    partitionKey = parsePartitionKeyFields(
+      ctx.env['PARTITION_KEY_FIELDS'] ?? DEFAULT_PARTITION_KEY_FIELDS.join(','),
+    );
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+  const desired = await checkedRecords(dir, listsDir, partitionKey.names, ctx);
   if (desired === null) return EXIT.failed;
 
   let config;
@@ -133,8 +148,18 @@ export async function rulesPublishCommand(args: readonly string[], ctx: CommandC
       lines.push(`${current === undefined ? 'added  ' : 'changed'} ${d.label}`);
     }
     const wanted = new Set(desired.map((d) => d.key));
+    // A rule now held silent in another record (merged into its correlation's file): its own record,
+    // left from before, would keep alerting on every detector, so it goes whatever --delete-missing says.
+    const silentIn = new Map<string, Desired>();
+    for (const d of desired) for (const id of d.silentIds ?? []) silentIn.set(ruleRecordKey(id), d);
     const missing = [...onTopic.keys()].filter((k) => !wanted.has(k)).sort();
     for (const key of missing) {
+      const holder = silentIn.get(key);
+      if (holder !== undefined) {
+        messages.push({ key, value: null });
+        lines.push(`removed rule ${key.slice(RULE_KEY_PREFIX.length)} (now held silent by ${holder.label})`);
+        continue;
+      }
       const parsed = parseRuleRecordKey(key);
       const what =
         parsed instanceof RuleRecordError
@@ -181,6 +206,7 @@ export async function rulesPublishCommand(args: readonly string[], ctx: CommandC
 async function checkedRecords(
   dir: string,
   listsDir: string | undefined,
+  partitionKeyFields: readonly string[],
   ctx: CommandContext,
 ): Promise<Desired[] | null> {
   const loaded = await loadRuleSet([dir], false, listsDir);
@@ -210,7 +236,7 @@ async function checkedRecords(
   ].filter((file) => !files.includes(file));
   for (const file of filterOnly) {
     ctx.stderr.write(
-      `${file}: a file of Sigma meta filters alone is not a rules-topic record: a detector checks each record alone, so it would apply to no rule there. Write the filter into the file of each rule it applies to, or load it from RULES_DIR\n`,
+      `${file}: a file of Sigma meta filters alone is not a rules-topic record: a detector checks each record alone, so it would apply to no rule there. Write the filter into the file of each rule it applies to\n`,
     );
     failed = true;
   }
@@ -224,17 +250,29 @@ async function checkedRecords(
     }
     const record = checkRuleRecordText(text, file, {
       ...(lists === undefined ? {} : { valueLists: lists }),
-      partitionKeyFields: defaultPartitionKeyFields,
+      partitionKeyFields,
     });
     if (!record.ok) {
       for (const error of record.errors) ctx.stderr.write(`${error}\n`);
       ctx.stderr.write(
-        `${file}: a detector checks each record alone: keep a correlation and the rules it names in one file, one alerting rule per file\n`,
+        `${file}: a detector checks each record alone: keep a correlation and the rules it names in one file, one alerting rule per file (two correlations over one rule: each file its own copy, with its own id and name)\n`,
       );
       failed = true;
       continue;
     }
-    desired.push({ key: ruleRecordKey(record.rule.id), text, label: `rule ${record.rule.id} (${file})` });
+    // A filter reaches only its own record's rules there: one that reaches others in DIR would not.
+    const reach = filterReach(loaded.files, file);
+    if (reach !== null) {
+      ctx.stderr.write(`${reach}\n`);
+      failed = true;
+      continue;
+    }
+    desired.push({
+      key: ruleRecordKey(record.rule.id),
+      text,
+      label: `rule ${record.rule.id} (${file})`,
+      silentIds: record.results.flatMap((r) => (r.rule !== null && r.silenced === true ? [r.rule.id] : [])),
+    });
     ruleRecords++;
   }
   if (failed) {
@@ -243,4 +281,29 @@ async function checkedRecords(
   }
   if (ruleRecords === 0) throw new ReportedError(`no rules in ${dir}`, EXIT.failed);
   return desired;
+}
+
+/**
+ * Why a file's Sigma meta filters would not apply on the rules topic as they do over DIR (a record is
+ * checked alone: a filter reaches its own file's rules only), or null when they would.
+ */
+function filterReach(results: readonly RuleFileResult[], file: string): string | null {
+  const inFile = results.filter((r) => r.file === file);
+  const own = new Set(
+    inFile.flatMap((r) => (r.rule?.type === 'sigma' ? [r.rule.id, r.rule.sigma.name ?? null] : [])),
+  );
+  const elsewhere = results.some((r) => r.file !== file && r.rule?.type === 'sigma');
+  for (const { sigmaFilter: filter } of inFile) {
+    if (filter === undefined) continue;
+    const where = `${file}:${filter.position.line}:${filter.position.column}`;
+    if (filter.rules === 'any') {
+      if (elsewhere)
+        return `${where}: filter "${filter.title}" applies to every rule (rules: any) in the folder, but on the rules topic only to the rules of its own file: name the rules, or copy it into each rule's file`;
+      continue;
+    }
+    const outside = filter.rules.filter((ref) => !own.has(ref));
+    if (outside.length > 0)
+      return `${where}: filter "${filter.title}" names ${outside.map((r) => `"${r}"`).join(', ')}, which ${outside.length === 1 ? 'is' : 'are'} in another file: on the rules topic a filter applies only to the rules of its own file; copy it into that rule's file`;
+  }
+  return null;
 }
