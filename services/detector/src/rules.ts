@@ -33,7 +33,10 @@ export interface RuleSetOptions {
   readonly strict?: boolean;
   /** Which loaded rules run (`RULES_MIN_LEVEL`, `RULES_STATUS`, `RULES_TAGS`); default every rule. */
   readonly selection?: RuleSelection;
-  /** Rules also come from a rules topic (`RULES_TOPIC`): a base set with no rule is not refused. */
+  /**
+   * Rules also come from a rules topic (`RULES_TOPIC`): a base set with no rule and no error is not
+   * refused.
+   */
   readonly rulesFromTopic?: boolean;
 }
 
@@ -147,7 +150,9 @@ export async function loadDetectorRules(options: RuleSetOptions): Promise<Detect
   }
   if (options.strict === true && errors.length > 0)
     throw new RuleSetRefusedError(errors, `${errors.length} rule error(s) and DETECTOR_STRICT is set`);
-  if (rules.length === 0 && options.rulesFromTopic !== true)
+  // With a topic, an empty base is fine when nothing was refused: a RULES_DIR whose every file fails
+  // is still a start to refuse.
+  if (rules.length === 0 && !(options.rulesFromTopic === true && errors.length === 0))
     throw new RuleSetRefusedError(
       errors,
       'no rule loads (RULES_DIR and the built-ins give none, and no RULES_TOPIC)',

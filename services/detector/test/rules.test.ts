@@ -103,6 +103,16 @@ describe('loadDetectorRules', () => {
       rulesFromTopic: true,
     });
     expect(fromTopic.rules).toEqual([]);
+    // Every RULES_DIR file refused is still no start, topic or not.
+    await writeFile(path.join(dir, 'broken.yaml'), 'id: [not a rule\n');
+    await expect(
+      loadDetectorRules({
+        rulesDir: dir,
+        builtins: false,
+        partitionKeyFields: ['host.id'],
+        rulesFromTopic: true,
+      }),
+    ).rejects.toThrow(/no rule loads/);
   });
 
   it('fails the start on any refused rule when strict', async () => {
