@@ -269,6 +269,8 @@ describe('loadRuleSet: Sigma correlations of correlations', () => {
       ids: [],
       warned: ['b.yml:3:7'],
     });
+    // A YAML error in the correlation's own document, after its names.
+    expect(await silentWith(`${counting}bad: [unclosed\n`)).toEqual({ ids: [], warned: ['b.yml:3:7'] });
     // One unreadable item beside the names, by id this time.
     const byId = correlation(
       'many_failed',

@@ -36,13 +36,13 @@ export interface SigmaDocumentsResult {
 export function loadSigmaDocuments(text: string, file: string): SigmaDocumentsResult {
   const parsed = parseSigmaDocuments(text, file);
   if ('errors' in parsed) {
-    // A YAML error elsewhere in the file refuses it whole; its correlations still name their building
-    // blocks, as far as their own documents read.
+    // A YAML error refuses the file whole; its correlations still name their building blocks, as far as
+    // their documents parsed.
     const found = parsed.parsed;
     const unloadedCorrelations = (found?.docs ?? []).flatMap((doc) => {
       const contents = doc.contents;
-      if (found === undefined || doc.errors.length > 0 || !isMap(contents) || !contents.has('correlation'))
-        return [];
+      // Its own YAML error too: `named` reads what parsed (the rules list before a bad last line, say).
+      if (found === undefined || !isMap(contents) || !contents.has('correlation')) return [];
       const named = namedBySigmaCorrelation(text, file, doc, found.lines);
       return named === null ? [] : [named];
     });
