@@ -171,9 +171,16 @@ describe('sequor rules publish', () => {
     const failed = `title: failed logon\nid: ${B}\nname: failed_login\nlogsource: { product: windows, service: security }\ndetection:\n  selection: { EventID: 4625 }\n  condition: selection\n`;
     const counting = `title: many failed logons\nid: ${A}\ncorrelation:\n  type: event_count\n  rules: [failed_login]\n  group-by: [host.id]\n  timespan: 10m\n  condition: { gte: 3 }\n`;
     try {
-      // First the rule alone: it alerts, as its own record.
-      writeFileSync(path.join(merge, 'failed.yml'), failed);
-      expect((await sequor(['rules', 'publish', merge, '--topic', topic], { env })).code).toBe(0);
+      // First the rule alone: it alerts, as its own record (lint's warnings said, not fatal).
+      writeFileSync(
+        path.join(merge, 'failed.yml'),
+        failed.replace('detection:', 'sequor:\n  suppress: { by: [user.name], window: 1h }\ndetection:'),
+      );
+      const alone = await sequor(['rules', 'publish', merge, '--topic', topic], { env });
+      expect(alone.code, alone.stderr).toBe(0);
+      expect(alone.stderr).toMatch(
+        /failed\.yml:\d+:\d+: warning: suppression windows are kept per partition/,
+      );
       // Then merged into its correlation's file: its own record would keep alerting on every detector.
       rmSync(path.join(merge, 'failed.yml'));
       writeFileSync(path.join(merge, 'many-failed.yml'), `${counting}---\n${failed}`);

@@ -215,6 +215,8 @@ async function checkedRecords(
     ctx.stderr.write(`${error.format()}\n`);
     failed = true;
   }
+  // As rules lint says them: they do not stop the publish.
+  for (const warning of loaded.warnings) ctx.stderr.write(`${warning.format()}\n`);
   const desired: Desired[] = [];
   const lists = listsDir === undefined ? undefined : await loadValueLists(listsDir);
   if (lists !== undefined) {
