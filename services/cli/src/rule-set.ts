@@ -26,6 +26,8 @@ export async function loadRuleSet(
   withBuiltins = true,
   listsDir?: string,
   selection?: RuleSelection,
+  /** The events topic's key (default: lint's, `host.id`): correlations must group on its first field. */
+  partitionKeyFields?: readonly string[],
 ): Promise<RuleDirLoad> {
   const lists = await valueLists(listsDir);
   try {
@@ -34,6 +36,7 @@ export async function loadRuleSet(
       {
         ...(lists === undefined ? {} : { valueLists: lists }),
         ...(selection === undefined ? {} : { selection }),
+        ...(partitionKeyFields === undefined ? {} : { partitionKeyFields }),
       },
     );
   } catch (error) {

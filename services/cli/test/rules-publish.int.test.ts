@@ -157,8 +157,19 @@ describe('sequor rules publish', () => {
       const reach = await sequor(['rules', 'publish', sigmaDir, '--topic', topic, '--lists', lists], { env });
       expect(reach.code, reach.stderr).toBe(1);
       expect(reach.stderr).toMatch(
-        /failed\.yml:\d+:\d+: filter "not admin" names "other", which is in another file/,
+        /failed\.yml:\d+:\d+: filter "not admin" applies over the folder to "other" \(.*other\.yml\), in another file/,
       );
+
+      // Checked against the detectors' key: a correlation grouping by user.name, with events keyed by it.
+      rmSync(path.join(sigmaDir, 'other.yml'));
+      writeFileSync(
+        path.join(sigmaDir, 'failed.yml'),
+        `${counting.replace('[host.id]', '[user.name]')}---\n${failed(B)}`,
+      );
+      const byUser = await sequor(['rules', 'publish', sigmaDir, '--topic', topic, '--lists', lists], {
+        env: { ...env, PARTITION_KEY_FIELDS: 'user.name' },
+      });
+      expect(byUser.code, byUser.stderr).toBe(0);
     } finally {
       rmSync(sigmaDir, { recursive: true, force: true });
     }

@@ -106,6 +106,7 @@ export {
   ruleRecordKey,
   ruleRevision,
   checkRuleRecordText,
+  filtersBeyondRecord,
   type RuleRecordCheck,
   type RuleRecordKey,
 } from './rule-record.js';

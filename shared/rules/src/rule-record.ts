@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { SequorError } from '@sequor/model';
+import { filterApplies } from '@sequor/sigma';
 import type { RuleFileResult } from './analyze.js';
 import { analyzeRuleText } from './analyze.js';
 import { checkRuleSet } from './lint.js';
@@ -126,4 +127,24 @@ export function checkRuleRecordText(
       ],
     };
   return { ok: true, rule: alerting[0] as Rule, results: checked };
+}
+
+/**
+ * Why the Sigma meta filters of `file` would not apply on the rules topic as they do over the folder
+ * `results` were loaded from, or null when they would: a record is checked alone, so there a filter
+ * reaches only its own file's rules, and over the folder it reaches every rule it applies to (by id,
+ * name or `rules: any`, and logsource).
+ */
+export function filtersBeyondRecord(results: readonly RuleFileResult[], file: string): string | null {
+  const others = results.flatMap((r) => (r.file !== file && r.rule?.type === 'sigma' ? [r.rule] : []));
+  for (const r of results) {
+    const filter = r.sigmaFilter;
+    if (r.file !== file || filter === undefined) continue;
+    const reached = others.filter((rule) => filterApplies(filter, rule.sigma));
+    if (reached.length === 0) continue;
+    const where = `${file}:${filter.position.line}:${filter.position.column}`;
+    const names = reached.map((rule) => `"${rule.sigma.name ?? rule.id}" (${rule.location.file})`);
+    return `${where}: filter "${filter.title}" applies over the folder to ${names.join(', ')}, in another file: on the rules topic a filter reaches only its own file's rules; copy it into that rule's file`;
+  }
+  return null;
 }

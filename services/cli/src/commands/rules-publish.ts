@@ -16,9 +16,9 @@ import {
 } from '@sequor/kafka';
 import { ConfigError } from '@sequor/model';
 import { DEFAULT_PARTITION_KEY_FIELDS, parsePartitionKeyFields } from '@sequor/pipeline';
-import type { RuleFileResult } from '@sequor/rules';
 import {
   checkRuleRecordText,
+  filtersBeyondRecord,
   listRecordKey,
   loadValueLists,
   parseRuleRecordKey,
@@ -209,7 +209,9 @@ async function checkedRecords(
   partitionKeyFields: readonly string[],
   ctx: CommandContext,
 ): Promise<Desired[] | null> {
-  const loaded = await loadRuleSet([dir], false, listsDir);
+  // Checked against the detectors' key, as each record will be (its first field, as they check it).
+  const first = partitionKeyFields[0];
+  const loaded = await loadRuleSet([dir], false, listsDir, undefined, first === undefined ? [] : [first]);
   let failed = false;
   for (const error of loaded.errors) {
     ctx.stderr.write(`${error.format()}\n`);
@@ -263,7 +265,7 @@ async function checkedRecords(
       continue;
     }
     // A filter reaches only its own record's rules there: one that reaches others in DIR would not.
-    const reach = filterReach(loaded.files, file);
+    const reach = filtersBeyondRecord(loaded.files, file);
     if (reach !== null) {
       ctx.stderr.write(`${reach}\n`);
       failed = true;
@@ -283,29 +285,4 @@ async function checkedRecords(
   }
   if (ruleRecords === 0) throw new ReportedError(`no rules in ${dir}`, EXIT.failed);
   return desired;
-}
-
-/**
- * Why a file's Sigma meta filters would not apply on the rules topic as they do over DIR (a record is
- * checked alone: a filter reaches its own file's rules only), or null when they would.
- */
-function filterReach(results: readonly RuleFileResult[], file: string): string | null {
-  const inFile = results.filter((r) => r.file === file);
-  const own = new Set(
-    inFile.flatMap((r) => (r.rule?.type === 'sigma' ? [r.rule.id, r.rule.sigma.name ?? null] : [])),
-  );
-  const elsewhere = results.some((r) => r.file !== file && r.rule?.type === 'sigma');
-  for (const { sigmaFilter: filter } of inFile) {
-    if (filter === undefined) continue;
-    const where = `${file}:${filter.position.line}:${filter.position.column}`;
-    if (filter.rules === 'any') {
-      if (elsewhere)
-        return `${where}: filter "${filter.title}" applies to every rule (rules: any) in the folder, but on the rules topic only to the rules of its own file: name the rules, or copy it into each rule's file`;
-      continue;
-    }
-    const outside = filter.rules.filter((ref) => !own.has(ref));
-    if (outside.length > 0)
-      return `${where}: filter "${filter.title}" names ${outside.map((r) => `"${r}"`).join(', ')}, which ${outside.length === 1 ? 'is' : 'are'} in another file: on the rules topic a filter applies only to the rules of its own file; copy it into that rule's file`;
-  }
-  return null;
 }
