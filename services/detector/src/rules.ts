@@ -155,7 +155,9 @@ export async function loadDetectorRules(options: RuleSetOptions): Promise<Detect
   if (rules.length === 0 && !(options.rulesFromTopic === true && errors.length === 0))
     throw new RuleSetRefusedError(
       errors,
-      'no rule loads (RULES_DIR and the built-ins give none, and no RULES_TOPIC)',
+      options.rulesFromTopic === true
+        ? 'no rule loads: every rule of RULES_DIR was refused (the rules topic does not stand in for them)'
+        : 'no rule loads (RULES_DIR and the built-ins give none, and no RULES_TOPIC)',
     );
   return {
     rules,
