@@ -2,9 +2,10 @@
  * `sequor rules publish DIR --topic T`: writes a folder of rule files (and, with `--lists`, value lists)
  * to a detector rules topic (`RULES_TOPIC`), one compacted record per file, keyed by its one alerting
  * rule. Every file is validated first, as `rules lint` does and alone as a detector checks a record; one
- * error and nothing is written. Then the topic is read whole and only what differs is written: new and changed rules, and tombstones for rules on the topic that are not in
- * DIR only with `--delete-missing` (a folder that is missing files by accident must not delete rules
- * from every detector). Prints each change.
+ * error and nothing is written. Then the topic is read whole and only what differs is written: new and
+ * changed rules, and tombstones for rules on the topic that are not in DIR only with `--delete-missing`
+ * (a folder that is missing files by accident must not delete rules from every detector). Prints each
+ * change.
  */
 import { readFile } from 'node:fs/promises';
 import {
@@ -38,11 +39,12 @@ Writes the rule files of DIR (Sequor YAML or Sigma) to a detector rules topic (t
 RULES_TOPIC), one record per file (key rule:<id> of its one alerting rule, value the file's text);
 with --lists, the value lists of that folder too (key list:<name>.<type>), written first. Every file is
 checked first, as rules lint does and alone as a detector checks a record (a correlation and the rules
-it names share one file): one error and nothing is written. Then only what changed is written, and each change printed. The topic is
-created compacted, with one partition, when missing. Kafka settings come from the environment
-(KAFKA_BROKERS, ...: shared/kafka/README.md), and so does PARTITION_KEY_FIELDS (the detectors' value,
-default host.id,...), which correlations are checked against. A rule now held silent in another file's
-record (a building block merged into its correlation's file) has its own record removed.
+it names share one file): one error and nothing is written. Then only what changed is written, and
+each change printed. The topic is created compacted, with one partition, when missing. Kafka settings
+come from the environment (KAFKA_BROKERS, ...: shared/kafka/README.md), and so does
+PARTITION_KEY_FIELDS (the detectors' value, default host.id,...), which correlations are checked
+against. A rule now held silent in another file's record (a building block merged into its
+correlation's file) has its own record removed.
 
 options:
   --topic T          the rules topic (required)
