@@ -295,8 +295,14 @@ function sequorAttribute(
   return { suppress, exceptions: exceptions.items, issues, nodes: { nodeAt, keyNodeAt } };
 }
 
-/** Top-level keys of a Sigma document that are Sequor's tuning written outside `sequor:`. */
-const MISPLACED_TUNING = ['exceptions', 'suppress'] as const;
+/** Top-level keys of a Sigma document that are Sequor's tuning written outside `sequor:`, plain or quoted. */
+const MISPLACED_TUNING = (['exceptions', 'suppress'] as const).map((key) => ({
+  key,
+  line: new RegExp(`^(?:${key}|"${key}"|'${key}')[ \t]*:`, 'm'),
+}));
+
+/** A `sequor:` key below the top level of a document. */
+const NESTED_SEQUOR_KEY_LINE = /^[ \t]+(?:sequor|"sequor"|'sequor')[ \t]*:/m;
 
 /**
  * Sequor's tuning written where it is not read: `exceptions` or `suppress` at the top level of a Sigma
@@ -305,16 +311,16 @@ const MISPLACED_TUNING = ['exceptions', 'suppress'] as const;
  */
 function misplacedTuning(
   text: string,
-  file: string,
   offset: number,
   docs: () => readonly Document.Parsed[],
+  /** The document's location (`sequorOf`'s), made once per document. */
+  top: RuleSourceMap,
 ): RuleFileError[] {
   const [from, to] = documentRange(text, offset);
   const body = text.slice(from, to);
   const out: RuleFileError[] = [];
-  const top = sigmaSourceMap(file, text, offset);
-  for (const key of MISPLACED_TUNING)
-    if (new RegExp(`^(?:${key}|"${key}"|'${key}')[ \t]*:`, 'm').test(body))
+  for (const { key, line } of MISPLACED_TUNING)
+    if (line.test(body))
       out.push(
         top.issue(
           top.positionOfKey([key]),
@@ -324,7 +330,7 @@ function misplacedTuning(
         ),
       );
   // Nested `sequor:` keys are rare: the document is parsed again only when a line holds one.
-  if (!/^[ \t]+(?:sequor|"sequor"|'sequor')[ \t]*:/m.test(body)) return out;
+  if (!NESTED_SEQUOR_KEY_LINE.test(body)) return out;
   const doc = docs().find((d) => {
     const range = d.contents?.range;
     return range !== undefined && range[0] <= offset && offset <= range[2];
@@ -411,7 +417,7 @@ export function analyzeSigmaText(
   for (const sigma of loaded.rules) {
     const { tuning: sequor, location } = sequorOf(sigma.position.offset);
     const common = commonOf(sigma, location);
-    const warnings = misplacedTuning(text, file, sigma.position.offset, docs);
+    const warnings = misplacedTuning(text, sigma.position.offset, docs, location);
     if (common instanceof RuleFileError) results.push({ ...empty, errors: [common] });
     else if (Array.isArray(sequor)) results.push({ ...empty, errors: sequor });
     else
@@ -432,7 +438,7 @@ export function analyzeSigmaText(
   for (const correlation of loaded.correlations) {
     const { tuning: sequor, location } = sequorOf(correlation.position.offset);
     const common = commonOf(correlation, location);
-    const warnings = misplacedTuning(text, file, correlation.position.offset, docs);
+    const warnings = misplacedTuning(text, correlation.position.offset, docs, location);
     // Refused here (its metadata, its sequor: attribute), it still names its building blocks.
     const unloaded = {
       unloadedCorrelations: [
