@@ -103,7 +103,7 @@ describe('sequor rules', () => {
     const clean = await sequor(['rules', 'lint']);
     expect(clean.code).toBe(0);
     expect(clean.stdout.trim()).toBe(
-      '4 files checked: 0 errors, 0 warnings\nrules loaded: 4 (4 Sequor YAML, 0 Sigma, 0 Sigma correlations; 0 run only inside a correlation), 0 Sigma meta filters; refused: 0 files',
+      '4 files checked: 0 errors, 0 warnings\nrules loaded: 4 (4 Sequor YAML, 0 Sigma, 0 Sigma correlations; 0 alert only through a correlation), 0 Sigma meta filters; refused: 0 files',
     );
 
     const dir = path.join(tmp, 'broken-rules');

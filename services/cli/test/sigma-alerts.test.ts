@@ -3,6 +3,8 @@
  * Sigma seed and its built-in), and what a Sigma alert carries through `sequor detect`: ATT&CK rows from
  * its tags and the fields its detection read.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ruleLabels } from '../src/summary.js';
@@ -77,7 +79,9 @@ describe('sequor rules lint|test --no-builtins', () => {
   it('checks and tests only the given rules', async () => {
     const lint = await sequor(['rules', 'lint', '--no-builtins', seedsDir]);
     expect(lint.code, lint.stdout).toBe(0);
-    expect(lint.stdout).toMatch(/^rules loaded: 9 \(0 Sequor YAML, 6 Sigma, 3 Sigma correlations;/m);
+    expect(lint.stdout).toMatch(
+      /^rules loaded: 9 \(0 Sequor YAML, 6 Sigma, 3 Sigma correlations; 5 alert only through a correlation\)/m,
+    );
     const withBuiltins = await sequor(['rules', 'lint', seedsDir]);
     expect(withBuiltins.stdout).toMatch(/^rules loaded: 13 \(4 Sequor YAML, 6 Sigma, 3 Sigma correlations;/m);
 
@@ -86,6 +90,37 @@ describe('sequor rules lint|test --no-builtins', () => {
     expect(test.stdout).toMatch(/^0 passed, 0 failed \(4 rules\)$/m);
     const bad = await sequor(['rules', 'test', '--no-builtins']);
     expect(bad.code).toBe(2);
+  }, 120_000);
+
+  it('counts a rule a refused correlation keeps silent among those that alert only through a correlation', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sequor-lint-silenced-'));
+    writeFileSync(
+      path.join(dir, 'failed-logon.yml'),
+      [
+        'title: Failed logon',
+        'name: failed_logon',
+        'id: 0b6e2c2e-1d3a-4c55-9a61-3a7d2f1c0001',
+        'logsource: { product: windows, service: security }',
+        'detection: { selection: { EventID: 4625 }, condition: selection }',
+        '---',
+        'title: Logon failures by percentile',
+        'id: 0b6e2c2e-1d3a-4c55-9a61-3a7d2f1c0002',
+        'correlation:',
+        '  type: value_percentile',
+        '  rules: [failed_logon]',
+        '  group-by: [host.id]',
+        '  timespan: 5m',
+        '  condition: { field: TargetUserName, gte: 1 }',
+        '',
+      ].join('\n'),
+    );
+    const lint = await sequor(['rules', 'lint', '--no-builtins', dir]);
+    rmSync(dir, { recursive: true, force: true });
+    expect(lint.code, lint.stdout).toBe(1);
+    expect(lint.stdout).toMatch(/value_percentile/);
+    expect(lint.stdout).toMatch(
+      /^rules loaded: 1 \(0 Sequor YAML, 1 Sigma, 0 Sigma correlations; 1 alert only through a correlation\)/m,
+    );
   }, 120_000);
 });
 

@@ -32,7 +32,7 @@ describe('sequor rules on Sigma files', () => {
     const result = await sequor(['rules', 'lint', path.join(sigmaDir, 'rules')]);
     expect(result.code).toBe(1);
     const summary =
-      /^rules loaded: (\d+) \(4 Sequor YAML, (\d+) Sigma, 0 Sigma correlations; 0 run only inside a correlation\), 0 Sigma meta filters; refused: (\d+) files \(by reason: (.*)\)$/m.exec(
+      /^rules loaded: (\d+) \(4 Sequor YAML, (\d+) Sigma, 0 Sigma correlations; 0 alert only through a correlation\), 0 Sigma meta filters; refused: (\d+) files \(by reason: (.*)\)$/m.exec(
         result.stdout,
       );
     expect(summary, result.stdout.slice(-2000)).not.toBeNull();

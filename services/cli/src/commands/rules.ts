@@ -175,7 +175,7 @@ async function rulesLint(
     .join(', ');
   const loadedCount = loaded.files.filter((f) => f.rule !== null).length;
   ctx.stdout.write(
-    `rules loaded: ${loadedCount} (${ofType('eql', 'span_aggregation')} Sequor YAML, ${ofType('sigma')} Sigma, ${ofType('sigma-correlation')} Sigma correlations; ${silenced} run only inside a correlation), ${plural(filters, 'Sigma meta filter')}; refused: ${plural(refused, 'file')}${reasons === '' ? '' : ` (by reason: ${reasons})`}\n`,
+    `rules loaded: ${loadedCount} (${ofType('eql', 'span_aggregation')} Sequor YAML, ${ofType('sigma')} Sigma, ${ofType('sigma-correlation')} Sigma correlations; ${silenced} alert only through a correlation), ${plural(filters, 'Sigma meta filter')}; refused: ${plural(refused, 'file')}${reasons === '' ? '' : ` (by reason: ${reasons})`}\n`,
   );
   return errors > 0 ? EXIT.failed : EXIT.ok;
 }
