@@ -126,6 +126,12 @@ export interface SlidingAggregateSpec<E> {
   readonly threshold: CorrelationThreshold;
   /** Evidence events kept per group: the latest this many (the match's `count` says how many there were). */
   readonly maxEvidence: number;
+  /**
+   * Emit on every event at which a sliding window meets the threshold, not only on the one that makes it
+   * meet it (default false: one match per burst). For an inner correlation of a chain whose outer one asks
+   * whether this one holds at a time (`temporal`, `temporal_ordered`): see `operators/sliding-chain.ts`.
+   */
+  readonly fireWhileHeld?: boolean;
 }
 
 /**
@@ -137,6 +143,8 @@ export interface SlidingTemporalSpec<E> {
   readonly windowMs: number;
   readonly inputs: readonly Omit<SlidingInputSpec<E>, 'value'>[];
   readonly minInputs: number;
+  /** As `SlidingAggregateSpec.fireWhileHeld`: a match on every event at which the window holds. */
+  readonly fireWhileHeld?: boolean;
 }
 
 /** An event as a chain's outer correlation sees it: the event and what each inner correlation emitted on it. */

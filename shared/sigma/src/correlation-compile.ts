@@ -505,7 +505,12 @@ class CorrelationCompiler<E> {
           `correlation "${nested.title}" is decided when its window closes (lt, lte, eq or neq), not on an event, so it cannot feed another correlation`,
         );
       const slot = inner.length;
-      inner.push(spec);
+      // A temporal outer asks whether the inner one holds at an event's time: it is fed on every event at
+      // which it holds, not only on the one a burst starts with (a brute force going on for an hour still
+      // holds when the login comes). A count or value outer counts the inner one's bursts.
+      inner.push(
+        correlation.type === 'temporal' || correlation.type === 'temporal_ordered' ? whileHeld(spec) : spec,
+      );
       return {
         ref,
         predicate: (chained) => chained.fired[slot] !== undefined,
@@ -540,6 +545,19 @@ function firesOnEvents<E>(spec: CorrelationSpec<E>): boolean {
     case 'join':
     case 'spanAggregate':
       return true;
+  }
+}
+
+/** The spec emitting on every event at which it holds (`fireWhileHeld`), down a chain to its outer part. */
+function whileHeld<E>(spec: CorrelationSpec<E>): CorrelationSpec<E> {
+  switch (spec.kind) {
+    case 'slidingAggregate':
+    case 'slidingTemporal':
+      return { ...spec, fireWhileHeld: true };
+    case 'chain':
+      return { ...spec, outer: whileHeld(spec.outer) };
+    default:
+      return spec;
   }
 }
 

@@ -74,6 +74,30 @@ const CORRELATION_KEYS = new Set([
   'generate',
 ]);
 const CONDITION_KEYS = ['gt', 'gte', 'lt', 'lte', 'eq', 'neq'] as const;
+
+/** Whether no number satisfies every bound of the condition (`gte: 5` with `lt: 3`; `eq: 2` with `neq: 2`). */
+function neverHolds(t: { readonly [K in (typeof CONDITION_KEYS)[number]]?: number }): boolean {
+  let low = Number.NEGATIVE_INFINITY;
+  let lowOpen = false;
+  let high = Number.POSITIVE_INFINITY;
+  let highOpen = false;
+  const above = (v: number, open: boolean) => {
+    if (v > low || (v === low && open)) [low, lowOpen] = [v, open];
+  };
+  const below = (v: number, open: boolean) => {
+    if (v < high || (v === high && open)) [high, highOpen] = [v, open];
+  };
+  if (t.gt !== undefined) above(t.gt, true);
+  if (t.gte !== undefined) above(t.gte, false);
+  if (t.lt !== undefined) below(t.lt, true);
+  if (t.lte !== undefined) below(t.lte, false);
+  if (t.eq !== undefined) {
+    if (t.eq === t.neq) return true;
+    above(t.eq, false);
+    below(t.eq, false);
+  }
+  return low > high || (low === high && (lowOpen || highOpen));
+}
 const TIMESPAN_UNITS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** `timespan` (`90m`, `1h`, `2d`: a whole number and one of s, m, h, d) in ms, or null. */
@@ -338,6 +362,14 @@ class CorrelationReader {
     }
     if (Object.keys(threshold).length === 0)
       this.stop('invalid-rule', '`condition` needs at least one of gt, gte, lt, lte, eq, neq', node);
+    if (neverHolds(threshold))
+      this.stop(
+        'invalid-value',
+        `\`condition\` can never hold (${Object.entries(threshold)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}): the correlation would never fire`,
+        node,
+      );
     if (valued && fields.length === 0)
       this.stop('invalid-rule', `a ${type} correlation needs \`condition.field\``, node);
     if (fields.length > 1 && type !== 'value_count')

@@ -479,7 +479,11 @@ export function parseSigmaDocuments(text: string, file: string): SigmaDocuments 
     );
   }
   const docs = parseAllDocuments(text, { prettyErrors: false });
-  const list = Array.isArray(docs) ? docs : [];
+  // An empty document (a trailing `---`, one holding only comments) holds no rule: left out, not refused.
+  const list = (Array.isArray(docs) ? docs : []).filter(
+    (d) =>
+      d.errors.length > 0 || !(d.contents === null || (isScalar(d.contents) && d.contents.value === null)),
+  );
   if (list.length === 0) return fail('invalid-rule', 'the file holds no YAML document', start);
   const lines = new LineIndex(text);
   const yamlErrors = list.flatMap((d) => d.errors);

@@ -114,6 +114,21 @@ describe('loading correlation documents', () => {
     ]);
   });
 
+  it('leaves out empty documents (a trailing `---`, one of comments only); a file of nothing but is refused', () => {
+    for (const text of [`${example}\n---\n`, `${FAILED}---\n# nothing here\n---\n${example}`]) {
+      const loaded = loadSigmaDocuments(text, 'x.yml');
+      expect(loaded.errors).toEqual([]);
+      expect(loaded.correlations).toHaveLength(2);
+    }
+    expect(loadSigmaText(`${FAILED}---\n`, 'x.yml')).toMatchObject({
+      errors: [],
+      rule: { name: 'failed_login' },
+    });
+    expect(loadSigmaDocuments('# only a comment\n---\n', 'x.yml').errors[0]).toMatchObject({
+      detail: 'the file holds no YAML document',
+    });
+  });
+
   it('loadSigmaText (one rule per file) still refuses correlations loudly', () => {
     expect(loadSigmaText(example, 'x.yml').errors[0]).toMatchObject({ code: 'unsupported' });
     expect(loadSigmaText('title: c\ncorrelation:\n  type: event_count\n', 'x.yml').errors[0]).toMatchObject({
@@ -174,6 +189,27 @@ describe('loading correlation documents', () => {
       line: 5,
       detail: expect.stringMatching(/twice/),
     });
+  });
+
+  it('refuses a condition no count or value can meet, at the condition; bounds that meet one value load', () => {
+    const base = '  type: event_count\n  rules: [a]\n  group-by: [User]\n  timespan: 1h\n  condition:\n';
+    for (const bounds of [
+      '{gte: 5, lt: 3}',
+      '{gt: 3, lt: 3}',
+      '{gte: 3, lt: 3}',
+      '{eq: 2, neq: 2}',
+      '{eq: 7, lte: 5}',
+    ])
+      expect(
+        firstError(correlation(`${base}    ${bounds.slice(1, -1).replace(', ', '\n    ')}\n`)),
+        bounds,
+      ).toMatchObject({
+        code: 'invalid-value',
+        line: 9,
+        detail: expect.stringMatching(/can never hold/),
+      });
+    for (const bounds of ['gte: 3\n    lte: 3', 'gt: 2\n    lt: 4', 'eq: 2\n    neq: 3'])
+      expect(loadSigmaDocuments(correlation(`${base}    ${bounds}\n`), 'x.yml').errors, bounds).toEqual([]);
   });
 
   it('refuses what it cannot run, with the reason: Sigma 1 collections (value_percentile: at compile)', () => {
@@ -402,6 +438,54 @@ describe('the specification examples, run', () => {
     expect(matches[0]).toMatchObject({ kind: 'chain', keyValues: ['admin'], lastTime: T0 + 13 * SECOND });
     expect(matches[0]!.events.at(-1)!.id).toBe('ok13');
     expect(matches[0]!.events.map((e) => e.id)).toContain('fail10');
+  });
+
+  it('correlations of correlations: a success long after a burst began, while the burst still holds, fires (temporal and temporal_ordered)', () => {
+    // One failure every 30 s for an hour; the inner count (3 in 10 minutes) starts holding at 60 s and holds
+    // on. A success at 45:15 comes with ~20 failures in its last 10 minutes: the brute force is going on.
+    const inner =
+      'title: Many failed\nid: a8418a5a-5fc4-46b5-b23b-6c73beb19d42\nname: many_failed\ncorrelation:\n  type: event_count\n  rules:\n    - failed_login\n  group-by:\n    - User\n  timespan: 10m\n  condition:\n    gte: 3';
+    const outer = (type: string) =>
+      `title: brute force then success\nid: b180ead8-d58f-40b2-ae54-c8940995b9b7\ncorrelation:\n  type: ${type}\n  rules:\n    - many_failed\n    - successful_login\n  group-by:\n    - User\n  timespan: 10m`;
+    const events = Array.from({ length: 120 }, (_, i) =>
+      at(i * 30 * SECOND, { EventID: 4625, User: 'bob' }, `fail${i}`),
+    );
+    events.push(at(45 * MINUTE + 15 * SECOND, { EventID: 4624, User: 'bob' }, 'ok'));
+    events.sort((a, b) => a.ts - b.ts);
+    for (const type of ['temporal_ordered', 'temporal']) {
+      const compiled = compileFile([outer(type), inner, FAILED, SUCCESS].join('\n---\n'));
+      const matches = runCorrelation(compiled.spec, eventTime, inOrder, events);
+      // temporal: the success holds with the burst from 45:15 on, one match for as long as both do.
+      expect(matches, type).toHaveLength(1);
+      expect(matches[0]!.lastTime, type).toBe(T0 + 45 * MINUTE + 15 * SECOND);
+      expect(matches[0]!.events.at(-1)!.id, type).toBe('ok');
+    }
+    // The success 10 minutes and 1 ms after the burst's last failure is too late.
+    const late = [...events.filter((e) => e.id !== 'ok')];
+    late.push(at(119 * 30 * SECOND + 10 * MINUTE + 1, { EventID: 4624, User: 'bob' }, 'ok'));
+    const ordered = compileFile([outer('temporal_ordered'), inner, FAILED, SUCCESS].join('\n---\n'));
+    expect(runCorrelation(ordered.spec, eventTime, inOrder, late)).toEqual([]);
+  });
+
+  it('correlations of correlations: an event_count over a correlation counts its bursts, not the events it holds on', () => {
+    const inner =
+      'title: Many failed\nid: a8418a5a-5fc4-46b5-b23b-6c73beb19d43\nname: many_failed\ncorrelation:\n  type: event_count\n  rules:\n    - failed_login\n  group-by:\n    - User\n  timespan: 1m\n  condition:\n    gte: 3';
+    const outer =
+      'title: repeated bursts\nid: b180ead8-d58f-40b2-ae54-c8940995b9b8\ncorrelation:\n  type: event_count\n  rules:\n    - many_failed\n  group-by:\n    - User\n  timespan: 1h\n  condition:\n    gte: 2';
+    const compiled = compileFile([outer, inner, FAILED].join('\n---\n'));
+    // One burst of 20 failures (1 per second): the inner holds on 18 events but is one burst.
+    const burst = (start: number, tag: string) =>
+      Array.from({ length: 20 }, (_, i) =>
+        at(start + i * SECOND, { EventID: 4625, User: 'bob' }, `${tag}${i}`),
+      );
+    expect(runCorrelation(compiled.spec, eventTime, inOrder, burst(0, 'a'))).toEqual([]);
+    // A second burst 10 minutes later: two bursts.
+    const two = runCorrelation(compiled.spec, eventTime, inOrder, [
+      ...burst(0, 'a'),
+      ...burst(10 * MINUTE, 'b'),
+    ]);
+    expect(two).toHaveLength(1);
+    expect(two[0]!.lastTime).toBe(T0 + 10 * MINUTE + 2 * SECOND);
   });
 
   it("group-by reads fields through the rule's field map; a missing group-by field joins no group", () => {

@@ -304,7 +304,7 @@ class SlidingRuntime<E> implements OperatorRuntime<E> {
     const measured = group.tally.measure(spec.measure);
     const held = this.test(measured);
     group.held = held;
-    if (held && !previousHeld) this.emitMatch(group, measured, time);
+    if (held && (!previousHeld || this.spec.fireWhileHeld === true)) this.emitMatch(group, measured, time);
   }
 
   onWatermark(watermark: number): void {

@@ -22,8 +22,8 @@ import { runOperator, type OperatorRuntime, type RuntimeFactory } from './runtim
  * holding (on a group's event whose window holds it while the window of the group's previous event,
  * within `windowMs`, did not): one alert per episode, and a decision that depends only on the last two
  * windows, so a replay of `2 * windowMs` (plus lateness) rebuilds it. Evidence: the latest event of each
- * input in the window, in event-time order; `count` = inputs matched. An event may fill several inputs
- * (each with its own key: Sigma aliases). A null key (a missing group-by field) joins no group. Late
+ * input in the window, in event-time order, each event once; `count` = inputs matched. An event may fill
+ * several inputs (each with its own key: Sigma aliases), so one event matching two inputs holds both. A null key (a missing group-by field) joins no group. Late
  * events let through by `latePolicy: 'process'` are ignored. State: one entry per (group, input), evicted
  * by the watermark once `windowMs` old, bounded by `maxOpenPartials`/`maxStateBytes`.
  *
@@ -189,13 +189,16 @@ class TemporalRuntime<E> implements OperatorRuntime<E> {
     const previousHeld = group.heldAt >= floor && group.held;
     group.held = held;
     group.heldAt = time;
-    if (!held || previousHeld) return;
+    if (!held || (previousHeld && this.spec.fireWhileHeld !== true)) return;
     const evidence = (
       slots.filter((slot) => slot !== undefined && slot.start >= floor) as TemporalSlot<E>[]
     ).sort((a, b) => a.start - b.start || a.order - b.order);
+    // An event filling several inputs is evidence once.
+    const events: E[] = [];
+    for (const slot of evidence) if (!events.includes(slot.event)) events.push(slot.event);
     this.emit({
       kind: 'slidingTemporal',
-      events: evidence.map((slot) => slot.event),
+      events,
       keyValues,
       firstTime: evidence[0]!.start,
       lastTime: time,

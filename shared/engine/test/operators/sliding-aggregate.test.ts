@@ -95,6 +95,16 @@ describe('matchSlidingAggregate (lower bounds: sliding, on the crossing event)',
     ]);
   });
 
+  it('fireWhileHeld (inside a chain): a match on every event at which the threshold holds', () => {
+    const spec = { ...aggregateOf({ gt: 2 }), fireWhileHeld: true };
+    const events = [0, 1, 2, 3].map((i) => ev('fail', i * SECOND, 'k1', `x${i}`));
+    events.push(ev('fail', MINUTE, 'k1', 'y0')); // the window holds one event: none
+    expect(ids(runCorrelation(spec, eventTime, inOrder, events))).toEqual([
+      ['x0', 'x1', 'x2'],
+      ['x0', 'x1', 'x2', 'x3'],
+    ]);
+  });
+
   it('keeps groups apart, and a missing group-by field joins no group', () => {
     const spec = aggregateOf({ gte: 2 });
     const events = [

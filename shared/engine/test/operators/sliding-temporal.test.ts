@@ -84,6 +84,34 @@ describe('matchSlidingTemporal', () => {
     ]);
   });
 
+  it('fireWhileHeld (inside a chain): a match on every event at which the condition holds', () => {
+    const spec = { ...temporalOf(['a', 'b']), fireWhileHeld: true };
+    const events = [
+      ev('a', 0, 'k1', 'a1'),
+      ev('b', SECOND, 'k1', 'b1'),
+      ev('a', 2 * SECOND, 'k1', 'a2'), // still holds: a match again
+      ev('b', 3 * MINUTE, 'k1', 'b2'), // a is out of the window: none
+    ];
+    expect(ids(runCorrelation(spec, eventTime, inOrder, events))).toEqual([
+      ['a1', 'b1'],
+      ['b1', 'a2'],
+    ]);
+  });
+
+  it('an event matching two inputs fills both, and is evidence once', () => {
+    const spec: SlidingTemporalSpec<TestEvent> = {
+      ...temporalOf(['a', 'b']),
+      inputs: [isType('a'), (e: TestEvent) => e.type === 'a' || e.type === 'b'].map((predicate) => ({
+        predicate,
+        key: byKey,
+        keyValues: (event: TestEvent) => [event.key ?? null],
+      })),
+    };
+    const [match] = runCorrelation(spec, eventTime, inOrder, [ev('a', 0, 'k1', 'a1')]);
+    expect(match).toMatchObject({ count: 2 });
+    expect(match!.events.map((e) => e.id)).toEqual(['a1']);
+  });
+
   it('minInputs (a condition of gte 2 of 3 rules), groups apart, missing key joins no group', () => {
     const spec = temporalOf(['a', 'b', 'c'], MINUTE, 2);
     const events = [ev('a', 0, 'u1', 'a'), ev('b', 1, 'u2'), ev('c', 2, null), ev('c', 3, 'u1', 'c')];
