@@ -90,7 +90,8 @@ function stringMatcher(
 ): StringMatcher {
   const folded = alternatives.map((a) => fold(a, cased));
   // Case in the key: a long value's `contains` values are one case-folding scan, right only on lower case.
-  const key = `s:${cased ? 'c' : 'i'}:${folded.map(printSigmaString).join('\u0000')}`;
+  // JSON: a pattern may hold NUL itself (`wide` without `base64`), so a joined key could name two lists.
+  const key = `s:${cased ? 'c' : 'i'}:${JSON.stringify(folded.map(printSigmaString))}`;
   return cache.get(key, () => {
     const plain: SigmaString[] = [];
     const trees: StringMatcher[] = [];
@@ -495,7 +496,7 @@ class RuleCompiler {
       case 'string': {
         const test = this.stringCode(value.alternatives, value.cased, 's', code);
         if (costly(test)) {
-          const key = `${value.cased ? 'c' : 'i'}:${value.alternatives.map((a) => printSigmaString(fold(a, value.cased))).join('\u0000')}`;
+          const key = `${value.cased ? 'c' : 'i'}:${JSON.stringify(value.alternatives.map((a) => printSigmaString(fold(a, value.cased))))}`;
           const id = fieldId(f);
           return `v.memoTest(${id}, ${memoTestId(id, key)}, ${!value.cased}, ${code.helper(test)})`;
         }
@@ -648,7 +649,13 @@ export function compileSigmaRule(
   }
   const compiler = new RuleCompiler(rule, cache);
   const byMap = new Map<string, EventPredicate>();
-  const variants: CompiledVariant[] = resolved.map((variant) => {
+  const variants: CompiledVariant[] = resolved.map((given) => {
+    // A field map without a prototype: `fieldMap[name]` of a rule's field named `toString` or
+    // `constructor` is then that field's mapping or undefined, never an inherited function.
+    const variant: LogsourceVariant = {
+      ...given,
+      fieldMap: Object.assign(Object.create(null) as Record<string, string>, given.fieldMap),
+    };
     const key = JSON.stringify(variant.fieldMap);
     let detects = byMap.get(key);
     if (detects === undefined) {

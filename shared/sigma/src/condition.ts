@@ -163,8 +163,11 @@ class Parser {
     let names: string[];
     if (target.text === 'them') names = this.identifiers.filter((n) => !n.startsWith('_'));
     else {
+      // "Same as `1 of them`, restricted to the matching identifiers" (the specification): an identifier
+      // starting with `_` is left out unless the pattern asks for such names itself (`1 of _helper*`).
       const re = globToRegExp(target.text);
-      names = this.identifiers.filter((n) => re.test(n));
+      const hidden = !target.text.startsWith('_');
+      names = this.identifiers.filter((n) => re.test(n) && !(hidden && n.startsWith('_')));
     }
     if (names.length === 0) this.fail(`\`${target.text}\` matches no search identifier`, target);
     return { kind: 'of', quantifier, names, offset: count.offset };

@@ -339,8 +339,12 @@ class Reader {
   private search(node: Node | null, keyNode: Node): SearchNode {
     if (node === null)
       this.stop('invalid-rule', 'a search identifier needs a map, a list of maps or keywords', keyNode);
-    if (isMap(node))
+    if (isMap(node)) {
+      // `{}` would hold on every event (an `and` of nothing): `not filter` would then never hold.
+      if (node.items.length === 0)
+        this.stop('invalid-rule', 'an empty search map (`{}`) names nothing to match: give it fields', node);
       return { kind: 'map', items: this.pairs(node).map((p) => this.item(p.key, p.keyNode, p.value)) };
+    }
     if (isSeq(node)) {
       const items = node.items.map((i) => this.resolve(i));
       if (items.length > 0 && items.every((i) => isMap(i))) {

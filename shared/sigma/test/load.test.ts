@@ -21,11 +21,32 @@ describe('conditions', () => {
     ['all of sel_*', { A: 'x', B: 'x' }, true],
     ['all of them', { A: 'x', B: 'x', C: 'x' }, true], // _private is not in them
     ['1 of them', { D: 'x' }, false],
+    ['1 of *', { D: 'x' }, false], // a pattern is `them` restricted: _private is not in it either
+    ['1 of *', { A: 'x' }, true],
+    ['1 of _priv*', { D: 'x' }, true], // unless the pattern names such identifiers itself
     ['1 of sel_* and not 1 of filter_*', { A: 'x', C: 'x' }, false],
     ['not not sel_a', { A: 'x' }, true],
   ];
   it.each(cases)('%s over %j', (condition, event, expected) => {
     expect(matcher(detection(condition))(event)).toBe(expected);
+  });
+
+  it('an empty search map is refused: it would hold on every event, so `not filter` never would', () => {
+    expect(refusal("  sel:\n    A: 'x'\n  filter: {}\n  condition: sel and not filter")).toMatchObject({
+      code: 'invalid-rule',
+      line: 11,
+      detail: expect.stringMatching(/empty search map/),
+    });
+    expect(refusal("  sel:\n    - {}\n    - A: 'x'\n  condition: sel")).toMatchObject({
+      code: 'invalid-rule',
+    });
+  });
+
+  it("fields named as an object's inherited properties (toString, constructor) are fields like any other", () => {
+    const m = matcher("  sel:\n    toString: 'y'\n    constructor|contains: 'z'\n  condition: sel");
+    expect(m({ toString: 'y', constructor: 'xzx' })).toBe(true);
+    expect(m({ toString: 'n', constructor: 'xzx' })).toBe(false);
+    expect(m({ Image: 'x' })).toBe(false);
   });
 
   it('a list of conditions is their or', () => {

@@ -40,6 +40,33 @@ describe('SigmaRuleSet', () => {
   const ids = (event: Record<string, string | number>): (string | null)[] =>
     set.match(objectFieldSource(event)).map((r) => r.rule.id);
 
+  it('rules whose patterns hold NUL (wide without base64) share no matcher or memoized result by accident', () => {
+    const proc = 'product: windows\n  category: process_creation';
+    // Joined with NUL, A's one pattern `*a\0?\0`-like and B's list ['*a', '?'] made the same key.
+    const pair = new SigmaRuleSet(
+      [
+        rule('a', proc, "  sel:\n    CommandLine|wide|endswith: 'a?'\n  condition: sel"),
+        rule('b', proc, "  sel:\n    CommandLine: ['*a', '?']\n  condition: sel"),
+      ],
+      defaultPipeline,
+    );
+    const alone = new SigmaRuleSet(
+      [rule('a', proc, "  sel:\n    CommandLine|wide|endswith: 'a?'\n  condition: sel")],
+      defaultPipeline,
+    );
+    for (const commandLine of ['a\u0000xa', 'zza', 'x\u0000a\u0000b\u0000']) {
+      const event = { Channel: SYSMON, EventID: 1, CommandLine: commandLine };
+      const a = alone.match(objectFieldSource(event)).length > 0;
+      expect(
+        pair
+          .match(objectFieldSource(event))
+          .map((r) => r.rule.id)
+          .includes('a'),
+        commandLine,
+      ).toBe(a);
+    }
+  });
+
   it('maps process_creation to Sysmon 1 and to Security 4688 with its field names', () => {
     expect(ids({ Channel: SYSMON, EventID: 1, Image: 'C:\\Windows\\System32\\whoami.exe' })).toEqual([
       'proc',
