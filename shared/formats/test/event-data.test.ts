@@ -121,6 +121,20 @@ describe('flat-windows event data', () => {
     );
     expect(registry.winlog!.event_data).toEqual({ EventType: 'SetValue', TargetObject: 'HKLM\\x' });
   });
+
+  it("keeps Sysmon's own EventType without nxlog's rename: a value nxlog never writes is the event's", () => {
+    for (const type of ['CreateKey', 'DeleteKey', 'DeleteValue', 'SetValue', 'RenameKey']) {
+      const own = decodeWith('flat-windows', flat({ EventID: 12, EventType: type, TargetObject: 'HKLM\\x' }));
+      expect(own.winlog!.event_data, type).toEqual({ EventType: type, TargetObject: 'HKLM\\x' });
+    }
+    for (const type of ['AUDIT_SUCCESS', 'AUDIT_FAILURE', 'WARNING', 'ERROR', 'VERBOSE', 'CRITICAL'])
+      expect(
+        decodeWith('flat-windows', flat({ EventType: type, Image: 'a' })).winlog!.event_data,
+        type,
+      ).toEqual({
+        Image: 'a',
+      });
+  });
 });
 
 describe('winlogbeat and ecs event data', () => {

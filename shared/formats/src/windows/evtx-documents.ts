@@ -129,14 +129,21 @@ export class JsonDocumentFramer {
         }
       }
     }
+    // Where a `Record <id>` line would begin: the line's start, after a byte order mark there.
+    let lineBegin = start;
     while (pos < end) {
       // Between documents: skip blanks, and evtx_dump's `Record <id>` line before each document.
       const c = block[pos] as number;
-      if (c === SPACE || c === TAB || c === CARRIAGE_RETURN || (c === 0xef && isByteOrderMark(block, pos))) {
-        pos += c === 0xef ? 3 : 1;
+      if (c === 0xef && isByteOrderMark(block, pos)) {
+        if (pos === lineBegin) lineBegin += 3;
+        pos += 3;
         continue;
       }
-      if (pos === start && isRecordLine(block, start, end)) return;
+      if (c === SPACE || c === TAB || c === CARRIAGE_RETURN) {
+        pos += 1;
+        continue;
+      }
+      if (pos === lineBegin && isRecordLine(block, pos, end)) return;
       this.startLine = index;
       this.stray = c !== OPEN_BRACE && c !== OPEN_BRACKET;
       this.from = pos;

@@ -132,15 +132,21 @@ export function readEvtxDocument(doc: unknown): EvtxDocument {
   return { system, data: readEventData(event) };
 }
 
+/** Whether `key` is the attributes of a sibling element (`<Name>_attributes` beside `<Name>`). */
+function separateAttributes(parent: Json, key: string): boolean {
+  return key.endsWith('_attributes') && Object.hasOwn(parent, key.slice(0, -'_attributes'.length));
+}
+
 function readEventData(event: Json): Readonly<Record<string, EvtxValue>> {
   let data: unknown = event['EventData'];
   if (!isObject(data)) {
     const user = event['UserData'];
     if (!isObject(user)) return noData;
     // UserData holds one element named by the provider (`<TaskDisabled>`): its children are the fields.
+    // With `--separate-json-attributes` its attributes come first, as `<TaskDisabled>_attributes`.
     data = undefined;
     for (const key in user) {
-      if (key !== '#attributes') {
+      if (key !== '#attributes' && !separateAttributes(user, key)) {
         data = user[key];
         break;
       }
@@ -149,7 +155,7 @@ function readEventData(event: Json): Readonly<Record<string, EvtxValue>> {
   }
   const out: Record<string, EvtxValue> = {};
   for (const key in data) {
-    if (key === '#attributes') continue;
+    if (key === '#attributes' || separateAttributes(data as Json, key)) continue;
     const v = evtxValue(data[key]);
     if (v !== undefined) out[key] = v;
   }

@@ -47,8 +47,9 @@ export function readChannel(v: unknown, field: string): KnownChannel {
  * (`EventID`, `Channel`, `Hostname`, `@timestamp`, `RecordNumber`, `SourceName`), nxlog's own fields
  * (im_msvistalog: the System element and the shipper's bookkeeping) and Logstash's. Every other top-level
  * key is an EventData name (`Image`, `TargetObject`, ...) and goes to `winlog.event_data`. `EventType` is
- * nxlog's (`AUDIT_SUCCESS`, `INFO`) unless the record also has `EventTypeOrignal`, the datasets' rename of
- * nxlog's field when the event has an `EventType` of its own (Sysmon registry events: `SetValue`).
+ * nxlog's when its value is one of nxlog's (`AUDIT_SUCCESS`, `INFO`, ...) and the record has no
+ * `EventTypeOrignal` (the datasets' rename of nxlog's field when the event has an `EventType` of its own);
+ * any other value is the event's own (Sysmon registry events: `CreateKey`, `SetValue`), with or without it.
  */
 const FLAT_HEADER_KEYS: ReadonlySet<string> = new Set([
   'EventID',
@@ -94,6 +95,23 @@ const FLAT_HEADER_KEYS: ReadonlySet<string> = new Set([
 ]);
 const FLAT_HEADER_KEYS_WITH_EVENT_TYPE: ReadonlySet<string> = new Set([...FLAT_HEADER_KEYS, 'EventType']);
 
+/** nxlog im_msvistalog's `EventType` values (the event's level or audit result, not its data). */
+const NXLOG_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'AUDIT_SUCCESS',
+  'AUDIT_FAILURE',
+  'CRITICAL',
+  'ERROR',
+  'WARNING',
+  'INFO',
+  'VERBOSE',
+]);
+
+/** Whether the record's `EventType` is nxlog's own field rather than the event's data. */
+function nxlogEventType(doc: Json): boolean {
+  const v = doc['EventType'];
+  return !('EventTypeOrignal' in doc) && typeof v === 'string' && NXLOG_EVENT_TYPES.has(v);
+}
+
 export function mapFlatWindows(doc: Json, ctx: JsonMapContext): SequorEvent {
   const code = readEventCode(doc['EventID'], 'EventID');
   const channel = readChannel(doc['Channel'], 'Channel');
@@ -130,7 +148,7 @@ export function mapFlatWindows(doc: Json, ctx: JsonMapContext): SequorEvent {
   );
   (ev.winlog as NonNullable<SequorEvent['winlog']>).event_data = eventDataOf(
     doc,
-    'EventTypeOrignal' in doc ? FLAT_HEADER_KEYS : FLAT_HEADER_KEYS_WITH_EVENT_TYPE,
+    nxlogEventType(doc) ? FLAT_HEADER_KEYS_WITH_EVENT_TYPE : FLAT_HEADER_KEYS,
   );
   ev.origin = originOf(ctx);
   return ev;

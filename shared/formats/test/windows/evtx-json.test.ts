@@ -92,6 +92,10 @@ describe('framing JSON documents', () => {
       1, 3,
     ]);
     expect(docs(`Record 7\n${pretty(SYSMON_1)}\nRecord 8\n${pretty(SYSMON_1)}`)).toHaveLength(2);
+    // A byte order mark before the first `Record <id>` line: the line is still evtx_dump's, not a document.
+    expect(docs(`\ufeffRecord 1\n${pretty(SYSMON_1)}`).map((d) => JSON.parse(d.text) as unknown)).toEqual([
+      SYSMON_1,
+    ]);
     expect(docs('\ufeff{"a":"}{"}{"b":[1,"]"]}\r\n').map((d) => d.text)).toEqual([
       '{"a":"}{"}',
       '{"b":[1,"]"]}',
@@ -220,6 +224,28 @@ describe('mapping', () => {
     expect(readEvtxDocument(doc).data).toEqual({ TaskName: '\\Evil', UserName: 'bob' });
     expect(ev.winlog?.event_data).toEqual({ TaskName: '\\Evil', UserName: 'bob' });
     expect(readEvtxDocument(doc).system['EventID']).toBe(142);
+  });
+
+  it('UserData written with --separate-json-attributes: the element, not its attributes before it', () => {
+    const doc = {
+      Event: {
+        System: { EventID: 1102, Channel: 'Security', Computer: 'pc1', EventRecordID: 3 },
+        UserData: {
+          LogFileCleared_attributes: { xmlns: 'http://manifests.microsoft.com/win/2004/08/windows/eventlog' },
+          LogFileCleared: {
+            SubjectUserName: 'alice',
+            SubjectDomainName: 'CORP',
+            Flag_attributes: { a: '1' },
+            Flag: 'x',
+          },
+        },
+      },
+    };
+    expect(readEvtxDocument(doc).data).toEqual({
+      SubjectUserName: 'alice',
+      SubjectDomainName: 'CORP',
+      Flag: 'x',
+    });
   });
 
   it('element values: text of attributed elements, lists joined by newlines, nothing recursive', () => {
