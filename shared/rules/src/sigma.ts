@@ -130,7 +130,8 @@ interface FakeNode {
 function documentRange(text: string, offset: number): readonly [number, number] {
   let start = 0;
   let end = text.length;
-  for (const m of text.matchAll(/^---[ \t]*$/gm)) {
+  // A document starts at a line of `---`, alone or followed by a blank and more (`--- # the second rule`).
+  for (const m of text.matchAll(/^---(?:[ \t].*)?$/gm)) {
     if (m.index <= offset) start = m.index + m[0].length;
     else {
       end = m.index;

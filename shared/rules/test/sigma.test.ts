@@ -338,6 +338,16 @@ describe("a Sigma rule's sequor: attribute (Sequor's suppress and exceptions; Si
     expect(spec.predicate(sysmon('e2', 'C:\\Temp\\evil.exe', 'C:\\Admin\\tools\\'))).toBe(false);
   });
 
+  it('reads each document of a file on its own when a separator carries a comment (`--- # ...`)', async () => {
+    const second = withSequor(
+      'exceptions:\n  - field: user.name\n    operator: is\n    values: [bob]',
+    ).replace(ID_A, ID_B);
+    await writeFile(path.join(dir, 'a.yml'), `${sigmaRule(ID_A, 'cmd.exe')}--- # the second rule\n${second}`);
+    const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+    expect(loaded.errors).toEqual([]);
+    expect(loaded.rules.map((r) => r.id).sort()).toEqual([ID_A, ID_B].sort());
+  });
+
   it('refuses an unknown key or field inside it at its file:line:column', async () => {
     await writeFile(path.join(dir, 'a.yml'), withSequor('suppres:\n  by: [host.id]'));
     await writeFile(
