@@ -44,6 +44,11 @@ export interface RuleFileResult {
   readonly silenced?: boolean;
   /** The rule loads but the selection (`--min-level`, `--status`, `--tags`) leaves it out: not compiled. */
   readonly deselected?: boolean;
+  /**
+   * The selection leaves the rule out but a kept correlation reads it: it runs for that correlation only
+   * and raises no alerts of its own (it is `silenced`), whatever `generate` says.
+   */
+  readonly keptForCorrelation?: boolean;
 }
 
 /** What `analyzeRuleText` gives: a Sequor YAML file's rule is an EQL rule. */

@@ -272,8 +272,8 @@ function bindSigmaRules(results: readonly RuleFileResult[], catalog?: FieldCatal
     ...unloaded,
   ]);
   const silencedByLoaded = silencedBySigmaCorrelations(everyCorrelation.map((c) => c.correlation));
-  const building = (rule: SigmaDetectionRule): boolean =>
-    silencedByAny.has({ id: rule.id, name: rule.sigma.name ?? null });
+  const building = (r: RuleFileResult, rule: SigmaDetectionRule): boolean =>
+    r.keptForCorrelation === true || silencedByAny.has({ id: rule.id, name: rule.sigma.name ?? null });
   // A rule (or an inner correlation) kept silent only by correlations that did not load says so.
   const silence = (r: RuleFileResult, rule: SigmaDetectionRule | SigmaCorrelationRule): RuleFileResult => {
     const name = (rule.type === 'sigma' ? rule.sigma.name : rule.correlation.name) ?? null;
@@ -293,7 +293,7 @@ function bindSigmaRules(results: readonly RuleFileResult[], catalog?: FieldCatal
   };
   if (correlations.length === 0)
     return bound.map((r) =>
-      r.rule?.type === 'sigma' && r.deselected !== true && building(r.rule) ? silence(r, r.rule) : r,
+      r.rule?.type === 'sigma' && r.deselected !== true && building(r, r.rule) ? silence(r, r.rule) : r,
     );
   const compiledRules = bound.flatMap((r) =>
     r.rule?.type === 'sigma' && r.rule.binding !== undefined ? [r.rule.binding.compiled] : [],
@@ -315,13 +315,13 @@ function bindSigmaRules(results: readonly RuleFileResult[], catalog?: FieldCatal
   return bound.map((r) => {
     const rule = r.rule;
     if (rule === null || r.deselected === true) return r;
-    if (rule.type === 'sigma') return building(rule) ? silence(r, rule) : r;
+    if (rule.type === 'sigma') return building(r, rule) ? silence(r, rule) : r;
     if (rule.type !== 'sigma-correlation') return r;
     const outcome = set.byRule.get(rule);
     if (outcome === undefined) return silence(r, rule); // an inner correlation of a chain
-    return outcome instanceof RuleFileError
-      ? { ...r, rule: null, errors: [...r.errors, outcome] }
-      : { ...r, rule: outcome };
+    if (outcome instanceof RuleFileError) return { ...r, rule: null, errors: [...r.errors, outcome] };
+    // Left out by the selection, read by a kept chain: it runs inside that chain only.
+    return r.keptForCorrelation === true ? silence(r, rule) : { ...r, rule: outcome };
   });
 }
 
@@ -335,7 +335,8 @@ function markDeselected(
 ): readonly RuleFileResult[] {
   if (selection === undefined || Object.keys(selection).length === 0) return results;
   const rules = results.flatMap((r) => (r.rule === null ? [] : [r.rule]));
-  const keep = new Set(rules.filter((rule) => ruleSelected(rule, selection)));
+  const selected = new Set(rules.filter((rule) => ruleSelected(rule, selection)));
+  const keep = new Set(selected);
   const names = (rule: Rule): (string | null | undefined)[] =>
     rule.type === 'sigma'
       ? [rule.id, rule.sigma.name]
@@ -353,7 +354,13 @@ function markDeselected(
       changed = true;
     }
   }
-  return results.map((r) => (r.rule === null || keep.has(r.rule) ? r : { ...r, deselected: true }));
+  return results.map((r) =>
+    r.rule === null || selected.has(r.rule)
+      ? r
+      : keep.has(r.rule)
+        ? { ...r, keptForCorrelation: true }
+        : { ...r, deselected: true },
+  );
 }
 
 /** Totals for `sequor rules lint`. */

@@ -197,6 +197,33 @@ describe('loadRuleSet: Sigma correlations of correlations', () => {
     ).toEqual(['failed_login', 'kept']);
   });
 
+  it('runs a rule the selection leaves out only for the kept correlation reading it, even with generate: true', async () => {
+    // failed_login has no status (left out by --status stable); the stable correlation reads it and says
+    // generate: true: the rule counts for it but must not alert on its own, as the selection asked.
+    await writeFile(
+      path.join(dir, 'rules.yml'),
+      [
+        correlation(
+          'many_failed',
+          OUTER,
+          'event_count',
+          ['failed_login'],
+          ['host.id'],
+          `${COUNT}  generate: true\n`,
+        ).replace('correlation:', 'status: stable\ncorrelation:'),
+        FAILED,
+      ].join('---\n'),
+    );
+    const loaded = await loadRuleSet(
+      { paths: [dir], builtins: false },
+      { selection: { statuses: ['stable'] } },
+    );
+    expect(loaded.errors).toEqual([]);
+    expect(loaded.rules.map((r) => r.name)).toEqual(['many_failed']);
+    const rule = loaded.files.find((f) => f.rule?.id === '53ba33fd-3a50-4468-a5ef-c583635cfa92');
+    expect(rule).toMatchObject({ silenced: true, keptForCorrelation: true });
+  });
+
   it('keeps the rules a correlation left out by the selection names silent (building blocks)', async () => {
     const rule = FAILED.replace('name: failed_login\n', 'name: failed_login\nstatus: stable\n');
     await writeFile(
