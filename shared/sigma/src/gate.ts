@@ -247,7 +247,7 @@ function hitRate(key: GateKey): number {
  * A clause's expected share of events on which its rule is tried: the sum of its keys' hit rates. A key's
  * lookup is per field, not per key (one Set lookup or one shared scan), so the number of keys adds little.
  */
-function hitShare(clause: Clause): number {
+export function hitShare(clause: Clause): number {
   let p = 0;
   for (const k of clause) p += hitRate(k);
   return p + clause.length * 0.001;
@@ -382,23 +382,54 @@ export interface Gate {
 const MAX_CHECK_COST = 12;
 
 /**
- * The rule's narrowest gate for a variant's field names, or null when it has none (always tried); clauses
- * only on the `indexed` field are left out (the index has checked them: `requiredExact`). Its
- * check is the cheapest other clause the rule requires: on benign events most index hits are of a common
- * key (`ParentImage: C:\Windows\explorer.exe`) whose rule also wants a rare one (`Image: …\cmd.exe`).
+ * Every clause the rule requires for a variant's field names (any one is a valid gate: it holds whenever
+ * the rule matches); clauses only on the `indexed` field are left out (the index has checked them:
+ * `requiredExact`). Empty when the rule has none (always tried).
+ */
+export function gateOptions(
+  rule: SigmaRule,
+  fieldMap: Readonly<Record<string, string>>,
+  indexed: string | null = null,
+): Clause[] {
+  return new GateFinder(rule, fieldMap)
+    .condition(rule.condition)
+    .filter((c) => indexed === null || c.some((k) => k.field !== indexed));
+}
+
+/**
+ * The gate among `options` (`gateOptions`) that lets the rule be tried least often, by `share` (a clause's
+ * expected share of events it holds on; by default its shape's, `hitShare`), and as its check the next
+ * such clause that is cheap to check (keyword clauses are not: they read every field). Null without options.
+ */
+export function chooseGate(
+  options: readonly Clause[],
+  share: (clause: Clause) => number = hitShare,
+): Gate | null {
+  let keys: Clause | null = null;
+  for (const c of options) if (keys === null || share(c) < share(keys)) keys = c;
+  if (keys === null) return null;
+  let check: Clause | null = null;
+  for (const c of options)
+    if (
+      c !== keys &&
+      cost(c) <= MAX_CHECK_COST &&
+      c.every((k) => k.field !== KEYWORDS) &&
+      (check === null || share(c) < share(check))
+    )
+      check = c;
+  return { keys, check };
+}
+
+/**
+ * The rule's narrowest gate for a variant's field names by the clauses' shapes, or null when it has none
+ * (always tried). Its check is the cheapest other clause the rule requires: on benign events most index
+ * hits are of a common key (`ParentImage: C:\Windows\explorer.exe`) whose rule also wants a rare one
+ * (`Image: …\cmd.exe`). A rule set may choose again from what it measures (`SigmaRuleSet`'s gate learning).
  */
 export function gateOf(
   rule: SigmaRule,
   fieldMap: Readonly<Record<string, string>>,
   indexed: string | null = null,
 ): Gate | null {
-  const clauses = new GateFinder(rule, fieldMap)
-    .condition(rule.condition)
-    .filter((c) => indexed === null || c.some((k) => k.field !== indexed));
-  const keys = cheapest(clauses);
-  if (keys === null) return null;
-  const others = clauses.filter(
-    (c) => c !== keys && cost(c) <= MAX_CHECK_COST && c.every((k) => k.field !== KEYWORDS),
-  );
-  return { keys, check: cheapest(others) };
+  return chooseGate(gateOptions(rule, fieldMap, indexed));
 }

@@ -20,7 +20,7 @@ import type { FieldSource, FieldValue } from './field-source.js';
 import type { ProcessingPipeline } from './pipeline.js';
 import { applySigmaFilters } from './filters.js';
 import type { Clause, Gate, GateKey } from './gate.js';
-import { gateOf, KEYWORDS, requiredExact } from './gate.js';
+import { chooseGate, gateOptions, hitShare, KEYWORDS, requiredExact } from './gate.js';
 import { LiteralIds, LiteralScanner } from './literals.js';
 import { SkipScanner } from './skip-scanner.js';
 import type { SigmaFilter, SigmaRule } from './rule.js';
@@ -41,6 +41,26 @@ interface Entry {
   readonly residual: EventPredicate | null;
   /** The gate's check clause (`Gate.check`), tried before the detection. */
   readonly check: EventPredicate | null;
+  /** What the gate was chosen from (`GateChoice`), kept for choosing again from measured shares. */
+  readonly choice: GateChoice;
+}
+
+/**
+ * A variant's gate options (`gateOptions`) and what learning measured of them: per option, on how many of
+ * the events offered to the variant's index it held (`SigmaRuleSet`'s gate learning).
+ */
+interface GateChoice {
+  /** Emptied with `tests` and `holds` once the gates are chosen again (the chosen gates keep theirs). */
+  options: readonly Clause[];
+  /**
+   * Per option, a test of it on an event (none for options with keyword keys: estimated by shape); made
+   * at the first sample, dropped with `holds` once the gates are chosen again.
+   */
+  tests: readonly (EventPredicate | null)[] | null;
+  holds: Float64Array;
+  offered: number;
+  /** The sampled event that last counted this choice (a variant can sit in several indexes). */
+  sampledAt: number;
 }
 
 /**
@@ -106,8 +126,19 @@ class GateIndex {
    */
   readonly keywords: FieldKeys<number>[] = [];
   keywordScan: KeywordScan | null = null;
+  private every: Entry[] | null = null;
 
   constructor(private readonly scanners: FieldScanners) {}
+
+  /** Every entry of the index once (gate learning), in the order they were added. */
+  all(): readonly Entry[] {
+    if (this.every !== null) return this.every;
+    const out = new Set<Entry>(this.ungated);
+    for (const fields of [this.exact, this.basename, this.substring, this.keywords] as FieldKeys<unknown>[][])
+      for (const { byKey } of fields)
+        for (const entries of byKey.values()) for (const e of entries) out.add(e);
+    return (this.every = [...out]);
+  }
 
   /** Returns whether the entry has a gate. */
   add(entry: Entry, gate: Gate | null): boolean {
@@ -268,14 +299,26 @@ class FieldScanners {
     return f.ids.add(key, 'substring gate');
   }
 
-  build(): void {
-    for (const f of this.byField) {
-      if (f === undefined) continue;
-      f.scanner = scannerFor(f.ids.literals);
+  /**
+   * Builds every scanner; one whose literals (in id order) are those of a scanner of `previous` (the set
+   * before its gates were chosen again) is taken over instead: building the large ones is most of the cost.
+   */
+  build(previous: FieldScanners | null = null): void {
+    const built = new Map<string, Scanner>();
+    previous?.byField.forEach((f, id) => {
+      if (f?.scanner != null) built.set(`${id}\u0000${JSON.stringify(f.ids.literals)}`, f.scanner);
+    });
+    for (const k of previous?.keywordScans ?? [])
+      built.set(`k\u0000${JSON.stringify(k.scanner.literals)}`, k.scanner);
+    this.byField.forEach((f, id) => {
+      if (f === undefined) return;
+      f.scanner = built.get(`${id}\u0000${JSON.stringify(f.ids.literals)}`) ?? scannerFor(f.ids.literals);
       f.seen = new Int32Array(f.scanner.size);
-    }
+    });
     for (const k of this.keywordScans) {
-      k.scanner.build();
+      const same = built.get(`k\u0000${JSON.stringify(k.scanner.literals)}`);
+      if (same !== undefined) (k as { scanner: SkipScanner }).scanner = same as SkipScanner;
+      else k.scanner.build();
       k.seen = new Int32Array(k.scanner.size);
       k.shortest = Math.min(...k.scanner.literals.map((l) => l.length));
       k.numbers = k.scanner.literals.some((l) => NUMBER_TEXT.test(l.toLowerCase()));
@@ -335,6 +378,8 @@ export interface SigmaRuleSetStats {
   readonly items: number;
   /** Variants behind a gate (`gate.ts`): tried only when one of their gate keys is in the event. */
   readonly gatedVariants: number;
+  /** Variants whose gate learning chose another gate than their shape did (0 before learning ends). */
+  readonly gatesLearned: number;
 }
 
 /** A rule whose check or detection threw on the event last given to `match`: not matched there. */
@@ -345,32 +390,65 @@ export interface SigmaRuleFailure {
 
 const NO_FAILURES: readonly SigmaRuleFailure[] = Object.freeze([]);
 
+/**
+ * Gate learning: the rule set samples one event in `LEARN_EVERY` of the first `gateLearningEvents` × that
+ * many, measures on each how often every variant's gate options hold, then indexes the variants again
+ * under the options that held least often. A gate chosen by a clause's shape alone can be a value most
+ * events have (`Company: Microsoft Corporation` is long, so it looks rare); the stream says which are.
+ * Matches do not change: every option is a clause the rule requires.
+ */
+const DEFAULT_GATE_LEARNING_EVENTS = 1_024;
+const NO_HOLDS = new Float64Array(0);
+const NO_OPTIONS: readonly Clause[] = Object.freeze([]);
+const LEARN_EVERY = 16;
+/** A variant offered fewer sampled events than this keeps its gate by shape. */
+const MIN_OFFERED = 32;
+
 export interface SigmaRuleSetOptions {
   /**
    * Remember per field what each recent distinct text gives (`ValueMemo`; default true). Off, every event
    * is worked out from scratch: the cost when no text repeats, for benchmarks.
    */
   readonly valueMemo?: boolean;
+  /**
+   * Events sampled (one in 4 of the first ones) to choose gates again from how often their options hold
+   * on the stream (default 4,096; 0: gates by shape only). A one-time cost of ~10-100 µs per sampled
+   * event and one re-indexing (~0.1-0.3 s for every SigmaHQ rule); matches are the same either way.
+   */
+  readonly gateLearningEvents?: number;
 }
 
 export class SigmaRuleSet {
   readonly rules: readonly CompiledSigmaRule[];
   /** Rules the pipeline cannot run (unknown logsource, a pattern past the bounds), with the reason. */
   readonly refused: readonly SigmaRuleError[];
-  private readonly scanners = new FieldScanners();
-  private readonly everywhere = new GateIndex(this.scanners);
+  private scanners = new FieldScanners();
+  private everywhere = new GateIndex(this.scanners);
   /** Variants without a source field but with `absent` fields: offered only events that lack them all. */
-  private readonly unless: { readonly fields: readonly number[]; readonly index: GateIndex }[] = [];
+  private unless: { readonly fields: readonly number[]; readonly index: GateIndex }[] = [];
   private generation = 0;
   private gatedVariants = 0;
-  private readonly bySource = new Map<string, Map<string, Bucket>>();
+  private gatesLearned = 0;
+  private bySource = new Map<string, Map<string, Bucket>>();
   /** `bySource` as an array, walked per event without an iterator. */
-  private readonly sources: SourceIndex[];
+  private sources: SourceIndex[] = [];
   private readonly cache: MatcherCache;
   /** The one view every event is read through, rebound per event. */
-  private readonly view: EventView;
+  private view: EventView;
   /** What the view remembers of repeated field values across events (`ValueMemo`), unless turned off. */
-  private readonly memo: ValueMemo | null;
+  private memo: ValueMemo | null;
+  /** Each variant's gate choice, by the entry's variant (one per variant, shared by its index entries). */
+  private readonly choices = new Map<CompiledVariant, GateChoice>();
+  /**
+   * Gate learning: events left to sample, one in `LEARN_EVERY` (0: done or off), and the indexes the
+   * current event reached while sampling.
+   */
+  private learnLeft: number;
+  private learnSkip = 0;
+  /** The generation of the event being sampled (0: none). */
+  private learnGeneration = 0;
+  private readonly reached: GateIndex[] = [];
+  private readonly useMemo: boolean;
   /**
    * Per rule (by position in `rules`), the event generation in which it last matched or threw: either
    * way it is decided for that event, and its other variants are not tried.
@@ -411,18 +489,100 @@ export class SigmaRuleSet {
     }
     this.rules = compiled;
     this.refused = refused;
-    compiled.forEach((rule, ruleIndex) => {
-      this.position.set(rule, ruleIndex);
-      for (const variant of rule.variants) this.index(rule, ruleIndex, variant);
-    });
-    this.scanners.build();
-    this.sources = [...this.bySource].map(([field, byValue]) => ({ field: fieldId(field), byValue }));
-    this.memo = options.valueMemo === false ? null : this.valueMemo();
-    this.view = new EventView(objectFieldSource({}), this.memo);
+    compiled.forEach((rule, ruleIndex) => this.position.set(rule, ruleIndex));
+    this.useMemo = options.valueMemo !== false;
+    this.memo = null;
+    this.view = this.buildIndexes((choice) => chooseGate(choice.options), null);
+    this.learnLeft = Math.max(0, Math.floor(options.gateLearningEvents ?? DEFAULT_GATE_LEARNING_EVENTS));
+    if (this.learnLeft === 0) this.forgetChoices();
     this.decidedAt = new Float64Array(compiled.length);
   }
 
-  private index(rule: CompiledSigmaRule, ruleIndex: number, variant: CompiledVariant): void {
+  /**
+   * (Re)builds every index, scanner and the value memo, each variant gated as `choose` says; returns the
+   * view over them. The rules and their compiled detections stay as they are.
+   */
+  private buildIndexes(
+    choose: (choice: GateChoice) => Gate | null,
+    previous: FieldScanners | null,
+  ): EventView {
+    this.scanners = new FieldScanners();
+    this.everywhere = new GateIndex(this.scanners);
+    this.unless = [];
+    this.bySource = new Map();
+    this.gatedVariants = 0;
+    this.rules.forEach((rule, ruleIndex) => {
+      for (const variant of rule.variants) this.index(rule, ruleIndex, variant, choose);
+    });
+    this.scanners.build(previous);
+    this.sources = [...this.bySource].map(([field, byValue]) => ({ field: fieldId(field), byValue }));
+    this.memo = this.useMemo ? this.valueMemo() : null;
+    return new EventView(objectFieldSource({}), this.memo);
+  }
+
+  /** One sampled event: how often each option of each variant offered it holds (the view is bound to it). */
+  private learn(view: EventView, generation: number): void {
+    const reached = this.reached;
+    for (let r = 0; r < reached.length; r++) {
+      const entries = (reached[r] as GateIndex).all();
+      for (let i = 0; i < entries.length; i++) {
+        const choice = (entries[i] as Entry).choice;
+        if (choice.options.length < 2 || choice.sampledAt === generation) continue;
+        choice.sampledAt = generation;
+        choice.offered++;
+        if (choice.tests === null) {
+          choice.tests = choice.options.map((c) =>
+            c.some((k) => k.field === KEYWORDS) ? null : clauseTest(c),
+          );
+          choice.holds = new Float64Array(choice.options.length);
+        }
+        const { tests, holds } = choice;
+        for (let o = 0; o < tests.length; o++) {
+          const test = tests[o];
+          if (test != null && test(view)) holds[o] = (holds[o] as number) + 1;
+        }
+      }
+    }
+    reached.length = 0;
+  }
+
+  /** Learning is over (or off): its options, tests and counts go. */
+  private forgetChoices(): void {
+    for (const choice of this.choices.values()) {
+      choice.options = NO_OPTIONS;
+      choice.tests = null;
+      choice.holds = NO_HOLDS;
+    }
+    this.choices.clear();
+  }
+
+  /** Gates chosen again from the measured shares (`GateChoice`), the indexes rebuilt under them. */
+  private regate(): void {
+    const previous = this.scanners;
+    this.view = this.buildIndexes((choice) => {
+      const byShape = chooseGate(choice.options);
+      if (choice.offered < MIN_OFFERED) return byShape;
+      const { options, tests, holds, offered } = choice;
+      // Measured where the option can be tested (keyword clauses keep their shape's estimate); the shape's
+      // estimate, scaled down, breaks ties.
+      const learned = chooseGate(options, (clause) => {
+        const o = options.indexOf(clause);
+        return tests?.[o] == null
+          ? hitShare(clause)
+          : (holds[o] as number) / offered + hitShare(clause) * 1e-3;
+      });
+      if (learned?.keys !== byShape?.keys) this.gatesLearned++;
+      return learned;
+    }, previous);
+    this.forgetChoices();
+  }
+
+  private index(
+    rule: CompiledSigmaRule,
+    ruleIndex: number,
+    variant: CompiledVariant,
+    choose: (choice: GateChoice) => Gate | null,
+  ): void {
     const conditions = variant.variant.conditions;
     const field = SOURCE_FIELDS.find((f) => conditions[f] !== undefined);
     const fieldMap = variant.variant.fieldMap;
@@ -430,10 +590,22 @@ export class SigmaRuleSet {
     const required = conditions[ID_FIELD] === undefined ? requiredExact(rule.rule, fieldMap, ID_FIELD) : null;
     const impliedIds =
       required !== null && [...required].every((k) => /^[0-9]+$/.test(k)) ? [...required] : null;
-    const gate = gateOf(rule.rule, fieldMap, impliedIds === null ? null : ID_FIELD);
+    let choice = this.choices.get(variant);
+    if (choice === undefined) {
+      const options = gateOptions(rule.rule, fieldMap, impliedIds === null ? null : ID_FIELD);
+      choice = {
+        options,
+        tests: null,
+        holds: NO_HOLDS,
+        offered: 0,
+        sampledAt: 0,
+      };
+      this.choices.set(variant, choice);
+    }
+    const gate = choose(choice);
     const check = gate?.check ? clauseTest(gate.check) : null;
     if (field === undefined) {
-      const entry: Entry = { tried: 0, rule, ruleIndex, variant, residual: variant.selects, check };
+      const entry: Entry = { tried: 0, rule, ruleIndex, variant, residual: variant.selects, check, choice };
       if (this.absentIndex(variant.variant.absent ?? []).add(entry, gate)) this.gatedVariants += 1;
       return;
     }
@@ -449,6 +621,7 @@ export class SigmaRuleSet {
           ? null
           : selectsVariant({ ...variant.variant, conditions: Object.fromEntries(rest) }),
       check,
+      choice,
     };
     let byValue = this.bySource.get(field);
     if (byValue === undefined) this.bySource.set(field, (byValue = new Map()));
@@ -505,6 +678,7 @@ export class SigmaRuleSet {
   match(source: FieldSource): CompiledSigmaRule[] {
     const view = this.view.reset(source);
     const generation = ++this.generation;
+    if (this.learnLeft > 0 && ++this.learnSkip === LEARN_EVERY) this.sampled(generation);
     this.foundCount = 0;
     this.failedCount = 0;
     const sources = this.sources;
@@ -533,6 +707,7 @@ export class SigmaRuleSet {
       }
       if (lacks) this.gated(index, view, generation);
     }
+    if (this.learnGeneration === generation) this.learned(view, generation);
     const count = this.foundCount;
     if (count === 0) return [];
     const found = this.found.slice(0, count);
@@ -546,8 +721,23 @@ export class SigmaRuleSet {
     return count === 0 ? NO_FAILURES : this.failed.slice(0, count);
   }
 
+  /** Starts sampling the event of `generation` for gate learning (`gated` notes the indexes it reaches). */
+  private sampled(generation: number): void {
+    this.learnSkip = 0;
+    this.learnGeneration = generation;
+    this.reached.length = 0;
+  }
+
+  /** Ends sampling: counts the event, and once enough are counted chooses the gates again. */
+  private learned(view: EventView, generation: number): void {
+    this.learnGeneration = 0;
+    this.learn(view, generation);
+    if (--this.learnLeft === 0) this.regate();
+  }
+
   /** Tries the entries of one index whose gate holds on the event. */
   private gated(index: GateIndex, view: EventView, generation: number): void {
+    if (this.learnGeneration === generation) this.reached.push(index);
     if (index.ungated.length > 0) this.test(index.ungated, view, generation);
     const { exact, basename, substring } = index;
     for (let f = 0; f < exact.length; f++) {
@@ -627,6 +817,7 @@ export class SigmaRuleSet {
       matchers: this.cache.size,
       items: this.cache.items,
       gatedVariants: this.gatedVariants,
+      gatesLearned: this.gatesLearned,
       sharedMatchers: this.cache.hits,
     };
   }

@@ -40,6 +40,37 @@ describe('SigmaRuleSet', () => {
   const ids = (event: Record<string, string | number>): (string | null)[] =>
     set.match(objectFieldSource(event)).map((r) => r.rule.id);
 
+  it('learns gates from the stream: a common long value gives way to a rare clause; matches do not change', () => {
+    const proc = 'product: windows\n  category: process_creation';
+    // By shape `Company: Microsoft Corporation` (long, exact) looks rarer than `\\csi.exe` (a short basename);
+    // on this stream every event has the company and few the image.
+    const rules = [
+      rule(
+        'csi',
+        proc,
+        "  sel:\n    Company: 'Microsoft Corporation'\n    Image|endswith: '\\\\csi.exe'\n  condition: sel",
+      ),
+      rule('whoami', proc, "  sel:\n    Image|endswith: '\\\\whoami.exe'\n  condition: sel"),
+    ];
+    const learning = new SigmaRuleSet(rules, defaultPipeline, [], { gateLearningEvents: 40 });
+    const byShape = new SigmaRuleSet(rules, defaultPipeline, [], { gateLearningEvents: 0 });
+    const event = (i: number) => ({
+      Channel: SYSMON,
+      EventID: 1,
+      Company: 'Microsoft Corporation',
+      Image: i % 50 === 7 ? 'C:\\x\\csi.exe' : i % 50 === 9 ? 'C:\\x\\whoami.exe' : `C:\\x\\p${i % 13}.exe`,
+    });
+    const ids = (set: SigmaRuleSet, i: number) =>
+      set.match(objectFieldSource(event(i))).map((r) => r.rule.id);
+    for (let i = 0; i < 2_000; i++) {
+      if (i === 40 * 16 - 1) expect(learning.stats().gatesLearned).toBe(0); // the last sample is next
+      expect(ids(learning, i), `event ${i}`).toEqual(ids(byShape, i));
+    }
+    expect(learning.stats().gatesLearned).toBe(1);
+    expect(byShape.stats().gatesLearned).toBe(0);
+    expect(ids(learning, 7)).toEqual(['csi']);
+  });
+
   it('rules whose patterns hold NUL (wide without base64) share no matcher or memoized result by accident', () => {
     const proc = 'product: windows\n  category: process_creation';
     // Joined with NUL, A's one pattern `*a\0?\0`-like and B's list ['*a', '?'] made the same key.

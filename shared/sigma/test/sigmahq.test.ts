@@ -198,4 +198,15 @@ describe('the rule set over the regression events', () => {
     );
     expect(set.refused.length).toBe(EXPECTED_REFUSALS[Object.keys(EXPECTED_REFUSALS)[0] as string]);
   }, 120_000);
+
+  it('with gates learned from the stream, every event still gets exactly the rules it got before', () => {
+    // A small learning budget (one event in 16 sampled), so the gates are chosen again 6,400 events in.
+    const set = new SigmaRuleSet(load.rules, defaultPipeline, [], { gateLearningEvents: 400 });
+    const byShape = new SigmaRuleSet(load.rules, defaultPipeline, [], { gateLearningEvents: 0 });
+    const events = regressionCases().flatMap((c) => readEvtxJson(readFileSync(c.json, 'utf8')));
+    for (let round = 0; round < 40; round++)
+      for (const event of events)
+        expect(set.match(event).map((r) => r.rule.id)).toEqual(byShape.match(event).map((r) => r.rule.id));
+    expect(set.stats().gatesLearned).toBeGreaterThan(0);
+  }, 120_000);
 });
