@@ -31,10 +31,22 @@ export interface ZeekLogChoice {
   /** The spec for a TSV header's `#path` (null when the header has none). */
   forTsv(path: string | null): ZeekLogSpec;
   forJson(record: Readonly<Record<string, unknown>>): ZeekLogSpec;
+  /** The format name the events of `spec` carry. */
+  formatOf(spec: ZeekLogSpec): string;
 }
 
+/**
+ * One log's format. A TSV header naming another log (logs concatenated into one file, or piped in
+ * together: a `#path dns` after a conn log) switches to that log's spec, as the `zeek` format reads it,
+ * and its events carry that format's name: a row is never read with another log's columns.
+ */
 function fixedLog(spec: ZeekLogSpec): ZeekLogChoice {
-  return { formatName: spec.formatName, forTsv: () => spec, forJson: () => spec };
+  return {
+    formatName: spec.formatName,
+    forTsv: (path) => (path === null || path === spec.path ? spec : zeekLogSpecFor(path, '#path')),
+    forJson: () => spec,
+    formatOf: (used) => (used === spec ? spec.formatName : ZEEK_ANY_LOG),
+  };
 }
 
 const anyLog: ZeekLogChoice = {
@@ -45,6 +57,7 @@ const anyLog: ZeekLogChoice = {
     return zeekLogSpecFor(path, '#path');
   },
   forJson: zeekJsonLogSpec,
+  formatOf: () => ZEEK_ANY_LOG,
 };
 
 /** Decodes one stream (topic-partition or file) of one Zeek log (or, for the `zeek` format, of any). */
@@ -144,7 +157,7 @@ export class ZeekDecoder<C extends readonly ZeekColumn[]> implements RecordDecod
     }
     const eventId =
       spec.eventId === undefined ? zeekEventId(spec.path, spec.columns, row) : spec.eventId(row, fields);
-    const event = spec.toEvent(row, { format: this.logs.formatName, origin, eventId });
+    const event = spec.toEvent(row, { format: this.logs.formatOf(spec), origin, eventId });
     // The record's own fields, whatever the log's mapping took from them.
     event.zeek = { fields };
     return [event];
