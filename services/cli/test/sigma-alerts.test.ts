@@ -3,7 +3,7 @@
  * Sigma seed and its built-in), and what a Sigma alert carries through `sequor detect`: ATT&CK rows from
  * its tags and the fields its detection read.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,51 @@ describe('sequor rules lint|test --no-builtins', () => {
     expect(test.stdout).toMatch(/^0 passed, 0 failed \(4 rules\)$/m);
     const bad = await sequor(['rules', 'test', '--no-builtins']);
     expect(bad.code).toBe(2);
+  }, 120_000);
+
+  it('test --regression: a refused rule of a multi-document file is reported refused, under its own id', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sequor-regression-multi-'));
+    const rule = (id: string, category: string) =>
+      `title: Rule ${id.slice(-1)}\nid: ${id}\nlogsource: { product: windows, category: ${category} }\ndetection:\n  selection: { CommandLine|contains: whoami }\n  condition: selection\n`;
+    const kept = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbb1';
+    const refused = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbb2';
+    mkdirSync(path.join(dir, 'rules'));
+    writeFileSync(
+      path.join(dir, 'rules', 'r.yml'),
+      `${rule(kept, 'process_creation')}---\n${rule(refused, 'file_access')}`,
+    );
+    const event = JSON.stringify({
+      Event: {
+        System: {
+          Channel: 'Microsoft-Windows-Sysmon/Operational',
+          EventID: 1,
+          Computer: 'h0',
+          EventRecordID: 1,
+          TimeCreated: { '#attributes': { SystemTime: '2024-01-01T00:00:00.000Z' } },
+        },
+        EventData: { CommandLine: 'cmd /c whoami' },
+      },
+    });
+    for (const id of [kept, refused]) {
+      const test = path.join(dir, 'data', id);
+      mkdirSync(test, { recursive: true });
+      writeFileSync(path.join(test, `${id}.json`), `${event}\n`);
+      writeFileSync(
+        path.join(test, 'info.yml'),
+        `id: 00000000-0000-4000-8000-000000000001\nrule_metadata:\n  - id: ${id}\n    title: t\nregression_tests_info:\n  - name: Positive Detection Test\n    type: evtx\n    match_count: 1\n`,
+      );
+    }
+    const result = await sequor([
+      'rules',
+      'test',
+      '--no-builtins',
+      path.join(dir, 'rules'),
+      '--regression',
+      path.join(dir, 'data'),
+    ]);
+    rmSync(dir, { recursive: true, force: true });
+    expect(result.stdout).toMatch(new RegExp(`refused ${refused}: sigma-logsource: .*file_access`));
+    expect(result.stdout).toMatch(/^regression: 1 passed, 0 failed, 1 refused, 0 errors \(2 tests\)$/m);
   }, 120_000);
 
   it('counts a rule a refused correlation keeps silent among those that alert only through a correlation', async () => {

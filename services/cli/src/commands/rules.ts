@@ -94,13 +94,25 @@ async function rulesTest(
   return failed > 0 || regressionFailed > 0 || loaded.errors.length > 0 ? EXIT.failed : EXIT.ok;
 }
 
-/** The rule id of each refused Sigma file (read back: a refused rule is not in the set), lower-cased. */
+/**
+ * The rule id of each refused Sigma rule (read back: a refused rule is not in the set), lower-cased: the
+ * `id:` of the YAML document the error is in (a file may hold several rules).
+ */
 async function refusedIds(loaded: RuleDirLoad): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const e of loaded.errors) {
-    const text = await readFile(e.file, 'utf8').catch(() => '');
-    const id = /^id:[ \t]*['"]?([^'"\s]+)/m.exec(text)?.[1];
-    if (id !== undefined) out.set(id.toLowerCase(), `${e.code}: ${e.message}`);
+    const lines = (await readFile(e.file, 'utf8').catch(() => '')).split('\n');
+    const separator = /^---(?:[ \t].*)?$/;
+    let from = Math.min(Math.max(0, e.line - 1), lines.length);
+    while (from > 0 && !separator.test(lines[from - 1] ?? '')) from--;
+    let to = Math.max(from, e.line - 1);
+    while (to < lines.length && !separator.test(lines[to] ?? '')) to++;
+    for (let i = from; i < to; i++) {
+      const id = /^id:[ \t]*['"]?([^'"\s]+)/.exec(lines[i] ?? '')?.[1];
+      if (id === undefined) continue;
+      out.set(id.toLowerCase(), `${e.code}: ${e.message}`);
+      break;
+    }
   }
   return out;
 }
