@@ -11,7 +11,7 @@ import { RuleFileError, RuleSetError } from './errors.js';
 import type { RuleSelection } from './select.js';
 import { ruleSelected } from './select.js';
 import { compileSigmaCorrelationRules, compileSigmaRules } from './sigma.js';
-import { silencedBySigmaCorrelations } from '@sequor/sigma';
+import { filterApplies, silencedBySigmaCorrelations } from '@sequor/sigma';
 import { fieldName, isCorrelationRule, itemKeyFields } from './query-fields.js';
 import type { Rule, SigmaCorrelationRule, SigmaDetectionRule } from './types.js';
 
@@ -234,13 +234,30 @@ function bindSigmaRules(results: readonly RuleFileResult[], catalog?: FieldCatal
   const known = new Set(
     results.flatMap((r) => (r.rule?.type === 'sigma' ? [r.rule.id, r.rule.sigma.name ?? null] : [])),
   );
+  // So is one whose logsource covers none of the rules it would apply to (a filter for process_creation
+  // naming a registry rule; `rules: any` under `product: linux`).
+  const loadedSigma = results.flatMap((r) => (r.rule?.type === 'sigma' ? [r.rule.sigma] : []));
   results = results.map((r) => {
     const filter = r.sigmaFilter;
-    if (filter === undefined || filter.rules === 'any') return r;
-    const unknown = filter.rules.filter((ref) => !known.has(ref));
-    if (unknown.length === 0) return r;
+    if (filter === undefined) return r;
+    let detail: string;
+    if (filter.rules === 'any') {
+      if (loadedSigma.length === 0 || loadedSigma.some((rule) => filterApplies(filter, rule))) return r;
+      detail = `filter "${filter.title}" applies to any rule, but its logsource covers no loaded Sigma detection rule's: it excepts nothing`;
+    } else {
+      const unknown = filter.rules.filter((ref) => !known.has(ref));
+      const uncovered = filter.rules.filter(
+        (ref) =>
+          known.has(ref) &&
+          !loadedSigma.some((rule) => (rule.id === ref || rule.name === ref) && filterApplies(filter, rule)),
+      );
+      if (unknown.length > 0)
+        detail = `filter "${filter.title}" names ${unknown.map((u) => `"${u}"`).join(', ')}, which no loaded Sigma detection rule has as its id or name (filters apply to detection rules): it excepts nothing there`;
+      else if (uncovered.length > 0)
+        detail = `filter "${filter.title}" names ${uncovered.map((u) => `"${u}"`).join(', ')}, whose logsource its own does not cover (a filter's logsource must hold every field of the rule's): it excepts nothing there`;
+      else return r;
+    }
     const { file, position } = filter;
-    const detail = `filter "${filter.title}" names ${unknown.map((u) => `"${u}"`).join(', ')}, which no loaded Sigma detection rule has as its id or name (filters apply to detection rules): it excepts nothing there`;
     const warning = new RuleFileError({
       file,
       line: position.line,

@@ -163,6 +163,20 @@ describe('Sigma files in the rule set', () => {
     // Loaded alone (no Sigma rule at all), it is said too.
     const alone = await loadRuleSet({ paths: [path.join(dir, 'filter.yml')], builtins: false });
     expect(alone.warnings.map((w) => w.detail)).toEqual([expect.stringMatching(/names "evil_strat"/)]);
+    // A loaded rule its logsource does not cover (the filter is for process_creation, the rule a
+    // registry one), and `rules: any` covering no loaded rule: each excepts nothing, and says so.
+    const registry = (doc: string) => doc.replace('category: process_creation', 'category: registry_set');
+    await writeFile(path.join(dir, 'a.yml'), registry(sigmaRule(ID_A, 'evil.exe', 'name: evil_start\n')));
+    await writeFile(path.join(dir, 'b.yml'), registry(sigmaRule(ID_B, 'evil.exe')));
+    const uncovered = await matchesAdmin('evil_start');
+    expect(uncovered.warnings).toEqual([
+      expect.stringMatching(/names "evil_start", whose logsource its own does not cover/),
+    ]);
+    await writeFile(path.join(dir, 'filter.yml'), filterDoc);
+    const any = await loadRuleSet({ paths: [dir], builtins: false });
+    expect(any.warnings.map((w) => w.detail)).toEqual([
+      expect.stringMatching(/its logsource covers no loaded Sigma detection rule/),
+    ]);
   });
 
   it('gives the same matches through the Sigma dispatch as through every predicate', async () => {
