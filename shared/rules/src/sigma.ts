@@ -54,6 +54,15 @@ export type RuleLanguage = 'sigma' | 'sequor';
 function topLevelKeys(text: string): Set<string> {
   const keys = new Set<string>();
   for (const m of text.matchAll(/^([A-Za-z_][\w-]*)[ \t]*:/gm)) keys.add(m[1] as string);
+  // A document written as one flow mapping or JSON (`{title: ..., detection: ...}`) has no key lines: its
+  // keys are read from the parsed documents (files this small and rare are cheap to parse twice).
+  if (keys.size === 0 && /^\s*(?:#.*\n\s*)*(?:---[ \t]*\n\s*)?\{/.test(text)) {
+    for (const doc of parseAllDocuments(text)) {
+      const root = doc.contents;
+      if (isMap(root))
+        for (const pair of root.items) if (isScalar(pair.key)) keys.add(String(pair.key.value));
+    }
+  }
   return keys;
 }
 
@@ -236,9 +245,6 @@ interface SequorAttribute {
 
 const SEQUOR_KEYS = ['suppress', 'exceptions'] as const;
 
-/** A line that starts a top-level `sequor` key, plain or quoted. */
-const SEQUOR_KEY_LINE = /^(?:sequor|"sequor"|'sequor')[ \t]*:/m;
-
 /**
  * The `sequor:` attribute of the document holding `offset`: `suppress` and `exceptions` written as in
  * Sequor YAML (ECS field names of the event model), checked at file:line:column. Null when absent.
@@ -251,14 +257,16 @@ function sequorAttribute(
   options: RuleAnalysisOptions,
 ): SequorAttribute | null {
   const [from, to] = documentRange(text, offset);
-  // A cheap look first (most Sigma files have none), quoted keys included: `"sequor":` is the same key.
-  if (!SEQUOR_KEY_LINE.test(text.slice(from, to))) return null;
+  // A cheap look first (most Sigma files have none). The word anywhere, not only a key line: a document
+  // written as a flow mapping or JSON, or with an explicit key (`? sequor`), has its key elsewhere.
+  if (!text.slice(from, to).includes('sequor')) return null;
   const doc = docs().find((d) => {
     const range = d.contents?.range;
     return range !== undefined && range[0] <= offset && offset <= range[2];
   });
   // The whole attribute may be an alias (`sequor: *tuning`): its anchor's mapping.
   const found = doc?.getIn(['sequor'], true);
+  if (doc !== undefined && found === undefined) return null; // the word, but no such key
   const section = doc !== undefined && isAlias(found) ? found.resolve(doc) : found;
   if (doc === undefined || !isMap(section)) {
     const map = sigmaSourceMap(file, text, offset);
@@ -301,6 +309,9 @@ const MISPLACED_TUNING = (['exceptions', 'suppress'] as const).map((key) => ({
   key,
   line: new RegExp(`^(?:${key}|"${key}"|'${key}')[ \t]*:`, 'm'),
 }));
+
+/** A line that starts a top-level `sequor` key, plain or quoted (a meta filter's misplaced tuning). */
+const SEQUOR_KEY_LINE = /^(?:sequor|"sequor"|'sequor')[ \t]*:/m;
 
 /** A `sequor:` key below the top level of a document. */
 const NESTED_SEQUOR_KEY_LINE = /^[ \t]+(?:sequor|"sequor"|'sequor')[ \t]*:/m;

@@ -72,6 +72,16 @@ describe('Sigma files in the rule set', () => {
     expect(sniffRuleLanguage('title: t\ncorrelation:\n  type: event_count\n')).toBe('sigma');
     expect(sniffRuleLanguage('id: x\ntype: eql\nquery: |\n  process where true\n')).toBe('sequor');
     expect(sniffRuleLanguage('not: a rule\n')).toBe('sequor');
+    // One flow mapping or JSON per document: the keys are read from the parsed document.
+    expect(
+      sniffRuleLanguage('{title: t, logsource: {product: windows}, detection: {s: {A: x}, condition: s}}\n'),
+    ).toBe('sigma');
+    expect(
+      sniffRuleLanguage(
+        '# a comment\n{"title": "t", "logsource": {"product": "windows"}, "detection": {"condition": "s"}}',
+      ),
+    ).toBe('sigma');
+    expect(sniffRuleLanguage('{id: x, type: eql, query: "process where true"}\n')).toBe('sequor');
   });
 
   it('loads Sigma (.yml) beside Sequor YAML and the built-ins, with its metadata', async () => {
@@ -360,6 +370,24 @@ describe("a Sigma rule's sequor: attribute (Sequor's suppress and exceptions; Si
     const loaded = await loadRuleSet({ paths: [dir], builtins: false });
     expect(loaded.errors).toEqual([]);
     expect(loaded.rules.map((r) => r.id).sort()).toEqual([ID_A, ID_B].sort());
+  });
+
+  it('reads it in a rule written as one flow mapping, and under an explicit key (`? sequor`)', async () => {
+    const flow = `{title: Flow, id: ${ID_A}, logsource: {product: windows, category: process_creation}, detection: {s: {Image|endswith: '\\evil.exe'}, condition: s}, sequor: {exceptions: [{field: winlog.event_data.CurrentDirectory, operator: matches, values: 'C:\\Admin\\*'}]}}\n`;
+    const explicit = `${sigmaRule(ID_B, 'evil.exe')}? sequor\n: {exceptions: [{field: winlog.event_data.CurrentDirectory, operator: matches, values: 'C:\\Admin\\*'}]}\n`;
+    await writeFile(path.join(dir, 'a.yml'), flow);
+    await writeFile(path.join(dir, 'b.yml'), explicit);
+    const loaded = await loadRuleSet({ paths: [dir], builtins: false });
+    expect(loaded.errors).toEqual([]);
+    expect(loaded.rules).toHaveLength(2);
+    for (const rule of loaded.rules) {
+      const spec = compileRule(rule).compiled.spec as { predicate: (e: SequorEvent) => boolean };
+      expect(spec.predicate(sysmon('e1', 'C:\\Temp\\evil.exe')), rule.id).toBe(true);
+      expect(spec.predicate(sysmon('e2', 'C:\\Temp\\evil.exe', 'C:\\Admin\\tools\\')), rule.id).toBe(false);
+    }
+    await writeFile(path.join(dir, 'a.yml'), flow.replace('sequor: {', 'sequor: {bogus: 1, '));
+    const bad = await loadRuleSet({ paths: [dir], builtins: false });
+    expect(bad.errors.map((e) => e.detail)).toEqual([expect.stringMatching(/unknown key `bogus`/)]);
   });
 
   it('refuses an unknown key or field inside it at its file:line:column', async () => {
