@@ -63,7 +63,8 @@ export function threatFromSigmaTags(tags: readonly string[]): ThreatMapping[] {
       continue;
     }
     if (!lower.startsWith('attack.')) continue;
-    const tactic = tacticRef(lower.slice('attack.'.length));
+    // Sigma 1's tactic tags use underscores (`attack.defense_evasion`), still common outside SigmaHQ.
+    const tactic = tacticRef(lower.slice('attack.'.length).replaceAll('_', '-'));
     if (tactic !== null && !tactics.some((t) => t.id === tactic.id && t.name === tactic.name))
       tactics.push(tactic);
   }

@@ -73,6 +73,17 @@ describe('ATT&CK rows from Sigma tags', () => {
     ]);
   });
 
+  it("reads Sigma 1's underscored tactic tags (attack.defense_evasion) as the hyphenated ones", () => {
+    expect(
+      threatFromSigmaTags(['attack.defense_evasion', 'attack.credential_access', 'attack.t1003']).map(
+        (t) => t.tactic.name,
+      ),
+    ).toEqual(['Defense Evasion', 'Credential Access']);
+    expect(threatFromSigmaTags(['attack.credential_access'])).toEqual(
+      threatFromSigmaTags(['attack.credential-access']),
+    );
+  });
+
   it('gives no row for a technique without a tactic, nor for group, software or unknown tags', () => {
     expect(threatFromSigmaTags(['attack.t1059.001'])).toEqual([]);
     expect(threatFromSigmaTags(['attack.g0016', 'attack.s0002', 'attack.ds0005', 'attack.nonsense'])).toEqual(
