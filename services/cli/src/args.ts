@@ -16,7 +16,24 @@ export interface ParsedArgs {
 /** parseArgs in strict mode; its errors (`Unknown option '--x'`) become UsageErrors. */
 export function parseCommandArgs(args: readonly string[], options: OptionSpecs): ParsedArgs {
   try {
-    const parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+    const parsed = parseArgs({
+      args: [...args],
+      options,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
+    // A value option given twice would keep its last value silently (`--tags a --tags b` runs only b's).
+    const seen = new Set<string>();
+    for (const token of parsed.tokens) {
+      if (token.kind !== 'option' || options[token.name]?.type !== 'string' || options[token.name]?.multiple)
+        continue;
+      if (seen.has(token.name))
+        throw new UsageError(
+          `--${token.name} is given more than once: give it once${token.name === 'tags' || token.name === 'status' ? ', with a comma-separated list' : ''}`,
+        );
+      seen.add(token.name);
+    }
     return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

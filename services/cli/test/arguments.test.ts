@@ -52,6 +52,17 @@ describe('sequor: bad arguments (exit 2, one line)', () => {
         2,
         /^sequor rules: unknown rules command "check": use test or lint \(see sequor rules --help\)$/,
       ),
+      // A value option twice would keep only its last value, silently.
+      failsWith(
+        ['detect', '--tags', 'attack.t1033', '--tags', 'attack.x', fax],
+        2,
+        /^sequor detect: --tags is given more than once: give it once, with a comma-separated list/,
+      ),
+      failsWith(
+        ['detect', '--min-level', 'low', '--min-level=high', fax],
+        2,
+        /--min-level is given more than once/,
+      ),
     ]);
   }, 120_000);
 
