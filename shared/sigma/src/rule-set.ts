@@ -731,7 +731,16 @@ export class SigmaRuleSet {
   /** Ends sampling: counts the event, and once enough are counted chooses the gates again. */
   private learned(view: EventView, generation: number): void {
     this.learnGeneration = 0;
-    this.learn(view, generation);
+    try {
+      this.learn(view, generation);
+    } catch {
+      // A gate test that throws on some value (none is known to): learning stops, the gates by shape
+      // stay. Only speed is at stake, never the event's matches.
+      this.reached.length = 0;
+      this.learnLeft = 0;
+      this.forgetChoices();
+      return;
+    }
     if (--this.learnLeft === 0) this.regate();
   }
 

@@ -71,6 +71,34 @@ describe('SigmaRuleSet', () => {
     expect(ids(learning, 7)).toEqual(['csi']);
   });
 
+  it('a gate test that throws while learning stops the learning, not the match', () => {
+    const proc = 'product: windows\n  category: process_creation';
+    const csi = rule(
+      'csi',
+      proc,
+      "  sel:\n    Company: 'Microsoft Corporation'\n    Image|endswith: '\\\\csi.exe'\n  condition: sel",
+    );
+    const set = new SigmaRuleSet([csi], defaultPipeline, [], { gateLearningEvents: 2 });
+    // Gated on Company by shape, the rule never reads Image on these events; learning tests every option,
+    // Image's too, and this source throws on it.
+    const source = {
+      get: (field: string) => {
+        if (field === 'Image') throw new Error('unreadable');
+        return ({ Channel: SYSMON, EventID: 1, Company: 'Other' } as Record<string, string | number>)[field];
+      },
+      values: () => [SYSMON, 1, 'Other'],
+    };
+    for (let i = 0; i < 64; i++) expect(set.match(source)).toEqual([]);
+    expect(set.stats().gatesLearned).toBe(0);
+    const csiEvent = {
+      Channel: SYSMON,
+      EventID: 1,
+      Company: 'Microsoft Corporation',
+      Image: 'C:\\x\\csi.exe',
+    };
+    expect(set.match(objectFieldSource(csiEvent)).map((r) => r.rule.id)).toEqual(['csi']);
+  });
+
   it('rules whose patterns hold NUL (wide without base64) share no matcher or memoized result by accident', () => {
     const proc = 'product: windows\n  category: process_creation';
     // Joined with NUL, A's one pattern `*a\0?\0`-like and B's list ['*a', '?'] made the same key.
