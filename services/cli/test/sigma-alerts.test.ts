@@ -99,9 +99,10 @@ describe('sequor rules lint|test --no-builtins', () => {
     const kept = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbb1';
     const refused = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbb2';
     mkdirSync(path.join(dir, 'rules'));
+    // Written with CRLF line ends: the separator line is `---\r` then.
     writeFileSync(
       path.join(dir, 'rules', 'r.yml'),
-      `${rule(kept, 'process_creation')}---\n${rule(refused, 'file_access')}`,
+      `${rule(kept, 'process_creation')}---\n${rule(refused, 'file_access')}`.replaceAll('\n', '\r\n'),
     );
     const event = JSON.stringify({
       Event: {

@@ -502,6 +502,26 @@ describe('errors', () => {
       own.decode(encoder.encode(l), { topic: 'c', partition: 0, offset: i }),
     );
     expect(events.map((e) => ({ ...e, origin: { ...e.origin!, format: 'zeek-conn' } }))).toEqual(direct);
+    // A JSON record naming another log by `_path` is that log's too.
+    const dns = format('zeek-conn')
+      .createDecoder()
+      .decode(
+        encoder.encode(
+          JSON.stringify({
+            _path: 'dns',
+            ts: 1709287200.12,
+            uid: 'C1',
+            'id.orig_h': '10.0.0.1',
+            'id.orig_p': 5353,
+            'id.resp_h': '10.0.0.2',
+            'id.resp_p': 53,
+            proto: 'udp',
+            query: 'example.org',
+          }),
+        ),
+        { topic: 'c', partition: 0, offset: 0 },
+      );
+    expect(dns).toMatchObject([{ event: { dataset: 'zeek.dns' }, origin: { format: 'zeek' } }]);
     // A #path with columns its log lacks is still refused at its #fields line.
     const fieldsAt = conn.findIndex((l) => l.startsWith('#fields'));
     const bad = format('zeek-dce-rpc').createDecoder();

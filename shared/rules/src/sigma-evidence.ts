@@ -12,6 +12,11 @@ import { EventView, SequorEventFields } from '@sequor/sigma';
  * At most this many of the rule's fields per evidence entry (SigmaHQ's rules read up to a few dozen);
  * past it, one more entry, `SIGMA_OMITTED_FIELDS`, names the present fields left out.
  */
+/** No renames, and no prototype: a rule's field named `toString` is that field, not an inherited function. */
+const NO_FIELD_MAP: Readonly<Record<string, string>> = Object.freeze(
+  Object.create(null) as Record<string, string>,
+);
+
 export const MAX_SIGMA_EVIDENCE_FIELDS = 16;
 export const SIGMA_OMITTED_FIELDS = 'sigma.omitted_fields';
 
@@ -64,7 +69,7 @@ export function sigmaEvidenceReader(
   // One view, rebound per alert: a fresh one per alert was most of an alert's garbage.
   const view = new EventView(source);
   const read = (names: readonly string[], variant: CompiledVariant | undefined): AlertEvidenceField[] =>
-    readFields(source, names, variant?.variant.fieldMap ?? {});
+    readFields(source, names, variant?.variant.fieldMap ?? NO_FIELD_MAP);
   if (readers.length === 1) {
     const variantOf = singleRuleVariant(first.compiled.variants, first.names);
     return (event) => read(first.names, variantOf(view.reset(source.bind(event))));
@@ -101,7 +106,7 @@ function singleRuleVariant(
   names: readonly string[],
 ): (view: EventView) => CompiledVariant | undefined {
   const readAs = (variant: CompiledVariant | undefined): string => {
-    const map = variant?.variant.fieldMap ?? {};
+    const map = variant?.variant.fieldMap ?? NO_FIELD_MAP;
     return names.map((name) => map[name] ?? name).join('\u0000');
   };
   const asWritten = readAs(undefined);

@@ -411,8 +411,8 @@ export interface SigmaRuleSetOptions {
    */
   readonly valueMemo?: boolean;
   /**
-   * Events sampled (one in 4 of the first ones) to choose gates again from how often their options hold
-   * on the stream (default 4,096; 0: gates by shape only). A one-time cost of ~10-100 µs per sampled
+   * Events sampled (one in 16 of the first ones) to choose gates again from how often their options hold
+   * on the stream (default 1,024; 0: gates by shape only). A one-time cost of ~10-200 µs per sampled
    * event and one re-indexing (~0.1-0.3 s for every SigmaHQ rule); matches are the same either way.
    */
   readonly gateLearningEvents?: number;
@@ -559,7 +559,29 @@ export class SigmaRuleSet {
   /** Gates chosen again from the measured shares (`GateChoice`), the indexes rebuilt under them. */
   private regate(): void {
     const previous = this.scanners;
-    this.view = this.buildIndexes((choice) => {
+    // All or nothing: a rebuild that fails midway (none is known to) leaves the set as it was.
+    const kept = {
+      scanners: this.scanners,
+      everywhere: this.everywhere,
+      unless: this.unless,
+      bySource: this.bySource,
+      sources: this.sources,
+      memo: this.memo,
+      view: this.view,
+      gatedVariants: this.gatedVariants,
+      gatesLearned: this.gatesLearned,
+    };
+    try {
+      this.view = this.rebuildLearned(previous);
+    } catch {
+      Object.assign(this, kept);
+    }
+    this.forgetChoices();
+  }
+
+  /** `buildIndexes` with each gate chosen by its measured shares (`regate`). */
+  private rebuildLearned(previous: FieldScanners): EventView {
+    return this.buildIndexes((choice) => {
       const byShape = chooseGate(choice.options);
       if (choice.offered < MIN_OFFERED) return byShape;
       const { options, tests, holds, offered } = choice;
@@ -574,7 +596,6 @@ export class SigmaRuleSet {
       if (learned?.keys !== byShape?.keys) this.gatesLearned++;
       return learned;
     }, previous);
-    this.forgetChoices();
   }
 
   private index(

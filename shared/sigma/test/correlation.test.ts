@@ -460,6 +460,22 @@ describe('the specification examples, run', () => {
       expect(matches[0]!.lastTime, type).toBe(T0 + 45 * MINUTE + 15 * SECOND);
       expect(matches[0]!.events.at(-1)!.id, type).toBe('ok');
     }
+    // Five successes a minute apart from 45:15: temporal_ordered alerts per completed sequence (each success
+    // after a failure at which the inner count held), as it does over plain rules; temporal once, while
+    // both hold. A rule's suppress groups the former.
+    const five = [...events.filter((e) => e.id !== 'ok')];
+    for (let k = 0; k < 5; k++)
+      five.push(at(45 * MINUTE + 15 * SECOND + k * MINUTE, { EventID: 4624, User: 'bob' }, `ok${k}`));
+    five.sort((a, b) => a.ts - b.ts);
+    const alerts = (type: string) =>
+      runCorrelation(
+        compileFile([outer(type), inner, FAILED, SUCCESS].join('\n---\n')).spec,
+        eventTime,
+        inOrder,
+        five,
+      );
+    expect(alerts('temporal_ordered')).toHaveLength(5);
+    expect(alerts('temporal')).toHaveLength(1);
     // The success 10 minutes and 1 ms after the burst's last failure is too late.
     const late = [...events.filter((e) => e.id !== 'ok')];
     late.push(at(119 * 30 * SECOND + 10 * MINUTE + 1, { EventID: 4624, User: 'bob' }, 'ok'));

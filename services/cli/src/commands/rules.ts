@@ -101,7 +101,7 @@ async function rulesTest(
 async function refusedIds(loaded: RuleDirLoad): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const e of loaded.errors) {
-    const lines = (await readFile(e.file, 'utf8').catch(() => '')).split('\n');
+    const lines = (await readFile(e.file, 'utf8').catch(() => '')).split(/\r?\n/);
     const separator = /^---(?:[ \t].*)?$/;
     let from = Math.min(Math.max(0, e.line - 1), lines.length);
     while (from > 0 && !separator.test(lines[from - 1] ?? '')) from--;

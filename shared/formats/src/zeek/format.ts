@@ -37,14 +37,17 @@ export interface ZeekLogChoice {
 
 /**
  * One log's format. A TSV header naming another log (logs concatenated into one file, or piped in
- * together: a `#path dns` after a conn log) switches to that log's spec, as the `zeek` format reads it,
- * and its events carry that format's name: a row is never read with another log's columns.
+ * together: a `#path dns` after a conn log), or a JSON record whose `_path` does, is read with that log's
+ * spec, as the `zeek` format reads it, and its events carry that format's name: a row is never read with
+ * another log's columns.
  */
 function fixedLog(spec: ZeekLogSpec): ZeekLogChoice {
   return {
     formatName: spec.formatName,
     forTsv: (path) => (path === null || path === spec.path ? spec : zeekLogSpecFor(path, '#path')),
-    forJson: () => spec,
+    // A JSON record that names another log by `_path` is that log's, likewise.
+    forJson: (record) =>
+      typeof record['_path'] === 'string' && record['_path'] !== spec.path ? zeekJsonLogSpec(record) : spec,
     formatOf: (used) => (used === spec ? spec.formatName : ZEEK_ANY_LOG),
   };
 }
