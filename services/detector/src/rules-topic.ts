@@ -92,7 +92,7 @@ export function topicRuleValidator(options: {
         return {
           ok: false,
           errors: [
-            `${source}: its window (${durationText(total)} with suppression) is longer than this detector's restore horizon takes (${durationText(options.budget.windowMs)}); raise RULES_TOPIC_MAX_WINDOW_MS and restart the detectors first`,
+            `${source}: its window, ${durationText(total)}${compiled.suppress === null ? '' : ` (${durationText(window)} and its ${durationText(compiled.suppress.windowMs)} suppression)`}${compiled.compiled.spec.kind === 'chain' ? ", its inner correlations' windows included" : ''}, is longer than this detector's restore horizon takes (${durationText(options.budget.windowMs)}); raise RULES_TOPIC_MAX_WINDOW_MS and restart the detectors first`,
           ],
         };
       if (compiled.compiled.spec.kind === 'join' && window > options.budget.joinWindowMs)

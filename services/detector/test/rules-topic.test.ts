@@ -94,7 +94,7 @@ describe('topic rule validation', () => {
       revisionOf,
     );
     expect(long.ok ? [] : long.errors.join('\n')).toMatch(
-      /longer than this detector's restore horizon takes \(1h\); raise RULES_TOPIC_MAX_WINDOW_MS/,
+      /its window, 2h, is longer than this detector's restore horizon takes \(1h\); raise RULES_TOPIC_MAX_WINDOW_MS/,
     );
     const roomier = topicRuleValidator({
       partitionKeyFields: ['host.id'],
