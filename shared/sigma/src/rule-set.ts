@@ -391,9 +391,9 @@ export interface SigmaRuleFailure {
 const NO_FAILURES: readonly SigmaRuleFailure[] = Object.freeze([]);
 
 /**
- * Gate learning: the rule set samples one event in `LEARN_EVERY` of the first `gateLearningEvents` × that
- * many, measures on each how often every variant's gate options hold, then indexes the variants again
- * under the options that held least often. A gate chosen by a clause's shape alone can be a value most
+ * Gate learning: after `gateLearningEvents` × `LEARN_EVERY` events (16,384 by default) the rule set samples
+ * one event in `LEARN_EVERY` of as many more, measures on each how often every variant's gate options hold,
+ * then indexes the variants again under the options that held least often (so from ~32,768 events on). A gate chosen by a clause's shape alone can be a value most
  * events have (`Company: Microsoft Corporation` is long, so it looks rare); the stream says which are.
  * Matches do not change: every option is a clause the rule requires.
  */
@@ -411,8 +411,8 @@ export interface SigmaRuleSetOptions {
    */
   readonly valueMemo?: boolean;
   /**
-   * Events sampled (one in 16 of the first ones) to choose gates again from how often their options hold
-   * on the stream (default 1,024; 0: gates by shape only). A one-time cost of ~10-200 µs per sampled
+   * Events sampled (one in 16, after as many events as the sampling spans) to choose gates again from how
+   * often their options hold on the stream (default 1,024; 0: gates by shape only). A one-time cost of ~10-200 µs per sampled
    * event and one re-indexing (~0.1-0.3 s for every SigmaHQ rule); matches are the same either way.
    */
   readonly gateLearningEvents?: number;
@@ -494,6 +494,9 @@ export class SigmaRuleSet {
     this.memo = null;
     this.view = this.buildIndexes((choice) => chooseGate(choice.options), null);
     this.learnLeft = Math.max(0, Math.floor(options.gateLearningEvents ?? DEFAULT_GATE_LEARNING_EVENTS));
+    // Sampling starts after as many events as it spans: a short run (a small file through `sequor
+    // detect`) never pays for learning it could not use.
+    this.learnSkip = -this.learnLeft * LEARN_EVERY;
     if (this.learnLeft === 0) this.forgetChoices();
     this.decidedAt = new Float64Array(compiled.length);
   }

@@ -63,12 +63,35 @@ describe('SigmaRuleSet', () => {
     const ids = (set: SigmaRuleSet, i: number) =>
       set.match(objectFieldSource(event(i))).map((r) => r.rule.id);
     for (let i = 0; i < 2_000; i++) {
-      if (i === 40 * 16 - 1) expect(learning.stats().gatesLearned).toBe(0); // the last sample is next
+      // Sampling spans events 640-1,279 (none before: a short run pays nothing); the last sample is next.
+      if (i === 2 * 40 * 16 - 1) expect(learning.stats().gatesLearned).toBe(0);
       expect(ids(learning, i), `event ${i}`).toEqual(ids(byShape, i));
     }
     expect(learning.stats().gatesLearned).toBe(1);
     expect(byShape.stats().gatesLearned).toBe(0);
     expect(ids(learning, 7)).toEqual(['csi']);
+  });
+
+  it('samples nothing before as many events as its sampling spans: a short run pays nothing for learning', () => {
+    const csi = rule(
+      'csi',
+      'product: windows\n  category: process_creation',
+      "  sel:\n    Company: 'Microsoft Corporation'\n    Image|endswith: '\\\\csi.exe'\n  condition: sel",
+    );
+    // Gated on Company by shape: only learning reads Image on these events (its other option).
+    const set = new SigmaRuleSet([csi], defaultPipeline, [], { gateLearningEvents: 4 });
+    let imageReads = 0;
+    const source = {
+      get: (field: string) => {
+        if (field === 'Image') imageReads++;
+        return ({ Channel: SYSMON, EventID: 1, Company: 'Other' } as Record<string, string | number>)[field];
+      },
+      values: () => [SYSMON, 1, 'Other'],
+    };
+    for (let i = 0; i < 4 * 16; i++) set.match(source);
+    expect(imageReads).toBe(0);
+    for (let i = 0; i < 4 * 16; i++) set.match(source);
+    expect(imageReads).toBe(4);
   });
 
   it('a gate test that throws while learning stops the learning, not the match', () => {
