@@ -80,6 +80,7 @@ export {
 export {
   analyzeSigmaText,
   compileSigmaRules,
+  documentRange,
   ruleErrorOfSigma,
   severityOfSigmaLevel,
   sigmaFilterDispatch,

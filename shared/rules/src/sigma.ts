@@ -136,7 +136,7 @@ interface FakeNode {
 }
 
 /** The `---`-separated YAML document of `text` that holds `offset`: [start, end). */
-function documentRange(text: string, offset: number): readonly [number, number] {
+export function documentRange(text: string, offset: number): readonly [number, number] {
   let start = 0;
   let end = text.length;
   // A document starts at a line of `---`, alone or followed by a blank and more (`--- # the second rule`).

@@ -4,7 +4,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { RegressionOutcome, Rule, RuleDirLoad } from '@sequor/rules';
-import { describeFailures, listRegressionTests, runRegressionTests, runRuleTests } from '@sequor/rules';
+import {
+  describeFailures,
+  documentRange,
+  listRegressionTests,
+  runRegressionTests,
+  runRuleTests,
+} from '@sequor/rules';
 import type { OptionSpecs } from '../args.js';
 import { builtinsOption, flag, parseCommandArgs, stringOption } from '../args.js';
 import type { CommandContext } from '../context.js';
@@ -101,18 +107,10 @@ async function rulesTest(
 async function refusedIds(loaded: RuleDirLoad): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const e of loaded.errors) {
-    const lines = (await readFile(e.file, 'utf8').catch(() => '')).split(/\r?\n/);
-    const separator = /^---(?:[ \t].*)?$/;
-    let from = Math.min(Math.max(0, e.line - 1), lines.length);
-    while (from > 0 && !separator.test(lines[from - 1] ?? '')) from--;
-    let to = Math.max(from, e.line - 1);
-    while (to < lines.length && !separator.test(lines[to] ?? '')) to++;
-    for (let i = from; i < to; i++) {
-      const id = /^id:[ \t]*['"]?([^'"\s]+)/.exec(lines[i] ?? '')?.[1];
-      if (id === undefined) continue;
-      out.set(id.toLowerCase(), `${e.code}: ${e.message}`);
-      break;
-    }
+    const text = await readFile(e.file, 'utf8').catch(() => '');
+    const [from, to] = documentRange(text, e.offset);
+    const id = /^id:[ \t]*['"]?([^'"\s]+)/m.exec(text.slice(from, to))?.[1];
+    if (id !== undefined) out.set(id.toLowerCase(), `${e.code}: ${e.message}`);
   }
   return out;
 }
