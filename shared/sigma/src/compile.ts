@@ -211,6 +211,22 @@ function cidrTest(blocks: Parameters<typeof cidrMatcher>[0], f: string): EventPr
   };
 }
 
+/**
+ * Networks on the event's field `f` as code: one address parse and block walk per distinct text of the
+ * field (`EventView.memoTest`), not per rule and event. Allow-lists of cloud ranges run to a hundred
+ * blocks in a dozen filters of one rule, each tried on every event its selection holds on.
+ */
+function networkCode(
+  networks: readonly Extract<SigmaValue, { kind: 'cidr' }>[],
+  f: string,
+  code: DetectionCode,
+): string {
+  const m = cidrMatcher(networks.map((n) => n.block));
+  const id = fieldId(f);
+  const key = `cidr:${JSON.stringify(networks.map((n) => n.text))}`;
+  return `v.memoTest(${id}, ${memoTestId(id, key)}, false, ${code.constant(m)})`;
+}
+
 /** `or` of predicates as one loop (no closure allocated per call); one and two items specialised. */
 function someOf(preds: readonly EventPredicate[]): EventPredicate {
   if (preds.length === 1) return preds[0] as EventPredicate;
@@ -507,6 +523,8 @@ class RuleCompiler {
         const text = String(value.value);
         return `(typeof (r = v.rawAt(${fieldId(f)})) === "number" ? r === ${text} : ${code.read(f, false).expr} === ${JSON.stringify(text)})`;
       }
+      case 'cidr':
+        return networkCode([value], f, code);
       case 're': {
         const { flags } = value;
         const key = `re:${flags.ignoreCase ? 'i' : ''}${flags.multiline ? 'm' : ''}${flags.dotAll ? 's' : ''}:${value.pattern}`;
@@ -545,11 +563,7 @@ class RuleCompiler {
       }
       const networks = values.filter((v): v is Extract<SigmaValue, { kind: 'cidr' }> => v.kind === 'cidr');
       if (networks.length > 1) {
-        const test = cidrTest(
-          networks.map((n) => n.block),
-          field,
-        );
-        tests.push(`${code.constant(test)}(v)`);
+        tests.push(networkCode(networks, field, code));
         values = values.filter((v) => v.kind !== 'cidr');
       }
     }

@@ -118,13 +118,17 @@ function betterKeys(a: readonly string[] | null, b: readonly string[] | null): r
  * Only ASCII characters join a literal: lower-casing an ASCII run of the value gives the run's lower case
  * wherever it stands, whatever surrounds it (not so for final sigma). Case-insensitive, `s` and `i` do not
  * either: the automaton also matches long s and dotless i there, which lower-case to themselves.
+ *
+ * `asWritten`: the literals of a case-sensitive regex as the value must hold them, not lower-cased; any
+ * character joins (a literal character matches only itself).
  */
-function factorOf(node: LuceneRegexNode, ignoreCase: boolean): Factor {
+function factorOf(node: LuceneRegexNode, ignoreCase: boolean, asWritten = false): Factor {
   switch (node.kind) {
     case 'empty':
       return { exact: '', keys: null };
     case 'char': {
       const c = node.codePoint;
+      if (asWritten) return { exact: String.fromCodePoint(c), keys: null };
       if (c >= 128) return UNKNOWN;
       const lower = String.fromCharCode(c).toLowerCase();
       if (ignoreCase && (lower === 's' || lower === 'i')) return UNKNOWN;
@@ -135,7 +139,7 @@ function factorOf(node: LuceneRegexNode, ignoreCase: boolean): Factor {
       let exact = true;
       let keys: readonly string[] | null = null;
       for (const item of node.items) {
-        const f = factorOf(item, ignoreCase);
+        const f = factorOf(item, ignoreCase, asWritten);
         if (f.exact !== null) {
           run += f.exact;
           continue;
@@ -152,7 +156,7 @@ function factorOf(node: LuceneRegexNode, ignoreCase: boolean): Factor {
     case 'union': {
       const keys: string[] = [];
       for (const item of node.items) {
-        const f = factorOf(item, ignoreCase);
+        const f = factorOf(item, ignoreCase, asWritten);
         const own = f.exact !== null ? (f.exact.length > 0 ? [f.exact] : null) : f.keys;
         if (own === null) return UNKNOWN;
         keys.push(...own);
@@ -161,7 +165,7 @@ function factorOf(node: LuceneRegexNode, ignoreCase: boolean): Factor {
     }
     case 'repeat': {
       if (node.min === 0) return UNKNOWN;
-      const f = factorOf(node.item, ignoreCase);
+      const f = factorOf(node.item, ignoreCase, asWritten);
       return { exact: null, keys: f.exact !== null ? (f.exact.length > 0 ? [f.exact] : null) : f.keys };
     }
     default:
@@ -188,12 +192,18 @@ function regexKeys(pattern: string, flags: PcreFlags): string[] | null {
 
 /**
  * Texts one of which is in a value whenever the `re` value matches it, to search before running the
- * automaton, or null: the regex's required literal runs (`factorOf`, any length) when none holds an ASCII
- * letter, so the value can be searched as written (lower-casing changes no other ASCII character and makes
- * none of them). A backtick-obfuscation regex needs a backtick, which most command lines lack: a native
+ * automaton, or null: the regex's required literal runs (`factorOf`, any length) as written when the
+ * regex is case-sensitive; when it is not, only if none holds an ASCII letter, so the value can be searched
+ * as written (lower-casing changes no other ASCII character and makes none of them). A backtick-obfuscation
+ * regex needs a backtick, which most command lines lack; `"(?:\{\d\})+"\s*-f` needs `-f`: a native
  * search instead of the automaton over the whole text.
  */
 export function regexPrefilter(tree: LuceneRegexNode, ignoreCase: boolean): string[] | null {
+  if (!ignoreCase) {
+    const f = factorOf(tree, false, true);
+    const keys = f.exact !== null ? (f.exact.length > 0 ? [f.exact] : null) : f.keys;
+    return keys === null || keys.some((k) => k.length === 0) ? null : [...new Set(keys)];
+  }
   const f = factorOf(tree, ignoreCase);
   const keys = f.exact !== null ? (f.exact.length > 0 ? [f.exact] : null) : f.keys;
   if (keys === null || keys.some((k) => k.length === 0 || /[a-z]/.test(k))) return null;

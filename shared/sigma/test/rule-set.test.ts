@@ -384,15 +384,21 @@ describe('SigmaRuleSet', () => {
     expect(ids({ EventID: 4722 })).toEqual([]);
   });
 
-  it("searches a regex's required letter-free text before running it, and runs it when found", () => {
+  it("searches a regex's required text before running it, and runs it when found", () => {
     const parsed = (pattern: string) => {
       const p = parsePcre(pattern, { ignoreCase: false, multiline: false, dotAll: false });
       return regexPrefilter(p.tree, p.flags.ignoreCase);
     };
     expect(parsed('\\w+`(?:\\w+|-|.)`[\\w+|\\s]')).toEqual(['`']);
     expect(parsed('://[0-9]{1,3}\\.[0-9]{1,3}')).toEqual(['://']);
-    // Letters (the value would have to be lower-cased first), an optional run, or nothing required: none.
-    expect(parsed('werfault\\.exe')).toBeNull();
+    // Case-sensitive: letters as written, any character; the longest required run.
+    expect(parsed('"(?:\\{\\d\\})+"\\s*-f')).toEqual(['-f']);
+    expect(parsed('WerFault\\.exe')).toEqual(['WerFault.exe']);
+    expect(parsed('(Été|été)x')).toEqual(['Été', 'été']);
+    // Case-insensitive: only letter-free runs (the value would have to be lower-cased first).
+    expect(parsed('(?i)werfault\\.exe')).toBeNull();
+    expect(parsed('(?i)\\$\\{`?e`?n`?v')).toEqual(['${']);
+    // An optional run, or nothing required: none.
     expect(parsed('(::)?')).toBeNull();
     expect(parsed('.*')).toBeNull();
     const set = new SigmaRuleSet(
@@ -412,6 +418,52 @@ describe('SigmaRuleSet', () => {
     expect(ids('IN`V`o`Ke-eXp`ResSIOn (Ne`W-ob`ject Net.WebClient)')).toEqual(['tok']);
     expect(ids('powershell Invoke-Expression (New-Object Net.WebClient)')).toEqual([]);
     expect(ids('a`b c')).toEqual([]);
+    // A case-sensitive key with letters: the text as written must hold it, in its case.
+    const cased = new SigmaRuleSet(
+      [
+        rule(
+          'fmt',
+          'product: windows\n  category: process_creation',
+          "  sel:\n    CommandLine|re: '\"(?:\\{\\d\\})+\"\\s*-f'\n  condition: sel",
+        ),
+      ],
+      defaultPipeline,
+    );
+    const fmt = (commandLine: string): (string | null)[] =>
+      cased
+        .match(objectFieldSource({ Channel: SYSMON, EventID: 1, CommandLine: commandLine }))
+        .map((r) => r.rule.id);
+    expect(fmt('&("{2}{0}{1}" -f \'e\',\'x\',\'I\')')).toEqual(['fmt']);
+    expect(fmt('&("{2}{0}{1}" -F \'e\',\'x\',\'I\')')).toEqual([]);
+    expect(fmt('&("{2}{0}{1}" x) -f')).toEqual([]);
+  });
+
+  it("remembers a network list's answer per text of the field, apart for each list", () => {
+    const net = 'product: windows\n  category: network_connection';
+    const set = new SigmaRuleSet(
+      [
+        rule('private', net, "  sel:\n    DestinationIp|cidr: ['10.0.0.0/8', '192.168.0.0/16']\n  condition: sel"),
+        rule('ten', net, "  sel:\n    DestinationIp|cidr: ['10.0.0.0/8', 'fe80::/10']\n  condition: sel"),
+        rule('one', net, "  sel:\n    DestinationIp|cidr: '192.168.1.0/24'\n  condition: sel"),
+        rule(
+          'both',
+          net,
+          "  sel:\n    DestinationIp|cidr|all: ['192.168.0.0/16', '192.168.1.0/24']\n  condition: sel",
+        ),
+      ],
+      defaultPipeline,
+    );
+    const ids = (ip: string): (string | null)[] =>
+      set.match(objectFieldSource({ Channel: SYSMON, EventID: 3, DestinationIp: ip })).map((r) => r.rule.id);
+    // Each text twice or more: the second answer is the remembered one.
+    for (let round = 0; round < 3; round++) {
+      expect(ids('10.1.2.3')).toEqual(['private', 'ten']);
+      expect(ids('192.168.1.7')).toEqual(['private', 'one', 'both']);
+      expect(ids('192.168.2.7')).toEqual(['private']);
+      expect(ids('fe80::1')).toEqual(['ten']);
+      expect(ids('8.8.8.8')).toEqual([]);
+      expect(ids('not an address')).toEqual([]);
+    }
   });
 
   it('checks a second clause per branch of `1 of`: either branch still matches, neither does not', () => {
