@@ -72,6 +72,49 @@ describe('SigmaRuleSet', () => {
     expect(ids(learning, 7)).toEqual(['csi']);
   });
 
+  it('after learning, moves a gate off a field only it reads onto a field the index reads anyway', () => {
+    const proc = 'product: windows\n  category: process_creation';
+    // By shape and by measure `LogonId` (long, exact, never seen) is the rarer clause of `rare`, but no
+    // other rule reads LogonId: every event paid a read for it. Image is read for `a` and `b` anyway.
+    const rules = [
+      rule('a', proc, "  sel:\n    Image|endswith: '\\\\a.exe'\n  condition: sel"),
+      rule('b', proc, "  sel:\n    Image|endswith: '\\\\b.exe'\n  condition: sel"),
+      rule(
+        'rare',
+        proc,
+        "  sel:\n    LogonId: '0x3e7abcd'\n    Image|endswith: '\\\\y.exe'\n  condition: sel",
+      ),
+    ];
+    const learning = new SigmaRuleSet(rules, defaultPipeline, [], { gateLearningEvents: 40 });
+    const byShape = new SigmaRuleSet(rules, defaultPipeline, [], { gateLearningEvents: 0 });
+    const event = (i: number): Record<string, string | number> => ({
+      Channel: SYSMON,
+      EventID: 1,
+      LogonId: i % 100 === 49 ? '0x3E7ABCD' : '0x0',
+      Image:
+        i % 50 === 49 ? 'C:\\x\\Y.exe' : ['C:\\x\\a.exe', 'C:\\x\\b.exe', `C:\\x\\p${i % 13}.exe`][i % 3]!,
+    });
+    let logonIdReads = 0;
+    const counted = (fields: Record<string, string | number>) => ({
+      get: (field: string) => {
+        if (field === 'LogonId') logonIdReads++;
+        return Object.hasOwn(fields, field) ? fields[field] : undefined;
+      },
+      values: () => Object.values(fields),
+    });
+    const ids = (set: SigmaRuleSet, i: number) => set.match(counted(event(i))).map((r) => r.rule.id);
+    for (let i = 0; i < 2_000; i++) expect(ids(learning, i), `event ${i}`).toEqual(ids(byShape, i));
+    logonIdReads = 0;
+    for (let i = 2_000; i < 2_100; i++) ids(byShape, i);
+    expect(logonIdReads).toBe(100);
+    logonIdReads = 0;
+    for (let i = 2_000; i < 2_100; i++) ids(learning, i);
+    // Read only where the Image gate holds (events 2,049 and 2,099), to try the rule.
+    expect(logonIdReads).toBe(2);
+    expect(ids(learning, 2_049)).toEqual(['rare']);
+    expect(ids(learning, 2_099)).toEqual([]);
+  });
+
   it('samples nothing before as many events as its sampling spans: a short run pays nothing for learning', () => {
     const csi = rule(
       'csi',
@@ -424,7 +467,7 @@ describe('SigmaRuleSet', () => {
         rule(
           'fmt',
           'product: windows\n  category: process_creation',
-          "  sel:\n    CommandLine|re: '\"(?:\\{\\d\\})+\"\\s*-f'\n  condition: sel",
+          '  sel:\n    CommandLine|re: \'"(?:\\{\\d\\})+"\\s*-f\'\n  condition: sel',
         ),
       ],
       defaultPipeline,
@@ -433,8 +476,8 @@ describe('SigmaRuleSet', () => {
       cased
         .match(objectFieldSource({ Channel: SYSMON, EventID: 1, CommandLine: commandLine }))
         .map((r) => r.rule.id);
-    expect(fmt('&("{2}{0}{1}" -f \'e\',\'x\',\'I\')')).toEqual(['fmt']);
-    expect(fmt('&("{2}{0}{1}" -F \'e\',\'x\',\'I\')')).toEqual([]);
+    expect(fmt("&(\"{2}{0}{1}\" -f 'e','x','I')")).toEqual(['fmt']);
+    expect(fmt("&(\"{2}{0}{1}\" -F 'e','x','I')")).toEqual([]);
     expect(fmt('&("{2}{0}{1}" x) -f')).toEqual([]);
   });
 
@@ -442,7 +485,11 @@ describe('SigmaRuleSet', () => {
     const net = 'product: windows\n  category: network_connection';
     const set = new SigmaRuleSet(
       [
-        rule('private', net, "  sel:\n    DestinationIp|cidr: ['10.0.0.0/8', '192.168.0.0/16']\n  condition: sel"),
+        rule(
+          'private',
+          net,
+          "  sel:\n    DestinationIp|cidr: ['10.0.0.0/8', '192.168.0.0/16']\n  condition: sel",
+        ),
         rule('ten', net, "  sel:\n    DestinationIp|cidr: ['10.0.0.0/8', 'fe80::/10']\n  condition: sel"),
         rule('one', net, "  sel:\n    DestinationIp|cidr: '192.168.1.0/24'\n  condition: sel"),
         rule(
