@@ -103,7 +103,9 @@ export class EventView {
   }
 
   rawAt(id: number): FieldValue {
-    return this.source.get(FIELD_NAMES[id] as string);
+    const source = this.source;
+    const name = FIELD_NAMES[id] as string;
+    return source.getAt !== undefined ? source.getAt(id, name) : source.get(name);
   }
 
   text(field: string): string | null {

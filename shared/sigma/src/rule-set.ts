@@ -111,6 +111,13 @@ interface FieldKeys<K> {
   /** The field's number (`fieldId`). */
   readonly field: number;
   readonly byKey: Map<K, Entry[]>;
+  /**
+   * Exact keys: the shortest and longest key's length. Lower-casing never shortens a text and at most
+   * doubles it (U+0130 becomes two code units), so a text longer than `longest`, or shorter than half of
+   * `shortest`, equals no key: it is neither lower-cased nor looked up.
+   */
+  shortest: number;
+  longest: number;
 }
 
 class GateIndex {
@@ -178,7 +185,11 @@ const NUMBER_TEXT = /^[0-9.+\-einfatyn]*$/;
 function push<K>(fields: FieldKeys<K>[], name: string, key: K, entry: Entry): void {
   const field = fieldId(name);
   let keys = fields.find((f) => f.field === field);
-  if (keys === undefined) fields.push((keys = { field, byKey: new Map() }));
+  if (keys === undefined) fields.push((keys = { field, byKey: new Map(), shortest: Infinity, longest: 0 }));
+  if (typeof key === 'string') {
+    keys.shortest = Math.min(keys.shortest, key.length);
+    keys.longest = Math.max(keys.longest, key.length);
+  }
   const list = keys.byKey.get(key);
   if (list === undefined) keys.byKey.set(key, [entry]);
   else if (list[list.length - 1] !== entry) list.push(entry);
@@ -898,9 +909,10 @@ export class SigmaRuleSet {
     if (index.ungated.length > 0) this.test(index.ungated, view, generation);
     const { exact, basename, substring } = index;
     for (let f = 0; f < exact.length; f++) {
-      const { field, byKey } = exact[f] as FieldKeys<string>;
-      const value = view.lowerAt(field);
-      if (value === null) continue;
+      const { field, byKey, shortest, longest } = exact[f] as FieldKeys<string>;
+      const text = view.textAt(field);
+      if (text === null || text.length > longest || 2 * text.length < shortest) continue;
+      const value = view.lowerAt(field) as string;
       const entries = byKey.get(value);
       if (entries !== undefined) this.test(entries, view, generation);
     }

@@ -481,6 +481,41 @@ describe('SigmaRuleSet', () => {
     expect(fmt('&("{2}{0}{1}" x) -f')).toEqual([]);
   });
 
+  it('an exact gate passes over texts no key can equal by length, and lower-cases İ to two code units first', () => {
+    const set = new SigmaRuleSet(
+      [
+        rule(
+          'city',
+          'product: windows\n  service: security',
+          "  sel:\n    TargetUserName: 'İSTANBUL'\n  condition: sel",
+        ),
+        rule(
+          'short',
+          'product: windows\n  service: security',
+          "  sel:\n    SubjectUserName: 'ab'\n  condition: sel",
+        ),
+      ],
+      defaultPipeline,
+    );
+    const ids = (name: string): (string | null)[] =>
+      set
+        .match(
+          objectFieldSource({
+            Channel: 'Security',
+            EventID: 4720,
+            TargetUserName: name,
+            SubjectUserName: name,
+          }),
+        )
+        .map((r) => r.rule.id);
+    // 'İstanbul' is 8 code units, its lower case (the key's) 9.
+    expect(ids('İstanbul')).toEqual(['city']);
+    expect(ids('istanbul')).toEqual([]);
+    expect(ids('AB')).toEqual(['short']);
+    expect(ids('İ')).toEqual([]);
+    expect(ids('İSTANBUL ')).toEqual([]);
+  });
+
   it("remembers a network list's answer per text of the field, apart for each list", () => {
     const net = 'product: windows\n  category: network_connection';
     const set = new SigmaRuleSet(
