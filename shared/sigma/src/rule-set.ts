@@ -811,6 +811,9 @@ export class SigmaRuleSet {
     const memo = new ValueMemo();
     const keep = (id: number) => memo.keep(id);
     this.scanners.fields().forEach(keep);
+    // The source fields are read on every event and hold a handful of texts: their lower case and its
+    // hash come from the memo rather than a fresh copy hashed whole per event.
+    for (const { field } of this.sources) keep(field);
     const indexes = [this.everywhere, ...this.unless.map((u) => u.index)];
     for (const byValue of this.bySource.values())
       for (const bucket of byValue.values()) indexes.push(bucket.anyId, ...bucket.byId.values());
