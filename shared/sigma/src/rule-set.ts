@@ -170,7 +170,10 @@ interface KeywordScan {
   readonly scanner: SkipScanner;
   seen: Int32Array;
   readonly hits: number[];
-  /** Values shorter than this hold no literal (set at build). */
+  /**
+   * Values shorter than this hold no literal (set at build): an ASCII literal needs as many code units of
+   * the value as it has; a literal with others, half as many (lower-casing U+0130 gives two units).
+   */
   shortest: number;
   /**
    * Whether some literal could be in a number's text (`String(n)`: digits, sign, point, exponent,
@@ -331,7 +334,11 @@ class FieldScanners {
       if (same !== undefined) (k as { scanner: SkipScanner }).scanner = same as SkipScanner;
       else k.scanner.build();
       k.seen = new Int32Array(k.scanner.size);
-      k.shortest = Math.min(...k.scanner.literals.map((l) => l.length));
+      k.shortest = Math.min(
+        ...k.scanner.literals.map((l) =>
+          [...l].every((c) => c < '\u0080') ? l.length : Math.ceil(l.length / 2),
+        ),
+      );
       k.numbers = k.scanner.literals.some((l) => NUMBER_TEXT.test(l.toLowerCase()));
     }
   }

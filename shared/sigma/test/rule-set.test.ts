@@ -567,6 +567,21 @@ describe('SigmaRuleSet', () => {
     expect(ids({ LogonType: 2, LogonProcessName: 'NtLmSsp' })).toEqual([]);
   });
 
+  it('a keyword holding İ finds values shorter than its lower case (İ lower-cases to two code units)', () => {
+    const proc = 'product: windows\n  category: process_creation';
+    const rules = [
+      rule('dotted', proc, "  keywords:\n    - 'İ'\n  condition: keywords"),
+      rule('longer', proc, "  keywords:\n    - 'abcdefİ'\n  condition: keywords"),
+    ];
+    const set = new SigmaRuleSet(rules, defaultPipeline);
+    const finds = (id: string, user: string): boolean =>
+      set.match(objectFieldSource({ Channel: SYSMON, EventID: 1, User: user })).some((r) => r.rule.id === id);
+    expect(finds('dotted', 'İ')).toBe(true);
+    expect(finds('longer', 'ABCDEFİ')).toBe(true);
+    expect(finds('dotted', 'I')).toBe(false);
+    expect(finds('longer', 'abcdefI')).toBe(false);
+  });
+
   it('gates keywords on their literal runs in any field, each field scanned on its own', () => {
     const set = new SigmaRuleSet(
       [
