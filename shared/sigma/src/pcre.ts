@@ -342,8 +342,12 @@ class Parser {
         return one(0x0b);
       case 'a':
         return one(0x07);
-      case '0':
-        return one(0);
+      case '0': {
+        // An octal escape, as Python's `re` and PCRE read it: `\0` and up to two more octal digits.
+        const m = /^[0-7]{0,2}/.exec(this.src.slice(this.pos)) as RegExpExecArray;
+        this.pos += m[0].length;
+        return one(m[0].length === 0 ? 0 : parseInt(m[0], 8));
+      }
       case 'x': {
         const m = /^(?:\{([0-9a-fA-F]{1,6})\}|([0-9a-fA-F]{2}))/.exec(this.src.slice(this.pos));
         if (m === null) this.fail('`\\x` needs two hex digits or `{…}`', start);

@@ -141,6 +141,16 @@ describe('Sigma re against RegExp', () => {
     expect(ours('^a{,2}b$')('aaab')).toBe(false);
   });
 
+  it('reads `\\0` with up to two more octal digits as one character, as Python and PCRE do', () => {
+    expect(ours('^\\012$')('\n')).toBe(true);
+    expect(ours('^\\012$')('\u000012')).toBe(false);
+    expect(ours('^\\0$')('\u0000')).toBe(true);
+    expect(ours('^\\07$')('\u0007')).toBe(true);
+    // A third digit, or an 8, is a literal after the escape.
+    expect(ours('^\\0123$')('\n3')).toBe(true);
+    expect(ours('^\\08$')('\u00008')).toBe(true);
+  });
+
   it('Python reads `$` as the end or before a final newline', () => {
     expect(ours('abc$')('abc\n')).toBe(true);
     expect(ours('abc$')('abc\n\n')).toBe(false);
