@@ -43,7 +43,9 @@ async function main(): Promise<number> {
       return {
         service: detector,
         // On SIGTERM the detector's last transaction commits first, then the spans of that batch are flushed.
-        onSignal: telemetry.shutdownAfter(detector),
+        onSignal: telemetry.shutdownAfter(detector, (error) =>
+          logger.warn('telemetry shutdown failed: the last spans were not exported', { error }),
+        ),
         afterStop: () =>
           telemetry.shutdown().catch((error: unknown) => logger.warn('telemetry shutdown failed', { error })),
       };

@@ -55,7 +55,9 @@ function main(): Promise<number> {
       return {
         service: normalizer,
         // On SIGTERM the last batch is acknowledged and committed first, then its spans are flushed.
-        onSignal: telemetry.shutdownAfter(normalizer),
+        onSignal: telemetry.shutdownAfter(normalizer, (error) =>
+          logger.warn('telemetry shutdown failed: the last spans were not exported', { error }),
+        ),
         afterStop: () =>
           telemetry.shutdown().catch((error: unknown) => logger.warn('telemetry shutdown failed', { error })),
       };

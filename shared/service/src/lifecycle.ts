@@ -103,7 +103,7 @@ export function runServiceMain(name: string, main: () => Promise<number>): void 
 /** What `setup` builds: the service, and what stops after it. */
 export interface ServiceParts {
   readonly service: Service;
-  /** What a signal stops; default the service. Telemetry's `shutdownAfter(service)` flushes spans after it. */
+  /** What a signal stops; default the service. Telemetry's `shutdownAfter(service, onTelemetryError)` flushes spans after it. */
   readonly onSignal?: Stoppable;
   /** Runs once the service has ended, however it ended (shuts telemetry down); must not throw. */
   readonly afterStop?: () => Promise<void>;

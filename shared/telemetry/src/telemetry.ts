@@ -139,20 +139,22 @@ export class Telemetry implements Stoppable {
 
   /**
    * A `Stoppable` for `installShutdownHandlers` that stops `service` first (its last batch finishes and
-   * its spans end), then shuts telemetry down, so nothing the service did on its way out is lost.
+   * its spans end), then shuts telemetry down, so nothing the service did on its way out is lost. A
+   * telemetry shutdown that fails (the collector unreachable: the last spans cannot be exported) goes to
+   * `onTelemetryError`, not to the stop's result: the service stopped cleanly, and its exit code says so.
    *
    * ```ts
-   * installShutdownHandlers(telemetry.shutdownAfter(detector), logger);
+   * installShutdownHandlers(telemetry.shutdownAfter(detector, (error) => logger.warn('…', { error })), logger);
    * ```
    */
-  shutdownAfter(service: Stoppable): Stoppable {
+  shutdownAfter(service: Stoppable, onTelemetryError: (error: unknown) => void): Stoppable {
     return {
       stop: async () => {
         this.readiness.set(false, 'stopping');
         try {
           await service.stop();
         } finally {
-          await this.shutdown();
+          await this.shutdown().catch(onTelemetryError);
         }
       },
     };
@@ -180,7 +182,7 @@ function unregisterGlobals(): void {
  * ```ts
  * const telemetry = await start({ serviceName: 'sequor-detector' });
  * // ... wire telemetry.tracing / telemetry.metrics / telemetry.setReady into the service ...
- * installShutdownHandlers(telemetry.shutdownAfter(detector), logger);
+ * installShutdownHandlers(telemetry.shutdownAfter(detector, onTelemetryError), logger);
  * ```
  */
 export async function start(options: StartOptions): Promise<Telemetry> {
