@@ -687,10 +687,12 @@ export class SigmaRuleSet {
       }
       return by;
     };
+    /** The fields each judged index reads once its moves are made (shared indexes are judged first). */
+    const readAfter = new Map<GateIndex, string[]>();
     for (const { index, shared } of indexes) {
       const users = readers(index);
       const free = new Set<string>([...SOURCE_FIELDS, ID_FIELD]);
-      for (const other of shared) for (const field of readers(other).keys()) free.add(field);
+      for (const other of shared) for (const field of readAfter.get(other) ?? []) free.add(field);
       const reads = (field: string): boolean => free.has(field) || (users.get(field)?.size ?? 0) > 0;
       const fields = [...users.keys()]
         .filter((f) => !free.has(f))
@@ -739,6 +741,10 @@ export class SigmaRuleSet {
           }
         }
       }
+      readAfter.set(
+        index,
+        [...users].filter(([, using]) => using.size > 0).map(([field]) => field),
+      );
     }
     return moved;
   }
